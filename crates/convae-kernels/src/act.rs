@@ -1,0 +1,468 @@
+//! Element-wise activations and their backward passes.
+//!
+//! Forward, per element:
+//! - `Identity`: `y = x`.
+//! - `Relu`: `y = x > 0 ? x : +0`, and `NaN` passes through unchanged (`-inf → +0`).
+//! - `LeakyRelu` (`alpha` in `[0, 1)`): `y = x > 0 ? x : alpha·x` (`NaN` propagates).
+//! - `Tanh`, `Sigmoid`: [`crate::math`]'s `tanh_f32` / `sigmoid_f32` and SIMD twins.
+//!
+//! Backward uses the forward **output** `y` only (so the forward may run in place
+//! and the input need not be kept), `dx = dy · f'(y)`:
+//! identity `dy`; relu `y > 0 ? dy : +0`; leaky relu `y > 0 ? dy : alpha·dy`
+//! (valid because `alpha ≥ 0` makes `y > 0 ⇔ x > 0`); tanh `dy·(1 − y·y)`;
+//! sigmoid `dy·(y·(1 − y))`.
+//!
+//! Every kernel has a SIMD128 path (4 lanes, scalar tail) and a scalar twin with
+//! the same operations in the same order: bit-identical in the `simd` build.
+//! `_inplace` variants exist because Rust slices cannot alias.
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use crate::isa;
+use crate::math::{sigmoid_f32, tanh_f32};
+
+/// Activation kind; the `u32` values are the wasm ABI.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Identity = 0,
+    Relu = 1,
+    LeakyRelu = 2,
+    Tanh = 3,
+    Sigmoid = 4,
+}
+
+impl Activation {
+    pub fn from_u32(v: u32) -> Option<Activation> {
+        Some(match v {
+            0 => Activation::Identity,
+            1 => Activation::Relu,
+            2 => Activation::LeakyRelu,
+            3 => Activation::Tanh,
+            4 => Activation::Sigmoid,
+            _ => return None,
+        })
+    }
+}
+
+// ---- scalar element functions (the twins' definition) ----
+
+#[inline(always)]
+fn relu1(x: f32) -> f32 {
+    // `x != x` is NaN: keep it, bits and all.
+    #[allow(clippy::eq_op)]
+    if x > 0.0 || x != x {
+        x
+    } else {
+        0.0
+    }
+}
+
+#[inline(always)]
+fn leaky1(alpha: f32, x: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        alpha * x
+    }
+}
+
+#[inline(always)]
+fn relu_back1(y: f32, dy: f32) -> f32 {
+    if y > 0.0 {
+        dy
+    } else {
+        0.0
+    }
+}
+
+#[inline(always)]
+fn leaky_back1(alpha: f32, y: f32, dy: f32) -> f32 {
+    if y > 0.0 {
+        dy
+    } else {
+        alpha * dy
+    }
+}
+
+#[inline(always)]
+fn tanh_back1(y: f32, dy: f32) -> f32 {
+    dy * (1.0 - y * y)
+}
+
+#[inline(always)]
+fn sigmoid_back1(y: f32, dy: f32) -> f32 {
+    dy * (y * (1.0 - y))
+}
+
+// ---- loops over raw pointers so one body serves the in-place variants ----
+
+/// `dst[i] = f(src[i])` for `i < n`; `src` may equal `dst`.
+#[inline(always)]
+unsafe fn map1(src: *const f32, dst: *mut f32, n: usize, f: impl Fn(f32) -> f32) {
+    for i in 0..n {
+        *dst.add(i) = f(*src.add(i));
+    }
+}
+
+/// `dst[i] = f(a[i], b[i])` for `i < n`; `dst` may equal `a` or `b`.
+#[inline(always)]
+unsafe fn map2(a: *const f32, b: *const f32, dst: *mut f32, n: usize, f: impl Fn(f32, f32) -> f32) {
+    for i in 0..n {
+        *dst.add(i) = f(*a.add(i), *b.add(i));
+    }
+}
+
+unsafe fn forward_raw(kind: Activation, alpha: f32, src: *const f32, dst: *mut f32, n: usize) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if isa::use_simd() {
+        return simd::forward(kind, alpha, src, dst, n);
+    }
+    match kind {
+        Activation::Identity => {
+            if !core::ptr::eq(src, dst) {
+                core::ptr::copy(src, dst, n)
+            }
+        }
+        Activation::Relu => map1(src, dst, n, relu1),
+        Activation::LeakyRelu => map1(src, dst, n, |x| leaky1(alpha, x)),
+        Activation::Tanh => map1(src, dst, n, tanh_f32),
+        Activation::Sigmoid => map1(src, dst, n, sigmoid_f32),
+    }
+}
+
+unsafe fn backward_raw(
+    kind: Activation,
+    alpha: f32,
+    y: *const f32,
+    dy: *const f32,
+    dx: *mut f32,
+    n: usize,
+) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if isa::use_simd() {
+        return simd::backward(kind, alpha, y, dy, dx, n);
+    }
+    match kind {
+        Activation::Identity => {
+            if !core::ptr::eq(dy, dx) {
+                core::ptr::copy(dy, dx, n)
+            }
+        }
+        Activation::Relu => map2(y, dy, dx, n, relu_back1),
+        Activation::LeakyRelu => map2(y, dy, dx, n, |y, dy| leaky_back1(alpha, y, dy)),
+        Activation::Tanh => map2(y, dy, dx, n, tanh_back1),
+        Activation::Sigmoid => map2(y, dy, dx, n, sigmoid_back1),
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use super::*;
+    use crate::math::{sigmoid_f32x4, tanh_f32x4};
+    use core::arch::wasm32::*;
+
+    #[inline(always)]
+    unsafe fn map1(
+        src: *const f32,
+        dst: *mut f32,
+        n: usize,
+        f4: impl Fn(v128) -> v128,
+        f1: impl Fn(f32) -> f32,
+    ) {
+        let mut i = 0;
+        while i + 4 <= n {
+            v128_store(
+                dst.add(i) as *mut v128,
+                f4(v128_load(src.add(i) as *const v128)),
+            );
+            i += 4;
+        }
+        super::map1(src.add(i), dst.add(i), n - i, f1);
+    }
+
+    #[inline(always)]
+    unsafe fn map2(
+        a: *const f32,
+        b: *const f32,
+        dst: *mut f32,
+        n: usize,
+        f4: impl Fn(v128, v128) -> v128,
+        f1: impl Fn(f32, f32) -> f32,
+    ) {
+        let mut i = 0;
+        while i + 4 <= n {
+            let va = v128_load(a.add(i) as *const v128);
+            let vb = v128_load(b.add(i) as *const v128);
+            v128_store(dst.add(i) as *mut v128, f4(va, vb));
+            i += 4;
+        }
+        super::map2(a.add(i), b.add(i), dst.add(i), n - i, f1);
+    }
+
+    pub(super) unsafe fn forward(
+        kind: Activation,
+        alpha: f32,
+        src: *const f32,
+        dst: *mut f32,
+        n: usize,
+    ) {
+        let zero = f32x4_splat(0.0);
+        let va = f32x4_splat(alpha);
+        match kind {
+            Activation::Identity => {
+                if !core::ptr::eq(src, dst) {
+                    core::ptr::copy(src, dst, n)
+                }
+            }
+            Activation::Relu => map1(
+                src,
+                dst,
+                n,
+                |x| v128_and(x, v128_or(f32x4_gt(x, zero), f32x4_ne(x, x))),
+                relu1,
+            ),
+            Activation::LeakyRelu => map1(
+                src,
+                dst,
+                n,
+                |x| v128_bitselect(x, f32x4_mul(va, x), f32x4_gt(x, zero)),
+                |x| leaky1(alpha, x),
+            ),
+            Activation::Tanh => map1(src, dst, n, tanh_f32x4, tanh_f32),
+            Activation::Sigmoid => map1(src, dst, n, sigmoid_f32x4, sigmoid_f32),
+        }
+    }
+
+    pub(super) unsafe fn backward(
+        kind: Activation,
+        alpha: f32,
+        y: *const f32,
+        dy: *const f32,
+        dx: *mut f32,
+        n: usize,
+    ) {
+        let zero = f32x4_splat(0.0);
+        let one = f32x4_splat(1.0);
+        let va = f32x4_splat(alpha);
+        match kind {
+            Activation::Identity => {
+                if !core::ptr::eq(dy, dx) {
+                    core::ptr::copy(dy, dx, n)
+                }
+            }
+            Activation::Relu => map2(
+                y,
+                dy,
+                dx,
+                n,
+                |y, dy| v128_and(dy, f32x4_gt(y, zero)),
+                relu_back1,
+            ),
+            Activation::LeakyRelu => map2(
+                y,
+                dy,
+                dx,
+                n,
+                |y, dy| v128_bitselect(dy, f32x4_mul(va, dy), f32x4_gt(y, zero)),
+                |y, dy| leaky_back1(alpha, y, dy),
+            ),
+            Activation::Tanh => map2(
+                y,
+                dy,
+                dx,
+                n,
+                |y, dy| f32x4_mul(dy, f32x4_sub(one, f32x4_mul(y, y))),
+                tanh_back1,
+            ),
+            Activation::Sigmoid => map2(
+                y,
+                dy,
+                dx,
+                n,
+                |y, dy| f32x4_mul(dy, f32x4_mul(y, f32x4_sub(one, y))),
+                sigmoid_back1,
+            ),
+        }
+    }
+}
+
+/// `y = f(x)` element-wise.
+///
+/// # Shapes
+/// `x.len() == y.len()` (checked by the caller; only the common prefix is written otherwise).
+pub fn activation(kind: Activation, alpha: f32, x: &[f32], y: &mut [f32]) {
+    debug_assert_eq!(x.len(), y.len());
+    let n = x.len().min(y.len());
+    // SAFETY: both pointers are valid for `n` elements; distinct slices never overlap.
+    unsafe { forward_raw(kind, alpha, x.as_ptr(), y.as_mut_ptr(), n) }
+}
+
+/// `xy = f(xy)` element-wise, in place.
+pub fn activation_inplace(kind: Activation, alpha: f32, xy: &mut [f32]) {
+    let p = xy.as_mut_ptr();
+    // SAFETY: `p` is valid for `xy.len()` elements; each element is read before it is written.
+    unsafe { forward_raw(kind, alpha, p, p, xy.len()) }
+}
+
+/// `dx = dy · f'(y)` element-wise, from the forward output `y`. `dx` is overwritten.
+///
+/// # Shapes
+/// `y.len() == dy.len() == dx.len()`.
+pub fn activation_backward(kind: Activation, alpha: f32, y: &[f32], dy: &[f32], dx: &mut [f32]) {
+    debug_assert!(y.len() == dy.len() && dy.len() == dx.len());
+    let n = y.len().min(dy.len()).min(dx.len());
+    // SAFETY: all pointers valid for `n` elements.
+    unsafe { backward_raw(kind, alpha, y.as_ptr(), dy.as_ptr(), dx.as_mut_ptr(), n) }
+}
+
+/// `dy_dx = dy_dx · f'(y)` element-wise, in place (the upstream gradient becomes dx).
+pub fn activation_backward_inplace(kind: Activation, alpha: f32, y: &[f32], dy_dx: &mut [f32]) {
+    debug_assert_eq!(y.len(), dy_dx.len());
+    let n = y.len().min(dy_dx.len());
+    let p = dy_dx.as_mut_ptr();
+    // SAFETY: `p` valid for `n` elements; each element is read before it is written.
+    unsafe { backward_raw(kind, alpha, y.as_ptr(), p, p, n) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINDS: [Activation; 5] = [
+        Activation::Identity,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+    ];
+
+    fn ref_fwd(kind: Activation, alpha: f64, x: f64) -> f64 {
+        match kind {
+            Activation::Identity => x,
+            Activation::Relu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    0.0
+                }
+            }
+            Activation::LeakyRelu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    alpha * x
+                }
+            }
+            Activation::Tanh => x.tanh(),
+            Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        }
+    }
+
+    fn inputs(n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i as f32 * 0.7312).sin() * 6.0) + if i % 5 == 0 { 0.0 } else { 0.01 })
+            .collect()
+    }
+
+    #[test]
+    fn from_u32_round_trips() {
+        for k in KINDS {
+            assert_eq!(Activation::from_u32(k as u32), Some(k));
+        }
+        assert_eq!(Activation::from_u32(5), None);
+    }
+
+    #[test]
+    fn forward_matches_f64_and_inplace_matches() {
+        let alpha = 0.1f32;
+        for n in [0usize, 1, 3, 4, 5, 7, 8, 9, 17, 1000] {
+            let x = inputs(n);
+            for k in KINDS {
+                let mut y = vec![f32::NAN; n];
+                activation(k, alpha, &x, &mut y);
+                for i in 0..n {
+                    let want = ref_fwd(k, alpha as f64, x[i] as f64);
+                    assert!(
+                        (y[i] as f64 - want).abs() <= 2e-7 * want.abs().max(1.0),
+                        "{k:?} x={} y={} want={want}",
+                        x[i],
+                        y[i]
+                    );
+                }
+                let mut xy = x.clone();
+                activation_inplace(k, alpha, &mut xy);
+                assert_eq!(bits(&xy), bits(&y), "{k:?} n={n}");
+            }
+        }
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn backward_matches_derivative_and_inplace_matches() {
+        let alpha = 0.2f32;
+        for n in [0usize, 1, 3, 4, 5, 7, 8, 9, 17, 1000] {
+            let x = inputs(n);
+            let dy: Vec<f32> = (0..n).map(|i| 1.0 + (i as f32 * 0.37).cos()).collect();
+            for k in KINDS {
+                let mut y = vec![0.0; n];
+                activation(k, alpha, &x, &mut y);
+                let mut dx = vec![f32::NAN; n];
+                activation_backward(k, alpha, &y, &dy, &mut dx);
+                for i in 0..n {
+                    // Derivative from x in f64 (central difference would be noisier).
+                    let xd = x[i] as f64;
+                    let d = match k {
+                        Activation::Identity => 1.0,
+                        Activation::Relu => (xd > 0.0) as i32 as f64,
+                        Activation::LeakyRelu => {
+                            if xd > 0.0 {
+                                1.0
+                            } else {
+                                alpha as f64
+                            }
+                        }
+                        Activation::Tanh => 1.0 - xd.tanh().powi(2),
+                        Activation::Sigmoid => {
+                            let s = 1.0 / (1.0 + (-xd).exp());
+                            s * (1.0 - s)
+                        }
+                    };
+                    let want = dy[i] as f64 * d;
+                    assert!(
+                        (dx[i] as f64 - want).abs() <= 1e-6,
+                        "{k:?} x={} dx={} want={want}",
+                        x[i],
+                        dx[i]
+                    );
+                }
+                let mut g = dy.clone();
+                activation_backward_inplace(k, alpha, &y, &mut g);
+                assert_eq!(bits(&g), bits(&dx), "{k:?} n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn special_values() {
+        let x = [f32::NAN, f32::NEG_INFINITY, f32::INFINITY, -0.0, 0.0, -3.0];
+        let mut y = [0.0; 6];
+        activation(Activation::Relu, 0.0, &x, &mut y);
+        assert!(y[0].is_nan());
+        assert_eq!(bits(&y[1..]), bits(&[0.0, f32::INFINITY, 0.0, 0.0, 0.0]));
+        activation(Activation::LeakyRelu, 0.5, &x, &mut y);
+        assert!(y[0].is_nan());
+        assert_eq!(
+            &y[1..],
+            &[f32::NEG_INFINITY, f32::INFINITY, -0.0, 0.0, -1.5]
+        );
+        activation(Activation::Tanh, 0.0, &x, &mut y);
+        assert!(y[0].is_nan());
+        assert_eq!(&y[1..3], &[-1.0, 1.0]);
+        activation(Activation::Sigmoid, 0.0, &x, &mut y);
+        assert!(y[0].is_nan());
+        assert_eq!(y[2], 1.0);
+    }
+}

@@ -1,0 +1,515 @@
+//! f32 GEMM, Goto/BLIS style: `C (=|+=) A · B` with arbitrary strides on A and B.
+//!
+//! # Structure
+//! - B is packed per `KC x NC` block into `NR`-column panels (`kc * NR` values
+//!   each, row by row, columns past `n` zero-padded).
+//! - A is packed per `MC x KC` block into `MR`-row panels (`kc * MR` values each,
+//!   column by column, rows past `m` zero-padded) — or comes pre-packed for the
+//!   whole matrix (`pack_a`), which the convolutions use to pack a weight once per
+//!   call instead of once per image.
+//! - The micro-kernel (`wasmsimd.rs`, scalar twin `scalar.rs`) computes one
+//!   `MR x NR` tile over one k-block in registers and then writes it (`C = acc`
+//!   for the first k-block unless accumulating, `C = C + acc` otherwise). Edge
+//!   tiles are computed in full and only their valid part is copied out.
+//!
+//! # Summation order (the same in both twins)
+//! The k range is cut into `ceil(k / KC)` blocks of near-equal length
+//! (`KBlocks`). For every C element and every k-block in increasing order:
+//! `acc = 0; for p in block { acc = acc + A(i,p) * B(p,j) }; C = C + acc` (or
+//! `C = acc` for the first block when overwriting). Tile shape and the `MC`/`NC`
+//! blocking do not change this order, only `KC` does.
+
+mod scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasmsimd;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) use wasmsimd::madd;
+
+/// Rows of the register tile (rows of a packed A panel).
+pub const MR: usize = 4;
+/// Columns of the register tile (columns of a packed B panel); a multiple of 4.
+pub const NR: usize = 8;
+/// Largest k-block. A `KC x NR` B panel (8 KiB) stays in L1.
+pub const KC: usize = 256;
+/// Rows of A packed per block (a multiple of `MR`); `MC x KC` (128 KiB) stays in L2.
+pub const MC: usize = 128;
+/// Columns of B packed per block (a multiple of `NR`).
+pub const NC: usize = 2048;
+
+const _: () = assert!(NR % 4 == 0 && MC % MR == 0 && NC % NR == 0);
+
+/// How a micro-kernel writes its tile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Store {
+    /// `C = acc`
+    Overwrite,
+    /// `C = C + acc`
+    Add,
+    /// `C(i, j) = acc + bias[i]`; the pointer is the tile's first row's bias and
+    /// `bias[i]` is readable for every valid row `i < mr`.
+    Bias(*const f32),
+}
+
+/// What C starts from, before the product is added.
+#[derive(Clone, Copy)]
+pub(crate) enum Init<'a> {
+    /// `C = A·B`
+    Zero,
+    /// `C = C + A·B`
+    Keep,
+    /// `C(i, j) = A·B(i, j) + bias[i]` (`bias.len() >= m`): a conv's bias added
+    /// in the first k-block's store instead of in a separate pass.
+    RowBias(&'a [f32]),
+}
+
+#[inline]
+pub(crate) fn round_up(x: usize, m: usize) -> usize {
+    x.div_ceil(m) * m
+}
+
+/// The k-blocks of a GEMM: `ceil(k / KC)` blocks, all of length `kc` except a
+/// shorter last one. Balanced so that e.g. k = 500 gives 250 + 250, not 256 + 244.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KBlocks {
+    pub k: usize,
+    /// Length of every block but the last (0 when k == 0).
+    pub kc: usize,
+}
+
+impl KBlocks {
+    pub fn new(k: usize) -> KBlocks {
+        if k == 0 {
+            return KBlocks { k, kc: 0 };
+        }
+        let nb = k.div_ceil(KC);
+        KBlocks { k, kc: k.div_ceil(nb) }
+    }
+    /// `(p0, kc)` of every block in order.
+    pub fn iter(self) -> impl Iterator<Item = (usize, usize)> {
+        let step = self.kc.max(1);
+        (0..self.k).step_by(step).map(move |p0| (p0, step.min(self.k - p0)))
+    }
+}
+
+/// Length of a whole-matrix packed A (see `pack_a`).
+pub fn packed_a_len(m: usize, k: usize) -> usize {
+    round_up(m, MR) * k
+}
+
+/// Workspace (f32 elements) of `sgemm`.
+pub fn sgemm_workspace_len(m: usize, n: usize, k: usize) -> usize {
+    let kc = KBlocks::new(k).kc;
+    kc * round_up(n.min(NC), NR) + kc * round_up(m.min(MC), MR)
+}
+
+/// Workspace (f32 elements) of `sgemm_packed_a` (the B packing buffer only).
+pub fn sgemm_packed_a_workspace_len(n: usize, k: usize) -> usize {
+    KBlocks::new(k).kc * round_up(n.min(NC), NR)
+}
+
+/// Something that can write `NR`-column panels of B: rows `p0..p0+kc`, columns
+/// `j0..j0+nc`, as `ceil(nc / NR)` panels of `kc * NR` values (row p of panel q at
+/// `q*kc*NR + p*NR`), columns past `nc` zero. Strided matrices and the im2col
+/// views of the convolutions implement it, so im2col writes packed panels directly.
+pub(crate) trait PackB {
+    fn pack_b(&self, p0: usize, kc: usize, j0: usize, nc: usize, dst: &mut [f32]);
+}
+
+/// Where A comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum ASrc<'a> {
+    /// `A(i, p) = a[i*rs + p*cs]`, packed block by block into the workspace.
+    Strided { a: &'a [f32], rs: usize, cs: usize },
+    /// The whole matrix, already packed by `pack_a`.
+    Packed(&'a [f32]),
+}
+
+/// A strided B: `B(p, j) = b[p*rs + j*cs]`.
+pub(crate) struct StridedB<'a> {
+    pub b: &'a [f32],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl PackB for StridedB<'_> {
+    fn pack_b(&self, p0: usize, kc: usize, j0: usize, nc: usize, dst: &mut [f32]) {
+        let (rs, cs) = (self.rs, self.cs);
+        // Callers (gemm_with) have checked `strided_len_ok(b.len(), k, rs, n, cs)`,
+        // and p0 + kc <= k, j0 + nc <= n: every (p, j) read below is in bounds.
+        let bp = self.b.as_ptr();
+        for (q, panel) in dst.chunks_exact_mut(kc * NR).take(nc.div_ceil(NR)).enumerate() {
+            let jq = j0 + q * NR;
+            let cols = NR.min(nc - q * NR);
+            if cs == 1 && cols == NR {
+                // Row-major B: each panel row is NR contiguous values.
+                for (p, drow) in panel.chunks_exact_mut(NR).enumerate() {
+                    // SAFETY: row p0 + p < k, columns jq..jq+NR <= n (see above).
+                    unsafe { core::ptr::copy_nonoverlapping(bp.add((p0 + p) * rs + jq), drow.as_mut_ptr(), NR) };
+                }
+            } else {
+                for jj in 0..NR {
+                    if jj < cols {
+                        // SAFETY: column jq + jj < n, rows p0..p0+kc <= k (see above).
+                        let src = unsafe { bp.add(p0 * rs + (jq + jj) * cs) };
+                        for p in 0..kc {
+                            panel[p * NR + jj] = unsafe { *src.add(p * rs) };
+                        }
+                    } else {
+                        for p in 0..kc {
+                            panel[p * NR + jj] = 0.0;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of a strided A into
+/// `ceil(mc / MR)` panels of `kc * MR` values (rows past `mc` zero).
+/// Callers have checked `strided_len_ok(a.len(), m, rs, k, cs)` with
+/// `i0 + mc <= m`, `p0 + kc <= k`.
+#[allow(clippy::too_many_arguments)]
+fn pack_a_block(a: &[f32], rs: usize, cs: usize, i0: usize, mc: usize, p0: usize, kc: usize, dst: &mut [f32]) {
+    let ap = a.as_ptr();
+    for (q, panel) in dst.chunks_exact_mut(kc * MR).take(mc.div_ceil(MR)).enumerate() {
+        let rows = MR.min(mc - q * MR);
+        if rs == 1 && rows == MR {
+            // Column-major A: each panel column is MR contiguous values.
+            for (p, dcol) in panel.chunks_exact_mut(MR).enumerate() {
+                // SAFETY: rows i0+q*MR .. +MR <= m, column p0 + p < k.
+                unsafe { core::ptr::copy_nonoverlapping(ap.add((p0 + p) * cs + i0 + q * MR), dcol.as_mut_ptr(), MR) };
+            }
+        } else if cs == 1 && rows == MR {
+            // Row-major A: interleave MR contiguous rows.
+            // SAFETY: rows i0+q*MR+ii < m, columns p0 + p < k.
+            let r: [*const f32; MR] = core::array::from_fn(|ii| unsafe { ap.add((i0 + q * MR + ii) * rs + p0) });
+            for (p, dcol) in panel.chunks_exact_mut(MR).enumerate() {
+                for ii in 0..MR {
+                    dcol[ii] = unsafe { *r[ii].add(p) };
+                }
+            }
+        } else {
+            for ii in 0..MR {
+                if ii < rows {
+                    let s = (i0 + q * MR + ii) * rs + p0 * cs;
+                    for p in 0..kc {
+                        panel[p * MR + ii] = a[s + p * cs];
+                    }
+                } else {
+                    for p in 0..kc {
+                        panel[p * MR + ii] = 0.0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn strided_len_ok(len: usize, rows: usize, rs: usize, cols: usize, cs: usize) -> bool {
+    rows == 0 || cols == 0 || (rows - 1) * rs + (cols - 1) * cs < len
+}
+
+/// Packs the whole `m x k` matrix `A(i, p) = a[i*rsa + p*csa]` for
+/// `sgemm_packed_a`: for each k-block (see `KBlocks`), at offset
+/// `round_up(m, MR) * p0`, its `ceil(m / MR)` panels of `kc * MR` values.
+/// `pa.len() >= packed_a_len(m, k)`.
+pub fn pack_a(m: usize, k: usize, a: &[f32], rsa: usize, csa: usize, pa: &mut [f32]) {
+    assert!(strided_len_ok(a.len(), m, rsa, k, csa) && pa.len() >= packed_a_len(m, k));
+    let mp = round_up(m, MR);
+    for (p0, kc) in KBlocks::new(k).iter() {
+        pack_a_block(a, rsa, csa, 0, m, p0, kc, &mut pa[mp * p0..mp * (p0 + kc)]);
+    }
+}
+
+/// `C[i*ldc + j] (=|+=) Σ_p A(i,p) · B(p,j)` with `A(i,p) = a[i*rsa + p*csa]`,
+/// `B(p,j) = b[p*rsb + j*csb]`. Overwrites C unless `accumulate` (also when k = 0).
+///
+/// # Shapes
+/// `a`: reaches `(m-1)*rsa + (k-1)*csa`, `b`: `(k-1)*rsb + (n-1)*csb`,
+/// `c`: `(m-1)*ldc + n` elements; `ws.len() >= sgemm_workspace_len(m, n, k)`.
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+    rsb: usize,
+    csb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+    ws: &mut [f32],
+) {
+    assert!(strided_len_ok(a.len(), m, rsa, k, csa) && strided_len_ok(b.len(), k, rsb, n, csb));
+    let b = StridedB { b, rs: rsb, cs: csb };
+    let init = if accumulate { Init::Keep } else { Init::Zero };
+    gemm_with(m, n, k, ASrc::Strided { a, rs: rsa, cs: csa }, &b, c, ldc, init, ws);
+}
+
+/// `sgemm` with A already packed by `pack_a(m, k, ..)`.
+/// `ws.len() >= sgemm_packed_a_workspace_len(n, k)`.
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm_packed_a(
+    m: usize,
+    n: usize,
+    k: usize,
+    pa: &[f32],
+    b: &[f32],
+    rsb: usize,
+    csb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+    ws: &mut [f32],
+) {
+    assert!(strided_len_ok(b.len(), k, rsb, n, csb));
+    let b = StridedB { b, rs: rsb, cs: csb };
+    let init = if accumulate { Init::Keep } else { Init::Zero };
+    gemm_with(m, n, k, ASrc::Packed(pa), &b, c, ldc, init, ws);
+}
+
+trait MicroKernel {
+    /// See `scalar::f32_gemm_scalar` for the contract.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn run(kc: usize, pa: *const f32, pb: *const f32, c: *mut f32, ldc: usize, mr: usize, nr: usize, store: Store);
+}
+
+struct ScalarKernel;
+impl MicroKernel for ScalarKernel {
+    #[inline(always)]
+    unsafe fn run(kc: usize, pa: *const f32, pb: *const f32, c: *mut f32, ldc: usize, mr: usize, nr: usize, store: Store) {
+        scalar::f32_gemm_scalar(kc, pa, pb, c, ldc, mr, nr, store)
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+struct SimdKernel;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl MicroKernel for SimdKernel {
+    #[inline(always)]
+    unsafe fn run(kc: usize, pa: *const f32, pb: *const f32, c: *mut f32, ldc: usize, mr: usize, nr: usize, store: Store) {
+        wasmsimd::f32_gemm_wasmsimd(kc, pa, pb, c, ldc, mr, nr, store)
+    }
+}
+
+/// The GEMM driver behind `sgemm`, `sgemm_packed_a` and the convolutions.
+/// Workspace: `sgemm_workspace_len(m, n, k)` for `ASrc::Strided`,
+/// `sgemm_packed_a_workspace_len(n, k)` for `ASrc::Packed`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_with<B: PackB>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: ASrc,
+    b: &B,
+    c: &mut [f32],
+    ldc: usize,
+    init: Init,
+    ws: &mut [f32],
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    // Every C write of the micro-kernels is to some (i, j), i < m, j < n.
+    assert!((m - 1) * ldc + n <= c.len());
+    if let Init::RowBias(bias) = init {
+        assert!(bias.len() >= m);
+    }
+    if k == 0 {
+        for i in 0..m {
+            match init {
+                Init::Zero => c[i * ldc..i * ldc + n].fill(0.0),
+                Init::RowBias(bias) => c[i * ldc..i * ldc + n].fill(bias[i]),
+                Init::Keep => {}
+            }
+        }
+        return;
+    }
+    let kb = KBlocks::new(k);
+    let need_b = kb.kc * round_up(n.min(NC), NR);
+    match a {
+        ASrc::Strided { a, rs, cs } => {
+            assert!(strided_len_ok(a.len(), m, rs, k, cs));
+            assert!(ws.len() >= need_b + kb.kc * round_up(m.min(MC), MR));
+        }
+        ASrc::Packed(pa) => assert!(pa.len() >= packed_a_len(m, k) && ws.len() >= need_b),
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if crate::isa::use_simd() {
+        return driver::<SimdKernel, B>(m, n, kb, a, b, c, ldc, init, ws);
+    }
+    driver::<ScalarKernel, B>(m, n, kb, a, b, c, ldc, init, ws)
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn driver<K: MicroKernel, B: PackB>(
+    m: usize,
+    n: usize,
+    kb: KBlocks,
+    a: ASrc,
+    b: &B,
+    c: &mut [f32],
+    ldc: usize,
+    init: Init,
+    ws: &mut [f32],
+) {
+    let (wsb, wsa) = ws.split_at_mut(kb.kc * round_up(n.min(NC), NR));
+    let mp = round_up(m, MR);
+    let cptr = c.as_mut_ptr();
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        for (bi, (p0, kc)) in kb.iter().enumerate() {
+            b.pack_b(p0, kc, jc, nc, wsb);
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                let pa: &[f32] = match a {
+                    ASrc::Strided { a, rs, cs } => {
+                        pack_a_block(a, rs, cs, ic, mc, p0, kc, wsa);
+                        wsa
+                    }
+                    ASrc::Packed(pa) => &pa[mp * p0 + ic * kc..],
+                };
+                for jr in 0..nc.div_ceil(NR) {
+                    let nr = NR.min(nc - jr * NR);
+                    let pb = wsb[jr * kc * NR..].as_ptr();
+                    for ir in 0..mc.div_ceil(MR) {
+                        let mr = MR.min(mc - ir * MR);
+                        let i = ic + ir * MR;
+                        let j = jc + jr * NR;
+                        let store = match init {
+                            _ if bi > 0 => Store::Add,
+                            Init::Zero => Store::Overwrite,
+                            Init::Keep => Store::Add,
+                            // In bounds: rows i..i+mr < m <= bias.len() (asserted above).
+                            Init::RowBias(bias) => Store::Bias(bias[i..].as_ptr()),
+                        };
+                        // SAFETY: the A panel `pa[ir*kc*MR ..][.. kc*MR]` lies in the packed
+                        // block (ceil(mc/MR) panels, checked lengths above), the B panel in
+                        // wsb; `store` holds a valid bias pointer; the tile writes (i + ii) * ldc + j + jj for ii < mr, jj < nr,
+                        // i.e. rows < m and columns < n, within c by the assert above.
+                        unsafe {
+                            K::run(kc, pa.as_ptr().add(ir * kc * MR), pb, cptr.add(i * ldc + j), ldc, mr, nr, store);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lcg(seed: &mut u64) -> f32 {
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+
+    /// Checks sgemm against an f64 triple loop for one shape and stride layout.
+    #[allow(clippy::too_many_arguments)]
+    fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, accumulate: bool, packed: bool, seed: &mut u64) {
+        let (rsa, csa) = if ta { (1, m + 1) } else { (k + 2, 1) };
+        let (rsb, csb) = if tb { (1, k + 3) } else { (n + 1, 1) };
+        let alen = if m == 0 || k == 0 { 0 } else { (m - 1) * rsa + (k - 1) * csa + 1 };
+        let blen = if k == 0 || n == 0 { 0 } else { (k - 1) * rsb + (n - 1) * csb + 1 };
+        let a: Vec<f32> = (0..alen).map(|_| lcg(seed)).collect();
+        let b: Vec<f32> = (0..blen).map(|_| lcg(seed)).collect();
+        let ldc = n + 5;
+        let c0: Vec<f32> = (0..m * ldc).map(|_| lcg(seed)).collect();
+        let mut c = c0.clone();
+        if packed {
+            let mut pa = vec![f32::NAN; packed_a_len(m, k)];
+            pack_a(m, k, &a, rsa, csa, &mut pa);
+            let mut ws = vec![f32::NAN; sgemm_packed_a_workspace_len(n, k)];
+            sgemm_packed_a(m, n, k, &pa, &b, rsb, csb, &mut c, ldc, accumulate, &mut ws);
+        } else {
+            let mut ws = vec![f32::NAN; sgemm_workspace_len(m, n, k)];
+            sgemm(m, n, k, &a, rsa, csa, &b, rsb, csb, &mut c, ldc, accumulate, &mut ws);
+        }
+        for i in 0..m {
+            for j in 0..ldc {
+                let got = c[i * ldc + j];
+                if j >= n {
+                    assert_eq!(got.to_bits(), c0[i * ldc + j].to_bits(), "wrote outside C");
+                    continue;
+                }
+                let mut r = if accumulate { c0[i * ldc + j] as f64 } else { 0.0 };
+                let mut mag = r.abs();
+                for p in 0..k {
+                    let t = a[i * rsa + p * csa] as f64 * b[p * rsb + j * csb] as f64;
+                    r += t;
+                    mag += t.abs();
+                }
+                assert!(
+                    (got as f64 - r).abs() <= 1e-5 * (1.0 + mag),
+                    "m={m} n={n} k={k} ta={ta} tb={tb} acc={accumulate} packed={packed} ({i},{j}): {got} vs {r}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sgemm_grid_vs_f64() {
+        let sizes = [1usize, 2, 3, 4, 5, 7, 8, 9, 13, 17, 33, 64, 100];
+        let mut seed = 1u64;
+        let mut count = 0;
+        for &m in &sizes {
+            for &n in &sizes {
+                for &k in &sizes {
+                    for t in 0..4 {
+                        let acc = (m + n + k + t) % 2 == 0;
+                        check(m, n, k, t & 1 == 1, t & 2 == 2, acc, false, &mut seed);
+                        count += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(count, 13 * 13 * 13 * 4);
+    }
+
+    #[test]
+    fn sgemm_kc_boundaries_and_blocks() {
+        let mut seed = 7u64;
+        // k around multiples of KC, m around MC, n around NC.
+        for &k in &[0usize, 1, KC - 1, KC, KC + 1, 2 * KC + 3, 3 * KC] {
+            for &(m, n) in &[(5usize, 9usize), (MC + 3, 11), (3, NC + 5)] {
+                for t in 0..4 {
+                    for acc in [false, true] {
+                        check(m, n, k, t & 1 == 1, t & 2 == 2, acc, false, &mut seed);
+                        check(m, n, k, t & 1 == 1, t & 2 == 2, acc, true, &mut seed);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sgemm_packed_a_grid() {
+        let mut seed = 3u64;
+        for &m in &[1usize, 4, 5, 13, 50] {
+            for &n in &[1usize, 8, 9, 64, 100] {
+                for &k in &[1usize, 3, 25, 257, 500] {
+                    check(m, n, k, false, false, false, true, &mut seed);
+                    check(m, n, k, true, true, true, true, &mut seed);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn k_blocks_are_balanced() {
+        let b: Vec<_> = KBlocks::new(500).iter().collect();
+        assert_eq!(b, vec![(0, 250), (250, 250)]);
+        let b: Vec<_> = KBlocks::new(257).iter().collect();
+        assert_eq!(b, vec![(0, 129), (129, 128)]);
+        assert_eq!(KBlocks::new(0).iter().count(), 0);
+        assert_eq!(KBlocks::new(KC).iter().count(), 1);
+    }
+}

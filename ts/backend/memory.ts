@@ -1,0 +1,163 @@
+/**
+ * Ownership of wasm memory.
+ *
+ * A `Tensor` owns one block of linear memory from `alloc`, from creation until
+ * `dispose()`. Nothing else frees it. Kernels never allocate, so the only thing
+ * that can grow memory (and detach every view over `memory.buffer`) is creating
+ * a tensor; `Tensor.data` therefore re-creates its view whenever the buffer has
+ * changed, and callers must not keep a view across a tensor creation.
+ * Scratch space for kernels comes from one workspace block per backend that
+ * grows (by reallocation) to the largest size asked for and is reused.
+ */
+import { MemoryError, ShapeError } from '../errors.js';
+import { fmt, numel } from '../shape.js';
+import type { Exports } from './loader.js';
+
+export type DType = 'f32' | 'u32';
+
+export class Memory {
+  private workspacePtr = 0;
+  private workspaceFloats = 0;
+  private liveBytes = 0;
+  private liveCount = 0;
+
+  constructor(
+    readonly exports: Exports,
+    readonly memory: WebAssembly.Memory,
+  ) {}
+
+  /** Bytes of wasm linear memory (grows, never shrinks). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Bytes and count of tensors alive (created, not disposed), workspace excluded. */
+  get live(): { bytes: number; tensors: number } {
+    return { bytes: this.liveBytes, tensors: this.liveCount };
+  }
+
+  alloc(bytes: number): number {
+    const ptr = this.exports.alloc(bytes) >>> 0;
+    if (ptr === 0) throw new MemoryError(`convae: out of wasm memory allocating ${bytes} bytes (${this.memoryBytes} in use)`);
+    this.liveBytes += bytes;
+    this.liveCount++;
+    return ptr;
+  }
+
+  free(ptr: number, bytes: number): void {
+    this.exports.free(ptr, bytes);
+    this.liveBytes -= bytes;
+    this.liveCount--;
+  }
+
+  private scalarPtr = 0;
+
+  /** Address of a 4-float block kept for the life of the backend: where kernels write a loss value. */
+  scalarSlot(): number {
+    if (this.scalarPtr === 0) {
+      this.scalarPtr = this.exports.alloc(16) >>> 0;
+      if (this.scalarPtr === 0) throw new MemoryError('convae: out of wasm memory');
+    }
+    return this.scalarPtr;
+  }
+
+  /** Address of a workspace of at least `floats` f32s (0 when none is needed). Valid until the next call. */
+  workspace(floats: number): number {
+    if (floats <= 0) return 0;
+    if (floats > this.workspaceFloats) {
+      if (this.workspacePtr) this.exports.free(this.workspacePtr, this.workspaceFloats * 4);
+      // Grow geometrically so a sequence of slightly larger shapes does not reallocate each time.
+      const size = Math.max(floats, Math.ceil(this.workspaceFloats * 1.5));
+      const ptr = this.exports.alloc(size * 4) >>> 0;
+      if (ptr === 0) {
+        this.workspacePtr = 0;
+        this.workspaceFloats = 0;
+        throw new MemoryError(`convae: out of wasm memory allocating a ${size * 4}-byte workspace`);
+      }
+      this.workspacePtr = ptr;
+      this.workspaceFloats = size;
+    }
+    return this.workspacePtr;
+  }
+
+  tensor(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    return new Tensor(this, shape, dtype);
+  }
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  private _ptr: number;
+  private view: Float32Array | Uint32Array | undefined;
+
+  constructor(
+    readonly mem: Memory,
+    shape: readonly number[],
+    readonly dtype: DType = 'f32',
+  ) {
+    if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
+      throw new ShapeError('tensor', 'shape', 'a list of integers ≥ 1', fmt(shape));
+    }
+    this.shape = Object.freeze([...shape]);
+    this.size = numel(shape);
+    this._ptr = mem.alloc(this.size * 4);
+  }
+
+  /** Address in wasm memory; throws after dispose(). */
+  get ptr(): number {
+    if (this._ptr === 0) throw new MemoryError('convae: tensor used after dispose()');
+    return this._ptr;
+  }
+
+  get disposed(): boolean {
+    return this._ptr === 0;
+  }
+
+  /** A live view of an f32 tensor. Re-created if memory grew; do not keep it across a tensor creation. */
+  get data(): Float32Array {
+    if (this.dtype !== 'f32') throw new ShapeError('tensor.data', 'dtype', 'f32 (use .u32 for u32 tensors)', this.dtype);
+    return this.liveView() as Float32Array;
+  }
+
+  /** A live view of a u32 tensor (switches, labels). */
+  get u32(): Uint32Array {
+    if (this.dtype !== 'u32') throw new ShapeError('tensor.u32', 'dtype', 'u32 (use .data for f32 tensors)', this.dtype);
+    return this.liveView() as Uint32Array;
+  }
+
+  private liveView(): Float32Array | Uint32Array {
+    const buf = this.mem.memory.buffer;
+    const ptr = this.ptr;
+    if (!this.view || this.view.buffer !== buf) {
+      this.view = this.dtype === 'f32' ? new Float32Array(buf, ptr, this.size) : new Uint32Array(buf, ptr, this.size);
+    }
+    return this.view;
+  }
+
+  /** Copies `values` in; its length must equal the tensor's size. */
+  set(values: ArrayLike<number>): this {
+    if (values.length !== this.size) {
+      throw new ShapeError('tensor.set', 'values', `${this.size} elements for shape ${fmt(this.shape)}`, `${values.length}`);
+    }
+    (this.dtype === 'f32' ? this.data : this.u32).set(values);
+    return this;
+  }
+
+  fill(v: number): this {
+    (this.dtype === 'f32' ? this.data : this.u32).fill(v);
+    return this;
+  }
+
+  /** A copy of the contents, detached from wasm memory. */
+  toArray(): Float32Array {
+    return this.data.slice();
+  }
+
+  dispose(): void {
+    if (this._ptr === 0) return;
+    this.mem.free(this._ptr, this.size * 4);
+    this._ptr = 0;
+    this.view = undefined;
+  }
+}

@@ -1,0 +1,83 @@
+/** Base class of every error convae throws on purpose. */
+export class ConvaeError extends Error {
+  override name = 'ConvaeError';
+}
+
+/** A tensor argument has the wrong shape, rank or dtype. */
+export class ShapeError extends ConvaeError {
+  override name = 'ShapeError';
+  constructor(
+    readonly op: string,
+    readonly arg: string,
+    readonly expected: string,
+    readonly got: string,
+  ) {
+    super(`${op}: ${arg} must be ${expected}, got ${got}`);
+  }
+}
+
+/** A non-tensor argument is invalid (a stride of 0, an unknown activation, ...). */
+export class ArgumentError extends ConvaeError {
+  override name = 'ArgumentError';
+  constructor(
+    readonly op: string,
+    readonly arg: string,
+    message: string,
+  ) {
+    super(`${op}: ${arg} ${message}`);
+  }
+}
+
+/** A tensor holds NaN or ±Infinity where finite values are required. */
+export class NonFiniteError extends ConvaeError {
+  override name = 'NonFiniteError';
+  constructor(
+    readonly op: string,
+    readonly arg: string,
+    readonly index: number,
+    readonly value: number,
+  ) {
+    super(`${op}: ${arg} holds ${value} at flat index ${index}`);
+  }
+}
+
+/** The wasm module could not be loaded, or a build was asked for that this runtime cannot run. */
+export class BackendError extends ConvaeError {
+  override name = 'BackendError';
+}
+
+/** A tensor was used after dispose(), or memory ran out. */
+export class MemoryError extends ConvaeError {
+  override name = 'MemoryError';
+}
+
+/**
+ * The wasm layer refused a call (its own checks, behind the TypeScript ones).
+ * Seeing this means the TypeScript validation missed a case: please report it.
+ */
+export class KernelError extends ConvaeError {
+  override name = 'KernelError';
+  constructor(
+    readonly op: string,
+    readonly code: number,
+  ) {
+    super(`${op}: the kernel refused the call: ${describeStatus(code)} (status ${code})`);
+  }
+}
+
+const SHAPE_ERRORS = ['a size is 0', 'kernel larger than the padded input', 'padding not smaller than the kernel',
+  'output padding not smaller than the stride', 'tensor too large', 'sizes do not match'];
+
+export function describeStatus(code: number): string {
+  switch (code) {
+    case 2: return 'a buffer lies outside wasm memory';
+    case 3: return 'a buffer is not 4-byte aligned';
+    case 4: return 'an output overlaps an input';
+    case 5: return 'a max-pool switch points outside its plane';
+    case 6: return 'a class label is not below the number of classes';
+    case 7: return 'an argument is invalid';
+    default:
+      if (code >= 16 && code < 16 + SHAPE_ERRORS.length) return `invalid shape: ${SHAPE_ERRORS[code - 16]}`;
+      return 'unknown status';
+  }
+}
