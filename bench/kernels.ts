@@ -6,6 +6,7 @@
  * or GB/s, the fraction of the measured SIMD peak, and the speed-up over naive TS.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
@@ -63,3 +64,18 @@ for (const name of results.simd.keys()) {
 }
 const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
 for (const l of lines) console.log(l.map((c, i) => c.padEnd(widths[i])).join('  '));
+
+// The same table as markdown, with the machine and date, for the README and closing notes.
+const md = [
+  `# Kernel benchmarks`,
+  '',
+  `${new Date().toISOString()} — ${cpu}, ${os.cpus().length} cores, Node ${process.version}${quick ? ' (quick)' : ''}. Command: \`npm run bench:kernels\`.`,
+  '',
+  `| ${header.join(' | ')} |`,
+  `|${header.map(() => '---').join('|')}|`,
+  ...lines.slice(1).map((l) => `| ${l.join(' | ')} |`),
+  '',
+];
+const outDir = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(outDir, { recursive: true });
+writeFileSync(`${outDir}kernels${quick ? '-quick' : ''}.md`, md.join('\n'));

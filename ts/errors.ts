@@ -81,3 +81,37 @@ export function describeStatus(code: number): string {
       return 'unknown status';
   }
 }
+
+/** A file is not what it claims to be: wrong magic number, truncated, sizes that disagree, hostile offsets. */
+export class FormatError extends ConvaeError {
+  override name = 'FormatError';
+  constructor(
+    /** What was being read (a path or a description). */
+    readonly source: string,
+    message: string,
+  ) {
+    super(`${source}: ${message}`);
+  }
+}
+
+/** A dataset is unusable: labels missing or out of range, images of the wrong size, a required package absent. */
+export class DataError extends ConvaeError {
+  override name = 'DataError';
+}
+
+/** A model cannot be built as described: shapes that do not chain, a tied layer without its partner, bad hyper-parameters. */
+export class ModelError extends ConvaeError {
+  override name = 'ModelError';
+  constructor(
+    /** The layer (or model part) at fault. */
+    readonly layer: string,
+    message: string,
+  ) {
+    super(`${layer}: ${message}`);
+  }
+}
+
+/** Training was stopped through its AbortSignal; the model holds the weights of the last completed step. */
+export class AbortError extends ConvaeError {
+  override name = 'AbortError';
+}

@@ -90,28 +90,41 @@ export class Tensor {
   readonly size: number;
   private _ptr: number;
   private view: Float32Array | Uint32Array | undefined;
+  /** For a view made by reshape(): the tensor that owns the memory. */
+  private readonly base: Tensor | undefined;
 
   constructor(
     readonly mem: Memory,
     shape: readonly number[],
     readonly dtype: DType = 'f32',
+    base?: Tensor,
   ) {
     if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
       throw new ShapeError('tensor', 'shape', 'a list of integers ≥ 1', fmt(shape));
     }
     this.shape = Object.freeze([...shape]);
     this.size = numel(shape);
-    this._ptr = mem.alloc(this.size * 4);
+    this.base = base;
+    this._ptr = base ? base.ptr : mem.alloc(this.size * 4);
+  }
+
+  /**
+   * The same memory seen with another shape of the same size (no copy). The
+   * view owns nothing: it is valid while this tensor is, and its dispose() does nothing.
+   */
+  reshape(shape: readonly number[]): Tensor {
+    if (numel(shape) !== this.size) throw new ShapeError('reshape', 'shape', `${this.size} elements like ${fmt(this.shape)}`, fmt(shape));
+    return new Tensor(this.mem, shape, this.dtype, this.base ?? this);
   }
 
   /** Address in wasm memory; throws after dispose(). */
   get ptr(): number {
-    if (this._ptr === 0) throw new MemoryError('convae: tensor used after dispose()');
+    if (this._ptr === 0 || this.base?.disposed) throw new MemoryError('convae: tensor used after dispose()');
     return this._ptr;
   }
 
   get disposed(): boolean {
-    return this._ptr === 0;
+    return this._ptr === 0 || !!this.base?.disposed;
   }
 
   /** A live view of an f32 tensor. Re-created if memory grew; do not keep it across a tensor creation. */
@@ -155,6 +168,7 @@ export class Tensor {
   }
 
   dispose(): void {
+    if (this.base) return;
     if (this._ptr === 0) return;
     this.mem.free(this._ptr, this.size * 4);
     this._ptr = 0;

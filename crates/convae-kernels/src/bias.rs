@@ -9,6 +9,10 @@
 //! `u[i] = (l[i] + l[4+i]) + (l[8+i] + l[12+i])`, `s = (u0 + u1) + (u2 + u3)`,
 //! then `s = s + r[q]` for the last `p % 4` elements in order.
 
+// `x = x + y` spells out the operation order the twins share; indexed loops
+// mirror the SIMD lanes.
+#![allow(clippy::assign_op_pattern)]
+
 /// `db[ch] += Σ_n Σ_{q<p} dy[(n*c + ch)*p + q]`.
 ///
 /// # Shapes
@@ -23,7 +27,14 @@ pub fn bias_backward(n: usize, c: usize, p: usize, dy: &[f32], db: &mut [f32]) {
 }
 
 #[inline(always)]
-fn bias_backward_with(n: usize, c: usize, p: usize, dy: &[f32], db: &mut [f32], row_sum: fn(&[f32]) -> f32) {
+fn bias_backward_with(
+    n: usize,
+    c: usize,
+    p: usize,
+    dy: &[f32],
+    db: &mut [f32],
+    row_sum: fn(&[f32]) -> f32,
+) {
     for (ch, d) in db[..c].iter_mut().enumerate() {
         let mut total = 0.0f32;
         for img in 0..n {
@@ -67,7 +78,9 @@ mod simd {
         for ch in &mut chunks {
             for (k, acc) in v.iter_mut().enumerate() {
                 // SAFETY: ch has 16 elements; lanes 4k..4k+4 are in bounds.
-                *acc = f32x4_add(*acc, unsafe { v128_load(ch.as_ptr().add(4 * k) as *const v128) });
+                *acc = f32x4_add(*acc, unsafe {
+                    v128_load(ch.as_ptr().add(4 * k) as *const v128)
+                });
             }
         }
         let mut quads = chunks.remainder().chunks_exact(4);
@@ -106,7 +119,12 @@ mod tests {
                     }
                     let mut db = db0.clone();
                     bias_backward(n, c, p, &dy, &mut db);
-                    close(&db, &want, &mag, &format!("bias_backward n={n} c={c} p={p}"));
+                    close(
+                        &db,
+                        &want,
+                        &mag,
+                        &format!("bias_backward n={n} c={c} p={p}"),
+                    );
                 }
             }
         }

@@ -3,14 +3,21 @@
 //! Per image, with `K = c_in*kh*kw` and `P = out_h*out_w`:
 //! - forward: `Y (c_out x P) = W (c_out x K) · col (K x P)`; `col` is never
 //!   materialized: `Im2col` writes it straight into the GEMM's packed B panels.
-//!   The weight is packed once per call (`gemm::pack_a`) and reused for every image.
+//!   The weight is packed once per call (`gemm::pack_a`) and reused for every
+//!   image, and the bias is added in the GEMM's store.
 //! - backward input: `dcol (K x P) = Wᵀ · dY`, then `col2im` scatters `dcol`
 //!   into `dx` (overwritten). `Wᵀ` is packed once per call.
 //! - backward weight: `dW (c_out x K) += dY (c_out x P) · colᵀ (P x K)`, one
 //!   accumulating GEMM per image; `Im2colT` packs `colᵀ` panels directly.
 //!
+//! With padding, forward and backward-weight first copy each image into a
+//! zero-bordered buffer in the workspace, so the im2col packers never test
+//! bounds: every window lies inside the (padded) image.
 //! A 1x1, stride-1, unpadded convolution is a plain GEMM; im2col is skipped.
 //! `conv_transpose.rs` reuses these three functions.
+
+// Indexed loops over panel columns read more plainly than zipped iterators here.
+#![allow(clippy::needless_range_loop)]
 
 use crate::gemm::{self, ASrc, Init, PackB, StridedB, NR};
 use crate::shape::Conv2d;
@@ -20,10 +27,43 @@ fn is_identity(s: &Conv2d) -> bool {
     s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
 }
 
+/// The same convolution over the zero-padded input, with no padding left
+/// (same output size, same im2col matrix).
+fn padded(s: &Conv2d) -> Conv2d {
+    Conv2d {
+        h: s.h + 2 * s.ph,
+        w: s.w + 2 * s.pw,
+        ph: 0,
+        pw: 0,
+        ..*s
+    }
+}
+
+/// Length of one zero-padded image (0 when there is no padding).
+fn pad_len(s: &Conv2d) -> usize {
+    if s.ph == 0 && s.pw == 0 {
+        0
+    } else {
+        s.c_in * (s.h + 2 * s.ph) * (s.w + 2 * s.pw)
+    }
+}
+
+/// Copies image `x` into the interior of the padded image `xp` (whose border
+/// the caller has zeroed once).
+fn pad_image(s: &Conv2d, x: &[f32], xp: &mut [f32]) {
+    let (hp, wp) = (s.h + 2 * s.ph, s.w + 2 * s.pw);
+    for c in 0..s.c_in {
+        for iy in 0..s.h {
+            let src = &x[(c * s.h + iy) * s.w..][..s.w];
+            xp[(c * hp + iy + s.ph) * wp + s.pw..][..s.w].copy_from_slice(src);
+        }
+    }
+}
+
 /// Workspace (f32) of `conv2d`.
 pub fn conv2d_workspace_len(s: &Conv2d) -> usize {
     let (k, p) = (s.col_rows(), s.col_cols());
-    gemm::packed_a_len(s.c_out, k) + gemm::sgemm_packed_a_workspace_len(p, k)
+    gemm::packed_a_len(s.c_out, k) + gemm::sgemm_packed_a_workspace_len(p, k) + pad_len(s)
 }
 
 /// Workspace (f32) of `conv2d_backward_input`.
@@ -35,165 +75,220 @@ pub fn conv2d_backward_input_workspace_len(s: &Conv2d) -> usize {
 
 /// Workspace (f32) of `conv2d_backward_weight`.
 pub fn conv2d_backward_weight_workspace_len(s: &Conv2d) -> usize {
-    gemm::sgemm_workspace_len(s.c_out, s.col_rows(), s.col_cols())
+    gemm::sgemm_workspace_len(s.c_out, s.col_rows(), s.col_cols()) + pad_len(s)
 }
 
-/// The im2col matrix of one image as a GEMM B operand:
-/// `B(p, j) = x[c, oy*sh - ph + ki, ox*sw - pw + kj]` (0 in the padding),
-/// `p = (c*kh + ki)*kw + kj`, `j = oy*out_w + ox`.
+/// The im2col matrix of one unpadded image as a GEMM B operand:
+/// `B(p, j) = x[c, oy*sh + ki, ox*sw + kj]`, `p = (c*kh + ki)*kw + kj`,
+/// `j = oy*out_w + ox`.
 pub(crate) struct Im2col<'a> {
     s: Conv2d,
-    ow: usize,
     x: &'a [f32],
+}
+
+impl<'a> Im2col<'a> {
+    fn new(s: Conv2d, x: &'a [f32]) -> Self {
+        // The reads below rely on these: no padding, x holds the whole image.
+        assert!(s.ph == 0 && s.pw == 0 && x.len() >= s.c_in * s.h * s.w);
+        Im2col { s, x }
+    }
 }
 
 impl PackB for Im2col<'_> {
     fn pack_b(&self, p0: usize, kc: usize, j0: usize, nc: usize, dst: &mut [f32]) {
         let s = &self.s;
-        let (h, w) = (s.h as isize, s.w as isize);
-        let hw = s.h * s.w;
-        debug_assert!(self.x.len() >= s.c_in * hw && p0 + kc <= s.col_rows() && j0 + nc <= s.col_cols());
-        for (q, panel) in dst.chunks_exact_mut(kc * NR).take(nc.div_ceil(NR)).enumerate() {
+        let ow = s.out_w();
+        // The unchecked reads below rely on this (once per block, cheap).
+        assert!(p0 + kc <= s.col_rows() && j0 + nc <= s.col_cols());
+        let xp = self.x.as_ptr();
+        for (q, panel) in dst
+            .chunks_exact_mut(kc * NR)
+            .take(nc.div_ceil(NR))
+            .enumerate()
+        {
             let jq = j0 + q * NR;
             let cols = NR.min(nc - q * NR);
-            // Top-left input corner of each output position of the panel.
-            let mut by = [0isize; NR];
-            let mut bx = [0isize; NR];
+            // Offset of each output position's window corner.
+            let mut col = [0usize; NR];
             for jj in 0..cols {
-                let (oy, ox) = ((jq + jj) / self.ow, (jq + jj) % self.ow);
-                by[jj] = (oy * s.sh) as isize - s.ph as isize;
-                bx[jj] = (ox * s.sw) as isize - s.pw as isize;
+                let (oy, ox) = ((jq + jj) / ow, (jq + jj) % ow);
+                col[jj] = oy * s.sh * s.w + ox * s.sw;
             }
-            let (mut c, mut ki, mut kj) = (p0 / (s.kh * s.kw), (p0 / s.kw) % s.kh, p0 % s.kw);
-            // All NR positions in one output row and every window of them inside
-            // the image: row p of the panel is x[c, by + ki, bx0 + kj + jj*sw].
-            let interior = cols == NR
-                && by[0] == by[NR - 1]
-                && by[0] >= 0
-                && by[0] + s.kh as isize <= h
-                && bx[0] >= 0
-                && bx[NR - 1] + s.kw as isize <= w;
-            if interior {
-                let base = by[0] as usize * s.w + bx[0] as usize;
-                // Offset of (c, ki, kj) from the window corner, kept incrementally.
-                let mut off = c * hw + ki * s.w + kj;
-                let xp = self.x.as_ptr();
-                for d in panel.chunks_exact_mut(NR) {
-                    // SAFETY: c < c_in, by + ki < h and bx0 + kj + (NR-1)*sw < w by
-                    // `interior`, so every read is inside image c of x.
-                    unsafe {
-                        let src = xp.add(base + off);
-                        if s.sw == 1 {
-                            core::ptr::copy_nonoverlapping(src, d.as_mut_ptr(), NR);
+            // Consecutive offsets: the panel row is NR consecutive x values.
+            // (Steps between positions are >= 1, so col[NR-1] - col[0] == NR-1
+            // means every step is 1.)
+            let contiguous = cols == NR && col[NR - 1] == col[0] + NR - 1;
+            // SAFETY (both loops): off + col[jj] = c*hw + (oy*sh + ki)*w + ox*sw + kj
+            // with c < c_in, oy*sh + ki <= (out_h-1)*sh + kh-1 < h and likewise for
+            // the column: inside image c of x (checked in `new`).
+            if contiguous {
+                for_each_row(s, p0, panel, |d, off| unsafe {
+                    core::ptr::copy_nonoverlapping(xp.add(off + col[0]), d.as_mut_ptr(), NR)
+                });
+            } else {
+                for_each_row(s, p0, panel, |d, off| {
+                    for jj in 0..NR {
+                        d[jj] = if jj < cols {
+                            unsafe { *xp.add(off + col[jj]) }
                         } else {
-                            for (jj, v) in d.iter_mut().enumerate() {
-                                *v = *src.add(jj * s.sw);
-                            }
-                        }
+                            0.0
+                        };
                     }
-                    kj += 1;
-                    off += 1;
-                    if kj == s.kw {
-                        kj = 0;
-                        ki += 1;
-                        off += s.w - s.kw;
-                        if ki == s.kh {
-                            ki = 0;
-                            off += hw - s.kh * s.w;
-                        }
-                    }
-                }
-                continue;
-            }
-            for d in panel.chunks_exact_mut(NR) {
-                let xc = &self.x[c * hw..(c + 1) * hw];
-                for (jj, v) in d.iter_mut().enumerate() {
-                    let iy = by[jj] + ki as isize;
-                    let ix = bx[jj] + kj as isize;
-                    *v = if jj < cols && iy >= 0 && iy < h && ix >= 0 && ix < w {
-                        xc[iy as usize * s.w + ix as usize]
-                    } else {
-                        0.0
-                    };
-                }
-                kj += 1;
-                if kj == s.kw {
-                    kj = 0;
-                    ki += 1;
-                    if ki == s.kh {
-                        ki = 0;
-                        c += 1;
-                    }
-                }
+                });
             }
         }
     }
 }
 
-/// The transposed im2col matrix of one image as a GEMM B operand:
+/// Calls `f(row, off)` for each NR-wide row of `panel`, row p standing for
+/// im2col row `p0 + p = (c, ki, kj)` and `off = c*h*w + ki*w + kj` (kept
+/// incrementally).
+#[inline(always)]
+fn for_each_row(s: &Conv2d, p0: usize, panel: &mut [f32], mut f: impl FnMut(&mut [f32], usize)) {
+    let hw = s.h * s.w;
+    let (c, mut ki, mut kj) = (p0 / (s.kh * s.kw), (p0 / s.kw) % s.kh, p0 % s.kw);
+    let mut off = c * hw + ki * s.w + kj;
+    for d in panel.chunks_exact_mut(NR) {
+        f(d, off);
+        kj += 1;
+        off += 1;
+        if kj == s.kw {
+            kj = 0;
+            ki += 1;
+            off += s.w - s.kw;
+            if ki == s.kh {
+                ki = 0;
+                off += hw - s.kh * s.w;
+            }
+        }
+    }
+}
+
+/// The transposed im2col matrix of one unpadded image as a GEMM B operand:
 /// `B(p, j) = col(j, p)` with `p = oy*out_w + ox`, `j = (c*kh + ki)*kw + kj`.
 pub(crate) struct Im2colT<'a> {
     s: Conv2d,
-    ow: usize,
     x: &'a [f32],
+}
+
+impl<'a> Im2colT<'a> {
+    fn new(s: Conv2d, x: &'a [f32]) -> Self {
+        assert!(s.ph == 0 && s.pw == 0 && x.len() >= s.c_in * s.h * s.w);
+        Im2colT { s, x }
+    }
 }
 
 impl PackB for Im2colT<'_> {
     fn pack_b(&self, p0: usize, kc: usize, j0: usize, nc: usize, dst: &mut [f32]) {
         let s = &self.s;
-        let (h, w) = (s.h as isize, s.w as isize);
+        let ow = s.out_w();
         let hw = s.h * s.w;
         let khw = s.kh * s.kw;
-        debug_assert!(self.x.len() >= s.c_in * hw && p0 + kc <= s.col_cols() && j0 + nc <= s.col_rows());
-        for (q, panel) in dst.chunks_exact_mut(kc * NR).take(nc.div_ceil(NR)).enumerate() {
+        // The unchecked reads below rely on this (once per block, cheap).
+        assert!(p0 + kc <= s.col_cols() && j0 + nc <= s.col_rows());
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let simd = crate::isa::use_simd();
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        let simd = false;
+        for (q, panel) in dst
+            .chunks_exact_mut(kc * NR)
+            .take(nc.div_ceil(NR))
+            .enumerate()
+        {
             let jq = j0 + q * NR;
             let cols = NR.min(nc - q * NR);
-            // Offsets of each (c, ki, kj) of the panel relative to the window corner.
+            // Offset of each (c, ki, kj) of the panel from the window corner.
             let mut off = [0usize; NR];
-            let mut ki = [0isize; NR];
-            let mut kj = [0isize; NR];
-            let mut cc = [0usize; NR];
-            for jj in 0..cols {
+            for (jj, o) in off.iter_mut().enumerate().take(cols) {
                 let j = jq + jj;
-                cc[jj] = j / khw;
-                ki[jj] = ((j / s.kw) % s.kh) as isize;
-                kj[jj] = (j % s.kw) as isize;
-                off[jj] = cc[jj] * hw + ki[jj] as usize * s.w + kj[jj] as usize;
+                *o = (j / khw) * hw + ((j / s.kw) % s.kh) * s.w + j % s.kw;
             }
-            let (mut oy, mut ox) = (p0 / self.ow, p0 % self.ow);
-            let xp = self.x.as_ptr();
-            for d in panel.chunks_exact_mut(NR) {
-                let by = (oy * s.sh) as isize - s.ph as isize;
-                let bx = (ox * s.sw) as isize - s.pw as isize;
-                let inside = by >= 0 && by + s.kh as isize <= h && bx >= 0 && bx + s.kw as isize <= w;
-                if inside {
-                    let base = by as usize * s.w + bx as usize;
-                    for jj in 0..cols {
-                        // SAFETY: the whole window at (by, bx) is inside the image and
-                        // off[jj] addresses (c < c_in, ki < kh, kj < kw) within it.
-                        d[jj] = unsafe { *xp.add(base + off[jj]) };
-                    }
-                    for v in &mut d[cols..] {
-                        *v = 0.0;
-                    }
-                } else {
-                    for (jj, v) in d.iter_mut().enumerate() {
-                        let iy = by + ki[jj];
-                        let ix = bx + kj[jj];
-                        *v = if jj < cols && iy >= 0 && iy < h && ix >= 0 && ix < w {
-                            self.x[cc[jj] * hw + iy as usize * s.w + ix as usize]
-                        } else {
-                            0.0
-                        };
-                    }
-                }
-                ox += 1;
-                if ox == self.ow {
-                    ox = 0;
-                    oy += 1;
-                }
+            let (mut oy, mut ox) = (p0 / ow, p0 % ow);
+            let mut p = 0;
+            while p < kc {
+                // The rest of output row oy: rows p .. p + run of the panel.
+                let run = (ow - ox).min(kc - p);
+                let base = oy * s.sh * s.w + ox * s.sw;
+                // SAFETY: every window of an unpadded valid convolution lies inside
+                // the image, and off[jj] (jj < cols) addresses (c < c_in, ki < kh,
+                // kj < kw) inside it (x's length checked in `new`).
+                unsafe {
+                    gather_rows(
+                        self.x.as_ptr(),
+                        base,
+                        s.sw,
+                        &off,
+                        cols,
+                        &mut panel[p * NR..(p + run) * NR],
+                        simd,
+                    )
+                };
+                p += run;
+                ox = 0;
+                oy += 1;
             }
         }
+    }
+}
+
+/// Writes `d.len() / NR` panel rows; row r, column jj < cols is
+/// `x[base + r*sw + off[jj]]`, columns past `cols` are 0.
+///
+/// # Safety
+/// Every such `x` index is in bounds.
+#[inline(always)]
+unsafe fn gather_rows(
+    x: *const f32,
+    base: usize,
+    sw: usize,
+    off: &[usize; NR],
+    cols: usize,
+    d: &mut [f32],
+    simd: bool,
+) {
+    let n = d.len() / NR;
+    let mut r = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if simd && sw == 1 && cols == NR {
+        use core::arch::wasm32::*;
+        // Four rows at a time: load 4 consecutive x values of each column (they are
+        // the column's next 4 rows), transpose 4x4 blocks in registers.
+        while r + 4 <= n {
+            let v: [v128; NR] =
+                core::array::from_fn(|jj| v128_load(x.add(base + r + off[jj]) as *const v128));
+            let dp = d.as_mut_ptr().add(r * NR);
+            for half in 0..NR / 4 {
+                let [a, b, c, e] = [
+                    v[4 * half],
+                    v[4 * half + 1],
+                    v[4 * half + 2],
+                    v[4 * half + 3],
+                ];
+                let t0 = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+                let t1 = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+                let t2 = i32x4_shuffle::<0, 4, 1, 5>(c, e);
+                let t3 = i32x4_shuffle::<2, 6, 3, 7>(c, e);
+                let out = [
+                    i32x4_shuffle::<0, 1, 4, 5>(t0, t2),
+                    i32x4_shuffle::<2, 3, 6, 7>(t0, t2),
+                    i32x4_shuffle::<0, 1, 4, 5>(t1, t3),
+                    i32x4_shuffle::<2, 3, 6, 7>(t1, t3),
+                ];
+                for (t, o) in out.into_iter().enumerate() {
+                    v128_store(dp.add(t * NR + 4 * half) as *mut v128, o);
+                }
+            }
+            r += 4;
+        }
+    }
+    let _ = simd;
+    while r < n {
+        let src = x.add(base + r * sw);
+        let row = &mut d[r * NR..(r + 1) * NR];
+        for jj in 0..NR {
+            row[jj] = if jj < cols { *src.add(off[jj]) } else { 0.0 };
+        }
+        r += 1;
     }
 }
 
@@ -201,6 +296,7 @@ impl PackB for Im2colT<'_> {
 /// position that lands inside the image (the adjoint of im2col), in the order
 /// c, ki, kj, oy, ox.
 fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
+    let simd = crate::isa::use_simd();
     let (oh, ow) = (s.out_h(), s.out_w());
     let hw = s.h * s.w;
     for c in 0..s.c_in {
@@ -224,9 +320,7 @@ fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
                     let ix0 = ox_lo * s.sw + kj - s.pw;
                     let drow = &mut dxc[iy as usize * s.w..(iy as usize + 1) * s.w];
                     if s.sw == 1 {
-                        for (d, v) in drow[ix0..ix0 + src.len()].iter_mut().zip(src) {
-                            *d += *v;
-                        }
+                        add_run(&mut drow[ix0..ix0 + src.len()], src, simd);
                     } else {
                         for (t, v) in src.iter().enumerate() {
                             drow[ix0 + t * s.sw] += *v;
@@ -238,8 +332,39 @@ fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
     }
 }
 
+/// `d[t] += v[t]` for every t (each element is one add, so the SIMD path and
+/// the scalar loop give identical results). `d.len() == v.len()`.
+#[inline(always)]
+fn add_run(d: &mut [f32], v: &[f32], simd: bool) {
+    let n = d.len().min(v.len());
+    let mut t = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if simd {
+        use core::arch::wasm32::*;
+        while t + 4 <= n {
+            // SAFETY: t + 4 <= n, within both slices.
+            unsafe {
+                let dp = d.as_mut_ptr().add(t) as *mut v128;
+                v128_store(
+                    dp,
+                    f32x4_add(v128_load(dp), v128_load(v.as_ptr().add(t) as *const v128)),
+                );
+            }
+            t += 4;
+        }
+    }
+    let _ = simd;
+    while t < n {
+        d[t] += v[t];
+        t += 1;
+    }
+}
+
 fn check_lens(s: &Conv2d, x: usize, w: usize, y: usize, ws: usize, need_ws: usize) {
-    assert!(x >= s.x_len() && w >= s.w_len() && y >= s.y_len() && ws >= need_ws, "conv2d: slice too short");
+    assert!(
+        x >= s.x_len() && w >= s.w_len() && y >= s.y_len() && ws >= need_ws,
+        "conv2d: slice too short"
+    );
 }
 
 /// `y = conv2d(x, w) + bias`, y overwritten.
@@ -247,10 +372,26 @@ fn check_lens(s: &Conv2d, x: usize, w: usize, y: usize, ws: usize, need_ws: usiz
 /// # Shapes
 /// x `[n, c_in, h, w]`, w `[c_out, c_in, kh, kw]`, bias `[c_out]`,
 /// y `[n, c_out, out_h, out_w]`, `ws.len() >= s.workspace_len()`.
-pub fn conv2d(s: &Conv2d, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], ws: &mut [f32]) {
-    check_lens(s, x.len(), w.len(), y.len(), ws.len(), conv2d_workspace_len(s));
+pub fn conv2d(
+    s: &Conv2d,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    ws: &mut [f32],
+) {
+    check_lens(
+        s,
+        x.len(),
+        w.len(),
+        y.len(),
+        ws.len(),
+        conv2d_workspace_len(s),
+    );
     let (k, p) = (s.col_rows(), s.col_cols());
-    let (pa, wsg) = ws.split_at_mut(gemm::packed_a_len(s.c_out, k));
+    let (pa, rest) = ws.split_at_mut(gemm::packed_a_len(s.c_out, k));
+    let (xpad, wsg) = rest.split_at_mut(pad_len(s));
+    xpad.fill(0.0);
     gemm::pack_a(s.c_out, k, w, k, 1, pa);
     let init = match bias {
         Some(b) => {
@@ -264,10 +405,18 @@ pub fn conv2d(s: &Conv2d, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f
         let xi = &x[img * xs..(img + 1) * xs];
         let yi = &mut y[img * ys..(img + 1) * ys];
         if is_identity(s) {
-            let bsrc = StridedB { b: xi, rs: p, cs: 1 };
+            let bsrc = StridedB {
+                b: xi,
+                rs: p,
+                cs: 1,
+            };
+            gemm::gemm_with(s.c_out, p, k, ASrc::Packed(pa), &bsrc, yi, p, init, wsg);
+        } else if xpad.is_empty() {
+            let bsrc = Im2col::new(*s, xi);
             gemm::gemm_with(s.c_out, p, k, ASrc::Packed(pa), &bsrc, yi, p, init, wsg);
         } else {
-            let bsrc = Im2col { s: *s, ow: s.out_w(), x: xi };
+            pad_image(s, xi, xpad);
+            let bsrc = Im2col::new(padded(s), xpad);
             gemm::gemm_with(s.c_out, p, k, ASrc::Packed(pa), &bsrc, yi, p, init, wsg);
         }
     }
@@ -276,7 +425,8 @@ pub fn conv2d(s: &Conv2d, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f
 /// `dx = ∂L/∂x` given `dy = ∂L/∂y`: overwritten.
 ///
 /// # Shapes
-/// dy `[n, c_out, out_h, out_w]`, w `[c_out, c_in, kh, kw]`, dx `[n, c_in, h, w]`.
+/// dy `[n, c_out, out_h, out_w]`, w `[c_out, c_in, kh, kw]`, dx `[n, c_in, h, w]`,
+/// `ws.len() >= s.workspace_len()`.
 pub fn conv2d_backward_input(s: &Conv2d, dy: &[f32], w: &[f32], dx: &mut [f32], ws: &mut [f32]) {
     backward_input_with_bias(s, dy, w, None, dx, ws)
 }
@@ -291,26 +441,47 @@ pub(crate) fn backward_input_with_bias(
     dx: &mut [f32],
     ws: &mut [f32],
 ) {
-    check_lens(s, dx.len(), w.len(), dy.len(), ws.len(), conv2d_backward_input_workspace_len(s));
+    check_lens(
+        s,
+        dx.len(),
+        w.len(),
+        dy.len(),
+        ws.len(),
+        conv2d_backward_input_workspace_len(s),
+    );
     let (k, p) = (s.col_rows(), s.col_cols());
     let (pa, rest) = ws.split_at_mut(gemm::packed_a_len(k, s.c_out));
     // A = Wᵀ: A(i, q) = w[q*K + i].
     gemm::pack_a(k, s.c_out, w, 1, k, pa);
     let (wsg, col) = rest.split_at_mut(gemm::sgemm_packed_a_workspace_len(p, s.c_out));
+    if let Some(b) = bias {
+        assert!(b.len() >= s.c_in);
+    }
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
     for img in 0..s.n {
         let dyi = &dy[img * ys..(img + 1) * ys];
         let dxi = &mut dx[img * xs..(img + 1) * xs];
-        let bsrc = StridedB { b: dyi, rs: p, cs: 1 };
-        if let Some(b) = bias {
-            assert!(b.len() >= s.c_in);
-        }
+        let bsrc = StridedB {
+            b: dyi,
+            rs: p,
+            cs: 1,
+        };
         if is_identity(s) {
             // dx is C itself; its rows are channels, so the bias is a row bias.
             let init = bias.map_or(Init::Zero, Init::RowBias);
             gemm::gemm_with(k, p, s.c_out, ASrc::Packed(pa), &bsrc, dxi, p, init, wsg);
         } else {
-            gemm::gemm_with(k, p, s.c_out, ASrc::Packed(pa), &bsrc, col, p, Init::Zero, wsg);
+            gemm::gemm_with(
+                k,
+                p,
+                s.c_out,
+                ASrc::Packed(pa),
+                &bsrc,
+                col,
+                p,
+                Init::Zero,
+                wsg,
+            );
             match bias {
                 Some(b) => {
                     for (c, plane) in dxi.chunks_exact_mut(s.h * s.w).enumerate() {
@@ -328,20 +499,42 @@ pub(crate) fn backward_input_with_bias(
 /// the batch, and onto what `dw` already holds).
 ///
 /// # Shapes
-/// x `[n, c_in, h, w]`, dy `[n, c_out, out_h, out_w]`, dw `[c_out, c_in, kh, kw]`.
+/// x `[n, c_in, h, w]`, dy `[n, c_out, out_h, out_w]`, dw `[c_out, c_in, kh, kw]`,
+/// `ws.len() >= s.workspace_len()`.
 pub fn conv2d_backward_weight(s: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32], ws: &mut [f32]) {
-    check_lens(s, x.len(), dw.len(), dy.len(), ws.len(), conv2d_backward_weight_workspace_len(s));
+    check_lens(
+        s,
+        x.len(),
+        dw.len(),
+        dy.len(),
+        ws.len(),
+        conv2d_backward_weight_workspace_len(s),
+    );
     let (k, p) = (s.col_rows(), s.col_cols());
+    let (xpad, wsg) = ws.split_at_mut(pad_len(s));
+    xpad.fill(0.0);
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
     for img in 0..s.n {
         let xi = &x[img * xs..(img + 1) * xs];
-        let a = ASrc::Strided { a: &dy[img * ys..(img + 1) * ys], rs: p, cs: 1 };
+        let a = ASrc::Strided {
+            a: &dy[img * ys..(img + 1) * ys],
+            rs: p,
+            cs: 1,
+        };
         if is_identity(s) {
-            let bsrc = StridedB { b: xi, rs: 1, cs: p };
-            gemm::gemm_with(s.c_out, k, p, a, &bsrc, dw, k, Init::Keep, ws);
+            let bsrc = StridedB {
+                b: xi,
+                rs: 1,
+                cs: p,
+            };
+            gemm::gemm_with(s.c_out, k, p, a, &bsrc, dw, k, Init::Keep, wsg);
+        } else if xpad.is_empty() {
+            let bsrc = Im2colT::new(*s, xi);
+            gemm::gemm_with(s.c_out, k, p, a, &bsrc, dw, k, Init::Keep, wsg);
         } else {
-            let bsrc = Im2colT { s: *s, ow: s.out_w(), x: xi };
-            gemm::gemm_with(s.c_out, k, p, a, &bsrc, dw, k, Init::Keep, ws);
+            pad_image(s, xi, xpad);
+            let bsrc = Im2colT::new(padded(s), xpad);
+            gemm::gemm_with(s.c_out, k, p, a, &bsrc, dw, k, Init::Keep, wsg);
         }
     }
 }
@@ -353,7 +546,9 @@ pub(crate) mod tests {
     pub(crate) fn rnd(n: usize, seed: &mut u64) -> Vec<f32> {
         (0..n)
             .map(|_| {
-                *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                *seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
             })
             .collect()
@@ -376,11 +571,15 @@ pub(crate) mod tests {
                                 for kj in 0..s.kw {
                                     let iy = (oy * s.sh + ki) as isize - s.ph as isize;
                                     let ix = (ox * s.sw + kj) as isize - s.pw as isize;
-                                    if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize {
+                                    if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize
+                                    {
                                         continue;
                                     }
-                                    let xv = x[((n * s.c_in + c) * s.h + iy as usize) * s.w + ix as usize] as f64;
-                                    let t = xv * w[((o * s.c_in + c) * s.kh + ki) * s.kw + kj] as f64;
+                                    let xv = x
+                                        [((n * s.c_in + c) * s.h + iy as usize) * s.w + ix as usize]
+                                        as f64;
+                                    let t =
+                                        xv * w[((o * s.c_in + c) * s.kh + ki) * s.kw + kj] as f64;
                                     acc += t;
                                     mag += t.abs();
                                 }
@@ -397,7 +596,12 @@ pub(crate) mod tests {
 
     /// Direct f64 gradients of `<y, dy>`: (dx, |dx|), (dw, |dw|).
     #[allow(clippy::type_complexity)]
-    fn conv_grads_ref(s: &Conv2d, x: &[f32], w: &[f32], dy: &[f32]) -> ((Vec<f64>, Vec<f64>), (Vec<f64>, Vec<f64>)) {
+    fn conv_grads_ref(
+        s: &Conv2d,
+        x: &[f32],
+        w: &[f32],
+        dy: &[f32],
+    ) -> ((Vec<f64>, Vec<f64>), (Vec<f64>, Vec<f64>)) {
         let (oh, ow) = (s.out_h(), s.out_w());
         let (mut dx, mut mdx) = (vec![0f64; s.x_len()], vec![0f64; s.x_len()]);
         let (mut dw, mut mdw) = (vec![0f64; s.w_len()], vec![0f64; s.w_len()]);
@@ -411,10 +615,12 @@ pub(crate) mod tests {
                                 for kj in 0..s.kw {
                                     let iy = (oy * s.sh + ki) as isize - s.ph as isize;
                                     let ix = (ox * s.sw + kj) as isize - s.pw as isize;
-                                    if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize {
+                                    if iy < 0 || ix < 0 || iy >= s.h as isize || ix >= s.w as isize
+                                    {
                                         continue;
                                     }
-                                    let xi = ((n * s.c_in + c) * s.h + iy as usize) * s.w + ix as usize;
+                                    let xi =
+                                        ((n * s.c_in + c) * s.h + iy as usize) * s.w + ix as usize;
                                     let wi = ((o * s.c_in + c) * s.kh + ki) * s.kw + kj;
                                     dx[xi] += g * w[wi] as f64;
                                     mdx[xi] += (g * w[wi] as f64).abs();
@@ -433,7 +639,10 @@ pub(crate) mod tests {
     pub(crate) fn close(got: &[f32], want: &[f64], mag: &[f64], what: &str) {
         assert_eq!(got.len(), want.len(), "{what}: length");
         for (i, ((&g, &r), &m)) in got.iter().zip(want).zip(mag).enumerate() {
-            assert!((g as f64 - r).abs() <= 1e-5 * (1.0 + m), "{what} [{i}]: {g} vs {r}");
+            assert!(
+                (g as f64 - r).abs() <= 1e-5 * (1.0 + m),
+                "{what} [{i}]: {g} vs {r}"
+            );
         }
     }
 
@@ -448,7 +657,19 @@ pub(crate) mod tests {
                                 continue;
                             }
                             let n = if (c_in + h + kh + sh) % 2 == 0 { 3 } else { 1 };
-                            let s = Conv2d { n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw };
+                            let s = Conv2d {
+                                n,
+                                c_in,
+                                h,
+                                w,
+                                c_out,
+                                kh,
+                                kw,
+                                sh,
+                                sw,
+                                ph,
+                                pw,
+                            };
                             if s.validate().is_ok() {
                                 v.push(s);
                             }
@@ -491,7 +712,11 @@ pub(crate) mod tests {
             let mut dw = dw0.clone();
             conv2d_backward_weight(s, &x, &dy, &mut dw, &mut ws);
             let want: Vec<f64> = dwr.iter().zip(&dw0).map(|(a, b)| a + *b as f64).collect();
-            let mag: Vec<f64> = dwm.iter().zip(&dw0).map(|(a, b)| a + b.abs() as f64).collect();
+            let mag: Vec<f64> = dwm
+                .iter()
+                .zip(&dw0)
+                .map(|(a, b)| a + b.abs() as f64)
+                .collect();
             close(&dw, &want, &mag, &format!("conv2d_backward_weight {tag}"));
         }
     }
@@ -501,9 +726,58 @@ pub(crate) mod tests {
         // K = 20*5*5 = 500 spans two k-blocks; P = 576 spans many panels.
         let mut seed = 5u64;
         for s in [
-            Conv2d { n: 2, c_in: 20, h: 12, w: 12, c_out: 50, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 },
-            Conv2d { n: 2, c_in: 1, h: 28, w: 28, c_out: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 },
-            Conv2d { n: 1, c_in: 300, h: 3, w: 3, c_out: 7, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0 },
+            Conv2d {
+                n: 2,
+                c_in: 20,
+                h: 12,
+                w: 12,
+                c_out: 50,
+                kh: 5,
+                kw: 5,
+                sh: 1,
+                sw: 1,
+                ph: 0,
+                pw: 0,
+            },
+            Conv2d {
+                n: 2,
+                c_in: 1,
+                h: 28,
+                w: 28,
+                c_out: 20,
+                kh: 5,
+                kw: 5,
+                sh: 1,
+                sw: 1,
+                ph: 2,
+                pw: 2,
+            },
+            Conv2d {
+                n: 2,
+                c_in: 30,
+                h: 13,
+                w: 10,
+                c_out: 9,
+                kh: 3,
+                kw: 3,
+                sh: 2,
+                sw: 2,
+                ph: 1,
+                pw: 1,
+            },
+            Conv2d {
+                n: 1,
+                c_in: 300,
+                h: 3,
+                w: 3,
+                c_out: 7,
+                kh: 1,
+                kw: 1,
+                sh: 1,
+                sw: 1,
+                ph: 0,
+                pw: 0,
+            },
         ] {
             s.validate().unwrap();
             let x = rnd(s.x_len(), &mut seed);
@@ -521,6 +795,11 @@ pub(crate) mod tests {
             let mut dw = vec![0.0; s.w_len()];
             conv2d_backward_weight(&s, &x, &dy, &mut dw, &mut ws);
             close(&dw, &dwr, &dwm, "conv2d_backward_weight large");
+            // The bias rides on the first of several k-blocks.
+            let b = rnd(s.c_out, &mut seed);
+            conv2d(&s, &x, &w, Some(&b), &mut y, &mut ws);
+            let (yr, ym) = conv_ref(&s, &x, &w, Some(&b));
+            close(&y, &yr, &ym, "conv2d large with bias");
         }
     }
 }

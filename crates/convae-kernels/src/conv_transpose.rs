@@ -18,7 +18,14 @@ use crate::shape::ConvTranspose2d;
 /// # Shapes
 /// x `[n, c_in, h, w]`, w `[c_in, c_out, kh, kw]`, bias `[c_out]`,
 /// y `[n, c_out, out_h, out_w]`, `ws.len() >= t.workspace_len()`.
-pub fn conv_transpose2d(t: &ConvTranspose2d, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32], ws: &mut [f32]) {
+pub fn conv_transpose2d(
+    t: &ConvTranspose2d,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    ws: &mut [f32],
+) {
     conv::backward_input_with_bias(&t.as_conv(), x, w, bias, y, ws)
 }
 
@@ -26,7 +33,13 @@ pub fn conv_transpose2d(t: &ConvTranspose2d, x: &[f32], w: &[f32], bias: Option<
 ///
 /// # Shapes
 /// dy `[n, c_out, out_h, out_w]`, w `[c_in, c_out, kh, kw]`, dx `[n, c_in, h, w]`.
-pub fn conv_transpose2d_backward_input(t: &ConvTranspose2d, dy: &[f32], w: &[f32], dx: &mut [f32], ws: &mut [f32]) {
+pub fn conv_transpose2d_backward_input(
+    t: &ConvTranspose2d,
+    dy: &[f32],
+    w: &[f32],
+    dx: &mut [f32],
+    ws: &mut [f32],
+) {
     conv::conv2d(&t.as_conv(), dy, w, None, dx, ws)
 }
 
@@ -34,15 +47,21 @@ pub fn conv_transpose2d_backward_input(t: &ConvTranspose2d, dy: &[f32], w: &[f32
 ///
 /// # Shapes
 /// x `[n, c_in, h, w]`, dy `[n, c_out, out_h, out_w]`, dw `[c_in, c_out, kh, kw]`.
-pub fn conv_transpose2d_backward_weight(t: &ConvTranspose2d, x: &[f32], dy: &[f32], dw: &mut [f32], ws: &mut [f32]) {
+pub fn conv_transpose2d_backward_weight(
+    t: &ConvTranspose2d,
+    x: &[f32],
+    dy: &[f32],
+    dw: &mut [f32],
+    ws: &mut [f32],
+) {
     conv::conv2d_backward_weight(&t.as_conv(), dy, x, dw, ws)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conv::tests::{close, rnd};
     use crate::conv::conv2d;
+    use crate::conv::tests::{close, rnd};
 
     /// Calls `f(xi, yi, wi)` for every (input, output, weight) index triple of
     /// the scatter definition.
@@ -61,7 +80,8 @@ mod tests {
                                         continue;
                                     }
                                     let xi = ((n * t.c_in + c) * t.h + i) * t.w + j;
-                                    let yi = ((n * t.c_out + o) * oh + yy as usize) * ow + yx as usize;
+                                    let yi =
+                                        ((n * t.c_out + o) * oh + yy as usize) * ow + yx as usize;
                                     let wi = ((c * t.c_out + o) * t.kh + ki) * t.kw + kj;
                                     f(xi, yi, wi);
                                 }
@@ -81,8 +101,26 @@ mod tests {
                     for &(sh, sw) in &[(1usize, 1usize), (2, 3), (3, 2)] {
                         for &(ph, pw) in &[(0usize, 0usize), (1, 2), (2, 1)] {
                             for &(oph, opw) in &[(0usize, 0usize), (1, 2)] {
-                                let n = if (c_in + h + kh + sh + oph) % 2 == 0 { 3 } else { 1 };
-                                let t = ConvTranspose2d { n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, oph, opw };
+                                let n = if (c_in + h + kh + sh + oph) % 2 == 0 {
+                                    3
+                                } else {
+                                    1
+                                };
+                                let t = ConvTranspose2d {
+                                    n,
+                                    c_in,
+                                    h,
+                                    w,
+                                    c_out,
+                                    kh,
+                                    kw,
+                                    sh,
+                                    sw,
+                                    ph,
+                                    pw,
+                                    oph,
+                                    opw,
+                                };
                                 if t.validate().is_ok() {
                                     v.push(t);
                                 }
@@ -110,7 +148,9 @@ mod tests {
 
             // Forward, with and without bias.
             let plane = t.out_h() * t.out_w();
-            let mut yr: Vec<f64> = (0..t.y_len()).map(|i| b[(i / plane) % t.c_out] as f64).collect();
+            let mut yr: Vec<f64> = (0..t.y_len())
+                .map(|i| b[(i / plane) % t.c_out] as f64)
+                .collect();
             let mut ym: Vec<f64> = yr.iter().map(|v| v.abs()).collect();
             let (mut dxr, mut dxm) = (vec![0f64; t.x_len()], vec![0f64; t.x_len()]);
             let (mut dwr, mut dwm) = (vec![0f64; t.w_len()], vec![0f64; t.w_len()]);
@@ -136,14 +176,28 @@ mod tests {
 
             let mut dx = vec![f32::NAN; t.x_len()];
             conv_transpose2d_backward_input(t, &dy, &w, &mut dx, &mut ws);
-            close(&dx, &dxr, &dxm, &format!("conv_transpose2d_backward_input {tag}"));
+            close(
+                &dx,
+                &dxr,
+                &dxm,
+                &format!("conv_transpose2d_backward_input {tag}"),
+            );
 
             let dw0 = rnd(t.w_len(), &mut seed);
             let mut dw = dw0.clone();
             conv_transpose2d_backward_weight(t, &x, &dy, &mut dw, &mut ws);
             let want: Vec<f64> = dwr.iter().zip(&dw0).map(|(a, b)| a + *b as f64).collect();
-            let mag: Vec<f64> = dwm.iter().zip(&dw0).map(|(a, b)| a + b.abs() as f64).collect();
-            close(&dw, &want, &mag, &format!("conv_transpose2d_backward_weight {tag}"));
+            let mag: Vec<f64> = dwm
+                .iter()
+                .zip(&dw0)
+                .map(|(a, b)| a + b.abs() as f64)
+                .collect();
+            close(
+                &dw,
+                &want,
+                &mag,
+                &format!("conv_transpose2d_backward_weight {tag}"),
+            );
         }
     }
 
@@ -163,9 +217,19 @@ mod tests {
             conv_transpose2d(t, &v, &w, None, &mut tv, &mut ws);
             let lhs: f64 = cu.iter().zip(&v).map(|(a, b)| *a as f64 * *b as f64).sum();
             let rhs: f64 = u.iter().zip(&tv).map(|(a, b)| *a as f64 * *b as f64).sum();
-            let mag: f64 = cu.iter().zip(&v).map(|(a, b)| (*a as f64 * *b as f64).abs()).sum::<f64>()
-                + u.iter().zip(&tv).map(|(a, b)| (*a as f64 * *b as f64).abs()).sum::<f64>();
-            assert!((lhs - rhs).abs() <= 1e-5 * (1.0 + mag), "{t:?}: {lhs} vs {rhs}");
+            let mag: f64 = cu
+                .iter()
+                .zip(&v)
+                .map(|(a, b)| (*a as f64 * *b as f64).abs())
+                .sum::<f64>()
+                + u.iter()
+                    .zip(&tv)
+                    .map(|(a, b)| (*a as f64 * *b as f64).abs())
+                    .sum::<f64>();
+            assert!(
+                (lhs - rhs).abs() <= 1e-5 * (1.0 + mag),
+                "{t:?}: {lhs} vs {rhs}"
+            );
         }
     }
 }

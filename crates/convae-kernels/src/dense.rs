@@ -17,7 +17,21 @@ pub fn dense(d: &Dense, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32
         }
     }
     // A = x (n x inp), B = Wᵀ: B(p, j) = w[j*inp + p].
-    sgemm(d.n, d.out, d.inp, x, d.inp, 1, w, 1, d.inp, y, d.out, bias.is_some(), ws);
+    sgemm(
+        d.n,
+        d.out,
+        d.inp,
+        x,
+        d.inp,
+        1,
+        w,
+        1,
+        d.inp,
+        y,
+        d.out,
+        bias.is_some(),
+        ws,
+    );
 }
 
 /// `dx = dy · W`, overwritten.
@@ -25,7 +39,9 @@ pub fn dense(d: &Dense, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32
 /// # Shapes
 /// dy `[n, out]`, w `[out, inp]`, dx `[n, inp]`.
 pub fn dense_backward_input(d: &Dense, dy: &[f32], w: &[f32], dx: &mut [f32], ws: &mut [f32]) {
-    sgemm(d.n, d.inp, d.out, dy, d.out, 1, w, d.inp, 1, dx, d.inp, false, ws);
+    sgemm(
+        d.n, d.inp, d.out, dy, d.out, 1, w, d.inp, 1, dx, d.inp, false, ws,
+    );
 }
 
 /// `dw += dyᵀ · x`.
@@ -34,7 +50,9 @@ pub fn dense_backward_input(d: &Dense, dy: &[f32], w: &[f32], dx: &mut [f32], ws
 /// x `[n, inp]`, dy `[n, out]`, dw `[out, inp]`.
 pub fn dense_backward_weight(d: &Dense, x: &[f32], dy: &[f32], dw: &mut [f32], ws: &mut [f32]) {
     // A = dyᵀ: A(i, p) = dy[p*out + i].
-    sgemm(d.out, d.inp, d.n, dy, 1, d.out, x, d.inp, 1, dw, d.inp, true, ws);
+    sgemm(
+        d.out, d.inp, d.n, dy, 1, d.out, x, d.inp, 1, dw, d.inp, true, ws,
+    );
 }
 
 #[cfg(test)]
@@ -89,7 +107,11 @@ mod tests {
                     close(&dw, &dwr, &dwm, &format!("dense_backward_weight {tag}"));
                     // No bias: y = x · Wᵀ exactly overwrites.
                     dense(&d, &x, &w, None, &mut y, &mut ws);
-                    let yr2: Vec<f64> = yr.iter().enumerate().map(|(i, v)| v - b[i % out] as f64).collect();
+                    let yr2: Vec<f64> = yr
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| v - b[i % out] as f64)
+                        .collect();
                     close(&y, &yr2, &ym, &format!("dense nobias {tag}"));
                 }
             }

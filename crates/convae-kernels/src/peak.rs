@@ -34,8 +34,14 @@ mod imp {
     #[inline(always)]
     fn run(iters: u32, step: impl Fn(v128, v128, v128) -> v128) -> f32 {
         // Distinct starting values so no two chains can be merged.
-        let mut acc: [v128; PEAK_ACCUMULATORS] =
-            core::array::from_fn(|a| f32x4(a as f32 * 0.01, a as f32 * 0.02, a as f32 * 0.03, a as f32 * 0.04));
+        let mut acc: [v128; PEAK_ACCUMULATORS] = core::array::from_fn(|a| {
+            f32x4(
+                a as f32 * 0.01,
+                a as f32 * 0.02,
+                a as f32 * 0.03,
+                a as f32 * 0.04,
+            )
+        });
         let s = f32x4_splat(S);
         let t = f32x4_splat(T);
         for _ in 0..iters {
@@ -47,7 +53,10 @@ mod imp {
         for x in acc {
             r = f32x4_add(r, x);
         }
-        f32x4_extract_lane::<0>(r) + f32x4_extract_lane::<1>(r) + f32x4_extract_lane::<2>(r) + f32x4_extract_lane::<3>(r)
+        f32x4_extract_lane::<0>(r)
+            + f32x4_extract_lane::<1>(r)
+            + f32x4_extract_lane::<2>(r)
+            + f32x4_extract_lane::<3>(r)
     }
 
     #[inline(never)]

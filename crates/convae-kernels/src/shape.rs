@@ -135,7 +135,8 @@ impl Conv2d {
             .max(self.backward_input_workspace_len())
             .max(self.backward_weight_workspace_len())
     }
-    /// Workspace of `conv2d` alone (packed weight + packed im2col panels).
+    /// Workspace of `conv2d` alone (packed weight, packed im2col panels, one
+    /// zero-padded image when there is padding).
     pub fn forward_workspace_len(&self) -> usize {
         crate::conv::conv2d_workspace_len(self)
     }
@@ -144,7 +145,8 @@ impl Conv2d {
     pub fn backward_input_workspace_len(&self) -> usize {
         crate::conv::conv2d_backward_input_workspace_len(self)
     }
-    /// Workspace of `conv2d_backward_weight` alone (GEMM packing buffers).
+    /// Workspace of `conv2d_backward_weight` alone (GEMM packing buffers, one
+    /// zero-padded image when there is padding).
     pub fn backward_weight_workspace_len(&self) -> usize {
         crate::conv::conv2d_backward_weight_workspace_len(self)
     }

@@ -8,16 +8,18 @@
 //!   whole matrix (`pack_a`), which the convolutions use to pack a weight once per
 //!   call instead of once per image.
 //! - The micro-kernel (`wasmsimd.rs`, scalar twin `scalar.rs`) computes one
-//!   `MR x NR` tile over one k-block in registers and then writes it (`C = acc`
-//!   for the first k-block unless accumulating, `C = C + acc` otherwise). Edge
-//!   tiles are computed in full and only their valid part is copied out.
+//!   `MR x NR` tile over one k-block in registers and then writes it: for the
+//!   first k-block `C = acc` (overwrite), `C = C + acc` (accumulate) or
+//!   `C = acc + bias[i]` (a convolution's per-row bias); `C = C + acc` for the
+//!   others. Edge tiles are computed in full and only their valid part is copied out.
 //!
 //! # Summation order (the same in both twins)
 //! The k range is cut into `ceil(k / KC)` blocks of near-equal length
 //! (`KBlocks`). For every C element and every k-block in increasing order:
 //! `acc = 0; for p in block { acc = acc + A(i,p) * B(p,j) }; C = C + acc` (or
-//! `C = acc` for the first block when overwriting). Tile shape and the `MC`/`NC`
-//! blocking do not change this order, only `KC` does.
+//! `C = acc` / `C = acc + bias[i]` for the first block). Tile shape and the
+//! `MC`/`NC` blocking do not change this order, only `KC` does. In the relaxed
+//! build `acc + a*b` is one `f32x4_relaxed_madd` (FMA where the CPU has one).
 
 mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -37,7 +39,10 @@ pub const MC: usize = 128;
 /// Columns of B packed per block (a multiple of `NR`).
 pub const NC: usize = 2048;
 
-const _: () = assert!(NR % 4 == 0 && MC % MR == 0 && NC % NR == 0);
+// MR even: the scalar twin works in 2-row sub-tiles.
+const _: () = assert!(
+    NR.is_multiple_of(4) && MR.is_multiple_of(2) && MC.is_multiple_of(MR) && NC.is_multiple_of(NR)
+);
 
 /// How a micro-kernel writes its tile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,12 +88,17 @@ impl KBlocks {
             return KBlocks { k, kc: 0 };
         }
         let nb = k.div_ceil(KC);
-        KBlocks { k, kc: k.div_ceil(nb) }
+        KBlocks {
+            k,
+            kc: k.div_ceil(nb),
+        }
     }
     /// `(p0, kc)` of every block in order.
     pub fn iter(self) -> impl Iterator<Item = (usize, usize)> {
         let step = self.kc.max(1);
-        (0..self.k).step_by(step).map(move |p0| (p0, step.min(self.k - p0)))
+        (0..self.k)
+            .step_by(step)
+            .map(move |p0| (p0, step.min(self.k - p0)))
     }
 }
 
@@ -138,14 +148,24 @@ impl PackB for StridedB<'_> {
         // Callers (gemm_with) have checked `strided_len_ok(b.len(), k, rs, n, cs)`,
         // and p0 + kc <= k, j0 + nc <= n: every (p, j) read below is in bounds.
         let bp = self.b.as_ptr();
-        for (q, panel) in dst.chunks_exact_mut(kc * NR).take(nc.div_ceil(NR)).enumerate() {
+        for (q, panel) in dst
+            .chunks_exact_mut(kc * NR)
+            .take(nc.div_ceil(NR))
+            .enumerate()
+        {
             let jq = j0 + q * NR;
             let cols = NR.min(nc - q * NR);
             if cs == 1 && cols == NR {
                 // Row-major B: each panel row is NR contiguous values.
                 for (p, drow) in panel.chunks_exact_mut(NR).enumerate() {
                     // SAFETY: row p0 + p < k, columns jq..jq+NR <= n (see above).
-                    unsafe { core::ptr::copy_nonoverlapping(bp.add((p0 + p) * rs + jq), drow.as_mut_ptr(), NR) };
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(
+                            bp.add((p0 + p) * rs + jq),
+                            drow.as_mut_ptr(),
+                            NR,
+                        )
+                    };
                 }
             } else {
                 for jj in 0..NR {
@@ -171,20 +191,40 @@ impl PackB for StridedB<'_> {
 /// Callers have checked `strided_len_ok(a.len(), m, rs, k, cs)` with
 /// `i0 + mc <= m`, `p0 + kc <= k`.
 #[allow(clippy::too_many_arguments)]
-fn pack_a_block(a: &[f32], rs: usize, cs: usize, i0: usize, mc: usize, p0: usize, kc: usize, dst: &mut [f32]) {
+fn pack_a_block(
+    a: &[f32],
+    rs: usize,
+    cs: usize,
+    i0: usize,
+    mc: usize,
+    p0: usize,
+    kc: usize,
+    dst: &mut [f32],
+) {
     let ap = a.as_ptr();
-    for (q, panel) in dst.chunks_exact_mut(kc * MR).take(mc.div_ceil(MR)).enumerate() {
+    for (q, panel) in dst
+        .chunks_exact_mut(kc * MR)
+        .take(mc.div_ceil(MR))
+        .enumerate()
+    {
         let rows = MR.min(mc - q * MR);
         if rs == 1 && rows == MR {
             // Column-major A: each panel column is MR contiguous values.
             for (p, dcol) in panel.chunks_exact_mut(MR).enumerate() {
                 // SAFETY: rows i0+q*MR .. +MR <= m, column p0 + p < k.
-                unsafe { core::ptr::copy_nonoverlapping(ap.add((p0 + p) * cs + i0 + q * MR), dcol.as_mut_ptr(), MR) };
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        ap.add((p0 + p) * cs + i0 + q * MR),
+                        dcol.as_mut_ptr(),
+                        MR,
+                    )
+                };
             }
         } else if cs == 1 && rows == MR {
             // Row-major A: interleave MR contiguous rows.
             // SAFETY: rows i0+q*MR+ii < m, columns p0 + p < k.
-            let r: [*const f32; MR] = core::array::from_fn(|ii| unsafe { ap.add((i0 + q * MR + ii) * rs + p0) });
+            let r: [*const f32; MR] =
+                core::array::from_fn(|ii| unsafe { ap.add((i0 + q * MR + ii) * rs + p0) });
             for (p, dcol) in panel.chunks_exact_mut(MR).enumerate() {
                 for ii in 0..MR {
                     dcol[ii] = unsafe { *r[ii].add(p) };
@@ -246,9 +286,27 @@ pub fn sgemm(
     ws: &mut [f32],
 ) {
     assert!(strided_len_ok(a.len(), m, rsa, k, csa) && strided_len_ok(b.len(), k, rsb, n, csb));
-    let b = StridedB { b, rs: rsb, cs: csb };
+    let b = StridedB {
+        b,
+        rs: rsb,
+        cs: csb,
+    };
     let init = if accumulate { Init::Keep } else { Init::Zero };
-    gemm_with(m, n, k, ASrc::Strided { a, rs: rsa, cs: csa }, &b, c, ldc, init, ws);
+    gemm_with(
+        m,
+        n,
+        k,
+        ASrc::Strided {
+            a,
+            rs: rsa,
+            cs: csa,
+        },
+        &b,
+        c,
+        ldc,
+        init,
+        ws,
+    );
 }
 
 /// `sgemm` with A already packed by `pack_a(m, k, ..)`.
@@ -268,7 +326,11 @@ pub fn sgemm_packed_a(
     ws: &mut [f32],
 ) {
     assert!(strided_len_ok(b.len(), k, rsb, n, csb));
-    let b = StridedB { b, rs: rsb, cs: csb };
+    let b = StridedB {
+        b,
+        rs: rsb,
+        cs: csb,
+    };
     let init = if accumulate { Init::Keep } else { Init::Zero };
     gemm_with(m, n, k, ASrc::Packed(pa), &b, c, ldc, init, ws);
 }
@@ -276,13 +338,31 @@ pub fn sgemm_packed_a(
 trait MicroKernel {
     /// See `scalar::f32_gemm_scalar` for the contract.
     #[allow(clippy::too_many_arguments)]
-    unsafe fn run(kc: usize, pa: *const f32, pb: *const f32, c: *mut f32, ldc: usize, mr: usize, nr: usize, store: Store);
+    unsafe fn run(
+        kc: usize,
+        pa: *const f32,
+        pb: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        mr: usize,
+        nr: usize,
+        store: Store,
+    );
 }
 
 struct ScalarKernel;
 impl MicroKernel for ScalarKernel {
     #[inline(always)]
-    unsafe fn run(kc: usize, pa: *const f32, pb: *const f32, c: *mut f32, ldc: usize, mr: usize, nr: usize, store: Store) {
+    unsafe fn run(
+        kc: usize,
+        pa: *const f32,
+        pb: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        mr: usize,
+        nr: usize,
+        store: Store,
+    ) {
         scalar::f32_gemm_scalar(kc, pa, pb, c, ldc, mr, nr, store)
     }
 }
@@ -292,7 +372,16 @@ struct SimdKernel;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 impl MicroKernel for SimdKernel {
     #[inline(always)]
-    unsafe fn run(kc: usize, pa: *const f32, pb: *const f32, c: *mut f32, ldc: usize, mr: usize, nr: usize, store: Store) {
+    unsafe fn run(
+        kc: usize,
+        pa: *const f32,
+        pb: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        mr: usize,
+        nr: usize,
+        store: Store,
+    ) {
         wasmsimd::f32_gemm_wasmsimd(kc, pa, pb, c, ldc, mr, nr, store)
     }
 }
@@ -394,7 +483,16 @@ fn driver<K: MicroKernel, B: PackB>(
                         // wsb; `store` holds a valid bias pointer; the tile writes (i + ii) * ldc + j + jj for ii < mr, jj < nr,
                         // i.e. rows < m and columns < n, within c by the assert above.
                         unsafe {
-                            K::run(kc, pa.as_ptr().add(ir * kc * MR), pb, cptr.add(i * ldc + j), ldc, mr, nr, store);
+                            K::run(
+                                kc,
+                                pa.as_ptr().add(ir * kc * MR),
+                                pb,
+                                cptr.add(i * ldc + j),
+                                ldc,
+                                mr,
+                                nr,
+                                store,
+                            );
                         }
                     }
                 }
@@ -408,17 +506,36 @@ mod tests {
     use super::*;
 
     fn lcg(seed: &mut u64) -> f32 {
-        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
 
     /// Checks sgemm against an f64 triple loop for one shape and stride layout.
     #[allow(clippy::too_many_arguments)]
-    fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, accumulate: bool, packed: bool, seed: &mut u64) {
+    fn check(
+        m: usize,
+        n: usize,
+        k: usize,
+        ta: bool,
+        tb: bool,
+        accumulate: bool,
+        packed: bool,
+        seed: &mut u64,
+    ) {
         let (rsa, csa) = if ta { (1, m + 1) } else { (k + 2, 1) };
         let (rsb, csb) = if tb { (1, k + 3) } else { (n + 1, 1) };
-        let alen = if m == 0 || k == 0 { 0 } else { (m - 1) * rsa + (k - 1) * csa + 1 };
-        let blen = if k == 0 || n == 0 { 0 } else { (k - 1) * rsb + (n - 1) * csb + 1 };
+        let alen = if m == 0 || k == 0 {
+            0
+        } else {
+            (m - 1) * rsa + (k - 1) * csa + 1
+        };
+        let blen = if k == 0 || n == 0 {
+            0
+        } else {
+            (k - 1) * rsb + (n - 1) * csb + 1
+        };
         let a: Vec<f32> = (0..alen).map(|_| lcg(seed)).collect();
         let b: Vec<f32> = (0..blen).map(|_| lcg(seed)).collect();
         let ldc = n + 5;
@@ -431,7 +548,9 @@ mod tests {
             sgemm_packed_a(m, n, k, &pa, &b, rsb, csb, &mut c, ldc, accumulate, &mut ws);
         } else {
             let mut ws = vec![f32::NAN; sgemm_workspace_len(m, n, k)];
-            sgemm(m, n, k, &a, rsa, csa, &b, rsb, csb, &mut c, ldc, accumulate, &mut ws);
+            sgemm(
+                m, n, k, &a, rsa, csa, &b, rsb, csb, &mut c, ldc, accumulate, &mut ws,
+            );
         }
         for i in 0..m {
             for j in 0..ldc {
@@ -440,7 +559,11 @@ mod tests {
                     assert_eq!(got.to_bits(), c0[i * ldc + j].to_bits(), "wrote outside C");
                     continue;
                 }
-                let mut r = if accumulate { c0[i * ldc + j] as f64 } else { 0.0 };
+                let mut r = if accumulate {
+                    c0[i * ldc + j] as f64
+                } else {
+                    0.0
+                };
                 let mut mag = r.abs();
                 for p in 0..k {
                     let t = a[i * rsa + p * csa] as f64 * b[p * rsb + j * csb] as f64;

@@ -4,6 +4,10 @@
 //! the packed B panel (`NR/4` vectors), splats each of the `MR` packed A values
 //! and does `acc = acc + a * b` (`madd`). Its scalar twin is `scalar.rs`.
 
+// `x = x + y` spells out the operation order the twins share; indexed loops
+// mirror the SIMD lanes.
+#![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+
 use core::arch::wasm32::*;
 
 use super::{Store, MR, NR};
@@ -65,7 +69,10 @@ pub(super) unsafe fn f32_gemm_wasmsimd(
                 match store {
                     Store::Overwrite => v128_store(p, acc[i][v]),
                     Store::Add => v128_store(p, f32x4_add(v128_load(p), acc[i][v])),
-                    Store::Bias(bias) => v128_store(p, f32x4_add(acc[i][v], v128_load32_splat(bias.add(i) as *const u32))),
+                    Store::Bias(bias) => v128_store(
+                        p,
+                        f32x4_add(acc[i][v], v128_load32_splat(bias.add(i) as *const u32)),
+                    ),
                 }
             }
         }

@@ -1,0 +1,52 @@
+/**
+ * The npm package as a user gets it: `npm pack` (which builds dist/ through
+ * `prepack`), install the tarball into an empty project, import `convae` by
+ * name from Node, and run a kernel. Checks the exports map, the files list and
+ * that the wasm builds ship next to the compiled loader.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUILD } from './util/backend.js';
+
+const root = new URL('..', import.meta.url).pathname;
+
+// Packing and installing once is enough: run it in one of the build projects only.
+describe.runIf(BUILD === 'simd')('npm package', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-pkg-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('packs, installs and runs from a clean project', () => {
+    const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], root)) as { filename: string; files: { path: string }[] }[];
+    const files = packed[0].files.map((f) => f.path);
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/wasm/convae-simd.wasm', 'dist/wasm/convae-relaxed.wasm', 'dist/wasm/convae-scalar.wasm', 'dist/wasm/convae_wasm.js']) {
+      expect(files).toContain(f);
+    }
+    expect(files.some((f) => f.startsWith('crates/') || f.startsWith('test/'))).toBe(false);
+
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    npm(['install', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed[0].filename)], dir);
+    writeFileSync(
+      join(dir, 'main.js'),
+      `import { loadBackend, conv2d } from 'convae';
+       const be = await loadBackend({ build: process.argv[2] });
+       const x = be.fromArray([1, 1, 3, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+       const w = be.fromArray([1, 1, 2, 2], [1, 0, 0, -1]);
+       const y = be.empty([1, 1, 2, 2]);
+       conv2d(x, w, null, y);
+       console.log(JSON.stringify({ build: be.build, y: Array.from(y.data) }));`,
+    );
+    for (const build of ['auto', 'simd', 'scalar']) {
+      const out = JSON.parse(execFileSync(process.execPath, ['main.js', build], { cwd: dir, encoding: 'utf8' }));
+      // y[i][j] = x[i][j] − x[i+1][j+1] = −4 everywhere.
+      expect(out.y).toEqual([-4, -4, -4, -4]);
+      expect(out.build).toBe(build === 'auto' ? 'simd' : build); // Node 20 without the flag: no relaxed SIMD
+    }
+    const relaxed = JSON.parse(execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'main.js', 'auto'], { cwd: dir, encoding: 'utf8' }));
+    expect(relaxed.build).toBe('relaxed');
+    expect(readdirSync(join(dir, 'node_modules', 'convae', 'dist', 'wasm')).length).toBeGreaterThanOrEqual(4);
+  }, 180_000);
+});

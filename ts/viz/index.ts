@@ -1,0 +1,22 @@
+/**
+ * Pictures of a CAE (filters, reconstructions, loss curves), DOM-free so they
+ * run in Node and in browsers. PNG encoding lives apart in ./png.js because
+ * pngjs needs Node's zlib; in a browser draw a raster through ImageData.
+ */
+export {
+  AXIS_COLOR,
+  GRID_COLOR,
+  NAN_COLOR,
+  PAD_COLOR,
+  filterGrid,
+  imageGrid,
+  lossCurve,
+  reconstructionGrid,
+  type FilterGridOptions,
+  type GridOptions,
+  type ImageGridOptions,
+  type LossCurveOptions,
+  type Raster,
+} from './raster.js';
+export { lossCurveSvg, type LossCurveSvgOptions } from './svg.js';
+export { PALETTE, formatTick, logTicks, niceTicks, plotFrame, type LossSeries, type Margins, type PlotFrame, type Rgb } from './plot.js';

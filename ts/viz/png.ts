@@ -1,0 +1,36 @@
+/**
+ * PNG files from rasters, with pngjs (its synchronous encoder: zlib deflate,
+ * 8-bit RGBA, no interlace). Node-side: pngjs needs Node's zlib and stream. In a
+ * browser, put the raster in an ImageData and let a canvas encode it
+ * (`canvas.toBlob(cb, 'image/png')`); `writePng` loads node:fs only when called.
+ */
+import { PNG } from 'pngjs';
+import { ShapeError } from '../errors.js';
+
+/** Anything laid out like ImageData: a `Raster`, or an ImageData itself. */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray | Uint8Array;
+}
+
+/** The PNG file (8-bit RGBA) of a raster. */
+export function encodePng(raster: RgbaImage): Uint8Array {
+  const { width, height, data } = raster;
+  if (!(Number.isInteger(width) && width >= 1 && Number.isInteger(height) && height >= 1))
+    throw new ShapeError('encodePng', 'raster', 'a positive integer width and height', `${width}×${height}`);
+  if (data.length !== width * height * 4)
+    throw new ShapeError('encodePng', 'raster.data', `${width * height * 4} bytes (width·height·4)`, `${data.length}`);
+  const png = new PNG({ width, height });
+  png.data.set(data);
+  const file = PNG.sync.write(png, { colorType: 6, inputColorType: 6, inputHasAlpha: true });
+  return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
+}
+
+/** Encodes `raster` and writes it to `path`, creating missing parent folders. Node only. */
+export async function writePng(path: string, raster: RgbaImage): Promise<void> {
+  const bytes = encodePng(raster);
+  const [{ mkdir, writeFile }, { dirname }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, bytes);
+}
