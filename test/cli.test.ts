@@ -1,0 +1,47 @@
+/** The `convae` command line: argument errors give usage, not a stack trace; a tiny run writes a loadable model and pictures. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../ts/model/serialize.js';
+import { Classifier } from '../ts/model/classifier.js';
+import { BUILD, backendUnderTest } from './util/backend.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+
+describe.runIf(BUILD === 'simd')('convae CLI', () => {
+  const out = mkdtempSync(join(tmpdir(), 'convae-cli-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  for (const [args, message] of [
+    [['train', '--batch', '0'], /--batch must be an integer ≥ 1/],
+    [['train', '--dataset', 'cifar'], /Allowed choices are mnist, fashion/],
+    [['train', '--maps', '20'], /--maps takes two integers/],
+    [['train', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['fly'], /unknown command 'fly'/],
+  ] as const) {
+    it(`${args.join(' ')} → usage and a non-zero exit, no stack trace`, () => {
+      const r = cli(...args);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/Usage: convae/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('a tiny run writes the model, filters, reconstructions and loss curves; the model loads', async () => {
+    const r = cli('train', '--limit', '600', '--epochs', '1', '--pretrain-epochs', '1', '--maps', '4,6', '--hidden', '16', '--out', out, '--build', 'simd');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/CAE 1: reconstruction MSE on the test images \d\.\d+/);
+    expect(r.stdout).toMatch(/test error \d+\.\d+ % on 1000 test images/);
+    for (const f of ['classifier.json', 'classifier.safetensors', 'stack.json', 'stack.safetensors', 'filters-block1.png', 'filters-block2.png', 'reconstructions.png', 'loss.png', 'loss.svg', 'report.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const be = await backendUnderTest();
+    const { model } = loadModel(be, readFileSync(join(out, 'classifier.json'), 'utf8'), readFileSync(join(out, 'classifier.safetensors')), 'cli');
+    expect(model).toBeInstanceOf(Classifier);
+    model.dispose();
+  }, 120_000);
+});

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/** `convae` command line: `convae train` runs the main job. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConvaeError } from '../errors.js';
+import { train } from './train.js';
+
+const int = (name: string, min = 1) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+  return n;
+};
+
+const program = new Command('convae')
+  .description('Convolutional autoencoders on SIMD WebAssembly: pretrain a CAE stack, fine-tune it as a classifier')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('train')
+  .description('greedy CAE pretraining on MNIST, classifier fine-tuning, test error; writes the model and pictures')
+  .addOption(new Option('--dataset <name>', 'dataset').choices(['mnist', 'fashion']).default('mnist'))
+  .addOption(new Option('--preset <name>', 'default (≤ 10 min) or long').choices(['default', 'long']).default('default'))
+  .option('--pretrain-epochs <n>', 'epochs per CAE layer (default: from the preset)', int('--pretrain-epochs', 0))
+  .option('--epochs <n>', 'fine-tuning epochs (default: from the preset)', int('--epochs', 0))
+  .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
+  .option('--maps <a,b>', 'feature maps of the two CAE layers', (v) => {
+    const m = v.split(',').map(Number);
+    if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1)) throw new InvalidArgumentError('--maps takes two integers, e.g. 20,50');
+    return m as [number, number];
+  }, [20, 50] as [number, number])
+  .option('--kernel <k>', 'filter size of both layers', int('--kernel'), 5)
+  .option('--hidden <n>', 'units of the hidden dense layer', int('--hidden'), 500)
+  .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+  .option('--out <dir>', 'output folder', 'convae-out')
+  .option('--limit <n>', 'use only the first n training images (quick runs)', int('--limit'))
+  .option('--no-pretrain', 'skip CAE pretraining (random initialisation)')
+  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .option('--workers <n>', 'worker threads (not implemented yet: trains on this thread)', int('--workers'))
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action(async (o) => {
+    await train({
+      dataset: o.dataset, preset: o.preset, pretrainEpochs: o.pretrainEpochs, epochs: o.epochs, batch: o.batch, maps: o.maps,
+      kernel: o.kernel, hidden: o.hidden, seed: o.seed, out: o.out, limit: o.limit, pretrain: o.pretrain, build: o.build,
+      workers: o.workers, quiet: o.quiet,
+    });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const err = e as { code?: string; exitCode?: number; message: string };
+  if (err.code?.startsWith('commander.')) process.exit(err.exitCode ?? 2);
+  if (e instanceof ConvaeError) {
+    console.error(`convae: ${err.message}`);
+    process.exit(1);
+  }
+  throw e;
+}

@@ -1,0 +1,125 @@
+/**
+ * The main job: greedy CAE pretraining on (Fashion-)MNIST, the classifier built
+ * from the stack, fine-tuning, test error, and the model and pictures written
+ * to an output folder.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBackend } from '../backend/backend.js';
+import type { Build } from '../backend/loader.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { loadFashionMnist, loadMnist } from '../data/mnist.js';
+import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
+import { Classifier } from '../model/classifier.js';
+import { saveModel } from '../model/serialize.js';
+import { evaluateTask, fit, type History } from '../train/fit.js';
+import type { OptimizerSpec } from '../train/optimizer.js';
+import { classifierTask, stackLayerTask } from '../train/tasks.js';
+import { writePng } from '../viz/png.js';
+import { filterGrid, lossCurve, reconstructionGrid } from '../viz/raster.js';
+import { lossCurveSvg } from '../viz/svg.js';
+import { evaluateClassifier } from './evaluate.js';
+import { Progress } from './progress.js';
+
+export interface TrainArgs {
+  dataset: 'mnist' | 'fashion';
+  preset: 'default' | 'long';
+  pretrainEpochs?: number;
+  epochs?: number;
+  batch: number;
+  maps: [number, number];
+  kernel: number;
+  hidden: number;
+  seed: number;
+  out: string;
+  limit?: number;
+  pretrain: boolean;
+  build: Build | 'auto';
+  workers?: number;
+  quiet: boolean;
+}
+
+/** The presets (measured times and errors are in the README). */
+export const PRESETS = {
+  default: { pretrainEpochs: 1, epochs: 8, lr: 0.05, dropout: 0 },
+  long: { pretrainEpochs: 2, epochs: 20, lr: 0.05, dropout: 0.3 },
+} as const;
+
+export async function train(a: TrainArgs): Promise<{ testError: number }> {
+  const log = (s: string) => a.quiet || console.log(s);
+  const preset = PRESETS[a.preset];
+  const pretrainEpochs = a.pretrainEpochs ?? preset.pretrainEpochs;
+  const epochs = a.epochs ?? preset.epochs;
+  const t0 = performance.now();
+  const be = await loadBackend({ build: a.build });
+  if (a.workers !== undefined && a.workers !== 1) log(`note: --workers ${a.workers}: training in workers is not implemented yet; training on this thread`);
+  const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
+  let trainSet: ImageDataset = await load({ split: 'train', limit: a.limit });
+  const testSet = await load({ split: 'test', limit: a.limit ? Math.max(1000, Math.floor(a.limit / 6)) : undefined });
+  log(`convae ${a.dataset}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build`);
+
+  const blocks: BlockSpec[] = [
+    { convs: [{ filters: a.maps[0], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
+    { convs: [{ filters: a.maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
+  ];
+  const stack = new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
+  const curves: { name: string; values: number[] }[] = [];
+  const reconMse: number[] = [];
+  const histories: Record<string, History> = {};
+
+  if (a.pretrain) {
+    for (let k = 0; k < stack.blocks.length; k++) {
+      const bar = new Progress(`pretrain CAE ${k + 1}/${stack.blocks.length}`, pretrainEpochs, a.quiet);
+      const h = await fit(be, stackLayerTask(stack, k), trainSet, {
+        epochs: pretrainEpochs, batchSize: a.batch, seed: a.seed + k, optimizer: { type: 'adam', lr: 1e-3 },
+        onBatch: (b) => bar.batch(b), onEpoch: (e) => bar.epoch(e),
+      });
+      bar.stop();
+      histories[`cae${k}`] = h;
+      const mse = evaluateTask(be, stackLayerTask(stack, k), testSet).loss;
+      reconMse.push(mse);
+      curves.push({ name: `CAE ${k + 1} train MSE`, values: h.epochs.map((e) => e.loss) });
+      log(`CAE ${k + 1}: reconstruction MSE on the test images ${mse.toFixed(5)}`);
+    }
+  }
+
+  const clf = Classifier.fromStack(stack, { hidden: [a.hidden], classes: 10, dropout: preset.dropout }, a.seed);
+  const opt: OptimizerSpec = { type: 'sgd', lr: preset.lr, momentum: 0.9, weightDecay: 1e-4 };
+  const bar = new Progress('fine-tune', epochs, a.quiet);
+  const h = await fit(be, classifierTask(clf), trainSet, {
+    epochs, batchSize: a.batch, seed: a.seed, optimizer: opt, schedule: { type: 'cosine', epochs, minFactor: 0.02 },
+    onBatch: (b) => bar.batch(b), onEpoch: (e) => bar.epoch(e),
+  });
+  bar.stop();
+  histories.classifier = h;
+  curves.push({ name: 'classifier train loss', values: h.epochs.map((e) => e.loss) });
+  const ev = evaluateClassifier(be, clf, testSet);
+  const seconds = (performance.now() - t0) / 1000;
+  log(`test error ${(100 * ev.error).toFixed(2)} % on ${testSet.length} test images (accuracy ${(100 * (1 - ev.error)).toFixed(2)} %), ${seconds.toFixed(0)} s in all`);
+
+  await mkdir(a.out, { recursive: true });
+  const training = { dataset: a.dataset, preset: a.preset, pretrainEpochs, epochs, batch: a.batch, seed: a.seed, optimizer: opt, reconstructionMse: reconMse, testError: ev.error, seconds, build: be.build };
+  const saved = saveModel(clf, training);
+  await writeFile(join(a.out, 'classifier.json'), saved.json);
+  await writeFile(join(a.out, 'classifier.safetensors'), saved.weights);
+  const savedStack = saveModel(stack, { ...training, kind: 'pretrained stack' });
+  await writeFile(join(a.out, 'stack.json'), savedStack.json);
+  await writeFile(join(a.out, 'stack.safetensors'), savedStack.weights);
+  for (const [k, b] of stack.blocks.entries()) {
+    const w = b.convs[0].weight.value;
+    await writePng(join(a.out, `filters-block${k + 1}.png`), filterGrid(w.data, w.shape as [number, number, number, number], { scale: 8 }));
+  }
+  // Originals next to their reconstructions by the first CAE.
+  const n = 16, sample = testSet.take(n);
+  const x = be.fromArray([n, ...sample.shape], sample.images);
+  const y = stack.blocks[0].reconstruct(x);
+  await writePng(join(a.out, 'reconstructions.png'), reconstructionGrid(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], { scale: 3, columns: 8 }));
+  x.dispose();
+  await writePng(join(a.out, 'loss.png'), lossCurve(curves, { logY: true }));
+  await writeFile(join(a.out, 'loss.svg'), lossCurveSvg(curves, { logY: true, title: 'convae training loss' }));
+  await writeFile(join(a.out, 'report.json'), JSON.stringify({ ...training, confusion: ev.confusion, histories }, null, 2));
+  log(`wrote the model (classifier.json + classifier.safetensors, stack.*), filters, reconstructions and loss curves to ${a.out}/`);
+  stack.dispose();
+  clf.dispose();
+  return { testError: ev.error };
+}

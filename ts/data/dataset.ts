@@ -1,0 +1,350 @@
+/**
+ * An in-memory image dataset: N images of one shape [C, H, W], stored NCHW in
+ * one Float32Array, with optional class labels. Runs in browsers and Node (no
+ * platform imports).
+ *
+ * Buffers are shared, not copied, wherever the doc comment of a method says
+ * so; a dataset never mutates its buffers, and callers should not either.
+ */
+import { ArgumentError, DataError } from '../errors.js';
+import { Rng } from '../util/rng.js';
+
+/** [channels, height, width] of every image. */
+export type ImageShape = readonly [c: number, h: number, w: number];
+
+/** Labels as given to the factories: bytes, or plain integers in [0, 255]. */
+export type LabelsInput = Uint8Array | readonly number[];
+
+/** One batch from `ImageDataset.batches`. */
+export interface Batch {
+  /** `size × C × H × W` floats, NCHW. See `batches` for when this is a view of the dataset. */
+  images: Float32Array;
+  /** `size` labels, or null for an unlabelled dataset. */
+  labels: Uint8Array | null;
+  /** Images in this batch (the batch size, or fewer for the last batch). */
+  size: number;
+  /** Dataset index of each image of the batch. */
+  indices: Uint32Array;
+}
+
+export interface BatchOptions {
+  /** Visit the images in a random order drawn from `rng` (required then). Default false: dataset order. */
+  shuffle?: boolean;
+  /** The generator the permutation is drawn from; one permutation (n − 1 draws) per epoch. */
+  rng?: Rng;
+  /** Skip the last batch if it holds fewer than `batchSize` images. Default false. */
+  dropLast?: boolean;
+  /**
+   * Shuffled batches only: gather every batch into the same two buffers instead
+   * of fresh ones, so an epoch allocates nothing. A batch is then valid only
+   * until the iterator advances. Default false.
+   */
+  reuseBuffers?: boolean;
+}
+
+/** Options of `ImageDataset.fromUint8`. */
+export interface Uint8Options {
+  /** Each byte is multiplied by this. Default 1/255 (bytes to [0, 1]; 255 maps to exactly 1). */
+  scale?: number;
+  /** Number of classes; labels must lie below it. Default: largest label + 1. */
+  numClasses?: number;
+}
+
+/** A canvas `ImageData` or anything shaped like it: RGBA bytes, row-major. */
+export interface ImageDataLike {
+  data: Uint8ClampedArray | Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Options of `ImageDataset.fromImageData`. */
+export interface ImageDataOptions {
+  /** 1: luma `0.299 R + 0.587 G + 0.114 B` (ITU-R BT.601, as PIL's "L"); 3: R, G, B planes. */
+  channels: 1 | 3;
+  /** Store `1 − v` instead of `v`, e.g. to turn dark strokes on white into MNIST's white-on-black. */
+  invert?: boolean;
+  /**
+   * How to treat alpha: 'ignore' (default) uses the colour bytes as they are;
+   * 'white' / 'black' composites each pixel over that background first
+   * (a transparent canvas reads as the background, not as black).
+   */
+  alpha?: 'ignore' | 'white' | 'black';
+  /** Number of classes; labels must lie below it. Default: largest label + 1. */
+  numClasses?: number;
+}
+
+const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+
+function checkShape(op: string, shape: ImageShape): [number, number, number] {
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(isPositiveInt)) {
+    throw new DataError(`${op}: shape must be [channels, height, width] of positive integers, got ${JSON.stringify(shape)}`);
+  }
+  return [shape[0], shape[1], shape[2]];
+}
+
+/** Validates labels and the class count; returns labels as a Uint8Array (the caller's own if it was one). */
+function checkLabels(op: string, labels: LabelsInput, n: number, numClasses: number | undefined): { labels: Uint8Array; numClasses: number } {
+  if (labels.length !== n) throw new DataError(`${op}: ${labels.length} labels for ${n} images`);
+  let out: Uint8Array;
+  if (labels instanceof Uint8Array) {
+    out = labels;
+  } else if (Array.isArray(labels)) {
+    out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = labels[i];
+      if (!Number.isInteger(v) || v < 0 || v > 255) throw new DataError(`${op}: label ${i} is ${v}, not an integer in [0, 255]`);
+      out[i] = v;
+    }
+  } else {
+    throw new DataError(`${op}: labels must be a Uint8Array or an array of integers`);
+  }
+  let max = 0;
+  for (let i = 0; i < n; i++) if (out[i] > max) max = out[i];
+  if (numClasses === undefined) return { labels: out, numClasses: max + 1 };
+  if (!Number.isInteger(numClasses) || numClasses < 1 || numClasses > 256) {
+    throw new DataError(`${op}: numClasses must be an integer in [1, 256], got ${numClasses}`);
+  }
+  if (max >= numClasses) {
+    const i = out.findIndex((v) => v >= numClasses);
+    throw new DataError(`${op}: label ${i} is ${out[i]}, not below numClasses ${numClasses}`);
+  }
+  return { labels: out, numClasses };
+}
+
+function checkIndex(op: string, i: number, n: number, k: number): void {
+  if (!Number.isInteger(i) || i < 0 || i >= n) throw new DataError(`${op}: index ${k} is ${i}, not an integer in [0, ${n})`);
+}
+
+export class ImageDataset {
+  /** `length × C × H × W` floats, NCHW. May be shared with the array given to `fromFloat32` or with a parent dataset (`take`). */
+  readonly images: Float32Array;
+  /** One label per image, or null. May be shared like `images`. */
+  readonly labels: Uint8Array | null;
+  /** [C, H, W] of every image. */
+  readonly shape: ImageShape;
+  /** Number of images. */
+  readonly length: number;
+  /** Number of classes (labels are below it); undefined without labels. */
+  readonly numClasses?: number;
+
+  private constructor(images: Float32Array, shape: ImageShape, labels: Uint8Array | null, numClasses: number | undefined) {
+    this.images = images;
+    this.shape = Object.freeze([shape[0], shape[1], shape[2]] as const);
+    this.length = images.length / (shape[0] * shape[1] * shape[2]);
+    this.labels = labels;
+    if (numClasses !== undefined) this.numClasses = numClasses;
+  }
+
+  /** Floats per image: C·H·W. */
+  get imageSize(): number {
+    return this.shape[0] * this.shape[1] * this.shape[2];
+  }
+
+  /** Image `i` as a view into `images` (no copy: writes would change the dataset). */
+  image(i: number): Float32Array {
+    checkIndex('ImageDataset.image', i, this.length, 0);
+    const s = this.imageSize;
+    return this.images.subarray(i * s, (i + 1) * s);
+  }
+
+  /**
+   * A dataset over `images` as it is: **no copy**, the dataset keeps (and shares)
+   * the given Float32Array and `labels` if it is a Uint8Array.
+   * Throws `DataError` for an empty set, a length that is not a multiple of C·H·W,
+   * NaN/±Infinity (naming the first index), a label count that differs from the
+   * image count, or a label not below `numClasses` (default: largest label + 1).
+   */
+  static fromFloat32(images: Float32Array, shape: ImageShape, labels?: LabelsInput | null, numClasses?: number): ImageDataset {
+    const op = 'ImageDataset.fromFloat32';
+    if (!(images instanceof Float32Array)) throw new DataError(`${op}: images must be a Float32Array`);
+    const [c, h, w] = checkShape(op, shape);
+    const n = ImageDataset.count(op, images.length, c * h * w);
+    for (let i = 0; i < images.length; i++) {
+      const v = images[i];
+      if (v - v !== 0) throw new DataError(`${op}: images hold ${v} at flat index ${i} (image ${Math.floor(i / (c * h * w))}); values must be finite`);
+    }
+    return ImageDataset.withLabels(op, images, shape, n, labels, numClasses);
+  }
+
+  /**
+   * A dataset from bytes (e.g. 8-bit pixels, NCHW), converted to floats `byte × scale`
+   * (default 1/255, so [0, 1]). Allocates the Float32Array; keeps `labels` if it is a Uint8Array.
+   */
+  static fromUint8(bytes: Uint8Array, shape: ImageShape, labels?: LabelsInput | null, options: Uint8Options = {}): ImageDataset {
+    const op = 'ImageDataset.fromUint8';
+    if (!(bytes instanceof Uint8Array)) throw new DataError(`${op}: bytes must be a Uint8Array`);
+    const [c, h, w] = checkShape(op, shape);
+    const n = ImageDataset.count(op, bytes.length, c * h * w);
+    const scale = options.scale ?? 1 / 255;
+    if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new DataError(`${op}: scale must be a finite number, got ${scale}`);
+    // 256-entry table: one conversion per byte value, exact v/255 for the default.
+    const lut = new Float32Array(256);
+    for (let v = 0; v < 256; v++) lut[v] = options.scale === undefined ? v / 255 : v * scale;
+    // Validate labels before allocating the floats.
+    const lab = labels == null ? null : checkLabels(op, labels, n, options.numClasses);
+    const images = new Float32Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) images[i] = lut[bytes[i]];
+    return new ImageDataset(images, shape, lab ? lab.labels : null, lab?.numClasses);
+  }
+
+  /**
+   * A dataset from canvas `ImageData` (or any `{data: RGBA bytes, width, height}`),
+   * all of one size, converted to [0, 1] floats: one luma channel or three RGB planes.
+   * No DOM types are needed at run time.
+   */
+  static fromImageData(list: readonly ImageDataLike[], options: ImageDataOptions, labels?: LabelsInput | null): ImageDataset {
+    const op = 'ImageDataset.fromImageData';
+    if (!Array.isArray(list) || list.length === 0) throw new DataError(`${op}: no images given`);
+    const channels = options.channels;
+    if (channels !== 1 && channels !== 3) throw new DataError(`${op}: channels must be 1 or 3, got ${String(channels)}`);
+    const alpha = options.alpha ?? 'ignore';
+    if (alpha !== 'ignore' && alpha !== 'white' && alpha !== 'black') throw new DataError(`${op}: alpha must be 'ignore', 'white' or 'black', got ${String(alpha)}`);
+    const { width, height } = list[0];
+    if (!isPositiveInt(width) || !isPositiveInt(height)) throw new DataError(`${op}: image 0 is ${width}×${height}; sizes must be positive integers`);
+    list.forEach((im, k) => {
+      if (im.width !== width || im.height !== height) throw new DataError(`${op}: image ${k} is ${im.width}×${im.height}, image 0 is ${width}×${height}`);
+      if (!im.data || im.data.length !== width * height * 4) {
+        throw new DataError(`${op}: image ${k} has ${im.data?.length} data bytes, ${width}×${height} RGBA needs ${width * height * 4}`);
+      }
+    });
+    const lab = labels == null ? null : checkLabels(op, labels, list.length, options.numClasses);
+    const plane = width * height;
+    const size = channels * plane;
+    const images = new Float32Array(list.length * size);
+    const bg = alpha === 'white' ? 255 : 0;
+    const invert = options.invert === true;
+    list.forEach((im, k) => {
+      const d = im.data;
+      const base = k * size;
+      for (let p = 0; p < plane; p++) {
+        let r = d[4 * p], g = d[4 * p + 1], b = d[4 * p + 2];
+        if (alpha !== 'ignore') {
+          const a = d[4 * p + 3] / 255;
+          r = r * a + bg * (1 - a);
+          g = g * a + bg * (1 - a);
+          b = b * a + bg * (1 - a);
+        }
+        if (channels === 1) {
+          const y = (0.299 * r + 0.587 * g + 0.114 * b) / 255;
+          images[base + p] = invert ? 1 - y : y;
+        } else {
+          images[base + p] = invert ? 1 - r / 255 : r / 255;
+          images[base + plane + p] = invert ? 1 - g / 255 : g / 255;
+          images[base + 2 * plane + p] = invert ? 1 - b / 255 : b / 255;
+        }
+      }
+    });
+    return new ImageDataset(images, [channels, height, width], lab ? lab.labels : null, lab?.numClasses);
+  }
+
+  /** The images at `indices` (in that order; repeats allowed), **copied** into a new dataset. */
+  subset(indices: ArrayLike<number>): ImageDataset {
+    const op = 'ImageDataset.subset';
+    const m = indices.length;
+    if (m === 0) throw new DataError(`${op}: no indices given; a dataset cannot be empty`);
+    for (let k = 0; k < m; k++) checkIndex(op, indices[k], this.length, k);
+    const s = this.imageSize;
+    const images = new Float32Array(m * s);
+    const labels = this.labels ? new Uint8Array(m) : null;
+    for (let k = 0; k < m; k++) {
+      const i = indices[k];
+      images.set(this.images.subarray(i * s, (i + 1) * s), k * s);
+      if (labels) labels[k] = this.labels![i];
+    }
+    return new ImageDataset(images, this.shape, labels, this.numClasses);
+  }
+
+  /** The first `min(n, length)` images, as **views** of this dataset's buffers (no copy). */
+  take(n: number): ImageDataset {
+    if (!isPositiveInt(n)) throw new ArgumentError('ImageDataset.take', 'n', `must be a positive integer, got ${n}`);
+    const m = Math.min(n, this.length);
+    if (m === this.length) return this;
+    return new ImageDataset(this.images.subarray(0, m * this.imageSize), this.shape, this.labels ? this.labels.subarray(0, m) : null, this.numClasses);
+  }
+
+  /**
+   * A random split into two **copies**: `round(length × validationFraction)` images
+   * for validation, the rest for training, chosen by a permutation from
+   * `new Rng(seed)` (so the same seed gives the same split). Each part keeps the
+   * dataset order of its images. Not stratified. Both parts must be non-empty.
+   */
+  split(validationFraction: number, seed: number): { train: ImageDataset; validation: ImageDataset } {
+    const op = 'ImageDataset.split';
+    if (typeof validationFraction !== 'number' || !(validationFraction > 0 && validationFraction < 1)) {
+      throw new ArgumentError(op, 'validationFraction', `must be in (0, 1), got ${validationFraction}`);
+    }
+    const nVal = Math.round(this.length * validationFraction);
+    if (nVal < 1 || nVal >= this.length) {
+      throw new DataError(`${op}: a fraction ${validationFraction} of ${this.length} images leaves ${nVal} for validation and ${this.length - nVal} for training; both need at least one`);
+    }
+    const perm = new Rng(seed).permutation(this.length);
+    const validation = perm.slice(0, nVal).sort();
+    const train = perm.slice(nVal).sort();
+    return { train: this.subset(train), validation: this.subset(validation) };
+  }
+
+  /**
+   * Mini-batches covering every image once per epoch. Iterating the returned
+   * iterable once is one epoch; each new iteration (a new `for … of`) is a new
+   * epoch, and with `shuffle` draws a fresh permutation from `rng` when it starts.
+   *
+   * Buffers: without `shuffle`, `images` and `labels` are **views** of the
+   * dataset (no copy). With `shuffle`, each batch is gathered into fresh arrays,
+   * or into two reused ones with `reuseBuffers` (then valid only until the next batch).
+   */
+  batches(batchSize: number, options: BatchOptions = {}): Iterable<Batch> {
+    const op = 'ImageDataset.batches';
+    if (!isPositiveInt(batchSize)) throw new ArgumentError(op, 'batchSize', `must be a positive integer, got ${batchSize}`);
+    const { shuffle = false, rng, dropLast = false, reuseBuffers = false } = options;
+    if (shuffle && !(rng instanceof Rng)) throw new ArgumentError(op, 'rng', 'is required with shuffle: pass an Rng (its state is what a checkpoint saves)');
+    const n = this.length;
+    const s = this.imageSize;
+    const ds = this;
+    return {
+      *[Symbol.iterator](): Iterator<Batch> {
+        const order = shuffle ? rng!.permutation(n) : null;
+        const reusedImages = order && reuseBuffers ? new Float32Array(Math.min(batchSize, n) * s) : null;
+        const reusedLabels = order && reuseBuffers && ds.labels ? new Uint8Array(Math.min(batchSize, n)) : null;
+        for (let start = 0; start < n; start += batchSize) {
+          const size = Math.min(batchSize, n - start);
+          if (size < batchSize && dropLast) return;
+          if (!order) {
+            const indices = new Uint32Array(size);
+            for (let k = 0; k < size; k++) indices[k] = start + k;
+            yield {
+              images: ds.images.subarray(start * s, (start + size) * s),
+              labels: ds.labels ? ds.labels.subarray(start, start + size) : null,
+              size,
+              indices,
+            };
+          } else {
+            const indices = order.slice(start, start + size);
+            const images = reusedImages ? reusedImages.subarray(0, size * s) : new Float32Array(size * s);
+            const labels = ds.labels ? (reusedLabels ? reusedLabels.subarray(0, size) : new Uint8Array(size)) : null;
+            for (let k = 0; k < size; k++) {
+              const i = indices[k];
+              images.set(ds.images.subarray(i * s, (i + 1) * s), k * s);
+              if (labels) labels[k] = ds.labels![i];
+            }
+            yield { images, labels, size, indices };
+          }
+        }
+      },
+    };
+  }
+
+  private static count(op: string, len: number, size: number): number {
+    if (len === 0) throw new DataError(`${op}: no images (empty array); a dataset cannot be empty`);
+    if (len % size !== 0) throw new DataError(`${op}: ${len} values are not a whole number of images of ${size} values`);
+    return len / size;
+  }
+
+  private static withLabels(op: string, images: Float32Array, shape: ImageShape, n: number, labels: LabelsInput | null | undefined, numClasses: number | undefined): ImageDataset {
+    if (labels == null) {
+      if (numClasses !== undefined) throw new DataError(`${op}: numClasses given without labels`);
+      return new ImageDataset(images, shape, null, undefined);
+    }
+    const lab = checkLabels(op, labels, n, numClasses);
+    return new ImageDataset(images, shape, lab.labels, lab.numClasses);
+  }
+}

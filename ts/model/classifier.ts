@@ -1,0 +1,140 @@
+/**
+ * The CNN classifier: the conv blocks of a (pretrained) CAE stack, then dense
+ * layers and a softmax head. `fromStack` copies the pretrained encoder weights
+ * (the stack stays usable); `fromBlocks` builds the same network from random
+ * initialisation, for comparison.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../backend/memory.js';
+import { ModelError } from '../errors.js';
+import type { Activation as ActivationKind } from '../ops/elementwise.js';
+import { softmaxCrossEntropy } from '../ops/elementwise.js';
+import { Rng } from '../util/rng.js';
+import type { BlockSpec, StackedConvAutoencoder } from './autoencoder.js';
+import type { Layer, Param, Shape } from './layer.js';
+import { Activation, Conv2D, Dense, Dropout, Flatten, MaxPool2D } from './layers.js';
+import { Sequential } from './sequential.js';
+
+export interface HeadSpec {
+  /** Hidden dense layer sizes; default [500]. */
+  hidden?: number[];
+  hiddenActivation?: ActivationKind;
+  /** Dropout before each dense layer (0 = none). */
+  dropout?: number;
+  classes: number;
+  /** Indices of conv blocks whose parameters stay frozen during fine-tuning. */
+  freeze?: number[];
+}
+
+export class Classifier {
+  readonly net: Sequential;
+  private grad: Tensor | null = null;
+
+  private constructor(
+    readonly be: Backend,
+    readonly blocks: BlockSpec[],
+    readonly head: HeadSpec,
+    readonly inputShape: Shape,
+    readonly seed: number,
+  ) {
+    const layers: Layer[] = [];
+    for (const [k, b] of blocks.entries()) {
+      for (const [i, c] of b.convs.entries()) {
+        layers.push(new Conv2D(`block${k}.conv${i}`, { filters: c.filters, kernel: c.kernel, stride: c.stride, padding: c.padding, init: b.init }));
+        layers.push(new Activation(`block${k}.act${i}`, b.activation ?? 'tanh'));
+      }
+      if (b.pool !== null) layers.push(new MaxPool2D(`block${k}.pool`, b.pool ?? { kernel: 2 }));
+    }
+    layers.push(new Flatten('flatten'));
+    const act = head.hiddenActivation ?? 'relu';
+    for (const [j, units] of (head.hidden ?? [500]).entries()) {
+      if (head.dropout) layers.push(new Dropout(`dropout${j}`, head.dropout));
+      layers.push(new Dense(`dense${j}`, { units, init: act === 'relu' ? 'he' : 'glorot' }), new Activation(`dense${j}.act`, act));
+    }
+    if (head.dropout) layers.push(new Dropout('dropout.out', head.dropout));
+    layers.push(new Dense('logits', { units: head.classes }));
+    this.net = new Sequential(layers);
+    const out = this.net.build(be, inputShape, new Rng(seed));
+    if (out.length !== 1 || out[0] !== head.classes) throw new ModelError('classifier', `head gives [${out.join(',')}], expected [${head.classes}]`);
+    for (const k of head.freeze ?? []) {
+      if (!(k >= 0 && k < blocks.length)) throw new ModelError('classifier', `freeze: no block ${k}`);
+      for (const p of this.blockParams(k)) p.trainable = false;
+    }
+  }
+
+  /** Random initialisation (no pretraining). */
+  static fromBlocks(be: Backend, blocks: BlockSpec[], inputShape: Shape, head: HeadSpec, seed = 1): Classifier {
+    return new Classifier(be, blocks, head, inputShape, seed);
+  }
+
+  /** Conv layers initialised from a trained stack's encoders (weights copied). */
+  static fromStack(stack: StackedConvAutoencoder, head: HeadSpec, seed = 1): Classifier {
+    const c = new Classifier(stack.be, stack.specs, head, stack.inputShape, seed);
+    for (const [k, block] of stack.blocks.entries()) {
+      const src = block.encoder.params();
+      const dst = c.blockParams(k);
+      if (src.length !== dst.length) throw new ModelError('classifier', `block ${k}: ${src.length} pretrained tensors for ${dst.length} parameters`);
+      src.forEach((p, i) => dst[i].value.set(p.value.data));
+    }
+    return c;
+  }
+
+  private blockParams(k: number): Param[] {
+    return this.net.layers.filter((l) => l.name.startsWith(`block${k}.`)).flatMap((l) => l.params());
+  }
+
+  params(): Param[] {
+    return this.net.params();
+  }
+
+  /** Logits of a batch (eval mode); the tensor is owned by the model. */
+  logits(x: Tensor): Tensor {
+    return this.net.forward(x, false);
+  }
+
+  /** Predicted class of each image of the batch. */
+  predict(x: Tensor): Uint32Array {
+    return argmaxRows(this.logits(x));
+  }
+
+  /** Forward and backward with softmax cross-entropy; gradients added into the parameters. */
+  trainStep(x: Tensor, labels: Tensor): number {
+    const logits = this.net.forward(x, true);
+    if (!this.grad || this.grad.shape[0] !== logits.shape[0]) {
+      this.grad?.dispose();
+      this.grad = this.be.empty(logits.shape);
+    }
+    const loss = softmaxCrossEntropy(logits, labels, this.grad);
+    this.net.backward(this.grad);
+    return loss;
+  }
+
+  evaluate(x: Tensor, labels: Tensor): { loss: number; correct: number; predictions: Uint32Array } {
+    const logits = this.logits(x);
+    const loss = softmaxCrossEntropy(logits, labels);
+    const predictions = argmaxRows(logits);
+    const l = labels.u32;
+    let correct = 0;
+    for (let i = 0; i < predictions.length; i++) if (predictions[i] === l[i]) correct++;
+    return { loss, correct, predictions };
+  }
+
+  config() {
+    return { inputShape: this.inputShape, blocks: this.blocks, head: this.head, seed: this.seed };
+  }
+
+  dispose(): void {
+    this.net.dispose();
+    this.grad?.dispose();
+  }
+}
+
+export function argmaxRows(logits: Tensor): Uint32Array {
+  const [n, k] = logits.shape, d = logits.data, out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (d[i * k + j] > d[i * k + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}

@@ -1,0 +1,408 @@
+/** The layers: each owns its parameters and buffers, forward beside backward. */
+import type { Tensor } from '../backend/memory.js';
+import { biasBackward, conv2d, conv2dBackwardInput, conv2dBackwardWeight, convTranspose2d, convTranspose2dBackwardInput, convTranspose2dBackwardWeight } from '../ops/conv.js';
+import { dense, denseBackwardInput, denseBackwardWeight } from '../ops/dense.js';
+import { activation, activationBackward, type Activation as ActivationKind } from '../ops/elementwise.js';
+import { maxPool2d, maxPool2dBackward, maxUnpool2d, maxUnpool2dBackward } from '../ops/pool.js';
+import { convOut, convTransposeOut, pair, poolOut, type Pair } from '../shape.js';
+import { Rng } from '../util/rng.js';
+import { Layer, Param, type Shape } from './layer.js';
+
+export type Init = 'glorot' | 'he';
+
+/** Uniform initialisation: Glorot (tanh, sigmoid) or He (relu) limits. */
+function initUniform(t: Tensor, fanIn: number, fanOut: number, init: Init, rng: Rng): void {
+  const limit = init === 'he' ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) d[i] = (2 * rng.next() - 1) * limit;
+}
+
+function newParam(layer: Layer, be: { zeros(s: readonly number[]): Tensor }, what: string, shape: number[]): Param {
+  return new Param(`${layer.name}.${what}`, be.zeros(shape), be.zeros(shape));
+}
+
+export interface Conv2DOptions {
+  filters: number;
+  kernel: Pair;
+  stride?: Pair;
+  padding?: Pair;
+  bias?: boolean;
+  init?: Init;
+}
+
+/** 2-D convolution, weight [filters, cIn, kh, kw] (OIHW). */
+export class Conv2D extends Layer {
+  readonly type = 'Conv2D';
+  weight!: Param;
+  bias: Param | null = null;
+  private x: Tensor | null = null;
+
+  constructor(name: string, readonly opts: Conv2DOptions) {
+    super(name);
+  }
+
+  get convOptions() {
+    return { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 };
+  }
+
+  protected infer(input: Shape, rng: Rng): Shape {
+    if (input.length !== 3) this.fail(`needs an image input [c,h,w], got [${input.join(',')}]`);
+    const { filters } = this.opts;
+    if (!Number.isInteger(filters) || filters < 1) this.fail(`filters must be an integer ≥ 1, got ${filters}`);
+    const [kh, kw] = pair(this.opts.kernel), [sh, sw] = pair(this.opts.stride ?? 1), [ph, pw] = pair(this.opts.padding ?? 0);
+    const oh = convOut(input[1], kh, sh, ph), ow = convOut(input[2], kw, sw, pw);
+    if (typeof oh === 'string') this.fail(`height ${input[1]}: ${oh}`);
+    if (typeof ow === 'string') this.fail(`width ${input[2]}: ${ow}`);
+    if (!this.weight) {
+      this.weight = newParam(this, this.be, 'weight', [filters, input[0], kh, kw]);
+      initUniform(this.weight.value, input[0] * kh * kw, filters * kh * kw, this.opts.init ?? 'glorot', rng);
+      if (this.opts.bias !== false) this.bias = newParam(this, this.be, 'bias', [filters]);
+    } else if (this.weight.value.shape[1] !== input[0]) {
+      this.fail(`its weight expects ${this.weight.value.shape[1]} input channels, got ${input[0]}`);
+    }
+    return [filters, oh, ow];
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    this.x = x;
+    return conv2d(x, this.weight.value, this.bias?.value ?? null, this.buffer('y', this.batchShape(x, this.outputShape)), this.convOptions);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!this.x) this.fail('backward before forward');
+    if (this.weight.trainable) conv2dBackwardWeight(this.x, dy, this.weight.grad, this.convOptions);
+    if (this.bias?.trainable) biasBackward(dy, this.bias.grad);
+    if (!needInputGrad) return null;
+    return conv2dBackwardInput(dy, this.weight.value, this.buffer('dx', this.x.shape), this.convOptions);
+  }
+
+  override params(): Param[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
+  config() {
+    return { type: this.type, name: this.name, ...this.opts };
+  }
+}
+
+export interface ConvTranspose2DOptions {
+  filters: number;
+  kernel: Pair;
+  stride?: Pair;
+  padding?: Pair;
+  /** Output padding; default: whatever makes the output match `outputShape` when given. */
+  outputPadding?: Pair;
+  bias?: boolean;
+  init?: Init;
+}
+
+/**
+ * Transposed convolution ("deconv"), weight [cIn, filters, kh, kw]. Tied to a
+ * Conv2D (the seed's decoder), it uses that layer's weight unchanged — the
+ * flipped-kernel full convolution — and adds its gradient into the same buffer;
+ * only the bias is its own.
+ */
+export class ConvTranspose2D extends Layer {
+  readonly type = 'ConvTranspose2D';
+  weight!: Param;
+  bias: Param | null = null;
+  private x: Tensor | null = null;
+  private op: [number, number] = [0, 0];
+
+  constructor(
+    name: string,
+    readonly opts: ConvTranspose2DOptions,
+    /** The encoder layer whose weight this layer uses (tied weights), or null for its own. */
+    readonly tiedTo: Conv2D | null = null,
+    /** Required output shape [c,h,w] (the tied encoder's input), which fixes the output padding. */
+    readonly target: Shape | null = null,
+  ) {
+    super(name);
+  }
+
+  private get convOptions() {
+    return { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, outputPadding: this.op };
+  }
+
+  protected infer(input: Shape, rng: Rng): Shape {
+    if (input.length !== 3) this.fail(`needs an image input [c,h,w], got [${input.join(',')}]`);
+    const [kh, kw] = pair(this.opts.kernel), [sh, sw] = pair(this.opts.stride ?? 1), [ph, pw] = pair(this.opts.padding ?? 0);
+    if (this.target) {
+      // The output padding that gives back the target size: the remainder the forward conv dropped.
+      this.op = [(this.target[1] + 2 * ph - kh) % sh, (this.target[2] + 2 * pw - kw) % sw];
+    } else {
+      this.op = pair(this.opts.outputPadding ?? 0);
+    }
+    const oh = convTransposeOut(input[1], kh, sh, ph, this.op[0]), ow = convTransposeOut(input[2], kw, sw, pw, this.op[1]);
+    if (typeof oh === 'string') this.fail(`height ${input[1]}: ${oh}`);
+    if (typeof ow === 'string') this.fail(`width ${input[2]}: ${ow}`);
+    const out = [this.opts.filters, oh, ow];
+    if (this.target && out.some((d, i) => d !== this.target![i])) {
+      this.fail(`cannot reconstruct [${this.target.join(',')}] from [${input.join(',')}]: it gives [${out.join(',')}]`);
+    }
+    if (this.tiedTo) {
+      const w = this.tiedTo.weight.value.shape;
+      if (w[0] !== input[0] || w[1] !== this.opts.filters || w[2] !== kh || w[3] !== kw) {
+        this.fail(`tied to ${this.tiedTo.name} whose weight [${w.join(',')}] is not [${input[0]},${this.opts.filters},${kh},${kw}]`);
+      }
+      this.weight = this.tiedTo.weight;
+    } else if (!this.weight) {
+      this.weight = newParam(this, this.be, 'weight', [input[0], this.opts.filters, kh, kw]);
+      initUniform(this.weight.value, input[0] * kh * kw, this.opts.filters * kh * kw, this.opts.init ?? 'glorot', rng);
+    }
+    if (!this.bias && this.opts.bias !== false) this.bias = newParam(this, this.be, 'bias', [this.opts.filters]);
+    return out;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    this.x = x;
+    return convTranspose2d(x, this.weight.value, this.bias?.value ?? null, this.buffer('y', this.batchShape(x, this.outputShape)), this.convOptions);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!this.x) this.fail('backward before forward');
+    if (this.weight.trainable) convTranspose2dBackwardWeight(this.x, dy, this.weight.grad, this.convOptions);
+    if (this.bias?.trainable) biasBackward(dy, this.bias.grad);
+    if (!needInputGrad) return null;
+    return convTranspose2dBackwardInput(dy, this.weight.value, this.buffer('dx', this.x.shape), this.convOptions);
+  }
+
+  override params(): Param[] {
+    // A tied weight is listed by its owner only, so optimizers update it once.
+    const own = this.tiedTo ? [] : [this.weight];
+    return this.bias ? [...own, this.bias] : own;
+  }
+
+  config() {
+    return { type: this.type, name: this.name, ...this.opts, tiedTo: this.tiedTo?.name ?? null };
+  }
+}
+
+/** An element-wise activation. Its backward needs only its own output. */
+export class Activation extends Layer {
+  readonly type = 'Activation';
+  private y: Tensor | null = null;
+
+  constructor(name: string, readonly kind: ActivationKind, readonly alpha = 0.01) {
+    super(name);
+  }
+
+  protected infer(input: Shape): Shape {
+    if (!['identity', 'relu', 'leakyRelu', 'tanh', 'sigmoid'].includes(this.kind)) this.fail(`unknown activation '${this.kind}'`);
+    return input;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    this.y = activation(this.kind, x, this.buffer('y', x.shape), this.alpha);
+    return this.y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    if (!this.y) this.fail('backward before forward');
+    return activationBackward(this.kind, this.y, dy, this.buffer('dx', dy.shape), this.alpha);
+  }
+
+  config() {
+    return { type: this.type, name: this.name, kind: this.kind, alpha: this.alpha };
+  }
+}
+
+export interface PoolOptions {
+  kernel?: Pair;
+  stride?: Pair;
+}
+
+/** Max pooling that keeps its switches (argmax positions) for MaxUnpool2D and for its backward. */
+export class MaxPool2D extends Layer {
+  readonly type = 'MaxPool2D';
+  switches: Tensor | null = null;
+
+  constructor(name: string, readonly opts: PoolOptions = {}) {
+    super(name);
+  }
+
+  get poolOptions() {
+    const kernel = this.opts.kernel ?? 2;
+    return { kernel, stride: this.opts.stride ?? kernel };
+  }
+
+  protected infer(input: Shape): Shape {
+    if (input.length !== 3) this.fail(`needs an image input [c,h,w], got [${input.join(',')}]`);
+    const [kh, kw] = pair(this.poolOptions.kernel), [sh, sw] = pair(this.poolOptions.stride);
+    const oh = poolOut(input[1], kh, sh), ow = poolOut(input[2], kw, sw);
+    if (typeof oh === 'string') this.fail(`height: ${oh}`);
+    if (typeof ow === 'string') this.fail(`width: ${ow}`);
+    return [input[0], oh, ow];
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    const shape = this.batchShape(x, this.outputShape);
+    this.switches = this.buffer('switches', shape, 'u32');
+    return maxPool2d(x, this.buffer('y', shape), this.switches, this.poolOptions);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!this.switches) this.fail('backward before forward');
+    if (!needInputGrad) return null;
+    return maxPool2dBackward(dy, this.switches, this.buffer('dx', [dy.shape[0], ...this.inputShape]), this.poolOptions);
+  }
+
+  config() {
+    return { type: this.type, name: this.name, ...this.poolOptions };
+  }
+}
+
+/** Max unpooling with the switches of its MaxPool2D: values go back where the maxima were, zeros elsewhere. */
+export class MaxUnpool2D extends Layer {
+  readonly type = 'MaxUnpool2D';
+
+  constructor(name: string, readonly pool: MaxPool2D) {
+    super(name);
+  }
+
+  protected infer(input: Shape): Shape {
+    if (input.some((d, i) => d !== this.pool.outputShape[i])) {
+      this.fail(`input [${input.join(',')}] does not match ${this.pool.name}'s output [${this.pool.outputShape.join(',')}]`);
+    }
+    return this.pool.inputShape;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    const sw = this.pool.switches;
+    if (!sw || sw.shape[0] !== x.shape[0]) this.fail(`${this.pool.name} has no switches for this batch: run the encoder first`);
+    return maxUnpool2d(x, sw, this.buffer('y', this.batchShape(x, this.outputShape)), this.pool.poolOptions);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!needInputGrad) return null;
+    return maxUnpool2dBackward(dy, this.pool.switches!, this.buffer('dx', [dy.shape[0], ...this.inputShape]), this.pool.poolOptions);
+  }
+
+  config() {
+    return { type: this.type, name: this.name, pool: this.pool.name };
+  }
+}
+
+/** Flattens [c,h,w] to [c·h·w] without copying (a reshaped view). */
+export class Flatten extends Layer {
+  readonly type = 'Flatten';
+
+  protected infer(input: Shape): Shape {
+    return [input.reduce((a, b) => a * b, 1)];
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    return x.reshape([x.shape[0], this.outputShape[0]]);
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    return needInputGrad ? dy.reshape([dy.shape[0], ...this.inputShape]) : null;
+  }
+
+  config() {
+    return { type: this.type, name: this.name };
+  }
+}
+
+export interface DenseOptions {
+  units: number;
+  bias?: boolean;
+  init?: Init;
+}
+
+/** Fully connected layer, weight [units, in] (PyTorch Linear). */
+export class Dense extends Layer {
+  readonly type = 'Dense';
+  weight!: Param;
+  bias: Param | null = null;
+  private x: Tensor | null = null;
+
+  constructor(name: string, readonly opts: DenseOptions) {
+    super(name);
+  }
+
+  protected infer(input: Shape, rng: Rng): Shape {
+    if (input.length !== 1) this.fail(`needs a flat input [features] (put a Flatten before it), got [${input.join(',')}]`);
+    const { units } = this.opts;
+    if (!Number.isInteger(units) || units < 1) this.fail(`units must be an integer ≥ 1, got ${units}`);
+    if (!this.weight) {
+      this.weight = newParam(this, this.be, 'weight', [units, input[0]]);
+      initUniform(this.weight.value, input[0], units, this.opts.init ?? 'glorot', rng);
+      if (this.opts.bias !== false) this.bias = newParam(this, this.be, 'bias', [units]);
+    }
+    return [units];
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    this.x = x;
+    return dense(x, this.weight.value, this.bias?.value ?? null, this.buffer('y', [x.shape[0], this.opts.units]));
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!this.x) this.fail('backward before forward');
+    if (this.weight.trainable) denseBackwardWeight(this.x, dy, this.weight.grad);
+    if (this.bias?.trainable) biasBackward(dy, this.bias.grad);
+    if (!needInputGrad) return null;
+    return denseBackwardInput(dy, this.weight.value, this.buffer('dx', this.x.shape));
+  }
+
+  override params(): Param[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
+  config() {
+    return { type: this.type, name: this.name, ...this.opts };
+  }
+}
+
+/** Inverted dropout: in training, zeroes each unit with probability `rate` and scales the rest by 1/(1 − rate). */
+export class Dropout extends Layer {
+  readonly type = 'Dropout';
+  private mask: Float32Array | null = null;
+  private rng!: Rng;
+
+  constructor(name: string, readonly rate: number) {
+    super(name);
+  }
+
+  protected infer(input: Shape, rng: Rng): Shape {
+    if (!(this.rate >= 0 && this.rate < 1)) this.fail(`rate must be in [0, 1), got ${this.rate}`);
+    this.rng = new Rng(rng.nextU32());
+    return input;
+  }
+
+  forward(x: Tensor, training: boolean): Tensor {
+    this.checkInput(x);
+    if (!training || this.rate === 0) {
+      this.mask = null;
+      return x;
+    }
+    const y = this.buffer('y', x.shape);
+    if (!this.mask || this.mask.length !== x.size) this.mask = new Float32Array(x.size);
+    const keep = 1 / (1 - this.rate), m = this.mask, xd = x.data, yd = y.data;
+    for (let i = 0; i < m.length; i++) {
+      m[i] = this.rng.next() < this.rate ? 0 : keep;
+      yd[i] = xd[i] * m[i];
+    }
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!needInputGrad) return null;
+    if (!this.mask) return dy;
+    const dx = this.buffer('dx', dy.shape), m = this.mask, g = dy.data, d = dx.data;
+    for (let i = 0; i < m.length; i++) d[i] = g[i] * m[i];
+    return dx;
+  }
+
+  config() {
+    return { type: this.type, name: this.name, rate: this.rate };
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The training loop shared by autoencoders and classifiers: seeded shuffling,
+ * learning-rate schedule, validation, early stopping (keeping the best
+ * weights), per-batch and per-epoch callbacks, and cancellation through an
+ * AbortSignal between steps — the model then holds the weights of the last
+ * completed step.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../backend/memory.js';
+import type { Batch, ImageDataset } from '../data/dataset.js';
+import { ArgumentError, DataError, NonFiniteError } from '../errors.js';
+import type { Param } from '../model/layer.js';
+import { Rng } from '../util/rng.js';
+import { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './optimizer.js';
+
+/** What the loop trains: anything that turns a batch into a loss and gradients. */
+export interface Task {
+  params(): Param[];
+  /** Forward and backward on one batch; adds into Param.grad; returns the mean loss. */
+  step(x: Tensor, labels: Tensor | null): number;
+  /** Loss (and correct predictions, for classifiers) of a batch, without training. */
+  evaluate(x: Tensor, labels: Tensor | null): { loss: number; correct?: number };
+  /** Whether batches must carry labels. */
+  readonly needsLabels: boolean;
+}
+
+export interface BatchInfo {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  images: number;
+  imagesPerSecond: number;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  loss: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  lr: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerSpec;
+  schedule?: Schedule;
+  /** Seed of the shuffling (same seed, same data order → same weights). */
+  seed?: number;
+  /** A validation set, or the fraction of the training set to hold out. */
+  validation?: ImageDataset | number;
+  /** Stop when the validation loss has not improved by minDelta for `patience` epochs; the best weights are restored. */
+  earlyStopping?: { patience: number; minDelta?: number };
+  onBatch?: (info: BatchInfo) => void;
+  onEpoch?: (info: EpochInfo) => void;
+  signal?: AbortSignal;
+}
+
+export interface History {
+  epochs: EpochInfo[];
+  /** True when the signal stopped training. */
+  aborted: boolean;
+  /** True when early stopping ended training (best weights restored). */
+  stoppedEarly: boolean;
+  steps: number;
+}
+
+/** Lets timers, I/O and abort events run between steps. */
+const yieldToEventLoop = () =>
+  new Promise<void>((ok) => (typeof setImmediate === 'function' ? setImmediate(ok) : setTimeout(ok, 0)));
+
+/** Copies batches into wasm tensors owned by the loop (one pair per batch size). */
+class Feeder {
+  private x: Tensor | null = null;
+  private y: Tensor | null = null;
+  constructor(
+    private readonly be: Backend,
+    private readonly shape: readonly number[],
+  ) {}
+  feed(b: Batch, labels: boolean): { x: Tensor; y: Tensor | null } {
+    if (!this.x || this.x.shape[0] !== b.size) {
+      this.x?.dispose();
+      this.y?.dispose();
+      this.x = this.be.empty([b.size, ...this.shape]);
+      this.y = this.be.empty([b.size], 'u32');
+    }
+    this.x.set(b.images);
+    if (labels) {
+      if (!b.labels) throw new DataError('this task needs labels but the dataset has none');
+      this.y!.set(b.labels);
+    }
+    return { x: this.x, y: labels ? this.y : null };
+  }
+  dispose() {
+    this.x?.dispose();
+    this.y?.dispose();
+  }
+}
+
+/** Mean loss and accuracy of a task over a dataset, in batches. */
+export function evaluateTask(be: Backend, task: Task, data: ImageDataset, batchSize = 256): { loss: number; accuracy?: number } {
+  const feeder = new Feeder(be, data.shape);
+  let loss = 0, correct = 0, n = 0, hasCorrect = false;
+  try {
+    for (const b of data.batches(batchSize)) {
+      const { x, y } = feeder.feed(b, task.needsLabels);
+      const r = task.evaluate(x, y);
+      loss += r.loss * b.size;
+      if (r.correct !== undefined) { correct += r.correct; hasCorrect = true; }
+      n += b.size;
+    }
+  } finally {
+    feeder.dispose();
+  }
+  return { loss: loss / n, accuracy: hasCorrect ? correct / n : undefined };
+}
+
+export async function fit(be: Backend, task: Task, data: ImageDataset, opts: FitOptions): Promise<History> {
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new ArgumentError('fit', 'epochs', `must be an integer ≥ 0, got ${opts.epochs}`);
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new ArgumentError('fit', 'batchSize', `must be an integer ≥ 1, got ${opts.batchSize}`);
+  let train = data, validation: ImageDataset | undefined;
+  if (typeof opts.validation === 'number') ({ train, validation } = data.split(opts.validation, (opts.seed ?? 1) + 7919));
+  else validation = opts.validation;
+  if (opts.earlyStopping && !validation) throw new ArgumentError('fit', 'earlyStopping', 'needs validation data');
+
+  const params = task.params();
+  const optimizer = new Optimizer(be, params, opts.optimizer);
+  const rng = new Rng(opts.seed ?? 1);
+  const feeder = new Feeder(be, train.shape);
+  const history: History = { epochs: [], aborted: false, stoppedEarly: false, steps: 0 };
+  let best = Infinity, bestWeights: Float32Array[] | null = null, sinceBest = 0;
+  const batches = Math.ceil(train.length / opts.batchSize);
+  try {
+    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+      const lr = scheduledLr(opts.optimizer.lr, epoch, opts.schedule);
+      const t0 = performance.now();
+      let sum = 0, seen = 0, batch = 0, lastYield = t0;
+      for (const b of train.batches(opts.batchSize, { shuffle: true, rng, reuseBuffers: true })) {
+        if (opts.signal?.aborted) break;
+        const { x, y } = feeder.feed(b, task.needsLabels);
+        optimizer.zeroGrad();
+        const loss = task.step(x, y);
+        if (!Number.isFinite(loss)) throw new NonFiniteError('fit', 'loss', history.steps, loss);
+        optimizer.step(lr);
+        history.steps++;
+        sum += loss * b.size;
+        seen += b.size;
+        batch++;
+        const now = performance.now();
+        opts.onBatch?.({ epoch, batch, batches, loss, images: seen, imagesPerSecond: seen / ((now - t0) / 1000) });
+        if (now - lastYield > 30) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+      }
+      if (opts.signal?.aborted) {
+        history.aborted = true;
+        break;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const info: EpochInfo = { epoch, loss: sum / seen, lr, seconds, imagesPerSecond: seen / seconds };
+      if (validation) {
+        const v = evaluateTask(be, task, validation);
+        info.valLoss = v.loss;
+        info.valAccuracy = v.accuracy;
+      }
+      history.epochs.push(info);
+      opts.onEpoch?.(info);
+      if (opts.earlyStopping && info.valLoss !== undefined) {
+        if (info.valLoss < best - (opts.earlyStopping.minDelta ?? 0)) {
+          best = info.valLoss;
+          sinceBest = 0;
+          bestWeights = params.map((p) => p.value.toArray());
+        } else if (++sinceBest >= opts.earlyStopping.patience) {
+          history.stoppedEarly = true;
+          break;
+        }
+      }
+      await yieldToEventLoop();
+    }
+    if (history.stoppedEarly && bestWeights) params.forEach((p, i) => p.value.set(bestWeights![i]));
+  } finally {
+    feeder.dispose();
+    optimizer.dispose();
+  }
+  return history;
+}

@@ -1,0 +1,74 @@
+/** Optimizers over a model's parameters: state buffers per parameter, one kernel call per parameter. */
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../backend/memory.js';
+import { ArgumentError } from '../errors.js';
+import { adamStep, sgdStep } from '../ops/elementwise.js';
+import type { Param } from '../model/layer.js';
+
+export type OptimizerSpec =
+  | { type: 'sgd'; lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
+  | { type: 'adam'; lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
+
+/** Learning rate as a function of the epoch (0-based). */
+export type Schedule =
+  | { type: 'constant' }
+  | { type: 'step'; every: number; gamma: number }
+  | { type: 'cosine'; epochs: number; minFactor?: number };
+
+export function scheduledLr(base: number, epoch: number, s: Schedule = { type: 'constant' }): number {
+  switch (s.type) {
+    case 'constant':
+      return base;
+    case 'step':
+      return base * s.gamma ** Math.floor(epoch / s.every);
+    case 'cosine': {
+      const min = s.minFactor ?? 0;
+      const t = Math.min(1, epoch / Math.max(1, s.epochs));
+      return base * (min + (1 - min) * 0.5 * (1 + Math.cos(Math.PI * t)));
+    }
+    default:
+      throw new ArgumentError('schedule', 'type', `unknown schedule ${(s as { type: string }).type}`);
+  }
+}
+
+export class Optimizer {
+  private readonly state = new Map<Param, Tensor[]>();
+  /** Steps taken (Adam's bias correction counts from 1). */
+  steps = 0;
+
+  constructor(
+    private readonly be: Backend,
+    private readonly params: Param[],
+    readonly spec: OptimizerSpec,
+  ) {
+    if (spec.type !== 'sgd' && spec.type !== 'adam') throw new ArgumentError('optimizer', 'type', `must be 'sgd' or 'adam', got ${(spec as { type: string }).type}`);
+    if (!(spec.lr > 0)) throw new ArgumentError('optimizer', 'lr', `must be > 0, got ${spec.lr}`);
+  }
+
+  /** Zeroes every parameter gradient (gradients accumulate across kernel calls). */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad.fill(0);
+  }
+
+  /** Applies one update with learning rate `lr` to every trainable parameter. */
+  step(lr = this.spec.lr): void {
+    this.steps++;
+    const s = this.spec;
+    for (const p of this.params) {
+      if (!p.trainable) continue;
+      let st = this.state.get(p);
+      if (!st) {
+        const n = s.type === 'adam' ? 2 : 1;
+        st = Array.from({ length: n }, () => this.be.zeros([p.value.size]));
+        this.state.set(p, st);
+      }
+      if (s.type === 'sgd') sgdStep(p.value, p.grad, st[0], { lr, momentum: s.momentum ?? 0, nesterov: s.nesterov, weightDecay: s.weightDecay });
+      else adamStep(p.value, p.grad, st[0], st[1], { lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, step: this.steps });
+    }
+  }
+
+  dispose(): void {
+    for (const ts of this.state.values()) for (const t of ts) t.dispose();
+    this.state.clear();
+  }
+}
