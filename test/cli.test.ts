@@ -21,6 +21,7 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     [['train', '--maps', '20'], /--maps takes two integers/],
     [['train', '--frobnicate'], /unknown option '--frobnicate'/],
     [['fly'], /unknown command 'fly'/],
+    [['paper', '--sizes', '5'], /--sizes takes integers in \[10, 60000\]/],
   ] as const) {
     it(`${args.join(' ')} → usage and a non-zero exit, no stack trace`, () => {
       const r = cli(...args);
@@ -43,5 +44,12 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     const { model } = loadModel(be, readFileSync(join(out, 'classifier.json'), 'utf8'), readFileSync(join(out, 'classifier.safetensors')), 'cli');
     expect(model).toBeInstanceOf(Classifier);
     model.dispose();
+  }, 120_000);
+
+  it('paper: a tiny run prints and writes the table', () => {
+    const r = cli('paper', '--sizes', '100,200', '--seeds', '2', '--images-per-run', '400', '--unlabelled', '300', '--out', out, '--build', 'simd', '-q');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| 100 \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| (yes|no|slightly \(within 1 std\)) \|/);
+    expect(readFileSync(join(out, 'paper.md'), 'utf8')).toMatch(/\| 200 \|/);
   }, 120_000);
 });

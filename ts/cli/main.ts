@@ -2,6 +2,7 @@
 /** `convae` command line: `convae train` runs the main job. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
+import { paper } from './paper.js';
 import { train } from './train.js';
 
 const int = (name: string, min = 1) => (v: string) => {
@@ -43,6 +44,25 @@ program
       kernel: o.kernel, hidden: o.hidden, seed: o.seed, out: o.out, limit: o.limit, pretrain: o.pretrain, build: o.build,
       workers: o.workers, quiet: o.quiet,
     });
+  });
+
+program
+  .command('paper')
+  .description('Masci et al. 2011: CNN on 1k/10k/50k labelled MNIST images, random vs CAE-pretrained init, mean ± std over seeds')
+  .option('--sizes <list>', 'labelled set sizes', (v) => {
+    const s = v.split(',').map(Number);
+    if (!s.length || !s.every((x) => Number.isInteger(x) && x >= 10 && x <= 60000)) throw new InvalidArgumentError('--sizes takes integers in [10, 60000], e.g. 1000,10000,50000');
+    return s;
+  }, [1000, 10000, 50000])
+  .option('--seeds <n>', 'seeds per cell', int('--seeds'), 3)
+  .option('--pretrain-epochs <n>', 'epochs per CAE layer', int('--pretrain-epochs'), 1)
+  .option('--images-per-run <n>', 'images seen by each fine-tuning run (epochs = this / size)', int('--images-per-run'), 150000)
+  .option('--unlabelled <n>', 'unlabelled images for pretraining', int('--unlabelled'), 60000)
+  .option('--out <dir>', 'output folder', 'convae-out')
+  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .option('-q, --quiet', 'print only the table', false)
+  .action(async (o) => {
+    await paper({ sizes: o.sizes, seeds: o.seeds, pretrainEpochs: o.pretrainEpochs, imagesPerRun: o.imagesPerRun, unlabelled: o.unlabelled, out: o.out, build: o.build, quiet: o.quiet });
   });
 
 try {
