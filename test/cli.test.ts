@@ -37,7 +37,7 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/CAE 1: reconstruction MSE on the test images \d\.\d+/);
     expect(r.stdout).toMatch(/test error \d+\.\d+ % on 1000 test images/);
-    for (const f of ['classifier.json', 'classifier.safetensors', 'stack.json', 'stack.safetensors', 'filters-block1.png', 'filters-block2.png', 'reconstructions.png', 'loss.png', 'loss.svg', 'report.json']) {
+    for (const f of ['classifier.json', 'classifier.safetensors', 'stack.json', 'stack.safetensors', 'filters-block1.png', 'filters-block2.png', 'reconstructions.png', 'loss.png', 'loss.svg', 'report.json', 'finetune-checkpoint.safetensors']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const be = await backendUnderTest();

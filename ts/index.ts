@@ -49,6 +49,7 @@ export { ConvAutoencoder, StackedConvAutoencoder, type AutoencoderOptions, type 
 export { Classifier, argmaxRows, type HeadSpec } from './model/classifier.js';
 export { exportWeights, importWeights, loadModel, modelJson, saveModel, type ModelJson } from './model/serialize.js';
 export { evaluateTask, fit, type BatchInfo, type EpochInfo, type FitOptions, type History, type Task } from './train/fit.js';
+export { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './train/checkpoint.js';
 export { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './train/optimizer.js';
 export { autoencoderTask, classifierTask, stackLayerTask } from './train/tasks.js';
 export { ImageDataset, type Batch, type BatchOptions, type ImageShape } from './data/dataset.js';

@@ -10,6 +10,7 @@ import { loadMnist } from '../../ts/data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../../ts/model/autoencoder.js';
 import { Classifier } from '../../ts/model/classifier.js';
 import { exportWeights, loadModel, saveModel } from '../../ts/model/serialize.js';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../ts/train/checkpoint.js';
 import { evaluateTask, fit } from '../../ts/train/fit.js';
 import { classifierTask, stackLayerTask } from '../../ts/train/tasks.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
@@ -120,6 +121,29 @@ describe(`training (${BUILD})`, () => {
     expect(() => loadModel(be, json, new Uint8Array([1, 2, 3]), 'garbage')).toThrow(cv.FormatError);
     expect(() => loadModel(be, '{"format":"nope"}', exportWeights(clf.params()), 'bad-json')).toThrow(/not a convae model description/);
     weightsOf(clf).forEach((w, i) => expectBitEqual(`param ${i}`, w, before[i]));
+  });
+
+  it('a checkpoint resumes training exactly: 2 + 2 epochs through saved bytes = 4 epochs straight, bit for bit', async () => {
+    const opts = { epochs: 4, batchSize: 100, seed: 11, optimizer: { type: 'adam' as const, lr: 1e-3 } };
+    const subset = data.take(600);
+    const straight = Classifier.fromBlocks(be, blocks, data.shape, { hidden: [16], classes: 10 }, 11);
+    disposables.push(straight);
+    const saved: Uint8Array[] = [];
+    const h1 = await fit(be, classifierTask(straight), subset, { ...opts, checkpoint: { every: 2, save: (c) => { saved.push(encodeCheckpoint(c)); } } });
+    expect(saved.length).toBe(2);
+    // A fresh model (another seed, so its initial weights differ) resumes from the epoch-2 checkpoint.
+    const resumed = Classifier.fromBlocks(be, blocks, data.shape, { hidden: [16], classes: 10 }, 99);
+    disposables.push(resumed);
+    const ckpt: Checkpoint = decodeCheckpoint(saved[0], 'epoch-2');
+    expect(ckpt.epoch).toBe(2);
+    const h2 = await fit(be, classifierTask(resumed), subset, { ...opts, resumeFrom: ckpt });
+    weightsOf(resumed).forEach((w, i) => expectBitEqual(`param ${i}`, w, weightsOf(straight)[i]));
+    expect(h2.steps).toBe(h1.steps);
+    expect(h2.epochs.map((e) => e.loss)).toEqual(h1.epochs.map((e) => e.loss));
+    expect(() => decodeCheckpoint(saved[0].subarray(0, 100), 'cut')).toThrow(cv.FormatError);
+    const other = Classifier.fromBlocks(be, blocks, data.shape, { hidden: [17], classes: 10 }, 1);
+    disposables.push(other);
+    await expect(fit(be, classifierTask(other), subset, { ...opts, resumeFrom: ckpt })).rejects.toThrow(/not a checkpoint of this model/);
   });
 
   it('shape errors name the layer when a model is built', () => {

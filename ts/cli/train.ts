@@ -3,7 +3,7 @@
  * from the stack, fine-tuning, test error, and the model and pictures written
  * to an output folder.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -12,6 +12,7 @@ import { loadFashionMnist, loadMnist } from '../data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
 import { saveModel } from '../model/serialize.js';
+import { encodeCheckpoint } from '../train/checkpoint.js';
 import { evaluateTask, fit, type History } from '../train/fit.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
 import { classifierTask, stackLayerTask } from '../train/tasks.js';
@@ -83,12 +84,21 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
     }
   }
 
+  await mkdir(a.out, { recursive: true });
   const clf = Classifier.fromStack(stack, { hidden: [a.hidden], classes: 10, dropout: preset.dropout }, a.seed);
   const opt: OptimizerSpec = { type: 'sgd', lr: preset.lr, momentum: 0.9, weightDecay: 1e-4 };
   const bar = new Progress('fine-tune', epochs, a.quiet);
   const h = await fit(be, classifierTask(clf), trainSet, {
     epochs, batchSize: a.batch, seed: a.seed, optimizer: opt, schedule: { type: 'cosine', epochs, minFactor: 0.02 },
     onBatch: (b) => bar.batch(b), onEpoch: (e) => bar.epoch(e),
+    // After each epoch; written beside and renamed, so a crash never leaves a half-written checkpoint.
+    checkpoint: {
+      save: async (c) => {
+        const file = join(a.out, 'finetune-checkpoint.safetensors');
+        await writeFile(`${file}.tmp`, encodeCheckpoint(c));
+        await rename(`${file}.tmp`, file);
+      },
+    },
   });
   bar.stop();
   histories.classifier = h;
@@ -97,7 +107,6 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const seconds = (performance.now() - t0) / 1000;
   log(`test error ${(100 * ev.error).toFixed(2)} % on ${testSet.length} test images (accuracy ${(100 * (1 - ev.error)).toFixed(2)} %), ${seconds.toFixed(0)} s in all`);
 
-  await mkdir(a.out, { recursive: true });
   const training = { dataset: a.dataset, preset: a.preset, pretrainEpochs, epochs, batch: a.batch, seed: a.seed, optimizer: opt, reconstructionMse: reconMse, testError: ev.error, seconds, build: be.build };
   const saved = saveModel(clf, training);
   await writeFile(join(a.out, 'classifier.json'), saved.json);

@@ -11,6 +11,7 @@ import type { Batch, ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, NonFiniteError } from '../errors.js';
 import type { Param } from '../model/layer.js';
 import { Rng } from '../util/rng.js';
+import type { Checkpoint } from './checkpoint.js';
 import { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './optimizer.js';
 
 /** What the loop trains: anything that turns a batch into a loss and gradients. */
@@ -57,6 +58,10 @@ export interface FitOptions {
   onBatch?: (info: BatchInfo) => void;
   onEpoch?: (info: EpochInfo) => void;
   signal?: AbortSignal;
+  /** Called with a checkpoint after every `every` completed epochs (default 1); awaited before training goes on. */
+  checkpoint?: { every?: number; save: (c: Checkpoint) => void | Promise<void> };
+  /** Continue from a checkpoint of the same task and options: parameters, optimizer, data order and history. */
+  resumeFrom?: Checkpoint;
 }
 
 export interface History {
@@ -133,8 +138,22 @@ export async function fit(be: Backend, task: Task, data: ImageDataset, opts: Fit
   const history: History = { epochs: [], aborted: false, stoppedEarly: false, steps: 0 };
   let best = Infinity, bestWeights: Float32Array[] | null = null, sinceBest = 0;
   const batches = Math.ceil(train.length / opts.batchSize);
+  let startEpoch = 0;
+  if (opts.resumeFrom) {
+    const c = opts.resumeFrom;
+    for (const p of params) {
+      const v = c.params[p.name];
+      if (!v || v.length !== p.value.size) throw new ArgumentError('fit', 'resumeFrom', `has no parameter '${p.name}' of ${p.value.size} values: not a checkpoint of this model`);
+    }
+    for (const p of params) p.value.set(c.params[p.name]);
+    optimizer.importState(c.optimizer, c.optimizerSteps);
+    rng.state = c.rngState;
+    history.steps = c.steps;
+    history.epochs.push(...c.history);
+    startEpoch = c.epoch;
+  }
   try {
-    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
       const lr = scheduledLr(opts.optimizer.lr, epoch, opts.schedule);
       const t0 = performance.now();
       let sum = 0, seen = 0, batch = 0, lastYield = t0;
@@ -178,6 +197,12 @@ export async function fit(be: Backend, task: Task, data: ImageDataset, opts: Fit
           history.stoppedEarly = true;
           break;
         }
+      }
+      if (opts.checkpoint && (epoch + 1) % (opts.checkpoint.every ?? 1) === 0) {
+        await opts.checkpoint.save({
+          epoch: epoch + 1, steps: history.steps, rngState: rng.state, optimizerSteps: optimizer.steps,
+          params: Object.fromEntries(params.map((p) => [p.name, p.value.toArray()])), optimizer: optimizer.exportState(), history: [...history.epochs],
+        });
       }
       await yieldToEventLoop();
     }

@@ -67,6 +67,32 @@ export class Optimizer {
     }
   }
 
+  /** The optimizer's buffers by parameter name (momentum, or Adam's m and v), copied out. */
+  exportState(): Record<string, Float32Array[]> {
+    const out: Record<string, Float32Array[]> = {};
+    for (const [p, ts] of this.state) out[p.name] = ts.map((t) => t.toArray());
+    return out;
+  }
+
+  /** Restores buffers saved by exportState (sizes are checked). */
+  importState(state: Record<string, Float32Array[]>, steps: number): void {
+    this.steps = steps;
+    for (const p of this.params) {
+      const saved = state[p.name];
+      if (!saved) continue;
+      const n = this.spec.type === 'adam' ? 2 : 1;
+      if (saved.length !== n || saved.some((a) => a.length !== p.value.size)) {
+        throw new ArgumentError('optimizer', 'state', `for '${p.name}' does not fit a ${this.spec.type} optimizer of ${p.value.size} values`);
+      }
+      let st = this.state.get(p);
+      if (!st) {
+        st = Array.from({ length: n }, () => this.be.zeros([p.value.size]));
+        this.state.set(p, st);
+      }
+      st.forEach((t, i) => t.set(saved[i]));
+    }
+  }
+
   dispose(): void {
     for (const ts of this.state.values()) for (const t of ts) t.dispose();
     this.state.clear();

@@ -1,0 +1,58 @@
+/**
+ * Training checkpoints: parameters, optimizer buffers, the shuffling RNG and
+ * the history, after a completed epoch. `fit({ resumeFrom })` continues as if
+ * never stopped: same data order, same updates (bit for bit for models without
+ * dropout or input noise, whose own generators are not saved yet). Stored as
+ * safetensors (`param/<name>`, `opt/<name>/<i>`) with the counters as metadata.
+ */
+import { FormatError } from '../errors.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
+import type { EpochInfo } from './fit.js';
+
+export interface Checkpoint {
+  /** Completed epochs. */
+  epoch: number;
+  steps: number;
+  rngState: number;
+  optimizerSteps: number;
+  params: Record<string, Float32Array>;
+  optimizer: Record<string, Float32Array[]>;
+  history: EpochInfo[];
+}
+
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const tensors: Record<string, SafetensorsTensor> = {};
+  for (const [name, v] of Object.entries(c.params)) tensors[`param/${name}`] = { dtype: 'F32', shape: [v.length], data: v };
+  for (const [name, bufs] of Object.entries(c.optimizer)) bufs.forEach((v, i) => (tensors[`opt/${name}/${i}`] = { dtype: 'F32', shape: [v.length], data: v }));
+  return encodeSafetensors(tensors, {
+    format: 'convae-checkpoint',
+    counters: JSON.stringify({ epoch: c.epoch, steps: c.steps, rngState: c.rngState, optimizerSteps: c.optimizerSteps }),
+    history: JSON.stringify(c.history),
+  });
+}
+
+export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
+  const f = decodeSafetensors(bytes, source);
+  if (f.metadata.format !== 'convae-checkpoint') throw new FormatError(source, 'not a convae checkpoint');
+  let counters: { epoch: number; steps: number; rngState: number; optimizerSteps: number }, history: EpochInfo[];
+  try {
+    counters = JSON.parse(f.metadata.counters);
+    history = JSON.parse(f.metadata.history);
+  } catch {
+    throw new FormatError(source, 'checkpoint metadata is not valid JSON');
+  }
+  for (const k of ['epoch', 'steps', 'rngState', 'optimizerSteps'] as const) {
+    if (!Number.isInteger(counters[k]) || counters[k] < 0) throw new FormatError(source, `checkpoint counter ${k} is not a non-negative integer`);
+  }
+  if (!Array.isArray(history)) throw new FormatError(source, 'checkpoint history is not a list');
+  const params: Record<string, Float32Array> = {}, optimizer: Record<string, Float32Array[]> = {};
+  for (const [key, t] of Object.entries(f.tensors)) {
+    if (t.dtype !== 'F32') throw new FormatError(source, `tensor '${key}' is ${t.dtype}, expected F32`);
+    const data = t.data as Float32Array;
+    const m = /^opt\/(.+)\/(\d+)$/.exec(key);
+    if (key.startsWith('param/')) params[key.slice(6)] = data;
+    else if (m) (optimizer[m[1]] ??= [])[Number(m[2])] = data;
+    else throw new FormatError(source, `unexpected tensor '${key}'`);
+  }
+  return { ...counters, params, optimizer, history };
+}
