@@ -31,6 +31,11 @@ program
   }, [20, 50] as [number, number])
   .option('--kernel <k>', 'filter size of both layers', int('--kernel'), 5)
   .option('--hidden <n>', 'units of the hidden dense layer', int('--hidden'), 500)
+  .option('--noise <fraction>', 'masking noise of the first CAE (denoising), 0 for none', (v) => {
+    const f = Number(v);
+    if (!(f >= 0 && f < 1)) throw new InvalidArgumentError('--noise must be a fraction in [0, 1)');
+    return f;
+  }, 0.3)
   .option('--seed <n>', 'random seed', int('--seed', 0), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
   .option('--limit <n>', 'use only the first n training images (quick runs)', int('--limit'))
@@ -41,7 +46,7 @@ program
   .action(async (o) => {
     await train({
       dataset: o.dataset, preset: o.preset, pretrainEpochs: o.pretrainEpochs, epochs: o.epochs, batch: o.batch, maps: o.maps,
-      kernel: o.kernel, hidden: o.hidden, seed: o.seed, out: o.out, limit: o.limit, pretrain: o.pretrain, build: o.build,
+      kernel: o.kernel, hidden: o.hidden, noise: o.noise, seed: o.seed, out: o.out, limit: o.limit, pretrain: o.pretrain, build: o.build,
       workers: o.workers, quiet: o.quiet,
     });
   });

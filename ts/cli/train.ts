@@ -31,6 +31,8 @@ export interface TrainArgs {
   maps: [number, number];
   kernel: number;
   hidden: number;
+  /** Masking-noise fraction of the first CAE (denoising); 0 for none. */
+  noise: number;
   seed: number;
   out: string;
   limit?: number;
@@ -60,7 +62,8 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   log(`convae ${a.dataset}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build`);
 
   const blocks: BlockSpec[] = [
-    { convs: [{ filters: a.maps[0], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
+    // Masking noise makes the first layer's filters strokes and edges instead of near-random blotches.
+    { convs: [{ filters: a.maps[0], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 }, noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null },
     { convs: [{ filters: a.maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
   ];
   const stack = new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
@@ -72,7 +75,7 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
     for (let k = 0; k < stack.blocks.length; k++) {
       const bar = new Progress(`pretrain CAE ${k + 1}/${stack.blocks.length}`, pretrainEpochs, a.quiet);
       const h = await fit(be, stackLayerTask(stack, k), trainSet, {
-        epochs: pretrainEpochs, batchSize: a.batch, seed: a.seed + k, optimizer: { type: 'adam', lr: 1e-3 },
+        epochs: pretrainEpochs, batchSize: a.batch, seed: a.seed + k, optimizer: { type: 'adam', lr: 3e-3 },
         onBatch: (b) => bar.batch(b), onEpoch: (e) => bar.epoch(e),
       });
       bar.stop();
