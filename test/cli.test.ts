@@ -46,6 +46,20 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     model.dispose();
   }, 120_000);
 
+  it('--resume continues from the saved stack and fine-tuning checkpoint; without them it says so', () => {
+    const r = cli('train', '--limit', '600', '--epochs', '2', '--pretrain-epochs', '1', '--maps', '4,6', '--hidden', '16', '--out', out, '--build', 'simd', '--resume');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/resuming: pretrained stack from .*, fine-tuning from epoch 2/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.histories.classifier.epochs.length).toBe(2);
+    const empty = mkdtempSync(join(tmpdir(), 'convae-empty-'));
+    const bad = cli('train', '--out', empty, '--resume', '--limit', '600');
+    rmSync(empty, { recursive: true, force: true });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/convae: nothing to resume in .*stack.json cannot be read/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  }, 120_000);
+
   it('paper: a tiny run prints and writes the table', () => {
     const r = cli('paper', '--sizes', '100,200', '--seeds', '2', '--images-per-run', '400', '--unlabelled', '300', '--out', out, '--build', 'simd', '-q');
     expect(r.status, r.stderr).toBe(0);

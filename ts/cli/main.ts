@@ -40,13 +40,14 @@ program
   .option('--out <dir>', 'output folder', 'convae-out')
   .option('--limit <n>', 'use only the first n training images (quick runs)', int('--limit'))
   .option('--no-pretrain', 'skip CAE pretraining (random initialisation)')
+  .option('--resume', 'continue an interrupted run in --out (its stack.* and finetune-checkpoint.safetensors)', false)
   .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
   .option('--workers <n>', 'worker threads (not implemented yet: trains on this thread)', int('--workers'))
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     await train({
       dataset: o.dataset, preset: o.preset, pretrainEpochs: o.pretrainEpochs, epochs: o.epochs, batch: o.batch, maps: o.maps,
-      kernel: o.kernel, hidden: o.hidden, noise: o.noise, seed: o.seed, out: o.out, limit: o.limit, pretrain: o.pretrain, build: o.build,
+      kernel: o.kernel, hidden: o.hidden, noise: o.noise, seed: o.seed, out: o.out, limit: o.limit, pretrain: o.pretrain, resume: o.resume, build: o.build,
       workers: o.workers, quiet: o.quiet,
     });
   });

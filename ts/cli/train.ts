@@ -3,7 +3,7 @@
  * from the stack, fine-tuning, test error, and the model and pictures written
  * to an output folder.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -11,14 +11,15 @@ import type { ImageDataset } from '../data/dataset.js';
 import { loadFashionMnist, loadMnist } from '../data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
-import { saveModel } from '../model/serialize.js';
-import { encodeCheckpoint } from '../train/checkpoint.js';
+import { loadModel, saveModel } from '../model/serialize.js';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { evaluateTask, fit, type History } from '../train/fit.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
 import { classifierTask, stackLayerTask } from '../train/tasks.js';
 import { writePng } from '../viz/png.js';
 import { filterGrid, lossCurve, reconstructionGrid } from '../viz/raster.js';
 import { lossCurveSvg } from '../viz/svg.js';
+import { DataError } from '../errors.js';
 import { evaluateClassifier } from './evaluate.js';
 import { Progress } from './progress.js';
 
@@ -37,6 +38,8 @@ export interface TrainArgs {
   out: string;
   limit?: number;
   pretrain: boolean;
+  /** Continue an interrupted run in `out`: its saved stack and last fine-tuning checkpoint. */
+  resume: boolean;
   build: Build | 'auto';
   workers?: number;
   quiet: boolean;
@@ -66,12 +69,36 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
     { convs: [{ filters: a.maps[0], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 }, noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null },
     { convs: [{ filters: a.maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
   ];
-  const stack = new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
+  let stack = new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
   const curves: { name: string; values: number[] }[] = [];
   const reconMse: number[] = [];
   const histories: Record<string, History> = {};
+  await mkdir(a.out, { recursive: true });
+  /** Writes beside and renames, so a crash never leaves a half-written file over a good one. */
+  const writeAtomic = async (file: string, data: string | Uint8Array) => {
+    await writeFile(`${file}.tmp`, data);
+    await rename(`${file}.tmp`, file);
+  };
+  const ckptFile = join(a.out, 'finetune-checkpoint.safetensors');
+  let resumeFrom: Checkpoint | undefined;
 
-  if (a.pretrain) {
+  if (a.resume) {
+    const read = async (file: string) => {
+      try {
+        return await readFile(file);
+      } catch {
+        throw new DataError(`nothing to resume in ${a.out}: ${file} cannot be read (run without --resume first)`);
+      }
+    };
+    const json = (await read(join(a.out, 'stack.json'))).toString('utf8');
+    const loaded = loadModel(be, json, await read(join(a.out, 'stack.safetensors')), join(a.out, 'stack'));
+    if (!(loaded.model instanceof StackedConvAutoencoder)) throw new DataError(`${a.out}/stack.json is not a CAE stack`);
+    stack.dispose();
+    stack = loaded.model;
+    resumeFrom = decodeCheckpoint(await read(ckptFile), ckptFile);
+    log(`resuming: pretrained stack from ${a.out}/stack.*, fine-tuning from epoch ${resumeFrom.epoch + 1} (${ckptFile})`);
+    for (let k = 0; k < stack.blocks.length; k++) reconMse.push(evaluateTask(be, stackLayerTask(stack, k), testSet).loss);
+  } else if (a.pretrain) {
     for (let k = 0; k < stack.blocks.length; k++) {
       const bar = new Progress(`pretrain CAE ${k + 1}/${stack.blocks.length}`, pretrainEpochs, a.quiet);
       const h = await fit(be, stackLayerTask(stack, k), trainSet, {
@@ -86,22 +113,21 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
       log(`CAE ${k + 1}: reconstruction MSE on the test images ${mse.toFixed(5)}`);
     }
   }
+  if (!a.resume) {
+    // Saved as soon as it is trained: an interrupted fine-tuning never costs the pretraining.
+    const savedStack = saveModel(stack, { kind: 'pretrained stack', dataset: a.dataset, seed: a.seed, pretrained: a.pretrain, pretrainEpochs, reconstructionMse: reconMse });
+    await writeAtomic(join(a.out, 'stack.json'), savedStack.json);
+    await writeAtomic(join(a.out, 'stack.safetensors'), savedStack.weights);
+  }
 
-  await mkdir(a.out, { recursive: true });
   const clf = Classifier.fromStack(stack, { hidden: [a.hidden], classes: 10, dropout: preset.dropout }, a.seed);
   const opt: OptimizerSpec = { type: 'sgd', lr: preset.lr, momentum: 0.9, weightDecay: 1e-4 };
   const bar = new Progress('fine-tune', epochs, a.quiet);
   const h = await fit(be, classifierTask(clf), trainSet, {
     epochs, batchSize: a.batch, seed: a.seed, optimizer: opt, schedule: { type: 'cosine', epochs, minFactor: 0.02 },
     onBatch: (b) => bar.batch(b), onEpoch: (e) => bar.epoch(e),
-    // After each epoch; written beside and renamed, so a crash never leaves a half-written checkpoint.
-    checkpoint: {
-      save: async (c) => {
-        const file = join(a.out, 'finetune-checkpoint.safetensors');
-        await writeFile(`${file}.tmp`, encodeCheckpoint(c));
-        await rename(`${file}.tmp`, file);
-      },
-    },
+    checkpoint: { save: (c) => writeAtomic(ckptFile, encodeCheckpoint(c)) },
+    resumeFrom,
   });
   bar.stop();
   histories.classifier = h;
@@ -112,11 +138,8 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
 
   const training = { dataset: a.dataset, preset: a.preset, pretrainEpochs, epochs, batch: a.batch, seed: a.seed, optimizer: opt, reconstructionMse: reconMse, testError: ev.error, seconds, build: be.build };
   const saved = saveModel(clf, training);
-  await writeFile(join(a.out, 'classifier.json'), saved.json);
-  await writeFile(join(a.out, 'classifier.safetensors'), saved.weights);
-  const savedStack = saveModel(stack, { ...training, kind: 'pretrained stack' });
-  await writeFile(join(a.out, 'stack.json'), savedStack.json);
-  await writeFile(join(a.out, 'stack.safetensors'), savedStack.weights);
+  await writeAtomic(join(a.out, 'classifier.json'), saved.json);
+  await writeAtomic(join(a.out, 'classifier.safetensors'), saved.weights);
   for (const [k, b] of stack.blocks.entries()) {
     const w = b.convs[0].weight.value;
     await writePng(join(a.out, `filters-block${k + 1}.png`), filterGrid(w.data, w.shape as [number, number, number, number], { scale: 8 }));
