@@ -77,8 +77,8 @@ export interface History {
 const yieldToEventLoop = () =>
   new Promise<void>((ok) => (typeof setImmediate === 'function' ? setImmediate(ok) : setTimeout(ok, 0)));
 
-/** Copies batches into wasm tensors owned by the loop (one pair per batch size). */
-class Feeder {
+/** Copies batches into wasm tensors it owns (one pair, reallocated only when the batch size changes). */
+export class Feeder {
   private x: Tensor | null = null;
   private y: Tensor | null = null;
   constructor(

@@ -45,6 +45,21 @@ export class Optimizer {
     if (!(spec.lr > 0)) throw new ArgumentError('optimizer', 'lr', `must be > 0, got ${spec.lr}`);
   }
 
+  /** Momentum for SGD; first and second moments for Adam. */
+  private get buffersPerParam(): number {
+    return this.spec.type === 'adam' ? 2 : 1;
+  }
+
+  /** A parameter's state buffers, created (zeroed) on first use. */
+  private stateOf(p: Param): Tensor[] {
+    let st = this.state.get(p);
+    if (!st) {
+      st = Array.from({ length: this.buffersPerParam }, () => this.be.zeros([p.value.size]));
+      this.state.set(p, st);
+    }
+    return st;
+  }
+
   /** Zeroes every parameter gradient (gradients accumulate across kernel calls). */
   zeroGrad(): void {
     for (const p of this.params) p.grad.fill(0);
@@ -56,12 +71,7 @@ export class Optimizer {
     const s = this.spec;
     for (const p of this.params) {
       if (!p.trainable) continue;
-      let st = this.state.get(p);
-      if (!st) {
-        const n = s.type === 'adam' ? 2 : 1;
-        st = Array.from({ length: n }, () => this.be.zeros([p.value.size]));
-        this.state.set(p, st);
-      }
+      const st = this.stateOf(p);
       if (s.type === 'sgd') sgdStep(p.value, p.grad, st[0], { lr, momentum: s.momentum ?? 0, nesterov: s.nesterov, weightDecay: s.weightDecay });
       else adamStep(p.value, p.grad, st[0], st[1], { lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, step: this.steps });
     }
@@ -80,16 +90,10 @@ export class Optimizer {
     for (const p of this.params) {
       const saved = state[p.name];
       if (!saved) continue;
-      const n = this.spec.type === 'adam' ? 2 : 1;
-      if (saved.length !== n || saved.some((a) => a.length !== p.value.size)) {
+      if (saved.length !== this.buffersPerParam || saved.some((a) => a.length !== p.value.size)) {
         throw new ArgumentError('optimizer', 'state', `for '${p.name}' does not fit a ${this.spec.type} optimizer of ${p.value.size} values`);
       }
-      let st = this.state.get(p);
-      if (!st) {
-        st = Array.from({ length: n }, () => this.be.zeros([p.value.size]));
-        this.state.set(p, st);
-      }
-      st.forEach((t, i) => t.set(saved[i]));
+      this.stateOf(p).forEach((t, i) => t.set(saved[i]));
     }
   }
 
