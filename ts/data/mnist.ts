@@ -82,7 +82,11 @@ export async function loadMnist(options: MnistOptions): Promise<ImageDataset> {
   const files = MNIST_FILES[split];
   const imagesPath = path.join(dir, files.images);
   const labelsPath = path.join(dir, files.labels);
-  const [images, labels] = await Promise.all([readFileOrThrow(imagesPath, `${op} ${split} images`), readFileOrThrow(labelsPath, `${op} ${split} labels`)]);
+  // Both reads run at once, but the error reported is always the images file's first, so it does not depend on timing.
+  const [imagesRead, labelsRead] = await Promise.allSettled([readFileOrThrow(imagesPath, `${op} ${split} images`), readFileOrThrow(labelsPath, `${op} ${split} labels`)]);
+  if (imagesRead.status === 'rejected') throw imagesRead.reason;
+  if (labelsRead.status === 'rejected') throw labelsRead.reason;
+  const images = imagesRead.value, labels = labelsRead.value;
   const ds = readIdxImages(images, labels, { images: imagesPath, labels: labelsPath }, { numClasses: 10, limit });
   if (ds.shape[1] !== 28 || ds.shape[2] !== 28) throw new FormatError(imagesPath, `MNIST images must be 28×28, the file holds ${ds.shape[1]}×${ds.shape[2]}`);
   return ds;
