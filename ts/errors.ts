@@ -115,3 +115,23 @@ export class ModelError extends ConvaeError {
 export class AbortError extends ConvaeError {
   override name = 'AbortError';
 }
+
+/** Why a worker stopped serving a call. */
+export type WorkerFailure = 'crashed' | 'out-of-memory' | 'exited' | 'terminated' | 'peer-failed' | 'unavailable';
+
+/**
+ * A training worker died or could not start: it threw outside a call, ran out
+ * of memory, exited or was terminated. The caller's model is left as it was
+ * before the call; the pool replaces the worker.
+ */
+export class WorkerError extends ConvaeError {
+  override name = 'WorkerError';
+  constructor(
+    readonly failure: WorkerFailure,
+    message: string,
+    /** Exit code, when the worker exited. */
+    readonly exitCode?: number,
+  ) {
+    super(`worker ${failure}: ${message}`);
+  }
+}

@@ -64,6 +64,46 @@ export interface FitOptions {
   resumeFrom?: Checkpoint;
 }
 
+/**
+ * @internal One replica of synchronous data-parallel training (ts/worker): every
+ * replica walks the same global batches in the same order, computes gradients
+ * on its part of each, and `allReduce` makes all replicas hold the same
+ * gradient of the mean loss over the whole batch, so they take the same step.
+ */
+export interface ReplicaSync {
+  readonly index: number;
+  readonly count: number;
+  /**
+   * Replaces each parameter's gradient (of the mean over this replica's `part`
+   * images) by the gradient of the mean over the `total` images of the global
+   * batch, and sums `scalars` over replicas. `stop` is the leader's (replica 0)
+   * wish to stop; the returned `stop` is the leader's, the same on every replica.
+   */
+  allReduce(params: readonly Param[], part: number, total: number, scalars: readonly number[], stop: boolean): { sums: number[]; stop: boolean };
+}
+
+/** @internal fit's options as the worker drives it. */
+export interface ReplicaFitOptions extends FitOptions {
+  sync?: ReplicaSync;
+  /** Awaited before every step when it returns a promise (pausing). */
+  gate?: () => Promise<void> | null;
+}
+
+/** The replica's contiguous part of a batch: images [⌊i·n/N⌋, ⌊(i+1)·n/N⌋). */
+export function shardRange(n: number, index: number, count: number): [number, number] {
+  return [Math.floor((index * n) / count), Math.floor(((index + 1) * n) / count)];
+}
+
+function shardOf(b: Batch, imageSize: number, sync: ReplicaSync): Batch {
+  const [s, e] = shardRange(b.size, sync.index, sync.count);
+  return {
+    images: b.images.subarray(s * imageSize, e * imageSize),
+    labels: b.labels ? b.labels.subarray(s, e) : null,
+    size: e - s,
+    indices: b.indices.subarray(s, e),
+  };
+}
+
 export interface History {
   epochs: EpochInfo[];
   /** True when the signal stopped training. */
@@ -123,7 +163,27 @@ export function evaluateTask(be: Backend, task: Task, data: ImageDataset, batchS
   return { loss: loss / n, accuracy: hasCorrect ? correct / n : undefined };
 }
 
-export async function fit(be: Backend, task: Task, data: ImageDataset, opts: FitOptions): Promise<History> {
+/** Validation over every replica's share of the set, summed so all replicas see the same numbers. */
+function evaluateReplicated(be: Backend, task: Task, data: ImageDataset, sync: ReplicaSync | undefined): { loss: number; accuracy?: number } {
+  if (!sync) return evaluateTask(be, task, data);
+  const [s, e] = shardRange(data.length, sync.index, sync.count);
+  let loss = 0, correct = 0, hasAcc = 0;
+  if (e > s) {
+    const r = evaluateTask(be, task, data.subset(Array.from({ length: e - s }, (_, k) => s + k)));
+    loss = r.loss * (e - s);
+    if (r.accuracy !== undefined) { correct = r.accuracy * (e - s); hasAcc = 1; }
+  }
+  const { sums } = sync.allReduce([], 0, 1, [loss, correct, hasAcc], false);
+  return { loss: sums[0] / data.length, accuracy: sums[2] > 0 ? sums[1] / data.length : undefined };
+}
+
+export function fit(be: Backend, task: Task, data: ImageDataset, opts: FitOptions): Promise<History> {
+  return fitReplica(be, task, data, opts);
+}
+
+/** @internal fit, as one replica of data-parallel training when `opts.sync` is given. */
+export async function fitReplica(be: Backend, task: Task, data: ImageDataset, opts: ReplicaFitOptions): Promise<History> {
+  const sync = opts.sync;
   if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new ArgumentError('fit', 'epochs', `must be an integer ≥ 0, got ${opts.epochs}`);
   if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new ArgumentError('fit', 'batchSize', `must be an integer ≥ 1, got ${opts.batchSize}`);
   let train = data, validation: ImageDataset | undefined;
@@ -138,7 +198,7 @@ export async function fit(be: Backend, task: Task, data: ImageDataset, opts: Fit
   const history: History = { epochs: [], aborted: false, stoppedEarly: false, steps: 0 };
   let best = Infinity, bestWeights: Float32Array[] | null = null, sinceBest = 0;
   const batches = Math.ceil(train.length / opts.batchSize);
-  let startEpoch = 0;
+  let startEpoch = 0, stopped = false;
   if (opts.resumeFrom) {
     const c = opts.resumeFrom;
     for (const p of params) {
@@ -158,10 +218,25 @@ export async function fit(be: Backend, task: Task, data: ImageDataset, opts: Fit
       const t0 = performance.now();
       let sum = 0, seen = 0, batch = 0, lastYield = t0;
       for (const b of train.batches(opts.batchSize, { shuffle: true, rng, reuseBuffers: true })) {
-        if (opts.signal?.aborted) break;
-        const { x, y } = feeder.feed(b, task.needsLabels);
+        const wait = opts.gate?.();
+        if (wait) await wait;
+        if (!sync && opts.signal?.aborted) break;
+        const part = sync ? shardOf(b, train.imageSize, sync) : b;
         optimizer.zeroGrad();
-        const loss = task.step(x, y);
+        let loss = 0;
+        if (part.size > 0) {
+          const { x, y } = feeder.feed(part, task.needsLabels);
+          loss = task.step(x, y);
+        }
+        if (sync) {
+          // The stop decision and the non-finite check use reduced values, so every replica leaves at the same step.
+          const r = sync.allReduce(params, part.size, b.size, [loss * part.size], !!opts.signal?.aborted);
+          if (r.stop) {
+            stopped = true;
+            break;
+          }
+          loss = r.sums[0] / b.size;
+        }
         if (!Number.isFinite(loss)) throw new NonFiniteError('fit', 'loss', history.steps, loss);
         optimizer.step(lr);
         history.steps++;
@@ -175,14 +250,14 @@ export async function fit(be: Backend, task: Task, data: ImageDataset, opts: Fit
           lastYield = performance.now();
         }
       }
-      if (opts.signal?.aborted) {
+      if (stopped || (!sync && opts.signal?.aborted)) {
         history.aborted = true;
         break;
       }
       const seconds = (performance.now() - t0) / 1000;
       const info: EpochInfo = { epoch, loss: sum / seen, lr, seconds, imagesPerSecond: seen / seconds };
       if (validation) {
-        const v = evaluateTask(be, task, validation);
+        const v = evaluateReplicated(be, task, validation, sync);
         info.valLoss = v.loss;
         info.valAccuracy = v.accuracy;
       }

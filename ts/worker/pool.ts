@@ -1,0 +1,103 @@
+/**
+ * A fixed number of workers sharing one compiled module. Workers start on
+ * first use; a worker that dies is dropped and a fresh one takes its place at
+ * the next job. `dispose()` terminates them all.
+ */
+import type { Build } from '../backend/loader.js';
+import { ArgumentError, WorkerError } from '../errors.js';
+import { spawnWorker, type SpawnOptions, type WorkerHandle } from './spawn.js';
+
+export interface PoolOptions extends SpawnOptions {
+  /** Number of workers (default: the machine's cores). */
+  size?: number;
+}
+
+/** The number of logical cores (Node: os.availableParallelism; browsers: navigator.hardwareConcurrency). */
+export async function defaultWorkers(): Promise<number> {
+  if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) return navigator.hardwareConcurrency;
+  try {
+    const os = await import(/* @vite-ignore */ 'node:os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  } catch {
+    return 1;
+  }
+}
+
+export class WorkerPool {
+  private readonly slots: (WorkerHandle | null)[];
+  private readonly busy: boolean[];
+  private disposed = false;
+  private waiting: (() => void)[] = [];
+
+  private constructor(
+    readonly module: WebAssembly.Module,
+    readonly build: Build,
+    readonly size: number,
+    private readonly spawnOptions: SpawnOptions,
+  ) {
+    this.slots = new Array(size).fill(null);
+    this.busy = new Array(size).fill(false);
+  }
+
+  static async create(module: WebAssembly.Module, build: Build, opts: PoolOptions = {}): Promise<WorkerPool> {
+    const size = opts.size ?? (await defaultWorkers());
+    if (!Number.isInteger(size) || size < 1) throw new ArgumentError('WorkerPool', 'size', `must be an integer ≥ 1, got ${size}`);
+    return new WorkerPool(module, build, size, opts);
+  }
+
+  /** Workers alive now (for tests and diagnostics). */
+  get live(): number {
+    return this.slots.filter((s) => s && !s.dead).length;
+  }
+
+  private async start(i: number): Promise<WorkerHandle> {
+    const h = await spawnWorker(this.spawnOptions);
+    try {
+      await h.call(() => h.api.init(this.module, this.build));
+    } catch (e) {
+      await h.terminate();
+      throw e instanceof WorkerError ? new WorkerError(e.failure, `could not start: ${e.message}`, e.exitCode) : e;
+    }
+    this.slots[i] = h;
+    return h;
+  }
+
+  /** Takes `n` idle workers (waiting for busy ones), starting or replacing as needed. */
+  async acquire(n: number): Promise<{ workers: WorkerHandle[]; release: () => void }> {
+    if (this.disposed) throw new WorkerError('terminated', 'the pool was disposed');
+    if (!Number.isInteger(n) || n < 1 || n > this.size) throw new ArgumentError('WorkerPool.acquire', 'n', `must be in [1, ${this.size}], got ${n}`);
+    let idx: number[];
+    for (;;) {
+      idx = this.busy.flatMap((b, i) => (b ? [] : [i])).slice(0, n);
+      if (idx.length === n) break;
+      await new Promise<void>((ok) => this.waiting.push(ok));
+      if (this.disposed) throw new WorkerError('terminated', 'the pool was disposed');
+    }
+    for (const i of idx) this.busy[i] = true;
+    const release = () => {
+      for (const i of idx) this.busy[i] = false;
+      const w = this.waiting;
+      this.waiting = [];
+      w.forEach((f) => f());
+    };
+    try {
+      const workers = await Promise.all(idx.map((i) => {
+        const h = this.slots[i];
+        return h && !h.dead ? h : this.start(i);
+      }));
+      return { workers, release };
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const w = this.waiting;
+    this.waiting = [];
+    w.forEach((f) => f());
+    await Promise.all(this.slots.map((s) => s?.terminate()));
+    this.slots.fill(null);
+  }
+}

@@ -1,0 +1,55 @@
+/** The typed API a convae worker exposes (through comlink), and what its calls carry. */
+import type { Build } from '../backend/loader.js';
+import type { Checkpoint } from '../train/checkpoint.js';
+import type { BatchInfo, EpochInfo, FitOptions, History } from '../train/fit.js';
+import type { DatasetWire } from './wire.js';
+
+/** What to train in a model: the classifier, or one layer of a CAE stack (greedy pretraining). */
+export type TaskSpec = { kind: 'classifier' } | { kind: 'stack-layer'; layer: number };
+
+/** fit's options without what cannot cross a thread: callbacks and the signal (they travel separately). */
+export type WireFitOptions = Omit<FitOptions, 'onBatch' | 'onEpoch' | 'signal' | 'checkpoint' | 'resumeFrom' | 'validation'> & {
+  validation?: number;
+  checkpointEvery?: number;
+};
+
+export interface FitJob {
+  /** The model as saveModel writes it. */
+  model: { json: string; weights: Uint8Array };
+  task: TaskSpec;
+  data: DatasetWire;
+  validation?: DatasetWire;
+  options: WireFitOptions;
+  resumeFrom?: Checkpoint;
+  /** Data-parallel replica: index among `count`, and the shared all-reduce buffer. */
+  replica?: { index: number; count: number; shared: SharedArrayBuffer; floats: number };
+}
+
+/** Progress reaching the caller (a comlink proxy); `checkpoint` is awaited before training goes on. */
+export interface FitEvents {
+  batch(info: BatchInfo): void;
+  epoch(info: EpochInfo): void;
+  checkpoint(c: Checkpoint): Promise<void>;
+}
+
+export interface FitResult {
+  /** The trained parameters of the task, by name. */
+  params: Record<string, Float32Array>;
+  history: History;
+}
+
+export interface WorkerInfo {
+  build: Build;
+}
+
+export interface WorkerApi {
+  /** Instantiates the kernels from a compiled module (compiled once, by the caller). */
+  init(module: WebAssembly.Module, build: Build): Promise<WorkerInfo>;
+  /** `events`: a port on which the caller exposes FitEvents (closed by the caller when the call ends). */
+  fit(job: number, spec: FitJob, events: MessagePort | null): Promise<FitResult>;
+  abort(job: number): void;
+  pause(job: number): void;
+  resume(job: number): void;
+  /** For tests of failure handling: the worker dies the given way. */
+  fail(how: 'exit' | 'uncaught' | 'oom'): void;
+}

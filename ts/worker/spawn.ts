@@ -1,0 +1,106 @@
+/**
+ * Starting one worker, in Node (worker_threads) or a browser (module Worker),
+ * and noticing when it dies: every call to it is raced against its death, so a
+ * crash rejects the call with a WorkerError instead of leaving it pending.
+ */
+import * as Comlink from 'comlink';
+import { WorkerError } from '../errors.js';
+import type { WorkerApi } from './protocol.js';
+import './wire.js';
+
+export interface SpawnOptions {
+  /** The bundled worker script (default: dist/worker.js beside this package's modules). */
+  workerUrl?: string | URL;
+  /** Node only: limits of the worker's JS heap (worker_threads resourceLimits). */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
+}
+
+export interface WorkerHandle {
+  readonly api: Comlink.Remote<WorkerApi>;
+  /** Rejects with a WorkerError when the worker dies (never resolves). */
+  readonly died: Promise<never>;
+  readonly dead: boolean;
+  /** Runs `call` unless the worker dies first. */
+  call<T>(call: () => Promise<T>): Promise<T>;
+  terminate(): Promise<void>;
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof WorkerGlobalScope === 'undefined';
+declare const WorkerGlobalScope: unknown;
+
+/** Where the bundled worker sits: dist/worker.js next to dist/worker/spawn.js; from the sources (tsx, vitest), the repo's dist/. */
+async function defaultUrl(): Promise<URL> {
+  const url = new URL('../worker.js', import.meta.url);
+  if (isNode && url.protocol === 'file:') {
+    const { existsSync } = await import(/* @vite-ignore */ 'node:fs');
+    if (existsSync(url)) return url;
+    const dev = new URL('../../dist/worker.js', import.meta.url);
+    if (existsSync(dev)) return dev;
+    throw new WorkerError('unavailable', `the bundled worker is missing (${url.pathname}); run \`npm run build\``);
+  }
+  return url;
+}
+
+export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle> {
+  const url = opts.workerUrl ?? (await defaultUrl());
+  let fail!: (e: WorkerError) => void;
+  let dead = false, terminating = false;
+  const died = new Promise<never>((_, reject) => (fail = (e) => {
+    if (dead) return;
+    dead = true;
+    reject(e);
+  }));
+  died.catch(() => {});
+  let api: Comlink.Remote<WorkerApi>, stop: () => Promise<void>;
+  // Node: an idle worker does not keep the process alive (a forgotten dispose() must not hang a script); a busy one does.
+  let setRef: (on: boolean) => void = () => {};
+  let busy = 0;
+  if (isNode) {
+    const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
+    const nodeEndpoint = (await import('comlink/dist/esm/node-adapter.mjs')).default;
+    const w = new Worker(url, { resourceLimits: opts.resourceLimits });
+    w.on('error', (e: Error & { code?: string }) =>
+      fail(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new WorkerError('out-of-memory', e.message) : new WorkerError('crashed', e.message)));
+    w.on('exit', (code: number) =>
+      fail(terminating ? new WorkerError('terminated', 'the worker was terminated') : new WorkerError('exited', `the worker exited with code ${code}`, code)));
+    api = Comlink.wrap<WorkerApi>(nodeEndpoint(w));
+    setRef = (on) => (on ? w.ref() : w.unref());
+    w.unref();
+    stop = async () => {
+      terminating = true;
+      await w.terminate();
+    };
+  } else {
+    const w = new Worker(url, { type: 'module', name: 'convae' });
+    w.addEventListener('error', (ev) => {
+      ev.preventDefault();
+      fail(new WorkerError('crashed', ev.message || 'the worker failed (no message; e.g. its script could not load)'));
+      w.terminate();
+    });
+    w.addEventListener('messageerror', () => fail(new WorkerError('crashed', 'a message from the worker could not be read')));
+    api = Comlink.wrap<WorkerApi>(w);
+    stop = async () => {
+      terminating = true;
+      w.terminate();
+      fail(new WorkerError('terminated', 'the worker was terminated'));
+    };
+  }
+  return {
+    api,
+    died,
+    get dead() {
+      return dead;
+    },
+    call: async <T>(f: () => Promise<T>) => {
+      if (busy++ === 0) setRef(true);
+      try {
+        return await Promise.race([f(), died]);
+      } finally {
+        if (--busy === 0 && !dead) setRef(false);
+      }
+    },
+    terminate: async () => {
+      if (!dead) await stop();
+    },
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * Training off the main thread. `Trainer.fit` has fit's options and results,
+ * but the work happens in workers: the model travels in its saved form, the
+ * dataset is shared (or moved, or copied), progress and checkpoints come back
+ * as events, and the trained parameters are written into the caller's model
+ * only when the job ends well (or is aborted, which ends at a completed step).
+ *
+ * With `workers: N > 1` the job is synchronous data-parallel SGD: every worker
+ * holds a replica, computes the gradient of its part of each global batch, the
+ * replicas average their gradients through shared memory (allreduce.ts) and
+ * all take the same step. N workers on a batch of B train like one worker on B.
+ */
+import * as Comlink from 'comlink';
+import type { Backend } from '../backend/backend.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { ArgumentError, ModelError, WorkerError } from '../errors.js';
+import { StackedConvAutoencoder } from '../model/autoencoder.js';
+import { Classifier } from '../model/classifier.js';
+import type { Param } from '../model/layer.js';
+import { saveModel } from '../model/serialize.js';
+import type { FitOptions, History } from '../train/fit.js';
+import { createShared, poisonShared } from './allreduce.js';
+import { WorkerPool, type PoolOptions } from './pool.js';
+import type { FitEvents, FitJob, TaskSpec } from './protocol.js';
+import { canShareMemory, datasetWire, type DataMode } from './wire.js';
+
+export type TrainerOptions = PoolOptions;
+
+export interface TrainerFitOptions extends FitOptions {
+  /** For a CAE stack: the block to train on the codes of the ones below (default 0). */
+  layer?: number;
+  /** Data-parallel over this many workers (default: all of the trainer's). */
+  workers?: number;
+  /**
+   * How the training set reaches the workers: 'share' (default where shared memory
+   * exists: copied once into a SharedArrayBuffer, kept for later jobs on the same
+   * dataset), 'transfer' (moved to the single worker: your dataset's buffers are
+   * detached afterwards), or 'copy' (structured clone per worker).
+   */
+  data?: DataMode;
+}
+
+export interface TrainResult {
+  history: History;
+  /** The trained parameters by name (already written into the model). */
+  params: Record<string, Float32Array>;
+}
+
+let nextJob = 1;
+
+export class Trainer {
+  private readonly jobs = new Map<number, { workers: { api: { pause(id: number): void; resume(id: number): void } }[] }>();
+
+  private constructor(
+    readonly be: Backend,
+    readonly pool: WorkerPool,
+  ) {}
+
+  /** A trainer whose workers run the same wasm build as `be` (its compiled module is shared, not recompiled). */
+  static async create(be: Backend, opts: TrainerOptions = {}): Promise<Trainer> {
+    return new Trainer(be, await WorkerPool.create(be.module, be.build, opts));
+  }
+
+  /** Number of workers. */
+  get workers(): number {
+    return this.pool.size;
+  }
+
+  /**
+   * Trains `model` in workers and writes the result into it. A classifier
+   * trains as a whole; a CAE stack trains block `layer`. Rejects with a typed
+   * error (the worker's own, or WorkerError if a worker died); the model is
+   * then unchanged.
+   */
+  async fit(model: Classifier | StackedConvAutoencoder, data: ImageDataset, opts: TrainerFitOptions): Promise<TrainResult> {
+    const n = opts.workers ?? this.pool.size;
+    if (!Number.isInteger(n) || n < 1 || n > this.pool.size) throw new ArgumentError('Trainer.fit', 'workers', `must be an integer in [1, ${this.pool.size}] (the trainer's workers), got ${n}`);
+    if (n > 1 && !canShareMemory()) {
+      throw new ArgumentError('Trainer.fit', 'workers', 'above 1 needs SharedArrayBuffer; in a browser serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp), or train with workers: 1');
+    }
+    const mode: DataMode = opts.data ?? (canShareMemory() ? 'share' : 'copy');
+    if (mode === 'transfer' && n > 1) throw new ArgumentError('Trainer.fit', 'data', "'transfer' moves the dataset to one worker; data-parallel training shares it ('share')");
+
+    let task: TaskSpec, params: Param[];
+    if (model instanceof Classifier) {
+      task = { kind: 'classifier' };
+      params = model.params();
+    } else if (model instanceof StackedConvAutoencoder) {
+      const layer = opts.layer ?? 0;
+      if (!Number.isInteger(layer) || layer < 0 || layer >= model.blocks.length) throw new ArgumentError('Trainer.fit', 'layer', `must be a block index in [0, ${model.blocks.length}), got ${layer}`);
+      task = { kind: 'stack-layer', layer };
+      params = model.blocks[layer].params();
+    } else {
+      throw new ArgumentError('Trainer.fit', 'model', 'must be a Classifier or a StackedConvAutoencoder');
+    }
+    if (opts.signal?.aborted) return { history: { epochs: [], aborted: true, stoppedEarly: false, steps: 0 }, params: {} };
+
+    const floats = params.reduce((s, p) => s + p.value.size, 0);
+    const saved = saveModel(model);
+    const { onBatch, onEpoch, signal, checkpoint, resumeFrom, validation, layer: _l, workers: _w, data: _d, ...rest } = opts;
+    const val = validation === undefined || typeof validation === 'number' ? undefined : datasetWire(validation, mode === 'transfer' ? 'copy' : mode).wire;
+    const train = datasetWire(data, mode);
+    const base: FitJob = {
+      model: saved,
+      task,
+      data: train.wire,
+      validation: val,
+      options: { ...rest, validation: typeof validation === 'number' ? validation : undefined, checkpointEvery: checkpoint ? (checkpoint.every ?? 1) : undefined },
+      resumeFrom,
+    };
+    const events: FitEvents = {
+      batch: (i) => onBatch?.(i),
+      epoch: (i) => onEpoch?.(i),
+      checkpoint: async (c) => {
+        await checkpoint?.save(c);
+      },
+    };
+
+    const { workers, release } = await this.pool.acquire(n);
+    const id = nextJob++;
+    const shared = n > 1 ? createShared(n, floats) : undefined;
+    const channel = new MessageChannel();
+    Comlink.expose(events, channel.port1);
+    const onAbort = () => workers.forEach((w) => w.call(() => w.api.abort(id)).catch(() => {}));
+    signal?.addEventListener('abort', onAbort);
+    this.jobs.set(id, { workers: workers.map((w) => ({ api: { pause: (j) => void w.api.pause(j).catch(() => {}), resume: (j) => void w.api.resume(j).catch(() => {}) } })) });
+    try {
+      const calls = workers.map((w, i) => {
+        const job: FitJob = shared ? { ...base, replica: { index: i, count: n, shared, floats } } : base;
+        const transfer: Transferable[] = i === 0 ? [channel.port2, ...train.transfer] : [];
+        const port = i === 0 ? channel.port2 : null;
+        const p = w.call(() => w.api.fit(id, Comlink.transfer(job, transfer), port));
+        // One failure stops the others at their next barrier instead of leaving them waiting.
+        p.catch(() => shared && poisonShared(shared));
+        return p;
+      });
+      const settled = await Promise.allSettled(calls);
+      const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
+      if (failures.length) {
+        throw failures.find((e) => !(e instanceof WorkerError && e.failure === 'peer-failed')) ?? failures[0];
+      }
+      const result = (settled[0] as PromiseFulfilledResult<{ params: Record<string, Float32Array>; history: History }>).value;
+      for (const p of params) {
+        const v = result.params[p.name];
+        if (!v || v.length !== p.value.size) throw new ModelError(p.name, 'the worker returned no trained values for this parameter');
+      }
+      for (const p of params) p.value.set(result.params[p.name]);
+      return result;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      channel.port1.close();
+      this.jobs.delete(id);
+      release();
+    }
+  }
+
+  /** Greedy layer-wise pretraining of every block of `stack` in turn (seed + k for block k); stops early when aborted. */
+  async pretrain(stack: StackedConvAutoencoder, data: ImageDataset, opts: Omit<TrainerFitOptions, 'layer'>): Promise<History[]> {
+    const out: History[] = [];
+    for (let k = 0; k < stack.blocks.length; k++) {
+      const { history } = await this.fit(stack, data, { ...opts, layer: k, seed: (opts.seed ?? 1) + k });
+      out.push(history);
+      if (history.aborted) break;
+    }
+    return out;
+  }
+
+  /** Holds every running job of this trainer before its next step. */
+  pause(): void {
+    for (const [id, j] of this.jobs) j.workers[0].api.pause(id);
+  }
+
+  resume(): void {
+    for (const [id, j] of this.jobs) j.workers[0].api.resume(id);
+  }
+
+  /** Terminates the workers; running jobs reject with WorkerError('terminated'). */
+  dispose(): Promise<void> {
+    return this.pool.dispose();
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The worker: one source for Node's worker_threads and browsers' module
+ * Workers, bundled once (scripts/bundle-worker.mjs → dist/worker.js). It
+ * rebuilds the model from its saved form, trains it with the same fit loop as
+ * the main thread and hands the parameters back, transferred.
+ */
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { loadBackend, type Backend } from '../backend/backend.js';
+import { ArgumentError, BackendError, ModelError } from '../errors.js';
+import { Classifier } from '../model/classifier.js';
+import { StackedConvAutoencoder } from '../model/autoencoder.js';
+import { loadModel } from '../model/serialize.js';
+import { fitReplica, type Task } from '../train/fit.js';
+import { classifierTask, stackLayerTask } from '../train/tasks.js';
+import { SharedReducer } from './allreduce.js';
+import type { FitEvents, FitJob, FitResult, WorkerApi } from './protocol.js';
+import { datasetFromWire } from './wire.js';
+
+let be: Backend | null = null;
+
+interface Running {
+  abort: AbortController;
+  resume: (() => void) | null;
+  paused: Promise<void> | null;
+}
+const jobs = new Map<number, Running>();
+const ignore = () => {};
+
+const api: WorkerApi = {
+  async init(module, build) {
+    be = await loadBackend({ build, module });
+    return { build: be.build };
+  },
+
+  async fit(id: number, job: FitJob, port: MessagePort | null): Promise<FitResult> {
+    if (!be) throw new BackendError('convae worker: fit before init');
+    const events = port ? Comlink.wrap<FitEvents>(port) : null;
+    const running: Running = { abort: new AbortController(), resume: null, paused: null };
+    jobs.set(id, running);
+    const replica = job.replica;
+    const leader = !replica || replica.index === 0;
+    const sync = replica ? new SharedReducer(replica.shared, replica.index, replica.count, replica.floats) : undefined;
+    let model: StackedConvAutoencoder | Classifier | null = null;
+    try {
+      model = loadModel(be, job.model.json, job.model.weights, 'model posted to the worker').model;
+      const task = taskOf(model, job);
+      const o = job.options;
+      const history = await fitReplica(be, task, datasetFromWire(job.data), {
+        ...o,
+        validation: job.validation ? datasetFromWire(job.validation) : o.validation,
+        signal: running.abort.signal,
+        resumeFrom: job.resumeFrom,
+        sync,
+        gate: () => running.paused,
+        // Events are fire-and-forget except checkpoints, which the caller may be writing to disk.
+        onBatch: leader && events ? (i) => void Promise.resolve(events.batch(i)).catch(ignore) : undefined,
+        onEpoch: leader && events ? (i) => void Promise.resolve(events.epoch(i)).catch(ignore) : undefined,
+        checkpoint: leader && events && o.checkpointEvery ? { every: o.checkpointEvery, save: (c) => events.checkpoint(c) } : undefined,
+      });
+      const params: Record<string, Float32Array> = {};
+      for (const p of task.params()) params[p.name] = p.value.toArray();
+      return Comlink.transfer({ params, history }, Object.values(params).map((a) => a.buffer as ArrayBuffer));
+    } catch (e) {
+      sync?.poison();
+      throw e;
+    } finally {
+      jobs.delete(id);
+      model?.dispose();
+      port?.close();
+    }
+  },
+
+  abort(id) {
+    const r = jobs.get(id);
+    if (!r) return;
+    r.abort.abort();
+    r.resume?.();
+  },
+
+  pause(id) {
+    const r = jobs.get(id);
+    if (!r || r.paused) return;
+    r.paused = new Promise<void>((ok) => (r.resume = ok));
+  },
+
+  resume(id) {
+    const r = jobs.get(id);
+    if (!r || !r.resume) return;
+    r.resume();
+    r.resume = null;
+    r.paused = null;
+  },
+
+  fail(how) {
+    if (how === 'exit') {
+      const p = (globalThis as { process?: { exit(c: number): void } }).process;
+      if (p?.exit) p.exit(3);
+      else (globalThis as unknown as { close(): void }).close();
+    } else if (how === 'uncaught') {
+      setTimeout(() => {
+        throw new Error('uncaught error in the worker (test)');
+      }, 0);
+    } else {
+      // Grows the JS heap until the engine gives up (Node: resourceLimits of the pool).
+      const hog: number[][] = [];
+      const grow = () => {
+        for (let i = 0; i < 64; i++) hog.push(new Array(1 << 20).fill(i + 0.5));
+        setTimeout(grow, 0);
+      };
+      grow();
+    }
+  },
+};
+
+function taskOf(model: StackedConvAutoencoder | Classifier, job: FitJob): Task {
+  if (job.task.kind === 'classifier') {
+    if (!(model instanceof Classifier)) throw new ModelError('worker', 'a classifier task needs a classifier model');
+    return classifierTask(model);
+  }
+  if (!(model instanceof StackedConvAutoencoder)) throw new ModelError('worker', 'a stack-layer task needs a CAE stack');
+  const k = job.task.layer;
+  if (!Number.isInteger(k) || k < 0 || k >= model.blocks.length) throw new ArgumentError('Trainer.fit', 'layer', `must be a block index in [0, ${model.blocks.length}), got ${k}`);
+  return stackLayerTask(model, k);
+}
+
+declare const WorkerGlobalScope: { new (): unknown } | undefined;
+if (typeof WorkerGlobalScope !== 'undefined' && self instanceof WorkerGlobalScope) {
+  Comlink.expose(api);
+} else {
+  const { parentPort } = await import(/* @vite-ignore */ 'node:worker_threads');
+  if (!parentPort) throw new Error('convae worker: not running in a worker');
+  Comlink.expose(api, nodeEndpoint(parentPort as never));
+}
