@@ -58,3 +58,9 @@ export { FASHION_MNIST_CLASSES, parseFashionMnistJson } from './data/fashion.js'
 export { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.js';
 export { Rng } from './util/rng.js';
 export * from './viz/index.js';
+
+// Training in workers (Node worker_threads, browser module Workers).
+export { Trainer, type TrainerFitOptions, type TrainerOptions, type TrainResult } from './worker/trainer.js';
+export { WorkerPool, defaultWorkers, type PoolOptions as WorkerPoolOptions } from './worker/pool.js';
+export type { SpawnOptions } from './worker/spawn.js';
+export { canShareMemory, type DataMode } from './worker/wire.js';

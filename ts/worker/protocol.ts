@@ -11,6 +11,8 @@ export type TaskSpec = { kind: 'classifier' } | { kind: 'stack-layer'; layer: nu
 export type WireFitOptions = Omit<FitOptions, 'onBatch' | 'onEpoch' | 'signal' | 'checkpoint' | 'resumeFrom' | 'validation'> & {
   validation?: number;
   checkpointEvery?: number;
+  /** Send the task's parameters every this many batches (live pictures of filters and reconstructions). */
+  snapshotEvery?: number;
 };
 
 export interface FitJob {
@@ -30,6 +32,7 @@ export interface FitEvents {
   batch(info: BatchInfo): void;
   epoch(info: EpochInfo): void;
   checkpoint(c: Checkpoint): Promise<void>;
+  snapshot(params: Record<string, Float32Array>, info: BatchInfo): void;
 }
 
 export interface FitResult {

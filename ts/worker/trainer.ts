@@ -18,7 +18,7 @@ import { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
 import type { Param } from '../model/layer.js';
 import { saveModel } from '../model/serialize.js';
-import type { FitOptions, History } from '../train/fit.js';
+import type { BatchInfo, FitOptions, History } from '../train/fit.js';
 import { createShared, poisonShared } from './allreduce.js';
 import { WorkerPool, type PoolOptions } from './pool.js';
 import type { FitEvents, FitJob, TaskSpec } from './protocol.js';
@@ -38,6 +38,9 @@ export interface TrainerFitOptions extends FitOptions {
    * detached afterwards), or 'copy' (structured clone per worker).
    */
   data?: DataMode;
+  /** Called with a copy of the parameters being trained every `snapshotEvery` batches and at each epoch's end (live filters, reconstructions). */
+  onSnapshot?: (params: Record<string, Float32Array>, info: BatchInfo) => void;
+  snapshotEvery?: number;
 }
 
 export interface TrainResult {
@@ -97,7 +100,8 @@ export class Trainer {
 
     const floats = params.reduce((s, p) => s + p.value.size, 0);
     const saved = saveModel(model);
-    const { onBatch, onEpoch, signal, checkpoint, resumeFrom, validation, layer: _l, workers: _w, data: _d, ...rest } = opts;
+    const { onBatch, onEpoch, onSnapshot, snapshotEvery, signal, checkpoint, resumeFrom, validation, layer: _l, workers: _w, data: _d, ...rest } = opts;
+    if (onSnapshot && !(Number.isInteger(snapshotEvery ?? 10) && (snapshotEvery ?? 10) >= 1)) throw new ArgumentError('Trainer.fit', 'snapshotEvery', `must be an integer ≥ 1, got ${snapshotEvery}`);
     const val = validation === undefined || typeof validation === 'number' ? undefined : datasetWire(validation, mode === 'transfer' ? 'copy' : mode).wire;
     const train = datasetWire(data, mode);
     const base: FitJob = {
@@ -105,7 +109,7 @@ export class Trainer {
       task,
       data: train.wire,
       validation: val,
-      options: { ...rest, validation: typeof validation === 'number' ? validation : undefined, checkpointEvery: checkpoint ? (checkpoint.every ?? 1) : undefined },
+      options: { ...rest, validation: typeof validation === 'number' ? validation : undefined, checkpointEvery: checkpoint ? (checkpoint.every ?? 1) : undefined, snapshotEvery: onSnapshot ? (snapshotEvery ?? 10) : undefined },
       resumeFrom,
     };
     const events: FitEvents = {
@@ -114,6 +118,7 @@ export class Trainer {
       checkpoint: async (c) => {
         await checkpoint?.save(c);
       },
+      snapshot: (p, i) => onSnapshot?.(p, i),
     };
 
     const { workers, release } = await this.pool.acquire(n);

@@ -54,13 +54,18 @@ const api: WorkerApi = {
         sync,
         gate: () => running.paused,
         // Events are fire-and-forget except checkpoints, which the caller may be writing to disk.
-        onBatch: leader && events ? (i) => void Promise.resolve(events.batch(i)).catch(ignore) : undefined,
+        onBatch: leader && events ? (i) => {
+          void Promise.resolve(events.batch(i)).catch(ignore);
+          if (o.snapshotEvery && (i.batch % o.snapshotEvery === 0 || i.batch === i.batches)) {
+            const snap = paramsOf(task);
+            void Promise.resolve(events.snapshot(Comlink.transfer(snap, buffersOf(snap)), i)).catch(ignore);
+          }
+        } : undefined,
         onEpoch: leader && events ? (i) => void Promise.resolve(events.epoch(i)).catch(ignore) : undefined,
         checkpoint: leader && events && o.checkpointEvery ? { every: o.checkpointEvery, save: (c) => events.checkpoint(c) } : undefined,
       });
-      const params: Record<string, Float32Array> = {};
-      for (const p of task.params()) params[p.name] = p.value.toArray();
-      return Comlink.transfer({ params, history }, Object.values(params).map((a) => a.buffer as ArrayBuffer));
+      const params = paramsOf(task);
+      return Comlink.transfer({ params, history }, buffersOf(params));
     } catch (e) {
       sync?.poison();
       throw e;
@@ -112,6 +117,14 @@ const api: WorkerApi = {
     }
   },
 };
+
+function paramsOf(task: Task): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const p of task.params()) out[p.name] = p.value.toArray();
+  return out;
+}
+
+const buffersOf = (params: Record<string, Float32Array>) => Object.values(params).map((a) => a.buffer as ArrayBuffer);
 
 function taskOf(model: StackedConvAutoencoder | Classifier, job: FitJob): Task {
   if (job.task.kind === 'classifier') {
