@@ -50,6 +50,11 @@ export class WorkerPool {
     return this.slots.filter((s) => s && !s.dead).length;
   }
 
+  /** @internal The started workers, for tests that make one fail. */
+  handles(): WorkerHandle[] {
+    return this.slots.filter((s): s is WorkerHandle => !!s && !s.dead);
+  }
+
   private async start(i: number): Promise<WorkerHandle> {
     const h = await spawnWorker(this.spawnOptions);
     try {

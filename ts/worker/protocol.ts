@@ -33,6 +33,8 @@ export interface FitEvents {
   epoch(info: EpochInfo): void;
   checkpoint(c: Checkpoint): Promise<void>;
   snapshot(params: Record<string, Float32Array>, info: BatchInfo): void;
+  /** Answered after every earlier event was handled (messages on one port arrive in order). */
+  flush(): void;
 }
 
 export interface FitResult {

@@ -58,7 +58,9 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
   if (isNode) {
     const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
     const nodeEndpoint = (await import('comlink/dist/esm/node-adapter.mjs')).default;
-    const w = new Worker(url, { resourceLimits: opts.resourceLimits });
+    // Workers inherit the process's flags (V8 flags such as relaxed SIMD must carry over) but not those that describe the main script.
+    const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print)\b|^-[ep]$/.test(a));
+    const w = new Worker(url, { resourceLimits: opts.resourceLimits, execArgv });
     w.on('error', (e: Error & { code?: string }) =>
       fail(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new WorkerError('out-of-memory', e.message) : new WorkerError('crashed', e.message)));
     w.on('exit', (code: number) =>

@@ -119,6 +119,7 @@ export class Trainer {
         await checkpoint?.save(c);
       },
       snapshot: (p, i) => onSnapshot?.(p, i),
+      flush: () => {},
     };
 
     const { workers, release } = await this.pool.acquire(n);

@@ -65,6 +65,8 @@ const api: WorkerApi = {
         checkpoint: leader && events && o.checkpointEvery ? { every: o.checkpointEvery, save: (c) => events.checkpoint(c) } : undefined,
       });
       const params = paramsOf(task);
+      // The result travels on another channel than the events: let every event reach the caller first.
+      if (events) await events.flush();
       return Comlink.transfer({ params, history }, buffersOf(params));
     } catch (e) {
       sync?.poison();
