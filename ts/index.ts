@@ -30,6 +30,7 @@ export {
   activation,
   activationBackward,
   adamStep,
+  axpby,
   mseLoss,
   sgdStep,
   softmaxCrossEntropy,

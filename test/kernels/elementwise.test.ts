@@ -206,3 +206,26 @@ describe(`optimizers (${BUILD})`, () => {
     sameOrNear('sgd+adam', s, sc);
   });
 });
+
+describe(`axpby (${BUILD})`, () => {
+  for (const len of LENGTHS) {
+    it(`axpby len=${len}: against f64, symmetric bit for bit (both replicas of a data-parallel step agree), SIMD = scalar twin`, () => {
+      const xv = rand(len), yv = rand(len, -3, 3), a = 0.40625, b = 0.59375;
+      const run = (first: number[], wa: number, second: number[], wb: number) => {
+        const x = T([len], first), y = T([len], second);
+        cv.axpby(x, wa, y, wb);
+        return x.toArray();
+      };
+      const got = run(xv, a, yv, b);
+      expectNear('axpby', got, xv.map((v, i) => a * v + b * yv[i]), 1e-6, 1e-6);
+      expectBitEqual('axpby symmetric', got, run(yv, b, xv, a));
+      const [s, sc] = twins(() => run(xv, a, yv, b));
+      expectBitEqual('axpby twins', s, sc);
+    });
+  }
+  it('axpby refuses sizes that differ and an output that is its input', () => {
+    const x = T([5], rand(5)), y = T([4], rand(4));
+    expect(() => cv.axpby(x, 1, y, 1)).toThrow(cv.ShapeError);
+    expect(() => cv.axpby(x, 1, x, 1)).toThrow();
+  });
+});

@@ -124,3 +124,13 @@ export function adamStep(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, o:
   distinct(op, { m }, { v });
   status(op, mem.exports.adam_step(params.size, params.ptr, grads.ptr, m.ptr, v.ptr, lr, b1, b2, eps, wd, step));
 }
+
+/** `x = a·x + b·y` in place (the data-parallel gradient average; symmetric in its two terms, bit for bit). */
+export function axpby(x: Tensor, a: number, y: Tensor, b: number): void {
+  const op = 'axpby';
+  tensorArg(op, 'x', x, null); tensorArg(op, 'y', y, null);
+  sameSize(op, x, 'x', y, 'y');
+  const mem = sameMemory(op, x, y);
+  distinct(op, { x }, { y });
+  status(op, mem.exports.axpby(x.size, x.ptr, numberArg(op, 'a', a), y.ptr, numberArg(op, 'b', b)));
+}

@@ -22,6 +22,11 @@ export function adam_step(len: number, params: number, grads: number, m: number,
 export function alloc(bytes: number): number;
 
 /**
+ * `x = a·x + b·y` over `len` floats (no fused multiply-add: symmetric in its two terms).
+ */
+export function axpby(len: number, x: number, a: number, y: number, b: number): number;
+
+/**
  * db[ch] += Σ_n Σ_q dy[n, ch, q]; dy [n, c, p]. Bias gradient of conv2d, conv_transpose2d (p = oh·ow) and dense (p = 1).
  */
 export function bias_backward(n: number, c: number, p: number, dy: number, db: number): number;
@@ -171,6 +176,7 @@ export interface InitOutput {
     readonly activation_backward: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
     readonly adam_step: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => number;
     readonly alloc: (a: number) => number;
+    readonly axpby: (a: number, b: number, c: number, d: number, e: number) => number;
     readonly bias_backward: (a: number, b: number, c: number, d: number, e: number) => number;
     readonly build_isa: () => number;
     readonly conv2d: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number) => number;

@@ -58,6 +58,20 @@ export function alloc(bytes) {
 }
 
 /**
+ * `x = a·x + b·y` over `len` floats (no fused multiply-add: symmetric in its two terms).
+ * @param {number} len
+ * @param {number} x
+ * @param {number} a
+ * @param {number} y
+ * @param {number} b
+ * @returns {number}
+ */
+export function axpby(len, x, a, y, b) {
+    const ret = wasm.axpby(len, x, a, y, b);
+    return ret >>> 0;
+}
+
+/**
  * db[ch] += Σ_n Σ_q dy[n, ch, q]; dy [n, c, p]. Bias gradient of conv2d, conv_transpose2d (p = oh·ow) and dense (p = 1).
  * @param {number} n
  * @param {number} c

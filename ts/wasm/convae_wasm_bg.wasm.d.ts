@@ -5,6 +5,7 @@ export const activation: (a: number, b: number, c: number, d: number, e: number)
 export const activation_backward: (a: number, b: number, c: number, d: number, e: number, f: number) => number;
 export const adam_step: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => number;
 export const alloc: (a: number) => number;
+export const axpby: (a: number, b: number, c: number, d: number, e: number) => number;
 export const bias_backward: (a: number, b: number, c: number, d: number, e: number) => number;
 export const build_isa: () => number;
 export const conv2d: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number) => number;

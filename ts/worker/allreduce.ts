@@ -15,8 +15,11 @@
  * A replica that fails, or the coordinator when a worker dies, sets `poison`;
  * replicas waiting at the barrier wake and throw instead of waiting forever.
  */
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../backend/memory.js';
 import { WorkerError } from '../errors.js';
 import type { Param } from '../model/layer.js';
+import { axpby } from '../ops/elementwise.js';
 import type { ReplicaSync } from '../train/fit.js';
 
 const CONTROL = 16, SCALARS = 8;
@@ -42,8 +45,11 @@ export class SharedReducer implements ReplicaSync {
   private readonly scalars: Float64Array;
   private readonly slots: Float32Array;
   private step = 0;
+  /** Two replicas: the other's gradients, copied into wasm memory to be averaged by a SIMD kernel. */
+  private other: Tensor[] | null = null;
 
   constructor(
+    private readonly be: Backend,
     sab: SharedArrayBuffer,
     readonly index: number,
     readonly count: number,
@@ -54,6 +60,11 @@ export class SharedReducer implements ReplicaSync {
     this.control = new Int32Array(sab, 0, CONTROL);
     this.scalars = new Float64Array(sab, CONTROL * 4, 2 * count * SCALARS);
     this.slots = new Float32Array(sab, CONTROL * 4 + 2 * count * SCALARS * 8, 2 * count * floats);
+  }
+
+  dispose(): void {
+    this.other?.forEach((t) => t.dispose());
+    this.other = null;
   }
 
   poison(): void {
@@ -110,15 +121,24 @@ export class SharedReducer implements ReplicaSync {
     if (decided || off === 0) return { sums, stop: decided };
     const w = Array.from({ length: n }, (_, r) => this.scalars[(parity * n + r) * SCALARS]);
     const base = parity * n * f;
+    if (n === 2) {
+      // own·w_own + other·w_other: the same bits on both replicas (see axpby).
+      const o = 1 - this.index;
+      this.other ??= params.map((p) => this.be.empty(p.grad.shape));
+      off = 0;
+      params.forEach((p, k) => {
+        const len = p.grad.size, t = this.other![k];
+        t.data.set(this.slots.subarray(base + o * f + off, base + o * f + off + len));
+        axpby(p.grad, w[this.index], t, w[o]);
+        off += len;
+      });
+      return { sums, stop: false };
+    }
     off = 0;
     for (const p of params) {
       if (!p.grad) continue;
       const g = p.grad.data, len = g.length;
-      if (n === 2) {
-        const a = this.slots.subarray(base + off, base + off + len), b = this.slots.subarray(base + f + off, base + f + off + len);
-        const w0 = w[0], w1 = w[1];
-        for (let j = 0; j < len; j++) g[j] = w0 * a[j] + w1 * b[j];
-      } else {
+      {
         for (let j = 0; j < len; j++) {
           let s = 0;
           for (let r = 0; r < n; r++) s += w[r] * this.slots[base + r * f + off + j];

@@ -40,7 +40,7 @@ const api: WorkerApi = {
     jobs.set(id, running);
     const replica = job.replica;
     const leader = !replica || replica.index === 0;
-    const sync = replica ? new SharedReducer(replica.shared, replica.index, replica.count, replica.floats) : undefined;
+    const sync = replica ? new SharedReducer(be, replica.shared, replica.index, replica.count, replica.floats) : undefined;
     let model: StackedConvAutoencoder | Classifier | null = null;
     try {
       model = loadModel(be, job.model.json, job.model.weights, 'model posted to the worker').model;
@@ -73,6 +73,7 @@ const api: WorkerApi = {
       throw e;
     } finally {
       jobs.delete(id);
+      sync?.dispose();
       model?.dispose();
       port?.close();
     }

@@ -16,6 +16,7 @@ pub mod peak;
 
 // Element-wise, pooling, losses, optimizers.
 pub mod act;
+pub mod axpby;
 pub mod loss;
 pub mod math;
 pub mod optim;

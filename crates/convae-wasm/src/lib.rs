@@ -585,3 +585,17 @@ pub fn peak_fma(iters: u32) -> f32 {
 pub fn peak_accumulators() -> u32 {
     k::peak::PEAK_ACCUMULATORS as u32
 }
+
+// ---------------------------------------------------------------- data-parallel gradient average
+
+/// `x = a·x + b·y` over `len` floats (no fused multiply-add: symmetric in its two terms).
+#[wasm_bindgen]
+pub fn axpby(len: usize, x: usize, a: f32, y: usize, b: f32) -> u32 {
+    run(|| {
+        let xb = Buf::f32(x, len)?;
+        let yb = Buf::f32(y, len)?;
+        check::disjoint(&[xb], &[yb])?;
+        unsafe { k::axpby::axpby(xb.slice_mut(), a, yb.slice(), b) };
+        Ok(())
+    })
+}

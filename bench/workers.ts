@@ -1,0 +1,69 @@
+/**
+ * Data-parallel scaling: images/s of training against the number of workers,
+ * for pretraining the first CAE layer and fine-tuning the CNN at MNIST shapes
+ * (batch 64), in one run:
+ *   npm run bench:workers [-- --quick]
+ * Each measurement is one epoch over the images in the workers (the epoch time
+ * the leader reports, which includes every all-reduce); medians (min–max) of
+ * repeated epochs after a warm-up epoch. "this thread" is fit() without workers.
+ */
+import os from 'node:os';
+import { loadBackend } from '../ts/backend/backend.js';
+import { loadMnist } from '../ts/data/mnist.js';
+import { StackedConvAutoencoder, type BlockSpec } from '../ts/model/autoencoder.js';
+import { Classifier } from '../ts/model/classifier.js';
+import { fit } from '../ts/train/fit.js';
+import { classifierTask, stackLayerTask } from '../ts/train/tasks.js';
+import { Trainer } from '../ts/worker/trainer.js';
+
+const quick = process.argv.includes('--quick');
+const be = await loadBackend();
+const cores = os.availableParallelism();
+const counts = [...new Set([1, 2, cores])].filter((n) => n <= Math.max(2, cores));
+const images = quick ? 1024 : 6400, repeats = quick ? 2 : 5, batchSize = 64;
+const data = (await loadMnist({ split: 'train', limit: images }));
+const blocks: BlockSpec[] = [
+  { convs: [{ filters: 20, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } },
+  { convs: [{ filters: 50, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } },
+];
+const trainer = await Trainer.create(be, { size: Math.max(...counts) });
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+type Work = { name: string; model: () => StackedConvAutoencoder | Classifier };
+const works: Work[] = [
+  { name: 'pretrain CAE 1 (1→20, 5×5, tanh, pool 2)', model: () => new StackedConvAutoencoder(be, blocks, data.shape, 1) },
+  { name: 'fine-tune CNN (20, 50 maps, dense 500, 10)', model: () => Classifier.fromBlocks(be, blocks, data.shape, { hidden: [500], classes: 10 }, 1) },
+];
+
+console.log(`convae data-parallel scaling — ${os.cpus()[0]?.model ?? 'cpu'} (${cores} cores), Node ${process.version}, ${be.build} build, ${images} MNIST images per epoch, batch ${batchSize}`);
+const rows: string[] = ['| workload | workers | images/s median (min–max) | × 1 worker |', '|---|---|---|---|'];
+for (const w of works) {
+  const rates = new Map<string, number[]>();
+  const model = w.model();
+  const opt = model instanceof Classifier ? ({ type: 'sgd', lr: 0.01, momentum: 0.9 } as const) : ({ type: 'adam', lr: 1e-3 } as const);
+  // This thread first, as the reference for the workers' numbers.
+  const local: number[] = [];
+  const task = model instanceof Classifier ? classifierTask(model) : stackLayerTask(model, 0);
+  for (let r = 0; r <= repeats; r++) {
+    const h = await fit(be, task, data, { epochs: 1, batchSize, optimizer: opt, seed: r });
+    if (r > 0) local.push(h.epochs[0].imagesPerSecond);
+  }
+  rates.set('this thread', local);
+  for (const n of counts) {
+    const v: number[] = [];
+    for (let r = 0; r <= repeats; r++) {
+      const { history } = await trainer.fit(model, data, { epochs: 1, batchSize, optimizer: opt, seed: r, workers: n, layer: 0 });
+      if (r > 0) v.push(history.epochs[0].imagesPerSecond);
+    }
+    rates.set(`${n}`, v);
+  }
+  const one = median(rates.get('1')!);
+  for (const [k, v] of rates) {
+    const line = `| ${w.name} | ${k} | ${median(v).toFixed(0)} (${Math.min(...v).toFixed(0)}–${Math.max(...v).toFixed(0)}) | ${(median(v) / one).toFixed(2)} |`;
+    rows.push(line);
+    console.log(line);
+  }
+  model.dispose();
+}
+await trainer.dispose();
+if (process.argv.includes('--markdown')) console.log(`\n${rows.join('\n')}`);
