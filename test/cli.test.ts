@@ -22,6 +22,9 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     [['train', '--frobnicate'], /unknown option '--frobnicate'/],
     [['fly'], /unknown command 'fly'/],
     [['paper', '--sizes', '5'], /--sizes takes integers in \[10, 60000\]/],
+    [['search', '--kernels', '3,x'], /--kernels takes a comma-separated list/],
+    [['search', '--activations', 'swish'], /--activations takes a comma-separated list: tanh, relu/],
+    [['train', '--workers', '-1'], /--workers must be an integer ≥ 0/],
   ] as const) {
     it(`${args.join(' ')} → usage and a non-zero exit, no stack trace`, () => {
       const r = cli(...args);
@@ -65,5 +68,24 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\| 100 \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| (yes|no|slightly \(within 1 std\)) \|/);
     expect(readFileSync(join(out, 'paper.md'), 'utf8')).toMatch(/\| 200 \|/);
+  }, 120_000);
+
+  it('search: ranks a small grid trained in workers, writes search.md and search.json; train --from-search uses the best block', () => {
+    const dir = join(out, 'search');
+    const r = cli('search', '--limit', '800', '--maps', '2,6', '--kernels', '3,5', '--noise', '0', '--workers', '2', '--out', dir, '--build', 'simd');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[4\/4\] maps \d filter \d tanh/);
+    expect(r.stdout).toMatch(/\| 1 \| \d \| \d×\d \| tanh \| 0\.003 \| 0 \| tied \| 0\.\d{5} \|/);
+    const j = JSON.parse(readFileSync(join(dir, 'search.json'), 'utf8'));
+    expect(j.ranked).toHaveLength(4);
+    expect(j.best).toEqual(j.ranked[0].block);
+    expect(readFileSync(join(dir, 'search.md'), 'utf8')).toMatch(/Ranked by validation reconstruction MSE/);
+    const t = cli('train', '--limit', '600', '--epochs', '1', '--maps', '4,6', '--hidden', '16', '--out', join(out, 'from-search'), '--build', 'simd', '--from-search', join(dir, 'search.json'), '--workers', '0');
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toContain(`first CAE block from ${join(dir, 'search.json')}: ${JSON.stringify(j.best)}`);
+    expect(t.stdout).toMatch(/this thread/);
+    const bad = cli('train', '--limit', '600', '--out', join(out, 'x'), '--from-search', join(dir, 'search.md'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/search\.md: not JSON/);
   }, 120_000);
 });

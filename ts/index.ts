@@ -65,3 +65,4 @@ export { Trainer, type TrainerFitOptions, type TrainerOptions, type TrainResult 
 export { WorkerPool, defaultWorkers, type PoolOptions as WorkerPoolOptions } from './worker/pool.js';
 export type { SpawnOptions } from './worker/spawn.js';
 export { canShareMemory, type DataMode } from './worker/wire.js';
+export { blockOf, candidates, searchCAE, type Candidate, type CandidateResult, type SearchOptions, type SearchResult, type SearchSpace } from './worker/search.js';

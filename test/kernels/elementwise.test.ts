@@ -211,7 +211,7 @@ describe(`axpby (${BUILD})`, () => {
   for (const len of LENGTHS) {
     it(`axpby len=${len}: against f64, symmetric bit for bit (both replicas of a data-parallel step agree), SIMD = scalar twin`, () => {
       const xv = rand(len), yv = rand(len, -3, 3), a = 0.40625, b = 0.59375;
-      const run = (first: number[], wa: number, second: number[], wb: number) => {
+      const run = (first: ArrayLike<number>, wa: number, second: ArrayLike<number>, wb: number) => {
         const x = T([len], first), y = T([len], second);
         cv.axpby(x, wa, y, wb);
         return x.toArray();

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
 import { paper } from './paper.js';
+import { search } from './search.js';
 import { train } from './train.js';
 
 const int = (name: string, min = 1) => (v: string) => {
@@ -42,13 +43,48 @@ program
   .option('--no-pretrain', 'skip CAE pretraining (random initialisation)')
   .option('--resume', 'continue an interrupted run in --out (its stack.* and finetune-checkpoint.safetensors)', false)
   .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
-  .option('--workers <n>', 'worker threads (not implemented yet: trains on this thread)', int('--workers'))
+  .option('--workers <n>', 'data-parallel worker threads (default: the cores); 0 trains on this thread', int('--workers', 0))
+  .option('--from-search <file>', 'take the first CAE block from a `convae search` result (search.json)')
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     await train({
+      fromSearch: o.fromSearch,
       dataset: o.dataset, preset: o.preset, pretrainEpochs: o.pretrainEpochs, epochs: o.epochs, batch: o.batch, maps: o.maps,
       kernel: o.kernel, hidden: o.hidden, noise: o.noise, seed: o.seed, out: o.out, limit: o.limit, pretrain: o.pretrain, resume: o.resume, build: o.build,
       workers: o.workers, quiet: o.quiet,
+    });
+  });
+
+const list = <T>(name: string, parse: (s: string) => T, ok: (v: T) => boolean, hint: string) => (v: string) => {
+  const out = v.split(',').map((s) => parse(s.trim()));
+  if (!out.length || !out.every(ok)) throw new InvalidArgumentError(`${name} takes a comma-separated list: ${hint}`);
+  return out;
+};
+const ACTIVATIONS = ['tanh', 'relu', 'sigmoid', 'leakyRelu', 'identity'];
+
+program
+  .command('search')
+  .description('the tuning step: train candidate first-layer CAE blocks in parallel workers and rank them by validation reconstruction error')
+  .addOption(new Option('--dataset <name>', 'dataset').choices(['mnist', 'fashion']).default('mnist'))
+  .option('--maps <list>', 'feature maps to try', list('--maps', Number, (x) => Number.isInteger(x) && x >= 1, 'integers ≥ 1, e.g. 8,20,32'), [8, 20, 32])
+  .option('--kernels <list>', 'filter sizes to try', list('--kernels', Number, (x) => Number.isInteger(x) && x >= 1 && x <= 28, 'integers in [1, 28], e.g. 3,5,7'), [3, 5, 7, 9])
+  .option('--activations <list>', 'activations to try', list('--activations', String, (x) => ACTIVATIONS.includes(x), ACTIVATIONS.join(', ')), ['tanh'])
+  .option('--lr <list>', 'Adam learning rates to try', list('--lr', Number, (x) => x > 0, 'positive numbers, e.g. 1e-3,3e-3'), [3e-3])
+  .option('--noise <list>', 'masking-noise fractions to try', list('--noise', Number, (x) => x >= 0 && x < 1, 'fractions in [0, 1), e.g. 0,0.3'), [0, 0.3])
+  .option('--untied', 'also try untied decoders', false)
+  .option('--epochs <n>', 'epochs per candidate', int('--epochs'), 1)
+  .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
+  .option('--limit <n>', 'images used (10 % of them for validation)', int('--limit'), 10000)
+  .option('--random <n>', 'try n random combinations instead of the whole grid', int('--random'))
+  .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers'))
+  .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+  .option('--out <dir>', 'output folder (search.md, search.json)', 'convae-out')
+  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action(async (o) => {
+    await search({
+      dataset: o.dataset, maps: o.maps, kernels: o.kernels, activations: o.activations, lrs: o.lr, noise: o.noise, untied: o.untied,
+      epochs: o.epochs, batch: o.batch, limit: o.limit, random: o.random, workers: o.workers, seed: o.seed, out: o.out, build: o.build, quiet: o.quiet,
     });
   });
 

@@ -13,7 +13,10 @@ import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js'
 import { Classifier } from '../model/classifier.js';
 import { loadModel, saveModel } from '../model/serialize.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../train/checkpoint.js';
-import { evaluateTask, fit, type History } from '../train/fit.js';
+import { evaluateTask, fit, type FitOptions, type History } from '../train/fit.js';
+import { defaultWorkers } from '../worker/pool.js';
+import { Trainer } from '../worker/trainer.js';
+import { readSearchBest } from './search.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
 import { classifierTask, stackLayerTask } from '../train/tasks.js';
 import { writePng } from '../viz/png.js';
@@ -41,7 +44,10 @@ export interface TrainArgs {
   /** Continue an interrupted run in `out`: its saved stack and last fine-tuning checkpoint. */
   resume: boolean;
   build: Build | 'auto';
+  /** Data-parallel workers (default: the machine's cores); 0 trains on this thread. */
   workers?: number;
+  /** The first CAE block as `convae search` ranked best (its search.json). */
+  fromSearch?: string;
   quiet: boolean;
 }
 
@@ -58,17 +64,40 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const epochs = a.epochs ?? preset.epochs;
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
-  if (a.workers !== undefined && a.workers !== 1) log(`note: --workers ${a.workers}: training in workers is not implemented yet; training on this thread`);
+  const workers = a.workers ?? (await defaultWorkers());
+  const trainer = workers > 0 ? await Trainer.create(be, { size: workers }) : null;
+  /** Trains in the workers (data-parallel) or, with --workers 0, on this thread: the same loop and options either way. */
+  const run = async (model: StackedConvAutoencoder | Classifier, layer: number, data: ImageDataset, o: FitOptions): Promise<History> => {
+    if (trainer) return (await trainer.fit(model, data, { ...o, layer })).history;
+    return fit(be, model instanceof Classifier ? classifierTask(model) : stackLayerTask(model, layer), data, o);
+  };
+  try {
+    return await trainWith(a, be, run, workers, log, pretrainEpochs, epochs, preset, t0);
+  } finally {
+    await trainer?.dispose();
+  }
+}
+
+type Run = (model: StackedConvAutoencoder | Classifier, layer: number, data: ImageDataset, o: FitOptions) => Promise<History>;
+
+async function trainWith(
+  a: TrainArgs, be: Awaited<ReturnType<typeof loadBackend>>, run: Run, workers: number, log: (s: string) => void,
+  pretrainEpochs: number, epochs: number, preset: (typeof PRESETS)[keyof typeof PRESETS], t0: number,
+): Promise<{ testError: number }> {
   const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
   let trainSet: ImageDataset = await load({ split: 'train', limit: a.limit });
   const testSet = await load({ split: 'test', limit: a.limit ? Math.max(1000, Math.floor(a.limit / 6)) : undefined });
-  log(`convae ${a.dataset}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build`);
+  log(`convae ${a.dataset}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${workers ? `${workers} data-parallel worker${workers > 1 ? 's' : ''}` : 'this thread'}`);
 
   const blocks: BlockSpec[] = [
     // Masking noise makes the first layer's filters strokes and edges instead of near-random blotches.
     { convs: [{ filters: a.maps[0], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 }, noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null },
     { convs: [{ filters: a.maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
   ];
+  if (a.fromSearch) {
+    blocks[0] = await readSearchBest(a.fromSearch);
+    log(`first CAE block from ${a.fromSearch}: ${JSON.stringify(blocks[0])}`);
+  }
   let stack = new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
   const curves: { name: string; values: number[] }[] = [];
   const reconMse: number[] = [];
@@ -101,7 +130,7 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   } else if (a.pretrain) {
     for (let k = 0; k < stack.blocks.length; k++) {
       const bar = new Progress(`pretrain CAE ${k + 1}/${stack.blocks.length}`, pretrainEpochs, a.quiet);
-      const h = await fit(be, stackLayerTask(stack, k), trainSet, {
+      const h = await run(stack, k, trainSet, {
         epochs: pretrainEpochs, batchSize: a.batch, seed: a.seed + k, optimizer: { type: 'adam', lr: 3e-3 },
         onBatch: (b) => bar.batch(b), onEpoch: (e) => bar.epoch(e),
       });
@@ -123,7 +152,7 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const clf = Classifier.fromStack(stack, { hidden: [a.hidden], classes: 10, dropout: preset.dropout }, a.seed);
   const opt: OptimizerSpec = { type: 'sgd', lr: preset.lr, momentum: 0.9, weightDecay: 1e-4 };
   const bar = new Progress('fine-tune', epochs, a.quiet);
-  const h = await fit(be, classifierTask(clf), trainSet, {
+  const h = await run(clf, 0, trainSet, {
     epochs, batchSize: a.batch, seed: a.seed, optimizer: opt, schedule: { type: 'cosine', epochs, minFactor: 0.02 },
     onBatch: (b) => bar.batch(b), onEpoch: (e) => bar.epoch(e),
     checkpoint: { save: (c) => writeAtomic(ckptFile, encodeCheckpoint(c)) },
@@ -136,7 +165,7 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const seconds = (performance.now() - t0) / 1000;
   log(`test error ${(100 * ev.error).toFixed(2)} % on ${testSet.length} test images (accuracy ${(100 * (1 - ev.error)).toFixed(2)} %), ${seconds.toFixed(0)} s in all`);
 
-  const training = { dataset: a.dataset, preset: a.preset, pretrainEpochs, epochs, batch: a.batch, seed: a.seed, optimizer: opt, reconstructionMse: reconMse, testError: ev.error, seconds, build: be.build };
+  const training = { dataset: a.dataset, preset: a.preset, pretrainEpochs, epochs, batch: a.batch, seed: a.seed, optimizer: opt, reconstructionMse: reconMse, testError: ev.error, seconds, build: be.build, workers, blocks };
   const saved = saveModel(clf, training);
   await writeAtomic(join(a.out, 'classifier.json'), saved.json);
   await writeAtomic(join(a.out, 'classifier.safetensors'), saved.weights);

@@ -1,0 +1,116 @@
+/**
+ * `convae search`: the seed's tuning step on (Fashion-)MNIST — which feature
+ * maps, filter size, activation, learning rate and noise give the first CAE
+ * block the smallest validation reconstruction error — trained in parallel
+ * on a pool of workers. Prints the ranked table and writes it as markdown and
+ * JSON; `convae train --from-search <out>/search.json` trains with the best block.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBackend } from '../backend/backend.js';
+import type { Build } from '../backend/loader.js';
+import { loadFashionMnist, loadMnist } from '../data/mnist.js';
+import { DataError, FormatError } from '../errors.js';
+import type { BlockSpec } from '../model/autoencoder.js';
+import type { Activation } from '../ops/elementwise.js';
+import { defaultWorkers } from '../worker/pool.js';
+import { searchCAE, type CandidateResult } from '../worker/search.js';
+import { Trainer } from '../worker/trainer.js';
+
+export interface SearchArgs {
+  dataset: 'mnist' | 'fashion';
+  maps: number[];
+  kernels: number[];
+  activations: Activation[];
+  lrs: number[];
+  noise: number[];
+  untied: boolean;
+  epochs: number;
+  batch: number;
+  limit: number;
+  random?: number;
+  workers?: number;
+  seed: number;
+  out: string;
+  build: Build | 'auto';
+  quiet: boolean;
+}
+
+const SEARCH_FORMAT = 'convae-search';
+
+export function table(ranked: CandidateResult[]): string {
+  const rows = ranked.map((r, i) => {
+    const c = r.candidate;
+    return `| ${i + 1} | ${c.featureMaps} | ${c.filterSize}×${c.filterSize} | ${c.activation} | ${c.lr} | ${c.noise} | ${c.tied ? 'tied' : 'untied'} | ${r.valLoss.toFixed(5)} | ${r.trainLoss.toFixed(5)} | ${r.parameters} | ${r.seconds.toFixed(1)} |`;
+  });
+  return ['| rank | maps | filter | activation | lr | noise | decoder | val MSE | train MSE | parameters | s |', '|---|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+}
+
+export async function search(a: SearchArgs): Promise<CandidateResult | undefined> {
+  const log = (s: string) => a.quiet || console.log(s);
+  const be = await loadBackend({ build: a.build });
+  const workers = a.workers ?? (await defaultWorkers());
+  const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
+  const data = await load({ split: 'train', limit: a.limit });
+  const trainer = await Trainer.create(be, { size: workers });
+  const ctl = new AbortController();
+  const stop = () => ctl.abort();
+  process.once('SIGINT', stop);
+  try {
+    const t0 = performance.now();
+    log(`convae search on ${data.length} ${a.dataset} images (10 % held out for validation), ${workers} workers, ${be.build} build`);
+    const res = await searchCAE(trainer, {
+      data, featureMaps: a.maps, filterSizes: a.kernels, activations: a.activations, learningRates: a.lrs, noise: a.noise,
+      tied: a.untied ? [true, false] : [true], epochs: a.epochs, batchSize: a.batch, seed: a.seed,
+      strategy: a.random ? { random: a.random } : 'grid', signal: ctl.signal,
+      onCandidate: (r, done, total) => {
+        const c = r.candidate;
+        log(`[${done}/${total}] maps ${c.featureMaps} filter ${c.filterSize} ${c.activation} lr ${c.lr} noise ${c.noise} ${c.tied ? 'tied' : 'untied'}: val MSE ${r.valLoss.toFixed(5)} (${r.seconds.toFixed(1)} s)`);
+      },
+    });
+    for (const f of res.failed) log(`skipped maps ${f.candidate.featureMaps} filter ${f.candidate.filterSize}: ${f.error.message}`);
+    const md = table(res.ranked);
+    log(`\n${md}\n`);
+    await mkdir(a.out, { recursive: true });
+    const header = `# convae search — ${a.dataset}, ${data.length} images, ${a.epochs} epoch(s) per candidate, batch ${a.batch}, Adam\n\n` +
+      `Ranked by validation reconstruction MSE 1/(2n) Σ (x − y)², then by parameter count. ${((performance.now() - t0) / 1000).toFixed(0)} s on ${workers} workers.${res.aborted ? ' **Interrupted**: only the finished candidates are listed.' : ''}\n\n`;
+    const write = async (file: string, text: string) => {
+      await writeFile(`${file}.tmp`, text);
+      await rename(`${file}.tmp`, file);
+    };
+    await write(join(a.out, 'search.md'), `${header}${md}\n`);
+    await write(join(a.out, 'search.json'), JSON.stringify({
+      format: SEARCH_FORMAT, dataset: a.dataset, images: data.length, epochs: a.epochs, batch: a.batch, seed: a.seed,
+      best: res.best?.block ?? null,
+      ranked: res.ranked.map((r) => ({ ...r.candidate, block: r.block, valLoss: r.valLoss, trainLoss: r.trainLoss, parameters: r.parameters, seconds: r.seconds })),
+      failed: res.failed.map((f) => ({ ...f.candidate, error: f.error.message })),
+    }, null, 2));
+    if (res.best) log(`best block: ${JSON.stringify(res.best.block)}\nwrote ${a.out}/search.md and ${a.out}/search.json; train with it: convae train --from-search ${join(a.out, 'search.json')}`);
+    return res.best;
+  } finally {
+    process.off('SIGINT', stop);
+    await trainer.dispose();
+  }
+}
+
+/** The best block of a search.json written by `convae search`. */
+export async function readSearchBest(file: string): Promise<BlockSpec> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new DataError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  let j: { format?: string; best?: BlockSpec | null };
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(file, `not JSON: ${(e as Error).message}`);
+  }
+  if (j?.format !== SEARCH_FORMAT) throw new FormatError(file, `not a convae search result (format must be '${SEARCH_FORMAT}')`);
+  const b = j.best;
+  if (!b || !Array.isArray(b.convs) || !b.convs.length || !b.convs.every((c) => Number.isInteger(c.filters) && c.filters > 0)) {
+    throw new FormatError(file, 'holds no usable best block (did every candidate fail?)');
+  }
+  return b;
+}

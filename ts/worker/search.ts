@@ -1,0 +1,159 @@
+/**
+ * The seed's tuning step: search the number of feature maps, the filter size
+ * (and activation, learning rate, input noise, tied or untied decoder) of a
+ * CAE block for the smallest validation reconstruction error. Each candidate
+ * trains as a one-block stack on one worker of the trainer's pool, so as many
+ * candidates train at once as there are workers.
+ */
+import type { ImageDataset } from '../data/dataset.js';
+import { ArgumentError } from '../errors.js';
+import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
+import type { Activation } from '../ops/elementwise.js';
+import type { PoolOptions } from '../model/layers.js';
+import type { BatchInfo, History } from '../train/fit.js';
+import { Rng } from '../util/rng.js';
+import type { Trainer } from './trainer.js';
+
+export interface SearchSpace {
+  featureMaps: number[];
+  filterSizes: number[];
+  activations?: Activation[];
+  learningRates?: number[];
+  /** Masking-noise fractions of the input (0: a plain autoencoder). */
+  noise?: number[];
+  tied?: boolean[];
+}
+
+export interface SearchOptions extends SearchSpace {
+  data: ImageDataset;
+  /** Validation images, or the fraction of `data` held out (default 0.1). The same for every candidate. */
+  validation?: ImageDataset | number;
+  epochs?: number;
+  batchSize?: number;
+  seed?: number;
+  /** Every combination (default), or this many drawn at random from them. */
+  strategy?: 'grid' | { random: number };
+  /** Pooling of the block (default 2×2); null for none. */
+  pool?: PoolOptions | null;
+  /** After each candidate, with how many are done. */
+  onCandidate?: (result: CandidateResult, done: number, total: number) => void;
+  onBatch?: (candidate: Candidate, info: BatchInfo) => void;
+  signal?: AbortSignal;
+}
+
+export interface Candidate {
+  featureMaps: number;
+  filterSize: number;
+  activation: Activation;
+  lr: number;
+  noise: number;
+  tied: boolean;
+}
+
+export interface CandidateResult {
+  candidate: Candidate;
+  /** The block to hand to a stack (StackedConvAutoencoder, `convae train --from-search`). */
+  block: BlockSpec;
+  /** Validation reconstruction MSE, 1/(2n) Σ (x − y)², after the last epoch. */
+  valLoss: number;
+  trainLoss: number;
+  parameters: number;
+  seconds: number;
+  history: History;
+}
+
+export interface SearchResult {
+  /** Best first: smallest validation error, then fewest parameters. */
+  ranked: CandidateResult[];
+  best: CandidateResult | undefined;
+  /** True when the signal stopped the search (ranked holds the candidates that finished). */
+  aborted: boolean;
+  /** Candidates that could not be trained (e.g. a filter larger than the image), with the reason. */
+  failed: { candidate: Candidate; error: Error }[];
+}
+
+export function candidates(o: SearchOptions): Candidate[] {
+  const list = <T>(name: string, v: T[] | undefined, dflt: T[]): T[] => {
+    const out = v ?? dflt;
+    if (!Array.isArray(out) || out.length === 0) throw new ArgumentError('searchCAE', name, 'must be a non-empty list');
+    return out;
+  };
+  const grid: Candidate[] = [];
+  for (const featureMaps of list('featureMaps', o.featureMaps, []))
+    for (const filterSize of list('filterSizes', o.filterSizes, []))
+      for (const activation of list<Activation>('activations', o.activations, ['tanh']))
+        for (const lr of list('learningRates', o.learningRates, [3e-3]))
+          for (const noise of list('noise', o.noise, [0]))
+            for (const tied of list('tied', o.tied, [true])) grid.push({ featureMaps, filterSize, activation, lr, noise, tied });
+  for (const c of grid) {
+    if (!Number.isInteger(c.featureMaps) || c.featureMaps < 1) throw new ArgumentError('searchCAE', 'featureMaps', `must hold integers ≥ 1, got ${c.featureMaps}`);
+    if (!Number.isInteger(c.filterSize) || c.filterSize < 1) throw new ArgumentError('searchCAE', 'filterSizes', `must hold integers ≥ 1, got ${c.filterSize}`);
+    if (!(c.lr > 0)) throw new ArgumentError('searchCAE', 'learningRates', `must hold positive numbers, got ${c.lr}`);
+    if (!(c.noise >= 0 && c.noise < 1)) throw new ArgumentError('searchCAE', 'noise', `must hold fractions in [0, 1), got ${c.noise}`);
+  }
+  const s = o.strategy ?? 'grid';
+  if (s === 'grid') return grid;
+  if (!Number.isInteger(s.random) || s.random < 1) throw new ArgumentError('searchCAE', 'strategy.random', `must be an integer ≥ 1, got ${s.random}`);
+  const perm = new Rng(o.seed ?? 1).permutation(grid.length);
+  return Array.from(perm.slice(0, Math.min(s.random, grid.length)), (i) => grid[i]);
+}
+
+export function blockOf(c: Candidate, pool: PoolOptions | null = { kernel: 2 }): BlockSpec {
+  return {
+    convs: [{ filters: c.featureMaps, kernel: c.filterSize }],
+    activation: c.activation,
+    pool,
+    tied: c.tied,
+    noise: c.noise > 0 ? { type: 'mask', fraction: c.noise } : null,
+  };
+}
+
+/** Trains every candidate (as many at once as the trainer has workers) and ranks them. */
+export async function searchCAE(trainer: Trainer, o: SearchOptions): Promise<SearchResult> {
+  const list = candidates(o);
+  let train = o.data, validation: ImageDataset;
+  if (o.validation === undefined || typeof o.validation === 'number') ({ train, validation } = o.data.split(o.validation ?? 0.1, (o.seed ?? 1) + 104729));
+  else validation = o.validation;
+  const results: CandidateResult[] = [];
+  const failed: SearchResult['failed'] = [];
+  let next = 0, aborted = false;
+  const one = async () => {
+    while (next < list.length && !o.signal?.aborted) {
+      const c = list[next++];
+      let stack: StackedConvAutoencoder;
+      try {
+        stack = new StackedConvAutoencoder(trainer.be, [blockOf(c, o.pool === undefined ? { kernel: 2 } : o.pool)], train.shape, o.seed ?? 1);
+      } catch (e) {
+        failed.push({ candidate: c, error: e as Error });
+        continue;
+      }
+      try {
+        const t0 = performance.now();
+        const { history } = await trainer.fit(stack, train, {
+          workers: 1, layer: 0, epochs: o.epochs ?? 1, batchSize: o.batchSize ?? 64, seed: o.seed ?? 1,
+          optimizer: { type: 'adam', lr: c.lr }, validation, signal: o.signal,
+          onBatch: o.onBatch ? (i) => o.onBatch!(c, i) : undefined,
+        });
+        if (history.aborted) {
+          aborted = true;
+          return;
+        }
+        const last = history.epochs.at(-1)!;
+        const r: CandidateResult = {
+          candidate: c, block: stack.specs[0], valLoss: last.valLoss!, trainLoss: last.loss,
+          parameters: stack.params().reduce((s, p) => s + p.value.size, 0), seconds: (performance.now() - t0) / 1000, history,
+        };
+        results.push(r);
+        o.onCandidate?.(r, results.length + failed.length, list.length);
+      } catch (e) {
+        // One candidate failing (a worker that died, a diverging run) does not end the search.
+        failed.push({ candidate: c, error: e as Error });
+      } finally {
+        stack.dispose();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(trainer.workers, list.length) }, one));
+  const ranked = [...results].sort((a, b) => a.valLoss - b.valLoss || a.parameters - b.parameters);
+  return { ranked, best: ranked[0], aborted: aborted || !!o.signal?.aborted, failed };
+}
