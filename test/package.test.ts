@@ -22,7 +22,7 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
     const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], root)) as { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/wasm/convae-simd.wasm', 'dist/wasm/convae-relaxed.wasm', 'dist/wasm/convae-scalar.wasm', 'dist/wasm/convae_wasm.js']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/wasm/convae-simd.wasm', 'dist/wasm/convae-relaxed.wasm', 'dist/wasm/convae-scalar.wasm', 'dist/wasm/convae_wasm.js', 'dist/worker.js']) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.startsWith('crates/') || f.startsWith('test/'))).toBe(false);
@@ -48,5 +48,23 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
     const relaxed = JSON.parse(execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'main.js', 'auto'], { cwd: dir, encoding: 'utf8' }));
     expect(relaxed.build).toBe('relaxed');
     expect(readdirSync(join(dir, 'node_modules', 'convae', 'dist', 'wasm')).length).toBeGreaterThanOrEqual(4);
+
+    // Training in workers from the installed package: the bundled worker is found next to the modules, the relaxed build carries over.
+    writeFileSync(
+      join(dir, 'workers.js'),
+      `import { loadBackend, Trainer, Classifier, ImageDataset } from 'convae';
+       const be = await loadBackend();
+       const n = 96, x = new Float32Array(n * 784).map((_, i) => ((i * 7919) % 255) / 255);
+       const data = ImageDataset.fromFloat32(x, [1, 28, 28], new Uint8Array(n).map((_, i) => i % 10));
+       const clf = Classifier.fromBlocks(be, [{ convs: [{ filters: 4, kernel: 5 }] }], [1, 28, 28], { hidden: [8], classes: 10 }, 1);
+       const trainer = await Trainer.create(be, { size: 2 });
+       const r = await trainer.fit(clf, data, { epochs: 2, batchSize: 32, optimizer: { type: 'sgd', lr: 0.05 }, workers: 2 });
+       await trainer.dispose();
+       console.log(JSON.stringify({ build: be.build, steps: r.history.steps, losses: r.history.epochs.map((e) => e.loss) }));`,
+    );
+    const w = JSON.parse(execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'workers.js'], { cwd: dir, encoding: 'utf8' }));
+    expect(w.build).toBe('relaxed');
+    expect(w.steps).toBe(6);
+    expect(w.losses.every(Number.isFinite)).toBe(true);
   }, 180_000);
 });

@@ -58,8 +58,10 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
   if (isNode) {
     const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
     const nodeEndpoint = (await import('comlink/dist/esm/node-adapter.mjs')).default;
-    // Workers inherit the process's flags (V8 flags such as relaxed SIMD must carry over) but not those that describe the main script.
-    const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print)\b|^-[ep]$/.test(a));
+    // Workers inherit the process's flags, except those that describe the main script (`node --input-type=module -e …`
+    // would make the worker fail to start). V8 flags such as relaxed SIMD are process-wide and refused in an explicit list.
+    const script = /^--(input-type|eval|print)\b|^-[ep]$/;
+    const execArgv = process.execArgv.some((a) => script.test(a)) ? process.execArgv.filter((a) => !script.test(a) && !/^--(no-)?(experimental-)?wasm|^--max-|^--stack-size/.test(a)) : undefined;
     const w = new Worker(url, { resourceLimits: opts.resourceLimits, execArgv });
     w.on('error', (e: Error & { code?: string }) =>
       fail(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new WorkerError('out-of-memory', e.message) : new WorkerError('crashed', e.message)));
