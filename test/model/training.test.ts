@@ -152,4 +152,31 @@ describe(`training (${BUILD})`, () => {
     expect(() => new StackedConvAutoencoder(be, [{ convs: [] }], [1, 28, 28])).toThrow(cv.ModelError);
     expect(() => new StackedConvAutoencoder(be, [{ convs: [{ filters: 4, kernel: 3, stride: 2 }], pool: { kernel: 8 } }], [1, 8, 8])).toThrow(/block0.pool \(MaxPool2D\): height: window 8 is larger than the input 3/);
   });
+
+  it('reseedNoise / reseedDropout give a replica its own noise and dropout streams; without them two copies draw the same', () => {
+    const noisy: BlockSpec[] = [{ convs: [{ filters: 4, kernel: 5 }], noise: { type: 'mask', fraction: 0.5 } }];
+    const x = be.fromArray([8, ...data.shape], data.images.subarray(0, 8 * 784));
+    const loss = (salt: number | null) => {
+      const s = new StackedConvAutoencoder(be, noisy, data.shape, 5);
+      if (salt !== null) s.blocks[0].reseedNoise(salt);
+      const l = s.blocks[0].trainStep(x);
+      s.dispose();
+      return l;
+    };
+    expect(loss(null)).toBe(loss(null));
+    expect(loss(1)).not.toBe(loss(null));
+    expect(loss(1)).not.toBe(loss(2));
+    const logits = (salt: number | null) => {
+      const c = Classifier.fromBlocks(be, blocks, data.shape, { hidden: [16], classes: 10, dropout: 0.5 }, 5);
+      if (salt !== null) c.reseedDropout(salt);
+      const y = be.fromArray([8], data.labels!.subarray(0, 8), 'u32');
+      const l = c.trainStep(x, y);
+      y.dispose();
+      c.dispose();
+      return l;
+    };
+    expect(logits(null)).toBe(logits(null));
+    expect(logits(3)).not.toBe(logits(null));
+    x.dispose();
+  });
 });

@@ -8,6 +8,7 @@
 import * as Comlink from 'comlink';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { ImageDataset } from '../../ts/data/dataset.js';
+import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { ArgumentError, NonFiniteError } from '../../ts/errors.js';
 import type { Checkpoint } from '../../ts/train/checkpoint.js';
 import { fit, type BatchInfo, type History } from '../../ts/train/fit.js';
@@ -80,6 +81,20 @@ describe(`Trainer (${BUILD})`, () => {
     expect(maxRelDiff(weights(ref), weights(par))).toBeLessThan(1e-4);
     ref.dispose();
     par.dispose();
+  }, 60_000);
+
+  it('input noise in data-parallel training (each replica reseeds its noise stream): the loss falls and ends near the 1-worker run', async () => {
+    const noisy = [{ convs: [{ filters: 6, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 }, noise: { type: 'mask', fraction: 0.3 } }] as const;
+    const run = async (workers: number) => {
+      const s = new StackedConvAutoencoder(be, noisy as never, data.shape, 4);
+      const r = await trainer.fit(s, data, { epochs: 2, batchSize: 32, seed: 4, optimizer: { type: 'adam', lr: 3e-3 }, workers });
+      const w = weights(s);
+      s.dispose();
+      return { w, h: r.history };
+    };
+    const one = await run(1), two = await run(2);
+    expect(two.h.epochs[1].loss).toBeLessThan(two.h.epochs[0].loss);
+    expect(Math.abs(two.h.epochs[1].loss - one.h.epochs[1].loss)).toBeLessThan(0.1 * one.h.epochs[1].loss);
   }, 60_000);
 
   it('abort: resolves with history.aborted and the weights of the last completed step (= this thread stopped after as many steps)', async () => {

@@ -168,6 +168,11 @@ export class ConvAutoencoder {
     return this.input;
   }
 
+  /** Draws input noise from a stream of its own for `salt` (each data-parallel replica its own). */
+  reseedNoise(salt: number): void {
+    this.noiseRng.reseed(salt);
+  }
+
   config() {
     return { name: this.name, inputShape: this.inputShape, spec: this.spec };
   }

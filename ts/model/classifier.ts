@@ -83,6 +83,11 @@ export class Classifier {
     return this.net.layers.filter((l) => l.name.startsWith(`block${k}.`)).flatMap((l) => l.params());
   }
 
+  /** Dropout masks from streams of their own for `salt` (each data-parallel replica its own). */
+  reseedDropout(salt: number): void {
+    for (const l of this.net.layers) if (l instanceof Dropout) l.reseed(salt);
+  }
+
   params(): Param[] {
     return this.net.params();
   }

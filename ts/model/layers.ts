@@ -378,6 +378,11 @@ export class Dropout extends Layer {
     return input;
   }
 
+  /** Draws masks from a stream of its own for `salt` (each data-parallel replica its own). */
+  reseed(salt: number): void {
+    this.rng.reseed(salt);
+  }
+
   forward(x: Tensor, training: boolean): Tensor {
     this.checkInput(x);
     if (!training || this.rate === 0) {

@@ -45,6 +45,11 @@ const api: WorkerApi = {
     try {
       model = loadModel(be, job.model.json, job.model.weights, 'model posted to the worker').model;
       const task = taskOf(model, job);
+      // Replicas start from the same model, generators included: give each its own noise and dropout streams.
+      if (replica && replica.index > 0) {
+        if (model instanceof Classifier) model.reseedDropout(replica.index);
+        else model.blocks.forEach((b) => b.reseedNoise(replica.index));
+      }
       const o = job.options;
       const history = await fitReplica(be, task, datasetFromWire(job.data), {
         ...o,
