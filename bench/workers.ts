@@ -20,7 +20,9 @@ const quick = process.argv.includes('--quick');
 const be = await loadBackend();
 const cores = os.availableParallelism();
 const counts = [...new Set([1, 2, cores])].filter((n) => n <= Math.max(2, cores));
-const images = quick ? 1024 : 6400, repeats = quick ? 2 : 5, batchSize = 64;
+const images = quick ? 1024 : 6400, repeats = quick ? 2 : 5;
+const batchArg = process.argv.find((a) => a.startsWith('--batch='));
+const batchSizes = batchArg ? batchArg.slice(8).split(',').map(Number) : [64, 128];
 const data = (await loadMnist({ split: 'train', limit: images }));
 const blocks: BlockSpec[] = [
   { convs: [{ filters: 20, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } },
@@ -35,9 +37,9 @@ const works: Work[] = [
   { name: 'fine-tune CNN (20, 50 maps, dense 500, 10)', model: () => Classifier.fromBlocks(be, blocks, data.shape, { hidden: [500], classes: 10 }, 1) },
 ];
 
-console.log(`convae data-parallel scaling — ${os.cpus()[0]?.model ?? 'cpu'} (${cores} cores), Node ${process.version}, ${be.build} build, ${images} MNIST images per epoch, batch ${batchSize}`);
-const rows: string[] = ['| workload | workers | images/s median (min–max) | × 1 worker |', '|---|---|---|---|'];
-for (const w of works) {
+console.log(`convae data-parallel scaling — ${os.cpus()[0]?.model ?? 'cpu'} (${cores} cores), Node ${process.version}, ${be.build} build, ${images} MNIST images per epoch`);
+const rows: string[] = ['| workload | global batch | workers | images/s median (min–max) | × 1 worker |', '|---|---|---|---|---|'];
+for (const batchSize of batchSizes) for (const w of works) {
   const rates = new Map<string, number[]>();
   const model = w.model();
   const opt = model instanceof Classifier ? ({ type: 'sgd', lr: 0.01, momentum: 0.9 } as const) : ({ type: 'adam', lr: 1e-3 } as const);
@@ -59,7 +61,7 @@ for (const w of works) {
   }
   const one = median(rates.get('1')!);
   for (const [k, v] of rates) {
-    const line = `| ${w.name} | ${k} | ${median(v).toFixed(0)} (${Math.min(...v).toFixed(0)}–${Math.max(...v).toFixed(0)}) | ${(median(v) / one).toFixed(2)} |`;
+    const line = `| ${w.name} | ${batchSize} | ${k} | ${median(v).toFixed(0)} (${Math.min(...v).toFixed(0)}–${Math.max(...v).toFixed(0)}) | ${(median(v) / one).toFixed(2)} |`;
     rows.push(line);
     console.log(line);
   }

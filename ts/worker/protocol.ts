@@ -29,7 +29,8 @@ export interface FitJob {
 
 /** Progress reaching the caller (a comlink proxy); `checkpoint` is awaited before training goes on. */
 export interface FitEvents {
-  batch(info: BatchInfo): void;
+  /** Every batch's info, in order, sent in groups (at most every few tens of milliseconds) to keep messages off the training path. */
+  batches(infos: BatchInfo[]): void;
   epoch(info: EpochInfo): void;
   checkpoint(c: Checkpoint): Promise<void>;
   snapshot(params: Record<string, Float32Array>, info: BatchInfo): void;

@@ -113,7 +113,7 @@ export class Trainer {
       resumeFrom,
     };
     const events: FitEvents = {
-      batch: (i) => onBatch?.(i),
+      batches: (list) => list.forEach((i) => onBatch?.(i)),
       epoch: (i) => onEpoch?.(i),
       checkpoint: async (c) => {
         await checkpoint?.save(c);

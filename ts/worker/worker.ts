@@ -11,7 +11,7 @@ import { ArgumentError, BackendError, ModelError } from '../errors.js';
 import { Classifier } from '../model/classifier.js';
 import { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { loadModel } from '../model/serialize.js';
-import { fitReplica, type Task } from '../train/fit.js';
+import { fitReplica, type BatchInfo, type Task } from '../train/fit.js';
 import { classifierTask, stackLayerTask } from '../train/tasks.js';
 import { SharedReducer } from './allreduce.js';
 import type { FitEvents, FitJob, FitResult, WorkerApi } from './protocol.js';
@@ -26,6 +26,8 @@ interface Running {
 }
 const jobs = new Map<number, Running>();
 const ignore = () => {};
+/** Batch events travel in groups at most this often: one message per step would cost the leader time its peers wait for. */
+const BATCH_EVENTS_MS = 40;
 
 const api: WorkerApi = {
   async init(module, build) {
@@ -51,6 +53,7 @@ const api: WorkerApi = {
         else model.blocks.forEach((b) => b.reseedNoise(replica.index));
       }
       const o = job.options;
+      let pending: BatchInfo[] = [], sentAt = -Infinity;
       const history = await fitReplica(be, task, datasetFromWire(job.data), {
         ...o,
         validation: job.validation ? datasetFromWire(job.validation) : o.validation,
@@ -60,7 +63,13 @@ const api: WorkerApi = {
         gate: () => running.paused,
         // Events are fire-and-forget except checkpoints, which the caller may be writing to disk.
         onBatch: leader && events ? (i) => {
-          void Promise.resolve(events.batch(i)).catch(ignore);
+          pending.push(i);
+          const now = performance.now();
+          if (now - sentAt >= BATCH_EVENTS_MS || i.batch === i.batches) {
+            void Promise.resolve(events.batches(pending)).catch(ignore);
+            pending = [];
+            sentAt = now;
+          }
           if (o.snapshotEvery && (i.batch % o.snapshotEvery === 0 || i.batch === i.batches)) {
             const snap = paramsOf(task);
             void Promise.resolve(events.snapshot(Comlink.transfer(snap, buffersOf(snap)), i)).catch(ignore);
@@ -71,7 +80,10 @@ const api: WorkerApi = {
       });
       const params = paramsOf(task);
       // The result travels on another channel than the events: let every event reach the caller first.
-      if (events) await events.flush();
+      if (events) {
+        if (pending.length) void Promise.resolve(events.batches(pending)).catch(ignore);
+        await events.flush();
+      }
       return Comlink.transfer({ params, history }, buffersOf(params));
     } catch (e) {
       sync?.poison();
