@@ -56,6 +56,21 @@ describe(`worker failures (${BUILD})`, () => {
     }
   }
 
+  it("dispose() during a job: the call rejects with WorkerError('terminated') and the model is untouched", async () => {
+    const trainer = await Trainer.create(be, { size: 2 });
+    const m = classifierOf(5), before = weights(m);
+    const err = await trainer.fit(m, data, {
+      epochs: 50, batchSize: 30, optimizer: sgd, workers: 2,
+      onBatch: (i) => i.batch === 3 && void trainer.dispose(),
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).failure).toBe('terminated');
+    expect(bitEqual(before, weights(m))).toBe(true);
+    expect(trainer.pool.live).toBe(0);
+    await expect(trainer.fit(m, data, { epochs: 1, batchSize: 30, optimizer: sgd })).rejects.toThrow(/the pool was disposed/);
+    m.dispose();
+  }, 60_000);
+
   it("out of memory (a heap limit of 48 MB): WorkerError('out-of-memory')", async () => {
     const trainer = await Trainer.create(be, { size: 1, resourceLimits: { maxOldGenerationSizeMb: 48 } });
     try {

@@ -22,6 +22,8 @@ import type { Param } from '../model/layer.js';
 import { axpby } from '../ops/elementwise.js';
 import type { ReplicaSync } from '../train/fit.js';
 
+/** How long a replica spins at the barrier before it sleeps. */
+const SPIN_MS = 0.5;
 const CONTROL = 16, SCALARS = 8;
 const ARRIVED = 0, GENERATION = 1, POISON = 2, STOP = 3;
 
@@ -85,6 +87,10 @@ export class SharedReducer implements ReplicaSync {
       Atomics.add(c, GENERATION, 1);
       Atomics.notify(c, GENERATION);
     } else {
+      // Spin briefly first: the other replica is usually a fraction of a millisecond away, and
+      // waking from Atomics.wait costs about that much again (a futex round trip, more in a VM).
+      const spinUntil = performance.now() + SPIN_MS;
+      while (Atomics.load(c, GENERATION) === gen && performance.now() < spinUntil);
       // Timed waits only to notice poison set without a notify reaching us.
       while (Atomics.load(c, GENERATION) === gen) {
         Atomics.wait(c, GENERATION, gen, 250);
