@@ -97,6 +97,22 @@ describe(`Trainer (${BUILD})`, () => {
     expect(Math.abs(two.h.epochs[1].loss - one.h.epochs[1].loss)).toBeLessThan(0.1 * one.h.epochs[1].loss);
   }, 60_000);
 
+  it('predict: logits split over 1 or 3 workers equal this thread, bit for bit; classes are their argmax', async () => {
+    const m = classifierOf(12);
+    await trainer.fit(m, data, { epochs: 1, batchSize: 50, optimizer: sgd, workers: 1 });
+    const test = data.take(301);
+    const x = be.fromArray([301, ...test.shape], test.images);
+    const want = m.logits(x).toArray(), classes = m.predict(x);
+    x.dispose();
+    for (const workers of [1, 3]) {
+      const r = await trainer.predict(m, test, { workers, batchSize: 64 });
+      expect(r.logits.length).toBe(301 * 10);
+      expect(r.logits.every((v, i) => Object.is(v, want[i]))).toBe(true);
+      expect(Array.from(r.classes)).toEqual(Array.from(classes));
+    }
+    m.dispose();
+  }, 60_000);
+
   it('abort: resolves with history.aborted and the weights of the last completed step (= this thread stopped after as many steps)', async () => {
     for (const n of [1, 2]) {
       const m = classifierOf(3), ref = classifierOf(3);

@@ -44,6 +44,15 @@ export interface FitResult {
   history: History;
 }
 
+export interface PredictJob {
+  model: { json: string; weights: Uint8Array };
+  data: DatasetWire;
+  /** Images [start, end) of `data`. */
+  start: number;
+  end: number;
+  batchSize: number;
+}
+
 export interface WorkerInfo {
   build: Build;
 }
@@ -53,6 +62,8 @@ export interface WorkerApi {
   init(module: WebAssembly.Module, build: Build): Promise<WorkerInfo>;
   /** `events`: a port on which the caller exposes FitEvents (closed by the caller when the call ends). */
   fit(job: number, spec: FitJob, events: MessagePort | null): Promise<FitResult>;
+  /** Logits of a classifier for images [start, end), in batches (inference mode). */
+  predict(job: PredictJob): Promise<Float32Array>;
   abort(job: number): void;
   pause(job: number): void;
   resume(job: number): void;

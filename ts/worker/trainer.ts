@@ -18,7 +18,7 @@ import { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
 import type { Param } from '../model/layer.js';
 import { saveModel } from '../model/serialize.js';
-import type { BatchInfo, FitOptions, History } from '../train/fit.js';
+import { shardRange, type BatchInfo, type FitOptions, type History } from '../train/fit.js';
 import { createShared, poisonShared } from './allreduce.js';
 import { WorkerPool, type PoolOptions } from './pool.js';
 import type { FitEvents, FitJob, TaskSpec } from './protocol.js';
@@ -156,6 +156,42 @@ export class Trainer {
       signal?.removeEventListener('abort', onAbort);
       channel.port1.close();
       this.jobs.delete(id);
+      release();
+    }
+  }
+
+  /**
+   * Logits (and predicted classes) of a classifier for every image of `data`,
+   * split across `workers` (default: all) that each run batches of `batchSize` (default 256).
+   */
+  async predict(model: Classifier, data: ImageDataset, opts: { workers?: number; batchSize?: number; data?: Exclude<DataMode, 'transfer'> } = {}): Promise<{ logits: Float32Array; classes: Uint32Array }> {
+    if (!(model instanceof Classifier)) throw new ArgumentError('Trainer.predict', 'model', 'must be a Classifier');
+    const n = Math.min(opts.workers ?? this.pool.size, data.length);
+    if (!Number.isInteger(n) || n < 1 || n > this.pool.size) throw new ArgumentError('Trainer.predict', 'workers', `must be an integer in [1, ${this.pool.size}], got ${opts.workers}`);
+    const batchSize = opts.batchSize ?? 256;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError('Trainer.predict', 'batchSize', `must be an integer ≥ 1, got ${batchSize}`);
+    const saved = saveModel(model);
+    const { wire } = datasetWire(data, opts.data ?? (canShareMemory() ? 'share' : 'copy'));
+    const { workers, release } = await this.pool.acquire(n);
+    try {
+      const parts = await Promise.all(workers.map((w, i) => {
+        const [start, end] = shardRange(data.length, i, n);
+        return w.call(() => w.api.predict({ model: saved, data: wire, start, end, batchSize }));
+      }));
+      const k = model.head.classes, logits = new Float32Array(data.length * k);
+      let off = 0;
+      for (const p of parts) {
+        logits.set(p, off);
+        off += p.length;
+      }
+      const classes = new Uint32Array(data.length);
+      for (let r = 0; r < data.length; r++) {
+        let best = 0;
+        for (let c = 1; c < k; c++) if (logits[r * k + c] > logits[r * k + best]) best = c;
+        classes[r] = best;
+      }
+      return { logits, classes };
+    } finally {
       release();
     }
   }

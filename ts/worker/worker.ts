@@ -14,7 +14,8 @@ import { loadModel } from '../model/serialize.js';
 import { fitReplica, type BatchInfo, type Task } from '../train/fit.js';
 import { classifierTask, stackLayerTask } from '../train/tasks.js';
 import { SharedReducer } from './allreduce.js';
-import type { FitEvents, FitJob, FitResult, WorkerApi } from './protocol.js';
+import type { Tensor } from '../backend/memory.js';
+import type { FitEvents, FitJob, FitResult, PredictJob, WorkerApi } from './protocol.js';
 import { datasetFromWire } from './wire.js';
 
 let be: Backend | null = null;
@@ -93,6 +94,34 @@ const api: WorkerApi = {
       sync?.dispose();
       model?.dispose();
       port?.close();
+    }
+  },
+
+  async predict(job: PredictJob): Promise<Float32Array> {
+    if (!be) throw new BackendError('convae worker: predict before init');
+    const { model } = loadModel(be, job.model.json, job.model.weights, 'model posted to the worker');
+    try {
+      if (!(model instanceof Classifier)) throw new ModelError('worker', 'predict needs a classifier');
+      const data = datasetFromWire(job.data);
+      const size = data.imageSize, classes = model.head.classes;
+      const out = new Float32Array((job.end - job.start) * classes);
+      let x: Tensor | null = null;
+      try {
+        for (let s = job.start; s < job.end; s += job.batchSize) {
+          const e = Math.min(job.end, s + job.batchSize);
+          if (!x || x.shape[0] !== e - s) {
+            x?.dispose();
+            x = be.empty([e - s, ...data.shape]);
+          }
+          x.set(data.images.subarray(s * size, e * size));
+          out.set(model.logits(x).data, (s - job.start) * classes);
+        }
+      } finally {
+        x?.dispose();
+      }
+      return Comlink.transfer(out, [out.buffer]);
+    } finally {
+      model.dispose();
     }
   },
 
