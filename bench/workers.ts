@@ -5,7 +5,8 @@
  *   npm run bench:workers [-- --quick]
  * Each measurement is one epoch over the images in the workers (the epoch time
  * the leader reports, which includes every all-reduce); medians (min–max) of
- * repeated epochs after a warm-up epoch. "this thread" is fit() without workers.
+ * repeated epochs after a warm-up epoch. "this thread" is fit() without workers;
+ * "by messages" is the all-reduce used where SharedArrayBuffer is missing.
  */
 import os from 'node:os';
 import { loadBackend } from '../ts/backend/backend.js';
@@ -51,13 +52,14 @@ for (const batchSize of batchSizes) for (const w of works) {
     if (r > 0) local.push(h.epochs[0].imagesPerSecond);
   }
   rates.set('this thread', local);
-  for (const n of counts) {
+  const variants = [...counts.map((n) => ({ n, allReduce: 'shared' as const, label: `${n}` })), { n: 2, allReduce: 'messages' as const, label: '2 (all-reduce by messages)' }];
+  for (const { n, allReduce, label } of variants) {
     const v: number[] = [];
     for (let r = 0; r <= repeats; r++) {
-      const { history } = await trainer.fit(model, data, { epochs: 1, batchSize, optimizer: opt, seed: r, workers: n, layer: 0 });
+      const { history } = await trainer.fit(model, data, { epochs: 1, batchSize, optimizer: opt, seed: r, workers: n, layer: 0, allReduce });
       if (r > 0) v.push(history.epochs[0].imagesPerSecond);
     }
-    rates.set(`${n}`, v);
+    rates.set(label, v);
   }
   const one = median(rates.get('1')!);
   for (const [k, v] of rates) {

@@ -18,8 +18,8 @@ const root = new URL('../..', import.meta.url).pathname;
 
 describe(`worker failures (${BUILD})`, () => {
   for (const [how, failure] of [['exit', 'exited'], ['uncaught', 'crashed']] as const) {
-    for (const n of [1, 2]) {
-      it(`a worker that dies (${how}) mid-epoch of a ${n}-worker job: WorkerError('${failure}'), model and checkpoint intact, the pool replaces it`, async () => {
+    for (const [n, allReduce] of [[1, 'shared'], [2, 'shared'], [2, 'messages']] as const) {
+      it(`a worker that dies (${how}) mid-epoch of a ${n}-worker job${n > 1 ? ` (all-reduce: ${allReduce})` : ''}: WorkerError('${failure}'), model and checkpoint intact, the pool replaces it`, async () => {
         const trainer = await Trainer.create(be, { size: 2 });
         try {
           const m = classifierOf(2);
@@ -29,7 +29,7 @@ describe(`worker failures (${BUILD})`, () => {
           const before = weights(m);
           const victim = trainer.pool.handles()[n - 1];
           const err = await trainer.fit(m, data, {
-            epochs: 40, batchSize: 30, optimizer: sgd, workers: n,
+            epochs: 40, batchSize: 30, optimizer: sgd, workers: n, allReduce,
             checkpoint: { save: (c) => void saved.push(c) },
             onBatch: (i) => i.epoch === 1 && i.batch === 2 && void victim.api.fail(how),
           }).catch((e) => e);

@@ -52,13 +52,13 @@ describe(`Trainer (${BUILD})`, () => {
     [a, b, c, d].forEach((m) => m.dispose());
   }, 60_000);
 
-  for (const n of [1, 2, 3]) {
-    it(`data-parallel over ${n} worker(s) = one worker on the global batch (batch 47: uneven parts; last batch of 36)`, async () => {
+  for (const [n, allReduce] of [[1, 'shared'], [2, 'shared'], [3, 'shared'], [2, 'messages'], [3, 'messages']] as const) {
+    it(`data-parallel over ${n} worker(s), all-reduce through ${allReduce === 'shared' ? 'shared memory' : 'messages'} = one worker on the global batch (batch 47: uneven parts; last batch of 36)`, async () => {
       const ref = classifierOf(11), par = classifierOf(11);
       const opts = { epochs: 1, batchSize: 47, seed: 11, optimizer: sgd, validation: 0.1 } as const;
       const href = await fit(be, classifierTask(ref), data, opts);
       const losses: number[] = [];
-      const r = await trainer.fit(par, data, { ...opts, workers: n, onBatch: (i) => losses.push(i.loss) });
+      const r = await trainer.fit(par, data, { ...opts, workers: n, allReduce, onBatch: (i) => losses.push(i.loss) });
       const rel = maxRelDiff(weights(ref), weights(par));
       // Only the summation order of the gradient differs (per part, then across parts).
       expect(rel).toBeLessThan(1e-4);
@@ -79,6 +79,10 @@ describe(`Trainer (${BUILD})`, () => {
     await fit(be, stackLayerTask(ref, 0), small, opts);
     await trainer.fit(par, small, { ...opts, workers: 3 });
     expect(maxRelDiff(weights(ref), weights(par))).toBeLessThan(1e-4);
+    const msg = stackOf(2);
+    await trainer.fit(msg, small, { ...opts, workers: 3, allReduce: 'messages' });
+    expect(maxRelDiff(weights(ref), weights(msg))).toBeLessThan(1e-4);
+    msg.dispose();
     ref.dispose();
     par.dispose();
   }, 60_000);

@@ -79,7 +79,12 @@ export interface ReplicaSync {
    * batch, and sums `scalars` over replicas. `stop` is the leader's (replica 0)
    * wish to stop; the returned `stop` is the leader's, the same on every replica.
    */
-  allReduce(params: readonly Param[], part: number, total: number, scalars: readonly number[], stop: boolean): { sums: number[]; stop: boolean };
+  allReduce(params: readonly Param[], part: number, total: number, scalars: readonly number[], stop: boolean): Reduced | Promise<Reduced>;
+}
+
+export interface Reduced {
+  sums: number[];
+  stop: boolean;
 }
 
 /** @internal fit's options as the worker drives it. */
@@ -164,7 +169,7 @@ export function evaluateTask(be: Backend, task: Task, data: ImageDataset, batchS
 }
 
 /** Validation over every replica's share of the set, summed so all replicas see the same numbers. */
-function evaluateReplicated(be: Backend, task: Task, data: ImageDataset, sync: ReplicaSync | undefined): { loss: number; accuracy?: number } {
+async function evaluateReplicated(be: Backend, task: Task, data: ImageDataset, sync: ReplicaSync | undefined): Promise<{ loss: number; accuracy?: number }> {
   if (!sync) return evaluateTask(be, task, data);
   const [s, e] = shardRange(data.length, sync.index, sync.count);
   let loss = 0, correct = 0, hasAcc = 0;
@@ -173,7 +178,7 @@ function evaluateReplicated(be: Backend, task: Task, data: ImageDataset, sync: R
     loss = r.loss * (e - s);
     if (r.accuracy !== undefined) { correct = r.accuracy * (e - s); hasAcc = 1; }
   }
-  const { sums } = sync.allReduce([], 0, 1, [loss, correct, hasAcc], false);
+  const { sums } = await sync.allReduce([], 0, 1, [loss, correct, hasAcc], false);
   return { loss: sums[0] / data.length, accuracy: sums[2] > 0 ? sums[1] / data.length : undefined };
 }
 
@@ -230,7 +235,7 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
         }
         if (sync) {
           // The stop decision and the non-finite check use reduced values, so every replica leaves at the same step.
-          const r = sync.allReduce(params, part.size, b.size, [loss * part.size], !!opts.signal?.aborted);
+          const r = await sync.allReduce(params, part.size, b.size, [loss * part.size], !!opts.signal?.aborted);
           if (r.stop) {
             stopped = true;
             break;
@@ -257,7 +262,7 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
       const seconds = (performance.now() - t0) / 1000;
       const info: EpochInfo = { epoch, loss: sum / seen, lr, seconds, imagesPerSecond: seen / seconds };
       if (validation) {
-        const v = evaluateReplicated(be, task, validation, sync);
+        const v = await evaluateReplicated(be, task, validation, sync);
         info.valLoss = v.loss;
         info.valAccuracy = v.accuracy;
       }

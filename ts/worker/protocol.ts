@@ -23,8 +23,8 @@ export interface FitJob {
   validation?: DatasetWire;
   options: WireFitOptions;
   resumeFrom?: Checkpoint;
-  /** Data-parallel replica: index among `count`, and the shared all-reduce buffer. */
-  replica?: { index: number; count: number; shared: SharedArrayBuffer; floats: number };
+  /** Data-parallel replica: index among `count`, and either the shared all-reduce buffer or a port to each other replica. */
+  replica?: { index: number; count: number; floats: number; shared?: SharedArrayBuffer; ports?: (MessagePort | null)[] };
 }
 
 /** Progress reaching the caller (a comlink proxy); `checkpoint` is awaited before training goes on. */
@@ -65,6 +65,8 @@ export interface WorkerApi {
   /** Logits of a classifier for images [start, end), in batches (inference mode). */
   predict(job: PredictJob): Promise<Float32Array>;
   abort(job: number): void;
+  /** A peer of this data-parallel job died: stop waiting for it. */
+  poison(job: number): void;
   pause(job: number): void;
   resume(job: number): void;
   /** For tests of failure handling: the worker dies the given way. */

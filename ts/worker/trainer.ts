@@ -41,6 +41,11 @@ export interface TrainerFitOptions extends FitOptions {
   /** Called with a copy of the parameters being trained every `snapshotEvery` batches and at each epoch's end (live filters, reconstructions). */
   onSnapshot?: (params: Record<string, Float32Array>, info: BatchInfo) => void;
   snapshotEvery?: number;
+  /**
+   * How data-parallel workers average gradients: 'shared' (default where SharedArrayBuffer exists: shared
+   * memory and a barrier) or 'messages' (transferred buffers between workers: works in any page, costs more per step).
+   */
+  allReduce?: 'shared' | 'messages';
 }
 
 export interface TrainResult {
@@ -78,8 +83,9 @@ export class Trainer {
   async fit(model: Classifier | StackedConvAutoencoder, data: ImageDataset, opts: TrainerFitOptions): Promise<TrainResult> {
     const n = opts.workers ?? this.pool.size;
     if (!Number.isInteger(n) || n < 1 || n > this.pool.size) throw new ArgumentError('Trainer.fit', 'workers', `must be an integer in [1, ${this.pool.size}] (the trainer's workers), got ${n}`);
-    if (n > 1 && !canShareMemory()) {
-      throw new ArgumentError('Trainer.fit', 'workers', 'above 1 needs SharedArrayBuffer; in a browser serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp), or train with workers: 1');
+    const reduce = opts.allReduce ?? (canShareMemory() ? 'shared' : 'messages');
+    if (reduce === 'shared' && !canShareMemory()) {
+      throw new ArgumentError('Trainer.fit', 'allReduce', "'shared' needs SharedArrayBuffer; in a browser serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp), or use 'messages'");
     }
     const mode: DataMode = opts.data ?? (canShareMemory() ? 'share' : 'copy');
     if (mode === 'transfer' && n > 1) throw new ArgumentError('Trainer.fit', 'data', "'transfer' moves the dataset to one worker; data-parallel training shares it ('share')");
@@ -100,7 +106,7 @@ export class Trainer {
 
     const floats = params.reduce((s, p) => s + p.value.size, 0);
     const saved = saveModel(model);
-    const { onBatch, onEpoch, onSnapshot, snapshotEvery, signal, checkpoint, resumeFrom, validation, layer: _l, workers: _w, data: _d, ...rest } = opts;
+    const { onBatch, onEpoch, onSnapshot, snapshotEvery, signal, checkpoint, resumeFrom, validation, layer: _l, workers: _w, data: _d, allReduce: _a, ...rest } = opts;
     if (onSnapshot && !(Number.isInteger(snapshotEvery ?? 10) && (snapshotEvery ?? 10) >= 1)) throw new ArgumentError('Trainer.fit', 'snapshotEvery', `must be an integer ≥ 1, got ${snapshotEvery}`);
     const val = validation === undefined || typeof validation === 'number' ? undefined : datasetWire(validation, mode === 'transfer' ? 'copy' : mode).wire;
     const train = datasetWire(data, mode);
@@ -124,7 +130,16 @@ export class Trainer {
 
     const { workers, release } = await this.pool.acquire(n);
     const id = nextJob++;
-    const shared = n > 1 ? createShared(n, floats) : undefined;
+    const shared = n > 1 && reduce === 'shared' ? createShared(n, floats) : undefined;
+    // Without shared memory: one channel per pair of replicas; ports[i][j] is replica i's end towards j.
+    const ports: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array(n).fill(null));
+    if (n > 1 && !shared) {
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
+        const c = new MessageChannel();
+        ports[i][j] = c.port1;
+        ports[j][i] = c.port2;
+      }
+    }
     const channel = new MessageChannel();
     Comlink.expose(events, channel.port1);
     const onAbort = () => workers.forEach((w) => w.call(() => w.api.abort(id)).catch(() => {}));
@@ -132,12 +147,16 @@ export class Trainer {
     this.jobs.set(id, { workers: workers.map((w) => ({ api: { pause: (j) => void w.api.pause(j).catch(() => {}), resume: (j) => void w.api.resume(j).catch(() => {}) } })) });
     try {
       const calls = workers.map((w, i) => {
-        const job: FitJob = shared ? { ...base, replica: { index: i, count: n, shared, floats } } : base;
-        const transfer: Transferable[] = i === 0 ? [channel.port2, ...train.transfer] : [];
+        const own = ports[i].filter((p): p is MessagePort => !!p);
+        const job: FitJob = n === 1 ? base : { ...base, replica: { index: i, count: n, floats, ...(shared ? { shared } : { ports: ports[i] }) } };
+        const transfer: Transferable[] = [...own, ...(i === 0 ? [channel.port2, ...train.transfer] : [])];
         const port = i === 0 ? channel.port2 : null;
         const p = w.call(() => w.api.fit(id, Comlink.transfer(job, transfer), port));
-        // One failure stops the others at their next barrier instead of leaving them waiting.
-        p.catch(() => shared && poisonShared(shared));
+        // One failure stops the others at their next barrier (or message wait) instead of leaving them waiting.
+        p.catch(() => {
+          if (shared) poisonShared(shared);
+          workers.forEach((o) => o !== w && o.call(() => o.api.poison(id)).catch(() => {}));
+        });
         return p;
       });
       const settled = await Promise.allSettled(calls);

@@ -14,6 +14,7 @@ import { loadModel } from '../model/serialize.js';
 import { fitReplica, type BatchInfo, type Task } from '../train/fit.js';
 import { classifierTask, stackLayerTask } from '../train/tasks.js';
 import { SharedReducer } from './allreduce.js';
+import { PortReducer } from './portreduce.js';
 import type { Tensor } from '../backend/memory.js';
 import type { FitEvents, FitJob, FitResult, PredictJob, WorkerApi } from './protocol.js';
 import { datasetFromWire } from './wire.js';
@@ -22,6 +23,7 @@ let be: Backend | null = null;
 
 interface Running {
   abort: AbortController;
+  sync?: SharedReducer | PortReducer;
   resume: (() => void) | null;
   paused: Promise<void> | null;
 }
@@ -43,7 +45,10 @@ const api: WorkerApi = {
     jobs.set(id, running);
     const replica = job.replica;
     const leader = !replica || replica.index === 0;
-    const sync = replica ? new SharedReducer(be, replica.shared, replica.index, replica.count, replica.floats) : undefined;
+    const sync = !replica ? undefined
+      : replica.shared ? new SharedReducer(be, replica.shared, replica.index, replica.count, replica.floats)
+      : new PortReducer(be, replica.index, replica.count, replica.floats, replica.ports ?? []);
+    running.sync = sync;
     let model: StackedConvAutoencoder | Classifier | null = null;
     try {
       model = loadModel(be, job.model.json, job.model.weights, 'model posted to the worker').model;
@@ -130,6 +135,10 @@ const api: WorkerApi = {
     if (!r) return;
     r.abort.abort();
     r.resume?.();
+  },
+
+  poison(id) {
+    jobs.get(id)?.sync?.poison();
   },
 
   pause(id) {
