@@ -20,7 +20,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const MIME: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8">
-<script type="importmap">{ "imports": { "wasm-feature-detect": "/node_modules/wasm-feature-detect/dist/esm/index.js" } }</script>
+<script type="importmap">{ "imports": { "wasm-feature-detect": "/node_modules/wasm-feature-detect/dist/esm/index.js", "comlink": "/node_modules/comlink/dist/esm/comlink.mjs" } }</script>
 </head><body>convae loader test</body></html>`;
 
 // Only in one vitest project (the browser picks its own build), and only where Chromium is installed
@@ -40,7 +40,7 @@ describe.runIf(BUILD === 'simd' && haveChromium)('loader in headless Chromium', 
         return;
       }
       const file = join(root, path);
-      if (!file.startsWith(root) || !(path.startsWith('/dist/') || path.startsWith('/node_modules/wasm-feature-detect/')) || !existsSync(file)) {
+      if (!file.startsWith(root) || !(path.startsWith('/dist/') || path.startsWith('/node_modules/wasm-feature-detect/') || path.startsWith('/node_modules/comlink/')) || !existsSync(file)) {
         res.writeHead(404).end();
         return;
       }
