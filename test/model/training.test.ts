@@ -146,6 +146,31 @@ describe(`training (${BUILD})`, () => {
     await expect(fit(be, classifierTask(other), subset, { ...opts, resumeFrom: ckpt })).rejects.toThrow(/not a checkpoint of this model/);
   });
 
+  it('resume is exact with dropout and input noise too: their generators are in the checkpoint', async () => {
+    const subset = data.take(400);
+    const opts = { epochs: 4, batchSize: 100, seed: 12, optimizer: { type: 'adam' as const, lr: 1e-3 } };
+    const clf = (seed: number) => {
+      const c = Classifier.fromBlocks(be, blocks, data.shape, { hidden: [16], classes: 10, dropout: 0.4 }, seed);
+      disposables.push(c);
+      return c;
+    };
+    const straight = clf(12), saved: Uint8Array[] = [];
+    await fit(be, classifierTask(straight), subset, { ...opts, checkpoint: { every: 2, save: (c) => void saved.push(encodeCheckpoint(c)) } });
+    const ckpt = decodeCheckpoint(saved[0], 'dropout');
+    expect(ckpt.modelRng!.length).toBeGreaterThanOrEqual(1);
+    const resumed = clf(13);
+    await fit(be, classifierTask(resumed), subset, { ...opts, resumeFrom: ckpt });
+    weightsOf(resumed).forEach((w, i) => expectBitEqual(`dropout param ${i}`, w, weightsOf(straight)[i]));
+
+    const noisy: BlockSpec[] = [{ convs: [{ filters: 4, kernel: 5 }], noise: { type: 'mask', fraction: 0.3 } }];
+    const a = new StackedConvAutoencoder(be, noisy, data.shape, 3), b = new StackedConvAutoencoder(be, noisy, data.shape, 4);
+    disposables.push(a, b);
+    const cs: Uint8Array[] = [];
+    await fit(be, stackLayerTask(a, 0), subset, { ...opts, checkpoint: { every: 2, save: (c) => void cs.push(encodeCheckpoint(c)) } });
+    await fit(be, stackLayerTask(b, 0), subset, { ...opts, resumeFrom: decodeCheckpoint(cs[0], 'noise') });
+    weightsOf(b).forEach((w, i) => expectBitEqual(`noise param ${i}`, w, weightsOf(a)[i]));
+  });
+
   it('shape errors name the layer when a model is built', () => {
     expect(() => new StackedConvAutoencoder(be, [{ convs: [{ filters: 4, kernel: 5 }] }, { convs: [{ filters: 4, kernel: 13 }] }], [1, 28, 28]))
       .toThrow(/block1.conv0 \(Conv2D\): height 12: kernel 13 is larger than the padded input/);

@@ -173,6 +173,15 @@ export class ConvAutoencoder {
     this.noiseRng.reseed(salt);
   }
 
+  /** The noise generator's state (saved in checkpoints). */
+  get noiseState(): number {
+    return this.noiseRng.state;
+  }
+
+  set noiseState(v: number) {
+    this.noiseRng.state = v;
+  }
+
   config() {
     return { name: this.name, inputShape: this.inputShape, spec: this.spec };
   }

@@ -88,6 +88,17 @@ export class Classifier {
     for (const l of this.net.layers) if (l instanceof Dropout) l.reseed(salt);
   }
 
+  /** States of the dropout generators, in layer order (saved in checkpoints). */
+  get dropoutState(): number[] {
+    return this.net.layers.flatMap((l) => (l instanceof Dropout ? [l.rngState] : []));
+  }
+
+  set dropoutState(v: number[]) {
+    const d = this.net.layers.filter((l): l is Dropout => l instanceof Dropout);
+    if (v.length !== d.length) throw new ModelError('classifier', `${v.length} dropout states for ${d.length} dropout layers`);
+    d.forEach((l, i) => (l.rngState = v[i]));
+  }
+
   params(): Param[] {
     return this.net.params();
   }

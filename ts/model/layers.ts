@@ -383,6 +383,15 @@ export class Dropout extends Layer {
     this.rng.reseed(salt);
   }
 
+  /** The mask generator's state (saved in checkpoints). */
+  get rngState(): number {
+    return this.rng.state;
+  }
+
+  set rngState(v: number) {
+    this.rng.state = v;
+  }
+
   forward(x: Tensor, training: boolean): Tensor {
     this.checkInput(x);
     if (!training || this.rate === 0) {

@@ -1,8 +1,8 @@
 /**
  * Training checkpoints: parameters, optimizer buffers, the shuffling RNG and
- * the history, after a completed epoch. `fit({ resumeFrom })` continues as if
- * never stopped: same data order, same updates (bit for bit for models without
- * dropout or input noise, whose own generators are not saved yet). Stored as
+ * the history and the model's own generators (input noise, dropout), after a
+ * completed epoch. `fit({ resumeFrom })` continues as if never stopped: same
+ * data order, same noise, same updates, bit for bit. Stored as
  * safetensors (`param/<name>`, `opt/<name>/<i>`) with the counters as metadata.
  */
 import { FormatError } from '../errors.js';
@@ -15,6 +15,8 @@ export interface Checkpoint {
   steps: number;
   rngState: number;
   optimizerSteps: number;
+  /** The model's generators (Task.randomState); absent in checkpoints of older versions. */
+  modelRng?: number[];
   params: Record<string, Float32Array>;
   optimizer: Record<string, Float32Array[]>;
   history: EpochInfo[];
@@ -26,7 +28,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   for (const [name, bufs] of Object.entries(c.optimizer)) bufs.forEach((v, i) => (tensors[`opt/${name}/${i}`] = { dtype: 'F32', shape: [v.length], data: v }));
   return encodeSafetensors(tensors, {
     format: 'convae-checkpoint',
-    counters: JSON.stringify({ epoch: c.epoch, steps: c.steps, rngState: c.rngState, optimizerSteps: c.optimizerSteps }),
+    counters: JSON.stringify({ epoch: c.epoch, steps: c.steps, rngState: c.rngState, optimizerSteps: c.optimizerSteps, modelRng: c.modelRng }),
     history: JSON.stringify(c.history),
   });
 }
@@ -34,7 +36,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
 export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
   const f = decodeSafetensors(bytes, source);
   if (f.metadata.format !== 'convae-checkpoint') throw new FormatError(source, 'not a convae checkpoint');
-  let counters: { epoch: number; steps: number; rngState: number; optimizerSteps: number }, history: EpochInfo[];
+  let counters: { epoch: number; steps: number; rngState: number; optimizerSteps: number; modelRng?: number[] }, history: EpochInfo[];
   try {
     counters = JSON.parse(f.metadata.counters);
     history = JSON.parse(f.metadata.history);
@@ -45,6 +47,10 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
     if (!Number.isInteger(counters[k]) || counters[k] < 0) throw new FormatError(source, `checkpoint counter ${k} is not a non-negative integer`);
   }
   if (!Array.isArray(history)) throw new FormatError(source, 'checkpoint history is not a list');
+  const mr = counters.modelRng;
+  if (mr !== undefined && !(Array.isArray(mr) && mr.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32))) {
+    throw new FormatError(source, 'checkpoint modelRng is not a list of 32-bit unsigned integers');
+  }
   const params: Record<string, Float32Array> = {}, optimizer: Record<string, Float32Array[]> = {};
   for (const [key, t] of Object.entries(f.tensors)) {
     if (t.dtype !== 'F32') throw new FormatError(source, `tensor '${key}' is ${t.dtype}, expected F32`);

@@ -23,6 +23,9 @@ export interface Task {
   evaluate(x: Tensor, labels: Tensor | null): { loss: number; correct?: number };
   /** Whether batches must carry labels. */
   readonly needsLabels: boolean;
+  /** States of the model's own generators (input noise, dropout), saved in checkpoints so a resume is exact. */
+  randomState?(): number[];
+  setRandomState?(state: number[]): void;
 }
 
 export interface BatchInfo {
@@ -213,6 +216,7 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
     for (const p of params) p.value.set(c.params[p.name]);
     optimizer.importState(c.optimizer, c.optimizerSteps);
     rng.state = c.rngState;
+    if (c.modelRng && task.setRandomState) task.setRandomState(c.modelRng);
     history.steps = c.steps;
     history.epochs.push(...c.history);
     startEpoch = c.epoch;
@@ -280,7 +284,7 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
       }
       if (opts.checkpoint && (epoch + 1) % (opts.checkpoint.every ?? 1) === 0) {
         await opts.checkpoint.save({
-          epoch: epoch + 1, steps: history.steps, rngState: rng.state, optimizerSteps: optimizer.steps,
+          epoch: epoch + 1, steps: history.steps, rngState: rng.state, optimizerSteps: optimizer.steps, modelRng: task.randomState?.(),
           params: Object.fromEntries(params.map((p) => [p.name, p.value.toArray()])), optimizer: optimizer.exportState(), history: [...history.epochs],
         });
       }

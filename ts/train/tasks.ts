@@ -11,6 +11,8 @@ export function autoencoderTask(cae: ConvAutoencoder): Task {
     params: () => cae.params(),
     step: (x) => cae.trainStep(x),
     evaluate: (x) => ({ loss: cae.loss(x) }),
+    randomState: () => [cae.noiseState],
+    setRandomState: ([s]) => (cae.noiseState = s),
   };
 }
 
@@ -22,6 +24,8 @@ export function stackLayerTask(stack: StackedConvAutoencoder, k: number): Task {
     params: () => cae.params(),
     step: (x) => cae.trainStep(stack.encodeThrough(k, x)),
     evaluate: (x) => ({ loss: cae.loss(stack.encodeThrough(k, x)) }),
+    randomState: () => [cae.noiseState],
+    setRandomState: ([s]) => (cae.noiseState = s),
   };
 }
 
@@ -31,5 +35,7 @@ export function classifierTask(clf: Classifier): Task {
     params: () => clf.params(),
     step: (x, labels) => clf.trainStep(x, labels as Tensor),
     evaluate: (x, labels) => clf.evaluate(x, labels as Tensor),
+    randomState: () => clf.dropoutState,
+    setRandomState: (s) => (clf.dropoutState = s),
   };
 }

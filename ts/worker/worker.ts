@@ -55,8 +55,15 @@ const api: WorkerApi = {
       const task = taskOf(model, job);
       // Replicas start from the same model, generators included: give each its own noise and dropout streams.
       if (replica && replica.index > 0) {
-        if (model instanceof Classifier) model.reseedDropout(replica.index);
-        else model.blocks.forEach((b) => b.reseedNoise(replica.index));
+        const m = model;
+        const reseed = () => (m instanceof Classifier ? m.reseedDropout(replica.index) : m.blocks.forEach((b) => b.reseedNoise(replica.index)));
+        reseed();
+        // A resumed run restores the leader's generators: move this replica to its own stream again.
+        const set = task.setRandomState?.bind(task);
+        if (set) task.setRandomState = (st) => {
+          set(st);
+          reseed();
+        };
       }
       const o = job.options;
       let pending: BatchInfo[] = [], sentAt = -Infinity;
