@@ -5,58 +5,29 @@
  * a build by feature detection or by name, and runs kernels whose results must
  * match the f64 reference. Each build runs in its own page (one realm, one build).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as R from '../reference/conv.js';
 import { BUILD } from '../util/backend.js';
+import { PACKAGE_PAGE, ROOT, haveChromium, launchChromium, serveStatic, type StaticServer } from '../util/browser.js';
 import { expectNear } from '../util/tensors.js';
 
-const root = new URL('../..', import.meta.url).pathname;
-const CHROMIUM = '/usr/bin/chromium';
-const MIME: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
-
-const PAGE = `<!doctype html><html><head><meta charset="utf-8">
-<script type="importmap">{ "imports": { "wasm-feature-detect": "/node_modules/wasm-feature-detect/dist/esm/index.js", "comlink": "/node_modules/comlink/dist/esm/comlink.mjs" } }</script>
-</head><body>convae loader test</body></html>`;
-
-// Only in one vitest project (the browser picks its own build), and only where Chromium is installed
-// (.ci/run installs it; a developer without it sees the test skipped, CI never does).
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`CI needs ${CHROMIUM} for the browser test (.ci/run installs the Debian package chromium)`);
-
+// Only in one vitest project (the browser picks its own build).
 describe.runIf(BUILD === 'simd' && haveChromium)('loader in headless Chromium', () => {
-  let server: Server, browser: Browser, base = '';
+  let server: StaticServer, browser: Browser, base = '';
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
-    server = createServer((req, res) => {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-      if (path === '/' || path === '/index.html') {
-        res.writeHead(200, { 'Content-Type': 'text/html' }).end(PAGE);
-        return;
-      }
-      const file = join(root, path);
-      if (!file.startsWith(root) || !(path.startsWith('/dist/') || path.startsWith('/node_modules/wasm-feature-detect/') || path.startsWith('/node_modules/comlink/')) || !existsSync(file)) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    server = await serveStatic({ page: PACKAGE_PAGE });
+    base = server.base;
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((ok) => server?.close(ok));
+    await server?.close();
   });
 
   const x = Array.from({ length: 2 * 3 * 7 * 6 }, (_, i) => Math.sin(i * 0.7));

@@ -7,66 +7,37 @@
  * (COOP/COEP), so SharedArrayBuffer exists and two workers average gradients
  * in shared memory; without isolation they average through messages.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist } from '../../ts/data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../../ts/model/autoencoder.js';
 import { Trainer } from '../../ts/worker/trainer.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
-
-const root = new URL('../..', import.meta.url).pathname;
-const CHROMIUM = '/usr/bin/chromium';
-const MIME: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json' };
-const SERVED = ['/dist/', '/node_modules/wasm-feature-detect/', '/node_modules/comlink/'];
-const PAGE = `<!doctype html><html><head><meta charset="utf-8">
-<script type="importmap">{ "imports": {
-  "wasm-feature-detect": "/node_modules/wasm-feature-detect/dist/esm/index.js",
-  "comlink": "/node_modules/comlink/dist/esm/comlink.mjs"
-} }</script>
-</head><body>convae worker test</body></html>`;
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`CI needs ${CHROMIUM} for the browser test (.ci/run installs the Debian package chromium)`);
+import { PACKAGE_PAGE, ROOT, haveChromium, launchChromium, serveStatic, type StaticServer } from '../util/browser.js';
 
 const blocks: BlockSpec[] = [{ convs: [{ filters: 6, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } }];
 const opts = { layer: 0, epochs: 3, batchSize: 25, seed: 3, optimizer: { type: 'adam', lr: 1e-2 } } as const;
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 describe.runIf(BUILD === 'simd' && haveChromium)('Trainer in headless Chromium (module Workers)', () => {
-  let server: Server, browser: Browser, base = '';
+  let server: StaticServer, browser: Browser, base = '';
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'dist/worker.js'))) throw new Error('dist/worker.js is missing: run `npm run build` first (npm test does)');
-    server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const isolated = url.searchParams.get('isolated') !== '0' && !(req.headers.referer ?? '').includes('isolated=0');
-      const headers: Record<string, string> = isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
-      const path = normalize(decodeURIComponent(url.pathname));
-      if (path === '/' || path === '/index.html') {
-        res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }).end(PAGE);
-        return;
-      }
-      const file = join(root, path);
-      if (!file.startsWith(root) || !SERVED.some((p) => path.startsWith(p)) || !existsSync(file)) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    if (!existsSync(join(ROOT, 'dist/worker.js'))) throw new Error('dist/worker.js is missing: run `npm run build` first (npm test does)');
+    // ?isolated=0 pages (and what they load) are served without the isolation headers.
+    server = await serveStatic({
+      page: PACKAGE_PAGE,
+      headers: (req) => (String(req.url).includes('isolated=0') || String(req.headers.referer ?? '').includes('isolated=0') ? {} : ISOLATION),
     });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    base = server.base;
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((ok) => server?.close(ok));
+    await server?.close();
   });
 
   /** Node's result: the same package code, build and seed, trained by a Node Trainer. */
