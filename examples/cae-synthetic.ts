@@ -4,7 +4,7 @@
  * on synthetic 28×28 images of random strokes, and prints the falling loss.
  * Every step is written out with the raw ops so the data flow of a CAE is visible.
  *
- *   npm run demo [-- --epochs 8 --maps 8 --build simd]
+ *   npm run demo:node [-- --epochs 8 --maps 8 --build simd]
  */
 import { parseArgs } from 'node:util';
 import * as cv from '../ts/index.js';
