@@ -101,19 +101,27 @@ describe(`Trainer (${BUILD})`, () => {
     expect(Math.abs(two.h.epochs[1].loss - one.h.epochs[1].loss)).toBeLessThan(0.1 * one.h.epochs[1].loss);
   }, 60_000);
 
-  it('predict: logits split over 1 or 3 workers equal this thread, bit for bit; classes are their argmax', async () => {
+  it('predict: logits split over 1 or 3 workers equal this thread, bit for bit; classes are their argmax; new weights reach the workers', async () => {
     const m = classifierOf(12);
     await trainer.fit(m, data, { epochs: 1, batchSize: 50, optimizer: sgd, workers: 1 });
     const test = data.take(301);
     const x = be.fromArray([301, ...test.shape], test.images);
     const want = m.logits(x).toArray(), classes = m.predict(x);
     x.dispose();
-    for (const workers of [1, 3]) {
+    for (const workers of [1, 3, 3]) {
       const r = await trainer.predict(m, test, { workers, batchSize: 64 });
       expect(r.logits.length).toBe(301 * 10);
       expect(r.logits.every((v, i) => Object.is(v, want[i]))).toBe(true);
       expect(Array.from(r.classes)).toEqual(Array.from(classes));
     }
+    // The workers keep the model between predictions; a change of weights must reach them.
+    await trainer.fit(m, data, { epochs: 1, batchSize: 50, optimizer: sgd, workers: 1 });
+    const x2 = be.fromArray([301, ...test.shape], test.images);
+    const want2 = m.logits(x2).toArray();
+    x2.dispose();
+    expect(want2.some((v, i) => v !== want[i])).toBe(true);
+    const r2 = await trainer.predict(m, test, { workers: 3, batchSize: 64 });
+    expect(r2.logits.every((v, i) => Object.is(v, want2[i]))).toBe(true);
     m.dispose();
   }, 60_000);
 

@@ -45,7 +45,10 @@ export interface FitResult {
 }
 
 export interface PredictJob {
-  model: { json: string; weights: Uint8Array };
+  /** The model, or null when the worker holds it already (same key and checksum as its last predict). */
+  model: { json: string; weights: Uint8Array } | null;
+  modelKey: number;
+  checksum: string;
   data: DatasetWire;
   /** Images [start, end) of `data`. */
   start: number;

@@ -57,6 +57,9 @@ export interface TrainResult {
 let nextJob = 1;
 
 export class Trainer {
+  /** Which model each worker holds for predict (by key and parameter checksum), so it is sent only when it changed. */
+  private readonly predictHeld = new WeakMap<object, { key: number; checksum: string }>();
+  private readonly modelKeys = new WeakMap<Classifier, number>();
   private readonly jobs = new Map<number, { workers: { api: { pause(id: number): void; resume(id: number): void } }[] }>();
 
   private constructor(
@@ -189,13 +192,23 @@ export class Trainer {
     if (!Number.isInteger(n) || n < 1 || n > this.pool.size) throw new ArgumentError('Trainer.predict', 'workers', `must be an integer in [1, ${this.pool.size}], got ${opts.workers}`);
     const batchSize = opts.batchSize ?? 256;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError('Trainer.predict', 'batchSize', `must be an integer ≥ 1, got ${batchSize}`);
-    const saved = saveModel(model);
+    let key = this.modelKeys.get(model);
+    if (key === undefined) this.modelKeys.set(model, (key = nextJob++));
+    const checksum = paramsChecksum(model.params());
+    let saved: ReturnType<typeof saveModel> | null = null;
     const { wire } = datasetWire(data, opts.data ?? (canShareMemory() ? 'share' : 'copy'));
     const { workers, release } = await this.pool.acquire(n);
     try {
       const parts = await Promise.all(workers.map((w, i) => {
         const [start, end] = shardRange(data.length, i, n);
-        return w.call(() => w.api.predict({ model: saved, data: wire, start, end, batchSize }));
+        const held = this.predictHeld.get(w);
+        const send = !held || held.key !== key || held.checksum !== checksum;
+        if (send) saved ??= saveModel(model);
+        this.predictHeld.set(w, { key: key!, checksum });
+        return w.call(() => w.api.predict({ model: send ? saved : null, modelKey: key!, checksum, data: wire, start, end, batchSize })).catch((e) => {
+          this.predictHeld.delete(w);
+          throw e;
+        });
       }));
       const k = model.head.classes, logits = new Float32Array(data.length * k);
       let off = 0;
@@ -239,4 +252,22 @@ export class Trainer {
   dispose(): Promise<void> {
     return this.pool.dispose();
   }
+}
+
+/**
+ * A 64-bit checksum of every parameter's bits (two 32-bit FNV-style hashes with
+ * different primes and seeds): tells whether a worker's copy of a model is current.
+ */
+function paramsChecksum(params: Param[]): string {
+  let a = 0x811c9dc5, b = 0x2545f491;
+  for (const p of params) {
+    const d = p.value.data, u = new Uint32Array(d.buffer, d.byteOffset, d.length);
+    for (let i = 0; i < u.length; i++) {
+      a = Math.imul(a ^ u[i], 0x01000193);
+      b = Math.imul(b ^ u[i], 0x5bd1e995) ^ (b >>> 15);
+    }
+    a = Math.imul(a ^ u.length, 0x01000193);
+    b = Math.imul(b ^ u.length, 0x5bd1e995);
+  }
+  return `${(a >>> 0).toString(16)}:${(b >>> 0).toString(16)}`;
 }

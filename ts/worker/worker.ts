@@ -20,6 +20,7 @@ import type { FitEvents, FitJob, FitResult, PredictJob, WorkerApi } from './prot
 import { datasetFromWire } from './wire.js';
 
 let be: Backend | null = null;
+let predictModel: { key: number; checksum: string; model: Classifier } | null = null;
 
 interface Running {
   abort: AbortController;
@@ -111,30 +112,38 @@ const api: WorkerApi = {
 
   async predict(job: PredictJob): Promise<Float32Array> {
     if (!be) throw new BackendError('convae worker: predict before init');
-    const { model } = loadModel(be, job.model.json, job.model.weights, 'model posted to the worker');
-    try {
-      if (!(model instanceof Classifier)) throw new ModelError('worker', 'predict needs a classifier');
-      const data = datasetFromWire(job.data);
-      const size = data.imageSize, classes = model.head.classes;
-      const out = new Float32Array((job.end - job.start) * classes);
-      let x: Tensor | null = null;
-      try {
-        for (let s = job.start; s < job.end; s += job.batchSize) {
-          const e = Math.min(job.end, s + job.batchSize);
-          if (!x || x.shape[0] !== e - s) {
-            x?.dispose();
-            x = be.empty([e - s, ...data.shape]);
-          }
-          x.set(data.images.subarray(s * size, e * size));
-          out.set(model.logits(x).data, (s - job.start) * classes);
-        }
-      } finally {
-        x?.dispose();
+    // The last model predicted with stays loaded, so repeated predictions do not ship it again.
+    if (job.model) {
+      predictModel?.model.dispose();
+      predictModel = null;
+      const { model } = loadModel(be, job.model.json, job.model.weights, 'model posted to the worker');
+      if (!(model instanceof Classifier)) {
+        model.dispose();
+        throw new ModelError('worker', 'predict needs a classifier');
       }
-      return Comlink.transfer(out, [out.buffer]);
-    } finally {
-      model.dispose();
+      predictModel = { key: job.modelKey, checksum: job.checksum, model };
+    } else if (!predictModel || predictModel.key !== job.modelKey || predictModel.checksum !== job.checksum) {
+      throw new ModelError('worker', 'predict: the worker does not hold this model (internal error: the caller should have sent it)');
     }
+    const model = predictModel.model;
+    const data = datasetFromWire(job.data);
+    const size = data.imageSize, classes = model.head.classes;
+    const out = new Float32Array((job.end - job.start) * classes);
+    let x: Tensor | null = null;
+    try {
+      for (let s = job.start; s < job.end; s += job.batchSize) {
+        const e = Math.min(job.end, s + job.batchSize);
+        if (!x || x.shape[0] !== e - s) {
+          x?.dispose();
+          x = be.empty([e - s, ...data.shape]);
+        }
+        x.set(data.images.subarray(s * size, e * size));
+        out.set(model.logits(x).data, (s - job.start) * classes);
+      }
+    } finally {
+      x?.dispose();
+    }
+    return Comlink.transfer(out, [out.buffer]);
   },
 
   abort(id) {
