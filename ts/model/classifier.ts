@@ -8,7 +8,7 @@ import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
 import { ModelError } from '../errors.js';
 import type { Activation as ActivationKind } from '../ops/elementwise.js';
-import { softmaxCrossEntropy } from '../ops/elementwise.js';
+import { activation, softmaxCrossEntropy } from '../ops/elementwise.js';
 import { Rng } from '../util/rng.js';
 import type { BlockSpec, StackedConvAutoencoder } from './autoencoder.js';
 import type { Layer, Param, Shape } from './layer.js';
@@ -103,9 +103,32 @@ export class Classifier {
     return this.net.params();
   }
 
-  /** Logits of a batch (eval mode); the tensor is owned by the model. */
+  /**
+   * Logits of a batch (eval mode); the tensor is owned by the model.
+   *
+   * Inference reorders conv → activation → max-pool into conv → max-pool →
+   * activation (in place on the pooled maps) where the activation is monotone
+   * non-decreasing (identity, relu, leaky relu, tanh, sigmoid):
+   * max commutes with such a function, so the values are those of the
+   * training-mode order (exactly for identity/relu/leaky relu; for tanh/sigmoid up to the
+   * rounding of their float approximations, ≤ 1 ulp), while the activation runs
+   * on 4× fewer elements (2×2 pooling) and needs no buffer of its own. W4 of
+   * `npm run bench` spent 17 % of its time in tanh before this.
+   */
   logits(x: Tensor): Tensor {
-    return this.net.forward(x, false);
+    const layers = this.net.layers;
+    let t = x;
+    for (let i = 0; i < layers.length; i++) {
+      const conv = layers[i], act = layers[i + 1], pool = layers[i + 2];
+      if (conv instanceof Conv2D && act instanceof Activation && pool instanceof MaxPool2D && isMonotone(act)) {
+        t = pool.forward(conv.forward(t));
+        activation(act.kind, t, t, act.alpha);
+        i += 2;
+      } else {
+        t = layers[i].forward(t, false);
+      }
+    }
+    return t;
   }
 
   /** Predicted class of each image of the batch. */
@@ -143,6 +166,11 @@ export class Classifier {
     this.net.dispose();
     this.grad?.dispose();
   }
+}
+
+/** Whether max-pooling commutes with the activation (a non-decreasing function). */
+function isMonotone(a: Activation): boolean {
+  return a.kind === 'identity' || a.kind === 'relu' || a.kind === 'tanh' || a.kind === 'sigmoid' || (a.kind === 'leakyRelu' && a.alpha >= 0); // the kernel takes alpha ≥ 0 only
 }
 
 export function argmaxRows(logits: Tensor): Uint32Array {

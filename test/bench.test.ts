@@ -1,0 +1,64 @@
+/**
+ * The benchmark's peers compute the same network as convae: W4 (the CNN of
+ * `npm run bench`) on the same weights and inputs gives the same logits in
+ * convae, TensorFlow.js (cpu backend, an independent JavaScript reference) and
+ * ONNX Runtime Web (wasm, from the ONNX model bench/workloads/onnx.ts builds).
+ * 16 images instead of 256 keep it fast.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-web';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as cv from '../ts/index.js';
+import { W3_BLOCKS, W3_HEAD } from '../bench/workloads/convae-net.js';
+import { w4OnnxModel } from '../bench/workloads/onnx.js';
+import { inputs, w4Weights } from '../bench/workloads/spec.js';
+import { cnnForward, cnnVars, nhwc } from '../bench/workloads/tfjs-net.js';
+import { backendUnderTest } from './util/backend.js';
+
+const N = 16;
+const be = await backendUnderTest();
+const weights = w4Weights();
+const { x } = inputs('W4', N);
+
+const clf = cv.Classifier.fromBlocks(be, W3_BLOCKS, [1, 28, 28], W3_HEAD, 1);
+for (const p of clf.params()) p.value.set(weights[p.name]);
+const xt = be.fromArray([N, 1, 28, 28], x);
+const ours = clf.logits(xt).toArray();
+afterAll(() => {
+  xt.dispose();
+  clf.dispose();
+});
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+};
+
+describe('bench W4: the peers compute the same network', () => {
+  it(`x=[${N},1,28,28] W4 weights: logits are not trivial`, () => {
+    expect(ours.length).toBe(N * 10);
+    expect(Math.max(...ours.map(Math.abs))).toBeGreaterThan(0.05);
+    // Different images give different logits (the check below compares something that depends on the input).
+    expect(maxAbsDiff(ours.subarray(0, 10), ours.subarray(10, 20))).toBeGreaterThan(1e-3);
+  });
+
+  it(`x=[${N},1,28,28]: TensorFlow.js cpu (NHWC, converted weights) agrees within 1e-5`, async () => {
+    await tf.setBackend('cpu');
+    const v = cnnVars(weights);
+    const xs = nhwc(x, N, [1, 28, 28]) as tf.Tensor4D;
+    const y = tf.tidy(() => cnnForward(v, xs));
+    const theirs = y.dataSync();
+    tf.dispose([y, xs, ...Object.values(v)]);
+    expect(maxAbsDiff(ours, theirs)).toBeLessThan(1e-5);
+  });
+
+  it(`x=[${N},1,28,28]: ONNX Runtime Web (wasm, 1 thread) on the generated ONNX model agrees within 1e-5`, async () => {
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(w4OnnxModel(N), { executionProviders: ['wasm'] });
+    const out = await session.run({ x: new ort.Tensor('float32', x, [N, 1, 28, 28]) });
+    await session.release();
+    expect(maxAbsDiff(ours, out.y.data as Float32Array)).toBeLessThan(1e-5);
+  });
+});
