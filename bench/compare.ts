@@ -50,3 +50,8 @@ const file = quick ? here('results/RESULTS-quick.md') : here('RESULTS.md');
 mkdirSync(here('results/'), { recursive: true });
 writeFileSync(file, report.markdown);
 console.log(`\nwrote ${file}`);
+// A runner that failed is in the report; the exit status tells CI about it too.
+if (runs.some((r) => r.error)) {
+  console.error(`failed: ${runs.filter((r) => r.error).map((r) => r.label).join(', ')}`);
+  process.exitCode = 1;
+}

@@ -3,9 +3,10 @@
  * for pretraining the first CAE layer and fine-tuning the CNN at MNIST shapes
  * (batch 64), in one run:
  *   npm run bench:workers [-- --quick]
- * Each measurement is one epoch over the images in the workers (the epoch time
- * the leader reports, which includes every all-reduce); medians (min–max) of
- * repeated epochs after a warm-up epoch. "this thread" is fit() without workers;
+ * Each sample is one epoch over the images (the epoch time the leader reports,
+ * every all-reduce included), every epoch of a 3-epoch fit call but the first;
+ * the configurations take turns, round after round, so that a drift of the
+ * machine's speed touches them alike. "this thread" is fit() without workers;
  * "by messages" is the all-reduce used where SharedArrayBuffer is missing.
  */
 import os from 'node:os';
@@ -21,7 +22,7 @@ const quick = process.argv.includes('--quick');
 const be = await loadBackend();
 const cores = os.availableParallelism();
 const counts = [...new Set([1, 2, cores])].filter((n) => n <= Math.max(2, cores));
-const images = quick ? 1024 : 6400, repeats = quick ? 2 : 5;
+const images = quick ? 1024 : 3200, repeats = quick ? 1 : 4;
 const batchArg = process.argv.find((a) => a.startsWith('--batch='));
 const batchSizes = batchArg ? batchArg.slice(8).split(',').map(Number) : [64, 128];
 const data = (await loadMnist({ split: 'train', limit: images }));
@@ -44,22 +45,19 @@ for (const batchSize of batchSizes) for (const w of works) {
   const rates = new Map<string, number[]>();
   const model = w.model();
   const opt = model instanceof Classifier ? ({ type: 'sgd', lr: 0.01, momentum: 0.9 } as const) : ({ type: 'adam', lr: 1e-3 } as const);
-  // This thread first, as the reference for the workers' numbers.
-  const local: number[] = [];
+  // Rounds of (this thread, each worker variant), so that a drift of the machine's speed touches
+  // every figure alike; each sample is an epoch of a fit call after its first (start-up, workers' skew).
   const task = model instanceof Classifier ? classifierTask(model) : stackLayerTask(model, 0);
-  for (let r = 0; r <= repeats; r++) {
-    const h = await fit(be, task, data, { epochs: 1, batchSize, optimizer: opt, seed: r });
-    if (r > 0) local.push(h.epochs[0].imagesPerSecond);
-  }
-  rates.set('this thread', local);
   const variants = [...counts.map((n) => ({ n, allReduce: 'shared' as const, label: `${n}` })), { n: 2, allReduce: 'messages' as const, label: '2 (all-reduce by messages)' }];
-  for (const { n, allReduce, label } of variants) {
-    const v: number[] = [];
-    for (let r = 0; r <= repeats; r++) {
-      const { history } = await trainer.fit(model, data, { epochs: 1, batchSize, optimizer: opt, seed: r, workers: n, layer: 0, allReduce });
-      if (r > 0) v.push(history.epochs[0].imagesPerSecond);
+  rates.set('this thread', []);
+  for (const v of variants) rates.set(v.label, []);
+  for (let r = 0; r <= repeats; r++) {
+    const h = await fit(be, task, data, { epochs: 3, batchSize, optimizer: opt, seed: r });
+    if (r > 0) rates.get('this thread')!.push(...h.epochs.slice(1).map((e) => e.imagesPerSecond));
+    for (const { n, allReduce, label } of variants) {
+      const { history } = await trainer.fit(model, data, { epochs: 3, batchSize, optimizer: opt, seed: r, workers: n, layer: 0, allReduce });
+      if (r > 0) rates.get(label)!.push(...history.epochs.slice(1).map((e) => e.imagesPerSecond));
     }
-    rates.set(label, v);
   }
   const one = median(rates.get('1')!);
   for (const [k, v] of rates) {

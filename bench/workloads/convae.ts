@@ -2,8 +2,8 @@
  * convae's side of `npm run bench`: W1–W4 through the public model API
  * (ConvAutoencoder / Classifier trainStep, Optimizer), one training step =
  * zeroGrad + trainStep + optimizer.step as ts/train/fit.ts does it; W4 is
- * Classifier.logits on a batch of 256. Then, when ts/worker/trainer.ts exports
- * `Trainer`, the same workloads on N workers (data-parallel fit, split predict).
+ * Classifier.logits on a batch of 256. Then the same workloads through `Trainer`
+ * on 1 and N workers (data-parallel fit, split predict).
  *   node [--experimental-wasm-relaxed-simd] --import tsx bench/workloads/convae.ts [--quick] [--build=auto|relaxed|simd|scalar] [--only=W1,W4]
  * Prints a RunnerResult (spec.ts) as JSON on its last line.
  */
@@ -60,42 +60,46 @@ async function inThread(id: WorkloadId): Promise<WorkloadResult> {
   }
 }
 
-/** N workers through Trainer (ts/worker/trainer.ts, issue 4), if that module exists. */
-async function withWorkers(ids: WorkloadId[], n: number, trainerSize: number): Promise<WorkloadResult[]> {
-  let TrainerClass: typeof cv.Trainer | undefined;
-  try {
-    TrainerClass = (await import('../../ts/worker/trainer.js')).Trainer;
-  } catch {
-    /* not there yet */
-  }
-  if (!TrainerClass) return ids.map((workload) => ({ workload, status: 'skipped', reason: 'pending (issue 4)' }));
-  const trainer = await TrainerClass.create(be, { size: trainerSize });
-  const out: WorkloadResult[] = [];
+/**
+ * 1 and N workers through Trainer (ts/worker/trainer.ts), interleaved: for each
+ * workload, rounds of (1 worker, N workers) so that a drift of the machine's
+ * speed (other tenants of its cores) hits both figures alike and their ratio
+ * stays meaningful. Training samples are the epochs of one `fit` call after
+ * its first (the first pays for the workers' start-up and their skew).
+ */
+async function withWorkers(ids: WorkloadId[], counts: number[]): Promise<Map<number, WorkloadResult[]>> {
+  const trainer = await cv.Trainer.create(be, { size: Math.max(...counts) });
+  const out = new Map<number, WorkloadResult[]>(counts.map((k) => [k, []]));
   try {
     for (const id of ids) {
       const batch = BATCH[id];
-      // An epoch of `steps` global batches per sample (the Trainer's own epoch timing, every all-reduce included).
-      const steps = id === 'W4' ? (quick ? 2 : 8) : quick ? 4 : 24;
+      const steps = id === 'W4' ? (quick ? 2 : 8) : quick ? 4 : 64;
       const { x, labels } = inputs(id, batch * steps);
       const data = cv.ImageDataset.fromFloat32(x, INPUT_SHAPE[id], Uint8Array.from(labels), 10);
       const m = model(id);
-      const rates: number[] = [];
-      const repeats = quick ? 1 : 5;
-      for (let r = 0; r <= repeats; r++) {
-        if (m instanceof cv.Classifier && id === 'W4') {
-          const t = performance.now();
-          await trainer.predict(m, data, { workers: n, batchSize: batch });
-          if (r > 0) rates.push(data.length / ((performance.now() - t) / 1000));
-        } else {
-          const { history } = await trainer.fit(m, data, { epochs: 1, batchSize: batch, optimizer: { type: 'sgd', lr: LR }, workers: n, seed: r, layer: 0 });
-          if (r > 0) rates.push(history.epochs[0].imagesPerSecond);
+      const rates = new Map<number, number[]>(counts.map((k) => [k, []]));
+      const rounds = quick ? 1 : 6, epochs = quick ? 2 : 3;
+      for (let r = 0; r <= rounds; r++) {
+        for (const k of counts) {
+          if (m instanceof cv.Classifier && id === 'W4') {
+            const t = performance.now();
+            await trainer.predict(m, data, { workers: k, batchSize: batch });
+            if (r > 0) rates.get(k)!.push(data.length / ((performance.now() - t) / 1000));
+          } else {
+            const { history } = await trainer.fit(m, data, { epochs, batchSize: batch, optimizer: { type: 'sgd', lr: LR }, workers: k, seed: r, layer: 0 });
+            if (r > 0) rates.get(k)!.push(...history.epochs.slice(1).map((e) => e.imagesPerSecond));
+          }
         }
       }
       m.dispose();
-      out.push({
-        workload: id, status: 'ok', batch, imagesPerSecond: rates,
-        note: id === 'W4' ? `Trainer.predict over ${data.length} images split across the workers, batches of ${batch}` : `Trainer.fit epochs of ${steps} steps, global batch ${batch} split across the workers`,
-      });
+      for (const k of counts) {
+        out.get(k)!.push({
+          workload: id, status: 'ok', batch, imagesPerSecond: rates.get(k)!,
+          note: id === 'W4'
+            ? `Trainer.predict over ${data.length} images split across the workers, batches of ${batch}`
+            : `Trainer.fit epochs of ${steps} steps after the first of each call, global batch ${batch} split across the workers; 1 and N workers measured in alternation`,
+        });
+      }
     }
   } finally {
     await trainer.dispose();
@@ -111,8 +115,9 @@ const all = [result];
 if (!process.argv.includes('--no-workers')) {
   // 1 worker too: the issue's "1-worker figure" that N workers are compared with (same loop, same overheads).
   const n = Math.max(2, os.availableParallelism());
-  for (const k of [1, n]) {
-    all.push({ key: `convae-workers-${k}`, library: 'convae', version, config: `${be.build} build, ${k} worker${k > 1 ? 's' : ''} (Trainer)`, threads: k, rows: await withWorkers(only, k, n) });
+  const byCount = await withWorkers(only, [1, n]);
+  for (const [k, workerRows] of byCount) {
+    all.push({ key: `convae-workers-${k}`, library: 'convae', version, config: `${be.build} build, ${k} worker${k > 1 ? 's' : ''} (Trainer)`, threads: k, rows: workerRows });
   }
 }
 console.log(JSON.stringify(all));
