@@ -19,6 +19,7 @@ import type { Pair } from '../shape.js';
 import { Rng } from '../util/rng.js';
 import type { Param, Shape } from './layer.js';
 import { Activation, Conv2D, ConvTranspose2D, MaxPool2D, MaxUnpool2D, type Init, type PoolOptions } from './layers.js';
+import { checkNoise, corrupt, type Noise } from './noise.js';
 import { Sequential } from './sequential.js';
 
 export interface ConvSpec {
@@ -28,7 +29,7 @@ export interface ConvSpec {
   padding?: Pair;
 }
 
-export type Noise = { type: 'gaussian'; std: number } | { type: 'mask'; fraction: number };
+export type { Noise } from './noise.js';
 
 export interface BlockSpec {
   /** One or more convolutions (each followed by the activation). */
@@ -75,6 +76,7 @@ export class ConvAutoencoder {
   ) {
     const name = (this.name = opts.name ?? 'cae');
     if (!spec.convs?.length) throw new ModelError(name, 'a block needs at least one convolution');
+    if (spec.noise) checkNoise(spec.noise, name);
     const act = spec.activation ?? 'tanh';
     const outAct = spec.outputActivation ?? (opts.first === false ? act : 'sigmoid');
     const rng = new Rng(opts.seed ?? 1);
@@ -162,9 +164,7 @@ export class ConvAutoencoder {
       this.input?.dispose();
       this.input = this.be.empty(x.shape);
     }
-    const src = x.data, dst = this.input.data, r = this.noiseRng;
-    if (noise.type === 'gaussian') for (let i = 0; i < src.length; i++) dst[i] = src[i] + noise.std * r.normal();
-    else for (let i = 0; i < src.length; i++) dst[i] = r.next() < noise.fraction ? 0 : src[i];
+    corrupt(noise, x.data, this.input.data, this.noiseRng);
     return this.input;
   }
 

