@@ -42,3 +42,11 @@ export function cnnForward(v: Vars, x: tf.Tensor4D): tf.Tensor2D {
   return tf.add(tf.matMul(d, v.w4), v.b4) as tf.Tensor2D;
 }
 
+
+/** The logits of one batch, read back to the CPU (W4's unit of work). */
+export function cnnLogits(v: Vars, x: tf.Tensor4D): Float32Array {
+  const y = tf.tidy(() => cnnForward(v, x));
+  const d = y.dataSync() as Float32Array;
+  y.dispose();
+  return d;
+}
