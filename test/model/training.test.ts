@@ -146,6 +146,32 @@ describe(`training (${BUILD})`, () => {
     await expect(fit(be, classifierTask(other), subset, { ...opts, resumeFrom: ckpt })).rejects.toThrow(/not a checkpoint of this model/);
   });
 
+  it('a resumed run stops early at the same epoch with the same best weights: the early-stopping state is in the checkpoint', async () => {
+    // minDelta so large that only the first validation counts as an improvement: a straight run stops
+    // after epoch 1 + patience and restores epoch 1's weights. A resume that forgot this state would
+    // take its first epoch as the best and stop later, with other weights.
+    const subset = data.take(500);
+    const opts = { epochs: 10, batchSize: 100, seed: 12, optimizer: { type: 'adam' as const, lr: 1e-3 }, validation: 0.2, earlyStopping: { patience: 3, minDelta: 1e9 } };
+    const straight = Classifier.fromBlocks(be, blocks, data.shape, { hidden: [16], classes: 10 }, 12);
+    disposables.push(straight);
+    const saved: Uint8Array[] = [];
+    const h1 = await fit(be, classifierTask(straight), subset, { ...opts, checkpoint: { every: 1, save: (c) => void saved.push(encodeCheckpoint(c)) } });
+    expect(h1.stoppedEarly).toBe(true);
+    expect(h1.epochs.length).toBe(4);
+    const ckpt = decodeCheckpoint(saved[1], 'epoch-2');
+    expect(ckpt.earlyStopping).toMatchObject({ best: h1.epochs[0].valLoss, sinceBest: 1 });
+    expect(Object.keys(ckpt.earlyStopping!.bestParams!).sort()).toEqual(straight.params().map((p) => p.name).sort());
+    const resumed = Classifier.fromBlocks(be, blocks, data.shape, { hidden: [16], classes: 10 }, 98);
+    disposables.push(resumed);
+    const h2 = await fit(be, classifierTask(resumed), subset, { ...opts, resumeFrom: ckpt });
+    expect(h2.stoppedEarly).toBe(true);
+    expect(h2.epochs.map((e) => e.valLoss)).toEqual(h1.epochs.map((e) => e.valLoss));
+    weightsOf(resumed).forEach((w, i) => expectBitEqual(`param ${i}`, w, weightsOf(straight)[i]));
+    // The state before any validation (best = Infinity) survives the JSON of the metadata.
+    const fresh = decodeCheckpoint(encodeCheckpoint({ ...ckpt, earlyStopping: { best: Infinity, sinceBest: 0 } }), 'fresh');
+    expect(fresh.earlyStopping).toEqual({ best: Infinity, sinceBest: 0 });
+  });
+
   it('resume is exact with dropout and input noise too: their generators are in the checkpoint', async () => {
     const subset = data.take(400);
     const opts = { epochs: 4, batchSize: 100, seed: 12, optimizer: { type: 'adam' as const, lr: 1e-3 } };

@@ -237,6 +237,18 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
     history.steps = c.steps;
     history.epochs.push(...c.history);
     startEpoch = c.epoch;
+    if (opts.earlyStopping && c.earlyStopping) {
+      const e = c.earlyStopping;
+      best = e.best;
+      sinceBest = e.sinceBest;
+      if (e.bestParams) {
+        const bp = e.bestParams;
+        for (const p of params) {
+          if (bp[p.name]?.length !== p.value.size) throw new ArgumentError('fit', 'resumeFrom', `its best weights have no parameter '${p.name}' of ${p.value.size} values`);
+        }
+        bestWeights = params.map((p) => Float32Array.from(bp[p.name]));
+      }
+    }
   }
   try {
     for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
@@ -303,6 +315,9 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
         await opts.checkpoint.save({
           epoch: epoch + 1, steps: history.steps, rngState: rng.state, optimizerSteps: optimizer.steps, modelRng: task.randomState?.(),
           params: Object.fromEntries(params.map((p) => [p.name, p.value.toArray()])), optimizer: optimizer.exportState(), history: [...history.epochs],
+          earlyStopping: opts.earlyStopping
+            ? { best, sinceBest, ...(bestWeights ? { bestParams: Object.fromEntries(params.map((p, i) => [p.name, bestWeights![i]])) } : {}) }
+            : undefined,
         });
       }
       await yieldToEventLoop();
