@@ -20,6 +20,8 @@ export interface PageConfig {
   lib: 'tfjs-wasm' | 'ort' | 'convae' | 'convae-workers';
   threads: number;
   quick: boolean;
+  /** TensorFlow.js wasm: make navigator.hardwareConcurrency report this before it starts (see bench/browser.ts). */
+  reportCores?: number;
 }
 export interface PageResult {
   label: string;
@@ -33,6 +35,7 @@ export interface PageResult {
 const batch = BATCH.W4;
 
 async function tfjsWasm(c: PageConfig): Promise<PageResult> {
+  if (c.reportCores) Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => c.reportCores });
   setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   setThreadsCount(c.threads);
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs wasm backend failed to initialise');
@@ -41,7 +44,7 @@ async function tfjsWasm(c: PageConfig): Promise<PageResult> {
   const x = nhwc(inputs('W4').x, batch, INPUT_SHAPE.W4) as tf.Tensor4D;
   const infer = () => cnnLogits(v, x);
   const rates = await measure(batch, infer, c.quick ? QUICK : FULL);
-  return { label: `TensorFlow.js ${tf.version.tfjs} wasm`, rates: { [c.threads]: rates }, logits: [...infer()], threadsRunning: getThreadsCount() };
+  return { label: `TensorFlow.js ${tf.version.tfjs} wasm${c.reportCores ? ` (hardwareConcurrency shown as ${c.reportCores})` : ''}`, rates: { [c.threads]: rates }, logits: [...infer()], threadsRunning: getThreadsCount() };
 }
 
 async function onnx(c: PageConfig): Promise<PageResult> {
