@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { build } from 'esbuild';
-import { ROOT, launchChromium, serveStatic } from '../test/util/browser.js';
+import { PACKAGE_PAGE, ROOT, launchChromium, serveStatic } from '../test/util/browser.js';
 import type { PageConfig, PageResult } from './browser/page.js';
 import { median } from './timing.js';
 
@@ -26,13 +26,8 @@ await build({
   entryPoints: [`${ROOT}bench/browser/page.ts`], outfile: `${ROOT}${OUT}page.js`, bundle: true, format: 'esm', platform: 'browser',
   target: 'es2022', external: ['/dist/index.js'], logLevel: 'warning',
 });
-const page = `<!doctype html><html><head><meta charset="utf-8">
-<script type="importmap">{ "imports": {
-  "wasm-feature-detect": "/node_modules/wasm-feature-detect/dist/esm/index.js",
-  "comlink": "/node_modules/comlink/dist/esm/comlink.mjs"
-} }</script>
-<script type="module" src="/${OUT}page.js"></script>
-</head><body>convae bench</body></html>`;
+// The browser tests' page (its import map resolves the package's dependencies), with the bench's script.
+const page = PACKAGE_PAGE.replace('</head>', `<script type="module" src="/${OUT}page.js"></script>\n</head>`);
 const server = await serveStatic({
   page,
   prefixes: ['/dist/', '/node_modules/wasm-feature-detect/', '/node_modules/comlink/', '/node_modules/@tensorflow/tfjs-backend-wasm/dist/', '/node_modules/onnxruntime-web/dist/', `/${OUT}`],
