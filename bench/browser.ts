@@ -23,14 +23,27 @@ import { median } from './timing.js';
 const quick = process.argv.includes('--quick');
 const OUT = 'node_modules/.cache/convae-bench/';
 await build({
-  entryPoints: [`${ROOT}bench/browser/page.ts`], outfile: `${ROOT}${OUT}page.js`, bundle: true, format: 'esm', platform: 'browser',
-  target: 'es2022', external: ['/dist/index.js'], logLevel: 'warning',
+  entryPoints: [`${ROOT}bench/browser/page.ts`],
+  outfile: `${ROOT}${OUT}page.js`,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  external: ['/dist/index.js'],
+  logLevel: 'warning',
 });
 // The browser tests' page (its import map resolves the package's dependencies), with the bench's script.
 const page = PACKAGE_PAGE.replace('</head>', `<script type="module" src="/${OUT}page.js"></script>\n</head>`);
 const server = await serveStatic({
   page,
-  prefixes: ['/dist/', '/node_modules/wasm-feature-detect/', '/node_modules/comlink/', '/node_modules/@tensorflow/tfjs-backend-wasm/dist/', '/node_modules/onnxruntime-web/dist/', `/${OUT}`],
+  prefixes: [
+    '/dist/',
+    '/node_modules/wasm-feature-detect/',
+    '/node_modules/comlink/',
+    '/node_modules/@tensorflow/tfjs-backend-wasm/dist/',
+    '/node_modules/onnxruntime-web/dist/',
+    `/${OUT}`,
+  ],
   headers: () => ({ 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }),
 });
 const browser = await launchChromium();
@@ -59,7 +72,10 @@ for (const config of configs) {
   try {
     await p.goto(server.base);
     await p.waitForFunction('window.benchReady === true', null, { timeout: 30_000 });
-    const result = (await p.evaluate((c) => (window as unknown as { runBench(c: PageConfig): Promise<PageResult> }).runBench(c), config)) as PageResult;
+    const result = (await p.evaluate(
+      (c) => (window as unknown as { runBench(c: PageConfig): Promise<PageResult> }).runBench(c),
+      config,
+    )) as PageResult;
     rows.push({ config, result });
   } catch (e) {
     rows.push({ config, error: [(e as Error).message.split('\n')[0], ...errors].join('; ').slice(0, 300) });
@@ -91,9 +107,13 @@ for (const { config, result, error } of rows) {
     const ours = threads === 1 ? convae1?.rates['1'] : convaeN?.rates[String(threads)];
     const isOurs = config.lib.startsWith('convae');
     const ratio = !isOurs && ours ? `**${(median(ours) / median(v)).toFixed(2)}×**` : '—';
-    const running = result.threadsRunning !== undefined && result.threadsRunning !== threads ? ` (runs ${result.threadsRunning})` : '';
+    const running =
+      result.threadsRunning !== undefined && result.threadsRunning !== threads
+        ? ` (runs ${result.threadsRunning})`
+        : '';
     const diff = ref && !isOurs ? Math.max(...result.logits.map((y, i) => Math.abs(y - ref[i]))).toExponential(2) : '—';
-    const name = config.lib === 'convae-workers' ? `${result.label}, ${threads} worker${threads > 1 ? 's' : ''}` : result.label;
+    const name =
+      config.lib === 'convae-workers' ? `${result.label}, ${threads} worker${threads > 1 ? 's' : ''}` : result.label;
     lines.push(`| ${name} | ${threads}${running} | ${stat(v)} | ${ratio} | ${diff} |`);
   }
 }
@@ -102,7 +122,10 @@ const md = [
   `# W4 in Chromium: convae vs TensorFlow.js wasm and ONNX Runtime Web${quick ? ' (quick run)' : ''}`,
   '',
   `- Date: ${new Date().toISOString()}; command: \`npm run bench:browser${quick ? ' -- --quick' : ''}\``,
-  `- Machine: ${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}`,
+  `- Machine: ${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; load average at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ')}`,
   `- Browser: ${version}`,
   '- W4: the CNN of `npm run bench` (conv 20 5×5 + tanh + pool 2 → conv 50 5×5 + tanh + pool 2 → dense 500 relu → dense 10), logits of a batch of 256, same weights and inputs in every library (bench/workloads/spec.ts).',
   '- Each configuration runs in a fresh page of a cross-origin isolated origin (COOP/COEP), one after another; samples are single inference calls after a warm-up (convae workers: `Trainer.predict` over 2 048 images, 1 and 2 workers in turns).',

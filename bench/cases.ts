@@ -29,7 +29,9 @@ const randomTensor = (be: cv.Backend, shape: number[]) => {
 };
 
 function gemmCase(be: cv.Backend, m: number, n: number, k: number, label = ''): Case {
-  const a = randomTensor(be, [m, k]), b = randomTensor(be, [k, n]), c = be.empty([m, n]);
+  const a = randomTensor(be, [m, k]),
+    b = randomTensor(be, [k, n]),
+    c = be.empty([m, n]);
   return { name: `gemm_${m}x${n}x${k}${label}`, work: 2 * m * n * k, unit: 'GFLOP/s', run: () => cv.gemm(a, b, c) };
 }
 
@@ -48,22 +50,35 @@ export const convFlops = (n: number, c: { cIn: number; s: number; cOut: number; 
 /** conv2d forward, input-gradient and weight-gradient on one shape. */
 function convCases(be: cv.Backend, n: number, c: (typeof CONV_SHAPES)[number]): Case[] {
   const o = c.s - c.k + 1;
-  const tag = convTag(n, c), flops = convFlops(n, c);
-  const x = randomTensor(be, [n, c.cIn, c.s, c.s]), w = randomTensor(be, [c.cOut, c.cIn, c.k, c.k]), b = randomTensor(be, [c.cOut]);
-  const y = be.empty([n, c.cOut, o, o]), dx = be.empty([n, c.cIn, c.s, c.s]), dw = be.zeros([c.cOut, c.cIn, c.k, c.k]);
+  const tag = convTag(n, c),
+    flops = convFlops(n, c);
+  const x = randomTensor(be, [n, c.cIn, c.s, c.s]),
+    w = randomTensor(be, [c.cOut, c.cIn, c.k, c.k]),
+    b = randomTensor(be, [c.cOut]);
+  const y = be.empty([n, c.cOut, o, o]),
+    dx = be.empty([n, c.cIn, c.s, c.s]),
+    dw = be.zeros([c.cOut, c.cIn, c.k, c.k]);
   cv.conv2d(x, w, b, y);
   return [
     { name: `conv2d_${tag}`, work: flops, unit: 'GFLOP/s', run: () => cv.conv2d(x, w, b, y) },
     { name: `conv2d_backward_input_${tag}`, work: flops, unit: 'GFLOP/s', run: () => cv.conv2dBackwardInput(y, w, dx) },
-    { name: `conv2d_backward_weight_${tag}`, work: flops, unit: 'GFLOP/s', run: () => cv.conv2dBackwardWeight(x, y, dw) },
+    {
+      name: `conv2d_backward_weight_${tag}`,
+      work: flops,
+      unit: 'GFLOP/s',
+      run: () => cv.conv2dBackwardWeight(x, y, dw),
+    },
   ];
 }
 
 function poolCases(be: cv.Backend, n: number, c: number, s: number): Case[] {
   const o = s / 2;
   const tag = `${n}x${c}x${s}x${s}_k2x2_s2`;
-  const x = randomTensor(be, [n, c, s, s]), y = be.empty([n, c, o, o]), sw = be.empty([n, c, o, o], 'u32');
-  const u = be.empty([n, c, s, s]), dx = be.empty([n, c, s, s]);
+  const x = randomTensor(be, [n, c, s, s]),
+    y = be.empty([n, c, o, o]),
+    sw = be.empty([n, c, o, o], 'u32');
+  const u = be.empty([n, c, s, s]),
+    dx = be.empty([n, c, s, s]);
   cv.maxPool2d(x, y, sw);
   // Bytes touched: the full-size map once, the pooled values and switches once each.
   const bytes = 4 * (n * c * s * s + 2 * n * c * o * o);

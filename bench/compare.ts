@@ -19,11 +19,23 @@ const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const q = quick ? ['--quick'] : [];
 
 const runs: Run[] = [
-  { label: 'convae', script: 'workloads/convae.ts', args: [...q, ...process.argv.filter((a) => a.startsWith('--build='))] },
+  {
+    label: 'convae',
+    script: 'workloads/convae.ts',
+    args: [...q, ...process.argv.filter((a) => a.startsWith('--build='))],
+  },
   // TensorFlow.js cpu trains at a few images/s: quick mode trains it on batches of 4.
-  { label: 'TensorFlow.js cpu', script: 'workloads/tfjs.ts', args: ['--backend=cpu', ...q, ...(quick ? ['--train-batch=4'] : [])] },
+  {
+    label: 'TensorFlow.js cpu',
+    script: 'workloads/tfjs.ts',
+    args: ['--backend=cpu', ...q, ...(quick ? ['--train-batch=4'] : [])],
+  },
   { label: 'TensorFlow.js wasm, 1 thread', script: 'workloads/tfjs.ts', args: ['--backend=wasm', '--threads=1', ...q] },
-  { label: 'TensorFlow.js wasm, 2 threads', script: 'workloads/tfjs.ts', args: ['--backend=wasm', '--threads=2', ...q, '--only=W4'] },
+  {
+    label: 'TensorFlow.js wasm, 2 threads',
+    script: 'workloads/tfjs.ts',
+    args: ['--backend=wasm', '--threads=2', ...q, '--only=W4'],
+  },
   { label: 'ONNX Runtime Web, 1 thread', script: 'workloads/ort.ts', args: ['--threads=1', ...q] },
   { label: 'ONNX Runtime Web, 2 threads', script: 'workloads/ort.ts', args: ['--threads=2', ...q] },
 ];
@@ -35,13 +47,26 @@ for (const run of runs) {
   process.stderr.write(`running ${run.label} ...`);
   try {
     // The children get this process's V8 flags (--experimental-wasm-relaxed-simd) and tsx.
-    const out = execFileSync(process.execPath, [...process.execArgv, here(run.script), ...run.args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    const out = execFileSync(process.execPath, [...process.execArgv, here(run.script), ...run.args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
     run.results = JSON.parse(out.trim().split('\n').pop()!) as RunnerResult[];
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    run.error = (err.stderr || err.message).trim().split('\n').filter((l) => /error/i.test(l)).slice(0, 2).join(' ').slice(0, 300) || 'failed';
+    run.error =
+      (err.stderr || err.message)
+        .trim()
+        .split('\n')
+        .filter((l) => /error/i.test(l))
+        .slice(0, 2)
+        .join(' ')
+        .slice(0, 300) || 'failed';
   }
-  process.stderr.write(` ${((performance.now() - s) / 1000).toFixed(1)} s${run.error ? ` — failed: ${run.error}` : ''}\n`);
+  process.stderr.write(
+    ` ${((performance.now() - s) / 1000).toFixed(1)} s${run.error ? ` — failed: ${run.error}` : ''}\n`,
+  );
 }
 
 const report = buildReport(runs, { quick, seconds: (performance.now() - t0) / 1000, load });
@@ -52,6 +77,11 @@ writeFileSync(file, report.markdown);
 console.log(`\nwrote ${file}`);
 // A runner that failed is in the report; the exit status tells CI about it too.
 if (runs.some((r) => r.error)) {
-  console.error(`failed: ${runs.filter((r) => r.error).map((r) => r.label).join(', ')}`);
+  console.error(
+    `failed: ${runs
+      .filter((r) => r.error)
+      .map((r) => r.label)
+      .join(', ')}`,
+  );
   process.exitCode = 1;
 }

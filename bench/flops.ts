@@ -13,15 +13,18 @@
  */
 import { convOut, poolOut } from '../ts/shape.js';
 
-export const convFlops = (cIn: number, cOut: number, hOut: number, wOut: number, k: number) => 2 * cOut * hOut * wOut * cIn * k * k;
+export const convFlops = (cIn: number, cOut: number, hOut: number, wOut: number, k: number) =>
+  2 * cOut * hOut * wOut * cIn * k * k;
 
 /** The library's own shape math (square inputs, stride 1, no padding; 2×2 pooling). */
 const size = (v: number | string) => {
   if (typeof v === 'string') throw new Error(`bench/flops.ts: ${v}`);
   return v;
 };
-const h1 = size(convOut(28, 5, 1, 0)), p1 = size(poolOut(h1, 2, 2));
-const h2 = size(convOut(p1, 5, 1, 0)), p2 = size(poolOut(h2, 2, 2));
+const h1 = size(convOut(28, 5, 1, 0)),
+  p1 = size(poolOut(h1, 2, 2));
+const h2 = size(convOut(p1, 5, 1, 0)),
+  p2 = size(poolOut(h2, 2, 2));
 const conv1 = convFlops(1, 20, h1, h1, 5);
 const conv2 = convFlops(20, 50, h2, h2, 5);
 const dense1 = 2 * 50 * p2 * p2 * 500;

@@ -20,10 +20,14 @@ type Row = { name: string; unit: string; median: number; min: number; max: numbe
 const script = fileURLToPath(new URL('./run-build.ts', import.meta.url));
 const results: Record<string, Map<string, Row>> = {};
 for (const build of builds) {
-  const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', script, build, ...(quick ? ['--quick'] : [])], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--experimental-wasm-relaxed-simd', '--import', 'tsx', script, build, ...(quick ? ['--quick'] : [])],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const last = out.trim().split('\n').pop()!;
   const parsed = JSON.parse(last) as { build: string; rows: Row[] };
   results[build] = new Map(parsed.rows.map((r) => [r.name, r]));
@@ -41,8 +45,12 @@ for (const t of naive.tasks) {
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`convae kernel benchmarks — ${new Date().toISOString()} — ${cpu}, ${os.cpus().length} cores, Node ${process.version}${quick ? ' (quick)' : ''}`);
-console.log('median (min–max) per build; "% peak" compares with the same build\'s peak probe (relaxed: FMA, simd: mul+add); "× naive" is the simd build over the naive TS loop.\n');
+console.log(
+  `convae kernel benchmarks — ${new Date().toISOString()} — ${cpu}, ${os.cpus().length} cores, Node ${process.version}${quick ? ' (quick)' : ''}`,
+);
+console.log(
+  'median (min–max) per build; "% peak" compares with the same build\'s peak probe (relaxed: FMA, simd: mul+add); "× naive" is the simd build over the naive TS loop.\n',
+);
 const fmt = (r?: Row) => (r ? `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : '—');
 const peak = (b: string, probe: string) => results[b].get(probe)!.median;
 const header = ['case', 'unit', ...builds, 'naive TS', '% peak relaxed', '% peak simd', '× naive'];

@@ -6,7 +6,13 @@
 import os from 'node:os';
 import { FLOPS, FLOP_CONVENTION } from './flops.js';
 import { median } from './timing.js';
-import { DESCRIPTIONS, WORKLOAD_IDS, type RunnerResult, type WorkloadId, type WorkloadResult } from './workloads/spec.js';
+import {
+  DESCRIPTIONS,
+  WORKLOAD_IDS,
+  type RunnerResult,
+  type WorkloadId,
+  type WorkloadResult,
+} from './workloads/spec.js';
 
 export interface Run {
   label: string;
@@ -23,7 +29,10 @@ type Ok = Extract<WorkloadResult, { status: 'ok' }>;
 const fmtRate = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const fmtRatio = (v: number) => `${v >= 10 ? v.toFixed(0) : v.toFixed(2)}×`;
 
-export function buildReport(runs: Run[], opts: { quick: boolean; seconds: number; load: number[] }): { text: string; markdown: string } {
+export function buildReport(
+  runs: Run[],
+  opts: { quick: boolean; seconds: number; load: number[] },
+): { text: string; markdown: string } {
   const configs = runs.flatMap((r) => r.results ?? []);
   const byKey = (key: string) => configs.find((c) => c.key === key);
   const find = (key: string, id: WorkloadId): Ok | undefined => {
@@ -32,7 +41,9 @@ export function buildReport(runs: Run[], opts: { quick: boolean; seconds: number
   };
   const convae1 = byKey('convae');
   const worker1 = byKey('convae-workers-1');
-  const convaeN = configs.filter((c) => c.key.startsWith('convae-workers-') && c.threads > 1).sort((a, b) => b.threads - a.threads)[0];
+  const convaeN = configs
+    .filter((c) => c.key.startsWith('convae-workers-') && c.threads > 1)
+    .sort((a, b) => b.threads - a.threads)[0];
   /** convae's configuration to set against a peer running `threads` threads. */
   const oursFor = (threads: number) => (threads === 1 ? convae1 : convaeN?.threads === threads ? convaeN : undefined);
   const notes: string[] = [];
@@ -43,13 +54,20 @@ export function buildReport(runs: Run[], opts: { quick: boolean; seconds: number
   };
 
   const lines: string[] = [];
-  lines.push('| workload | library | configuration | batch | images/s median (min–max) | GFLOP/s | convae at the same thread count ÷ this |');
+  lines.push(
+    '| workload | library | configuration | batch | images/s median (min–max) | GFLOP/s | convae at the same thread count ÷ this |',
+  );
   lines.push('|---|---|---|---|---|---|---|');
   for (const id of WORKLOAD_IDS) {
     for (const c of configs) {
       const row = c.rows.find((r) => r.workload === id);
       if (!row) continue;
-      const name = c.key === 'convae' ? '**convae**' : c.library === 'convae' ? `**convae ${c.threads} worker${c.threads > 1 ? 's' : ''}**` : c.library;
+      const name =
+        c.key === 'convae'
+          ? '**convae**'
+          : c.library === 'convae'
+            ? `**convae ${c.threads} worker${c.threads > 1 ? 's' : ''}**`
+            : c.library;
       if (row.status !== 'ok') {
         const what = row.status === 'skipped' ? row.reason : `unsupported ${noteIndex(row.reason)}`;
         lines.push(`| ${id} | ${name} | ${c.config} | — | ${what} | — | — |`);
@@ -59,18 +77,25 @@ export function buildReport(runs: Run[], opts: { quick: boolean; seconds: number
       const gflops = (m * FLOPS[id]) / 1e9;
       let ratio = '—';
       if (c.library === 'convae' && c.key !== 'convae') {
-        const one = find('convae', id), w1 = find('convae-workers-1', id);
-        const parts = [one && `${fmtRatio(m / median(one.imagesPerSecond))} this thread`, c !== worker1 && w1 && `${fmtRatio(m / median(w1.imagesPerSecond))} 1 worker`].filter(Boolean);
+        const one = find('convae', id),
+          w1 = find('convae-workers-1', id);
+        const parts = [
+          one && `${fmtRatio(m / median(one.imagesPerSecond))} this thread`,
+          c !== worker1 && w1 && `${fmtRatio(m / median(w1.imagesPerSecond))} 1 worker`,
+        ].filter(Boolean);
         ratio = parts.length ? `(${parts.join(', ')})` : '—';
       } else if (c.library !== 'convae') {
         const o = oursFor(c.threads)?.rows.find((r) => r.workload === id);
         ratio = o?.status === 'ok' ? `**${fmtRatio(median(o.imagesPerSecond) / m)}**` : 'n/a';
       }
       const batch = `${row.batch}${row.note ? ` ${noteIndex(row.note)}` : ''}`;
-      lines.push(`| ${id} | ${name} | ${c.config} | ${batch} | ${fmtRate(m)} (${fmtRate(Math.min(...row.imagesPerSecond))}–${fmtRate(Math.max(...row.imagesPerSecond))}) | ${gflops.toFixed(gflops < 1 ? 3 : 1)} | ${ratio} |`);
+      lines.push(
+        `| ${id} | ${name} | ${c.config} | ${batch} | ${fmtRate(m)} (${fmtRate(Math.min(...row.imagesPerSecond))}–${fmtRate(Math.max(...row.imagesPerSecond))}) | ${gflops.toFixed(gflops < 1 ? 3 : 1)} | ${ratio} |`,
+      );
     }
   }
-  for (const r of runs) if (r.error) lines.push(`| — | ${r.label} | failed: ${r.error.replace(/\|/g, '/')} | — | — | — | — |`);
+  for (const r of runs)
+    if (r.error) lines.push(`| — | ${r.label} | failed: ${r.error.replace(/\|/g, '/')} | — | — | — | — |`);
 
   // W4: do the peers compute the same network? Max |Δ| of the logits against convae's, same weights and inputs.
   const agree: string[] = [];
@@ -83,7 +108,9 @@ export function buildReport(runs: Run[], opts: { quick: boolean; seconds: number
       if (row?.status !== 'ok' || !row.logits) continue;
       let d = 0;
       for (let i = 0; i < ref.logits.length; i++) d = Math.max(d, Math.abs(ref.logits[i] - row.logits[i]));
-      agree.push(`- ${c.library} (${c.config}): max |Δ| = ${d.toExponential(2)} over ${row.logits.length} logits (largest |logit| ${scale.toFixed(3)})`);
+      agree.push(
+        `- ${c.library} (${c.config}): max |Δ| = ${d.toExponential(2)} over ${row.logits.length} logits (largest |logit| ${scale.toFixed(3)})`,
+      );
     }
   }
 
@@ -91,36 +118,59 @@ export function buildReport(runs: Run[], opts: { quick: boolean; seconds: number
   const targets: string[] = [];
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
   for (const id of ['W1', 'W2', 'W3'] as const) {
-    const ours = find('convae', id), tcpu = find('tfjs-cpu', id);
+    const ours = find('convae', id),
+      tcpu = find('tfjs-cpu', id);
     if (!ours) continue;
-    const m = median(ours.imagesPerSecond), pt = PYTORCH_QUOTED[id]!;
-    const cpu = tcpu ? `; ${fmtRatio(m / median(tcpu.imagesPerSecond))} TensorFlow.js cpu${tcpu.batch !== ours.batch ? ` (its batch ${tcpu.batch})` : ''}` : '';
-    targets.push(`- ${id} training, 1 thread: ${fmtRate(m)} images/s = ${fmtRatio(m / pt)} the native-PyTorch figure quoted in the issue (${pt}, not measured here) — ${verdict(m >= pt)}${cpu}`);
-    const n = convaeN ? find(convaeN.key, id) : undefined, w1 = find('convae-workers-1', id);
+    const m = median(ours.imagesPerSecond),
+      pt = PYTORCH_QUOTED[id]!;
+    const cpu = tcpu
+      ? `; ${fmtRatio(m / median(tcpu.imagesPerSecond))} TensorFlow.js cpu${tcpu.batch !== ours.batch ? ` (its batch ${tcpu.batch})` : ''}`
+      : '';
+    targets.push(
+      `- ${id} training, 1 thread: ${fmtRate(m)} images/s = ${fmtRatio(m / pt)} the native-PyTorch figure quoted in the issue (${pt}, not measured here) — ${verdict(m >= pt)}${cpu}`,
+    );
+    const n = convaeN ? find(convaeN.key, id) : undefined,
+      w1 = find('convae-workers-1', id);
     if (n && w1) {
       const r = median(n.imagesPerSecond) / median(w1.imagesPerSecond);
-      targets.push(`- ${id} training, ${convaeN!.threads} workers: ${fmtRate(median(n.imagesPerSecond))} images/s = ${fmtRatio(r)} the 1-worker figure ${fmtRate(median(w1.imagesPerSecond))} (target ≥ 1.8×) — ${verdict(r >= 1.8)}; ${fmtRatio(median(n.imagesPerSecond) / m)} this thread`);
-    } else targets.push(`- ${id} training, N workers: ${convaeN?.rows.find((r) => r.workload === id)?.status === 'skipped' ? 'pending (issue 4)' : 'not measured'}`);
+      targets.push(
+        `- ${id} training, ${convaeN!.threads} workers: ${fmtRate(median(n.imagesPerSecond))} images/s = ${fmtRatio(r)} the 1-worker figure ${fmtRate(median(w1.imagesPerSecond))} (target ≥ 1.8×) — ${verdict(r >= 1.8)}; ${fmtRatio(median(n.imagesPerSecond) / m)} this thread`,
+      );
+    } else
+      targets.push(
+        `- ${id} training, N workers: ${convaeN?.rows.find((r) => r.workload === id)?.status === 'skipped' ? 'pending (issue 4)' : 'not measured'}`,
+      );
   }
   const w4 = find('convae', 'W4');
   if (w4) {
     const m = median(w4.imagesPerSecond);
-    for (const [key, need, label] of [['ort-1', 1.2, 'ONNX Runtime Web'], ['tfjs-wasm-1', 1.5, 'TensorFlow.js wasm']] as const) {
+    for (const [key, need, label] of [
+      ['ort-1', 1.2, 'ONNX Runtime Web'],
+      ['tfjs-wasm-1', 1.5, 'TensorFlow.js wasm'],
+    ] as const) {
       const p = find(key, 'W4');
       if (!p) targets.push(`- W4, 1 thread vs ${label}: it did not run (see the table)`);
       else {
         const r = m / median(p.imagesPerSecond);
-        targets.push(`- W4, 1 thread: convae ${fmtRate(m)} images/s = ${fmtRatio(r)} ${label} ${fmtRate(median(p.imagesPerSecond))} (target ≥ ${need}×) — ${verdict(r >= need)}`);
+        targets.push(
+          `- W4, 1 thread: convae ${fmtRate(m)} images/s = ${fmtRatio(r)} ${label} ${fmtRate(median(p.imagesPerSecond))} (target ≥ ${need}×) — ${verdict(r >= need)}`,
+        );
       }
     }
     const n = convaeN ? find(convaeN.key, 'W4') : undefined;
-    for (const [key, label] of [['ort-2', 'ONNX Runtime Web'], ['tfjs-wasm-2', 'TensorFlow.js wasm']] as const) {
+    for (const [key, label] of [
+      ['ort-2', 'ONNX Runtime Web'],
+      ['tfjs-wasm-2', 'TensorFlow.js wasm'],
+    ] as const) {
       const p = find(key, 'W4');
-      if (!n) targets.push(`- W4, 2 threads vs ${label}: convae N workers ${convaeN ? 'not measured' : 'pending (issue 4)'}`);
+      if (!n)
+        targets.push(`- W4, 2 threads vs ${label}: convae N workers ${convaeN ? 'not measured' : 'pending (issue 4)'}`);
       else if (!p) targets.push(`- W4, 2 threads vs ${label}: ${label} cannot run 2 threads here (see the table)`);
       else {
         const r = median(n.imagesPerSecond) / median(p.imagesPerSecond);
-        targets.push(`- W4, 2 threads: convae ${convaeN!.threads} workers ${fmtRate(median(n.imagesPerSecond))} images/s = ${fmtRatio(r)} ${label} 2 threads ${fmtRate(median(p.imagesPerSecond))} (target > 1×) — ${verdict(r > 1)}`);
+        targets.push(
+          `- W4, 2 threads: convae ${convaeN!.threads} workers ${fmtRate(median(n.imagesPerSecond))} images/s = ${fmtRatio(r)} ${label} 2 threads ${fmtRate(median(p.imagesPerSecond))} (target > 1×) — ${verdict(r > 1)}`,
+        );
       }
     }
   }
@@ -155,7 +205,7 @@ export function buildReport(runs: Run[], opts: { quick: boolean; seconds: number
     ...notes.map((n, i) => `[${i + 1}] ${n}`).flatMap((l) => [l, '']),
     '## W4: same network, same numbers',
     '',
-    'Logits of the same 256 inputs with the same weights, against convae\'s:',
+    "Logits of the same 256 inputs with the same weights, against convae's:",
     '',
     ...(agree.length ? agree : ['- (no peer produced W4 logits)']),
     '',

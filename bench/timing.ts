@@ -20,7 +20,11 @@ export const FULL: TimingOptions = { warmupCalls: 3, warmupMs: 500, minSamples: 
 export const SLOW_QUICK: TimingOptions = { warmupCalls: 1, warmupMs: 0, minSamples: 1, maxSamples: 1, minMs: 0 };
 export const SLOW_FULL: TimingOptions = { warmupCalls: 1, warmupMs: 0, minSamples: 3, maxSamples: 3, minMs: 0 };
 
-export async function measure(images: number, call: () => unknown | Promise<unknown>, o: TimingOptions): Promise<number[]> {
+export async function measure(
+  images: number,
+  call: () => unknown | Promise<unknown>,
+  o: TimingOptions,
+): Promise<number[]> {
   const t0 = performance.now();
   for (let i = 0; i < o.warmupCalls || performance.now() - t0 < o.warmupMs; i++) await call();
   const rates: number[] = [];
@@ -34,6 +38,7 @@ export async function measure(images: number, call: () => unknown | Promise<unkn
 }
 
 export const median = (v: readonly number[]) => {
-  const s = [...v].sort((a, b) => a - b), m = s.length >> 1;
+  const s = [...v].sort((a, b) => a - b),
+    m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };

@@ -21,8 +21,12 @@ const { values: args } = parseArgs({
     build: { type: 'string', default: 'auto' },
   },
 });
-const epochs = Number(args.epochs), K = Number(args.maps), k = Number(args.kernel);
-const B = Number(args.batch), N = Number(args.images), lr = Number(args.lr);
+const epochs = Number(args.epochs),
+  K = Number(args.maps),
+  k = Number(args.kernel);
+const B = Number(args.batch),
+  N = Number(args.images),
+  lr = Number(args.lr);
 
 // A small seeded PRNG so runs repeat exactly.
 let state = Number(args.seed) >>> 0;
@@ -36,15 +40,21 @@ const rand = () => {
 
 /** 28×28 images with 1–3 anti-aliased strokes each, values in [0, 1]. */
 function strokes(count: number): Float32Array {
-  const S = 28, out = new Float32Array(count * S * S);
+  const S = 28,
+    out = new Float32Array(count * S * S);
   for (let n = 0; n < count; n++) {
     const img = out.subarray(n * S * S, (n + 1) * S * S);
     const lines = 1 + Math.floor(rand() * 3);
     for (let l = 0; l < lines; l++) {
-      const x0 = 4 + rand() * 20, y0 = 4 + rand() * 20, x1 = 4 + rand() * 20, y1 = 4 + rand() * 20;
+      const x0 = 4 + rand() * 20,
+        y0 = 4 + rand() * 20,
+        x1 = 4 + rand() * 20,
+        y1 = 4 + rand() * 20;
       for (let i = 0; i < S; i++)
         for (let j = 0; j < S; j++) {
-          const dx = x1 - x0, dy = y1 - y0, len2 = dx * dx + dy * dy || 1;
+          const dx = x1 - x0,
+            dy = y1 - y0,
+            len2 = dx * dx + dy * dy || 1;
           const t = Math.max(0, Math.min(1, ((j - x0) * dx + (i - y0) * dy) / len2));
           const d = Math.hypot(j - (x0 + t * dx), i - (y0 + t * dy));
           img[i * S + j] = Math.max(img[i * S + j], Math.max(0, 1 - d / 1.5));
@@ -57,26 +67,45 @@ function strokes(count: number): Float32Array {
 const be = await cv.loadBackend({ build: args.build as cv.Build | 'auto' });
 console.log(`convae kernels: ${be.build} build`);
 
-const S = 28, oh = S - k + 1, ph = Math.floor(oh / 2);
+const S = 28,
+  oh = S - k + 1,
+  ph = Math.floor(oh / 2);
 const data = strokes(N);
 
 // Parameters: the encoder weight W is shared by the decoder (tied), which has its own bias c.
 const scale = 1 / Math.sqrt(k * k);
-const W = be.fromArray([K, 1, k, k], Array.from({ length: K * k * k }, () => (rand() * 2 - 1) * scale));
-const b = be.zeros([K]), c = be.zeros([1]);
-const dW = be.zeros([K, 1, k, k]), db = be.zeros([K]), dc = be.zeros([1]);
-const mW = be.zeros([K * k * k]), vW = be.zeros([K * k * k]);
-const mb = be.zeros([K]), vb = be.zeros([K]), mc = be.zeros([1]), vc = be.zeros([1]);
+const W = be.fromArray(
+  [K, 1, k, k],
+  Array.from({ length: K * k * k }, () => (rand() * 2 - 1) * scale),
+);
+const b = be.zeros([K]),
+  c = be.zeros([1]);
+const dW = be.zeros([K, 1, k, k]),
+  db = be.zeros([K]),
+  dc = be.zeros([1]);
+const mW = be.zeros([K * k * k]),
+  vW = be.zeros([K * k * k]);
+const mb = be.zeros([K]),
+  vb = be.zeros([K]),
+  mc = be.zeros([1]),
+  vc = be.zeros([1]);
 
 // Activations and their gradients, allocated once for the whole run.
 const x = be.empty([B, 1, S, S]);
-const h = be.empty([B, K, oh, oh]), pooled = be.empty([B, K, ph, ph]), sw = be.empty([B, K, ph, ph], 'u32');
-const up = be.empty([B, K, oh, oh]), y = be.empty([B, 1, S, S]);
-const dy = be.empty([B, 1, S, S]), dup = be.empty([B, K, oh, oh]), dpool = be.empty([B, K, ph, ph]), dh = be.empty([B, K, oh, oh]);
+const h = be.empty([B, K, oh, oh]),
+  pooled = be.empty([B, K, ph, ph]),
+  sw = be.empty([B, K, ph, ph], 'u32');
+const up = be.empty([B, K, oh, oh]),
+  y = be.empty([B, 1, S, S]);
+const dy = be.empty([B, 1, S, S]),
+  dup = be.empty([B, K, oh, oh]),
+  dpool = be.empty([B, K, ph, ph]),
+  dh = be.empty([B, K, oh, oh]);
 
 let step = 0;
 for (let epoch = 1; epoch <= epochs; epoch++) {
-  let total = 0, batches = 0;
+  let total = 0,
+    batches = 0;
   const t0 = performance.now();
   for (let start = 0; start + B <= N; start += B) {
     x.set(data.subarray(start * S * S, (start + B) * S * S));
@@ -106,5 +135,7 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
     cv.adamStep(c, dc, mc, vc, { lr, step });
   }
   const ms = performance.now() - t0;
-  console.log(`epoch ${epoch}: reconstruction MSE ${(total / batches).toFixed(5)}  (${((batches * B) / (ms / 1000)).toFixed(0)} images/s)`);
+  console.log(
+    `epoch ${epoch}: reconstruction MSE ${(total / batches).toFixed(5)}  (${((batches * B) / (ms / 1000)).toFixed(0)} images/s)`,
+  );
 }

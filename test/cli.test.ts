@@ -9,7 +9,12 @@ import { Classifier } from '../ts/model/classifier.js';
 import { BUILD, backendUnderTest } from './util/backend.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 
 describe.runIf(BUILD === 'simd')('convae CLI', () => {
   const out = mkdtempSync(join(tmpdir(), 'convae-cli-'));
@@ -36,21 +41,71 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
   }
 
   it('a tiny run writes the model, filters, reconstructions and loss curves; the model loads', async () => {
-    const r = cli('train', '--limit', '600', '--epochs', '1', '--pretrain-epochs', '1', '--maps', '4,6', '--hidden', '16', '--out', out, '--build', 'simd');
+    const r = cli(
+      'train',
+      '--limit',
+      '600',
+      '--epochs',
+      '1',
+      '--pretrain-epochs',
+      '1',
+      '--maps',
+      '4,6',
+      '--hidden',
+      '16',
+      '--out',
+      out,
+      '--build',
+      'simd',
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/CAE 1: reconstruction MSE on the test images \d\.\d+/);
     expect(r.stdout).toMatch(/test error \d+\.\d+ % on 1000 test images/);
-    for (const f of ['classifier.json', 'classifier.safetensors', 'stack.json', 'stack.safetensors', 'filters-block1.png', 'filters-block2.png', 'reconstructions.png', 'loss.png', 'loss.svg', 'report.json', 'finetune-checkpoint.safetensors']) {
+    for (const f of [
+      'classifier.json',
+      'classifier.safetensors',
+      'stack.json',
+      'stack.safetensors',
+      'filters-block1.png',
+      'filters-block2.png',
+      'reconstructions.png',
+      'loss.png',
+      'loss.svg',
+      'report.json',
+      'finetune-checkpoint.safetensors',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const be = await backendUnderTest();
-    const { model } = loadModel(be, readFileSync(join(out, 'classifier.json'), 'utf8'), readFileSync(join(out, 'classifier.safetensors')), 'cli');
+    const { model } = loadModel(
+      be,
+      readFileSync(join(out, 'classifier.json'), 'utf8'),
+      readFileSync(join(out, 'classifier.safetensors')),
+      'cli',
+    );
     expect(model).toBeInstanceOf(Classifier);
     model.dispose();
   }, 120_000);
 
   it('--resume continues from the saved stack and fine-tuning checkpoint; without them it says so', () => {
-    const r = cli('train', '--limit', '600', '--epochs', '2', '--pretrain-epochs', '1', '--maps', '4,6', '--hidden', '16', '--out', out, '--build', 'simd', '--resume');
+    const r = cli(
+      'train',
+      '--limit',
+      '600',
+      '--epochs',
+      '2',
+      '--pretrain-epochs',
+      '1',
+      '--maps',
+      '4,6',
+      '--hidden',
+      '16',
+      '--out',
+      out,
+      '--build',
+      'simd',
+      '--resume',
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/resuming: pretrained stack from .*, fine-tuning from epoch 2/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -64,15 +119,48 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
   }, 120_000);
 
   it('paper: a tiny run prints and writes the table', () => {
-    const r = cli('paper', '--sizes', '100,200', '--seeds', '2', '--images-per-run', '400', '--unlabelled', '300', '--out', out, '--build', 'simd', '-q');
+    const r = cli(
+      'paper',
+      '--sizes',
+      '100,200',
+      '--seeds',
+      '2',
+      '--images-per-run',
+      '400',
+      '--unlabelled',
+      '300',
+      '--out',
+      out,
+      '--build',
+      'simd',
+      '-q',
+    );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/\| 100 \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| (yes|no|slightly \(within 1 std\)) \|/);
+    expect(r.stdout).toMatch(
+      /\| 100 \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| (yes|no|slightly \(within 1 std\)) \|/,
+    );
     expect(readFileSync(join(out, 'paper.md'), 'utf8')).toMatch(/\| 200 \|/);
   }, 120_000);
 
   it('search: ranks a small grid trained in workers, writes search.md and search.json; train --from-search uses the best block', () => {
     const dir = join(out, 'search');
-    const r = cli('search', '--limit', '800', '--maps', '2,6', '--kernels', '3,5', '--noise', '0', '--workers', '2', '--out', dir, '--build', 'simd');
+    const r = cli(
+      'search',
+      '--limit',
+      '800',
+      '--maps',
+      '2,6',
+      '--kernels',
+      '3,5',
+      '--noise',
+      '0',
+      '--workers',
+      '2',
+      '--out',
+      dir,
+      '--build',
+      'simd',
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\[4\/4\] maps \d filter \d tanh/);
     expect(r.stdout).toMatch(/\| 1 \| \d \| \d×\d \| tanh \| 0\.003 \| 0 \| tied \| 0\.\d{5} \|/);
@@ -80,7 +168,25 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     expect(j.ranked).toHaveLength(4);
     expect(j.best).toEqual(j.ranked[0].block);
     expect(readFileSync(join(dir, 'search.md'), 'utf8')).toMatch(/Ranked by validation reconstruction MSE/);
-    const t = cli('train', '--limit', '600', '--epochs', '1', '--maps', '4,6', '--hidden', '16', '--out', join(out, 'from-search'), '--build', 'simd', '--from-search', join(dir, 'search.json'), '--workers', '0');
+    const t = cli(
+      'train',
+      '--limit',
+      '600',
+      '--epochs',
+      '1',
+      '--maps',
+      '4,6',
+      '--hidden',
+      '16',
+      '--out',
+      join(out, 'from-search'),
+      '--build',
+      'simd',
+      '--from-search',
+      join(dir, 'search.json'),
+      '--workers',
+      '0',
+    );
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toContain(`first CAE block from ${join(dir, 'search.json')}: ${JSON.stringify(j.best)}`);
     expect(t.stdout).toMatch(/this thread/);

@@ -9,7 +9,13 @@ describe('typed errors before anything reaches wasm', async () => {
 
   it('conv2d: wrong output shape names the argument and both shapes', () => {
     const y = be.zeros([2, 4, 5, 5]);
-    const err = (() => { try { cv.conv2d(x, w, null, y); } catch (e) { return e; } })() as cv.ShapeError;
+    const err = (() => {
+      try {
+        cv.conv2d(x, w, null, y);
+      } catch (e) {
+        return e;
+      }
+    })() as cv.ShapeError;
     expect(err).toBeInstanceOf(cv.ShapeError);
     expect(err.op).toBe('conv2d');
     expect(err.arg).toBe('y');
@@ -61,7 +67,10 @@ describe('typed errors before anything reaches wasm', async () => {
     const logits = be.zeros([2, 3]);
     const labels = be.fromArray([2], [1, 3], 'u32');
     expect(() => cv.softmaxCrossEntropy(logits, labels)).toThrow(/labels must be < 3 classes, got 3 at index 1/);
-    const p = be.zeros([5]), g = be.zeros([5]), v = be.zeros([5]), v4 = be.zeros([4]);
+    const p = be.zeros([5]),
+      g = be.zeros([5]),
+      v = be.zeros([5]),
+      v4 = be.zeros([4]);
     expect(() => cv.sgdStep(p, g, v, { lr: NaN })).toThrow(/lr must be a finite number/);
     expect(() => cv.sgdStep(p, g, v4, { lr: 0.1 })).toThrow(cv.ShapeError);
     expect(() => cv.adamStep(p, g, v, be.zeros([5]), { lr: 0.1, step: 0 })).toThrow(/step must be an integer ≥ 1/);

@@ -17,19 +17,38 @@ describe('wasm memory ownership', async () => {
   });
 
   it('thousands of CAE steps with per-step temporaries keep memory flat and leak no tensor', () => {
-    const n = 4, K = 5, k = 3, S = 12, oh = S - k + 1, ph = oh / 2;
-    const W = be.fromArray([K, 2, k, k], Array.from({ length: K * 2 * k * k }, (_, i) => Math.sin(i)));
-    const b = be.zeros([K]), c = be.zeros([2]);
-    const dW = be.zeros([K, 2, k, k]), vW = be.zeros([K * 2 * k * k]);
-    const x = be.fromArray([n, 2, S, S], Array.from({ length: n * 2 * S * S }, (_, i) => Math.cos(i * 0.37)));
+    const n = 4,
+      K = 5,
+      k = 3,
+      S = 12,
+      oh = S - k + 1,
+      ph = oh / 2;
+    const W = be.fromArray(
+      [K, 2, k, k],
+      Array.from({ length: K * 2 * k * k }, (_, i) => Math.sin(i)),
+    );
+    const b = be.zeros([K]),
+      c = be.zeros([2]);
+    const dW = be.zeros([K, 2, k, k]),
+      vW = be.zeros([K * 2 * k * k]);
+    const x = be.fromArray(
+      [n, 2, S, S],
+      Array.from({ length: n * 2 * S * S }, (_, i) => Math.cos(i * 0.37)),
+    );
     const baseline = be.mem.live.tensors;
     let grownAt = -1;
     let bytes = 0;
     for (let step = 0; step < 3000; step++) {
       // Temporaries created and disposed every step, as a careless caller would.
-      const h = be.empty([n, K, oh, oh]), p = be.empty([n, K, ph, ph]), s = be.empty([n, K, ph, ph], 'u32');
-      const u = be.empty([n, K, oh, oh]), y = be.empty([n, 2, S, S]), dy = be.empty([n, 2, S, S]);
-      const du = be.empty([n, K, oh, oh]), dp = be.empty([n, K, ph, ph]), dh = be.empty([n, K, oh, oh]);
+      const h = be.empty([n, K, oh, oh]),
+        p = be.empty([n, K, ph, ph]),
+        s = be.empty([n, K, ph, ph], 'u32');
+      const u = be.empty([n, K, oh, oh]),
+        y = be.empty([n, 2, S, S]),
+        dy = be.empty([n, 2, S, S]);
+      const du = be.empty([n, K, oh, oh]),
+        dp = be.empty([n, K, ph, ph]),
+        dh = be.empty([n, K, oh, oh]);
       try {
         cv.conv2d(x, W, b, h);
         cv.activation('tanh', h, h);

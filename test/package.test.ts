@@ -19,10 +19,22 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('packs, installs and runs from a clean project', () => {
-    const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], root)) as { filename: string; files: { path: string }[] }[];
+    const npm = (args: string[], cwd: string) =>
+      execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], root)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     const files = packed[0].files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/wasm/convae-simd.wasm', 'dist/wasm/convae-relaxed.wasm', 'dist/wasm/convae-scalar.wasm', 'dist/wasm/convae_wasm.js', 'dist/worker.js']) {
+    for (const f of [
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/wasm/convae-simd.wasm',
+      'dist/wasm/convae-relaxed.wasm',
+      'dist/wasm/convae-scalar.wasm',
+      'dist/wasm/convae_wasm.js',
+      'dist/worker.js',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.startsWith('crates/') || f.startsWith('test/'))).toBe(false);
@@ -45,7 +57,12 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
       expect(out.y).toEqual([-4, -4, -4, -4]);
       expect(out.build).toBe(build === 'auto' ? 'simd' : build); // Node 20 without the flag: no relaxed SIMD
     }
-    const relaxed = JSON.parse(execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'main.js', 'auto'], { cwd: dir, encoding: 'utf8' }));
+    const relaxed = JSON.parse(
+      execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'main.js', 'auto'], {
+        cwd: dir,
+        encoding: 'utf8',
+      }),
+    );
     expect(relaxed.build).toBe('relaxed');
     expect(readdirSync(join(dir, 'node_modules', 'convae', 'dist', 'wasm')).length).toBeGreaterThanOrEqual(4);
 
@@ -62,7 +79,12 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
        await trainer.dispose();
        console.log(JSON.stringify({ build: be.build, steps: r.history.steps, losses: r.history.epochs.map((e) => e.loss) }));`,
     );
-    const w = JSON.parse(execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'workers.js'], { cwd: dir, encoding: 'utf8' }));
+    const w = JSON.parse(
+      execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'workers.js'], {
+        cwd: dir,
+        encoding: 'utf8',
+      }),
+    );
     expect(w.build).toBe('relaxed');
     expect(w.steps).toBe(6);
     expect(w.losses.every(Number.isFinite)).toBe(true);

@@ -163,9 +163,21 @@ describe('reference conv_transpose2d', () => {
     // x = [[1,2],[3,4]] scattered through a 2×2 block of ones, output 3×3:
     // y[a][b] = Σ x[i][j] over i ∈ {a−1, a}, j ∈ {b−1, b}:
     // row 0: 1, 1+2=3, 2;  row 1: 1+3=4, 1+2+3+4=10, 2+4=6;  row 2: 3, 3+4=7, 4.
-    const r = convTranspose2dRef(Float64Array.from([1, 2, 3, 4]), [1, 1, 2, 2], new Float64Array(4).fill(1), [1, 1, 2, 2], null, {
-      sh: 1, sw: 1, ph: 0, pw: 0, oph: 0, opw: 0,
-    });
+    const r = convTranspose2dRef(
+      Float64Array.from([1, 2, 3, 4]),
+      [1, 1, 2, 2],
+      new Float64Array(4).fill(1),
+      [1, 1, 2, 2],
+      null,
+      {
+        sh: 1,
+        sw: 1,
+        ph: 0,
+        pw: 0,
+        oph: 0,
+        opw: 0,
+      },
+    );
     expect([r.outH, r.outW]).toEqual([3, 3]);
     expect(Array.from(r.y)).toEqual([1, 3, 2, 4, 10, 6, 3, 7, 4]);
   });
@@ -174,17 +186,49 @@ describe('reference conv_transpose2d', () => {
     // outH = (2−1)·2 − 0 + 2 + 1 = 5. w = [[1,10],[100,1000]]: each x[i][j]
     // writes x·w into the 2×2 block at rows 2i..2i+1, cols 2j..2j+1 (no overlap);
     // the output-padding row 4 and col 4 receive only the bias.
-    const r = convTranspose2dRef(Float64Array.from([1, 2, 3, 4]), [1, 1, 2, 2], Float64Array.from([1, 10, 100, 1000]), [1, 1, 2, 2], Float64Array.from([0.25]), {
-      sh: 2, sw: 2, ph: 0, pw: 0, oph: 1, opw: 1,
-    });
+    const r = convTranspose2dRef(
+      Float64Array.from([1, 2, 3, 4]),
+      [1, 1, 2, 2],
+      Float64Array.from([1, 10, 100, 1000]),
+      [1, 1, 2, 2],
+      Float64Array.from([0.25]),
+      {
+        sh: 2,
+        sw: 2,
+        ph: 0,
+        pw: 0,
+        oph: 1,
+        opw: 1,
+      },
+    );
     expect([r.outH, r.outW]).toEqual([5, 5]);
     const b = 0.25;
     expect(Array.from(r.y)).toEqual([
-      1 + b, 10 + b, 2 + b, 20 + b, b,
-      100 + b, 1000 + b, 200 + b, 2000 + b, b,
-      3 + b, 30 + b, 4 + b, 40 + b, b,
-      300 + b, 3000 + b, 400 + b, 4000 + b, b,
-      b, b, b, b, b,
+      1 + b,
+      10 + b,
+      2 + b,
+      20 + b,
+      b,
+      100 + b,
+      1000 + b,
+      200 + b,
+      2000 + b,
+      b,
+      3 + b,
+      30 + b,
+      4 + b,
+      40 + b,
+      b,
+      300 + b,
+      3000 + b,
+      400 + b,
+      4000 + b,
+      b,
+      b,
+      b,
+      b,
+      b,
+      b,
     ]);
   });
 
@@ -242,13 +286,25 @@ describe('reference conv_transpose2d is the adjoint of conv2d', () => {
     });
     it('conv_transpose2d backward input = conv2d forward', () => {
       const g = rng.uniformArray(N * C * H * W, -1, 1);
-      expectClose(convTranspose2dBackwardInputRef(g, yShape, w, c.w, pt), conv2dRef(g, c.x, w, c.w, null, p).y, 1e-12, 1e-12, 'convT dx vs conv');
+      expectClose(
+        convTranspose2dBackwardInputRef(g, yShape, w, c.w, pt),
+        conv2dRef(g, c.x, w, c.w, null, p).y,
+        1e-12,
+        1e-12,
+        'convT dx vs conv',
+      );
     });
     it('conv_transpose2d backward weight = conv2d backward weight (roles swapped)', () => {
       // convT(yy; w) has output of x's shape; for upstream g of that shape,
       // dw_T[o,c,ki,kj] = Σ yy[n,o,i,j]·g[n,c,i·s−p+ki, …] = conv2d's dw with x := g, dy := yy.
       const g = rng.uniformArray(N * C * H * W, -1, 1);
-      expectClose(convTranspose2dBackwardWeightRef(yy, yShape, g, c.w, pt), conv2dBackwardWeightRef(g, c.x, yy, c.w, p), 1e-12, 1e-12, 'convT dw vs conv dw');
+      expectClose(
+        convTranspose2dBackwardWeightRef(yy, yShape, g, c.w, pt),
+        conv2dBackwardWeightRef(g, c.x, yy, c.w, p),
+        1e-12,
+        1e-12,
+        'convT dw vs conv dw',
+      );
     });
   });
 });
@@ -275,7 +331,13 @@ describe('reference fullConvFlipped = conv_transpose2d(h, W_enc) for s=1 p=0', (
 
   it('h=[1,1,1,1] w=[1,1,2,2]: a single impulse reproduces the unflipped kernel (hand-computed)', () => {
     // h = [[1]]: full correlation with W̃ = flip(W) gives flip(flip(W)) = W.
-    const r = fullConvFlippedRef(Float64Array.from([1]), [1, 1, 1, 1], Float64Array.from([1, 2, 3, 4]), [1, 1, 2, 2], null);
+    const r = fullConvFlippedRef(
+      Float64Array.from([1]),
+      [1, 1, 1, 1],
+      Float64Array.from([1, 2, 3, 4]),
+      [1, 1, 2, 2],
+      null,
+    );
     expect(Array.from(r.y)).toEqual([1, 2, 3, 4]);
   });
 });
@@ -292,10 +354,7 @@ describe('reference max_pool2d', () => {
   });
 
   it('NaN policy: the first NaN of the window wins; ±inf', () => {
-    const x = Float64Array.from([
-      1, NaN, 2, 3, NaN, -Infinity, Infinity, 7,
-      5, NaN, 9, 4, 0, -Infinity, 1, 2,
-    ]);
+    const x = Float64Array.from([1, NaN, 2, 3, NaN, -Infinity, Infinity, 7, 5, NaN, 9, 4, 0, -Infinity, 1, 2]);
     // 2×8 input, k=2 s=2, windows (row-major within the window):
     // w0: (0,0)=1 (0,1)=NaN (1,0)=5 (1,1)=NaN → NaN, switch 1 (first NaN)
     // w1: (0,2)=2 (0,3)=3 (1,2)=9 (1,3)=4   → 9, switch 10
@@ -307,7 +366,16 @@ describe('reference max_pool2d', () => {
     expect(Number.isNaN(r.y[2])).toBe(true);
     expect(r.y[3]).toBe(Infinity);
     expect(Array.from(r.switches)).toEqual([1, 10, 4, 6]);
-    const allNegInf = maxPool2dRef(Float64Array.from([-Infinity, -Infinity, -Infinity, -Infinity]), 1, 2, 2, 2, 2, 1, 1);
+    const allNegInf = maxPool2dRef(
+      Float64Array.from([-Infinity, -Infinity, -Infinity, -Infinity]),
+      1,
+      2,
+      2,
+      2,
+      2,
+      1,
+      1,
+    );
     expect(allNegInf.y[0]).toBe(-Infinity);
     expect(allNegInf.switches[0]).toBe(0);
   });
@@ -348,7 +416,9 @@ describe('reference max_pool2d', () => {
   );
 
   it('overlapping windows k=3 s=2: some input really is the argmax of two windows, and gets both gradients', () => {
-    const planes = 2, h = 7, w = 7;
+    const planes = 2,
+      h = 7,
+      w = 7;
     const rng = new Rng(1234);
     let found = false;
     // Search a few seeds' inputs for a double pick (a sanity check that the FD
@@ -374,7 +444,8 @@ describe('reference max_pool2d', () => {
       let sum = 0;
       const [key] = twice;
       const p = Math.floor(key / (h * w));
-      for (let k = 0; k < r.outH * r.outW; k++) if (p * h * w + r.switches[p * r.outH * r.outW + k] === key) sum += dy[p * r.outH * r.outW + k];
+      for (let k = 0; k < r.outH * r.outW; k++)
+        if (p * h * w + r.switches[p * r.outH * r.outW + k] === key) sum += dy[p * r.outH * r.outW + k];
       expect(dx[key]).toBeCloseTo(sum, 14);
     }
     expect(found).toBe(true);
@@ -387,7 +458,15 @@ describe('reference max_unpool2d', () => {
     // 1 plane, pooled 1×3 → original 2×3; switches [4, 0, 4] (position 4 named twice).
     const up = maxUnpool2dRef(Float64Array.from([1, 2, 3]), Uint32Array.from([4, 0, 4]), 1, 1, 3, 2, 3);
     expect(Array.from(up)).toEqual([2, 0, 0, 0, 1 + 3, 0]);
-    const back = maxUnpool2dBackwardRef(Float64Array.from([10, 11, 12, 13, 14, 15]), Uint32Array.from([4, 0, 4]), 1, 1, 3, 2, 3);
+    const back = maxUnpool2dBackwardRef(
+      Float64Array.from([10, 11, 12, 13, 14, 15]),
+      Uint32Array.from([4, 0, 4]),
+      1,
+      1,
+      3,
+      2,
+      3,
+    );
     expect(Array.from(back)).toEqual([14, 10, 14]);
   });
 
@@ -396,27 +475,36 @@ describe('reference max_unpool2d', () => {
     { planes: 2, h: 7, w: 7, k: 3, s: 2 },
     { planes: 1, h: 5, w: 9, k: 3, s: 3 },
   ];
-  it.each(cases.map((c) => [`planes=${c.planes} x=${c.h}x${c.w} k=${c.k} s=${c.s}`, c] as const))('unpool and its backward are adjoint: %s', (_label, c) => {
-    const rng = new Rng(5);
-    const pooled = maxPool2dRef(rng.distinct(c.planes * c.h * c.w, -1, 1), c.planes, c.h, c.w, c.k, c.k, c.s, c.s);
-    const { outH, outW } = pooled;
-    // Switches from real pooling, and arbitrary switches with many duplicates.
-    const arbitrary = new Uint32Array(c.planes * outH * outW);
-    for (let i = 0; i < arbitrary.length; i++) arbitrary[i] = rng.int(0, Math.min(3, c.h * c.w - 1));
-    for (const sw of [pooled.switches, arbitrary]) {
-      const x = rng.uniformArray(c.planes * outH * outW, -1, 1);
-      const y = rng.uniformArray(c.planes * c.h * c.w, -1, 1);
-      const lhs = dot(maxUnpool2dRef(x, sw, c.planes, outH, outW, c.h, c.w), y);
-      const rhs = dot(x, maxUnpool2dBackwardRef(y, sw, c.planes, outH, outW, c.h, c.w));
-      expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(lhs)));
-    }
-  });
+  it.each(cases.map((c) => [`planes=${c.planes} x=${c.h}x${c.w} k=${c.k} s=${c.s}`, c] as const))(
+    'unpool and its backward are adjoint: %s',
+    (_label, c) => {
+      const rng = new Rng(5);
+      const pooled = maxPool2dRef(rng.distinct(c.planes * c.h * c.w, -1, 1), c.planes, c.h, c.w, c.k, c.k, c.s, c.s);
+      const { outH, outW } = pooled;
+      // Switches from real pooling, and arbitrary switches with many duplicates.
+      const arbitrary = new Uint32Array(c.planes * outH * outW);
+      for (let i = 0; i < arbitrary.length; i++) arbitrary[i] = rng.int(0, Math.min(3, c.h * c.w - 1));
+      for (const sw of [pooled.switches, arbitrary]) {
+        const x = rng.uniformArray(c.planes * outH * outW, -1, 1);
+        const y = rng.uniformArray(c.planes * c.h * c.w, -1, 1);
+        const lhs = dot(maxUnpool2dRef(x, sw, c.planes, outH, outW, c.h, c.w), y);
+        const rhs = dot(x, maxUnpool2dBackwardRef(y, sw, c.planes, outH, outW, c.h, c.w));
+        expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(lhs)));
+      }
+    },
+  );
 
   it('unpool (scatter-add) equals max_pool2d backward on the same switches', () => {
     const rng = new Rng(6);
     const r = maxPool2dRef(rng.distinct(2 * 7 * 7, -1, 1), 2, 7, 7, 3, 3, 2, 2);
     const v = rng.uniformArray(r.y.length, -1, 1);
-    expectClose(maxUnpool2dRef(v, r.switches, 2, r.outH, r.outW, 7, 7), maxPool2dBackwardRef(v, r.switches, 2, 7, 7, r.outH, r.outW), 0, 0, 'unpool vs pool backward');
+    expectClose(
+      maxUnpool2dRef(v, r.switches, 2, r.outH, r.outW, 7, 7),
+      maxPool2dBackwardRef(v, r.switches, 2, 7, 7, r.outH, r.outW),
+      0,
+      0,
+      'unpool vs pool backward',
+    );
   });
 });
 
@@ -502,7 +590,17 @@ describe('reference activations', () => {
 describe('reference dense', () => {
   it('x=[1,2] w=[2,2] b=[1,-1]: hand-computed', () => {
     // x = [3, 4], w = [[1, 2], [−1, 0.5]]: y0 = 3 + 8 + 1 = 12, y1 = −3 + 2 − 1 = −2.
-    expect(Array.from(denseRef(Float64Array.from([3, 4]), [1, 2], Float64Array.from([1, 2, -1, 0.5]), [2, 2], Float64Array.from([1, -1])))).toEqual([12, -2]);
+    expect(
+      Array.from(
+        denseRef(
+          Float64Array.from([3, 4]),
+          [1, 2],
+          Float64Array.from([1, 2, -1, 0.5]),
+          [2, 2],
+          Float64Array.from([1, -1]),
+        ),
+      ),
+    ).toEqual([12, -2]);
   });
 
   it.each([
@@ -515,9 +613,27 @@ describe('reference dense', () => {
     const w = rng.uniformArray(outF * inF, -1, 1);
     const b = rng.uniformArray(outF, -1, 1);
     const y = denseRef(x, [n, inF], w, [outF, inF], b);
-    expectClose(denseBackwardInputRef(y, [n, inF], w, [outF, inF]), numericGrad((xx) => halfSumSq(denseRef(xx, [n, inF], w, [outF, inF], b)), x), RTOL, ATOL, 'dense dx');
-    expectClose(denseBackwardWeightRef(x, [n, inF], y, [outF, inF]), numericGrad((ww) => halfSumSq(denseRef(x, [n, inF], ww, [outF, inF], b)), w), RTOL, ATOL, 'dense dw');
-    expectClose(biasBackwardRef(y, n, outF, 1), numericGrad((bb) => halfSumSq(denseRef(x, [n, inF], w, [outF, inF], bb)), b), RTOL, ATOL, 'dense db');
+    expectClose(
+      denseBackwardInputRef(y, [n, inF], w, [outF, inF]),
+      numericGrad((xx) => halfSumSq(denseRef(xx, [n, inF], w, [outF, inF], b)), x),
+      RTOL,
+      ATOL,
+      'dense dx',
+    );
+    expectClose(
+      denseBackwardWeightRef(x, [n, inF], y, [outF, inF]),
+      numericGrad((ww) => halfSumSq(denseRef(x, [n, inF], ww, [outF, inF], b)), w),
+      RTOL,
+      ATOL,
+      'dense dw',
+    );
+    expectClose(
+      biasBackwardRef(y, n, outF, 1),
+      numericGrad((bb) => halfSumSq(denseRef(x, [n, inF], w, [outF, inF], bb)), b),
+      RTOL,
+      ATOL,
+      'dense db',
+    );
   });
 });
 
@@ -527,7 +643,9 @@ describe('reference optimizers (hand-computed)', () => {
     // step 1: d = 0.5 + 0.01·1 = 0.51; v = 0.51; p = 1 − 0.1·0.51 = 0.949
     // step 2: d = 0.5 + 0.01·0.949 = 0.50949; v = 0.9·0.51 + 0.50949 = 0.96849;
     //         p = 0.949 − 0.096849 = 0.852151
-    const p = Float64Array.from([1]), g = Float64Array.from([0.5]), v = new Float64Array(1);
+    const p = Float64Array.from([1]),
+      g = Float64Array.from([0.5]),
+      v = new Float64Array(1);
     const o = { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: false };
     sgdStepRef(p, g, v, o);
     expect(p[0]).toBeCloseTo(0.949, 15);
@@ -545,7 +663,9 @@ describe('reference optimizers (hand-computed)', () => {
     //         d' = 0.509031 + 0.9·0.968031 = 0.509031 + 0.8712279 = 1.3802589;
     //         p = 0.9031 − 0.13802589 = 0.76507411
     // (step 1 alone cannot tell d + m·v from d + m·d, since v = d there.)
-    const p = Float64Array.from([1]), g = Float64Array.from([0.5]), v = new Float64Array(1);
+    const p = Float64Array.from([1]),
+      g = Float64Array.from([0.5]),
+      v = new Float64Array(1);
     const o = { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true };
     sgdStepRef(p, g, v, o);
     expect(p[0]).toBeCloseTo(0.9031, 15);
@@ -558,8 +678,10 @@ describe('reference optimizers (hand-computed)', () => {
     // step 1, p=1, g=0.5: p = 1 − 0.1·0.01·1 = 0.999; m = 0.1·0.5 = 0.05;
     // v = 0.001·0.25 = 0.00025; m̂ = 0.05/0.1 = 0.5; v̂ = 0.00025/0.001 = 0.25;
     // p = 0.999 − 0.1·0.5/(0.5 + 1e-8) = 0.999 − 0.09999999800000004 ≈ 0.899000002
-    const p = Float64Array.from([1]), g = Float64Array.from([0.5]);
-    const m = new Float64Array(1), v = new Float64Array(1);
+    const p = Float64Array.from([1]),
+      g = Float64Array.from([0.5]);
+    const m = new Float64Array(1),
+      v = new Float64Array(1);
     const o = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 1 };
     adamStepRef(p, g, m, v, o);
     expect(m[0]).toBeCloseTo(0.05, 15);
@@ -584,11 +706,13 @@ describe('test utilities', () => {
     const b = new Rng(3).distinct(500, -1, 1);
     expect(Array.from(a)).toEqual(Array.from(b));
     const sorted = Array.from(a).sort((u, v) => u - v);
-    for (let i = 1; i < sorted.length; i++) expect(sorted[i] - sorted[i - 1]).toBeGreaterThanOrEqual(distinctMargin(500, -1, 1) * (1 - 1e-12));
+    for (let i = 1; i < sorted.length; i++)
+      expect(sorted[i] - sorted[i - 1]).toBeGreaterThanOrEqual(distinctMargin(500, -1, 1) * (1 - 1e-12));
     expect(sorted[0]).toBeGreaterThanOrEqual(-1);
     expect(sorted[sorted.length - 1]).toBeLessThanOrEqual(1);
     const rng = new Rng(4);
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < 20000; i++) {
       const z = rng.normal();
       s += z;

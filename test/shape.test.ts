@@ -28,14 +28,22 @@ describe('shape math: TS agrees with Rust', async () => {
         for (let s = 1; s <= 3; s++)
           for (let p = 0; p <= 3; p++)
             for (let op = 0; op <= 3; op++) {
-              expect([i, k, s, p, op, tsOr(convTransposeOut(i, k, s, p, op))]).toEqual([i, k, s, p, op, rsOr(ex.conv_transpose_out(i, k, s, p, op))]);
+              expect([i, k, s, p, op, tsOr(convTransposeOut(i, k, s, p, op))]).toEqual([
+                i,
+                k,
+                s,
+                p,
+                op,
+                rsOr(ex.conv_transpose_out(i, k, s, p, op)),
+              ]);
             }
   });
 
   it('pool_out over in 1..12, k 1..5, s 1..4', () => {
     for (let i = 1; i <= 12; i++)
       for (let k = 1; k <= 5; k++)
-        for (let s = 1; s <= 4; s++) expect([i, k, s, tsOr(poolOut(i, k, s))]).toEqual([i, k, s, rsOr(ex.pool_out(i, k, s))]);
+        for (let s = 1; s <= 4; s++)
+          expect([i, k, s, tsOr(poolOut(i, k, s))]).toEqual([i, k, s, rsOr(ex.pool_out(i, k, s))]);
   });
 
   it('zero sizes are invalid on both sides', () => {

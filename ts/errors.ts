@@ -65,17 +65,29 @@ export class KernelError extends ConvaeError {
   }
 }
 
-const SHAPE_ERRORS = ['a size is 0', 'kernel larger than the padded input', 'padding not smaller than the kernel',
-  'output padding not smaller than the stride', 'tensor too large', 'sizes do not match'];
+const SHAPE_ERRORS = [
+  'a size is 0',
+  'kernel larger than the padded input',
+  'padding not smaller than the kernel',
+  'output padding not smaller than the stride',
+  'tensor too large',
+  'sizes do not match',
+];
 
 export function describeStatus(code: number): string {
   switch (code) {
-    case 2: return 'a buffer lies outside wasm memory';
-    case 3: return 'a buffer is not 4-byte aligned';
-    case 4: return 'an output overlaps an input';
-    case 5: return 'a max-pool switch points outside its plane';
-    case 6: return 'a class label is not below the number of classes';
-    case 7: return 'an argument is invalid';
+    case 2:
+      return 'a buffer lies outside wasm memory';
+    case 3:
+      return 'a buffer is not 4-byte aligned';
+    case 4:
+      return 'an output overlaps an input';
+    case 5:
+      return 'a max-pool switch points outside its plane';
+    case 6:
+      return 'a class label is not below the number of classes';
+    case 7:
+      return 'an argument is invalid';
     default:
       if (code >= 16 && code < 16 + SHAPE_ERRORS.length) return `invalid shape: ${SHAPE_ERRORS[code - 16]}`;
       return 'unknown status';

@@ -38,25 +38,62 @@ export {
   type AdamOptions,
   type SgdOptions,
 } from './ops/elementwise.js';
-export { maxPool2d, maxPool2dBackward, maxUnpool2d, maxUnpool2dBackward, pool2dGeometry, type Pool2dGeometry, type Pool2dOptions } from './ops/pool.js';
+export {
+  maxPool2d,
+  maxPool2dBackward,
+  maxUnpool2d,
+  maxUnpool2dBackward,
+  pool2dGeometry,
+  type Pool2dGeometry,
+  type Pool2dOptions,
+} from './ops/pool.js';
 export { checkFinite } from './ops/check.js';
 
 // Models, training and data (browser-safe; Node-only helpers are in `convae/node`).
 export { Layer, Param, type Shape } from './model/layer.js';
-export { Activation as ActivationLayer, Conv2D, ConvTranspose2D, Dense as DenseLayer, Dropout, Flatten, MaxPool2D, MaxUnpool2D } from './model/layers.js';
+export {
+  Activation as ActivationLayer,
+  Conv2D,
+  ConvTranspose2D,
+  Dense as DenseLayer,
+  Dropout,
+  Flatten,
+  MaxPool2D,
+  MaxUnpool2D,
+} from './model/layers.js';
 export type { Conv2DOptions, ConvTranspose2DOptions, DenseOptions, Init, PoolOptions } from './model/layers.js';
 export { Sequential } from './model/sequential.js';
-export { ConvAutoencoder, StackedConvAutoencoder, type AutoencoderOptions, type BlockSpec, type ConvSpec, type Noise } from './model/autoencoder.js';
+export {
+  ConvAutoencoder,
+  StackedConvAutoencoder,
+  type AutoencoderOptions,
+  type BlockSpec,
+  type ConvSpec,
+  type Noise,
+} from './model/autoencoder.js';
 export { Classifier, argmaxRows, type HeadSpec } from './model/classifier.js';
 export { exportWeights, importWeights, loadModel, modelJson, saveModel, type ModelJson } from './model/serialize.js';
-export { evaluateTask, fit, type BatchInfo, type EpochInfo, type FitOptions, type History, type Task } from './train/fit.js';
+export {
+  evaluateTask,
+  fit,
+  type BatchInfo,
+  type EpochInfo,
+  type FitOptions,
+  type History,
+  type Task,
+} from './train/fit.js';
 export { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './train/checkpoint.js';
 export { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './train/optimizer.js';
 export { autoencoderTask, classifierTask, stackLayerTask } from './train/tasks.js';
 export { ImageDataset, type Batch, type BatchOptions, type ImageShape } from './data/dataset.js';
 export { parseIdx, readIdxImages } from './data/idx.js';
 export { FASHION_MNIST_CLASSES, parseFashionMnistJson } from './data/fashion.js';
-export { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type SafetensorsTensor } from './io/safetensors.js';
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+} from './io/safetensors.js';
 export { Rng } from './util/rng.js';
 export * from './viz/index.js';
 
@@ -65,4 +102,13 @@ export { Trainer, type TrainerFitOptions, type TrainerOptions, type TrainResult 
 export { WorkerPool, defaultWorkers, type PoolOptions as WorkerPoolOptions } from './worker/pool.js';
 export type { SpawnOptions } from './worker/spawn.js';
 export { canShareMemory, type DataMode } from './worker/wire.js';
-export { blockOf, candidates, searchCAE, type Candidate, type CandidateResult, type SearchOptions, type SearchResult, type SearchSpace } from './worker/search.js';
+export {
+  blockOf,
+  candidates,
+  searchCAE,
+  type Candidate,
+  type CandidateResult,
+  type SearchOptions,
+  type SearchResult,
+  type SearchSpace,
+} from './worker/search.js';

@@ -11,7 +11,8 @@ const isNonNegInt = (v: number) => Number.isInteger(v) && v >= 0;
 
 /** Output size of a convolution along one axis: floor((in + 2p − k) / s) + 1. */
 export function convOut(input: number, k: number, s: number, p: number): Size {
-  if (!isPosInt(input) || !isPosInt(k) || !isPosInt(s) || !isNonNegInt(p)) return 'sizes must be integers, stride and kernel ≥ 1';
+  if (!isPosInt(input) || !isPosInt(k) || !isPosInt(s) || !isNonNegInt(p))
+    return 'sizes must be integers, stride and kernel ≥ 1';
   if (p >= k) return `padding ${p} must be smaller than the kernel ${k}`;
   if (input + 2 * p < k) return `kernel ${k} is larger than the padded input ${input + 2 * p}`;
   return Math.floor((input + 2 * p - k) / s) + 1;
@@ -19,7 +20,8 @@ export function convOut(input: number, k: number, s: number, p: number): Size {
 
 /** Output size of a transposed convolution along one axis: (in − 1)s − 2p + k + op. */
 export function convTransposeOut(input: number, k: number, s: number, p: number, op: number): Size {
-  if (!isPosInt(input) || !isPosInt(k) || !isPosInt(s) || !isNonNegInt(p) || !isNonNegInt(op)) return 'sizes must be integers, stride and kernel ≥ 1';
+  if (!isPosInt(input) || !isPosInt(k) || !isPosInt(s) || !isNonNegInt(p) || !isNonNegInt(op))
+    return 'sizes must be integers, stride and kernel ≥ 1';
   if (p >= k) return `padding ${p} must be smaller than the kernel ${k}`;
   if (op >= s) return `output padding ${op} must be smaller than the stride ${s}`;
   const full = (input - 1) * s + k + op;

@@ -44,19 +44,32 @@ async function tfjsWasm(c: PageConfig): Promise<PageResult> {
   const x = nhwc(inputs('W4').x, batch, INPUT_SHAPE.W4) as tf.Tensor4D;
   const infer = () => cnnLogits(v, x);
   const rates = await measure(batch, infer, c.quick ? QUICK : FULL);
-  return { label: `TensorFlow.js ${tf.version.tfjs} wasm${c.reportCores ? ` (hardwareConcurrency shown as ${c.reportCores})` : ''}`, rates: { [c.threads]: rates }, logits: [...infer()], threadsRunning: getThreadsCount() };
+  return {
+    label: `TensorFlow.js ${tf.version.tfjs} wasm${c.reportCores ? ` (hardwareConcurrency shown as ${c.reportCores})` : ''}`,
+    rates: { [c.threads]: rates },
+    logits: [...infer()],
+    threadsRunning: getThreadsCount(),
+  };
 }
 
 async function onnx(c: PageConfig): Promise<PageResult> {
   ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
   ort.env.wasm.numThreads = c.threads;
-  const session = await ort.InferenceSession.create(w4OnnxModel(batch), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(w4OnnxModel(batch), {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
   const x = new ort.Tensor('float32', inputs('W4').x, [batch, 1, 28, 28]);
   const infer = async () => (await session.run({ x })).y.data as Float32Array;
   const rates = await measure(batch, infer, c.quick ? QUICK : FULL);
   const logits = [...(await infer())];
   await session.release();
-  return { label: `ONNX Runtime Web ${ort.env.versions.web ?? ''} wasm`, rates: { [c.threads]: rates }, logits, threadsRunning: ort.env.wasm.numThreads };
+  return {
+    label: `ONNX Runtime Web ${ort.env.versions.web ?? ''} wasm`,
+    rates: { [c.threads]: rates },
+    logits,
+    threadsRunning: ort.env.wasm.numThreads,
+  };
 }
 
 async function convae(c: PageConfig): Promise<PageResult> {
@@ -74,7 +87,8 @@ async function convae(c: PageConfig): Promise<PageResult> {
     return { label: `convae (${be.build} build)`, rates: { 1: rates }, logits, build: be.build };
   }
   // 1 and N workers in turns, as the Node runner does; 8 batches of 256 per sample.
-  const steps = c.quick ? 2 : 8, rounds = c.quick ? 1 : 6;
+  const steps = c.quick ? 2 : 8,
+    rounds = c.quick ? 1 : 6;
   const { x } = inputs('W4', batch * steps);
   const data = cv.ImageDataset.fromFloat32(x, INPUT_SHAPE.W4, new Uint8Array(batch * steps), 10);
   const trainer = await cv.Trainer.create(be, { size: c.threads });
@@ -95,7 +109,8 @@ async function convae(c: PageConfig): Promise<PageResult> {
 }
 
 (window as unknown as { runBench: (c: PageConfig) => Promise<PageResult> }).runBench = async (c) => {
-  if (!crossOriginIsolated) throw new Error('the bench page must be cross-origin isolated (threads need SharedArrayBuffer)');
+  if (!crossOriginIsolated)
+    throw new Error('the bench page must be cross-origin isolated (threads need SharedArrayBuffer)');
   return c.lib === 'tfjs-wasm' ? tfjsWasm(c) : c.lib === 'ort' ? onnx(c) : convae(c);
 };
 (window as unknown as { benchReady: boolean }).benchReady = true;

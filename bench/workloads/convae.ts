@@ -12,7 +12,17 @@ import os from 'node:os';
 import * as cv from '../../ts/index.js';
 import { FULL, QUICK, measure } from '../timing.js';
 import { W1_BLOCK, W2_BLOCK, W3_BLOCKS, W3_HEAD } from './convae-net.js';
-import { BATCH, INPUT_SHAPE, LR, WORKLOAD_IDS, inputs, w4Weights, type RunnerResult, type WorkloadId, type WorkloadResult } from './spec.js';
+import {
+  BATCH,
+  INPUT_SHAPE,
+  LR,
+  WORKLOAD_IDS,
+  inputs,
+  w4Weights,
+  type RunnerResult,
+  type WorkloadId,
+  type WorkloadResult,
+} from './spec.js';
 
 const quick = process.argv.includes('--quick');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -37,7 +47,8 @@ async function inThread(id: WorkloadId): Promise<WorkloadResult> {
   const batch = BATCH[id];
   const m = model(id);
   const { x: xs, labels: ls } = inputs(id);
-  const x = be.fromArray([batch, ...INPUT_SHAPE[id]], xs), labels = be.fromArray([batch], ls, 'u32');
+  const x = be.fromArray([batch, ...INPUT_SHAPE[id]], xs),
+    labels = be.fromArray([batch], ls, 'u32');
   try {
     if (m instanceof cv.Classifier && id === 'W4') {
       const rates = await measure(batch, () => m.logits(x), timing);
@@ -45,12 +56,16 @@ async function inThread(id: WorkloadId): Promise<WorkloadResult> {
     }
     const opt = new cv.Optimizer(be, m.params(), { type: 'sgd', lr: LR });
     const step = m instanceof cv.Classifier ? () => m.trainStep(x, labels) : () => m.blocks[0].trainStep(x);
-    const rates = await measure(batch, () => {
-      opt.zeroGrad();
-      const loss = step();
-      opt.step();
-      return loss;
-    }, timing);
+    const rates = await measure(
+      batch,
+      () => {
+        opt.zeroGrad();
+        const loss = step();
+        opt.step();
+        return loss;
+      },
+      timing,
+    );
     opt.dispose();
     return { workload: id, status: 'ok', batch, imagesPerSecond: rates };
   } finally {
@@ -78,7 +93,8 @@ async function withWorkers(ids: WorkloadId[], counts: number[]): Promise<Map<num
       const data = cv.ImageDataset.fromFloat32(x, INPUT_SHAPE[id], Uint8Array.from(labels), 10);
       const m = model(id);
       const rates = new Map<number, number[]>(counts.map((k) => [k, []]));
-      const rounds = quick ? 1 : 6, epochs = quick ? 2 : 3;
+      const rounds = quick ? 1 : 6,
+        epochs = quick ? 2 : 3;
       for (let r = 0; r <= rounds; r++) {
         for (const k of counts) {
           if (m instanceof cv.Classifier && id === 'W4') {
@@ -86,7 +102,14 @@ async function withWorkers(ids: WorkloadId[], counts: number[]): Promise<Map<num
             await trainer.predict(m, data, { workers: k, batchSize: batch });
             if (r > 0) rates.get(k)!.push(data.length / ((performance.now() - t) / 1000));
           } else {
-            const { history } = await trainer.fit(m, data, { epochs, batchSize: batch, optimizer: { type: 'sgd', lr: LR }, workers: k, seed: r, layer: 0 });
+            const { history } = await trainer.fit(m, data, {
+              epochs,
+              batchSize: batch,
+              optimizer: { type: 'sgd', lr: LR },
+              workers: k,
+              seed: r,
+              layer: 0,
+            });
             if (r > 0) rates.get(k)!.push(...history.epochs.slice(1).map((e) => e.imagesPerSecond));
           }
         }
@@ -94,10 +117,14 @@ async function withWorkers(ids: WorkloadId[], counts: number[]): Promise<Map<num
       m.dispose();
       for (const k of counts) {
         out.get(k)!.push({
-          workload: id, status: 'ok', batch, imagesPerSecond: rates.get(k)!,
-          note: id === 'W4'
-            ? `Trainer.predict over ${data.length} images split across the workers, batches of ${batch}`
-            : `Trainer.fit epochs of ${steps} steps after the first of each call, global batch ${batch} split across the workers; 1 and N workers measured in alternation`,
+          workload: id,
+          status: 'ok',
+          batch,
+          imagesPerSecond: rates.get(k)!,
+          note:
+            id === 'W4'
+              ? `Trainer.predict over ${data.length} images split across the workers, batches of ${batch}`
+              : `Trainer.fit epochs of ${steps} steps after the first of each call, global batch ${batch} split across the workers; 1 and N workers measured in alternation`,
         });
       }
     }
@@ -109,15 +136,31 @@ async function withWorkers(ids: WorkloadId[], counts: number[]): Promise<Map<num
 
 const rows: WorkloadResult[] = [];
 for (const id of only) rows.push(await inThread(id));
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const result: RunnerResult = { key: 'convae', library: 'convae', version, config: `${be.build} build, this thread`, threads: 1, rows };
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+const result: RunnerResult = {
+  key: 'convae',
+  library: 'convae',
+  version,
+  config: `${be.build} build, this thread`,
+  threads: 1,
+  rows,
+};
 const all = [result];
 if (!process.argv.includes('--no-workers')) {
   // 1 worker too: the issue's "1-worker figure" that N workers are compared with (same loop, same overheads).
   const n = Math.max(2, os.availableParallelism());
   const byCount = await withWorkers(only, [1, n]);
   for (const [k, workerRows] of byCount) {
-    all.push({ key: `convae-workers-${k}`, library: 'convae', version, config: `${be.build} build, ${k} worker${k > 1 ? 's' : ''} (Trainer)`, threads: k, rows: workerRows });
+    all.push({
+      key: `convae-workers-${k}`,
+      library: 'convae',
+      version,
+      config: `${be.build} build, ${k} worker${k > 1 ? 's' : ''} (Trainer)`,
+      threads: k,
+      rows: workerRows,
+    });
   }
 }
 console.log(JSON.stringify(all));

@@ -16,7 +16,10 @@ ort.env.wasm.numThreads = threads;
 ort.env.wasm.simd = true;
 
 const batch = BATCH.W4;
-const session = await ort.InferenceSession.create(w4OnnxModel(batch), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+const session = await ort.InferenceSession.create(w4OnnxModel(batch), {
+  executionProviders: ['wasm'],
+  graphOptimizationLevel: 'all',
+});
 const x = new ort.Tensor('float32', inputs('W4').x, [batch, 1, 28, 28]);
 const infer = async () => {
   const out = await session.run({ x });
@@ -27,12 +30,22 @@ const logits = [...(await infer())];
 await session.release();
 
 const version = ort.env.versions.web ?? 'unknown';
-const na = (workload: 'W1' | 'W2' | 'W3'): WorkloadResult => ({ workload, status: 'unsupported', reason: 'onnxruntime-web 1.30 has no training API (inference sessions only; no TrainingSession export)' });
+const na = (workload: 'W1' | 'W2' | 'W3'): WorkloadResult => ({
+  workload,
+  status: 'unsupported',
+  reason: 'onnxruntime-web 1.30 has no training API (inference sessions only; no TrainingSession export)',
+});
 const result: RunnerResult = {
   key: `ort-${threads}`,
-  library: 'ONNX Runtime Web', version, config: `wasm EP, ${threads} thread${threads > 1 ? 's' : ''}`, threads,
+  library: 'ONNX Runtime Web',
+  version,
+  config: `wasm EP, ${threads} thread${threads > 1 ? 's' : ''}`,
+  threads,
   // W1–W3 are listed (unsupported) once, with the 1-thread configuration.
-  rows: [...(threads === 1 ? [na('W1'), na('W2'), na('W3')] : []), { workload: 'W4', status: 'ok', batch, imagesPerSecond: rates, logits }],
+  rows: [
+    ...(threads === 1 ? [na('W1'), na('W2'), na('W3')] : []),
+    { workload: 'W4', status: 'ok', batch, imagesPerSecond: rates, logits },
+  ],
 };
 console.log(JSON.stringify([result]));
 // ORT's thread pool (worker_threads) would keep Node alive.

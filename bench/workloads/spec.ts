@@ -16,7 +16,12 @@ export const DESCRIPTIONS: Record<WorkloadId, string> = {
 };
 
 export const BATCH: Record<WorkloadId, number> = { W1: 64, W2: 64, W3: 64, W4: 256 };
-export const INPUT_SHAPE: Record<WorkloadId, [number, number, number]> = { W1: [1, 28, 28], W2: [20, 12, 12], W3: [1, 28, 28], W4: [1, 28, 28] };
+export const INPUT_SHAPE: Record<WorkloadId, [number, number, number]> = {
+  W1: [1, 28, 28],
+  W2: [20, 12, 12],
+  W3: [1, 28, 28],
+  W4: [1, 28, 28],
+};
 export const LR = 0.01;
 
 /** A deterministic LCG in [lo, hi) (the same numbers in every process). */

@@ -18,7 +18,17 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FULL, QUICK, SLOW_FULL, SLOW_QUICK, measure } from '../timing.js';
-import { BATCH, INPUT_SHAPE, LR, WORKLOAD_IDS, inputs, w4Weights, type RunnerResult, type WorkloadId, type WorkloadResult } from './spec.js';
+import {
+  BATCH,
+  INPUT_SHAPE,
+  LR,
+  WORKLOAD_IDS,
+  inputs,
+  w4Weights,
+  type RunnerResult,
+  type WorkloadId,
+  type WorkloadResult,
+} from './spec.js';
 import { cnnForward, cnnLogits, cnnVars, glorot, nhwc } from './tfjs-net.js';
 
 const quick = process.argv.includes('--quick');
@@ -33,7 +43,9 @@ let threadNote = '';
 if (backend === 'wasm') {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const require = createRequire(import.meta.url);
-  wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + path.sep);
+  wasm.setWasmPaths(
+    path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + path.sep,
+  );
   wasm.setThreadsCount(threads);
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs wasm backend failed to initialise');
   const got = wasm.getThreadsCount();
@@ -47,7 +59,8 @@ await tf.ready();
 
 /** unpool(maxPool(h)) with the pool's switches, as h ⊙ mask with mask constant. */
 const poolUnpool = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const hh = args[0] as tf.Tensor4D, save = args[1] as tf.GradSaveFunc;
+  const hh = args[0] as tf.Tensor4D,
+    save = args[1] as tf.GradSaveFunc;
   const [, H, W] = hh.shape;
   const up = tf.image.resizeNearestNeighbor(tf.maxPool(hh, 2, 2, 'valid'), [H, W]);
   const mask = tf.cast(tf.equal(hh, up), 'float32');
@@ -59,16 +72,21 @@ function cae(id: 'W1' | 'W2', batch: number) {
   const [c, h] = INPUT_SHAPE[id];
   const f = id === 'W1' ? 20 : 50;
   const w = glorot([5, 5, c, f], c * 25, f * 25, 1);
-  const b = tf.variable(tf.zeros([f])), bd = tf.variable(tf.zeros([c]));
+  const b = tf.variable(tf.zeros([f])),
+    bd = tf.variable(tf.zeros([c]));
   const x = nhwc(inputs(id, batch).x, batch, INPUT_SHAPE[id]);
   const opt = tf.train.sgd(LR);
   const step = () => {
-    const loss = opt.minimize(() => {
-      const e = tf.tanh(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Variable<tf.Rank.R4>, 1, 'valid'), b));
-      const u = poolUnpool(e) as tf.Tensor4D;
-      const y = tf.add(tf.conv2dTranspose(u, w as tf.Variable<tf.Rank.R4>, [batch, h, h, c], 1, 'valid'), bd);
-      return tf.div(tf.sum(tf.squaredDifference(y, x)), 2 * x.size) as tf.Scalar; // 1/(2n) Σ over the n elements, as convae's mse_loss
-    }, true, [w, b, bd]);
+    const loss = opt.minimize(
+      () => {
+        const e = tf.tanh(tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Variable<tf.Rank.R4>, 1, 'valid'), b));
+        const u = poolUnpool(e) as tf.Tensor4D;
+        const y = tf.add(tf.conv2dTranspose(u, w as tf.Variable<tf.Rank.R4>, [batch, h, h, c], 1, 'valid'), bd);
+        return tf.div(tf.sum(tf.squaredDifference(y, x)), 2 * x.size) as tf.Scalar; // 1/(2n) Σ over the n elements, as convae's mse_loss
+      },
+      true,
+      [w, b, bd],
+    );
     const v = loss!.dataSync()[0];
     loss!.dispose();
     return v;
@@ -83,7 +101,11 @@ function cnnTrain(batch: number) {
   const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), 10);
   const opt = tf.train.sgd(LR);
   const step = () => {
-    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(onehot, cnnForward(v, x)) as tf.Scalar, true, Object.values(v));
+    const loss = opt.minimize(
+      () => tf.losses.softmaxCrossEntropy(onehot, cnnForward(v, x)) as tf.Scalar,
+      true,
+      Object.values(v),
+    );
     const r = loss!.dataSync()[0];
     loss!.dispose();
     return r;
@@ -113,15 +135,28 @@ async function run(id: WorkloadId): Promise<WorkloadResult> {
   const slow = backend === 'cpu';
   const rates = await measure(batch, job.step, slow ? (quick ? SLOW_QUICK : SLOW_FULL) : quick ? QUICK : FULL);
   job.dispose();
-  return { workload: id, status: 'ok', batch, imagesPerSecond: rates, note: batch !== BATCH[id] ? `batch ${batch} (of ${BATCH[id]})` : undefined };
+  return {
+    workload: id,
+    status: 'ok',
+    batch,
+    imagesPerSecond: rates,
+    note: batch !== BATCH[id] ? `batch ${batch} (of ${BATCH[id]})` : undefined,
+  };
 }
 
 const rows: WorkloadResult[] = [];
 // Under Node, tfjs-backend-wasm runs 1 thread whatever is asked: report the thread count that cannot run as such, not a 1-thread number.
-for (const id of only) rows.push(threadNote ? { workload: id, status: 'unsupported', reason: threadNote } : await run(id));
+for (const id of only)
+  rows.push(threadNote ? { workload: id, status: 'unsupported', reason: threadNote } : await run(id));
 const result: RunnerResult = {
   key: backend === 'wasm' ? `tfjs-wasm-${threads}` : 'tfjs-cpu',
-  library: 'TensorFlow.js', version: tf.version.tfjs, config: backend === 'wasm' ? `wasm backend (XNNPACK, SIMD), ${threads} thread${threads > 1 ? 's' : ''}` : 'cpu backend (JavaScript)',
-  threads, rows,
+  library: 'TensorFlow.js',
+  version: tf.version.tfjs,
+  config:
+    backend === 'wasm'
+      ? `wasm backend (XNNPACK, SIMD), ${threads} thread${threads > 1 ? 's' : ''}`
+      : 'cpu backend (JavaScript)',
+  threads,
+  rows,
 };
 console.log(JSON.stringify([result]));

@@ -13,7 +13,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { train: { type: 'string', default: '4000' }, test: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({
+  options: { train: { type: 'string', default: '4000' }, test: { type: 'string', default: '1000' } },
+});
 const counts = { train: Number(values.train), test: Number(values.test) };
 const FILES = {
   train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },
@@ -28,9 +30,11 @@ mkdirSync(out, { recursive: true });
 function idx(file, dims, expect) {
   const b = readFileSync(join(src, file));
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (view.getUint16(0) !== 0 || view.getUint8(2) !== 0x08 || view.getUint8(3) !== dims) throw new Error(`${file}: not an IDX uint8 file with ${dims} dimensions`);
+  if (view.getUint16(0) !== 0 || view.getUint8(2) !== 0x08 || view.getUint8(3) !== dims)
+    throw new Error(`${file}: not an IDX uint8 file with ${dims} dimensions`);
   const shape = Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i));
-  if (expect.some((d, i) => d !== undefined && d !== shape[i])) throw new Error(`${file}: shape [${shape}], expected [${expect}]`);
+  if (expect.some((d, i) => d !== undefined && d !== shape[i]))
+    throw new Error(`${file}: shape [${shape}], expected [${expect}]`);
   return { shape, data: b.subarray(4 + 4 * dims) };
 }
 
@@ -39,10 +43,11 @@ for (const split of ['train', 'test']) {
   const images = idx(FILES[split].images, 3, [undefined, 28, 28]);
   const labels = idx(FILES[split].labels, 1, [images.shape[0]]);
   const n = counts[split];
-  if (!(Number.isInteger(n) && n >= 1 && n <= images.shape[0])) throw new Error(`--${split} must be an integer in [1, ${images.shape[0]}], got ${n}`);
+  if (!(Number.isInteger(n) && n >= 1 && n <= images.shape[0]))
+    throw new Error(`--${split} must be an integer in [1, ${images.shape[0]}], got ${n}`);
   writeFileSync(join(out, `${split}-images.u8`), images.data.subarray(0, n * 784));
   writeFileSync(join(out, `${split}-labels.u8`), labels.data.subarray(0, n));
   meta[split] = n;
 }
-writeFileSync(join(out, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+writeFileSync(join(out, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
 console.log(`demo data: ${counts.train} training and ${counts.test} test images of MNIST → ${out}`);

@@ -19,7 +19,10 @@ const el = <T extends HTMLElement>(id: string) => document.getElementById(id) as
 const num = (id: string, lo: number, hi: number, int = true): number => {
   const input = el<HTMLInputElement>(id);
   const v = Number(input.value);
-  if (!Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) throw new Error(`${input.labels?.[0]?.textContent?.trim() ?? id}: expected ${int ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${input.value}`);
+  if (!Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v)))
+    throw new Error(
+      `${input.labels?.[0]?.textContent?.trim() ?? id}: expected ${int ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${input.value}`,
+    );
   return v;
 };
 
@@ -30,7 +33,8 @@ function parseNoise(v: string): Noise | null {
   return null;
 }
 
-const noiseValue = (n: Noise | null | undefined) => (!n ? 'none' : n.type === 'mask' ? `mask:${n.fraction}` : `gaussian:${n.std}`);
+const noiseValue = (n: Noise | null | undefined) =>
+  !n ? 'none' : n.type === 'mask' ? `mask:${n.fraction}` : `gaussian:${n.std}`;
 
 export function readSettings(maxWorkers: number): Settings {
   return {
@@ -47,9 +51,18 @@ export function readSettings(maxWorkers: number): Settings {
 
 /** One CAE block (conv → tanh → 2×2 max-pool), or two for the stack: the second with twice the maps. */
 export function blockSpecs(s: Settings, depth: 1 | 2): BlockSpec[] {
-  const first: BlockSpec = { convs: [{ filters: s.maps, kernel: s.kernel }], activation: 'tanh', pool: { kernel: 2 }, tied: s.tied, noise: s.noise };
+  const first: BlockSpec = {
+    convs: [{ filters: s.maps, kernel: s.kernel }],
+    activation: 'tanh',
+    pool: { kernel: 2 },
+    tied: s.tied,
+    noise: s.noise,
+  };
   if (depth === 1) return [first];
-  return [first, { convs: [{ filters: 2 * s.maps, kernel: s.kernel }], activation: 'tanh', pool: { kernel: 2 }, tied: s.tied }];
+  return [
+    first,
+    { convs: [{ filters: 2 * s.maps, kernel: s.kernel }], activation: 'tanh', pool: { kernel: 2 }, tied: s.tied },
+  ];
 }
 
 export const HEAD: HeadSpec = { hidden: [100], classes: 10 };
@@ -63,7 +76,8 @@ export function showSpec(b: BlockSpec): void {
   if (![...kernel.options].some((o) => o.value === String(k))) kernel.add(new Option(String(k)));
   kernel.value = String(k);
   el<HTMLSelectElement>('tied').value = b.tied === false ? 'untied' : 'tied';
-  const noise = el<HTMLSelectElement>('noise'), v = noiseValue(b.noise);
+  const noise = el<HTMLSelectElement>('noise'),
+    v = noiseValue(b.noise);
   if (![...noise.options].some((o) => o.value === v)) noise.add(new Option(v, v));
   noise.value = v;
 }

@@ -16,7 +16,10 @@ export interface DemoData {
 
 async function bytes(name: string): Promise<Uint8Array> {
   const res = await fetch(new URL(`data/${name}`, document.baseURI));
-  if (!res.ok) throw new Error(`could not fetch data/${name} (HTTP ${res.status}); run \`npm run demo\` or \`npm run build:demo\`, which write it`);
+  if (!res.ok)
+    throw new Error(
+      `could not fetch data/${name} (HTTP ${res.status}); run \`npm run demo\` or \`npm run build:demo\`, which write it`,
+    );
   return new Uint8Array(await res.arrayBuffer());
 }
 
@@ -30,6 +33,8 @@ function dataset(pixels: Uint8Array, labels: Uint8Array): ImageDataset {
 }
 
 export async function loadData(): Promise<DemoData> {
-  const [trainX, trainY, testX, testY] = await Promise.all(['train-images.u8', 'train-labels.u8', 'test-images.u8', 'test-labels.u8'].map(bytes));
+  const [trainX, trainY, testX, testY] = await Promise.all(
+    ['train-images.u8', 'train-labels.u8', 'test-images.u8', 'test-labels.u8'].map(bytes),
+  );
   return { train: dataset(trainX, trainY), test: dataset(testX, testY) };
 }

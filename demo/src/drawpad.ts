@@ -43,7 +43,10 @@ export class DrawPad {
 
   private at(e: PointerEvent): [number, number] {
     const r = this.canvas.getBoundingClientRect();
-    return [((e.clientX - r.left) * this.canvas.width) / r.width, ((e.clientY - r.top) * this.canvas.height) / r.height];
+    return [
+      ((e.clientX - r.left) * this.canvas.width) / r.width,
+      ((e.clientY - r.top) * this.canvas.height) / r.height,
+    ];
   }
 
   private stroke(p: [number, number]): void {
@@ -70,9 +73,13 @@ export class DrawPad {
 
   /** The drawing as a 28×28 MNIST-style image, or null when the pad is empty. */
   image(): Float32Array | null {
-    const W = this.canvas.width, H = this.canvas.height;
+    const W = this.canvas.width,
+      H = this.canvas.height;
     const big = this.canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, W, H).data;
-    let x0 = W, y0 = H, x1 = -1, y1 = -1;
+    let x0 = W,
+      y0 = H,
+      x1 = -1,
+      y1 = -1;
     for (let y = 0; y < H; y++)
       for (let x = 0; x < W; x++)
         if (big[(y * W + x) * 4] > 16) {
@@ -83,7 +90,9 @@ export class DrawPad {
         }
     if (x1 < 0) return null;
     // Fit the bounding box into 20×20, then shift so the centre of mass lands at (14, 14).
-    const bw = x1 - x0 + 1, bh = y1 - y0 + 1, s = 20 / Math.max(bw, bh);
+    const bw = x1 - x0 + 1,
+      bh = y1 - y0 + 1,
+      s = 20 / Math.max(bw, bh);
     const g = this.small.getContext('2d', { willReadFrequently: true })!;
     g.fillStyle = '#000';
     g.fillRect(0, 0, 28, 28);
@@ -92,7 +101,9 @@ export class DrawPad {
     g.drawImage(this.canvas, x0, y0, bw, bh, (28 - bw * s) / 2, (28 - bh * s) / 2, bw * s, bh * s);
     const px = g.getImageData(0, 0, 28, 28).data;
     const img = new Float32Array(784);
-    let m = 0, mx = 0, my = 0;
+    let m = 0,
+      mx = 0,
+      my = 0;
     for (let i = 0; i < 784; i++) {
       const v = px[i * 4] / 255;
       img[i] = v;
@@ -100,11 +111,13 @@ export class DrawPad {
       mx += v * (i % 28);
       my += v * Math.floor(i / 28);
     }
-    const dx = Math.round(13.5 - mx / m), dy = Math.round(13.5 - my / m);
+    const dx = Math.round(13.5 - mx / m),
+      dy = Math.round(13.5 - my / m);
     const out = new Float32Array(784);
     for (let y = 0; y < 28; y++)
       for (let x = 0; x < 28; x++) {
-        const sx = x - dx, sy = y - dy;
+        const sx = x - dx,
+          sy = y - dy;
         if (sx >= 0 && sx < 28 && sy >= 0 && sy < 28) out[y * 28 + x] = img[sy * 28 + sx];
       }
     return out;

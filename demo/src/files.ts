@@ -2,7 +2,14 @@
  * Saving a model as two files (architecture JSON + safetensors weights, the
  * package's format: PyTorch names and layouts) and loading such a pair back.
  */
-import { loadModel, saveModel, type Backend, type Classifier, type ModelJson, type StackedConvAutoencoder } from 'convae';
+import {
+  loadModel,
+  saveModel,
+  type Backend,
+  type Classifier,
+  type ModelJson,
+  type StackedConvAutoencoder,
+} from 'convae';
 
 function download(name: string, data: BlobPart, type: string): void {
   const url = URL.createObjectURL(new Blob([data], { type }));
@@ -17,14 +24,23 @@ function download(name: string, data: BlobPart, type: string): void {
  * One file of a model: `<name>.safetensors` (the weights) or `<name>.json` (the
  * architecture). One download per click: browsers hold back a second automatic one.
  */
-export function downloadModel(model: StackedConvAutoencoder | Classifier, name: string, part: 'safetensors' | 'json', training?: unknown): void {
+export function downloadModel(
+  model: StackedConvAutoencoder | Classifier,
+  name: string,
+  part: 'safetensors' | 'json',
+  training?: unknown,
+): void {
   const { json, weights } = saveModel(model, training);
-  if (part === 'safetensors') download(`${name}.safetensors`, weights as Uint8Array<ArrayBuffer>, 'application/octet-stream');
+  if (part === 'safetensors')
+    download(`${name}.safetensors`, weights as Uint8Array<ArrayBuffer>, 'application/octet-stream');
   else download(`${name}.json`, json, 'application/json');
 }
 
 /** A model from the files picked: one `.json` and one `.safetensors` (any names). */
-export async function loadModelFiles(be: Backend, files: FileList | File[]): Promise<{ model: StackedConvAutoencoder | Classifier; meta: ModelJson; name: string }> {
+export async function loadModelFiles(
+  be: Backend,
+  files: FileList | File[],
+): Promise<{ model: StackedConvAutoencoder | Classifier; meta: ModelJson; name: string }> {
   const list = [...files];
   const json = list.find((f) => f.name.endsWith('.json'));
   const weights = list.find((f) => f.name.endsWith('.safetensors'));

@@ -57,19 +57,25 @@ export class LossPlot {
   }
 
   private draw(): void {
-    const c = this.canvas, g = c.getContext('2d')!;
-    const W = c.width, H = c.height, m = { l: 48, r: 10, t: 10, b: 24 };
+    const c = this.canvas,
+      g = c.getContext('2d')!;
+    const W = c.width,
+      H = c.height,
+      m = { l: 48, r: 10, t: 10, b: 24 };
     g.clearRect(0, 0, W, H);
     g.font = '11px system-ui, sans-serif';
-    let lo = Infinity, hi = -Infinity;
-    for (const s of this.series) for (const [, v] of s.batches) if (v > 0 && Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const s of this.series)
+      for (const [, v] of s.batches) if (v > 0 && Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
     if (!(lo <= hi)) {
       g.fillStyle = '#888';
       g.fillText('the loss curve appears here during training', m.l, H / 2);
       return;
     }
     if (hi / lo < 1.5) [lo, hi] = [lo / 1.25, hi * 1.25];
-    const x0 = 1, x1 = Math.max(this.steps, 2);
+    const x0 = 1,
+      x1 = Math.max(this.steps, 2);
     const X = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
     const Y = (y: number) => m.t + (1 - Math.log(y / lo) / Math.log(hi / lo)) * (H - m.t - m.b);
     // Axes and log ticks.

@@ -60,7 +60,12 @@ try {
 
   const plot = new LossPlot($<HTMLCanvasElement>('plot'));
   const recon = new ReconstructionView(be, data.test, $<HTMLCanvasElement>('recon'));
-  const digit = new DigitView(be, $<HTMLCanvasElement>('pad-small'), $<HTMLCanvasElement>('pad-recon'), $('prediction'));
+  const digit = new DigitView(
+    be,
+    $<HTMLCanvasElement>('pad-small'),
+    $<HTMLCanvasElement>('pad-recon'),
+    $('prediction'),
+  );
   const pad = new DrawPad($<HTMLCanvasElement>('pad'), (img) => digit.show(img, stack, clf));
   button('clear').onclick = () => pad.clear();
 
@@ -75,22 +80,28 @@ try {
     }
     drawFilters($<HTMLCanvasElement>('filters'), shown === 'classifier' && clf ? clf : stack);
     recon.draw(stack, depth);
-    $('recon-title').textContent = `Test digits (top) and their reconstructions (below)${depth > 1 ? `, through ${depth} blocks` : ''}`;
+    $('recon-title').textContent =
+      `Test digits (top) and their reconstructions (below)${depth > 1 ? `, through ${depth} blocks` : ''}`;
     digit.refresh(stack, clf);
     state.renders++;
     state.longestRenderMs = Math.max(state.longestRenderMs, performance.now() - t0);
   }
 
-  let renderQueued = false, lastRender = 0;
+  let renderQueued = false,
+    lastRender = 0;
   function scheduleRender(): void {
     if (renderQueued) return;
     renderQueued = true;
     const wait = Math.max(0, lastRender + RENDER_MS - performance.now());
-    setTimeout(() => requestAnimationFrame(() => {
-      renderQueued = false;
-      lastRender = performance.now();
-      render();
-    }), wait);
+    setTimeout(
+      () =>
+        requestAnimationFrame(() => {
+          renderQueued = false;
+          lastRender = performance.now();
+          render();
+        }),
+      wait,
+    );
   }
 
   function setPhase(p: Phase): void {
@@ -131,7 +142,7 @@ try {
   }
 
   async function train(levels: 1 | 2): Promise<void> {
-    let settings;
+    let settings: ReturnType<typeof readSettings>;
     try {
       settings = readSettings(env.maxWorkers);
     } catch (e) {
@@ -151,7 +162,13 @@ try {
     let target: StackedConvAutoencoder | Classifier = stack;
     try {
       const r = await run({
-        trainer, stack, data, settings, depth: levels, seed, signal: abort.signal,
+        trainer,
+        stack,
+        data,
+        settings,
+        depth: levels,
+        seed,
+        signal: abort.signal,
         hooks: {
           stage: (st, i, n) => {
             progress.begin(n > 1 ? `${i + 1}/${n} ${st.label}` : st.label, settings.epochs, data.train.length);
@@ -233,7 +250,8 @@ try {
       showSpec(meta.blocks[0]);
       render();
       setPhase('idle');
-      $('files-note').textContent = `loaded ${meta.kind === 'stack' ? 'CAE stack' : 'classifier'} “${name}” (${meta.blocks.length} block${meta.blocks.length > 1 ? 's' : ''})`;
+      $('files-note').textContent =
+        `loaded ${meta.kind === 'stack' ? 'CAE stack' : 'classifier'} “${name}” (${meta.blocks.length} block${meta.blocks.length > 1 ? 's' : ''})`;
       state.message = `loaded ${meta.kind}`;
     } catch (e) {
       $('files-note').textContent = `could not load: ${(e as Error).message}`;
@@ -251,17 +269,29 @@ try {
   state.phase = 'failed';
   state.message = String(e);
   $('env').innerHTML = '';
-  $('env').append(Object.assign(document.createElement('span'), { className: 'warn', textContent: `The demo could not start: ${(e as Error).message}` }));
+  $('env').append(
+    Object.assign(document.createElement('span'), {
+      className: 'warn',
+      textContent: `The demo could not start: ${(e as Error).message}`,
+    }),
+  );
 }
 
 function showEnvironment(build: string, shared: boolean, maxWorkers: number, poolSize: number): void {
-  const what = { relaxed: 'relaxed SIMD (fused multiply-add)', simd: 'SIMD128', scalar: 'scalar, no SIMD' }[build] ?? build;
+  const what =
+    { relaxed: 'relaxed SIMD (fused multiply-add)', simd: 'SIMD128', scalar: 'scalar, no SIMD' }[build] ?? build;
   const env = $('env');
   env.innerHTML = '';
   const b = (t: string) => Object.assign(document.createElement('b'), { textContent: t });
   env.append('wasm build: ', b(`${build}`), ` (${what}) · `);
   if (shared) env.append('cross-origin isolated: ', b('yes'), ` — up to ${maxWorkers} workers train data-parallel`);
-  else env.append(Object.assign(document.createElement('span'), { className: 'warn', textContent: `not cross-origin isolated (no SharedArrayBuffer): up to ${maxWorkers} workers average their gradients through messages, slower per step` }));
+  else
+    env.append(
+      Object.assign(document.createElement('span'), {
+        className: 'warn',
+        textContent: `not cross-origin isolated (no SharedArrayBuffer): up to ${maxWorkers} workers average their gradients through messages, slower per step`,
+      }),
+    );
   const workers = $<HTMLInputElement>('workers');
   workers.max = String(maxWorkers);
   workers.value = String(Math.min(2, maxWorkers));

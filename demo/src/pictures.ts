@@ -4,7 +4,16 @@
  * reconstructionGrid give RGBA rasters; a canvas takes them as ImageData).
  * Each redraw is one small forward pass: 16 digits through the trained block.
  */
-import { filterGrid, reconstructionGrid, type Backend, type Classifier, type ImageDataset, type Raster, type StackedConvAutoencoder, type Tensor } from 'convae';
+import {
+  filterGrid,
+  reconstructionGrid,
+  type Backend,
+  type Classifier,
+  type ImageDataset,
+  type Raster,
+  type StackedConvAutoencoder,
+  type Tensor,
+} from 'convae';
 
 export function putRaster(canvas: HTMLCanvasElement, r: Raster): void {
   if (canvas.width !== r.width || canvas.height !== r.height) {
@@ -15,7 +24,10 @@ export function putRaster(canvas: HTMLCanvasElement, r: Raster): void {
 }
 
 /** The first convolution's weight `[cOut, cIn, kh, kw]` of a stack or a classifier. */
-function firstConv(model: StackedConvAutoencoder | Classifier): { data: Float32Array; shape: [number, number, number, number] } {
+function firstConv(model: StackedConvAutoencoder | Classifier): {
+  data: Float32Array;
+  shape: [number, number, number, number];
+} {
   const p = model.params().find((q) => q.name === 'block0.conv0.weight')!;
   return { data: p.value.toArray(), shape: p.value.shape as [number, number, number, number] };
 }
@@ -55,7 +67,10 @@ export class ReconstructionView {
 
   draw(stack: StackedConvAutoencoder, depth = 1): Float32Array {
     const y = reconstruct(stack, this.x, depth);
-    putRaster(this.canvas, reconstructionGrid(this.originals, y, this.shape, { scale: 1, columns: 8, pad: 1, range: [0, 1] }));
+    putRaster(
+      this.canvas,
+      reconstructionGrid(this.originals, y, this.shape, { scale: 1, columns: 8, pad: 1, range: [0, 1] }),
+    );
     return y;
   }
 }

@@ -44,7 +44,8 @@ export class ProgressView {
   }
 
   private show(i: BatchInfo): void {
-    const done = i.epoch * this.perEpoch + i.images, total = this.epochs * this.perEpoch;
+    const done = i.epoch * this.perEpoch + i.images,
+      total = this.epochs * this.perEpoch;
     (el('bar') as HTMLProgressElement).value = done / total;
     this.text('stage', `${this.label}: epoch ${i.epoch + 1}/${this.epochs}, batch ${i.batch}/${i.batches}`);
     this.text('loss', i.loss.toPrecision(4));

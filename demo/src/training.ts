@@ -6,7 +6,7 @@
  * parameters into the page's models when a job ends (or is cancelled: then
  * they are those of the last completed step).
  */
-import { Classifier, StackedConvAutoencoder, type BatchInfo, type EpochInfo, type Trainer } from 'convae';
+import { Classifier, type StackedConvAutoencoder, type BatchInfo, type EpochInfo, type Trainer } from 'convae';
 import { HEAD, type Settings } from './architecture.js';
 import type { DemoData } from './data.js';
 
@@ -44,9 +44,14 @@ const nextTask = () => new Promise((ok) => setTimeout(ok, 0));
 /** Runs the stages in turn; resolves `aborted: true` when cancelled. */
 export async function run(o: RunOptions): Promise<{ aborted: boolean }> {
   const { trainer, stack, data, settings: s, hooks, signal } = o;
-  const stages: Stage[] = o.depth === 1
-    ? [{ kind: 'cae', layer: 0, label: 'CAE block 0' }]
-    : [{ kind: 'cae', layer: 0, label: 'CAE block 0' }, { kind: 'cae', layer: 1, label: 'CAE block 1' }, { kind: 'classifier', label: 'classifier' }];
+  const stages: Stage[] =
+    o.depth === 1
+      ? [{ kind: 'cae', layer: 0, label: 'CAE block 0' }]
+      : [
+          { kind: 'cae', layer: 0, label: 'CAE block 0' },
+          { kind: 'cae', layer: 1, label: 'CAE block 1' },
+          { kind: 'classifier', label: 'classifier' },
+        ];
   const common = {
     epochs: s.epochs,
     batchSize: s.batchSize,
@@ -60,15 +65,25 @@ export async function run(o: RunOptions): Promise<{ aborted: boolean }> {
   for (const [i, st] of stages.entries()) {
     hooks.stage(st, i, stages.length);
     await nextTask();
-    let r;
+    let r: Awaited<ReturnType<typeof trainer.fit>>;
     if (st.kind === 'cae') {
-      r = await trainer.fit(stack, data.train, { ...common, layer: st.layer, seed: o.seed + st.layer, optimizer: { type: 'adam', lr: s.lr } });
+      r = await trainer.fit(stack, data.train, {
+        ...common,
+        layer: st.layer,
+        seed: o.seed + st.layer,
+        optimizer: { type: 'adam', lr: s.lr },
+      });
     } else {
       await nextTask();
       const clf = Classifier.fromStack(stack, HEAD, o.seed);
       hooks.classifier(clf);
       await nextTask();
-      r = await trainer.fit(clf, data.train, { ...common, seed: o.seed, optimizer: { type: 'adam', lr: s.lr / 3 }, validation: data.test });
+      r = await trainer.fit(clf, data.train, {
+        ...common,
+        seed: o.seed,
+        optimizer: { type: 'adam', lr: s.lr / 3 },
+        validation: data.test,
+      });
     }
     if (r.history.aborted) return { aborted: true };
   }

@@ -83,17 +83,32 @@ const MONITOR = `
 `;
 
 describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in headless Chromium', () => {
-  let server: PreviewServer, plain: StaticServer, browser: Browser, base = '', plainBase = '';
+  let server: PreviewServer,
+    plain: StaticServer,
+    browser: Browser,
+    base = '',
+    plainBase = '';
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'dist/worker.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    if (!existsSync(join(root, 'dist/worker.js')))
+      throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
     execFileSync(process.execPath, [join(root, 'demo/scripts/make-data.mjs')], { stdio: 'pipe' });
     const configFile = join(root, 'demo/vite.config.ts');
     await build({ configFile, mode: 'production', logLevel: 'warn', build: { outDir: SITE } });
-    server = await preview({ configFile, mode: 'production', logLevel: 'warn', build: { outDir: SITE }, preview: { host: '127.0.0.1', port: 4179, strictPort: false } });
+    server = await preview({
+      configFile,
+      mode: 'production',
+      logLevel: 'warn',
+      build: { outDir: SITE },
+      preview: { host: '127.0.0.1', port: 4179, strictPort: false },
+    });
     base = server.resolvedUrls!.local[0];
     // The same site without the isolation headers, as a plain static host would serve it.
-    plain = await serveStatic({ root: SITE, page: readFileSync(join(SITE, 'index.html'), 'utf8'), prefixes: ['/assets/', '/data/'] });
+    plain = await serveStatic({
+      root: SITE,
+      page: readFileSync(join(SITE, 'index.html'), 'utf8'),
+      prefixes: ['/assets/', '/data/'],
+    });
     plainBase = `${plain.base}/`;
     browser = await launchChromium();
   }, 60_000);
@@ -122,7 +137,13 @@ describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in head
     const at = (x: number, y: number) => [box.x + x * box.width, box.y + y * box.height] as const;
     await page.mouse.move(...at(0.25, 0.22));
     await page.mouse.down();
-    for (const [x, y] of [[0.5, 0.22], [0.75, 0.22], [0.62, 0.5], [0.5, 0.8]]) await page.mouse.move(...at(x, y), { steps: 6 });
+    for (const [x, y] of [
+      [0.5, 0.22],
+      [0.75, 0.22],
+      [0.62, 0.5],
+      [0.5, 0.8],
+    ])
+      await page.mouse.move(...at(x, y), { steps: 6 });
     await page.mouse.up();
   }
 
@@ -141,7 +162,10 @@ describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in head
     const clickAt = (await page.evaluate('performance.now()')) as number;
     await page.evaluate(`window.__gap.from = ${clickAt}`);
     await page.click('#train');
-    await page.waitForFunction(`window.convaeDemo.loss < ${LOSS_TARGET} && window.convaeDemo.renders >= 5`, null, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction(`window.convaeDemo.loss < ${LOSS_TARGET} && window.convaeDemo.renders >= 5`, null, {
+      timeout: 30_000,
+      polling: 100,
+    });
     await drawSeven(page); // input during training
     await page.waitForTimeout(600); // a few more snapshots, with the digit on the pad
     expect((await demoState(page)).phase).toBe('training');
@@ -160,13 +184,15 @@ describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in head
     expect(await page.textContent('#stage')).toMatch(/^cancelled/);
 
     // The main thread while training: no task of 50 ms or more.
-    const tasks = ((await page.evaluate('window.__longTasks')) as { start: number; duration: number }[]).filter((t) => t.start >= clickAt && t.start <= cancelAt);
+    const tasks = ((await page.evaluate('window.__longTasks')) as { start: number; duration: number }[]).filter(
+      (t) => t.start >= clickAt && t.start <= cancelAt,
+    );
     const gap = (await page.evaluate('window.__gap.max')) as number;
     const longest = Math.max(0, ...tasks.map((t) => t.duration));
     const after = await demoState(page);
     console.log(
       `demo: loss ${after.loss.toFixed(4)} after ${after.steps} steps (${((cancelAt - clickAt) / 1000).toFixed(1)} s, 2 workers), ${after.renders} redraws (longest ${after.longestRenderMs.toFixed(1)} ms), ` +
-        `long tasks while training: ${tasks.length ? tasks.map((t) => t.duration.toFixed(0)).join(', ') + ' ms' : 'none (all < 50 ms)'}, longest 10 ms-timer gap ${gap.toFixed(1)} ms`,
+        `long tasks while training: ${tasks.length ? `${tasks.map((t) => t.duration.toFixed(0)).join(', ')} ms` : 'none (all < 50 ms)'}, longest 10 ms-timer gap ${gap.toFixed(1)} ms`,
     );
     expect(longest).toBeLessThan(LONG_TASK_MS);
     expect(after.loss).toBeLessThan(LOSS_TARGET);
@@ -192,7 +218,12 @@ describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in head
     }
     expect(saved.map((p) => p.split('/').pop())).toEqual(['convae-cae.safetensors', 'convae-cae.json']);
     const json = JSON.parse(readFileSync(saved[1], 'utf8'));
-    expect(json).toMatchObject({ format: 'convae-model', kind: 'stack', inputShape: [1, 28, 28], blocks: [{ convs: [{ filters: 16, kernel: 5 }], tied: true, noise: { type: 'mask', fraction: 0.3 } }] });
+    expect(json).toMatchObject({
+      format: 'convae-model',
+      kind: 'stack',
+      inputShape: [1, 28, 28],
+      blocks: [{ convs: [{ filters: 16, kernel: 5 }], tied: true, noise: { type: 'mask', fraction: 0.3 } }],
+    });
     const st = decodeSafetensors(readFileSync(saved[0]), saved[0]);
     expect(st.tensors['block0.conv0.weight'].shape).toEqual([16, 1, 5, 5]);
     expect(Object.keys(st.tensors).sort()).toEqual(['block0.conv0.bias', 'block0.conv0.weight', 'block0.deconv0.bias']);
@@ -225,7 +256,9 @@ describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in head
     expect(await page.textContent('#accuracy')).toMatch(/^\d+\.\d\d %$/);
     expect(await page.textContent('#prediction')).toMatch(/^predicted: \d \(\d+\.\d %\)$/);
     expect(await page.isEnabled('#download-classifier-weights')).toBe(true);
-    console.log(`demo: stack + classifier, test accuracy ${(100 * s.accuracy!).toFixed(1)} %, the drawn 7 → ${await page.textContent('#prediction')}`);
+    console.log(
+      `demo: stack + classifier, test accuracy ${(100 * s.accuracy!).toFixed(1)} %, the drawn 7 → ${await page.textContent('#prediction')}`,
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'demo-classifier.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
@@ -238,7 +271,10 @@ describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in head
     await page.fill('#epochs', '30');
     await page.click('#train');
     // From about 0.1 to half of it: the scalar build learns too (3.5–4× slower than SIMD).
-    await page.waitForFunction('window.convaeDemo.loss < 0.05 && window.convaeDemo.renders >= 3', null, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction('window.convaeDemo.loss < 0.05 && window.convaeDemo.renders >= 3', null, {
+      timeout: 30_000,
+      polling: 100,
+    });
     await page.click('#cancel');
     await page.waitForFunction('window.convaeDemo.phase === "idle"', null, { timeout: 10_000 });
     expect(await page.textContent('#stage')).toMatch(/^cancelled/);

@@ -16,10 +16,13 @@ import { expectNear } from '../util/tensors.js';
 
 // Only in one vitest project (the browser picks its own build).
 describe.runIf(BUILD === 'simd' && haveChromium)('loader in headless Chromium', () => {
-  let server: StaticServer, browser: Browser, base = '';
+  let server: StaticServer,
+    browser: Browser,
+    base = '';
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    if (!existsSync(join(ROOT, 'dist/index.js')))
+      throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
     server = await serveStatic({ page: PACKAGE_PAGE });
     base = server.base;
     browser = await launchChromium();
@@ -55,7 +58,14 @@ describe.runIf(BUILD === 'simd' && haveChromium)('loader in headless Chromium', 
   }
 
   it('auto picks relaxed SIMD in current Chromium, and every build runs and agrees with the reference', async () => {
-    const ref = R.conv2dRef(Float64Array.from(Float32Array.from(x)), [2, 3, 7, 6], Float64Array.from(Float32Array.from(w)), [5, 3, 3, 3], null, { sh: 2, sw: 2, ph: 1, pw: 1 });
+    const ref = R.conv2dRef(
+      Float64Array.from(Float32Array.from(x)),
+      [2, 3, 7, 6],
+      Float64Array.from(Float32Array.from(w)),
+      [5, 3, 3, 3],
+      null,
+      { sh: 2, sw: 2, ph: 1, pw: 1 },
+    );
     const auto = await runIn('auto');
     expect(auto.supported).toEqual(['relaxed', 'simd', 'scalar']);
     expect(auto.build).toBe('relaxed');

@@ -22,14 +22,20 @@ const opts = { layer: 0, epochs: 3, batchSize: 25, seed: 3, optimizer: { type: '
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 describe.runIf(BUILD === 'simd' && haveChromium)('Trainer in headless Chromium (module Workers)', () => {
-  let server: StaticServer, browser: Browser, base = '';
+  let server: StaticServer,
+    browser: Browser,
+    base = '';
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/worker.js'))) throw new Error('dist/worker.js is missing: run `npm run build` first (npm test does)');
+    if (!existsSync(join(ROOT, 'dist/worker.js')))
+      throw new Error('dist/worker.js is missing: run `npm run build` first (npm test does)');
     // ?isolated=0 pages (and what they load) are served without the isolation headers.
     server = await serveStatic({
       page: PACKAGE_PAGE,
-      headers: (req) => (String(req.url).includes('isolated=0') || String(req.headers.referer ?? '').includes('isolated=0') ? {} : ISOLATION),
+      headers: (req) =>
+        String(req.url).includes('isolated=0') || String(req.headers.referer ?? '').includes('isolated=0')
+          ? {}
+          : ISOLATION,
     });
     base = server.base;
     browser = await launchChromium();
@@ -50,7 +56,11 @@ describe.runIf(BUILD === 'simd' && haveChromium)('Trainer in headless Chromium (
     const losses: number[] = [];
     try {
       const r = await trainer.fit(stack, data, { ...opts, workers, onBatch: (i) => losses.push(i.loss) });
-      return { losses, epochs: r.history.epochs.map((e) => e.loss), weight: Array.from(stack.blocks[0].convs[0].weight.value.toArray()) };
+      return {
+        losses,
+        epochs: r.history.epochs.map((e) => e.loss),
+        weight: Array.from(stack.blocks[0].convs[0].weight.value.toArray()),
+      };
     } finally {
       stack.dispose();
       await trainer.dispose();
@@ -79,7 +89,15 @@ describe.runIf(BUILD === 'simd' && haveChromium)('Trainer in headless Chromium (
       } finally {
         await trainer.dispose();
       }
-    })()`)) as { isolated: boolean; shared?: boolean; build?: string; losses?: number[]; epochs?: number[]; weight?: number[]; error?: string };
+    })()`)) as {
+      isolated: boolean;
+      shared?: boolean;
+      build?: string;
+      losses?: number[];
+      epochs?: number[];
+      weight?: number[];
+      error?: string;
+    };
     await page.close();
     expect(errors).toEqual([]);
     return out;

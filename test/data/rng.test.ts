@@ -39,9 +39,15 @@ describe('Rng (mulberry32)', () => {
     expect(c.nextU32()).toBe(s.nextU32());
     c.nextU32();
     expect(c.state).not.toBe(s.state);
-    expect(() => { s.state = -1; }).toThrow(ArgumentError);
-    expect(() => { s.state = 2 ** 32; }).toThrow(ArgumentError);
-    expect(() => { s.state = 0.5; }).toThrow(ArgumentError);
+    expect(() => {
+      s.state = -1;
+    }).toThrow(ArgumentError);
+    expect(() => {
+      s.state = 2 ** 32;
+    }).toThrow(ArgumentError);
+    expect(() => {
+      s.state = 0.5;
+    }).toThrow(ArgumentError);
     expect(() => new Rng(Number.NaN)).toThrow(ArgumentError);
   });
 

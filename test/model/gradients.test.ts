@@ -42,14 +42,36 @@ const images = (n: number, shape: number[]) => {
 describe(`model gradients by finite differences (${BUILD})`, () => {
   const cases: [string, BlockSpec, number[]][] = [
     ['conv 3×3 + tanh + pool 2, tied, sigmoid output', { convs: [{ filters: 3, kernel: 3 }] }, [2, 8, 8]],
-    ['two convs (stride 2, padding 1), no pooling, tied', { convs: [{ filters: 4, kernel: 3, stride: 2, padding: 1 }, { filters: 3, kernel: 2 }], pool: null, activation: 'tanh' }, [1, 9, 9]],
-    ['untied, relu, overlapping pool 3/2', { convs: [{ filters: 3, kernel: 3 }], tied: false, activation: 'relu', pool: { kernel: 3, stride: 2 }, outputActivation: 'identity' }, [2, 9, 9]],
+    [
+      'two convs (stride 2, padding 1), no pooling, tied',
+      {
+        convs: [
+          { filters: 4, kernel: 3, stride: 2, padding: 1 },
+          { filters: 3, kernel: 2 },
+        ],
+        pool: null,
+        activation: 'tanh',
+      },
+      [1, 9, 9],
+    ],
+    [
+      'untied, relu, overlapping pool 3/2',
+      {
+        convs: [{ filters: 3, kernel: 3 }],
+        tied: false,
+        activation: 'relu',
+        pool: { kernel: 3, stride: 2 },
+        outputActivation: 'identity',
+      },
+      [2, 9, 9],
+    ],
   ];
   for (const [name, spec, shape] of cases) {
     it(`ConvAutoencoder: ${name}`, () => {
       const cae = new ConvAutoencoder(be, spec, shape, { seed: 3 });
       disposables.push(cae);
-      const n = 2, xv = images(n, shape);
+      const n = 2,
+        xv = images(n, shape);
       const x = be.fromArray([n, ...shape], xv);
       disposables.push(x);
       for (const p of cae.params()) p.grad.fill(0);
@@ -61,24 +83,35 @@ describe(`model gradients by finite differences (${BUILD})`, () => {
   }
 
   it('Classifier built from a 2-block stack: conv, pool, dense, softmax cross-entropy', () => {
-    const blocks: BlockSpec[] = [{ convs: [{ filters: 3, kernel: 3 }] }, { convs: [{ filters: 4, kernel: 2 }], pool: null }];
+    const blocks: BlockSpec[] = [
+      { convs: [{ filters: 3, kernel: 3 }] },
+      { convs: [{ filters: 4, kernel: 2 }], pool: null },
+    ];
     const stack = new StackedConvAutoencoder(be, blocks, [1, 10, 10], 2);
     const clf = Classifier.fromStack(stack, { hidden: [6], classes: 3 }, 4);
     disposables.push(stack, clf);
-    const n = 3, xv = images(n, [1, 10, 10]), labels = [0, 2, 1];
-    const x = be.fromArray([n, 1, 10, 10], xv), y = be.fromArray([n], labels, 'u32');
+    const n = 3,
+      xv = images(n, [1, 10, 10]),
+      labels = [0, 2, 1];
+    const x = be.fromArray([n, 1, 10, 10], xv),
+      y = be.fromArray([n], labels, 'u32');
     disposables.push(x, y);
     for (const p of clf.params()) p.grad.fill(0);
     clf.trainStep(x, y);
     const x64 = Float64Array.from(xv);
-    checkParams(clf.params(), (v) => RE.softmaxCrossEntropyRef(forwardF64(clf.net.layers, x64, n, v), [n, 3], labels).loss, 'classifier');
+    checkParams(
+      clf.params(),
+      (v) => RE.softmaxCrossEntropyRef(forwardF64(clf.net.layers, x64, n, v), [n, 3], labels).loss,
+      'classifier',
+    );
   });
 
   it('frozen blocks get no gradient', () => {
     const blocks: BlockSpec[] = [{ convs: [{ filters: 2, kernel: 3 }] }];
     const clf = Classifier.fromBlocks(be, blocks, [1, 8, 8], { hidden: [4], classes: 2, freeze: [0] }, 1);
     disposables.push(clf);
-    const x = be.fromArray([2, 1, 8, 8], images(2, [1, 8, 8])), y = be.fromArray([2], [0, 1], 'u32');
+    const x = be.fromArray([2, 1, 8, 8], images(2, [1, 8, 8])),
+      y = be.fromArray([2], [0, 1], 'u32');
     disposables.push(x, y);
     for (const p of clf.params()) p.grad.fill(0);
     clf.trainStep(x, y);

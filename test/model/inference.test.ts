@@ -45,13 +45,21 @@ describe('Classifier.logits: pool before a monotone activation', () => {
       const want = clf.net.forward(x, false).toArray();
       const got = clf.logits(x).toArray();
       if (exact) expect(Array.from(got)).toEqual(Array.from(want));
-      else for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i])));
+      else
+        for (let i = 0; i < want.length; i++)
+          expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i])));
       expect(Array.from(clf.predict(x))).toEqual(Array.from(cv.argmaxRows(clf.logits(x))));
     });
   }
 
   it('blocks without pooling keep the layer order: logits bit-equal', () => {
-    const clf = cv.Classifier.fromBlocks(be, [{ convs: [{ filters: 4, kernel: 3 }], activation: 'tanh', pool: null }], [1, 10, 10], { hidden: [8], classes: 3 }, 5);
+    const clf = cv.Classifier.fromBlocks(
+      be,
+      [{ convs: [{ filters: 4, kernel: 3 }], activation: 'tanh', pool: null }],
+      [1, 10, 10],
+      { hidden: [8], classes: 3 },
+      5,
+    );
     disposables.push(clf);
     const x = fill(be.empty([3, 1, 10, 10]), 11, -1, 1);
     disposables.push(x);

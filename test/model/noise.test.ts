@@ -25,7 +25,8 @@ describe('corrupt', () => {
     it(`masking f=${f}: each pixel is 0 or x/(1−f); ${f * 100} % zeroed (5σ); the mean is the clean mean (5σ)`, () => {
       const dst = new Float32Array(N);
       corrupt({ type: 'mask', fraction: f }, src, dst, new Rng(7));
-      let zeros = 0, wrong = 0;
+      let zeros = 0,
+        wrong = 0;
       for (let i = 0; i < N; i++) {
         if (dst[i] === 0) zeros++;
         else if (!(Math.abs(dst[i] - src[i] / (1 - f)) <= 1e-6 * (1 + src[i]))) wrong++;
@@ -35,31 +36,34 @@ describe('corrupt', () => {
       const p = f + (1 - f) * (srcZeros / N);
       expect(Math.abs(zeros - N * p)).toBeLessThan(5 * Math.sqrt(N * p * (1 - p)));
       // Var of one pixel: x²·f/(1−f); the bound on the mean of N of them.
-      const var1 = sum(src.map((v) => v * v)) / N * f / (1 - f);
+      const var1 = ((sum(src.map((v) => v * v)) / N) * f) / (1 - f);
       expect(Math.abs(sum(dst) / N - sum(src) / N)).toBeLessThan(5 * Math.sqrt(var1 / N));
     });
   }
 
   it('masking with rescale: false keeps pixels unchanged, and the mean is (1 − f) times the clean mean', () => {
-    const f = 0.3, dst = new Float32Array(N);
+    const f = 0.3,
+      dst = new Float32Array(N);
     corrupt({ type: 'mask', fraction: f, rescale: false }, src, dst, new Rng(8));
     expect(dst.filter((v, i) => v !== 0 && v !== src[i]).length).toBe(0);
     expect(dst.filter((v, i) => v === 0 && src[i] !== 0).length).toBeGreaterThan(0.25 * N);
-    const var1 = sum(src.map((v) => v * v)) / N * f * (1 - f);
-    expect(Math.abs(sum(dst) / N - (1 - f) * sum(src) / N)).toBeLessThan(5 * Math.sqrt(var1 / N));
+    const var1 = (sum(src.map((v) => v * v)) / N) * f * (1 - f);
+    expect(Math.abs(sum(dst) / N - ((1 - f) * sum(src)) / N)).toBeLessThan(5 * Math.sqrt(var1 / N));
   });
 
   it('gaussian std=0.2: the difference has mean 0 and standard deviation 0.2 (5σ bounds)', () => {
     const dst = new Float32Array(N);
     corrupt({ type: 'gaussian', std: 0.2 }, src, dst, new Rng(9));
     const d = dst.map((v, i) => v - src[i]);
-    const mean = sum(d) / N, sd = Math.sqrt(sum(d.map((v) => (v - mean) ** 2)) / N);
-    expect(Math.abs(mean)).toBeLessThan(5 * 0.2 / Math.sqrt(N));
-    expect(Math.abs(sd - 0.2)).toBeLessThan(5 * 0.2 / Math.sqrt(2 * N));
+    const mean = sum(d) / N,
+      sd = Math.sqrt(sum(d.map((v) => (v - mean) ** 2)) / N);
+    expect(Math.abs(mean)).toBeLessThan((5 * 0.2) / Math.sqrt(N));
+    expect(Math.abs(sd - 0.2)).toBeLessThan((5 * 0.2) / Math.sqrt(2 * N));
   });
 
   it('fraction 0 and std 0 leave the image as it is', () => {
-    const a = new Float32Array(N), b = new Float32Array(N);
+    const a = new Float32Array(N),
+      b = new Float32Array(N);
     corrupt({ type: 'mask', fraction: 0 }, src, a, new Rng(1));
     corrupt({ type: 'gaussian', std: 0 }, src, b, new Rng(1));
     expect(a).toEqual(src);
@@ -80,7 +84,10 @@ describe('bad noise specs are refused with a ModelError naming the block', () =>
   for (const [what, noise] of bad) {
     it(what, () => {
       expect(() => checkNoise(noise as Noise, 'block0')).toThrow(cv.ModelError);
-      expect(() => new StackedConvAutoencoder(be, [{ convs: [{ filters: 2, kernel: 3 }], noise: noise as Noise }], [1, 8, 8])).toThrow(/block0.*noise/);
+      expect(
+        () =>
+          new StackedConvAutoencoder(be, [{ convs: [{ filters: 2, kernel: 3 }], noise: noise as Noise }], [1, 8, 8]),
+      ).toThrow(/block0.*noise/);
     });
   }
 });
@@ -95,13 +102,21 @@ describe('what the rescaling is for', () => {
     const x = be.fromArray([500, 1, 28, 28], test.images);
     disposables.push(x);
     const cleanMse = async (rescale: boolean) => {
-      const blocks: BlockSpec[] = [{ convs: [{ filters: 6, kernel: 5 }], noise: { type: 'mask', fraction: 0.5, rescale } }];
+      const blocks: BlockSpec[] = [
+        { convs: [{ filters: 6, kernel: 5 }], noise: { type: 'mask', fraction: 0.5, rescale } },
+      ];
       const s = new StackedConvAutoencoder(be, blocks, data.shape, 1);
       disposables.push(s);
-      await fit(be, stackLayerTask(s, 0), data, { epochs: 4, batchSize: 20, seed: 1, optimizer: { type: 'adam', lr: 1e-2 } });
+      await fit(be, stackLayerTask(s, 0), data, {
+        epochs: 4,
+        batchSize: 20,
+        seed: 1,
+        optimizer: { type: 'adam', lr: 1e-2 },
+      });
       return s.blocks[0].loss(x);
     };
-    const rescaled = await cleanMse(true), plain = await cleanMse(false);
+    const rescaled = await cleanMse(true),
+      plain = await cleanMse(false);
     expect(rescaled).toBeLessThan(0.6 * plain);
   });
 });

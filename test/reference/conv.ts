@@ -43,8 +43,16 @@ function expectLen(name: string, a: ArrayLike<number>, len: number): void {
 }
 
 function checkConvParams(p: Conv2dParams): void {
-  for (const [k, v] of [['sh', p.sh], ['sw', p.sw]] as const) if (!Number.isInteger(v) || v < 1) fail(`${k} = ${v} must be an integer ≥ 1`);
-  for (const [k, v] of [['ph', p.ph], ['pw', p.pw]] as const) if (!Number.isInteger(v) || v < 0) fail(`${k} = ${v} must be an integer ≥ 0`);
+  for (const [k, v] of [
+    ['sh', p.sh],
+    ['sw', p.sw],
+  ] as const)
+    if (!Number.isInteger(v) || v < 1) fail(`${k} = ${v} must be an integer ≥ 1`);
+  for (const [k, v] of [
+    ['ph', p.ph],
+    ['pw', p.pw],
+  ] as const)
+    if (!Number.isInteger(v) || v < 0) fail(`${k} = ${v} must be an integer ≥ 0`);
 }
 
 /** conv2d output size along one axis: floor((in + 2p − k) / s) + 1. */
@@ -74,7 +82,14 @@ export function convTranspose2dOutSize(input: number, k: number, s: number, p: n
  * x `[N, C_in, H, W]`, w `[C_out, C_in, kh, kw]`, bias `[C_out]` or null,
  * y `[N, C_out, outH, outW]`, outH = floor((H + 2ph − kh)/sh) + 1 (same for W).
  */
-export function conv2dRef(x: Float64Array, xShape: Shape4, w: Float64Array, wShape: Shape4, bias: Float64Array | null, p: Conv2dParams): ConvResult {
+export function conv2dRef(
+  x: Float64Array,
+  xShape: Shape4,
+  w: Float64Array,
+  wShape: Shape4,
+  bias: Float64Array | null,
+  p: Conv2dParams,
+): ConvResult {
   const [N, C, H, W] = xShape;
   const [O, Cw, KH, KW] = wShape;
   if (Cw !== C) fail(`conv2d: weight C_in ${Cw} != input channels ${C}`);
@@ -116,7 +131,13 @@ export function conv2dRef(x: Float64Array, xShape: Shape4, w: Float64Array, wSha
  * # Shapes
  * dy `[N, C_out, outH, outW]` (outH, outW from the conv2d formula), returns dx `[N, C_in, H, W]`.
  */
-export function conv2dBackwardInputRef(dy: Float64Array, xShape: Shape4, w: Float64Array, wShape: Shape4, p: Conv2dParams): Float64Array {
+export function conv2dBackwardInputRef(
+  dy: Float64Array,
+  xShape: Shape4,
+  w: Float64Array,
+  wShape: Shape4,
+  p: Conv2dParams,
+): Float64Array {
   const [N, C, H, W] = xShape;
   const [O, Cw, KH, KW] = wShape;
   if (Cw !== C) fail(`conv2d backward input: weight C_in ${Cw} != input channels ${C}`);
@@ -156,7 +177,13 @@ export function conv2dBackwardInputRef(dy: Float64Array, xShape: Shape4, w: Floa
  * # Shapes
  * x `[N, C_in, H, W]`, dy `[N, C_out, outH, outW]`, returns dw `[C_out, C_in, kh, kw]`.
  */
-export function conv2dBackwardWeightRef(x: Float64Array, xShape: Shape4, dy: Float64Array, wShape: Shape4, p: Conv2dParams): Float64Array {
+export function conv2dBackwardWeightRef(
+  x: Float64Array,
+  xShape: Shape4,
+  dy: Float64Array,
+  wShape: Shape4,
+  p: Conv2dParams,
+): Float64Array {
   const [N, C, H, W] = xShape;
   const [O, Cw, KH, KW] = wShape;
   if (Cw !== C) fail(`conv2d backward weight: weight C_in ${Cw} != input channels ${C}`);
@@ -217,7 +244,14 @@ export function biasBackwardRef(dy: Float64Array, n: number, c: number, plane: n
  * x `[N, C_in, H, W]`, w `[C_in, C_out, kh, kw]`, bias `[C_out]` or null,
  * y `[N, C_out, outH, outW]`, outH = (H − 1)·sh − 2ph + kh + oph (same for W).
  */
-export function convTranspose2dRef(x: Float64Array, xShape: Shape4, w: Float64Array, wShape: Shape4, bias: Float64Array | null, p: ConvTranspose2dParams): ConvResult {
+export function convTranspose2dRef(
+  x: Float64Array,
+  xShape: Shape4,
+  w: Float64Array,
+  wShape: Shape4,
+  bias: Float64Array | null,
+  p: ConvTranspose2dParams,
+): ConvResult {
   const [N, C, H, W] = xShape;
   const [Cw, O, KH, KW] = wShape;
   if (Cw !== C) fail(`conv_transpose2d: weight C_in ${Cw} != input channels ${C}`);
@@ -229,7 +263,8 @@ export function convTranspose2dRef(x: Float64Array, xShape: Shape4, w: Float64Ar
   const outW = convTranspose2dOutSize(W, KW, p.sw, p.pw, p.opw);
   const y = new Float64Array(N * O * outH * outW);
   if (bias !== null) {
-    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) for (let k = 0; k < outH * outW; k++) y[(n * O + o) * outH * outW + k] = bias[o];
+    for (let n = 0; n < N; n++)
+      for (let o = 0; o < O; o++) for (let k = 0; k < outH * outW; k++) y[(n * O + o) * outH * outW + k] = bias[o];
   }
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
@@ -261,7 +296,13 @@ export function convTranspose2dRef(x: Float64Array, xShape: Shape4, w: Float64Ar
  * # Shapes
  * dy `[N, C_out, outH, outW]`, returns dx `[N, C_in, H, W]`.
  */
-export function convTranspose2dBackwardInputRef(dy: Float64Array, xShape: Shape4, w: Float64Array, wShape: Shape4, p: ConvTranspose2dParams): Float64Array {
+export function convTranspose2dBackwardInputRef(
+  dy: Float64Array,
+  xShape: Shape4,
+  w: Float64Array,
+  wShape: Shape4,
+  p: ConvTranspose2dParams,
+): Float64Array {
   const [N, C, H, W] = xShape;
   const [Cw, O, KH, KW] = wShape;
   if (Cw !== C) fail(`conv_transpose2d backward input: weight C_in ${Cw} != input channels ${C}`);
@@ -302,7 +343,13 @@ export function convTranspose2dBackwardInputRef(dy: Float64Array, xShape: Shape4
  * # Shapes
  * x `[N, C_in, H, W]`, dy `[N, C_out, outH, outW]`, returns dw `[C_in, C_out, kh, kw]`.
  */
-export function convTranspose2dBackwardWeightRef(x: Float64Array, xShape: Shape4, dy: Float64Array, wShape: Shape4, p: ConvTranspose2dParams): Float64Array {
+export function convTranspose2dBackwardWeightRef(
+  x: Float64Array,
+  xShape: Shape4,
+  dy: Float64Array,
+  wShape: Shape4,
+  p: ConvTranspose2dParams,
+): Float64Array {
   const [N, C, H, W] = xShape;
   const [Cw, O, KH, KW] = wShape;
   if (Cw !== C) fail(`conv_transpose2d backward weight: weight C_in ${Cw} != input channels ${C}`);
@@ -356,7 +403,13 @@ export function convTranspose2dBackwardWeightRef(x: Float64Array, xShape: Shape4
  * h `[N, K, H, W]`, wEnc `[K, C, kh, kw]` (the encoder's conv2d weight, C_out = K),
  * c `[C]` or null, y `[N, C, H + kh − 1, W + kw − 1]`.
  */
-export function fullConvFlippedRef(h: Float64Array, hShape: Shape4, wEnc: Float64Array, wShape: Shape4, c: Float64Array | null): ConvResult {
+export function fullConvFlippedRef(
+  h: Float64Array,
+  hShape: Shape4,
+  wEnc: Float64Array,
+  wShape: Shape4,
+  c: Float64Array | null,
+): ConvResult {
   const [N, K, H, W] = hShape;
   const [Kw, C, KH, KW] = wShape;
   if (Kw !== K) fail(`fullConvFlipped: weight K ${Kw} != feature maps ${K}`);

@@ -60,7 +60,12 @@ export function activationRef(kind: ActivationKind, x: Float64Array, alpha = 0.0
  * # Shapes
  * y, dy and the returned dx have the same length.
  */
-export function activationBackwardRef(kind: ActivationKind, y: Float64Array, dy: Float64Array, alpha = 0.01): Float64Array {
+export function activationBackwardRef(
+  kind: ActivationKind,
+  y: Float64Array,
+  dy: Float64Array,
+  alpha = 0.01,
+): Float64Array {
   expectLen('activationBackward dy', dy, y.length);
   const dx = new Float64Array(y.length);
   for (let i = 0; i < y.length; i++) {
@@ -99,7 +104,13 @@ export type Shape2 = readonly [number, number];
  * # Shapes
  * x `[N, in]`, w `[out, in]`, bias `[out]` or null, y `[N, out]`.
  */
-export function denseRef(x: Float64Array, xShape: Shape2, w: Float64Array, wShape: Shape2, bias: Float64Array | null): Float64Array {
+export function denseRef(
+  x: Float64Array,
+  xShape: Shape2,
+  w: Float64Array,
+  wShape: Shape2,
+  bias: Float64Array | null,
+): Float64Array {
   const [N, I] = xShape;
   const [O, Iw] = wShape;
   if (Iw !== I) fail(`dense: weight in ${Iw} != input features ${I}`);
@@ -147,7 +158,12 @@ export function denseBackwardInputRef(dy: Float64Array, xShape: Shape2, w: Float
  * # Shapes
  * x `[N, in]`, dy `[N, out]`, returns dw `[out, in]`.
  */
-export function denseBackwardWeightRef(x: Float64Array, xShape: Shape2, dy: Float64Array, wShape: Shape2): Float64Array {
+export function denseBackwardWeightRef(
+  x: Float64Array,
+  xShape: Shape2,
+  dy: Float64Array,
+  wShape: Shape2,
+): Float64Array {
   const [N, I] = xShape;
   const [O, Iw] = wShape;
   if (Iw !== I) fail(`dense backward weight: weight in ${Iw} != input features ${I}`);
@@ -284,8 +300,8 @@ export function adamStepRef(p: Float64Array, g: Float64Array, m: Float64Array, v
   expectLen('adam m', m, p.length);
   expectLen('adam v', v, p.length);
   if (!Number.isInteger(o.step) || o.step < 1) fail(`adam step ${o.step} must be an integer ≥ 1`);
-  const bc1 = 1 - Math.pow(o.beta1, o.step);
-  const bc2 = 1 - Math.pow(o.beta2, o.step);
+  const bc1 = 1 - o.beta1 ** o.step;
+  const bc2 = 1 - o.beta2 ** o.step;
   for (let i = 0; i < p.length; i++) {
     p[i] = p[i] - o.lr * o.weightDecay * p[i];
     m[i] = o.beta1 * m[i] + (1 - o.beta1) * g[i];

@@ -34,7 +34,8 @@ function checkSwitch(s: number, h: number, w: number): void {
 
 /** Max-pool output size along one axis (no padding): floor((in − k)/s) + 1. */
 export function poolOutSize(input: number, k: number, s: number): number {
-  if (!Number.isInteger(k) || k < 1 || !Number.isInteger(s) || s < 1) fail(`pool kernel ${k} and stride ${s} must be integers ≥ 1`);
+  if (!Number.isInteger(k) || k < 1 || !Number.isInteger(s) || s < 1)
+    fail(`pool kernel ${k} and stride ${s} must be integers ≥ 1`);
   if (input < k) fail(`pool window ${k} larger than input ${input}`);
   return Math.floor((input - k) / s) + 1;
 }
@@ -47,7 +48,16 @@ export function poolOutSize(input: number, k: number, s: number): number {
  * x `[planes, h, w]`, y and switches `[planes, outH, outW]`,
  * outH = floor((h − kh)/sh) + 1 (same for W).
  */
-export function maxPool2dRef(x: Float64Array, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number): PoolResult {
+export function maxPool2dRef(
+  x: Float64Array,
+  planes: number,
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+): PoolResult {
   expectLen('maxPool2d x', x, planes * h * w);
   const outH = poolOutSize(h, kh, sh);
   const outW = poolOutSize(w, kw, sw);
@@ -93,7 +103,15 @@ export function maxPool2dRef(x: Float64Array, planes: number, h: number, w: numb
  * # Shapes
  * dy and switches `[planes, outH, outW]`, returns dx `[planes, h, w]`.
  */
-export function maxPool2dBackwardRef(dy: Float64Array, switches: Uint32Array, planes: number, h: number, w: number, outH: number, outW: number): Float64Array {
+export function maxPool2dBackwardRef(
+  dy: Float64Array,
+  switches: Uint32Array,
+  planes: number,
+  h: number,
+  w: number,
+  outH: number,
+  outW: number,
+): Float64Array {
   expectLen('maxPool2dBackward dy', dy, planes * outH * outW);
   expectLen('maxPool2dBackward switches', switches, planes * outH * outW);
   const dx = new Float64Array(planes * h * w);
@@ -115,7 +133,15 @@ export function maxPool2dBackwardRef(dy: Float64Array, switches: Uint32Array, pl
  * x and switches `[planes, outH, outW]` (the pooled size), returns y `[planes, h, w]`
  * (the size before pooling).
  */
-export function maxUnpool2dRef(x: Float64Array, switches: Uint32Array, planes: number, outH: number, outW: number, h: number, w: number): Float64Array {
+export function maxUnpool2dRef(
+  x: Float64Array,
+  switches: Uint32Array,
+  planes: number,
+  outH: number,
+  outW: number,
+  h: number,
+  w: number,
+): Float64Array {
   expectLen('maxUnpool2d x', x, planes * outH * outW);
   expectLen('maxUnpool2d switches', switches, planes * outH * outW);
   const y = new Float64Array(planes * h * w);
@@ -135,7 +161,15 @@ export function maxUnpool2dRef(x: Float64Array, switches: Uint32Array, planes: n
  * # Shapes
  * dy `[planes, h, w]`, switches `[planes, outH, outW]`, returns dx `[planes, outH, outW]`.
  */
-export function maxUnpool2dBackwardRef(dy: Float64Array, switches: Uint32Array, planes: number, outH: number, outW: number, h: number, w: number): Float64Array {
+export function maxUnpool2dBackwardRef(
+  dy: Float64Array,
+  switches: Uint32Array,
+  planes: number,
+  outH: number,
+  outW: number,
+  h: number,
+  w: number,
+): Float64Array {
   expectLen('maxUnpool2dBackward dy', dy, planes * h * w);
   expectLen('maxUnpool2dBackward switches', switches, planes * outH * outW);
   const dx = new Float64Array(planes * outH * outW);

@@ -14,9 +14,19 @@ import { chromium, type Browser } from 'playwright-core';
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const CHROMIUM = '/usr/bin/chromium';
 export const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`CI needs ${CHROMIUM} for the browser tests (.ci/run installs the Debian package chromium)`);
+if (!haveChromium && process.env.CI)
+  throw new Error(`CI needs ${CHROMIUM} for the browser tests (.ci/run installs the Debian package chromium)`);
 
-const MIME: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json', '.css': 'text/css', '.png': 'image/png' };
+const MIME: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.html': 'text/html',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.css': 'text/css',
+  '.png': 'image/png',
+};
 
 /** A page that can import the built package by path (`import('/dist/index.js')`). */
 export const PACKAGE_PAGE = `<!doctype html><html><head><meta charset="utf-8">
@@ -36,7 +46,12 @@ export interface StaticServer {
  * Serves `page` at / and files under `root` whose path starts with one of `prefixes`;
  * `headers(req)` adds response headers (e.g. cross-origin isolation).
  */
-export async function serveStatic(opts: { root?: string; page?: string; prefixes?: string[]; headers?: (req: IncomingMessage) => Record<string, string> }): Promise<StaticServer> {
+export async function serveStatic(opts: {
+  root?: string;
+  page?: string;
+  prefixes?: string[];
+  headers?: (req: IncomingMessage) => Record<string, string>;
+}): Promise<StaticServer> {
   const root = opts.root ?? ROOT;
   const prefixes = opts.prefixes ?? ['/dist/', '/node_modules/wasm-feature-detect/', '/node_modules/comlink/'];
   const server = createServer((req, res) => {
@@ -51,7 +66,9 @@ export async function serveStatic(opts: { root?: string; page?: string; prefixes
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    res
+      .writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' })
+      .end(readFileSync(file));
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   return {
@@ -64,6 +81,13 @@ export async function serveStatic(opts: { root?: string; page?: string; prefixes
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }

@@ -4,7 +4,16 @@
  * parameters. Used to check whole-model gradients by finite differences in f64.
  */
 import type { Layer } from '../../ts/model/layer.js';
-import { Activation, Conv2D, ConvTranspose2D, Dense, Dropout, Flatten, MaxPool2D, MaxUnpool2D } from '../../ts/model/layers.js';
+import {
+  Activation,
+  Conv2D,
+  ConvTranspose2D,
+  Dense,
+  Dropout,
+  Flatten,
+  MaxPool2D,
+  MaxUnpool2D,
+} from '../../ts/model/layers.js';
 import { pair } from '../../ts/shape.js';
 import * as RC from '../reference/conv.js';
 import * as RE from '../reference/elementwise.js';
@@ -20,20 +29,33 @@ export function forwardF64(layers: Layer[], x: Float64Array, n: number, values: 
   for (const l of layers) {
     const ins = l.inputShape;
     if (l instanceof Conv2D) {
-      const [sh, sw] = pair(l.opts.stride ?? 1), [ph, pw] = pair(l.opts.padding ?? 0);
-      const w = values.get(l.weight.name)!, b = l.bias ? values.get(l.bias.name)! : null;
+      const [sh, sw] = pair(l.opts.stride ?? 1),
+        [ph, pw] = pair(l.opts.padding ?? 0);
+      const w = values.get(l.weight.name)!,
+        b = l.bias ? values.get(l.bias.name)! : null;
       t = RC.conv2dRef(t, s4(ins), w, l.weight.value.shape as unknown as RC.Shape4, b, { sh, sw, ph, pw }).y;
     } else if (l instanceof ConvTranspose2D) {
-      const [sh, sw] = pair(l.opts.stride ?? 1), [ph, pw] = pair(l.opts.padding ?? 0);
+      const [sh, sw] = pair(l.opts.stride ?? 1),
+        [ph, pw] = pair(l.opts.padding ?? 0);
       const [kh, kw] = pair(l.opts.kernel);
       const out = l.outputShape;
-      const oph = out[1] - ((ins[1] - 1) * sh - 2 * ph + kh), opw = out[2] - ((ins[2] - 1) * sw - 2 * pw + kw);
-      const w = values.get(l.weight.name)!, b = l.bias ? values.get(l.bias.name)! : null;
-      t = RC.convTranspose2dRef(t, s4(ins), w, l.weight.value.shape as unknown as RC.Shape4, b, { sh, sw, ph, pw, oph, opw }).y;
+      const oph = out[1] - ((ins[1] - 1) * sh - 2 * ph + kh),
+        opw = out[2] - ((ins[2] - 1) * sw - 2 * pw + kw);
+      const w = values.get(l.weight.name)!,
+        b = l.bias ? values.get(l.bias.name)! : null;
+      t = RC.convTranspose2dRef(t, s4(ins), w, l.weight.value.shape as unknown as RC.Shape4, b, {
+        sh,
+        sw,
+        ph,
+        pw,
+        oph,
+        opw,
+      }).y;
     } else if (l instanceof Activation) {
       t = RE.activationRef(l.kind, t, l.alpha);
     } else if (l instanceof MaxPool2D) {
-      const [kh, kw] = pair(l.poolOptions.kernel), [sh, sw] = pair(l.poolOptions.stride);
+      const [kh, kw] = pair(l.poolOptions.kernel),
+        [sh, sw] = pair(l.poolOptions.stride);
       const r = RP.maxPool2dRef(t, n * ins[0], ins[1], ins[2], kh, kw, sh, sw);
       switches.set(l.name, r.switches);
       t = r.y;
@@ -41,7 +63,8 @@ export function forwardF64(layers: Layer[], x: Float64Array, n: number, values: 
       const out = l.outputShape;
       t = RP.maxUnpool2dRef(t, switches.get(l.pool.name)!, n * ins[0], ins[1], ins[2], out[1], out[2]);
     } else if (l instanceof Dense) {
-      const w = values.get(l.weight.name)!, b = l.bias ? values.get(l.bias.name)! : null;
+      const w = values.get(l.weight.name)!,
+        b = l.bias ? values.get(l.bias.name)! : null;
       t = RE.denseRef(t, [n, ins[0]], w, l.weight.value.shape as unknown as RE.Shape2, b);
     } else if (l instanceof Flatten || l instanceof Dropout) {
       // Flatten is a reshape; dropout is the identity outside training.

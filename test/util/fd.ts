@@ -110,7 +110,13 @@ export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, 
  * tolerance there, and maxAbs / maxRel over the array) unless
  * `compare(actual, expected, { rtol, atol }).ok`. Use inside a vitest `it`.
  */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, label: string): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  label: string,
+): void {
   if (actual.length !== expected.length) {
     throw new Error(`${label}: length ${actual.length} (actual) != ${expected.length} (expected)`);
   }

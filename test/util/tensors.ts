@@ -9,7 +9,8 @@ export const f32 = (be: Backend, shape: number[], values: ArrayLike<number>): Te
 export const f64 = (t: Tensor): Float64Array => Float64Array.from(t.data);
 
 /** Values rounded to f32 and back, so the f64 reference sees exactly what the kernel sees. */
-export const round32 = (v: ArrayLike<number>): Float64Array => Float64Array.from(Float32Array.from(v as ArrayLike<number>));
+export const round32 = (v: ArrayLike<number>): Float64Array =>
+  Float64Array.from(Float32Array.from(v as ArrayLike<number>));
 
 /**
  * Asserts |actual − expected| ≤ atol + rtol·|expected| element-wise, where an
@@ -17,11 +18,19 @@ export const round32 = (v: ArrayLike<number>): Float64Array => Float64Array.from
  * the magnitude of the summed terms (a dot product of length K of O(1) values
  * carries O(√K·ε) rounding error).
  */
-export function expectNear(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-5): void {
+export function expectNear(
+  label: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-5,
+  atol = 1e-5,
+): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);
-  let worst = -1, worstErr = 0;
+  let worst = -1,
+    worstErr = 0;
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
+    const a = actual[i],
+      e = expected[i];
     if (Number.isNaN(e) && Number.isNaN(a)) continue;
     const err = Math.abs(a - e) - (atol + rtol * Math.abs(e));
     if (!(err <= 0) && (worst < 0 || err > worstErr || Number.isNaN(err))) {
@@ -30,7 +39,9 @@ export function expectNear(label: string, actual: ArrayLike<number>, expected: A
     }
   }
   if (worst >= 0) {
-    expect.fail(`${label}: index ${worst}: got ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
+    expect.fail(
+      `${label}: index ${worst}: got ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`,
+    );
   }
 }
 

@@ -6,7 +6,8 @@ import type { Raster } from '../../ts/viz/raster.js';
 export function viaPng(r: Raster) {
   const png = PNG.sync.read(Buffer.from(encodePng(r)));
   const px = (x: number, y: number): number[] => {
-    if (x < 0 || y < 0 || x >= png.width || y >= png.height) throw new Error(`pixel (${x}, ${y}) outside ${png.width}×${png.height}`);
+    if (x < 0 || y < 0 || x >= png.width || y >= png.height)
+      throw new Error(`pixel (${x}, ${y}) outside ${png.width}×${png.height}`);
     const p = (y * png.width + x) * 4;
     return [png.data[p], png.data[p + 1], png.data[p + 2], png.data[p + 3]];
   };

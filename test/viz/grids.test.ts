@@ -10,7 +10,8 @@ import { filterGrid, imageGrid, NAN_COLOR, PAD_COLOR, reconstructionGrid } from 
 import { rgba, viaPng } from './decode.js';
 
 const grey = (g: number) => [g, g, g, 255];
-const PAD = rgba(PAD_COLOR), NAN = rgba(NAN_COLOR);
+const PAD = rgba(PAD_COLOR),
+  NAN = rgba(NAN_COLOR);
 
 describe('filterGrid', () => {
   // Three 2×2 filters; per-filter scale m = max|w| maps 0 → 128, m → 255, −m → 0, v → round(127.5 + 127.5·v/m).
@@ -39,7 +40,12 @@ describe('filterGrid', () => {
   it('w=[3,1,2,2] normalize=global: one scale m = 2 for all filters', () => {
     const img = viaPng(filterGrid(w, [3, 1, 2, 2], { scale: 1, normalize: 'global', columns: 3, pad: 2 }));
     expect([img.width, img.height]).toEqual([2 + 3 * 4, 2 + 4]);
-    expect([img.px(2, 2), img.px(3, 2), img.px(2, 3), img.px(3, 3)]).toEqual([grey(128), grey(191), grey(64), grey(159)]);
+    expect([img.px(2, 2), img.px(3, 2), img.px(2, 3), img.px(3, 3)]).toEqual([
+      grey(128),
+      grey(191),
+      grey(64),
+      grey(159),
+    ]);
     expect([img.px(6, 2), img.px(7, 3)]).toEqual([grey(255), grey(0)]);
     expect(img.px(10, 2)).toEqual(grey(128));
   });
@@ -53,7 +59,13 @@ describe('filterGrid', () => {
     // 'all': one row per output filter, its input channels side by side, one scale (m = 3) per output filter.
     const all = viaPng(filterGrid(w2, [1, 2, 1, 2], { scale: 1, pad: 1, channel: 'all' }));
     expect([all.width, all.height]).toEqual([1 + 2 * 3, 3]);
-    expect([all.px(1, 1), all.px(2, 1), all.px(4, 1), all.px(5, 1), all.px(3, 1)]).toEqual([grey(170), grey(85), grey(255), grey(170), PAD]);
+    expect([all.px(1, 1), all.px(2, 1), all.px(4, 1), all.px(5, 1), all.px(3, 1)]).toEqual([
+      grey(170),
+      grey(85),
+      grey(255),
+      grey(170),
+      PAD,
+    ]);
   });
 
   it('a NaN weight is drawn magenta and does not set the scale', () => {
@@ -87,7 +99,10 @@ describe('imageGrid', () => {
   it('x=[1,3,1,2] RGB with range=[0,2], values outside clamped', () => {
     const x = new Float32Array([2, 0, /* g */ 1, 3, /* b */ 0, -1]);
     const img = viaPng(imageGrid(x, [1, 3, 1, 2], { scale: 1, pad: 0, range: [0, 2] }));
-    expect([img.px(0, 0), img.px(1, 0)]).toEqual([[255, 128, 0, 255], [0, 255, 0, 255]]);
+    expect([img.px(0, 0), img.px(1, 0)]).toEqual([
+      [255, 128, 0, 255],
+      [0, 255, 0, 255],
+    ]);
   });
 
   it('rejects 2 channels and an empty range', () => {
@@ -98,7 +113,9 @@ describe('imageGrid', () => {
 
 describe('reconstructionGrid', () => {
   // n=3 images of 2×2, columns=2, scale=1, pad=1: rows orig0 orig1 / rec0 rec1 / gap / orig2 / rec2.
-  const n = 3, originals = new Float32Array(n * 4), recs = new Float32Array(n * 4);
+  const n = 3,
+    originals = new Float32Array(n * 4),
+    recs = new Float32Array(n * 4);
   [0, 0.5, 1].forEach((v, i) => originals.fill(v, i * 4, i * 4 + 4));
   [0.25, 0.75, 2].forEach((v, i) => recs.fill(v, i * 4, i * 4 + 4));
 
@@ -106,7 +123,10 @@ describe('reconstructionGrid', () => {
     const img = viaPng(reconstructionGrid(originals, recs, [n, 1, 2, 2], { scale: 1, columns: 2 }));
     expect([img.width, img.height]).toEqual([1 + 2 * 3, 1 + 4 * 3 + 1]);
     const at = (i: number) => {
-      const col = i % 2, p = Math.floor(i / 2), x = 1 + 3 * col, y = 1 + 6 * p + p;
+      const col = i % 2,
+        p = Math.floor(i / 2),
+        x = 1 + 3 * col,
+        y = 1 + 6 * p + p;
       return { orig: img.block(x, y, 2, 2), rec: img.block(x, y + 3, 2, 2) };
     };
     // One grey scale, the originals' 0..1; the reconstruction 2 is clamped to white.

@@ -25,13 +25,31 @@ describe('ticks', () => {
     expect(logTicks(1e-8, 1, 5)).toEqual([1e-8, 1e-6, 1e-4, 0.01, 1]);
   });
   it('formatTick', () => {
-    expect([0.1 + 0.2, 0, 1e-4, 2.5e-5, 12345, 1e6, -0.02].map(formatTick)).toEqual(['0.3', '0', '1e-4', '2.5e-5', '12345', '1e6', '-0.02']);
+    expect([0.1 + 0.2, 0, 1e-4, 2.5e-5, 12345, 1e6, -0.02].map(formatTick)).toEqual([
+      '0.3',
+      '0',
+      '1e-4',
+      '2.5e-5',
+      '12345',
+      '1e6',
+      '-0.02',
+    ]);
   });
   it('seriesRuns breaks at NaN, and at values ≤ 0 with logY', () => {
     const s = { name: 'a', values: [1, NaN, 3, 4, 0, 2] };
-    const lin = plotFrame('t', [s], { width: 100, height: 100, logY: false, margins: { top: 0, right: 0, bottom: 0, left: 0 } });
+    const lin = plotFrame('t', [s], {
+      width: 100,
+      height: 100,
+      logY: false,
+      margins: { top: 0, right: 0, bottom: 0, left: 0 },
+    });
     expect(seriesRuns(lin, s).map((r) => r.length)).toEqual([1, 4]);
-    const log = plotFrame('t', [s], { width: 100, height: 100, logY: true, margins: { top: 0, right: 0, bottom: 0, left: 0 } });
+    const log = plotFrame('t', [s], {
+      width: 100,
+      height: 100,
+      logY: true,
+      margins: { top: 0, right: 0, bottom: 0, left: 0 },
+    });
     expect(seriesRuns(log, s).map((r) => r.length)).toEqual([1, 2, 1]);
   });
 });
@@ -39,7 +57,8 @@ describe('ticks', () => {
 /** The pixels of exactly colour `c` (full coverage), as [x, y]. */
 function pixelsOf(img: ReturnType<typeof viaPng>, c: readonly number[]): [number, number][] {
   const out: [number, number][] = [];
-  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) if (img.px(x, y).join() === rgba(c).join()) out.push([x, y]);
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++) if (img.px(x, y).join() === rgba(c).join()) out.push([x, y]);
   return out;
 }
 
@@ -51,7 +70,8 @@ describe('lossCurve (raster)', () => {
     const on = pixelsOf(img, PALETTE[0]);
     expect(on.length).toBeGreaterThan(150);
     // Plot area: x 16..184, y 16..104; x of value i = 16 + i/5·168; headroom 5% of the range.
-    const lowest = Math.max(...on.map(([, y]) => y)), highest = Math.min(...on.map(([, y]) => y));
+    const lowest = Math.max(...on.map(([, y]) => y)),
+      highest = Math.min(...on.map(([, y]) => y));
     expect(lowest).toBeGreaterThan(104 - 10);
     expect(lowest).toBeLessThan(104);
     expect(highest).toBeGreaterThan(16);
@@ -68,7 +88,13 @@ describe('lossCurve (raster)', () => {
   });
 
   it('logY: a geometric series is a straight line', () => {
-    const img = viaPng(lossCurve([{ name: 'a', values: [1, 0.1, 0.01, 0.001, 0.0001], color: [200, 0, 0] }], { width: 216, height: 132, logY: true }));
+    const img = viaPng(
+      lossCurve([{ name: 'a', values: [1, 0.1, 0.01, 0.001, 0.0001], color: [200, 0, 0] }], {
+        width: 216,
+        height: 132,
+        logY: true,
+      }),
+    );
     const on = pixelsOf(img, [200, 0, 0]);
     // Plot 16..200 × 16..116: the point of value 0.01 (the middle one) is at the centre.
     const mid = on.filter(([x]) => x === 108).map(([, y]) => y);
@@ -77,7 +103,15 @@ describe('lossCurve (raster)', () => {
   });
 
   it('two series get the first two palette colours; an empty series list draws an empty frame', () => {
-    const img = viaPng(lossCurve([{ name: 'a', values: [3, 2, 1] }, { name: 'b', values: [3.5, 2.5, 2] }], { width: 120, height: 80 }));
+    const img = viaPng(
+      lossCurve(
+        [
+          { name: 'a', values: [3, 2, 1] },
+          { name: 'b', values: [3.5, 2.5, 2] },
+        ],
+        { width: 120, height: 80 },
+      ),
+    );
     expect(pixelsOf(img, PALETTE[0]).length).toBeGreaterThan(50);
     expect(pixelsOf(img, PALETTE[1]).length).toBeGreaterThan(50);
     expect(viaPng(lossCurve([], { width: 60, height: 40 })).width).toBe(60);
@@ -94,7 +128,9 @@ function parseXml(s: string): { name: string; attrs: Record<string, string>; tex
   const tags: { name: string; attrs: Record<string, string>; text: string }[] = [];
   const stack: number[] = []; // indices into tags of the open elements
   const re = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
-  let m: RegExpExecArray | null, end = 0;
+  let m: RegExpExecArray | null,
+    end = 0;
+  // biome-ignore lint/suspicious/noAssignInExpressions: the usual exec loop
   while ((m = re.exec(s))) {
     end = re.lastIndex;
     if (m[5] !== undefined) {
@@ -105,7 +141,8 @@ function parseXml(s: string): { name: string; attrs: Record<string, string>; tex
     const [, close, name, attrText, selfClose] = m;
     if (close) {
       const open = stack.pop();
-      if (open === undefined || tags[open].name !== name) throw new Error(`</${name}> closes ${open === undefined ? 'nothing' : tags[open].name}`);
+      if (open === undefined || tags[open].name !== name)
+        throw new Error(`</${name}> closes ${open === undefined ? 'nothing' : tags[open].name}`);
       continue;
     }
     const attrs: Record<string, string> = {};
@@ -128,7 +165,12 @@ describe('lossCurveSvg', () => {
     const svg = lossCurveSvg(series, { title: 'CAE "synthetic"', width: 500, height: 300 });
     const tags = parseXml(svg.trim());
     expect(tags[0].name).toBe('svg');
-    expect(tags[0].attrs).toMatchObject({ xmlns: 'http://www.w3.org/2000/svg', width: '500', height: '300', viewBox: '0 0 500 300' });
+    expect(tags[0].attrs).toMatchObject({
+      xmlns: 'http://www.w3.org/2000/svg',
+      width: '500',
+      height: '300',
+      viewBox: '0 0 500 300',
+    });
     const polylines = tags.filter((t) => t.name === 'polyline');
     expect(polylines).toHaveLength(2);
     expect(polylines.map((p) => p.attrs.points.split(' ').length)).toEqual([4, 4]);
@@ -144,7 +186,13 @@ describe('lossCurveSvg', () => {
   });
 
   it('logY labels, a NaN gap splits a series, a lone point is a circle, no legend on request', () => {
-    const svg = lossCurveSvg([{ name: 'a', values: [1, 0.1, NaN, 0.01, 0.001] }, { name: 'b', values: [0.5] }], { logY: true, legend: false });
+    const svg = lossCurveSvg(
+      [
+        { name: 'a', values: [1, 0.1, NaN, 0.01, 0.001] },
+        { name: 'b', values: [0.5] },
+      ],
+      { logY: true, legend: false },
+    );
     const tags = parseXml(svg.trim());
     expect(tags.filter((t) => t.name === 'polyline')).toHaveLength(2);
     expect(tags.filter((t) => t.name === 'circle')).toHaveLength(1);

@@ -15,9 +15,14 @@ const raster = (w: number, h: number): Raster => {
 };
 
 describe('encodePng', () => {
-  for (const [w, h] of [[1, 1], [7, 3], [64, 40]] as const)
+  for (const [w, h] of [
+    [1, 1],
+    [7, 3],
+    [64, 40],
+  ] as const)
     it(`raster=${w}x${h}: PNG signature, IHDR size, pixels round-trip`, () => {
-      const r = raster(w, h), bytes = encodePng(r);
+      const r = raster(w, h),
+        bytes = encodePng(r);
       expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
       const png = PNG.sync.read(Buffer.from(bytes));
       expect([png.width, png.height, png.colorType, png.depth]).toEqual([w, h, 6, 8]);
@@ -34,7 +39,8 @@ describe('writePng', () => {
   it('writes the encoded file, creating missing folders', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'convae-viz-'));
     try {
-      const path = join(dir, 'a', 'b', 'x.png'), r = raster(5, 4);
+      const path = join(dir, 'a', 'b', 'x.png'),
+        r = raster(5, 4);
       await writePng(path, r);
       expect(new Uint8Array(await readFile(path))).toEqual(encodePng(r));
     } finally {

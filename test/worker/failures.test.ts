@@ -17,8 +17,15 @@ const sgd = { type: 'sgd', lr: 0.02, momentum: 0.9 } as const;
 const root = new URL('../..', import.meta.url).pathname;
 
 describe(`worker failures (${BUILD})`, () => {
-  for (const [how, failure] of [['exit', 'exited'], ['uncaught', 'crashed']] as const) {
-    for (const [n, allReduce] of [[1, 'shared'], [2, 'shared'], [2, 'messages']] as const) {
+  for (const [how, failure] of [
+    ['exit', 'exited'],
+    ['uncaught', 'crashed'],
+  ] as const) {
+    for (const [n, allReduce] of [
+      [1, 'shared'],
+      [2, 'shared'],
+      [2, 'messages'],
+    ] as const) {
       it(`a worker that dies (${how}) mid-epoch of a ${n}-worker job${n > 1 ? ` (all-reduce: ${allReduce})` : ''}: WorkerError('${failure}'), model and checkpoint intact, the pool replaces it`, async () => {
         const trainer = await Trainer.create(be, { size: 2 });
         try {
@@ -28,11 +35,17 @@ describe(`worker failures (${BUILD})`, () => {
           await trainer.fit(m, data, { epochs: 1, batchSize: 30, optimizer: sgd, workers: n });
           const before = weights(m);
           const victim = trainer.pool.handles()[n - 1];
-          const err = await trainer.fit(m, data, {
-            epochs: 40, batchSize: 30, optimizer: sgd, workers: n, allReduce,
-            checkpoint: { save: (c) => void saved.push(c) },
-            onBatch: (i) => i.epoch === 1 && i.batch === 2 && void victim.api.fail(how),
-          }).catch((e) => e);
+          const err = await trainer
+            .fit(m, data, {
+              epochs: 40,
+              batchSize: 30,
+              optimizer: sgd,
+              workers: n,
+              allReduce,
+              checkpoint: { save: (c) => void saved.push(c) },
+              onBatch: (i) => i.epoch === 1 && i.batch === 2 && void victim.api.fail(how),
+            })
+            .catch((e) => e);
           expect(err).toBeInstanceOf(WorkerError);
           expect((err as WorkerError).failure).toBe(failure);
           if (how === 'exit') expect((err as WorkerError).exitCode).toBe(3);
@@ -44,7 +57,13 @@ describe(`worker failures (${BUILD})`, () => {
           saved.forEach((c, i) => expect(c.epoch).toBe(i + 1));
           expect(victim.dead).toBe(true);
           // A fresh worker takes its place.
-          const r = await trainer.fit(m, data, { epochs: 1, batchSize: 30, optimizer: sgd, workers: n, resumeFrom: undefined });
+          const r = await trainer.fit(m, data, {
+            epochs: 1,
+            batchSize: 30,
+            optimizer: sgd,
+            workers: n,
+            resumeFrom: undefined,
+          });
           expect(r.history.steps).toBe(20);
           expect(trainer.pool.live).toBe(n === 2 ? 2 : trainer.pool.live);
           m.dispose();
@@ -58,32 +77,45 @@ describe(`worker failures (${BUILD})`, () => {
 
   it("dispose() during a job: the call rejects with WorkerError('terminated') and the model is untouched", async () => {
     const trainer = await Trainer.create(be, { size: 2 });
-    const m = classifierOf(5), before = weights(m);
-    const err = await trainer.fit(m, data, {
-      epochs: 50, batchSize: 30, optimizer: sgd, workers: 2,
-      onBatch: (i) => i.batch === 3 && void trainer.dispose(),
-    }).catch((e) => e);
+    const m = classifierOf(5),
+      before = weights(m);
+    const err = await trainer
+      .fit(m, data, {
+        epochs: 50,
+        batchSize: 30,
+        optimizer: sgd,
+        workers: 2,
+        onBatch: (i) => i.batch === 3 && void trainer.dispose(),
+      })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(WorkerError);
     expect((err as WorkerError).failure).toBe('terminated');
     expect(bitEqual(before, weights(m))).toBe(true);
     expect(trainer.pool.live).toBe(0);
-    await expect(trainer.fit(m, data, { epochs: 1, batchSize: 30, optimizer: sgd })).rejects.toThrow(/the pool was disposed/);
+    await expect(trainer.fit(m, data, { epochs: 1, batchSize: 30, optimizer: sgd })).rejects.toThrow(
+      /the pool was disposed/,
+    );
     m.dispose();
   }, 60_000);
 
   it("out of memory (a heap limit of 48 MB): WorkerError('out-of-memory')", async () => {
     const trainer = await Trainer.create(be, { size: 1, resourceLimits: { maxOldGenerationSizeMb: 48 } });
     try {
-      const m = classifierOf(3), before = weights(m);
+      const m = classifierOf(3),
+        before = weights(m);
       let victim: ReturnType<typeof trainer.pool.handles>[number] | undefined;
-      const err = await trainer.fit(m, data, {
-        epochs: 100, batchSize: 30, optimizer: sgd,
-        onBatch: (i) => {
-          if (i.batch !== 2 || victim) return;
-          victim = trainer.pool.handles()[0];
-          void victim.api.fail('oom');
-        },
-      }).catch((e) => e);
+      const err = await trainer
+        .fit(m, data, {
+          epochs: 100,
+          batchSize: 30,
+          optimizer: sgd,
+          onBatch: (i) => {
+            if (i.batch !== 2 || victim) return;
+            victim = trainer.pool.handles()[0];
+            void victim.api.fail('oom');
+          },
+        })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(WorkerError);
       expect((err as WorkerError).failure).toBe('out-of-memory');
       expect(bitEqual(before, weights(m))).toBe(true);
@@ -94,7 +126,8 @@ describe(`worker failures (${BUILD})`, () => {
   }, 60_000);
 
   it('a Node process with a Trainer exits on its own: after dispose(), and even when dispose() is forgotten', () => {
-    if (!existsSync(`${root}dist/index.js`)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    if (!existsSync(`${root}dist/index.js`))
+      throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
     for (const dispose of [true, false]) {
       const script = `
         import * as cv from './dist/index.js';
@@ -108,7 +141,11 @@ describe(`worker failures (${BUILD})`, () => {
         ${dispose ? 'await t.dispose();' : ''}
       `;
       const t0 = Date.now();
-      const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, timeout: 30_000, encoding: 'utf8' });
+      const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: root,
+        timeout: 30_000,
+        encoding: 'utf8',
+      });
       expect(out.stderr).toBe('');
       expect(out.status).toBe(0);
       expect(out.stdout.trim()).toBe('steps 4');

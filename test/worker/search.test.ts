@@ -17,10 +17,18 @@ describe(`searchCAE (${BUILD})`, () => {
   it('trains the whole grid in parallel, ranks by validation MSE then size; the winner re-trained on this thread gives the same error', async () => {
     const trainer = await Trainer.create(be, { size: 2 });
     try {
-      const train = data.take(400), validation = data.subset(Array.from({ length: 100 }, (_, i) => 450 + i));
+      const train = data.take(400),
+        validation = data.subset(Array.from({ length: 100 }, (_, i) => 450 + i));
       const seen: number[] = [];
       const res = await searchCAE(trainer, {
-        data: train, validation, featureMaps: [2, 6], filterSizes: [3, 5, 31], noise: [0, 0.3], epochs: 1, batchSize: 32, seed: 4,
+        data: train,
+        validation,
+        featureMaps: [2, 6],
+        filterSizes: [3, 5, 31],
+        noise: [0, 0.3],
+        epochs: 1,
+        batchSize: 32,
+        seed: 4,
         onCandidate: (_r, done) => seen.push(done),
       });
       expect(res.aborted).toBe(false);
@@ -28,13 +36,19 @@ describe(`searchCAE (${BUILD})`, () => {
       expect(res.failed.map((f) => f.candidate.filterSize)).toEqual([31, 31, 31, 31]);
       expect(res.ranked.length).toBe(8);
       expect(seen.length).toBe(8);
-      for (let i = 1; i < res.ranked.length; i++) expect(res.ranked[i].valLoss).toBeGreaterThanOrEqual(res.ranked[i - 1].valLoss);
+      for (let i = 1; i < res.ranked.length; i++)
+        expect(res.ranked[i].valLoss).toBeGreaterThanOrEqual(res.ranked[i - 1].valLoss);
       // More maps reconstruct better after the same training here (a sanity check of the ranking, not a law).
       expect(res.best!.candidate.featureMaps).toBe(6);
 
       const c = res.best!.candidate;
       const stack = new StackedConvAutoencoder(be, [blockOf(c)], train.shape, 4);
-      await fit(be, stackLayerTask(stack, 0), train, { epochs: 1, batchSize: 32, seed: 4, optimizer: { type: 'adam', lr: c.lr } });
+      await fit(be, stackLayerTask(stack, 0), train, {
+        epochs: 1,
+        batchSize: 32,
+        seed: 4,
+        optimizer: { type: 'adam', lr: c.lr },
+      });
       expect(evaluateTask(be, stackLayerTask(stack, 0), validation).loss).toBe(res.best!.valLoss);
       expect(res.best!.parameters).toBe(stack.params().reduce((s, p) => s + p.value.size, 0));
       stack.dispose();
@@ -46,16 +60,29 @@ describe(`searchCAE (${BUILD})`, () => {
   it('random strategy draws distinct candidates; abort stops the search with the finished ones', async () => {
     const grid = candidates({ data, featureMaps: [1, 2, 3, 4], filterSizes: [3, 5, 7], strategy: 'grid' });
     expect(grid.length).toBe(12);
-    const some = candidates({ data, featureMaps: [1, 2, 3, 4], filterSizes: [3, 5, 7], strategy: { random: 5 }, seed: 2 });
+    const some = candidates({
+      data,
+      featureMaps: [1, 2, 3, 4],
+      filterSizes: [3, 5, 7],
+      strategy: { random: 5 },
+      seed: 2,
+    });
     expect(some.length).toBe(5);
     expect(new Set(some.map((c) => `${c.featureMaps}/${c.filterSize}`)).size).toBe(5);
-    expect(() => candidates({ data, featureMaps: [], filterSizes: [3] })).toThrow(/featureMaps must be a non-empty list/);
+    expect(() => candidates({ data, featureMaps: [], filterSizes: [3] })).toThrow(
+      /featureMaps must be a non-empty list/,
+    );
 
     const trainer = await Trainer.create(be, { size: 1 });
     try {
       const ctl = new AbortController();
       const res = await searchCAE(trainer, {
-        data, featureMaps: [2, 3, 4, 5], filterSizes: [3], epochs: 2, batchSize: 30, signal: ctl.signal,
+        data,
+        featureMaps: [2, 3, 4, 5],
+        filterSizes: [3],
+        epochs: 2,
+        batchSize: 30,
+        signal: ctl.signal,
         onCandidate: () => ctl.abort(),
       });
       expect(res.aborted).toBe(true);

@@ -19,9 +19,11 @@ export const weights = (m: { params(): { name: string; value: { toArray(): Float
 
 /** Largest |a − b| over every parameter, relative to the largest |a| (both models have the same parameters). */
 export function maxRelDiff(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
-  let d = 0, m = 0;
+  let d = 0,
+    m = 0;
   for (const k of Object.keys(a)) {
-    const x = a[k], y = b[k];
+    const x = a[k],
+      y = b[k];
     if (!y || y.length !== x.length) throw new Error(`parameter ${k} missing or resized`);
     for (let i = 0; i < x.length; i++) {
       d = Math.max(d, Math.abs(x[i] - y[i]));

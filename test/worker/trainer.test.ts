@@ -5,7 +5,7 @@
  * than N); cancellation ends at a completed step; pause holds training;
  * checkpoints and resume pass through; datasets are shared or moved.
  */
-import * as Comlink from 'comlink';
+import type * as Comlink from 'comlink';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
@@ -28,13 +28,18 @@ describe(`Trainer (${BUILD})`, () => {
     expectTypeOf<Comlink.Remote<WorkerApi>['fit']>().returns.resolves.toEqualTypeOf<FitResult>();
     expectTypeOf(trainer.fit).returns.resolves.toEqualTypeOf<TrainResult>();
     expectTypeOf<TrainResult['history']>().toEqualTypeOf<History>();
-    expectTypeOf(trainer.fit).parameter(2).toHaveProperty('onBatch').toEqualTypeOf<((info: BatchInfo) => void) | undefined>();
+    expectTypeOf(trainer.fit)
+      .parameter(2)
+      .toHaveProperty('onBatch')
+      .toEqualTypeOf<((info: BatchInfo) => void) | undefined>();
   });
 
   it('one worker = this thread, bit for bit: a CAE layer of a stack and the classifier, with the same events', async () => {
-    const a = stackOf(5), b = stackOf(5);
+    const a = stackOf(5),
+      b = stackOf(5);
     const opts = { epochs: 2, batchSize: 32, seed: 5, optimizer: { type: 'adam', lr: 3e-3 } } as const;
-    const seenA: number[] = [], seenB: number[] = [];
+    const seenA: number[] = [],
+      seenB: number[] = [];
     await fit(be, stackLayerTask(a, 0), data, { ...opts, onBatch: (i) => seenA.push(i.loss) });
     await fit(be, stackLayerTask(a, 1), data, { ...opts, seed: 6 });
     const r0 = await trainer.fit(b, data, { ...opts, layer: 0, workers: 1, onBatch: (i) => seenB.push(i.loss) });
@@ -42,19 +47,45 @@ describe(`Trainer (${BUILD})`, () => {
     expect(bitEqual(weights(a), weights(b))).toBe(true);
     expect(seenB).toEqual(seenA);
     expect(seenB.length).toBe(2 * Math.ceil(data.length / 32));
-    expect(Object.keys(r0.params).sort()).toEqual(b.blocks[0].params().map((p) => p.name).sort());
+    expect(Object.keys(r0.params).sort()).toEqual(
+      b.blocks[0]
+        .params()
+        .map((p) => p.name)
+        .sort(),
+    );
 
-    const c = classifierOf(7), d = classifierOf(7);
-    const h = await fit(be, classifierTask(c), data, { epochs: 1, batchSize: 50, seed: 7, optimizer: sgd, validation: 0.2 });
-    const r = await trainer.fit(d, data, { epochs: 1, batchSize: 50, seed: 7, optimizer: sgd, validation: 0.2, workers: 1 });
+    const c = classifierOf(7),
+      d = classifierOf(7);
+    const h = await fit(be, classifierTask(c), data, {
+      epochs: 1,
+      batchSize: 50,
+      seed: 7,
+      optimizer: sgd,
+      validation: 0.2,
+    });
+    const r = await trainer.fit(d, data, {
+      epochs: 1,
+      batchSize: 50,
+      seed: 7,
+      optimizer: sgd,
+      validation: 0.2,
+      workers: 1,
+    });
     expect(bitEqual(weights(c), weights(d))).toBe(true);
     expect(r.history.epochs[0].valAccuracy).toBe(h.epochs[0].valAccuracy);
     [a, b, c, d].forEach((m) => m.dispose());
   }, 60_000);
 
-  for (const [n, allReduce] of [[1, 'shared'], [2, 'shared'], [3, 'shared'], [2, 'messages'], [3, 'messages']] as const) {
+  for (const [n, allReduce] of [
+    [1, 'shared'],
+    [2, 'shared'],
+    [3, 'shared'],
+    [2, 'messages'],
+    [3, 'messages'],
+  ] as const) {
     it(`data-parallel over ${n} worker(s), all-reduce through ${allReduce === 'shared' ? 'shared memory' : 'messages'} = one worker on the global batch (batch 47: uneven parts; last batch of 36)`, async () => {
-      const ref = classifierOf(11), par = classifierOf(11);
+      const ref = classifierOf(11),
+        par = classifierOf(11);
       const opts = { epochs: 1, batchSize: 47, seed: 11, optimizer: sgd, validation: 0.1 } as const;
       const href = await fit(be, classifierTask(ref), data, opts);
       const losses: number[] = [];
@@ -74,7 +105,8 @@ describe(`Trainer (${BUILD})`, () => {
 
   it('data-parallel with more workers than images in the last batch (parts of 0 images)', async () => {
     const small = data.take(65); // batches of 32, 32, 1
-    const ref = stackOf(2), par = stackOf(2);
+    const ref = stackOf(2),
+      par = stackOf(2);
     const opts = { epochs: 2, batchSize: 32, seed: 2, optimizer: { type: 'adam', lr: 3e-3 } } as const;
     await fit(be, stackLayerTask(ref, 0), small, opts);
     await trainer.fit(par, small, { ...opts, workers: 3 });
@@ -88,15 +120,29 @@ describe(`Trainer (${BUILD})`, () => {
   }, 60_000);
 
   it('input noise in data-parallel training (each replica reseeds its noise stream): the loss falls and ends near the 1-worker run', async () => {
-    const noisy = [{ convs: [{ filters: 6, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 }, noise: { type: 'mask', fraction: 0.3 } }] as const;
+    const noisy = [
+      {
+        convs: [{ filters: 6, kernel: 5 }],
+        activation: 'tanh',
+        pool: { kernel: 2 },
+        noise: { type: 'mask', fraction: 0.3 },
+      },
+    ] as const;
     const run = async (workers: number) => {
       const s = new StackedConvAutoencoder(be, noisy as never, data.shape, 4);
-      const r = await trainer.fit(s, data, { epochs: 2, batchSize: 32, seed: 4, optimizer: { type: 'adam', lr: 3e-3 }, workers });
+      const r = await trainer.fit(s, data, {
+        epochs: 2,
+        batchSize: 32,
+        seed: 4,
+        optimizer: { type: 'adam', lr: 3e-3 },
+        workers,
+      });
       const w = weights(s);
       s.dispose();
       return { w, h: r.history };
     };
-    const one = await run(1), two = await run(2);
+    const one = await run(1),
+      two = await run(2);
     expect(two.h.epochs[1].loss).toBeLessThan(two.h.epochs[0].loss);
     expect(Math.abs(two.h.epochs[1].loss - one.h.epochs[1].loss)).toBeLessThan(0.1 * one.h.epochs[1].loss);
   }, 60_000);
@@ -106,7 +152,8 @@ describe(`Trainer (${BUILD})`, () => {
     await trainer.fit(m, data, { epochs: 1, batchSize: 50, optimizer: sgd, workers: 1 });
     const test = data.take(301);
     const x = be.fromArray([301, ...test.shape], test.images);
-    const want = m.logits(x).toArray(), classes = m.predict(x);
+    const want = m.logits(x).toArray(),
+      classes = m.predict(x);
     x.dispose();
     for (const workers of [1, 3, 3]) {
       const r = await trainer.predict(m, test, { workers, batchSize: 64 });
@@ -127,22 +174,33 @@ describe(`Trainer (${BUILD})`, () => {
 
   it('abort: resolves with history.aborted and the weights of the last completed step (= this thread stopped after as many steps)', async () => {
     for (const n of [1, 2]) {
-      const m = classifierOf(3), ref = classifierOf(3);
+      const m = classifierOf(3),
+        ref = classifierOf(3);
       const ctl = new AbortController();
       const opts = { epochs: 3, batchSize: 20, seed: 3, optimizer: sgd } as const;
-      const r = await trainer.fit(m, data, { ...opts, workers: n, signal: ctl.signal, onBatch: (i) => i.batch === 4 && ctl.abort() });
+      const r = await trainer.fit(m, data, {
+        ...opts,
+        workers: n,
+        signal: ctl.signal,
+        onBatch: (i) => i.batch === 4 && ctl.abort(),
+      });
       expect(r.history.aborted).toBe(true);
       expect(r.history.steps).toBeGreaterThanOrEqual(4);
       expect(r.history.steps).toBeLessThan(3 * 30);
       const stop = new AbortController();
       let steps = 0;
-      await fit(be, classifierTask(ref), data, { ...opts, signal: stop.signal, onBatch: () => ++steps === r.history.steps && stop.abort() });
+      await fit(be, classifierTask(ref), data, {
+        ...opts,
+        signal: stop.signal,
+        onBatch: () => ++steps === r.history.steps && stop.abort(),
+      });
       expect(maxRelDiff(weights(ref), weights(m))).toBeLessThan(n === 1 ? 1e-30 : 1e-4);
       m.dispose();
       ref.dispose();
     }
     // An already aborted signal: nothing runs, the model is untouched.
-    const m = classifierOf(4), before = weights(m);
+    const m = classifierOf(4),
+      before = weights(m);
     const r = await trainer.fit(m, data, { epochs: 1, batchSize: 20, optimizer: sgd, signal: AbortSignal.abort() });
     expect(r.history.aborted).toBe(true);
     expect(bitEqual(before, weights(m))).toBe(true);
@@ -150,13 +208,16 @@ describe(`Trainer (${BUILD})`, () => {
   }, 60_000);
 
   it('pause holds training (no batches while paused), resume finishes it with the same weights', async () => {
-    const m = classifierOf(8), ref = classifierOf(8);
+    const m = classifierOf(8),
+      ref = classifierOf(8);
     // Long enough that the pause (a message the worker reads between steps) lands before the end.
     const opts = { epochs: 8, batchSize: 30, seed: 8, optimizer: sgd } as const;
     const times: number[] = [];
     let pausedAt = 0;
     const run = trainer.fit(m, data, {
-      ...opts, workers: 2, onBatch: (i) => {
+      ...opts,
+      workers: 2,
+      onBatch: (i) => {
         times.push(performance.now());
         if (i.epoch === 0 && i.batch === 3) {
           trainer.pause();
@@ -177,12 +238,23 @@ describe(`Trainer (${BUILD})`, () => {
   }, 60_000);
 
   it('checkpoints reach the caller after every epoch and resume gives the uninterrupted result', async () => {
-    const full = classifierOf(9), part = classifierOf(9);
+    const full = classifierOf(9),
+      part = classifierOf(9);
     const opts = { epochs: 2, batchSize: 40, seed: 9, optimizer: sgd } as const;
     await trainer.fit(full, data, { ...opts, workers: 2 });
     const saved: Checkpoint[] = [];
     const ctl = new AbortController();
-    await trainer.fit(part, data, { ...opts, workers: 2, signal: ctl.signal, checkpoint: { save: async (c) => { saved.push(c); ctl.abort(); } } });
+    await trainer.fit(part, data, {
+      ...opts,
+      workers: 2,
+      signal: ctl.signal,
+      checkpoint: {
+        save: async (c) => {
+          saved.push(c);
+          ctl.abort();
+        },
+      },
+    });
     expect(saved.length).toBe(1);
     expect(saved[0].epoch).toBe(1);
     const resumed = classifierOf(100);
@@ -198,21 +270,30 @@ describe(`Trainer (${BUILD})`, () => {
     expect(own.images.byteLength).toBe(0);
     expect(own.labels!.byteLength).toBe(0);
     const view = data.take(100);
-    await expect(trainer.fit(m, view, { epochs: 1, batchSize: 25, optimizer: sgd, workers: 1, data: 'transfer' })).rejects.toThrow(ArgumentError);
+    await expect(
+      trainer.fit(m, view, { epochs: 1, batchSize: 25, optimizer: sgd, workers: 1, data: 'transfer' }),
+    ).rejects.toThrow(ArgumentError);
     await trainer.fit(m, view, { epochs: 1, batchSize: 25, optimizer: sgd, workers: 2, data: 'share' });
     expect(view.images.byteLength).toBe(100 * 784 * 4);
     m.dispose();
   }, 60_000);
 
   it('errors keep their class across the thread: a diverging run rejects with NonFiniteError and leaves the model as it was', async () => {
-    const m = classifierOf(6), before = weights(m);
-    const err = await trainer.fit(m, data, { epochs: 1, batchSize: 20, optimizer: { type: 'sgd', lr: 1e30 }, workers: 2 }).catch((e) => e);
+    const m = classifierOf(6),
+      before = weights(m);
+    const err = await trainer
+      .fit(m, data, { epochs: 1, batchSize: 20, optimizer: { type: 'sgd', lr: 1e30 }, workers: 2 })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(NonFiniteError);
     expect((err as NonFiniteError).op).toBe('fit');
     expect(bitEqual(before, weights(m))).toBe(true);
-    await expect(trainer.fit(m, data, { epochs: 1, batchSize: 20, optimizer: sgd, workers: 4 })).rejects.toThrow(/workers must be an integer in \[1, 3\]/);
+    await expect(trainer.fit(m, data, { epochs: 1, batchSize: 20, optimizer: sgd, workers: 4 })).rejects.toThrow(
+      /workers must be an integer in \[1, 3\]/,
+    );
     const s = stackOf(1);
-    await expect(trainer.fit(s, data, { epochs: 1, batchSize: 20, optimizer: sgd, layer: 2 })).rejects.toThrow(ArgumentError);
+    await expect(trainer.fit(s, data, { epochs: 1, batchSize: 20, optimizer: sgd, layer: 2 })).rejects.toThrow(
+      ArgumentError,
+    );
     // The pool still trains after a failed job.
     const r = await trainer.fit(m, data, { epochs: 1, batchSize: 60, optimizer: sgd, workers: 3 });
     expect(r.history.steps).toBe(10);

@@ -2,7 +2,7 @@
 import { ShapeError } from '../errors.js';
 import { fmt, numel } from '../shape.js';
 import { loadExports, type Build, type LoadOptions } from './loader.js';
-import { Memory, Tensor, type DType } from './memory.js';
+import { Memory, type Tensor, type DType } from './memory.js';
 
 export class Backend {
   /** Which of the three wasm builds is running: 'relaxed', 'simd' or 'scalar'. */
@@ -36,7 +36,12 @@ export class Backend {
   /** A tensor holding a copy of `values` (length must equal the shape's element count). */
   fromArray(shape: readonly number[], values: ArrayLike<number>, dtype: DType = 'f32'): Tensor {
     if (values.length !== numel(shape)) {
-      throw new ShapeError('fromArray', 'values', `${numel(shape)} elements for shape ${fmt(shape)}`, `${values.length}`);
+      throw new ShapeError(
+        'fromArray',
+        'values',
+        `${numel(shape)} elements for shape ${fmt(shape)}`,
+        `${values.length}`,
+      );
     }
     return this.mem.tensor(shape, dtype).set(values);
   }

@@ -84,15 +84,20 @@ export async function loadExports(opts: LoadOptions = {}): Promise<Loaded> {
     build = loaded?.build ?? supported[0];
   } else {
     build = opts.build;
-    if (!BUILDS.includes(build)) throw new BackendError(`convae: unknown build '${String(build)}'; choose one of ${BUILDS.join(', ')} or 'auto'`);
+    if (!BUILDS.includes(build))
+      throw new BackendError(`convae: unknown build '${String(build)}'; choose one of ${BUILDS.join(', ')} or 'auto'`);
     if (!supported.includes(build)) {
-      throw new BackendError(`convae: this runtime cannot run the ${build} build (supported: ${supported.join(', ')})` +
-        (build === 'relaxed' ? '; Node 20 needs --experimental-wasm-relaxed-simd' : ''));
+      throw new BackendError(
+        `convae: this runtime cannot run the ${build} build (supported: ${supported.join(', ')})` +
+          (build === 'relaxed' ? '; Node 20 needs --experimental-wasm-relaxed-simd' : ''),
+      );
     }
   }
   if (loaded) {
     if (loaded.build !== build) {
-      throw new BackendError(`convae: the ${loaded.build} build is already loaded in this realm; one realm runs one build (use a worker for another)`);
+      throw new BackendError(
+        `convae: the ${loaded.build} build is already loaded in this realm; one realm runs one build (use a worker for another)`,
+      );
     }
     return loaded;
   }

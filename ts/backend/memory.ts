@@ -38,7 +38,8 @@ export class Memory {
 
   alloc(bytes: number): number {
     const ptr = this.exports.alloc(bytes) >>> 0;
-    if (ptr === 0) throw new MemoryError(`convae: out of wasm memory allocating ${bytes} bytes (${this.memoryBytes} in use)`);
+    if (ptr === 0)
+      throw new MemoryError(`convae: out of wasm memory allocating ${bytes} bytes (${this.memoryBytes} in use)`);
     this.liveBytes += bytes;
     this.liveCount++;
     return ptr;
@@ -113,7 +114,8 @@ export class Tensor {
    * view owns nothing: it is valid while this tensor is, and its dispose() does nothing.
    */
   reshape(shape: readonly number[]): Tensor {
-    if (numel(shape) !== this.size) throw new ShapeError('reshape', 'shape', `${this.size} elements like ${fmt(this.shape)}`, fmt(shape));
+    if (numel(shape) !== this.size)
+      throw new ShapeError('reshape', 'shape', `${this.size} elements like ${fmt(this.shape)}`, fmt(shape));
     return new Tensor(this.mem, shape, this.dtype, this.base ?? this);
   }
 
@@ -129,13 +131,15 @@ export class Tensor {
 
   /** A live view of an f32 tensor. Re-created if memory grew; do not keep it across a tensor creation. */
   get data(): Float32Array {
-    if (this.dtype !== 'f32') throw new ShapeError('tensor.data', 'dtype', 'f32 (use .u32 for u32 tensors)', this.dtype);
+    if (this.dtype !== 'f32')
+      throw new ShapeError('tensor.data', 'dtype', 'f32 (use .u32 for u32 tensors)', this.dtype);
     return this.liveView() as Float32Array;
   }
 
   /** A live view of a u32 tensor (switches, labels). */
   get u32(): Uint32Array {
-    if (this.dtype !== 'u32') throw new ShapeError('tensor.u32', 'dtype', 'u32 (use .data for f32 tensors)', this.dtype);
+    if (this.dtype !== 'u32')
+      throw new ShapeError('tensor.u32', 'dtype', 'u32 (use .data for f32 tensors)', this.dtype);
     return this.liveView() as Uint32Array;
   }
 
@@ -151,7 +155,12 @@ export class Tensor {
   /** Copies `values` in; its length must equal the tensor's size. */
   set(values: ArrayLike<number>): this {
     if (values.length !== this.size) {
-      throw new ShapeError('tensor.set', 'values', `${this.size} elements for shape ${fmt(this.shape)}`, `${values.length}`);
+      throw new ShapeError(
+        'tensor.set',
+        'values',
+        `${this.size} elements for shape ${fmt(this.shape)}`,
+        `${values.length}`,
+      );
     }
     (this.dtype === 'f32' ? this.data : this.u32).set(values);
     return this;

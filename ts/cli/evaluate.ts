@@ -10,7 +10,8 @@ export function evaluateClassifier(be: Backend, clf: Classifier, data: ImageData
   const k = clf.head.classes;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const feeder = new Feeder(be, data.shape);
-  let wrong = 0, loss = 0;
+  let wrong = 0,
+    loss = 0;
   try {
     for (const b of data.batches(batchSize)) {
       const { x, y } = feeder.feed(b, true);

@@ -55,16 +55,28 @@ export async function paper(a: PaperArgs): Promise<string> {
     const stack = new StackedConvAutoencoder(be, BLOCKS, train.shape, seed);
     const unlabelled = train.take(Math.min(a.unlabelled, train.length));
     for (let k = 0; k < stack.blocks.length; k++) {
-      await fit(be, stackLayerTask(stack, k), unlabelled, { epochs: a.pretrainEpochs, batchSize: 64, seed: seed * 10 + k, optimizer: { type: 'adam', lr: 1e-3 } });
+      await fit(be, stackLayerTask(stack, k), unlabelled, {
+        epochs: a.pretrainEpochs,
+        batchSize: 64,
+        seed: seed * 10 + k,
+        optimizer: { type: 'adam', lr: 1e-3 },
+      });
     }
     for (const size of a.sizes) {
       const labelled = train.subset(new Rng(seed * 7 + size).permutation(train.length).subarray(0, size));
       const epochs = Math.max(1, Math.round(a.imagesPerRun / size));
       for (const init of ['random', 'pretrained'] as const) {
         const head = { hidden: [500], classes: 10 };
-        const clf = init === 'random' ? Classifier.fromBlocks(be, BLOCKS, train.shape, head, seed) : Classifier.fromStack(stack, head, seed);
+        const clf =
+          init === 'random'
+            ? Classifier.fromBlocks(be, BLOCKS, train.shape, head, seed)
+            : Classifier.fromStack(stack, head, seed);
         await fit(be, classifierTask(clf), labelled, {
-          epochs, batchSize: 64, seed, optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 1e-4 }, schedule: { type: 'cosine', epochs, minFactor: 0.02 },
+          epochs,
+          batchSize: 64,
+          seed,
+          optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 1e-4 },
+          schedule: { type: 'cosine', epochs, minFactor: 0.02 },
         });
         const err = evaluateClassifier(be, clf, test).error;
         errors[size][init].push(err);
@@ -76,7 +88,8 @@ export async function paper(a: PaperArgs): Promise<string> {
   }
 
   const rows = a.sizes.map((size) => {
-    const r = meanStd(errors[size].random), p = meanStd(errors[size].pretrained);
+    const r = meanStd(errors[size].random),
+      p = meanStd(errors[size].pretrained);
     const helps = p.m + p.s < r.m - r.s ? 'yes' : p.m < r.m ? 'slightly (within 1 std)' : 'no';
     return `| ${size} | ${(100 * r.m).toFixed(2)} ± ${(100 * r.s).toFixed(2)} | ${(100 * p.m).toFixed(2)} ± ${(100 * p.s).toFixed(2)} | ${helps} |`;
   });

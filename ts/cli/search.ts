@@ -43,7 +43,11 @@ export function table(ranked: CandidateResult[]): string {
     const c = r.candidate;
     return `| ${i + 1} | ${c.featureMaps} | ${c.filterSize}×${c.filterSize} | ${c.activation} | ${c.lr} | ${c.noise} | ${c.tied ? 'tied' : 'untied'} | ${r.valLoss.toFixed(5)} | ${r.trainLoss.toFixed(5)} | ${r.parameters} | ${r.seconds.toFixed(1)} |`;
   });
-  return ['| rank | maps | filter | activation | lr | noise | decoder | val MSE | train MSE | parameters | s |', '|---|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    '| rank | maps | filter | activation | lr | noise | decoder | val MSE | train MSE | parameters | s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 export async function search(a: SearchArgs): Promise<CandidateResult | undefined> {
@@ -58,34 +62,71 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   process.once('SIGINT', stop);
   try {
     const t0 = performance.now();
-    log(`convae search on ${data.length} ${a.dataset} images (10 % held out for validation), ${workers} workers, ${be.build} build`);
+    log(
+      `convae search on ${data.length} ${a.dataset} images (10 % held out for validation), ${workers} workers, ${be.build} build`,
+    );
     const res = await searchCAE(trainer, {
-      data, featureMaps: a.maps, filterSizes: a.kernels, activations: a.activations, learningRates: a.lrs, noise: a.noise,
-      tied: a.untied ? [true, false] : [true], epochs: a.epochs, batchSize: a.batch, seed: a.seed,
-      strategy: a.random ? { random: a.random } : 'grid', signal: ctl.signal,
+      data,
+      featureMaps: a.maps,
+      filterSizes: a.kernels,
+      activations: a.activations,
+      learningRates: a.lrs,
+      noise: a.noise,
+      tied: a.untied ? [true, false] : [true],
+      epochs: a.epochs,
+      batchSize: a.batch,
+      seed: a.seed,
+      strategy: a.random ? { random: a.random } : 'grid',
+      signal: ctl.signal,
       onCandidate: (r, done, total) => {
         const c = r.candidate;
-        log(`[${done}/${total}] maps ${c.featureMaps} filter ${c.filterSize} ${c.activation} lr ${c.lr} noise ${c.noise} ${c.tied ? 'tied' : 'untied'}: val MSE ${r.valLoss.toFixed(5)} (${r.seconds.toFixed(1)} s)`);
+        log(
+          `[${done}/${total}] maps ${c.featureMaps} filter ${c.filterSize} ${c.activation} lr ${c.lr} noise ${c.noise} ${c.tied ? 'tied' : 'untied'}: val MSE ${r.valLoss.toFixed(5)} (${r.seconds.toFixed(1)} s)`,
+        );
       },
     });
-    for (const f of res.failed) log(`skipped maps ${f.candidate.featureMaps} filter ${f.candidate.filterSize}: ${f.error.message}`);
+    for (const f of res.failed)
+      log(`skipped maps ${f.candidate.featureMaps} filter ${f.candidate.filterSize}: ${f.error.message}`);
     const md = table(res.ranked);
     log(`\n${md}\n`);
     await mkdir(a.out, { recursive: true });
-    const header = `# convae search — ${a.dataset}, ${data.length} images, ${a.epochs} epoch(s) per candidate, batch ${a.batch}, Adam\n\n` +
+    const header =
+      `# convae search — ${a.dataset}, ${data.length} images, ${a.epochs} epoch(s) per candidate, batch ${a.batch}, Adam\n\n` +
       `Ranked by validation reconstruction MSE 1/(2n) Σ (x − y)², then by parameter count. ${((performance.now() - t0) / 1000).toFixed(0)} s on ${workers} workers.${res.aborted ? ' **Interrupted**: only the finished candidates are listed.' : ''}\n\n`;
     const write = async (file: string, text: string) => {
       await writeFile(`${file}.tmp`, text);
       await rename(`${file}.tmp`, file);
     };
     await write(join(a.out, 'search.md'), `${header}${md}\n`);
-    await write(join(a.out, 'search.json'), JSON.stringify({
-      format: SEARCH_FORMAT, dataset: a.dataset, images: data.length, epochs: a.epochs, batch: a.batch, seed: a.seed,
-      best: res.best?.block ?? null,
-      ranked: res.ranked.map((r) => ({ ...r.candidate, block: r.block, valLoss: r.valLoss, trainLoss: r.trainLoss, parameters: r.parameters, seconds: r.seconds })),
-      failed: res.failed.map((f) => ({ ...f.candidate, error: f.error.message })),
-    }, null, 2));
-    if (res.best) log(`best block: ${JSON.stringify(res.best.block)}\nwrote ${a.out}/search.md and ${a.out}/search.json; train with it: convae train --from-search ${join(a.out, 'search.json')}`);
+    await write(
+      join(a.out, 'search.json'),
+      JSON.stringify(
+        {
+          format: SEARCH_FORMAT,
+          dataset: a.dataset,
+          images: data.length,
+          epochs: a.epochs,
+          batch: a.batch,
+          seed: a.seed,
+          best: res.best?.block ?? null,
+          ranked: res.ranked.map((r) => ({
+            ...r.candidate,
+            block: r.block,
+            valLoss: r.valLoss,
+            trainLoss: r.trainLoss,
+            parameters: r.parameters,
+            seconds: r.seconds,
+          })),
+          failed: res.failed.map((f) => ({ ...f.candidate, error: f.error.message })),
+        },
+        null,
+        2,
+      ),
+    );
+    if (res.best)
+      log(
+        `best block: ${JSON.stringify(res.best.block)}\nwrote ${a.out}/search.md and ${a.out}/search.json; train with it: convae train --from-search ${join(a.out, 'search.json')}`,
+      );
     return res.best;
   } finally {
     process.off('SIGINT', stop);
@@ -107,9 +148,15 @@ export async function readSearchBest(file: string): Promise<BlockSpec> {
   } catch (e) {
     throw new FormatError(file, `not JSON: ${(e as Error).message}`);
   }
-  if (j?.format !== SEARCH_FORMAT) throw new FormatError(file, `not a convae search result (format must be '${SEARCH_FORMAT}')`);
+  if (j?.format !== SEARCH_FORMAT)
+    throw new FormatError(file, `not a convae search result (format must be '${SEARCH_FORMAT}')`);
   const b = j.best;
-  if (!b || !Array.isArray(b.convs) || !b.convs.length || !b.convs.every((c) => Number.isInteger(c.filters) && c.filters > 0)) {
+  if (
+    !b ||
+    !Array.isArray(b.convs) ||
+    !b.convs.length ||
+    !b.convs.every((c) => Number.isInteger(c.filters) && c.filters > 0)
+  ) {
     throw new FormatError(file, 'holds no usable best block (did every candidate fail?)');
   }
   return b;

@@ -67,7 +67,12 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const workers = a.workers ?? (await defaultWorkers());
   const trainer = workers > 0 ? await Trainer.create(be, { size: workers }) : null;
   /** Trains in the workers (data-parallel) or, with --workers 0, on this thread: the same loop and options either way. */
-  const run = async (model: StackedConvAutoencoder | Classifier, layer: number, data: ImageDataset, o: FitOptions): Promise<History> => {
+  const run = async (
+    model: StackedConvAutoencoder | Classifier,
+    layer: number,
+    data: ImageDataset,
+    o: FitOptions,
+  ): Promise<History> => {
     if (trainer) return (await trainer.fit(model, data, { ...o, layer })).history;
     return fit(be, model instanceof Classifier ? classifierTask(model) : stackLayerTask(model, layer), data, o);
   };
@@ -78,20 +83,39 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   }
 }
 
-type Run = (model: StackedConvAutoencoder | Classifier, layer: number, data: ImageDataset, o: FitOptions) => Promise<History>;
+type Run = (
+  model: StackedConvAutoencoder | Classifier,
+  layer: number,
+  data: ImageDataset,
+  o: FitOptions,
+) => Promise<History>;
 
 async function trainWith(
-  a: TrainArgs, be: Awaited<ReturnType<typeof loadBackend>>, run: Run, workers: number, log: (s: string) => void,
-  pretrainEpochs: number, epochs: number, preset: (typeof PRESETS)[keyof typeof PRESETS], t0: number,
+  a: TrainArgs,
+  be: Awaited<ReturnType<typeof loadBackend>>,
+  run: Run,
+  workers: number,
+  log: (s: string) => void,
+  pretrainEpochs: number,
+  epochs: number,
+  preset: (typeof PRESETS)[keyof typeof PRESETS],
+  t0: number,
 ): Promise<{ testError: number }> {
   const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
-  let trainSet: ImageDataset = await load({ split: 'train', limit: a.limit });
+  const trainSet: ImageDataset = await load({ split: 'train', limit: a.limit });
   const testSet = await load({ split: 'test', limit: a.limit ? Math.max(1000, Math.floor(a.limit / 6)) : undefined });
-  log(`convae ${a.dataset}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${workers ? `${workers} data-parallel worker${workers > 1 ? 's' : ''}` : 'this thread'}`);
+  log(
+    `convae ${a.dataset}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${workers ? `${workers} data-parallel worker${workers > 1 ? 's' : ''}` : 'this thread'}`,
+  );
 
   const blocks: BlockSpec[] = [
     // Masking noise makes the first layer's filters strokes and edges instead of near-random blotches.
-    { convs: [{ filters: a.maps[0], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 }, noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null },
+    {
+      convs: [{ filters: a.maps[0], kernel: a.kernel }],
+      activation: 'tanh',
+      pool: { kernel: 2 },
+      noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null,
+    },
     { convs: [{ filters: a.maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
   ];
   if (a.fromSearch) {
@@ -121,18 +145,26 @@ async function trainWith(
     };
     const json = (await read(join(a.out, 'stack.json'))).toString('utf8');
     const loaded = loadModel(be, json, await read(join(a.out, 'stack.safetensors')), join(a.out, 'stack'));
-    if (!(loaded.model instanceof StackedConvAutoencoder)) throw new DataError(`${a.out}/stack.json is not a CAE stack`);
+    if (!(loaded.model instanceof StackedConvAutoencoder))
+      throw new DataError(`${a.out}/stack.json is not a CAE stack`);
     stack.dispose();
     stack = loaded.model;
     resumeFrom = decodeCheckpoint(await read(ckptFile), ckptFile);
-    log(`resuming: pretrained stack from ${a.out}/stack.*, fine-tuning from epoch ${resumeFrom.epoch + 1} (${ckptFile})`);
-    for (let k = 0; k < stack.blocks.length; k++) reconMse.push(evaluateTask(be, stackLayerTask(stack, k), testSet).loss);
+    log(
+      `resuming: pretrained stack from ${a.out}/stack.*, fine-tuning from epoch ${resumeFrom.epoch + 1} (${ckptFile})`,
+    );
+    for (let k = 0; k < stack.blocks.length; k++)
+      reconMse.push(evaluateTask(be, stackLayerTask(stack, k), testSet).loss);
   } else if (a.pretrain) {
     for (let k = 0; k < stack.blocks.length; k++) {
       const bar = new Progress(`pretrain CAE ${k + 1}/${stack.blocks.length}`, pretrainEpochs, a.quiet);
       const h = await run(stack, k, trainSet, {
-        epochs: pretrainEpochs, batchSize: a.batch, seed: a.seed + k, optimizer: { type: 'adam', lr: 3e-3 },
-        onBatch: (b) => bar.batch(b), onEpoch: (e) => bar.epoch(e),
+        epochs: pretrainEpochs,
+        batchSize: a.batch,
+        seed: a.seed + k,
+        optimizer: { type: 'adam', lr: 3e-3 },
+        onBatch: (b) => bar.batch(b),
+        onEpoch: (e) => bar.epoch(e),
       });
       bar.stop();
       histories[`cae${k}`] = h;
@@ -144,7 +176,14 @@ async function trainWith(
   }
   if (!a.resume) {
     // Saved as soon as it is trained: an interrupted fine-tuning never costs the pretraining.
-    const savedStack = saveModel(stack, { kind: 'pretrained stack', dataset: a.dataset, seed: a.seed, pretrained: a.pretrain, pretrainEpochs, reconstructionMse: reconMse });
+    const savedStack = saveModel(stack, {
+      kind: 'pretrained stack',
+      dataset: a.dataset,
+      seed: a.seed,
+      pretrained: a.pretrain,
+      pretrainEpochs,
+      reconstructionMse: reconMse,
+    });
     await writeAtomic(join(a.out, 'stack.json'), savedStack.json);
     await writeAtomic(join(a.out, 'stack.safetensors'), savedStack.weights);
   }
@@ -153,8 +192,13 @@ async function trainWith(
   const opt: OptimizerSpec = { type: 'sgd', lr: preset.lr, momentum: 0.9, weightDecay: 1e-4 };
   const bar = new Progress('fine-tune', epochs, a.quiet);
   const h = await run(clf, 0, trainSet, {
-    epochs, batchSize: a.batch, seed: a.seed, optimizer: opt, schedule: { type: 'cosine', epochs, minFactor: 0.02 },
-    onBatch: (b) => bar.batch(b), onEpoch: (e) => bar.epoch(e),
+    epochs,
+    batchSize: a.batch,
+    seed: a.seed,
+    optimizer: opt,
+    schedule: { type: 'cosine', epochs, minFactor: 0.02 },
+    onBatch: (b) => bar.batch(b),
+    onEpoch: (e) => bar.epoch(e),
     checkpoint: { save: (c) => writeAtomic(ckptFile, encodeCheckpoint(c)) },
     resumeFrom,
   });
@@ -163,26 +207,57 @@ async function trainWith(
   curves.push({ name: 'classifier train loss', values: h.epochs.map((e) => e.loss) });
   const ev = evaluateClassifier(be, clf, testSet);
   const seconds = (performance.now() - t0) / 1000;
-  log(`test error ${(100 * ev.error).toFixed(2)} % on ${testSet.length} test images (accuracy ${(100 * (1 - ev.error)).toFixed(2)} %), ${seconds.toFixed(0)} s in all`);
+  log(
+    `test error ${(100 * ev.error).toFixed(2)} % on ${testSet.length} test images (accuracy ${(100 * (1 - ev.error)).toFixed(2)} %), ${seconds.toFixed(0)} s in all`,
+  );
 
-  const training = { dataset: a.dataset, preset: a.preset, pretrainEpochs, epochs, batch: a.batch, seed: a.seed, optimizer: opt, reconstructionMse: reconMse, testError: ev.error, seconds, build: be.build, workers, blocks };
+  const training = {
+    dataset: a.dataset,
+    preset: a.preset,
+    pretrainEpochs,
+    epochs,
+    batch: a.batch,
+    seed: a.seed,
+    optimizer: opt,
+    reconstructionMse: reconMse,
+    testError: ev.error,
+    seconds,
+    build: be.build,
+    workers,
+    blocks,
+  };
   const saved = saveModel(clf, training);
   await writeAtomic(join(a.out, 'classifier.json'), saved.json);
   await writeAtomic(join(a.out, 'classifier.safetensors'), saved.weights);
   for (const [k, b] of stack.blocks.entries()) {
     const w = b.convs[0].weight.value;
-    await writePng(join(a.out, `filters-block${k + 1}.png`), filterGrid(w.data, w.shape as [number, number, number, number], { scale: 8 }));
+    await writePng(
+      join(a.out, `filters-block${k + 1}.png`),
+      filterGrid(w.data, w.shape as [number, number, number, number], { scale: 8 }),
+    );
   }
   // Originals next to their reconstructions by the first CAE.
-  const n = 16, sample = testSet.take(n);
+  const n = 16,
+    sample = testSet.take(n);
   const x = be.fromArray([n, ...sample.shape], sample.images);
   const y = stack.blocks[0].reconstruct(x);
-  await writePng(join(a.out, 'reconstructions.png'), reconstructionGrid(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], { scale: 3, columns: 8 }));
+  await writePng(
+    join(a.out, 'reconstructions.png'),
+    reconstructionGrid(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], {
+      scale: 3,
+      columns: 8,
+    }),
+  );
   x.dispose();
   await writePng(join(a.out, 'loss.png'), lossCurve(curves, { logY: true }));
   await writeFile(join(a.out, 'loss.svg'), lossCurveSvg(curves, { logY: true, title: 'convae training loss' }));
-  await writeFile(join(a.out, 'report.json'), JSON.stringify({ ...training, confusion: ev.confusion, histories }, null, 2));
-  log(`wrote the model (classifier.json + classifier.safetensors, stack.*), filters, reconstructions and loss curves to ${a.out}/`);
+  await writeFile(
+    join(a.out, 'report.json'),
+    JSON.stringify({ ...training, confusion: ev.confusion, histories }, null, 2),
+  );
+  log(
+    `wrote the model (classifier.json + classifier.safetensors, stack.*), filters, reconstructions and loss curves to ${a.out}/`,
+  );
   stack.dispose();
   clf.dispose();
   return { testError: ev.error };

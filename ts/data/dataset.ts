@@ -77,13 +77,20 @@ const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Numb
 
 function checkShape(op: string, shape: ImageShape): [number, number, number] {
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(isPositiveInt)) {
-    throw new DataError(`${op}: shape must be [channels, height, width] of positive integers, got ${JSON.stringify(shape)}`);
+    throw new DataError(
+      `${op}: shape must be [channels, height, width] of positive integers, got ${JSON.stringify(shape)}`,
+    );
   }
   return [shape[0], shape[1], shape[2]];
 }
 
 /** Validates labels and the class count; returns labels as a Uint8Array (the caller's own if it was one). */
-function checkLabels(op: string, labels: LabelsInput, n: number, numClasses: number | undefined): { labels: Uint8Array; numClasses: number } {
+function checkLabels(
+  op: string,
+  labels: LabelsInput,
+  n: number,
+  numClasses: number | undefined,
+): { labels: Uint8Array; numClasses: number } {
   if (labels.length !== n) throw new DataError(`${op}: ${labels.length} labels for ${n} images`);
   let out: Uint8Array;
   if (labels instanceof Uint8Array) {
@@ -92,7 +99,8 @@ function checkLabels(op: string, labels: LabelsInput, n: number, numClasses: num
     out = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const v = labels[i];
-      if (!Number.isInteger(v) || v < 0 || v > 255) throw new DataError(`${op}: label ${i} is ${v}, not an integer in [0, 255]`);
+      if (!Number.isInteger(v) || v < 0 || v > 255)
+        throw new DataError(`${op}: label ${i} is ${v}, not an integer in [0, 255]`);
       out[i] = v;
     }
   } else {
@@ -112,7 +120,8 @@ function checkLabels(op: string, labels: LabelsInput, n: number, numClasses: num
 }
 
 function checkIndex(op: string, i: number, n: number, k: number): void {
-  if (!Number.isInteger(i) || i < 0 || i >= n) throw new DataError(`${op}: index ${k} is ${i}, not an integer in [0, ${n})`);
+  if (!Number.isInteger(i) || i < 0 || i >= n)
+    throw new DataError(`${op}: index ${k} is ${i}, not an integer in [0, ${n})`);
 }
 
 export class ImageDataset {
@@ -127,7 +136,12 @@ export class ImageDataset {
   /** Number of classes (labels are below it); undefined without labels. */
   readonly numClasses?: number;
 
-  private constructor(images: Float32Array, shape: ImageShape, labels: Uint8Array | null, numClasses: number | undefined) {
+  private constructor(
+    images: Float32Array,
+    shape: ImageShape,
+    labels: Uint8Array | null,
+    numClasses: number | undefined,
+  ) {
     this.images = images;
     this.shape = Object.freeze([shape[0], shape[1], shape[2]] as const);
     this.length = images.length / (shape[0] * shape[1] * shape[2]);
@@ -154,14 +168,22 @@ export class ImageDataset {
    * NaN/±Infinity (naming the first index), a label count that differs from the
    * image count, or a label not below `numClasses` (default: largest label + 1).
    */
-  static fromFloat32(images: Float32Array, shape: ImageShape, labels?: LabelsInput | null, numClasses?: number): ImageDataset {
+  static fromFloat32(
+    images: Float32Array,
+    shape: ImageShape,
+    labels?: LabelsInput | null,
+    numClasses?: number,
+  ): ImageDataset {
     const op = 'ImageDataset.fromFloat32';
     if (!(images instanceof Float32Array)) throw new DataError(`${op}: images must be a Float32Array`);
     const [c, h, w] = checkShape(op, shape);
     const n = ImageDataset.count(op, images.length, c * h * w);
     for (let i = 0; i < images.length; i++) {
       const v = images[i];
-      if (v - v !== 0) throw new DataError(`${op}: images hold ${v} at flat index ${i} (image ${Math.floor(i / (c * h * w))}); values must be finite`);
+      if (v - v !== 0)
+        throw new DataError(
+          `${op}: images hold ${v} at flat index ${i} (image ${Math.floor(i / (c * h * w))}); values must be finite`,
+        );
     }
     return ImageDataset.withLabels(op, images, shape, n, labels, numClasses);
   }
@@ -170,13 +192,19 @@ export class ImageDataset {
    * A dataset from bytes (e.g. 8-bit pixels, NCHW), converted to floats `byte × scale`
    * (default 1/255, so [0, 1]). Allocates the Float32Array; keeps `labels` if it is a Uint8Array.
    */
-  static fromUint8(bytes: Uint8Array, shape: ImageShape, labels?: LabelsInput | null, options: Uint8Options = {}): ImageDataset {
+  static fromUint8(
+    bytes: Uint8Array,
+    shape: ImageShape,
+    labels?: LabelsInput | null,
+    options: Uint8Options = {},
+  ): ImageDataset {
     const op = 'ImageDataset.fromUint8';
     if (!(bytes instanceof Uint8Array)) throw new DataError(`${op}: bytes must be a Uint8Array`);
     const [c, h, w] = checkShape(op, shape);
     const n = ImageDataset.count(op, bytes.length, c * h * w);
     const scale = options.scale ?? 1 / 255;
-    if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new DataError(`${op}: scale must be a finite number, got ${scale}`);
+    if (typeof scale !== 'number' || !Number.isFinite(scale))
+      throw new DataError(`${op}: scale must be a finite number, got ${scale}`);
     // 256-entry table: one conversion per byte value, exact v/255 for the default.
     const lut = new Float32Array(256);
     for (let v = 0; v < 256; v++) lut[v] = options.scale === undefined ? v / 255 : v * scale;
@@ -192,19 +220,29 @@ export class ImageDataset {
    * all of one size, converted to [0, 1] floats: one luma channel or three RGB planes.
    * No DOM types are needed at run time.
    */
-  static fromImageData(list: readonly ImageDataLike[], options: ImageDataOptions, labels?: LabelsInput | null): ImageDataset {
+  static fromImageData(
+    list: readonly ImageDataLike[],
+    options: ImageDataOptions,
+    labels?: LabelsInput | null,
+  ): ImageDataset {
     const op = 'ImageDataset.fromImageData';
     if (!Array.isArray(list) || list.length === 0) throw new DataError(`${op}: no images given`);
     const channels = options.channels;
-    if (channels !== 1 && channels !== 3) throw new DataError(`${op}: channels must be 1 or 3, got ${String(channels)}`);
+    if (channels !== 1 && channels !== 3)
+      throw new DataError(`${op}: channels must be 1 or 3, got ${String(channels)}`);
     const alpha = options.alpha ?? 'ignore';
-    if (alpha !== 'ignore' && alpha !== 'white' && alpha !== 'black') throw new DataError(`${op}: alpha must be 'ignore', 'white' or 'black', got ${String(alpha)}`);
+    if (alpha !== 'ignore' && alpha !== 'white' && alpha !== 'black')
+      throw new DataError(`${op}: alpha must be 'ignore', 'white' or 'black', got ${String(alpha)}`);
     const { width, height } = list[0];
-    if (!isPositiveInt(width) || !isPositiveInt(height)) throw new DataError(`${op}: image 0 is ${width}×${height}; sizes must be positive integers`);
+    if (!isPositiveInt(width) || !isPositiveInt(height))
+      throw new DataError(`${op}: image 0 is ${width}×${height}; sizes must be positive integers`);
     list.forEach((im, k) => {
-      if (im.width !== width || im.height !== height) throw new DataError(`${op}: image ${k} is ${im.width}×${im.height}, image 0 is ${width}×${height}`);
+      if (im.width !== width || im.height !== height)
+        throw new DataError(`${op}: image ${k} is ${im.width}×${im.height}, image 0 is ${width}×${height}`);
       if (!im.data || im.data.length !== width * height * 4) {
-        throw new DataError(`${op}: image ${k} has ${im.data?.length} data bytes, ${width}×${height} RGBA needs ${width * height * 4}`);
+        throw new DataError(
+          `${op}: image ${k} has ${im.data?.length} data bytes, ${width}×${height} RGBA needs ${width * height * 4}`,
+        );
       }
     });
     const lab = labels == null ? null : checkLabels(op, labels, list.length, options.numClasses);
@@ -217,7 +255,9 @@ export class ImageDataset {
       const d = im.data;
       const base = k * size;
       for (let p = 0; p < plane; p++) {
-        let r = d[4 * p], g = d[4 * p + 1], b = d[4 * p + 2];
+        let r = d[4 * p],
+          g = d[4 * p + 1],
+          b = d[4 * p + 2];
         if (alpha !== 'ignore') {
           const a = d[4 * p + 3] / 255;
           r = r * a + bg * (1 - a);
@@ -259,7 +299,12 @@ export class ImageDataset {
     if (!isPositiveInt(n)) throw new ArgumentError('ImageDataset.take', 'n', `must be a positive integer, got ${n}`);
     const m = Math.min(n, this.length);
     if (m === this.length) return this;
-    return new ImageDataset(this.images.subarray(0, m * this.imageSize), this.shape, this.labels ? this.labels.subarray(0, m) : null, this.numClasses);
+    return new ImageDataset(
+      this.images.subarray(0, m * this.imageSize),
+      this.shape,
+      this.labels ? this.labels.subarray(0, m) : null,
+      this.numClasses,
+    );
   }
 
   /**
@@ -275,7 +320,9 @@ export class ImageDataset {
     }
     const nVal = Math.round(this.length * validationFraction);
     if (nVal < 1 || nVal >= this.length) {
-      throw new DataError(`${op}: a fraction ${validationFraction} of ${this.length} images leaves ${nVal} for validation and ${this.length - nVal} for training; both need at least one`);
+      throw new DataError(
+        `${op}: a fraction ${validationFraction} of ${this.length} images leaves ${nVal} for validation and ${this.length - nVal} for training; both need at least one`,
+      );
     }
     const perm = new Rng(seed).permutation(this.length);
     const validation = perm.slice(0, nVal).sort();
@@ -294,9 +341,15 @@ export class ImageDataset {
    */
   batches(batchSize: number, options: BatchOptions = {}): Iterable<Batch> {
     const op = 'ImageDataset.batches';
-    if (!isPositiveInt(batchSize)) throw new ArgumentError(op, 'batchSize', `must be a positive integer, got ${batchSize}`);
+    if (!isPositiveInt(batchSize))
+      throw new ArgumentError(op, 'batchSize', `must be a positive integer, got ${batchSize}`);
     const { shuffle = false, rng, dropLast = false, reuseBuffers = false } = options;
-    if (shuffle && !(rng instanceof Rng)) throw new ArgumentError(op, 'rng', 'is required with shuffle: pass an Rng (its state is what a checkpoint saves)');
+    if (shuffle && !(rng instanceof Rng))
+      throw new ArgumentError(
+        op,
+        'rng',
+        'is required with shuffle: pass an Rng (its state is what a checkpoint saves)',
+      );
     const n = this.length;
     const s = this.imageSize;
     const ds = this;
@@ -335,11 +388,19 @@ export class ImageDataset {
 
   private static count(op: string, len: number, size: number): number {
     if (len === 0) throw new DataError(`${op}: no images (empty array); a dataset cannot be empty`);
-    if (len % size !== 0) throw new DataError(`${op}: ${len} values are not a whole number of images of ${size} values`);
+    if (len % size !== 0)
+      throw new DataError(`${op}: ${len} values are not a whole number of images of ${size} values`);
     return len / size;
   }
 
-  private static withLabels(op: string, images: Float32Array, shape: ImageShape, n: number, labels: LabelsInput | null | undefined, numClasses: number | undefined): ImageDataset {
+  private static withLabels(
+    op: string,
+    images: Float32Array,
+    shape: ImageShape,
+    n: number,
+    labels: LabelsInput | null | undefined,
+    numClasses: number | undefined,
+  ): ImageDataset {
     if (labels == null) {
       if (numClasses !== undefined) throw new DataError(`${op}: numClasses given without labels`);
       return new ImageDataset(images, shape, null, undefined);

@@ -51,7 +51,10 @@ export function parseFashionMnistJson(bytes: Uint8Array, source: string): Fashio
   let pos = 0;
   const fail = (what: string): never => {
     const near = new TextDecoder().decode(bytes.subarray(Math.max(0, pos - 10), Math.min(n, pos + 10)));
-    throw new FormatError(source, `not a fashion-mnist class file: ${what} at byte ${pos} (near ${JSON.stringify(near)})`);
+    throw new FormatError(
+      source,
+      `not a fashion-mnist class file: ${what} at byte ${pos} (near ${JSON.stringify(near)})`,
+    );
   };
   const ws = (): void => {
     while (pos < n) {

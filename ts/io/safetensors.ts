@@ -37,7 +37,9 @@ interface DataOf {
 }
 
 /** One tensor: a dtype, a shape (row-major; `[]` is a scalar) and prod(shape) elements of the matching typed array. */
-export type SafetensorsTensor = { [D in SafetensorsDType]: { dtype: D; shape: number[]; data: DataOf[D] } }[SafetensorsDType];
+export type SafetensorsTensor = {
+  [D in SafetensorsDType]: { dtype: D; shape: number[]; data: DataOf[D] };
+}[SafetensorsDType];
 
 export interface SafetensorsFile {
   tensors: Record<string, SafetensorsTensor>;
@@ -48,7 +50,10 @@ export interface SafetensorsFile {
 /** The reference implementation's limit on the header length (`MAX_HEADER_SIZE`, 100 MB). */
 export const SAFETENSORS_MAX_HEADER = 100_000_000;
 
-const DTYPES: Record<SafetensorsDType, { size: number; rank: number; array: new (n: number) => DataOf[SafetensorsDType] }> = {
+const DTYPES: Record<
+  SafetensorsDType,
+  { size: number; rank: number; array: new (n: number) => DataOf[SafetensorsDType] }
+> = {
   // `rank` is the position in the crate's `Dtype` enum order, whose descending
   // order sets the layout; only the relative order of these four matters.
   F32: { size: 4, rank: 3, array: Float32Array },
@@ -58,13 +63,30 @@ const DTYPES: Record<SafetensorsDType, { size: number; rank: number; array: new 
 };
 
 /** Dtypes of the format that convae does not handle: named in the error instead of "unknown". */
-const OTHER_DTYPES = new Set(['BOOL', 'I8', 'I16', 'U16', 'F16', 'BF16', 'F64', 'I64', 'U64', 'C64', 'F4', 'F6_E2M3', 'F6_E3M2', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0']);
+const OTHER_DTYPES = new Set([
+  'BOOL',
+  'I8',
+  'I16',
+  'U16',
+  'F16',
+  'BF16',
+  'F64',
+  'I64',
+  'U64',
+  'C64',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+]);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-const isDType = (d: unknown): d is SafetensorsDType => typeof d === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, d);
+const isDType = (d: unknown): d is SafetensorsDType => typeof d === 'string' && Object.hasOwn(DTYPES, d);
 
 /** Code-point (= UTF-8 byte) order, the order of Rust's `String` comparison. */
 function compareCodePoints(a: string, b: string): number {
@@ -88,10 +110,14 @@ function put<T>(obj: Record<string, T>, key: string, value: T): void {
 
 function typedArrayMatches(dtype: SafetensorsDType, data: unknown): boolean {
   switch (dtype) {
-    case 'F32': return data instanceof Float32Array;
-    case 'U32': return data instanceof Uint32Array;
-    case 'I32': return data instanceof Int32Array;
-    case 'U8': return data instanceof Uint8Array;
+    case 'F32':
+      return data instanceof Float32Array;
+    case 'U32':
+      return data instanceof Uint32Array;
+    case 'I32':
+      return data instanceof Int32Array;
+    case 'U8':
+      return data instanceof Uint8Array;
   }
 }
 
@@ -115,35 +141,53 @@ function writeLE(out: Uint8Array, at: number, data: DataOf[SafetensorsDType], si
  * `__metadata__`, a non-string metadata value, or a string that is not
  * well-formed Unicode.
  */
-export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, SafetensorsTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const op = 'encodeSafetensors';
-  if (tensors === null || typeof tensors !== 'object') throw new ArgumentError(op, 'tensors', 'must be an object of tensors');
+  if (tensors === null || typeof tensors !== 'object')
+    throw new ArgumentError(op, 'tensors', 'must be an object of tensors');
   const entries = Object.entries(tensors).map(([name, t]) => {
     const arg = `tensors[${JSON.stringify(name)}]`;
     if (name === '__metadata__') throw new ArgumentError(op, arg, 'uses the reserved name __metadata__');
-    if (LONE_SURROGATE.test(name)) throw new ArgumentError(op, arg, 'has a name that is not well-formed Unicode (a lone surrogate)');
+    if (LONE_SURROGATE.test(name))
+      throw new ArgumentError(op, arg, 'has a name that is not well-formed Unicode (a lone surrogate)');
     if (t === null || typeof t !== 'object') throw new ArgumentError(op, arg, 'must be {dtype, shape, data}');
-    if (!isDType(t.dtype)) throw new ArgumentError(op, arg, `has dtype ${String(t.dtype)}; convae writes F32, U32, I32, U8`);
+    if (!isDType(t.dtype))
+      throw new ArgumentError(op, arg, `has dtype ${String(t.dtype)}; convae writes F32, U32, I32, U8`);
     if (!typedArrayMatches(t.dtype, t.data)) {
-      throw new ArgumentError(op, arg, `has dtype ${t.dtype} but data is a ${(t.data as object)?.constructor?.name ?? typeof t.data}`);
+      throw new ArgumentError(
+        op,
+        arg,
+        `has dtype ${t.dtype} but data is a ${(t.data as object)?.constructor?.name ?? typeof t.data}`,
+      );
     }
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new ArgumentError(op, arg, `has shape ${JSON.stringify(t.shape)}; sizes must be non-negative integers`);
     }
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new ArgumentError(op, arg, `has shape [${t.shape.join(',')}] (${count} elements) but ${t.data.length} data elements`);
+    if (count !== t.data.length)
+      throw new ArgumentError(
+        op,
+        arg,
+        `has shape [${t.shape.join(',')}] (${count} elements) but ${t.data.length} data elements`,
+      );
     return { name, t, size: DTYPES[t.dtype].size, rank: DTYPES[t.dtype].rank };
   });
   entries.sort((a, b) => b.rank - a.rank || compareCodePoints(a.name, b.name));
 
   const parts: string[] = [];
   if (metadata !== undefined) {
-    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new ArgumentError(op, 'metadata', 'must be an object of strings');
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
+      throw new ArgumentError(op, 'metadata', 'must be an object of strings');
     const keys = Object.keys(metadata).sort(compareCodePoints);
     const fields = keys.map((k) => {
       const v = metadata[k];
-      if (typeof v !== 'string') throw new ArgumentError(op, `metadata[${JSON.stringify(k)}]`, `must be a string, got ${typeof v}`);
-      if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) throw new ArgumentError(op, `metadata[${JSON.stringify(k)}]`, 'is not well-formed Unicode (a lone surrogate)');
+      if (typeof v !== 'string')
+        throw new ArgumentError(op, `metadata[${JSON.stringify(k)}]`, `must be a string, got ${typeof v}`);
+      if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v))
+        throw new ArgumentError(op, `metadata[${JSON.stringify(k)}]`, 'is not well-formed Unicode (a lone surrogate)');
       return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
     });
     parts.push(`"__metadata__":{${fields.join(',')}}`);
@@ -151,7 +195,9 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, me
   let offset = 0;
   for (const e of entries) {
     const len = e.t.data.length * e.size;
-    parts.push(`${JSON.stringify(e.name)}:{"dtype":"${e.t.dtype}","shape":[${e.t.shape.join(',')}],"data_offsets":[${offset},${offset + len}]}`);
+    parts.push(
+      `${JSON.stringify(e.name)}:{"dtype":"${e.t.dtype}","shape":[${e.t.shape.join(',')}],"data_offsets":[${offset},${offset + len}]}`,
+    );
     offset += len;
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -170,7 +216,14 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, me
   return out;
 }
 
-const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
+const kindOf = (v: unknown): string =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'object'
+        ? 'an object'
+        : `${typeof v} ${JSON.stringify(v)}`;
 
 /**
  * Parses safetensors bytes. Throws `FormatError` (prefixed with `source`) for:
@@ -189,16 +242,26 @@ const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ?
  */
 export function decodeSafetensors(bytes: Uint8Array, source: string): SafetensorsFile {
   if (!(bytes instanceof Uint8Array)) throw new FormatError(source, 'safetensors input must be a Uint8Array');
-  if (bytes.length < 8) throw new FormatError(source, `not a safetensors file: ${bytes.length} bytes, shorter than the 8-byte header length`);
+  if (bytes.length < 8)
+    throw new FormatError(
+      source,
+      `not a safetensors file: ${bytes.length} bytes, shorter than the 8-byte header length`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
   if (hi !== 0 || lo > SAFETENSORS_MAX_HEADER) {
-    throw new FormatError(source, `header length ${view.getBigUint64(0, true)} exceeds the ${SAFETENSORS_MAX_HEADER}-byte limit`);
+    throw new FormatError(
+      source,
+      `header length ${view.getBigUint64(0, true)} exceeds the ${SAFETENSORS_MAX_HEADER}-byte limit`,
+    );
   }
   const headerLen = lo;
   if (headerLen > bytes.length - 8) {
-    throw new FormatError(source, `header length ${headerLen} exceeds the ${bytes.length - 8} bytes after the length field (truncated or not a safetensors file)`);
+    throw new FormatError(
+      source,
+      `header length ${headerLen} exceeds the ${bytes.length - 8} bytes after the length field (truncated or not a safetensors file)`,
+    );
   }
   let text: string;
   try {
@@ -222,29 +285,43 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   const specs: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new FormatError(source, `__metadata__ must be an object of strings, got ${kindOf(entry)}`);
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+        throw new FormatError(source, `__metadata__ must be an object of strings, got ${kindOf(entry)}`);
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new FormatError(source, `metadata ${JSON.stringify(k)} must be a string, got ${kindOf(v)}`);
+        if (typeof v !== 'string')
+          throw new FormatError(source, `metadata ${JSON.stringify(k)} must be a string, got ${kindOf(v)}`);
         put(metadata, k, v);
       }
       continue;
     }
     const where = `tensor ${JSON.stringify(name)}`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new FormatError(source, `${where}: entry must be an object, got ${kindOf(entry)}`);
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw new FormatError(source, `${where}: entry must be an object, got ${kindOf(entry)}`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (!isDType(dtype)) {
-      if (typeof dtype === 'string' && OTHER_DTYPES.has(dtype)) throw new FormatError(source, `${where}: dtype ${dtype} is not supported (convae reads F32, U32, I32, U8)`);
+      if (typeof dtype === 'string' && OTHER_DTYPES.has(dtype))
+        throw new FormatError(source, `${where}: dtype ${dtype} is not supported (convae reads F32, U32, I32, U8)`);
       throw new FormatError(source, `${where}: unknown dtype ${kindOf(dtype)}`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(source, `${where}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw new FormatError(
+        source,
+        `${where}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`,
+      );
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      throw new FormatError(source, `${where}: data_offsets must be [begin, end] of non-negative integers, got ${JSON.stringify(offsets)}`);
+      throw new FormatError(
+        source,
+        `${where}: data_offsets must be [begin, end] of non-negative integers, got ${JSON.stringify(offsets)}`,
+      );
     }
     const [begin, end] = offsets as number[];
     if (end < begin) throw new FormatError(source, `${where}: data_offsets [${begin},${end}] end before they begin`);
-    if (end > bufferLen) throw new FormatError(source, `${where}: data_offsets [${begin},${end}] run past the ${bufferLen}-byte data buffer`);
+    if (end > bufferLen)
+      throw new FormatError(
+        source,
+        `${where}: data_offsets [${begin},${end}] run past the ${bufferLen}-byte data buffer`,
+      );
     // prod(shape) × size, stopping once it exceeds the range (no overflow; a zero size gives exactly 0).
     const range = end - begin;
     let need = (shape as number[]).includes(0) ? 0 : DTYPES[dtype].size;
@@ -257,7 +334,10 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
       need *= d;
     }
     if (need !== range) {
-      throw new FormatError(source, `${where}: shape [${shape.join(',')}] of ${dtype} needs ${exact ? need : `more than ${range}`} bytes, data_offsets [${begin},${end}] hold ${range}`);
+      throw new FormatError(
+        source,
+        `${where}: shape [${shape.join(',')}] of ${dtype} needs ${exact ? need : `more than ${range}`} bytes, data_offsets [${begin},${end}] hold ${range}`,
+      );
     }
     specs.push({ name, dtype, shape: (shape as number[]).slice(), begin, end });
   }
@@ -267,12 +347,24 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   let pos = 0;
   let prev: string | null = null;
   for (const s of byOffset) {
-    if (s.begin < pos) throw new FormatError(source, `tensor ${JSON.stringify(s.name)}: data_offsets [${s.begin},${s.end}] overlap tensor ${JSON.stringify(prev)}, which ends at ${pos}`);
-    if (s.begin > pos) throw new FormatError(source, `tensor ${JSON.stringify(s.name)}: data_offsets [${s.begin},${s.end}] leave a gap of ${s.begin - pos} bytes after ${prev === null ? 'the buffer start' : `tensor ${JSON.stringify(prev)}`} (at ${pos})`);
+    if (s.begin < pos)
+      throw new FormatError(
+        source,
+        `tensor ${JSON.stringify(s.name)}: data_offsets [${s.begin},${s.end}] overlap tensor ${JSON.stringify(prev)}, which ends at ${pos}`,
+      );
+    if (s.begin > pos)
+      throw new FormatError(
+        source,
+        `tensor ${JSON.stringify(s.name)}: data_offsets [${s.begin},${s.end}] leave a gap of ${s.begin - pos} bytes after ${prev === null ? 'the buffer start' : `tensor ${JSON.stringify(prev)}`} (at ${pos})`,
+      );
     pos = s.end;
     prev = s.name;
   }
-  if (pos !== bufferLen) throw new FormatError(source, `the data buffer has ${bufferLen - pos} bytes after the last tensor (${bufferLen} bytes, tensors cover ${pos})`);
+  if (pos !== bufferLen)
+    throw new FormatError(
+      source,
+      `the data buffer has ${bufferLen - pos} bytes after the last tensor (${bufferLen} bytes, tensors cover ${pos})`,
+    );
 
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const s of specs) {

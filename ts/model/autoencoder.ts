@@ -74,7 +74,8 @@ export class ConvAutoencoder {
     inputShape: Shape,
     opts: AutoencoderOptions = {},
   ) {
-    const name = (this.name = opts.name ?? 'cae');
+    const name = opts.name ?? 'cae';
+    this.name = name;
     if (!spec.convs?.length) throw new ModelError(name, 'a block needs at least one convolution');
     if (spec.noise) checkNoise(spec.noise, name);
     const act = spec.activation ?? 'tanh';
@@ -85,7 +86,13 @@ export class ConvAutoencoder {
 
     const enc = [];
     for (const [i, c] of spec.convs.entries()) {
-      const conv = new Conv2D(`${name}.conv${i}`, { filters: c.filters, kernel: c.kernel, stride: c.stride, padding: c.padding, init: spec.init });
+      const conv = new Conv2D(`${name}.conv${i}`, {
+        filters: c.filters,
+        kernel: c.kernel,
+        stride: c.stride,
+        padding: c.padding,
+        init: spec.init,
+      });
       this.convs.push(conv);
       enc.push(conv, new Activation(`${name}.act${i}`, act));
     }
@@ -97,7 +104,8 @@ export class ConvAutoencoder {
     const dec = [];
     if (this.pool) dec.push(new MaxUnpool2D(`${name}.unpool`, this.pool));
     for (let i = spec.convs.length - 1; i >= 0; i--) {
-      const conv = this.convs[i], c = spec.convs[i];
+      const conv = this.convs[i],
+        c = spec.convs[i];
       dec.push(
         new ConvTranspose2D(
           `${name}.deconv${i}`,

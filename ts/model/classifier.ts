@@ -40,7 +40,15 @@ export class Classifier {
     const layers: Layer[] = [];
     for (const [k, b] of blocks.entries()) {
       for (const [i, c] of b.convs.entries()) {
-        layers.push(new Conv2D(`block${k}.conv${i}`, { filters: c.filters, kernel: c.kernel, stride: c.stride, padding: c.padding, init: b.init }));
+        layers.push(
+          new Conv2D(`block${k}.conv${i}`, {
+            filters: c.filters,
+            kernel: c.kernel,
+            stride: c.stride,
+            padding: c.padding,
+            init: b.init,
+          }),
+        );
         layers.push(new Activation(`block${k}.act${i}`, b.activation ?? 'tanh'));
       }
       if (b.pool !== null) layers.push(new MaxPool2D(`block${k}.pool`, b.pool ?? { kernel: 2 }));
@@ -49,13 +57,17 @@ export class Classifier {
     const act = head.hiddenActivation ?? 'relu';
     for (const [j, units] of (head.hidden ?? [500]).entries()) {
       if (head.dropout) layers.push(new Dropout(`dropout${j}`, head.dropout));
-      layers.push(new Dense(`dense${j}`, { units, init: act === 'relu' ? 'he' : 'glorot' }), new Activation(`dense${j}.act`, act));
+      layers.push(
+        new Dense(`dense${j}`, { units, init: act === 'relu' ? 'he' : 'glorot' }),
+        new Activation(`dense${j}.act`, act),
+      );
     }
     if (head.dropout) layers.push(new Dropout('dropout.out', head.dropout));
     layers.push(new Dense('logits', { units: head.classes }));
     this.net = new Sequential(layers);
     const out = this.net.build(be, inputShape, new Rng(seed));
-    if (out.length !== 1 || out[0] !== head.classes) throw new ModelError('classifier', `head gives [${out.join(',')}], expected [${head.classes}]`);
+    if (out.length !== 1 || out[0] !== head.classes)
+      throw new ModelError('classifier', `head gives [${out.join(',')}], expected [${head.classes}]`);
     for (const k of head.freeze ?? []) {
       if (!(k >= 0 && k < blocks.length)) throw new ModelError('classifier', `freeze: no block ${k}`);
       for (const p of this.blockParams(k)) p.trainable = false;
@@ -73,7 +85,8 @@ export class Classifier {
     for (const [k, block] of stack.blocks.entries()) {
       const src = block.encoder.params();
       const dst = c.blockParams(k);
-      if (src.length !== dst.length) throw new ModelError('classifier', `block ${k}: ${src.length} pretrained tensors for ${dst.length} parameters`);
+      if (src.length !== dst.length)
+        throw new ModelError('classifier', `block ${k}: ${src.length} pretrained tensors for ${dst.length} parameters`);
       src.forEach((p, i) => dst[i].value.set(p.value.data));
     }
     return c;
@@ -95,7 +108,8 @@ export class Classifier {
 
   set dropoutState(v: number[]) {
     const d = this.net.layers.filter((l): l is Dropout => l instanceof Dropout);
-    if (v.length !== d.length) throw new ModelError('classifier', `${v.length} dropout states for ${d.length} dropout layers`);
+    if (v.length !== d.length)
+      throw new ModelError('classifier', `${v.length} dropout states for ${d.length} dropout layers`);
     d.forEach((l, i) => (l.rngState = v[i]));
   }
 
@@ -119,7 +133,9 @@ export class Classifier {
     const layers = this.net.layers;
     let t = x;
     for (let i = 0; i < layers.length; i++) {
-      const conv = layers[i], act = layers[i + 1], pool = layers[i + 2];
+      const conv = layers[i],
+        act = layers[i + 1],
+        pool = layers[i + 2];
       if (conv instanceof Conv2D && act instanceof Activation && pool instanceof MaxPool2D && isMonotone(act)) {
         t = pool.forward(conv.forward(t));
         activation(act.kind, t, t, act.alpha);
@@ -170,11 +186,19 @@ export class Classifier {
 
 /** Whether max-pooling commutes with the activation (a non-decreasing function). */
 function isMonotone(a: Activation): boolean {
-  return a.kind === 'identity' || a.kind === 'relu' || a.kind === 'tanh' || a.kind === 'sigmoid' || (a.kind === 'leakyRelu' && a.alpha >= 0); // the kernel takes alpha ≥ 0 only
+  return (
+    a.kind === 'identity' ||
+    a.kind === 'relu' ||
+    a.kind === 'tanh' ||
+    a.kind === 'sigmoid' ||
+    (a.kind === 'leakyRelu' && a.alpha >= 0)
+  ); // the kernel takes alpha ≥ 0 only
 }
 
 export function argmaxRows(logits: Tensor): Uint32Array {
-  const [n, k] = logits.shape, d = logits.data, out = new Uint32Array(n);
+  const [n, k] = logits.shape,
+    d = logits.data,
+    out = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
     for (let j = 1; j < k; j++) if (d[i * k + j] > d[i * k + best]) best = j;

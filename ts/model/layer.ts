@@ -66,7 +66,14 @@ export abstract class Layer {
   /** A tensor owned by this layer under `key`, of `shape`; reallocated only when the shape changes. */
   protected buffer(key: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const t = this.buffers.get(key);
-    if (t && !t.disposed && t.dtype === dtype && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+    if (
+      t &&
+      !t.disposed &&
+      t.dtype === dtype &&
+      t.shape.length === shape.length &&
+      t.shape.every((d, i) => d === shape[i])
+    )
+      return t;
     t?.dispose();
     const fresh = this.be.empty(shape, dtype);
     this.buffers.set(key, fresh);

@@ -1,6 +1,14 @@
 /** The layers: each owns its parameters and buffers, forward beside backward. */
 import type { Tensor } from '../backend/memory.js';
-import { biasBackward, conv2d, conv2dBackwardInput, conv2dBackwardWeight, convTranspose2d, convTranspose2dBackwardInput, convTranspose2dBackwardWeight } from '../ops/conv.js';
+import {
+  biasBackward,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  convTranspose2d,
+  convTranspose2dBackwardInput,
+  convTranspose2dBackwardWeight,
+} from '../ops/conv.js';
 import { dense, denseBackwardInput, denseBackwardWeight } from '../ops/dense.js';
 import { activation, activationBackward, type Activation as ActivationKind } from '../ops/elementwise.js';
 import { maxPool2d, maxPool2dBackward, maxUnpool2d, maxUnpool2dBackward } from '../ops/pool.js';
@@ -37,7 +45,10 @@ export class Conv2D extends Layer {
   bias: Param | null = null;
   private x: Tensor | null = null;
 
-  constructor(name: string, readonly opts: Conv2DOptions) {
+  constructor(
+    name: string,
+    readonly opts: Conv2DOptions,
+  ) {
     super(name);
   }
 
@@ -49,8 +60,11 @@ export class Conv2D extends Layer {
     if (input.length !== 3) this.fail(`needs an image input [c,h,w], got [${input.join(',')}]`);
     const { filters } = this.opts;
     if (!Number.isInteger(filters) || filters < 1) this.fail(`filters must be an integer ≥ 1, got ${filters}`);
-    const [kh, kw] = pair(this.opts.kernel), [sh, sw] = pair(this.opts.stride ?? 1), [ph, pw] = pair(this.opts.padding ?? 0);
-    const oh = convOut(input[1], kh, sh, ph), ow = convOut(input[2], kw, sw, pw);
+    const [kh, kw] = pair(this.opts.kernel),
+      [sh, sw] = pair(this.opts.stride ?? 1),
+      [ph, pw] = pair(this.opts.padding ?? 0);
+    const oh = convOut(input[1], kh, sh, ph),
+      ow = convOut(input[2], kw, sw, pw);
     if (typeof oh === 'string') this.fail(`height ${input[1]}: ${oh}`);
     if (typeof ow === 'string') this.fail(`width ${input[2]}: ${ow}`);
     if (!this.weight) {
@@ -66,7 +80,13 @@ export class Conv2D extends Layer {
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     this.x = x;
-    return conv2d(x, this.weight.value, this.bias?.value ?? null, this.buffer('y', this.batchShape(x, this.outputShape)), this.convOptions);
+    return conv2d(
+      x,
+      this.weight.value,
+      this.bias?.value ?? null,
+      this.buffer('y', this.batchShape(x, this.outputShape)),
+      this.convOptions,
+    );
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
@@ -127,14 +147,17 @@ export class ConvTranspose2D extends Layer {
 
   protected infer(input: Shape, rng: Rng): Shape {
     if (input.length !== 3) this.fail(`needs an image input [c,h,w], got [${input.join(',')}]`);
-    const [kh, kw] = pair(this.opts.kernel), [sh, sw] = pair(this.opts.stride ?? 1), [ph, pw] = pair(this.opts.padding ?? 0);
+    const [kh, kw] = pair(this.opts.kernel),
+      [sh, sw] = pair(this.opts.stride ?? 1),
+      [ph, pw] = pair(this.opts.padding ?? 0);
     if (this.target) {
       // The output padding that gives back the target size: the remainder the forward conv dropped.
       this.op = [(this.target[1] + 2 * ph - kh) % sh, (this.target[2] + 2 * pw - kw) % sw];
     } else {
       this.op = pair(this.opts.outputPadding ?? 0);
     }
-    const oh = convTransposeOut(input[1], kh, sh, ph, this.op[0]), ow = convTransposeOut(input[2], kw, sw, pw, this.op[1]);
+    const oh = convTransposeOut(input[1], kh, sh, ph, this.op[0]),
+      ow = convTransposeOut(input[2], kw, sw, pw, this.op[1]);
     if (typeof oh === 'string') this.fail(`height ${input[1]}: ${oh}`);
     if (typeof ow === 'string') this.fail(`width ${input[2]}: ${ow}`);
     const out = [this.opts.filters, oh, ow];
@@ -144,7 +167,9 @@ export class ConvTranspose2D extends Layer {
     if (this.tiedTo) {
       const w = this.tiedTo.weight.value.shape;
       if (w[0] !== input[0] || w[1] !== this.opts.filters || w[2] !== kh || w[3] !== kw) {
-        this.fail(`tied to ${this.tiedTo.name} whose weight [${w.join(',')}] is not [${input[0]},${this.opts.filters},${kh},${kw}]`);
+        this.fail(
+          `tied to ${this.tiedTo.name} whose weight [${w.join(',')}] is not [${input[0]},${this.opts.filters},${kh},${kw}]`,
+        );
       }
       this.weight = this.tiedTo.weight;
     } else if (!this.weight) {
@@ -158,7 +183,13 @@ export class ConvTranspose2D extends Layer {
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     this.x = x;
-    return convTranspose2d(x, this.weight.value, this.bias?.value ?? null, this.buffer('y', this.batchShape(x, this.outputShape)), this.convOptions);
+    return convTranspose2d(
+      x,
+      this.weight.value,
+      this.bias?.value ?? null,
+      this.buffer('y', this.batchShape(x, this.outputShape)),
+      this.convOptions,
+    );
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
@@ -185,12 +216,17 @@ export class Activation extends Layer {
   readonly type = 'Activation';
   private y: Tensor | null = null;
 
-  constructor(name: string, readonly kind: ActivationKind, readonly alpha = 0.01) {
+  constructor(
+    name: string,
+    readonly kind: ActivationKind,
+    readonly alpha = 0.01,
+  ) {
     super(name);
   }
 
   protected infer(input: Shape): Shape {
-    if (!['identity', 'relu', 'leakyRelu', 'tanh', 'sigmoid'].includes(this.kind)) this.fail(`unknown activation '${this.kind}'`);
+    if (!['identity', 'relu', 'leakyRelu', 'tanh', 'sigmoid'].includes(this.kind))
+      this.fail(`unknown activation '${this.kind}'`);
     return input;
   }
 
@@ -220,7 +256,10 @@ export class MaxPool2D extends Layer {
   readonly type = 'MaxPool2D';
   switches: Tensor | null = null;
 
-  constructor(name: string, readonly opts: PoolOptions = {}) {
+  constructor(
+    name: string,
+    readonly opts: PoolOptions = {},
+  ) {
     super(name);
   }
 
@@ -231,8 +270,10 @@ export class MaxPool2D extends Layer {
 
   protected infer(input: Shape): Shape {
     if (input.length !== 3) this.fail(`needs an image input [c,h,w], got [${input.join(',')}]`);
-    const [kh, kw] = pair(this.poolOptions.kernel), [sh, sw] = pair(this.poolOptions.stride);
-    const oh = poolOut(input[1], kh, sh), ow = poolOut(input[2], kw, sw);
+    const [kh, kw] = pair(this.poolOptions.kernel),
+      [sh, sw] = pair(this.poolOptions.stride);
+    const oh = poolOut(input[1], kh, sh),
+      ow = poolOut(input[2], kw, sw);
     if (typeof oh === 'string') this.fail(`height: ${oh}`);
     if (typeof ow === 'string') this.fail(`width: ${ow}`);
     return [input[0], oh, ow];
@@ -260,13 +301,18 @@ export class MaxPool2D extends Layer {
 export class MaxUnpool2D extends Layer {
   readonly type = 'MaxUnpool2D';
 
-  constructor(name: string, readonly pool: MaxPool2D) {
+  constructor(
+    name: string,
+    readonly pool: MaxPool2D,
+  ) {
     super(name);
   }
 
   protected infer(input: Shape): Shape {
     if (input.some((d, i) => d !== this.pool.outputShape[i])) {
-      this.fail(`input [${input.join(',')}] does not match ${this.pool.name}'s output [${this.pool.outputShape.join(',')}]`);
+      this.fail(
+        `input [${input.join(',')}] does not match ${this.pool.name}'s output [${this.pool.outputShape.join(',')}]`,
+      );
     }
     return this.pool.inputShape;
   }
@@ -274,13 +320,19 @@ export class MaxUnpool2D extends Layer {
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     const sw = this.pool.switches;
-    if (!sw || sw.shape[0] !== x.shape[0]) this.fail(`${this.pool.name} has no switches for this batch: run the encoder first`);
+    if (!sw || sw.shape[0] !== x.shape[0])
+      this.fail(`${this.pool.name} has no switches for this batch: run the encoder first`);
     return maxUnpool2d(x, sw, this.buffer('y', this.batchShape(x, this.outputShape)), this.pool.poolOptions);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
-    return maxUnpool2dBackward(dy, this.pool.switches!, this.buffer('dx', [dy.shape[0], ...this.inputShape]), this.pool.poolOptions);
+    return maxUnpool2dBackward(
+      dy,
+      this.pool.switches!,
+      this.buffer('dx', [dy.shape[0], ...this.inputShape]),
+      this.pool.poolOptions,
+    );
   }
 
   config() {
@@ -323,12 +375,16 @@ export class Dense extends Layer {
   bias: Param | null = null;
   private x: Tensor | null = null;
 
-  constructor(name: string, readonly opts: DenseOptions) {
+  constructor(
+    name: string,
+    readonly opts: DenseOptions,
+  ) {
     super(name);
   }
 
   protected infer(input: Shape, rng: Rng): Shape {
-    if (input.length !== 1) this.fail(`needs a flat input [features] (put a Flatten before it), got [${input.join(',')}]`);
+    if (input.length !== 1)
+      this.fail(`needs a flat input [features] (put a Flatten before it), got [${input.join(',')}]`);
     const { units } = this.opts;
     if (!Number.isInteger(units) || units < 1) this.fail(`units must be an integer ≥ 1, got ${units}`);
     if (!this.weight) {
@@ -368,7 +424,10 @@ export class Dropout extends Layer {
   private mask: Float32Array | null = null;
   private rng!: Rng;
 
-  constructor(name: string, readonly rate: number) {
+  constructor(
+    name: string,
+    readonly rate: number,
+  ) {
     super(name);
   }
 
@@ -400,7 +459,10 @@ export class Dropout extends Layer {
     }
     const y = this.buffer('y', x.shape);
     if (!this.mask || this.mask.length !== x.size) this.mask = new Float32Array(x.size);
-    const keep = 1 / (1 - this.rate), m = this.mask, xd = x.data, yd = y.data;
+    const keep = 1 / (1 - this.rate),
+      m = this.mask,
+      xd = x.data,
+      yd = y.data;
     for (let i = 0; i < m.length; i++) {
       m[i] = this.rng.next() < this.rate ? 0 : keep;
       yd[i] = xd[i] * m[i];
@@ -411,7 +473,10 @@ export class Dropout extends Layer {
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
     if (!this.mask) return dy;
-    const dx = this.buffer('dx', dy.shape), m = this.mask, g = dy.data, d = dx.data;
+    const dx = this.buffer('dx', dy.shape),
+      m = this.mask,
+      g = dy.data,
+      d = dx.data;
     for (let i = 0; i < m.length; i++) d[i] = g[i] * m[i];
     return dx;
   }

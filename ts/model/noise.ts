@@ -24,12 +24,18 @@ export type Noise =
 /** Throws a ModelError naming `where` unless the noise is one convae can apply. */
 export function checkNoise(noise: Noise, where: string): void {
   if (noise.type === 'gaussian') {
-    if (!(Number.isFinite(noise.std) && noise.std >= 0)) throw new ModelError(where, `gaussian noise: std must be a finite number ≥ 0, got ${noise.std}`);
+    if (!(Number.isFinite(noise.std) && noise.std >= 0))
+      throw new ModelError(where, `gaussian noise: std must be a finite number ≥ 0, got ${noise.std}`);
   } else if (noise.type === 'mask') {
-    if (!(noise.fraction >= 0 && noise.fraction < 1)) throw new ModelError(where, `masking noise: fraction must be in [0, 1), got ${noise.fraction}`);
-    if (noise.rescale !== undefined && typeof noise.rescale !== 'boolean') throw new ModelError(where, `masking noise: rescale must be a boolean, got ${String(noise.rescale)}`);
+    if (!(noise.fraction >= 0 && noise.fraction < 1))
+      throw new ModelError(where, `masking noise: fraction must be in [0, 1), got ${noise.fraction}`);
+    if (noise.rescale !== undefined && typeof noise.rescale !== 'boolean')
+      throw new ModelError(where, `masking noise: rescale must be a boolean, got ${String(noise.rescale)}`);
   } else {
-    throw new ModelError(where, `unknown noise type '${(noise as { type: unknown }).type}' (expected 'gaussian' or 'mask')`);
+    throw new ModelError(
+      where,
+      `unknown noise type '${(noise as { type: unknown }).type}' (expected 'gaussian' or 'mask')`,
+    );
   }
 }
 
@@ -39,6 +45,7 @@ export function corrupt(noise: Noise, src: Float32Array, dst: Float32Array, rng:
     for (let i = 0; i < src.length; i++) dst[i] = src[i] + noise.std * rng.normal();
     return;
   }
-  const f = noise.fraction, keep = noise.rescale === false ? 1 : 1 / (1 - f);
+  const f = noise.fraction,
+    keep = noise.rescale === false ? 1 : 1 / (1 - f);
   for (let i = 0; i < src.length; i++) dst[i] = rng.next() < f ? 0 : src[i] * keep;
 }

@@ -16,8 +16,25 @@ export const MODEL_FORMAT = 'convae-model';
 export const MODEL_VERSION = 1;
 
 export type ModelJson =
-  | { format: typeof MODEL_FORMAT; version: number; kind: 'stack'; inputShape: number[]; blocks: BlockSpec[]; seed: number; training?: unknown }
-  | { format: typeof MODEL_FORMAT; version: number; kind: 'classifier'; inputShape: number[]; blocks: BlockSpec[]; head: HeadSpec; seed: number; training?: unknown };
+  | {
+      format: typeof MODEL_FORMAT;
+      version: number;
+      kind: 'stack';
+      inputShape: number[];
+      blocks: BlockSpec[];
+      seed: number;
+      training?: unknown;
+    }
+  | {
+      format: typeof MODEL_FORMAT;
+      version: number;
+      kind: 'classifier';
+      inputShape: number[];
+      blocks: BlockSpec[];
+      head: HeadSpec;
+      seed: number;
+      training?: unknown;
+    };
 
 export function exportWeights(params: Param[], metadata: Record<string, string> = {}): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
@@ -37,7 +54,10 @@ export function importWeights(params: Param[], bytes: Uint8Array, source: string
     if (!t) throw new FormatError(source, `missing tensor '${p.name}' [${p.value.shape.join(',')}]`);
     if (t.dtype !== 'F32') throw new FormatError(source, `tensor '${p.name}' has dtype ${t.dtype}, expected F32`);
     if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
-      throw new FormatError(source, `tensor '${p.name}' has shape [${t.shape.join(',')}], the architecture needs [${p.value.shape.join(',')}]`);
+      throw new FormatError(
+        source,
+        `tensor '${p.name}' has shape [${t.shape.join(',')}], the architecture needs [${p.value.shape.join(',')}]`,
+      );
     }
     names.delete(p.name);
   }
@@ -54,7 +74,10 @@ export function modelJson(model: StackedConvAutoencoder | Classifier, training?:
   return { ...base, kind: 'stack', blocks: model.specs, seed: model.seed, training };
 }
 
-export function saveModel(model: StackedConvAutoencoder | Classifier, training?: unknown): { json: string; weights: Uint8Array } {
+export function saveModel(
+  model: StackedConvAutoencoder | Classifier,
+  training?: unknown,
+): { json: string; weights: Uint8Array } {
   return { json: JSON.stringify(modelJson(model, training), null, 2), weights: exportWeights(model.params()) };
 }
 
@@ -65,19 +88,30 @@ function parseJson(text: string, source: string): ModelJson {
   } catch (e) {
     throw new FormatError(source, `not JSON: ${(e as Error).message}`);
   }
-  if (!j || j.format !== MODEL_FORMAT) throw new FormatError(source, `not a convae model description (format must be '${MODEL_FORMAT}')`);
-  if (j.version !== MODEL_VERSION) throw new FormatError(source, `model format version ${j.version}; this convae reads ${MODEL_VERSION}`);
-  if (j.kind !== 'stack' && j.kind !== 'classifier') throw new FormatError(source, `unknown model kind '${(j as { kind: string }).kind}'`);
-  if (!Array.isArray(j.inputShape) || !Array.isArray(j.blocks)) throw new FormatError(source, 'inputShape and blocks must be arrays');
+  if (!j || j.format !== MODEL_FORMAT)
+    throw new FormatError(source, `not a convae model description (format must be '${MODEL_FORMAT}')`);
+  if (j.version !== MODEL_VERSION)
+    throw new FormatError(source, `model format version ${j.version}; this convae reads ${MODEL_VERSION}`);
+  if (j.kind !== 'stack' && j.kind !== 'classifier')
+    throw new FormatError(source, `unknown model kind '${(j as { kind: string }).kind}'`);
+  if (!Array.isArray(j.inputShape) || !Array.isArray(j.blocks))
+    throw new FormatError(source, 'inputShape and blocks must be arrays');
   return j;
 }
 
 /** Rebuilds a model from its JSON and loads its weights. */
-export function loadModel(be: Backend, json: string, weights: Uint8Array, source = 'model'): { model: StackedConvAutoencoder | Classifier; meta: ModelJson } {
+export function loadModel(
+  be: Backend,
+  json: string,
+  weights: Uint8Array,
+  source = 'model',
+): { model: StackedConvAutoencoder | Classifier; meta: ModelJson } {
   const meta = parseJson(json, `${source}.json`);
   const shape: Shape = meta.inputShape;
   const model =
-    meta.kind === 'classifier' ? Classifier.fromBlocks(be, meta.blocks, shape, meta.head, meta.seed) : new StackedConvAutoencoder(be, meta.blocks, shape, meta.seed);
+    meta.kind === 'classifier'
+      ? Classifier.fromBlocks(be, meta.blocks, shape, meta.head, meta.seed)
+      : new StackedConvAutoencoder(be, meta.blocks, shape, meta.seed);
   try {
     importWeights(model.params(), weights, `${source}.safetensors`);
   } catch (e) {

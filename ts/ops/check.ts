@@ -3,11 +3,18 @@ import { ArgumentError, KernelError, NonFiniteError, ShapeError } from '../error
 import type { Memory, Tensor } from '../backend/memory.js';
 import { fmt } from '../shape.js';
 
-export function tensorArg(op: string, arg: string, t: Tensor, rank: number | null, dtype: 'f32' | 'u32' = 'f32'): Tensor {
+export function tensorArg(
+  op: string,
+  arg: string,
+  t: Tensor,
+  rank: number | null,
+  dtype: 'f32' | 'u32' = 'f32',
+): Tensor {
   if (t === null || typeof t !== 'object' || !('shape' in t)) throw new ArgumentError(op, arg, 'must be a Tensor');
   if (t.disposed) throw new ArgumentError(op, arg, 'was disposed');
   if (t.dtype !== dtype) throw new ShapeError(op, arg, `dtype ${dtype}`, t.dtype);
-  if (rank !== null && t.shape.length !== rank) throw new ShapeError(op, arg, `rank ${rank}`, `${fmt(t.shape)} (rank ${t.shape.length})`);
+  if (rank !== null && t.shape.length !== rank)
+    throw new ShapeError(op, arg, `rank ${rank}`, `${fmt(t.shape)} (rank ${t.shape.length})`);
   return t;
 }
 

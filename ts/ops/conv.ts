@@ -24,18 +24,39 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 
 /** Every size of a conv2d call, computed once and passed to the kernel as plain integers. */
 export interface Conv2dGeometry {
-  n: number; cIn: number; h: number; w: number; cOut: number; kh: number; kw: number;
-  sh: number; sw: number; ph: number; pw: number; oh: number; ow: number;
+  n: number;
+  cIn: number;
+  h: number;
+  w: number;
+  cOut: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  oh: number;
+  ow: number;
 }
 
 /** Shapes of a conv2d from its input shape `[n,cIn,h,w]` and weight shape `[cOut,cIn,kh,kw]`. */
-export function conv2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions = {}): Conv2dGeometry {
+export function conv2dGeometry(
+  op: string,
+  xShape: readonly number[],
+  wShape: readonly number[],
+  opts: Conv2dOptions = {},
+): Conv2dGeometry {
   const [n, cIn, h, w] = xShape;
   const [cOut, wcIn, kh, kw] = wShape;
   const [sh, sw] = pair(opts.stride ?? 1);
   const [ph, pw] = pair(opts.padding ?? 0);
   if (wcIn !== cIn) {
-    throw new ShapeError(op, 'w', `[cOut,${cIn},kh,kw] (its input channels must match x's ${cIn})`, `[${wShape.join(',')}]`);
+    throw new ShapeError(
+      op,
+      'w',
+      `[cOut,${cIn},kh,kw] (its input channels must match x's ${cIn})`,
+      `[${wShape.join(',')}]`,
+    );
   }
   const oh = sizeOrThrow(op, 'height', convOut(h, kh, sh, ph));
   const ow = sizeOrThrow(op, 'width', convOut(w, kw, sw, pw));
@@ -54,9 +75,14 @@ function workspace(g: Conv2dGeometry, x: Tensor): number {
 /** y = conv2d(x, w) + b. x [n,cIn,h,w], w [cOut,cIn,kh,kw], b [cOut] or null, y [n,cOut,oh,ow] (overwritten). */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
-  tensorArg(op, 'x', x, 4); tensorArg(op, 'w', w, 4); tensorArg(op, 'y', y, 4);
+  tensorArg(op, 'x', x, 4);
+  tensorArg(op, 'w', w, 4);
+  tensorArg(op, 'y', y, 4);
   const g = conv2dGeometry(op, x.shape, w.shape, opts);
-  if (b) { tensorArg(op, 'b', b, 1); expectShape(op, 'b', b, [g.cOut]); }
+  if (b) {
+    tensorArg(op, 'b', b, 1);
+    expectShape(op, 'b', b, [g.cOut]);
+  }
   expectShape(op, 'y', y, [g.n, g.cOut, g.oh, g.ow]);
   const mem = sameMemory(op, x, w, b, y);
   distinct(op, { y }, { x, w, b });
@@ -68,7 +94,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, opts: 
 /** dx = ∂L/∂x of conv2d (overwritten). dy [n,cOut,oh,ow], w [cOut,cIn,kh,kw], dx [n,cIn,h,w]. */
 export function conv2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2dBackwardInput';
-  tensorArg(op, 'dy', dy, 4); tensorArg(op, 'w', w, 4); tensorArg(op, 'dx', dx, 4);
+  tensorArg(op, 'dy', dy, 4);
+  tensorArg(op, 'w', w, 4);
+  tensorArg(op, 'dx', dx, 4);
   const g = conv2dGeometry(op, dx.shape, w.shape, opts);
   expectShape(op, 'dy', dy, [g.n, g.cOut, g.oh, g.ow]);
   const mem = sameMemory(op, dy, w, dx);
@@ -81,7 +109,9 @@ export function conv2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, opts: Con
 /** dw += ∂L/∂w of conv2d. x [n,cIn,h,w], dy [n,cOut,oh,ow], dw [cOut,cIn,kh,kw]. */
 export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2dBackwardWeight';
-  tensorArg(op, 'x', x, 4); tensorArg(op, 'dy', dy, 4); tensorArg(op, 'dw', dw, 4);
+  tensorArg(op, 'x', x, 4);
+  tensorArg(op, 'dy', dy, 4);
+  tensorArg(op, 'dw', dw, 4);
   const g = conv2dGeometry(op, x.shape, dw.shape, opts);
   expectShape(op, 'dy', dy, [g.n, g.cOut, g.oh, g.ow]);
   const mem = sameMemory(op, x, dy, dw);
@@ -93,17 +123,29 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, opts: Co
 
 /** Every size of a conv_transpose2d call. */
 export interface ConvTranspose2dGeometry extends Conv2dGeometry {
-  oph: number; opw: number;
+  oph: number;
+  opw: number;
 }
 
 /** Shapes of a conv_transpose2d from its input `[n,cIn,h,w]` and weight `[cIn,cOut,kh,kw]`. */
-export function convTranspose2dGeometry(op: string, xShape: readonly number[], wShape: readonly number[], opts: ConvTranspose2dOptions = {}): ConvTranspose2dGeometry {
+export function convTranspose2dGeometry(
+  op: string,
+  xShape: readonly number[],
+  wShape: readonly number[],
+  opts: ConvTranspose2dOptions = {},
+): ConvTranspose2dGeometry {
   const [n, cIn, h, w] = xShape;
   const [wcIn, cOut, kh, kw] = wShape;
   const [sh, sw] = pair(opts.stride ?? 1);
   const [ph, pw] = pair(opts.padding ?? 0);
   const [oph, opw] = pair(opts.outputPadding ?? 0);
-  if (wcIn !== cIn) throw new ShapeError(op, 'w', `[${cIn},cOut,kh,kw] (its first axis must match x's ${cIn} channels)`, `[${wShape.join(',')}]`);
+  if (wcIn !== cIn)
+    throw new ShapeError(
+      op,
+      'w',
+      `[${cIn},cOut,kh,kw] (its first axis must match x's ${cIn} channels)`,
+      `[${wShape.join(',')}]`,
+    );
   const oh = sizeOrThrow(op, 'height', convTransposeOut(h, kh, sh, ph, oph));
   const ow = sizeOrThrow(op, 'width', convTransposeOut(w, kw, sw, pw, opw));
   return { n, cIn, h, w, cOut, kh, kw, sh, sw, ph, pw, oh, ow, oph, opw };
@@ -120,11 +162,22 @@ function workspaceT(g: ConvTranspose2dGeometry, x: Tensor): number {
 }
 
 /** y = conv_transpose2d(x, w) + b. x [n,cIn,h,w], w [cIn,cOut,kh,kw], b [cOut] or null, y [n,cOut,oh,ow]. */
-export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
+export function convTranspose2d(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  y: Tensor,
+  opts: ConvTranspose2dOptions = {},
+): Tensor {
   const op = 'convTranspose2d';
-  tensorArg(op, 'x', x, 4); tensorArg(op, 'w', w, 4); tensorArg(op, 'y', y, 4);
+  tensorArg(op, 'x', x, 4);
+  tensorArg(op, 'w', w, 4);
+  tensorArg(op, 'y', y, 4);
   const g = convTranspose2dGeometry(op, x.shape, w.shape, opts);
-  if (b) { tensorArg(op, 'b', b, 1); expectShape(op, 'b', b, [g.cOut]); }
+  if (b) {
+    tensorArg(op, 'b', b, 1);
+    expectShape(op, 'b', b, [g.cOut]);
+  }
   expectShape(op, 'y', y, [g.n, g.cOut, g.oh, g.ow]);
   const mem = sameMemory(op, x, w, b, y);
   distinct(op, { y }, { x, w, b });
@@ -134,9 +187,16 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, y: Tenso
 }
 
 /** dx = ∂L/∂x of conv_transpose2d (overwritten). dy [n,cOut,oh,ow], w [cIn,cOut,kh,kw], dx [n,cIn,h,w]. */
-export function convTranspose2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
+export function convTranspose2dBackwardInput(
+  dy: Tensor,
+  w: Tensor,
+  dx: Tensor,
+  opts: ConvTranspose2dOptions = {},
+): Tensor {
   const op = 'convTranspose2dBackwardInput';
-  tensorArg(op, 'dy', dy, 4); tensorArg(op, 'w', w, 4); tensorArg(op, 'dx', dx, 4);
+  tensorArg(op, 'dy', dy, 4);
+  tensorArg(op, 'w', w, 4);
+  tensorArg(op, 'dx', dx, 4);
   const g = convTranspose2dGeometry(op, dx.shape, w.shape, opts);
   expectShape(op, 'dy', dy, [g.n, g.cOut, g.oh, g.ow]);
   const mem = sameMemory(op, dy, w, dx);
@@ -147,9 +207,16 @@ export function convTranspose2dBackwardInput(dy: Tensor, w: Tensor, dx: Tensor, 
 }
 
 /** dw += ∂L/∂w of conv_transpose2d. x [n,cIn,h,w], dy [n,cOut,oh,ow], dw [cIn,cOut,kh,kw]. */
-export function convTranspose2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, opts: ConvTranspose2dOptions = {}): Tensor {
+export function convTranspose2dBackwardWeight(
+  x: Tensor,
+  dy: Tensor,
+  dw: Tensor,
+  opts: ConvTranspose2dOptions = {},
+): Tensor {
   const op = 'convTranspose2dBackwardWeight';
-  tensorArg(op, 'x', x, 4); tensorArg(op, 'dy', dy, 4); tensorArg(op, 'dw', dw, 4);
+  tensorArg(op, 'x', x, 4);
+  tensorArg(op, 'dy', dy, 4);
+  tensorArg(op, 'dw', dw, 4);
   const g = convTranspose2dGeometry(op, x.shape, dw.shape, opts);
   expectShape(op, 'dy', dy, [g.n, g.cOut, g.oh, g.ow]);
   const mem = sameMemory(op, x, dy, dw);
@@ -162,8 +229,10 @@ export function convTranspose2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor,
 /** db[c] += Σ over batch and positions of dy[n, c, ...]. dy [n,c] (dense) or [n,c,h,w]; db [c]. */
 export function biasBackward(dy: Tensor, db: Tensor): Tensor {
   const op = 'biasBackward';
-  tensorArg(op, 'dy', dy, null); tensorArg(op, 'db', db, 1);
-  if (dy.shape.length !== 2 && dy.shape.length !== 4) throw new ShapeError(op, 'dy', 'rank 2 [n,c] or rank 4 [n,c,h,w]', `[${dy.shape.join(',')}]`);
+  tensorArg(op, 'dy', dy, null);
+  tensorArg(op, 'db', db, 1);
+  if (dy.shape.length !== 2 && dy.shape.length !== 4)
+    throw new ShapeError(op, 'dy', 'rank 2 [n,c] or rank 4 [n,c,h,w]', `[${dy.shape.join(',')}]`);
   const [n, c] = dy.shape;
   const p = dy.shape.length === 4 ? dy.shape[2] * dy.shape[3] : 1;
   expectShape(op, 'db', db, [c]);

@@ -9,20 +9,27 @@ const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, relu: 1, leak
 
 function activationCode(op: string, kind: Activation, alpha: number): number {
   const code = ACTIVATION_CODE[kind];
-  if (code === undefined) throw new ArgumentError(op, 'kind', `must be one of ${Object.keys(ACTIVATION_CODE).join(', ')}, got ${String(kind)}`);
+  if (code === undefined)
+    throw new ArgumentError(
+      op,
+      'kind',
+      `must be one of ${Object.keys(ACTIVATION_CODE).join(', ')}, got ${String(kind)}`,
+    );
   if (kind === 'leakyRelu') numberArg(op, 'alpha', alpha, 0, 0.999999);
   return code;
 }
 
 function sameSize(op: string, ref: Tensor, refName: string, t: Tensor, name: string) {
-  if (t.size !== ref.size) throw new ShapeError(op, name, `${ref.size} elements like ${refName} ${fmt(ref.shape)}`, `${fmt(t.shape)}`);
+  if (t.size !== ref.size)
+    throw new ShapeError(op, name, `${ref.size} elements like ${refName} ${fmt(ref.shape)}`, `${fmt(t.shape)}`);
 }
 
 /** y = act(x), any shape, y may be x (in place). alpha: slope of leakyRelu for x < 0 (default 0.01). */
 export function activation(kind: Activation, x: Tensor, y: Tensor, alpha = 0.01): Tensor {
   const op = 'activation';
   const code = activationCode(op, kind, alpha);
-  tensorArg(op, 'x', x, null); tensorArg(op, 'y', y, null);
+  tensorArg(op, 'x', x, null);
+  tensorArg(op, 'y', y, null);
   sameSize(op, x, 'x', y, 'y');
   const mem = sameMemory(op, x, y);
   status(op, mem.exports.activation(code, alpha, x.size, x.ptr, y.ptr));
@@ -33,8 +40,11 @@ export function activation(kind: Activation, x: Tensor, y: Tensor, alpha = 0.01)
 export function activationBackward(kind: Activation, y: Tensor, dy: Tensor, dx: Tensor, alpha = 0.01): Tensor {
   const op = 'activationBackward';
   const code = activationCode(op, kind, alpha);
-  tensorArg(op, 'y', y, null); tensorArg(op, 'dy', dy, null); tensorArg(op, 'dx', dx, null);
-  sameSize(op, y, 'y', dy, 'dy'); sameSize(op, y, 'y', dx, 'dx');
+  tensorArg(op, 'y', y, null);
+  tensorArg(op, 'dy', dy, null);
+  tensorArg(op, 'dx', dx, null);
+  sameSize(op, y, 'y', dy, 'dy');
+  sameSize(op, y, 'y', dx, 'dx');
   const mem = sameMemory(op, y, dy, dx);
   distinct(op, { dx }, { y });
   status(op, mem.exports.activation_backward(code, alpha, y.size, y.ptr, dy.ptr, dx.ptr));
@@ -44,9 +54,13 @@ export function activationBackward(kind: Activation, y: Tensor, dy: Tensor, dx: 
 /** Returns 1/(2n) Σ (target − pred)² over all n elements; writes grad = (pred − target)/n when given. */
 export function mseLoss(pred: Tensor, target: Tensor, grad: Tensor | null = null): number {
   const op = 'mseLoss';
-  tensorArg(op, 'pred', pred, null); tensorArg(op, 'target', target, null);
+  tensorArg(op, 'pred', pred, null);
+  tensorArg(op, 'target', target, null);
   expectShape(op, 'target', target, pred.shape);
-  if (grad) { tensorArg(op, 'grad', grad, null); expectShape(op, 'grad', grad, pred.shape); }
+  if (grad) {
+    tensorArg(op, 'grad', grad, null);
+    expectShape(op, 'grad', grad, pred.shape);
+  }
   const mem = sameMemory(op, pred, target, grad);
   distinct(op, { grad }, { pred, target });
   const out = mem.scalarSlot();
@@ -57,14 +71,18 @@ export function mseLoss(pred: Tensor, target: Tensor, grad: Tensor | null = null
 /** Returns mean −log softmax(logits)[label]; writes grad = (softmax − onehot)/n when given. logits [n,k], labels u32 [n]. */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor | null = null): number {
   const op = 'softmaxCrossEntropy';
-  tensorArg(op, 'logits', logits, 2); tensorArg(op, 'labels', labels, 1, 'u32');
+  tensorArg(op, 'logits', logits, 2);
+  tensorArg(op, 'labels', labels, 1, 'u32');
   const [n, k] = logits.shape;
   expectShape(op, 'labels', labels, [n]);
   const lab = labels.u32;
   for (let i = 0; i < n; i++) {
     if (lab[i] >= k) throw new ArgumentError(op, 'labels', `must be < ${k} classes, got ${lab[i]} at index ${i}`);
   }
-  if (grad) { tensorArg(op, 'grad', grad, 2); expectShape(op, 'grad', grad, logits.shape); }
+  if (grad) {
+    tensorArg(op, 'grad', grad, 2);
+    expectShape(op, 'grad', grad, logits.shape);
+  }
   const mem = sameMemory(op, logits, labels, grad);
   distinct(op, { grad }, { logits, labels });
   const out = mem.scalarSlot();
@@ -82,8 +100,11 @@ export interface SgdOptions {
 /** One SGD step with momentum (PyTorch semantics) on flat buffers of equal size, in place. */
 export function sgdStep(params: Tensor, grads: Tensor, velocity: Tensor, o: SgdOptions): void {
   const op = 'sgdStep';
-  tensorArg(op, 'params', params, null); tensorArg(op, 'grads', grads, null); tensorArg(op, 'velocity', velocity, null);
-  sameSize(op, params, 'params', grads, 'grads'); sameSize(op, params, 'params', velocity, 'velocity');
+  tensorArg(op, 'params', params, null);
+  tensorArg(op, 'grads', grads, null);
+  tensorArg(op, 'velocity', velocity, null);
+  sameSize(op, params, 'params', grads, 'grads');
+  sameSize(op, params, 'params', velocity, 'velocity');
   const lr = numberArg(op, 'lr', o.lr, 0);
   const momentum = numberArg(op, 'momentum', o.momentum ?? 0, 0, 1);
   const wd = numberArg(op, 'weightDecay', o.weightDecay ?? 0, 0);
@@ -108,7 +129,12 @@ export interface AdamOptions {
 /** One AdamW step (PyTorch semantics) on flat buffers of equal size, in place. */
 export function adamStep(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, o: AdamOptions): void {
   const op = 'adamStep';
-  for (const [name, t] of [['params', params], ['grads', grads], ['m', m], ['v', v]] as const) {
+  for (const [name, t] of [
+    ['params', params],
+    ['grads', grads],
+    ['m', m],
+    ['v', v],
+  ] as const) {
     tensorArg(op, name, t, null);
     sameSize(op, params, 'params', t, name);
   }
@@ -128,7 +154,8 @@ export function adamStep(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, o:
 /** `x = a·x + b·y` in place (the data-parallel gradient average; symmetric in its two terms, bit for bit). */
 export function axpby(x: Tensor, a: number, y: Tensor, b: number): void {
   const op = 'axpby';
-  tensorArg(op, 'x', x, null); tensorArg(op, 'y', y, null);
+  tensorArg(op, 'x', x, null);
+  tensorArg(op, 'y', y, null);
   sameSize(op, x, 'x', y, 'y');
   const mem = sameMemory(op, x, y);
   distinct(op, { x }, { y });

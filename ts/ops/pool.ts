@@ -20,7 +20,16 @@ export interface Pool2dOptions {
 }
 
 export interface Pool2dGeometry {
-  n: number; c: number; h: number; w: number; kh: number; kw: number; sh: number; sw: number; oh: number; ow: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  oh: number;
+  ow: number;
 }
 
 /** Shapes of a max pooling of an input shaped `[n, c, h, w]`. */
@@ -38,7 +47,9 @@ const poolArgs = (g: Pool2dGeometry) => [g.n * g.c, g.h, g.w, g.kh, g.kw, g.sh, 
 /** y = window maxima, switches = their argmax. x [n,c,h,w]; y (f32) and switches (u32) [n,c,oh,ow]. */
 export function maxPool2d(x: Tensor, y: Tensor, switches: Tensor, opts: Pool2dOptions = {}): Tensor {
   const op = 'maxPool2d';
-  tensorArg(op, 'x', x, 4); tensorArg(op, 'y', y, 4); tensorArg(op, 'switches', switches, 4, 'u32');
+  tensorArg(op, 'x', x, 4);
+  tensorArg(op, 'y', y, 4);
+  tensorArg(op, 'switches', switches, 4, 'u32');
   const g = pool2dGeometry(op, x.shape, opts);
   expectShape(op, 'y', y, [g.n, g.c, g.oh, g.ow]);
   expectShape(op, 'switches', switches, [g.n, g.c, g.oh, g.ow]);
@@ -51,7 +62,9 @@ export function maxPool2d(x: Tensor, y: Tensor, switches: Tensor, opts: Pool2dOp
 /** dx = dy scattered (added) through the switches, zero elsewhere. dy, switches [n,c,oh,ow]; dx [n,c,h,w]. */
 export function maxPool2dBackward(dy: Tensor, switches: Tensor, dx: Tensor, opts: Pool2dOptions = {}): Tensor {
   const op = 'maxPool2dBackward';
-  tensorArg(op, 'dy', dy, 4); tensorArg(op, 'switches', switches, 4, 'u32'); tensorArg(op, 'dx', dx, 4);
+  tensorArg(op, 'dy', dy, 4);
+  tensorArg(op, 'switches', switches, 4, 'u32');
+  tensorArg(op, 'dx', dx, 4);
   const g = pool2dGeometry(op, dx.shape, opts);
   expectShape(op, 'dy', dy, [g.n, g.c, g.oh, g.ow]);
   expectShape(op, 'switches', switches, [g.n, g.c, g.oh, g.ow]);
@@ -67,7 +80,9 @@ export function maxPool2dBackward(dy: Tensor, switches: Tensor, dx: Tensor, opts
  */
 export function maxUnpool2d(x: Tensor, switches: Tensor, y: Tensor, opts: Pool2dOptions = {}): Tensor {
   const op = 'maxUnpool2d';
-  tensorArg(op, 'x', x, 4); tensorArg(op, 'switches', switches, 4, 'u32'); tensorArg(op, 'y', y, 4);
+  tensorArg(op, 'x', x, 4);
+  tensorArg(op, 'switches', switches, 4, 'u32');
+  tensorArg(op, 'y', y, 4);
   const g = pool2dGeometry(op, y.shape, opts);
   expectShape(op, 'x', x, [g.n, g.c, g.oh, g.ow]);
   expectShape(op, 'switches', switches, [g.n, g.c, g.oh, g.ow]);
@@ -80,7 +95,9 @@ export function maxUnpool2d(x: Tensor, switches: Tensor, y: Tensor, opts: Pool2d
 /** dx = dy gathered at the switches. dy [n,c,h,w]; switches, dx [n,c,oh,ow]. */
 export function maxUnpool2dBackward(dy: Tensor, switches: Tensor, dx: Tensor, opts: Pool2dOptions = {}): Tensor {
   const op = 'maxUnpool2dBackward';
-  tensorArg(op, 'dy', dy, 4); tensorArg(op, 'switches', switches, 4, 'u32'); tensorArg(op, 'dx', dx, 4);
+  tensorArg(op, 'dy', dy, 4);
+  tensorArg(op, 'switches', switches, 4, 'u32');
+  tensorArg(op, 'dx', dx, 4);
   const g = pool2dGeometry(op, dy.shape, opts);
   expectShape(op, 'dx', dx, [g.n, g.c, g.oh, g.ow]);
   expectShape(op, 'switches', switches, [g.n, g.c, g.oh, g.ow]);

@@ -37,15 +37,25 @@ export interface EarlyStoppingState {
 
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
-  for (const [name, v] of Object.entries(c.params)) tensors[`param/${name}`] = { dtype: 'F32', shape: [v.length], data: v };
-  for (const [name, bufs] of Object.entries(c.optimizer)) bufs.forEach((v, i) => (tensors[`opt/${name}/${i}`] = { dtype: 'F32', shape: [v.length], data: v }));
+  for (const [name, v] of Object.entries(c.params))
+    tensors[`param/${name}`] = { dtype: 'F32', shape: [v.length], data: v };
+  for (const [name, bufs] of Object.entries(c.optimizer))
+    bufs.forEach((v, i) => (tensors[`opt/${name}/${i}`] = { dtype: 'F32', shape: [v.length], data: v }));
   const es = c.earlyStopping;
-  for (const [name, v] of Object.entries(es?.bestParams ?? {})) tensors[`best/${name}`] = { dtype: 'F32', shape: [v.length], data: v };
+  for (const [name, v] of Object.entries(es?.bestParams ?? {}))
+    tensors[`best/${name}`] = { dtype: 'F32', shape: [v.length], data: v };
   // JSON has no Infinity: a best loss not yet set is null.
   const early = es ? { best: Number.isFinite(es.best) ? es.best : null, sinceBest: es.sinceBest } : undefined;
   return encodeSafetensors(tensors, {
     format: 'convae-checkpoint',
-    counters: JSON.stringify({ epoch: c.epoch, steps: c.steps, rngState: c.rngState, optimizerSteps: c.optimizerSteps, modelRng: c.modelRng, early }),
+    counters: JSON.stringify({
+      epoch: c.epoch,
+      steps: c.steps,
+      rngState: c.rngState,
+      optimizerSteps: c.optimizerSteps,
+      modelRng: c.modelRng,
+      early,
+    }),
     history: JSON.stringify(c.history),
   });
 }
@@ -53,7 +63,15 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
 export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
   const f = decodeSafetensors(bytes, source);
   if (f.metadata.format !== 'convae-checkpoint') throw new FormatError(source, 'not a convae checkpoint');
-  let counters: { epoch: number; steps: number; rngState: number; optimizerSteps: number; modelRng?: number[]; early?: { best: number | null; sinceBest: number } }, history: EpochInfo[];
+  let counters: {
+      epoch: number;
+      steps: number;
+      rngState: number;
+      optimizerSteps: number;
+      modelRng?: number[];
+      early?: { best: number | null; sinceBest: number };
+    },
+    history: EpochInfo[];
   try {
     counters = JSON.parse(f.metadata.counters);
     history = JSON.parse(f.metadata.history);
@@ -61,7 +79,8 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
     throw new FormatError(source, 'checkpoint metadata is not valid JSON');
   }
   for (const k of ['epoch', 'steps', 'rngState', 'optimizerSteps'] as const) {
-    if (!Number.isInteger(counters[k]) || counters[k] < 0) throw new FormatError(source, `checkpoint counter ${k} is not a non-negative integer`);
+    if (!Number.isInteger(counters[k]) || counters[k] < 0)
+      throw new FormatError(source, `checkpoint counter ${k} is not a non-negative integer`);
   }
   if (!Array.isArray(history)) throw new FormatError(source, 'checkpoint history is not a list');
   const mr = counters.modelRng;
@@ -69,23 +88,42 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
     throw new FormatError(source, 'checkpoint modelRng is not a list of 32-bit unsigned integers');
   }
   const early = counters.early;
-  if (early !== undefined && !(early && (early.best === null || Number.isFinite(early.best)) && Number.isInteger(early.sinceBest) && early.sinceBest >= 0)) {
-    throw new FormatError(source, 'checkpoint early-stopping state is not { best: number | null, sinceBest: integer ≥ 0 }');
+  if (
+    early !== undefined &&
+    !(
+      early &&
+      (early.best === null || Number.isFinite(early.best)) &&
+      Number.isInteger(early.sinceBest) &&
+      early.sinceBest >= 0
+    )
+  ) {
+    throw new FormatError(
+      source,
+      'checkpoint early-stopping state is not { best: number | null, sinceBest: integer ≥ 0 }',
+    );
   }
-  const params: Record<string, Float32Array> = {}, optimizer: Record<string, Float32Array[]> = {}, bestParams: Record<string, Float32Array> = {};
+  const params: Record<string, Float32Array> = {},
+    optimizer: Record<string, Float32Array[]> = {},
+    bestParams: Record<string, Float32Array> = {};
   for (const [key, t] of Object.entries(f.tensors)) {
     if (t.dtype !== 'F32') throw new FormatError(source, `tensor '${key}' is ${t.dtype}, expected F32`);
     const data = t.data as Float32Array;
     const m = /^opt\/(.+)\/(\d+)$/.exec(key);
     if (key.startsWith('param/')) params[key.slice(6)] = data;
     else if (key.startsWith('best/')) bestParams[key.slice(5)] = data;
+    // biome-ignore lint/suspicious/noAssignInExpressions: rewritten with the checkpoint validation
     else if (m) (optimizer[m[1]] ??= [])[Number(m[2])] = data;
     else throw new FormatError(source, `unexpected tensor '${key}'`);
   }
-  if (!early && Object.keys(bestParams).length) throw new FormatError(source, 'checkpoint has best weights but no early-stopping state');
+  if (!early && Object.keys(bestParams).length)
+    throw new FormatError(source, 'checkpoint has best weights but no early-stopping state');
   const { early: _, ...rest } = counters;
   const earlyStopping = early
-    ? { best: early.best ?? Infinity, sinceBest: early.sinceBest, ...(Object.keys(bestParams).length ? { bestParams } : {}) }
+    ? {
+        best: early.best ?? Infinity,
+        sinceBest: early.sinceBest,
+        ...(Object.keys(bestParams).length ? { bestParams } : {}),
+      }
     : undefined;
   return { ...rest, params, optimizer, history, ...(earlyStopping ? { earlyStopping } : {}) };
 }

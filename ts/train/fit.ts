@@ -82,7 +82,13 @@ export interface ReplicaSync {
    * batch, and sums `scalars` over replicas. `stop` is the leader's (replica 0)
    * wish to stop; the returned `stop` is the leader's, the same on every replica.
    */
-  allReduce(params: readonly Param[], part: number, total: number, scalars: readonly number[], stop: boolean): Reduced | Promise<Reduced>;
+  allReduce(
+    params: readonly Param[],
+    part: number,
+    total: number,
+    scalars: readonly number[],
+    stop: boolean,
+  ): Reduced | Promise<Reduced>;
 }
 
 export interface Reduced {
@@ -131,7 +137,8 @@ const yieldToEventLoop = (): Promise<void> => {
   if (typeof setImmediate === 'function') return new Promise<void>((ok) => setImmediate(ok));
   if (typeof MessageChannel !== 'function') return new Promise<void>((ok) => setTimeout(ok, 0));
   if (!yieldChannel) {
-    const ch = new MessageChannel(), waiting: (() => void)[] = [];
+    const ch = new MessageChannel(),
+      waiting: (() => void)[] = [];
     ch.port1.onmessage = () => waiting.shift()?.();
     yieldChannel = { port: ch.port2, waiting };
   }
@@ -171,15 +178,26 @@ export class Feeder {
 }
 
 /** Mean loss and accuracy of a task over a dataset, in batches. */
-export function evaluateTask(be: Backend, task: Task, data: ImageDataset, batchSize = 256): { loss: number; accuracy?: number } {
+export function evaluateTask(
+  be: Backend,
+  task: Task,
+  data: ImageDataset,
+  batchSize = 256,
+): { loss: number; accuracy?: number } {
   const feeder = new Feeder(be, data.shape);
-  let loss = 0, correct = 0, n = 0, hasCorrect = false;
+  let loss = 0,
+    correct = 0,
+    n = 0,
+    hasCorrect = false;
   try {
     for (const b of data.batches(batchSize)) {
       const { x, y } = feeder.feed(b, task.needsLabels);
       const r = task.evaluate(x, y);
       loss += r.loss * b.size;
-      if (r.correct !== undefined) { correct += r.correct; hasCorrect = true; }
+      if (r.correct !== undefined) {
+        correct += r.correct;
+        hasCorrect = true;
+      }
       n += b.size;
     }
   } finally {
@@ -189,14 +207,24 @@ export function evaluateTask(be: Backend, task: Task, data: ImageDataset, batchS
 }
 
 /** Validation over every replica's share of the set, summed so all replicas see the same numbers. */
-async function evaluateReplicated(be: Backend, task: Task, data: ImageDataset, sync: ReplicaSync | undefined): Promise<{ loss: number; accuracy?: number }> {
+async function evaluateReplicated(
+  be: Backend,
+  task: Task,
+  data: ImageDataset,
+  sync: ReplicaSync | undefined,
+): Promise<{ loss: number; accuracy?: number }> {
   if (!sync) return evaluateTask(be, task, data);
   const [s, e] = shardRange(data.length, sync.index, sync.count);
-  let loss = 0, correct = 0, hasAcc = 0;
+  let loss = 0,
+    correct = 0,
+    hasAcc = 0;
   if (e > s) {
     const r = evaluateTask(be, task, data.subset(Array.from({ length: e - s }, (_, k) => s + k)));
     loss = r.loss * (e - s);
-    if (r.accuracy !== undefined) { correct = r.accuracy * (e - s); hasAcc = 1; }
+    if (r.accuracy !== undefined) {
+      correct = r.accuracy * (e - s);
+      hasAcc = 1;
+    }
   }
   const { sums } = await sync.allReduce([], 0, 1, [loss, correct, hasAcc], false);
   return { loss: sums[0] / data.length, accuracy: sums[2] > 0 ? sums[1] / data.length : undefined };
@@ -207,12 +235,21 @@ export function fit(be: Backend, task: Task, data: ImageDataset, opts: FitOption
 }
 
 /** @internal fit, as one replica of data-parallel training when `opts.sync` is given. */
-export async function fitReplica(be: Backend, task: Task, data: ImageDataset, opts: ReplicaFitOptions): Promise<History> {
+export async function fitReplica(
+  be: Backend,
+  task: Task,
+  data: ImageDataset,
+  opts: ReplicaFitOptions,
+): Promise<History> {
   const sync = opts.sync;
-  if (!Number.isInteger(opts.epochs) || opts.epochs < 0) throw new ArgumentError('fit', 'epochs', `must be an integer ≥ 0, got ${opts.epochs}`);
-  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new ArgumentError('fit', 'batchSize', `must be an integer ≥ 1, got ${opts.batchSize}`);
-  let train = data, validation: ImageDataset | undefined;
-  if (typeof opts.validation === 'number') ({ train, validation } = data.split(opts.validation, (opts.seed ?? 1) + 7919));
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 0)
+    throw new ArgumentError('fit', 'epochs', `must be an integer ≥ 0, got ${opts.epochs}`);
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+    throw new ArgumentError('fit', 'batchSize', `must be an integer ≥ 1, got ${opts.batchSize}`);
+  let train = data,
+    validation: ImageDataset | undefined;
+  if (typeof opts.validation === 'number')
+    ({ train, validation } = data.split(opts.validation, (opts.seed ?? 1) + 7919));
   else validation = opts.validation;
   if (opts.earlyStopping && !validation) throw new ArgumentError('fit', 'earlyStopping', 'needs validation data');
 
@@ -221,14 +258,22 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
   const rng = new Rng(opts.seed ?? 1);
   const feeder = new Feeder(be, train.shape);
   const history: History = { epochs: [], aborted: false, stoppedEarly: false, steps: 0 };
-  let best = Infinity, bestWeights: Float32Array[] | null = null, sinceBest = 0;
+  let best = Infinity,
+    bestWeights: Float32Array[] | null = null,
+    sinceBest = 0;
   const batches = Math.ceil(train.length / opts.batchSize);
-  let startEpoch = 0, stopped = false;
+  let startEpoch = 0,
+    stopped = false;
   if (opts.resumeFrom) {
     const c = opts.resumeFrom;
     for (const p of params) {
       const v = c.params[p.name];
-      if (!v || v.length !== p.value.size) throw new ArgumentError('fit', 'resumeFrom', `has no parameter '${p.name}' of ${p.value.size} values: not a checkpoint of this model`);
+      if (!v || v.length !== p.value.size)
+        throw new ArgumentError(
+          'fit',
+          'resumeFrom',
+          `has no parameter '${p.name}' of ${p.value.size} values: not a checkpoint of this model`,
+        );
     }
     for (const p of params) p.value.set(c.params[p.name]);
     optimizer.importState(c.optimizer, c.optimizerSteps);
@@ -244,7 +289,12 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
       if (e.bestParams) {
         const bp = e.bestParams;
         for (const p of params) {
-          if (bp[p.name]?.length !== p.value.size) throw new ArgumentError('fit', 'resumeFrom', `its best weights have no parameter '${p.name}' of ${p.value.size} values`);
+          if (bp[p.name]?.length !== p.value.size)
+            throw new ArgumentError(
+              'fit',
+              'resumeFrom',
+              `its best weights have no parameter '${p.name}' of ${p.value.size} values`,
+            );
         }
         bestWeights = params.map((p) => Float32Array.from(bp[p.name]));
       }
@@ -254,7 +304,10 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
     for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
       const lr = scheduledLr(opts.optimizer.lr, epoch, opts.schedule);
       const t0 = performance.now();
-      let sum = 0, seen = 0, batch = 0, lastYield = t0;
+      let sum = 0,
+        seen = 0,
+        batch = 0,
+        lastYield = t0;
       for (const b of train.batches(opts.batchSize, { shuffle: true, rng, reuseBuffers: true })) {
         const wait = opts.gate?.();
         if (wait) await wait;
@@ -313,10 +366,22 @@ export async function fitReplica(be: Backend, task: Task, data: ImageDataset, op
       }
       if (opts.checkpoint && (epoch + 1) % (opts.checkpoint.every ?? 1) === 0) {
         await opts.checkpoint.save({
-          epoch: epoch + 1, steps: history.steps, rngState: rng.state, optimizerSteps: optimizer.steps, modelRng: task.randomState?.(),
-          params: Object.fromEntries(params.map((p) => [p.name, p.value.toArray()])), optimizer: optimizer.exportState(), history: [...history.epochs],
+          epoch: epoch + 1,
+          steps: history.steps,
+          rngState: rng.state,
+          optimizerSteps: optimizer.steps,
+          modelRng: task.randomState?.(),
+          params: Object.fromEntries(params.map((p) => [p.name, p.value.toArray()])),
+          optimizer: optimizer.exportState(),
+          history: [...history.epochs],
           earlyStopping: opts.earlyStopping
-            ? { best, sinceBest, ...(bestWeights ? { bestParams: Object.fromEntries(params.map((p, i) => [p.name, bestWeights![i]])) } : {}) }
+            ? {
+                best,
+                sinceBest,
+                ...(bestWeights
+                  ? { bestParams: Object.fromEntries(params.map((p, i) => [p.name, bestWeights![i]])) }
+                  : {}),
+              }
             : undefined,
         });
       }

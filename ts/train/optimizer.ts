@@ -41,7 +41,8 @@ export class Optimizer {
     private readonly params: Param[],
     readonly spec: OptimizerSpec,
   ) {
-    if (spec.type !== 'sgd' && spec.type !== 'adam') throw new ArgumentError('optimizer', 'type', `must be 'sgd' or 'adam', got ${(spec as { type: string }).type}`);
+    if (spec.type !== 'sgd' && spec.type !== 'adam')
+      throw new ArgumentError('optimizer', 'type', `must be 'sgd' or 'adam', got ${(spec as { type: string }).type}`);
     if (!(spec.lr > 0)) throw new ArgumentError('optimizer', 'lr', `must be > 0, got ${spec.lr}`);
   }
 
@@ -72,8 +73,22 @@ export class Optimizer {
     for (const p of this.params) {
       if (!p.trainable) continue;
       const st = this.stateOf(p);
-      if (s.type === 'sgd') sgdStep(p.value, p.grad, st[0], { lr, momentum: s.momentum ?? 0, nesterov: s.nesterov, weightDecay: s.weightDecay });
-      else adamStep(p.value, p.grad, st[0], st[1], { lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, step: this.steps });
+      if (s.type === 'sgd')
+        sgdStep(p.value, p.grad, st[0], {
+          lr,
+          momentum: s.momentum ?? 0,
+          nesterov: s.nesterov,
+          weightDecay: s.weightDecay,
+        });
+      else
+        adamStep(p.value, p.grad, st[0], st[1], {
+          lr,
+          beta1: s.beta1,
+          beta2: s.beta2,
+          eps: s.eps,
+          weightDecay: s.weightDecay,
+          step: this.steps,
+        });
     }
   }
 
@@ -91,7 +106,11 @@ export class Optimizer {
       const saved = state[p.name];
       if (!saved) continue;
       if (saved.length !== this.buffersPerParam || saved.some((a) => a.length !== p.value.size)) {
-        throw new ArgumentError('optimizer', 'state', `for '${p.name}' does not fit a ${this.spec.type} optimizer of ${p.value.size} values`);
+        throw new ArgumentError(
+          'optimizer',
+          'state',
+          `for '${p.name}' does not fit a ${this.spec.type} optimizer of ${p.value.size} values`,
+        );
       }
       this.stateOf(p).forEach((t, i) => t.set(saved[i]));
     }

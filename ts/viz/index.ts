@@ -19,4 +19,14 @@ export {
   type Raster,
 } from './raster.js';
 export { lossCurveSvg, type LossCurveSvgOptions } from './svg.js';
-export { PALETTE, formatTick, logTicks, niceTicks, plotFrame, type LossSeries, type Margins, type PlotFrame, type Rgb } from './plot.js';
+export {
+  PALETTE,
+  formatTick,
+  logTicks,
+  niceTicks,
+  plotFrame,
+  type LossSeries,
+  type Margins,
+  type PlotFrame,
+  type Rgb,
+} from './plot.js';

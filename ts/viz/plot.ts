@@ -23,19 +23,35 @@ export interface LossSeries {
 
 /** Tableau 10, the default series colours in order. */
 export const PALETTE: readonly Rgb[] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+  [188, 189, 34],
+  [23, 190, 207],
 ];
 
 export const seriesColor = (s: LossSeries, i: number): Rgb => s.color ?? PALETTE[i % PALETTE.length];
 
-export interface Margins { top: number; right: number; bottom: number; left: number }
+export interface Margins {
+  top: number;
+  right: number;
+  bottom: number;
+  left: number;
+}
 
 export interface PlotFrame {
   width: number;
   height: number;
   /** The plot area, in continuous pixels. */
-  left: number; top: number; right: number; bottom: number;
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
   logY: boolean;
   /** Value ranges mapped onto the plot area (the y range has 5% headroom on each side, in log space if logY). */
   xDomain: [number, number];
@@ -58,33 +74,59 @@ export function plotFrame(
 ): PlotFrame {
   const { width, height, logY, margins: m } = opts;
   checkSeries(op, series);
-  const left = m.left, top = m.top, right = width - m.right, bottom = height - m.bottom;
-  if (!(right - left >= 8 && bottom - top >= 8)) throw new ArgumentError(op, 'width/height', `leave a plot area of ${right - left}×${bottom - top} px, need at least 8×8`);
+  const left = m.left,
+    top = m.top,
+    right = width - m.right,
+    bottom = height - m.bottom;
+  if (!(right - left >= 8 && bottom - top >= 8))
+    throw new ArgumentError(
+      op,
+      'width/height',
+      `leave a plot area of ${right - left}×${bottom - top} px, need at least 8×8`,
+    );
 
-  let xlo = Infinity, xhi = -Infinity, ylo = Infinity, yhi = -Infinity, integerX = true;
+  let xlo = Infinity,
+    xhi = -Infinity,
+    ylo = Infinity,
+    yhi = -Infinity,
+    integerX = true;
   for (const s of series) {
     for (let i = 0; i < s.values.length; i++) {
-      const x = s.x ? s.x[i] : i + 1, y = s.values[i];
+      const x = s.x ? s.x[i] : i + 1,
+        y = s.values[i];
       if (!usable(x, y, logY)) continue;
       const t = logY ? Math.log10(y) : y;
-      xlo = Math.min(xlo, x); xhi = Math.max(xhi, x);
-      ylo = Math.min(ylo, t); yhi = Math.max(yhi, t);
+      xlo = Math.min(xlo, x);
+      xhi = Math.max(xhi, x);
+      ylo = Math.min(ylo, t);
+      yhi = Math.max(yhi, t);
       if (!Number.isInteger(x)) integerX = false;
     }
   }
-  if (xlo > xhi) { xlo = 0; xhi = 1; ylo = 0; yhi = 1; } // nothing drawable: an empty frame
-  if (xlo === xhi) { xlo -= 0.5; xhi += 0.5; }
+  if (xlo > xhi) {
+    xlo = 0;
+    xhi = 1;
+    ylo = 0;
+    yhi = 1;
+  } // nothing drawable: an empty frame
+  if (xlo === xhi) {
+    xlo -= 0.5;
+    xhi += 0.5;
+  }
   if (ylo === yhi) {
     const d = logY ? 0.5 : ylo === 0 ? 1 : Math.abs(ylo) * 0.1;
-    ylo -= d; yhi += d;
+    ylo -= d;
+    yhi += d;
   }
   const head = 0.05 * (yhi - ylo);
-  ylo -= head; yhi += head;
+  ylo -= head;
+  yhi += head;
 
   const yDomain: [number, number] = logY ? [10 ** ylo, 10 ** yhi] : [ylo, yhi];
   const xDomain: [number, number] = [xlo, xhi];
   let xTicks = niceTicks(xlo, xhi, Math.max(2, Math.min(10, Math.floor((right - left) / 80))));
-  if (integerX && xTicks.length > 1 && xTicks[1] - xTicks[0] < 1) xTicks = niceTicks(xlo, xhi, Math.max(1, Math.floor(xhi - xlo)));
+  if (integerX && xTicks.length > 1 && xTicks[1] - xTicks[0] < 1)
+    xTicks = niceTicks(xlo, xhi, Math.max(1, Math.floor(xhi - xlo)));
   const yTarget = Math.max(2, Math.min(10, Math.floor((bottom - top) / 50)));
   const yTicks = logY ? logTicks(yDomain[0], yDomain[1], yTarget) : niceTicks(ylo, yhi, yTarget);
 
@@ -98,9 +140,13 @@ export function seriesRuns(frame: PlotFrame, s: LossSeries): [number, number][][
   const runs: [number, number][][] = [];
   let run: [number, number][] = [];
   for (let i = 0; i < s.values.length; i++) {
-    const x = s.x ? s.x[i] : i + 1, y = s.values[i];
+    const x = s.x ? s.x[i] : i + 1,
+      y = s.values[i];
     if (usable(x, y, frame.logY)) run.push([frame.px(x), frame.py(y)]);
-    else if (run.length) { runs.push(run); run = []; }
+    else if (run.length) {
+      runs.push(run);
+      run = [];
+    }
   }
   if (run.length) runs.push(run);
   return runs;
@@ -111,9 +157,17 @@ const usable = (x: number, y: number, logY: boolean) => Number.isFinite(x) && Nu
 function checkSeries(op: string, series: readonly LossSeries[]) {
   series.forEach((s, i) => {
     if (s.x && s.x.length !== s.values.length)
-      throw new ArgumentError(op, `series[${i}].x`, `must have one x per value (${s.values.length}), got ${s.x.length}`);
+      throw new ArgumentError(
+        op,
+        `series[${i}].x`,
+        `must have one x per value (${s.values.length}), got ${s.x.length}`,
+      );
     if (s.color && !(s.color.length === 3 && s.color.every((c) => Number.isInteger(c) && c >= 0 && c <= 255)))
-      throw new ArgumentError(op, `series[${i}].color`, `must be [r, g, b] with integers in 0..255, got [${s.color.join(', ')}]`);
+      throw new ArgumentError(
+        op,
+        `series[${i}].color`,
+        `must be [r, g, b] with integers in 0..255, got [${s.color.join(', ')}]`,
+      );
   });
 }
 
@@ -125,7 +179,8 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
   const norm = raw / mag;
   const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
   const ticks: number[] = [];
-  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)));
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++)
+    ticks.push(Number((k * step).toPrecision(12)));
   return ticks;
 }
 
@@ -136,7 +191,8 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
  * two; else (a range under ~2.5×) linear nice ticks.
  */
 export function logTicks(lo: number, hi: number, target = 5): number[] {
-  const a = Math.ceil(Math.log10(lo) - 1e-9), b = Math.floor(Math.log10(hi) + 1e-9);
+  const a = Math.ceil(Math.log10(lo) - 1e-9),
+    b = Math.floor(Math.log10(hi) + 1e-9);
   const decades: number[] = [];
   const every = Math.max(1, Math.ceil((b - a + 1) / target));
   for (let e = a; e <= b; e++) if ((e - a) % every === 0) decades.push(Number((10 ** e).toPrecision(12)));

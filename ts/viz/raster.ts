@@ -71,18 +71,28 @@ export interface ImageGridOptions extends GridOptions {
  * (OIHW, the conv2d layout), in grey symmetric around 0, so that strokes and
  * edges show as light-on-dark or dark-on-light against mid grey.
  */
-export function filterGrid(weights: Float32Array, shape: readonly [number, number, number, number], opts: FilterGridOptions = {}): Raster {
+export function filterGrid(
+  weights: Float32Array,
+  shape: readonly [number, number, number, number],
+  opts: FilterGridOptions = {},
+): Raster {
   const op = 'filterGrid';
   const [cOut, cIn, kh, kw] = checkShape(op, 'weights', weights, shape, ['cOut', 'cIn', 'kh', 'kw']);
   const scale = posInt(op, 'scale', opts.scale ?? 4);
   const channel = opts.channel ?? 'mean';
   const normalize = opts.normalize ?? 'per-filter';
-  if (normalize !== 'per-filter' && normalize !== 'global') throw new ArgumentError(op, 'normalize', `must be 'per-filter' or 'global', got ${String(normalize)}`);
+  if (normalize !== 'per-filter' && normalize !== 'global')
+    throw new ArgumentError(op, 'normalize', `must be 'per-filter' or 'global', got ${String(normalize)}`);
   if (channel !== 'mean' && channel !== 'all' && !(Number.isInteger(channel) && channel >= 0 && channel < cIn))
-    throw new ArgumentError(op, 'channel', `must be 'mean', 'all' or an input channel in 0..${cIn - 1}, got ${String(channel)}`);
+    throw new ArgumentError(
+      op,
+      'channel',
+      `must be 'mean', 'all' or an input channel in 0..${cIn - 1}, got ${String(channel)}`,
+    );
 
   // The kernels shown, tile by tile, and which output filter each belongs to.
-  const k = kh * kw, perFilter = channel === 'all' ? cIn : 1;
+  const k = kh * kw,
+    perFilter = channel === 'all' ? cIn : 1;
   const tiles = new Float32Array(cOut * perFilter * k);
   for (let o = 0; o < cOut; o++) {
     const w = weights.subarray(o * cIn * k, (o + 1) * cIn * k);
@@ -116,7 +126,11 @@ export function filterGrid(weights: Float32Array, shape: readonly [number, numbe
  * A batch of images `[n, c, h, w]` (c = 1: grey, c = 3: RGB), one tile each.
  * For other channel counts (feature maps), pass the shape `[n·c, 1, h, w]`.
  */
-export function imageGrid(images: Float32Array, shape: readonly [number, number, number, number], opts: ImageGridOptions = {}): Raster {
+export function imageGrid(
+  images: Float32Array,
+  shape: readonly [number, number, number, number],
+  opts: ImageGridOptions = {},
+): Raster {
   const op = 'imageGrid';
   const [n, c, h, w] = checkImageShape(op, 'images', images, shape);
   const scale = posInt(op, 'scale', opts.scale ?? 2);
@@ -149,11 +163,15 @@ export function reconstructionGrid(
   const pad = nonNegInt(op, 'pad', opts.pad ?? 1);
   const columns = posInt(op, 'columns', opts.columns ?? Math.min(n, Math.ceil(Math.sqrt(2 * n))));
   const [lo, hi] = opts.range ? checkRange(op, opts.range) : autoRange(originals);
-  const tw = w * scale, th = h * scale, pairs = Math.ceil(n / columns);
-  const width = pad + columns * (tw + pad), height = pad + 2 * pairs * (th + pad) + (pairs - 1) * pad;
+  const tw = w * scale,
+    th = h * scale,
+    pairs = Math.ceil(n / columns);
+  const width = pad + columns * (tw + pad),
+    height = pad + 2 * pairs * (th + pad) + (pairs - 1) * pad;
   const r = createRaster(op, width, height, opts.padColor ?? PAD_COLOR);
   for (let i = 0; i < n; i++) {
-    const col = i % columns, p = Math.floor(i / columns);
+    const col = i % columns,
+      p = Math.floor(i / columns);
     const x0 = pad + col * (tw + pad);
     const yOrig = pad + 2 * p * (th + pad) + p * pad;
     drawImage(r, x0, yOrig, originals, i, c, h, w, scale, lo, hi);
@@ -186,14 +204,19 @@ export const GRID_COLOR: Rgb = [225, 225, 225];
  */
 export function lossCurve(series: readonly LossSeries[], opts: LossCurveOptions = {}): Raster {
   const op = 'lossCurve';
-  const width = posInt(op, 'width', opts.width ?? 640), height = posInt(op, 'height', opts.height ?? 400);
+  const width = posInt(op, 'width', opts.width ?? 640),
+    height = posInt(op, 'height', opts.height ?? 400);
   const lineWidth = opts.lineWidth ?? 2;
-  if (!(lineWidth > 0 && lineWidth <= 64)) throw new ArgumentError(op, 'lineWidth', `must be in (0, 64], got ${lineWidth}`);
+  if (!(lineWidth > 0 && lineWidth <= 64))
+    throw new ArgumentError(op, 'lineWidth', `must be in (0, 64], got ${lineWidth}`);
   const margins = { top: 16, right: 16, bottom: 16, left: 16, ...opts.margins };
   const f = plotFrame(op, series, { width, height, logY: opts.logY ?? false, margins });
   const r = createRaster(op, width, height, [255, 255, 255]);
 
-  const x0 = Math.floor(f.left), x1 = Math.ceil(f.right) - 1, y0 = Math.floor(f.top), y1 = Math.ceil(f.bottom) - 1;
+  const x0 = Math.floor(f.left),
+    x1 = Math.ceil(f.right) - 1,
+    y0 = Math.floor(f.top),
+    y1 = Math.ceil(f.bottom) - 1;
   for (const t of f.yTicks) {
     const y = Math.min(y1, Math.floor(f.py(t)));
     fillRect(r, x0, y, x1 - x0 + 1, 1, GRID_COLOR);
@@ -216,16 +239,27 @@ export function lossCurve(series: readonly LossSeries[], opts: LossCurveOptions 
 function createRaster(op: string, width: number, height: number, fill: Rgb): Raster {
   if (width * height > 1 << 26) throw new ArgumentError(op, 'size', `${width}×${height} px is more than 2^26 pixels`);
   const data = new Uint8ClampedArray(width * height * 4);
-  for (let p = 0; p < data.length; p += 4) { data[p] = fill[0]; data[p + 1] = fill[1]; data[p + 2] = fill[2]; data[p + 3] = 255; }
+  for (let p = 0; p < data.length; p += 4) {
+    data[p] = fill[0];
+    data[p + 1] = fill[1];
+    data[p + 2] = fill[2];
+    data[p + 3] = 255;
+  }
   return { width, height, data };
 }
 
 function fillRect(r: Raster, x: number, y: number, w: number, h: number, c: Rgb) {
-  const xa = Math.max(0, x), ya = Math.max(0, y), xb = Math.min(r.width, x + w), yb = Math.min(r.height, y + h);
+  const xa = Math.max(0, x),
+    ya = Math.max(0, y),
+    xb = Math.min(r.width, x + w),
+    yb = Math.min(r.height, y + h);
   for (let j = ya; j < yb; j++)
     for (let i = xa; i < xb; i++) {
       const p = (j * r.width + i) * 4;
-      r.data[p] = c[0]; r.data[p + 1] = c[1]; r.data[p + 2] = c[2]; r.data[p + 3] = 255;
+      r.data[p] = c[0];
+      r.data[p + 1] = c[1];
+      r.data[p + 2] = c[2];
+      r.data[p + 3] = 255;
     }
 }
 
@@ -235,12 +269,25 @@ function gridLayout(op: string, tiles: number, th: number, tw: number, opts: Gri
   const columns = posInt(op, 'columns', opts.columns ?? defaultColumns ?? Math.ceil(Math.sqrt(tiles)));
   const rows = Math.ceil(tiles / columns);
   const raster = createRaster(op, pad + columns * (tw + pad), pad + rows * (th + pad), opts.padColor ?? PAD_COLOR);
-  const origin = (t: number): [number, number] => [pad + (t % columns) * (tw + pad), pad + Math.floor(t / columns) * (th + pad)];
+  const origin = (t: number): [number, number] => [
+    pad + (t % columns) * (tw + pad),
+    pad + Math.floor(t / columns) * (th + pad),
+  ];
   return { raster, origin };
 }
 
 /** One h×w plane of `src` starting at `offset`, each value a scale×scale block of colour(value). */
-function drawPlane(r: Raster, x0: number, y0: number, src: Float32Array, offset: number, h: number, w: number, scale: number, colour: (v: number) => Rgb) {
+function drawPlane(
+  r: Raster,
+  x0: number,
+  y0: number,
+  src: Float32Array,
+  offset: number,
+  h: number,
+  w: number,
+  scale: number,
+  colour: (v: number) => Rgb,
+) {
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const v = src[offset + y * w + x];
@@ -249,16 +296,33 @@ function drawPlane(r: Raster, x0: number, y0: number, src: Float32Array, offset:
 }
 
 /** Image `i` of a [n, c, h, w] batch (c = 1 or 3) with [lo, hi] → [0, 255]. */
-function drawImage(r: Raster, x0: number, y0: number, src: Float32Array, i: number, c: number, h: number, w: number, scale: number, lo: number, hi: number) {
+function drawImage(
+  r: Raster,
+  x0: number,
+  y0: number,
+  src: Float32Array,
+  i: number,
+  c: number,
+  h: number,
+  w: number,
+  scale: number,
+  lo: number,
+  hi: number,
+) {
   const level = (v: number) => Math.round((255 * (v - lo)) / (hi - lo));
-  const plane = h * w, base = i * c * plane;
+  const plane = h * w,
+    base = i * c * plane;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const at = base + y * w + x;
       let col: Rgb;
-      if (c === 1) { const g = level(src[at]); col = [g, g, g]; }
-      else col = [level(src[at]), level(src[at + plane]), level(src[at + 2 * plane])];
-      const finite = Number.isFinite(src[at]) && (c === 1 || (Number.isFinite(src[at + plane]) && Number.isFinite(src[at + 2 * plane])));
+      if (c === 1) {
+        const g = level(src[at]);
+        col = [g, g, g];
+      } else col = [level(src[at]), level(src[at + plane]), level(src[at + 2 * plane])];
+      const finite =
+        Number.isFinite(src[at]) &&
+        (c === 1 || (Number.isFinite(src[at + plane]) && Number.isFinite(src[at + 2 * plane])));
       fillRect(r, x0 + x * scale, y0 + y * scale, scale, scale, finite ? col : NAN_COLOR);
     }
 }
@@ -274,13 +338,19 @@ function drawPolylines(r: Raster, runs: [number, number][][], c: Rgb, hw: number
   const reach = hw + 1;
   for (const run of runs)
     for (let s = 0; s < Math.max(1, run.length - 1); s++) {
-      const [ax, ay] = run[s], [bx, by] = run[Math.min(s + 1, run.length - 1)];
-      const ia = Math.max(0, Math.floor(Math.min(ax, bx) - reach)), ib = Math.min(r.width - 1, Math.ceil(Math.max(ax, bx) + reach));
-      const ja = Math.max(0, Math.floor(Math.min(ay, by) - reach)), jb = Math.min(r.height - 1, Math.ceil(Math.max(ay, by) + reach));
-      const dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+      const [ax, ay] = run[s],
+        [bx, by] = run[Math.min(s + 1, run.length - 1)];
+      const ia = Math.max(0, Math.floor(Math.min(ax, bx) - reach)),
+        ib = Math.min(r.width - 1, Math.ceil(Math.max(ax, bx) + reach));
+      const ja = Math.max(0, Math.floor(Math.min(ay, by) - reach)),
+        jb = Math.min(r.height - 1, Math.ceil(Math.max(ay, by) + reach));
+      const dx = bx - ax,
+        dy = by - ay,
+        len2 = dx * dx + dy * dy;
       for (let j = ja; j <= jb; j++)
         for (let i = ia; i <= ib; i++) {
-          const cx = i + 0.5, cy = j + 0.5;
+          const cx = i + 0.5,
+            cy = j + 0.5;
           const t = len2 > 0 ? Math.max(0, Math.min(1, ((cx - ax) * dx + (cy - ay) * dy) / len2)) : 0;
           const a = Math.min(1, hw + 0.5 - Math.hypot(cx - (ax + t * dx), cy - (ay + t * dy)));
           if (a <= 0) continue;
@@ -300,15 +370,27 @@ const shapeText = (s: readonly number[]) => `[${s.join(',')}]`;
 
 function checkShape(op: string, arg: string, data: Float32Array, shape: readonly number[], names: string[]): number[] {
   if (shape.length !== names.length || !shape.every((d) => Number.isInteger(d) && d >= 1))
-    throw new ShapeError(op, `${arg} shape`, `${names.length} positive integers [${names.join(', ')}]`, shapeText(shape));
+    throw new ShapeError(
+      op,
+      `${arg} shape`,
+      `${names.length} positive integers [${names.join(', ')}]`,
+      shapeText(shape),
+    );
   const count = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== count) throw new ShapeError(op, arg, `${count} values for shape ${shapeText(shape)}`, `${data.length}`);
+  if (data.length !== count)
+    throw new ShapeError(op, arg, `${count} values for shape ${shapeText(shape)}`, `${data.length}`);
   return [...shape];
 }
 
 function checkImageShape(op: string, arg: string, data: Float32Array, shape: readonly number[]): number[] {
   const s = checkShape(op, arg, data, shape, ['n', 'c', 'h', 'w']);
-  if (s[1] !== 1 && s[1] !== 3) throw new ShapeError(op, `${arg} shape`, '[n, 1 or 3, h, w] (grey or RGB; pass feature maps as [n·c, 1, h, w])', shapeText(shape));
+  if (s[1] !== 1 && s[1] !== 3)
+    throw new ShapeError(
+      op,
+      `${arg} shape`,
+      '[n, 1 or 3, h, w] (grey or RGB; pass feature maps as [n·c, 1, h, w])',
+      shapeText(shape),
+    );
   return s;
 }
 
@@ -324,14 +406,20 @@ function nonNegInt(op: string, arg: string, v: number): number {
 
 function checkRange(op: string, range: readonly [number, number]): [number, number] {
   const [lo, hi] = range;
-  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) throw new ArgumentError(op, 'range', `must be finite [lo, hi] with lo < hi, got [${lo}, ${hi}]`);
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi))
+    throw new ArgumentError(op, 'range', `must be finite [lo, hi] with lo < hi, got [${lo}, ${hi}]`);
   return [lo, hi];
 }
 
 /** Min and max of the finite values; a constant (or empty) set gets a span of 1 above its value. */
 function autoRange(a: Float32Array): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of a) if (Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const v of a)
+    if (Number.isFinite(v)) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
   if (lo > hi) return [0, 1];
   return lo < hi ? [lo, hi] : [lo, lo + 1];
 }

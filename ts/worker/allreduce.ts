@@ -24,8 +24,12 @@ import type { ReplicaSync } from '../train/fit.js';
 
 /** How long a replica spins at the barrier before it sleeps. */
 const SPIN_MS = 0.5;
-const CONTROL = 16, SCALARS = 8;
-const ARRIVED = 0, GENERATION = 1, POISON = 2, STOP = 3;
+const CONTROL = 16,
+  SCALARS = 8;
+const ARRIVED = 0,
+  GENERATION = 1,
+  POISON = 2,
+  STOP = 3;
 
 export function sharedBytes(replicas: number, floats: number): number {
   return CONTROL * 4 + 2 * replicas * SCALARS * 8 + 2 * replicas * floats * 4;
@@ -58,7 +62,11 @@ export class SharedReducer implements ReplicaSync {
     /** Total gradient floats of the model (the sum of its trainable parameter sizes). */
     readonly floats: number,
   ) {
-    if (sab.byteLength !== sharedBytes(count, floats)) throw new WorkerError('crashed', `shared buffer of ${sab.byteLength} bytes, expected ${sharedBytes(count, floats)}`);
+    if (sab.byteLength !== sharedBytes(count, floats))
+      throw new WorkerError(
+        'crashed',
+        `shared buffer of ${sab.byteLength} bytes, expected ${sharedBytes(count, floats)}`,
+      );
     this.control = new Int32Array(sab, 0, CONTROL);
     this.scalars = new Float64Array(sab, CONTROL * 4, 2 * count * SCALARS);
     this.slots = new Float32Array(sab, CONTROL * 4 + 2 * count * SCALARS * 8, 2 * count * floats);
@@ -75,7 +83,8 @@ export class SharedReducer implements ReplicaSync {
   }
 
   private checkPoison(): void {
-    if (Atomics.load(this.control, POISON) !== 0) throw new WorkerError('peer-failed', 'another worker of this data-parallel job failed; this one stopped with it');
+    if (Atomics.load(this.control, POISON) !== 0)
+      throw new WorkerError('peer-failed', 'another worker of this data-parallel job failed; this one stopped with it');
   }
 
   private barrier(): void {
@@ -100,9 +109,17 @@ export class SharedReducer implements ReplicaSync {
     this.checkPoison();
   }
 
-  allReduce(params: readonly Param[], part: number, total: number, scalars: readonly number[], stop: boolean): { sums: number[]; stop: boolean } {
+  allReduce(
+    params: readonly Param[],
+    part: number,
+    total: number,
+    scalars: readonly number[],
+    stop: boolean,
+  ): { sums: number[]; stop: boolean } {
     if (scalars.length > SCALARS - 1) throw new RangeError(`allReduce: at most ${SCALARS - 1} scalars`);
-    const parity = this.step++ & 1, n = this.count, f = this.floats;
+    const parity = this.step++ & 1,
+      n = this.count,
+      f = this.floats;
     const mine = (parity * n + this.index) * f;
     let off = 0;
     for (const p of params) {
@@ -110,7 +127,8 @@ export class SharedReducer implements ReplicaSync {
       this.slots.set(p.grad.data, mine + off);
       off += p.grad.size;
     }
-    if (off !== 0 && off !== f) throw new WorkerError('crashed', `the model has ${off} gradient floats, the job was set up for ${f}`);
+    if (off !== 0 && off !== f)
+      throw new WorkerError('crashed', `the model has ${off} gradient floats, the job was set up for ${f}`);
     const sc = (parity * n + this.index) * SCALARS;
     this.scalars[sc] = part / total;
     scalars.forEach((v, k) => (this.scalars[sc + 1 + k] = v));
@@ -133,7 +151,8 @@ export class SharedReducer implements ReplicaSync {
       this.other ??= params.map((p) => this.be.empty(p.grad.shape));
       off = 0;
       params.forEach((p, k) => {
-        const len = p.grad.size, t = this.other![k];
+        const len = p.grad.size,
+          t = this.other![k];
         t.data.set(this.slots.subarray(base + o * f + off, base + o * f + off + len));
         axpby(p.grad, w[this.index], t, w[o]);
         off += len;
@@ -143,13 +162,12 @@ export class SharedReducer implements ReplicaSync {
     off = 0;
     for (const p of params) {
       if (!p.grad) continue;
-      const g = p.grad.data, len = g.length;
-      {
-        for (let j = 0; j < len; j++) {
-          let s = 0;
-          for (let r = 0; r < n; r++) s += w[r] * this.slots[base + r * f + off + j];
-          g[j] = s;
-        }
+      const g = p.grad.data,
+        len = g.length;
+      for (let j = 0; j < len; j++) {
+        let s = 0;
+        for (let r = 0; r < n; r++) s += w[r] * this.slots[base + r * f + off + j];
+        g[j] = s;
       }
       off += len;
     }

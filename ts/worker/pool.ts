@@ -41,7 +41,8 @@ export class WorkerPool {
 
   static async create(module: WebAssembly.Module, build: Build, opts: PoolOptions = {}): Promise<WorkerPool> {
     const size = opts.size ?? (await defaultWorkers());
-    if (!Number.isInteger(size) || size < 1) throw new ArgumentError('WorkerPool', 'size', `must be an integer ≥ 1, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new ArgumentError('WorkerPool', 'size', `must be an integer ≥ 1, got ${size}`);
     return new WorkerPool(module, build, size, opts);
   }
 
@@ -70,7 +71,8 @@ export class WorkerPool {
   /** Takes `n` idle workers (waiting for busy ones), starting or replacing as needed. */
   async acquire(n: number): Promise<{ workers: WorkerHandle[]; release: () => void }> {
     if (this.disposed) throw new WorkerError('terminated', 'the pool was disposed');
-    if (!Number.isInteger(n) || n < 1 || n > this.size) throw new ArgumentError('WorkerPool.acquire', 'n', `must be in [1, ${this.size}], got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > this.size)
+      throw new ArgumentError('WorkerPool.acquire', 'n', `must be in [1, ${this.size}], got ${n}`);
     let idx: number[];
     for (;;) {
       idx = this.busy.flatMap((b, i) => (b ? [] : [i])).slice(0, n);
@@ -86,10 +88,12 @@ export class WorkerPool {
       w.forEach((f) => f());
     };
     try {
-      const workers = await Promise.all(idx.map((i) => {
-        const h = this.slots[i];
-        return h && !h.dead ? h : this.start(i);
-      }));
+      const workers = await Promise.all(
+        idx.map((i) => {
+          const h = this.slots[i];
+          return h && !h.dead ? h : this.start(i);
+        }),
+      );
       return { workers, release };
     } catch (e) {
       release();

@@ -61,7 +61,9 @@ export class PortReducer implements ReplicaSync {
   }
 
   poison(): void {
-    this.fail(new WorkerError('peer-failed', 'another worker of this data-parallel job failed; this one stopped with it'));
+    this.fail(
+      new WorkerError('peer-failed', 'another worker of this data-parallel job failed; this one stopped with it'),
+    );
   }
 
   dispose(): void {
@@ -80,9 +82,17 @@ export class PortReducer implements ReplicaSync {
     });
   }
 
-  async allReduce(params: readonly Param[], part: number, total: number, scalars: readonly number[], stop: boolean): Promise<Reduced> {
+  async allReduce(
+    params: readonly Param[],
+    part: number,
+    total: number,
+    scalars: readonly number[],
+    stop: boolean,
+  ): Promise<Reduced> {
     if (this.failure) throw this.failure;
-    const step = this.step++, n = this.count, f = this.floats;
+    const step = this.step++,
+      n = this.count,
+      f = this.floats;
     const withGrads = params.length > 0;
     const head = [part / total, this.index === 0 && stop ? 1 : 0, ...scalars];
     for (let r = 0; r < n; r++) {
@@ -97,7 +107,8 @@ export class PortReducer implements ReplicaSync {
           grads.set(p.grad.data, off);
           off += p.grad.size;
         }
-        if (off !== f) throw new WorkerError('crashed', `the model has ${off} gradient floats, the job was set up for ${f}`);
+        if (off !== f)
+          throw new WorkerError('crashed', `the model has ${off} gradient floats, the job was set up for ${f}`);
       }
       port.postMessage({ step, head, grads } satisfies Packet, grads ? [grads.buffer] : []);
     }
@@ -124,7 +135,8 @@ export class PortReducer implements ReplicaSync {
     }
     const w = Array.from({ length: n }, (_, r) => headOf(r)[0]);
     if (n === 2) {
-      const o = 1 - this.index, g = packets[o]!.grads!;
+      const o = 1 - this.index,
+        g = packets[o]!.grads!;
       this.other ??= params.map((p) => this.be.empty(p.grad.shape));
       let off = 0;
       params.forEach((p, k) => {
@@ -136,7 +148,8 @@ export class PortReducer implements ReplicaSync {
     } else {
       let off = 0;
       for (const p of params) {
-        const d = p.grad.data, own = d.slice();
+        const d = p.grad.data,
+          own = d.slice();
         for (let j = 0; j < d.length; j++) {
           let s = 0;
           for (let r = 0; r < n; r++) s += w[r] * (r === this.index ? own[j] : packets[r]!.grads![off + j]);

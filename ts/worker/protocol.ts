@@ -8,7 +8,10 @@ import type { DatasetWire } from './wire.js';
 export type TaskSpec = { kind: 'classifier' } | { kind: 'stack-layer'; layer: number };
 
 /** fit's options without what cannot cross a thread: callbacks and the signal (they travel separately). */
-export type WireFitOptions = Omit<FitOptions, 'onBatch' | 'onEpoch' | 'signal' | 'checkpoint' | 'resumeFrom' | 'validation'> & {
+export type WireFitOptions = Omit<
+  FitOptions,
+  'onBatch' | 'onEpoch' | 'signal' | 'checkpoint' | 'resumeFrom' | 'validation'
+> & {
   validation?: number;
   checkpointEvery?: number;
   /** Send the task's parameters every this many batches (live pictures of filters and reconstructions). */
@@ -24,7 +27,13 @@ export interface FitJob {
   options: WireFitOptions;
   resumeFrom?: Checkpoint;
   /** Data-parallel replica: index among `count`, and either the shared all-reduce buffer or a port to each other replica. */
-  replica?: { index: number; count: number; floats: number; shared?: SharedArrayBuffer; ports?: (MessagePort | null)[] };
+  replica?: {
+    index: number;
+    count: number;
+    floats: number;
+    shared?: SharedArrayBuffer;
+    ports?: (MessagePort | null)[];
+  };
 }
 
 /** Progress reaching the caller (a comlink proxy); `checkpoint` is awaited before training goes on. */

@@ -84,16 +84,21 @@ export function candidates(o: SearchOptions): Candidate[] {
       for (const activation of list<Activation>('activations', o.activations, ['tanh']))
         for (const lr of list('learningRates', o.learningRates, [3e-3]))
           for (const noise of list('noise', o.noise, [0]))
-            for (const tied of list('tied', o.tied, [true])) grid.push({ featureMaps, filterSize, activation, lr, noise, tied });
+            for (const tied of list('tied', o.tied, [true]))
+              grid.push({ featureMaps, filterSize, activation, lr, noise, tied });
   for (const c of grid) {
-    if (!Number.isInteger(c.featureMaps) || c.featureMaps < 1) throw new ArgumentError('searchCAE', 'featureMaps', `must hold integers ≥ 1, got ${c.featureMaps}`);
-    if (!Number.isInteger(c.filterSize) || c.filterSize < 1) throw new ArgumentError('searchCAE', 'filterSizes', `must hold integers ≥ 1, got ${c.filterSize}`);
+    if (!Number.isInteger(c.featureMaps) || c.featureMaps < 1)
+      throw new ArgumentError('searchCAE', 'featureMaps', `must hold integers ≥ 1, got ${c.featureMaps}`);
+    if (!Number.isInteger(c.filterSize) || c.filterSize < 1)
+      throw new ArgumentError('searchCAE', 'filterSizes', `must hold integers ≥ 1, got ${c.filterSize}`);
     if (!(c.lr > 0)) throw new ArgumentError('searchCAE', 'learningRates', `must hold positive numbers, got ${c.lr}`);
-    if (!(c.noise >= 0 && c.noise < 1)) throw new ArgumentError('searchCAE', 'noise', `must hold fractions in [0, 1), got ${c.noise}`);
+    if (!(c.noise >= 0 && c.noise < 1))
+      throw new ArgumentError('searchCAE', 'noise', `must hold fractions in [0, 1), got ${c.noise}`);
   }
   const s = o.strategy ?? 'grid';
   if (s === 'grid') return grid;
-  if (!Number.isInteger(s.random) || s.random < 1) throw new ArgumentError('searchCAE', 'strategy.random', `must be an integer ≥ 1, got ${s.random}`);
+  if (!Number.isInteger(s.random) || s.random < 1)
+    throw new ArgumentError('searchCAE', 'strategy.random', `must be an integer ≥ 1, got ${s.random}`);
   const perm = new Rng(o.seed ?? 1).permutation(grid.length);
   return Array.from(perm.slice(0, Math.min(s.random, grid.length)), (i) => grid[i]);
 }
@@ -111,18 +116,26 @@ export function blockOf(c: Candidate, pool: PoolOptions | null = { kernel: 2 }):
 /** Trains every candidate (as many at once as the trainer has workers) and ranks them. */
 export async function searchCAE(trainer: Trainer, o: SearchOptions): Promise<SearchResult> {
   const list = candidates(o);
-  let train = o.data, validation: ImageDataset;
-  if (o.validation === undefined || typeof o.validation === 'number') ({ train, validation } = o.data.split(o.validation ?? 0.1, (o.seed ?? 1) + 104729));
+  let train = o.data,
+    validation: ImageDataset;
+  if (o.validation === undefined || typeof o.validation === 'number')
+    ({ train, validation } = o.data.split(o.validation ?? 0.1, (o.seed ?? 1) + 104729));
   else validation = o.validation;
   const results: CandidateResult[] = [];
   const failed: SearchResult['failed'] = [];
-  let next = 0, aborted = false;
+  let next = 0,
+    aborted = false;
   const one = async () => {
     while (next < list.length && !o.signal?.aborted) {
       const c = list[next++];
       let stack: StackedConvAutoencoder;
       try {
-        stack = new StackedConvAutoencoder(trainer.be, [blockOf(c, o.pool === undefined ? { kernel: 2 } : o.pool)], train.shape, o.seed ?? 1);
+        stack = new StackedConvAutoencoder(
+          trainer.be,
+          [blockOf(c, o.pool === undefined ? { kernel: 2 } : o.pool)],
+          train.shape,
+          o.seed ?? 1,
+        );
       } catch (e) {
         failed.push({ candidate: c, error: e as Error });
         continue;
@@ -130,8 +143,14 @@ export async function searchCAE(trainer: Trainer, o: SearchOptions): Promise<Sea
       try {
         const t0 = performance.now();
         const { history } = await trainer.fit(stack, train, {
-          workers: 1, layer: 0, epochs: o.epochs ?? 1, batchSize: o.batchSize ?? 64, seed: o.seed ?? 1,
-          optimizer: { type: 'adam', lr: c.lr }, validation, signal: o.signal,
+          workers: 1,
+          layer: 0,
+          epochs: o.epochs ?? 1,
+          batchSize: o.batchSize ?? 64,
+          seed: o.seed ?? 1,
+          optimizer: { type: 'adam', lr: c.lr },
+          validation,
+          signal: o.signal,
           onBatch: o.onBatch ? (i) => o.onBatch!(c, i) : undefined,
         });
         if (history.aborted) {
@@ -140,8 +159,13 @@ export async function searchCAE(trainer: Trainer, o: SearchOptions): Promise<Sea
         }
         const last = history.epochs.at(-1)!;
         const r: CandidateResult = {
-          candidate: c, block: stack.specs[0], valLoss: last.valLoss!, trainLoss: last.loss,
-          parameters: stack.params().reduce((s, p) => s + p.value.size, 0), seconds: (performance.now() - t0) / 1000, history,
+          candidate: c,
+          block: stack.specs[0],
+          valLoss: last.valLoss!,
+          trainLoss: last.loss,
+          parameters: stack.params().reduce((s, p) => s + p.value.size, 0),
+          seconds: (performance.now() - t0) / 1000,
+          history,
         };
         results.push(r);
         o.onCandidate?.(r, results.length + failed.length, list.length);

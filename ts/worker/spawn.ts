@@ -25,7 +25,11 @@ export interface WorkerHandle {
   terminate(): Promise<void>;
 }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof WorkerGlobalScope === 'undefined';
+const isNode =
+  typeof process !== 'undefined' &&
+  !!process.versions?.node &&
+  typeof window === 'undefined' &&
+  typeof WorkerGlobalScope === 'undefined';
 declare const WorkerGlobalScope: unknown;
 
 /** Where the bundled worker sits: dist/worker.js next to dist/worker/spawn.js; from the sources (tsx, vitest), the repo's dist/. */
@@ -44,12 +48,16 @@ async function defaultUrl(): Promise<URL> {
 export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle> {
   const url = opts.workerUrl ?? (await defaultUrl());
   let fail!: (e: WorkerError) => void;
-  let dead = false, terminating = false;
-  const died = new Promise<never>((_, reject) => (fail = (e) => {
-    if (dead) return;
-    dead = true;
-    reject(e);
-  }));
+  let dead = false,
+    terminating = false;
+  const died = new Promise<never>(
+    (_, reject) =>
+      (fail = (e) => {
+        if (dead) return;
+        dead = true;
+        reject(e);
+      }),
+  );
   died.catch(() => {});
   let api: Comlink.Remote<WorkerApi>, stop: () => Promise<void>;
   // Node: an idle worker does not keep the process alive (a forgotten dispose() must not hang a script); a busy one does.
@@ -61,12 +69,26 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
     // Workers inherit the process's flags, except those that describe the main script (`node --input-type=module -e …`
     // would make the worker fail to start). V8 flags such as relaxed SIMD are process-wide and refused in an explicit list.
     const script = /^--(input-type|eval|print)\b|^-[ep]$/;
-    const execArgv = process.execArgv.some((a) => script.test(a)) ? process.execArgv.filter((a) => !script.test(a) && !/^--(no-)?(experimental-)?wasm|^--max-|^--stack-size/.test(a)) : undefined;
+    const execArgv = process.execArgv.some((a) => script.test(a))
+      ? process.execArgv.filter(
+          (a) => !script.test(a) && !/^--(no-)?(experimental-)?wasm|^--max-|^--stack-size/.test(a),
+        )
+      : undefined;
     const w = new Worker(url, { resourceLimits: opts.resourceLimits, execArgv });
     w.on('error', (e: Error & { code?: string }) =>
-      fail(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new WorkerError('out-of-memory', e.message) : new WorkerError('crashed', e.message)));
+      fail(
+        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new WorkerError('out-of-memory', e.message)
+          : new WorkerError('crashed', e.message),
+      ),
+    );
     w.on('exit', (code: number) =>
-      fail(terminating ? new WorkerError('terminated', 'the worker was terminated') : new WorkerError('exited', `the worker exited with code ${code}`, code)));
+      fail(
+        terminating
+          ? new WorkerError('terminated', 'the worker was terminated')
+          : new WorkerError('exited', `the worker exited with code ${code}`, code),
+      ),
+    );
     api = Comlink.wrap<WorkerApi>(nodeEndpoint(w));
     setRef = (on) => (on ? w.ref() : w.unref());
     w.unref();
@@ -81,7 +103,9 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
       fail(new WorkerError('crashed', ev.message || 'the worker failed (no message; e.g. its script could not load)'));
       w.terminate();
     });
-    w.addEventListener('messageerror', () => fail(new WorkerError('crashed', 'a message from the worker could not be read')));
+    w.addEventListener('messageerror', () =>
+      fail(new WorkerError('crashed', 'a message from the worker could not be read')),
+    );
     api = Comlink.wrap<WorkerApi>(w);
     stop = async () => {
       terminating = true;

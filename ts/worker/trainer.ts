@@ -60,7 +60,10 @@ export class Trainer {
   /** Which model each worker holds for predict (by key and parameter checksum), so it is sent only when it changed. */
   private readonly predictHeld = new WeakMap<object, { key: number; checksum: string }>();
   private readonly modelKeys = new WeakMap<Classifier, number>();
-  private readonly jobs = new Map<number, { workers: { api: { pause(id: number): void; resume(id: number): void } }[] }>();
+  private readonly jobs = new Map<
+    number,
+    { workers: { api: { pause(id: number): void; resume(id: number): void } }[] }
+  >();
 
   private constructor(
     readonly be: Backend,
@@ -83,15 +86,33 @@ export class Trainer {
    * error (the worker's own, or WorkerError if a worker died); the model is
    * then unchanged.
    */
-  async fit(model: Classifier | StackedConvAutoencoder, data: ImageDataset, opts: TrainerFitOptions): Promise<TrainResult> {
+  async fit(
+    model: Classifier | StackedConvAutoencoder,
+    data: ImageDataset,
+    opts: TrainerFitOptions,
+  ): Promise<TrainResult> {
     const n = opts.workers ?? this.pool.size;
-    if (!Number.isInteger(n) || n < 1 || n > this.pool.size) throw new ArgumentError('Trainer.fit', 'workers', `must be an integer in [1, ${this.pool.size}] (the trainer's workers), got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > this.pool.size)
+      throw new ArgumentError(
+        'Trainer.fit',
+        'workers',
+        `must be an integer in [1, ${this.pool.size}] (the trainer's workers), got ${n}`,
+      );
     const reduce = opts.allReduce ?? (canShareMemory() ? 'shared' : 'messages');
     if (reduce === 'shared' && !canShareMemory()) {
-      throw new ArgumentError('Trainer.fit', 'allReduce', "'shared' needs SharedArrayBuffer; in a browser serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp), or use 'messages'");
+      throw new ArgumentError(
+        'Trainer.fit',
+        'allReduce',
+        "'shared' needs SharedArrayBuffer; in a browser serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp), or use 'messages'",
+      );
     }
     const mode: DataMode = opts.data ?? (canShareMemory() ? 'share' : 'copy');
-    if (mode === 'transfer' && n > 1) throw new ArgumentError('Trainer.fit', 'data', "'transfer' moves the dataset to one worker; data-parallel training shares it ('share')");
+    if (mode === 'transfer' && n > 1)
+      throw new ArgumentError(
+        'Trainer.fit',
+        'data',
+        "'transfer' moves the dataset to one worker; data-parallel training shares it ('share')",
+      );
 
     let task: TaskSpec, params: Param[];
     if (model instanceof Classifier) {
@@ -99,26 +120,55 @@ export class Trainer {
       params = model.params();
     } else if (model instanceof StackedConvAutoencoder) {
       const layer = opts.layer ?? 0;
-      if (!Number.isInteger(layer) || layer < 0 || layer >= model.blocks.length) throw new ArgumentError('Trainer.fit', 'layer', `must be a block index in [0, ${model.blocks.length}), got ${layer}`);
+      if (!Number.isInteger(layer) || layer < 0 || layer >= model.blocks.length)
+        throw new ArgumentError(
+          'Trainer.fit',
+          'layer',
+          `must be a block index in [0, ${model.blocks.length}), got ${layer}`,
+        );
       task = { kind: 'stack-layer', layer };
       params = model.blocks[layer].params();
     } else {
       throw new ArgumentError('Trainer.fit', 'model', 'must be a Classifier or a StackedConvAutoencoder');
     }
-    if (opts.signal?.aborted) return { history: { epochs: [], aborted: true, stoppedEarly: false, steps: 0 }, params: {} };
+    if (opts.signal?.aborted)
+      return { history: { epochs: [], aborted: true, stoppedEarly: false, steps: 0 }, params: {} };
 
     const floats = params.reduce((s, p) => s + p.value.size, 0);
     const saved = saveModel(model);
-    const { onBatch, onEpoch, onSnapshot, snapshotEvery, signal, checkpoint, resumeFrom, validation, layer: _l, workers: _w, data: _d, allReduce: _a, ...rest } = opts;
-    if (onSnapshot && !(Number.isInteger(snapshotEvery ?? 10) && (snapshotEvery ?? 10) >= 1)) throw new ArgumentError('Trainer.fit', 'snapshotEvery', `must be an integer ≥ 1, got ${snapshotEvery}`);
-    const val = validation === undefined || typeof validation === 'number' ? undefined : datasetWire(validation, mode === 'transfer' ? 'copy' : mode).wire;
+    const {
+      onBatch,
+      onEpoch,
+      onSnapshot,
+      snapshotEvery,
+      signal,
+      checkpoint,
+      resumeFrom,
+      validation,
+      layer: _l,
+      workers: _w,
+      data: _d,
+      allReduce: _a,
+      ...rest
+    } = opts;
+    if (onSnapshot && !(Number.isInteger(snapshotEvery ?? 10) && (snapshotEvery ?? 10) >= 1))
+      throw new ArgumentError('Trainer.fit', 'snapshotEvery', `must be an integer ≥ 1, got ${snapshotEvery}`);
+    const val =
+      validation === undefined || typeof validation === 'number'
+        ? undefined
+        : datasetWire(validation, mode === 'transfer' ? 'copy' : mode).wire;
     const train = datasetWire(data, mode);
     const base: FitJob = {
       model: saved,
       task,
       data: train.wire,
       validation: val,
-      options: { ...rest, validation: typeof validation === 'number' ? validation : undefined, checkpointEvery: checkpoint ? (checkpoint.every ?? 1) : undefined, snapshotEvery: onSnapshot ? (snapshotEvery ?? 10) : undefined },
+      options: {
+        ...rest,
+        validation: typeof validation === 'number' ? validation : undefined,
+        checkpointEvery: checkpoint ? (checkpoint.every ?? 1) : undefined,
+        snapshotEvery: onSnapshot ? (snapshotEvery ?? 10) : undefined,
+      },
       resumeFrom,
     };
     const events: FitEvents = {
@@ -137,21 +187,29 @@ export class Trainer {
     // Without shared memory: one channel per pair of replicas; ports[i][j] is replica i's end towards j.
     const ports: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array(n).fill(null));
     if (n > 1 && !shared) {
-      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-        const c = new MessageChannel();
-        ports[i][j] = c.port1;
-        ports[j][i] = c.port2;
-      }
+      for (let i = 0; i < n; i++)
+        for (let j = i + 1; j < n; j++) {
+          const c = new MessageChannel();
+          ports[i][j] = c.port1;
+          ports[j][i] = c.port2;
+        }
     }
     const channel = new MessageChannel();
     Comlink.expose(events, channel.port1);
     const onAbort = () => workers.forEach((w) => w.call(() => w.api.abort(id)).catch(() => {}));
     signal?.addEventListener('abort', onAbort);
-    this.jobs.set(id, { workers: workers.map((w) => ({ api: { pause: (j) => void w.api.pause(j).catch(() => {}), resume: (j) => void w.api.resume(j).catch(() => {}) } })) });
+    this.jobs.set(id, {
+      workers: workers.map((w) => ({
+        api: { pause: (j) => void w.api.pause(j).catch(() => {}), resume: (j) => void w.api.resume(j).catch(() => {}) },
+      })),
+    });
     try {
       const calls = workers.map((w, i) => {
         const own = ports[i].filter((p): p is MessagePort => !!p);
-        const job: FitJob = n === 1 ? base : { ...base, replica: { index: i, count: n, floats, ...(shared ? { shared } : { ports: ports[i] }) } };
+        const job: FitJob =
+          n === 1
+            ? base
+            : { ...base, replica: { index: i, count: n, floats, ...(shared ? { shared } : { ports: ports[i] }) } };
         const transfer: Transferable[] = [...own, ...(i === 0 ? [channel.port2, ...train.transfer] : [])];
         const port = i === 0 ? channel.port2 : null;
         const p = w.call(() => w.api.fit(id, Comlink.transfer(job, transfer), port));
@@ -167,10 +225,12 @@ export class Trainer {
       if (failures.length) {
         throw failures.find((e) => !(e instanceof WorkerError && e.failure === 'peer-failed')) ?? failures[0];
       }
-      const result = (settled[0] as PromiseFulfilledResult<{ params: Record<string, Float32Array>; history: History }>).value;
+      const result = (settled[0] as PromiseFulfilledResult<{ params: Record<string, Float32Array>; history: History }>)
+        .value;
       for (const p of params) {
         const v = result.params[p.name];
-        if (!v || v.length !== p.value.size) throw new ModelError(p.name, 'the worker returned no trained values for this parameter');
+        if (!v || v.length !== p.value.size)
+          throw new ModelError(p.name, 'the worker returned no trained values for this parameter');
       }
       for (const p of params) p.value.set(result.params[p.name]);
       return result;
@@ -186,31 +246,59 @@ export class Trainer {
    * Logits (and predicted classes) of a classifier for every image of `data`,
    * split across `workers` (default: all) that each run batches of `batchSize` (default 256).
    */
-  async predict(model: Classifier, data: ImageDataset, opts: { workers?: number; batchSize?: number; data?: Exclude<DataMode, 'transfer'> } = {}): Promise<{ logits: Float32Array; classes: Uint32Array }> {
+  async predict(
+    model: Classifier,
+    data: ImageDataset,
+    opts: { workers?: number; batchSize?: number; data?: Exclude<DataMode, 'transfer'> } = {},
+  ): Promise<{ logits: Float32Array; classes: Uint32Array }> {
     if (!(model instanceof Classifier)) throw new ArgumentError('Trainer.predict', 'model', 'must be a Classifier');
     const n = Math.min(opts.workers ?? this.pool.size, data.length);
-    if (!Number.isInteger(n) || n < 1 || n > this.pool.size) throw new ArgumentError('Trainer.predict', 'workers', `must be an integer in [1, ${this.pool.size}], got ${opts.workers}`);
+    if (!Number.isInteger(n) || n < 1 || n > this.pool.size)
+      throw new ArgumentError(
+        'Trainer.predict',
+        'workers',
+        `must be an integer in [1, ${this.pool.size}], got ${opts.workers}`,
+      );
     const batchSize = opts.batchSize ?? 256;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError('Trainer.predict', 'batchSize', `must be an integer ≥ 1, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new ArgumentError('Trainer.predict', 'batchSize', `must be an integer ≥ 1, got ${batchSize}`);
     let key = this.modelKeys.get(model);
-    if (key === undefined) this.modelKeys.set(model, (key = nextJob++));
+    if (key === undefined) {
+      key = nextJob++;
+      this.modelKeys.set(model, key);
+    }
     const checksum = paramsChecksum(model.params());
     let saved: ReturnType<typeof saveModel> | null = null;
     const { wire } = datasetWire(data, opts.data ?? (canShareMemory() ? 'share' : 'copy'));
     const { workers, release } = await this.pool.acquire(n);
     try {
-      const parts = await Promise.all(workers.map((w, i) => {
-        const [start, end] = shardRange(data.length, i, n);
-        const held = this.predictHeld.get(w);
-        const send = !held || held.key !== key || held.checksum !== checksum;
-        if (send) saved ??= saveModel(model);
-        this.predictHeld.set(w, { key: key!, checksum });
-        return w.call(() => w.api.predict({ model: send ? saved : null, modelKey: key!, checksum, data: wire, start, end, batchSize })).catch((e) => {
-          this.predictHeld.delete(w);
-          throw e;
-        });
-      }));
-      const k = model.head.classes, logits = new Float32Array(data.length * k);
+      const parts = await Promise.all(
+        workers.map((w, i) => {
+          const [start, end] = shardRange(data.length, i, n);
+          const held = this.predictHeld.get(w);
+          const send = !held || held.key !== key || held.checksum !== checksum;
+          if (send) saved ??= saveModel(model);
+          this.predictHeld.set(w, { key: key!, checksum });
+          return w
+            .call(() =>
+              w.api.predict({
+                model: send ? saved : null,
+                modelKey: key!,
+                checksum,
+                data: wire,
+                start,
+                end,
+                batchSize,
+              }),
+            )
+            .catch((e) => {
+              this.predictHeld.delete(w);
+              throw e;
+            });
+        }),
+      );
+      const k = model.head.classes,
+        logits = new Float32Array(data.length * k);
       let off = 0;
       for (const p of parts) {
         logits.set(p, off);
@@ -229,7 +317,11 @@ export class Trainer {
   }
 
   /** Greedy layer-wise pretraining of every block of `stack` in turn (seed + k for block k); stops early when aborted. */
-  async pretrain(stack: StackedConvAutoencoder, data: ImageDataset, opts: Omit<TrainerFitOptions, 'layer'>): Promise<History[]> {
+  async pretrain(
+    stack: StackedConvAutoencoder,
+    data: ImageDataset,
+    opts: Omit<TrainerFitOptions, 'layer'>,
+  ): Promise<History[]> {
     const out: History[] = [];
     for (let k = 0; k < stack.blocks.length; k++) {
       const { history } = await this.fit(stack, data, { ...opts, layer: k, seed: (opts.seed ?? 1) + k });
@@ -259,9 +351,11 @@ export class Trainer {
  * different primes and seeds): tells whether a worker's copy of a model is current.
  */
 function paramsChecksum(params: Param[]): string {
-  let a = 0x811c9dc5, b = 0x2545f491;
+  let a = 0x811c9dc5,
+    b = 0x2545f491;
   for (const p of params) {
-    const d = p.value.data, u = new Uint32Array(d.buffer, d.byteOffset, d.length);
+    const d = p.value.data,
+      u = new Uint32Array(d.buffer, d.byteOffset, d.length);
     for (let i = 0; i < u.length; i++) {
       a = Math.imul(a ^ u[i], 0x01000193);
       b = Math.imul(b ^ u[i], 0x5bd1e995) ^ (b >>> 15);

@@ -27,8 +27,12 @@ Comlink.transferHandlers.set('throw', {
   serialize({ value }: { value: unknown }): [WireError, Transferable[]] {
     if (value instanceof Error) {
       const fields: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) if (v === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof v)) fields[k] = v;
-      return [{ isError: true, value: { ...fields, name: value.name, message: value.message, stack: value.stack } }, []];
+      for (const [k, v] of Object.entries(value))
+        if (v === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof v)) fields[k] = v;
+      return [
+        { isError: true, value: { ...fields, name: value.name, message: value.message, stack: value.stack } },
+        [],
+      ];
     }
     return [{ isError: false, value }, []];
   },
@@ -55,7 +59,8 @@ export interface DatasetWire {
 export type DataMode = 'share' | 'transfer' | 'copy';
 
 export const canShareMemory = (): boolean =>
-  typeof SharedArrayBuffer === 'function' && (typeof crossOriginIsolated === 'undefined' || crossOriginIsolated === true);
+  typeof SharedArrayBuffer === 'function' &&
+  (typeof crossOriginIsolated === 'undefined' || crossOriginIsolated === true);
 
 const shared = new WeakMap<ImageDataset, DatasetWire>();
 
@@ -69,7 +74,10 @@ function toShared<T extends Float32Array | Uint8Array>(a: T): T {
 
 /** The dataset in a form that can be posted, and what to transfer with it. */
 export function datasetWire(d: ImageDataset, mode: DataMode): { wire: DatasetWire; transfer: Transferable[] } {
-  const base = { shape: [...d.shape] as [number, number, number], ...(d.numClasses !== undefined ? { numClasses: d.numClasses } : {}) };
+  const base = {
+    shape: [...d.shape] as [number, number, number],
+    ...(d.numClasses !== undefined ? { numClasses: d.numClasses } : {}),
+  };
   if (mode === 'share') {
     let w = shared.get(d);
     if (!w) {
@@ -79,12 +87,21 @@ export function datasetWire(d: ImageDataset, mode: DataMode): { wire: DatasetWir
     return { wire: w, transfer: [] };
   }
   if (mode === 'transfer') {
-    const whole = (a: Float32Array | Uint8Array) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
+    const whole = (a: Float32Array | Uint8Array) =>
+      a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
     if (!whole(d.images) || (d.labels && !whole(d.labels))) {
-      throw new ArgumentError('Trainer.fit', 'transfer', 'needs a dataset that owns its whole buffers (not a view made by take(), nor shared memory); copy it or leave transfer off');
+      throw new ArgumentError(
+        'Trainer.fit',
+        'transfer',
+        'needs a dataset that owns its whole buffers (not a view made by take(), nor shared memory); copy it or leave transfer off',
+      );
     }
-    if (d.images.buffer === d.labels?.buffer) throw new ArgumentError('Trainer.fit', 'transfer', 'images and labels share one buffer');
-    return { wire: { ...base, images: d.images, labels: d.labels }, transfer: [d.images.buffer as ArrayBuffer, ...(d.labels ? [d.labels.buffer as ArrayBuffer] : [])] };
+    if (d.images.buffer === d.labels?.buffer)
+      throw new ArgumentError('Trainer.fit', 'transfer', 'images and labels share one buffer');
+    return {
+      wire: { ...base, images: d.images, labels: d.labels },
+      transfer: [d.images.buffer as ArrayBuffer, ...(d.labels ? [d.labels.buffer as ArrayBuffer] : [])],
+    };
   }
   return { wire: { ...base, images: d.images, labels: d.labels }, transfer: [] };
 }

@@ -46,9 +46,11 @@ const api: WorkerApi = {
     jobs.set(id, running);
     const replica = job.replica;
     const leader = !replica || replica.index === 0;
-    const sync = !replica ? undefined
-      : replica.shared ? new SharedReducer(be, replica.shared, replica.index, replica.count, replica.floats)
-      : new PortReducer(be, replica.index, replica.count, replica.floats, replica.ports ?? []);
+    const sync = !replica
+      ? undefined
+      : replica.shared
+        ? new SharedReducer(be, replica.shared, replica.index, replica.count, replica.floats)
+        : new PortReducer(be, replica.index, replica.count, replica.floats, replica.ports ?? []);
     running.sync = sync;
     let model: StackedConvAutoencoder | Classifier | null = null;
     try {
@@ -57,17 +59,22 @@ const api: WorkerApi = {
       // Replicas start from the same model, generators included: give each its own noise and dropout streams.
       if (replica && replica.index > 0) {
         const m = model;
-        const reseed = () => (m instanceof Classifier ? m.reseedDropout(replica.index) : m.blocks.forEach((b) => b.reseedNoise(replica.index)));
+        const reseed = () =>
+          m instanceof Classifier
+            ? m.reseedDropout(replica.index)
+            : m.blocks.forEach((b) => b.reseedNoise(replica.index));
         reseed();
         // A resumed run restores the leader's generators: move this replica to its own stream again.
         const set = task.setRandomState?.bind(task);
-        if (set) task.setRandomState = (st) => {
-          set(st);
-          reseed();
-        };
+        if (set)
+          task.setRandomState = (st) => {
+            set(st);
+            reseed();
+          };
       }
       const o = job.options;
-      let pending: BatchInfo[] = [], sentAt = -Infinity;
+      let pending: BatchInfo[] = [],
+        sentAt = -Infinity;
       const history = await fitReplica(be, task, datasetFromWire(job.data), {
         ...o,
         validation: job.validation ? datasetFromWire(job.validation) : o.validation,
@@ -76,21 +83,27 @@ const api: WorkerApi = {
         sync,
         gate: () => running.paused,
         // Events are fire-and-forget except checkpoints, which the caller may be writing to disk.
-        onBatch: leader && events ? (i) => {
-          pending.push(i);
-          const now = performance.now();
-          if (now - sentAt >= BATCH_EVENTS_MS || i.batch === i.batches) {
-            void Promise.resolve(events.batches(pending)).catch(ignore);
-            pending = [];
-            sentAt = now;
-          }
-          if (o.snapshotEvery && (i.batch % o.snapshotEvery === 0 || i.batch === i.batches)) {
-            const snap = paramsOf(task);
-            void Promise.resolve(events.snapshot(Comlink.transfer(snap, buffersOf(snap)), i)).catch(ignore);
-          }
-        } : undefined,
+        onBatch:
+          leader && events
+            ? (i) => {
+                pending.push(i);
+                const now = performance.now();
+                if (now - sentAt >= BATCH_EVENTS_MS || i.batch === i.batches) {
+                  void Promise.resolve(events.batches(pending)).catch(ignore);
+                  pending = [];
+                  sentAt = now;
+                }
+                if (o.snapshotEvery && (i.batch % o.snapshotEvery === 0 || i.batch === i.batches)) {
+                  const snap = paramsOf(task);
+                  void Promise.resolve(events.snapshot(Comlink.transfer(snap, buffersOf(snap)), i)).catch(ignore);
+                }
+              }
+            : undefined,
         onEpoch: leader && events ? (i) => void Promise.resolve(events.epoch(i)).catch(ignore) : undefined,
-        checkpoint: leader && events && o.checkpointEvery ? { every: o.checkpointEvery, save: (c) => events.checkpoint(c) } : undefined,
+        checkpoint:
+          leader && events && o.checkpointEvery
+            ? { every: o.checkpointEvery, save: (c) => events.checkpoint(c) }
+            : undefined,
       });
       const params = paramsOf(task);
       // The result travels on another channel than the events: let every event reach the caller first.
@@ -123,11 +136,15 @@ const api: WorkerApi = {
       }
       predictModel = { key: job.modelKey, checksum: job.checksum, model };
     } else if (!predictModel || predictModel.key !== job.modelKey || predictModel.checksum !== job.checksum) {
-      throw new ModelError('worker', 'predict: the worker does not hold this model (internal error: the caller should have sent it)');
+      throw new ModelError(
+        'worker',
+        'predict: the worker does not hold this model (internal error: the caller should have sent it)',
+      );
     }
     const model = predictModel.model;
     const data = datasetFromWire(job.data);
-    const size = data.imageSize, classes = model.head.classes;
+    const size = data.imageSize,
+      classes = model.head.classes;
     const out = new Float32Array((job.end - job.start) * classes);
     let x: Tensor | null = null;
     try {
@@ -165,7 +182,7 @@ const api: WorkerApi = {
 
   resume(id) {
     const r = jobs.get(id);
-    if (!r || !r.resume) return;
+    if (!r?.resume) return;
     r.resume();
     r.resume = null;
     r.paused = null;
@@ -205,9 +222,11 @@ function taskOf(model: StackedConvAutoencoder | Classifier, job: FitJob): Task {
     if (!(model instanceof Classifier)) throw new ModelError('worker', 'a classifier task needs a classifier model');
     return classifierTask(model);
   }
-  if (!(model instanceof StackedConvAutoencoder)) throw new ModelError('worker', 'a stack-layer task needs a CAE stack');
+  if (!(model instanceof StackedConvAutoencoder))
+    throw new ModelError('worker', 'a stack-layer task needs a CAE stack');
   const k = job.task.layer;
-  if (!Number.isInteger(k) || k < 0 || k >= model.blocks.length) throw new ArgumentError('Trainer.fit', 'layer', `must be a block index in [0, ${model.blocks.length}), got ${k}`);
+  if (!Number.isInteger(k) || k < 0 || k >= model.blocks.length)
+    throw new ArgumentError('Trainer.fit', 'layer', `must be a block index in [0, ${model.blocks.length}), got ${k}`);
   return stackLayerTask(model, k);
 }
 

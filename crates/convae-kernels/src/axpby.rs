@@ -38,7 +38,10 @@ mod simd {
         while i + 4 <= n {
             let xv = v128_load(x.add(i) as *const v128);
             let yv = v128_load(y.add(i) as *const v128);
-            v128_store(x.add(i) as *mut v128, f32x4_add(f32x4_mul(va, xv), f32x4_mul(vb, yv)));
+            v128_store(
+                x.add(i) as *mut v128,
+                f32x4_add(f32x4_mul(va, xv), f32x4_mul(vb, yv)),
+            );
             i += 4;
         }
         i
@@ -61,7 +64,11 @@ mod tests {
             axpby(&mut y, b, &x0, a);
             for i in 0..n {
                 let want = a as f64 * x0[i] as f64 + b as f64 * y0[i] as f64;
-                assert!((x[i] as f64 - want).abs() <= 1e-6 * want.abs().max(1.0), "[{i}] {} vs {want}", x[i]);
+                assert!(
+                    (x[i] as f64 - want).abs() <= 1e-6 * want.abs().max(1.0),
+                    "[{i}] {} vs {want}",
+                    x[i]
+                );
                 assert_eq!(x[i].to_bits(), y[i].to_bits(), "[{i}] not symmetric");
             }
         }

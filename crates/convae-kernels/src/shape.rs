@@ -47,7 +47,13 @@ pub fn conv_out(input: usize, k: usize, s: usize, p: usize) -> Result<usize, Sha
 }
 
 /// Output size of a transposed convolution along one axis: (in - 1) s - 2p + k + op.
-pub fn conv_transpose_out(input: usize, k: usize, s: usize, p: usize, op: usize) -> Result<usize, ShapeError> {
+pub fn conv_transpose_out(
+    input: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+    op: usize,
+) -> Result<usize, ShapeError> {
     if input == 0 || k == 0 || s == 0 {
         return Err(ShapeError::Zero);
     }

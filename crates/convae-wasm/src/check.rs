@@ -34,7 +34,10 @@ fn in_memory(ptr: usize, len: usize) -> Result<(), Code> {
     if ptr % 4 != 0 {
         return Err(Code(crate::status::MISALIGNED));
     }
-    let end = len.checked_mul(4).and_then(|b| b.checked_add(ptr)).ok_or(Code(crate::status::OUT_OF_BOUNDS))?;
+    let end = len
+        .checked_mul(4)
+        .and_then(|b| b.checked_add(ptr))
+        .ok_or(Code(crate::status::OUT_OF_BOUNDS))?;
     if end > memory_bytes() {
         return Err(Code(crate::status::OUT_OF_BOUNDS));
     }
@@ -81,12 +84,20 @@ impl Buf {
     /// # Safety
     /// As `slice`.
     pub unsafe fn slice_opt<'a>(&self) -> Option<&'a [f32]> {
-        if self.ptr == 0 { None } else { Some(self.slice()) }
+        if self.ptr == 0 {
+            None
+        } else {
+            Some(self.slice())
+        }
     }
     /// # Safety
     /// As `slice_mut`.
     pub unsafe fn slice_mut_opt<'a>(&self) -> Option<&'a mut [f32]> {
-        if self.ptr == 0 { None } else { Some(self.slice_mut()) }
+        if self.ptr == 0 {
+            None
+        } else {
+            Some(self.slice_mut())
+        }
     }
     /// # Safety
     /// As `slice`.
@@ -123,7 +134,9 @@ pub fn disjoint(outs: &[Buf], others: &[Buf]) -> Result<(), Code> {
 }
 
 pub fn alloc(bytes: usize) -> usize {
-    let Ok(layout) = Layout::from_size_align(bytes.max(1), ALIGN) else { return 0 };
+    let Ok(layout) = Layout::from_size_align(bytes.max(1), ALIGN) else {
+        return 0;
+    };
     // SAFETY: layout has non-zero size.
     unsafe { sys_alloc(layout) as usize }
 }

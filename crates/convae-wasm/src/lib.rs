@@ -116,26 +116,104 @@ pub fn pool_out(input: usize, k: usize, s: usize) -> i32 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn conv2d_shape(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> Conv2d {
-    Conv2d { n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw }
+fn conv2d_shape(
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+) -> Conv2d {
+    Conv2d {
+        n,
+        c_in,
+        h,
+        w,
+        c_out,
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn conv_t_shape(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, oph: usize, opw: usize) -> ConvTranspose2d {
-    ConvTranspose2d { n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, oph, opw }
+fn conv_t_shape(
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+    oph: usize,
+    opw: usize,
+) -> ConvTranspose2d {
+    ConvTranspose2d {
+        n,
+        c_in,
+        h,
+        w,
+        c_out,
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        oph,
+        opw,
+    }
 }
 
 /// Workspace floats needed by conv2d and its two backward ops; negative on a bad shape.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn conv2d_workspace_len(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize) -> i32 {
+pub fn conv2d_workspace_len(
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+) -> i32 {
     let s = conv2d_shape(n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw);
     out_i32(s.validate().map(|_| s.workspace_len()))
 }
 
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn conv_transpose2d_workspace_len(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, oph: usize, opw: usize) -> i32 {
+pub fn conv_transpose2d_workspace_len(
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+    oph: usize,
+    opw: usize,
+) -> i32 {
     let t = conv_t_shape(n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, oph, opw);
     out_i32(t.validate().map(|_| t.workspace_len()))
 }
@@ -156,13 +234,31 @@ pub fn gemm_workspace_len(m: usize, n: usize, kk: usize) -> i32 {
 /// C[i*ldc + j] (= or +=) Σ_p A[i*rsa + p*csa] · B[p*rsb + j*csb]; C is m × n, row stride ldc.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn gemm(m: usize, n: usize, kk: usize, a: usize, rsa: usize, csa: usize, b: usize, rsb: usize, csb: usize, c: usize, ldc: usize, accumulate: bool, ws: usize) -> u32 {
+pub fn gemm(
+    m: usize,
+    n: usize,
+    kk: usize,
+    a: usize,
+    rsa: usize,
+    csa: usize,
+    b: usize,
+    rsb: usize,
+    csb: usize,
+    c: usize,
+    ldc: usize,
+    accumulate: bool,
+    ws: usize,
+) -> u32 {
     run(|| {
         if m == 0 || n == 0 || ldc < n {
             return Err(Code(shape_code(ShapeError::Zero)));
         }
         let span = |rows: usize, rs: usize, cols: usize, cs: usize| -> usize {
-            if rows == 0 || cols == 0 { 0 } else { (rows - 1) * rs + (cols - 1) * cs + 1 }
+            if rows == 0 || cols == 0 {
+                0
+            } else {
+                (rows - 1) * rs + (cols - 1) * cs + 1
+            }
         };
         let a = Buf::f32(a, span(m, rsa, kk, csa))?;
         let b = Buf::f32(b, span(kk, rsb, n, csb))?;
@@ -170,7 +266,23 @@ pub fn gemm(m: usize, n: usize, kk: usize, a: usize, rsa: usize, csa: usize, b: 
         let ws = Buf::f32(ws, k::gemm::sgemm_workspace_len(m, n, kk))?;
         check::disjoint(&[c, ws], &[a, b])?;
         check::disjoint(&[c], &[ws])?;
-        unsafe { k::gemm::sgemm(m, n, kk, a.slice(), rsa, csa, b.slice(), rsb, csb, c.slice_mut(), ldc, accumulate, ws.slice_mut()) };
+        unsafe {
+            k::gemm::sgemm(
+                m,
+                n,
+                kk,
+                a.slice(),
+                rsa,
+                csa,
+                b.slice(),
+                rsb,
+                csb,
+                c.slice_mut(),
+                ldc,
+                accumulate,
+                ws.slice_mut(),
+            )
+        };
         Ok(())
     })
 }
@@ -203,7 +315,24 @@ macro_rules! conv2d_export {
 /// y = conv2d(x, w) + b. x [n,c_in,h,w], w [c_out,c_in,kh,kw], b [c_out] or 0, y [n,c_out,oh,ow] (overwritten).
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn conv2d(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, x: usize, wt: usize, b: usize, y: usize, ws: usize) -> u32 {
+pub fn conv2d(
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+    x: usize,
+    wt: usize,
+    b: usize,
+    y: usize,
+    ws: usize,
+) -> u32 {
     run(|| {
         let s = conv2d_shape(n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw);
         shape_ok(s.validate())?;
@@ -214,7 +343,16 @@ pub fn conv2d(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kh: usize
         let ws = Buf::f32(ws, s.workspace_len())?;
         check::disjoint(&[y, ws], &[x, wt, b])?;
         check::disjoint(&[y], &[ws])?;
-        unsafe { k::conv::conv2d(&s, x.slice(), wt.slice(), b.slice_opt(), y.slice_mut(), ws.slice_mut()) };
+        unsafe {
+            k::conv::conv2d(
+                &s,
+                x.slice(),
+                wt.slice(),
+                b.slice_opt(),
+                y.slice_mut(),
+                ws.slice_mut(),
+            )
+        };
         Ok(())
     })
 }
@@ -260,7 +398,26 @@ macro_rules! conv_t_export {
 /// passes the encoder's conv2d weight unchanged), b [c_out] or 0, y [n,c_out,oh,ow] (overwritten).
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn conv_transpose2d(n: usize, c_in: usize, h: usize, w: usize, c_out: usize, kh: usize, kw: usize, sh: usize, sw: usize, ph: usize, pw: usize, oph: usize, opw: usize, x: usize, wt: usize, b: usize, y: usize, ws: usize) -> u32 {
+pub fn conv_transpose2d(
+    n: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    ph: usize,
+    pw: usize,
+    oph: usize,
+    opw: usize,
+    x: usize,
+    wt: usize,
+    b: usize,
+    y: usize,
+    ws: usize,
+) -> u32 {
     run(|| {
         let t = conv_t_shape(n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, oph, opw);
         shape_ok(t.validate())?;
@@ -271,7 +428,16 @@ pub fn conv_transpose2d(n: usize, c_in: usize, h: usize, w: usize, c_out: usize,
         let ws = Buf::f32(ws, t.workspace_len())?;
         check::disjoint(&[y, ws], &[x, wt, b])?;
         check::disjoint(&[y], &[ws])?;
-        unsafe { k::conv_transpose::conv_transpose2d(&t, x.slice(), wt.slice(), b.slice_opt(), y.slice_mut(), ws.slice_mut()) };
+        unsafe {
+            k::conv_transpose::conv_transpose2d(
+                &t,
+                x.slice(),
+                wt.slice(),
+                b.slice_opt(),
+                y.slice_mut(),
+                ws.slice_mut(),
+            )
+        };
         Ok(())
     })
 }
@@ -295,7 +461,10 @@ pub fn bias_backward(n: usize, c: usize, p: usize, dy: usize, db: usize) -> u32 
         if n == 0 || c == 0 || p == 0 {
             return Err(Code(shape_code(ShapeError::Zero)));
         }
-        let len = n.checked_mul(c).and_then(|v| v.checked_mul(p)).ok_or(Code(shape_code(ShapeError::TooLarge)))?;
+        let len = n
+            .checked_mul(c)
+            .and_then(|v| v.checked_mul(p))
+            .ok_or(Code(shape_code(ShapeError::TooLarge)))?;
         let dy = Buf::f32(dy, len)?;
         let db = Buf::f32(db, c)?;
         check::disjoint(&[db], &[dy])?;
@@ -308,7 +477,16 @@ pub fn bias_backward(n: usize, c: usize, p: usize, dy: usize, db: usize) -> u32 
 
 /// y = x · wᵀ + b. x [n,inp], w [out,inp], b [out] or 0, y [n,out] (overwritten).
 #[wasm_bindgen]
-pub fn dense(n: usize, inp: usize, out: usize, x: usize, wt: usize, b: usize, y: usize, ws: usize) -> u32 {
+pub fn dense(
+    n: usize,
+    inp: usize,
+    out: usize,
+    x: usize,
+    wt: usize,
+    b: usize,
+    y: usize,
+    ws: usize,
+) -> u32 {
     run(|| {
         let d = Dense { n, inp, out };
         shape_ok(d.validate())?;
@@ -319,14 +497,31 @@ pub fn dense(n: usize, inp: usize, out: usize, x: usize, wt: usize, b: usize, y:
         let ws = Buf::f32(ws, d.workspace_len())?;
         check::disjoint(&[y, ws], &[x, wt, b])?;
         check::disjoint(&[y], &[ws])?;
-        unsafe { k::dense::dense(&d, x.slice(), wt.slice(), b.slice_opt(), y.slice_mut(), ws.slice_mut()) };
+        unsafe {
+            k::dense::dense(
+                &d,
+                x.slice(),
+                wt.slice(),
+                b.slice_opt(),
+                y.slice_mut(),
+                ws.slice_mut(),
+            )
+        };
         Ok(())
     })
 }
 
 /// dx = dy · w (overwritten). dy [n,out], w [out,inp], dx [n,inp].
 #[wasm_bindgen]
-pub fn dense_backward_input(n: usize, inp: usize, out: usize, dy: usize, wt: usize, dx: usize, ws: usize) -> u32 {
+pub fn dense_backward_input(
+    n: usize,
+    inp: usize,
+    out: usize,
+    dy: usize,
+    wt: usize,
+    dx: usize,
+    ws: usize,
+) -> u32 {
     run(|| {
         let d = Dense { n, inp, out };
         shape_ok(d.validate())?;
@@ -336,14 +531,30 @@ pub fn dense_backward_input(n: usize, inp: usize, out: usize, dy: usize, wt: usi
         let ws = Buf::f32(ws, d.workspace_len())?;
         check::disjoint(&[dx, ws], &[dy, wt])?;
         check::disjoint(&[dx], &[ws])?;
-        unsafe { k::dense::dense_backward_input(&d, dy.slice(), wt.slice(), dx.slice_mut(), ws.slice_mut()) };
+        unsafe {
+            k::dense::dense_backward_input(
+                &d,
+                dy.slice(),
+                wt.slice(),
+                dx.slice_mut(),
+                ws.slice_mut(),
+            )
+        };
         Ok(())
     })
 }
 
 /// dw += dyᵀ · x. x [n,inp], dy [n,out], dw [out,inp].
 #[wasm_bindgen]
-pub fn dense_backward_weight(n: usize, inp: usize, out: usize, x: usize, dy: usize, dw: usize, ws: usize) -> u32 {
+pub fn dense_backward_weight(
+    n: usize,
+    inp: usize,
+    out: usize,
+    x: usize,
+    dy: usize,
+    dw: usize,
+    ws: usize,
+) -> u32 {
     run(|| {
         let d = Dense { n, inp, out };
         shape_ok(d.validate())?;
@@ -353,15 +564,39 @@ pub fn dense_backward_weight(n: usize, inp: usize, out: usize, x: usize, dy: usi
         let ws = Buf::f32(ws, d.workspace_len())?;
         check::disjoint(&[dw, ws], &[x, dy])?;
         check::disjoint(&[dw], &[ws])?;
-        unsafe { k::dense::dense_backward_weight(&d, x.slice(), dy.slice(), dw.slice_mut(), ws.slice_mut()) };
+        unsafe {
+            k::dense::dense_backward_weight(
+                &d,
+                x.slice(),
+                dy.slice(),
+                dw.slice_mut(),
+                ws.slice_mut(),
+            )
+        };
         Ok(())
     })
 }
 
 // ---------------------------------------------------------------- pooling
 
-fn pool_shape(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize) -> Result<Pool2d, Code> {
-    let p = Pool2d { planes, h, w, kh, kw, sh, sw };
+fn pool_shape(
+    planes: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+) -> Result<Pool2d, Code> {
+    let p = Pool2d {
+        planes,
+        h,
+        w,
+        kh,
+        kw,
+        sh,
+        sw,
+    };
     shape_ok(p.validate())?;
     Ok(p)
 }
@@ -370,7 +605,18 @@ fn pool_shape(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize
 /// x [planes,h,w], y and switches [planes,oh,ow] (overwritten).
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn max_pool2d(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, x: usize, y: usize, switches: usize) -> u32 {
+pub fn max_pool2d(
+    planes: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    x: usize,
+    y: usize,
+    switches: usize,
+) -> u32 {
     run(|| {
         let p = pool_shape(planes, h, w, kh, kw, sh, sw)?;
         let x = Buf::f32(x, p.x_len())?;
@@ -395,7 +641,18 @@ fn switches_in<'a>(p: &Pool2d, switches: usize) -> Result<Buf, Code> {
 /// dx = scatter-add of dy through the switches (overwritten). dy [planes,oh,ow], dx [planes,h,w].
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn max_pool2d_backward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, dy: usize, switches: usize, dx: usize) -> u32 {
+pub fn max_pool2d_backward(
+    planes: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    dy: usize,
+    switches: usize,
+    dx: usize,
+) -> u32 {
     run(|| {
         let p = pool_shape(planes, h, w, kh, kw, sh, sw)?;
         let dy = Buf::f32(dy, p.y_len())?;
@@ -411,7 +668,18 @@ pub fn max_pool2d_backward(planes: usize, h: usize, w: usize, kh: usize, kw: usi
 /// The pooling that made the switches is described by (h, w, kh, kw, sh, sw).
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn max_unpool2d(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, x: usize, switches: usize, y: usize) -> u32 {
+pub fn max_unpool2d(
+    planes: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    x: usize,
+    switches: usize,
+    y: usize,
+) -> u32 {
     run(|| {
         let p = pool_shape(planes, h, w, kh, kw, sh, sw)?;
         let x = Buf::f32(x, p.y_len())?;
@@ -426,7 +694,18 @@ pub fn max_unpool2d(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh:
 /// dx[i] = dy[switch[i]] (gather, overwritten). dy [planes,h,w], dx [planes,oh,ow].
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn max_unpool2d_backward(planes: usize, h: usize, w: usize, kh: usize, kw: usize, sh: usize, sw: usize, dy: usize, switches: usize, dx: usize) -> u32 {
+pub fn max_unpool2d_backward(
+    planes: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    sw: usize,
+    dy: usize,
+    switches: usize,
+    dx: usize,
+) -> u32 {
     run(|| {
         let p = pool_shape(planes, h, w, kh, kw, sh, sw)?;
         let dy = Buf::f32(dy, p.x_len())?;
@@ -467,7 +746,14 @@ pub fn activation(kind: u32, alpha: f32, len: usize, x: usize, y: usize) -> u32 
 
 /// dx = act'(y) · dy, from the activation's output y; may run in place (dx == dy).
 #[wasm_bindgen]
-pub fn activation_backward(kind: u32, alpha: f32, len: usize, y: usize, dy: usize, dx: usize) -> u32 {
+pub fn activation_backward(
+    kind: u32,
+    alpha: f32,
+    len: usize,
+    y: usize,
+    dy: usize,
+    dx: usize,
+) -> u32 {
     run(|| {
         let a = act_kind(kind, alpha)?;
         let yb = Buf::f32(y, len)?;
@@ -478,7 +764,9 @@ pub fn activation_backward(kind: u32, alpha: f32, len: usize, y: usize, dy: usiz
             unsafe { k::act::activation_backward_inplace(a, alpha, yb.slice(), dxb.slice_mut()) };
         } else {
             check::disjoint(&[dxb], &[yb, dyb])?;
-            unsafe { k::act::activation_backward(a, alpha, yb.slice(), dyb.slice(), dxb.slice_mut()) };
+            unsafe {
+                k::act::activation_backward(a, alpha, yb.slice(), dyb.slice(), dxb.slice_mut())
+            };
         }
         Ok(())
     })
@@ -508,22 +796,42 @@ pub fn mse_loss(len: usize, pred: usize, target: usize, grad: usize, loss_out: u
 /// loss_out[0] = mean over n of −log softmax(logits)[label]; grad (or 0) = (softmax − onehot) / n.
 /// logits [n,classes], labels u32 [n].
 #[wasm_bindgen]
-pub fn softmax_cross_entropy(n: usize, classes: usize, logits: usize, labels: usize, grad: usize, loss_out: usize) -> u32 {
+pub fn softmax_cross_entropy(
+    n: usize,
+    classes: usize,
+    logits: usize,
+    labels: usize,
+    grad: usize,
+    loss_out: usize,
+) -> u32 {
     run(|| {
         if n == 0 || classes == 0 {
             return Err(Code(shape_code(ShapeError::Zero)));
         }
-        let len = n.checked_mul(classes).ok_or(Code(shape_code(ShapeError::TooLarge)))?;
+        let len = n
+            .checked_mul(classes)
+            .ok_or(Code(shape_code(ShapeError::TooLarge)))?;
         let lg = Buf::f32(logits, len)?;
         let lb = Buf::u32(labels, n)?;
-        if unsafe { lb.slice_u32() }.iter().any(|&l| l as usize >= classes) {
+        if unsafe { lb.slice_u32() }
+            .iter()
+            .any(|&l| l as usize >= classes)
+        {
             return Err(Code(status::BAD_LABEL));
         }
         let g = Buf::f32_opt(grad, len)?;
         let out = Buf::f32(loss_out, 1)?;
         check::disjoint(&[g, out], &[lg, lb])?;
         check::disjoint(&[g], &[out])?;
-        let loss = unsafe { k::loss::softmax_cross_entropy(n, classes, lg.slice(), lb.slice_u32(), g.slice_mut_opt()) };
+        let loss = unsafe {
+            k::loss::softmax_cross_entropy(
+                n,
+                classes,
+                lg.slice(),
+                lb.slice_u32(),
+                g.slice_mut_opt(),
+            )
+        };
         unsafe { out.slice_mut()[0] = loss };
         Ok(())
     })
@@ -534,14 +842,33 @@ pub fn softmax_cross_entropy(n: usize, classes: usize, logits: usize, labels: us
 /// SGD with momentum (PyTorch semantics), in place on params and velocity.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn sgd_step(len: usize, params: usize, grads: usize, velocity: usize, lr: f32, momentum: f32, weight_decay: f32, nesterov: bool) -> u32 {
+pub fn sgd_step(
+    len: usize,
+    params: usize,
+    grads: usize,
+    velocity: usize,
+    lr: f32,
+    momentum: f32,
+    weight_decay: f32,
+    nesterov: bool,
+) -> u32 {
     run(|| {
         let p = Buf::f32(params, len)?;
         let g = Buf::f32(grads, len)?;
         let v = Buf::f32(velocity, len)?;
         check::disjoint(&[p, v], &[g])?;
         check::disjoint(&[p], &[v])?;
-        unsafe { k::optim::sgd_step(p.slice_mut(), g.slice(), v.slice_mut(), lr, momentum, weight_decay, nesterov) };
+        unsafe {
+            k::optim::sgd_step(
+                p.slice_mut(),
+                g.slice(),
+                v.slice_mut(),
+                lr,
+                momentum,
+                weight_decay,
+                nesterov,
+            )
+        };
         Ok(())
     })
 }
@@ -549,7 +876,19 @@ pub fn sgd_step(len: usize, params: usize, grads: usize, velocity: usize, lr: f3
 /// AdamW (decoupled weight decay, PyTorch semantics), in place on params, m and v. `step` counts from 1.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
-pub fn adam_step(len: usize, params: usize, grads: usize, m: usize, v: usize, lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, step: u32) -> u32 {
+pub fn adam_step(
+    len: usize,
+    params: usize,
+    grads: usize,
+    m: usize,
+    v: usize,
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    weight_decay: f32,
+    step: u32,
+) -> u32 {
     run(|| {
         if step == 0 {
             return Err(Code(status::BAD_ARGUMENT));
@@ -561,7 +900,20 @@ pub fn adam_step(len: usize, params: usize, grads: usize, m: usize, v: usize, lr
         check::disjoint(&[p, mb, vb], &[g])?;
         check::disjoint(&[p], &[mb, vb])?;
         check::disjoint(&[mb], &[vb])?;
-        unsafe { k::optim::adam_step(p.slice_mut(), g.slice(), mb.slice_mut(), vb.slice_mut(), lr, beta1, beta2, eps, weight_decay, step) };
+        unsafe {
+            k::optim::adam_step(
+                p.slice_mut(),
+                g.slice(),
+                mb.slice_mut(),
+                vb.slice_mut(),
+                lr,
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                step,
+            )
+        };
         Ok(())
     })
 }
