@@ -1,0 +1,23 @@
+/**
+ * What convae accepts from untrusted files and options, in one place (the README's
+ * *Untrusted input* section lists the same numbers). Every loader and constructor
+ * checks against these before it allocates; raising one is a deliberate choice.
+ */
+
+/** Largest safetensors header convae parses (the reference allows 100 MB; a model's header is a few KB). */
+export const MAX_SAFETENSORS_HEADER_BYTES = 16 * 1024 * 1024;
+
+/** Deepest nesting of arrays/objects accepted in any JSON convae parses (headers, model files, checkpoints). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Largest element count of one tensor (2^28 f32 = 1 GiB). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
+/** Largest total parameter storage of one model, in bytes (values only; gradients double it). */
+export const MAX_MODEL_PARAM_BYTES = 1024 * 1024 * 1024;
+
+/** Longest tensor, field or file name quoted in an error message. */
+export const MAX_QUOTED_CHARS = 120;
+
+/** Longest error message convae produces. */
+export const MAX_MESSAGE_CHARS = 1000;
