@@ -1,6 +1,42 @@
-/** Base class of every error convae throws on purpose. */
+import { MAX_MESSAGE_CHARS, MAX_QUOTED_CHARS } from './limits.js';
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `s` cut to `max` characters (never inside a surrogate pair), with the number of characters left out. */
+export function truncate(s: string, max = MAX_MESSAGE_CHARS): string {
+  if (s.length <= max) return s;
+  const tail = ` … (${s.length} characters)`;
+  let cut = Math.max(0, max - tail.length);
+  if (cut > 0 && /[\ud800-\udbff]/.test(s[cut - 1])) cut--;
+  return `${s.slice(0, cut)}${tail}`;
+}
+
+/**
+ * A name or value from untrusted input, quoted for an error message: JSON-quoted
+ * (so control characters and quotes are visible) and cut to MAX_QUOTED_CHARS.
+ */
+export function quote(v: unknown): string {
+  let s: string;
+  if (typeof v === 'string') s = v;
+  else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v == null) return String(v);
+  else s = Object.prototype.toString.call(v);
+  const cut = s.length > MAX_QUOTED_CHARS ? `${s.slice(0, MAX_QUOTED_CHARS)}…` : s;
+  return JSON.stringify(cut.replace(LONE_SURROGATE, '\ufffd'));
+}
+
+/** Up to `show` quoted names, then how many more ("'a', 'b' and 99 990 more"). */
+export function summarize(names: readonly string[], show = 5): string {
+  const shown = names.slice(0, show).map(quote).join(', ');
+  const rest = names.length - show;
+  return rest > 0 ? `${shown} and ${rest.toLocaleString('en-US').replace(/,/g, ' ')} more` : shown;
+}
+
+/** Base class of every error convae throws on purpose. Messages are cut to MAX_MESSAGE_CHARS. */
 export class ConvaeError extends Error {
   override name = 'ConvaeError';
+  constructor(message?: string, options?: ErrorOptions) {
+    super(truncate(String(message ?? '')), options);
+  }
 }
 
 /** A tensor argument has the wrong shape, rank or dtype. */

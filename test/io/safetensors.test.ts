@@ -1,3 +1,4 @@
+import { MAX_MESSAGE_CHARS } from '../../ts/limits.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -256,9 +257,11 @@ describe('safetensors decoding rejects corrupt and hostile files with FormatErro
     );
     expect(
       formatError(() => decodeSafetensors(file('{}', [], BigInt(SAFETENSORS_MAX_HEADER) + 1n), 'x')).message,
-    ).toMatch(/header length 100000001 exceeds the 100000000-byte limit/);
+    ).toMatch(
+      new RegExp(`header length ${SAFETENSORS_MAX_HEADER + 1} exceeds the ${SAFETENSORS_MAX_HEADER}-byte limit`),
+    );
     expect(formatError(() => decodeSafetensors(file('{}', [], 0xffffffffffffffffn), 'x')).message).toMatch(
-      /header length 18446744073709551615 exceeds the 100000000-byte limit/,
+      /header length 18446744073709551615 exceeds the \d+-byte limit/,
     );
     expect(formatError(() => decodeSafetensors(file('{}', [], 1n << 32n), 'x')).message).toMatch(
       /header length 4294967296 exceeds/,
@@ -269,14 +272,17 @@ describe('safetensors decoding rejects corrupt and hostile files with FormatErro
     const bad = file('{"a":1}');
     bad[10] = 0xff;
     expect(formatError(() => decodeSafetensors(bad, 'x')).message).toMatch(/header is not valid UTF-8/);
-    expect(formatError(() => decodeSafetensors(file(''), 'x')).message).toMatch(/header is not valid JSON/);
+    expect(formatError(() => decodeSafetensors(file(''), 'x')).message).toMatch(
+      /header must begin with '\{', got an empty header/,
+    );
     expect(formatError(() => decodeSafetensors(file('{"a":'), 'x')).message).toMatch(/header is not valid JSON/);
     expect(formatError(() => decodeSafetensors(file('{}\0'), 'x')).message).toMatch(/header is not valid JSON/);
+    // The format: the header MUST begin with '{'.
     expect(formatError(() => decodeSafetensors(file('[]'), 'x')).message).toMatch(
-      /header must be a JSON object, got an array/,
+      /header must begin with '\{', got "\["/,
     );
-    expect(formatError(() => decodeSafetensors(file('null'), 'x')).message).toMatch(/got null/);
-    expect(formatError(() => decodeSafetensors(file('7'), 'x')).message).toMatch(/got number 7/);
+    expect(formatError(() => decodeSafetensors(file('null'), 'x')).message).toMatch(/got "n"/);
+    expect(formatError(() => decodeSafetensors(file('7'), 'x')).message).toMatch(/got "7"/);
   });
 
   it('metadata that is not an object of strings', () => {
@@ -297,7 +303,7 @@ describe('safetensors decoding rejects corrupt and hostile files with FormatErro
     );
     expect(
       formatError(() => decodeSafetensors(file(`{"a":${entry('F64', [1], [0, 8])}}`, new Uint8Array(8)), 'x')).message,
-    ).toMatch(/tensor "a": dtype F64 is not supported \(convae reads F32, U32, I32, U8\)/);
+    ).toMatch(/tensor "a": dtype "F64" is not supported \(convae reads F32, U32, I32, U8\)/);
     expect(
       formatError(() => decodeSafetensors(file('{"a":{"shape":[1],"data_offsets":[0,1]}}', [0]), 'x')).message,
     ).toMatch(/unknown dtype undefined/);
@@ -379,12 +385,53 @@ describe('safetensors decoding rejects corrupt and hostile files with FormatErro
     expect(zeros.tensors.c.data.length).toBe(1);
   });
 
-  it('like the reference: whitespace around the JSON and unknown entry fields are accepted', () => {
+  it('like the reference: trailing whitespace and unknown entry fields are accepted', () => {
     const back = decodeSafetensors(
-      file(`  {"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"extra":true}}   `, [5]),
+      file(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"extra":true}} \r\n\t `, [5]),
       'x',
     );
     expect(Array.from(back.tensors.a.data)).toEqual([5]);
+  });
+
+  it('the format: a header with leading whitespace or a byte-order mark is refused', () => {
+    const body = '{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}';
+    for (const lead of [' ', '\n', '\t', '\ufeff'])
+      expect(formatError(() => decodeSafetensors(file(`${lead}${body}`, [5]), 'x')).message).toMatch(
+        /header must begin with '\{'/,
+      );
+  });
+
+  it('deep nesting is refused before JSON.parse builds it, also inside an unknown field, in bounded time', () => {
+    const deep = (n: number) =>
+      `{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":${'['.repeat(n)}${']'.repeat(n)}}}`;
+    expect(formatError(() => decodeSafetensors(file(deep(2), [5]), 'x')).message).toMatch(
+      /header nests deeper than 3 levels/,
+    );
+    expect(decodeSafetensors(file(deep(1), [5]), 'x').tensors.a.data[0]).toBe(5);
+    // 2 MB of brackets: refused by the pre-scan (no tree is built) quickly.
+    const t0 = performance.now();
+    expect(formatError(() => decodeSafetensors(file(deep(1_000_000), [5]), 'x')).message).toMatch(/nests deeper/);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // Brackets inside strings do not count.
+    const ok = decodeSafetensors(
+      file(`{"__metadata__":{"k":"[[[[[[\\"{{{{"},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, [5]),
+      'x',
+    );
+    expect(ok.metadata.k).toBe('[[[[[["{{{{');
+  });
+
+  it('error messages quote names and dtypes cut short, and never exceed the message limit', () => {
+    const long = 'n'.repeat(5_000_000);
+    const m1 = formatError(() =>
+      decodeSafetensors(file(`{"${long}":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}`, new Uint8Array(8)), 'x'),
+    ).message;
+    expect(m1.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
+    expect(m1).toMatch(/^x: tensor "n{120}…": dtype "F64" is not supported/);
+    const m2 = formatError(() =>
+      decodeSafetensors(file(`{"a":{"dtype":"${long}","shape":[1],"data_offsets":[0,8]}}`, new Uint8Array(8)), 'x'),
+    ).message;
+    expect(m2.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
+    expect(m2).toMatch(/unknown dtype string "n{120}…"/);
   });
 
   it('every single-byte truncation of a valid file is a FormatError, never a crash or a partial read', () => {

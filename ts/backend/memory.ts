@@ -9,7 +9,8 @@
  * Scratch space for kernels comes from one workspace block per backend that
  * grows (by reallocation) to the largest size asked for and is reused.
  */
-import { MemoryError, ShapeError } from '../errors.js';
+import { MemoryError, ShapeError, truncate } from '../errors.js';
+import { MAX_TENSOR_ELEMENTS } from '../limits.js';
 import { fmt, numel } from '../shape.js';
 import type { Exports } from './loader.js';
 
@@ -37,6 +38,9 @@ export class Memory {
   }
 
   alloc(bytes: number): number {
+    // wasm32 takes a u32: anything else would wrap to a small block.
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > 4 * MAX_TENSOR_ELEMENTS)
+      throw new MemoryError(`convae: cannot allocate ${bytes} bytes (at most ${4 * MAX_TENSOR_ELEMENTS} per block)`);
     const ptr = this.exports.alloc(bytes) >>> 0;
     if (ptr === 0)
       throw new MemoryError(`convae: out of wasm memory allocating ${bytes} bytes (${this.memoryBytes} in use)`);
@@ -86,6 +90,29 @@ export class Memory {
   }
 }
 
+/** Shown in errors for a shape from untrusted input: the list cut short. */
+const shown = (shape: unknown): string => (Array.isArray(shape) ? truncate(fmt(shape), 200) : typeof shape);
+
+/**
+ * Throws ShapeError unless `shape` is a list of safe integers ≥ 1 whose product
+ * is at most MAX_TENSOR_ELEMENTS (checked as it multiplies, so nothing overflows).
+ */
+export function checkTensorShape(shape: readonly number[]): void {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 1))
+    throw new ShapeError('tensor', 'shape', 'a list of integers ≥ 1', shown(shape));
+  let n = 1;
+  for (const d of shape) {
+    n *= d;
+    if (n > MAX_TENSOR_ELEMENTS)
+      throw new ShapeError(
+        'tensor',
+        'shape',
+        `at most ${MAX_TENSOR_ELEMENTS} elements (MAX_TENSOR_ELEMENTS)`,
+        shown(shape),
+      );
+  }
+}
+
 export class Tensor {
   readonly shape: readonly number[];
   readonly size: number;
@@ -100,9 +127,7 @@ export class Tensor {
     readonly dtype: DType = 'f32',
     base?: Tensor,
   ) {
-    if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
-      throw new ShapeError('tensor', 'shape', 'a list of integers ≥ 1', fmt(shape));
-    }
+    checkTensorShape(shape);
     this.shape = Object.freeze([...shape]);
     this.size = numel(shape);
     this.base = base;

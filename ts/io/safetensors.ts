@@ -24,7 +24,9 @@
  * (see `decodeSafetensors`) before anything is copied, and nothing is allocated
  * beyond what the file's own bytes justify. Browser-safe.
  */
-import { ArgumentError, FormatError } from '../errors.js';
+import { ArgumentError, FormatError, quote } from '../errors.js';
+import { MAX_QUOTED_CHARS, MAX_SAFETENSORS_HEADER_BYTES } from '../limits.js';
+import { checkJsonDepth } from './json.js';
 
 /** The dtypes convae reads and writes. */
 export type SafetensorsDType = 'F32' | 'U32' | 'I32' | 'U8';
@@ -47,8 +49,18 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** The reference implementation's limit on the header length (`MAX_HEADER_SIZE`, 100 MB). */
-export const SAFETENSORS_MAX_HEADER = 100_000_000;
+/**
+ * The longest header convae parses: MAX_SAFETENSORS_HEADER_BYTES (the reference
+ * allows 100 MB, which JSON.parse turns into gigabytes; a model's header is a few KB).
+ */
+export const SAFETENSORS_MAX_HEADER = MAX_SAFETENSORS_HEADER_BYTES;
+
+/**
+ * The format's deepest nesting: the header object, an entry (or `__metadata__`),
+ * a shape or data_offsets list. Anything deeper (in an unknown field) is refused
+ * before parsing, so a header cannot make JSON.parse build a deep tree.
+ */
+const HEADER_DEPTH = 3;
 
 const DTYPES: Record<
   SafetensorsDType,
@@ -149,13 +161,13 @@ export function encodeSafetensors(
   if (tensors === null || typeof tensors !== 'object')
     throw new ArgumentError(op, 'tensors', 'must be an object of tensors');
   const entries = Object.entries(tensors).map(([name, t]) => {
-    const arg = `tensors[${JSON.stringify(name)}]`;
+    const arg = `tensors[${quote(name)}]`;
     if (name === '__metadata__') throw new ArgumentError(op, arg, 'uses the reserved name __metadata__');
     if (LONE_SURROGATE.test(name))
       throw new ArgumentError(op, arg, 'has a name that is not well-formed Unicode (a lone surrogate)');
     if (t === null || typeof t !== 'object') throw new ArgumentError(op, arg, 'must be {dtype, shape, data}');
     if (!isDType(t.dtype))
-      throw new ArgumentError(op, arg, `has dtype ${String(t.dtype)}; convae writes F32, U32, I32, U8`);
+      throw new ArgumentError(op, arg, `has dtype ${quote(t.dtype)}; convae writes F32, U32, I32, U8`);
     if (!typedArrayMatches(t.dtype, t.data)) {
       throw new ArgumentError(
         op,
@@ -164,7 +176,7 @@ export function encodeSafetensors(
       );
     }
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new ArgumentError(op, arg, `has shape ${JSON.stringify(t.shape)}; sizes must be non-negative integers`);
+      throw new ArgumentError(op, arg, `has shape ${quoteJson(t.shape)}; sizes must be non-negative integers`);
     }
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length)
@@ -185,9 +197,9 @@ export function encodeSafetensors(
     const fields = keys.map((k) => {
       const v = metadata[k];
       if (typeof v !== 'string')
-        throw new ArgumentError(op, `metadata[${JSON.stringify(k)}]`, `must be a string, got ${typeof v}`);
+        throw new ArgumentError(op, `metadata[${quote(k)}]`, `must be a string, got ${typeof v}`);
       if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v))
-        throw new ArgumentError(op, `metadata[${JSON.stringify(k)}]`, 'is not well-formed Unicode (a lone surrogate)');
+        throw new ArgumentError(op, `metadata[${quote(k)}]`, 'is not well-formed Unicode (a lone surrogate)');
       return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
     });
     parts.push(`"__metadata__":{${fields.join(',')}}`);
@@ -223,7 +235,13 @@ const kindOf = (v: unknown): string =>
       ? 'an array'
       : typeof v === 'object'
         ? 'an object'
-        : `${typeof v} ${JSON.stringify(v)}`;
+        : `${typeof v} ${typeof v === 'string' ? quote(v) : quoteJson(v)}`;
+
+/** JSON of a (small, depth-limited) value from a header, cut to MAX_QUOTED_CHARS. */
+function quoteJson(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > MAX_QUOTED_CHARS ? `${s.slice(0, MAX_QUOTED_CHARS)}…` : s;
+}
 
 /**
  * Parses safetensors bytes. Throws `FormatError` (prefixed with `source`) for:
@@ -265,10 +283,18 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    // ignoreBOM keeps a byte-order mark in the text, where the '{' check below refuses it.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLen));
   } catch {
     throw new FormatError(source, 'header is not valid UTF-8');
   }
+  // The format: the header MUST begin with `{` (no leading spaces, no byte-order mark); it MAY end in spaces.
+  if (text.charCodeAt(0) !== 0x7b)
+    throw new FormatError(
+      source,
+      `header must begin with '{', got ${text.length ? quote(text.slice(0, 1)) : 'an empty header'}`,
+    );
+  checkJsonDepth(text, source, HEADER_DEPTH, 'header');
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -289,30 +315,30 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
         throw new FormatError(source, `__metadata__ must be an object of strings, got ${kindOf(entry)}`);
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
         if (typeof v !== 'string')
-          throw new FormatError(source, `metadata ${JSON.stringify(k)} must be a string, got ${kindOf(v)}`);
+          throw new FormatError(source, `metadata ${quote(k)} must be a string, got ${kindOf(v)}`);
         put(metadata, k, v);
       }
       continue;
     }
-    const where = `tensor ${JSON.stringify(name)}`;
+    const where = `tensor ${quote(name)}`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
       throw new FormatError(source, `${where}: entry must be an object, got ${kindOf(entry)}`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (!isDType(dtype)) {
       if (typeof dtype === 'string' && OTHER_DTYPES.has(dtype))
-        throw new FormatError(source, `${where}: dtype ${dtype} is not supported (convae reads F32, U32, I32, U8)`);
+        throw new FormatError(
+          source,
+          `${where}: dtype ${quote(dtype)} is not supported (convae reads F32, U32, I32, U8)`,
+        );
       throw new FormatError(source, `${where}: unknown dtype ${kindOf(dtype)}`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(
-        source,
-        `${where}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`,
-      );
+      throw new FormatError(source, `${where}: shape must be a list of non-negative integers, got ${quoteJson(shape)}`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw new FormatError(
         source,
-        `${where}: data_offsets must be [begin, end] of non-negative integers, got ${JSON.stringify(offsets)}`,
+        `${where}: data_offsets must be [begin, end] of non-negative integers, got ${quoteJson(offsets)}`,
       );
     }
     const [begin, end] = offsets as number[];
@@ -336,7 +362,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
     if (need !== range) {
       throw new FormatError(
         source,
-        `${where}: shape [${shape.join(',')}] of ${dtype} needs ${exact ? need : `more than ${range}`} bytes, data_offsets [${begin},${end}] hold ${range}`,
+        `${where}: shape ${quoteJson(shape)} of ${dtype} needs ${exact ? need : `more than ${range}`} bytes, data_offsets [${begin},${end}] hold ${range}`,
       );
     }
     specs.push({ name, dtype, shape: (shape as number[]).slice(), begin, end });
@@ -350,12 +376,12 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
     if (s.begin < pos)
       throw new FormatError(
         source,
-        `tensor ${JSON.stringify(s.name)}: data_offsets [${s.begin},${s.end}] overlap tensor ${JSON.stringify(prev)}, which ends at ${pos}`,
+        `tensor ${quote(s.name)}: data_offsets [${s.begin},${s.end}] overlap tensor ${quote(prev)}, which ends at ${pos}`,
       );
     if (s.begin > pos)
       throw new FormatError(
         source,
-        `tensor ${JSON.stringify(s.name)}: data_offsets [${s.begin},${s.end}] leave a gap of ${s.begin - pos} bytes after ${prev === null ? 'the buffer start' : `tensor ${JSON.stringify(prev)}`} (at ${pos})`,
+        `tensor ${quote(s.name)}: data_offsets [${s.begin},${s.end}] leave a gap of ${s.begin - pos} bytes after ${prev === null ? 'the buffer start' : `tensor ${quote(prev)}`} (at ${pos})`,
       );
     pos = s.end;
     prev = s.name;

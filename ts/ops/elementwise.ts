@@ -1,6 +1,6 @@
 /** Activations, losses and optimizer updates over flat buffers. */
 import type { Tensor } from '../backend/memory.js';
-import { ArgumentError, ShapeError } from '../errors.js';
+import { ArgumentError, quote, ShapeError } from '../errors.js';
 import { fmt } from '../shape.js';
 import { distinct, expectShape, intArg, numberArg, sameMemory, status, tensorArg } from './check.js';
 
@@ -8,13 +8,14 @@ export type Activation = 'identity' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
 const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, relu: 1, leakyRelu: 2, tanh: 3, sigmoid: 4 };
 
 function activationCode(op: string, kind: Activation, alpha: number): number {
-  const code = ACTIVATION_CODE[kind];
-  if (code === undefined)
+  // Own properties only: 'toString', 'constructor', '__proto__' are not activations.
+  if (typeof kind !== 'string' || !Object.hasOwn(ACTIVATION_CODE, kind))
     throw new ArgumentError(
       op,
       'kind',
-      `must be one of ${Object.keys(ACTIVATION_CODE).join(', ')}, got ${String(kind)}`,
+      `must be one of ${Object.keys(ACTIVATION_CODE).join(', ')}, got ${quote(kind)}`,
     );
+  const code = ACTIVATION_CODE[kind];
   if (kind === 'leakyRelu') numberArg(op, 'alpha', alpha, 0, 0.999999);
   return code;
 }

@@ -7,7 +7,9 @@
  * at, bit for bit. Stored as safetensors (`param/<name>`, `opt/<name>/<i>`,
  * `best/<name>`) with the counters as metadata.
  */
-import { FormatError } from '../errors.js';
+import { FormatError, quote, summarize } from '../errors.js';
+import { parseJson } from '../io/json.js';
+import { MAX_JSON_DEPTH } from '../limits.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import type { EpochInfo } from './fit.js';
 
@@ -60,41 +62,82 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   });
 }
 
+/** Parameter names convae writes: dot-separated identifiers (`block0.conv0.weight`), none a name of Object.prototype. */
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
+const MAX_PARAM_NAME = 200;
+/** Optimizer buffers per parameter: SGD has 1 (momentum), Adam 2 (m, v). */
+const MAX_OPT_BUFFERS = 2;
+const TENSOR_NAME = /^(param|best)\/([^/]+)$|^opt\/([^/]+)\/(0|[1-9][0-9]?)$/;
+const METADATA_KEYS = new Set(['format', 'counters', 'history']);
+
+export const isParamName = (name: string): boolean =>
+  name.length <= MAX_PARAM_NAME && PARAM_NAME.test(name) && !name.split('.').some((seg) => seg in Object.prototype);
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isNumberOrNull = (v: unknown) => v === null || typeof v === 'number';
+
+/** A map with no prototype: no name in it can reach Object.prototype. */
+const bare = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
+function checkHistory(source: string, history: unknown, epochs: number): EpochInfo[] {
+  if (!Array.isArray(history)) throw new FormatError(source, 'checkpoint history is not a list');
+  if (history.length !== epochs)
+    throw new FormatError(source, `checkpoint history has ${history.length} entries for ${epochs} completed epochs`);
+  history.forEach((e, i) => {
+    const bad = (what: string) => new FormatError(source, `checkpoint history[${i}] ${what}`);
+    if (!isObject(e)) throw bad('is not an object');
+    if (e.epoch !== i) throw bad(`has epoch ${quote(e.epoch)}, expected ${i}`);
+    if (typeof e.loss !== 'number' || !Number.isFinite(e.loss)) throw bad('has no finite loss');
+    for (const k of ['lr', 'seconds', 'imagesPerSecond'])
+      if (!isNumberOrNull(e[k])) throw bad(`has ${k} that is not a number`);
+    for (const k of ['valLoss', 'valAccuracy'])
+      if (e[k] !== undefined && !isNumberOrNull(e[k])) throw bad(`has ${k} that is not a number`);
+  });
+  return history as EpochInfo[];
+}
+
+/**
+ * Parses a checkpoint written by encodeCheckpoint, treating it as hostile:
+ * FormatError for a file that is not a convae checkpoint, metadata of the
+ * wrong shape or nesting, a tensor whose name is not `param/<name>`,
+ * `best/<name>` or `opt/<name>/<i>` for a parameter of the checkpoint (names
+ * such as `__proto__` or `toString` are refused), optimizer buffers that do not
+ * match their parameter, or best weights that do not match the parameters.
+ * Names never become properties of ordinary objects (the maps it returns have
+ * no prototype).
+ */
 export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
   const f = decodeSafetensors(bytes, source);
   if (f.metadata.format !== 'convae-checkpoint') throw new FormatError(source, 'not a convae checkpoint');
-  let counters: {
-      epoch: number;
-      steps: number;
-      rngState: number;
-      optimizerSteps: number;
-      modelRng?: number[];
-      early?: { best: number | null; sinceBest: number };
-    },
-    history: EpochInfo[];
-  try {
-    counters = JSON.parse(f.metadata.counters);
-    history = JSON.parse(f.metadata.history);
-  } catch {
-    throw new FormatError(source, 'checkpoint metadata is not valid JSON');
+  const extraMeta = Object.keys(f.metadata).filter((k) => !METADATA_KEYS.has(k));
+  if (extraMeta.length) throw new FormatError(source, `unexpected checkpoint metadata ${summarize(extraMeta)}`);
+  if (typeof f.metadata.counters !== 'string' || typeof f.metadata.history !== 'string')
+    throw new FormatError(source, 'checkpoint metadata needs counters and history');
+  const counters = parseJson(f.metadata.counters, source, MAX_JSON_DEPTH, 'checkpoint counters');
+  const history = parseJson(f.metadata.history, source, MAX_JSON_DEPTH, 'checkpoint history');
+  if (!isObject(counters)) throw new FormatError(source, 'checkpoint counters are not an object');
+  for (const k of ['epoch', 'steps', 'optimizerSteps'] as const) {
+    if (!isCount(counters[k])) throw new FormatError(source, `checkpoint counter ${k} is not a non-negative integer`);
   }
-  for (const k of ['epoch', 'steps', 'rngState', 'optimizerSteps'] as const) {
-    if (!Number.isInteger(counters[k]) || counters[k] < 0)
-      throw new FormatError(source, `checkpoint counter ${k} is not a non-negative integer`);
-  }
-  if (!Array.isArray(history)) throw new FormatError(source, 'checkpoint history is not a list');
+  const { rngState } = counters;
+  if (!(Number.isInteger(rngState) && (rngState as number) >= 0 && (rngState as number) < 2 ** 32))
+    throw new FormatError(source, 'checkpoint counter rngState is not a 32-bit unsigned integer');
+  const epoch = counters.epoch as number;
   const mr = counters.modelRng;
-  if (mr !== undefined && !(Array.isArray(mr) && mr.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32))) {
+  if (
+    mr !== undefined &&
+    !(Array.isArray(mr) && mr.length <= 64 && mr.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32))
+  ) {
     throw new FormatError(source, 'checkpoint modelRng is not a list of 32-bit unsigned integers');
   }
   const early = counters.early;
   if (
     early !== undefined &&
     !(
-      early &&
-      (early.best === null || Number.isFinite(early.best)) &&
-      Number.isInteger(early.sinceBest) &&
-      early.sinceBest >= 0
+      isObject(early) &&
+      (early.best === null || (typeof early.best === 'number' && Number.isFinite(early.best))) &&
+      isCount(early.sinceBest)
     )
   ) {
     throw new FormatError(
@@ -102,28 +145,80 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
       'checkpoint early-stopping state is not { best: number | null, sinceBest: integer ≥ 0 }',
     );
   }
-  const params: Record<string, Float32Array> = {},
-    optimizer: Record<string, Float32Array[]> = {},
-    bestParams: Record<string, Float32Array> = {};
+  const epochs = checkHistory(source, history, epoch);
+
+  const params = bare<Float32Array>(),
+    optimizer = bare<Float32Array[]>(),
+    bestParams = bare<Float32Array>();
+  const unexpected: string[] = [];
+  const opt: [string, number, Float32Array][] = [];
   for (const [key, t] of Object.entries(f.tensors)) {
-    if (t.dtype !== 'F32') throw new FormatError(source, `tensor '${key}' is ${t.dtype}, expected F32`);
+    const m = TENSOR_NAME.exec(key);
+    const name = m?.[2] ?? m?.[3];
+    if (!m || name === undefined || !isParamName(name)) {
+      unexpected.push(key);
+      continue;
+    }
+    if (t.dtype !== 'F32') throw new FormatError(source, `tensor ${quote(key)} is ${t.dtype}, expected F32`);
     const data = t.data as Float32Array;
-    const m = /^opt\/(.+)\/(\d+)$/.exec(key);
-    if (key.startsWith('param/')) params[key.slice(6)] = data;
-    else if (key.startsWith('best/')) bestParams[key.slice(5)] = data;
-    // biome-ignore lint/suspicious/noAssignInExpressions: rewritten with the checkpoint validation
-    else if (m) (optimizer[m[1]] ??= [])[Number(m[2])] = data;
-    else throw new FormatError(source, `unexpected tensor '${key}'`);
+    if (m[1] === 'param') params[name] = data;
+    else if (m[1] === 'best') bestParams[name] = data;
+    else opt.push([name, Number(m[4]), data]);
   }
-  if (!early && Object.keys(bestParams).length)
-    throw new FormatError(source, 'checkpoint has best weights but no early-stopping state');
-  const { early: _, ...rest } = counters;
-  const earlyStopping = early
+  for (const [name] of opt) if (!Object.hasOwn(params, name)) unexpected.push(`opt/${name}/…`);
+  for (const name of Object.keys(bestParams)) if (!Object.hasOwn(params, name)) unexpected.push(`best/${name}`);
+  if (unexpected.length)
+    throw new FormatError(
+      source,
+      `unexpected tensor${unexpected.length > 1 ? 's' : ''} ${summarize(unexpected)} (a checkpoint holds param/<name>, opt/<name>/<i>, best/<name> for its parameters)`,
+    );
+  for (const [name, i, data] of opt) {
+    if (i >= MAX_OPT_BUFFERS)
+      throw new FormatError(
+        source,
+        `tensor ${quote(`opt/${name}/${i}`)}: an optimizer keeps at most ${MAX_OPT_BUFFERS} buffers`,
+      );
+    if (data.length !== params[name].length)
+      throw new FormatError(
+        source,
+        `tensor ${quote(`opt/${name}/${i}`)} has ${data.length} values, its parameter ${params[name].length}`,
+      );
+    if (!optimizer[name]) optimizer[name] = [];
+    optimizer[name][i] = data;
+  }
+  for (const [name, bufs] of Object.entries(optimizer)) {
+    for (let i = 0; i < bufs.length; i++)
+      if (!bufs[i]) throw new FormatError(source, `tensor ${quote(`opt/${name}/${i}`)} is missing`);
+  }
+  for (const [name, v] of Object.entries(bestParams))
+    if (v.length !== params[name].length)
+      throw new FormatError(
+        source,
+        `tensor ${quote(`best/${name}`)} has ${v.length} values, its parameter ${params[name].length}`,
+      );
+  const nBest = Object.keys(bestParams).length;
+  if (nBest && !early) throw new FormatError(source, 'checkpoint has best weights but no early-stopping state');
+  if (nBest && nBest !== Object.keys(params).length)
+    throw new FormatError(
+      source,
+      `checkpoint has best weights for ${nBest} of its ${Object.keys(params).length} parameters`,
+    );
+  const earlyStopping = isObject(early)
     ? {
-        best: early.best ?? Infinity,
-        sinceBest: early.sinceBest,
-        ...(Object.keys(bestParams).length ? { bestParams } : {}),
+        best: (early.best as number | null) ?? Infinity,
+        sinceBest: early.sinceBest as number,
+        ...(nBest ? { bestParams } : {}),
       }
     : undefined;
-  return { ...rest, params, optimizer, history, ...(earlyStopping ? { earlyStopping } : {}) };
+  return {
+    epoch,
+    steps: counters.steps as number,
+    rngState: rngState as number,
+    optimizerSteps: counters.optimizerSteps as number,
+    ...(mr !== undefined ? { modelRng: mr as number[] } : {}),
+    params,
+    optimizer,
+    history: epochs,
+    ...(earlyStopping ? { earlyStopping } : {}),
+  };
 }

@@ -12,6 +12,7 @@ import { ArgumentError, DataError, NonFiniteError } from '../errors.js';
 import type { Param } from '../model/layer.js';
 import { Rng } from '../util/rng.js';
 import type { Checkpoint } from './checkpoint.js';
+import { checkFit } from './options.js';
 import { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './optimizer.js';
 
 /** What the loop trains: anything that turns a batch into a loss and gradients. */
@@ -241,6 +242,7 @@ export async function fitReplica(
   data: ImageDataset,
   opts: ReplicaFitOptions,
 ): Promise<History> {
+  checkFit(task, data, opts);
   const sync = opts.sync;
   if (!Number.isInteger(opts.epochs) || opts.epochs < 0)
     throw new ArgumentError('fit', 'epochs', `must be an integer ≥ 0, got ${opts.epochs}`);

@@ -5,6 +5,7 @@
  * trains as a one-block stack on one worker of the trainer's pool, so as many
  * candidates train at once as there are workers.
  */
+import { checkSearchOptions } from '../train/options.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
@@ -115,6 +116,7 @@ export function blockOf(c: Candidate, pool: PoolOptions | null = { kernel: 2 }):
 
 /** Trains every candidate (as many at once as the trainer has workers) and ranks them. */
 export async function searchCAE(trainer: Trainer, o: SearchOptions): Promise<SearchResult> {
+  checkSearchOptions(o);
   const list = candidates(o);
   let train = o.data,
     validation: ImageDataset;

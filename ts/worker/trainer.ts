@@ -19,6 +19,7 @@ import { Classifier } from '../model/classifier.js';
 import type { Param } from '../model/layer.js';
 import { saveModel } from '../model/serialize.js';
 import { shardRange, type BatchInfo, type FitOptions, type History } from '../train/fit.js';
+import { checkTrainerFitOptions } from '../train/options.js';
 import { createShared, poisonShared } from './allreduce.js';
 import { WorkerPool, type PoolOptions } from './pool.js';
 import type { FitEvents, FitJob, TaskSpec } from './protocol.js';
@@ -91,6 +92,7 @@ export class Trainer {
     data: ImageDataset,
     opts: TrainerFitOptions,
   ): Promise<TrainResult> {
+    checkTrainerFitOptions(model, data, opts);
     const n = opts.workers ?? this.pool.size;
     if (!Number.isInteger(n) || n < 1 || n > this.pool.size)
       throw new ArgumentError(
