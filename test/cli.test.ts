@@ -21,7 +21,7 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   for (const [args, message] of [
-    [['train', '--batch', '0'], /--batch must be an integer ≥ 1/],
+    [['train', '--batch', '0'], /--batch must be an integer in \[1, /],
     [['train', '--dataset', 'cifar'], /Allowed choices are mnist, fashion/],
     [['train', '--maps', '20'], /--maps takes two integers/],
     [['train', '--frobnicate'], /unknown option '--frobnicate'/],
@@ -29,7 +29,9 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     [['paper', '--sizes', '5'], /--sizes takes integers in \[10, 60000\]/],
     [['search', '--kernels', '3,x'], /--kernels takes a comma-separated list/],
     [['search', '--activations', 'swish'], /--activations takes a comma-separated list: tanh, relu/],
-    [['train', '--workers', '-1'], /--workers must be an integer ≥ 0/],
+    [['train', '--workers', '-1'], /--workers must be an integer in \[0, 256\]/],
+    [['train', '--maps', '1000000000,2'], /--maps takes two integers in \[1, 4096\]/],
+    [['train', '--hidden', '2000000'], /--hidden must be an integer in \[1, 65536\]/],
   ] as const) {
     it(`${args.join(' ')} → usage and a non-zero exit, no stack trace`, () => {
       const r = cli(...args);

@@ -183,3 +183,8 @@ export class WorkerError extends ConvaeError {
     super(`worker ${failure}: ${message}`);
   }
 }
+
+/** The command line cannot write its output (a folder that is not writable, a full disk, …). */
+export class OutputError extends ConvaeError {
+  override name = 'OutputError';
+}

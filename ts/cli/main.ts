@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 /** `convae` command line: `convae train` runs the main job. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConvaeError } from '../errors.js';
+import { ConvaeError, quote } from '../errors.js';
+import { reason } from './outdir.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
 import { train } from './train.js';
 
+/** An integer flag in [min, max] (the max keeps sizes far from what wasm memory can hold). */
 const int =
-  (name: string, min = 1) =>
+  (name: string, min = 1, max = LIMITS.count) =>
   (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
     return n;
   };
+
+/** Upper bounds of the size flags (a typo like --maps 1000000000 is a usage error, not an allocation). */
+const LIMITS = { count: 1e9, maps: 4096, hidden: 65536 };
 
 const program = new Command('convae')
   .description('Convolutional autoencoders on SIMD WebAssembly: pretrain a CAE stack, fine-tune it as a classifier')
@@ -34,14 +40,14 @@ program
     'feature maps of the two CAE layers',
     (v) => {
       const m = v.split(',').map(Number);
-      if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1))
-        throw new InvalidArgumentError('--maps takes two integers, e.g. 20,50');
+      if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1 && x <= LIMITS.maps))
+        throw new InvalidArgumentError(`--maps takes two integers in [1, ${LIMITS.maps}], e.g. 20,50`);
       return m as [number, number];
     },
     [20, 50] as [number, number],
   )
-  .option('--kernel <k>', 'filter size of both layers', int('--kernel'), 5)
-  .option('--hidden <n>', 'units of the hidden dense layer', int('--hidden'), 500)
+  .option('--kernel <k>', 'filter size of both layers', int('--kernel', 1, 28), 5)
+  .option('--hidden <n>', 'units of the hidden dense layer', int('--hidden', 1, LIMITS.hidden), 500)
   .option(
     '--noise <fraction>',
     'masking noise of the first CAE (denoising), 0 for none',
@@ -52,7 +58,7 @@ program
     },
     0.3,
   )
-  .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+  .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
   .option('--limit <n>', 'use only the first n training images (quick runs)', int('--limit'))
   .option('--no-pretrain', 'skip CAE pretraining (random initialisation)')
@@ -61,7 +67,7 @@ program
   .option(
     '--workers <n>',
     'data-parallel worker threads (default: the cores); 0 trains on this thread',
-    int('--workers', 0),
+    int('--workers', 0, 256),
   )
   .option('--from-search <file>', 'take the first CAE block from a `convae search` result (search.json)')
   .option('-q, --quiet', 'print nothing but errors', false)
@@ -106,7 +112,12 @@ program
   .option(
     '--maps <list>',
     'feature maps to try',
-    list('--maps', Number, (x) => Number.isInteger(x) && x >= 1, 'integers ≥ 1, e.g. 8,20,32'),
+    list(
+      '--maps',
+      Number,
+      (x) => Number.isInteger(x) && x >= 1 && x <= LIMITS.maps,
+      `integers in [1, ${LIMITS.maps}], e.g. 8,20,32`,
+    ),
     [8, 20, 32],
   )
   .option(
@@ -124,7 +135,7 @@ program
   .option(
     '--lr <list>',
     'Adam learning rates to try',
-    list('--lr', Number, (x) => x > 0, 'positive numbers, e.g. 1e-3,3e-3'),
+    list('--lr', Number, (x) => x > 0 && Number.isFinite(x), 'positive finite numbers, e.g. 1e-3,3e-3'),
     [3e-3],
   )
   .option(
@@ -138,8 +149,8 @@ program
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
   .option('--limit <n>', 'images used (10 % of them for validation)', int('--limit'), 10000)
   .option('--random <n>', 'try n random combinations instead of the whole grid', int('--random'))
-  .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers'))
-  .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+  .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers', 1, 256))
+  .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder (search.md, search.json)', 'convae-out')
   .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
   .option('-q, --quiet', 'print nothing but errors', false)
@@ -212,6 +223,12 @@ try {
   if (err.code?.startsWith('commander.')) process.exit(err.exitCode ?? 2);
   if (e instanceof ConvaeError) {
     console.error(`convae: ${err.message}`);
+    process.exit(1);
+  }
+  // A file-system failure outside the checked writes (a PNG, a read): one line, no stack trace.
+  const sys = e as { code?: unknown; path?: unknown; syscall?: unknown };
+  if (typeof sys.code === 'string' && /^E[A-Z]+$/.test(sys.code)) {
+    console.error(`convae: ${sys.syscall ?? 'file'} ${quote(String(sys.path ?? ''))}: ${reason(e)}`);
     process.exit(1);
   }
   throw e;

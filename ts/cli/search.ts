@@ -16,6 +16,7 @@ import type { Activation } from '../ops/elementwise.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { searchCAE, type CandidateResult } from '../worker/search.js';
 import { Trainer } from '../worker/trainer.js';
+import { checkOutDir, writeAtomic } from './outdir.js';
 
 export interface SearchArgs {
   dataset: 'mnist' | 'fashion';
@@ -52,6 +53,7 @@ export function table(ranked: CandidateResult[]): string {
 
 export async function search(a: SearchArgs): Promise<CandidateResult | undefined> {
   const log = (s: string) => a.quiet || console.log(s);
+  await checkOutDir(a.out);
   const be = await loadBackend({ build: a.build });
   const workers = a.workers ?? (await defaultWorkers());
   const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
@@ -93,10 +95,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
     const header =
       `# convae search — ${a.dataset}, ${data.length} images, ${a.epochs} epoch(s) per candidate, batch ${a.batch}, Adam\n\n` +
       `Ranked by validation reconstruction MSE 1/(2n) Σ (x − y)², then by parameter count. ${((performance.now() - t0) / 1000).toFixed(0)} s on ${workers} workers.${res.aborted ? ' **Interrupted**: only the finished candidates are listed.' : ''}\n\n`;
-    const write = async (file: string, text: string) => {
-      await writeFile(`${file}.tmp`, text);
-      await rename(`${file}.tmp`, file);
-    };
+    const write = writeAtomic;
     await write(join(a.out, 'search.md'), `${header}${md}\n`);
     await write(
       join(a.out, 'search.json'),

@@ -3,7 +3,7 @@
  * from the stack, fine-tuning, test error, and the model and pictures written
  * to an output folder.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -24,6 +24,7 @@ import { filterGrid, lossCurve, reconstructionGrid } from '../viz/raster.js';
 import { lossCurveSvg } from '../viz/svg.js';
 import { DataError } from '../errors.js';
 import { evaluateClassifier } from './evaluate.js';
+import { checkOutDir, writeAtomic } from './outdir.js';
 import { Progress } from './progress.js';
 
 export interface TrainArgs {
@@ -59,6 +60,7 @@ export const PRESETS = {
 
 export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const log = (s: string) => a.quiet || console.log(s);
+  await checkOutDir(a.out);
   const preset = PRESETS[a.preset];
   const pretrainEpochs = a.pretrainEpochs ?? preset.pretrainEpochs;
   const epochs = a.epochs ?? preset.epochs;
@@ -127,11 +129,6 @@ async function trainWith(
   const reconMse: number[] = [];
   const histories: Record<string, History> = {};
   await mkdir(a.out, { recursive: true });
-  /** Writes beside and renames, so a crash never leaves a half-written file over a good one. */
-  const writeAtomic = async (file: string, data: string | Uint8Array) => {
-    await writeFile(`${file}.tmp`, data);
-    await rename(`${file}.tmp`, file);
-  };
   const ckptFile = join(a.out, 'finetune-checkpoint.safetensors');
   let resumeFrom: Checkpoint | undefined;
 
@@ -250,8 +247,8 @@ async function trainWith(
   );
   x.dispose();
   await writePng(join(a.out, 'loss.png'), lossCurve(curves, { logY: true }));
-  await writeFile(join(a.out, 'loss.svg'), lossCurveSvg(curves, { logY: true, title: 'convae training loss' }));
-  await writeFile(
+  await writeAtomic(join(a.out, 'loss.svg'), lossCurveSvg(curves, { logY: true, title: 'convae training loss' }));
+  await writeAtomic(
     join(a.out, 'report.json'),
     JSON.stringify({ ...training, confusion: ev.confusion, histories }, null, 2),
   );

@@ -1,0 +1,89 @@
+/**
+ * The CLI and the file system: an unusable --out is one line before any data
+ * loads (train and search), and a failed write leaves no `*.tmp` behind.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { OutputError } from '../ts/errors.js';
+import { checkOutDir, writeAtomic } from '../ts/cli/outdir.js';
+import { BUILD } from './util/backend.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+
+describe.runIf(BUILD === 'simd')('--out and file writes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-out-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+
+  const bad: [string, RegExp][] = [
+    [file, /it exists and is not a directory/],
+    [join(file, 'sub'), /a part of the path is not a directory/],
+    ['/proc/self/convae', /kernel file system/],
+    ['/proc', /kernel file system/],
+    ['/sys/kernel/x', /kernel file system/],
+  ];
+  for (const [out, why] of bad)
+    it(`checkOutDir(${out}) → OutputError`, async () => {
+      const e = await checkOutDir(out).then(
+        () => null,
+        (x) => x,
+      );
+      expect(e).toBeInstanceOf(OutputError);
+      expect(e.message).toMatch(why);
+      expect(e.message).toMatch(/^cannot write to --out /);
+    });
+
+  it('a new folder is created and left empty (the probe is removed)', async () => {
+    const out = join(dir, 'new', 'deeper');
+    await checkOutDir(out);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('writeAtomic: a failed rename removes the .tmp and says which file', async () => {
+    const target = join(dir, 'occupied');
+    mkdirSync(join(target, 'child'), { recursive: true });
+    const e = await writeAtomic(target, 'data').then(
+      () => null,
+      (x) => x,
+    );
+    expect(e).toBeInstanceOf(OutputError);
+    expect(e.message).toMatch(/cannot write ".*occupied"/);
+    expect(existsSync(`${target}.tmp`)).toBe(false);
+  });
+
+  it.runIf(existsSync('/dev/full'))('writeAtomic: a write that fails with ENOSPC is one line and leaves no .tmp', async () => {
+    // The .tmp is a symlink to /dev/full, which fails every write with ENOSPC; unlink removes the link only.
+    const target = join(dir, 'model.safetensors');
+    symlinkSync('/dev/full', `${target}.tmp`);
+    const e = await writeAtomic(target, new Uint8Array(4096)).then(
+      () => null,
+      (x) => x,
+    );
+    expect(e).toBeInstanceOf(OutputError);
+    expect(e.message).toMatch(/no space left on device/);
+    expect(existsSync(`${target}.tmp`)).toBe(false);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  for (const cmd of ['train', 'search'])
+    it(`convae ${cmd} --out <a file> → one line, exit 1, before any data loads`, () => {
+      const t0 = performance.now();
+      const r = cli(cmd, '--out', file, '--limit', '100', '--dataset', 'fashion');
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `convae: cannot write to --out ${JSON.stringify(file)}: it exists and is not a directory`,
+      );
+      expect(r.stdout).toBe('');
+      expect(performance.now() - t0).toBeLessThan(30_000);
+    });
+});
