@@ -20,6 +20,8 @@ export interface Tally {
   valid: number;
   other: number;
   failures: string[];
+  /** Distinct kinds of 'other' outcome (label without the case number, and the reason's start). */
+  classes: Set<string>;
 }
 
 const tallies = new Map<string, Tally>();
@@ -46,7 +48,7 @@ export async function fuzzCase(
   expectation: Expect,
   run: () => unknown | Promise<unknown>,
 ): Promise<void> {
-  const t = tallies.get(group) ?? { tried: 0, typed: 0, valid: 0, other: 0, failures: [] };
+  const t = tallies.get(group) ?? { tried: 0, typed: 0, valid: 0, other: 0, failures: [], classes: new Set<string>() };
   tallies.set(group, t);
   t.tried++;
   const mem0 = be?.memoryBytes ?? 0;
@@ -92,8 +94,13 @@ export async function fuzzCase(
     detail = 'refused although valid';
   }
   t[outcome]++;
-  if (outcome === 'other' && t.failures.length < 20) t.failures.push(`${label}: ${detail}`);
+  if (outcome === 'other') {
+    if (t.failures.length < 20) t.failures.push(`${label}: ${detail}`);
+    t.classes.add(`${label.replace(/^#\d+ /, '')}: ${detail}`.replace(/\d+/g, 'N').slice(0, 110));
+  }
 }
+
+export const tally = (group: string): Tally => tallies.get(group)!;
 
 /** Asserts the group had no 'other' outcome (listing the first few), after printing its counts. */
 export function expectClean(group: string): void {
