@@ -3,6 +3,7 @@
  * from the stack, fine-tuning, test error, and the model and pictures written
  * to an output folder.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
@@ -25,6 +26,7 @@ import { lossCurveSvg } from '../viz/svg.js';
 import { DataError } from '../errors.js';
 import { evaluateClassifier } from './evaluate.js';
 import { checkOutDir, writeAtomic } from './outdir.js';
+import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
 import { Progress } from './progress.js';
 
 export interface TrainArgs {
@@ -78,9 +80,11 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
     if (trainer) return (await trainer.fit(model, data, { ...o, layer })).history;
     return fit(be, model instanceof Classifier ? classifierTask(model) : stackLayerTask(model, layer), data, o);
   };
+  const stopInterrupt = onInterrupt(a.out);
   try {
     return await trainWith(a, be, run, workers, log, pretrainEpochs, epochs, preset, t0);
   } finally {
+    stopInterrupt();
     await trainer?.dispose();
   }
 }
@@ -103,6 +107,8 @@ async function trainWith(
   preset: (typeof PRESETS)[keyof typeof PRESETS],
   t0: number,
 ): Promise<{ testError: number }> {
+  const flags = runFlags(a, pretrainEpochs, epochs);
+  if (a.resume) await checkResumeFlags(a.out, flags);
   const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
   const trainSet: ImageDataset = await load({ split: 'train', limit: a.limit });
   const testSet = await load({ split: 'test', limit: a.limit ? Math.max(1000, Math.floor(a.limit / 6)) : undefined });
@@ -129,6 +135,7 @@ async function trainWith(
   const reconMse: number[] = [];
   const histories: Record<string, History> = {};
   await mkdir(a.out, { recursive: true });
+  if (!a.resume) await writeRunFlags(a.out, flags);
   const ckptFile = join(a.out, 'finetune-checkpoint.safetensors');
   let resumeFrom: Checkpoint | undefined;
 
@@ -146,9 +153,10 @@ async function trainWith(
       throw new DataError(`${a.out}/stack.json is not a CAE stack`);
     stack.dispose();
     stack = loaded.model;
-    resumeFrom = decodeCheckpoint(await read(ckptFile), ckptFile);
+    // Interrupted during the first fine-tuning epoch: the stack is saved, no checkpoint yet.
+    resumeFrom = existsSync(ckptFile) ? decodeCheckpoint(await read(ckptFile), ckptFile) : undefined;
     log(
-      `resuming: pretrained stack from ${a.out}/stack.*, fine-tuning from epoch ${resumeFrom.epoch + 1} (${ckptFile})`,
+      `resuming: pretrained stack from ${a.out}/stack.*, ${resumeFrom ? `fine-tuning from epoch ${resumeFrom.epoch + 1} (${ckptFile})` : 'fine-tuning from the start (no checkpoint yet)'}`,
     );
     for (let k = 0; k < stack.blocks.length; k++)
       reconMse.push(evaluateTask(be, stackLayerTask(stack, k), testSet).loss);
@@ -250,7 +258,17 @@ async function trainWith(
   await writeAtomic(join(a.out, 'loss.svg'), lossCurveSvg(curves, { logY: true, title: 'convae training loss' }));
   await writeAtomic(
     join(a.out, 'report.json'),
-    JSON.stringify({ ...training, confusion: ev.confusion, histories }, null, 2),
+    JSON.stringify(
+      {
+        ...training,
+        flags,
+        resumedFromEpoch: a.resume ? (resumeFrom?.epoch ?? 0) : null,
+        confusion: ev.confusion,
+        histories,
+      },
+      null,
+      2,
+    ),
   );
   log(
     `wrote the model (classifier.json + classifier.safetensors, stack.*), filters, reconstructions and loss curves to ${a.out}/`,

@@ -1,0 +1,139 @@
+/**
+ * `convae train --resume`: which flags a run was started with (kept in
+ * `run.json` in --out), refusing a resume whose flags differ (they would
+ * silently not apply, and report.json would record flags that did not run),
+ * and what Ctrl-C says.
+ */
+import { readdirSync, unlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataError, quote } from '../errors.js';
+import { writeAtomic } from './outdir.js';
+
+/** The flags that decide what a run computes (not --workers, --build, --quiet: those change how, not what). */
+export interface RunFlags {
+  dataset: string;
+  preset: string;
+  pretrainEpochs: number;
+  epochs: number;
+  batch: number;
+  maps: number[];
+  kernel: number;
+  hidden: number;
+  noise: number;
+  seed: number;
+  limit: number | null;
+  pretrain: boolean;
+  fromSearch: string | null;
+}
+
+const FLAG_NAMES: Record<Exclude<keyof RunFlags, 'epochs'>, string> = {
+  dataset: '--dataset',
+  preset: '--preset',
+  pretrainEpochs: '--pretrain-epochs',
+  batch: '--batch',
+  maps: '--maps',
+  kernel: '--kernel',
+  hidden: '--hidden',
+  noise: '--noise',
+  seed: '--seed',
+  limit: '--limit',
+  pretrain: '--no-pretrain',
+  fromSearch: '--from-search',
+};
+
+export const RUN_FILE = 'run.json';
+
+export async function writeRunFlags(out: string, flags: RunFlags): Promise<void> {
+  await writeAtomic(join(out, RUN_FILE), `${JSON.stringify({ format: 'convae-run', flags }, null, 2)}\n`);
+}
+
+/** Differences between the flags `out` was started with and these, as "--limit 600 → 1000"; null when it has no run.json. */
+export async function changedFlags(out: string, flags: RunFlags): Promise<string[] | null> {
+  let text: string;
+  try {
+    text = await readFile(join(out, RUN_FILE), 'utf8');
+  } catch {
+    return null;
+  }
+  let saved: Partial<RunFlags> = {};
+  try {
+    const j = JSON.parse(text);
+    if (j && typeof j === 'object' && j.flags && typeof j.flags === 'object') saved = j.flags;
+  } catch {
+    throw new DataError(`${quote(join(out, RUN_FILE))} is not valid JSON: cannot tell which flags the run used`);
+  }
+  const diffs: string[] = [];
+  // --epochs may change: fine-tuning continues to the new count (report.json records it).
+  for (const k of Object.keys(FLAG_NAMES) as (keyof typeof FLAG_NAMES)[]) {
+    const was = JSON.stringify(saved[k] ?? null);
+    const now = JSON.stringify(flags[k] ?? null);
+    if (was !== now) diffs.push(`${FLAG_NAMES[k]} ${was.slice(0, 40)} → ${now.slice(0, 40)}`);
+  }
+  return diffs;
+}
+
+/** Refuses a resume with other flags than the run's (naming them). */
+export async function checkResumeFlags(out: string, flags: RunFlags): Promise<void> {
+  const diffs = await changedFlags(out, flags);
+  if (diffs?.length)
+    throw new DataError(
+      `--resume with flags that differ from the run in ${quote(out)}: ${diffs.join(', ')}; give the original flags, or start again without --resume`,
+    );
+}
+
+/**
+ * Until the returned function is called, Ctrl-C removes half-written `*.tmp`
+ * files in `out`, says how to continue, and exits 130.
+ */
+export function onInterrupt(out: string, argv = process.argv): () => void {
+  const handler = () => {
+    try {
+      for (const f of readdirSync(out)) if (f.endsWith('.tmp')) unlinkSync(join(out, f));
+    } catch {
+      // Nothing to tidy.
+    }
+    const args = argv.slice(2).filter((a) => a !== '--resume');
+    console.error(
+      `\nconvae: interrupted. The pretrained stack and the last fine-tuning epoch are saved in ${out}; continue with:\n  convae ${args.join(' ')} --resume`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}
+
+/** The flags of `convae train` that decide what it computes, with the preset's defaults filled in. */
+export function runFlags(
+  a: {
+    dataset: string;
+    preset: string;
+    batch: number;
+    maps: number[];
+    kernel: number;
+    hidden: number;
+    noise: number;
+    seed: number;
+    limit?: number;
+    pretrain: boolean;
+    fromSearch?: string;
+  },
+  pretrainEpochs: number,
+  epochs: number,
+): RunFlags {
+  return {
+    dataset: a.dataset,
+    preset: a.preset,
+    pretrainEpochs,
+    epochs,
+    batch: a.batch,
+    maps: [...a.maps],
+    kernel: a.kernel,
+    hidden: a.hidden,
+    noise: a.noise,
+    seed: a.seed,
+    limit: a.limit ?? null,
+    pretrain: a.pretrain,
+    fromSearch: a.fromSearch ?? null,
+  };
+}
