@@ -42,11 +42,13 @@ class Checker {
   num(arg: string, v: unknown, min: number, max: number, open: { min?: boolean; max?: boolean } = {}): number {
     const ok =
       typeof v === 'number' && Number.isFinite(v) && (open.min ? v > min : v >= min) && (open.max ? v < max : v <= max);
-    if (!ok)
-      this.fail(
-        arg,
-        `must be a finite number in ${open.min ? '(' : '['}${min}, ${max}${open.max ? ')' : ']'}, got ${kind(v)}`,
-      );
+    if (!ok) {
+      const range =
+        max === Number.MAX_VALUE
+          ? `${open.min ? '>' : '≥'} ${min}`
+          : `in ${open.min ? '(' : '['}${min}, ${max}${open.max ? ')' : ']'}`;
+      this.fail(arg, `must be a finite number ${range}, got ${kind(v)}`);
+    }
     return v as number;
   }
   optional<T>(v: T | undefined, check: (v: T) => void): void {
@@ -71,8 +73,8 @@ class Checker {
 function checkOptimizer(c: Checker, v: unknown): void {
   const o = c.object('optimizer', v);
   if (o.type !== 'sgd' && o.type !== 'adam') c.fail('optimizer.type', `must be 'sgd' or 'adam', got ${kind(o.type)}`);
-  c.num('optimizer.lr', o.lr, 0, 1e6, { min: true });
-  c.optional(o.weightDecay, (w) => c.num('optimizer.weightDecay', w, 0, 1e6));
+  c.num('optimizer.lr', o.lr, 0, Number.MAX_VALUE, { min: true });
+  c.optional(o.weightDecay, (w) => c.num('optimizer.weightDecay', w, 0, Number.MAX_VALUE));
   if (o.type === 'sgd') {
     c.optional(o.momentum, (m) => c.num('optimizer.momentum', m, 0, 1, { max: true }));
     c.bool('optimizer.nesterov', o.nesterov);
@@ -91,7 +93,7 @@ function checkSchedule(c: Checker, v: unknown): void {
       return;
     case 'step':
       c.int('schedule.every', s.every, 1);
-      c.num('schedule.gamma', s.gamma, 0, 1e6, { min: true });
+      c.num('schedule.gamma', s.gamma, 0, Number.MAX_VALUE, { min: true });
       return;
     case 'cosine':
       c.int('schedule.epochs', s.epochs, 1);
@@ -250,7 +252,7 @@ export function checkSearchOptions(opts: unknown): void {
     if (typeof x !== 'string' || !ACTIVATIONS.has(x))
       c.fail(at, `must be one of ${[...ACTIVATIONS].join(', ')}, got ${kind(x)}`);
   });
-  list('learningRates', o.learningRates, false, (x, at) => c.num(at, x, 0, 1e6, { min: true }));
+  list('learningRates', o.learningRates, false, (x, at) => c.num(at, x, 0, Number.MAX_VALUE, { min: true }));
   list('noise', o.noise, false, (x, at) => c.num(at, x, 0, 1, { max: true }));
   list('tied', o.tied, false, (x, at) => {
     if (typeof x !== 'boolean') c.fail(at, `must be true or false, got ${kind(x)}`);
