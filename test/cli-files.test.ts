@@ -61,19 +61,22 @@ describe.runIf(BUILD === 'simd')('--out and file writes', () => {
     expect(existsSync(`${target}.tmp`)).toBe(false);
   });
 
-  it.runIf(existsSync('/dev/full'))('writeAtomic: a write that fails with ENOSPC is one line and leaves no .tmp', async () => {
-    // The .tmp is a symlink to /dev/full, which fails every write with ENOSPC; unlink removes the link only.
-    const target = join(dir, 'model.safetensors');
-    symlinkSync('/dev/full', `${target}.tmp`);
-    const e = await writeAtomic(target, new Uint8Array(4096)).then(
-      () => null,
-      (x) => x,
-    );
-    expect(e).toBeInstanceOf(OutputError);
-    expect(e.message).toMatch(/no space left on device/);
-    expect(existsSync(`${target}.tmp`)).toBe(false);
-    expect(existsSync(target)).toBe(false);
-  });
+  it.runIf(existsSync('/dev/full'))(
+    'writeAtomic: a write that fails with ENOSPC is one line and leaves no .tmp',
+    async () => {
+      // The .tmp is a symlink to /dev/full, which fails every write with ENOSPC; unlink removes the link only.
+      const target = join(dir, 'model.safetensors');
+      symlinkSync('/dev/full', `${target}.tmp`);
+      const e = await writeAtomic(target, new Uint8Array(4096)).then(
+        () => null,
+        (x) => x,
+      );
+      expect(e).toBeInstanceOf(OutputError);
+      expect(e.message).toMatch(/no space left on device/);
+      expect(existsSync(`${target}.tmp`)).toBe(false);
+      expect(existsSync(target)).toBe(false);
+    },
+  );
 
   for (const cmd of ['train', 'search'])
     it(`convae ${cmd} --out <a file> → one line, exit 1, before any data loads`, () => {

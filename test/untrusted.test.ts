@@ -32,7 +32,11 @@ async function checkpointBytes(): Promise<Uint8Array> {
   await fit(be, classifierTask(m), data, {
     ...base,
     epochs: 1,
-    checkpoint: { save: (c) => void (bytes = encodeCheckpoint(c)) },
+    checkpoint: {
+      save: (c) => {
+        bytes = encodeCheckpoint(c);
+      },
+    },
   });
   m.dispose();
   return bytes!;

@@ -164,7 +164,7 @@ const MUTATIONS: Record<string, Mutation> = {
     put(header, `dup${g.int(0, 9)}`, { dtype: 'U8', shape: [4], data_offsets: [0, 4] });
     return ['invalid', rawFile(JSON.stringify(header), buffer), 'overlapping tensor'];
   },
-  remove: (g, f, t) => {
+  remove: (g, f, _t) => {
     const { header, buffer } = split(f);
     const ks = entries(header);
     if (!ks.length) return ['valid', f, 'remove (none)'];

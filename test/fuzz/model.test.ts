@@ -201,7 +201,9 @@ describe('fuzz: model files (JSON and weights)', () => {
       console.log(
         `old loader: ${t.other} of ${t.tried} model-file cases not as the strict loader will do; classes:\n${[...t.classes].sort().join('\n')}`,
       );
-      expect([...t.classes].filter((f) => /Object.prototype or Array.prototype changed|took \d+ ms/.test(f))).toEqual([]);
+      expect([...t.classes].filter((f) => /Object.prototype or Array.prototype changed|took \d+ ms/.test(f))).toEqual(
+        [],
+      );
     }
   }, 90_000);
 });

@@ -5,7 +5,7 @@
  * on a pool of workers. Prints the ranked table and writes it as markdown and
  * JSON; `convae train --from-search <out>/search.json` trains with the best block.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
