@@ -389,3 +389,20 @@ describe('the model kind `cae` (a standalone ConvAutoencoder) saves and loads th
     expect(cv.modelKindNames()).toEqual(expect.arrayContaining(['stack', 'classifier', 'cae']));
   });
 });
+
+describe('a disposed model refuses work without allocating', () => {
+  it('logits / reconstruct / trainStep after dispose(): MemoryError, live tensors unchanged', () => {
+    const clf = small();
+    const cae = new cv.ConvAutoencoder(be, { convs: [{ filters: 2, kernel: 3 }] }, [1, 8, 8]);
+    const x = be.fromArray([2, 1, 8, 8], new Float32Array(128).fill(0.5));
+    const y = be.fromArray([2], [0, 1], 'u32');
+    disposables.push(x, y);
+    clf.dispose();
+    cae.dispose();
+    expectRefusedClean(() => clf.logits(x), cv.MemoryError, /after dispose/);
+    expectRefusedClean(() => clf.predict(x), cv.MemoryError);
+    expectRefusedClean(() => clf.trainStep(x, y), cv.MemoryError);
+    expectRefusedClean(() => cae.reconstruct(x), cv.MemoryError);
+    expectRefusedClean(() => cae.trainStep(x), cv.MemoryError);
+  });
+});

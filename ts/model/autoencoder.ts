@@ -12,7 +12,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import { ArgumentError, ModelError } from '../errors.js';
+import { ArgumentError, MemoryError, ModelError } from '../errors.js';
 import type { Activation as ActivationKind } from '../ops/elementwise.js';
 import { mseLoss } from '../ops/elementwise.js';
 import type { Pair } from '../shape.js';
@@ -171,6 +171,7 @@ export class ConvAutoencoder implements Model {
   }
   /** The code (pooled feature maps) of a batch; the switches stay in `pool.switches` for decode. */
   encode(x: Tensor): Tensor {
+    this.live();
     return this.encoder.forward(x, false);
   }
 
@@ -179,6 +180,7 @@ export class ConvAutoencoder implements Model {
    * pass the ones returned with a code to decode that code later.
    */
   decode(h: Tensor, switches?: Tensor): Tensor {
+    this.live();
     if (switches && this.pool) this.pool.switches = switches;
     return this.decoder.forward(h, false);
   }
@@ -197,6 +199,7 @@ export class ConvAutoencoder implements Model {
    * (+=) into `Param.grad`. Returns the batch's MSE.
    */
   trainStep(x: Tensor): number {
+    this.live();
     const input = this.corrupt(x);
     const y = this.decoder.forward(this.encoder.forward(input, true), true);
     if (!this.grad || this.grad.shape[0] !== x.shape[0]) {
@@ -234,7 +237,15 @@ export class ConvAutoencoder implements Model {
     this.noiseRng.state = v;
   }
 
+  private disposed = false;
+
+  /** Refuses work after dispose() before any layer allocates its buffers (nothing to leak). */
+  private live(): void {
+    if (this.disposed) throw new MemoryError(`convae: ${this.name} used after dispose()`);
+  }
+
   dispose(): void {
+    this.disposed = true;
     this.decoder.dispose();
     this.encoder.dispose();
     this.input?.dispose();

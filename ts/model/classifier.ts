@@ -6,7 +6,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import { ArgumentError, ModelError } from '../errors.js';
+import { ArgumentError, MemoryError, ModelError } from '../errors.js';
 import type { Activation as ActivationKind } from '../ops/elementwise.js';
 import { activation, softmaxCrossEntropy } from '../ops/elementwise.js';
 import { argmaxRows } from '../train/evaluate.js';
@@ -177,6 +177,7 @@ export class Classifier implements Model {
    * `npm run bench` spent 17 % of its time in tanh before this.
    */
   logits(x: Tensor): Tensor {
+    this.live();
     const layers = this.net.layers;
     let t = x;
     for (let i = 0; i < layers.length; i++) {
@@ -201,6 +202,7 @@ export class Classifier implements Model {
 
   /** Forward and backward with softmax cross-entropy; gradients added into the parameters. */
   trainStep(x: Tensor, labels: Tensor): number {
+    this.live();
     const logits = this.net.forward(x, true);
     if (!this.grad || this.grad.shape[0] !== logits.shape[0]) {
       this.grad?.dispose();
@@ -221,7 +223,15 @@ export class Classifier implements Model {
     return { loss, correct, predictions };
   }
 
+  private disposed = false;
+
+  /** Refuses work after dispose() before any layer allocates its buffers (nothing to leak). */
+  private live(): void {
+    if (this.disposed) throw new MemoryError('convae: classifier used after dispose()');
+  }
+
   dispose(): void {
+    this.disposed = true;
     this.net.dispose();
     this.grad?.dispose();
   }
