@@ -406,3 +406,29 @@ describe('a disposed model refuses work without allocating', () => {
     expectRefusedClean(() => cae.trainStep(x), cv.MemoryError);
   });
 });
+
+describe('fit refusing a checkpoint of another model frees what it made', () => {
+  it('resumeFrom whose optimizer state fits the first parameter but not the second: ArgumentError, live tensors unchanged', async () => {
+    const clf = small();
+    disposables.push(clf);
+    const data = cv.ImageDataset.fromFloat32(new Float32Array(4 * 64).fill(0.5), [1, 8, 8], [0, 1, 2, 0], 3);
+    const before = { ...be.mem.live, memory: be.memoryBytes };
+    const ps = clf.params();
+    const params = Object.fromEntries(ps.map((p) => [p.name, p.value.toArray()]));
+    const n0 = ps[0].value.size;
+    const optimizer = {
+      [ps[0].name]: [new Float32Array(n0), new Float32Array(n0)],
+      [ps[1].name]: [new Float32Array(1)],
+    };
+    const ckpt = { epoch: 1, steps: 1, rngState: 1, optimizerSteps: 1, params, optimizer, history: [] };
+    await expect(
+      cv.fit(be, clf.task(), data, {
+        epochs: 2,
+        batchSize: 2,
+        optimizer: { type: 'adam', lr: 1e-3 },
+        resumeFrom: ckpt as unknown as cv.Checkpoint,
+      }),
+    ).rejects.toBeInstanceOf(cv.ArgumentError);
+    expect({ ...be.mem.live, memory: be.memoryBytes }).toEqual(before);
+  });
+});

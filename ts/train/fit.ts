@@ -204,45 +204,46 @@ export async function fitReplica(
   const batches = Math.ceil(trainLength / opts.batchSize);
   let startEpoch = 0,
     stopped = false;
-  if (opts.resumeFrom) {
-    const c = opts.resumeFrom;
-    for (const p of params) {
-      const v = c.params[p.name];
-      if (!v || v.length !== p.value.size)
-        throw new ArgumentError(
-          'fit',
-          'resumeFrom',
-          `has no parameter '${p.name}' of ${p.value.size} values: not a checkpoint of this model`,
-        );
-    }
-    for (const p of params) p.value.set(c.params[p.name]);
-    optimizer.importState(c.optimizer, c.optimizerSteps);
-    rng.state = c.rngState;
-    if (c.modelRng && task.setRandomState) task.setRandomState(c.modelRng);
-    history.steps = c.steps;
-    history.epochs.push(...c.history);
-    startEpoch = c.epoch;
-    if (opts.earlyStopping && c.earlyStopping) {
-      const e = c.earlyStopping;
-      best = e.best;
-      sinceBest = e.sinceBest;
-      if (e.bestParams) {
-        const bp = e.bestParams;
-        for (const p of params) {
-          if (bp[p.name]?.length !== p.value.size)
-            throw new ArgumentError(
-              'fit',
-              'resumeFrom',
-              `its best weights have no parameter '${p.name}' of ${p.value.size} values`,
-            );
+  // Everything after the optimizer's creation runs under the finally that frees it (a refused resumeFrom included).
+  try {
+    if (opts.resumeFrom) {
+      const c = opts.resumeFrom;
+      for (const p of params) {
+        const v = c.params[p.name];
+        if (!v || v.length !== p.value.size)
+          throw new ArgumentError(
+            'fit',
+            'resumeFrom',
+            `has no parameter '${p.name}' of ${p.value.size} values: not a checkpoint of this model`,
+          );
+      }
+      for (const p of params) p.value.set(c.params[p.name]);
+      optimizer.importState(c.optimizer, c.optimizerSteps);
+      rng.state = c.rngState;
+      if (c.modelRng && task.setRandomState) task.setRandomState(c.modelRng);
+      history.steps = c.steps;
+      history.epochs.push(...c.history);
+      startEpoch = c.epoch;
+      if (opts.earlyStopping && c.earlyStopping) {
+        const e = c.earlyStopping;
+        best = e.best;
+        sinceBest = e.sinceBest;
+        if (e.bestParams) {
+          const bp = e.bestParams;
+          for (const p of params) {
+            if (bp[p.name]?.length !== p.value.size)
+              throw new ArgumentError(
+                'fit',
+                'resumeFrom',
+                `its best weights have no parameter '${p.name}' of ${p.value.size} values`,
+              );
+          }
+          bestWeights = params.map((p) => Float32Array.from(bp[p.name]));
         }
-        bestWeights = params.map((p) => Float32Array.from(bp[p.name]));
       }
     }
-  }
-  // Replicas start from the same generators (a resume restores the leader's): each moves to its own streams.
-  if (sync && sync.index > 0) task.reseed?.(sync.index);
-  try {
+    // Replicas start from the same generators (a resume restores the leader's): each moves to its own streams.
+    if (sync && sync.index > 0) task.reseed?.(sync.index);
     for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
       const lr = scheduledLr(opts.optimizer.lr, epoch, opts.schedule);
       const t0 = performance.now();
