@@ -14,8 +14,9 @@ import { loadBackend } from '../ts/backend/backend.js';
 import { loadMnist } from '../ts/data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../ts/model/autoencoder.js';
 import { Classifier } from '../ts/model/classifier.js';
-import { fit } from '../ts/train/fit.js';
-import { classifierTask, stackLayerTask } from '../ts/train/tasks.js';
+import type { Model } from '../ts/model/model.js';
+import type { OptimizerSpec } from '../ts/train/optimizer.js';
+import { threadRunner } from '../ts/train/runner.js';
 import { Trainer } from '../ts/worker/trainer.js';
 
 const quick = process.argv.includes('--quick');
@@ -34,15 +35,17 @@ const blocks: BlockSpec[] = [
 const trainer = await Trainer.create(be, { size: Math.max(...counts) });
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-type Work = { name: string; model: () => StackedConvAutoencoder | Classifier };
+type Work = { name: string; model: () => Model; optimizer: OptimizerSpec };
 const works: Work[] = [
   {
     name: 'pretrain CAE 1 (1→20, 5×5, tanh, pool 2)',
     model: () => new StackedConvAutoencoder(be, blocks, data.shape, 1),
+    optimizer: { type: 'adam', lr: 1e-3 },
   },
   {
     name: 'fine-tune CNN (20, 50 maps, dense 500, 10)',
     model: () => Classifier.fromBlocks(be, blocks, data.shape, { hidden: [500], classes: 10 }, 1),
+    optimizer: { type: 'sgd', lr: 0.01, momentum: 0.9 },
   },
 ];
 
@@ -57,13 +60,10 @@ for (const batchSize of batchSizes)
   for (const w of works) {
     const rates = new Map<string, number[]>();
     const model = w.model();
-    const opt =
-      model instanceof Classifier
-        ? ({ type: 'sgd', lr: 0.01, momentum: 0.9 } as const)
-        : ({ type: 'adam', lr: 1e-3 } as const);
+    const opt = w.optimizer;
+    const here = threadRunner(be);
     // Rounds of (this thread, each worker variant), so that a drift of the machine's speed touches
     // every figure alike; each sample is an epoch of a fit call after its first (start-up, workers' skew).
-    const task = model instanceof Classifier ? classifierTask(model) : stackLayerTask(model, 0);
     const variants = [
       ...counts.map((n) => ({ n, allReduce: 'shared' as const, label: `${n}` })),
       { n: 2, allReduce: 'messages' as const, label: '2 (all-reduce by messages)' },
@@ -71,7 +71,7 @@ for (const batchSize of batchSizes)
     rates.set('this thread', []);
     for (const v of variants) rates.set(v.label, []);
     for (let r = 0; r <= repeats; r++) {
-      const h = await fit(be, task, data, { epochs: 3, batchSize, optimizer: opt, seed: r });
+      const { history: h } = await here.fit(model, data, { epochs: 3, batchSize, optimizer: opt, seed: r, layer: 0 });
       if (r > 0) rates.get('this thread')!.push(...h.epochs.slice(1).map((e) => e.imagesPerSecond));
       for (const { n, allReduce, label } of variants) {
         const { history } = await trainer.fit(model, data, {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { convOut, convTransposeOut, poolOut } from '../ts/index.js';
+import { convTransposeOutputPadding, poolStride } from '../ts/shape.js';
 import { backendUnderTest } from './util/backend.js';
 
 // The Rust shape math (crates/convae-kernels/src/shape.rs) and the TS one (ts/shape.ts)
@@ -65,5 +66,27 @@ describe('shape math: TS agrees with Rust', async () => {
             const op = (i + 2 * p - k) % s;
             expect(convTransposeOut(o, k, s, p, op)).toBe(i);
           }
+  });
+
+  it('convTransposeOutputPadding gives back the conv input size, by the Rust conv_transpose_out too', () => {
+    let n = 0;
+    for (let i = 1; i <= 15; i++)
+      for (let k = 1; k <= 5; k++)
+        for (let s = 1; s <= 3; s++)
+          for (let p = 0; p < k; p++) {
+            const o = ex.conv_out(i, k, s, p);
+            if (o < 0) continue;
+            const op = convTransposeOutputPadding(i, k, s, p);
+            expect(op).toBeLessThan(s);
+            expect([i, k, s, p, ex.conv_transpose_out(o, k, s, p, op)]).toEqual([i, k, s, p, i]);
+            n++;
+          }
+    expect(n).toBeGreaterThan(300);
+  });
+
+  it('poolStride defaults to the window', () => {
+    expect(poolStride(3)).toBe(3);
+    expect(poolStride([2, 3])).toEqual([2, 3]);
+    expect(poolStride(2, 1)).toBe(1);
   });
 });

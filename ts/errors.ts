@@ -159,11 +159,6 @@ export class ModelError extends ConvaeError {
   }
 }
 
-/** Training was stopped through its AbortSignal; the model holds the weights of the last completed step. */
-export class AbortError extends ConvaeError {
-  override name = 'AbortError';
-}
-
 /** Why a worker stopped serving a call. */
 export type WorkerFailure = 'crashed' | 'out-of-memory' | 'exited' | 'terminated' | 'peer-failed' | 'unavailable';
 

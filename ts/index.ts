@@ -71,10 +71,38 @@ export {
   type ConvSpec,
   type Noise,
 } from './model/autoencoder.js';
-export { Classifier, argmaxRows, type HeadSpec } from './model/classifier.js';
-export { exportWeights, importWeights, loadModel, modelJson, saveModel, type ModelJson } from './model/serialize.js';
+export { Classifier, type HeadSpec } from './model/classifier.js';
 export {
+  exportWeights,
+  importWeights,
+  loadModel,
+  modelJson,
+  saveModel,
+  type LoadOptions as LoadModelOptions,
+  type ModelJson,
+  type WeightsOptions,
+} from './model/serialize.js';
+export {
+  isClassifying,
+  type Architecture,
+  type Classifying,
+  type Model,
+  type TaskSpec,
+} from './model/model.js';
+export { modelKind, modelKindNames, registerModelKind, type ModelKind, type ModelKinds } from './model/kinds.js';
+export type { ParamInit, PlannedParam, RandomFill } from './model/layer.js';
+export {
+  argmaxRows,
+  confusionMatrix,
+  evaluateClassifier,
   evaluateTask,
+  predict,
+  predictLogits,
+  type EvaluateOptions,
+  type Evaluation,
+} from './train/evaluate.js';
+export { threadRunner, type RunOptions, type Runner } from './train/runner.js';
+export {
   fit,
   type BatchInfo,
   type EpochInfo,
@@ -99,6 +127,7 @@ export * from './viz/index.js';
 
 // Training in workers (Node worker_threads, browser module Workers).
 export { Trainer, type TrainerFitOptions, type TrainerOptions, type TrainResult } from './worker/trainer.js';
+export { createRunner } from './worker/runner.js';
 export { WorkerPool, defaultWorkers, type PoolOptions as WorkerPoolOptions } from './worker/pool.js';
 export type { SpawnOptions } from './worker/spawn.js';
 export { canShareMemory, type DataMode } from './worker/wire.js';

@@ -21,3 +21,12 @@ export const MAX_QUOTED_CHARS = 120;
 
 /** Longest error message convae produces. */
 export const MAX_MESSAGE_CHARS = 1000;
+
+/** Most blocks, convolutions per block or hidden layers a model description may list. */
+export const MAX_MODEL_LAYERS = 256;
+
+/** Largest image side, kernel, stride or padding in a model description. */
+export const MAX_SPATIAL_SIZE = 65536;
+
+/** Longest model description (JSON text) loadModel reads; a model's is a few KB. */
+export const MAX_MODEL_JSON_CHARS = 16 * 1024 * 1024;

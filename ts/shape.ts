@@ -36,6 +36,27 @@ export function poolOut(input: number, k: number, s: number): Size {
   return Math.floor((input - k) / s) + 1;
 }
 
+/**
+ * The output padding that makes a transposed conv give back `target` (the input
+ * size of the conv it inverts): the remainder that conv's floor dropped.
+ */
+export function convTransposeOutputPadding(target: number, k: number, s: number, p: number): number {
+  return (((target + 2 * p - k) % s) + s) % s;
+}
+
+/** The stride of a pooling window when none is given: the window itself (non-overlapping). */
+export const poolStride = (kernel: Pair, stride?: Pair): Pair => stride ?? kernel;
+
+/** Elements of a parameter shape, or Infinity once it passes `limit` (no float drift on absurd sizes). */
+export function boundedNumel(shape: readonly number[], limit: number): number {
+  let n = 1;
+  for (const d of shape) {
+    n *= d;
+    if (n > limit) return Number.POSITIVE_INFINITY;
+  }
+  return n;
+}
+
 export type Pair = number | readonly [number, number];
 export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 

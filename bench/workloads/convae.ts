@@ -50,12 +50,14 @@ async function inThread(id: WorkloadId): Promise<WorkloadResult> {
   const x = be.fromArray([batch, ...INPUT_SHAPE[id]], xs),
     labels = be.fromArray([batch], ls, 'u32');
   try {
-    if (m instanceof cv.Classifier && id === 'W4') {
+    if (cv.isClassifying(m) && id === 'W4') {
       const rates = await measure(batch, () => m.logits(x), timing);
       return { workload: id, status: 'ok', batch, imagesPerSecond: rates, logits: [...m.logits(x).data] };
     }
     const opt = new cv.Optimizer(be, m.params(), { type: 'sgd', lr: LR });
-    const step = m instanceof cv.Classifier ? () => m.trainStep(x, labels) : () => m.blocks[0].trainStep(x);
+    // The model's own task: the classifier's train step, or block 0 of the stack on raw images.
+    const task = m.task({ layer: 0 });
+    const step = () => task.step(x, labels);
     const rates = await measure(
       batch,
       () => {
@@ -97,7 +99,7 @@ async function withWorkers(ids: WorkloadId[], counts: number[]): Promise<Map<num
         epochs = quick ? 2 : 3;
       for (let r = 0; r <= rounds; r++) {
         for (const k of counts) {
-          if (m instanceof cv.Classifier && id === 'W4') {
+          if (cv.isClassifying(m) && id === 'W4') {
             const t = performance.now();
             await trainer.predict(m, data, { workers: k, batchSize: batch });
             if (r > 0) rates.get(k)!.push(data.length / ((performance.now() - t) / 1000));

@@ -6,6 +6,7 @@ import {
   loadModel,
   saveModel,
   type Backend,
+  type BlockSpec,
   type Classifier,
   type ModelJson,
   type StackedConvAutoencoder,
@@ -40,12 +41,21 @@ export function downloadModel(
 export async function loadModelFiles(
   be: Backend,
   files: FileList | File[],
-): Promise<{ model: StackedConvAutoencoder | Classifier; meta: ModelJson; name: string }> {
+): Promise<{ model: StackedConvAutoencoder | Classifier; meta: ModelJson & { blocks: BlockSpec[] }; name: string }> {
   const list = [...files];
   const json = list.find((f) => f.name.endsWith('.json'));
   const weights = list.find((f) => f.name.endsWith('.safetensors'));
   if (!json || !weights) throw new Error('pick two files: the model’s .json and its .safetensors');
   const name = json.name.replace(/\.json$/, '');
   const { model, meta } = loadModel(be, await json.text(), new Uint8Array(await weights.arrayBuffer()), name);
-  return { model, meta, name };
+  if (model.kind !== 'stack' && model.kind !== 'classifier') {
+    model.dispose();
+    throw new Error(`the demo shows CAE stacks and classifiers, not a model of kind '${model.kind}'`);
+  }
+  // Both kinds save their blocks (with every default written out).
+  return {
+    model: model as StackedConvAutoencoder | Classifier,
+    meta: meta as ModelJson & { blocks: BlockSpec[] },
+    name,
+  };
 }

@@ -87,7 +87,11 @@ describe('bad noise specs are refused with a ModelError naming the block', () =>
       expect(
         () =>
           new StackedConvAutoencoder(be, [{ convs: [{ filters: 2, kernel: 3 }], noise: noise as Noise }], [1, 8, 8]),
-      ).toThrow(/block0.*noise/);
+      ).toThrow(/blocks\[0\]\.noise/);
+      expect(
+        () =>
+          new StackedConvAutoencoder(be, [{ convs: [{ filters: 2, kernel: 3 }], noise: noise as Noise }], [1, 8, 8]),
+      ).toThrow(cv.ModelError);
     });
   }
 });

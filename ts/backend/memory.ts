@@ -2,12 +2,14 @@
  * Ownership of wasm memory.
  *
  * A `Tensor` owns one block of linear memory from `alloc`, from creation until
- * `dispose()`. Nothing else frees it. Kernels never allocate, so the only thing
- * that can grow memory (and detach every view over `memory.buffer`) is creating
- * a tensor; `Tensor.data` therefore re-creates its view whenever the buffer has
- * changed, and callers must not keep a view across a tensor creation.
- * Scratch space for kernels comes from one workspace block per backend that
- * grows (by reallocation) to the largest size asked for and is reused.
+ * `dispose()`. Nothing else frees it. The Rust kernels never allocate. Memory
+ * grows (and every view over `memory.buffer` detaches) in three places: creating
+ * a tensor, `workspace()` — the one scratch block per backend, which an op
+ * (conv, its backward) enlarges by reallocation when it needs more than the
+ * largest size asked for so far — and `scalarSlot()`, 16 bytes taken once by
+ * the first loss op. So a call into an op may grow memory too: `Tensor.data`
+ * re-creates its view whenever the buffer has changed, and callers must not
+ * keep a view across a tensor creation or an op call.
  */
 import { MemoryError, ShapeError, truncate } from '../errors.js';
 import { MAX_TENSOR_ELEMENTS } from '../limits.js';

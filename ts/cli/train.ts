@@ -14,17 +14,17 @@ import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js'
 import { Classifier } from '../model/classifier.js';
 import { loadModel, saveModel } from '../model/serialize.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../train/checkpoint.js';
-import { evaluateTask, fit, type FitOptions, type History } from '../train/fit.js';
+import { evaluateClassifier, evaluateTask } from '../train/evaluate.js';
+import type { History } from '../train/fit.js';
+import type { Runner } from '../train/runner.js';
 import { defaultWorkers } from '../worker/pool.js';
-import { Trainer } from '../worker/trainer.js';
+import { createRunner } from '../worker/runner.js';
 import { readSearchBest } from './search.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
-import { classifierTask, stackLayerTask } from '../train/tasks.js';
 import { writePng } from '../viz/png.js';
 import { filterGrid, lossCurve, reconstructionGrid } from '../viz/raster.js';
 import { lossCurveSvg } from '../viz/svg.js';
 import { DataError } from '../errors.js';
-import { evaluateClassifier } from './evaluate.js';
 import { checkOutDir, writeAtomic } from './outdir.js';
 import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
 import { Progress } from './progress.js';
@@ -69,37 +69,21 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
   const workers = a.workers ?? (await defaultWorkers());
-  const trainer = workers > 0 ? await Trainer.create(be, { size: workers }) : null;
-  /** Trains in the workers (data-parallel) or, with --workers 0, on this thread: the same loop and options either way. */
-  const run = async (
-    model: StackedConvAutoencoder | Classifier,
-    layer: number,
-    data: ImageDataset,
-    o: FitOptions,
-  ): Promise<History> => {
-    if (trainer) return (await trainer.fit(model, data, { ...o, layer })).history;
-    return fit(be, model instanceof Classifier ? classifierTask(model) : stackLayerTask(model, layer), data, o);
-  };
+  // In the workers (data-parallel) or, with --workers 0, on this thread: the same loop and options either way.
+  const runner = await createRunner(be, { workers });
   const stopInterrupt = onInterrupt(a.out);
   try {
-    return await trainWith(a, be, run, workers, log, pretrainEpochs, epochs, preset, t0);
+    return await trainWith(a, be, runner, workers, log, pretrainEpochs, epochs, preset, t0);
   } finally {
     stopInterrupt();
-    await trainer?.dispose();
+    await runner.dispose();
   }
 }
-
-type Run = (
-  model: StackedConvAutoencoder | Classifier,
-  layer: number,
-  data: ImageDataset,
-  o: FitOptions,
-) => Promise<History>;
 
 async function trainWith(
   a: TrainArgs,
   be: Awaited<ReturnType<typeof loadBackend>>,
-  run: Run,
+  runner: Runner,
   workers: number,
   log: (s: string) => void,
   pretrainEpochs: number,
@@ -148,9 +132,10 @@ async function trainWith(
       }
     };
     const json = (await read(join(a.out, 'stack.json'))).toString('utf8');
-    const loaded = loadModel(be, json, await read(join(a.out, 'stack.safetensors')), join(a.out, 'stack'));
-    if (!(loaded.model instanceof StackedConvAutoencoder))
-      throw new DataError(`${a.out}/stack.json is not a CAE stack`);
+    const loaded = loadModel(be, json, await read(join(a.out, 'stack.safetensors')), {
+      source: join(a.out, 'stack'),
+      kind: 'stack',
+    });
     stack.dispose();
     stack = loaded.model;
     // Interrupted during the first fine-tuning epoch: the stack is saved, no checkpoint yet.
@@ -159,11 +144,12 @@ async function trainWith(
       `resuming: pretrained stack from ${a.out}/stack.*, ${resumeFrom ? `fine-tuning from epoch ${resumeFrom.epoch + 1} (${ckptFile})` : 'fine-tuning from the start (no checkpoint yet)'}`,
     );
     for (let k = 0; k < stack.blocks.length; k++)
-      reconMse.push(evaluateTask(be, stackLayerTask(stack, k), testSet).loss);
+      reconMse.push(evaluateTask(be, stack.task({ layer: k }), testSet).loss);
   } else if (a.pretrain) {
     for (let k = 0; k < stack.blocks.length; k++) {
       const bar = new Progress(`pretrain CAE ${k + 1}/${stack.blocks.length}`, pretrainEpochs, a.quiet);
-      const h = await run(stack, k, trainSet, {
+      const { history: h } = await runner.fit(stack, trainSet, {
+        layer: k,
         epochs: pretrainEpochs,
         batchSize: a.batch,
         seed: a.seed + k,
@@ -173,7 +159,7 @@ async function trainWith(
       });
       bar.stop();
       histories[`cae${k}`] = h;
-      const mse = evaluateTask(be, stackLayerTask(stack, k), testSet).loss;
+      const mse = evaluateTask(be, stack.task({ layer: k }), testSet).loss;
       reconMse.push(mse);
       curves.push({ name: `CAE ${k + 1} train MSE`, values: h.epochs.map((e) => e.loss) });
       log(`CAE ${k + 1}: reconstruction MSE on the test images ${mse.toFixed(5)}`);
@@ -196,7 +182,7 @@ async function trainWith(
   const clf = Classifier.fromStack(stack, { hidden: [a.hidden], classes: 10, dropout: preset.dropout }, a.seed);
   const opt: OptimizerSpec = { type: 'sgd', lr: preset.lr, momentum: 0.9, weightDecay: 1e-4 };
   const bar = new Progress('fine-tune', epochs, a.quiet);
-  const h = await run(clf, 0, trainSet, {
+  const { history: h } = await runner.fit(clf, trainSet, {
     epochs,
     batchSize: a.batch,
     seed: a.seed,

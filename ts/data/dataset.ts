@@ -124,6 +124,29 @@ function checkIndex(op: string, i: number, n: number, k: number): void {
     throw new DataError(`${op}: index ${k} is ${i}, not an integer in [0, ${n})`);
 }
 
+/**
+ * The split of `split()` as indices: `round(n × fraction)` images for validation,
+ * chosen by a permutation from `new Rng(seed)`, each part in dataset order.
+ */
+export function splitIndices(
+  n: number,
+  validationFraction: number,
+  seed: number,
+  op = 'split',
+): { train: Uint32Array; validation: Uint32Array } {
+  if (typeof validationFraction !== 'number' || !(validationFraction > 0 && validationFraction < 1)) {
+    throw new ArgumentError(op, 'validationFraction', `must be in (0, 1), got ${validationFraction}`);
+  }
+  const nVal = Math.round(n * validationFraction);
+  if (nVal < 1 || nVal >= n) {
+    throw new DataError(
+      `${op}: a fraction ${validationFraction} of ${n} images leaves ${nVal} for validation and ${n - nVal} for training; both need at least one`,
+    );
+  }
+  const perm = new Rng(seed).permutation(n);
+  return { validation: perm.slice(0, nVal).sort(), train: perm.slice(nVal).sort() };
+}
+
 export class ImageDataset {
   /** `length × C × H × W` floats, NCHW. May be shared with the array given to `fromFloat32` or with a parent dataset (`take`). */
   readonly images: Float32Array;
@@ -315,19 +338,18 @@ export class ImageDataset {
    */
   split(validationFraction: number, seed: number): { train: ImageDataset; validation: ImageDataset } {
     const op = 'ImageDataset.split';
-    if (typeof validationFraction !== 'number' || !(validationFraction > 0 && validationFraction < 1)) {
-      throw new ArgumentError(op, 'validationFraction', `must be in (0, 1), got ${validationFraction}`);
-    }
-    const nVal = Math.round(this.length * validationFraction);
-    if (nVal < 1 || nVal >= this.length) {
-      throw new DataError(
-        `${op}: a fraction ${validationFraction} of ${this.length} images leaves ${nVal} for validation and ${this.length - nVal} for training; both need at least one`,
-      );
-    }
-    const perm = new Rng(seed).permutation(this.length);
-    const validation = perm.slice(0, nVal).sort();
-    const train = perm.slice(nVal).sort();
+    const { train, validation } = splitIndices(this.length, validationFraction, seed, op);
     return { train: this.subset(train), validation: this.subset(validation) };
+  }
+
+  /** @internal A dataset over arrays already checked (a dataset posted to a worker): not scanned again. */
+  static trusted(
+    images: Float32Array,
+    shape: ImageShape,
+    labels: Uint8Array | null,
+    numClasses: number | undefined,
+  ): ImageDataset {
+    return new ImageDataset(images, shape, labels, numClasses);
   }
 
   /**

@@ -12,14 +12,17 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import { ModelError } from '../errors.js';
+import { ArgumentError, MemoryError, ModelError } from '../errors.js';
 import type { Activation as ActivationKind } from '../ops/elementwise.js';
 import { mseLoss } from '../ops/elementwise.js';
 import type { Pair } from '../shape.js';
+import { autoencoderTask, stackLayerTask } from '../train/tasks.js';
 import { Rng } from '../util/rng.js';
-import type { Param, Shape } from './layer.js';
-import { Activation, Conv2D, ConvTranspose2D, MaxPool2D, MaxUnpool2D, type Init, type PoolOptions } from './layers.js';
-import { checkNoise, corrupt, type Noise } from './noise.js';
+import { type Param, type ParamInit, type PlannedParam, randomInit, type Shape } from './layer.js';
+import { Activation, Conv2D, ConvTranspose2D, type Init, MaxPool2D, MaxUnpool2D, type PoolOptions } from './layers.js';
+import { type Architecture, checkPlanned, disposingOnThrow, type Model, type Task, type TaskSpec } from './model.js';
+import { corrupt, type Noise } from './noise.js';
+import { type Block, blockOf, blocksOf, constructorFail, type Fail, inputShapeOf, seedOf } from './schema.js';
 import { Sequential } from './sequential.js';
 
 export interface ConvSpec {
@@ -36,6 +39,8 @@ export interface BlockSpec {
   convs: ConvSpec[];
   /** Encoder activation; default 'tanh'. */
   activation?: ActivationKind;
+  /** Slope of leakyRelu below 0; default 0.01. */
+  leakySlope?: number;
   /** Max pooling after the convolutions (default 2×2, stride 2); null for none. */
   pool?: PoolOptions | null;
   /** Decoder uses the encoder's kernels (default true). */
@@ -56,7 +61,11 @@ export interface AutoencoderOptions {
   first?: boolean;
 }
 
-export class ConvAutoencoder {
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/** A CAE: one block trained alone. Its own model kind, `cae`; a stack's blocks are CAEs too. */
+export class ConvAutoencoder implements Model {
+  readonly kind = 'cae';
   readonly encoder: Sequential;
   readonly decoder: Sequential;
   readonly convs: Conv2D[] = [];
@@ -64,60 +73,85 @@ export class ConvAutoencoder {
   readonly name: string;
   readonly inputShape: Shape;
   readonly codeShape: Shape;
+  /** The block with every default written out. */
+  readonly spec: Block;
+  readonly seed: number;
+  private readonly rng: Rng;
   private readonly noiseRng: Rng;
   private input: Tensor | null = null;
   private grad: Tensor | null = null;
 
+  /**
+   * `init` fills the parameters (random by default); `null` only plans the
+   * block, for a stack that checks all its blocks before allocating any (then `allocate`).
+   */
   constructor(
     readonly be: Backend,
-    readonly spec: BlockSpec,
+    spec: BlockSpec,
     inputShape: Shape,
     opts: AutoencoderOptions = {},
+    init: ParamInit | null = randomInit,
   ) {
     const name = opts.name ?? 'cae';
+    if (typeof name !== 'string' || !NAME.test(name))
+      throw new ModelError('cae', 'name must be a letter then up to 63 letters, digits or _');
     this.name = name;
-    if (!spec.convs?.length) throw new ModelError(name, 'a block needs at least one convolution');
-    if (spec.noise) checkNoise(spec.noise, name);
-    const act = spec.activation ?? 'tanh';
-    const outAct = spec.outputActivation ?? (opts.first === false ? act : 'sigmoid');
-    const rng = new Rng(opts.seed ?? 1);
-    this.noiseRng = new Rng(rng.nextU32());
-    this.inputShape = [...inputShape];
+    const fail: Fail = (field, m) => constructorFail(`${name}.${field}`, m);
+    this.spec = blockOf(spec, 'block', fail, opts.first !== false);
+    this.seed = seedOf(opts.seed ?? 1, 'seed', fail);
+    this.inputShape = inputShapeOf(inputShape, 'inputShape', fail);
+    const b = this.spec;
+    this.rng = new Rng(this.seed);
+    this.noiseRng = new Rng(this.rng.nextU32());
 
     const enc = [];
-    for (const [i, c] of spec.convs.entries()) {
-      const conv = new Conv2D(`${name}.conv${i}`, {
-        filters: c.filters,
-        kernel: c.kernel,
-        stride: c.stride,
-        padding: c.padding,
-        init: spec.init,
-      });
+    for (const [i, c] of b.convs.entries()) {
+      const conv = new Conv2D(`${name}.conv${i}`, { ...c, init: b.init });
       this.convs.push(conv);
-      enc.push(conv, new Activation(`${name}.act${i}`, act));
+      enc.push(conv, new Activation(`${name}.act${i}`, b.activation, b.leakySlope));
     }
-    this.pool = spec.pool === null ? null : new MaxPool2D(`${name}.pool`, spec.pool ?? { kernel: 2 });
+    this.pool = b.pool === null ? null : new MaxPool2D(`${name}.pool`, b.pool);
     if (this.pool) enc.push(this.pool);
     this.encoder = new Sequential(enc);
-    this.codeShape = this.encoder.build(be, inputShape, rng);
+    this.codeShape = this.encoder.plan(this.inputShape);
 
     const dec = [];
     if (this.pool) dec.push(new MaxUnpool2D(`${name}.unpool`, this.pool));
-    for (let i = spec.convs.length - 1; i >= 0; i--) {
+    for (let i = b.convs.length - 1; i >= 0; i--) {
       const conv = this.convs[i],
-        c = spec.convs[i];
+        c = b.convs[i];
       dec.push(
         new ConvTranspose2D(
           `${name}.deconv${i}`,
-          { filters: conv.inputShape[0], kernel: c.kernel, stride: c.stride, padding: c.padding, init: spec.init },
-          spec.tied === false ? null : conv,
+          { filters: conv.inputShape[0], kernel: c.kernel, stride: c.stride, padding: c.padding, init: b.init },
+          b.tied ? conv : null,
           conv.inputShape,
         ),
-        new Activation(`${name}.deact${i}`, i === 0 ? outAct : act),
+        new Activation(`${name}.deact${i}`, i === 0 ? b.outputActivation : b.activation, b.leakySlope),
       );
     }
     this.decoder = new Sequential(dec);
-    this.decoder.build(be, this.codeShape, rng);
+    this.decoder.plan(this.codeShape);
+    if (init) {
+      checkPlanned(name, this.plannedParams(), init);
+      this.allocate(init);
+    }
+  }
+
+  /** @internal The parameters this block will create (after planning). */
+  plannedParams(): PlannedParam[] {
+    return [...this.encoder.plannedParams(), ...this.decoder.plannedParams()];
+  }
+
+  /** @internal Creates the parameters of a block constructed with `init: null`; disposes them if one fails. */
+  allocate(init: ParamInit): void {
+    disposingOnThrow(
+      () => {
+        this.encoder.allocate(this.be, this.rng, init);
+        this.decoder.allocate(this.be, this.rng, init);
+      },
+      () => this.dispose(),
+    );
   }
 
   /** Parameters, each once (a tied decoder weight belongs to its conv). */
@@ -125,8 +159,19 @@ export class ConvAutoencoder {
     return [...this.encoder.params(), ...this.decoder.params()];
   }
 
+  toJSON(): Architecture {
+    return { kind: this.kind, inputShape: [...this.inputShape], name: this.name, block: this.spec, seed: this.seed };
+  }
+
+  /** Training this block on raw inputs (the spec takes no layer). */
+  task(spec: TaskSpec = {}): Task {
+    if (spec.layer !== undefined && spec.layer !== 0)
+      throw new ArgumentError('task', 'layer', `must be 0 or absent for a single CAE, got ${spec.layer}`);
+    return autoencoderTask(this);
+  }
   /** The code (pooled feature maps) of a batch; the switches stay in `pool.switches` for decode. */
   encode(x: Tensor): Tensor {
+    this.live();
     return this.encoder.forward(x, false);
   }
 
@@ -135,6 +180,7 @@ export class ConvAutoencoder {
    * pass the ones returned with a code to decode that code later.
    */
   decode(h: Tensor, switches?: Tensor): Tensor {
+    this.live();
     if (switches && this.pool) this.pool.switches = switches;
     return this.decoder.forward(h, false);
   }
@@ -153,6 +199,7 @@ export class ConvAutoencoder {
    * (+=) into `Param.grad`. Returns the batch's MSE.
    */
   trainStep(x: Tensor): number {
+    this.live();
     const input = this.corrupt(x);
     const y = this.decoder.forward(this.encoder.forward(input, true), true);
     if (!this.grad || this.grad.shape[0] !== x.shape[0]) {
@@ -190,11 +237,15 @@ export class ConvAutoencoder {
     this.noiseRng.state = v;
   }
 
-  config() {
-    return { name: this.name, inputShape: this.inputShape, spec: this.spec };
+  private disposed = false;
+
+  /** Refuses work after dispose() before any layer allocates its buffers (nothing to leak). */
+  private live(): void {
+    if (this.disposed) throw new MemoryError(`convae: ${this.name} used after dispose()`);
   }
 
   dispose(): void {
+    this.disposed = true;
     this.decoder.dispose();
     this.encoder.dispose();
     this.input?.dispose();
@@ -202,23 +253,49 @@ export class ConvAutoencoder {
   }
 }
 
-/** CAEs stacked greedily: block k is trained on the codes of blocks 0..k−1. */
-export class StackedConvAutoencoder {
+/** CAEs stacked greedily: block k is trained on the codes of blocks 0..k−1. Model kind `stack`. */
+export class StackedConvAutoencoder implements Model {
+  readonly kind = 'stack';
   readonly blocks: ConvAutoencoder[] = [];
+  /** The blocks with every default written out. */
+  readonly specs: Block[];
+  readonly inputShape: Shape;
+  readonly seed: number;
 
   constructor(
     readonly be: Backend,
-    readonly specs: BlockSpec[],
-    readonly inputShape: Shape,
-    readonly seed = 1,
+    specs: BlockSpec[],
+    inputShape: Shape,
+    seed = 1,
+    init: ParamInit = randomInit,
   ) {
-    if (!specs.length) throw new ModelError('stack', 'needs at least one block');
-    let shape = inputShape;
-    for (const [k, spec] of specs.entries()) {
-      const cae = new ConvAutoencoder(be, spec, shape, { name: `block${k}`, seed: seed * 1000 + k, first: k === 0 });
+    this.specs = blocksOf(specs, 'blocks', constructorFail);
+    this.inputShape = inputShapeOf(inputShape, 'inputShape', constructorFail);
+    this.seed = seedOf(seed, 'seed', constructorFail);
+    // Every block planned and the whole model checked before the first parameter is allocated.
+    let shape = this.inputShape;
+    for (const [k, spec] of this.specs.entries()) {
+      const cae = new ConvAutoencoder(
+        be,
+        spec,
+        shape,
+        { name: `block${k}`, seed: this.seed * 1000 + k, first: k === 0 },
+        null,
+      );
       this.blocks.push(cae);
       shape = cae.codeShape;
     }
+    checkPlanned(
+      'stack',
+      this.blocks.flatMap((b) => b.plannedParams()),
+      init,
+    );
+    disposingOnThrow(
+      () => {
+        for (const b of this.blocks) b.allocate(init);
+      },
+      () => this.dispose(),
+    );
   }
 
   get codeShape(): Shape {
@@ -236,7 +313,43 @@ export class StackedConvAutoencoder {
     return this.blocks.flatMap((b) => b.params());
   }
 
+  toJSON(): Architecture {
+    return { kind: this.kind, inputShape: [...this.inputShape], blocks: this.specs, seed: this.seed };
+  }
+
+  /** Greedy pretraining of block `spec.layer` (default 0) on the codes of the blocks below it. */
+  task(spec: TaskSpec = {}): Task {
+    const k = spec.layer ?? 0;
+    if (!Number.isInteger(k) || k < 0 || k >= this.blocks.length)
+      throw new ArgumentError('task', 'layer', `must be a block index in [0, ${this.blocks.length}), got ${k}`);
+    return stackLayerTask(this, k);
+  }
+
   dispose(): void {
     for (const b of this.blocks) b.dispose();
   }
+}
+
+/** Reads the kind-specific fields of saved JSON (`get` reads own fields) and builds the model. */
+export function stackFromJSON(be: Backend, get: (k: string) => unknown, fail: Fail, init: ParamInit) {
+  return new StackedConvAutoencoder(
+    be,
+    blocksOf(get('blocks'), 'blocks', fail),
+    inputShapeOf(get('inputShape'), 'inputShape', fail),
+    seedOf(get('seed'), 'seed', fail),
+    init,
+  );
+}
+
+export function caeFromJSON(be: Backend, get: (k: string) => unknown, fail: Fail, init: ParamInit) {
+  const name = get('name');
+  if (typeof name !== 'string' || !NAME.test(name)) fail('name', 'must be a letter then up to 63 letters, digits or _');
+  // Every field written out: the block needs no context (first) to be read.
+  return new ConvAutoencoder(
+    be,
+    blockOf(get('block'), 'block', fail, true),
+    inputShapeOf(get('inputShape'), 'inputShape', fail),
+    { name: name as string, seed: seedOf(get('seed'), 'seed', fail) },
+    init,
+  );
 }

@@ -6,82 +6,118 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import { ModelError } from '../errors.js';
+import { ArgumentError, MemoryError, ModelError } from '../errors.js';
 import type { Activation as ActivationKind } from '../ops/elementwise.js';
 import { activation, softmaxCrossEntropy } from '../ops/elementwise.js';
+import { argmaxRows } from '../train/evaluate.js';
+import { classifierTask } from '../train/tasks.js';
 import { Rng } from '../util/rng.js';
 import type { BlockSpec, StackedConvAutoencoder } from './autoencoder.js';
-import type { Layer, Param, Shape } from './layer.js';
+import { type Layer, type Param, type ParamInit, randomInit, type Shape } from './layer.js';
 import { Activation, Conv2D, Dense, Dropout, Flatten, MaxPool2D } from './layers.js';
+import { type Architecture, checkPlanned, disposingOnThrow, type Model, type Task, type TaskSpec } from './model.js';
+import { type Block, blocksOf, constructorFail, type Fail, type Head, headOf, inputShapeOf, seedOf } from './schema.js';
 import { Sequential } from './sequential.js';
+
+export { argmaxRows } from '../train/evaluate.js';
 
 export interface HeadSpec {
   /** Hidden dense layer sizes; default [500]. */
   hidden?: number[];
+  /** Default 'relu'. */
   hiddenActivation?: ActivationKind;
-  /** Dropout before each dense layer (0 = none). */
+  /** Slope of leakyRelu below 0; default 0.01. */
+  leakySlope?: number;
+  /** Dropout before each dense layer (0 = none, the default). */
   dropout?: number;
   classes: number;
   /** Indices of conv blocks whose parameters stay frozen during fine-tuning. */
   freeze?: number[];
 }
 
-export class Classifier {
+/** The CNN: conv blocks, dense layers, softmax head. Model kind `classifier`. */
+export class Classifier implements Model {
+  readonly kind = 'classifier';
   readonly net: Sequential;
+  /** The blocks and head with every default written out. */
+  readonly blocks: Block[];
+  readonly head: Head;
+  readonly inputShape: Shape;
+  readonly seed: number;
   private grad: Tensor | null = null;
 
   private constructor(
     readonly be: Backend,
-    readonly blocks: BlockSpec[],
-    readonly head: HeadSpec,
-    readonly inputShape: Shape,
-    readonly seed: number,
+    blockSpecs: BlockSpec[],
+    headSpec: HeadSpec,
+    inputShape: Shape,
+    seed: number,
+    init: ParamInit,
+    fail: Fail = constructorFail,
   ) {
+    this.blocks = blocksOf(blockSpecs, 'blocks', fail);
+    this.head = headOf(headSpec, 'head', fail, this.blocks.length);
+    this.inputShape = inputShapeOf(inputShape, 'inputShape', fail);
+    this.seed = seedOf(seed, 'seed', fail);
+    const head = this.head;
     const layers: Layer[] = [];
-    for (const [k, b] of blocks.entries()) {
+    for (const [k, b] of this.blocks.entries()) {
       for (const [i, c] of b.convs.entries()) {
-        layers.push(
-          new Conv2D(`block${k}.conv${i}`, {
-            filters: c.filters,
-            kernel: c.kernel,
-            stride: c.stride,
-            padding: c.padding,
-            init: b.init,
-          }),
-        );
-        layers.push(new Activation(`block${k}.act${i}`, b.activation ?? 'tanh'));
+        layers.push(new Conv2D(`block${k}.conv${i}`, { ...c, init: b.init }));
+        layers.push(new Activation(`block${k}.act${i}`, b.activation, b.leakySlope));
       }
-      if (b.pool !== null) layers.push(new MaxPool2D(`block${k}.pool`, b.pool ?? { kernel: 2 }));
+      if (b.pool !== null) layers.push(new MaxPool2D(`block${k}.pool`, b.pool));
     }
     layers.push(new Flatten('flatten'));
-    const act = head.hiddenActivation ?? 'relu';
-    for (const [j, units] of (head.hidden ?? [500]).entries()) {
+    const act = head.hiddenActivation;
+    for (const [j, units] of head.hidden.entries()) {
       if (head.dropout) layers.push(new Dropout(`dropout${j}`, head.dropout));
       layers.push(
         new Dense(`dense${j}`, { units, init: act === 'relu' ? 'he' : 'glorot' }),
-        new Activation(`dense${j}.act`, act),
+        new Activation(`dense${j}.act`, act, head.leakySlope),
       );
     }
     if (head.dropout) layers.push(new Dropout('dropout.out', head.dropout));
     layers.push(new Dense('logits', { units: head.classes }));
     this.net = new Sequential(layers);
-    const out = this.net.build(be, inputShape, new Rng(seed));
+    const out = this.net.plan(this.inputShape);
     if (out.length !== 1 || out[0] !== head.classes)
       throw new ModelError('classifier', `head gives [${out.join(',')}], expected [${head.classes}]`);
-    for (const k of head.freeze ?? []) {
-      if (!(k >= 0 && k < blocks.length)) throw new ModelError('classifier', `freeze: no block ${k}`);
-      for (const p of this.blockParams(k)) p.trainable = false;
-    }
+    checkPlanned('classifier', this.net.plannedParams(), init);
+    disposingOnThrow(
+      () => this.net.allocate(be, new Rng(this.seed), init),
+      () => this.net.dispose(),
+    );
+    for (const k of head.freeze) for (const p of this.blockParams(k)) p.trainable = false;
+  }
+
+  get classes(): number {
+    return this.head.classes;
+  }
+
+  /** @internal Builds from the kind-specific fields of saved JSON (`get` reads own fields). */
+  static fromJSON(be: Backend, get: (k: string) => unknown, fail: Fail, init: ParamInit): Classifier {
+    const blocks = blocksOf(get('blocks'), 'blocks', fail);
+    if (get('head') === undefined) fail('head', 'is required for a classifier');
+    return new Classifier(
+      be,
+      blocks,
+      headOf(get('head'), 'head', fail, blocks.length),
+      inputShapeOf(get('inputShape'), 'inputShape', fail),
+      seedOf(get('seed'), 'seed', fail),
+      init,
+      fail,
+    );
   }
 
   /** Random initialisation (no pretraining). */
   static fromBlocks(be: Backend, blocks: BlockSpec[], inputShape: Shape, head: HeadSpec, seed = 1): Classifier {
-    return new Classifier(be, blocks, head, inputShape, seed);
+    return new Classifier(be, blocks, head, inputShape, seed, randomInit);
   }
 
   /** Conv layers initialised from a trained stack's encoders (weights copied). */
   static fromStack(stack: StackedConvAutoencoder, head: HeadSpec, seed = 1): Classifier {
-    const c = new Classifier(stack.be, stack.specs, head, stack.inputShape, seed);
+    const c = new Classifier(stack.be, stack.specs, head, stack.inputShape, seed, randomInit);
     for (const [k, block] of stack.blocks.entries()) {
       const src = block.encoder.params();
       const dst = c.blockParams(k);
@@ -117,6 +153,17 @@ export class Classifier {
     return this.net.params();
   }
 
+  toJSON(): Architecture {
+    return { kind: this.kind, inputShape: [...this.inputShape], blocks: this.blocks, head: this.head, seed: this.seed };
+  }
+
+  /** Training the whole network (the spec takes no layer). */
+  task(spec: TaskSpec = {}): Task {
+    if (spec.layer !== undefined && spec.layer !== 0)
+      throw new ArgumentError('task', 'layer', `must be 0 or absent for a classifier, got ${spec.layer}`);
+    return classifierTask(this);
+  }
+
   /**
    * Logits of a batch (eval mode); the tensor is owned by the model.
    *
@@ -130,6 +177,7 @@ export class Classifier {
    * `npm run bench` spent 17 % of its time in tanh before this.
    */
   logits(x: Tensor): Tensor {
+    this.live();
     const layers = this.net.layers;
     let t = x;
     for (let i = 0; i < layers.length; i++) {
@@ -154,6 +202,7 @@ export class Classifier {
 
   /** Forward and backward with softmax cross-entropy; gradients added into the parameters. */
   trainStep(x: Tensor, labels: Tensor): number {
+    this.live();
     const logits = this.net.forward(x, true);
     if (!this.grad || this.grad.shape[0] !== logits.shape[0]) {
       this.grad?.dispose();
@@ -174,11 +223,15 @@ export class Classifier {
     return { loss, correct, predictions };
   }
 
-  config() {
-    return { inputShape: this.inputShape, blocks: this.blocks, head: this.head, seed: this.seed };
+  private disposed = false;
+
+  /** Refuses work after dispose() before any layer allocates its buffers (nothing to leak). */
+  private live(): void {
+    if (this.disposed) throw new MemoryError('convae: classifier used after dispose()');
   }
 
   dispose(): void {
+    this.disposed = true;
     this.net.dispose();
     this.grad?.dispose();
   }
@@ -193,16 +246,4 @@ function isMonotone(a: Activation): boolean {
     a.kind === 'sigmoid' ||
     (a.kind === 'leakyRelu' && a.alpha >= 0)
   ); // the kernel takes alpha ≥ 0 only
-}
-
-export function argmaxRows(logits: Tensor): Uint32Array {
-  const [n, k] = logits.shape,
-    d = logits.data,
-    out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (d[i * k + j] > d[i * k + best]) best = j;
-    out[i] = best;
-  }
-  return out;
 }

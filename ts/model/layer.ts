@@ -1,8 +1,12 @@
 /**
- * The layer contract (convnetjs's forward / backward / params / config, with
- * shapes inferred at build time):
- * - `build` checks the per-sample input shape, creates parameters and returns
- *   the output shape; errors name the layer.
+ * The layer contract (convnetjs's forward / backward / params, with shapes
+ * inferred at build time):
+ * - `plan` checks the per-sample input shape and returns the output shape
+ *   without allocating anything (errors name the layer); `plannedParams` then
+ *   lists the parameters the layer will create, so a model can check its size
+ *   against the limits before any memory is taken.
+ * - `allocate` creates the parameters through a `ParamInit` (random
+ *   initialisation, or a checked weights file); `build` is plan + allocate.
  * - `forward(x)` returns an output tensor the layer owns (reused from batch to
  *   batch; reallocated when the batch size changes). It keeps what its backward needs.
  * - `backward(dy)` adds parameter gradients into `Param.grad` (+=) and returns
@@ -15,6 +19,47 @@ import type { Rng } from '../util/rng.js';
 
 /** Per-sample shape (no batch axis): [c, h, w] for images, [features] after Flatten. */
 export type Shape = readonly number[];
+
+export type Init = 'glorot' | 'he';
+
+/** How random initialisation fills a weight: uniform within the Glorot (tanh, sigmoid) or He (relu) limit. */
+export interface RandomFill {
+  fanIn: number;
+  fanOut: number;
+  init: Init;
+}
+
+/** A parameter a layer will create: its full name and shape. */
+export interface PlannedParam {
+  name: string;
+  shape: number[];
+}
+
+/**
+ * Where new parameters get their values. `param` creates one; `fill` says how
+ * random initialisation draws it from `rng` (null: zeros, no draws). An
+ * initialiser that does not draw (loading weights) advances `rng` by as many
+ * draws instead, so generators seeded later from the same stream (dropout)
+ * are the same either way.
+ */
+export interface ParamInit {
+  /** Called with every parameter of the model before the first is allocated: may refuse them. */
+  expect?(planned: readonly PlannedParam[]): void;
+  param(be: Backend, name: string, shape: number[], rng: Rng, fill: RandomFill | null): Param;
+}
+
+/** Random initialisation (the default of every constructor). */
+export const randomInit: ParamInit = {
+  param(be, name, shape, rng, fill) {
+    const p = new Param(name, be.zeros(shape), be.zeros(shape));
+    if (fill) {
+      const limit = fill.init === 'he' ? Math.sqrt(6 / fill.fanIn) : Math.sqrt(6 / (fill.fanIn + fill.fanOut));
+      const d = p.value.data;
+      for (let i = 0; i < d.length; i++) d[i] = (2 * rng.next() - 1) * limit;
+    }
+    return p;
+  },
+};
 
 export class Param {
   constructor(
@@ -40,24 +85,39 @@ export abstract class Layer {
 
   constructor(public name: string) {}
 
-  /** Infers the output shape from the input shape and creates parameters. */
-  build(be: Backend, input: Shape, rng: Rng): Shape {
-    this.be = be;
+  /** Infers the output shape from the input shape, allocating nothing. */
+  plan(input: Shape): Shape {
     this.inputShape = [...input];
-    this.outputShape = this.infer(input, rng);
+    this.outputShape = this.infer(input);
     return this.outputShape;
   }
 
-  protected abstract infer(input: Shape, rng: Rng): Shape;
+  /** The parameters `allocate` will create (after `plan`). */
+  plannedParams(): PlannedParam[] {
+    return [];
+  }
+
+  /** Creates the parameters (after `plan`). */
+  allocate(be: Backend, rng: Rng, init: ParamInit = randomInit): void {
+    this.be = be;
+    this.create(rng, init);
+  }
+
+  /** plan + allocate. */
+  build(be: Backend, input: Shape, rng: Rng, init: ParamInit = randomInit): Shape {
+    const out = this.plan(input);
+    this.allocate(be, rng, init);
+    return out;
+  }
+
+  protected abstract infer(input: Shape): Shape;
+  protected create(_rng: Rng, _init: ParamInit): void {}
   abstract forward(x: Tensor, training: boolean): Tensor;
   abstract backward(dy: Tensor, needInputGrad: boolean): Tensor | null;
 
   params(): Param[] {
     return [];
   }
-
-  /** The hyper-parameters that rebuild this layer (saved as JSON beside the weights). */
-  abstract config(): Record<string, unknown>;
 
   protected fail(message: string): never {
     throw new ModelError(`${this.name} (${this.type})`, message);

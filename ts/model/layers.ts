@@ -12,22 +12,29 @@ import {
 import { dense, denseBackwardInput, denseBackwardWeight } from '../ops/dense.js';
 import { activation, activationBackward, type Activation as ActivationKind } from '../ops/elementwise.js';
 import { maxPool2d, maxPool2dBackward, maxUnpool2d, maxUnpool2dBackward } from '../ops/pool.js';
-import { convOut, convTransposeOut, pair, poolOut, type Pair } from '../shape.js';
+import {
+  convOut,
+  convTransposeOut,
+  convTransposeOutputPadding,
+  pair,
+  poolOut,
+  poolStride,
+  type Pair,
+} from '../shape.js';
 import { Rng } from '../util/rng.js';
-import { Layer, Param, type Shape } from './layer.js';
+import { type Init, Layer, type Param, type ParamInit, type PlannedParam, type Shape } from './layer.js';
 
-export type Init = 'glorot' | 'he';
+export type { Init } from './layer.js';
 
-/** Uniform initialisation: Glorot (tanh, sigmoid) or He (relu) limits. */
-function initUniform(t: Tensor, fanIn: number, fanOut: number, init: Init, rng: Rng): void {
-  const limit = init === 'he' ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) d[i] = (2 * rng.next() - 1) * limit;
+/** Weight and optional bias of a layer, in the order `params()` lists them. */
+function weightAndBias(layer: Layer, weight: number[] | null, bias: number[] | null): PlannedParam[] {
+  const out: PlannedParam[] = [];
+  if (weight) out.push({ name: `${layer.name}.weight`, shape: weight });
+  if (bias) out.push({ name: `${layer.name}.bias`, shape: bias });
+  return out;
 }
 
-function newParam(layer: Layer, be: { zeros(s: readonly number[]): Tensor }, what: string, shape: number[]): Param {
-  return new Param(`${layer.name}.${what}`, be.zeros(shape), be.zeros(shape));
-}
+const present = (...ps: (Param | null | undefined)[]): Param[] => ps.filter((p): p is Param => !!p);
 
 export interface Conv2DOptions {
   filters: number;
@@ -56,7 +63,10 @@ export class Conv2D extends Layer {
     return { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 };
   }
 
-  protected infer(input: Shape, rng: Rng): Shape {
+  /** [filters, cIn, kh, kw], known after plan. */
+  weightShape: number[] = [];
+
+  protected infer(input: Shape): Shape {
     if (input.length !== 3) this.fail(`needs an image input [c,h,w], got [${input.join(',')}]`);
     const { filters } = this.opts;
     if (!Number.isInteger(filters) || filters < 1) this.fail(`filters must be an integer ≥ 1, got ${filters}`);
@@ -67,14 +77,26 @@ export class Conv2D extends Layer {
       ow = convOut(input[2], kw, sw, pw);
     if (typeof oh === 'string') this.fail(`height ${input[1]}: ${oh}`);
     if (typeof ow === 'string') this.fail(`width ${input[2]}: ${ow}`);
-    if (!this.weight) {
-      this.weight = newParam(this, this.be, 'weight', [filters, input[0], kh, kw]);
-      initUniform(this.weight.value, input[0] * kh * kw, filters * kh * kw, this.opts.init ?? 'glorot', rng);
-      if (this.opts.bias !== false) this.bias = newParam(this, this.be, 'bias', [filters]);
-    } else if (this.weight.value.shape[1] !== input[0]) {
+    if (this.weight && this.weight.value.shape[1] !== input[0])
       this.fail(`its weight expects ${this.weight.value.shape[1]} input channels, got ${input[0]}`);
-    }
+    this.weightShape = [filters, input[0], kh, kw];
     return [filters, oh, ow];
+  }
+
+  override plannedParams(): PlannedParam[] {
+    if (this.weight) return [];
+    return weightAndBias(this, this.weightShape, this.opts.bias !== false ? [this.opts.filters] : null);
+  }
+
+  protected override create(rng: Rng, init: ParamInit): void {
+    if (this.weight) return;
+    const [f, c, kh, kw] = this.weightShape;
+    this.weight = init.param(this.be, `${this.name}.weight`, this.weightShape, rng, {
+      fanIn: c * kh * kw,
+      fanOut: f * kh * kw,
+      init: this.opts.init ?? 'glorot',
+    });
+    if (this.opts.bias !== false) this.bias = init.param(this.be, `${this.name}.bias`, [f], rng, null);
   }
 
   forward(x: Tensor): Tensor {
@@ -98,11 +120,7 @@ export class Conv2D extends Layer {
   }
 
   override params(): Param[] {
-    return this.bias ? [this.weight, this.bias] : [this.weight];
-  }
-
-  config() {
-    return { type: this.type, name: this.name, ...this.opts };
+    return present(this.weight, this.bias);
   }
 }
 
@@ -145,17 +163,16 @@ export class ConvTranspose2D extends Layer {
     return { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, outputPadding: this.op };
   }
 
-  protected infer(input: Shape, rng: Rng): Shape {
+  private weightShape: number[] = [];
+
+  protected infer(input: Shape): Shape {
     if (input.length !== 3) this.fail(`needs an image input [c,h,w], got [${input.join(',')}]`);
     const [kh, kw] = pair(this.opts.kernel),
       [sh, sw] = pair(this.opts.stride ?? 1),
       [ph, pw] = pair(this.opts.padding ?? 0);
-    if (this.target) {
-      // The output padding that gives back the target size: the remainder the forward conv dropped.
-      this.op = [(this.target[1] + 2 * ph - kh) % sh, (this.target[2] + 2 * pw - kw) % sw];
-    } else {
-      this.op = pair(this.opts.outputPadding ?? 0);
-    }
+    this.op = this.target
+      ? [convTransposeOutputPadding(this.target[1], kh, sh, ph), convTransposeOutputPadding(this.target[2], kw, sw, pw)]
+      : pair(this.opts.outputPadding ?? 0);
     const oh = convTransposeOut(input[1], kh, sh, ph, this.op[0]),
       ow = convTransposeOut(input[2], kw, sw, pw, this.op[1]);
     if (typeof oh === 'string') this.fail(`height ${input[1]}: ${oh}`);
@@ -164,20 +181,34 @@ export class ConvTranspose2D extends Layer {
     if (this.target && out.some((d, i) => d !== this.target![i])) {
       this.fail(`cannot reconstruct [${this.target.join(',')}] from [${input.join(',')}]: it gives [${out.join(',')}]`);
     }
+    this.weightShape = [input[0], this.opts.filters, kh, kw];
     if (this.tiedTo) {
-      const w = this.tiedTo.weight.value.shape;
-      if (w[0] !== input[0] || w[1] !== this.opts.filters || w[2] !== kh || w[3] !== kw) {
-        this.fail(
-          `tied to ${this.tiedTo.name} whose weight [${w.join(',')}] is not [${input[0]},${this.opts.filters},${kh},${kw}]`,
-        );
+      const w = this.tiedTo.weightShape;
+      if (w.length !== 4 || w.some((d, i) => d !== this.weightShape[i])) {
+        this.fail(`tied to ${this.tiedTo.name} whose weight [${w.join(',')}] is not [${this.weightShape.join(',')}]`);
       }
-      this.weight = this.tiedTo.weight;
-    } else if (!this.weight) {
-      this.weight = newParam(this, this.be, 'weight', [input[0], this.opts.filters, kh, kw]);
-      initUniform(this.weight.value, input[0] * kh * kw, this.opts.filters * kh * kw, this.opts.init ?? 'glorot', rng);
     }
-    if (!this.bias && this.opts.bias !== false) this.bias = newParam(this, this.be, 'bias', [this.opts.filters]);
     return out;
+  }
+
+  override plannedParams(): PlannedParam[] {
+    return weightAndBias(
+      this,
+      this.tiedTo || this.weight ? null : this.weightShape,
+      !this.bias && this.opts.bias !== false ? [this.opts.filters] : null,
+    );
+  }
+
+  protected override create(rng: Rng, init: ParamInit): void {
+    const [c, f, kh, kw] = this.weightShape;
+    if (this.tiedTo) this.weight = this.tiedTo.weight;
+    else if (!this.weight)
+      this.weight = init.param(this.be, `${this.name}.weight`, this.weightShape, rng, {
+        fanIn: c * kh * kw,
+        fanOut: f * kh * kw,
+        init: this.opts.init ?? 'glorot',
+      });
+    if (!this.bias && this.opts.bias !== false) this.bias = init.param(this.be, `${this.name}.bias`, [f], rng, null);
   }
 
   forward(x: Tensor): Tensor {
@@ -202,12 +233,7 @@ export class ConvTranspose2D extends Layer {
 
   override params(): Param[] {
     // A tied weight is listed by its owner only, so optimizers update it once.
-    const own = this.tiedTo ? [] : [this.weight];
-    return this.bias ? [...own, this.bias] : own;
-  }
-
-  config() {
-    return { type: this.type, name: this.name, ...this.opts, tiedTo: this.tiedTo?.name ?? null };
+    return present(this.tiedTo ? null : this.weight, this.bias);
   }
 }
 
@@ -240,10 +266,6 @@ export class Activation extends Layer {
     if (!this.y) this.fail('backward before forward');
     return activationBackward(this.kind, this.y, dy, this.buffer('dx', dy.shape), this.alpha);
   }
-
-  config() {
-    return { type: this.type, name: this.name, kind: this.kind, alpha: this.alpha };
-  }
 }
 
 export interface PoolOptions {
@@ -265,7 +287,7 @@ export class MaxPool2D extends Layer {
 
   get poolOptions() {
     const kernel = this.opts.kernel ?? 2;
-    return { kernel, stride: this.opts.stride ?? kernel };
+    return { kernel, stride: poolStride(kernel, this.opts.stride) };
   }
 
   protected infer(input: Shape): Shape {
@@ -290,10 +312,6 @@ export class MaxPool2D extends Layer {
     if (!this.switches) this.fail('backward before forward');
     if (!needInputGrad) return null;
     return maxPool2dBackward(dy, this.switches, this.buffer('dx', [dy.shape[0], ...this.inputShape]), this.poolOptions);
-  }
-
-  config() {
-    return { type: this.type, name: this.name, ...this.poolOptions };
   }
 }
 
@@ -334,10 +352,6 @@ export class MaxUnpool2D extends Layer {
       this.pool.poolOptions,
     );
   }
-
-  config() {
-    return { type: this.type, name: this.name, pool: this.pool.name };
-  }
 }
 
 /** Flattens [c,h,w] to [c·h·w] without copying (a reshaped view). */
@@ -355,10 +369,6 @@ export class Flatten extends Layer {
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
     return needInputGrad ? dy.reshape([dy.shape[0], ...this.inputShape]) : null;
-  }
-
-  config() {
-    return { type: this.type, name: this.name };
   }
 }
 
@@ -382,17 +392,30 @@ export class Dense extends Layer {
     super(name);
   }
 
-  protected infer(input: Shape, rng: Rng): Shape {
+  protected infer(input: Shape): Shape {
     if (input.length !== 1)
       this.fail(`needs a flat input [features] (put a Flatten before it), got [${input.join(',')}]`);
     const { units } = this.opts;
     if (!Number.isInteger(units) || units < 1) this.fail(`units must be an integer ≥ 1, got ${units}`);
-    if (!this.weight) {
-      this.weight = newParam(this, this.be, 'weight', [units, input[0]]);
-      initUniform(this.weight.value, input[0], units, this.opts.init ?? 'glorot', rng);
-      if (this.opts.bias !== false) this.bias = newParam(this, this.be, 'bias', [units]);
-    }
     return [units];
+  }
+
+  override plannedParams(): PlannedParam[] {
+    if (this.weight) return [];
+    const { units } = this.opts;
+    return weightAndBias(this, [units, this.inputShape[0]], this.opts.bias !== false ? [units] : null);
+  }
+
+  protected override create(rng: Rng, init: ParamInit): void {
+    if (this.weight) return;
+    const { units } = this.opts,
+      fanIn = this.inputShape[0];
+    this.weight = init.param(this.be, `${this.name}.weight`, [units, fanIn], rng, {
+      fanIn,
+      fanOut: units,
+      init: this.opts.init ?? 'glorot',
+    });
+    if (this.opts.bias !== false) this.bias = init.param(this.be, `${this.name}.bias`, [units], rng, null);
   }
 
   forward(x: Tensor): Tensor {
@@ -410,11 +433,7 @@ export class Dense extends Layer {
   }
 
   override params(): Param[] {
-    return this.bias ? [this.weight, this.bias] : [this.weight];
-  }
-
-  config() {
-    return { type: this.type, name: this.name, ...this.opts };
+    return present(this.weight, this.bias);
   }
 }
 
@@ -431,10 +450,13 @@ export class Dropout extends Layer {
     super(name);
   }
 
-  protected infer(input: Shape, rng: Rng): Shape {
+  protected infer(input: Shape): Shape {
     if (!(this.rate >= 0 && this.rate < 1)) this.fail(`rate must be in [0, 1), got ${this.rate}`);
-    this.rng = new Rng(rng.nextU32());
     return input;
+  }
+
+  protected override create(rng: Rng): void {
+    this.rng = new Rng(rng.nextU32());
   }
 
   /** Draws masks from a stream of its own for `salt` (each data-parallel replica its own). */
@@ -479,9 +501,5 @@ export class Dropout extends Layer {
       d = dx.data;
     for (let i = 0; i < m.length; i++) d[i] = g[i] * m[i];
     return dx;
-  }
-
-  config() {
-    return { type: this.type, name: this.name, rate: this.rate };
   }
 }

@@ -15,28 +15,18 @@
  */
 import { ModelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
+import { noiseOf } from './schema.js';
 
 export type Noise =
   | { type: 'gaussian'; std: number }
   /** `rescale` (default true): kept pixels × 1/(1 − fraction). */
   | { type: 'mask'; fraction: number; rescale?: boolean };
 
-/** Throws a ModelError naming `where` unless the noise is one convae can apply. */
+/** Throws a ModelError naming `where` unless the noise is one convae can apply (the schema's rule). */
 export function checkNoise(noise: Noise, where: string): void {
-  if (noise.type === 'gaussian') {
-    if (!(Number.isFinite(noise.std) && noise.std >= 0))
-      throw new ModelError(where, `gaussian noise: std must be a finite number ≥ 0, got ${noise.std}`);
-  } else if (noise.type === 'mask') {
-    if (!(noise.fraction >= 0 && noise.fraction < 1))
-      throw new ModelError(where, `masking noise: fraction must be in [0, 1), got ${noise.fraction}`);
-    if (noise.rescale !== undefined && typeof noise.rescale !== 'boolean')
-      throw new ModelError(where, `masking noise: rescale must be a boolean, got ${String(noise.rescale)}`);
-  } else {
-    throw new ModelError(
-      where,
-      `unknown noise type '${(noise as { type: unknown }).type}' (expected 'gaussian' or 'mask')`,
-    );
-  }
+  noiseOf(noise, 'noise', (field, message) => {
+    throw new ModelError(where, `${field}: ${message}`);
+  });
 }
 
 /** Writes a corrupted copy of `src` into `dst` (same length), drawing from `rng`. */

@@ -3,7 +3,7 @@ import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
 import { ModelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
-import type { Layer, Param, Shape } from './layer.js';
+import { type Layer, type Param, type ParamInit, type PlannedParam, randomInit, type Shape } from './layer.js';
 
 export class Sequential {
   readonly layers: Layer[] = [];
@@ -14,8 +14,8 @@ export class Sequential {
     this.layers.push(...layers);
   }
 
-  /** Builds every layer in order; the first shape mismatch throws a ModelError naming its layer. */
-  build(be: Backend, input: Shape, rng: Rng): Shape {
+  /** Infers every layer's shapes in order, allocating nothing; the first mismatch throws a ModelError naming its layer. */
+  plan(input: Shape): Shape {
     const names = new Set<string>();
     for (const l of this.layers) {
       if (names.has(l.name)) throw new ModelError(l.name, 'two layers have this name; names must be unique');
@@ -23,9 +23,24 @@ export class Sequential {
     }
     this.inputShape = [...input];
     let s = input;
-    for (const l of this.layers) s = l.build(be, s, rng);
+    for (const l of this.layers) s = l.plan(s);
     this.outputShape = s;
     return s;
+  }
+
+  plannedParams(): PlannedParam[] {
+    return this.layers.flatMap((l) => l.plannedParams());
+  }
+
+  /** Creates every layer's parameters in order (after plan), drawing from `rng` in that order. */
+  allocate(be: Backend, rng: Rng, init: ParamInit = randomInit): void {
+    for (const l of this.layers) l.allocate(be, rng, init);
+  }
+
+  build(be: Backend, input: Shape, rng: Rng, init: ParamInit = randomInit): Shape {
+    const out = this.plan(input);
+    this.allocate(be, rng, init);
+    return out;
   }
 
   forward(x: Tensor, training: boolean): Tensor {

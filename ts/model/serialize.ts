@@ -2,121 +2,195 @@
  * Saving and loading: weights as safetensors (F32, PyTorch layouts: conv OIHW,
  * transposed conv IOHW, dense [out,in]; names like `block0.conv0.weight`,
  * `dense0.bias`, `logits.weight`), architecture and training metadata as JSON
- * beside them. Loading rebuilds the model from the JSON and then requires the
- * file to hold exactly its parameters with exactly their shapes.
+ * beside them (every hyper-parameter written out).
+ *
+ * Loading reads the JSON through the strict schema of its kind (ts/model/kinds.ts),
+ * plans the model and checks it against the limits and against the weights
+ * file — names, shapes, dtypes, finite values — before the first tensor is
+ * allocated; the parameters are then filled from the file (no random
+ * initialisation). A refused file leaves nothing allocated.
  */
 import type { Backend } from '../backend/backend.js';
 import { FormatError, ModelError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
-import { StackedConvAutoencoder, type BlockSpec } from './autoencoder.js';
-import { Classifier, type HeadSpec } from './classifier.js';
-import type { Param, Shape } from './layer.js';
+import { MAX_JSON_DEPTH, MAX_MODEL_JSON_CHARS } from '../limits.js';
+import { type ModelKinds, modelKind, modelKindNames } from './kinds.js';
+import { Param, type ParamInit, type PlannedParam } from './layer.js';
+import type { Architecture, Model } from './model.js';
+import { describe, fileFail, jsonDepth, record } from './schema.js';
 
 export const MODEL_FORMAT = 'convae-model';
 export const MODEL_VERSION = 1;
 
-export type ModelJson =
-  | {
-      format: typeof MODEL_FORMAT;
-      version: number;
-      kind: 'stack';
-      inputShape: number[];
-      blocks: BlockSpec[];
-      seed: number;
-      training?: unknown;
-    }
-  | {
-      format: typeof MODEL_FORMAT;
-      version: number;
-      kind: 'classifier';
-      inputShape: number[];
-      blocks: BlockSpec[];
-      head: HeadSpec;
-      seed: number;
-      training?: unknown;
-    };
+/** A saved model's JSON: format, version, the architecture, and free-form training metadata. */
+export type ModelJson = Architecture & { format: typeof MODEL_FORMAT; version: number; training?: unknown };
 
 export function exportWeights(params: Param[], metadata: Record<string, string> = {}): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const p of params) {
-    if (tensors[p.name]) throw new ModelError(p.name, 'two parameters share this name');
+    if (Object.hasOwn(tensors, p.name)) throw new ModelError(p.name, 'two parameters share this name');
     tensors[p.name] = { dtype: 'F32', shape: [...p.value.shape], data: p.value.toArray() };
   }
   return encodeSafetensors(tensors, { format: MODEL_FORMAT, ...metadata });
 }
 
-/** Loads weights into existing parameters; every name and shape must match, nothing more, nothing less. */
-export function importWeights(params: Param[], bytes: Uint8Array, source: string): void {
-  const file = decodeSafetensors(bytes, source);
-  const names = new Set(Object.keys(file.tensors));
-  for (const p of params) {
-    const t = file.tensors[p.name];
-    if (!t) throw new FormatError(source, `missing tensor '${p.name}' [${p.value.shape.join(',')}]`);
+export interface WeightsOptions {
+  /** Accept NaN and ±Infinity in the weights (refused by default). */
+  allowNonFinite?: boolean;
+}
+
+/** Index of the first NaN/±Infinity, or −1. */
+function firstNonFinite(d: Float32Array): number {
+  for (let i = 0; i < d.length; i++) if (d[i] - d[i] !== 0) return i;
+  return -1;
+}
+
+/**
+ * A ParamInit that fills parameters from a decoded safetensors file; its
+ * `expect` refuses a file that does not hold exactly the planned parameters.
+ */
+function fromFile(tensors: Record<string, SafetensorsTensor>, source: string, opts: WeightsOptions): ParamInit {
+  return {
+    expect(planned: readonly PlannedParam[]) {
+      checkTensors(tensors, planned, source, opts);
+    },
+    param(be, name, shape, rng, fill) {
+      const data = tensors[name].data as Float32Array;
+      const value = be.empty(shape);
+      try {
+        value.set(data);
+        // Random initialisation would have drawn these: later generators (dropout) start where they would have.
+        if (fill) rng.skip(data.length);
+        return new Param(name, value, be.zeros(shape));
+      } catch (e) {
+        value.dispose();
+        throw e;
+      }
+    },
+  };
+}
+
+function checkTensors(
+  tensors: Record<string, SafetensorsTensor>,
+  planned: readonly PlannedParam[],
+  source: string,
+  opts: WeightsOptions,
+): void {
+  const names = new Set(Object.keys(tensors));
+  for (const p of planned) {
+    if (!Object.hasOwn(tensors, p.name))
+      throw new FormatError(source, `missing tensor '${p.name}' [${p.shape.join(',')}]`);
+    const t = tensors[p.name];
     if (t.dtype !== 'F32') throw new FormatError(source, `tensor '${p.name}' has dtype ${t.dtype}, expected F32`);
-    if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new FormatError(
         source,
-        `tensor '${p.name}' has shape [${t.shape.join(',')}], the architecture needs [${p.value.shape.join(',')}]`,
+        `tensor '${p.name}' has shape [${t.shape.join(',')}], the architecture needs [${p.shape.join(',')}]`,
       );
+    }
+    if (!opts.allowNonFinite) {
+      const i = firstNonFinite(t.data);
+      if (i >= 0)
+        throw new FormatError(
+          source,
+          `tensor '${p.name}' holds ${t.data[i]} at flat index ${i} (pass allowNonFinite to load it anyway)`,
+        );
     }
     names.delete(p.name);
   }
-  if (names.size) throw new FormatError(source, `tensors not in the architecture: ${[...names].join(', ')}`);
+  if (names.size) {
+    const list = [...names];
+    throw new FormatError(
+      source,
+      `${list.length} tensor${list.length > 1 ? 's' : ''} not in the architecture: ${list
+        .slice(0, 5)
+        .map((n) => describe(n))
+        .join(', ')}${list.length > 5 ? ', …' : ''}`,
+    );
+  }
+}
+
+/** Loads weights into existing parameters; every name and shape must match, nothing more, nothing less. */
+export function importWeights(params: Param[], bytes: Uint8Array, source: string, opts: WeightsOptions = {}): void {
+  const file = decodeSafetensors(bytes, source);
+  checkTensors(
+    file.tensors,
+    params.map((p) => ({ name: p.name, shape: [...p.value.shape] })),
+    source,
+    opts,
+  );
   // Only after everything checked out: a bad file leaves the model untouched.
   for (const p of params) p.value.set(file.tensors[p.name].data as Float32Array);
 }
 
-export function modelJson(model: StackedConvAutoencoder | Classifier, training?: unknown): ModelJson {
-  const base = { format: MODEL_FORMAT, version: MODEL_VERSION, inputShape: [...model.inputShape] as number[] } as const;
-  if (model instanceof Classifier) {
-    return { ...base, kind: 'classifier', blocks: model.blocks, head: model.head, seed: model.seed, training };
-  }
-  return { ...base, kind: 'stack', blocks: model.specs, seed: model.seed, training };
+export function modelJson(model: Model, training?: unknown): ModelJson {
+  return { format: MODEL_FORMAT, version: MODEL_VERSION, ...model.toJSON(), training };
 }
 
-export function saveModel(
-  model: StackedConvAutoencoder | Classifier,
-  training?: unknown,
-): { json: string; weights: Uint8Array } {
+export function saveModel(model: Model, training?: unknown): { json: string; weights: Uint8Array } {
   return { json: JSON.stringify(modelJson(model, training), null, 2), weights: exportWeights(model.params()) };
 }
 
-function parseJson(text: string, source: string): ModelJson {
-  let j: ModelJson;
+export interface LoadOptions<K extends string = string> extends WeightsOptions {
+  /** Names the files in errors (default 'model'). */
+  source?: string;
+  /** Refuse any other kind (and type the result as that kind's model). */
+  kind?: K;
+}
+
+function parseJson(text: string, source: string): Record<string, unknown> {
+  if (typeof text !== 'string') throw new FormatError(source, 'the model description must be a string of JSON');
+  if (text.length > MAX_MODEL_JSON_CHARS)
+    throw new FormatError(
+      source,
+      `${text.length} characters, more than the ${MAX_MODEL_JSON_CHARS} a model description may have`,
+    );
+  let j: unknown;
   try {
     j = JSON.parse(text);
   } catch (e) {
-    throw new FormatError(source, `not JSON: ${(e as Error).message}`);
+    throw new FormatError(source, `not JSON: ${(e as Error).message.slice(0, 200)}`);
   }
-  if (!j || j.format !== MODEL_FORMAT)
+  if (jsonDepth(j, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw new FormatError(source, `nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (j === null || typeof j !== 'object' || Array.isArray(j) || (j as { format?: unknown }).format !== MODEL_FORMAT)
     throw new FormatError(source, `not a convae model description (format must be '${MODEL_FORMAT}')`);
-  if (j.version !== MODEL_VERSION)
-    throw new FormatError(source, `model format version ${j.version}; this convae reads ${MODEL_VERSION}`);
-  if (j.kind !== 'stack' && j.kind !== 'classifier')
-    throw new FormatError(source, `unknown model kind '${(j as { kind: string }).kind}'`);
-  if (!Array.isArray(j.inputShape) || !Array.isArray(j.blocks))
-    throw new FormatError(source, 'inputShape and blocks must be arrays');
-  return j;
+  return j as Record<string, unknown>;
 }
 
-/** Rebuilds a model from its JSON and loads its weights. */
-export function loadModel(
+type Loaded<K extends string> = K extends keyof ModelKinds ? ModelKinds[K] : Model;
+
+/**
+ * Rebuilds a model from its JSON and weights. `kind` (or a kind name as the
+ * last argument) refuses other kinds and types the result.
+ */
+export function loadModel<K extends string = string>(
   be: Backend,
   json: string,
   weights: Uint8Array,
-  source = 'model',
-): { model: StackedConvAutoencoder | Classifier; meta: ModelJson } {
-  const meta = parseJson(json, `${source}.json`);
-  const shape: Shape = meta.inputShape;
-  const model =
-    meta.kind === 'classifier'
-      ? Classifier.fromBlocks(be, meta.blocks, shape, meta.head, meta.seed)
-      : new StackedConvAutoencoder(be, meta.blocks, shape, meta.seed);
-  try {
-    importWeights(model.params(), weights, `${source}.safetensors`);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return { model, meta };
+  opts: LoadOptions<K> | string = {},
+): { model: Loaded<K>; meta: ModelJson } {
+  const o: LoadOptions<K> = typeof opts === 'string' ? { source: opts } : (opts ?? {});
+  const source = o.source ?? 'model';
+  const jsonSource = `${source}.json`;
+  const j = parseJson(json, jsonSource);
+  const fail = fileFail(jsonSource);
+  if (j.version !== MODEL_VERSION)
+    throw new FormatError(
+      jsonSource,
+      `model format version ${describe(j.version)}; this convae reads ${MODEL_VERSION}`,
+    );
+  const kindName = j.kind;
+  const kind = typeof kindName === 'string' ? modelKind(kindName) : undefined;
+  if (!kind)
+    throw new FormatError(
+      jsonSource,
+      `kind: unknown model kind ${describe(kindName)} (known: ${modelKindNames().join(', ')})`,
+    );
+  if (o.kind !== undefined && kindName !== o.kind)
+    throw new FormatError(jsonSource, `kind: is '${kindName}', expected '${o.kind}'`);
+  const get = record(j, 'model', fail, ['format', 'version', 'kind', 'training', ...kind.fields]);
+  const file = decodeSafetensors(weights, `${source}.safetensors`);
+  const model = kind.fromJSON(be, get, fail, fromFile(file.tensors, `${source}.safetensors`, o));
+  return { model: model as Loaded<K>, meta: j as ModelJson };
 }

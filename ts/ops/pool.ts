@@ -9,7 +9,7 @@
  * activation shows up instead of being hidden.
  */
 import type { Tensor } from '../backend/memory.js';
-import { pair, poolOut, type Pair } from '../shape.js';
+import { pair, poolOut, poolStride, type Pair } from '../shape.js';
 import { distinct, expectShape, sameMemory, sizeOrThrow, status, tensorArg } from './check.js';
 
 export interface Pool2dOptions {
@@ -36,7 +36,7 @@ export interface Pool2dGeometry {
 export function pool2dGeometry(op: string, xShape: readonly number[], opts: Pool2dOptions = {}): Pool2dGeometry {
   const [n, c, h, w] = xShape;
   const [kh, kw] = pair(opts.kernel ?? 2);
-  const [sh, sw] = pair(opts.stride ?? [kh, kw]);
+  const [sh, sw] = pair(poolStride([kh, kw], opts.stride));
   const oh = sizeOrThrow(op, 'height', poolOut(h, kh, sh));
   const ow = sizeOrThrow(op, 'width', poolOut(w, kw, sw));
   return { n, c, h, w, kh, kw, sh, sw, oh, ow };

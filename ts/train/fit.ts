@@ -6,28 +6,18 @@
  * completed step.
  */
 import type { Backend } from '../backend/backend.js';
-import type { Tensor } from '../backend/memory.js';
-import type { Batch, ImageDataset } from '../data/dataset.js';
-import { ArgumentError, DataError, NonFiniteError } from '../errors.js';
+import { type ImageDataset, splitIndices } from '../data/dataset.js';
+import { ArgumentError, NonFiniteError } from '../errors.js';
 import type { Param } from '../model/layer.js';
+import type { Task } from '../model/model.js';
 import { Rng } from '../util/rng.js';
 import type { Checkpoint } from './checkpoint.js';
 import { checkFit } from './options.js';
+import { evaluateTask } from './evaluate.js';
+import { Feeder } from './feeder.js';
 import { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './optimizer.js';
 
-/** What the loop trains: anything that turns a batch into a loss and gradients. */
-export interface Task {
-  params(): Param[];
-  /** Forward and backward on one batch; adds into Param.grad; returns the mean loss. */
-  step(x: Tensor, labels: Tensor | null): number;
-  /** Loss (and correct predictions, for classifiers) of a batch, without training. */
-  evaluate(x: Tensor, labels: Tensor | null): { loss: number; correct?: number };
-  /** Whether batches must carry labels. */
-  readonly needsLabels: boolean;
-  /** States of the model's own generators (input noise, dropout), saved in checkpoints so a resume is exact. */
-  randomState?(): number[];
-  setRandomState?(state: number[]): void;
-}
+export type { Task } from '../model/model.js';
 
 export interface BatchInfo {
   epoch: number;
@@ -100,6 +90,12 @@ export interface Reduced {
 /** @internal fit's options as the worker drives it. */
 export interface ReplicaFitOptions extends FitOptions {
   sync?: ReplicaSync;
+  /**
+   * A split made once by the caller (Trainer: `validation` as a fraction):
+   * the images of `data` to train on and to validate on, by index. The
+   * replicas share the dataset and these lists; nothing is copied.
+   */
+  split?: { train: Uint32Array; validation: Uint32Array };
   /** Awaited before every step when it returns a promise (pausing). */
   gate?: () => Promise<void> | null;
 }
@@ -107,16 +103,6 @@ export interface ReplicaFitOptions extends FitOptions {
 /** The replica's contiguous part of a batch: images [⌊i·n/N⌋, ⌊(i+1)·n/N⌋). */
 export function shardRange(n: number, index: number, count: number): [number, number] {
   return [Math.floor((index * n) / count), Math.floor(((index + 1) * n) / count)];
-}
-
-function shardOf(b: Batch, imageSize: number, sync: ReplicaSync): Batch {
-  const [s, e] = shardRange(b.size, sync.index, sync.count);
-  return {
-    images: b.images.subarray(s * imageSize, e * imageSize),
-    labels: b.labels ? b.labels.subarray(s, e) : null,
-    size: e - s,
-    indices: b.indices.subarray(s, e),
-  };
 }
 
 export interface History {
@@ -150,86 +136,33 @@ const yieldToEventLoop = (): Promise<void> => {
   });
 };
 
-/** Copies batches into wasm tensors it owns (one pair, reallocated only when the batch size changes). */
-export class Feeder {
-  private x: Tensor | null = null;
-  private y: Tensor | null = null;
-  constructor(
-    private readonly be: Backend,
-    private readonly shape: readonly number[],
-  ) {}
-  feed(b: Batch, labels: boolean): { x: Tensor; y: Tensor | null } {
-    if (!this.x || this.x.shape[0] !== b.size) {
-      this.x?.dispose();
-      this.y?.dispose();
-      this.x = this.be.empty([b.size, ...this.shape]);
-      this.y = this.be.empty([b.size], 'u32');
-    }
-    this.x.set(b.images);
-    if (labels) {
-      if (!b.labels) throw new DataError('this task needs labels but the dataset has none');
-      this.y!.set(b.labels);
-    }
-    return { x: this.x, y: labels ? this.y : null };
-  }
-  dispose() {
-    this.x?.dispose();
-    this.y?.dispose();
-  }
-}
-
-/** Mean loss and accuracy of a task over a dataset, in batches. */
-export function evaluateTask(
-  be: Backend,
-  task: Task,
-  data: ImageDataset,
-  batchSize = 256,
-): { loss: number; accuracy?: number } {
-  const feeder = new Feeder(be, data.shape);
-  let loss = 0,
-    correct = 0,
-    n = 0,
-    hasCorrect = false;
-  try {
-    for (const b of data.batches(batchSize)) {
-      const { x, y } = feeder.feed(b, task.needsLabels);
-      const r = task.evaluate(x, y);
-      loss += r.loss * b.size;
-      if (r.correct !== undefined) {
-        correct += r.correct;
-        hasCorrect = true;
-      }
-      n += b.size;
-    }
-  } finally {
-    feeder.dispose();
-  }
-  return { loss: loss / n, accuracy: hasCorrect ? correct / n : undefined };
-}
-
 /** Validation over every replica's share of the set, summed so all replicas see the same numbers. */
 async function evaluateReplicated(
   be: Backend,
   task: Task,
   data: ImageDataset,
+  indices: Uint32Array | null,
   sync: ReplicaSync | undefined,
 ): Promise<{ loss: number; accuracy?: number }> {
-  if (!sync) return evaluateTask(be, task, data);
-  const [s, e] = shardRange(data.length, sync.index, sync.count);
+  const all = indices ?? identity(data.length);
+  if (!sync) return evaluateTask(be, task, data, { indices: all });
+  const [s, e] = shardRange(all.length, sync.index, sync.count);
   let loss = 0,
     correct = 0,
     hasAcc = 0;
   if (e > s) {
-    const r = evaluateTask(be, task, data.subset(Array.from({ length: e - s }, (_, k) => s + k)));
+    const r = evaluateTask(be, task, data, { indices: all.subarray(s, e) });
     loss = r.loss * (e - s);
-    if (r.accuracy !== undefined) {
-      correct = r.accuracy * (e - s);
+    if (r.correct !== undefined) {
+      correct = r.correct;
       hasAcc = 1;
     }
   }
   const { sums } = await sync.allReduce([], 0, 1, [loss, correct, hasAcc], false);
-  return { loss: sums[0] / data.length, accuracy: sums[2] > 0 ? sums[1] / data.length : undefined };
+  return { loss: sums[0] / all.length, accuracy: sums[2] > 0 ? sums[1] / all.length : undefined };
 }
+
+const identity = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
 
 export function fit(be: Backend, task: Task, data: ImageDataset, opts: FitOptions): Promise<History> {
   return fitReplica(be, task, data, opts);
@@ -248,61 +181,71 @@ export async function fitReplica(
     throw new ArgumentError('fit', 'epochs', `must be an integer ≥ 0, got ${opts.epochs}`);
   if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
     throw new ArgumentError('fit', 'batchSize', `must be an integer ≥ 1, got ${opts.batchSize}`);
-  let train = data,
+  // Training images by index into `data` (null: all); validation likewise, over `validation` (default: `data`).
+  let trainIdx: Uint32Array | null = null,
+    valIdx: Uint32Array | null = null,
     validation: ImageDataset | undefined;
-  if (typeof opts.validation === 'number')
-    ({ train, validation } = data.split(opts.validation, (opts.seed ?? 1) + 7919));
-  else validation = opts.validation;
+  if (opts.split) {
+    ({ train: trainIdx, validation: valIdx } = opts.split);
+    validation = data;
+  } else if (typeof opts.validation === 'number') {
+    ({ train: trainIdx, validation: valIdx } = splitIndices(data.length, opts.validation, (opts.seed ?? 1) + 7919));
+    validation = data;
+  } else validation = opts.validation;
   if (opts.earlyStopping && !validation) throw new ArgumentError('fit', 'earlyStopping', 'needs validation data');
+  const trainLength = trainIdx ? trainIdx.length : data.length;
 
   const params = task.params();
   const optimizer = new Optimizer(be, params, opts.optimizer);
   const rng = new Rng(opts.seed ?? 1);
-  const feeder = new Feeder(be, train.shape);
+  const feeder = new Feeder(be, data);
   const history: History = { epochs: [], aborted: false, stoppedEarly: false, steps: 0 };
   let best = Infinity,
     bestWeights: Float32Array[] | null = null,
     sinceBest = 0;
-  const batches = Math.ceil(train.length / opts.batchSize);
+  const batches = Math.ceil(trainLength / opts.batchSize);
   let startEpoch = 0,
     stopped = false;
-  if (opts.resumeFrom) {
-    const c = opts.resumeFrom;
-    for (const p of params) {
-      const v = c.params[p.name];
-      if (!v || v.length !== p.value.size)
-        throw new ArgumentError(
-          'fit',
-          'resumeFrom',
-          `has no parameter '${p.name}' of ${p.value.size} values: not a checkpoint of this model`,
-        );
-    }
-    for (const p of params) p.value.set(c.params[p.name]);
-    optimizer.importState(c.optimizer, c.optimizerSteps);
-    rng.state = c.rngState;
-    if (c.modelRng && task.setRandomState) task.setRandomState(c.modelRng);
-    history.steps = c.steps;
-    history.epochs.push(...c.history);
-    startEpoch = c.epoch;
-    if (opts.earlyStopping && c.earlyStopping) {
-      const e = c.earlyStopping;
-      best = e.best;
-      sinceBest = e.sinceBest;
-      if (e.bestParams) {
-        const bp = e.bestParams;
-        for (const p of params) {
-          if (bp[p.name]?.length !== p.value.size)
-            throw new ArgumentError(
-              'fit',
-              'resumeFrom',
-              `its best weights have no parameter '${p.name}' of ${p.value.size} values`,
-            );
+  // Everything after the optimizer's creation runs under the finally that frees it (a refused resumeFrom included).
+  try {
+    if (opts.resumeFrom) {
+      const c = opts.resumeFrom;
+      for (const p of params) {
+        const v = c.params[p.name];
+        if (!v || v.length !== p.value.size)
+          throw new ArgumentError(
+            'fit',
+            'resumeFrom',
+            `has no parameter '${p.name}' of ${p.value.size} values: not a checkpoint of this model`,
+          );
+      }
+      for (const p of params) p.value.set(c.params[p.name]);
+      optimizer.importState(c.optimizer, c.optimizerSteps);
+      rng.state = c.rngState;
+      if (c.modelRng && task.setRandomState) task.setRandomState(c.modelRng);
+      history.steps = c.steps;
+      history.epochs.push(...c.history);
+      startEpoch = c.epoch;
+      if (opts.earlyStopping && c.earlyStopping) {
+        const e = c.earlyStopping;
+        best = e.best;
+        sinceBest = e.sinceBest;
+        if (e.bestParams) {
+          const bp = e.bestParams;
+          for (const p of params) {
+            if (bp[p.name]?.length !== p.value.size)
+              throw new ArgumentError(
+                'fit',
+                'resumeFrom',
+                `its best weights have no parameter '${p.name}' of ${p.value.size} values`,
+              );
+          }
+          bestWeights = params.map((p) => Float32Array.from(bp[p.name]));
         }
-        bestWeights = params.map((p) => Float32Array.from(bp[p.name]));
       }
     }
-  }
-  try {
+    // Replicas start from the same generators (a resume restores the leader's): each moves to its own streams.
+    if (sync && sync.index > 0) task.reseed?.(sync.index);
     for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
       const lr = scheduledLr(opts.optimizer.lr, epoch, opts.schedule);
       const t0 = performance.now();
@@ -310,31 +253,36 @@ export async function fitReplica(
         seen = 0,
         batch = 0,
         lastYield = t0;
-      for (const b of train.batches(opts.batchSize, { shuffle: true, rng, reuseBuffers: true })) {
+      // The epoch's order (the same permutation ImageDataset.batches would draw), as indices into `data`.
+      const order = rng.permutation(trainLength);
+      if (trainIdx) for (let j = 0; j < order.length; j++) order[j] = trainIdx[order[j]];
+      for (let start = 0; start < trainLength; start += opts.batchSize) {
+        const size = Math.min(opts.batchSize, trainLength - start);
         const wait = opts.gate?.();
         if (wait) await wait;
         if (!sync && opts.signal?.aborted) break;
-        const part = sync ? shardOf(b, train.imageSize, sync) : b;
+        // A replica gathers only its own part of the global batch.
+        const [s, e] = sync ? shardRange(size, sync.index, sync.count) : [0, size];
         optimizer.zeroGrad();
         let loss = 0;
-        if (part.size > 0) {
-          const { x, y } = feeder.feed(part, task.needsLabels);
+        if (e > s) {
+          const { x, y } = feeder.feed(order, start + s, start + e, task.needsLabels);
           loss = task.step(x, y);
         }
         if (sync) {
           // The stop decision and the non-finite check use reduced values, so every replica leaves at the same step.
-          const r = await sync.allReduce(params, part.size, b.size, [loss * part.size], !!opts.signal?.aborted);
+          const r = await sync.allReduce(params, e - s, size, [loss * (e - s)], !!opts.signal?.aborted);
           if (r.stop) {
             stopped = true;
             break;
           }
-          loss = r.sums[0] / b.size;
+          loss = r.sums[0] / size;
         }
         if (!Number.isFinite(loss)) throw new NonFiniteError('fit', 'loss', history.steps, loss);
         optimizer.step(lr);
         history.steps++;
-        sum += loss * b.size;
-        seen += b.size;
+        sum += loss * size;
+        seen += size;
         batch++;
         const now = performance.now();
         opts.onBatch?.({ epoch, batch, batches, loss, images: seen, imagesPerSecond: seen / ((now - t0) / 1000) });
@@ -350,7 +298,7 @@ export async function fitReplica(
       const seconds = (performance.now() - t0) / 1000;
       const info: EpochInfo = { epoch, loss: sum / seen, lr, seconds, imagesPerSecond: seen / seconds };
       if (validation) {
-        const v = await evaluateReplicated(be, task, validation, sync);
+        const v = await evaluateReplicated(be, task, validation, valIdx, sync);
         info.valLoss = v.loss;
         info.valAccuracy = v.accuracy;
       }

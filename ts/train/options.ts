@@ -8,6 +8,7 @@
 import { ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
 import type { Param } from '../model/layer.js';
+import { type Classifying, isClassifying, type Model } from '../model/model.js';
 import type { Checkpoint } from './checkpoint.js';
 
 /** What the options are checked against: the parameters trained, and whether batches need labels. */
@@ -201,29 +202,17 @@ export function checkFitOptions(op: string, opts: unknown, target: FitTarget, da
   if (o.resumeFrom !== undefined) checkResume(c, o.resumeFrom, target, (o.optimizer as { type: unknown }).type);
 }
 
-/**
- * What `Trainer.fit` trains in `model`: a classifier as a whole, or block
- * `layer` of a CAE stack (duck-typed, so this module imports no model code).
- */
+/** What `Trainer.fit` trains in `model`: the parameters and labels of `model.task({ layer })`. */
 export function fitTarget(model: unknown, layer: unknown): FitTarget {
-  const m = model as {
-    head?: { classes: number };
-    blocks?: { params(): Param[] }[];
-    params?: () => Param[];
-    inputShape?: readonly number[];
-  };
-  if (!isObject(model) || typeof m.params !== 'function')
-    throw new ArgumentError(
-      'Trainer.fit',
-      'model',
-      `must be a Classifier or a StackedConvAutoencoder, got ${kind(model)}`,
-    );
-  if (m.head) return { params: m.params(), needsLabels: true, inputShape: m.inputShape, classes: m.head.classes };
-  const blocks = m.blocks ?? [];
-  const k = layer ?? 0;
-  if (!Number.isInteger(k) || (k as number) < 0 || (k as number) >= blocks.length)
-    throw new ArgumentError('Trainer.fit', 'layer', `must be a block index in [0, ${blocks.length}), got ${kind(k)}`);
-  return { params: blocks[k as number].params(), needsLabels: false, inputShape: m.inputShape };
+  const m = model as Partial<Model>;
+  if (!isObject(model) || typeof m.task !== 'function' || typeof m.params !== 'function')
+    throw new ArgumentError('Trainer.fit', 'model', `must be a convae model (see ts/model/model.ts), got ${kind(model)}`);
+  if (layer !== undefined && !Number.isInteger(layer))
+    throw new ArgumentError('Trainer.fit', 'layer', `must be a block index, got ${kind(layer)}`);
+  // The model's own task says what is trained (and refuses a layer it does not have).
+  const t = m.task({ layer: layer as number | undefined });
+  const classes = isClassifying(model as unknown as Model) ? (model as unknown as Model & Classifying).classes : undefined;
+  return { params: t.params(), needsLabels: t.needsLabels, inputShape: m.inputShape, classes };
 }
 
 /** Trainer.fit's options: fit's, checked against the model it is given. */

@@ -1,31 +1,35 @@
-/** Adapters from the models to the training loop's Task. */
+/**
+ * The tasks of the built-in models: what the training loop steps, how it
+ * evaluates, and the model's own random streams (input noise, dropout) —
+ * their state for checkpoints and their reseeding for data-parallel replicas.
+ * Models hand them out through `model.task(spec)`.
+ */
 import type { Tensor } from '../backend/memory.js';
 import type { ConvAutoencoder, StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
-import type { Task } from './fit.js';
+import type { Task } from '../model/model.js';
+
+export type { Task, TaskSpec } from '../model/model.js';
 
 /** Trains one CAE on raw inputs. */
 export function autoencoderTask(cae: ConvAutoencoder): Task {
-  return {
-    needsLabels: false,
-    params: () => cae.params(),
-    step: (x) => cae.trainStep(x),
-    evaluate: (x) => ({ loss: cae.loss(x) }),
-    randomState: () => [cae.noiseState],
-    setRandomState: ([s]) => (cae.noiseState = s),
-  };
+  return caeTask(cae, (x) => x);
 }
 
 /** Greedy layer-wise pretraining: block k trains on the codes of the (fixed) blocks before it. */
 export function stackLayerTask(stack: StackedConvAutoencoder, k: number): Task {
-  const cae = stack.blocks[k];
+  return caeTask(stack.blocks[k], (x) => stack.encodeThrough(k, x));
+}
+
+function caeTask(cae: ConvAutoencoder, input: (x: Tensor) => Tensor): Task {
   return {
     needsLabels: false,
     params: () => cae.params(),
-    step: (x) => cae.trainStep(stack.encodeThrough(k, x)),
-    evaluate: (x) => ({ loss: cae.loss(stack.encodeThrough(k, x)) }),
+    step: (x) => cae.trainStep(input(x)),
+    evaluate: (x) => ({ loss: cae.loss(input(x)) }),
     randomState: () => [cae.noiseState],
     setRandomState: ([s]) => (cae.noiseState = s),
+    reseed: (salt) => cae.reseedNoise(salt),
   };
 }
 
@@ -37,5 +41,6 @@ export function classifierTask(clf: Classifier): Task {
     evaluate: (x, labels) => clf.evaluate(x, labels as Tensor),
     randomState: () => clf.dropoutState,
     setRandomState: (s) => (clf.dropoutState = s),
+    reseed: (salt) => clf.reseedDropout(salt),
   };
 }

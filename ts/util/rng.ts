@@ -70,6 +70,13 @@ export class Rng {
     return (t ^ (t >>> 14)) >>> 0;
   }
 
+  /** Advances the stream by `n` draws without computing them (the state is a Weyl sequence). */
+  skip(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError('Rng.skip', 'n', `must be an integer ≥ 0, got ${n}`);
+    // n · increment mod 2^32 (Math.imul keeps the low 32 bits of the product exactly).
+    this.s = (this.s + (Math.imul((n % TWO_32) >>> 0, 0x6d2b79f5) >>> 0)) >>> 0;
+  }
+
   /** Uniform in [0, 1), on a grid of 2^-32. */
   next(): number {
     return this.nextU32() / TWO_32;

@@ -2,10 +2,11 @@
 import type { Build } from '../backend/loader.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../train/fit.js';
+import type { TaskSpec } from '../model/model.js';
 import type { DatasetWire } from './wire.js';
 
-/** What to train in a model: the classifier, or one layer of a CAE stack (greedy pretraining). */
-export type TaskSpec = { kind: 'classifier' } | { kind: 'stack-layer'; layer: number };
+/** What to train in a model; the model's kind reads it (`model.task(spec)`). */
+export type { TaskSpec } from '../model/model.js';
 
 /** fit's options without what cannot cross a thread: callbacks and the signal (they travel separately). */
 export type WireFitOptions = Omit<
@@ -24,6 +25,8 @@ export interface FitJob {
   task: TaskSpec;
   data: DatasetWire;
   validation?: DatasetWire;
+  /** A validation split made once by the caller: images of `data` by index. */
+  split?: { train: Uint32Array; validation: Uint32Array };
   options: WireFitOptions;
   resumeFrom?: Checkpoint;
   /** Data-parallel replica: index among `count`, and either the shared all-reduce buffer or a port to each other replica. */

@@ -12,23 +12,24 @@
  */
 import * as Comlink from 'comlink';
 import type { Backend } from '../backend/backend.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { type ImageDataset, splitIndices } from '../data/dataset.js';
 import { ArgumentError, ModelError, WorkerError } from '../errors.js';
-import { StackedConvAutoencoder } from '../model/autoencoder.js';
-import { Classifier } from '../model/classifier.js';
 import type { Param } from '../model/layer.js';
+import { type Classifying, isClassifying, type Model } from '../model/model.js';
 import { saveModel } from '../model/serialize.js';
+import { argmaxRows } from '../train/evaluate.js';
 import { shardRange, type BatchInfo, type FitOptions, type History } from '../train/fit.js';
 import { checkTrainerFitOptions } from '../train/options.js';
+import type { Runner } from '../train/runner.js';
 import { createShared, poisonShared } from './allreduce.js';
 import { WorkerPool, type PoolOptions } from './pool.js';
-import type { FitEvents, FitJob, TaskSpec } from './protocol.js';
+import type { FitEvents, FitJob } from './protocol.js';
 import { canShareMemory, datasetWire, type DataMode } from './wire.js';
 
 export type TrainerOptions = PoolOptions;
 
 export interface TrainerFitOptions extends FitOptions {
-  /** For a CAE stack: the block to train on the codes of the ones below (default 0). */
+  /** What to train (`model.task({ layer })`): for a CAE stack, the block to train on the codes of the ones below (default 0). */
   layer?: number;
   /** Data-parallel over this many workers (default: all of the trainer's). */
   workers?: number;
@@ -57,10 +58,10 @@ export interface TrainResult {
 
 let nextJob = 1;
 
-export class Trainer {
+export class Trainer implements Runner {
   /** Which model each worker holds for predict (by key and parameter checksum), so it is sent only when it changed. */
   private readonly predictHeld = new WeakMap<object, { key: number; checksum: string }>();
-  private readonly modelKeys = new WeakMap<Classifier, number>();
+  private readonly modelKeys = new WeakMap<Model, number>();
   private readonly jobs = new Map<
     number,
     { workers: { api: { pause(id: number): void; resume(id: number): void } }[] }
@@ -81,17 +82,17 @@ export class Trainer {
     return this.pool.size;
   }
 
+  get where(): string {
+    return `${this.pool.size} worker${this.pool.size > 1 ? 's' : ''}`;
+  }
+
   /**
-   * Trains `model` in workers and writes the result into it. A classifier
-   * trains as a whole; a CAE stack trains block `layer`. Rejects with a typed
-   * error (the worker's own, or WorkerError if a worker died); the model is
-   * then unchanged.
+   * Trains `model.task({ layer })` in workers and writes the result into the
+   * model (a classifier trains as a whole; a CAE stack trains block `layer`).
+   * Rejects with a typed error (the worker's own, or WorkerError if a worker
+   * died); the model is then unchanged.
    */
-  async fit(
-    model: Classifier | StackedConvAutoencoder,
-    data: ImageDataset,
-    opts: TrainerFitOptions,
-  ): Promise<TrainResult> {
+  async fit(model: Model, data: ImageDataset, opts: TrainerFitOptions): Promise<TrainResult> {
     checkTrainerFitOptions(model, data, opts);
     const n = opts.workers ?? this.pool.size;
     if (!Number.isInteger(n) || n < 1 || n > this.pool.size)
@@ -116,23 +117,11 @@ export class Trainer {
         "'transfer' moves the dataset to one worker; data-parallel training shares it ('share')",
       );
 
-    let task: TaskSpec, params: Param[];
-    if (model instanceof Classifier) {
-      task = { kind: 'classifier' };
-      params = model.params();
-    } else if (model instanceof StackedConvAutoencoder) {
-      const layer = opts.layer ?? 0;
-      if (!Number.isInteger(layer) || layer < 0 || layer >= model.blocks.length)
-        throw new ArgumentError(
-          'Trainer.fit',
-          'layer',
-          `must be a block index in [0, ${model.blocks.length}), got ${layer}`,
-        );
-      task = { kind: 'stack-layer', layer };
-      params = model.blocks[layer].params();
-    } else {
-      throw new ArgumentError('Trainer.fit', 'model', 'must be a Classifier or a StackedConvAutoencoder');
-    }
+    if (typeof model?.task !== 'function' || typeof model.toJSON !== 'function')
+      throw new ArgumentError('Trainer.fit', 'model', 'must be a convae model (one of the registered kinds)');
+    const task = opts.layer === undefined ? {} : { layer: opts.layer };
+    // The kind checks the spec here, on the caller's thread, before any worker is busy.
+    const params: Param[] = model.task(task).params();
     if (opts.signal?.aborted)
       return { history: { epochs: [], aborted: true, stoppedEarly: false, steps: 0 }, params: {} };
 
@@ -159,15 +148,18 @@ export class Trainer {
       validation === undefined || typeof validation === 'number'
         ? undefined
         : datasetWire(validation, mode === 'transfer' ? 'copy' : mode).wire;
+    // A fraction is split here, once, as index lists over the shared dataset (the workers copy nothing).
+    const split =
+      typeof validation === 'number' ? splitIndices(data.length, validation, (rest.seed ?? 1) + 7919) : undefined;
     const train = datasetWire(data, mode);
     const base: FitJob = {
       model: saved,
       task,
       data: train.wire,
       validation: val,
+      split,
       options: {
         ...rest,
-        validation: typeof validation === 'number' ? validation : undefined,
         checkpointEvery: checkpoint ? (checkpoint.every ?? 1) : undefined,
         snapshotEvery: onSnapshot ? (snapshotEvery ?? 10) : undefined,
       },
@@ -245,15 +237,16 @@ export class Trainer {
   }
 
   /**
-   * Logits (and predicted classes) of a classifier for every image of `data`,
+   * Logits (and predicted classes) of a classifying model for every image of `data`,
    * split across `workers` (default: all) that each run batches of `batchSize` (default 256).
    */
   async predict(
-    model: Classifier,
+    model: Model & Classifying,
     data: ImageDataset,
     opts: { workers?: number; batchSize?: number; data?: Exclude<DataMode, 'transfer'> } = {},
   ): Promise<{ logits: Float32Array; classes: Uint32Array }> {
-    if (!(model instanceof Classifier)) throw new ArgumentError('Trainer.predict', 'model', 'must be a Classifier');
+    if (typeof model?.toJSON !== 'function' || !isClassifying(model))
+      throw new ArgumentError('Trainer.predict', 'model', 'must be a model that scores classes (a Classifier)');
     const n = Math.min(opts.workers ?? this.pool.size, data.length);
     if (!Number.isInteger(n) || n < 1 || n > this.pool.size)
       throw new ArgumentError(
@@ -299,20 +292,14 @@ export class Trainer {
             });
         }),
       );
-      const k = model.head.classes,
+      const k = model.classes,
         logits = new Float32Array(data.length * k);
       let off = 0;
       for (const p of parts) {
         logits.set(p, off);
         off += p.length;
       }
-      const classes = new Uint32Array(data.length);
-      for (let r = 0; r < data.length; r++) {
-        let best = 0;
-        for (let c = 1; c < k; c++) if (logits[r * k + c] > logits[r * k + best]) best = c;
-        classes[r] = best;
-      }
-      return { logits, classes };
+      return { logits, classes: argmaxRows(logits, k) };
     } finally {
       release();
     }
@@ -320,7 +307,7 @@ export class Trainer {
 
   /** Greedy layer-wise pretraining of every block of `stack` in turn (seed + k for block k); stops early when aborted. */
   async pretrain(
-    stack: StackedConvAutoencoder,
+    stack: Model & { readonly blocks: readonly unknown[] },
     data: ImageDataset,
     opts: Omit<TrainerFitOptions, 'layer'>,
   ): Promise<History[]> {

@@ -106,6 +106,7 @@ export function datasetWire(d: ImageDataset, mode: DataMode): { wire: DatasetWir
   return { wire: { ...base, images: d.images, labels: d.labels }, transfer: [] };
 }
 
+/** The dataset a worker received. It was an ImageDataset on the caller's side, checked there: not scanned again. */
 export function datasetFromWire(w: DatasetWire): ImageDataset {
-  return ImageDataset.fromFloat32(w.images, w.shape as unknown as ImageShape, w.labels, w.numClasses);
+  return ImageDataset.trusted(w.images, w.shape as unknown as ImageShape, w.labels, w.numClasses);
 }

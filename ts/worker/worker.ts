@@ -7,20 +7,18 @@
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { loadBackend, type Backend } from '../backend/backend.js';
-import { ArgumentError, BackendError, ModelError } from '../errors.js';
-import { Classifier } from '../model/classifier.js';
-import { StackedConvAutoencoder } from '../model/autoencoder.js';
+import { BackendError, ModelError } from '../errors.js';
+import { type Classifying, isClassifying, type Model } from '../model/model.js';
 import { loadModel } from '../model/serialize.js';
+import { predictLogits } from '../train/evaluate.js';
 import { fitReplica, type BatchInfo, type Task } from '../train/fit.js';
-import { classifierTask, stackLayerTask } from '../train/tasks.js';
 import { SharedReducer } from './allreduce.js';
 import { PortReducer } from './portreduce.js';
-import type { Tensor } from '../backend/memory.js';
 import type { FitEvents, FitJob, FitResult, PredictJob, WorkerApi } from './protocol.js';
 import { datasetFromWire } from './wire.js';
 
 let be: Backend | null = null;
-let predictModel: { key: number; checksum: string; model: Classifier } | null = null;
+let predictModel: { key: number; checksum: string; model: Model & Classifying } | null = null;
 
 interface Running {
   abort: AbortController;
@@ -52,32 +50,22 @@ const api: WorkerApi = {
         ? new SharedReducer(be, replica.shared, replica.index, replica.count, replica.floats)
         : new PortReducer(be, replica.index, replica.count, replica.floats, replica.ports ?? []);
     running.sync = sync;
-    let model: StackedConvAutoencoder | Classifier | null = null;
+    let model: Model | null = null;
     try {
-      model = loadModel(be, job.model.json, job.model.weights, 'model posted to the worker').model;
-      const task = taskOf(model, job);
-      // Replicas start from the same model, generators included: give each its own noise and dropout streams.
-      if (replica && replica.index > 0) {
-        const m = model;
-        const reseed = () =>
-          m instanceof Classifier
-            ? m.reseedDropout(replica.index)
-            : m.blocks.forEach((b) => b.reseedNoise(replica.index));
-        reseed();
-        // A resumed run restores the leader's generators: move this replica to its own stream again.
-        const set = task.setRandomState?.bind(task);
-        if (set)
-          task.setRandomState = (st) => {
-            set(st);
-            reseed();
-          };
-      }
+      // The caller checked these already (its own model, its own datasets): no non-finite scan again.
+      model = loadModel(be, job.model.json, job.model.weights, {
+        source: 'model posted to the worker',
+        allowNonFinite: true,
+      }).model;
+      // The model's kind knows its tasks and their random streams (reseeded per replica by fit).
+      const task = model.task(job.task);
       const o = job.options;
       let pending: BatchInfo[] = [],
         sentAt = -Infinity;
       const history = await fitReplica(be, task, datasetFromWire(job.data), {
         ...o,
         validation: job.validation ? datasetFromWire(job.validation) : o.validation,
+        split: job.split,
         signal: running.abort.signal,
         resumeFrom: job.resumeFrom,
         sync,
@@ -129,10 +117,13 @@ const api: WorkerApi = {
     if (job.model) {
       predictModel?.model.dispose();
       predictModel = null;
-      const { model } = loadModel(be, job.model.json, job.model.weights, 'model posted to the worker');
-      if (!(model instanceof Classifier)) {
+      const { model } = loadModel(be, job.model.json, job.model.weights, {
+        source: 'model posted to the worker',
+        allowNonFinite: true,
+      });
+      if (!isClassifying(model)) {
         model.dispose();
-        throw new ModelError('worker', 'predict needs a classifier');
+        throw new ModelError('worker', `predict needs a model that scores classes, not a '${model.kind}'`);
       }
       predictModel = { key: job.modelKey, checksum: job.checksum, model };
     } else if (!predictModel || predictModel.key !== job.modelKey || predictModel.checksum !== job.checksum) {
@@ -141,25 +132,7 @@ const api: WorkerApi = {
         'predict: the worker does not hold this model (internal error: the caller should have sent it)',
       );
     }
-    const model = predictModel.model;
-    const data = datasetFromWire(job.data);
-    const size = data.imageSize,
-      classes = model.head.classes;
-    const out = new Float32Array((job.end - job.start) * classes);
-    let x: Tensor | null = null;
-    try {
-      for (let s = job.start; s < job.end; s += job.batchSize) {
-        const e = Math.min(job.end, s + job.batchSize);
-        if (!x || x.shape[0] !== e - s) {
-          x?.dispose();
-          x = be.empty([e - s, ...data.shape]);
-        }
-        x.set(data.images.subarray(s * size, e * size));
-        out.set(model.logits(x).data, (s - job.start) * classes);
-      }
-    } finally {
-      x?.dispose();
-    }
+    const out = predictLogits(be, predictModel.model, datasetFromWire(job.data), job.start, job.end, job.batchSize);
     return Comlink.transfer(out, [out.buffer]);
   },
 
@@ -216,19 +189,6 @@ function paramsOf(task: Task): Record<string, Float32Array> {
 }
 
 const buffersOf = (params: Record<string, Float32Array>) => Object.values(params).map((a) => a.buffer as ArrayBuffer);
-
-function taskOf(model: StackedConvAutoencoder | Classifier, job: FitJob): Task {
-  if (job.task.kind === 'classifier') {
-    if (!(model instanceof Classifier)) throw new ModelError('worker', 'a classifier task needs a classifier model');
-    return classifierTask(model);
-  }
-  if (!(model instanceof StackedConvAutoencoder))
-    throw new ModelError('worker', 'a stack-layer task needs a CAE stack');
-  const k = job.task.layer;
-  if (!Number.isInteger(k) || k < 0 || k >= model.blocks.length)
-    throw new ArgumentError('Trainer.fit', 'layer', `must be a block index in [0, ${model.blocks.length}), got ${k}`);
-  return stackLayerTask(model, k);
-}
 
 declare const WorkerGlobalScope: { new (): unknown } | undefined;
 if (typeof WorkerGlobalScope !== 'undefined' && self instanceof WorkerGlobalScope) {

@@ -1,0 +1,54 @@
+/**
+ * The registry of model kinds, keyed by the `kind` field of saved JSON. The
+ * built-in kinds are listed here (an explicit list, not registration by
+ * import side effect, which bundlers may drop); `registerModelKind` adds
+ * others. Loading, the workers and the Trainer find kinds only through here.
+ */
+import type { Backend } from '../backend/backend.js';
+import { ArgumentError } from '../errors.js';
+import { type ConvAutoencoder, caeFromJSON, type StackedConvAutoencoder, stackFromJSON } from './autoencoder.js';
+import { Classifier } from './classifier.js';
+import type { ParamInit } from './layer.js';
+import type { Model } from './model.js';
+import type { Fail } from './schema.js';
+
+export interface ModelKind<M extends Model = Model> {
+  readonly kind: string;
+  /** Fields of the saved JSON besides format, version, kind and training. */
+  readonly fields: readonly string[];
+  /**
+   * Builds the model from those fields (`get` reads own fields only; `fail`
+   * reports a bad one). Must refuse bad fields and check its parameters
+   * (checkPlanned) before allocating, and fill them through `init`.
+   */
+  fromJSON(be: Backend, get: (field: string) => unknown, fail: Fail, init: ParamInit): M;
+}
+
+/** The type each kind loads as (extend it with `declare module` for a kind of your own). */
+export interface ModelKinds {
+  stack: StackedConvAutoencoder;
+  classifier: Classifier;
+  cae: ConvAutoencoder;
+}
+
+const registry = new Map<string, ModelKind>();
+
+export function registerModelKind(k: ModelKind): void {
+  if (typeof k?.kind !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(k.kind))
+    throw new ArgumentError('registerModelKind', 'kind', 'must be lower-case letters, digits or -, up to 32');
+  if (registry.has(k.kind)) throw new ArgumentError('registerModelKind', 'kind', `'${k.kind}' is registered already`);
+  registry.set(k.kind, k);
+}
+
+export function modelKind(kind: string): ModelKind | undefined {
+  return registry.get(kind);
+}
+
+export const modelKindNames = (): string[] => [...registry.keys()];
+
+const BUILTIN: ModelKind[] = [
+  { kind: 'stack', fields: ['inputShape', 'blocks', 'seed'], fromJSON: stackFromJSON },
+  { kind: 'classifier', fields: ['inputShape', 'blocks', 'head', 'seed'], fromJSON: Classifier.fromJSON },
+  { kind: 'cae', fields: ['inputShape', 'name', 'block', 'seed'], fromJSON: caeFromJSON },
+];
+for (const k of BUILTIN) registerModelKind(k);

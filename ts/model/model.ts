@@ -1,0 +1,88 @@
+/**
+ * The model contract every model kind implements, and what it shares with
+ * the training loop. A kind is registered by name (ts/model/kinds.ts); the
+ * saved JSON names its kind, and loading, the workers and the Trainer go
+ * through this interface only, so a new kind needs no change there.
+ */
+import type { Tensor } from '../backend/memory.js';
+import { ModelError } from '../errors.js';
+import { MAX_MODEL_PARAM_BYTES, MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { boundedNumel } from '../shape.js';
+import type { Param, ParamInit, PlannedParam, Shape } from './layer.js';
+
+/** What to train or evaluate in a model: `layer` picks a block of a CAE stack (greedy pretraining); other kinds take none. */
+export interface TaskSpec {
+  layer?: number;
+}
+
+/** What the training loop trains: anything that turns a batch into a loss and gradients. */
+export interface Task {
+  params(): Param[];
+  /** Forward and backward on one batch; adds into Param.grad; returns the mean loss. */
+  step(x: Tensor, labels: Tensor | null): number;
+  /** Loss of a batch without training, and the predicted class of each image for classifying tasks. */
+  evaluate(x: Tensor, labels: Tensor | null): { loss: number; predictions?: Uint32Array };
+  /** Whether batches must carry labels. */
+  readonly needsLabels: boolean;
+  /** States of the model's own generators (input noise, dropout), saved in checkpoints so a resume is exact. */
+  randomState?(): number[];
+  setRandomState?(state: number[]): void;
+  /** Moves the task's generators to streams of their own for `salt` (each data-parallel replica its own). */
+  reseed?(salt: number): void;
+}
+
+/** A model's architecture as saved: its kind, input shape and every hyper-parameter (defaults written out). */
+export interface Architecture {
+  kind: string;
+  inputShape: number[];
+  [field: string]: unknown;
+}
+
+export interface Model {
+  readonly kind: string;
+  readonly inputShape: Shape;
+  /** Every parameter, each once (a tied weight belongs to its owner). */
+  params(): Param[];
+  toJSON(): Architecture;
+  /** The training/evaluation task for `spec`; throws ArgumentError for a spec the kind does not have. */
+  task(spec?: TaskSpec): Task;
+  dispose(): void;
+}
+
+/** A model that scores classes (Trainer.predict, accuracy and confusion matrices). */
+export interface Classifying {
+  readonly classes: number;
+  /** Logits of a batch (eval mode), [n, classes]; the tensor is owned by the model. */
+  logits(x: Tensor): Tensor;
+}
+
+export const isClassifying = (m: Model): m is Model & Classifying =>
+  typeof (m as Partial<Classifying>).logits === 'function' && Number.isInteger((m as Partial<Classifying>).classes);
+
+/**
+ * Refuses a model whose parameters pass the limits (ts/limits.ts), then asks
+ * `init` whether it can fill them (a weights file must hold exactly these):
+ * both before the first tensor is allocated.
+ */
+export function checkPlanned(owner: string, planned: readonly PlannedParam[], init: ParamInit): void {
+  let total = 0;
+  for (const p of planned) {
+    const n = boundedNumel(p.shape, MAX_TENSOR_ELEMENTS);
+    if (n > MAX_TENSOR_ELEMENTS)
+      throw new ModelError(p.name, `[${p.shape.join(',')}] has more than ${MAX_TENSOR_ELEMENTS} elements (the limit)`);
+    total += 4 * n;
+    if (total > MAX_MODEL_PARAM_BYTES)
+      throw new ModelError(owner, `the parameters need more than ${MAX_MODEL_PARAM_BYTES} bytes (the limit)`);
+  }
+  init.expect?.(planned);
+}
+
+/** Runs `build`; if it throws, disposes what was made so far (nothing stays allocated on a refused model). */
+export function disposingOnThrow<T>(build: () => T, cleanup: () => void): T {
+  try {
+    return build();
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * One interface for "train here" and "train in workers": `fit` on this
+ * thread (threadRunner) and the Trainer (ts/worker) both implement it, so
+ * the CLI and user code choose with one option (`createRunner` in
+ * ts/worker/runner.ts) instead of two code paths.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { ImageDataset } from '../data/dataset.js';
+import type { Model, TaskSpec } from '../model/model.js';
+import { type FitOptions, fit, type History } from './fit.js';
+
+export type RunOptions = FitOptions & TaskSpec;
+
+export interface Runner {
+  /** Where the work runs ('this thread', '2 workers'). */
+  readonly where: string;
+  /** Trains `model.task({ layer })` on `data`; the trained values end in the model. */
+  fit(model: Model, data: ImageDataset, opts: RunOptions): Promise<{ history: History }>;
+  dispose(): Promise<void>;
+}
+
+/** Training on this thread. */
+export function threadRunner(be: Backend): Runner {
+  return {
+    where: 'this thread',
+    async fit(model, data, { layer, ...opts }) {
+      return { history: await fit(be, model.task(layer === undefined ? {} : { layer }), data, opts) };
+    },
+    dispose: async () => {},
+  };
+}
