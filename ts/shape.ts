@@ -36,6 +36,7 @@ export function poolOut(input: number, k: number, s: number): Size {
   return Math.floor((input - k) / s) + 1;
 }
 
+/** A size along both axes: one number for height and width, or `[h, w]`. */
 export type Pair = number | readonly [number, number];
 export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 

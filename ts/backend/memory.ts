@@ -13,6 +13,7 @@ import { MemoryError, ShapeError } from '../errors.js';
 import { fmt, numel } from '../shape.js';
 import type { Exports } from './loader.js';
 
+/** Element type of a tensor: 32-bit float, or 32-bit unsigned integer (pooling switches, labels). */
 export type DType = 'f32' | 'u32';
 
 export class Memory {
@@ -86,6 +87,7 @@ export class Memory {
   }
 }
 
+/** An f32 (or u32) array in wasm memory with a shape (NCHW for images). It owns its memory from creation until `dispose()`; `data` is a view that is rebuilt after memory grows. */
 export class Tensor {
   readonly shape: readonly number[];
   readonly size: number;

@@ -22,6 +22,7 @@ import { Activation, Conv2D, ConvTranspose2D, MaxPool2D, MaxUnpool2D, type Init,
 import { checkNoise, corrupt, type Noise } from './noise.js';
 import { Sequential } from './sequential.js';
 
+/** One convolution of a block: number of filters, kernel size, stride, padding, and whether its decoder is tied to it. */
 export interface ConvSpec {
   filters: number;
   kernel: Pair;
@@ -31,6 +32,7 @@ export interface ConvSpec {
 
 export type { Noise } from './noise.js';
 
+/** One block of a CAE stack: its convolutions, activation, optional max-pooling and optional input noise. */
 export interface BlockSpec {
   /** One or more convolutions (each followed by the activation). */
   convs: ConvSpec[];
@@ -47,6 +49,7 @@ export interface BlockSpec {
   init?: Init;
 }
 
+/** Options of one `ConvAutoencoder` beyond its block: the decoder's output activation. */
 export interface AutoencoderOptions {
   /** Prefix of layer and parameter names (e.g. `block0`). */
   name?: string;
@@ -56,6 +59,7 @@ export interface AutoencoderOptions {
   first?: boolean;
 }
 
+/** One convolutional autoencoder (one block of a stack): encode with conv → activation → max-pool, decode with max-unpool (the same switches) → transposed conv (tied to the encoder by default) → activation; trained on the MSE. */
 export class ConvAutoencoder {
   readonly encoder: Sequential;
   readonly decoder: Sequential;

@@ -15,6 +15,7 @@ import type { Layer, Param, Shape } from './layer.js';
 import { Activation, Conv2D, Dense, Dropout, Flatten, MaxPool2D } from './layers.js';
 import { Sequential } from './sequential.js';
 
+/** The dense part of a classifier: hidden layer sizes, number of classes, dropout, and which conv blocks to freeze. */
 export interface HeadSpec {
   /** Hidden dense layer sizes; default [500]. */
   hidden?: number[];
@@ -26,6 +27,7 @@ export interface HeadSpec {
   freeze?: number[];
 }
 
+/** A CNN classifier: conv blocks (random, or taken from a pretrained CAE stack), dense hidden layers and a softmax output. */
 export class Classifier {
   readonly net: Sequential;
   private grad: Tensor | null = null;
@@ -195,6 +197,7 @@ function isMonotone(a: Activation): boolean {
   ); // the kernel takes alpha ≥ 0 only
 }
 
+/** The index of the largest value of each row of a `[n, classes]` tensor (the predicted classes). */
 export function argmaxRows(logits: Tensor): Uint32Array {
   const [n, k] = logits.shape,
     d = logits.data,

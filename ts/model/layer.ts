@@ -16,6 +16,7 @@ import type { Rng } from '../util/rng.js';
 /** Per-sample shape (no batch axis): [c, h, w] for images, [features] after Flatten. */
 export type Shape = readonly number[];
 
+/** A trainable tensor of a layer with its gradient buffer and its name in saved weights (e.g. `block0.conv0.weight`). */
 export class Param {
   constructor(
     /** Unique within a model, e.g. `block0.conv0.weight`; the name in saved files. */
@@ -31,6 +32,7 @@ export class Param {
   }
 }
 
+/** A layer of a model: forward and backward passes over batches, its parameters, and its saved form. */
 export abstract class Layer {
   abstract readonly type: string;
   inputShape: Shape = [];

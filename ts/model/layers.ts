@@ -16,6 +16,7 @@ import { convOut, convTransposeOut, pair, poolOut, type Pair } from '../shape.js
 import { Rng } from '../util/rng.js';
 import { Layer, Param, type Shape } from './layer.js';
 
+/** Weight initialisation: Glorot (for tanh, sigmoid) or He (for relu). */
 export type Init = 'glorot' | 'he';
 
 /** Uniform initialisation: Glorot (tanh, sigmoid) or He (relu) limits. */
@@ -29,6 +30,7 @@ function newParam(layer: Layer, be: { zeros(s: readonly number[]): Tensor }, wha
   return new Param(`${layer.name}.${what}`, be.zeros(shape), be.zeros(shape));
 }
 
+/** Options of a `Conv2D` layer: filters, kernel size, stride, padding, bias, initialisation. */
 export interface Conv2DOptions {
   filters: number;
   kernel: Pair;
@@ -106,6 +108,7 @@ export class Conv2D extends Layer {
   }
 }
 
+/** Options of a `ConvTranspose2D` layer: tied to a `Conv2D` (its weight, flipped) or with a weight of its own. */
 export interface ConvTranspose2DOptions {
   filters: number;
   kernel: Pair;
@@ -246,6 +249,7 @@ export class Activation extends Layer {
   }
 }
 
+/** Window and stride of a `MaxPool2D` layer. */
 export interface PoolOptions {
   kernel?: Pair;
   stride?: Pair;
@@ -362,6 +366,7 @@ export class Flatten extends Layer {
   }
 }
 
+/** Options of a dense (fully connected) layer. */
 export interface DenseOptions {
   units: number;
   bias?: boolean;

@@ -12,9 +12,11 @@ import { StackedConvAutoencoder, type BlockSpec } from './autoencoder.js';
 import { Classifier, type HeadSpec } from './classifier.js';
 import type { Param, Shape } from './layer.js';
 
+/** The `format` field of every saved model's JSON. */
 export const MODEL_FORMAT = 'convae-model';
 export const MODEL_VERSION = 1;
 
+/** The JSON form of a saved model (a CAE stack or a classifier). */
 export type ModelJson =
   | {
       format: typeof MODEL_FORMAT;
@@ -36,6 +38,7 @@ export type ModelJson =
       training?: unknown;
     };
 
+/** The safetensors file of parameters, under their PyTorch-style names. */
 export function exportWeights(params: Param[], metadata: Record<string, string> = {}): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const p of params) {
@@ -66,6 +69,7 @@ export function importWeights(params: Param[], bytes: Uint8Array, source: string
   for (const p of params) p.value.set(file.tensors[p.name].data as Float32Array);
 }
 
+/** The JSON description (architecture, optional training metadata) of a model, as `saveModel` writes it. */
 export function modelJson(model: StackedConvAutoencoder | Classifier, training?: unknown): ModelJson {
   const base = { format: MODEL_FORMAT, version: MODEL_VERSION, inputShape: [...model.inputShape] as number[] } as const;
   if (model instanceof Classifier) {
@@ -74,6 +78,7 @@ export function modelJson(model: StackedConvAutoencoder | Classifier, training?:
   return { ...base, kind: 'stack', blocks: model.specs, seed: model.seed, training };
 }
 
+/** A model as JSON (architecture, `training` metadata) and safetensors (weights); `loadModel` reads them back. */
 export function saveModel(
   model: StackedConvAutoencoder | Classifier,
   training?: unknown,

@@ -11,6 +11,7 @@ import { FormatError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import type { EpochInfo } from './fit.js';
 
+/** Everything a training run needs to resume exactly: weights, optimizer buffers, generator states, epoch and early-stopping state. */
 export interface Checkpoint {
   /** Completed epochs. */
   epoch: number;
@@ -26,6 +27,7 @@ export interface Checkpoint {
   earlyStopping?: EarlyStoppingState;
 }
 
+/** The early-stopping part of a checkpoint: the best loss so far, epochs since, and the best weights. */
 export interface EarlyStoppingState {
   /** Best validation loss so far (Infinity before the first validation). */
   best: number;
@@ -35,6 +37,7 @@ export interface EarlyStoppingState {
   bestParams?: Record<string, Float32Array>;
 }
 
+/** A checkpoint as one safetensors file (weights, optimizer state, generators, early-stopping state). */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const [name, v] of Object.entries(c.params))
@@ -60,6 +63,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   });
 }
 
+/** Reads a checkpoint written by `encodeCheckpoint`; `source` names the file in errors. */
 export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
   const f = decodeSafetensors(bytes, source);
   if (f.metadata.format !== 'convae-checkpoint') throw new FormatError(source, 'not a convae checkpoint');

@@ -28,6 +28,7 @@ export interface Task {
   setRandomState?(state: number[]): void;
 }
 
+/** What `onBatch` gets after each training step (`batch` counts from 1 within the epoch). */
 export interface BatchInfo {
   epoch: number;
   batch: number;
@@ -37,6 +38,7 @@ export interface BatchInfo {
   imagesPerSecond: number;
 }
 
+/** What `onEpoch` gets after each epoch: mean training loss, validation results, learning rate and speed. */
 export interface EpochInfo {
   epoch: number;
   loss: number;
@@ -47,6 +49,7 @@ export interface EpochInfo {
   imagesPerSecond: number;
 }
 
+/** Options of `fit` and `Trainer.fit`. */
 export interface FitOptions {
   epochs: number;
   batchSize: number;
@@ -118,6 +121,7 @@ function shardOf(b: Batch, imageSize: number, sync: ReplicaSync): Batch {
   };
 }
 
+/** The result of a training run: one entry per epoch, and how it ended. */
 export interface History {
   epochs: EpochInfo[];
   /** True when the signal stopped training. */
@@ -230,6 +234,7 @@ async function evaluateReplicated(
   return { loss: sums[0] / data.length, accuracy: sums[2] > 0 ? sums[1] / data.length : undefined };
 }
 
+/** Trains `task` on `data` on this thread: seeded shuffling, optimizer and schedule, validation, early stopping, callbacks, abort signal and checkpoints. Resolves with the history. */
 export function fit(be: Backend, task: Task, data: ImageDataset, opts: FitOptions): Promise<History> {
   return fitReplica(be, task, data, opts);
 }

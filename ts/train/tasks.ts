@@ -29,6 +29,7 @@ export function stackLayerTask(stack: StackedConvAutoencoder, k: number): Task {
   };
 }
 
+/** The training task of a classifier: softmax cross-entropy on the labels. */
 export function classifierTask(clf: Classifier): Task {
   return {
     needsLabels: true,

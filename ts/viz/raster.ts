@@ -28,6 +28,7 @@ export const PAD_COLOR: Rgb = [64, 80, 128];
 /** Pixels of values that are NaN or ±Infinity. */
 export const NAN_COLOR: Rgb = [255, 0, 255];
 
+/** Layout options shared by the grids: tile scale, padding, columns, padding colour. */
 export interface GridOptions {
   /** Pixels per value along each axis (an integer ≥ 1). */
   scale?: number;
@@ -39,6 +40,7 @@ export interface GridOptions {
   padColor?: Rgb;
 }
 
+/** Options of `filterGrid`. */
 export interface FilterGridOptions extends GridOptions {
   /** Default 4. */
   scale?: number;
@@ -62,6 +64,7 @@ export interface FilterGridOptions extends GridOptions {
   channel?: 'mean' | 'all' | 'rgb' | number;
 }
 
+/** Options of `imageGrid` and `reconstructionGrid`. */
 export interface ImageGridOptions extends GridOptions {
   /** Default 2. */
   scale?: number;
@@ -230,6 +233,7 @@ export function reconstructionGrid(
   return r;
 }
 
+/** Options of `lossCurve`. */
 export interface LossCurveOptions {
   /** Default 640. */
   width?: number;
@@ -243,7 +247,9 @@ export interface LossCurveOptions {
   margins?: Partial<Margins>;
 }
 
+/** Colour of the axes and tick marks of `lossCurve`. */
 export const AXIS_COLOR: Rgb = [64, 64, 64];
+/** Colour of the grid lines of `lossCurve`. */
 export const GRID_COLOR: Rgb = [225, 225, 225];
 
 /**
