@@ -78,8 +78,12 @@ export function filterFigure(
 ): { svg: string; png: Uint8Array } {
   const [cOut, cIn, kh, kw] = shape;
   const columns = Math.ceil(Math.sqrt(cOut));
-  const scale = Math.max(4, Math.min(32, Math.ceil((opts.minGridWidth ?? 360) / (columns * (kw + 1)))));
-  const raster = filterGrid(weights, shape, { scale, columns, pad: 2 });
+  const pad = 2;
+  const scale = Math.max(
+    4,
+    Math.min(32, Math.ceil(((opts.minGridWidth ?? 360) - pad * (columns + 1)) / (columns * kw))),
+  );
+  const raster = filterGrid(weights, shape, { scale, columns, pad });
   const ms: number[] = [];
   for (let o = 0; o < cOut; o++) {
     let m = 0;
