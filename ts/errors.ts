@@ -110,6 +110,7 @@ const SHAPE_ERRORS = [
   'sizes do not match',
 ];
 
+/** The meaning of a status code returned by the wasm layer. */
 export function describeStatus(code: number): string {
   switch (code) {
     case 2:

@@ -141,3 +141,12 @@ export {
   type SearchResult,
   type SearchSpace,
 } from './worker/search.js';
+// Types that the exports above mention, so that the API reference (and a user's annotations) can name them.
+export type { Size } from './shape.js';
+export { MODEL_FORMAT } from './model/serialize.js';
+export type { SafetensorsDType } from './io/safetensors.js';
+export type { EarlyStoppingState } from './train/checkpoint.js';
+export type { FashionClassFile } from './data/fashion.js';
+export type { IdxArray, IdxImagesOptions } from './data/idx.js';
+export type { ImageDataLike, ImageDataOptions, LabelsInput, Uint8Options } from './data/dataset.js';
+export type { TypedArray } from './util/rng.js';

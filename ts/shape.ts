@@ -57,6 +57,7 @@ export function boundedNumel(shape: readonly number[], limit: number): number {
   return n;
 }
 
+/** A size along both axes: one number for height and width, or `[h, w]`. */
 export type Pair = number | readonly [number, number];
 export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 

@@ -4,6 +4,7 @@ import { fmt, numel } from '../shape.js';
 import { loadExports, type Build, type LoadOptions } from './loader.js';
 import { Memory, type Tensor, type DType } from './memory.js';
 
+/** One loaded wasm build: makes tensors (`empty`, `fromArray`) in its memory and runs the kernels on them. Get one with `loadBackend()`. */
 export class Backend {
   /** Which of the three wasm builds is running: 'relaxed', 'simd' or 'scalar'. */
   readonly build: Build;

@@ -9,12 +9,15 @@ import { relaxedSimd, simd } from 'wasm-feature-detect';
 import init, * as glue from '../wasm/convae_wasm.js';
 import { BackendError } from '../errors.js';
 
+/** A wasm build of the kernels: 'relaxed' (SIMD128 + relaxed SIMD), 'simd' (SIMD128) or 'scalar' (no SIMD). */
 export type Build = 'relaxed' | 'simd' | 'scalar';
+/** Every wasm build, fastest first: relaxed SIMD (fused multiply-add), SIMD128, scalar. */
 export const BUILDS: readonly Build[] = ['relaxed', 'simd', 'scalar'];
 const ISA_NAMES: readonly Build[] = ['scalar', 'simd', 'relaxed'];
 
 export type Exports = typeof glue;
 
+/** Options of `loadBackend`: which build to load and where its files are. */
 export interface LoadOptions {
   /** Which build to run; `'auto'` (default) picks the best this runtime validates. */
   build?: Build | 'auto';

@@ -16,6 +16,7 @@ import { MAX_TENSOR_ELEMENTS } from '../limits.js';
 import { fmt, numel } from '../shape.js';
 import type { Exports } from './loader.js';
 
+/** Element type of a tensor: 32-bit float, or 32-bit unsigned integer (pooling switches, labels). */
 export type DType = 'f32' | 'u32';
 
 export class Memory {
@@ -115,6 +116,7 @@ export function checkTensorShape(shape: readonly number[]): void {
   }
 }
 
+/** An f32 (or u32) array in wasm memory with a shape (NCHW for images). It owns its memory from creation until `dispose()`; `data` is a view that is rebuilt after memory grows. */
 export class Tensor {
   readonly shape: readonly number[];
   readonly size: number;

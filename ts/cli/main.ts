@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `convae` command line: `convae train` runs the main job. */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError, quote } from '../errors.js';
 import { reason } from './outdir.js';
@@ -19,9 +20,14 @@ const int =
 
 /** Upper bounds of the size flags (a typo like --maps 1000000000 is a usage error, not an allocation). */
 const LIMITS = { count: 1e9, maps: 4096, hidden: 65536 };
+// ts/cli/main.ts and dist/cli/main.js both sit two folders below package.json.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const program = new Command('convae')
   .description('Convolutional autoencoders on SIMD WebAssembly: pretrain a CAE stack, fine-tune it as a classifier')
+  .version(version, '-V, --version', 'print the version of convae')
   .showHelpAfterError()
   .exitOverride();
 
@@ -60,7 +66,11 @@ program
   )
   .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
-  .option('--limit <n>', 'use only the first n training images (quick runs)', int('--limit'))
+  .option(
+    '--limit <n>',
+    'use only the first n training images (quick runs); the test set shrinks too, to max(1000, n/6) images',
+    int('--limit'),
+  )
   .option('--no-pretrain', 'skip CAE pretraining (random initialisation)')
   .option('--resume', 'continue an interrupted run in --out (its stack.* and finetune-checkpoint.safetensors)', false)
   .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
@@ -217,12 +227,17 @@ program
   });
 
 try {
+  // A bare `convae` is a question, not a mistake: help on stdout, exit 0.
+  if (process.argv.length <= 2) {
+    program.outputHelp();
+    process.exit(0);
+  }
   await program.parseAsync(process.argv);
 } catch (e) {
   const err = e as { code?: string; exitCode?: number; message: string };
   if (err.code?.startsWith('commander.')) process.exit(err.exitCode ?? 2);
   if (e instanceof ConvaeError) {
-    console.error(`convae: ${err.message}`);
+    console.error(`convae: ${err.message.replace(/^convae: /, '')}`); // library messages may carry the prefix already
     process.exit(1);
   }
   // A file-system failure outside the checked writes (a PNG, a read): one line, no stack trace.

@@ -21,9 +21,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { readSearchBest } from './search.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
-import { writePng } from '../viz/png.js';
-import { filterGrid, lossCurve, reconstructionGrid } from '../viz/raster.js';
-import { lossCurveSvg } from '../viz/svg.js';
+import { filterFigure, lossChart, reconstructionFigure } from '../viz/render.js';
 import { DataError } from '../errors.js';
 import { checkOutDir, writeAtomic } from './outdir.js';
 import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
@@ -161,7 +159,7 @@ async function trainWith(
       histories[`cae${k}`] = h;
       const mse = evaluateTask(be, stack.task({ layer: k }), testSet).loss;
       reconMse.push(mse);
-      curves.push({ name: `CAE ${k + 1} train MSE`, values: h.epochs.map((e) => e.loss) });
+      curves.push(bar.series(`CAE ${k + 1} train MSE`)); // every batch: a 1-epoch run is a curve, not a dot
       log(`CAE ${k + 1}: reconstruction MSE on the test images ${mse.toFixed(5)}`);
     }
   }
@@ -195,7 +193,7 @@ async function trainWith(
   });
   bar.stop();
   histories.classifier = h;
-  curves.push({ name: 'classifier train loss', values: h.epochs.map((e) => e.loss) });
+  curves.push(bar.series('classifier train loss'));
   const ev = evaluateClassifier(be, clf, testSet);
   const seconds = (performance.now() - t0) / 1000;
   log(
@@ -222,9 +220,10 @@ async function trainWith(
   await writeAtomic(join(a.out, 'classifier.safetensors'), saved.weights);
   for (const [k, b] of stack.blocks.entries()) {
     const w = b.convs[0].weight.value;
-    await writePng(
+    const title = `CAE ${k + 1}: ${k ? 'filters' : 'first-layer filters'}`;
+    await writeAtomic(
       join(a.out, `filters-block${k + 1}.png`),
-      filterGrid(w.data, w.shape as [number, number, number, number], { scale: 8 }),
+      filterFigure(w.data, w.shape as [number, number, number, number], { title }).png,
     );
   }
   // Originals next to their reconstructions by the first CAE.
@@ -232,16 +231,17 @@ async function trainWith(
     sample = testSet.take(n);
   const x = be.fromArray([n, ...sample.shape], sample.images);
   const y = stack.blocks[0].reconstruct(x);
-  await writePng(
+  await writeAtomic(
     join(a.out, 'reconstructions.png'),
-    reconstructionGrid(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], {
-      scale: 3,
-      columns: 8,
-    }),
+    reconstructionFigure(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], {
+      title: 'Test images and their reconstructions by the first CAE',
+      by: 'CAE 1',
+    }).png,
   );
   x.dispose();
-  await writePng(join(a.out, 'loss.png'), lossCurve(curves, { logY: true }));
-  await writeAtomic(join(a.out, 'loss.svg'), lossCurveSvg(curves, { logY: true, title: 'convae training loss' }));
+  const chart = lossChart(curves, { logY: true, title: 'convae training loss (per batch)' }); // loss.png is drawn from loss.svg
+  await writeAtomic(join(a.out, 'loss.png'), chart.png);
+  await writeAtomic(join(a.out, 'loss.svg'), chart.svg);
   await writeAtomic(
     join(a.out, 'report.json'),
     JSON.stringify(

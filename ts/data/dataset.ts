@@ -27,6 +27,7 @@ export interface Batch {
   indices: Uint32Array;
 }
 
+/** How `ImageDataset.batches` orders and sizes batches. */
 export interface BatchOptions {
   /** Visit the images in a random order drawn from `rng` (required then). Default false: dataset order. */
   shuffle?: boolean;
@@ -147,6 +148,7 @@ export function splitIndices(
   return { validation: perm.slice(0, nVal).sort(), train: perm.slice(nVal).sort() };
 }
 
+/** Images `[length, C, H, W]` as floats in [0, 1], with optional labels; made from bytes, floats or canvas ImageData, batched for training. */
 export class ImageDataset {
   /** `length × C × H × W` floats, NCHW. May be shared with the array given to `fromFloat32` or with a parent dataset (`take`). */
   readonly images: Float32Array;

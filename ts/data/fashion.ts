@@ -28,6 +28,7 @@ export const FASHION_MNIST_CLASSES = Object.freeze([
   'Ankle boot',
 ] as const);
 
+/** One class file of the `fashion-mnist` package, parsed: its label and images. */
 export interface FashionClassFile {
   /** `count × 784` pixel bytes, image after image. */
   pixels: Uint8Array;

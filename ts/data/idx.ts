@@ -16,6 +16,7 @@ const TYPE_NAMES: Record<number, string> = {
   14: 'f64',
 };
 
+/** A parsed IDX file (MNIST's format): element type, dimensions and data. */
 export interface IdxArray {
   /** The sizes from the header. */
   dims: number[];
@@ -81,6 +82,7 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   return { dims, data: bytes.subarray(headerLen) };
 }
 
+/** Options of `readIdxImages`. */
 export interface IdxImagesOptions {
   /** When given, every label must be below it (else `DataError`); e.g. 10 for MNIST. Default: largest label + 1. */
   numClasses?: number;

@@ -11,8 +11,10 @@ import { ImageDataset } from './dataset.js';
 import { FASHION_MNIST_CLASSES, parseFashionMnistJson } from './fashion.js';
 import { readIdxImages } from './idx.js';
 
+/** The training or the test set. */
 export type Split = 'train' | 'test';
 
+/** Options of `loadMnist`. */
 export interface MnistOptions {
   /** Which set: 'train' (60 000 images) or 'test' (10 000). */
   split: Split;
@@ -101,6 +103,7 @@ export async function loadMnist(options: MnistOptions): Promise<ImageDataset> {
   return ds;
 }
 
+/** Options of `loadFashionMnist`. */
 export interface FashionMnistOptions {
   /** 'train' (6/7 of each class: 6 000 per class, 60 000) or 'test' (the rest: 1 000 per class, 10 000). See `loadFashionMnist`. */
   split: Split;

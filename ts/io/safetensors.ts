@@ -43,6 +43,7 @@ export type SafetensorsTensor = {
   [D in SafetensorsDType]: { dtype: D; shape: number[]; data: DataOf[D] };
 }[SafetensorsDType];
 
+/** A parsed safetensors file: its tensors by name and its string metadata. */
 export interface SafetensorsFile {
   tensors: Record<string, SafetensorsTensor>;
   /** The `__metadata__` entries; `{}` when the file has none. */

@@ -25,6 +25,7 @@ import { corrupt, type Noise } from './noise.js';
 import { type Block, blockOf, blocksOf, constructorFail, type Fail, inputShapeOf, seedOf } from './schema.js';
 import { Sequential } from './sequential.js';
 
+/** One convolution of a block: number of filters, kernel size, stride, padding, and whether its decoder is tied to it. */
 export interface ConvSpec {
   filters: number;
   kernel: Pair;
@@ -34,6 +35,7 @@ export interface ConvSpec {
 
 export type { Noise } from './noise.js';
 
+/** One block of a CAE stack: its convolutions, activation, optional max-pooling and optional input noise. */
 export interface BlockSpec {
   /** One or more convolutions (each followed by the activation). */
   convs: ConvSpec[];
@@ -52,6 +54,7 @@ export interface BlockSpec {
   init?: Init;
 }
 
+/** Options of one `ConvAutoencoder` beyond its block: the decoder's output activation. */
 export interface AutoencoderOptions {
   /** Prefix of layer and parameter names (e.g. `block0`). */
   name?: string;
@@ -61,6 +64,7 @@ export interface AutoencoderOptions {
   first?: boolean;
 }
 
+/** One convolutional autoencoder (one block of a stack): encode with conv → activation → max-pool, decode with max-unpool (the same switches) → transposed conv (tied to the encoder by default) → activation; trained on the MSE. */
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** A CAE: one block trained alone. Its own model kind, `cae`; a stack's blocks are CAEs too. */

@@ -21,6 +21,7 @@ import { Sequential } from './sequential.js';
 
 export { argmaxRows } from '../train/evaluate.js';
 
+/** The dense part of a classifier: hidden layer sizes, number of classes, dropout, and which conv blocks to freeze. */
 export interface HeadSpec {
   /** Hidden dense layer sizes; default [500]. */
   hidden?: number[];
@@ -32,6 +33,7 @@ export interface HeadSpec {
   dropout?: number;
   classes: number;
   /** Indices of conv blocks whose parameters stay frozen during fine-tuning. */
+  /** A CNN classifier: conv blocks (random, or taken from a pretrained CAE stack), dense hidden layers and a softmax output. */
   freeze?: number[];
 }
 
@@ -201,6 +203,7 @@ export class Classifier implements Model {
   }
 
   /** Forward and backward with softmax cross-entropy; gradients added into the parameters. */
+  /** The index of the largest value of each row of a `[n, classes]` tensor (the predicted classes). */
   trainStep(x: Tensor, labels: Tensor): number {
     this.live();
     const logits = this.net.forward(x, true);

@@ -61,6 +61,7 @@ export const randomInit: ParamInit = {
   },
 };
 
+/** A trainable tensor of a layer with its gradient buffer and its name in saved weights (e.g. `block0.conv0.weight`). */
 export class Param {
   constructor(
     /** Unique within a model, e.g. `block0.conv0.weight`; the name in saved files. */
@@ -76,6 +77,7 @@ export class Param {
   }
 }
 
+/** A layer of a model: forward and backward passes over batches, its parameters, and its saved form. */
 export abstract class Layer {
   abstract readonly type: string;
   inputShape: Shape = [];

@@ -16,6 +16,7 @@ import {
   convOut,
   convTransposeOut,
   convTransposeOutputPadding,
+  /** Weight initialisation: Glorot (for tanh, sigmoid) or He (for relu). */
   pair,
   poolOut,
   poolStride,
@@ -36,6 +37,7 @@ function weightAndBias(layer: Layer, weight: number[] | null, bias: number[] | n
 
 const present = (...ps: (Param | null | undefined)[]): Param[] => ps.filter((p): p is Param => !!p);
 
+/** Options of a `Conv2D` layer: filters, kernel size, stride, padding, bias, initialisation. */
 export interface Conv2DOptions {
   filters: number;
   kernel: Pair;
@@ -124,6 +126,7 @@ export class Conv2D extends Layer {
   }
 }
 
+/** Options of a `ConvTranspose2D` layer: tied to a `Conv2D` (its weight, flipped) or with a weight of its own. */
 export interface ConvTranspose2DOptions {
   filters: number;
   kernel: Pair;
@@ -268,6 +271,7 @@ export class Activation extends Layer {
   }
 }
 
+/** Window and stride of a `MaxPool2D` layer. */
 export interface PoolOptions {
   kernel?: Pair;
   stride?: Pair;
@@ -372,6 +376,7 @@ export class Flatten extends Layer {
   }
 }
 
+/** Options of a dense (fully connected) layer. */
 export interface DenseOptions {
   units: number;
   bias?: boolean;

@@ -17,6 +17,7 @@ import { ModelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 import { noiseOf } from './schema.js';
 
+/** Input corruption of a denoising CAE: Gaussian noise, or masking (zeroing a fraction of the pixels, the rest rescaled). */
 export type Noise =
   | { type: 'gaussian'; std: number }
   /** `rescale` (default true): kept pixels × 1/(1 − fraction). */

@@ -5,6 +5,7 @@ import { ModelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 import { type Layer, type Param, type ParamInit, type PlannedParam, randomInit, type Shape } from './layer.js';
 
+/** Layers applied in order; shapes are inferred when it is built, and a mismatch throws a `ModelError` naming the layer. */
 export class Sequential {
   readonly layers: Layer[] = [];
   inputShape: Shape = [];

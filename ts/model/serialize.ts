@@ -19,12 +19,15 @@ import { Param, type ParamInit, type PlannedParam } from './layer.js';
 import type { Architecture, Model } from './model.js';
 import { describe, fileFail, jsonDepth, record } from './schema.js';
 
+/** The `format` field of every saved model's JSON. */
 export const MODEL_FORMAT = 'convae-model';
 export const MODEL_VERSION = 1;
 
+/** The JSON form of a saved model (a CAE stack or a classifier). */
 /** A saved model's JSON: format, version, the architecture, and free-form training metadata. */
 export type ModelJson = Architecture & { format: typeof MODEL_FORMAT; version: number; training?: unknown };
 
+/** The safetensors file of parameters, under their PyTorch-style names. */
 export function exportWeights(params: Param[], metadata: Record<string, string> = {}): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const p of params) {
@@ -55,6 +58,7 @@ function fromFile(tensors: Record<string, SafetensorsTensor>, source: string, op
       checkTensors(tensors, planned, source, opts);
     },
     param(be, name, shape, rng, fill) {
+      /** The JSON description (architecture, optional training metadata) of a model, as `saveModel` writes it. */
       const data = tensors[name].data as Float32Array;
       const value = be.empty(shape);
       try {
@@ -63,6 +67,7 @@ function fromFile(tensors: Record<string, SafetensorsTensor>, source: string, op
         if (fill) rng.skip(data.length);
         return new Param(name, value, be.zeros(shape));
       } catch (e) {
+        /** A model as JSON (architecture, `training` metadata) and safetensors (weights); `loadModel` reads them back. */
         value.dispose();
         throw e;
       }

@@ -10,6 +10,7 @@ import { ShapeError } from '../errors.js';
 import { convOut, convTransposeOut, pair, type Pair } from '../shape.js';
 import { distinct, expectShape, sameMemory, sizeOrThrow, status, tensorArg } from './check.js';
 
+/** Stride and zero padding of a convolution (one number for both axes, or `[h, w]`); default stride 1, padding 0. */
 export interface Conv2dOptions {
   /** Stride, one number or [sh, sw]; default 1. */
   stride?: Pair;
@@ -17,6 +18,7 @@ export interface Conv2dOptions {
   padding?: Pair;
 }
 
+/** Options of a transposed convolution: those of the convolution it transposes, plus output padding. */
 export interface ConvTranspose2dOptions extends Conv2dOptions {
   /** Extra rows/columns on the bottom/right of the output (< stride), to pick among output sizes; default 0. */
   outputPadding?: Pair;

@@ -66,6 +66,7 @@ export function denseBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor): Tensor {
   return dw;
 }
 
+/** Transposes, scaling and accumulation of `gemm` (C = alpha·op(A)·op(B) + beta·C). */
 export interface GemmOptions {
   /** Use aᵀ: a is [k, m] instead of [m, k]. */
   transA?: boolean;

@@ -4,6 +4,7 @@ import { ArgumentError, quote, ShapeError } from '../errors.js';
 import { fmt } from '../shape.js';
 import { distinct, expectShape, intArg, numberArg, sameMemory, status, tensorArg } from './check.js';
 
+/** An elementwise activation function. */
 export type Activation = 'identity' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
 const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, relu: 1, leakyRelu: 2, tanh: 3, sigmoid: 4 };
 
@@ -91,6 +92,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor
   return new Float32Array(mem.memory.buffer, out, 1)[0];
 }
 
+/** Hyper-parameters of one SGD step (`sgdStep`): momentum, Nesterov, weight decay. */
 export interface SgdOptions {
   lr: number;
   momentum?: number;
@@ -116,6 +118,7 @@ export function sgdStep(params: Tensor, grads: Tensor, velocity: Tensor, o: SgdO
   status(op, mem.exports.sgd_step(params.size, params.ptr, grads.ptr, velocity.ptr, lr, momentum, wd, !!o.nesterov));
 }
 
+/** Hyper-parameters of one AdamW step (`adamStep`). */
 export interface AdamOptions {
   lr: number;
   beta1?: number;

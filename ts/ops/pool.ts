@@ -12,6 +12,7 @@ import type { Tensor } from '../backend/memory.js';
 import { pair, poolOut, poolStride, type Pair } from '../shape.js';
 import { distinct, expectShape, sameMemory, sizeOrThrow, status, tensorArg } from './check.js';
 
+/** Window size and stride of a max-pooling; default 2×2 with stride equal to the window. */
 export interface Pool2dOptions {
   /** Window size, one number or [kh, kw]; default 2. */
   kernel?: Pair;
@@ -19,6 +20,7 @@ export interface Pool2dOptions {
   stride?: Pair;
 }
 
+/** Input and output sizes of a pooling, as `pool2dGeometry` computes them. */
 export interface Pool2dGeometry {
   n: number;
   c: number;

@@ -13,6 +13,7 @@ import { MAX_JSON_DEPTH } from '../limits.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import type { EpochInfo } from './fit.js';
 
+/** Everything a training run needs to resume exactly: weights, optimizer buffers, generator states, epoch and early-stopping state. */
 export interface Checkpoint {
   /** Completed epochs. */
   epoch: number;
@@ -28,6 +29,7 @@ export interface Checkpoint {
   earlyStopping?: EarlyStoppingState;
 }
 
+/** The early-stopping part of a checkpoint: the best loss so far, epochs since, and the best weights. */
 export interface EarlyStoppingState {
   /** Best validation loss so far (Infinity before the first validation). */
   best: number;
@@ -37,6 +39,7 @@ export interface EarlyStoppingState {
   bestParams?: Record<string, Float32Array>;
 }
 
+/** A checkpoint as one safetensors file (weights, optimizer state, generators, early-stopping state). */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const [name, v] of Object.entries(c.params))
@@ -62,6 +65,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   });
 }
 
+/** Reads a checkpoint written by `encodeCheckpoint`; `source` names the file in errors. */
 /** Parameter names convae writes: dot-separated identifiers (`block0.conv0.weight`), none a name of Object.prototype. */
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 const MAX_PARAM_NAME = 200;

@@ -19,6 +19,7 @@ import { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './opt
 
 export type { Task } from '../model/model.js';
 
+/** What `onBatch` gets after each training step (`batch` counts from 1 within the epoch). */
 export interface BatchInfo {
   epoch: number;
   batch: number;
@@ -28,6 +29,7 @@ export interface BatchInfo {
   imagesPerSecond: number;
 }
 
+/** What `onEpoch` gets after each epoch: mean training loss, validation results, learning rate and speed. */
 export interface EpochInfo {
   epoch: number;
   loss: number;
@@ -38,6 +40,7 @@ export interface EpochInfo {
   imagesPerSecond: number;
 }
 
+/** Options of `fit` and `Trainer.fit`. */
 export interface FitOptions {
   epochs: number;
   batchSize: number;
@@ -105,6 +108,7 @@ export function shardRange(n: number, index: number, count: number): [number, nu
   return [Math.floor((index * n) / count), Math.floor(((index + 1) * n) / count)];
 }
 
+/** The result of a training run: one entry per epoch, and how it ended. */
 export interface History {
   epochs: EpochInfo[];
   /** True when the signal stopped training. */
@@ -164,6 +168,7 @@ async function evaluateReplicated(
 
 const identity = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
 
+/** Trains `task` on `data` on this thread: seeded shuffling, optimizer and schedule, validation, early stopping, callbacks, abort signal and checkpoints. Resolves with the history. */
 export function fit(be: Backend, task: Task, data: ImageDataset, opts: FitOptions): Promise<History> {
   return fitReplica(be, task, data, opts);
 }

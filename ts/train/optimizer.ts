@@ -5,6 +5,7 @@ import { ArgumentError } from '../errors.js';
 import { adamStep, sgdStep } from '../ops/elementwise.js';
 import type { Param } from '../model/layer.js';
 
+/** An optimizer and its hyper-parameters: SGD (momentum, Nesterov, weight decay) or Adam(W). */
 export type OptimizerSpec =
   | { type: 'sgd'; lr: number; momentum?: number; nesterov?: boolean; weightDecay?: number }
   | { type: 'adam'; lr: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number };
@@ -15,6 +16,7 @@ export type Schedule =
   | { type: 'step'; every: number; gamma: number }
   | { type: 'cosine'; epochs: number; minFactor?: number };
 
+/** The learning rate of `epoch` (0-based) under schedule `s` from the base rate. */
 export function scheduledLr(base: number, epoch: number, s: Schedule = { type: 'constant' }): number {
   switch (s.type) {
     case 'constant':
@@ -31,6 +33,7 @@ export function scheduledLr(base: number, epoch: number, s: Schedule = { type: '
   }
 }
 
+/** The optimizer of a training run over a list of parameters (SGD with momentum, or AdamW), with its state buffers. */
 export class Optimizer {
   private readonly state = new Map<Param, Tensor[]>();
   /** Steps taken (Adam's bias correction counts from 1). */

@@ -206,12 +206,18 @@ export function checkFitOptions(op: string, opts: unknown, target: FitTarget, da
 export function fitTarget(model: unknown, layer: unknown): FitTarget {
   const m = model as Partial<Model>;
   if (!isObject(model) || typeof m.task !== 'function' || typeof m.params !== 'function')
-    throw new ArgumentError('Trainer.fit', 'model', `must be a convae model (see ts/model/model.ts), got ${kind(model)}`);
+    throw new ArgumentError(
+      'Trainer.fit',
+      'model',
+      `must be a convae model (see ts/model/model.ts), got ${kind(model)}`,
+    );
   if (layer !== undefined && !Number.isInteger(layer))
     throw new ArgumentError('Trainer.fit', 'layer', `must be a block index, got ${kind(layer)}`);
   // The model's own task says what is trained (and refuses a layer it does not have).
   const t = m.task({ layer: layer as number | undefined });
-  const classes = isClassifying(model as unknown as Model) ? (model as unknown as Model & Classifying).classes : undefined;
+  const classes = isClassifying(model as unknown as Model)
+    ? (model as unknown as Model & Classifying).classes
+    : undefined;
   return { params: t.params(), needsLabels: t.needsLabels, inputShape: m.inputShape, classes };
 }
 

@@ -33,6 +33,7 @@ function caeTask(cae: ConvAutoencoder, input: (x: Tensor) => Tensor): Task {
   };
 }
 
+/** The training task of a classifier: softmax cross-entropy on the labels. */
 export function classifierTask(clf: Classifier): Task {
   return {
     needsLabels: true,

@@ -26,6 +26,7 @@ export type TypedArray =
 
 const TWO_32 = 4294967296;
 
+/** A seeded random number generator (same seed, same stream), used for initialisation, shuffling, noise and dropout. */
 export class Rng {
   private s: number;
 

@@ -30,3 +30,4 @@ export {
   type PlotFrame,
   type Rgb,
 } from './plot.js';
+export { figureSvg, wrapText, type EmbeddedImage, type FigureOptions, type ScaleBar } from './figure.js';

@@ -9,6 +9,7 @@
  */
 import { ArgumentError } from '../errors.js';
 
+/** A colour: red, green, blue in 0..255. */
 export type Rgb = readonly [number, number, number];
 
 /** One curve. The i-th value is drawn at x = i + 1 (the epoch or step that produced it) unless `x` is given. */
@@ -37,6 +38,7 @@ export const PALETTE: readonly Rgb[] = [
 
 export const seriesColor = (s: LossSeries, i: number): Rgb => s.color ?? PALETTE[i % PALETTE.length];
 
+/** Space around a plot area, in pixels. */
 export interface Margins {
   top: number;
   right: number;
@@ -44,6 +46,7 @@ export interface Margins {
   left: number;
 }
 
+/** The layout of a loss plot computed by `plotFrame`: plot area, domains, ticks and the value → pixel mapping. */
 export interface PlotFrame {
   width: number;
   height: number;

@@ -28,6 +28,7 @@ export const PAD_COLOR: Rgb = [64, 80, 128];
 /** Pixels of values that are NaN or ±Infinity. */
 export const NAN_COLOR: Rgb = [255, 0, 255];
 
+/** Layout options shared by the grids: tile scale, padding, columns, padding colour. */
 export interface GridOptions {
   /** Pixels per value along each axis (an integer ≥ 1). */
   scale?: number;
@@ -39,6 +40,7 @@ export interface GridOptions {
   padColor?: Rgb;
 }
 
+/** Options of `filterGrid`. */
 export interface FilterGridOptions extends GridOptions {
   /** Default 4. */
   scale?: number;
@@ -50,15 +52,19 @@ export interface FilterGridOptions extends GridOptions {
    */
   normalize?: 'per-filter' | 'global';
   /**
-   * Which kernel a tile shows when cIn > 1: 'mean' (default) the mean over input
-   * channels, one tile per output filter; a number, that input channel; 'all',
-   * one tile per (o, i) pair in o-major order, `columns` defaulting to cIn so
-   * each row is one output filter. With 'all', 'per-filter' normalizes over
-   * all cIn kernels of an output filter together.
+   * Which kernel a tile shows when cIn > 1: 'rgb' (the default when cIn = 3)
+   * one colour tile per output filter, its three input channels as red, green
+   * and blue, each on the symmetric scale (0 → 128); 'mean' (the default
+   * otherwise) the mean over input channels, one tile per output filter; a
+   * number, that input channel; 'all', one tile per (o, i) pair in o-major
+   * order, `columns` defaulting to cIn so each row is one output filter. With
+   * 'all' and 'rgb', 'per-filter' normalizes over all cIn kernels of an output
+   * filter together.
    */
-  channel?: 'mean' | 'all' | number;
+  channel?: 'mean' | 'all' | 'rgb' | number;
 }
 
+/** Options of `imageGrid` and `reconstructionGrid`. */
 export interface ImageGridOptions extends GridOptions {
   /** Default 2. */
   scale?: number;
@@ -79,16 +85,24 @@ export function filterGrid(
   const op = 'filterGrid';
   const [cOut, cIn, kh, kw] = checkShape(op, 'weights', weights, shape, ['cOut', 'cIn', 'kh', 'kw']);
   const scale = posInt(op, 'scale', opts.scale ?? 4);
-  const channel = opts.channel ?? 'mean';
+  const channel = opts.channel ?? (cIn === 3 ? 'rgb' : 'mean');
   const normalize = opts.normalize ?? 'per-filter';
   if (normalize !== 'per-filter' && normalize !== 'global')
     throw new ArgumentError(op, 'normalize', `must be 'per-filter' or 'global', got ${String(normalize)}`);
-  if (channel !== 'mean' && channel !== 'all' && !(Number.isInteger(channel) && channel >= 0 && channel < cIn))
+  if (
+    channel !== 'mean' &&
+    channel !== 'all' &&
+    channel !== 'rgb' &&
+    !(Number.isInteger(channel) && channel >= 0 && channel < cIn)
+  )
     throw new ArgumentError(
       op,
       'channel',
-      `must be 'mean', 'all' or an input channel in 0..${cIn - 1}, got ${String(channel)}`,
+      `must be 'mean', 'all', 'rgb' or an input channel in 0..${cIn - 1}, got ${String(channel)}`,
     );
+  if (channel === 'rgb' && cIn !== 3)
+    throw new ArgumentError(op, 'channel', `'rgb' needs 3 input channels, the weights have ${cIn}`);
+  if (channel === 'rgb') return rgbFilterGrid(weights, cOut, kh, kw, scale, normalize, opts);
 
   // The kernels shown, tile by tile, and which output filter each belongs to.
   const k = kh * kw,
@@ -120,6 +134,45 @@ export function filterGrid(
     }
   }
   return r;
+}
+
+/** Colour tiles of a [cOut, 3, kh, kw] weight: channel c of each pixel is 127.5 + 127.5·w_c/m. */
+function rgbFilterGrid(
+  weights: Float32Array,
+  cOut: number,
+  kh: number,
+  kw: number,
+  scale: number,
+  normalize: 'per-filter' | 'global',
+  opts: GridOptions,
+): Raster {
+  const k = kh * kw;
+  const maxAbs = (a: Float32Array) => a.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
+  const globalMax = maxAbs(weights);
+  const g = gridLayout('filterGrid', cOut, kh * scale, kw * scale, opts);
+  for (let o = 0; o < cOut; o++) {
+    const w = weights.subarray(o * 3 * k, (o + 1) * 3 * k);
+    const m = normalize === 'global' ? globalMax : maxAbs(w);
+    const level = (v: number) => (m > 0 ? Math.round(127.5 + (127.5 * v) / m) : 128);
+    const [x0, y0] = g.origin(o);
+    for (let y = 0; y < kh; y++)
+      for (let x = 0; x < kw; x++) {
+        const at = y * kw + x,
+          r = w[at],
+          gr = w[k + at],
+          b = w[2 * k + at];
+        const finite = Number.isFinite(r) && Number.isFinite(gr) && Number.isFinite(b);
+        fillRect(
+          g.raster,
+          x0 + x * scale,
+          y0 + y * scale,
+          scale,
+          scale,
+          finite ? [level(r), level(gr), level(b)] : NAN_COLOR,
+        );
+      }
+  }
+  return g.raster;
 }
 
 /**
@@ -180,6 +233,7 @@ export function reconstructionGrid(
   return r;
 }
 
+/** Options of `lossCurve`. */
 export interface LossCurveOptions {
   /** Default 640. */
   width?: number;
@@ -193,7 +247,9 @@ export interface LossCurveOptions {
   margins?: Partial<Margins>;
 }
 
+/** Colour of the axes and tick marks of `lossCurve`. */
 export const AXIS_COLOR: Rgb = [64, 64, 64];
+/** Colour of the grid lines of `lossCurve`. */
 export const GRID_COLOR: Rgb = [225, 225, 225];
 
 /**

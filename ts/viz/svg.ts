@@ -6,6 +6,7 @@
 import { ArgumentError } from '../errors.js';
 import { formatTick, plotFrame, seriesColor, seriesRuns, type LossSeries, type Rgb } from './plot.js';
 
+/** Options of `lossCurveSvg`. */
 export interface LossCurveSvgOptions {
   /** Default 640. */
   width?: number;

@@ -7,6 +7,7 @@ import type { Build } from '../backend/loader.js';
 import { ArgumentError, WorkerError } from '../errors.js';
 import { spawnWorker, type SpawnOptions, type WorkerHandle } from './spawn.js';
 
+/** Options of a worker pool: its size, and how each worker is spawned. */
 export interface PoolOptions extends SpawnOptions {
   /** Number of workers (default: the machine's cores). */
   size?: number;
@@ -23,6 +24,7 @@ export async function defaultWorkers(): Promise<number> {
   }
 }
 
+/** The workers behind a `Trainer`: started on demand, replaced when one dies, terminated by `dispose()`. */
 export class WorkerPool {
   private readonly slots: (WorkerHandle | null)[];
   private readonly busy: boolean[];

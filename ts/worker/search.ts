@@ -15,6 +15,7 @@ import type { BatchInfo, History } from '../train/fit.js';
 import { Rng } from '../util/rng.js';
 import type { Trainer } from './trainer.js';
 
+/** The values a search tries for each hyper-parameter of the first CAE block. */
 export interface SearchSpace {
   featureMaps: number[];
   filterSizes: number[];
@@ -25,6 +26,7 @@ export interface SearchSpace {
   tied?: boolean[];
 }
 
+/** Options of `searchCAE`: the space, the data and the training of each candidate. */
 export interface SearchOptions extends SearchSpace {
   data: ImageDataset;
   /** Validation images, or the fraction of `data` held out (default 0.1). The same for every candidate. */
@@ -42,6 +44,7 @@ export interface SearchOptions extends SearchSpace {
   signal?: AbortSignal;
 }
 
+/** One point of the search space: filters, kernel size, activation, learning rate, noise, tied decoder. */
 export interface Candidate {
   featureMaps: number;
   filterSize: number;
@@ -51,6 +54,7 @@ export interface Candidate {
   tied: boolean;
 }
 
+/** A trained candidate: its validation reconstruction error, parameter count and time. */
 export interface CandidateResult {
   candidate: Candidate;
   /** The block to hand to a stack (StackedConvAutoencoder, `convae train --from-search`). */
@@ -63,6 +67,7 @@ export interface CandidateResult {
   history: History;
 }
 
+/** The ranked candidates of a search, best first. */
 export interface SearchResult {
   /** Best first: smallest validation error, then fewest parameters. */
   ranked: CandidateResult[];
@@ -73,6 +78,7 @@ export interface SearchResult {
   failed: { candidate: Candidate; error: Error }[];
 }
 
+/** The candidates a search tries: the whole grid of its space, or a seeded random sample of it. */
 export function candidates(o: SearchOptions): Candidate[] {
   const list = <T>(name: string, v: T[] | undefined, dflt: T[]): T[] => {
     const out = v ?? dflt;
@@ -104,6 +110,7 @@ export function candidates(o: SearchOptions): Candidate[] {
   return Array.from(perm.slice(0, Math.min(s.random, grid.length)), (i) => grid[i]);
 }
 
+/** The CAE block of a search candidate, with the pooling of the search. */
 export function blockOf(c: Candidate, pool: PoolOptions | null = { kernel: 2 }): BlockSpec {
   return {
     convs: [{ filters: c.featureMaps, kernel: c.filterSize }],

@@ -8,6 +8,7 @@ import { WorkerError } from '../errors.js';
 import type { WorkerApi } from './protocol.js';
 import './wire.js';
 
+/** How a worker is started: the URL of the bundled worker script and, in Node, its resource limits. */
 export interface SpawnOptions {
   /** The bundled worker script (default: dist/worker.js beside this package's modules). */
   workerUrl?: string | URL;
@@ -74,12 +75,17 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
           (a) => !script.test(a) && !/^--(no-)?(experimental-)?wasm|^--max-|^--stack-size/.test(a),
         )
       : undefined;
-    const w = new Worker(url, { resourceLimits: opts.resourceLimits, execArgv });
+    let w: InstanceType<typeof Worker>;
+    try {
+      w = new Worker(url, { resourceLimits: opts.resourceLimits, execArgv });
+    } catch (e) {
+      throw new WorkerError('unavailable', `cannot start the worker script ${String(url)}: ${(e as Error).message}`);
+    }
     w.on('error', (e: Error & { code?: string }) =>
       fail(
         e.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? new WorkerError('out-of-memory', e.message)
-          : new WorkerError('crashed', e.message),
+          : new WorkerError('crashed', `${e.message} (worker script ${String(url)})`),
       ),
     );
     w.on('exit', (code: number) =>
@@ -100,7 +106,13 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
     const w = new Worker(url, { type: 'module', name: 'convae' });
     w.addEventListener('error', (ev) => {
       ev.preventDefault();
-      fail(new WorkerError('crashed', ev.message || 'the worker failed (no message; e.g. its script could not load)'));
+      // A script that fails to load gives an error event with no message: the URL is what a user needs to see.
+      fail(
+        new WorkerError(
+          'crashed',
+          `${ev.message || 'the worker failed (no message; e.g. its script could not load)'} (worker script ${String(url)})`,
+        ),
+      );
       w.terminate();
     });
     w.addEventListener('messageerror', () =>

@@ -26,8 +26,10 @@ import { WorkerPool, type PoolOptions } from './pool.js';
 import type { FitEvents, FitJob } from './protocol.js';
 import { canShareMemory, datasetWire, type DataMode } from './wire.js';
 
+/** Options of `Trainer.create`: pool size, worker script URL, resource limits. */
 export type TrainerOptions = PoolOptions;
 
+/** Options of `Trainer.fit`: those of `fit`, plus which layer, how many workers and how the data reaches them. */
 export interface TrainerFitOptions extends FitOptions {
   /** What to train (`model.task({ layer })`): for a CAE stack, the block to train on the codes of the ones below (default 0). */
   layer?: number;
@@ -50,6 +52,7 @@ export interface TrainerFitOptions extends FitOptions {
   allReduce?: 'shared' | 'messages';
 }
 
+/** What `Trainer.fit` resolves with: the history of the run. */
 export interface TrainResult {
   history: History;
   /** The trained parameters by name (already written into the model). */
@@ -58,6 +61,7 @@ export interface TrainResult {
 
 let nextJob = 1;
 
+/** Training in Web Workers (Node: worker_threads): `fit` and `pretrain` with the options of `fit`, data-parallel over several workers, plus pause, resume and abort. */
 export class Trainer implements Runner {
   /** Which model each worker holds for predict (by key and parameter checksum), so it is sent only when it changed. */
   private readonly predictHeld = new WeakMap<object, { key: number; checksum: string }>();

@@ -58,6 +58,7 @@ export interface DatasetWire {
 /** How a dataset reaches the workers: shared memory (one copy for all, kept for later jobs), moved (the caller's buffers detach) or copied per worker. */
 export type DataMode = 'share' | 'transfer' | 'copy';
 
+/** True where `SharedArrayBuffer` can be used (Node; a cross-origin isolated page). */
 export const canShareMemory = (): boolean =>
   typeof SharedArrayBuffer === 'function' &&
   (typeof crossOriginIsolated === 'undefined' || crossOriginIsolated === true);

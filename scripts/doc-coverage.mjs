@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Doc-comment coverage of the public API: every declaration exported by the package's entry
+// points (ts/index.ts → 'convae', ts/node.ts → 'convae/node'), and the public members of the
+// exported classes and interfaces. A declaration counts as documented when it has a /** … */
+// comment with text (a re-export is judged by the declaration it names).
+// Usage: node scripts/doc-coverage.mjs [--list] [--min PERCENT]   (exit 1 below --min)
+import ts from 'typescript';
+
+const args = process.argv.slice(2);
+const list = args.includes('--list');
+const min = args.includes('--min') ? Number(args[args.indexOf('--min') + 1]) : null;
+const entries = { convae: 'ts/index.ts', 'convae/node': 'ts/node.ts' };
+
+const program = ts.createProgram(Object.values(entries), {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  target: ts.ScriptTarget.ES2022,
+  strict: true,
+  skipLibCheck: true,
+  types: ['node'],
+});
+const checker = program.getTypeChecker();
+const documented = (sym) => ts.displayPartsToString(sym.getDocumentationComment(checker)).trim().length > 0;
+const internal = (sym) => sym.getJsDocTags(checker).some((t) => t.name === 'internal');
+
+const seen = new Set();
+const rows = []; // { name, kind, ok }
+for (const [pkg, file] of Object.entries(entries)) {
+  const mod = checker.getSymbolAtLocation(program.getSourceFile(file));
+  for (const exp of checker.getExportsOfModule(mod)) {
+    const sym = exp.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exp) : exp;
+    if (seen.has(sym) || internal(sym)) continue;
+    seen.add(sym);
+    const decl = sym.declarations?.[0];
+    if (!decl) continue;
+    const where = `${decl.getSourceFile().fileName.replace(`${process.cwd()}/`, '')}`;
+    rows.push({ name: `${pkg}: ${exp.name}`, where, member: false, ok: documented(sym) });
+    if (sym.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Interface)) {
+      const members = [...(sym.members?.values() ?? []), ...(sym.exports?.values() ?? [])];
+      for (const m of members) {
+        const d = m.declarations?.[0];
+        if (!d || m.name === 'prototype' || m.name.startsWith('#') || internal(m)) continue;
+        const mods = ts.getCombinedModifierFlags(d);
+        if (mods & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
+        if (ts.isConstructorDeclaration(d) && !d.parameters.length) continue;
+        // Overrides of a documented base member inherit its comment.
+        rows.push({
+          name: `${pkg}: ${exp.name}.${m.name === '__constructor' ? 'constructor' : m.name}`,
+          where,
+          member: true,
+          ok: documented(m),
+        });
+      }
+    }
+  }
+}
+const pct = (a, b) => (b ? ((100 * a) / b).toFixed(1) : '100.0');
+const top = rows.filter((r) => !r.member),
+  mem = rows.filter((r) => r.member);
+const okTop = top.filter((r) => r.ok).length,
+  okMem = mem.filter((r) => r.ok).length;
+console.log(`exported declarations: ${okTop}/${top.length} documented (${pct(okTop, top.length)} %)`);
+console.log(
+  `public members of exported classes/interfaces: ${okMem}/${mem.length} documented (${pct(okMem, mem.length)} %)`,
+);
+if (list) for (const r of rows.filter((r) => !r.ok)) console.log(`  undocumented: ${r.name}  (${r.where})`);
+if (min !== null && (100 * okTop) / top.length < min) process.exit(1);

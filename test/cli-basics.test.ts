@@ -1,0 +1,91 @@
+/**
+ * The command line's first minute: `convae --version`, a bare `convae`
+ * (help, exit 0), library errors printed once with one `convae:` prefix, and
+ * a progress line that fits 80 columns with its rate and ETA.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { formatDuration, progressLine, type ProgressState } from '../ts/cli/progress.js';
+import { BUILD } from './util/backend.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+
+describe.runIf(BUILD === 'simd')('convae command line basics', () => {
+  it('--version prints the package version', () => {
+    const r = cli('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version);
+  });
+  it('a bare convae prints the help and exits 0', () => {
+    const r = cli();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: convae/);
+    expect(r.stdout).toMatch(/train/);
+  });
+  it('train --help says that --limit shrinks the test set too', () => {
+    expect(cli('train', '--help').stdout.replace(/\s+/g, ' ')).toMatch(/--limit <n>.*the test set shrinks too/);
+  });
+  it.runIf(!process.execArgv.some((a) => a.includes('relaxed-simd')))(
+    'a library error is printed once, with one convae: prefix',
+    () => {
+      // Node 20 without --experimental-wasm-relaxed-simd cannot run the relaxed build: a BackendError whose message starts "convae: ".
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', 'train', '--build', 'relaxed'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
+      if (Number(process.versions.node.split('.')[0]) >= 22) return; // relaxed SIMD is on by default there
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^convae: this runtime cannot run the relaxed build/);
+      expect(r.stderr).not.toMatch(/convae: convae:/);
+    },
+  );
+});
+
+describe('progress line', () => {
+  const worst: ProgressState = {
+    label: 'pretrain CAE 2/2',
+    epoch: 20,
+    epochs: 20,
+    fraction: 0.456,
+    loss: 0.012345678,
+    imagesPerSecond: 123456.7,
+    etaSeconds: 4000,
+  };
+  it('fits 80 columns with loss, rate and ETA', () => {
+    const line = progressLine(worst, 80);
+    expect(line.length).toBeLessThanOrEqual(79);
+    expect(line).toContain('45%');
+    expect(line).toContain('ep 20/20');
+    expect(line).toContain('loss 0.01235');
+    expect(line).toContain('123457 img/s');
+    expect(line).toContain('ETA 1h06m');
+    expect(line).toMatch(/\[#+-+\]/);
+  });
+  it('keeps rate and ETA at 60 columns by cutting the bar and label first', () => {
+    const line = progressLine(worst, 60);
+    expect(line.length).toBeLessThanOrEqual(59);
+    expect(line).toMatch(/img\/s ETA 1h06m$/);
+  });
+  it('shows unknowns as dashes', () => {
+    expect(progressLine({ ...worst, loss: null, imagesPerSecond: null, etaSeconds: null })).toMatch(
+      /loss - - img\/s ETA --$/,
+    );
+  });
+  it('formats durations', () => {
+    expect([formatDuration(42.4), formatDuration(187), formatDuration(3900), formatDuration(-1)]).toEqual([
+      '42s',
+      '3m07s',
+      '1h05m',
+      '--',
+    ]);
+  });
+});
