@@ -12,7 +12,8 @@ describe('fitThreshold', () => {
         const t = fitThreshold(s, { fpr });
         expect(flaggedFraction(s, t)).toBe(Math.floor(fpr * n + 1e-9) / n);
         // And it is the smallest such threshold: just below it, one more would be flagged (unless none may be).
-        if (fpr * n >= 1 || t < Math.max(...s)) expect(s.filter((v) => v >= t).length).toBe(Math.floor(fpr * n + 1e-9) + 1);
+        if (fpr * n >= 1 || t < Math.max(...s))
+          expect(s.filter((v) => v >= t).length).toBe(Math.floor(fpr * n + 1e-9) + 1);
       });
     }
   }
@@ -25,7 +26,8 @@ describe('fitThreshold', () => {
 
   it('ties never make it flag more than asked', () => {
     const s = [1, 2, 2, 2, 2, 3, 3, 3, 3, 3];
-    for (const fpr of [0.1, 0.2, 0.3, 0.5, 0.6, 0.9]) expect(flaggedFraction(s, fitThreshold(s, { fpr }))).toBeLessThanOrEqual(fpr);
+    for (const fpr of [0.1, 0.2, 0.3, 0.5, 0.6, 0.9])
+      expect(flaggedFraction(s, fitThreshold(s, { fpr }))).toBeLessThanOrEqual(fpr);
     expect(flaggedFraction(s, fitThreshold(s, { fpr: 0.5 }))).toBe(0.5);
   });
 

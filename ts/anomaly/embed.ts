@@ -28,7 +28,11 @@ export interface EncodeOptions {
 export function checkDepth(op: string, stack: StackedConvAutoencoder, depth: unknown, min = 0): number {
   const n = stack.blocks.length;
   if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < min || depth > n)
-    throw new ArgumentError(op, 'depth', `must be an integer in [${min}, ${n}] (the stack has ${n} blocks), got ${String(depth)}`);
+    throw new ArgumentError(
+      op,
+      'depth',
+      `must be an integer in [${min}, ${n}] (the stack has ${n} blocks), got ${String(depth)}`,
+    );
   return depth;
 }
 
@@ -79,7 +83,14 @@ export function encode(stack: StackedConvAutoencoder, data: ImageDataset, opts: 
 }
 
 function checkEmbeddings(op: string, arg: string, e: Embeddings): void {
-  if (!e || !(e.vectors instanceof Float32Array) || !Number.isInteger(e.n) || !Number.isInteger(e.dim) || e.n < 1 || e.dim < 1)
+  if (
+    !e ||
+    !(e.vectors instanceof Float32Array) ||
+    !Number.isInteger(e.n) ||
+    !Number.isInteger(e.dim) ||
+    e.n < 1 ||
+    e.dim < 1
+  )
     throw new ArgumentError(op, arg, 'must be { vectors: Float32Array, n ≥ 1, dim ≥ 1 }');
   if (e.vectors.length !== e.n * e.dim)
     throw new ArgumentError(op, arg, `holds ${e.vectors.length} floats, not n·dim = ${e.n * e.dim}`);

@@ -97,7 +97,9 @@ export function oneClassSplit(
   const others = indicesWhere(data.labels, (l) => l !== normal);
   const nVal = Math.round(normals.length * fraction);
   if (nVal < 1 || nVal >= normals.length || !others.length)
-    throw new DataError(`${op}: class ${normal} has ${normals.length} images and there are ${others.length} others; too few to split`);
+    throw new DataError(
+      `${op}: class ${normal} has ${normals.length} images and there are ${others.length} others; too few to split`,
+    );
   const p = rng.permutation(normals.length);
   const val = Array.from(p.subarray(0, nVal), (i) => normals[i]).sort((a, b) => a - b);
   const tr = Array.from(p.subarray(nVal), (i) => normals[i]).sort((a, b) => a - b);
@@ -198,13 +200,21 @@ export async function oneClassRun(
   for (const spec of opts.scores) {
     const s = scoreWith(stack, spec, evaluated.data, reference);
     headline ??= s;
-    results.push({ name: scoreName(spec), auroc: auroc(s, evaluated.labels), averagePrecision: averagePrecision(s, evaluated.labels) });
+    results.push({
+      name: scoreName(spec),
+      auroc: auroc(s, evaluated.labels),
+      averagePrecision: averagePrecision(s, evaluated.labels),
+    });
     if (opts.ensemble) all.push({ eval: s, val: scoreWith(stack, spec, split.normalValidation, reference) });
   }
   if (opts.ensemble && all.length > 1) {
     const sum = new Float64Array(evaluated.labels.length);
     for (const a of all) standardise(a.eval, a.val).forEach((v, i) => (sum[i] += v));
-    results.push({ name: 'ensemble', auroc: auroc(sum, evaluated.labels), averagePrecision: averagePrecision(sum, evaluated.labels) });
+    results.push({
+      name: 'ensemble',
+      auroc: auroc(sum, evaluated.labels),
+      averagePrecision: averagePrecision(sum, evaluated.labels),
+    });
   }
   return {
     normal,

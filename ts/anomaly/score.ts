@@ -12,7 +12,15 @@ import type { Backend } from '../backend/backend.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
-import { checkBatchSize, checkDepth, checkImages, encode, forEachBatch, nearestNeighbours, type Embeddings } from './embed.js';
+import {
+  checkBatchSize,
+  checkDepth,
+  checkImages,
+  encode,
+  forEachBatch,
+  nearestNeighbours,
+  type Embeddings,
+} from './embed.js';
 
 export interface ReconstructionOptions {
   /** Blocks encoded and decoded (1 … the stack's length); default 1. */
@@ -30,7 +38,12 @@ export interface ReconstructionScores {
 }
 
 /** Reconstruction through the first `depth` blocks and back: n × C·H·W floats in the input's layout. */
-export function reconstructThrough(stack: StackedConvAutoencoder, data: ImageDataset, depth: number, batchSize = 256): Float32Array {
+export function reconstructThrough(
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  depth: number,
+  batchSize = 256,
+): Float32Array {
   checkDepth('reconstructThrough', stack, depth, 1);
   checkImages('reconstructThrough', stack, data);
   const out = new Float32Array(data.images.length);
@@ -82,7 +95,8 @@ export function neighbourScores(
   opts: NeighbourScoreOptions = {},
 ): Float64Array {
   const k = opts.k ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new ArgumentError('neighbourScores', 'k', `must be an integer ≥ 1, got ${k}`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new ArgumentError('neighbourScores', 'k', `must be an integer ≥ 1, got ${k}`);
   const nn = nearestNeighbours(be, reference, query, k, { skipSelf: opts.skipSelf });
   const scores = new Float64Array(query.n);
   for (let i = 0; i < query.n; i++) {
