@@ -77,14 +77,7 @@ function rectifyInPlace(t: Tensor): Tensor {
 }
 
 /** Projects `code` (a code of block `block`, switches of blocks 0..block stored by the last encode) down to pixels. */
-function projectDown(
-  be: Backend,
-  stack: StackedConvAutoencoder,
-  paths: Down[],
-  block: number,
-  code: Tensor,
-  rectify: boolean,
-): Tensor {
+function projectDown(be: Backend, paths: Down[], block: number, code: Tensor, rectify: boolean): Tensor {
   let h = code;
   const made: Tensor[] = [];
   for (let k = block; k >= 0; k--) {
@@ -160,7 +153,7 @@ export function projectFeature(
       kept[best] = c[best];
     }
     code = be.fromArray(full.shape, kept);
-    down = projectDown(be, stack, paths, block, code, opts.rectify ?? true);
+    down = projectDown(be, paths, block, code, opts.rectify ?? true);
     return { indices, activations: indices.map((i) => strength[i]), projections: down.toArray() };
   } finally {
     x.dispose();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** `convae` command line: `convae train` runs the main job. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConvaeError } from '../errors.js';
+import { ArgumentError, ConvaeError } from '../errors.js';
+import { anomaly, parseClass } from './anomaly.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
 import { train } from './train.js';
@@ -199,6 +200,60 @@ program
       pretrainEpochs: o.pretrainEpochs,
       imagesPerRun: o.imagesPerRun,
       unlabelled: o.unlabelled,
+      out: o.out,
+      build: o.build,
+      quiet: o.quiet,
+    });
+  });
+
+program
+  .command('anomaly')
+  .description(
+    'one-class anomaly detection (Ruff et al. 2018): train on one class, score the test set, AUROC; --all-classes writes the table',
+  )
+  .addOption(new Option('--dataset <name>', 'dataset').choices(['mnist', 'fashion']).default('mnist'))
+  .option('--normal <class>', 'the normal class (0–9, or a Fashion-MNIST class name)')
+  .option('--all-classes', 'run every class as the normal one', false)
+  .option('--seeds <n>', 'seeds per class', int('--seeds'), 3)
+  .option('--epochs <n>', 'epochs per CAE block', int('--epochs', 0), 1)
+  .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
+  .addOption(new Option('--score <kind>', 'anomaly score').choices(['knn', 'reconstruction']).default('knn'))
+  .option('--k <n>', 'neighbours averaged by the knn score', int('--k'), 5)
+  .option('--depth <n>', 'blocks under the score (default: 2 for knn, 1 for reconstruction)', int('--depth', 0))
+  .option(
+    '--fpr <rate>',
+    'false-positive rate of the threshold, fitted on held-out normal images',
+    (v) => {
+      const f = Number(v);
+      if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--fpr must be in (0, 1)');
+      return f;
+    },
+    0.05,
+  )
+  .addOption(
+    new Option('--evaluate <set>', 'score the test set, or held-out training images under every candidate score')
+      .choices(['test', 'validation'])
+      .default('test'),
+  )
+  .option('--limit <n>', 'at most n normal training images per class and 10n test images (quick runs)', int('--limit'))
+  .option('--out <dir>', 'output folder', 'convae-out/anomaly')
+  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action(async (o) => {
+    if (!o.allClasses && o.normal === undefined)
+      throw new ArgumentError('convae anomaly', '--normal', 'is needed (or --all-classes)');
+    await anomaly({
+      dataset: o.dataset,
+      classes: o.allClasses ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : [parseClass(o.dataset, o.normal)],
+      seeds: o.seeds,
+      epochs: o.epochs,
+      batch: o.batch,
+      score: o.score,
+      k: o.k,
+      depth: o.depth,
+      fpr: o.fpr,
+      evaluate: o.evaluate,
+      limit: o.limit,
       out: o.out,
       build: o.build,
       quiet: o.quiet,
