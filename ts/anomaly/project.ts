@@ -98,10 +98,38 @@ function projectDown(be: Backend, paths: Down[], block: number, code: Tensor, re
   return out;
 }
 
+/** The strongest activation of every map of block `block`'s code in every image: [n, channels] row-major. */
+export function featureStrengths(
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  block: number,
+  batchSize = 256,
+): Float64Array {
+  const op = 'featureStrengths';
+  checkDepth(op, stack, block + 1, 1);
+  checkImages(op, stack, data);
+  const [channels, ch, cw] = stack.blocks[block].codeShape;
+  const plane = ch * cw;
+  const strength = new Float64Array(data.length * channels);
+  forEachBatch(stack.be, data, checkBatchSize(op, batchSize), (x, start, size) => {
+    const c = stack.encodeThrough(block + 1, x).data;
+    for (let i = 0; i < size; i++)
+      for (let f = 0; f < channels; f++) {
+        let m = -Infinity;
+        const base = (i * channels + f) * plane;
+        for (let p = 0; p < plane; p++) if (c[base + p] > m) m = c[base + p];
+        strength[(start + i) * channels + f] = m;
+      }
+  });
+  return strength;
+}
+
 export function projectFeature(
   stack: StackedConvAutoencoder,
   data: ImageDataset,
   opts: FeatureOptions,
+  /** From `featureStrengths` (saves encoding the set again for each feature of a block). */
+  strengths?: Float64Array,
 ): FeatureProjection {
   const op = 'projectFeature';
   const be = stack.be;
@@ -117,23 +145,14 @@ export function projectFeature(
   const top = opts.top ?? 9;
   if (!Number.isInteger(top) || top < 1 || top > data.length)
     throw new ArgumentError(op, 'top', `must be an integer in [1, ${data.length}], got ${top}`);
-  const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
+  const all = strengths ?? featureStrengths(stack, data, block, opts.batchSize ?? 256);
+  if (all.length !== data.length * channels)
+    throw new ArgumentError(op, 'strengths', `must hold ${data.length * channels} values, got ${all.length}`);
   const plane = ch * cw,
     f = opts.feature;
-
-  // The strongest activation of map f in each image.
-  const strength = new Float64Array(data.length);
-  forEachBatch(be, data, batchSize, (x, start, size) => {
-    const c = stack.encodeThrough(block + 1, x).data;
-    for (let i = 0; i < size; i++) {
-      let m = -Infinity;
-      const base = (i * channels + f) * plane;
-      for (let p = 0; p < plane; p++) if (c[base + p] > m) m = c[base + p];
-      strength[start + i] = m;
-    }
-  });
-  const order = Array.from(strength.keys()).sort((a, b) => strength[b] - strength[a] || a - b);
+  const strength = (i: number) => all[i * channels + f];
+  const order = Array.from({ length: data.length }, (_, i) => i).sort((a, b) => strength(b) - strength(a) || a - b);
   const indices = order.slice(0, top);
   const chosen = data.subset(indices);
 
@@ -154,7 +173,7 @@ export function projectFeature(
     }
     code = be.fromArray(full.shape, kept);
     down = projectDown(be, paths, block, code, opts.rectify ?? true);
-    return { indices, activations: indices.map((i) => strength[i]), projections: down.toArray() };
+    return { indices, activations: indices.map(strength), projections: down.toArray() };
   } finally {
     x.dispose();
     code?.dispose();
