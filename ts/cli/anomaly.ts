@@ -19,7 +19,7 @@ import { reconstructionScores } from '../anomaly/score.js';
 import { flaggedFraction } from '../anomaly/threshold.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import { ImageDataset } from '../data/dataset.js';
+import type { ImageDataset } from '../data/dataset.js';
 import { FASHION_MNIST_CLASSES, loadFashionMnist, loadMnist } from '../data/mnist.js';
 import { ArgumentError } from '../errors.js';
 import type { BlockSpec } from '../model/autoencoder.js';
@@ -117,7 +117,7 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
       try {
         r.results.forEach((x, i) => {
           const key = i === 0 ? 'headline' : x.name;
-          (byScore[key] ??= []).push(x.auroc);
+          byScore[key] = [...(byScore[key] ?? []), x.auroc];
         });
         // The threshold at --fpr, fitted on the held-out normal images of this run.
         const split = oneClassSplit(train, c, seed, 0.1, 2000, a.limit);
