@@ -112,3 +112,28 @@ export {
   type SearchResult,
   type SearchSpace,
 } from './worker/search.js';
+
+// Anomaly scores, embeddings and feature projections (ts/anomaly), ranking metrics.
+export { auroc, averagePrecision, rocCurve, type RocCurve } from './train/metrics.js';
+export { encode, nearestNeighbours, type EncodeOptions, type Embeddings, type Neighbours } from './anomaly/embed.js';
+export {
+  neighbourScores,
+  reconstructionScores,
+  reconstructThrough,
+  type NeighbourScoreOptions,
+  type ReconstructionOptions,
+  type ReconstructionScores,
+} from './anomaly/score.js';
+export { fitThreshold, flaggedFraction, type ThresholdSpec } from './anomaly/threshold.js';
+export { AnomalyDetector, type Detection, type DetectorOptions } from './anomaly/detector.js';
+export {
+  oneClassRun,
+  oneClassSplit,
+  trainStack,
+  type OneClassOptions,
+  type OneClassResult,
+  type ScoreSpec,
+} from './anomaly/oneclass.js';
+export { knnAccuracy, linearProbeAccuracy, type ProbeOptions } from './anomaly/probe.js';
+export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
+export { projectionGrid } from './anomaly/draw.js';
