@@ -150,3 +150,28 @@ export type { FashionClassFile } from './data/fashion.js';
 export type { IdxArray, IdxImagesOptions } from './data/idx.js';
 export type { ImageDataLike, ImageDataOptions, LabelsInput, Uint8Options } from './data/dataset.js';
 export type { TypedArray } from './util/rng.js';
+
+// Anomaly scores, embeddings and feature projections (ts/anomaly), ranking metrics.
+export { auroc, averagePrecision, rocCurve, type RocCurve } from './train/metrics.js';
+export { encode, nearestNeighbours, type EncodeOptions, type Embeddings, type Neighbours } from './anomaly/embed.js';
+export {
+  neighbourScores,
+  reconstructionScores,
+  reconstructThrough,
+  type NeighbourScoreOptions,
+  type ReconstructionOptions,
+  type ReconstructionScores,
+} from './anomaly/score.js';
+export { fitThreshold, flaggedFraction, type ThresholdSpec } from './anomaly/threshold.js';
+export { AnomalyDetector, type Detection, type DetectorOptions } from './anomaly/detector.js';
+export {
+  oneClassRun,
+  oneClassSplit,
+  trainStack,
+  type OneClassOptions,
+  type OneClassResult,
+  type ScoreSpec,
+} from './anomaly/oneclass.js';
+export { knnAccuracy, linearProbeAccuracy, type ProbeOptions } from './anomaly/probe.js';
+export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
+export { projectionGrid } from './anomaly/draw.js';

@@ -2,7 +2,10 @@
 /** `convae` command line: `convae train` runs the main job. */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConvaeError, quote } from '../errors.js';
+import { ArgumentError, ConvaeError, quote } from '../errors.js';
+import { anomaly, parseClass } from './anomaly.js';
+import { embeddings } from './embeddings.js';
+import { features } from './features.js';
 import { reason } from './outdir.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
@@ -220,6 +223,114 @@ program
       pretrainEpochs: o.pretrainEpochs,
       imagesPerRun: o.imagesPerRun,
       unlabelled: o.unlabelled,
+      out: o.out,
+      build: o.build,
+      quiet: o.quiet,
+    });
+  });
+
+program
+  .command('anomaly')
+  .description(
+    'one-class anomaly detection (Ruff et al. 2018): train on one class, score the test set, AUROC; --all-classes writes the table',
+  )
+  .addOption(new Option('--dataset <name>', 'dataset').choices(['mnist', 'fashion']).default('mnist'))
+  .option('--normal <class>', 'the normal class (0–9, or a Fashion-MNIST class name)')
+  .option('--all-classes', 'run every class as the normal one', false)
+  .option('--seeds <n>', 'seeds per class', int('--seeds'), 3)
+  .option('--epochs <n>', 'epochs per CAE block', int('--epochs', 0), 1)
+  .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
+  .addOption(new Option('--score <kind>', 'anomaly score').choices(['knn', 'reconstruction']).default('knn'))
+  .option('--k <n>', 'neighbours averaged by the knn score', int('--k'), 5)
+  .option('--depth <n>', 'blocks under the score (default: 2 for knn, 1 for reconstruction)', int('--depth', 0))
+  .option(
+    '--fpr <rate>',
+    'false-positive rate of the threshold, fitted on held-out normal images',
+    (v) => {
+      const f = Number(v);
+      if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--fpr must be in (0, 1)');
+      return f;
+    },
+    0.05,
+  )
+  .addOption(
+    new Option('--evaluate <set>', 'score the test set, or held-out training images under every candidate score')
+      .choices(['test', 'validation'])
+      .default('test'),
+  )
+  .option('--limit <n>', 'at most n normal training images per class and 10n test images (quick runs)', int('--limit'))
+  .option('--out <dir>', 'output folder', 'convae-out/anomaly')
+  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action(async (o) => {
+    if (!o.allClasses && o.normal === undefined)
+      throw new ArgumentError('convae anomaly', '--normal', 'is needed (or --all-classes)');
+    await anomaly({
+      dataset: o.dataset,
+      classes: o.allClasses ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : [parseClass(o.dataset, o.normal)],
+      seeds: o.seeds,
+      epochs: o.epochs,
+      batch: o.batch,
+      score: o.score,
+      k: o.k,
+      depth: o.depth,
+      fpr: o.fpr,
+      evaluate: o.evaluate,
+      limit: o.limit,
+      out: o.out,
+      build: o.build,
+      quiet: o.quiet,
+    });
+  });
+
+program
+  .command('features')
+  .description(
+    'what each feature responds to: the test images that activate it most and the deconvnet projection of that activation, PNG per block',
+  )
+  .requiredOption('--model <dir>', 'folder with stack.json + stack.safetensors (as `convae train` writes)')
+  .addOption(new Option('--dataset <name>', 'images searched').choices(['mnist', 'fashion']).default('mnist'))
+  .option('--block <n>', 'only this block (1-based; default all)', int('--block'))
+  .option('--top <n>', 'images per feature', int('--top'), 8)
+  .option('--limit <n>', 'test images searched', int('--limit'), 2000)
+  .option('--out <dir>', 'output folder (default: the model folder)')
+  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action(async (o) => {
+    await features({
+      model: o.model,
+      dataset: o.dataset,
+      block: o.block === undefined ? undefined : o.block - 1,
+      top: o.top,
+      limit: o.limit,
+      out: o.out,
+      build: o.build,
+      quiet: o.quiet,
+    });
+  });
+
+program
+  .command('embeddings')
+  .description(
+    'k-NN and linear-probe accuracy of the codes at every depth from 1 000 labels on MNIST, against raw pixels and a random encoder',
+  )
+  .option('--model <dir>', 'folder with stack.json + stack.safetensors (default: train a stack here)')
+  .option('--labels <n>', 'labelled training images', int('--labels', 10), 1000)
+  .option('--unlabelled <n>', 'unlabelled images for the stack trained here', int('--unlabelled'), 20000)
+  .option('--epochs <n>', 'epochs per block of the stack trained here', int('--epochs', 0), 1)
+  .option('--test-limit <n>', 'test images scored (default all)', int('--test-limit'))
+  .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+  .option('--out <dir>', 'output folder', 'convae-out/embeddings')
+  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action(async (o) => {
+    await embeddings({
+      model: o.model,
+      labels: o.labels,
+      unlabelled: o.unlabelled,
+      epochs: o.epochs,
+      testLimit: o.testLimit,
+      seed: o.seed,
       out: o.out,
       build: o.build,
       quiet: o.quiet,

@@ -1,0 +1,117 @@
+/**
+ * encode at each depth equals the stack's own forward (block encoders run one
+ * after the other on the whole set at once); the nearest neighbours equal a
+ * brute-force f64 search; reconstruction scores equal the MSE of the blocks'
+ * own decode path computed in f64.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { encode, nearestNeighbours } from '../../ts/anomaly/embed.js';
+import { neighbourScores, reconstructionScores } from '../../ts/anomaly/score.js';
+import { ImageDataset } from '../../ts/data/dataset.js';
+import { StackedConvAutoencoder, type BlockSpec } from '../../ts/model/autoencoder.js';
+import { Rng } from '../../ts/util/rng.js';
+import { backendUnderTest } from '../util/backend.js';
+
+const be = await backendUnderTest();
+const blocks: BlockSpec[] = [
+  { convs: [{ filters: 3, kernel: 3 }], activation: 'tanh', pool: { kernel: 2 } },
+  {
+    convs: [
+      { filters: 4, kernel: 3, padding: 1 },
+      { filters: 5, kernel: 2 },
+    ],
+    activation: 'relu',
+    pool: null,
+  },
+];
+const stack = new StackedConvAutoencoder(be, blocks, [1, 12, 12], 4);
+afterAll(() => stack.dispose());
+const rng = new Rng(9);
+const n = 13;
+const images = Float32Array.from({ length: n * 144 }, () => rng.next());
+const data = ImageDataset.fromFloat32(images, [1, 12, 12]);
+
+describe('encode({ depth })', () => {
+  for (const depth of [0, 1, 2]) {
+    it(`depth=${depth}, batches of 5 over 13 images: equals the blocks' encoders on the whole set`, () => {
+      const e = encode(stack, data, { depth, batchSize: 5 });
+      const x = be.fromArray([n, 1, 12, 12], images);
+      let h = x;
+      for (let k = 0; k < depth; k++) h = stack.blocks[k].encoder.forward(h, false);
+      const want = h.toArray();
+      x.dispose();
+      const shape = depth === 0 ? [1, 12, 12] : stack.blocks[depth - 1].codeShape;
+      expect(e.n).toBe(n);
+      expect(e.dim).toBe(shape.reduce((a, b) => a * b, 1));
+      expect(Array.from(e.vectors)).toEqual(Array.from(want));
+    });
+  }
+
+  it('rejects a depth outside the stack and images of another shape', () => {
+    expect(() => encode(stack, data, { depth: 3 })).toThrow(/depth/);
+    expect(() => encode(stack, data, { depth: -1 })).toThrow(/depth/);
+    const other = ImageDataset.fromFloat32(new Float32Array(2 * 100), [1, 10, 10]);
+    expect(() => encode(stack, other)).toThrow(/\[1,12,12\]/);
+  });
+});
+
+describe('nearestNeighbours', () => {
+  const dim = 7;
+  const ref = { vectors: Float32Array.from({ length: 40 * dim }, () => rng.next()), n: 40, dim };
+  const query = { vectors: Float32Array.from({ length: 9 * dim }, () => rng.next()), n: 9, dim };
+  const brute = (q: Float32Array, i: number, r: Float32Array, m: number, skip: number) =>
+    Array.from({ length: m }, (_, j) => {
+      let s = 0;
+      for (let t = 0; t < dim; t++) s += (q[i * dim + t] - r[j * dim + t]) ** 2;
+      return { j, d: Math.sqrt(s) };
+    })
+      .filter((o) => o.j !== skip)
+      .sort((a, b) => a.d - b.d);
+
+  it('k=3, batches of 4: the indices and distances of a brute-force search', () => {
+    const nn = nearestNeighbours(be, ref, query, 3, { batchSize: 4 });
+    for (let i = 0; i < 9; i++) {
+      const want = brute(query.vectors, i, ref.vectors, 40, -1).slice(0, 3);
+      expect(Array.from(nn.indices.subarray(i * 3, i * 3 + 3))).toEqual(want.map((o) => o.j));
+      for (let p = 0; p < 3; p++) expect(nn.distances[i * 3 + p]).toBeCloseTo(want[p].d, 5);
+    }
+    const s = neighbourScores(be, ref, query, { k: 3 });
+    for (let i = 0; i < 9; i++)
+      expect(s[i]).toBeCloseTo((nn.distances[i * 3] + nn.distances[i * 3 + 1] + nn.distances[i * 3 + 2]) / 3, 6);
+  });
+
+  it('skipSelf leaves each vector out of its own neighbours', () => {
+    const nn = nearestNeighbours(be, ref, ref, 2, { skipSelf: true });
+    for (let i = 0; i < 40; i++) {
+      const want = brute(ref.vectors, i, ref.vectors, 40, i).slice(0, 2);
+      expect(Array.from(nn.indices.subarray(i * 2, i * 2 + 2))).toEqual(want.map((o) => o.j));
+    }
+  });
+
+  it('rejects k beyond the reference set and mismatched dimensions', () => {
+    expect(() => nearestNeighbours(be, ref, query, 41)).toThrow(/k/);
+    expect(() => nearestNeighbours(be, ref, { vectors: new Float32Array(6), n: 1, dim: 6 }, 1)).toThrow(/features/);
+  });
+});
+
+describe('reconstructionScores', () => {
+  for (const depth of [1, 2]) {
+    it(`depth=${depth}: per-image MSE and per-pixel maps of the blocks' decode path, in f64`, () => {
+      const r = reconstructionScores(stack, data, { depth, maps: true, batchSize: 6 });
+      const x = be.fromArray([n, 1, 12, 12], images);
+      let h = stack.encodeThrough(depth, x);
+      for (let k = depth - 1; k >= 0; k--) h = stack.blocks[k].decode(h);
+      const y = h.toArray();
+      x.dispose();
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let t = i * 144; t < (i + 1) * 144; t++) {
+          const e = (images[t] - y[t]) ** 2;
+          s += e;
+          expect(r.maps![t]).toBeCloseTo(e, 6);
+        }
+        expect(r.scores[i]).toBeCloseTo(s / 144, 7);
+      }
+    });
+  }
+});

@@ -1,0 +1,77 @@
+/**
+ * An anomaly detector: a CAE stack trained on normal images, a score, and a
+ * threshold fitted on normal validation images. `detect` flags the images
+ * scoring above the threshold.
+ */
+import type { ImageDataset } from '../data/dataset.js';
+import { ArgumentError } from '../errors.js';
+import type { StackedConvAutoencoder } from '../model/autoencoder.js';
+import { checkDepth, encode, type Embeddings } from './embed.js';
+import { scoreWith, type ScoreSpec } from './oneclass.js';
+import { reconstructionScores } from './score.js';
+import { fitThreshold, type ThresholdSpec } from './threshold.js';
+
+export interface DetectorOptions {
+  /** Default: distance to the nearest normal training code at the stack's deepest code (what validation chose; docs/anomaly.md). */
+  score?: ScoreSpec;
+  /** Default { fpr: 0.05 }. */
+  threshold?: ThresholdSpec;
+}
+
+export interface Detection {
+  /** 1 where the score is above the threshold. */
+  flags: Uint8Array;
+  scores: Float64Array;
+  threshold: number;
+}
+
+export class AnomalyDetector {
+  private constructor(
+    readonly stack: StackedConvAutoencoder,
+    readonly spec: ScoreSpec,
+    /** Codes of the normal training images (neighbour scores only). */
+    readonly reference: Embeddings | null,
+    readonly threshold: number,
+  ) {}
+
+  /**
+   * `normal`: the images the stack was trained on (the reference set of a
+   * neighbour score); `validation`: normal images it was not trained on, where
+   * the threshold is fitted.
+   */
+  static fit(
+    stack: StackedConvAutoencoder,
+    normal: ImageDataset,
+    validation: ImageDataset,
+    opts: DetectorOptions = {},
+  ): AnomalyDetector {
+    const op = 'AnomalyDetector.fit';
+    const spec = opts.score ?? { type: 'neighbours', depth: stack.blocks.length, k: 1 };
+    if (spec.type !== 'reconstruction' && spec.type !== 'neighbours')
+      throw new ArgumentError(op, 'score', `type must be 'reconstruction' or 'neighbours'`);
+    checkDepth(op, stack, spec.depth, spec.type === 'reconstruction' ? 1 : 0);
+    if (spec.type === 'neighbours' && !(Number.isInteger(spec.k) && spec.k >= 1 && spec.k <= normal.length))
+      throw new ArgumentError(op, 'score.k', `must be an integer in [1, ${normal.length}], got ${spec.k}`);
+    const reference = spec.type === 'neighbours' ? encode(stack, normal, { depth: spec.depth }) : null;
+    const det = new AnomalyDetector(stack, spec, reference, Number.NaN);
+    const threshold = fitThreshold(det.score(validation), opts.threshold ?? { fpr: 0.05 });
+    return new AnomalyDetector(stack, spec, reference, threshold);
+  }
+
+  /** The anomaly score of every image (higher: more unusual). */
+  score(data: ImageDataset): Float64Array {
+    return scoreWith(this.stack, this.spec, data, () => this.reference!);
+  }
+
+  detect(data: ImageDataset): Detection {
+    const scores = this.score(data);
+    const flags = new Uint8Array(scores.length);
+    for (let i = 0; i < scores.length; i++) flags[i] = scores[i] > this.threshold ? 1 : 0;
+    return { flags, scores, threshold: this.threshold };
+  }
+
+  /** Per-pixel squared reconstruction error through `depth` blocks (default: the score's depth, at least 1). */
+  errorMaps(data: ImageDataset, depth = Math.max(1, this.spec.depth)): Float32Array {
+    return reconstructionScores(this.stack, data, { depth, maps: true }).maps!;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Embeddings: the codes of a CAE stack at any depth, flattened to one vector
+ * per image (C·H·W floats, in the code's NCHW order), and nearest-neighbour
+ * search over them with the wasm gemm (squared distances ‖q‖² + ‖r‖² − 2 q·r).
+ */
+import type { Backend } from '../backend/backend.js';
+import type { Tensor } from '../backend/memory.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { ArgumentError, DataError } from '../errors.js';
+import type { StackedConvAutoencoder } from '../model/autoencoder.js';
+import { gemm } from '../ops/dense.js';
+import { numel } from '../shape.js';
+import { Feeder } from '../train/feeder.js';
+
+/** Row-major vectors: `n` rows of `dim` floats. */
+export interface Embeddings {
+  vectors: Float32Array;
+  n: number;
+  dim: number;
+}
+
+export interface EncodeOptions {
+  /** Blocks the images go through: 0 gives the pixels, the stack's length (default) its deepest code. */
+  depth?: number;
+  batchSize?: number;
+}
+
+export function checkDepth(op: string, stack: StackedConvAutoencoder, depth: unknown, min = 0): number {
+  const n = stack.blocks.length;
+  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < min || depth > n)
+    throw new ArgumentError(
+      op,
+      'depth',
+      `must be an integer in [${min}, ${n}] (the stack has ${n} blocks), got ${String(depth)}`,
+    );
+  return depth;
+}
+
+export function checkImages(op: string, stack: StackedConvAutoencoder, data: ImageDataset): void {
+  const s = stack.inputShape;
+  if (data.shape.length !== s.length || data.shape.some((d, i) => d !== s[i]))
+    throw new DataError(`${op}: the model reads images [${s.join(',')}], the dataset holds [${data.shape.join(',')}]`);
+}
+
+export function checkBatchSize(op: string, b: unknown): number {
+  if (typeof b !== 'number' || !Number.isInteger(b) || b < 1 || b > 65536)
+    throw new ArgumentError(op, 'batchSize', `must be an integer in [1, 65536], got ${String(b)}`);
+  return b;
+}
+
+/** Runs `fn` on every batch of `data` as a wasm tensor (the tensor is reused: copy what you keep). */
+export function forEachBatch(
+  be: Backend,
+  data: ImageDataset,
+  batchSize: number,
+  fn: (x: Tensor, start: number, size: number) => void,
+): void {
+  const feeder = new Feeder(be, data);
+  try {
+    for (let start = 0; start < data.length; start += batchSize) {
+      const end = Math.min(data.length, start + batchSize);
+      fn(feeder.feed(null, start, end, false).x, start, end - start);
+    }
+  } finally {
+    feeder.dispose();
+  }
+}
+
+/** The codes of every image after `depth` blocks, one flat vector per image; equal to the stack's encode. */
+export function encode(stack: StackedConvAutoencoder, data: ImageDataset, opts: EncodeOptions = {}): Embeddings {
+  const op = 'encode';
+  const depth = checkDepth(op, stack, opts.depth ?? stack.blocks.length);
+  const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
+  checkImages(op, stack, data);
+  const shape = depth === 0 ? stack.inputShape : stack.blocks[depth - 1].codeShape;
+  const dim = numel(shape);
+  const vectors = new Float32Array(data.length * dim);
+  forEachBatch(stack.be, data, batchSize, (x, start) => {
+    vectors.set(stack.encodeThrough(depth, x).data, start * dim);
+  });
+  return { vectors, n: data.length, dim };
+}
+
+function checkEmbeddings(op: string, arg: string, e: Embeddings): void {
+  if (
+    !e ||
+    !(e.vectors instanceof Float32Array) ||
+    !Number.isInteger(e.n) ||
+    !Number.isInteger(e.dim) ||
+    e.n < 1 ||
+    e.dim < 1
+  )
+    throw new ArgumentError(op, arg, 'must be { vectors: Float32Array, n ≥ 1, dim ≥ 1 }');
+  if (e.vectors.length !== e.n * e.dim)
+    throw new ArgumentError(op, arg, `holds ${e.vectors.length} floats, not n·dim = ${e.n * e.dim}`);
+}
+
+export interface Neighbours {
+  /** [query, rank] → index into the reference set, nearest first. */
+  indices: Int32Array;
+  /** [query, rank] → Euclidean distance. */
+  distances: Float32Array;
+  k: number;
+}
+
+/**
+ * The `k` nearest reference vectors of every query vector (Euclidean).
+ * `skipSelf`: the queries are the reference set itself; each query's own row is left out.
+ */
+export function nearestNeighbours(
+  be: Backend,
+  reference: Embeddings,
+  query: Embeddings,
+  k: number,
+  opts: { skipSelf?: boolean; batchSize?: number } = {},
+): Neighbours {
+  const op = 'nearestNeighbours';
+  checkEmbeddings(op, 'reference', reference);
+  checkEmbeddings(op, 'query', query);
+  if (query.dim !== reference.dim)
+    throw new ArgumentError(op, 'query', `has ${query.dim} features per vector, the reference ${reference.dim}`);
+  const skipSelf = opts.skipSelf === true;
+  if (skipSelf && query.vectors !== reference.vectors)
+    throw new ArgumentError(op, 'skipSelf', 'needs the query to be the reference set itself');
+  const avail = reference.n - (skipSelf ? 1 : 0);
+  if (!Number.isInteger(k) || k < 1 || k > avail)
+    throw new ArgumentError(op, 'k', `must be an integer in [1, ${avail}], got ${k}`);
+  const bs = checkBatchSize(op, opts.batchSize ?? 256);
+  const { n: m, dim } = reference;
+  const rNorm = new Float64Array(m);
+  for (let j = 0; j < m; j++) {
+    let s = 0;
+    for (let t = j * dim; t < (j + 1) * dim; t++) s += reference.vectors[t] * reference.vectors[t];
+    rNorm[j] = s;
+  }
+  const indices = new Int32Array(query.n * k).fill(-1);
+  const distances = new Float32Array(query.n * k).fill(Infinity);
+  const r = be.fromArray([m, dim], reference.vectors);
+  let q: Tensor | null = null,
+    c: Tensor | null = null;
+  try {
+    for (let start = 0; start < query.n; start += bs) {
+      const b = Math.min(bs, query.n - start);
+      if (!q || q.shape[0] !== b) {
+        q?.dispose();
+        c?.dispose();
+        q = be.empty([b, dim]);
+        c = be.empty([b, m]);
+      }
+      const qv = query.vectors.subarray(start * dim, (start + b) * dim);
+      q.set(qv);
+      gemm(q, r, c!, { transB: true });
+      const dot = c!.data;
+      for (let i = 0; i < b; i++) {
+        let qn = 0;
+        for (let t = i * dim; t < (i + 1) * dim; t++) qn += qv[t] * qv[t];
+        const row = (start + i) * k;
+        const self = skipSelf ? start + i : -1;
+        // Insertion into a sorted list of k: k is small (≤ ~50), most candidates are rejected at once.
+        let worst = Infinity;
+        for (let j = 0; j < m; j++) {
+          if (j === self) continue;
+          const d2 = qn + rNorm[j] - 2 * dot[i * m + j];
+          if (d2 >= worst) continue;
+          let p = k - 1;
+          while (p > 0 && distances[row + p - 1] > d2) {
+            distances[row + p] = distances[row + p - 1];
+            indices[row + p] = indices[row + p - 1];
+            p--;
+          }
+          distances[row + p] = d2;
+          indices[row + p] = j;
+          worst = distances[row + k - 1];
+        }
+        // Rounding can make a tiny squared distance negative.
+        for (let p = 0; p < k; p++) distances[row + p] = Math.sqrt(Math.max(0, distances[row + p]));
+      }
+    }
+  } finally {
+    r.dispose();
+    q?.dispose();
+    c?.dispose();
+  }
+  return { indices, distances, k };
+}

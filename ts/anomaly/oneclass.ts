@@ -1,0 +1,232 @@
+/**
+ * The one-class protocol of Ruff et al. 2018 (Deep One-Class Classification):
+ * train on the training images of one class only, score images of every
+ * class, normal = that class, anomaly = the others; report AUROC.
+ *
+ * Held-out data, so that no choice looks at the test set: a fraction of the
+ * normal class's training images is kept out of training (normal validation:
+ * it fits thresholds and normalises scores), and the other classes' training
+ * images give the anomalous validation images. `evaluate: 'validation'` scores
+ * normal validation against anomalous validation (the data every choice of
+ * score and training was made on); `'test'` scores the test set.
+ */
+import type { Backend } from '../backend/backend.js';
+import { ImageDataset } from '../data/dataset.js';
+import { ArgumentError, DataError } from '../errors.js';
+import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
+import { fit } from '../train/fit.js';
+import { auroc, averagePrecision } from '../train/metrics.js';
+import type { OptimizerSpec } from '../train/optimizer.js';
+import { stackLayerTask } from '../train/tasks.js';
+import { Rng } from '../util/rng.js';
+import { encode, type Embeddings } from './embed.js';
+import { neighbourScores, reconstructionScores } from './score.js';
+
+/** A score of an image: reconstruction error through `depth` blocks, or distance to the normal training codes at `depth`. */
+export type ScoreSpec = { type: 'reconstruction'; depth: number } | { type: 'neighbours'; depth: number; k: number };
+
+export const scoreName = (s: ScoreSpec): string =>
+  s.type === 'reconstruction' ? `recon@${s.depth}` : `knn${s.k}@${s.depth}`;
+
+export interface OneClassOptions {
+  blocks: BlockSpec[];
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerSpec;
+  seed: number;
+  /** Fraction of the normal class's training images held out (default 0.1). */
+  validationFraction?: number;
+  /** Anomalous validation images drawn from the other classes' training images (default 2000). */
+  anomalousValidation?: number;
+  /** Scores computed (each gets its AUROC); the first is the headline one. */
+  scores: ScoreSpec[];
+  /** Also report the sum of every score standardised on the normal validation images (z-scores). */
+  ensemble?: boolean;
+  evaluate: 'validation' | 'test';
+  /** Normal training images used at most (quick runs). */
+  limit?: number;
+}
+
+export interface ScoreResult {
+  name: string;
+  auroc: number;
+  averagePrecision: number;
+}
+
+export interface OneClassResult {
+  normal: number;
+  seed: number;
+  results: ScoreResult[];
+  trainImages: number;
+  evaluated: { normal: number; anomalous: number };
+  seconds: number;
+  stack: StackedConvAutoencoder;
+  /** Scores of the evaluated images under the first score, their labels (1 = anomaly) and their indices in the evaluated set. */
+  headline: { scores: Float64Array; labels: Uint8Array; data: ImageDataset };
+}
+
+function indicesWhere(labels: Uint8Array, pred: (l: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (pred(labels[i])) out.push(i);
+  return out;
+}
+
+export interface OneClassSplit {
+  train: ImageDataset;
+  normalValidation: ImageDataset;
+  anomalousValidation: ImageDataset;
+}
+
+/** The normal class's training images minus a held-out fraction, that fraction, and a sample of the other classes. */
+export function oneClassSplit(
+  data: ImageDataset,
+  normal: number,
+  seed: number,
+  fraction = 0.1,
+  anomalous = 2000,
+  limit?: number,
+): OneClassSplit {
+  const op = 'oneClassSplit';
+  if (!data.labels || data.numClasses === undefined) throw new DataError(`${op}: the dataset needs labels`);
+  if (!Number.isInteger(normal) || normal < 0 || normal >= data.numClasses)
+    throw new ArgumentError(op, 'normal', `must be a class in [0, ${data.numClasses}), got ${normal}`);
+  if (!(fraction > 0 && fraction < 1)) throw new ArgumentError(op, 'fraction', `must be in (0, 1), got ${fraction}`);
+  const rng = new Rng(seed * 7919 + normal);
+  let normals = indicesWhere(data.labels, (l) => l === normal);
+  if (limit !== undefined) normals = normals.slice(0, Math.max(2, limit));
+  const others = indicesWhere(data.labels, (l) => l !== normal);
+  const nVal = Math.round(normals.length * fraction);
+  if (nVal < 1 || nVal >= normals.length || !others.length)
+    throw new DataError(
+      `${op}: class ${normal} has ${normals.length} images and there are ${others.length} others; too few to split`,
+    );
+  const p = rng.permutation(normals.length);
+  const val = Array.from(p.subarray(0, nVal), (i) => normals[i]).sort((a, b) => a - b);
+  const tr = Array.from(p.subarray(nVal), (i) => normals[i]).sort((a, b) => a - b);
+  const q = rng.permutation(others.length);
+  const anom = Array.from(q.subarray(0, Math.min(anomalous, others.length)), (i) => others[i]).sort((a, b) => a - b);
+  return { train: data.subset(tr), normalValidation: data.subset(val), anomalousValidation: data.subset(anom) };
+}
+
+/** Both datasets' images in one (normal first), with labels 0 = normal, 1 = anomaly. */
+function concat(normal: ImageDataset, anomalous: ImageDataset): { data: ImageDataset; labels: Uint8Array } {
+  const images = new Float32Array(normal.images.length + anomalous.images.length);
+  images.set(normal.images);
+  images.set(anomalous.images, normal.images.length);
+  const labels = new Uint8Array(normal.length + anomalous.length).fill(1, normal.length);
+  const l = new Uint8Array(labels.length);
+  if (normal.labels) l.set(normal.labels);
+  if (anomalous.labels) l.set(anomalous.labels, normal.length);
+  return { data: ImageDataset.fromFloat32(images, normal.shape, l, normal.numClasses), labels };
+}
+
+/** Standardises `s` by the mean and standard deviation of `ref` (the normal validation scores). */
+function standardise(s: Float64Array, ref: Float64Array): Float64Array {
+  let m = 0;
+  for (const v of ref) m += v;
+  m /= ref.length;
+  let v2 = 0;
+  for (const v of ref) v2 += (v - m) ** 2;
+  const sd = Math.sqrt(v2 / ref.length) || 1;
+  return s.map((v) => (v - m) / sd);
+}
+
+export async function trainStack(
+  be: Backend,
+  train: ImageDataset,
+  opts: Pick<OneClassOptions, 'blocks' | 'epochs' | 'batchSize' | 'optimizer' | 'seed'>,
+): Promise<StackedConvAutoencoder> {
+  const stack = new StackedConvAutoencoder(be, opts.blocks, train.shape, opts.seed);
+  try {
+    for (let k = 0; k < stack.blocks.length; k++) {
+      await fit(be, stackLayerTask(stack, k), train, {
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        seed: opts.seed * 31 + k,
+        optimizer: opts.optimizer,
+      });
+    }
+  } catch (e) {
+    stack.dispose();
+    throw e;
+  }
+  return stack;
+}
+
+/** Scores of `data` under `spec` (neighbour scores need the normal training codes at each depth). */
+export function scoreWith(
+  stack: StackedConvAutoencoder,
+  spec: ScoreSpec,
+  data: ImageDataset,
+  reference: (depth: number) => Embeddings,
+): Float64Array {
+  if (spec.type === 'reconstruction') return reconstructionScores(stack, data, { depth: spec.depth }).scores;
+  return neighbourScores(stack.be, reference(spec.depth), encode(stack, data, { depth: spec.depth }), { k: spec.k });
+}
+
+export async function oneClassRun(
+  be: Backend,
+  trainSet: ImageDataset,
+  testSet: ImageDataset,
+  normal: number,
+  opts: OneClassOptions,
+): Promise<OneClassResult> {
+  if (!opts.scores.length) throw new ArgumentError('oneClassRun', 'scores', 'must name at least one score');
+  const t0 = performance.now();
+  const split = oneClassSplit(
+    trainSet,
+    normal,
+    opts.seed,
+    opts.validationFraction ?? 0.1,
+    opts.anomalousValidation ?? 2000,
+    opts.limit,
+  );
+  const stack = await trainStack(be, split.train, opts);
+  let evaluated: { data: ImageDataset; labels: Uint8Array };
+  if (opts.evaluate === 'validation') evaluated = concat(split.normalValidation, split.anomalousValidation);
+  else {
+    if (!testSet.labels) throw new DataError('oneClassRun: the test set needs labels');
+    const labels = testSet.labels.map((l) => (l === normal ? 0 : 1));
+    evaluated = { data: testSet, labels };
+  }
+  const refs = new Map<number, Embeddings>();
+  const reference = (d: number) => {
+    if (!refs.has(d)) refs.set(d, encode(stack, split.train, { depth: d }));
+    return refs.get(d)!;
+  };
+  const results: ScoreResult[] = [];
+  const all: { eval: Float64Array; val: Float64Array }[] = [];
+  let headline: Float64Array | null = null;
+  for (const spec of opts.scores) {
+    const s = scoreWith(stack, spec, evaluated.data, reference);
+    headline ??= s;
+    results.push({
+      name: scoreName(spec),
+      auroc: auroc(s, evaluated.labels),
+      averagePrecision: averagePrecision(s, evaluated.labels),
+    });
+    if (opts.ensemble) all.push({ eval: s, val: scoreWith(stack, spec, split.normalValidation, reference) });
+  }
+  if (opts.ensemble && all.length > 1) {
+    const sum = new Float64Array(evaluated.labels.length);
+    for (const a of all) standardise(a.eval, a.val).forEach((v, i) => (sum[i] += v));
+    results.push({
+      name: 'ensemble',
+      auroc: auroc(sum, evaluated.labels),
+      averagePrecision: averagePrecision(sum, evaluated.labels),
+    });
+  }
+  return {
+    normal,
+    seed: opts.seed,
+    results,
+    trainImages: split.train.length,
+    evaluated: {
+      normal: evaluated.labels.length - evaluated.labels.reduce((a, b) => a + b, 0),
+      anomalous: evaluated.labels.reduce((a, b) => a + b, 0),
+    },
+    seconds: (performance.now() - t0) / 1000,
+    stack,
+    headline: { scores: headline!, labels: evaluated.labels, data: evaluated.data },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * How good is a code for a small classifier: k-nearest-neighbour accuracy and
+ * linear-probe accuracy (multinomial logistic regression on standardised
+ * features, full-batch Adam, fixed L2) from a few labelled vectors.
+ */
+import type { Backend } from '../backend/backend.js';
+import { ArgumentError } from '../errors.js';
+import { type Embeddings, nearestNeighbours } from './embed.js';
+
+function checkLabels(op: string, arg: string, labels: ArrayLike<number>, n: number, classes: number): void {
+  if (!labels || labels.length !== n) throw new ArgumentError(op, arg, `must hold ${n} labels, got ${labels?.length}`);
+  for (let i = 0; i < n; i++)
+    if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes)
+      throw new ArgumentError(op, arg, `label ${i} is ${labels[i]}, not in [0, ${classes})`);
+}
+
+/** Fraction of `test` whose k nearest `train` vectors vote its label (a tie goes to the class of the nearer neighbour). */
+export function knnAccuracy(
+  be: Backend,
+  train: Embeddings,
+  trainLabels: ArrayLike<number>,
+  test: Embeddings,
+  testLabels: ArrayLike<number>,
+  opts: { k?: number; classes?: number } = {},
+): number {
+  const op = 'knnAccuracy';
+  const k = opts.k ?? 1,
+    classes = opts.classes ?? 10;
+  checkLabels(op, 'trainLabels', trainLabels, train.n, classes);
+  checkLabels(op, 'testLabels', testLabels, test.n, classes);
+  const nn = nearestNeighbours(be, train, test, k);
+  let right = 0;
+  const votes = new Float64Array(classes);
+  for (let i = 0; i < test.n; i++) {
+    votes.fill(0);
+    // 1 per vote, minus a rank-dependent epsilon: nearer neighbours win ties.
+    for (let p = 0; p < k; p++) votes[trainLabels[nn.indices[i * k + p]]] += 1 - p * 1e-6;
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (votes[c] > votes[best]) best = c;
+    if (best === testLabels[i]) right++;
+  }
+  return right / test.n;
+}
+
+export interface ProbeOptions {
+  classes?: number;
+  /** Full-batch steps (default 150). */
+  steps?: number;
+  /** Adam learning rate (default 0.01). */
+  lr?: number;
+  /** L2 penalty on the weights (default 1e-3). */
+  weightDecay?: number;
+}
+
+/** Trains softmax regression on `train` and returns the accuracy on `test`. */
+export function linearProbeAccuracy(
+  train: Embeddings,
+  trainLabels: ArrayLike<number>,
+  test: Embeddings,
+  testLabels: ArrayLike<number>,
+  opts: ProbeOptions = {},
+): number {
+  const op = 'linearProbeAccuracy';
+  const C = opts.classes ?? 10;
+  checkLabels(op, 'trainLabels', trainLabels, train.n, C);
+  checkLabels(op, 'testLabels', testLabels, test.n, C);
+  if (test.dim !== train.dim) throw new ArgumentError(op, 'test', `has ${test.dim} features, train ${train.dim}`);
+  const { n, dim: d } = train;
+  const steps = opts.steps ?? 150,
+    lr = opts.lr ?? 0.01,
+    wd = opts.weightDecay ?? 1e-3;
+  // Standardise with the training vectors' statistics (constant features stay 0).
+  const mean = new Float64Array(d),
+    inv = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += train.vectors[i * d + j] / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) inv[j] += (train.vectors[i * d + j] - mean[j]) ** 2 / n;
+  for (let j = 0; j < d; j++) inv[j] = inv[j] > 1e-12 ? 1 / Math.sqrt(inv[j]) : 0;
+  const std = (e: Embeddings) => {
+    const out = new Float64Array(e.n * d);
+    for (let i = 0; i < e.n; i++)
+      for (let j = 0; j < d; j++) out[i * d + j] = (e.vectors[i * d + j] - mean[j]) * inv[j];
+    return out;
+  };
+  const X = std(train);
+  const W = new Float64Array(C * (d + 1)); // row c: d weights then the bias
+  const m = new Float64Array(W.length),
+    v = new Float64Array(W.length),
+    g = new Float64Array(W.length);
+  const logits = new Float64Array(C);
+  const logitsOf = (x: Float64Array, i: number) => {
+    for (let c = 0; c < C; c++) {
+      let s = W[c * (d + 1) + d];
+      const row = c * (d + 1);
+      for (let j = 0; j < d; j++) s += W[row + j] * x[i * d + j];
+      logits[c] = s;
+    }
+    return logits;
+  };
+  for (let t = 1; t <= steps; t++) {
+    g.fill(0);
+    for (let i = 0; i < n; i++) {
+      const z = logitsOf(X, i);
+      let mx = -Infinity;
+      for (let c = 0; c < C; c++) mx = Math.max(mx, z[c]);
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += Math.exp(z[c] - mx);
+      for (let c = 0; c < C; c++) {
+        const p = Math.exp(z[c] - mx) / sum - (trainLabels[i] === c ? 1 : 0);
+        const row = c * (d + 1);
+        for (let j = 0; j < d; j++) g[row + j] += (p * X[i * d + j]) / n;
+        g[row + d] += p / n;
+      }
+    }
+    for (let q = 0; q < W.length; q++) {
+      const gq = g[q] + ((q + 1) % (d + 1) === 0 ? 0 : wd * W[q]);
+      m[q] = 0.9 * m[q] + 0.1 * gq;
+      v[q] = 0.999 * v[q] + 0.001 * gq * gq;
+      W[q] -= (lr * (m[q] / (1 - 0.9 ** t))) / (Math.sqrt(v[q] / (1 - 0.999 ** t)) + 1e-8);
+    }
+  }
+  const Xt = std(test);
+  let right = 0;
+  for (let i = 0; i < test.n; i++) {
+    const z = logitsOf(Xt, i);
+    let best = 0;
+    for (let c = 1; c < C; c++) if (z[c] > z[best]) best = c;
+    if (best === testLabels[i]) right++;
+  }
+  return right / test.n;
+}

@@ -1,0 +1,113 @@
+/**
+ * Anomaly scores of images under a CAE stack trained on normal images only.
+ *
+ * - Reconstruction: the image goes up through `depth` blocks and back down
+ *   through their decoders (each max-unpool uses the switches its own pool
+ *   just stored); the score is the mean squared error over the pixels, the
+ *   map is the per-pixel squared error.
+ * - Nearest neighbours: the mean Euclidean distance from the image's code at
+ *   `depth` to its `k` nearest codes of the normal training images.
+ */
+import type { Backend } from '../backend/backend.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { ArgumentError } from '../errors.js';
+import type { StackedConvAutoencoder } from '../model/autoencoder.js';
+import {
+  checkBatchSize,
+  checkDepth,
+  checkImages,
+  encode,
+  forEachBatch,
+  nearestNeighbours,
+  type Embeddings,
+} from './embed.js';
+
+export interface ReconstructionOptions {
+  /** Blocks encoded and decoded (1 … the stack's length); default 1. */
+  depth?: number;
+  /** Also return the per-pixel squared errors (n × C·H·W floats). */
+  maps?: boolean;
+  batchSize?: number;
+}
+
+export interface ReconstructionScores {
+  /** Per-image mean squared error over its pixels. */
+  scores: Float64Array;
+  /** Per-pixel squared error (x − x̂)², NCHW, when asked for. */
+  maps?: Float32Array;
+}
+
+/** Reconstruction through the first `depth` blocks and back: n × C·H·W floats in the input's layout. */
+export function reconstructThrough(
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  depth: number,
+  batchSize = 256,
+): Float32Array {
+  checkDepth('reconstructThrough', stack, depth, 1);
+  checkImages('reconstructThrough', stack, data);
+  const out = new Float32Array(data.images.length);
+  forEachBatch(stack.be, data, checkBatchSize('reconstructThrough', batchSize), (x, start) => {
+    let h = stack.encodeThrough(depth, x);
+    for (let k = depth - 1; k >= 0; k--) h = stack.blocks[k].decode(h);
+    out.set(h.data, start * data.imageSize);
+  });
+  return out;
+}
+
+export function reconstructionScores(
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  opts: ReconstructionOptions = {},
+): ReconstructionScores {
+  const op = 'reconstructionScores';
+  const depth = checkDepth(op, stack, opts.depth ?? 1, 1);
+  const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
+  const y = reconstructThrough(stack, data, depth, batchSize);
+  const size = data.imageSize,
+    x = data.images;
+  const scores = new Float64Array(data.length);
+  const maps = opts.maps ? new Float32Array(x.length) : undefined;
+  for (let i = 0; i < data.length; i++) {
+    let s = 0;
+    for (let t = i * size; t < (i + 1) * size; t++) {
+      const e = (x[t] - y[t]) ** 2;
+      s += e;
+      if (maps) maps[t] = e;
+    }
+    scores[i] = s / size;
+  }
+  return maps ? { scores, maps } : { scores };
+}
+
+export interface NeighbourScoreOptions {
+  /** Neighbours averaged (default 1). */
+  k?: number;
+  /** Query = reference: leave each vector's own row out (scores of the training codes themselves). */
+  skipSelf?: boolean;
+}
+
+/** Mean distance of each query vector to its k nearest reference vectors. */
+export function neighbourScores(
+  be: Backend,
+  reference: Embeddings,
+  query: Embeddings,
+  opts: NeighbourScoreOptions = {},
+): Float64Array {
+  const k = opts.k ?? 1;
+  if (!Number.isInteger(k) || k < 1)
+    throw new ArgumentError('neighbourScores', 'k', `must be an integer ≥ 1, got ${k}`);
+  const nn = nearestNeighbours(be, reference, query, k, { skipSelf: opts.skipSelf });
+  const scores = new Float64Array(query.n);
+  for (let i = 0; i < query.n; i++) {
+    let s = 0;
+    for (let p = 0; p < k; p++) s += nn.distances[i * k + p];
+    scores[i] = s / k;
+  }
+  return scores;
+}
+
+/** Codes at `depth` of the normal training images: the reference set of a neighbour score. */
+export function referenceCodes(stack: StackedConvAutoencoder, normal: ImageDataset, depth: number): Embeddings {
+  return encode(stack, normal, { depth });
+}

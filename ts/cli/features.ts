@@ -1,0 +1,74 @@
+/**
+ * `convae features --model DIR`: for every feature map of every block of a
+ * saved stack, the test images that activate it most and the deconvnet
+ * projection of that strongest activation (ts/anomaly/project.ts), one PNG
+ * per block: a row per feature, the projections then the images.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { projectionGrid } from '../anomaly/draw.js';
+import { featureStrengths, projectFeature } from '../anomaly/project.js';
+import { loadBackend } from '../backend/backend.js';
+import type { Build } from '../backend/loader.js';
+import { loadFashionMnist, loadMnist } from '../data/mnist.js';
+import { ArgumentError } from '../errors.js';
+import { writePng } from '../viz/png.js';
+import { loadStackDir } from './model-dir.js';
+
+export interface FeaturesArgs {
+  model: string;
+  dataset: 'mnist' | 'fashion';
+  /** Blocks drawn (0-based; default all). */
+  block?: number;
+  top: number;
+  /** Test images searched for the strongest activations. */
+  limit: number;
+  out?: string;
+  build: Build | 'auto';
+  quiet: boolean;
+}
+
+export async function features(a: FeaturesArgs): Promise<string[]> {
+  const log = (s: string) => a.quiet || console.log(s);
+  const be = await loadBackend({ build: a.build });
+  const stack = await loadStackDir(be, a.model);
+  const out = a.out ?? a.model;
+  const written: string[] = [];
+  try {
+    if (a.block !== undefined && a.block >= stack.blocks.length)
+      throw new ArgumentError(
+        'convae features',
+        '--block',
+        `must be below ${stack.blocks.length} (the stack's blocks)`,
+      );
+    const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
+    const data = await load({ split: 'test', limit: a.limit });
+    if (a.top > data.length) throw new ArgumentError('convae features', '--top', `must be at most ${data.length}`);
+    await mkdir(out, { recursive: true });
+    const blocks = a.block === undefined ? stack.blocks.map((_, k) => k) : [a.block];
+    const summary: Record<string, unknown> = {};
+    for (const k of blocks) {
+      const t0 = performance.now();
+      const strengths = featureStrengths(stack, data, k);
+      const channels = stack.blocks[k].codeShape[0];
+      const rows = [];
+      const meta = [];
+      for (let f = 0; f < channels; f++) {
+        const p = projectFeature(stack, data, { block: k, feature: f, top: a.top }, strengths);
+        rows.push({ projections: p.projections, images: data.subset(p.indices).images });
+        meta.push({ feature: f, images: p.indices, activations: p.activations });
+      }
+      const file = join(out, `features-block${k + 1}.png`);
+      await writePng(file, projectionGrid(rows, a.top, data.shape));
+      written.push(file);
+      summary[`block${k + 1}`] = meta;
+      log(
+        `block ${k + 1}: ${channels} features × top ${a.top} of ${data.length} images → ${file} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      );
+    }
+    await writeFile(join(out, 'features.json'), JSON.stringify(summary));
+  } finally {
+    stack.dispose();
+  }
+  return written;
+}
