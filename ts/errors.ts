@@ -71,7 +71,6 @@ const SHAPE_ERRORS = [
   'padding not smaller than the kernel',
   'output padding not smaller than the stride',
   'tensor too large',
-  'sizes do not match',
 ];
 
 export function describeStatus(code: number): string {

@@ -20,12 +20,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::gemm::{self, ASrc, Init, PackB, StridedB, NR};
-use crate::shape::Conv2d;
-
-/// 1x1, stride 1, no padding: `col` is the image itself.
-fn is_identity(s: &Conv2d) -> bool {
-    s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
-}
+use crate::shape::{packed_a_len, sgemm_packed_a_workspace_len, Conv2d};
 
 /// The same convolution over the zero-padded input, with no padding left
 /// (same output size, same im2col matrix).
@@ -39,15 +34,6 @@ fn padded(s: &Conv2d) -> Conv2d {
     }
 }
 
-/// Length of one zero-padded image (0 when there is no padding).
-fn pad_len(s: &Conv2d) -> usize {
-    if s.ph == 0 && s.pw == 0 {
-        0
-    } else {
-        s.c_in * (s.h + 2 * s.ph) * (s.w + 2 * s.pw)
-    }
-}
-
 /// Copies image `x` into the interior of the padded image `xp` (whose border
 /// the caller has zeroed once).
 fn pad_image(s: &Conv2d, x: &[f32], xp: &mut [f32]) {
@@ -58,24 +44,6 @@ fn pad_image(s: &Conv2d, x: &[f32], xp: &mut [f32]) {
             xp[(c * hp + iy + s.ph) * wp + s.pw..][..s.w].copy_from_slice(src);
         }
     }
-}
-
-/// Workspace (f32) of `conv2d`.
-pub fn conv2d_workspace_len(s: &Conv2d) -> usize {
-    let (k, p) = (s.col_rows(), s.col_cols());
-    gemm::packed_a_len(s.c_out, k) + gemm::sgemm_packed_a_workspace_len(p, k) + pad_len(s)
-}
-
-/// Workspace (f32) of `conv2d_backward_input`.
-pub fn conv2d_backward_input_workspace_len(s: &Conv2d) -> usize {
-    let (k, p) = (s.col_rows(), s.col_cols());
-    let col = if is_identity(s) { 0 } else { k * p };
-    gemm::packed_a_len(k, s.c_out) + gemm::sgemm_packed_a_workspace_len(p, s.c_out) + col
-}
-
-/// Workspace (f32) of `conv2d_backward_weight`.
-pub fn conv2d_backward_weight_workspace_len(s: &Conv2d) -> usize {
-    gemm::sgemm_workspace_len(s.c_out, s.col_rows(), s.col_cols()) + pad_len(s)
 }
 
 /// The im2col matrix of one unpadded image as a GEMM B operand:
@@ -386,11 +354,11 @@ pub fn conv2d(
         w.len(),
         y.len(),
         ws.len(),
-        conv2d_workspace_len(s),
+        s.forward_workspace_len(),
     );
     let (k, p) = (s.col_rows(), s.col_cols());
-    let (pa, rest) = ws.split_at_mut(gemm::packed_a_len(s.c_out, k));
-    let (xpad, wsg) = rest.split_at_mut(pad_len(s));
+    let (pa, rest) = ws.split_at_mut(packed_a_len(s.c_out, k));
+    let (xpad, wsg) = rest.split_at_mut(s.padded_image_len());
     xpad.fill(0.0);
     gemm::pack_a(s.c_out, k, w, k, 1, pa);
     let init = match bias {
@@ -404,7 +372,7 @@ pub fn conv2d(
     for img in 0..s.n {
         let xi = &x[img * xs..(img + 1) * xs];
         let yi = &mut y[img * ys..(img + 1) * ys];
-        if is_identity(s) {
+        if s.is_identity() {
             let bsrc = StridedB {
                 b: xi,
                 rs: p,
@@ -447,13 +415,13 @@ pub(crate) fn backward_input_with_bias(
         w.len(),
         dy.len(),
         ws.len(),
-        conv2d_backward_input_workspace_len(s),
+        s.backward_input_workspace_len(),
     );
     let (k, p) = (s.col_rows(), s.col_cols());
-    let (pa, rest) = ws.split_at_mut(gemm::packed_a_len(k, s.c_out));
+    let (pa, rest) = ws.split_at_mut(packed_a_len(k, s.c_out));
     // A = Wᵀ: A(i, q) = w[q*K + i].
     gemm::pack_a(k, s.c_out, w, 1, k, pa);
-    let (wsg, col) = rest.split_at_mut(gemm::sgemm_packed_a_workspace_len(p, s.c_out));
+    let (wsg, col) = rest.split_at_mut(sgemm_packed_a_workspace_len(p, s.c_out));
     if let Some(b) = bias {
         assert!(b.len() >= s.c_in);
     }
@@ -466,7 +434,7 @@ pub(crate) fn backward_input_with_bias(
             rs: p,
             cs: 1,
         };
-        if is_identity(s) {
+        if s.is_identity() {
             // dx is C itself; its rows are channels, so the bias is a row bias.
             let init = bias.map_or(Init::Zero, Init::RowBias);
             gemm::gemm_with(k, p, s.c_out, ASrc::Packed(pa), &bsrc, dxi, p, init, wsg);
@@ -508,10 +476,10 @@ pub fn conv2d_backward_weight(s: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32],
         dw.len(),
         dy.len(),
         ws.len(),
-        conv2d_backward_weight_workspace_len(s),
+        s.backward_weight_workspace_len(),
     );
     let (k, p) = (s.col_rows(), s.col_cols());
-    let (xpad, wsg) = ws.split_at_mut(pad_len(s));
+    let (xpad, wsg) = ws.split_at_mut(s.padded_image_len());
     xpad.fill(0.0);
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
     for img in 0..s.n {
@@ -521,7 +489,7 @@ pub fn conv2d_backward_weight(s: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32],
             rs: p,
             cs: 1,
         };
-        if is_identity(s) {
+        if s.is_identity() {
             let bsrc = StridedB {
                 b: xi,
                 rs: 1,
@@ -683,6 +651,15 @@ pub(crate) mod tests {
 
     #[test]
     fn conv2d_forward_and_grads_vs_direct() {
+        // Every GEMM micro-kernel this CPU runs, scalar first, against the f64 reference.
+        for isa in crate::isa::native_isas() {
+            assert!(crate::isa::pin_thread(Some(isa)));
+            conv2d_forward_and_grads_vs_direct_on_this_isa();
+        }
+        crate::isa::pin_thread(None);
+    }
+
+    fn conv2d_forward_and_grads_vs_direct_on_this_isa() {
         let mut seed = 11u64;
         let grid = conv_grid();
         assert!(grid.len() > 300, "{}", grid.len());
@@ -723,6 +700,15 @@ pub(crate) mod tests {
 
     #[test]
     fn conv2d_large_k_and_p() {
+        // Every GEMM micro-kernel this CPU runs, scalar first, against the f64 reference.
+        for isa in crate::isa::native_isas() {
+            assert!(crate::isa::pin_thread(Some(isa)));
+            conv2d_large_k_and_p_on_this_isa();
+        }
+        crate::isa::pin_thread(None);
+    }
+
+    fn conv2d_large_k_and_p_on_this_isa() {
         // K = 20*5*5 = 500 spans two k-blocks; P = 576 spans many panels.
         let mut seed = 5u64;
         for s in [
