@@ -93,7 +93,7 @@ impl PackB for Im2col<'_> {
                 for_each_row(s, p0, panel, |d, off| unsafe {
                     core::ptr::copy_nonoverlapping(xp.add(off + col[0]), d.as_mut_ptr(), NR)
                 });
-            } else {
+            } else if !native_runs(s, &col, cols, p0, panel, xp) {
                 for_each_row(s, p0, panel, |d, off| {
                     for jj in 0..NR {
                         d[jj] = if jj < cols {
@@ -106,6 +106,75 @@ impl PackB for Im2col<'_> {
             }
         }
     }
+}
+
+/// Native only (NR = 32 spans several output rows when out_w < 32, e.g. 8 on
+/// W2): when the panel's columns form runs of consecutive positions that all
+/// have one length L in {4, 8, 16}, copies each run as one L-wide block instead
+/// of gathering element by element. Returns false (nothing written) otherwise.
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+fn native_runs(
+    s: &Conv2d,
+    col: &[usize; NR],
+    cols: usize,
+    p0: usize,
+    panel: &mut [f32],
+    xp: *const f32,
+) -> bool {
+    if cols != NR || s.sw != 1 {
+        return false;
+    }
+    let mut len = 1;
+    while len < NR && col[len] == col[len - 1] + 1 {
+        len += 1;
+    }
+    let uniform = (0..NR).all(|j| {
+        (j % len == 0 && (j == 0 || col[j] != col[j - 1] + 1))
+            || (j % len != 0 && col[j] == col[j - 1] + 1)
+    });
+    if !uniform || !NR.is_multiple_of(len) {
+        return false;
+    }
+    #[inline(always)]
+    fn copy<const L: usize>(
+        s: &Conv2d,
+        col: &[usize; NR],
+        p0: usize,
+        panel: &mut [f32],
+        xp: *const f32,
+    ) {
+        for_each_row(s, p0, panel, |d, off| {
+            for j0 in (0..NR).step_by(L) {
+                // SAFETY: as for the contiguous case: every (row, column) of the
+                // panel is inside the image; a run is L consecutive columns.
+                unsafe {
+                    let v = core::ptr::read_unaligned(xp.add(off + col[j0]) as *const [f32; L]);
+                    core::ptr::write_unaligned(d.as_mut_ptr().add(j0) as *mut [f32; L], v);
+                }
+            }
+        })
+    }
+    match len {
+        4 => copy::<4>(s, col, p0, panel, xp),
+        8 => copy::<8>(s, col, p0, panel, xp),
+        16 => copy::<16>(s, col, p0, panel, xp),
+        _ => return false,
+    }
+    true
+}
+
+#[cfg(target_arch = "wasm32")]
+#[inline(always)]
+fn native_runs(
+    _: &Conv2d,
+    _: &[usize; NR],
+    _: usize,
+    _: usize,
+    _: &mut [f32],
+    _: *const f32,
+) -> bool {
+    false
 }
 
 /// Calls `f(row, off)` for each NR-wide row of `panel`, row p standing for
@@ -750,6 +819,33 @@ pub(crate) mod tests {
                 sw: 2,
                 ph: 1,
                 pw: 1,
+            },
+            // out_w 4 and 16: the native packer's uniform runs of 4 and 16 (W2's 8 is above).
+            Conv2d {
+                n: 2,
+                c_in: 3,
+                h: 12,
+                w: 6,
+                c_out: 9,
+                kh: 3,
+                kw: 3,
+                sh: 1,
+                sw: 1,
+                ph: 0,
+                pw: 0,
+            },
+            Conv2d {
+                n: 1,
+                c_in: 2,
+                h: 9,
+                w: 20,
+                c_out: 5,
+                kh: 3,
+                kw: 5,
+                sh: 1,
+                sw: 1,
+                ph: 0,
+                pw: 0,
             },
             Conv2d {
                 n: 1,

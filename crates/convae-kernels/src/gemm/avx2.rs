@@ -1,6 +1,6 @@
 //! `f32-gemm-{MR}x{NR}-avx2`: the x86-64 AVX2 + FMA micro-kernel.
 //!
-//! The `MR x 16` tile is computed as `MR / 4` halves of `4 x 16`: 8 ymm
+//! The `MR x 32` tile is computed as `MR / 4 x 2` quarters of `4 x 16`: 8 ymm
 //! accumulators, 2 B vectors and a broadcast fit the 16 ymm registers. Each k
 //! step does `acc = fma(a, b, acc)` (one rounding). Edge tiles are spilled to a
 //! local array and only their valid part is written. Scalar twin: `scalar.rs`.
@@ -11,9 +11,12 @@ use core::arch::x86_64::*;
 
 use super::{Store, MR, NR};
 
-const _: () = assert!(NR == 16 && MR.is_multiple_of(4));
+const _: () = assert!(NR == 32 && MR.is_multiple_of(4));
 
-/// Rows per half.
+/// Columns per quarter.
+const HC: usize = 16;
+
+/// Rows per quarter.
 const HR: usize = 4;
 
 /// Runs one `MR x NR` tile over `kc` packed steps.
@@ -33,15 +36,16 @@ pub(super) unsafe fn f32_gemm_avx2(
     nr: usize,
     store: Store,
 ) {
-    for h in 0..MR / HR {
+    for (h, j0) in (0..MR / HR).flat_map(|h| [(h, 0), (h, HC)]) {
         let i0 = h * HR;
-        if i0 >= mr {
-            break;
+        if i0 >= mr || j0 >= nr {
+            continue;
         }
         let mut acc = [[_mm256_setzero_ps(); 2]; HR];
-        let (mut a, mut b) = (pa.add(i0), pb);
+        let (mut a, mut b) = (pa.add(i0), pb.add(j0));
         for _ in 0..kc {
-            // In bounds: kc steps of MR A values (rows i0..i0+HR <= MR) and NR B values.
+            // In bounds: kc steps of MR A values (rows i0..i0+HR <= MR) and NR B
+            // values (columns j0..j0+HC <= NR).
             let b0 = _mm256_loadu_ps(b);
             let b1 = _mm256_loadu_ps(b.add(8));
             for i in 0..HR {
@@ -53,9 +57,10 @@ pub(super) unsafe fn f32_gemm_avx2(
             b = b.add(NR);
         }
         let rows = HR.min(mr - i0);
-        if nr == NR {
+        let cols = HC.min(nr - j0);
+        if cols == HC {
             for i in 0..rows {
-                let row = c.add((i0 + i) * ldc);
+                let row = c.add((i0 + i) * ldc + j0);
                 for v in 0..2 {
                     let p = row.add(8 * v);
                     let x = match store {
@@ -69,14 +74,14 @@ pub(super) unsafe fn f32_gemm_avx2(
                 }
             }
         } else {
-            let mut t = [[0.0f32; NR]; HR];
+            let mut t = [[0.0f32; HC]; HR];
             for i in 0..HR {
                 _mm256_storeu_ps(t[i].as_mut_ptr(), acc[i][0]);
                 _mm256_storeu_ps(t[i].as_mut_ptr().add(8), acc[i][1]);
             }
             for i in 0..rows {
-                let row = c.add((i0 + i) * ldc);
-                for j in 0..nr {
+                let row = c.add((i0 + i) * ldc + j0);
+                for j in 0..cols {
                     let p = row.add(j);
                     *p = match store {
                         Store::Overwrite => t[i][j],
