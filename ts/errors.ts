@@ -107,7 +107,6 @@ const SHAPE_ERRORS = [
   'padding not smaller than the kernel',
   'output padding not smaller than the stride',
   'tensor too large',
-  'sizes do not match',
 ];
 
 /** The meaning of a status code returned by the wasm layer. */

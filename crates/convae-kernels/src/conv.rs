@@ -20,12 +20,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::gemm::{self, ASrc, Init, PackB, StridedB, NR};
-use crate::shape::Conv2d;
-
-/// 1x1, stride 1, no padding: `col` is the image itself.
-fn is_identity(s: &Conv2d) -> bool {
-    s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
-}
+use crate::shape::{packed_a_len, sgemm_packed_a_workspace_len, Conv2d};
 
 /// The same convolution over the zero-padded input, with no padding left
 /// (same output size, same im2col matrix).
@@ -39,15 +34,6 @@ fn padded(s: &Conv2d) -> Conv2d {
     }
 }
 
-/// Length of one zero-padded image (0 when there is no padding).
-fn pad_len(s: &Conv2d) -> usize {
-    if s.ph == 0 && s.pw == 0 {
-        0
-    } else {
-        s.c_in * (s.h + 2 * s.ph) * (s.w + 2 * s.pw)
-    }
-}
-
 /// Copies image `x` into the interior of the padded image `xp` (whose border
 /// the caller has zeroed once).
 fn pad_image(s: &Conv2d, x: &[f32], xp: &mut [f32]) {
@@ -58,24 +44,6 @@ fn pad_image(s: &Conv2d, x: &[f32], xp: &mut [f32]) {
             xp[(c * hp + iy + s.ph) * wp + s.pw..][..s.w].copy_from_slice(src);
         }
     }
-}
-
-/// Workspace (f32) of `conv2d`.
-pub fn conv2d_workspace_len(s: &Conv2d) -> usize {
-    let (k, p) = (s.col_rows(), s.col_cols());
-    gemm::packed_a_len(s.c_out, k) + gemm::sgemm_packed_a_workspace_len(p, k) + pad_len(s)
-}
-
-/// Workspace (f32) of `conv2d_backward_input`.
-pub fn conv2d_backward_input_workspace_len(s: &Conv2d) -> usize {
-    let (k, p) = (s.col_rows(), s.col_cols());
-    let col = if is_identity(s) { 0 } else { k * p };
-    gemm::packed_a_len(k, s.c_out) + gemm::sgemm_packed_a_workspace_len(p, s.c_out) + col
-}
-
-/// Workspace (f32) of `conv2d_backward_weight`.
-pub fn conv2d_backward_weight_workspace_len(s: &Conv2d) -> usize {
-    gemm::sgemm_workspace_len(s.c_out, s.col_rows(), s.col_cols()) + pad_len(s)
 }
 
 /// The im2col matrix of one unpadded image as a GEMM B operand:
@@ -125,7 +93,7 @@ impl PackB for Im2col<'_> {
                 for_each_row(s, p0, panel, |d, off| unsafe {
                     core::ptr::copy_nonoverlapping(xp.add(off + col[0]), d.as_mut_ptr(), NR)
                 });
-            } else {
+            } else if !native_runs(s, &col, cols, p0, panel, xp) {
                 for_each_row(s, p0, panel, |d, off| {
                     for jj in 0..NR {
                         d[jj] = if jj < cols {
@@ -138,6 +106,75 @@ impl PackB for Im2col<'_> {
             }
         }
     }
+}
+
+/// Native only (NR = 32 spans several output rows when out_w < 32, e.g. 8 on
+/// W2): when the panel's columns form runs of consecutive positions that all
+/// have one length L in {4, 8, 16}, copies each run as one L-wide block instead
+/// of gathering element by element. Returns false (nothing written) otherwise.
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+fn native_runs(
+    s: &Conv2d,
+    col: &[usize; NR],
+    cols: usize,
+    p0: usize,
+    panel: &mut [f32],
+    xp: *const f32,
+) -> bool {
+    if cols != NR || s.sw != 1 {
+        return false;
+    }
+    let mut len = 1;
+    while len < NR && col[len] == col[len - 1] + 1 {
+        len += 1;
+    }
+    let uniform = (0..NR).all(|j| {
+        (j % len == 0 && (j == 0 || col[j] != col[j - 1] + 1))
+            || (j % len != 0 && col[j] == col[j - 1] + 1)
+    });
+    if !uniform || !NR.is_multiple_of(len) {
+        return false;
+    }
+    #[inline(always)]
+    fn copy<const L: usize>(
+        s: &Conv2d,
+        col: &[usize; NR],
+        p0: usize,
+        panel: &mut [f32],
+        xp: *const f32,
+    ) {
+        for_each_row(s, p0, panel, |d, off| {
+            for j0 in (0..NR).step_by(L) {
+                // SAFETY: as for the contiguous case: every (row, column) of the
+                // panel is inside the image; a run is L consecutive columns.
+                unsafe {
+                    let v = core::ptr::read_unaligned(xp.add(off + col[j0]) as *const [f32; L]);
+                    core::ptr::write_unaligned(d.as_mut_ptr().add(j0) as *mut [f32; L], v);
+                }
+            }
+        })
+    }
+    match len {
+        4 => copy::<4>(s, col, p0, panel, xp),
+        8 => copy::<8>(s, col, p0, panel, xp),
+        16 => copy::<16>(s, col, p0, panel, xp),
+        _ => return false,
+    }
+    true
+}
+
+#[cfg(target_arch = "wasm32")]
+#[inline(always)]
+fn native_runs(
+    _: &Conv2d,
+    _: &[usize; NR],
+    _: usize,
+    _: usize,
+    _: &mut [f32],
+    _: *const f32,
+) -> bool {
+    false
 }
 
 /// Calls `f(row, off)` for each NR-wide row of `panel`, row p standing for
@@ -386,11 +423,11 @@ pub fn conv2d(
         w.len(),
         y.len(),
         ws.len(),
-        conv2d_workspace_len(s),
+        s.forward_workspace_len(),
     );
     let (k, p) = (s.col_rows(), s.col_cols());
-    let (pa, rest) = ws.split_at_mut(gemm::packed_a_len(s.c_out, k));
-    let (xpad, wsg) = rest.split_at_mut(pad_len(s));
+    let (pa, rest) = ws.split_at_mut(packed_a_len(s.c_out, k));
+    let (xpad, wsg) = rest.split_at_mut(s.padded_image_len());
     xpad.fill(0.0);
     gemm::pack_a(s.c_out, k, w, k, 1, pa);
     let init = match bias {
@@ -404,7 +441,7 @@ pub fn conv2d(
     for img in 0..s.n {
         let xi = &x[img * xs..(img + 1) * xs];
         let yi = &mut y[img * ys..(img + 1) * ys];
-        if is_identity(s) {
+        if s.is_identity() {
             let bsrc = StridedB {
                 b: xi,
                 rs: p,
@@ -447,13 +484,13 @@ pub(crate) fn backward_input_with_bias(
         w.len(),
         dy.len(),
         ws.len(),
-        conv2d_backward_input_workspace_len(s),
+        s.backward_input_workspace_len(),
     );
     let (k, p) = (s.col_rows(), s.col_cols());
-    let (pa, rest) = ws.split_at_mut(gemm::packed_a_len(k, s.c_out));
+    let (pa, rest) = ws.split_at_mut(packed_a_len(k, s.c_out));
     // A = Wᵀ: A(i, q) = w[q*K + i].
     gemm::pack_a(k, s.c_out, w, 1, k, pa);
-    let (wsg, col) = rest.split_at_mut(gemm::sgemm_packed_a_workspace_len(p, s.c_out));
+    let (wsg, col) = rest.split_at_mut(sgemm_packed_a_workspace_len(p, s.c_out));
     if let Some(b) = bias {
         assert!(b.len() >= s.c_in);
     }
@@ -466,7 +503,7 @@ pub(crate) fn backward_input_with_bias(
             rs: p,
             cs: 1,
         };
-        if is_identity(s) {
+        if s.is_identity() {
             // dx is C itself; its rows are channels, so the bias is a row bias.
             let init = bias.map_or(Init::Zero, Init::RowBias);
             gemm::gemm_with(k, p, s.c_out, ASrc::Packed(pa), &bsrc, dxi, p, init, wsg);
@@ -508,10 +545,10 @@ pub fn conv2d_backward_weight(s: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32],
         dw.len(),
         dy.len(),
         ws.len(),
-        conv2d_backward_weight_workspace_len(s),
+        s.backward_weight_workspace_len(),
     );
     let (k, p) = (s.col_rows(), s.col_cols());
-    let (xpad, wsg) = ws.split_at_mut(pad_len(s));
+    let (xpad, wsg) = ws.split_at_mut(s.padded_image_len());
     xpad.fill(0.0);
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
     for img in 0..s.n {
@@ -521,7 +558,7 @@ pub fn conv2d_backward_weight(s: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32],
             rs: p,
             cs: 1,
         };
-        if is_identity(s) {
+        if s.is_identity() {
             let bsrc = StridedB {
                 b: xi,
                 rs: 1,
@@ -683,6 +720,15 @@ pub(crate) mod tests {
 
     #[test]
     fn conv2d_forward_and_grads_vs_direct() {
+        // Every GEMM micro-kernel this CPU runs, scalar first, against the f64 reference.
+        for isa in crate::isa::native_isas() {
+            assert!(crate::isa::pin_thread(Some(isa)));
+            conv2d_forward_and_grads_vs_direct_on_this_isa();
+        }
+        crate::isa::pin_thread(None);
+    }
+
+    fn conv2d_forward_and_grads_vs_direct_on_this_isa() {
         let mut seed = 11u64;
         let grid = conv_grid();
         assert!(grid.len() > 300, "{}", grid.len());
@@ -723,6 +769,15 @@ pub(crate) mod tests {
 
     #[test]
     fn conv2d_large_k_and_p() {
+        // Every GEMM micro-kernel this CPU runs, scalar first, against the f64 reference.
+        for isa in crate::isa::native_isas() {
+            assert!(crate::isa::pin_thread(Some(isa)));
+            conv2d_large_k_and_p_on_this_isa();
+        }
+        crate::isa::pin_thread(None);
+    }
+
+    fn conv2d_large_k_and_p_on_this_isa() {
         // K = 20*5*5 = 500 spans two k-blocks; P = 576 spans many panels.
         let mut seed = 5u64;
         for s in [
@@ -764,6 +819,33 @@ pub(crate) mod tests {
                 sw: 2,
                 ph: 1,
                 pw: 1,
+            },
+            // out_w 4 and 16: the native packer's uniform runs of 4 and 16 (W2's 8 is above).
+            Conv2d {
+                n: 2,
+                c_in: 3,
+                h: 12,
+                w: 6,
+                c_out: 9,
+                kh: 3,
+                kw: 3,
+                sh: 1,
+                sw: 1,
+                ph: 0,
+                pw: 0,
+            },
+            Conv2d {
+                n: 1,
+                c_in: 2,
+                h: 9,
+                w: 20,
+                c_out: 5,
+                kh: 3,
+                kw: 5,
+                sh: 1,
+                sw: 1,
+                ph: 0,
+                pw: 0,
             },
             Conv2d {
                 n: 1,

@@ -12,16 +12,10 @@ pub enum Isa {
     Simd128,
     /// SIMD128 plus relaxed-SIMD (`f32x4_relaxed_madd`, a fused multiply-add where the CPU has one).
     Relaxed,
-}
-
-impl Isa {
-    pub fn name(self) -> &'static str {
-        match self {
-            Isa::Scalar => "scalar",
-            Isa::Simd128 => "simd",
-            Isa::Relaxed => "relaxed",
-        }
-    }
+    /// x86-64 native: AVX2 + FMA (256-bit).
+    Avx2,
+    /// x86-64 native: AVX-512F (512-bit, masked edge stores).
+    Avx512,
 }
 
 /// The best instruction set compiled into this build.
@@ -42,18 +36,78 @@ pub fn set_force_scalar(on: bool) {
     FORCE_SCALAR.store(on, Ordering::Relaxed);
 }
 
-/// The instruction set kernels use right now.
-#[inline]
-pub fn active() -> Isa {
-    if FORCE_SCALAR.load(Ordering::Relaxed) {
-        Isa::Scalar
-    } else {
-        COMPILED
-    }
-}
-
 /// True when kernels should take their SIMD path now.
 #[inline]
 pub fn use_simd() -> bool {
     HAS_SIMD && !FORCE_SCALAR.load(Ordering::Relaxed)
 }
+
+/// Native builds (not wasm): the GEMM micro-kernel is chosen at run time from
+/// the CPU's features. A thread may pin a lower ISA (tests compare every path
+/// with the scalar twin in one process; benchmarks time each).
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use super::Isa;
+    use std::cell::Cell;
+    use std::sync::OnceLock;
+
+    static DETECTED: OnceLock<Isa> = OnceLock::new();
+    thread_local! {
+        static PINNED: Cell<Option<Isa>> = const { Cell::new(None) };
+    }
+
+    /// The best native ISA this CPU runs.
+    pub fn detected() -> Isa {
+        *DETECTED.get_or_init(|| {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    return Isa::Avx512;
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    return Isa::Avx2;
+                }
+            }
+            Isa::Scalar
+        })
+    }
+
+    /// Whether this CPU can run `isa`'s native kernels.
+    pub fn supported(isa: Isa) -> bool {
+        match isa {
+            Isa::Scalar => true,
+            Isa::Avx2 => matches!(detected(), Isa::Avx2 | Isa::Avx512),
+            Isa::Avx512 => detected() == Isa::Avx512,
+            Isa::Simd128 | Isa::Relaxed => false,
+        }
+    }
+
+    /// Pins this thread's GEMM to `isa` (`None`: back to `detected()`).
+    /// Returns false, changing nothing, when the CPU cannot run it.
+    pub fn pin_thread(isa: Option<Isa>) -> bool {
+        if isa.is_some_and(|i| !supported(i)) {
+            return false;
+        }
+        PINNED.with(|p| p.set(isa));
+        true
+    }
+
+    /// Every native ISA this CPU runs, scalar first.
+    pub fn native_isas() -> Vec<Isa> {
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512]
+            .into_iter()
+            .filter(|&i| supported(i))
+            .collect()
+    }
+
+    /// The ISA the GEMM uses on this thread now.
+    #[inline]
+    pub fn gemm_isa() -> Isa {
+        PINNED.with(|p| p.get()).unwrap_or_else(detected)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{detected, gemm_isa, native_isas, pin_thread, supported};

@@ -3,6 +3,7 @@
 //! no allocation: scratch space comes in as a workspace slice whose length is
 //! given by `shape`. See `docs/DESIGN.md` for the conventions every kernel follows.
 
+pub mod blocking;
 pub mod isa;
 pub mod shape;
 

@@ -104,6 +104,89 @@ pub fn peak_fma(iters: u32) -> f32 {
     imp::peak_fma(iters)
 }
 
+/// Native x86-64 FMA probes: `PEAK_ACCUMULATORS` independent chains of
+/// `acc = fma(acc, s, t)` over 8 (AVX2) or 16 (AVX-512) lanes; flops per call
+/// `iters * PEAK_ACCUMULATORS * lanes * 2`. 12 chains cover 2 FMA pipes x 4-5
+/// cycles latency and fit 16 ymm registers.
+#[cfg(target_arch = "x86_64")]
+pub mod native {
+    use super::{PEAK_ACCUMULATORS, S, T};
+    use crate::isa::{supported, Isa};
+    use core::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn avx2(iters: u32) -> f32 {
+        let mut acc: [__m256; PEAK_ACCUMULATORS] =
+            core::array::from_fn(|a| _mm256_set1_ps(a as f32 * 0.01));
+        let (s, t) = (_mm256_set1_ps(S), _mm256_set1_ps(T));
+        for _ in 0..iters {
+            for x in acc.iter_mut() {
+                *x = _mm256_fmadd_ps(*x, s, t);
+            }
+        }
+        let mut r = [0.0f32; 8];
+        let sum = acc
+            .iter()
+            .fold(_mm256_setzero_ps(), |r, x| _mm256_add_ps(r, *x));
+        _mm256_storeu_ps(r.as_mut_ptr(), sum);
+        r.iter().sum()
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn avx512(iters: u32) -> f32 {
+        let mut acc: [__m512; PEAK_ACCUMULATORS] =
+            core::array::from_fn(|a| _mm512_set1_ps(a as f32 * 0.01));
+        let (s, t) = (_mm512_set1_ps(S), _mm512_set1_ps(T));
+        for _ in 0..iters {
+            for x in acc.iter_mut() {
+                *x = _mm512_fmadd_ps(*x, s, t);
+            }
+        }
+        let sum = acc
+            .iter()
+            .fold(_mm512_setzero_ps(), |r, x| _mm512_add_ps(r, *x));
+        _mm512_reduce_add_ps(sum)
+    }
+
+    /// f32 lanes per vector of `isa` (1 for scalar).
+    pub fn lanes(isa: Isa) -> usize {
+        match isa {
+            Isa::Avx512 => 16,
+            Isa::Avx2 => 8,
+            _ => 1,
+        }
+    }
+
+    /// Flops one call of `peak_fma_native(isa, iters)` performs.
+    pub fn peak_flops_native(isa: Isa, iters: u32) -> f64 {
+        iters as f64 * PEAK_ACCUMULATORS as f64 * lanes(isa) as f64 * 2.0
+    }
+
+    /// Runs the FMA probe of `isa`; `None` when the CPU lacks it (or for a
+    /// non-native ISA). Scalar: mul + add chains (what the scalar twin issues).
+    #[inline(never)]
+    pub fn peak_fma_native(isa: Isa, iters: u32) -> Option<f32> {
+        if !supported(isa) {
+            return None;
+        }
+        // SAFETY: `supported` checked the CPU features each probe needs.
+        match isa {
+            Isa::Avx512 => Some(unsafe { avx512(iters) }),
+            Isa::Avx2 => Some(unsafe { avx2(iters) }),
+            Isa::Scalar => {
+                let mut acc: [f32; PEAK_ACCUMULATORS] = core::array::from_fn(|a| a as f32 * 0.01);
+                for _ in 0..iters {
+                    for x in acc.iter_mut() {
+                        *x = *x * S + T;
+                    }
+                }
+                Some(acc.iter().sum())
+            }
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -116,5 +199,22 @@ mod tests {
         // Converged chains sum to about 12 * 4 = 48 (the scalar probe has 12 chains).
         let r = super::peak_mul_add(200_000);
         assert!((r - 12.0).abs() < 0.1 || (r - 48.0).abs() < 0.1, "{r}");
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn native_probes_converge_on_every_isa() {
+        use super::native::*;
+        for isa in crate::isa::native_isas() {
+            // Converged chains are 1 each: 12 chains x lanes.
+            let r = peak_fma_native(isa, 200_000).unwrap();
+            let want = 12.0 * lanes(isa) as f32;
+            assert!((r - want).abs() < 0.01 * want, "{isa:?}: {r} vs {want}");
+            assert_eq!(
+                peak_flops_native(isa, 10),
+                10.0 * 12.0 * lanes(isa) as f64 * 2.0
+            );
+        }
+        assert!(peak_fma_native(crate::isa::Isa::Relaxed, 1).is_none());
     }
 }

@@ -37,8 +37,8 @@ use crate::shape::Pool2d;
 use crate::isa;
 
 /// Whether `switches` fits `p`: one per output, each `< h·w` (inside its plane).
-/// The wasm layer calls this before `max_pool2d_backward` / unpooling with
-/// switches it did not produce itself.
+/// The export layers check switches they did not produce with this before
+/// `max_pool2d_backward` / unpooling.
 pub fn switches_valid(p: &Pool2d, switches: &[u32]) -> bool {
     let hw = p.h * p.w;
     switches.len() == p.y_len() && switches.iter().all(|&s| (s as usize) < hw)

@@ -1,6 +1,8 @@
 //! All shape arithmetic of the kernels, in one place. `ts/shape.ts` mirrors it
 //! and `test/shape.test.ts` checks that the two agree.
 
+use crate::blocking::{KC, MC, MR, NC, NR};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShapeError {
     /// A size that must be at least 1 is 0.
@@ -13,8 +15,6 @@ pub enum ShapeError {
     OutputPaddingTooLarge,
     /// A length overflowed `usize` / 2^31 elements.
     TooLarge,
-    /// max_unpool2d: the original size does not pool to the given pooled size.
-    Mismatch,
 }
 
 /// Elements per tensor are kept below 2^31 so byte offsets fit a wasm32 address space.
@@ -29,6 +29,54 @@ fn mul_all(v: &[usize]) -> Result<usize, ShapeError> {
         return Err(ShapeError::TooLarge);
     }
     Ok(acc)
+}
+
+/// Elements a strided matrix `M(i, j) = m[i*rs + j*cs]` (`rows x cols`) reaches:
+/// `(rows-1)*rs + (cols-1)*cs + 1`, 0 when it is empty, `None` on overflow.
+pub fn strided_span(rows: usize, rs: usize, cols: usize, cs: usize) -> Option<usize> {
+    if rows == 0 || cols == 0 {
+        return Some(0);
+    }
+    (rows - 1)
+        .checked_mul(rs)?
+        .checked_add((cols - 1).checked_mul(cs)?)?
+        .checked_add(1)
+}
+
+/// Whether a slice of `len` elements holds that strided matrix.
+pub fn strided_len_ok(len: usize, rows: usize, rs: usize, cols: usize, cs: usize) -> bool {
+    strided_span(rows, rs, cols, cs).is_some_and(|s| s <= len)
+}
+
+#[inline]
+pub(crate) fn round_up(x: usize, m: usize) -> usize {
+    x.div_ceil(m) * m
+}
+
+/// Length of every k-block of a GEMM over `k` but the last: `ceil(k / KC)`
+/// blocks of near-equal length (k = 500 gives 250 + 250, not 256 + 244); 0 when k = 0.
+pub fn gemm_kc(k: usize) -> usize {
+    if k == 0 {
+        0
+    } else {
+        k.div_ceil(k.div_ceil(KC))
+    }
+}
+
+/// Length of a whole-matrix packed A (see `gemm::pack_a`).
+pub fn packed_a_len(m: usize, k: usize) -> usize {
+    round_up(m, MR) * k
+}
+
+/// Workspace (f32 elements) of `gemm::sgemm`: one packed B block and one packed A block.
+pub fn sgemm_workspace_len(m: usize, n: usize, k: usize) -> usize {
+    let kc = gemm_kc(k);
+    kc * round_up(n.min(NC), NR) + kc * round_up(m.min(MC), MR)
+}
+
+/// Workspace (f32 elements) of `gemm::sgemm_packed_a` (the B packing buffer only).
+pub fn sgemm_packed_a_workspace_len(n: usize, k: usize) -> usize {
+    gemm_kc(k) * round_up(n.min(NC), NR)
 }
 
 /// Output size of a convolution along one axis: floor((in + 2p - k) / s) + 1.
@@ -144,17 +192,32 @@ impl Conv2d {
     /// Workspace of `conv2d` alone (packed weight, packed im2col panels, one
     /// zero-padded image when there is padding).
     pub fn forward_workspace_len(&self) -> usize {
-        crate::conv::conv2d_workspace_len(self)
+        let (k, p) = (self.col_rows(), self.col_cols());
+        packed_a_len(self.c_out, k) + sgemm_packed_a_workspace_len(p, k) + self.padded_image_len()
     }
     /// Workspace of `conv2d_backward_input` alone (packed weightᵀ, packed dy
     /// panels, one image's column matrix).
     pub fn backward_input_workspace_len(&self) -> usize {
-        crate::conv::conv2d_backward_input_workspace_len(self)
+        let (k, p) = (self.col_rows(), self.col_cols());
+        let col = if self.is_identity() { 0 } else { k * p };
+        packed_a_len(k, self.c_out) + sgemm_packed_a_workspace_len(p, self.c_out) + col
     }
     /// Workspace of `conv2d_backward_weight` alone (GEMM packing buffers, one
     /// zero-padded image when there is padding).
     pub fn backward_weight_workspace_len(&self) -> usize {
-        crate::conv::conv2d_backward_weight_workspace_len(self)
+        sgemm_workspace_len(self.c_out, self.col_rows(), self.col_cols()) + self.padded_image_len()
+    }
+    /// 1x1, stride 1, no padding: the im2col matrix is the image itself.
+    pub fn is_identity(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.sh == 1 && self.sw == 1 && self.ph == 0 && self.pw == 0
+    }
+    /// Length of one zero-padded input image (0 when there is no padding).
+    pub fn padded_image_len(&self) -> usize {
+        if self.ph == 0 && self.pw == 0 {
+            0
+        } else {
+            self.c_in * (self.h + 2 * self.ph) * (self.w + 2 * self.pw)
+        }
     }
 }
 
@@ -281,12 +344,45 @@ impl Dense {
         mul_all(&[self.out, self.inp])?;
         Ok(())
     }
+    pub fn x_len(&self) -> usize {
+        self.n * self.inp
+    }
+    pub fn y_len(&self) -> usize {
+        self.n * self.out
+    }
+    pub fn w_len(&self) -> usize {
+        self.out * self.inp
+    }
     /// Workspace (f32 elements) enough for `dense`, `dense_backward_input` and
     /// `dense_backward_weight`. Call only after `validate`.
     pub fn workspace_len(&self) -> usize {
-        use crate::gemm::sgemm_workspace_len;
         sgemm_workspace_len(self.n, self.out, self.inp)
             .max(sgemm_workspace_len(self.n, self.inp, self.out))
             .max(sgemm_workspace_len(self.out, self.inp, self.n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strided_span_counts_and_overflows() {
+        assert_eq!(strided_span(0, 5, 3, 1), Some(0));
+        assert_eq!(strided_span(3, 0, 0, 1), Some(0));
+        // Rows 0..3 at stride 10, columns 0..4 at stride 2: last element 2*10 + 3*2.
+        assert_eq!(strided_span(3, 10, 4, 2), Some(27));
+        assert!(strided_len_ok(27, 3, 10, 4, 2) && !strided_len_ok(26, 3, 10, 4, 2));
+        assert_eq!(strided_span(2, usize::MAX, 1, 1), None);
+        assert_eq!(strided_span(1, 1, 3, usize::MAX / 2 + 1), None);
+        assert!(!strided_len_ok(usize::MAX, 2, usize::MAX, 2, 1));
+    }
+
+    #[test]
+    fn gemm_kc_balances_blocks() {
+        assert_eq!(gemm_kc(0), 0);
+        assert_eq!(gemm_kc(KC), KC);
+        assert_eq!(gemm_kc(500), 250);
+        assert_eq!(gemm_kc(257), 129);
     }
 }

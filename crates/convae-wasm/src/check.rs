@@ -31,7 +31,7 @@ fn in_memory(ptr: usize, len: usize) -> Result<(), Code> {
     if ptr == 0 {
         return Err(Code(crate::status::OUT_OF_BOUNDS));
     }
-    if ptr % 4 != 0 {
+    if !ptr.is_multiple_of(4) {
         return Err(Code(crate::status::MISALIGNED));
     }
     let end = len

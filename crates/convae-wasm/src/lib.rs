@@ -226,7 +226,7 @@ pub fn dense_workspace_len(n: usize, inp: usize, out: usize) -> i32 {
 
 #[wasm_bindgen]
 pub fn gemm_workspace_len(m: usize, n: usize, kk: usize) -> i32 {
-    out_i32(Ok(k::gemm::sgemm_workspace_len(m, n, kk)))
+    out_i32(Ok(shape::sgemm_workspace_len(m, n, kk)))
 }
 
 // ---------------------------------------------------------------- GEMM
@@ -253,17 +253,13 @@ pub fn gemm(
         if m == 0 || n == 0 || ldc < n {
             return Err(Code(shape_code(ShapeError::Zero)));
         }
-        let span = |rows: usize, rs: usize, cols: usize, cs: usize| -> usize {
-            if rows == 0 || cols == 0 {
-                0
-            } else {
-                (rows - 1) * rs + (cols - 1) * cs + 1
-            }
+        let span = |rows, rs, cols, cs| {
+            shape::strided_span(rows, rs, cols, cs).ok_or(Code(shape_code(ShapeError::TooLarge)))
         };
-        let a = Buf::f32(a, span(m, rsa, kk, csa))?;
-        let b = Buf::f32(b, span(kk, rsb, n, csb))?;
-        let c = Buf::f32(c, (m - 1) * ldc + n)?;
-        let ws = Buf::f32(ws, k::gemm::sgemm_workspace_len(m, n, kk))?;
+        let a = Buf::f32(a, span(m, rsa, kk, csa)?)?;
+        let b = Buf::f32(b, span(kk, rsb, n, csb)?)?;
+        let c = Buf::f32(c, span(m, ldc, n, 1)?)?;
+        let ws = Buf::f32(ws, shape::sgemm_workspace_len(m, n, kk))?;
         check::disjoint(&[c, ws], &[a, b])?;
         check::disjoint(&[c], &[ws])?;
         unsafe {
@@ -476,6 +472,7 @@ pub fn bias_backward(n: usize, c: usize, p: usize, dy: usize, db: usize) -> u32 
 // ---------------------------------------------------------------- dense
 
 /// y = x · wᵀ + b. x [n,inp], w [out,inp], b [out] or 0, y [n,out] (overwritten).
+#[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn dense(
     n: usize,
@@ -490,10 +487,10 @@ pub fn dense(
     run(|| {
         let d = Dense { n, inp, out };
         shape_ok(d.validate())?;
-        let x = Buf::f32(x, n * inp)?;
-        let wt = Buf::f32(wt, out * inp)?;
-        let b = Buf::f32_opt(b, out)?;
-        let y = Buf::f32(y, n * out)?;
+        let x = Buf::f32(x, d.x_len())?;
+        let wt = Buf::f32(wt, d.w_len())?;
+        let b = Buf::f32_opt(b, d.out)?;
+        let y = Buf::f32(y, d.y_len())?;
         let ws = Buf::f32(ws, d.workspace_len())?;
         check::disjoint(&[y, ws], &[x, wt, b])?;
         check::disjoint(&[y], &[ws])?;
@@ -525,9 +522,9 @@ pub fn dense_backward_input(
     run(|| {
         let d = Dense { n, inp, out };
         shape_ok(d.validate())?;
-        let dy = Buf::f32(dy, n * out)?;
-        let wt = Buf::f32(wt, out * inp)?;
-        let dx = Buf::f32(dx, n * inp)?;
+        let dy = Buf::f32(dy, d.y_len())?;
+        let wt = Buf::f32(wt, d.w_len())?;
+        let dx = Buf::f32(dx, d.x_len())?;
         let ws = Buf::f32(ws, d.workspace_len())?;
         check::disjoint(&[dx, ws], &[dy, wt])?;
         check::disjoint(&[dx], &[ws])?;
@@ -558,9 +555,9 @@ pub fn dense_backward_weight(
     run(|| {
         let d = Dense { n, inp, out };
         shape_ok(d.validate())?;
-        let x = Buf::f32(x, n * inp)?;
-        let dy = Buf::f32(dy, n * out)?;
-        let dw = Buf::f32(dw, out * inp)?;
+        let x = Buf::f32(x, d.x_len())?;
+        let dy = Buf::f32(dy, d.y_len())?;
+        let dw = Buf::f32(dw, d.w_len())?;
         let ws = Buf::f32(ws, d.workspace_len())?;
         check::disjoint(&[dw, ws], &[x, dy])?;
         check::disjoint(&[dw], &[ws])?;
@@ -629,10 +626,9 @@ pub fn max_pool2d(
     })
 }
 
-fn switches_in<'a>(p: &Pool2d, switches: usize) -> Result<Buf, Code> {
+fn switches_in(p: &Pool2d, switches: usize) -> Result<Buf, Code> {
     let s = Buf::u32(switches, p.y_len())?;
-    let plane = (p.h * p.w) as u32;
-    if unsafe { s.slice_u32() }.iter().any(|&i| i >= plane) {
+    if !k::pool::switches_valid(p, unsafe { s.slice_u32() }) {
         return Err(Code(status::BAD_SWITCH));
     }
     Ok(s)

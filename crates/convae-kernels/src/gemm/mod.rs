@@ -21,6 +21,10 @@
 //! `MC`/`NC` blocking do not change this order, only `KC` does. In the relaxed
 //! build `acc + a*b` is one `f32x4_relaxed_madd` (FMA where the CPU has one).
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasmsimd;
@@ -28,21 +32,12 @@ mod wasmsimd;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) use wasmsimd::madd;
 
-/// Rows of the register tile (rows of a packed A panel).
-pub const MR: usize = 4;
-/// Columns of the register tile (columns of a packed B panel); a multiple of 4.
-pub const NR: usize = 8;
-/// Largest k-block. A `KC x NR` B panel (8 KiB) stays in L1.
-pub const KC: usize = 256;
-/// Rows of A packed per block (a multiple of `MR`); `MC x KC` (128 KiB) stays in L2.
-pub const MC: usize = 128;
-/// Columns of B packed per block (a multiple of `NR`).
-pub const NC: usize = 2048;
-
-// MR even: the scalar twin works in 2-row sub-tiles.
-const _: () = assert!(
-    NR.is_multiple_of(4) && MR.is_multiple_of(2) && MC.is_multiple_of(MR) && NC.is_multiple_of(NR)
-);
+#[cfg(test)]
+use crate::blocking::KC;
+pub(crate) use crate::blocking::{MC, MR, NC, NR};
+use crate::shape::{gemm_kc, packed_a_len, round_up, strided_len_ok};
+#[cfg(test)]
+use crate::shape::{sgemm_packed_a_workspace_len, sgemm_workspace_len};
 
 /// How a micro-kernel writes its tile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,11 +63,6 @@ pub(crate) enum Init<'a> {
     RowBias(&'a [f32]),
 }
 
-#[inline]
-pub(crate) fn round_up(x: usize, m: usize) -> usize {
-    x.div_ceil(m) * m
-}
-
 /// The k-blocks of a GEMM: `ceil(k / KC)` blocks, all of length `kc` except a
 /// shorter last one. Balanced so that e.g. k = 500 gives 250 + 250, not 256 + 244.
 #[derive(Clone, Copy, Debug)]
@@ -84,14 +74,7 @@ pub(crate) struct KBlocks {
 
 impl KBlocks {
     pub fn new(k: usize) -> KBlocks {
-        if k == 0 {
-            return KBlocks { k, kc: 0 };
-        }
-        let nb = k.div_ceil(KC);
-        KBlocks {
-            k,
-            kc: k.div_ceil(nb),
-        }
+        KBlocks { k, kc: gemm_kc(k) }
     }
     /// `(p0, kc)` of every block in order.
     pub fn iter(self) -> impl Iterator<Item = (usize, usize)> {
@@ -100,22 +83,6 @@ impl KBlocks {
             .step_by(step)
             .map(move |p0| (p0, step.min(self.k - p0)))
     }
-}
-
-/// Length of a whole-matrix packed A (see `pack_a`).
-pub fn packed_a_len(m: usize, k: usize) -> usize {
-    round_up(m, MR) * k
-}
-
-/// Workspace (f32 elements) of `sgemm`.
-pub fn sgemm_workspace_len(m: usize, n: usize, k: usize) -> usize {
-    let kc = KBlocks::new(k).kc;
-    kc * round_up(n.min(NC), NR) + kc * round_up(m.min(MC), MR)
-}
-
-/// Workspace (f32 elements) of `sgemm_packed_a` (the B packing buffer only).
-pub fn sgemm_packed_a_workspace_len(n: usize, k: usize) -> usize {
-    KBlocks::new(k).kc * round_up(n.min(NC), NR)
 }
 
 /// Something that can write `NR`-column panels of B: rows `p0..p0+kc`, columns
@@ -245,10 +212,6 @@ fn pack_a_block(
             }
         }
     }
-}
-
-fn strided_len_ok(len: usize, rows: usize, rs: usize, cols: usize, cs: usize) -> bool {
-    rows == 0 || cols == 0 || (rows - 1) * rs + (cols - 1) * cs < len
 }
 
 /// Packs the whole `m x k` matrix `A(i, p) = a[i*rsa + p*csa]` for
@@ -386,6 +349,47 @@ impl MicroKernel for SimdKernel {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+struct Avx2Kernel;
+#[cfg(target_arch = "x86_64")]
+impl MicroKernel for Avx2Kernel {
+    #[inline(always)]
+    unsafe fn run(
+        kc: usize,
+        pa: *const f32,
+        pb: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        mr: usize,
+        nr: usize,
+        store: Store,
+    ) {
+        // SAFETY: only reached when `isa::gemm_isa()` is Avx2, which
+        // `isa::detected` / `isa::pin_thread` grant only on a CPU with AVX2 + FMA.
+        avx2::f32_gemm_avx2(kc, pa, pb, c, ldc, mr, nr, store)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Avx512Kernel;
+#[cfg(target_arch = "x86_64")]
+impl MicroKernel for Avx512Kernel {
+    #[inline(always)]
+    unsafe fn run(
+        kc: usize,
+        pa: *const f32,
+        pb: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        mr: usize,
+        nr: usize,
+        store: Store,
+    ) {
+        // SAFETY: only reached when `isa::gemm_isa()` is Avx512 (CPU has AVX-512F).
+        avx512::f32_gemm_avx512(kc, pa, pb, c, ldc, mr, nr, store)
+    }
+}
+
 /// The GEMM driver behind `sgemm`, `sgemm_packed_a` and the convolutions.
 /// Workspace: `sgemm_workspace_len(m, n, k)` for `ASrc::Strided`,
 /// `sgemm_packed_a_workspace_len(n, k)` for `ASrc::Packed`.
@@ -431,6 +435,14 @@ pub(crate) fn gemm_with<B: PackB>(
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if crate::isa::use_simd() {
         return driver::<SimdKernel, B>(m, n, kb, a, b, c, ldc, init, ws);
+    }
+    #[cfg(target_arch = "x86_64")]
+    match crate::isa::gemm_isa() {
+        crate::isa::Isa::Avx512 => {
+            return driver::<Avx512Kernel, B>(m, n, kb, a, b, c, ldc, init, ws)
+        }
+        crate::isa::Isa::Avx2 => return driver::<Avx2Kernel, B>(m, n, kb, a, b, c, ldc, init, ws),
+        _ => {}
     }
     driver::<ScalarKernel, B>(m, n, kb, a, b, c, ldc, init, ws)
 }
@@ -540,40 +552,63 @@ mod tests {
         let b: Vec<f32> = (0..blen).map(|_| lcg(seed)).collect();
         let ldc = n + 5;
         let c0: Vec<f32> = (0..m * ldc).map(|_| lcg(seed)).collect();
-        let mut c = c0.clone();
-        if packed {
-            let mut pa = vec![f32::NAN; packed_a_len(m, k)];
-            pack_a(m, k, &a, rsa, csa, &mut pa);
-            let mut ws = vec![f32::NAN; sgemm_packed_a_workspace_len(n, k)];
-            sgemm_packed_a(m, n, k, &pa, &b, rsb, csb, &mut c, ldc, accumulate, &mut ws);
-        } else {
-            let mut ws = vec![f32::NAN; sgemm_workspace_len(m, n, k)];
-            sgemm(
-                m, n, k, &a, rsa, csa, &b, rsb, csb, &mut c, ldc, accumulate, &mut ws,
-            );
-        }
-        for i in 0..m {
-            for j in 0..ldc {
-                let got = c[i * ldc + j];
-                if j >= n {
-                    assert_eq!(got.to_bits(), c0[i * ldc + j].to_bits(), "wrote outside C");
-                    continue;
-                }
-                let mut r = if accumulate {
-                    c0[i * ldc + j] as f64
-                } else {
-                    0.0
-                };
-                let mut mag = r.abs();
-                for p in 0..k {
-                    let t = a[i * rsa + p * csa] as f64 * b[p * rsb + j * csb] as f64;
-                    r += t;
-                    mag += t.abs();
-                }
-                assert!(
-                    (got as f64 - r).abs() <= 1e-5 * (1.0 + mag),
-                    "m={m} n={n} k={k} ta={ta} tb={tb} acc={accumulate} packed={packed} ({i},{j}): {got} vs {r}"
+        let run = || {
+            let mut c = c0.clone();
+            if packed {
+                let mut pa = vec![f32::NAN; packed_a_len(m, k)];
+                pack_a(m, k, &a, rsa, csa, &mut pa);
+                let mut ws = vec![f32::NAN; sgemm_packed_a_workspace_len(n, k)];
+                sgemm_packed_a(m, n, k, &pa, &b, rsb, csb, &mut c, ldc, accumulate, &mut ws);
+            } else {
+                let mut ws = vec![f32::NAN; sgemm_workspace_len(m, n, k)];
+                sgemm(
+                    m, n, k, &a, rsa, csa, &b, rsb, csb, &mut c, ldc, accumulate, &mut ws,
                 );
+            }
+            c
+        };
+        // Every micro-kernel this CPU runs (scalar first), each against f64 and
+        // each SIMD path against the scalar twin.
+        let mut scalar: Vec<f32> = Vec::new();
+        for isa in crate::isa::native_isas() {
+            assert!(crate::isa::pin_thread(Some(isa)));
+            let c = run();
+            crate::isa::pin_thread(None);
+            if isa == crate::isa::Isa::Scalar {
+                scalar = c.clone();
+            }
+            for i in 0..m {
+                for j in 0..ldc {
+                    let got = c[i * ldc + j];
+                    if j >= n {
+                        assert_eq!(got.to_bits(), c0[i * ldc + j].to_bits(), "wrote outside C");
+                        continue;
+                    }
+                    let mut r = if accumulate {
+                        c0[i * ldc + j] as f64
+                    } else {
+                        0.0
+                    };
+                    let mut mag = r.abs();
+                    for p in 0..k {
+                        let t = a[i * rsa + p * csa] as f64 * b[p * rsb + j * csb] as f64;
+                        r += t;
+                        mag += t.abs();
+                    }
+                    let tag = format!("{isa:?} m={m} n={n} k={k} ta={ta} tb={tb} acc={accumulate} packed={packed} ({i},{j})");
+                    // f32 accumulation over k terms: 1e-5 relative to the sum of |terms|.
+                    assert!(
+                        (got as f64 - r).abs() <= 1e-5 * (1.0 + mag),
+                        "{tag}: {got} vs {r}"
+                    );
+                    // FMA (one rounding) vs mul + add (two): same order, so the twins
+                    // differ by rounding only: 2e-6 relative to the sum of |terms|.
+                    let s = scalar[i * ldc + j];
+                    assert!(
+                        (got - s).abs() as f64 <= 2e-6 * (1.0 + mag),
+                        "{tag}: {got} vs scalar {s}"
+                    );
+                }
             }
         }
     }
@@ -623,6 +658,18 @@ mod tests {
                     check(m, n, k, true, true, true, true, &mut seed);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn native_isas_cover_the_cpu() {
+        // The host tests must exercise the SIMD paths the CPU has.
+        let isas = crate::isa::native_isas();
+        assert_eq!(isas[0], crate::isa::Isa::Scalar);
+        assert_eq!(*isas.last().unwrap(), crate::isa::detected());
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            assert!(isas.contains(&crate::isa::Isa::Avx512));
         }
     }
 

@@ -1,0 +1,118 @@
+//! Native GEMM and conv-forward rates per ISA against that ISA's FMA peak probe.
+//! `cargo run --release -p convae-kernels --example native_bench` (one thread;
+//! medians of repeated timings; on a shared machine the numbers are noisy).
+
+use convae_kernels::conv::conv2d;
+use convae_kernels::gemm::sgemm;
+use convae_kernels::isa::{native_isas, pin_thread};
+use convae_kernels::peak::native::{peak_flops_native, peak_fma_native};
+use convae_kernels::shape::{sgemm_workspace_len, Conv2d};
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Median seconds per call of `f`, over `reps` timings of `inner` calls each.
+fn median_secs(reps: usize, inner: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let s = Instant::now();
+            for _ in 0..inner {
+                f();
+            }
+            s.elapsed().as_secs_f64() / inner as f64
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[reps / 2]
+}
+
+fn data(n: usize, seed: u32) -> Vec<f32> {
+    (0..n)
+        .map(|i| {
+            ((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32
+                - 0.5
+        })
+        .collect()
+}
+
+fn main() {
+    let w2 = Conv2d {
+        n: 64,
+        c_in: 20,
+        h: 12,
+        w: 12,
+        c_out: 50,
+        kh: 5,
+        kw: 5,
+        sh: 1,
+        sw: 1,
+        ph: 0,
+        pw: 0,
+    };
+    w2.validate().unwrap();
+    let (x, wt) = (data(w2.x_len(), 1), data(w2.w_len(), 2));
+    let mut y = vec![0.0; w2.y_len()];
+    let mut wsc = vec![0.0; w2.workspace_len()];
+    let conv_flops = 2.0 * (w2.n * w2.c_out * w2.col_rows() * w2.col_cols()) as f64;
+    // GEMM shapes: square 512, and one W2 image's forward GEMM (50 x 64, k = 500).
+    let gemms = [
+        (512usize, 512usize, 512usize),
+        (50, 64, 500),
+        (256, 576, 25),
+    ];
+    // Rounds interleave the ISAs and each round times the probe right beside the
+    // kernels, so load from other processes hits both; medians over rounds.
+    let rounds = 5;
+    let isas = native_isas();
+    // [isa][quantity][round]: probe, the gemms, conv.
+    let mut rec = vec![vec![Vec::new(); 2 + gemms.len()]; isas.len()];
+    for _ in 0..rounds {
+        for (ii, &isa) in isas.iter().enumerate() {
+            assert!(pin_thread(Some(isa)));
+            let it = 1_000_000u32;
+            let peak = peak_flops_native(isa, it)
+                / median_secs(5, 1, || {
+                    black_box(peak_fma_native(isa, black_box(it)));
+                })
+                / 1e9;
+            rec[ii][0].push(peak);
+            for (g, &(m, n, k)) in gemms.iter().enumerate() {
+                let (a, b) = (data(m * k, 3), data(k * n, 4));
+                let mut c = vec![0.0; m * n];
+                let mut ws = vec![0.0; sgemm_workspace_len(m, n, k)];
+                let inner = (1e8 / (2.0 * (m * n * k) as f64)).ceil() as usize;
+                let s = median_secs(5, inner, || {
+                    sgemm(m, n, k, &a, k, 1, &b, n, 1, &mut c, n, false, &mut ws);
+                });
+                rec[ii][1 + g].push(2.0 * (m * n * k) as f64 / s / 1e9);
+            }
+            let s = median_secs(5, 1, || conv2d(&w2, &x, &wt, None, &mut y, &mut wsc));
+            rec[ii][1 + gemms.len()].push(conv_flops / s / 1e9);
+        }
+    }
+    pin_thread(None);
+    let med = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("medians of {rounds} interleaved rounds; % = median over rounds of (rate / that round's probe)");
+    println!("isa     probe GFLOP/s | GEMM m x n x k: GFLOP/s (% of probe) | conv W2 fwd [64,20,12,12]*[50,20,5,5]");
+    for (ii, isa) in isas.iter().enumerate() {
+        let r = &rec[ii];
+        let pct = |q: usize| {
+            med(&r[q]
+                .iter()
+                .zip(&r[0])
+                .map(|(x, p)| 100.0 * x / p)
+                .collect::<Vec<_>>())
+        };
+        let mut line = format!("{:<7} {:>8.1}       |", format!("{isa:?}"), med(&r[0]));
+        for (g, &(m, n, k)) in gemms.iter().enumerate() {
+            line += &format!(" {m}x{n}x{k}: {:.1} ({:.0} %)", med(&r[1 + g]), pct(1 + g));
+        }
+        let q = 1 + gemms.len();
+        line += &format!(" | {:.1} GFLOP/s ({:.0} %)", med(&r[q]), pct(q));
+        println!("{line}");
+    }
+}
