@@ -1,0 +1,3 @@
+/** Export to PyTorch and ONNX, import from PyTorch (see docs/export.md). */
+export { resolveArchitecture, type Arch, type BlockArch, type Op } from './arch.js';
+export { exportPyTorch, pytorchModule, type PyTorchExport } from './pytorch.js';
