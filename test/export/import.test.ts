@@ -27,7 +27,7 @@ const be = await backendUnderTest();
 const N = 32;
 const images = await mnistTest(N);
 const here = import.meta.dirname;
-const f32 = (shape: number[], data = new Float32Array(shape.reduce((a, b) => a * b, 1))) =>
+const f32 = (shape: number[], data: Float32Array = new Float32Array(shape.reduce((a, b) => a * b, 1))) =>
   ({ dtype: 'F32', shape, data }) as const;
 
 function exportDir(model: cv.Classifier | cv.StackedConvAutoencoder): { dir: string; json: string } {
