@@ -112,3 +112,13 @@ export {
   type SearchResult,
   type SearchSpace,
 } from './worker/search.js';
+
+// Export to PyTorch / ONNX (onnx-proto is imported only when exportOnnx runs) and import from PyTorch.
+export {
+  exportOnnx,
+  exportPyTorch,
+  importPyTorch,
+  resolveArchitecture,
+  type ImportResult,
+  type PyTorchExport,
+} from './export/index.js';
