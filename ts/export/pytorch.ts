@@ -50,7 +50,7 @@ function init(o: Op): string | null {
 }
 
 /** Forward lines of one op on variable `v`. */
-function step(o: Op, v: string, self: string): string[] {
+function step(o: Op, v: string, self: string, indices = true): string[] {
   switch (o.op) {
     case 'conv':
       return [`${v} = ${self}.${attr(o.name)}(${v})  # ${o.name}`];
@@ -66,6 +66,8 @@ function step(o: Op, v: string, self: string): string[] {
       return e ? [`${v} = ${e}  # ${o.name}`] : [`# ${o.name}: identity`];
     }
     case 'pool':
+      if (!indices)
+        return [`${v} = F.max_pool2d(${v}, kernel_size=${tup(o.kernel)}, stride=${tup(o.stride)})  # ${o.name}`];
       return [
         `${v}, indices = F.max_pool2d(${v}, kernel_size=${tup(o.kernel)}, stride=${tup(o.stride)}, return_indices=True)  # ${o.name}`,
       ];
@@ -103,7 +105,7 @@ function blockClass(b: BlockArch, stack: boolean): string[] {
     out.push(
       '    def forward(self, x):',
       ...indent(
-        b.encoder.flatMap((o) => step(o, 'x', 'self')),
+        b.encoder.flatMap((o) => step(o, 'x', 'self', false)),
         8,
       ),
       '        return x',
