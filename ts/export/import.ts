@@ -14,7 +14,7 @@ import { FormatError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
-import { importWeights, MODEL_FORMAT, MODEL_VERSION, type ModelJson } from '../model/serialize.js';
+import { loadModel, MODEL_FORMAT, MODEL_VERSION, type ModelJson } from '../model/serialize.js';
 
 export interface ImportResult {
   model: StackedConvAutoencoder | Classifier;
@@ -32,12 +32,14 @@ const list = (names: string[]) =>
     : names.join(', ');
 const short = (s: string) => (s.length > 120 ? `${s.slice(0, 117)}...` : s);
 
-function buildModel(
-  be: Backend,
-  json: string,
-  source: string,
-): { model: StackedConvAutoencoder | Classifier; meta: ModelJson } {
-  let meta: ModelJson;
+/**
+ * A probe model from the JSON, only for the parameter names, shapes and layer
+ * order the mapping needs; the model returned is built by `loadModel` (the
+ * strict loader) from the mapped weights.
+ */
+function buildModel(be: Backend, json: string, source: string): StackedConvAutoencoder | Classifier {
+  // biome-ignore lint/suspicious/noExplicitAny: checked field by field here, then again by loadModel
+  let meta: any;
   try {
     meta = JSON.parse(json);
   } catch (e) {
@@ -52,11 +54,9 @@ function buildModel(
     );
   if (!Array.isArray(meta.inputShape) || !Array.isArray(meta.blocks))
     throw new FormatError(source, 'inputShape and blocks must be arrays');
-  if (meta.kind === 'classifier')
-    return { model: Classifier.fromBlocks(be, meta.blocks, meta.inputShape, meta.head, meta.seed), meta };
-  if (meta.kind === 'stack')
-    return { model: new StackedConvAutoencoder(be, meta.blocks, meta.inputShape, meta.seed), meta };
-  throw new FormatError(source, `unknown model kind '${short(String((meta as { kind: unknown }).kind))}'`);
+  if (meta.kind === 'classifier') return Classifier.fromBlocks(be, meta.blocks, meta.inputShape, meta.head, meta.seed);
+  if (meta.kind === 'stack') return new StackedConvAutoencoder(be, meta.blocks, meta.inputShape, meta.seed);
+  throw new FormatError(source, `unknown model kind '${short(String(meta.kind))}'`);
 }
 
 const SEQ = /^(?:(.+)\.)?(\d+)\.(weight|bias)$/;
@@ -97,7 +97,7 @@ export function importPyTorch(
   archSource = 'model.json',
 ): ImportResult {
   const file = decodeSafetensors(weights, source);
-  const { model, meta } = buildModel(be, archJson, archSource);
+  const model = buildModel(be, archJson, archSource);
   try {
     const params = model.params();
     const wanted = new Map(params.map((p) => [p.name, p.value.shape]));
@@ -139,10 +139,10 @@ export function importPyTorch(
       );
     const missing = [...wanted.keys()].filter((n) => !tensors[n]);
     if (missing.length) throw new FormatError(source, `missing tensors: ${list(missing)}`);
-    importWeights(params, encodeSafetensors(tensors), source);
-    return { model, meta, naming, mapping };
-  } catch (e) {
+    const source0 = source.replace(/\.safetensors$/, '');
+    const loaded = loadModel(be, archJson, encodeSafetensors(tensors), source0);
+    return { model: loaded.model as StackedConvAutoencoder | Classifier, meta: loaded.meta, naming, mapping };
+  } finally {
     model.dispose();
-    throw e;
   }
 }
