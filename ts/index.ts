@@ -175,3 +175,13 @@ export {
 export { knnAccuracy, linearProbeAccuracy, type ProbeOptions } from './anomaly/probe.js';
 export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
 export { projectionGrid } from './anomaly/draw.js';
+
+// Export to PyTorch / ONNX (onnx-proto is imported only when exportOnnx runs) and import from PyTorch.
+export {
+  exportOnnx,
+  exportPyTorch,
+  importPyTorch,
+  resolveArchitecture,
+  type ImportResult,
+  type PyTorchExport,
+} from './export/index.js';

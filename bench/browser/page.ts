@@ -55,12 +55,13 @@ async function tfjsWasm(c: PageConfig): Promise<PageResult> {
 async function onnx(c: PageConfig): Promise<PageResult> {
   ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
   ort.env.wasm.numThreads = c.threads;
-  const session = await ort.InferenceSession.create(w4OnnxModel(batch), {
+  const cv = (await import(/* @vite-ignore */ '/dist/index.js' as string)) as Convae;
+  const session = await ort.InferenceSession.create(await w4OnnxModel(cv), {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
   });
   const x = new ort.Tensor('float32', inputs('W4').x, [batch, 1, 28, 28]);
-  const infer = async () => (await session.run({ x })).y.data as Float32Array;
+  const infer = async () => (await session.run({ x })).logits.data as Float32Array;
   const rates = await measure(batch, infer, c.quick ? QUICK : FULL);
   const logits = [...(await infer())];
   await session.release();

@@ -8,6 +8,7 @@
 import * as ort from 'onnxruntime-web';
 import { FULL, QUICK, measure } from '../timing.js';
 import { BATCH, inputs, type RunnerResult, type WorkloadResult } from './spec.js';
+import * as cv from '../../ts/index.js';
 import { w4OnnxModel } from './onnx.js';
 
 const quick = process.argv.includes('--quick');
@@ -16,14 +17,14 @@ ort.env.wasm.numThreads = threads;
 ort.env.wasm.simd = true;
 
 const batch = BATCH.W4;
-const session = await ort.InferenceSession.create(w4OnnxModel(batch), {
+const session = await ort.InferenceSession.create(await w4OnnxModel(cv), {
   executionProviders: ['wasm'],
   graphOptimizationLevel: 'all',
 });
 const x = new ort.Tensor('float32', inputs('W4').x, [batch, 1, 28, 28]);
 const infer = async () => {
   const out = await session.run({ x });
-  return out.y.data as Float32Array;
+  return out.logits.data as Float32Array;
 };
 const rates = await measure(batch, infer, quick ? QUICK : FULL);
 const logits = [...(await infer())];

@@ -7,6 +7,7 @@ import { anomaly, parseClass } from './anomaly.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
 import { reason } from './outdir.js';
+import { exportCommand, importCommand } from './export.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
 import { train } from './train.js';
@@ -336,6 +337,24 @@ program
       quiet: o.quiet,
     });
   });
+
+program
+  .command('export')
+  .description('write a trained model for PyTorch (model.py + safetensors) or ONNX (model.onnx, encoder.onnx)')
+  .requiredOption('--model <path>', 'a model folder (classifier.json, else stack.json) or a model .json')
+  .addOption(new Option('--format <name>', 'target').choices(['pytorch', 'onnx']).makeOptionMandatory())
+  .requiredOption('--out <dir>', 'output folder')
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action((o) => exportCommand(o));
+
+program
+  .command('import')
+  .description('read a PyTorch state dict (safetensors: exported or nn.Sequential names) into a convae model')
+  .requiredOption('--from <file>', 'the safetensors file')
+  .requiredOption('--arch <file>', 'the convae model JSON (model.json of the export folder)')
+  .requiredOption('--out <dir>', 'output folder (<kind>.json + <kind>.safetensors)')
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action((o) => importCommand(o));
 
 try {
   // A bare `convae` is a question, not a mistake: help on stdout, exit 0.

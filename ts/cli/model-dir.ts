@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { DataError } from '../errors.js';
-import { StackedConvAutoencoder } from '../model/autoencoder.js';
+import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { loadModel } from '../model/serialize.js';
 
 export async function loadStackDir(be: Backend, dir: string): Promise<StackedConvAutoencoder> {
@@ -18,10 +18,6 @@ export async function loadStackDir(be: Backend, dir: string): Promise<StackedCon
   };
   const json = (await read(join(dir, 'stack.json'))).toString('utf8');
   const weights = await read(join(dir, 'stack.safetensors'));
-  const { model } = loadModel(be, json, weights, join(dir, 'stack'));
-  if (!(model instanceof StackedConvAutoencoder)) {
-    model.dispose();
-    throw new DataError(`${dir}/stack.json is not a CAE stack`);
-  }
-  return model;
+  // The loader refuses any other kind (before allocating) and types the result.
+  return loadModel(be, json, weights, { source: join(dir, 'stack'), kind: 'stack' }).model;
 }

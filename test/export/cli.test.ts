@@ -1,0 +1,93 @@
+/** `convae export` / `convae import` from the command line: files written, the round trip keeps the weights, bad input is a one-line error. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as cv from '../../ts/index.js';
+import { backendUnderTest } from '../util/backend.js';
+import { classifier } from './models.js';
+
+const root = join(import.meta.dirname, '../..');
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+
+describe('convae export / import', () => {
+  it('export --format pytorch and onnx, then import the exported weights back unchanged', async () => {
+    const be = await backendUnderTest();
+    const m = classifier(be);
+    const dir = mkdtempSync(join(tmpdir(), 'convae-cli-'));
+    const saved = cv.saveModel(m);
+    writeFileSync(join(dir, 'classifier.json'), saved.json);
+    writeFileSync(join(dir, 'classifier.safetensors'), saved.weights);
+    const pt = run('export', '--model', dir, '--format', 'pytorch', '--out', join(dir, 'pt'), '-q');
+    expect(pt.stderr).toBe('');
+    expect(pt.status).toBe(0);
+    for (const f of ['model.py', 'README.md', 'model.safetensors', 'model.json'])
+      expect(existsSync(join(dir, 'pt', f))).toBe(true);
+    const ox = run(
+      'export',
+      '--model',
+      join(dir, 'classifier.json'),
+      '--format',
+      'onnx',
+      '--out',
+      join(dir, 'onnx'),
+      '-q',
+    );
+    expect(ox.status).toBe(0);
+    expect(existsSync(join(dir, 'onnx', 'model.onnx')) && existsSync(join(dir, 'onnx', 'encoder.onnx'))).toBe(true);
+    const im = run(
+      'import',
+      '--from',
+      join(dir, 'pt', 'model.safetensors'),
+      '--arch',
+      join(dir, 'pt', 'model.json'),
+      '--out',
+      join(dir, 'back'),
+    );
+    expect(im.status).toBe(0);
+    expect(im.stdout).toMatch(/imported 8 tensors \(exported names\)/);
+    const back = cv.decodeSafetensors(readFileSync(join(dir, 'back', 'classifier.safetensors')), 'back').tensors;
+    for (const p of m.params()) expect(back[p.name].data).toEqual(p.value.toArray());
+    m.dispose();
+  }, 120_000);
+
+  it('a state dict with a wrong tensor name: exit 1 and one line naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convae-cli-'));
+    writeFileSync(
+      join(dir, 'w.safetensors'),
+      cv.encodeSafetensors({ 'block7.conv0.weight': { dtype: 'F32', shape: [1], data: new Float32Array(1) } }),
+    );
+    writeFileSync(
+      join(dir, 'arch.json'),
+      JSON.stringify({
+        format: 'convae-model',
+        version: 1,
+        kind: 'stack',
+        inputShape: [1, 8, 8],
+        blocks: [{ convs: [{ filters: 2, kernel: 3 }] }],
+        seed: 1,
+      }),
+    );
+    const r = run(
+      'import',
+      '--from',
+      join(dir, 'w.safetensors'),
+      '--arch',
+      join(dir, 'arch.json'),
+      '--out',
+      join(dir, 'o'),
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^convae: .*w\.safetensors: tensors not in the architecture: 'block7\.conv0\.weight'/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const bad = run('export', '--model', join(dir, 'nowhere'), '--format', 'onnx', '--out', join(dir, 'o'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--model '.*nowhere' does not exist/);
+  });
+});

@@ -1,0 +1,56 @@
+/** `convae export` and `convae import`: move a model to PyTorch / ONNX and back (ts/export). */
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { loadBackend } from '../backend/backend.js';
+import { ArgumentError } from '../errors.js';
+import { exportOnnx } from '../export/onnx.js';
+import { importPyTorch } from '../export/import.js';
+import { exportPyTorch } from '../export/pytorch.js';
+import { exportWeights, loadModel } from '../model/serialize.js';
+
+/** A model's JSON path: the file itself, or classifier.json (else stack.json) in a folder. */
+async function modelJsonPath(path: string): Promise<string> {
+  const s = await stat(path).catch(() => null);
+  if (!s) throw new ArgumentError('convae export', '--model', `'${path}' does not exist`);
+  if (!s.isDirectory()) return path;
+  for (const name of ['classifier.json', 'stack.json', 'model.json']) {
+    const p = join(path, name);
+    if (await stat(p).catch(() => null)) return p;
+  }
+  throw new ArgumentError('convae export', '--model', `'${path}' holds no classifier.json, stack.json or model.json`);
+}
+
+export async function exportCommand(o: { model: string; format: 'pytorch' | 'onnx'; out: string; quiet?: boolean }) {
+  const jsonPath = await modelJsonPath(o.model);
+  const prefix = join(dirname(jsonPath), basename(jsonPath, '.json'));
+  const json = await readFile(jsonPath, 'utf8');
+  const weights = await readFile(`${prefix}.safetensors`);
+  const be = await loadBackend();
+  const { model } = loadModel(be, json, weights, prefix);
+  try {
+    const files = o.format === 'pytorch' ? exportPyTorch(model, json).files : await exportOnnx(model);
+    await mkdir(o.out, { recursive: true });
+    for (const [name, data] of Object.entries(files)) await writeFile(join(o.out, name), data);
+    if (!o.quiet) console.log(`wrote ${Object.keys(files).join(', ')} to ${o.out}/`);
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function importCommand(o: { from: string; arch: string; out: string; quiet?: boolean }) {
+  const [weights, json] = await Promise.all([readFile(o.from), readFile(o.arch, 'utf8')]);
+  const be = await loadBackend();
+  const { model, meta, naming } = importPyTorch(be, json, weights, o.from, o.arch);
+  try {
+    await mkdir(o.out, { recursive: true });
+    const { training: _, ...rest } = meta;
+    await writeFile(join(o.out, `${meta.kind}.json`), JSON.stringify(rest, null, 2));
+    await writeFile(join(o.out, `${meta.kind}.safetensors`), exportWeights(model.params()));
+    if (!o.quiet)
+      console.log(
+        `imported ${model.params().length} tensors (${naming} names) into a convae ${meta.kind}: wrote ${meta.kind}.json + ${meta.kind}.safetensors to ${o.out}/`,
+      );
+  } finally {
+    model.dispose();
+  }
+}
