@@ -21,3 +21,12 @@ export const MAX_QUOTED_CHARS = 120;
 
 /** Longest error message convae produces. */
 export const MAX_MESSAGE_CHARS = 1000;
+
+/** Largest decoded image (width × height) the image-folder loader accepts; larger files are refused before decoding. */
+export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+
+/** Largest side of the size images are resized to (`--size`). */
+export const MAX_IMAGE_SIDE = 4096;
+
+/** Largest byte storage of one loaded image dataset (N·C·H·W bytes). */
+export const MAX_DATASET_BYTES = 4 * 1024 * 1024 * 1024;
