@@ -3,4 +3,4 @@ export { loadFashionMnist, loadMnist, type FashionMnistOptions, type MnistOption
 export { encodePng, writePng } from './viz/png.js';
 export { evaluateClassifier } from './cli/evaluate.js';
 export { loadImageFolder, IMAGE_EXTENSIONS, type ImageFolder, type ImageFolderOptions } from './data/imagefolder.js';
-export { loadCifar10, type Cifar10Options } from './data/cifar.js';
+export { loadCifar10, type Cifar10Options } from './data/cifarfiles.js';

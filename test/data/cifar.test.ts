@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CIFAR10_FILES, loadCifar10, parseCifar10 } from '../../ts/data/cifar.js';
+import { CIFAR10_FILES, parseCifar10 } from '../../ts/data/cifar.js';
+import { loadCifar10 } from '../../ts/data/cifarfiles.js';
 import { DataError, FormatError } from '../../ts/errors.js';
 
 /** n records in CIFAR-10's binary layout: label (k + seed) % 10, pixel j of record k = (k·7 + j + seed) mod 256. */
