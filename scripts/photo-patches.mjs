@@ -11,16 +11,26 @@ const per = Number(perArg),
   side = Number(sideArg);
 mkdirSync(out, { recursive: true });
 let seed = 12345;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+// A fixed LCG (32-bit arithmetic), so the same patches come out every time.
+const rand = () => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed / 2 ** 32;
+};
 let n = 0;
-for (const f of readdirSync(src).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort()) {
+for (const f of readdirSync(src)
+  .filter((f) => /\.(png|jpe?g)$/i.test(f))
+  .sort()) {
   const img = sharp(join(src, f)).removeAlpha().toColourspace('srgb');
   const { width, height, channels } = await img.metadata();
   if (channels < 3 || width < 4 * side || height < 4 * side) continue; // colour photographs only
   for (let i = 0; i < per; i++) {
     const left = Math.floor(rand() * (width - side)),
       top = Math.floor(rand() * (height - side));
-    await sharp(join(src, f)).removeAlpha().extract({ left, top, width: side, height: side }).png().toFile(join(out, `${f.replace(/\.\w+$/, '')}-${i}.png`));
+    await sharp(join(src, f))
+      .removeAlpha()
+      .extract({ left, top, width: side, height: side })
+      .png()
+      .toFile(join(out, `${f.replace(/\.\w+$/, '')}-${i}.png`));
     n++;
   }
   console.log(f, `${width}×${height}`);
