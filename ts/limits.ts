@@ -30,3 +30,12 @@ export const MAX_SPATIAL_SIZE = 65536;
 
 /** Longest model description (JSON text) loadModel reads; a model's is a few KB. */
 export const MAX_MODEL_JSON_CHARS = 16 * 1024 * 1024;
+
+/** Largest decoded image (width × height) the image-folder loader accepts; larger files are refused before decoding. */
+export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+
+/** Largest side of the size images are resized to (`--size`). */
+export const MAX_IMAGE_SIDE = 4096;
+
+/** Largest byte storage of one loaded image dataset (N·C·H·W bytes). */
+export const MAX_DATASET_BYTES = 4 * 1024 * 1024 * 1024;

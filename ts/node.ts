@@ -11,3 +11,5 @@ export {
   type FilterFigureOptions,
   type ReconstructionFigureOptions,
 } from './viz/render.js';
+export { loadImageFolder, IMAGE_EXTENSIONS, type ImageFolder, type ImageFolderOptions } from './data/imagefolder.js';
+export { loadCifar10, type Cifar10Options } from './data/cifarfiles.js';

@@ -8,6 +8,7 @@ import { embeddings } from './embeddings.js';
 import { features } from './features.js';
 import { reason } from './outdir.js';
 import { exportCommand, importCommand } from './export.js';
+import { dataOptions, registerDataCommands } from './commands.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
 import { train } from './train.js';
@@ -45,19 +46,18 @@ program
   .option('--pretrain-epochs <n>', 'epochs per CAE layer (default: from the preset)', int('--pretrain-epochs', 0))
   .option('--epochs <n>', 'fine-tuning epochs (default: from the preset)', int('--epochs', 0))
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
+  .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', (v) => {
+    const m = v.split(',').map(Number);
+    if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1 && x <= LIMITS.maps))
+      throw new InvalidArgumentError(`--maps takes two integers in [1, ${LIMITS.maps}], e.g. 20,50`);
+    return m as [number, number];
+  })
+  .option('--kernel <k>', 'filter size of both layers', int('--kernel', 1, 64), 5)
   .option(
-    '--maps <a,b>',
-    'feature maps of the two CAE layers',
-    (v) => {
-      const m = v.split(',').map(Number);
-      if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1 && x <= LIMITS.maps))
-        throw new InvalidArgumentError(`--maps takes two integers in [1, ${LIMITS.maps}], e.g. 20,50`);
-      return m as [number, number];
-    },
-    [20, 50] as [number, number],
+    '--hidden <n>',
+    'units of the hidden dense layer (default 500 grey, 256 colour)',
+    int('--hidden', 1, LIMITS.hidden),
   )
-  .option('--kernel <k>', 'filter size of both layers', int('--kernel', 1, 28), 5)
-  .option('--hidden <n>', 'units of the hidden dense layer', int('--hidden', 1, LIMITS.hidden), 500)
   .option(
     '--noise <fraction>',
     'masking noise of the first CAE (denoising), 0 for none',
@@ -89,6 +89,10 @@ program
     await train({
       fromSearch: o.fromSearch,
       dataset: o.dataset,
+      data: o.data,
+      size: o.size,
+      channels: o.channels,
+      skipBad: o.skipBad,
       preset: o.preset,
       pretrainEpochs: o.pretrainEpochs,
       epochs: o.epochs,
@@ -171,6 +175,9 @@ program
   .action(async (o) => {
     await search({
       dataset: o.dataset,
+      data: o.data,
+      size: o.size,
+      channels: o.channels,
       maps: o.maps,
       kernels: o.kernels,
       activations: o.activations,
@@ -219,6 +226,9 @@ program
   .option('-q, --quiet', 'print only the table', false)
   .action(async (o) => {
     await paper({
+      data: o.data,
+      size: o.size,
+      channels: o.channels,
       sizes: o.sizes,
       seeds: o.seeds,
       pretrainEpochs: o.pretrainEpochs,
@@ -229,6 +239,10 @@ program
       quiet: o.quiet,
     });
   });
+
+// --data for the three main commands, and the commands that work on any data (cli/commands.ts).
+for (const name of ['train', 'search', 'paper']) dataOptions(program.commands.find((c) => c.name() === name)!);
+registerDataCommands(program);
 
 program
   .command('anomaly')

@@ -11,12 +11,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import { loadMnist } from '../data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
 import { fit } from '../train/fit.js';
 import { classifierTask, stackLayerTask } from '../train/tasks.js';
 import { Rng } from '../util/rng.js';
+import { resolveTrainData } from './data.js';
 import { evaluateClassifier } from './evaluate.js';
 
 export interface PaperArgs {
@@ -29,6 +29,10 @@ export interface PaperArgs {
   out: string;
   build: Build | 'auto';
   quiet: boolean;
+  /** `--data` (cli/data.ts); default mnist. Needs labels. */
+  data?: string;
+  size?: [number, number];
+  channels?: 1 | 3;
 }
 
 const BLOCKS: BlockSpec[] = [
@@ -46,8 +50,7 @@ export async function paper(a: PaperArgs): Promise<string> {
   const log = (s: string) => a.quiet || console.log(s);
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
-  const train = await loadMnist({ split: 'train' });
-  const test = await loadMnist({ split: 'test' });
+  const { train, test } = await resolveTrainData({ data: a.data ?? 'mnist', size: a.size, channels: a.channels });
   const errors: Record<string, { random: number[]; pretrained: number[] }> = {};
   for (const size of a.sizes) errors[size] = { random: [], pretrained: [] };
 
@@ -66,7 +69,7 @@ export async function paper(a: PaperArgs): Promise<string> {
       const labelled = train.subset(new Rng(seed * 7 + size).permutation(train.length).subarray(0, size));
       const epochs = Math.max(1, Math.round(a.imagesPerRun / size));
       for (const init of ['random', 'pretrained'] as const) {
-        const head = { hidden: [500], classes: 10 };
+        const head = { hidden: [500], classes: train.numClasses ?? 10 };
         const clf =
           init === 'random'
             ? Classifier.fromBlocks(be, BLOCKS, train.shape, head, seed)

@@ -9,7 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import { loadFashionMnist, loadMnist } from '../data/mnist.js';
+import { resolveTrainData } from './data.js';
 import { DataError, FormatError } from '../errors.js';
 import type { BlockSpec } from '../model/autoencoder.js';
 import type { Activation } from '../ops/elementwise.js';
@@ -20,6 +20,10 @@ import { checkOutDir, writeAtomic } from './outdir.js';
 
 export interface SearchArgs {
   dataset: 'mnist' | 'fashion';
+  /** `--data` (cli/data.ts): overrides `dataset`. */
+  data?: string;
+  size?: [number, number];
+  channels?: 1 | 3;
   maps: number[];
   kernels: number[];
   activations: Activation[];
@@ -56,8 +60,15 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   await checkOutDir(a.out);
   const be = await loadBackend({ build: a.build });
   const workers = a.workers ?? (await defaultWorkers());
-  const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
-  const data = await load({ split: 'train', limit: a.limit });
+  const data = (
+    await resolveTrainData({
+      data: a.data ?? a.dataset,
+      size: a.size,
+      channels: a.channels,
+      limit: a.limit,
+      seed: a.seed,
+    })
+  ).train;
   const trainer = await Trainer.create(be, { size: workers });
   const ctl = new AbortController();
   const stop = () => ctl.abort();
@@ -65,7 +76,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   try {
     const t0 = performance.now();
     log(
-      `convae search on ${data.length} ${a.dataset} images (10 % held out for validation), ${workers} workers, ${be.build} build`,
+      `convae search on ${data.length} ${a.data ?? a.dataset} images (10 % held out for validation), ${workers} workers, ${be.build} build`,
     );
     const res = await searchCAE(trainer, {
       data,

@@ -8,8 +8,6 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import type { ImageDataset } from '../data/dataset.js';
-import { loadFashionMnist, loadMnist } from '../data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
 import { loadModel, saveModel } from '../model/serialize.js';
@@ -26,16 +24,26 @@ import { DataError } from '../errors.js';
 import { checkOutDir, writeAtomic } from './outdir.js';
 import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
 import { Progress } from './progress.js';
+import { resolveTrainData } from './data.js';
+import { defaultArchitecture } from './pictures.js';
 
 export interface TrainArgs {
   dataset: 'mnist' | 'fashion';
+  /** `--data`: overrides `dataset` (see cli/data.ts for what it takes). */
+  data?: string;
+  /** `--size` / `--channels` of an image folder. */
+  size?: [number, number];
+  channels?: 1 | 3;
+  /** Skip image files that cannot be decoded. */
+  skipBad?: boolean;
   preset: 'default' | 'long';
   pretrainEpochs?: number;
   epochs?: number;
   batch: number;
-  maps: [number, number];
+  /** Default: from the input (defaultArchitecture in cli/pictures.ts). */
+  maps?: [number, number];
   kernel: number;
-  hidden: number;
+  hidden?: number;
   /** Masking-noise fraction of the first CAE (denoising); 0 for none. */
   noise: number;
   seed: number;
@@ -89,24 +97,37 @@ async function trainWith(
   preset: (typeof PRESETS)[keyof typeof PRESETS],
   t0: number,
 ): Promise<{ testError: number }> {
-  const flags = runFlags(a, pretrainEpochs, epochs);
+  const source = await resolveTrainData({
+    data: a.data ?? a.dataset,
+    size: a.size,
+    channels: a.channels,
+    limit: a.limit,
+    seed: a.seed,
+    skipBad: a.skipBad,
+  });
+  const { train: trainSet, test: testSet, classes } = source;
+  if (!trainSet.labels || !testSet.labels)
+    throw new DataError(
+      `${source.name} has no labels (no class sub-folders): \`convae train\` fine-tunes a classifier; use \`convae pretrain --data …\` to train the CAE stack alone`,
+    );
+  const arch = defaultArchitecture(trainSet.shape);
+  const maps = a.maps ?? arch.maps,
+    hidden = a.hidden ?? arch.hidden;
+  const flags = runFlags({ ...a, dataset: a.data ?? a.dataset, maps, hidden }, pretrainEpochs, epochs);
   if (a.resume) await checkResumeFlags(a.out, flags);
-  const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
-  const trainSet: ImageDataset = await load({ split: 'train', limit: a.limit });
-  const testSet = await load({ split: 'test', limit: a.limit ? Math.max(1000, Math.floor(a.limit / 6)) : undefined });
   log(
-    `convae ${a.dataset}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${workers ? `${workers} data-parallel worker${workers > 1 ? 's' : ''}` : 'this thread'}`,
+    `convae ${source.name}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${workers ? `${workers} data-parallel worker${workers > 1 ? 's' : ''}` : 'this thread'}`,
   );
 
   const blocks: BlockSpec[] = [
     // Masking noise makes the first layer's filters strokes and edges instead of near-random blotches.
     {
-      convs: [{ filters: a.maps[0], kernel: a.kernel }],
+      convs: [{ filters: maps[0], kernel: a.kernel }],
       activation: 'tanh',
       pool: { kernel: 2 },
       noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null,
     },
-    { convs: [{ filters: a.maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
+    { convs: [{ filters: maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
   ];
   if (a.fromSearch) {
     blocks[0] = await readSearchBest(a.fromSearch);
@@ -167,7 +188,8 @@ async function trainWith(
     // Saved as soon as it is trained: an interrupted fine-tuning never costs the pretraining.
     const savedStack = saveModel(stack, {
       kind: 'pretrained stack',
-      dataset: a.dataset,
+      dataset: source.name,
+      classes,
       seed: a.seed,
       pretrained: a.pretrain,
       pretrainEpochs,
@@ -177,7 +199,11 @@ async function trainWith(
     await writeAtomic(join(a.out, 'stack.safetensors'), savedStack.weights);
   }
 
-  const clf = Classifier.fromStack(stack, { hidden: [a.hidden], classes: 10, dropout: preset.dropout }, a.seed);
+  const clf = Classifier.fromStack(
+    stack,
+    { hidden: [hidden], classes: trainSet.numClasses ?? 10, dropout: preset.dropout },
+    a.seed,
+  );
   const opt: OptimizerSpec = { type: 'sgd', lr: preset.lr, momentum: 0.9, weightDecay: 1e-4 };
   const bar = new Progress('fine-tune', epochs, a.quiet);
   const { history: h } = await runner.fit(clf, trainSet, {
@@ -201,7 +227,8 @@ async function trainWith(
   );
 
   const training = {
-    dataset: a.dataset,
+    dataset: source.name,
+    classes,
     preset: a.preset,
     pretrainEpochs,
     epochs,

@@ -1,7 +1,12 @@
 /**
- * An in-memory image dataset: N images of one shape [C, H, W], stored NCHW in
- * one Float32Array, with optional class labels. Runs in browsers and Node (no
- * platform imports).
+ * An in-memory image dataset: N images of one shape [C, H, W], NCHW, with
+ * optional class labels. Runs in browsers and Node (no platform imports).
+ *
+ * Storage is either one Float32Array (`fromFloat32`, `fromImageData`, and
+ * `fromUint8` by default) or the bytes themselves (`fromUint8` with
+ * `store: 'uint8'`: a quarter of the memory, converted to floats batch by batch
+ * in `batches`, `readImages` and `image`). Reading `images` of a byte-stored
+ * dataset converts the whole set once and keeps the result.
  *
  * Buffers are shared, not copied, wherever the doc comment of a method says
  * so; a dataset never mutates its buffers, and callers should not either.
@@ -49,6 +54,11 @@ export interface Uint8Options {
   scale?: number;
   /** Number of classes; labels must lie below it. Default: largest label + 1. */
   numClasses?: number;
+  /**
+   * 'float32' (default): convert every byte now. 'uint8': keep (and share, no
+   * copy) `bytes` and convert per batch, so 100 000 images of 32×32×3 take 307 MB, not 1.2 GB.
+   */
+  store?: 'float32' | 'uint8';
 }
 
 /** A canvas `ImageData` or anything shaped like it: RGBA bytes, row-major. */
@@ -125,6 +135,20 @@ function checkIndex(op: string, i: number, n: number, k: number): void {
     throw new DataError(`${op}: index ${k} is ${i}, not an integer in [0, ${n})`);
 }
 
+/** Bytes to floats: v/255 exactly for the default scale (and for 1/255 itself), else v·scale. */
+function byteTable(scale: number): Float32Array {
+  const lut = new Float32Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = scale === 1 / 255 ? v / 255 : v * scale;
+  return lut;
+}
+
+function convertBytes(lut: Float32Array, src: Uint8Array, out: Float32Array, offset: number): void {
+  for (let i = 0; i < src.length; i++) out[offset + i] = lut[src[i]];
+}
+
+/** A dataset's storage: floats, or bytes with their conversion table. */
+type Store = { floats: Float32Array } | { bytes: Uint8Array; scale: number; lut: Float32Array };
+
 /**
  * The split of `split()` as indices: `round(n × fraction)` images for validation,
  * chosen by a permutation from `new Rng(seed)`, each part in dataset order.
@@ -150,8 +174,6 @@ export function splitIndices(
 
 /** Images `[length, C, H, W]` as floats in [0, 1], with optional labels; made from bytes, floats or canvas ImageData, batched for training. */
 export class ImageDataset {
-  /** `length × C × H × W` floats, NCHW. May be shared with the array given to `fromFloat32` or with a parent dataset (`take`). */
-  readonly images: Float32Array;
   /** One label per image, or null. May be shared like `images`. */
   readonly labels: Uint8Array | null;
   /** [C, H, W] of every image. */
@@ -160,18 +182,43 @@ export class ImageDataset {
   readonly length: number;
   /** Number of classes (labels are below it); undefined without labels. */
   readonly numClasses?: number;
+  private floats: Float32Array | null;
+  private readonly store: Store;
 
-  private constructor(
-    images: Float32Array,
-    shape: ImageShape,
-    labels: Uint8Array | null,
-    numClasses: number | undefined,
-  ) {
-    this.images = images;
+  private constructor(store: Store, shape: ImageShape, labels: Uint8Array | null, numClasses: number | undefined) {
+    this.store = store;
+    this.floats = 'floats' in store ? store.floats : null;
     this.shape = Object.freeze([shape[0], shape[1], shape[2]] as const);
-    this.length = images.length / (shape[0] * shape[1] * shape[2]);
+    const data = 'floats' in store ? store.floats : store.bytes;
+    this.length = data.length / (shape[0] * shape[1] * shape[2]);
     this.labels = labels;
     if (numClasses !== undefined) this.numClasses = numClasses;
+  }
+
+  /**
+   * `length × C × H × W` floats, NCHW. May be shared with the array given to
+   * `fromFloat32` or with a parent dataset (`take`). For a byte-stored dataset
+   * the first read converts every image (4 bytes each) and keeps the floats:
+   * prefer `batches` / `readImages` there.
+   */
+  get images(): Float32Array {
+    if (!this.floats) {
+      const st = this.store as { bytes: Uint8Array; lut: Float32Array };
+      const f = new Float32Array(st.bytes.length);
+      convertBytes(st.lut, st.bytes, f, 0);
+      this.floats = f;
+    }
+    return this.floats;
+  }
+
+  /** The bytes of a byte-stored dataset (`fromUint8` with `store: 'uint8'`), else null. Shared, do not write. */
+  get bytes(): Uint8Array | null {
+    return 'bytes' in this.store ? this.store.bytes : null;
+  }
+
+  /** The byte-to-float factor of a byte-stored dataset, else null (`fromUint8(ds.bytes, …, { scale, store: 'uint8' })` rebuilds it). */
+  get byteScale(): number | null {
+    return 'bytes' in this.store ? this.store.scale : null;
   }
 
   /** Floats per image: C·H·W. */
@@ -179,11 +226,35 @@ export class ImageDataset {
     return this.shape[0] * this.shape[1] * this.shape[2];
   }
 
-  /** Image `i` as a view into `images` (no copy: writes would change the dataset). */
+  /**
+   * Images [start, end) as floats. Float-stored (or already converted): a
+   * **view** of `images` unless `out` is given. Byte-stored: converted into
+   * `out` (at offset 0; it must hold (end − start)·C·H·W floats) or a new array.
+   */
+  readImages(start: number, end: number, out?: Float32Array): Float32Array {
+    const op = 'ImageDataset.readImages';
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > this.length || start >= end)
+      throw new ArgumentError(op, 'range', `[${start}, ${end}) must be a non-empty range inside [0, ${this.length})`);
+    const s = this.imageSize;
+    const need = (end - start) * s;
+    if (out !== undefined && (!(out instanceof Float32Array) || out.length < need))
+      throw new ArgumentError(op, 'out', `must be a Float32Array of at least ${need} floats`);
+    if (this.floats) {
+      const view = this.floats.subarray(start * s, end * s);
+      if (!out) return view;
+      out.set(view);
+      return out.length === need ? out : out.subarray(0, need);
+    }
+    const st = this.store as { bytes: Uint8Array; lut: Float32Array };
+    const dst = out ? out.subarray(0, need) : new Float32Array(need);
+    convertBytes(st.lut, st.bytes.subarray(start * s, end * s), dst, 0);
+    return dst;
+  }
+
+  /** Image `i`: a view into `images` when float-stored (no copy: writes would change the dataset), a converted copy when byte-stored. */
   image(i: number): Float32Array {
     checkIndex('ImageDataset.image', i, this.length, 0);
-    const s = this.imageSize;
-    return this.images.subarray(i * s, (i + 1) * s);
+    return this.readImages(i, i + 1);
   }
 
   /**
@@ -215,7 +286,8 @@ export class ImageDataset {
 
   /**
    * A dataset from bytes (e.g. 8-bit pixels, NCHW), converted to floats `byte × scale`
-   * (default 1/255, so [0, 1]). Allocates the Float32Array; keeps `labels` if it is a Uint8Array.
+   * (default 1/255, so [0, 1]): all at once into a new Float32Array, or batch by
+   * batch with `store: 'uint8'` (then `bytes` is kept, not copied). Keeps `labels` if it is a Uint8Array.
    */
   static fromUint8(
     bytes: Uint8Array,
@@ -230,14 +302,18 @@ export class ImageDataset {
     const scale = options.scale ?? 1 / 255;
     if (typeof scale !== 'number' || !Number.isFinite(scale))
       throw new DataError(`${op}: scale must be a finite number, got ${scale}`);
+    const store = options.store ?? 'float32';
+    if (store !== 'float32' && store !== 'uint8')
+      throw new DataError(`${op}: store must be 'float32' or 'uint8', got ${String(store)}`);
     // 256-entry table: one conversion per byte value, exact v/255 for the default.
-    const lut = new Float32Array(256);
-    for (let v = 0; v < 256; v++) lut[v] = options.scale === undefined ? v / 255 : v * scale;
+    const lut = byteTable(scale);
     // Validate labels before allocating the floats.
     const lab = labels == null ? null : checkLabels(op, labels, n, options.numClasses);
+    if (store === 'uint8')
+      return new ImageDataset({ bytes, scale, lut }, [c, h, w], lab ? lab.labels : null, lab?.numClasses);
     const images = new Float32Array(bytes.length);
-    for (let i = 0; i < bytes.length; i++) images[i] = lut[bytes[i]];
-    return new ImageDataset(images, shape, lab ? lab.labels : null, lab?.numClasses);
+    convertBytes(lut, bytes, images, 0);
+    return new ImageDataset({ floats: images }, [c, h, w], lab ? lab.labels : null, lab?.numClasses);
   }
 
   /**
@@ -299,7 +375,7 @@ export class ImageDataset {
         }
       }
     });
-    return new ImageDataset(images, [channels, height, width], lab ? lab.labels : null, lab?.numClasses);
+    return new ImageDataset({ floats: images }, [channels, height, width], lab ? lab.labels : null, lab?.numClasses);
   }
 
   /** The images at `indices` (in that order; repeats allowed), **copied** into a new dataset. */
@@ -309,14 +385,17 @@ export class ImageDataset {
     if (m === 0) throw new DataError(`${op}: no indices given; a dataset cannot be empty`);
     for (let k = 0; k < m; k++) checkIndex(op, indices[k], this.length, k);
     const s = this.imageSize;
-    const images = new Float32Array(m * s);
+    const st = this.store;
+    // A byte-stored dataset stays byte-stored (unless it was converted already: then its floats are the source).
+    const src = this.floats ?? (st as { bytes: Uint8Array }).bytes;
+    const dst = this.floats ? new Float32Array(m * s) : new Uint8Array(m * s);
     const labels = this.labels ? new Uint8Array(m) : null;
     for (let k = 0; k < m; k++) {
       const i = indices[k];
-      images.set(this.images.subarray(i * s, (i + 1) * s), k * s);
+      dst.set(src.subarray(i * s, (i + 1) * s) as never, k * s);
       if (labels) labels[k] = this.labels![i];
     }
-    return new ImageDataset(images, this.shape, labels, this.numClasses);
+    return new ImageDataset(this.derive(dst), this.shape, labels, this.numClasses);
   }
 
   /** The first `min(n, length)` images, as **views** of this dataset's buffers (no copy). */
@@ -324,8 +403,9 @@ export class ImageDataset {
     if (!isPositiveInt(n)) throw new ArgumentError('ImageDataset.take', 'n', `must be a positive integer, got ${n}`);
     const m = Math.min(n, this.length);
     if (m === this.length) return this;
+    const src = this.floats ?? (this.store as { bytes: Uint8Array }).bytes;
     return new ImageDataset(
-      this.images.subarray(0, m * this.imageSize),
+      this.derive(src.subarray(0, m * this.imageSize)),
       this.shape,
       this.labels ? this.labels.subarray(0, m) : null,
       this.numClasses,
@@ -351,7 +431,7 @@ export class ImageDataset {
     labels: Uint8Array | null,
     numClasses: number | undefined,
   ): ImageDataset {
-    return new ImageDataset(images, shape, labels, numClasses);
+    return new ImageDataset({ floats: images }, shape, labels, numClasses);
   }
 
   /**
@@ -360,8 +440,10 @@ export class ImageDataset {
    * epoch, and with `shuffle` draws a fresh permutation from `rng` when it starts.
    *
    * Buffers: without `shuffle`, `images` and `labels` are **views** of the
-   * dataset (no copy). With `shuffle`, each batch is gathered into fresh arrays,
-   * or into two reused ones with `reuseBuffers` (then valid only until the next batch).
+   * dataset (no copy) — except for a byte-stored dataset, whose images are
+   * converted per batch. With `shuffle` (or byte storage), each batch is gathered
+   * into fresh arrays, or into two reused ones with `reuseBuffers` (then valid
+   * only until the next batch).
    */
   batches(batchSize: number, options: BatchOptions = {}): Iterable<Batch> {
     const op = 'ImageDataset.batches';
@@ -380,7 +462,8 @@ export class ImageDataset {
     return {
       *[Symbol.iterator](): Iterator<Batch> {
         const order = shuffle ? rng!.permutation(n) : null;
-        const reusedImages = order && reuseBuffers ? new Float32Array(Math.min(batchSize, n) * s) : null;
+        const bytes = ds.floats ? null : (ds.store as { bytes: Uint8Array; lut: Float32Array });
+        const reusedImages = (order || bytes) && reuseBuffers ? new Float32Array(Math.min(batchSize, n) * s) : null;
         const reusedLabels = order && reuseBuffers && ds.labels ? new Uint8Array(Math.min(batchSize, n)) : null;
         for (let start = 0; start < n; start += batchSize) {
           const size = Math.min(batchSize, n - start);
@@ -389,7 +472,7 @@ export class ImageDataset {
             const indices = new Uint32Array(size);
             for (let k = 0; k < size; k++) indices[k] = start + k;
             yield {
-              images: ds.images.subarray(start * s, (start + size) * s),
+              images: ds.readImages(start, start + size, reusedImages ?? undefined),
               labels: ds.labels ? ds.labels.subarray(start, start + size) : null,
               size,
               indices,
@@ -400,7 +483,8 @@ export class ImageDataset {
             const labels = ds.labels ? (reusedLabels ? reusedLabels.subarray(0, size) : new Uint8Array(size)) : null;
             for (let k = 0; k < size; k++) {
               const i = indices[k];
-              images.set(ds.images.subarray(i * s, (i + 1) * s), k * s);
+              if (bytes) convertBytes(bytes.lut, bytes.bytes.subarray(i * s, (i + 1) * s), images, k * s);
+              else images.set(ds.floats!.subarray(i * s, (i + 1) * s), k * s);
               if (labels) labels[k] = ds.labels![i];
             }
             yield { images, labels, size, indices };
@@ -427,9 +511,16 @@ export class ImageDataset {
   ): ImageDataset {
     if (labels == null) {
       if (numClasses !== undefined) throw new DataError(`${op}: numClasses given without labels`);
-      return new ImageDataset(images, shape, null, undefined);
+      return new ImageDataset({ floats: images }, shape, null, undefined);
     }
     const lab = checkLabels(op, labels, n, numClasses);
-    return new ImageDataset(images, shape, lab.labels, lab.numClasses);
+    return new ImageDataset({ floats: images }, shape, lab.labels, lab.numClasses);
+  }
+
+  /** The storage of a part of this dataset: floats, or bytes with this dataset's conversion. */
+  private derive(data: Float32Array | Uint8Array): Store {
+    if (data instanceof Float32Array) return { floats: data };
+    const st = this.store as { scale: number; lut: Float32Array };
+    return { bytes: data, scale: st.scale, lut: st.lut };
   }
 }

@@ -40,17 +40,21 @@ export class Feeder {
       this.y = this.be.empty([n], 'u32');
       this.labels = new Uint8Array(n);
     }
-    const src = d.images,
-      lab = d.labels;
+    const lab = d.labels;
     if (needLabels && !lab) throw new DataError('this task needs labels but the dataset has none');
     const xd = this.x.data;
+    // A byte-stored dataset converts just these images (reading `images` would convert all of them, 4× the memory).
+    const bytes = d.bytes !== null;
+    const src = bytes ? null : d.images;
     if (!order) {
-      xd.set(src.subarray(s * size, e * size));
+      if (src) xd.set(src.subarray(s * size, e * size));
+      else d.readImages(s, e, xd);
       if (lab) this.labels.set(lab.subarray(s, e));
     } else {
       for (let j = 0; j < n; j++) {
         const i = order[s + j];
-        xd.set(src.subarray(i * size, (i + 1) * size), j * size);
+        if (src) xd.set(src.subarray(i * size, (i + 1) * size), j * size);
+        else d.readImages(i, i + 1, xd.subarray(j * size, (j + 1) * size));
         if (lab) this.labels[j] = lab[i];
       }
     }

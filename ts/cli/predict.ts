@@ -1,0 +1,71 @@
+/** `convae predict`: the class of every image by a saved classifier, as CSV or JSON. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { loadBackend } from '../backend/backend.js';
+import type { Build } from '../backend/loader.js';
+import { argmaxRows } from '../model/classifier.js';
+import { csvField, eachBatch } from './apply.js';
+import { resolveAllData, type DataSpec } from './data.js';
+import { loadSaved } from './saved.js';
+
+export interface PredictArgs extends DataSpec {
+  model: string;
+  format: 'csv' | 'json';
+  /** File written; stdout when absent. */
+  out?: string;
+  build: Build | 'auto';
+}
+
+export interface Prediction {
+  file: string;
+  /** Predicted class index. */
+  index: number;
+  /** Its name (from the saved model, else the index). */
+  class: string;
+  /** Softmax probability of the predicted class. */
+  probability: number;
+  /** The true label when the data has one. */
+  label?: number;
+}
+
+export async function predict(a: PredictArgs): Promise<Prediction[]> {
+  const be = await loadBackend({ build: a.build });
+  const saved = await loadSaved(be, a.model, 'classifier');
+  try {
+    const clf = saved.classifier!;
+    const d = await resolveAllData(a, saved.inputShape);
+    const names = saved.classes ?? d.classes;
+    const out: Prediction[] = [];
+    eachBatch(be, d, (x, b) => {
+      const logits = clf.logits(x);
+      const pred = argmaxRows(logits);
+      const [, k] = logits.shape;
+      const z = logits.data;
+      for (let i = 0; i < b.size; i++) {
+        const row = z.subarray(i * k, (i + 1) * k);
+        let sum = 0;
+        for (const v of row) sum += Math.exp(v - row[pred[i]]); // the max is the predicted logit
+        const j = b.indices[i];
+        const p: Prediction = {
+          file: d.names[j],
+          index: pred[i],
+          class: names?.[pred[i]] ?? String(pred[i]),
+          probability: 1 / sum,
+        };
+        if (b.labels) p.label = b.labels[i];
+        out.push(p);
+      }
+    });
+    const text =
+      a.format === 'json'
+        ? `${JSON.stringify(out, null, 1)}\n`
+        : `${['file,index,class,probability,label', ...out.map((p) => [csvField(p.file), p.index, csvField(p.class), p.probability.toFixed(6), p.label ?? ''].join(','))].join('\n')}\n`;
+    if (a.out) {
+      await mkdir(dirname(a.out), { recursive: true });
+      await writeFile(a.out, text);
+    } else process.stdout.write(text);
+    return out;
+  } finally {
+    saved.dispose();
+  }
+}

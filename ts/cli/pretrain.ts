@@ -1,0 +1,110 @@
+/**
+ * `convae pretrain`: greedy CAE pretraining alone — no labels needed — on any
+ * `--data`; writes the stack (stack.json + stack.safetensors, which
+ * `reconstruct`, `encode` and `evaluate` take), its filters (in colour for an
+ * RGB input) and reconstructions.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBackend } from '../backend/backend.js';
+import type { Build } from '../backend/loader.js';
+import { type BlockSpec, StackedConvAutoencoder } from '../model/autoencoder.js';
+import { saveModel } from '../model/serialize.js';
+import { evaluateTask } from '../train/evaluate.js';
+import { fit } from '../train/fit.js';
+import { stackLayerTask } from '../train/tasks.js';
+import { writePng } from '../viz/png.js';
+import { reconstructionGrid } from '../viz/raster.js';
+import { type DataSpec, resolveTrainData } from './data.js';
+import { defaultArchitecture, filterPicture } from './pictures.js';
+import { Progress } from './progress.js';
+
+export interface PretrainArgs extends DataSpec {
+  epochs: number;
+  batch: number;
+  maps?: [number, number];
+  /** Only the first CAE (one block) instead of two. */
+  layers: 1 | 2;
+  kernel: number;
+  noise: number;
+  lr: number;
+  seed: number;
+  out: string;
+  build: Build | 'auto';
+  quiet: boolean;
+}
+
+export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: number[]; seconds: number }> {
+  const log = (s: string) => a.quiet || console.log(s);
+  const t0 = performance.now();
+  const be = await loadBackend({ build: a.build });
+  const { train, test, classes, name } = await resolveTrainData(a);
+  const maps = a.maps ?? defaultArchitecture(train.shape).maps;
+  const blocks: BlockSpec[] = [
+    {
+      convs: [{ filters: maps[0], kernel: a.kernel }],
+      activation: 'tanh',
+      pool: { kernel: 2 },
+      noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null,
+    },
+    { convs: [{ filters: maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
+  ].slice(0, a.layers) as BlockSpec[];
+  log(
+    `convae pretrain on ${name}: ${train.length} training and ${test.length} test images of [${train.shape.join(',')}]; ${be.build} build, this thread`,
+  );
+  const stack = new StackedConvAutoencoder(be, blocks, train.shape, a.seed);
+  try {
+    const mse: number[] = [];
+    for (let k = 0; k < stack.blocks.length; k++) {
+      const bar = new Progress(`pretrain CAE ${k + 1}/${stack.blocks.length}`, a.epochs, a.quiet);
+      await fit(be, stackLayerTask(stack, k), train, {
+        epochs: a.epochs,
+        batchSize: a.batch,
+        seed: a.seed + k,
+        optimizer: { type: 'adam', lr: a.lr },
+        onBatch: (b) => bar.batch(b),
+        onEpoch: (e) => bar.epoch(e),
+      });
+      bar.stop();
+      mse.push(evaluateTask(be, stackLayerTask(stack, k), test).loss);
+      log(`CAE ${k + 1}: reconstruction MSE on the ${test.length} held-out images ${mse[k].toFixed(5)}`);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await mkdir(a.out, { recursive: true });
+    const saved = saveModel(stack, {
+      kind: 'pretrained stack',
+      dataset: name,
+      classes,
+      seed: a.seed,
+      pretrainEpochs: a.epochs,
+      reconstructionMse: mse,
+      seconds,
+    });
+    await writeFile(join(a.out, 'stack.json'), saved.json);
+    await writeFile(join(a.out, 'stack.safetensors'), saved.weights);
+    for (const [k, b] of stack.blocks.entries()) {
+      const w = b.convs[0].weight.value;
+      await writePng(
+        join(a.out, `filters-block${k + 1}.png`),
+        filterPicture(w.data, w.shape as [number, number, number, number], 12),
+      );
+    }
+    const sample = test.take(16);
+    const originals = sample.readImages(0, sample.length);
+    const x = be.fromArray([sample.length, ...sample.shape], originals);
+    const y = stack.blocks[0].reconstruct(x).toArray();
+    x.dispose();
+    await writePng(
+      join(a.out, 'reconstructions.png'),
+      reconstructionGrid(originals, y, [sample.length, ...sample.shape] as [number, number, number, number], {
+        scale: 4,
+        columns: 8,
+        range: [0, 1],
+      }),
+    );
+    log(`wrote stack.json + stack.safetensors, filters and reconstructions to ${a.out}/ (${seconds.toFixed(0)} s)`);
+    return { reconstructionMse: mse, seconds };
+  } finally {
+    stack.dispose();
+  }
+}

@@ -1,0 +1,47 @@
+/** `convae reconstruct`: a PNG of images next to their reconstructions by the first CAE of a saved stack. */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { loadBackend } from '../backend/backend.js';
+import type { Build } from '../backend/loader.js';
+import { writePng } from '../viz/png.js';
+import { reconstructionGrid } from '../viz/raster.js';
+import { resolveAllData, type DataSpec } from './data.js';
+import { loadSaved } from './saved.js';
+
+export interface ReconstructArgs extends DataSpec {
+  model: string;
+  /** The PNG written. */
+  out: string;
+  /** Images shown (the first ones). */
+  count: number;
+  columns: number;
+  scale: number;
+  build: Build | 'auto';
+}
+
+export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; count: number }> {
+  const be = await loadBackend({ build: a.build });
+  const saved = await loadSaved(be, a.model, 'stack');
+  try {
+    const d = await resolveAllData({ ...a, limit: a.count }, saved.inputShape);
+    const n = d.data.length;
+    const originals = d.data.readImages(0, n);
+    const x = be.fromArray([n, ...d.data.shape], originals);
+    const y = saved.stack!.blocks[0].reconstruct(x).toArray();
+    x.dispose();
+    let se = 0;
+    for (let i = 0; i < y.length; i++) se += (y[i] - originals[i]) ** 2;
+    await mkdir(dirname(a.out), { recursive: true });
+    await writePng(
+      a.out,
+      reconstructionGrid(originals, y, [n, ...d.data.shape] as [number, number, number, number], {
+        scale: a.scale,
+        columns: Math.min(a.columns, n),
+        range: [0, 1],
+      }),
+    );
+    return { mse: se / y.length, count: n };
+  } finally {
+    saved.dispose();
+  }
+}

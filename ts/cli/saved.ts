@@ -1,0 +1,96 @@
+/** A model folder written by `convae train` / `convae pretrain`, loaded for the commands that apply it. */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Backend } from '../backend/backend.js';
+import type { ImageShape } from '../data/dataset.js';
+import { DataError } from '../errors.js';
+import type { StackedConvAutoencoder } from '../model/autoencoder.js';
+import type { Classifier } from '../model/classifier.js';
+import { loadModel } from '../model/serialize.js';
+
+export interface Saved {
+  stack: StackedConvAutoencoder | null;
+  classifier: Classifier | null;
+  /** Class names from the saved training metadata, or null. */
+  classes: string[] | null;
+  inputShape: ImageShape;
+  dispose(): void;
+}
+
+const isFile = (p: string) =>
+  stat(p).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+
+/** Class names as saved in `training.classes`: kept only if they are ≤ 256 short strings. */
+function classesOf(training: unknown): string[] | null {
+  const c = (training as { classes?: unknown } | null | undefined)?.classes;
+  if (!Array.isArray(c) || c.length === 0 || c.length > 256) return null;
+  if (!c.every((x) => typeof x === 'string' && x.length <= 200)) return null;
+  return c as string[];
+}
+
+async function one(be: Backend, prefix: string) {
+  const read = (f: string) =>
+    readFile(f).catch((e: Error) => {
+      throw new DataError(`cannot read ${f}: ${e.message.slice(0, 200)}`);
+    });
+  const json = (await read(`${prefix}.json`)).toString('utf8');
+  const weights = await read(`${prefix}.safetensors`);
+  return loadModel(be, json, weights, prefix);
+}
+
+/**
+ * `model` is a folder (its classifier.* and stack.*, whichever exist) or one
+ * model's `NAME.json`. `need` says which part the command cannot do without.
+ */
+export async function loadSaved(be: Backend, model: string, need: 'stack' | 'classifier' | 'any'): Promise<Saved> {
+  let prefixes: string[];
+  if (model.endsWith('.json')) prefixes = [join(dirname(model), basename(model, '.json'))];
+  else prefixes = ['classifier', 'stack'].map((n) => join(model, n));
+  let stack: StackedConvAutoencoder | null = null;
+  let classifier: Classifier | null = null;
+  let classes: string[] | null = null;
+  let inputShape: ImageShape | null = null;
+  try {
+    for (const p of prefixes) {
+      if (!(await isFile(`${p}.json`))) continue;
+      const { model: m, meta } = await one(be, p);
+      classes ??= classesOf(meta.training);
+      const shape = meta.inputShape as unknown as ImageShape;
+      if (inputShape && inputShape.join() !== shape.join())
+        throw new DataError(`${p}.json takes [${shape.join(',')}] images, the other model [${inputShape.join(',')}]`);
+      inputShape = shape;
+      if (m.kind === 'classifier') classifier = m as Classifier;
+      else if (m.kind === 'stack') stack = m as StackedConvAutoencoder;
+      else {
+        m.dispose();
+        throw new DataError(`${p}.json holds a model of kind '${m.kind}'; these commands read a classifier or a stack`);
+      }
+    }
+    if (!inputShape) throw new DataError(`--model ${model.slice(0, 160)}: no classifier.json or stack.json there`);
+    if (need === 'stack' && !stack)
+      throw new DataError(`--model ${model.slice(0, 160)}: this command needs the CAE stack (stack.json), not found`);
+    if (need === 'classifier' && !classifier)
+      throw new DataError(
+        `--model ${model.slice(0, 160)}: this command needs a classifier (classifier.json), not found`,
+      );
+  } catch (e) {
+    stack?.dispose();
+    classifier?.dispose();
+    throw e;
+  }
+  const s = stack,
+    c = classifier;
+  return {
+    stack,
+    classifier,
+    classes,
+    inputShape: inputShape!,
+    dispose: () => {
+      s?.dispose();
+      c?.dispose();
+    },
+  };
+}

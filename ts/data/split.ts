@@ -1,0 +1,60 @@
+/**
+ * A seeded three-way split (train / validation / test) that also says which
+ * source index went where, so file names can follow their images. Browser-safe.
+ */
+import { ArgumentError, DataError } from '../errors.js';
+import { Rng } from '../util/rng.js';
+import type { ImageDataset } from './dataset.js';
+
+export interface SplitOptions {
+  /** Fraction of the images for validation, in [0, 1). Default 0.1. */
+  validation?: number;
+  /** Fraction for testing, in [0, 1). Default 0.1. */
+  test?: number;
+  /** Seed of the permutation (the same seed, the same split). */
+  seed: number;
+}
+
+export interface SplitPart {
+  data: ImageDataset;
+  /** Index in the source dataset of each image of `data`, ascending. */
+  indices: Uint32Array;
+}
+
+/**
+ * `round(n·validation)` images for validation, `round(n·test)` for test, the rest
+ * for training, chosen by `new Rng(seed).permutation(n)`; each part keeps the
+ * source order. A part whose fraction is 0 is null; training must not be empty,
+ * nor may a part whose fraction is positive. Not stratified.
+ */
+export function splitDataset(
+  ds: ImageDataset,
+  options: SplitOptions,
+): { train: SplitPart; validation: SplitPart | null; test: SplitPart | null } {
+  const op = 'splitDataset';
+  const fv = options.validation ?? 0.1,
+    ft = options.test ?? 0.1;
+  for (const [name, f] of [
+    ['validation', fv],
+    ['test', ft],
+  ] as const) {
+    if (typeof f !== 'number' || !(f >= 0 && f < 1)) throw new ArgumentError(op, name, `must be in [0, 1), got ${f}`);
+  }
+  if (!Number.isInteger(options.seed)) throw new ArgumentError(op, 'seed', `must be an integer, got ${options.seed}`);
+  const n = ds.length;
+  const nv = Math.round(n * fv),
+    nt = Math.round(n * ft);
+  const nTrain = n - nv - nt;
+  if (nTrain < 1 || (fv > 0 && nv < 1) || (ft > 0 && nt < 1)) {
+    throw new DataError(
+      `${op}: ${n} images split ${fv}/${ft} leave ${nTrain} for training, ${nv} for validation and ${nt} for test; each part asked for needs at least one`,
+    );
+  }
+  const perm = new Rng(options.seed).permutation(n);
+  const part = (a: number, b: number): SplitPart | null => {
+    if (a === b) return null;
+    const indices = perm.slice(a, b).sort();
+    return { data: ds.subset(indices), indices };
+  };
+  return { validation: part(0, nv), test: part(nv, nv + nt), train: part(nv + nt, n)! };
+}
