@@ -188,3 +188,6 @@ export {
   type ImportResult,
   type PyTorchExport,
 } from './export/index.js';
+
+// The limits on untrusted input (README *Untrusted input*).
+export * from './limits.js';
