@@ -38,6 +38,7 @@ export interface Architecture {
   [field: string]: unknown;
 }
 
+/** What every trainable, saveable model offers (autoencoders, stacks, classifiers); `dispose` frees its tensors. */
 export interface Model {
   readonly kind: string;
   readonly inputShape: Shape;
@@ -56,6 +57,7 @@ export interface Classifying {
   logits(x: Tensor): Tensor;
 }
 
+/** Whether the model is a classifier (has `logits` and an integer `classes`). */
 export const isClassifying = (m: Model): m is Model & Classifying =>
   typeof (m as Partial<Classifying>).logits === 'function' && Number.isInteger((m as Partial<Classifying>).classes);
 
