@@ -11,6 +11,7 @@ import { scoreWith, type ScoreSpec } from './oneclass.js';
 import { reconstructionScores } from './score.js';
 import { fitThreshold, type ThresholdSpec } from './threshold.js';
 
+/** How an AnomalyDetector scores images and fits its threshold. */
 export interface DetectorOptions {
   /** Default: distance to the nearest normal training code at the stack's deepest code (what validation chose; docs/anomaly.md). */
   score?: ScoreSpec;
@@ -18,6 +19,7 @@ export interface DetectorOptions {
   threshold?: ThresholdSpec;
 }
 
+/** Per-image flags and scores from an AnomalyDetector, with the threshold used. */
 export interface Detection {
   /** 1 where the score is above the threshold. */
   flags: Uint8Array;
@@ -25,6 +27,7 @@ export interface Detection {
   threshold: number;
 }
 
+/** A trained stack with a score and a threshold fitted on normal images; flags anomalous images. */
 export class AnomalyDetector {
   private constructor(
     readonly stack: StackedConvAutoencoder,

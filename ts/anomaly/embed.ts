@@ -19,6 +19,7 @@ export interface Embeddings {
   dim: number;
 }
 
+/** Options of `encode`. */
 export interface EncodeOptions {
   /** Blocks the images go through: 0 gives the pixels, the stack's length (default) its deepest code. */
   depth?: number;
@@ -95,6 +96,7 @@ function checkEmbeddings(op: string, arg: string, e: Embeddings): void {
     throw new ArgumentError(op, arg, `holds ${e.vectors.length} floats, not n·dim = ${e.n * e.dim}`);
 }
 
+/** The k nearest reference vectors of each query, [query, rank] row-major. */
 export interface Neighbours {
   /** [query, rank] → index into the reference set, nearest first. */
   indices: Int32Array;

@@ -28,6 +28,7 @@ export type ScoreSpec = { type: 'reconstruction'; depth: number } | { type: 'nei
 export const scoreName = (s: ScoreSpec): string =>
   s.type === 'reconstruction' ? `recon@${s.depth}` : `knn${s.k}@${s.depth}`;
 
+/** Options of `oneClassRun`: the stack, its training and the scores to report. */
 export interface OneClassOptions {
   blocks: BlockSpec[];
   epochs: number;
@@ -53,6 +54,7 @@ export interface ScoreResult {
   averagePrecision: number;
 }
 
+/** Result of `oneClassRun`; the caller owns (and disposes) `stack`. */
 export interface OneClassResult {
   normal: number;
   seed: number;
@@ -131,6 +133,7 @@ function standardise(s: Float64Array, ref: Float64Array): Float64Array {
   return s.map((v) => (v - m) / sd);
 }
 
+/** Builds a stack and trains its blocks greedily, one after the other, on `train`. */
 export async function trainStack(
   be: Backend,
   train: ImageDataset,
@@ -164,6 +167,7 @@ export function scoreWith(
   return neighbourScores(stack.be, reference(spec.depth), encode(stack, data, { depth: spec.depth }), { k: spec.k });
 }
 
+/** One run of the one-class protocol for class `normal`: trains a stack, scores validation or test, reports AUROC per score. */
 export async function oneClassRun(
   be: Backend,
   trainSet: ImageDataset,

@@ -42,6 +42,7 @@ export function knnAccuracy(
   return right / test.n;
 }
 
+/** Options of the linear (softmax-regression) probe. */
 export interface ProbeOptions {
   classes?: number;
   /** Full-batch steps (default 150). */

@@ -18,6 +18,7 @@ import type { Layer } from '../model/layer.js';
 import { Rng } from '../util/rng.js';
 import { checkBatchSize, checkDepth, checkImages, forEachBatch } from './embed.js';
 
+/** Options of `projectFeature`. */
 export interface FeatureOptions {
   /** Block (0-based) whose feature map is projected. */
   block: number;
@@ -30,6 +31,7 @@ export interface FeatureOptions {
   batchSize?: number;
 }
 
+/** Result of `projectFeature`. */
 export interface FeatureProjection {
   /** Indices into the dataset of the top images, strongest first. */
   indices: number[];
@@ -124,6 +126,7 @@ export function featureStrengths(
   return strength;
 }
 
+/** Deconvnet projections into pixel space of one feature map, for the images that activate it most. */
 export function projectFeature(
   stack: StackedConvAutoencoder,
   data: ImageDataset,

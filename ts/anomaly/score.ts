@@ -22,6 +22,7 @@ import {
   type Embeddings,
 } from './embed.js';
 
+/** Options of `reconstructionScores`. */
 export interface ReconstructionOptions {
   /** Blocks encoded and decoded (1 … the stack's length); default 1. */
   depth?: number;
@@ -30,6 +31,7 @@ export interface ReconstructionOptions {
   batchSize?: number;
 }
 
+/** Result of `reconstructionScores`. */
 export interface ReconstructionScores {
   /** Per-image mean squared error over its pixels. */
   scores: Float64Array;
@@ -55,6 +57,7 @@ export function reconstructThrough(
   return out;
 }
 
+/** Per-image reconstruction error through the first `depth` blocks of the stack (optionally per-pixel maps). */
 export function reconstructionScores(
   stack: StackedConvAutoencoder,
   data: ImageDataset,
@@ -80,6 +83,7 @@ export function reconstructionScores(
   return maps ? { scores, maps } : { scores };
 }
 
+/** Options of `neighbourScores`. */
 export interface NeighbourScoreOptions {
   /** Neighbours averaged (default 1). */
   k?: number;

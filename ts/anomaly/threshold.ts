@@ -7,8 +7,13 @@
  */
 import { ArgumentError } from '../errors.js';
 
+/** Fraction of normal images to flag: `fpr` directly, or `quantile` = 1 − fpr. */
 export type ThresholdSpec = { fpr: number } | { quantile: number };
 
+/**
+ * The threshold that flags (score strictly above) at most the given fraction of normal scores;
+ * throws ArgumentError for an empty or non-finite score list or a rate outside [0, 1].
+ */
 export function fitThreshold(normalScores: ArrayLike<number>, spec: ThresholdSpec): number {
   const op = 'fitThreshold';
   const n = normalScores?.length;

@@ -8,6 +8,7 @@ import { Memory, type Tensor, type DType } from './memory.js';
 export class Backend {
   /** Which of the three wasm builds is running: 'relaxed', 'simd' or 'scalar'. */
   readonly build: Build;
+  /** The wasm memory and its allocator, which tensors live in. */
   readonly mem: Memory;
   /** The compiled module (post it to a worker to skip recompiling there). */
   readonly module: WebAssembly.Module;
@@ -30,6 +31,7 @@ export class Backend {
     return this.mem.tensor(shape, dtype);
   }
 
+  /** A new tensor of zeros; the caller disposes it. */
   zeros(shape: readonly number[], dtype: DType = 'f32'): Tensor {
     return this.mem.tensor(shape, dtype).fill(0);
   }

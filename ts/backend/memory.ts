@@ -118,16 +118,21 @@ export function checkTensorShape(shape: readonly number[]): void {
 
 /** An f32 (or u32) array in wasm memory with a shape (NCHW for images). It owns its memory from creation until `dispose()`; `data` is a view that is rebuilt after memory grows. */
 export class Tensor {
+  /** Dimensions, outermost first (NCHW for images); frozen. */
   readonly shape: readonly number[];
+  /** Number of elements (product of `shape`). */
   readonly size: number;
   private _ptr: number;
   private view: Float32Array | Uint32Array | undefined;
   /** For a view made by reshape(): the tensor that owns the memory. */
   private readonly base: Tensor | undefined;
 
+  /** Allocates in `mem` (use `Backend.empty`/`zeros` instead); throws ShapeError for a bad shape. */
   constructor(
+    /** The wasm memory this tensor lives in. */
     readonly mem: Memory,
     shape: readonly number[],
+    /** Element type: 'f32' (read `data`) or 'u32' (read `u32`, e.g. pooling switches). */
     readonly dtype: DType = 'f32',
     base?: Tensor,
   ) {
@@ -154,6 +159,7 @@ export class Tensor {
     return this._ptr;
   }
 
+  /** True once this tensor (or the tensor a view shares memory with) has been disposed. */
   get disposed(): boolean {
     return this._ptr === 0 || !!this.base?.disposed;
   }
@@ -195,6 +201,7 @@ export class Tensor {
     return this;
   }
 
+  /** Sets every element to `v`; returns this tensor. */
   fill(v: number): this {
     (this.dtype === 'f32' ? this.data : this.u32).fill(v);
     return this;
@@ -205,6 +212,7 @@ export class Tensor {
     return this.data.slice();
   }
 
+  /** Frees the memory (idempotent; does nothing for a reshape() view). */
   dispose(): void {
     if (this.base) return;
     if (this._ptr === 0) return;

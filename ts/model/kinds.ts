@@ -12,6 +12,7 @@ import type { ParamInit } from './layer.js';
 import type { Model } from './model.js';
 import type { Fail } from './schema.js';
 
+/** How to rebuild one kind of model from its saved JSON (see `registerModelKind`). */
 export interface ModelKind<M extends Model = Model> {
   readonly kind: string;
   /** Fields of the saved JSON besides format, version, kind and training. */
@@ -33,6 +34,7 @@ export interface ModelKinds {
 
 const registry = new Map<string, ModelKind>();
 
+/** Adds a model kind for loading; throws ArgumentError for a malformed or already registered name. */
 export function registerModelKind(k: ModelKind): void {
   if (typeof k?.kind !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(k.kind))
     throw new ArgumentError('registerModelKind', 'kind', 'must be lower-case letters, digits or -, up to 32');
@@ -40,10 +42,12 @@ export function registerModelKind(k: ModelKind): void {
   registry.set(k.kind, k);
 }
 
+/** The registered kind of that name, if any. */
 export function modelKind(kind: string): ModelKind | undefined {
   return registry.get(kind);
 }
 
+/** Names of the registered model kinds, in registration order. */
 export const modelKindNames = (): string[] => [...registry.keys()];
 
 const BUILTIN: ModelKind[] = [

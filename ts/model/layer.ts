@@ -20,6 +20,7 @@ import type { Rng } from '../util/rng.js';
 /** Per-sample shape (no batch axis): [c, h, w] for images, [features] after Flatten. */
 export type Shape = readonly number[];
 
+/** Weight initialisation: Glorot (tanh, sigmoid) or He (relu) uniform limits. */
 export type Init = 'glorot' | 'he';
 
 /** How random initialisation fills a weight: uniform within the Glorot (tanh, sigmoid) or He (relu) limit. */

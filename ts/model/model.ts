@@ -38,14 +38,19 @@ export interface Architecture {
   [field: string]: unknown;
 }
 
+/** What every trainable, saveable model offers (autoencoders, stacks, classifiers); `dispose` frees its tensors. */
 export interface Model {
+  /** The registered kind name saved in the JSON ('cae', 'stack', 'classifier', …). */
   readonly kind: string;
+  /** Per-image input shape [c, h, w]. */
   readonly inputShape: Shape;
   /** Every parameter, each once (a tied weight belongs to its owner). */
   params(): Param[];
+  /** The architecture (no weights) as saved by `saveModel`. */
   toJSON(): Architecture;
   /** The training/evaluation task for `spec`; throws ArgumentError for a spec the kind does not have. */
   task(spec?: TaskSpec): Task;
+  /** Frees every tensor of the model; it cannot be used afterwards. */
   dispose(): void;
 }
 
@@ -56,6 +61,7 @@ export interface Classifying {
   logits(x: Tensor): Tensor;
 }
 
+/** Whether the model is a classifier (has `logits` and an integer `classes`). */
 export const isClassifying = (m: Model): m is Model & Classifying =>
   typeof (m as Partial<Classifying>).logits === 'function' && Number.isInteger((m as Partial<Classifying>).classes);
 

@@ -37,6 +37,7 @@ export function exportWeights(params: Param[], metadata: Record<string, string> 
   return encodeSafetensors(tensors, { format: MODEL_FORMAT, ...metadata });
 }
 
+/** Options for reading a weights file. */
 export interface WeightsOptions {
   /** Accept NaN and ±Infinity in the weights (refused by default). */
   allowNonFinite?: boolean;
@@ -128,14 +129,17 @@ export function importWeights(params: Param[], bytes: Uint8Array, source: string
   for (const p of params) p.value.set(file.tensors[p.name].data as Float32Array);
 }
 
+/** The model's saved JSON: format, version, its architecture and an optional `training` record. */
 export function modelJson(model: Model, training?: unknown): ModelJson {
   return { format: MODEL_FORMAT, version: MODEL_VERSION, ...model.toJSON(), training };
 }
 
+/** The model as two files: pretty-printed JSON (architecture) and safetensors bytes (weights). */
 export function saveModel(model: Model, training?: unknown): { json: string; weights: Uint8Array } {
   return { json: JSON.stringify(modelJson(model, training), null, 2), weights: exportWeights(model.params()) };
 }
 
+/** Options of `loadModel` (exported as `LoadModelOptions`). */
 export interface LoadOptions<K extends string = string> extends WeightsOptions {
   /** Names the files in errors (default 'model'). */
   source?: string;

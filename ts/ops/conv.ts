@@ -26,18 +26,31 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 
 /** Every size of a conv2d call, computed once and passed to the kernel as plain integers. */
 export interface Conv2dGeometry {
+  /** Batch size. */
   n: number;
+  /** Input channels. */
   cIn: number;
+  /** Input height (pixels). */
   h: number;
+  /** Input width (pixels). */
   w: number;
+  /** Output channels. */
   cOut: number;
+  /** Kernel height. */
   kh: number;
+  /** Kernel width. */
   kw: number;
+  /** Vertical stride. */
   sh: number;
+  /** Horizontal stride. */
   sw: number;
+  /** Zero padding on top and bottom (rows each side). */
   ph: number;
+  /** Zero padding on left and right (columns each side). */
   pw: number;
+  /** Output height. */
   oh: number;
+  /** Output width. */
   ow: number;
 }
 
@@ -125,7 +138,9 @@ export function conv2dBackwardWeight(x: Tensor, dy: Tensor, dw: Tensor, opts: Co
 
 /** Every size of a conv_transpose2d call. */
 export interface ConvTranspose2dGeometry extends Conv2dGeometry {
+  /** Output padding: extra output rows at the bottom (< vertical stride). */
   oph: number;
+  /** Output padding: extra output columns on the right (< horizontal stride). */
   opw: number;
 }
 

@@ -94,9 +94,13 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, grad: Tensor
 
 /** Hyper-parameters of one SGD step (`sgdStep`): momentum, Nesterov, weight decay. */
 export interface SgdOptions {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor in [0, 1]; default 0. */
   momentum?: number;
+  /** L2 penalty added to the gradient; default 0. */
   weightDecay?: number;
+  /** Nesterov momentum (PyTorch semantics); needs momentum > 0. */
   nesterov?: boolean;
 }
 
@@ -120,9 +124,13 @@ export function sgdStep(params: Tensor, grads: Tensor, velocity: Tensor, o: SgdO
 
 /** Hyper-parameters of one AdamW step (`adamStep`). */
 export interface AdamOptions {
+  /** Learning rate. */
   lr: number;
+  /** Decay of the first-moment average; default 0.9. */
   beta1?: number;
+  /** Decay of the second-moment average; default 0.999. */
   beta2?: number;
+  /** Added to the denominator for stability; default 1e-8. */
   eps?: number;
   /** Decoupled weight decay (AdamW). */
   weightDecay?: number;

@@ -22,15 +22,25 @@ export interface Pool2dOptions {
 
 /** Input and output sizes of a pooling, as `pool2dGeometry` computes them. */
 export interface Pool2dGeometry {
+  /** Batch size. */
   n: number;
+  /** Channels (unchanged by pooling). */
   c: number;
+  /** Input height (pixels). */
   h: number;
+  /** Input width (pixels). */
   w: number;
+  /** Window height. */
   kh: number;
+  /** Window width. */
   kw: number;
+  /** Vertical stride. */
   sh: number;
+  /** Horizontal stride. */
   sw: number;
+  /** Output height. */
   oh: number;
+  /** Output width. */
   ow: number;
 }
 

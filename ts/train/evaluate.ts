@@ -32,6 +32,7 @@ export function confusionMatrix(labels: ArrayLike<number>, predictions: ArrayLik
   return m;
 }
 
+/** Result of `evaluateTask` and `evaluateClassifier`. */
 export interface Evaluation {
   /** Mean loss over the images. */
   loss: number;
@@ -43,6 +44,7 @@ export interface Evaluation {
   confusion?: number[][];
 }
 
+/** Options of `evaluateTask` and `evaluateClassifier`. */
 export interface EvaluateOptions {
   batchSize?: number;
   /** Images of `data` to evaluate, by index (default: all, in order). */

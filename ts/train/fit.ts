@@ -42,9 +42,13 @@ export interface EpochInfo {
 
 /** Options of `fit` and `Trainer.fit`. */
 export interface FitOptions {
+  /** Passes over the training set. */
   epochs: number;
+  /** Images per optimizer step (the last batch of an epoch may be smaller). */
   batchSize: number;
+  /** SGD or Adam, with its learning rate and hyper-parameters. */
   optimizer: OptimizerSpec;
+  /** Learning-rate schedule over the epochs; default constant. */
   schedule?: Schedule;
   /** Seed of the shuffling (same seed, same data order → same weights). */
   seed?: number;
@@ -52,8 +56,11 @@ export interface FitOptions {
   validation?: ImageDataset | number;
   /** Stop when the validation loss has not improved by minDelta for `patience` epochs; the best weights are restored. */
   earlyStopping?: { patience: number; minDelta?: number };
+  /** Called after each training step. */
   onBatch?: (info: BatchInfo) => void;
+  /** Called after each epoch (after validation). */
   onEpoch?: (info: EpochInfo) => void;
+  /** Aborting it stops training before the next batch; the history then says it was stopped. */
   signal?: AbortSignal;
   /** Called with a checkpoint after every `every` completed epochs (default 1); awaited before training goes on. */
   checkpoint?: { every?: number; save: (c: Checkpoint) => void | Promise<void> };

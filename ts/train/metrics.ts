@@ -11,6 +11,7 @@
  */
 import { ArgumentError } from '../errors.js';
 
+/** A receiver operating characteristic curve, one point per threshold. */
 export interface RocCurve {
   /** False-positive rate at each threshold, from 0 to 1. */
   fpr: number[];

@@ -9,8 +9,10 @@ import type { ImageDataset } from '../data/dataset.js';
 import type { Model, TaskSpec } from '../model/model.js';
 import { type FitOptions, fit, type History } from './fit.js';
 
+/** Training options plus the task to train (e.g. `layer` of a stack). */
 export type RunOptions = FitOptions & TaskSpec;
 
+/** Runs training on this thread or on workers; `dispose` ends any workers. */
 export interface Runner {
   /** Where the work runs ('this thread', '2 workers'). */
   readonly where: string;

@@ -4,6 +4,7 @@ import { ArgumentError } from '../errors.js';
 import { type Runner, threadRunner } from '../train/runner.js';
 import { Trainer, type TrainerOptions } from './trainer.js';
 
+/** A runner on `workers` Web Workers (0: this thread); throws ArgumentError for a bad count. */
 export async function createRunner(
   be: Backend,
   opts: { workers: number } & Omit<TrainerOptions, 'size'>,
