@@ -48,6 +48,7 @@ export interface OneClassOptions {
   limit?: number;
 }
 
+/** AUROC and average precision of one anomaly score on the evaluated images. */
 export interface ScoreResult {
   name: string;
   auroc: number;
@@ -73,6 +74,7 @@ function indicesWhere(labels: Uint8Array, pred: (l: number) => boolean): number[
   return out;
 }
 
+/** The one-class split of a labelled training set: normal training images, held-out normal images, anomalous validation images. */
 export interface OneClassSplit {
   train: ImageDataset;
   normalValidation: ImageDataset;

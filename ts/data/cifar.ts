@@ -27,6 +27,7 @@ export const CIFAR10_CLASSES: readonly string[] = Object.freeze([
 const PIXELS = 3 * 32 * 32;
 const RECORD = 1 + PIXELS;
 
+/** The file names of CIFAR-10's binary version, per split (as its archive `cifar-10-batches-bin/` holds them). */
 export const CIFAR10_FILES = Object.freeze({
   train: Object.freeze([
     'data_batch_1.bin',

@@ -5,6 +5,7 @@ import { ImageDataset } from './dataset.js';
 
 const PIXELS = 3 * 32 * 32;
 
+/** Options of `loadCifar10`: the split, the folder of the `.bin` files, and an optional image limit. */
 export interface Cifar10Options {
   /** 'train' (the five data batches, 50 000 images) or 'test' (test_batch.bin, 10 000). */
   split: 'train' | 'test';

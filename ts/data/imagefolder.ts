@@ -28,6 +28,7 @@ import { interleavedToPlanes } from './pixels.js';
 /** File extensions read as images (case-insensitive). */
 export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze(['.png', '.jpg', '.jpeg', '.webp']);
 
+/** Options of `loadImageFolder`: labels from sub-folders or none, what to do with unreadable files, and the image options. */
 export interface ImageFolderOptions extends ImageLoadOptions {
   /**
    * 'folders': one class per top-level sub-folder (files at the top level are an error);
@@ -41,6 +42,7 @@ export interface ImageFolderOptions extends ImageLoadOptions {
   concurrency?: number;
 }
 
+/** An image folder as loaded: the dataset, the file of each image, the class names, and what was skipped. */
 export interface ImageFolder {
   /** The images (byte-stored, converted per batch), labelled when the folder has classes. */
   dataset: ImageDataset;

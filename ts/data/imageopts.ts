@@ -5,6 +5,7 @@
 import { ArgumentError } from '../errors.js';
 import { MAX_DATASET_BYTES, MAX_IMAGE_SIDE } from '../limits.js';
 
+/** How decoded images become a dataset: target size, channels, background for transparency. */
 export interface ImageLoadOptions {
   /** Size every image is resized to, `[height, width]`: scaled to cover it and centre-cropped. Default [32, 32]. */
   size?: readonly [number, number];

@@ -6,6 +6,7 @@ import { ArgumentError, DataError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 import type { ImageDataset } from './dataset.js';
 
+/** Options of `splitDataset`: the validation and test fractions and the seed of the permutation. */
 export interface SplitOptions {
   /** Fraction of the images for validation, in [0, 1). Default 0.1. */
   validation?: number;
@@ -15,6 +16,7 @@ export interface SplitOptions {
   seed: number;
 }
 
+/** One part of a split: the images, and where each came from in the source dataset. */
 export interface SplitPart {
   data: ImageDataset;
   /** Index in the source dataset of each image of `data`, ascending. */

@@ -16,6 +16,7 @@ import { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
 import { loadModel, MODEL_FORMAT, MODEL_VERSION, type ModelJson } from '../model/serialize.js';
 
+/** What `importPyTorch` gives: the convae model (the caller disposes it), its description, and how names were mapped. */
 export interface ImportResult {
   model: StackedConvAutoencoder | Classifier;
   meta: ModelJson;

@@ -256,6 +256,7 @@ Weights trained further in PyTorch go back with
 `;
 }
 
+/** The files of a PyTorch export, by name (write them into one folder). */
 export interface PyTorchExport {
   /** File name → contents: model.py, README.md, model.safetensors, model.json. */
   files: Record<string, string | Uint8Array>;

@@ -35,6 +35,7 @@ export interface Task {
 export interface Architecture {
   kind: string;
   inputShape: number[];
+  /** The kind's own fields (blocks, head, seed, …), every default written out. */
   [field: string]: unknown;
 }
 

@@ -167,7 +167,8 @@ function parseJson(text: string, source: string): Record<string, unknown> {
   return j as Record<string, unknown>;
 }
 
-type Loaded<K extends string> = K extends keyof ModelKinds ? ModelKinds[K] : Model;
+/** The model type `loadModel` returns for kind `K` (the registered kind's class, else `Model`). */
+export type Loaded<K extends string> = K extends keyof ModelKinds ? ModelKinds[K] : Model;
 
 /**
  * Rebuilds a model from its JSON and weights. `kind` (or a kind name as the
