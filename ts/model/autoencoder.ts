@@ -64,7 +64,6 @@ export interface AutoencoderOptions {
   first?: boolean;
 }
 
-/** One convolutional autoencoder (one block of a stack): encode with conv → activation → max-pool, decode with max-unpool (the same switches) → transposed conv (tied to the encoder by default) → activation; trained on the MSE. */
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** A CAE: one block trained alone. Its own model kind, `cae`; a stack's blocks are CAEs too. */

@@ -33,7 +33,6 @@ export interface HeadSpec {
   dropout?: number;
   classes: number;
   /** Indices of conv blocks whose parameters stay frozen during fine-tuning. */
-  /** A CNN classifier: conv blocks (random, or taken from a pretrained CAE stack), dense hidden layers and a softmax output. */
   freeze?: number[];
 }
 
@@ -203,7 +202,6 @@ export class Classifier implements Model {
   }
 
   /** Forward and backward with softmax cross-entropy; gradients added into the parameters. */
-  /** The index of the largest value of each row of a `[n, classes]` tensor (the predicted classes). */
   trainStep(x: Tensor, labels: Tensor): number {
     this.live();
     const logits = this.net.forward(x, true);

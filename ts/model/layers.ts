@@ -16,7 +16,6 @@ import {
   convOut,
   convTransposeOut,
   convTransposeOutputPadding,
-  /** Weight initialisation: Glorot (for tanh, sigmoid) or He (for relu). */
   pair,
   poolOut,
   poolStride,

@@ -23,7 +23,6 @@ import { describe, fileFail, jsonDepth, record } from './schema.js';
 export const MODEL_FORMAT = 'convae-model';
 export const MODEL_VERSION = 1;
 
-/** The JSON form of a saved model (a CAE stack or a classifier). */
 /** A saved model's JSON: format, version, the architecture, and free-form training metadata. */
 export type ModelJson = Architecture & { format: typeof MODEL_FORMAT; version: number; training?: unknown };
 
@@ -59,7 +58,6 @@ function fromFile(tensors: Record<string, SafetensorsTensor>, source: string, op
       checkTensors(tensors, planned, source, opts);
     },
     param(be, name, shape, rng, fill) {
-      /** The JSON description (architecture, optional training metadata) of a model, as `saveModel` writes it. */
       const data = tensors[name].data as Float32Array;
       const value = be.empty(shape);
       try {
@@ -68,7 +66,6 @@ function fromFile(tensors: Record<string, SafetensorsTensor>, source: string, op
         if (fill) rng.skip(data.length);
         return new Param(name, value, be.zeros(shape));
       } catch (e) {
-        /** A model as JSON (architecture, `training` metadata) and safetensors (weights); `loadModel` reads them back. */
         value.dispose();
         throw e;
       }

@@ -65,7 +65,6 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   });
 }
 
-/** Reads a checkpoint written by `encodeCheckpoint`; `source` names the file in errors. */
 /** Parameter names convae writes: dot-separated identifiers (`block0.conv0.weight`), none a name of Object.prototype. */
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 const MAX_PARAM_NAME = 200;
