@@ -122,6 +122,7 @@ export type { ImageLoadOptions } from './data/imageopts.js';
 export {
   decodeSafetensors,
   encodeSafetensors,
+  type DecodeOptions,
   type SafetensorsFile,
   type SafetensorsTensor,
 } from './io/safetensors.js';
