@@ -47,7 +47,8 @@ export class FeatureView {
 
   clear(text = 'click a filter to see what it responds to'): void {
     this.shown = null;
-    this.canvas.width = this.canvas.height = 1;
+    // An empty canvas would be stretched to the panel's width as a blank square.
+    this.canvas.style.display = 'none';
     this.note.textContent = text;
   }
 
@@ -58,6 +59,7 @@ export class FeatureView {
     const top = r.indices.length;
     const raster: Raster = projectionGrid([{ projections: r.projections, images: r.images }], top, shape, 1);
     putRaster(this.canvas, raster);
+    this.canvas.style.display = '';
     this.shown = { feature, images: top, activations: r.activations };
     this.note.textContent =
       `feature ${feature} of block 0${from}: right, the ${top} test images that activate it most; left, in the same order, ` +
