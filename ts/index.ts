@@ -120,6 +120,22 @@ export { CIFAR10_CLASSES, CIFAR10_FILES, parseCifar10, parseCifar10Records } fro
 export { splitDataset, type SplitOptions, type SplitPart } from './data/split.js';
 export type { ImageLoadOptions } from './data/imageopts.js';
 export {
+  filesFromDrop,
+  loadImageFiles,
+  loadImageSources,
+  loadVideoFrames,
+  MAX_IMAGE_FILES,
+  type DecodeOptions,
+  type ImageFileEntry,
+  type ImageFileInput,
+  type ImageFiles,
+  type ImageFilesOptions,
+  type ImageSources,
+  type ImageSourcesOptions,
+} from './data/imagefiles.js';
+export { IMAGE_EXTENSIONS, type LoadedImages } from './data/imagelist.js';
+export type { DecodedIn } from './data/decodepool.js';
+export {
   decodeSafetensors,
   encodeSafetensors,
   type DecodeOptions,
