@@ -138,7 +138,7 @@ export type { DecodedIn } from './data/decodepool.js';
 export {
   decodeSafetensors,
   encodeSafetensors,
-  type DecodeOptions,
+  type SafetensorsDecodeOptions,
   type SafetensorsFile,
   type SafetensorsTensor,
 } from './io/safetensors.js';

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodeFailure, imageHeader } from '../../ts/data/imagedecode.js';
 import { MAX_IMAGE_PIXELS } from '../../ts/limits.js';
 
-const blob = (b: Uint8Array) => new Blob([b]);
+const blob = (b: Uint8Array) => new Blob([Uint8Array.from(b)]);
 const rgb = (w: number, h: number) => sharp(Buffer.alloc(w * h * 3, 90), { raw: { width: w, height: h, channels: 3 } });
 
 describe('imageHeader (browser loader, before decoding)', () => {

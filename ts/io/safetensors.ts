@@ -44,7 +44,7 @@ export type SafetensorsTensor = {
 }[SafetensorsDType];
 
 /** Options of `decodeSafetensors`. */
-export interface DecodeOptions {
+export interface SafetensorsDecodeOptions {
   /**
    * `false`: each tensor's data is a view of the input bytes where its offset is
    * aligned for its dtype (on little-endian hosts), so reading a file into wasm
@@ -278,7 +278,7 @@ function quoteJson(v: unknown): string {
  * Like the reference, it ignores unknown fields of an entry, and a name given
  * twice keeps its last entry. Unlike it, a size written `1.0` reads as 1.
  */
-export function decodeSafetensors(bytes: Uint8Array, source: string, options: DecodeOptions = {}): SafetensorsFile {
+export function decodeSafetensors(bytes: Uint8Array, source: string, options: SafetensorsDecodeOptions = {}): SafetensorsFile {
   if (!(bytes instanceof Uint8Array)) throw new FormatError(source, 'safetensors input must be a Uint8Array');
   if (bytes.length < 8)
     throw new FormatError(
