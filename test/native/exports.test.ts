@@ -208,13 +208,13 @@ describe('the same status code for the same call', () => {
 
   it('workspace lengths come from each build’s own tile: both positive or both the same error', () => {
     const [nx, wx] = [native.mem.exports, wasm.mem.exports];
-    const geometries = [
+    const geometries: Parameters<Exports['conv2d_workspace_len']>[] = [
       [2, 1, 28, 28, 20, 5, 5, 1, 1, 0, 0],
       [64, 20, 12, 12, 50, 5, 5, 1, 1, 0, 0],
       [1, 3, 8, 8, 4, 3, 3, 2, 2, 1, 1],
       [1, 1, 4, 4, 2, 5, 5, 1, 1, 0, 0],
       [0, 1, 4, 4, 2, 3, 3, 1, 1, 0, 0],
-    ] as const;
+    ];
     let differ = 0;
     for (const g of geometries) {
       const [a, b] = [nx.conv2d_workspace_len(...g), wx.conv2d_workspace_len(...g)];
