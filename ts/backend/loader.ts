@@ -23,7 +23,6 @@ export type WasmBuild = 'relaxed' | 'simd' | 'scalar';
 export type Build = 'native' | WasmBuild;
 /** Every build, fastest first: native, relaxed SIMD (fused multiply-add), SIMD128, scalar. */
 export const BUILDS: readonly Build[] = ['native', 'relaxed', 'simd', 'scalar'];
-const WASM_BUILDS: readonly WasmBuild[] = ['relaxed', 'simd', 'scalar'];
 const WASM_ISA: readonly WasmBuild[] = ['scalar', 'simd', 'relaxed'];
 /** The instruction set the kernels run on: a wasm build's, or the native addon's (chosen by CPU features). */
 export type Isa = WasmBuild | 'avx2' | 'avx512';
@@ -249,5 +248,3 @@ async function load(opts: LoadOptions): Promise<Loaded> {
   }
   return loadWasm(best, opts.module);
 }
-
-export { WASM_BUILDS };
