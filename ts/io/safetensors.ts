@@ -278,7 +278,11 @@ function quoteJson(v: unknown): string {
  * Like the reference, it ignores unknown fields of an entry, and a name given
  * twice keeps its last entry. Unlike it, a size written `1.0` reads as 1.
  */
-export function decodeSafetensors(bytes: Uint8Array, source: string, options: SafetensorsDecodeOptions = {}): SafetensorsFile {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source: string,
+  options: SafetensorsDecodeOptions = {},
+): SafetensorsFile {
   if (!(bytes instanceof Uint8Array)) throw new FormatError(source, 'safetensors input must be a Uint8Array');
   if (bytes.length < 8)
     throw new FormatError(
