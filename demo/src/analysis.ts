@@ -27,7 +27,7 @@ export class Analysis {
   constructor(be: Backend) {
     const worker = new Worker(new URL('./analysis.worker.ts', import.meta.url), { type: 'module', name: 'analysis' });
     this.api = Comlink.wrap<AnalysisApi>(worker);
-    this.tail = this.api.init(be.module, be.build);
+    this.tail = this.api.init(be.workerOptions);
   }
 
   private queue<T>(f: () => Promise<T>): Promise<T> {

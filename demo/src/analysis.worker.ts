@@ -14,12 +14,12 @@
 import * as Comlink from 'comlink';
 import {
   type Backend,
-  type Build,
   featureStrengths,
   fitThreshold,
   ImageDataset,
   type ImageShape,
   loadBackend,
+  type LoadOptions,
   loadModel,
   projectFeature,
   reconstructionScores,
@@ -37,8 +37,9 @@ let strengths: Float64Array | null = null;
 export const FPR = 0.05;
 
 const api = {
-  async init(module: WebAssembly.Module, build: Build): Promise<string> {
-    be = await loadBackend({ build, module });
+  /** Runs the page's build: `options` is the page backend's `workerOptions` (its compiled module). */
+  async init(options: LoadOptions): Promise<string> {
+    be = await loadBackend(options);
     return be.build;
   },
 
