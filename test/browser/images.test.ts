@@ -304,9 +304,7 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
       const started = new Promise((ok) => (rec.onstart = ok));
       rec.start();
       await started;
-      const t0 = performance.now(), starts = [];
       for (let k = 0; k < colours.length; k++) {
-        starts.push((performance.now() - t0) / 1000);
         // Repaint every frame so the stream keeps sending frames.
         const until = performance.now() + STRETCH;
         while (performance.now() < until) { paint(k); await new Promise((ok) => requestAnimationFrame(ok)); }
@@ -324,11 +322,14 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
         video.currentTime = 1e6;
         await known;
       }
-      // The middle of each colour's stretch, in reverse order.
-      const times = starts.map((s) => s + STRETCH / 2000).reverse();
+      // 40 times spread over the whole video, asked latest first: the recorder's timeline need not
+      // follow the page's clock (a loaded machine delays frames), so the test finds each colour's
+      // stretch in the video itself rather than predicting where it starts.
+      const N = 40;
+      const times = Array.from({ length: N }, (_, i) => ((N - 1 - i + 0.5) * video.duration) / N);
       const r = await cv.loadVideoFrames(video, times, { size: [12, 16], channels: 3 });
-      return { bytes: Array.from(r.dataset.bytes), shape: r.dataset.shape, duration: video.duration, size: blob.size, type: blob.type, times, decodedIn: r.decodedIn };
-    })()`)) as { bytes: number[]; shape: number[]; duration: number; size: number; times: number[]; decodedIn: string };
+      return { bytes: Array.from(r.dataset.bytes), shape: r.dataset.shape, n: N, duration: video.duration, size: blob.size, decodedIn: r.decodedIn };
+    })()`)) as { bytes: number[]; shape: number[]; n: number; duration: number; size: number; decodedIn: string };
     expect(r.shape).toEqual([3, 12, 16]);
     expect(r.decodedIn).toBe('workers');
     const colours = [
@@ -337,21 +338,26 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
       [40, 60, 220],
       [240, 240, 240],
       [20, 20, 20],
-    ].reverse();
+    ];
     const plane = 12 * 16;
-    const means = colours.map((_, k) =>
+    // Frames were asked latest first: reversed, they are in time order (if the loader kept the order asked).
+    const means = Array.from({ length: r.n }, (_, k) =>
       [0, 1, 2].map((c) => {
         let s = 0;
         for (let p = 0; p < plane; p++) s += r.bytes[k * 3 * plane + c * plane + p];
         return s / plane;
       }),
-    );
+    ).reverse();
+    // A lossy codec in 4:2:0 YUV: a frame showing one colour has its mean within 12 of what was painted;
+    // frames between two colours (an encoder's transition) match none.
+    const clean = means.map((m) => colours.findIndex((col) => m.every((v, c) => Math.abs(v - col[c]) < 12)));
+    /** The colours in the order they appear, each stretch once. */
+    const seen: number[] = [];
+    for (const k of clean) if (k >= 0 && k !== seen[seen.length - 1]) seen.push(k);
     console.log(
-      `video: ${r.size} bytes of WebM, ${r.duration.toFixed(2)} s; frame means ${means.map((m) => `[${m.map((v) => v.toFixed(0))}]`).join(' ')}`,
+      `video: ${r.size} bytes of WebM, ${r.duration.toFixed(2)} s; colour index per frame in time order ${clean.join(' ')}`,
     );
-    // A lossy codec in 4:2:0 YUV: each frame's mean colour within 12 of what was painted.
-    means.forEach((m, k) =>
-      m.forEach((v, c) => expect(Math.abs(v - colours[k][c]), `frame ${k} channel ${c}`).toBeLessThan(12)),
-    );
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    expect(clean.filter((k) => k >= 0).length).toBeGreaterThanOrEqual(0.6 * r.n);
   }, 60_000);
 });
