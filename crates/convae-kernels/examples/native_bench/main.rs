@@ -1,6 +1,9 @@
-//! Native GEMM and conv-forward rates per ISA against that ISA's FMA peak probe.
-//! `cargo run --release -p convae-kernels --example native_bench` (one thread;
-//! medians of repeated timings; on a shared machine the numbers are noisy).
+//! Native GEMM and conv-forward rates per ISA against that ISA's FMA peak probe,
+//! and whole W1–W4 steps built from the kernel calls (`steps.rs`).
+//! `cargo run --release -p convae-kernels --example native_bench [-- --profile]`
+//! (medians of repeated timings; on a shared machine the numbers are noisy).
+
+mod steps;
 
 use convae_kernels::conv::conv2d;
 use convae_kernels::gemm::sgemm;
@@ -36,6 +39,10 @@ fn data(n: usize, seed: u32) -> Vec<f32> {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--profile") {
+        return profile();
+    }
     let w2 = Conv2d {
         n: 64,
         c_in: 20,
@@ -115,4 +122,52 @@ fn main() {
         line += &format!(" | {:.1} GFLOP/s ({:.0} %)", med(&r[q]), pct(q));
         println!("{line}");
     }
+}
+
+/// Per-operation breakdown of one step of each workload on the detected ISA.
+fn profile() {
+    let mut w1 = steps::Cae::new(64, 1, 28, 20, 0.0);
+    let mut w2 = steps::Cae::new(64, 20, 12, 50, -1.0);
+    let mut w3 = steps::Cnn::new(64);
+    let mut w4 = steps::Cnn::new(256);
+    let reps = 40;
+    let run = |name: &str, batch: usize, f: &mut dyn FnMut(&mut steps::Prof)| {
+        let mut pr = steps::Prof::default();
+        for _ in 0..3 {
+            f(&mut pr);
+        }
+        pr.on = true;
+        let t = Instant::now();
+        for _ in 0..reps {
+            f(&mut pr);
+        }
+        let total = t.elapsed().as_secs_f64() / reps as f64;
+        println!(
+            "{name}: {:.3} ms/step = {:.0} images/s",
+            total * 1e3,
+            batch as f64 / total
+        );
+        let mut v = pr.t.clone();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (op, s) in v {
+            let s = s / reps as f64;
+            println!(
+                "  {op:<34} {:>8.3} ms {:>5.1} %",
+                s * 1e3,
+                100.0 * s / total
+            );
+        }
+    };
+    run("W1", 64, &mut |p| {
+        w1.step(p);
+    });
+    run("W2", 64, &mut |p| {
+        w2.step(p);
+    });
+    run("W3", 64, &mut |p| {
+        w3.step(p);
+    });
+    run("W4", 256, &mut |p| {
+        w4.forward(p);
+    });
 }
