@@ -42,8 +42,8 @@ pub fn use_simd() -> bool {
     HAS_SIMD && !FORCE_SCALAR.load(Ordering::Relaxed)
 }
 
-/// Native builds (not wasm): the GEMM micro-kernel is chosen at run time from
-/// the CPU's features. A thread may pin a lower ISA (tests compare every path
+/// Native builds (not wasm): every kernel with native SIMD twins (GEMM,
+/// activations, pooling, ...) is chosen at run time from the CPU's features. A thread may pin a lower ISA (tests compare every path
 /// with the scalar twin in one process; benchmarks time each).
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -84,7 +84,7 @@ mod native {
         }
     }
 
-    /// Pins this thread's GEMM to `isa` (`None`: back to `detected()`).
+    /// Pins this thread's kernels to `isa` (`None`: back to `detected()`).
     /// Returns false, changing nothing, when the CPU cannot run it.
     pub fn pin_thread(isa: Option<Isa>) -> bool {
         if isa.is_some_and(|i| !supported(i)) {
@@ -102,12 +102,12 @@ mod native {
             .collect()
     }
 
-    /// The ISA the GEMM uses on this thread now.
+    /// The ISA the kernels use on this thread now.
     #[inline]
-    pub fn gemm_isa() -> Isa {
+    pub fn active() -> Isa {
         PINNED.with(|p| p.get()).unwrap_or_else(detected)
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{detected, gemm_isa, native_isas, pin_thread, supported};
+pub use native::{active, detected, native_isas, pin_thread, supported};

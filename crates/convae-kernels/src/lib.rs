@@ -6,6 +6,8 @@
 pub mod blocking;
 pub mod isa;
 pub mod shape;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod testing;
 
 // GEMM and the ops built on it.
 pub mod bias;

@@ -17,11 +17,29 @@ use convae_kernels::optim::sgd_step;
 use convae_kernels::pool::{max_pool2d, max_pool2d_backward};
 use convae_kernels::shape::{Conv2d, ConvTranspose2d, Dense, Pool2d};
 use convae_kernels::unpool::{max_unpool2d, max_unpool2d_backward};
-use std::time::Instant;
-
 pub const LR: f32 = 0.01;
 
-/// Seconds per operation name, summed over the calls it times.
+/// This thread's CPU time in seconds (Linux `CLOCK_THREAD_CPUTIME_ID`): on a
+/// machine shared with other processes it leaves out the time the thread
+/// waited for a core, which wall-clock time does not.
+pub fn cpu_secs() -> f64 {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec (two i64 on x86-64 / aarch64 Linux).
+    let r = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(r, 0);
+    t.sec as f64 + t.nsec as f64 * 1e-9
+}
+
+/// CPU seconds per operation name, summed over the calls it times.
 #[derive(Default)]
 pub struct Prof {
     pub on: bool,
@@ -34,9 +52,9 @@ impl Prof {
         if !self.on {
             return f();
         }
-        let s = Instant::now();
+        let s = cpu_secs();
         let r = f();
-        let dt = s.elapsed().as_secs_f64();
+        let dt = cpu_secs() - s;
         match self.t.iter_mut().find(|(n, _)| *n == name) {
             Some(e) => e.1 += dt,
             None => self.t.push((name, dt)),

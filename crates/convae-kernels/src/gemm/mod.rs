@@ -364,7 +364,7 @@ impl MicroKernel for Avx2Kernel {
         nr: usize,
         store: Store,
     ) {
-        // SAFETY: only reached when `isa::gemm_isa()` is Avx2, which
+        // SAFETY: only reached when `isa::active()` is Avx2, which
         // `isa::detected` / `isa::pin_thread` grant only on a CPU with AVX2 + FMA.
         avx2::f32_gemm_avx2(kc, pa, pb, c, ldc, mr, nr, store)
     }
@@ -385,7 +385,7 @@ impl MicroKernel for Avx512Kernel {
         nr: usize,
         store: Store,
     ) {
-        // SAFETY: only reached when `isa::gemm_isa()` is Avx512 (CPU has AVX-512F).
+        // SAFETY: only reached when `isa::active()` is Avx512 (CPU has AVX-512F).
         avx512::f32_gemm_avx512(kc, pa, pb, c, ldc, mr, nr, store)
     }
 }
@@ -437,7 +437,7 @@ pub(crate) fn gemm_with<B: PackB>(
         return driver::<SimdKernel, B>(m, n, kb, a, b, c, ldc, init, ws);
     }
     #[cfg(target_arch = "x86_64")]
-    match crate::isa::gemm_isa() {
+    match crate::isa::active() {
         crate::isa::Isa::Avx512 => {
             return driver::<Avx512Kernel, B>(m, n, kb, a, b, c, ldc, init, ws)
         }
