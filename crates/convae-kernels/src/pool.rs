@@ -30,8 +30,17 @@
 //! faster than the scalar twin on 14×14, 28×28 and 64×64 planes, and the same on
 //! 7×7 (3 outputs per row, scalar).
 //! Backward is a scatter: scalar only.
+//!
+//! Native x86-64: `pool/avx2.rs` and `pool/avx512.rs` (2×2, stride 2; chosen by
+//! `isa::active()`), bit-identical to the scalar twin (same comparisons in the
+//! same scan order).
 
 use crate::shape::Pool2d;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use crate::isa;
@@ -82,6 +91,17 @@ pub fn max_pool2d(p: &Pool2d, x: &[f32], y: &mut [f32], switches: &mut [u32]) {
     if x.len() < p.x_len() || y.len() < p.y_len() || switches.len() < p.y_len() {
         debug_assert!(false, "max_pool2d: buffer lengths do not match the shape");
         return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 {
+        // SAFETY (both arms): the ISA is the CPU's; lengths checked above.
+        match crate::isa::active() {
+            crate::isa::Isa::Avx512 => {
+                return unsafe { avx512::max_pool2d_2x2s2(p, x, y, switches) }
+            }
+            crate::isa::Isa::Avx2 => return unsafe { avx2::max_pool2d_2x2s2(p, x, y, switches) },
+            _ => {}
+        }
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     let simd22 = isa::use_simd() && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2;
@@ -416,5 +436,61 @@ mod tests {
         assert!(switches_valid(&p, &[0, 5, 10, 15, 0, 1, 2, 3]));
         assert!(!switches_valid(&p, &[0, 5, 10, 16, 0, 1, 2, 3]));
         assert!(!switches_valid(&p, &[0, 5, 10]));
+    }
+
+    /// Values with ties, signed zeros, ±inf and NaNs of distinct payloads.
+    fn hard_data(n: usize, seed: u32) -> Vec<f32> {
+        let mut v = data(n, seed, false);
+        let mut st = seed.wrapping_add(77);
+        for (i, x) in v.iter_mut().enumerate() {
+            st = st.wrapping_mul(1103515245).wrapping_add(12345);
+            *x = match (st >> 16) % 23 {
+                0 => f32::from_bits(0x7FC0_0000 | i as u32),
+                1 => f32::INFINITY,
+                2 => f32::NEG_INFINITY,
+                3 => -0.0,
+                4 => 0.0,
+                _ => *x,
+            };
+        }
+        v
+    }
+
+    /// Every native SIMD path against the scalar twin and the reference, bit for
+    /// bit (values and switches, NaN payloads too): 2×2 stride 2 on planes whose
+    /// output rows are below, at and above 8 and 16 outputs, odd sizes (an input
+    /// column/row no window covers), both flat-path layouts (w = 2·ow for ow in
+    /// 1, 2, 4, 8) and rows where they do not apply; other windows take the twin.
+    #[test]
+    fn native_simd_vs_scalar_twin() {
+        let mut seed = 5;
+        for &(k, st) in &[(2usize, 2usize), (3, 2), (2, 1)] {
+            for h in [2usize, 3, 4, 5, 8, 9, 16, 24, 25] {
+                for w in [
+                    2usize, 3, 4, 5, 8, 9, 10, 16, 17, 24, 31, 32, 33, 34, 48, 66,
+                ] {
+                    if h < k || w < k {
+                        continue;
+                    }
+                    for planes in [1usize, 3] {
+                        let p = pool(planes, h, w, k, st);
+                        seed += 1;
+                        let x = hard_data(p.x_len(), seed);
+                        let (ys, ss) = crate::testing::scalar(|| run(&p, &x));
+                        let (ry, rs) = reference(&p, &x);
+                        assert!(same(&ys, &ry) && ss == rs, "scalar twin vs reference {p:?}");
+                        crate::testing::each_isa(|isa| {
+                            let (y, s) = run(&p, &x);
+                            assert_eq!(
+                                crate::testing::bits(&y),
+                                crate::testing::bits(&ys),
+                                "{isa:?} {p:?}"
+                            );
+                            assert_eq!(s, ss, "{isa:?} {p:?}");
+                        });
+                    }
+                }
+            }
+        }
     }
 }
