@@ -20,6 +20,9 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::gemm::{self, ASrc, Init, PackB, StridedB, NR};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 use crate::shape::{packed_a_len, sgemm_packed_a_workspace_len, Conv2d};
 
 /// The same convolution over the zero-padded input, with no padding left
@@ -109,9 +112,11 @@ impl PackB for Im2col<'_> {
 }
 
 /// Native only (NR = 32 spans several output rows when out_w < 32, e.g. 8 on
-/// W2): when the panel's columns form runs of consecutive positions that all
-/// have one length L in {4, 8, 16}, copies each run as one L-wide block instead
-/// of gathering element by element. Returns false (nothing written) otherwise.
+/// W2, or parts of two rows, e.g. 24 + 8 on W1): copies each maximal run of
+/// consecutive positions of the panel's first `cols` columns as a block
+/// instead of gathering element by element, and zeroes the columns past
+/// `cols`. Returns false (nothing written) when the runs average under 4
+/// positions (a strided convolution) and the gather is as good.
 #[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 fn native_runs(
@@ -122,46 +127,58 @@ fn native_runs(
     panel: &mut [f32],
     xp: *const f32,
 ) -> bool {
-    if cols != NR || s.sw != 1 {
+    if s.sw != 1 {
         return false;
     }
-    let mut len = 1;
-    while len < NR && col[len] == col[len - 1] + 1 {
-        len += 1;
+    // (first column, length) of each run.
+    let mut runs = [(0usize, 0usize); NR];
+    let mut count = 0;
+    let mut j = 0;
+    while j < cols {
+        let j0 = j;
+        j += 1;
+        while j < cols && col[j] == col[j - 1] + 1 {
+            j += 1;
+        }
+        runs[count] = (j0, j - j0);
+        count += 1;
     }
-    let uniform = (0..NR).all(|j| {
-        (j % len == 0 && (j == 0 || col[j] != col[j - 1] + 1))
-            || (j % len != 0 && col[j] == col[j - 1] + 1)
+    if count * 4 > cols {
+        return false;
+    }
+    for_each_row(s, p0, panel, |d, off| {
+        for &(j0, len) in &runs[..count] {
+            // SAFETY: as for the contiguous case: every (row, column < cols) of
+            // the panel is inside the image, and a run is `len` consecutive columns.
+            unsafe { copy_run(xp.add(off + col[j0]), d.as_mut_ptr().add(j0), len) };
+        }
+        d[cols..].fill(0.0);
     });
-    if !uniform || !NR.is_multiple_of(len) {
-        return false;
-    }
-    #[inline(always)]
-    fn copy<const L: usize>(
-        s: &Conv2d,
-        col: &[usize; NR],
-        p0: usize,
-        panel: &mut [f32],
-        xp: *const f32,
-    ) {
-        for_each_row(s, p0, panel, |d, off| {
-            for j0 in (0..NR).step_by(L) {
-                // SAFETY: as for the contiguous case: every (row, column) of the
-                // panel is inside the image; a run is L consecutive columns.
-                unsafe {
-                    let v = core::ptr::read_unaligned(xp.add(off + col[j0]) as *const [f32; L]);
-                    core::ptr::write_unaligned(d.as_mut_ptr().add(j0) as *mut [f32; L], v);
-                }
-            }
-        })
-    }
-    match len {
-        4 => copy::<4>(s, col, p0, panel, xp),
-        8 => copy::<8>(s, col, p0, panel, xp),
-        16 => copy::<16>(s, col, p0, panel, xp),
-        _ => return false,
-    }
     true
+}
+
+/// Copies `len` floats in blocks of 8 and 4, then one by one.
+///
+/// # Safety
+/// `src` readable and `dst` writable for `len` floats, not overlapping.
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+unsafe fn copy_run(src: *const f32, dst: *mut f32, len: usize) {
+    let mut t = 0;
+    while t + 8 <= len {
+        let v = core::ptr::read_unaligned(src.add(t) as *const [f32; 8]);
+        core::ptr::write_unaligned(dst.add(t) as *mut [f32; 8], v);
+        t += 8;
+    }
+    if t + 4 <= len {
+        let v = core::ptr::read_unaligned(src.add(t) as *const [f32; 4]);
+        core::ptr::write_unaligned(dst.add(t) as *mut [f32; 4], v);
+        t += 4;
+    }
+    while t < len {
+        *dst.add(t) = *src.add(t);
+        t += 1;
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -319,6 +336,11 @@ unsafe fn gather_rows(
         }
     }
     let _ = simd;
+    #[cfg(target_arch = "x86_64")]
+    if sw == 1 && crate::isa::active() != crate::isa::Isa::Scalar {
+        // SAFETY: a non-scalar native ISA implies AVX2; indices as above.
+        r = avx2::gather_rows_t8(x, base, off, cols, d.as_mut_ptr(), n);
+    }
     while r < n {
         let src = x.add(base + r * sw);
         let row = &mut d[r * NR..(r + 1) * NR];

@@ -13,16 +13,17 @@ use convae_kernels::shape::{sgemm_workspace_len, Conv2d};
 use std::hint::black_box;
 use std::time::Instant;
 
-/// Median seconds per call of `f`, over `reps` timings of `inner` calls each.
+/// Median thread-CPU seconds per call of `f`, over `reps` timings of `inner`
+/// calls each (CPU time: the machine is shared, see `steps::cpu_secs`).
 fn median_secs(reps: usize, inner: usize, mut f: impl FnMut()) -> f64 {
     f();
     let mut t: Vec<f64> = (0..reps)
         .map(|_| {
-            let s = Instant::now();
+            let s = steps::cpu_secs();
             for _ in 0..inner {
                 f();
             }
-            s.elapsed().as_secs_f64() / inner as f64
+            (steps::cpu_secs() - s) / inner as f64
         })
         .collect();
     t.sort_by(f64::total_cmp);
@@ -42,6 +43,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--profile") {
         return profile();
+    }
+    if args.iter().any(|a| a == "--ab") {
+        return ab();
+    }
+    if let Some(w) = args.iter().find_map(|a| a.strip_prefix("--spin=")) {
+        return spin(w);
     }
     let w2 = Conv2d {
         n: 64,
@@ -170,4 +177,80 @@ fn profile() {
     run("W4", 256, &mut |p| {
         w4.forward(p);
     });
+}
+
+/// Runs one workload's step in a loop for a sampling profiler
+/// (`perf record -e cpu-clock ... -- --spin=W2`).
+fn spin(w: &str) {
+    let mut pr = steps::Prof::default();
+    let t = Instant::now();
+    match w {
+        "W1" | "W2" => {
+            let mut s = if w == "W1" {
+                steps::Cae::new(64, 1, 28, 20, 0.0)
+            } else {
+                steps::Cae::new(64, 20, 12, 50, -1.0)
+            };
+            while t.elapsed().as_secs_f64() < 10.0 {
+                s.step(&mut pr);
+            }
+        }
+        "W3" => {
+            let mut s = steps::Cnn::new(64);
+            while t.elapsed().as_secs_f64() < 10.0 {
+                s.step(&mut pr);
+            }
+        }
+        "conv-W2" => {
+            let c = steps::w2_conv();
+            let (x, wt) = (data(c.x_len(), 1), data(c.w_len(), 2));
+            let mut y = vec![0.0; c.y_len()];
+            let mut ws = vec![0.0; c.workspace_len()];
+            while t.elapsed().as_secs_f64() < 10.0 {
+                conv2d(&c, &x, &wt, None, &mut y, &mut ws);
+            }
+        }
+        _ => {
+            let mut s = steps::Cnn::new(256);
+            while t.elapsed().as_secs_f64() < 10.0 {
+                s.forward(&mut pr);
+            }
+        }
+    }
+}
+
+/// Best-of CPU times of a few kernels, for comparing two builds run in
+/// alternation (`--ab`): conv W2 forward and the W2/W3 steps.
+fn ab() {
+    let best = |reps: usize, f: &mut dyn FnMut()| {
+        f();
+        (0..reps)
+            .map(|_| {
+                let s = steps::cpu_secs();
+                f();
+                steps::cpu_secs() - s
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let c = steps::w2_conv();
+    let (x, wt) = (data(c.x_len(), 1), data(c.w_len(), 2));
+    let mut y = vec![0.0; c.y_len()];
+    let mut ws = vec![0.0; c.workspace_len()];
+    let flops = 2.0 * (c.n * c.c_out * c.col_rows() * c.col_cols()) as f64;
+    let t = best(60, &mut || conv2d(&c, &x, &wt, None, &mut y, &mut ws));
+    let mut pr = steps::Prof::default();
+    let mut w2 = steps::Cae::new(64, 20, 12, 50, -1.0);
+    let t2 = best(30, &mut || {
+        w2.step(&mut pr);
+    });
+    let mut w3 = steps::Cnn::new(64);
+    let t3 = best(30, &mut || {
+        w3.step(&mut pr);
+    });
+    println!(
+        "conv W2 {:.1} GFLOP/s | W2 step {:.3} ms | W3 step {:.3} ms",
+        flops / t / 1e9,
+        t2 * 1e3,
+        t3 * 1e3
+    );
 }

@@ -97,6 +97,11 @@ fn conv(n: usize, c_in: usize, hw: usize, c_out: usize, k: usize) -> Conv2d {
     s
 }
 
+/// The W2 convolution: [64,20,12,12] ⊛ [50,20,5,5].
+pub fn w2_conv() -> Conv2d {
+    conv(64, 20, 12, 50, 5)
+}
+
 fn pool2(planes: usize, hw: usize) -> Pool2d {
     let p = Pool2d {
         planes,
