@@ -316,14 +316,65 @@ pub fn activation(kind: Activation, alpha: f32, x: &[f32], y: &mut [f32]) {
     debug_assert_eq!(x.len(), y.len());
     let n = x.len().min(y.len());
     // SAFETY: both pointers are valid for `n` elements; distinct slices never overlap.
-    unsafe { forward_raw(kind, alpha, x.as_ptr(), y.as_mut_ptr(), n) }
+    unsafe { forward_par(kind, alpha, x.as_ptr(), y.as_mut_ptr(), n) }
 }
 
 /// `xy = f(xy)` element-wise, in place.
 pub fn activation_inplace(kind: Activation, alpha: f32, xy: &mut [f32]) {
     let p = xy.as_mut_ptr();
     // SAFETY: `p` is valid for `xy.len()` elements; each element is read before it is written.
-    unsafe { forward_raw(kind, alpha, p, p, xy.len()) }
+    unsafe { forward_par(kind, alpha, p, p, xy.len()) }
+}
+
+/// `forward_raw`, natively cut into element ranges across threads (each
+/// element is computed alone: the same bits for any thread count).
+#[inline(always)]
+unsafe fn forward_par(kind: Activation, alpha: f32, src: *const f32, dst: *mut f32, n: usize) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split, SharedMut, PAR_ELEMS};
+        let (s, d) = (SharedMut(src as *mut f32), SharedMut(dst));
+        // SAFETY: every part reads and writes its own range of the caller's buffers.
+        split(n, 16, PAR_ELEMS, &|lo, hi| unsafe {
+            forward_raw(kind, alpha, s.ptr().add(lo), d.ptr().add(lo), hi - lo)
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    forward_raw(kind, alpha, src, dst, n)
+}
+
+/// `backward_raw`, natively cut into element ranges across threads.
+#[inline(always)]
+unsafe fn backward_par(
+    kind: Activation,
+    alpha: f32,
+    y: *const f32,
+    dy: *const f32,
+    dx: *mut f32,
+    n: usize,
+) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split, SharedMut, PAR_ELEMS};
+        let (y, dy, dx) = (
+            SharedMut(y as *mut f32),
+            SharedMut(dy as *mut f32),
+            SharedMut(dx),
+        );
+        // SAFETY: every part reads and writes its own range of the caller's buffers.
+        split(n, 16, PAR_ELEMS, &|lo, hi| unsafe {
+            backward_raw(
+                kind,
+                alpha,
+                y.ptr().add(lo),
+                dy.ptr().add(lo),
+                dx.ptr().add(lo),
+                hi - lo,
+            )
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    backward_raw(kind, alpha, y, dy, dx, n)
 }
 
 /// `dx = dy · f'(y)` element-wise, from the forward output `y`. `dx` is overwritten.
@@ -334,7 +385,7 @@ pub fn activation_backward(kind: Activation, alpha: f32, y: &[f32], dy: &[f32], 
     debug_assert!(y.len() == dy.len() && dy.len() == dx.len());
     let n = y.len().min(dy.len()).min(dx.len());
     // SAFETY: all pointers valid for `n` elements.
-    unsafe { backward_raw(kind, alpha, y.as_ptr(), dy.as_ptr(), dx.as_mut_ptr(), n) }
+    unsafe { backward_par(kind, alpha, y.as_ptr(), dy.as_ptr(), dx.as_mut_ptr(), n) }
 }
 
 /// `dy_dx = dy_dx · f'(y)` element-wise, in place (the upstream gradient becomes dx).
@@ -343,7 +394,7 @@ pub fn activation_backward_inplace(kind: Activation, alpha: f32, y: &[f32], dy_d
     let n = y.len().min(dy_dx.len());
     let p = dy_dx.as_mut_ptr();
     // SAFETY: `p` valid for `n` elements; each element is read before it is written.
-    unsafe { backward_raw(kind, alpha, y.as_ptr(), p, p, n) }
+    unsafe { backward_par(kind, alpha, y.as_ptr(), p, p, n) }
 }
 
 #[cfg(test)]

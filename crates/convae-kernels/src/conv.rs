@@ -146,6 +146,12 @@ fn native_runs(
     if count * 4 > cols {
         return false;
     }
+    #[cfg(target_arch = "x86_64")]
+    if crate::isa::active() != crate::isa::Isa::Scalar {
+        // SAFETY: a non-scalar native ISA implies AVX2; reads as below.
+        unsafe { avx2::copy_runs(s, col, &runs[..count], cols, p0, panel, xp) };
+        return true;
+    }
     for_each_row(s, p0, panel, |d, off| {
         for &(j0, len) in &runs[..count] {
             // SAFETY: as for the contiguous case: every (row, column < cols) of
@@ -198,7 +204,12 @@ fn native_runs(
 /// im2col row `p0 + p = (c, ki, kj)` and `off = c*h*w + ki*w + kj` (kept
 /// incrementally).
 #[inline(always)]
-fn for_each_row(s: &Conv2d, p0: usize, panel: &mut [f32], mut f: impl FnMut(&mut [f32], usize)) {
+pub(crate) fn for_each_row(
+    s: &Conv2d,
+    p0: usize,
+    panel: &mut [f32],
+    mut f: impl FnMut(&mut [f32], usize),
+) {
     let hw = s.h * s.w;
     let (c, mut ki, mut kj) = (p0 / (s.kh * s.kw), (p0 / s.kw) % s.kh, p0 % s.kw);
     let mut off = c * hw + ki * s.w + kj;
@@ -426,6 +437,21 @@ fn check_lens(s: &Conv2d, x: usize, w: usize, y: usize, ws: usize, need_ws: usiz
     );
 }
 
+/// The images `lo..hi` of a batch as output slices, for parts of a parallel op
+/// (native, `threads::get() > 1`) that each write their own images.
+#[cfg(not(target_arch = "wasm32"))]
+mod parts {
+    pub(super) use crate::threads::{parts_for, range, run, run_then, slab, SharedMut};
+
+    /// `len` elements of `p` from element `from`.
+    ///
+    /// # Safety
+    /// In bounds of the allocation, and no other part touches them meanwhile.
+    pub(super) unsafe fn slice<'a>(p: SharedMut<f32>, from: usize, len: usize) -> &'a mut [f32] {
+        core::slice::from_raw_parts_mut(p.ptr().add(from), len)
+    }
+}
+
 /// `y = conv2d(x, w) + bias`, y overwritten.
 ///
 /// # Shapes
@@ -447,11 +473,10 @@ pub fn conv2d(
         ws.len(),
         s.forward_workspace_len(),
     );
-    let (k, p) = (s.col_rows(), s.col_cols());
+    let k = s.col_rows();
     let (pa, rest) = ws.split_at_mut(packed_a_len(s.c_out, k));
-    let (xpad, wsg) = rest.split_at_mut(s.padded_image_len());
-    xpad.fill(0.0);
     gemm::pack_a(s.c_out, k, w, k, 1, pa);
+    let pa: &[f32] = pa;
     let init = match bias {
         Some(b) => {
             assert!(b.len() >= s.c_out);
@@ -459,10 +484,44 @@ pub fn conv2d(
         }
         None => Init::Zero,
     };
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let n_parts = parts::parts_for(s.n, 1);
+        if n_parts > 1 {
+            let (ys, wsl) = (s.c_out * s.col_cols(), rest.len());
+            let yp = parts::SharedMut(y.as_mut_ptr());
+            parts::run(n_parts, &|t, buf| {
+                let (lo, hi) = parts::range(s.n, t, n_parts);
+                // SAFETY: part t writes only the images lo..hi of y.
+                let yt = unsafe { parts::slice(yp, lo * ys, (hi - lo) * ys) };
+                forward_images(s, lo, hi, x, pa, init, yt, parts::slab(buf, wsl));
+            });
+            return;
+        }
+    }
+    forward_images(s, 0, s.n, x, pa, init, y, rest)
+}
+
+/// `conv2d` of images `lo..hi` (`y` holds exactly those) with the weight packed
+/// in `pa`; `ws`: the padded image and the GEMM's B panels.
+#[allow(clippy::too_many_arguments)]
+fn forward_images(
+    s: &Conv2d,
+    lo: usize,
+    hi: usize,
+    x: &[f32],
+    pa: &[f32],
+    init: Init,
+    y: &mut [f32],
+    ws: &mut [f32],
+) {
+    let (k, p) = (s.col_rows(), s.col_cols());
+    let (xpad, wsg) = ws.split_at_mut(s.padded_image_len());
+    xpad.fill(0.0);
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
-    for img in 0..s.n {
+    for img in lo..hi {
         let xi = &x[img * xs..(img + 1) * xs];
-        let yi = &mut y[img * ys..(img + 1) * ys];
+        let yi = &mut y[(img - lo) * ys..(img - lo + 1) * ys];
         if s.is_identity() {
             let bsrc = StridedB {
                 b: xi,
@@ -508,18 +567,51 @@ pub(crate) fn backward_input_with_bias(
         ws.len(),
         s.backward_input_workspace_len(),
     );
-    let (k, p) = (s.col_rows(), s.col_cols());
+    let k = s.col_rows();
     let (pa, rest) = ws.split_at_mut(packed_a_len(k, s.c_out));
     // A = Wᵀ: A(i, q) = w[q*K + i].
     gemm::pack_a(k, s.c_out, w, 1, k, pa);
-    let (wsg, col) = rest.split_at_mut(sgemm_packed_a_workspace_len(p, s.c_out));
+    let pa: &[f32] = pa;
     if let Some(b) = bias {
         assert!(b.len() >= s.c_in);
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let n_parts = parts::parts_for(s.n, 1);
+        if n_parts > 1 {
+            let (xs, wsl) = (s.c_in * s.h * s.w, rest.len());
+            let dxp = parts::SharedMut(dx.as_mut_ptr());
+            parts::run(n_parts, &|t, buf| {
+                let (lo, hi) = parts::range(s.n, t, n_parts);
+                // SAFETY: part t writes only the images lo..hi of dx.
+                let dxt = unsafe { parts::slice(dxp, lo * xs, (hi - lo) * xs) };
+                backward_input_images(s, lo, hi, dy, pa, bias, dxt, parts::slab(buf, wsl));
+            });
+            return;
+        }
+    }
+    backward_input_images(s, 0, s.n, dy, pa, bias, dx, rest)
+}
+
+/// `backward_input_with_bias` of images `lo..hi` (`dx` holds exactly those)
+/// with `Wᵀ` packed in `pa`; `ws`: the GEMM's B panels and one column matrix.
+#[allow(clippy::too_many_arguments)]
+fn backward_input_images(
+    s: &Conv2d,
+    lo: usize,
+    hi: usize,
+    dy: &[f32],
+    pa: &[f32],
+    bias: Option<&[f32]>,
+    dx: &mut [f32],
+    ws: &mut [f32],
+) {
+    let (k, p) = (s.col_rows(), s.col_cols());
+    let (wsg, col) = ws.split_at_mut(sgemm_packed_a_workspace_len(p, s.c_out));
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
-    for img in 0..s.n {
+    for img in lo..hi {
         let dyi = &dy[img * ys..(img + 1) * ys];
-        let dxi = &mut dx[img * xs..(img + 1) * xs];
+        let dxi = &mut dx[(img - lo) * xs..(img - lo + 1) * xs];
         let bsrc = StridedB {
             b: dyi,
             rs: p,
@@ -569,11 +661,59 @@ pub fn conv2d_backward_weight(s: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32],
         ws.len(),
         s.backward_weight_workspace_len(),
     );
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let n_parts = parts::parts_for(s.n, 1);
+        if n_parts > 1 {
+            // Part 0 adds its images straight into dw; part t > 0 sums its
+            // images into a zeroed buffer of its own, added to dw afterwards
+            // in part order.
+            let (wl, wsl) = (s.w_len(), s.backward_weight_workspace_len());
+            let dwp = parts::SharedMut(dw.as_mut_ptr());
+            parts::run_then(
+                n_parts,
+                &|t, buf| {
+                    let (lo, hi) = parts::range(s.n, t, n_parts);
+                    if t == 0 {
+                        // SAFETY: only part 0 writes dw while the parts run.
+                        let dw0 = unsafe { parts::slice(dwp, 0, wl) };
+                        backward_weight_images(s, lo, hi, x, dy, dw0, parts::slab(buf, wsl));
+                    } else {
+                        let (mine, ws) = parts::slab(buf, wl + wsl).split_at_mut(wl);
+                        mine.fill(0.0);
+                        backward_weight_images(s, lo, hi, x, dy, mine, ws);
+                    }
+                },
+                &mut |t, buf| {
+                    if t > 0 {
+                        for (d, v) in dw[..wl].iter_mut().zip(&buf[..wl]) {
+                            *d += *v;
+                        }
+                    }
+                },
+            );
+            return;
+        }
+    }
+    backward_weight_images(s, 0, s.n, x, dy, dw, ws)
+}
+
+/// Adds the weight gradient of images `lo..hi` into `dw`; `ws`: the padded
+/// image and the GEMM's packing buffers.
+fn backward_weight_images(
+    s: &Conv2d,
+    lo: usize,
+    hi: usize,
+    x: &[f32],
+    dy: &[f32],
+    dw: &mut [f32],
+    ws: &mut [f32],
+) {
     let (k, p) = (s.col_rows(), s.col_cols());
     let (xpad, wsg) = ws.split_at_mut(s.padded_image_len());
     xpad.fill(0.0);
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
-    for img in 0..s.n {
+    for img in lo..hi {
         let xi = &x[img * xs..(img + 1) * xs];
         let a = ASrc::Strided {
             a: &dy[img * ys..(img + 1) * ys],
@@ -905,5 +1045,71 @@ pub(crate) mod tests {
             let (yr, ym) = conv_ref(&s, &x, &w, Some(&b));
             close(&y, &yr, &ym, "conv2d large with bias");
         }
+    }
+
+    /// `threads::set(n)`: forward and input gradient bit-identical to one thread
+    /// for every n (parts own whole images); the weight gradient (per-part sums
+    /// added in part order) identical across repeated runs at one n and within
+    /// the f64 tolerance for every n. On every ISA (helpers take the caller's).
+    #[test]
+    fn threads_split_the_batch() {
+        use crate::testing::{bits, with_threads};
+        let mut seed = 21u64;
+        let mut shapes: Vec<Conv2d> = conv_grid()
+            .into_iter()
+            .step_by(9)
+            .map(|s| Conv2d { n: 5, ..s })
+            .collect();
+        shapes.push(Conv2d {
+            n: 7,
+            c_in: 20,
+            h: 12,
+            w: 12,
+            c_out: 50,
+            kh: 5,
+            kw: 5,
+            sh: 1,
+            sw: 1,
+            ph: 0,
+            pw: 0,
+        });
+        crate::testing::each_isa(|isa| {
+            for s in &shapes {
+                let x = rnd(s.x_len(), &mut seed);
+                let w = rnd(s.w_len(), &mut seed);
+                let b = rnd(s.c_out, &mut seed);
+                let dy = rnd(s.y_len(), &mut seed);
+                let dw0 = rnd(s.w_len(), &mut seed);
+                let run = |n: usize| {
+                    with_threads(n, || {
+                        let mut ws = vec![f32::NAN; s.workspace_len()];
+                        let mut y = vec![f32::NAN; s.y_len()];
+                        conv2d(s, &x, &w, Some(&b), &mut y, &mut ws);
+                        let mut dx = vec![f32::NAN; s.x_len()];
+                        conv2d_backward_input(s, &dy, &w, &mut dx, &mut ws);
+                        let mut dw = dw0.clone();
+                        conv2d_backward_weight(s, &x, &dy, &mut dw, &mut ws);
+                        (y, dx, dw)
+                    })
+                };
+                let (y1, dx1, _) = run(1);
+                let ((dxr, _), (dwr, dwm)) = conv_grads_ref(s, &x, &w, &dy);
+                let want: Vec<f64> = dwr.iter().zip(&dw0).map(|(a, b)| a + *b as f64).collect();
+                let mag: Vec<f64> = dwm
+                    .iter()
+                    .zip(&dw0)
+                    .map(|(a, b)| a + b.abs() as f64)
+                    .collect();
+                assert_eq!(dxr.len(), dx1.len());
+                for n in [2usize, 3, 4] {
+                    let tag = format!("{isa:?} threads={n} {s:?}");
+                    let (y, dx, dw) = run(n);
+                    assert_eq!(bits(&y), bits(&y1), "conv2d {tag}");
+                    assert_eq!(bits(&dx), bits(&dx1), "conv2d_backward_input {tag}");
+                    assert_eq!(bits(&dw), bits(&run(n).2), "weight gradient repeat {tag}");
+                    close(&dw, &want, &mag, &format!("conv2d_backward_weight {tag}"));
+                }
+            }
+        });
     }
 }

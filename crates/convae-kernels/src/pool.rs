@@ -84,14 +84,42 @@ fn window_max(xp: &[f32], w: usize, kh: usize, kw: usize, start: usize) -> (f32,
 /// # Shapes
 /// `x.len() == p.x_len()`, `y.len() == switches.len() == p.y_len()`; `p` validated.
 pub fn max_pool2d(p: &Pool2d, x: &[f32], y: &mut [f32], switches: &mut [u32]) {
-    let (oh, ow) = (p.out_h(), p.out_w());
-    let (h, w) = (p.h, p.w);
-    let plane_in = h * w;
-    let plane_out = oh * ow;
     if x.len() < p.x_len() || y.len() < p.y_len() || switches.len() < p.y_len() {
         debug_assert!(false, "max_pool2d: buffer lengths do not match the shape");
         return;
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split_planes, SharedMut};
+        let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
+        let (yp, sp) = (SharedMut(y.as_mut_ptr()), SharedMut(switches.as_mut_ptr()));
+        // Planes are independent: the same bits for any thread count.
+        split_planes(p.planes, pi, &|lo, hi| {
+            let sub = Pool2d {
+                planes: hi - lo,
+                ..*p
+            };
+            // SAFETY: planes lo..hi of y and switches are this part's alone.
+            let (ys, ss) = unsafe {
+                (
+                    core::slice::from_raw_parts_mut(yp.ptr().add(lo * po), (hi - lo) * po),
+                    core::slice::from_raw_parts_mut(sp.ptr().add(lo * po), (hi - lo) * po),
+                )
+            };
+            max_pool2d_planes(&sub, &x[lo * pi..hi * pi], ys, ss)
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    max_pool2d_planes(p, x, y, switches)
+}
+
+/// `max_pool2d` once lengths are checked.
+#[inline(always)]
+fn max_pool2d_planes(p: &Pool2d, x: &[f32], y: &mut [f32], switches: &mut [u32]) {
+    let (oh, ow) = (p.out_h(), p.out_w());
+    let (h, w) = (p.h, p.w);
+    let plane_in = h * w;
+    let plane_out = oh * ow;
     #[cfg(target_arch = "x86_64")]
     if p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 {
         // SAFETY (both arms): the ISA is the CPU's; lengths checked above.
@@ -136,8 +164,6 @@ pub fn max_pool2d(p: &Pool2d, x: &[f32], y: &mut [f32], switches: &mut [u32]) {
 /// # Shapes
 /// `dy.len() == switches.len() == p.y_len()`, `dx.len() == p.x_len()`.
 pub fn max_pool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
-    let plane_in = p.h * p.w;
-    let plane_out = p.out_h() * p.out_w();
     if dx.len() < p.x_len() || dy.len() < p.y_len() || switches.len() < p.y_len() {
         debug_assert!(
             false,
@@ -145,6 +171,37 @@ pub fn max_pool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f
         );
         return;
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split_planes, SharedMut};
+        let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
+        let dxp = SharedMut(dx.as_mut_ptr());
+        // A switch stays inside its plane: the same bits for any thread count.
+        split_planes(p.planes, pi, &|lo, hi| {
+            let sub = Pool2d {
+                planes: hi - lo,
+                ..*p
+            };
+            // SAFETY: planes lo..hi of dx are this part's alone.
+            let dxs =
+                unsafe { core::slice::from_raw_parts_mut(dxp.ptr().add(lo * pi), (hi - lo) * pi) };
+            max_pool2d_backward_planes(
+                &sub,
+                &dy[lo * po..hi * po],
+                &switches[lo * po..hi * po],
+                dxs,
+            )
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    max_pool2d_backward_planes(p, dy, switches, dx)
+}
+
+/// `max_pool2d_backward` once lengths are checked.
+#[inline(always)]
+fn max_pool2d_backward_planes(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
+    let plane_in = p.h * p.w;
+    let plane_out = p.out_h() * p.out_w();
     let dx = &mut dx[..p.x_len()];
     dx.fill(0.0);
     for c in 0..p.planes {

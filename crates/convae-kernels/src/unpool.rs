@@ -24,12 +24,36 @@ pub use crate::pool::switches_valid;
 /// # Shapes
 /// `x.len() == switches.len() == p.y_len()`, `y.len() == p.x_len()`.
 pub fn max_unpool2d(p: &Pool2d, x: &[f32], switches: &[u32], y: &mut [f32]) {
-    let plane_in = p.h * p.w;
-    let plane_out = p.out_h() * p.out_w();
     if y.len() < p.x_len() || x.len() < p.y_len() || switches.len() < p.y_len() {
         debug_assert!(false, "max_unpool2d: buffer lengths do not match the shape");
         return;
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split_planes, SharedMut};
+        let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
+        let yp = SharedMut(y.as_mut_ptr());
+        // A switch stays inside its plane: the same bits for any thread count.
+        split_planes(p.planes, pi, &|lo, hi| {
+            let sub = Pool2d {
+                planes: hi - lo,
+                ..*p
+            };
+            // SAFETY: planes lo..hi of y are this part's alone.
+            let ys =
+                unsafe { core::slice::from_raw_parts_mut(yp.ptr().add(lo * pi), (hi - lo) * pi) };
+            max_unpool2d_planes(&sub, &x[lo * po..hi * po], &switches[lo * po..hi * po], ys)
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    max_unpool2d_planes(p, x, switches, y)
+}
+
+/// `max_unpool2d` once lengths are checked.
+#[inline(always)]
+fn max_unpool2d_planes(p: &Pool2d, x: &[f32], switches: &[u32], y: &mut [f32]) {
+    let plane_in = p.h * p.w;
+    let plane_out = p.out_h() * p.out_w();
     let y = &mut y[..p.x_len()];
     y.fill(0.0);
     for c in 0..p.planes {
@@ -49,8 +73,6 @@ pub fn max_unpool2d(p: &Pool2d, x: &[f32], switches: &[u32], y: &mut [f32]) {
 /// # Shapes
 /// `dy.len() == p.x_len()`, `switches.len() == dx.len() == p.y_len()`.
 pub fn max_unpool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
-    let plane_in = p.h * p.w;
-    let plane_out = p.out_h() * p.out_w();
     if dy.len() < p.x_len() || dx.len() < p.y_len() || switches.len() < p.y_len() {
         debug_assert!(
             false,
@@ -58,6 +80,36 @@ pub fn max_unpool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut 
         );
         return;
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split_planes, SharedMut};
+        let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
+        let dxp = SharedMut(dx.as_mut_ptr());
+        split_planes(p.planes, pi, &|lo, hi| {
+            let sub = Pool2d {
+                planes: hi - lo,
+                ..*p
+            };
+            // SAFETY: planes lo..hi of dx are this part's alone.
+            let dxs =
+                unsafe { core::slice::from_raw_parts_mut(dxp.ptr().add(lo * po), (hi - lo) * po) };
+            max_unpool2d_backward_planes(
+                &sub,
+                &dy[lo * pi..hi * pi],
+                &switches[lo * po..hi * po],
+                dxs,
+            )
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    max_unpool2d_backward_planes(p, dy, switches, dx)
+}
+
+/// `max_unpool2d_backward` once lengths are checked.
+#[inline(always)]
+fn max_unpool2d_backward_planes(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
+    let plane_in = p.h * p.w;
+    let plane_out = p.out_h() * p.out_w();
     for c in 0..p.planes {
         let dyp = &dy[c * plane_in..(c + 1) * plane_in];
         let dxp = &mut dx[c * plane_out..(c + 1) * plane_out];

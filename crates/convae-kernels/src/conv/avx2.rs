@@ -1,9 +1,12 @@
-//! `f32-im2colt-avx2`: the transposed im2col packer's gather as 8×8 register
-//! transposes (AVX; used by both native SIMD ISAs: every AVX-512 CPU here also
-//! has AVX2). A value is copied, never computed, so the result is the scalar
-//! gather's, bit for bit.
+//! `f32-im2col-avx2`: the im2col packers' copies with 256-bit moves, used by
+//! both native SIMD ISAs (every AVX-512 CPU here also has AVX2): runs of
+//! consecutive positions for `Im2col`, 8×8 register transposes for `Im2colT`.
+//! Values are copied, never computed, so the panels are the scalar packers',
+//! bit for bit.
 
+use super::for_each_row;
 use crate::gemm::NR;
+use crate::shape::Conv2d;
 use core::arch::x86_64::*;
 
 /// Rows of `r` become columns.
@@ -77,4 +80,53 @@ pub(super) unsafe fn gather_rows_t8(
         r += 8;
     }
     r
+}
+
+/// `native_runs`'s copy: each panel row (see `for_each_row`) gets, for every
+/// run `(j0, len)`, `len` consecutive x values from `off + col[j0]` at column
+/// `j0`; columns past `cols` are 0. Runs of 8 (W2's out_w) take one move each.
+///
+/// # Safety
+/// The CPU has AVX2; the runs cover columns `< cols` and every read is inside
+/// the image (as `native_runs` states).
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn copy_runs(
+    s: &Conv2d,
+    col: &[usize; NR],
+    runs: &[(usize, usize)],
+    cols: usize,
+    p0: usize,
+    panel: &mut [f32],
+    xp: *const f32,
+) {
+    if runs.iter().all(|&(_, len)| len == 8) {
+        for_each_row(s, p0, panel, |d, off| {
+            let dp = d.as_mut_ptr();
+            for &(j0, _) in runs {
+                _mm256_storeu_ps(dp.add(j0), _mm256_loadu_ps(xp.add(off + col[j0])));
+            }
+            d[cols..].fill(0.0);
+        });
+        return;
+    }
+    for_each_row(s, p0, panel, |d, off| {
+        let dp = d.as_mut_ptr();
+        for &(j0, len) in runs {
+            let (src, dst) = (xp.add(off + col[j0]), dp.add(j0));
+            let mut t = 0;
+            while t + 8 <= len {
+                _mm256_storeu_ps(dst.add(t), _mm256_loadu_ps(src.add(t)));
+                t += 8;
+            }
+            if t + 4 <= len {
+                _mm_storeu_ps(dst.add(t), _mm_loadu_ps(src.add(t)));
+                t += 4;
+            }
+            while t < len {
+                *dst.add(t) = *src.add(t);
+                t += 1;
+            }
+        }
+        d[cols..].fill(0.0);
+    });
 }

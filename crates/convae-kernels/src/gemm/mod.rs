@@ -35,9 +35,11 @@ pub(crate) use wasmsimd::madd;
 #[cfg(test)]
 use crate::blocking::KC;
 pub(crate) use crate::blocking::{MC, MR, NC, NR};
-use crate::shape::{gemm_kc, packed_a_len, round_up, strided_len_ok};
 #[cfg(test)]
-use crate::shape::{sgemm_packed_a_workspace_len, sgemm_workspace_len};
+use crate::shape::sgemm_packed_a_workspace_len;
+#[cfg(any(test, not(target_arch = "wasm32")))]
+use crate::shape::sgemm_workspace_len;
+use crate::shape::{gemm_kc, packed_a_len, round_up, strided_len_ok};
 
 /// How a micro-kernel writes its tile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,28 +251,65 @@ pub fn sgemm(
     ws: &mut [f32],
 ) {
     assert!(strided_len_ok(a.len(), m, rsa, k, csa) && strided_len_ok(b.len(), k, rsb, n, csb));
+    let init = if accumulate { Init::Keep } else { Init::Zero };
+    let a = ASrc::Strided {
+        a,
+        rs: rsa,
+        cs: csa,
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        // Column blocks of NR-wide panels, one per part: every C element is
+        // computed as with one thread (the k-blocks depend on k only).
+        let panels = n.div_ceil(NR);
+        let n_parts = crate::threads::parts_for(panels, 1).min((m * n * k / PAR_FLOPS).max(1));
+        if n_parts > 1 && m > 0 && k > 0 {
+            assert!((m - 1) * ldc + n <= c.len());
+            let (cp, c_len) = (crate::threads::SharedMut(c.as_mut_ptr()), c.len());
+            crate::threads::run(n_parts, &|t, buf| {
+                let (lo, hi) = crate::threads::range(panels, t, n_parts);
+                let (j0, nt) = (lo * NR, (hi * NR).min(n) - lo * NR);
+                let bt = StridedB {
+                    b: &b[j0 * csb..],
+                    rs: rsb,
+                    cs: csb,
+                };
+                let ws = crate::threads::slab(buf, sgemm_workspace_len(m, nt, k));
+                // SAFETY: C's columns j0 .. j0 + nt, which no other part writes;
+                // in bounds by the assert above.
+                unsafe {
+                    gemm_with_ptr(
+                        m,
+                        nt,
+                        k,
+                        a,
+                        &bt,
+                        cp.ptr().add(j0),
+                        c_len - j0,
+                        ldc,
+                        init,
+                        ws,
+                    )
+                };
+            });
+            return;
+        }
+    }
     let b = StridedB {
         b,
         rs: rsb,
         cs: csb,
     };
-    let init = if accumulate { Init::Keep } else { Init::Zero };
-    gemm_with(
-        m,
-        n,
-        k,
-        ASrc::Strided {
-            a,
-            rs: rsa,
-            cs: csa,
-        },
-        &b,
-        c,
-        ldc,
-        init,
-        ws,
-    );
+    gemm_with(m, n, k, a, &b, c, ldc, init, ws);
 }
+
+/// Native: `sgemm` splits its columns across threads when `m·n·k` is at least
+/// this per part (smaller products finish before the helpers wake up); tests
+/// cut small products too.
+#[cfg(all(not(target_arch = "wasm32"), not(test)))]
+const PAR_FLOPS: usize = 1 << 19;
+#[cfg(all(not(target_arch = "wasm32"), test))]
+const PAR_FLOPS: usize = 1 << 10;
 
 /// `sgemm` with A already packed by `pack_a(m, k, ..)`.
 /// `ws.len() >= sgemm_packed_a_workspace_len(n, k)`.
@@ -405,19 +444,44 @@ pub(crate) fn gemm_with<B: PackB>(
     init: Init,
     ws: &mut [f32],
 ) {
+    // SAFETY: c is valid for its length and borrowed exclusively.
+    unsafe { gemm_with_ptr(m, n, k, a, b, c.as_mut_ptr(), c.len(), ldc, init, ws) }
+}
+
+/// `gemm_with` on C given as a pointer and the length it may reach, for parts
+/// of a parallel GEMM that each own a column block of a shared C.
+///
+/// # Safety
+/// `c` is valid for reads and writes of `c_len` elements, and no one else
+/// accesses the elements `(i, j)`, `i < m`, `j < n` while this runs.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm_with_ptr<B: PackB>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: ASrc,
+    b: &B,
+    c: *mut f32,
+    c_len: usize,
+    ldc: usize,
+    init: Init,
+    ws: &mut [f32],
+) {
     if m == 0 || n == 0 {
         return;
     }
     // Every C write of the micro-kernels is to some (i, j), i < m, j < n.
-    assert!((m - 1) * ldc + n <= c.len());
+    assert!((m - 1) * ldc + n <= c_len);
     if let Init::RowBias(bias) = init {
         assert!(bias.len() >= m);
     }
     if k == 0 {
         for i in 0..m {
+            // In bounds (assert above); only the caller's elements.
+            let row = core::slice::from_raw_parts_mut(c.add(i * ldc), n);
             match init {
-                Init::Zero => c[i * ldc..i * ldc + n].fill(0.0),
-                Init::RowBias(bias) => c[i * ldc..i * ldc + n].fill(bias[i]),
+                Init::Zero => row.fill(0.0),
+                Init::RowBias(bias) => row.fill(bias[i]),
                 Init::Keep => {}
             }
         }
@@ -449,20 +513,19 @@ pub(crate) fn gemm_with<B: PackB>(
 
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn driver<K: MicroKernel, B: PackB>(
+unsafe fn driver<K: MicroKernel, B: PackB>(
     m: usize,
     n: usize,
     kb: KBlocks,
     a: ASrc,
     b: &B,
-    c: &mut [f32],
+    cptr: *mut f32,
     ldc: usize,
     init: Init,
     ws: &mut [f32],
 ) {
     let (wsb, wsa) = ws.split_at_mut(kb.kc * round_up(n.min(NC), NR));
     let mp = round_up(m, MR);
-    let cptr = c.as_mut_ptr();
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         for (bi, (p0, kc)) in kb.iter().enumerate() {
@@ -657,6 +720,47 @@ mod tests {
                     check(m, n, k, false, false, false, true, &mut seed);
                     check(m, n, k, true, true, true, true, &mut seed);
                 }
+            }
+        }
+    }
+
+    /// `threads::set(n)`: sgemm splits C's column panels across parts, each C
+    /// element computed as with one thread: bit-identical for every n, on every
+    /// ISA, for both stride layouts and with accumulation.
+    #[test]
+    fn sgemm_threads_bit_identical() {
+        use crate::testing::{bits, each_isa, rnd, with_threads};
+        let mut seed = 9u64;
+        for &(m, n, k) in &[
+            (64usize, 500usize, 800usize),
+            (100, 300, 257),
+            (33, 1000, 100),
+            (500, 800, 64),
+        ] {
+            for (ta, tb, acc) in [
+                (false, false, false),
+                (true, true, true),
+                (false, true, true),
+            ] {
+                let (rsa, csa) = if ta { (1, m) } else { (k, 1) };
+                let (rsb, csb) = if tb { (1, k) } else { (n, 1) };
+                let a = rnd(m * k, &mut seed);
+                let b = rnd(k * n, &mut seed);
+                let c0 = rnd(m * n, &mut seed);
+                each_isa(|isa| {
+                    let run = |t: usize| {
+                        with_threads(t, || {
+                            let mut c = c0.clone();
+                            let mut ws = vec![f32::NAN; sgemm_workspace_len(m, n, k)];
+                            sgemm(m, n, k, &a, rsa, csa, &b, rsb, csb, &mut c, n, acc, &mut ws);
+                            c
+                        })
+                    };
+                    let one = run(1);
+                    for t in [2usize, 3, 4] {
+                        assert_eq!(bits(&run(t)), bits(&one), "{isa:?} threads={t} {m}x{n}x{k}");
+                    }
+                });
             }
         }
     }
