@@ -350,7 +350,7 @@ unsafe fn gather_rows(
     #[cfg(target_arch = "x86_64")]
     if sw == 1 && crate::isa::active() != crate::isa::Isa::Scalar {
         // SAFETY: a non-scalar native ISA implies AVX2; indices as above.
-        r = avx2::gather_rows_t8(x, base, off, cols, d.as_mut_ptr(), n);
+        r = crate::gemm::pack_avx2::gather_rows_t8(x, base, off, cols, d.as_mut_ptr(), n);
     }
     while r < n {
         let src = x.add(base + r * sw);
@@ -366,7 +366,23 @@ unsafe fn gather_rows(
 /// position that lands inside the image (the adjoint of im2col), in the order
 /// c, ki, kj, oy, ox.
 fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::isa::active() != crate::isa::Isa::Scalar {
+        // SAFETY: a non-scalar native ISA implies AVX2.
+        return unsafe { avx2::col2im(s, dcol, dx) };
+    }
     let simd = crate::isa::use_simd();
+    col2im_with(s, dcol, dx, |d, v| add_run(d, v, simd))
+}
+
+/// `col2im` with `add(d, v)` doing `d[t] += v[t]` for the unit-stride runs.
+#[inline(always)]
+pub(crate) fn col2im_with(
+    s: &Conv2d,
+    dcol: &[f32],
+    dx: &mut [f32],
+    add: impl Fn(&mut [f32], &[f32]),
+) {
     let (oh, ow) = (s.out_h(), s.out_w());
     let hw = s.h * s.w;
     for c in 0..s.c_in {
@@ -390,7 +406,7 @@ fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
                     let ix0 = ox_lo * s.sw + kj - s.pw;
                     let drow = &mut dxc[iy as usize * s.w..(iy as usize + 1) * s.w];
                     if s.sw == 1 {
-                        add_run(&mut drow[ix0..ix0 + src.len()], src, simd);
+                        add(&mut drow[ix0..ix0 + src.len()], src);
                     } else {
                         for (t, v) in src.iter().enumerate() {
                             drow[ix0 + t * s.sw] += *v;

@@ -25,6 +25,8 @@
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod pack_avx2;
 mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasmsimd;
@@ -136,6 +138,28 @@ impl PackB for StridedB<'_> {
                         )
                     };
                 }
+            } else if rs == 1 && native_transposes() {
+                // Column-major B, native: register transposes of 8 rows at a time.
+                let mut off = [0usize; NR];
+                for (jj, o) in off.iter_mut().enumerate().take(cols) {
+                    *o = (jq + jj) * cs;
+                }
+                // SAFETY: rows p0..p0+kc <= k and columns jq..jq+cols <= n (see
+                // above) are in bounds; the panel holds kc * NR values; AVX2.
+                #[cfg(target_arch = "x86_64")]
+                unsafe {
+                    let done =
+                        pack_avx2::gather_rows_t8(bp, p0, &off, cols, panel.as_mut_ptr(), kc);
+                    for p in done..kc {
+                        for jj in 0..NR {
+                            panel[p * NR + jj] = if jj < cols {
+                                *bp.add(p0 + p + off[jj])
+                            } else {
+                                0.0
+                            };
+                        }
+                    }
+                }
             } else {
                 for jj in 0..NR {
                     if jj < cols {
@@ -153,6 +177,15 @@ impl PackB for StridedB<'_> {
             }
         }
     }
+}
+
+/// Whether the packers may use `pack_avx2` (a native SIMD ISA is active).
+#[inline(always)]
+fn native_transposes() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return crate::isa::active() != crate::isa::Isa::Scalar;
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of a strided A into
@@ -189,6 +222,19 @@ fn pack_a_block(
                     )
                 };
             }
+        } else if cs == 1 && rows == MR && native_transposes() {
+            // Row-major A, native: register transposes.
+            // SAFETY: rows i0+q*MR .. +MR <= m, columns p0 .. p0+kc <= k; the
+            // panel holds kc * MR values; the ISA implies AVX2.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                pack_avx2::pack_a_rows10(
+                    ap.add((i0 + q * MR) * rs + p0),
+                    rs,
+                    kc,
+                    panel.as_mut_ptr(),
+                )
+            };
         } else if cs == 1 && rows == MR {
             // Row-major A: interleave MR contiguous rows.
             // SAFETY: rows i0+q*MR+ii < m, columns p0 + p < k.
