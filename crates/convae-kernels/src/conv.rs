@@ -23,6 +23,8 @@ use crate::gemm::{self, ASrc, Init, PackB, StridedB, NR};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 use crate::shape::{packed_a_len, sgemm_packed_a_workspace_len, Conv2d};
 
 /// The same convolution over the zero-padded input, with no padding left
@@ -367,9 +369,16 @@ unsafe fn gather_rows(
 /// c, ki, kj, oy, ox.
 fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if crate::isa::active() != crate::isa::Isa::Scalar {
+    match crate::isa::active() {
+        // SAFETY: the ISA is the CPU's; lengths as col2im's callers give them.
+        crate::isa::Isa::Avx512 if s.sh == 1 && s.sw == 1 => {
+            return unsafe { avx512::col2im_s1(s, dcol, dx) }
+        }
         // SAFETY: a non-scalar native ISA implies AVX2.
-        return unsafe { avx2::col2im(s, dcol, dx) };
+        crate::isa::Isa::Avx2 | crate::isa::Isa::Avx512 => {
+            return unsafe { avx2::col2im(s, dcol, dx) }
+        }
+        _ => {}
     }
     let simd = crate::isa::use_simd();
     col2im_with(s, dcol, dx, |d, v| add_run(d, v, simd))
@@ -1127,5 +1136,55 @@ pub(crate) mod tests {
                 }
             }
         });
+    }
+
+    /// col2im on every native ISA gives the scalar twin's bits (each element's
+    /// terms added one by one in the same order): strides, padding, rows wider
+    /// than 16 and 32 columns, an initial dx with signed zeros (a lane no term
+    /// reaches keeps its -0.0).
+    #[test]
+    fn col2im_native_vs_scalar_twin() {
+        use crate::testing::{bits, each_isa, scalar};
+        let mut seed = 41u64;
+        let mut shapes = conv_grid();
+        for &(w, k, p) in &[
+            (40usize, 5usize, 0usize),
+            (33, 3, 1),
+            (17, 5, 2),
+            (16, 1, 0),
+        ] {
+            shapes.push(Conv2d {
+                n: 1,
+                c_in: 3,
+                h: 9,
+                w,
+                c_out: 4,
+                kh: k,
+                kw: k,
+                sh: 1,
+                sw: 1,
+                ph: p,
+                pw: p,
+            });
+        }
+        for s in &shapes {
+            let dcol: Vec<f32> = rnd(s.col_rows() * s.col_cols(), &mut seed)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| if i % 5 == 0 { -0.0 } else { v })
+                .collect();
+            let dx0: Vec<f32> = rnd(s.c_in * s.h * s.w, &mut seed)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| if i % 3 == 0 { -0.0 } else { v })
+                .collect();
+            let run = || {
+                let mut dx = dx0.clone();
+                col2im(s, &dcol, &mut dx);
+                dx
+            };
+            let want = scalar(run);
+            each_isa(|isa| assert_eq!(bits(&run()), bits(&want), "{isa:?} {s:?}"));
+        }
     }
 }
