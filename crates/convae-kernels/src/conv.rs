@@ -543,6 +543,11 @@ fn forward_images(
     let (k, p) = (s.col_rows(), s.col_cols());
     let (xpad, wsg) = ws.split_at_mut(s.padded_image_len());
     xpad.fill(0.0);
+    // AVX-512: small unit-stride convolutions read x directly (conv/avx512.rs).
+    #[cfg(target_arch = "x86_64")]
+    let direct = crate::isa::active() == crate::isa::Isa::Avx512 && avx512::direct_fits(&padded(s));
+    #[cfg(not(target_arch = "x86_64"))]
+    let direct = false;
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
     for img in lo..hi {
         let xi = &x[img * xs..(img + 1) * xs];
@@ -554,6 +559,21 @@ fn forward_images(
                 cs: 1,
             };
             gemm::gemm_with(s.c_out, p, k, ASrc::Packed(pa), &bsrc, yi, p, init, wsg);
+        } else if direct {
+            let bias = match init {
+                Init::RowBias(b) => Some(b),
+                _ => None,
+            };
+            #[cfg(target_arch = "x86_64")]
+            if xpad.is_empty() {
+                // SAFETY: AVX-512F (checked with `direct`), direct_fits, lengths as stated.
+                unsafe { avx512::forward_direct(s, xi, pa, bias, yi) };
+            } else {
+                pad_image(s, xi, xpad);
+                // SAFETY: as above, on the padded image.
+                unsafe { avx512::forward_direct(&padded(s), xpad, pa, bias, yi) };
+            }
+            let _ = bias;
         } else if xpad.is_empty() {
             let bsrc = Im2col::new(*s, xi);
             gemm::gemm_with(s.c_out, p, k, ASrc::Packed(pa), &bsrc, yi, p, init, wsg);
@@ -1186,5 +1206,59 @@ pub(crate) mod tests {
             let want = scalar(run);
             each_isa(|isa| assert_eq!(bits(&run()), bits(&want), "{isa:?} {s:?}"));
         }
+    }
+
+    /// Shapes of the AVX-512 direct forward (unit strides, >= 80 % of the
+    /// virtual positions real, K <= KC): tiles of 32 positions that end inside
+    /// a row, in its virtual columns, and past the last position; rows wider
+    /// than 32; output channels not a multiple of 10; K near KC; padding. Every
+    /// ISA against the f64 reference (with and without bias).
+    #[test]
+    fn conv2d_direct_shapes() {
+        let mut seed = 77u64;
+        let mut shapes = Vec::new();
+        for &(c_in, hw, k, c_out, pad) in &[
+            (1usize, 28usize, 5usize, 20usize, 0usize),
+            (1, 28, 5, 7, 2),
+            (3, 40, 3, 13, 0),
+            (10, 24, 5, 11, 0),
+            (2, 9, 5, 10, 2),
+            (4, 17, 3, 21, 1),
+            (1, 6, 1, 3, 0),
+        ] {
+            shapes.push(Conv2d {
+                n: 2,
+                c_in,
+                h: hw,
+                w: hw + 1,
+                c_out,
+                kh: k,
+                kw: k,
+                sh: 1,
+                sw: 1,
+                ph: pad,
+                pw: pad,
+            });
+        }
+        crate::testing::each_isa(|isa| {
+            for s in &shapes {
+                s.validate().unwrap();
+                let x = rnd(s.x_len(), &mut seed);
+                let w = rnd(s.w_len(), &mut seed);
+                let b = rnd(s.c_out, &mut seed);
+                let mut ws = vec![f32::NAN; s.workspace_len()];
+                let mut y = vec![f32::NAN; s.y_len()];
+                for bias in [Some(&b[..]), None] {
+                    conv2d(s, &x, &w, bias, &mut y, &mut ws);
+                    let (yr, ym) = conv_ref(s, &x, &w, bias);
+                    close(
+                        &y,
+                        &yr,
+                        &ym,
+                        &format!("{isa:?} conv2d bias={} {s:?}", bias.is_some()),
+                    );
+                }
+            }
+        });
     }
 }

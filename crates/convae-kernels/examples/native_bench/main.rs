@@ -249,6 +249,14 @@ fn ab() {
     let mut ws = vec![0.0; c.workspace_len()];
     let flops = 2.0 * (c.n * c.c_out * c.col_rows() * c.col_cols()) as f64;
     let t = best(60, &mut || conv2d(&c, &x, &wt, None, &mut y, &mut ws));
+    let mut dw = vec![0.0; c.w_len()];
+    let tw = best(30, &mut || {
+        convae_kernels::conv::conv2d_backward_weight(&c, &x, &y, &mut dw, &mut ws)
+    });
+    let mut dx = vec![0.0; c.x_len()];
+    let ti = best(30, &mut || {
+        convae_kernels::conv::conv2d_backward_input(&c, &y, &wt, &mut dx, &mut ws)
+    });
     let mut pr = steps::Prof::default();
     let mut w2 = steps::Cae::new(64, 20, 12, 50, -1.0);
     let t2 = best(30, &mut || {
@@ -259,8 +267,10 @@ fn ab() {
         w3.step(&mut pr);
     });
     println!(
-        "conv W2 {:.1} GFLOP/s | W2 step {:.3} ms | W3 step {:.3} ms",
+        "conv W2 {:.1} GFLOP/s, bw weight {:.1}, bw input {:.1} | W2 step {:.3} ms | W3 step {:.3} ms",
         flops / t / 1e9,
+        flops / tw / 1e9,
+        flops / ti / 1e9,
         t2 * 1e3,
         t3 * 1e3
     );
