@@ -40,7 +40,7 @@ use crate::shape::Pool2d;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
-mod avx512;
+pub(crate) mod avx512;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use crate::isa;
@@ -200,6 +200,16 @@ pub fn max_pool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f
 /// `max_pool2d_backward` once lengths are checked.
 #[inline(always)]
 fn max_pool2d_backward_planes(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if p.kh == 2
+        && p.kw == 2
+        && p.sh == 2
+        && p.sw == 2
+        && crate::isa::active() == crate::isa::Isa::Avx512
+    {
+        // SAFETY: AVX-512F; lengths checked by the caller.
+        return unsafe { avx512::scatter_2x2s2(p, dy, switches, dx) };
+    }
     let plane_in = p.h * p.w;
     let plane_out = p.out_h() * p.out_w();
     let dx = &mut dx[..p.x_len()];
@@ -514,7 +524,9 @@ mod tests {
     }
 
     /// Every native SIMD path against the scalar twin and the reference, bit for
-    /// bit (values and switches, NaN payloads too): 2×2 stride 2 on planes whose
+    /// bit (values and switches, NaN payloads too), then the backward ops
+    /// (`max_pool2d_backward`, `max_unpool2d` and its backward) on these switches
+    /// and on made-up ones: 2×2 stride 2 on planes whose
     /// output rows are below, at and above 8 and 16 outputs, odd sizes (an input
     /// column/row no window covers), both flat-path layouts (w = 2·ow for ow in
     /// 1, 2, 4, 8) and rows where they do not apply; other windows take the twin.
@@ -545,6 +557,31 @@ mod tests {
                             );
                             assert_eq!(s, ss, "{isa:?} {p:?}");
                         });
+                        // The backward ops on these switches, and on switches made up
+                        // (outside their windows, outside the plane: the scatter
+                        // fallback and the gather's 0), against the twin: values
+                        // with -0.0, NaN, ±inf.
+                        let g = hard_data(p.y_len(), seed + 1000);
+                        let dy_in = hard_data(p.x_len(), seed + 2000);
+                        let mut wild = ss.clone();
+                        let mid = wild.len() / 2;
+                        wild[mid] = ((p.h * p.w - 1) as u32).min(wild[mid] + 3);
+                        *wild.last_mut().unwrap() = (p.h * p.w) as u32 + 7;
+                        for sw in [&ss, &wild] {
+                            let backs = || {
+                                let mut dx = vec![f32::NAN; p.x_len()];
+                                max_pool2d_backward(&p, &g, sw, &mut dx);
+                                let mut u = vec![f32::NAN; p.x_len()];
+                                crate::unpool::max_unpool2d(&p, &g, sw, &mut u);
+                                let mut du = vec![f32::NAN; p.y_len()];
+                                crate::unpool::max_unpool2d_backward(&p, &dy_in, sw, &mut du);
+                                [dx, u, du].map(|v| crate::testing::bits(&v))
+                            };
+                            let want = crate::testing::scalar(backs);
+                            crate::testing::each_isa(|isa| {
+                                assert_eq!(backs(), want, "{isa:?} {p:?} backward")
+                            });
+                        }
                     }
                 }
             }

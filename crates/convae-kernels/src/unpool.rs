@@ -13,7 +13,9 @@
 //! with [`switches_valid`]. An out-of-range switch is skipped (forward) or reads
 //! as `0` (backward) instead of panicking.
 //!
-//! Scatter and gather: scalar only (memory-bound, no contiguous vector access).
+//! Scatter and gather: scalar twins; AVX-512 (`pool/avx512.rs`): a dense
+//! select for 2×2 stride-2 windows (forward, and `max_pool2d_backward`, the
+//! same scatter) and masked vector gathers (backward), both bit-identical.
 
 use crate::shape::Pool2d;
 
@@ -52,6 +54,16 @@ pub fn max_unpool2d(p: &Pool2d, x: &[f32], switches: &[u32], y: &mut [f32]) {
 /// `max_unpool2d` once lengths are checked.
 #[inline(always)]
 fn max_unpool2d_planes(p: &Pool2d, x: &[f32], switches: &[u32], y: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if p.kh == 2
+        && p.kw == 2
+        && p.sh == 2
+        && p.sw == 2
+        && crate::isa::active() == crate::isa::Isa::Avx512
+    {
+        // SAFETY: AVX-512F; lengths checked by the caller.
+        return unsafe { crate::pool::avx512::scatter_2x2s2(p, x, switches, y) };
+    }
     let plane_in = p.h * p.w;
     let plane_out = p.out_h() * p.out_w();
     let y = &mut y[..p.x_len()];
@@ -108,6 +120,11 @@ pub fn max_unpool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut 
 /// `max_unpool2d_backward` once lengths are checked.
 #[inline(always)]
 fn max_unpool2d_backward_planes(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::isa::active() == crate::isa::Isa::Avx512 {
+        // SAFETY: AVX-512F; lengths checked by the caller.
+        return unsafe { crate::pool::avx512::gather_planes(p, dy, switches, dx) };
+    }
     let plane_in = p.h * p.w;
     let plane_out = p.out_h() * p.out_w();
     for c in 0..p.planes {
