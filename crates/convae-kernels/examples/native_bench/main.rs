@@ -1,15 +1,23 @@
-//! Native GEMM and conv-forward rates per ISA against that ISA's FMA peak probe,
-//! and whole W1–W4 steps built from the kernel calls (`steps.rs`).
-//! `cargo run --release -p convae-kernels --example native_bench [-- --profile]`
-//! (medians of repeated timings; on a shared machine the numbers are noisy).
+//! Native GEMM and convolution rates per ISA against that ISA's FMA peak
+//! probe, and whole W1–W4 steps built from the kernel calls (`steps.rs`) at 1
+//! and 2 threads. On a shared machine numbers are noisy: rounds alternate the
+//! configurations, and the load average is printed.
+//!
+//! `cargo run --release -p convae-kernels --example native_bench -- [options]`
+//! - (none): both tables; `--rates-only`, `--steps-only`; `--rounds=N` (5)
+//! - `--profile`: one step of each workload broken down by operation (CPU time)
+//! - `--ab`: best-of CPU times of conv W2 and the W2/W3 steps, for comparing
+//!   two builds run in alternation
+//! - `--spin=W1|W2|W3|W4|conv-W2`: loop for 10 s under a sampling profiler
+//! - `--threads=N`: `threads::set(N)` first (for `--ab`, `--profile`, `--spin`)
 
 mod steps;
 
-use convae_kernels::conv::conv2d;
+use convae_kernels::conv::{conv2d, conv2d_backward_input, conv2d_backward_weight};
 use convae_kernels::gemm::sgemm;
 use convae_kernels::isa::{native_isas, pin_thread};
 use convae_kernels::peak::native::{peak_flops_native, peak_fma_native};
-use convae_kernels::shape::{sgemm_workspace_len, Conv2d};
+use convae_kernels::shape::sgemm_workspace_len;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -53,36 +61,58 @@ fn main() {
     if let Some(w) = args.iter().find_map(|a| a.strip_prefix("--spin=")) {
         return spin(w);
     }
-    let w2 = Conv2d {
-        n: 64,
-        c_in: 20,
-        h: 12,
-        w: 12,
-        c_out: 50,
-        kh: 5,
-        kw: 5,
-        sh: 1,
-        sw: 1,
-        ph: 0,
-        pw: 0,
-    };
-    w2.validate().unwrap();
+    let rounds: usize = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--rounds="))
+        .map_or(5, |r| r.parse().expect("--rounds=N"));
+    println!("load average at start: {}", loadavg());
+    if !args.iter().any(|a| a == "--steps-only") {
+        rates(rounds);
+    }
+    if !args.iter().any(|a| a == "--rates-only") {
+        steps_bench(rounds);
+    }
+    println!("load average at end: {}", loadavg());
+}
+
+/// /proc/loadavg's first three fields.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Median of `v`.
+fn med(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Per ISA: the FMA probe, GEMMs and the W2 convolutions (forward, weight
+/// gradient, input gradient = the transposed conv's forward), GFLOP/s in
+/// thread CPU time and % of the probe measured in the same round. Rounds
+/// interleave the ISAs; medians over rounds.
+fn rates(rounds: usize) {
+    let w2 = steps::w2_conv();
     let (x, wt) = (data(w2.x_len(), 1), data(w2.w_len(), 2));
-    let mut y = vec![0.0; w2.y_len()];
+    let mut y = data(w2.y_len(), 3);
+    let mut dw = vec![0.0; w2.w_len()];
+    let mut dx = vec![0.0; w2.x_len()];
     let mut wsc = vec![0.0; w2.workspace_len()];
     let conv_flops = 2.0 * (w2.n * w2.c_out * w2.col_rows() * w2.col_cols()) as f64;
-    // GEMM shapes: square 512, and one W2 image's forward GEMM (50 x 64, k = 500).
+    // Square 512; one W2 image's forward GEMM (50 x 64, k = 500); a W1-like
+    // short-k product; W3's dense layer (64 x 500, k = 800).
     let gemms = [
         (512usize, 512usize, 512usize),
         (50, 64, 500),
         (256, 576, 25),
+        (64, 500, 800),
     ];
-    // Rounds interleave the ISAs and each round times the probe right beside the
-    // kernels, so load from other processes hits both; medians over rounds.
-    let rounds = 5;
     let isas = native_isas();
-    // [isa][quantity][round]: probe, the gemms, conv.
-    let mut rec = vec![vec![Vec::new(); 2 + gemms.len()]; isas.len()];
+    // [isa][quantity][round]: probe, the gemms, conv forward, weight grad, input grad.
+    let q_conv = 1 + gemms.len();
+    let mut rec = vec![vec![Vec::new(); q_conv + 3]; isas.len()];
     for _ in 0..rounds {
         for (ii, &isa) in isas.iter().enumerate() {
             assert!(pin_thread(Some(isa)));
@@ -104,33 +134,105 @@ fn main() {
                 rec[ii][1 + g].push(2.0 * (m * n * k) as f64 / s / 1e9);
             }
             let s = median_secs(5, 1, || conv2d(&w2, &x, &wt, None, &mut y, &mut wsc));
-            rec[ii][1 + gemms.len()].push(conv_flops / s / 1e9);
+            rec[ii][q_conv].push(conv_flops / s / 1e9);
+            let s = median_secs(5, 1, || {
+                conv2d_backward_weight(&w2, &x, &y, &mut dw, &mut wsc)
+            });
+            rec[ii][q_conv + 1].push(conv_flops / s / 1e9);
+            let s = median_secs(5, 1, || {
+                conv2d_backward_input(&w2, &y, &wt, &mut dx, &mut wsc)
+            });
+            rec[ii][q_conv + 2].push(conv_flops / s / 1e9);
         }
     }
     pin_thread(None);
-    let med = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    println!("medians of {rounds} interleaved rounds; % = median over rounds of (rate / that round's probe)");
-    println!("isa     probe GFLOP/s | GEMM m x n x k: GFLOP/s (% of probe) | conv W2 fwd [64,20,12,12]*[50,20,5,5]");
+    println!(
+        "\nGFLOP/s, one thread, thread CPU time; medians of {rounds} rounds interleaving the ISAs; (% = median over rounds of rate / that round's probe)"
+    );
+    let mut head = "| ISA | probe |".to_string();
+    for &(m, n, k) in &gemms {
+        head += &format!(" GEMM {m}x{n}x{k} |");
+    }
+    head += " conv W2 forward | conv W2 weight grad | conv W2 input grad |";
+    println!("{head}");
+    println!("|{}", "---|".repeat(2 + gemms.len() + 3));
     for (ii, isa) in isas.iter().enumerate() {
         let r = &rec[ii];
-        let pct = |q: usize| {
-            med(&r[q]
+        let pct = |v: &[f64]| {
+            med(&v
                 .iter()
                 .zip(&r[0])
                 .map(|(x, p)| 100.0 * x / p)
                 .collect::<Vec<_>>())
         };
-        let mut line = format!("{:<7} {:>8.1}       |", format!("{isa:?}"), med(&r[0]));
-        for (g, &(m, n, k)) in gemms.iter().enumerate() {
-            line += &format!(" {m}x{n}x{k}: {:.1} ({:.0} %)", med(&r[1 + g]), pct(1 + g));
+        let mut line = format!("| {isa:?} | {:.1} |", med(&r[0]));
+        for v in &r[1..] {
+            line += &format!(" {:.1} ({:.0} %) |", med(v), pct(v));
         }
-        let q = 1 + gemms.len();
-        line += &format!(" | {:.1} GFLOP/s ({:.0} %)", med(&r[q]), pct(q));
         println!("{line}");
+    }
+}
+
+/// W1–W4 steps on the detected ISA at 1 and 2 threads (`threads::set`),
+/// rounds alternating the thread counts; images/s from wall-clock medians
+/// (a round: 20 steps of W1–W3, 8 of W4 after 3 warm-up steps), and for 1
+/// thread also from thread CPU time.
+fn steps_bench(rounds: usize) {
+    let mut w1 = steps::Cae::new(64, 1, 28, 20, 0.0);
+    let mut w2 = steps::Cae::new(64, 20, 12, 50, -1.0);
+    let mut w3 = steps::Cnn::new(64);
+    let mut w4 = steps::Cnn::new(256);
+    let mut pr = steps::Prof::default();
+    let counts = [1usize, 2];
+    // [workload][thread count]: per-round medians (wall), and 1-thread CPU.
+    let mut wall = vec![vec![Vec::new(); counts.len()]; 4];
+    let mut cpu = vec![Vec::new(); 4];
+    for _ in 0..rounds {
+        for (ci, &t) in counts.iter().enumerate() {
+            convae_kernels::threads::set(t);
+            for (wi, batch) in [64usize, 64, 64, 256].into_iter().enumerate() {
+                let mut step = || {
+                    black_box(match wi {
+                        0 => w1.step(&mut pr),
+                        1 => w2.step(&mut pr),
+                        2 => w3.step(&mut pr),
+                        _ => w4.forward(&mut pr),
+                    });
+                };
+                for _ in 0..3 {
+                    step();
+                }
+                let n = if wi == 3 { 8 } else { 20 };
+                let (mut ws, mut cs) = (Vec::new(), Vec::new());
+                for _ in 0..n {
+                    let (t0, c0) = (wall_secs(), steps::cpu_secs());
+                    step();
+                    ws.push(batch as f64 / (wall_secs() - t0));
+                    cs.push(batch as f64 / (steps::cpu_secs() - c0));
+                }
+                wall[wi][ci].push(med(&ws));
+                if t == 1 {
+                    cpu[wi].push(med(&cs));
+                }
+            }
+        }
+    }
+    convae_kernels::threads::set(1);
+    println!(
+        "\nW1–W4 steps ({:?}), images/s: medians over {rounds} rounds of each round's median (rounds alternate 1 and 2 threads)",
+        convae_kernels::isa::detected()
+    );
+    println!(
+        "| workload | 1 thread (wall) | 1 thread (thread CPU) | 2 threads (wall) | 2 / 1 (wall) |"
+    );
+    println!("|---|---|---|---|---|");
+    for (wi, name) in ["W1", "W2", "W3", "W4"].iter().enumerate() {
+        let (one, two) = (med(&wall[wi][0]), med(&wall[wi][1]));
+        println!(
+            "| {name} | {one:.0} | {:.0} | {two:.0} | {:.2}x |",
+            med(&cpu[wi]),
+            two / one
+        );
     }
 }
 
@@ -251,11 +353,11 @@ fn ab() {
     let t = best(60, &mut || conv2d(&c, &x, &wt, None, &mut y, &mut ws));
     let mut dw = vec![0.0; c.w_len()];
     let tw = best(30, &mut || {
-        convae_kernels::conv::conv2d_backward_weight(&c, &x, &y, &mut dw, &mut ws)
+        conv2d_backward_weight(&c, &x, &y, &mut dw, &mut ws)
     });
     let mut dx = vec![0.0; c.x_len()];
     let ti = best(30, &mut || {
-        convae_kernels::conv::conv2d_backward_input(&c, &y, &wt, &mut dx, &mut ws)
+        conv2d_backward_input(&c, &y, &wt, &mut dx, &mut ws)
     });
     let mut pr = steps::Prof::default();
     let mut w2 = steps::Cae::new(64, 20, 12, 50, -1.0);
