@@ -2,7 +2,7 @@
 written as a PyTorch user would (torch.nn.functional, torch.optim.SGD), timed the
 way bench/timing.ts times every runner, at each thread count asked for.
 
-    python bench/workloads/torch.py [--quick] [--threads=1,2] [--only=W1,W4]
+    python bench/workloads/torch.py [--quick] [--threads=1,2] [--only=W1,W4] [--thread-cpu]
 
 Prints one RunnerResult per thread count (spec.ts) as a JSON list on its last
 line. compare.ts runs it when a Python with torch is found (PYTHON=...), in
@@ -88,6 +88,13 @@ def glorot(shape, fan_in, fan_out):
     return torch.empty(shape).uniform_(-limit, limit).requires_grad_()
 
 
+# --thread-cpu: samples from this thread's CPU time instead of the wall clock
+# (one thread only: torch runs a 1-thread op on the calling thread). For
+# comparing with native_bench's thread-CPU figures on a machine whose cores
+# other processes share; compare.ts never passes it.
+clock = time.perf_counter
+
+
 def measure(images, call, timing):
     """bench/timing.ts `measure`: warm-up, then one images/s sample per call."""
     warm_calls, warm_ms, min_samples, max_samples, min_ms = timing
@@ -99,9 +106,9 @@ def measure(images, call, timing):
     rates = []
     t1 = time.perf_counter()
     while len(rates) < min_samples or ((time.perf_counter() - t1) * 1000 < min_ms and len(rates) < max_samples):
-        s = time.perf_counter()
+        s = clock()
         call()
-        rates.append(images / (time.perf_counter() - s))
+        rates.append(images / (clock() - s))
     return rates
 
 
@@ -210,6 +217,11 @@ def main():
     timing = QUICK if "--quick" in args else FULL
     only = (arg("only") or ",".join(IDS)).split(",")
     counts = [int(t) for t in (arg("threads") or "1").split(",")]
+    if "--thread-cpu" in args:
+        if counts != [1]:
+            sys.exit("--thread-cpu measures one thread: use --threads=1")
+        global clock
+        clock = time.thread_time
     torch.manual_seed(1)
     version = torch.__version__.split("+")[0]
     what = describe()

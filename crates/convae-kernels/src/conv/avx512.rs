@@ -12,7 +12,7 @@
 //! `kj` later, loads it back shifted by one float, which stalls store
 //! forwarding; here each row is loaded and stored once.
 
-use crate::gemm::{KC, MR};
+use crate::blocking::{KC, MR};
 use crate::shape::Conv2d;
 use core::arch::x86_64::*;
 

@@ -34,7 +34,9 @@ mod wasmsimd;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) use wasmsimd::madd;
 
-pub(crate) use crate::blocking::{KC, MC, MR, NC, NR};
+#[cfg(test)]
+use crate::blocking::KC;
+pub(crate) use crate::blocking::{MC, MR, NC, NR};
 #[cfg(test)]
 use crate::shape::sgemm_packed_a_workspace_len;
 #[cfg(any(test, not(target_arch = "wasm32")))]
