@@ -69,10 +69,11 @@ for (const python of pythons) {
 }
 if (!pythons.length) skipped.push('no Python with torch found (python3, /usr/bin/python3; set PYTHON=...)');
 
+// The best build (native where it loads) and the relaxed wasm build, measured in turns in one process.
 const convae: Run = {
   label: 'convae',
   script: 'workloads/convae.ts',
-  args: [...q, ...process.argv.filter((a) => a.startsWith('--build='))],
+  args: [...q, ...(process.argv.find((a) => a.startsWith('--build=')) ?? '--build=auto,relaxed').split(' ')],
 };
 /** convae and PyTorch alternate round after round; the other peers run once, after them. */
 const rounds = quick || !torchRuns.length ? 1 : 2;

@@ -32,7 +32,8 @@ const MIME: Record<string, string> = {
 export const PACKAGE_PAGE = `<!doctype html><html><head><meta charset="utf-8">
 <script type="importmap">{ "imports": {
   "wasm-feature-detect": "/node_modules/wasm-feature-detect/dist/esm/index.js",
-  "comlink": "/node_modules/comlink/dist/esm/comlink.mjs"
+  "comlink": "/node_modules/comlink/dist/esm/comlink.mjs",
+  "image-size": "/node_modules/image-size/dist/esm/index.js"
 } }</script>
 </head><body>convae test page</body></html>`;
 
@@ -53,7 +54,12 @@ export async function serveStatic(opts: {
   headers?: (req: IncomingMessage) => Record<string, string>;
 }): Promise<StaticServer> {
   const root = opts.root ?? ROOT;
-  const prefixes = opts.prefixes ?? ['/dist/', '/node_modules/wasm-feature-detect/', '/node_modules/comlink/'];
+  const prefixes = opts.prefixes ?? [
+    '/dist/',
+    '/node_modules/wasm-feature-detect/',
+    '/node_modules/comlink/',
+    '/node_modules/image-size/',
+  ];
   const server = createServer((req, res) => {
     const headers = opts.headers?.(req) ?? {};
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
