@@ -16,6 +16,8 @@ pub enum Isa {
     Avx2,
     /// x86-64 native: AVX-512F (512-bit, masked edge stores).
     Avx512,
+    /// aarch64 native: NEON (128-bit, `fmla` by element).
+    Neon,
 }
 
 /// The best instruction set compiled into this build.
@@ -70,6 +72,10 @@ mod native {
                     return Isa::Avx2;
                 }
             }
+            #[cfg(target_arch = "aarch64")]
+            if std::arch::is_aarch64_feature_detected!("neon") {
+                return Isa::Neon;
+            }
             Isa::Scalar
         })
     }
@@ -80,6 +86,7 @@ mod native {
             Isa::Scalar => true,
             Isa::Avx2 => matches!(detected(), Isa::Avx2 | Isa::Avx512),
             Isa::Avx512 => detected() == Isa::Avx512,
+            Isa::Neon => detected() == Isa::Neon,
             Isa::Simd128 | Isa::Relaxed => false,
         }
     }
@@ -96,7 +103,7 @@ mod native {
 
     /// Every native ISA this CPU runs, scalar first.
     pub fn native_isas() -> Vec<Isa> {
-        [Isa::Scalar, Isa::Avx2, Isa::Avx512]
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon]
             .into_iter()
             .filter(|&i| supported(i))
             .collect()

@@ -25,6 +25,8 @@
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod pack_avx2;
 mod scalar;
@@ -475,6 +477,26 @@ impl MicroKernel for Avx512Kernel {
     }
 }
 
+#[cfg(target_arch = "aarch64")]
+struct NeonKernel;
+#[cfg(target_arch = "aarch64")]
+impl MicroKernel for NeonKernel {
+    #[inline(always)]
+    unsafe fn run(
+        kc: usize,
+        pa: *const f32,
+        pb: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        mr: usize,
+        nr: usize,
+        store: Store,
+    ) {
+        // SAFETY: only reached when `isa::active()` is Neon (the CPU has NEON).
+        neon::f32_gemm_neon(kc, pa, pb, c, ldc, mr, nr, store)
+    }
+}
+
 /// The GEMM driver behind `sgemm`, `sgemm_packed_a` and the convolutions.
 /// Workspace: `sgemm_workspace_len(m, n, k)` for `ASrc::Strided`,
 /// `sgemm_packed_a_workspace_len(n, k)` for `ASrc::Packed`.
@@ -553,6 +575,10 @@ pub(crate) unsafe fn gemm_with_ptr<B: PackB>(
         }
         crate::isa::Isa::Avx2 => return driver::<Avx2Kernel, B>(m, n, kb, a, b, c, ldc, init, ws),
         _ => {}
+    }
+    #[cfg(target_arch = "aarch64")]
+    if crate::isa::active() == crate::isa::Isa::Neon {
+        return driver::<NeonKernel, B>(m, n, kb, a, b, c, ldc, init, ws);
     }
     driver::<ScalarKernel, B>(m, n, kb, a, b, c, ldc, init, ws)
 }
@@ -821,6 +847,8 @@ mod tests {
         if std::arch::is_x86_feature_detected!("avx512f") {
             assert!(isas.contains(&crate::isa::Isa::Avx512));
         }
+        #[cfg(target_arch = "aarch64")]
+        assert!(isas.contains(&crate::isa::Isa::Neon));
     }
 
     #[test]
