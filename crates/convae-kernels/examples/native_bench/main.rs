@@ -184,8 +184,9 @@ fn steps_bench(rounds: usize) {
     let mut w4 = steps::Cnn::new(256);
     let mut pr = steps::Prof::default();
     let counts = [1usize, 2];
-    // [workload][thread count]: per-round medians (wall), and 1-thread CPU.
+    // [workload][thread count]: per-round medians (wall; process CPU), and 1-thread thread CPU.
     let mut wall = vec![vec![Vec::new(); counts.len()]; 4];
+    let mut pcpu = vec![vec![Vec::new(); counts.len()]; 4];
     let mut cpu = vec![Vec::new(); 4];
     for _ in 0..rounds {
         for (ci, &t) in counts.iter().enumerate() {
@@ -203,14 +204,16 @@ fn steps_bench(rounds: usize) {
                     step();
                 }
                 let n = if wi == 3 { 8 } else { 20 };
-                let (mut ws, mut cs) = (Vec::new(), Vec::new());
+                let (mut ws, mut cs, mut ps) = (Vec::new(), Vec::new(), Vec::new());
                 for _ in 0..n {
-                    let (t0, c0) = (wall_secs(), steps::cpu_secs());
+                    let (t0, c0, p0) = (wall_secs(), steps::cpu_secs(), steps::process_cpu_secs());
                     step();
                     ws.push(batch as f64 / (wall_secs() - t0));
                     cs.push(batch as f64 / (steps::cpu_secs() - c0));
+                    ps.push(batch as f64 / (steps::process_cpu_secs() - p0));
                 }
                 wall[wi][ci].push(med(&ws));
+                pcpu[wi][ci].push(med(&ps));
                 if t == 1 {
                     cpu[wi].push(med(&cs));
                 }
@@ -222,16 +225,17 @@ fn steps_bench(rounds: usize) {
         "\nW1–W4 steps ({:?}), images/s: medians over {rounds} rounds of each round's median (rounds alternate 1 and 2 threads)",
         convae_kernels::isa::detected()
     );
-    println!(
-        "| workload | 1 thread (wall) | 1 thread (thread CPU) | 2 threads (wall) | 2 / 1 (wall) |"
-    );
-    println!("|---|---|---|---|---|");
+    println!("(process CPU: images per CPU-second of all the process's threads; 2 threads ÷ 1 thread there is the work the parts add, near 1 when cutting a step costs nothing)");
+    println!("| workload | 1 thread (wall) | 1 thread (thread CPU) | 2 threads (wall) | 2 / 1 (wall) | 2 threads (process CPU) | 2 / 1 (process CPU) |");
+    println!("|---|---|---|---|---|---|---|");
     for (wi, name) in ["W1", "W2", "W3", "W4"].iter().enumerate() {
         let (one, two) = (med(&wall[wi][0]), med(&wall[wi][1]));
+        let (p1, p2) = (med(&pcpu[wi][0]), med(&pcpu[wi][1]));
         println!(
-            "| {name} | {one:.0} | {:.0} | {two:.0} | {:.2}x |",
+            "| {name} | {one:.0} | {:.0} | {two:.0} | {:.2}x | {p2:.0} | {:.2}x |",
             med(&cpu[wi]),
-            two / one
+            two / one,
+            p2 / p1
         );
     }
 }

@@ -23,6 +23,16 @@ pub const LR: f32 = 0.01;
 /// machine shared with other processes it leaves out the time the thread
 /// waited for a core, which wall-clock time does not.
 pub fn cpu_secs() -> f64 {
+    clock(3) // CLOCK_THREAD_CPUTIME_ID
+}
+
+/// The whole process's CPU time in seconds (all its threads: with
+/// `threads::set(2)` the work of both; `CLOCK_PROCESS_CPUTIME_ID`).
+pub fn process_cpu_secs() -> f64 {
+    clock(2)
+}
+
+fn clock(id: i32) -> f64 {
     #[repr(C)]
     struct Timespec {
         sec: i64,
@@ -31,10 +41,9 @@ pub fn cpu_secs() -> f64 {
     extern "C" {
         fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
     }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
     let mut t = Timespec { sec: 0, nsec: 0 };
     // SAFETY: clock_gettime writes one timespec (two i64 on x86-64 / aarch64 Linux).
-    let r = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    let r = unsafe { clock_gettime(id, &mut t) };
     assert_eq!(r, 0);
     t.sec as f64 + t.nsec as f64 * 1e-9
 }
