@@ -15,6 +15,10 @@
 //! bounds: every window lies inside the (padded) image.
 //! A 1x1, stride-1, unpadded convolution is a plain GEMM; im2col is skipped.
 //! `conv_transpose.rs` reuses these three functions.
+//!
+//! Native: the packers' copies, col2im and (AVX-512) a direct forward without
+//! im2col panels live in `conv/avx2.rs` and `conv/avx512.rs`; with
+//! `threads::set(n > 1)` each op cuts the batch into parts (see `threads`).
 
 // Indexed loops over panel columns read more plainly than zipped iterators here.
 #![allow(clippy::needless_range_loop)]

@@ -1,8 +1,10 @@
 //! Which instruction set a kernel call uses.
 //!
-//! Every SIMD kernel has a scalar twin. The SIMD path is compiled in only when
-//! the build enables `simd128`; `set_force_scalar` lets one SIMD build run its
-//! scalar twins so tests can compare the two in one process.
+//! Every SIMD kernel has a scalar twin. wasm: the SIMD path is compiled in only
+//! when the build enables `simd128`; `set_force_scalar` lets one SIMD build run
+//! its scalar twins so tests can compare the two in one process. Native: the
+//! ISA is detected at run time (`detected`, `active`), and `pin_thread` does
+//! the same job per thread.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 

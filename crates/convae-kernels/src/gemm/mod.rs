@@ -7,7 +7,8 @@
 //!   column by column, rows past `m` zero-padded) — or comes pre-packed for the
 //!   whole matrix (`pack_a`), which the convolutions use to pack a weight once per
 //!   call instead of once per image.
-//! - The micro-kernel (`wasmsimd.rs`, scalar twin `scalar.rs`) computes one
+//! - The micro-kernel (`wasmsimd.rs`; natively `avx2.rs`, `avx512.rs`, `neon.rs`,
+//!   chosen by `isa::active()`; scalar twin `scalar.rs`) computes one
 //!   `MR x NR` tile over one k-block in registers and then writes it: for the
 //!   first k-block `C = acc` (overwrite), `C = C + acc` (accumulate) or
 //!   `C = acc + bias[i]` (a convolution's per-row bias); `C = C + acc` for the
@@ -19,7 +20,12 @@
 //! `acc = 0; for p in block { acc = acc + A(i,p) * B(p,j) }; C = C + acc` (or
 //! `C = acc` / `C = acc + bias[i]` for the first block). Tile shape and the
 //! `MC`/`NC` blocking do not change this order, only `KC` does. In the relaxed
-//! build `acc + a*b` is one `f32x4_relaxed_madd` (FMA where the CPU has one).
+//! build `acc + a*b` is one `f32x4_relaxed_madd` (FMA where the CPU has one);
+//! the native SIMD kernels always fuse it.
+//!
+//! Native: packing that transposes (row-major A, column-major B) uses register
+//! transposes (`pack_avx2.rs`); `sgemm` cuts C's column panels across threads
+//! when `threads::get() > 1` (each element computed as with one thread).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
