@@ -378,6 +378,10 @@ fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
         crate::isa::Isa::Avx512 if s.sh == 1 && s.sw == 1 => {
             return unsafe { avx512::col2im_s1(s, dcol, dx) }
         }
+        // SAFETY: the ISA is the CPU's.
+        crate::isa::Isa::Avx2 if s.sh == 1 && s.sw == 1 => {
+            return unsafe { avx2::col2im_s1(s, dcol, dx) }
+        }
         // SAFETY: a non-scalar native ISA implies AVX2.
         crate::isa::Isa::Avx2 | crate::isa::Isa::Avx512 => {
             return unsafe { avx2::col2im(s, dcol, dx) }

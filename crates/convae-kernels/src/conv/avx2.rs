@@ -89,3 +89,75 @@ pub(super) unsafe fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
         }
     })
 }
+
+/// `conv::col2im` for unit strides with AVX2: `conv/avx512.rs`'s `col2im_s1`
+/// (each output row chunk, here 8 columns, kept in a register over (ki, kj),
+/// 4 rows at a time) with lane masks as vectors: `vmaskmovps` loads only the
+/// lanes inside a run, and a blend keeps the other lanes unadded (so a
+/// `-0.0` stays `-0.0`). The twin's order of terms: its bits.
+///
+/// # Safety
+/// The CPU has AVX2; `dcol` holds `col_rows() * col_cols()` values and `dx`
+/// one image (`c_in * h * w`).
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn col2im_s1(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
+    debug_assert!(s.sh == 1 && s.sw == 1);
+    let (oh, ow) = (s.out_h() as isize, s.out_w() as isize);
+    let (h, w) = (s.h, s.w);
+    let (ph, pw) = (s.ph as isize, s.pw as isize);
+    let p = (oh * ow) as usize;
+    assert!(dcol.len() >= s.col_rows() * p && dx.len() >= s.c_in * h * w);
+    let (cp, dp) = (dcol.as_ptr(), dx.as_mut_ptr());
+    let iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    // Lanes [lo, hi) as a vector mask.
+    let lanes = |lo: isize, hi: isize| {
+        _mm256_and_si256(
+            _mm256_cmpgt_epi32(_mm256_set1_epi32(hi as i32), iota),
+            _mm256_cmpgt_epi32(
+                _mm256_add_epi32(iota, _mm256_set1_epi32(1)),
+                _mm256_set1_epi32(lo as i32),
+            ),
+        )
+    };
+    const ROWS: usize = 4;
+    for c in 0..s.c_in {
+        for iy0 in (0..h).step_by(ROWS) {
+            let rows = (h - iy0).min(ROWS);
+            for b in (0..w).step_by(8) {
+                let width = (w - b).min(8) as isize;
+                let mrow = lanes(0, width);
+                let drow = |r: usize| dp.add((c * h + iy0 + r) * w + b);
+                let mut acc = [_mm256_setzero_ps(); ROWS];
+                for (r, a) in acc.iter_mut().enumerate().take(rows) {
+                    *a = _mm256_maskload_ps(drow(r), mrow);
+                }
+                for ki in 0..s.kh {
+                    for kj in 0..s.kw {
+                        // Lane j is column ix = b + j, fed by ox = b + j + pw - kj in [0, ow).
+                        let shift = b as isize + pw - kj as isize;
+                        let lo = (-shift).clamp(0, width);
+                        let hi = (ow - shift).clamp(0, width);
+                        if lo >= hi {
+                            continue;
+                        }
+                        let m = lanes(lo, hi);
+                        let keep = _mm256_castsi256_ps(m);
+                        let row = cp.add(((c * s.kh + ki) * s.kw + kj) * p);
+                        for (r, a) in acc.iter_mut().enumerate().take(rows) {
+                            let oy = (iy0 + r) as isize + ph - ki as isize;
+                            if oy < 0 || oy >= oh {
+                                continue;
+                            }
+                            // Only the lanes of m (inside the row) are read.
+                            let v = _mm256_maskload_ps(row.wrapping_offset(oy * ow + shift), m);
+                            *a = _mm256_blendv_ps(*a, _mm256_add_ps(*a, v), keep);
+                        }
+                    }
+                }
+                for (r, a) in acc.iter().enumerate().take(rows) {
+                    _mm256_maskstore_ps(drow(r), mrow, *a);
+                }
+            }
+        }
+    }
+}
