@@ -424,14 +424,21 @@ export class ImageDataset {
     return { train: this.subset(train), validation: this.subset(validation) };
   }
 
-  /** @internal A dataset over arrays already checked (a dataset posted to a worker): not scanned again. */
+  /**
+   * @internal A dataset over arrays already checked (a dataset posted to a worker): not scanned again.
+   * `images` is floats, or the bytes of a byte-stored dataset with their scale.
+   */
   static trusted(
-    images: Float32Array,
+    images: Float32Array | { bytes: Uint8Array; scale: number },
     shape: ImageShape,
     labels: Uint8Array | null,
     numClasses: number | undefined,
   ): ImageDataset {
-    return new ImageDataset({ floats: images }, shape, labels, numClasses);
+    const store: Store =
+      images instanceof Float32Array
+        ? { floats: images }
+        : { bytes: images.bytes, scale: images.scale, lut: byteTable(images.scale) };
+    return new ImageDataset(store, shape, labels, numClasses);
   }
 
   /**
