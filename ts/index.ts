@@ -131,6 +131,7 @@ export * from './viz/index.js';
 // Training in workers (Node worker_threads, browser module Workers).
 export { Trainer, type TrainerFitOptions, type TrainerOptions, type TrainResult } from './worker/trainer.js';
 export { createRunner } from './worker/runner.js';
+export type { PassOptions } from './worker/passes.js';
 export { WorkerPool, defaultWorkers, type PoolOptions as WorkerPoolOptions } from './worker/pool.js';
 export type { SpawnOptions } from './worker/spawn.js';
 export { canShareMemory, type DataMode } from './worker/wire.js';
@@ -156,8 +157,16 @@ export type { TypedArray } from './util/rng.js';
 
 // Anomaly scores, embeddings and feature projections (ts/anomaly), ranking metrics.
 export { auroc, averagePrecision, rocCurve, type RocCurve } from './train/metrics.js';
-export { encode, nearestNeighbours, type EncodeOptions, type Embeddings, type Neighbours } from './anomaly/embed.js';
 export {
+  encode,
+  nearestNeighbours,
+  type EncodeOptions,
+  type Embeddings,
+  type NeighbourOptions,
+  type Neighbours,
+} from './anomaly/embed.js';
+export {
+  meanDistances,
   neighbourScores,
   reconstructionScores,
   reconstructThrough,
@@ -175,7 +184,13 @@ export {
   type OneClassResult,
   type ScoreSpec,
 } from './anomaly/oneclass.js';
-export { knnAccuracy, linearProbeAccuracy, type ProbeOptions } from './anomaly/probe.js';
+export {
+  knnAccuracy,
+  knnAccuracyOn,
+  linearProbeAccuracy,
+  type KnnOptions,
+  type ProbeOptions,
+} from './anomaly/probe.js';
 export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
 export { projectionGrid } from './anomaly/draw.js';
 

@@ -16,6 +16,14 @@ const int =
     return n;
   };
 
+/** `--workers` of the commands that encode or score many images: 0 (this thread) to 256. */
+export const workersArg = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 256)
+    throw new InvalidArgumentError('--workers must be an integer in [0, 256]');
+  return n;
+};
+
 const size = (v: string) => {
   try {
     return parseSize(v);
@@ -23,6 +31,9 @@ const size = (v: string) => {
     throw new InvalidArgumentError(e instanceof ConvaeError ? e.message : String(e));
   }
 };
+
+/** Help of `--workers` for the commands that encode or score many images. */
+export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';
 
 const DATA_HELP =
   'images: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files (class sub-folders give labels)';
@@ -128,8 +139,9 @@ export function registerDataCommands(program: Command): void {
   )
     .option('--out <dir>', 'folder for codes.safetensors and codes.csv', 'convae-out/codes')
     .option('--limit <n>', 'only the first n images', int('--limit'))
+    .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
-      const r = await encode({ ...shared(o), model: o.model, out: o.out });
+      const r = await encode({ ...shared(o), model: o.model, out: o.out, workers: o.workers });
       console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
     });
 
