@@ -1,0 +1,137 @@
+/**
+ * Inference passes in workers against this thread (ts/worker/passes.ts):
+ *   npm run bench:passes [-- --rounds=3]
+ *
+ * - score: the anomaly detector of `convae anomaly` (8/16-map stack, knn5@2)
+ *   scoring the 10 000 MNIST test images against the ~5 400 codes of one
+ *   class's training images (encode + neighbour search), and the per-pixel
+ *   error maps of the same images;
+ * - encode: the codes at depth 2 of the 60 000 MNIST training images through
+ *   the 20/50-map stack of `convae embeddings` / `convae train`;
+ * - train: one epoch per block of the anomaly stack on one class (batch 32),
+ *   this thread against data-parallel workers (why `convae anomaly` trains on this thread).
+ *
+ * Configurations take turns, round after round (this thread, 1 worker, 2
+ * workers, …), so a drift of a shared machine's load touches them alike; the
+ * medians and the load average at the start and the end are printed. Every
+ * result is checked equal to this thread's, bit for bit.
+ */
+import os from 'node:os';
+import { AnomalyDetector } from '../ts/anomaly/detector.js';
+import { oneClassSplit, trainStack } from '../ts/anomaly/oneclass.js';
+import { loadBackend } from '../ts/backend/backend.js';
+import { ANOMALY_BLOCKS } from '../ts/cli/anomaly.js';
+import { EMBEDDING_BLOCKS } from '../ts/cli/embeddings.js';
+import { loadMnist } from '../ts/data/mnist.js';
+import { StackedConvAutoencoder } from '../ts/model/autoencoder.js';
+import { type Runner, threadRunner } from '../ts/train/runner.js';
+import { Trainer } from '../ts/worker/trainer.js';
+
+const arg = (name: string, d: number) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? d);
+const rounds = arg('rounds', 3);
+const maxWorkers = arg('workers', 2);
+const load = () =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' / ');
+console.log(`cores ${os.availableParallelism()}, load average at start ${load()} (1 / 5 / 15 min), ${rounds} rounds`);
+
+const be = await loadBackend();
+const train = await loadMnist({ split: 'train' });
+const test = await loadMnist({ split: 'test' });
+const split = oneClassSplit(train, 0, 1);
+const opts = {
+  blocks: ANOMALY_BLOCKS,
+  epochs: 1,
+  batchSize: 32,
+  optimizer: { type: 'adam', lr: 3e-3 },
+  seed: 1,
+} as const;
+const small = await trainStack(be, split.train, opts);
+const wide = new StackedConvAutoencoder(be, EMBEDDING_BLOCKS, train.shape, 1);
+
+const trainers = new Map<number, Trainer>();
+for (let n = 1; n <= maxWorkers; n++) trainers.set(n, await Trainer.create(be, { size: n }));
+const configs: { name: string; runner: Runner }[] = [
+  { name: 'this thread', runner: threadRunner(be) },
+  ...[...trainers].map(([n, t]) => ({ name: `${n} worker${n > 1 ? 's' : ''}`, runner: t as Runner })),
+];
+
+const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  a.length === b.length && Array.from(a).every((v, i) => Object.is(v, b[i]));
+
+type Work = { name: string; images: number; run: (r: Runner) => Promise<ArrayLike<number>> };
+const works: Work[] = [
+  {
+    name: 'anomaly score: encode 10 000 test images + 5-NN among the class-0 codes (knn5@2)',
+    images: test.length,
+    run: async (r) => {
+      const det = await AnomalyDetector.fitOn(r, small, split.train, split.normalValidation, {
+        score: { type: 'neighbours', depth: 2, k: 5 },
+      });
+      return (await det.detectOn(r, test)).scores;
+    },
+  },
+  {
+    name: 'error maps of the 10 000 test images (reconstruction through block 1)',
+    images: test.length,
+    run: async (r) => (await r.reconstructionScores(small, test, { depth: 1, maps: true })).maps!,
+  },
+  {
+    name: 'encode 60 000 training images at depth 2 (20/50-map stack, 800 values each)',
+    images: train.length,
+    run: async (r) => (await r.encode(wide, train, { depth: 2 })).vectors,
+  },
+];
+
+for (const w of works) {
+  const times = new Map<string, number[]>();
+  let reference: ArrayLike<number> | null = null;
+  // A first untimed pass per configuration starts the workers and sends them the model.
+  for (const c of configs) await w.run(c.runner);
+  for (let r = 0; r < rounds; r++)
+    for (const c of configs) {
+      const t0 = performance.now();
+      const out = await w.run(c.runner);
+      const t = (performance.now() - t0) / 1000;
+      times.set(c.name, [...(times.get(c.name) ?? []), t]);
+      if (!reference) reference = out;
+      else if (!same(out, reference)) throw new Error(`${w.name}: ${c.name} differs from this thread`);
+    }
+  console.log(`\n${w.name}`);
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  const base = med(times.get('this thread')!);
+  for (const [name, t] of times) {
+    const m = med(t);
+    console.log(
+      `  ${name.padEnd(12)} median ${m.toFixed(2)} s (${t.map((x) => x.toFixed(2)).join(', ')}), ${Math.round(w.images / m)} images/s, ×${(base / m).toFixed(2)}`,
+    );
+  }
+}
+
+// Training: this thread against data-parallel workers, one epoch per block on class 0 (batch 32).
+{
+  console.log('\ntrain the anomaly stack on class 0 (5 330 images, 1 epoch per block, batch 32)');
+  const times = new Map<string, number[]>();
+  for (let r = 0; r < rounds; r++)
+    for (const c of configs) {
+      const s = new StackedConvAutoencoder(be, ANOMALY_BLOCKS, train.shape, 1);
+      const t0 = performance.now();
+      for (let k = 0; k < 2; k++) await c.runner.fit(s, split.train, { ...opts, layer: k, seed: 31 + k });
+      times.set(c.name, [...(times.get(c.name) ?? []), (performance.now() - t0) / 1000]);
+      s.dispose();
+    }
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  const base = med(times.get('this thread')!);
+  for (const [name, t] of times)
+    console.log(
+      `  ${name.padEnd(12)} median ${med(t).toFixed(2)} s (${t.map((x) => x.toFixed(2)).join(', ')}), ×${(base / med(t)).toFixed(2)}`,
+    );
+}
+
+console.log(`\nload average at the end ${load()}`);
+small.dispose();
+wide.dispose();
+for (const t of trainers.values()) await t.dispose();
