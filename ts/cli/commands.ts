@@ -78,6 +78,31 @@ export function registerDataCommands(program: Command): void {
     })
     .addOption(new Option('--layers <n>', 'CAE layers').choices(['1', '2']).argParser(Number).default(2))
     .option('--kernel <k>', 'filter size', int('--kernel'), 5)
+    .option('--padding <p>', "zero padding of the convolutions: pixels, or 'same' (keeps the size)", (v) => {
+      if (v === 'same') return v;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 64)
+        throw new InvalidArgumentError("--padding takes an integer in [0, 64] or 'same'");
+      return n;
+    })
+    .addOption(
+      new Option('--activation <name>', 'encoder activation')
+        .choices(['tanh', 'relu', 'leakyRelu', 'sigmoid'])
+        .default('tanh'),
+    )
+    .option('--pool <k>', 'max-pooling window and stride', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError('--pool takes an integer in [1, 16]');
+      return n;
+    })
+    .addOption(
+      new Option(
+        '--normalize <how>',
+        'input normalisation: contrast = each image minus its mean, over its standard deviation',
+      )
+        .choices(['none', 'contrast'])
+        .default('none'),
+    )
     .option(
       '--noise <fraction>',
       'masking noise of the first CAE, 0 for none',
@@ -102,6 +127,10 @@ export function registerDataCommands(program: Command): void {
         maps: o.maps,
         layers: o.layers,
         kernel: o.kernel,
+        padding: o.padding,
+        activation: o.activation,
+        pool: o.pool,
+        normalize: o.normalize,
         noise: o.noise,
         lr: o.lr,
         seed: o.seed,

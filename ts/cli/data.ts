@@ -19,6 +19,7 @@ import { FASHION_MNIST_CLASSES } from '../data/fashion.js';
 import { readIdxImages } from '../data/idx.js';
 import { loadImageFolder } from '../data/imagefolder.js';
 import { loadFashionMnist, loadMnist, MNIST_FILES, type Split } from '../data/mnist.js';
+import { contrastNormalize } from '../data/normalize.js';
 import { splitDataset } from '../data/split.js';
 import { DataError } from '../errors.js';
 import { MAX_IMAGE_SIDE } from '../limits.js';
@@ -36,6 +37,18 @@ export interface DataSpec {
   seed?: number;
   /** Skip undecodable files of a folder (else the first one stops the run). */
   skipBad?: boolean;
+  /** Per-image contrast normalisation of every image read (`contrastNormalize`); a model trained on it records it. */
+  normalize?: Normalization;
+}
+
+/** The input normalisations a `--normalize` flag names: none, or per-image contrast normalisation. */
+export type Normalization = 'none' | 'contrast';
+
+/** `data` as the model sees it under `normalize` (a float copy for 'contrast'). */
+export function normalized(data: ImageDataset, normalize: Normalization | undefined): ImageDataset {
+  if (normalize === undefined || normalize === 'none') return data;
+  if (normalize === 'contrast') return contrastNormalize(data);
+  throw new DataError(`--normalize takes none or contrast, got '${String(normalize).slice(0, 40)}'`);
 }
 
 export interface TrainData {
@@ -151,10 +164,16 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
     const parts = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: s.seed ?? 1 });
     let train = parts.train.data;
     if (s.limit) train = train.take(s.limit);
-    return { name: `folder:${k.dir}`, train, test: parts.test!.data, classes: f.classes };
+    const test = parts.test!.data;
+    return {
+      name: `folder:${k.dir}`,
+      train: normalized(train, s.normalize),
+      test: normalized(test, s.normalize),
+      classes: f.classes,
+    };
   }
   checkFixed(s.data, out.train, s);
-  return out;
+  return { ...out, train: normalized(out.train, s.normalize), test: normalized(out.test, s.normalize) };
 }
 
 async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape) {
@@ -181,7 +200,12 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
   if (k.kind === 'folder') {
     const f = await loadFolder(k.dir, s, shape);
     const d = s.limit ? f.dataset.take(s.limit) : f.dataset;
-    return { name: `folder:${k.dir}`, data: d, names: f.files.slice(0, d.length), classes: f.classes };
+    return {
+      name: `folder:${k.dir}`,
+      data: normalized(d, s.normalize),
+      names: f.files.slice(0, d.length),
+      classes: f.classes,
+    };
   }
   if (k.kind === 'mnist' || k.kind === 'fashion') {
     data = await (k.kind === 'fashion' ? loadFashionMnist : loadMnist)({ split: 'test', limit: s.limit });
@@ -200,7 +224,7 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
     );
   return {
     name: k.kind === 'mnist' || k.kind === 'fashion' ? k.kind : `${k.kind}:${k.dir}`,
-    data,
+    data: normalized(data, s.normalize),
     names: Array.from({ length: data.length }, (_, i) => `test#${i}`),
     classes,
   };

@@ -8,6 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
+import { ArgumentError } from '../errors.js';
+import type { Activation } from '../ops/elementwise.js';
 import { type BlockSpec, StackedConvAutoencoder } from '../model/autoencoder.js';
 import { saveModel } from '../model/serialize.js';
 import { evaluateTask } from '../train/evaluate.js';
@@ -26,6 +28,12 @@ export interface PretrainArgs extends DataSpec {
   /** Only the first CAE (one block) instead of two. */
   layers: 1 | 2;
   kernel: number;
+  /** Zero padding of every convolution; 'same' keeps the size ((kernel − 1)/2, odd kernels). Default 0. */
+  padding?: number | 'same';
+  /** Encoder activation of every block. Default tanh. */
+  activation?: Activation;
+  /** Max-pooling window (and stride) of every block. Default 2. */
+  pool?: number;
   noise: number;
   lr: number;
   seed: number;
@@ -40,15 +48,24 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
   const be = await loadBackend({ build: a.build });
   const { train, test, classes, name } = await resolveTrainData(a);
   const maps = a.maps ?? defaultArchitecture(train.shape).maps;
+  const padding = a.padding === 'same' ? (a.kernel - 1) / 2 : (a.padding ?? 0);
+  if (!Number.isInteger(padding))
+    throw new ArgumentError('convae pretrain', '--padding', `'same' needs an odd --kernel, got ${a.kernel}`);
+  const normalize = a.normalize ?? 'none';
+  const common = {
+    activation: a.activation ?? 'tanh',
+    pool: { kernel: a.pool ?? 2 },
+  } as const;
   const blocks: BlockSpec[] = [
     {
-      convs: [{ filters: maps[0], kernel: a.kernel }],
-      activation: 'tanh',
-      pool: { kernel: 2 },
-      noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null,
+      ...common,
+      convs: [{ filters: maps[0], kernel: a.kernel, padding }],
+      noise: a.noise > 0 ? { type: 'mask' as const, fraction: a.noise } : null,
+      // Contrast-normalised images are not in [0, 1]: a linear reconstruction, not a sigmoid.
+      ...(normalize === 'contrast' ? { outputActivation: 'identity' as const } : {}),
     },
-    { convs: [{ filters: maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
-  ].slice(0, a.layers) as BlockSpec[];
+    { ...common, convs: [{ filters: maps[1], kernel: a.kernel, padding }] },
+  ].slice(0, a.layers);
   log(
     `convae pretrain on ${name}: ${train.length} training and ${test.length} test images of [${train.shape.join(',')}]; ${be.build} build, this thread`,
   );
@@ -77,6 +94,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       classes,
       seed: a.seed,
       pretrainEpochs: a.epochs,
+      normalize,
       reconstructionMse: mse,
       seconds,
     });
@@ -99,7 +117,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       reconstructionGrid(originals, y, [sample.length, ...sample.shape] as [number, number, number, number], {
         scale: 4,
         columns: 8,
-        range: [0, 1],
+        range: normalize === 'contrast' ? [-3, 3] : [0, 1],
       }),
     );
     log(`wrote stack.json + stack.safetensors, filters and reconstructions to ${a.out}/ (${seconds.toFixed(0)} s)`);

@@ -7,12 +7,15 @@ import { DataError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
 import { loadModel } from '../model/serialize.js';
+import type { Normalization } from './data.js';
 
 export interface Saved {
   stack: StackedConvAutoencoder | null;
   classifier: Classifier | null;
   /** Class names from the saved training metadata, or null. */
   classes: string[] | null;
+  /** The input normalisation the model was trained on (`training.normalize`), 'none' when absent. */
+  normalize: Normalization;
   inputShape: ImageShape;
   dispose(): void;
 }
@@ -22,6 +25,16 @@ const isFile = (p: string) =>
     (s) => s.isFile(),
     () => false,
   );
+
+/** `training.normalize` of a saved model: 'contrast', or 'none' (absent); anything else is refused. */
+function normalizeOf(training: unknown, file: string): Normalization {
+  const v = (training as { normalize?: unknown } | null | undefined)?.normalize;
+  if (v === undefined || v === 'none') return 'none';
+  if (v === 'contrast') return 'contrast';
+  throw new DataError(
+    `${file}: training.normalize must be 'none' or 'contrast', got ${JSON.stringify(v)?.slice(0, 40)}`,
+  );
+}
 
 /** Class names as saved in `training.classes`: kept only if they are ≤ 256 short strings. */
 function classesOf(training: unknown): string[] | null {
@@ -53,11 +66,16 @@ export async function loadSaved(be: Backend, model: string, need: 'stack' | 'cla
   let classifier: Classifier | null = null;
   let classes: string[] | null = null;
   let inputShape: ImageShape | null = null;
+  let normalize: Normalization | null = null;
   try {
     for (const p of prefixes) {
       if (!(await isFile(`${p}.json`))) continue;
       const { model: m, meta } = await one(be, p);
       classes ??= classesOf(meta.training);
+      const norm = normalizeOf(meta.training, `${p}.json`);
+      if (normalize !== null && normalize !== norm)
+        throw new DataError(`${p}.json was trained on '${norm}' input, the other model on '${normalize}'`);
+      normalize = norm;
       const shape = meta.inputShape as unknown as ImageShape;
       if (inputShape && inputShape.join() !== shape.join())
         throw new DataError(`${p}.json takes [${shape.join(',')}] images, the other model [${inputShape.join(',')}]`);
@@ -87,6 +105,7 @@ export async function loadSaved(be: Backend, model: string, need: 'stack' | 'cla
     stack,
     classifier,
     classes,
+    normalize: normalize ?? 'none',
     inputShape: inputShape!,
     dispose: () => {
       s?.dispose();
