@@ -7,20 +7,21 @@
  *   npx tsx scripts/photo-select.ts name=base pre=none maps=32 pool=2 epochs=2 …
  *
  * Keys (defaults in CONFIG): photos=colour|all|natural|natural+grey, n (training patches), side,
- * flips=0|1, scales (list: 1,0.5), pre=none|contrast|whiten, maps, kernel, pool,
+ * flips=0|1, scales (list: 1,0.5), pre=none|contrast|whiten (contrast, then a local ZCA of
+ * wwin×wwin windows with eps=weps, ts/data/whiten.ts), maps, kernel, pool,
  * pad (conv padding; (kernel − 1)/2 keeps the size), act, noise (masking fraction), gauss (Gaussian noise std), epochs, lr, wd,
  * batch, seed. Writes DIR/<name>.png (the filters, per-filter scaled, grey 0)
  * and appends a JSON line to DIR/results.jsonl: held-out reconstruction error
  * as a fraction of the held-out patches' variance, and filter statistics
  * (filterStats in ts/viz/filterstats.ts).
  */
-import { appendFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadBackend } from '../ts/backend/backend.js';
 import { ImageDataset } from '../ts/data/dataset.js';
 import { contrastNormalize } from '../ts/data/normalize.js';
-import { fitWhitening } from './photo-whiten.js';
+import { fitWhitening, whiten } from '../ts/data/whiten.js';
 import { StackedConvAutoencoder } from '../ts/model/autoencoder.js';
 import { evaluateTask } from '../ts/train/evaluate.js';
 import { fit } from '../ts/train/fit.js';
@@ -41,6 +42,8 @@ const CONFIG: Record<string, string> = {
   flips: '0',
   scales: '1',
   pre: 'none',
+  weps: '0.1',
+  wwin: '9',
   maps: '32',
   kernel: '7',
   pad: '0',
@@ -136,9 +139,9 @@ if (c.pre === 'contrast') {
   train = contrastNormalize(train);
   held = contrastNormalize(held);
 } else if (c.pre === 'whiten') {
-  const wh = fitWhitening(contrastNormalize(train));
-  train = wh.apply(contrastNormalize(train));
-  held = wh.apply(contrastNormalize(held));
+  const wh = fitWhitening(contrastNormalize(train), { eps: num('weps'), window: num('wwin') });
+  train = whiten(contrastNormalize(train), wh);
+  held = whiten(contrastNormalize(held), wh);
 }
 const be = await loadBackend();
 const normalised = c.pre !== 'none';
@@ -185,6 +188,8 @@ const stats = filterStats(final, shape, init);
 const sum = summariseFilterStats(stats);
 mkdirSync(c.dir, { recursive: true });
 await writePng(join(c.dir, `${c.name}.png`), filterPicture(final, shape, 12));
+// The weights too, so the statistics can be recomputed.
+writeFileSync(join(c.dir, `${c.name}.f32`), new Uint8Array(final.buffer, final.byteOffset, final.byteLength));
 const row = { ...c, seconds: Math.round((performance.now() - t0) / 1000), relativeError: relative, ...sum };
 appendFileSync(join(c.dir, 'results.jsonl'), `${JSON.stringify(row)}\n`);
 console.log(JSON.stringify(row));

@@ -30,9 +30,9 @@ const shape = [n, C, k, k] as const;
 const kinds = (w: Float32Array) => summariseFilterStats(filterStats(w, shape));
 
 describe('filterStats', () => {
-  it('white noise: roughness ≈ 1, low coherence, all noisy', () => {
+  it('white noise: roughness ≈ 1, low coherence, none counted as an edge, blob or point', () => {
     const s = kinds(make(() => rng.normal()));
-    expect(s.noisy).toBe(n);
+    expect(s.other).toBe(n);
     expect(s.roughness).toBeGreaterThan(0.85);
     expect(s.roughness).toBeLessThan(1.15);
     expect(s.coherence).toBeLessThan(0.2);
@@ -48,6 +48,18 @@ describe('filterStats', () => {
       expect(s.coherence).toBeGreaterThan(0.7);
       expect(s.chroma).toBeLessThan(1e-12);
     }
+  });
+
+  it('thin lines (rough, but one orientation) are edges; single pixels are points', () => {
+    const lines = kinds(
+      make((c, y, x, i) => (Math.abs(x * Math.sin(angles[i]) - y * Math.cos(angles[i])) < 0.5 ? 1 + c : 0)),
+    );
+    expect(lines.edges).toBe(n);
+    expect(lines.roughness).toBeGreaterThan(0.5);
+    const dots = kinds(
+      make((c, y, x, i) => (y === (i % 7) - 3 && x === ((3 * i) % 7) - 3 ? 1 + c : 0.05 * rng.normal())),
+    );
+    expect(dots.points).toBe(n);
   });
 
   it('isotropic blobs (colour-opponent) are blobs with full chroma', () => {

@@ -10,6 +10,8 @@
  *   ≈ 0 for an isotropic blob;
  * - chroma: the share of the energy that is not common to the input channels
  *   (0 for a grey filter, 2/3 for a filter on one channel only);
+ * - peak: the largest share of the energy at one pixel position (all
+ *   channels): 1 for a single-pixel filter, ≈ 3/k² spread out;
  * - moved: 1 − |cos| between the filter and its initial value.
  */
 
@@ -18,17 +20,22 @@ export interface FilterStat {
   roughness: number;
   coherence: number;
   chroma: number;
+  peak: number;
   /** 1 − |cosine| to the initial filter (NaN when none was given). */
   moved: number;
-  kind: 'noisy' | 'edge' | 'blob';
+  kind: FilterKind;
 }
 
+/** How a filter is counted (FILTER_THRESHOLDS): a single pixel, an oriented edge or grating, a smooth blob, or none of these (noise, mixtures). */
+export type FilterKind = 'point' | 'edge' | 'blob' | 'other';
+
 /**
- * How filters are counted: an edge (or grating) has coherence ≥ 0.5 and roughness ≤ 0.8 (a fine
- * grating is rough but coherent; 90 % of white-noise filters of 7×7 have coherence < 0.26);
- * a blob has roughness ≤ 0.5 and coherence < 0.5; anything else is noisy.
+ * How filters are counted, in this order: a point has half or more of its
+ * energy at one pixel position; an edge (or grating, sharp or smooth) has
+ * coherence ≥ 0.5 — 90 % of white-noise filters of 7×7×3 stay below 0.26; a
+ * blob has roughness ≤ 0.5 (smooth) and is not coherent; the rest is 'other'.
  */
-export const FILTER_THRESHOLDS = { coherence: 0.5, edgeRoughness: 0.8, blobRoughness: 0.5 } as const;
+export const FILTER_THRESHOLDS = { peak: 0.5, coherence: 0.5, blobRoughness: 0.5 } as const;
 
 /** Statistics of each filter of a conv weight [cOut, cIn, kh, kw] (optionally against its initial value). */
 export function filterStats(
@@ -74,9 +81,13 @@ export function filterStats(
           }
         }
     }
-    let chroma = 0;
+    let chroma = 0,
+      peak = 0;
     for (let t = 0; t < plane; t++) {
-      let m = 0;
+      let m = 0,
+        at = 0;
+      for (let c = 0; c < cIn; c++) at += w[c * plane + t] ** 2;
+      peak = Math.max(peak, at);
       for (let c = 0; c < cIn; c++) m += w[c * plane + t];
       m /= cIn;
       for (let c = 0; c < cIn; c++) chroma += (w[c * plane + t] - m) ** 2;
@@ -96,13 +107,10 @@ export function filterStats(
     const tr = jxx + jyy;
     const coherence = tr > 0 ? Math.sqrt((jxx - jyy) ** 2 + 4 * jxy * jxy) / tr : 0;
     const t = FILTER_THRESHOLDS;
-    const kind =
-      coherence >= t.coherence && roughness <= t.edgeRoughness
-        ? 'edge'
-        : coherence < t.coherence && roughness <= t.blobRoughness
-          ? 'blob'
-          : 'noisy';
-    out.push({ roughness, coherence, chroma: e > 0 ? chroma / e : 0, moved, kind });
+    peak = e > 0 ? peak / e : 0;
+    const kind: FilterKind =
+      peak >= t.peak ? 'point' : coherence >= t.coherence ? 'edge' : roughness <= t.blobRoughness ? 'blob' : 'other';
+    out.push({ roughness, coherence, chroma: e > 0 ? chroma / e : 0, peak, moved, kind });
   }
   return out;
 }
@@ -112,24 +120,27 @@ const median = (v: number[]) => {
   return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : Number.NaN;
 };
 
-/** Medians and counts over a layer's filters (colour: chroma ≥ 0.2 among the smooth ones). */
+/** Medians and counts over a layer's filters (colour: chroma ≥ 0.2 among the edges and blobs). */
 export function summariseFilterStats(s: FilterStat[]): {
   filters: number;
   edges: number;
   blobs: number;
-  noisy: number;
+  points: number;
+  other: number;
   colour: number;
   roughness: number;
   coherence: number;
   chroma: number;
   moved: number;
 } {
+  const count = (k: FilterKind) => s.filter((f) => f.kind === k).length;
   return {
     filters: s.length,
-    edges: s.filter((f) => f.kind === 'edge').length,
-    blobs: s.filter((f) => f.kind === 'blob').length,
-    noisy: s.filter((f) => f.kind === 'noisy').length,
-    colour: s.filter((f) => f.kind !== 'noisy' && f.chroma >= 0.2).length,
+    edges: count('edge'),
+    blobs: count('blob'),
+    points: count('point'),
+    other: count('other'),
+    colour: s.filter((f) => (f.kind === 'edge' || f.kind === 'blob') && f.chroma >= 0.2).length,
     roughness: median(s.map((f) => f.roughness)),
     coherence: median(s.map((f) => f.coherence)),
     chroma: median(s.map((f) => f.chroma)),
