@@ -119,6 +119,14 @@ export { FASHION_MNIST_CLASSES, parseFashionMnistJson } from './data/fashion.js'
 export { CIFAR10_CLASSES, CIFAR10_FILES, parseCifar10, parseCifar10Records } from './data/cifar.js';
 export { splitDataset, type SplitOptions, type SplitPart } from './data/split.js';
 export { contrastNormalize, type ContrastOptions } from './data/normalize.js';
+export {
+  fitWhitening,
+  MAX_WHITENING_WINDOW,
+  whiten,
+  whiteningOf,
+  type Whitening,
+  type WhiteningOptions,
+} from './data/whiten.js';
 export type { ImageLoadOptions } from './data/imageopts.js';
 export {
   decodeSafetensors,

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../ts/anomaly/embed.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { contrastNormalize } from '../../ts/data/normalize.js';
+import { whiten, whiteningOf } from '../../ts/data/whiten.js';
 import { decodeSafetensors } from '../../ts/io/safetensors.js';
 import type { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { loadModel } from '../../ts/model/serialize.js';
@@ -100,11 +101,61 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
     writeFileSync(join(bad, 'stack.safetensors'), readFileSync(join(out, 'stack.safetensors')));
     const r = cli('encode', '--model', bad, '--data', imgs, '--out', join(dir, 'c2'));
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/training\.normalize must be 'none' or 'contrast', got "zca"/);
+    expect(r.stderr).toMatch(/training\.normalize must be 'none', 'contrast' or 'whiten', got "zca"/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('--normalize takes none or contrast only', () => {
+  it('--normalize whiten: the fitted whitening is saved with the model, and encode applies it', async () => {
+    const wout = join(dir, 'wout');
+    const r = cli(
+      'pretrain',
+      '--data',
+      imgs,
+      '--size',
+      '16x16',
+      '--layers',
+      '1',
+      '--maps',
+      '4,4',
+      '--kernel',
+      '5',
+      '--padding',
+      'same',
+      '--activation',
+      'relu',
+      '--normalize',
+      'whiten',
+      '--epochs',
+      '1',
+      '--out',
+      wout,
+      '-q',
+    );
+    expect(r.stderr).toBe('');
+    const meta = JSON.parse(readFileSync(join(wout, 'stack.json'), 'utf8'));
+    expect(meta.training.normalize).toBe('whiten');
+    expect(meta.training.whitening.kernel).toHaveLength(3 * 3 * 9 * 9);
+    const w = whiteningOf(meta.training.whitening, 'test');
+    const codes = join(dir, 'wcodes');
+    expect(cli('encode', '--model', wout, '--data', imgs, '--out', codes, '--workers', '0').stderr).toBe('');
+    const got = decodeSafetensors(readFileSync(join(codes, 'codes.safetensors')), 'codes').tensors.codes
+      .data as Float32Array;
+    const be = await backendUnderTest();
+    const { model } = loadModel(be, JSON.stringify(meta), readFileSync(join(wout, 'stack.safetensors')));
+    const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
+    const want = encode(model as StackedConvAutoencoder, whiten(contrastNormalize(f.dataset), w)).vectors;
+    expect(got.every((v, i) => Object.is(v, want[i]))).toBe(true);
+    model.dispose();
+    // A saved whitening of the wrong size is refused in one line.
+    meta.training.whitening.kernel.pop();
+    writeFileSync(join(wout, 'stack.json'), JSON.stringify(meta));
+    const bad = cli('encode', '--model', wout, '--data', imgs, '--out', codes);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/training: whitening kernel must be an array of 729 numbers/);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--normalize takes none, contrast or whiten only', () => {
     const r = cli('pretrain', '--data', imgs, '--normalize', 'zca', '--out', join(dir, 'x'));
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--normalize/);

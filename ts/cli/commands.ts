@@ -98,9 +98,9 @@ export function registerDataCommands(program: Command): void {
     .addOption(
       new Option(
         '--normalize <how>',
-        'input normalisation: contrast = each image minus its mean, over its standard deviation',
+        'input normalisation: contrast = each image minus its mean, over its standard deviation; whiten = contrast, then a local ZCA whitening fitted on the training images',
       )
-        .choices(['none', 'contrast'])
+        .choices(['none', 'contrast', 'whiten'])
         .default('none'),
     )
     .option(

@@ -28,7 +28,7 @@ export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape:
   const saved = await loadSaved(be, a.model, 'stack');
   try {
     const stack = saved.stack!;
-    const d = await resolveAllData({ ...a, normalize: saved.normalize }, saved.inputShape);
+    const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
     const codeShape = [...stack.codeShape];
     const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     let codes: Float32Array;

@@ -46,7 +46,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
   const log = (s: string) => a.quiet || console.log(s);
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
-  const { train, test, classes, name } = await resolveTrainData(a);
+  const { train, test, classes, name, whitening } = await resolveTrainData(a);
   const maps = a.maps ?? defaultArchitecture(train.shape).maps;
   const padding = a.padding === 'same' ? (a.kernel - 1) / 2 : (a.padding ?? 0);
   if (!Number.isInteger(padding))
@@ -61,8 +61,8 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       ...common,
       convs: [{ filters: maps[0], kernel: a.kernel, padding }],
       noise: a.noise > 0 ? { type: 'mask' as const, fraction: a.noise } : null,
-      // Contrast-normalised images are not in [0, 1]: a linear reconstruction, not a sigmoid.
-      ...(normalize === 'contrast' ? { outputActivation: 'identity' as const } : {}),
+      // Normalised images are not in [0, 1]: a linear reconstruction, not a sigmoid.
+      ...(normalize !== 'none' ? { outputActivation: 'identity' as const } : {}),
     },
     { ...common, convs: [{ filters: maps[1], kernel: a.kernel, padding }] },
   ].slice(0, a.layers);
@@ -95,6 +95,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       seed: a.seed,
       pretrainEpochs: a.epochs,
       normalize,
+      ...(whitening ? { whitening: { ...whitening, kernel: Array.from(whitening.kernel) } } : {}),
       reconstructionMse: mse,
       seconds,
     });
@@ -117,7 +118,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       reconstructionGrid(originals, y, [sample.length, ...sample.shape] as [number, number, number, number], {
         scale: 4,
         columns: 8,
-        range: normalize === 'contrast' ? [-3, 3] : [0, 1],
+        range: normalize !== 'none' ? [-3, 3] : [0, 1],
       }),
     );
     log(`wrote stack.json + stack.safetensors, filters and reconstructions to ${a.out}/ (${seconds.toFixed(0)} s)`);

@@ -7,6 +7,7 @@ import { DataError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
 import { loadModel } from '../model/serialize.js';
+import { type Whitening, whiteningOf } from '../data/whiten.js';
 import type { Normalization } from './data.js';
 
 export interface Saved {
@@ -14,8 +15,8 @@ export interface Saved {
   classifier: Classifier | null;
   /** Class names from the saved training metadata, or null. */
   classes: string[] | null;
-  /** The input normalisation the model was trained on (`training.normalize`), 'none' when absent. */
-  normalize: Normalization;
+  /** How the model's input was normalised in training (`training.normalize`, `training.whitening`): spread it into a DataSpec. */
+  input: { normalize: Normalization; whitening?: Whitening };
   inputShape: ImageShape;
   dispose(): void;
 }
@@ -26,13 +27,15 @@ const isFile = (p: string) =>
     () => false,
   );
 
-/** `training.normalize` of a saved model: 'contrast', or 'none' (absent); anything else is refused. */
-function normalizeOf(training: unknown, file: string): Normalization {
-  const v = (training as { normalize?: unknown } | null | undefined)?.normalize;
-  if (v === undefined || v === 'none') return 'none';
-  if (v === 'contrast') return 'contrast';
+/** `training.normalize` (and `training.whitening`) of a saved model: absent is 'none'; anything unknown is refused. */
+function inputOf(training: unknown, file: string): Saved['input'] {
+  const t = training as { normalize?: unknown; whitening?: unknown } | null | undefined;
+  const v = t?.normalize;
+  if (v === undefined || v === 'none') return { normalize: 'none' };
+  if (v === 'contrast') return { normalize: 'contrast' };
+  if (v === 'whiten') return { normalize: 'whiten', whitening: whiteningOf(t?.whitening, `${file} training`) };
   throw new DataError(
-    `${file}: training.normalize must be 'none' or 'contrast', got ${JSON.stringify(v)?.slice(0, 40)}`,
+    `${file}: training.normalize must be 'none', 'contrast' or 'whiten', got ${JSON.stringify(v)?.slice(0, 40)}`,
   );
 }
 
@@ -66,16 +69,18 @@ export async function loadSaved(be: Backend, model: string, need: 'stack' | 'cla
   let classifier: Classifier | null = null;
   let classes: string[] | null = null;
   let inputShape: ImageShape | null = null;
-  let normalize: Normalization | null = null;
+  let input: Saved['input'] | null = null;
   try {
     for (const p of prefixes) {
       if (!(await isFile(`${p}.json`))) continue;
       const { model: m, meta } = await one(be, p);
       classes ??= classesOf(meta.training);
-      const norm = normalizeOf(meta.training, `${p}.json`);
-      if (normalize !== null && normalize !== norm)
-        throw new DataError(`${p}.json was trained on '${norm}' input, the other model on '${normalize}'`);
-      normalize = norm;
+      const seen = inputOf(meta.training, `${p}.json`);
+      if (input !== null && input.normalize !== seen.normalize)
+        throw new DataError(
+          `${p}.json was trained on '${seen.normalize}' input, the other model on '${input.normalize}'`,
+        );
+      input ??= seen;
       const shape = meta.inputShape as unknown as ImageShape;
       if (inputShape && inputShape.join() !== shape.join())
         throw new DataError(`${p}.json takes [${shape.join(',')}] images, the other model [${inputShape.join(',')}]`);
@@ -105,7 +110,7 @@ export async function loadSaved(be: Backend, model: string, need: 'stack' | 'cla
     stack,
     classifier,
     classes,
-    normalize: normalize ?? 'none',
+    input: input ?? { normalize: 'none' },
     inputShape: inputShape!,
     dispose: () => {
       s?.dispose();
