@@ -82,8 +82,11 @@ const COLOUR = [
 const GREY = ['brick', 'camera', 'cell', 'clock_motion', 'coins', 'grass', 'gravel', 'moon'].map(
   (f) => `skimage/data/${f}.png`,
 );
-/** Scenes and objects only: not the telescope, microscope and retina images (stars, cells, vessels), one of the stereo pair. */
-const NATURAL = COLOUR.filter((f) => !/hubble|ihc|retina|motorcycle_right/.test(f));
+/**
+ * Scenes and objects under free licences (public domain, CC0, CC BY): not the telescope,
+ * microscope and retina images (stars, cells, vessels), nor the Middlebury stereo pair (research terms).
+ */
+const NATURAL = COLOUR.filter((f) => !/hubble|ihc|retina|motorcycle/.test(f));
 const files =
   c.photos === 'all'
     ? [...COLOUR, ...GREY]

@@ -15,6 +15,7 @@ import { saveModel } from '../model/serialize.js';
 import { evaluateTask } from '../train/evaluate.js';
 import { fit } from '../train/fit.js';
 import { stackLayerTask } from '../train/tasks.js';
+import { filterStats, summariseFilterStats } from '../viz/filterstats.js';
 import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
 import { type DataSpec, resolveTrainData } from './data.js';
@@ -88,6 +89,12 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     }
     const seconds = (performance.now() - t0) / 1000;
     await mkdir(a.out, { recursive: true });
+    // What the first layer's filters look like, as numbers (ts/viz/filterstats.ts): points, edges, blobs, the rest.
+    const w0 = stack.blocks[0].convs[0].weight.value;
+    const filters = summariseFilterStats(filterStats(w0.data, w0.shape as [number, number, number, number]));
+    log(
+      `first-layer filters: ${filters.edges} edges, ${filters.blobs} blobs, ${filters.points} single pixels, ${filters.other} other (of ${filters.filters}; ${filters.colour} edges or blobs in colour)`,
+    );
     const saved = saveModel(stack, {
       kind: 'pretrained stack',
       dataset: name,
@@ -97,6 +104,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       normalize,
       ...(whitening ? { whitening: { ...whitening, kernel: Array.from(whitening.kernel) } } : {}),
       reconstructionMse: mse,
+      filters,
       seconds,
     });
     await writeFile(join(a.out, 'stack.json'), saved.json);
