@@ -17,3 +17,4 @@ nice -n 10 npx tsx ts/cli/main.ts pretrain --data "$W/patches" --size 16x16 --ch
   --layers 1 --maps 32,64 --kernel 7 --padding same --activation relu --normalize whiten \
   --noise 0.3 --epochs 15 --batch 32 --lr 3e-3 --out "$W/out"
 cp "$W/out/filters-block1.png" docs/images/photo-filters.png
+cp "$W/out/reconstructions.png" docs/images/photo-reconstructions.png

@@ -65,7 +65,7 @@ export function normalized(
   throw new DataError(`--normalize takes none, contrast or whiten, got '${String(normalize).slice(0, 40)}'`);
 }
 
-/** Training and test images under `s.normalize`; a whitening is fitted on the training images (window 9, eps 0.1). */
+/** Training and test images under `s.normalize`; a whitening is fitted on the training images (`fitWhitening`'s defaults). */
 function normalizeTrain(out: TrainData, s: DataSpec): TrainData {
   const whitening = s.normalize === 'whiten' ? (s.whitening ?? fitWhitening(contrastNormalize(out.train))) : undefined;
   return {

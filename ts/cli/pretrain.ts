@@ -91,7 +91,9 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     await mkdir(a.out, { recursive: true });
     // What the first layer's filters look like, as numbers (ts/viz/filterstats.ts): points, edges, blobs, the rest.
     const w0 = stack.blocks[0].convs[0].weight.value;
-    const filters = summariseFilterStats(filterStats(w0.data, w0.shape as [number, number, number, number]));
+    const { moved: _, ...filters } = summariseFilterStats(
+      filterStats(w0.data, w0.shape as [number, number, number, number]),
+    );
     log(
       `first-layer filters: ${filters.edges} edges, ${filters.blobs} blobs, ${filters.points} single pixels, ${filters.other} other (of ${filters.filters}; ${filters.colour} edges or blobs in colour)`,
     );
