@@ -112,49 +112,63 @@ const works: Work[] = [
   },
 ];
 
+/** Wall and CPU seconds (the whole process: this thread and every worker) of one call. */
+async function timed<T>(f: () => Promise<T>): Promise<{ out: T; wall: number; cpu: number }> {
+  const c0 = process.cpuUsage(),
+    t0 = performance.now();
+  const out = await f();
+  const c = process.cpuUsage(c0);
+  return { out, wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+
+const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/**
+ * Per configuration: the median wall time, images/s, the speed-up over this thread, and the CPU
+ * seconds the process spent (the work, whoever did it) and the cores that makes on average (CPU / wall):
+ * with 2 workers on 2 free cores, about twice the CPU per wall second.
+ */
+function report(times: Map<string, { wall: number; cpu: number }[]>, images?: number): void {
+  const base = med(times.get('this thread')!.map((t) => t.wall));
+  for (const [name, t] of times) {
+    const wall = med(t.map((x) => x.wall)),
+      cpu = med(t.map((x) => x.cpu));
+    console.log(
+      `  ${name.padEnd(12)} median ${wall.toFixed(2)} s (${t.map((x) => x.wall.toFixed(2)).join(', ')})${images ? `, ${Math.round(images / wall)} images/s` : ''}, ×${(base / wall).toFixed(2)}; CPU ${cpu.toFixed(2)} s, ${(cpu / wall).toFixed(2)} cores busy`,
+    );
+  }
+}
+
 for (const w of works) {
-  const times = new Map<string, number[]>();
+  const times = new Map<string, { wall: number; cpu: number }[]>();
   let reference: ArrayLike<number> | null = null;
   // A first untimed pass per configuration starts the workers and sends them the model.
   for (const c of configs) await w.run(c.runner);
   for (let r = 0; r < rounds; r++)
     for (const c of configs) {
-      const t0 = performance.now();
-      const out = await w.run(c.runner);
-      const t = (performance.now() - t0) / 1000;
+      const t = await timed(() => w.run(c.runner));
       times.set(c.name, [...(times.get(c.name) ?? []), t]);
-      if (!reference) reference = out;
-      else if (!same(out, reference)) throw new Error(`${w.name}: ${c.name} differs from this thread`);
+      if (!reference) reference = t.out;
+      else if (!same(t.out, reference)) throw new Error(`${w.name}: ${c.name} differs from this thread`);
     }
   console.log(`\n${w.name}`);
-  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  const base = med(times.get('this thread')!);
-  for (const [name, t] of times) {
-    const m = med(t);
-    console.log(
-      `  ${name.padEnd(12)} median ${m.toFixed(2)} s (${t.map((x) => x.toFixed(2)).join(', ')}), ${Math.round(w.images / m)} images/s, ×${(base / m).toFixed(2)}`,
-    );
-  }
+  report(times, w.images);
 }
 
 // Training: this thread against data-parallel workers, one epoch per block on class 0 (batch 32).
 {
   console.log('\ntrain the anomaly stack on class 0 (5 330 images, 1 epoch per block, batch 32)');
-  const times = new Map<string, number[]>();
+  const times = new Map<string, { wall: number; cpu: number }[]>();
   for (let r = 0; r < rounds; r++)
     for (const c of configs) {
       const s = new StackedConvAutoencoder(be, ANOMALY_BLOCKS, train.shape, 1);
-      const t0 = performance.now();
-      for (let k = 0; k < 2; k++) await c.runner.fit(s, split.train, { ...opts, layer: k, seed: 31 + k });
-      times.set(c.name, [...(times.get(c.name) ?? []), (performance.now() - t0) / 1000]);
+      const t = await timed(async () => {
+        for (let k = 0; k < 2; k++) await c.runner.fit(s, split.train, { ...opts, layer: k, seed: 31 + k });
+      });
+      times.set(c.name, [...(times.get(c.name) ?? []), t]);
       s.dispose();
     }
-  const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  const base = med(times.get('this thread')!);
-  for (const [name, t] of times)
-    console.log(
-      `  ${name.padEnd(12)} median ${med(t).toFixed(2)} s (${t.map((x) => x.toFixed(2)).join(', ')}), ×${(base / med(t)).toFixed(2)}`,
-    );
+  report(times);
 }
 
 console.log(`\nload average at the end ${load()}; ${await parallelProbe()}`);
