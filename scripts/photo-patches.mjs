@@ -56,7 +56,8 @@ for (let i = 0; i < count; i++) {
   const p = photos[Math.floor(rand() * photos.length)];
   const x0 = Math.floor(rand() * (p.w - side + 1)),
     y0 = Math.floor(rand() * (p.h - side + 1));
-  for (let y = 0; y < side; y++) p.data.copy(px, y * side * 3, ((y0 + y) * p.w + x0) * 3, ((y0 + y) * p.w + x0 + side) * 3);
+  for (let y = 0; y < side; y++)
+    p.data.copy(px, y * side * 3, ((y0 + y) * p.w + x0) * 3, ((y0 + y) * p.w + x0 + side) * 3);
   await sharp(px, { raw: { width: side, height: side, channels: 3 } })
     .png()
     .toFile(join(out, `${p.name}-${String(i).padStart(5, '0')}.png`));
