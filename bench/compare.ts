@@ -19,10 +19,11 @@ const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const q = quick ? ['--quick'] : [];
 
 const runs: Run[] = [
+  // The best build (native where it loads) and the relaxed wasm build, measured in turns in one process.
   {
     label: 'convae',
     script: 'workloads/convae.ts',
-    args: [...q, ...process.argv.filter((a) => a.startsWith('--build='))],
+    args: [...q, ...(process.argv.find((a) => a.startsWith('--build=')) ?? '--build=auto,relaxed').split(' ')],
   },
   // TensorFlow.js cpu trains at a few images/s: quick mode trains it on batches of 4.
   {

@@ -62,12 +62,11 @@ export function buildReport(
     for (const c of configs) {
       const row = c.rows.find((r) => r.workload === id);
       if (!row) continue;
-      const name =
-        c.key === 'convae'
+      const name = c.key.startsWith('convae-workers-')
+        ? `**convae ${c.threads} worker${c.threads > 1 ? 's' : ''}**`
+        : c.library === 'convae'
           ? '**convae**'
-          : c.library === 'convae'
-            ? `**convae ${c.threads} worker${c.threads > 1 ? 's' : ''}**`
-            : c.library;
+          : c.library;
       if (row.status !== 'ok') {
         const what = row.status === 'skipped' ? row.reason : `unsupported ${noteIndex(row.reason)}`;
         lines.push(`| ${id} | ${name} | ${c.config} | — | ${what} | — | — |`);
@@ -76,7 +75,11 @@ export function buildReport(
       const m = median(row.imagesPerSecond);
       const gflops = (m * FLOPS[id]) / 1e9;
       let ratio = '—';
-      if (c.library === 'convae' && c.key !== 'convae') {
+      if (c.library === 'convae' && c.key !== 'convae' && !c.key.startsWith('convae-workers-')) {
+        // Another build on this thread (e.g. relaxed wasm beside native): the first build ÷ this.
+        const one = find('convae', id);
+        ratio = one ? `**${fmtRatio(median(one.imagesPerSecond) / m)}**` : '—';
+      } else if (c.library === 'convae' && c.key !== 'convae') {
         const one = find('convae', id),
           w1 = find('convae-workers-1', id);
         const parts = [
@@ -113,6 +116,21 @@ export function buildReport(
       );
     }
   }
+
+  // The first convae build (native where it loads) against the other builds measured in turns with it.
+  const builds: string[] = [];
+  for (const c of configs.filter(
+    (c) => c.library === 'convae' && c.key.startsWith('convae-') && !c.key.startsWith('convae-workers-'),
+  ))
+    for (const id of WORKLOAD_IDS) {
+      const a = find('convae', id),
+        b = find(c.key, id);
+      if (!a || !b) continue;
+      const [ma, mb] = [median(a.imagesPerSecond), median(b.imagesPerSecond)];
+      builds.push(
+        `- ${id}: ${convae1!.config} ${fmtRate(ma)} images/s, ${c.config} ${fmtRate(mb)} — ${fmtRatio(ma / mb)}`,
+      );
+    }
 
   // Issue 5's targets.
   const targets: string[] = [];
@@ -203,6 +221,7 @@ export function buildReport(
     ...lines,
     '',
     ...notes.map((n, i) => `[${i + 1}] ${n}`).flatMap((l) => [l, '']),
+    ...(builds.length ? ['## convae builds, one thread, measured in turns', '', ...builds, ''] : []),
     '## W4: same network, same numbers',
     '',
     "Logits of the same 256 inputs with the same weights, against convae's:",

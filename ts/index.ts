@@ -6,7 +6,7 @@
  * overwritten, parameter gradients accumulate. See docs/DESIGN.md.
  */
 export { Backend, loadBackend } from './backend/backend.js';
-export { BUILDS, supportedBuilds, type Build, type LoadOptions } from './backend/loader.js';
+export { BUILDS, supportedBuilds, type Build, type Isa, type LoadOptions, type WasmBuild } from './backend/loader.js';
 export { Tensor, type DType } from './backend/memory.js';
 export * from './errors.js';
 export { convOut, convTransposeOut, poolOut, type Pair } from './shape.js';
@@ -129,8 +129,25 @@ export {
 } from './data/whiten.js';
 export type { ImageLoadOptions } from './data/imageopts.js';
 export {
+  filesFromDrop,
+  loadImageFiles,
+  loadImageSources,
+  loadVideoFrames,
+  MAX_IMAGE_FILES,
+  type DecodeOptions,
+  type ImageFileEntry,
+  type ImageFileInput,
+  type ImageFiles,
+  type ImageFilesOptions,
+  type ImageSources,
+  type ImageSourcesOptions,
+} from './data/imagefiles.js';
+export { IMAGE_EXTENSIONS, type LoadedImages } from './data/imagelist.js';
+export type { DecodedIn } from './data/decodepool.js';
+export {
   decodeSafetensors,
   encodeSafetensors,
+  type SafetensorsDecodeOptions,
   type SafetensorsFile,
   type SafetensorsTensor,
 } from './io/safetensors.js';

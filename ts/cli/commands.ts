@@ -1,6 +1,7 @@
 /** The commands on any data (`pretrain`, `reconstruct`, `encode`, `predict`, `evaluate`) and the `--data` options every command shares. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
+import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
 import { parseSize } from './data.js';
 import { encode } from './encode.js';
@@ -50,7 +51,7 @@ export function dataOptions(cmd: Command, fallback: string | null = null, folder
 }
 
 const build = () =>
-  new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto');
+  new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto');
 
 const shared = (o: Record<string, unknown>) => ({
   data: o.data as string,

@@ -2,6 +2,7 @@
 /** `convae` command line: `convae train` runs the main job. */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BUILDS } from '../backend/loader.js';
 import { ArgumentError, ConvaeError, quote } from '../errors.js';
 import { anomaly } from './anomaly.js';
 import { embeddings } from './embeddings.js';
@@ -77,7 +78,9 @@ program
   )
   .option('--no-pretrain', 'skip CAE pretraining (random initialisation)')
   .option('--resume', 'continue an interrupted run in --out (its stack.* and finetune-checkpoint.safetensors)', false)
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option(
     '--workers <n>',
     'data-parallel worker threads (default: the cores); 0 trains on this thread',
@@ -170,7 +173,9 @@ program
   .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers', 1, 256))
   .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder (search.md, search.json)', 'convae-out')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     await search({
@@ -222,7 +227,9 @@ program
   )
   .option('--unlabelled <n>', 'unlabelled images for pretraining', int('--unlabelled'), 60000)
   .option('--out <dir>', 'output folder', 'convae-out')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option('-q, --quiet', 'print only the table', false)
   .action(async (o) => {
     await paper({
@@ -277,7 +284,9 @@ const anomalyCommand = program
   )
   .option('--limit <n>', 'at most n normal training images per class and 10n test images (quick runs)', int('--limit'))
   .option('--out <dir>', 'output folder', 'convae-out/anomaly')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option('--workers <n>', WORKERS_HELP, workersArg)
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
@@ -319,7 +328,9 @@ program
   .option('--top <n>', 'images per feature', int('--top'), 8)
   .option('--limit <n>', 'test images searched', int('--limit'), 2000)
   .option('--out <dir>', 'output folder (default: the model folder)')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     await features({
@@ -346,7 +357,9 @@ program
   .option('--test-limit <n>', 'test images scored (default all)', int('--test-limit'))
   .option('--seed <n>', 'random seed', int('--seed', 0), 1)
   .option('--out <dir>', 'output folder', 'convae-out/embeddings')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option('--workers <n>', WORKERS_HELP, workersArg)
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {

@@ -426,18 +426,17 @@ export class ImageDataset {
 
   /**
    * @internal A dataset over arrays already checked (a dataset posted to a worker): not scanned again.
-   * `images` is floats, or the bytes of a byte-stored dataset with their scale.
+   * `images` are floats, or bytes converted per batch by `scale` (a byte-stored dataset stays bytes on the wire).
    */
   static trusted(
-    images: Float32Array | { bytes: Uint8Array; scale: number },
+    images: Float32Array | Uint8Array,
     shape: ImageShape,
     labels: Uint8Array | null,
     numClasses: number | undefined,
+    scale = 1 / 255,
   ): ImageDataset {
     const store: Store =
-      images instanceof Float32Array
-        ? { floats: images }
-        : { bytes: images.bytes, scale: images.scale, lut: byteTable(images.scale) };
+      images instanceof Float32Array ? { floats: images } : { bytes: images, scale, lut: byteTable(scale) };
     return new ImageDataset(store, shape, labels, numClasses);
   }
 

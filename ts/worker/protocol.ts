@@ -1,5 +1,5 @@
 /** The typed API a convae worker exposes (through comlink), and what its calls carry. */
-import type { Build } from '../backend/loader.js';
+import type { Build, LoadOptions } from '../backend/loader.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../train/fit.js';
 import type { TaskSpec } from '../model/model.js';
@@ -101,8 +101,8 @@ export interface WorkerInfo {
 }
 
 export interface WorkerApi {
-  /** Instantiates the kernels from a compiled module (compiled once, by the caller). */
-  init(module: WebAssembly.Module, build: Build): Promise<WorkerInfo>;
+  /** Loads the caller's build: its compiled wasm module (compiled once, by the caller), or the native addon's file (`Backend.workerOptions`). */
+  init(backend: LoadOptions): Promise<WorkerInfo>;
   /** `events`: a port on which the caller exposes FitEvents (closed by the caller when the call ends). */
   fit(job: number, spec: FitJob, events: MessagePort | null): Promise<FitResult>;
   /** Logits of a classifier for images [start, end), in batches (inference mode). */

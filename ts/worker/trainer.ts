@@ -79,9 +79,9 @@ export class Trainer implements Runner {
     readonly pool: WorkerPool,
   ) {}
 
-  /** A trainer whose workers run the same wasm build as `be` (its compiled module is shared, not recompiled). */
+  /** A trainer whose workers run the same build as `be` (a wasm module is shared, not recompiled; native: each worker loads the same addon). */
   static async create(be: Backend, opts: TrainerOptions = {}): Promise<Trainer> {
-    return new Trainer(be, await WorkerPool.create(be.module, be.build, opts));
+    return new Trainer(be, await WorkerPool.create(be.workerOptions, opts));
   }
 
   /** Number of workers. */

@@ -47,12 +47,10 @@ Comlink.transferHandlers.set('throw', {
   },
 } as ThrowHandler);
 
-/** A dataset as posted to a worker: its floats, or the bytes of a byte-stored dataset (a quarter of the size; converted per batch there too). */
+/** A dataset as posted to a worker: floats, or the bytes of a byte-stored dataset with their `scale` (never converted for the trip). */
 export interface DatasetWire {
-  /** Float-stored images, or null when `bytes` carries them. */
-  images: Float32Array | null;
-  bytes?: Uint8Array;
-  /** Byte-to-float factor of `bytes`. */
+  images: Float32Array | Uint8Array;
+  /** Byte-to-float factor; present exactly when `images` are bytes. */
   scale?: number;
   labels: Uint8Array | null;
   shape: [number, number, number];
@@ -77,30 +75,19 @@ function toShared<T extends Float32Array | Uint8Array>(a: T): T {
   return out;
 }
 
-/** The images of `d` as they are stored: floats, or bytes and their scale. */
-function pixelsOf(d: ImageDataset): Pick<DatasetWire, 'images' | 'bytes' | 'scale'> {
-  const bytes = d.bytes;
-  return bytes ? { images: null, bytes, scale: d.byteScale! } : { images: d.images };
-}
-
 /** The dataset in a form that can be posted, and what to transfer with it. */
 export function datasetWire(d: ImageDataset, mode: DataMode): { wire: DatasetWire; transfer: Transferable[] } {
+  const bytes = d.bytes;
+  const images = bytes ?? d.images;
   const base = {
     shape: [...d.shape] as [number, number, number],
     ...(d.numClasses !== undefined ? { numClasses: d.numClasses } : {}),
+    ...(bytes ? { scale: d.byteScale as number } : {}),
   };
-  const px = pixelsOf(d);
-  const pixels = (px.images ?? px.bytes)!;
   if (mode === 'share') {
     let w = shared.get(d);
     if (!w) {
-      w = {
-        ...base,
-        ...(px.images
-          ? { images: toShared(px.images) }
-          : { images: null, bytes: toShared(px.bytes!), scale: px.scale }),
-        labels: d.labels ? toShared(d.labels) : null,
-      };
+      w = { ...base, images: toShared(images), labels: d.labels ? toShared(d.labels) : null };
       shared.set(d, w);
     }
     return { wire: w, transfer: [] };
@@ -108,25 +95,24 @@ export function datasetWire(d: ImageDataset, mode: DataMode): { wire: DatasetWir
   if (mode === 'transfer') {
     const whole = (a: Float32Array | Uint8Array) =>
       a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
-    if (!whole(pixels) || (d.labels && !whole(d.labels))) {
+    if (!whole(images) || (d.labels && !whole(d.labels))) {
       throw new ArgumentError(
         'Trainer.fit',
         'transfer',
         'needs a dataset that owns its whole buffers (not a view made by take(), nor shared memory); copy it or leave transfer off',
       );
     }
-    if (pixels.buffer === d.labels?.buffer)
+    if (images.buffer === d.labels?.buffer)
       throw new ArgumentError('Trainer.fit', 'transfer', 'images and labels share one buffer');
     return {
-      wire: { ...base, ...px, labels: d.labels },
-      transfer: [pixels.buffer as ArrayBuffer, ...(d.labels ? [d.labels.buffer as ArrayBuffer] : [])],
+      wire: { ...base, images, labels: d.labels },
+      transfer: [images.buffer as ArrayBuffer, ...(d.labels ? [d.labels.buffer as ArrayBuffer] : [])],
     };
   }
-  return { wire: { ...base, ...px, labels: d.labels }, transfer: [] };
+  return { wire: { ...base, images, labels: d.labels }, transfer: [] };
 }
 
 /** The dataset a worker received. It was an ImageDataset on the caller's side, checked there: not scanned again. */
 export function datasetFromWire(w: DatasetWire): ImageDataset {
-  const pixels = w.images ?? { bytes: w.bytes!, scale: w.scale! };
-  return ImageDataset.trusted(pixels, w.shape as unknown as ImageShape, w.labels, w.numClasses);
+  return ImageDataset.trusted(w.images, w.shape as unknown as ImageShape, w.labels, w.numClasses, w.scale);
 }

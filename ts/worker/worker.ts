@@ -46,8 +46,8 @@ const ignore = () => {};
 const BATCH_EVENTS_MS = 40;
 
 const api: WorkerApi = {
-  async init(module, build) {
-    be = await loadBackend({ build, module });
+  async init(backend) {
+    be = await loadBackend(backend);
     return { build: be.build };
   },
 
