@@ -85,7 +85,9 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
 
   it('encode writes the codes the API computes from the loaded stack', async () => {
     const codes = join(dir, 'codes-api');
-    expect(cli('encode', '--model', out, '--data', imgs, '--out', codes, '--workers', '2').status).toBe(0);
+    expect(
+      cli('encode', '--model', out, '--data', imgs, '--out', codes, '--workers', '2', '--build', BUILD).status,
+    ).toBe(0);
     const st = decodeSafetensors(readFileSync(join(codes, 'codes.safetensors')), 'codes');
     const be = await backendUnderTest();
     const { model } = loadModel(

@@ -73,7 +73,7 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
 
   it('encode normalises its input as the model was trained: the codes equal the API on contrast-normalised images', async () => {
     const codes = join(dir, 'codes');
-    const r = cli('encode', '--model', out, '--data', imgs, '--out', codes, '--workers', '0');
+    const r = cli('encode', '--model', out, '--data', imgs, '--out', codes, '--workers', '0', '--build', BUILD);
     expect(r.stderr).toBe('');
     const st = decodeSafetensors(readFileSync(join(codes, 'codes.safetensors')), 'codes');
     const be = await backendUnderTest();
@@ -137,7 +137,9 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
     expect(meta.training.whitening.kernel).toHaveLength(3 * 3 * 9 * 9);
     const w = whiteningOf(meta.training.whitening, 'test');
     const codes = join(dir, 'wcodes');
-    expect(cli('encode', '--model', wout, '--data', imgs, '--out', codes, '--workers', '0').stderr).toBe('');
+    expect(
+      cli('encode', '--model', wout, '--data', imgs, '--out', codes, '--workers', '0', '--build', BUILD).stderr,
+    ).toBe('');
     const got = decodeSafetensors(readFileSync(join(codes, 'codes.safetensors')), 'codes').tensors.codes
       .data as Float32Array;
     const be = await backendUnderTest();
