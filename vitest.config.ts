@@ -40,7 +40,14 @@ export default defineConfig({
       build('scalar', perBuild),
       build('relaxed', perBuild, ['--experimental-wasm-relaxed-simd']),
       ...(nativeBuilt
-        ? [build('native', [...perBuild, 'test/worker/trainer.test.ts', 'test/native/**/*.test.ts'])]
+        ? [
+            build('native', [
+              ...perBuild,
+              'test/worker/trainer.test.ts',
+              'test/worker/passes.test.ts',
+              'test/native/**/*.test.ts',
+            ]),
+          ]
         : []),
     ],
   },

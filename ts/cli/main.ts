@@ -4,12 +4,12 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILDS } from '../backend/loader.js';
 import { ArgumentError, ConvaeError, quote } from '../errors.js';
-import { anomaly, parseClass } from './anomaly.js';
+import { anomaly } from './anomaly.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
 import { reason } from './outdir.js';
 import { exportCommand, importCommand } from './export.js';
-import { dataOptions, registerDataCommands } from './commands.js';
+import { dataOptions, registerDataCommands, WORKERS_HELP, workersArg } from './commands.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
 import { train } from './train.js';
@@ -251,13 +251,15 @@ program
 for (const name of ['train', 'search', 'paper']) dataOptions(program.commands.find((c) => c.name() === name)!);
 registerDataCommands(program);
 
-program
+const anomalyCommand = program
   .command('anomaly')
   .description(
     'one-class anomaly detection (Ruff et al. 2018): train on one class, score the test set, AUROC; --all-classes writes the table',
   )
-  .addOption(new Option('--dataset <name>', 'dataset').choices(['mnist', 'fashion']).default('mnist'))
-  .option('--normal <class>', 'the normal class (0–9, or a Fashion-MNIST class name)')
+  .addOption(
+    new Option('--dataset <name>', 'dataset (or --data, which takes any labelled data)').choices(['mnist', 'fashion']),
+  )
+  .option('--normal <class>', 'the normal class: an index or a class name (an image folder: a sub-folder name)')
   .option('--all-classes', 'run every class as the normal one', false)
   .option('--seeds <n>', 'seeds per class', int('--seeds'), 3)
   .option('--epochs <n>', 'epochs per CAE block', int('--epochs', 0), 1)
@@ -285,13 +287,19 @@ program
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
+  .option('--workers <n>', WORKERS_HELP, workersArg)
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     if (!o.allClasses && o.normal === undefined)
       throw new ArgumentError('convae anomaly', '--normal', 'is needed (or --all-classes)');
+    if (o.data !== undefined && o.dataset !== undefined)
+      throw new ArgumentError('convae anomaly', '--dataset', 'and --data name the data twice: give one');
     await anomaly({
-      dataset: o.dataset,
-      classes: o.allClasses ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : [parseClass(o.dataset, o.normal)],
+      data: o.data ?? o.dataset ?? 'mnist',
+      size: o.size,
+      channels: o.channels,
+      skipBad: o.skipBad,
+      normal: o.allClasses ? null : [o.normal],
       seeds: o.seeds,
       epochs: o.epochs,
       batch: o.batch,
@@ -303,9 +311,11 @@ program
       limit: o.limit,
       out: o.out,
       build: o.build,
+      workers: o.workers,
       quiet: o.quiet,
     });
   });
+dataOptions(anomalyCommand);
 
 program
   .command('features')
@@ -350,9 +360,11 @@ program
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
+  .option('--workers <n>', WORKERS_HELP, workersArg)
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     await embeddings({
+      workers: o.workers,
       model: o.model,
       labels: o.labels,
       unlabelled: o.unlabelled,
