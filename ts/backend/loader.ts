@@ -107,6 +107,16 @@ export interface Loaded {
   module?: WebAssembly.Module;
   /** The addon's file (native). */
   addon?: string;
+  /** The native addon's intra-op pool (the ops called from this realm's thread); wasm builds have none. */
+  threads?: NativeThreads;
+}
+
+/** The addon's thread-count functions (crates/convae-node: `set_threads` returns a status code, 0 = done). */
+export interface NativeThreads {
+  get(): number;
+  set(n: number): number;
+  /** The largest count `set` accepts. */
+  readonly max: number;
 }
 
 let loadedWasm: Loaded | undefined;
@@ -185,6 +195,8 @@ function loadNative(addon?: string): Promise<NativeResult> {
       const isa = NATIVE_ISA[(x.build_isa as () => number)()];
       if (!isa) return { ok: false, reason: `${a.path} reports an unknown instruction set`, disabled: false };
       const bytes = x.memory_bytes as () => number;
+      const threadFns = ['set_threads', 'get_threads', 'max_threads'].filter((k) => typeof x[k] !== 'function');
+      if (threadFns.length) return { ok: false, reason: `${a.path} lacks ${threadFns.join(', ')}`, disabled: false };
       return {
         ok: true,
         loaded: {
@@ -194,6 +206,11 @@ function loadNative(addon?: string): Promise<NativeResult> {
           memory: { buffer: memory },
           memoryBytes: bytes,
           addon: a.path,
+          threads: {
+            get: x.get_threads as () => number,
+            set: x.set_threads as (n: number) => number,
+            max: (x.max_threads as () => number)(),
+          },
         },
       };
     } catch (e) {
