@@ -313,3 +313,54 @@ describe('training on 2 threads', () => {
     expect(twoAgain.losses).toEqual(two.losses);
   });
 });
+
+describe('threads in runners and workers', () => {
+  const small = data.take(128);
+  const opts = { epochs: 1, batchSize: 64, seed: 4, optimizer: { type: 'sgd', lr: 0.05 } as const };
+  const stackOf = () =>
+    new cv.StackedConvAutoencoder(
+      native,
+      [{ convs: [{ filters: 20, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } }],
+      data.shape,
+      4,
+    );
+
+  it('threadRunner(be, 2) trains on 2 threads and gives the backend its setting back', async () => {
+    native.setThreads(3);
+    const seen: number[] = [];
+    const m = stackOf();
+    const r = cv.threadRunner(native, 2);
+    expect(r.where).toBe('this thread, 2 kernel threads');
+    await r.fit(m, small, { ...opts, layer: 0, onBatch: () => seen.push(native.threads) });
+    expect(seen).toEqual([2, 2]);
+    expect(native.threads).toBe(3);
+    m.dispose();
+  });
+
+  it('bad counts fail before anything runs: ArgumentError, or BackendError on a wasm build', async () => {
+    await expect(cv.createRunner(native, { workers: 0, threads: 0 })).rejects.toThrow(cv.ArgumentError);
+    await expect(cv.createRunner(native, { workers: 2, threads: 65 })).rejects.toThrow(cv.ArgumentError);
+    await expect(cv.createRunner(simd, { workers: 0, threads: 2 })).rejects.toThrow(cv.BackendError);
+    await expect(cv.createRunner(simd, { workers: 2, threads: 2 })).rejects.toThrow(cv.BackendError);
+    await expect(cv.Trainer.create(simd, { size: 1, threads: 2 })).rejects.toThrow(cv.BackendError);
+    await expect(cv.Trainer.create(native, { size: 1, threads: 1.5 })).rejects.toThrow(cv.ArgumentError);
+    expect(() => cv.threadRunner(native, -1)).toThrow(cv.ArgumentError);
+  });
+
+  it('a worker with threads: 2 runs its kernels on 2 threads: the bits of this thread on 2, not on 1', async () => {
+    const trainer = await cv.Trainer.create(native, { size: 1, threads: 2 });
+    try {
+      const [w, here2, here1] = [stackOf(), stackOf(), stackOf()];
+      await trainer.fit(w, small, { ...opts, layer: 0 });
+      await cv.threadRunner(native, 2).fit(here2, small, { ...opts, layer: 0 });
+      await cv.threadRunner(native, 1).fit(here1, small, { ...opts, layer: 0 });
+      expect(bitEqual(weights(w), weights(here2))).toBe(true);
+      // The weight gradients of 2 threads round otherwise than 1 thread's: the comparison can tell them apart.
+      expect(bitEqual(weights(w), weights(here1))).toBe(false);
+      expect(maxRelDiff(weights(w), weights(here1))).toBeLessThan(1e-5);
+      for (const m of [w, here2, here1]) m.dispose();
+    } finally {
+      await trainer.dispose();
+    }
+  });
+});

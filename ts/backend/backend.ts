@@ -70,6 +70,13 @@ export class Backend {
    * thread: a silent no-op would hide that nothing runs in parallel).
    */
   setThreads(n: number): void {
+    this.checkThreads(n);
+    const status = this.pool?.set(n) ?? 0;
+    if (status !== 0) throw new BackendError(`convae: the addon refused ${n} threads (status ${status})`);
+  }
+
+  /** @internal `setThreads`'s checks alone: throws what it would throw, changes nothing. */
+  checkThreads(n: number): void {
     if (!Number.isInteger(n) || n < 1)
       throw new ArgumentError('Backend.setThreads', 'n', `must be an integer ≥ 1, got ${quote(n)}`);
     if (!this.pool) {
@@ -80,8 +87,6 @@ export class Backend {
     }
     if (n > this.pool.max)
       throw new ArgumentError('Backend.setThreads', 'n', `must be at most ${this.pool.max}, got ${n}`);
-    const status = this.pool.set(n);
-    if (status !== 0) throw new BackendError(`convae: the addon refused ${n} threads (status ${status})`);
   }
 
   /** A new uninitialised tensor (contents unspecified: fill it before reading). */

@@ -21,13 +21,27 @@ export interface Runner {
   dispose(): Promise<void>;
 }
 
-/** Training on this thread. */
-export function threadRunner(be: Backend): Runner {
+/**
+ * Training on this thread. `threads`: the kernel threads each call may use
+ * during `fit` (`Backend.setThreads`; the backend's own setting is restored
+ * afterwards); default: the backend's setting as it is.
+ */
+export function threadRunner(be: Backend, threads?: number): Runner {
+  if (threads !== undefined) be.checkThreads(threads);
   return {
-    where: 'this thread',
+    where: `this thread${threads && threads > 1 ? `, ${threads} kernel threads` : ''}`,
     async fit(model, data, { layer, ...opts }) {
-      return { history: await fit(be, model.task(layer === undefined ? {} : { layer }), data, opts) };
+      const task = model.task(layer === undefined ? {} : { layer });
+      if (threads === undefined) return { history: await fit(be, task, data, opts) };
+      const before = be.threads;
+      be.setThreads(threads);
+      try {
+        return { history: await fit(be, task, data, opts) };
+      } finally {
+        be.setThreads(before);
+      }
     },
     dispose: async () => {},
   };
 }
+
