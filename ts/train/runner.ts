@@ -44,4 +44,3 @@ export function threadRunner(be: Backend, threads?: number): Runner {
     dispose: async () => {},
   };
 }
-
