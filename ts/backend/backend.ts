@@ -8,7 +8,7 @@ import { Memory, type Tensor, type DType } from './memory.js';
 export class Backend {
   /** Which build is running: 'native' (the Node-API addon), or the wasm build 'relaxed', 'simd' or 'scalar'. */
   readonly build: Build;
-  /** The instruction set the kernels use: the wasm build's, or for native the CPU's ('avx512', 'avx2', 'scalar'). */
+  /** The instruction set the kernels use: the wasm build's, or for native the CPU's ('avx512', 'avx2', 'neon' — aarch64, GEMM only so far — or 'scalar'). */
   readonly isa: Isa;
   /** The memory (wasm linear memory, or the native arena) and its allocator, which tensors live in. */
   readonly mem: Memory;
