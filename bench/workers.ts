@@ -4,7 +4,7 @@
  * global batch 64) on this thread, on this thread with the native addon's
  * intra-op threads (`Backend.setThreads`), on data-parallel workers
  * (`Trainer`), and on workers that each use 2 threads:
- *   npm run bench:workers [-- --quick] [--build=native,relaxed] [--only=W2,W3] [--batch=64,128] [--messages] [--markdown]
+ *   npm run bench:workers [-- --quick] [--build=native,relaxed] [--only=W2,W3] [--batch=64,128] [--messages] [--watch=MINUTES] [--markdown]
  * Each sample is one epoch of a fit call (the epoch time the leader reports,
  * every all-reduce included), every epoch of a 3-epoch call but the first; the
  * configurations take turns, round after round, so a drift of the machine's
@@ -18,6 +18,12 @@
  * while another session's process runs, this one gets about one core's worth
  * of time however many threads it has; 2-thread scaling shows only on an
  * otherwise idle machine (the load average is printed at the start and end).
+ * So every epoch is also marked quiet or not (other processes used < 5 % of
+ * the cores during it, from /proc/stat) and the quiet epochs get their own
+ * medians. `--watch=MINUTES` waits, before every sample, for the machine to
+ * be quiet for 3 s and goes on round after round for that long (or until
+ * every configuration has 12 quiet epochs): run it on a shared machine and
+ * read the quiet columns.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,9 +36,11 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const only = (arg('only')?.split(',') ?? ['W1', 'W2', 'W3']) as Exclude<WorkloadId, 'W4'>[];
 const batchSizes = (arg('batch') ?? '64').split(',').map(Number);
 const messages = process.argv.includes('--messages');
+const watchMinutes = Number(arg('watch') ?? 0);
 const steps = quick ? 8 : 50,
-  rounds = quick ? 1 : 5,
-  epochs = 3;
+  rounds = quick ? 1 : watchMinutes ? Number.POSITIVE_INFINITY : 5,
+  epochs = 3,
+  enoughQuiet = 12;
 
 // The best build (native where it loads) and, beside native, the relaxed wasm build.
 const backends: cv.Backend[] = [];
@@ -91,6 +99,21 @@ const machineBusyMs = () => {
 };
 /** An epoch counts as quiet when other processes used less than this share of the machine's cores during it. */
 const QUIET = 0.05;
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+/** Waits until other processes have used < 3 % of the cores for 3 s (false: `deadline` came first). */
+async function waitQuiet(deadline: number): Promise<boolean> {
+  const cores = os.availableParallelism();
+  let since = performance.now(),
+    busy = machineBusyMs(),
+    own = cpuMs();
+  while (performance.now() < deadline) {
+    await sleep(250);
+    const [b, o, t] = [machineBusyMs(), cpuMs(), performance.now()];
+    if ((b - busy - (o - own)) / ((t - since) * cores) >= 0.03) [since, busy, own] = [t, b, o];
+    else if (t - since >= 3000) return true;
+  }
+  return false;
+}
 
 /** One fit call of 3 epochs: the rates of epochs 2 and 3, and the process CPU ms per step over them. */
 async function sample(
@@ -164,15 +187,29 @@ for (const be of backends) {
         const cpu = new Map<string, number[]>(cs.map((c) => [c.label, []]));
         const quiet = new Map<string, number[]>(cs.map((c) => [c.label, []]));
         // Round 0 warms up every configuration (workers start, models load) and is not counted.
-        for (let r = 0; r <= rounds; r++)
+        const deadline =
+          performance.now() + (watchMinutes * 60_000) / (backends.length * batchSizes.length * only.length);
+        const done = () =>
+          watchMinutes > 0 &&
+          (performance.now() > deadline || cs.every((c) => quiet.get(c.label)!.length >= enoughQuiet));
+        for (let r = 0; r <= rounds && !(r > 1 && done()); r++)
           for (const c of cs) {
+            if (watchMinutes > 0 && r > 0 && !(await waitQuiet(deadline))) break;
             const s = await sample(be, trainers, c, m, data, batchSize, r);
             if (r === 0) continue;
             rates.get(c.label)!.push(...s.rates);
             quiet.get(c.label)!.push(...s.rates.filter((_, i) => s.quiet[i]));
             cpu.get(c.label)!.push(s.cpuPerStep);
           }
+        if (watchMinutes > 0)
+          console.error(`${id}: quiet epochs ${cs.map((c) => `${c.label} ${quiet.get(c.label)!.length}`).join(', ')}`);
         m.dispose();
+        if (cs.some((c) => !rates.get(c.label)!.length)) {
+          console.log(
+            `| ${be.build} | ${id} | ${batchSize} | (no complete round: the machine was never quiet) | | | | | | |`,
+          );
+          continue;
+        }
         const base = median(rates.get('this thread')!),
           baseCpu = median(cpu.get('this thread')!),
           quietBase = quiet.get('this thread')!;
