@@ -156,7 +156,7 @@ export * from './viz/index.js';
 
 // Training in workers (Node worker_threads, browser module Workers).
 export { Trainer, type TrainerFitOptions, type TrainerOptions, type TrainResult } from './worker/trainer.js';
-export { createRunner } from './worker/runner.js';
+export { createRunner, defaultParallelism, type Parallelism } from './worker/runner.js';
 export type { PassOptions } from './worker/passes.js';
 export { WorkerPool, defaultWorkers, type PoolOptions as WorkerPoolOptions } from './worker/pool.js';
 export type { SpawnOptions } from './worker/spawn.js';

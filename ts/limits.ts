@@ -39,3 +39,6 @@ export const MAX_IMAGE_SIDE = 4096;
 
 /** Largest byte storage of one loaded image dataset (N·C·H·W bytes). */
 export const MAX_DATASET_BYTES = 4 * 1024 * 1024 * 1024;
+
+/** Most kernel threads one backend may use (`Backend.setThreads`, the workers' `threads`): the native addon's bound. */
+export const MAX_KERNEL_THREADS = 64;

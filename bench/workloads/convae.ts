@@ -4,10 +4,12 @@
  * zeroGrad + trainStep + optimizer.step as ts/train/fit.ts does it; W4 is
  * Classifier.logits on a batch of 256. Then the same workloads through `Trainer`
  * on 1 and N workers (data-parallel fit, split predict), on the first build.
- *   node [--experimental-wasm-relaxed-simd] --import tsx bench/workloads/convae.ts [--quick] [--build=auto|native|relaxed|simd|scalar[,…]] [--only=W1,W4]
+ *   node [--experimental-wasm-relaxed-simd] --import tsx bench/workloads/convae.ts [--quick] [--build=auto|native|relaxed|simd|scalar[,…]] [--threads=1,2] [--only=W1,W4]
  * Several builds (`--build=native,relaxed`; a realm holds the native addon and
- * one wasm build) are measured in turns: rounds of (each workload on each
- * build), so a drift of the machine's speed hits them alike.
+ * one wasm build) and, on the native build, several kernel thread counts
+ * (`--threads`, `Backend.setThreads`; default 1,2) are measured in turns:
+ * rounds of (each workload on each configuration), so a drift of the
+ * machine's speed hits them alike.
  * Prints a RunnerResult (spec.ts) per configuration, as JSON on its last line.
  */
 import { readFileSync } from 'node:fs';
@@ -36,9 +38,14 @@ for (const name of (arg('build') ?? 'auto').split(',')) {
   if (!backends.includes(b)) backends.push(b);
 }
 const be = backends[0];
+const threadCounts = (arg('threads') ?? '1,2').split(',').map(Number);
+/** What runs on this thread: each build at 1 kernel thread, and the native build at the other counts. */
+const here = backends.flatMap((b) =>
+  threadCounts.filter((t) => t === 1 || b.build === 'native').map((threads) => ({ be: b, threads })),
+);
 const timing = quick ? QUICK : FULL;
-// Rounds of turns between builds; each round takes its share of the sampling time.
-const rounds = backends.length > 1 && !quick ? 3 : 1;
+// Rounds of turns between configurations; each round takes its share of the sampling time.
+const rounds = here.length > 1 && !quick ? 3 : 1;
 const roundTiming: TimingOptions = {
   ...timing,
   minSamples: Math.ceil(timing.minSamples / rounds),
@@ -92,16 +99,24 @@ function setup(be: cv.Backend, id: WorkloadId) {
   };
 }
 
-/** Every workload on every backend, in turns; one row list per backend. */
+const hereName = (h: (typeof here)[number]) => `${h.be.build}${h.threads > 1 ? ` ${h.threads} threads` : ''}`;
+
+/** Every workload on every configuration of this thread, in turns; one row list per configuration. */
 async function inThread(ids: WorkloadId[]): Promise<WorkloadResult[][]> {
-  const out: WorkloadResult[][] = backends.map(() => []);
+  const out: WorkloadResult[][] = here.map(() => []);
   for (const id of ids) {
-    const runs = backends.map((b) => setup(b, id));
-    const rates: number[][] = backends.map(() => []);
+    const runs = here.map((h) => setup(h.be, id));
+    const rates: number[][] = here.map(() => []);
+    const at = async (i: number) => {
+      here[i].be.setThreads(here[i].threads);
+      try {
+        return await measure(BATCH[id], runs[i].call, roundTiming);
+      } finally {
+        here[i].be.setThreads(1);
+      }
+    };
     try {
-      for (let r = 0; r < rounds; r++)
-        for (let i = 0; i < backends.length; i++)
-          rates[i].push(...(await measure(BATCH[id], runs[i].call, roundTiming)));
+      for (let r = 0; r < rounds; r++) for (let i = 0; i < here.length; i++) rates[i].push(...(await at(i)));
       runs.forEach((run, i) =>
         out[i].push({
           workload: id,
@@ -109,9 +124,7 @@ async function inThread(ids: WorkloadId[]): Promise<WorkloadResult[][]> {
           batch: BATCH[id],
           imagesPerSecond: rates[i],
           ...(run.logits ? { logits: run.logits() } : {}),
-          ...(rounds > 1
-            ? { note: `${backends.map((b) => b.build).join(' and ')} measured in ${rounds} rounds of turns` }
-            : {}),
+          ...(rounds > 1 ? { note: `${here.map(hereName).join(', ')} measured in ${rounds} rounds of turns` } : {}),
         }),
       );
     } finally {
@@ -184,15 +197,26 @@ const version = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 const buildName = (b: cv.Backend) => `${b.build} build${b.build === 'native' ? ` (${b.isa})` : ''}`;
-const all: RunnerResult[] = (await inThread(only)).map((rows, i) => ({
-  // The first build is "convae" (what the peers are compared with); the others are named by their build.
-  key: i === 0 ? 'convae' : `convae-${backends[i].build}`,
-  library: 'convae',
-  version,
-  config: `${buildName(backends[i])}, this thread`,
-  threads: 1,
-  rows,
-}));
+const all: RunnerResult[] = (await inThread(only)).map((rows, i) => {
+  const { be: b, threads } = here[i];
+  return {
+    // The first build on 1 thread is "convae" (what the peers are compared with); the others are named by their
+    // build, or by their kernel threads (the first build's intra-op threads: `convae-threads-N`).
+    key:
+      i === 0
+        ? 'convae'
+        : threads > 1
+          ? b === be
+            ? `convae-threads-${threads}`
+            : `convae-${b.build}-threads-${threads}`
+          : `convae-${b.build}`,
+    library: 'convae',
+    version,
+    config: `${buildName(b)}, this thread${threads > 1 ? `, ${threads} kernel threads` : ''}`,
+    threads,
+    rows,
+  };
+});
 if (!process.argv.includes('--no-workers')) {
   // 1 worker too: the issue's "1-worker figure" that N workers are compared with (same loop, same overheads).
   const n = Math.max(2, os.availableParallelism());

@@ -12,8 +12,8 @@ import { backendUnderTest } from '../util/backend.js';
 const native = await backendUnderTest();
 const wasm = await cv.loadBackend({ build: 'simd' });
 
-/** What the addon exports beyond the wasm glue's functions (the glue takes both from its instance). */
-const NATIVE_ONLY = ['memory', 'memory_bytes'];
+/** What the addon exports beyond the wasm glue's functions: its memory (the glue takes both from its instance) and its thread pool. */
+const NATIVE_ONLY = ['memory', 'memory_bytes', 'set_threads', 'get_threads', 'max_threads'];
 
 describe('the addon exports the wasm layer’s functions', () => {
   it('native is what this project tests', () => {
@@ -27,6 +27,7 @@ describe('the addon exports the wasm layer’s functions', () => {
     expect(wasmNames.length).toBeGreaterThan(30);
     const fns = Object.keys(addon).filter((k) => typeof addon[k] === 'function');
     expect(fns.filter((k) => !NATIVE_ONLY.includes(k)).sort()).toEqual(wasmNames);
+    for (const k of NATIVE_ONLY) expect(wasmNames).not.toContain(k);
     expect(Object.keys(addon).sort()).toEqual([...wasmNames, ...NATIVE_ONLY].sort());
     expect(addon.memory).toBeInstanceOf(ArrayBuffer);
   });

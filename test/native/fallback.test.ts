@@ -18,6 +18,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Out {
   build?: string;
+  isa?: string;
   error?: { name: string; isBackendError: boolean; message: string };
   supported: string[];
 }
@@ -66,6 +67,23 @@ describe('native fallback', () => {
       'convae: the native build cannot load: no native binary at /nonexistent/convae.node',
     );
     expect(stderr).toEqual([]);
+  });
+
+  it('an aarch64 addon (build_isa 5, NEON): auto keeps wasm with one notice saying why; forced native reports neon', () => {
+    // The real addon with the ISA code an aarch64 build reports (convae_kernels::isa::Isa::Neon).
+    const fake = join(dir, 'neon.cjs');
+    const real = join(root, 'npm/linux-x64-gnu/convae.linux-x64-gnu.node');
+    writeFileSync(fake, `module.exports = { ...require(${JSON.stringify(real)}), build_isa: () => 5 };\n`);
+    const auto = run('auto', fake);
+    expect(auto.out.build).toBe('simd');
+    expect(auto.out.supported).toEqual(['native', 'simd', 'scalar']);
+    expect(auto.stderr).toEqual([
+      "convae: native kernels unavailable (on aarch64 only the GEMM has NEON kernels yet; build: 'native' forces them); using the simd wasm build",
+    ]);
+    const forced = run('native', fake);
+    expect(forced.out.build).toBe('native');
+    expect(forced.out.isa).toBe('neon');
+    expect(forced.stderr).toEqual([]);
   });
 
   it('CONVAE_NATIVE=0: wasm without a notice', () => {

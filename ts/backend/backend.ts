@@ -1,14 +1,14 @@
 /** The entry point to the kernels: load a build, make tensors, ask what is running. */
-import { ShapeError } from '../errors.js';
+import { ArgumentError, BackendError, quote, ShapeError } from '../errors.js';
 import { fmt, numel } from '../shape.js';
-import { type Build, type Isa, type LoadOptions, loadExports } from './loader.js';
+import { type Build, type Isa, type LoadOptions, type NativeThreads, loadExports } from './loader.js';
 import { Memory, type Tensor, type DType } from './memory.js';
 
 /** One loaded build (native addon or wasm): makes tensors (`empty`, `fromArray`) in its memory and runs the kernels on them. Get one with `loadBackend()`. */
 export class Backend {
   /** Which build is running: 'native' (the Node-API addon), or the wasm build 'relaxed', 'simd' or 'scalar'. */
   readonly build: Build;
-  /** The instruction set the kernels use: the wasm build's, or for native the CPU's ('avx512', 'avx2', 'scalar'). */
+  /** The instruction set the kernels use: the wasm build's, or for native the CPU's ('avx512', 'avx2', 'neon' — aarch64, GEMM only so far — or 'scalar'). */
   readonly isa: Isa;
   /** The memory (wasm linear memory, or the native arena) and its allocator, which tensors live in. */
   readonly mem: Memory;
@@ -17,11 +17,21 @@ export class Backend {
   /** What a worker passes to `loadBackend` to run this same build (the compiled module, or the addon's file). */
   readonly workerOptions: Readonly<LoadOptions> & { readonly build: Build };
 
-  private constructor(build: Build, isa: Isa, mem: Memory, module: WebAssembly.Module | undefined, addon?: string) {
+  private readonly pool: NativeThreads | undefined;
+
+  private constructor(
+    build: Build,
+    isa: Isa,
+    mem: Memory,
+    module: WebAssembly.Module | undefined,
+    addon?: string,
+    pool?: NativeThreads,
+  ) {
     this.build = build;
     this.isa = isa;
     this.mem = mem;
     this.module = module;
+    this.pool = pool;
     this.workerOptions = Object.freeze(build === 'native' ? { build, addon } : { build, module });
   }
 
@@ -30,10 +40,53 @@ export class Backend {
     const l = await loadExports(opts);
     let be = backends.get(l.build);
     if (!be) {
-      be = new Backend(l.build, l.isa, new Memory(l.exports, l.memory, l.memoryBytes), l.module, l.addon);
+      be = new Backend(l.build, l.isa, new Memory(l.exports, l.memory, l.memoryBytes), l.module, l.addon, l.threads);
       backends.set(l.build, be);
     }
     return be;
+  }
+
+  /**
+   * How many threads each kernel call may use. Native: the addon's intra-op
+   * pool for the calls made from this thread (each worker has its own
+   * setting; default 1). wasm builds: always 1 (parallel training there is
+   * `Trainer`'s data-parallel workers).
+   */
+  get threads(): number {
+    return this.pool ? this.pool.get() : 1;
+  }
+
+  /** The largest count `setThreads` accepts: 64 on native, 1 on wasm builds. */
+  get maxThreads(): number {
+    return this.pool ? this.pool.max : 1;
+  }
+
+  /**
+   * Sets how many threads each kernel call made from this thread may use (see
+   * `threads`). Results do not depend on it, except the convolution weight
+   * gradients, which are the same for the same count and differ in rounding
+   * across counts. Throws ArgumentError unless `n` is an integer in
+   * [1, maxThreads]; on a wasm build, BackendError for `n > 1` (they run one
+   * thread: a silent no-op would hide that nothing runs in parallel).
+   */
+  setThreads(n: number): void {
+    this.checkThreads(n);
+    const status = this.pool?.set(n) ?? 0;
+    if (status !== 0) throw new BackendError(`convae: the addon refused ${n} threads (status ${status})`);
+  }
+
+  /** @internal `setThreads`'s checks alone: throws what it would throw, changes nothing. */
+  checkThreads(n: number): void {
+    if (!Number.isInteger(n) || n < 1)
+      throw new ArgumentError('Backend.setThreads', 'n', `must be an integer ≥ 1, got ${quote(n)}`);
+    if (!this.pool) {
+      if (n === 1) return;
+      throw new BackendError(
+        `convae: the ${this.build} wasm build runs its kernels on one thread (asked for ${n}); train on several cores with Trainer workers, or load the native build`,
+      );
+    }
+    if (n > this.pool.max)
+      throw new ArgumentError('Backend.setThreads', 'n', `must be at most ${this.pool.max}, got ${n}`);
   }
 
   /** A new uninitialised tensor (contents unspecified: fill it before reading). */
@@ -71,7 +124,8 @@ export class Backend {
   /**
    * In a SIMD build, makes every kernel run its scalar twin (true) or its SIMD
    * path (false). For testing and benchmarking; results of the simd build are
-   * bit-identical either way. Native: pins this thread's kernels to scalar.
+   * bit-identical either way. Native: pins the kernels called from this
+   * thread to scalar, in every part of a parallel call too (`threads`).
    */
   setForceScalar(on: boolean): void {
     this.mem.exports.set_force_scalar(on);

@@ -24,10 +24,29 @@ export type Build = 'native' | WasmBuild;
 /** Every build, fastest first: native, relaxed SIMD (fused multiply-add), SIMD128, scalar. */
 export const BUILDS: readonly Build[] = ['native', 'relaxed', 'simd', 'scalar'];
 const WASM_ISA: readonly WasmBuild[] = ['scalar', 'simd', 'relaxed'];
-/** The instruction set the kernels run on: a wasm build's, or the native addon's (chosen by CPU features). */
-export type Isa = WasmBuild | 'avx2' | 'avx512';
-// convae_kernels::isa::Isa discriminants the addon's build_isa() reports.
-const NATIVE_ISA: Readonly<Record<number, Isa>> = { 0: 'scalar', 3: 'avx2', 4: 'avx512' };
+/** The instruction set the kernels run on: a wasm build's, or the native addon's (chosen by CPU features: x86-64 AVX-512F or AVX2 + FMA, aarch64 NEON). */
+export type Isa = WasmBuild | 'avx2' | 'avx512' | 'neon';
+// convae_kernels::isa::Isa discriminants the addon's build_isa() reports (1 and 2 are the wasm SIMD builds).
+const NATIVE_ISA: Readonly<Record<number, Isa>> = { 0: 'scalar', 3: 'avx2', 4: 'avx512', 5: 'neon' };
+
+/** @internal The ISA of an addon's `build_isa()` code; undefined for a code no native build reports. */
+export function nativeIsa(code: number): Isa | undefined {
+  return Object.hasOwn(NATIVE_ISA, code) ? NATIVE_ISA[code] : undefined;
+}
+
+/**
+ * @internal Why `auto` does not take a native addon that loaded with this ISA
+ * (undefined: it takes it). x86-64 AVX-512F / AVX2 + FMA: every hot kernel
+ * family has a native SIMD path, measured faster than relaxed wasm. aarch64
+ * NEON: only the GEMM does yet (the element-wise, pooling and col2im kernels
+ * run their scalar twins) and its speed against wasm SIMD128 — the same
+ * width there — is unmeasured, so auto keeps wasm; `build: 'native'` forces it.
+ */
+export function nativeDeclined(isa: Isa): string | undefined {
+  if (isa === 'avx512' || isa === 'avx2') return undefined;
+  if (isa === 'neon') return "on aarch64 only the GEMM has NEON kernels yet; build: 'native' forces them";
+  return 'no AVX2 or AVX-512 on this CPU';
+}
 
 export type Exports = typeof glue;
 
@@ -35,7 +54,8 @@ export type Exports = typeof glue;
 export interface LoadOptions {
   /**
    * Which build to run. `'auto'` (default): in Node the native addon when it
-   * loads and has a SIMD path on this CPU, else the best wasm build this
+   * loads and has its SIMD kernels on this CPU (x86-64 AVX-512F or AVX2 + FMA;
+   * not yet aarch64, where only the GEMM is NEON), else the best wasm build this
    * runtime validates (with one notice line on stderr when native was expected
    * but could not be used); elsewhere the best wasm build.
    */
@@ -107,6 +127,16 @@ export interface Loaded {
   module?: WebAssembly.Module;
   /** The addon's file (native). */
   addon?: string;
+  /** The native addon's intra-op pool (the ops called from this realm's thread); wasm builds have none. */
+  threads?: NativeThreads;
+}
+
+/** The addon's thread-count functions (crates/convae-node: `set_threads` returns a status code, 0 = done). */
+export interface NativeThreads {
+  get(): number;
+  set(n: number): number;
+  /** The largest count `set` accepts. */
+  readonly max: number;
 }
 
 let loadedWasm: Loaded | undefined;
@@ -182,9 +212,11 @@ function loadNative(addon?: string): Promise<NativeResult> {
       const memory = x.memory;
       if (!(memory instanceof ArrayBuffer) || typeof x.memory_bytes !== 'function')
         return { ok: false, reason: `${a.path} exports no arena`, disabled: false };
-      const isa = NATIVE_ISA[(x.build_isa as () => number)()];
+      const isa = nativeIsa((x.build_isa as () => number)());
       if (!isa) return { ok: false, reason: `${a.path} reports an unknown instruction set`, disabled: false };
       const bytes = x.memory_bytes as () => number;
+      const threadFns = ['set_threads', 'get_threads', 'max_threads'].filter((k) => typeof x[k] !== 'function');
+      if (threadFns.length) return { ok: false, reason: `${a.path} lacks ${threadFns.join(', ')}`, disabled: false };
       return {
         ok: true,
         loaded: {
@@ -194,6 +226,11 @@ function loadNative(addon?: string): Promise<NativeResult> {
           memory: { buffer: memory },
           memoryBytes: bytes,
           addon: a.path,
+          threads: {
+            get: x.get_threads as () => number,
+            set: x.set_threads as (n: number) => number,
+            max: (x.max_threads as () => number)(),
+          },
         },
       };
     } catch (e) {
@@ -242,9 +279,10 @@ async function load(opts: LoadOptions): Promise<Loaded> {
   const best = (await wasmBuilds())[0];
   if (isNode) {
     const r = await loadNative(opts.addon);
-    if (r.ok && r.loaded.isa !== 'scalar') return r.loaded;
-    if (r.ok) notice('no AVX2 or AVX-512 on this CPU', best);
-    else if (!r.disabled) notice(r.reason, best);
+    const declined = r.ok ? nativeDeclined(r.loaded.isa) : undefined;
+    if (r.ok && !declined) return r.loaded;
+    if (declined) notice(declined, best);
+    else if (!r.ok && !r.disabled) notice(r.reason, best);
   }
   return loadWasm(best, opts.module);
 }

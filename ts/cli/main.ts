@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILDS } from '../backend/loader.js';
 import { ArgumentError, ConvaeError, quote } from '../errors.js';
+import { MAX_KERNEL_THREADS } from '../limits.js';
 import { anomaly } from './anomaly.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
@@ -86,6 +87,11 @@ program
     'data-parallel worker threads (default: the cores); 0 trains on this thread',
     int('--workers', 0, 256),
   )
+  .option(
+    '--threads <n>',
+    'kernel threads of each worker, or of this thread with --workers 0 (native build only; default 1)',
+    int('--threads', 1, MAX_KERNEL_THREADS),
+  )
   .option('--from-search <file>', 'take the first CAE block from a `convae search` result (search.json)')
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
@@ -111,6 +117,7 @@ program
       resume: o.resume,
       build: o.build,
       workers: o.workers,
+      threads: o.threads,
       quiet: o.quiet,
     });
   });

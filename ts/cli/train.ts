@@ -15,8 +15,7 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../train/ch
 import { evaluateClassifier, evaluateTask } from '../train/evaluate.js';
 import type { History } from '../train/fit.js';
 import type { Runner } from '../train/runner.js';
-import { defaultWorkers } from '../worker/pool.js';
-import { createRunner } from '../worker/runner.js';
+import { createRunner, defaultParallelism, type Parallelism } from '../worker/runner.js';
 import { readSearchBest } from './search.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
 import { filterFigure, lossChart, reconstructionFigure } from '../viz/render.js';
@@ -53,8 +52,10 @@ export interface TrainArgs {
   /** Continue an interrupted run in `out`: its saved stack and last fine-tuning checkpoint. */
   resume: boolean;
   build: Build | 'auto';
-  /** Data-parallel workers (default: the machine's cores); 0 trains on this thread. */
+  /** Data-parallel workers (default: defaultParallelism); 0 trains on this thread. */
   workers?: number;
+  /** Kernel threads of each worker, or of this thread with 0 workers (native only; default: defaultParallelism). */
+  threads?: number;
   /** The first CAE block as `convae search` ranked best (its search.json). */
   fromSearch?: string;
   quiet: boolean;
@@ -74,12 +75,14 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const epochs = a.epochs ?? preset.epochs;
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
-  const workers = a.workers ?? (await defaultWorkers());
+  const d = await defaultParallelism(be);
+  const workers = a.workers ?? d.workers,
+    threads = a.threads ?? (a.workers === undefined ? d.threads : 1);
   // In the workers (data-parallel) or, with --workers 0, on this thread: the same loop and options either way.
-  const runner = await createRunner(be, { workers });
+  const runner = await createRunner(be, { workers, threads });
   const stopInterrupt = onInterrupt(a.out);
   try {
-    return await trainWith(a, be, runner, workers, log, pretrainEpochs, epochs, preset, t0);
+    return await trainWith(a, be, runner, { workers, threads }, log, pretrainEpochs, epochs, preset, t0);
   } finally {
     stopInterrupt();
     await runner.dispose();
@@ -90,7 +93,7 @@ async function trainWith(
   a: TrainArgs,
   be: Awaited<ReturnType<typeof loadBackend>>,
   runner: Runner,
-  workers: number,
+  par: Parallelism,
   log: (s: string) => void,
   pretrainEpochs: number,
   epochs: number,
@@ -116,7 +119,7 @@ async function trainWith(
   const flags = runFlags({ ...a, dataset: a.data ?? a.dataset, maps, hidden }, pretrainEpochs, epochs);
   if (a.resume) await checkResumeFlags(a.out, flags);
   log(
-    `convae ${source.name}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${workers ? `${workers} data-parallel worker${workers > 1 ? 's' : ''}` : 'this thread'}`,
+    `convae ${source.name}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${par.workers ? `${par.workers} data-parallel worker${par.workers > 1 ? 's' : ''}` : 'this thread'}${par.threads > 1 ? `, ${par.threads} kernel threads${par.workers ? ' each' : ''}` : ''}`,
   );
 
   const blocks: BlockSpec[] = [
@@ -239,7 +242,8 @@ async function trainWith(
     testError: ev.error,
     seconds,
     build: be.build,
-    workers,
+    workers: par.workers,
+    threads: par.threads,
     blocks,
   };
   const saved = saveModel(clf, training);

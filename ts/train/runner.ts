@@ -53,25 +53,45 @@ export interface Runner {
   dispose(): Promise<void>;
 }
 
-/** Training and inference on this thread. */
-export function threadRunner(be: Backend): Runner {
+/**
+ * Training and inference on this thread. `threads`: the kernel threads each
+ * call may use during `fit` and the inference passes (`Backend.setThreads`;
+ * the backend's own setting is restored afterwards); default: the backend's
+ * setting as it is.
+ */
+export function threadRunner(be: Backend, threads?: number): Runner {
+  if (threads !== undefined) be.checkThreads(threads);
+  // `await` inside the try: the setting must outlive an async `f`.
+  const withThreads = async <T>(f: () => T | Promise<T>): Promise<T> => {
+    if (threads === undefined) return f();
+    const before = be.threads;
+    be.setThreads(threads);
+    try {
+      return await f();
+    } finally {
+      be.setThreads(before);
+    }
+  };
   return {
-    where: 'this thread',
+    where: `this thread${threads && threads > 1 ? `, ${threads} kernel threads` : ''}`,
     async fit(model, data, { layer, ...opts }) {
-      return { history: await fit(be, model.task(layer === undefined ? {} : { layer }), data, opts) };
+      const task = model.task(layer === undefined ? {} : { layer });
+      return withThreads(async () => ({ history: await fit(be, task, data, opts) }));
     },
     async encode(stack, data, opts = {}) {
       const { depth, batchSize } = checkEncode('Runner.encode', stack, data, opts);
-      const vectors = encodeRange(stack, data, depth, batchSize, 0, data.length);
+      const vectors = await withThreads(() => encodeRange(stack, data, depth, batchSize, 0, data.length));
       return { vectors, n: data.length, dim: codeSize(stack, depth) };
     },
     async reconstructionScores(stack, data, opts = {}) {
       const { depth, batchSize } = checkReconstruction('Runner.reconstructionScores', stack, data, opts);
-      return reconstructionRange(stack, data, depth, batchSize, opts.maps === true, 0, data.length);
+      return withThreads(() => reconstructionRange(stack, data, depth, batchSize, opts.maps === true, 0, data.length));
     },
     async nearestNeighbours(reference, query, k, opts = {}) {
       const { batchSize } = checkNeighbours('Runner.nearestNeighbours', reference, query, k, opts);
-      return neighbourRows(be, reference, query.vectors, k, opts.skipSelf === true ? 0 : -1, batchSize);
+      return withThreads(() =>
+        neighbourRows(be, reference, query.vectors, k, opts.skipSelf === true ? 0 : -1, batchSize),
+      );
     },
     dispose: async () => {},
   };

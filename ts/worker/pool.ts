@@ -5,13 +5,19 @@
  * the next job. `dispose()` terminates them all.
  */
 import type { Build, LoadOptions } from '../backend/loader.js';
-import { ArgumentError, WorkerError } from '../errors.js';
+import { ArgumentError, BackendError, quote, WorkerError } from '../errors.js';
+import { MAX_KERNEL_THREADS } from '../limits.js';
 import { spawnWorker, type SpawnOptions, type WorkerHandle } from './spawn.js';
 
-/** Options of a worker pool: its size, and how each worker is spawned. */
+/** Options of a worker pool: its size, each worker's kernel threads, and how each worker is spawned. */
 export interface PoolOptions extends SpawnOptions {
   /** Number of workers (default: the machine's cores). */
   size?: number;
+  /**
+   * Kernel threads of each worker (`Backend.setThreads` in the worker; default
+   * 1). Native only: a wasm build runs one thread (BackendError for more).
+   */
+  threads?: number;
 }
 
 /** The number of logical cores (Node: os.availableParallelism; browsers: navigator.hardwareConcurrency). */
@@ -36,6 +42,8 @@ export class WorkerPool {
     /** What each worker passes to `loadBackend` (`Backend.workerOptions`). */
     readonly backend: Readonly<LoadOptions> & { build: Build },
     readonly size: number,
+    /** Kernel threads of each worker. */
+    readonly threads: number,
     private readonly spawnOptions: SpawnOptions,
   ) {
     this.slots = new Array(size).fill(null);
@@ -46,7 +54,18 @@ export class WorkerPool {
     const size = opts.size ?? (await defaultWorkers());
     if (!Number.isInteger(size) || size < 1)
       throw new ArgumentError('WorkerPool', 'size', `must be an integer ≥ 1, got ${size}`);
-    return new WorkerPool(backend, size, opts);
+    const threads = opts.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_KERNEL_THREADS)
+      throw new ArgumentError(
+        'WorkerPool',
+        'threads',
+        `must be an integer in [1, ${MAX_KERNEL_THREADS}], got ${quote(threads)}`,
+      );
+    if (threads > 1 && backend.build !== 'native')
+      throw new BackendError(
+        `convae: the ${backend.build} wasm build runs its kernels on one thread (asked for ${threads} per worker); use more workers, or the native build`,
+      );
+    return new WorkerPool(backend, size, threads, opts);
   }
 
   /** The build the workers run. */
@@ -67,7 +86,7 @@ export class WorkerPool {
   private async start(i: number): Promise<WorkerHandle> {
     const h = await spawnWorker(this.spawnOptions);
     try {
-      await h.call(() => h.api.init({ ...this.backend }));
+      await h.call(() => h.api.init({ ...this.backend }, this.threads));
     } catch (e) {
       await h.terminate();
       throw e instanceof WorkerError ? new WorkerError(e.failure, `could not start: ${e.message}`, e.exitCode) : e;

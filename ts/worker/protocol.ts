@@ -98,11 +98,12 @@ export interface NeighbourJob {
 
 export interface WorkerInfo {
   build: Build;
+  threads: number;
 }
 
 export interface WorkerApi {
-  /** Loads the caller's build: its compiled wasm module (compiled once, by the caller), or the native addon's file (`Backend.workerOptions`). */
-  init(backend: LoadOptions): Promise<WorkerInfo>;
+  /** Loads the caller's build: its compiled wasm module (compiled once, by the caller), or the native addon's file (`Backend.workerOptions`), and sets its kernel threads. */
+  init(backend: LoadOptions, threads: number): Promise<WorkerInfo>;
   /** `events`: a port on which the caller exposes FitEvents (closed by the caller when the call ends). */
   fit(job: number, spec: FitJob, events: MessagePort | null): Promise<FitResult>;
   /** Logits of a classifier for images [start, end), in batches (inference mode). */

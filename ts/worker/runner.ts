@@ -1,16 +1,43 @@
-/** The runner for a number of workers: 0 trains on this thread, N > 0 in N data-parallel workers. */
+/** The runner for a number of workers and kernel threads: 0 workers trains on this thread, N > 0 in N data-parallel workers. */
 import type { Backend } from '../backend/backend.js';
 import { ArgumentError } from '../errors.js';
 import { type Runner, threadRunner } from '../train/runner.js';
+import { defaultWorkers } from './pool.js';
 import { Trainer, type TrainerOptions } from './trainer.js';
 
-/** A runner on `workers` Web Workers (0: this thread); throws ArgumentError for a bad count. */
+/** Where training runs: `workers` data-parallel workers (0: this thread), each call of the kernels on `threads` threads. */
+export interface Parallelism {
+  workers: number;
+  threads: number;
+}
+
+/**
+ * How training uses the cores by default (`createRunner` without `workers`,
+ * `convae train` without `--workers`/`--threads`): one data-parallel worker
+ * per core, one kernel thread each, on every build. Measured on 2 cores
+ * (docs/BENCHMARKS.md, "Threads or workers"): on the native build, 2 workers
+ * scale W2/W3 better than 2 intra-op threads on this thread.
+ */
+export async function defaultParallelism(_be: Backend): Promise<Parallelism> {
+  return { workers: await defaultWorkers(), threads: 1 };
+}
+
+/**
+ * A runner on `workers` Web Workers (0: this thread) whose kernels use
+ * `threads` threads each (native only; default 1; see `Backend.setThreads`).
+ * Without `workers`: `defaultParallelism`. Throws ArgumentError for a bad
+ * count, BackendError for `threads > 1` on a wasm build.
+ */
 export async function createRunner(
   be: Backend,
-  opts: { workers: number } & Omit<TrainerOptions, 'size'>,
+  opts: { workers?: number; threads?: number } & Omit<TrainerOptions, 'size' | 'threads'> = {},
 ): Promise<Runner> {
-  const { workers, ...pool } = opts;
+  const { workers: w, threads: t, ...pool } = opts;
+  const d = w === undefined ? await defaultParallelism(be) : undefined;
+  const workers = w ?? d!.workers,
+    threads = t ?? d?.threads ?? 1;
   if (!Number.isInteger(workers) || workers < 0)
     throw new ArgumentError('createRunner', 'workers', `must be an integer ≥ 0, got ${workers}`);
-  return workers === 0 ? threadRunner(be) : Trainer.create(be, { ...pool, size: workers });
+  be.checkThreads(threads);
+  return workers === 0 ? threadRunner(be, threads) : Trainer.create(be, { ...pool, size: workers, threads });
 }

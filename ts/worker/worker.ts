@@ -46,9 +46,10 @@ const ignore = () => {};
 const BATCH_EVENTS_MS = 40;
 
 const api: WorkerApi = {
-  async init(backend) {
+  async init(backend, threads) {
     be = await loadBackend(backend);
-    return { build: be.build };
+    be.setThreads(threads);
+    return { build: be.build, threads: be.threads };
   },
 
   async fit(id: number, job: FitJob, port: MessagePort | null): Promise<FitResult> {

@@ -1,15 +1,9 @@
 //! Test helpers shared by the kernel families (host tests only).
 
 use crate::isa::{native_isas, pin_thread, Isa};
-use std::sync::Mutex;
 
-/// Held by tests that change `threads::set` (a process-wide setting), so they
-/// do not change it under one another.
-static THREADS: Mutex<()> = Mutex::new(());
-
-/// Runs `f` with `threads::set(n)`, then sets 1 again.
+/// Runs `f` with `threads::set(n)` on this thread, then sets 1 again.
 pub(crate) fn with_threads<R>(n: usize, f: impl FnOnce() -> R) -> R {
-    let _g = THREADS.lock().unwrap_or_else(|e| e.into_inner());
     crate::threads::set(n);
     let r = f();
     crate::threads::set(1);

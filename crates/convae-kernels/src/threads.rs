@@ -1,7 +1,10 @@
 //! Intra-op parallelism for native builds, on `std::thread` only.
 //!
-//! `set(n)` / `get()` hold the thread count ops may use (default 1: every op
-//! runs on the calling thread, exactly as before). With `n > 1` the ops that
+//! `set(n)` / `get()` hold the thread count the ops *called from this thread*
+//! may use (default 1: every op runs on the calling thread, exactly as before).
+//! The count belongs to the calling thread, like its pool: in Node each
+//! `worker_threads` worker (each addon instance) has its own, so one realm's
+//! setting never changes another's. With `n > 1` the ops that
 //! pay for it (convolutions, dense layers, the big element-wise ones) cut their
 //! work into `n` parts by a rule that depends only on `n` and the shape:
 //! images of the batch, GEMM column blocks, element ranges, planes. Parts write
@@ -20,23 +23,22 @@
 //! caller's ISA (`isa::active()`, pinned or detected).
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 /// Upper bound of `set`.
 pub const MAX_THREADS: usize = 64;
 
-static THREADS: AtomicUsize = AtomicUsize::new(1);
-
-/// Sets the number of threads an op may use (clamped to `1..=MAX_THREADS`).
+/// Sets the number of threads the ops called from this thread may use
+/// (clamped to `1..=MAX_THREADS`). Lowering it keeps the pool's helpers; they
+/// wait, costing nothing, until a later op uses them again.
 pub fn set(n: usize) {
-    THREADS.store(n.clamp(1, MAX_THREADS), Ordering::Relaxed);
+    THREADS.with(|t| t.set(n.clamp(1, MAX_THREADS)));
 }
 
-/// The number of threads an op may use (default 1).
+/// The number of threads the ops called from this thread may use (default 1).
 pub fn get() -> usize {
-    THREADS.load(Ordering::Relaxed)
+    THREADS.with(|t| t.get())
 }
 
 /// How many parts to cut `units` units of work into, given at least
@@ -102,6 +104,7 @@ struct Pool {
 }
 
 thread_local! {
+    static THREADS: Cell<usize> = const { Cell::new(1) };
     static POOL: RefCell<Option<Pool>> = const { RefCell::new(None) };
     static IN_PART: Cell<bool> = const { Cell::new(false) };
 }
@@ -324,6 +327,7 @@ impl<T> SharedMut<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn every_part_runs_once_with_its_scratch() {
@@ -348,6 +352,60 @@ mod tests {
                 });
             }
         }
+    }
+
+    /// The count is the calling thread's: another thread still sees 1, and
+    /// sets its own without changing this one's.
+    #[test]
+    fn the_count_belongs_to_the_calling_thread() {
+        crate::testing::with_threads(3, || {
+            assert_eq!(get(), 3);
+            std::thread::spawn(|| {
+                assert_eq!(get(), 1);
+                set(2);
+                assert_eq!(get(), 2);
+            })
+            .join()
+            .unwrap();
+            assert_eq!(get(), 3);
+        });
+        assert_eq!(get(), 1);
+        set(0);
+        assert_eq!(get(), 1);
+        set(1000);
+        assert_eq!(get(), MAX_THREADS);
+        set(1);
+    }
+
+    /// Every part runs on the caller's ISA, pinned or detected: a helper
+    /// re-pins itself for each job (so the scalar twins, pinned for a test or
+    /// `set_force_scalar`, hold in every part, and unpinning reaches them too).
+    #[test]
+    fn parts_run_on_the_callers_isa() {
+        use crate::isa::{active, detected, pin_thread, Isa};
+        let helper_ran = AtomicUsize::new(0);
+        let caller = std::thread::current().id();
+        for pinned in [Some(Isa::Scalar), None, Some(Isa::Scalar)] {
+            assert!(pin_thread(pinned));
+            let want = pinned.unwrap_or_else(detected);
+            for _round in 0..200 {
+                let seen: Vec<Mutex<Option<Isa>>> = (0..2).map(|_| Mutex::new(None)).collect();
+                run(2, &|t, _| {
+                    if std::thread::current().id() != caller {
+                        helper_ran.fetch_add(1, Ordering::Relaxed);
+                    }
+                    // Long enough that the helper usually wakes up and takes part 1.
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    *seen[t].lock().unwrap() = Some(active());
+                });
+                for s in &seen {
+                    assert_eq!(*s.lock().unwrap(), Some(want));
+                }
+            }
+        }
+        pin_thread(None);
+        // The test means something only if a helper ran parts.
+        assert!(helper_ran.load(Ordering::Relaxed) > 0);
     }
 
     #[test]

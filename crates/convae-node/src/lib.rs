@@ -35,6 +35,9 @@
 //! # Exports beyond the wasm layer's
 //! `memory` (the ArrayBuffer) and `memory_bytes()`; the wasm glue gets the
 //! former from its instance and the latter from `memory.buffer.byteLength`.
+//! `set_threads(n)` / `get_threads()` / `max_threads()`: the intra-op pool of
+//! `convae_kernels::threads` for the ops called from this instance's thread
+//! (wasm builds run one thread: the loader gives them no such functions).
 
 pub mod arena;
 
@@ -210,15 +213,30 @@ pub fn init(mut exports: Object, env: Env) -> Result<()> {
     export(&env, &mut exports, "build_isa", |_| {
         Ok(k::isa::detected() as u32)
     })?;
-    // Scalar twins on this thread (each instance runs on its own JS thread).
+    // Scalar twins on this thread and on its pool's helpers (each job runs on
+    // the caller's ISA: `convae_kernels::threads`).
     export(&env, &mut exports, "set_force_scalar", |ctx| {
         let on = bool::arg(&ctx, 0)?;
         k::isa::set_force_scalar(on);
         k::isa::pin_thread(on.then_some(k::isa::Isa::Scalar));
         Ok(())
     })?;
-    // TODO(issue 15, threads): export `set_threads(n)` / `get_threads()` over
-    // `convae_kernels::threads::{set, get}` once the intra-op pool lands in the
-    // kernel crate (another branch provides it; not written here).
+    // The threads the ops called from this JS thread may use (this instance's
+    // own: a worker's setting leaves the main thread's alone). 1..=MAX_THREADS,
+    // else BAD_ARGUMENT and nothing changes.
+    export(&env, &mut exports, "set_threads", |ctx| {
+        let n = usize::arg(&ctx, 0)?;
+        if n == 0 || n > k::threads::MAX_THREADS {
+            return Ok(abi::status::BAD_ARGUMENT);
+        }
+        k::threads::set(n);
+        Ok(abi::status::OK)
+    })?;
+    export(&env, &mut exports, "get_threads", |_| {
+        Ok(k::threads::get() as u32)
+    })?;
+    export(&env, &mut exports, "max_threads", |_| {
+        Ok(k::threads::MAX_THREADS as u32)
+    })?;
     Ok(())
 }
