@@ -1,7 +1,7 @@
 /**
  * W4 (the CNN's inference, batch 256) in headless Chromium, where TensorFlow.js
  * wasm and ONNX Runtime Web can run 2 threads (not in Node: see bench/RESULTS.md):
- *   npm run bench:browser [-- --quick]
+ *   npm run bench:browser [-- --quick] [--only=convae,convae-workers,tfjs-wasm,ort]
  * Bundles bench/browser/page.ts with esbuild, serves it cross-origin isolated
  * (COOP/COEP, so SharedArrayBuffer and wasm threads work) beside the built
  * package, opens one fresh page per configuration, and writes
@@ -59,7 +59,11 @@ const server = await serveStatic({
 });
 const browser = await launchChromium();
 
-const configs: PageConfig[] = [
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
+const configs: PageConfig[] = (<PageConfig[]>[
   { lib: 'convae', threads: 1, quick },
   { lib: 'convae-workers', threads: 2, quick },
   { lib: 'tfjs-wasm', threads: 1, quick },
@@ -67,7 +71,7 @@ const configs: PageConfig[] = [
   { lib: 'tfjs-wasm', threads: 2, quick, reportCores: 4 },
   { lib: 'ort', threads: 1, quick },
   { lib: 'ort', threads: 2, quick },
-];
+]).filter((c) => !only || only.includes(c.lib));
 type Row = { config: PageConfig; result?: PageResult; error?: string };
 const rows: Row[] = [];
 let version = '';
