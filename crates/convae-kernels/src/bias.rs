@@ -28,7 +28,7 @@ pub fn bias_backward(n: usize, c: usize, p: usize, dy: &[f32], db: &mut [f32]) {
         split_planes(c, n * p, &|lo, hi| {
             // SAFETY: db[lo..hi] is this part's alone; dy rows of channel ch
             // are read through the offset view below.
-            let dbs = unsafe { core::slice::from_raw_parts_mut(dbp.ptr().add(lo), hi - lo) };
+            let dbs = unsafe { dbp.planes(lo, hi, 1) };
             bias_backward_channels(n, c, p, lo, dy, dbs)
         });
     }

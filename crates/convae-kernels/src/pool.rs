@@ -93,6 +93,24 @@ fn window_max(xp: &[f32], w: usize, kh: usize, kw: usize, start: usize) -> (f32,
     (m, mi)
 }
 
+/// Runs `f(sub, lo, hi)` over parts of `p`'s planes, `sub` being the pooling
+/// of planes `lo..hi`, across the kernel threads (`crate::threads`). Every
+/// pooling op reads and writes only inside a plane (a switch indexes its own
+/// plane), so the parts are independent: the same bits for any thread count.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn by_planes(p: &Pool2d, f: &(dyn Fn(&Pool2d, usize, usize) + Sync)) {
+    crate::threads::split_planes(p.planes, p.h * p.w, &|lo, hi| {
+        f(
+            &Pool2d {
+                planes: hi - lo,
+                ..*p
+            },
+            lo,
+            hi,
+        )
+    })
+}
+
 /// Max pooling: `x[planes, h, w] -> y[planes, out_h, out_w]`, with the argmax of
 /// each output in `switches` (same length as `y`).
 ///
@@ -105,23 +123,13 @@ pub fn max_pool2d(p: &Pool2d, x: &[f32], y: &mut [f32], switches: &mut [u32]) {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        use crate::threads::{split_planes, SharedMut};
+        use crate::threads::SharedMut;
         let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
         let (yp, sp) = (SharedMut(y.as_mut_ptr()), SharedMut(switches.as_mut_ptr()));
-        // Planes are independent: the same bits for any thread count.
-        split_planes(p.planes, pi, &|lo, hi| {
-            let sub = Pool2d {
-                planes: hi - lo,
-                ..*p
-            };
+        by_planes(p, &|sub, lo, hi| {
             // SAFETY: planes lo..hi of y and switches are this part's alone.
-            let (ys, ss) = unsafe {
-                (
-                    core::slice::from_raw_parts_mut(yp.ptr().add(lo * po), (hi - lo) * po),
-                    core::slice::from_raw_parts_mut(sp.ptr().add(lo * po), (hi - lo) * po),
-                )
-            };
-            max_pool2d_planes(&sub, &x[lo * pi..hi * pi], ys, ss)
+            let (ys, ss) = unsafe { (yp.planes(lo, hi, po), sp.planes(lo, hi, po)) };
+            max_pool2d_planes(sub, &x[lo * pi..hi * pi], ys, ss)
         });
     }
     #[cfg(target_arch = "wasm32")]
@@ -188,24 +196,14 @@ pub fn max_pool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        use crate::threads::{split_planes, SharedMut};
+        use crate::threads::SharedMut;
         let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
         let dxp = SharedMut(dx.as_mut_ptr());
-        // A switch stays inside its plane: the same bits for any thread count.
-        split_planes(p.planes, pi, &|lo, hi| {
-            let sub = Pool2d {
-                planes: hi - lo,
-                ..*p
-            };
+        by_planes(p, &|sub, lo, hi| {
             // SAFETY: planes lo..hi of dx are this part's alone.
-            let dxs =
-                unsafe { core::slice::from_raw_parts_mut(dxp.ptr().add(lo * pi), (hi - lo) * pi) };
-            max_pool2d_backward_planes(
-                &sub,
-                &dy[lo * po..hi * po],
-                &switches[lo * po..hi * po],
-                dxs,
-            )
+            let dxs = unsafe { dxp.planes(lo, hi, pi) };
+            let (dy, s) = (&dy[lo * po..hi * po], &switches[lo * po..hi * po]);
+            max_pool2d_backward_planes(sub, dy, s, dxs)
         });
     }
     #[cfg(target_arch = "wasm32")]

@@ -322,6 +322,16 @@ impl<T> SharedMut<T> {
     pub(crate) fn ptr(self) -> *mut T {
         self.0
     }
+
+    /// Elements `[lo·per, hi·per)`: planes `lo..hi` of `per` elements each.
+    ///
+    /// # Safety
+    /// The range lies inside the buffer, and no other part reads or writes it
+    /// while the slice lives.
+    pub(crate) unsafe fn planes<'a>(self, lo: usize, hi: usize, per: usize) -> &'a mut [T] {
+        // SAFETY: the caller's promise above.
+        unsafe { core::slice::from_raw_parts_mut(self.0.add(lo * per), (hi - lo) * per) }
+    }
 }
 
 #[cfg(test)]

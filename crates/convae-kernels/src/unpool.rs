@@ -32,19 +32,13 @@ pub fn max_unpool2d(p: &Pool2d, x: &[f32], switches: &[u32], y: &mut [f32]) {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        use crate::threads::{split_planes, SharedMut};
+        use crate::threads::SharedMut;
         let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
         let yp = SharedMut(y.as_mut_ptr());
-        // A switch stays inside its plane: the same bits for any thread count.
-        split_planes(p.planes, pi, &|lo, hi| {
-            let sub = Pool2d {
-                planes: hi - lo,
-                ..*p
-            };
+        crate::pool::by_planes(p, &|sub, lo, hi| {
             // SAFETY: planes lo..hi of y are this part's alone.
-            let ys =
-                unsafe { core::slice::from_raw_parts_mut(yp.ptr().add(lo * pi), (hi - lo) * pi) };
-            max_unpool2d_planes(&sub, &x[lo * po..hi * po], &switches[lo * po..hi * po], ys)
+            let ys = unsafe { yp.planes(lo, hi, pi) };
+            max_unpool2d_planes(sub, &x[lo * po..hi * po], &switches[lo * po..hi * po], ys)
         });
     }
     #[cfg(target_arch = "wasm32")]
@@ -94,23 +88,14 @@ pub fn max_unpool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut 
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        use crate::threads::{split_planes, SharedMut};
+        use crate::threads::SharedMut;
         let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
         let dxp = SharedMut(dx.as_mut_ptr());
-        split_planes(p.planes, pi, &|lo, hi| {
-            let sub = Pool2d {
-                planes: hi - lo,
-                ..*p
-            };
+        crate::pool::by_planes(p, &|sub, lo, hi| {
             // SAFETY: planes lo..hi of dx are this part's alone.
-            let dxs =
-                unsafe { core::slice::from_raw_parts_mut(dxp.ptr().add(lo * po), (hi - lo) * po) };
-            max_unpool2d_backward_planes(
-                &sub,
-                &dy[lo * pi..hi * pi],
-                &switches[lo * po..hi * po],
-                dxs,
-            )
+            let dxs = unsafe { dxp.planes(lo, hi, po) };
+            let (dy, s) = (&dy[lo * pi..hi * pi], &switches[lo * po..hi * po]);
+            max_unpool2d_backward_planes(sub, dy, s, dxs)
         });
     }
     #[cfg(target_arch = "wasm32")]
