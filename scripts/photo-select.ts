@@ -25,7 +25,7 @@ import { fitWhitening, whiten } from '../ts/data/whiten.js';
 import { StackedConvAutoencoder } from '../ts/model/autoencoder.js';
 import { evaluateTask } from '../ts/train/evaluate.js';
 import { fit } from '../ts/train/fit.js';
-import { stackLayerTask } from '../ts/train/tasks.js';
+import { stackLayerTask } from '../ts/model/tasks.js';
 import { Rng } from '../ts/util/rng.js';
 import { filterPicture } from '../ts/cli/pictures.js';
 import { filterStats, summariseFilterStats } from '../ts/viz/filterstats.js';

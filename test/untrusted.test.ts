@@ -12,7 +12,7 @@ import { Classifier } from '../ts/model/classifier.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../ts/train/checkpoint.js';
 import { fit, type FitOptions } from '../ts/train/fit.js';
 import { checkSearchOptions } from '../ts/train/options.js';
-import { classifierTask } from '../ts/train/tasks.js';
+import { classifierTask } from '../ts/model/tasks.js';
 import { backendUnderTest } from './util/backend.js';
 
 const be = await backendUnderTest();

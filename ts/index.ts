@@ -112,7 +112,7 @@ export {
 } from './train/fit.js';
 export { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './train/checkpoint.js';
 export { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './train/optimizer.js';
-export { autoencoderTask, classifierTask, stackLayerTask } from './train/tasks.js';
+export { autoencoderTask, classifierTask, stackLayerTask } from './model/tasks.js';
 export { ImageDataset, type Batch, type BatchOptions, type ImageShape } from './data/dataset.js';
 export { parseIdx, readIdxImages } from './data/idx.js';
 export { FASHION_MNIST_CLASSES, parseFashionMnistJson } from './data/fashion.js';

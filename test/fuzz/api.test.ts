@@ -13,7 +13,7 @@ import { Classifier } from '../../ts/model/classifier.js';
 import { activation, type Activation } from '../../ts/ops/elementwise.js';
 import { fit, type FitOptions } from '../../ts/train/fit.js';
 import { checkSearchOptions } from '../../ts/train/options.js';
-import { classifierTask } from '../../ts/train/tasks.js';
+import { classifierTask } from '../../ts/model/tasks.js';
 import { backendUnderTest } from '../util/backend.js';
 import { expectClean, fuzzCase, Gen, report, snapshot } from './harness.js';
 

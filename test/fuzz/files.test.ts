@@ -15,7 +15,7 @@ import {
 import { Classifier } from '../../ts/model/classifier.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../ts/train/checkpoint.js';
 import { fit } from '../../ts/train/fit.js';
-import { classifierTask } from '../../ts/train/tasks.js';
+import { classifierTask } from '../../ts/model/tasks.js';
 import { backendUnderTest } from '../util/backend.js';
 import { deepJson, type Expect, expectClean, fuzzCase, Gen, report, snapshot } from './harness.js';
 

@@ -11,7 +11,7 @@ import { loadMnist } from '../../ts/data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../../ts/model/autoencoder.js';
 import { checkNoise, corrupt, type Noise } from '../../ts/model/noise.js';
 import { fit } from '../../ts/train/fit.js';
-import { stackLayerTask } from '../../ts/train/tasks.js';
+import { stackLayerTask } from '../../ts/model/tasks.js';
 import { Rng } from '../../ts/util/rng.js';
 import { backendUnderTest } from '../util/backend.js';
 

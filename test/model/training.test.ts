@@ -13,7 +13,7 @@ import { exportWeights, loadModel, saveModel } from '../../ts/model/serialize.js
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../ts/train/checkpoint.js';
 import { evaluateTask } from '../../ts/train/evaluate.js';
 import { fit } from '../../ts/train/fit.js';
-import { classifierTask, stackLayerTask } from '../../ts/train/tasks.js';
+import { classifierTask, stackLayerTask } from '../../ts/model/tasks.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
 import { expectBitEqual } from '../util/tensors.js';
 

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { fit } from '../../ts/train/fit.js';
-import { classifierTask } from '../../ts/train/tasks.js';
+import { classifierTask } from '../../ts/model/tasks.js';
 import { Trainer } from '../../ts/worker/trainer.js';
 import { datasetFromWire, datasetWire } from '../../ts/worker/wire.js';
 import { BUILD } from '../util/backend.js';

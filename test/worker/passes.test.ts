@@ -11,7 +11,7 @@ import { encode, nearestNeighbours } from '../../ts/anomaly/embed.js';
 import { reconstructionScores } from '../../ts/anomaly/score.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { ArgumentError, DataError } from '../../ts/errors.js';
-import { stackLayerTask } from '../../ts/train/tasks.js';
+import { stackLayerTask } from '../../ts/model/tasks.js';
 import { fit } from '../../ts/train/fit.js';
 import { threadRunner } from '../../ts/train/runner.js';
 import { batchShards } from '../../ts/worker/passes.js';

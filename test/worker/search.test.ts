@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { evaluateTask } from '../../ts/train/evaluate.js';
 import { fit } from '../../ts/train/fit.js';
-import { stackLayerTask } from '../../ts/train/tasks.js';
+import { stackLayerTask } from '../../ts/model/tasks.js';
 import { blockOf, candidates, searchCAE } from '../../ts/worker/search.js';
 import { Trainer } from '../../ts/worker/trainer.js';
 import { BUILD } from '../util/backend.js';

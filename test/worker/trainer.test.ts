@@ -12,7 +12,7 @@ import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { ArgumentError, NonFiniteError } from '../../ts/errors.js';
 import type { Checkpoint } from '../../ts/train/checkpoint.js';
 import { fit, type BatchInfo, type History } from '../../ts/train/fit.js';
-import { classifierTask, stackLayerTask } from '../../ts/train/tasks.js';
+import { classifierTask, stackLayerTask } from '../../ts/model/tasks.js';
 import type { FitResult, WorkerApi } from '../../ts/worker/protocol.js';
 import { Trainer, type TrainResult } from '../../ts/worker/trainer.js';
 import { BUILD } from '../util/backend.js';

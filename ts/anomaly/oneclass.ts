@@ -18,7 +18,7 @@ import { fit } from '../train/fit.js';
 import { auroc, averagePrecision } from '../train/metrics.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
 import { type Runner, threadRunner } from '../train/runner.js';
-import { stackLayerTask } from '../train/tasks.js';
+import { stackLayerTask } from '../model/tasks.js';
 import { Rng } from '../util/rng.js';
 import { encode, type Embeddings } from './embed.js';
 import { meanDistances, neighbourScores, reconstructionScores } from './score.js';

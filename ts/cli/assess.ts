@@ -5,7 +5,7 @@ import { loadBackend } from '../backend/backend.js';
 import { DataError } from '../errors.js';
 import type { Build } from '../backend/loader.js';
 import { evaluateTask } from '../train/evaluate.js';
-import { stackLayerTask } from '../train/tasks.js';
+import { stackLayerTask } from '../model/tasks.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { evaluateClassifier } from './evaluate.js';
 import { loadSaved } from './saved.js';

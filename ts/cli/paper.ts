@@ -14,7 +14,7 @@ import type { Build } from '../backend/loader.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
 import { fit } from '../train/fit.js';
-import { classifierTask, stackLayerTask } from '../train/tasks.js';
+import { classifierTask, stackLayerTask } from '../model/tasks.js';
 import { Rng } from '../util/rng.js';
 import { resolveTrainData } from './data.js';
 import { evaluateClassifier } from './evaluate.js';

@@ -14,7 +14,7 @@ import { type BlockSpec, StackedConvAutoencoder } from '../model/autoencoder.js'
 import { saveModel } from '../model/serialize.js';
 import { evaluateTask } from '../train/evaluate.js';
 import { fit } from '../train/fit.js';
-import { stackLayerTask } from '../train/tasks.js';
+import { stackLayerTask } from '../model/tasks.js';
 import { filterStats, summariseFilterStats } from '../viz/filterstats.js';
 import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';

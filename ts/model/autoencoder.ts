@@ -16,7 +16,7 @@ import { ArgumentError, MemoryError, ModelError } from '../errors.js';
 import type { Activation as ActivationKind } from '../ops/elementwise.js';
 import { mseLoss } from '../ops/elementwise.js';
 import type { Pair } from '../shape.js';
-import { autoencoderTask, stackLayerTask } from '../train/tasks.js';
+import { autoencoderTask, stackLayerTask } from './tasks.js';
 import { Rng } from '../util/rng.js';
 import { type Param, type ParamInit, type PlannedParam, randomInit, type Shape } from './layer.js';
 import { Activation, Conv2D, ConvTranspose2D, type Init, MaxPool2D, MaxUnpool2D, type PoolOptions } from './layers.js';

@@ -10,7 +10,7 @@ import { ArgumentError, MemoryError, ModelError } from '../errors.js';
 import type { Activation as ActivationKind } from '../ops/elementwise.js';
 import { activation, softmaxCrossEntropy } from '../ops/elementwise.js';
 import { argmaxRows } from '../train/evaluate.js';
-import { classifierTask } from '../train/tasks.js';
+import { classifierTask } from './tasks.js';
 import { Rng } from '../util/rng.js';
 import type { BlockSpec, StackedConvAutoencoder } from './autoencoder.js';
 import { type Layer, type Param, type ParamInit, randomInit, type Shape } from './layer.js';

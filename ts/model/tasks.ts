@@ -5,11 +5,11 @@
  * Models hand them out through `model.task(spec)`.
  */
 import type { Tensor } from '../backend/memory.js';
-import type { ConvAutoencoder, StackedConvAutoencoder } from '../model/autoencoder.js';
-import type { Classifier } from '../model/classifier.js';
-import type { Task } from '../model/model.js';
+import type { ConvAutoencoder, StackedConvAutoencoder } from './autoencoder.js';
+import type { Classifier } from './classifier.js';
+import type { Task } from './model.js';
 
-export type { Task, TaskSpec } from '../model/model.js';
+export type { Task, TaskSpec } from './model.js';
 
 /** Trains one CAE on raw inputs. */
 export function autoencoderTask(cae: ConvAutoencoder): Task {
