@@ -14,6 +14,7 @@ import { resolveArchitecture } from '../../ts/export/arch.js';
 import { kSparseRef } from '../reference/pool.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
 import { Rng } from '../util/rng.js';
+import { Rng as LibRng } from '../../ts/util/rng.js';
 
 const be = await backendUnderTest();
 const rng = new Rng(11);
@@ -27,7 +28,7 @@ describe(`k-sparse decoding (${BUILD})`, () => {
       [4, 1, 7, 0.01],
     ] as const) {
       const layer = new KSparse('s', keep);
-      layer.build(be, [c, h, w], new Rng(1));
+      layer.build(be, [c, h, w], new LibRng(1));
       const n = 3,
         size = n * c * h * w;
       // Values from a small set: many ties at the threshold.
