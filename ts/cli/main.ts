@@ -277,6 +277,11 @@ program
   )
   .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, 256), 0)
   .option('--resume', 'reuse the runs and stacks an interrupted run with the same settings left in --out', false)
+  .option(
+    '--limit <n>',
+    'only the first n training images, and max(1000, n/6) test images (quick runs)',
+    int('--limit'),
+  )
   .option('--out <dir>', 'output folder', 'convae-out')
   .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
   .option('-q, --quiet', 'print only the table', false)
@@ -301,6 +306,7 @@ program
       dropout: o.dropout,
       workers: o.workers,
       resume: o.resume,
+      limit: o.limit,
       out: o.out,
       build: o.build,
       quiet: o.quiet,

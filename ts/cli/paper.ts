@@ -67,6 +67,8 @@ export interface PaperArgs {
   /** Reuse the runs (and pretrained stacks) an earlier run with the same settings left in `out`. */
   resume: boolean;
   quiet: boolean;
+  /** Only the first n training images (and max(1000, n/6) test images): quick runs. */
+  limit?: number;
   /** `--data` (cli/data.ts); default mnist. Needs labels. */
   data?: string;
   size?: [number, number];
@@ -134,7 +136,12 @@ export async function paper(a: PaperArgs): Promise<string> {
   const t0 = performance.now(),
     load0 = loadavg();
   const be = await loadBackend({ build: a.build });
-  const source = await resolveTrainData({ data: a.data ?? 'mnist', size: a.size, channels: a.channels });
+  const source = await resolveTrainData({
+    data: a.data ?? 'mnist',
+    size: a.size,
+    channels: a.channels,
+    limit: a.limit,
+  });
   const { train, test } = source;
   if (!train.labels || !test.labels) throw new DataError(`${source.name} has no labels: \`convae paper\` needs them`);
   for (const s of a.sizes)
@@ -155,6 +162,7 @@ export async function paper(a: PaperArgs): Promise<string> {
     pretrainEpochs,
     unlabelled: a.unlabelled,
     validation: a.validation,
+    limit: a.limit ?? null,
     shift: a.shift,
     dropout: a.dropout,
     PRETRAIN,
