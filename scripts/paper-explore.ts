@@ -45,7 +45,15 @@ interface Config {
     shift?: number;
     /** Epochs with the conv blocks frozen (head only) before the rest. */
     freezeEpochs?: number;
+    /** Scale each pretrained conv (weight and bias alike) to the RMS weight of its random initialisation. */
+    rescale?: boolean;
   };
+  /**
+   * The headroom of any initialisation: conv blocks taken from a classifier
+   * trained with the labels of all 50 000 pool images for this many epochs
+   * (the head starts random). Not a method — an upper reference.
+   */
+  oracle?: { epochs: number };
   /** Score the validation set every n epochs too (default: only at the end). */
   evalEvery?: number;
   /** Validation images scored (default 10 000). */
@@ -114,6 +122,46 @@ const ft = {
 };
 const head = { ...headBase, ...cfg.head, classes: 10 };
 const clf = stack ? Classifier.fromStack(stack, head, seed) : Classifier.fromBlocks(be, blocks, all.shape, head, seed);
+if (stack && ft.rescale)
+  for (const p of clf.params().filter((q) => /^block\d+\.conv\d+\.weight$/.test(q.name))) {
+    const [o, i, kh, kw] = p.value.shape;
+    const glorot = Math.sqrt(6 / (i * kh * kw + o * kh * kw)) / Math.sqrt(3);
+    const w = p.value.data;
+    const rms = Math.sqrt(w.reduce((a, v) => a + v * v, 0) / w.length);
+    const scale = glorot / rms;
+    for (let j = 0; j < w.length; j++) w[j] *= scale;
+    const bias = clf.params().find((q) => q.name === p.name.replace(/weight$/, 'bias'))!.value.data;
+    for (let j = 0; j < bias.length; j++) bias[j] *= scale;
+  }
+if (cfg.oracle) {
+  const key = createHash('sha1')
+    .update(JSON.stringify({ data: cfg.data ?? 'mnist', seed, blocks, oracle: cfg.oracle, head }))
+    .digest('hex')
+    .slice(0, 16);
+  const file = join(import.meta.dirname, '..', 'scratch', 'paper-cache', `oracle-${key}`);
+  let src: Classifier;
+  if (existsSync(`${file}.json`))
+    src = loadModel(be, readFileSync(`${file}.json`, 'utf8'), readFileSync(`${file}.safetensors`), {
+      kind: 'classifier',
+    }).model;
+  else {
+    src = Classifier.fromBlocks(be, blocks, all.shape, head, seed + 99);
+    await fit(be, classifierTask(src), all.take(pool), {
+      epochs: cfg.oracle.epochs,
+      batchSize: 64,
+      seed: seed + 99,
+      optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 1e-4 },
+      schedule: { type: 'cosine', epochs: cfg.oracle.epochs, minFactor: 0.02 },
+    });
+    mkdirSync(join(file, '..'), { recursive: true });
+    const saved = saveModel(src);
+    writeFileSync(`${file}.json`, saved.json);
+    writeFileSync(`${file}.safetensors`, saved.weights);
+  }
+  const dst = new Map(clf.params().map((p) => [p.name, p]));
+  for (const p of src.params()) if (p.name.startsWith('block')) dst.get(p.name)!.value.set(p.value.data);
+  src.dispose();
+}
 const curve: [number, number][] = [];
 const tf = performance.now();
 const convPrefixes = Object.fromEntries(blocks.map((_, k) => [`block${k}`, 0]));

@@ -33,6 +33,8 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     [['paper', '--validation', '1'], /--validation must be a fraction in \(0, 1\)/],
     [['paper', '--seed-offset', '-1'], /--seed-offset must be an integer in \[0, /],
     [['paper', '--shift', '9'], /--shift must be an integer in \[0, 8\]/],
+    [['paper', '--epochs', '1000:0'], /--epochs takes size:epochs pairs/],
+    [['paper', '--dropouts', '1'], /--dropouts takes a comma-separated list: fractions in \[0, 1\)/],
     [['filters-figure', '--kernel', '0'], /--kernel must be an integer in \[1, 28\]/],
     [['search', '--kernels', '3,x'], /--kernels takes a comma-separated list/],
     [['search', '--activations', 'swish'], /--activations takes a comma-separated list: tanh, relu/],
@@ -138,11 +140,13 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
       '--seed-offset',
       '7',
       '--lrs',
-      '0.05,0.1',
-      '--images-per-run',
-      '400',
-      '--min-epochs',
+      '0.05',
+      '--epochs',
+      '100:4,200:2',
+      '--epoch-factors',
       '1',
+      '--dropouts',
+      '0,0.5',
       '--conv-factors',
       '1,0.5',
       '--unlabelled',
@@ -166,7 +170,7 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     expect(r.stdout).toMatch(/on the 1000 test images, mean ± std over 2 seeds \(7…8\)/);
     const json = JSON.parse(readFileSync(join(dir, 'paper.json'), 'utf8'));
     expect(json.seeds).toEqual([7, 8]);
-    // The grid: 2 rates × 2 conv factors (400 images per run is 4 and 2 epochs), for both initialisations alike.
+    // The grid: 1 rate × 2 dropouts × 2 conv factors, for both initialisations alike.
     expect(json.tuning['100'].random.length).toBe(4);
     expect(json.tuning['100'].pretrained.map((t: { setting: unknown }) => t.setting)).toEqual(
       json.tuning['100'].random.map((t: { setting: unknown }) => t.setting),

@@ -1,8 +1,10 @@
 /**
  * `convae filters-figure`: Masci et al. 2011's comparison of first-layer
- * filters, as one picture — four CAEs of 20 filters of 7×7 trained alike on
- * the same images, which differ only in max-pooling and input noise: plain,
- * 50 % masking ("binomial") noise, 2×2 max-pooling, max-pooling + 30 % noise.
+ * filters, as one picture — CAEs of 20 filters of 7×7 trained alike on the
+ * same images, which differ only in max-pooling, input noise and sparsity:
+ * the paper's four (plain, 50 % masking — "binomial" — noise, 2×2
+ * max-pooling, max-pooling + 30 % noise) and, last, convae's default first
+ * block (max-pooling and a k-sparse decoder).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { autoencoderTask } from '../train/tasks.js';
 import { filterPanelsFigure } from '../viz/render.js';
 import { resolveTrainData } from './data.js';
 import { writeAtomic } from './outdir.js';
+import { FIRST_BLOCK_SPARSITY } from './paper-arch.js';
 
 /** What `convae filters-figure` takes. */
 export interface FiltersFigureArgs {
@@ -30,9 +33,10 @@ export interface FiltersFigureArgs {
   quiet: boolean;
 }
 
-/** The four CAEs of the figure: label and block (the rest of the block is the library's default: tanh, tied, sigmoid output). */
+/** The CAEs of the figure: label and block (the rest of the block is the library's default: tanh, tied, sigmoid output). */
 export function figureBlocks(maps: number, kernel: number): { label: string; block: BlockSpec }[] {
   const convs = [{ filters: maps, kernel }];
+  const sparse = FIRST_BLOCK_SPARSITY.keep;
   return [
     { label: 'plain', block: { convs, activation: 'tanh', pool: null } },
     {
@@ -43,6 +47,10 @@ export function figureBlocks(maps: number, kernel: number): { label: string; blo
     {
       label: 'max-pool + 30 % noise',
       block: { convs, activation: 'tanh', pool: { kernel: 2 }, noise: { type: 'mask', fraction: 0.3 } },
+    },
+    {
+      label: `max-pool + ${100 * sparse} % k-sparse (convae)`,
+      block: { convs, activation: 'tanh', pool: { kernel: 2 }, sparsity: { keep: sparse } },
     },
   ];
 }
@@ -73,8 +81,8 @@ export async function filtersFigure(a: FiltersFigureArgs): Promise<{ mse: number
     }
   }
   const fig = filterPanelsFigure(panels, {
-    title: `First-layer filters of four CAEs (${name}, ${a.epochs} epoch${a.epochs > 1 ? 's' : ''} of ${train.length} images each)`,
-    note: 'Each CAE: tanh, tied decoder, sigmoid reconstruction, Adam; masking noise zeroes that fraction of the pixels.',
+    title: `First-layer filters of five CAEs (${name}, ${a.epochs} epoch${a.epochs > 1 ? 's' : ''} of ${train.length} images each)`,
+    note: 'Each CAE: tanh, tied decoder, sigmoid reconstruction, Adam; masking noise zeroes that fraction of the pixels; k-sparse: the decoder sees only that fraction of each pooled map, its largest values.',
   });
   await mkdir(a.out, { recursive: true });
   await writeAtomic(join(a.out, 'filters-figure.png'), fig.png);

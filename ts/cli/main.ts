@@ -222,7 +222,7 @@ program
       .choices(['small', 'masci'])
       .default('small'),
   )
-  .option('--pretrain-epochs <n>', 'epochs per CAE (default 5)', int('--pretrain-epochs', 0, 1000))
+  .option('--pretrain-epochs <n>', 'epochs per CAE (default 3)', int('--pretrain-epochs', 0, 1000))
   .option('--unlabelled <n>', 'unlabelled images for pretraining', int('--unlabelled'), 60000)
   .option(
     '--lrs <list>',
@@ -231,12 +231,32 @@ program
     [0.02, 0.05],
   )
   .option(
-    '--images-per-run <list>',
-    'fine-tuning lengths tried, as images per run (epochs = images / size, at least --min-epochs)',
-    numbers('--images-per-run', (x) => Number.isInteger(x) && x >= 1 && x <= 1e8, 'integers in [1, 1e8]'),
-    [150000],
+    '--epochs <list>',
+    'fine-tuning epochs per labelled-set size, as size:epochs (others: 150 000 images, at least 10 epochs)',
+    (v) => {
+      const out: Record<number, number> = {};
+      for (const part of v.split(',')) {
+        const [size, e] = part.split(':').map(Number);
+        if (!(Number.isInteger(size) && size >= 10 && size <= 60000 && Number.isInteger(e) && e >= 1 && e <= 100000))
+          throw new InvalidArgumentError('--epochs takes size:epochs pairs, e.g. 1000:150,10000:30,50000:12');
+        out[size] = e;
+      }
+      return out;
+    },
+    { 1000: 150, 10000: 30, 50000: 12 },
   )
-  .option('--min-epochs <n>', 'fewest fine-tuning epochs', int('--min-epochs', 1, 100000), 10)
+  .option(
+    '--epoch-factors <list>',
+    'fractions of those epochs tried',
+    numbers('--epoch-factors', (x) => x > 0 && x <= 1, 'numbers in (0, 1], e.g. 0.5,1'),
+    [0.5, 1],
+  )
+  .option(
+    '--dropouts <list>',
+    'head dropout rates tried (0: none)',
+    numbers('--dropouts', (x) => x >= 0 && x < 1, 'fractions in [0, 1), e.g. 0,0.5'),
+    [0, 0.5],
+  )
   .option(
     '--conv-factors <list>',
     'learning-rate factors of the conv blocks tried (1: one rate for the whole network)',
@@ -265,16 +285,6 @@ program
     int('--shift', 0, 8),
     0,
   )
-  .option(
-    '--dropout <p>',
-    'dropout before the dense layers',
-    (v) => {
-      const f = Number(v);
-      if (!(f >= 0 && f < 1)) throw new InvalidArgumentError('--dropout must be a fraction in [0, 1)');
-      return f;
-    },
-    0,
-  )
   .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, 256), 0)
   .option('--resume', 'reuse the runs and stacks an interrupted run with the same settings left in --out', false)
   .option(
@@ -297,13 +307,13 @@ program
       pretrainEpochs: o.pretrainEpochs,
       unlabelled: o.unlabelled,
       lrs: o.lrs,
-      imagesPerRun: o.imagesPerRun,
-      minEpochs: o.minEpochs,
+      epochs: o.epochs,
+      epochFactors: o.epochFactors,
+      dropouts: o.dropouts,
       convFactors: o.convFactors,
       tuneSeeds: o.tuneSeeds,
       validation: o.validation,
       shift: o.shift,
-      dropout: o.dropout,
       workers: o.workers,
       resume: o.resume,
       limit: o.limit,

@@ -9,6 +9,12 @@
 import type { BlockSpec } from '../model/autoencoder.js';
 import type { HeadSpec } from '../model/classifier.js';
 
+/**
+ * k-sparse decoding of the first CAE of convae's default pretraining: its
+ * decoder sees only the largest 5 % of each pooled code map (docs/paper-results.md).
+ */
+export const FIRST_BLOCK_SPARSITY = { keep: 0.05 } as const;
+
 /** The names `--arch` takes. */
 export type ArchName = 'small' | 'masci';
 
@@ -40,3 +46,8 @@ export const ARCHITECTURES: Record<ArchName, PaperArch> = {
       'Masci et al. 2011: conv 100×5×5 tanh, pool 2, conv 150×5×5 tanh, pool 2, conv 200×3×3 tanh, dense 300 tanh, dense 10',
   },
 };
+
+/** The blocks as the stack pretrains them: the first with k-sparse decoding, the rest as they are. */
+export function pretrainBlocks(arch: PaperArch): BlockSpec[] {
+  return arch.blocks.map((b, k) => (k === 0 ? { ...b, sparsity: FIRST_BLOCK_SPARSITY } : b));
+}

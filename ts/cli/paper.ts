@@ -33,7 +33,7 @@ import { Rng } from '../util/rng.js';
 import { createRunner } from '../worker/runner.js';
 import { resolveTrainData } from './data.js';
 import { checkOutDir, writeAtomic } from './outdir.js';
-import { ARCHITECTURES, type ArchName } from './paper-arch.js';
+import { ARCHITECTURES, type ArchName, FIRST_BLOCK_SPARSITY, pretrainBlocks } from './paper-arch.js';
 
 export interface PaperArgs {
   sizes: number[];
@@ -47,9 +47,10 @@ export interface PaperArgs {
   unlabelled: number;
   /** Learning rates tried (SGD + momentum 0.9, cosine schedule). */
   lrs: number[];
-  /** Fine-tuning lengths tried, as images seen per run: epochs = max(minEpochs, round(images / size)). */
-  imagesPerRun: number[];
-  minEpochs: number;
+  /** Fine-tuning epochs at each labelled-set size (sizes not listed: `defaultEpochs`). */
+  epochs: Record<number, number>;
+  /** Fractions of those epochs tried (e.g. [0.5, 1]). */
+  epochFactors: number[];
   /** Learning-rate factors of the conv blocks tried (1: the whole network at one rate). */
   convFactors: number[];
   /** Seeds (the first ones) whose validation errors choose the settings. */
@@ -58,8 +59,8 @@ export interface PaperArgs {
   validation: number;
   /** Random translations (pixels) of the fine-tuning images, both initialisations. */
   shift: number;
-  /** Dropout before the dense layers of the head. */
-  dropout: number;
+  /** Dropout rates before the dense layers of the head tried (0: none). */
+  dropouts: number[];
   out: string;
   build: Build | 'auto';
   /** Data-parallel workers; 0 trains on this thread (the default: leaves the other cores to others). */
@@ -75,8 +76,12 @@ export interface PaperArgs {
   channels?: 1 | 3;
 }
 
-/** Pretraining of every block: Adam, batch 64; masking noise of each block's input (docs/paper-results.md). */
-export const PRETRAIN = { epochs: 5, lr: 3e-3, batch: 64, noise: 0.5 } as const;
+/**
+ * Pretraining of every block: Adam, batch 64; the first CAE decodes from a
+ * k-sparse code (FIRST_BLOCK_SPARSITY), the others from their whole code
+ * (docs/paper-results.md says why).
+ */
+export const PRETRAIN = { epochs: 3, lr: 3e-3, batch: 64 } as const;
 /** Fine-tuning, fixed for both initialisations (only the grid is searched). */
 export const FINETUNE = { batch: 64, momentum: 0.9, weightDecay: 1e-4, minFactor: 0.02 } as const;
 
@@ -87,8 +92,12 @@ const ARMS: Arm[] = ['random', 'pretrained'];
 interface Setting {
   lr: number;
   epochs: number;
+  dropout: number;
   convFactor: number;
 }
+
+/** Fine-tuning epochs for a labelled-set size not in `--epochs`: about 150 000 images, at least 10 epochs. */
+export const defaultEpochs = (size: number) => Math.max(10, Math.round(150000 / size));
 
 interface RunRecord {
   key: string;
@@ -104,13 +113,21 @@ const meanStd = (v: number[]) => {
 const pct = (x: number) => (100 * x).toFixed(2);
 
 /** The grid for one labelled-set size, in a fixed order (ties go to the first). */
-export function settingsFor(a: Pick<PaperArgs, 'lrs' | 'imagesPerRun' | 'minEpochs' | 'convFactors'>, size: number) {
-  const epochs = [...new Set(a.imagesPerRun.map((i) => Math.max(a.minEpochs, Math.round(i / size))))];
+export function settingsFor(
+  a: Pick<PaperArgs, 'lrs' | 'epochs' | 'epochFactors' | 'dropouts' | 'convFactors'>,
+  size: number,
+): Setting[] {
+  const base = a.epochs[size] ?? defaultEpochs(size);
+  const epochs = [...new Set(a.epochFactors.map((f) => Math.max(1, Math.round(f * base))))];
   const out: Setting[] = [];
   for (const e of epochs)
-    for (const lr of a.lrs) for (const convFactor of a.convFactors) out.push({ lr, epochs: e, convFactor });
+    for (const lr of a.lrs)
+      for (const dropout of a.dropouts)
+        for (const convFactor of a.convFactors) out.push({ lr, epochs: e, dropout, convFactor });
   return out;
 }
+
+const settingKey = (s: Setting) => `${s.lr}/${s.epochs}/${s.dropout}/${s.convFactor}`;
 
 /** Checks what the CLI parser cannot: relations between the arguments. */
 export function checkPaperArgs(a: PaperArgs): void {
@@ -148,10 +165,7 @@ export async function paper(a: PaperArgs): Promise<string> {
     if (s > train.length) throw new DataError(`--sizes ${s}: ${source.name} has only ${train.length} training images`);
   const arch = ARCHITECTURES[a.arch];
   const pretrainEpochs = a.pretrainEpochs ?? PRETRAIN.epochs;
-  const blocks = arch.blocks.map((b) => ({
-    ...b,
-    noise: PRETRAIN.noise > 0 ? ({ type: 'mask', fraction: PRETRAIN.noise } as const) : null,
-  }));
+  const blocks = pretrainBlocks(arch);
   const classes = train.numClasses ?? 10;
   const seeds = Array.from({ length: a.seeds }, (_, i) => a.seedOffset + i);
 
@@ -164,7 +178,6 @@ export async function paper(a: PaperArgs): Promise<string> {
     validation: a.validation,
     limit: a.limit ?? null,
     shift: a.shift,
-    dropout: a.dropout,
     PRETRAIN,
     FINETUNE,
     build: be.build,
@@ -232,7 +245,7 @@ export async function paper(a: PaperArgs): Promise<string> {
     ) => {
       if (runs[key]) return runs[key].error;
       const tr = performance.now();
-      const head = { ...arch.head, dropout: a.dropout, classes };
+      const head = { ...arch.head, dropout: s.dropout, classes };
       const clf =
         arm === 'random'
           ? Classifier.fromBlocks(be, arch.blocks, train.shape, head, seed)
@@ -275,7 +288,7 @@ export async function paper(a: PaperArgs): Promise<string> {
             const labelled = subsetOf(seed, size);
             const split = splitIndices(size, a.validation, seed + 104729);
             const e = await run(
-              `tune/${seed}/${size}/${arm}/${s.lr}/${s.epochs}/${s.convFactor}`,
+              `tune/${seed}/${size}/${arm}/${settingKey(s)}`,
               seed,
               arm,
               s,
@@ -287,7 +300,7 @@ export async function paper(a: PaperArgs): Promise<string> {
           const v = meanStd(errs).m;
           tuning[size][arm].push({ setting: s, validationError: v });
           log(
-            `tune ${size} labelled, ${arm} init, lr ${s.lr}, ${s.epochs} epochs, conv factor ${s.convFactor}: validation error ${pct(v)} %`,
+            `tune ${size} labelled, ${arm} init, lr ${s.lr}, ${s.epochs} epochs, dropout ${s.dropout}, conv factor ${s.convFactor}: validation error ${pct(v)} %`,
           );
         }
         const best = tuning[size][arm].reduce((b, r) => (r.validationError < b.validationError ? r : b));
@@ -306,14 +319,7 @@ export async function paper(a: PaperArgs): Promise<string> {
         const labelled = subsetOf(seed, size);
         for (const arm of ARMS) {
           const s = chosen[size][arm];
-          const e = await run(
-            `test/${seed}/${size}/${arm}/${s.lr}/${s.epochs}/${s.convFactor}`,
-            seed,
-            arm,
-            s,
-            labelled,
-            test,
-          );
+          const e = await run(`test/${seed}/${size}/${arm}/${settingKey(s)}`, seed, arm, s, labelled, test);
           errors[size][arm].push(e);
           log(`seed ${seed}, ${size} labelled, ${arm} init: test error ${pct(e)} %`);
         }
@@ -333,7 +339,7 @@ export async function paper(a: PaperArgs): Promise<string> {
       ARMS.map((arm) => {
         const s = chosen[size][arm];
         const v = tuning[size][arm].find((t) => t.setting === s)!.validationError;
-        return `| ${size} | ${arm} | ${s.lr} | ${s.epochs} | ${s.convFactor} | ${pct(v)} |`;
+        return `| ${size} | ${arm} | ${s.lr} | ${s.epochs} | ${s.dropout} | ${s.convFactor} | ${pct(v)} |`;
       }),
     );
     const minutes = (performance.now() - t0) / 60000,
@@ -348,10 +354,10 @@ export async function paper(a: PaperArgs): Promise<string> {
       '|---|---|---|---|---|---|',
       ...rows,
       '',
-      `Protocol. Per seed: one labelled subset of each size drawn from the ${train.length} training images (the same for both initialisations); one stack pretrained greedily without labels on the first ${Math.min(a.unlabelled, train.length)} training images (${pretrainEpochs} epochs per CAE, Adam ${PRETRAIN.lr}, batch ${PRETRAIN.batch}, masking noise ${PRETRAIN.noise} on each CAE's input). Fine-tuning: SGD + momentum ${FINETUNE.momentum}, weight decay ${FINETUNE.weightDecay}, cosine schedule to ${FINETUNE.minFactor}× the rate, batch ${FINETUNE.batch}${a.shift ? `, random translations of up to ${a.shift} px` : ''}${a.dropout ? `, dropout ${a.dropout} in the head` : ''}. Grid searched for each size and each initialisation alike: learning rate ${a.lrs.join(', ')} × epochs from ${a.imagesPerRun.join(', ')} images per run (at least ${a.minEpochs}) × conv-block learning-rate factor ${a.convFactors.join(', ')}; chosen by the mean validation error over seed${a.tuneSeeds > 1 ? 's' : ''} ${seeds.slice(0, a.tuneSeeds).join(', ')} (training on ${pct(1 - a.validation)} % of the labelled subset, validating on the other ${pct(a.validation)} %), then fixed; the tables train on the whole labelled subset. The test set was scored only with the chosen settings.`,
+      `Protocol. Per seed: one labelled subset of each size drawn from the ${train.length} training images (the same for both initialisations); one stack pretrained greedily without labels on the first ${Math.min(a.unlabelled, train.length)} training images (${pretrainEpochs} epochs per CAE, Adam ${PRETRAIN.lr}, batch ${PRETRAIN.batch}; the first CAE's decoder sees the largest ${100 * FIRST_BLOCK_SPARSITY.keep} % of each code map). Fine-tuning: SGD + momentum ${FINETUNE.momentum}, weight decay ${FINETUNE.weightDecay}, cosine schedule to ${FINETUNE.minFactor}× the rate, batch ${FINETUNE.batch}${a.shift ? `, random translations of up to ${a.shift} px` : ''}. Grid searched for each size and each initialisation alike: learning rate ${a.lrs.join(', ')} × epochs ${a.epochFactors.join(', ')} × (${a.sizes.map((z) => `${a.epochs[z] ?? defaultEpochs(z)} at ${z}`).join(', ')}) × head dropout ${a.dropouts.join(', ')} × conv-block learning-rate factor ${a.convFactors.join(', ')}; chosen by the mean validation error over seed${a.tuneSeeds > 1 ? 's' : ''} ${seeds.slice(0, a.tuneSeeds).join(', ')} (training on ${pct(1 - a.validation)} % of the labelled subset, validating on the other ${pct(a.validation)} %), then fixed; the tables train on the whole labelled subset. The test set was scored only with the chosen settings.`,
       '',
-      '| labelled images | init | learning rate | epochs | conv factor | validation error (%) |',
-      '|---|---|---|---|---|---|',
+      '| labelled images | init | learning rate | epochs | dropout | conv factor | validation error (%) |',
+      '|---|---|---|---|---|---|---|',
       ...choiceRows,
       '',
       `${be.build} build, ${a.workers ? `${a.workers} worker${a.workers > 1 ? 's' : ''}` : 'one thread'}; ${minutes.toFixed(1)} min in all (pretraining ${(pretrainSeconds / 60).toFixed(1)} min, tuning ${(tuneSeconds / 60).toFixed(1)} min, table ${(testSeconds / 60).toFixed(1)} min${a.resume ? '; a resumed run counts only what it ran itself' : ''}); load average ${load0.map((x) => x.toFixed(1)).join(' ')} at the start, ${load1.map((x) => x.toFixed(1)).join(' ')} at the end.`,
