@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { build } from 'esbuild';
-import { PACKAGE_PAGE, ROOT, launchChromium, serveStatic } from '../test/util/browser.js';
+import { PACKAGE_PAGE, PACKAGE_PREFIXES, ROOT, launchChromium, serveStatic } from '../test/util/browser.js';
 import type { PageConfig, PageResult } from './browser/page.js';
 import { median } from './timing.js';
 
@@ -50,9 +50,7 @@ const page = PACKAGE_PAGE.replace('"imports": {', `"imports": {\n  "onnx-proto":
 const server = await serveStatic({
   page,
   prefixes: [
-    '/dist/',
-    '/node_modules/wasm-feature-detect/',
-    '/node_modules/comlink/',
+    ...PACKAGE_PREFIXES,
     '/node_modules/@tensorflow/tfjs-backend-wasm/dist/',
     '/node_modules/onnxruntime-web/dist/',
     `/${OUT}`,

@@ -1,38 +1,65 @@
-// Cuts square patches from the sample photographs the scikit-image wheel ships
-// (skimage/data: astronaut, coffee, chelsea, rocket, …, all public domain or CC0
-// per skimage/data/README) into a folder of PNGs for `convae pretrain --data`.
-// Usage: node scripts/photo-patches.mjs PHOTO_DIR OUT_DIR [patches per photo] [side]
-import { mkdirSync, readdirSync } from 'node:fs';
+// Cuts random square patches from the sample photographs the scikit-image and
+// scikit-learn wheels ship into a folder of PNGs for `convae pretrain --data`.
+// The photographs are scenes and objects under free licences: scikit-image's
+// astronaut (NASA, public domain), chelsea (a cat) and coffee (CC0), rocket
+// (SpaceX, public domain), and scikit-learn's china (a temple) and flower
+// (CC BY 2.0, danielbuechele / vultilion on Flickr; sklearn/datasets/images/README.txt).
+// Not the telescope, microscope and retina images, the Middlebury stereo pair
+// (research terms) nor the synthetic ones (chessboards, logo, phantom, text).
+// Each patch: a photo drawn at random (each as likely), scaled by SCALE
+// (Lanczos), a random place; a fixed LCG, so the same patches come out every time.
+// Usage: node scripts/photo-patches.mjs ROOT OUT_DIR [count] [side] [scale]
+//   ROOT holds skimage/data/ and sklearn/datasets/images/ (scripts/photo-run.sh unzips them there).
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
-const [src, out, perArg = '400', sideArg = '32'] = process.argv.slice(2);
-const per = Number(perArg),
-  side = Number(sideArg);
+export const PHOTOS = [
+  'skimage/data/astronaut.png',
+  'skimage/data/chelsea.png',
+  'skimage/data/coffee.png',
+  'skimage/data/rocket.jpg',
+  'sklearn/datasets/images/china.jpg',
+  'sklearn/datasets/images/flower.jpg',
+];
+
+const [root, out, countArg = '7500', sideArg = '16', scaleArg = '0.5'] = process.argv.slice(2);
+if (!root || !out) {
+  console.error('usage: node scripts/photo-patches.mjs ROOT OUT_DIR [count] [side] [scale]');
+  process.exit(2);
+}
+const count = Number(countArg),
+  side = Number(sideArg),
+  scale = Number(scaleArg);
 mkdirSync(out, { recursive: true });
 let seed = 12345;
-// A fixed LCG (32-bit arithmetic), so the same patches come out every time.
 const rand = () => {
   seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
   return seed / 2 ** 32;
 };
-let n = 0;
-for (const f of readdirSync(src)
-  .filter((f) => /\.(png|jpe?g)$/i.test(f))
-  .sort()) {
-  const img = sharp(join(src, f)).removeAlpha().toColourspace('srgb');
-  const { width, height, channels } = await img.metadata();
-  if (channels < 3 || width < 4 * side || height < 4 * side) continue; // colour photographs only
-  for (let i = 0; i < per; i++) {
-    const left = Math.floor(rand() * (width - side)),
-      top = Math.floor(rand() * (height - side));
-    await sharp(join(src, f))
-      .removeAlpha()
-      .extract({ left, top, width: side, height: side })
-      .png()
-      .toFile(join(out, `${f.replace(/\.\w+$/, '')}-${i}.png`));
-    n++;
-  }
-  console.log(f, `${width}×${height}`);
+const photos = [];
+for (const f of PHOTOS) {
+  const m = await sharp(join(root, f)).metadata();
+  const w = Math.round(m.width * scale),
+    h = Math.round(m.height * scale);
+  const { data } = await sharp(join(root, f))
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(w, h, { kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  photos.push({ data, w, h, name: f.replace(/^.*\//, '').replace(/\.\w+$/, '') });
+  console.log(`${f}: ${m.width}×${m.height} → ${w}×${h}`);
 }
-console.log(`${n} patches of ${side}×${side} in ${out}`);
+const px = Buffer.alloc(side * side * 3);
+for (let i = 0; i < count; i++) {
+  const p = photos[Math.floor(rand() * photos.length)];
+  const x0 = Math.floor(rand() * (p.w - side + 1)),
+    y0 = Math.floor(rand() * (p.h - side + 1));
+  for (let y = 0; y < side; y++)
+    p.data.copy(px, y * side * 3, ((y0 + y) * p.w + x0) * 3, ((y0 + y) * p.w + x0 + side) * 3);
+  await sharp(px, { raw: { width: side, height: side, channels: 3 } })
+    .png()
+    .toFile(join(out, `${p.name}-${String(i).padStart(5, '0')}.png`));
+}
+console.log(`${count} patches of ${side}×${side} in ${out}`);

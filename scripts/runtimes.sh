@@ -14,7 +14,14 @@ app=$(mktemp -d)
 trap 'rm -rf "$app"' EXIT
 echo '{ "name": "convae-smoke", "private": true, "type": "module" }' >"$app/package.json"
 tarball=$(npm pack --silent --pack-destination "$app" | tail -1) || exit 1
-(cd "$app" && npm install --no-audit --no-fund --loglevel=error --ignore-scripts "./$tarball") || exit 1
+# The per-platform native packages built here (npm/<platform>/, by `npm run build` above), installed beside
+# the main package as a registry would serve them: the loader finds @convae/native-<platform> by name.
+natives=()
+for d in npm/*/; do
+  p=$(basename "$d")
+  [ -f "$d/convae.$p.node" ] && natives+=("./$(npm pack --silent --pack-destination "$app" "./$d" | tail -1)")
+done
+(cd "$app" && npm install --no-audit --no-fund --loglevel=error --ignore-scripts "./$tarball" "${natives[@]}") || exit 1
 cp test/runtimes/smoke.mjs "$app/"
 
 declare -a names cmds

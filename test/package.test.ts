@@ -5,7 +5,7 @@
  * that the wasm builds ship next to the compiled loader.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,5 +88,29 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
     expect(w.build).toBe('relaxed');
     expect(w.steps).toBe(6);
     expect(w.losses.every(Number.isFinite)).toBe(true);
-  }, 180_000);
+
+    // The per-platform native package (npm/<platform>/, built by `npm run build` through prepack) installed
+    // beside it, as the registry would serve it: auto loads the addon by package name, also in the workers.
+    const platforms = readdirSync(join(root, 'npm')).filter((p) =>
+      existsSync(join(root, 'npm', p, `convae.${p}.node`)),
+    );
+    if (platforms.length === 0 && process.env.CI !== 'true') return; // no cargo here: wasm only
+    const nativePacked = JSON.parse(
+      npm(['pack', '--json', '--pack-destination', dir, `./npm/${platforms[0]}`], root),
+    ) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    expect(nativePacked[0].files.map((f) => f.path).sort()).toEqual(
+      [`convae.${platforms[0]}.node`, 'package.json', 'README.md'].sort(),
+    );
+    npm(['install', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, nativePacked[0].filename)], dir);
+    const n = JSON.parse(execFileSync(process.execPath, ['main.js', 'auto'], { cwd: dir, encoding: 'utf8' }));
+    expect(n).toEqual({ build: 'native', y: [-4, -4, -4, -4] });
+    const nw = JSON.parse(execFileSync(process.execPath, ['workers.js'], { cwd: dir, encoding: 'utf8' }));
+    expect(nw.build).toBe('native');
+    expect(nw.steps).toBe(6);
+    // Same data, same seed: the native run's losses agree with the relaxed wasm run's.
+    nw.losses.forEach((l: number, i: number) => expect(Math.abs(l - w.losses[i])).toBeLessThan(1e-4));
+  }, 240_000);
 });

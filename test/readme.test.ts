@@ -22,7 +22,8 @@ const browserOnly = (code: string) => /\?url'|location\.href/.test(code);
 
 describe.runIf(BUILD === 'simd')('README', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-readme-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // The installed package is large; removing it can take more than the default 10 s on a loaded machine.
+  afterAll(() => rmSync(dir, { recursive: true, force: true }), 60_000);
 
   it('has the install line, a complete program and the CLI line first, the Quick start after', () => {
     const at = (s: string) => readme.indexOf(s);

@@ -6,7 +6,7 @@
  * overwritten, parameter gradients accumulate. See docs/DESIGN.md.
  */
 export { Backend, loadBackend } from './backend/backend.js';
-export { BUILDS, supportedBuilds, type Build, type LoadOptions } from './backend/loader.js';
+export { BUILDS, supportedBuilds, type Build, type Isa, type LoadOptions, type WasmBuild } from './backend/loader.js';
 export { Tensor, type DType } from './backend/memory.js';
 export * from './errors.js';
 export { convOut, convTransposeOut, poolOut, type Pair } from './shape.js';
@@ -118,10 +118,36 @@ export { parseIdx, readIdxImages } from './data/idx.js';
 export { FASHION_MNIST_CLASSES, parseFashionMnistJson } from './data/fashion.js';
 export { CIFAR10_CLASSES, CIFAR10_FILES, parseCifar10, parseCifar10Records } from './data/cifar.js';
 export { splitDataset, type SplitOptions, type SplitPart } from './data/split.js';
+export { contrastNormalize, type ContrastOptions } from './data/normalize.js';
+export {
+  fitWhitening,
+  MAX_WHITENING_WINDOW,
+  whiten,
+  whiteningOf,
+  type Whitening,
+  type WhiteningOptions,
+} from './data/whiten.js';
 export type { ImageLoadOptions } from './data/imageopts.js';
+export {
+  filesFromDrop,
+  loadImageFiles,
+  loadImageSources,
+  loadVideoFrames,
+  MAX_IMAGE_FILES,
+  type DecodeOptions,
+  type ImageFileEntry,
+  type ImageFileInput,
+  type ImageFiles,
+  type ImageFilesOptions,
+  type ImageSources,
+  type ImageSourcesOptions,
+} from './data/imagefiles.js';
+export { IMAGE_EXTENSIONS, type LoadedImages } from './data/imagelist.js';
+export type { DecodedIn } from './data/decodepool.js';
 export {
   decodeSafetensors,
   encodeSafetensors,
+  type SafetensorsDecodeOptions,
   type SafetensorsFile,
   type SafetensorsTensor,
 } from './io/safetensors.js';
@@ -131,6 +157,7 @@ export * from './viz/index.js';
 // Training in workers (Node worker_threads, browser module Workers).
 export { Trainer, type TrainerFitOptions, type TrainerOptions, type TrainResult } from './worker/trainer.js';
 export { createRunner } from './worker/runner.js';
+export type { PassOptions } from './worker/passes.js';
 export { WorkerPool, defaultWorkers, type PoolOptions as WorkerPoolOptions } from './worker/pool.js';
 export type { SpawnOptions } from './worker/spawn.js';
 export { canShareMemory, type DataMode } from './worker/wire.js';
@@ -156,8 +183,16 @@ export type { TypedArray } from './util/rng.js';
 
 // Anomaly scores, embeddings and feature projections (ts/anomaly), ranking metrics.
 export { auroc, averagePrecision, rocCurve, type RocCurve } from './train/metrics.js';
-export { encode, nearestNeighbours, type EncodeOptions, type Embeddings, type Neighbours } from './anomaly/embed.js';
 export {
+  encode,
+  nearestNeighbours,
+  type EncodeOptions,
+  type Embeddings,
+  type NeighbourOptions,
+  type Neighbours,
+} from './anomaly/embed.js';
+export {
+  meanDistances,
   neighbourScores,
   reconstructionScores,
   reconstructThrough,
@@ -175,7 +210,13 @@ export {
   type OneClassResult,
   type ScoreSpec,
 } from './anomaly/oneclass.js';
-export { knnAccuracy, linearProbeAccuracy, type ProbeOptions } from './anomaly/probe.js';
+export {
+  knnAccuracy,
+  knnAccuracyOn,
+  linearProbeAccuracy,
+  type KnnOptions,
+  type ProbeOptions,
+} from './anomaly/probe.js';
 export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
 export { projectionGrid } from './anomaly/draw.js';
 

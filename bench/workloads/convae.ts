@@ -3,14 +3,17 @@
  * (ConvAutoencoder / Classifier trainStep, Optimizer), one training step =
  * zeroGrad + trainStep + optimizer.step as ts/train/fit.ts does it; W4 is
  * Classifier.logits on a batch of 256. Then the same workloads through `Trainer`
- * on 1 and N workers (data-parallel fit, split predict).
- *   node [--experimental-wasm-relaxed-simd] --import tsx bench/workloads/convae.ts [--quick] [--build=auto|relaxed|simd|scalar] [--only=W1,W4]
- * Prints a RunnerResult (spec.ts) as JSON on its last line.
+ * on 1 and N workers (data-parallel fit, split predict), on the first build.
+ *   node [--experimental-wasm-relaxed-simd] --import tsx bench/workloads/convae.ts [--quick] [--build=auto|native|relaxed|simd|scalar[,…]] [--only=W1,W4]
+ * Several builds (`--build=native,relaxed`; a realm holds the native addon and
+ * one wasm build) are measured in turns: rounds of (each workload on each
+ * build), so a drift of the machine's speed hits them alike.
+ * Prints a RunnerResult (spec.ts) per configuration, as JSON on its last line.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import * as cv from '../../ts/index.js';
-import { FULL, QUICK, measure } from '../timing.js';
+import { FULL, QUICK, measure, type TimingOptions } from '../timing.js';
 import { W1_BLOCK, W2_BLOCK, W3_BLOCKS, W3_HEAD } from './convae-net.js';
 import {
   BATCH,
@@ -27,12 +30,25 @@ import {
 const quick = process.argv.includes('--quick');
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const only = (arg('only')?.split(',') ?? WORKLOAD_IDS) as WorkloadId[];
-const be = await cv.loadBackend({ build: (arg('build') ?? 'auto') as cv.Build | 'auto' });
+const backends: cv.Backend[] = [];
+for (const name of (arg('build') ?? 'auto').split(',')) {
+  const b = await cv.loadBackend({ build: name as cv.Build | 'auto' });
+  if (!backends.includes(b)) backends.push(b);
+}
+const be = backends[0];
 const timing = quick ? QUICK : FULL;
+// Rounds of turns between builds; each round takes its share of the sampling time.
+const rounds = backends.length > 1 && !quick ? 3 : 1;
+const roundTiming: TimingOptions = {
+  ...timing,
+  minSamples: Math.ceil(timing.minSamples / rounds),
+  maxSamples: Math.ceil(timing.maxSamples / rounds),
+  minMs: timing.minMs / rounds,
+};
 
 type Model = cv.StackedConvAutoencoder | cv.Classifier;
 
-function model(id: WorkloadId): Model {
+function model(be: cv.Backend, id: WorkloadId): Model {
   if (id === 'W1') return new cv.StackedConvAutoencoder(be, [W1_BLOCK], INPUT_SHAPE.W1, 1);
   if (id === 'W2') return new cv.StackedConvAutoencoder(be, [W2_BLOCK], INPUT_SHAPE.W2, 1);
   const clf = cv.Classifier.fromBlocks(be, W3_BLOCKS, INPUT_SHAPE[id], W3_HEAD, 1);
@@ -43,38 +59,66 @@ function model(id: WorkloadId): Model {
   return clf;
 }
 
-async function inThread(id: WorkloadId): Promise<WorkloadResult> {
+/** One workload on one backend: the call to time, and what to free after. */
+function setup(be: cv.Backend, id: WorkloadId) {
   const batch = BATCH[id];
-  const m = model(id);
+  const m = model(be, id);
   const { x: xs, labels: ls } = inputs(id);
   const x = be.fromArray([batch, ...INPUT_SHAPE[id]], xs),
     labels = be.fromArray([batch], ls, 'u32');
-  try {
-    if (cv.isClassifying(m) && id === 'W4') {
-      const rates = await measure(batch, () => m.logits(x), timing);
-      return { workload: id, status: 'ok', batch, imagesPerSecond: rates, logits: [...m.logits(x).data] };
-    }
-    const opt = new cv.Optimizer(be, m.params(), { type: 'sgd', lr: LR });
-    // The model's own task: the classifier's train step, or block 0 of the stack on raw images.
-    const task = m.task({ layer: 0 });
-    const step = () => task.step(x, labels);
-    const rates = await measure(
-      batch,
-      () => {
-        opt.zeroGrad();
-        const loss = step();
-        opt.step();
-        return loss;
-      },
-      timing,
-    );
-    opt.dispose();
-    return { workload: id, status: 'ok', batch, imagesPerSecond: rates };
-  } finally {
+  const dispose = () => {
     x.dispose();
     labels.dispose();
     m.dispose();
+  };
+  if (cv.isClassifying(m) && id === 'W4')
+    return { call: () => m.logits(x), logits: () => [...m.logits(x).data], dispose };
+  const opt = new cv.Optimizer(be, m.params(), { type: 'sgd', lr: LR });
+  // The model's own task: the classifier's train step, or block 0 of the stack on raw images.
+  const task = m.task({ layer: 0 });
+  const call = () => {
+    opt.zeroGrad();
+    const loss = task.step(x, labels);
+    opt.step();
+    return loss;
+  };
+  return {
+    call,
+    logits: undefined,
+    dispose: () => {
+      opt.dispose();
+      dispose();
+    },
+  };
+}
+
+/** Every workload on every backend, in turns; one row list per backend. */
+async function inThread(ids: WorkloadId[]): Promise<WorkloadResult[][]> {
+  const out: WorkloadResult[][] = backends.map(() => []);
+  for (const id of ids) {
+    const runs = backends.map((b) => setup(b, id));
+    const rates: number[][] = backends.map(() => []);
+    try {
+      for (let r = 0; r < rounds; r++)
+        for (let i = 0; i < backends.length; i++)
+          rates[i].push(...(await measure(BATCH[id], runs[i].call, roundTiming)));
+      runs.forEach((run, i) =>
+        out[i].push({
+          workload: id,
+          status: 'ok',
+          batch: BATCH[id],
+          imagesPerSecond: rates[i],
+          ...(run.logits ? { logits: run.logits() } : {}),
+          ...(rounds > 1
+            ? { note: `${backends.map((b) => b.build).join(' and ')} measured in ${rounds} rounds of turns` }
+            : {}),
+        }),
+      );
+    } finally {
+      for (const run of runs) run.dispose();
+    }
   }
+  return out;
 }
 
 /**
@@ -93,7 +137,7 @@ async function withWorkers(ids: WorkloadId[], counts: number[]): Promise<Map<num
       const steps = id === 'W4' ? (quick ? 2 : 8) : quick ? 4 : 64;
       const { x, labels } = inputs(id, batch * steps);
       const data = cv.ImageDataset.fromFloat32(x, INPUT_SHAPE[id], Uint8Array.from(labels), 10);
-      const m = model(id);
+      const m = model(be, id);
       const rates = new Map<number, number[]>(counts.map((k) => [k, []]));
       const rounds = quick ? 1 : 6,
         epochs = quick ? 2 : 3;
@@ -136,20 +180,19 @@ async function withWorkers(ids: WorkloadId[], counts: number[]): Promise<Map<num
   return out;
 }
 
-const rows: WorkloadResult[] = [];
-for (const id of only) rows.push(await inThread(id));
 const version = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
-const result: RunnerResult = {
-  key: 'convae',
+const buildName = (b: cv.Backend) => `${b.build} build${b.build === 'native' ? ` (${b.isa})` : ''}`;
+const all: RunnerResult[] = (await inThread(only)).map((rows, i) => ({
+  // The first build is "convae" (what the peers are compared with); the others are named by their build.
+  key: i === 0 ? 'convae' : `convae-${backends[i].build}`,
   library: 'convae',
   version,
-  config: `${be.build} build, this thread`,
+  config: `${buildName(backends[i])}, this thread`,
   threads: 1,
   rows,
-};
-const all = [result];
+}));
 if (!process.argv.includes('--no-workers')) {
   // 1 worker too: the issue's "1-worker figure" that N workers are compared with (same loop, same overheads).
   const n = Math.max(2, os.availableParallelism());
@@ -159,7 +202,7 @@ if (!process.argv.includes('--no-workers')) {
       key: `convae-workers-${k}`,
       library: 'convae',
       version,
-      config: `${be.build} build, ${k} worker${k > 1 ? 's' : ''} (Trainer)`,
+      config: `${buildName(be)}, ${k} worker${k > 1 ? 's' : ''} (Trainer)`,
       threads: k,
       rows: workerRows,
     });

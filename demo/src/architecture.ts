@@ -65,7 +65,8 @@ export function blockSpecs(s: Settings, depth: 1 | 2): BlockSpec[] {
   ];
 }
 
-export const HEAD: HeadSpec = { hidden: [100], classes: 10 };
+/** The classifier's head: 100 hidden units, one output per class. */
+export const headSpec = (classes: number): HeadSpec => ({ hidden: [100], classes });
 
 /** Shows a loaded model's first block in the form, so what you see is what runs next. */
 export function showSpec(b: BlockSpec): void {

@@ -3,25 +3,42 @@
  * keeps the pictures live. The main thread only draws: each snapshot the
  * workers send is copied into a main-thread model of the same architecture,
  * at most every RENDER_MS, which then draws its filters and reconstructs 16
- * test digits (and the digit drawn on the pad).
+ * test images (and what is drawn on the pad). Dropped or picked images are
+ * decoded in convae's decoding workers; the anomaly threshold and what a
+ * filter responds to are computed in the analysis worker.
  *
  * `window.convaeDemo` exposes the page's state for the browser test
  * (test/browser/demo.test.ts).
  */
-import { StackedConvAutoencoder, type Classifier } from 'convae';
+import { StackedConvAutoencoder, type Classifier, type ImageFileInput } from 'convae';
+import { Analysis, type Threshold } from './analysis.js';
 import { blockSpecs, readSettings, showSpec } from './architecture.js';
-import { loadData } from './data.js';
-import { DigitView } from './digit.js';
+import { type DemoData, loadDropped, loadMnist } from './data.js';
+import { DigitView, type PadContext } from './digit.js';
 import { DrawPad } from './drawpad.js';
+import { acceptImages } from './drop.js';
 import { createEnv } from './env.js';
+import { FeatureView, filterAt } from './feature.js';
 import { downloadModel, loadModelFiles } from './files.js';
 import { LossPlot } from './lossplot.js';
-import { ReconstructionView, drawFilters } from './pictures.js';
+import { type FilterLayout, ReconstructionView, drawFilters } from './pictures.js';
 import { ProgressView } from './progress.js';
 import { run } from './training.js';
 
 type Phase = 'loading' | 'idle' | 'training' | 'paused' | 'failed';
 const state = {
+  /** The images trained on: 'MNIST' or the dropped folder's name, their shape and classes. */
+  data: { name: '', shape: [0, 0, 0] as number[], train: 0, classes: null as string[] | null, note: '' },
+  /** Dropped images being decoded (done / total), or null. */
+  decoding: null as { done: number; total: number } | null,
+  /** The anomaly threshold fitted on the validation images for the current model, or null (untrained, fitting). */
+  threshold: null as Threshold | null,
+  /** Times a threshold was fitted (the test waits for the next one). */
+  thresholds: 0,
+  /** What the pad shows: its score, the threshold and the verdict. */
+  pad: { score: null as number | null, threshold: null as number | null, flagged: null as boolean | null },
+  /** The feature whose projections are shown. */
+  feature: null as { feature: number; images: number; activations: number[] } | null,
   phase: 'loading' as Phase,
   build: '',
   isolated: false,
@@ -45,13 +62,18 @@ const seed = Number(params.get('seed')) || 1;
 const progress = new ProgressView();
 
 try {
-  const [env, data] = await Promise.all([createEnv(params), loadData()]);
+  const [env, mnist] = await Promise.all([createEnv(params), loadMnist()]);
+  let data: DemoData = mnist;
   const { be, trainer } = env;
   Object.assign(state, { build: be.build, isolated: crossOriginIsolated, maxWorkers: env.maxWorkers });
   showEnvironment(be.build, env.shared, env.maxWorkers, trainer.workers);
+  const analysis = new Analysis(be);
+  analysis.setData(data.validation, data.test);
 
   let stack = new StackedConvAutoencoder(be, blockSpecs(readSettings(env.maxWorkers), 1), data.train.shape, seed);
   let clf: Classifier | null = null;
+  let threshold: Threshold | null = null;
+  let layout: FilterLayout | null = null;
   /** What the pictures show: the stack (reconstructions through `depth` blocks) or the classifier's first filters. */
   let shown: 'stack' | 'classifier' = 'stack';
   let depth = 1;
@@ -59,15 +81,78 @@ try {
   let pending: { params: Record<string, Float32Array>; model: StackedConvAutoencoder | Classifier } | null = null;
 
   const plot = new LossPlot($<HTMLCanvasElement>('plot'));
-  const recon = new ReconstructionView(be, data.test, $<HTMLCanvasElement>('recon'));
-  const digit = new DigitView(
-    be,
-    $<HTMLCanvasElement>('pad-small'),
-    $<HTMLCanvasElement>('pad-recon'),
-    $('prediction'),
-  );
-  const pad = new DrawPad($<HTMLCanvasElement>('pad'), (img) => digit.show(img, stack, clf));
+  let recon = new ReconstructionView(be, data.test, $<HTMLCanvasElement>('recon'));
+  const digit = new DigitView(be, {
+    input: $<HTMLCanvasElement>('pad-small'),
+    output: $<HTMLCanvasElement>('pad-recon'),
+    error: $<HTMLCanvasElement>('pad-error'),
+    score: $('score'),
+    prediction: $('prediction'),
+  });
+  const padContext = (): PadContext => ({ depth, threshold, classes: data.classes });
+  function showPad(drawn: DrawPad | null): void {
+    digit.show(drawn ? drawn.image(data.train.shape, data.mnist) : null, stack, clf, padContext());
+    state.pad = { ...digit.reading };
+  }
+  const pad = new DrawPad($<HTMLCanvasElement>('pad'), showPad);
   button('clear').onclick = () => pad.clear();
+  const pen = $<HTMLInputElement>('pen');
+  pen.oninput = () => {
+    pad.pen = pen.value;
+  };
+  const feature = new FeatureView(analysis, $<HTMLCanvasElement>('projection'), $('feature-note'));
+  $<HTMLCanvasElement>('filters').addEventListener('click', (e) => {
+    if (state.phase !== 'idle') {
+      $('feature-note').textContent = 'click a filter once training has stopped';
+      return;
+    }
+    const f = layout && filterAt($<HTMLCanvasElement>('filters'), e, layout);
+    if (f === null) return;
+    const from = shown === 'classifier' ? ' of the CAE the classifier started from' : '';
+    feature.show(f, data.train.shape, from).then(
+      () => {
+        state.feature = feature.shown;
+      },
+      (err) => {
+        $('feature-note').textContent = `could not project: ${(err as Error).message}`;
+      },
+    );
+  });
+
+  /** Fits the anomaly threshold of the current model in the analysis worker (it then redraws the pad's reading). */
+  function fitThresholdLater(): void {
+    threshold = null;
+    state.threshold = null;
+    feature.clear();
+    state.feature = null;
+    analysis.setModel(stack, depth).then(
+      (t) => {
+        if (!t || state.phase === 'training' || state.phase === 'paused') return;
+        threshold = t;
+        state.threshold = t;
+        state.thresholds++;
+        showPad(pad.empty() ? null : pad);
+      },
+      (e) => console.error(e),
+    );
+  }
+
+  /** Shows what the page trains on and sizes the pad's captions to it. */
+  function describeData(note: string): void {
+    const [c, h, w] = data.train.shape;
+    state.data = { name: data.name, shape: [c, h, w], train: data.train.length, classes: data.classes, note };
+    $('data-note').textContent = note;
+    $('draw-title').textContent = data.mnist
+      ? 'Draw a digit'
+      : `Draw (the model reads ${h}×${w} ${c === 3 ? 'colour' : 'grey'})`;
+    $('pad-caption').textContent = `${h}×${w} input · reconstruction · error (black 0, white ≥ 0.5)`;
+    button('train-stack').title = data.classes
+      ? 'Pretrain two CAE blocks greedily, then fine-tune a CNN classifier (test accuracy on the held-out images)'
+      : 'needs labelled images (class folders)';
+  }
+  describeData(
+    `MNIST: ${data.train.length} training, ${data.validation.length} validation and ${data.test.length} test digits (28×28 grey)`,
+  );
 
   function render(): void {
     const t0 = performance.now();
@@ -78,11 +163,12 @@ try {
       }
       pending = null;
     }
-    drawFilters($<HTMLCanvasElement>('filters'), shown === 'classifier' && clf ? clf : stack);
+    layout = drawFilters($<HTMLCanvasElement>('filters'), shown === 'classifier' && clf ? clf : stack);
     recon.draw(stack, depth);
     $('recon-title').textContent =
-      `Test digits (top) and their reconstructions (below)${depth > 1 ? `, through ${depth} blocks` : ''}`;
-    digit.refresh(stack, clf);
+      `Test ${data.mnist ? 'digits' : 'images'} (top) and their reconstructions (below)${depth > 1 ? `, through ${depth} blocks` : ''}`;
+    digit.refresh(stack, clf, padContext());
+    state.pad = { ...digit.reading };
     state.renders++;
     state.longestRenderMs = Math.max(state.longestRenderMs, performance.now() - t0);
   }
@@ -107,7 +193,10 @@ try {
   function setPhase(p: Phase): void {
     state.phase = p;
     const busy = p === 'training' || p === 'paused';
-    for (const id of ['train', 'train-stack', 'load']) button(id).disabled = busy;
+    const loading = p === 'loading';
+    for (const id of ['train', 'load', 'pick-files', 'pick-folder']) button(id).disabled = busy || loading;
+    button('train-stack').disabled = busy || loading || !data.classes;
+    button('use-mnist').disabled = busy || loading || data.mnist;
     button('pause').disabled = p !== 'training';
     button('resume').disabled = p !== 'paused';
     button('cancel').disabled = !busy;
@@ -133,6 +222,10 @@ try {
       replaceClassifier(null);
       shown = 'stack';
       depth = 1;
+      threshold = null;
+      state.threshold = null;
+      feature.clear();
+      state.feature = null;
       render();
       return true;
     } catch (e) {
@@ -201,6 +294,7 @@ try {
         },
       });
       progress.status(r.aborted ? 'cancelled: the model keeps the weights of the last completed step' : 'done');
+      state.message = r.aborted ? 'cancelled' : 'trained';
     } catch (e) {
       console.error(e);
       progress.status(`training failed: ${(e as Error).name}: ${(e as Error).message}`, true);
@@ -210,8 +304,64 @@ try {
       abort = null;
       render();
       setPhase('idle');
+      fitThresholdLater();
     }
   }
+
+  /** Makes `next` the page's data: a fresh model of its shape, its pictures, its threshold. */
+  function useData(next: DemoData, note: string): void {
+    data = next;
+    analysis.setData(data.validation, data.test);
+    recon = new ReconstructionView(be, data.test, $<HTMLCanvasElement>('recon'));
+    describeData(note);
+    setPhase('idle');
+    pad.clear();
+    if (rebuild()) fitThresholdLater();
+  }
+
+  async function dropped(files: ImageFileInput[] | Error): Promise<void> {
+    if (files instanceof Error) {
+      progress.status(`could not read the drop: ${files.message}`, true);
+      return;
+    }
+    setPhase('loading');
+    state.decoding = { done: 0, total: 0 };
+    progress.status(`decoding ${files.length} files in workers…`);
+    const channels = $<HTMLSelectElement>('colour').value;
+    try {
+      const { data: next, note } = await loadDropped(files, {
+        size: Number($<HTMLSelectElement>('size').value),
+        channels: channels === 'auto' ? 'auto' : (Number(channels) as 1 | 3),
+        seed,
+        onProgress: (done, total) => {
+          state.decoding = { done, total };
+          if (done % 16 === 0 || done === total) progress.status(`decoding: ${done} of ${total} images`);
+        },
+      });
+      state.decoding = null;
+      useData(next, note);
+      progress.status('idle: images loaded; press Train');
+      state.message = `loaded ${next.train.length + next.validation.length + next.test.length} images`;
+    } catch (e) {
+      console.error(e);
+      progress.status(`could not use these files: ${(e as Error).message}`, true);
+      state.message = `images failed: ${(e as Error).message}`;
+    } finally {
+      state.decoding = null;
+      setPhase('idle');
+    }
+  }
+  acceptImages(
+    $('drop'),
+    [$<HTMLInputElement>('pick-files'), $<HTMLInputElement>('pick-folder')],
+    (f) => void dropped(f),
+    () => state.phase === 'idle',
+  );
+  button('use-mnist').onclick = () =>
+    useData(
+      mnist,
+      `MNIST: ${mnist.train.length} training, ${mnist.validation.length} validation and ${mnist.test.length} test digits (28×28 grey)`,
+    );
 
   button('train').onclick = () => void train(1);
   button('train-stack').onclick = () => void train(2);
@@ -239,6 +389,11 @@ try {
     if (!load.files?.length) return;
     try {
       const { model, meta, name } = await loadModelFiles(be, load.files);
+      const want = data.train.shape.join('×');
+      if (model.inputShape.join('×') !== want) {
+        model.dispose();
+        throw new Error(`the model reads ${model.inputShape.join('×')} images, the page's are ${want}`);
+      }
       if (meta.kind === 'stack') {
         replaceStack(model as StackedConvAutoencoder);
         depth = stack.blocks.length;
@@ -250,6 +405,7 @@ try {
       showSpec(meta.blocks[0]);
       render();
       setPhase('idle');
+      if (meta.kind === 'stack') fitThresholdLater();
       $('files-note').textContent =
         `loaded ${meta.kind === 'stack' ? 'CAE stack' : 'classifier'} “${name}” (${meta.blocks.length} block${meta.blocks.length > 1 ? 's' : ''})`;
       state.message = `loaded ${meta.kind}`;
@@ -263,7 +419,8 @@ try {
 
   render();
   setPhase('idle');
-  progress.status('idle: choose an architecture and press Train');
+  fitThresholdLater();
+  progress.status('idle: choose an architecture and press Train, or drop your own images');
 } catch (e) {
   console.error(e);
   state.phase = 'failed';

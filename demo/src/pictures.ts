@@ -1,8 +1,9 @@
 /**
- * The learned filters and the reconstructions of a fixed batch of test digits,
+ * The learned filters and the reconstructions of a fixed batch of test images,
  * drawn from a main-thread copy of the model (convae's filterGrid and
- * reconstructionGrid give RGBA rasters; a canvas takes them as ImageData).
- * Each redraw is one small forward pass: 16 digits through the trained block.
+ * reconstructionGrid give RGBA rasters, in colour for RGB images and for the
+ * filters of an RGB first layer; a canvas takes them as ImageData).
+ * Each redraw is one small forward pass: 16 images through the trained block.
  */
 import {
   filterGrid,
@@ -32,10 +33,21 @@ function firstConv(model: StackedConvAutoencoder | Classifier): {
   return { data: p.value.toArray(), shape: p.value.shape as [number, number, number, number] };
 }
 
-export function drawFilters(canvas: HTMLCanvasElement, model: StackedConvAutoencoder | Classifier): void {
+/** How drawFilters laid out the tiles (for a click on a filter). */
+export interface FilterLayout {
+  count: number;
+  kh: number;
+  kw: number;
+  columns: number;
+  pad: number;
+}
+
+/** The first convolution's filters, one pixel per weight, in colour when it reads RGB (CSS scales the canvas up, pixelated). */
+export function drawFilters(canvas: HTMLCanvasElement, model: StackedConvAutoencoder | Classifier): FilterLayout {
   const w = firstConv(model);
-  // One pixel per weight: CSS scales the canvas up (pixelated), the main thread fills a few thousand pixels.
-  putRaster(canvas, filterGrid(w.data, w.shape, { scale: 1, columns: Math.min(w.shape[0], 8), pad: 1 }));
+  const layout = { count: w.shape[0], kh: w.shape[2], kw: w.shape[3], columns: Math.min(w.shape[0], 8), pad: 1 };
+  putRaster(canvas, filterGrid(w.data, w.shape, { scale: 1, columns: layout.columns, pad: layout.pad }));
+  return layout;
 }
 
 /**
@@ -60,8 +72,9 @@ export class ReconstructionView {
     private readonly canvas: HTMLCanvasElement,
     readonly count = 16,
   ) {
-    this.originals = test.images.slice(0, count * test.imageSize);
-    this.shape = [count, ...test.shape];
+    const n = Math.min(count, test.length);
+    this.originals = test.readImages(0, n, new Float32Array(n * test.imageSize));
+    this.shape = [n, ...test.shape];
     this.x = be.fromArray(this.shape, this.originals);
   }
 

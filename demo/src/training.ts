@@ -7,7 +7,7 @@
  * they are those of the last completed step).
  */
 import { Classifier, type StackedConvAutoencoder, type BatchInfo, type EpochInfo, type Trainer } from 'convae';
-import { HEAD, type Settings } from './architecture.js';
+import { headSpec, type Settings } from './architecture.js';
 import type { DemoData } from './data.js';
 
 export type Stage = { kind: 'cae'; layer: number; label: string } | { kind: 'classifier'; label: string };
@@ -75,7 +75,7 @@ export async function run(o: RunOptions): Promise<{ aborted: boolean }> {
       });
     } else {
       await nextTask();
-      const clf = Classifier.fromStack(stack, HEAD, o.seed);
+      const clf = Classifier.fromStack(stack, headSpec(data.train.numClasses ?? 1), o.seed);
       hooks.classifier(clf);
       await nextTask();
       r = await trainer.fit(clf, data.train, {

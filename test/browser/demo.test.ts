@@ -16,17 +16,30 @@
  *   and filters must be drawn pixel for pixel as before;
  * - `?build=scalar` runs the scalar build (no SIMD) and says so;
  * - a page served without the isolation headers says so and trains on two
- *   workers whose gradients are averaged through messages.
+ *   workers whose gradients are averaged through messages;
+ * - the drawing pad's error map and anomaly score against the threshold
+ *   fitted on the validation digits: a lattice of strokes scores higher than
+ *   a drawn 7 and is flagged; the score agrees with the pictures it shows;
+ * - a click on a filter shows the test images that activate it most and the
+ *   projections of those activations;
+ * - a folder of generated colour images handed to the folder picker is
+ *   decoded in workers, trained on in colour (colour filters and
+ *   reconstructions), and its pad and filter click work too.
  *
- * The screenshot of the trained page is saved as test-artifacts/demo.png.
+ * Screenshots: test-artifacts/demo.png (trained on MNIST), demo-classifier.png,
+ * demo-anomaly.png (the pad and a feature's projections), demo-images.png
+ * (trained on the dropped colour images).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../ts/io/safetensors.js';
+import { Rng } from '../../ts/util/rng.js';
 import { BUILD } from '../util/backend.js';
 import { ROOT as root, haveChromium, launchChromium, serveStatic, type StaticServer } from '../util/browser.js';
 
@@ -40,6 +53,11 @@ const LOSS_TARGET = 0.02;
 const LONG_TASK_MS = 100;
 
 interface DemoState {
+  data: { name: string; shape: number[]; train: number; classes: string[] | null; note: string };
+  threshold: { threshold: number; median: number; n: number; depth: number } | null;
+  thresholds: number;
+  pad: { score: number | null; threshold: number | null; flagged: boolean | null };
+  feature: { feature: number; images: number; activations: number[] } | null;
   phase: string;
   build: string;
   isolated: boolean;
@@ -72,6 +90,26 @@ const canvasPixels = (page: Page, id: string) =>
 
 const demoState = (page: Page) => page.evaluate('window.convaeDemo') as Promise<DemoState>;
 
+/** Pixels of a canvas whose red, green and blue differ by more than 8: colour, not grey. */
+const colourPixels = (page: Page, id: string) =>
+  page.evaluate(`(() => {
+    const c = document.getElementById(${JSON.stringify(id)});
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 8) n++;
+    return n;
+  })()`) as Promise<number>;
+
+/** The mean squared difference between two canvases of one size (their RGB bytes / 255), over the channels the model reads. */
+const canvasMse = (page: Page, a: string, b: string, channels: number) =>
+  page.evaluate(`(() => {
+    const px = (id) => { const c = document.getElementById(id); return c.getContext('2d').getImageData(0, 0, c.width, c.height).data; };
+    const x = px(${JSON.stringify(a)}), y = px(${JSON.stringify(b)});
+    let s = 0, n = 0;
+    for (let i = 0; i < x.length; i += 4) for (let k = 0; k < ${channels}; k++) { s += ((x[i + k] - y[i + k]) / 255) ** 2; n++; }
+    return s / n;
+  })()`) as Promise<number>;
+
 /** Records long tasks (with their start times) and the longest gap of a 10 ms timer, from the page's first script on. */
 const MONITOR = `
   window.__longTasks = [];
@@ -84,6 +122,43 @@ const MONITOR = `
     g.last = now;
   }, 10);
 `;
+
+/**
+ * 160 colour pictures in two class folders, 80 each, of mixed sizes (the page
+ * resizes them to 32×32): `discs` (a disc of one colour on another) and
+ * `stripes` (stripes of two colours at an angle), colours and positions from a seeded generator.
+ */
+async function writeShapes(root: string): Promise<void> {
+  const rng = new Rng(12345);
+  const rand = () => rng.next();
+  const colour = () => [0, 1, 2].map(() => Math.floor(40 + 200 * rand()));
+  for (const cls of ['discs', 'stripes']) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < 80; i++) {
+      const w = [32, 40, 48][i % 3],
+        h = [32, 36, 40][(i >> 1) % 3];
+      const a = colour(),
+        b = colour();
+      const px = Buffer.alloc(w * h * 3);
+      const cx = w * (0.3 + 0.4 * rand()),
+        cy = h * (0.3 + 0.4 * rand()),
+        r = Math.min(w, h) * (0.15 + 0.2 * rand());
+      const angle = Math.PI * rand(),
+        period = 6 + 8 * rand();
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const inside =
+            cls === 'discs'
+              ? (x - cx) ** 2 + (y - cy) ** 2 < r * r
+              : Math.floor((x * Math.cos(angle) + y * Math.sin(angle)) / (period / 2)) % 2 === 0;
+          px.set(inside ? a : b, 3 * (y * w + x));
+        }
+      await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+        .png()
+        .toFile(join(root, cls, `${String(i).padStart(3, '0')}.png`));
+    }
+  }
+}
 
 describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in headless Chromium', () => {
   let server: PreviewServer,
@@ -244,6 +319,175 @@ describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in head
     await page.close();
     console.log(`demo: main test took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }, 60_000);
+
+  /** Draws a lattice of strokes across the pad (nothing like a digit). */
+  async function drawLattice(page: Page): Promise<void> {
+    const box = (await page.locator('#pad').boundingBox())!;
+    const line = async (x0: number, y0: number, x1: number, y1: number) => {
+      await page.mouse.move(box.x + x0 * box.width, box.y + y0 * box.height);
+      await page.mouse.down();
+      await page.mouse.move(box.x + x1 * box.width, box.y + y1 * box.height, { steps: 4 });
+      await page.mouse.up();
+    };
+    for (let v = 0.15; v <= 0.86; v += 0.14) {
+      await line(0.15, v, 0.85, v);
+      await line(v, 0.15, v, 0.85);
+    }
+  }
+
+  /** Waits for the threshold fitted after training (or a change), with `count` fits so far at least. */
+  const thresholdFitted = (page: Page, count: number) =>
+    page.waitForFunction(`window.convaeDemo.thresholds >= ${count} && window.convaeDemo.threshold !== null`, null, {
+      timeout: 20_000,
+    });
+
+  /** Clicks filter `f` of the filters canvas (grid of kernel × kernel tiles, 1 px apart, 8 a row) and waits for its projections. */
+  async function clickFilter(page: Page, f: number, kernel: number): Promise<DemoState['feature']> {
+    const box = (await page.locator('#filters').boundingBox())!;
+    const size = (await page.evaluate(
+      `[document.getElementById('filters').width, document.getElementById('filters').height]`,
+    )) as number[];
+    const cx = 1 + (f % 8) * (kernel + 1) + kernel / 2,
+      cy = 1 + Math.floor(f / 8) * (kernel + 1) + kernel / 2;
+    await page
+      .locator('#filters')
+      .click({ position: { x: (cx / size[0]) * box.width, y: (cy / size[1]) * box.height } });
+    await page
+      .waitForFunction(`window.convaeDemo.feature?.feature === ${f}`, null, { timeout: 20_000 })
+      .catch(async (e) => {
+        throw new Error(`${e.message}; the page says: ${await page.textContent('#feature-note')}`);
+      });
+    return (await demoState(page)).feature;
+  }
+
+  it('the pad: error map and anomaly score against the validation threshold; a filter click shows its projections', async () => {
+    const { page, errors } = await open(`${base}?seed=1`);
+    await page.fill('#workers', '2');
+    await page.fill('#epochs', '2');
+    const before = (await demoState(page)).thresholds;
+    await page.click('#train');
+    await page.waitForFunction('window.convaeDemo.phase === "training"', null, { timeout: 10_000 });
+    await page.waitForFunction('window.convaeDemo.phase === "idle"', null, { timeout: 40_000, polling: 200 });
+    await thresholdFitted(page, before + 1);
+    const t = (await demoState(page)).threshold!;
+    expect(t.n).toBe(500); // the validation digits
+    expect(t.depth).toBe(1);
+    expect(t.threshold).toBeGreaterThan(t.median); // flags 5 %: above the median
+
+    await drawSeven(page);
+    await page.waitForFunction('window.convaeDemo.pad.score !== null', null, { timeout: 5_000 });
+    const seven = (await demoState(page)).pad;
+    expect(seven.threshold).toBe(t.threshold);
+    expect(seven.flagged).toBe(seven.score! > t.threshold);
+    // The score is the mean squared error of the two pictures shown (up to their 8-bit rounding).
+    const shownMse = await canvasMse(page, 'pad-small', 'pad-recon', 1);
+    expect(Math.abs(shownMse - seven.score!)).toBeLessThan(0.002 + 0.05 * seven.score!);
+    expect((await canvasPixels(page, 'pad-error')).distinct).toBeGreaterThan(5);
+    expect(await page.textContent('#score')).toMatch(
+      /^anomaly score \d\.\d{4} (>|≤) threshold \d\.\d{4}: (unusual|normal)/,
+    );
+
+    await page.click('#clear');
+    await drawLattice(page);
+    await page.waitForFunction(
+      `window.convaeDemo.pad.score !== null && window.convaeDemo.pad.score !== ${seven.score}`,
+      null,
+      {
+        timeout: 5_000,
+      },
+    );
+    const lattice = (await demoState(page)).pad;
+    console.log(
+      `demo pad: threshold ${t.threshold.toFixed(4)} (validation median ${t.median.toFixed(4)}), a drawn 7 scores ${seven.score!.toFixed(4)} (${seven.flagged ? 'flagged' : 'normal'}), a lattice ${lattice.score!.toFixed(4)} (${lattice.flagged ? 'flagged' : 'normal'})`,
+    );
+    expect(lattice.score!).toBeGreaterThan(seven.score!);
+    expect(lattice.flagged).toBe(true);
+    expect(await colourPixels(page, 'pad-error')).toBeGreaterThan(20); // the heat map is in colour
+
+    const feature = (await clickFilter(page, 3, 5))!;
+    expect(feature.images).toBe(8);
+    for (let i = 1; i < feature.activations.length; i++)
+      expect(feature.activations[i]).toBeLessThanOrEqual(feature.activations[i - 1]);
+    expect((await canvasPixels(page, 'projection')).distinct).toBeGreaterThan(20);
+    expect(await page.textContent('#feature-note')).toMatch(/^feature 3 of block 0/);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-anomaly.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('a picked folder of colour images: decoded in workers, trained in colour, pad and filter click work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convae-demo-images-'));
+    try {
+      await writeShapes(join(dir, 'shapes'));
+      const { page, errors } = await open(`${base}?seed=1`);
+      const fitted = (await demoState(page)).thresholds;
+      await page.setInputFiles('#pick-folder', join(dir, 'shapes'));
+      await page.waitForFunction(
+        'window.convaeDemo.data.name === "shapes" && window.convaeDemo.phase === "idle"',
+        null,
+        {
+          timeout: 30_000,
+        },
+      );
+      const s = await demoState(page);
+      expect(s.message).toBe('loaded 160 images');
+      expect(s.data.shape).toEqual([3, 32, 32]);
+      expect(s.data.classes).toEqual(['discs', 'stripes']);
+      expect(s.data.train).toBe(128);
+      expect(s.data.note).toMatch(/decoded in workers/);
+      await thresholdFitted(page, fitted + 1); // of the fresh model for the new data
+      expect((await demoState(page)).threshold!.n).toBe(16);
+      expect(await page.isEnabled('#train-stack')).toBe(true);
+
+      await page.fill('#workers', '2');
+      await page.fill('#epochs', '60');
+      const losses: number[] = [];
+      await page.click('#train');
+      await page.waitForFunction('window.convaeDemo.steps >= 1', null, { timeout: 10_000 });
+      losses.push((await demoState(page)).loss);
+      await page.waitForFunction('window.convaeDemo.steps >= 150 && window.convaeDemo.renders >= 5', null, {
+        timeout: 40_000,
+        polling: 100,
+      });
+      const fits = (await demoState(page)).thresholds;
+      await page.click('#cancel');
+      await page.waitForFunction('window.convaeDemo.phase === "idle"', null, { timeout: 10_000 });
+      const after = await demoState(page);
+      console.log(
+        `demo on dropped colour images: loss ${losses[0].toFixed(4)} → ${after.loss.toFixed(4)} after ${after.steps} steps`,
+      );
+      expect(after.loss).toBeLessThan(0.5 * losses[0]);
+      // Colour filters (an RGB first layer) and colour reconstructions.
+      expect(await colourPixels(page, 'filters')).toBeGreaterThan(100);
+      expect(await colourPixels(page, 'recon')).toBeGreaterThan(1000);
+
+      await thresholdFitted(page, fits + 1);
+      await page.fill('#pen', '#20c040');
+      await drawSeven(page);
+      await page.waitForFunction('window.convaeDemo.pad.score !== null', null, { timeout: 5_000 });
+      const pad = (await demoState(page)).pad;
+      expect(pad.flagged).toBe(pad.score! > (await demoState(page)).threshold!.threshold);
+      expect(Math.abs((await canvasMse(page, 'pad-small', 'pad-recon', 3)) - pad.score!)).toBeLessThan(
+        0.002 + 0.05 * pad.score!,
+      );
+      expect(await colourPixels(page, 'pad-small')).toBeGreaterThan(20); // drawn in green
+
+      const feature = (await clickFilter(page, 0, 5))!;
+      expect(feature.images).toBe(8);
+      expect(await colourPixels(page, 'projection')).toBeGreaterThan(50);
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-images.png'), fullPage: true });
+
+      // Back to MNIST: grey, 28×28 again.
+      await page.click('#use-mnist');
+      await page.waitForFunction('window.convaeDemo.data.name === "MNIST"', null, { timeout: 5_000 });
+      expect((await demoState(page)).data.shape).toEqual([1, 28, 28]);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('the 2-layer stack and the classifier: test accuracy shown, a drawn digit classified', async () => {
     const { page, errors } = await open(`${base}?seed=1`);

@@ -4,8 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encode } from '../../ts/anomaly/embed.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { decodeSafetensors } from '../../ts/io/safetensors.js';
+import type { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { Classifier } from '../../ts/model/classifier.js';
 import { loadModel } from '../../ts/model/serialize.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
@@ -81,6 +83,26 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(csv.stdout.trim().split('\n').length).toBe(81);
   });
 
+  it('encode writes the codes the API computes from the loaded stack', async () => {
+    const codes = join(dir, 'codes-api');
+    expect(
+      cli('encode', '--model', out, '--data', imgs, '--out', codes, '--workers', '2', '--build', BUILD).status,
+    ).toBe(0);
+    const st = decodeSafetensors(readFileSync(join(codes, 'codes.safetensors')), 'codes');
+    const be = await backendUnderTest();
+    const { model } = loadModel(
+      be,
+      readFileSync(join(out, 'stack.json'), 'utf8'),
+      readFileSync(join(out, 'stack.safetensors')),
+    );
+    const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
+    const want = encode(model as StackedConvAutoencoder, f.dataset).vectors;
+    const got = st.tensors.codes.data as Float32Array;
+    expect(got.length).toBe(want.length);
+    expect(got.every((v, i) => Object.is(v, want[i]))).toBe(true);
+    model.dispose();
+  });
+
   it('evaluate reports MSE per CAE, accuracy and a confusion matrix that sums to the image count', () => {
     const report = join(dir, 'eval.json');
     const r = cli('evaluate', '--model', out, '--data', imgs, '--out', report, '-q');
@@ -105,6 +127,12 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     const lines = readFileSync(join(codes, 'codes.csv'), 'utf8').trim().split('\n');
     expect(lines[0]).toBe('row,file,label,class');
     expect(lines[1]).toBe('0,blues/0.png,0,blues');
+    // In workers (the default) or on this thread: the same file, byte for byte.
+    const here = join(dir, 'codes-here');
+    expect(cli('encode', '--model', out, '--data', imgs, '--out', here, '--workers', '0').status).toBe(0);
+    expect(readFileSync(join(here, 'codes.safetensors')).equals(readFileSync(join(codes, 'codes.safetensors')))).toBe(
+      true,
+    );
     const png = join(dir, 'rec.png');
     const r = cli('reconstruct', '--model', out, '--data', imgs, '--out', png, '--count', '8');
     expect(r.status).toBe(0);

@@ -171,6 +171,32 @@ describe('safetensors round trip', () => {
     big.set(f, 1);
     expect(Array.from(decodeSafetensors(big.subarray(1), 'mem').tensors.b.data)).toEqual([1.5, -0]);
   });
+
+  it('copy: false gives views of the input where aligned (one copy on the way into wasm), copies elsewhere', () => {
+    const bytes = encodeSafetensors({
+      w: { dtype: 'F32', shape: [2, 3], data: new Float32Array([1, -2, 3.5, 0, -0, 7]) },
+      n: { dtype: 'U8', shape: [3], data: new Uint8Array([9, 8, 7]) },
+    });
+    const copied = decodeSafetensors(bytes, 'mem');
+    const viewed = decodeSafetensors(bytes, 'mem', { copy: false });
+    for (const name of ['w', 'n']) {
+      expect(viewed.tensors[name].shape).toEqual(copied.tensors[name].shape);
+      expect(Array.from(viewed.tensors[name].data)).toEqual(Array.from(copied.tensors[name].data));
+      expect(copied.tensors[name].data.buffer).not.toBe(bytes.buffer);
+      expect(viewed.tensors[name].data.buffer).toBe(bytes.buffer);
+    }
+    // A view follows the input: writing the input changes it (what the option documents).
+    const w = viewed.tensors.w.data as Float32Array;
+    new Float32Array(bytes.buffer, w.byteOffset, 1)[0] = 42;
+    expect(w[0]).toBe(42);
+    // At an offset no Float32Array can start at, the F32 tensor is copied (the U8 one can still be a view).
+    const big = new Uint8Array(bytes.length + 1);
+    big.set(bytes, 1);
+    const odd = decodeSafetensors(big.subarray(1), 'mem', { copy: false });
+    expect(odd.tensors.w.data.buffer).not.toBe(big.buffer);
+    expect(Array.from(odd.tensors.w.data)).toEqual([42, -2, 3.5, 0, -0, 7]);
+    expect(odd.tensors.n.data.buffer).toBe(big.buffer);
+  });
 });
 
 describe('safetensors interoperability with the reference implementation', () => {

@@ -65,7 +65,8 @@ describe('files written by convae 0.1.0 (8e10828) still load', () => {
       for (const p of model.params()) expectBitEqual(p.name, p.value.toArray(), file[p.name].data as Float32Array);
       const x = be.fromArray([2, 1, 12, 12], expected.input);
       disposables.push(x);
-      const tol = BUILD === 'relaxed' ? 1e-5 : 0;
+      // FMA builds (relaxed wasm, native) round differently from the simd build that made the fixture.
+      const tol = BUILD === 'relaxed' || BUILD === 'native' ? 1e-5 : 0;
       if (model instanceof cv.Classifier) {
         expect(model.dropoutState).toEqual(expected.dropoutState);
         const got = model.logits(x).toArray();

@@ -32,9 +32,18 @@ const MIME: Record<string, string> = {
 export const PACKAGE_PAGE = `<!doctype html><html><head><meta charset="utf-8">
 <script type="importmap">{ "imports": {
   "wasm-feature-detect": "/node_modules/wasm-feature-detect/dist/esm/index.js",
-  "comlink": "/node_modules/comlink/dist/esm/comlink.mjs"
+  "comlink": "/node_modules/comlink/dist/esm/comlink.mjs",
+  "image-size": "/node_modules/image-size/dist/esm/index.js"
 } }</script>
 </head><body>convae test page</body></html>`;
+
+/** What PACKAGE_PAGE imports: the built package and the dependencies its import map names. */
+export const PACKAGE_PREFIXES: readonly string[] = [
+  '/dist/',
+  '/node_modules/wasm-feature-detect/',
+  '/node_modules/comlink/',
+  '/node_modules/image-size/',
+];
 
 export interface StaticServer {
   server: Server;
@@ -49,11 +58,11 @@ export interface StaticServer {
 export async function serveStatic(opts: {
   root?: string;
   page?: string;
-  prefixes?: string[];
+  prefixes?: readonly string[];
   headers?: (req: IncomingMessage) => Record<string, string>;
 }): Promise<StaticServer> {
   const root = opts.root ?? ROOT;
-  const prefixes = opts.prefixes ?? ['/dist/', '/node_modules/wasm-feature-detect/', '/node_modules/comlink/'];
+  const prefixes = opts.prefixes ?? PACKAGE_PREFIXES;
   const server = createServer((req, res) => {
     const headers = opts.headers?.(req) ?? {};
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));

@@ -1,13 +1,15 @@
 /**
  * An anomaly detector: a CAE stack trained on normal images, a score, and a
  * threshold fitted on normal validation images. `detect` flags the images
- * scoring above the threshold.
+ * scoring above the threshold. The `…On(runner, …)` forms make the same passes
+ * on a runner (`createRunner(be, { workers })`: in workers), with the same results.
  */
 import type { ImageDataset } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
+import type { Runner } from '../train/runner.js';
 import { checkDepth, encode, type Embeddings } from './embed.js';
-import { scoreWith, type ScoreSpec } from './oneclass.js';
+import { type ScoreSpec, scoreOn, scoreWith } from './oneclass.js';
 import { reconstructionScores } from './score.js';
 import { fitThreshold, type ThresholdSpec } from './threshold.js';
 
@@ -25,6 +27,23 @@ export interface Detection {
   flags: Uint8Array;
   scores: Float64Array;
   threshold: number;
+}
+
+function checkSpec(stack: StackedConvAutoencoder, normal: ImageDataset, opts: DetectorOptions): ScoreSpec {
+  const op = 'AnomalyDetector.fit';
+  const spec = opts.score ?? { type: 'neighbours', depth: stack.blocks.length, k: 1 };
+  if (spec.type !== 'reconstruction' && spec.type !== 'neighbours')
+    throw new ArgumentError(op, 'score', `type must be 'reconstruction' or 'neighbours'`);
+  checkDepth(op, stack, spec.depth, spec.type === 'reconstruction' ? 1 : 0);
+  if (spec.type === 'neighbours' && !(Number.isInteger(spec.k) && spec.k >= 1 && spec.k <= normal.length))
+    throw new ArgumentError(op, 'score.k', `must be an integer in [1, ${normal.length}], got ${spec.k}`);
+  return spec;
+}
+
+function flag(scores: Float64Array, threshold: number): Detection {
+  const flags = new Uint8Array(scores.length);
+  for (let i = 0; i < scores.length; i++) flags[i] = scores[i] > threshold ? 1 : 0;
+  return { flags, scores, threshold };
 }
 
 /** A trained stack with a score and a threshold fitted on normal images; flags anomalous images. */
@@ -48,16 +67,25 @@ export class AnomalyDetector {
     validation: ImageDataset,
     opts: DetectorOptions = {},
   ): AnomalyDetector {
-    const op = 'AnomalyDetector.fit';
-    const spec = opts.score ?? { type: 'neighbours', depth: stack.blocks.length, k: 1 };
-    if (spec.type !== 'reconstruction' && spec.type !== 'neighbours')
-      throw new ArgumentError(op, 'score', `type must be 'reconstruction' or 'neighbours'`);
-    checkDepth(op, stack, spec.depth, spec.type === 'reconstruction' ? 1 : 0);
-    if (spec.type === 'neighbours' && !(Number.isInteger(spec.k) && spec.k >= 1 && spec.k <= normal.length))
-      throw new ArgumentError(op, 'score.k', `must be an integer in [1, ${normal.length}], got ${spec.k}`);
+    const spec = checkSpec(stack, normal, opts);
     const reference = spec.type === 'neighbours' ? encode(stack, normal, { depth: spec.depth }) : null;
     const det = new AnomalyDetector(stack, spec, reference, Number.NaN);
     const threshold = fitThreshold(det.score(validation), opts.threshold ?? { fpr: 0.05 });
+    return new AnomalyDetector(stack, spec, reference, threshold);
+  }
+
+  /** `fit` with its passes (encoding the normal images, scoring the validation images) on `runner`. */
+  static async fitOn(
+    runner: Runner,
+    stack: StackedConvAutoencoder,
+    normal: ImageDataset,
+    validation: ImageDataset,
+    opts: DetectorOptions = {},
+  ): Promise<AnomalyDetector> {
+    const spec = checkSpec(stack, normal, opts);
+    const reference = spec.type === 'neighbours' ? await runner.encode(stack, normal, { depth: spec.depth }) : null;
+    const det = new AnomalyDetector(stack, spec, reference, Number.NaN);
+    const threshold = fitThreshold(await det.scoreOn(runner, validation), opts.threshold ?? { fpr: 0.05 });
     return new AnomalyDetector(stack, spec, reference, threshold);
   }
 
@@ -66,15 +94,27 @@ export class AnomalyDetector {
     return scoreWith(this.stack, this.spec, data, () => this.reference!);
   }
 
+  /** `score` on `runner` (in workers: the same scores, bit for bit). */
+  scoreOn(runner: Runner, data: ImageDataset): Promise<Float64Array> {
+    return scoreOn(runner, this.stack, this.spec, data, async () => this.reference!);
+  }
+
   detect(data: ImageDataset): Detection {
-    const scores = this.score(data);
-    const flags = new Uint8Array(scores.length);
-    for (let i = 0; i < scores.length; i++) flags[i] = scores[i] > this.threshold ? 1 : 0;
-    return { flags, scores, threshold: this.threshold };
+    return flag(this.score(data), this.threshold);
+  }
+
+  /** `detect` on `runner`. */
+  async detectOn(runner: Runner, data: ImageDataset): Promise<Detection> {
+    return flag(await this.scoreOn(runner, data), this.threshold);
   }
 
   /** Per-pixel squared reconstruction error through `depth` blocks (default: the score's depth, at least 1). */
   errorMaps(data: ImageDataset, depth = Math.max(1, this.spec.depth)): Float32Array {
     return reconstructionScores(this.stack, data, { depth, maps: true }).maps!;
+  }
+
+  /** `errorMaps` on `runner`. */
+  async errorMapsOn(runner: Runner, data: ImageDataset, depth = Math.max(1, this.spec.depth)): Promise<Float32Array> {
+    return (await runner.reconstructionScores(this.stack, data, { depth, maps: true })).maps!;
   }
 }

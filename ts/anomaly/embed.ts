@@ -27,6 +27,8 @@ export interface EncodeOptions {
 }
 
 export function checkDepth(op: string, stack: StackedConvAutoencoder, depth: unknown, min = 0): number {
+  if ((stack as { kind?: unknown } | null)?.kind !== 'stack')
+    throw new ArgumentError(op, 'stack', 'must be a CAE stack (StackedConvAutoencoder)');
   const n = stack.blocks.length;
   if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < min || depth > n)
     throw new ArgumentError(
@@ -49,40 +51,80 @@ export function checkBatchSize(op: string, b: unknown): number {
   return b;
 }
 
-/** Runs `fn` on every batch of `data` as a wasm tensor (the tensor is reused: copy what you keep). */
+/** Runs `fn` on every batch of images [start, end) of `data` (default: all) as a wasm tensor (reused: copy what you keep). */
 export function forEachBatch(
   be: Backend,
   data: ImageDataset,
   batchSize: number,
   fn: (x: Tensor, start: number, size: number) => void,
+  start = 0,
+  end = data.length,
 ): void {
   const feeder = new Feeder(be, data);
   try {
-    for (let start = 0; start < data.length; start += batchSize) {
-      const end = Math.min(data.length, start + batchSize);
-      fn(feeder.feed(null, start, end, false).x, start, end - start);
+    for (let s = start; s < end; s += batchSize) {
+      const e = Math.min(end, s + batchSize);
+      fn(feeder.feed(null, s, e, false).x, s, e - s);
     }
   } finally {
     feeder.dispose();
   }
 }
 
-/** The codes of every image after `depth` blocks, one flat vector per image; equal to the stack's encode. */
-export function encode(stack: StackedConvAutoencoder, data: ImageDataset, opts: EncodeOptions = {}): Embeddings {
-  const op = 'encode';
+/** Length of one code vector after `depth` blocks. */
+export function codeSize(stack: StackedConvAutoencoder, depth: number): number {
+  return numel(depth === 0 ? stack.inputShape : stack.blocks[depth - 1].codeShape);
+}
+
+/**
+ * @internal The codes of images [start, end) after `depth` blocks (checked
+ * arguments), batches of `batchSize` from `start`: what `encode` and each worker run.
+ */
+export function encodeRange(
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  depth: number,
+  batchSize: number,
+  start: number,
+  end: number,
+): Float32Array {
+  const dim = codeSize(stack, depth);
+  const vectors = new Float32Array((end - start) * dim);
+  forEachBatch(
+    stack.be,
+    data,
+    batchSize,
+    (x, s) => vectors.set(stack.encodeThrough(depth, x).data, (s - start) * dim),
+    start,
+    end,
+  );
+  return vectors;
+}
+
+/** Checks `encode`'s arguments; returns the depth and batch size. */
+export function checkEncode(
+  op: string,
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  opts: EncodeOptions,
+): { depth: number; batchSize: number } {
   const depth = checkDepth(op, stack, opts.depth ?? stack.blocks.length);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
-  const shape = depth === 0 ? stack.inputShape : stack.blocks[depth - 1].codeShape;
-  const dim = numel(shape);
-  const vectors = new Float32Array(data.length * dim);
-  forEachBatch(stack.be, data, batchSize, (x, start) => {
-    vectors.set(stack.encodeThrough(depth, x).data, start * dim);
-  });
-  return { vectors, n: data.length, dim };
+  return { depth, batchSize };
 }
 
-function checkEmbeddings(op: string, arg: string, e: Embeddings): void {
+/** The codes of every image after `depth` blocks, one flat vector per image; equal to the stack's encode. */
+export function encode(stack: StackedConvAutoencoder, data: ImageDataset, opts: EncodeOptions = {}): Embeddings {
+  const { depth, batchSize } = checkEncode('encode', stack, data, opts);
+  return {
+    vectors: encodeRange(stack, data, depth, batchSize, 0, data.length),
+    n: data.length,
+    dim: codeSize(stack, depth),
+  };
+}
+
+export function checkEmbeddings(op: string, arg: string, e: Embeddings): void {
   if (
     !e ||
     !(e.vectors instanceof Float32Array) ||
@@ -114,9 +156,28 @@ export function nearestNeighbours(
   reference: Embeddings,
   query: Embeddings,
   k: number,
-  opts: { skipSelf?: boolean; batchSize?: number } = {},
+  opts: NeighbourOptions = {},
 ): Neighbours {
-  const op = 'nearestNeighbours';
+  const { batchSize } = checkNeighbours('nearestNeighbours', reference, query, k, opts);
+  return neighbourRows(be, reference, query.vectors, k, opts.skipSelf === true ? 0 : -1, batchSize);
+}
+
+/** Options of `nearestNeighbours`. */
+export interface NeighbourOptions {
+  /** The queries are the reference set itself: leave each query's own row out. */
+  skipSelf?: boolean;
+  /** Queries per gemm (default 256). */
+  batchSize?: number;
+}
+
+/** Checks `nearestNeighbours`' arguments; returns the batch size. */
+export function checkNeighbours(
+  op: string,
+  reference: Embeddings,
+  query: Embeddings,
+  k: number,
+  opts: NeighbourOptions,
+): { batchSize: number } {
   checkEmbeddings(op, 'reference', reference);
   checkEmbeddings(op, 'query', query);
   if (query.dim !== reference.dim)
@@ -127,29 +188,46 @@ export function nearestNeighbours(
   const avail = reference.n - (skipSelf ? 1 : 0);
   if (!Number.isInteger(k) || k < 1 || k > avail)
     throw new ArgumentError(op, 'k', `must be an integer in [1, ${avail}], got ${k}`);
-  const bs = checkBatchSize(op, opts.batchSize ?? 256);
+  return { batchSize: checkBatchSize(op, opts.batchSize ?? 256) };
+}
+
+/**
+ * @internal The k nearest reference rows of each query row in `queries` (checked
+ * arguments), in gemms of `batchSize` queries from the first. `selfOffset` ≥ 0:
+ * query row i is reference row selfOffset + i, left out. What
+ * `nearestNeighbours` and each worker run.
+ */
+export function neighbourRows(
+  be: Backend,
+  reference: Embeddings,
+  queries: Float32Array,
+  k: number,
+  selfOffset: number,
+  batchSize: number,
+): Neighbours {
   const { n: m, dim } = reference;
+  const nq = queries.length / dim;
   const rNorm = new Float64Array(m);
   for (let j = 0; j < m; j++) {
     let s = 0;
     for (let t = j * dim; t < (j + 1) * dim; t++) s += reference.vectors[t] * reference.vectors[t];
     rNorm[j] = s;
   }
-  const indices = new Int32Array(query.n * k).fill(-1);
-  const distances = new Float32Array(query.n * k).fill(Infinity);
+  const indices = new Int32Array(nq * k).fill(-1);
+  const distances = new Float32Array(nq * k).fill(Infinity);
   const r = be.fromArray([m, dim], reference.vectors);
   let q: Tensor | null = null,
     c: Tensor | null = null;
   try {
-    for (let start = 0; start < query.n; start += bs) {
-      const b = Math.min(bs, query.n - start);
+    for (let start = 0; start < nq; start += batchSize) {
+      const b = Math.min(batchSize, nq - start);
       if (!q || q.shape[0] !== b) {
         q?.dispose();
         c?.dispose();
         q = be.empty([b, dim]);
         c = be.empty([b, m]);
       }
-      const qv = query.vectors.subarray(start * dim, (start + b) * dim);
+      const qv = queries.subarray(start * dim, (start + b) * dim);
       q.set(qv);
       gemm(q, r, c!, { transB: true });
       const dot = c!.data;
@@ -157,7 +235,7 @@ export function nearestNeighbours(
         let qn = 0;
         for (let t = i * dim; t < (i + 1) * dim; t++) qn += qv[t] * qv[t];
         const row = (start + i) * k;
-        const self = skipSelf ? start + i : -1;
+        const self = selfOffset >= 0 ? selfOffset + start + i : -1;
         // Insertion into a sorted list of k: k is small (≤ ~50), most candidates are rejected at once.
         let worst = Infinity;
         for (let j = 0; j < m; j++) {

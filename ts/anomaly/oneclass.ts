@@ -17,10 +17,11 @@ import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js'
 import { fit } from '../train/fit.js';
 import { auroc, averagePrecision } from '../train/metrics.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
+import { type Runner, threadRunner } from '../train/runner.js';
 import { stackLayerTask } from '../train/tasks.js';
 import { Rng } from '../util/rng.js';
 import { encode, type Embeddings } from './embed.js';
-import { neighbourScores, reconstructionScores } from './score.js';
+import { meanDistances, neighbourScores, reconstructionScores } from './score.js';
 
 /** A score of an image: reconstruction error through `depth` blocks, or distance to the normal training codes at `depth`. */
 export type ScoreSpec = { type: 'reconstruction'; depth: number } | { type: 'neighbours'; depth: number; k: number };
@@ -46,6 +47,8 @@ export interface OneClassOptions {
   evaluate: 'validation' | 'test';
   /** Normal training images used at most (quick runs). */
   limit?: number;
+  /** Where the images are encoded and scored (default: this thread); training stays on this thread. */
+  runner?: Runner;
 }
 
 /** AUROC and average precision of one anomaly score on the evaluated images. */
@@ -169,6 +172,20 @@ export function scoreWith(
   return neighbourScores(stack.be, reference(spec.depth), encode(stack, data, { depth: spec.depth }), { k: spec.k });
 }
 
+/** `scoreWith` on a runner (encoding, neighbours and reconstructions in its workers). */
+export async function scoreOn(
+  runner: Runner,
+  stack: StackedConvAutoencoder,
+  spec: ScoreSpec,
+  data: ImageDataset,
+  reference: (depth: number) => Promise<Embeddings>,
+): Promise<Float64Array> {
+  if (spec.type === 'reconstruction')
+    return (await runner.reconstructionScores(stack, data, { depth: spec.depth })).scores;
+  const query = await runner.encode(stack, data, { depth: spec.depth });
+  return meanDistances(await runner.nearestNeighbours(await reference(spec.depth), query, spec.k));
+}
+
 /** One run of the one-class protocol for class `normal`: trains a stack, scores validation or test, reports AUROC per score. */
 export async function oneClassRun(
   be: Backend,
@@ -187,7 +204,6 @@ export async function oneClassRun(
     opts.anomalousValidation ?? 2000,
     opts.limit,
   );
-  const stack = await trainStack(be, split.train, opts);
   let evaluated: { data: ImageDataset; labels: Uint8Array };
   if (opts.evaluate === 'validation') evaluated = concat(split.normalValidation, split.anomalousValidation);
   else {
@@ -195,23 +211,43 @@ export async function oneClassRun(
     const labels = testSet.labels.map((l) => (l === normal ? 0 : 1));
     evaluated = { data: testSet, labels };
   }
-  const refs = new Map<number, Embeddings>();
+  const stack = await trainStack(be, split.train, opts);
+  try {
+    return await scoreRun(be, stack, split, evaluated, normal, opts, t0);
+  } catch (e) {
+    stack.dispose();
+    throw e;
+  }
+}
+
+async function scoreRun(
+  be: Backend,
+  stack: StackedConvAutoencoder,
+  split: OneClassSplit,
+  evaluated: { data: ImageDataset; labels: Uint8Array },
+  normal: number,
+  opts: OneClassOptions,
+  t0: number,
+): Promise<OneClassResult> {
+  const runner = opts.runner ?? threadRunner(be);
+  const refs = new Map<number, Promise<Embeddings>>();
   const reference = (d: number) => {
-    if (!refs.has(d)) refs.set(d, encode(stack, split.train, { depth: d }));
+    if (!refs.has(d)) refs.set(d, runner.encode(stack, split.train, { depth: d }));
     return refs.get(d)!;
   };
   const results: ScoreResult[] = [];
   const all: { eval: Float64Array; val: Float64Array }[] = [];
   let headline: Float64Array | null = null;
   for (const spec of opts.scores) {
-    const s = scoreWith(stack, spec, evaluated.data, reference);
+    const s = await scoreOn(runner, stack, spec, evaluated.data, reference);
     headline ??= s;
     results.push({
       name: scoreName(spec),
       auroc: auroc(s, evaluated.labels),
       averagePrecision: averagePrecision(s, evaluated.labels),
     });
-    if (opts.ensemble) all.push({ eval: s, val: scoreWith(stack, spec, split.normalValidation, reference) });
+    if (opts.ensemble)
+      all.push({ eval: s, val: await scoreOn(runner, stack, spec, split.normalValidation, reference) });
   }
   if (opts.ensemble && all.length > 1) {
     const sum = new Float64Array(evaluated.labels.length);

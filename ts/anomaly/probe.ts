@@ -5,13 +5,37 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { ArgumentError } from '../errors.js';
-import { type Embeddings, nearestNeighbours } from './embed.js';
+import type { Runner } from '../train/runner.js';
+import { type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
 
 function checkLabels(op: string, arg: string, labels: ArrayLike<number>, n: number, classes: number): void {
   if (!labels || labels.length !== n) throw new ArgumentError(op, arg, `must hold ${n} labels, got ${labels?.length}`);
   for (let i = 0; i < n; i++)
     if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes)
       throw new ArgumentError(op, arg, `label ${i} is ${labels[i]}, not in [0, ${classes})`);
+}
+
+/** Options of `knnAccuracy`. */
+export interface KnnOptions {
+  /** Neighbours that vote (default 1). */
+  k?: number;
+  /** Labels lie in [0, classes) (default 10). */
+  classes?: number;
+}
+
+function checkKnn(
+  train: Embeddings,
+  trainLabels: ArrayLike<number>,
+  test: Embeddings,
+  testLabels: ArrayLike<number>,
+  opts: KnnOptions,
+): { k: number; classes: number } {
+  const op = 'knnAccuracy';
+  const k = opts.k ?? 1,
+    classes = opts.classes ?? 10;
+  checkLabels(op, 'trainLabels', trainLabels, train.n, classes);
+  checkLabels(op, 'testLabels', testLabels, test.n, classes);
+  return { k, classes };
 }
 
 /** Fraction of `test` whose k nearest `train` vectors vote its label (a tie goes to the class of the nearer neighbour). */
@@ -21,17 +45,36 @@ export function knnAccuracy(
   trainLabels: ArrayLike<number>,
   test: Embeddings,
   testLabels: ArrayLike<number>,
-  opts: { k?: number; classes?: number } = {},
+  opts: KnnOptions = {},
 ): number {
-  const op = 'knnAccuracy';
-  const k = opts.k ?? 1,
-    classes = opts.classes ?? 10;
-  checkLabels(op, 'trainLabels', trainLabels, train.n, classes);
-  checkLabels(op, 'testLabels', testLabels, test.n, classes);
-  const nn = nearestNeighbours(be, train, test, k);
+  const { k, classes } = checkKnn(train, trainLabels, test, testLabels, opts);
+  return voteAccuracy(nearestNeighbours(be, train, test, k), trainLabels, testLabels, classes);
+}
+
+/** `knnAccuracy` with the neighbour search on `runner` (in workers: the same neighbours, the same accuracy). */
+export async function knnAccuracyOn(
+  runner: Runner,
+  train: Embeddings,
+  trainLabels: ArrayLike<number>,
+  test: Embeddings,
+  testLabels: ArrayLike<number>,
+  opts: KnnOptions = {},
+): Promise<number> {
+  const { k, classes } = checkKnn(train, trainLabels, test, testLabels, opts);
+  return voteAccuracy(await runner.nearestNeighbours(train, test, k), trainLabels, testLabels, classes);
+}
+
+function voteAccuracy(
+  nn: Neighbours,
+  trainLabels: ArrayLike<number>,
+  testLabels: ArrayLike<number>,
+  classes: number,
+): number {
+  const k = nn.k,
+    n = testLabels.length;
   let right = 0;
   const votes = new Float64Array(classes);
-  for (let i = 0; i < test.n; i++) {
+  for (let i = 0; i < n; i++) {
     votes.fill(0);
     // 1 per vote, minus a rank-dependent epsilon: nearer neighbours win ties.
     for (let p = 0; p < k; p++) votes[trainLabels[nn.indices[i * k + p]]] += 1 - p * 1e-6;
@@ -39,7 +82,7 @@ export function knnAccuracy(
     for (let c = 1; c < classes; c++) if (votes[c] > votes[best]) best = c;
     if (best === testLabels[i]) right++;
   }
-  return right / test.n;
+  return right / n;
 }
 
 /** Options of the linear (softmax-regression) probe. */

@@ -20,6 +20,7 @@ import {
   forEachBatch,
   nearestNeighbours,
   type Embeddings,
+  type Neighbours,
 } from './embed.js';
 
 /** Options of `reconstructionScores`. */
@@ -48,7 +49,7 @@ export function reconstructThrough(
 ): Float32Array {
   checkDepth('reconstructThrough', stack, depth, 1);
   checkImages('reconstructThrough', stack, data);
-  const out = new Float32Array(data.images.length);
+  const out = new Float32Array(data.length * data.imageSize);
   forEachBatch(stack.be, data, checkBatchSize('reconstructThrough', batchSize), (x, start) => {
     let h = stack.encodeThrough(depth, x);
     for (let k = depth - 1; k >= 0; k--) h = stack.blocks[k].decode(h);
@@ -63,23 +64,62 @@ export function reconstructionScores(
   data: ImageDataset,
   opts: ReconstructionOptions = {},
 ): ReconstructionScores {
-  const op = 'reconstructionScores';
+  const { depth, batchSize } = checkReconstruction('reconstructionScores', stack, data, opts);
+  return reconstructionRange(stack, data, depth, batchSize, opts.maps === true, 0, data.length);
+}
+
+/** Checks `reconstructionScores`' arguments; returns the depth and batch size. */
+export function checkReconstruction(
+  op: string,
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  opts: ReconstructionOptions,
+): { depth: number; batchSize: number } {
   const depth = checkDepth(op, stack, opts.depth ?? 1, 1);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
-  const y = reconstructThrough(stack, data, depth, batchSize);
-  const size = data.imageSize,
-    x = data.images;
-  const scores = new Float64Array(data.length);
-  const maps = opts.maps ? new Float32Array(x.length) : undefined;
-  for (let i = 0; i < data.length; i++) {
-    let s = 0;
-    for (let t = i * size; t < (i + 1) * size; t++) {
-      const e = (x[t] - y[t]) ** 2;
-      s += e;
-      if (maps) maps[t] = e;
-    }
-    scores[i] = s / size;
-  }
+  checkImages(op, stack, data);
+  return { depth, batchSize };
+}
+
+/**
+ * @internal Scores (and maps) of images [start, end) (checked arguments), in
+ * batches of `batchSize` from `start`: what `reconstructionScores` and each worker run.
+ */
+export function reconstructionRange(
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  depth: number,
+  batchSize: number,
+  withMaps: boolean,
+  start: number,
+  end: number,
+): ReconstructionScores {
+  const size = data.imageSize;
+  const scores = new Float64Array(end - start);
+  const maps = withMaps ? new Float32Array((end - start) * size) : undefined;
+  forEachBatch(
+    stack.be,
+    data,
+    batchSize,
+    (x, s, b) => {
+      let h = stack.encodeThrough(depth, x);
+      for (let k = depth - 1; k >= 0; k--) h = stack.blocks[k].decode(h);
+      const xs = x.data,
+        y = h.data;
+      for (let i = 0; i < b; i++) {
+        let sum = 0;
+        const o = (s - start + i) * size;
+        for (let t = i * size; t < (i + 1) * size; t++) {
+          const e = (xs[t] - y[t]) ** 2;
+          sum += e;
+          if (maps) maps[o + t - i * size] = e;
+        }
+        scores[s - start + i] = sum / size;
+      }
+    },
+    start,
+    end,
+  );
   return maps ? { scores, maps } : { scores };
 }
 
@@ -101,9 +141,15 @@ export function neighbourScores(
   const k = opts.k ?? 1;
   if (!Number.isInteger(k) || k < 1)
     throw new ArgumentError('neighbourScores', 'k', `must be an integer ≥ 1, got ${k}`);
-  const nn = nearestNeighbours(be, reference, query, k, { skipSelf: opts.skipSelf });
-  const scores = new Float64Array(query.n);
-  for (let i = 0; i < query.n; i++) {
+  return meanDistances(nearestNeighbours(be, reference, query, k, { skipSelf: opts.skipSelf }));
+}
+
+/** Each query's mean distance to its k neighbours (the neighbour score). */
+export function meanDistances(nn: Neighbours): Float64Array {
+  const k = nn.k,
+    n = nn.distances.length / k;
+  const scores = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
     let s = 0;
     for (let p = 0; p < k; p++) s += nn.distances[i * k + p];
     scores[i] = s / k;

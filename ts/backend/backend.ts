@@ -1,29 +1,39 @@
 /** The entry point to the kernels: load a build, make tensors, ask what is running. */
 import { ShapeError } from '../errors.js';
 import { fmt, numel } from '../shape.js';
-import { loadExports, type Build, type LoadOptions } from './loader.js';
+import { type Build, type Isa, type LoadOptions, loadExports } from './loader.js';
 import { Memory, type Tensor, type DType } from './memory.js';
 
-/** One loaded wasm build: makes tensors (`empty`, `fromArray`) in its memory and runs the kernels on them. Get one with `loadBackend()`. */
+/** One loaded build (native addon or wasm): makes tensors (`empty`, `fromArray`) in its memory and runs the kernels on them. Get one with `loadBackend()`. */
 export class Backend {
-  /** Which of the three wasm builds is running: 'relaxed', 'simd' or 'scalar'. */
+  /** Which build is running: 'native' (the Node-API addon), or the wasm build 'relaxed', 'simd' or 'scalar'. */
   readonly build: Build;
-  /** The wasm memory and its allocator, which tensors live in. */
+  /** The instruction set the kernels use: the wasm build's, or for native the CPU's ('avx512', 'avx2', 'scalar'). */
+  readonly isa: Isa;
+  /** The memory (wasm linear memory, or the native arena) and its allocator, which tensors live in. */
   readonly mem: Memory;
-  /** The compiled module (post it to a worker to skip recompiling there). */
-  readonly module: WebAssembly.Module;
+  /** The compiled wasm module (post it to a worker to skip recompiling there); undefined for the native build. */
+  readonly module: WebAssembly.Module | undefined;
+  /** What a worker passes to `loadBackend` to run this same build (the compiled module, or the addon's file). */
+  readonly workerOptions: Readonly<LoadOptions> & { readonly build: Build };
 
-  private constructor(build: Build, mem: Memory, module: WebAssembly.Module) {
+  private constructor(build: Build, isa: Isa, mem: Memory, module: WebAssembly.Module | undefined, addon?: string) {
     this.build = build;
+    this.isa = isa;
     this.mem = mem;
     this.module = module;
+    this.workerOptions = Object.freeze(build === 'native' ? { build, addon } : { build, module });
   }
 
   /** @internal use loadBackend() */
   static async create(opts: LoadOptions): Promise<Backend> {
     const l = await loadExports(opts);
-    backend ??= new Backend(l.build, new Memory(l.exports, l.memory), l.module);
-    return backend;
+    let be = backends.get(l.build);
+    if (!be) {
+      be = new Backend(l.build, l.isa, new Memory(l.exports, l.memory, l.memoryBytes), l.module, l.addon);
+      backends.set(l.build, be);
+    }
+    return be;
   }
 
   /** A new uninitialised tensor (contents unspecified: fill it before reading). */
@@ -49,7 +59,11 @@ export class Backend {
     return this.mem.tensor(shape, dtype).set(values);
   }
 
-  /** Bytes of wasm linear memory in use by the runtime (grows, never shrinks). */
+  /**
+   * Bytes of memory in use. wasm: the size of linear memory (grows, never
+   * shrinks). native: the bytes of the arena's live blocks (tensors, the
+   * workspace, the loss slot), which fall again when they are freed.
+   */
   get memoryBytes(): number {
     return this.mem.memoryBytes;
   }
@@ -57,7 +71,7 @@ export class Backend {
   /**
    * In a SIMD build, makes every kernel run its scalar twin (true) or its SIMD
    * path (false). For testing and benchmarking; results of the simd build are
-   * bit-identical either way.
+   * bit-identical either way. Native: pins this thread's kernels to scalar.
    */
   setForceScalar(on: boolean): void {
     this.mem.exports.set_force_scalar(on);
@@ -74,12 +88,15 @@ export class Backend {
   }
 }
 
-let backend: Backend | undefined;
+// One Backend per build per realm: the native one and (at most) one wasm build.
+const backends = new Map<Build, Backend>();
 
 /**
  * Loads the kernels (once per thread) and returns the backend.
- * `build: 'auto'` (default) picks relaxed SIMD, then SIMD128, then scalar, by
- * what this runtime validates; name a build to force it.
+ * `build: 'auto'` (default) picks, in Node, the native addon where it loads and
+ * has a SIMD path on this CPU (else one notice line, and wasm), then relaxed
+ * SIMD, SIMD128, scalar wasm by what this runtime validates; name a build to
+ * force it (a build that cannot run is a BackendError).
  */
 export function loadBackend(opts: LoadOptions = {}): Promise<Backend> {
   return Backend.create(opts);

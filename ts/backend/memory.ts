@@ -1,15 +1,21 @@
 /**
- * Ownership of wasm memory.
+ * Ownership of backend memory (wasm linear memory, or the native addon's arena).
  *
- * A `Tensor` owns one block of linear memory from `alloc`, from creation until
- * `dispose()`. Nothing else frees it. The Rust kernels never allocate. Memory
- * grows (and every view over `memory.buffer` detaches) in three places: creating
- * a tensor, `workspace()` — the one scratch block per backend, which an op
- * (conv, its backward) enlarges by reallocation when it needs more than the
- * largest size asked for so far — and `scalarSlot()`, 16 bytes taken once by
- * the first loss op. So a call into an op may grow memory too: `Tensor.data`
- * re-creates its view whenever the buffer has changed, and callers must not
- * keep a view across a tensor creation or an op call.
+ * An address is a byte offset into `memory.buffer`, on either backend. A
+ * `Tensor` owns one block from `alloc`, from creation until `dispose()`.
+ * Nothing else frees it. The kernels never allocate. Blocks are taken in three
+ * places: creating a tensor, `workspace()` — the one scratch block per backend,
+ * which an op (conv, its backward) enlarges by reallocation when it needs more
+ * than the largest size asked for so far — and `scalarSlot()`, 16 bytes taken
+ * once by the first loss op.
+ * - wasm: taking a block may grow memory, which detaches every view over
+ *   `memory.buffer`. So a call into an op may detach views too: `Tensor.data`
+ *   re-creates its view whenever the buffer has changed, and callers must not
+ *   keep a view across a tensor creation or an op call.
+ * - native: the arena is one ArrayBuffer of fixed size (4 GiB of address
+ *   space, committed as it is touched) that never moves or detaches; the addon
+ *   instance owns it and frees it when its thread's environment ends. The same
+ *   rule for views keeps code correct on both.
  */
 import { MemoryError, ShapeError, truncate } from '../errors.js';
 import { MAX_TENSOR_ELEMENTS } from '../limits.js';
@@ -27,12 +33,14 @@ export class Memory {
 
   constructor(
     readonly exports: Exports,
-    readonly memory: WebAssembly.Memory,
+    /** Where addresses point: a `WebAssembly.Memory`, or `{ buffer }` over the native arena. */
+    readonly memory: { readonly buffer: ArrayBuffer },
+    private readonly bytesInUse: () => number = () => memory.buffer.byteLength,
   ) {}
 
-  /** Bytes of wasm linear memory (grows, never shrinks). */
+  /** Bytes of memory in use: wasm's memory size (grows, never shrinks), or the bytes of the native arena's live blocks. */
   get memoryBytes(): number {
-    return this.memory.buffer.byteLength;
+    return this.bytesInUse();
   }
 
   /** Bytes and count of tensors alive (created, not disposed), workspace excluded. */
@@ -41,12 +49,12 @@ export class Memory {
   }
 
   alloc(bytes: number): number {
-    // wasm32 takes a u32: anything else would wrap to a small block.
+    // Both backends take a u32 (wasm32; the addon converts like wasm): anything else would wrap to a small block.
     if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > 4 * MAX_TENSOR_ELEMENTS)
       throw new MemoryError(`convae: cannot allocate ${bytes} bytes (at most ${4 * MAX_TENSOR_ELEMENTS} per block)`);
     const ptr = this.exports.alloc(bytes) >>> 0;
     if (ptr === 0)
-      throw new MemoryError(`convae: out of wasm memory allocating ${bytes} bytes (${this.memoryBytes} in use)`);
+      throw new MemoryError(`convae: out of memory allocating ${bytes} bytes (${this.memoryBytes} in use)`);
     this.liveBytes += bytes;
     this.liveCount++;
     return ptr;
@@ -64,7 +72,7 @@ export class Memory {
   scalarSlot(): number {
     if (this.scalarPtr === 0) {
       this.scalarPtr = this.exports.alloc(16) >>> 0;
-      if (this.scalarPtr === 0) throw new MemoryError('convae: out of wasm memory');
+      if (this.scalarPtr === 0) throw new MemoryError('convae: out of memory');
     }
     return this.scalarPtr;
   }
@@ -80,7 +88,7 @@ export class Memory {
       if (ptr === 0) {
         this.workspacePtr = 0;
         this.workspaceFloats = 0;
-        throw new MemoryError(`convae: out of wasm memory allocating a ${size * 4}-byte workspace`);
+        throw new MemoryError(`convae: out of memory allocating a ${size * 4}-byte workspace`);
       }
       this.workspacePtr = ptr;
       this.workspaceFloats = size;
@@ -116,7 +124,7 @@ export function checkTensorShape(shape: readonly number[]): void {
   }
 }
 
-/** An f32 (or u32) array in wasm memory with a shape (NCHW for images). It owns its memory from creation until `dispose()`; `data` is a view that is rebuilt after memory grows. */
+/** An f32 (or u32) array in backend memory (wasm or the native arena) with a shape (NCHW for images). It owns its memory from creation until `dispose()`; `data` is a view that is rebuilt after memory grows. */
 export class Tensor {
   /** Dimensions, outermost first (NCHW for images); frozen. */
   readonly shape: readonly number[];
@@ -129,7 +137,7 @@ export class Tensor {
 
   /** Allocates in `mem` (use `Backend.empty`/`zeros` instead); throws ShapeError for a bad shape. */
   constructor(
-    /** The wasm memory this tensor lives in. */
+    /** The backend memory this tensor lives in. */
     readonly mem: Memory,
     shape: readonly number[],
     /** Element type: 'f32' (read `data`) or 'u32' (read `u32`, e.g. pooling switches). */
@@ -153,7 +161,7 @@ export class Tensor {
     return new Tensor(this.mem, shape, this.dtype, this.base ?? this);
   }
 
-  /** Address in wasm memory; throws after dispose(). */
+  /** Address (byte offset into the backend memory); throws after dispose(). */
   get ptr(): number {
     if (this._ptr === 0 || this.base?.disposed) throw new MemoryError('convae: tensor used after dispose()');
     return this._ptr;
@@ -207,7 +215,7 @@ export class Tensor {
     return this;
   }
 
-  /** A copy of the contents, detached from wasm memory. */
+  /** A copy of the contents, detached from backend memory. */
   toArray(): Float32Array {
     return this.data.slice();
   }

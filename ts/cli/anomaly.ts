@@ -1,12 +1,16 @@
 /**
- * `convae anomaly`: the one-class protocol (Ruff et al. 2018) on MNIST or
- * Fashion-MNIST. For each normal class and seed: train a small CAE stack on
- * that class's training images (minus a held-out tenth), score the test set
- * (that class normal, the others anomalies), AUROC and average precision;
- * a threshold at `--fpr` fitted on the held-out normal images, and its rates
- * on the test set. Writes anomaly.md (mean ± std per class), anomaly.json and,
- * for the first run, the highest- and lowest-scored test images with their
- * reconstruction error maps.
+ * `convae anomaly`: the one-class protocol (Ruff et al. 2018) on any labelled
+ * data — MNIST, Fashion-MNIST, CIFAR-10, an IDX folder or an image folder with
+ * one sub-folder per class. For each normal class and seed: train a small CAE
+ * stack on that class's training images (minus a held-out tenth), score the
+ * test set (that class normal, the others anomalies), AUROC and average
+ * precision; a threshold at `--fpr` fitted on the held-out normal images, and
+ * its rates on the test set. Writes anomaly.md (mean ± std per class),
+ * anomaly.json and, for the first run, the highest- and lowest-scored test
+ * images with their reconstruction error maps.
+ *
+ * Training runs on this thread; encoding and scoring on `--workers` (the same
+ * scores either way: ts/worker/passes.ts).
  *
  * `--evaluate validation` scores held-out training images instead of the test
  * set, under every candidate score: the data the defaults were chosen on.
@@ -20,16 +24,18 @@ import { flaggedFraction } from '../anomaly/threshold.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import type { ImageDataset } from '../data/dataset.js';
-import { FASHION_MNIST_CLASSES, loadFashionMnist, loadMnist } from '../data/mnist.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, DataError } from '../errors.js';
 import type { BlockSpec } from '../model/autoencoder.js';
+import type { Runner } from '../train/runner.js';
 import { writePng } from '../viz/png.js';
 import { imageGrid } from '../viz/raster.js';
+import { defaultWorkers } from '../worker/pool.js';
+import { createRunner } from '../worker/runner.js';
+import { type DataSpec, resolveTrainData } from './data.js';
 
-export interface AnomalyArgs {
-  dataset: 'mnist' | 'fashion';
-  /** Normal classes. */
-  classes: number[];
+export interface AnomalyArgs extends Omit<DataSpec, 'limit' | 'seed'> {
+  /** Normal classes as typed (an index or a class name); null: every class of the data. */
+  normal: string[] | null;
   seeds: number;
   epochs: number;
   batch: number;
@@ -43,6 +49,8 @@ export interface AnomalyArgs {
   limit?: number;
   out: string;
   build: Build | 'auto';
+  /** Workers that encode and score (default: the cores); 0 = this thread. */
+  workers?: number;
   quiet: boolean;
 }
 
@@ -65,19 +73,39 @@ const meanStd = (v: number[]) => {
   return { m, s };
 };
 
-/** A class given as a number (0–9) or, for Fashion-MNIST, by name. */
-export function parseClass(dataset: 'mnist' | 'fashion', v: string): number {
+/**
+ * A class given by index or by name (exactly, else ignoring case), among the
+ * data's `classes`; an ArgumentError naming them otherwise.
+ */
+export function parseClass(classes: readonly string[], v: string, data: string): number {
   const n = Number(v);
-  if (Number.isInteger(n) && n >= 0 && n <= 9) return n;
-  if (dataset === 'fashion') {
-    const i = FASHION_MNIST_CLASSES.findIndex((c) => c.toLowerCase() === v.toLowerCase());
-    if (i >= 0) return i;
-  }
+  const byName = classes.indexOf(v);
+  if (byName >= 0) return byName;
+  if (/^\d+$/.test(v) && Number.isInteger(n) && n < classes.length) return n;
+  const folded = classes.findIndex((c) => c.toLowerCase() === v.toLowerCase());
+  if (folded >= 0) return folded;
+  const list = classes.join(', ');
   throw new ArgumentError(
     'convae anomaly',
     '--normal',
-    `must be a class 0–9${dataset === 'fashion' ? ` or a Fashion-MNIST class name (${FASHION_MNIST_CLASSES.join(', ')})` : ''}, got '${v.slice(0, 40)}' (image folders: not yet supported)`,
+    `must be a class of ${data.slice(0, 80)} (an index 0–${classes.length - 1} or a name: ${list.length > 300 ? `${list.slice(0, 300)}…` : list}), got '${v.slice(0, 40)}'`,
   );
+}
+
+/** The training and test images and their class names; a typed error for data without at least two classes. */
+async function loadLabelled(a: AnomalyArgs) {
+  const d = await resolveTrainData({ data: a.data, size: a.size, channels: a.channels, skipBad: a.skipBad });
+  const what = `--data ${a.data.slice(0, 120)}`;
+  if (!d.classes || !d.train.labels)
+    throw new DataError(
+      `${what} has no labels: the one-class protocol needs classes (an image folder: one sub-folder per class)`,
+    );
+  if (d.classes.length < 2)
+    throw new DataError(
+      `${what} has a single class (${d.classes[0]?.slice(0, 60)}): the one-class protocol needs other classes as anomalies`,
+    );
+  if (!d.test.labels) throw new DataError(`${what}: the test images have no labels`);
+  return d;
 }
 
 export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; table: string }> {
@@ -85,26 +113,50 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
   const t0 = performance.now();
   if (!(a.fpr > 0 && a.fpr < 1)) throw new ArgumentError('convae anomaly', '--fpr', `must be in (0, 1), got ${a.fpr}`);
   const be = await loadBackend({ build: a.build });
-  const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
-  const train = await load({ split: 'train' });
-  const test = await load({ split: 'test', limit: a.limit ? Math.max(500, 10 * a.limit) : undefined });
+  const d = await loadLabelled(a);
+  const names = d.classes!;
+  const classes = a.normal === null ? names.map((_, i) => i) : a.normal.map((v) => parseClass(names, v, d.name));
+  const train = d.train;
+  const test = a.limit ? d.test.take(Math.min(d.test.length, Math.max(500, 10 * a.limit))) : d.test;
+  const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
+  try {
+    return await runAll(a, { train, test, names, name: d.name, classes, runner, be, log, t0 });
+  } finally {
+    await runner.dispose();
+  }
+}
+
+interface Context {
+  train: ImageDataset;
+  test: ImageDataset;
+  names: string[];
+  /** The data's name (`mnist`, `folder:/x`, …). */
+  name: string;
+  classes: number[];
+  runner: Runner;
+  be: Awaited<ReturnType<typeof loadBackend>>;
+  log: (s: string) => void;
+  t0: number;
+}
+
+async function runAll(a: AnomalyArgs, x: Context): Promise<{ meanAuroc: number; table: string }> {
+  const { train, test, names, runner, log } = x;
   const depth = a.depth ?? (a.score === 'knn' ? ANOMALY_BLOCKS.length : 1);
   const headline: ScoreSpec =
     a.score === 'knn' ? { type: 'neighbours', depth, k: a.k } : { type: 'reconstruction', depth };
   const scores = a.evaluate === 'validation' ? [headline, ...CANDIDATE_SCORES] : [headline];
-  const names = a.dataset === 'fashion' ? FASHION_MNIST_CLASSES : Array.from({ length: 10 }, (_, i) => String(i));
   log(
-    `convae anomaly ${a.dataset}: normal class${a.classes.length > 1 ? 'es' : ''} ${a.classes.join(',')} × ${a.seeds} seed${a.seeds > 1 ? 's' : ''}, ${a.epochs} epoch(s) per block, score ${a.score === 'knn' ? `kNN k=${a.k}` : 'reconstruction'} at depth ${depth}, evaluated on ${a.evaluate === 'test' ? `${test.length} test images` : 'held-out training images'}`,
+    `convae anomaly ${x.name}: normal class${x.classes.length > 1 ? 'es' : ''} ${x.classes.map((c) => names[c]).join(',')} × ${a.seeds} seed${a.seeds > 1 ? 's' : ''}, ${a.epochs} epoch(s) per block, score ${a.score === 'knn' ? `kNN k=${a.k}` : 'reconstruction'} at depth ${depth}, evaluated on ${a.evaluate === 'test' ? `${test.length} test images` : 'held-out training images'}; training on this thread, scoring on ${runner.where}`,
   );
   await mkdir(a.out, { recursive: true });
   const runs: Record<string, unknown>[] = [];
   const perClass = new Map<number, Record<string, number[]>>();
   let pictured = false;
-  for (const c of a.classes) {
+  for (const c of x.classes) {
     const byScore: Record<string, number[]> = {};
     perClass.set(c, byScore);
     for (let seed = 1; seed <= a.seeds; seed++) {
-      const r = await oneClassRun(be, train, test, c, {
+      const r = await oneClassRun(x.be, train, test, c, {
         blocks: ANOMALY_BLOCKS,
         epochs: a.epochs,
         batchSize: a.batch,
@@ -113,15 +165,16 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
         scores,
         evaluate: a.evaluate,
         limit: a.limit,
+        runner,
       });
       try {
-        r.results.forEach((x, i) => {
-          const key = i === 0 ? 'headline' : x.name;
-          byScore[key] = [...(byScore[key] ?? []), x.auroc];
+        r.results.forEach((res, i) => {
+          const key = i === 0 ? 'headline' : res.name;
+          byScore[key] = [...(byScore[key] ?? []), res.auroc];
         });
         // The threshold at --fpr, fitted on the held-out normal images of this run.
         const split = oneClassSplit(train, c, seed, 0.1, 2000, a.limit);
-        const det = AnomalyDetector.fit(r.stack, split.train, split.normalValidation, {
+        const det = await AnomalyDetector.fitOn(runner, r.stack, split.train, split.normalValidation, {
           score: headline,
           threshold: { fpr: a.fpr },
         });
@@ -131,6 +184,7 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
           anomalousScores = s.filter((_, i) => l[i] === 1);
         const run = {
           normal: c,
+          class: names[c],
           seed,
           auroc: r.results[0].auroc,
           averagePrecision: r.results[0].averagePrecision,
@@ -144,11 +198,11 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
         };
         runs.push(run);
         log(
-          `class ${c} (${names[c]}) seed ${seed}: AUROC ${(100 * run.auroc).toFixed(2)}, AP ${(100 * run.averagePrecision).toFixed(2)}; at threshold ${det.threshold.toPrecision(4)} (validation FPR ${a.fpr}): FPR ${(100 * run.falsePositiveRate).toFixed(1)} %, TPR ${(100 * run.truePositiveRate).toFixed(1)} %; ${r.seconds.toFixed(1)} s` +
+          `class ${label(names, c)} seed ${seed}: AUROC ${(100 * run.auroc).toFixed(2)}, AP ${(100 * run.averagePrecision).toFixed(2)}; at threshold ${det.threshold.toPrecision(4)} (validation FPR ${a.fpr}): FPR ${(100 * run.falsePositiveRate).toFixed(1)} %, TPR ${(100 * run.truePositiveRate).toFixed(1)} %; ${r.seconds.toFixed(1)} s` +
             (a.evaluate === 'validation'
               ? `\n  ${r.results
                   .slice(1)
-                  .map((x) => `${x.name} ${(100 * x.auroc).toFixed(1)}`)
+                  .map((res) => `${res.name} ${(100 * res.auroc).toFixed(1)}`)
                   .join('  ')}`
               : ''),
         );
@@ -161,24 +215,32 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
       }
     }
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const table = markdown(a, perClass, names, seconds, headline);
+  const seconds = (performance.now() - x.t0) / 1000;
+  const table = markdown(a, x.name, perClass, names, seconds, headline);
   const meanAuroc = meanStd([...perClass.values()].map((v) => meanStd(v.headline).m)).m;
   await writeFile(join(a.out, 'anomaly.md'), table);
   await writeFile(
     join(a.out, 'anomaly.json'),
-    JSON.stringify({ args: a, score: headline, blocks: ANOMALY_BLOCKS, seconds, runs }, null, 2),
+    JSON.stringify(
+      { args: a, data: x.name, classes: names, score: headline, blocks: ANOMALY_BLOCKS, seconds, runs },
+      null,
+      2,
+    ),
   );
   log(table);
   log(`wrote anomaly.md, anomaly.json and the pictures (highest.png, lowest.png) to ${a.out}/`);
   return { meanAuroc, table };
 }
 
+/** A class as shown: its index and name, or the name alone when it is the index (MNIST's digits). */
+const label = (names: readonly string[], c: number) => (names[c] === String(c) ? names[c] : `${c} ${names[c]}`);
+
 /** Ruff et al. 2018, Table 1: One-Class Deep SVDD AUROC (%) on MNIST, classes 0–9. */
 const DEEP_SVDD_MNIST = [98.0, 99.7, 91.7, 91.9, 94.9, 88.5, 98.3, 94.6, 93.9, 96.5];
 
 function markdown(
   a: AnomalyArgs,
+  data: string,
   perClass: Map<number, Record<string, number[]>>,
   names: readonly string[],
   seconds: number,
@@ -192,16 +254,20 @@ function markdown(
     a.evaluate === 'validation'
       ? CANDIDATE_SCORES.map((s) => `${s.type === 'reconstruction' ? 'recon' : `knn${s.k}`}@${s.depth}`)
       : [];
-  const svdd = a.dataset === 'mnist' && a.evaluate === 'test';
+  const svdd = data === 'mnist' && a.evaluate === 'test';
   const head = ['normal class', 'convae AUROC (%)', ...(svdd ? ['Deep SVDD'] : []), ...extra];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const means: number[] = [];
   for (const [c, v] of perClass) {
     means.push(meanStd(v.headline).m);
-    const label = a.dataset === 'fashion' ? `${c} ${names[c]}` : String(c);
     lines.push(
-      row([label, pct(v.headline), ...(svdd ? [DEEP_SVDD_MNIST[c].toFixed(1)] : []), ...extra.map((e) => pct(v[e]))]),
+      row([
+        label(names, c),
+        pct(v.headline),
+        ...(svdd ? [DEEP_SVDD_MNIST[c].toFixed(1)] : []),
+        ...extra.map((e) => pct(v[e])),
+      ]),
     );
   }
   const meanOf = (key: string) => (100 * meanStd([...perClass.values()].map((v) => meanStd(v[key]).m)).m).toFixed(1);
@@ -218,7 +284,7 @@ function markdown(
     headline.type === 'neighbours'
       ? `mean distance to the ${headline.k} nearest normal training codes at depth ${headline.depth}`
       : `reconstruction MSE through ${headline.depth} block(s)`;
-  return `${lines.join('\n')}\n\n${a.dataset}, ${a.evaluate === 'test' ? 'test set' : 'validation (held-out training images)'}; mean ± std over ${a.seeds} seed(s); score: ${score}; ${a.epochs} epoch(s) per block; ${seconds.toFixed(0)} s in all.\n`;
+  return `${lines.join('\n')}\n\n${data}, ${a.evaluate === 'test' ? 'test set' : 'validation (held-out training images)'}; mean ± std over ${a.seeds} seed(s); score: ${score}; ${a.epochs} epoch(s) per block; ${seconds.toFixed(0)} s in all.\n`;
 }
 
 /** The 16 highest- and lowest-scored images, each beside its |x − x̂| map (first block's reconstruction), black 0, white 1. */

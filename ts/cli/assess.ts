@@ -35,7 +35,7 @@ export async function assess(a: AssessArgs): Promise<Assessment> {
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'any');
   try {
-    const d = await resolveAllData(a, saved.inputShape);
+    const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
     const r: Assessment = { data: d.name, images: d.data.length };
     if (saved.stack) {
       const stack = saved.stack;

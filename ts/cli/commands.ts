@@ -1,6 +1,7 @@
 /** The commands on any data (`pretrain`, `reconstruct`, `encode`, `predict`, `evaluate`) and the `--data` options every command shares. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
+import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
 import { parseSize } from './data.js';
 import { encode } from './encode.js';
@@ -16,6 +17,14 @@ const int =
     return n;
   };
 
+/** `--workers` of the commands that encode or score many images: 0 (this thread) to 256. */
+export const workersArg = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 256)
+    throw new InvalidArgumentError('--workers must be an integer in [0, 256]');
+  return n;
+};
+
 const size = (v: string) => {
   try {
     return parseSize(v);
@@ -23,6 +32,9 @@ const size = (v: string) => {
     throw new InvalidArgumentError(e instanceof ConvaeError ? e.message : String(e));
   }
 };
+
+/** Help of `--workers` for the commands that encode or score many images. */
+export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';
 
 const DATA_HELP =
   'images: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files (class sub-folders give labels)';
@@ -39,7 +51,7 @@ export function dataOptions(cmd: Command, fallback: string | null = null, folder
 }
 
 const build = () =>
-  new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto');
+  new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto');
 
 const shared = (o: Record<string, unknown>) => ({
   data: o.data as string,
@@ -67,6 +79,31 @@ export function registerDataCommands(program: Command): void {
     })
     .addOption(new Option('--layers <n>', 'CAE layers').choices(['1', '2']).argParser(Number).default(2))
     .option('--kernel <k>', 'filter size', int('--kernel'), 5)
+    .option('--padding <p>', "zero padding of the convolutions: pixels, or 'same' (keeps the size)", (v) => {
+      if (v === 'same') return v;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 64)
+        throw new InvalidArgumentError("--padding takes an integer in [0, 64] or 'same'");
+      return n;
+    })
+    .addOption(
+      new Option('--activation <name>', 'encoder activation')
+        .choices(['tanh', 'relu', 'leakyRelu', 'sigmoid'])
+        .default('tanh'),
+    )
+    .option('--pool <k>', 'max-pooling window and stride', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError('--pool takes an integer in [1, 16]');
+      return n;
+    })
+    .addOption(
+      new Option(
+        '--normalize <how>',
+        'input normalisation: contrast = each image minus its mean, over its standard deviation; whiten = contrast, then a local ZCA whitening fitted on the training images',
+      )
+        .choices(['none', 'contrast', 'whiten'])
+        .default('none'),
+    )
     .option(
       '--noise <fraction>',
       'masking noise of the first CAE, 0 for none',
@@ -91,6 +128,10 @@ export function registerDataCommands(program: Command): void {
         maps: o.maps,
         layers: o.layers,
         kernel: o.kernel,
+        padding: o.padding,
+        activation: o.activation,
+        pool: o.pool,
+        normalize: o.normalize,
         noise: o.noise,
         lr: o.lr,
         seed: o.seed,
@@ -128,8 +169,9 @@ export function registerDataCommands(program: Command): void {
   )
     .option('--out <dir>', 'folder for codes.safetensors and codes.csv', 'convae-out/codes')
     .option('--limit <n>', 'only the first n images', int('--limit'))
+    .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
-      const r = await encode({ ...shared(o), model: o.model, out: o.out });
+      const r = await encode({ ...shared(o), model: o.model, out: o.out, workers: o.workers });
       console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
     });
 

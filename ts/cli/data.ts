@@ -19,6 +19,8 @@ import { FASHION_MNIST_CLASSES } from '../data/fashion.js';
 import { readIdxImages } from '../data/idx.js';
 import { loadImageFolder } from '../data/imagefolder.js';
 import { loadFashionMnist, loadMnist, MNIST_FILES, type Split } from '../data/mnist.js';
+import { contrastNormalize } from '../data/normalize.js';
+import { fitWhitening, type Whitening, whiten } from '../data/whiten.js';
 import { splitDataset } from '../data/split.js';
 import { DataError } from '../errors.js';
 import { MAX_IMAGE_SIDE } from '../limits.js';
@@ -36,6 +38,42 @@ export interface DataSpec {
   seed?: number;
   /** Skip undecodable files of a folder (else the first one stops the run). */
   skipBad?: boolean;
+  /**
+   * How every image read is normalised: 'contrast' (`contrastNormalize`), or 'whiten' (contrast,
+   * then `whiten` with `whitening`, fitted on the training images when absent). A model trained on it records it.
+   */
+  normalize?: Normalization;
+  /** The whitening of `normalize: 'whiten'` (a saved model's); fitted on the training images when absent. */
+  whitening?: Whitening;
+}
+
+/** The input normalisations a `--normalize` flag names. */
+export type Normalization = 'none' | 'contrast' | 'whiten';
+
+/** `data` as the model sees it under `normalize` (a float copy unless 'none'). */
+export function normalized(
+  data: ImageDataset,
+  normalize: Normalization | undefined,
+  whitening?: Whitening,
+): ImageDataset {
+  if (normalize === undefined || normalize === 'none') return data;
+  if (normalize === 'contrast') return contrastNormalize(data);
+  if (normalize === 'whiten') {
+    if (!whitening) throw new DataError('--normalize whiten: no whitening fitted (internal error)');
+    return whiten(contrastNormalize(data), whitening);
+  }
+  throw new DataError(`--normalize takes none, contrast or whiten, got '${String(normalize).slice(0, 40)}'`);
+}
+
+/** Training and test images under `s.normalize`; a whitening is fitted on the training images (`fitWhitening`'s defaults). */
+function normalizeTrain(out: TrainData, s: DataSpec): TrainData {
+  const whitening = s.normalize === 'whiten' ? (s.whitening ?? fitWhitening(contrastNormalize(out.train))) : undefined;
+  return {
+    ...out,
+    train: normalized(out.train, s.normalize, whitening),
+    test: normalized(out.test, s.normalize, whitening),
+    ...(whitening ? { whitening } : {}),
+  };
 }
 
 export interface TrainData {
@@ -45,6 +83,8 @@ export interface TrainData {
   test: ImageDataset;
   /** Class names in label order, or null for unlabelled data. */
   classes: string[] | null;
+  /** The whitening fitted on the training images (`normalize: 'whiten'`). */
+  whitening?: Whitening;
 }
 
 export interface AllData {
@@ -151,10 +191,10 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
     const parts = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: s.seed ?? 1 });
     let train = parts.train.data;
     if (s.limit) train = train.take(s.limit);
-    return { name: `folder:${k.dir}`, train, test: parts.test!.data, classes: f.classes };
+    return normalizeTrain({ name: `folder:${k.dir}`, train, test: parts.test!.data, classes: f.classes }, s);
   }
   checkFixed(s.data, out.train, s);
-  return out;
+  return normalizeTrain(out, s);
 }
 
 async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape) {
@@ -181,7 +221,12 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
   if (k.kind === 'folder') {
     const f = await loadFolder(k.dir, s, shape);
     const d = s.limit ? f.dataset.take(s.limit) : f.dataset;
-    return { name: `folder:${k.dir}`, data: d, names: f.files.slice(0, d.length), classes: f.classes };
+    return {
+      name: `folder:${k.dir}`,
+      data: normalized(d, s.normalize, s.whitening),
+      names: f.files.slice(0, d.length),
+      classes: f.classes,
+    };
   }
   if (k.kind === 'mnist' || k.kind === 'fashion') {
     data = await (k.kind === 'fashion' ? loadFashionMnist : loadMnist)({ split: 'test', limit: s.limit });
@@ -200,7 +245,7 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
     );
   return {
     name: k.kind === 'mnist' || k.kind === 'fashion' ? k.kind : `${k.kind}:${k.dir}`,
-    data,
+    data: normalized(data, s.normalize, s.whitening),
     names: Array.from({ length: data.length }, (_, i) => `test#${i}`),
     classes,
   };

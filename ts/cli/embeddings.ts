@@ -7,15 +7,16 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encode } from '../anomaly/embed.js';
 import { trainStack } from '../anomaly/oneclass.js';
-import { knnAccuracy, linearProbeAccuracy } from '../anomaly/probe.js';
+import { knnAccuracyOn, linearProbeAccuracy } from '../anomaly/probe.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { loadMnist } from '../data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { saveModel } from '../model/serialize.js';
 import { Rng } from '../util/rng.js';
+import { defaultWorkers } from '../worker/pool.js';
+import { createRunner } from '../worker/runner.js';
 import { loadStackDir } from './model-dir.js';
 
 export interface EmbeddingsArgs {
@@ -29,6 +30,8 @@ export interface EmbeddingsArgs {
   seed: number;
   out: string;
   build: Build | 'auto';
+  /** Workers that encode and search neighbours (default: the cores); 0 = this thread. The stack trains on this thread. */
+  workers?: number;
   quiet: boolean;
 }
 
@@ -81,18 +84,19 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
     await writeFile(join(a.out, 'stack.safetensors'), saved.weights);
   }
   const random = new StackedConvAutoencoder(be, trained.specs, trained.inputShape, a.seed + 1);
+  const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
   log(
-    `convae embeddings: ${a.labels} labelled images, ${test.length} test images; stack ${a.model ? `from ${a.model}` : `trained here on ${Math.min(a.unlabelled, train.length)} unlabelled images, ${a.epochs} epoch(s) per block`} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    `convae embeddings: ${a.labels} labelled images, ${test.length} test images; stack ${a.model ? `from ${a.model}` : `trained here on ${Math.min(a.unlabelled, train.length)} unlabelled images, ${a.epochs} epoch(s) per block`} (${((performance.now() - t0) / 1000).toFixed(0)} s); encoding on ${runner.where}`,
   );
   const rows: EmbeddingRow[] = [];
-  const measure = (code: string, stack: StackedConvAutoencoder, depth: number) => {
-    const tr = encode(stack, labelled, { depth }),
-      te = encode(stack, test, { depth });
+  const measure = async (code: string, stack: StackedConvAutoencoder, depth: number) => {
+    const tr = await runner.encode(stack, labelled, { depth }),
+      te = await runner.encode(stack, test, { depth });
     const row = {
       code,
       depth,
       dim: tr.dim,
-      knn: knnAccuracy(be, tr, labelled.labels!, te, test.labels!, { k: 1 }),
+      knn: await knnAccuracyOn(runner, tr, labelled.labels!, te, test.labels!, { k: 1 }),
       linear: linearProbeAccuracy(tr, labelled.labels!, te, test.labels!),
     };
     rows.push(row);
@@ -101,10 +105,11 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
     );
   };
   try {
-    measure('raw pixels', trained, 0);
-    for (let d = 1; d <= trained.blocks.length; d++) measure('random encoder', random, d);
-    for (let d = 1; d <= trained.blocks.length; d++) measure('trained CAE stack', trained, d);
+    await measure('raw pixels', trained, 0);
+    for (let d = 1; d <= trained.blocks.length; d++) await measure('random encoder', random, d);
+    for (let d = 1; d <= trained.blocks.length; d++) await measure('trained CAE stack', trained, d);
   } finally {
+    await runner.dispose();
     random.dispose();
     trained.dispose();
   }

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
-import { csvField, eachBatch } from './apply.js';
+import { defaultWorkers } from '../worker/pool.js';
+import { createRunner } from '../worker/runner.js';
+import { csvField } from './apply.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { loadSaved } from './saved.js';
 
@@ -13,6 +15,8 @@ export interface EncodeArgs extends DataSpec {
   /** Folder for codes.safetensors and codes.csv. */
   out: string;
   build: Build | 'auto';
+  /** Workers that encode (default: the cores); 0 encodes on this thread. Same codes either way. */
+  workers?: number;
 }
 
 /**
@@ -24,15 +28,15 @@ export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape:
   const saved = await loadSaved(be, a.model, 'stack');
   try {
     const stack = saved.stack!;
-    const d = await resolveAllData(a, saved.inputShape);
+    const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
     const codeShape = [...stack.codeShape];
-    const per = codeShape.reduce((p, v) => p * v, 1);
-    const codes = new Float32Array(d.data.length * per);
-    let row = 0;
-    eachBatch(be, d, (x, b) => {
-      codes.set(stack.encodeThrough(stack.blocks.length, x).data.subarray(0, b.size * per), row * per);
-      row += b.size;
-    });
+    const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
+    let codes: Float32Array;
+    try {
+      codes = (await runner.encode(stack, d.data)).vectors;
+    } finally {
+      await runner.dispose();
+    }
     const tensors: Record<string, SafetensorsTensor> = {
       codes: { dtype: 'F32', shape: [d.data.length, ...codeShape], data: codes },
     };

@@ -2,13 +2,14 @@
 /** `convae` command line: `convae train` runs the main job. */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BUILDS } from '../backend/loader.js';
 import { ArgumentError, ConvaeError, quote } from '../errors.js';
-import { anomaly, parseClass } from './anomaly.js';
+import { anomaly } from './anomaly.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
 import { reason } from './outdir.js';
 import { exportCommand, importCommand } from './export.js';
-import { dataOptions, registerDataCommands } from './commands.js';
+import { dataOptions, registerDataCommands, WORKERS_HELP, workersArg } from './commands.js';
 import { filtersFigure } from './filters-figure.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
@@ -78,7 +79,9 @@ program
   )
   .option('--no-pretrain', 'skip CAE pretraining (random initialisation)')
   .option('--resume', 'continue an interrupted run in --out (its stack.* and finetune-checkpoint.safetensors)', false)
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option(
     '--workers <n>',
     'data-parallel worker threads (default: the cores); 0 trains on this thread',
@@ -171,7 +174,9 @@ program
   .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers', 1, 256))
   .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder (search.md, search.json)', 'convae-out')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     await search({
@@ -293,7 +298,9 @@ program
     int('--limit'),
   )
   .option('--out <dir>', 'output folder', 'convae-out')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option('-q, --quiet', 'print only the table', false)
   .action(async (o) => {
     await paper({
@@ -366,13 +373,15 @@ for (const name of ['train', 'search', 'paper']) dataOptions(program.commands.fi
 dataOptions(program.commands.find((c) => c.name() === 'filters-figure')!, null, false);
 registerDataCommands(program);
 
-program
+const anomalyCommand = program
   .command('anomaly')
   .description(
     'one-class anomaly detection (Ruff et al. 2018): train on one class, score the test set, AUROC; --all-classes writes the table',
   )
-  .addOption(new Option('--dataset <name>', 'dataset').choices(['mnist', 'fashion']).default('mnist'))
-  .option('--normal <class>', 'the normal class (0–9, or a Fashion-MNIST class name)')
+  .addOption(
+    new Option('--dataset <name>', 'dataset (or --data, which takes any labelled data)').choices(['mnist', 'fashion']),
+  )
+  .option('--normal <class>', 'the normal class: an index or a class name (an image folder: a sub-folder name)')
   .option('--all-classes', 'run every class as the normal one', false)
   .option('--seeds <n>', 'seeds per class', int('--seeds'), 3)
   .option('--epochs <n>', 'epochs per CAE block', int('--epochs', 0), 1)
@@ -397,14 +406,22 @@ program
   )
   .option('--limit <n>', 'at most n normal training images per class and 10n test images (quick runs)', int('--limit'))
   .option('--out <dir>', 'output folder', 'convae-out/anomaly')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
+  .option('--workers <n>', WORKERS_HELP, workersArg)
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     if (!o.allClasses && o.normal === undefined)
       throw new ArgumentError('convae anomaly', '--normal', 'is needed (or --all-classes)');
+    if (o.data !== undefined && o.dataset !== undefined)
+      throw new ArgumentError('convae anomaly', '--dataset', 'and --data name the data twice: give one');
     await anomaly({
-      dataset: o.dataset,
-      classes: o.allClasses ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : [parseClass(o.dataset, o.normal)],
+      data: o.data ?? o.dataset ?? 'mnist',
+      size: o.size,
+      channels: o.channels,
+      skipBad: o.skipBad,
+      normal: o.allClasses ? null : [o.normal],
       seeds: o.seeds,
       epochs: o.epochs,
       batch: o.batch,
@@ -416,9 +433,11 @@ program
       limit: o.limit,
       out: o.out,
       build: o.build,
+      workers: o.workers,
       quiet: o.quiet,
     });
   });
+dataOptions(anomalyCommand);
 
 program
   .command('features')
@@ -431,7 +450,9 @@ program
   .option('--top <n>', 'images per feature', int('--top'), 8)
   .option('--limit <n>', 'test images searched', int('--limit'), 2000)
   .option('--out <dir>', 'output folder (default: the model folder)')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     await features({
@@ -458,10 +479,14 @@ program
   .option('--test-limit <n>', 'test images scored (default all)', int('--test-limit'))
   .option('--seed <n>', 'random seed', int('--seed', 0), 1)
   .option('--out <dir>', 'output folder', 'convae-out/embeddings')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
+  .option('--workers <n>', WORKERS_HELP, workersArg)
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     await embeddings({
+      workers: o.workers,
       model: o.model,
       labels: o.labels,
       unlabelled: o.unlabelled,

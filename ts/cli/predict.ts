@@ -33,7 +33,7 @@ export async function predict(a: PredictArgs): Promise<Prediction[]> {
   const saved = await loadSaved(be, a.model, 'classifier');
   try {
     const clf = saved.classifier!;
-    const d = await resolveAllData(a, saved.inputShape);
+    const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
     const names = saved.classes ?? d.classes;
     const out: Prediction[] = [];
     eachBatch(be, d, (x, b) => {

@@ -8,11 +8,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
+import { ArgumentError } from '../errors.js';
+import type { Activation } from '../ops/elementwise.js';
 import { type BlockSpec, StackedConvAutoencoder } from '../model/autoencoder.js';
 import { saveModel } from '../model/serialize.js';
 import { evaluateTask } from '../train/evaluate.js';
 import { fit } from '../train/fit.js';
 import { stackLayerTask } from '../train/tasks.js';
+import { filterStats, summariseFilterStats } from '../viz/filterstats.js';
 import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
 import { type DataSpec, resolveTrainData } from './data.js';
@@ -26,6 +29,12 @@ export interface PretrainArgs extends DataSpec {
   /** Only the first CAE (one block) instead of two. */
   layers: 1 | 2;
   kernel: number;
+  /** Zero padding of every convolution; 'same' keeps the size ((kernel − 1)/2, odd kernels). Default 0. */
+  padding?: number | 'same';
+  /** Encoder activation of every block. Default tanh. */
+  activation?: Activation;
+  /** Max-pooling window (and stride) of every block. Default 2. */
+  pool?: number;
   noise: number;
   lr: number;
   seed: number;
@@ -38,17 +47,26 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
   const log = (s: string) => a.quiet || console.log(s);
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
-  const { train, test, classes, name } = await resolveTrainData(a);
+  const { train, test, classes, name, whitening } = await resolveTrainData(a);
   const maps = a.maps ?? defaultArchitecture(train.shape).maps;
+  const padding = a.padding === 'same' ? (a.kernel - 1) / 2 : (a.padding ?? 0);
+  if (!Number.isInteger(padding))
+    throw new ArgumentError('convae pretrain', '--padding', `'same' needs an odd --kernel, got ${a.kernel}`);
+  const normalize = a.normalize ?? 'none';
+  const common = {
+    activation: a.activation ?? 'tanh',
+    pool: { kernel: a.pool ?? 2 },
+  } as const;
   const blocks: BlockSpec[] = [
     {
-      convs: [{ filters: maps[0], kernel: a.kernel }],
-      activation: 'tanh',
-      pool: { kernel: 2 },
-      noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null,
+      ...common,
+      convs: [{ filters: maps[0], kernel: a.kernel, padding }],
+      noise: a.noise > 0 ? { type: 'mask' as const, fraction: a.noise } : null,
+      // Normalised images are not in [0, 1]: a linear reconstruction, not a sigmoid.
+      ...(normalize !== 'none' ? { outputActivation: 'identity' as const } : {}),
     },
-    { convs: [{ filters: maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
-  ].slice(0, a.layers) as BlockSpec[];
+    { ...common, convs: [{ filters: maps[1], kernel: a.kernel, padding }] },
+  ].slice(0, a.layers);
   log(
     `convae pretrain on ${name}: ${train.length} training and ${test.length} test images of [${train.shape.join(',')}]; ${be.build} build, this thread`,
   );
@@ -71,13 +89,24 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     }
     const seconds = (performance.now() - t0) / 1000;
     await mkdir(a.out, { recursive: true });
+    // What the first layer's filters look like, as numbers (ts/viz/filterstats.ts): points, edges, blobs, the rest.
+    const w0 = stack.blocks[0].convs[0].weight.value;
+    const { moved: _, ...filters } = summariseFilterStats(
+      filterStats(w0.data, w0.shape as [number, number, number, number]),
+    );
+    log(
+      `first-layer filters: ${filters.edges} edges, ${filters.blobs} blobs, ${filters.points} single pixels, ${filters.other} other (of ${filters.filters}; ${filters.colour} edges or blobs in colour)`,
+    );
     const saved = saveModel(stack, {
       kind: 'pretrained stack',
       dataset: name,
       classes,
       seed: a.seed,
       pretrainEpochs: a.epochs,
+      normalize,
+      ...(whitening ? { whitening: { ...whitening, kernel: Array.from(whitening.kernel) } } : {}),
       reconstructionMse: mse,
+      filters,
       seconds,
     });
     await writeFile(join(a.out, 'stack.json'), saved.json);
@@ -99,7 +128,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       reconstructionGrid(originals, y, [sample.length, ...sample.shape] as [number, number, number, number], {
         scale: 4,
         columns: 8,
-        range: [0, 1],
+        range: normalize !== 'none' ? [-3, 3] : [0, 1],
       }),
     );
     log(`wrote stack.json + stack.safetensors, filters and reconstructions to ${a.out}/ (${seconds.toFixed(0)} s)`);

@@ -23,7 +23,7 @@ export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; co
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   try {
-    const d = await resolveAllData({ ...a, limit: a.count }, saved.inputShape);
+    const d = await resolveAllData({ ...a, limit: a.count, ...saved.input }, saved.inputShape);
     const n = d.data.length;
     const originals = d.data.readImages(0, n);
     const x = be.fromArray([n, ...d.data.shape], originals);
@@ -37,7 +37,8 @@ export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; co
       reconstructionGrid(originals, y, [n, ...d.data.shape] as [number, number, number, number], {
         scale: a.scale,
         columns: Math.min(a.columns, n),
-        range: [0, 1],
+        // Contrast-normalised images are centred on 0 with unit variance: grey is 0, ±3 the ends.
+        range: saved.input.normalize !== 'none' ? [-3, 3] : [0, 1],
       }),
     );
     return { mse: se / y.length, count: n };

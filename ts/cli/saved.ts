@@ -7,12 +7,16 @@ import { DataError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
 import { loadModel } from '../model/serialize.js';
+import { type Whitening, whiteningOf } from '../data/whiten.js';
+import type { Normalization } from './data.js';
 
 export interface Saved {
   stack: StackedConvAutoencoder | null;
   classifier: Classifier | null;
   /** Class names from the saved training metadata, or null. */
   classes: string[] | null;
+  /** How the model's input was normalised in training (`training.normalize`, `training.whitening`): spread it into a DataSpec. */
+  input: { normalize: Normalization; whitening?: Whitening };
   inputShape: ImageShape;
   dispose(): void;
 }
@@ -22,6 +26,18 @@ const isFile = (p: string) =>
     (s) => s.isFile(),
     () => false,
   );
+
+/** `training.normalize` (and `training.whitening`) of a saved model: absent is 'none'; anything unknown is refused. */
+function inputOf(training: unknown, file: string): Saved['input'] {
+  const t = training as { normalize?: unknown; whitening?: unknown } | null | undefined;
+  const v = t?.normalize;
+  if (v === undefined || v === 'none') return { normalize: 'none' };
+  if (v === 'contrast') return { normalize: 'contrast' };
+  if (v === 'whiten') return { normalize: 'whiten', whitening: whiteningOf(t?.whitening, `${file} training`) };
+  throw new DataError(
+    `${file}: training.normalize must be 'none', 'contrast' or 'whiten', got ${JSON.stringify(v)?.slice(0, 40)}`,
+  );
+}
 
 /** Class names as saved in `training.classes`: kept only if they are ≤ 256 short strings. */
 function classesOf(training: unknown): string[] | null {
@@ -53,11 +69,18 @@ export async function loadSaved(be: Backend, model: string, need: 'stack' | 'cla
   let classifier: Classifier | null = null;
   let classes: string[] | null = null;
   let inputShape: ImageShape | null = null;
+  let input: Saved['input'] | null = null;
   try {
     for (const p of prefixes) {
       if (!(await isFile(`${p}.json`))) continue;
       const { model: m, meta } = await one(be, p);
       classes ??= classesOf(meta.training);
+      const seen = inputOf(meta.training, `${p}.json`);
+      if (input !== null && input.normalize !== seen.normalize)
+        throw new DataError(
+          `${p}.json was trained on '${seen.normalize}' input, the other model on '${input.normalize}'`,
+        );
+      input ??= seen;
       const shape = meta.inputShape as unknown as ImageShape;
       if (inputShape && inputShape.join() !== shape.join())
         throw new DataError(`${p}.json takes [${shape.join(',')}] images, the other model [${inputShape.join(',')}]`);
@@ -87,6 +110,7 @@ export async function loadSaved(be: Backend, model: string, need: 'stack' | 'cla
     stack,
     classifier,
     classes,
+    input: input ?? { normalize: 'none' },
     inputShape: inputShape!,
     dispose: () => {
       s?.dispose();

@@ -424,14 +424,20 @@ export class ImageDataset {
     return { train: this.subset(train), validation: this.subset(validation) };
   }
 
-  /** @internal A dataset over arrays already checked (a dataset posted to a worker): not scanned again. */
+  /**
+   * @internal A dataset over arrays already checked (a dataset posted to a worker): not scanned again.
+   * `images` are floats, or bytes converted per batch by `scale` (a byte-stored dataset stays bytes on the wire).
+   */
   static trusted(
-    images: Float32Array,
+    images: Float32Array | Uint8Array,
     shape: ImageShape,
     labels: Uint8Array | null,
     numClasses: number | undefined,
+    scale = 1 / 255,
   ): ImageDataset {
-    return new ImageDataset({ floats: images }, shape, labels, numClasses);
+    const store: Store =
+      images instanceof Float32Array ? { floats: images } : { bytes: images, scale, lut: byteTable(scale) };
+    return new ImageDataset(store, shape, labels, numClasses);
   }
 
   /**

@@ -13,9 +13,8 @@
  * are sorted and numbered from 0. Hidden files and folders (leading `.`) and
  * files of other extensions are ignored; symbolic links are not followed.
  */
-import { DataError, FormatError } from '../errors.js';
+import { DataError } from '../errors.js';
 import { MAX_IMAGE_PIXELS } from '../limits.js';
-import { ImageDataset } from './dataset.js';
 import {
   boundedReason,
   type CheckedImageOptions,
@@ -23,10 +22,20 @@ import {
   checkImageOptions,
   type ImageLoadOptions,
 } from './imageopts.js';
+import {
+  assembleImages,
+  checkLabelsMode,
+  comparePaths,
+  IMAGE_EXTENSIONS,
+  isHidden,
+  isImageName,
+  labelPaths,
+  type LoadedImages,
+  undecodable,
+} from './imagelist.js';
 import { interleavedToPlanes } from './pixels.js';
 
-/** File extensions read as images (case-insensitive). */
-export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze(['.png', '.jpg', '.jpeg', '.webp']);
+export { IMAGE_EXTENSIONS };
 
 /** Options of `loadImageFolder`: labels from sub-folders or none, what to do with unreadable files, and the image options. */
 export interface ImageFolderOptions extends ImageLoadOptions {
@@ -43,16 +52,7 @@ export interface ImageFolderOptions extends ImageLoadOptions {
 }
 
 /** An image folder as loaded: the dataset, the file of each image, the class names, and what was skipped. */
-export interface ImageFolder {
-  /** The images (byte-stored, converted per batch), labelled when the folder has classes. */
-  dataset: ImageDataset;
-  /** Path of each image relative to the root, with `/` separators, in dataset order. */
-  files: string[];
-  /** Class names (sub-folder names) in label order, or null for an unlabelled folder. */
-  classes: string[] | null;
-  /** Files that could not be decoded (only with `onError: 'skip'`), with the decoder's reason. */
-  skipped: { file: string; reason: string }[];
-}
+export type ImageFolder = LoadedImages;
 
 type SharpModule = typeof import('sharp');
 
@@ -66,26 +66,16 @@ async function loadSharp(): Promise<SharpModule['default']> {
   }
 }
 
-interface Listed {
-  rel: string;
-  abs: string;
-  cls: string | null;
-}
-
-const isImage = (name: string) => IMAGE_EXTENSIONS.some((x) => name.toLowerCase().endsWith(x));
-const codepoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Every image file below `dir`, sorted by relative path. */
-async function listImages(root: string, dir: string, rel: string, cls: string | null, out: Listed[]): Promise<void> {
+/** Every image file below `dir` (hidden entries skipped, symbolic links not followed), as paths relative to the root. */
+async function listImages(dir: string, rel: string, out: string[]): Promise<void> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   const entries = await fs.readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => codepoint(a.name, b.name));
   for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
+    if (isHidden(e.name)) continue;
     const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) await listImages(root, path.join(dir, e.name), r, cls, out);
-    else if (e.isFile() && isImage(e.name)) out.push({ rel: r, abs: path.join(dir, e.name), cls });
+    if (e.isDirectory()) await listImages(path.join(dir, e.name), r, out);
+    else if (e.isFile() && isImageName(e.name)) out.push(r);
   }
 }
 
@@ -99,9 +89,7 @@ async function listImages(root: string, dir: string, rel: string, cls: string | 
 export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<ImageFolder> {
   const op = 'loadImageFolder';
   const o = checkImageOptions(op, options);
-  const labelsMode = options.labels ?? 'auto';
-  if (labelsMode !== 'auto' && labelsMode !== 'folders' && labelsMode !== 'none')
-    throw new DataError(`${op}: labels must be 'auto', 'folders' or 'none', got ${String(labelsMode).slice(0, 40)}`);
+  const labelsMode = checkLabelsMode(op, options.labels);
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new DataError(`${op}: concurrency must be an integer in [1, 64], got ${concurrency}`);
@@ -109,9 +97,8 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
     throw new DataError(`${op}: limit must be a positive integer, got ${options.limit}`);
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
-  let top: import('node:fs').Dirent[];
   try {
-    top = await fs.readdir(dir, { withFileTypes: true });
+    if (!(await fs.stat(dir)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw new DataError(
@@ -122,25 +109,15 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
           : `${op}: cannot read ${dir}: ${boundedReason(e)}`,
     );
   }
-  top = top.filter((e) => !e.name.startsWith('.')).sort((a, b) => codepoint(a.name, b.name));
-  const topDirs = top.filter((e) => e.isDirectory()).map((e) => e.name);
-  const topImages = top.filter((e) => e.isFile() && isImage(e.name)).map((e) => e.name);
-  const labelled = labelsMode === 'folders' || (labelsMode === 'auto' && topDirs.length > 0 && topImages.length === 0);
-  if (labelled && topImages.length > 0)
-    throw new DataError(
-      `${op}: labels come from sub-folders, but ${path.join(dir, topImages[0])} lies at the top level of ${dir} (move it into a class folder, or use labels: 'none')`,
-    );
-  let listed: Listed[] = [];
-  let classes: string[] | null = null;
-  if (labelled) {
-    if (topDirs.length > 256) throw new DataError(`${op}: ${topDirs.length} class folders in ${dir}; at most 256`);
-    for (const c of topDirs) await listImages(dir, path.join(dir, c), c, c, listed);
-    // Only classes with images count: an empty folder is no class.
-    classes = topDirs.filter((c) => listed.some((l) => l.cls === c));
-  } else {
-    await listImages(dir, dir, '', null, listed);
+  let listed: string[] = [];
+  await listImages(dir, '', listed);
+  listed.sort(comparePaths);
+  const abs = (p: string) => path.join(dir, p);
+  let labelling = labelPaths(op, listed, labelsMode, dir);
+  if (options.limit !== undefined && options.limit < listed.length) {
+    listed = listed.slice(0, options.limit);
+    labelling = { classes: labelling.classes, labels: labelling.labels?.slice(0, options.limit) ?? null };
   }
-  if (options.limit !== undefined) listed = listed.slice(0, options.limit);
   if (listed.length === 0)
     throw new DataError(`${op}: no image files (${IMAGE_EXTENSIONS.join(', ')}) found in ${dir}`);
   const size = o.channels * o.height * o.width;
@@ -151,38 +128,22 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
   const ok = new Uint8Array(listed.length);
   const skipped: { file: string; reason: string }[] = [];
   let next = 0;
-  let failure: FormatError | null = null;
+  let failure: Error | null = null;
   const worker = async () => {
     while (next < listed.length && !failure) {
       const k = next++;
       try {
-        await decodeInto(sharp, listed[k].abs, o, bytes, k * size);
+        await decodeInto(sharp, abs(listed[k]), o, bytes, k * size);
         ok[k] = 1;
       } catch (e) {
-        if (o.onError === 'skip') skipped.push({ file: listed[k].rel, reason: boundedReason(e) });
-        else failure ??= new FormatError(listed[k].abs, `cannot decode the image: ${boundedReason(e)}`);
+        if (o.onError === 'skip') skipped.push({ file: listed[k], reason: boundedReason(e) });
+        else failure ??= undecodable(abs(listed[k]), boundedReason(e));
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, listed.length) }, worker));
   if (failure) throw failure;
-  skipped.sort((a, b) => codepoint(a.file, b.file));
-
-  const keep: number[] = [];
-  for (let k = 0; k < listed.length; k++) if (ok[k]) keep.push(k);
-  if (keep.length === 0)
-    throw new DataError(`${op}: none of the ${listed.length} image files in ${dir} could be decoded`);
-  let pixels = bytes;
-  if (keep.length < listed.length) {
-    pixels = new Uint8Array(keep.length * size);
-    keep.forEach((k, j) => pixels.set(bytes.subarray(k * size, (k + 1) * size), j * size));
-  }
-  const labels = classes ? Uint8Array.from(keep, (k) => classes!.indexOf(listed[k].cls!)) : null;
-  const dataset = ImageDataset.fromUint8(pixels, [o.channels, o.height, o.width], labels, {
-    store: 'uint8',
-    numClasses: classes ? classes.length : undefined,
-  });
-  return { dataset, files: keep.map((k) => listed[k].rel), classes, skipped };
+  return assembleImages(op, o, listed, labelling, bytes, ok, skipped, dir);
 }
 
 /** Decodes one file, resizes it and writes its planes at `offset`. */

@@ -43,6 +43,17 @@ export type SafetensorsTensor = {
   [D in SafetensorsDType]: { dtype: D; shape: number[]; data: DataOf[D] };
 }[SafetensorsDType];
 
+/** Options of `decodeSafetensors`. */
+export interface SafetensorsDecodeOptions {
+  /**
+   * `false`: each tensor's data is a view of the input bytes where its offset is
+   * aligned for its dtype (on little-endian hosts), so reading a file into wasm
+   * memory copies it once; the views change if the input bytes do. Default true:
+   * fresh arrays that own their data.
+   */
+  copy?: boolean;
+}
+
 /** A parsed safetensors file: its tensors by name and its string metadata. */
 export interface SafetensorsFile {
   tensors: Record<string, SafetensorsTensor>;
@@ -65,7 +76,14 @@ const HEADER_DEPTH = 3;
 
 const DTYPES: Record<
   SafetensorsDType,
-  { size: number; rank: number; array: new (n: number) => DataOf[SafetensorsDType] }
+  {
+    size: number;
+    rank: number;
+    array: {
+      new (n: number): DataOf[SafetensorsDType];
+      new (b: ArrayBufferLike, at: number, n: number): DataOf[SafetensorsDType];
+    };
+  }
 > = {
   // `rank` is the position in the crate's `Dtype` enum order, whose descending
   // order sets the layout; only the relative order of these four matters.
@@ -254,12 +272,17 @@ function quoteJson(v: unknown): string {
  * buffer, or a byte length other than prod(shape) × dtype size; and ranges
  * that overlap, leave a gap, or leave buffer bytes unused (like the reference,
  * the tensors must tile the buffer exactly). Tensor data are copied into new,
- * aligned typed arrays only after all of that, so any offset alignment works.
+ * aligned typed arrays only after all of that, so any offset alignment works —
+ * unless `copy: false` asks for views of `bytes` where they can be made.
  *
  * Like the reference, it ignores unknown fields of an entry, and a name given
  * twice keeps its last entry. Unlike it, a size written `1.0` reads as 1.
  */
-export function decodeSafetensors(bytes: Uint8Array, source: string): SafetensorsFile {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source: string,
+  options: SafetensorsDecodeOptions = {},
+): SafetensorsFile {
   if (!(bytes instanceof Uint8Array)) throw new FormatError(source, 'safetensors input must be a Uint8Array');
   if (bytes.length < 8)
     throw new FormatError(
@@ -396,6 +419,12 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const s of specs) {
     const { size, array } = DTYPES[s.dtype];
+    const at = bytes.byteOffset + bufferStart + s.begin;
+    if (options.copy === false && LITTLE_ENDIAN && at % size === 0) {
+      const data = new array(bytes.buffer, at, (s.end - s.begin) / size);
+      put(tensors, s.name, { dtype: s.dtype, shape: s.shape, data } as SafetensorsTensor);
+      continue;
+    }
     const data = new array((s.end - s.begin) / size);
     const src = bytes.subarray(bufferStart + s.begin, bufferStart + s.end);
     if (LITTLE_ENDIAN || size === 1) {

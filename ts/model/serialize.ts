@@ -115,7 +115,8 @@ function checkTensors(
 
 /** Loads weights into existing parameters; every name and shape must match, nothing more, nothing less. */
 export function importWeights(params: Param[], bytes: Uint8Array, source: string, opts: WeightsOptions = {}): void {
-  const file = decodeSafetensors(bytes, source);
+  // Views of `bytes` (checked, then copied once into the parameters), not a second copy.
+  const file = decodeSafetensors(bytes, source, { copy: false });
   checkTensors(
     file.tensors,
     params.map((p) => ({ name: p.name, shape: [...p.value.shape] })),
@@ -197,7 +198,8 @@ export function loadModel<K extends string = string>(
   if (o.kind !== undefined && kindName !== o.kind)
     throw new FormatError(jsonSource, `kind: is '${kindName}', expected '${o.kind}'`);
   const get = record(j, 'model', fail, ['format', 'version', 'kind', 'training', ...kind.fields]);
-  const file = decodeSafetensors(weights, `${source}.safetensors`);
+  // Views of `weights`: each tensor is copied once, straight into its parameter's wasm memory.
+  const file = decodeSafetensors(weights, `${source}.safetensors`, { copy: false });
   const model = kind.fromJSON(be, get, fail, fromFile(file.tensors, `${source}.safetensors`, o));
   return { model: model as Loaded<K>, meta: j as ModelJson };
 }

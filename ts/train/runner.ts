@@ -1,32 +1,77 @@
 /**
- * One interface for "train here" and "train in workers": `fit` on this
- * thread (threadRunner) and the Trainer (ts/worker) both implement it, so
- * the CLI and user code choose with one option (`createRunner` in
- * ts/worker/runner.ts) instead of two code paths.
+ * One interface for "work here" and "work in workers": training (`fit`) and
+ * the passes over many images that anomaly scores and embeddings make
+ * (`encode`, `reconstructionScores`, `nearestNeighbours`). This thread
+ * (threadRunner) and the Trainer (ts/worker) both implement it, so the CLI and
+ * user code choose with one option (`createRunner` in ts/worker/runner.ts)
+ * instead of two code paths. Both give the same results: the workers split the
+ * images at batch boundaries and run the same batches as this thread, so
+ * codes, scores and neighbours are equal bit for bit.
  */
+import {
+  checkEncode,
+  checkNeighbours,
+  codeSize,
+  encodeRange,
+  type EncodeOptions,
+  type Embeddings,
+  type NeighbourOptions,
+  type Neighbours,
+  neighbourRows,
+} from '../anomaly/embed.js';
+import {
+  checkReconstruction,
+  reconstructionRange,
+  type ReconstructionOptions,
+  type ReconstructionScores,
+} from '../anomaly/score.js';
 import type { Backend } from '../backend/backend.js';
 import type { ImageDataset } from '../data/dataset.js';
+import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Model, TaskSpec } from '../model/model.js';
 import { type FitOptions, fit, type History } from './fit.js';
 
 /** Training options plus the task to train (e.g. `layer` of a stack). */
 export type RunOptions = FitOptions & TaskSpec;
 
-/** Runs training on this thread or on workers; `dispose` ends any workers. */
+/** Runs training and passes over many images on this thread or on workers; `dispose` ends any workers. */
 export interface Runner {
   /** Where the work runs ('this thread', '2 workers'). */
   readonly where: string;
   /** Trains `model.task({ layer })` on `data`; the trained values end in the model. */
   fit(model: Model, data: ImageDataset, opts: RunOptions): Promise<{ history: History }>;
+  /** The codes of every image after `depth` blocks (default: all), one flat vector per image: `encode`'s result. */
+  encode(stack: StackedConvAutoencoder, data: ImageDataset, opts?: EncodeOptions): Promise<Embeddings>;
+  /** Per-image reconstruction error through `depth` blocks (and per-pixel maps): `reconstructionScores`' result. */
+  reconstructionScores(
+    stack: StackedConvAutoencoder,
+    data: ImageDataset,
+    opts?: ReconstructionOptions,
+  ): Promise<ReconstructionScores>;
+  /** The `k` nearest reference vectors of every query vector: `nearestNeighbours`' result. */
+  nearestNeighbours(reference: Embeddings, query: Embeddings, k: number, opts?: NeighbourOptions): Promise<Neighbours>;
   dispose(): Promise<void>;
 }
 
-/** Training on this thread. */
+/** Training and inference on this thread. */
 export function threadRunner(be: Backend): Runner {
   return {
     where: 'this thread',
     async fit(model, data, { layer, ...opts }) {
       return { history: await fit(be, model.task(layer === undefined ? {} : { layer }), data, opts) };
+    },
+    async encode(stack, data, opts = {}) {
+      const { depth, batchSize } = checkEncode('Runner.encode', stack, data, opts);
+      const vectors = encodeRange(stack, data, depth, batchSize, 0, data.length);
+      return { vectors, n: data.length, dim: codeSize(stack, depth) };
+    },
+    async reconstructionScores(stack, data, opts = {}) {
+      const { depth, batchSize } = checkReconstruction('Runner.reconstructionScores', stack, data, opts);
+      return reconstructionRange(stack, data, depth, batchSize, opts.maps === true, 0, data.length);
+    },
+    async nearestNeighbours(reference, query, k, opts = {}) {
+      const { batchSize } = checkNeighbours('Runner.nearestNeighbours', reference, query, k, opts);
+      return neighbourRows(be, reference, query.vectors, k, opts.skipSelf === true ? 0 : -1, batchSize);
     },
     dispose: async () => {},
   };

@@ -43,20 +43,25 @@ export function build_isa(): number;
 export function conv2d(n: number, c_in: number, h: number, w: number, c_out: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, x: number, wt: number, b: number, y: number, ws: number): number;
 
 /**
- * r" dx = conv2d input gradient (overwritten). dy [n,c_out,oh,ow], w [c_out,c_in,kh,kw], dx [n,c_in,h,w].
+ * dx = conv2d input gradient (overwritten). dy [n,c_out,oh,ow], w [c_out,c_in,kh,kw], dx [n,c_in,h,w].
  */
 export function conv2d_backward_input(n: number, c_in: number, h: number, w: number, c_out: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dy: number, wt: number, dx: number, ws: number): number;
 
 /**
- * r" dw += conv2d weight gradient. x [n,c_in,h,w], dy [n,c_out,oh,ow], dw [c_out,c_in,kh,kw].
+ * dw += conv2d weight gradient. x [n,c_in,h,w], dy [n,c_out,oh,ow], dw [c_out,c_in,kh,kw].
  */
 export function conv2d_backward_weight(n: number, c_in: number, h: number, w: number, c_out: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, x: number, dy: number, dw: number, ws: number): number;
 
 /**
  * Workspace floats needed by conv2d and its two backward ops; negative on a bad shape.
+ * Depends on the GEMM tile of the build: native and wasm lengths differ.
  */
 export function conv2d_workspace_len(n: number, c_in: number, h: number, w: number, c_out: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): number;
 
+/**
+ * Output size of a convolution along one axis; negative -(16 + ShapeError) on a bad shape.
+ * (Exported so the TS shape math can be checked against this one: test/shape.test.ts.)
+ */
 export function conv_out(input: number, k: number, s: number, p: number): number;
 
 /**
@@ -66,17 +71,23 @@ export function conv_out(input: number, k: number, s: number, p: number): number
 export function conv_transpose2d(n: number, c_in: number, h: number, w: number, c_out: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oph: number, opw: number, x: number, wt: number, b: number, y: number, ws: number): number;
 
 /**
- * r" dx = conv_transpose2d input gradient (overwritten).
+ * dx = conv_transpose2d input gradient (overwritten).
  */
 export function conv_transpose2d_backward_input(n: number, c_in: number, h: number, w: number, c_out: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oph: number, opw: number, dy: number, wt: number, dx: number, ws: number): number;
 
 /**
- * r" dw += conv_transpose2d weight gradient.
+ * dw += conv_transpose2d weight gradient.
  */
 export function conv_transpose2d_backward_weight(n: number, c_in: number, h: number, w: number, c_out: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oph: number, opw: number, x: number, dy: number, dw: number, ws: number): number;
 
+/**
+ * Workspace floats needed by conv_transpose2d and its two backward ops; negative on a bad shape.
+ */
 export function conv_transpose2d_workspace_len(n: number, c_in: number, h: number, w: number, c_out: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oph: number, opw: number): number;
 
+/**
+ * Output size of a transposed convolution along one axis; negative on a bad shape.
+ */
 export function conv_transpose_out(input: number, k: number, s: number, p: number, op: number): number;
 
 /**
@@ -94,6 +105,9 @@ export function dense_backward_input(n: number, inp: number, out: number, dy: nu
  */
 export function dense_backward_weight(n: number, inp: number, out: number, x: number, dy: number, dw: number, ws: number): number;
 
+/**
+ * Workspace floats needed by dense and its two backward ops; negative on a bad shape.
+ */
 export function dense_workspace_len(n: number, inp: number, out: number): number;
 
 /**
@@ -106,6 +120,9 @@ export function free(ptr: number, bytes: number): void;
  */
 export function gemm(m: number, n: number, kk: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number, accumulate: boolean, ws: number): number;
 
+/**
+ * Workspace floats needed by gemm.
+ */
 export function gemm_workspace_len(m: number, n: number, kk: number): number;
 
 /**
@@ -150,6 +167,9 @@ export function peak_fma(iters: number): number;
  */
 export function peak_mul_add(iters: number): number;
 
+/**
+ * Output size of a pooling along one axis; negative on a bad shape.
+ */
 export function pool_out(input: number, k: number, s: number): number;
 
 /**

@@ -121,7 +121,7 @@ export function conv2d(n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, x, wt, b, y
 }
 
 /**
- * r" dx = conv2d input gradient (overwritten). dy [n,c_out,oh,ow], w [c_out,c_in,kh,kw], dx [n,c_in,h,w].
+ * dx = conv2d input gradient (overwritten). dy [n,c_out,oh,ow], w [c_out,c_in,kh,kw], dx [n,c_in,h,w].
  * @param {number} n
  * @param {number} c_in
  * @param {number} h
@@ -145,7 +145,7 @@ export function conv2d_backward_input(n, c_in, h, w, c_out, kh, kw, sh, sw, ph, 
 }
 
 /**
- * r" dw += conv2d weight gradient. x [n,c_in,h,w], dy [n,c_out,oh,ow], dw [c_out,c_in,kh,kw].
+ * dw += conv2d weight gradient. x [n,c_in,h,w], dy [n,c_out,oh,ow], dw [c_out,c_in,kh,kw].
  * @param {number} n
  * @param {number} c_in
  * @param {number} h
@@ -170,6 +170,7 @@ export function conv2d_backward_weight(n, c_in, h, w, c_out, kh, kw, sh, sw, ph,
 
 /**
  * Workspace floats needed by conv2d and its two backward ops; negative on a bad shape.
+ * Depends on the GEMM tile of the build: native and wasm lengths differ.
  * @param {number} n
  * @param {number} c_in
  * @param {number} h
@@ -189,6 +190,8 @@ export function conv2d_workspace_len(n, c_in, h, w, c_out, kh, kw, sh, sw, ph, p
 }
 
 /**
+ * Output size of a convolution along one axis; negative -(16 + ShapeError) on a bad shape.
+ * (Exported so the TS shape math can be checked against this one: test/shape.test.ts.)
  * @param {number} input
  * @param {number} k
  * @param {number} s
@@ -229,7 +232,7 @@ export function conv_transpose2d(n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, o
 }
 
 /**
- * r" dx = conv_transpose2d input gradient (overwritten).
+ * dx = conv_transpose2d input gradient (overwritten).
  * @param {number} n
  * @param {number} c_in
  * @param {number} h
@@ -255,7 +258,7 @@ export function conv_transpose2d_backward_input(n, c_in, h, w, c_out, kh, kw, sh
 }
 
 /**
- * r" dw += conv_transpose2d weight gradient.
+ * dw += conv_transpose2d weight gradient.
  * @param {number} n
  * @param {number} c_in
  * @param {number} h
@@ -281,6 +284,7 @@ export function conv_transpose2d_backward_weight(n, c_in, h, w, c_out, kh, kw, s
 }
 
 /**
+ * Workspace floats needed by conv_transpose2d and its two backward ops; negative on a bad shape.
  * @param {number} n
  * @param {number} c_in
  * @param {number} h
@@ -302,6 +306,7 @@ export function conv_transpose2d_workspace_len(n, c_in, h, w, c_out, kh, kw, sh,
 }
 
 /**
+ * Output size of a transposed convolution along one axis; negative on a bad shape.
  * @param {number} input
  * @param {number} k
  * @param {number} s
@@ -364,6 +369,7 @@ export function dense_backward_weight(n, inp, out, x, dy, dw, ws) {
 }
 
 /**
+ * Workspace floats needed by dense and its two backward ops; negative on a bad shape.
  * @param {number} n
  * @param {number} inp
  * @param {number} out
@@ -406,6 +412,7 @@ export function gemm(m, n, kk, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ws)
 }
 
 /**
+ * Workspace floats needed by gemm.
  * @param {number} m
  * @param {number} n
  * @param {number} kk
@@ -538,6 +545,7 @@ export function peak_mul_add(iters) {
 }
 
 /**
+ * Output size of a pooling along one axis; negative on a bad shape.
  * @param {number} input
  * @param {number} k
  * @param {number} s

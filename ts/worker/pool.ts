@@ -1,9 +1,10 @@
 /**
- * A fixed number of workers sharing one compiled module. Workers start on
+ * A fixed number of workers running the caller's build (sharing its compiled
+ * wasm module, or each loading the same native addon). Workers start on
  * first use; a worker that dies is dropped and a fresh one takes its place at
  * the next job. `dispose()` terminates them all.
  */
-import type { Build } from '../backend/loader.js';
+import type { Build, LoadOptions } from '../backend/loader.js';
 import { ArgumentError, WorkerError } from '../errors.js';
 import { spawnWorker, type SpawnOptions, type WorkerHandle } from './spawn.js';
 
@@ -32,8 +33,8 @@ export class WorkerPool {
   private waiting: (() => void)[] = [];
 
   private constructor(
-    readonly module: WebAssembly.Module,
-    readonly build: Build,
+    /** What each worker passes to `loadBackend` (`Backend.workerOptions`). */
+    readonly backend: Readonly<LoadOptions> & { build: Build },
     readonly size: number,
     private readonly spawnOptions: SpawnOptions,
   ) {
@@ -41,11 +42,16 @@ export class WorkerPool {
     this.busy = new Array(size).fill(false);
   }
 
-  static async create(module: WebAssembly.Module, build: Build, opts: PoolOptions = {}): Promise<WorkerPool> {
+  static async create(backend: Readonly<LoadOptions> & { build: Build }, opts: PoolOptions = {}): Promise<WorkerPool> {
     const size = opts.size ?? (await defaultWorkers());
     if (!Number.isInteger(size) || size < 1)
       throw new ArgumentError('WorkerPool', 'size', `must be an integer ≥ 1, got ${size}`);
-    return new WorkerPool(module, build, size, opts);
+    return new WorkerPool(backend, size, opts);
+  }
+
+  /** The build the workers run. */
+  get build(): Build {
+    return this.backend.build;
   }
 
   /** Workers alive now (for tests and diagnostics). */
@@ -61,7 +67,7 @@ export class WorkerPool {
   private async start(i: number): Promise<WorkerHandle> {
     const h = await spawnWorker(this.spawnOptions);
     try {
-      await h.call(() => h.api.init(this.module, this.build));
+      await h.call(() => h.api.init({ ...this.backend }));
     } catch (e) {
       await h.terminate();
       throw e instanceof WorkerError ? new WorkerError(e.failure, `could not start: ${e.message}`, e.exitCode) : e;

@@ -1,5 +1,5 @@
 /** The typed API a convae worker exposes (through comlink), and what its calls carry. */
-import type { Build } from '../backend/loader.js';
+import type { Build, LoadOptions } from '../backend/loader.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../train/fit.js';
 import type { TaskSpec } from '../model/model.js';
@@ -56,15 +56,43 @@ export interface FitResult {
   history: History;
 }
 
-export interface PredictJob {
-  /** The model, or null when the worker holds it already (same key and checksum as its last predict). */
+/** A model for a worker's inference slot: sent only when the worker does not hold this version already. */
+export interface ModelRef {
+  /** The model as saveModel writes it, or null when the worker holds it already (same key and checksum as its last job). */
   model: { json: string; weights: Uint8Array } | null;
   modelKey: number;
   checksum: string;
+}
+
+export interface PredictJob extends ModelRef {
   data: DatasetWire;
   /** Images [start, end) of `data`. */
   start: number;
   end: number;
+  batchSize: number;
+}
+
+/** What `apply` computes with a CAE stack: codes after `depth` blocks, or reconstruction errors through `depth` blocks. */
+export type ApplyOp = { type: 'encode'; depth: number } | { type: 'reconstruction'; depth: number; maps: boolean };
+
+export interface ApplyJob extends PredictJob {
+  op: ApplyOp;
+}
+
+/** What `apply` returns for its images: codes (encode), or scores and optional maps (reconstruction). */
+export interface ApplyResult {
+  codes?: Float32Array;
+  scores?: Float64Array;
+  maps?: Float32Array;
+}
+
+export interface NeighbourJob {
+  reference: { vectors: Float32Array; n: number; dim: number };
+  /** The worker's queries, row-major. */
+  queries: Float32Array;
+  k: number;
+  /** ≥ 0: query row i is reference row selfOffset + i and is left out; −1: none. */
+  selfOffset: number;
   batchSize: number;
 }
 
@@ -73,12 +101,16 @@ export interface WorkerInfo {
 }
 
 export interface WorkerApi {
-  /** Instantiates the kernels from a compiled module (compiled once, by the caller). */
-  init(module: WebAssembly.Module, build: Build): Promise<WorkerInfo>;
+  /** Loads the caller's build: its compiled wasm module (compiled once, by the caller), or the native addon's file (`Backend.workerOptions`). */
+  init(backend: LoadOptions): Promise<WorkerInfo>;
   /** `events`: a port on which the caller exposes FitEvents (closed by the caller when the call ends). */
   fit(job: number, spec: FitJob, events: MessagePort | null): Promise<FitResult>;
   /** Logits of a classifier for images [start, end), in batches (inference mode). */
   predict(job: PredictJob): Promise<Float32Array>;
+  /** Codes or reconstruction errors of a CAE stack for images [start, end), in batches from `start`. */
+  apply(job: ApplyJob): Promise<ApplyResult>;
+  /** The k nearest reference rows of each query row. */
+  neighbours(job: NeighbourJob): Promise<{ indices: Int32Array; distances: Float32Array; k: number }>;
   abort(job: number): void;
   /** A peer of this data-parallel job died: stop waiting for it. */
   poison(job: number): void;

@@ -15,13 +15,17 @@ import type { Backend } from '../backend/backend.js';
 import { type ImageDataset, splitIndices } from '../data/dataset.js';
 import { ArgumentError, ModelError, WorkerError } from '../errors.js';
 import type { Param } from '../model/layer.js';
-import { type Classifying, isClassifying, type Model } from '../model/model.js';
+import type { EncodeOptions, Embeddings, NeighbourOptions, Neighbours } from '../anomaly/embed.js';
+import type { ReconstructionOptions, ReconstructionScores } from '../anomaly/score.js';
+import type { StackedConvAutoencoder } from '../model/autoencoder.js';
+import type { Classifying, Model } from '../model/model.js';
 import { saveModel } from '../model/serialize.js';
-import { argmaxRows } from '../train/evaluate.js';
-import { shardRange, type BatchInfo, type FitOptions, type History } from '../train/fit.js';
+import type { BatchInfo, FitOptions, History } from '../train/fit.js';
 import { checkTrainerFitOptions } from '../train/options.js';
 import type { Runner } from '../train/runner.js';
 import { createShared, poisonShared } from './allreduce.js';
+import { HeldModels } from './held.js';
+import { encodePass, neighboursPass, type PassOptions, predictPass, reconstructionPass } from './passes.js';
 import { WorkerPool, type PoolOptions } from './pool.js';
 import type { FitEvents, FitJob } from './protocol.js';
 import { canShareMemory, datasetWire, type DataMode } from './wire.js';
@@ -63,9 +67,8 @@ let nextJob = 1;
 
 /** Training in Web Workers (Node: worker_threads): `fit` and `pretrain` with the options of `fit`, data-parallel over several workers, plus pause, resume and abort. */
 export class Trainer implements Runner {
-  /** Which model each worker holds for predict (by key and parameter checksum), so it is sent only when it changed. */
-  private readonly predictHeld = new WeakMap<object, { key: number; checksum: string }>();
-  private readonly modelKeys = new WeakMap<Model, number>();
+  /** Which model each worker holds for inference passes, so it is posted only when it changed. */
+  private readonly held = new HeldModels();
   private readonly jobs = new Map<
     number,
     { workers: { api: { pause(id: number): void; resume(id: number): void } }[] }
@@ -76,9 +79,9 @@ export class Trainer implements Runner {
     readonly pool: WorkerPool,
   ) {}
 
-  /** A trainer whose workers run the same wasm build as `be` (its compiled module is shared, not recompiled). */
+  /** A trainer whose workers run the same build as `be` (a wasm module is shared, not recompiled; native: each worker loads the same addon). */
   static async create(be: Backend, opts: TrainerOptions = {}): Promise<Trainer> {
-    return new Trainer(be, await WorkerPool.create(be.module, be.build, opts));
+    return new Trainer(be, await WorkerPool.create(be.workerOptions, opts));
   }
 
   /** Number of workers. */
@@ -242,71 +245,42 @@ export class Trainer implements Runner {
 
   /**
    * Logits (and predicted classes) of a classifying model for every image of `data`,
-   * split across `workers` (default: all) that each run batches of `batchSize` (default 256).
+   * split across `workers` (default: all) that each run whole batches of `batchSize` (default 256).
    */
-  async predict(
+  predict(
     model: Model & Classifying,
     data: ImageDataset,
-    opts: { workers?: number; batchSize?: number; data?: Exclude<DataMode, 'transfer'> } = {},
+    opts: PassOptions & { batchSize?: number } = {},
   ): Promise<{ logits: Float32Array; classes: Uint32Array }> {
-    if (typeof model?.toJSON !== 'function' || !isClassifying(model))
-      throw new ArgumentError('Trainer.predict', 'model', 'must be a model that scores classes (a Classifier)');
-    const n = Math.min(opts.workers ?? this.pool.size, data.length);
-    if (!Number.isInteger(n) || n < 1 || n > this.pool.size)
-      throw new ArgumentError(
-        'Trainer.predict',
-        'workers',
-        `must be an integer in [1, ${this.pool.size}], got ${opts.workers}`,
-      );
-    const batchSize = opts.batchSize ?? 256;
-    if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw new ArgumentError('Trainer.predict', 'batchSize', `must be an integer ≥ 1, got ${batchSize}`);
-    let key = this.modelKeys.get(model);
-    if (key === undefined) {
-      key = nextJob++;
-      this.modelKeys.set(model, key);
-    }
-    const checksum = paramsChecksum(model.params());
-    let saved: ReturnType<typeof saveModel> | null = null;
-    const { wire } = datasetWire(data, opts.data ?? (canShareMemory() ? 'share' : 'copy'));
-    const { workers, release } = await this.pool.acquire(n);
-    try {
-      const parts = await Promise.all(
-        workers.map((w, i) => {
-          const [start, end] = shardRange(data.length, i, n);
-          const held = this.predictHeld.get(w);
-          const send = !held || held.key !== key || held.checksum !== checksum;
-          if (send) saved ??= saveModel(model);
-          this.predictHeld.set(w, { key: key!, checksum });
-          return w
-            .call(() =>
-              w.api.predict({
-                model: send ? saved : null,
-                modelKey: key!,
-                checksum,
-                data: wire,
-                start,
-                end,
-                batchSize,
-              }),
-            )
-            .catch((e) => {
-              this.predictHeld.delete(w);
-              throw e;
-            });
-        }),
-      );
-      const k = model.classes,
-        logits = new Float32Array(data.length * k);
-      let off = 0;
-      for (const p of parts) {
-        logits.set(p, off);
-        off += p.length;
-      }
-      return { logits, classes: argmaxRows(logits, k) };
-    } finally {
-      release();
-    }
+    return predictPass(this.pool, this.held, model, data, opts);
+  }
+
+  /** `encode` in the workers (each takes whole batches): the same codes as on this thread, bit for bit. */
+  encode(
+    stack: StackedConvAutoencoder,
+    data: ImageDataset,
+    opts: EncodeOptions & PassOptions = {},
+  ): Promise<Embeddings> {
+    return encodePass(this.pool, this.held, stack, data, opts);
+  }
+
+  /** `reconstructionScores` in the workers: the same scores and maps as on this thread, bit for bit. */
+  reconstructionScores(
+    stack: StackedConvAutoencoder,
+    data: ImageDataset,
+    opts: ReconstructionOptions & PassOptions = {},
+  ): Promise<ReconstructionScores> {
+    return reconstructionPass(this.pool, this.held, stack, data, opts);
+  }
+
+  /** `nearestNeighbours` in the workers (queries split by whole batches, the reference shared). */
+  nearestNeighbours(
+    reference: Embeddings,
+    query: Embeddings,
+    k: number,
+    opts: NeighbourOptions & PassOptions = {},
+  ): Promise<Neighbours> {
+    return neighboursPass(this.pool, this.held, reference, query, k, opts);
   }
 
   /** Greedy layer-wise pretraining of every block of `stack` in turn (seed + k for block k); stops early when aborted. */
@@ -337,24 +311,4 @@ export class Trainer implements Runner {
   dispose(): Promise<void> {
     return this.pool.dispose();
   }
-}
-
-/**
- * A 64-bit checksum of every parameter's bits (two 32-bit FNV-style hashes with
- * different primes and seeds): tells whether a worker's copy of a model is current.
- */
-function paramsChecksum(params: Param[]): string {
-  let a = 0x811c9dc5,
-    b = 0x2545f491;
-  for (const p of params) {
-    const d = p.value.data,
-      u = new Uint32Array(d.buffer, d.byteOffset, d.length);
-    for (let i = 0; i < u.length; i++) {
-      a = Math.imul(a ^ u[i], 0x01000193);
-      b = Math.imul(b ^ u[i], 0x5bd1e995) ^ (b >>> 15);
-    }
-    a = Math.imul(a ^ u.length, 0x01000193);
-    b = Math.imul(b ^ u.length, 0x5bd1e995);
-  }
-  return `${(a >>> 0).toString(16)}:${(b >>> 0).toString(16)}`;
 }

@@ -47,9 +47,11 @@ Comlink.transferHandlers.set('throw', {
   },
 } as ThrowHandler);
 
-/** A dataset as posted to a worker. */
+/** A dataset as posted to a worker: floats, or the bytes of a byte-stored dataset with their `scale` (never converted for the trip). */
 export interface DatasetWire {
-  images: Float32Array;
+  images: Float32Array | Uint8Array;
+  /** Byte-to-float factor; present exactly when `images` are bytes. */
+  scale?: number;
   labels: Uint8Array | null;
   shape: [number, number, number];
   numClasses?: number;
@@ -75,14 +77,17 @@ function toShared<T extends Float32Array | Uint8Array>(a: T): T {
 
 /** The dataset in a form that can be posted, and what to transfer with it. */
 export function datasetWire(d: ImageDataset, mode: DataMode): { wire: DatasetWire; transfer: Transferable[] } {
+  const bytes = d.bytes;
+  const images = bytes ?? d.images;
   const base = {
     shape: [...d.shape] as [number, number, number],
     ...(d.numClasses !== undefined ? { numClasses: d.numClasses } : {}),
+    ...(bytes ? { scale: d.byteScale as number } : {}),
   };
   if (mode === 'share') {
     let w = shared.get(d);
     if (!w) {
-      w = { ...base, images: toShared(d.images), labels: d.labels ? toShared(d.labels) : null };
+      w = { ...base, images: toShared(images), labels: d.labels ? toShared(d.labels) : null };
       shared.set(d, w);
     }
     return { wire: w, transfer: [] };
@@ -90,24 +95,24 @@ export function datasetWire(d: ImageDataset, mode: DataMode): { wire: DatasetWir
   if (mode === 'transfer') {
     const whole = (a: Float32Array | Uint8Array) =>
       a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
-    if (!whole(d.images) || (d.labels && !whole(d.labels))) {
+    if (!whole(images) || (d.labels && !whole(d.labels))) {
       throw new ArgumentError(
         'Trainer.fit',
         'transfer',
         'needs a dataset that owns its whole buffers (not a view made by take(), nor shared memory); copy it or leave transfer off',
       );
     }
-    if (d.images.buffer === d.labels?.buffer)
+    if (images.buffer === d.labels?.buffer)
       throw new ArgumentError('Trainer.fit', 'transfer', 'images and labels share one buffer');
     return {
-      wire: { ...base, images: d.images, labels: d.labels },
-      transfer: [d.images.buffer as ArrayBuffer, ...(d.labels ? [d.labels.buffer as ArrayBuffer] : [])],
+      wire: { ...base, images, labels: d.labels },
+      transfer: [images.buffer as ArrayBuffer, ...(d.labels ? [d.labels.buffer as ArrayBuffer] : [])],
     };
   }
-  return { wire: { ...base, images: d.images, labels: d.labels }, transfer: [] };
+  return { wire: { ...base, images, labels: d.labels }, transfer: [] };
 }
 
 /** The dataset a worker received. It was an ImageDataset on the caller's side, checked there: not scanned again. */
 export function datasetFromWire(w: DatasetWire): ImageDataset {
-  return ImageDataset.trusted(w.images, w.shape as unknown as ImageShape, w.labels, w.numClasses);
+  return ImageDataset.trusted(w.images, w.shape as unknown as ImageShape, w.labels, w.numClasses, w.scale);
 }

@@ -8,17 +8,31 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { loadBackend, type Backend } from '../backend/backend.js';
 import { BackendError, ModelError } from '../errors.js';
-import { type Classifying, isClassifying, type Model } from '../model/model.js';
+import { encodeRange, neighbourRows } from '../anomaly/embed.js';
+import { reconstructionRange } from '../anomaly/score.js';
+import type { StackedConvAutoencoder } from '../model/autoencoder.js';
+import { isClassifying, type Model } from '../model/model.js';
 import { loadModel } from '../model/serialize.js';
 import { predictLogits } from '../train/evaluate.js';
 import { fitReplica, type BatchInfo, type Task } from '../train/fit.js';
 import { SharedReducer } from './allreduce.js';
 import { PortReducer } from './portreduce.js';
-import type { FitEvents, FitJob, FitResult, PredictJob, WorkerApi } from './protocol.js';
+import type {
+  ApplyJob,
+  ApplyResult,
+  FitEvents,
+  FitJob,
+  FitResult,
+  ModelRef,
+  NeighbourJob,
+  PredictJob,
+  WorkerApi,
+} from './protocol.js';
 import { datasetFromWire } from './wire.js';
 
 let be: Backend | null = null;
-let predictModel: { key: number; checksum: string; model: Model & Classifying } | null = null;
+/** The model of the last inference job (predict, apply): kept, so repeated passes do not ship it again. */
+let held: { key: number; checksum: string; model: Model } | null = null;
 
 interface Running {
   abort: AbortController;
@@ -32,8 +46,8 @@ const ignore = () => {};
 const BATCH_EVENTS_MS = 40;
 
 const api: WorkerApi = {
-  async init(module, build) {
-    be = await loadBackend({ build, module });
+  async init(backend) {
+    be = await loadBackend(backend);
     return { build: be.build };
   },
 
@@ -112,28 +126,32 @@ const api: WorkerApi = {
   },
 
   async predict(job: PredictJob): Promise<Float32Array> {
-    if (!be) throw new BackendError('convae worker: predict before init');
-    // The last model predicted with stays loaded, so repeated predictions do not ship it again.
-    if (job.model) {
-      predictModel?.model.dispose();
-      predictModel = null;
-      const { model } = loadModel(be, job.model.json, job.model.weights, {
-        source: 'model posted to the worker',
-        allowNonFinite: true,
-      });
-      if (!isClassifying(model)) {
-        model.dispose();
-        throw new ModelError('worker', `predict needs a model that scores classes, not a '${model.kind}'`);
-      }
-      predictModel = { key: job.modelKey, checksum: job.checksum, model };
-    } else if (!predictModel || predictModel.key !== job.modelKey || predictModel.checksum !== job.checksum) {
-      throw new ModelError(
-        'worker',
-        'predict: the worker does not hold this model (internal error: the caller should have sent it)',
-      );
-    }
-    const out = predictLogits(be, predictModel.model, datasetFromWire(job.data), job.start, job.end, job.batchSize);
+    const model = holding(job);
+    if (!isClassifying(model))
+      throw new ModelError('worker', `predict needs a model that scores classes, not a '${model.kind}'`);
+    const out = predictLogits(be!, model, datasetFromWire(job.data), job.start, job.end, job.batchSize);
     return Comlink.transfer(out, [out.buffer]);
+  },
+
+  async apply(job: ApplyJob): Promise<ApplyResult> {
+    const model = holding(job);
+    if (model.kind !== 'stack')
+      throw new ModelError('worker', `encode and reconstruction scores need a CAE stack, not a '${model.kind}'`);
+    const stack = model as StackedConvAutoencoder,
+      data = datasetFromWire(job.data),
+      op = job.op;
+    if (op.type === 'encode') {
+      const codes = encodeRange(stack, data, op.depth, job.batchSize, job.start, job.end);
+      return Comlink.transfer({ codes }, [codes.buffer]);
+    }
+    const r = reconstructionRange(stack, data, op.depth, job.batchSize, op.maps, job.start, job.end);
+    return Comlink.transfer(r, [r.scores.buffer, ...(r.maps ? [r.maps.buffer] : [])]);
+  },
+
+  async neighbours(job: NeighbourJob) {
+    if (!be) throw new BackendError('convae worker: neighbours before init');
+    const nn = neighbourRows(be, job.reference, job.queries, job.k, job.selfOffset, job.batchSize);
+    return Comlink.transfer(nn, [nn.indices.buffer, nn.distances.buffer]);
   },
 
   abort(id) {
@@ -181,6 +199,27 @@ const api: WorkerApi = {
     }
   },
 };
+
+/** The model a job names: loaded from the job, or the one held since the last job (same key and checksum). */
+function holding(job: ModelRef): Model {
+  if (!be) throw new BackendError('convae worker: inference before init');
+  if (job.model) {
+    held?.model.dispose();
+    held = null;
+    // The caller checked its own model: no non-finite scan again.
+    const { model } = loadModel(be, job.model.json, job.model.weights, {
+      source: 'model posted to the worker',
+      allowNonFinite: true,
+    });
+    held = { key: job.modelKey, checksum: job.checksum, model };
+  } else if (!held || held.key !== job.modelKey || held.checksum !== job.checksum) {
+    throw new ModelError(
+      'worker',
+      'the worker does not hold this model (internal error: the caller should have sent it)',
+    );
+  }
+  return held.model;
+}
 
 function paramsOf(task: Task): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};

@@ -19,11 +19,31 @@
 /// dy `[n, c, p]` (p = spatial size, 1 for dense), db `[c]`.
 pub fn bias_backward(n: usize, c: usize, p: usize, dy: &[f32], db: &mut [f32]) {
     assert!(dy.len() >= n * c * p && db.len() >= c);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        // Channel ranges across threads (each channel summed alone: the same
+        // bits for any thread count); a part's db entries are its own.
+        use crate::threads::{split_planes, SharedMut};
+        let dbp = SharedMut(db.as_mut_ptr());
+        split_planes(c, n * p, &|lo, hi| {
+            // SAFETY: db[lo..hi] is this part's alone; dy rows of channel ch
+            // are read through the offset view below.
+            let dbs = unsafe { core::slice::from_raw_parts_mut(dbp.ptr().add(lo), hi - lo) };
+            bias_backward_channels(n, c, p, lo, dy, dbs)
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    bias_backward_channels(n, c, p, 0, dy, &mut db[..c])
+}
+
+/// `bias_backward` for channels `c0 .. c0 + db.len()`.
+#[inline(always)]
+fn bias_backward_channels(n: usize, c: usize, p: usize, c0: usize, dy: &[f32], db: &mut [f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if crate::isa::use_simd() {
-        return bias_backward_with(n, c, p, dy, db, simd::row_sum);
+        return bias_backward_with(n, c, p, c0, dy, db, simd::row_sum);
     }
-    bias_backward_with(n, c, p, dy, db, row_sum_scalar)
+    bias_backward_with(n, c, p, c0, dy, db, row_sum_scalar)
 }
 
 #[inline(always)]
@@ -31,11 +51,13 @@ fn bias_backward_with(
     n: usize,
     c: usize,
     p: usize,
+    c0: usize,
     dy: &[f32],
     db: &mut [f32],
     row_sum: fn(&[f32]) -> f32,
 ) {
-    for (ch, d) in db[..c].iter_mut().enumerate() {
+    for (i, d) in db.iter_mut().enumerate() {
+        let ch = c0 + i;
         let mut total = 0.0f32;
         for img in 0..n {
             let o = (img * c + ch) * p;

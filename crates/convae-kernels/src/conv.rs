@@ -15,11 +15,20 @@
 //! bounds: every window lies inside the (padded) image.
 //! A 1x1, stride-1, unpadded convolution is a plain GEMM; im2col is skipped.
 //! `conv_transpose.rs` reuses these three functions.
+//!
+//! Native: the packers' copies, col2im and (AVX-512) a direct forward without
+//! im2col panels live in `conv/avx2.rs` and `conv/avx512.rs`; with
+//! `threads::set(n > 1)` each op cuts the batch into parts (see `threads`).
 
 // Indexed loops over panel columns read more plainly than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
 
 use crate::gemm::{self, ASrc, Init, PackB, StridedB, NR};
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 use crate::shape::{packed_a_len, sgemm_packed_a_workspace_len, Conv2d};
 
 /// The same convolution over the zero-padded input, with no padding left
@@ -109,9 +118,11 @@ impl PackB for Im2col<'_> {
 }
 
 /// Native only (NR = 32 spans several output rows when out_w < 32, e.g. 8 on
-/// W2): when the panel's columns form runs of consecutive positions that all
-/// have one length L in {4, 8, 16}, copies each run as one L-wide block instead
-/// of gathering element by element. Returns false (nothing written) otherwise.
+/// W2, or parts of two rows, e.g. 24 + 8 on W1): copies each maximal run of
+/// consecutive positions of the panel's first `cols` columns as a block
+/// instead of gathering element by element, and zeroes the columns past
+/// `cols`. Returns false (nothing written) when the runs average under 4
+/// positions (a strided convolution) and the gather is as good.
 #[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 fn native_runs(
@@ -122,46 +133,64 @@ fn native_runs(
     panel: &mut [f32],
     xp: *const f32,
 ) -> bool {
-    if cols != NR || s.sw != 1 {
+    if s.sw != 1 {
         return false;
     }
-    let mut len = 1;
-    while len < NR && col[len] == col[len - 1] + 1 {
-        len += 1;
+    // (first column, length) of each run.
+    let mut runs = [(0usize, 0usize); NR];
+    let mut count = 0;
+    let mut j = 0;
+    while j < cols {
+        let j0 = j;
+        j += 1;
+        while j < cols && col[j] == col[j - 1] + 1 {
+            j += 1;
+        }
+        runs[count] = (j0, j - j0);
+        count += 1;
     }
-    let uniform = (0..NR).all(|j| {
-        (j % len == 0 && (j == 0 || col[j] != col[j - 1] + 1))
-            || (j % len != 0 && col[j] == col[j - 1] + 1)
+    if count * 4 > cols {
+        return false;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if crate::isa::active() != crate::isa::Isa::Scalar {
+        // SAFETY: a non-scalar native ISA implies AVX2; reads as below.
+        unsafe { avx2::copy_runs(s, col, &runs[..count], cols, p0, panel, xp) };
+        return true;
+    }
+    for_each_row(s, p0, panel, |d, off| {
+        for &(j0, len) in &runs[..count] {
+            // SAFETY: as for the contiguous case: every (row, column < cols) of
+            // the panel is inside the image, and a run is `len` consecutive columns.
+            unsafe { copy_run(xp.add(off + col[j0]), d.as_mut_ptr().add(j0), len) };
+        }
+        d[cols..].fill(0.0);
     });
-    if !uniform || !NR.is_multiple_of(len) {
-        return false;
-    }
-    #[inline(always)]
-    fn copy<const L: usize>(
-        s: &Conv2d,
-        col: &[usize; NR],
-        p0: usize,
-        panel: &mut [f32],
-        xp: *const f32,
-    ) {
-        for_each_row(s, p0, panel, |d, off| {
-            for j0 in (0..NR).step_by(L) {
-                // SAFETY: as for the contiguous case: every (row, column) of the
-                // panel is inside the image; a run is L consecutive columns.
-                unsafe {
-                    let v = core::ptr::read_unaligned(xp.add(off + col[j0]) as *const [f32; L]);
-                    core::ptr::write_unaligned(d.as_mut_ptr().add(j0) as *mut [f32; L], v);
-                }
-            }
-        })
-    }
-    match len {
-        4 => copy::<4>(s, col, p0, panel, xp),
-        8 => copy::<8>(s, col, p0, panel, xp),
-        16 => copy::<16>(s, col, p0, panel, xp),
-        _ => return false,
-    }
     true
+}
+
+/// Copies `len` floats in blocks of 8 and 4, then one by one.
+///
+/// # Safety
+/// `src` readable and `dst` writable for `len` floats, not overlapping.
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+unsafe fn copy_run(src: *const f32, dst: *mut f32, len: usize) {
+    let mut t = 0;
+    while t + 8 <= len {
+        let v = core::ptr::read_unaligned(src.add(t) as *const [f32; 8]);
+        core::ptr::write_unaligned(dst.add(t) as *mut [f32; 8], v);
+        t += 8;
+    }
+    if t + 4 <= len {
+        let v = core::ptr::read_unaligned(src.add(t) as *const [f32; 4]);
+        core::ptr::write_unaligned(dst.add(t) as *mut [f32; 4], v);
+        t += 4;
+    }
+    while t < len {
+        *dst.add(t) = *src.add(t);
+        t += 1;
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -181,7 +210,12 @@ fn native_runs(
 /// im2col row `p0 + p = (c, ki, kj)` and `off = c*h*w + ki*w + kj` (kept
 /// incrementally).
 #[inline(always)]
-fn for_each_row(s: &Conv2d, p0: usize, panel: &mut [f32], mut f: impl FnMut(&mut [f32], usize)) {
+pub(crate) fn for_each_row(
+    s: &Conv2d,
+    p0: usize,
+    panel: &mut [f32],
+    mut f: impl FnMut(&mut [f32], usize),
+) {
     let hw = s.h * s.w;
     let (c, mut ki, mut kj) = (p0 / (s.kh * s.kw), (p0 / s.kw) % s.kh, p0 % s.kw);
     let mut off = c * hw + ki * s.w + kj;
@@ -319,6 +353,11 @@ unsafe fn gather_rows(
         }
     }
     let _ = simd;
+    #[cfg(target_arch = "x86_64")]
+    if sw == 1 && crate::isa::active() != crate::isa::Isa::Scalar {
+        // SAFETY: a non-scalar native ISA implies AVX2; indices as above.
+        r = crate::gemm::pack_avx2::gather_rows_t8(x, base, off, cols, d.as_mut_ptr(), n);
+    }
     while r < n {
         let src = x.add(base + r * sw);
         let row = &mut d[r * NR..(r + 1) * NR];
@@ -333,7 +372,34 @@ unsafe fn gather_rows(
 /// position that lands inside the image (the adjoint of im2col), in the order
 /// c, ki, kj, oy, ox.
 fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    match crate::isa::active() {
+        // SAFETY: the ISA is the CPU's; lengths as col2im's callers give them.
+        crate::isa::Isa::Avx512 if s.sh == 1 && s.sw == 1 => {
+            return unsafe { avx512::col2im_s1(s, dcol, dx) }
+        }
+        // SAFETY: the ISA is the CPU's.
+        crate::isa::Isa::Avx2 if s.sh == 1 && s.sw == 1 => {
+            return unsafe { avx2::col2im_s1(s, dcol, dx) }
+        }
+        // SAFETY: a non-scalar native ISA implies AVX2.
+        crate::isa::Isa::Avx2 | crate::isa::Isa::Avx512 => {
+            return unsafe { avx2::col2im(s, dcol, dx) }
+        }
+        _ => {}
+    }
     let simd = crate::isa::use_simd();
+    col2im_with(s, dcol, dx, |d, v| add_run(d, v, simd))
+}
+
+/// `col2im` with `add(d, v)` doing `d[t] += v[t]` for the unit-stride runs.
+#[inline(always)]
+pub(crate) fn col2im_with(
+    s: &Conv2d,
+    dcol: &[f32],
+    dx: &mut [f32],
+    add: impl Fn(&mut [f32], &[f32]),
+) {
     let (oh, ow) = (s.out_h(), s.out_w());
     let hw = s.h * s.w;
     for c in 0..s.c_in {
@@ -357,7 +423,7 @@ fn col2im(s: &Conv2d, dcol: &[f32], dx: &mut [f32]) {
                     let ix0 = ox_lo * s.sw + kj - s.pw;
                     let drow = &mut dxc[iy as usize * s.w..(iy as usize + 1) * s.w];
                     if s.sw == 1 {
-                        add_run(&mut drow[ix0..ix0 + src.len()], src, simd);
+                        add(&mut drow[ix0..ix0 + src.len()], src);
                     } else {
                         for (t, v) in src.iter().enumerate() {
                             drow[ix0 + t * s.sw] += *v;
@@ -404,6 +470,21 @@ fn check_lens(s: &Conv2d, x: usize, w: usize, y: usize, ws: usize, need_ws: usiz
     );
 }
 
+/// The images `lo..hi` of a batch as output slices, for parts of a parallel op
+/// (native, `threads::get() > 1`) that each write their own images.
+#[cfg(not(target_arch = "wasm32"))]
+mod parts {
+    pub(super) use crate::threads::{parts_for, range, run, run_then, slab, SharedMut};
+
+    /// `len` elements of `p` from element `from`.
+    ///
+    /// # Safety
+    /// In bounds of the allocation, and no other part touches them meanwhile.
+    pub(super) unsafe fn slice<'a>(p: SharedMut<f32>, from: usize, len: usize) -> &'a mut [f32] {
+        core::slice::from_raw_parts_mut(p.ptr().add(from), len)
+    }
+}
+
 /// `y = conv2d(x, w) + bias`, y overwritten.
 ///
 /// # Shapes
@@ -425,11 +506,10 @@ pub fn conv2d(
         ws.len(),
         s.forward_workspace_len(),
     );
-    let (k, p) = (s.col_rows(), s.col_cols());
+    let k = s.col_rows();
     let (pa, rest) = ws.split_at_mut(packed_a_len(s.c_out, k));
-    let (xpad, wsg) = rest.split_at_mut(s.padded_image_len());
-    xpad.fill(0.0);
     gemm::pack_a(s.c_out, k, w, k, 1, pa);
+    let pa: &[f32] = pa;
     let init = match bias {
         Some(b) => {
             assert!(b.len() >= s.c_out);
@@ -437,10 +517,49 @@ pub fn conv2d(
         }
         None => Init::Zero,
     };
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let n_parts = parts::parts_for(s.n, 1);
+        if n_parts > 1 {
+            let (ys, wsl) = (s.c_out * s.col_cols(), rest.len());
+            let yp = parts::SharedMut(y.as_mut_ptr());
+            parts::run(n_parts, &|t, buf| {
+                let (lo, hi) = parts::range(s.n, t, n_parts);
+                // SAFETY: part t writes only the images lo..hi of y.
+                let yt = unsafe { parts::slice(yp, lo * ys, (hi - lo) * ys) };
+                forward_images(s, lo, hi, x, pa, init, yt, parts::slab(buf, wsl));
+            });
+            return;
+        }
+    }
+    forward_images(s, 0, s.n, x, pa, init, y, rest)
+}
+
+/// `conv2d` of images `lo..hi` (`y` holds exactly those) with the weight packed
+/// in `pa`; `ws`: the padded image and the GEMM's B panels.
+#[allow(clippy::too_many_arguments)]
+fn forward_images(
+    s: &Conv2d,
+    lo: usize,
+    hi: usize,
+    x: &[f32],
+    pa: &[f32],
+    init: Init,
+    y: &mut [f32],
+    ws: &mut [f32],
+) {
+    let (k, p) = (s.col_rows(), s.col_cols());
+    let (xpad, wsg) = ws.split_at_mut(s.padded_image_len());
+    xpad.fill(0.0);
+    // AVX-512: small unit-stride convolutions read x directly (conv/avx512.rs).
+    #[cfg(target_arch = "x86_64")]
+    let direct = crate::isa::active() == crate::isa::Isa::Avx512 && avx512::direct_fits(&padded(s));
+    #[cfg(not(target_arch = "x86_64"))]
+    let direct = false;
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
-    for img in 0..s.n {
+    for img in lo..hi {
         let xi = &x[img * xs..(img + 1) * xs];
-        let yi = &mut y[img * ys..(img + 1) * ys];
+        let yi = &mut y[(img - lo) * ys..(img - lo + 1) * ys];
         if s.is_identity() {
             let bsrc = StridedB {
                 b: xi,
@@ -448,6 +567,21 @@ pub fn conv2d(
                 cs: 1,
             };
             gemm::gemm_with(s.c_out, p, k, ASrc::Packed(pa), &bsrc, yi, p, init, wsg);
+        } else if direct {
+            let bias = match init {
+                Init::RowBias(b) => Some(b),
+                _ => None,
+            };
+            #[cfg(target_arch = "x86_64")]
+            if xpad.is_empty() {
+                // SAFETY: AVX-512F (checked with `direct`), direct_fits, lengths as stated.
+                unsafe { avx512::forward_direct(s, xi, pa, bias, yi) };
+            } else {
+                pad_image(s, xi, xpad);
+                // SAFETY: as above, on the padded image.
+                unsafe { avx512::forward_direct(&padded(s), xpad, pa, bias, yi) };
+            }
+            let _ = bias;
         } else if xpad.is_empty() {
             let bsrc = Im2col::new(*s, xi);
             gemm::gemm_with(s.c_out, p, k, ASrc::Packed(pa), &bsrc, yi, p, init, wsg);
@@ -486,18 +620,51 @@ pub(crate) fn backward_input_with_bias(
         ws.len(),
         s.backward_input_workspace_len(),
     );
-    let (k, p) = (s.col_rows(), s.col_cols());
+    let k = s.col_rows();
     let (pa, rest) = ws.split_at_mut(packed_a_len(k, s.c_out));
     // A = Wᵀ: A(i, q) = w[q*K + i].
     gemm::pack_a(k, s.c_out, w, 1, k, pa);
-    let (wsg, col) = rest.split_at_mut(sgemm_packed_a_workspace_len(p, s.c_out));
+    let pa: &[f32] = pa;
     if let Some(b) = bias {
         assert!(b.len() >= s.c_in);
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let n_parts = parts::parts_for(s.n, 1);
+        if n_parts > 1 {
+            let (xs, wsl) = (s.c_in * s.h * s.w, rest.len());
+            let dxp = parts::SharedMut(dx.as_mut_ptr());
+            parts::run(n_parts, &|t, buf| {
+                let (lo, hi) = parts::range(s.n, t, n_parts);
+                // SAFETY: part t writes only the images lo..hi of dx.
+                let dxt = unsafe { parts::slice(dxp, lo * xs, (hi - lo) * xs) };
+                backward_input_images(s, lo, hi, dy, pa, bias, dxt, parts::slab(buf, wsl));
+            });
+            return;
+        }
+    }
+    backward_input_images(s, 0, s.n, dy, pa, bias, dx, rest)
+}
+
+/// `backward_input_with_bias` of images `lo..hi` (`dx` holds exactly those)
+/// with `Wᵀ` packed in `pa`; `ws`: the GEMM's B panels and one column matrix.
+#[allow(clippy::too_many_arguments)]
+fn backward_input_images(
+    s: &Conv2d,
+    lo: usize,
+    hi: usize,
+    dy: &[f32],
+    pa: &[f32],
+    bias: Option<&[f32]>,
+    dx: &mut [f32],
+    ws: &mut [f32],
+) {
+    let (k, p) = (s.col_rows(), s.col_cols());
+    let (wsg, col) = ws.split_at_mut(sgemm_packed_a_workspace_len(p, s.c_out));
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
-    for img in 0..s.n {
+    for img in lo..hi {
         let dyi = &dy[img * ys..(img + 1) * ys];
-        let dxi = &mut dx[img * xs..(img + 1) * xs];
+        let dxi = &mut dx[(img - lo) * xs..(img - lo + 1) * xs];
         let bsrc = StridedB {
             b: dyi,
             rs: p,
@@ -547,11 +714,59 @@ pub fn conv2d_backward_weight(s: &Conv2d, x: &[f32], dy: &[f32], dw: &mut [f32],
         ws.len(),
         s.backward_weight_workspace_len(),
     );
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let n_parts = parts::parts_for(s.n, 1);
+        if n_parts > 1 {
+            // Part 0 adds its images straight into dw; part t > 0 sums its
+            // images into a zeroed buffer of its own, added to dw afterwards
+            // in part order.
+            let (wl, wsl) = (s.w_len(), s.backward_weight_workspace_len());
+            let dwp = parts::SharedMut(dw.as_mut_ptr());
+            parts::run_then(
+                n_parts,
+                &|t, buf| {
+                    let (lo, hi) = parts::range(s.n, t, n_parts);
+                    if t == 0 {
+                        // SAFETY: only part 0 writes dw while the parts run.
+                        let dw0 = unsafe { parts::slice(dwp, 0, wl) };
+                        backward_weight_images(s, lo, hi, x, dy, dw0, parts::slab(buf, wsl));
+                    } else {
+                        let (mine, ws) = parts::slab(buf, wl + wsl).split_at_mut(wl);
+                        mine.fill(0.0);
+                        backward_weight_images(s, lo, hi, x, dy, mine, ws);
+                    }
+                },
+                &mut |t, buf| {
+                    if t > 0 {
+                        for (d, v) in dw[..wl].iter_mut().zip(&buf[..wl]) {
+                            *d += *v;
+                        }
+                    }
+                },
+            );
+            return;
+        }
+    }
+    backward_weight_images(s, 0, s.n, x, dy, dw, ws)
+}
+
+/// Adds the weight gradient of images `lo..hi` into `dw`; `ws`: the padded
+/// image and the GEMM's packing buffers.
+fn backward_weight_images(
+    s: &Conv2d,
+    lo: usize,
+    hi: usize,
+    x: &[f32],
+    dy: &[f32],
+    dw: &mut [f32],
+    ws: &mut [f32],
+) {
     let (k, p) = (s.col_rows(), s.col_cols());
     let (xpad, wsg) = ws.split_at_mut(s.padded_image_len());
     xpad.fill(0.0);
     let (xs, ys) = (s.c_in * s.h * s.w, s.c_out * p);
-    for img in 0..s.n {
+    for img in lo..hi {
         let xi = &x[img * xs..(img + 1) * xs];
         let a = ASrc::Strided {
             a: &dy[img * ys..(img + 1) * ys],
@@ -883,5 +1098,175 @@ pub(crate) mod tests {
             let (yr, ym) = conv_ref(&s, &x, &w, Some(&b));
             close(&y, &yr, &ym, "conv2d large with bias");
         }
+    }
+
+    /// `threads::set(n)`: forward and input gradient bit-identical to one thread
+    /// for every n (parts own whole images); the weight gradient (per-part sums
+    /// added in part order) identical across repeated runs at one n and within
+    /// the f64 tolerance for every n. On every ISA (helpers take the caller's).
+    #[test]
+    fn threads_split_the_batch() {
+        use crate::testing::{bits, with_threads};
+        let mut seed = 21u64;
+        let mut shapes: Vec<Conv2d> = conv_grid()
+            .into_iter()
+            .step_by(9)
+            .map(|s| Conv2d { n: 5, ..s })
+            .collect();
+        shapes.push(Conv2d {
+            n: 7,
+            c_in: 20,
+            h: 12,
+            w: 12,
+            c_out: 50,
+            kh: 5,
+            kw: 5,
+            sh: 1,
+            sw: 1,
+            ph: 0,
+            pw: 0,
+        });
+        crate::testing::each_isa(|isa| {
+            for s in &shapes {
+                let x = rnd(s.x_len(), &mut seed);
+                let w = rnd(s.w_len(), &mut seed);
+                let b = rnd(s.c_out, &mut seed);
+                let dy = rnd(s.y_len(), &mut seed);
+                let dw0 = rnd(s.w_len(), &mut seed);
+                let run = |n: usize| {
+                    with_threads(n, || {
+                        let mut ws = vec![f32::NAN; s.workspace_len()];
+                        let mut y = vec![f32::NAN; s.y_len()];
+                        conv2d(s, &x, &w, Some(&b), &mut y, &mut ws);
+                        let mut dx = vec![f32::NAN; s.x_len()];
+                        conv2d_backward_input(s, &dy, &w, &mut dx, &mut ws);
+                        let mut dw = dw0.clone();
+                        conv2d_backward_weight(s, &x, &dy, &mut dw, &mut ws);
+                        (y, dx, dw)
+                    })
+                };
+                let (y1, dx1, _) = run(1);
+                let ((dxr, _), (dwr, dwm)) = conv_grads_ref(s, &x, &w, &dy);
+                let want: Vec<f64> = dwr.iter().zip(&dw0).map(|(a, b)| a + *b as f64).collect();
+                let mag: Vec<f64> = dwm
+                    .iter()
+                    .zip(&dw0)
+                    .map(|(a, b)| a + b.abs() as f64)
+                    .collect();
+                assert_eq!(dxr.len(), dx1.len());
+                for n in [2usize, 3, 4] {
+                    let tag = format!("{isa:?} threads={n} {s:?}");
+                    let (y, dx, dw) = run(n);
+                    assert_eq!(bits(&y), bits(&y1), "conv2d {tag}");
+                    assert_eq!(bits(&dx), bits(&dx1), "conv2d_backward_input {tag}");
+                    assert_eq!(bits(&dw), bits(&run(n).2), "weight gradient repeat {tag}");
+                    close(&dw, &want, &mag, &format!("conv2d_backward_weight {tag}"));
+                }
+            }
+        });
+    }
+
+    /// col2im on every native ISA gives the scalar twin's bits (each element's
+    /// terms added one by one in the same order): strides, padding, rows wider
+    /// than 16 and 32 columns, an initial dx with signed zeros (a lane no term
+    /// reaches keeps its -0.0).
+    #[test]
+    fn col2im_native_vs_scalar_twin() {
+        use crate::testing::{bits, each_isa, scalar};
+        let mut seed = 41u64;
+        let mut shapes = conv_grid();
+        for &(w, k, p) in &[
+            (40usize, 5usize, 0usize),
+            (33, 3, 1),
+            (17, 5, 2),
+            (16, 1, 0),
+        ] {
+            shapes.push(Conv2d {
+                n: 1,
+                c_in: 3,
+                h: 9,
+                w,
+                c_out: 4,
+                kh: k,
+                kw: k,
+                sh: 1,
+                sw: 1,
+                ph: p,
+                pw: p,
+            });
+        }
+        for s in &shapes {
+            let dcol: Vec<f32> = rnd(s.col_rows() * s.col_cols(), &mut seed)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| if i % 5 == 0 { -0.0 } else { v })
+                .collect();
+            let dx0: Vec<f32> = rnd(s.c_in * s.h * s.w, &mut seed)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| if i % 3 == 0 { -0.0 } else { v })
+                .collect();
+            let run = || {
+                let mut dx = dx0.clone();
+                col2im(s, &dcol, &mut dx);
+                dx
+            };
+            let want = scalar(run);
+            each_isa(|isa| assert_eq!(bits(&run()), bits(&want), "{isa:?} {s:?}"));
+        }
+    }
+
+    /// Shapes of the AVX-512 direct forward (unit strides, >= 80 % of the
+    /// virtual positions real, K <= KC): tiles of 32 positions that end inside
+    /// a row, in its virtual columns, and past the last position; rows wider
+    /// than 32; output channels not a multiple of 10; K near KC; padding. Every
+    /// ISA against the f64 reference (with and without bias).
+    #[test]
+    fn conv2d_direct_shapes() {
+        let mut seed = 77u64;
+        let mut shapes = Vec::new();
+        for &(c_in, hw, k, c_out, pad) in &[
+            (1usize, 28usize, 5usize, 20usize, 0usize),
+            (1, 28, 5, 7, 2),
+            (3, 40, 3, 13, 0),
+            (10, 24, 5, 11, 0),
+            (2, 9, 5, 10, 2),
+            (4, 17, 3, 21, 1),
+            (1, 6, 1, 3, 0),
+        ] {
+            shapes.push(Conv2d {
+                n: 2,
+                c_in,
+                h: hw,
+                w: hw + 1,
+                c_out,
+                kh: k,
+                kw: k,
+                sh: 1,
+                sw: 1,
+                ph: pad,
+                pw: pad,
+            });
+        }
+        crate::testing::each_isa(|isa| {
+            for s in &shapes {
+                s.validate().unwrap();
+                let x = rnd(s.x_len(), &mut seed);
+                let w = rnd(s.w_len(), &mut seed);
+                let b = rnd(s.c_out, &mut seed);
+                let mut ws = vec![f32::NAN; s.workspace_len()];
+                let mut y = vec![f32::NAN; s.y_len()];
+                for bias in [Some(&b[..]), None] {
+                    conv2d(s, &x, &w, bias, &mut y, &mut ws);
+                    let (yr, ym) = conv_ref(s, &x, &w, bias);
+                    close(
+                        &y,
+                        &yr,
+                        &ym,
+                        &format!("{isa:?} conv2d bias={} {s:?}", bias.is_some()),
+                    );
+                }
+            }
+        });
     }
 }

@@ -1,8 +1,10 @@
 //! Which instruction set a kernel call uses.
 //!
-//! Every SIMD kernel has a scalar twin. The SIMD path is compiled in only when
-//! the build enables `simd128`; `set_force_scalar` lets one SIMD build run its
-//! scalar twins so tests can compare the two in one process.
+//! Every SIMD kernel has a scalar twin. wasm: the SIMD path is compiled in only
+//! when the build enables `simd128`; `set_force_scalar` lets one SIMD build run
+//! its scalar twins so tests can compare the two in one process. Native: the
+//! ISA is detected at run time (`detected`, `active`), and `pin_thread` does
+//! the same job per thread.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -16,6 +18,8 @@ pub enum Isa {
     Avx2,
     /// x86-64 native: AVX-512F (512-bit, masked edge stores).
     Avx512,
+    /// aarch64 native: NEON (128-bit, `fmla` by element).
+    Neon,
 }
 
 /// The best instruction set compiled into this build.
@@ -42,8 +46,8 @@ pub fn use_simd() -> bool {
     HAS_SIMD && !FORCE_SCALAR.load(Ordering::Relaxed)
 }
 
-/// Native builds (not wasm): the GEMM micro-kernel is chosen at run time from
-/// the CPU's features. A thread may pin a lower ISA (tests compare every path
+/// Native builds (not wasm): every kernel with native SIMD twins (GEMM,
+/// activations, pooling, ...) is chosen at run time from the CPU's features. A thread may pin a lower ISA (tests compare every path
 /// with the scalar twin in one process; benchmarks time each).
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -70,6 +74,10 @@ mod native {
                     return Isa::Avx2;
                 }
             }
+            #[cfg(target_arch = "aarch64")]
+            if std::arch::is_aarch64_feature_detected!("neon") {
+                return Isa::Neon;
+            }
             Isa::Scalar
         })
     }
@@ -80,11 +88,12 @@ mod native {
             Isa::Scalar => true,
             Isa::Avx2 => matches!(detected(), Isa::Avx2 | Isa::Avx512),
             Isa::Avx512 => detected() == Isa::Avx512,
+            Isa::Neon => detected() == Isa::Neon,
             Isa::Simd128 | Isa::Relaxed => false,
         }
     }
 
-    /// Pins this thread's GEMM to `isa` (`None`: back to `detected()`).
+    /// Pins this thread's kernels to `isa` (`None`: back to `detected()`).
     /// Returns false, changing nothing, when the CPU cannot run it.
     pub fn pin_thread(isa: Option<Isa>) -> bool {
         if isa.is_some_and(|i| !supported(i)) {
@@ -96,18 +105,18 @@ mod native {
 
     /// Every native ISA this CPU runs, scalar first.
     pub fn native_isas() -> Vec<Isa> {
-        [Isa::Scalar, Isa::Avx2, Isa::Avx512]
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon]
             .into_iter()
             .filter(|&i| supported(i))
             .collect()
     }
 
-    /// The ISA the GEMM uses on this thread now.
+    /// The ISA the kernels use on this thread now.
     #[inline]
-    pub fn gemm_isa() -> Isa {
+    pub fn active() -> Isa {
         PINNED.with(|p| p.get()).unwrap_or_else(detected)
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{detected, gemm_isa, native_isas, pin_thread, supported};
+pub use native::{active, detected, native_isas, pin_thread, supported};

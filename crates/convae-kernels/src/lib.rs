@@ -6,6 +6,10 @@
 pub mod blocking;
 pub mod isa;
 pub mod shape;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod testing;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod threads;
 
 // GEMM and the ops built on it.
 pub mod bias;

@@ -214,6 +214,11 @@ mod simd {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,16 +104,34 @@ pub fn peak_fma(iters: u32) -> f32 {
     imp::peak_fma(iters)
 }
 
-/// Native x86-64 FMA probes: `PEAK_ACCUMULATORS` independent chains of
-/// `acc = fma(acc, s, t)` over 8 (AVX2) or 16 (AVX-512) lanes; flops per call
-/// `iters * PEAK_ACCUMULATORS * lanes * 2`. 12 chains cover 2 FMA pipes x 4-5
-/// cycles latency and fit 16 ymm registers.
-#[cfg(target_arch = "x86_64")]
+/// Native FMA probes: `PEAK_ACCUMULATORS` independent chains of
+/// `acc = fma(acc, s, t)` over 8 (AVX2), 16 (AVX-512) or 4 (NEON) lanes; flops
+/// per call `iters * PEAK_ACCUMULATORS * lanes * 2`. 12 chains cover 2 FMA
+/// pipes x 4-5 cycles latency and fit 16 ymm registers.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod native {
     use super::{PEAK_ACCUMULATORS, S, T};
     use crate::isa::{supported, Isa};
+    #[cfg(target_arch = "aarch64")]
+    use core::arch::aarch64::*;
+    #[cfg(target_arch = "x86_64")]
     use core::arch::x86_64::*;
 
+    #[cfg(target_arch = "aarch64")]
+    #[target_feature(enable = "neon")]
+    unsafe fn neon(iters: u32) -> f32 {
+        let mut acc: [float32x4_t; PEAK_ACCUMULATORS] =
+            core::array::from_fn(|a| vdupq_n_f32(a as f32 * 0.01));
+        let (s, t) = (vdupq_n_f32(S), vdupq_n_f32(T));
+        for _ in 0..iters {
+            for x in acc.iter_mut() {
+                *x = vfmaq_f32(t, *x, s);
+            }
+        }
+        vaddvq_f32(acc.iter().fold(vdupq_n_f32(0.0), |r, x| vaddq_f32(r, *x)))
+    }
+
+    #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn avx2(iters: u32) -> f32 {
         let mut acc: [__m256; PEAK_ACCUMULATORS] =
@@ -132,6 +150,7 @@ pub mod native {
         r.iter().sum()
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn avx512(iters: u32) -> f32 {
         let mut acc: [__m512; PEAK_ACCUMULATORS] =
@@ -153,6 +172,7 @@ pub mod native {
         match isa {
             Isa::Avx512 => 16,
             Isa::Avx2 => 8,
+            Isa::Neon => 4,
             _ => 1,
         }
     }
@@ -171,8 +191,12 @@ pub mod native {
         }
         // SAFETY: `supported` checked the CPU features each probe needs.
         match isa {
+            #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => Some(unsafe { avx512(iters) }),
+            #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => Some(unsafe { avx2(iters) }),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => Some(unsafe { neon(iters) }),
             Isa::Scalar => {
                 let mut acc: [f32; PEAK_ACCUMULATORS] = core::array::from_fn(|a| a as f32 * 0.01);
                 for _ in 0..iters {
@@ -201,7 +225,7 @@ mod tests {
         assert!((r - 12.0).abs() < 0.1 || (r - 48.0).abs() < 0.1, "{r}");
     }
 
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     #[test]
     fn native_probes_converge_on_every_isa() {
         use super::native::*;

@@ -30,8 +30,17 @@
 //! faster than the scalar twin on 14×14, 28×28 and 64×64 planes, and the same on
 //! 7×7 (3 outputs per row, scalar).
 //! Backward is a scatter: scalar only.
+//!
+//! Native x86-64: `pool/avx2.rs` and `pool/avx512.rs` (2×2, stride 2; chosen by
+//! `isa::active()`), bit-identical to the scalar twin (same comparisons in the
+//! same scan order).
 
 use crate::shape::Pool2d;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use crate::isa;
@@ -75,13 +84,52 @@ fn window_max(xp: &[f32], w: usize, kh: usize, kw: usize, start: usize) -> (f32,
 /// # Shapes
 /// `x.len() == p.x_len()`, `y.len() == switches.len() == p.y_len()`; `p` validated.
 pub fn max_pool2d(p: &Pool2d, x: &[f32], y: &mut [f32], switches: &mut [u32]) {
+    if x.len() < p.x_len() || y.len() < p.y_len() || switches.len() < p.y_len() {
+        debug_assert!(false, "max_pool2d: buffer lengths do not match the shape");
+        return;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split_planes, SharedMut};
+        let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
+        let (yp, sp) = (SharedMut(y.as_mut_ptr()), SharedMut(switches.as_mut_ptr()));
+        // Planes are independent: the same bits for any thread count.
+        split_planes(p.planes, pi, &|lo, hi| {
+            let sub = Pool2d {
+                planes: hi - lo,
+                ..*p
+            };
+            // SAFETY: planes lo..hi of y and switches are this part's alone.
+            let (ys, ss) = unsafe {
+                (
+                    core::slice::from_raw_parts_mut(yp.ptr().add(lo * po), (hi - lo) * po),
+                    core::slice::from_raw_parts_mut(sp.ptr().add(lo * po), (hi - lo) * po),
+                )
+            };
+            max_pool2d_planes(&sub, &x[lo * pi..hi * pi], ys, ss)
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    max_pool2d_planes(p, x, y, switches)
+}
+
+/// `max_pool2d` once lengths are checked.
+#[inline(always)]
+fn max_pool2d_planes(p: &Pool2d, x: &[f32], y: &mut [f32], switches: &mut [u32]) {
     let (oh, ow) = (p.out_h(), p.out_w());
     let (h, w) = (p.h, p.w);
     let plane_in = h * w;
     let plane_out = oh * ow;
-    if x.len() < p.x_len() || y.len() < p.y_len() || switches.len() < p.y_len() {
-        debug_assert!(false, "max_pool2d: buffer lengths do not match the shape");
-        return;
+    #[cfg(target_arch = "x86_64")]
+    if p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 {
+        // SAFETY (both arms): the ISA is the CPU's; lengths checked above.
+        match crate::isa::active() {
+            crate::isa::Isa::Avx512 => {
+                return unsafe { avx512::max_pool2d_2x2s2(p, x, y, switches) }
+            }
+            crate::isa::Isa::Avx2 => return unsafe { avx2::max_pool2d_2x2s2(p, x, y, switches) },
+            _ => {}
+        }
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     let simd22 = isa::use_simd() && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2;
@@ -116,8 +164,6 @@ pub fn max_pool2d(p: &Pool2d, x: &[f32], y: &mut [f32], switches: &mut [u32]) {
 /// # Shapes
 /// `dy.len() == switches.len() == p.y_len()`, `dx.len() == p.x_len()`.
 pub fn max_pool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
-    let plane_in = p.h * p.w;
-    let plane_out = p.out_h() * p.out_w();
     if dx.len() < p.x_len() || dy.len() < p.y_len() || switches.len() < p.y_len() {
         debug_assert!(
             false,
@@ -125,6 +171,47 @@ pub fn max_pool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f
         );
         return;
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split_planes, SharedMut};
+        let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
+        let dxp = SharedMut(dx.as_mut_ptr());
+        // A switch stays inside its plane: the same bits for any thread count.
+        split_planes(p.planes, pi, &|lo, hi| {
+            let sub = Pool2d {
+                planes: hi - lo,
+                ..*p
+            };
+            // SAFETY: planes lo..hi of dx are this part's alone.
+            let dxs =
+                unsafe { core::slice::from_raw_parts_mut(dxp.ptr().add(lo * pi), (hi - lo) * pi) };
+            max_pool2d_backward_planes(
+                &sub,
+                &dy[lo * po..hi * po],
+                &switches[lo * po..hi * po],
+                dxs,
+            )
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    max_pool2d_backward_planes(p, dy, switches, dx)
+}
+
+/// `max_pool2d_backward` once lengths are checked.
+#[inline(always)]
+fn max_pool2d_backward_planes(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if p.kh == 2
+        && p.kw == 2
+        && p.sh == 2
+        && p.sw == 2
+        && crate::isa::active() == crate::isa::Isa::Avx512
+    {
+        // SAFETY: AVX-512F; lengths checked by the caller.
+        return unsafe { avx512::scatter_2x2s2(p, dy, switches, dx) };
+    }
+    let plane_in = p.h * p.w;
+    let plane_out = p.out_h() * p.out_w();
     let dx = &mut dx[..p.x_len()];
     dx.fill(0.0);
     for c in 0..p.planes {
@@ -416,5 +503,88 @@ mod tests {
         assert!(switches_valid(&p, &[0, 5, 10, 15, 0, 1, 2, 3]));
         assert!(!switches_valid(&p, &[0, 5, 10, 16, 0, 1, 2, 3]));
         assert!(!switches_valid(&p, &[0, 5, 10]));
+    }
+
+    /// Values with ties, signed zeros, ±inf and NaNs of distinct payloads.
+    fn hard_data(n: usize, seed: u32) -> Vec<f32> {
+        let mut v = data(n, seed, false);
+        let mut st = seed.wrapping_add(77);
+        for (i, x) in v.iter_mut().enumerate() {
+            st = st.wrapping_mul(1103515245).wrapping_add(12345);
+            *x = match (st >> 16) % 23 {
+                0 => f32::from_bits(0x7FC0_0000 | i as u32),
+                1 => f32::INFINITY,
+                2 => f32::NEG_INFINITY,
+                3 => -0.0,
+                4 => 0.0,
+                _ => *x,
+            };
+        }
+        v
+    }
+
+    /// Every native SIMD path against the scalar twin and the reference, bit for
+    /// bit (values and switches, NaN payloads too), then the backward ops
+    /// (`max_pool2d_backward`, `max_unpool2d` and its backward) on these switches
+    /// and on made-up ones: 2×2 stride 2 on planes whose
+    /// output rows are below, at and above 8 and 16 outputs, odd sizes (an input
+    /// column/row no window covers), both flat-path layouts (w = 2·ow for ow in
+    /// 1, 2, 4, 8) and rows where they do not apply; other windows take the twin.
+    #[test]
+    fn native_simd_vs_scalar_twin() {
+        let mut seed = 5;
+        for &(k, st) in &[(2usize, 2usize), (3, 2), (2, 1)] {
+            for h in [2usize, 3, 4, 5, 8, 9, 16, 24, 25] {
+                for w in [
+                    2usize, 3, 4, 5, 8, 9, 10, 16, 17, 24, 31, 32, 33, 34, 48, 66,
+                ] {
+                    if h < k || w < k {
+                        continue;
+                    }
+                    for planes in [1usize, 3] {
+                        let p = pool(planes, h, w, k, st);
+                        seed += 1;
+                        let x = hard_data(p.x_len(), seed);
+                        let (ys, ss) = crate::testing::scalar(|| run(&p, &x));
+                        let (ry, rs) = reference(&p, &x);
+                        assert!(same(&ys, &ry) && ss == rs, "scalar twin vs reference {p:?}");
+                        crate::testing::each_isa(|isa| {
+                            let (y, s) = run(&p, &x);
+                            assert_eq!(
+                                crate::testing::bits(&y),
+                                crate::testing::bits(&ys),
+                                "{isa:?} {p:?}"
+                            );
+                            assert_eq!(s, ss, "{isa:?} {p:?}");
+                        });
+                        // The backward ops on these switches, and on switches made up
+                        // (outside their windows, outside the plane: the scatter
+                        // fallback and the gather's 0), against the twin: values
+                        // with -0.0, NaN, ±inf.
+                        let g = hard_data(p.y_len(), seed + 1000);
+                        let dy_in = hard_data(p.x_len(), seed + 2000);
+                        let mut wild = ss.clone();
+                        let mid = wild.len() / 2;
+                        wild[mid] = ((p.h * p.w - 1) as u32).min(wild[mid] + 3);
+                        *wild.last_mut().unwrap() = (p.h * p.w) as u32 + 7;
+                        for sw in [&ss, &wild] {
+                            let backs = || {
+                                let mut dx = vec![f32::NAN; p.x_len()];
+                                max_pool2d_backward(&p, &g, sw, &mut dx);
+                                let mut u = vec![f32::NAN; p.x_len()];
+                                crate::unpool::max_unpool2d(&p, &g, sw, &mut u);
+                                let mut du = vec![f32::NAN; p.y_len()];
+                                crate::unpool::max_unpool2d_backward(&p, &dy_in, sw, &mut du);
+                                [dx, u, du].map(|v| crate::testing::bits(&v))
+                            };
+                            let want = crate::testing::scalar(backs);
+                            crate::testing::each_isa(|isa| {
+                                assert_eq!(backs(), want, "{isa:?} {p:?} backward")
+                            });
+                        }
+                    }
+                }
+            }
+        }
     }
 }

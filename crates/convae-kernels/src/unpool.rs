@@ -13,7 +13,9 @@
 //! with [`switches_valid`]. An out-of-range switch is skipped (forward) or reads
 //! as `0` (backward) instead of panicking.
 //!
-//! Scatter and gather: scalar only (memory-bound, no contiguous vector access).
+//! Scatter and gather: scalar twins; AVX-512 (`pool/avx512.rs`): a dense
+//! select for 2×2 stride-2 windows (forward, and `max_pool2d_backward`, the
+//! same scatter) and masked vector gathers (backward), both bit-identical.
 
 use crate::shape::Pool2d;
 
@@ -24,12 +26,46 @@ pub use crate::pool::switches_valid;
 /// # Shapes
 /// `x.len() == switches.len() == p.y_len()`, `y.len() == p.x_len()`.
 pub fn max_unpool2d(p: &Pool2d, x: &[f32], switches: &[u32], y: &mut [f32]) {
-    let plane_in = p.h * p.w;
-    let plane_out = p.out_h() * p.out_w();
     if y.len() < p.x_len() || x.len() < p.y_len() || switches.len() < p.y_len() {
         debug_assert!(false, "max_unpool2d: buffer lengths do not match the shape");
         return;
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split_planes, SharedMut};
+        let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
+        let yp = SharedMut(y.as_mut_ptr());
+        // A switch stays inside its plane: the same bits for any thread count.
+        split_planes(p.planes, pi, &|lo, hi| {
+            let sub = Pool2d {
+                planes: hi - lo,
+                ..*p
+            };
+            // SAFETY: planes lo..hi of y are this part's alone.
+            let ys =
+                unsafe { core::slice::from_raw_parts_mut(yp.ptr().add(lo * pi), (hi - lo) * pi) };
+            max_unpool2d_planes(&sub, &x[lo * po..hi * po], &switches[lo * po..hi * po], ys)
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    max_unpool2d_planes(p, x, switches, y)
+}
+
+/// `max_unpool2d` once lengths are checked.
+#[inline(always)]
+fn max_unpool2d_planes(p: &Pool2d, x: &[f32], switches: &[u32], y: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if p.kh == 2
+        && p.kw == 2
+        && p.sh == 2
+        && p.sw == 2
+        && crate::isa::active() == crate::isa::Isa::Avx512
+    {
+        // SAFETY: AVX-512F; lengths checked by the caller.
+        return unsafe { crate::pool::avx512::scatter_2x2s2(p, x, switches, y) };
+    }
+    let plane_in = p.h * p.w;
+    let plane_out = p.out_h() * p.out_w();
     let y = &mut y[..p.x_len()];
     y.fill(0.0);
     for c in 0..p.planes {
@@ -49,8 +85,6 @@ pub fn max_unpool2d(p: &Pool2d, x: &[f32], switches: &[u32], y: &mut [f32]) {
 /// # Shapes
 /// `dy.len() == p.x_len()`, `switches.len() == dx.len() == p.y_len()`.
 pub fn max_unpool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
-    let plane_in = p.h * p.w;
-    let plane_out = p.out_h() * p.out_w();
     if dy.len() < p.x_len() || dx.len() < p.y_len() || switches.len() < p.y_len() {
         debug_assert!(
             false,
@@ -58,6 +92,41 @@ pub fn max_unpool2d_backward(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut 
         );
         return;
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use crate::threads::{split_planes, SharedMut};
+        let (pi, po) = (p.h * p.w, p.out_h() * p.out_w());
+        let dxp = SharedMut(dx.as_mut_ptr());
+        split_planes(p.planes, pi, &|lo, hi| {
+            let sub = Pool2d {
+                planes: hi - lo,
+                ..*p
+            };
+            // SAFETY: planes lo..hi of dx are this part's alone.
+            let dxs =
+                unsafe { core::slice::from_raw_parts_mut(dxp.ptr().add(lo * po), (hi - lo) * po) };
+            max_unpool2d_backward_planes(
+                &sub,
+                &dy[lo * pi..hi * pi],
+                &switches[lo * po..hi * po],
+                dxs,
+            )
+        });
+    }
+    #[cfg(target_arch = "wasm32")]
+    max_unpool2d_backward_planes(p, dy, switches, dx)
+}
+
+/// `max_unpool2d_backward` once lengths are checked.
+#[inline(always)]
+fn max_unpool2d_backward_planes(p: &Pool2d, dy: &[f32], switches: &[u32], dx: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::isa::active() == crate::isa::Isa::Avx512 {
+        // SAFETY: AVX-512F; lengths checked by the caller.
+        return unsafe { crate::pool::avx512::gather_planes(p, dy, switches, dx) };
+    }
+    let plane_in = p.h * p.w;
+    let plane_out = p.out_h() * p.out_w();
     for c in 0..p.planes {
         let dyp = &dy[c * plane_in..(c + 1) * plane_in];
         let dxp = &mut dx[c * plane_out..(c + 1) * plane_out];

@@ -1,6 +1,6 @@
 //! `f32-gemm-{MR}x{NR}-avx2`: the x86-64 AVX2 + FMA micro-kernel.
 //!
-//! The `MR x 32` tile is computed as `MR / 4 x 2` quarters of `4 x 16`: 8 ymm
+//! The `MR x 32` tile is computed as `2 x 2` quarters of `MR/2 x 16`: 10 ymm
 //! accumulators, 2 B vectors and a broadcast fit the 16 ymm registers. Each k
 //! step does `acc = fma(a, b, acc)` (one rounding). Edge tiles are spilled to a
 //! local array and only their valid part is written. Scalar twin: `scalar.rs`.
@@ -11,13 +11,13 @@ use core::arch::x86_64::*;
 
 use super::{Store, MR, NR};
 
-const _: () = assert!(NR == 32 && MR.is_multiple_of(4));
+const _: () = assert!(NR == 32 && MR == 10);
 
 /// Columns per quarter.
 const HC: usize = 16;
 
 /// Rows per quarter.
-const HR: usize = 4;
+const HR: usize = MR / 2;
 
 /// Runs one `MR x NR` tile over `kc` packed steps.
 ///
@@ -58,38 +58,38 @@ pub(super) unsafe fn f32_gemm_avx2(
         }
         let rows = HR.min(mr - i0);
         let cols = HC.min(nr - j0);
-        if cols == HC {
-            for i in 0..rows {
-                let row = c.add((i0 + i) * ldc + j0);
+        // One row of the quarter written; rows are named by constants (`rows!`)
+        // so the accumulators stay in registers.
+        let row = |i: usize, a: [__m256; 2]| {
+            let r = c.add((i0 + i) * ldc + j0);
+            if cols == HC {
                 for v in 0..2 {
-                    let p = row.add(8 * v);
+                    let p = r.add(8 * v);
                     let x = match store {
-                        Store::Overwrite => acc[i][v],
-                        Store::Add => _mm256_add_ps(_mm256_loadu_ps(p), acc[i][v]),
-                        Store::Bias(bias) => {
-                            _mm256_add_ps(acc[i][v], _mm256_set1_ps(*bias.add(i0 + i)))
-                        }
+                        Store::Overwrite => a[v],
+                        Store::Add => _mm256_add_ps(_mm256_loadu_ps(p), a[v]),
+                        Store::Bias(bias) => _mm256_add_ps(a[v], _mm256_set1_ps(*bias.add(i0 + i))),
                     };
                     _mm256_storeu_ps(p, x);
                 }
-            }
-        } else {
-            let mut t = [[0.0f32; HC]; HR];
-            for i in 0..HR {
-                _mm256_storeu_ps(t[i].as_mut_ptr(), acc[i][0]);
-                _mm256_storeu_ps(t[i].as_mut_ptr().add(8), acc[i][1]);
-            }
-            for i in 0..rows {
-                let row = c.add((i0 + i) * ldc + j0);
-                for j in 0..cols {
-                    let p = row.add(j);
+            } else {
+                // Edge tile: spill the row, write its valid columns.
+                let mut t = [0.0f32; HC];
+                _mm256_storeu_ps(t.as_mut_ptr(), a[0]);
+                _mm256_storeu_ps(t.as_mut_ptr().add(8), a[1]);
+                for (j, &tj) in t.iter().enumerate().take(cols) {
+                    let p = r.add(j);
                     *p = match store {
-                        Store::Overwrite => t[i][j],
-                        Store::Add => *p + t[i][j],
-                        Store::Bias(bias) => t[i][j] + *bias.add(i0 + i),
+                        Store::Overwrite => tj,
+                        Store::Add => *p + tj,
+                        Store::Bias(bias) => tj + *bias.add(i0 + i),
                     };
                 }
             }
+        };
+        macro_rules! rows {
+            ($($i:literal)*) => { $( if $i < rows { row($i, acc[$i]); } )* };
         }
+        rows!(0 1 2 3 4);
     }
 }

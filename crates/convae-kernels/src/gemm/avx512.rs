@@ -12,7 +12,7 @@ use core::arch::x86_64::*;
 
 use super::{Store, MR, NR};
 
-const _: () = assert!(NR == 32);
+const _: () = assert!(NR == 32 && MR == 10);
 
 /// Runs one `MR x NR` tile over `kc` packed steps.
 ///
@@ -55,7 +55,9 @@ pub(super) unsafe fn f32_gemm_avx512(
         }
     };
     let masks = [lane_mask(0), lane_mask(16)];
-    for (i, a) in acc.iter().enumerate().take(mr) {
+    // One row written; rows are named by constants (`rows!`) so the
+    // accumulators stay in registers instead of an indexed stack array.
+    let row = |i: usize, a: [__m512; 2]| {
         for v in 0..2 {
             if masks[v] == 0 {
                 continue;
@@ -68,5 +70,9 @@ pub(super) unsafe fn f32_gemm_avx512(
             };
             _mm512_mask_storeu_ps(p, masks[v], x);
         }
+    };
+    macro_rules! rows {
+        ($($i:literal)*) => { $( if $i < mr { row($i, acc[$i]); } )* };
     }
+    rows!(0 1 2 3 4 5 6 7 8 9);
 }

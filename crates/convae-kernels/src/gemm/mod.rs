@@ -7,7 +7,8 @@
 //!   column by column, rows past `m` zero-padded) — or comes pre-packed for the
 //!   whole matrix (`pack_a`), which the convolutions use to pack a weight once per
 //!   call instead of once per image.
-//! - The micro-kernel (`wasmsimd.rs`, scalar twin `scalar.rs`) computes one
+//! - The micro-kernel (`wasmsimd.rs`; natively `avx2.rs`, `avx512.rs`, `neon.rs`,
+//!   chosen by `isa::active()`; scalar twin `scalar.rs`) computes one
 //!   `MR x NR` tile over one k-block in registers and then writes it: for the
 //!   first k-block `C = acc` (overwrite), `C = C + acc` (accumulate) or
 //!   `C = acc + bias[i]` (a convolution's per-row bias); `C = C + acc` for the
@@ -19,12 +20,21 @@
 //! `acc = 0; for p in block { acc = acc + A(i,p) * B(p,j) }; C = C + acc` (or
 //! `C = acc` / `C = acc + bias[i]` for the first block). Tile shape and the
 //! `MC`/`NC` blocking do not change this order, only `KC` does. In the relaxed
-//! build `acc + a*b` is one `f32x4_relaxed_madd` (FMA where the CPU has one).
+//! build `acc + a*b` is one `f32x4_relaxed_madd` (FMA where the CPU has one);
+//! the native SIMD kernels always fuse it.
+//!
+//! Native: packing that transposes (row-major A, column-major B) uses register
+//! transposes (`pack_avx2.rs`); `sgemm` cuts C's column panels across threads
+//! when `threads::get() > 1` (each element computed as with one thread).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "aarch64")]
+mod neon;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod pack_avx2;
 mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasmsimd;
@@ -35,9 +45,11 @@ pub(crate) use wasmsimd::madd;
 #[cfg(test)]
 use crate::blocking::KC;
 pub(crate) use crate::blocking::{MC, MR, NC, NR};
-use crate::shape::{gemm_kc, packed_a_len, round_up, strided_len_ok};
 #[cfg(test)]
-use crate::shape::{sgemm_packed_a_workspace_len, sgemm_workspace_len};
+use crate::shape::sgemm_packed_a_workspace_len;
+#[cfg(any(test, not(target_arch = "wasm32")))]
+use crate::shape::sgemm_workspace_len;
+use crate::shape::{gemm_kc, packed_a_len, round_up, strided_len_ok};
 
 /// How a micro-kernel writes its tile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +146,28 @@ impl PackB for StridedB<'_> {
                         )
                     };
                 }
+            } else if rs == 1 && native_transposes() {
+                // Column-major B, native: register transposes of 8 rows at a time.
+                let mut off = [0usize; NR];
+                for (jj, o) in off.iter_mut().enumerate().take(cols) {
+                    *o = (jq + jj) * cs;
+                }
+                // SAFETY: rows p0..p0+kc <= k and columns jq..jq+cols <= n (see
+                // above) are in bounds; the panel holds kc * NR values; AVX2.
+                #[cfg(target_arch = "x86_64")]
+                unsafe {
+                    let done =
+                        pack_avx2::gather_rows_t8(bp, p0, &off, cols, panel.as_mut_ptr(), kc);
+                    for p in done..kc {
+                        for jj in 0..NR {
+                            panel[p * NR + jj] = if jj < cols {
+                                *bp.add(p0 + p + off[jj])
+                            } else {
+                                0.0
+                            };
+                        }
+                    }
+                }
             } else {
                 for jj in 0..NR {
                     if jj < cols {
@@ -151,6 +185,15 @@ impl PackB for StridedB<'_> {
             }
         }
     }
+}
+
+/// Whether the packers may use `pack_avx2` (a native SIMD ISA is active).
+#[inline(always)]
+fn native_transposes() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return crate::isa::active() != crate::isa::Isa::Scalar;
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of a strided A into
@@ -187,6 +230,19 @@ fn pack_a_block(
                     )
                 };
             }
+        } else if cs == 1 && rows == MR && native_transposes() {
+            // Row-major A, native: register transposes.
+            // SAFETY: rows i0+q*MR .. +MR <= m, columns p0 .. p0+kc <= k; the
+            // panel holds kc * MR values; the ISA implies AVX2.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                pack_avx2::pack_a_rows10(
+                    ap.add((i0 + q * MR) * rs + p0),
+                    rs,
+                    kc,
+                    panel.as_mut_ptr(),
+                )
+            };
         } else if cs == 1 && rows == MR {
             // Row-major A: interleave MR contiguous rows.
             // SAFETY: rows i0+q*MR+ii < m, columns p0 + p < k.
@@ -249,28 +305,65 @@ pub fn sgemm(
     ws: &mut [f32],
 ) {
     assert!(strided_len_ok(a.len(), m, rsa, k, csa) && strided_len_ok(b.len(), k, rsb, n, csb));
+    let init = if accumulate { Init::Keep } else { Init::Zero };
+    let a = ASrc::Strided {
+        a,
+        rs: rsa,
+        cs: csa,
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        // Column blocks of NR-wide panels, one per part: every C element is
+        // computed as with one thread (the k-blocks depend on k only).
+        let panels = n.div_ceil(NR);
+        let n_parts = crate::threads::parts_for(panels, 1).min((m * n * k / PAR_FLOPS).max(1));
+        if n_parts > 1 && m > 0 && k > 0 {
+            assert!((m - 1) * ldc + n <= c.len());
+            let (cp, c_len) = (crate::threads::SharedMut(c.as_mut_ptr()), c.len());
+            crate::threads::run(n_parts, &|t, buf| {
+                let (lo, hi) = crate::threads::range(panels, t, n_parts);
+                let (j0, nt) = (lo * NR, (hi * NR).min(n) - lo * NR);
+                let bt = StridedB {
+                    b: &b[j0 * csb..],
+                    rs: rsb,
+                    cs: csb,
+                };
+                let ws = crate::threads::slab(buf, sgemm_workspace_len(m, nt, k));
+                // SAFETY: C's columns j0 .. j0 + nt, which no other part writes;
+                // in bounds by the assert above.
+                unsafe {
+                    gemm_with_ptr(
+                        m,
+                        nt,
+                        k,
+                        a,
+                        &bt,
+                        cp.ptr().add(j0),
+                        c_len - j0,
+                        ldc,
+                        init,
+                        ws,
+                    )
+                };
+            });
+            return;
+        }
+    }
     let b = StridedB {
         b,
         rs: rsb,
         cs: csb,
     };
-    let init = if accumulate { Init::Keep } else { Init::Zero };
-    gemm_with(
-        m,
-        n,
-        k,
-        ASrc::Strided {
-            a,
-            rs: rsa,
-            cs: csa,
-        },
-        &b,
-        c,
-        ldc,
-        init,
-        ws,
-    );
+    gemm_with(m, n, k, a, &b, c, ldc, init, ws);
 }
+
+/// Native: `sgemm` splits its columns across threads when `m·n·k` is at least
+/// this per part (smaller products finish before the helpers wake up); tests
+/// cut small products too.
+#[cfg(all(not(target_arch = "wasm32"), not(test)))]
+const PAR_FLOPS: usize = 1 << 19;
+#[cfg(all(not(target_arch = "wasm32"), test))]
+const PAR_FLOPS: usize = 1 << 10;
 
 /// `sgemm` with A already packed by `pack_a(m, k, ..)`.
 /// `ws.len() >= sgemm_packed_a_workspace_len(n, k)`.
@@ -364,7 +457,7 @@ impl MicroKernel for Avx2Kernel {
         nr: usize,
         store: Store,
     ) {
-        // SAFETY: only reached when `isa::gemm_isa()` is Avx2, which
+        // SAFETY: only reached when `isa::active()` is Avx2, which
         // `isa::detected` / `isa::pin_thread` grant only on a CPU with AVX2 + FMA.
         avx2::f32_gemm_avx2(kc, pa, pb, c, ldc, mr, nr, store)
     }
@@ -385,8 +478,28 @@ impl MicroKernel for Avx512Kernel {
         nr: usize,
         store: Store,
     ) {
-        // SAFETY: only reached when `isa::gemm_isa()` is Avx512 (CPU has AVX-512F).
+        // SAFETY: only reached when `isa::active()` is Avx512 (CPU has AVX-512F).
         avx512::f32_gemm_avx512(kc, pa, pb, c, ldc, mr, nr, store)
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+struct NeonKernel;
+#[cfg(target_arch = "aarch64")]
+impl MicroKernel for NeonKernel {
+    #[inline(always)]
+    unsafe fn run(
+        kc: usize,
+        pa: *const f32,
+        pb: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        mr: usize,
+        nr: usize,
+        store: Store,
+    ) {
+        // SAFETY: only reached when `isa::active()` is Neon (the CPU has NEON).
+        neon::f32_gemm_neon(kc, pa, pb, c, ldc, mr, nr, store)
     }
 }
 
@@ -405,19 +518,44 @@ pub(crate) fn gemm_with<B: PackB>(
     init: Init,
     ws: &mut [f32],
 ) {
+    // SAFETY: c is valid for its length and borrowed exclusively.
+    unsafe { gemm_with_ptr(m, n, k, a, b, c.as_mut_ptr(), c.len(), ldc, init, ws) }
+}
+
+/// `gemm_with` on C given as a pointer and the length it may reach, for parts
+/// of a parallel GEMM that each own a column block of a shared C.
+///
+/// # Safety
+/// `c` is valid for reads and writes of `c_len` elements, and no one else
+/// accesses the elements `(i, j)`, `i < m`, `j < n` while this runs.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm_with_ptr<B: PackB>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: ASrc,
+    b: &B,
+    c: *mut f32,
+    c_len: usize,
+    ldc: usize,
+    init: Init,
+    ws: &mut [f32],
+) {
     if m == 0 || n == 0 {
         return;
     }
     // Every C write of the micro-kernels is to some (i, j), i < m, j < n.
-    assert!((m - 1) * ldc + n <= c.len());
+    assert!((m - 1) * ldc + n <= c_len);
     if let Init::RowBias(bias) = init {
         assert!(bias.len() >= m);
     }
     if k == 0 {
         for i in 0..m {
+            // In bounds (assert above); only the caller's elements.
+            let row = core::slice::from_raw_parts_mut(c.add(i * ldc), n);
             match init {
-                Init::Zero => c[i * ldc..i * ldc + n].fill(0.0),
-                Init::RowBias(bias) => c[i * ldc..i * ldc + n].fill(bias[i]),
+                Init::Zero => row.fill(0.0),
+                Init::RowBias(bias) => row.fill(bias[i]),
                 Init::Keep => {}
             }
         }
@@ -437,32 +575,35 @@ pub(crate) fn gemm_with<B: PackB>(
         return driver::<SimdKernel, B>(m, n, kb, a, b, c, ldc, init, ws);
     }
     #[cfg(target_arch = "x86_64")]
-    match crate::isa::gemm_isa() {
+    match crate::isa::active() {
         crate::isa::Isa::Avx512 => {
             return driver::<Avx512Kernel, B>(m, n, kb, a, b, c, ldc, init, ws)
         }
         crate::isa::Isa::Avx2 => return driver::<Avx2Kernel, B>(m, n, kb, a, b, c, ldc, init, ws),
         _ => {}
     }
+    #[cfg(target_arch = "aarch64")]
+    if crate::isa::active() == crate::isa::Isa::Neon {
+        return driver::<NeonKernel, B>(m, n, kb, a, b, c, ldc, init, ws);
+    }
     driver::<ScalarKernel, B>(m, n, kb, a, b, c, ldc, init, ws)
 }
 
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn driver<K: MicroKernel, B: PackB>(
+unsafe fn driver<K: MicroKernel, B: PackB>(
     m: usize,
     n: usize,
     kb: KBlocks,
     a: ASrc,
     b: &B,
-    c: &mut [f32],
+    cptr: *mut f32,
     ldc: usize,
     init: Init,
     ws: &mut [f32],
 ) {
     let (wsb, wsa) = ws.split_at_mut(kb.kc * round_up(n.min(NC), NR));
     let mp = round_up(m, MR);
-    let cptr = c.as_mut_ptr();
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         for (bi, (p0, kc)) in kb.iter().enumerate() {
@@ -661,6 +802,47 @@ mod tests {
         }
     }
 
+    /// `threads::set(n)`: sgemm splits C's column panels across parts, each C
+    /// element computed as with one thread: bit-identical for every n, on every
+    /// ISA, for both stride layouts and with accumulation.
+    #[test]
+    fn sgemm_threads_bit_identical() {
+        use crate::testing::{bits, each_isa, rnd, with_threads};
+        let mut seed = 9u64;
+        for &(m, n, k) in &[
+            (64usize, 500usize, 800usize),
+            (100, 300, 257),
+            (33, 1000, 100),
+            (500, 800, 64),
+        ] {
+            for (ta, tb, acc) in [
+                (false, false, false),
+                (true, true, true),
+                (false, true, true),
+            ] {
+                let (rsa, csa) = if ta { (1, m) } else { (k, 1) };
+                let (rsb, csb) = if tb { (1, k) } else { (n, 1) };
+                let a = rnd(m * k, &mut seed);
+                let b = rnd(k * n, &mut seed);
+                let c0 = rnd(m * n, &mut seed);
+                each_isa(|isa| {
+                    let run = |t: usize| {
+                        with_threads(t, || {
+                            let mut c = c0.clone();
+                            let mut ws = vec![f32::NAN; sgemm_workspace_len(m, n, k)];
+                            sgemm(m, n, k, &a, rsa, csa, &b, rsb, csb, &mut c, n, acc, &mut ws);
+                            c
+                        })
+                    };
+                    let one = run(1);
+                    for t in [2usize, 3, 4] {
+                        assert_eq!(bits(&run(t)), bits(&one), "{isa:?} threads={t} {m}x{n}x{k}");
+                    }
+                });
+            }
+        }
+    }
+
     #[test]
     fn native_isas_cover_the_cpu() {
         // The host tests must exercise the SIMD paths the CPU has.
@@ -671,6 +853,8 @@ mod tests {
         if std::arch::is_x86_feature_detected!("avx512f") {
             assert!(isas.contains(&crate::isa::Isa::Avx512));
         }
+        #[cfg(target_arch = "aarch64")]
+        assert!(isas.contains(&crate::isa::Isa::Neon));
     }
 
     #[test]

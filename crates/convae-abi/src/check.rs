@@ -1,65 +1,75 @@
-//! Argument checks for the export layer: every buffer the caller names must lie
-//! inside linear memory, be 4-byte aligned, and (for outputs) not overlap inputs.
-//! Only after these checks are slices built from the raw addresses.
+//! Argument checks: every buffer the caller names must lie inside the layer's
+//! memory, be 4-byte aligned, and (for outputs) not overlap inputs. Only after
+//! these checks are slices built from the addresses.
 
-use std::alloc::{alloc as sys_alloc, dealloc, Layout};
+use crate::status;
 
-/// A status code (see `status` in lib.rs).
+/// A status code (see [`status`]).
 pub struct Code(pub u32);
 
-/// A checked buffer: `[ptr, ptr + bytes)` lies inside linear memory. ptr = 0 means "absent"
-/// (only for optional buffers).
+/// The memory the caller's addresses point into.
+///
+/// # Safety
+/// `at(addr)` must be valid for reads and writes of every byte of
+/// `[addr, bytes())` for as long as the implementor lives: the checks let a
+/// kernel touch any in-bounds address the caller names.
+pub unsafe trait Memory {
+    /// Bytes addressable now: a buffer reaching beyond is OUT_OF_BOUNDS.
+    fn bytes(&self) -> usize;
+    /// The real pointer of address `addr` (`addr` <= `bytes()`, checked).
+    fn at(&self, addr: usize) -> *mut u8;
+}
+
+/// A checked buffer: `[addr, addr + 4·len)` lies inside memory, `ptr` is its
+/// real pointer. addr = 0 means "absent" (only for optional buffers).
 #[derive(Clone, Copy)]
 pub struct Buf {
-    ptr: usize,
+    addr: usize,
     len: usize,
+    ptr: *mut u8,
 }
 
-const ALIGN: usize = 16;
-
-#[cfg(target_arch = "wasm32")]
-fn memory_bytes() -> usize {
-    core::arch::wasm32::memory_size(0) * 65536
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn memory_bytes() -> usize {
-    usize::MAX
-}
-
-fn in_memory(ptr: usize, len: usize) -> Result<(), Code> {
-    if ptr == 0 {
-        return Err(Code(crate::status::OUT_OF_BOUNDS));
+fn in_memory(mem: &impl Memory, addr: usize, len: usize) -> Result<(), Code> {
+    if addr == 0 {
+        return Err(Code(status::OUT_OF_BOUNDS));
     }
-    if !ptr.is_multiple_of(4) {
-        return Err(Code(crate::status::MISALIGNED));
+    if !addr.is_multiple_of(4) {
+        return Err(Code(status::MISALIGNED));
     }
     let end = len
         .checked_mul(4)
-        .and_then(|b| b.checked_add(ptr))
-        .ok_or(Code(crate::status::OUT_OF_BOUNDS))?;
-    if end > memory_bytes() {
-        return Err(Code(crate::status::OUT_OF_BOUNDS));
+        .and_then(|b| b.checked_add(addr))
+        .ok_or(Code(status::OUT_OF_BOUNDS))?;
+    if end > mem.bytes() {
+        return Err(Code(status::OUT_OF_BOUNDS));
     }
     Ok(())
 }
 
 impl Buf {
     /// A required f32 buffer of `len` elements.
-    pub fn f32(ptr: usize, len: usize) -> Result<Buf, Code> {
-        in_memory(ptr, len)?;
-        Ok(Buf { ptr, len })
+    pub fn f32(mem: &impl Memory, addr: usize, len: usize) -> Result<Buf, Code> {
+        in_memory(mem, addr, len)?;
+        Ok(Buf {
+            addr,
+            len,
+            ptr: mem.at(addr),
+        })
     }
     /// A required u32 buffer of `len` elements (same checks; 4-byte elements too).
-    pub fn u32(ptr: usize, len: usize) -> Result<Buf, Code> {
-        Buf::f32(ptr, len)
+    pub fn u32(mem: &impl Memory, addr: usize, len: usize) -> Result<Buf, Code> {
+        Buf::f32(mem, addr, len)
     }
     /// An optional f32 buffer: address 0 means absent.
-    pub fn f32_opt(ptr: usize, len: usize) -> Result<Buf, Code> {
-        if ptr == 0 {
-            return Ok(Buf { ptr: 0, len: 0 });
+    pub fn f32_opt(mem: &impl Memory, addr: usize, len: usize) -> Result<Buf, Code> {
+        if addr == 0 {
+            return Ok(Buf {
+                addr: 0,
+                len: 0,
+                ptr: core::ptr::null_mut(),
+            });
         }
-        Buf::f32(ptr, len)
+        Buf::f32(mem, addr, len)
     }
     fn bytes(&self) -> usize {
         self.len * 4
@@ -84,7 +94,7 @@ impl Buf {
     /// # Safety
     /// As `slice`.
     pub unsafe fn slice_opt<'a>(&self) -> Option<&'a [f32]> {
-        if self.ptr == 0 {
+        if self.addr == 0 {
             None
         } else {
             Some(self.slice())
@@ -93,7 +103,7 @@ impl Buf {
     /// # Safety
     /// As `slice_mut`.
     pub unsafe fn slice_mut_opt<'a>(&self) -> Option<&'a mut [f32]> {
-        if self.ptr == 0 {
+        if self.addr == 0 {
             None
         } else {
             Some(self.slice_mut())
@@ -125,28 +135,10 @@ pub fn disjoint(outs: &[Buf], others: &[Buf]) -> Result<(), Code> {
             if o.len == 0 || i.len == 0 {
                 continue;
             }
-            if o.ptr < i.ptr + i.bytes() && i.ptr < o.ptr + o.bytes() {
-                return Err(Code(crate::status::OVERLAP));
+            if o.addr < i.addr + i.bytes() && i.addr < o.addr + o.bytes() {
+                return Err(Code(status::OVERLAP));
             }
         }
     }
     Ok(())
-}
-
-pub fn alloc(bytes: usize) -> usize {
-    let Ok(layout) = Layout::from_size_align(bytes.max(1), ALIGN) else {
-        return 0;
-    };
-    // SAFETY: layout has non-zero size.
-    unsafe { sys_alloc(layout) as usize }
-}
-
-pub fn free(ptr: usize, bytes: usize) {
-    if ptr == 0 {
-        return;
-    }
-    if let Ok(layout) = Layout::from_size_align(bytes.max(1), ALIGN) {
-        // SAFETY: the protocol requires ptr to come from `alloc` with the same size.
-        unsafe { dealloc(ptr as *mut u8, layout) }
-    }
 }

@@ -1,0 +1,83 @@
+//! `exp`, `tanh`, `sigmoid` over 8 f32 lanes (AVX2 + FMA): the same clamp,
+//! range reduction and polynomials as the scalar twins in `math.rs`, with
+//! the polynomial steps fused (`vfmadd`: one rounding where the twin rounds
+//! twice, as the relaxed wasm build does). The range reduction stays unfused
+//! (mul then add/sub), so `n` is the twin's `n` for every input.
+
+use super::*;
+use core::arch::x86_64::*;
+
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn splat(v: f32) -> __m256 {
+    _mm256_set1_ps(v)
+}
+
+/// `e^x` lane-wise; see `exp_f32`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn exp_ps(x: __m256) -> __m256 {
+    let x0 = x;
+    // Clamp; a NaN lane is put back at the end (as in exp_f32).
+    let x = _mm256_max_ps(x, splat(EXP_LO));
+    let x = _mm256_min_ps(x, splat(EXP_HI));
+    let t = _mm256_add_ps(_mm256_mul_ps(x, splat(LOG2E)), splat(ROUND_MAGIC));
+    let n = _mm256_sub_ps(t, splat(ROUND_MAGIC));
+    let ni = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(ROUND_MAGIC_BITS));
+    let r = _mm256_sub_ps(x, _mm256_mul_ps(n, splat(LN2_HI)));
+    let r = _mm256_sub_ps(r, _mm256_mul_ps(n, splat(LN2_LO)));
+    let mut p = splat(EXP_P0);
+    p = _mm256_fmadd_ps(p, r, splat(EXP_P1));
+    p = _mm256_fmadd_ps(p, r, splat(EXP_P2));
+    p = _mm256_fmadd_ps(p, r, splat(EXP_P3));
+    p = _mm256_fmadd_ps(p, r, splat(EXP_P4));
+    p = _mm256_fmadd_ps(p, r, splat(EXP_P5));
+    let rr = _mm256_mul_ps(r, r);
+    let y = _mm256_fmadd_ps(p, rr, r);
+    let y = _mm256_add_ps(y, splat(1.0));
+    let scale = _mm256_slli_epi32::<23>(_mm256_add_epi32(ni, _mm256_set1_epi32(127)));
+    let y = _mm256_mul_ps(y, _mm256_castsi256_ps(scale));
+    let nan = _mm256_cmp_ps::<_CMP_UNORD_Q>(x0, x0);
+    _mm256_blendv_ps(y, x0, nan)
+}
+
+/// `tanh(x)` lane-wise; see `tanh_f32`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn tanh_ps(x: __m256) -> __m256 {
+    let sign = _mm256_set1_epi32(0x8000_0000u32 as i32);
+    let xi = _mm256_castps_si256(x);
+    let a = _mm256_castsi256_ps(_mm256_andnot_si256(sign, xi));
+    // Small branch: odd polynomial.
+    let s = _mm256_mul_ps(x, x);
+    let mut q = splat(TANH_Q0);
+    q = _mm256_fmadd_ps(q, s, splat(TANH_Q1));
+    q = _mm256_fmadd_ps(q, s, splat(TANH_Q2));
+    q = _mm256_fmadd_ps(q, s, splat(TANH_Q3));
+    q = _mm256_fmadd_ps(q, s, splat(TANH_Q4));
+    let q = _mm256_mul_ps(q, s);
+    let small = _mm256_fmadd_ps(q, x, x);
+    // Large branch: 1 - 2/(exp(2|x|) + 1).
+    let e = exp_ps(_mm256_add_ps(a, a));
+    let d = _mm256_div_ps(splat(2.0), _mm256_add_ps(e, splat(1.0)));
+    let large = _mm256_sub_ps(splat(1.0), d);
+    let is_small = _mm256_cmp_ps::<_CMP_LT_OQ>(a, splat(TANH_SMALL));
+    let u = _mm256_castps_si256(_mm256_blendv_ps(large, small, is_small));
+    // |u| with x's sign.
+    _mm256_castsi256_ps(_mm256_or_si256(
+        _mm256_andnot_si256(sign, u),
+        _mm256_and_si256(xi, sign),
+    ))
+}
+
+/// `1 / (1 + e^(−x))` lane-wise.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) fn sigmoid_ps(x: __m256) -> __m256 {
+    let neg = _mm256_castsi256_ps(_mm256_xor_si256(
+        _mm256_castps_si256(x),
+        _mm256_set1_epi32(0x8000_0000u32 as i32),
+    ));
+    let e = exp_ps(neg);
+    _mm256_div_ps(splat(1.0), _mm256_add_ps(splat(1.0), e))
+}

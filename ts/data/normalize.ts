@@ -1,0 +1,39 @@
+/**
+ * Per-image contrast normalisation (Coates, Lee & Ng 2011's preprocessing of
+ * natural-image patches): subtract the image's mean over all its values (so
+ * colour differences survive), divide by √(variance + eps). Photographs then
+ * differ by their structure, not by how bright or how contrasted they are, and
+ * a CAE's first-layer filters stop spending themselves on brightness
+ * (docs/images/photo-filters.png; README "A real colour run").
+ *
+ * Browser-safe; the result is a float dataset (4 bytes per value).
+ */
+import { ArgumentError } from '../errors.js';
+import { ImageDataset } from './dataset.js';
+
+/** Options of `contrastNormalize`. */
+export interface ContrastOptions {
+  /** Added to each image's variance before the square root: keeps flat images from being blown up into noise. Default 1e-3 (values in [0, 1]). */
+  eps?: number;
+}
+
+/** Each image minus its mean, divided by √(its variance + eps), over all its channels and pixels; labels kept. */
+export function contrastNormalize(data: ImageDataset, opts: ContrastOptions = {}): ImageDataset {
+  const eps = opts.eps ?? 1e-3;
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps))
+    throw new ArgumentError('contrastNormalize', 'eps', `must be a finite number > 0, got ${String(eps)}`);
+  const size = data.imageSize;
+  const out = new Float32Array(data.length * size);
+  const img = new Float32Array(size);
+  for (let i = 0; i < data.length; i++) {
+    data.readImages(i, i + 1, img);
+    let m = 0;
+    for (const v of img) m += v;
+    m /= size;
+    let v2 = 0;
+    for (const v of img) v2 += (v - m) ** 2;
+    const s = 1 / Math.sqrt(v2 / size + eps);
+    for (let t = 0; t < size; t++) out[i * size + t] = (img[t] - m) * s;
+  }
+  return ImageDataset.fromFloat32(out, data.shape, data.labels ?? undefined, data.numClasses);
+}
