@@ -333,7 +333,7 @@ program
 program
   .command('filters-figure')
   .description(
-    "Masci et al. 2011's filter figure: 20 first-layer 7×7 filters of four CAEs (plain, 50 % noise, max-pool, max-pool + 30 % noise) in one picture",
+    "Masci et al. 2011's filter figure: 20 first-layer 7×7 filters of the paper's four CAEs (plain, 50 % noise, max-pool, max-pool + 30 % noise) and convae's k-sparse one, in one picture",
   )
   .option('--epochs <n>', 'epochs of each CAE', int('--epochs'), 2)
   .option('--limit <n>', 'use only the first n training images', int('--limit'))
@@ -351,7 +351,9 @@ program
   )
   .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder (filters-figure.png, filters-figure.svg)', 'convae-out')
-  .addOption(new Option('--build <name>', 'wasm build').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
     await filtersFigure({
