@@ -286,9 +286,9 @@ program
   )
   .option(
     '--shift <px>',
-    'random translations of the fine-tuning images (both initialisations); 0 for none',
+    'random translations of the fine-tuning images, up to this many pixels (both initialisations); 0 for none',
     int('--shift', 0, 8),
-    0,
+    1,
   )
   .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, 256), 0)
   .option('--resume', 'reuse the runs and stacks an interrupted run with the same settings left in --out', false)
