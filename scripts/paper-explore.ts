@@ -1,5 +1,5 @@
 /**
- * The exploration behind docs/paper-results.md ("Why the gain was small"):
+ * The exploration behind docs/paper-results.md ("Why pretraining does not pay"):
  * one configuration of pretraining and fine-tuning, scored on held-out
  * *training* images (never the test set).
  *

@@ -1,6 +1,6 @@
 /**
  * A cheap look at what pretraining gives the classifier, before fine-tuning
- * (docs/paper-results.md "Why the gain was small"): pretrain a stack variant on
+ * (docs/paper-results.md "Why pretraining does not pay"): pretrain a stack variant on
  * unlabelled training images, then the linear-probe accuracy of its codes at
  * every depth, from `labels` labelled images, on held-out training images
  * 50 000–54 999 (never the test set) — next to the same network's codes at
