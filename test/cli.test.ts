@@ -27,6 +27,15 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     [['train', '--frobnicate'], /unknown option '--frobnicate'/],
     [['fly'], /unknown command 'fly'/],
     [['paper', '--sizes', '5'], /--sizes takes integers in \[10, 60000\]/],
+    [['paper', '--lrs', '0.05,-1'], /--lrs takes a comma-separated list: numbers in \(0, 10\)/],
+    [['paper', '--conv-factors', '0'], /--conv-factors takes a comma-separated list: numbers in \(0, 1\]/],
+    [['paper', '--arch', 'vgg'], /Allowed choices are small, masci/],
+    [['paper', '--validation', '1'], /--validation must be a fraction in \(0, 1\)/],
+    [['paper', '--seed-offset', '-1'], /--seed-offset must be an integer in \[0, /],
+    [['paper', '--shift', '9'], /--shift must be an integer in \[0, 8\]/],
+    [['paper', '--epochs', '1000:0'], /--epochs takes size:epochs pairs/],
+    [['paper', '--dropouts', '1'], /--dropouts takes a comma-separated list: fractions in \[0, 1\)/],
+    [['filters-figure', '--kernel', '0'], /--kernel must be an integer in \[1, 28\]/],
     [['search', '--kernels', '3,x'], /--kernels takes a comma-separated list/],
     [['search', '--activations', 'swish'], /--activations takes a comma-separated list: tanh, relu/],
     [['train', '--workers', '-1'], /--workers must be an integer in \[0, 256\]/],
@@ -120,28 +129,85 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   }, 120_000);
 
-  it('paper: a tiny run prints and writes the table', () => {
-    const r = cli(
+  it('paper: a tiny run tunes both initialisations on validation splits, prints the paired table, writes paper.md/json; --resume reuses every run', () => {
+    const dir = join(out, 'paper');
+    const args = [
       'paper',
       '--sizes',
       '100,200',
       '--seeds',
       '2',
-      '--images-per-run',
-      '400',
+      '--seed-offset',
+      '7',
+      '--lrs',
+      '0.05',
+      '--epochs',
+      '100:4,200:2',
+      '--epoch-factors',
+      '1',
+      '--dropouts',
+      '0,0.5',
+      '--conv-factors',
+      '1,0.5',
       '--unlabelled',
       '300',
+      '--limit',
+      '1200',
+      '--pretrain-epochs',
+      '1',
+      '--shift',
+      '1',
       '--out',
-      out,
+      dir,
       '--build',
       'simd',
-      '-q',
-    );
+    ];
+    const r = cli(...args, '-q');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
-      /\| 100 \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| (yes|no|slightly \(within 1 std\)) \|/,
+      /\| 100 \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d ± \d+\.\d\d \| -?\d+\.\d\d ± \d+\.\d\d \| \d of 2 \| (yes \(> 2 std\)|within 2 std|no difference|worse) \|/,
     );
-    expect(readFileSync(join(out, 'paper.md'), 'utf8')).toMatch(/\| 200 \|/);
+    expect(r.stdout).toMatch(/on the 1000 test images, mean ± std over 2 seeds \(7…8\)/);
+    const json = JSON.parse(readFileSync(join(dir, 'paper.json'), 'utf8'));
+    expect(json.seeds).toEqual([7, 8]);
+    // The grid: 1 rate × 2 dropouts × 2 conv factors, for both initialisations alike.
+    expect(json.tuning['100'].random.length).toBe(4);
+    expect(json.tuning['100'].pretrained.map((t: { setting: unknown }) => t.setting)).toEqual(
+      json.tuning['100'].random.map((t: { setting: unknown }) => t.setting),
+    );
+    expect(json.errors['200'].pretrained.length).toBe(2);
+    expect(readFileSync(join(dir, 'paper.md'), 'utf8')).toMatch(/\| 200 \| (random|pretrained) \| /);
+    // Resumed: every run and stack is reused, so the table is the same and nothing is trained.
+    const again = cli(...args, '--resume');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/pretrained 2 CAEs/);
+    expect(JSON.parse(readFileSync(join(dir, 'paper.json'), 'utf8')).errors).toEqual(json.errors);
+  }, 240_000);
+
+  it('paper: arguments that contradict each other are ArgumentErrors before anything is trained', () => {
+    for (const [args, message] of [
+      [['--seeds', '2', '--tune-seeds', '3'], /--tune-seeds.*is 3, more than --seeds 2/],
+      [['--sizes', '100', '--validation', '0.05'], /--validation.*0.05 of 100 labelled images leaves fewer than 10/],
+      [['--sizes', '70000'], /--sizes takes integers in \[10, 60000\]/],
+    ] as const) {
+      const r = cli('paper', ...args, '--out', join(out, 'paper-bad'), '--build', 'simd');
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).not.toMatch(/tune|pretrained/);
+    }
+  });
+
+  it('filters-figure: four CAEs trained on a few images, one picture with a panel each', async () => {
+    const dir = join(out, 'ff');
+    const r = cli('filters-figure', '--limit', '300', '--epochs', '1', '--maps', '6', '--out', dir, '--build', 'simd');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.match(/reconstruction MSE on test images 0\.\d+/g)?.length).toBeGreaterThanOrEqual(4);
+    const { PNG } = await import('pngjs');
+    const png = PNG.sync.read(readFileSync(join(dir, 'filters-figure.png')));
+    expect(png.width).toBeGreaterThan(300);
+    const svg = readFileSync(join(dir, 'filters-figure.svg'), 'utf8');
+    for (const label of ['plain', '50 % noise', 'max-pool 2×2', 'max-pool + 30 % noise']) expect(svg).toContain(label);
   }, 120_000);
 
   it('search: ranks a small grid trained in workers, writes search.md and search.json; train --from-search uses the best block', () => {

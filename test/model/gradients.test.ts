@@ -65,6 +65,11 @@ describe(`model gradients by finite differences (${BUILD})`, () => {
       },
       [2, 9, 9],
     ],
+    [
+      'k-sparse decoding (3 of each 3×3 code map), tanh, pool 2, tied',
+      { convs: [{ filters: 3, kernel: 3 }], sparsity: { keep: 0.3 } },
+      [2, 8, 8],
+    ],
   ];
   for (const [name, spec, shape] of cases) {
     it(`ConvAutoencoder: ${name}`, () => {

@@ -101,6 +101,7 @@ describe('files written by convae 0.1.0 (8e10828) still load', () => {
       tied: true,
       outputActivation: 'sigmoid',
       noise: { type: 'mask', fraction: 0.25, rescale: true },
+      sparsity: null,
       init: 'glorot',
     });
     expect(j.blocks[1].outputActivation).toBe('relu');

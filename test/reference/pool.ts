@@ -182,3 +182,24 @@ export function maxUnpool2dBackwardRef(
   }
   return dx;
 }
+
+/**
+ * k-sparse code, the plain way: in each plane, the positions ordered by value
+ * (larger first, the earlier position first among equals), the first k kept.
+ *
+ * # Shapes
+ * x `[planes, size]`, returns y and the kept mask, both `[planes, size]`.
+ */
+export function kSparseRef(x: ArrayLike<number>, planes: number, size: number, k: number) {
+  expectLen('kSparse x', x, planes * size);
+  const y = new Float64Array(planes * size),
+    kept = new Uint8Array(planes * size);
+  for (let p = 0; p < planes; p++) {
+    const order = Array.from({ length: size }, (_, i) => i).sort((a, b) => x[p * size + b] - x[p * size + a] || a - b);
+    for (const i of order.slice(0, k)) {
+      y[p * size + i] = x[p * size + i];
+      kept[p * size + i] = 1;
+    }
+  }
+  return { y, kept };
+}

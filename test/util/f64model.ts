@@ -11,6 +11,7 @@ import {
   Dense,
   Dropout,
   Flatten,
+  KSparse,
   MaxPool2D,
   MaxUnpool2D,
 } from '../../ts/model/layers.js';
@@ -66,6 +67,8 @@ export function forwardF64(layers: Layer[], x: Float64Array, n: number, values: 
       const w = values.get(l.weight.name)!,
         b = l.bias ? values.get(l.bias.name)! : null;
       t = RE.denseRef(t, [n, ins[0]], w, l.weight.value.shape as unknown as RE.Shape2, b);
+    } else if (l instanceof KSparse) {
+      t = RP.kSparseRef(t, n * ins[0], ins[1] * ins[2], l.k).y;
     } else if (l instanceof Flatten || l instanceof Dropout) {
       // Flatten is a reshape; dropout is the identity outside training.
     } else {

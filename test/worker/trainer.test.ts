@@ -103,6 +103,26 @@ describe(`Trainer (${BUILD})`, () => {
     }, 60_000);
   }
 
+  it('augment and lrFactors in workers: 1 worker = this thread bit for bit; 3 workers move the same images (= 1 worker within float tolerance)', async () => {
+    const opts = {
+      epochs: 2,
+      batchSize: 47,
+      seed: 12,
+      optimizer: sgd,
+      augment: { shift: 2 },
+      lrFactors: { block0: 0.2 },
+    } as const;
+    const ref = classifierOf(12),
+      one = classifierOf(12),
+      three = classifierOf(12);
+    await fit(be, classifierTask(ref), data, opts);
+    await trainer.fit(one, data, { ...opts, workers: 1 });
+    await trainer.fit(three, data, { ...opts, workers: 3 });
+    expect(bitEqual(weights(ref), weights(one))).toBe(true);
+    expect(maxRelDiff(weights(ref), weights(three))).toBeLessThan(1e-4);
+    for (const m of [ref, one, three]) m.dispose();
+  }, 60_000);
+
   it('data-parallel with more workers than images in the last batch (parts of 0 images)', async () => {
     const small = data.take(65); // batches of 32, 32, 1
     const ref = stackOf(2),

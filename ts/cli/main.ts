@@ -11,6 +11,7 @@ import { features } from './features.js';
 import { reason } from './outdir.js';
 import { exportCommand, importCommand } from './export.js';
 import { dataOptions, registerDataCommands, WORKERS_HELP, workersArg } from './commands.js';
+import { filtersFigure } from './filters-figure.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
 import { train } from './train.js';
@@ -208,10 +209,12 @@ program
     });
   });
 
+const numbers = (name: string, ok: (x: number) => boolean, hint: string) => list(name, Number, ok, hint);
+
 program
   .command('paper')
   .description(
-    'Masci et al. 2011: CNN on 1k/10k/50k labelled MNIST images, random vs CAE-pretrained init, mean ± std over seeds',
+    'Masci et al. 2011: CNN on 1k/10k/50k labelled images, random vs CAE-pretrained init, both tuned alike on validation data; paired differences over seeds',
   )
   .option(
     '--sizes <list>',
@@ -224,15 +227,83 @@ program
     },
     [1000, 10000, 50000],
   )
-  .option('--seeds <n>', 'seeds per cell', int('--seeds'), 3)
-  .option('--pretrain-epochs <n>', 'epochs per CAE layer', int('--pretrain-epochs'), 1)
-  .option(
-    '--images-per-run <n>',
-    'images seen by each fine-tuning run (epochs = this / size)',
-    int('--images-per-run'),
-    150000,
+  .option('--seeds <n>', 'seeds per cell', int('--seeds', 1, 1000), 5)
+  .option('--seed-offset <n>', 'first seed (seeds N … N+k−1)', int('--seed-offset', 0, 2 ** 31 - 1), 1)
+  .addOption(
+    new Option('--arch <name>', "network: small (today's default) or masci (the paper's)")
+      .choices(['small', 'masci'])
+      .default('small'),
   )
+  .option('--pretrain-epochs <n>', 'epochs per CAE (default 3)', int('--pretrain-epochs', 0, 1000))
   .option('--unlabelled <n>', 'unlabelled images for pretraining', int('--unlabelled'), 60000)
+  .option(
+    '--lrs <list>',
+    'fine-tuning learning rates tried (both initialisations)',
+    numbers('--lrs', (x) => x > 0 && x < 10, 'numbers in (0, 10), e.g. 0.02,0.05'),
+    [0.02, 0.05],
+  )
+  .option(
+    '--epochs <list>',
+    'fine-tuning epochs per labelled-set size, as size:epochs (others: 150 000 images, at least 10 epochs)',
+    (v) => {
+      const out: Record<number, number> = {};
+      for (const part of v.split(',')) {
+        const [size, e] = part.split(':').map(Number);
+        if (!(Number.isInteger(size) && size >= 10 && size <= 60000 && Number.isInteger(e) && e >= 1 && e <= 100000))
+          throw new InvalidArgumentError('--epochs takes size:epochs pairs, e.g. 1000:150,10000:30,50000:12');
+        out[size] = e;
+      }
+      return out;
+    },
+    { 1000: 150, 10000: 30, 50000: 12 },
+  )
+  .option(
+    '--epoch-factors <list>',
+    'fractions of those epochs tried',
+    numbers('--epoch-factors', (x) => x > 0 && x <= 1, 'numbers in (0, 1], e.g. 0.5,1'),
+    [0.5, 1],
+  )
+  .option(
+    '--dropouts <list>',
+    'head dropout rates tried (0: none)',
+    numbers('--dropouts', (x) => x >= 0 && x < 1, 'fractions in [0, 1), e.g. 0,0.5'),
+    [0, 0.5],
+  )
+  .option(
+    '--conv-factors <list>',
+    'learning-rate factors of the conv blocks tried (1: one rate for the whole network)',
+    numbers('--conv-factors', (x) => x > 0 && x <= 1, 'numbers in (0, 1], e.g. 1,0.1'),
+    [1],
+  )
+  .option(
+    '--tune-seeds <n>',
+    'the first n seeds choose the settings on their validation splits',
+    int('--tune-seeds', 1, 1000),
+    1,
+  )
+  .option(
+    '--validation <fraction>',
+    'fraction of each labelled subset held out for tuning',
+    (v) => {
+      const f = Number(v);
+      if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--validation must be a fraction in (0, 1)');
+      return f;
+    },
+    0.2,
+  )
+  .option(
+    '--shift <px>',
+    'random translations of the fine-tuning images, up to this many pixels (both initialisations); 0 for none',
+    int('--shift', 0, 8),
+    1,
+  )
+  .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, 256), 0)
+  .option('--resume', 'reuse the runs and stacks an interrupted run with the same settings left in --out', false)
+  .option(
+    '--limit <n>',
+    'only the first n training images, and max(1000, n/6) test images (quick runs)',
+    int('--limit'),
+  )
   .option('--out <dir>', 'output folder', 'convae-out')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
@@ -245,9 +316,61 @@ program
       channels: o.channels,
       sizes: o.sizes,
       seeds: o.seeds,
+      seedOffset: o.seedOffset,
+      arch: o.arch,
       pretrainEpochs: o.pretrainEpochs,
-      imagesPerRun: o.imagesPerRun,
       unlabelled: o.unlabelled,
+      lrs: o.lrs,
+      epochs: o.epochs,
+      epochFactors: o.epochFactors,
+      dropouts: o.dropouts,
+      convFactors: o.convFactors,
+      tuneSeeds: o.tuneSeeds,
+      validation: o.validation,
+      shift: o.shift,
+      workers: o.workers,
+      resume: o.resume,
+      limit: o.limit,
+      out: o.out,
+      build: o.build,
+      quiet: o.quiet,
+    });
+  });
+
+program
+  .command('filters-figure')
+  .description(
+    "Masci et al. 2011's filter figure: 20 first-layer 7×7 filters of the paper's four CAEs (plain, 50 % noise, max-pool, max-pool + 30 % noise) and convae's k-sparse one, in one picture",
+  )
+  .option('--epochs <n>', 'epochs of each CAE', int('--epochs'), 2)
+  .option('--limit <n>', 'use only the first n training images', int('--limit'))
+  .option('--maps <n>', 'filters of each CAE', int('--maps', 1, LIMITS.maps), 20)
+  .option('--kernel <k>', 'filter size', int('--kernel', 1, 28), 7)
+  .option(
+    '--lr <rate>',
+    'Adam learning rate',
+    (v) => {
+      const f = Number(v);
+      if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--lr must be a number in (0, 1)');
+      return f;
+    },
+    3e-3,
+  )
+  .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
+  .option('--out <dir>', 'output folder (filters-figure.png, filters-figure.svg)', 'convae-out')
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action(async (o) => {
+    await filtersFigure({
+      data: o.data,
+      epochs: o.epochs,
+      limit: o.limit,
+      maps: o.maps,
+      kernel: o.kernel,
+      lr: o.lr,
+      seed: o.seed,
       out: o.out,
       build: o.build,
       quiet: o.quiet,
@@ -256,6 +379,7 @@ program
 
 // --data for the three main commands, and the commands that work on any data (cli/commands.ts).
 for (const name of ['train', 'search', 'paper']) dataOptions(program.commands.find((c) => c.name() === name)!);
+dataOptions(program.commands.find((c) => c.name() === 'filters-figure')!, null, false);
 registerDataCommands(program);
 
 const anomalyCommand = program

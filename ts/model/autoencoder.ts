@@ -19,7 +19,16 @@ import type { Pair } from '../shape.js';
 import { autoencoderTask, stackLayerTask } from './tasks.js';
 import { Rng } from '../util/rng.js';
 import { type Param, type ParamInit, type PlannedParam, randomInit, type Shape } from './layer.js';
-import { Activation, Conv2D, ConvTranspose2D, type Init, MaxPool2D, MaxUnpool2D, type PoolOptions } from './layers.js';
+import {
+  Activation,
+  Conv2D,
+  ConvTranspose2D,
+  type Init,
+  KSparse,
+  MaxPool2D,
+  MaxUnpool2D,
+  type PoolOptions,
+} from './layers.js';
 import { type Architecture, checkPlanned, disposingOnThrow, type Model, type Task, type TaskSpec } from './model.js';
 import { corrupt, type Noise } from './noise.js';
 import { type Block, blockOf, blocksOf, constructorFail, type Fail, inputShapeOf, seedOf } from './schema.js';
@@ -51,6 +60,13 @@ export interface BlockSpec {
   outputActivation?: ActivationKind;
   /** Corrupt the input during training (denoising autoencoder); the target stays clean. */
   noise?: Noise | null;
+  /**
+   * k-sparse decoding: the decoder sees only the largest `keep` fraction of
+   * each code map (the `KSparse` layer); null (default) for the whole code.
+   * The code itself — what `encode` returns, the next block trains on and a
+   * classifier computes — stays dense.
+   */
+  sparsity?: { keep: number } | null;
   init?: Init;
 }
 
@@ -119,6 +135,7 @@ export class ConvAutoencoder implements Model {
     this.codeShape = this.encoder.plan(this.inputShape);
 
     const dec = [];
+    if (b.sparsity) dec.push(new KSparse(`${name}.sparse`, b.sparsity.keep));
     if (this.pool) dec.push(new MaxUnpool2D(`${name}.unpool`, this.pool));
     for (let i = b.convs.length - 1; i >= 0; i--) {
       const conv = this.convs[i],

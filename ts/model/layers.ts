@@ -507,3 +507,76 @@ export class Dropout extends Layer {
     return dx;
   }
 }
+
+/**
+ * k-sparse code (Makhzani & Frey 2013, per feature map as in their
+ * convolutional winner-take-all autoencoders): of each [h, w] map of each
+ * image, only the k = max(1, round(keep·h·w)) largest values pass, the rest
+ * become 0; ties at the k-th value go to the first positions. A CAE's decoder
+ * that reads its code through this layer can use only a few strong responses
+ * per map, so the encoder learns filters that answer strongly to one kind of
+ * local pattern (a stroke, an edge) instead of spreading the image over every
+ * filter. The gradient passes where the value passed.
+ */
+export class KSparse extends Layer {
+  readonly type = 'KSparse';
+  private mask: Uint8Array | null = null;
+  private sorted = new Float32Array(0);
+
+  constructor(
+    name: string,
+    readonly keep: number,
+  ) {
+    super(name);
+  }
+
+  protected infer(input: Shape): Shape {
+    if (!(this.keep > 0 && this.keep <= 1)) this.fail(`keep must be a fraction in (0, 1], got ${this.keep}`);
+    if (input.length !== 3) this.fail(`input must be [c,h,w] maps, got [${input.join(',')}]`);
+    return input;
+  }
+
+  /** Values kept per map. */
+  get k(): number {
+    return Math.max(1, Math.round(this.keep * this.inputShape[1] * this.inputShape[2]));
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    const y = this.buffer('y', x.shape);
+    const plane = this.inputShape[1] * this.inputShape[2],
+      k = this.k,
+      xd = x.data,
+      yd = y.data;
+    if (!this.mask || this.mask.length !== x.size) this.mask = new Uint8Array(x.size);
+    if (this.sorted.length !== plane) this.sorted = new Float32Array(plane);
+    const m = this.mask,
+      s = this.sorted;
+    for (let p = 0; p < x.size; p += plane) {
+      s.set(xd.subarray(p, p + plane));
+      s.sort(); // ascending, NaN last: a NaN is kept and reaches the loss, which reports it
+      const threshold = s[plane - k];
+      let above = 0;
+      for (let i = p; i < p + plane; i++) if (xd[i] > threshold) above++;
+      let ties = k - above;
+      for (let i = p; i < p + plane; i++) {
+        const v = xd[i];
+        const pass = v > threshold || (v === threshold && ties-- > 0) || Number.isNaN(v);
+        m[i] = pass ? 1 : 0;
+        yd[i] = pass ? v : 0;
+      }
+    }
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!needInputGrad) return null;
+    if (!this.mask) this.fail('backward before forward');
+    const dx = this.buffer('dx', dy.shape),
+      m = this.mask,
+      g = dy.data,
+      d = dx.data;
+    for (let i = 0; i < m.length; i++) d[i] = m[i] ? g[i] : 0;
+    return dx;
+  }
+}

@@ -132,6 +132,8 @@ export interface Block {
   tied: boolean;
   outputActivation: Activation;
   noise: Noise | null;
+  /** k-sparse decoding: the fraction of each code map the decoder sees (its largest values); null for all. */
+  sparsity: { keep: number } | null;
   init: Init;
 }
 
@@ -186,6 +188,14 @@ export function noiseOf(v: unknown, path: string, fail: Fail): Noise | null {
   return fail(`${path}.type`, `must be 'gaussian' or 'mask', got ${describe(type)}`);
 }
 
+function sparsityOf(v: unknown, path: string, fail: Fail): { keep: number } | null {
+  if (v === null) return null;
+  const f = record(v, path, fail, ['keep']);
+  const keep = num(f('keep'), `${path}.keep`, fail, 0, 1, true);
+  if (keep === 0) fail(`${path}.keep`, 'must be > 0 (the decoder would see nothing)');
+  return { keep };
+}
+
 /** A block with defaults written out; `first`: the block reads images in [0,1] (sigmoid reconstruction by default). */
 export function blockOf(v: unknown, path: string, fail: Fail, first: boolean): Block {
   const f = record(v, path, fail, [
@@ -196,6 +206,7 @@ export function blockOf(v: unknown, path: string, fail: Fail, first: boolean): B
     'tied',
     'outputActivation',
     'noise',
+    'sparsity',
     'init',
   ]);
   const convs = list(f('convs'), `${path}.convs`, fail, 1, MAX_MODEL_LAYERS).map((c, i) =>
@@ -219,6 +230,7 @@ export function blockOf(v: unknown, path: string, fail: Fail, first: boolean): B
       oneOf(x, `${path}.outputActivation`, fail, ACTIVATIONS),
     ),
     noise: optional(f('noise'), null, (x) => noiseOf(x, `${path}.noise`, fail)),
+    sparsity: optional(f('sparsity'), null, (x) => sparsityOf(x, `${path}.sparsity`, fail)),
     init: optional(f('init'), BLOCK_DEFAULTS.init as Init, (x) => oneOf(x, `${path}.init`, fail, INITS)),
   };
 }

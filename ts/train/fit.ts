@@ -16,6 +16,7 @@ import { checkFit } from './options.js';
 import { evaluateTask } from './evaluate.js';
 import { Feeder } from './feeder.js';
 import { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './optimizer.js';
+import { type Augment, drawShifts, shiftImages } from './augment.js';
 
 export type { Task } from '../model/model.js';
 
@@ -66,6 +67,16 @@ export interface FitOptions {
   checkpoint?: { every?: number; save: (c: Checkpoint) => void | Promise<void> };
   /** Continue from a checkpoint of the same task and options: parameters, optimizer, data order and history. */
   resumeFrom?: Checkpoint;
+  /**
+   * Learning-rate factors by parameter-name prefix: `{ block0: 0.1 }` trains
+   * every parameter whose name is `block0` or starts with `block0.` at a tenth
+   * of the scheduled rate; 0 leaves them as they are. The longest matching
+   * prefix wins; parameters no prefix names keep factor 1. Every prefix must
+   * name at least one parameter of the task.
+   */
+  lrFactors?: Record<string, number>;
+  /** Random translations of each training image (not of validation images). */
+  augment?: Augment;
 }
 
 /**
@@ -208,7 +219,9 @@ export async function fitReplica(
   const trainLength = trainIdx ? trainIdx.length : data.length;
 
   const params = task.params();
-  const optimizer = new Optimizer(be, params, opts.optimizer);
+  const optimizer = new Optimizer(be, params, opts.optimizer, opts.lrFactors);
+  const shift = opts.augment?.shift ?? 0;
+  const tmp = shift > 0 ? new Float32Array(data.imageSize) : null;
   const rng = new Rng(opts.seed ?? 1);
   const feeder = new Feeder(be, data);
   const history: History = { epochs: [], aborted: false, stoppedEarly: false, steps: 0 };
@@ -268,6 +281,9 @@ export async function fitReplica(
       // The epoch's order (the same permutation ImageDataset.batches would draw), as indices into `data`.
       const order = rng.permutation(trainLength);
       if (trainIdx) for (let j = 0; j < order.length; j++) order[j] = trainIdx[order[j]];
+      // Moves from a stream of their own per epoch: the data order is the one without augmentation, and a resumed run draws the same.
+      const augRng = new Rng(opts.seed ?? 1);
+      augRng.reseed(0x5a17 + epoch);
       for (let start = 0; start < trainLength; start += opts.batchSize) {
         const size = Math.min(opts.batchSize, trainLength - start);
         const wait = opts.gate?.();
@@ -276,9 +292,12 @@ export async function fitReplica(
         // A replica gathers only its own part of the global batch.
         const [s, e] = sync ? shardRange(size, sync.index, sync.count) : [0, size];
         optimizer.zeroGrad();
+        // Drawn for the whole global batch, by every replica, so each moves its images the way one thread would.
+        const shifts = tmp ? drawShifts(size, shift, augRng) : null;
         let loss = 0;
         if (e > s) {
           const { x, y } = feeder.feed(order, start + s, start + e, task.needsLabels);
+          if (shifts) shiftImages(x.data, x.shape as [number, number, number, number], shifts, s, tmp!);
           loss = task.step(x, y);
         }
         if (sync) {

@@ -1,7 +1,7 @@
 /** Optimizers over a model's parameters: state buffers per parameter, one kernel call per parameter. */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, quote } from '../errors.js';
 import { adamStep, sgdStep } from '../ops/elementwise.js';
 import type { Param } from '../model/layer.js';
 
@@ -33,20 +33,69 @@ export function scheduledLr(base: number, epoch: number, s: Schedule = { type: '
   }
 }
 
+/**
+ * The learning-rate factor of each parameter under `factors` (prefix → factor):
+ * the longest prefix that is the parameter's name or ends where a `.` follows
+ * in it; 1 where none matches. Throws an ArgumentError naming `op` for a
+ * factor that is not a finite number ≥ 0 or a prefix that names no parameter.
+ */
+export function lrFactorsOf(params: readonly Param[], factors: unknown, op: string): Float64Array {
+  const out = new Float64Array(params.length).fill(1);
+  if (factors === undefined) return out;
+  if (factors === null || typeof factors !== 'object' || Array.isArray(factors))
+    throw new ArgumentError(
+      op,
+      'lrFactors',
+      'must be an object of parameter-name prefixes and factors, like { block0: 0.1 }',
+    );
+  const keys = Object.keys(factors);
+  if (keys.length > MAX_FACTORS)
+    throw new ArgumentError(op, 'lrFactors', `has ${keys.length} prefixes, at most ${MAX_FACTORS}`);
+  const best = new Int32Array(params.length).fill(-1);
+  for (const k of keys) {
+    const f = (factors as Record<string, unknown>)[k];
+    const name = quote(k);
+    if (typeof f !== 'number' || !Number.isFinite(f) || f < 0)
+      throw new ArgumentError(op, `lrFactors[${name}]`, `must be a finite number ≥ 0, got ${quote(f)}`);
+    let hits = 0;
+    params.forEach((p, i) => {
+      if ((p.name === k || p.name.startsWith(`${k}.`)) && k.length > best[i]) {
+        best[i] = k.length;
+        out[i] = f;
+      }
+      if (p.name === k || p.name.startsWith(`${k}.`)) hits++;
+    });
+    if (!hits)
+      throw new ArgumentError(
+        op,
+        `lrFactors[${name}]`,
+        'names no parameter of the model (prefixes end at a dot: block0, block0.conv0, dense0)',
+      );
+  }
+  return out;
+}
+
+const MAX_FACTORS = 256;
+
 /** The optimizer of a training run over a list of parameters (SGD with momentum, or AdamW), with its state buffers. */
 export class Optimizer {
   private readonly state = new Map<Param, Tensor[]>();
+  /** Each parameter's learning-rate factor (see `lrFactorsOf`). */
+  private readonly factors: Float64Array;
   /** Steps taken (Adam's bias correction counts from 1). */
   steps = 0;
 
+  /** `lrFactors`: learning-rate factors by parameter-name prefix (FitOptions.lrFactors). */
   constructor(
     private readonly be: Backend,
     private readonly params: Param[],
     readonly spec: OptimizerSpec,
+    lrFactors?: Record<string, number>,
   ) {
     if (spec.type !== 'sgd' && spec.type !== 'adam')
       throw new ArgumentError('optimizer', 'type', `must be 'sgd' or 'adam', got ${(spec as { type: string }).type}`);
     if (!(spec.lr > 0)) throw new ArgumentError('optimizer', 'lr', `must be > 0, got ${spec.lr}`);
+    this.factors = lrFactorsOf(params, lrFactors, 'optimizer');
   }
 
   /** Momentum for SGD; first and second moments for Adam. */
@@ -73,19 +122,20 @@ export class Optimizer {
   step(lr = this.spec.lr): void {
     this.steps++;
     const s = this.spec;
-    for (const p of this.params) {
-      if (!p.trainable) continue;
+    for (const [i, p] of this.params.entries()) {
+      const f = this.factors[i];
+      if (!p.trainable || f === 0) continue;
       const st = this.stateOf(p);
       if (s.type === 'sgd')
         sgdStep(p.value, p.grad, st[0], {
-          lr,
+          lr: lr * f,
           momentum: s.momentum ?? 0,
           nesterov: s.nesterov,
           weightDecay: s.weightDecay,
         });
       else
         adamStep(p.value, p.grad, st[0], st[1], {
-          lr,
+          lr: lr * f,
           beta1: s.beta1,
           beta2: s.beta2,
           eps: s.eps,

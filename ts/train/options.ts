@@ -10,6 +10,8 @@ import { ArgumentError, DataError, quote } from '../errors.js';
 import type { Param } from '../model/layer.js';
 import { type Classifying, isClassifying, type Model } from '../model/model.js';
 import type { Checkpoint } from './checkpoint.js';
+import { checkAugment } from './augment.js';
+import { lrFactorsOf } from './optimizer.js';
 
 /** What the options are checked against: the parameters trained, and whether batches need labels. */
 export interface FitTarget {
@@ -200,6 +202,8 @@ export function checkFitOptions(op: string, opts: unknown, target: FitTarget, da
     if (typeof k.save !== 'function') c.fail('checkpoint.save', `must be a function, got ${kind(k.save)}`);
   }
   if (o.resumeFrom !== undefined) checkResume(c, o.resumeFrom, target, (o.optimizer as { type: unknown }).type);
+  if (o.lrFactors !== undefined) lrFactorsOf(target.params, o.lrFactors, op);
+  if (o.augment !== undefined) checkAugment(op, o.augment);
 }
 
 /** What `Trainer.fit` trains in `model`: the parameters and labels of `model.task({ layer })`. */

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Resvg } from '@resvg/resvg-js';
-import { BackendError } from '../errors.js';
+import { ArgumentError, BackendError } from '../errors.js';
 import { figureSvg, type ScaleBar } from './figure.js';
 import type { LossSeries, Rgb } from './plot.js';
 import { encodePng } from './png.js';
@@ -163,6 +163,66 @@ export function reconstructionFigure(
         hi: fmt(range[1]),
         label: c === 3 ? 'pixel (each channel)' : 'pixel',
       },
+    },
+  );
+  return { svg, png: svgToPng(svg) };
+}
+
+/** One panel of `filterPanelsFigure`: a label and a conv layer's weights `[cOut, 1, kh, kw]`. */
+export interface FilterPanel {
+  label: string;
+  weights: Float32Array;
+  shape: readonly [number, number, number, number];
+}
+
+/** Options of `filterPanelsFigure`. */
+export interface FilterPanelsOptions {
+  title: string;
+  /** Said after the caption's description of the tiles. */
+  note?: string;
+  /** Filters per row of a panel; default 10. */
+  columns?: number;
+  /** Pixels per weight; default 5. */
+  scale?: number;
+}
+
+/**
+ * Several layers' filters compared in one picture (as Masci et al. 2011's
+ * figure compares CAEs trained with and without max-pooling and noise): each
+ * panel a `filterGrid` of one layer, labelled at its left, the panels one
+ * under the other, with a caption and the grey scale. Each filter is scaled to
+ * its own largest |weight|, so mid grey is 0 in every tile.
+ */
+export function filterPanelsFigure(
+  panels: readonly FilterPanel[],
+  opts: FilterPanelsOptions,
+): { svg: string; png: Uint8Array } {
+  if (!panels.length) throw new ArgumentError('filterPanelsFigure', 'panels', 'must hold at least one panel');
+  const columns = opts.columns ?? 10,
+    scale = opts.scale ?? 5,
+    pad = 1,
+    gap = 8;
+  const grids = panels.map((p) => filterGrid(p.weights, p.shape, { scale, columns, pad }));
+  const width = Math.max(...grids.map((g) => g.width));
+  const height = grids.reduce((h, g) => h + g.height, 0) + gap * (grids.length - 1);
+  const out: Raster = { width, height, data: new Uint8ClampedArray(width * height * 4).fill(255) };
+  const rowLabels: { y: number; text: string }[] = [];
+  let y0 = 0;
+  for (const [i, g] of grids.entries()) {
+    for (let y = 0; y < g.height; y++)
+      out.data.set(g.data.subarray(y * g.width * 4, (y + 1) * g.width * 4), (y0 + y) * width * 4);
+    rowLabels.push({ y: y0 + g.height / 2, text: panels[i].label });
+    y0 += g.height + gap;
+  }
+  const [cOut, , kh, kw] = panels[0].shape;
+  const caption = `${cOut} filters of ${kh}×${kw} per panel (${kh}×${kw} px shown at ${scale}× size). Mid grey is 0; each filter is scaled to its own largest |weight|, light positive, dark negative.${opts.note ? ` ${opts.note}` : ''}`;
+  const svg = figureSvg(
+    { href: dataUrl(out), width: out.width, height: out.height },
+    {
+      title: opts.title,
+      caption,
+      rowLabels,
+      scaleBar: { stops: GREYS, lo: '−m', mid: '0', hi: '+m', label: 'weight' },
     },
   );
   return { svg, png: svgToPng(svg) };

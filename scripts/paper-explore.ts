@@ -1,0 +1,204 @@
+/**
+ * The exploration behind docs/paper-results.md ("Why pretraining does not pay"):
+ * one configuration of pretraining and fine-tuning, scored on held-out
+ * *training* images (never the test set).
+ *
+ *   nice -n 10 npx tsx scripts/paper-explore.ts '{"labels":1000,"pre":{"epochs":[1,1]},"ft":{"lr":0.05,"epochs":60}}'
+ *
+ * Images 50 000–59 999 of the training set are the validation set; the
+ * labelled subset (`labels` images, drawn per seed) and the unlabelled
+ * pretraining images come from images 0–49 999. Pretrained stacks are cached
+ * in scratch/paper-cache (keyed by everything that made them), so fine-tuning
+ * variants reuse one pretraining. Prints one JSON line per run.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBackend } from '../ts/backend/backend.js';
+import { loadFashionMnist, loadMnist } from '../ts/data/mnist.js';
+import { type BlockSpec, StackedConvAutoencoder } from '../ts/model/autoencoder.js';
+import { Classifier } from '../ts/model/classifier.js';
+import { loadModel, saveModel } from '../ts/model/serialize.js';
+import { evaluateClassifier, evaluateTask } from '../ts/train/evaluate.js';
+import { fit } from '../ts/train/fit.js';
+import { classifierTask, stackLayerTask } from '../ts/model/tasks.js';
+import { Rng } from '../ts/util/rng.js';
+import { ARCHITECTURES, type ArchName } from '../ts/cli/paper-arch.js';
+
+interface Config {
+  data?: 'mnist' | 'fashion';
+  seed?: number;
+  labels?: number;
+  arch?: ArchName;
+  /** Overrides of the architecture's blocks (merged per block). */
+  blocks?: Partial<BlockSpec>[];
+  /** null or absent: random initialisation. */
+  pre?: { epochs: number[]; lr?: number; batch?: number; unlabelled?: number } | null;
+  head?: { hidden?: number[]; dropout?: number };
+  ft?: {
+    lr?: number;
+    epochs?: number;
+    batch?: number;
+    weightDecay?: number;
+    minFactor?: number;
+    lrFactors?: Record<string, number>;
+    shift?: number;
+    /** Epochs with the conv blocks frozen (head only) before the rest. */
+    freezeEpochs?: number;
+    /** Scale each pretrained conv (weight and bias alike) to the RMS weight of its random initialisation. */
+    rescale?: boolean;
+  };
+  /**
+   * The headroom of any initialisation: conv blocks taken from a classifier
+   * trained with the labels of all 50 000 pool images for this many epochs
+   * (the head starts random). Not a method — an upper reference.
+   */
+  oracle?: { epochs: number };
+  /** Score the validation set every n epochs too (default: only at the end). */
+  evalEvery?: number;
+  /** Validation images scored (default 10 000). */
+  valImages?: number;
+}
+
+const cfg: Config = JSON.parse(process.argv[2] ?? '{}');
+const seed = cfg.seed ?? 1,
+  nLabels = cfg.labels ?? 1000;
+const archName = cfg.arch ?? 'small';
+const blocks: BlockSpec[] = ARCHITECTURES[archName].blocks.map((b, k) => ({ ...b, ...(cfg.blocks?.[k] ?? {}) }));
+const headBase = ARCHITECTURES[archName].head;
+const t0 = performance.now();
+const be = await loadBackend({ build: 'simd' });
+const all = cfg.data === 'fashion' ? await loadFashionMnist({ split: 'train' }) : await loadMnist({ split: 'train' });
+const range = (a: number, b: number) => Uint32Array.from({ length: b - a }, (_, i) => a + i);
+const val = all.subset(range(50000, 50000 + (cfg.valImages ?? 10000)));
+const pool = 50000;
+const labelled = all.subset(new Rng(seed * 7 + nLabels).permutation(pool).subarray(0, nLabels));
+
+let stack: StackedConvAutoencoder | null = null;
+const recon: number[] = [];
+let preSeconds = 0;
+if (cfg.pre) {
+  const pre = { lr: 3e-3, batch: 64, unlabelled: pool, ...cfg.pre };
+  const key = createHash('sha1')
+    .update(JSON.stringify({ data: cfg.data ?? 'mnist', seed, blocks, pre }))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(import.meta.dirname, '..', 'scratch', 'paper-cache');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, key);
+  if (existsSync(`${file}.json`)) {
+    const json = readFileSync(`${file}.json`, 'utf8');
+    stack = loadModel(be, json, readFileSync(`${file}.safetensors`), { kind: 'stack' }).model;
+    recon.push(...(JSON.parse(json).training?.recon ?? []));
+  } else {
+    const tp = performance.now();
+    stack = new StackedConvAutoencoder(be, blocks, all.shape, seed);
+    const unl = all.take(pre.unlabelled);
+    for (let k = 0; k < stack.blocks.length; k++) {
+      await fit(be, stackLayerTask(stack, k), unl, {
+        epochs: pre.epochs[k] ?? pre.epochs[pre.epochs.length - 1],
+        batchSize: pre.batch,
+        seed: seed * 10 + k,
+        optimizer: { type: 'adam', lr: pre.lr },
+      });
+      recon.push(evaluateTask(be, stackLayerTask(stack, k), val.take(2000)).loss);
+    }
+    preSeconds = (performance.now() - tp) / 1000;
+    const saved = saveModel(stack, { recon, seconds: preSeconds });
+    writeFileSync(`${file}.json`, saved.json);
+    writeFileSync(`${file}.safetensors`, saved.weights);
+  }
+}
+
+const ft = {
+  lr: 0.05,
+  epochs: 60,
+  batch: 64,
+  weightDecay: 1e-4,
+  minFactor: 0.02,
+  shift: 0,
+  freezeEpochs: 0,
+  ...cfg.ft,
+};
+const head = { ...headBase, ...cfg.head, classes: 10 };
+const clf = stack ? Classifier.fromStack(stack, head, seed) : Classifier.fromBlocks(be, blocks, all.shape, head, seed);
+if (stack && ft.rescale)
+  for (const p of clf.params().filter((q) => /^block\d+\.conv\d+\.weight$/.test(q.name))) {
+    const [o, i, kh, kw] = p.value.shape;
+    const glorot = Math.sqrt(6 / (i * kh * kw + o * kh * kw)) / Math.sqrt(3);
+    const w = p.value.data;
+    const rms = Math.sqrt(w.reduce((a, v) => a + v * v, 0) / w.length);
+    const scale = glorot / rms;
+    for (let j = 0; j < w.length; j++) w[j] *= scale;
+    const bias = clf.params().find((q) => q.name === p.name.replace(/weight$/, 'bias'))!.value.data;
+    for (let j = 0; j < bias.length; j++) bias[j] *= scale;
+  }
+if (cfg.oracle) {
+  const key = createHash('sha1')
+    .update(JSON.stringify({ data: cfg.data ?? 'mnist', seed, blocks, oracle: cfg.oracle, head }))
+    .digest('hex')
+    .slice(0, 16);
+  const file = join(import.meta.dirname, '..', 'scratch', 'paper-cache', `oracle-${key}`);
+  let src: Classifier;
+  if (existsSync(`${file}.json`))
+    src = loadModel(be, readFileSync(`${file}.json`, 'utf8'), readFileSync(`${file}.safetensors`), {
+      kind: 'classifier',
+    }).model;
+  else {
+    src = Classifier.fromBlocks(be, blocks, all.shape, head, seed + 99);
+    await fit(be, classifierTask(src), all.take(pool), {
+      epochs: cfg.oracle.epochs,
+      batchSize: 64,
+      seed: seed + 99,
+      optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 1e-4 },
+      schedule: { type: 'cosine', epochs: cfg.oracle.epochs, minFactor: 0.02 },
+    });
+    mkdirSync(join(file, '..'), { recursive: true });
+    const saved = saveModel(src);
+    writeFileSync(`${file}.json`, saved.json);
+    writeFileSync(`${file}.safetensors`, saved.weights);
+  }
+  const dst = new Map(clf.params().map((p) => [p.name, p]));
+  for (const p of src.params()) if (p.name.startsWith('block')) dst.get(p.name)!.value.set(p.value.data);
+  src.dispose();
+}
+const curve: [number, number][] = [];
+const tf = performance.now();
+const convPrefixes = Object.fromEntries(blocks.map((_, k) => [`block${k}`, 0]));
+if (ft.freezeEpochs > 0)
+  await fit(be, classifierTask(clf), labelled, {
+    epochs: ft.freezeEpochs,
+    batchSize: ft.batch,
+    seed: seed + 1000,
+    optimizer: { type: 'sgd', lr: ft.lr, momentum: 0.9, weightDecay: ft.weightDecay },
+    lrFactors: convPrefixes,
+    augment: ft.shift ? { shift: ft.shift } : undefined,
+  });
+await fit(be, classifierTask(clf), labelled, {
+  epochs: ft.epochs,
+  batchSize: ft.batch,
+  seed,
+  optimizer: { type: 'sgd', lr: ft.lr, momentum: 0.9, weightDecay: ft.weightDecay },
+  schedule: { type: 'cosine', epochs: ft.epochs, minFactor: ft.minFactor },
+  lrFactors: ft.lrFactors,
+  augment: ft.shift ? { shift: ft.shift } : undefined,
+  onEpoch: (e) => {
+    if (cfg.evalEvery && (e.epoch + 1) % cfg.evalEvery === 0 && e.epoch + 1 < ft.epochs)
+      curve.push([e.epoch + 1, +(100 * evaluateClassifier(be, clf, val).error).toFixed(2)]);
+  },
+});
+const ftSeconds = (performance.now() - tf) / 1000;
+const err = evaluateClassifier(be, clf, val).error;
+console.log(
+  JSON.stringify({
+    cfg,
+    valError: +(100 * err).toFixed(2),
+    curve: curve.length ? curve : undefined,
+    recon: recon.map((r) => +r.toFixed(5)),
+    preSeconds: +preSeconds.toFixed(0),
+    ftSeconds: +ftSeconds.toFixed(0),
+    seconds: +((performance.now() - t0) / 1000).toFixed(0),
+  }),
+);
+clf.dispose();
+stack?.dispose();

@@ -1,0 +1,53 @@
+/**
+ * The networks of `convae paper`: the small default (LeNet-like, what
+ * `convae train` builds for grey images) and the one Masci et al. 2011 used
+ * on MNIST, as a public reproduction quotes it: conv 100 maps 5×5 → max-pool
+ * 2×2 → conv 150 maps 5×5 → max-pool 2×2 → conv 200 maps 3×3 → fully
+ * connected 300 → softmax, tanh units. Each conv block is one CAE of the
+ * greedy stack; the head is added for fine-tuning.
+ */
+import type { BlockSpec } from '../model/autoencoder.js';
+import type { HeadSpec } from '../model/classifier.js';
+
+/**
+ * k-sparse decoding of the first CAE of convae's default pretraining: its
+ * decoder sees only the largest 5 % of each pooled code map (docs/paper-results.md).
+ */
+export const FIRST_BLOCK_SPARSITY = { keep: 0.05 } as const;
+
+/** The names `--arch` takes. */
+export type ArchName = 'small' | 'masci';
+
+/** One network of the experiment: its conv blocks (the CAEs) and its dense head (without `classes`). */
+export interface PaperArch {
+  blocks: BlockSpec[];
+  head: Omit<HeadSpec, 'classes'>;
+  /** What the report prints. */
+  description: string;
+}
+
+export const ARCHITECTURES: Record<ArchName, PaperArch> = {
+  small: {
+    blocks: [
+      { convs: [{ filters: 20, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } },
+      { convs: [{ filters: 50, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } },
+    ],
+    head: { hidden: [500], hiddenActivation: 'relu' },
+    description: 'conv 20×5×5 tanh, pool 2, conv 50×5×5 tanh, pool 2, dense 500 relu, dense 10',
+  },
+  masci: {
+    blocks: [
+      { convs: [{ filters: 100, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } },
+      { convs: [{ filters: 150, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } },
+      { convs: [{ filters: 200, kernel: 3 }], activation: 'tanh', pool: null },
+    ],
+    head: { hidden: [300], hiddenActivation: 'tanh' },
+    description:
+      'Masci et al. 2011: conv 100×5×5 tanh, pool 2, conv 150×5×5 tanh, pool 2, conv 200×3×3 tanh, dense 300 tanh, dense 10',
+  },
+};
+
+/** The blocks as the stack pretrains them: the first with k-sparse decoding, the rest as they are. */
+export function pretrainBlocks(arch: PaperArch): BlockSpec[] {
+  return arch.blocks.map((b, k) => (k === 0 ? { ...b, sparsity: FIRST_BLOCK_SPARSITY } : b));
+}
