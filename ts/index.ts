@@ -110,6 +110,7 @@ export {
   type History,
   type Task,
 } from './train/fit.js';
+export type { Augment } from './train/augment.js';
 export { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './train/checkpoint.js';
 export { Optimizer, scheduledLr, type OptimizerSpec, type Schedule } from './train/optimizer.js';
 export { autoencoderTask, classifierTask, stackLayerTask } from './model/tasks.js';

@@ -234,6 +234,11 @@ program
       .choices(['small', 'masci'])
       .default('small'),
   )
+  .addOption(
+    new Option('--first-cae <kind>', "the first CAE's regulariser: k-sparse decoder, or 30 % masking noise as `train`")
+      .choices(['ksparse', 'noise'])
+      .default('ksparse'),
+  )
   .option('--pretrain-epochs <n>', 'epochs per CAE (default 3)', int('--pretrain-epochs', 0, 1000))
   .option('--unlabelled <n>', 'unlabelled images for pretraining', int('--unlabelled'), 60000)
   .option(
@@ -318,6 +323,7 @@ program
       seeds: o.seeds,
       seedOffset: o.seedOffset,
       arch: o.arch,
+      firstCae: o.firstCae,
       pretrainEpochs: o.pretrainEpochs,
       unlabelled: o.unlabelled,
       lrs: o.lrs,

@@ -15,6 +15,16 @@ import type { HeadSpec } from '../model/classifier.js';
  */
 export const FIRST_BLOCK_SPARSITY = { keep: 0.05 } as const;
 
+/**
+ * The first CAE's regulariser in `convae paper` (`--first-cae`): a k-sparse
+ * decoder (the default: stroke-like filters, the better linear-probe codes),
+ * or 30 % masking noise, what `convae train` pretrains with.
+ */
+export type FirstCae = 'ksparse' | 'noise';
+
+/** The masking noise of `--first-cae noise` (the main job's default). */
+export const FIRST_BLOCK_NOISE = { type: 'mask', fraction: 0.3 } as const;
+
 /** The names `--arch` takes. */
 export type ArchName = 'small' | 'masci';
 
@@ -47,7 +57,8 @@ export const ARCHITECTURES: Record<ArchName, PaperArch> = {
   },
 };
 
-/** The blocks as the stack pretrains them: the first with k-sparse decoding, the rest as they are. */
-export function pretrainBlocks(arch: PaperArch): BlockSpec[] {
-  return arch.blocks.map((b, k) => (k === 0 ? { ...b, sparsity: FIRST_BLOCK_SPARSITY } : b));
+/** The blocks as the stack pretrains them: the first with k-sparse decoding or masking noise, the rest as they are. */
+export function pretrainBlocks(arch: PaperArch, first: FirstCae = 'ksparse'): BlockSpec[] {
+  const reg = first === 'ksparse' ? { sparsity: FIRST_BLOCK_SPARSITY } : { noise: FIRST_BLOCK_NOISE };
+  return arch.blocks.map((b, k) => (k === 0 ? { ...b, ...reg } : b));
 }

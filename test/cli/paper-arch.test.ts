@@ -1,0 +1,26 @@
+/** `convae paper --first-cae`: which regulariser the first CAE of the pretrained stack gets. */
+import { describe, expect, it } from 'vitest';
+import { ARCHITECTURES, pretrainBlocks } from '../../ts/cli/paper-arch.js';
+
+describe('pretrainBlocks', () => {
+  for (const name of ['small', 'masci'] as const) {
+    const arch = ARCHITECTURES[name];
+    it(`${name}: k-sparse by default, masking noise 0.3 with 'noise'; the other blocks as the architecture has them`, () => {
+      const k = pretrainBlocks(arch);
+      expect(k[0].sparsity).toEqual({ keep: 0.05 });
+      expect(k[0].noise).toBeUndefined();
+      const n = pretrainBlocks(arch, 'noise');
+      expect(n[0].noise).toEqual({ type: 'mask', fraction: 0.3 });
+      expect(n[0].sparsity).toBeUndefined();
+      for (const blocks of [k, n]) {
+        expect(blocks).toHaveLength(arch.blocks.length);
+        expect(blocks.slice(1)).toEqual(arch.blocks.slice(1));
+        expect({ ...blocks[0], sparsity: undefined, noise: undefined }).toEqual({
+          ...arch.blocks[0],
+          sparsity: undefined,
+          noise: undefined,
+        });
+      }
+    });
+  }
+});
