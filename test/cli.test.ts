@@ -29,7 +29,7 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     [['paper', '--sizes', '5'], /--sizes takes integers in \[10, 60000\]/],
     [['paper', '--lrs', '0.05,-1'], /--lrs takes a comma-separated list: numbers in \(0, 10\)/],
     [['paper', '--conv-factors', '0'], /--conv-factors takes a comma-separated list: numbers in \(0, 1\]/],
-    [['paper', '--arch', 'vgg'], /Allowed choices are small, masci/],
+    [['paper', '--arch', 'vgg'], /Allowed choices are small, small-relu, masci/],
     [['paper', '--first-cae', 'sparse'], /Allowed choices are ksparse, noise/],
     [['paper', '--validation', '1'], /--validation must be a fraction in \(0, 1\)/],
     [['paper', '--seed-offset', '-1'], /--seed-offset must be an integer in \[0, /],

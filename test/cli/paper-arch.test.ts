@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ARCHITECTURES, pretrainBlocks } from '../../ts/cli/paper-arch.js';
 
 describe('pretrainBlocks', () => {
-  for (const name of ['small', 'masci'] as const) {
+  for (const name of ['small', 'small-relu', 'masci'] as const) {
     const arch = ARCHITECTURES[name];
     it(`${name}: k-sparse by default, masking noise 0.3 with 'noise'; the other blocks as the architecture has them`, () => {
       const k = pretrainBlocks(arch);

@@ -230,8 +230,11 @@ program
   .option('--seeds <n>', 'seeds per cell', int('--seeds', 1, 1000), 5)
   .option('--seed-offset <n>', 'first seed (seeds N … N+k−1)', int('--seed-offset', 0, 2 ** 31 - 1), 1)
   .addOption(
-    new Option('--arch <name>', "network: small (today's default) or masci (the paper's)")
-      .choices(['small', 'masci'])
+    new Option(
+      '--arch <name>',
+      "network: small (today's default), small-relu (the same with relu units) or masci (the paper's)",
+    )
+      .choices(['small', 'small-relu', 'masci'])
       .default('small'),
   )
   .addOption(

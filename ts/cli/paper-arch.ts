@@ -26,7 +26,7 @@ export type FirstCae = 'ksparse' | 'noise';
 export const FIRST_BLOCK_NOISE = { type: 'mask', fraction: 0.3 } as const;
 
 /** The names `--arch` takes. */
-export type ArchName = 'small' | 'masci';
+export type ArchName = 'small' | 'small-relu' | 'masci';
 
 /** One network of the experiment: its conv blocks (the CAEs) and its dense head (without `classes`). */
 export interface PaperArch {
@@ -44,6 +44,14 @@ export const ARCHITECTURES: Record<ArchName, PaperArch> = {
     ],
     head: { hidden: [500], hiddenActivation: 'relu' },
     description: 'conv 20×5×5 tanh, pool 2, conv 50×5×5 tanh, pool 2, dense 500 relu, dense 10',
+  },
+  'small-relu': {
+    blocks: [
+      { convs: [{ filters: 20, kernel: 5 }], activation: 'relu', pool: { kernel: 2 } },
+      { convs: [{ filters: 50, kernel: 5 }], activation: 'relu', pool: { kernel: 2 } },
+    ],
+    head: { hidden: [500], hiddenActivation: 'relu' },
+    description: 'conv 20×5×5 relu, pool 2, conv 50×5×5 relu, pool 2, dense 500 relu, dense 10',
   },
   masci: {
     blocks: [
