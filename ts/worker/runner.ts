@@ -33,9 +33,9 @@ export async function createRunner(
   opts: { workers?: number; threads?: number } & Omit<TrainerOptions, 'size' | 'threads'> = {},
 ): Promise<Runner> {
   const { workers: w, threads: t, ...pool } = opts;
-  const d = w === undefined ? await defaultParallelism(be) : undefined;
-  const workers = w ?? d!.workers,
-    threads = t ?? d?.threads ?? 1;
+  const d = await defaultParallelism(be);
+  const workers = w ?? d.workers;
+  const threads = t ?? d.threads;
   if (!Number.isInteger(workers) || workers < 0)
     throw new ArgumentError('createRunner', 'workers', `must be an integer ≥ 0, got ${workers}`);
   be.checkThreads(threads);
