@@ -21,7 +21,9 @@ import { Classifier } from '../ts/model/classifier.js';
 import { loadModel, saveModel } from '../ts/model/serialize.js';
 import { evaluateClassifier, evaluateTask } from '../ts/train/evaluate.js';
 import { fit } from '../ts/train/fit.js';
-import { classifierTask, stackLayerTask } from '../ts/model/tasks.js';
+import { classifierTask, stackLayerTask, type Task } from '../ts/model/tasks.js';
+import { Feeder } from '../ts/train/feeder.js';
+import type { ImageDataset } from '../ts/data/dataset.js';
 import { Rng } from '../ts/util/rng.js';
 import { ARCHITECTURES, type ArchName } from '../ts/cli/paper-arch.js';
 
@@ -47,6 +49,13 @@ interface Config {
     freezeEpochs?: number;
     /** Scale each pretrained conv (weight and bias alike) to the RMS weight of its random initialisation. */
     rescale?: boolean;
+    /**
+     * Keep the CAEs' reconstruction loss during fine-tuning: each labelled
+     * step is followed by a reconstruction step of the blocks in `lambda`
+     * (weight per block; 0 skips one) on a batch of unlabelled images, its
+     * gradient added to the classifier's shared conv weights.
+     */
+    joint?: { lambda: number[]; batch?: number };
   };
   /**
    * The headroom of any initialisation: conv blocks taken from a classifier
@@ -162,6 +171,59 @@ if (cfg.oracle) {
   for (const p of src.params()) if (p.name.startsWith('block')) dst.get(p.name)!.value.set(p.value.data);
   src.dispose();
 }
+/** Classification on the labelled batch, then reconstruction of unlabelled images through the stack's blocks sharing the conv weights. */
+function jointTask(
+  clf: Classifier,
+  stack: StackedConvAutoencoder,
+  unl: ImageDataset,
+  lambda: number[],
+  batch: number,
+): Task {
+  const base = classifierTask(clf);
+  const feeder = new Feeder(be, unl);
+  const rng = new Rng(seed * 31 + 5);
+  let order = rng.permutation(unl.length);
+  let cursor = 0;
+  const clfParams = new Map(clf.params().map((p) => [p.name, p]));
+  const shared = stack.blocks.map((b) => b.encoder.params().map((p) => clfParams.get(p.name)!));
+  const own = stack.blocks.flatMap((b, k) => (lambda[k] ? b.decoder.params() : []));
+  return {
+    ...base,
+    params: () => [...clf.params(), ...own],
+    step: (x, labels) => {
+      const loss = clf.trainStep(x, labels!);
+      if (cursor + batch > order.length) {
+        order = rng.permutation(unl.length);
+        cursor = 0;
+      }
+      const u = feeder.feed(order, cursor, cursor + batch, false).x;
+      cursor += batch;
+      stack.blocks.forEach((b, k) => b.encoder.params().forEach((p, i) => p.value.set(shared[k][i].value.data)));
+      for (const [k, b] of stack.blocks.entries()) {
+        if (!lambda[k]) continue;
+        const enc = b.encoder.params();
+        for (const p of enc) p.grad.fill(0);
+        const dec = b.decoder.params();
+        stackLayerTask(stack, k).step(u, null);
+        enc.forEach((p, i) => {
+          const g = shared[k][i].grad.data,
+            h = p.grad.data;
+          for (let j = 0; j < g.length; j++) g[j] += lambda[k] * h[j];
+        });
+        for (const p of dec) {
+          const h = p.grad.data;
+          for (let j = 0; j < h.length; j++) h[j] *= lambda[k];
+        }
+      }
+      return loss;
+    },
+  };
+}
+
+if (ft.joint && !stack) stack = new StackedConvAutoencoder(be, blocks, all.shape, seed);
+const task = ft.joint
+  ? jointTask(clf, stack!, all.take(pool), ft.joint.lambda, ft.joint.batch ?? ft.batch)
+  : classifierTask(clf);
 const curve: [number, number][] = [];
 const tf = performance.now();
 const convPrefixes = Object.fromEntries(blocks.map((_, k) => [`block${k}`, 0]));
@@ -174,7 +236,7 @@ if (ft.freezeEpochs > 0)
     lrFactors: convPrefixes,
     augment: ft.shift ? { shift: ft.shift } : undefined,
   });
-await fit(be, classifierTask(clf), labelled, {
+await fit(be, task, labelled, {
   epochs: ft.epochs,
   batchSize: ft.batch,
   seed,

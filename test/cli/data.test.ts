@@ -40,6 +40,8 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
       '2',
       '--pretrain-epochs',
       '1',
+      '--sparsity',
+      '0.25',
       '--workers',
       '0',
       '--out',
@@ -138,6 +140,42 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/8 images, reconstruction MSE \d/);
     expect(existsSync(png)).toBe(true);
+  });
+
+  it('--sparsity reaches the first CAE and run.json; a resume with another value is refused', () => {
+    const stack = JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8'));
+    expect(stack.blocks[0].sparsity).toEqual({ keep: 0.25 });
+    expect(stack.blocks[1].sparsity).toBeNull();
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).flags.sparsity).toBe(0.25);
+    const again = cli(
+      'train',
+      '--data',
+      imgs,
+      '--size',
+      '16x16',
+      '--maps',
+      '4,8',
+      '--hidden',
+      '16',
+      '--epochs',
+      '2',
+      '--pretrain-epochs',
+      '1',
+      '--sparsity',
+      '0.5',
+      '--workers',
+      '0',
+      '--out',
+      out,
+      '--resume',
+    );
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/--sparsity 0\.25 → 0\.5/);
+    for (const bad of ['1.5', '-0.1', 'x']) {
+      const b = cli('train', '--sparsity', bad);
+      expect(b.status).not.toBe(0);
+      expect(b.stderr).toMatch(/--sparsity must be a fraction in \[0, 1\]/);
+    }
   });
 
   it('bad --data and --size give a one-line error, no stack trace', () => {

@@ -53,6 +53,8 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
       'contrast',
       '--epochs',
       '1',
+      '--sparsity',
+      '0.1',
       '--out',
       out,
       '-q',
@@ -69,6 +71,7 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
     expect(b.activation).toBe('relu');
     expect(b.outputActivation).toBe('identity');
     expect(b.convs[0].padding).toBe(2);
+    expect(b.sparsity).toEqual({ keep: 0.1 });
   });
 
   it('encode normalises its input as the model was trained: the codes equal the API on contrast-normalised images', async () => {

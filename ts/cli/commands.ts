@@ -34,6 +34,16 @@ const size = (v: string) => {
 };
 
 /** Help of `--workers` for the commands that encode or score many images. */
+/** `--sparsity <keep>`: the k-sparse decoder of the first CAE keeps this fraction of each pooled map; 0 for none. */
+export const sparsityArg = (v: string): number => {
+  const f = Number(v);
+  if (!(f >= 0 && f <= 1)) throw new InvalidArgumentError('--sparsity must be a fraction in [0, 1] (0: none)');
+  return f;
+};
+
+export const SPARSITY_HELP =
+  'k-sparse decoder of the first CAE: it reconstructs from the largest fraction of each pooled map (stroke-like filters; docs/paper-results.md); 0 for none';
+
 export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';
 
 const DATA_HELP =
@@ -114,6 +124,7 @@ export function registerDataCommands(program: Command): void {
       },
       0.3,
     )
+    .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
     .option('--lr <x>', 'Adam learning rate', Number, 3e-3)
     .option('--limit <n>', 'use only the first n training images', int('--limit'))
     .option('--seed <n>', 'random seed', int('--seed', 0), 1)
@@ -133,6 +144,7 @@ export function registerDataCommands(program: Command): void {
         pool: o.pool,
         normalize: o.normalize,
         noise: o.noise,
+        sparsity: o.sparsity,
         lr: o.lr,
         seed: o.seed,
         out: o.out,

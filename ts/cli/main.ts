@@ -10,7 +10,7 @@ import { embeddings } from './embeddings.js';
 import { features } from './features.js';
 import { reason } from './outdir.js';
 import { exportCommand, importCommand } from './export.js';
-import { dataOptions, registerDataCommands, WORKERS_HELP, workersArg } from './commands.js';
+import { dataOptions, registerDataCommands, SPARSITY_HELP, sparsityArg, WORKERS_HELP, workersArg } from './commands.js';
 import { filtersFigure } from './filters-figure.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
@@ -71,6 +71,7 @@ program
     },
     0.3,
   )
+  .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
   .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
   .option(
@@ -111,6 +112,7 @@ program
       kernel: o.kernel,
       hidden: o.hidden,
       noise: o.noise,
+      sparsity: o.sparsity,
       seed: o.seed,
       out: o.out,
       limit: o.limit,

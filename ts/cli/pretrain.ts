@@ -36,6 +36,8 @@ export interface PretrainArgs extends DataSpec {
   /** Max-pooling window (and stride) of every block. Default 2. */
   pool?: number;
   noise: number;
+  /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 (default) for none. */
+  sparsity?: number;
   lr: number;
   seed: number;
   out: string;
@@ -62,6 +64,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       ...common,
       convs: [{ filters: maps[0], kernel: a.kernel, padding }],
       noise: a.noise > 0 ? { type: 'mask' as const, fraction: a.noise } : null,
+      sparsity: a.sparsity ? { keep: a.sparsity } : null,
       // Normalised images are not in [0, 1]: a linear reconstruction, not a sigmoid.
       ...(normalize !== 'none' ? { outputActivation: 'identity' as const } : {}),
     },

@@ -21,6 +21,8 @@ export interface RunFlags {
   kernel: number;
   hidden: number;
   noise: number;
+  /** null: no k-sparse decoder (also what a run.json from before the flag means). */
+  sparsity: number | null;
   seed: number;
   limit: number | null;
   pretrain: boolean;
@@ -36,6 +38,7 @@ const FLAG_NAMES: Record<Exclude<keyof RunFlags, 'epochs'>, string> = {
   kernel: '--kernel',
   hidden: '--hidden',
   noise: '--noise',
+  sparsity: '--sparsity',
   seed: '--seed',
   limit: '--limit',
   pretrain: '--no-pretrain',
@@ -113,6 +116,7 @@ export function runFlags(
     kernel: number;
     hidden: number;
     noise: number;
+    sparsity: number;
     seed: number;
     limit?: number;
     pretrain: boolean;
@@ -131,6 +135,7 @@ export function runFlags(
     kernel: a.kernel,
     hidden: a.hidden,
     noise: a.noise,
+    sparsity: a.sparsity > 0 ? a.sparsity : null,
     seed: a.seed,
     limit: a.limit ?? null,
     pretrain: a.pretrain,

@@ -45,6 +45,8 @@ export interface TrainArgs {
   hidden?: number;
   /** Masking-noise fraction of the first CAE (denoising); 0 for none. */
   noise: number;
+  /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 for none. */
+  sparsity: number;
   seed: number;
   out: string;
   limit?: number;
@@ -133,6 +135,7 @@ async function trainWith(
       activation: 'tanh',
       pool: { kernel: 2 },
       noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null,
+      sparsity: a.sparsity > 0 ? { keep: a.sparsity } : null,
     },
     { convs: [{ filters: maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
   ];
