@@ -23,6 +23,10 @@ import { evaluateClassifier, evaluateTask } from '../ts/train/evaluate.js';
 import { fit } from '../ts/train/fit.js';
 import { classifierTask, stackLayerTask, type Task } from '../ts/model/tasks.js';
 import { Feeder } from '../ts/train/feeder.js';
+import { Activation, Dense, Dropout, Flatten } from '../ts/model/layers.js';
+import { Sequential } from '../ts/model/sequential.js';
+import { mseLoss } from '../ts/ops/elementwise.js';
+import type { Tensor } from '../ts/backend/memory.js';
 import type { ImageDataset } from '../ts/data/dataset.js';
 import { Rng } from '../ts/util/rng.js';
 import { ARCHITECTURES, type ArchName } from '../ts/cli/paper-arch.js';
@@ -37,6 +41,12 @@ interface Config {
   /** null or absent: random initialisation. */
   pre?: { epochs: number[]; lr?: number; batch?: number; unlabelled?: number } | null;
   head?: { hidden?: number[]; dropout?: number };
+  /**
+   * Pretrain the first dense layer too, without labels: a denoising
+   * autoencoder (dropout noise, linear decoder) on the stack's codes of the
+   * unlabelled images; its encoder initialises the classifier's dense0.
+   */
+  headPre?: { epochs: number; noise?: number; lr?: number };
   ft?: {
     lr?: number;
     epochs?: number;
@@ -171,6 +181,54 @@ if (cfg.oracle) {
   for (const p of src.params()) if (p.name.startsWith('block')) dst.get(p.name)!.value.set(p.value.data);
   src.dispose();
 }
+if (cfg.headPre) {
+  if (!stack) throw new Error('headPre needs pre');
+  const hp = { noise: 0.3, lr: 1e-3, ...cfg.headPre };
+  const flat = new Flatten('flat');
+  const units = head.hidden?.[0] ?? 500;
+  const codeSize = stack.codeShape.reduce((a, b) => a * b, 1);
+  const dae = new Sequential([
+    ...(hp.noise ? [new Dropout('noise', hp.noise)] : []),
+    new Dense('dense0', { units, init: 'he' }),
+    new Activation('dense0.act', 'relu'),
+    new Dense('recon', { units: codeSize }),
+  ]);
+  flat.build(be, stack.codeShape, new Rng(seed));
+  dae.build(be, [codeSize], new Rng(seed * 13 + 1));
+  let grad: Tensor | null = null;
+  const codes = (x: Tensor) => flat.forward(stack!.encodeThrough(stack!.blocks.length, x), false);
+  const daeTask: Task = {
+    needsLabels: false,
+    params: () => dae.params(),
+    step: (x) => {
+      const t = codes(x);
+      const y = dae.forward(t, true);
+      if (!grad || grad.shape[0] !== y.shape[0]) {
+        grad?.dispose();
+        grad = be.empty(y.shape);
+      }
+      const loss = mseLoss(y, t, grad);
+      dae.backward(grad, false);
+      return loss;
+    },
+    evaluate: (x) => {
+      const t = codes(x);
+      return { loss: mseLoss(dae.forward(t, false), t) };
+    },
+  };
+  await fit(be, daeTask, all.take(pool), {
+    epochs: hp.epochs,
+    batchSize: 64,
+    seed: seed * 10 + 9,
+    optimizer: { type: 'adam', lr: hp.lr },
+  });
+  recon.push(evaluateTask(be, daeTask, val.take(2000)).loss);
+  const dst = new Map(clf.params().map((p) => [p.name, p]));
+  for (const p of dae.params()) if (p.name.startsWith('dense0.')) dst.get(p.name)!.value.set(p.value.data);
+  dae.dispose();
+  grad?.dispose();
+}
+
 /** Classification on the labelled batch, then reconstruction of unlabelled images through the stack's blocks sharing the conv weights. */
 function jointTask(
   clf: Classifier,

@@ -1,4 +1,4 @@
-/** `convae paper --first-cae`: which regulariser the first CAE of the pretrained stack gets. */
+/** `convae paper --first-cae` and `--decoder`: which regulariser the first CAE of the pretrained stack gets, and whether its decoders are tied. */
 import { describe, expect, it } from 'vitest';
 import { ARCHITECTURES, pretrainBlocks } from '../../ts/cli/paper-arch.js';
 
@@ -23,4 +23,15 @@ describe('pretrainBlocks', () => {
       }
     });
   }
+
+  it("'untied' unties every block's decoder and changes nothing else", () => {
+    for (const name of ['small', 'masci'] as const) {
+      const arch = ARCHITECTURES[name];
+      const tied = pretrainBlocks(arch);
+      const untied = pretrainBlocks(arch, 'ksparse', 'untied');
+      expect(tied.every((b) => b.tied === undefined)).toBe(true);
+      expect(untied.map((b) => b.tied)).toEqual(arch.blocks.map(() => false));
+      expect(untied.map((b) => ({ ...b, tied: undefined }))).toEqual(tied.map((b) => ({ ...b, tied: undefined })));
+    }
+  });
 });

@@ -244,6 +244,11 @@ program
       .choices(['ksparse', 'noise'])
       .default('ksparse'),
   )
+  .addOption(
+    new Option('--decoder <kind>', "the CAEs' decoders: tied to the encoder's kernels, or kernels of their own")
+      .choices(['tied', 'untied'])
+      .default('tied'),
+  )
   .option('--pretrain-epochs <n>', 'epochs per CAE (default 3)', int('--pretrain-epochs', 0, 1000))
   .option('--unlabelled <n>', 'unlabelled images for pretraining', int('--unlabelled'), 60000)
   .option(
@@ -329,6 +334,7 @@ program
       seedOffset: o.seedOffset,
       arch: o.arch,
       firstCae: o.firstCae,
+      decoder: o.decoder,
       pretrainEpochs: o.pretrainEpochs,
       unlabelled: o.unlabelled,
       lrs: o.lrs,

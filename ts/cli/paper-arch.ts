@@ -65,8 +65,19 @@ export const ARCHITECTURES: Record<ArchName, PaperArch> = {
   },
 };
 
-/** The blocks as the stack pretrains them: the first with k-sparse decoding or masking noise, the rest as they are. */
-export function pretrainBlocks(arch: PaperArch, first: FirstCae = 'ksparse'): BlockSpec[] {
+/**
+ * The CAEs' decoders in `convae paper` (`--decoder`): tied to the encoder's
+ * kernels (the method's default) or with weights of their own, which leaves
+ * the encoder's kernels free of the decoder's job.
+ */
+export type Decoder = 'tied' | 'untied';
+
+/**
+ * The blocks as the stack pretrains them: the first with k-sparse decoding or
+ * masking noise, the rest as they are; every decoder untied with 'untied'.
+ */
+export function pretrainBlocks(arch: PaperArch, first: FirstCae = 'ksparse', decoder: Decoder = 'tied'): BlockSpec[] {
   const reg = first === 'ksparse' ? { sparsity: FIRST_BLOCK_SPARSITY } : { noise: FIRST_BLOCK_NOISE };
-  return arch.blocks.map((b, k) => (k === 0 ? { ...b, ...reg } : b));
+  const dec = decoder === 'untied' ? { tied: false } : {};
+  return arch.blocks.map((b, k) => (k === 0 ? { ...b, ...reg, ...dec } : { ...b, ...dec }));
 }
