@@ -24,30 +24,15 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-cli-data-'));
   const imgs = join(dir, 'imgs'),
     out = join(dir, 'out');
+  // The run every test reads (a k-sparse first CAE keeping a quarter of each map); the resume test changes --sparsity.
+  const trainArgs = (sparsity: string) =>
+    [
+      ['train', '--data', imgs, '--size', '16x16', '--maps', '4,8', '--hidden', '16'],
+      ['--epochs', '2', '--pretrain-epochs', '1', '--sparsity', sparsity, '--workers', '0', '--out', out],
+    ].flat();
   beforeAll(() => {
     expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
-    const r = cli(
-      'train',
-      '--data',
-      imgs,
-      '--size',
-      '16x16',
-      '--maps',
-      '4,8',
-      '--hidden',
-      '16',
-      '--epochs',
-      '2',
-      '--pretrain-epochs',
-      '1',
-      '--sparsity',
-      '0.25',
-      '--workers',
-      '0',
-      '--out',
-      out,
-      '-q',
-    );
+    const r = cli(...trainArgs('0.25'), '-q');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   }, 200_000);
@@ -147,28 +132,7 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(stack.blocks[0].sparsity).toEqual({ keep: 0.25 });
     expect(stack.blocks[1].sparsity).toBeNull();
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).flags.sparsity).toBe(0.25);
-    const again = cli(
-      'train',
-      '--data',
-      imgs,
-      '--size',
-      '16x16',
-      '--maps',
-      '4,8',
-      '--hidden',
-      '16',
-      '--epochs',
-      '2',
-      '--pretrain-epochs',
-      '1',
-      '--sparsity',
-      '0.5',
-      '--workers',
-      '0',
-      '--out',
-      out,
-      '--resume',
-    );
+    const again = cli(...trainArgs('0.5'), '--resume');
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/--sparsity 0\.25 → 0\.5/);
     for (const bad of ['1.5', '-0.1', 'x']) {
