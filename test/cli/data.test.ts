@@ -24,11 +24,11 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-cli-data-'));
   const imgs = join(dir, 'imgs'),
     out = join(dir, 'out');
-  // The run every test reads (a k-sparse first CAE keeping a quarter of each map); the resume test changes --sparsity.
+  // The run every test reads (a k-sparse first CAE keeping a quarter of each map, untied decoders); the resume test changes --sparsity.
   const trainArgs = (sparsity: string) =>
     [
       ['train', '--data', imgs, '--size', '16x16', '--maps', '4,8', '--hidden', '16'],
-      ['--epochs', '2', '--pretrain-epochs', '1', '--sparsity', sparsity, '--workers', '0', '--out', out],
+      ['--epochs', '2', '--pretrain-epochs', '1', '--sparsity', sparsity, '--decoder', 'untied', '--workers', '0', '--out', out],
     ].flat();
   beforeAll(() => {
     expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
@@ -127,11 +127,13 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(existsSync(png)).toBe(true);
   });
 
-  it('--sparsity reaches the first CAE and run.json; a resume with another value is refused', () => {
+  it('--sparsity and --decoder reach the CAEs and run.json; a resume with another value is refused', () => {
     const stack = JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8'));
     expect(stack.blocks[0].sparsity).toEqual({ keep: 0.25 });
     expect(stack.blocks[1].sparsity).toBeNull();
-    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).flags.sparsity).toBe(0.25);
+    expect(stack.blocks.map((b: { tied: boolean }) => b.tied)).toEqual([false, false]);
+    const flags = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).flags;
+    expect([flags.sparsity, flags.decoder]).toEqual([0.25, 'untied']);
     const again = cli(...trainArgs('0.5'), '--resume');
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/--sparsity 0\.25 → 0\.5/);

@@ -55,6 +55,8 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
       '1',
       '--sparsity',
       '0.1',
+      '--decoder',
+      'untied',
       '--out',
       out,
       '-q',
@@ -72,6 +74,7 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
     expect(b.outputActivation).toBe('identity');
     expect(b.convs[0].padding).toBe(2);
     expect(b.sparsity).toEqual({ keep: 0.1 });
+    expect(b.tied).toBe(false);
   });
 
   it('encode normalises its input as the model was trained: the codes equal the API on contrast-normalised images', async () => {

@@ -44,6 +44,12 @@ export const sparsityArg = (v: string): number => {
 export const SPARSITY_HELP =
   'k-sparse decoder of the first CAE: it reconstructs from the largest fraction of each pooled map (stroke-like filters; docs/paper-results.md); 0 for none';
 
+/** `--decoder tied|untied`: whether the CAEs' decoders use their encoders' kernels (`BlockSpec.tied`). */
+export const decoderOption = () =>
+  new Option('--decoder <kind>', "the CAEs' decoders: tied to the encoder's kernels, or kernels of their own")
+    .choices(['tied', 'untied'])
+    .default('tied');
+
 export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';
 
 const DATA_HELP =
@@ -125,6 +131,7 @@ export function registerDataCommands(program: Command): void {
       0.3,
     )
     .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
+    .addOption(decoderOption())
     .option('--lr <x>', 'Adam learning rate', Number, 3e-3)
     .option('--limit <n>', 'use only the first n training images', int('--limit'))
     .option('--seed <n>', 'random seed', int('--seed', 0), 1)
@@ -145,6 +152,7 @@ export function registerDataCommands(program: Command): void {
         normalize: o.normalize,
         noise: o.noise,
         sparsity: o.sparsity,
+        decoder: o.decoder,
         lr: o.lr,
         seed: o.seed,
         out: o.out,

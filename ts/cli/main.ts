@@ -10,7 +10,15 @@ import { embeddings } from './embeddings.js';
 import { features } from './features.js';
 import { reason } from './outdir.js';
 import { exportCommand, importCommand } from './export.js';
-import { dataOptions, registerDataCommands, SPARSITY_HELP, sparsityArg, WORKERS_HELP, workersArg } from './commands.js';
+import {
+  dataOptions,
+  decoderOption,
+  registerDataCommands,
+  SPARSITY_HELP,
+  sparsityArg,
+  WORKERS_HELP,
+  workersArg,
+} from './commands.js';
 import { filtersFigure } from './filters-figure.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
@@ -72,6 +80,7 @@ program
     0.3,
   )
   .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
+  .addOption(decoderOption())
   .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
   .option(
@@ -113,6 +122,7 @@ program
       hidden: o.hidden,
       noise: o.noise,
       sparsity: o.sparsity,
+      decoder: o.decoder,
       seed: o.seed,
       out: o.out,
       limit: o.limit,
@@ -244,11 +254,7 @@ program
       .choices(['ksparse', 'noise'])
       .default('ksparse'),
   )
-  .addOption(
-    new Option('--decoder <kind>', "the CAEs' decoders: tied to the encoder's kernels, or kernels of their own")
-      .choices(['tied', 'untied'])
-      .default('tied'),
-  )
+  .addOption(decoderOption())
   .option('--pretrain-epochs <n>', 'epochs per CAE (default 3)', int('--pretrain-epochs', 0, 1000))
   .option('--unlabelled <n>', 'unlabelled images for pretraining', int('--unlabelled'), 60000)
   .option(

@@ -11,6 +11,7 @@ import type { Build } from '../backend/loader.js';
 import { ArgumentError } from '../errors.js';
 import type { Activation } from '../ops/elementwise.js';
 import { type BlockSpec, StackedConvAutoencoder } from '../model/autoencoder.js';
+import type { Decoder } from './paper-arch.js';
 import { saveModel } from '../model/serialize.js';
 import { evaluateTask } from '../train/evaluate.js';
 import { fit } from '../train/fit.js';
@@ -38,6 +39,8 @@ export interface PretrainArgs extends DataSpec {
   noise: number;
   /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 (default) for none. */
   sparsity?: number;
+  /** The CAEs' decoders: tied to the encoder's kernels (default) or kernels of their own. */
+  decoder?: Decoder;
   lr: number;
   seed: number;
   out: string;
@@ -58,6 +61,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
   const common = {
     activation: a.activation ?? 'tanh',
     pool: { kernel: a.pool ?? 2 },
+    tied: a.decoder !== 'untied',
   } as const;
   const blocks: BlockSpec[] = [
     {

@@ -23,6 +23,8 @@ export interface RunFlags {
   noise: number;
   /** null: no k-sparse decoder (also what a run.json from before the flag means). */
   sparsity: number | null;
+  /** null: tied (also what a run.json from before the flag means). */
+  decoder: 'untied' | null;
   seed: number;
   limit: number | null;
   pretrain: boolean;
@@ -39,6 +41,7 @@ const FLAG_NAMES: Record<Exclude<keyof RunFlags, 'epochs'>, string> = {
   hidden: '--hidden',
   noise: '--noise',
   sparsity: '--sparsity',
+  decoder: '--decoder',
   seed: '--seed',
   limit: '--limit',
   pretrain: '--no-pretrain',
@@ -117,6 +120,7 @@ export function runFlags(
     hidden: number;
     noise: number;
     sparsity: number;
+    decoder: 'tied' | 'untied';
     seed: number;
     limit?: number;
     pretrain: boolean;
@@ -136,6 +140,7 @@ export function runFlags(
     hidden: a.hidden,
     noise: a.noise,
     sparsity: a.sparsity > 0 ? a.sparsity : null,
+    decoder: a.decoder === 'untied' ? 'untied' : null,
     seed: a.seed,
     limit: a.limit ?? null,
     pretrain: a.pretrain,

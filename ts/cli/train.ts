@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
+import type { Decoder } from './paper-arch.js';
 import { Classifier } from '../model/classifier.js';
 import { loadModel, saveModel } from '../model/serialize.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../train/checkpoint.js';
@@ -47,6 +48,8 @@ export interface TrainArgs {
   noise: number;
   /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 for none. */
   sparsity: number;
+  /** The CAEs' decoders: tied to the encoder's kernels or kernels of their own. */
+  decoder: Decoder;
   seed: number;
   out: string;
   limit?: number;
@@ -136,8 +139,14 @@ async function trainWith(
       pool: { kernel: 2 },
       noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null,
       sparsity: a.sparsity > 0 ? { keep: a.sparsity } : null,
+      tied: a.decoder !== 'untied',
     },
-    { convs: [{ filters: maps[1], kernel: a.kernel }], activation: 'tanh', pool: { kernel: 2 } },
+    {
+      convs: [{ filters: maps[1], kernel: a.kernel }],
+      activation: 'tanh',
+      pool: { kernel: 2 },
+      tied: a.decoder !== 'untied',
+    },
   ];
   if (a.fromSearch) {
     blocks[0] = await readSearchBest(a.fromSearch);
