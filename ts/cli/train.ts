@@ -73,7 +73,7 @@ export interface TrainArgs {
  */
 export const PRESETS = {
   default: { pretrainEpochs: 1, epochs: 8, lr: 0.05, dropout: 0, shift: 1 },
-  long: { pretrainEpochs: 2, epochs: 20, lr: 0.05, dropout: 0.3, shift: 0 },
+  long: { pretrainEpochs: 2, epochs: 20, lr: 0.05, dropout: 0.3, shift: 1 },
 } as const;
 
 export async function train(a: TrainArgs): Promise<{ testError: number }> {
