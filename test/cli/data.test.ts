@@ -28,7 +28,8 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
   const trainArgs = (sparsity: string) =>
     [
       ['train', '--data', imgs, '--size', '16x16', '--maps', '4,8', '--hidden', '16'],
-      ['--epochs', '2', '--pretrain-epochs', '1', '--sparsity', sparsity, '--decoder', 'untied', '--workers', '0', '--out', out],
+      ['--epochs', '2', '--pretrain-epochs', '1', '--sparsity', sparsity, '--decoder', 'untied'],
+      ['--workers', '0', '--out', out],
     ].flat();
   beforeAll(() => {
     expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
