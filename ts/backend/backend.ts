@@ -1,8 +1,9 @@
 /** The entry point to the kernels: load a build, make tensors, ask what is running. */
-import { ArgumentError, BackendError, quote, ShapeError } from '../errors.js';
+import { BackendError, ShapeError } from '../errors.js';
 import { fmt, numel } from '../shape.js';
 import { type Build, type Isa, type LoadOptions, type NativeThreads, loadExports } from './loader.js';
 import { Memory, type Tensor, type DType } from './memory.js';
+import { checkKernelThreads } from './threads.js';
 
 /** One loaded build (native addon or wasm): makes tensors (`empty`, `fromArray`) in its memory and runs the kernels on them. Get one with `loadBackend()`. */
 export class Backend {
@@ -77,16 +78,7 @@ export class Backend {
 
   /** @internal `setThreads`'s checks alone: throws what it would throw, changes nothing. */
   checkThreads(n: number): void {
-    if (!Number.isInteger(n) || n < 1)
-      throw new ArgumentError('Backend.setThreads', 'n', `must be an integer ≥ 1, got ${quote(n)}`);
-    if (!this.pool) {
-      if (n === 1) return;
-      throw new BackendError(
-        `convae: the ${this.build} wasm build runs its kernels on one thread (asked for ${n}); train on several cores with Trainer workers, or load the native build`,
-      );
-    }
-    if (n > this.pool.max)
-      throw new ArgumentError('Backend.setThreads', 'n', `must be at most ${this.pool.max}, got ${n}`);
+    checkKernelThreads('Backend.setThreads', this.build, n, this.maxThreads);
   }
 
   /** A new uninitialised tensor (contents unspecified: fill it before reading). */

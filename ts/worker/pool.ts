@@ -5,7 +5,8 @@
  * the next job. `dispose()` terminates them all.
  */
 import type { Build, LoadOptions } from '../backend/loader.js';
-import { ArgumentError, BackendError, quote, WorkerError } from '../errors.js';
+import { checkKernelThreads } from '../backend/threads.js';
+import { ArgumentError, WorkerError } from '../errors.js';
 import { MAX_KERNEL_THREADS } from '../limits.js';
 import { spawnWorker, type SpawnOptions, type WorkerHandle } from './spawn.js';
 
@@ -55,16 +56,7 @@ export class WorkerPool {
     if (!Number.isInteger(size) || size < 1)
       throw new ArgumentError('WorkerPool', 'size', `must be an integer ≥ 1, got ${size}`);
     const threads = opts.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_KERNEL_THREADS)
-      throw new ArgumentError(
-        'WorkerPool',
-        'threads',
-        `must be an integer in [1, ${MAX_KERNEL_THREADS}], got ${quote(threads)}`,
-      );
-    if (threads > 1 && backend.build !== 'native')
-      throw new BackendError(
-        `convae: the ${backend.build} wasm build runs its kernels on one thread (asked for ${threads} per worker); use more workers, or the native build`,
-      );
+    checkKernelThreads('WorkerPool', backend.build, threads, MAX_KERNEL_THREADS, ' per worker');
     return new WorkerPool(backend, size, threads, opts);
   }
 
