@@ -245,6 +245,7 @@ function jointTask(
   const clfParams = new Map(clf.params().map((p) => [p.name, p]));
   const shared = stack.blocks.map((b) => b.encoder.params().map((p) => clfParams.get(p.name)!));
   const own = stack.blocks.flatMap((b, k) => (lambda[k] ? b.decoder.params() : []));
+  const layerTasks = stack.blocks.map((_, k) => stackLayerTask(stack, k));
   return {
     ...base,
     params: () => [...clf.params(), ...own],
@@ -262,7 +263,7 @@ function jointTask(
         const enc = b.encoder.params();
         for (const p of enc) p.grad.fill(0);
         const dec = b.decoder.params();
-        stackLayerTask(stack, k).step(u, null);
+        layerTasks[k].step(u, null);
         enc.forEach((p, i) => {
           const g = shared[k][i].grad.data,
             h = p.grad.data;

@@ -33,7 +33,6 @@ const size = (v: string) => {
   }
 };
 
-/** Help of `--workers` for the commands that encode or score many images. */
 /** `--sparsity <keep>`: the k-sparse decoder of the first CAE keeps this fraction of each pooled map; 0 for none. */
 export const sparsityArg = (v: string): number => {
   const f = Number(v);
@@ -44,12 +43,16 @@ export const sparsityArg = (v: string): number => {
 export const SPARSITY_HELP =
   'k-sparse decoder of the first CAE: it reconstructs from the largest fraction of each pooled map (stroke-like filters; docs/paper-results.md); 0 for none';
 
-/** `--decoder tied|untied`: whether the CAEs' decoders use their encoders' kernels (`BlockSpec.tied`). */
+/** What `--decoder` takes: decoders tied to their encoders' kernels (`BlockSpec.tied`, the method's default) or with kernels of their own. */
+export type Decoder = 'tied' | 'untied';
+
+/** `--decoder tied|untied` of train, pretrain and paper. */
 export const decoderOption = () =>
   new Option('--decoder <kind>', "the CAEs' decoders: tied to the encoder's kernels, or kernels of their own")
     .choices(['tied', 'untied'])
     .default('tied');
 
+/** Help of `--workers` for the commands that encode or score many images. */
 export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';
 
 const DATA_HELP =

@@ -8,6 +8,7 @@
  */
 import type { BlockSpec } from '../model/autoencoder.js';
 import type { HeadSpec } from '../model/classifier.js';
+import type { Decoder } from './commands.js';
 
 /**
  * k-sparse decoding of the first CAE of convae's default pretraining: its
@@ -64,13 +65,6 @@ export const ARCHITECTURES: Record<ArchName, PaperArch> = {
       'Masci et al. 2011: conv 100×5×5 tanh, pool 2, conv 150×5×5 tanh, pool 2, conv 200×3×3 tanh, dense 300 tanh, dense 10',
   },
 };
-
-/**
- * The CAEs' decoders in `convae paper` (`--decoder`): tied to the encoder's
- * kernels (the method's default) or with weights of their own, which leaves
- * the encoder's kernels free of the decoder's job.
- */
-export type Decoder = 'tied' | 'untied';
 
 /**
  * The blocks as the stack pretrains them: the first with k-sparse decoding or

@@ -32,13 +32,13 @@ import { evaluateClassifier } from '../train/evaluate.js';
 import { Rng } from '../util/rng.js';
 import { createRunner } from '../worker/runner.js';
 import { resolveTrainData } from './data.js';
+import type { Decoder } from './commands.js';
 import { checkOutDir, writeAtomic } from './outdir.js';
 import {
   ARCHITECTURES,
   type ArchName,
   FIRST_BLOCK_NOISE,
   FIRST_BLOCK_SPARSITY,
-  type Decoder,
   type FirstCae,
   pretrainBlocks,
 } from './paper-arch.js';

@@ -11,7 +11,7 @@ import type { Build } from '../backend/loader.js';
 import { ArgumentError } from '../errors.js';
 import type { Activation } from '../ops/elementwise.js';
 import { type BlockSpec, StackedConvAutoencoder } from '../model/autoencoder.js';
-import type { Decoder } from './paper-arch.js';
+import type { Decoder } from './commands.js';
 import { saveModel } from '../model/serialize.js';
 import { evaluateTask } from '../train/evaluate.js';
 import { fit } from '../train/fit.js';

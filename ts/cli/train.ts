@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
-import type { Decoder } from './paper-arch.js';
+import type { Decoder } from './commands.js';
 import { Classifier } from '../model/classifier.js';
 import { loadModel, saveModel } from '../model/serialize.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../train/checkpoint.js';
@@ -131,22 +131,16 @@ async function trainWith(
     `convae ${source.name}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${par.workers ? `${par.workers} data-parallel worker${par.workers > 1 ? 's' : ''}` : 'this thread'}${par.threads > 1 ? `, ${par.threads} kernel threads${par.workers ? ' each' : ''}` : ''}`,
   );
 
+  const common = { activation: 'tanh', pool: { kernel: 2 }, tied: a.decoder !== 'untied' } as const;
   const blocks: BlockSpec[] = [
-    // Masking noise makes the first layer's filters strokes and edges instead of near-random blotches.
+    // Masking noise by default: the lower validation error; --sparsity gives stroke-like filters (docs/paper-results.md).
     {
+      ...common,
       convs: [{ filters: maps[0], kernel: a.kernel }],
-      activation: 'tanh',
-      pool: { kernel: 2 },
       noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null,
       sparsity: a.sparsity > 0 ? { keep: a.sparsity } : null,
-      tied: a.decoder !== 'untied',
     },
-    {
-      convs: [{ filters: maps[1], kernel: a.kernel }],
-      activation: 'tanh',
-      pool: { kernel: 2 },
-      tied: a.decoder !== 'untied',
-    },
+    { ...common, convs: [{ filters: maps[1], kernel: a.kernel }] },
   ];
   if (a.fromSearch) {
     blocks[0] = await readSearchBest(a.fromSearch);
