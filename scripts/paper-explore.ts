@@ -39,7 +39,8 @@ interface Config {
   /** Overrides of the architecture's blocks (merged per block). */
   blocks?: Partial<BlockSpec>[];
   /** null or absent: random initialisation. */
-  pre?: { epochs: number[]; lr?: number; batch?: number; unlabelled?: number } | null;
+  /** `shift`: random translations of the unlabelled images (more unlabelled data, in effect). */
+  pre?: { epochs: number[]; lr?: number; batch?: number; unlabelled?: number; shift?: number } | null;
   head?: { hidden?: number[]; dropout?: number };
   /**
    * Pretrain the first dense layer too, without labels: a denoising
@@ -119,6 +120,7 @@ if (cfg.pre) {
         batchSize: pre.batch,
         seed: seed * 10 + k,
         optimizer: { type: 'adam', lr: pre.lr },
+        ...(pre.shift ? { augment: { shift: pre.shift } } : {}),
       });
       recon.push(evaluateTask(be, stackLayerTask(stack, k), val.take(2000)).loss);
     }
