@@ -29,6 +29,7 @@ import { mseLoss } from '../ts/ops/elementwise.js';
 import type { Tensor } from '../ts/backend/memory.js';
 import type { ImageDataset } from '../ts/data/dataset.js';
 import { Rng } from '../ts/util/rng.js';
+import { forEachBatch } from '../ts/anomaly/embed.js';
 import { ARCHITECTURES, type ArchName } from '../ts/cli/paper-arch.js';
 
 interface Config {
@@ -58,8 +59,14 @@ interface Config {
     shift?: number;
     /** Epochs with the conv blocks frozen (head only) before the rest. */
     freezeEpochs?: number;
-    /** Scale each pretrained conv (weight and bias alike) to the RMS weight of its random initialisation. */
-    rescale?: boolean;
+    /**
+     * true: scale each pretrained conv (weight and bias alike) to the RMS weight of its random initialisation.
+     * 'data': scale each pretrained conv, in order, so that its outputs before the activation have the
+     * standard deviation `rescaleStd` (default 1) on 512 unlabelled images (as LSUV does at initialisation):
+     * the cure for codes stuck in tanh's tails, if that is what holds them back.
+     */
+    rescale?: boolean | 'data';
+    rescaleStd?: number;
     /**
      * Keep the CAEs' reconstruction loss during fine-tuning: each labelled
      * step is followed by a reconstruction step of the blocks in `lambda`
@@ -141,9 +148,29 @@ const ft = {
   freezeEpochs: 0,
   ...cfg.ft,
 };
+if (stack && ft.rescale === 'data') {
+  const target = ft.rescaleStd ?? 1;
+  for (let k = 0; k < stack.blocks.length; k++) {
+    const conv = stack.blocks[k].convs[0];
+    let s1 = 0,
+      s2 = 0,
+      n = 0;
+    forEachBatch(be, all.take(512), 128, (x) => {
+      for (const v of conv.forward(stack!.encodeThrough(k, x)).data) {
+        s1 += v;
+        s2 += v * v;
+        n++;
+      }
+    });
+    const scale = target / Math.sqrt(s2 / n - (s1 / n) ** 2);
+    for (const p of [conv.weight, conv.bias])
+      if (p) for (let j = 0; j < p.value.data.length; j++) p.value.data[j] *= scale;
+    console.error(`block ${k}: pre-activation std scaled by ${scale.toFixed(3)}`);
+  }
+}
 const head = { ...headBase, ...cfg.head, classes: 10 };
 const clf = stack ? Classifier.fromStack(stack, head, seed) : Classifier.fromBlocks(be, blocks, all.shape, head, seed);
-if (stack && ft.rescale)
+if (stack && ft.rescale === true)
   for (const p of clf.params().filter((q) => /^block\d+\.conv\d+\.weight$/.test(q.name))) {
     const [o, i, kh, kw] = p.value.shape;
     const glorot = Math.sqrt(6 / (i * kh * kw + o * kh * kw)) / Math.sqrt(3);
