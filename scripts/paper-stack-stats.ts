@@ -1,8 +1,8 @@
 /**
  * What a pretrained stack of `convae paper` holds, next to the same network at
- * random initialisation (docs/paper-results.md, "Tied and untied decoders on
- * Fashion-MNIST"): per block the RMS of every weight, how many of its codes sit
- * in tanh's flat tails (|code| > 0.95, where the gradient is below a tenth), the
+ * random initialisation (docs/paper-results.md, section 6, "Tied and untied
+ * decoders"): per block the RMS of every weight, how many of its codes sit
+ * in tanh's flat tails (`codeSaturation`: |code| > 0.95, slope under a tenth), the
  * reconstruction error, and a linear probe of the codes from 1 000 labelled
  * images. Images: training images 50 000–51 999 for the statistics, the probe
  * trains on 1 000 of images 0–49 999 and scores 5 000 of 50 000–59 999 — never
@@ -17,6 +17,7 @@ import { StackedConvAutoencoder } from '../ts/model/autoencoder.js';
 import { loadModel } from '../ts/model/serialize.js';
 import { encode } from '../ts/anomaly/embed.js';
 import { linearProbeAccuracy } from '../ts/anomaly/probe.js';
+import { codeSaturation } from '../ts/anomaly/saturation.js';
 import { evaluateTask } from '../ts/train/evaluate.js';
 import { stackLayerTask } from '../ts/model/tasks.js';
 import { Rng } from '../ts/util/rng.js';
@@ -42,15 +43,13 @@ function describe(stack: StackedConvAutoencoder): Record<string, unknown>[] {
           return [p.name, +Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length).toFixed(3)];
         }),
     );
-    const codes = encode(stack, stats, { depth: k + 1 }).vectors;
-    let tails = 0;
-    for (const v of codes) if (Math.abs(v) > 0.95) tails++;
+    const saturated = codeSaturation(stack, stats, { depth: k + 1 });
     const tr = encode(stack, labelled, { depth: k + 1 }),
       va = encode(stack, probeVal, { depth: k + 1 });
     return {
       block: k,
       weightRms: rms,
-      saturated: +((100 * tails) / codes.length).toFixed(1),
+      saturated: saturated === null ? null : +(100 * saturated).toFixed(1),
       recon: +evaluateTask(be, stackLayerTask(stack, k), stats).loss.toFixed(5),
       probeError: +(100 * (1 - linearProbeAccuracy(tr, labelled.labels!, va, probeVal.labels!))).toFixed(2),
     };

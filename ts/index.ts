@@ -218,6 +218,7 @@ export {
   type KnnOptions,
   type ProbeOptions,
 } from './anomaly/probe.js';
+export { codeSaturation, type SaturationOptions } from './anomaly/saturation.js';
 export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
 export { projectionGrid } from './anomaly/draw.js';
 

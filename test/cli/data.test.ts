@@ -44,6 +44,9 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(meta.inputShape).toEqual([3, 16, 16]);
     expect(meta.training.classes).toEqual(['blues', 'reds']);
     expect(meta.head.classes).toBe(2);
+    // The share of each block's tanh codes in the flat tails (test/anomaly/saturation.test.ts checks the count).
+    expect(meta.training.saturatedCodes).toHaveLength(2);
+    for (const v of meta.training.saturatedCodes) expect(v >= 0 && v <= 1).toBe(true);
   });
 
   it('predict prints the same classes as the API on the loaded model', async () => {

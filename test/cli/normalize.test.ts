@@ -75,6 +75,7 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
     expect(b.convs[0].padding).toBe(2);
     expect(b.sparsity).toEqual({ keep: 0.1 });
     expect(b.tied).toBe(false);
+    expect(meta.training.saturatedCodes).toEqual([null]); // relu has no flat tails
   });
 
   it('encode normalises its input as the model was trained: the codes equal the API on contrast-normalised images', async () => {

@@ -14,6 +14,7 @@ import { type BlockSpec, StackedConvAutoencoder } from '../model/autoencoder.js'
 import type { Decoder } from './commands.js';
 import { saveModel } from '../model/serialize.js';
 import { evaluateTask } from '../train/evaluate.js';
+import { saturationNote } from './saturation-note.js';
 import { fit } from '../train/fit.js';
 import { stackLayerTask } from '../model/tasks.js';
 import { filterStats, summariseFilterStats } from '../viz/filterstats.js';
@@ -80,6 +81,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
   const stack = new StackedConvAutoencoder(be, blocks, train.shape, a.seed);
   try {
     const mse: number[] = [];
+    const saturated: (number | null)[] = [];
     for (let k = 0; k < stack.blocks.length; k++) {
       const bar = new Progress(`pretrain CAE ${k + 1}/${stack.blocks.length}`, a.epochs, a.quiet);
       await fit(be, stackLayerTask(stack, k), train, {
@@ -92,7 +94,10 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       });
       bar.stop();
       mse.push(evaluateTask(be, stackLayerTask(stack, k), test).loss);
-      log(`CAE ${k + 1}: reconstruction MSE on the ${test.length} held-out images ${mse[k].toFixed(5)}`);
+      const note = saturationNote(stack, k, test);
+      saturated.push(note.share);
+      log(`CAE ${k + 1}: reconstruction MSE on the ${test.length} held-out images ${mse[k].toFixed(5)}${note.text}`);
+      if (note.warning && !a.quiet) console.error(note.warning);
     }
     const seconds = (performance.now() - t0) / 1000;
     await mkdir(a.out, { recursive: true });
@@ -113,6 +118,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       normalize,
       ...(whitening ? { whitening: { ...whitening, kernel: Array.from(whitening.kernel) } } : {}),
       reconstructionMse: mse,
+      saturatedCodes: saturated,
       filters,
       seconds,
     });

@@ -24,6 +24,7 @@ import { DataError } from '../errors.js';
 import { checkOutDir, writeAtomic } from './outdir.js';
 import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
 import { Progress } from './progress.js';
+import { saturationNote } from './saturation-note.js';
 import { resolveTrainData } from './data.js';
 import { defaultArchitecture } from './pictures.js';
 
@@ -149,6 +150,7 @@ async function trainWith(
   let stack = new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
   const curves: { name: string; values: number[] }[] = [];
   const reconMse: number[] = [];
+  const saturated: (number | null)[] = [];
   const histories: Record<string, History> = {};
   await mkdir(a.out, { recursive: true });
   if (!a.resume) await writeRunFlags(a.out, flags);
@@ -175,8 +177,10 @@ async function trainWith(
     log(
       `resuming: pretrained stack from ${a.out}/stack.*, ${resumeFrom ? `fine-tuning from epoch ${resumeFrom.epoch + 1} (${ckptFile})` : 'fine-tuning from the start (no checkpoint yet)'}`,
     );
-    for (let k = 0; k < stack.blocks.length; k++)
+    for (let k = 0; k < stack.blocks.length; k++) {
       reconMse.push(evaluateTask(be, stack.task({ layer: k }), testSet).loss);
+      saturated.push(saturationNote(stack, k, testSet).share);
+    }
   } else if (a.pretrain) {
     for (let k = 0; k < stack.blocks.length; k++) {
       const bar = new Progress(`pretrain CAE ${k + 1}/${stack.blocks.length}`, pretrainEpochs, a.quiet);
@@ -193,8 +197,11 @@ async function trainWith(
       histories[`cae${k}`] = h;
       const mse = evaluateTask(be, stack.task({ layer: k }), testSet).loss;
       reconMse.push(mse);
+      const note = saturationNote(stack, k, testSet);
+      saturated.push(note.share);
       curves.push(bar.series(`CAE ${k + 1} train MSE`)); // every batch: a 1-epoch run is a curve, not a dot
-      log(`CAE ${k + 1}: reconstruction MSE on the test images ${mse.toFixed(5)}`);
+      log(`CAE ${k + 1}: reconstruction MSE on the test images ${mse.toFixed(5)}${note.text}`);
+      if (note.warning && !a.quiet) console.error(note.warning);
     }
   }
   if (!a.resume) {
@@ -207,6 +214,7 @@ async function trainWith(
       pretrained: a.pretrain,
       pretrainEpochs,
       reconstructionMse: reconMse,
+      saturatedCodes: saturated,
     });
     await writeAtomic(join(a.out, 'stack.json'), savedStack.json);
     await writeAtomic(join(a.out, 'stack.safetensors'), savedStack.weights);
@@ -251,6 +259,7 @@ async function trainWith(
     optimizer: opt,
     shift: preset.shift,
     reconstructionMse: reconMse,
+    saturatedCodes: saturated,
     testError: ev.error,
     seconds,
     build: be.build,
