@@ -32,8 +32,8 @@ export interface SaturationOptions {
  * The fraction of the codes after `depth` blocks that lie in the flat tails
  * of that block's activation, over every image of `data`; null when the
  * activation has no flat tails (relu, leakyRelu, identity) or `data` holds no
- * images. Max-pooling picks
- * activations, so a pooled code is judged like the activation it came from.
+ * images. Max-pooling picks activations, so a pooled code is judged like the
+ * activation it came from.
  */
 export function codeSaturation(
   stack: StackedConvAutoencoder,
