@@ -16,9 +16,9 @@ import { checkBatchSize, checkDepth, checkImages, forEachBatch } from './embed.j
  * slope 1 − y² < 0.0975; sigmoid: y(1 − y) < 0.0244). Unbounded activations
  * have no such tails.
  */
-const TAILS: Partial<Record<Activation, (y: number) => boolean>> = {
-  tanh: (y) => y > 0.95 || y < -0.95,
-  sigmoid: (y) => y > 0.975 || y < 0.025,
+const TAILS: Partial<Record<Activation, { below: number; above: number }>> = {
+  tanh: { below: -0.95, above: 0.95 },
+  sigmoid: { below: 0.025, above: 0.975 },
 };
 
 /** Options of `codeSaturation`. */
@@ -44,13 +44,14 @@ export function codeSaturation(
   const depth = checkDepth(op, stack, opts.depth ?? stack.blocks?.length, 1);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
-  const inTail = TAILS[stack.specs[depth - 1].activation];
-  if (!inTail || data.length === 0) return null;
+  const tail = TAILS[stack.specs[depth - 1].activation];
+  if (!tail || data.length === 0) return null;
+  const { below, above } = tail;
   let tails = 0,
     total = 0;
   forEachBatch(stack.be, data, batchSize, (x) => {
     const codes = stack.encodeThrough(depth, x).data;
-    for (let i = 0; i < codes.length; i++) if (inTail(codes[i])) tails++;
+    for (let i = 0; i < codes.length; i++) if (codes[i] < below || codes[i] > above) tails++;
     total += codes.length;
   });
   return tails / total;

@@ -16,7 +16,7 @@ export function saturationNote(
   k: number,
   images: ImageDataset,
 ): { share: number | null; text: string; warning: string | null } {
-  const share = codeSaturation(stack, images.take(Math.min(images.length, SAMPLE)), { depth: k + 1 });
+  const share = codeSaturation(stack, images.take(SAMPLE), { depth: k + 1 });
   if (share === null) return { share, text: '', warning: null };
   const pct = `${(100 * share).toFixed(1)} %`;
   const act = stack.specs[k].activation;
