@@ -27,7 +27,7 @@ import { Activation, Dense, Dropout, Flatten } from '../ts/model/layers.js';
 import { Sequential } from '../ts/model/sequential.js';
 import { mseLoss } from '../ts/ops/elementwise.js';
 import type { Tensor } from '../ts/backend/memory.js';
-import type { ImageDataset } from '../ts/data/dataset.js';
+import { ImageDataset } from '../ts/data/dataset.js';
 import { Rng } from '../ts/util/rng.js';
 import { forEachBatch } from '../ts/anomaly/embed.js';
 import { ARCHITECTURES, type ArchName } from '../ts/cli/paper-arch.js';
@@ -81,6 +81,15 @@ interface Config {
    * (the head starts random). Not a method — an upper reference.
    */
   oracle?: { epochs: number };
+  /**
+   * Self-labelling after pretraining (as DeepCluster does, one round): k-means
+   * with `k` clusters on the codes of the 50 000 pool images — the pretrained
+   * stack's top codes, or the raw pixels with `on: 'pixels'` (the control) —
+   * then the network, started from the stack, trained `epochs` to predict
+   * each image's cluster; its conv blocks initialise fine-tuning. No labels
+   * are used (the clusters' purity against the labels is only reported).
+   */
+  cluster?: { k: number; epochs: number; iters?: number; on?: 'codes' | 'pixels'; lr?: number };
   /** Score the validation set every n epochs too (default: only at the end). */
   evalEvery?: number;
   /** Validation images scored (default 10 000). */
@@ -206,6 +215,111 @@ if (cfg.oracle) {
     writeFileSync(`${file}.json`, saved.json);
     writeFileSync(`${file}.safetensors`, saved.weights);
   }
+  const dst = new Map(clf.params().map((p) => [p.name, p]));
+  for (const p of src.params()) if (p.name.startsWith('block')) dst.get(p.name)!.value.set(p.value.data);
+  src.dispose();
+}
+/** Lloyd's k-means (k-means++ seeding on a 5 000-row sample): the cluster of each row of `x` (n × d). */
+function kmeans(x: Float32Array, n: number, d: number, k: number, iters: number, rng: Rng): Uint8Array {
+  const c = new Float32Array(k * d);
+  const sample = rng.permutation(n).subarray(0, Math.min(n, 5000));
+  const dist = new Float64Array(sample.length).fill(Infinity);
+  let pick = sample[0];
+  for (let j = 0; j < k; j++) {
+    c.set(x.subarray(pick * d, pick * d + d), j * d);
+    let total = 0;
+    for (let s = 0; s < sample.length; s++) {
+      let e = 0;
+      for (let t = 0, o = sample[s] * d; t < d; t++) e += (x[o + t] - c[j * d + t]) ** 2;
+      dist[s] = Math.min(dist[s], e);
+      total += dist[s];
+    }
+    let r = rng.next() * total;
+    let s = 0;
+    for (; s < sample.length - 1; s++) {
+      r -= dist[s];
+      if (r <= 0) break;
+    }
+    pick = sample[s];
+  }
+  const assign = new Uint8Array(n);
+  const cn = new Float64Array(k);
+  for (let it = 0; it <= iters; it++) {
+    for (let j = 0; j < k; j++) {
+      let e = 0;
+      for (let t = 0; t < d; t++) e += c[j * d + t] ** 2;
+      cn[j] = e;
+    }
+    for (let i = 0; i < n; i++) {
+      let best = 0,
+        bestE = Infinity;
+      const o = i * d;
+      for (let j = 0; j < k; j++) {
+        let dot = 0;
+        for (let t = 0, q = j * d; t < d; t++) dot += x[o + t] * c[q + t];
+        const e = cn[j] - 2 * dot;
+        if (e < bestE) {
+          bestE = e;
+          best = j;
+        }
+      }
+      assign[i] = best;
+    }
+    if (it === iters) break;
+    const sum = new Float64Array(k * d),
+      count = new Uint32Array(k);
+    for (let i = 0; i < n; i++) {
+      const j = assign[i];
+      count[j]++;
+      for (let t = 0; t < d; t++) sum[j * d + t] += x[i * d + t];
+    }
+    for (let j = 0; j < k; j++) {
+      // An empty cluster restarts at a random row, as DeepCluster does.
+      if (count[j] === 0) {
+        const r = rng.int(n);
+        c.set(x.subarray(r * d, r * d + d), j * d);
+      } else for (let t = 0; t < d; t++) c[j * d + t] = sum[j * d + t] / count[j];
+    }
+  }
+  return assign;
+}
+
+let purity: number | undefined;
+if (cfg.cluster) {
+  const cl = { iters: 15, on: 'codes' as const, lr: 0.05, ...cfg.cluster };
+  if (cl.on === 'codes' && !stack) throw new Error('cluster on codes needs pre');
+  if (cl.k < 2 || cl.k > 255) throw new Error('cluster.k must be 2…255');
+  const poolSet = all.take(pool);
+  const images = poolSet.readImages(0, pool);
+  let feats: Float32Array, d: number;
+  if (cl.on === 'pixels') {
+    feats = images;
+    d = all.shape[0] * all.shape[1] * all.shape[2];
+  } else {
+    d = stack!.codeShape.reduce((a, b) => a * b, 1);
+    feats = new Float32Array(pool * d);
+    forEachBatch(be, poolSet, 256, (x, s) => feats.set(stack!.encodeThrough(stack!.blocks.length, x).data, s * d));
+  }
+  const tc = performance.now();
+  const assign = kmeans(feats, pool, d, cl.k, cl.iters, new Rng(seed * 17 + 3));
+  const votes = new Uint32Array(cl.k * 10);
+  for (let i = 0; i < pool; i++) votes[assign[i] * 10 + poolSet.labels![i]]++;
+  let right = 0;
+  for (let j = 0; j < cl.k; j++) right += Math.max(...votes.subarray(j * 10, j * 10 + 10));
+  purity = +((100 * right) / pool).toFixed(2);
+  console.error(`k-means: ${((performance.now() - tc) / 1000).toFixed(0)} s, purity ${purity} %`);
+  const pseudo = ImageDataset.fromFloat32(images, all.shape, assign, cl.k);
+  const src = stack
+    ? Classifier.fromStack(stack, { ...head, classes: cl.k }, seed + 77)
+    : Classifier.fromBlocks(be, blocks, all.shape, { ...head, classes: cl.k }, seed + 77);
+  await fit(be, classifierTask(src), pseudo, {
+    epochs: cl.epochs,
+    batchSize: 64,
+    seed: seed + 77,
+    optimizer: { type: 'sgd', lr: cl.lr, momentum: 0.9, weightDecay: 1e-4 },
+    schedule: { type: 'cosine', epochs: cl.epochs, minFactor: 0.02 },
+    augment: { shift: 1 },
+  });
   const dst = new Map(clf.params().map((p) => [p.name, p]));
   for (const p of src.params()) if (p.name.startsWith('block')) dst.get(p.name)!.value.set(p.value.data);
   src.dispose();
@@ -343,6 +457,7 @@ console.log(
   JSON.stringify({
     cfg,
     valError: +(100 * err).toFixed(2),
+    purity,
     curve: curve.length ? curve : undefined,
     recon: recon.map((r) => +r.toFixed(5)),
     preSeconds: +preSeconds.toFixed(0),
