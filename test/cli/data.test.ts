@@ -24,11 +24,11 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-cli-data-'));
   const imgs = join(dir, 'imgs'),
     out = join(dir, 'out');
-  // The run every test reads (a k-sparse first CAE keeping a quarter of each map, untied decoders); the resume test changes --sparsity.
+  // The run every test reads (a k-sparse first CAE keeping a quarter of each map, untied decoders, no translations); the resume test changes --sparsity.
   const trainArgs = (sparsity: string) =>
     [
       ['train', '--data', imgs, '--size', '16x16', '--maps', '4,8', '--hidden', '16'],
-      ['--epochs', '2', '--pretrain-epochs', '1', '--sparsity', sparsity, '--decoder', 'untied'],
+      ['--epochs', '2', '--pretrain-epochs', '1', '--sparsity', sparsity, '--decoder', 'untied', '--shift', '0'],
       ['--workers', '0', '--out', out],
     ].flat();
   beforeAll(() => {
@@ -131,13 +131,14 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(existsSync(png)).toBe(true);
   });
 
-  it('--sparsity and --decoder reach the CAEs and run.json; a resume with another value is refused', () => {
+  it('--sparsity, --decoder and --shift reach the model and run.json; a resume with another value is refused', () => {
     const stack = JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8'));
     expect(stack.blocks[0].sparsity).toEqual({ keep: 0.25 });
     expect(stack.blocks[1].sparsity).toBeNull();
     expect(stack.blocks.map((b: { tied: boolean }) => b.tied)).toEqual([false, false]);
     const flags = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).flags;
-    expect([flags.sparsity, flags.decoder]).toEqual([0.25, 'untied']);
+    expect([flags.sparsity, flags.decoder, flags.shift]).toEqual([0.25, 'untied', 0]);
+    expect(JSON.parse(readFileSync(join(out, 'classifier.json'), 'utf8')).training.shift).toBe(0);
     const again = cli(...trainArgs('0.5'), '--resume');
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/--sparsity 0\.25 → 0\.5/);
@@ -145,6 +146,11 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
       const b = cli('train', '--sparsity', bad);
       expect(b.status).not.toBe(0);
       expect(b.stderr).toMatch(/--sparsity must be a fraction in \[0, 1\]/);
+    }
+    for (const bad of ['9', '-1', '0.5', 'x']) {
+      const b = cli('train', '--shift', bad);
+      expect(b.status).not.toBe(0);
+      expect(b.stderr).toMatch(/--shift must be an integer in \[0, 8\]/);
     }
   });
 

@@ -81,6 +81,11 @@ program
   )
   .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
   .addOption(decoderOption())
+  .option(
+    '--shift <px>',
+    'random translations of the fine-tuning images, up to this many pixels; 0 for none, as for images a shift changes the meaning of (default: from the preset, 1)',
+    int('--shift', 0, 8),
+  )
   .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
   .option(
@@ -123,6 +128,7 @@ program
       noise: o.noise,
       sparsity: o.sparsity,
       decoder: o.decoder,
+      shift: o.shift,
       seed: o.seed,
       out: o.out,
       limit: o.limit,

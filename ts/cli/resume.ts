@@ -25,6 +25,8 @@ export interface RunFlags {
   sparsity: number | null;
   /** null: tied (also what a run.json from before the flag means). */
   decoder: 'untied' | null;
+  /** null: the preset's translations (also what a run.json from before the flag means). */
+  shift: number | null;
   seed: number;
   limit: number | null;
   pretrain: boolean;
@@ -42,6 +44,7 @@ const FLAG_NAMES: Record<Exclude<keyof RunFlags, 'epochs'>, string> = {
   noise: '--noise',
   sparsity: '--sparsity',
   decoder: '--decoder',
+  shift: '--shift',
   seed: '--seed',
   limit: '--limit',
   pretrain: '--no-pretrain',
@@ -121,6 +124,8 @@ export function runFlags(
     noise: number;
     sparsity: number;
     decoder: 'tied' | 'untied';
+    /** Only when it differs from the preset's. */
+    shift?: number;
     seed: number;
     limit?: number;
     pretrain: boolean;
@@ -141,6 +146,7 @@ export function runFlags(
     noise: a.noise,
     sparsity: a.sparsity > 0 ? a.sparsity : null,
     decoder: a.decoder === 'untied' ? 'untied' : null,
+    shift: a.shift ?? null,
     seed: a.seed,
     limit: a.limit ?? null,
     pretrain: a.pretrain,

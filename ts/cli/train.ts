@@ -51,6 +51,8 @@ export interface TrainArgs {
   sparsity: number;
   /** The CAEs' decoders: tied to the encoder's kernels or kernels of their own. */
   decoder: Decoder;
+  /** Random translations of the fine-tuning images, up to this many pixels; 0 for none (default: the preset's). */
+  shift?: number;
   seed: number;
   out: string;
   limit?: number;
@@ -126,7 +128,12 @@ async function trainWith(
   const arch = defaultArchitecture(trainSet.shape);
   const maps = a.maps ?? arch.maps,
     hidden = a.hidden ?? arch.hidden;
-  const flags = runFlags({ ...a, dataset: a.data ?? a.dataset, maps, hidden }, pretrainEpochs, epochs);
+  const shift = a.shift ?? preset.shift;
+  const flags = runFlags(
+    { ...a, dataset: a.data ?? a.dataset, maps, hidden, shift: shift === preset.shift ? undefined : shift },
+    pretrainEpochs,
+    epochs,
+  );
   if (a.resume) await checkResumeFlags(a.out, flags);
   log(
     `convae ${source.name}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${par.workers ? `${par.workers} data-parallel worker${par.workers > 1 ? 's' : ''}` : 'this thread'}${par.threads > 1 ? `, ${par.threads} kernel threads${par.workers ? ' each' : ''}` : ''}`,
@@ -233,7 +240,7 @@ async function trainWith(
     seed: a.seed,
     optimizer: opt,
     schedule: { type: 'cosine', epochs, minFactor: 0.02 },
-    augment: preset.shift ? { shift: preset.shift } : undefined,
+    augment: shift ? { shift } : undefined,
     onBatch: (b) => bar.batch(b),
     onEpoch: (e) => bar.epoch(e),
     checkpoint: { save: (c) => writeAtomic(ckptFile, encodeCheckpoint(c)) },
@@ -257,7 +264,7 @@ async function trainWith(
     batch: a.batch,
     seed: a.seed,
     optimizer: opt,
-    shift: preset.shift,
+    shift,
     reconstructionMse: reconMse,
     saturatedCodes: saturated,
     testError: ev.error,
