@@ -34,6 +34,9 @@ const int =
     return n;
   };
 
+/** `--shift` of train and paper, one bound: past a few pixels a shift moves much of a small image out of its frame. */
+const shiftArg = int('--shift', 0, 8);
+
 /** Upper bounds of the size flags (a typo like --maps 1000000000 is a usage error, not an allocation). */
 const LIMITS = { count: 1e9, maps: 4096, hidden: 65536 };
 // ts/cli/main.ts and dist/cli/main.js both sit two folders below package.json.
@@ -84,7 +87,7 @@ program
   .option(
     '--shift <px>',
     'random translations of the fine-tuning images, up to this many pixels; 0 for none, as for images a shift changes the meaning of (default: from the preset, 1)',
-    int('--shift', 0, 8),
+    shiftArg,
   )
   .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
@@ -321,7 +324,7 @@ program
   .option(
     '--shift <px>',
     'random translations of the fine-tuning images, up to this many pixels (both initialisations); 0 for none',
-    int('--shift', 0, 8),
+    shiftArg,
     1,
   )
   .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, 256), 0)
