@@ -190,6 +190,12 @@ if (stack && ft.rescale === true)
     const bias = clf.params().find((q) => q.name === p.name.replace(/weight$/, 'bias'))!.value.data;
     for (let j = 0; j < bias.length; j++) bias[j] *= scale;
   }
+/** The conv blocks of `src` (a network trained on labels or clusters) into the classifier to fine-tune; `src` is disposed. */
+function takeConvBlocks(src: Classifier): void {
+  const dst = new Map(clf.params().map((p) => [p.name, p]));
+  for (const p of src.params()) if (p.name.startsWith('block')) dst.get(p.name)!.value.set(p.value.data);
+  src.dispose();
+}
 if (cfg.oracle) {
   const key = createHash('sha1')
     .update(JSON.stringify({ data: cfg.data ?? 'mnist', seed, blocks, oracle: cfg.oracle, head }))
@@ -215,9 +221,7 @@ if (cfg.oracle) {
     writeFileSync(`${file}.json`, saved.json);
     writeFileSync(`${file}.safetensors`, saved.weights);
   }
-  const dst = new Map(clf.params().map((p) => [p.name, p]));
-  for (const p of src.params()) if (p.name.startsWith('block')) dst.get(p.name)!.value.set(p.value.data);
-  src.dispose();
+  takeConvBlocks(src);
 }
 /** Lloyd's k-means (k-means++ seeding on a 5 000-row sample): the cluster of each row of `x` (n × d). */
 function kmeans(x: Float32Array, n: number, d: number, k: number, iters: number, rng: Rng): Uint8Array {
@@ -320,9 +324,7 @@ if (cfg.cluster) {
     schedule: { type: 'cosine', epochs: cl.epochs, minFactor: 0.02 },
     augment: { shift: 1 },
   });
-  const dst = new Map(clf.params().map((p) => [p.name, p]));
-  for (const p of src.params()) if (p.name.startsWith('block')) dst.get(p.name)!.value.set(p.value.data);
-  src.dispose();
+  takeConvBlocks(src);
 }
 if (cfg.headPre) {
   if (!stack) throw new Error('headPre needs pre');
@@ -339,7 +341,7 @@ if (cfg.headPre) {
   flat.build(be, stack.codeShape, new Rng(seed));
   dae.build(be, [codeSize], new Rng(seed * 13 + 1));
   let grad: Tensor | null = null;
-  const codes = (x: Tensor) => flat.forward(stack!.encodeThrough(stack!.blocks.length, x), false);
+  const codes = (x: Tensor) => flat.forward(stack!.encodeThrough(stack!.blocks.length, x));
   const daeTask: Task = {
     needsLabels: false,
     params: () => dae.params(),
@@ -369,7 +371,8 @@ if (cfg.headPre) {
   const dst = new Map(clf.params().map((p) => [p.name, p]));
   for (const p of dae.params()) if (p.name.startsWith('dense0.')) dst.get(p.name)!.value.set(p.value.data);
   dae.dispose();
-  grad?.dispose();
+  // `grad` is assigned inside daeTask.step, which the narrowing here cannot see.
+  (grad as Tensor | null)?.dispose();
 }
 
 /** Classification on the labelled batch, then reconstruction of unlabelled images through the stack's blocks sharing the conv weights. */
