@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILD } from './util/backend.js';
+import { npm, npmInstall } from './util/pack.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -19,8 +20,6 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('packs, installs and runs from a clean project', () => {
-    const npm = (args: string[], cwd: string) =>
-      execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], root)) as {
       filename: string;
       files: { path: string }[];
@@ -40,7 +39,7 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
     expect(files.some((f) => f.startsWith('crates/') || f.startsWith('test/'))).toBe(false);
 
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    npm(['install', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, packed[0].filename)], dir);
+    npmInstall(dir, [join(dir, packed[0].filename)]);
     writeFileSync(
       join(dir, 'main.js'),
       `import { loadBackend, conv2d } from 'convae';
@@ -104,7 +103,7 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
     expect(nativePacked[0].files.map((f) => f.path).sort()).toEqual(
       [`convae.${platforms[0]}.node`, 'package.json', 'README.md'].sort(),
     );
-    npm(['install', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, nativePacked[0].filename)], dir);
+    npmInstall(dir, [join(dir, nativePacked[0].filename)]);
     const n = JSON.parse(execFileSync(process.execPath, ['main.js', 'auto'], { cwd: dir, encoding: 'utf8' }));
     expect(n).toEqual({ build: 'native', y: [-4, -4, -4, -4] });
     const nw = JSON.parse(execFileSync(process.execPath, ['workers.js'], { cwd: dir, encoding: 'utf8' }));
