@@ -21,7 +21,12 @@ for d in npm/*/; do
   p=$(basename "$d")
   [ -f "$d/convae.$p.node" ] && natives+=("./$(npm pack --silent --pack-destination "$app" "./$d" | tail -1)")
 done
-(cd "$app" && npm install --no-audit --no-fund --loglevel=error --ignore-scripts "./$tarball" "${natives[@]}") || exit 1
+# A stalled registry connection can leave npm waiting with no end: each attempt gets 100 s (a normal install takes 10–20).
+for attempt in 1 2 3; do
+  (cd "$app" && timeout 100 npm install --no-audit --no-fund --loglevel=error --ignore-scripts "./$tarball" "${natives[@]}") && break
+  [ "$attempt" = 3 ] && exit 1
+  echo "npm install failed or stalled (attempt $attempt of 3); trying again" >&2
+done
 cp test/runtimes/smoke.mjs "$app/"
 
 declare -a names cmds
