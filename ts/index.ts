@@ -118,7 +118,7 @@ export { ImageDataset, type Batch, type BatchOptions, type ImageShape } from './
 export { parseIdx, readIdxImages } from './data/idx.js';
 export { FASHION_MNIST_CLASSES, parseFashionMnistJson } from './data/fashion.js';
 export { CIFAR10_CLASSES, CIFAR10_FILES, parseCifar10, parseCifar10Records } from './data/cifar.js';
-export { splitDataset, type SplitOptions, type SplitPart } from './data/split.js';
+export { labelledSubset, splitDataset, type SplitOptions, type SplitPart } from './data/split.js';
 export { contrastNormalize, type ContrastOptions } from './data/normalize.js';
 export {
   fitWhitening,

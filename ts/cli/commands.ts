@@ -46,11 +46,17 @@ export const SPARSITY_HELP =
 /** What `--decoder` takes: decoders tied to their encoders' kernels (`BlockSpec.tied`, the method's default) or with kernels of their own. */
 export type Decoder = 'tied' | 'untied';
 
-/** `--decoder tied|untied` of train, pretrain and paper. */
-export const decoderOption = () =>
-  new Option('--decoder <kind>', "the CAEs' decoders: tied to the encoder's kernels, or kernels of their own")
-    .choices(['tied', 'untied'])
-    .default('tied');
+/**
+ * `--decoder tied|untied` of train, pretrain and paper. `defaultsTo`: the default told in the help
+ * instead of a value (train decides it from its other flags); without it, 'tied'.
+ */
+export const decoderOption = (defaultsTo?: string) => {
+  const o = new Option(
+    '--decoder <kind>',
+    `the CAEs' decoders: tied to the encoder's kernels, or kernels of their own${defaultsTo ? ` (default: ${defaultsTo})` : ''}`,
+  ).choices(['tied', 'untied']);
+  return defaultsTo ? o : o.default('tied');
+};
 
 /** Help of `--workers` for the commands that encode or score many images. */
 export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';

@@ -38,6 +38,8 @@ export interface DataSpec {
   seed?: number;
   /** Skip undecodable files of a folder (else the first one stops the run). */
   skipBad?: boolean;
+  /** An image folder's channels and size where `channels` and `size` are not given (`train --stack`: the stack's input). */
+  folderShape?: ImageShape;
   /**
    * How every image read is normalised: 'contrast' (`contrastNormalize`), or 'whiten' (contrast,
    * then `whiten` with `whitening`, fitted on the training images when absent). A model trained on it records it.
@@ -198,8 +200,11 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
 }
 
 async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape) {
-  const channels = shape ? (shape[0] as 1 | 3) : (s.channels ?? 3);
-  const size: [number, number] = shape ? [shape[1], shape[2]] : (s.size ?? (channels === 3 ? [32, 32] : [28, 28]));
+  const d = s.folderShape;
+  const channels = shape ? (shape[0] as 1 | 3) : (s.channels ?? (d ? (d[0] as 1 | 3) : 3));
+  const size: [number, number] = shape
+    ? [shape[1], shape[2]]
+    : (s.size ?? (d ? [d[1], d[2]] : channels === 3 ? [32, 32] : [28, 28]));
   if (shape && shape[0] !== 1 && shape[0] !== 3)
     throw new DataError(`the model takes ${shape[0]}-channel input; image folders give 1 or 3 channels`);
   const f = await loadImageFolder(dir, { size, channels, onError: s.skipBad ? 'skip' : 'throw' });

@@ -22,7 +22,7 @@ import {
 import { filtersFigure } from './filters-figure.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
-import { train } from './train.js';
+import { FEW_LABELS, PRESETS, train } from './train.js';
 
 /** An integer flag in [min, max] (the max keeps sizes far from what wasm memory can hold). */
 const int =
@@ -36,6 +36,26 @@ const int =
 
 /** `--shift` of train and paper, one bound: past a few pixels a shift moves much of a small image out of its frame. */
 const shiftArg = int('--shift', 0, 8);
+
+/** A fraction flag in [0, 1) (noise, dropout). */
+const fractionArg = (name: string) => (v: string) => {
+  const f = Number(v);
+  if (!(f >= 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a fraction in [0, 1)`);
+  return f;
+};
+
+/** A learning-rate flag in (0, 1). */
+const rateArg = (name: string) => (v: string) => {
+  const f = Number(v);
+  if (!(f > 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a number in (0, 1)`);
+  return f;
+};
+
+/** When `train`'s few-labels defaults apply (FEW_LABELS). */
+const FEW = `under ${FEW_LABELS.below} labelled images, with --labels or --stack`;
+
+/** `train --stack` takes the architecture from the stack: these flags would silently not apply. */
+const STACK_DECIDES = ['maps', 'kernel', 'noise', 'sparsity', 'decoder', 'pretrainEpochs', 'fromSearch', 'pretrain'];
 
 /** Upper bounds of the size flags (a typo like --maps 1000000000 is a usage error, not an allocation). */
 const LIMITS = { count: 1e9, maps: 4096, hidden: 65536 };
@@ -57,8 +77,16 @@ program
   .addOption(
     new Option('--preset <name>', 'default (≤ 10 min) or long').choices(['default', 'long']).default('default'),
   )
-  .option('--pretrain-epochs <n>', 'epochs per CAE layer (default: from the preset)', int('--pretrain-epochs', 0))
-  .option('--epochs <n>', 'fine-tuning epochs (default: from the preset)', int('--epochs', 0))
+  .option(
+    '--pretrain-epochs <n>',
+    `epochs per CAE layer (default: from the preset; ${FEW_LABELS.pretrainEpochs} with --labels under ${FEW_LABELS.below})`,
+    int('--pretrain-epochs', 0),
+  )
+  .option(
+    '--epochs <n>',
+    'fine-tuning epochs (default: from the preset; with --labels, about 150 000 images and no fewer than the preset)',
+    int('--epochs', 0),
+  )
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
   .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', (v) => {
     const m = v.split(',').map(Number);
@@ -74,16 +102,15 @@ program
   )
   .option(
     '--noise <fraction>',
-    'masking noise of the first CAE (denoising), 0 for none',
-    (v) => {
-      const f = Number(v);
-      if (!(f >= 0 && f < 1)) throw new InvalidArgumentError('--noise must be a fraction in [0, 1)');
-      return f;
-    },
-    0.3,
+    `masking noise of the first CAE (denoising), 0 for none (default: 0.3; ${FEW_LABELS.noise} with --labels under ${FEW_LABELS.below})`,
+    fractionArg('--noise'),
   )
-  .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
-  .addOption(decoderOption())
+  .option(
+    '--sparsity <keep>',
+    `${SPARSITY_HELP} (default: 0; ${FEW_LABELS.sparsity} with --labels under ${FEW_LABELS.below})`,
+    sparsityArg,
+  )
+  .addOption(decoderOption(`tied; ${FEW_LABELS.decoder} with --labels under ${FEW_LABELS.below}`))
   .option(
     '--shift <px>',
     'random translations of the fine-tuning images, up to this many pixels; 0 for none, as for images a shift changes the meaning of (default: from the preset, 1)',
@@ -95,6 +122,25 @@ program
     '--limit <n>',
     'use only the first n training images (quick runs); the test set shrinks too, to max(1000, n/6) images',
     int('--limit'),
+  )
+  .option(
+    '--labels <n>',
+    `fine-tune on n labelled training images (seed --seed's subset, as \`convae paper\` draws it); pretraining still uses every training image, without labels. Under ${FEW_LABELS.below}, the defaults are \`convae paper\`'s: pretraining with a k-sparse first CAE and untied decoders, ${FEW_LABELS.pretrainEpochs} epochs per CAE; fine-tuning at learning rate ${FEW_LABELS.lr} with head dropout ${FEW_LABELS.dropout}`,
+    int('--labels'),
+  )
+  .option(
+    '--stack <dir>',
+    'start from the CAE stack a `convae pretrain` or `convae train` run saved (its folder, or its stack.json) instead of pretraining one; the architecture and the input normalisation come from it, and the fine-tuning defaults from the number of labelled images, as with --labels',
+  )
+  .option(
+    '--lr <rate>',
+    `fine-tuning learning rate (default: the preset's, ${PRESETS.default.lr}; ${FEW_LABELS.lr} ${FEW})`,
+    rateArg('--lr'),
+  )
+  .option(
+    '--dropout <fraction>',
+    `head dropout (default: the preset's; ${FEW_LABELS.dropout} ${FEW})`,
+    fractionArg('--dropout'),
   )
   .option('--no-pretrain', 'skip CAE pretraining (random initialisation)')
   .option('--resume', 'continue an interrupted run in --out (its stack.* and finetune-checkpoint.safetensors)', false)
@@ -113,7 +159,13 @@ program
   )
   .option('--from-search <file>', 'take the first CAE block from a `convae search` result (search.json)')
   .option('-q, --quiet', 'print nothing but errors', false)
-  .action(async (o) => {
+  .action(async (o, cmd: Command) => {
+    if (o.stack !== undefined)
+      for (const name of STACK_DECIDES)
+        if (cmd.getOptionValueSource(name) === 'cli') {
+          const flag = cmd.options.find((f) => f.attributeName() === name)!.long!;
+          throw new ArgumentError('convae train', '--stack', `cannot be combined with ${flag}: the stack decides it`);
+        }
     await train({
       fromSearch: o.fromSearch,
       dataset: o.dataset,
@@ -135,6 +187,10 @@ program
       seed: o.seed,
       out: o.out,
       limit: o.limit,
+      labels: o.labels,
+      stack: o.stack,
+      lr: o.lr,
+      dropout: o.dropout,
       pretrain: o.pretrain,
       resume: o.resume,
       build: o.build,
@@ -378,16 +434,7 @@ program
   .option('--limit <n>', 'use only the first n training images', int('--limit'))
   .option('--maps <n>', 'filters of each CAE', int('--maps', 1, LIMITS.maps), 20)
   .option('--kernel <k>', 'filter size', int('--kernel', 1, 28), 7)
-  .option(
-    '--lr <rate>',
-    'Adam learning rate',
-    (v) => {
-      const f = Number(v);
-      if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--lr must be a number in (0, 1)');
-      return f;
-    },
-    3e-3,
-  )
+  .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
   .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
   .option('--out <dir>', 'output folder (filters-figure.png, filters-figure.svg)', 'convae-out')
   .addOption(
@@ -557,6 +604,11 @@ program
   .requiredOption('--out <dir>', 'output folder (<kind>.json + <kind>.safetensors)')
   .option('-q, --quiet', 'print nothing but errors', false)
   .action((o) => importCommand(o));
+
+// After a usage error, the command's usage line and where its options are, not the whole help:
+// the line that says what is wrong stays in view, and the output stays short.
+for (const c of program.commands)
+  c.showHelpAfterError(`Usage: convae ${c.name()} ${c.usage()}\n(convae ${c.name()} --help lists the options)\n`);
 
 try {
   // A bare `convae` is a question, not a mistake: help on stdout, exit 0.

@@ -23,6 +23,9 @@ export const FIRST_BLOCK_SPARSITY = { keep: 0.05 } as const;
  */
 export type FirstCae = 'ksparse' | 'noise';
 
+/** Fine-tuning epochs for a labelled-set size (paper's sizes not in `--epochs`, train's `--labels`): about 150 000 images, at least 10 epochs. */
+export const defaultEpochs = (size: number) => Math.max(10, Math.round(150000 / size));
+
 /** The masking noise of `--first-cae noise` (the main job's default). */
 export const FIRST_BLOCK_NOISE = { type: 'mask', fraction: 0.3 } as const;
 

@@ -24,12 +24,12 @@ import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { splitIndices } from '../data/dataset.js';
+import { labelledSubset } from '../data/split.js';
 import { ArgumentError, DataError } from '../errors.js';
 import { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { Classifier } from '../model/classifier.js';
 import { loadModel, saveModel } from '../model/serialize.js';
 import { evaluateClassifier } from '../train/evaluate.js';
-import { Rng } from '../util/rng.js';
 import { createRunner } from '../worker/runner.js';
 import { resolveTrainData } from './data.js';
 import type { Decoder } from './commands.js';
@@ -41,6 +41,7 @@ import {
   FIRST_BLOCK_SPARSITY,
   type FirstCae,
   pretrainBlocks,
+  defaultEpochs,
 } from './paper-arch.js';
 
 export interface PaperArgs {
@@ -107,9 +108,6 @@ interface Setting {
   dropout: number;
   convFactor: number;
 }
-
-/** Fine-tuning epochs for a labelled-set size not in `--epochs`: about 150 000 images, at least 10 epochs. */
-export const defaultEpochs = (size: number) => Math.max(10, Math.round(150000 / size));
 
 interface RunRecord {
   key: string;
@@ -287,8 +285,7 @@ export async function paper(a: PaperArgs): Promise<string> {
       }
     };
 
-    const subsetOf = (seed: number, size: number) =>
-      train.subset(new Rng(seed * 7919 + size).permutation(train.length).subarray(0, size));
+    const subsetOf = (seed: number, size: number) => labelledSubset(train, size, seed);
 
     // 1. Tuning: every setting of the grid, each initialisation, on the validation split of the first seeds' subsets.
     const chosen: Record<number, Record<Arm, Setting>> = {};

@@ -29,6 +29,11 @@ export interface RunFlags {
   shift: number | null;
   seed: number;
   limit: number | null;
+  /** null: every training image is labelled (also what a run.json from before the flag means); the same for the three below. */
+  labels: number | null;
+  stack: string | null;
+  lr: number | null;
+  dropout: number | null;
   pretrain: boolean;
   fromSearch: string | null;
 }
@@ -47,6 +52,10 @@ const FLAG_NAMES: Record<Exclude<keyof RunFlags, 'epochs'>, string> = {
   shift: '--shift',
   seed: '--seed',
   limit: '--limit',
+  labels: '--labels',
+  stack: '--stack',
+  lr: '--lr',
+  dropout: '--dropout',
   pretrain: '--no-pretrain',
   fromSearch: '--from-search',
 };
@@ -128,6 +137,10 @@ export function runFlags(
     shift?: number;
     seed: number;
     limit?: number;
+    labels?: number;
+    stack?: string;
+    lr?: number;
+    dropout?: number;
     pretrain: boolean;
     fromSearch?: string;
   },
@@ -149,6 +162,10 @@ export function runFlags(
     shift: a.shift ?? null,
     seed: a.seed,
     limit: a.limit ?? null,
+    labels: a.labels ?? null,
+    stack: a.stack ?? null,
+    lr: a.lr ?? null,
+    dropout: a.dropout ?? null,
     pretrain: a.pretrain,
     fromSearch: a.fromSearch ?? null,
   };

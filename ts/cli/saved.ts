@@ -61,7 +61,13 @@ async function one(be: Backend, prefix: string) {
  * `model` is a folder (its classifier.* and stack.*, whichever exist) or one
  * model's `NAME.json`. `need` says which part the command cannot do without.
  */
-export async function loadSaved(be: Backend, model: string, need: 'stack' | 'classifier' | 'any'): Promise<Saved> {
+export async function loadSaved(
+  be: Backend,
+  model: string,
+  need: 'stack' | 'classifier' | 'any',
+  /** The flag that named `model`, for the messages. */
+  flag = '--model',
+): Promise<Saved> {
   let prefixes: string[];
   if (model.endsWith('.json')) prefixes = [join(dirname(model), basename(model, '.json'))];
   else prefixes = ['classifier', 'stack'].map((n) => join(model, n));
@@ -92,12 +98,12 @@ export async function loadSaved(be: Backend, model: string, need: 'stack' | 'cla
         throw new DataError(`${p}.json holds a model of kind '${m.kind}'; these commands read a classifier or a stack`);
       }
     }
-    if (!inputShape) throw new DataError(`--model ${model.slice(0, 160)}: no classifier.json or stack.json there`);
+    if (!inputShape) throw new DataError(`${flag} ${model.slice(0, 160)}: no classifier.json or stack.json there`);
     if (need === 'stack' && !stack)
-      throw new DataError(`--model ${model.slice(0, 160)}: this command needs the CAE stack (stack.json), not found`);
+      throw new DataError(`${flag} ${model.slice(0, 160)}: this command needs the CAE stack (stack.json), not found`);
     if (need === 'classifier' && !classifier)
       throw new DataError(
-        `--model ${model.slice(0, 160)}: this command needs a classifier (classifier.json), not found`,
+        `${flag} ${model.slice(0, 160)}: this command needs a classifier (classifier.json), not found`,
       );
   } catch (e) {
     stack?.dispose();

@@ -11,7 +11,7 @@ import type { Build } from '../backend/loader.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import type { Decoder } from './commands.js';
 import { Classifier } from '../model/classifier.js';
-import { loadModel, saveModel } from '../model/serialize.js';
+import { saveModel } from '../model/serialize.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../train/checkpoint.js';
 import { evaluateClassifier, evaluateTask } from '../train/evaluate.js';
 import type { History } from '../train/fit.js';
@@ -27,6 +27,9 @@ import { Progress } from './progress.js';
 import { saturationNote } from './saturation-note.js';
 import { resolveTrainData } from './data.js';
 import { defaultArchitecture } from './pictures.js';
+import { labelledSubset } from '../data/split.js';
+import { defaultEpochs, FIRST_BLOCK_SPARSITY } from './paper-arch.js';
+import { loadSaved, type Saved } from './saved.js';
 
 export interface TrainArgs {
   dataset: 'mnist' | 'fashion';
@@ -45,17 +48,24 @@ export interface TrainArgs {
   maps?: [number, number];
   kernel: number;
   hidden?: number;
-  /** Masking-noise fraction of the first CAE (denoising); 0 for none. */
-  noise: number;
-  /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 for none. */
-  sparsity: number;
-  /** The CAEs' decoders: tied to the encoder's kernels or kernels of their own. */
-  decoder: Decoder;
+  /** Masking-noise fraction of the first CAE (denoising); 0 for none (default: `settingsFor`). */
+  noise?: number;
+  /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 for none (default: `settingsFor`). */
+  sparsity?: number;
+  /** The CAEs' decoders: tied to the encoder's kernels or kernels of their own (default: `settingsFor`). */
+  decoder?: Decoder;
   /** Random translations of the fine-tuning images, up to this many pixels; 0 for none (default: the preset's). */
   shift?: number;
   seed: number;
   out: string;
   limit?: number;
+  /** Fine-tune on this many labelled training images (`labelledSubset`); pretraining still uses them all, without labels. */
+  labels?: number;
+  /** Start from the CAE stack saved in this folder (or this stack.json) instead of pretraining one. */
+  stack?: string;
+  /** Fine-tuning learning rate and head dropout (default: `fineTuning`). */
+  lr?: number;
+  dropout?: number;
   pretrain: boolean;
   /** Continue an interrupted run in `out`: its saved stack and last fine-tuning checkpoint. */
   resume: boolean;
@@ -79,25 +89,91 @@ export const PRESETS = {
   long: { pretrainEpochs: 2, epochs: 20, lr: 0.05, dropout: 0.3, shift: 1 },
 } as const;
 
+/** The first CAE's default masking noise (the main job's: the lower validation error, docs/paper-results.md). */
+const NOISE = 0.3;
+
+/**
+ * Fewer labels than `below` (`--labels`): `convae paper`'s pretraining (a k-sparse first CAE,
+ * untied decoders, 3 epochs per CAE), and fine-tuning at the learning rate and head dropout its
+ * tuning chose for both initialisations at 100–1 000 MNIST labels, for about 150 000 images.
+ * With 300 labels that pretraining is ahead of random initialisation in 10 seeds of 10, where the
+ * main job's (30 % noise, tied) is behind (docs/paper-results.md). From `below` up, the preset's.
+ */
+export const FEW_LABELS = {
+  below: 5000,
+  pretrainEpochs: 3,
+  noise: 0,
+  sparsity: FIRST_BLOCK_SPARSITY.keep,
+  decoder: 'untied',
+  lr: 0.02,
+  dropout: 0.5,
+} as const;
+
+/**
+ * What a run pretrains and fine-tunes with: the flags', else the defaults for its preset and
+ * `labelled`, the number of labelled images when pretraining sees more (`--labels`, or every
+ * training image with `--stack`, whose pretraining was done elsewhere); undefined otherwise.
+ */
+export function settingsFor(
+  preset: (typeof PRESETS)[keyof typeof PRESETS],
+  a: Pick<TrainArgs, 'pretrainEpochs' | 'noise' | 'sparsity' | 'decoder' | 'epochs' | 'lr' | 'dropout'>,
+  labelled?: number,
+): {
+  pretrainEpochs: number;
+  noise: number;
+  sparsity: number;
+  decoder: Decoder;
+  epochs: number;
+  lr: number;
+  dropout: number;
+} {
+  const few = labelled !== undefined && labelled < FEW_LABELS.below;
+  return {
+    pretrainEpochs: a.pretrainEpochs ?? (few ? FEW_LABELS.pretrainEpochs : preset.pretrainEpochs),
+    noise: a.noise ?? (few ? FEW_LABELS.noise : NOISE),
+    sparsity: a.sparsity ?? (few ? FEW_LABELS.sparsity : 0),
+    decoder: a.decoder ?? (few ? FEW_LABELS.decoder : 'tied'),
+    epochs: a.epochs ?? (labelled === undefined ? preset.epochs : Math.max(preset.epochs, defaultEpochs(labelled))),
+    lr: a.lr ?? (few ? FEW_LABELS.lr : preset.lr),
+    dropout: a.dropout ?? (few ? FEW_LABELS.dropout : preset.dropout),
+  };
+}
+
+/** The stack a run starts from: its own saved one when resuming, else the one `--stack` names; null: pretrain one. */
+async function startingStack(a: TrainArgs, be: Awaited<ReturnType<typeof loadBackend>>): Promise<Saved | null> {
+  if (a.resume) {
+    const file = join(a.out, 'stack.json');
+    if (!existsSync(file) || !existsSync(join(a.out, 'stack.safetensors')))
+      throw new DataError(`nothing to resume in ${a.out}: ${file} cannot be read (run without --resume first)`);
+    return loadSaved(be, file, 'stack');
+  }
+  if (a.stack === undefined) return null;
+  return loadSaved(be, a.stack.endsWith('.json') ? a.stack : join(a.stack, 'stack.json'), 'stack', '--stack');
+}
+
 export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const log = (s: string) => a.quiet || console.log(s);
   await checkOutDir(a.out);
   const preset = PRESETS[a.preset];
-  const pretrainEpochs = a.pretrainEpochs ?? preset.pretrainEpochs;
-  const epochs = a.epochs ?? preset.epochs;
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
-  const d = await defaultParallelism(be);
-  const workers = a.workers ?? d.workers,
-    threads = a.threads ?? (a.workers === undefined ? d.threads : 1);
-  // In the workers (data-parallel) or, with --workers 0, on this thread: the same loop and options either way.
-  const runner = await createRunner(be, { workers, threads });
-  const stopInterrupt = onInterrupt(a.out);
+  // Read before any worker starts: a stack that cannot be used stops the run here.
+  const from = await startingStack(a, be);
   try {
-    return await trainWith(a, be, runner, { workers, threads }, log, pretrainEpochs, epochs, preset, t0);
+    const d = await defaultParallelism(be);
+    const workers = a.workers ?? d.workers,
+      threads = a.threads ?? (a.workers === undefined ? d.threads : 1);
+    // In the workers (data-parallel) or, with --workers 0, on this thread: the same loop and options either way.
+    const runner = await createRunner(be, { workers, threads });
+    const stopInterrupt = onInterrupt(a.out);
+    try {
+      return await trainWith(a, be, runner, { workers, threads }, log, preset, t0, from);
+    } finally {
+      stopInterrupt();
+      await runner.dispose();
+    }
   } finally {
-    stopInterrupt();
-    await runner.dispose();
+    from?.dispose();
   }
 }
 
@@ -107,30 +183,55 @@ async function trainWith(
   runner: Runner,
   par: Parallelism,
   log: (s: string) => void,
-  pretrainEpochs: number,
-  epochs: number,
   preset: (typeof PRESETS)[keyof typeof PRESETS],
   t0: number,
+  from: Saved | null,
 ): Promise<{ testError: number }> {
+  // A saved stack decides the input: its normalisation, and an image folder's size and channels unless given.
+  const input = from?.input ?? { normalize: 'none' as const };
   const source = await resolveTrainData({
     data: a.data ?? a.dataset,
     size: a.size,
     channels: a.channels,
+    folderShape: from?.inputShape,
     limit: a.limit,
     seed: a.seed,
     skipBad: a.skipBad,
+    ...(input.normalize !== 'none' ? input : {}),
   });
   const { train: trainSet, test: testSet, classes } = source;
   if (!trainSet.labels || !testSet.labels)
     throw new DataError(
       `${source.name} has no labels (no class sub-folders): \`convae train\` fine-tunes a classifier; use \`convae pretrain --data …\` to train the CAE stack alone`,
     );
+  if (from && from.inputShape.join() !== trainSet.shape.join())
+    throw new DataError(
+      `${a.resume ? `the stack saved in ${a.out}` : `--stack ${a.stack!.slice(0, 160)}`} takes [${from.inputShape.join(',')}] images; ${source.name.slice(0, 160)} has [${trainSet.shape.join(',')}]`,
+    );
+  if (a.labels !== undefined && a.labels > trainSet.length)
+    throw new DataError(
+      `--labels ${a.labels}: ${source.name.slice(0, 160)} has only ${trainSet.length} training images`,
+    );
+  // Pretraining sees every training image (no labels needed); fine-tuning only the labelled subset.
+  const labelled = a.labels === undefined ? trainSet : labelledSubset(trainSet, a.labels, a.seed);
+  const set = settingsFor(preset, a, a.labels ?? (a.stack !== undefined ? trainSet.length : undefined));
+  const { pretrainEpochs, epochs, lr, dropout } = set;
   const arch = defaultArchitecture(trainSet.shape);
   const maps = a.maps ?? arch.maps,
     hidden = a.hidden ?? arch.hidden;
   const shift = a.shift ?? preset.shift;
   const flags = runFlags(
-    { ...a, dataset: a.data ?? a.dataset, maps, hidden, shift: shift === preset.shift ? undefined : shift },
+    // lr and dropout as given (null: the defaults, which --preset and --labels decide), so older runs still resume.
+    {
+      ...a,
+      ...set,
+      lr: a.lr,
+      dropout: a.dropout,
+      dataset: a.data ?? a.dataset,
+      maps,
+      hidden,
+      shift: shift === preset.shift ? undefined : shift,
+    },
     pretrainEpochs,
     epochs,
   );
@@ -138,15 +239,25 @@ async function trainWith(
   log(
     `convae ${source.name}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${par.workers ? `${par.workers} data-parallel worker${par.workers > 1 ? 's' : ''}` : 'this thread'}${par.threads > 1 ? `, ${par.threads} kernel threads${par.workers ? ' each' : ''}` : ''}`,
   );
+  if (a.labels !== undefined || a.stack !== undefined) {
+    const first =
+      [set.sparsity > 0 && `k-sparse, keeps ${set.sparsity}`, set.noise > 0 && `${set.noise} masking noise`]
+        .filter(Boolean)
+        .join(' + ') || 'plain';
+    const pre = `; pretraining on all of them, without labels: ${pretrainEpochs} epochs per CAE, ${set.decoder} decoders, first CAE ${first}`;
+    log(
+      `labels: fine-tuning on ${a.labels === undefined ? `all ${trainSet.length}` : `${labelled.length} of the ${trainSet.length}`} training images${a.labels === undefined ? '' : ` (seed ${a.seed}'s subset)`}, ${epochs} epochs at learning rate ${lr}, head dropout ${dropout}${from || !a.pretrain ? '' : pre}`,
+    );
+  }
 
-  const common = { activation: 'tanh', pool: { kernel: 2 }, tied: a.decoder !== 'untied' } as const;
+  const common = { activation: 'tanh', pool: { kernel: 2 }, tied: set.decoder !== 'untied' } as const;
   const blocks: BlockSpec[] = [
     // Masking noise by default: the lower validation error; --sparsity gives stroke-like filters (docs/paper-results.md).
     {
       ...common,
       convs: [{ filters: maps[0], kernel: a.kernel }],
-      noise: a.noise > 0 ? { type: 'mask', fraction: a.noise } : null,
-      sparsity: a.sparsity > 0 ? { keep: a.sparsity } : null,
+      noise: set.noise > 0 ? { type: 'mask', fraction: set.noise } : null,
+      sparsity: set.sparsity > 0 ? { keep: set.sparsity } : null,
     },
     { ...common, convs: [{ filters: maps[1], kernel: a.kernel }] },
   ];
@@ -154,7 +265,9 @@ async function trainWith(
     blocks[0] = await readSearchBest(a.fromSearch);
     log(`first CAE block from ${a.fromSearch}: ${JSON.stringify(blocks[0])}`);
   }
-  let stack = new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
+  // A loaded stack is owned by `from` (train() disposes it); one made here, by this function.
+  const stack = from?.stack ?? new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
+  if (from) blocks.splice(0, blocks.length, ...stack.specs);
   const curves: { name: string; values: number[] }[] = [];
   const reconMse: number[] = [];
   const saturated: (number | null)[] = [];
@@ -164,29 +277,19 @@ async function trainWith(
   const ckptFile = join(a.out, 'finetune-checkpoint.safetensors');
   let resumeFrom: Checkpoint | undefined;
 
-  if (a.resume) {
-    const read = async (file: string) => {
-      try {
-        return await readFile(file);
-      } catch {
-        throw new DataError(`nothing to resume in ${a.out}: ${file} cannot be read (run without --resume first)`);
-      }
-    };
-    const json = (await read(join(a.out, 'stack.json'))).toString('utf8');
-    const loaded = loadModel(be, json, await read(join(a.out, 'stack.safetensors')), {
-      source: join(a.out, 'stack'),
-      kind: 'stack',
-    });
-    stack.dispose();
-    stack = loaded.model;
-    // Interrupted during the first fine-tuning epoch: the stack is saved, no checkpoint yet.
-    resumeFrom = existsSync(ckptFile) ? decodeCheckpoint(await read(ckptFile), ckptFile) : undefined;
-    log(
-      `resuming: pretrained stack from ${a.out}/stack.*, ${resumeFrom ? `fine-tuning from epoch ${resumeFrom.epoch + 1} (${ckptFile})` : 'fine-tuning from the start (no checkpoint yet)'}`,
-    );
+  if (from) {
+    if (a.resume) {
+      // Interrupted during the first fine-tuning epoch: the stack is saved, no checkpoint yet.
+      resumeFrom = existsSync(ckptFile) ? decodeCheckpoint(await readFile(ckptFile), ckptFile) : undefined;
+      log(
+        `resuming: pretrained stack from ${a.out}/stack.*, ${resumeFrom ? `fine-tuning from epoch ${resumeFrom.epoch + 1} (${ckptFile})` : 'fine-tuning from the start (no checkpoint yet)'}`,
+      );
+    } else log(`pretrained stack from ${a.stack}: ${stack.blocks.length} CAEs, no pretraining here`);
     for (let k = 0; k < stack.blocks.length; k++) {
       reconMse.push(evaluateTask(be, stack.task({ layer: k }), testSet).loss);
-      saturated.push(saturationNote(stack, k, testSet).share);
+      const note = saturationNote(stack, k, testSet);
+      saturated.push(note.share);
+      if (!a.resume) log(`CAE ${k + 1}: reconstruction MSE on the test images ${reconMse[k].toFixed(5)}${note.text}`);
     }
   } else if (a.pretrain) {
     for (let k = 0; k < stack.blocks.length; k++) {
@@ -219,7 +322,8 @@ async function trainWith(
       classes,
       seed: a.seed,
       pretrained: a.pretrain,
-      pretrainEpochs,
+      ...(a.stack ? { from: a.stack } : { pretrainEpochs }),
+      ...inputRecord(input),
       reconstructionMse: reconMse,
       saturatedCodes: saturated,
     });
@@ -227,14 +331,10 @@ async function trainWith(
     await writeAtomic(join(a.out, 'stack.safetensors'), savedStack.weights);
   }
 
-  const clf = Classifier.fromStack(
-    stack,
-    { hidden: [hidden], classes: trainSet.numClasses ?? 10, dropout: preset.dropout },
-    a.seed,
-  );
-  const opt: OptimizerSpec = { type: 'sgd', lr: preset.lr, momentum: 0.9, weightDecay: 1e-4 };
+  const clf = Classifier.fromStack(stack, { hidden: [hidden], classes: trainSet.numClasses ?? 10, dropout }, a.seed);
+  const opt: OptimizerSpec = { type: 'sgd', lr, momentum: 0.9, weightDecay: 1e-4 };
   const bar = new Progress('fine-tune', epochs, a.quiet);
-  const { history: h } = await runner.fit(clf, trainSet, {
+  const { history: h } = await runner.fit(clf, labelled, {
     epochs,
     batchSize: a.batch,
     seed: a.seed,
@@ -264,6 +364,10 @@ async function trainWith(
     batch: a.batch,
     seed: a.seed,
     optimizer: opt,
+    dropout,
+    labels: labelled.length,
+    stack: a.stack ?? null,
+    ...inputRecord(input),
     shift,
     reconstructionMse: reconMse,
     saturatedCodes: saturated,
@@ -295,6 +399,8 @@ async function trainWith(
     reconstructionFigure(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], {
       title: 'Test images and their reconstructions by the first CAE',
       by: 'CAE 1',
+      // Normalised input (a --stack's) spreads around 0, as `convae pretrain` draws it.
+      range: input.normalize !== 'none' ? [-3, 3] : [0, 1],
     }).png,
   );
   x.dispose();
@@ -318,7 +424,14 @@ async function trainWith(
   log(
     `wrote the model (classifier.json + classifier.safetensors, stack.*), filters, reconstructions and loss curves to ${a.out}/`,
   );
-  stack.dispose();
+  if (!from) stack.dispose();
   clf.dispose();
   return { testError: ev.error };
+}
+
+/** How the input was normalised, as a saved model records it (nothing for plain pixels). */
+function inputRecord(input: Saved['input']) {
+  if (input.normalize === 'none') return {};
+  const w = input.whitening;
+  return { normalize: input.normalize, ...(w ? { whitening: { ...w, kernel: Array.from(w.kernel) } } : {}) };
 }

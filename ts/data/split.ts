@@ -60,3 +60,17 @@ export function splitDataset(
   };
   return { validation: part(0, nv), test: part(nv, nv + nt), train: part(nv + nt, n)! };
 }
+
+/**
+ * The labelled subset of `convae paper` and `convae train --labels`: the first
+ * `n` images of a permutation seeded by `seed · 7919 + n`, in that order, so
+ * that each size has a draw of its own and `train --labels n --seed s` takes
+ * the very subset the paper's seed `s` took. Not stratified.
+ */
+export function labelledSubset(ds: ImageDataset, n: number, seed: number): ImageDataset {
+  if (!Number.isSafeInteger(n) || n < 1 || n > ds.length)
+    throw new DataError(
+      `a labelled subset of ${String(n).slice(0, 20)} images from ${ds.length}: it needs 1 to ${ds.length}`,
+    );
+  return ds.subset(new Rng(seed * 7919 + n).permutation(ds.length).subarray(0, n));
+}
