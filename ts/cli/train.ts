@@ -63,7 +63,7 @@ export interface TrainArgs {
   labels?: number;
   /** Start from the CAE stack saved in this folder (or this stack.json) instead of pretraining one. */
   stack?: string;
-  /** Fine-tuning learning rate and head dropout (default: `fineTuning`). */
+  /** Fine-tuning learning rate and head dropout (default: `settingsFor`). */
   lr?: number;
   dropout?: number;
   pretrain: boolean;
