@@ -8,14 +8,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatDuration, progressLine, type ProgressState } from '../ts/cli/progress.js';
 import { BUILD } from './util/backend.js';
+import { cliRunner } from './util/cli.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+const cli = cliRunner(60_000);
 
 describe.runIf(BUILD === 'simd')('convae command line basics', () => {
   it('--version prints the package version', () => {

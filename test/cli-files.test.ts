@@ -2,7 +2,6 @@
  * The CLI and the file system: an unusable --out is one line before any data
  * loads (train and search), and a failed write leaves no `*.tmp` behind.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { OutputError } from '../ts/errors.js';
 import { checkOutDir, writeAtomic } from '../ts/cli/outdir.js';
 import { BUILD } from './util/backend.js';
+import { cliRunner } from './util/cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+const cli = cliRunner(60_000);
 
 describe.runIf(BUILD === 'simd')('--out and file writes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-out-'));

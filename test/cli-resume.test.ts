@@ -3,20 +3,16 @@
  * checkpoint yet, refused with changed flags (naming them), and Ctrl-C says
  * how to continue.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILD } from './util/backend.js';
+import { cliRunner } from './util/cli.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+const cli = cliRunner(180_000);
 const tiny = [
   '--limit',
   '600',

@@ -1,5 +1,4 @@
 /** The `convae` command line: argument errors give usage, not a stack trace; a tiny run writes a loadable model and pictures. */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,14 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../ts/model/serialize.js';
 import { Classifier } from '../ts/model/classifier.js';
 import { BUILD, backendUnderTest } from './util/backend.js';
+import { cliRunner } from './util/cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+const cli = cliRunner(120_000);
 
 describe.runIf(BUILD === 'simd')('convae CLI', () => {
   const out = mkdtempSync(join(tmpdir(), 'convae-cli-'));

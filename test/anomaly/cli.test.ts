@@ -4,7 +4,6 @@
  * sensible (AUROC in [0, 1] and well above chance for the kNN score), and bad
  * arguments give a one-line error, no stack trace.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,14 +12,9 @@ import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { saveModel } from '../../ts/model/serialize.js';
 import { PNG } from 'pngjs';
 import { BUILD, backendUnderTest } from '../util/backend.js';
+import { cliRunner } from '../util/cli.js';
 
-const root = new URL('../..', import.meta.url).pathname;
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
+const cli = cliRunner(300_000);
 
 describe.runIf(BUILD === 'simd')('anomaly / embeddings / features CLI', () => {
   const out = mkdtempSync(join(tmpdir(), 'convae-anomaly-'));

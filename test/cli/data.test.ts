@@ -11,14 +11,10 @@ import type { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { Classifier } from '../../ts/model/classifier.js';
 import { loadModel } from '../../ts/model/serialize.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
+import { cliRunner } from '../util/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+const cli = cliRunner(180_000);
 
 describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-cli-data-'));

@@ -10,14 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEW_LABELS, settingsFor, PRESETS } from '../../ts/cli/train.js';
 import { BUILD } from '../util/backend.js';
+import { cliRunner } from '../util/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+const cli = cliRunner(180_000);
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
 describe('the defaults for a number of labels (settingsFor)', () => {

@@ -18,14 +18,10 @@ import { decodeSafetensors } from '../../ts/io/safetensors.js';
 import type { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { loadModel } from '../../ts/model/serialize.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
+import { cliRunner } from '../util/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+const cli = cliRunner(180_000);
 
 describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-cli-normalize-'));
