@@ -56,22 +56,31 @@ describe.runIf(BUILD === 'simd')('convae train --resume', () => {
     expect(report.histories.classifier.epochs.length).toBe(1);
   }, 240_000);
 
-  it('Ctrl-C says how to resume, exits 130 and leaves no .tmp', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'convae-sigint-'));
-    const p = spawn(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', 'train', ...tiny, '--out', dir], {
-      cwd: root,
-    });
-    let stderr = '';
-    p.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((ok) => {
-      p.stdout.on('data', (d) => {
-        if (String(d).includes('convae mnist:')) p.kill('SIGINT');
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    '%s (Ctrl-C, or timeout and job schedulers) says how to resume, exits %i and leaves no .tmp',
+    async (signal, exit) => {
+      const dir = mkdtempSync(join(tmpdir(), 'convae-sigint-'));
+      const p = spawn(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', 'train', ...tiny, '--out', dir], {
+        cwd: root,
       });
-      p.on('close', (c) => ok(c));
-    });
-    expect(code).toBe(130);
-    expect(stderr).toMatch(/convae: interrupted\..*continue with:\n {2}convae train .* --resume/s);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    rmSync(dir, { recursive: true, force: true });
-  }, 240_000);
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((ok) => {
+        p.stdout.on('data', (d) => {
+          if (String(d).includes('convae mnist:')) p.kill(signal);
+        });
+        p.on('close', (c) => ok(c));
+      });
+      expect(code).toBe(exit);
+      expect(stderr).toMatch(
+        new RegExp(`convae: interrupted \\(${signal}\\)\\..*continue with:\\n {2}convae train .* --resume`, 's'),
+      );
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    240_000,
+  );
 });

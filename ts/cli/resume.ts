@@ -101,11 +101,12 @@ export async function checkResumeFlags(out: string, flags: RunFlags): Promise<vo
 }
 
 /**
- * Until the returned function is called, Ctrl-C removes half-written `*.tmp`
- * files in `out`, says how to continue, and exits 130.
+ * Until the returned function is called, Ctrl-C (SIGINT) or a SIGTERM — `timeout`, a job
+ * scheduler, `docker stop` — removes half-written `*.tmp` files in `out`, says how to
+ * continue, and exits 128 + the signal's number, as a shell reports it (130, 143).
  */
 export function onInterrupt(out: string, argv = process.argv): () => void {
-  const handler = () => {
+  const handler = (signal: NodeJS.Signals) => {
     try {
       for (const f of readdirSync(out)) if (f.endsWith('.tmp')) unlinkSync(join(out, f));
     } catch {
@@ -113,12 +114,16 @@ export function onInterrupt(out: string, argv = process.argv): () => void {
     }
     const args = argv.slice(2).filter((a) => a !== '--resume');
     console.error(
-      `\nconvae: interrupted. The pretrained stack and the last fine-tuning epoch are saved in ${out}; continue with:\n  convae ${args.join(' ')} --resume`,
+      `\nconvae: interrupted (${signal}). The pretrained stack and the last fine-tuning epoch are saved in ${out}; continue with:\n  convae ${args.join(' ')} --resume`,
     );
-    process.exit(130);
+    process.exit(signal === 'SIGTERM' ? 143 : 130);
   };
   process.once('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 /** The flags of `convae train` that decide what it computes, with the preset's defaults filled in. */
