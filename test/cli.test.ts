@@ -36,6 +36,7 @@ describe.runIf(BUILD === 'simd')('convae CLI', () => {
     [['train', '--workers', '-1'], /--workers must be an integer in \[0, 256\]/],
     [['train', '--maps', '1000000000,2'], /--maps takes two integers in \[1, 4096\]/],
     [['train', '--hidden', '2000000'], /--hidden must be an integer in \[1, 65536\]/],
+    [['pretrain', '--lr', 'abc'], /--lr must be a number in \(0, 1\)/],
   ] as const) {
     it(`${args.join(' ')} → usage and a non-zero exit, no stack trace`, () => {
       const r = cli(...args);

@@ -33,6 +33,24 @@ const size = (v: string) => {
   }
 };
 
+/** A fraction flag in [0, 1) (masking noise, dropout). */
+export const fractionArg =
+  (name: string) =>
+  (v: string): number => {
+    const f = Number(v);
+    if (!(f >= 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a fraction in [0, 1)`);
+    return f;
+  };
+
+/** A learning-rate flag in (0, 1). */
+export const rateArg =
+  (name: string) =>
+  (v: string): number => {
+    const f = Number(v);
+    if (!(f > 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a number in (0, 1)`);
+    return f;
+  };
+
 /** `--sparsity <keep>`: the k-sparse decoder of the first CAE keeps this fraction of each pooled map; 0 for none. */
 export const sparsityArg = (v: string): number => {
   const f = Number(v);
@@ -129,19 +147,10 @@ export function registerDataCommands(program: Command): void {
         .choices(['none', 'contrast', 'whiten'])
         .default('none'),
     )
-    .option(
-      '--noise <fraction>',
-      'masking noise of the first CAE, 0 for none',
-      (v) => {
-        const f = Number(v);
-        if (!(f >= 0 && f < 1)) throw new InvalidArgumentError('--noise must be a fraction in [0, 1)');
-        return f;
-      },
-      0.3,
-    )
+    .option('--noise <fraction>', 'masking noise of the first CAE, 0 for none', fractionArg('--noise'), 0.3)
     .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
     .addOption(decoderOption())
-    .option('--lr <x>', 'Adam learning rate', Number, 3e-3)
+    .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
     .option('--limit <n>', 'use only the first n training images', int('--limit'))
     .option('--seed <n>', 'random seed', int('--seed', 0), 1)
     .option('--out <dir>', 'output folder', 'convae-out')

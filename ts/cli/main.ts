@@ -14,6 +14,8 @@ import {
   dataOptions,
   decoderOption,
   registerDataCommands,
+  fractionArg,
+  rateArg,
   SPARSITY_HELP,
   sparsityArg,
   WORKERS_HELP,
@@ -37,21 +39,8 @@ const int =
 /** `--shift` of train and paper, one bound: past a few pixels a shift moves much of a small image out of its frame. */
 const shiftArg = int('--shift', 0, 8);
 
-/** A fraction flag in [0, 1) (noise, dropout). */
-const fractionArg = (name: string) => (v: string) => {
-  const f = Number(v);
-  if (!(f >= 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a fraction in [0, 1)`);
-  return f;
-};
-
-/** A learning-rate flag in (0, 1). */
-const rateArg = (name: string) => (v: string) => {
-  const f = Number(v);
-  if (!(f > 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a number in (0, 1)`);
-  return f;
-};
-
-/** When `train`'s few-labels defaults apply (FEW_LABELS). */
+/** When `train`'s few-labels defaults apply (FEW_LABELS): the pretraining ones with --labels, the fine-tuning ones with --stack too. */
+const FEW_PRETRAIN = `with --labels under ${FEW_LABELS.below}`;
 const FEW = `under ${FEW_LABELS.below} labelled images, with --labels or --stack`;
 
 /** `train --stack` takes the architecture from the stack: these flags would silently not apply. */
@@ -79,7 +68,7 @@ program
   )
   .option(
     '--pretrain-epochs <n>',
-    `epochs per CAE layer (default: from the preset; ${FEW_LABELS.pretrainEpochs} with --labels under ${FEW_LABELS.below})`,
+    `epochs per CAE layer (default: from the preset; ${FEW_LABELS.pretrainEpochs} ${FEW_PRETRAIN})`,
     int('--pretrain-epochs', 0),
   )
   .option(
@@ -102,15 +91,11 @@ program
   )
   .option(
     '--noise <fraction>',
-    `masking noise of the first CAE (denoising), 0 for none (default: 0.3; ${FEW_LABELS.noise} with --labels under ${FEW_LABELS.below})`,
+    `masking noise of the first CAE (denoising), 0 for none (default: 0.3; ${FEW_LABELS.noise} ${FEW_PRETRAIN})`,
     fractionArg('--noise'),
   )
-  .option(
-    '--sparsity <keep>',
-    `${SPARSITY_HELP} (default: 0; ${FEW_LABELS.sparsity} with --labels under ${FEW_LABELS.below})`,
-    sparsityArg,
-  )
-  .addOption(decoderOption(`tied; ${FEW_LABELS.decoder} with --labels under ${FEW_LABELS.below}`))
+  .option('--sparsity <keep>', `${SPARSITY_HELP} (default: 0; ${FEW_LABELS.sparsity} ${FEW_PRETRAIN})`, sparsityArg)
+  .addOption(decoderOption(`tied; ${FEW_LABELS.decoder} ${FEW_PRETRAIN}`))
   .option(
     '--shift <px>',
     'random translations of the fine-tuning images, up to this many pixels; 0 for none, as for images a shift changes the meaning of (default: from the preset, 1)',
