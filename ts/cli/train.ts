@@ -250,24 +250,9 @@ async function trainWith(
     );
   }
 
-  const common = { activation: 'tanh', pool: { kernel: 2 }, tied: set.decoder !== 'untied' } as const;
-  const blocks: BlockSpec[] = [
-    // Masking noise by default: the lower validation error; --sparsity gives stroke-like filters (docs/paper-results.md).
-    {
-      ...common,
-      convs: [{ filters: maps[0], kernel: a.kernel }],
-      noise: set.noise > 0 ? { type: 'mask', fraction: set.noise } : null,
-      sparsity: set.sparsity > 0 ? { keep: set.sparsity } : null,
-    },
-    { ...common, convs: [{ filters: maps[1], kernel: a.kernel }] },
-  ];
-  if (a.fromSearch) {
-    blocks[0] = await readSearchBest(a.fromSearch);
-    log(`first CAE block from ${a.fromSearch}: ${JSON.stringify(blocks[0])}`);
-  }
   // A loaded stack is owned by `from` (train() disposes it); one made here, by this function.
+  const blocks: BlockSpec[] = from ? [...from.stack!.specs] : await blocksFor(a, set, maps, log);
   const stack = from?.stack ?? new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
-  if (from) blocks.splice(0, blocks.length, ...stack.specs);
   const curves: { name: string; values: number[] }[] = [];
   const reconMse: number[] = [];
   const saturated: (number | null)[] = [];
@@ -427,6 +412,31 @@ async function trainWith(
   if (!from) stack.dispose();
   clf.dispose();
   return { testError: ev.error };
+}
+
+/** The two CAE blocks a run pretrains: its flags and defaults, the first block from `--from-search` if given. */
+async function blocksFor(
+  a: TrainArgs,
+  set: ReturnType<typeof settingsFor>,
+  maps: [number, number],
+  log: (s: string) => void,
+): Promise<BlockSpec[]> {
+  const common = { activation: 'tanh', pool: { kernel: 2 }, tied: set.decoder !== 'untied' } as const;
+  const blocks: BlockSpec[] = [
+    // Masking noise by default: the lower validation error; --sparsity gives stroke-like filters (docs/paper-results.md).
+    {
+      ...common,
+      convs: [{ filters: maps[0], kernel: a.kernel }],
+      noise: set.noise > 0 ? { type: 'mask', fraction: set.noise } : null,
+      sparsity: set.sparsity > 0 ? { keep: set.sparsity } : null,
+    },
+    { ...common, convs: [{ filters: maps[1], kernel: a.kernel }] },
+  ];
+  if (a.fromSearch) {
+    blocks[0] = await readSearchBest(a.fromSearch);
+    log(`first CAE block from ${a.fromSearch}: ${JSON.stringify(blocks[0])}`);
+  }
+  return blocks;
 }
 
 /** How the input was normalised, as a saved model records it (nothing for plain pixels). */
