@@ -41,7 +41,19 @@ interface Config {
   blocks?: Partial<BlockSpec>[];
   /** null or absent: random initialisation. */
   /** `shift`: random translations of the unlabelled images (more unlabelled data, in effect). */
-  pre?: { epochs: number[]; lr?: number; batch?: number; unlabelled?: number; shift?: number } | null;
+  /**
+   * `deep`: after the greedy stage, train the whole stack end to end as one deep autoencoder
+   * (every encoder, then every decoder in reverse, loss on the input pixels), as Hinton and
+   * Salakhutdinov fine-tuned their unrolled stacks.
+   */
+  pre?: {
+    epochs: number[];
+    lr?: number;
+    batch?: number;
+    unlabelled?: number;
+    shift?: number;
+    deep?: { epochs: number; lr?: number };
+  } | null;
   head?: { hidden?: number[]; dropout?: number };
   /**
    * Pretrain the first dense layer too, without labels: a denoising
@@ -67,6 +79,13 @@ interface Config {
      */
     rescale?: boolean | 'data';
     rescaleStd?: number;
+    /** Keep only the first n pretrained conv blocks; the later ones start as in random initialisation. */
+    keepBlocks?: number;
+    /**
+     * L2-SP (Li et al. 2018): decay the conv weights towards their pretrained values, not towards zero,
+     * with this coefficient (added to their gradient as l2sp·(w − w₀)).
+     */
+    l2sp?: number;
     /**
      * Keep the CAEs' reconstruction loss during fine-tuning: each labelled
      * step is followed by a reconstruction step of the blocks in `lambda`
@@ -110,6 +129,37 @@ const val = all.subset(range(50000, 50000 + (cfg.valImages ?? 10000)));
 const pool = 50000;
 const labelled = all.subset(new Rng(seed * 7 + nLabels).permutation(pool).subarray(0, nLabels));
 
+/** The stack as one deep autoencoder: input → every encoder → every decoder in reverse → input. */
+function deepTask(st: StackedConvAutoencoder): Task {
+  let grad: Tensor | null = null;
+  const forward = (x: Tensor, train: boolean) => {
+    let h = x;
+    for (const b of st.blocks) h = b.encoder.forward(h, train);
+    for (let k = st.blocks.length - 1; k >= 0; k--) h = st.blocks[k].decoder.forward(h, train);
+    return h;
+  };
+  return {
+    needsLabels: false,
+    params: () => st.params(),
+    step: (x) => {
+      const y = forward(x, true);
+      if (!grad || grad.shape[0] !== y.shape[0]) {
+        grad?.dispose();
+        grad = be.empty(y.shape);
+      }
+      const loss = mseLoss(y, x, grad);
+      let g: Tensor = grad;
+      for (const b of st.blocks) g = b.decoder.backward(g, true)!;
+      for (let k = st.blocks.length - 1; k >= 0; k--) {
+        const d = st.blocks[k].encoder.backward(g, k > 0);
+        if (k > 0) g = d!;
+      }
+      return loss;
+    },
+    evaluate: (x) => ({ loss: mseLoss(forward(x, false), x) }),
+  };
+}
+
 let stack: StackedConvAutoencoder | null = null;
 const recon: number[] = [];
 let preSeconds = 0;
@@ -139,6 +189,16 @@ if (cfg.pre) {
         ...(pre.shift ? { augment: { shift: pre.shift } } : {}),
       });
       recon.push(evaluateTask(be, stackLayerTask(stack, k), val.take(2000)).loss);
+    }
+    if (pre.deep) {
+      const deep = deepTask(stack);
+      await fit(be, deep, unl, {
+        epochs: pre.deep.epochs,
+        batchSize: pre.batch,
+        seed: seed * 10 + 8,
+        optimizer: { type: 'adam', lr: pre.deep.lr ?? pre.lr },
+      });
+      recon.push(evaluateTask(be, deep, val.take(2000)).loss);
     }
     preSeconds = (performance.now() - tp) / 1000;
     const saved = saveModel(stack, { recon, seconds: preSeconds });
@@ -190,6 +250,14 @@ if (stack && ft.rescale === true)
     const bias = clf.params().find((q) => q.name === p.name.replace(/weight$/, 'bias'))!.value.data;
     for (let j = 0; j < bias.length; j++) bias[j] *= scale;
   }
+if (stack && ft.keepBlocks !== undefined) {
+  const fresh = Classifier.fromBlocks(be, blocks, all.shape, head, seed);
+  const dst = new Map(clf.params().map((p) => [p.name, p]));
+  for (const p of fresh.params())
+    if (/^block\d+\./.test(p.name) && Number(p.name.slice(5, p.name.indexOf('.'))) >= ft.keepBlocks)
+      dst.get(p.name)!.value.set(p.value.data);
+  fresh.dispose();
+}
 /** The conv blocks of `src` (a network trained on labels or clusters) into the classifier to fine-tune; `src` is disposed. */
 function takeConvBlocks(src: Classifier): void {
   const dst = new Map(clf.params().map((p) => [p.name, p]));
@@ -425,10 +493,31 @@ function jointTask(
   };
 }
 
+/** Wraps a task so each step adds l2sp·(w − w₀) to the conv weights' gradients (w₀: the weights fine-tuning starts from). */
+function l2spTask(base: Task, coef: number): Task {
+  const convs = clf.params().filter((p) => /^block\d+\.conv\d+\.weight$/.test(p.name));
+  const start = convs.map((p) => Float32Array.from(p.value.data));
+  return {
+    ...base,
+    step: (x, labels) => {
+      const loss = base.step(x, labels);
+      convs.forEach((p, i) => {
+        const w = p.value.data,
+          g = p.grad.data,
+          w0 = start[i];
+        for (let j = 0; j < w.length; j++) g[j] += coef * (w[j] - w0[j]);
+      });
+      return loss;
+    },
+  };
+}
+
 if (ft.joint && !stack) stack = new StackedConvAutoencoder(be, blocks, all.shape, seed);
 const task = ft.joint
   ? jointTask(clf, stack!, all.take(pool), ft.joint.lambda, ft.joint.batch ?? ft.batch)
-  : classifierTask(clf);
+  : ft.l2sp
+    ? l2spTask(classifierTask(clf), ft.l2sp)
+    : classifierTask(clf);
 const curve: [number, number][] = [];
 const tf = performance.now();
 const convPrefixes = Object.fromEntries(blocks.map((_, k) => [`block${k}`, 0]));
