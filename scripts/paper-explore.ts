@@ -109,6 +109,10 @@ interface Config {
    * are used (the clusters' purity against the labels is only reported).
    */
   cluster?: { k: number; epochs: number; iters?: number; on?: 'codes' | 'pixels'; lr?: number };
+  /** A stack saved elsewhere (e.g. by `convae paper`) instead of `pre`; its blocks must be the architecture's. */
+  stackFile?: string;
+  /** Kernel build (default simd). */
+  build?: 'native' | 'relaxed' | 'simd';
   /** Score the validation set every n epochs too (default: only at the end). */
   evalEvery?: number;
   /** Validation images scored (default 10 000). */
@@ -122,7 +126,7 @@ const archName = cfg.arch ?? 'small';
 const blocks: BlockSpec[] = ARCHITECTURES[archName].blocks.map((b, k) => ({ ...b, ...(cfg.blocks?.[k] ?? {}) }));
 const headBase = ARCHITECTURES[archName].head;
 const t0 = performance.now();
-const be = await loadBackend({ build: 'simd' });
+const be = await loadBackend({ build: cfg.build ?? 'simd' });
 const all = cfg.data === 'fashion' ? await loadFashionMnist({ split: 'train' }) : await loadMnist({ split: 'train' });
 const range = (a: number, b: number) => Uint32Array.from({ length: b - a }, (_, i) => a + i);
 const val = all.subset(range(50000, 50000 + (cfg.valImages ?? 10000)));
@@ -163,7 +167,16 @@ function deepTask(st: StackedConvAutoencoder): Task {
 let stack: StackedConvAutoencoder | null = null;
 const recon: number[] = [];
 let preSeconds = 0;
-if (cfg.pre) {
+if (cfg.stackFile)
+  stack = loadModel(
+    be,
+    readFileSync(cfg.stackFile, 'utf8'),
+    readFileSync(cfg.stackFile.replace(/\.json$/, '.safetensors')),
+    {
+      kind: 'stack',
+    },
+  ).model;
+else if (cfg.pre) {
   const pre = { lr: 3e-3, batch: 64, unlabelled: pool, ...cfg.pre };
   const key = createHash('sha1')
     .update(JSON.stringify({ data: cfg.data ?? 'mnist', seed, blocks, pre }))

@@ -219,6 +219,7 @@ export {
   type ProbeOptions,
 } from './anomaly/probe.js';
 export { codeSaturation, type SaturationOptions } from './anomaly/saturation.js';
+export { rescaleConvs, type RescaleOptions, type RescaledConv } from './train/rescale.js';
 export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
 export { projectionGrid } from './anomaly/draw.js';
 

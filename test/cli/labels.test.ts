@@ -4,11 +4,12 @@
  * and the refusals, each before anything is written.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEW_LABELS, settingsFor, PRESETS } from '../../ts/cli/train.js';
+import { loadBackend, loadModel, saveModel } from '../../ts/index.js';
 import { BUILD } from '../util/backend.js';
 import { cliRunner } from '../util/cli.js';
 
@@ -130,6 +131,44 @@ describe.runIf(BUILD === 'simd')('convae train --labels and --stack', () => {
     const training = json(join(out, 'classifier.json')).training;
     // 64 labelled images, under the bound: its rate and dropout (the preset's are 0.05 and 0).
     expect([training.labels, training.optimizer.lr, training.dropout]).toEqual([64, FEW_LABELS.lr, FEW_LABELS.dropout]);
+  });
+
+  it('a saturated stack is scaled down before fine-tuning (rescaleConvs); --no-rescale keeps it as it is', async () => {
+    // self's stack with every conv weight and bias ×50: nearly all its codes in tanh's flat tails.
+    const be = await loadBackend({ build: 'simd' });
+    const { model } = loadModel(
+      be,
+      readFileSync(join(self, 'stack.json'), 'utf8'),
+      readFileSync(join(self, 'stack.safetensors')),
+      {
+        kind: 'stack',
+      },
+    );
+    for (const p of model.params()) for (let j = 0; j < p.value.data.length; j++) p.value.data[j] *= 50;
+    const hot = join(dir, 'hot');
+    mkdirSync(hot);
+    const saved = saveModel(model);
+    writeFileSync(join(hot, 'stack.json'), saved.json);
+    writeFileSync(join(hot, 'stack.safetensors'), saved.weights);
+    model.dispose();
+    const outs = [join(dir, 'hot-rescaled'), join(dir, 'hot-kept')];
+    const base = ['train', '--data', imgs, '--shift', '0', '--hidden', '16', '--stack', hot, '--labels', '20'];
+    const r = cli(...base, '--batch', '8', '--epochs', '1', '--workers', '0', '--out', outs[0]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /conv layers scaled to a pre-activation std of at most 1, since CAE 1 and 2 are saturated: block0\.conv0 ×0\.\d+, block1\.conv0 ×0\.\d+/,
+    );
+    const k = cli(...base, '--batch', '8', '--epochs', '1', '--workers', '0', '--no-rescale', '--out', outs[1]);
+    expect(k.status).toBe(0);
+    expect(k.stdout).not.toMatch(/scaled to a pre-activation std/);
+    expect(k.stdout).toMatch(/CAE 2: reconstruction MSE .*; (9\d|100)\.\d % of its codes in tanh's flat tails/);
+    expect(outs.map((o) => json(join(o, 'run.json')).flags.rescale)).toEqual([null, false]);
+    const w = (d: string) => readFileSync(join(d, 'classifier.safetensors'));
+    expect(w(outs[0]).equals(w(outs[1]))).toBe(false);
+    // The saved stack stays the one given: only the classifier's copy is scaled.
+    expect(readFileSync(join(outs[0], 'stack.safetensors')).equals(readFileSync(join(hot, 'stack.safetensors')))).toBe(
+      true,
+    );
   });
 
   it('a resume with another --labels is refused', () => {

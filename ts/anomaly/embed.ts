@@ -39,8 +39,8 @@ export function checkDepth(op: string, stack: StackedConvAutoencoder, depth: unk
   return depth;
 }
 
-export function checkImages(op: string, stack: StackedConvAutoencoder, data: ImageDataset): void {
-  const s = stack.inputShape;
+export function checkImages(op: string, model: { readonly inputShape: readonly number[] }, data: ImageDataset): void {
+  const s = model.inputShape;
   if (data.shape.length !== s.length || data.shape.some((d, i) => d !== s[i]))
     throw new DataError(`${op}: the model reads images [${s.join(',')}], the dataset holds [${data.shape.join(',')}]`);
 }

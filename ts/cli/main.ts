@@ -25,6 +25,7 @@ import { filtersFigure } from './filters-figure.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
 import { FEW_LABELS, PRESETS, train } from './train.js';
+import { SATURATED } from './saturation-note.js';
 
 /** An integer flag in [min, max] (the max keeps sizes far from what wasm memory can hold). */
 const int =
@@ -128,6 +129,10 @@ program
     fractionArg('--dropout'),
   )
   .option('--no-pretrain', 'skip CAE pretraining (random initialisation)')
+  .option(
+    '--no-rescale',
+    `keep a saturated stack's weights as they are for fine-tuning (default: when over ${100 * SATURATED} % of a CAE's codes sit in tanh's flat tails, its conv layers are scaled down to a pre-activation std of 1)`,
+  )
   .option('--resume', 'continue an interrupted run in --out (its stack.* and finetune-checkpoint.safetensors)', false)
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
@@ -177,6 +182,7 @@ program
       lr: o.lr,
       dropout: o.dropout,
       pretrain: o.pretrain,
+      rescale: o.rescale,
       resume: o.resume,
       build: o.build,
       workers: o.workers,
@@ -368,6 +374,11 @@ program
     shiftArg,
     1,
   )
+  .option(
+    '--rescale',
+    `when over ${100 * SATURATED} % of a pretrained CAE's codes sit in tanh's flat tails, scale the conv layers down to a pre-activation std of 1 before fine-tuning, as \`convae train\` does`,
+    false,
+  )
   .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, 256), 0)
   .option('--resume', 'reuse the runs and stacks an interrupted run with the same settings left in --out', false)
   .option(
@@ -401,6 +412,7 @@ program
       tuneSeeds: o.tuneSeeds,
       validation: o.validation,
       shift: o.shift,
+      rescale: o.rescale,
       workers: o.workers,
       resume: o.resume,
       limit: o.limit,

@@ -27,6 +27,7 @@ import { splitIndices } from '../data/dataset.js';
 import { labelledSubset } from '../data/split.js';
 import { ArgumentError, DataError } from '../errors.js';
 import { StackedConvAutoencoder } from '../model/autoencoder.js';
+import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
 import { Classifier } from '../model/classifier.js';
 import { loadModel, saveModel } from '../model/serialize.js';
 import { evaluateClassifier } from '../train/evaluate.js';
@@ -72,6 +73,8 @@ export interface PaperArgs {
   validation: number;
   /** Random translations (pixels) of the fine-tuning images, both initialisations. */
   shift: number;
+  /** Cap the conv layers' pre-activation std at 1 before fine-tuning when a pretrained block is saturated (`rescaleIfSaturated`). */
+  rescale: boolean;
   /** Dropout rates before the dense layers of the head tried (0: none). */
   dropouts: number[];
   out: string;
@@ -182,7 +185,7 @@ export async function paper(a: PaperArgs): Promise<string> {
   const seeds = Array.from({ length: a.seeds }, (_, i) => a.seedOffset + i);
 
   // Everything that changes a run's result; a resumed run reuses only runs made with the same.
-  const settingsKey = JSON.stringify({
+  const stackKey = JSON.stringify({
     data: source.name,
     arch: a.arch,
     // Absent for the default, so runs saved before the option existed still resume.
@@ -197,6 +200,8 @@ export async function paper(a: PaperArgs): Promise<string> {
     FINETUNE,
     build: be.build,
   });
+  // The stacks do not depend on --rescale, so a run with it reuses the stacks of one without.
+  const settingsKey = a.rescale ? JSON.stringify({ ...JSON.parse(stackKey), rescale: true }) : stackKey;
   const runsFile = join(a.out, 'paper-runs.json');
   let runs: Record<string, RunRecord> = {};
   if (a.resume && existsSync(runsFile)) {
@@ -211,6 +216,17 @@ export async function paper(a: PaperArgs): Promise<string> {
 
   const runner = await createRunner(be, { workers: a.workers });
   const stacks = new Map<number, StackedConvAutoencoder>();
+  const saturations = new Map<number, (number | null)[]>();
+  const rescaleLogged = new Set<number>();
+  /** Each block's share of codes in the flat tails, on the first training images (the test set stays unseen). */
+  const saturationOf = (seed: number, stack: StackedConvAutoencoder) => {
+    let s = saturations.get(seed);
+    if (!s) {
+      s = stack.blocks.map((_, k) => saturationNote(stack, k, train).share);
+      saturations.set(seed, s);
+    }
+    return s;
+  };
   let pretrainSeconds = 0;
   try {
     /** The stack of a seed: loaded from `out` if an earlier run saved it with these settings, else pretrained and saved. */
@@ -220,7 +236,7 @@ export async function paper(a: PaperArgs): Promise<string> {
       const base = join(a.out, `stack-seed${seed}`);
       if (a.resume && existsSync(`${base}.json`)) {
         const json = await readFile(`${base}.json`, 'utf8');
-        if ((JSON.parse(json) as { training?: { settingsKey?: string } }).training?.settingsKey === settingsKey) {
+        if ((JSON.parse(json) as { training?: { settingsKey?: string } }).training?.settingsKey === stackKey) {
           const s = loadModel(be, json, await readFile(`${base}.safetensors`), { source: base, kind: 'stack' }).model;
           stacks.set(seed, s);
           return s;
@@ -242,7 +258,7 @@ export async function paper(a: PaperArgs): Promise<string> {
       log(
         `seed ${seed}: pretrained ${stack.blocks.length} CAEs (${pretrainEpochs} epochs each) in ${seconds.toFixed(0)} s`,
       );
-      const saved = saveModel(stack, { settingsKey, seconds });
+      const saved = saveModel(stack, { settingsKey: stackKey, seconds });
       await writeAtomic(`${base}.json`, saved.json);
       await writeAtomic(`${base}.safetensors`, saved.weights);
       stacks.set(seed, stack);
@@ -261,11 +277,18 @@ export async function paper(a: PaperArgs): Promise<string> {
       if (runs[key]) return runs[key].error;
       const tr = performance.now();
       const head = { ...arch.head, dropout: s.dropout, classes };
-      const clf =
-        arm === 'random'
-          ? Classifier.fromBlocks(be, arch.blocks, train.shape, head, seed)
-          : Classifier.fromStack(await stackOf(seed), head, seed);
+      const stack = arm === 'random' ? null : await stackOf(seed);
+      const clf = stack
+        ? Classifier.fromStack(stack, head, seed)
+        : Classifier.fromBlocks(be, arch.blocks, train.shape, head, seed);
       try {
+        if (stack && a.rescale) {
+          const r = rescaleIfSaturated(clf, saturationOf(seed, stack), train);
+          if (r.blocks.length && !rescaleLogged.has(seed)) {
+            rescaleLogged.add(seed);
+            log(`seed ${seed}: ${rescaleText(r)}`);
+          }
+        }
         await runner.fit(clf, fitSet, {
           epochs: s.epochs,
           batchSize: FINETUNE.batch,

@@ -35,6 +35,8 @@ export interface RunFlags {
   lr: number | null;
   dropout: number | null;
   pretrain: boolean;
+  /** null: saturated blocks are scaled down before fine-tuning (the default; also what a run.json from before the flag means). */
+  rescale: false | null;
   fromSearch: string | null;
 }
 
@@ -57,6 +59,7 @@ const FLAG_NAMES: Record<Exclude<keyof RunFlags, 'epochs'>, string> = {
   lr: '--lr',
   dropout: '--dropout',
   pretrain: '--no-pretrain',
+  rescale: '--no-rescale',
   fromSearch: '--from-search',
 };
 
@@ -147,6 +150,7 @@ export function runFlags(
     lr?: number;
     dropout?: number;
     pretrain: boolean;
+    rescale: boolean;
     fromSearch?: string;
   },
   pretrainEpochs: number,
@@ -172,6 +176,7 @@ export function runFlags(
     lr: a.lr ?? null,
     dropout: a.dropout ?? null,
     pretrain: a.pretrain,
+    rescale: a.rescale ? null : false,
     fromSearch: a.fromSearch ?? null,
   };
 }

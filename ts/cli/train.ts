@@ -24,7 +24,7 @@ import { DataError } from '../errors.js';
 import { checkOutDir, writeAtomic } from './outdir.js';
 import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
 import { Progress } from './progress.js';
-import { saturationNote } from './saturation-note.js';
+import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
 import { resolveTrainData } from './data.js';
 import { defaultArchitecture } from './pictures.js';
 import { labelledSubset } from '../data/split.js';
@@ -67,6 +67,8 @@ export interface TrainArgs {
   lr?: number;
   dropout?: number;
   pretrain: boolean;
+  /** Scale the conv layers down before fine-tuning when a pretrained block is saturated (`rescaleConvs`; default true). */
+  rescale: boolean;
   /** Continue an interrupted run in `out`: its saved stack and last fine-tuning checkpoint. */
   resume: boolean;
   build: Build | 'auto';
@@ -317,6 +319,11 @@ async function trainWith(
   }
 
   const clf = Classifier.fromStack(stack, { hidden: [hidden], classes: trainSet.numClasses ?? 10, dropout }, a.seed);
+  if (a.rescale) {
+    // On a resume the checkpoint's weights replace these; without one, the same images give the same scales.
+    const r = rescaleIfSaturated(clf, saturated, trainSet);
+    if (r.blocks.length && !a.resume) log(`${rescaleText(r)} (--no-rescale keeps them)`);
+  }
   const opt: OptimizerSpec = { type: 'sgd', lr, momentum: 0.9, weightDecay: 1e-4 };
   const bar = new Progress('fine-tune', epochs, a.quiet);
   const { history: h } = await runner.fit(clf, labelled, {
