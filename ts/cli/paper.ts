@@ -184,7 +184,8 @@ export async function paper(a: PaperArgs): Promise<string> {
   const classes = train.numClasses ?? 10;
   const seeds = Array.from({ length: a.seeds }, (_, i) => a.seedOffset + i);
 
-  // Everything that changes a run's result; a resumed run reuses only runs made with the same.
+  // Everything that changes a stack, and with --rescale everything that changes a run's result;
+  // a resumed run reuses only stacks and runs made with the same.
   const stackKey = JSON.stringify({
     data: source.name,
     arch: a.arch,
