@@ -161,7 +161,9 @@ describe.runIf(BUILD === 'simd')('convae train --labels and --stack', () => {
     const k = cli(...base, '--batch', '8', '--epochs', '1', '--workers', '0', '--no-rescale', '--out', outs[1]);
     expect(k.status).toBe(0);
     expect(k.stdout).not.toMatch(/scaled to a pre-activation std/);
-    expect(k.stdout).toMatch(/CAE 2: reconstruction MSE .*; (9\d|100)\.\d % of its codes in tanh's flat tails/);
+    expect(k.stdout).toMatch(
+      /CAE 2: reconstruction MSE .*; (9\d|100)\.\d % of its codes on the training images in tanh's flat tails/,
+    );
     expect(outs.map((o) => json(join(o, 'run.json')).flags.rescale)).toEqual([null, false]);
     const w = (d: string) => readFileSync(join(d, 'classifier.safetensors'));
     expect(w(outs[0]).equals(w(outs[1]))).toBe(false);

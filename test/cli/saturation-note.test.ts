@@ -32,7 +32,9 @@ describe('saturationNote', () => {
     const note = saturationNote(tanh, 0, data);
     expect(note.share).toBe(codeSaturation(tanh, data));
     expect(note.share).toBeLessThan(0.5);
-    expect(note.text).toBe(`; ${(100 * note.share!).toFixed(1)} % of its codes in tanh's flat tails`);
+    expect(note.text).toBe(
+      `; ${(100 * note.share!).toFixed(1)} % of its codes on the training images in tanh's flat tails`,
+    );
     expect(note.warning).toBeNull();
   });
 

@@ -7,7 +7,10 @@ import { type RescaledConv, rescaleConvs } from '../train/rescale.js';
 /** Above this share of codes in the flat tails a block counts as saturated: `train` warns, and scales it down before fine-tuning. */
 export const SATURATED = 0.5;
 
-/** Codes judged after each pretrained block: enough for a share to ±1 %, cheap next to the pretraining. */
+/**
+ * Codes judged after each pretrained block: enough for a share to ±1 %, cheap next to the pretraining.
+ * They are the first training images, never test images: the share decides whether `train` rescales.
+ */
 const SAMPLE = 2000;
 
 /**
@@ -27,7 +30,7 @@ export function saturationNote(
   const act = stack.specs[k].activation;
   return {
     share,
-    text: `; ${pct} of its codes in ${act}'s flat tails`,
+    text: `; ${pct} of its codes on the training images in ${act}'s flat tails`,
     warning:
       share > SATURATED
         ? `warning: ${pct} of CAE ${k + 1}'s codes sit in ${act}'s flat tails, where fine-tuning can hardly move them (docs/paper-results.md, section 6); \`convae train\` scales such layers down before fine-tuning (--no-rescale keeps them); with tied decoders and --sparsity, --decoder untied avoids it`

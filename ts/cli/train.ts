@@ -274,7 +274,7 @@ async function trainWith(
     } else log(`pretrained stack from ${a.stack}: ${stack.blocks.length} CAEs, no pretraining here`);
     for (let k = 0; k < stack.blocks.length; k++) {
       reconMse.push(evaluateTask(be, stack.task({ layer: k }), testSet).loss);
-      const note = saturationNote(stack, k, testSet);
+      const note = saturationNote(stack, k, trainSet);
       saturated.push(note.share);
       if (!a.resume) log(`CAE ${k + 1}: reconstruction MSE on the test images ${reconMse[k].toFixed(5)}${note.text}`);
     }
@@ -294,7 +294,7 @@ async function trainWith(
       histories[`cae${k}`] = h;
       const mse = evaluateTask(be, stack.task({ layer: k }), testSet).loss;
       reconMse.push(mse);
-      const note = saturationNote(stack, k, testSet);
+      const note = saturationNote(stack, k, trainSet);
       saturated.push(note.share);
       curves.push(bar.series(`CAE ${k + 1} train MSE`)); // every batch: a 1-epoch run is a curve, not a dot
       log(`CAE ${k + 1}: reconstruction MSE on the test images ${mse.toFixed(5)}${note.text}`);
