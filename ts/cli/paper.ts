@@ -186,7 +186,7 @@ export async function paper(a: PaperArgs): Promise<string> {
 
   // Everything that changes a stack, and with --rescale everything that changes a run's result;
   // a resumed run reuses only stacks and runs made with the same.
-  const stackKey = JSON.stringify({
+  const stackSettings = {
     data: source.name,
     arch: a.arch,
     // Absent for the default, so runs saved before the option existed still resume.
@@ -200,9 +200,10 @@ export async function paper(a: PaperArgs): Promise<string> {
     PRETRAIN,
     FINETUNE,
     build: be.build,
-  });
+  };
+  const stackKey = JSON.stringify(stackSettings);
   // The stacks do not depend on --rescale, so a run with it reuses the stacks of one without.
-  const settingsKey = a.rescale ? JSON.stringify({ ...JSON.parse(stackKey), rescale: true }) : stackKey;
+  const settingsKey = a.rescale ? JSON.stringify({ ...stackSettings, rescale: true }) : stackKey;
   const runsFile = join(a.out, 'paper-runs.json');
   let runs: Record<string, RunRecord> = {};
   if (a.resume && existsSync(runsFile)) {

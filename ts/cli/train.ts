@@ -319,10 +319,10 @@ async function trainWith(
   }
 
   const clf = Classifier.fromStack(stack, { hidden: [hidden], classes: trainSet.numClasses ?? 10, dropout }, a.seed);
-  if (a.rescale) {
-    // On a resume the checkpoint's weights replace these; without one, the same images give the same scales.
+  // A checkpoint's weights would replace the scaled ones; a resume without one scales as the first run did.
+  if (a.rescale && !resumeFrom) {
     const r = rescaleIfSaturated(clf, saturated, trainSet);
-    if (r.blocks.length && !a.resume) log(`${rescaleText(r)} (--no-rescale keeps them)`);
+    if (r.blocks.length) log(`${rescaleText(r)} (--no-rescale keeps them)`);
   }
   const opt: OptimizerSpec = { type: 'sgd', lr, momentum: 0.9, weightDecay: 1e-4 };
   const bar = new Progress('fine-tune', epochs, a.quiet);
