@@ -68,14 +68,8 @@ const be = await loadBackend();
 const train = await loadMnist({ split: 'train' });
 const test = await loadMnist({ split: 'test' });
 const split = oneClassSplit(train, 0, 1);
-const opts = {
-  blocks: ANOMALY_BLOCKS,
-  epochs: 1,
-  batchSize: 32,
-  optimizer: { type: 'adam', lr: 3e-3 },
-  seed: 1,
-} as const;
-const small = await trainStack(be, split.train, opts);
+const fitOpts = { epochs: 1, batchSize: 32, optimizer: { type: 'adam', lr: 3e-3 } } as const;
+const small = await trainStack(be, split.train, { ...fitOpts, blocks: ANOMALY_BLOCKS, seed: 1 });
 const wide = new StackedConvAutoencoder(be, EMBEDDING_BLOCKS, train.shape, 1);
 
 const trainers = new Map<number, Trainer>();
@@ -163,7 +157,7 @@ for (const w of works) {
     for (const c of configs) {
       const s = new StackedConvAutoencoder(be, ANOMALY_BLOCKS, train.shape, 1);
       const t = await timed(async () => {
-        for (let k = 0; k < 2; k++) await c.runner.fit(s, split.train, { ...opts, layer: k, seed: 31 + k });
+        for (let k = 0; k < 2; k++) await c.runner.fit(s, split.train, { ...fitOpts, layer: k, seed: 31 + k });
       });
       times.set(c.name, [...(times.get(c.name) ?? []), t]);
       s.dispose();

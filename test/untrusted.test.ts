@@ -4,14 +4,18 @@
  * Object.prototype as activations, unbounded messages, fit options checked
  * late, and a failed resume leaking its optimizer state.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as cv from '../ts/index.js';
+import * as node from '../ts/node.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../ts/io/safetensors.js';
 import { MAX_MESSAGE_CHARS, MAX_TENSOR_ELEMENTS } from '../ts/limits.js';
 import { Classifier } from '../ts/model/classifier.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../ts/train/checkpoint.js';
 import { fit, type FitOptions } from '../ts/train/fit.js';
-import { checkSearchOptions } from '../ts/train/options.js';
+import { checkFit, checkSearchOptions, checkTrainerFitOptions } from '../ts/train/options.js';
 import { classifierTask } from '../ts/model/tasks.js';
 import { backendUnderTest } from './util/backend.js';
 
@@ -216,6 +220,48 @@ describe('fit options are checked before the first step', () => {
     ],
     ['options null', () => null, /options must be an object/],
     ['seed -1', (o) => ({ ...o, seed: -1 }), /seed/],
+    // Misspelt or misplaced: before, each was ignored and the run trained without it.
+    [
+      'validaton (misspelt)',
+      (o) => ({ ...o, validaton: 0.25 }),
+      /options has an unknown field "validaton" \(known: epochs, batchSize, optimizer/,
+    ],
+    [
+      'earlyStoping (misspelt)',
+      (o) => ({ ...o, validation: 0.25, earlyStoping: { patience: 1 } }),
+      /unknown field "earlyStoping"/,
+    ],
+    [
+      'adam with momentum',
+      (o) => ({ ...o, optimizer: { type: 'adam', lr: 1e-3, momentum: 0.9 } }),
+      /optimizer \(adam\) has an unknown field "momentum" \(known: type, lr, weightDecay, beta1, beta2, eps\)/,
+    ],
+    [
+      'adam with nesterov "yes"',
+      (o) => ({ ...o, optimizer: { type: 'adam', lr: 1e-3, nesterov: 'yes' } }),
+      /optimizer \(adam\) has an unknown field "nesterov"/,
+    ],
+    [
+      'sgd with beta1 5',
+      (o) => ({ ...o, optimizer: { type: 'sgd', lr: 1e-3, beta1: 5 } }),
+      /optimizer \(sgd\) has an unknown field "beta1" \(known: type, lr, weightDecay, momentum, nesterov\)/,
+    ],
+    [
+      'step schedule with minFactor',
+      (o) => ({ ...o, schedule: { type: 'step', every: 1, gamma: 0.5, minFactor: 0.1 } }),
+      /schedule \(step\) has an unknown field "minFactor"/,
+    ],
+    [
+      'earlyStopping.patiense',
+      (o) => ({ ...o, validation: 0.25, earlyStopping: { patiense: 1, patience: 1 } }),
+      /earlyStopping has an unknown field "patiense"/,
+    ],
+    [
+      'checkpoint.evry',
+      (o) => ({ ...o, checkpoint: { evry: 2, save: () => {} } }),
+      /checkpoint has an unknown field "evry"/,
+    ],
+    ['Trainer.fit option "workers" given to fit', (o) => ({ ...o, workers: 2 }), /unknown field "workers"/],
   ];
   for (const [name, make, msg] of cases)
     it(name, async () => {
@@ -235,6 +281,63 @@ describe('fit options are checked before the first step', () => {
       m.params().forEach((p, i) => expect(p.value.toArray()).toEqual(before[i]));
       m.dispose();
     });
+
+  it('every documented option at once is accepted and trains (baseline for the unknown-field check)', async () => {
+    const m = model();
+    const prefix = m.params()[0].name.split('.')[0];
+    let epochs = 0,
+      saved = 0;
+    for (const optimizer of [
+      { type: 'sgd', lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-4 } as const,
+      { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 1e-4 } as const,
+    ])
+      for (const schedule of [
+        { type: 'cosine', epochs: 2, minFactor: 0.1 } as const,
+        { type: 'step', every: 1, gamma: 0.5 } as const,
+        { type: 'constant' } as const,
+      ]) {
+        const h = await fit(be, classifierTask(m), data, {
+          epochs: 2,
+          batchSize: 10,
+          seed: 3,
+          optimizer,
+          schedule,
+          validation: 0.25,
+          earlyStopping: { patience: 2, minDelta: 0 },
+          onBatch: () => {},
+          onEpoch: () => epochs++,
+          signal: new AbortController().signal,
+          checkpoint: { every: 1, save: () => void saved++ },
+          lrFactors: { [prefix]: 0.5 },
+          augment: { shift: 1 },
+        });
+        expect(h.epochs.length).toBe(2);
+      }
+    expect([epochs, saved]).toEqual([12, 12]);
+    m.dispose();
+  });
+
+  it("Trainer.fit's own fields are accepted there, a misspelt one is not; a worker's fields are accepted by fit", () => {
+    const m = model();
+    const all = {
+      ...base,
+      layer: undefined,
+      workers: 1,
+      data: 'copy',
+      onSnapshot: () => {},
+      snapshotEvery: 5,
+      allReduce: 'messages',
+    };
+    expect(() => checkTrainerFitOptions(m, data, all)).not.toThrow();
+    expect(() => checkTrainerFitOptions(m, data, { ...all, snapshotEvry: 5 })).toThrow(
+      /Trainer.fit: options has an unknown field "snapshotEvry" \(known: .*onSnapshot, snapshotEvery, allReduce\)/,
+    );
+    // What ts/worker/worker.ts hands fitReplica: a fraction arrives as `split`, which is validation data.
+    const split = { train: Uint32Array.from({ length: 30 }, (_, i) => i), validation: Uint32Array.of(30, 31) };
+    const replica = { ...base, split, sync: undefined, gate: () => null, checkpointEvery: 1, snapshotEvery: 2 };
+    expect(() => checkFit(classifierTask(m), data, { ...replica, earlyStopping: { patience: 1 } })).not.toThrow();
+    m.dispose();
+  });
 
   it('dataset null is an ArgumentError', async () => {
     const m = model();
@@ -283,5 +386,180 @@ describe('searchCAE options', () => {
       { data: null },
     ])
       expect(() => checkSearchOptions({ ...o, ...bad }), JSON.stringify(bad)).toThrow(cv.ArgumentError);
+  });
+});
+
+describe('options that are null, undefined or not objects; values holding a BigInt or a cycle', () => {
+  const bytes = new Uint8Array(4 * 64).map((_, i) => i % 256);
+  const ds = cv.ImageDataset.fromUint8(bytes, shape, [0, 1, 2, 0]);
+  const idx = (() => {
+    const b = new Uint8Array(4 + 12 + 2 * 4);
+    b[2] = 8;
+    b[3] = 3;
+    new DataView(b.buffer).setUint32(4, 2);
+    new DataView(b.buffer).setUint32(8, 2);
+    new DataView(b.buffer).setUint32(12, 2);
+    return b;
+  })();
+  const clf = model();
+  const stack = new cv.StackedConvAutoencoder(
+    be,
+    [{ convs: [{ filters: 2, kernel: 3 }], activation: 'tanh' }],
+    [...shape],
+    1,
+  );
+  afterAll(() => {
+    clf.dispose();
+    stack.dispose();
+  });
+  const big = cv.ImageDataset.fromFloat32(
+    Float32Array.from({ length: 4 * 256 }, () => rng.next()),
+    [1, 16, 16],
+  );
+  const sameImages = (a: cv.ImageDataset, b: cv.ImageDataset) =>
+    expect(Array.from(a.images)).toEqual(Array.from(b.images));
+
+  // Optional options: null means the defaults, as undefined does (before: a TypeError reading a field of null).
+  const defaults: [string, () => void][] = [
+    [
+      'fromUint8(…, null, null)',
+      () =>
+        sameImages(
+          cv.ImageDataset.fromUint8(bytes, shape, null, null as never),
+          cv.ImageDataset.fromUint8(bytes, shape),
+        ),
+    ],
+    ['batches(4, null)', () => expect([...ds.batches(4, null as never)].length).toBe(1)],
+    ['readIdxImages(…, null options)', () => expect(cv.readIdxImages(idx, null, 'x', null as never).length).toBe(2)],
+    [
+      'contrastNormalize(ds, null)',
+      () => sameImages(cv.contrastNormalize(ds, null as never), cv.contrastNormalize(ds)),
+    ],
+    [
+      'rescaleConvs(clf, ds, null)',
+      // Two equal models: the first call may scale the weights it is given.
+      () => {
+        const [a, b] = [model(), model()];
+        expect(cv.rescaleConvs(a, ds, null as never)).toEqual(cv.rescaleConvs(b, ds));
+        a.dispose();
+        b.dispose();
+      },
+    ],
+    [
+      'codeSaturation(stack, ds, null)',
+      () => expect(cv.codeSaturation(stack, ds, null as never)).toBe(cv.codeSaturation(stack, ds)),
+    ],
+    ['fitWhitening(ds, null)', () => expect(cv.fitWhitening(big, null as never)).toEqual(cv.fitWhitening(big))],
+  ];
+  for (const [name, run] of defaults) it(`${name}: the defaults`, run);
+
+  // Required arguments and non-object options: an ArgumentError naming them.
+  const refused: [string, () => unknown, RegExp][] = [
+    [
+      'fromUint8(…, options 5)',
+      () => cv.ImageDataset.fromUint8(bytes, shape, null, 5 as never),
+      /fromUint8: options must be an object, got 5/,
+    ],
+    [
+      'fromImageData(list, undefined)',
+      () => cv.ImageDataset.fromImageData([{ data: new Uint8Array(4), width: 1, height: 1 }], undefined as never),
+      /fromImageData: options must be an object/,
+    ],
+    ['subset(null)', () => ds.subset(null as never), /subset: indices must be a list/],
+    ['batches(4, "x")', () => ds.batches(4, 'x' as never), /batches: options must be an object, got "x"/],
+    [
+      'readIdxImages(…, source null)',
+      () => cv.readIdxImages(idx, null, null as never),
+      /readIdxImages: source must be/,
+    ],
+    [
+      'splitDataset(ds, undefined)',
+      () => cv.splitDataset(ds, undefined as never),
+      /splitDataset: options must be an object/,
+    ],
+    [
+      'splitDataset(null, …)',
+      () => cv.splitDataset(null as never, { seed: 1 }),
+      /splitDataset: ds must be an ImageDataset/,
+    ],
+    [
+      'rescaleConvs(clf, null)',
+      () => cv.rescaleConvs(clf, null as never),
+      /rescaleConvs: data must be an ImageDataset/,
+    ],
+    [
+      'codeSaturation(stack, null)',
+      () => cv.codeSaturation(stack, null as never),
+      /codeSaturation: data must be an ImageDataset/,
+    ],
+    ['fitWhitening(null)', () => cv.fitWhitening(null as never), /fitWhitening: data must be an ImageDataset/],
+    ['whiten(ds, null)', () => cv.whiten(ds, null as never), /whiten: w must be a Whitening/],
+  ];
+  for (const [name, run, msg] of refused)
+    it(`${name}: an ArgumentError`, () => {
+      const e = thrown(run);
+      expect(e).toBeInstanceOf(cv.ArgumentError);
+      expect(e.message).toMatch(msg);
+    });
+
+  it('loadMnist / loadFashionMnist({ dir: 42 }) and loadImageFolder(dir, null): typed errors', async () => {
+    for (const load of [node.loadMnist, node.loadFashionMnist])
+      await expect(load({ split: 'test', dir: 42 as never })).rejects.toThrow(/dir must be a folder path, got 42/);
+    const dir = mkdtempSync(join(tmpdir(), 'convae-null-'));
+    try {
+      // An empty folder: past the options, the loader says what it found.
+      await expect(node.loadImageFolder(dir, null as never)).rejects.toThrow(/no image files/);
+      await expect(node.loadImageFolder(dir, 5 as never)).rejects.toThrow(/options must be an object, got 5/);
+      await expect(node.loadImageFolder(dir, { size: [1n, 2n] as never })).rejects.toThrow(
+        /size must be \[height, width\] of integers in \[1, 4096\], got \[1n,2n\]/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a BigInt or a cycle in a shape is quoted in the message, not a TypeError from JSON.stringify', () => {
+    const cyclic: unknown[] = [1, 2];
+    cyclic.push(cyclic);
+    for (const [run, msg] of [
+      [() => cv.ImageDataset.fromUint8(new Uint8Array(4), [1n, 2, 2] as never), /got \[1n,2,2\]/],
+      [() => cv.ImageDataset.fromFloat32(new Float32Array(4), cyclic as never), /got \[1,2,\(circular\)\]/],
+      [
+        () => cv.encodeSafetensors({ a: { dtype: 'F32', shape: [1n] as never, data: new Float32Array(1) } }),
+        /has shape \[1n\]/,
+      ],
+      [
+        () => cv.encodeSafetensors({ a: { dtype: 'F32', shape: cyclic as never, data: new Float32Array(1) } }),
+        /has shape \[1,2,\(circular\)\]/,
+      ],
+      [() => cv.whiteningOf({ channels: [1n], window: 3 }, 'x'), /channels must be 1 or 3, got \[1n\]/],
+    ] as const) {
+      const e = thrown(run);
+      expect(e).toBeInstanceOf(cv.ConvaeError);
+      expect(e.message).toMatch(msg);
+    }
+  });
+
+  it('quote: BigInt, cycles, throwing proxies and 10⁸-item lists give short text', () => {
+    const o: Record<string, unknown> = { a: 1n };
+    o.self = o;
+    expect(cv.quote(o)).toBe('{"a":1n,"self":(circular)}');
+    expect(
+      cv.quote(
+        new Proxy(
+          {},
+          {
+            getPrototypeOf: () => {
+              throw new Error('no');
+            },
+          },
+        ),
+      ),
+    ).toBe('an unreadable value');
+    // Sparse, so the test does not allocate it: quote reads only what it writes.
+    const long = cv.quote(new Array(1e8));
+    expect(long.length).toBeLessThan(130);
+    expect(long).toMatch(/^\[undefined,undefined,.*…$/);
+    expect(cv.quote([1, 'a"b', null])).toBe('[1,"a\\"b",null]');
   });
 });

@@ -12,16 +12,74 @@ export function truncate(s: string, max = MAX_MESSAGE_CHARS): string {
 }
 
 /**
- * A name or value from untrusted input, quoted for an error message: JSON-quoted
- * (so control characters and quotes are visible) and cut to MAX_QUOTED_CHARS.
+ * A name or value from untrusted input, quoted for an error message: strings
+ * JSON-quoted (so control characters and quotes are visible), lists and plain
+ * objects written out like JSON (a shape reads `[1,28,0]`), anything else by
+ * its tag; never longer than about MAX_QUOTED_CHARS. Written by hand, not with
+ * JSON.stringify, because the values are the caller's: a BigInt, a circular
+ * list, a getter that throws or a list of 10⁸ items must give a message, not a
+ * TypeError or a 100 MB string.
  */
 export function quote(v: unknown): string {
-  let s: string;
-  if (typeof v === 'string') s = v;
-  else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v == null) return String(v);
-  else s = Object.prototype.toString.call(v);
-  const cut = s.length > MAX_QUOTED_CHARS ? `${s.slice(0, MAX_QUOTED_CHARS)}…` : s;
+  if (typeof v === 'string') return quoteString(v, MAX_QUOTED_CHARS);
+  const out = { text: '', full: false };
+  try {
+    write(v, out, new Set(), 0);
+  } catch {
+    // A Proxy or getter threw while being read.
+    return 'an unreadable value';
+  }
+  return out.full ? `${out.text.slice(0, MAX_QUOTED_CHARS)}…` : out.text;
+}
+
+function quoteString(s: string, max: number): string {
+  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
   return JSON.stringify(cut.replace(LONE_SURROGATE, '\ufffd'));
+}
+
+/** Appends `v` to `out.text` until it passes MAX_QUOTED_CHARS; `seen` holds the lists and objects being written (cycles). */
+function write(v: unknown, out: { text: string; full: boolean }, seen: Set<object>, depth: number): void {
+  const room = MAX_QUOTED_CHARS - out.text.length;
+  if (room <= 0) {
+    out.full = true;
+    return;
+  }
+  const leaf = leafText(v, room, seen, depth);
+  if (leaf !== null) {
+    out.text += leaf;
+    return;
+  }
+  const list = Array.isArray(v);
+  const o = v as Record<string, unknown>;
+  seen.add(o);
+  out.text += list ? '[' : '{';
+  const keys = list ? null : Object.keys(o);
+  const n = list ? (v as unknown[]).length : keys!.length;
+  for (let i = 0; i < n && !out.full; i++) {
+    if (out.text.length >= MAX_QUOTED_CHARS) out.full = true;
+    else {
+      if (i > 0) out.text += ',';
+      if (keys) out.text += `${quoteString(keys[i], MAX_QUOTED_CHARS)}:`;
+      write(keys ? o[keys[i]] : (v as unknown[])[i], out, seen, depth + 1);
+    }
+  }
+  seen.delete(o);
+  out.text += list ? ']' : '}';
+}
+
+/** The text of `v` when it is written whole (not a list or plain object to open), else null. */
+function leafText(v: unknown, room: number, seen: Set<object>, depth: number): string | null {
+  if (typeof v === 'string') return quoteString(v, room);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number' || typeof v === 'boolean' || v == null) return String(v);
+  if (typeof v !== 'object') return quoteString(Object.prototype.toString.call(v), room);
+  const list = Array.isArray(v);
+  const proto = Object.getPrototypeOf(v);
+  if (!list && proto !== Object.prototype && proto !== null)
+    return quoteString(Object.prototype.toString.call(v), room);
+  if (seen.has(v)) return '(circular)';
+  if (depth >= 4) return list ? '[…]' : '{…}';
+  return null;
 }
 
 /** Up to `show` quoted names, then how many more ("'a', 'b' and 99 990 more"). */

@@ -45,6 +45,8 @@ const state = {
   maxWorkers: 1,
   steps: 0,
   loss: NaN,
+  /** The loss of the run's first batch (what the test compares the last one with, whenever it looks). */
+  firstLoss: NaN,
   renders: 0,
   /** The longest redraw of the pictures (main-thread work per snapshot) since training last started, ms. */
   longestRenderMs: 0,
@@ -279,7 +281,7 @@ try {
           batch: (i) => {
             progress.batch(i);
             plot.batch(i.loss);
-            state.steps++;
+            if (++state.steps === 1) state.firstLoss = i.loss;
             state.loss = i.loss;
           },
           epoch: (i) => {

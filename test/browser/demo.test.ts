@@ -64,6 +64,7 @@ interface DemoState {
   maxWorkers: number;
   steps: number;
   loss: number;
+  firstLoss: number;
   renders: number;
   longestRenderMs: number;
   accuracy: number | null;
@@ -442,10 +443,7 @@ describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in head
 
       await page.fill('#workers', '2');
       await page.fill('#epochs', '60');
-      const losses: number[] = [];
       await page.click('#train');
-      await page.waitForFunction('window.convaeDemo.steps >= 1', null, { timeout: 10_000 });
-      losses.push((await demoState(page)).loss);
       await page.waitForFunction('window.convaeDemo.steps >= 150 && window.convaeDemo.renders >= 5', null, {
         timeout: 40_000,
         polling: 100,
@@ -455,9 +453,10 @@ describe.runIf(BUILD === 'simd' && haveChromium)('demo page (Vite build) in head
       await page.waitForFunction('window.convaeDemo.phase === "idle"', null, { timeout: 10_000 });
       const after = await demoState(page);
       console.log(
-        `demo on dropped colour images: loss ${losses[0].toFixed(4)} → ${after.loss.toFixed(4)} after ${after.steps} steps`,
+        `demo on dropped colour images: loss ${after.firstLoss.toFixed(4)} → ${after.loss.toFixed(4)} after ${after.steps} steps`,
       );
-      expect(after.loss).toBeLessThan(0.5 * losses[0]);
+      // The first batch's loss as the page kept it: read after the fact, it would depend on when the test looked.
+      expect(after.loss).toBeLessThan(0.5 * after.firstLoss);
       // Colour filters (an RGB first layer) and colour reconstructions.
       expect(await colourPixels(page, 'filters')).toBeGreaterThan(100);
       expect(await colourPixels(page, 'recon')).toBeGreaterThan(1000);

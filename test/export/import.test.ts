@@ -151,6 +151,8 @@ describe('import: bad state dicts are FormatErrors naming the tensor', () => {
   });
   it('not a model description', () => {
     expect(() => importPyTorch(be, '{"format":"x"}', cv.encodeSafetensors(good()), 'w')).toThrow(cv.FormatError);
-    expect(() => importPyTorch(be, 'nope', cv.encodeSafetensors(good()), 'w')).toThrow(/not JSON/);
+    expect(() => importPyTorch(be, 'nope', cv.encodeSafetensors(good()), 'w')).toThrow(
+      /model\.json: model description is not valid JSON/,
+    );
   });
 });

@@ -304,7 +304,7 @@ describe('malformed architecture JSON: a typed error naming the field, nothing a
   });
   it('nesting deeper than the limit, and a huge unknown key, are refused with short messages', () => {
     const deep = json.replace(/}\s*$/, `, "training": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
-    expectRefusedClean(() => cv.loadModel(be, deep, weights), cv.FormatError, /nested deeper than 64/);
+    expectRefusedClean(() => cv.loadModel(be, deep, weights), cv.FormatError, /nests deeper than 64/);
     const k = JSON.parse(json);
     k.head[`x${'y'.repeat(100_000)}`] = 1;
     expectRefusedClean(() => cv.loadModel(be, JSON.stringify(k), weights), cv.FormatError, /unknown field/);

@@ -1,5 +1,5 @@
 /** The `convae` command line run from the sources (tsx) in the repository, as a user's shell would run it. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -11,4 +11,24 @@ export const cliRunner =
       cwd: root,
       encoding: 'utf8',
       timeout,
+    });
+
+/**
+ * The same, without blocking: the cases of one test run side by side. Resolves (never rejects) when the
+ * process closes; killed after `timeout` ms (status null).
+ */
+export const cliAsync =
+  (timeout: number) =>
+  (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+    new Promise((ok) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], { cwd: root });
+      let stdout = '',
+        stderr = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => p.kill('SIGKILL'), timeout);
+      p.on('close', (status) => {
+        clearTimeout(timer);
+        ok({ status, stdout, stderr });
+      });
     });

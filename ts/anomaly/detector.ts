@@ -4,14 +4,13 @@
  * scoring above the threshold. The `…On(runner, …)` forms make the same passes
  * on a runner (`createRunner(be, { workers })`: in workers), with the same results.
  */
-import type { ImageDataset } from '../data/dataset.js';
-import { ArgumentError } from '../errors.js';
+import { datasetArg, type ImageDataset, optionsOf } from '../data/dataset.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Runner } from '../train/runner.js';
-import { checkDepth, encode, type Embeddings } from './embed.js';
-import { type ScoreSpec, scoreOn, scoreWith } from './oneclass.js';
+import { checkDepth, checkImages, encode, type Embeddings } from './embed.js';
+import { checkScoreSpec, type ScoreSpec, scoreOn, scoreWith } from './oneclass.js';
 import { reconstructionScores } from './score.js';
-import { fitThreshold, type ThresholdSpec } from './threshold.js';
+import { fitThreshold, type ThresholdSpec, thresholdRate } from './threshold.js';
 
 /** How an AnomalyDetector scores images and fits its threshold. */
 export interface DetectorOptions {
@@ -29,15 +28,28 @@ export interface Detection {
   threshold: number;
 }
 
-function checkSpec(stack: StackedConvAutoencoder, normal: ImageDataset, opts: DetectorOptions): ScoreSpec {
-  const op = 'AnomalyDetector.fit';
-  const spec = opts.score ?? { type: 'neighbours', depth: stack.blocks.length, k: 1 };
-  if (spec.type !== 'reconstruction' && spec.type !== 'neighbours')
-    throw new ArgumentError(op, 'score', `type must be 'reconstruction' or 'neighbours'`);
-  checkDepth(op, stack, spec.depth, spec.type === 'reconstruction' ? 1 : 0);
-  if (spec.type === 'neighbours' && !(Number.isInteger(spec.k) && spec.k >= 1 && spec.k <= normal.length))
-    throw new ArgumentError(op, 'score.k', `must be an integer in [1, ${normal.length}], got ${spec.k}`);
-  return spec;
+/** Everything `fit` is given, checked before the normal images are encoded: the score, the threshold and both datasets. */
+function checkFit(
+  op: string,
+  stack: StackedConvAutoencoder,
+  normal: ImageDataset,
+  validation: ImageDataset,
+  options: DetectorOptions | null | undefined,
+): { spec: ScoreSpec; threshold: ThresholdSpec } {
+  const opts = optionsOf(op, options);
+  checkDepth(op, stack, 0); // refuses a non-stack before its blocks are read below
+  checkImages(op, stack, datasetArg(op, normal, 'normal'));
+  checkImages(op, stack, datasetArg(op, validation, 'validation'));
+  const spec = checkScoreSpec(
+    op,
+    'score',
+    opts.score ?? { type: 'neighbours', depth: stack.blocks.length, k: 1 },
+    stack.blocks.length,
+    normal.length,
+  );
+  const threshold = opts.threshold ?? { fpr: 0.05 };
+  thresholdRate(op, threshold, 'threshold');
+  return { spec, threshold };
 }
 
 function flag(scores: Float64Array, threshold: number): Detection {
@@ -65,12 +77,12 @@ export class AnomalyDetector {
     stack: StackedConvAutoencoder,
     normal: ImageDataset,
     validation: ImageDataset,
-    opts: DetectorOptions = {},
+    opts?: DetectorOptions,
   ): AnomalyDetector {
-    const spec = checkSpec(stack, normal, opts);
+    const { spec, threshold: t } = checkFit('AnomalyDetector.fit', stack, normal, validation, opts);
     const reference = spec.type === 'neighbours' ? encode(stack, normal, { depth: spec.depth }) : null;
     const det = new AnomalyDetector(stack, spec, reference, Number.NaN);
-    const threshold = fitThreshold(det.score(validation), opts.threshold ?? { fpr: 0.05 });
+    const threshold = fitThreshold(det.score(validation), t);
     return new AnomalyDetector(stack, spec, reference, threshold);
   }
 
@@ -80,12 +92,12 @@ export class AnomalyDetector {
     stack: StackedConvAutoencoder,
     normal: ImageDataset,
     validation: ImageDataset,
-    opts: DetectorOptions = {},
+    opts?: DetectorOptions,
   ): Promise<AnomalyDetector> {
-    const spec = checkSpec(stack, normal, opts);
+    const { spec, threshold: t } = checkFit('AnomalyDetector.fitOn', stack, normal, validation, opts);
     const reference = spec.type === 'neighbours' ? await runner.encode(stack, normal, { depth: spec.depth }) : null;
     const det = new AnomalyDetector(stack, spec, reference, Number.NaN);
-    const threshold = fitThreshold(await det.scoreOn(runner, validation), opts.threshold ?? { fpr: 0.05 });
+    const threshold = fitThreshold(await det.scoreOn(runner, validation), t);
     return new AnomalyDetector(stack, spec, reference, threshold);
   }
 

@@ -5,8 +5,8 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import type { ImageDataset } from '../data/dataset.js';
-import { ArgumentError, DataError } from '../errors.js';
+import { datasetArg, type ImageDataset, optionsOf } from '../data/dataset.js';
+import { ArgumentError, DataError, quote } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { gemm } from '../ops/dense.js';
 import { numel } from '../shape.js';
@@ -34,12 +34,13 @@ export function checkDepth(op: string, stack: StackedConvAutoencoder, depth: unk
     throw new ArgumentError(
       op,
       'depth',
-      `must be an integer in [${min}, ${n}] (the stack has ${n} blocks), got ${String(depth)}`,
+      `must be an integer in [${min}, ${n}] (the stack has ${n} blocks), got ${quote(depth)}`,
     );
   return depth;
 }
 
 export function checkImages(op: string, model: { readonly inputShape: readonly number[] }, data: ImageDataset): void {
+  datasetArg(op, data);
   const s = model.inputShape;
   if (data.shape.length !== s.length || data.shape.some((d, i) => d !== s[i]))
     throw new DataError(`${op}: the model reads images [${s.join(',')}], the dataset holds [${data.shape.join(',')}]`);
@@ -47,7 +48,7 @@ export function checkImages(op: string, model: { readonly inputShape: readonly n
 
 export function checkBatchSize(op: string, b: unknown): number {
   if (typeof b !== 'number' || !Number.isInteger(b) || b < 1 || b > 65536)
-    throw new ArgumentError(op, 'batchSize', `must be an integer in [1, 65536], got ${String(b)}`);
+    throw new ArgumentError(op, 'batchSize', `must be an integer in [1, 65536], got ${quote(b)}`);
   return b;
 }
 
@@ -106,8 +107,9 @@ export function checkEncode(
   op: string,
   stack: StackedConvAutoencoder,
   data: ImageDataset,
-  opts: EncodeOptions,
+  options: EncodeOptions | null | undefined,
 ): { depth: number; batchSize: number } {
+  const opts = optionsOf(op, options);
   const depth = checkDepth(op, stack, opts.depth ?? stack.blocks.length);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
@@ -115,7 +117,7 @@ export function checkEncode(
 }
 
 /** The codes of every image after `depth` blocks, one flat vector per image; equal to the stack's encode. */
-export function encode(stack: StackedConvAutoencoder, data: ImageDataset, opts: EncodeOptions = {}): Embeddings {
+export function encode(stack: StackedConvAutoencoder, data: ImageDataset, opts?: EncodeOptions): Embeddings {
   const { depth, batchSize } = checkEncode('encode', stack, data, opts);
   return {
     vectors: encodeRange(stack, data, depth, batchSize, 0, data.length),
@@ -156,8 +158,9 @@ export function nearestNeighbours(
   reference: Embeddings,
   query: Embeddings,
   k: number,
-  opts: NeighbourOptions = {},
+  options?: NeighbourOptions,
 ): Neighbours {
+  const opts = optionsOf('nearestNeighbours', options);
   const { batchSize } = checkNeighbours('nearestNeighbours', reference, query, k, opts);
   return neighbourRows(be, reference, query.vectors, k, opts.skipSelf === true ? 0 : -1, batchSize);
 }
@@ -187,7 +190,7 @@ export function checkNeighbours(
     throw new ArgumentError(op, 'skipSelf', 'needs the query to be the reference set itself');
   const avail = reference.n - (skipSelf ? 1 : 0);
   if (!Number.isInteger(k) || k < 1 || k > avail)
-    throw new ArgumentError(op, 'k', `must be an integer in [1, ${avail}], got ${k}`);
+    throw new ArgumentError(op, 'k', `must be an integer in [1, ${avail}], got ${quote(k)}`);
   return { batchSize: checkBatchSize(op, opts.batchSize ?? 256) };
 }
 

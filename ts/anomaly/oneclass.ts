@@ -12,7 +12,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { ImageDataset } from '../data/dataset.js';
-import { ArgumentError, DataError } from '../errors.js';
+import { ArgumentError, DataError, quote } from '../errors.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { fit } from '../train/fit.js';
 import { auroc, averagePrecision } from '../train/metrics.js';
@@ -25,6 +25,36 @@ import { meanDistances, neighbourScores, reconstructionScores } from './score.js
 
 /** A score of an image: reconstruction error through `depth` blocks, or distance to the normal training codes at `depth`. */
 export type ScoreSpec = { type: 'reconstruction'; depth: number } | { type: 'neighbours'; depth: number; k: number };
+
+/**
+ * `spec` checked against a stack of `blocks` blocks (and, for a neighbour
+ * score, `references` reference images when known): what the scoring would
+ * refuse, refused before a stack is trained or an image encoded.
+ */
+export function checkScoreSpec(op: string, arg: string, spec: unknown, blocks: number, references?: number): ScoreSpec {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new ArgumentError(op, arg, `must be { type, depth[, k] }, got ${quote(spec)}`);
+  const s = spec as { type?: unknown; depth?: unknown; k?: unknown };
+  if (s.type !== 'reconstruction' && s.type !== 'neighbours')
+    throw new ArgumentError(op, `${arg}.type`, `must be 'reconstruction' or 'neighbours', got ${quote(s.type)}`);
+  // A reconstruction needs a decoder to go back through; a neighbour score may compare the pixels themselves.
+  const min = s.type === 'reconstruction' ? 1 : 0;
+  if (typeof s.depth !== 'number' || !Number.isInteger(s.depth) || s.depth < min || s.depth > blocks)
+    throw new ArgumentError(
+      op,
+      `${arg}.depth`,
+      `must be an integer in [${min}, ${blocks}] for a ${s.type} score on ${blocks} blocks, got ${quote(s.depth)}`,
+    );
+  if (s.type === 'neighbours') {
+    const max = references ?? Number.MAX_SAFE_INTEGER;
+    if (typeof s.k !== 'number' || !Number.isInteger(s.k) || s.k < 1 || s.k > max) {
+      const range =
+        references === undefined ? 'an integer ≥ 1' : `an integer in [1, ${references}] (the normal training images)`;
+      throw new ArgumentError(op, `${arg}.k`, `must be ${range}, got ${quote(s.k)}`);
+    }
+  }
+  return s as ScoreSpec;
+}
 
 export const scoreName = (s: ScoreSpec): string =>
   s.type === 'reconstruction' ? `recon@${s.depth}` : `knn${s.k}@${s.depth}`;
@@ -194,7 +224,17 @@ export async function oneClassRun(
   normal: number,
   opts: OneClassOptions,
 ): Promise<OneClassResult> {
-  if (!opts.scores.length) throw new ArgumentError('oneClassRun', 'scores', 'must name at least one score');
+  const op = 'oneClassRun';
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
+    throw new ArgumentError(op, 'opts', `must be an object, got ${quote(opts)}`);
+  if (!Array.isArray(opts.blocks) || opts.blocks.length === 0)
+    throw new ArgumentError(op, 'blocks', `must be a non-empty list of blocks, got ${quote(opts.blocks)}`);
+  if (!Array.isArray(opts.scores) || opts.scores.length === 0)
+    throw new ArgumentError(op, 'scores', `must name at least one score, got ${quote(opts.scores)}`);
+  // Each spec against the stack it will score, before the minutes of training rather than after them.
+  opts.scores.forEach((s, i) => checkScoreSpec(op, `scores[${i}]`, s, opts.blocks.length));
+  if (opts.evaluate !== 'validation' && opts.evaluate !== 'test')
+    throw new ArgumentError(op, 'evaluate', `must be 'validation' or 'test', got ${quote(opts.evaluate)}`);
   const t0 = performance.now();
   const split = oneClassSplit(
     trainSet,
@@ -211,6 +251,8 @@ export async function oneClassRun(
     const labels = testSet.labels.map((l) => (l === normal ? 0 : 1));
     evaluated = { data: testSet, labels };
   }
+  // k against the reference images too, now that the split says how many there are.
+  opts.scores.forEach((s, i) => checkScoreSpec(op, `scores[${i}]`, s, opts.blocks.length, split.train.length));
   const stack = await trainStack(be, split.train, opts);
   try {
     return await scoreRun(be, stack, split, evaluated, normal, opts, t0);

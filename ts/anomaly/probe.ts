@@ -4,9 +4,10 @@
  * features, full-batch Adam, fixed L2) from a few labelled vectors.
  */
 import type { Backend } from '../backend/backend.js';
+import { optionsOf } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import type { Runner } from '../train/runner.js';
-import { type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
+import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
 
 function checkLabels(op: string, arg: string, labels: ArrayLike<number>, n: number, classes: number): void {
   if (!labels || labels.length !== n) throw new ArgumentError(op, arg, `must hold ${n} labels, got ${labels?.length}`);
@@ -28,9 +29,12 @@ function checkKnn(
   trainLabels: ArrayLike<number>,
   test: Embeddings,
   testLabels: ArrayLike<number>,
-  opts: KnnOptions,
+  options: KnnOptions | null | undefined,
 ): { k: number; classes: number } {
   const op = 'knnAccuracy';
+  const opts = optionsOf(op, options);
+  checkEmbeddings(op, 'train', train);
+  checkEmbeddings(op, 'test', test);
   const k = opts.k ?? 1,
     classes = opts.classes ?? 10;
   checkLabels(op, 'trainLabels', trainLabels, train.n, classes);
@@ -102,9 +106,12 @@ export function linearProbeAccuracy(
   trainLabels: ArrayLike<number>,
   test: Embeddings,
   testLabels: ArrayLike<number>,
-  opts: ProbeOptions = {},
+  options?: ProbeOptions,
 ): number {
   const op = 'linearProbeAccuracy';
+  const opts = optionsOf(op, options);
+  checkEmbeddings(op, 'train', train);
+  checkEmbeddings(op, 'test', test);
   const C = opts.classes ?? 10;
   checkLabels(op, 'trainLabels', trainLabels, train.n, C);
   checkLabels(op, 'testLabels', testLabels, test.n, C);

@@ -5,7 +5,7 @@
  * move them (docs/paper-results.md, section 6: tied k-sparse CAEs on
  * Fashion-MNIST, 96 % of the second block's codes, 4.5 points lost).
  */
-import type { ImageDataset } from '../data/dataset.js';
+import { type ImageDataset, optionsOf } from '../data/dataset.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Activation } from '../ops/elementwise.js';
 import { checkBatchSize, checkDepth, checkImages, forEachBatch } from './embed.js';
@@ -38,9 +38,10 @@ export interface SaturationOptions {
 export function codeSaturation(
   stack: StackedConvAutoencoder,
   data: ImageDataset,
-  opts: SaturationOptions = {},
+  options?: SaturationOptions,
 ): number | null {
   const op = 'codeSaturation';
+  const opts = optionsOf(op, options);
   const depth = checkDepth(op, stack, opts.depth ?? stack.blocks?.length, 1);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);

@@ -9,8 +9,8 @@
  *   `depth` to its `k` nearest codes of the normal training images.
  */
 import type { Backend } from '../backend/backend.js';
-import type { ImageDataset } from '../data/dataset.js';
-import { ArgumentError } from '../errors.js';
+import { type ImageDataset, optionsOf } from '../data/dataset.js';
+import { ArgumentError, quote } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import {
   checkBatchSize,
@@ -62,8 +62,9 @@ export function reconstructThrough(
 export function reconstructionScores(
   stack: StackedConvAutoencoder,
   data: ImageDataset,
-  opts: ReconstructionOptions = {},
+  options?: ReconstructionOptions,
 ): ReconstructionScores {
+  const opts = optionsOf('reconstructionScores', options);
   const { depth, batchSize } = checkReconstruction('reconstructionScores', stack, data, opts);
   return reconstructionRange(stack, data, depth, batchSize, opts.maps === true, 0, data.length);
 }
@@ -73,8 +74,9 @@ export function checkReconstruction(
   op: string,
   stack: StackedConvAutoencoder,
   data: ImageDataset,
-  opts: ReconstructionOptions,
+  options: ReconstructionOptions | null | undefined,
 ): { depth: number; batchSize: number } {
+  const opts = optionsOf(op, options);
   const depth = checkDepth(op, stack, opts.depth ?? 1, 1);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
@@ -136,11 +138,12 @@ export function neighbourScores(
   be: Backend,
   reference: Embeddings,
   query: Embeddings,
-  opts: NeighbourScoreOptions = {},
+  options?: NeighbourScoreOptions,
 ): Float64Array {
+  const opts = optionsOf('neighbourScores', options);
   const k = opts.k ?? 1;
   if (!Number.isInteger(k) || k < 1)
-    throw new ArgumentError('neighbourScores', 'k', `must be an integer ≥ 1, got ${k}`);
+    throw new ArgumentError('neighbourScores', 'k', `must be an integer ≥ 1, got ${quote(k)}`);
   return meanDistances(nearestNeighbours(be, reference, query, k, { skipSelf: opts.skipSelf }));
 }
 

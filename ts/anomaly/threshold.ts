@@ -5,10 +5,28 @@
  * normal scores (exactly that many unless ties straddle it); a quantile q is
  * the rate 1 − q.
  */
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, quote } from '../errors.js';
 
 /** Fraction of normal images to flag: `fpr` directly, or `quantile` = 1 − fpr. */
 export type ThresholdSpec = { fpr: number } | { quantile: number };
+
+/** The rate of normal scores a spec flags; an ArgumentError naming `op` for anything but `{ fpr }` or `{ quantile }` in [0, 1]. */
+export function thresholdRate(op: string, spec: unknown, arg = 'spec'): number {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new ArgumentError(op, arg, `must be { fpr } or { quantile }, got ${quote(spec)}`);
+  const fpr = (spec as { fpr?: unknown }).fpr,
+    quantile = (spec as { quantile?: unknown }).quantile;
+  if ((fpr === undefined) === (quantile === undefined))
+    throw new ArgumentError(op, arg, `must give one of fpr and quantile, got ${quote(spec)}`);
+  const [name, v] = fpr !== undefined ? ['fpr', fpr] : ['quantile', quantile];
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+    throw new ArgumentError(
+      op,
+      arg === 'spec' ? name : `${arg}.${name}`,
+      `must be a number in [0, 1], got ${quote(v)}`,
+    );
+  return name === 'fpr' ? v : 1 - v;
+}
 
 /**
  * The threshold that flags (score strictly above) at most the given fraction of normal scores;
@@ -18,15 +36,7 @@ export function fitThreshold(normalScores: ArrayLike<number>, spec: ThresholdSpe
   const op = 'fitThreshold';
   const n = normalScores?.length;
   if (!Number.isInteger(n) || n < 1) throw new ArgumentError(op, 'normalScores', 'must hold at least one score');
-  let rate: number;
-  if (spec && 'fpr' in spec) {
-    if (!(spec.fpr >= 0 && spec.fpr <= 1)) throw new ArgumentError(op, 'fpr', `must be in [0, 1], got ${spec.fpr}`);
-    rate = spec.fpr;
-  } else if (spec && 'quantile' in spec) {
-    if (!(spec.quantile >= 0 && spec.quantile <= 1))
-      throw new ArgumentError(op, 'quantile', `must be in [0, 1], got ${spec.quantile}`);
-    rate = 1 - spec.quantile;
-  } else throw new ArgumentError(op, 'spec', 'must be { fpr } or { quantile }');
+  const rate = thresholdRate(op, spec);
   const s = Float64Array.from(normalScores);
   for (let i = 0; i < n; i++)
     if (!Number.isFinite(s[i])) throw new ArgumentError(op, 'normalScores', `score ${i} is ${s[i]}, not finite`);

@@ -15,7 +15,8 @@
  * `--evaluate validation` scores held-out training images instead of the test
  * set, under every candidate score: the data the defaults were chosen on.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeAtomic } from './outdir.js';
 import { join } from 'node:path';
 import { AnomalyDetector } from '../anomaly/detector.js';
 import { oneClassRun, oneClassSplit, type ScoreSpec } from '../anomaly/oneclass.js';
@@ -218,8 +219,8 @@ async function runAll(a: AnomalyArgs, x: Context): Promise<{ meanAuroc: number; 
   const seconds = (performance.now() - x.t0) / 1000;
   const table = markdown(a, x.name, perClass, names, seconds, headline);
   const meanAuroc = meanStd([...perClass.values()].map((v) => meanStd(v.headline).m)).m;
-  await writeFile(join(a.out, 'anomaly.md'), table);
-  await writeFile(
+  await writeAtomic(join(a.out, 'anomaly.md'), table);
+  await writeAtomic(
     join(a.out, 'anomaly.json'),
     JSON.stringify(
       { args: a, data: x.name, classes: names, score: headline, blocks: ANOMALY_BLOCKS, seconds, runs },
@@ -311,7 +312,7 @@ async function pictures(
       for (let t = 0; t < size; t++) tiles[(2 * i + 1) * size + t] = Math.sqrt(maps[i * size + t]);
     }
     await writePng(join(out, file), imageGrid(tiles, [2 * n, ...shape], { scale: 3, columns: 8, range: [0, 1] }));
-    await writeFile(
+    await writeAtomic(
       join(out, file.replace('.png', '.json')),
       JSON.stringify(
         idx.map((i) => ({ index: i, score: scores[i], anomaly: labels[i] === 1, label: data.labels?.[i] })),

@@ -9,21 +9,50 @@ import { predict } from './predict.js';
 import { pretrain } from './pretrain.js';
 import { reconstruct } from './reconstruct.js';
 
-const int =
-  (name: string, min = 1) =>
-  (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+/**
+ * Every numeric flag's value goes through here. `Number` alone reads '' and ' ' as 0 (so `--seed ''`
+ * would silently be seed 0) and takes '0x10', '0b11' and 'Infinity'; only plain decimal notation is
+ * a number, anything else is NaN, which every range check below refuses.
+ */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+export const flagNumber = (v: string): number => (DECIMAL.test(v) ? Number(v) : Number.NaN);
+
+/** Upper bounds of the size flags (a typo like --maps 1000000000 is a usage error, not an allocation). */
+export const FLAG_LIMITS = { count: 1e9, maps: 4096, hidden: 65536 };
+
+/** An integer flag in [min, max] (the max keeps sizes far from what wasm memory can hold). */
+export const int =
+  (name: string, min = 1, max = FLAG_LIMITS.count) =>
+  (v: string): number => {
+    const n = flagNumber(v);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
     return n;
   };
 
+/** The largest seed a flag takes: the random streams are seeded with 32 bits. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** `--workers` of the commands that encode or score many images: 0 (this thread) to 256. */
-export const workersArg = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 256)
-    throw new InvalidArgumentError('--workers must be an integer in [0, 256]');
-  return n;
+export const workersArg = int('--workers', 0, 256);
+
+/** `--maps <a,b>` of train and pretrain: the feature maps of the two CAE layers. */
+export const mapsArg = (v: string): [number, number] => {
+  const m = v.split(',').map((x) => flagNumber(x.trim()));
+  if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1 && x <= FLAG_LIMITS.maps))
+    throw new InvalidArgumentError(`--maps takes two integers in [1, ${FLAG_LIMITS.maps}], e.g. 20,50`);
+  return m as [number, number];
 };
+
+/**
+ * A flag that takes one of a few integers. Commander's `argParser` replaces the parser `choices`
+ * installs, so `.choices([...]).argParser(Number)` would let any value through.
+ */
+const intChoice = (flags: string, description: string, values: readonly string[]) =>
+  new Option(flags, description).choices(values).argParser((v: string) => {
+    if (!values.includes(v)) throw new InvalidArgumentError(`Allowed choices are ${values.join(', ')}.`);
+    return Number(v);
+  });
 
 const size = (v: string) => {
   try {
@@ -37,7 +66,7 @@ const size = (v: string) => {
 export const fractionArg =
   (name: string) =>
   (v: string): number => {
-    const f = Number(v);
+    const f = flagNumber(v);
     if (!(f >= 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a fraction in [0, 1)`);
     return f;
   };
@@ -46,14 +75,14 @@ export const fractionArg =
 export const rateArg =
   (name: string) =>
   (v: string): number => {
-    const f = Number(v);
+    const f = flagNumber(v);
     if (!(f > 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a number in (0, 1)`);
     return f;
   };
 
 /** `--sparsity <keep>`: the k-sparse decoder of the first CAE keeps this fraction of each pooled map; 0 for none. */
 export const sparsityArg = (v: string): number => {
-  const f = Number(v);
+  const f = flagNumber(v);
   if (!(f >= 0 && f <= 1)) throw new InvalidArgumentError('--sparsity must be a fraction in [0, 1] (0: none)');
   return f;
 };
@@ -88,7 +117,7 @@ export function dataOptions(cmd: Command, fallback: string | null = null, folder
   if (folderShape)
     cmd
       .option('--size <HxW>', 'size image-folder files are resized to (default 32x32 colour, 28x28 grey)', size)
-      .addOption(new Option('--channels <n>', 'channels of image-folder images').choices(['1', '3']).argParser(Number))
+      .addOption(intChoice('--channels <n>', 'channels of image-folder images', ['1', '3']))
       .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false);
   return cmd;
 }
@@ -114,17 +143,12 @@ export function registerDataCommands(program: Command): void {
   )
     .option('--epochs <n>', 'epochs per CAE layer', int('--epochs'), 1)
     .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
-    .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', (v) => {
-      const m = v.split(',').map(Number);
-      if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1))
-        throw new InvalidArgumentError('--maps takes two integers, e.g. 20,50');
-      return m as [number, number];
-    })
-    .addOption(new Option('--layers <n>', 'CAE layers').choices(['1', '2']).argParser(Number).default(2))
+    .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', mapsArg)
+    .addOption(intChoice('--layers <n>', 'CAE layers', ['1', '2']).default(2))
     .option('--kernel <k>', 'filter size', int('--kernel'), 5)
     .option('--padding <p>', "zero padding of the convolutions: pixels, or 'same' (keeps the size)", (v) => {
       if (v === 'same') return v;
-      const n = Number(v);
+      const n = flagNumber(v);
       if (!Number.isInteger(n) || n < 0 || n > 64)
         throw new InvalidArgumentError("--padding takes an integer in [0, 64] or 'same'");
       return n;
@@ -135,7 +159,7 @@ export function registerDataCommands(program: Command): void {
         .default('tanh'),
     )
     .option('--pool <k>', 'max-pooling window and stride', (v) => {
-      const n = Number(v);
+      const n = flagNumber(v);
       if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError('--pool takes an integer in [1, 16]');
       return n;
     })
@@ -152,7 +176,7 @@ export function registerDataCommands(program: Command): void {
     .addOption(decoderOption())
     .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
     .option('--limit <n>', 'use only the first n training images', int('--limit'))
-    .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+    .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
     .option('--out <dir>', 'output folder', 'convae-out')
     .addOption(build())
     .option('-q, --quiet', 'print nothing but errors', false)

@@ -5,7 +5,7 @@
  * stack of the same shape, and the trained stack (from `--model`, or trained
  * here without labels), at every depth.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trainStack } from '../anomaly/oneclass.js';
 import { knnAccuracyOn, linearProbeAccuracy } from '../anomaly/probe.js';
@@ -18,6 +18,7 @@ import { Rng } from '../util/rng.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { loadStackDir } from './model-dir.js';
+import { writeAtomicAll, writeModelFiles } from './outdir.js';
 
 export interface EmbeddingsArgs {
   model?: string;
@@ -80,8 +81,8 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
       epochs: a.epochs,
       seed: a.seed,
     });
-    await writeFile(join(a.out, 'stack.json'), saved.json);
-    await writeFile(join(a.out, 'stack.safetensors'), saved.weights);
+    // A stack already saved in --out survives a failed write whole, never a new JSON over its old weights.
+    await writeModelFiles(join(a.out, 'stack'), saved);
   }
   const random = new StackedConvAutoencoder(be, trained.specs, trained.inputShape, a.seed + 1);
   const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
@@ -124,8 +125,10 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
     `MNIST, ${a.labels} labelled training images, ${test.length} test images; ${seconds.toFixed(0)} s in all.`,
     '',
   ].join('\n');
-  await writeFile(join(a.out, 'embeddings.md'), table);
-  await writeFile(join(a.out, 'embeddings.json'), JSON.stringify({ args: a, rows, seconds }, null, 2));
+  await writeAtomicAll([
+    [join(a.out, 'embeddings.md'), table],
+    [join(a.out, 'embeddings.json'), JSON.stringify({ args: a, rows, seconds }, null, 2)],
+  ]);
   log(table);
   return rows;
 }

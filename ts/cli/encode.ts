@@ -1,5 +1,6 @@
 /** `convae encode`: the code of every image through the whole saved stack, as safetensors, with a CSV of what each row is. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeAtomic } from './outdir.js';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -42,7 +43,7 @@ export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape:
     };
     if (d.data.labels) tensors.labels = { dtype: 'U8', shape: [d.data.length], data: d.data.labels };
     await mkdir(a.out, { recursive: true });
-    await writeFile(join(a.out, 'codes.safetensors'), encodeSafetensors(tensors, { source: d.name.slice(0, 500) }));
+    await writeAtomic(join(a.out, 'codes.safetensors'), encodeSafetensors(tensors, { source: d.name.slice(0, 500) }));
     const lines = ['row,file,label,class'];
     for (let i = 0; i < d.data.length; i++) {
       const l = d.data.labels ? d.data.labels[i] : null;
@@ -50,7 +51,7 @@ export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape:
         [i, csvField(d.names[i]), l ?? '', l !== null && d.classes ? csvField(d.classes[l] ?? '') : ''].join(','),
       );
     }
-    await writeFile(join(a.out, 'codes.csv'), `${lines.join('\n')}\n`);
+    await writeAtomic(join(a.out, 'codes.csv'), `${lines.join('\n')}\n`);
     return { count: d.data.length, codeShape };
   } finally {
     saved.dispose();

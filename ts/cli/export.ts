@@ -1,5 +1,5 @@
 /** `convae export` and `convae import`: move a model to PyTorch / ONNX and back (ts/export). */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import { ArgumentError } from '../errors.js';
@@ -7,6 +7,7 @@ import { exportOnnx } from '../export/onnx.js';
 import { importPyTorch } from '../export/import.js';
 import { exportPyTorch } from '../export/pytorch.js';
 import { exportWeights, loadModel } from '../model/serialize.js';
+import { writeAtomicAll } from './outdir.js';
 
 /** A model's JSON path: the file itself, or classifier.json (else stack.json) in a folder. */
 async function modelJsonPath(path: string): Promise<string> {
@@ -30,7 +31,8 @@ export async function exportCommand(o: { model: string; format: 'pytorch' | 'onn
   try {
     const files = o.format === 'pytorch' ? exportPyTorch(model, json).files : await exportOnnx(model);
     await mkdir(o.out, { recursive: true });
-    for (const [name, data] of Object.entries(files)) await writeFile(join(o.out, name), data);
+    // model.py and model.json describe the weights written beside them: all replaced, or none.
+    await writeAtomicAll(Object.entries(files).map(([name, data]) => [join(o.out, name), data] as const));
     if (!o.quiet) console.log(`wrote ${Object.keys(files).join(', ')} to ${o.out}/`);
   } finally {
     model.dispose();
@@ -44,8 +46,11 @@ export async function importCommand(o: { from: string; arch: string; out: string
   try {
     await mkdir(o.out, { recursive: true });
     const { training: _, ...rest } = meta;
-    await writeFile(join(o.out, `${meta.kind}.json`), JSON.stringify(rest, null, 2));
-    await writeFile(join(o.out, `${meta.kind}.safetensors`), exportWeights(model.params()));
+    // A model already saved in --out survives a failed write whole, never a new JSON over its old weights.
+    await writeAtomicAll([
+      [join(o.out, `${meta.kind}.json`), JSON.stringify(rest, null, 2)],
+      [join(o.out, `${meta.kind}.safetensors`), exportWeights(model.params())],
+    ]);
     if (!o.quiet)
       console.log(
         `imported ${model.params().length} tensors (${naming} names) into a convae ${meta.kind}: wrote ${meta.kind}.json + ${meta.kind}.safetensors to ${o.out}/`,

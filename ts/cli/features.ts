@@ -4,7 +4,8 @@
  * projection of that strongest activation (ts/anomaly/project.ts), one PNG
  * per block: a row per feature, the projections then the images.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeAtomic } from './outdir.js';
 import { join } from 'node:path';
 import { projectionGrid } from '../anomaly/draw.js';
 import { featureStrengths, projectFeature } from '../anomaly/project.js';
@@ -66,7 +67,7 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
         `block ${k + 1}: ${channels} features × top ${a.top} of ${data.length} images → ${file} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
     }
-    await writeFile(join(out, 'features.json'), JSON.stringify(summary));
+    await writeAtomic(join(out, 'features.json'), JSON.stringify(summary));
   } finally {
     stack.dispose();
   }

@@ -13,6 +13,11 @@ import { exportCommand, importCommand } from './export.js';
 import {
   dataOptions,
   decoderOption,
+  FLAG_LIMITS as LIMITS,
+  flagNumber,
+  int,
+  MAX_SEED,
+  mapsArg,
   registerDataCommands,
   fractionArg,
   rateArg,
@@ -27,16 +32,6 @@ import { search } from './search.js';
 import { FEW_LABELS, PRESETS, train } from './train.js';
 import { SATURATED } from './saturation-note.js';
 
-/** An integer flag in [min, max] (the max keeps sizes far from what wasm memory can hold). */
-const int =
-  (name: string, min = 1, max = LIMITS.count) =>
-  (v: string) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
-    return n;
-  };
-
 /** `--shift` of train and paper, one bound: past a few pixels a shift moves much of a small image out of its frame. */
 const shiftArg = int('--shift', 0, 8);
 
@@ -47,8 +42,6 @@ const FEW = `under ${FEW_LABELS.below} labelled images, with --labels or --stack
 /** `train --stack` takes the architecture from the stack: these flags would silently not apply. */
 const STACK_DECIDES = ['maps', 'kernel', 'noise', 'sparsity', 'decoder', 'pretrainEpochs', 'fromSearch', 'pretrain'];
 
-/** Upper bounds of the size flags (a typo like --maps 1000000000 is a usage error, not an allocation). */
-const LIMITS = { count: 1e9, maps: 4096, hidden: 65536 };
 // ts/cli/main.ts and dist/cli/main.js both sit two folders below package.json.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -78,12 +71,7 @@ program
     int('--epochs', 0),
   )
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
-  .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', (v) => {
-    const m = v.split(',').map(Number);
-    if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1 && x <= LIMITS.maps))
-      throw new InvalidArgumentError(`--maps takes two integers in [1, ${LIMITS.maps}], e.g. 20,50`);
-    return m as [number, number];
-  })
+  .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', mapsArg)
   .option('--kernel <k>', 'filter size of both layers', int('--kernel', 1, 64), 5)
   .option(
     '--hidden <n>',
@@ -102,7 +90,7 @@ program
     'random translations of the fine-tuning images, up to this many pixels; 0 for none, as for images a shift changes the meaning of (default: from the preset, 1)',
     shiftArg,
   )
-  .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
+  .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
   .option(
     '--limit <n>',
@@ -211,7 +199,7 @@ program
     'feature maps to try',
     list(
       '--maps',
-      Number,
+      flagNumber,
       (x) => Number.isInteger(x) && x >= 1 && x <= LIMITS.maps,
       `integers in [1, ${LIMITS.maps}], e.g. 8,20,32`,
     ),
@@ -220,7 +208,7 @@ program
   .option(
     '--kernels <list>',
     'filter sizes to try',
-    list('--kernels', Number, (x) => Number.isInteger(x) && x >= 1 && x <= 28, 'integers in [1, 28], e.g. 3,5,7'),
+    list('--kernels', flagNumber, (x) => Number.isInteger(x) && x >= 1 && x <= 28, 'integers in [1, 28], e.g. 3,5,7'),
     [3, 5, 7, 9],
   )
   .option(
@@ -232,13 +220,13 @@ program
   .option(
     '--lr <list>',
     'Adam learning rates to try',
-    list('--lr', Number, (x) => x > 0 && Number.isFinite(x), 'positive finite numbers, e.g. 1e-3,3e-3'),
+    list('--lr', flagNumber, (x) => x > 0 && Number.isFinite(x), 'positive finite numbers, e.g. 1e-3,3e-3'),
     [3e-3],
   )
   .option(
     '--noise <list>',
     'masking-noise fractions to try',
-    list('--noise', Number, (x) => x >= 0 && x < 1, 'fractions in [0, 1), e.g. 0,0.3'),
+    list('--noise', flagNumber, (x) => x >= 0 && x < 1, 'fractions in [0, 1), e.g. 0,0.3'),
     [0, 0.3],
   )
   .option('--untied', 'also try untied decoders', false)
@@ -247,7 +235,7 @@ program
   .option('--limit <n>', 'images used (10 % of them for validation)', int('--limit'), 10000)
   .option('--random <n>', 'try n random combinations instead of the whole grid', int('--random'))
   .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers', 1, 256))
-  .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
+  .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
   .option('--out <dir>', 'output folder (search.md, search.json)', 'convae-out')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
@@ -277,7 +265,7 @@ program
     });
   });
 
-const numbers = (name: string, ok: (x: number) => boolean, hint: string) => list(name, Number, ok, hint);
+const numbers = (name: string, ok: (x: number) => boolean, hint: string) => list(name, flagNumber, ok, hint);
 
 program
   .command('paper')
@@ -288,7 +276,7 @@ program
     '--sizes <list>',
     'labelled set sizes',
     (v) => {
-      const s = v.split(',').map(Number);
+      const s = v.split(',').map((x) => flagNumber(x.trim()));
       if (!s.length || !s.every((x) => Number.isInteger(x) && x >= 10 && x <= 60000))
         throw new InvalidArgumentError('--sizes takes integers in [10, 60000], e.g. 1000,10000,50000');
       return s;
@@ -325,7 +313,7 @@ program
     (v) => {
       const out: Record<number, number> = {};
       for (const part of v.split(',')) {
-        const [size, e] = part.split(':').map(Number);
+        const [size, e] = part.split(':').map((x) => flagNumber(x.trim()));
         if (!(Number.isInteger(size) && size >= 10 && size <= 60000 && Number.isInteger(e) && e >= 1 && e <= 100000))
           throw new InvalidArgumentError('--epochs takes size:epochs pairs, e.g. 1000:150,10000:30,50000:12');
         out[size] = e;
@@ -362,7 +350,7 @@ program
     '--validation <fraction>',
     'fraction of each labelled subset held out for tuning',
     (v) => {
-      const f = Number(v);
+      const f = flagNumber(v);
       if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--validation must be a fraction in (0, 1)');
       return f;
     },
@@ -432,7 +420,7 @@ program
   .option('--maps <n>', 'filters of each CAE', int('--maps', 1, LIMITS.maps), 20)
   .option('--kernel <k>', 'filter size', int('--kernel', 1, 28), 7)
   .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
-  .option('--seed <n>', 'random seed', int('--seed', 0, 2 ** 32 - 1), 1)
+  .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
   .option('--out <dir>', 'output folder (filters-figure.png, filters-figure.svg)', 'convae-out')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
@@ -478,7 +466,7 @@ const anomalyCommand = program
     '--fpr <rate>',
     'false-positive rate of the threshold, fitted on held-out normal images',
     (v) => {
-      const f = Number(v);
+      const f = flagNumber(v);
       if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--fpr must be in (0, 1)');
       return f;
     },

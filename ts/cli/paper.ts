@@ -17,7 +17,7 @@
  *   labelled subset. The test set is only scored with the chosen settings.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
@@ -25,16 +25,19 @@ import type { Build } from '../backend/loader.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { splitIndices } from '../data/dataset.js';
 import { labelledSubset } from '../data/split.js';
-import { ArgumentError, DataError } from '../errors.js';
+import { ArgumentError, DataError, FormatError, quote } from '../errors.js';
+import { parseJson } from '../io/json.js';
+import { MAX_JSON_DEPTH } from '../limits.js';
 import { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
 import { Classifier } from '../model/classifier.js';
+import { describe } from '../model/schema.js';
 import { loadModel, saveModel } from '../model/serialize.js';
 import { evaluateClassifier } from '../train/evaluate.js';
 import { createRunner } from '../worker/runner.js';
 import { resolveTrainData } from './data.js';
 import type { Decoder } from './commands.js';
-import { checkOutDir, writeAtomic } from './outdir.js';
+import { checkOutDir, writeAtomic, writeModelFiles } from './outdir.js';
 import {
   ARCHITECTURES,
   type ArchName,
@@ -140,6 +143,45 @@ export function settingsFor(
   return out;
 }
 
+/** The text of a JSON file an earlier run left in --out, parsed; FormatError naming the file unless it holds an object. */
+function objectOf(text: string, file: string): Record<string, unknown> {
+  const j = parseJson(text, file, MAX_JSON_DEPTH, 'the file');
+  if (j === null || typeof j !== 'object' || Array.isArray(j))
+    throw new FormatError(file, `the file must hold a JSON object, got ${describe(j)}`);
+  return j as Record<string, unknown>;
+}
+
+const own = (o: object, k: string): unknown => (Object.hasOwn(o, k) ? (o as Record<string, unknown>)[k] : undefined);
+
+const isRun = (r: unknown): r is RunRecord => {
+  if (r === null || typeof r !== 'object') return false;
+  const error = own(r, 'error'),
+    seconds = own(r, 'seconds');
+  return (
+    typeof own(r, 'key') === 'string' &&
+    typeof error === 'number' &&
+    error >= 0 &&
+    error <= 1 &&
+    typeof seconds === 'number' &&
+    Number.isFinite(seconds)
+  );
+};
+
+/** paper-runs.json: every record is checked, as a damaged one would otherwise put NaN or a crash into the table. */
+async function readSavedRuns(file: string): Promise<{ settingsKey: unknown; runs: Record<string, RunRecord> }> {
+  const j = objectOf(await readFile(file, 'utf8'), file);
+  const runs = own(j, 'runs');
+  if (runs === null || typeof runs !== 'object' || Array.isArray(runs))
+    throw new FormatError(file, `runs: must be an object, got ${describe(runs)}`);
+  for (const [k, r] of Object.entries(runs))
+    if (!isRun(r))
+      throw new FormatError(
+        file,
+        `runs[${quote(k)}]: must be {key, error, seconds} with an error in [0, 1], got ${quote(r)}`,
+      );
+  return { settingsKey: own(j, 'settingsKey'), runs: runs as Record<string, RunRecord> };
+}
+
 const settingKey = (s: Setting) => `${s.lr}/${s.epochs}/${s.dropout}/${s.convFactor}`;
 
 /** Checks what the CLI parser cannot: relations between the arguments. */
@@ -163,6 +205,21 @@ export async function paper(a: PaperArgs): Promise<string> {
   checkPaperArgs(a);
   await checkOutDir(a.out);
   const log = (s: string) => a.quiet || console.log(s);
+  const seeds = Array.from({ length: a.seeds }, (_, i) => a.seedOffset + i);
+  // What an earlier run left is checked before anything is loaded or trained: a damaged file
+  // would otherwise stop the run only when it is first needed, perhaps hours of tuning later.
+  const runsFile = join(a.out, 'paper-runs.json');
+  const savedRuns = a.resume && existsSync(runsFile) ? await readSavedRuns(runsFile) : null;
+  const savedStacks = new Map<number, { json: string; settingsKey: unknown }>();
+  if (a.resume)
+    for (const seed of seeds) {
+      const file = join(a.out, `stack-seed${seed}.json`);
+      if (!existsSync(file)) continue;
+      const json = await readFile(file, 'utf8');
+      const training = own(objectOf(json, file), 'training');
+      const settingsKey = training !== null && typeof training === 'object' ? own(training, 'settingsKey') : undefined;
+      savedStacks.set(seed, { json, settingsKey });
+    }
   const t0 = performance.now(),
     load0 = loadavg();
   const be = await loadBackend({ build: a.build });
@@ -182,7 +239,6 @@ export async function paper(a: PaperArgs): Promise<string> {
   const decoder = a.decoder ?? 'tied';
   const blocks = pretrainBlocks(arch, firstCae, decoder);
   const classes = train.numClasses ?? 10;
-  const seeds = Array.from({ length: a.seeds }, (_, i) => a.seedOffset + i);
 
   // Everything that changes a stack, and with --rescale everything that changes a run's result;
   // a resumed run reuses only stacks and runs made with the same.
@@ -204,14 +260,9 @@ export async function paper(a: PaperArgs): Promise<string> {
   const stackKey = JSON.stringify(stackSettings);
   // The stacks do not depend on --rescale, so a run with it reuses the stacks of one without.
   const settingsKey = a.rescale ? JSON.stringify({ ...stackSettings, rescale: true }) : stackKey;
-  const runsFile = join(a.out, 'paper-runs.json');
   let runs: Record<string, RunRecord> = {};
-  if (a.resume && existsSync(runsFile)) {
-    const saved = JSON.parse(await readFile(runsFile, 'utf8')) as {
-      settingsKey?: string;
-      runs?: Record<string, RunRecord>;
-    };
-    if (saved.settingsKey === settingsKey && saved.runs) runs = saved.runs;
+  if (savedRuns) {
+    if (savedRuns.settingsKey === settingsKey) runs = savedRuns.runs;
     else log(`${runsFile} was made with other settings: starting afresh`);
   }
   const saveRuns = () => writeAtomic(runsFile, JSON.stringify({ settingsKey, runs }, null, 1));
@@ -236,13 +287,14 @@ export async function paper(a: PaperArgs): Promise<string> {
       const have = stacks.get(seed);
       if (have) return have;
       const base = join(a.out, `stack-seed${seed}`);
-      if (a.resume && existsSync(`${base}.json`)) {
-        const json = await readFile(`${base}.json`, 'utf8');
-        if ((JSON.parse(json) as { training?: { settingsKey?: string } }).training?.settingsKey === stackKey) {
-          const s = loadModel(be, json, await readFile(`${base}.safetensors`), { source: base, kind: 'stack' }).model;
-          stacks.set(seed, s);
-          return s;
-        }
+      const prior = savedStacks.get(seed);
+      if (prior?.settingsKey === stackKey) {
+        const s = loadModel(be, prior.json, await readFile(`${base}.safetensors`), {
+          source: base,
+          kind: 'stack',
+        }).model;
+        stacks.set(seed, s);
+        return s;
       }
       const tp = performance.now();
       const stack = new StackedConvAutoencoder(be, blocks, train.shape, seed);
@@ -261,8 +313,7 @@ export async function paper(a: PaperArgs): Promise<string> {
         `seed ${seed}: pretrained ${stack.blocks.length} CAEs (${pretrainEpochs} epochs each) in ${seconds.toFixed(0)} s`,
       );
       const saved = saveModel(stack, { settingsKey: stackKey, seconds });
-      await writeAtomic(`${base}.json`, saved.json);
-      await writeAtomic(`${base}.safetensors`, saved.weights);
+      await writeModelFiles(base, saved);
       stacks.set(seed, stack);
       return stack;
     };
@@ -403,8 +454,8 @@ export async function paper(a: PaperArgs): Promise<string> {
       '',
     ].join('\n');
     await mkdir(a.out, { recursive: true });
-    await writeFile(join(a.out, 'paper.md'), md);
-    await writeFile(
+    await writeAtomic(join(a.out, 'paper.md'), md);
+    await writeAtomic(
       join(a.out, 'paper.json'),
       JSON.stringify({ args: a, seeds, chosen, tuning, errors, minutes, loadAverage: [load0, load1] }, null, 2),
     );

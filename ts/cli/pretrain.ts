@@ -4,7 +4,7 @@
  * `reconstruct`, `encode` and `evaluate` take), its filters (in colour for an
  * RGB input) and reconstructions.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -22,6 +22,7 @@ import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
 import { type DataSpec, resolveTrainData } from './data.js';
 import { defaultArchitecture, filterPicture } from './pictures.js';
+import { writeModelFiles } from './outdir.js';
 import { Progress } from './progress.js';
 
 export interface PretrainArgs extends DataSpec {
@@ -122,8 +123,8 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       filters,
       seconds,
     });
-    await writeFile(join(a.out, 'stack.json'), saved.json);
-    await writeFile(join(a.out, 'stack.safetensors'), saved.weights);
+    // A stack already saved in --out survives a failed write whole, never a new JSON over its old weights.
+    await writeModelFiles(join(a.out, 'stack'), saved);
     for (const [k, b] of stack.blocks.entries()) {
       const w = b.convs[0].weight.value;
       await writePng(

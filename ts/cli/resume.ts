@@ -8,6 +8,8 @@ import { readdirSync, unlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError, quote } from '../errors.js';
+import { parseJson } from '../io/json.js';
+import { MAX_JSON_DEPTH } from '../limits.js';
 import { writeAtomic } from './outdir.js';
 
 /** The flags that decide what a run computes (not --workers, --build, --quiet: those change how, not what). */
@@ -78,11 +80,11 @@ export async function changedFlags(out: string, flags: RunFlags): Promise<string
     return null;
   }
   let saved: Partial<RunFlags> = {};
-  try {
-    const j = JSON.parse(text);
-    if (j && typeof j === 'object' && j.flags && typeof j.flags === 'object') saved = j.flags;
-  } catch {
-    throw new DataError(`${quote(join(out, RUN_FILE))} is not valid JSON: cannot tell which flags the run used`);
+  // The depth check matters here: each saved value is JSON.stringify'd below, which overflows the stack on deep nesting.
+  const j = parseJson(text, quote(join(out, RUN_FILE)), MAX_JSON_DEPTH, 'the file');
+  if (j && typeof j === 'object' && Object.hasOwn(j, 'flags')) {
+    const flags = (j as { flags: unknown }).flags;
+    if (flags && typeof flags === 'object') saved = flags;
   }
   const diffs: string[] = [];
   // --epochs may change: fine-tuning continues to the new count (report.json records it).

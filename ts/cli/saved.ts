@@ -6,6 +6,7 @@ import type { ImageShape } from '../data/dataset.js';
 import { DataError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
+import type { Model } from '../model/model.js';
 import { loadModel } from '../model/serialize.js';
 import { type Whitening, whiteningOf } from '../data/whiten.js';
 import type { Normalization } from './data.js';
@@ -76,10 +77,13 @@ export async function loadSaved(
   let classes: string[] | null = null;
   let inputShape: ImageShape | null = null;
   let input: Saved['input'] | null = null;
+  // The model just loaded until it is kept: a file refused after loading (its metadata, its shape) must free it.
+  let pending: Model | null = null;
   try {
     for (const p of prefixes) {
       if (!(await isFile(`${p}.json`))) continue;
       const { model: m, meta } = await one(be, p);
+      pending = m;
       classes ??= classesOf(meta.training);
       const seen = inputOf(meta.training, `${p}.json`);
       if (input !== null && input.normalize !== seen.normalize)
@@ -91,12 +95,14 @@ export async function loadSaved(
       if (inputShape && inputShape.join() !== shape.join())
         throw new DataError(`${p}.json takes [${shape.join(',')}] images, the other model [${inputShape.join(',')}]`);
       inputShape = shape;
+      // A second model of a kind (classifier.json holding a stack) would replace the first and leak it.
+      if ((m.kind === 'classifier' && classifier) || (m.kind === 'stack' && stack))
+        throw new DataError(`${p}.json holds a second ${m.kind}; a model folder holds one classifier and one stack`);
       if (m.kind === 'classifier') classifier = m as Classifier;
       else if (m.kind === 'stack') stack = m as StackedConvAutoencoder;
-      else {
-        m.dispose();
+      else
         throw new DataError(`${p}.json holds a model of kind '${m.kind}'; these commands read a classifier or a stack`);
-      }
+      pending = null;
     }
     if (!inputShape) throw new DataError(`${flag} ${model.slice(0, 160)}: no classifier.json or stack.json there`);
     if (need === 'stack' && !stack)
@@ -106,6 +112,7 @@ export async function loadSaved(
         `${flag} ${model.slice(0, 160)}: this command needs a classifier (classifier.json), not found`,
       );
   } catch (e) {
+    pending?.dispose();
     stack?.dispose();
     classifier?.dispose();
     throw e;

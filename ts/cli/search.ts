@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { resolveTrainData } from './data.js';
-import { DataError, FormatError } from '../errors.js';
+import { DataError, FormatError, quote } from '../errors.js';
+import { checkJsonDepth } from '../io/json.js';
 import type { BlockSpec } from '../model/autoencoder.js';
+import { blockOf, fileFail } from '../model/schema.js';
 import type { Activation } from '../ops/elementwise.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { searchCAE, type CandidateResult } from '../worker/search.js';
@@ -144,30 +146,29 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   }
 }
 
-/** The best block of a search.json written by `convae search`. */
+/**
+ * The best block of a search.json written by `convae search`, checked against the model schema
+ * here, so a damaged or hand-edited file is refused naming its field before any of it is used.
+ */
 export async function readSearchBest(file: string): Promise<BlockSpec> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new DataError(`cannot read ${file}: ${(e as Error).message}`);
+    throw new DataError(`cannot read ${quote(file)}: ${(e as Error).message}`);
   }
-  let j: { format?: string; best?: BlockSpec | null };
+  checkJsonDepth(text, file);
+  let j: unknown;
   try {
     j = JSON.parse(text);
   } catch (e) {
     throw new FormatError(file, `not JSON: ${(e as Error).message}`);
   }
-  if (j?.format !== SEARCH_FORMAT)
+  if (j === null || typeof j !== 'object' || Array.isArray(j) || (j as { format?: unknown }).format !== SEARCH_FORMAT)
     throw new FormatError(file, `not a convae search result (format must be '${SEARCH_FORMAT}')`);
-  const b = j.best;
-  if (
-    !b ||
-    !Array.isArray(b.convs) ||
-    !b.convs.length ||
-    !b.convs.every((c) => Number.isInteger(c.filters) && c.filters > 0)
-  ) {
+  const best = Object.hasOwn(j, 'best') ? (j as { best: unknown }).best : undefined;
+  if (best === null || best === undefined)
     throw new FormatError(file, 'holds no usable best block (did every candidate fail?)');
-  }
-  return b;
+  blockOf(best, 'best', fileFail(file), true);
+  return best as BlockSpec;
 }

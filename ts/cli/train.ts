@@ -20,8 +20,8 @@ import { createRunner, defaultParallelism, type Parallelism } from '../worker/ru
 import { readSearchBest } from './search.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
 import { filterFigure, lossChart, reconstructionFigure } from '../viz/render.js';
-import { DataError } from '../errors.js';
-import { checkOutDir, writeAtomic } from './outdir.js';
+import { DataError, truncate } from '../errors.js';
+import { checkOutDir, writeAtomic, writeModelFiles } from './outdir.js';
 import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
 import { Progress } from './progress.js';
 import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
@@ -156,6 +156,9 @@ async function startingStack(a: TrainArgs, be: Awaited<ReturnType<typeof loadBac
 export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const log = (s: string) => a.quiet || console.log(s);
   await checkOutDir(a.out);
+  // Checked before the backend, the workers and the data are loaded: a damaged file stops the run at once.
+  const searched =
+    a.fromSearch !== undefined && !a.resume && a.stack === undefined ? await readSearchBest(a.fromSearch) : undefined;
   const preset = PRESETS[a.preset];
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
@@ -169,7 +172,7 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
     const runner = await createRunner(be, { workers, threads });
     const stopInterrupt = onInterrupt(a.out);
     try {
-      return await trainWith(a, be, runner, { workers, threads }, log, preset, t0, from);
+      return await trainWith(a, be, runner, { workers, threads }, log, preset, t0, from, searched);
     } finally {
       stopInterrupt();
       await runner.dispose();
@@ -188,6 +191,7 @@ async function trainWith(
   preset: (typeof PRESETS)[keyof typeof PRESETS],
   t0: number,
   from: Saved | null,
+  searched: BlockSpec | undefined,
 ): Promise<{ testError: number }> {
   // A saved stack decides the input: its normalisation, and an image folder's size and channels unless given.
   const input = from?.input ?? { normalize: 'none' as const };
@@ -253,7 +257,7 @@ async function trainWith(
   }
 
   // A loaded stack is owned by `from` (train() disposes it); one made here, by this function.
-  const blocks: BlockSpec[] = from ? [...from.stack!.specs] : await blocksFor(a, set, maps, log);
+  const blocks: BlockSpec[] = from ? [...from.stack!.specs] : blocksFor(a, set, maps, searched, log);
   const stack = from?.stack ?? new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
   const curves: { name: string; values: number[] }[] = [];
   const reconMse: number[] = [];
@@ -314,8 +318,7 @@ async function trainWith(
       reconstructionMse: reconMse,
       saturatedCodes: saturated,
     });
-    await writeAtomic(join(a.out, 'stack.json'), savedStack.json);
-    await writeAtomic(join(a.out, 'stack.safetensors'), savedStack.weights);
+    await writeModelFiles(join(a.out, 'stack'), savedStack);
   }
 
   const clf = Classifier.fromStack(stack, { hidden: [hidden], classes: trainSet.numClasses ?? 10, dropout }, a.seed);
@@ -371,8 +374,7 @@ async function trainWith(
     blocks,
   };
   const saved = saveModel(clf, training);
-  await writeAtomic(join(a.out, 'classifier.json'), saved.json);
-  await writeAtomic(join(a.out, 'classifier.safetensors'), saved.weights);
+  await writeModelFiles(join(a.out, 'classifier'), saved);
   for (const [k, b] of stack.blocks.entries()) {
     const w = b.convs[0].weight.value;
     const title = `CAE ${k + 1}: ${k ? 'filters' : 'first-layer filters'}`;
@@ -421,13 +423,14 @@ async function trainWith(
   return { testError: ev.error };
 }
 
-/** The two CAE blocks a run pretrains: its flags and defaults, the first block from `--from-search` if given. */
-async function blocksFor(
+/** The two CAE blocks a run pretrains: its flags and defaults, the first block `searched` (`--from-search`) if given. */
+function blocksFor(
   a: TrainArgs,
   set: ReturnType<typeof settingsFor>,
   maps: [number, number],
+  searched: BlockSpec | undefined,
   log: (s: string) => void,
-): Promise<BlockSpec[]> {
+): BlockSpec[] {
   const common = { activation: 'tanh', pool: { kernel: 2 }, tied: set.decoder !== 'untied' } as const;
   const blocks: BlockSpec[] = [
     // Masking noise by default: the lower validation error; --sparsity gives stroke-like filters (docs/paper-results.md).
@@ -439,9 +442,10 @@ async function blocksFor(
     },
     { ...common, convs: [{ filters: maps[1], kernel: a.kernel }] },
   ];
-  if (a.fromSearch) {
-    blocks[0] = await readSearchBest(a.fromSearch);
-    log(`first CAE block from ${a.fromSearch}: ${JSON.stringify(blocks[0])}`);
+  if (searched) {
+    blocks[0] = searched;
+    // readSearchBest checked the block against the schema, but a valid one may still list 256 convolutions.
+    log(truncate(`first CAE block from ${a.fromSearch}: ${JSON.stringify(searched)}`));
   }
   return blocks;
 }

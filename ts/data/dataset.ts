@@ -11,7 +11,7 @@
  * Buffers are shared, not copied, wherever the doc comment of a method says
  * so; a dataset never mutates its buffers, and callers should not either.
  */
-import { ArgumentError, DataError } from '../errors.js';
+import { ArgumentError, DataError, quote } from '../errors.js';
 import { Rng } from '../util/rng.js';
 
 /** [channels, height, width] of every image. */
@@ -86,13 +86,27 @@ export interface ImageDataOptions {
 
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
+/**
+ * Optional options as given: undefined or null mean the defaults; anything
+ * else that is not an object is refused before it is read as one.
+ */
+export function optionsOf<T extends object>(op: string, v: T | null | undefined, arg = 'options'): Partial<T> {
+  if (v == null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new ArgumentError(op, arg, `must be an object, got ${quote(v)}`);
+  return v;
+}
+
 function checkShape(op: string, shape: ImageShape): [number, number, number] {
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(isPositiveInt)) {
-    throw new DataError(
-      `${op}: shape must be [channels, height, width] of positive integers, got ${JSON.stringify(shape)}`,
-    );
+    throw new DataError(`${op}: shape must be [channels, height, width] of positive integers, got ${quote(shape)}`);
   }
   return [shape[0], shape[1], shape[2]];
+}
+
+/** `v` as a dataset argument of `op`: an ImageDataset, or an ArgumentError before anything reads it. */
+export function datasetArg(op: string, v: unknown, arg = 'data'): ImageDataset {
+  if (!(v instanceof ImageDataset)) throw new ArgumentError(op, arg, `must be an ImageDataset, got ${quote(v)}`);
+  return v;
 }
 
 /** Validates labels and the class count; returns labels as a Uint8Array (the caller's own if it was one). */
@@ -293,18 +307,19 @@ export class ImageDataset {
     bytes: Uint8Array,
     shape: ImageShape,
     labels?: LabelsInput | null,
-    options: Uint8Options = {},
+    opts?: Uint8Options,
   ): ImageDataset {
     const op = 'ImageDataset.fromUint8';
+    const options = optionsOf(op, opts);
     if (!(bytes instanceof Uint8Array)) throw new DataError(`${op}: bytes must be a Uint8Array`);
     const [c, h, w] = checkShape(op, shape);
     const n = ImageDataset.count(op, bytes.length, c * h * w);
     const scale = options.scale ?? 1 / 255;
     if (typeof scale !== 'number' || !Number.isFinite(scale))
-      throw new DataError(`${op}: scale must be a finite number, got ${scale}`);
+      throw new DataError(`${op}: scale must be a finite number, got ${quote(scale)}`);
     const store = options.store ?? 'float32';
     if (store !== 'float32' && store !== 'uint8')
-      throw new DataError(`${op}: store must be 'float32' or 'uint8', got ${String(store)}`);
+      throw new DataError(`${op}: store must be 'float32' or 'uint8', got ${quote(store)}`);
     // 256-entry table: one conversion per byte value, exact v/255 for the default.
     const lut = byteTable(scale);
     // Validate labels before allocating the floats.
@@ -327,22 +342,30 @@ export class ImageDataset {
     labels?: LabelsInput | null,
   ): ImageDataset {
     const op = 'ImageDataset.fromImageData';
+    // Required (channels has no default), so no `?? {}` here.
+    if (options === null || typeof options !== 'object' || Array.isArray(options))
+      throw new ArgumentError(op, 'options', `must be an object like { channels: 1 }, got ${quote(options)}`);
     if (!Array.isArray(list) || list.length === 0) throw new DataError(`${op}: no images given`);
     const channels = options.channels;
-    if (channels !== 1 && channels !== 3)
-      throw new DataError(`${op}: channels must be 1 or 3, got ${String(channels)}`);
+    if (channels !== 1 && channels !== 3) throw new DataError(`${op}: channels must be 1 or 3, got ${quote(channels)}`);
     const alpha = options.alpha ?? 'ignore';
     if (alpha !== 'ignore' && alpha !== 'white' && alpha !== 'black')
-      throw new DataError(`${op}: alpha must be 'ignore', 'white' or 'black', got ${String(alpha)}`);
+      throw new DataError(`${op}: alpha must be 'ignore', 'white' or 'black', got ${quote(alpha)}`);
+    list.forEach((im, k) => {
+      if (im === null || typeof im !== 'object')
+        throw new DataError(`${op}: image ${k} must be an ImageData ({ data, width, height }), got ${quote(im)}`);
+    });
     const { width, height } = list[0];
     if (!isPositiveInt(width) || !isPositiveInt(height))
-      throw new DataError(`${op}: image 0 is ${width}×${height}; sizes must be positive integers`);
+      throw new DataError(`${op}: image 0 is ${quote(width)}×${quote(height)}; sizes must be positive integers`);
     list.forEach((im, k) => {
       if (im.width !== width || im.height !== height)
-        throw new DataError(`${op}: image ${k} is ${im.width}×${im.height}, image 0 is ${width}×${height}`);
+        throw new DataError(
+          `${op}: image ${k} is ${quote(im.width)}×${quote(im.height)}, image 0 is ${width}×${height}`,
+        );
       if (!im.data || im.data.length !== width * height * 4) {
         throw new DataError(
-          `${op}: image ${k} has ${im.data?.length} data bytes, ${width}×${height} RGBA needs ${width * height * 4}`,
+          `${op}: image ${k} has ${quote(im.data?.length)} data bytes, ${width}×${height} RGBA needs ${width * height * 4}`,
         );
       }
     });
@@ -381,7 +404,9 @@ export class ImageDataset {
   /** The images at `indices` (in that order; repeats allowed), **copied** into a new dataset. */
   subset(indices: ArrayLike<number>): ImageDataset {
     const op = 'ImageDataset.subset';
-    const m = indices.length;
+    const m = (indices as { length?: unknown } | null)?.length;
+    if (typeof indices !== 'object' || typeof m !== 'number' || !Number.isSafeInteger(m) || m < 0)
+      throw new ArgumentError(op, 'indices', `must be a list of image indices, got ${quote(indices)}`);
     if (m === 0) throw new DataError(`${op}: no indices given; a dataset cannot be empty`);
     for (let k = 0; k < m; k++) checkIndex(op, indices[k], this.length, k);
     const s = this.imageSize;
@@ -451,11 +476,11 @@ export class ImageDataset {
    * into fresh arrays, or into two reused ones with `reuseBuffers` (then valid
    * only until the next batch).
    */
-  batches(batchSize: number, options: BatchOptions = {}): Iterable<Batch> {
+  batches(batchSize: number, options?: BatchOptions): Iterable<Batch> {
     const op = 'ImageDataset.batches';
     if (!isPositiveInt(batchSize))
-      throw new ArgumentError(op, 'batchSize', `must be a positive integer, got ${batchSize}`);
-    const { shuffle = false, rng, dropLast = false, reuseBuffers = false } = options;
+      throw new ArgumentError(op, 'batchSize', `must be a positive integer, got ${quote(batchSize)}`);
+    const { shuffle = false, rng, dropLast = false, reuseBuffers = false } = optionsOf(op, options);
     if (shuffle && !(rng instanceof Rng))
       throw new ArgumentError(
         op,

@@ -4,8 +4,8 @@
  * then the elements, row-major. Only unsigned bytes (type 0x08) are accepted.
  * Browser-safe: works on bytes, reads no files.
  */
-import { ArgumentError, DataError, FormatError } from '../errors.js';
-import { ImageDataset } from './dataset.js';
+import { ArgumentError, DataError, FormatError, quote } from '../errors.js';
+import { ImageDataset, optionsOf } from './dataset.js';
 
 const TYPE_NAMES: Record<number, string> = {
   8: 'unsigned byte',
@@ -103,8 +103,20 @@ export function readIdxImages(
   imagesBytes: Uint8Array,
   labelsBytes: Uint8Array | null,
   source: string | { images: string; labels: string },
-  options: IdxImagesOptions = {},
+  opts?: IdxImagesOptions,
 ): ImageDataset {
+  const op = 'readIdxImages';
+  const options = optionsOf(op, opts);
+  if (
+    typeof source !== 'string' &&
+    !(
+      source !== null &&
+      typeof source === 'object' &&
+      typeof source.images === 'string' &&
+      typeof source.labels === 'string'
+    )
+  )
+    throw new ArgumentError(op, 'source', `must be a name or { images, labels } of names, got ${quote(source)}`);
   const srcImages = typeof source === 'string' ? `${source} (images)` : source.images;
   const srcLabels = typeof source === 'string' ? `${source} (labels)` : source.labels;
   const images = parseIdx(imagesBytes, srcImages);
@@ -134,7 +146,7 @@ export function readIdxImages(
   let m = n;
   if (options.limit !== undefined) {
     if (!Number.isInteger(options.limit) || options.limit < 1)
-      throw new ArgumentError('readIdxImages', 'limit', `must be a positive integer, got ${options.limit}`);
+      throw new ArgumentError(op, 'limit', `must be a positive integer, got ${quote(options.limit)}`);
     m = Math.min(n, options.limit);
   }
   const pixels = images.data.subarray(0, m * h * w);

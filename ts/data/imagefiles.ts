@@ -15,7 +15,7 @@
 import { ArgumentError, DataError } from '../errors.js';
 import { type DecodedIn, decodeAll, defaultDecodeWorkers, ImageFailure, MAX_DECODE_WORKERS } from './decodepool.js';
 import type { LabelsInput } from './dataset.js';
-import { ImageDataset } from './dataset.js';
+import { ImageDataset, optionsOf } from './dataset.js';
 import { BITMAP_OPTIONS } from './imagedecode.js';
 import { boundedReason, checkDatasetBytes, checkImageOptions, type ImageLoadOptions } from './imageopts.js';
 import {
@@ -108,9 +108,10 @@ function pathOf(op: string, f: ImageFileInput, k: number): { path: string; blob:
  */
 export async function loadImageFiles(
   files: Iterable<ImageFileInput> | ArrayLike<ImageFileInput>,
-  options: ImageFilesOptions = {},
+  opts?: ImageFilesOptions,
 ): Promise<ImageFiles> {
   const op = 'loadImageFiles';
+  const options = optionsOf(op, opts);
   const o = checkImageOptions(op, options);
   const mode = checkLabelsMode(op, options.labels);
   const pool = checkDecodeOptions(op, options);
@@ -201,8 +202,9 @@ async function fromBitmaps(
   op: string,
   n: number,
   capture: (k: number) => Promise<ImageBitmap>,
-  options: ImageSourcesOptions,
+  opts: ImageSourcesOptions | null | undefined,
 ): Promise<ImageSources> {
+  const options = optionsOf(op, opts);
   const o = checkImageOptions(op, options);
   const pool = checkDecodeOptions(op, options);
   if (options.labels != null && options.labels.length !== n)

@@ -13,7 +13,7 @@
  * are sorted and numbered from 0. Hidden files and folders (leading `.`) and
  * files of other extensions are ignored; symbolic links are not followed.
  */
-import { DataError } from '../errors.js';
+import { DataError, quote } from '../errors.js';
 import { MAX_IMAGE_PIXELS } from '../limits.js';
 import {
   boundedReason,
@@ -34,6 +34,7 @@ import {
   undecodable,
 } from './imagelist.js';
 import { interleavedToPlanes } from './pixels.js';
+import { optionsOf } from './dataset.js';
 
 export { IMAGE_EXTENSIONS };
 
@@ -70,7 +71,15 @@ async function loadSharp(): Promise<SharpModule['default']> {
 async function listImages(dir: string, rel: string, out: string[]): Promise<void> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
-  const entries = await fs.readdir(dir, { withFileTypes: true });
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    // Node's message repeats the path, which below a deep tree runs to thousands of characters.
+    throw new DataError(
+      `loadImageFolder: cannot list ${rel ? `the sub-folder ${quote(rel)}` : 'the folder'}: ${boundedReason(e)}`,
+    );
+  }
   for (const e of entries) {
     if (isHidden(e.name)) continue;
     const r = rel ? `${rel}/${e.name}` : e.name;
@@ -86,15 +95,16 @@ async function listImages(dir: string, rel: string, out: string[]): Promise<void
  * file for a file that cannot be decoded (unless `onError: 'skip'`) — never a
  * blank image in its place.
  */
-export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<ImageFolder> {
+export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): Promise<ImageFolder> {
   const op = 'loadImageFolder';
+  const options = optionsOf(op, opts);
   const o = checkImageOptions(op, options);
   const labelsMode = checkLabelsMode(op, options.labels);
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
-    throw new DataError(`${op}: concurrency must be an integer in [1, 64], got ${concurrency}`);
+    throw new DataError(`${op}: concurrency must be an integer in [1, 64], got ${quote(concurrency)}`);
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1))
-    throw new DataError(`${op}: limit must be a positive integer, got ${options.limit}`);
+    throw new DataError(`${op}: limit must be a positive integer, got ${quote(options.limit)}`);
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   try {

@@ -2,7 +2,7 @@
  * The options every image-file loader shares (Node folders, browser files,
  * video frames), checked in one place. Browser-safe.
  */
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, quote } from '../errors.js';
 import { MAX_DATASET_BYTES, MAX_IMAGE_SIDE } from '../limits.js';
 
 /** How decoded images become a dataset: target size, channels, background for transparency. */
@@ -25,7 +25,10 @@ export interface CheckedImageOptions {
   onError: 'throw' | 'skip';
 }
 
-export function checkImageOptions(op: string, o: ImageLoadOptions): CheckedImageOptions {
+export function checkImageOptions(op: string, options: ImageLoadOptions | null | undefined): CheckedImageOptions {
+  if (options != null && (typeof options !== 'object' || Array.isArray(options)))
+    throw new ArgumentError(op, 'options', `must be an object, got ${quote(options)}`);
+  const o = options ?? {};
   const size = o.size ?? [32, 32];
   if (
     !Array.isArray(size) ||
@@ -35,17 +38,17 @@ export function checkImageOptions(op: string, o: ImageLoadOptions): CheckedImage
     throw new ArgumentError(
       op,
       'size',
-      `must be [height, width] of integers in [1, ${MAX_IMAGE_SIDE}], got ${JSON.stringify(size)?.slice(0, 80)}`,
+      `must be [height, width] of integers in [1, ${MAX_IMAGE_SIDE}], got ${quote(size)}`,
     );
   const channels = o.channels ?? 3;
   if (channels !== 1 && channels !== 3)
-    throw new ArgumentError(op, 'channels', `must be 1 or 3, got ${String(channels)}`);
+    throw new ArgumentError(op, 'channels', `must be 1 or 3, got ${quote(channels)}`);
   const background = o.background ?? 'black';
   if (background !== 'black' && background !== 'white')
-    throw new ArgumentError(op, 'background', `must be 'black' or 'white', got ${String(background)}`);
+    throw new ArgumentError(op, 'background', `must be 'black' or 'white', got ${quote(background)}`);
   const onError = o.onError ?? 'throw';
   if (onError !== 'throw' && onError !== 'skip')
-    throw new ArgumentError(op, 'onError', `must be 'throw' or 'skip', got ${String(onError)}`);
+    throw new ArgumentError(op, 'onError', `must be 'throw' or 'skip', got ${quote(onError)}`);
   return { height: size[0], width: size[1], channels, background, onError };
 }
 

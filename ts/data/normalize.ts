@@ -8,8 +8,8 @@
  *
  * Browser-safe; the result is a float dataset (4 bytes per value).
  */
-import { ArgumentError } from '../errors.js';
-import { ImageDataset } from './dataset.js';
+import { ArgumentError, quote } from '../errors.js';
+import { datasetArg, ImageDataset, optionsOf } from './dataset.js';
 
 /** Options of `contrastNormalize`. */
 export interface ContrastOptions {
@@ -18,10 +18,12 @@ export interface ContrastOptions {
 }
 
 /** Each image minus its mean, divided by √(its variance + eps), over all its channels and pixels; labels kept. */
-export function contrastNormalize(data: ImageDataset, opts: ContrastOptions = {}): ImageDataset {
-  const eps = opts.eps ?? 1e-3;
+export function contrastNormalize(data: ImageDataset, opts?: ContrastOptions): ImageDataset {
+  const op = 'contrastNormalize';
+  datasetArg(op, data);
+  const eps = optionsOf(op, opts).eps ?? 1e-3;
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps))
-    throw new ArgumentError('contrastNormalize', 'eps', `must be a finite number > 0, got ${String(eps)}`);
+    throw new ArgumentError(op, 'eps', `must be a finite number > 0, got ${quote(eps)}`);
   const size = data.imageSize;
   const out = new Float32Array(data.length * size);
   const img = new Float32Array(size);

@@ -2,9 +2,9 @@
  * A seeded three-way split (train / validation / test) that also says which
  * source index went where, so file names can follow their images. Browser-safe.
  */
-import { ArgumentError, DataError } from '../errors.js';
+import { ArgumentError, DataError, quote } from '../errors.js';
 import { Rng } from '../util/rng.js';
-import type { ImageDataset } from './dataset.js';
+import { datasetArg, type ImageDataset } from './dataset.js';
 
 /** Options of `splitDataset`: the validation and test fractions and the seed of the permutation. */
 export interface SplitOptions {
@@ -34,15 +34,21 @@ export function splitDataset(
   options: SplitOptions,
 ): { train: SplitPart; validation: SplitPart | null; test: SplitPart | null } {
   const op = 'splitDataset';
+  datasetArg(op, ds, 'ds');
+  // Required: the seed has no default.
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new ArgumentError(op, 'options', `must be an object like { seed: 1 }, got ${quote(options)}`);
   const fv = options.validation ?? 0.1,
     ft = options.test ?? 0.1;
   for (const [name, f] of [
     ['validation', fv],
     ['test', ft],
   ] as const) {
-    if (typeof f !== 'number' || !(f >= 0 && f < 1)) throw new ArgumentError(op, name, `must be in [0, 1), got ${f}`);
+    if (typeof f !== 'number' || !(f >= 0 && f < 1))
+      throw new ArgumentError(op, name, `must be in [0, 1), got ${quote(f)}`);
   }
-  if (!Number.isInteger(options.seed)) throw new ArgumentError(op, 'seed', `must be an integer, got ${options.seed}`);
+  if (!Number.isInteger(options.seed))
+    throw new ArgumentError(op, 'seed', `must be an integer, got ${quote(options.seed)}`);
   const n = ds.length;
   const nv = Math.round(n * fv),
     nt = Math.round(n * ft);
@@ -68,6 +74,7 @@ export function splitDataset(
  * the very subset the paper's seed `s` took. Not stratified.
  */
 export function labelledSubset(ds: ImageDataset, n: number, seed: number): ImageDataset {
+  datasetArg('labelledSubset', ds, 'ds');
   if (!Number.isSafeInteger(n) || n < 1 || n > ds.length)
     throw new DataError(
       `a labelled subset of ${String(n).slice(0, 20)} images from ${ds.length}: it needs 1 to ${ds.length}`,

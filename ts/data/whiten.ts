@@ -10,9 +10,9 @@
  * Browser-safe. `fitWhitening` → `Whitening` (plain data: saved with a model
  * as JSON, read back through `whiteningOf`), `whiten` applies it.
  */
-import { ArgumentError, DataError } from '../errors.js';
+import { ArgumentError, DataError, quote } from '../errors.js';
 import { Rng } from '../util/rng.js';
-import { ImageDataset } from './dataset.js';
+import { datasetArg, ImageDataset, optionsOf } from './dataset.js';
 
 /** Options of `fitWhitening`. */
 export interface WhiteningOptions {
@@ -41,19 +41,20 @@ export interface Whitening {
 export const MAX_WHITENING_WINDOW = 15;
 
 /** Fits a ZCA whitening on `window`×`window` windows of `data` (all channels together: colour is decorrelated too). */
-export function fitWhitening(data: ImageDataset, opts: WhiteningOptions = {}): Whitening {
+export function fitWhitening(data: ImageDataset, options?: WhiteningOptions): Whitening {
   const op = 'fitWhitening';
-  const [C, H, W] = data.shape;
+  const [C, H, W] = datasetArg(op, data).shape;
+  const opts = optionsOf(op, options);
   const k = opts.window ?? 9;
   const side = Math.min(H, W, MAX_WHITENING_WINDOW);
   if (!Number.isInteger(k) || k < 1 || k % 2 === 0 || k > side)
-    throw new ArgumentError(op, 'window', `must be an odd integer in [1, ${side}], got ${String(k)}`);
+    throw new ArgumentError(op, 'window', `must be an odd integer in [1, ${side}], got ${quote(k)}`);
   const eps = opts.eps ?? 1;
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps))
-    throw new ArgumentError(op, 'eps', `must be a finite number > 0, got ${String(eps)}`);
+    throw new ArgumentError(op, 'eps', `must be a finite number > 0, got ${quote(eps)}`);
   const samples = opts.samples ?? 20000;
   if (!Number.isInteger(samples) || samples < 2 || samples > 1e7)
-    throw new ArgumentError(op, 'samples', `must be an integer in [2, 10⁷], got ${String(samples)}`);
+    throw new ArgumentError(op, 'samples', `must be an integer in [2, 10⁷], got ${quote(samples)}`);
   const D = C * k * k;
   const rng = new Rng(opts.seed ?? 1);
   const sum = new Float64Array(D);
@@ -101,9 +102,28 @@ export function fitWhitening(data: ImageDataset, opts: WhiteningOptions = {}): W
 
 /** `data` convolved with the whitening filter: same size, edge pixels replicated; labels kept. */
 export function whiten(data: ImageDataset, w: Whitening): ImageDataset {
-  const [C, H, W] = data.shape;
+  const op = 'whiten';
+  const [C, H, W] = datasetArg(op, data).shape;
+  if (w === null || typeof w !== 'object')
+    throw new ArgumentError(op, 'w', `must be a Whitening (fitWhitening, whiteningOf), got ${quote(w)}`);
   if (C !== w.channels)
-    throw new DataError(`whiten: the whitening was fitted on ${w.channels}-channel images, given ${C}`);
+    throw new DataError(`${op}: the whitening was fitted on ${quote(w.channels)}-channel images, given ${C}`);
+  // A short kernel would read past its end as NaN, silently.
+  const win = w.window;
+  if (
+    typeof win !== 'number' ||
+    !Number.isInteger(win) ||
+    win < 1 ||
+    win % 2 === 0 ||
+    win > MAX_WHITENING_WINDOW ||
+    !(w.kernel instanceof Float32Array) ||
+    w.kernel.length !== C * C * win * win
+  )
+    throw new ArgumentError(
+      op,
+      'w',
+      `must hold an odd window in [1, ${MAX_WHITENING_WINDOW}] and a Float32Array kernel of C·C·window² values`,
+    );
   const k = w.window,
     r = (k - 1) / 2,
     kernel = w.kernel;
@@ -141,8 +161,7 @@ export function whiteningOf(v: unknown, where: string): Whitening {
   const fail = (m: string) => new DataError(`${where}: whitening ${m}`);
   if (!o || typeof o !== 'object') throw fail('must be an object');
   const { channels, window, eps, kernel } = o;
-  if (channels !== 1 && channels !== 3)
-    throw fail(`channels must be 1 or 3, got ${JSON.stringify(channels)?.slice(0, 20)}`);
+  if (channels !== 1 && channels !== 3) throw fail(`channels must be 1 or 3, got ${quote(channels)}`);
   if (
     typeof window !== 'number' ||
     !Number.isInteger(window) ||
@@ -150,9 +169,7 @@ export function whiteningOf(v: unknown, where: string): Whitening {
     window % 2 === 0 ||
     window > MAX_WHITENING_WINDOW
   )
-    throw fail(
-      `window must be an odd integer in [1, ${MAX_WHITENING_WINDOW}], got ${JSON.stringify(window)?.slice(0, 20)}`,
-    );
+    throw fail(`window must be an odd integer in [1, ${MAX_WHITENING_WINDOW}], got ${quote(window)}`);
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw fail('eps must be a finite number > 0');
   const n = channels * channels * window * window;
   if (!Array.isArray(kernel) || kernel.length !== n) throw fail(`kernel must be an array of ${n} numbers`);

@@ -25,7 +25,7 @@
  * beyond what the file's own bytes justify. Browser-safe.
  */
 import { ArgumentError, FormatError, quote } from '../errors.js';
-import { MAX_QUOTED_CHARS, MAX_SAFETENSORS_HEADER_BYTES } from '../limits.js';
+import { MAX_SAFETENSORS_HEADER_BYTES } from '../limits.js';
 import { checkJsonDepth } from './json.js';
 
 /** The dtypes convae reads and writes. */
@@ -195,7 +195,7 @@ export function encodeSafetensors(
       );
     }
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new ArgumentError(op, arg, `has shape ${quoteJson(t.shape)}; sizes must be non-negative integers`);
+      throw new ArgumentError(op, arg, `has shape ${quote(t.shape)}; sizes must be non-negative integers`);
     }
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length)
@@ -248,19 +248,7 @@ export function encodeSafetensors(
 }
 
 const kindOf = (v: unknown): string =>
-  v === null
-    ? 'null'
-    : Array.isArray(v)
-      ? 'an array'
-      : typeof v === 'object'
-        ? 'an object'
-        : `${typeof v} ${typeof v === 'string' ? quote(v) : quoteJson(v)}`;
-
-/** JSON of a (small, depth-limited) value from a header, cut to MAX_QUOTED_CHARS. */
-function quoteJson(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > MAX_QUOTED_CHARS ? `${s.slice(0, MAX_QUOTED_CHARS)}…` : s;
-}
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${quote(v)}`;
 
 /**
  * Parses safetensors bytes. Throws `FormatError` (prefixed with `source`) for:
@@ -357,12 +345,12 @@ export function decodeSafetensors(
       throw new FormatError(source, `${where}: unknown dtype ${kindOf(dtype)}`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(source, `${where}: shape must be a list of non-negative integers, got ${quoteJson(shape)}`);
+      throw new FormatError(source, `${where}: shape must be a list of non-negative integers, got ${quote(shape)}`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw new FormatError(
         source,
-        `${where}: data_offsets must be [begin, end] of non-negative integers, got ${quoteJson(offsets)}`,
+        `${where}: data_offsets must be [begin, end] of non-negative integers, got ${quote(offsets)}`,
       );
     }
     const [begin, end] = offsets as number[];
@@ -386,7 +374,7 @@ export function decodeSafetensors(
     if (need !== range) {
       throw new FormatError(
         source,
-        `${where}: shape ${quoteJson(shape)} of ${dtype} needs ${exact ? need : `more than ${range}`} bytes, data_offsets [${begin},${end}] hold ${range}`,
+        `${where}: shape ${quote(shape)} of ${dtype} needs ${exact ? need : `more than ${range}`} bytes, data_offsets [${begin},${end}] hold ${range}`,
       );
     }
     specs.push({ name, dtype, shape: (shape as number[]).slice(), begin, end });

@@ -12,12 +12,13 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { FormatError, ModelError } from '../errors.js';
+import { parseJson } from '../io/json.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { MAX_JSON_DEPTH, MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { type ModelKinds, modelKind, modelKindNames } from './kinds.js';
 import { Param, type ParamInit, type PlannedParam } from './layer.js';
 import type { Architecture, Model } from './model.js';
-import { describe, fileFail, jsonDepth, record } from './schema.js';
+import { describe, fileFail, record } from './schema.js';
 
 /** The `format` field of every saved model's JSON. */
 export const MODEL_FORMAT = 'convae-model';
@@ -49,15 +50,26 @@ function firstNonFinite(d: Float32Array): number {
 }
 
 /**
- * A ParamInit that fills parameters from a decoded safetensors file; its
- * `expect` refuses a file that does not hold exactly the planned parameters.
+ * @internal A ParamInit that fills parameters from a decoded safetensors file.
+ * Its `expect` gets the planned parameters before anything is allocated:
+ * `resolve` hands back the file's tensors under the planned names (the
+ * PyTorch import renames them there), which must be exactly those parameters.
  */
-function fromFile(tensors: Record<string, SafetensorsTensor>, source: string, opts: WeightsOptions): ParamInit {
+export function fromFile(
+  resolve: (planned: readonly PlannedParam[]) => Record<string, SafetensorsTensor>,
+  source: string,
+  opts: WeightsOptions,
+): ParamInit {
+  let tensors: Record<string, SafetensorsTensor> | undefined;
   return {
     expect(planned: readonly PlannedParam[]) {
-      checkTensors(tensors, planned, source, opts);
+      const t = resolve(planned);
+      checkTensors(t, planned, source, opts);
+      tensors = t;
     },
     param(be, name, shape, rng, fill) {
+      // A model kind that skipped checkPlanned would otherwise read unchecked (or absent) tensors.
+      if (!tensors) throw new ModelError(name, 'allocated before the model was checked against the weights file');
       const data = tensors[name].data as Float32Array;
       const value = be.empty(shape);
       try {
@@ -145,24 +157,45 @@ export interface LoadOptions<K extends string = string> extends WeightsOptions {
   kind?: K;
 }
 
-function parseJson(text: string, source: string): Record<string, unknown> {
+function parseModelJson(text: string, source: string): Record<string, unknown> {
   if (typeof text !== 'string') throw new FormatError(source, 'the model description must be a string of JSON');
   if (text.length > MAX_MODEL_JSON_CHARS)
     throw new FormatError(
       source,
       `${text.length} characters, more than the ${MAX_MODEL_JSON_CHARS} a model description may have`,
     );
-  let j: unknown;
-  try {
-    j = JSON.parse(text);
-  } catch (e) {
-    throw new FormatError(source, `not JSON: ${(e as Error).message.slice(0, 200)}`);
-  }
-  if (jsonDepth(j, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
-    throw new FormatError(source, `nested deeper than ${MAX_JSON_DEPTH} levels`);
+  const j = parseJson(text, source, MAX_JSON_DEPTH, 'model description');
   if (j === null || typeof j !== 'object' || Array.isArray(j) || (j as { format?: unknown }).format !== MODEL_FORMAT)
     throw new FormatError(source, `not a convae model description (format must be '${MODEL_FORMAT}')`);
   return j as Record<string, unknown>;
+}
+
+/** @internal A model description read and checked up to its kind's fields; `build` plans, checks and allocates. */
+export interface ModelDescription {
+  meta: ModelJson;
+  build(be: Backend, init: ParamInit): Model;
+}
+
+/**
+ * @internal The first step of `loadModel`: the JSON text checked (length,
+ * nesting, format, version, kind, known fields), nothing allocated.
+ */
+export function readModelJson(json: string, source: string, wanted?: string): ModelDescription {
+  const j = parseModelJson(json, source);
+  const fail = fileFail(source);
+  if (j.version !== MODEL_VERSION)
+    throw new FormatError(source, `model format version ${describe(j.version)}; this convae reads ${MODEL_VERSION}`);
+  const kindName = j.kind;
+  const kind = typeof kindName === 'string' ? modelKind(kindName) : undefined;
+  if (!kind)
+    throw new FormatError(
+      source,
+      `kind: unknown model kind ${describe(kindName)} (known: ${modelKindNames().join(', ')})`,
+    );
+  if (wanted !== undefined && kindName !== wanted)
+    throw new FormatError(source, `kind: is '${kindName}', expected '${wanted}'`);
+  const get = record(j, 'model', fail, ['format', 'version', 'kind', 'training', ...kind.fields]);
+  return { meta: j as ModelJson, build: (be, init) => kind.fromJSON(be, get, fail, init) };
 }
 
 /** The model type `loadModel` returns for kind `K` (the registered kind's class, else `Model`). */
@@ -180,26 +213,12 @@ export function loadModel<K extends string = string>(
 ): { model: Loaded<K>; meta: ModelJson } {
   const o: LoadOptions<K> = typeof opts === 'string' ? { source: opts } : (opts ?? {});
   const source = o.source ?? 'model';
-  const jsonSource = `${source}.json`;
-  const j = parseJson(json, jsonSource);
-  const fail = fileFail(jsonSource);
-  if (j.version !== MODEL_VERSION)
-    throw new FormatError(
-      jsonSource,
-      `model format version ${describe(j.version)}; this convae reads ${MODEL_VERSION}`,
-    );
-  const kindName = j.kind;
-  const kind = typeof kindName === 'string' ? modelKind(kindName) : undefined;
-  if (!kind)
-    throw new FormatError(
-      jsonSource,
-      `kind: unknown model kind ${describe(kindName)} (known: ${modelKindNames().join(', ')})`,
-    );
-  if (o.kind !== undefined && kindName !== o.kind)
-    throw new FormatError(jsonSource, `kind: is '${kindName}', expected '${o.kind}'`);
-  const get = record(j, 'model', fail, ['format', 'version', 'kind', 'training', ...kind.fields]);
+  const description = readModelJson(json, `${source}.json`, o.kind);
   // Views of `weights`: each tensor is copied once, straight into its parameter's wasm memory.
   const file = decodeSafetensors(weights, `${source}.safetensors`, { copy: false });
-  const model = kind.fromJSON(be, get, fail, fromFile(file.tensors, `${source}.safetensors`, o));
-  return { model: model as Loaded<K>, meta: j as ModelJson };
+  const model = description.build(
+    be,
+    fromFile(() => file.tensors, `${source}.safetensors`, o),
+  );
+  return { model: model as Loaded<K>, meta: description.meta };
 }

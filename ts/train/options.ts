@@ -27,10 +27,50 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 const kind = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : quote(v);
 
+/** The fields of fit's options (FitOptions in fit.ts). */
+const FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'optimizer',
+  'schedule',
+  'seed',
+  'validation',
+  'earlyStopping',
+  'onBatch',
+  'onEpoch',
+  'signal',
+  'checkpoint',
+  'resumeFrom',
+  'lrFactors',
+  'augment',
+];
+/** Trainer.fit's own fields on top of fit's (TrainerFitOptions in ts/worker/trainer.ts). */
+const TRAINER_KEYS = [...FIT_KEYS, 'layer', 'workers', 'data', 'onSnapshot', 'snapshotEvery', 'allReduce'];
+/**
+ * What a worker adds when it calls fit for Trainer.fit (ReplicaFitOptions in fit.ts, the job's
+ * WireFitOptions): accepted from it, never named to a user as an option.
+ */
+const REPLICA_KEYS = ['sync', 'split', 'gate', 'checkpointEvery', 'snapshotEvery'];
+const OPTIMIZER_KEYS = {
+  sgd: ['type', 'lr', 'weightDecay', 'momentum', 'nesterov'],
+  adam: ['type', 'lr', 'weightDecay', 'beta1', 'beta2', 'eps'],
+};
+const SCHEDULE_KEYS = { constant: ['type'], step: ['type', 'every', 'gamma'], cosine: ['type', 'epochs', 'minFactor'] };
+
 class Checker {
   constructor(readonly op: string) {}
   fail(arg: string, msg: string): never {
     throw new ArgumentError(this.op, arg, msg);
+  }
+  /**
+   * No field outside `known` (or `hidden`): a misspelt or misplaced option
+   * would otherwise be ignored without a word, and the run would train
+   * without the validation, early stopping or momentum it was meant to have.
+   */
+  known(arg: string, o: Record<string, unknown>, known: readonly string[], hidden: readonly string[] = []): void {
+    for (const k of Object.keys(o))
+      if (!known.includes(k) && !hidden.includes(k))
+        this.fail(arg, `has an unknown field ${quote(k)} (known: ${known.join(', ')})`);
   }
   object(arg: string, v: unknown): Record<string, unknown> {
     if (!isObject(v)) this.fail(arg, `must be an object, got ${kind(v)}`);
@@ -76,6 +116,7 @@ class Checker {
 function checkOptimizer(c: Checker, v: unknown): void {
   const o = c.object('optimizer', v);
   if (o.type !== 'sgd' && o.type !== 'adam') c.fail('optimizer.type', `must be 'sgd' or 'adam', got ${kind(o.type)}`);
+  c.known(`optimizer (${o.type})`, o, OPTIMIZER_KEYS[o.type]);
   c.num('optimizer.lr', o.lr, 0, Number.MAX_VALUE, { min: true });
   c.optional(o.weightDecay, (w) => c.num('optimizer.weightDecay', w, 0, Number.MAX_VALUE));
   if (o.type === 'sgd') {
@@ -91,6 +132,8 @@ function checkOptimizer(c: Checker, v: unknown): void {
 function checkSchedule(c: Checker, v: unknown): void {
   if (v === undefined) return;
   const s = c.object('schedule', v);
+  if (s.type === 'constant' || s.type === 'step' || s.type === 'cosine')
+    c.known(`schedule (${s.type})`, s, SCHEDULE_KEYS[s.type]);
   switch (s.type) {
     case 'constant':
       return;
@@ -167,9 +210,16 @@ function checkResume(c: Checker, v: unknown, t: FitTarget, optimizerType: unknow
  * the caller in the errors ('fit', 'Trainer.fit'). Throws ArgumentError for a
  * bad option, DataError for a dataset that does not fit the model.
  */
-export function checkFitOptions(op: string, opts: unknown, target: FitTarget, data: unknown): void {
+export function checkFitOptions(
+  op: string,
+  opts: unknown,
+  target: FitTarget,
+  data: unknown,
+  keys: { known: readonly string[]; hidden?: readonly string[] } = { known: FIT_KEYS },
+): void {
   const c = new Checker(op);
   const o = c.object('options', opts);
+  c.known('options', o, keys.known, keys.hidden);
   const train = c.dataset('data', data);
   c.int('epochs', o.epochs, 0);
   c.int('batchSize', o.batchSize, 1);
@@ -189,15 +239,18 @@ export function checkFitOptions(op: string, opts: unknown, target: FitTarget, da
   } else if (v !== undefined) checkData(c, 'validation', c.dataset('validation', v), target, train);
   if (o.earlyStopping !== undefined) {
     const e = c.object('earlyStopping', o.earlyStopping);
+    c.known('earlyStopping', e, ['patience', 'minDelta']);
     c.int('earlyStopping.patience', e.patience, 1);
     c.optional(e.minDelta, (d) => c.num('earlyStopping.minDelta', d, 0, Number.MAX_VALUE));
-    if (v === undefined) c.fail('earlyStopping', 'needs validation data');
+    // A worker gets a validation fraction as the caller's `split` of the images, not as `validation`.
+    if (v === undefined && o.split === undefined) c.fail('earlyStopping', 'needs validation data');
   }
   c.fn('onBatch', o.onBatch);
   c.fn('onEpoch', o.onEpoch);
   c.signal(o.signal);
   if (o.checkpoint !== undefined) {
     const k = c.object('checkpoint', o.checkpoint);
+    c.known('checkpoint', k, ['every', 'save']);
     c.optional(k.every, (n) => c.int('checkpoint.every', n, 1));
     if (typeof k.save !== 'function') c.fail('checkpoint.save', `must be a function, got ${kind(k.save)}`);
   }
@@ -228,7 +281,7 @@ export function fitTarget(model: unknown, layer: unknown): FitTarget {
 /** Trainer.fit's options: fit's, checked against the model it is given. */
 export function checkTrainerFitOptions(model: unknown, data: unknown, opts: unknown): void {
   const layer = isObject(opts) ? opts.layer : undefined;
-  checkFitOptions('Trainer.fit', opts, fitTarget(model, layer), data);
+  checkFitOptions('Trainer.fit', opts, fitTarget(model, layer), data, { known: TRAINER_KEYS });
 }
 
 const ACTIVATIONS = new Set(['identity', 'relu', 'leakyRelu', 'tanh', 'sigmoid']);
@@ -283,5 +336,8 @@ export function checkFit(task: unknown, data: unknown, opts: unknown): void {
       'task',
       `must be a Task (params(), step(), evaluate(), needsLabels), got ${kind(task)}`,
     );
-  checkFitOptions('fit', opts, { params: t.params(), needsLabels: t.needsLabels }, data);
+  checkFitOptions('fit', opts, { params: t.params(), needsLabels: t.needsLabels }, data, {
+    known: FIT_KEYS,
+    hidden: REPLICA_KEYS,
+  });
 }

@@ -13,8 +13,8 @@
  * initialised network) fine-tunes exactly as before.
  */
 import { forEachBatch, checkBatchSize, checkImages } from '../anomaly/embed.js';
-import type { ImageDataset } from '../data/dataset.js';
-import { ArgumentError } from '../errors.js';
+import { datasetArg, type ImageDataset, optionsOf } from '../data/dataset.js';
+import { ArgumentError, quote } from '../errors.js';
 import type { Classifier } from '../model/classifier.js';
 import { Conv2D } from '../model/layers.js';
 
@@ -43,16 +43,18 @@ export interface RescaledConv {
  * `images` images of `data`: weight and bias alike, to exactly `maxStd`.
  * Changes the classifier in place; returns one entry per conv layer.
  */
-export function rescaleConvs(clf: Classifier, data: ImageDataset, opts: RescaleOptions = {}): RescaledConv[] {
+export function rescaleConvs(clf: Classifier, data: ImageDataset, options?: RescaleOptions): RescaledConv[] {
   const op = 'rescaleConvs';
   if ((clf as { kind?: unknown } | null)?.kind !== 'classifier')
     throw new ArgumentError(op, 'clf', 'must be a Classifier (Classifier.fromStack)');
+  datasetArg(op, data);
+  const opts = optionsOf(op, options);
   const maxStd = opts.maxStd ?? 1;
   if (typeof maxStd !== 'number' || !Number.isFinite(maxStd) || maxStd <= 0 || maxStd > 1e6)
-    throw new ArgumentError(op, 'maxStd', `must be a number in (0, 1e6], got ${String(maxStd).slice(0, 40)}`);
+    throw new ArgumentError(op, 'maxStd', `must be a number in (0, 1e6], got ${quote(maxStd)}`);
   const images = opts.images ?? 512;
   if (typeof images !== 'number' || !Number.isInteger(images) || images < 1 || images > 1e7)
-    throw new ArgumentError(op, 'images', `must be an integer in [1, 1e7], got ${String(images).slice(0, 40)}`);
+    throw new ArgumentError(op, 'images', `must be an integer in [1, 1e7], got ${quote(images)}`);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 128);
   checkImages(op, clf, data);
   const layers = clf.net.layers;
