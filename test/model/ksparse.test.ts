@@ -2,7 +2,9 @@
  * k-sparse decoding (`sparsity: { keep }` of a block, the KSparse layer):
  * forward = a plain sort-based reference over maps with ties and extremes,
  * the gradient passes only where a value passed, the code handed on stays
- * dense, the field is saved and checked like every other.
+ * dense, the field is saved and checked like every other. Lifetime sparsity
+ * (`sparsity.lifetime`) = the spatial reference, then per channel only the
+ * batch's strongest maps; in training only.
  */
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../ts/errors.js';
@@ -11,7 +13,7 @@ import { Classifier } from '../../ts/model/classifier.js';
 import { KSparse } from '../../ts/model/layers.js';
 import { loadModel, saveModel } from '../../ts/model/serialize.js';
 import { resolveArchitecture } from '../../ts/export/arch.js';
-import { kSparseRef } from '../reference/pool.js';
+import { kSparseRef, lifetimeRef } from '../reference/pool.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
 import { Rng } from '../util/rng.js';
 import { Rng as LibRng } from '../../ts/util/rng.js';
@@ -42,6 +44,31 @@ describe(`k-sparse decoding (${BUILD})`, () => {
       const dy = Float32Array.from({ length: size }, () => rng.next() + 1);
       const dx = layer.backward(be.fromArray([n, c, h, w], dy), true)!.toArray();
       expect(Array.from(dx)).toEqual(Array.from(dy, (g, i) => (ref.kept[i] ? g : 0)));
+      x.dispose();
+      layer.dispose();
+    }
+  });
+
+  it('lifetime: in training, per channel only the maps of the images with the largest winners pass; outside training none is dropped', () => {
+    for (const [n, c, h, w, keep, lifetime] of [
+      [8, 3, 4, 5, 0.1, 0.25],
+      [5, 2, 3, 3, 0.5, 0.5],
+      [3, 4, 2, 2, 1, 0.01],
+      [6, 1, 1, 7, 0.3, 1],
+    ] as const) {
+      const layer = new KSparse('s', keep, lifetime);
+      layer.build(be, [c, h, w], new LibRng(1));
+      const size = n * c * h * w;
+      const xv = Float32Array.from({ length: size }, () => Math.floor(rng.next() * 6) - 2.5);
+      const x = be.fromArray([n, c, h, w], xv);
+      const spatial = kSparseRef(xv, n * c, h * w, layer.k);
+      const ref = lifetimeRef(spatial, n, c, h * w, lifetime);
+      const label = `n=${n} c=${c} h=${h} w=${w} keep=${keep} lifetime=${lifetime}`;
+      expect(Array.from(layer.forward(x, true).toArray()), label).toEqual(Array.from(ref.y));
+      const dy = Float32Array.from({ length: size }, () => rng.next() + 1);
+      const dx = layer.backward(be.fromArray([n, c, h, w], dy), true)!.toArray();
+      expect(Array.from(dx), label).toEqual(Array.from(dy, (g, i) => (ref.kept[i] ? g : 0)));
+      expect(Array.from(layer.forward(x, false).toArray()), label).toEqual(Array.from(spatial.y));
       x.dispose();
       layer.dispose();
     }
@@ -88,7 +115,21 @@ describe(`k-sparse decoding (${BUILD})`, () => {
       Float32Array.from({ length: 196 }, () => rng.next()),
     );
     expect(loaded.blocks[0].reconstruct(x).toArray()).toEqual(stack.blocks[0].reconstruct(x).toArray());
-    for (const bad of [0, -0.1, 1.5, Number.NaN, '0.1', null, { keep: 0 }, { keep: 2 }, { keep: 0.1, k: 3 }, {}]) {
+    for (const bad of [
+      0,
+      -0.1,
+      1.5,
+      Number.NaN,
+      '0.1',
+      null,
+      { keep: 0 },
+      { keep: 2 },
+      { keep: 0.1, k: 3 },
+      {},
+      { keep: 0.1, lifetime: 0 },
+      { keep: 0.1, lifetime: 1.5 },
+      { keep: 0.1, lifetime: '0.2' },
+    ]) {
       const sparsity = bad === null ? undefined : typeof bad === 'object' ? bad : { keep: bad };
       if (sparsity === undefined) continue;
       expect(

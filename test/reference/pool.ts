@@ -203,3 +203,35 @@ export function kSparseRef(x: ArrayLike<number>, planes: number, size: number, k
   }
   return { y, kept };
 }
+
+/**
+ * Lifetime sparsity after `kSparseRef` (Makhzani & Frey 2015): per channel, the
+ * images ranked by their map's largest kept value; the first max(1, round(lifetime·n))
+ * keep their map (ties to the lower image index), the others lose it.
+ */
+export function lifetimeRef(
+  spatial: { y: Float64Array; kept: Uint8Array },
+  n: number,
+  c: number,
+  size: number,
+  lifetime: number,
+) {
+  const y = Float64Array.from(spatial.y),
+    kept = Uint8Array.from(spatial.kept);
+  const keepImages = Math.max(1, Math.round(lifetime * n));
+  for (let ch = 0; ch < c; ch++) {
+    const at = (b: number) => (b * c + ch) * size;
+    const winner = (b: number) => {
+      let best = -Infinity;
+      for (let i = 0; i < size; i++) if (kept[at(b) + i]) best = Math.max(best, y[at(b) + i]);
+      return best;
+    };
+    const order = Array.from({ length: n }, (_, b) => b).sort((a, b) => winner(b) - winner(a) || a - b);
+    for (const b of order.slice(keepImages))
+      for (let i = 0; i < size; i++) {
+        y[at(b) + i] = 0;
+        kept[at(b) + i] = 0;
+      }
+  }
+  return { y, kept };
+}

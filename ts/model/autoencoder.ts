@@ -64,9 +64,13 @@ export interface BlockSpec {
    * k-sparse decoding: the decoder sees only the largest `keep` fraction of
    * each code map (the `KSparse` layer); null (default) for the whole code.
    * The code itself — what `encode` returns, the next block trains on and a
-   * classifier computes — stays dense.
+   * classifier computes — stays dense. `lifetime` (default 1): in training,
+   * each channel also passes only the maps of that fraction of the batch's
+   * images whose strongest kept value is largest (a winner-take-all
+   * autoencoder's lifetime sparsity; docs/paper-results.md, section 5, measures
+   * it as an initialisation).
    */
-  sparsity?: { keep: number } | null;
+  sparsity?: { keep: number; lifetime?: number } | null;
   init?: Init;
 }
 
@@ -135,7 +139,7 @@ export class ConvAutoencoder implements Model {
     this.codeShape = this.encoder.plan(this.inputShape);
 
     const dec = [];
-    if (b.sparsity) dec.push(new KSparse(`${name}.sparse`, b.sparsity.keep));
+    if (b.sparsity) dec.push(new KSparse(`${name}.sparse`, b.sparsity.keep, b.sparsity.lifetime ?? 1));
     if (this.pool) dec.push(new MaxUnpool2D(`${name}.unpool`, this.pool));
     for (let i = b.convs.length - 1; i >= 0; i--) {
       const conv = this.convs[i],

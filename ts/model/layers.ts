@@ -523,15 +523,24 @@ export class KSparse extends Layer {
   private mask: Uint8Array | null = null;
   private sorted = new Float32Array(0);
 
+  private winners = new Float32Array(0);
+
   constructor(
     name: string,
     readonly keep: number,
+    /**
+     * Lifetime sparsity (Makhzani & Frey 2015): of each channel, only the maps of the `lifetime`
+     * fraction of the batch's images whose strongest kept value is largest pass; 1 for all.
+     */
+    readonly lifetime = 1,
   ) {
     super(name);
   }
 
   protected infer(input: Shape): Shape {
     if (!(this.keep > 0 && this.keep <= 1)) this.fail(`keep must be a fraction in (0, 1], got ${this.keep}`);
+    if (!(this.lifetime > 0 && this.lifetime <= 1))
+      this.fail(`lifetime must be a fraction in (0, 1], got ${this.lifetime}`);
     if (input.length !== 3) this.fail(`input must be [c,h,w] maps, got [${input.join(',')}]`);
     return input;
   }
@@ -541,7 +550,7 @@ export class KSparse extends Layer {
     return Math.max(1, Math.round(this.keep * this.inputShape[1] * this.inputShape[2]));
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, training = false): Tensor {
     this.checkInput(x);
     const y = this.buffer('y', x.shape);
     const plane = this.inputShape[1] * this.inputShape[2],
@@ -566,7 +575,34 @@ export class KSparse extends Layer {
         yd[i] = pass ? v : 0;
       }
     }
+    // Batch-dependent, so training only: a reconstruction must not depend on the other images.
+    if (training && this.lifetime < 1) this.lifetimeMask(yd, m, x.shape[0]);
     return y;
+  }
+
+  private lifetimeMask(yd: Float32Array, m: Uint8Array, n: number): void {
+    const [c, h, w] = this.inputShape,
+      plane = h * w,
+      keepImages = Math.max(1, Math.round(this.lifetime * n));
+    if (this.winners.length < n) this.winners = new Float32Array(n);
+    const win = this.winners.subarray(0, n);
+    for (let ch = 0; ch < c; ch++) {
+      for (let b = 0; b < n; b++) {
+        const p = (b * c + ch) * plane;
+        let best = -Infinity;
+        for (let i = p; i < p + plane; i++) if (m[i] && yd[i] > best) best = yd[i];
+        win[b] = best;
+      }
+      const sorted = Float32Array.from(win).sort();
+      const threshold = sorted[n - keepImages];
+      let ties = keepImages - win.reduce((a, v) => a + (v > threshold ? 1 : 0), 0);
+      for (let b = 0; b < n; b++) {
+        if (win[b] > threshold || (win[b] === threshold && ties-- > 0)) continue;
+        const p = (b * c + ch) * plane;
+        m.fill(0, p, p + plane);
+        yd.fill(0, p, p + plane);
+      }
+    }
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {

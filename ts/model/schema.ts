@@ -132,8 +132,8 @@ export interface Block {
   tied: boolean;
   outputActivation: Activation;
   noise: Noise | null;
-  /** k-sparse decoding: the fraction of each code map the decoder sees (its largest values); null for all. */
-  sparsity: { keep: number } | null;
+  /** k-sparse decoding: the fraction of each code map the decoder sees (its largest values), and in training of each channel's maps over the batch (`lifetime`); null for all. */
+  sparsity: { keep: number; lifetime?: number } | null;
   init: Init;
 }
 
@@ -188,12 +188,15 @@ export function noiseOf(v: unknown, path: string, fail: Fail): Noise | null {
   return fail(`${path}.type`, `must be 'gaussian' or 'mask', got ${describe(type)}`);
 }
 
-function sparsityOf(v: unknown, path: string, fail: Fail): { keep: number } | null {
+function sparsityOf(v: unknown, path: string, fail: Fail): { keep: number; lifetime?: number } | null {
   if (v === null) return null;
-  const f = record(v, path, fail, ['keep']);
+  const f = record(v, path, fail, ['keep', 'lifetime']);
   const keep = num(f('keep'), `${path}.keep`, fail, 0, 1, true);
   if (keep === 0) fail(`${path}.keep`, 'must be > 0 (the decoder would see nothing)');
-  return { keep };
+  if (f('lifetime') === undefined) return { keep };
+  const lifetime = num(f('lifetime'), `${path}.lifetime`, fail, 0, 1, true);
+  if (lifetime === 0) fail(`${path}.lifetime`, 'must be > 0 (the decoder would see nothing)');
+  return { keep, lifetime };
 }
 
 /** A block with defaults written out; `first`: the block reads images in [0,1] (sigmoid reconstruction by default). */
@@ -276,19 +279,4 @@ export function headOf(v: unknown, path: string, fail: Fail, blocks: number): He
     classes: int(f('classes'), `${path}.classes`, fail, 1, MAX_TENSOR_ELEMENTS),
     freeze,
   };
-}
-
-/** Depth of nested arrays/objects, stopping once past `limit` (no recursion on hostile depth). */
-export function jsonDepth(v: unknown, limit: number): number {
-  let depth = 0,
-    level: unknown[] = [v];
-  while (level.length) {
-    const next: unknown[] = [];
-    for (const x of level)
-      if (x !== null && typeof x === 'object') for (const c of Array.isArray(x) ? x : Object.values(x)) next.push(c);
-    if (!next.length) break;
-    if (++depth > limit) return depth;
-    level = next;
-  }
-  return depth;
 }
