@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutputError } from '../ts/errors.js';
-import { checkOutDir, writeAtomic } from '../ts/cli/outdir.js';
+import { checkOutDir } from '../ts/cli/outdir.js';
+import { writeAtomic } from '../ts/io/files.js';
 import { BUILD } from './util/backend.js';
 import { cliRunner } from './util/cli.js';
 

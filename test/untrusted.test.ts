@@ -387,6 +387,34 @@ describe('searchCAE options', () => {
     ])
       expect(() => checkSearchOptions({ ...o, ...bad }), JSON.stringify(bad)).toThrow(cv.ArgumentError);
   });
+
+  it('unknown keys are refused, as for fit: a misspelt option would silently not apply', () => {
+    const o = { data, featureMaps: [2], filterSizes: [3] };
+    const cases: [object, RegExp][] = [
+      [{ learningRate: [1e-3] }, /searchCAE: options has an unknown field "learningRate" \(known: featureMaps, /],
+      [{ epoch: 3 }, /options has an unknown field "epoch"/],
+      [{ strategy: { random: 2, seed: 1 } }, /searchCAE: strategy has an unknown field "seed" \(known: random\)/],
+    ];
+    for (const [bad, msg] of cases)
+      expect(() => checkSearchOptions({ ...o, ...bad }), JSON.stringify(bad)).toThrow(msg);
+    const all = {
+      ...o,
+      activations: ['tanh'],
+      learningRates: [1e-3],
+      noise: [0],
+      tied: [true],
+      validation: 0.2,
+      epochs: 1,
+      batchSize: 4,
+      seed: 1,
+      strategy: { random: 1 },
+      pool: null,
+      onCandidate: () => {},
+      onBatch: () => {},
+      signal: new AbortController().signal,
+    };
+    expect(() => checkSearchOptions(all)).not.toThrow();
+  });
 });
 
 describe('options that are null, undefined or not objects; values holding a BigInt or a cycle', () => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { exportCommand, importCommand } from '../../ts/cli/export.js';
-import { writeAtomicAll } from '../../ts/cli/outdir.js';
+import { writeAtomicAll } from '../../ts/io/files.js';
 import { pretrain } from '../../ts/cli/pretrain.js';
 import { OutputError } from '../../ts/errors.js';
 import { exportPyTorch } from '../../ts/export/pytorch.js';
@@ -23,21 +23,9 @@ import { BUILD, backendUnderTest } from '../util/backend.js';
 /** Writes to a path matching `re` stop after half their bytes with EFBIG. */
 const inject = vi.hoisted(() => ({ re: null as RegExp | null }));
 
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs/promises')>();
-  const writeFile: typeof fs.writeFile = async (file, data, options) => {
-    if (inject.re?.test(String(file))) {
-      const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data as Uint8Array);
-      await fs.writeFile(file, bytes.subarray(0, bytes.length >> 1));
-      throw Object.assign(new Error(`EFBIG: file too large, write '${String(file)}'`), {
-        code: 'EFBIG',
-        syscall: 'write',
-      });
-    }
-    return fs.writeFile(file, data, options);
-  };
-  return { ...fs, default: { ...fs, writeFile }, writeFile };
-});
+vi.mock('node:fs/promises', async (importOriginal) =>
+  (await import('../util/efbig.js')).efbigFs(importOriginal, inject),
+);
 
 const root = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'convae-atomic-save-'));

@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliAsync } from '../util/cli.js';
+import { cliAsync, SMALL_RUN_FLAGS } from '../util/cli.js';
 import { ConvaeError } from '../../ts/errors.js';
-import { changedFlags, runFlags } from '../../ts/cli/resume.js';
+import { changedFlags } from '../../ts/cli/resume.js';
 import { BUILD } from '../util/backend.js';
 
 const cli = cliAsync(120_000);
@@ -101,24 +101,7 @@ describe.runIf(BUILD === 'simd')('damaged files from earlier runs', () => {
   it("train --resume: a run.json nested too deeply is a FormatError, not a stack overflow in the flags' comparison", async () => {
     const out = join(dir, 'deep-run');
     file('deep-run/run.json', `{"format":"convae-run","flags":{"maps":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`);
-    const flags = runFlags(
-      {
-        dataset: 'mnist',
-        preset: 'default',
-        batch: 64,
-        maps: [4, 6],
-        kernel: 5,
-        hidden: 16,
-        noise: 0.3,
-        sparsity: 0,
-        decoder: 'tied',
-        seed: 1,
-        pretrain: true,
-        rescale: true,
-      },
-      1,
-      1,
-    );
+    const flags = SMALL_RUN_FLAGS;
     const e = await changedFlags(out, flags).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ConvaeError);
     expect((e as Error).message).toMatch(/run\.json": the file nests deeper than 64 levels/);

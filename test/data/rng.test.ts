@@ -51,6 +51,24 @@ describe('Rng (mulberry32)', () => {
     expect(() => new Rng(Number.NaN)).toThrow(ArgumentError);
   });
 
+  it('a refused seed, state or count is quoted: a BigInt reads 1n, a string "1", a Symbol gives no TypeError', () => {
+    const s = new Rng(1);
+    for (const [run, msg] of [
+      [() => new Rng(1n as never), /^Rng: seed must be an integer, got 1n$/],
+      [() => new Rng('1' as never), /^Rng: seed must be an integer, got "1"$/],
+      [
+        () => {
+          s.state = 2n as never;
+        },
+        /^Rng: state must be an integer in \[0, 2\^32\), got 2n$/,
+      ],
+      [() => s.skip(3n as never), /^Rng\.skip: n must be an integer ≥ 0, got 3n$/],
+      [() => s.int(Symbol('n') as never), /^Rng\.int: n must be an integer in \[1, 2\^32\], got "\[object Symbol\]"$/],
+      [() => s.permutation(4n as never), /^Rng\.permutation: n must be an integer in \[0, 2\^32\), got 4n$/],
+    ] as const)
+      expect(run).toThrow(msg);
+  });
+
   it('int(n) is in [0, n) and roughly uniform; next() in [0, 1)', () => {
     const r = new Rng(5);
     const counts = new Array<number>(7).fill(0);

@@ -1,5 +1,6 @@
 /** The `convae` command line run from the sources (tsx) in the repository, as a user's shell would run it. */
 import { spawn, spawnSync } from 'node:child_process';
+import { runFlags } from '../../ts/cli/resume.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -32,3 +33,23 @@ export const cliAsync =
         ok({ status, stdout, stderr });
       });
     });
+
+/** The flags of a small `convae train` run, for tests of run.json handling. */
+export const SMALL_RUN_FLAGS = runFlags(
+  {
+    dataset: 'mnist',
+    preset: 'default',
+    batch: 64,
+    maps: [4, 6],
+    kernel: 5,
+    hidden: 16,
+    noise: 0.3,
+    sparsity: 0,
+    decoder: 'tied',
+    seed: 1,
+    pretrain: true,
+    rescale: true,
+  },
+  1,
+  1,
+);

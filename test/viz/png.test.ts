@@ -1,12 +1,25 @@
-/** encodePng and writePng: a PNG that pngjs reads back to the same bytes. */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+/**
+ * encodePng and writePng: a PNG that pngjs reads back to the same bytes; a write that
+ * fails midway leaves the picture already there.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { describe, expect, it } from 'vitest';
-import { ShapeError } from '../../ts/errors.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { OutputError, ShapeError } from '../../ts/errors.js';
 import { encodePng, writePng } from '../../ts/viz/png.js';
 import type { Raster } from '../../ts/viz/raster.js';
+
+/** Writes to a path matching `re` stop after half their bytes with EFBIG, as a full disk or `ulimit -f` would. */
+const inject = vi.hoisted(() => ({ re: null as RegExp | null }));
+
+vi.mock('node:fs/promises', async (importOriginal) =>
+  (await import('../util/efbig.js')).efbigFs(importOriginal, inject),
+);
+afterEach(() => {
+  inject.re = null;
+});
 
 const raster = (w: number, h: number): Raster => {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -43,6 +56,26 @@ describe('writePng', () => {
         r = raster(5, 4);
       await writePng(path, r);
       expect(new Uint8Array(await readFile(path))).toEqual(encodePng(r));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a write failing midway keeps the picture already there, leaves no .tmp, and is an OutputError naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'convae-viz-'));
+    try {
+      const path = join(dir, 'x.png'),
+        old = encodePng(raster(3, 3));
+      await writeFile(path, old);
+      inject.re = /x\.png(\.tmp)?$/;
+      const e = await writePng(path, raster(40, 30)).then(
+        () => null,
+        (x: unknown) => x,
+      );
+      expect(new Uint8Array(await readFile(path))).toEqual(old);
+      expect(await readdir(dir)).toEqual(['x.png']);
+      expect(e).toBeInstanceOf(OutputError);
+      expect((e as Error).message).toBe(`cannot write ${JSON.stringify(path)}: file too large`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

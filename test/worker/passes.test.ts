@@ -167,4 +167,34 @@ describe(`inference passes in workers (${BUILD})`, () => {
     await expect(trainer.nearestNeighbours(r, r, 11)).rejects.toThrow(ArgumentError);
     await expect(trainer.nearestNeighbours(r, r, 1, { workers: 9 })).rejects.toThrow(ArgumentError);
   });
+
+  it('null options mean the defaults and a non-object is an ArgumentError, on either runner', async () => {
+    const test = data.take(20);
+    const codes = encode(stack, test);
+    for (const runner of [trainer, threadRunner(be)]) {
+      const name = runner === trainer ? 'Trainer' : 'Runner';
+      expect(same((await runner.encode(stack, test, null as never)).vectors, codes.vectors)).toBe(true);
+      const scores = await runner.reconstructionScores(stack, test, null as never);
+      expect(same(scores.scores, (await runner.reconstructionScores(stack, test)).scores)).toBe(true);
+      expect(scores.maps).toBeUndefined();
+      const nn = await runner.nearestNeighbours(codes, codes, 2, null as never);
+      expect(same(nn.indices, (await runner.nearestNeighbours(codes, codes, 2)).indices)).toBe(true);
+      for (const [method, run] of [
+        ['encode', () => runner.encode(stack, test, 5 as never)],
+        ['reconstructionScores', () => runner.reconstructionScores(stack, test, 'maps' as never)],
+        ['nearestNeighbours', () => runner.nearestNeighbours(codes, codes, 2, [] as never)],
+      ] as const)
+        await expect(run()).rejects.toThrow(new RegExp(`^${name}\\.${method}: options must be an object, got `));
+    }
+    const clf = classifierOf(1);
+    try {
+      const want = await trainer.predict(clf, test);
+      expect(same((await trainer.predict(clf, test, null as never)).logits, want.logits)).toBe(true);
+      await expect(trainer.predict(clf, test, 1n as never)).rejects.toThrow(
+        /^Trainer\.predict: options must be an object, got 1n/,
+      );
+    } finally {
+      clf.dispose();
+    }
+  });
 });

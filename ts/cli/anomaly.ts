@@ -16,7 +16,7 @@
  * set, under every candidate score: the data the defaults were chosen on.
  */
 import { mkdir } from 'node:fs/promises';
-import { writeAtomic } from './outdir.js';
+import { writeAtomic } from '../io/files.js';
 import { join } from 'node:path';
 import { AnomalyDetector } from '../anomaly/detector.js';
 import { oneClassRun, oneClassSplit, type ScoreSpec } from '../anomaly/oneclass.js';

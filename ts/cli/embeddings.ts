@@ -18,7 +18,7 @@ import { Rng } from '../util/rng.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { loadStackDir } from './model-dir.js';
-import { writeAtomicAll, writeModelFiles } from './outdir.js';
+import { writeAtomicAll, writeModelFiles } from '../io/files.js';
 
 export interface EmbeddingsArgs {
   model?: string;

@@ -1,6 +1,6 @@
 /** `convae encode`: the code of every image through the whole saved stack, as safetensors, with a CSV of what each row is. */
 import { mkdir } from 'node:fs/promises';
-import { writeAtomic } from './outdir.js';
+import { writeAtomic } from '../io/files.js';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';

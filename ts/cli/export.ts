@@ -6,8 +6,10 @@ import { ArgumentError } from '../errors.js';
 import { exportOnnx } from '../export/onnx.js';
 import { importPyTorch } from '../export/import.js';
 import { exportPyTorch } from '../export/pytorch.js';
+import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { exportWeights, loadModel } from '../model/serialize.js';
-import { writeAtomicAll } from './outdir.js';
+import { writeAtomicAll } from '../io/files.js';
+import { readJsonText } from './readjson.js';
 
 /** A model's JSON path: the file itself, or classifier.json (else stack.json) in a folder. */
 async function modelJsonPath(path: string): Promise<string> {
@@ -24,7 +26,7 @@ async function modelJsonPath(path: string): Promise<string> {
 export async function exportCommand(o: { model: string; format: 'pytorch' | 'onnx'; out: string; quiet?: boolean }) {
   const jsonPath = await modelJsonPath(o.model);
   const prefix = join(dirname(jsonPath), basename(jsonPath, '.json'));
-  const json = await readFile(jsonPath, 'utf8');
+  const json = await readJsonText(jsonPath, MAX_MODEL_JSON_CHARS);
   const weights = await readFile(`${prefix}.safetensors`);
   const be = await loadBackend();
   const { model } = loadModel(be, json, weights, prefix);
@@ -40,7 +42,9 @@ export async function exportCommand(o: { model: string; format: 'pytorch' | 'onn
 }
 
 export async function importCommand(o: { from: string; arch: string; out: string; quiet?: boolean }) {
-  const [weights, json] = await Promise.all([readFile(o.from), readFile(o.arch, 'utf8')]);
+  // The small file first: an --arch refused by its size costs no read of the weights.
+  const json = await readJsonText(o.arch, MAX_MODEL_JSON_CHARS);
+  const weights = await readFile(o.from);
   const be = await loadBackend();
   const { model, meta, naming } = importPyTorch(be, json, weights, o.from, o.arch);
   try {

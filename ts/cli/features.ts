@@ -5,7 +5,7 @@
  * per block: a row per feature, the projections then the images.
  */
 import { mkdir } from 'node:fs/promises';
-import { writeAtomic } from './outdir.js';
+import { writeAtomic } from '../io/files.js';
 import { join } from 'node:path';
 import { projectionGrid } from '../anomaly/draw.js';
 import { featureStrengths, projectFeature } from '../anomaly/project.js';

@@ -16,7 +16,7 @@ import { fit } from '../train/fit.js';
 import { autoencoderTask } from '../model/tasks.js';
 import { filterPanelsFigure } from '../viz/render.js';
 import { resolveTrainData } from './data.js';
-import { writeAtomic } from './outdir.js';
+import { writeAtomic } from '../io/files.js';
 import { FIRST_BLOCK_SPARSITY } from './paper-arch.js';
 
 /** What `convae filters-figure` takes. */

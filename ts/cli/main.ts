@@ -8,7 +8,7 @@ import { MAX_KERNEL_THREADS } from '../limits.js';
 import { anomaly } from './anomaly.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
-import { reason } from './outdir.js';
+import { reason } from '../io/files.js';
 import { exportCommand, importCommand } from './export.js';
 import {
   dataOptions,

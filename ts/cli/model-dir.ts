@@ -2,22 +2,25 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
-import { DataError } from '../errors.js';
+import { DataError, FormatError } from '../errors.js';
+import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { loadModel } from '../model/serialize.js';
+import { readJsonText } from './readjson.js';
 
 export async function loadStackDir(be: Backend, dir: string): Promise<StackedConvAutoencoder> {
-  const read = async (file: string) => {
+  const read = async <T>(file: string, how: (file: string) => Promise<T>) => {
     try {
-      return await readFile(file);
-    } catch {
+      return await how(file);
+    } catch (e) {
+      if (e instanceof FormatError) throw e;
       throw new DataError(
         `${file} cannot be read: --model must be a folder written by \`convae train\` (stack.json, stack.safetensors)`,
       );
     }
   };
-  const json = (await read(join(dir, 'stack.json'))).toString('utf8');
-  const weights = await read(join(dir, 'stack.safetensors'));
+  const json = await read(join(dir, 'stack.json'), (f) => readJsonText(f, MAX_MODEL_JSON_CHARS));
+  const weights = await read(join(dir, 'stack.safetensors'), (f) => readFile(f));
   // The loader refuses any other kind (before allocating) and types the result.
   return loadModel(be, json, weights, { source: join(dir, 'stack'), kind: 'stack' }).model;
 }

@@ -27,7 +27,7 @@ import { splitIndices } from '../data/dataset.js';
 import { labelledSubset } from '../data/split.js';
 import { ArgumentError, DataError, FormatError, quote } from '../errors.js';
 import { parseJson } from '../io/json.js';
-import { MAX_JSON_DEPTH } from '../limits.js';
+import { MAX_JSON_DEPTH, MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
 import { Classifier } from '../model/classifier.js';
@@ -37,7 +37,9 @@ import { evaluateClassifier } from '../train/evaluate.js';
 import { createRunner } from '../worker/runner.js';
 import { resolveTrainData } from './data.js';
 import type { Decoder } from './commands.js';
-import { checkOutDir, writeAtomic, writeModelFiles } from './outdir.js';
+import { checkOutDir } from './outdir.js';
+import { writeAtomic, writeModelFiles } from '../io/files.js';
+import { MAX_RUN_FILE_BYTES, readJsonText } from './readjson.js';
 import {
   ARCHITECTURES,
   type ArchName,
@@ -169,7 +171,7 @@ const isRun = (r: unknown): r is RunRecord => {
 
 /** paper-runs.json: every record is checked, as a damaged one would otherwise put NaN or a crash into the table. */
 async function readSavedRuns(file: string): Promise<{ settingsKey: unknown; runs: Record<string, RunRecord> }> {
-  const j = objectOf(await readFile(file, 'utf8'), file);
+  const j = objectOf(await readJsonText(file, MAX_RUN_FILE_BYTES), file);
   const runs = own(j, 'runs');
   if (runs === null || typeof runs !== 'object' || Array.isArray(runs))
     throw new FormatError(file, `runs: must be an object, got ${describe(runs)}`);
@@ -215,7 +217,7 @@ export async function paper(a: PaperArgs): Promise<string> {
     for (const seed of seeds) {
       const file = join(a.out, `stack-seed${seed}.json`);
       if (!existsSync(file)) continue;
-      const json = await readFile(file, 'utf8');
+      const json = await readJsonText(file, MAX_MODEL_JSON_CHARS);
       const training = own(objectOf(json, file), 'training');
       const settingsKey = training !== null && typeof training === 'object' ? own(training, 'settingsKey') : undefined;
       savedStacks.set(seed, { json, settingsKey });

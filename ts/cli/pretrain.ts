@@ -22,7 +22,7 @@ import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
 import { type DataSpec, resolveTrainData } from './data.js';
 import { defaultArchitecture, filterPicture } from './pictures.js';
-import { writeModelFiles } from './outdir.js';
+import { writeModelFiles } from '../io/files.js';
 import { Progress } from './progress.js';
 
 export interface PretrainArgs extends DataSpec {

@@ -5,12 +5,12 @@
  * and what Ctrl-C says.
  */
 import { readdirSync, unlinkSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError, quote } from '../errors.js';
+import { DataError, FormatError, quote } from '../errors.js';
 import { parseJson } from '../io/json.js';
 import { MAX_JSON_DEPTH } from '../limits.js';
-import { writeAtomic } from './outdir.js';
+import { writeAtomic } from '../io/files.js';
+import { MAX_RUN_FILE_BYTES, readJsonText } from './readjson.js';
 
 /** The flags that decide what a run computes (not --workers, --build, --quiet: those change how, not what). */
 export interface RunFlags {
@@ -75,8 +75,9 @@ export async function writeRunFlags(out: string, flags: RunFlags): Promise<void>
 export async function changedFlags(out: string, flags: RunFlags): Promise<string[] | null> {
   let text: string;
   try {
-    text = await readFile(join(out, RUN_FILE), 'utf8');
-  } catch {
+    text = await readJsonText(join(out, RUN_FILE), MAX_RUN_FILE_BYTES);
+  } catch (e) {
+    if (e instanceof FormatError) throw e;
     return null;
   }
   let saved: Partial<RunFlags> = {};

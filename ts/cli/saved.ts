@@ -8,8 +8,10 @@ import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
 import type { Model } from '../model/model.js';
 import { loadModel } from '../model/serialize.js';
+import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { type Whitening, whiteningOf } from '../data/whiten.js';
 import type { Normalization } from './data.js';
+import { readJsonText } from './readjson.js';
 
 export interface Saved {
   stack: StackedConvAutoencoder | null;
@@ -53,7 +55,7 @@ async function one(be: Backend, prefix: string) {
     readFile(f).catch((e: Error) => {
       throw new DataError(`cannot read ${f}: ${e.message.slice(0, 200)}`);
     });
-  const json = (await read(`${prefix}.json`)).toString('utf8');
+  const json = await readJsonText(`${prefix}.json`, MAX_MODEL_JSON_CHARS);
   const weights = await read(`${prefix}.safetensors`);
   return loadModel(be, json, weights, prefix);
 }

@@ -5,12 +5,12 @@
  * on a pool of workers. Prints the ranked table and writes it as markdown and
  * JSON; `convae train --from-search <out>/search.json` trains with the best block.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { resolveTrainData } from './data.js';
-import { DataError, FormatError, quote } from '../errors.js';
+import { FormatError } from '../errors.js';
 import { checkJsonDepth } from '../io/json.js';
 import type { BlockSpec } from '../model/autoencoder.js';
 import { blockOf, fileFail } from '../model/schema.js';
@@ -18,7 +18,9 @@ import type { Activation } from '../ops/elementwise.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { searchCAE, type CandidateResult } from '../worker/search.js';
 import { Trainer } from '../worker/trainer.js';
-import { checkOutDir, writeAtomic } from './outdir.js';
+import { checkOutDir } from './outdir.js';
+import { writeAtomic } from '../io/files.js';
+import { MAX_RUN_FILE_BYTES, readJsonText } from './readjson.js';
 
 export interface SearchArgs {
   dataset: 'mnist' | 'fashion';
@@ -151,12 +153,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
  * here, so a damaged or hand-edited file is refused naming its field before any of it is used.
  */
 export async function readSearchBest(file: string): Promise<BlockSpec> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new DataError(`cannot read ${quote(file)}: ${(e as Error).message}`);
-  }
+  const text = await readJsonText(file, MAX_RUN_FILE_BYTES);
   checkJsonDepth(text, file);
   let j: unknown;
   try {

@@ -51,6 +51,25 @@ const TRAINER_KEYS = [...FIT_KEYS, 'layer', 'workers', 'data', 'onSnapshot', 'sn
  * WireFitOptions): accepted from it, never named to a user as an option.
  */
 const REPLICA_KEYS = ['sync', 'split', 'gate', 'checkpointEvery', 'snapshotEvery'];
+/** The fields of searchCAE's options (SearchOptions in ts/worker/search.ts). */
+const SEARCH_KEYS = [
+  'featureMaps',
+  'filterSizes',
+  'activations',
+  'learningRates',
+  'noise',
+  'tied',
+  'data',
+  'validation',
+  'epochs',
+  'batchSize',
+  'seed',
+  'strategy',
+  'pool',
+  'onCandidate',
+  'onBatch',
+  'signal',
+];
 const OPTIMIZER_KEYS = {
   sgd: ['type', 'lr', 'weightDecay', 'momentum', 'nesterov'],
   adam: ['type', 'lr', 'weightDecay', 'beta1', 'beta2', 'eps'],
@@ -290,6 +309,7 @@ const ACTIVATIONS = new Set(['identity', 'relu', 'leakyRelu', 'tanh', 'sigmoid']
 export function checkSearchOptions(opts: unknown): void {
   const c = new Checker('searchCAE');
   const o = c.object('options', opts);
+  c.known('options', o, SEARCH_KEYS);
   const data = c.dataset('data', o.data);
   const list = (arg: string, v: unknown, required: boolean, each: (x: unknown, at: string) => void) => {
     if (v === undefined && !required) return;
@@ -319,6 +339,7 @@ export function checkSearchOptions(opts: unknown): void {
   const s = o.strategy;
   if (s !== undefined && s !== 'grid') {
     const r = c.object('strategy', s);
+    c.known('strategy', r, ['random']);
     c.int('strategy.random', r.random, 1);
   }
   if (o.pool !== undefined && o.pool !== null) c.object('pool', o.pool);

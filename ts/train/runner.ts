@@ -26,7 +26,7 @@ import {
   type ReconstructionScores,
 } from '../anomaly/score.js';
 import type { Backend } from '../backend/backend.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { type ImageDataset, optionsOf } from '../data/dataset.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Model, TaskSpec } from '../model/model.js';
 import { type FitOptions, fit, type History } from './fit.js';
@@ -83,12 +83,16 @@ export function threadRunner(be: Backend, threads?: number): Runner {
       const vectors = await withThreads(() => encodeRange(stack, data, depth, batchSize, 0, data.length));
       return { vectors, n: data.length, dim: codeSize(stack, depth) };
     },
-    async reconstructionScores(stack, data, opts = {}) {
-      const { depth, batchSize } = checkReconstruction('Runner.reconstructionScores', stack, data, opts);
+    async reconstructionScores(stack, data, options) {
+      const op = 'Runner.reconstructionScores';
+      const opts = optionsOf(op, options);
+      const { depth, batchSize } = checkReconstruction(op, stack, data, opts);
       return withThreads(() => reconstructionRange(stack, data, depth, batchSize, opts.maps === true, 0, data.length));
     },
-    async nearestNeighbours(reference, query, k, opts = {}) {
-      const { batchSize } = checkNeighbours('Runner.nearestNeighbours', reference, query, k, opts);
+    async nearestNeighbours(reference, query, k, options) {
+      const op = 'Runner.nearestNeighbours';
+      const opts = optionsOf(op, options);
+      const { batchSize } = checkNeighbours(op, reference, query, k, opts);
       return withThreads(() =>
         neighbourRows(be, reference, query.vectors, k, opts.skipSelf === true ? 0 : -1, batchSize),
       );

@@ -10,7 +10,7 @@
  * Not cryptographic. Enough for shuffling, splits, weight initialisation and
  * test data.
  */
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, quote } from '../errors.js';
 
 /** Every integer typed array; `Rng.shuffle` permutes any of these in place. */
 export type TypedArray =
@@ -33,7 +33,7 @@ export class Rng {
   /** `seed` is any integer; it is reduced to 32 bits (`seed >>> 0`), so seeds that agree modulo 2^32 give the same stream. */
   constructor(seed: number) {
     if (typeof seed !== 'number' || !Number.isInteger(seed)) {
-      throw new ArgumentError('Rng', 'seed', `must be an integer, got ${String(seed)}`);
+      throw new ArgumentError('Rng', 'seed', `must be an integer, got ${quote(seed)}`);
     }
     this.s = seed >>> 0;
   }
@@ -50,7 +50,7 @@ export class Rng {
 
   set state(value: number) {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= TWO_32) {
-      throw new ArgumentError('Rng', 'state', `must be an integer in [0, 2^32), got ${String(value)}`);
+      throw new ArgumentError('Rng', 'state', `must be an integer in [0, 2^32), got ${quote(value)}`);
     }
     this.s = value;
   }
@@ -73,7 +73,8 @@ export class Rng {
 
   /** Advances the stream by `n` draws without computing them (the state is a Weyl sequence). */
   skip(n: number): void {
-    if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError('Rng.skip', 'n', `must be an integer ≥ 0, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new ArgumentError('Rng.skip', 'n', `must be an integer ≥ 0, got ${quote(n)}`);
     // n · increment mod 2^32 (Math.imul keeps the low 32 bits of the product exactly).
     this.s = (this.s + (Math.imul((n % TWO_32) >>> 0, 0x6d2b79f5) >>> 0)) >>> 0;
   }
@@ -86,7 +87,7 @@ export class Rng {
   /** Uniform integer in [0, n), without modulo bias (rejection sampling). `n` is an integer in [1, 2^32]. */
   int(n: number): number {
     if (!Number.isInteger(n) || n < 1 || n > TWO_32) {
-      throw new ArgumentError('Rng.int', 'n', `must be an integer in [1, 2^32], got ${n}`);
+      throw new ArgumentError('Rng.int', 'n', `must be an integer in [1, 2^32], got ${quote(n)}`);
     }
     // Accept draws below the largest multiple of n that fits in 2^32.
     const limit = TWO_32 - (TWO_32 % n);
@@ -117,7 +118,7 @@ export class Rng {
   /** A uniformly random permutation of 0 … n−1. */
   permutation(n: number): Uint32Array {
     if (!Number.isInteger(n) || n < 0 || n >= TWO_32) {
-      throw new ArgumentError('Rng.permutation', 'n', `must be an integer in [0, 2^32), got ${n}`);
+      throw new ArgumentError('Rng.permutation', 'n', `must be an integer in [0, 2^32), got ${quote(n)}`);
     }
     const p = new Uint32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;

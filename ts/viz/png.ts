@@ -27,10 +27,19 @@ export function encodePng(raster: RgbaImage): Uint8Array {
   return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
 }
 
-/** Encodes `raster` and writes it to `path`, creating missing parent folders. Node only. */
+/**
+ * Encodes `raster` and writes it to `path`, creating missing parent folders. Node only. Written
+ * beside and renamed (`writeAtomic`), so a full disk never leaves a half-written picture over an
+ * earlier one; a failed write is an OutputError naming the file, and leaves no `.tmp`.
+ */
 export async function writePng(path: string, raster: RgbaImage): Promise<void> {
   const bytes = encodePng(raster);
-  const [{ mkdir, writeFile }, { dirname }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const [{ mkdir }, { dirname }, { writeAtomic }] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:path'),
+    // Loaded here, not at the top: this module stays importable where node:fs is not.
+    import('../io/files.js'),
+  ]);
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, bytes);
+  await writeAtomic(path, bytes);
 }

@@ -17,7 +17,7 @@ import {
   type Neighbours,
 } from '../anomaly/embed.js';
 import { checkReconstruction, type ReconstructionOptions, type ReconstructionScores } from '../anomaly/score.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { type ImageDataset, optionsOf } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { type Classifying, isClassifying, type Model } from '../model/model.js';
@@ -116,9 +116,10 @@ export async function predictPass(
   held: HeldModels,
   model: Model & Classifying,
   data: ImageDataset,
-  opts: PassOptions & { batchSize?: number },
+  options: PassOptions & { batchSize?: number },
 ): Promise<{ logits: Float32Array; classes: Uint32Array }> {
   const op = 'Trainer.predict';
+  const opts = optionsOf(op, options);
   if (typeof model?.toJSON !== 'function' || !isClassifying(model))
     throw new ArgumentError(op, 'model', 'must be a model that scores classes (a Classifier)');
   const batchSize = checkPassBatch(op, opts.batchSize ?? 256);
@@ -152,9 +153,10 @@ export async function encodePass(
   held: HeldModels,
   stack: StackedConvAutoencoder,
   data: ImageDataset,
-  opts: EncodeOptions & PassOptions,
+  options: EncodeOptions & PassOptions,
 ): Promise<Embeddings> {
   const op = 'Trainer.encode';
+  const opts = optionsOf(op, options);
   const { depth, batchSize } = checkEncode(op, stack, data, opts);
   const dim = codeSize(stack, depth);
   const parts = await applyPass(pool, held, stack, data, batchSize, op, { type: 'encode', depth }, opts);
@@ -173,9 +175,10 @@ export async function reconstructionPass(
   held: HeldModels,
   stack: StackedConvAutoencoder,
   data: ImageDataset,
-  opts: ReconstructionOptions & PassOptions,
+  options: ReconstructionOptions & PassOptions,
 ): Promise<ReconstructionScores> {
   const op = 'Trainer.reconstructionScores';
+  const opts = optionsOf(op, options);
   const { depth, batchSize } = checkReconstruction(op, stack, data, opts);
   const withMaps = opts.maps === true;
   const parts = await applyPass(
@@ -220,9 +223,10 @@ export async function neighboursPass(
   reference: Embeddings,
   query: Embeddings,
   k: number,
-  opts: NeighbourOptions & PassOptions,
+  options: NeighbourOptions & PassOptions,
 ): Promise<Neighbours> {
   const op = 'Trainer.nearestNeighbours';
+  const opts = optionsOf(op, options);
   const { batchSize } = checkNeighbours(op, reference, query, k, opts);
   const n = workerCount(op, pool, opts.workers);
   const share = (opts.data ?? (canShareMemory() ? 'share' : 'copy')) === 'share';

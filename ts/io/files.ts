@@ -1,0 +1,86 @@
+/**
+ * File writes that never leave a half-written file over a good one (Node only):
+ * beside, then renamed; and why a file-system call failed, in words. The CLI
+ * and `writePng` share them.
+ */
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import { OutputError, quote } from '../errors.js';
+
+/** Why a file-system call failed, in words (Node's error codes). */
+export function reason(e: unknown): string {
+  const code = (e as { code?: string })?.code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EEXIST':
+      return 'it exists and is not a directory';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EFBIG':
+      return 'file too large';
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'ENAMETOOLONG':
+      return 'name too long';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return code ?? (e instanceof Error ? e.message : String(e));
+  }
+}
+
+/**
+ * Writes beside and renames, so a crash never leaves a half-written file over a
+ * good one; on any failure the `.tmp` is removed and an OutputError names the file.
+ */
+export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await writeAtomicAll([[file, data]]);
+}
+
+/**
+ * Writes files that only make sense together (a model's JSON and its weights, an
+ * export folder) as one: every file goes to its `.tmp` first, and nothing is
+ * renamed until all of them are written, so a full disk or a file-size limit
+ * leaves the pair already saved there as it was, never a new JSON over old
+ * weights. The renames themselves (same folder, no data moved) are the only
+ * step that cannot be undone; if one fails, the files not yet renamed keep
+ * their old contents. The error is an OutputError naming the file that failed;
+ * no `.tmp` is left behind.
+ */
+export async function writeAtomicAll(files: ReadonlyArray<readonly [string, string | Uint8Array]>): Promise<void> {
+  const tmps = files.map(([file]) => `${file}.tmp`);
+  const cleanUp = () => Promise.all(tmps.map((t) => unlink(t).catch(() => {})));
+  const failed = async (file: string, e: unknown) => {
+    await cleanUp();
+    return new OutputError(`cannot write ${quote(file)}: ${reason(e)}`);
+  };
+  for (const [k, [file, data]] of files.entries()) {
+    try {
+      await writeFile(tmps[k], data);
+    } catch (e) {
+      throw await failed(file, e);
+    }
+  }
+  for (const [k, [file]] of files.entries()) {
+    try {
+      await rename(tmps[k], file);
+    } catch (e) {
+      throw await failed(file, e);
+    }
+  }
+}
+
+/** Writes a saved model as `<base>.json` + `<base>.safetensors`, the two together (`writeAtomicAll`). */
+export function writeModelFiles(base: string, saved: { json: string; weights: Uint8Array }): Promise<void> {
+  return writeAtomicAll([
+    [`${base}.json`, saved.json],
+    [`${base}.safetensors`, saved.weights],
+  ]);
+}
