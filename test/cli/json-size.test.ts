@@ -1,7 +1,7 @@
 /**
- * Every JSON file the CLI reads is refused by its size before it is read: a
- * 3 GB file (sparse, so it costs no disk) gives a FormatError naming the file
- * and the limit at once, not Node's untyped ERR_FS_FILE_TOO_LARGE or
+ * Every JSON and weights file the CLI reads is refused by its size before it is
+ * read: a 3 GB file (sparse, so it costs no disk) gives a FormatError naming the
+ * file and the limit at once, not Node's untyped ERR_FS_FILE_TOO_LARGE or
  * ERR_STRING_TOO_LONG after the memory is gone.
  */
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,11 +10,13 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportCommand, importCommand } from '../../ts/cli/export.js';
 import { loadStackDir } from '../../ts/cli/model-dir.js';
-import { MAX_RUN_FILE_BYTES, readJsonText } from '../../ts/cli/readjson.js';
+import { MAX_RUN_FILE_BYTES, MAX_WEIGHTS_FILE_BYTES, readJsonText } from '../../ts/cli/readfile.js';
 import { changedFlags } from '../../ts/cli/resume.js';
 import { loadSaved } from '../../ts/cli/saved.js';
 import { readSearchBest } from '../../ts/cli/search.js';
-import { FormatError } from '../../ts/errors.js';
+import { DataError, FormatError } from '../../ts/errors.js';
+import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
+import { saveModel } from '../../ts/model/serialize.js';
 import { MAX_MESSAGE_CHARS, MAX_MODEL_JSON_CHARS } from '../../ts/limits.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
 import { cliAsync, SMALL_RUN_FLAGS } from '../util/cli.js';
@@ -95,6 +97,51 @@ describe.runIf(BUILD === 'simd')('JSON files larger than their limit', () => {
       arch,
       MAX_MODEL_JSON_CHARS,
     );
+  });
+
+  it('weights files: the model folders, export --model and import --from', async () => {
+    const be = await backendUnderTest();
+    const stack = new StackedConvAutoencoder(be, [{ convs: [{ filters: 2, kernel: 3 }] }], [1, 8, 8], 1);
+    const { json } = saveModel(stack);
+    stack.dispose();
+    const folder = (name: string) => {
+      const w = sparse(`${name}/stack.safetensors`);
+      writeFileSync(join(dirname(w), 'stack.json'), json);
+      return w;
+    };
+    const a = folder('weights-saved');
+    await expectTooLarge(() => loadSaved(be, dirname(a), 'any'), a, MAX_WEIGHTS_FILE_BYTES);
+    const b = folder('weights-stackdir');
+    await expectTooLarge(() => loadStackDir(be, dirname(b)), b, MAX_WEIGHTS_FILE_BYTES);
+    const c = folder('weights-export');
+    await expectTooLarge(
+      () =>
+        exportCommand({
+          model: join(dirname(c), 'stack.json'),
+          format: 'pytorch',
+          out: join(dir, 'weights-export-out'),
+          quiet: true,
+        }),
+      c,
+      MAX_WEIGHTS_FILE_BYTES,
+    );
+    const from = sparse('weights-import/model.safetensors');
+    const arch = join(dirname(from), 'model.json');
+    writeFileSync(arch, json);
+    await expectTooLarge(
+      () => importCommand({ from, arch, out: join(dir, 'weights-import-out'), quiet: true }),
+      from,
+      MAX_WEIGHTS_FILE_BYTES,
+    );
+  });
+
+  it('train --resume: a run.json that is there but cannot be read stops the resume (only a missing one means none)', async () => {
+    const out = join(dir, 'unreadable-run');
+    mkdirSync(join(out, 'run.json'), { recursive: true });
+    const e = await changedFlags(out, flags).catch((x: unknown) => x);
+    expect(e, String(e)).toBeInstanceOf(DataError);
+    expect((e as Error).message).toMatch(/cannot read ".*run\.json": is a directory/);
+    expect(await changedFlags(join(dir, 'no-run-here'), flags)).toBeNull();
   });
 
   it('paper --resume: paper-runs.json and stack-seedN.json, refused before any data is loaded', async () => {

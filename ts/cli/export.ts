@@ -1,5 +1,5 @@
 /** `convae export` and `convae import`: move a model to PyTorch / ONNX and back (ts/export). */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import { ArgumentError } from '../errors.js';
@@ -9,7 +9,7 @@ import { exportPyTorch } from '../export/pytorch.js';
 import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { exportWeights, loadModel } from '../model/serialize.js';
 import { writeAtomicAll } from '../io/files.js';
-import { readJsonText } from './readjson.js';
+import { MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
 
 /** A model's JSON path: the file itself, or classifier.json (else stack.json) in a folder. */
 async function modelJsonPath(path: string): Promise<string> {
@@ -27,7 +27,7 @@ export async function exportCommand(o: { model: string; format: 'pytorch' | 'onn
   const jsonPath = await modelJsonPath(o.model);
   const prefix = join(dirname(jsonPath), basename(jsonPath, '.json'));
   const json = await readJsonText(jsonPath, MAX_MODEL_JSON_CHARS);
-  const weights = await readFile(`${prefix}.safetensors`);
+  const weights = await readLimited(`${prefix}.safetensors`, MAX_WEIGHTS_FILE_BYTES);
   const be = await loadBackend();
   const { model } = loadModel(be, json, weights, prefix);
   try {
@@ -44,7 +44,7 @@ export async function exportCommand(o: { model: string; format: 'pytorch' | 'onn
 export async function importCommand(o: { from: string; arch: string; out: string; quiet?: boolean }) {
   // The small file first: an --arch refused by its size costs no read of the weights.
   const json = await readJsonText(o.arch, MAX_MODEL_JSON_CHARS);
-  const weights = await readFile(o.from);
+  const weights = await readLimited(o.from, MAX_WEIGHTS_FILE_BYTES);
   const be = await loadBackend();
   const { model, meta, naming } = importPyTorch(be, json, weights, o.from, o.arch);
   try {

@@ -17,7 +17,7 @@
  *   labelled subset. The test set is only scored with the chosen settings.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
@@ -39,7 +39,7 @@ import { resolveTrainData } from './data.js';
 import type { Decoder } from './commands.js';
 import { checkOutDir } from './outdir.js';
 import { writeAtomic, writeModelFiles } from '../io/files.js';
-import { MAX_RUN_FILE_BYTES, readJsonText } from './readjson.js';
+import { MAX_RUN_FILE_BYTES, MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
 import {
   ARCHITECTURES,
   type ArchName,
@@ -291,7 +291,7 @@ export async function paper(a: PaperArgs): Promise<string> {
       const base = join(a.out, `stack-seed${seed}`);
       const prior = savedStacks.get(seed);
       if (prior?.settingsKey === stackKey) {
-        const s = loadModel(be, prior.json, await readFile(`${base}.safetensors`), {
+        const s = loadModel(be, prior.json, await readLimited(`${base}.safetensors`, MAX_WEIGHTS_FILE_BYTES), {
           source: base,
           kind: 'stack',
         }).model;

@@ -6,11 +6,11 @@
  */
 import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, FormatError, quote } from '../errors.js';
+import { DataError, quote } from '../errors.js';
 import { parseJson } from '../io/json.js';
 import { MAX_JSON_DEPTH } from '../limits.js';
 import { writeAtomic } from '../io/files.js';
-import { MAX_RUN_FILE_BYTES, readJsonText } from './readjson.js';
+import { MAX_RUN_FILE_BYTES, readJsonText } from './readfile.js';
 
 /** The flags that decide what a run computes (not --workers, --build, --quiet: those change how, not what). */
 export interface RunFlags {
@@ -77,8 +77,9 @@ export async function changedFlags(out: string, flags: RunFlags): Promise<string
   try {
     text = await readJsonText(join(out, RUN_FILE), MAX_RUN_FILE_BYTES);
   } catch (e) {
-    if (e instanceof FormatError) throw e;
-    return null;
+    // No run.json: a run from before the record. One that is there but cannot be read must not let a resume go ahead unchecked.
+    if ((e as { cause?: { code?: unknown } }).cause?.code === 'ENOENT') return null;
+    throw e;
   }
   let saved: Partial<RunFlags> = {};
   // The depth check matters here: each saved value is JSON.stringify'd below, which overflows the stack on deep nesting.

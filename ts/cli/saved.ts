@@ -1,5 +1,5 @@
 /** A model folder written by `convae train` / `convae pretrain`, loaded for the commands that apply it. */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import type { ImageShape } from '../data/dataset.js';
@@ -11,7 +11,7 @@ import { loadModel } from '../model/serialize.js';
 import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { type Whitening, whiteningOf } from '../data/whiten.js';
 import type { Normalization } from './data.js';
-import { readJsonText } from './readjson.js';
+import { MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
 
 export interface Saved {
   stack: StackedConvAutoencoder | null;
@@ -51,12 +51,8 @@ function classesOf(training: unknown): string[] | null {
 }
 
 async function one(be: Backend, prefix: string) {
-  const read = (f: string) =>
-    readFile(f).catch((e: Error) => {
-      throw new DataError(`cannot read ${f}: ${e.message.slice(0, 200)}`);
-    });
   const json = await readJsonText(`${prefix}.json`, MAX_MODEL_JSON_CHARS);
-  const weights = await read(`${prefix}.safetensors`);
+  const weights = await readLimited(`${prefix}.safetensors`, MAX_WEIGHTS_FILE_BYTES);
   return loadModel(be, json, weights, prefix);
 }
 

@@ -20,7 +20,7 @@ import { searchCAE, type CandidateResult } from '../worker/search.js';
 import { Trainer } from '../worker/trainer.js';
 import { checkOutDir } from './outdir.js';
 import { writeAtomic } from '../io/files.js';
-import { MAX_RUN_FILE_BYTES, readJsonText } from './readjson.js';
+import { MAX_RUN_FILE_BYTES, readJsonText } from './readfile.js';
 
 export interface SearchArgs {
   dataset: 'mnist' | 'fashion';
