@@ -317,7 +317,7 @@ describe('fit options are checked before the first step', () => {
     m.dispose();
   });
 
-  it("Trainer.fit's own fields are accepted there, a misspelt one is not; a worker's fields are accepted by fit", () => {
+  it("Trainer.fit's own fields are accepted there, a misspelt one is not; a worker's fields only from a worker", async () => {
     const m = model();
     const all = {
       ...base,
@@ -335,7 +335,13 @@ describe('fit options are checked before the first step', () => {
     // What ts/worker/worker.ts hands fitReplica: a fraction arrives as `split`, which is validation data.
     const split = { train: Uint32Array.from({ length: 30 }, (_, i) => i), validation: Uint32Array.of(30, 31) };
     const replica = { ...base, split, sync: undefined, gate: () => null, checkpointEvery: 1, snapshotEvery: 2 };
-    expect(() => checkFit(classifierTask(m), data, { ...replica, earlyStopping: { patience: 1 } })).not.toThrow();
+    const task = classifierTask(m);
+    expect(() => checkFit(task, data, { ...replica, earlyStopping: { patience: 1 } }, { replica: true })).not.toThrow();
+    // From a user, a Trainer.fit field handed to fit would do nothing: refused, not ignored.
+    expect(() => checkFit(task, data, replica)).toThrow(/options has an unknown field "split"/);
+    await expect(fit(be, task, data, { ...base, snapshotEvery: 2 } as cv.FitOptions)).rejects.toThrow(
+      /fit: options has an unknown field "snapshotEvery"/,
+    );
     m.dispose();
   });
 

@@ -187,8 +187,9 @@ async function evaluateReplicated(
 const identity = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
 
 /** Trains `task` on `data` on this thread: seeded shuffling, optimizer and schedule, validation, early stopping, callbacks, abort signal and checkpoints. Resolves with the history. */
-export function fit(be: Backend, task: Task, data: ImageDataset, opts: FitOptions): Promise<History> {
-  return fitReplica(be, task, data, opts);
+export async function fit(be: Backend, task: Task, data: ImageDataset, opts: FitOptions): Promise<History> {
+  checkFit(task, data, opts);
+  return train(be, task, data, opts);
 }
 
 /** @internal fit, as one replica of data-parallel training when `opts.sync` is given. */
@@ -198,7 +199,11 @@ export async function fitReplica(
   data: ImageDataset,
   opts: ReplicaFitOptions,
 ): Promise<History> {
-  checkFit(task, data, opts);
+  checkFit(task, data, opts, { replica: true });
+  return train(be, task, data, opts);
+}
+
+async function train(be: Backend, task: Task, data: ImageDataset, opts: ReplicaFitOptions): Promise<History> {
   const sync = opts.sync;
   if (!Number.isInteger(opts.epochs) || opts.epochs < 0)
     throw new ArgumentError('fit', 'epochs', `must be an integer ≥ 0, got ${opts.epochs}`);

@@ -348,8 +348,11 @@ export function checkSearchOptions(opts: unknown): void {
   c.signal(o.signal);
 }
 
-/** fit's options, checked against its task (anything with params() and needsLabels). */
-export function checkFit(task: unknown, data: unknown, opts: unknown): void {
+/**
+ * fit's options, checked against its task (anything with params() and needsLabels). `replica`: the
+ * call of a worker for Trainer.fit, whose extra fields are accepted; from a user they are unknown.
+ */
+export function checkFit(task: unknown, data: unknown, opts: unknown, { replica = false } = {}): void {
   const t = task as { params?: () => Param[]; needsLabels?: unknown };
   if (!isObject(task) || typeof t.params !== 'function' || typeof t.needsLabels !== 'boolean')
     throw new ArgumentError(
@@ -359,6 +362,6 @@ export function checkFit(task: unknown, data: unknown, opts: unknown): void {
     );
   checkFitOptions('fit', opts, { params: t.params(), needsLabels: t.needsLabels }, data, {
     known: FIT_KEYS,
-    hidden: REPLICA_KEYS,
+    hidden: replica ? REPLICA_KEYS : [],
   });
 }
