@@ -40,6 +40,10 @@ export interface Whitening {
 /** Largest window side: a 3-channel 15×15 window is a 675×675 covariance, seconds to decompose. */
 export const MAX_WHITENING_WINDOW = 15;
 
+/** A window a Whitening may have: odd (the filter has a centre), at most MAX_WHITENING_WINDOW. */
+const isWindow = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 1 && v % 2 === 1 && v <= MAX_WHITENING_WINDOW;
+
 /** Fits a ZCA whitening on `window`×`window` windows of `data` (all channels together: colour is decorrelated too). */
 export function fitWhitening(data: ImageDataset, options?: WhiteningOptions): Whitening {
   const op = 'fitWhitening';
@@ -109,16 +113,7 @@ export function whiten(data: ImageDataset, w: Whitening): ImageDataset {
   if (C !== w.channels)
     throw new DataError(`${op}: the whitening was fitted on ${quote(w.channels)}-channel images, given ${C}`);
   // A short kernel would read past its end as NaN, silently.
-  const win = w.window;
-  if (
-    typeof win !== 'number' ||
-    !Number.isInteger(win) ||
-    win < 1 ||
-    win % 2 === 0 ||
-    win > MAX_WHITENING_WINDOW ||
-    !(w.kernel instanceof Float32Array) ||
-    w.kernel.length !== C * C * win * win
-  )
+  if (!isWindow(w.window) || !(w.kernel instanceof Float32Array) || w.kernel.length !== C * C * w.window ** 2)
     throw new ArgumentError(
       op,
       'w',
@@ -162,13 +157,7 @@ export function whiteningOf(v: unknown, where: string): Whitening {
   if (!o || typeof o !== 'object') throw fail('must be an object');
   const { channels, window, eps, kernel } = o;
   if (channels !== 1 && channels !== 3) throw fail(`channels must be 1 or 3, got ${quote(channels)}`);
-  if (
-    typeof window !== 'number' ||
-    !Number.isInteger(window) ||
-    window < 1 ||
-    window % 2 === 0 ||
-    window > MAX_WHITENING_WINDOW
-  )
+  if (!isWindow(window))
     throw fail(`window must be an odd integer in [1, ${MAX_WHITENING_WINDOW}], got ${quote(window)}`);
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw fail('eps must be a finite number > 0');
   const n = channels * channels * window * window;

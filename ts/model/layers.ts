@@ -522,7 +522,7 @@ export class KSparse extends Layer {
   readonly type = 'KSparse';
   private mask: Uint8Array | null = null;
   private sorted = new Float32Array(0);
-
+  /** Lifetime sparsity's scratch: each image's winner of one channel, then the same sorted. */
   private winners = new Float32Array(0);
 
   constructor(
@@ -584,8 +584,9 @@ export class KSparse extends Layer {
     const [c, h, w] = this.inputShape,
       plane = h * w,
       keepImages = Math.max(1, Math.round(this.lifetime * n));
-    if (this.winners.length < n) this.winners = new Float32Array(n);
-    const win = this.winners.subarray(0, n);
+    if (this.winners.length < 2 * n) this.winners = new Float32Array(2 * n);
+    const win = this.winners.subarray(0, n),
+      sorted = this.winners.subarray(n, 2 * n);
     for (let ch = 0; ch < c; ch++) {
       for (let b = 0; b < n; b++) {
         const p = (b * c + ch) * plane;
@@ -593,9 +594,11 @@ export class KSparse extends Layer {
         for (let i = p; i < p + plane; i++) if (m[i] && yd[i] > best) best = yd[i];
         win[b] = best;
       }
-      const sorted = Float32Array.from(win).sort();
+      sorted.set(win);
+      sorted.sort();
       const threshold = sorted[n - keepImages];
-      let ties = keepImages - win.reduce((a, v) => a + (v > threshold ? 1 : 0), 0);
+      let ties = keepImages;
+      for (let b = 0; b < n; b++) if (win[b] > threshold) ties--;
       for (let b = 0; b < n; b++) {
         if (win[b] > threshold || (win[b] === threshold && ties-- > 0)) continue;
         const p = (b * c + ch) * plane;
