@@ -19,7 +19,7 @@ import { auroc, averagePrecision } from '../train/metrics.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
 import { type Runner, threadRunner } from '../train/runner.js';
 import { stackLayerTask } from '../model/tasks.js';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 import { encode, type Embeddings } from './embed.js';
 import { meanDistances, neighbourScores, reconstructionScores } from './score.js';
 
@@ -180,7 +180,7 @@ export async function trainStack(
       await fit(be, stackLayerTask(stack, k), train, {
         epochs: opts.epochs,
         batchSize: opts.batchSize,
-        seed: opts.seed * 31 + k,
+        seed: deriveSeed(opts.seed, k, 31),
         optimizer: opts.optimizer,
       });
     }

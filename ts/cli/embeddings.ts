@@ -14,7 +14,7 @@ import type { Build } from '../backend/loader.js';
 import { loadMnist } from '../data/mnist.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { saveModel } from '../model/serialize.js';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { loadStackDir } from './model-dir.js';
@@ -84,7 +84,7 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
     // A stack already saved in --out survives a failed write whole, never a new JSON over its old weights.
     await writeModelFiles(join(a.out, 'stack'), saved);
   }
-  const random = new StackedConvAutoencoder(be, trained.specs, trained.inputShape, a.seed + 1);
+  const random = new StackedConvAutoencoder(be, trained.specs, trained.inputShape, deriveSeed(a.seed, 1));
   const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
   log(
     `convae embeddings: ${a.labels} labelled images, ${test.length} test images; stack ${a.model ? `from ${a.model}` : `trained here on ${Math.min(a.unlabelled, train.length)} unlabelled images, ${a.epochs} epoch(s) per block`} (${((performance.now() - t0) / 1000).toFixed(0)} s); encoding on ${runner.where}`,

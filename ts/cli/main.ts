@@ -550,7 +550,7 @@ program
   .option('--unlabelled <n>', 'unlabelled images for the stack trained here', int('--unlabelled'), 20000)
   .option('--epochs <n>', 'epochs per block of the stack trained here', int('--epochs', 0), 1)
   .option('--test-limit <n>', 'test images scored (default all)', int('--test-limit'))
-  .option('--seed <n>', 'random seed', int('--seed', 0), 1)
+  .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
   .option('--out <dir>', 'output folder', 'convae-out/embeddings')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),

@@ -49,6 +49,7 @@ import {
   pretrainBlocks,
   defaultEpochs,
 } from './paper-arch.js';
+import { deriveSeed } from '../util/rng.js';
 
 export interface PaperArgs {
   sizes: number[];
@@ -306,7 +307,7 @@ export async function paper(a: PaperArgs): Promise<string> {
           layer: k,
           epochs: pretrainEpochs,
           batchSize: PRETRAIN.batch,
-          seed: seed * 10 + k,
+          seed: deriveSeed(seed, k, 10),
           optimizer: { type: 'adam', lr: PRETRAIN.lr },
         });
       const seconds = (performance.now() - tp) / 1000;

@@ -24,6 +24,7 @@ import { type DataSpec, resolveTrainData } from './data.js';
 import { defaultArchitecture, filterPicture } from './pictures.js';
 import { writeModelFiles } from '../io/files.js';
 import { Progress } from './progress.js';
+import { deriveSeed } from '../util/rng.js';
 
 export interface PretrainArgs extends DataSpec {
   epochs: number;
@@ -88,7 +89,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       await fit(be, stackLayerTask(stack, k), train, {
         epochs: a.epochs,
         batchSize: a.batch,
-        seed: a.seed + k,
+        seed: deriveSeed(a.seed, k),
         optimizer: { type: 'adam', lr: a.lr },
         onBatch: (b) => bar.batch(b),
         onEpoch: (e) => bar.epoch(e),

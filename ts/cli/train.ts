@@ -31,6 +31,7 @@ import { defaultArchitecture } from './pictures.js';
 import { labelledSubset } from '../data/split.js';
 import { defaultEpochs, FIRST_BLOCK_SPARSITY } from './paper-arch.js';
 import { loadSaved, type Saved } from './saved.js';
+import { deriveSeed } from '../util/rng.js';
 
 export interface TrainArgs {
   dataset: 'mnist' | 'fashion';
@@ -290,7 +291,7 @@ async function trainWith(
         layer: k,
         epochs: pretrainEpochs,
         batchSize: a.batch,
-        seed: a.seed + k,
+        seed: deriveSeed(a.seed, k),
         optimizer: { type: 'adam', lr: 3e-3 },
         onBatch: (b) => bar.batch(b),
         onEpoch: (e) => bar.epoch(e),

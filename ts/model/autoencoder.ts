@@ -17,7 +17,7 @@ import type { Activation as ActivationKind } from '../ops/elementwise.js';
 import { mseLoss } from '../ops/elementwise.js';
 import type { Pair } from '../shape.js';
 import { autoencoderTask, stackLayerTask } from './tasks.js';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 import { type Param, type ParamInit, type PlannedParam, randomInit, type Shape } from './layer.js';
 import {
   Activation,
@@ -303,7 +303,7 @@ export class StackedConvAutoencoder implements Model {
         be,
         spec,
         shape,
-        { name: `block${k}`, seed: this.seed * 1000 + k, first: k === 0 },
+        { name: `block${k}`, seed: deriveSeed(this.seed, k, 1000), first: k === 0 },
         null,
       );
       this.blocks.push(cae);

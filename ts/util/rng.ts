@@ -26,6 +26,16 @@ export type TypedArray =
 
 const TWO_32 = 4294967296;
 
+/**
+ * The seed of part `k` of something seeded with `seed` (block k of a stack, pretraining stage k):
+ * `seed · stride + k` modulo 2^32. Every 32-bit seed thus has 32-bit children; where the plain
+ * value is below 2^32 (every seed saved runs used) it is that value, so their streams are unchanged.
+ */
+export function deriveSeed(seed: number, k: number, stride = 1): number {
+  // seed < 2^32 and stride ≤ 2^16 keep the product below 2^53, so the remainder is exact.
+  return (seed * stride + k) % TWO_32;
+}
+
 /** A seeded random number generator (same seed, same stream), used for initialisation, shuffling, noise and dropout. */
 export class Rng {
   private s: number;

@@ -29,6 +29,7 @@ import { encodePass, neighboursPass, type PassOptions, predictPass, reconstructi
 import { WorkerPool, type PoolOptions } from './pool.js';
 import type { FitEvents, FitJob } from './protocol.js';
 import { canShareMemory, datasetWire, type DataMode } from './wire.js';
+import { deriveSeed } from '../util/rng.js';
 
 /** Options of `Trainer.create`: pool size, worker script URL, resource limits. */
 export type TrainerOptions = PoolOptions;
@@ -291,7 +292,7 @@ export class Trainer implements Runner {
   ): Promise<History[]> {
     const out: History[] = [];
     for (let k = 0; k < stack.blocks.length; k++) {
-      const { history } = await this.fit(stack, data, { ...opts, layer: k, seed: (opts.seed ?? 1) + k });
+      const { history } = await this.fit(stack, data, { ...opts, layer: k, seed: deriveSeed(opts.seed ?? 1, k) });
       out.push(history);
       if (history.aborted) break;
     }
