@@ -7,12 +7,15 @@
  * which works as root, where a read-only folder would not stop the write.
  */
 import { spawnSync } from 'node:child_process';
+import { createReadStream, statSync } from 'node:fs';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { exportCommand, importCommand } from '../../ts/cli/export.js';
-import { writeAtomicAll } from '../../ts/io/files.js';
+import { writeAtomicAll, writeOutput } from '../../ts/io/files.js';
+import { assess } from '../../ts/cli/assess.js';
+import { predict } from '../../ts/cli/predict.js';
 import { pretrain } from '../../ts/cli/pretrain.js';
 import { OutputError } from '../../ts/errors.js';
 import { exportPyTorch } from '../../ts/export/pytorch.js';
@@ -167,5 +170,48 @@ describe.runIf(BUILD === 'simd')('a failed model write keeps the model already s
       [join(out, 'b'), 'new b'],
     ]);
     expect(snapshot(out)).toEqual({ a: btoa('new a'), b: btoa('new b') });
+  });
+  it.each(['predict', 'assess'] as const)(
+    'convae %s --out over an earlier result file',
+    async (command) => {
+      const be = await backendUnderTest();
+      const model = join(dir, `${command}-model`),
+        out = join(dir, `${command}-out`);
+      saveClassifier(be, model, 16, 1);
+      mkdirSync(out);
+      const file = join(out, 'result.txt');
+      writeFileSync(file, 'the results of an earlier run');
+      const run = () =>
+        command === 'predict'
+          ? predict({ model, data: 'mnist', limit: 20, format: 'csv', out: file, build: BUILD })
+          : assess({ model, data: 'mnist', limit: 20, out: file, build: BUILD, quiet: true });
+      inject.re = /result\.txt(\.tmp)?$/;
+      const e = await rejection(run());
+      expect(snapshot(out)).toEqual({ 'result.txt': btoa('the results of an earlier run') });
+      expectWriteError(e, file);
+      inject.re = null;
+      await run();
+      expect(readFileSync(file, 'utf8')).toMatch(command === 'predict' ? /^file,index,class/ : /"accuracy"/);
+    },
+    60_000,
+  );
+
+  it('writeOutput writes into a pipe in place (a rename would replace it) and refuses a folder', async () => {
+    const fifo = join(dir, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const read = new Promise<string>((ok, no) => {
+      let text = '';
+      createReadStream(fifo, 'utf8')
+        .on('data', (d) => (text += d))
+        .on('end', () => ok(text))
+        .on('error', no);
+    });
+    await writeOutput(fifo, 'a,b\n1,2\n');
+    expect(await read).toBe('a,b\n1,2\n');
+    expect(statSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.startsWith('pipe'))).toEqual(['pipe']);
+    const e = await rejection(writeOutput(dir, 'x'));
+    expect(e).toBeInstanceOf(OutputError);
+    expect((e as Error).message).toBe(`cannot write ${JSON.stringify(dir)}: is a directory`);
   });
 });

@@ -1,6 +1,4 @@
 /** `convae evaluate`: reconstruction MSE of each saved CAE, and accuracy and confusion matrix of the saved classifier. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import { DataError } from '../errors.js';
 import type { Build } from '../backend/loader.js';
@@ -9,6 +7,7 @@ import { stackLayerTask } from '../model/tasks.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { evaluateClassifier } from './evaluate.js';
 import { loadSaved } from './saved.js';
+import { writeOutput } from '../io/files.js';
 
 export interface AssessArgs extends DataSpec {
   model: string;
@@ -57,8 +56,7 @@ export async function assess(a: AssessArgs): Promise<Assessment> {
       for (const [i, row] of ev.confusion.entries()) log(`  ${names[i]?.padEnd(12) ?? i}  ${row.join(' ')}`);
     } else if (saved.classifier) log('the data has no labels: no accuracy');
     if (a.out) {
-      await mkdir(dirname(a.out), { recursive: true });
-      await writeFile(a.out, `${JSON.stringify(r, null, 2)}\n`);
+      await writeOutput(a.out, `${JSON.stringify(r, null, 2)}\n`);
     }
     return r;
   } finally {

@@ -1,12 +1,11 @@
 /** `convae predict`: the class of every image by a saved classifier, as CSV or JSON. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { argmaxRows } from '../model/classifier.js';
 import { csvField, eachBatch } from './apply.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { loadSaved } from './saved.js';
+import { writeOutput } from '../io/files.js';
 
 export interface PredictArgs extends DataSpec {
   model: string;
@@ -61,8 +60,7 @@ export async function predict(a: PredictArgs): Promise<Prediction[]> {
         ? `${JSON.stringify(out, null, 1)}\n`
         : `${['file,index,class,probability,label', ...out.map((p) => [csvField(p.file), p.index, csvField(p.class), p.probability.toFixed(6), p.label ?? ''].join(','))].join('\n')}\n`;
     if (a.out) {
-      await mkdir(dirname(a.out), { recursive: true });
-      await writeFile(a.out, text);
+      await writeOutput(a.out, text);
     } else process.stdout.write(text);
     return out;
   } finally {

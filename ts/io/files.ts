@@ -3,7 +3,8 @@
  * beside, then renamed; and why a file-system call failed, in words. The CLI
  * and `writePng` share them.
  */
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { OutputError, quote } from '../errors.js';
 
 /** Why a file-system call failed, in words (Node's error codes). */
@@ -83,4 +84,25 @@ export function writeModelFiles(base: string, saved: { json: string; weights: Ui
     [`${base}.json`, saved.json],
     [`${base}.safetensors`, saved.weights],
   ]);
+}
+
+/**
+ * Writes a file whose path the user named (`--out` of predict and assess), making its folder. A regular file
+ * (or none) is written beside and renamed (`writeAtomic`), so a failed write keeps the results already there.
+ * Anything else there — a pipe, /dev/stdout, a terminal — is written to in place: renaming over it would
+ * replace the device or pipe with a plain file. Failures are OutputErrors naming the file.
+ */
+export async function writeOutput(file: string, data: string | Uint8Array): Promise<void> {
+  const kind = await stat(file).then(
+    (st) => (st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'special'),
+    () => 'none',
+  );
+  try {
+    if (kind === 'directory') throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (kind === 'special') return await writeFile(file, data);
+    await mkdir(dirname(file), { recursive: true });
+  } catch (e) {
+    throw new OutputError(`cannot write ${quote(file)}: ${reason(e)}`);
+  }
+  await writeAtomic(file, data);
 }
