@@ -4,13 +4,14 @@
  * scoring above the threshold. The `…On(runner, …)` forms make the same passes
  * on a runner (`createRunner(be, { workers })`: in workers), with the same results.
  */
-import { datasetArg, type ImageDataset, optionsOf } from '../data/dataset.js';
+import { datasetArg, type ImageDataset } from '../data/dataset.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Runner } from '../train/runner.js';
 import { checkDepth, checkImages, encode, type Embeddings } from './embed.js';
 import { checkScoreSpec, type ScoreSpec, scoreOn, scoreWith } from './oneclass.js';
 import { reconstructionScores } from './score.js';
 import { fitThreshold, type ThresholdSpec, thresholdRate } from './threshold.js';
+import { optionsOf } from '../util/options.js';
 
 /** How an AnomalyDetector scores images and fits its threshold. */
 export interface DetectorOptions {

@@ -5,12 +5,13 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import { datasetArg, type ImageDataset, optionsOf } from '../data/dataset.js';
+import { datasetArg, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { gemm } from '../ops/dense.js';
 import { numel } from '../shape.js';
 import { Feeder } from '../train/feeder.js';
+import { optionsOf } from '../util/options.js';
 
 /** Row-major vectors: `n` rows of `dim` floats. */
 export interface Embeddings {

@@ -4,10 +4,11 @@
  * features, full-batch Adam, fixed L2) from a few labelled vectors.
  */
 import type { Backend } from '../backend/backend.js';
-import { optionsOf } from '../data/dataset.js';
+
 import { ArgumentError } from '../errors.js';
 import type { Runner } from '../train/runner.js';
 import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
+import { optionsOf } from '../util/options.js';
 
 function checkLabels(op: string, arg: string, labels: ArrayLike<number>, n: number, classes: number): void {
   if (!labels || labels.length !== n) throw new ArgumentError(op, arg, `must hold ${n} labels, got ${labels?.length}`);

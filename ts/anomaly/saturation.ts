@@ -5,10 +5,11 @@
  * move them (docs/paper-results.md, section 6: tied k-sparse CAEs on
  * Fashion-MNIST, 96 % of the second block's codes, 4.5 points lost).
  */
-import { type ImageDataset, optionsOf } from '../data/dataset.js';
+import type { ImageDataset } from '../data/dataset.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Activation } from '../ops/elementwise.js';
 import { checkBatchSize, checkDepth, checkImages, forEachBatch } from './embed.js';
+import { optionsOf } from '../util/options.js';
 
 /**
  * The tails of the bounded activations: within 2.5 % of their range from

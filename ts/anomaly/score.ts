@@ -9,7 +9,7 @@
  *   `depth` to its `k` nearest codes of the normal training images.
  */
 import type { Backend } from '../backend/backend.js';
-import { type ImageDataset, optionsOf } from '../data/dataset.js';
+import type { ImageDataset } from '../data/dataset.js';
 import { ArgumentError, quote } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import {
@@ -22,6 +22,7 @@ import {
   type Embeddings,
   type Neighbours,
 } from './embed.js';
+import { optionsOf } from '../util/options.js';
 
 /** Options of `reconstructionScores`. */
 export interface ReconstructionOptions {

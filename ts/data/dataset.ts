@@ -12,6 +12,7 @@
  * so; a dataset never mutates its buffers, and callers should not either.
  */
 import { ArgumentError, DataError, quote } from '../errors.js';
+import { optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
 
 /** [channels, height, width] of every image. */
@@ -85,16 +86,6 @@ export interface ImageDataOptions {
 }
 
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-
-/**
- * Optional options as given: undefined or null mean the defaults; anything
- * else that is not an object is refused before it is read as one.
- */
-export function optionsOf<T extends object>(op: string, v: T | null | undefined, arg = 'options'): Partial<T> {
-  if (v == null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw new ArgumentError(op, arg, `must be an object, got ${quote(v)}`);
-  return v;
-}
 
 function checkShape(op: string, shape: ImageShape): [number, number, number] {
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(isPositiveInt)) {

@@ -5,7 +5,8 @@
  * Browser-safe: works on bytes, reads no files.
  */
 import { ArgumentError, DataError, FormatError, quote } from '../errors.js';
-import { ImageDataset, optionsOf } from './dataset.js';
+import { ImageDataset } from './dataset.js';
+import { optionsOf } from '../util/options.js';
 
 const TYPE_NAMES: Record<number, string> = {
   8: 'unsigned byte',

@@ -15,7 +15,7 @@
 import { ArgumentError, DataError } from '../errors.js';
 import { type DecodedIn, decodeAll, defaultDecodeWorkers, ImageFailure, MAX_DECODE_WORKERS } from './decodepool.js';
 import type { LabelsInput } from './dataset.js';
-import { ImageDataset, optionsOf } from './dataset.js';
+import { ImageDataset } from './dataset.js';
 import { BITMAP_OPTIONS } from './imagedecode.js';
 import { boundedReason, checkDatasetBytes, checkImageOptions, type ImageLoadOptions } from './imageopts.js';
 import {
@@ -29,6 +29,7 @@ import {
   type LoadedImages,
   undecodable,
 } from './imagelist.js';
+import { optionsOf } from '../util/options.js';
 
 /** A file with the path it had in its folder (`cat/a.png`), as `filesFromDrop` gives them. */
 export interface ImageFileEntry {

@@ -34,7 +34,7 @@ import {
   undecodable,
 } from './imagelist.js';
 import { interleavedToPlanes } from './pixels.js';
-import { optionsOf } from './dataset.js';
+import { optionsOf } from '../util/options.js';
 
 export { IMAGE_EXTENSIONS };
 

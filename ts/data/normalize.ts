@@ -9,7 +9,8 @@
  * Browser-safe; the result is a float dataset (4 bytes per value).
  */
 import { ArgumentError, quote } from '../errors.js';
-import { datasetArg, ImageDataset, optionsOf } from './dataset.js';
+import { datasetArg, ImageDataset } from './dataset.js';
+import { optionsOf } from '../util/options.js';
 
 /** Options of `contrastNormalize`. */
 export interface ContrastOptions {

@@ -12,7 +12,8 @@
  */
 import { ArgumentError, DataError, quote } from '../errors.js';
 import { Rng } from '../util/rng.js';
-import { datasetArg, ImageDataset, optionsOf } from './dataset.js';
+import { datasetArg, ImageDataset } from './dataset.js';
+import { optionsOf } from '../util/options.js';
 
 /** Options of `fitWhitening`. */
 export interface WhiteningOptions {

@@ -13,10 +13,11 @@
  * initialised network) fine-tunes exactly as before.
  */
 import { forEachBatch, checkBatchSize, checkImages } from '../anomaly/embed.js';
-import { datasetArg, type ImageDataset, optionsOf } from '../data/dataset.js';
+import { datasetArg, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError, quote } from '../errors.js';
 import type { Classifier } from '../model/classifier.js';
 import { Conv2D } from '../model/layers.js';
+import { optionsOf } from '../util/options.js';
 
 /** Options of `rescaleConvs`. */
 export interface RescaleOptions {

@@ -26,10 +26,11 @@ import {
   type ReconstructionScores,
 } from '../anomaly/score.js';
 import type { Backend } from '../backend/backend.js';
-import { type ImageDataset, optionsOf } from '../data/dataset.js';
+import type { ImageDataset } from '../data/dataset.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Model, TaskSpec } from '../model/model.js';
 import { type FitOptions, fit, type History } from './fit.js';
+import { optionsOf } from '../util/options.js';
 
 /** Training options plus the task to train (e.g. `layer` of a stack). */
 export type RunOptions = FitOptions & TaskSpec;

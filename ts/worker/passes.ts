@@ -17,7 +17,7 @@ import {
   type Neighbours,
 } from '../anomaly/embed.js';
 import { checkReconstruction, type ReconstructionOptions, type ReconstructionScores } from '../anomaly/score.js';
-import { type ImageDataset, optionsOf } from '../data/dataset.js';
+import type { ImageDataset } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { type Classifying, isClassifying, type Model } from '../model/model.js';
@@ -27,6 +27,7 @@ import type { WorkerPool } from './pool.js';
 import type { ApplyOp, ApplyResult, ModelRef } from './protocol.js';
 import type { WorkerHandle } from './spawn.js';
 import { canShareMemory, type DataMode, type DatasetWire, datasetWire } from './wire.js';
+import { optionsOf } from '../util/options.js';
 
 /** Where a pass runs: how many of the trainer's workers (default all) and how the images reach them. */
 export interface PassOptions {
