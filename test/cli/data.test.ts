@@ -104,6 +104,32 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(e.accuracy).toBeCloseTo(right / 80, 12);
   });
 
+  it("reconstruct and evaluate report the first CAE's loss on the same images alike: ½·mean((y − x)²)", async () => {
+    const report = join(dir, 'eval-mse.json');
+    expect(cli('evaluate', '--model', out, '--data', imgs, '--out', report, '-q').status).toBe(0);
+    const evaluated = JSON.parse(readFileSync(report, 'utf8')).reconstructionMse[0];
+    const r = cli('reconstruct', '--model', out, '--data', imgs, '--out', join(dir, 'rec-all.png'), '--count', '80');
+    expect(r.status).toBe(0);
+    const printed = Number(/reconstruction MSE (\S+)/.exec(r.stdout)?.[1]);
+    // Independently, in f64, from the loaded stack's reconstructions.
+    const be = await backendUnderTest();
+    const { model } = loadModel(
+      be,
+      readFileSync(join(out, 'stack.json'), 'utf8'),
+      readFileSync(join(out, 'stack.safetensors')),
+    );
+    const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
+    const x = be.fromArray([80, 3, 16, 16], f.dataset.images);
+    const y = (model as StackedConvAutoencoder).blocks[0].reconstruct(x).toArray();
+    let se = 0;
+    for (let i = 0; i < y.length; i++) se += (y[i] - f.dataset.images[i]) ** 2;
+    x.dispose();
+    model.dispose();
+    const want = se / (2 * y.length);
+    expect(printed).toBeCloseTo(want, 5);
+    expect(evaluated).toBeCloseTo(want, 5);
+  });
+
   it('encode writes codes [N, 8, 1, 1] and a CSV row per file; reconstruct writes a PNG', () => {
     const codes = join(dir, 'codes');
     expect(cli('encode', '--model', out, '--data', imgs, '--out', codes).status).toBe(0);

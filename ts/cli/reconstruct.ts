@@ -41,7 +41,8 @@ export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; co
         range: saved.input.normalize !== 'none' ? [-3, 3] : [0, 1],
       }),
     );
-    return { mse: se / y.length, count: n };
+    // The CAE's own loss, 1/(2n) Σ (x − y)², as train, pretrain and evaluate report it (PyTorch's MSELoss is twice this).
+    return { mse: se / (2 * y.length), count: n };
   } finally {
     saved.dispose();
   }
