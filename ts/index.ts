@@ -236,6 +236,7 @@ export {
 // The limits on untrusted input (README *Untrusted input*).
 export * from './limits.js';
 // Types the API above names (so the reference and a user's annotations can name them too).
-export type { Block, Fail, Head } from './model/schema.js';
+export type { Block, Conv, Fail, Head, Pool } from './model/schema.js';
+export type { Arch, BlockArch, Op } from './export/arch.js';
 export type { Loaded } from './model/serialize.js';
 export type { OneClassSplit, ScoreResult } from './anomaly/oneclass.js';

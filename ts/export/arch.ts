@@ -28,29 +28,37 @@ import {
 import type { Activation as ActivationKind } from '../ops/elementwise.js';
 import { convTransposeOut, pair } from '../shape.js';
 
-type P = [number, number];
-
+/** One layer of a resolved architecture, in the order it runs, with every size worked out (what the exporters write). */
 export type Op =
-  | { op: 'conv'; name: string; inChannels: number; filters: number; kernel: P; stride: P; padding: P }
+  | {
+      op: 'conv';
+      name: string;
+      inChannels: number;
+      filters: number;
+      kernel: [number, number];
+      stride: [number, number];
+      padding: [number, number];
+    }
   | {
       op: 'deconv';
       name: string;
       inChannels: number;
       filters: number;
-      kernel: P;
-      stride: P;
-      padding: P;
-      outputPadding: P;
+      kernel: [number, number];
+      stride: [number, number];
+      padding: [number, number];
+      outputPadding: [number, number];
       /** The conv whose weight this layer uses (tied), or null for a weight of its own. */
       tiedTo: string | null;
     }
   | { op: 'act'; name: string; kind: ActivationKind; alpha: number }
-  | { op: 'pool'; name: string; kernel: P; stride: P; inputShape: Shape }
-  | { op: 'unpool'; name: string; pool: string; kernel: P; stride: P; outputShape: Shape }
+  | { op: 'pool'; name: string; kernel: [number, number]; stride: [number, number]; inputShape: Shape }
+  | { op: 'unpool'; name: string; pool: string; kernel: [number, number]; stride: [number, number]; outputShape: Shape }
   | { op: 'flatten'; name: string; features: number }
   | { op: 'dropout'; name: string; rate: number }
   | { op: 'dense'; name: string; inFeatures: number; units: number };
 
+/** One CAE block of a resolved architecture: its encoder's and decoder's layers and the shapes around them. */
 export interface BlockArch {
   name: string;
   inputShape: Shape;
@@ -60,6 +68,7 @@ export interface BlockArch {
   decoder: Op[];
 }
 
+/** A model's architecture with every size resolved (`resolveArchitecture`): the contract the PyTorch and ONNX exports share. */
 export interface Arch {
   kind: 'stack' | 'classifier';
   inputShape: Shape;
@@ -96,7 +105,7 @@ function op(l: Layer): Op {
       const base = convTransposeOut(l.inputShape[a + 1], kernel[a], stride[a], padding[a], 0);
       if (typeof base === 'string') throw new ModelError(l.name, base);
       return l.outputShape[a + 1] - base;
-    }) as P;
+    }) as [number, number];
     return {
       op: 'deconv',
       name: l.name,

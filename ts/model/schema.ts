@@ -14,6 +14,7 @@ import { MAX_MODEL_LAYERS, MAX_QUOTED_CHARS, MAX_SPATIAL_SIZE, MAX_TENSOR_ELEMEN
 import type { Activation } from '../ops/elementwise.js';
 import type { Init } from './layer.js';
 import type { Noise } from './noise.js';
+import type { Pair } from '../shape.js';
 
 /** Reports a bad field: throws (a ModelError from constructors, a FormatError naming the file from loadModel). */
 export type Fail = (field: string, message: string) => never;
@@ -86,8 +87,6 @@ export function list(v: unknown, path: string, fail: Fail, min: number, max: num
   return a;
 }
 
-/** A size along both axes: one integer, or [height, width]. Kept as written. */
-export type Pair = number | [number, number];
 export function pairOf(v: unknown, path: string, fail: Fail, min: number, max: number): Pair {
   if (typeof v === 'number') return int(v, path, fail, min, max);
   if (!Array.isArray(v) || v.length !== 2) fail(path, `must be an integer or [height, width], got ${describe(v)}`);
@@ -113,6 +112,7 @@ export function seedOf(v: unknown, path: string, fail: Fail): number {
   return v as number;
 }
 
+/** One convolution of a block as its spec holds it after checking: every size given, defaults filled in. */
 export interface Conv {
   filters: number;
   kernel: Pair;
@@ -120,6 +120,7 @@ export interface Conv {
   padding: Pair;
 }
 
+/** A block's max-pooling as its spec holds it after checking: window and stride. */
 export type Pool = { kernel: Pair; stride: Pair };
 
 /** A CAE block with every field present (see BlockSpec in autoencoder.ts for their meaning). */
