@@ -11,11 +11,16 @@
 // imports it when the caller runs the native build.
 import { build } from 'esbuild';
 
+// The package leaves the maps out (package.json "files"), so a packed bundle must not point at one: a
+// bundler's dev server would report the missing file on every start. `prepack` bundles again with
+// --packed; working copies keep linked maps.
+const packing = process.argv.includes('--packed');
+
 const common = {
   bundle: true,
   format: 'esm',
   target: 'es2022',
-  sourcemap: true,
+  sourcemap: !packing,
   legalComments: 'inline',
   logLevel: 'warning',
 };

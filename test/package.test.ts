@@ -37,6 +37,13 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.startsWith('crates/') || f.startsWith('test/'))).toBe(false);
+    // No packed script points at a source map the package leaves out (a dev server reports each one).
+    const tarball = join(dir, packed[0].filename);
+    for (const f of files.filter((f) => f.endsWith('.js'))) {
+      const text = execFileSync('tar', ['-xOzf', tarball, `package/${f}`], { encoding: 'utf8', maxBuffer: 1 << 28 });
+      const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(text)?.[1];
+      if (map && !map.startsWith('data:')) expect(files, `${f} → ${map}`).toContain(join(f, '..', map));
+    }
 
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     npmInstall(dir, [join(dir, packed[0].filename)]);
