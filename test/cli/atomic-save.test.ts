@@ -7,7 +7,7 @@
  * which works as root, where a read-only folder would not stop the write.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, lstatSync, statSync, symlinkSync } from 'node:fs';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +210,12 @@ describe.runIf(BUILD === 'simd')('a failed model write keeps the model already s
     expect(await read).toBe('a,b\n1,2\n');
     expect(statSync(fifo).isFIFO()).toBe(true);
     expect(readdirSync(dir).filter((f) => f.startsWith('pipe'))).toEqual(['pipe']);
+    // Through a symbolic link: the file it names gets the new contents, the link stays a link.
+    writeFileSync(join(dir, 'real.csv'), 'old');
+    symlinkSync(join(dir, 'real.csv'), join(dir, 'link.csv'));
+    await writeOutput(join(dir, 'link.csv'), 'new');
+    expect(lstatSync(join(dir, 'link.csv')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'real.csv'), 'utf8')).toBe('new');
     const e = await rejection(writeOutput(dir, 'x'));
     expect(e).toBeInstanceOf(OutputError);
     expect((e as Error).message).toBe(`cannot write ${JSON.stringify(dir)}: is a directory`);

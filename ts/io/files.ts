@@ -3,7 +3,7 @@
  * beside, then renamed; and why a file-system call failed, in words. The CLI
  * and `writePng` share them.
  */
-import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { OutputError, quote } from '../errors.js';
 
@@ -97,12 +97,15 @@ export async function writeOutput(file: string, data: string | Uint8Array): Prom
     (st) => (st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'special'),
     () => 'none',
   );
+  let target = file;
   try {
     if (kind === 'directory') throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (kind === 'special') return await writeFile(file, data);
-    await mkdir(dirname(file), { recursive: true });
+    // Through a symbolic link, the file it names is replaced, not the link.
+    if (kind === 'file') target = await realpath(file);
+    else await mkdir(dirname(file), { recursive: true });
   } catch (e) {
     throw new OutputError(`cannot write ${quote(file)}: ${reason(e)}`);
   }
-  await writeAtomic(file, data);
+  await writeAtomic(target, data);
 }
