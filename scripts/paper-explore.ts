@@ -52,7 +52,12 @@ interface Config {
     batch?: number;
     unlabelled?: number;
     shift?: number;
-    deep?: { epochs: number; lr?: number };
+    /**
+     * `patch`: in the end-to-end stage, hide a random `fraction` of each image's `size`×`size` grid
+     * cells (all channels zeroed) and reconstruct the whole clean image, as masked autoencoders and
+     * context encoders do: filling in a missing stroke needs more than copying pixels.
+     */
+    deep?: { epochs: number; lr?: number; patch?: { size: number; fraction: number } };
   } | null;
   head?: { hidden?: number[]; dropout?: number };
   /**
@@ -134,8 +139,32 @@ const pool = 50000;
 const labelled = all.subset(new Rng(seed * 7 + nLabels).permutation(pool).subarray(0, nLabels));
 
 /** The stack as one deep autoencoder: input → every encoder → every decoder in reverse → input. */
-function deepTask(st: StackedConvAutoencoder): Task {
+function deepTask(st: StackedConvAutoencoder, patch?: { size: number; fraction: number }, rng = new Rng(1)): Task {
   let grad: Tensor | null = null;
+  let masked: Tensor | null = null;
+  /** x with a random `fraction` of its grid cells zeroed (a buffer reused across steps). */
+  const hide = (x: Tensor): Tensor => {
+    if (!patch) return x;
+    if (!masked || masked.shape[0] !== x.shape[0]) {
+      masked?.dispose();
+      masked = be.empty(x.shape);
+    }
+    const [n, c, h, w] = x.shape;
+    const d = masked.data;
+    d.set(x.data);
+    const { size, fraction } = patch;
+    for (let i = 0; i < n; i++)
+      for (let y0 = 0; y0 < h; y0 += size)
+        for (let x0 = 0; x0 < w; x0 += size) {
+          if (rng.next() >= fraction) continue;
+          for (let ch = 0; ch < c; ch++)
+            for (let y = y0; y < Math.min(h, y0 + size); y++) {
+              const row = ((i * c + ch) * h + y) * w;
+              d.fill(0, row + x0, row + Math.min(w, x0 + size));
+            }
+        }
+    return masked;
+  };
   const forward = (x: Tensor, train: boolean) => {
     let h = x;
     for (const b of st.blocks) h = b.encoder.forward(h, train);
@@ -146,7 +175,7 @@ function deepTask(st: StackedConvAutoencoder): Task {
     needsLabels: false,
     params: () => st.params(),
     step: (x) => {
-      const y = forward(x, true);
+      const y = forward(hide(x), true);
       if (!grad || grad.shape[0] !== y.shape[0]) {
         grad?.dispose();
         grad = be.empty(y.shape);
@@ -204,7 +233,7 @@ else if (cfg.pre) {
       recon.push(evaluateTask(be, stackLayerTask(stack, k), val.take(2000)).loss);
     }
     if (pre.deep) {
-      const deep = deepTask(stack);
+      const deep = deepTask(stack, pre.deep.patch, new Rng(seed * 10 + 9));
       await fit(be, deep, unl, {
         epochs: pre.deep.epochs,
         batchSize: pre.batch,
