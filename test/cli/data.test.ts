@@ -34,6 +34,17 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(r.status).toBe(0);
   }, 200_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** The stack `train` saved, loaded through the API, and the folder's images as `train` read them. */
+  const savedStack = async () => {
+    const be = await backendUnderTest();
+    const { model } = loadModel(
+      be,
+      readFileSync(join(out, 'stack.json'), 'utf8'),
+      readFileSync(join(out, 'stack.safetensors')),
+    );
+    const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
+    return { be, stack: model as StackedConvAutoencoder, images: f.dataset };
+  };
 
   it('train saved the class names and an RGB 16×16 model', () => {
     const meta = JSON.parse(readFileSync(join(out, 'classifier.json'), 'utf8'));
@@ -76,14 +87,8 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
       cli('encode', '--model', out, '--data', imgs, '--out', codes, '--workers', '2', '--build', BUILD).status,
     ).toBe(0);
     const st = decodeSafetensors(readFileSync(join(codes, 'codes.safetensors')), 'codes');
-    const be = await backendUnderTest();
-    const { model } = loadModel(
-      be,
-      readFileSync(join(out, 'stack.json'), 'utf8'),
-      readFileSync(join(out, 'stack.safetensors')),
-    );
-    const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
-    const want = encode(model as StackedConvAutoencoder, f.dataset).vectors;
+    const { stack: model, images } = await savedStack();
+    const want = encode(model, images).vectors;
     const got = st.tensors.codes.data as Float32Array;
     expect(got.length).toBe(want.length);
     expect(got.every((v, i) => Object.is(v, want[i]))).toBe(true);
@@ -112,17 +117,11 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(r.status).toBe(0);
     const printed = Number(/reconstruction MSE (\S+)/.exec(r.stdout)?.[1]);
     // Independently, in f64, from the loaded stack's reconstructions.
-    const be = await backendUnderTest();
-    const { model } = loadModel(
-      be,
-      readFileSync(join(out, 'stack.json'), 'utf8'),
-      readFileSync(join(out, 'stack.safetensors')),
-    );
-    const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
-    const x = be.fromArray([80, 3, 16, 16], f.dataset.images);
-    const y = (model as StackedConvAutoencoder).blocks[0].reconstruct(x).toArray();
+    const { be, stack: model, images } = await savedStack();
+    const x = be.fromArray([80, 3, 16, 16], images.images);
+    const y = model.blocks[0].reconstruct(x).toArray();
     let se = 0;
-    for (let i = 0; i < y.length; i++) se += (y[i] - f.dataset.images[i]) ** 2;
+    for (let i = 0; i < y.length; i++) se += (y[i] - images.images[i]) ** 2;
     x.dispose();
     model.dispose();
     const want = se / (2 * y.length);
