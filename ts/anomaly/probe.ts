@@ -4,7 +4,6 @@
  * features, full-batch Adam, fixed L2) from a few labelled vectors.
  */
 import type { Backend } from '../backend/backend.js';
-
 import { ArgumentError } from '../errors.js';
 import type { Runner } from '../train/runner.js';
 import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
