@@ -7,11 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../ts/anomaly/embed.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { decodeSafetensors } from '../../ts/io/safetensors.js';
-import type { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { Classifier } from '../../ts/model/classifier.js';
 import { loadModel } from '../../ts/model/serialize.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
-import { cliRunner } from '../util/cli.js';
+import { cliRunner, savedStackAndImages } from '../util/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const cli = cliRunner(180_000);
@@ -34,17 +33,7 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(r.status).toBe(0);
   }, 200_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  /** The stack `train` saved, loaded through the API, and the folder's images as `train` read them. */
-  const savedStack = async () => {
-    const be = await backendUnderTest();
-    const { model } = loadModel(
-      be,
-      readFileSync(join(out, 'stack.json'), 'utf8'),
-      readFileSync(join(out, 'stack.safetensors')),
-    );
-    const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
-    return { be, stack: model as StackedConvAutoencoder, images: f.dataset };
-  };
+  const savedStack = () => savedStackAndImages(out, imgs);
 
   it('train saved the class names and an RGB 16×16 model', () => {
     const meta = JSON.parse(readFileSync(join(out, 'classifier.json'), 'utf8'));

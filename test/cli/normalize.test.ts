@@ -18,7 +18,7 @@ import { decodeSafetensors } from '../../ts/io/safetensors.js';
 import type { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { loadModel } from '../../ts/model/serialize.js';
 import { BUILD, backendUnderTest } from '../util/backend.js';
-import { cliRunner } from '../util/cli.js';
+import { cliRunner, savedStackAndImages } from '../util/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const cli = cliRunner(180_000);
@@ -79,15 +79,9 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
     const r = cli('encode', '--model', out, '--data', imgs, '--out', codes, '--workers', '0', '--build', BUILD);
     expect(r.stderr).toBe('');
     const st = decodeSafetensors(readFileSync(join(codes, 'codes.safetensors')), 'codes');
-    const be = await backendUnderTest();
-    const { model } = loadModel(
-      be,
-      readFileSync(join(out, 'stack.json'), 'utf8'),
-      readFileSync(join(out, 'stack.safetensors')),
-    );
-    const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
-    const want = encode(model as StackedConvAutoencoder, contrastNormalize(f.dataset)).vectors;
-    const raw = encode(model as StackedConvAutoencoder, f.dataset).vectors;
+    const { stack: model, images } = await savedStackAndImages(out, imgs);
+    const want = encode(model, contrastNormalize(images)).vectors;
+    const raw = encode(model, images).vectors;
     const got = st.tensors.codes.data as Float32Array;
     expect(got.every((v, i) => Object.is(v, want[i]))).toBe(true);
     expect(got.some((v, i) => v !== raw[i])).toBe(true);

@@ -1,6 +1,12 @@
 /** The `convae` command line run from the sources (tsx) in the repository, as a user's shell would run it. */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runFlags } from '../../ts/cli/resume.js';
+import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import type { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
+import { loadModel } from '../../ts/model/serialize.js';
+import { backendUnderTest } from './backend.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -53,3 +59,18 @@ export const SMALL_RUN_FLAGS = runFlags(
   1,
   1,
 );
+
+/**
+ * The stack a CLI run saved in `out` (stack.json + stack.safetensors), loaded through the API, and the test
+ * folder `imgs` (scripts/make-test-folder.mjs) read as the run read it: 16×16 RGB.
+ */
+export async function savedStackAndImages(out: string, imgs: string) {
+  const be = await backendUnderTest();
+  const { model } = loadModel(
+    be,
+    readFileSync(join(out, 'stack.json'), 'utf8'),
+    readFileSync(join(out, 'stack.safetensors')),
+  );
+  const f = await loadImageFolder(imgs, { size: [16, 16], channels: 3 });
+  return { be, stack: model as StackedConvAutoencoder, images: f.dataset };
+}
