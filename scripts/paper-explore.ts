@@ -58,6 +58,11 @@ interface Config {
      * context encoders do: filling in a missing stroke needs more than copying pixels.
      */
     deep?: { epochs: number; lr?: number; patch?: { size: number; fraction: number } };
+    /**
+     * Learning-rate factors by parameter-name prefix in both pretraining stages. With every bias at
+     * 0 (biases start at zero) this gives Paine et al.'s (2014) zero-bias CAE.
+     */
+    lrFactors?: Record<string, number>;
   } | null;
   head?: { hidden?: number[]; dropout?: number };
   /**
@@ -193,6 +198,10 @@ function deepTask(st: StackedConvAutoencoder, patch?: { size: number; fraction: 
   };
 }
 
+/** The factors of `factors` that name block `k`'s parameters (a greedy stage trains one block). */
+const onlyBlock = (factors: Record<string, number>, k: number) =>
+  Object.fromEntries(Object.entries(factors).filter(([name]) => name.startsWith(`block${k}.`)));
+
 let stack: StackedConvAutoencoder | null = null;
 const recon: number[] = [];
 let preSeconds = 0;
@@ -228,6 +237,7 @@ else if (cfg.pre) {
         batchSize: pre.batch,
         seed: seed * 10 + k,
         optimizer: { type: 'adam', lr: pre.lr },
+        ...(pre.lrFactors ? { lrFactors: onlyBlock(pre.lrFactors, k) } : {}),
         ...(pre.shift ? { augment: { shift: pre.shift } } : {}),
       });
       recon.push(evaluateTask(be, stackLayerTask(stack, k), val.take(2000)).loss);
@@ -239,6 +249,7 @@ else if (cfg.pre) {
         batchSize: pre.batch,
         seed: seed * 10 + 8,
         optimizer: { type: 'adam', lr: pre.deep.lr ?? pre.lr },
+        ...(pre.lrFactors ? { lrFactors: pre.lrFactors } : {}),
       });
       recon.push(evaluateTask(be, deep, val.take(2000)).loss);
     }
