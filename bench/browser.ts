@@ -32,21 +32,8 @@ await build({
   external: ['/dist/index.js'],
   logLevel: 'warning',
 });
-// exportOnnx (ORT's model) imports onnx-proto, a CommonJS package: an ESM bundle of it for the import map.
-await build({
-  entryPoints: ['onnx-proto'],
-  outfile: `${ROOT}${OUT}onnx-proto.js`,
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  logLevel: 'warning',
-});
 // The browser tests' page (its import map resolves the package's dependencies), with the bench's script.
-const page = PACKAGE_PAGE.replace('"imports": {', `"imports": {\n  "onnx-proto": "/${OUT}onnx-proto.js",`).replace(
-  '</head>',
-  `<script type="module" src="/${OUT}page.js"></script>\n</head>`,
-);
+const page = PACKAGE_PAGE.replace('</head>', `<script type="module" src="/${OUT}page.js"></script>\n</head>`);
 const server = await serveStatic({
   page,
   prefixes: [

@@ -223,7 +223,7 @@ export { rescaleConvs, type RescaleOptions, type RescaledConv } from './train/re
 export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
 export { projectionGrid } from './anomaly/draw.js';
 
-// Export to PyTorch / ONNX (onnx-proto is imported only when exportOnnx runs) and import from PyTorch.
+// Export to PyTorch / ONNX (its protobuf packages are imported only when exportOnnx runs) and import from PyTorch.
 export {
   exportOnnx,
   exportPyTorch,

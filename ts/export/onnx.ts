@@ -2,36 +2,42 @@
  * Export to ONNX (opset 13, NCHW, float32, dynamic batch dimension `N`): the
  * classifier's logits (`model.onnx`) and the encoder's codes (`encoder.onnx`:
  * the conv blocks; a stack's only file). Dropout is left out (inference).
- * The protobuf is written by `onnx-proto`, imported only when this runs, so
- * it stays out of bundles that never export.
+ * The protobuf is written by `@bufbuild/protobuf` with ONNX's schema from
+ * `onnx-buf`, both imported only when this runs, so they stay out of bundles
+ * that never export.
  */
 import { ModelError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { type Arch, type Op, resolveArchitecture } from './arch.js';
 
-type OnnxNs = typeof import('onnx-proto').onnx;
+type Protobuf = typeof import('@bufbuild/protobuf');
+type OnnxSchema = typeof import('onnx-buf');
+type NodeInit = import('@bufbuild/protobuf').MessageInitShape<OnnxSchema['NodeProtoSchema']>;
+type AttributeInit = import('@bufbuild/protobuf').MessageInitShape<OnnxSchema['AttributeProtoSchema']>;
 
-async function onnxNs(): Promise<OnnxNs> {
-  const mod = (await import('onnx-proto')) as { default?: { onnx: OnnxNs }; onnx?: OnnxNs };
-  return (mod.onnx ?? mod.default?.onnx) as OnnxNs;
+interface Onnx {
+  pb: Protobuf;
+  schema: OnnxSchema;
 }
 
-interface Node {
-  opType: string;
-  input: string[];
-  output: string[];
-  attribute?: object[];
+async function loadOnnx(): Promise<Onnx> {
+  const [pb, schema] = await Promise.all([import('@bufbuild/protobuf'), import('onnx-buf')]);
+  return { pb, schema };
 }
 
-function graphNodes(onnx: OnnxNs, ops: Op[], input: string): { nodes: Node[]; output: string; weights: string[] } {
-  const INT = onnx.AttributeProto.AttributeType.INT,
-    INTS = onnx.AttributeProto.AttributeType.INTS,
-    FLOAT = onnx.AttributeProto.AttributeType.FLOAT;
-  const ints = (name: string, v: number[]) => ({ name, type: INTS, ints: v });
-  const nodes: Node[] = [];
+function graphNodes(
+  { schema }: Onnx,
+  ops: Op[],
+  input: string,
+): { nodes: NodeInit[]; output: string; weights: string[] } {
+  const { INT, INTS, FLOAT } = schema.AttributeProto_AttributeType;
+  // ONNX's integer attributes are int64: bigint in @bufbuild/protobuf.
+  const int = (name: string, v: number): AttributeInit => ({ name, type: INT, i: BigInt(v) });
+  const ints = (name: string, v: number[]): AttributeInit => ({ name, type: INTS, ints: v.map(BigInt) });
+  const nodes: NodeInit[] = [];
   const weights: string[] = [];
   let x = input;
-  const add = (opType: string, name: string, inputs: string[], attribute: object[] = []) => {
+  const add = (opType: string, name: string, inputs: string[], attribute: AttributeInit[] = []) => {
     const y = `${name}.out`;
     nodes.push({ opType, input: [x, ...inputs], output: [y], attribute });
     x = y;
@@ -61,13 +67,13 @@ function graphNodes(onnx: OnnxNs, ops: Op[], input: string): { nodes: Node[]; ou
         add('MaxPool', o.name, [], [ints('kernel_shape', o.kernel), ints('strides', o.stride)]);
         break;
       case 'flatten':
-        add('Flatten', o.name, [], [{ name: 'axis', type: INT, i: 1 }]);
+        add('Flatten', o.name, [], [int('axis', 1)]);
         break;
       case 'dropout':
         break;
       case 'dense':
         weights.push(`${o.name}.weight`, `${o.name}.bias`);
-        add('Gemm', o.name, [`${o.name}.weight`, `${o.name}.bias`], [{ name: 'transB', type: INT, i: 1 }]);
+        add('Gemm', o.name, [`${o.name}.weight`, `${o.name}.bias`], [int('transB', 1)]);
         break;
       default:
         throw new ModelError(o.name, `${o.op} has no ONNX export`);
@@ -77,40 +83,52 @@ function graphNodes(onnx: OnnxNs, ops: Op[], input: string): { nodes: Node[]; ou
 }
 
 function encodeModel(
-  onnx: OnnxNs,
+  onnx: Onnx,
   arch: Arch,
   params: Map<string, { shape: number[]; data: Float32Array }>,
   ops: Op[],
   outName: string,
   outShape: readonly number[],
 ): Uint8Array {
-  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const { pb, schema } = onnx;
+  const FLOAT = schema.TensorProto_DataType.FLOAT;
   const valueInfo = (name: string, dims: readonly number[]) => ({
     name,
     type: {
-      tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'N' }, ...dims.map((d) => ({ dimValue: d }))] } },
+      value: {
+        case: 'tensorType' as const,
+        value: {
+          elemType: FLOAT,
+          shape: {
+            dim: [
+              { value: { case: 'dimParam' as const, value: 'N' } },
+              ...dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })),
+            ],
+          },
+        },
+      },
     },
   });
   const g = graphNodes(onnx, ops, 'x');
   // The last node writes the graph output under its public name.
   g.nodes[g.nodes.length - 1].output = [outName];
-  const model = onnx.ModelProto.create({
-    irVersion: 7,
+  const model = pb.create(schema.ModelProtoSchema, {
+    irVersion: 7n,
     producerName: 'convae',
-    opsetImport: [{ domain: '', version: 13 }],
+    opsetImport: [{ domain: '', version: 13n }],
     graph: {
       name: `convae-${arch.kind}-${outName}`,
       node: g.nodes,
       initializer: g.weights.map((name) => {
         const p = params.get(name);
         if (!p) throw new ModelError(name, 'parameter missing from the model');
-        return { name, dims: p.shape, dataType: FLOAT, rawData: new Uint8Array(p.data.slice().buffer) };
+        return { name, dims: p.shape.map(BigInt), dataType: FLOAT, rawData: new Uint8Array(p.data.slice().buffer) };
       }),
       input: [valueInfo('x', arch.inputShape)],
       output: [valueInfo(outName, outShape)],
     },
   });
-  return onnx.ModelProto.encode(model).finish();
+  return pb.toBinary(schema.ModelProtoSchema, model);
 }
 
 /**
@@ -119,7 +137,7 @@ function encodeModel(
  * block's output) for both kinds.
  */
 export async function exportOnnx(model: Model): Promise<Record<string, Uint8Array>> {
-  const onnx = await onnxNs();
+  const onnx = await loadOnnx();
   const arch = resolveArchitecture(model);
   const params = new Map(model.params().map((p) => [p.name, { shape: [...p.value.shape], data: p.value.toArray() }]));
   const encoder = arch.blocks.flatMap((b) => b.encoder);
