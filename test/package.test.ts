@@ -55,19 +55,18 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
        const w = be.fromArray([1, 1, 2, 2], [1, 0, 0, -1]);
        const y = be.empty([1, 1, 2, 2]);
        conv2d(x, w, null, y);
-       console.log(JSON.stringify({ build: be.build, y: Array.from(y.data) }));`,
+       console.log(JSON.stringify({ build: be.build, y: Array.from(y.data), addon: be.workerOptions.addon }));`,
     );
+    // The wasm builds as every platform gets them: CONVAE_NATIVE=0 leaves the packed addon (below) alone.
+    const wasmOnly = { cwd: dir, encoding: 'utf8' as const, env: { ...process.env, CONVAE_NATIVE: '0' } };
     for (const build of ['auto', 'simd', 'scalar']) {
-      const out = JSON.parse(execFileSync(process.execPath, ['main.js', build], { cwd: dir, encoding: 'utf8' }));
+      const out = JSON.parse(execFileSync(process.execPath, ['main.js', build], wasmOnly));
       // y[i][j] = x[i][j] − x[i+1][j+1] = −4 everywhere.
       expect(out.y).toEqual([-4, -4, -4, -4]);
       expect(out.build).toBe(build === 'auto' ? 'simd' : build); // Node 20 without the flag: no relaxed SIMD
     }
     const relaxed = JSON.parse(
-      execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'main.js', 'auto'], {
-        cwd: dir,
-        encoding: 'utf8',
-      }),
+      execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'main.js', 'auto'], wasmOnly),
     );
     expect(relaxed.build).toBe('relaxed');
     expect(readdirSync(join(dir, 'node_modules', 'convae', 'dist', 'wasm')).length).toBeGreaterThanOrEqual(4);
@@ -85,22 +84,27 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
        await trainer.dispose();
        console.log(JSON.stringify({ build: be.build, steps: r.history.steps, losses: r.history.epochs.map((e) => e.loss) }));`,
     );
-    const w = JSON.parse(
-      execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'workers.js'], {
-        cwd: dir,
-        encoding: 'utf8',
-      }),
-    );
+    const w = JSON.parse(execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'workers.js'], wasmOnly));
     expect(w.build).toBe('relaxed');
     expect(w.steps).toBe(6);
     expect(w.losses.every(Number.isFinite)).toBe(true);
 
-    // The per-platform native package (npm/<platform>/, built by `npm run build` through prepack) installed
-    // beside it, as the registry would serve it: auto loads the addon by package name, also in the workers.
+    // The addon `npm run build` (through prepack) built for this platform ships inside the package, and auto
+    // loads it from there, also in the workers: same data, same seed, the losses of the relaxed wasm run.
     const platforms = readdirSync(join(root, 'npm')).filter((p) =>
       existsSync(join(root, 'npm', p, `convae.${p}.node`)),
     );
     if (platforms.length === 0 && process.env.CI !== 'true') return; // no cargo here: wasm only
+    const addon = `npm/${platforms[0]}/convae.${platforms[0]}.node`;
+    expect(files).toContain(addon);
+    const inside = JSON.parse(execFileSync(process.execPath, ['main.js', 'auto'], { cwd: dir, encoding: 'utf8' }));
+    expect(inside).toEqual({ build: 'native', y: [-4, -4, -4, -4], addon: join(dir, 'node_modules', 'convae', addon) });
+    const iw = JSON.parse(execFileSync(process.execPath, ['workers.js'], { cwd: dir, encoding: 'utf8' }));
+    expect(iw.build).toBe('native');
+    iw.losses.forEach((l: number, i: number) => expect(Math.abs(l - w.losses[i])).toBeLessThan(1e-4));
+
+    // The per-platform package (npm/<platform>/) installed beside it, as the registry would serve it: the
+    // loader takes it by package name, ahead of the copy inside the package.
     const nativePacked = JSON.parse(
       npm(['pack', '--json', '--pack-destination', dir, `./npm/${platforms[0]}`], root),
     ) as {
@@ -112,7 +116,11 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
     );
     npmInstall(dir, [join(dir, nativePacked[0].filename)]);
     const n = JSON.parse(execFileSync(process.execPath, ['main.js', 'auto'], { cwd: dir, encoding: 'utf8' }));
-    expect(n).toEqual({ build: 'native', y: [-4, -4, -4, -4] });
+    expect(n).toEqual({
+      build: 'native',
+      y: [-4, -4, -4, -4],
+      addon: join(dir, 'node_modules', '@convae', `native-${platforms[0]}`, `convae.${platforms[0]}.node`),
+    });
     const nw = JSON.parse(execFileSync(process.execPath, ['workers.js'], { cwd: dir, encoding: 'utf8' }));
     expect(nw.build).toBe('native');
     expect(nw.steps).toBe(6);

@@ -12,8 +12,9 @@
  * 3. the per-platform package `@convae/native-<platform>` (e.g.
  *    `@convae/native-linux-x64-gnu`, an optional dependency carrying
  *    `convae.linux-x64-gnu.node`);
- * 4. a build in this repository: `npm/<platform>/convae.<platform>.node`
- *    (`npm run build:native` puts it there).
+ * 4. `npm/<platform>/convae.<platform>.node` of this package: in a clone,
+ *    where `npm run build:native` puts it; in an installed package, the
+ *    copy `npm pack` took in (package.json `files`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -63,7 +64,8 @@ function candidates(require: NodeJS.Require): string[] {
   try {
     out.push(require.resolve(platformPackage()));
   } catch {}
-  // ts/backend/native.ts or dist/backend/native.js (dist/worker-native.js has no repository copy beside it).
+  // From ts/backend/native.ts or dist/backend/native.js, in a clone or an installed package. From the worker
+  // bundle dist/worker-native.js it would miss by one folder: workers are given the main thread's file.
   out.push(fileURLToPath(new URL(`../../npm/${name}/convae.${name}.node`, import.meta.url)));
   return out;
 }
