@@ -14,7 +14,7 @@ import { type BlockSpec, ConvAutoencoder } from '../model/autoencoder.js';
 import { evaluateTask } from '../train/evaluate.js';
 import { fit } from '../train/fit.js';
 import { autoencoderTask } from '../model/tasks.js';
-import { filterPanelsFigure } from '../viz/render.js';
+import { filterPanelsFigure, loadRenderer } from '../viz/render.js';
 import { resolveTrainData } from './data.js';
 import { writeAtomic } from '../io/files.js';
 import { FIRST_BLOCK_SPARSITY } from './paper-arch.js';
@@ -57,6 +57,7 @@ export function figureBlocks(maps: number, kernel: number): { label: string; blo
 
 export async function filtersFigure(a: FiltersFigureArgs): Promise<{ mse: number[] }> {
   const log = (s: string) => a.quiet || console.log(s);
+  loadRenderer(); // the picture is the output: without a renderer, stop before training
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
   const { train, test, name } = await resolveTrainData({ data: a.data ?? 'mnist', limit: a.limit, seed: a.seed });

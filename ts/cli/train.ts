@@ -19,7 +19,7 @@ import type { Runner } from '../train/runner.js';
 import { createRunner, defaultParallelism, type Parallelism } from '../worker/runner.js';
 import { readSearchBest } from './search.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
-import { filterFigure, lossChart, reconstructionFigure } from '../viz/render.js';
+import { filterFigure, loadRenderer, lossChart, reconstructionFigure } from '../viz/render.js';
 import { DataError, truncate } from '../errors.js';
 import { checkOutDir } from './outdir.js';
 import { writeAtomic, writeModelFiles } from '../io/files.js';
@@ -157,6 +157,7 @@ async function startingStack(a: TrainArgs, be: Awaited<ReturnType<typeof loadBac
 
 export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const log = (s: string) => a.quiet || console.log(s);
+  loadRenderer(); // the run ends by drawing its pictures: without a renderer, stop before anything is trained
   await checkOutDir(a.out);
   // Checked before the backend, the workers and the data are loaded: a damaged file stops the run at once.
   const searched =

@@ -7,9 +7,9 @@
  * still gets its labels and every machine the same pixels.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Resvg } from '@resvg/resvg-js';
-import { ArgumentError, BackendError } from '../errors.js';
+import { ArgumentError, BackendError, truncate } from '../errors.js';
 import { figureSvg, type ScaleBar } from './figure.js';
 import type { LossSeries, Rgb } from './plot.js';
 import { encodePng } from './png.js';
@@ -20,11 +20,34 @@ const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) =>
   fileURLToPath(new URL(`./fonts/${f}`, import.meta.url)),
 );
 
+type ResvgModule = typeof import('@resvg/resvg-js');
+let resvgModule: ResvgModule | undefined;
+
+/**
+ * @internal resvg, loaded on first use rather than imported: its binary comes from a per-platform optional
+ * package that `npm install --omit=optional` (or a platform without one) leaves out, and without it only the
+ * pictures with text should fail, not `convae/node` or every CLI command. Throws a BackendError saying so.
+ */
+export function loadRenderer(): ResvgModule {
+  if (!resvgModule) {
+    try {
+      resvgModule = createRequire(import.meta.url)('@resvg/resvg-js') as ResvgModule;
+    } catch (e) {
+      // Node's first line names the missing module; the rest is the require stack.
+      const why = truncate(String(e instanceof Error ? e.message : e).split('\n')[0], 200);
+      throw new BackendError(
+        `drawing pictures with text needs @resvg/resvg-js with its binary for ${process.platform}-${process.arch} (${why}); npm installs it unless optional dependencies are omitted`,
+      );
+    }
+  }
+  return resvgModule;
+}
+
 /** The PNG file of an SVG document, at its own size; text in the bundled DejaVu Sans. */
 export function svgToPng(svg: string): Uint8Array {
   const missing = FONT_FILES.filter((f) => !existsSync(f));
   if (missing.length) throw new BackendError(`svgToPng: the chart font is missing: ${missing.join(', ')}`);
-  const png = new Resvg(svg, {
+  const png = new (loadRenderer().Resvg)(svg, {
     font: {
       loadSystemFonts: false,
       fontFiles: FONT_FILES,
