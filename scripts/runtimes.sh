@@ -14,16 +14,12 @@ app=$(mktemp -d)
 trap 'rm -rf "$app"' EXIT
 echo '{ "name": "convae-smoke", "private": true, "type": "module" }' >"$app/package.json"
 tarball=$(npm pack --silent --pack-destination "$app" | tail -1) || exit 1
-# The per-platform native packages built here (npm/<platform>/, by `npm run build` above), installed beside
-# the main package as a registry would serve them: the loader finds @convae/native-<platform> by name.
-natives=()
-for d in npm/*/; do
-  p=$(basename "$d")
-  [ -f "$d/convae.$p.node" ] && natives+=("./$(npm pack --silent --pack-destination "$app" "./$d" | tail -1)")
-done
+# The main package alone, as `npm install convae` gives it: it carries the addon `npm pack` built for this
+# platform (package.json files), which the loader finds inside it; test/package.test.ts covers the
+# per-platform package installed beside.
 # A stalled registry connection can leave npm waiting with no end: each attempt gets 100 s (a normal install takes 10–20).
 for attempt in 1 2 3; do
-  (cd "$app" && timeout 100 npm install --no-audit --no-fund --loglevel=error --ignore-scripts "./$tarball" "${natives[@]}") && break
+  (cd "$app" && timeout 100 npm install --no-audit --no-fund --loglevel=error --ignore-scripts "./$tarball") && break
   [ "$attempt" = 3 ] && exit 1
   echo "npm install failed or stalled (attempt $attempt of 3); trying again" >&2
 done

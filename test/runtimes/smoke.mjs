@@ -1,7 +1,7 @@
-// The package on one runtime (Node, Bun, Deno), as a user installs it: load the fastest wasm build,
-// train a small CNN a few steps data-parallel in 2 workers, save it, load it back and check that the
-// loaded model predicts what the trained one does. Prints one JSON line; exits 1 on any failure.
-// Run from a folder where `convae` is installed: scripts/runtimes.sh does that for every runtime.
+// The package on one runtime (Node, Bun, Deno), as a user installs it: load the fastest build (the addon the
+// package carries for this platform, else wasm), train a small CNN a few steps data-parallel in 2 workers, save it,
+// load it back and check that the loaded model predicts what the trained one does. Prints one JSON line; exits 1 on
+// any failure. Run from a folder where `convae` is installed: scripts/runtimes.sh does that for every runtime.
 import { Classifier, ImageDataset, loadBackend, loadModel, saveModel, Trainer } from 'convae';
 
 const runtime =
