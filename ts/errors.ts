@@ -91,7 +91,9 @@ export function summarize(names: readonly string[], show = 5): string {
 
 /** Base class of every error convae throws on purpose. Messages are cut to MAX_MESSAGE_CHARS. */
 export class ConvaeError extends Error {
+  /** The class's name ('ShapeError', …), which an error thrown in a worker keeps, with its class and fields. */
   override name = 'ConvaeError';
+  /** `options.cause` as for Error. */
   constructor(message?: string, options?: ErrorOptions) {
     super(truncate(String(message ?? '')), options);
   }
@@ -100,10 +102,15 @@ export class ConvaeError extends Error {
 /** A tensor argument has the wrong shape, rank or dtype. */
 export class ShapeError extends ConvaeError {
   override name = 'ShapeError';
+  /** The message reads "`op`: `arg` must be `expected`, got `got`". */
   constructor(
+    /** The operation called (`conv2d`, `dense`, …; `tensor` when creating one). */
     readonly op: string,
+    /** The argument at fault, as the operation names it (`x`, `w`, `dy`, …). */
     readonly arg: string,
+    /** What it must be: a shape (`[n,1,28,28]`), a rank or a dtype. */
     readonly expected: string,
+    /** What it was, in the same terms. */
     readonly got: string,
   ) {
     super(`${op}: ${arg} must be ${expected}, got ${got}`);
@@ -113,8 +120,11 @@ export class ShapeError extends ConvaeError {
 /** A non-tensor argument is invalid (a stride of 0, an unknown activation, ...). */
 export class ArgumentError extends ConvaeError {
   override name = 'ArgumentError';
+  /** The message reads "`op`: `arg` `message`", e.g. "fit: batchSize must be an integer in …". */
   constructor(
+    /** The function or operation called (`fit`, `conv2d`, …). */
     readonly op: string,
+    /** The argument or option at fault, with its path inside an options object (`schedule.every`). */
     readonly arg: string,
     message: string,
   ) {
@@ -125,10 +135,15 @@ export class ArgumentError extends ConvaeError {
 /** A tensor holds NaN or ±Infinity where finite values are required. */
 export class NonFiniteError extends ConvaeError {
   override name = 'NonFiniteError';
+  /** The message reads "`op`: `arg` holds `value` at flat index `index`". */
   constructor(
+    /** The operation that found it (`fit` for a training loss). */
     readonly op: string,
+    /** The tensor at fault, as the operation names it (`loss` for a training loss). */
     readonly arg: string,
+    /** Flat (row-major) index of the first non-finite element; for a training loss, the step. */
     readonly index: number,
+    /** That element: NaN, Infinity or -Infinity. */
     readonly value: number,
   ) {
     super(`${op}: ${arg} holds ${value} at flat index ${index}`);
@@ -151,8 +166,11 @@ export class MemoryError extends ConvaeError {
  */
 export class KernelError extends ConvaeError {
   override name = 'KernelError';
+  /** The message names `op` and what the status `code` means (`describeStatus`). */
   constructor(
+    /** The kernel that refused the call. */
     readonly op: string,
+    /** Its status code (`describeStatus` says what it means). */
     readonly code: number,
   ) {
     super(`${op}: the kernel refused the call: ${describeStatus(code)} (status ${code})`);
@@ -191,6 +209,7 @@ export function describeStatus(code: number): string {
 /** A file is not what it claims to be: wrong magic number, truncated, sizes that disagree, hostile offsets. */
 export class FormatError extends ConvaeError {
   override name = 'FormatError';
+  /** The message reads "`source`: `message`". */
   constructor(
     /** What was being read (a path or a description). */
     readonly source: string,
@@ -208,6 +227,7 @@ export class DataError extends ConvaeError {
 /** A model cannot be built as described: shapes that do not chain, a tied layer without its partner, bad hyper-parameters. */
 export class ModelError extends ConvaeError {
   override name = 'ModelError';
+  /** The message reads "`layer`: `message`". */
   constructor(
     /** The layer (or model part) at fault. */
     readonly layer: string,
@@ -227,7 +247,9 @@ export type WorkerFailure = 'crashed' | 'out-of-memory' | 'exited' | 'terminated
  */
 export class WorkerError extends ConvaeError {
   override name = 'WorkerError';
+  /** The message reads "worker `failure`: `message`". */
   constructor(
+    /** How it stopped; 'peer-failed': another worker of the same job failed; 'unavailable': it could not start. */
     readonly failure: WorkerFailure,
     message: string,
     /** Exit code, when the worker exited. */

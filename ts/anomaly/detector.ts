@@ -25,7 +25,9 @@ export interface DetectorOptions {
 export interface Detection {
   /** 1 where the score is above the threshold. */
   flags: Uint8Array;
+  /** Each image's anomaly score (higher: more unusual), in dataset order. */
   scores: Float64Array;
+  /** The detector's threshold: images scoring strictly above it are flagged. */
   threshold: number;
 }
 
@@ -62,10 +64,13 @@ function flag(scores: Float64Array, threshold: number): Detection {
 /** A trained stack with a score and a threshold fitted on normal images; flags anomalous images. */
 export class AnomalyDetector {
   private constructor(
+    /** The trained stack the scores come from (the detector does not own it: dispose it yourself). */
     readonly stack: StackedConvAutoencoder,
+    /** How it scores images: `DetectorOptions.score`, or the default. */
     readonly spec: ScoreSpec,
     /** Codes of the normal training images (neighbour scores only). */
     readonly reference: Embeddings | null,
+    /** Fitted on the normal validation scores: images scoring strictly above it are flagged. */
     readonly threshold: number,
   ) {}
 
@@ -112,6 +117,7 @@ export class AnomalyDetector {
     return scoreOn(runner, this.stack, this.spec, data, async () => this.reference!);
   }
 
+  /** Scores every image of `data` and flags those above the threshold. */
   detect(data: ImageDataset): Detection {
     return flag(this.score(data), this.threshold);
   }

@@ -15,8 +15,11 @@ import { optionsOf } from '../util/options.js';
 
 /** Row-major vectors: `n` rows of `dim` floats. */
 export interface Embeddings {
+  /** n·dim floats, vector i at [i·dim, (i + 1)·dim). */
   vectors: Float32Array;
+  /** Number of vectors (images). */
   n: number;
+  /** Floats per vector (a code's C·H·W). */
   dim: number;
 }
 
@@ -24,6 +27,7 @@ export interface Embeddings {
 export interface EncodeOptions {
   /** Blocks the images go through: 0 gives the pixels, the stack's length (default) its deepest code. */
   depth?: number;
+  /** Images per forward pass, in [1, 65536]; default 256. */
   batchSize?: number;
 }
 
@@ -147,6 +151,7 @@ export interface Neighbours {
   indices: Int32Array;
   /** [query, rank] → Euclidean distance. */
   distances: Float32Array;
+  /** Neighbours per query (the row length). */
   k: number;
 }
 

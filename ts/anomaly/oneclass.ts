@@ -61,10 +61,15 @@ export const scoreName = (s: ScoreSpec): string =>
 
 /** Options of `oneClassRun`: the stack, its training and the scores to report. */
 export interface OneClassOptions {
+  /** The stack to train, one block after the other (greedy), on the normal training images. */
   blocks: BlockSpec[];
+  /** Epochs of each block's training. */
   epochs: number;
+  /** Images per step. */
   batchSize: number;
+  /** The optimizer of each block's training. */
   optimizer: OptimizerSpec;
+  /** Seed of the split, the stack's initialisation and each block's data order: an integer in [0, 2^32). */
   seed: number;
   /** Fraction of the normal class's training images held out (default 0.1). */
   validationFraction?: number;
@@ -74,6 +79,7 @@ export interface OneClassOptions {
   scores: ScoreSpec[];
   /** Also report the sum of every score standardised on the normal validation images (z-scores). */
   ensemble?: boolean;
+  /** What is scored: normal against anomalous validation images (for choices), or the test set (to report). */
   evaluate: 'validation' | 'test';
   /** Normal training images used at most (quick runs). */
   limit?: number;
@@ -83,21 +89,31 @@ export interface OneClassOptions {
 
 /** AUROC and average precision of one anomaly score on the evaluated images. */
 export interface ScoreResult {
+  /** `recon@<depth>`, `knn<k>@<depth>`, or `ensemble`. */
   name: string;
+  /** Area under the ROC curve, anomalies as positives: 0.5 is chance, 1 a perfect ranking. */
   auroc: number;
+  /** Average precision, anomalies as positives. */
   averagePrecision: number;
 }
 
 /** Result of `oneClassRun`; the caller owns (and disposes) `stack`. */
 export interface OneClassResult {
+  /** The normal class. */
   normal: number;
+  /** `OneClassOptions.seed`. */
   seed: number;
+  /** One per asked score, in order, then `ensemble` when asked for (and more than one score). */
   results: ScoreResult[];
+  /** Normal images the stack trained on. */
   trainImages: number;
+  /** Normal and anomalous images scored. */
   evaluated: { normal: number; anomalous: number };
+  /** Wall-clock seconds of the whole run (training and scoring). */
   seconds: number;
+  /** The trained stack, now the caller's to dispose. */
   stack: StackedConvAutoencoder;
-  /** Scores of the evaluated images under the first score, their labels (1 = anomaly) and their indices in the evaluated set. */
+  /** The evaluated images (`data`), their labels (1 = anomaly) and their scores under the first score, aligned. */
   headline: { scores: Float64Array; labels: Uint8Array; data: ImageDataset };
 }
 
@@ -109,8 +125,11 @@ function indicesWhere(labels: Uint8Array, pred: (l: number) => boolean): number[
 
 /** The one-class split of a labelled training set: normal training images, held-out normal images, anomalous validation images. */
 export interface OneClassSplit {
+  /** The normal class's training images left after the held-out fraction. */
   train: ImageDataset;
+  /** The held-out normal images (thresholds, score normalisation, validation). */
   normalValidation: ImageDataset;
+  /** A random sample of the other classes' training images. */
   anomalousValidation: ImageDataset;
 }
 

@@ -91,6 +91,7 @@ function voteAccuracy(
 
 /** Options of the linear (softmax-regression) probe. */
 export interface ProbeOptions {
+  /** Number of classes; labels must lie in [0, classes). Default 10. */
   classes?: number;
   /** Full-batch steps (default 150). */
   steps?: number;

@@ -28,6 +28,7 @@ export interface FeatureOptions {
   top?: number;
   /** Rectify before each transposed convolution (default true, as the deconvnet). */
   rectify?: boolean;
+  /** Images per forward pass, in [1, 65536]; default 256. */
   batchSize?: number;
 }
 

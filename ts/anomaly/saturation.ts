@@ -26,6 +26,7 @@ const TAILS: Partial<Record<Activation, { below: number; above: number }>> = {
 export interface SaturationOptions {
   /** Blocks the images go through, 1 … the stack's length (default: all); the codes of the last are judged. */
   depth?: number;
+  /** Images per forward pass, in [1, 65536]; default 256. */
   batchSize?: number;
 }
 

@@ -30,6 +30,7 @@ export interface ReconstructionOptions {
   depth?: number;
   /** Also return the per-pixel squared errors (n × C·H·W floats). */
   maps?: boolean;
+  /** Images per forward pass, in [1, 65536]; default 256. */
   batchSize?: number;
 }
 

@@ -64,8 +64,11 @@ export interface Uint8Options {
 
 /** A canvas `ImageData` or anything shaped like it: RGBA bytes, row-major. */
 export interface ImageDataLike {
+  /** width·height·4 bytes: R, G, B, A of each pixel, rows top to bottom. */
   data: Uint8ClampedArray | Uint8Array;
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
 }
 

@@ -35,6 +35,7 @@ import { optionsOf } from '../util/options.js';
 export interface ImageFileEntry {
   /** `/`-separated path relative to what was picked or dropped. */
   path: string;
+  /** The file's bytes (a `File` is a Blob). */
   file: Blob;
 }
 

@@ -18,6 +18,7 @@ export interface SplitOptions {
 
 /** One part of a split: the images, and where each came from in the source dataset. */
 export interface SplitPart {
+  /** The part's images (and labels), in source order. */
   data: ImageDataset;
   /** Index in the source dataset of each image of `data`, ascending. */
   indices: Uint32Array;

@@ -26,13 +26,17 @@ export interface WhiteningOptions {
   eps?: number;
   /** Windows sampled at random places of random images. Default 20 000. */
   samples?: number;
+  /** Seed of the sampled images and places. Default 1. */
   seed?: number;
 }
 
 /** A fitted local whitening: a [C, C, window, window] convolution (edges replicated). Plain data (JSON-safe with `Array.from(kernel)`). */
 export interface Whitening {
+  /** Channels C of the images it was fitted on (and can whiten). */
   channels: number;
+  /** Side of the filter (odd). */
   window: number;
+  /** The `eps` it was fitted with. */
   eps: number;
   /** [C_out, C_in, window, window], row-major. */
   kernel: Float32Array;

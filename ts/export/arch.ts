@@ -60,9 +60,13 @@ export type Op =
 
 /** One CAE block of a resolved architecture: its encoder's and decoder's layers and the shapes around them. */
 export interface BlockArch {
+  /** `block0`, `block1`, …: the prefix of its layers' names. */
   name: string;
+  /** Per-image shape the block reads, [c, h, w]. */
   inputShape: Shape;
+  /** Per-image shape of its code (after pooling), [c, h, w]. */
   codeShape: Shape;
+  /** Its conv, activation and pool layers, in order. */
   encoder: Op[];
   /** Empty for a classifier (its blocks have no decoder). */
   decoder: Op[];
@@ -70,8 +74,11 @@ export interface BlockArch {
 
 /** A model's architecture with every size resolved (`resolveArchitecture`): the contract the PyTorch and ONNX exports share. */
 export interface Arch {
+  /** The model kind (the kinds that can be exported). */
   kind: 'stack' | 'classifier';
+  /** Per-image input shape, [c, h, w]. */
   inputShape: Shape;
+  /** The conv blocks, in order. */
   blocks: BlockArch[];
   /** Flatten, dropout, dense and activation layers after the blocks (classifier only). */
   head: Op[];

@@ -20,7 +20,9 @@ import { fromFile, type ModelJson, readModelJson } from '../model/serialize.js';
 
 /** What `importPyTorch` gives: the convae model (the caller disposes it), its description, and how names were mapped. */
 export interface ImportResult {
+  /** The model of the description's kind, holding the file's weights; the caller disposes it. */
   model: StackedConvAutoencoder | Classifier;
+  /** The model description (convae's JSON) the model was built from. */
   meta: ModelJson;
   /** Which naming the file used. */
   naming: 'exported' | 'sequential';

@@ -56,6 +56,7 @@ export interface SafetensorsDecodeOptions {
 
 /** A parsed safetensors file: its tensors by name and its string metadata. */
 export interface SafetensorsFile {
+  /** Every tensor by its name in the header. */
   tensors: Record<string, SafetensorsTensor>;
   /** The `__metadata__` entries; `{}` when the file has none. */
   metadata: Record<string, string>;

@@ -34,11 +34,15 @@ import { corrupt, type Noise } from './noise.js';
 import { type Block, blockOf, blocksOf, constructorFail, type Fail, inputShapeOf, seedOf } from './schema.js';
 import { Sequential } from './sequential.js';
 
-/** One convolution of a block: number of filters, kernel size, stride, padding, and whether its decoder is tied to it. */
+/** One convolution of a block: filters, kernel size, stride and padding (`BlockSpec.tied` ties its decoder). */
 export interface ConvSpec {
+  /** Output channels (feature maps), an integer ≥ 1. */
   filters: number;
+  /** Kernel size: kh = kw, or [kh, kw]. */
   kernel: Pair;
+  /** Step between windows (one number or [sh, sw]); default 1. */
   stride?: Pair;
+  /** Zeros added on each side (one number or [ph, pw]), smaller than the kernel; default 0. */
   padding?: Pair;
 }
 
@@ -71,16 +75,17 @@ export interface BlockSpec {
    * it as an initialisation).
    */
   sparsity?: { keep: number; lifetime?: number } | null;
+  /** Random initialisation of the convolutions (and of untied decoder weights); default 'glorot'. */
   init?: Init;
 }
 
 /** Options of one `ConvAutoencoder` beyond its block: the decoder's output activation. */
 export interface AutoencoderOptions {
-  /** Prefix of layer and parameter names (e.g. `block0`). */
+  /** Prefix of layer and parameter names (`block0`): a letter, then up to 63 letters, digits or _; default 'cae'. */
   name?: string;
-  /** Seed of the initialisation and of the noise. */
+  /** Seed of the initialisation and of the noise, an integer in [0, 2^32); default 1. */
   seed?: number;
-  /** Whether this block reads images in [0,1] (sets the default output activation). */
+  /** Whether this block reads images in [0,1] (sets the default output activation); default true. */
   first?: boolean;
 }
 
@@ -89,15 +94,22 @@ const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** A CAE: one block trained alone. Its own model kind, `cae`; a stack's blocks are CAEs too. */
 export class ConvAutoencoder implements Model {
   readonly kind = 'cae';
+  /** (conv → activation)+, then max pooling if any: the layers `encode` runs. */
   readonly encoder: Sequential;
+  /** [k-sparse →] [unpooling →] (transposed conv → activation)+ in mirror order: the layers `decode` runs. */
   readonly decoder: Sequential;
+  /** The encoder's convolutions in order (their weights are the learnt filters). */
   readonly convs: Conv2D[] = [];
+  /** The encoder's max pooling, whose switches the decoder's unpooling reads; null without pooling. */
   readonly pool: MaxPool2D | null;
+  /** Prefix of its layer and parameter names (`block0.conv0.weight`). */
   readonly name: string;
   readonly inputShape: Shape;
+  /** Per-image shape of the code `encode` returns: [last conv's filters, h, w] after pooling. */
   readonly codeShape: Shape;
   /** The block with every default written out. */
   readonly spec: Block;
+  /** Seed of the initialisation and of the input noise. */
   readonly seed: number;
   private readonly rng: Rng;
   private readonly noiseRng: Rng;
@@ -109,6 +121,7 @@ export class ConvAutoencoder implements Model {
    * block, for a stack that checks all its blocks before allocating any (then `allocate`).
    */
   constructor(
+    /** The backend that holds its tensors. */
     readonly be: Backend,
     spec: BlockSpec,
     inputShape: Shape,
@@ -209,6 +222,7 @@ export class ConvAutoencoder implements Model {
     return this.decoder.forward(h, false);
   }
 
+  /** decode(encode(x)), without noise: [n, ...inputShape], owned by the model and reused by the next decode. */
   reconstruct(x: Tensor): Tensor {
     return this.decode(this.encode(x));
   }
@@ -280,13 +294,20 @@ export class ConvAutoencoder implements Model {
 /** CAEs stacked greedily: block k is trained on the codes of blocks 0..k−1. Model kind `stack`. */
 export class StackedConvAutoencoder implements Model {
   readonly kind = 'stack';
+  /** The CAEs `block0`, `block1`, …: block k reads the code of block k−1. */
   readonly blocks: ConvAutoencoder[] = [];
   /** The blocks with every default written out. */
   readonly specs: Block[];
   readonly inputShape: Shape;
+  /** Seed of the stack, an integer in [0, 2^32); each block's own seed is derived from it and the block's index. */
   readonly seed: number;
 
+  /**
+   * A stack of `specs` on images of `inputShape`. Every block is planned and the whole model checked
+   * (limits, and whether `init` can fill it) before the first parameter is allocated.
+   */
   constructor(
+    /** The backend that holds its tensors. */
     readonly be: Backend,
     specs: BlockSpec[],
     inputShape: Shape,
@@ -322,6 +343,7 @@ export class StackedConvAutoencoder implements Model {
     );
   }
 
+  /** Per-image shape of the last block's code. */
   get codeShape(): Shape {
     return this.blocks[this.blocks.length - 1].codeShape;
   }

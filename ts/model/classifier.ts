@@ -25,12 +25,13 @@ export { argmaxRows } from '../train/evaluate.js';
 export interface HeadSpec {
   /** Hidden dense layer sizes; default [500]. */
   hidden?: number[];
-  /** Default 'relu'. */
+  /** Activation after each hidden layer; default 'relu' (which also gives them He initialisation, others Glorot). */
   hiddenActivation?: ActivationKind;
   /** Slope of leakyRelu below 0; default 0.01. */
   leakySlope?: number;
-  /** Dropout before each dense layer (0 = none, the default). */
+  /** Dropout rate before each dense layer, in [0, 1) (0 = none, the default). */
   dropout?: number;
+  /** Number of classes: the logits' width; labels are 0 … classes−1. */
   classes: number;
   /** Indices of conv blocks whose parameters stay frozen during fine-tuning. */
   freeze?: number[];
@@ -39,15 +40,19 @@ export interface HeadSpec {
 /** The CNN: conv blocks, dense layers, softmax head. Model kind `classifier`. */
 export class Classifier implements Model {
   readonly kind = 'classifier';
+  /** Every layer: conv blocks (`block0.conv0`, …), `flatten`, hidden dense layers (`dense0`, …), `logits`. */
   readonly net: Sequential;
   /** The blocks and head with every default written out. */
   readonly blocks: Block[];
+  /** The head with every default written out. */
   readonly head: Head;
   readonly inputShape: Shape;
+  /** Seed of the random initialisation and of the dropout masks. */
   readonly seed: number;
   private grad: Tensor | null = null;
 
   private constructor(
+    /** The backend that holds its tensors. */
     readonly be: Backend,
     blockSpecs: BlockSpec[],
     headSpec: HeadSpec,
@@ -92,6 +97,7 @@ export class Classifier implements Model {
     for (const k of head.freeze) for (const p of this.blockParams(k)) p.trainable = false;
   }
 
+  /** Number of classes (`head.classes`). */
   get classes(): number {
     return this.head.classes;
   }
@@ -214,6 +220,7 @@ export class Classifier implements Model {
     return loss;
   }
 
+  /** Mean cross-entropy, number of correct predictions and the predicted classes of a labelled batch (eval mode). */
   evaluate(x: Tensor, labels: Tensor): { loss: number; correct: number; predictions: Uint32Array } {
     const logits = this.logits(x);
     const loss = softmaxCrossEntropy(logits, labels);

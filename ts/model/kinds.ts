@@ -12,8 +12,12 @@ import type { ParamInit } from './layer.js';
 import type { Model } from './model.js';
 import type { Fail } from './schema.js';
 
-/** How to rebuild one kind of model from its saved JSON (see `registerModelKind`). */
+/**
+ * How to rebuild one kind of model from its saved JSON (see `registerModelKind`).
+ * @template M - The model class `fromJSON` returns.
+ */
 export interface ModelKind<M extends Model = Model> {
+  /** The name in the saved JSON's `kind` field: lower-case letters, digits or -, up to 32, starting with a letter. */
   readonly kind: string;
   /** Fields of the saved JSON besides format, version, kind and training. */
   readonly fields: readonly string[];
@@ -27,8 +31,11 @@ export interface ModelKind<M extends Model = Model> {
 
 /** The type each kind loads as (extend it with `declare module` for a kind of your own). */
 export interface ModelKinds {
+  /** A greedy stack of CAEs. */
   stack: StackedConvAutoencoder;
+  /** Conv blocks with a dense softmax head. */
   classifier: Classifier;
+  /** A single CAE block. */
   cae: ConvAutoencoder;
 }
 

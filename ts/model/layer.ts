@@ -25,14 +25,19 @@ export type Init = 'glorot' | 'he';
 
 /** How random initialisation fills a weight: uniform within the Glorot (tanh, sigmoid) or He (relu) limit. */
 export interface RandomFill {
+  /** Inputs feeding each output unit (cIn·kh·kw for a convolution, `in` for a dense layer). */
   fanIn: number;
+  /** Outputs each input unit feeds (filters·kh·kw for a convolution, `units` for a dense layer). */
   fanOut: number;
+  /** 'he': limit √(6 / fanIn); 'glorot': √(6 / (fanIn + fanOut)). */
   init: Init;
 }
 
 /** A parameter a layer will create: its full name and shape. */
 export interface PlannedParam {
+  /** The name it will have in saved weights, e.g. `block0.conv0.weight`. */
   name: string;
+  /** Its full shape, e.g. [cOut, cIn, kh, kw] for a convolution's weight. */
   shape: number[];
 }
 
@@ -46,6 +51,7 @@ export interface PlannedParam {
 export interface ParamInit {
   /** Called with every parameter of the model before the first is allocated: may refuse them. */
   expect?(planned: readonly PlannedParam[]): void;
+  /** A new parameter `name` of `shape` on `be`, its value drawn as `fill` says (or loaded); its gradient zeroed. */
   param(be: Backend, name: string, shape: number[], rng: Rng, fill: RandomFill | null): Param;
 }
 
@@ -64,14 +70,18 @@ export const randomInit: ParamInit = {
 
 /** A trainable tensor of a layer with its gradient buffer and its name in saved weights (e.g. `block0.conv0.weight`). */
 export class Param {
+  /** Wraps `value` and `grad` (same shape), which it then owns; `dispose` frees both. */
   constructor(
     /** Unique within a model, e.g. `block0.conv0.weight`; the name in saved files. */
     public name: string,
+    /** The values, owned by the parameter (freed by `dispose`). */
     readonly value: Tensor,
+    /** Same shape as `value`; backward passes add into it (+=), optimizers read and zero it. */
     readonly grad: Tensor,
   ) {}
   /** Frozen parameters keep their value: no gradient is accumulated and optimizers skip them. */
   trainable = true;
+  /** Frees `value` and `grad`. */
   dispose(): void {
     this.value.dispose();
     this.grad.dispose();
@@ -80,13 +90,20 @@ export class Param {
 
 /** A layer of a model: forward and backward passes over batches, its parameters, and its saved form. */
 export abstract class Layer {
+  /** The layer's class ('Conv2D', 'Dense', …), named with `name` in its errors. */
   abstract readonly type: string;
+  /** Per-sample input shape (no batch axis), set by `plan`; [] before. */
   inputShape: Shape = [];
+  /** Per-sample output shape, set by `plan`; [] before. */
   outputShape: Shape = [];
   protected be!: Backend;
   private buffers = new Map<string, Tensor>();
 
-  constructor(public name: string) {}
+  /** Only names the layer: shapes come from `plan`, parameters from `allocate`. */
+  constructor(
+    /** Unique within a model (e.g. `block0.conv0`): the prefix of its parameters' names and the name in its errors. */
+    public name: string,
+  ) {}
 
   /** Infers the output shape from the input shape, allocating nothing. */
   plan(input: Shape): Shape {
@@ -115,9 +132,20 @@ export abstract class Layer {
 
   protected abstract infer(input: Shape): Shape;
   protected create(_rng: Rng, _init: ParamInit): void {}
+  /**
+   * Output [n, ...outputShape] of the batch `x` [n, ...inputShape]. The layer keeps what its backward
+   * needs (often `x` itself: leave it unchanged until then). The output belongs to the layer (or is a
+   * view of `x`): do not dispose it; the next forward reuses it. `training` turns dropout on.
+   */
   abstract forward(x: Tensor, training: boolean): Tensor;
+  /**
+   * Given `dy`, the loss gradient of the last forward's output, adds the parameter gradients into
+   * `Param.grad` (+=) and returns the input gradient (the layer's, or a view of `dy`), or null when
+   * `needInputGrad` is false (a model's first layer).
+   */
   abstract backward(dy: Tensor, needInputGrad: boolean): Tensor | null;
 
+  /** Its parameters, weight before bias (a tied layer leaves out the weight it shares). */
   params(): Param[] {
     return [];
   }

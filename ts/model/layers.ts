@@ -38,28 +38,39 @@ const present = (...ps: (Param | null | undefined)[]): Param[] => ps.filter((p):
 
 /** Options of a `Conv2D` layer: filters, kernel size, stride, padding, bias, initialisation. */
 export interface Conv2DOptions {
+  /** Output channels (feature maps), an integer ≥ 1. */
   filters: number;
+  /** Kernel size: kh = kw, or [kh, kw]. */
   kernel: Pair;
+  /** Step between windows (one number or [sh, sw]); default 1. */
   stride?: Pair;
+  /** Zeros added on each side (one number or [ph, pw]), smaller than the kernel; default 0. */
   padding?: Pair;
+  /** Whether the layer has a bias [filters]; default true. */
   bias?: boolean;
+  /** Random initialisation of the weight; default 'glorot' (the bias starts at 0). */
   init?: Init;
 }
 
 /** 2-D convolution, weight [filters, cIn, kh, kw] (OIHW). */
 export class Conv2D extends Layer {
   readonly type = 'Conv2D';
+  /** [filters, cIn, kh, kw]; created by `allocate` (or set before it, which skips creation). */
   weight!: Param;
+  /** [filters], or null with `bias: false`. */
   bias: Param | null = null;
   private x: Tensor | null = null;
 
+  /** A convolution with `opts`; its input channels come from `plan`, its weight from `allocate`. */
   constructor(
     name: string,
+    /** As given; defaults are applied where they are read. */
     readonly opts: Conv2DOptions,
   ) {
     super(name);
   }
 
+  /** Stride and padding with their defaults applied, as the conv2d ops take them. */
   get convOptions() {
     return { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 };
   }
@@ -127,13 +138,22 @@ export class Conv2D extends Layer {
 
 /** Options of a `ConvTranspose2D` layer: tied to a `Conv2D` (its weight, flipped) or with a weight of its own. */
 export interface ConvTranspose2DOptions {
+  /** Output channels, an integer ≥ 1 (tied: the Conv2D's input channels). */
   filters: number;
+  /** Kernel size: kh = kw, or [kh, kw]. */
   kernel: Pair;
+  /** Upsampling factor (one number or [sh, sw]); default 1. */
   stride?: Pair;
+  /** Removed from each side of the output (one number or [ph, pw]), smaller than the kernel; default 0. */
   padding?: Pair;
-  /** Output padding; default: whatever makes the output match `outputShape` when given. */
+  /**
+   * Extra rows/columns at the bottom/right of the output, smaller than the stride; default 0.
+   * Ignored when the layer has a `target` shape, which fixes it.
+   */
   outputPadding?: Pair;
+  /** Whether the layer has a bias [filters] (its own, even when tied); default true. */
   bias?: boolean;
+  /** Random initialisation of an untied weight; default 'glorot' (the bias starts at 0). */
   init?: Init;
 }
 
@@ -145,13 +165,17 @@ export interface ConvTranspose2DOptions {
  */
 export class ConvTranspose2D extends Layer {
   readonly type = 'ConvTranspose2D';
+  /** [cIn, filters, kh, kw]; when tied, the Conv2D's weight itself (not listed in `params()`). */
   weight!: Param;
+  /** [filters], or null with `bias: false`. */
   bias: Param | null = null;
   private x: Tensor | null = null;
   private op: [number, number] = [0, 0];
 
+  /** Tied to `tiedTo` (its weight, shared) or with a weight of its own; `target` fixes the output size. */
   constructor(
     name: string,
+    /** As given; defaults are applied where they are read. */
     readonly opts: ConvTranspose2DOptions,
     /** The encoder layer whose weight this layer uses (tied weights), or null for its own. */
     readonly tiedTo: Conv2D | null = null,
@@ -244,9 +268,12 @@ export class Activation extends Layer {
   readonly type = 'Activation';
   private y: Tensor | null = null;
 
+  /** An activation of `kind`; `alpha` is leakyRelu's slope. */
   constructor(
     name: string,
+    /** 'identity', 'relu', 'leakyRelu', 'tanh' or 'sigmoid' (checked by `plan`). */
     readonly kind: ActivationKind,
+    /** Slope of leakyRelu for negative inputs, in [0, 1) (checked by forward); the other kinds ignore it. */
     readonly alpha = 0.01,
   ) {
     super(name);
@@ -272,22 +299,28 @@ export class Activation extends Layer {
 
 /** Window and stride of a `MaxPool2D` layer. */
 export interface PoolOptions {
+  /** Window size (one number or [kh, kw]); default 2. */
   kernel?: Pair;
+  /** Step between windows; default the window (non-overlapping). */
   stride?: Pair;
 }
 
 /** Max pooling that keeps its switches (argmax positions) for MaxUnpool2D and for its backward. */
 export class MaxPool2D extends Layer {
   readonly type = 'MaxPool2D';
+  /** Each window's argmax as an index into its (n, c) plane: u32 [n, c, oh, ow]; set by forward, owned by the layer. */
   switches: Tensor | null = null;
 
+  /** A max pooling with `opts` (default: 2×2 windows, stride 2). */
   constructor(
     name: string,
+    /** As given; defaults are applied by `poolOptions`. */
     readonly opts: PoolOptions = {},
   ) {
     super(name);
   }
 
+  /** Window and stride with their defaults applied, as the pool ops take them. */
   get poolOptions() {
     const kernel = this.opts.kernel ?? 2;
     return { kernel, stride: poolStride(kernel, this.opts.stride) };
@@ -322,8 +355,10 @@ export class MaxPool2D extends Layer {
 export class MaxUnpool2D extends Layer {
   readonly type = 'MaxUnpool2D';
 
+  /** The unpooling of `pool`, which must come before it in the forward pass. */
   constructor(
     name: string,
+    /** The pooling layer whose switches it reads: its forward must have run on the same batch. */
     readonly pool: MaxPool2D,
   ) {
     super(name);
@@ -377,20 +412,27 @@ export class Flatten extends Layer {
 
 /** Options of a dense (fully connected) layer. */
 export interface DenseOptions {
+  /** Output features, an integer ≥ 1. */
   units: number;
+  /** Whether the layer has a bias [units]; default true. */
   bias?: boolean;
+  /** Random initialisation of the weight; default 'glorot' (the bias starts at 0). */
   init?: Init;
 }
 
 /** Fully connected layer, weight [units, in] (PyTorch Linear). */
 export class Dense extends Layer {
   readonly type = 'Dense';
+  /** [units, in]; created by `allocate` (or set before it, which skips creation). */
   weight!: Param;
+  /** [units], or null with `bias: false`. */
   bias: Param | null = null;
   private x: Tensor | null = null;
 
+  /** A dense layer with `opts`; its input features come from `plan` (put a Flatten before it). */
   constructor(
     name: string,
+    /** As given; defaults are applied where they are read. */
     readonly opts: DenseOptions,
   ) {
     super(name);
@@ -447,8 +489,10 @@ export class Dropout extends Layer {
   private mask: Float32Array | null = null;
   private rng!: Rng;
 
+  /** Dropout with probability `rate` in [0, 1). */
   constructor(
     name: string,
+    /** Probability of zeroing a unit in training, in [0, 1) (checked by `plan`); 0 passes everything. */
     readonly rate: number,
   ) {
     super(name);

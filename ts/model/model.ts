@@ -12,11 +12,13 @@ import type { Param, ParamInit, PlannedParam, Shape } from './layer.js';
 
 /** What to train or evaluate in a model: `layer` picks a block of a CAE stack (greedy pretraining); other kinds take none. */
 export interface TaskSpec {
+  /** Index of the stack block to train, in [0, blocks); default 0. Other kinds accept only 0 or nothing. */
   layer?: number;
 }
 
 /** What the training loop trains: anything that turns a batch into a loss and gradients. */
 export interface Task {
+  /** The parameters it trains (for a stack, those of the chosen block only); optimizers skip frozen ones. */
   params(): Param[];
   /** Forward and backward on one batch; adds into Param.grad; returns the mean loss. */
   step(x: Tensor, labels: Tensor | null): number;
@@ -26,6 +28,7 @@ export interface Task {
   readonly needsLabels: boolean;
   /** States of the model's own generators (input noise, dropout), saved in checkpoints so a resume is exact. */
   randomState?(): number[];
+  /** Restores what `randomState` returned (on resuming a checkpoint). */
   setRandomState?(state: number[]): void;
   /** Moves the task's generators to streams of their own for `salt` (each data-parallel replica its own). */
   reseed?(salt: number): void;
@@ -33,7 +36,9 @@ export interface Task {
 
 /** A model's architecture as saved: its kind, input shape and every hyper-parameter (defaults written out). */
 export interface Architecture {
+  /** The registered kind name ('cae', 'stack', 'classifier', …). */
   kind: string;
+  /** Per-image input shape [c, h, w]. */
   inputShape: number[];
   /** The kind's own fields (blocks, head, seed, …), every default written out. */
   [field: string]: unknown;
@@ -57,6 +62,7 @@ export interface Model {
 
 /** A model that scores classes (Trainer.predict, accuracy and confusion matrices). */
 export interface Classifying {
+  /** Number of classes: the logits' width; labels are 0 … classes−1. */
   readonly classes: number;
   /** Logits of a batch (eval mode), [n, classes]; the tensor is owned by the model. */
   logits(x: Tensor): Tensor;

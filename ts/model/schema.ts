@@ -114,9 +114,13 @@ export function seedOf(v: unknown, path: string, fail: Fail): number {
 
 /** One convolution of a block as its spec holds it after checking: every size given, defaults filled in. */
 export interface Conv {
+  /** Output channels, ≥ 1. */
   filters: number;
+  /** Kernel size: kh = kw, or [kh, kw]. */
   kernel: Pair;
+  /** Stride; 1 when the spec gave none. */
   stride: Pair;
+  /** Zero padding on each side; 0 when the spec gave none. */
   padding: Pair;
 }
 
@@ -125,16 +129,23 @@ export type Pool = { kernel: Pair; stride: Pair };
 
 /** A CAE block with every field present (see BlockSpec in autoencoder.ts for their meaning). */
 export interface Block {
+  /** The convolutions, each followed by the activation. */
   convs: Conv[];
+  /** Activation after each convolution, and after each transposed convolution but the last (`outputActivation`). */
   activation: Activation;
   /** Slope of leakyRelu for x < 0 (encoder and reconstruction). */
   leakySlope: number;
+  /** Max pooling after the convolutions, or null for none. */
   pool: Pool | null;
+  /** Whether the decoder uses the encoder's kernels. */
   tied: boolean;
+  /** Activation of the reconstruction. */
   outputActivation: Activation;
+  /** Input corruption in training (denoising), or null. */
   noise: Noise | null;
   /** k-sparse decoding: the fraction of each code map the decoder sees (its largest values), and in training of each channel's maps over the batch (`lifetime`); null for all. */
   sparsity: { keep: number; lifetime?: number } | null;
+  /** Random initialisation of the convolutions. */
   init: Init;
 }
 
@@ -245,11 +256,17 @@ export function blocksOf(v: unknown, path: string, fail: Fail): Block[] {
 
 /** A classifier head with every field present (see HeadSpec in classifier.ts). */
 export interface Head {
+  /** Hidden dense layer sizes, in order (may be empty). */
   hidden: number[];
+  /** Activation after each hidden layer. */
   hiddenActivation: Activation;
+  /** Slope of leakyRelu for x < 0. */
   leakySlope: number;
+  /** Dropout rate before each dense layer, in [0, 1); 0 for none. */
   dropout: number;
+  /** Number of classes: the logits' width. */
   classes: number;
+  /** Indices of the conv blocks whose parameters stay frozen. */
   freeze: number[];
 }
 

@@ -7,10 +7,14 @@ import { type Layer, type Param, type ParamInit, type PlannedParam, randomInit, 
 
 /** Layers applied in order; shapes are inferred when it is built, and a mismatch throws a `ModelError` naming the layer. */
 export class Sequential {
+  /** In forward order; `dispose` frees them. */
   readonly layers: Layer[] = [];
+  /** Per-sample input shape, set by `plan`; [] before. */
   inputShape: Shape = [];
+  /** Per-sample output shape (the last layer's), set by `plan`; [] before. */
   outputShape: Shape = [];
 
+  /** Takes the layers in forward order (their names must be unique); nothing is planned or allocated yet. */
   constructor(layers: Layer[] = []) {
     this.layers.push(...layers);
   }
@@ -29,6 +33,7 @@ export class Sequential {
     return s;
   }
 
+  /** Every layer's planned parameters, in order (after `plan`). */
   plannedParams(): PlannedParam[] {
     return this.layers.flatMap((l) => l.plannedParams());
   }
@@ -38,12 +43,14 @@ export class Sequential {
     for (const l of this.layers) l.allocate(be, rng, init);
   }
 
+  /** plan + allocate; returns the output shape. */
   build(be: Backend, input: Shape, rng: Rng, init: ParamInit = randomInit): Shape {
     const out = this.plan(input);
     this.allocate(be, rng, init);
     return out;
   }
 
+  /** Runs `x` [n, ...inputShape] through every layer; the output belongs to the last layer (see `Layer.forward`). */
   forward(x: Tensor, training: boolean): Tensor {
     let t = x;
     for (const l of this.layers) t = l.forward(t, training);
@@ -59,10 +66,12 @@ export class Sequential {
     return g;
   }
 
+  /** Every layer's parameters, in layer order. */
   params(): Param[] {
     return this.layers.flatMap((l) => l.params());
   }
 
+  /** Frees every layer's buffers and parameters. */
   dispose(): void {
     for (const l of this.layers) l.dispose();
   }

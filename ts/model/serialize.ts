@@ -149,7 +149,10 @@ export function saveModel(model: Model, training?: unknown): { json: string; wei
   return { json: JSON.stringify(modelJson(model, training), null, 2), weights: exportWeights(model.params()) };
 }
 
-/** Options of `loadModel` (exported as `LoadModelOptions`). */
+/**
+ * Options of `loadModel` (exported as `LoadModelOptions`).
+ * @template K - The kind asked for; a built-in kind types the result as its class (`ModelKinds`).
+ */
 export interface LoadOptions<K extends string = string> extends WeightsOptions {
   /** Names the files in errors (default 'model'). */
   source?: string;

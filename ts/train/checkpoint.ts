@@ -17,13 +17,19 @@ import type { EpochInfo } from './fit.js';
 export interface Checkpoint {
   /** Completed epochs. */
   epoch: number;
+  /** Training steps taken (`History.steps`). */
   steps: number;
+  /** The shuffling generator's state, which fixes the data order of the epochs to come. */
   rngState: number;
+  /** Steps the optimizer has taken (Adam's bias correction counts them). */
   optimizerSteps: number;
   /** The model's generators (Task.randomState); absent in checkpoints of older versions. */
   modelRng?: number[];
+  /** The trained parameters' values by name (`Param.name`), flat in the parameter's layout. */
   params: Record<string, Float32Array>;
+  /** The optimizer's buffers by parameter name: [momentum] for SGD, [m, v] for Adam. */
   optimizer: Record<string, Float32Array[]>;
+  /** The completed epochs (`History.epochs`). */
   history: EpochInfo[];
   /** Early stopping's state; absent when the run has no early stopping (or from older versions). */
   earlyStopping?: EarlyStoppingState;

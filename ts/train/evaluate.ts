@@ -32,20 +32,23 @@ export function confusionMatrix(labels: ArrayLike<number>, predictions: ArrayLik
   return m;
 }
 
-/** Result of `evaluateTask` and `evaluateClassifier`. */
+/** Result of `evaluateTask`. */
 export interface Evaluation {
   /** Mean loss over the images. */
   loss: number;
+  /** Images evaluated. */
   images: number;
-  /** Classifying tasks on labelled data. */
+  /** Fraction classified correctly, in [0, 1]: classifying tasks on labelled data only. */
   accuracy?: number;
+  /** Images classified correctly (with `accuracy`). */
   correct?: number;
   /** With `confusion: k`: rows true class, columns predicted. */
   confusion?: number[][];
 }
 
-/** Options of `evaluateTask` and `evaluateClassifier`. */
+/** Options of `evaluateTask`. */
 export interface EvaluateOptions {
+  /** Images per forward pass; default 256. */
   batchSize?: number;
   /** Images of `data` to evaluate, by index (default: all, in order). */
   indices?: ArrayLike<number>;

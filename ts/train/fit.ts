@@ -22,22 +22,35 @@ export type { Task } from '../model/model.js';
 
 /** What `onBatch` gets after each training step (`batch` counts from 1 within the epoch). */
 export interface BatchInfo {
+  /** The epoch, counted from 0. */
   epoch: number;
+  /** The step within the epoch, 1 … batches. */
   batch: number;
+  /** Steps per epoch: ⌈training images / batchSize⌉. */
   batches: number;
+  /** The batch's mean loss (the task's: MSE 1/(2n) Σ (x − y)² for autoencoders, cross-entropy for classifiers). */
   loss: number;
+  /** Training images seen so far in this epoch. */
   images: number;
+  /** `images` over the seconds since the epoch began. */
   imagesPerSecond: number;
 }
 
 /** What `onEpoch` gets after each epoch: mean training loss, validation results, learning rate and speed. */
 export interface EpochInfo {
+  /** The epoch, counted from 0. */
   epoch: number;
+  /** Mean training loss over the epoch's images (as the weights changed during it). */
   loss: number;
+  /** Mean loss over the validation images after the epoch; absent without validation. */
   valLoss?: number;
+  /** Fraction of validation images classified correctly, in [0, 1]; classifying tasks with validation only. */
   valAccuracy?: number;
+  /** The epoch's scheduled learning rate (before `lrFactors`). */
   lr: number;
+  /** Wall-clock seconds of the epoch's training steps, validation not included. */
   seconds: number;
+  /** Training images over `seconds`. */
   imagesPerSecond: number;
 }
 
@@ -128,11 +141,13 @@ export function shardRange(n: number, index: number, count: number): [number, nu
 
 /** The result of a training run: one entry per epoch, and how it ended. */
 export interface History {
+  /** One entry per completed epoch, a resumed run's earlier ones included. */
   epochs: EpochInfo[];
   /** True when the signal stopped training. */
   aborted: boolean;
   /** True when early stopping ended training (best weights restored). */
   stoppedEarly: boolean;
+  /** Optimizer steps taken, a resumed run's earlier ones included. */
   steps: number;
 }
 

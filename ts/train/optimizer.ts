@@ -89,6 +89,7 @@ export class Optimizer {
   constructor(
     private readonly be: Backend,
     private readonly params: Param[],
+    /** Type, learning rate and hyper-parameters, as given. */
     readonly spec: OptimizerSpec,
     lrFactors?: Record<string, number>,
   ) {
@@ -169,6 +170,7 @@ export class Optimizer {
     }
   }
 
+  /** Frees its buffers (not the parameters, which are the model's). */
   dispose(): void {
     for (const ts of this.state.values()) for (const t of ts) t.dispose();
     this.state.clear();

@@ -31,6 +31,7 @@ export interface RescaleOptions {
 
 /** What `rescaleConvs` found and did for one conv layer. */
 export interface RescaledConv {
+  /** The conv layer's name, e.g. `block0.conv0`. */
   layer: string;
   /** Standard deviation of its outputs before the activation, before scaling (after the layers before it were scaled). */
   std: number;

@@ -51,6 +51,7 @@ export interface Runner {
   ): Promise<ReconstructionScores>;
   /** The `k` nearest reference vectors of every query vector: `nearestNeighbours`' result. */
   nearestNeighbours(reference: Embeddings, query: Embeddings, k: number, opts?: NeighbourOptions): Promise<Neighbours>;
+  /** Ends its workers, if any (their running calls reject with WorkerError); do not use the runner afterwards. */
   dispose(): Promise<void>;
 }
 

@@ -48,12 +48,12 @@ export class Rng {
     this.s = seed >>> 0;
   }
 
-  /** The whole generator state (an unsigned 32-bit integer). Assign it back to resume the same stream. */
   /** Moves this generator to a stream of its own for `salt` (data-parallel replicas draw different noise). */
   reseed(salt: number): void {
     this.s = (this.s ^ Math.imul((salt >>> 0) + 1, 0x9e3779b9)) >>> 0;
   }
 
+  /** The whole generator state (an unsigned 32-bit integer). Assign it back to resume the same stream. */
   get state(): number {
     return this.s;
   }

@@ -13,9 +13,11 @@ import type { Rgb } from './plot.js';
 export interface ScaleBar {
   /** Colours from the low end to the high end (2 or more stops, evenly spaced). */
   stops: readonly Rgb[];
-  /** Labels under the low end, the middle (optional) and the high end. */
+  /** Label under the low end, e.g. '−0.5'. */
   lo: string;
+  /** Label under the middle; none when absent. */
   mid?: string;
+  /** Label under the high end. */
   hi: string;
   /** Drawn left of the bar, e.g. 'weight'. */
   label?: string;
@@ -29,6 +31,7 @@ export interface FigureOptions {
   caption?: string;
   /** Text left of the raster at a row's vertical centre (`y` in raster pixels from its top). */
   rowLabels?: readonly { y: number; text: string }[];
+  /** A bar under the raster saying which value each colour stands for; none when absent. */
   scaleBar?: ScaleBar;
   /** The figure is at least this wide (px); default 480. */
   minWidth?: number;
@@ -36,8 +39,11 @@ export interface FigureOptions {
 
 /** An embedded image: a PNG data URL and its size in pixels. */
 export interface EmbeddedImage {
+  /** A `data:image/png;base64,…` URL (nothing else is accepted). */
   href: string;
+  /** The PNG's width in pixels, an integer in 1..16384: it is drawn 1:1. */
   width: number;
+  /** The PNG's height in pixels, an integer in 1..16384. */
   height: number;
 }
 

@@ -14,7 +14,9 @@ export type Rgb = readonly [number, number, number];
 
 /** One curve. The i-th value is drawn at x = i + 1 (the epoch or step that produced it) unless `x` is given. */
 export interface LossSeries {
+  /** Its label in the SVG's legend (the raster has no text). */
   name: string;
+  /** The losses; a value that is not finite (or, on a log axis, not positive) breaks the curve. */
   values: ArrayLike<number>;
   /** Colour; default the i-th colour of `PALETTE`. */
   color?: Rgb;
@@ -40,28 +42,43 @@ export const seriesColor = (s: LossSeries, i: number): Rgb => s.color ?? PALETTE
 
 /** Space around a plot area, in pixels. */
 export interface Margins {
+  /** Above the plot area. */
   top: number;
+  /** Right of the plot area. */
   right: number;
+  /** Below the plot area. */
   bottom: number;
+  /** Left of the plot area. */
   left: number;
 }
 
 /** The layout of a loss plot computed by `plotFrame`: plot area, domains, ticks and the value → pixel mapping. */
 export interface PlotFrame {
+  /** Width of the whole picture, in pixels. */
   width: number;
+  /** Height of the whole picture, in pixels. */
   height: number;
-  /** The plot area, in continuous pixels. */
+  /** The plot area's left edge (`margins.left`), in continuous pixels. */
   left: number;
+  /** The plot area's top edge (`margins.top`). */
   top: number;
+  /** The plot area's right edge (width − `margins.right`). */
   right: number;
+  /** The plot area's bottom edge (height − `margins.bottom`). */
   bottom: number;
+  /** Whether the y axis is logarithmic (base 10). */
   logY: boolean;
   /** Value ranges mapped onto the plot area (the y range has 5% headroom on each side, in log space if logY). */
   xDomain: [number, number];
+  /** [lowest, highest] y shown, in data units (not logarithms). */
   yDomain: [number, number];
+  /** x values of the tick marks: steps of 1, 2 or 5 × 10^k, at least 1 when every x is a whole number. */
   xTicks: number[];
+  /** y values of the tick marks (on a log axis, mostly powers of ten or 1, 2, 5 × 10^k). */
   yTicks: number[];
+  /** The pixel column of x (continuous; outside the plot area for x outside `xDomain`). */
   px(x: number): number;
+  /** The pixel row of y (rows grow downwards; with logY, y must be > 0). */
   py(y: number): number;
 }
 

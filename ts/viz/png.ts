@@ -9,8 +9,11 @@ import { ShapeError } from '../errors.js';
 
 /** Anything laid out like ImageData: a `Raster`, or an ImageData itself. */
 export interface RgbaImage {
+  /** Pixels per row. */
   width: number;
+  /** Rows, top to bottom. */
   height: number;
+  /** width·height·4 bytes: R, G, B, A of each pixel, row-major. */
   data: Uint8ClampedArray | Uint8Array;
 }
 

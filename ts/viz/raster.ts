@@ -18,8 +18,11 @@ export type { LossSeries, Rgb } from './plot.js';
 
 /** Row-major RGBA, 4 bytes a pixel, `data.length === width * height * 4`; the layout of ImageData. */
 export interface Raster {
+  /** Pixels per row. */
   width: number;
+  /** Rows, top to bottom. */
   height: number;
+  /** width·height·4 bytes: R, G, B, A of each pixel. */
   data: Uint8ClampedArray<ArrayBuffer>;
 }
 

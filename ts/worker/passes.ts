@@ -31,6 +31,7 @@ import { optionsOf } from '../util/options.js';
 
 /** Where a pass runs: how many of the trainer's workers (default all) and how the images reach them. */
 export interface PassOptions {
+  /** Workers to split the images over, in [1, the trainer's]; default all (fewer when there are fewer batches). */
   workers?: number;
   /** 'share' (default where shared memory exists) or 'copy'. */
   data?: Exclude<DataMode, 'transfer'>;

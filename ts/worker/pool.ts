@@ -42,6 +42,7 @@ export class WorkerPool {
   private constructor(
     /** What each worker passes to `loadBackend` (`Backend.workerOptions`). */
     readonly backend: Readonly<LoadOptions> & { build: Build },
+    /** Number of workers (started on first use). */
     readonly size: number,
     /** Kernel threads of each worker. */
     readonly threads: number,
@@ -51,6 +52,10 @@ export class WorkerPool {
     this.busy = new Array(size).fill(false);
   }
 
+  /**
+   * A pool of `opts.size` workers (default: the machine's cores) that each load `backend` (`Backend.workerOptions`).
+   * Starts none yet; throws ArgumentError for a bad size, BackendError for `threads > 1` on a wasm build.
+   */
   static async create(backend: Readonly<LoadOptions> & { build: Build }, opts: PoolOptions = {}): Promise<WorkerPool> {
     const size = opts.size ?? (await defaultWorkers());
     if (!Number.isInteger(size) || size < 1)
@@ -120,6 +125,7 @@ export class WorkerPool {
     }
   }
 
+  /** Terminates every worker; running calls and jobs waiting for a worker reject with WorkerError('terminated'). */
   async dispose(): Promise<void> {
     this.disposed = true;
     const w = this.waiting;

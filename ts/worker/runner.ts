@@ -7,7 +7,9 @@ import { Trainer, type TrainerOptions } from './trainer.js';
 
 /** Where training runs: `workers` data-parallel workers (0: this thread), each call of the kernels on `threads` threads. */
 export interface Parallelism {
+  /** Data-parallel workers; 0 trains on this thread. */
   workers: number;
+  /** Kernel threads per call (of each worker), ≥ 1; more than 1 on the native build only. */
   threads: number;
 }
 

@@ -17,22 +17,31 @@ import type { Trainer } from './trainer.js';
 
 /** The values a search tries for each hyper-parameter of the first CAE block. */
 export interface SearchSpace {
+  /** Numbers of filters of the block's one convolution (integers ≥ 1). */
   featureMaps: number[];
+  /** Square kernel sizes (integers ≥ 1; stride 1, no padding). */
   filterSizes: number[];
+  /** Encoder activations; default ['tanh']. */
   activations?: Activation[];
+  /** Adam learning rates (> 0); default [3e-3]. */
   learningRates?: number[];
-  /** Masking-noise fractions of the input (0: a plain autoencoder). */
+  /** Masking-noise fractions of the input, in [0, 1) (0: a plain autoencoder); default [0]. */
   noise?: number[];
+  /** Tied (true) or untied decoder weights; default [true]. */
   tied?: boolean[];
 }
 
 /** Options of `searchCAE`: the space, the data and the training of each candidate. */
 export interface SearchOptions extends SearchSpace {
+  /** The training images (labels are not used). */
   data: ImageDataset;
   /** Validation images, or the fraction of `data` held out (default 0.1). The same for every candidate. */
   validation?: ImageDataset | number;
+  /** Epochs each candidate trains; default 1. */
   epochs?: number;
+  /** Images per step; default 64. */
   batchSize?: number;
+  /** Seed of the validation split, the random sample, and each candidate's initialisation and data order; default 1. */
   seed?: number;
   /** Every combination (default), or this many drawn at random from them. */
   strategy?: 'grid' | { random: number };
@@ -40,30 +49,43 @@ export interface SearchOptions extends SearchSpace {
   pool?: PoolOptions | null;
   /** After each candidate, with how many are done. */
   onCandidate?: (result: CandidateResult, done: number, total: number) => void;
+  /** After each training step of a candidate (candidates train in parallel, so calls interleave). */
   onBatch?: (candidate: Candidate, info: BatchInfo) => void;
+  /** Aborting it stops the candidates in training at their next step and starts no more. */
   signal?: AbortSignal;
 }
 
 /** One point of the search space: filters, kernel size, activation, learning rate, noise, tied decoder. */
 export interface Candidate {
+  /** Filters of the convolution. */
   featureMaps: number;
+  /** Kernel size (square). */
   filterSize: number;
+  /** Encoder activation. */
   activation: Activation;
+  /** Adam learning rate. */
   lr: number;
+  /** Masking-noise fraction (0: none). */
   noise: number;
+  /** Whether the decoder uses the encoder's kernels. */
   tied: boolean;
 }
 
 /** A trained candidate: its validation reconstruction error, parameter count and time. */
 export interface CandidateResult {
+  /** The point of the space that was trained. */
   candidate: Candidate;
   /** The block to hand to a stack (StackedConvAutoencoder, `convae train --from-search`). */
   block: BlockSpec;
   /** Validation reconstruction MSE, 1/(2n) Σ (x − y)², after the last epoch. */
   valLoss: number;
+  /** Mean training loss of the last epoch. */
   trainLoss: number;
+  /** Trained values of the block (a tied weight counted once). */
   parameters: number;
+  /** Wall-clock seconds of its training, validation included. */
   seconds: number;
+  /** Its training run, epoch by epoch. */
   history: History;
 }
 
@@ -71,6 +93,7 @@ export interface CandidateResult {
 export interface SearchResult {
   /** Best first: smallest validation error, then fewest parameters. */
   ranked: CandidateResult[];
+  /** `ranked[0]`; undefined when no candidate finished. */
   best: CandidateResult | undefined;
   /** True when the signal stopped the search (ranked holds the candidates that finished). */
   aborted: boolean;

@@ -49,6 +49,7 @@ export interface TrainerFitOptions extends FitOptions {
   data?: DataMode;
   /** Called with a copy of the parameters being trained every `snapshotEvery` batches and at each epoch's end (live filters, reconstructions). */
   onSnapshot?: (params: Record<string, Float32Array>, info: BatchInfo) => void;
+  /** Batches between two `onSnapshot` calls, an integer ≥ 1; default 10. */
   snapshotEvery?: number;
   /**
    * How data-parallel workers average gradients: 'shared' (default where SharedArrayBuffer exists: shared
@@ -59,6 +60,7 @@ export interface TrainerFitOptions extends FitOptions {
 
 /** What `Trainer.fit` resolves with: the history of the run. */
 export interface TrainResult {
+  /** Epochs, steps and how the run ended, as `fit` returns it. */
   history: History;
   /** The trained parameters by name (already written into the model). */
   params: Record<string, Float32Array>;
@@ -76,7 +78,9 @@ export class Trainer implements Runner {
   >();
 
   private constructor(
+    /** The backend of the caller's models; the workers run its build. */
     readonly be: Backend,
+    /** The workers; `dispose` terminates them. */
     readonly pool: WorkerPool,
   ) {}
 
@@ -304,6 +308,7 @@ export class Trainer implements Runner {
     for (const [id, j] of this.jobs) j.workers[0].api.pause(id);
   }
 
+  /** Lets the jobs `pause` held go on. */
   resume(): void {
     for (const [id, j] of this.jobs) j.workers[0].api.resume(id);
   }
