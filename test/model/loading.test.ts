@@ -193,6 +193,27 @@ describe('limits and the weights file are checked before anything is allocated',
       /more than 268435456 elements/,
     );
   });
+  it('a leakyRelu slope the kernels refuse (1, and 0.9999999, which rounds to 1 in f32): refused at construction', () => {
+    for (const leakySlope of [1, 0.9999999]) {
+      const block = { convs: [{ filters: 2, kernel: 3 }], activation: 'leakyRelu' as const, leakySlope };
+      expectRefusedClean(
+        () => new cv.StackedConvAutoencoder(be, [block], [1, 8, 8]),
+        cv.ModelError,
+        /blocks\[0\]\.leakySlope: must be a number in \[0, 0\.999999\]/,
+      );
+      expectRefusedClean(
+        () =>
+          cv.Classifier.fromBlocks(be, [{ convs: [{ filters: 2, kernel: 3 }] }], [1, 8, 8], {
+            hidden: [4],
+            hiddenActivation: 'leakyRelu',
+            leakySlope,
+            classes: 2,
+          }),
+        cv.ModelError,
+        /head\.leakySlope: must be a number in/,
+      );
+    }
+  });
   it('NaN / Infinity weights are refused naming the tensor and index, unless allowed', () => {
     const bad = cv.Classifier.fromBlocks(be, [{ convs: [{ filters: 2, kernel: 3 }] }], [1, 8, 8], {
       hidden: [4],
@@ -268,6 +289,13 @@ describe('malformed architecture JSON: a typed error naming the field, nothing a
     ['seed null', (j) => (j.seed = null), /seed: must be an integer.*got null/],
     ['seed []', (j) => (j.seed = []), /seed: must be an integer/],
     ['dropout "0.2"', (j) => (j.head.dropout = '0.2'), /head\.dropout: must be a number/],
+    // The kernels take the slope as f32 below 1: a file saying 1 would load and fail at the first forward pass.
+    [
+      'block leakySlope 1',
+      (j) => (j.blocks[0].leakySlope = 1),
+      /blocks\[0\]\.leakySlope: must be a number in \[0, 0\.999999\]/,
+    ],
+    ['head leakySlope 0.9999999', (j) => (j.head.leakySlope = 0.9999999), /head\.leakySlope: must be a number in/],
     ['activation "foo"', (j) => (j.blocks[0].activation = 'foo'), /blocks\[0\]\.activation: must be one of/],
     ['activation "toString"', (j) => (j.blocks[0].activation = 'toString'), /activation: must be one of/],
     [

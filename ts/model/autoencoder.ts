@@ -54,7 +54,7 @@ export interface BlockSpec {
   convs: ConvSpec[];
   /** Encoder activation; default 'tanh'. */
   activation?: ActivationKind;
-  /** Slope of leakyRelu below 0; default 0.01. */
+  /** Slope of leakyRelu below 0, in [0, 0.999999]; default 0.01. */
   leakySlope?: number;
   /** Max pooling after the convolutions (default 2×2, stride 2); null for none. */
   pool?: PoolOptions | null;

@@ -27,7 +27,7 @@ export interface HeadSpec {
   hidden?: number[];
   /** Activation after each hidden layer; default 'relu' (which also gives them He initialisation, others Glorot). */
   hiddenActivation?: ActivationKind;
-  /** Slope of leakyRelu below 0; default 0.01. */
+  /** Slope of leakyRelu below 0, in [0, 0.999999]; default 0.01. */
   leakySlope?: number;
   /** Dropout rate before each dense layer, in [0, 1) (0 = none, the default). */
   dropout?: number;

@@ -273,7 +273,7 @@ export class Activation extends Layer {
     name: string,
     /** 'identity', 'relu', 'leakyRelu', 'tanh' or 'sigmoid' (checked by `plan`). */
     readonly kind: ActivationKind,
-    /** Slope of leakyRelu for negative inputs, in [0, 1) (checked by forward); the other kinds ignore it. */
+    /** Slope of leakyRelu for negative inputs, in [0, 0.999999] (checked by forward); the other kinds ignore it. */
     readonly alpha = 0.01,
   ) {
     super(name);

@@ -11,7 +11,7 @@
  */
 import { FormatError, ModelError } from '../errors.js';
 import { MAX_MODEL_LAYERS, MAX_QUOTED_CHARS, MAX_SPATIAL_SIZE, MAX_TENSOR_ELEMENTS } from '../limits.js';
-import type { Activation } from '../ops/elementwise.js';
+import { type Activation, MAX_LEAKY_SLOPE } from '../ops/elementwise.js';
 import type { Init } from './layer.js';
 import type { Noise } from './noise.js';
 import type { Pair } from '../shape.js';
@@ -234,7 +234,7 @@ export function blockOf(v: unknown, path: string, fail: Fail, first: boolean): B
     convs,
     activation,
     leakySlope: optional(f('leakySlope'), BLOCK_DEFAULTS.leakySlope, (x) =>
-      num(x, `${path}.leakySlope`, fail, 0, 1, true),
+      num(x, `${path}.leakySlope`, fail, 0, MAX_LEAKY_SLOPE, true),
     ),
     pool:
       f('pool') === undefined
@@ -291,7 +291,7 @@ export function headOf(v: unknown, path: string, fail: Fail, blocks: number): He
       oneOf(x, `${path}.hiddenActivation`, fail, ACTIVATIONS),
     ),
     leakySlope: optional(f('leakySlope'), HEAD_DEFAULTS.leakySlope as number, (x) =>
-      num(x, `${path}.leakySlope`, fail, 0, 1, true),
+      num(x, `${path}.leakySlope`, fail, 0, MAX_LEAKY_SLOPE, true),
     ),
     dropout: optional(f('dropout'), HEAD_DEFAULTS.dropout as number, (x) => num(x, `${path}.dropout`, fail, 0, 1)),
     classes: int(f('classes'), `${path}.classes`, fail, 1, MAX_TENSOR_ELEMENTS),

@@ -8,6 +8,13 @@ import { distinct, expectShape, intArg, numberArg, sameMemory, status, tensorArg
 export type Activation = 'identity' | 'relu' | 'leakyRelu' | 'tanh' | 'sigmoid';
 const ACTIVATION_CODE: Record<Activation, number> = { identity: 0, relu: 1, leakyRelu: 2, tanh: 3, sigmoid: 4 };
 
+/**
+ * Largest leakyRelu slope. The kernels take the slope as an f32 in [0, 1) (the backward pass reads the sign of
+ * x from y); a number closer to 1 than this can round to 1 on its way to f32. Model descriptions are held to the
+ * same bound (model/schema.ts), so a slope they accept never fails at the first forward pass.
+ */
+export const MAX_LEAKY_SLOPE = 0.999999;
+
 function activationCode(op: string, kind: Activation, alpha: number): number {
   // Own properties only: 'toString', 'constructor', '__proto__' are not activations.
   if (typeof kind !== 'string' || !Object.hasOwn(ACTIVATION_CODE, kind))
@@ -17,7 +24,7 @@ function activationCode(op: string, kind: Activation, alpha: number): number {
       `must be one of ${Object.keys(ACTIVATION_CODE).join(', ')}, got ${quote(kind)}`,
     );
   const code = ACTIVATION_CODE[kind];
-  if (kind === 'leakyRelu') numberArg(op, 'alpha', alpha, 0, 0.999999);
+  if (kind === 'leakyRelu') numberArg(op, 'alpha', alpha, 0, MAX_LEAKY_SLOPE);
   return code;
 }
 
