@@ -16,7 +16,7 @@
 //! the same operations in the same order: bit-identical in the `simd` build.
 //! Native x86-64: `act/avx2.rs` and `act/avx512.rs`, chosen by `isa::active()`
 //! (bit-identical to the twin except tanh and sigmoid forward, whose fused
-//! polynomials differ by rounding).
+//! polynomials differ by rounding, and tanh's by formula too: see `math.rs`).
 //! `_inplace` variants exist because Rust slices cannot alias.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -549,8 +549,9 @@ mod tests {
         assert_eq!(y[2], 1.0);
     }
 
-    /// Inputs that reach every branch: both tanh branches and the 0.625 edge,
-    /// exp's clamps, ±0, ±inf, NaN, tiny and huge values.
+    /// Inputs that reach every branch: both branches of native tanh and their 0.625
+    /// edge, the twin tanh's clamp at 9 and where it reaches 1, exp's clamps, ±0,
+    /// ±inf, NaN, tiny and huge values.
     fn twin_inputs(n: usize, seed: &mut u64) -> Vec<f32> {
         let special = [
             f32::NAN,
@@ -561,6 +562,9 @@ mod tests {
             0.625,
             -0.625,
             0.624_999_94,
+            9.0,
+            -9.0,
+            8.664_514,
             1e-30,
             -1e-30,
             50.0,
@@ -583,9 +587,11 @@ mod tests {
 
     /// Every native SIMD path against the scalar twin: lengths below, at and above
     /// the vector widths, unaligned starts, in place. Bit-identical except tanh and
-    /// sigmoid forward (fused polynomial steps): there the two differ by at most
-    /// 2 ulp (tanh) and 4 ulp (sigmoid, for tiny outputs; a sweep of 2·10⁶ points
-    /// over [-30, 30] measured 1 and 4), and a NaN lands exactly where the twin
+    /// sigmoid forward (fused polynomial steps; native tanh keeps the two-branch
+    /// form the twin replaced with one expm1 branch): there the two differ by at
+    /// most 2 ulp (tanh; every 7th float of [0, 30] measured 2) and 4 ulp (sigmoid,
+    /// for tiny outputs; a sweep of 2·10⁶ points over [-30, 30] measured 4), and a
+    /// NaN lands exactly where the twin
     /// has one.
     #[test]
     fn native_simd_vs_scalar_twin() {

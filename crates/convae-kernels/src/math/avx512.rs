@@ -2,7 +2,9 @@
 //! range reduction and polynomials as the scalar twins in `math.rs`, with
 //! the polynomial steps fused (`vfmadd`: one rounding where the twin rounds
 //! twice, as the relaxed wasm build does). The range reduction stays unfused
-//! (mul then add/sub), so `n` is the twin's `n` for every input.
+//! (mul then add/sub), so `n` is the twin's `n` for every input. tanh is the
+//! exception: it keeps the two-branch form the twin had before its single
+//! `expm1` branch (within 2 ulp of it).
 
 use super::*;
 use core::arch::x86_64::*;
@@ -41,7 +43,7 @@ pub(crate) fn exp_ps(x: __m512) -> __m512 {
     _mm512_mask_blend_ps(nan, y, x0)
 }
 
-/// `tanh(x)` lane-wise; see `tanh_f32`.
+/// `tanh(x)` lane-wise: Cephes' odd polynomial below `TANH_SMALL`, `1 − 2/(exp(2|x|) + 1)` above.
 #[inline]
 #[target_feature(enable = "avx512f")]
 pub(crate) fn tanh_ps(x: __m512) -> __m512 {
