@@ -17,6 +17,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as cv from '../ts/index.js';
+import { median } from './timing.js';
 
 const CASES: { name: string; kind: cv.Activation; size: number }[] = [
   { name: 'tanh 64×20×24×24', kind: 'tanh', size: 64 * 20 * 24 * 24 },
@@ -27,10 +28,6 @@ const CASES: { name: string; kind: cv.Activation; size: number }[] = [
 const arg = (name: string, d: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? d;
 const build = arg('build', 'simd') as cv.WasmBuild;
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** One process, one build: each case's median milliseconds per call, as JSON on the last line. */
 async function child(file: string): Promise<void> {
