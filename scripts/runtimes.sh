@@ -38,13 +38,14 @@ echo "|---|---|---|---|---|---|"
 # Each runtime twice: as installed (native where the addon loads), and on wasm (CONVAE_NATIVE=0), the build
 # every other platform runs.
 for i in "${!names[@]}"; do
-  for native in 1 0; do
-    out=$(cd "$app" && CONVAE_NATIVE=$([ $native = 0 ] && echo 0) timeout 120 ${cmds[$i]} 2>&1 | tail -1)
+  # An empty CONVAE_NATIVE is the default (the loader reads it as unset); 0 turns native off.
+  for native in '' 0; do
+    out=$(cd "$app" && CONVAE_NATIVE=$native timeout 120 ${cmds[$i]} 2>&1 | tail -1)
     if node -e 'const r = JSON.parse(process.argv[1]); process.exit(r.ok ? 0 : 1)' "$out" 2>/dev/null; then
       node -e 'const r = JSON.parse(process.argv[1]); console.log(`| ${r.runtime} | ok | ${r.build} | ${r.steps} | ${r.accuracy} | ${r.seconds} |`)' "$out"
     else
       fail=1
-      echo "| ${names[$i]}$([ $native = 0 ] && echo ', CONVAE_NATIVE=0') | FAILED | | | | |"
+      echo "| ${names[$i]}${native:+, CONVAE_NATIVE=0} | FAILED | | | | |"
       echo "$out" | head -20 >&2
     fi
   done
