@@ -12,7 +12,7 @@
  * must send them too (or the page trains in one worker and says so).
  */
 import { fileURLToPath } from 'node:url';
-import { createLogger, defineConfig } from 'vite';
+import { defineConfig } from 'vite';
 
 export const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -20,15 +20,6 @@ export const ISOLATION_HEADERS = {
 };
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-
-// The wasm-bindgen glue's default `new URL('convae_wasm_bg.wasm', import.meta.url)` is never used (convae's
-// loader passes the module of the build it picked, dist/wasm/convae-<build>.wasm, which Vite does copy):
-// drop Vite's warning that it cannot resolve it at build time.
-const logger = createLogger();
-for (const level of ['warn', 'warnOnce'] as const) {
-  const log = logger[level];
-  logger[level] = (msg, opts) => (msg.includes('convae_wasm_bg.wasm') ? undefined : log(msg, opts));
-}
 
 export default defineConfig({
   root: here('.'),
@@ -41,5 +32,4 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
   },
-  customLogger: logger,
 });

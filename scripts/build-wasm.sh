@@ -39,11 +39,14 @@ for build in scalar simd relaxed; do
   RUSTC_BOOTSTRAP=1 RUSTFLAGS="$flags" cargo +debian-web build --quiet --release \
     --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort \
     -p convae-wasm --target-dir "target/wasm-$build"
-  wasm-bindgen --target web --no-typescript --out-dir "$stage/$build" \
+  # --omit-default-module-path: the glue's own `new URL('convae_wasm_bg.wasm', import.meta.url)` names a file
+  # the package does not have (the loader always passes the module of the build it picked), and bundlers
+  # fail (webpack) or warn (Vite) on it.
+  wasm-bindgen --target web --no-typescript --omit-default-module-path --out-dir "$stage/$build" \
     "target/wasm-$build/wasm32-unknown-unknown/release/convae_wasm.wasm"
   # The typed declarations are written once, from the simd build (they are the same for all).
   if [ $build = simd ]; then
-    wasm-bindgen --target web --out-dir "$stage/types" \
+    wasm-bindgen --target web --omit-default-module-path --out-dir "$stage/types" \
       "target/wasm-$build/wasm32-unknown-unknown/release/convae_wasm.wasm"
   fi
 done

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compileBuild, wasmUrl } from '../ts/backend/loader.js';
 import * as cv from '../ts/index.js';
 import { BUILD, backendUnderTest } from './util/backend.js';
 
@@ -101,5 +102,13 @@ describe('typed errors before anything reaches wasm', async () => {
       await expect(cv.loadBackend({ build: other })).rejects.toThrow(cv.BackendError);
     }
     await expect(cv.loadBackend({ build: 'avx' as cv.Build })).rejects.toThrow(/unknown build/);
+  });
+
+  it('wasmUrls: a build compiles from the URL given; one that cannot be read is a BackendError naming it', async () => {
+    const scalar = wasmUrl('scalar');
+    expect(await compileBuild('simd', scalar)).toBeInstanceOf(WebAssembly.Module); // the URL, not the build's name, decides
+    const missing = new URL('no-such.wasm', scalar);
+    await expect(compileBuild('scalar', missing)).rejects.toThrow(cv.BackendError);
+    await expect(compileBuild('scalar', missing)).rejects.toThrow(`scalar wasm build from ${missing.href}: ENOENT`);
   });
 });

@@ -17,8 +17,8 @@ import { packAndInstall, repoRoot } from './util/pack.js';
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 /** The ```ts blocks, in order. */
 const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
-/** Browser-only blocks: type-checked (DOM and a bundler's `?url` import), not run in Node. */
-const browserOnly = (code: string) => /\?url'|location\.href/.test(code);
+/** Browser-only blocks: type-checked (DOM, a bundler's `?url` or .wasm file import), not run in Node. */
+const browserOnly = (code: string) => /\?url'|\.wasm'|location\.href/.test(code);
 
 describe.runIf(BUILD === 'simd')('README', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-readme-'));
@@ -45,7 +45,10 @@ describe.runIf(BUILD === 'simd')('README', () => {
     });
     writeFileSync(
       join(dir, 'bundler.d.ts'),
-      "declare module '*?url' {\n  const url: string;\n  export default url;\n}\n",
+      // What Vite's `?url` and esbuild's file loader give: a string naming the file.
+      ["'*?url'", "'*.wasm'"]
+        .map((m) => `declare module ${m} {\n  const url: string;\n  export default url;\n}\n`)
+        .join(''),
     );
     writeFileSync(
       join(dir, 'tsconfig.json'),

@@ -16,6 +16,7 @@
 import { relaxedSimd, simd } from 'wasm-feature-detect';
 import init, * as glue from '../wasm/convae_wasm.js';
 import { BackendError, truncate } from '../errors.js';
+import { importNode } from '../util/nodeimport.js';
 
 /** A wasm build of the kernels: 'relaxed' (SIMD128 + relaxed SIMD), 'simd' (SIMD128) or 'scalar' (no SIMD). */
 export type WasmBuild = 'relaxed' | 'simd' | 'scalar';
@@ -64,6 +65,13 @@ export interface LoadOptions {
   module?: WebAssembly.Module;
   /** The native addon's file (e.g. posted to a worker, so it loads the same binary); default: found by the loader. */
   addon?: string;
+  /**
+   * Where to fetch each wasm build. Default: `wasmUrl(build)`, the file beside
+   * this module, which Vite and webpack 5 copy into a bundle by themselves;
+   * esbuild does not, so its users name the copies it makes (README, "With a
+   * bundler"). A build left out is fetched from its default place.
+   */
+  wasmUrls?: Partial<Record<WasmBuild, string | URL>>;
 }
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
@@ -96,12 +104,13 @@ export function wasmUrl(build: WasmBuild): URL {
   }
 }
 
-/** Compiles a build: from the file next to this module in Node, by fetch (application/wasm) elsewhere. */
-export async function compileBuild(build: WasmBuild): Promise<WebAssembly.Module> {
-  const url = wasmUrl(build);
+/** Compiles a build from `given` (default: the file next to this module), read from disk in Node, by fetch (application/wasm) elsewhere. */
+export async function compileBuild(build: WasmBuild, given?: string | URL): Promise<WebAssembly.Module> {
+  let url = wasmUrl(build);
   try {
+    if (given !== undefined) url = new URL(given, globalThis.location?.href);
     if (isNode && url.protocol === 'file:') {
-      const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+      const { readFile } = await importNode('fs/promises');
       return await WebAssembly.compile(await readFile(url));
     }
     const res = await fetch(url);
@@ -111,7 +120,13 @@ export async function compileBuild(build: WasmBuild): Promise<WebAssembly.Module
     }
     return await WebAssembly.compile(await res.arrayBuffer());
   } catch (e) {
-    throw new BackendError(`convae: could not load the ${build} wasm build from ${url.href}: ${(e as Error).message}`);
+    const from = given === undefined ? url.href : String(given);
+    // The default place is wrong when a bundler moved the code but not the .wasm files (esbuild).
+    const hint =
+      given === undefined && !isNode ? "; if a bundler left it out, give its URL in loadBackend's wasmUrls" : '';
+    throw new BackendError(
+      `convae: could not load the ${build} wasm build from ${from}: ${(e as Error).message}${hint}`,
+    );
   }
 }
 
@@ -141,7 +156,7 @@ export interface NativeThreads {
 
 let loadedWasm: Loaded | undefined;
 
-async function loadWasm(build: WasmBuild, module?: WebAssembly.Module): Promise<Loaded> {
+async function loadWasm(build: WasmBuild, opts: LoadOptions): Promise<Loaded> {
   const supported = await wasmBuilds();
   if (!supported.includes(build)) {
     throw new BackendError(
@@ -157,7 +172,7 @@ async function loadWasm(build: WasmBuild, module?: WebAssembly.Module): Promise<
     }
     return loadedWasm;
   }
-  const mod = module ?? (await compileBuild(build));
+  const mod = opts.module ?? (await compileBuild(build, opts.wasmUrls?.[build]));
   const raw = (await init({ module_or_path: mod })) as unknown as { memory: WebAssembly.Memory };
   const isa = WASM_ISA[glue.build_isa()];
   if (isa !== build) throw new BackendError(`convae: asked for the ${build} build but the module reports ${isa}`);
@@ -192,14 +207,16 @@ function nativeModuleUrl(): string {
       : import.meta.url.endsWith('.ts')
         ? './native.ts'
         : './native.js';
-  return new URL(rel, import.meta.url).href;
+  return new URL(/* webpackIgnore: true */ rel, import.meta.url).href;
 }
 
 /** Loads the addon once per realm (`addon`: its file; default: found by ./native.ts). Never throws. */
 function loadNative(addon?: string): Promise<NativeResult> {
   native ??= (async (): Promise<NativeResult> => {
     try {
-      const mod = (await import(/* @vite-ignore */ nativeModuleUrl())) as typeof import('./native.js');
+      const mod = (await import(
+        /* @vite-ignore */ /* webpackIgnore: true */ nativeModuleUrl()
+      )) as typeof import('./native.js');
       let a: import('./native.js').NativeAddon;
       try {
         a = mod.loadAddon(addon);
@@ -273,7 +290,7 @@ async function load(opts: LoadOptions): Promise<Loaded> {
     if (!r.ok) throw new BackendError(`convae: the native build cannot load: ${truncate(r.reason, 300)}`);
     return r.loaded;
   }
-  if (asked !== 'auto') return loadWasm(asked, opts.module);
+  if (asked !== 'auto') return loadWasm(asked, opts);
   // auto: what this realm already runs, else native where it has a SIMD path, else the best wasm build.
   if (first) return first;
   const best = (await wasmBuilds())[0];
@@ -284,5 +301,5 @@ async function load(opts: LoadOptions): Promise<Loaded> {
     if (declined) notice(declined, best);
     else if (!r.ok && !r.disabled) notice(r.reason, best);
   }
-  return loadWasm(best, opts.module);
+  return loadWasm(best, opts);
 }

@@ -8,6 +8,7 @@ import type { Build, LoadOptions } from '../backend/loader.js';
 import { checkKernelThreads } from '../backend/threads.js';
 import { ArgumentError, WorkerError } from '../errors.js';
 import { MAX_KERNEL_THREADS } from '../limits.js';
+import { importNode } from '../util/nodeimport.js';
 import { spawnWorker, type SpawnOptions, type WorkerHandle } from './spawn.js';
 
 /** Options of a worker pool: its size, each worker's kernel threads, and how each worker is spawned. */
@@ -25,7 +26,7 @@ export interface PoolOptions extends SpawnOptions {
 export async function defaultWorkers(): Promise<number> {
   if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) return navigator.hardwareConcurrency;
   try {
-    const os = await import(/* @vite-ignore */ 'node:os');
+    const os = await importNode('os');
     return os.availableParallelism?.() ?? os.cpus().length;
   } catch {
     return 1;

@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { WorkerError } from '../errors.js';
+import { importNode } from '../util/nodeimport.js';
 import type { WorkerApi } from './protocol.js';
 import './wire.js';
 
@@ -37,9 +38,10 @@ declare const WorkerGlobalScope: unknown;
 async function defaultUrl(): Promise<URL> {
   const url = new URL('../worker.js', import.meta.url);
   if (isNode && url.protocol === 'file:') {
-    const { existsSync } = await import(/* @vite-ignore */ 'node:fs');
+    const { existsSync } = await importNode('fs');
     if (existsSync(url)) return url;
-    const dev = new URL('../../dist/worker.js', import.meta.url);
+    // Only the sources have it there: webpack must not copy it into a bundle as a second asset.
+    const dev = new URL(/* webpackIgnore: true */ '../../dist/worker.js', import.meta.url);
     if (existsSync(dev)) return dev;
     throw new WorkerError('unavailable', `the bundled worker is missing (${url.pathname}); run \`npm run build\``);
   }
@@ -65,7 +67,7 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
   let setRef: (on: boolean) => void = () => {};
   let busy = 0;
   if (isNode) {
-    const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
+    const { Worker } = await importNode('worker_threads');
     const nodeEndpoint = (await import('comlink/dist/esm/node-adapter.mjs')).default;
     // Workers inherit the process's flags, except those that describe the main script (`node --input-type=module -e …`
     // would make the worker fail to start). V8 flags such as relaxed SIMD are process-wide and refused in an explicit list.
@@ -106,13 +108,12 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
     const w = new Worker(url, { type: 'module', name: 'convae' });
     w.addEventListener('error', (ev) => {
       ev.preventDefault();
-      // A script that fails to load gives an error event with no message: the URL is what a user needs to see.
-      fail(
-        new WorkerError(
-          'crashed',
-          `${ev.message || 'the worker failed (no message; e.g. its script could not load)'} (worker script ${String(url)})`,
-        ),
-      );
+      // A script that fails to load gives an error event with no message: the URL is what a user needs to see,
+      // and where the default URL is wrong (a bundler that does not copy dist/worker.js: esbuild), what to pass.
+      const reason = ev.message || 'the worker failed (no message; e.g. its script could not load)';
+      const hint =
+        opts.workerUrl === undefined ? '; if a bundler left it out, pass its URL as workerUrl (Trainer.create)' : '';
+      fail(new WorkerError('crashed', `${reason} (worker script ${String(url)}${hint})`));
       w.terminate();
     });
     w.addEventListener('messageerror', () =>

@@ -15,6 +15,7 @@ import { isClassifying, type Model } from '../model/model.js';
 import { loadModel } from '../model/serialize.js';
 import { predictLogits } from '../train/evaluate.js';
 import { fitReplica, type BatchInfo, type Task } from '../train/fit.js';
+import { importNode } from '../util/nodeimport.js';
 import { SharedReducer } from './allreduce.js';
 import { PortReducer } from './portreduce.js';
 import type {
@@ -234,7 +235,9 @@ declare const WorkerGlobalScope: { new (): unknown } | undefined;
 if (typeof WorkerGlobalScope !== 'undefined' && self instanceof WorkerGlobalScope) {
   Comlink.expose(api);
 } else {
-  const { parentPort } = await import(/* @vite-ignore */ 'node:worker_threads');
-  if (!parentPort) throw new Error('convae worker: not running in a worker');
-  Comlink.expose(api, nodeEndpoint(parentPort as never));
+  // No top-level await: webpack copies this bundle into an app as an asset and minifies it as a classic script.
+  void importNode('worker_threads').then(({ parentPort }) => {
+    if (!parentPort) throw new Error('convae worker: not running in a worker');
+    Comlink.expose(api, nodeEndpoint(parentPort as never));
+  });
 }
