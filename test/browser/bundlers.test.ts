@@ -56,11 +56,15 @@ interface Run {
 }
 
 describe.runIf(BUILD === 'simd' && haveChromium)('the packed package in bundled browser apps', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'convae-bundlers-'));
-  const out = join(dir, 'out');
-  let server: StaticServer, browser: Browser, node: Run;
+  let dir = '',
+    out = '',
+    server: StaticServer,
+    browser: Browser,
+    node: Run;
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'convae-bundlers-'));
+    out = join(dir, 'out');
     // The tarball as a user installs it, with its dependencies taken from this repository's node_modules
     // rather than the registry: the bundlers only read them, and the test stays offline and quick.
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], repoRoot)) as { filename: string }[];
@@ -73,6 +77,7 @@ describe.runIf(BUILD === 'simd' && haveChromium)('the packed package in bundled 
       symlinkSync(join(repoRoot, 'node_modules', d), join(dir, 'node_modules', d));
     }
     cpSync(FIXTURES, dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     // Node 20 runs the relaxed build behind a flag, as the browser runs it by default; without the addon.
     node = JSON.parse(
       execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', 'node.js'], {
@@ -92,7 +97,7 @@ describe.runIf(BUILD === 'simd' && haveChromium)('the packed package in bundled 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   /** Opens out/<name>/index.html and waits for the app's result. */
