@@ -111,4 +111,22 @@ describe('typed errors before anything reaches wasm', async () => {
     await expect(compileBuild('scalar', missing)).rejects.toThrow(cv.BackendError);
     await expect(compileBuild('scalar', missing)).rejects.toThrow(`scalar wasm build from ${missing.href}: ENOENT`);
   });
+
+  it('wasmUrls: a misspelt build, a URL that is not one, or not an object is refused before anything loads', async () => {
+    const bad: [unknown, RegExp][] = [
+      [{ simd128: 'x.wasm' }, /unknown build "simd128"; its builds are relaxed, simd, scalar/],
+      [{ native: 'x.node' }, /unknown build "native"/],
+      [{ simd: 5 }, /wasmUrls.simd must be a string or URL, not 5/],
+      ['simd.wasm', /wasmUrls must be an object/],
+      [['simd.wasm'], /wasmUrls must be an object/],
+    ];
+    for (const [wasmUrls, msg] of bad) {
+      const call = cv.loadBackend({ build: BUILD, wasmUrls } as cv.LoadOptions);
+      await expect(call).rejects.toThrow(cv.BackendError);
+      await expect(cv.loadBackend({ build: BUILD, wasmUrls } as cv.LoadOptions)).rejects.toThrow(msg);
+    }
+    const long = 'x'.repeat(1e6);
+    const e = await cv.loadBackend({ wasmUrls: { [long]: long } } as cv.LoadOptions).catch((x: Error) => x);
+    expect((e as Error).message.length).toBeLessThan(1000);
+  });
 });

@@ -15,7 +15,7 @@
  */
 import { relaxedSimd, simd } from 'wasm-feature-detect';
 import init, * as glue from '../wasm/convae_wasm.js';
-import { BackendError, truncate } from '../errors.js';
+import { BackendError, quote, truncate } from '../errors.js';
 import { importNode } from '../util/nodeimport.js';
 
 /** A wasm build of the kernels: 'relaxed' (SIMD128 + relaxed SIMD), 'simd' (SIMD128) or 'scalar' (no SIMD). */
@@ -120,7 +120,7 @@ export async function compileBuild(build: WasmBuild, given?: string | URL): Prom
     }
     return await WebAssembly.compile(await res.arrayBuffer());
   } catch (e) {
-    const from = given === undefined ? url.href : String(given);
+    const from = truncate(given === undefined ? url.href : String(given), 200);
     // The default place is wrong when a bundler moved the code but not the .wasm files (esbuild).
     const hint =
       given === undefined && !isNode ? "; if a bundler left it out, give its URL in loadBackend's wasmUrls" : '';
@@ -275,6 +275,20 @@ export async function loadExports(opts: LoadOptions = {}): Promise<Loaded> {
   return l;
 }
 
+/** A typo in `wasmUrls` would silently fetch the default place: refuse it before anything loads. */
+function checkWasmUrls(urls: unknown): void {
+  if (urls === undefined) return;
+  if (typeof urls !== 'object' || urls === null || Array.isArray(urls))
+    throw new BackendError(`convae: wasmUrls must be an object of URLs by build, not ${quote(urls)}`);
+  const wasm = BUILDS.filter((b): b is WasmBuild => b !== 'native');
+  for (const [k, v] of Object.entries(urls)) {
+    if (!wasm.includes(k as WasmBuild))
+      throw new BackendError(`convae: wasmUrls has an unknown build ${quote(k)}; its builds are ${wasm.join(', ')}`);
+    if (typeof v !== 'string' && !(v instanceof URL))
+      throw new BackendError(`convae: wasmUrls.${k} must be a string or URL, not ${quote(v)}`);
+  }
+}
+
 /** The first build loaded in this realm: what `auto` returns from then on. */
 let first: Loaded | undefined;
 
@@ -284,6 +298,7 @@ async function load(opts: LoadOptions): Promise<Loaded> {
     throw new BackendError(
       `convae: unknown build '${truncate(String(asked), 40)}'; choose one of ${BUILDS.join(', ')} or 'auto'`,
     );
+  checkWasmUrls(opts.wasmUrls);
   if (asked === 'native') {
     if (!isNode) throw new BackendError('convae: the native build runs in Node only (browsers use wasm)');
     const r = await loadNative(opts.addon);
