@@ -16,7 +16,7 @@
 //! the same operations in the same order: bit-identical in the `simd` build.
 //! Native x86-64: `act/avx2.rs` and `act/avx512.rs`, chosen by `isa::active()`
 //! (bit-identical to the twin except tanh and sigmoid forward, whose fused
-//! polynomials differ by rounding, and tanh's by formula too: see `math.rs`).
+//! polynomials differ by rounding: see `math/avx2.rs`).
 //! `_inplace` variants exist because Rust slices cannot alias.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -549,9 +549,8 @@ mod tests {
         assert_eq!(y[2], 1.0);
     }
 
-    /// Inputs that reach every branch: both branches of native tanh and their 0.625
-    /// edge, the twin tanh's clamp at 9 and where it reaches 1, exp's clamps, ±0,
-    /// ±inf, NaN, tiny and huge values.
+    /// Inputs that reach every edge: tanh's clamp at 9 and where it reaches 1,
+    /// exp's clamps, ±0, ±inf, NaN, tiny and huge values.
     fn twin_inputs(n: usize, seed: &mut u64) -> Vec<f32> {
         let special = [
             f32::NAN,
@@ -559,9 +558,6 @@ mod tests {
             f32::NEG_INFINITY,
             0.0,
             -0.0,
-            0.625,
-            -0.625,
-            0.624_999_94,
             9.0,
             -9.0,
             8.664_514,
@@ -587,12 +583,10 @@ mod tests {
 
     /// Every native SIMD path against the scalar twin: lengths below, at and above
     /// the vector widths, unaligned starts, in place. Bit-identical except tanh and
-    /// sigmoid forward (fused polynomial steps; native tanh keeps the two-branch
-    /// form the twin replaced with one expm1 branch): there the two differ by at
-    /// most 2 ulp (tanh; every 7th float of [0, 30] measured 2) and 4 ulp (sigmoid,
+    /// sigmoid forward (fused polynomial steps): there the two differ by at most 2
+    /// ulp (tanh; every float measured 2, `native_tanh_sweep`) and 4 ulp (sigmoid,
     /// for tiny outputs; a sweep of 2·10⁶ points over [-30, 30] measured 4), and a
-    /// NaN lands exactly where the twin
-    /// has one.
+    /// NaN lands exactly where the twin has one.
     #[test]
     fn native_simd_vs_scalar_twin() {
         let mut seed = 11u64;
@@ -670,8 +664,8 @@ mod tests {
     /// every 61st bit pattern (odd, so every low mantissa bit is hit; both signs,
     /// subnormals, ±inf, NaNs) and the edges of the twin's clamp and of its
     /// rounding to 1. NaN where the twin has one, the twin's sign bit, at most 2
-    /// ulp from the twin and under 2.5 ulp from f64 (the twin: 2.46 here, 2.53
-    /// over every float).
+    /// ulp from the twin (its steps, some fused) and under 2.5 ulp from f64 (the
+    /// twin: 2.46 here; over every float 2.53, native 2.46).
     #[test]
     fn native_tanh_sweep() {
         use crate::isa::{native_isas, pin_thread, Isa};
