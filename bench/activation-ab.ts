@@ -1,18 +1,27 @@
 /**
- * Copies of one wasm build against each other on the activation kernels:
- *   node --import tsx bench/activation-ab.ts [--build=simd] [--rounds=11] <dirA> <dirB> [<dirC> …]
- * Each folder holds a `convae-<build>.wasm` (e.g. a saved copy of ts/wasm/ and
- * ts/wasm/ itself). One realm runs one wasm build, so every round starts one
- * process per folder, in turn, so a drift of a shared machine's load touches all
- * alike. Prints, per case and folder, the median over the rounds of each round's
- * median time per call (min–max over the rounds) and its ratio to A's.
+ * Saved builds of the kernels against each other on the activation kernels:
+ *   node --import tsx bench/activation-ab.ts [--build=simd] [--rounds=11] <A> <B> [<C> …]
+ * Each of A, B, … is one of
+ * - a folder holding a `convae-<build>.wasm` (e.g. a saved copy of ts/wasm/ and
+ *   ts/wasm/ itself);
+ * - a native addon, a `.node` file (e.g. a saved copy of
+ *   npm/linux-x64-gnu/convae.linux-x64-gnu.node): it runs at the ISA the CPU
+ *   has, called from JS as the layers call it;
+ * - a build of the kernel crate's `native_bench` example, run as
+ *   `<file> --act`: the kernels alone on each SIMD ISA (AVX2 too where the CPU
+ *   has AVX-512, which the addon cannot be told to leave aside), in thread CPU
+ *   time; its cases are named `<isa> <case>`.
+ * One realm runs one wasm build, so every round starts one process per build,
+ * in turn, so a drift of a shared machine's load touches all alike. Prints, per
+ * case and build, the median over the rounds of each round's median time per
+ * call (min–max over the rounds) and its ratio to the first build's.
  *
  * Cases: tanh forward at the main job's sizes (batch 64: the first conv's
  * 20 × 24 × 24 maps, the second's 50 × 8 × 8, the 500 hidden units) and sigmoid
  * forward at the first size as a control.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ExecFileSyncOptionsWithStringEncoding, execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,10 +38,11 @@ const arg = (name: string, d: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? d;
 const build = arg('build', 'simd') as cv.WasmBuild;
 
-/** One process, one build: each case's median milliseconds per call, as JSON on the last line. */
+/** One process, one build (a `.wasm` or a `.node` file): each case's median milliseconds per call, as JSON on the last line. */
 async function child(file: string): Promise<void> {
-  const module = await WebAssembly.compile(readFileSync(file));
-  const be = await cv.loadBackend({ build, module });
+  const be = file.endsWith('.node')
+    ? await cv.loadBackend({ build: 'native', addon: file })
+    : await cv.loadBackend({ build, module: await WebAssembly.compile(readFileSync(file)) });
   const out: Record<string, number> = {};
   for (const c of CASES) {
     // Pre-activations of a trained conv spread over a few units; the kernels take no data-dependent branch.
@@ -57,45 +67,49 @@ async function child(file: string): Promise<void> {
   console.log(JSON.stringify(out));
 }
 
-async function parent(dirs: string[]): Promise<void> {
+async function parent(builds: string[]): Promise<void> {
   const rounds = Number(arg('rounds', '11'));
   const script = fileURLToPath(import.meta.url);
-  const runs: Record<string, number>[][] = dirs.map(() => []);
+  const runs: Record<string, number>[][] = builds.map(() => []);
   const load0 = os.loadavg()[0];
+  const io = { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] } satisfies ExecFileSyncOptionsWithStringEncoding;
   for (let r = 0; r < rounds; r++) {
-    for (const [i, dir] of dirs.entries()) {
-      const out = execFileSync(
-        process.execPath,
-        [...process.execArgv, script, `--build=${build}`, '--child', join(dir, `convae-${build}.wasm`)],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-      );
+    for (const [i, b] of builds.entries()) {
+      const wasmOrNode = b.endsWith('.node') ? b : statSync(b).isDirectory() && join(b, `convae-${build}.wasm`);
+      const out = wasmOrNode
+        ? execFileSync(process.execPath, [...process.execArgv, script, `--build=${build}`, '--child', wasmOrNode], io)
+        : execFileSync(b, ['--act'], io);
       runs[i].push(JSON.parse(out.trim().split('\n').pop()!));
     }
     process.stderr.write(`round ${r + 1}/${rounds}\n`);
   }
   console.log(
-    `${new Date().toISOString()} — ${build} build, ${rounds} rounds, load average ${load0.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}`,
+    `${new Date().toISOString()} — ${rounds} rounds (wasm builds: ${build}), load average ${load0.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}`,
   );
   const tag = (i: number) => String.fromCharCode(65 + i);
-  console.log(`${dirs.map((d, i) => `${tag(i)} = ${d}`).join(', ')}; ms per call, median (min–max) over the rounds`);
-  for (const c of CASES) {
+  console.log(`${builds.map((b, i) => `${tag(i)} = ${b}`).join(', ')}; ms per call, median (min–max) over the rounds`);
+  // Every case any build reported, in order (native_bench's carry the ISA in front); — where a build has none.
+  const names = [...new Set(runs.flatMap((rs) => Object.keys(rs[0])))];
+  for (const name of names) {
     const stats = runs.map((rs) => {
-      const v = rs.map((o) => o[c.name]);
-      return { med: median(v), min: Math.min(...v), max: Math.max(...v) };
+      const v = rs.map((o) => o[name]);
+      return name in rs[0] ? { med: median(v), min: Math.min(...v), max: Math.max(...v) } : undefined;
     });
+    // Ratios to the first build with this case.
+    const base = stats.find((s) => s);
     const cols = stats.map((s, i) => {
-      const ratio = i ? ` ×${(s.med / stats[0].med).toFixed(3)}` : '';
+      if (!s) return `${tag(i)} —`;
+      const ratio = base && s !== base ? ` ×${(s.med / base.med).toFixed(3)}` : '';
       return `${tag(i)} ${s.med.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})${ratio}`;
     });
-    console.log(`${c.name.padEnd(20)} ${cols.join('  ')}`);
+    console.log(`${name.padEnd(27)} ${cols.join('  ')}`);
   }
 }
 
 const at = process.argv.indexOf('--child');
 if (at >= 0) await child(process.argv[at + 1]);
 else {
-  const dirs = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  if (dirs.length < 2)
-    throw new Error('usage: bench/activation-ab.ts [--build=simd] [--rounds=11] <dirA> <dirB> [<dirC> …]');
-  await parent(dirs);
+  const builds = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  if (builds.length < 2) throw new Error('usage: bench/activation-ab.ts [--build=simd] [--rounds=11] <A> <B> [<C> …]');
+  await parent(builds);
 }

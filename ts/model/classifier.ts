@@ -179,7 +179,7 @@ export class Classifier implements Model {
    * non-decreasing (identity, relu, leaky relu, tanh, sigmoid):
    * max commutes with such a function, so the values are those of the
    * training-mode order (exactly for identity/relu/leaky relu; for tanh/sigmoid up to the
-   * rounding of their float approximations: ≤ 1 ulp, 2 for the wasm tanh, whose rounding
+   * rounding of their float approximations: ≤ 1 ulp, 2 for tanh, whose rounding
    * can step down by 2 ulp as x grows), while the activation runs
    * on 4× fewer elements (2×2 pooling) and needs no buffer of its own. W4 of
    * `npm run bench` spent 17 % of its time in tanh before this.

@@ -9,13 +9,16 @@
 //! - `--ab`: best-of CPU times of conv W2 and the W2/W3 steps, for comparing
 //!   two builds run in alternation
 //! - `--spin=W1|W2|W3|W4|conv-W2`: loop for 10 s under a sampling profiler
+//! - `--act`: tanh and sigmoid forward per SIMD ISA, as one JSON line: the
+//!   child bench/activation-ab.ts runs for each saved build of this example
 //! - `--threads=N`: `threads::set(N)` first (for `--ab`, `--profile`, `--spin`)
 
 mod steps;
 
+use convae_kernels::act::{activation, Activation};
 use convae_kernels::conv::{conv2d, conv2d_backward_input, conv2d_backward_weight};
 use convae_kernels::gemm::sgemm;
-use convae_kernels::isa::{native_isas, pin_thread};
+use convae_kernels::isa::{native_isas, pin_thread, Isa};
 use convae_kernels::peak::native::{peak_flops_native, peak_fma_native};
 use convae_kernels::shape::sgemm_workspace_len;
 use std::hint::black_box;
@@ -57,6 +60,9 @@ fn main() {
     }
     if args.iter().any(|a| a == "--ab") {
         return ab();
+    }
+    if args.iter().any(|a| a == "--act") {
+        return act();
     }
     if let Some(w) = args.iter().find_map(|a| a.strip_prefix("--spin=")) {
         return spin(w);
@@ -380,6 +386,48 @@ fn ab() {
         t2 * 1e3,
         t3 * 1e3
     );
+}
+
+/// Median thread-CPU ms per call of tanh and sigmoid forward, on each SIMD ISA
+/// the CPU has, at bench/activation-ab.ts's sizes and data, printed as one JSON
+/// line keyed `"<isa> <case>"`. The addon cannot be pinned to AVX2 on an
+/// AVX-512 machine; this can, and it leaves out the JS call around the kernel.
+fn act() {
+    let cases = [
+        ("tanh 64×20×24×24", Activation::Tanh, 64 * 20 * 24 * 24),
+        ("tanh 64×50×8×8", Activation::Tanh, 64 * 50 * 8 * 8),
+        ("tanh 64×500", Activation::Tanh, 64 * 500),
+        (
+            "sigmoid 64×20×24×24",
+            Activation::Sigmoid,
+            64 * 20 * 24 * 24,
+        ),
+    ];
+    let mut out = Vec::new();
+    for isa in native_isas().into_iter().filter(|&i| i != Isa::Scalar) {
+        assert!(pin_thread(Some(isa)));
+        for &(name, kind, n) in &cases {
+            let x: Vec<f32> = (0..n)
+                .map(|i| 4.0 * (i as f64 * 0.7312).sin() as f32)
+                .collect();
+            let mut y = vec![0.0; n];
+            // About 40 ms of calls a sample, 15 samples after a warm-up call.
+            let t0 = Instant::now();
+            let mut inner = 0;
+            while t0.elapsed().as_secs_f64() < 0.04 {
+                activation(kind, 0.0, &x, &mut y);
+                inner += 1;
+            }
+            let s = median_secs(15, inner, || activation(kind, 0.0, &x, black_box(&mut y)));
+            out.push(format!(
+                "\"{} {name}\":{}",
+                format!("{isa:?}").to_lowercase(),
+                s * 1e3
+            ));
+        }
+    }
+    pin_thread(None);
+    println!("{{{}}}", out.join(","));
 }
 
 /// Seconds since the first call (wall clock).
