@@ -34,8 +34,8 @@ describe.runIf(BUILD === 'simd' && haveChromium)('Trainer in headless Chromium (
       page: PACKAGE_PAGE,
       headers: (req) =>
         String(req.url).includes('isolated=0') || String(req.headers.referer ?? '').includes('isolated=0')
-          ? {}
-          : ISOLATION,
+          ? { 'Access-Control-Allow-Origin': '*' }
+          : { ...ISOLATION, 'Access-Control-Allow-Origin': '*' },
     });
     base = server.base;
     browser = await launchChromium();
@@ -123,6 +123,35 @@ describe.runIf(BUILD === 'simd' && haveChromium)('Trainer in headless Chromium (
       b.weight!.forEach((w, i) => expect(Math.abs(w - n.weight[i])).toBeLessThanOrEqual(1e-5 * maxW));
     }, 60_000);
   }
+
+  it('a worker script on another origin (a CDN, Next.js assetPrefix) starts through a same-origin blob: module', async () => {
+    const other = base.replace('127.0.0.1', 'localhost');
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${base}/?isolated=1`);
+    const out = (await page.evaluate(`(async () => {
+      const cv = await import('/dist/index.js');
+      const be = await cv.loadBackend({ build: 'simd' });
+      const images = new Float32Array(64 * 784).map((_, i) => ((i * 7919) % 255) / 255);
+      const data = cv.ImageDataset.fromFloat32(images, [1, 28, 28]);
+      const trainer = await cv.Trainer.create(be, { size: 2, workerUrl: '${other}/dist/worker.js' });
+      const stack = new cv.StackedConvAutoencoder(be, ${JSON.stringify(blocks)}, data.shape, 3);
+      try {
+        const r = await trainer.fit(stack, data, { ...${JSON.stringify(opts)}, workers: 2 });
+        return { shared: cv.canShareMemory(), epochs: r.history.epochs.map((e) => e.loss) };
+      } catch (e) {
+        return { error: e.name + ': ' + e.message };
+      } finally {
+        await trainer.dispose();
+      }
+    })()`)) as { shared?: boolean; epochs?: number[]; error?: string };
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(out.error).toBeUndefined();
+    expect(out.shared).toBe(true);
+    expect(out.epochs![2]).toBeLessThan(out.epochs![0]);
+  }, 60_000);
 
   it('without cross-origin isolation (no SharedArrayBuffer): 1 and 2 workers train, the 2 averaging through messages, with the numbers Node gives', async () => {
     const x = await images;

@@ -10,6 +10,7 @@
  */
 import { DataError } from '../errors.js';
 import { type DecodeSettings, decodeImageBlob, drawToPlanes } from './imagedecode.js';
+import { workerScript } from '../util/workerscript.js';
 
 /** A request to the decoding worker: a file to decode, or a captured bitmap (transferred) to draw. */
 export type DecodeRequest = { id: number; settings: DecodeSettings } & (
@@ -69,9 +70,11 @@ function thisThread(): Lane {
 /** Starts one worker; resolves once it said it can decode, null when it said it cannot. */
 function startWorker(url: URL | string): Promise<Lane | null> {
   return new Promise((resolve, reject) => {
-    let w: Worker;
+    let w: Worker, revoke: () => void;
     try {
-      w = new Worker(url, { type: 'module', name: 'convae-decode' });
+      const started = workerScript(url);
+      revoke = started.revoke;
+      w = new Worker(started.script, { type: 'module', name: 'convae-decode' });
     } catch (e) {
       reject(new DataError(`cannot start the image-decoding worker ${String(url)}: ${(e as Error).message}`));
       return;
@@ -85,6 +88,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
       for (const p of pending.values()) p.fail(dead);
       pending.clear();
       w.terminate();
+      revoke();
     };
     w.onerror = (ev) => {
       ev.preventDefault();
@@ -101,6 +105,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
         started = true;
         if (!m.ok) {
           w.terminate();
+          revoke();
           resolve(null);
           return;
         }
@@ -114,7 +119,10 @@ function startWorker(url: URL | string): Promise<Lane | null> {
               else w.postMessage({ id, settings, kind: 'bitmap', bitmap: item.bitmap } as DecodeRequest, [item.bitmap]);
             });
           },
-          close: () => w.terminate(),
+          close: () => {
+            w.terminate();
+            revoke();
+          },
         });
         return;
       }

@@ -4,8 +4,9 @@
  * crash rejects the call with a WorkerError instead of leaving it pending.
  */
 import * as Comlink from 'comlink';
-import { WorkerError } from '../errors.js';
+import { truncate, WorkerError } from '../errors.js';
 import { importNode } from '../util/nodeimport.js';
+import { workerScript } from '../util/workerscript.js';
 import type { WorkerApi } from './protocol.js';
 import './wire.js';
 
@@ -105,7 +106,17 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
       await w.terminate();
     };
   } else {
-    const w = new Worker(url, { type: 'module', name: 'convae' });
+    let w: Worker, revoke: () => void;
+    try {
+      const started = workerScript(url);
+      revoke = started.revoke;
+      w = new Worker(started.script, { type: 'module', name: 'convae' });
+    } catch (e) {
+      throw new WorkerError(
+        'unavailable',
+        `cannot start the worker script ${truncate(String(url), 300)}: ${truncate((e as Error).message, 300)}`,
+      );
+    }
     w.addEventListener('error', (ev) => {
       ev.preventDefault();
       // A script that fails to load gives an error event with no message: the URL is what a user needs to see,
@@ -123,6 +134,7 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
     stop = async () => {
       terminating = true;
       w.terminate();
+      revoke();
       fail(new WorkerError('terminated', 'the worker was terminated'));
     };
   }
