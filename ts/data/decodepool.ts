@@ -10,7 +10,7 @@
  */
 import { DataError } from '../errors.js';
 import { type DecodeSettings, decodeImageBlob, drawToPlanes } from './imagedecode.js';
-import { workerScript } from '../util/workerscript.js';
+import { type StartedWorker, startModuleWorker } from '../util/workerscript.js';
 
 /** A request to the decoding worker: a file to decode, or a captured bitmap (transferred) to draw. */
 export type DecodeRequest = { id: number; settings: DecodeSettings } & (
@@ -70,15 +70,14 @@ function thisThread(): Lane {
 /** Starts one worker; resolves once it said it can decode, null when it said it cannot. */
 function startWorker(url: URL | string): Promise<Lane | null> {
   return new Promise((resolve, reject) => {
-    let w: Worker, revoke: () => void;
+    let lane: StartedWorker;
     try {
-      const started = workerScript(url);
-      revoke = started.revoke;
-      w = new Worker(started.script, { type: 'module', name: 'convae-decode' });
+      lane = startModuleWorker(url, 'convae-decode');
     } catch (e) {
       reject(new DataError(`cannot start the image-decoding worker ${String(url)}: ${(e as Error).message}`));
       return;
     }
+    const w = lane.worker;
     const pending = new Map<number, { ok: (b: Uint8Array) => void; fail: (e: Error) => void }>();
     let next = 0,
       started = false,
@@ -87,8 +86,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
       dead ??= e;
       for (const p of pending.values()) p.fail(dead);
       pending.clear();
-      w.terminate();
-      revoke();
+      lane.stop();
     };
     w.onerror = (ev) => {
       ev.preventDefault();
@@ -104,8 +102,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
       if (m.type === 'ready') {
         started = true;
         if (!m.ok) {
-          w.terminate();
-          revoke();
+          lane.stop();
           resolve(null);
           return;
         }
@@ -119,10 +116,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
               else w.postMessage({ id, settings, kind: 'bitmap', bitmap: item.bitmap } as DecodeRequest, [item.bitmap]);
             });
           },
-          close: () => {
-            w.terminate();
-            revoke();
-          },
+          close: () => lane.stop(),
         });
         return;
       }

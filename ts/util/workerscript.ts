@@ -1,15 +1,36 @@
+/** A module Worker and how to stop it for good. */
+export interface StartedWorker {
+  worker: Worker;
+  /** Terminates the worker and frees what started it. */
+  stop(): void;
+}
+
 /**
- * What a browser's module Worker is started from: the script's URL, or, for a
- * script on another origin (assets on a CDN, e.g. Next.js `assetPrefix`),
- * which `new Worker` refuses with a SecurityError, a same-origin blob: module
- * that imports it (that origin must then allow CORS). `revoke()` frees the
- * blob's URL once the worker is done with it.
+ * Starts a browser module Worker from `url`. A script on another origin
+ * (assets on a CDN, e.g. Next.js `assetPrefix`), which `new Worker` refuses
+ * with a SecurityError, is started from a same-origin blob: module that
+ * imports it (that origin must then allow CORS). Throws what `new URL` or
+ * `new Worker` throw; the caller turns it into its own typed error.
  */
-export function workerScript(url: string | URL): { script: string | URL; revoke(): void } {
+export function startModuleWorker(url: string | URL, name: string): StartedWorker {
   const here = globalThis.location;
   const href = new URL(url, here?.href);
-  if (here === undefined || !/^https?:$/.test(href.protocol) || href.origin === here.origin)
-    return { script: url, revoke: () => {} };
-  const script = URL.createObjectURL(new Blob([`import ${JSON.stringify(href.href)};`], { type: 'text/javascript' }));
-  return { script, revoke: () => URL.revokeObjectURL(script) };
+  const crossOrigin = here !== undefined && /^https?:$/.test(href.protocol) && href.origin !== here.origin;
+  const script = crossOrigin
+    ? URL.createObjectURL(new Blob([`import ${JSON.stringify(href.href)};`], { type: 'text/javascript' }))
+    : url;
+  let worker: Worker;
+  try {
+    worker = new Worker(script, { type: 'module', name });
+  } catch (e) {
+    if (crossOrigin) URL.revokeObjectURL(script as string);
+    throw e;
+  }
+  return {
+    worker,
+    stop() {
+      worker.terminate();
+      if (crossOrigin) URL.revokeObjectURL(script as string);
+    },
+  };
 }

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { truncate, WorkerError } from '../errors.js';
 import { importNode } from '../util/nodeimport.js';
-import { workerScript } from '../util/workerscript.js';
+import { type StartedWorker, startModuleWorker } from '../util/workerscript.js';
 import type { WorkerApi } from './protocol.js';
 import './wire.js';
 
@@ -106,17 +106,16 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
       await w.terminate();
     };
   } else {
-    let w: Worker, revoke: () => void;
+    let started: StartedWorker;
     try {
-      const started = workerScript(url);
-      revoke = started.revoke;
-      w = new Worker(started.script, { type: 'module', name: 'convae' });
+      started = startModuleWorker(url, 'convae');
     } catch (e) {
       throw new WorkerError(
         'unavailable',
         `cannot start the worker script ${truncate(String(url), 300)}: ${truncate((e as Error).message, 300)}`,
       );
     }
+    const w = started.worker;
     w.addEventListener('error', (ev) => {
       ev.preventDefault();
       // A script that fails to load gives an error event with no message: the URL is what a user needs to see,
@@ -125,7 +124,7 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
       const hint =
         opts.workerUrl === undefined ? '; if a bundler left it out, pass its URL as workerUrl (Trainer.create)' : '';
       fail(new WorkerError('crashed', `${reason} (worker script ${String(url)}${hint})`));
-      w.terminate();
+      started.stop();
     });
     w.addEventListener('messageerror', () =>
       fail(new WorkerError('crashed', 'a message from the worker could not be read')),
@@ -133,8 +132,7 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
     api = Comlink.wrap<WorkerApi>(w);
     stop = async () => {
       terminating = true;
-      w.terminate();
-      revoke();
+      started.stop();
       fail(new WorkerError('terminated', 'the worker was terminated'));
     };
   }
