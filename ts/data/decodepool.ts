@@ -8,7 +8,7 @@
  * Protocol: the worker posts `ready` once (ok, or why not), then answers each
  * request by its id with the image's planes (transferred) or a reason.
  */
-import { DataError } from '../errors.js';
+import { DataError, truncate } from '../errors.js';
 import { type DecodeSettings, decodeImageBlob, drawToPlanes } from './imagedecode.js';
 import { type StartedWorker, startModuleWorker } from '../util/workerscript.js';
 
@@ -74,7 +74,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
     try {
       lane = startModuleWorker(url, 'convae-decode');
     } catch (e) {
-      reject(new DataError(`cannot start the image-decoding worker ${String(url)}: ${(e as Error).message}`));
+      reject(new DataError(`cannot start the image-decoding worker ${truncate(String(url), 300)}: ${(e as Error).message}`));
       return;
     }
     const w = lane.worker;
@@ -91,7 +91,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
     w.onerror = (ev) => {
       ev.preventDefault();
       const e = new DataError(
-        `the image-decoding worker ${String(url)} failed: ${ev.message || 'no message (its script may not load: pass workerUrl, or workers: 0 to decode on this thread)'}`,
+        `the image-decoding worker ${truncate(String(url), 300)} failed: ${ev.message || 'no message (its script may not load: pass workerUrl, or workers: 0 to decode on this thread)'}`,
       );
       if (!started) reject(e);
       die(e);

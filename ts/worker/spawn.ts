@@ -123,7 +123,7 @@ export async function spawnWorker(opts: SpawnOptions = {}): Promise<WorkerHandle
       const reason = ev.message || 'the worker failed (no message; e.g. its script could not load)';
       const hint =
         opts.workerUrl === undefined ? '; if a bundler left it out, pass its URL as workerUrl (Trainer.create)' : '';
-      fail(new WorkerError('crashed', `${reason} (worker script ${String(url)}${hint})`));
+      fail(new WorkerError('crashed', `${reason} (worker script ${truncate(String(url), 300)}${hint})`));
       started.stop();
     });
     w.addEventListener('messageerror', () =>
