@@ -74,7 +74,9 @@ function startWorker(url: URL | string): Promise<Lane | null> {
     try {
       lane = startModuleWorker(url, 'convae-decode');
     } catch (e) {
-      reject(new DataError(`cannot start the image-decoding worker ${truncate(String(url), 300)}: ${(e as Error).message}`));
+      reject(
+        new DataError(`cannot start the image-decoding worker ${truncate(String(url), 300)}: ${(e as Error).message}`),
+      );
       return;
     }
     const w = lane.worker;
