@@ -16,21 +16,22 @@ export function startModuleWorker(url: string | URL, name: string): StartedWorke
   const here = globalThis.location;
   const href = new URL(url, here?.href);
   const crossOrigin = here !== undefined && /^https?:$/.test(href.protocol) && href.origin !== here.origin;
-  const script = crossOrigin
+  const blob = crossOrigin
     ? URL.createObjectURL(new Blob([`import ${JSON.stringify(href.href)};`], { type: 'text/javascript' }))
-    : url;
+    : undefined;
+  const revoke = () => blob !== undefined && URL.revokeObjectURL(blob);
   let worker: Worker;
   try {
-    worker = new Worker(script, { type: 'module', name });
+    worker = new Worker(blob ?? url, { type: 'module', name });
   } catch (e) {
-    if (crossOrigin) URL.revokeObjectURL(script as string);
+    revoke();
     throw e;
   }
   return {
     worker,
     stop() {
       worker.terminate();
-      if (crossOrigin) URL.revokeObjectURL(script as string);
+      revoke();
     },
   };
 }
