@@ -84,4 +84,25 @@ describe.runIf(BUILD === 'simd')('--out and file writes', () => {
       expect(r.stdout).toBe('');
       expect(performance.now() - t0).toBeLessThan(30_000);
     });
+
+  it('convae search over a space of more than 100 000 candidates → one line, exit 1, before any data loads', () => {
+    const seq = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(',');
+    // --data names no file: had it been read first, that would be the error.
+    const r = cli(
+      'search',
+      '--maps',
+      seq(1000),
+      '--kernels',
+      seq(28),
+      '--lr',
+      '1e-3,3e-3,1e-2,3e-2',
+      '--data',
+      join(dir, 'none'),
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      'convae: searchCAE: options spans 224 000 candidates (featureMaps 1000 × filterSizes 28 × activations 1 × learningRates 4 × noise 2 × tied 1), at most 100 000: shorten a list',
+    );
+    expect(r.stdout).toBe('');
+  });
 });

@@ -42,3 +42,6 @@ export const MAX_DATASET_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** Most kernel threads one backend may use (`Backend.setThreads`, the workers' `threads`): the native addon's bound. */
 export const MAX_KERNEL_THREADS = 64;
+
+/** Most candidates one search space may span (the product of its lists' lengths), grid or random. */
+export const MAX_SEARCH_CANDIDATES = 100_000;

@@ -12,6 +12,8 @@ import { stackLayerTask } from '../../ts/model/tasks.js';
 import { blockOf, candidates, searchCAE } from '../../ts/worker/search.js';
 import { Trainer } from '../../ts/worker/trainer.js';
 import { BUILD } from '../util/backend.js';
+import { ArgumentError } from '../../ts/errors.js';
+import { MAX_SEARCH_CANDIDATES } from '../../ts/limits.js';
 import { be, data } from './setup.js';
 
 describe(`searchCAE (${BUILD})`, () => {
@@ -92,4 +94,27 @@ describe(`searchCAE (${BUILD})`, () => {
       await trainer.dispose();
     }
   }, 120_000);
+
+  it('a space of more than MAX_SEARCH_CANDIDATES candidates is refused before the grid is built', async () => {
+    // 1 000 × 1 000 × 2 = 2 000 000 candidates: built, they would take hundreds of MB (three lists
+    // of 1 000 ran a process out of memory before the check); refused, no candidate exists and
+    // the trainer is never asked for anything.
+    const wide = Array.from({ length: 1000 }, (_, i) => i + 1);
+    const space = { data, featureMaps: wide, filterSizes: wide, noise: [0, 0.5] };
+    const big =
+      /searchCAE: options spans 2 000 000 candidates \(featureMaps 1000 × filterSizes 1000 × noise 2\), at most 100 000/;
+    const t0 = performance.now();
+    expect(() => candidates(space)).toThrow(ArgumentError);
+    expect(() => candidates(space)).toThrow(big);
+    expect(() => candidates({ ...space, strategy: { random: 3 } })).toThrow(big);
+    const untouched = new Proxy({} as Trainer, {
+      get: (_, k) => {
+        throw new Error(`the trainer was used (${String(k)})`);
+      },
+    });
+    await expect(searchCAE(untouched, space)).rejects.toThrow(big);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // At the limit the grid is built.
+    expect(candidates({ data, featureMaps: wide, filterSizes: wide.slice(0, 100) }).length).toBe(MAX_SEARCH_CANDIDATES);
+  });
 });

@@ -62,7 +62,7 @@ export const scoreName = (s: ScoreSpec): string =>
 /** Options of `oneClassRun`: the stack, its training and the scores to report. */
 export interface OneClassOptions {
   /** The stack to train, one block after the other (greedy), on the normal training images. */
-  blocks: BlockSpec[];
+  blocks: readonly BlockSpec[];
   /** Epochs of each block's training. */
   epochs: number;
   /** Images per step. */
@@ -76,7 +76,7 @@ export interface OneClassOptions {
   /** Anomalous validation images drawn from the other classes' training images (default 2000). */
   anomalousValidation?: number;
   /** Scores computed (each gets its AUROC); the first is the headline one. */
-  scores: ScoreSpec[];
+  scores: readonly ScoreSpec[];
   /** Also report the sum of every score standardised on the normal validation images (z-scores). */
   ensemble?: boolean;
   /** What is scored: normal against anomalous validation images (for choices), or the test set (to report). */

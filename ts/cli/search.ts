@@ -16,6 +16,7 @@ import type { BlockSpec } from '../model/autoencoder.js';
 import { blockOf, fileFail } from '../model/schema.js';
 import type { Activation } from '../ops/elementwise.js';
 import { defaultWorkers } from '../worker/pool.js';
+import { checkSearchSpace } from '../train/options.js';
 import { searchCAE, type CandidateResult } from '../worker/search.js';
 import { Trainer } from '../worker/trainer.js';
 import { checkOutDir } from './outdir.js';
@@ -61,6 +62,18 @@ export function table(ranked: CandidateResult[]): string {
 
 export async function search(a: SearchArgs): Promise<CandidateResult | undefined> {
   const log = (s: string) => a.quiet || console.log(s);
+  const space = {
+    featureMaps: a.maps,
+    filterSizes: a.kernels,
+    activations: a.activations,
+    learningRates: a.lrs,
+    noise: a.noise,
+    tied: a.untied ? [true, false] : [true],
+    seed: a.seed,
+    strategy: a.random ? { random: a.random } : ('grid' as const),
+  };
+  // Before any data loads or worker starts: long lists multiply to more candidates than memory holds.
+  checkSearchSpace(space);
   await checkOutDir(a.out);
   const be = await loadBackend({ build: a.build });
   const workers = a.workers ?? (await defaultWorkers());
@@ -83,17 +96,10 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
       `convae search on ${data.length} ${a.data ?? a.dataset} images (10 % held out for validation), ${workers} workers, ${be.build} build`,
     );
     const res = await searchCAE(trainer, {
+      ...space,
       data,
-      featureMaps: a.maps,
-      filterSizes: a.kernels,
-      activations: a.activations,
-      learningRates: a.lrs,
-      noise: a.noise,
-      tied: a.untied ? [true, false] : [true],
       epochs: a.epochs,
       batchSize: a.batch,
-      seed: a.seed,
-      strategy: a.random ? { random: a.random } : 'grid',
       signal: ctl.signal,
       onCandidate: (r, done, total) => {
         const c = r.candidate;

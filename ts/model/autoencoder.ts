@@ -51,7 +51,7 @@ export type { Noise } from './noise.js';
 /** One block of a CAE stack: its convolutions, activation, optional max-pooling and optional input noise. */
 export interface BlockSpec {
   /** One or more convolutions (each followed by the activation). */
-  convs: ConvSpec[];
+  convs: readonly ConvSpec[];
   /** Encoder activation; default 'tanh'. */
   activation?: ActivationKind;
   /** Slope of leakyRelu below 0, in [0, 0.999999]; default 0.01. */
@@ -309,7 +309,7 @@ export class StackedConvAutoencoder implements Model {
   constructor(
     /** The backend that holds its tensors. */
     readonly be: Backend,
-    specs: BlockSpec[],
+    specs: readonly BlockSpec[],
     inputShape: Shape,
     seed = 1,
     init: ParamInit = randomInit,

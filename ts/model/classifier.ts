@@ -24,7 +24,7 @@ export { argmaxRows } from '../train/evaluate.js';
 /** The dense part of a classifier: hidden layer sizes, number of classes, dropout, and which conv blocks to freeze. */
 export interface HeadSpec {
   /** Hidden dense layer sizes; default [500]. */
-  hidden?: number[];
+  hidden?: readonly number[];
   /** Activation after each hidden layer; default 'relu' (which also gives them He initialisation, others Glorot). */
   hiddenActivation?: ActivationKind;
   /** Slope of leakyRelu below 0, in [0, 0.999999]; default 0.01. */
@@ -34,7 +34,7 @@ export interface HeadSpec {
   /** Number of classes: the logits' width; labels are 0 … classes−1. */
   classes: number;
   /** Indices of conv blocks whose parameters stay frozen during fine-tuning. */
-  freeze?: number[];
+  freeze?: readonly number[];
 }
 
 /** The CNN: conv blocks, dense layers, softmax head. Model kind `classifier`. */
@@ -54,7 +54,7 @@ export class Classifier implements Model {
   private constructor(
     /** The backend that holds its tensors. */
     readonly be: Backend,
-    blockSpecs: BlockSpec[],
+    blockSpecs: readonly BlockSpec[],
     headSpec: HeadSpec,
     inputShape: Shape,
     seed: number,
@@ -118,7 +118,13 @@ export class Classifier implements Model {
   }
 
   /** Random initialisation (no pretraining). */
-  static fromBlocks(be: Backend, blocks: BlockSpec[], inputShape: Shape, head: HeadSpec, seed = 1): Classifier {
+  static fromBlocks(
+    be: Backend,
+    blocks: readonly BlockSpec[],
+    inputShape: Shape,
+    head: HeadSpec,
+    seed = 1,
+  ): Classifier {
     return new Classifier(be, blocks, head, inputShape, seed, randomInit);
   }
 

@@ -12,6 +12,7 @@ import { type Classifying, isClassifying, type Model } from '../model/model.js';
 import type { Checkpoint } from './checkpoint.js';
 import { checkAugment } from './augment.js';
 import { lrFactorsOf } from './optimizer.js';
+import { MAX_SEARCH_CANDIDATES } from '../limits.js';
 
 /** What the options are checked against: the parameters trained, and whether batches need labels. */
 export interface FitTarget {
@@ -305,18 +306,26 @@ export function checkTrainerFitOptions(model: unknown, data: unknown, opts: unkn
 
 const ACTIVATIONS = new Set(['identity', 'relu', 'leakyRelu', 'tanh', 'sigmoid']);
 
-/** searchCAE's options, every value of every list, before any candidate is built. */
-export function checkSearchOptions(opts: unknown): void {
+const spaced = (n: number) => n.toLocaleString('en-US').replace(/,/g, ' ');
+
+/**
+ * A search space and its strategy (what `candidates` reads), every value of every list, and the
+ * grid's size before any candidate is built: lists of 1 000 values each multiply to more
+ * candidates than memory holds.
+ */
+export function checkSearchSpace(opts: unknown): void {
   const c = new Checker('searchCAE');
   const o = c.object('options', opts);
-  c.known('options', o, SEARCH_KEYS);
-  const data = c.dataset('data', o.data);
+  let size = 1;
+  const lengths: string[] = [];
   const list = (arg: string, v: unknown, required: boolean, each: (x: unknown, at: string) => void) => {
     if (v === undefined && !required) return;
     if (!Array.isArray(v) || v.length === 0) c.fail(arg, `must be a non-empty list, got ${kind(v)}`);
     const a = v as unknown[];
     if (a.length > 1000) c.fail(arg, `has ${a.length} values, at most 1000`);
     a.forEach((x, i) => each(x, `${arg}[${i}]`));
+    size *= a.length;
+    lengths.push(`${arg} ${a.length}`);
   };
   list('featureMaps', o.featureMaps, true, (x, at) => c.int(at, x, 1, 65536));
   list('filterSizes', o.filterSizes, true, (x, at) => c.int(at, x, 1, 65536));
@@ -329,19 +338,33 @@ export function checkSearchOptions(opts: unknown): void {
   list('tied', o.tied, false, (x, at) => {
     if (typeof x !== 'boolean') c.fail(at, `must be true or false, got ${kind(x)}`);
   });
-  c.optional(o.epochs, (n) => c.int('epochs', n, 1));
-  c.optional(o.batchSize, (n) => c.int('batchSize', n, 1));
+  if (size > MAX_SEARCH_CANDIDATES)
+    c.fail(
+      'options',
+      `spans ${spaced(size)} candidates (${lengths.join(' × ')}), at most ${spaced(MAX_SEARCH_CANDIDATES)}: shorten a list`,
+    );
   c.optional(o.seed, (s) => c.int('seed', s, 0, 2 ** 32 - 1));
-  const v = o.validation;
-  if (typeof v === 'number') c.num('validation', v, 0, 1, { min: true, max: true });
-  else if (v !== undefined)
-    checkData(c, 'validation', c.dataset('validation', v), { params: [], needsLabels: false }, data);
   const s = o.strategy;
   if (s !== undefined && s !== 'grid') {
     const r = c.object('strategy', s);
     c.known('strategy', r, ['random']);
     c.int('strategy.random', r.random, 1);
   }
+}
+
+/** searchCAE's options: the space (`checkSearchSpace`) and the rest, before any candidate is built. */
+export function checkSearchOptions(opts: unknown): void {
+  const c = new Checker('searchCAE');
+  const o = c.object('options', opts);
+  c.known('options', o, SEARCH_KEYS);
+  const data = c.dataset('data', o.data);
+  checkSearchSpace(o);
+  c.optional(o.epochs, (n) => c.int('epochs', n, 1));
+  c.optional(o.batchSize, (n) => c.int('batchSize', n, 1));
+  const v = o.validation;
+  if (typeof v === 'number') c.num('validation', v, 0, 1, { min: true, max: true });
+  else if (v !== undefined)
+    checkData(c, 'validation', c.dataset('validation', v), { params: [], needsLabels: false }, data);
   if (o.pool !== undefined && o.pool !== null) c.object('pool', o.pool);
   c.fn('onCandidate', o.onCandidate);
   c.fn('onBatch', o.onBatch);

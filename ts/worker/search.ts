@@ -5,9 +5,8 @@
  * trains as a one-block stack on one worker of the trainer's pool, so as many
  * candidates train at once as there are workers.
  */
-import { checkSearchOptions } from '../train/options.js';
+import { checkSearchOptions, checkSearchSpace } from '../train/options.js';
 import type { ImageDataset } from '../data/dataset.js';
-import { ArgumentError } from '../errors.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import type { Activation } from '../ops/elementwise.js';
 import type { PoolOptions } from '../model/layers.js';
@@ -18,17 +17,17 @@ import type { Trainer } from './trainer.js';
 /** The values a search tries for each hyper-parameter of the first CAE block. */
 export interface SearchSpace {
   /** Numbers of filters of the block's one convolution (integers ≥ 1). */
-  featureMaps: number[];
+  featureMaps: readonly number[];
   /** Square kernel sizes (integers ≥ 1; stride 1, no padding). */
-  filterSizes: number[];
+  filterSizes: readonly number[];
   /** Encoder activations; default ['tanh']. */
-  activations?: Activation[];
+  activations?: readonly Activation[];
   /** Adam learning rates (> 0); default [3e-3]. */
-  learningRates?: number[];
+  learningRates?: readonly number[];
   /** Masking-noise fractions of the input, in [0, 1) (0: a plain autoencoder); default [0]. */
-  noise?: number[];
+  noise?: readonly number[];
   /** Tied (true) or untied decoder weights; default [true]. */
-  tied?: boolean[];
+  tied?: readonly boolean[];
 }
 
 /** Options of `searchCAE`: the space, the data and the training of each candidate. */
@@ -101,34 +100,18 @@ export interface SearchResult {
   failed: { candidate: Candidate; error: Error }[];
 }
 
-/** The candidates a search tries: the whole grid of its space, or a seeded random sample of it. */
-export function candidates(o: SearchOptions): Candidate[] {
-  const list = <T>(name: string, v: T[] | undefined, dflt: T[]): T[] => {
-    const out = v ?? dflt;
-    if (!Array.isArray(out) || out.length === 0) throw new ArgumentError('searchCAE', name, 'must be a non-empty list');
-    return out;
-  };
+/** The candidates a search tries: the whole grid of its space, or a seeded random sample of it (`strategy`, `seed`); needs no data. */
+export function candidates(o: SearchSpace & Partial<SearchOptions>): Candidate[] {
+  checkSearchSpace(o);
   const grid: Candidate[] = [];
-  for (const featureMaps of list('featureMaps', o.featureMaps, []))
-    for (const filterSize of list('filterSizes', o.filterSizes, []))
-      for (const activation of list<Activation>('activations', o.activations, ['tanh']))
-        for (const lr of list('learningRates', o.learningRates, [3e-3]))
-          for (const noise of list('noise', o.noise, [0]))
-            for (const tied of list('tied', o.tied, [true]))
-              grid.push({ featureMaps, filterSize, activation, lr, noise, tied });
-  for (const c of grid) {
-    if (!Number.isInteger(c.featureMaps) || c.featureMaps < 1)
-      throw new ArgumentError('searchCAE', 'featureMaps', `must hold integers ≥ 1, got ${c.featureMaps}`);
-    if (!Number.isInteger(c.filterSize) || c.filterSize < 1)
-      throw new ArgumentError('searchCAE', 'filterSizes', `must hold integers ≥ 1, got ${c.filterSize}`);
-    if (!(c.lr > 0)) throw new ArgumentError('searchCAE', 'learningRates', `must hold positive numbers, got ${c.lr}`);
-    if (!(c.noise >= 0 && c.noise < 1))
-      throw new ArgumentError('searchCAE', 'noise', `must hold fractions in [0, 1), got ${c.noise}`);
-  }
+  for (const featureMaps of o.featureMaps)
+    for (const filterSize of o.filterSizes)
+      for (const activation of o.activations ?? ['tanh'])
+        for (const lr of o.learningRates ?? [3e-3])
+          for (const noise of o.noise ?? [0])
+            for (const tied of o.tied ?? [true]) grid.push({ featureMaps, filterSize, activation, lr, noise, tied });
   const s = o.strategy ?? 'grid';
   if (s === 'grid') return grid;
-  if (!Number.isInteger(s.random) || s.random < 1)
-    throw new ArgumentError('searchCAE', 'strategy.random', `must be an integer ≥ 1, got ${s.random}`);
   const perm = new Rng(o.seed ?? 1).permutation(grid.length);
   return Array.from(perm.slice(0, Math.min(s.random, grid.length)), (i) => grid[i]);
 }
