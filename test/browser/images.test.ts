@@ -103,7 +103,8 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
         .png()
         .toFile(join(dir, `loose/${i}.png`));
 
-    server = await serveStatic({ page: PAGE });
+    // CORS for the page's other origin (localhost): a decoding worker script served from there, as from a CDN.
+    server = await serveStatic({ page: PAGE, headers: () => ({ 'Access-Control-Allow-Origin': '*' }) });
     browser = await launchChromium();
     page = await browser.newPage();
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -252,6 +253,22 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
     const r = (await load('files', { workerUrl: '/dist/no-such-worker.js' })) as Failed;
     expect(r.error).toBe('DataError');
     expect(r.message).toMatch(/decoding worker/);
+  }, 30_000);
+
+  it('a decoding worker script on another origin (a CDN, Next.js assetPrefix) starts through a same-origin blob: module', async () => {
+    // The page is on 127.0.0.1; a Worker of a localhost script is refused by the browser (SecurityError).
+    const other = server.base.replace('127.0.0.1', 'localhost');
+    await page.setInputFiles(
+      '#files',
+      [0, 1, 2].map((i) => join(dir, `loose/${i}.png`)),
+    );
+    const here = (await load('files', { size: [16, 16] })) as Loaded;
+    const there = (await load('files', { size: [16, 16], workerUrl: `${other}/dist/decode-worker.js` })) as Loaded;
+    expect((there as unknown as Failed).message).toBeUndefined();
+    expect(there.decodedIn).toBe('workers');
+    expect(there.files).toEqual(here.files);
+    expect(there.bytes).toEqual(here.bytes);
+    expect(errors).toEqual([]);
   }, 30_000);
 
   it('ImageBitmaps of canvases (loadImageSources): exact pixels, labels kept', async () => {
