@@ -1,11 +1,13 @@
 /**
  * Specs written `as const` (deeply readonly arrays and literal types) are accepted wherever the API
- * takes a model description or a search space: this file only type-checks if they are (`npm test`
+ * takes a model description, a search space or a list of parameters: this file only type-checks if they are (`npm test`
  * runs `tsc --noEmit` over test/ first), and the models built from them match the mutable-spec ones.
  */
 import { describe, expect, it } from 'vitest';
 import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { Classifier } from '../../ts/model/classifier.js';
+import { exportWeights, importWeights } from '../../ts/model/serialize.js';
+import { Optimizer } from '../../ts/train/optimizer.js';
 import { candidates } from '../../ts/worker/search.js';
 import { backendUnderTest } from '../util/backend.js';
 
@@ -38,9 +40,15 @@ describe('readonly (as const) specs', () => {
     try {
       expect(stack.toJSON()).toEqual(copy.toJSON());
       expect(clf.toJSON()).toEqual(clfCopy.toJSON());
-      const values = (ps: { value: { toArray(): Float32Array } }[]) => ps.map((p) => Array.from(p.value.toArray()));
+      const values = (ps: readonly { value: { toArray(): Float32Array } }[]) =>
+        ps.map((p) => Array.from(p.value.toArray()));
       expect(values(stack.params())).toEqual(values(copy.params()));
       expect(values(clf.params())).toEqual(values(clfCopy.params()));
+      // A frozen parameter list (what a caller keeps as `readonly Param[]`) saves, loads and trains.
+      const frozen = Object.freeze(copy.params());
+      importWeights(frozen, exportWeights(Object.freeze(stack.params())), 'stack');
+      expect(values(frozen)).toEqual(values(stack.params()));
+      expect(new Optimizer(be, frozen, { type: 'sgd', lr: 0.1 }).steps).toBe(0);
     } finally {
       for (const m of [stack, copy, clf, clfCopy]) m.dispose();
     }

@@ -15,7 +15,7 @@ export class Sequential {
   outputShape: Shape = [];
 
   /** Takes the layers in forward order (their names must be unique); nothing is planned or allocated yet. */
-  constructor(layers: Layer[] = []) {
+  constructor(layers: readonly Layer[] = []) {
     this.layers.push(...layers);
   }
 

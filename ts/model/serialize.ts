@@ -28,7 +28,7 @@ export const MODEL_VERSION = 1;
 export type ModelJson = Architecture & { format: typeof MODEL_FORMAT; version: number; training?: unknown };
 
 /** The safetensors file of parameters, under their PyTorch-style names. */
-export function exportWeights(params: Param[], metadata: Record<string, string> = {}): Uint8Array {
+export function exportWeights(params: readonly Param[], metadata: Record<string, string> = {}): Uint8Array {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const p of params) {
     if (Object.hasOwn(tensors, p.name)) throw new ModelError(p.name, 'two parameters share this name');
@@ -126,7 +126,12 @@ function checkTensors(
 }
 
 /** Loads weights into existing parameters; every name and shape must match, nothing more, nothing less. */
-export function importWeights(params: Param[], bytes: Uint8Array, source: string, opts: WeightsOptions = {}): void {
+export function importWeights(
+  params: readonly Param[],
+  bytes: Uint8Array,
+  source: string,
+  opts: WeightsOptions = {},
+): void {
   // Views of `bytes` (checked, then copied once into the parameters), not a second copy.
   const file = decodeSafetensors(bytes, source, { copy: false });
   checkTensors(

@@ -88,7 +88,7 @@ export class Optimizer {
   /** `lrFactors`: learning-rate factors by parameter-name prefix (FitOptions.lrFactors). */
   constructor(
     private readonly be: Backend,
-    private readonly params: Param[],
+    private readonly params: readonly Param[],
     /** Type, learning rate and hyper-parameters, as given. */
     readonly spec: OptimizerSpec,
     lrFactors?: Record<string, number>,
