@@ -118,7 +118,7 @@ export function report(title: string, be: Backend | null, before: { memory: numb
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
   console.log(
     [
-      `fuzz ${title}: ${total} cases`,
+      `fuzz ${title}: ${total} cases${SEED_OFFSET ? ` (CONVAE_FUZZ_SEED=${SEED_OFFSET})` : ''}`,
       ...rows,
       `wasm memory ${mb(before.memory)} → ${mb(be?.memoryBytes ?? 0)}, RSS ${mb(before.rss)} → ${mb(process.memoryUsage().rss)}`,
     ].join('\n'),
@@ -127,11 +127,25 @@ export function report(title: string, be: Backend | null, before: { memory: numb
 
 export const snapshot = (be: Backend | null) => ({ memory: be?.memoryBytes ?? 0, rss: process.memoryUsage().rss });
 
+/**
+ * Added to every group's seed: `CONVAE_FUZZ_SEED=n npm run test:fuzz` throws other cases than CI's
+ * (which runs 0) at the same referee; a failure replays with the same n.
+ */
+export const SEED_OFFSET = fuzzSeedOffset(process.env.CONVAE_FUZZ_SEED);
+
+function fuzzSeedOffset(v: string | undefined): number {
+  if (v === undefined || v === '') return 0;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0 || n >= 2 ** 31)
+    throw new Error(`CONVAE_FUZZ_SEED must be an integer in [0, 2^31), got ${JSON.stringify(v.slice(0, 40))}`);
+  return n;
+}
+
 /** Small helpers over the seeded generator. */
 export class Gen {
   readonly rng: Rng;
   constructor(seed: number) {
-    this.rng = new Rng(seed);
+    this.rng = new Rng((seed + SEED_OFFSET) % 2 ** 32);
   }
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.rng.next() * (hi - lo + 1));

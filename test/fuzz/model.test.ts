@@ -92,6 +92,9 @@ const verifyLoad = (json: string, weights: Uint8Array, values: Float32Array[] | 
 
 const SMALL_INT = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 64;
 
+/** Block fields whose null means "none" (no pooling, no input noise, a dense code): ts/model/schema.ts. */
+const NULLABLE = new Set(['pool', 'noise', 'sparsity']);
+
 describe('fuzz: model files (JSON and weights)', () => {
   it(`1 000 model files${STRICT ? '' : ' (old loader: reporting only)'}`, async () => {
     const g = new Gen(2026);
@@ -141,7 +144,7 @@ describe('fuzz: model files (JSON and weights)', () => {
           exp = 'either';
         else if (p.at(-1) === 'seed' && Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32)
           exp = 'either'; // any 32-bit seed is a valid seed
-        else if (p.at(-1) === 'pool' && JSON.stringify(v) === 'null') exp = 'either'; // null (NaN serialises as null) means no pooling: a valid architecture, and a stack's weights may still fit
+        else if (NULLABLE.has(String(p.at(-1))) && JSON.stringify(v) === 'null') exp = 'either'; // null (NaN serialises as null) means none of it: a valid architecture, and the weights may still fit
         if (exp === 'valid') exp = 'either'; // the weights still fit only if the architecture did not change
       } else if (kind === 6) {
         // Unknown keys, prototype keys, deep nesting.
