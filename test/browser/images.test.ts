@@ -27,6 +27,8 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import { DAMAGE_KINDS, damagedImage, type Format } from '../fuzz/damage.js';
+import { Gen } from '../fuzz/harness.js';
 import { BUILD } from '../util/backend.js';
 import { PACKAGE_PAGE, haveChromium, launchChromium, serveStatic, type StaticServer } from '../util/browser.js';
 
@@ -270,6 +272,43 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
     expect(there.bytes).toEqual(here.bytes);
     expect(errors).toEqual([]);
   }, 30_000);
+
+  it("damaged files (the fuzz suite's kinds): each decoded or skipped with a reason, the unreadable always skipped; thrown as a FormatError", async () => {
+    const g = new Gen(41);
+    const formats: Format[] = ['png', 'jpeg', 'webp'];
+    const want = new Map<string, string>();
+    mkdirSync(join(dir, 'damaged'), { recursive: true });
+    const names: string[] = [];
+    for (let i = 0; i < 6 * DAMAGE_KINDS; i++) {
+      const format = formats[i % 3];
+      const d = await damagedImage(g, format, i % DAMAGE_KINDS);
+      const name = `${String(i).padStart(2, '0')}.${format === 'jpeg' ? 'jpg' : format}`;
+      writeFileSync(join(dir, 'damaged', name), d.bytes);
+      want.set(name, `${d.exp}: ${d.label}`);
+      names.push(join(dir, 'damaged', name));
+    }
+    await page.setInputFiles('#files', names);
+    const b = (await load('files', { size: [8, 8], onError: 'skip' })) as Loaded;
+    expect((b as unknown as Failed).message).toBeUndefined();
+    expect(b.files.length + b.skipped.length).toBe(names.length);
+    expect(b.bytes.length).toBe(b.files.length * 3 * 64);
+    for (const f of b.files) expect(want.get(f), f).not.toMatch(/^invalid/);
+    for (const s of b.skipped) {
+      expect(want.get(s.file), s.file).not.toMatch(/^valid/);
+      expect(s.reason.length).toBeLessThan(500);
+    }
+    const skipped = new Set(b.skipped.map((s) => s.file));
+    for (const [f, w] of want) if (w.startsWith('invalid')) expect(skipped.has(f), `${f} ${w}`).toBe(true);
+    console.log(
+      `damaged files in Chromium: ${b.files.length} decoded, ${b.skipped.length} skipped; ` +
+        b.skipped.map((s) => `${s.file} (${want.get(s.file)}): ${s.reason}`).join('; '),
+    );
+    const thrown = (await load('files', { size: [8, 8] })) as Failed;
+    expect(thrown.error).toBe('FormatError');
+    expect(skipped.has(thrown.message.split(':')[0])).toBe(true);
+    expect(thrown.message.length).toBeLessThan(1000);
+    expect(errors).toEqual([]);
+  }, 60_000);
 
   it('ImageBitmaps of canvases (loadImageSources): exact pixels, labels kept', async () => {
     const r = (await page.evaluate(`(async () => {
