@@ -6,7 +6,15 @@
  * overwritten, parameter gradients accumulate. See docs/DESIGN.md.
  */
 export { Backend, loadBackend } from './backend/backend.js';
-export { BUILDS, supportedBuilds, type Build, type Isa, type LoadOptions, type WasmBuild } from './backend/loader.js';
+export {
+  BUILDS,
+  supportedBuilds,
+  type Build,
+  type Isa,
+  type LoadOptions,
+  type WasmBuild,
+  type WasmModule,
+} from './backend/loader.js';
 export { Tensor, type DType } from './backend/memory.js';
 export * from './errors.js';
 export { convOut, convTransposeOut, poolOut, type Pair } from './shape.js';

@@ -1,7 +1,7 @@
 /** The entry point to the kernels: load a build, make tensors, ask what is running. */
 import { BackendError, ShapeError } from '../errors.js';
 import { fmt, numel } from '../shape.js';
-import { type Build, type Isa, type LoadOptions, type NativeThreads, loadExports } from './loader.js';
+import { type Build, type Isa, type LoadOptions, type NativeThreads, type WasmModule, loadExports } from './loader.js';
 import { Memory, type Tensor, type DType } from './memory.js';
 import { checkKernelThreads } from './threads.js';
 
@@ -13,8 +13,8 @@ export class Backend {
   readonly isa: Isa;
   /** The memory (wasm linear memory, or the native arena) and its allocator, which tensors live in. */
   readonly mem: Memory;
-  /** The compiled wasm module (post it to a worker to skip recompiling there); undefined for the native build. */
-  readonly module: WebAssembly.Module | undefined;
+  /** The compiled wasm module (a `WebAssembly.Module`: post it to a worker to skip recompiling there); undefined for the native build. */
+  readonly module: WasmModule | undefined;
   /** What a worker passes to `loadBackend` to run this same build (the compiled module, or the addon's file). */
   readonly workerOptions: Readonly<LoadOptions> & { readonly build: Build };
 
@@ -24,7 +24,7 @@ export class Backend {
     build: Build,
     isa: Isa,
     mem: Memory,
-    module: WebAssembly.Module | undefined,
+    module: WasmModule | undefined,
     addon?: string,
     pool?: NativeThreads,
   ) {

@@ -49,7 +49,20 @@ export function nativeDeclined(isa: Isa): string | undefined {
   return 'no AVX2 or AVX-512 on this CPU';
 }
 
+/**
+ * @internal The kernel functions, as the wasm glue declares them. Kept out of
+ * the published declarations: the glue's (wasm-bindgen's) also declare its
+ * instantiation helpers with DOM types, which a Node project does not have.
+ */
 export type Exports = typeof glue;
+
+/**
+ * A compiled wasm module (`WebAssembly.Module`). Any object here, so that
+ * convae's declarations need no `WebAssembly` types: the DOM lib has them,
+ * @types/node 20 does not. `WebAssembly.Module` declares no members, so both
+ * directions still type-check: a module passed in, `Backend.module` passed on.
+ */
+export type WasmModule = object;
 
 /** Options of `loadBackend`: which build to load and where its files are. */
 export interface LoadOptions {
@@ -61,8 +74,8 @@ export interface LoadOptions {
    * but could not be used); elsewhere the best wasm build.
    */
   build?: Build | 'auto';
-  /** A compiled module of the chosen wasm build (e.g. posted to a worker), to skip fetching and compiling. */
-  module?: WebAssembly.Module;
+  /** A compiled module (`WebAssembly.Module`) of the chosen wasm build (e.g. posted to a worker), to skip fetching and compiling. */
+  module?: WasmModule;
   /** The native addon's file (e.g. posted to a worker, so it loads the same binary); default: found by the loader. */
   addon?: string;
   /**
@@ -104,7 +117,7 @@ export function wasmUrl(build: WasmBuild): URL {
   }
 }
 
-/** Compiles a build from `given` (default: the file next to this module), read from disk in Node, by fetch (application/wasm) elsewhere. */
+/** @internal Compiles a build from `given` (default: the file next to this module), read from disk in Node, by fetch (application/wasm) elsewhere. */
 export async function compileBuild(build: WasmBuild, given?: string | URL): Promise<WebAssembly.Module> {
   let url = wasmUrl(build);
   try {
@@ -130,7 +143,7 @@ export async function compileBuild(build: WasmBuild, given?: string | URL): Prom
   }
 }
 
-/** A loaded build: its exports, the memory its addresses point into, and what a worker needs to load the same. */
+/** @internal A loaded build: its exports, the memory its addresses point into, and what a worker needs to load the same. */
 export interface Loaded {
   build: Build;
   isa: Isa;
@@ -266,7 +279,7 @@ function notice(reason: string, to: WasmBuild): void {
 }
 
 /**
- * Loads (once per realm) the chosen build and returns its exports. Asking for
+ * @internal Loads (once per realm) the chosen build and returns its exports. Asking for
  * another wasm build after one is loaded throws: the glue holds one instance per realm.
  */
 export async function loadExports(opts: LoadOptions = {}): Promise<Loaded> {

@@ -31,7 +31,9 @@ export class Memory {
   private liveBytes = 0;
   private liveCount = 0;
 
+  /** @internal Made by the backend that loaded `exports`. */
   constructor(
+    /** @internal The build's kernel functions (typed by declarations convae does not publish: `Exports`). */
     readonly exports: Exports,
     /** Where addresses point: a `WebAssembly.Memory`, or `{ buffer }` over the native arena. */
     readonly memory: { readonly buffer: ArrayBuffer },
