@@ -152,7 +152,14 @@ export {
   type ImageSourcesOptions,
 } from './data/imagefiles.js';
 export { IMAGE_EXTENSIONS, type LoadedImages } from './data/imagelist.js';
-export type { DecodedIn } from './data/decodepool.js';
+export type {
+  DataTransferItemLike,
+  DataTransferLike,
+  DecodedIn,
+  FileSystemEntryLike,
+  ImageSourceLike,
+  VideoElementLike,
+} from './data/browsertypes.js';
 export {
   decodeSafetensors,
   encodeSafetensors,

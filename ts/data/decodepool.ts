@@ -9,6 +9,7 @@
  * request by its id with the image's planes (transferred) or a reason.
  */
 import { DataError, truncate } from '../errors.js';
+import type { DecodedIn } from './browsertypes.js';
 import { type DecodeSettings, decodeImageBlob, drawToPlanes } from './imagedecode.js';
 import { type StartedWorker, startModuleWorker } from '../util/workerscript.js';
 
@@ -27,9 +28,6 @@ export type DecodeReply =
 
 /** One image to decode: a file, or a bitmap already captured (the pool closes it). */
 export type DecodeItem = { kind: 'blob'; blob: Blob } | { kind: 'bitmap'; bitmap: ImageBitmap };
-
-/** Where the images were decoded. */
-export type DecodedIn = 'workers' | 'main thread';
 
 /** Images a worker holds at once: one decoding while the next is read. */
 const IN_FLIGHT = 2;

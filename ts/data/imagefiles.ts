@@ -13,7 +13,14 @@
  * result says so in `decodedIn`).
  */
 import { ArgumentError, DataError } from '../errors.js';
-import { type DecodedIn, decodeAll, defaultDecodeWorkers, ImageFailure, MAX_DECODE_WORKERS } from './decodepool.js';
+import type {
+  DataTransferLike,
+  DecodedIn,
+  FileSystemEntryLike,
+  ImageSourceLike,
+  VideoElementLike,
+} from './browsertypes.js';
+import { decodeAll, defaultDecodeWorkers, ImageFailure, MAX_DECODE_WORKERS } from './decodepool.js';
 import type { LabelsInput } from './dataset.js';
 import { ImageDataset } from './dataset.js';
 import { BITMAP_OPTIONS } from './imagedecode.js';
@@ -245,7 +252,7 @@ async function fromBitmaps(
  * A source that cannot be captured or drawn is a `DataError` naming its index.
  */
 export async function loadImageSources(
-  sources: readonly ImageBitmapSource[],
+  sources: readonly ImageSourceLike[],
   options: ImageSourcesOptions = {},
 ): Promise<ImageSources> {
   const op = 'loadImageSources';
@@ -256,7 +263,8 @@ export async function loadImageSources(
     sources.length,
     async (k) => {
       try {
-        return await createImageBitmap(sources[k], BITMAP_OPTIONS);
+        // Typed as any object for the declarations' sake (browsertypes.ts); createImageBitmap judges it.
+        return await createImageBitmap(sources[k] as ImageBitmapSource, BITMAP_OPTIONS);
       } catch (e) {
         throw new DataError(`${op}: source ${k} cannot be captured: ${boundedReason(e)}`);
       }
@@ -268,7 +276,7 @@ export async function loadImageSources(
 /** Longest wait for one seek of `loadVideoFrames`. */
 const SEEK_TIMEOUT_MS = 10_000;
 
-function once(target: EventTarget, ok: string, timeoutMs: number, what: string): Promise<void> {
+function once(target: VideoElementLike, ok: string, timeoutMs: number, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (e?: Error) => {
       clearTimeout(timer);
@@ -297,7 +305,7 @@ function once(target: EventTarget, ok: string, timeoutMs: number, what: string):
  * fails to seek (each seek waits at most 10 s). The video is left paused at the last time.
  */
 export async function loadVideoFrames(
-  video: HTMLVideoElement,
+  video: VideoElementLike,
   times: readonly number[],
   options: ImageSourcesOptions = {},
 ): Promise<ImageSources> {
@@ -325,7 +333,8 @@ export async function loadVideoFrames(
       // A seek started before ours (by the page) may have answered first: wait until none is pending.
       while (video.seeking) await once(video, 'seeked', SEEK_TIMEOUT_MS, `seeking to ${times[k]} s`);
       try {
-        return await createImageBitmap(video, BITMAP_OPTIONS);
+        // Typed by the members used above (browsertypes.ts): a page's video element, or createImageBitmap refuses it.
+        return await createImageBitmap(video as HTMLVideoElement, BITMAP_OPTIONS);
       } catch (e) {
         throw new DataError(`${op}: the frame at ${times[k]} s cannot be captured: ${boundedReason(e)}`);
       }
@@ -334,30 +343,21 @@ export async function loadVideoFrames(
   );
 }
 
-interface FsEntry {
-  isFile: boolean;
-  isDirectory: boolean;
-  name: string;
-  fullPath: string;
-  file?(ok: (f: File) => void, fail: (e: unknown) => void): void;
-  createReader?(): { readEntries(ok: (e: FsEntry[]) => void, fail: (e: unknown) => void): void };
-}
-
 /**
  * The files of a drop (`DragEvent.dataTransfer`), folders walked recursively,
  * each with its path inside what was dropped (`pets/cat/a.png`): the input of
  * `loadImageFiles`. Hidden entries are skipped; more than MAX_IMAGE_FILES entries is a DataError.
  * Call it in the drop handler itself: the browser empties `dataTransfer` after the event.
  */
-export async function filesFromDrop(data: DataTransfer): Promise<ImageFileEntry[]> {
+export async function filesFromDrop(data: DataTransferLike): Promise<ImageFileEntry[]> {
   const op = 'filesFromDrop';
   const out: ImageFileEntry[] = [];
-  const roots: FsEntry[] = [];
+  const roots: FileSystemEntryLike[] = [];
   const loose: File[] = [];
   // Entries must be taken synchronously, before the first await.
   for (const item of Array.from(data.items ?? [])) {
     if (item.kind !== 'file') continue;
-    const entry = (item as { webkitGetAsEntry?: () => FsEntry | null }).webkitGetAsEntry?.();
+    const entry = item.webkitGetAsEntry?.();
     if (entry) roots.push(entry);
     else {
       const f = item.getAsFile();
@@ -369,7 +369,7 @@ export async function filesFromDrop(data: DataTransfer): Promise<ImageFileEntry[
   const count = () => {
     if (++seen > MAX_IMAGE_FILES) throw new DataError(`${op}: more than ${MAX_IMAGE_FILES} entries dropped`);
   };
-  const walk = async (e: FsEntry): Promise<void> => {
+  const walk = async (e: FileSystemEntryLike): Promise<void> => {
     count();
     if (isHidden(e.name)) return;
     if (e.isFile && e.file) {
@@ -379,7 +379,7 @@ export async function filesFromDrop(data: DataTransfer): Promise<ImageFileEntry[
       const reader = e.createReader();
       // readEntries gives the entries in chunks (100 in Chromium) until an empty one.
       for (;;) {
-        const chunk = await new Promise<FsEntry[]>((ok, fail) => reader.readEntries(ok, fail));
+        const chunk = await new Promise<FileSystemEntryLike[]>((ok, fail) => reader.readEntries(ok, fail));
         if (chunk.length === 0) break;
         for (const c of chunk) await walk(c);
       }
