@@ -175,7 +175,7 @@ export { Trainer, type TrainerFitOptions, type TrainerOptions, type TrainResult 
 export { createRunner, defaultParallelism, type Parallelism } from './worker/runner.js';
 export type { PassOptions } from './worker/passes.js';
 export { WorkerPool, defaultWorkers, type PoolOptions as WorkerPoolOptions } from './worker/pool.js';
-export type { SpawnOptions } from './worker/spawn.js';
+export type { SpawnOptions } from './worker/spawnopts.js';
 export { canShareMemory, type DataMode } from './worker/wire.js';
 export {
   blockOf,

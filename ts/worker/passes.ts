@@ -112,7 +112,7 @@ export function checkPassBatch(op: string, b: unknown): number {
   return b;
 }
 
-/** Logits and classes of a classifying model for every image. */
+/** @internal Logits and classes of a classifying model for every image. */
 export async function predictPass(
   pool: WorkerPool,
   held: HeldModels,
@@ -149,7 +149,7 @@ async function applyPass(
   return modelPass(pool, held, stack, data, batchSize, opts, op, (w, job) => w.api.apply({ ...job, op: apply }));
 }
 
-/** `encode` in workers. */
+/** @internal `encode` in workers. */
 export async function encodePass(
   pool: WorkerPool,
   held: HeldModels,
@@ -171,7 +171,7 @@ export async function encodePass(
   return { vectors, n: data.length, dim };
 }
 
-/** `reconstructionScores` in workers. */
+/** @internal `reconstructionScores` in workers. */
 export async function reconstructionPass(
   pool: WorkerPool,
   held: HeldModels,
@@ -218,7 +218,7 @@ function shareVectors(v: Float32Array, share: boolean): Float32Array {
   return s;
 }
 
-/** `nearestNeighbours` in workers: each takes whole gemm batches of the queries; the reference is shared. */
+/** @internal `nearestNeighbours` in workers: each takes whole gemm batches of the queries; the reference is shared. */
 export async function neighboursPass(
   pool: WorkerPool,
   held: HeldModels,

@@ -9,7 +9,8 @@ import { checkKernelThreads } from '../backend/threads.js';
 import { ArgumentError, WorkerError } from '../errors.js';
 import { MAX_KERNEL_THREADS } from '../limits.js';
 import { importNode } from '../util/nodeimport.js';
-import { spawnWorker, type SpawnOptions, type WorkerHandle } from './spawn.js';
+import { spawnWorker, type WorkerHandle } from './spawn.js';
+import type { SpawnOptions } from './spawnopts.js';
 
 /** Options of a worker pool: its size, each worker's kernel threads, and how each worker is spawned. */
 export interface PoolOptions extends SpawnOptions {
@@ -93,7 +94,10 @@ export class WorkerPool {
     return h;
   }
 
-  /** Takes `n` idle workers (waiting for busy ones), starting or replacing as needed. */
+  /**
+   * @internal Takes `n` idle workers (waiting for busy ones), starting or replacing as needed. Their handles
+   * speak the workers' protocol through comlink, whose declarations need the DOM lib.
+   */
   async acquire(n: number): Promise<{ workers: WorkerHandle[]; release: () => void }> {
     if (this.disposed) throw new WorkerError('terminated', 'the pool was disposed');
     if (!Number.isInteger(n) || n < 1 || n > this.size)

@@ -8,15 +8,8 @@ import { truncate, WorkerError } from '../errors.js';
 import { importNode } from '../util/nodeimport.js';
 import { type StartedWorker, startModuleWorker } from '../util/workerscript.js';
 import type { WorkerApi } from './protocol.js';
+import type { SpawnOptions } from './spawnopts.js';
 import './wire.js';
-
-/** How a worker is started: the URL of the bundled worker script and, in Node, its resource limits. */
-export interface SpawnOptions {
-  /** The bundled worker script (default: dist/worker.js beside this package's modules). */
-  workerUrl?: string | URL;
-  /** Node only: limits of the worker's JS heap (worker_threads resourceLimits). */
-  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
-}
 
 export interface WorkerHandle {
   readonly api: Comlink.Remote<WorkerApi>;

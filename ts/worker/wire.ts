@@ -76,7 +76,7 @@ function toShared<T extends Float32Array | Uint8Array>(a: T): T {
 }
 
 /** The dataset in a form that can be posted, and what to transfer with it. */
-export function datasetWire(d: ImageDataset, mode: DataMode): { wire: DatasetWire; transfer: Transferable[] } {
+export function datasetWire(d: ImageDataset, mode: DataMode): { wire: DatasetWire; transfer: ArrayBuffer[] } {
   const bytes = d.bytes;
   const images = bytes ?? d.images;
   const base = {
