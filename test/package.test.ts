@@ -1,30 +1,32 @@
 /**
  * The npm package as a user gets it: `npm pack` (which builds dist/ through
  * `prepack`), install the tarball into an empty project, import `convae` by
- * name from Node, and run a kernel. Checks the exports map, the files list and
- * that the wasm builds ship next to the compiled loader.
+ * name from Node, and run a kernel. Checks the exports map, the files list,
+ * that the wasm builds ship next to the compiled loader, and that the shipped
+ * declarations type-check in the TypeScript projects users have.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD } from './util/backend.js';
-import { npm, npmInstall } from './util/pack.js';
+import { checkConsumerTypes, CONSUMER_PROJECTS } from './util/consumer.js';
+import { npm, npmInstall, type Packed, packAndInstall } from './util/pack.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
 // Packing and installing once is enough: run it in one of the build projects only.
 describe.runIf(BUILD === 'simd')('npm package', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-pkg-'));
+  let packed: Packed;
+  beforeAll(() => {
+    packed = packAndInstall(dir);
+  }, 240_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('packs, installs and runs from a clean project', () => {
-    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], root)) as {
-      filename: string;
-      files: { path: string }[];
-    }[];
-    const files = packed[0].files.map((f) => f.path);
+    const files = packed.files;
     for (const f of [
       'dist/index.js',
       'dist/index.d.ts',
@@ -38,15 +40,13 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
     }
     expect(files.some((f) => f.startsWith('crates/') || f.startsWith('test/'))).toBe(false);
     // No packed script points at a source map the package leaves out (a dev server reports each one).
-    const tarball = join(dir, packed[0].filename);
+    const tarball = packed.tarball;
     for (const f of files.filter((f) => f.endsWith('.js'))) {
       const text = execFileSync('tar', ['-xOzf', tarball, `package/${f}`], { encoding: 'utf8', maxBuffer: 1 << 28 });
       const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(text)?.[1];
       if (map && !map.startsWith('data:')) expect(files, `${f} → ${map}`).toContain(join(f, '..', map));
     }
 
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    npmInstall(dir, [join(dir, packed[0].filename)]);
     writeFileSync(
       join(dir, 'main.js'),
       `import { loadBackend, conv2d } from 'convae';
@@ -127,4 +127,11 @@ describe.runIf(BUILD === 'simd')('npm package', () => {
     // Same data, same seed: the native run's losses agree with the relaxed wasm run's.
     nw.losses.forEach((l: number, i: number) => expect(Math.abs(l - w.losses[i])).toBeLessThan(1e-4));
   }, 240_000);
+
+  // Declarations are checked in the user's project (skipLibCheck: false): they must need neither the DOM lib nor
+  // @types/node, and a CommonJS project's node10 resolution must find convae/node's.
+  it(`its declarations type-check in ${Object.keys(CONSUMER_PROJECTS).join(', ')} projects`, () => {
+    const errors = checkConsumerTypes(dir);
+    expect(errors).toEqual(Object.fromEntries(Object.keys(CONSUMER_PROJECTS).map((name) => [name, ''])));
+  }, 120_000);
 });
