@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as cv from '../ts/index.js';
+import { checkNeighbours } from '../ts/anomaly/embed.js';
 import { MAX_MESSAGE_CHARS, MAX_TENSOR_ELEMENTS } from '../ts/limits.js';
 import { backendUnderTest } from './util/backend.js';
 
@@ -44,5 +45,61 @@ describe("a layer's output for one image over MAX_TENSOR_ELEMENTS", () => {
     const m = new cv.ConvAutoencoder(be, { convs: [{ filters: 2 ** 18, kernel: 1 }], pool: null }, [1, 32, 32]);
     expect(m.codeShape).toEqual([2 ** 18, 32, 32]);
     m.dispose();
+  });
+});
+
+describe('nearest neighbours: k, queries × k, references × features, batch × references', () => {
+  const emb = (n: number, dim = 1): cv.Embeddings => ({
+    vectors: Float32Array.from({ length: n * dim }, (_, i) => (i * 7919) % 1009),
+    n,
+    dim,
+  });
+
+  // Before: k up to the references was accepted, and each query keeps its k nearest in a sorted list, so the time
+  // grew with references × k per query: k = 4 000 of 4 000 references took 64 s, k = 50 000 of 50 000 hours.
+  it('k over MAX_NEIGHBOURS is an ArgumentError even when there are more references', () => {
+    const r = emb(cv.MAX_NEIGHBOURS + 2);
+    const q = emb(1);
+    const e = thrown(() => cv.nearestNeighbours(be, r, q, cv.MAX_NEIGHBOURS + 1));
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toContain(`[1, ${cv.MAX_NEIGHBOURS}] (MAX_NEIGHBOURS)`);
+    expect(() => cv.neighbourScores(be, r, q, { k: cv.MAX_NEIGHBOURS + 1 })).toThrow(cv.ArgumentError);
+    const labels = new Uint8Array(r.n);
+    expect(() => cv.knnAccuracy(be, r, labels, q, new Uint8Array(1), { k: cv.MAX_NEIGHBOURS + 1 })).toThrow(
+      /MAX_NEIGHBOURS/,
+    );
+    // The limit itself is accepted.
+    expect(cv.nearestNeighbours(be, r, q, cv.MAX_NEIGHBOURS).indices.length).toBe(cv.MAX_NEIGHBOURS);
+  });
+
+  it("an anomaly detector's neighbour score with k over MAX_NEIGHBOURS is refused before an image is encoded", () => {
+    const stack = new cv.StackedConvAutoencoder(be, [{ convs: [{ filters: 1, kernel: 1 }], pool: null }], [1, 2, 2]);
+    const normal = cv.ImageDataset.fromFloat32(new Float32Array((cv.MAX_NEIGHBOURS + 2) * 4), [1, 2, 2]);
+    const validation = cv.ImageDataset.fromFloat32(new Float32Array(8), [1, 2, 2]);
+    const score = { type: 'neighbours', depth: 0, k: cv.MAX_NEIGHBOURS + 1 } as const;
+    expect(() => cv.AnomalyDetector.fit(stack, normal, validation, { score })).toThrow(/score\.k.*MAX_NEIGHBOURS/);
+    stack.dispose();
+  });
+
+  // Before: the dot products of a batch, [batchSize, references], were refused by be.empty as a ShapeError naming
+  // no option, after the references had been copied in.
+  it('a batch of queries × the references over MAX_TENSOR_ELEMENTS names batchSize, before anything is allocated', () => {
+    const r = emb(300_000);
+    const q = emb(1000);
+    const live = { ...be.mem.live };
+    const e = thrown(() => cv.nearestNeighbours(be, r, q, 1, { batchSize: 1000 }));
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toContain('batchSize');
+    expect(e.message).toContain('1000 × 300000');
+    expect(be.mem.live).toEqual(live);
+  });
+
+  // The check itself (the search it guards would take hours without it: 300 000 queries × 1 000 neighbours).
+  it('queries × k over MAX_TENSOR_ELEMENTS names k', () => {
+    const r = emb(cv.MAX_NEIGHBOURS);
+    const q = emb(300_000);
+    const e = thrown(() => checkNeighbours('nearestNeighbours', r, q, cv.MAX_NEIGHBOURS, {}));
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toMatch(/k .*300000 × 1000/);
   });
 });

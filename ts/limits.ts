@@ -45,3 +45,11 @@ export const MAX_KERNEL_THREADS = 64;
 
 /** Most candidates one search space may span (the product of its lists' lengths), grid or random. */
 export const MAX_SEARCH_CANDIDATES = 100_000;
+
+/**
+ * Most neighbours a nearest-neighbour search keeps per query (`k` of `nearestNeighbours`, `neighbourScores`,
+ * `knnAccuracy`, a neighbour score, `convae anomaly --k`). Each query keeps its k nearest in a sorted list, so
+ * its time grows with references × k: k = 4 000 of 4 000 references took a minute, k = 50 000 of 50 000 ran
+ * for hours and asked for 2.5·10⁹ results.
+ */
+export const MAX_NEIGHBOURS = 1000;

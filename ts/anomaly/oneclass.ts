@@ -13,6 +13,7 @@
 import type { Backend } from '../backend/backend.js';
 import { ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
+import { MAX_NEIGHBOURS } from '../limits.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { fit } from '../train/fit.js';
 import { auroc, averagePrecision } from '../train/metrics.js';
@@ -46,10 +47,12 @@ export function checkScoreSpec(op: string, arg: string, spec: unknown, blocks: n
       `must be an integer in [${min}, ${blocks}] for a ${s.type} score on ${blocks} blocks, got ${quote(s.depth)}`,
     );
   if (s.type === 'neighbours') {
-    const max = references ?? Number.MAX_SAFE_INTEGER;
+    const max = Math.min(references ?? MAX_NEIGHBOURS, MAX_NEIGHBOURS);
     if (typeof s.k !== 'number' || !Number.isInteger(s.k) || s.k < 1 || s.k > max) {
       const range =
-        references === undefined ? 'an integer ≥ 1' : `an integer in [1, ${references}] (the normal training images)`;
+        max === MAX_NEIGHBOURS
+          ? `an integer in [1, ${MAX_NEIGHBOURS}] (MAX_NEIGHBOURS)`
+          : `an integer in [1, ${max}] (the normal training images)`;
       throw new ArgumentError(op, `${arg}.k`, `must be ${range}, got ${quote(s.k)}`);
     }
   }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILDS } from '../backend/loader.js';
 import { ArgumentError, ConvaeError, quote } from '../errors.js';
-import { MAX_KERNEL_THREADS } from '../limits.js';
+import { MAX_KERNEL_THREADS, MAX_NEIGHBOURS } from '../limits.js';
 import { anomaly } from './anomaly.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
@@ -460,7 +460,7 @@ const anomalyCommand = program
   .option('--epochs <n>', 'epochs per CAE block', int('--epochs', 0), 1)
   .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
   .addOption(new Option('--score <kind>', 'anomaly score').choices(['knn', 'reconstruction']).default('knn'))
-  .option('--k <n>', 'neighbours averaged by the knn score', int('--k'), 5)
+  .option('--k <n>', 'neighbours averaged by the knn score', int('--k', 1, MAX_NEIGHBOURS), 5)
   .option('--depth <n>', 'blocks under the score (default: 2 for knn, 1 for reconstruction)', int('--depth', 0))
   .option(
     '--fpr <rate>',
