@@ -103,3 +103,20 @@ describe('nearest neighbours: k, queries × k, references × features, batch × 
     expect(e.message).toMatch(/k .*300000 × 1000/);
   });
 });
+
+describe('workers of one pool', () => {
+  // Before: any size was taken: 2 ** 26 ran the process out of heap (a fatal V8 error) filling the list of idle
+  // slots, 2 ** 32 threw a RangeError; 257 was accepted.
+  it('a size over MAX_WORKERS is an ArgumentError from Trainer.create, WorkerPool.create and createRunner', async () => {
+    for (const size of [cv.MAX_WORKERS + 1, 2 ** 32]) {
+      await expect(cv.Trainer.create(be, { size })).rejects.toThrow(/size must be an integer in \[1, 256\]/);
+      await expect(cv.WorkerPool.create(be.workerOptions, { size })).rejects.toThrow(cv.ArgumentError);
+      await expect(cv.createRunner(be, { workers: size })).rejects.toThrow(/workers must be an integer in \[0, 256\]/);
+    }
+    // The limit itself: a pool of 256 idle slots, none started.
+    const t = await cv.Trainer.create(be, { size: cv.MAX_WORKERS });
+    expect(t.workers).toBe(cv.MAX_WORKERS);
+    await t.dispose();
+    expect(await cv.defaultWorkers()).toBeLessThanOrEqual(cv.MAX_WORKERS);
+  });
+});

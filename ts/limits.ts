@@ -40,6 +40,13 @@ export const MAX_IMAGE_SIDE = 4096;
 /** Largest byte storage of one loaded image dataset (N·C·H·W bytes). */
 export const MAX_DATASET_BYTES = 4 * 1024 * 1024 * 1024;
 
+/**
+ * Most workers of one pool (`Trainer.create`'s and `WorkerPool.create`'s `size`, `createRunner`'s `workers`; the
+ * CLI's `--workers` takes as many). Each holds a backend of its own; before this bound, `size: 2 ** 26` ran the
+ * process out of heap listing the idle slots, before any worker started.
+ */
+export const MAX_WORKERS = 256;
+
 /** Most kernel threads one backend may use (`Backend.setThreads`, the workers' `threads`): the native addon's bound. */
 export const MAX_KERNEL_THREADS = 64;
 
