@@ -120,3 +120,26 @@ describe('workers of one pool', () => {
     expect(await cv.defaultWorkers()).toBeLessThanOrEqual(cv.MAX_WORKERS);
   });
 });
+
+describe('codes of a dataset: images × code size', () => {
+  // Before: allocated at once. 12 000 MNIST-sized images through 256 maps without pooling asked for 9.6 GB and got
+  // it; here the first batch then failed with a ShapeError naming no option, the 4.4 GB array already taken.
+  it('over MAX_RESULT_FLOATS is an ArgumentError naming the sizes, before any image is encoded', async () => {
+    const stack = new cv.StackedConvAutoencoder(
+      be,
+      [{ convs: [{ filters: 4096, kernel: 1 }], pool: null }],
+      [1, 64, 64],
+    );
+    const n = cv.MAX_RESULT_FLOATS / 2 ** 24 + 1; // codes of 4096 × 64 × 64 = 2^24 floats
+    const data = cv.ImageDataset.fromFloat32(new Float32Array(n * 64 * 64), [1, 64, 64]);
+    const e = thrown(() => cv.encode(stack, data));
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toContain(`${n} images × ${2 ** 24}`);
+    expect(e.message).toContain('MAX_RESULT_FLOATS');
+    const runner = cv.threadRunner(be);
+    await expect(runner.encode(stack, data)).rejects.toThrow(/MAX_RESULT_FLOATS/);
+    // The pixels themselves (depth 0) are small enough.
+    expect(cv.encode(stack, data, { depth: 0 }).dim).toBe(64 * 64);
+    stack.dispose();
+  });
+});
