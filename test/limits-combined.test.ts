@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as cv from '../ts/index.js';
 import { checkNeighbours } from '../ts/anomaly/embed.js';
+import { checkFit, checkTrainerFitOptions } from '../ts/train/options.js';
 import { MAX_MESSAGE_CHARS, MAX_TENSOR_ELEMENTS } from '../ts/limits.js';
 import { backendUnderTest } from './util/backend.js';
 
@@ -141,5 +142,114 @@ describe('codes of a dataset: images × code size', () => {
     // The pixels themselves (depth 0) are small enough.
     expect(cv.encode(stack, data, { depth: 0 }).dim).toBe(64 * 64);
     stack.dispose();
+  });
+});
+
+describe("a batch's layer outputs", () => {
+  const optimizer = { type: 'sgd', lr: 0.1 } as const;
+
+  // Before: the first forward threw a ShapeError naming no option ([64,256,256,256] over MAX_TENSOR_ELEMENTS).
+  it('a training batch whose largest layer output passes MAX_TENSOR_ELEMENTS names batchSize before the first step', async () => {
+    const m = new cv.ConvAutoencoder(
+      be,
+      { convs: [{ filters: 256, kernel: 3, padding: 1 }], pool: null },
+      [1, 256, 256],
+    );
+    const data = cv.ImageDataset.fromFloat32(new Float32Array(64 * 256 * 256), [1, 256, 256]);
+    const live = { ...be.mem.live };
+    const e = await cv.fit(be, m.task(), data, { epochs: 1, batchSize: 64, optimizer }).then(
+      () => new Error('trained'),
+      (err: Error) => err,
+    );
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toMatch(/batchSize of 64 images does not fit: at most 16/);
+    expect(e.message).toContain('"cae.conv0"');
+    expect(e.message.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
+    expect(be.mem.live).toEqual(live);
+    // Over 4 workers a batch of 64 is 16 per worker: it fits.
+    expect(() => checkTrainerFitOptions(m, data, { epochs: 1, batchSize: 64, optimizer, workers: 4 })).not.toThrow();
+    expect(() => checkTrainerFitOptions(m, data, { epochs: 1, batchSize: 64, optimizer, workers: 2 })).toThrow(
+      /32 images per worker \(64 over 2\)/,
+    );
+    m.dispose();
+  });
+
+  // Before: accepted; the run grew memory to 4 GiB and failed with a MemoryError after 6 s, the 4 GiB kept by the
+  // model's layers. (The check is called alone: without it, the run itself would take the 4 GiB.)
+  it('a batch whose layer outputs together pass MAX_BACKEND_BYTES is refused, each output within the limit', () => {
+    const m = new cv.ConvAutoencoder(
+      be,
+      {
+        convs: [
+          { filters: 64, kernel: 3, padding: 1 },
+          { filters: 64, kernel: 3, padding: 1 },
+        ],
+        pool: null,
+      },
+      [1, 256, 256],
+    );
+    const data = cv.ImageDataset.fromFloat32(new Float32Array(60 * 256 * 256), [1, 256, 256]);
+    expect(() => checkFit(m.task(), data, { epochs: 1, batchSize: 60, optimizer })).toThrow(
+      /batchSize of 60 images does not fit: at most 42/,
+    );
+    expect(() => checkFit(m.task(), data, { epochs: 1, batchSize: 42, optimizer })).not.toThrow();
+    m.dispose();
+  });
+
+  /** A task that claims a large footprint but computes nothing: records the batches it is given. */
+  const recording = (largest: number) => {
+    const seen: number[] = [];
+    const task: cv.Task = {
+      needsLabels: false,
+      params: () => [],
+      step: (x) => {
+        seen.push(x.shape[0]);
+        return 0;
+      },
+      evaluate: (x) => {
+        seen.push(x.shape[0]);
+        return { loss: 0 };
+      },
+      footprint: () => ({ largest, layer: 'big', total: largest }),
+    };
+    return { task, seen };
+  };
+
+  // Before: validation ran in batches of 256 whatever the model: a model training in batches of 2 failed with a
+  // ShapeError after its first epoch, the weights already changed.
+  it("fit's validation and evaluateTask take batches that fit by default; a given batch that does not is refused", async () => {
+    const data = cv.ImageDataset.fromFloat32(new Float32Array(2 * 4), [1, 2, 2]);
+    const validation = cv.ImageDataset.fromFloat32(new Float32Array(200 * 4), [1, 2, 2]);
+    const { task, seen } = recording(2 ** 21); // 128 images per batch at most
+    await cv.fit(be, task, data, { epochs: 1, batchSize: 2, optimizer, validation });
+    expect(seen).toEqual([2, 128, 72]);
+    seen.length = 0;
+    cv.evaluateTask(be, task, validation);
+    expect(seen).toEqual([128, 72]);
+    expect(() => cv.evaluateTask(be, task, validation, { batchSize: 200 })).toThrow(/batchSize of 200 images/);
+    // A small model keeps the default of 256.
+    const small = recording(10);
+    cv.evaluateTask(be, small.task, validation);
+    expect(small.seen).toEqual([200]);
+  });
+
+  it("predict's default batch fits the model too", () => {
+    const data = cv.ImageDataset.fromFloat32(new Float32Array(200 * 4), [1, 2, 2]);
+    const { task } = recording(2 ** 21);
+    const batches: number[] = [];
+    let out: cv.Tensor | null = null;
+    const model = {
+      classes: 2,
+      task: () => task,
+      logits: (x: cv.Tensor) => {
+        batches.push(x.shape[0]);
+        out?.dispose();
+        out = be.zeros([x.shape[0], 2]);
+        return out;
+      },
+    };
+    expect(cv.predict(be, model, data).classes.length).toBe(200);
+    expect(batches).toEqual([128, 72]);
+    out!.dispose();
   });
 });

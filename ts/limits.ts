@@ -67,3 +67,10 @@ export const MAX_NEIGHBOURS = 1000;
  * pooling): 12 000 MNIST images through 256 maps of 28×28 asked for 9.6 GB and got it.
  */
 export const MAX_RESULT_FLOATS = 2 ** 30;
+
+/**
+ * Bytes one backend can address: wasm32 memory and the native addon's arena both span 4 GiB. Not a choice but a
+ * fact the checks use: a batch whose layer outputs alone need more cannot train, so `fit` refuses it before the
+ * first step instead of failing with a MemoryError after growing memory to 4 GiB.
+ */
+export const MAX_BACKEND_BYTES = 2 ** 32;

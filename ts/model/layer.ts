@@ -16,7 +16,7 @@ import type { Backend } from '../backend/backend.js';
 import type { DType, Tensor } from '../backend/memory.js';
 import { ModelError } from '../errors.js';
 import { MAX_TENSOR_ELEMENTS } from '../limits.js';
-import { boundedNumel } from '../shape.js';
+import { boundedNumel, numel } from '../shape.js';
 import type { Rng } from '../util/rng.js';
 
 /** Per-sample shape (no batch axis): [c, h, w] for images, [features] after Flatten. */
@@ -121,6 +121,14 @@ export abstract class Layer {
       );
     this.outputShape = out;
     return this.outputShape;
+  }
+
+  /**
+   * Elements that one image's forward pass leaves in buffers of this layer (after `plan`): its output, which it
+   * keeps from batch to batch. A layer that returns a view of its input (Flatten, Dropout outside training) says 0.
+   */
+  keptElements(): number {
+    return numel(this.outputShape);
   }
 
   /** The parameters `allocate` will create (after `plan`). */
