@@ -74,3 +74,9 @@ export const MAX_RESULT_FLOATS = 2 ** 30;
  * first step instead of failing with a MemoryError after growing memory to 4 GiB.
  */
 export const MAX_BACKEND_BYTES = 2 ** 32;
+
+/**
+ * Most pixels of one picture convae draws (`filterGrid`, `imageGrid`, `reconstructionGrid`, `lossCurve`, the
+ * figures, `convae features`): 2^26, 256 MiB of RGBA. `convae features` checks its grids before any projection.
+ */
+export const MAX_RASTER_PIXELS = 2 ** 26;
