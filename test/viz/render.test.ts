@@ -83,6 +83,15 @@ describe('figures', () => {
     expect(Number(grid?.[1])).toBeGreaterThanOrEqual(360);
     expect(dark(img, 0, 0, img.width, 25)).toBeGreaterThan(100); // the title is drawn
   });
+  // Before: Math.min(...ms) over one value per filter overflowed the call stack from about 120 000 filters on
+  // (a RangeError, not a ConvaeError): a conv of 200 000 1×1 filters is a valid layer.
+  it('filterFigure of 200 000 filters draws them (their range found without spreading 200 000 arguments)', () => {
+    const n = 200_000;
+    const w = new Float32Array(n).map((_, i) => (i % 2 ? 0.5 : -0.25) * (1 + (i % 3)));
+    const f = filterFigure(w, [n, 1, 1, 1]);
+    expect(f.svg).toContain('200000 filters of 1×1×1 weights');
+    expect(f.svg).toContain('m = 0.25 … 1.5');
+  });
   it('reconstructionFigure labels its rows and says its scale', () => {
     const n = 4,
       x = new Float32Array(n * 3 * 8 * 8).map((_, i) => (i % 7) / 6);
