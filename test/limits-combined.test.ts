@@ -286,3 +286,27 @@ describe('convae features: features × --top images in one picture', () => {
     }
   });
 });
+
+describe('lists a caller hands over, spread as arguments', () => {
+  // Before: history.epochs.push(...c.history) overflowed the call stack: a RangeError, not a ConvaeError.
+  it('fit resumes from a checkpoint of 200 000 epochs', async () => {
+    const m = new cv.ConvAutoencoder(be, { convs: [{ filters: 2, kernel: 3 }], pool: null }, [1, 4, 4]);
+    const data = cv.ImageDataset.fromFloat32(new Float32Array(4 * 16), [1, 4, 4]);
+    const opts = { epochs: 1, batchSize: 4, optimizer: { type: 'sgd', lr: 0.1 } } as const;
+    let ck: cv.Checkpoint | undefined;
+    const save = (c: cv.Checkpoint) => {
+      ck = c;
+    };
+    await cv.fit(be, m.task(), data, { ...opts, checkpoint: { save } });
+    const n = 200_000;
+    const history = Array.from({ length: n }, (_, epoch) => ({ ...ck!.history[0], epoch }));
+    const h = await cv.fit(be, m.task(), data, {
+      ...opts,
+      epochs: n + 1,
+      resumeFrom: { ...ck!, epoch: n, history },
+    });
+    expect(h.epochs.length).toBe(n + 1);
+    expect(h.epochs[n].epoch).toBe(n);
+    m.dispose();
+  });
+});
