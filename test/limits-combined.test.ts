@@ -309,4 +309,13 @@ describe('lists a caller hands over, spread as arguments', () => {
     expect(h.epochs[n].epoch).toBe(n);
     m.dispose();
   });
+
+  // Before: loose.push(...files) overflowed the call stack (the limit is MAX_IMAGE_FILES, a million).
+  it('filesFromDrop takes 200 000 dropped files', async () => {
+    const files = Array.from({ length: 200_000 }, (_, i) => ({ name: `f${i}.png` }) as File);
+    const drop = { items: [], files } as unknown as DataTransfer;
+    const entries = await cv.filesFromDrop(drop);
+    expect(entries.length).toBe(200_000);
+    expect(entries[199_999].path).toBe('f199999.png');
+  });
 });
