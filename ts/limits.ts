@@ -80,3 +80,16 @@ export const MAX_BACKEND_BYTES = 2 ** 32;
  * figures, `convae features`): 2^26, 256 MiB of RGBA. `convae features` checks its grids before any projection.
  */
 export const MAX_RASTER_PIXELS = 2 ** 26;
+
+/**
+ * Most values of one window `fitWhitening` decorrelates (channels × window²): 3 × 15², the colour window
+ * MAX_WHITENING_WINDOW was chosen for. Its covariance has values² entries and takes values³ to decompose, and
+ * the channels multiply in: 64 channels of 15 × 15 asked for a 14 400² covariance (1.7 GB, hours to fill).
+ */
+export const MAX_WHITENING_VALUES = 675;
+
+/**
+ * Most multiply-adds `fitWhitening` spends on its covariance: samples × values(values + 1)/2, about 20 s. The
+ * default 20 000 samples of a 3 × 15 × 15 window take 4.6·10⁹; 10⁷ samples of it (each bound alone allowed it) 2.3·10¹².
+ */
+export const MAX_WHITENING_WORK = 2 ** 33;
