@@ -319,3 +319,48 @@ describe('lists a caller hands over, spread as arguments', () => {
     expect(entries[199_999].path).toBe('f199999.png');
   });
 });
+
+describe('options of the probes', () => {
+  const emb = (n: number, dim: number): cv.Embeddings => ({
+    vectors: Float32Array.from({ length: n * dim }, (_, i) => (i * 7919) % 101),
+    n,
+    dim,
+  });
+  const labels = new Uint8Array(20);
+  const probe = (o: unknown) => () =>
+    cv.linearProbeAccuracy(emb(20, 4), labels, emb(20, 4), labels, o as cv.ProbeOptions);
+  const knn = (o: unknown) => () => cv.knnAccuracy(be, emb(20, 4), labels, emb(20, 4), labels, o as cv.KnnOptions);
+
+  // Before: not checked. classes 1e9 (probe) or 1e10 (knn) threw a RangeError from the weight or vote array; 2.5
+  // and '3' ran on; steps 1e9 never ended (a synchronous loop: here 100 001, over the bound, to stay quick without
+  // the check); lr NaN gave a number; a misspelt 'step' was ignored.
+  it('classes, steps, lr, weightDecay and unknown fields are ArgumentErrors', () => {
+    for (const o of [
+      { classes: 1e9 },
+      { classes: 2.5 },
+      { classes: '3' },
+      { classes: 257 },
+      { steps: 100_001 },
+      { steps: 2.5 },
+      { steps: 0 },
+      { lr: Number.NaN },
+      { lr: 0 },
+      { weightDecay: -1 },
+      { step: 10 },
+    ])
+      expect(probe(o), JSON.stringify(o)).toThrow(cv.ArgumentError);
+    for (const o of [{ classes: 1e10 }, { classes: '3' }, { classes: 0 }])
+      expect(knn(o), JSON.stringify(o)).toThrow(/classes must be an integer in \[1, 256\]/);
+    expect(probe({ classes: 256, steps: 3 })()).toBe(1);
+    expect(knn({ classes: 256 })()).toBe(1);
+  });
+
+  // Before: allocated. 2^24 features here (without the check: a RangeError from the 4.3·10⁹-value weight array,
+  // after standardising 384 MB of copies); 2^21 allocated 4 arrays of 4.3 GB.
+  it("the probe's weights, classes × (features + 1), within MAX_TENSOR_ELEMENTS", () => {
+    const wide = emb(1, 2 ** 24);
+    const e = thrown(() => cv.linearProbeAccuracy(wide, [0], wide, [0], { classes: 256, steps: 1 }));
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toMatch(/classes 256 × \(16777216 features \+ 1\) weights are more than 268435456/);
+  });
+});
