@@ -364,3 +364,30 @@ describe('options of the probes', () => {
     expect(e.message).toMatch(/classes 256 × \(16777216 features \+ 1\) weights are more than 268435456/);
   });
 });
+
+describe('float copies of a dataset: images × image size', () => {
+  // A dataset that says it holds 2^22 + 1 images of 32×32 (its bytes are those of one): what the checks read is
+  // its length and shape, before any image. A real one would be a 4 GiB byte store, within MAX_DATASET_BYTES.
+  const one = cv.ImageDataset.fromFloat32(new Float32Array(1024), [1, 32, 32]);
+  const huge = Object.create(one, { length: { value: 2 ** 22 + 1 } }) as cv.ImageDataset;
+
+  // Before: each allocated its n × C·H·W floats first: here 4.3·10⁹, a RangeError (Invalid typed array length); a
+  // byte dataset of 1-4 GiB asked for 4-16 GiB of floats and got them.
+  it('reconstructions, maps, normalised and whitened copies over MAX_RESULT_FLOATS are ArgumentErrors', () => {
+    const stack = new cv.StackedConvAutoencoder(be, [{ convs: [{ filters: 2, kernel: 3 }] }], [1, 32, 32]);
+    const w: cv.Whitening = { channels: 1, window: 1, eps: 1, kernel: new Float32Array([1]) };
+    const cases: [string, () => unknown, RegExp][] = [
+      ['maps', () => cv.reconstructionScores(stack, huge, { maps: true }), /reconstructionScores: maps asks for/],
+      ['reconstructThrough', () => cv.reconstructThrough(stack, huge, 1), /reconstructThrough: data asks for/],
+      ['contrastNormalize', () => cv.contrastNormalize(huge), /contrastNormalize: data asks for/],
+      ['whiten', () => cv.whiten(huge, w), /whiten: data asks for/],
+    ];
+    for (const [name, run, message] of cases) {
+      const e = thrown(run);
+      expect(e, name).toBeInstanceOf(cv.ArgumentError);
+      expect(e.message, name).toMatch(message);
+      expect(e.message, name).toContain('4194305 images × 1024');
+    }
+    stack.dispose();
+  });
+});

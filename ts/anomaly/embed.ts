@@ -5,9 +5,9 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import { datasetArg, type ImageDataset } from '../data/dataset.js';
+import { checkResultFloats, datasetArg, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
-import { MAX_NEIGHBOURS, MAX_RESULT_FLOATS, MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { MAX_NEIGHBOURS, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { gemm } from '../ops/dense.js';
 import { numel } from '../shape.js';
@@ -119,13 +119,7 @@ export function checkEncode(
   const depth = checkDepth(op, stack, opts.depth ?? stack.blocks.length);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
-  const dim = codeSize(stack, depth);
-  if (data.length * dim > MAX_RESULT_FLOATS)
-    throw new ArgumentError(
-      op,
-      'depth',
-      `gives codes of ${dim} floats: ${data.length} images × ${dim} = ${data.length * dim} floats, more than ${MAX_RESULT_FLOATS} (MAX_RESULT_FLOATS); encode fewer images at a time`,
-    );
+  checkResultFloats(op, 'depth', data.length, codeSize(stack, depth), 'codes');
   return { depth, batchSize };
 }
 

@@ -12,6 +12,7 @@
  * so; a dataset never mutates its buffers, and callers should not either.
  */
 import { ArgumentError, DataError, quote } from '../errors.js';
+import { MAX_RESULT_FLOATS } from '../limits.js';
 import { optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
 
@@ -101,6 +102,20 @@ function checkShape(op: string, shape: ImageShape): [number, number, number] {
 export function datasetArg(op: string, v: unknown, arg = 'data'): ImageDataset {
   if (!(v instanceof ImageDataset)) throw new ArgumentError(op, arg, `must be an ImageDataset, got ${quote(v)}`);
   return v;
+}
+
+/**
+ * Throws unless `images` × `perImage` floats (an array a call returns: codes, reconstructions, maps, a normalised
+ * copy) are within MAX_RESULT_FLOATS; `arg` is the option that asked for them. A byte-stored dataset within
+ * MAX_DATASET_BYTES is 4× larger as floats.
+ */
+export function checkResultFloats(op: string, arg: string, images: number, perImage: number, what: string): void {
+  if (images * perImage > MAX_RESULT_FLOATS)
+    throw new ArgumentError(
+      op,
+      arg,
+      `asks for ${what} of ${perImage} floats: ${images} images × ${perImage} = ${images * perImage} floats, more than ${MAX_RESULT_FLOATS} (MAX_RESULT_FLOATS); take fewer images at a time`,
+    );
 }
 
 /** Validates labels and the class count; returns labels as a Uint8Array (the caller's own if it was one). */

@@ -13,7 +13,7 @@
 import { ArgumentError, DataError, quote } from '../errors.js';
 import { MAX_WHITENING_VALUES, MAX_WHITENING_WORK } from '../limits.js';
 import { Rng } from '../util/rng.js';
-import { datasetArg, ImageDataset } from './dataset.js';
+import { checkResultFloats, datasetArg, ImageDataset } from './dataset.js';
 import { optionsOf } from '../util/options.js';
 
 /** Options of `fitWhitening`. */
@@ -142,6 +142,7 @@ export function whiten(data: ImageDataset, w: Whitening): ImageDataset {
     r = (k - 1) / 2,
     kernel = w.kernel;
   const size = data.imageSize;
+  checkResultFloats(op, 'data', data.length, size, 'whitened images');
   const out = new Float32Array(data.length * size);
   const img = new Float32Array(size);
   // Column and row index of each tap with the edges replicated, computed once.
