@@ -216,15 +216,10 @@ export function reconstructionGrid(
   const op = 'reconstructionGrid';
   const [n, c, h, w] = checkImageShape(op, 'originals', originals, shape);
   checkShape(op, 'reconstructions', reconstructions, shape, ['n', 'c', 'h', 'w']);
-  const scale = posInt(op, 'scale', opts.scale ?? 2);
-  const pad = nonNegInt(op, 'pad', opts.pad ?? 1);
-  const columns = posInt(op, 'columns', opts.columns ?? Math.min(n, Math.ceil(Math.sqrt(2 * n))));
   const [lo, hi] = opts.range ? checkRange(op, opts.range) : autoRange(originals);
+  const { scale, pad, columns, width, height } = reconstructionGridSize(op, n, h, w, opts);
   const tw = w * scale,
-    th = h * scale,
-    pairs = Math.ceil(n / columns);
-  const width = pad + columns * (tw + pad),
-    height = pad + 2 * pairs * (th + pad) + (pairs - 1) * pad;
+    th = h * scale;
   const r = createRaster(op, width, height, opts.padColor ?? PAD_COLOR);
   for (let i = 0; i < n; i++) {
     const col = i % columns,
@@ -235,6 +230,27 @@ export function reconstructionGrid(
     drawImage(r, x0, yOrig + th + pad, reconstructions, i, c, h, w, scale, lo, hi);
   }
   return r;
+}
+
+/** The layout of `reconstructionGrid` for `n` images of h×w: its scale, padding, columns and size in pixels. */
+export function reconstructionGridSize(
+  op: string,
+  n: number,
+  h: number,
+  w: number,
+  opts: ImageGridOptions,
+): { scale: number; pad: number; columns: number; width: number; height: number } {
+  const scale = posInt(op, 'scale', opts.scale ?? 2);
+  const pad = nonNegInt(op, 'pad', opts.pad ?? 1);
+  const columns = posInt(op, 'columns', opts.columns ?? Math.min(n, Math.ceil(Math.sqrt(2 * n))));
+  const pairs = Math.ceil(n / columns);
+  return {
+    scale,
+    pad,
+    columns,
+    width: pad + columns * (w * scale + pad),
+    height: pad + 2 * pairs * (h * scale + pad) + (pairs - 1) * pad,
+  };
 }
 
 /** Options of `lossCurve`. */
