@@ -420,3 +420,34 @@ describe('convae reconstruct: --count × --scale in one picture', () => {
     }
   });
 });
+
+describe('oneClassRun: the codes its neighbour scores encode', () => {
+  // Before: refused by encode after the stack had trained (here with 0 epochs, so without the check the stack is
+  // built and the refusal names `depth` of encode; with epochs, minutes of training came first).
+  it('images × code size over MAX_RESULT_FLOATS names the score before the stack is built', async () => {
+    const n = 600;
+    const data = cv.ImageDataset.fromFloat32(
+      new Float32Array(n * 1024),
+      [1, 32, 32],
+      Array.from({ length: n }, (_, i) => i % 2),
+    );
+    const live = { ...be.mem.live };
+    const e = await cv
+      .oneClassRun(be, data, data, 0, {
+        blocks: [{ convs: [{ filters: 4096, kernel: 1 }], pool: null }],
+        epochs: 0,
+        batchSize: 8,
+        optimizer: { type: 'sgd', lr: 0.1 },
+        seed: 1,
+        scores: [{ type: 'neighbours', depth: 1, k: 1 }],
+        evaluate: 'test',
+      })
+      .then(
+        () => new Error('scored'),
+        (err: Error) => err,
+      );
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toMatch(/^oneClassRun: scores\[0\]\.depth asks for codes of 4194304 floats: 600 images/);
+    expect(be.mem.live).toEqual(live);
+  });
+});
