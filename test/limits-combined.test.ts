@@ -201,6 +201,23 @@ describe("a batch's layer outputs", () => {
     m.dispose();
   });
 
+  // The input counts (a batch of images is a tensor too); a pooling layer's switches count towards the total, but
+  // each of its two tensors is only as large as its output (counted as one tensor of twice the size, a batch half
+  // as large as fits was refused).
+  it("a task's footprint: the input, each layer's output once, switches in the total", () => {
+    const m = new cv.ConvAutoencoder(
+      be,
+      { convs: [{ filters: 2, kernel: 3, padding: 1 }], pool: { kernel: 1 } },
+      [1, 8, 8],
+    );
+    // input 64; conv0, act0, pool (+ switches), unpool 128 each; deconv0, deact0 64 each.
+    expect(m.task().footprint!()).toEqual({ largest: 128, layer: 'cae.conv0', total: 64 + 5 * 128 + 2 * 64 });
+    m.dispose();
+    const wide = new cv.ConvAutoencoder(be, { convs: [{ filters: 1, kernel: 1 }], pool: null }, [1, 64, 64]);
+    expect(wide.task().footprint!()).toMatchObject({ largest: 4096, layer: 'input' });
+    wide.dispose();
+  });
+
   /** A task that claims a large footprint but computes nothing: records the batches it is given. */
   const recording = (largest: number) => {
     const seen: number[] = [];

@@ -7,7 +7,7 @@
 import type { Tensor } from '../backend/memory.js';
 import { ModelError } from '../errors.js';
 import { MAX_BACKEND_BYTES, MAX_MODEL_PARAM_BYTES, MAX_TENSOR_ELEMENTS } from '../limits.js';
-import { boundedNumel } from '../shape.js';
+import { boundedNumel, numel } from '../shape.js';
 import type { Layer, Param, ParamInit, PlannedParam, Shape } from './layer.js';
 
 /** What to train or evaluate in a model: `layer` picks a block of a CAE stack (greedy pretraining); other kinds take none. */
@@ -41,7 +41,7 @@ export interface Task {
 
 /** Elements one image leaves in the buffers of a task's layers (a lower bound: gradients and workspaces come on top). */
 export interface ImageFootprint {
-  /** The largest output of one layer for one image. */
+  /** The largest single tensor of one image: the input or one layer's output. */
   largest: number;
   /** The layer of `largest` (named in errors). */
   layer: string;
@@ -49,14 +49,19 @@ export interface ImageFootprint {
   total: number;
 }
 
-/** The footprint of `layers` (planned): their outputs for one image, the largest and the sum. */
-export function footprintOf(layers: readonly Layer[]): ImageFootprint {
-  const f: ImageFootprint = { largest: 0, layer: '', total: 0 };
+/**
+ * The footprint of `layers` (planned) on inputs of `input` elements per image: the largest single tensor (the
+ * input, or a layer's output: a pooling layer's switches are a second tensor of its size) and the sum of what
+ * the input and the layers keep.
+ */
+export function footprintOf(input: number, layers: readonly Layer[]): ImageFootprint {
+  const f: ImageFootprint = { largest: input, layer: 'input', total: input };
   for (const l of layers) {
-    const n = l.keptElements();
-    f.total += n;
-    if (n > f.largest) {
-      f.largest = n;
+    const kept = l.keptElements();
+    f.total += kept;
+    const tensor = kept > 0 ? numel(l.outputShape) : 0;
+    if (tensor > f.largest) {
+      f.largest = tensor;
       f.layer = l.name;
     }
   }
