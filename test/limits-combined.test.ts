@@ -468,3 +468,19 @@ describe('oneClassRun: the codes its neighbour scores encode', () => {
     expect(be.mem.live).toEqual(live);
   });
 });
+
+describe('ImageDataset.subset: repeated indices × image size', () => {
+  // Before: the copy was allocated whatever its size: repeats make it larger than the dataset (2 000 indices of one
+  // 1024×1024 image took 8 GB); past 2^32 values, as here, it was a RangeError.
+  it('a copy over MAX_RESULT_FLOATS (floats) or MAX_DATASET_BYTES (bytes) is an ArgumentError', () => {
+    const floats = cv.ImageDataset.fromFloat32(new Float32Array(2 ** 20), [1, 1024, 1024]);
+    const e = thrown(() => floats.subset(new Array(4097).fill(0)));
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toMatch(
+      /^ImageDataset\.subset: indices asks for a copy of images of 1048576 floats: 4097 images/,
+    );
+    const bytes = cv.ImageDataset.fromUint8(new Uint8Array(2 ** 20), [1, 1024, 1024], undefined, { store: 'uint8' });
+    expect(() => bytes.subset(new Array(8193).fill(0))).toThrow(/more than 4294967296 \(MAX_DATASET_BYTES\)/);
+    expect(floats.subset([0, 0]).length).toBe(2);
+  });
+});
