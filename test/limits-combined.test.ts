@@ -484,3 +484,18 @@ describe('ImageDataset.subset: repeated indices × image size', () => {
     expect(floats.subset([0, 0]).length).toBe(2);
   });
 });
+
+describe('featureStrengths: images × maps', () => {
+  // Before: the array of one double per image and map was allocated whatever its size (10⁴ images of a 65 536-map
+  // block: 5 GB); past 2^32 values, as here, a RangeError.
+  it('over MAX_RESULT_FLOATS (a double counting as two) is an ArgumentError naming block', () => {
+    const stack = new cv.StackedConvAutoencoder(be, [{ convs: [{ filters: 4096, kernel: 1 }], pool: null }], [1, 2, 2]);
+    const one = cv.ImageDataset.fromFloat32(new Float32Array(4), [1, 2, 2]);
+    const huge = Object.create(one, { length: { value: 2 ** 20 + 1 } }) as cv.ImageDataset;
+    const e = thrown(() => cv.featureStrengths(stack, huge, 0));
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toMatch(/^featureStrengths: block asks for strengths \(doubles\) of every map of 8192 floats/);
+    expect(cv.featureStrengths(stack, one, 0).length).toBe(4096);
+    stack.dispose();
+  });
+});

@@ -10,7 +10,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { checkResultFloats, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { ConvTranspose2D, MaxUnpool2D } from '../model/layers.js';
@@ -122,6 +122,8 @@ export function featureStrengths(
   checkDepth(op, stack, block + 1, 1);
   checkImages(op, stack, data);
   const [channels, ch, cw] = stack.blocks[block].codeShape;
+  // One double (two floats' bytes) per image and map: 10⁴ images of a 65 536-map block would be 5 GB.
+  checkResultFloats(op, 'block', data.length, 2 * channels, 'strengths (doubles) of every map');
   const plane = ch * cw;
   const strength = new Float64Array(data.length * channels);
   forEachBatch(stack.be, data, checkBatchSize(op, batchSize), (x, start, size) => {
