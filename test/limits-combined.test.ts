@@ -499,3 +499,25 @@ describe('featureStrengths: images × maps', () => {
     stack.dispose();
   });
 });
+
+describe('predict: images × classes', () => {
+  // Before: the logits were allocated whatever their size (a valid 4 096-class classifier on 2^20 images: past 2^32
+  // values, a RangeError).
+  it('logits over MAX_RESULT_FLOATS are an ArgumentError, on this thread and in workers', async () => {
+    const clf = cv.Classifier.fromBlocks(be, [{ convs: [{ filters: 1, kernel: 1 }], pool: null }], [1, 2, 2], {
+      hidden: [],
+      classes: 4096,
+    });
+    const one = cv.ImageDataset.fromFloat32(new Float32Array(4), [1, 2, 2]);
+    const huge = Object.create(one, { length: { value: 2 ** 20 + 1 } }) as cv.ImageDataset;
+    expect(() => cv.predict(be, clf, huge)).toThrow(/^predict: data asks for logits of 4096 floats: 1048577 images/);
+    const trainer = await cv.Trainer.create(be, { size: 1 });
+    try {
+      await expect(trainer.predict(clf, huge)).rejects.toThrow(/^Trainer\.predict: data asks for logits/);
+    } finally {
+      await trainer.dispose();
+    }
+    expect(cv.predict(be, clf, one).logits.length).toBe(4096);
+    clf.dispose();
+  });
+});

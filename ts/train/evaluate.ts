@@ -6,7 +6,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { checkResultFloats, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError } from '../errors.js';
 import { type Classifying, largestBatch, type Model, type Task } from '../model/model.js';
 import { Feeder } from './feeder.js';
@@ -136,6 +136,7 @@ export function predictLogits(
 ): Float32Array {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new ArgumentError('predict', 'batchSize', `must be an integer ≥ 1, got ${batchSize}`);
+  checkResultFloats('predict', 'data', end - start, model.classes, 'logits');
   const k = model.classes,
     out = new Float32Array((end - start) * k);
   const feeder = new Feeder(be, data);
