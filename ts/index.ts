@@ -94,6 +94,7 @@ export {
   isClassifying,
   type Architecture,
   type Classifying,
+  type ImageFootprint,
   type Model,
   type TaskSpec,
 } from './model/model.js';

@@ -40,8 +40,56 @@ export const MAX_IMAGE_SIDE = 4096;
 /** Largest byte storage of one loaded image dataset (N·C·H·W bytes). */
 export const MAX_DATASET_BYTES = 4 * 1024 * 1024 * 1024;
 
+/**
+ * Most workers of one pool (`Trainer.create`'s and `WorkerPool.create`'s `size`, `createRunner`'s `workers`; the
+ * CLI's `--workers` takes as many). Each holds a backend of its own; before this bound, `size: 2 ** 26` ran the
+ * process out of heap listing the idle slots, before any worker started.
+ */
+export const MAX_WORKERS = 256;
+
 /** Most kernel threads one backend may use (`Backend.setThreads`, the workers' `threads`): the native addon's bound. */
 export const MAX_KERNEL_THREADS = 64;
 
 /** Most candidates one search space may span (the product of its lists' lengths), grid or random. */
 export const MAX_SEARCH_CANDIDATES = 100_000;
+
+/**
+ * Most neighbours a nearest-neighbour search keeps per query (`k` of `nearestNeighbours`, `neighbourScores`,
+ * `knnAccuracy`, a neighbour score, `convae anomaly --k`). Each query keeps its k nearest in a sorted list, so
+ * its time grows with references × k: k = 4 000 of 4 000 references took a minute, k = 50 000 of 50 000 ran
+ * for hours and asked for 2.5·10⁹ results.
+ */
+export const MAX_NEIGHBOURS = 1000;
+
+/**
+ * Most floats one call returns in a JS array (the codes `encode` returns, also in workers): 2^30, 4 GiB, as
+ * large as the largest dataset (MAX_DATASET_BYTES). A code can be far larger than its image (many feature maps, no
+ * pooling): 12 000 MNIST images through 256 maps of 28×28 asked for 9.6 GB and got it.
+ */
+export const MAX_RESULT_FLOATS = 2 ** 30;
+
+/**
+ * Bytes one backend can address: wasm32 memory and the native addon's arena both span 4 GiB. Not a choice but a
+ * fact the checks use: a batch whose layer outputs alone need more cannot train, so `fit` refuses it before the
+ * first step instead of failing with a MemoryError after growing memory to 4 GiB.
+ */
+export const MAX_BACKEND_BYTES = 2 ** 32;
+
+/**
+ * Most pixels of one picture convae draws (`filterGrid`, `imageGrid`, `reconstructionGrid`, `lossCurve`, the
+ * figures, `convae features`): 2^26, 256 MiB of RGBA. `convae features` checks its grids before any projection.
+ */
+export const MAX_RASTER_PIXELS = 2 ** 26;
+
+/**
+ * Most values of one window `fitWhitening` decorrelates (channels × window²): 3 × 15², the colour window
+ * MAX_WHITENING_WINDOW was chosen for. Its covariance has values² entries and takes values³ to decompose, and
+ * the channels multiply in: 64 channels of 15 × 15 asked for a 14 400² covariance (1.7 GB, hours to fill).
+ */
+export const MAX_WHITENING_VALUES = 675;
+
+/**
+ * Most multiply-adds `fitWhitening` spends on its covariance: samples × values(values + 1)/2, about 20 s. The
+ * default 20 000 samples of a 3 × 15 × 15 window take 4.6·10⁹; 10⁷ samples of it (each bound alone allowed it) 2.3·10¹².
+ */
+export const MAX_WHITENING_WORK = 2 ** 33;

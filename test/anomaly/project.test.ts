@@ -183,3 +183,23 @@ describe('projectFeature', () => {
     expect(() => projectFeature(stack, data, { block: 0, feature: 0, top: 2 })).toThrow(/top/);
   });
 });
+
+describe('projections that grow backend memory', () => {
+  // Before: projectDown copied a layer's output with be.fromArray(h.shape, h.data): the view was taken before the
+  // copy's allocation, which grew wasm memory and detached it, so `convae features --top 2000` failed with
+  // "tensor.set: values must be 23040000 elements for shape [2000,20,24,24], got 0".
+  it('2 000 images of a 20-map block project like one image at a time', async () => {
+    const fresh = await backendUnderTest();
+    const stack = new StackedConvAutoencoder(fresh, [{ convs: [{ filters: 20, kernel: 5 }] }], [1, 28, 28]);
+    const rng = new Rng(3);
+    const data = ImageDataset.fromFloat32(
+      Float32Array.from({ length: 2000 * 784 }, () => rng.next()),
+      [1, 28, 28],
+    );
+    const all = projectFeature(stack, data, { block: 0, feature: 3, top: 2000 });
+    expect(all.projections.length).toBe(2000 * 784);
+    const one = projectFeature(stack, data.subset([all.indices[0]]), { block: 0, feature: 3, top: 1 });
+    expect(all.projections.subarray(0, 784)).toEqual(one.projections);
+    stack.dispose();
+  });
+});

@@ -71,6 +71,7 @@ describe.runIf(BUILD === 'simd')('numeric flags on the command line', () => {
     [['paper', '--validation', ''], /--validation must be a fraction/],
     [['anomaly', '--normal', '1', '--depth', ''], /--depth must be an integer/],
     [['anomaly', '--normal', '1', '--fpr', ' '], /--fpr must be in \(0, 1\)/],
+    [['anomaly', '--normal', '1', '--k', '1001'], /--k must be an integer in \[1, 1000\]/],
     [['pretrain', '--seed', ' '], /--seed must be an integer in \[0, 4294967295\]/],
     [['pretrain', '--seed', '1e300'], /--seed must be an integer in \[0, 4294967295\]/],
     [['pretrain', '--batch', '1e300'], /--batch must be an integer in \[1, 1000000000\]/],

@@ -5,6 +5,7 @@
  * noise, neighbouring pixels are decorrelated; `whiten` is the convolution
  * with replicated edges written out plainly; saved whitenings are checked.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { fitWhitening, symmetricEigen, whiten, whiteningOf } from '../../ts/data/whiten.js';
@@ -166,5 +167,38 @@ describe('fitWhitening / whiten', () => {
       { ...good, kernel: [...good.kernel.slice(1), null] },
     ])
       expect(() => whiteningOf(bad, 'm.json')).toThrow(/m\.json: whitening/);
+  });
+});
+
+describe('fitWhitening: channels × window² and samples × the covariance', () => {
+  const root = new URL('../..', import.meta.url).pathname;
+  /** fitWhitening in a child process, killed after 8 s (the unchecked fits below take from 6 s to hours). */
+  const fitInChild = (channels: number, window: number, samples: number): string => {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'test/data/whiten-child.ts', String(channels), String(window), String(samples)],
+      { cwd: root, encoding: 'utf8', timeout: 8000 },
+    );
+    return r.signal ? `killed (${r.signal})` : r.stdout.trim();
+  };
+
+  // Before: each bound alone (window ≤ 15, samples ≤ 10⁷) let these through: 5 channels of 15×15 took 6 s to
+  // decompose with 2 samples, 64 channels asked for a 14 400² covariance (1.7 GB, hours), and 10⁷ samples of a
+  // colour 15×15 window 2.3·10¹² multiply-adds (hours).
+  it('a window of more than MAX_WHITENING_VALUES values, or too many samples of it, is refused at once', () => {
+    expect(fitInChild(5, 15, 2)).toMatch(
+      /^ArgumentError: fitWhitening: window 15 on 5 channels gives windows of 1125 values, more than 675 \(MAX_WHITENING_VALUES\)/,
+    );
+    expect(fitInChild(3, 15, 1e7)).toMatch(
+      /^ArgumentError: fitWhitening: samples 10000000 of 675-value windows .* at most 37650 samples of this window$/,
+    );
+  }, 30_000);
+
+  it('a window within the limits is fitted (1 channel, 15×15: 225 values)', () => {
+    const grey = ImageDataset.fromFloat32(
+      Float32Array.from({ length: 4 * 256 }, () => rng.next()),
+      [1, 16, 16],
+    );
+    expect(fitWhitening(grey, { window: 15, samples: 2 }).kernel.length).toBe(225);
   });
 });

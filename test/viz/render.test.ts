@@ -83,6 +83,25 @@ describe('figures', () => {
     expect(Number(grid?.[1])).toBeGreaterThanOrEqual(360);
     expect(dark(img, 0, 0, img.width, 25)).toBeGreaterThan(100); // the title is drawn
   });
+  // Before: Math.min(...ms) over one value per filter overflowed the call stack from about 120 000 filters on
+  // (a RangeError, not a ConvaeError): a conv of 200 000 1×1 filters is a valid layer.
+  it('filterFigure of 200 000 filters draws them (their range found without spreading 200 000 arguments)', () => {
+    const n = 200_000;
+    const w = new Float32Array(n).map((_, i) => (i % 2 ? 0.5 : -0.25) * (1 + (i % 3)));
+    const f = filterFigure(w, [n, 1, 1, 1]);
+    expect(f.svg).toContain('200000 filters of 1×1×1 weights');
+    expect(f.svg).toContain('m = 0.25 … 1.5');
+  });
+  // Before: drawn at any size: a 20 000 × 20 000 loss chart took 8 s and 3.2 GB, 50 000 × 50 000 would take 20 GB.
+  it('a loss chart or SVG over MAX_RASTER_PIXELS is refused before any pixel is drawn', () => {
+    const series = [{ name: 'loss', values: [1, 0.5, 0.25] }];
+    expect(() => lossChart(series, { width: 8193, height: 8193 })).toThrow(
+      /^lossChart: width × height 8193×8193 px is more than 67108864 pixels \(MAX_RASTER_PIXELS\)$/,
+    );
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8193" height="8193"><rect width="1" height="1"/></svg>';
+    expect(() => svgToPng(svg)).toThrow(/^svgToPng: svg 8193×8193 px is more than 67108864 pixels/);
+    expect(decode(lossChart(series, { width: 320, height: 200 }).png).width).toBe(320);
+  });
   it('reconstructionFigure labels its rows and says its scale', () => {
     const n = 4,
       x = new Float32Array(n * 3 * 8 * 8).map((_, i) => (i % 7) / 6);

@@ -5,8 +5,9 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import { datasetArg, type ImageDataset } from '../data/dataset.js';
+import { checkResultFloats, datasetArg, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
+import { MAX_NEIGHBOURS, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { gemm } from '../ops/dense.js';
 import { numel } from '../shape.js';
@@ -118,6 +119,7 @@ export function checkEncode(
   const depth = checkDepth(op, stack, opts.depth ?? stack.blocks.length);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
+  checkResultFloats(op, 'depth', data.length, codeSize(stack, depth), 'codes');
   return { depth, batchSize };
 }
 
@@ -195,9 +197,28 @@ export function checkNeighbours(
   if (skipSelf && query.vectors !== reference.vectors)
     throw new ArgumentError(op, 'skipSelf', 'needs the query to be the reference set itself');
   const avail = reference.n - (skipSelf ? 1 : 0);
-  if (!Number.isInteger(k) || k < 1 || k > avail)
-    throw new ArgumentError(op, 'k', `must be an integer in [1, ${avail}], got ${quote(k)}`);
-  return { batchSize: checkBatchSize(op, opts.batchSize ?? 256) };
+  const most = Math.min(avail, MAX_NEIGHBOURS);
+  if (!Number.isInteger(k) || k < 1 || k > most)
+    throw new ArgumentError(
+      op,
+      'k',
+      `must be an integer in [1, ${most}] (${avail < MAX_NEIGHBOURS ? 'the reference vectors' : 'MAX_NEIGHBOURS'}), got ${quote(k)}`,
+    );
+  const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
+  // What the search allocates, each checked before the first: the results, the references and one batch's dot products.
+  const sizes: [string, number, number, string][] = [
+    ['k', query.n, k, 'queries × k results'],
+    ['reference', reference.n, reference.dim, 'reference vectors × features'],
+    ['batchSize', Math.min(batchSize, query.n), reference.n, 'queries per batch × reference vectors'],
+  ];
+  for (const [arg, a, b, what] of sizes)
+    if (a * b > MAX_TENSOR_ELEMENTS)
+      throw new ArgumentError(
+        op,
+        arg,
+        `${what} = ${a} × ${b} is more than ${MAX_TENSOR_ELEMENTS} (MAX_TENSOR_ELEMENTS)`,
+      );
+  return { batchSize };
 }
 
 /**

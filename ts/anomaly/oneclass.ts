@@ -11,9 +11,10 @@
  * score and training was made on); `'test'` scores the test set.
  */
 import type { Backend } from '../backend/backend.js';
-import { ImageDataset } from '../data/dataset.js';
+import { checkResultFloats, ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
-import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
+import { MAX_NEIGHBOURS } from '../limits.js';
+import { ConvAutoencoder, StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { fit } from '../train/fit.js';
 import { auroc, averagePrecision } from '../train/metrics.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
@@ -46,10 +47,12 @@ export function checkScoreSpec(op: string, arg: string, spec: unknown, blocks: n
       `must be an integer in [${min}, ${blocks}] for a ${s.type} score on ${blocks} blocks, got ${quote(s.depth)}`,
     );
   if (s.type === 'neighbours') {
-    const max = references ?? Number.MAX_SAFE_INTEGER;
+    const max = Math.min(references ?? MAX_NEIGHBOURS, MAX_NEIGHBOURS);
     if (typeof s.k !== 'number' || !Number.isInteger(s.k) || s.k < 1 || s.k > max) {
       const range =
-        references === undefined ? 'an integer ≥ 1' : `an integer in [1, ${references}] (the normal training images)`;
+        max === MAX_NEIGHBOURS
+          ? `an integer in [1, ${MAX_NEIGHBOURS}] (MAX_NEIGHBOURS)`
+          : `an integer in [1, ${max}] (the normal training images)`;
       throw new ArgumentError(op, `${arg}.k`, `must be ${range}, got ${quote(s.k)}`);
     }
   }
@@ -187,6 +190,29 @@ function standardise(s: Float64Array, ref: Float64Array): Float64Array {
   return s.map((v) => (v - m) / sd);
 }
 
+/**
+ * The codes a neighbour score encodes (the most images of one encode × the code size at its depth) within
+ * MAX_RESULT_FLOATS, from the planned stack (nothing allocated): before, `encode` refused them after the stack had
+ * trained for minutes.
+ */
+function checkCodeSizes(
+  be: Backend,
+  op: string,
+  opts: Pick<OneClassOptions, 'blocks' | 'scores'>,
+  inputShape: readonly number[],
+  images: number,
+): void {
+  const sizes = [inputShape.reduce((a, b) => a * b, 1)];
+  let shape = inputShape;
+  for (const [k, spec] of opts.blocks.entries()) {
+    shape = new ConvAutoencoder(be, spec, shape, { name: `block${k}`, first: k === 0 }, null).codeShape;
+    sizes.push(shape.reduce((a, b) => a * b, 1));
+  }
+  opts.scores.forEach((s, i) => {
+    if (s.type === 'neighbours') checkResultFloats(op, `scores[${i}].depth`, images, sizes[s.depth], 'codes');
+  });
+}
+
 /** Builds a stack and trains its blocks greedily, one after the other, on `train`. */
 export async function trainStack(
   be: Backend,
@@ -272,6 +298,12 @@ export async function oneClassRun(
   }
   // k against the reference images too, now that the split says how many there are.
   opts.scores.forEach((s, i) => checkScoreSpec(op, `scores[${i}]`, s, opts.blocks.length, split.train.length));
+  const encoded = [
+    split.train.length,
+    evaluated.data.length,
+    ...(opts.ensemble ? [split.normalValidation.length] : []),
+  ];
+  checkCodeSizes(be, op, opts, trainSet.shape, Math.max(...encoded));
   const stack = await trainStack(be, split.train, opts);
   try {
     return await scoreRun(be, stack, split, evaluated, normal, opts, t0);

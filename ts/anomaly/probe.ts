@@ -4,10 +4,31 @@
  * features, full-batch Adam, fixed L2) from a few labelled vectors.
  */
 import type { Backend } from '../backend/backend.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, quote } from '../errors.js';
+import { MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
 import { optionsOf } from '../util/options.js';
+
+/** The most classes a probe takes: as many as an ImageDataset's byte labels can name. */
+const MAX_PROBE_CLASSES = 256;
+
+/**
+ * `classes` of a probe: an integer in [1, 256]. Before, any value was taken: 10¹⁰ was a RangeError from the
+ * vote or weight array, 2.5 or '3' ran on.
+ */
+function classesOf(op: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_PROBE_CLASSES)
+    throw new ArgumentError(op, 'classes', `must be an integer in [1, ${MAX_PROBE_CLASSES}], got ${quote(v)}`);
+  return v;
+}
+
+/** A finite number ≥ `min` (> `min` when `open`). */
+function numberOf(op: string, arg: string, v: unknown, min: number, open: boolean): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || (open ? v <= min : v < min))
+    throw new ArgumentError(op, arg, `must be a finite number ${open ? '>' : '≥'} ${min}, got ${quote(v)}`);
+  return v;
+}
 
 function checkLabels(op: string, arg: string, labels: ArrayLike<number>, n: number, classes: number): void {
   if (!labels || labels.length !== n) throw new ArgumentError(op, arg, `must hold ${n} labels, got ${labels?.length}`);
@@ -20,7 +41,7 @@ function checkLabels(op: string, arg: string, labels: ArrayLike<number>, n: numb
 export interface KnnOptions {
   /** Neighbours that vote (default 1). */
   k?: number;
-  /** Labels lie in [0, classes) (default 10). */
+  /** Labels lie in [0, classes), classes in [1, 256] (default 10). */
   classes?: number;
 }
 
@@ -36,7 +57,7 @@ function checkKnn(
   checkEmbeddings(op, 'train', train);
   checkEmbeddings(op, 'test', test);
   const k = opts.k ?? 1,
-    classes = opts.classes ?? 10;
+    classes = classesOf(op, opts.classes ?? 10);
   checkLabels(op, 'trainLabels', trainLabels, train.n, classes);
   checkLabels(op, 'testLabels', testLabels, test.n, classes);
   return { k, classes };
@@ -91,15 +112,19 @@ function voteAccuracy(
 
 /** Options of the linear (softmax-regression) probe. */
 export interface ProbeOptions {
-  /** Number of classes; labels must lie in [0, classes). Default 10. */
+  /** Number of classes, in [1, 256]; labels must lie in [0, classes). Default 10. */
   classes?: number;
-  /** Full-batch steps (default 150). */
+  /** Full-batch steps, in [1, 100 000] (default 150). */
   steps?: number;
   /** Adam learning rate (default 0.01). */
   lr?: number;
   /** L2 penalty on the weights (default 1e-3). */
   weightDecay?: number;
 }
+
+const PROBE_KEYS = ['classes', 'steps', 'lr', 'weightDecay'];
+/** Most full-batch steps of the linear probe (it runs them without a break on this thread; the default is 150). */
+const MAX_PROBE_STEPS = 100_000;
 
 /** Trains softmax regression on `train` and returns the accuracy on `test`. */
 export function linearProbeAccuracy(
@@ -113,14 +138,26 @@ export function linearProbeAccuracy(
   const opts = optionsOf(op, options);
   checkEmbeddings(op, 'train', train);
   checkEmbeddings(op, 'test', test);
-  const C = opts.classes ?? 10;
+  for (const key of Object.keys(opts))
+    if (!PROBE_KEYS.includes(key))
+      throw new ArgumentError(op, 'options', `has an unknown field ${quote(key)} (known: ${PROBE_KEYS.join(', ')})`);
+  const C = classesOf(op, opts.classes ?? 10);
+  // Steps run one after the other on this thread, each over every vector: 10⁹ steps of 20 vectors never ended.
+  const steps = opts.steps ?? 150;
+  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > MAX_PROBE_STEPS)
+    throw new ArgumentError(op, 'steps', `must be an integer in [1, ${MAX_PROBE_STEPS}], got ${quote(steps)}`);
+  const lr = numberOf(op, 'lr', opts.lr ?? 0.01, 0, true),
+    wd = numberOf(op, 'weightDecay', opts.weightDecay ?? 1e-3, 0, false);
   checkLabels(op, 'trainLabels', trainLabels, train.n, C);
   checkLabels(op, 'testLabels', testLabels, test.n, C);
   if (test.dim !== train.dim) throw new ArgumentError(op, 'test', `has ${test.dim} features, train ${train.dim}`);
   const { n, dim: d } = train;
-  const steps = opts.steps ?? 150,
-    lr = opts.lr ?? 0.01,
-    wd = opts.weightDecay ?? 1e-3;
+  if (C * (d + 1) > MAX_TENSOR_ELEMENTS)
+    throw new ArgumentError(
+      op,
+      'classes',
+      `${C} × (${d} features + 1) weights are more than ${MAX_TENSOR_ELEMENTS} (MAX_TENSOR_ELEMENTS)`,
+    );
   // Standardise with the training vectors' statistics (constant features stay 0).
   const mean = new Float64Array(d),
     inv = new Float64Array(d);

@@ -10,7 +10,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { checkResultFloats, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { ConvTranspose2D, MaxUnpool2D } from '../model/layers.js';
@@ -79,6 +79,16 @@ function rectifyInPlace(t: Tensor): Tensor {
   return t;
 }
 
+/**
+ * A copy of `t` on `be`. The copy is allocated before `t`'s values are viewed: allocating may grow wasm memory,
+ * which detaches every view taken before (`be.fromArray(t.shape, t.data)` copied an empty array then).
+ */
+function copyOf(be: Backend, t: Tensor): Tensor {
+  const c = be.empty(t.shape);
+  c.data.set(t.data);
+  return c;
+}
+
 /** Projects `code` (a code of block `block`, switches of blocks 0..block stored by the last encode) down to pixels. */
 function projectDown(be: Backend, paths: Down[], block: number, code: Tensor, rectify: boolean): Tensor {
   let h = code;
@@ -89,14 +99,14 @@ function projectDown(be: Backend, paths: Down[], block: number, code: Tensor, re
     for (const d of p.deconvs) {
       if (rectify) {
         // The layers' outputs are their own buffers: rectify a copy.
-        const c = be.fromArray(h.shape, h.data);
+        const c = copyOf(be, h);
         made.push(c);
         h = rectifyInPlace(c);
       }
       h = d.forward(h, false);
     }
   }
-  const out = be.fromArray(h.shape, h.data);
+  const out = copyOf(be, h);
   for (const t of made) t.dispose();
   return out;
 }
@@ -112,6 +122,8 @@ export function featureStrengths(
   checkDepth(op, stack, block + 1, 1);
   checkImages(op, stack, data);
   const [channels, ch, cw] = stack.blocks[block].codeShape;
+  // One double (two floats' bytes) per image and map: 10⁴ images of a 65 536-map block would be 5 GB.
+  checkResultFloats(op, 'block', data.length, 2 * channels, 'strengths (doubles) of every map');
   const plane = ch * cw;
   const strength = new Float64Array(data.length * channels);
   forEachBatch(stack.be, data, checkBatchSize(op, batchSize), (x, start, size) => {

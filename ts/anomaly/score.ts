@@ -9,7 +9,7 @@
  *   `depth` to its `k` nearest codes of the normal training images.
  */
 import type { Backend } from '../backend/backend.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { checkResultFloats, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError, quote } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import {
@@ -51,6 +51,7 @@ export function reconstructThrough(
 ): Float32Array {
   checkDepth('reconstructThrough', stack, depth, 1);
   checkImages('reconstructThrough', stack, data);
+  checkResultFloats('reconstructThrough', 'data', data.length, data.imageSize, 'reconstructions');
   const out = new Float32Array(data.length * data.imageSize);
   forEachBatch(stack.be, data, checkBatchSize('reconstructThrough', batchSize), (x, start) => {
     let h = stack.encodeThrough(depth, x);
@@ -82,6 +83,7 @@ export function checkReconstruction(
   const depth = checkDepth(op, stack, opts.depth ?? 1, 1);
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
+  if (opts.maps === true) checkResultFloats(op, 'maps', data.length, data.imageSize, 'per-pixel maps');
   return { depth, batchSize };
 }
 

@@ -1,6 +1,7 @@
 /** The commands on any data (`pretrain`, `reconstruct`, `encode`, `predict`, `evaluate`) and the `--data` options every command shares. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
+import { MAX_WORKERS } from '../limits.js';
 import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
 import { parseSize } from './data.js';
@@ -34,7 +35,7 @@ export const int =
 export const MAX_SEED = 2 ** 32 - 1;
 
 /** `--workers` of the commands that encode or score many images: 0 (this thread) to 256. */
-export const workersArg = int('--workers', 0, 256);
+export const workersArg = int('--workers', 0, MAX_WORKERS);
 
 /** `--maps <a,b>` of train and pretrain: the feature maps of the two CAE layers. */
 export const mapsArg = (v: string): [number, number] => {

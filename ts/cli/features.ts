@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { writeAtomic } from '../io/files.js';
 import { join } from 'node:path';
-import { projectionGrid } from '../anomaly/draw.js';
+import { checkProjectionGrid, projectionGrid } from '../anomaly/draw.js';
 import { featureStrengths, projectFeature } from '../anomaly/project.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -42,11 +42,14 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
         '--block',
         `must be below ${stack.blocks.length} (the stack's blocks)`,
       );
+    const blocks = a.block === undefined ? stack.blocks.map((_, k) => k) : [a.block];
+    // Each block's picture: its features × --top rows of images, checked before any data loads or projection runs.
+    for (const k of blocks)
+      checkProjectionGrid('convae features', '--top', stack.blocks[k].codeShape[0], a.top, stack.inputShape);
     const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
     const data = await load({ split: 'test', limit: a.limit });
     if (a.top > data.length) throw new ArgumentError('convae features', '--top', `must be at most ${data.length}`);
     await mkdir(out, { recursive: true });
-    const blocks = a.block === undefined ? stack.blocks.map((_, k) => k) : [a.block];
     const summary: Record<string, unknown> = {};
     for (const k of blocks) {
       const t0 = performance.now();

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILDS } from '../backend/loader.js';
 import { ArgumentError, ConvaeError, quote } from '../errors.js';
-import { MAX_KERNEL_THREADS } from '../limits.js';
+import { MAX_KERNEL_THREADS, MAX_NEIGHBOURS, MAX_WORKERS } from '../limits.js';
 import { anomaly } from './anomaly.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
@@ -128,7 +128,7 @@ program
   .option(
     '--workers <n>',
     'data-parallel worker threads (default: the cores); 0 trains on this thread',
-    int('--workers', 0, 256),
+    int('--workers', 0, MAX_WORKERS),
   )
   .option(
     '--threads <n>',
@@ -234,7 +234,7 @@ program
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
   .option('--limit <n>', 'images used (10 % of them for validation)', int('--limit'), 10000)
   .option('--random <n>', 'try n random combinations instead of the whole grid', int('--random'))
-  .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers', 1, 256))
+  .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers', 1, MAX_WORKERS))
   .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
   .option('--out <dir>', 'output folder (search.md, search.json)', 'convae-out')
   .addOption(
@@ -367,7 +367,7 @@ program
     `when over ${100 * SATURATED} % of a pretrained CAE's codes sit in tanh's flat tails, scale the conv layers down to a pre-activation std of 1 before fine-tuning, as \`convae train\` does`,
     false,
   )
-  .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, 256), 0)
+  .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, MAX_WORKERS), 0)
   .option('--resume', 'reuse the runs and stacks an interrupted run with the same settings left in --out', false)
   .option(
     '--limit <n>',
@@ -460,7 +460,7 @@ const anomalyCommand = program
   .option('--epochs <n>', 'epochs per CAE block', int('--epochs', 0), 1)
   .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
   .addOption(new Option('--score <kind>', 'anomaly score').choices(['knn', 'reconstruction']).default('knn'))
-  .option('--k <n>', 'neighbours averaged by the knn score', int('--k'), 5)
+  .option('--k <n>', 'neighbours averaged by the knn score', int('--k', 1, MAX_NEIGHBOURS), 5)
   .option('--depth <n>', 'blocks under the score (default: 2 for knn, 1 for reconstruction)', int('--depth', 0))
   .option(
     '--fpr <rate>',

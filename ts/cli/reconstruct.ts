@@ -4,7 +4,9 @@ import { dirname } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { writePng } from '../viz/png.js';
-import { reconstructionGrid } from '../viz/raster.js';
+import { reconstructionGrid, reconstructionGridSize } from '../viz/raster.js';
+import { ArgumentError } from '../errors.js';
+import { MAX_RASTER_PIXELS } from '../limits.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { loadSaved } from './saved.js';
 
@@ -25,6 +27,21 @@ export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; co
   try {
     const d = await resolveAllData({ ...a, limit: a.count, ...saved.input }, saved.inputShape);
     const n = d.data.length;
+    const grid = {
+      scale: a.scale,
+      columns: Math.min(a.columns, n),
+      // Contrast-normalised images are centred on 0 with unit variance: grey is 0, ±3 the ends.
+      range: (saved.input.normalize !== 'none' ? [-3, 3] : [0, 1]) as [number, number],
+    };
+    // The picture's size, before the images go through the CAE: --count × --scale² grows it fast.
+    const [, h, w] = d.data.shape;
+    const size = reconstructionGridSize('convae reconstruct', n, h, w, grid);
+    if (size.width * size.height > MAX_RASTER_PIXELS)
+      throw new ArgumentError(
+        'convae reconstruct',
+        '--count',
+        `${n} at --scale ${a.scale} in ${grid.columns} columns makes a ${size.width}×${size.height} px picture, more than ${MAX_RASTER_PIXELS} pixels (MAX_RASTER_PIXELS): show fewer images or a smaller scale`,
+      );
     const originals = d.data.readImages(0, n);
     const x = be.fromArray([n, ...d.data.shape], originals);
     const y = saved.stack!.blocks[0].reconstruct(x).toArray();
@@ -34,12 +51,7 @@ export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; co
     await mkdir(dirname(a.out), { recursive: true });
     await writePng(
       a.out,
-      reconstructionGrid(originals, y, [n, ...d.data.shape] as [number, number, number, number], {
-        scale: a.scale,
-        columns: Math.min(a.columns, n),
-        // Contrast-normalised images are centred on 0 with unit variance: grey is 0, ±3 the ends.
-        range: saved.input.normalize !== 'none' ? [-3, 3] : [0, 1],
-      }),
+      reconstructionGrid(originals, y, [n, ...d.data.shape] as [number, number, number, number], grid),
     );
     // The CAE's own loss, 1/(2n) Σ (x − y)², as train, pretrain and evaluate report it (PyTorch's MSELoss is twice this).
     return { mse: se / (2 * y.length), count: n };

@@ -12,6 +12,7 @@
  * so; a dataset never mutates its buffers, and callers should not either.
  */
 import { ArgumentError, DataError, quote } from '../errors.js';
+import { MAX_DATASET_BYTES, MAX_RESULT_FLOATS } from '../limits.js';
 import { optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
 
@@ -101,6 +102,20 @@ function checkShape(op: string, shape: ImageShape): [number, number, number] {
 export function datasetArg(op: string, v: unknown, arg = 'data'): ImageDataset {
   if (!(v instanceof ImageDataset)) throw new ArgumentError(op, arg, `must be an ImageDataset, got ${quote(v)}`);
   return v;
+}
+
+/**
+ * Throws unless `images` × `perImage` floats (an array a call returns: codes, reconstructions, maps, a normalised
+ * copy) are within MAX_RESULT_FLOATS; `arg` is the option that asked for them. A byte-stored dataset within
+ * MAX_DATASET_BYTES is 4× larger as floats.
+ */
+export function checkResultFloats(op: string, arg: string, images: number, perImage: number, what: string): void {
+  if (images * perImage > MAX_RESULT_FLOATS)
+    throw new ArgumentError(
+      op,
+      arg,
+      `asks for ${what} of ${perImage} floats: ${images} images × ${perImage} = ${images * perImage} floats, more than ${MAX_RESULT_FLOATS} (MAX_RESULT_FLOATS); take fewer images at a time`,
+    );
 }
 
 /** Validates labels and the class count; returns labels as a Uint8Array (the caller's own if it was one). */
@@ -402,9 +417,18 @@ export class ImageDataset {
     if (typeof indices !== 'object' || typeof m !== 'number' || !Number.isSafeInteger(m) || m < 0)
       throw new ArgumentError(op, 'indices', `must be a list of image indices, got ${quote(indices)}`);
     if (m === 0) throw new DataError(`${op}: no indices given; a dataset cannot be empty`);
-    for (let k = 0; k < m; k++) checkIndex(op, indices[k], this.length, k);
     const s = this.imageSize;
     const st = this.store;
+    // Repeats are allowed, so the copy is not bounded by this dataset: 2 000 indices of one 1024×1024 image asked for
+    // 8 GB, 10⁵ of them a RangeError. Bytes stay within MAX_DATASET_BYTES, floats within MAX_RESULT_FLOATS.
+    if (this.floats) checkResultFloats(op, 'indices', m, s, 'a copy of images');
+    else if (m * s > MAX_DATASET_BYTES)
+      throw new ArgumentError(
+        op,
+        'indices',
+        `asks for a copy of ${m} images × ${s} bytes = ${m * s} bytes, more than ${MAX_DATASET_BYTES} (MAX_DATASET_BYTES)`,
+      );
+    for (let k = 0; k < m; k++) checkIndex(op, indices[k], this.length, k);
     // A byte-stored dataset stays byte-stored (unless it was converted already: then its floats are the source).
     const src = this.floats ?? (st as { bytes: Uint8Array }).bytes;
     const dst = this.floats ? new Float32Array(m * s) : new Uint8Array(m * s);

@@ -364,7 +364,8 @@ export async function filesFromDrop(data: DataTransferLike): Promise<ImageFileEn
       if (f) loose.push(f);
     }
   }
-  if (roots.length === 0 && loose.length === 0) loose.push(...Array.from(data.files ?? []));
+  // Not push(...files): 300 000 dropped files as arguments overflowed the call stack (a RangeError).
+  if (roots.length === 0 && loose.length === 0) for (const f of Array.from(data.files ?? [])) loose.push(f);
   let seen = 0;
   const count = () => {
     if (++seen > MAX_IMAGE_FILES) throw new DataError(`${op}: more than ${MAX_IMAGE_FILES} entries dropped`);

@@ -9,7 +9,7 @@
  * Browser-safe; the result is a float dataset (4 bytes per value).
  */
 import { ArgumentError, quote } from '../errors.js';
-import { datasetArg, ImageDataset } from './dataset.js';
+import { checkResultFloats, datasetArg, ImageDataset } from './dataset.js';
 import { optionsOf } from '../util/options.js';
 
 /** Options of `contrastNormalize`. */
@@ -26,6 +26,7 @@ export function contrastNormalize(data: ImageDataset, opts?: ContrastOptions): I
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps))
     throw new ArgumentError(op, 'eps', `must be a finite number > 0, got ${quote(eps)}`);
   const size = data.imageSize;
+  checkResultFloats(op, 'data', data.length, size, 'normalised images');
   const out = new Float32Array(data.length * size);
   const img = new Float32Array(size);
   for (let i = 0; i < data.length; i++) {

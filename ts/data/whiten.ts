@@ -11,8 +11,9 @@
  * as JSON, read back through `whiteningOf`), `whiten` applies it.
  */
 import { ArgumentError, DataError, quote } from '../errors.js';
+import { MAX_WHITENING_VALUES, MAX_WHITENING_WORK } from '../limits.js';
 import { Rng } from '../util/rng.js';
-import { datasetArg, ImageDataset } from './dataset.js';
+import { checkResultFloats, datasetArg, ImageDataset } from './dataset.js';
 import { optionsOf } from '../util/options.js';
 
 /** Options of `fitWhitening`. */
@@ -42,7 +43,7 @@ export interface Whitening {
   kernel: Float32Array;
 }
 
-/** Largest window side: a 3-channel 15×15 window is a 675×675 covariance, seconds to decompose. */
+/** Largest window side: a 3-channel 15×15 window is a 675×675 covariance, seconds to decompose (more channels: MAX_WHITENING_VALUES). */
 export const MAX_WHITENING_WINDOW = 15;
 
 /** A window a Whitening may have: odd (the filter has a centre), at most MAX_WHITENING_WINDOW. */
@@ -65,6 +66,19 @@ export function fitWhitening(data: ImageDataset, options?: WhiteningOptions): Wh
   if (!Number.isInteger(samples) || samples < 2 || samples > 1e7)
     throw new ArgumentError(op, 'samples', `must be an integer in [2, 10⁷], got ${quote(samples)}`);
   const D = C * k * k;
+  if (D > MAX_WHITENING_VALUES)
+    throw new ArgumentError(
+      op,
+      'window',
+      `${k} on ${C} channels gives windows of ${D} values, more than ${MAX_WHITENING_VALUES} (MAX_WHITENING_VALUES): take a smaller window`,
+    );
+  const work = (samples * D * (D + 1)) / 2;
+  if (work > MAX_WHITENING_WORK)
+    throw new ArgumentError(
+      op,
+      'samples',
+      `${samples} of ${D}-value windows cost ${work} multiply-adds, more than ${MAX_WHITENING_WORK} (MAX_WHITENING_WORK): at most ${Math.floor(MAX_WHITENING_WORK / ((D * (D + 1)) / 2))} samples of this window`,
+    );
   const rng = new Rng(opts.seed ?? 1);
   const sum = new Float64Array(D);
   const cov = new Float64Array(D * D);
@@ -128,6 +142,7 @@ export function whiten(data: ImageDataset, w: Whitening): ImageDataset {
     r = (k - 1) / 2,
     kernel = w.kernel;
   const size = data.imageSize;
+  checkResultFloats(op, 'data', data.length, size, 'whitened images');
   const out = new Float32Array(data.length * size);
   const img = new Float32Array(size);
   // Column and row index of each tap with the edges replicated, computed once.

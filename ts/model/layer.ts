@@ -15,6 +15,8 @@
 import type { Backend } from '../backend/backend.js';
 import type { DType, Tensor } from '../backend/memory.js';
 import { ModelError } from '../errors.js';
+import { MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { boundedNumel, numel } from '../shape.js';
 import type { Rng } from '../util/rng.js';
 
 /** Per-sample shape (no batch axis): [c, h, w] for images, [features] after Flatten. */
@@ -105,11 +107,28 @@ export abstract class Layer {
     public name: string,
   ) {}
 
-  /** Infers the output shape from the input shape, allocating nothing. */
+  /**
+   * Infers the output shape from the input shape, allocating nothing. An output of one image over
+   * MAX_TENSOR_ELEMENTS is refused here: its parameters may be small (65 536 filters of 1×1 on a
+   * 1024×1024 image), but not even a batch of one image could run through it.
+   */
   plan(input: Shape): Shape {
     this.inputShape = [...input];
-    this.outputShape = this.infer(input);
+    const out = this.infer(input);
+    if (boundedNumel(out, MAX_TENSOR_ELEMENTS) > MAX_TENSOR_ELEMENTS)
+      this.fail(
+        `its output for one image, [${out.join(',')}], has more than ${MAX_TENSOR_ELEMENTS} elements (MAX_TENSOR_ELEMENTS)`,
+      );
+    this.outputShape = out;
     return this.outputShape;
+  }
+
+  /**
+   * Elements that one image's forward pass leaves in buffers of this layer (after `plan`): its output, which it
+   * keeps from batch to batch. A layer that returns a view of its input (Flatten, Dropout outside training) says 0.
+   */
+  keptElements(): number {
+    return numel(this.outputShape);
   }
 
   /** The parameters `allocate` will create (after `plan`). */

@@ -337,6 +337,11 @@ export class MaxPool2D extends Layer {
     return [input[0], oh, ow];
   }
 
+  /** Its output and as many switches. */
+  override keptElements(): number {
+    return 2 * super.keptElements();
+  }
+
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     const shape = this.batchShape(x, this.outputShape);
@@ -395,6 +400,11 @@ export class MaxUnpool2D extends Layer {
 /** Flattens [c,h,w] to [c·h·w] without copying (a reshaped view). */
 export class Flatten extends Layer {
   readonly type = 'Flatten';
+
+  /** A view of its input: nothing of its own. */
+  override keptElements(): number {
+    return 0;
+  }
 
   protected infer(input: Shape): Shape {
     return [input.reduce((a, b) => a * b, 1)];
@@ -501,6 +511,11 @@ export class Dropout extends Layer {
   protected infer(input: Shape): Shape {
     if (!(this.rate >= 0 && this.rate < 1)) this.fail(`rate must be in [0, 1), got ${this.rate}`);
     return input;
+  }
+
+  /** Outside training its input passes through (counted as nothing: the footprint is a lower bound). */
+  override keptElements(): number {
+    return 0;
   }
 
   protected override create(rng: Rng): void {

@@ -6,9 +6,9 @@
  */
 import type { Tensor } from '../backend/memory.js';
 import { ModelError } from '../errors.js';
-import { MAX_MODEL_PARAM_BYTES, MAX_TENSOR_ELEMENTS } from '../limits.js';
-import { boundedNumel } from '../shape.js';
-import type { Param, ParamInit, PlannedParam, Shape } from './layer.js';
+import { MAX_BACKEND_BYTES, MAX_MODEL_PARAM_BYTES, MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { boundedNumel, numel } from '../shape.js';
+import type { Layer, Param, ParamInit, PlannedParam, Shape } from './layer.js';
 
 /** What to train or evaluate in a model: `layer` picks a block of a CAE stack (greedy pretraining); other kinds take none. */
 export interface TaskSpec {
@@ -32,6 +32,50 @@ export interface Task {
   setRandomState?(state: number[]): void;
   /** Moves the task's generators to streams of their own for `salt` (each data-parallel replica its own). */
   reseed?(salt: number): void;
+  /**
+   * What one image's pass leaves in the layers' buffers (`footprintOf` its layers): with it, `fit` refuses a
+   * batch that cannot fit before the first step, and `evaluateTask` picks a default batch that fits.
+   */
+  footprint?(): ImageFootprint;
+}
+
+/** Elements one image leaves in the buffers of a task's layers (a lower bound: gradients and workspaces come on top). */
+export interface ImageFootprint {
+  /** The largest single tensor of one image: the input or one layer's output. */
+  largest: number;
+  /** The layer of `largest` (named in errors). */
+  layer: string;
+  /** All the layers' outputs for one image, which a batch keeps alive together. */
+  total: number;
+}
+
+/**
+ * The footprint of `layers` (planned) on inputs of `input` elements per image: the largest single tensor (the
+ * input, or a layer's output: a pooling layer's switches are a second tensor of its size) and the sum of what
+ * the input and the layers keep.
+ */
+export function footprintOf(input: number, layers: readonly Layer[]): ImageFootprint {
+  const f: ImageFootprint = { largest: input, layer: 'input', total: input };
+  for (const l of layers) {
+    const kept = l.keptElements();
+    f.total += kept;
+    const tensor = kept > 0 ? numel(l.outputShape) : 0;
+    if (tensor > f.largest) {
+      f.largest = tensor;
+      f.layer = l.name;
+    }
+  }
+  return f;
+}
+
+/**
+ * The most images a batch of this footprint can hold: its largest layer output within MAX_TENSOR_ELEMENTS, and
+ * the layer outputs of the whole batch (f32, 4 bytes each) within the MAX_BACKEND_BYTES a backend addresses.
+ */
+export function largestBatch(f: ImageFootprint): number {
+  const byTensor = f.largest > 0 ? Math.floor(MAX_TENSOR_ELEMENTS / f.largest) : Number.POSITIVE_INFINITY;
+  const byMemory = f.total > 0 ? Math.floor(MAX_BACKEND_BYTES / (4 * f.total)) : Number.POSITIVE_INFINITY;
+  return Math.min(byTensor, byMemory);
 }
 
 /** A model's architecture as saved: its kind, input shape and every hyper-parameter (defaults written out). */

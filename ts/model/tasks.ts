@@ -7,21 +7,33 @@
 import type { Tensor } from '../backend/memory.js';
 import type { ConvAutoencoder, StackedConvAutoencoder } from './autoencoder.js';
 import type { Classifier } from './classifier.js';
-import type { Task } from './model.js';
+import type { Layer } from './layer.js';
+import { numel } from '../shape.js';
+import { footprintOf, type Task } from './model.js';
 
 export type { Task, TaskSpec } from './model.js';
 
 /** Trains one CAE on raw inputs. */
 export function autoencoderTask(cae: ConvAutoencoder): Task {
-  return caeTask(cae, (x) => x);
+  return caeTask(cae, (x) => x, [], cae.inputShape);
 }
 
 /** Greedy layer-wise pretraining: block k trains on the codes of the (fixed) blocks before it. */
 export function stackLayerTask(stack: StackedConvAutoencoder, k: number): Task {
-  return caeTask(stack.blocks[k], (x) => stack.encodeThrough(k, x));
+  const below = stack.blocks.slice(0, k).flatMap((b) => b.encoder.layers);
+  return caeTask(stack.blocks[k], (x) => stack.encodeThrough(k, x), below, stack.inputShape);
 }
 
-function caeTask(cae: ConvAutoencoder, input: (x: Tensor) => Tensor): Task {
+/**
+ * `below`: the layers that make its input (the blocks under it in a stack), whose buffers a batch fills too;
+ * `inputShape`: the images a batch holds.
+ */
+function caeTask(
+  cae: ConvAutoencoder,
+  input: (x: Tensor) => Tensor,
+  below: readonly Layer[],
+  inputShape: readonly number[],
+): Task {
   return {
     needsLabels: false,
     params: () => cae.params(),
@@ -30,6 +42,7 @@ function caeTask(cae: ConvAutoencoder, input: (x: Tensor) => Tensor): Task {
     randomState: () => [cae.noiseState],
     setRandomState: ([s]) => (cae.noiseState = s),
     reseed: (salt) => cae.reseedNoise(salt),
+    footprint: () => footprintOf(numel(inputShape), [...below, ...cae.encoder.layers, ...cae.decoder.layers]),
   };
 }
 
@@ -43,5 +56,6 @@ export function classifierTask(clf: Classifier): Task {
     randomState: () => clf.dropoutState,
     setRandomState: (s) => (clf.dropoutState = s),
     reseed: (salt) => clf.reseedDropout(salt),
+    footprint: () => footprintOf(numel(clf.inputShape), clf.net.layers),
   };
 }

@@ -6,9 +6,9 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
-import type { ImageDataset } from '../data/dataset.js';
+import { checkResultFloats, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError } from '../errors.js';
-import type { Classifying, Model, Task } from '../model/model.js';
+import { type Classifying, largestBatch, type Model, type Task } from '../model/model.js';
 import { Feeder } from './feeder.js';
 
 /** Index of the largest value of each row of `[n, k]` logits (the first wins ties; NaN never wins). */
@@ -48,7 +48,7 @@ export interface Evaluation {
 
 /** Options of `evaluateTask`. */
 export interface EvaluateOptions {
-  /** Images per forward pass; default 256. */
+  /** Images per forward pass; default 256, or fewer when a batch of 256 would not fit (`Task.footprint`). */
   batchSize?: number;
   /** Images of `data` to evaluate, by index (default: all, in order). */
   indices?: ArrayLike<number>;
@@ -56,12 +56,29 @@ export interface EvaluateOptions {
   confusion?: number;
 }
 
+/** The most images a batch of `task` holds (`Task.footprint`; unbounded when the task does not say). */
+const mostImages = (task: Task | undefined): number =>
+  task?.footprint ? largestBatch(task.footprint()) : Number.POSITIVE_INFINITY;
+
+/** `preferred` images per batch, or as many as fit in a batch of `model` when fewer (a model kind without tasks: `preferred`). */
+function defaultBatch(model: Partial<Model>, preferred: number): number {
+  return Math.min(preferred, mostImages(typeof model.task === 'function' ? model.task() : undefined));
+}
+
 /** Loss (and accuracy, confusion) of a task over a dataset, in batches, without training. */
 export function evaluateTask(be: Backend, task: Task, data: ImageDataset, opts: EvaluateOptions = {}): Evaluation {
-  const batchSize = opts.batchSize ?? 256;
+  // fit's validation takes no batch size: 256 images of a large model failed after an epoch of training.
+  const most = mostImages(task);
+  const batchSize = opts.batchSize ?? Math.min(256, most);
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new ArgumentError('evaluate', 'batchSize', `must be an integer ≥ 1, got ${batchSize}`);
   const n = opts.indices ? opts.indices.length : data.length;
+  if (Math.min(batchSize, n) > most)
+    throw new ArgumentError(
+      'evaluate',
+      'batchSize',
+      `of ${Math.min(batchSize, n)} images does not fit this model: at most ${most} (MAX_TENSOR_ELEMENTS, MAX_BACKEND_BYTES)`,
+    );
   const feeder = new Feeder(be, data);
   const confusion = opts.confusion ? confusionMatrix([], [], opts.confusion) : undefined;
   let loss = 0,
@@ -92,15 +109,19 @@ export function evaluateTask(be: Backend, task: Task, data: ImageDataset, opts: 
   };
 }
 
-/** Test error, loss and confusion matrix of a classifying model on labelled data. */
+/** Test error, loss and confusion matrix of a classifying model on labelled data, `batchSize` images a pass (default 500, fewer when a batch of 500 would not fit). */
 export function evaluateClassifier(
   be: Backend,
   model: Model & Classifying,
   data: ImageDataset,
-  batchSize = 500,
+  batchSize?: number,
 ): { error: number; loss: number; accuracy: number; confusion: number[][] } {
   if (!data.labels) throw new DataError('evaluation needs labels');
-  const r = evaluateTask(be, model.task(), data, { batchSize, confusion: model.classes });
+  const task = model.task();
+  const r = evaluateTask(be, task, data, {
+    batchSize: batchSize ?? Math.min(500, mostImages(task)),
+    confusion: model.classes,
+  });
   return { error: 1 - r.accuracy!, loss: r.loss, accuracy: r.accuracy!, confusion: r.confusion! };
 }
 
@@ -111,10 +132,11 @@ export function predictLogits(
   data: ImageDataset,
   start = 0,
   end = data.length,
-  batchSize = 256,
+  batchSize = defaultBatch(model as Partial<Model>, 256),
 ): Float32Array {
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new ArgumentError('predict', 'batchSize', `must be an integer ≥ 1, got ${batchSize}`);
+  checkResultFloats('predict', 'data', end - start, model.classes, 'logits');
   const k = model.classes,
     out = new Float32Array((end - start) * k);
   const feeder = new Feeder(be, data);
@@ -135,7 +157,7 @@ export function predict(
   be: Backend,
   model: Classifying,
   data: ImageDataset,
-  batchSize = 256,
+  batchSize = defaultBatch(model as Partial<Model>, 256),
 ): { logits: Float32Array; classes: Uint32Array } {
   const logits = predictLogits(be, model, data, 0, data.length, batchSize);
   return { logits, classes: argmaxRows(logits, model.classes) };

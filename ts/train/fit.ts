@@ -269,7 +269,8 @@ async function train(be: Backend, task: Task, data: ImageDataset, opts: ReplicaF
       rng.state = c.rngState;
       if (c.modelRng && task.setRandomState) task.setRandomState(c.modelRng);
       history.steps = c.steps;
-      history.epochs.push(...c.history);
+      // Not push(...c.history): 300 000 epochs as arguments overflowed the call stack (a RangeError).
+      history.epochs = c.history.slice();
       startEpoch = c.epoch;
       if (opts.earlyStopping && c.earlyStopping) {
         const e = c.earlyStopping;

@@ -8,11 +8,11 @@
 import { ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
 import type { Param } from '../model/layer.js';
-import { type Classifying, isClassifying, type Model } from '../model/model.js';
+import { type Classifying, type ImageFootprint, isClassifying, largestBatch, type Model } from '../model/model.js';
 import type { Checkpoint } from './checkpoint.js';
 import { checkAugment } from './augment.js';
 import { lrFactorsOf } from './optimizer.js';
-import { MAX_SEARCH_CANDIDATES } from '../limits.js';
+import { MAX_BACKEND_BYTES, MAX_SEARCH_CANDIDATES, MAX_TENSOR_ELEMENTS } from '../limits.js';
 
 /** What the options are checked against: the parameters trained, and whether batches need labels. */
 export interface FitTarget {
@@ -22,6 +22,10 @@ export interface FitTarget {
   inputShape?: readonly number[];
   /** Classes of a classifier's output, when known. */
   classes?: number;
+  /** What one image leaves in the layers (`Task.footprint`), when the task says: the batch must fit. */
+  footprint?: ImageFootprint;
+  /** Replicas a batch is split over (Trainer.fit's workers; a worker's own call reads its `sync`); default 1. */
+  replicas?: number;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -257,6 +261,7 @@ export function checkFitOptions(
         `${v} of ${train.length} images leaves ${nVal} for validation and ${train.length - nVal} for training`,
       );
   } else if (v !== undefined) checkData(c, 'validation', c.dataset('validation', v), target, train);
+  if (target.footprint) checkBatchFits(c, o, train.length, target.footprint, target.replicas ?? 1);
   if (o.earlyStopping !== undefined) {
     const e = c.object('earlyStopping', o.earlyStopping);
     c.known('earlyStopping', e, ['patience', 'minDelta']);
@@ -279,6 +284,32 @@ export function checkFitOptions(
   if (o.augment !== undefined) checkAugment(op, o.augment);
 }
 
+/**
+ * The largest batch a step runs (on one replica: its share) must fit: its largest layer output within
+ * MAX_TENSOR_ELEMENTS, all its layer outputs within the memory a backend addresses. Before, the first forward threw
+ * a ShapeError naming no option, or memory grew to 4 GiB and a MemoryError came after seconds.
+ */
+function checkBatchFits(c: Checker, o: Record<string, unknown>, length: number, f: ImageFootprint, workers: number) {
+  const v = o.validation;
+  const split = o.split as { train?: ArrayLike<number> } | undefined;
+  const trainLength = split?.train
+    ? split.train.length
+    : typeof v === 'number'
+      ? length - Math.round(length * v)
+      : length;
+  const sync = o.sync as { count?: unknown } | undefined;
+  const replicas = typeof sync?.count === 'number' ? sync.count : workers;
+  const batch = Math.min(o.batchSize as number, trainLength);
+  const share = Math.ceil(batch / replicas);
+  const most = largestBatch(f);
+  if (share <= most) return;
+  const per = replicas > 1 ? ` per worker (${batch} over ${replicas})` : '';
+  c.fail(
+    'batchSize',
+    `of ${share} images${per} does not fit: at most ${most}, since one image leaves ${f.total} values in the layers (the largest, ${quote(f.layer)}, ${f.largest}), and a batch may hold at most ${MAX_TENSOR_ELEMENTS} in one layer (MAX_TENSOR_ELEMENTS) and ${MAX_BACKEND_BYTES} bytes in all (MAX_BACKEND_BYTES)`,
+  );
+}
+
 /** What `Trainer.fit` trains in `model`: the parameters and labels of `model.task({ layer })`. */
 export function fitTarget(model: unknown, layer: unknown): FitTarget {
   const m = model as Partial<Model>;
@@ -295,13 +326,21 @@ export function fitTarget(model: unknown, layer: unknown): FitTarget {
   const classes = isClassifying(model as unknown as Model)
     ? (model as unknown as Model & Classifying).classes
     : undefined;
-  return { params: t.params(), needsLabels: t.needsLabels, inputShape: m.inputShape, classes };
+  return {
+    params: t.params(),
+    needsLabels: t.needsLabels,
+    inputShape: m.inputShape,
+    classes,
+    footprint: t.footprint?.(),
+  };
 }
 
-/** Trainer.fit's options: fit's, checked against the model it is given. */
-export function checkTrainerFitOptions(model: unknown, data: unknown, opts: unknown): void {
-  const layer = isObject(opts) ? opts.layer : undefined;
-  checkFitOptions('Trainer.fit', opts, fitTarget(model, layer), data, { known: TRAINER_KEYS });
+/** Trainer.fit's options: fit's, checked against the model it is given; `workers` by default (its pool's size). */
+export function checkTrainerFitOptions(model: unknown, data: unknown, opts: unknown, workers = 1): void {
+  const o = isObject(opts) ? opts : {};
+  const target = fitTarget(model, o.layer);
+  target.replicas = Number.isInteger(o.workers) && (o.workers as number) >= 1 ? (o.workers as number) : workers;
+  checkFitOptions('Trainer.fit', opts, target, data, { known: TRAINER_KEYS });
 }
 
 const ACTIVATIONS = new Set(['identity', 'relu', 'leakyRelu', 'tanh', 'sigmoid']);
@@ -376,14 +415,15 @@ export function checkSearchOptions(opts: unknown): void {
  * call of a worker for Trainer.fit, whose extra fields are accepted; from a user they are unknown.
  */
 export function checkFit(task: unknown, data: unknown, opts: unknown, { replica = false } = {}): void {
-  const t = task as { params?: () => Param[]; needsLabels?: unknown };
+  const t = task as { params?: () => Param[]; needsLabels?: unknown; footprint?: unknown };
   if (!isObject(task) || typeof t.params !== 'function' || typeof t.needsLabels !== 'boolean')
     throw new ArgumentError(
       'fit',
       'task',
       `must be a Task (params(), step(), evaluate(), needsLabels), got ${kind(task)}`,
     );
-  checkFitOptions('fit', opts, { params: t.params(), needsLabels: t.needsLabels }, data, {
+  const footprint = typeof t.footprint === 'function' ? (t.footprint() as ImageFootprint) : undefined;
+  checkFitOptions('fit', opts, { params: t.params(), needsLabels: t.needsLabels, footprint }, data, {
     known: FIT_KEYS,
     hidden: replica ? REPLICA_KEYS : [],
   });

@@ -87,7 +87,9 @@ export function figureSvg(image: EmbeddedImage, opts: FigureOptions): string {
     throw new ArgumentError(op, 'scaleBar.stops', `needs at least 2 colours, got ${stops.length}`);
 
   const labels = opts.rowLabels ?? [];
-  const labelW = labels.length ? Math.ceil(Math.max(...labels.map((l) => l.text.length)) * charWidth(11)) + 10 : 0;
+  const labelW = labels.length
+    ? Math.ceil(labels.reduce((m, l) => Math.max(m, l.text.length), 0) * charWidth(11)) + 10
+    : 0;
   const width = Math.max(opts.minWidth ?? 480, image.width + labelW + 2 * MARGIN);
   const textW = width - 2 * MARGIN;
   const title = wrapText(opts.title, textW, TITLE);

@@ -12,6 +12,7 @@
  * so a diverged weight shows up instead of being hidden.
  */
 import { ArgumentError, ShapeError } from '../errors.js';
+import { MAX_RASTER_PIXELS } from '../limits.js';
 import { plotFrame, seriesColor, seriesRuns, type LossSeries, type Margins, type Rgb } from './plot.js';
 
 export type { LossSeries, Rgb } from './plot.js';
@@ -215,15 +216,10 @@ export function reconstructionGrid(
   const op = 'reconstructionGrid';
   const [n, c, h, w] = checkImageShape(op, 'originals', originals, shape);
   checkShape(op, 'reconstructions', reconstructions, shape, ['n', 'c', 'h', 'w']);
-  const scale = posInt(op, 'scale', opts.scale ?? 2);
-  const pad = nonNegInt(op, 'pad', opts.pad ?? 1);
-  const columns = posInt(op, 'columns', opts.columns ?? Math.min(n, Math.ceil(Math.sqrt(2 * n))));
   const [lo, hi] = opts.range ? checkRange(op, opts.range) : autoRange(originals);
+  const { scale, pad, columns, width, height } = reconstructionGridSize(op, n, h, w, opts);
   const tw = w * scale,
-    th = h * scale,
-    pairs = Math.ceil(n / columns);
-  const width = pad + columns * (tw + pad),
-    height = pad + 2 * pairs * (th + pad) + (pairs - 1) * pad;
+    th = h * scale;
   const r = createRaster(op, width, height, opts.padColor ?? PAD_COLOR);
   for (let i = 0; i < n; i++) {
     const col = i % columns,
@@ -234,6 +230,27 @@ export function reconstructionGrid(
     drawImage(r, x0, yOrig + th + pad, reconstructions, i, c, h, w, scale, lo, hi);
   }
   return r;
+}
+
+/** The layout of `reconstructionGrid` for `n` images of h×w: its scale, padding, columns and size in pixels. */
+export function reconstructionGridSize(
+  op: string,
+  n: number,
+  h: number,
+  w: number,
+  opts: ImageGridOptions,
+): { scale: number; pad: number; columns: number; width: number; height: number } {
+  const scale = posInt(op, 'scale', opts.scale ?? 2);
+  const pad = nonNegInt(op, 'pad', opts.pad ?? 1);
+  const columns = posInt(op, 'columns', opts.columns ?? Math.min(n, Math.ceil(Math.sqrt(2 * n))));
+  const pairs = Math.ceil(n / columns);
+  return {
+    scale,
+    pad,
+    columns,
+    width: pad + columns * (w * scale + pad),
+    height: pad + 2 * pairs * (h * scale + pad) + (pairs - 1) * pad,
+  };
 }
 
 /** Options of `lossCurve`. */
@@ -295,8 +312,18 @@ export function lossCurve(series: readonly LossSeries[], opts: LossCurveOptions 
 
 // ---- drawing helpers ----------------------------------------------------------
 
+/** Throws unless a `width` × `height` picture is within MAX_RASTER_PIXELS. */
+export function checkRasterSize(op: string, width: number, height: number, arg = 'size'): void {
+  if (width * height > MAX_RASTER_PIXELS)
+    throw new ArgumentError(
+      op,
+      arg,
+      `${width}×${height} px is more than ${MAX_RASTER_PIXELS} pixels (MAX_RASTER_PIXELS)`,
+    );
+}
+
 function createRaster(op: string, width: number, height: number, fill: Rgb): Raster {
-  if (width * height > 1 << 26) throw new ArgumentError(op, 'size', `${width}×${height} px is more than 2^26 pixels`);
+  checkRasterSize(op, width, height);
   const data = new Uint8ClampedArray(width * height * 4);
   for (let p = 0; p < data.length; p += 4) {
     data[p] = fill[0];
@@ -323,11 +350,24 @@ function fillRect(r: Raster, x: number, y: number, w: number, h: number, c: Rgb)
 }
 
 /** The grid every tile function shares (see the file comment). */
-function gridLayout(op: string, tiles: number, th: number, tw: number, opts: GridOptions, defaultColumns?: number) {
+/** Width and height of a grid of `tiles` tiles of `th` × `tw` pixels laid out as `opts` says (see the file comment). */
+export function gridSize(
+  op: string,
+  tiles: number,
+  th: number,
+  tw: number,
+  opts: GridOptions,
+  defaultColumns?: number,
+): { pad: number; columns: number; width: number; height: number } {
   const pad = nonNegInt(op, 'pad', opts.pad ?? 1);
   const columns = posInt(op, 'columns', opts.columns ?? defaultColumns ?? Math.ceil(Math.sqrt(tiles)));
   const rows = Math.ceil(tiles / columns);
-  const raster = createRaster(op, pad + columns * (tw + pad), pad + rows * (th + pad), opts.padColor ?? PAD_COLOR);
+  return { pad, columns, width: pad + columns * (tw + pad), height: pad + rows * (th + pad) };
+}
+
+function gridLayout(op: string, tiles: number, th: number, tw: number, opts: GridOptions, defaultColumns?: number) {
+  const { pad, columns, width, height } = gridSize(op, tiles, th, tw, opts, defaultColumns);
+  const raster = createRaster(op, width, height, opts.padColor ?? PAD_COLOR);
   const origin = (t: number): [number, number] => [
     pad + (t % columns) * (tw + pad),
     pad + Math.floor(t / columns) * (th + pad),

@@ -113,7 +113,7 @@ export function lossCurveSvg(series: readonly LossSeries[], opts: LossCurveSvgOp
   // The legend: a swatch and the name of each series, in a box at the top right of the plot.
   if ((opts.legend ?? true) && series.length) {
     const row = 18,
-      chars = Math.max(...series.map((s) => s.name.length));
+      chars = series.reduce((m, s) => Math.max(m, s.name.length), 0);
     const bw = 8 + 24 + 6 + Math.ceil(chars * 7) + 8,
       bh = 6 + series.length * row;
     const bx = f.right - 8 - bw,

@@ -6,8 +6,8 @@
  */
 import type { Build, LoadOptions } from '../backend/loader.js';
 import { checkKernelThreads } from '../backend/threads.js';
-import { ArgumentError, WorkerError } from '../errors.js';
-import { MAX_KERNEL_THREADS } from '../limits.js';
+import { ArgumentError, quote, WorkerError } from '../errors.js';
+import { MAX_KERNEL_THREADS, MAX_WORKERS } from '../limits.js';
 import { importNode } from '../util/nodeimport.js';
 import { spawnWorker, type WorkerHandle } from './spawn.js';
 import type { SpawnOptions } from './spawnopts.js';
@@ -23,8 +23,12 @@ export interface PoolOptions extends SpawnOptions {
   threads?: number;
 }
 
-/** The number of logical cores (Node: os.availableParallelism; browsers: navigator.hardwareConcurrency). */
+/** The number of logical cores (Node: os.availableParallelism; browsers: navigator.hardwareConcurrency), at most MAX_WORKERS. */
 export async function defaultWorkers(): Promise<number> {
+  return Math.min(await logicalCores(), MAX_WORKERS);
+}
+
+async function logicalCores(): Promise<number> {
   if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) return navigator.hardwareConcurrency;
   try {
     const os = await importNode('os');
@@ -60,8 +64,12 @@ export class WorkerPool {
    */
   static async create(backend: Readonly<LoadOptions> & { build: Build }, opts: PoolOptions = {}): Promise<WorkerPool> {
     const size = opts.size ?? (await defaultWorkers());
-    if (!Number.isInteger(size) || size < 1)
-      throw new ArgumentError('WorkerPool', 'size', `must be an integer ≥ 1, got ${size}`);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_WORKERS)
+      throw new ArgumentError(
+        'WorkerPool',
+        'size',
+        `must be an integer in [1, ${MAX_WORKERS}] (MAX_WORKERS), got ${quote(size)}`,
+      );
     const threads = opts.threads ?? 1;
     checkKernelThreads('WorkerPool', backend.build, threads, MAX_KERNEL_THREADS, ' per worker');
     return new WorkerPool(backend, size, threads, opts);

@@ -1,6 +1,7 @@
 /** The runner for a number of workers and kernel threads: 0 workers trains on this thread, N > 0 in N data-parallel workers. */
 import type { Backend } from '../backend/backend.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, quote } from '../errors.js';
+import { MAX_WORKERS } from '../limits.js';
 import { type Runner, threadRunner } from '../train/runner.js';
 import { defaultWorkers } from './pool.js';
 import { Trainer, type TrainerOptions } from './trainer.js';
@@ -38,8 +39,12 @@ export async function createRunner(
   const d = await defaultParallelism(be);
   const workers = w ?? d.workers;
   const threads = t ?? d.threads;
-  if (!Number.isInteger(workers) || workers < 0)
-    throw new ArgumentError('createRunner', 'workers', `must be an integer ≥ 0, got ${workers}`);
+  if (!Number.isInteger(workers) || workers < 0 || workers > MAX_WORKERS)
+    throw new ArgumentError(
+      'createRunner',
+      'workers',
+      `must be an integer in [0, ${MAX_WORKERS}] (MAX_WORKERS), got ${quote(workers)}`,
+    );
   be.checkThreads(threads);
   return workers === 0 ? threadRunner(be, threads) : Trainer.create(be, { ...pool, size: workers, threads });
 }

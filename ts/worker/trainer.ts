@@ -105,7 +105,7 @@ export class Trainer implements Runner {
    * died); the model is then unchanged.
    */
   async fit(model: Model, data: ImageDataset, opts: TrainerFitOptions): Promise<TrainResult> {
-    checkTrainerFitOptions(model, data, opts);
+    checkTrainerFitOptions(model, data, opts, this.pool.size);
     const n = opts.workers ?? this.pool.size;
     if (!Number.isInteger(n) || n < 1 || n > this.pool.size)
       throw new ArgumentError(
