@@ -349,7 +349,6 @@ function fillRect(r: Raster, x: number, y: number, w: number, h: number, c: Rgb)
     }
 }
 
-/** The grid every tile function shares (see the file comment). */
 /** Width and height of a grid of `tiles` tiles of `th` × `tw` pixels laid out as `opts` says (see the file comment). */
 export function gridSize(
   op: string,
@@ -365,6 +364,7 @@ export function gridSize(
   return { pad, columns, width: pad + columns * (tw + pad), height: pad + rows * (th + pad) };
 }
 
+/** The grid every tile function shares (see the file comment). */
 function gridLayout(op: string, tiles: number, th: number, tw: number, opts: GridOptions, defaultColumns?: number) {
   const { pad, columns, width, height } = gridSize(op, tiles, th, tw, opts, defaultColumns);
   const raster = createRaster(op, width, height, opts.padColor ?? PAD_COLOR);
