@@ -15,17 +15,9 @@ import { MAX_MESSAGE_CHARS, MAX_TENSOR_ELEMENTS } from '../ts/limits.js';
 import { features } from '../ts/cli/features.js';
 import { reconstruct } from '../ts/cli/reconstruct.js';
 import { BUILD, backendUnderTest } from './util/backend.js';
+import { thrown } from './util/thrown.js';
 
 const be = await backendUnderTest();
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe("a layer's output for one image over MAX_TENSOR_ELEMENTS", () => {
   // Before: constructed (the parameters are 65 536 floats); the first forward threw a ShapeError after fit had
@@ -276,6 +268,15 @@ describe("a batch's layer outputs", () => {
   });
 });
 
+/** A one-block stack of `filters` 5×5 filters on 28×28 images, saved in `dir` as the CLI's commands read it. */
+function saveStack(dir: string, filters: number): void {
+  const stack = new cv.StackedConvAutoencoder(be, [{ convs: [{ filters, kernel: 5 }] }], [1, 28, 28]);
+  const { json, weights } = cv.saveModel(stack);
+  stack.dispose();
+  writeFileSync(join(dir, 'stack.json'), json);
+  writeFileSync(join(dir, 'stack.safetensors'), weights);
+}
+
 describe('convae features: features × --top images in one picture', () => {
   // Before: every feature's projections of its --top images were computed (and kept) first, and imageGrid refused
   // the 340001×1701 px picture at the end (2000 images, 20 features: 2.8 s, 1 GB); with 512 features the kept
@@ -283,11 +284,7 @@ describe('convae features: features × --top images in one picture', () => {
   it('a picture over MAX_RASTER_PIXELS names --top before any data loads or projection runs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'convae-features-'));
     try {
-      const stack = new cv.StackedConvAutoencoder(be, [{ convs: [{ filters: 20, kernel: 5 }] }], [1, 28, 28]);
-      const { json, weights } = cv.saveModel(stack);
-      stack.dispose();
-      writeFileSync(join(dir, 'stack.json'), json);
-      writeFileSync(join(dir, 'stack.safetensors'), weights);
+      saveStack(dir, 20);
       const args = { model: dir, dataset: 'mnist', top: 2000, limit: 2000, build: BUILD, quiet: true } as const;
       const t0 = performance.now();
       const e = await features(args).then(
@@ -416,11 +413,7 @@ describe('convae reconstruct: --count × --scale in one picture', () => {
   it('a picture over MAX_RASTER_PIXELS names --count before the images go through the CAE', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'convae-reconstruct-'));
     try {
-      const stack = new cv.StackedConvAutoencoder(be, [{ convs: [{ filters: 4, kernel: 5 }] }], [1, 28, 28]);
-      const { json, weights } = cv.saveModel(stack);
-      stack.dispose();
-      writeFileSync(join(dir, 'stack.json'), json);
-      writeFileSync(join(dir, 'stack.safetensors'), weights);
+      saveStack(dir, 4);
       const out = join(dir, 'r.png');
       const args = { model: dir, data: 'mnist', out, count: 5000, columns: 8, scale: 100, build: BUILD } as const;
       const e = await reconstruct(args).then(

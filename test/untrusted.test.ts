@@ -18,6 +18,7 @@ import { fit, type FitOptions } from '../ts/train/fit.js';
 import { checkFit, checkSearchOptions, checkTrainerFitOptions } from '../ts/train/options.js';
 import { classifierTask } from '../ts/model/tasks.js';
 import { backendUnderTest } from './util/backend.js';
+import { thrown } from './util/thrown.js';
 
 const be = await backendUnderTest();
 const shape = [1, 8, 8] as const;
@@ -67,15 +68,6 @@ const withProto = (name: string, v: Float32Array) => {
   Object.defineProperty(o, name, { value: v, enumerable: true });
   return o;
 };
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('checkpoints from untrusted bytes', () => {
   it('decodes a good checkpoint (baseline)', () => {
