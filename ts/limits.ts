@@ -50,6 +50,12 @@ export const MAX_WORKERS = 256;
 /** Most kernel threads one backend may use (`Backend.setThreads`, the workers' `threads`): the native addon's bound. */
 export const MAX_KERNEL_THREADS = 64;
 
+/**
+ * Most kernel threads of one worker pool, workers × threads per worker (each an OS thread with its own stack, on
+ * top of each worker's own): MAX_WORKERS × 4. Each bound alone let 256 workers of 64 threads ask for 16 384.
+ */
+export const MAX_POOL_THREADS = 1024;
+
 /** Most candidates one search space may span (the product of its lists' lengths), grid or random. */
 export const MAX_SEARCH_CANDIDATES = 100_000;
 

@@ -7,7 +7,7 @@
 import type { Build, LoadOptions } from '../backend/loader.js';
 import { checkKernelThreads } from '../backend/threads.js';
 import { ArgumentError, quote, WorkerError } from '../errors.js';
-import { MAX_KERNEL_THREADS, MAX_WORKERS } from '../limits.js';
+import { MAX_KERNEL_THREADS, MAX_POOL_THREADS, MAX_WORKERS } from '../limits.js';
 import { importNode } from '../util/nodeimport.js';
 import { spawnWorker, type WorkerHandle } from './spawn.js';
 import type { SpawnOptions } from './spawnopts.js';
@@ -60,7 +60,8 @@ export class WorkerPool {
 
   /**
    * A pool of `opts.size` workers (default: the machine's cores) that each load `backend` (`Backend.workerOptions`).
-   * Starts none yet; throws ArgumentError for a bad size, BackendError for `threads > 1` on a wasm build.
+   * Starts none yet; throws ArgumentError for a bad size or more than MAX_POOL_THREADS kernel threads in all,
+   * BackendError for `threads > 1` on a wasm build.
    */
   static async create(backend: Readonly<LoadOptions> & { build: Build }, opts: PoolOptions = {}): Promise<WorkerPool> {
     const size = opts.size ?? (await defaultWorkers());
@@ -72,6 +73,12 @@ export class WorkerPool {
       );
     const threads = opts.threads ?? 1;
     checkKernelThreads('WorkerPool', backend.build, threads, MAX_KERNEL_THREADS, ' per worker');
+    if (size * threads > MAX_POOL_THREADS)
+      throw new ArgumentError(
+        'WorkerPool',
+        'threads',
+        `${threads} per worker × ${size} workers = ${size * threads} kernel threads, more than ${MAX_POOL_THREADS} (MAX_POOL_THREADS)`,
+      );
     return new WorkerPool(backend, size, threads, opts);
   }
 
