@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as cv from '../ts/index.js';
-import { checkNeighbours } from '../ts/anomaly/embed.js';
+import { checkEncode, checkNeighbours } from '../ts/anomaly/embed.js';
+import { checkReconstruction } from '../ts/anomaly/score.js';
 import { checkFit, checkTrainerFitOptions } from '../ts/train/options.js';
 import { MAX_MESSAGE_CHARS, MAX_TENSOR_ELEMENTS } from '../ts/limits.js';
 import { features } from '../ts/cli/features.js';
@@ -512,5 +513,36 @@ describe('predict: images × classes', () => {
     }
     expect(cv.predict(be, clf, one).logits.length).toBe(4096);
     clf.dispose();
+  });
+});
+
+describe('the default batch of a pass through a stack: 256 images, or as many as fit', () => {
+  // Before: 256 whatever the stack, so encode, reconstructionScores, codeSaturation and featureStrengths (also in
+  // workers) of a large first layer failed at the first forward with a ShapeError naming no option.
+  it('encode and reconstruction take the most that fit by default, and refuse a given batch that does not', () => {
+    // One image's conv output is 1024 × 256 × 256 = 2^26 values: 4 images fill MAX_TENSOR_ELEMENTS.
+    const stack = new cv.StackedConvAutoencoder(
+      be,
+      [{ convs: [{ filters: 1024, kernel: 1 }], pool: null }],
+      [1, 256, 256],
+    );
+    const data = cv.ImageDataset.fromFloat32(new Float32Array(8 * 256 * 256), [1, 256, 256]);
+    try {
+      expect(checkEncode('encode', stack, data, {}).batchSize).toBe(4);
+      expect(checkReconstruction('reconstructionScores', stack, data, {}).batchSize).toBe(4);
+      const e = thrown(() => checkEncode('encode', stack, data, { batchSize: 8 }));
+      expect(e).toBeInstanceOf(cv.ArgumentError);
+      expect(e.message).toBe(
+        'encode: batchSize of 8 images does not fit through 1 block(s) of this stack: at most 4 (MAX_TENSOR_ELEMENTS, MAX_BACKEND_BYTES)',
+      );
+      // A batch larger than the data runs as one batch of the data: 3 images fit.
+      expect(checkEncode('encode', stack, data.take(3), { batchSize: 8 }).batchSize).toBe(8);
+      // A small stack keeps 256.
+      const small = new cv.StackedConvAutoencoder(be, [{ convs: [{ filters: 4, kernel: 3 }] }], [1, 256, 256]);
+      expect(checkEncode('encode', small, data, {}).batchSize).toBe(256);
+      small.dispose();
+    } finally {
+      stack.dispose();
+    }
   });
 });

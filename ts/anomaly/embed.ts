@@ -9,6 +9,7 @@ import { checkResultFloats, datasetArg, type ImageDataset } from '../data/datase
 import { ArgumentError, DataError, quote } from '../errors.js';
 import { MAX_NEIGHBOURS, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
+import { footprintOf, largestBatch } from '../model/model.js';
 import { gemm } from '../ops/dense.js';
 import { numel } from '../shape.js';
 import { Feeder } from '../train/feeder.js';
@@ -28,7 +29,7 @@ export interface Embeddings {
 export interface EncodeOptions {
   /** Blocks the images go through: 0 gives the pixels, the stack's length (default) its deepest code. */
   depth?: number;
-  /** Images per forward pass, in [1, 65536]; default 256. */
+  /** Images per forward pass, in [1, 65536]; default 256, or as many as fit when fewer do. */
   batchSize?: number;
 }
 
@@ -56,6 +57,34 @@ export function checkBatchSize(op: string, b: unknown): number {
   if (typeof b !== 'number' || !Number.isInteger(b) || b < 1 || b > 65536)
     throw new ArgumentError(op, 'batchSize', `must be an integer in [1, 65536], got ${quote(b)}`);
   return b;
+}
+
+/**
+ * The batch of a pass of `n` images through the first `depth` blocks of `stack` (and back down through their
+ * decoders when `decode`): `given`, checked, or by default 256 — fewer when 256 images' layer outputs would not
+ * fit (`largestBatch`). Before, a large model's default batch failed at its first forward with a ShapeError
+ * naming no option.
+ */
+export function stackBatch(
+  op: string,
+  stack: StackedConvAutoencoder,
+  depth: number,
+  n: number,
+  given: unknown,
+  decode = false,
+): number {
+  const layers = stack.blocks
+    .slice(0, depth)
+    .flatMap((b) => (decode ? [...b.encoder.layers, ...b.decoder.layers] : b.encoder.layers));
+  const most = largestBatch(footprintOf(numel(stack.inputShape), layers));
+  const batchSize = given === undefined ? Math.max(1, Math.min(256, most)) : checkBatchSize(op, given);
+  if (Math.min(batchSize, n) > most)
+    throw new ArgumentError(
+      op,
+      'batchSize',
+      `of ${Math.min(batchSize, n)} images does not fit through ${depth} block(s) of this stack: at most ${most} (MAX_TENSOR_ELEMENTS, MAX_BACKEND_BYTES)`,
+    );
+  return batchSize;
 }
 
 /** Runs `fn` on every batch of images [start, end) of `data` (default: all) as a wasm tensor (reused: copy what you keep). */
@@ -117,8 +146,8 @@ export function checkEncode(
 ): { depth: number; batchSize: number } {
   const opts = optionsOf(op, options);
   const depth = checkDepth(op, stack, opts.depth ?? stack.blocks.length);
-  const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
+  const batchSize = stackBatch(op, stack, depth, data.length, opts.batchSize);
   checkResultFloats(op, 'depth', data.length, codeSize(stack, depth), 'codes');
   return { depth, batchSize };
 }

@@ -16,7 +16,7 @@ import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { ConvTranspose2D, MaxUnpool2D } from '../model/layers.js';
 import type { Layer } from '../model/layer.js';
 import { Rng } from '../util/rng.js';
-import { checkBatchSize, checkDepth, checkImages, forEachBatch } from './embed.js';
+import { checkDepth, checkImages, forEachBatch, stackBatch } from './embed.js';
 
 /** Options of `projectFeature`. */
 export interface FeatureOptions {
@@ -28,7 +28,7 @@ export interface FeatureOptions {
   top?: number;
   /** Rectify before each transposed convolution (default true, as the deconvnet). */
   rectify?: boolean;
-  /** Images per forward pass, in [1, 65536]; default 256. */
+  /** Images per forward pass, in [1, 65536]; default 256, or as many as fit when fewer do. */
   batchSize?: number;
 }
 
@@ -116,17 +116,18 @@ export function featureStrengths(
   stack: StackedConvAutoencoder,
   data: ImageDataset,
   block: number,
-  batchSize = 256,
+  batchSize?: number,
 ): Float64Array {
   const op = 'featureStrengths';
   checkDepth(op, stack, block + 1, 1);
   checkImages(op, stack, data);
+  const batch = stackBatch(op, stack, block + 1, data.length, batchSize);
   const [channels, ch, cw] = stack.blocks[block].codeShape;
   // One double (two floats' bytes) per image and map: 10⁴ images of a 65 536-map block would be 5 GB.
   checkResultFloats(op, 'block', data.length, 2 * channels, 'strengths (doubles) of every map');
   const plane = ch * cw;
   const strength = new Float64Array(data.length * channels);
-  forEachBatch(stack.be, data, checkBatchSize(op, batchSize), (x, start, size) => {
+  forEachBatch(stack.be, data, batch, (x, start, size) => {
     const c = stack.encodeThrough(block + 1, x).data;
     for (let i = 0; i < size; i++)
       for (let f = 0; f < channels; f++) {
@@ -162,7 +163,7 @@ export function projectFeature(
   if (!Number.isInteger(top) || top < 1 || top > data.length)
     throw new ArgumentError(op, 'top', `must be an integer in [1, ${data.length}], got ${top}`);
   checkImages(op, stack, data);
-  const all = strengths ?? featureStrengths(stack, data, block, opts.batchSize ?? 256);
+  const all = strengths ?? featureStrengths(stack, data, block, opts.batchSize);
   if (all.length !== data.length * channels)
     throw new ArgumentError(op, 'strengths', `must hold ${data.length * channels} values, got ${all.length}`);
   const plane = ch * cw,

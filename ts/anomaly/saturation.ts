@@ -8,7 +8,7 @@
 import type { ImageDataset } from '../data/dataset.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Activation } from '../ops/elementwise.js';
-import { checkBatchSize, checkDepth, checkImages, forEachBatch } from './embed.js';
+import { checkDepth, checkImages, forEachBatch, stackBatch } from './embed.js';
 import { optionsOf } from '../util/options.js';
 
 /**
@@ -26,7 +26,7 @@ const TAILS: Partial<Record<Activation, { below: number; above: number }>> = {
 export interface SaturationOptions {
   /** Blocks the images go through, 1 … the stack's length (default: all); the codes of the last are judged. */
   depth?: number;
-  /** Images per forward pass, in [1, 65536]; default 256. */
+  /** Images per forward pass, in [1, 65536]; default 256, or as many as fit when fewer do. */
   batchSize?: number;
 }
 
@@ -45,8 +45,8 @@ export function codeSaturation(
   const op = 'codeSaturation';
   const opts = optionsOf(op, options);
   const depth = checkDepth(op, stack, opts.depth ?? stack.blocks?.length, 1);
-  const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
+  const batchSize = stackBatch(op, stack, depth, data.length, opts.batchSize);
   const tail = TAILS[stack.specs[depth - 1].activation];
   if (!tail || data.length === 0) return null;
   const { below, above } = tail;

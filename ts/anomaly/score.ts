@@ -13,12 +13,12 @@ import { checkResultFloats, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError, quote } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import {
-  checkBatchSize,
   checkDepth,
   checkImages,
   encode,
   forEachBatch,
   nearestNeighbours,
+  stackBatch,
   type Embeddings,
   type Neighbours,
 } from './embed.js';
@@ -30,7 +30,7 @@ export interface ReconstructionOptions {
   depth?: number;
   /** Also return the per-pixel squared errors (n × C·H·W floats). */
   maps?: boolean;
-  /** Images per forward pass, in [1, 65536]; default 256. */
+  /** Images per forward pass, in [1, 65536]; default 256, or as many as fit when fewer do. */
   batchSize?: number;
 }
 
@@ -47,13 +47,14 @@ export function reconstructThrough(
   stack: StackedConvAutoencoder,
   data: ImageDataset,
   depth: number,
-  batchSize = 256,
+  batchSize?: number,
 ): Float32Array {
   checkDepth('reconstructThrough', stack, depth, 1);
   checkImages('reconstructThrough', stack, data);
+  const batch = stackBatch('reconstructThrough', stack, depth, data.length, batchSize, true);
   checkResultFloats('reconstructThrough', 'data', data.length, data.imageSize, 'reconstructions');
   const out = new Float32Array(data.length * data.imageSize);
-  forEachBatch(stack.be, data, checkBatchSize('reconstructThrough', batchSize), (x, start) => {
+  forEachBatch(stack.be, data, batch, (x, start) => {
     let h = stack.encodeThrough(depth, x);
     for (let k = depth - 1; k >= 0; k--) h = stack.blocks[k].decode(h);
     out.set(h.data, start * data.imageSize);
@@ -81,8 +82,8 @@ export function checkReconstruction(
 ): { depth: number; batchSize: number } {
   const opts = optionsOf(op, options);
   const depth = checkDepth(op, stack, opts.depth ?? 1, 1);
-  const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkImages(op, stack, data);
+  const batchSize = stackBatch(op, stack, depth, data.length, opts.batchSize, true);
   if (opts.maps === true) checkResultFloats(op, 'maps', data.length, data.imageSize, 'per-pixel maps');
   return { depth, batchSize };
 }

@@ -61,7 +61,7 @@ const mostImages = (task: Task | undefined): number =>
   task?.footprint ? largestBatch(task.footprint()) : Number.POSITIVE_INFINITY;
 
 /** `preferred` images per batch, or as many as fit in a batch of `model` when fewer (a model kind without tasks: `preferred`). */
-function defaultBatch(model: Partial<Model>, preferred: number): number {
+export function defaultBatch(model: Partial<Model>, preferred: number): number {
   return Math.min(preferred, mostImages(typeof model.task === 'function' ? model.task() : undefined));
 }
 

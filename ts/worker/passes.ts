@@ -18,6 +18,7 @@ import {
 } from '../anomaly/embed.js';
 import { checkReconstruction, type ReconstructionOptions, type ReconstructionScores } from '../anomaly/score.js';
 import { checkResultFloats, type ImageDataset } from '../data/dataset.js';
+import { defaultBatch } from '../train/evaluate.js';
 import { ArgumentError } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { type Classifying, isClassifying, type Model } from '../model/model.js';
@@ -124,7 +125,7 @@ export async function predictPass(
   const opts = optionsOf(op, options);
   if (typeof model?.toJSON !== 'function' || !isClassifying(model))
     throw new ArgumentError(op, 'model', 'must be a model that scores classes (a Classifier)');
-  const batchSize = checkPassBatch(op, opts.batchSize ?? 256);
+  const batchSize = checkPassBatch(op, opts.batchSize ?? defaultBatch(model, 256));
   checkResultFloats(op, 'data', data.length, model.classes, 'logits');
   const parts = await modelPass(pool, held, model, data, batchSize, opts, op, (w, job) => w.api.predict(job));
   const k = model.classes,

@@ -250,7 +250,7 @@ export class Trainer implements Runner {
 
   /**
    * Logits (and predicted classes) of a classifying model for every image of `data`,
-   * split across `workers` (default: all) that each run whole batches of `batchSize` (default 256).
+   * split across `workers` (default: all) that each run whole batches of `batchSize` (default 256, or as many as fit when fewer do).
    */
   predict(
     model: Model & Classifying,
