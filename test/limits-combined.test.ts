@@ -479,6 +479,26 @@ describe('ImageDataset.subset: repeated indices × image size', () => {
   });
 });
 
+describe("a byte-stored dataset's floats: images × image size", () => {
+  // Before: `images` converted every byte into a new Float32Array whatever its size (a byte store within
+  // MAX_DATASET_BYTES is up to 16 GiB of floats), and so did fromUint8's default float store.
+  it('over MAX_RESULT_FLOATS is an ArgumentError from the images getter and from fromUint8, nothing allocated', () => {
+    const one = cv.ImageDataset.fromUint8(new Uint8Array(2 ** 20), [1, 1024, 1024], undefined, { store: 'uint8' });
+    const huge = Object.create(one, { length: { value: 1025 } }) as cv.ImageDataset;
+    const e = thrown(() => huge.images);
+    expect(e).toBeInstanceOf(cv.ArgumentError);
+    expect(e.message).toMatch(
+      /^ImageDataset\.images: images asks for floats of every image of 1048576 floats: 1025 images/,
+    );
+    // 1 025 zero images of 1024×1024 bytes: reserved, never touched, so no memory is used until converted.
+    const bytes = new Uint8Array(1025 * 2 ** 20);
+    expect(() => cv.ImageDataset.fromUint8(bytes, [1, 1024, 1024])).toThrow(
+      /^ImageDataset\.fromUint8: store asks for floats .* 1025 images × 1048576 = 1074790400 floats, more than 1073741824/,
+    );
+    expect(one.images.length).toBe(2 ** 20);
+  });
+});
+
 describe('featureStrengths: images × maps', () => {
   // Before: the array of one double per image and map was allocated whatever its size (10⁴ images of a 65 536-map
   // block: 5 GB); past 2^32 values, as here, a RangeError.

@@ -222,10 +222,13 @@ export class ImageDataset {
    * `length × C × H × W` floats, NCHW. May be shared with the array given to
    * `fromFloat32` or with a parent dataset (`take`). For a byte-stored dataset
    * the first read converts every image (4 bytes each) and keeps the floats:
-   * prefer `batches` / `readImages` there.
+   * prefer `batches` / `readImages` there. Floats of more than MAX_RESULT_FLOATS
+   * (a byte store within MAX_DATASET_BYTES is up to 16 GiB of them) are an
+   * ArgumentError, before anything is allocated.
    */
   get images(): Float32Array {
     if (!this.floats) {
+      checkResultFloats('ImageDataset.images', 'images', this.length, this.imageSize, 'floats of every image');
       const st = this.store as { bytes: Uint8Array; lut: Float32Array };
       const f = new Float32Array(st.bytes.length);
       convertBytes(st.lut, st.bytes, f, 0);
@@ -335,6 +338,7 @@ export class ImageDataset {
     const lab = labels == null ? null : checkLabels(op, labels, n, options.numClasses);
     if (store === 'uint8')
       return new ImageDataset({ bytes, scale, lut }, [c, h, w], lab ? lab.labels : null, lab?.numClasses);
+    checkResultFloats(op, 'store', n, c * h * w, "floats (store: 'uint8' keeps the bytes)");
     const images = new Float32Array(bytes.length);
     convertBytes(lut, bytes, images, 0);
     return new ImageDataset({ floats: images }, [c, h, w], lab ? lab.labels : null, lab?.numClasses);
