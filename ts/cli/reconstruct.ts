@@ -7,6 +7,7 @@ import { writePng } from '../viz/png.js';
 import { reconstructionGrid, reconstructionGridSize } from '../viz/raster.js';
 import { ArgumentError } from '../errors.js';
 import { MAX_RASTER_PIXELS } from '../limits.js';
+import { reconstructThrough } from '../anomaly/score.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { loadSaved } from './saved.js';
 
@@ -43,9 +44,8 @@ export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; co
         `${n} at --scale ${a.scale} in ${grid.columns} columns makes a ${size.width}×${size.height} px picture, more than ${MAX_RASTER_PIXELS} pixels (MAX_RASTER_PIXELS): show fewer images or a smaller scale`,
       );
     const originals = d.data.readImages(0, n);
-    const x = be.fromArray([n, ...d.data.shape], originals);
-    const y = saved.stack!.blocks[0].reconstruct(x).toArray();
-    x.dispose();
+    // In batches that fit (reconstructThrough's default): --count images at once could pass the tensor limit.
+    const y = reconstructThrough(saved.stack!, d.data, 1);
     let se = 0;
     for (let i = 0; i < y.length; i++) se += (y[i] - originals[i]) ** 2;
     await mkdir(dirname(a.out), { recursive: true });
