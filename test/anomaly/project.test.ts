@@ -158,15 +158,19 @@ describe('projectFeature', () => {
       return { strength: best.v, pixels: d0.flat(2) };
     });
     const order = ref.map((_, i) => i).sort((a, b) => ref[b].strength - ref[a].strength);
-    const p = projectFeature(stack, data, { block: 1, feature, top: 3, batchSize: 4 });
-    expect(p.indices).toEqual(order.slice(0, 3));
-    p.indices.forEach((img, t) => {
-      expect(p.activations[t]).toBeCloseTo(ref[img].strength, 5);
-      const got = p.projections.subarray(t * 196, (t + 1) * 196);
-      const want = ref[img].pixels;
-      expect(want.some((v) => v !== 0)).toBe(true);
-      for (let q = 0; q < 196; q++) expect(got[q]).toBeCloseTo(want[q], 5);
-    });
+    // One batch, and the top images projected in batches of 2 and 1 (each batch's own switches).
+    for (const batchSize of [4, 2, 1]) {
+      const p = projectFeature(stack, data, { block: 1, feature, top: 3, batchSize });
+      expect(p.indices).toEqual(order.slice(0, 3));
+      p.indices.forEach((img, t) => {
+        expect(p.activations[t]).toBeCloseTo(ref[img].strength, 5);
+        const got = p.projections.subarray(t * 196, (t + 1) * 196);
+        const want = ref[img].pixels;
+        expect(want.some((v) => v !== 0)).toBe(true);
+        for (let q = 0; q < 196; q++)
+          expect(got[q], `batch ${batchSize}, image ${t}, pixel ${q}`).toBeCloseTo(want[q], 5);
+      });
+    }
   });
 
   it('rejects a block or feature that does not exist', () => {

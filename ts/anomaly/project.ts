@@ -173,28 +173,39 @@ export function projectFeature(
   const indices = order.slice(0, top);
   const chosen = data.subset(indices);
 
+  // In batches that fit through the blocks and back down: `top` images at once could pass the tensor limit.
+  const batch = stackBatch(op, stack, block + 1, top, opts.batchSize, true);
+  const size = data.imageSize;
+  const projections = new Float32Array(top * size);
   const paths = stack.blocks.slice(0, block + 1).map((_, k) => downPath(be, stack, k));
-  const x = be.fromArray([top, ...data.shape], chosen.images);
-  let code: Tensor | null = null,
-    down: Tensor | null = null;
   try {
-    const full = stack.encodeThrough(block + 1, x);
-    // Only map f's strongest position (the first one on ties) keeps its value.
-    const kept = new Float32Array(full.size);
-    const c = full.data;
-    for (let i = 0; i < top; i++) {
-      const base = (i * channels + f) * plane;
-      let best = base;
-      for (let p = base + 1; p < base + plane; p++) if (c[p] > c[best]) best = p;
-      kept[best] = c[best];
+    for (let s = 0; s < top; s += batch) {
+      const m = Math.min(batch, top - s);
+      const x = be.fromArray([m, ...data.shape], chosen.readImages(s, s + m));
+      let code: Tensor | null = null,
+        down: Tensor | null = null;
+      try {
+        const full = stack.encodeThrough(block + 1, x);
+        // Only map f's strongest position (the first one on ties) keeps its value.
+        const kept = new Float32Array(full.size);
+        const c = full.data;
+        for (let i = 0; i < m; i++) {
+          const base = (i * channels + f) * plane;
+          let best = base;
+          for (let p = base + 1; p < base + plane; p++) if (c[p] > c[best]) best = p;
+          kept[best] = c[best];
+        }
+        code = be.fromArray(full.shape, kept);
+        down = projectDown(be, paths, block, code, opts.rectify ?? true);
+        projections.set(down.data, s * size);
+      } finally {
+        x.dispose();
+        code?.dispose();
+        down?.dispose();
+      }
     }
-    code = be.fromArray(full.shape, kept);
-    down = projectDown(be, paths, block, code, opts.rectify ?? true);
-    return { indices, activations: indices.map(strength), projections: down.toArray() };
+    return { indices, activations: indices.map(strength), projections };
   } finally {
-    x.dispose();
-    code?.dispose();
-    down?.dispose();
     for (const p of paths) {
       // The tied deconvs share (and must not free) the conv weights; only their buffers go.
       p.unpool?.dispose();
