@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutputError } from '../ts/errors.js';
 import { checkOutDir } from '../ts/cli/outdir.js';
-import { writeAtomic } from '../ts/io/files.js';
+import { settleWrites, writeAtomic, writesInFlight } from '../ts/io/files.js';
 import { BUILD } from './util/backend.js';
 import { cliRunner } from './util/cli.js';
 
@@ -54,6 +54,24 @@ describe.runIf(BUILD === 'simd')('--out and file writes', () => {
     expect(e).toBeInstanceOf(OutputError);
     expect(e.message).toMatch(/cannot write ".*occupied"/);
     expect(existsSync(`${target}.tmp`)).toBe(false);
+  });
+
+  // An interrupt (onInterrupt) waits on these before it removes *.tmp files: a write still in flight would create
+  // its .tmp after the tidy-up (a SIGTERM test once found run.json.tmp left behind).
+  it('writesInFlight from the call until the write settles, success or failure; settleWrites waits for them', async () => {
+    expect(writesInFlight()).toBe(false);
+    const ok = writeAtomic(join(dir, 'big.bin'), new Uint8Array(32 << 20));
+    const bad = writeAtomic(join(dir, 'no-such-folder', 'x.json'), '{}').catch((e) => e);
+    expect(writesInFlight()).toBe(true);
+    await settleWrites(30_000);
+    expect(writesInFlight()).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('big.bin'))).toEqual(['big.bin']);
+    await ok;
+    expect(await bad).toBeInstanceOf(OutputError);
+    // A write that never settles does not hold the wait past its time.
+    const t0 = performance.now();
+    await settleWrites(0);
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it.runIf(existsSync('/dev/full'))(

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DataError, quote } from '../errors.js';
 import { parseJson } from '../io/json.js';
 import { MAX_JSON_DEPTH } from '../limits.js';
-import { writeAtomic } from '../io/files.js';
+import { settleWrites, writeAtomic, writesInFlight } from '../io/files.js';
 import { MAX_RUN_FILE_BYTES, readJsonText } from './readfile.js';
 
 /** The flags that decide what a run computes (not --workers, --build, --quiet: those change how, not what). */
@@ -113,7 +113,11 @@ export async function checkResumeFlags(out: string, flags: RunFlags): Promise<vo
  * continue, and exits 128 + the signal's number, as a shell reports it (130, 143).
  */
 export function onInterrupt(out: string, argv = process.argv): () => void {
-  const handler = (signal: NodeJS.Signals) => {
+  const handler = async (signal: NodeJS.Signals) => {
+    // A write in flight creates its .tmp a moment later: let it finish (or fail) first. The last check, the
+    // tidy-up and the exit run in one go, so no write can start between them.
+    const end = performance.now() + 5000;
+    while (writesInFlight() && performance.now() < end) await settleWrites(end - performance.now());
     try {
       for (const f of readdirSync(out)) if (f.endsWith('.tmp')) unlinkSync(join(out, f));
     } catch {

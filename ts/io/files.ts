@@ -56,6 +56,37 @@ export async function writeAtomic(file: string, data: string | Uint8Array): Prom
  * no `.tmp` is left behind.
  */
 export async function writeAtomicAll(files: ReadonlyArray<readonly [string, string | Uint8Array]>): Promise<void> {
+  const write = writeAll(files);
+  inFlight.add(write);
+  try {
+    await write;
+  } finally {
+    inFlight.delete(write);
+  }
+}
+
+/** Atomic writes not yet settled: an interrupt waits for them (`settleWrites`) before it tidies the `.tmp` files. */
+const inFlight = new Set<Promise<void>>();
+
+/**
+ * Whether an atomic write is in flight. Its `.tmp` is created by a file-system call on libuv's threads: an
+ * interrupt that tidied up while one is pending would miss the file it creates a moment later.
+ */
+export const writesInFlight = (): boolean => inFlight.size > 0;
+
+/** Resolves when the atomic writes in flight now have settled, or after `ms`. */
+export async function settleWrites(ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.allSettled([...inFlight]),
+    new Promise((ok) => {
+      timer = setTimeout(ok, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+async function writeAll(files: ReadonlyArray<readonly [string, string | Uint8Array]>): Promise<void> {
   const tmps = files.map(([file]) => `${file}.tmp`);
   const cleanUp = () => Promise.all(tmps.map((t) => unlink(t).catch(() => {})));
   const failed = async (file: string, e: unknown) => {
