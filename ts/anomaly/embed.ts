@@ -9,7 +9,7 @@ import { checkResultFloats, datasetArg, type ImageDataset } from '../data/datase
 import { ArgumentError, DataError, quote } from '../errors.js';
 import { MAX_NEIGHBOURS, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
-import { footprintOf, largestBatch } from '../model/model.js';
+import { fittingBatch, footprintOf } from '../model/model.js';
 import { gemm } from '../ops/dense.js';
 import { numel } from '../shape.js';
 import { Feeder } from '../train/feeder.js';
@@ -76,15 +76,9 @@ export function stackBatch(
   const layers = stack.blocks
     .slice(0, depth)
     .flatMap((b) => (decode ? [...b.encoder.layers, ...b.decoder.layers] : b.encoder.layers));
-  const most = largestBatch(footprintOf(numel(stack.inputShape), layers));
-  const batchSize = given === undefined ? Math.max(1, Math.min(256, most)) : checkBatchSize(op, given);
-  if (Math.min(batchSize, n) > most)
-    throw new ArgumentError(
-      op,
-      'batchSize',
-      `of ${Math.min(batchSize, n)} images does not fit through ${depth} block(s) of this stack: at most ${most} (MAX_TENSOR_ELEMENTS, MAX_BACKEND_BYTES)`,
-    );
-  return batchSize;
+  const checked = given === undefined ? undefined : checkBatchSize(op, given);
+  const f = footprintOf(numel(stack.inputShape), layers);
+  return fittingBatch(op, f, n, checked, 256, `through ${depth} block(s) of this stack`);
 }
 
 /** Runs `fn` on every batch of images [start, end) of `data` (default: all) as a wasm tensor (reused: copy what you keep). */

@@ -5,7 +5,7 @@
  * through this interface only, so a new kind needs no change there.
  */
 import type { Tensor } from '../backend/memory.js';
-import { ModelError } from '../errors.js';
+import { ArgumentError, ModelError } from '../errors.js';
 import { MAX_BACKEND_BYTES, MAX_MODEL_PARAM_BYTES, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import { boundedNumel, numel } from '../shape.js';
 import type { Layer, Param, ParamInit, PlannedParam, Shape } from './layer.js';
@@ -76,6 +76,31 @@ export function largestBatch(f: ImageFootprint): number {
   const byTensor = f.largest > 0 ? Math.floor(MAX_TENSOR_ELEMENTS / f.largest) : Number.POSITIVE_INFINITY;
   const byMemory = f.total > 0 ? Math.floor(MAX_BACKEND_BYTES / (4 * f.total)) : Number.POSITIVE_INFINITY;
   return Math.min(byTensor, byMemory);
+}
+
+/**
+ * The images a pass over `n` of them runs at once through layers of footprint `f` (undefined: no bound known):
+ * `given` (a count already checked), else `preferred`, or fewer when that many would not fit. A batch that cannot
+ * fit (at most `n` of its images over `largestBatch`) is an ArgumentError naming batchSize; `what` names the layers
+ * in it ("this model", "through 2 block(s) of this stack").
+ */
+export function fittingBatch(
+  op: string,
+  f: ImageFootprint | undefined,
+  n: number,
+  given: number | undefined,
+  preferred: number,
+  what: string,
+): number {
+  const most = f ? largestBatch(f) : Number.POSITIVE_INFINITY;
+  const batch = given ?? Math.max(1, Math.min(preferred, most));
+  if (Math.min(batch, n) > most)
+    throw new ArgumentError(
+      op,
+      'batchSize',
+      `of ${Math.min(batch, n)} images does not fit ${what}: at most ${most} (MAX_TENSOR_ELEMENTS, MAX_BACKEND_BYTES)`,
+    );
+  return batch;
 }
 
 /** A model's architecture as saved: its kind, input shape and every hyper-parameter (defaults written out). */

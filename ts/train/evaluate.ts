@@ -8,7 +8,7 @@ import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
 import { checkResultFloats, type ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError } from '../errors.js';
-import { type Classifying, largestBatch, type Model, type Task } from '../model/model.js';
+import { type Classifying, fittingBatch, type Model, type Task } from '../model/model.js';
 import { Feeder } from './feeder.js';
 
 /** Index of the largest value of each row of `[n, k]` logits (the first wins ties; NaN never wins). */
@@ -56,29 +56,20 @@ export interface EvaluateOptions {
   confusion?: number;
 }
 
-/** The most images a batch of `task` holds (`Task.footprint`; unbounded when the task does not say). */
-const mostImages = (task: Task | undefined): number =>
-  task?.footprint ? largestBatch(task.footprint()) : Number.POSITIVE_INFINITY;
-
 /** `preferred` images per batch, or as many as fit in a batch of `model` when fewer (a model kind without tasks: `preferred`). */
 export function defaultBatch(model: Partial<Model>, preferred: number): number {
-  return Math.min(preferred, mostImages(typeof model.task === 'function' ? model.task() : undefined));
+  const f = typeof model.task === 'function' ? model.task().footprint?.() : undefined;
+  return fittingBatch('predict', f, Number.POSITIVE_INFINITY, undefined, preferred, 'this model');
 }
 
 /** Loss (and accuracy, confusion) of a task over a dataset, in batches, without training. */
 export function evaluateTask(be: Backend, task: Task, data: ImageDataset, opts: EvaluateOptions = {}): Evaluation {
-  // fit's validation takes no batch size: 256 images of a large model failed after an epoch of training.
-  const most = mostImages(task);
-  const batchSize = opts.batchSize ?? Math.min(256, most);
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new ArgumentError('evaluate', 'batchSize', `must be an integer ≥ 1, got ${batchSize}`);
+  const given = opts.batchSize;
+  if (given !== undefined && (!Number.isInteger(given) || given < 1))
+    throw new ArgumentError('evaluate', 'batchSize', `must be an integer ≥ 1, got ${given}`);
   const n = opts.indices ? opts.indices.length : data.length;
-  if (Math.min(batchSize, n) > most)
-    throw new ArgumentError(
-      'evaluate',
-      'batchSize',
-      `of ${Math.min(batchSize, n)} images does not fit this model: at most ${most} (MAX_TENSOR_ELEMENTS, MAX_BACKEND_BYTES)`,
-    );
+  // fit's validation takes no batch size: 256 images of a large model failed after an epoch of training.
+  const batchSize = fittingBatch('evaluate', task.footprint?.(), n, given, 256, 'this model');
   const feeder = new Feeder(be, data);
   const confusion = opts.confusion ? confusionMatrix([], [], opts.confusion) : undefined;
   let loss = 0,
@@ -117,9 +108,8 @@ export function evaluateClassifier(
   batchSize?: number,
 ): { error: number; loss: number; accuracy: number; confusion: number[][] } {
   if (!data.labels) throw new DataError('evaluation needs labels');
-  const task = model.task();
-  const r = evaluateTask(be, task, data, {
-    batchSize: batchSize ?? Math.min(500, mostImages(task)),
+  const r = evaluateTask(be, model.task(), data, {
+    batchSize: batchSize ?? defaultBatch(model, 500),
     confusion: model.classes,
   });
   return { error: 1 - r.accuracy!, loss: r.loss, accuracy: r.accuracy!, confusion: r.confusion! };
