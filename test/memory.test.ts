@@ -16,6 +16,24 @@ describe('wasm memory ownership', async () => {
     t.dispose();
   });
 
+  it("fromArray copies another tensor's data even when allocating the copy grows memory (the view detaches)", () => {
+    // Larger than what memory holds now, so that the copy's allocation must grow it.
+    const n = Math.ceil(be.memoryBytes / 4) + (1 << 20);
+    const t = be.empty([n]);
+    const d = t.data;
+    for (let i = 0; i < n; i += 4099) d[i] = i;
+    const before = be.memoryBytes;
+    const c = be.fromArray(t.shape, t.data);
+    // On wasm the copy grew memory (which detaches the view passed); native's arena never moves.
+    if (be.build !== 'native') expect(be.memoryBytes).toBeGreaterThan(before);
+    const a = t.data,
+      b = c.data;
+    for (let i = 0; i < n; i += 4099) expect(b[i]).toBe(a[i]);
+    expect(b[n - 1]).toBe(a[n - 1]);
+    c.dispose();
+    t.dispose();
+  });
+
   it('thousands of CAE steps with per-step temporaries keep memory flat and leak no tensor', () => {
     const n = 4,
       K = 5,

@@ -79,16 +79,6 @@ function rectifyInPlace(t: Tensor): Tensor {
   return t;
 }
 
-/**
- * A copy of `t` on `be`. The copy is allocated before `t`'s values are viewed: allocating may grow wasm memory,
- * which detaches every view taken before (`be.fromArray(t.shape, t.data)` copied an empty array then).
- */
-function copyOf(be: Backend, t: Tensor): Tensor {
-  const c = be.empty(t.shape);
-  c.data.set(t.data);
-  return c;
-}
-
 /** Projects `code` (a code of block `block`, switches of blocks 0..block stored by the last encode) down to pixels. */
 function projectDown(be: Backend, paths: Down[], block: number, code: Tensor, rectify: boolean): Tensor {
   let h = code;
@@ -99,14 +89,14 @@ function projectDown(be: Backend, paths: Down[], block: number, code: Tensor, re
     for (const d of p.deconvs) {
       if (rectify) {
         // The layers' outputs are their own buffers: rectify a copy.
-        const c = copyOf(be, h);
+        const c = be.fromArray(h.shape, h.data);
         made.push(c);
         h = rectifyInPlace(c);
       }
       h = d.forward(h, false);
     }
   }
-  const out = copyOf(be, h);
+  const out = be.fromArray(h.shape, h.data);
   for (const t of made) t.dispose();
   return out;
 }

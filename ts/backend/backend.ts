@@ -91,7 +91,11 @@ export class Backend {
     return this.mem.tensor(shape, dtype).fill(0);
   }
 
-  /** A tensor holding a copy of `values` (length must equal the shape's element count). */
+  /**
+   * A tensor holding a copy of `values` (length must equal the shape's element count). `values` may be a view
+   * of this backend's own memory (another tensor's `data`): it is viewed again after the new tensor is
+   * allocated, since allocating may grow wasm memory and detach it.
+   */
   fromArray(shape: readonly number[], values: ArrayLike<number>, dtype: DType = 'f32'): Tensor {
     if (values.length !== numel(shape)) {
       throw new ShapeError(
@@ -101,7 +105,14 @@ export class Backend {
         `${values.length}`,
       );
     }
-    return this.mem.tensor(shape, dtype).set(values);
+    const own = ArrayBuffer.isView(values) && values.buffer === this.mem.memory.buffer ? values : null;
+    const at = own && {
+      View: own.constructor as Float32ArrayConstructor,
+      offset: own.byteOffset,
+      length: values.length,
+    };
+    const t = this.mem.tensor(shape, dtype);
+    return t.set(at ? new at.View(this.mem.memory.buffer, at.offset, at.length) : values);
   }
 
   /**
