@@ -8,7 +8,7 @@ import { ArgumentError, quote } from '../errors.js';
 import { MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
-import { optionsOf } from '../util/options.js';
+import { knownFields, optionsOf } from '../util/options.js';
 
 /** The most classes a probe takes: as many as an ImageDataset's byte labels can name. */
 const MAX_PROBE_CLASSES = 256;
@@ -138,9 +138,7 @@ export function linearProbeAccuracy(
   const opts = optionsOf(op, options);
   checkEmbeddings(op, 'train', train);
   checkEmbeddings(op, 'test', test);
-  for (const key of Object.keys(opts))
-    if (!PROBE_KEYS.includes(key))
-      throw new ArgumentError(op, 'options', `has an unknown field ${quote(key)} (known: ${PROBE_KEYS.join(', ')})`);
+  knownFields(op, 'options', opts, PROBE_KEYS);
   const C = classesOf(op, opts.classes ?? 10);
   // Steps run one after the other on this thread, each over every vector: 10⁹ steps of 20 vectors never ended.
   const steps = opts.steps ?? 150;

@@ -9,6 +9,7 @@
 import { ArgumentError } from '../errors.js';
 import { MAX_SPATIAL_SIZE } from '../limits.js';
 import type { Rng } from '../util/rng.js';
+import { knownFields } from '../util/options.js';
 
 /** What `fit` does to each training batch: random translations of up to `shift` pixels each way. */
 export interface Augment {
@@ -24,8 +25,7 @@ export function checkAugment(op: string, a: unknown): Augment {
       'augment',
       `must be an object like { shift: 2 }, got ${a === null ? 'null' : typeof a}`,
     );
-  for (const k of Object.keys(a))
-    if (k !== 'shift') throw new ArgumentError(op, 'augment', `has an unknown field (known: shift)`);
+  knownFields(op, 'augment', a, ['shift']);
   const shift = (a as { shift?: unknown }).shift;
   if (!Number.isSafeInteger(shift) || (shift as number) < 0 || (shift as number) > MAX_SPATIAL_SIZE)
     throw new ArgumentError(

@@ -12,6 +12,7 @@ import { type Classifying, type ImageFootprint, isClassifying, largestBatch, typ
 import type { Checkpoint } from './checkpoint.js';
 import { checkAugment } from './augment.js';
 import { lrFactorsOf } from './optimizer.js';
+import { knownFields } from '../util/options.js';
 import { MAX_BACKEND_BYTES, MAX_SEARCH_CANDIDATES, MAX_TENSOR_ELEMENTS } from '../limits.js';
 
 /** What the options are checked against: the parameters trained, and whether batches need labels. */
@@ -92,9 +93,7 @@ class Checker {
    * without the validation, early stopping or momentum it was meant to have.
    */
   known(arg: string, o: Record<string, unknown>, known: readonly string[], hidden: readonly string[] = []): void {
-    for (const k of Object.keys(o))
-      if (!known.includes(k) && !hidden.includes(k))
-        this.fail(arg, `has an unknown field ${quote(k)} (known: ${known.join(', ')})`);
+    knownFields(this.op, arg, o, known, hidden);
   }
   object(arg: string, v: unknown): Record<string, unknown> {
     if (!isObject(v)) this.fail(arg, `must be an object, got ${kind(v)}`);
