@@ -1,7 +1,7 @@
 /**
  * `convae train --resume`: from the saved stack when fine-tuning had no
  * checkpoint yet, refused with changed flags (naming them), and Ctrl-C says
- * how to continue.
+ * how to continue — for `train`, `paper` and `pretrain` alike.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -63,17 +63,7 @@ describe.runIf(BUILD === 'simd')('convae train --resume', () => {
     '%s (Ctrl-C, or timeout and job schedulers) says how to resume, exits %i and leaves no .tmp',
     async (signal, exit) => {
       const dir = mkdtempSync(join(tmpdir(), 'convae-sigint-'));
-      const p = spawn(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', 'train', ...tiny, '--out', dir], {
-        cwd: root,
-      });
-      let stderr = '';
-      p.stderr.on('data', (d) => (stderr += d));
-      const code = await new Promise<number | null>((ok) => {
-        p.stdout.on('data', (d) => {
-          if (String(d).includes('convae mnist:')) p.kill(signal);
-        });
-        p.on('close', (c) => ok(c));
-      });
+      const { code, stderr } = await interrupted(['train', ...tiny, '--out', dir], 'convae mnist:', signal);
       expect(code).toBe(exit);
       expect(stderr).toMatch(
         new RegExp(`convae: interrupted \\(${signal}\\)\\..*continue with:\\n {2}convae train .* --resume`, 's'),
@@ -83,4 +73,60 @@ describe.runIf(BUILD === 'simd')('convae train --resume', () => {
     },
     240_000,
   );
+});
+
+/** Runs the CLI from the sources and sends `signal` once its output shows `cue`; its exit code and stderr. */
+async function interrupted(
+  args: string[],
+  cue: string,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = spawn(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], { cwd: root });
+  let stdout = '',
+    stderr = '';
+  p.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((ok) => {
+    p.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout.includes(cue)) p.kill(signal);
+    });
+    p.on('close', (c) => ok(c));
+  });
+  return { code, stdout, stderr };
+}
+
+describe.runIf(BUILD === 'simd')('an interrupted convae paper or pretrain', () => {
+  const paperFlags = [
+    ...['--sizes', '100', '--seeds', '1', '--lrs', '0.05', '--epochs', '100:1', '--epoch-factors', '1'],
+    ...['--dropouts', '0', '--unlabelled', '200', '--limit', '600', '--workers', '0', '--build', 'simd'],
+  ];
+
+  it('paper: SIGTERM after the first stack keeps it, says how to resume, and --resume reuses it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convae-paper-sigterm-'));
+    const r = await interrupted(['paper', ...paperFlags, '--out', dir], 'CAEs (', 'SIGTERM');
+    expect(r.code, r.stderr).toBe(143);
+    expect(r.stderr).toMatch(
+      /convae: interrupted \(SIGTERM\)\. The pretrained stacks and the finished runs are saved in/,
+    );
+    const resume = r.stderr.match(/continue with:\n {2}convae (paper .*--resume)/)?.[1];
+    expect(resume).toBeDefined();
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(dir)).toContain('stack-seed1.safetensors');
+    // The printed command, run as given, finishes without pretraining again.
+    const again = cli(...(resume as string).split(' '));
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/pretrained \d+ CAEs/);
+    expect(again.stdout).toMatch(/\| 100 \|/);
+    rmSync(dir, { recursive: true, force: true });
+  }, 240_000);
+
+  it('pretrain: Ctrl-C exits 130 and says what it kept, leaving no .tmp', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convae-pretrain-sigint-'));
+    const args = ['pretrain', '--limit', '600', '--epochs', '1', '--maps', '4,6', '--build', 'simd', '--out', dir];
+    const r = await interrupted(args, 'convae pretrain on', 'SIGINT');
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/convae: interrupted \(SIGINT\)\. The files already written to .* are whole/);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
 });

@@ -39,6 +39,7 @@ import { resolveTrainData } from './data.js';
 import type { Decoder } from './commands.js';
 import { checkOutDir } from './outdir.js';
 import { writeAtomic, writeModelFiles } from '../io/files.js';
+import { onInterrupt } from './resume.js';
 import { MAX_RUN_FILE_BYTES, MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
 import {
   ARCHITECTURES,
@@ -284,6 +285,7 @@ export async function paper(a: PaperArgs): Promise<string> {
     return s;
   };
   let pretrainSeconds = 0;
+  const stopInterrupt = onInterrupt(a.out, 'The pretrained stacks and the finished runs are saved');
   try {
     /** The stack of a seed: loaded from `out` if an earlier run saved it with these settings, else pretrained and saved. */
     const stackOf = async (seed: number): Promise<StackedConvAutoencoder> => {
@@ -465,6 +467,7 @@ export async function paper(a: PaperArgs): Promise<string> {
     console.log(a.quiet ? md : `\n${md}`);
     return md;
   } finally {
+    stopInterrupt();
     for (const s of stacks.values()) s.dispose();
     await runner.dispose();
   }

@@ -24,6 +24,7 @@ import { type DataSpec, resolveTrainData } from './data.js';
 import { defaultArchitecture, filterPicture } from './pictures.js';
 import { writeModelFiles } from '../io/files.js';
 import { Progress } from './progress.js';
+import { onInterrupt } from './resume.js';
 import { deriveSeed } from '../util/rng.js';
 
 export interface PretrainArgs extends DataSpec {
@@ -77,11 +78,14 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     },
     { ...common, convs: [{ filters: maps[1], kernel: a.kernel, padding }] },
   ].slice(0, a.layers);
+  // Before the first line of output, so a Ctrl-C prompted by it always finds the handler.
+  const stopInterrupt = onInterrupt(a.out, null);
   log(
     `convae pretrain on ${name}: ${train.length} training and ${test.length} test images of [${train.shape.join(',')}]; ${be.build} build, this thread`,
   );
-  const stack = new StackedConvAutoencoder(be, blocks, train.shape, a.seed);
+  let stack: StackedConvAutoencoder | undefined;
   try {
+    stack = new StackedConvAutoencoder(be, blocks, train.shape, a.seed);
     const mse: number[] = [];
     const saturated: (number | null)[] = [];
     for (let k = 0; k < stack.blocks.length; k++) {
@@ -149,6 +153,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     log(`wrote stack.json + stack.safetensors, filters and reconstructions to ${a.out}/ (${seconds.toFixed(0)} s)`);
     return { reconstructionMse: mse, seconds };
   } finally {
-    stack.dispose();
+    stopInterrupt();
+    stack?.dispose();
   }
 }

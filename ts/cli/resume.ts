@@ -2,7 +2,7 @@
  * `convae train --resume`: which flags a run was started with (kept in
  * `run.json` in --out), refusing a resume whose flags differ (they would
  * silently not apply, and report.json would record flags that did not run),
- * and what Ctrl-C says.
+ * and what Ctrl-C says (train, paper and pretrain).
  */
 import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -109,10 +109,13 @@ export async function checkResumeFlags(out: string, flags: RunFlags): Promise<vo
 
 /**
  * Until the returned function is called, Ctrl-C (SIGINT) or a SIGTERM — `timeout`, a job
- * scheduler, `docker stop` — removes half-written `*.tmp` files in `out`, says how to
- * continue, and exits 128 + the signal's number, as a shell reports it (130, 143).
+ * scheduler, `docker stop` — removes half-written `*.tmp` files in `out`, says what is kept
+ * (`kept`, e.g. "The pretrained stack and the last fine-tuning epoch are saved") and, when
+ * `kept` is given, how to continue (the same command with `--resume`), and exits 128 + the
+ * signal's number, as a shell reports it (130, 143). Without `kept` (a command that cannot
+ * resume) it says that the files already written are whole.
  */
-export function onInterrupt(out: string, argv = process.argv): () => void {
+export function onInterrupt(out: string, kept: string | null, argv = process.argv): () => void {
   const handler = async (signal: NodeJS.Signals) => {
     // A write in flight creates its .tmp a moment later: let it finish (or fail) first. The last check, the
     // tidy-up and the exit run in one go, so no write can start between them.
@@ -125,7 +128,9 @@ export function onInterrupt(out: string, argv = process.argv): () => void {
     }
     const args = argv.slice(2).filter((a) => a !== '--resume');
     console.error(
-      `\nconvae: interrupted (${signal}). The pretrained stack and the last fine-tuning epoch are saved in ${out}; continue with:\n  convae ${args.join(' ')} --resume`,
+      kept === null
+        ? `\nconvae: interrupted (${signal}). The files already written to ${out} are whole; half-written ones were removed.`
+        : `\nconvae: interrupted (${signal}). ${kept} in ${out}; continue with:\n  convae ${args.join(' ')} --resume`,
     );
     process.exit(signal === 'SIGTERM' ? 143 : 130);
   };

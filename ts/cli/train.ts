@@ -173,7 +173,7 @@ export async function train(a: TrainArgs): Promise<{ testError: number }> {
       threads = a.threads ?? (a.workers === undefined ? d.threads : 1);
     // In the workers (data-parallel) or, with --workers 0, on this thread: the same loop and options either way.
     const runner = await createRunner(be, { workers, threads });
-    const stopInterrupt = onInterrupt(a.out);
+    const stopInterrupt = onInterrupt(a.out, 'The pretrained stack and the last fine-tuning epoch are saved');
     try {
       return await trainWith(a, be, runner, { workers, threads }, log, preset, t0, from, searched);
     } finally {
