@@ -1,7 +1,8 @@
 /**
  * `convae train --resume`: from the saved stack when fine-tuning had no
  * checkpoint yet, refused with changed flags (naming them), and Ctrl-C says
- * how to continue — for `train`, `paper` and `pretrain` alike.
+ * how to continue — for `train`, `paper` and `pretrain` alike; an interrupted `search` still writes what it
+ * finished.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -75,7 +76,7 @@ describe.runIf(BUILD === 'simd')('convae train --resume', () => {
   );
 });
 
-/** Runs the CLI from the sources and sends `signal` once its output shows `cue`; its exit code and stderr. */
+/** Runs the CLI from the sources and sends `signal` once when its output shows `cue`; its exit code and output. */
 async function interrupted(
   args: string[],
   cue: string,
@@ -86,16 +87,18 @@ async function interrupted(
     stderr = '';
   p.stderr.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((ok) => {
+    let sent = false;
     p.stdout.on('data', (d) => {
       stdout += d;
-      if (stdout.includes(cue)) p.kill(signal);
+      // Once: a second signal is a second Ctrl-C, which is allowed to end the process where it stands.
+      if (!sent && stdout.includes(cue)) sent = p.kill(signal);
     });
     p.on('close', (c) => ok(c));
   });
   return { code, stdout, stderr };
 }
 
-describe.runIf(BUILD === 'simd')('an interrupted convae paper or pretrain', () => {
+describe.runIf(BUILD === 'simd')('an interrupted convae paper, pretrain or search', () => {
   const paperFlags = [
     ...['--sizes', '100', '--seeds', '1', '--lrs', '0.05', '--epochs', '100:1', '--epoch-factors', '1'],
     ...['--dropouts', '0', '--unlabelled', '200', '--limit', '600', '--workers', '0', '--build', 'simd'],
@@ -126,6 +129,22 @@ describe.runIf(BUILD === 'simd')('an interrupted convae paper or pretrain', () =
     const r = await interrupted(args, 'convae pretrain on', 'SIGINT');
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/convae: interrupted \(SIGINT\)\. The files already written to .* are whole/);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('search: SIGTERM after the first candidate ranks the finished ones, marks them interrupted, exits 143', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convae-search-sigterm-'));
+    const args = ['search', '--limit', '800', '--epochs', '40', '--maps', '2,6', '--kernels', '3,5', '--noise', '0'];
+    const r = await interrupted([...args, '--workers', '1', '--build', 'simd', '--out', dir], '[1/4]', 'SIGTERM');
+    expect(r.code, r.stderr).toBe(143);
+    const j = JSON.parse(readFileSync(join(dir, 'search.json'), 'utf8'));
+    expect(j.ranked.length).toBeGreaterThanOrEqual(1);
+    expect(j.ranked.length).toBeLessThan(4);
+    expect(readFileSync(join(dir, 'search.md'), 'utf8')).toMatch(/\*\*Interrupted\*\*/);
+    expect(r.stderr).toMatch(
+      new RegExp(`convae: interrupted \\(SIGTERM\\); ${j.ranked.length} finished candidate\\(s\\) ranked in`),
+    );
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);

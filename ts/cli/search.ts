@@ -87,9 +87,16 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
     })
   ).train;
   const trainer = await Trainer.create(be, { size: workers });
+  // Ctrl-C or SIGTERM (timeout, a job scheduler) stops after the current batch; the finished candidates are
+  // still ranked and written, and the exit status says the run was interrupted, as a shell reports it.
   const ctl = new AbortController();
-  const stop = () => ctl.abort();
+  let stoppedBy: NodeJS.Signals | null = null;
+  const stop = (signal: NodeJS.Signals) => {
+    stoppedBy = signal;
+    ctl.abort();
+  };
   process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     const t0 = performance.now();
     log(
@@ -147,9 +154,16 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
       log(
         `best block: ${JSON.stringify(res.best.block)}\nwrote ${a.out}/search.md and ${a.out}/search.json; train with it: convae train --from-search ${join(a.out, 'search.json')}`,
       );
+    if (stoppedBy) {
+      console.error(
+        `convae: interrupted (${stoppedBy}); ${res.ranked.length} finished candidate(s) ranked in ${join(a.out, 'search.md')}`,
+      );
+      process.exitCode = stoppedBy === 'SIGTERM' ? 143 : 130;
+    }
     return res.best;
   } finally {
     process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     await trainer.dispose();
   }
 }
