@@ -2,18 +2,20 @@
  * The packed package in browser apps built by the bundlers the README names,
  * each used as its section "With a bundler" says: webpack 5 with its defaults,
  * esbuild with the worker script as an entry point and the wasm builds through
- * its file loader, Vite with `?url`. Each build must finish without an error
- * or warning, and each app (test/fixtures/bundlers/) must load the relaxed
- * build in headless Chromium and train in two module Workers, with the losses
- * Node gets from the same package, data and seed.
+ * its file loader, Vite with `?url`, Next.js (a static export, with Turbopack
+ * and with webpack) with a client component. Each build must finish without an
+ * error or warning, and each app (test/fixtures/bundlers/) must load the
+ * relaxed build in headless Chromium and train in two module Workers, with the
+ * losses Node gets from the same package, data and seed.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import {
   cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -22,6 +24,7 @@ import {
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { build as esbuild } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { createLogger, build as vite } from 'vite';
@@ -33,20 +36,26 @@ import { npm, repoRoot } from '../util/pack.js';
 const FIXTURES = join(repoRoot, 'test/fixtures/bundlers');
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
-/** The little of webpack's Node API used here (a dev dependency; CI must have it). */
+/** The little of webpack's Node API used here. */
 type Webpack = (
   config: object,
   done: (err: Error | null, stats?: { toJson(o: object): { errors?: unknown[]; warnings?: unknown[] } }) => void,
 ) => { close(done: () => void): void };
-const webpack = (() => {
+
+const requireHere = createRequire(join(repoRoot, 'package.json'));
+/** Whether a dev dependency is installed: CI must have it; elsewhere its apps are skipped, with a warning. */
+function installed(name: string): boolean {
   try {
-    return createRequire(join(repoRoot, 'package.json'))('webpack') as Webpack;
+    requireHere.resolve(name);
+    return true;
   } catch {
-    if (process.env.CI) throw new Error('CI needs webpack (a dev dependency) for the bundler tests');
-    console.warn('bundlers.test: webpack is not installed; its app is skipped');
-    return undefined;
+    if (process.env.CI) throw new Error(`CI needs ${name} (a dev dependency) for the bundler tests`);
+    console.warn(`bundlers.test: ${name} is not installed; its app is skipped`);
+    return false;
   }
-})();
+}
+const webpack = installed('webpack') ? (requireHere('webpack') as Webpack) : undefined;
+const nextCli = installed('next') ? requireHere.resolve('next/dist/bin/next') : undefined;
 
 interface Run {
   build?: string;
@@ -72,6 +81,8 @@ describe.runIf(BUILD === 'simd' && haveChromium)('the packed package in bundled 
     mkdirSync(pkg, { recursive: true });
     execFileSync('tar', ['-xzf', join(dir, packed[0].filename), '-C', pkg, '--strip-components=1']);
     const deps = Object.keys(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).dependencies);
+    // The Next app's own dependencies, installed beside convae as in a user's app.
+    if (nextCli) deps.push('next', 'react', 'react-dom');
     for (const d of deps) {
       mkdirSync(join(dir, 'node_modules', d, '..'), { recursive: true });
       symlinkSync(join(repoRoot, 'node_modules', d), join(dir, 'node_modules', d));
@@ -88,7 +99,7 @@ describe.runIf(BUILD === 'simd' && haveChromium)('the packed package in bundled 
     );
     server = await serveStatic({
       root: out,
-      prefixes: ['/webpack/', '/esbuild/', '/esbuild-unnamed/', '/vite/'],
+      prefixes: ['/webpack/', '/esbuild/', '/esbuild-unnamed/', '/vite/', '/next/'],
       headers: () => ISOLATION,
     });
     browser = await launchChromium();
@@ -217,6 +228,35 @@ describe.runIf(BUILD === 'simd' && haveChromium)('the packed package in bundled 
     console.log(`vite: built in ${Date.now() - t} ms, ${sizes('vite')}`);
     expectTrained(await runPage('vite'));
   }, 60_000);
+
+  // Turbopack is Next's default bundler, webpack its other. Each build replaces out/next/, the base path the
+  // export's pages and chunks refer to.
+  for (const [name, flags] of [
+    ['Turbopack', []],
+    ['webpack', ['--webpack']],
+  ] as const)
+    it.runIf(!!nextCli)(
+      `Next.js (${name}), a static export whose client component names no file`,
+      async () => {
+        const t = Date.now();
+        const app = join(dir, 'next');
+        // No telemetry: no notice in the output, no request to the network.
+        const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
+        const r = await promisify(execFile)(process.execPath, [nextCli!, 'build', ...flags], {
+          cwd: app,
+          env,
+          timeout: 150_000,
+        });
+        expect(r.stdout).toContain(`(${name})`);
+        expect(r.stderr.split('\n').filter(Boolean)).toEqual([]);
+        rmSync(join(out, 'next'), { recursive: true, force: true });
+        mkdirSync(out, { recursive: true });
+        renameSync(join(app, 'out'), join(out, 'next'));
+        console.log(`next (${name}): built in ${Date.now() - t} ms, ${sizes('next')}`);
+        expectTrained(await runPage('next'));
+      },
+      180_000,
+    );
 
   /** An app's page: its script on an otherwise empty page, in out/<name>/ (or `root`). */
   function writePage(name: string, script: string, root = out): void {
