@@ -9,6 +9,7 @@ import { MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
 import { knownFields, optionsOf } from '../util/options.js';
+import { linearProbeSteps } from './linearprobe.js';
 
 /** The most classes a probe takes: as many as an ImageDataset's byte labels can name. */
 const MAX_PROBE_CLASSES = 256;
@@ -149,69 +150,12 @@ export function linearProbeAccuracy(
   checkLabels(op, 'trainLabels', trainLabels, train.n, C);
   checkLabels(op, 'testLabels', testLabels, test.n, C);
   if (test.dim !== train.dim) throw new ArgumentError(op, 'test', `has ${test.dim} features, train ${train.dim}`);
-  const { n, dim: d } = train;
+  const d = train.dim;
   if (C * (d + 1) > MAX_TENSOR_ELEMENTS)
     throw new ArgumentError(
       op,
       'classes',
       `${C} × (${d} features + 1) weights are more than ${MAX_TENSOR_ELEMENTS} (MAX_TENSOR_ELEMENTS)`,
     );
-  // Standardise with the training vectors' statistics (constant features stay 0).
-  const mean = new Float64Array(d),
-    inv = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += train.vectors[i * d + j] / n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) inv[j] += (train.vectors[i * d + j] - mean[j]) ** 2 / n;
-  for (let j = 0; j < d; j++) inv[j] = inv[j] > 1e-12 ? 1 / Math.sqrt(inv[j]) : 0;
-  const std = (e: Embeddings) => {
-    const out = new Float64Array(e.n * d);
-    for (let i = 0; i < e.n; i++)
-      for (let j = 0; j < d; j++) out[i * d + j] = (e.vectors[i * d + j] - mean[j]) * inv[j];
-    return out;
-  };
-  const X = std(train);
-  const W = new Float64Array(C * (d + 1)); // row c: d weights then the bias
-  const m = new Float64Array(W.length),
-    v = new Float64Array(W.length),
-    g = new Float64Array(W.length);
-  const logits = new Float64Array(C);
-  const logitsOf = (x: Float64Array, i: number) => {
-    for (let c = 0; c < C; c++) {
-      let s = W[c * (d + 1) + d];
-      const row = c * (d + 1);
-      for (let j = 0; j < d; j++) s += W[row + j] * x[i * d + j];
-      logits[c] = s;
-    }
-    return logits;
-  };
-  for (let t = 1; t <= steps; t++) {
-    g.fill(0);
-    for (let i = 0; i < n; i++) {
-      const z = logitsOf(X, i);
-      let mx = -Infinity;
-      for (let c = 0; c < C; c++) mx = Math.max(mx, z[c]);
-      let sum = 0;
-      for (let c = 0; c < C; c++) sum += Math.exp(z[c] - mx);
-      for (let c = 0; c < C; c++) {
-        const p = Math.exp(z[c] - mx) / sum - (trainLabels[i] === c ? 1 : 0);
-        const row = c * (d + 1);
-        for (let j = 0; j < d; j++) g[row + j] += (p * X[i * d + j]) / n;
-        g[row + d] += p / n;
-      }
-    }
-    for (let q = 0; q < W.length; q++) {
-      const gq = g[q] + ((q + 1) % (d + 1) === 0 ? 0 : wd * W[q]);
-      m[q] = 0.9 * m[q] + 0.1 * gq;
-      v[q] = 0.999 * v[q] + 0.001 * gq * gq;
-      W[q] -= (lr * (m[q] / (1 - 0.9 ** t))) / (Math.sqrt(v[q] / (1 - 0.999 ** t)) + 1e-8);
-    }
-  }
-  const Xt = std(test);
-  let right = 0;
-  for (let i = 0; i < test.n; i++) {
-    const z = logitsOf(Xt, i);
-    let best = 0;
-    for (let c = 1; c < C; c++) if (z[c] > z[best]) best = c;
-    if (best === testLabels[i]) right++;
-  }
-  return right / test.n;
+  return linearProbeSteps(train, trainLabels, test, testLabels, { classes: C, steps, lr, weightDecay: wd });
 }
