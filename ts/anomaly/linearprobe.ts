@@ -1,6 +1,7 @@
 /**
  * The linear probe's arithmetic: softmax regression on standardised features,
- * full-batch Adam, fixed L2, all in f64 (deterministic).
+ * full-batch Adam, fixed L2, all in f64. It is deterministic, so
+ * `linearProbeAccuracy`, the local runner and a worker give the same bits.
  *
  * Every value is computed as the first, plain version of this loop computed
  * it, to the last bit: each logit is one chain of multiply-adds along the
@@ -13,6 +14,7 @@
  * exponential is taken once. Dividing each term by n, rather than the sum
  * once, costs a division per term; it is what keeps the earlier results.
  */
+import { throwIfAborted, yieldToEventLoop } from '../util/eventloop.js';
 import type { Embeddings } from './embed.js';
 
 /** A probe's checked hyper-parameters (`ProbeOptions` without the signal). */
@@ -22,6 +24,9 @@ export interface ProbeSpec {
   lr: number;
   weightDecay: number;
 }
+
+/** Milliseconds of steps between two breaks for the event loop (fit's pace). */
+const YIELD_MS = 30;
 
 /**
  * @internal A probe on `train` (checked arguments: labels in [0, classes), train and test of one width):
@@ -222,5 +227,32 @@ export function linearProbeSteps(
 ): number {
   const probe = new LinearProbe(train, trainLabels, spec);
   for (let t = 1; t <= spec.steps; t++) probe.step(t);
+  return probe.accuracy(test, testLabels);
+}
+
+/**
+ * @internal The same accuracy, with a break for the event loop every ~30 ms of steps; rejects with the
+ * signal's reason before the first allocation when it is aborted already, else at the first step after it
+ * aborts. What the local runner and a worker run.
+ */
+export async function linearProbeRun(
+  train: Embeddings,
+  trainLabels: ArrayLike<number>,
+  test: Embeddings,
+  testLabels: ArrayLike<number>,
+  spec: ProbeSpec,
+  signal?: AbortSignal,
+): Promise<number> {
+  throwIfAborted(signal);
+  const probe = new LinearProbe(train, trainLabels, spec);
+  let rested = performance.now();
+  for (let t = 1; t <= spec.steps; t++) {
+    if (performance.now() - rested > YIELD_MS) {
+      await yieldToEventLoop();
+      rested = performance.now();
+    }
+    throwIfAborted(signal);
+    probe.step(t);
+  }
   return probe.accuracy(test, testLabels);
 }

@@ -8,8 +8,10 @@ import { ArgumentError, quote } from '../errors.js';
 import { MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
+import { checkSignal } from '../train/options.js';
+import { throwIfAborted } from '../util/eventloop.js';
 import { knownFields, optionsOf } from '../util/options.js';
-import { linearProbeSteps } from './linearprobe.js';
+import { linearProbeSteps, type ProbeSpec } from './linearprobe.js';
 
 /** The most classes a probe takes: as many as an ImageDataset's byte labels can name. */
 const MAX_PROBE_CLASSES = 256;
@@ -121,32 +123,39 @@ export interface ProbeOptions {
   lr?: number;
   /** L2 penalty on the weights (default 1e-3). */
   weightDecay?: number;
+  /**
+   * Aborting it stops the probe before its next step; the call then throws (rejects) with the signal's
+   * `reason` (by default a DOMException named 'AbortError'). `linearProbeAccuracy` holds its thread until it
+   * ends, so only a signal aborted before the call stops it; `linearProbeAccuracyOn` stops between steps.
+   */
+  signal?: AbortSignal;
 }
 
-const PROBE_KEYS = ['classes', 'steps', 'lr', 'weightDecay'];
-/** Most full-batch steps of the linear probe (it runs them without a break on this thread; the default is 150). */
+const PROBE_KEYS = ['classes', 'steps', 'lr', 'weightDecay', 'signal'];
+/** Most full-batch steps of the linear probe (each runs over every vector; the default is 150). */
 const MAX_PROBE_STEPS = 100_000;
 
-/** Trains softmax regression on `train` and returns the accuracy on `test`. */
-export function linearProbeAccuracy(
+/** @internal Checks a linear probe's arguments, before anything is allocated or sent; returns its hyper-parameters. */
+export function checkLinearProbe(
+  op: string,
   train: Embeddings,
   trainLabels: ArrayLike<number>,
   test: Embeddings,
   testLabels: ArrayLike<number>,
-  options?: ProbeOptions,
-): number {
-  const op = 'linearProbeAccuracy';
+  options: ProbeOptions | null | undefined,
+): { spec: ProbeSpec; signal: AbortSignal | undefined } {
   const opts = optionsOf(op, options);
   checkEmbeddings(op, 'train', train);
   checkEmbeddings(op, 'test', test);
   knownFields(op, 'options', opts, PROBE_KEYS);
   const C = classesOf(op, opts.classes ?? 10);
-  // Steps run one after the other on this thread, each over every vector: 10⁹ steps of 20 vectors never ended.
+  // Steps run one after the other, each over every vector: 10⁹ steps of 20 vectors never ended.
   const steps = opts.steps ?? 150;
   if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > MAX_PROBE_STEPS)
     throw new ArgumentError(op, 'steps', `must be an integer in [1, ${MAX_PROBE_STEPS}], got ${quote(steps)}`);
   const lr = numberOf(op, 'lr', opts.lr ?? 0.01, 0, true),
     wd = numberOf(op, 'weightDecay', opts.weightDecay ?? 1e-3, 0, false);
+  checkSignal(op, opts.signal);
   checkLabels(op, 'trainLabels', trainLabels, train.n, C);
   checkLabels(op, 'testLabels', testLabels, test.n, C);
   if (test.dim !== train.dim) throw new ArgumentError(op, 'test', `has ${test.dim} features, train ${train.dim}`);
@@ -157,5 +166,40 @@ export function linearProbeAccuracy(
       'classes',
       `${C} × (${d} features + 1) weights are more than ${MAX_TENSOR_ELEMENTS} (MAX_TENSOR_ELEMENTS)`,
     );
-  return linearProbeSteps(train, trainLabels, test, testLabels, { classes: C, steps, lr, weightDecay: wd });
+  return { spec: { classes: C, steps, lr, weightDecay: wd }, signal: opts.signal };
+}
+
+/**
+ * Trains softmax regression on `train` (standardised with its statistics, full-batch Adam from zero weights,
+ * L2 on the weights) and returns the accuracy on `test`. Deterministic f64 arithmetic: the same inputs give
+ * the same accuracy on any thread. Runs on this thread without a break; `linearProbeAccuracyOn` does not.
+ */
+export function linearProbeAccuracy(
+  train: Embeddings,
+  trainLabels: ArrayLike<number>,
+  test: Embeddings,
+  testLabels: ArrayLike<number>,
+  options?: ProbeOptions,
+): number {
+  const { spec, signal } = checkLinearProbe('linearProbeAccuracy', train, trainLabels, test, testLabels, options);
+  throwIfAborted(signal);
+  return linearProbeSteps(train, trainLabels, test, testLabels, spec);
+}
+
+/**
+ * `linearProbeAccuracy` on `runner`: the same accuracy, bit for bit. On a `Trainer` it runs in one worker and
+ * this thread stays free (the vectors and labels are copied for the worker, the caller's arrays are left as they
+ * are); on this thread it takes a break for the event loop every ~30 ms. `options.signal` stops it between
+ * steps: the promise then rejects with the signal's reason.
+ */
+export async function linearProbeAccuracyOn(
+  runner: Runner,
+  train: Embeddings,
+  trainLabels: ArrayLike<number>,
+  test: Embeddings,
+  testLabels: ArrayLike<number>,
+  options?: ProbeOptions,
+): Promise<number> {
+  checkLinearProbe('linearProbeAccuracy', train, trainLabels, test, testLabels, options);
+  return runner.linearProbeAccuracy(train, trainLabels, test, testLabels, options);
 }
