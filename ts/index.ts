@@ -231,6 +231,7 @@ export {
   knnAccuracy,
   knnAccuracyOn,
   linearProbeAccuracy,
+  linearProbeAccuracyOn,
   type KnnOptions,
   type ProbeOptions,
 } from './anomaly/probe.js';

@@ -8,7 +8,10 @@ import { ArgumentError, quote } from '../errors.js';
 import { MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
+import { checkSignal } from '../train/options.js';
+import { throwIfAborted } from '../util/eventloop.js';
 import { knownFields, optionsOf } from '../util/options.js';
+import { linearProbeSteps, type ProbeSpec } from './linearprobe.js';
 
 /** The most classes a probe takes: as many as an ImageDataset's byte labels can name. */
 const MAX_PROBE_CLASSES = 256;
@@ -120,13 +123,57 @@ export interface ProbeOptions {
   lr?: number;
   /** L2 penalty on the weights (default 1e-3). */
   weightDecay?: number;
+  /**
+   * Aborting it stops the probe before its next step; the call then throws (rejects) with the signal's
+   * `reason` (by default a DOMException named 'AbortError'). `linearProbeAccuracy` holds its thread until it
+   * ends, so only a signal aborted before the call stops it; `linearProbeAccuracyOn` stops between steps.
+   */
+  signal?: AbortSignal;
 }
 
-const PROBE_KEYS = ['classes', 'steps', 'lr', 'weightDecay'];
-/** Most full-batch steps of the linear probe (it runs them without a break on this thread; the default is 150). */
+const PROBE_KEYS = ['classes', 'steps', 'lr', 'weightDecay', 'signal'];
+/** Most full-batch steps of the linear probe (each runs over every vector; the default is 150). */
 const MAX_PROBE_STEPS = 100_000;
 
-/** Trains softmax regression on `train` and returns the accuracy on `test`. */
+/** @internal Checks a linear probe's arguments, before anything is allocated or sent; returns its hyper-parameters. */
+export function checkLinearProbe(
+  op: string,
+  train: Embeddings,
+  trainLabels: ArrayLike<number>,
+  test: Embeddings,
+  testLabels: ArrayLike<number>,
+  options: ProbeOptions | null | undefined,
+): { spec: ProbeSpec; signal: AbortSignal | undefined } {
+  const opts = optionsOf(op, options);
+  checkEmbeddings(op, 'train', train);
+  checkEmbeddings(op, 'test', test);
+  knownFields(op, 'options', opts, PROBE_KEYS);
+  const C = classesOf(op, opts.classes ?? 10);
+  // Steps run one after the other, each over every vector: 10⁹ steps of 20 vectors never ended.
+  const steps = opts.steps ?? 150;
+  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > MAX_PROBE_STEPS)
+    throw new ArgumentError(op, 'steps', `must be an integer in [1, ${MAX_PROBE_STEPS}], got ${quote(steps)}`);
+  const lr = numberOf(op, 'lr', opts.lr ?? 0.01, 0, true),
+    wd = numberOf(op, 'weightDecay', opts.weightDecay ?? 1e-3, 0, false);
+  checkSignal(op, opts.signal);
+  checkLabels(op, 'trainLabels', trainLabels, train.n, C);
+  checkLabels(op, 'testLabels', testLabels, test.n, C);
+  if (test.dim !== train.dim) throw new ArgumentError(op, 'test', `has ${test.dim} features, train ${train.dim}`);
+  const d = train.dim;
+  if (C * (d + 1) > MAX_TENSOR_ELEMENTS)
+    throw new ArgumentError(
+      op,
+      'classes',
+      `${C} × (${d} features + 1) weights are more than ${MAX_TENSOR_ELEMENTS} (MAX_TENSOR_ELEMENTS)`,
+    );
+  return { spec: { classes: C, steps, lr, weightDecay: wd }, signal: opts.signal };
+}
+
+/**
+ * Trains softmax regression on `train` (standardised with its statistics, full-batch Adam from zero weights,
+ * L2 on the weights) and returns the accuracy on `test`. Deterministic f64 arithmetic: the same inputs give
+ * the same accuracy on any thread. Runs on this thread without a break; `linearProbeAccuracyOn` does not.
+ */
 export function linearProbeAccuracy(
   train: Embeddings,
   trainLabels: ArrayLike<number>,
@@ -134,84 +181,25 @@ export function linearProbeAccuracy(
   testLabels: ArrayLike<number>,
   options?: ProbeOptions,
 ): number {
-  const op = 'linearProbeAccuracy';
-  const opts = optionsOf(op, options);
-  checkEmbeddings(op, 'train', train);
-  checkEmbeddings(op, 'test', test);
-  knownFields(op, 'options', opts, PROBE_KEYS);
-  const C = classesOf(op, opts.classes ?? 10);
-  // Steps run one after the other on this thread, each over every vector: 10⁹ steps of 20 vectors never ended.
-  const steps = opts.steps ?? 150;
-  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > MAX_PROBE_STEPS)
-    throw new ArgumentError(op, 'steps', `must be an integer in [1, ${MAX_PROBE_STEPS}], got ${quote(steps)}`);
-  const lr = numberOf(op, 'lr', opts.lr ?? 0.01, 0, true),
-    wd = numberOf(op, 'weightDecay', opts.weightDecay ?? 1e-3, 0, false);
-  checkLabels(op, 'trainLabels', trainLabels, train.n, C);
-  checkLabels(op, 'testLabels', testLabels, test.n, C);
-  if (test.dim !== train.dim) throw new ArgumentError(op, 'test', `has ${test.dim} features, train ${train.dim}`);
-  const { n, dim: d } = train;
-  if (C * (d + 1) > MAX_TENSOR_ELEMENTS)
-    throw new ArgumentError(
-      op,
-      'classes',
-      `${C} × (${d} features + 1) weights are more than ${MAX_TENSOR_ELEMENTS} (MAX_TENSOR_ELEMENTS)`,
-    );
-  // Standardise with the training vectors' statistics (constant features stay 0).
-  const mean = new Float64Array(d),
-    inv = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += train.vectors[i * d + j] / n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) inv[j] += (train.vectors[i * d + j] - mean[j]) ** 2 / n;
-  for (let j = 0; j < d; j++) inv[j] = inv[j] > 1e-12 ? 1 / Math.sqrt(inv[j]) : 0;
-  const std = (e: Embeddings) => {
-    const out = new Float64Array(e.n * d);
-    for (let i = 0; i < e.n; i++)
-      for (let j = 0; j < d; j++) out[i * d + j] = (e.vectors[i * d + j] - mean[j]) * inv[j];
-    return out;
-  };
-  const X = std(train);
-  const W = new Float64Array(C * (d + 1)); // row c: d weights then the bias
-  const m = new Float64Array(W.length),
-    v = new Float64Array(W.length),
-    g = new Float64Array(W.length);
-  const logits = new Float64Array(C);
-  const logitsOf = (x: Float64Array, i: number) => {
-    for (let c = 0; c < C; c++) {
-      let s = W[c * (d + 1) + d];
-      const row = c * (d + 1);
-      for (let j = 0; j < d; j++) s += W[row + j] * x[i * d + j];
-      logits[c] = s;
-    }
-    return logits;
-  };
-  for (let t = 1; t <= steps; t++) {
-    g.fill(0);
-    for (let i = 0; i < n; i++) {
-      const z = logitsOf(X, i);
-      let mx = -Infinity;
-      for (let c = 0; c < C; c++) mx = Math.max(mx, z[c]);
-      let sum = 0;
-      for (let c = 0; c < C; c++) sum += Math.exp(z[c] - mx);
-      for (let c = 0; c < C; c++) {
-        const p = Math.exp(z[c] - mx) / sum - (trainLabels[i] === c ? 1 : 0);
-        const row = c * (d + 1);
-        for (let j = 0; j < d; j++) g[row + j] += (p * X[i * d + j]) / n;
-        g[row + d] += p / n;
-      }
-    }
-    for (let q = 0; q < W.length; q++) {
-      const gq = g[q] + ((q + 1) % (d + 1) === 0 ? 0 : wd * W[q]);
-      m[q] = 0.9 * m[q] + 0.1 * gq;
-      v[q] = 0.999 * v[q] + 0.001 * gq * gq;
-      W[q] -= (lr * (m[q] / (1 - 0.9 ** t))) / (Math.sqrt(v[q] / (1 - 0.999 ** t)) + 1e-8);
-    }
-  }
-  const Xt = std(test);
-  let right = 0;
-  for (let i = 0; i < test.n; i++) {
-    const z = logitsOf(Xt, i);
-    let best = 0;
-    for (let c = 1; c < C; c++) if (z[c] > z[best]) best = c;
-    if (best === testLabels[i]) right++;
-  }
-  return right / test.n;
+  const { spec, signal } = checkLinearProbe('linearProbeAccuracy', train, trainLabels, test, testLabels, options);
+  throwIfAborted(signal);
+  return linearProbeSteps(train, trainLabels, test, testLabels, spec);
+}
+
+/**
+ * `linearProbeAccuracy` on `runner`: the same accuracy, bit for bit. On a `Trainer` it runs in one worker and
+ * this thread stays free (the vectors and labels are copied for the worker, the caller's arrays are left as they
+ * are); on this thread it takes a break for the event loop every ~30 ms. `options.signal` stops it between
+ * steps: the promise then rejects with the signal's reason.
+ */
+export async function linearProbeAccuracyOn(
+  runner: Runner,
+  train: Embeddings,
+  trainLabels: ArrayLike<number>,
+  test: Embeddings,
+  testLabels: ArrayLike<number>,
+  options?: ProbeOptions,
+): Promise<number> {
+  checkLinearProbe('linearProbeAccuracy', train, trainLabels, test, testLabels, options);
+  return runner.linearProbeAccuracy(train, trainLabels, test, testLabels, options);
 }

@@ -8,7 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trainStack } from '../anomaly/oneclass.js';
-import { knnAccuracyOn, linearProbeAccuracy } from '../anomaly/probe.js';
+import { knnAccuracyOn, linearProbeAccuracyOn } from '../anomaly/probe.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { loadMnist } from '../data/mnist.js';
@@ -98,7 +98,7 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
       depth,
       dim: tr.dim,
       knn: await knnAccuracyOn(runner, tr, labelled.labels!, te, test.labels!, { k: 1 }),
-      linear: linearProbeAccuracy(tr, labelled.labels!, te, test.labels!),
+      linear: await linearProbeAccuracyOn(runner, tr, labelled.labels!, te, test.labels!),
     };
     rows.push(row);
     log(

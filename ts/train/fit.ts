@@ -10,6 +10,7 @@ import { type ImageDataset, splitIndices } from '../data/dataset.js';
 import { ArgumentError, NonFiniteError } from '../errors.js';
 import type { Param } from '../model/layer.js';
 import type { Task } from '../model/model.js';
+import { yieldToEventLoop } from '../util/eventloop.js';
 import { Rng } from '../util/rng.js';
 import type { Checkpoint } from './checkpoint.js';
 import { checkFit } from './options.js';
@@ -150,28 +151,6 @@ export interface History {
   /** Optimizer steps taken, a resumed run's earlier ones included. */
   steps: number;
 }
-
-/**
- * Lets timers, I/O and abort events run between steps. Browsers have no
- * setImmediate, and a chain of setTimeout(0) is clamped to 4 ms after a few
- * levels (4 ms lost every 30 ms of training): a message to ourselves is not.
- */
-let yieldChannel: { port: MessagePort; waiting: (() => void)[] } | null = null;
-const yieldToEventLoop = (): Promise<void> => {
-  if (typeof setImmediate === 'function') return new Promise<void>((ok) => setImmediate(ok));
-  if (typeof MessageChannel !== 'function') return new Promise<void>((ok) => setTimeout(ok, 0));
-  if (!yieldChannel) {
-    const ch = new MessageChannel(),
-      waiting: (() => void)[] = [];
-    ch.port1.onmessage = () => waiting.shift()?.();
-    yieldChannel = { port: ch.port2, waiting };
-  }
-  const y = yieldChannel;
-  return new Promise<void>((ok) => {
-    y.waiting.push(ok);
-    y.port.postMessage(null);
-  });
-};
 
 /** Validation over every replica's share of the set, summed so all replicas see the same numbers. */
 async function evaluateReplicated(

@@ -82,6 +82,12 @@ const OPTIMIZER_KEYS = {
 };
 const SCHEDULE_KEYS = { constant: ['type'], step: ['type', 'every', 'gamma'], cosine: ['type', 'epochs', 'minFactor'] };
 
+/** `signal` of an options object: absent, or an AbortSignal (fit, searchCAE, the linear probe). */
+export function checkSignal(op: string, v: unknown): void {
+  if (v !== undefined && !(isObject(v) && typeof v.aborted === 'boolean' && typeof v.addEventListener === 'function'))
+    throw new ArgumentError(op, 'signal', `must be an AbortSignal, got ${kind(v)}`);
+}
+
 class Checker {
   constructor(readonly op: string) {}
   fail(arg: string, msg: string): never {
@@ -127,8 +133,7 @@ class Checker {
     if (v !== undefined && typeof v !== 'boolean') this.fail(arg, `must be true or false, got ${kind(v)}`);
   }
   signal(v: unknown): void {
-    if (v !== undefined && !(isObject(v) && typeof v.aborted === 'boolean' && typeof v.addEventListener === 'function'))
-      this.fail('signal', `must be an AbortSignal, got ${kind(v)}`);
+    checkSignal(this.op, v);
   }
   dataset(arg: string, v: unknown): ImageDataset {
     if (!(v instanceof ImageDataset)) this.fail(arg, `must be an ImageDataset, got ${kind(v)}`);

@@ -1,12 +1,14 @@
 /**
- * One interface for "work here" and "work in workers": training (`fit`) and
- * the passes over many images that anomaly scores and embeddings make
- * (`encode`, `reconstructionScores`, `nearestNeighbours`). This thread
+ * One interface for "work here" and "work in workers": training (`fit`), the
+ * passes over many images that anomaly scores and embeddings make (`encode`,
+ * `reconstructionScores`, `nearestNeighbours`) and the linear probe of
+ * embeddings (`linearProbeAccuracy`). This thread
  * (threadRunner) and the Trainer (ts/worker) both implement it, so the CLI and
  * user code choose with one option (`createRunner` in ts/worker/runner.ts)
  * instead of two code paths. Both give the same results: the workers split the
  * images at batch boundaries and run the same batches as this thread, so
- * codes, scores and neighbours are equal bit for bit.
+ * codes, scores and neighbours are equal bit for bit; the probe is one
+ * deterministic f64 computation, run whole by one thread or one worker.
  */
 import {
   checkEncode,
@@ -25,6 +27,8 @@ import {
   type ReconstructionOptions,
   type ReconstructionScores,
 } from '../anomaly/score.js';
+import { linearProbeRun } from '../anomaly/linearprobe.js';
+import { checkLinearProbe, type ProbeOptions } from '../anomaly/probe.js';
 import type { Backend } from '../backend/backend.js';
 import type { ImageDataset } from '../data/dataset.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
@@ -51,6 +55,14 @@ export interface Runner {
   ): Promise<ReconstructionScores>;
   /** The `k` nearest reference vectors of every query vector: `nearestNeighbours`' result. */
   nearestNeighbours(reference: Embeddings, query: Embeddings, k: number, opts?: NeighbourOptions): Promise<Neighbours>;
+  /** The accuracy on `test` of a softmax probe trained on `train`: `linearProbeAccuracy`'s result; `opts.signal` stops it between steps. */
+  linearProbeAccuracy(
+    train: Embeddings,
+    trainLabels: ArrayLike<number>,
+    test: Embeddings,
+    testLabels: ArrayLike<number>,
+    opts?: ProbeOptions,
+  ): Promise<number>;
   /** Ends its workers, if any (their running calls reject with WorkerError); do not use the runner afterwards. */
   dispose(): Promise<void>;
 }
@@ -98,6 +110,11 @@ export function threadRunner(be: Backend, threads?: number): Runner {
       return withThreads(() =>
         neighbourRows(be, reference, query.vectors, k, opts.skipSelf === true ? 0 : -1, batchSize),
       );
+    },
+    async linearProbeAccuracy(train, trainLabels, test, testLabels, options) {
+      const op = 'Runner.linearProbeAccuracy';
+      const { spec, signal } = checkLinearProbe(op, train, trainLabels, test, testLabels, options);
+      return linearProbeRun(train, trainLabels, test, testLabels, spec, signal);
     },
     dispose: async () => {},
   };

@@ -1,4 +1,5 @@
 /** The typed API a convae worker exposes (through comlink), and what its calls carry. */
+import type { ProbeSpec } from '../anomaly/linearprobe.js';
 import type { Build, LoadOptions } from '../backend/loader.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../train/fit.js';
@@ -96,6 +97,16 @@ export interface NeighbourJob {
   batchSize: number;
 }
 
+/** A linear probe for one worker: copies of the caller's vectors and labels, made for it and transferred. */
+export interface LinearProbeJob {
+  train: { vectors: Float32Array; n: number; dim: number };
+  /** One label a byte (classes ≤ 256). */
+  trainLabels: Uint8Array;
+  test: { vectors: Float32Array; n: number; dim: number };
+  testLabels: Uint8Array;
+  spec: ProbeSpec;
+}
+
 export interface WorkerInfo {
   build: Build;
   threads: number;
@@ -112,6 +123,8 @@ export interface WorkerApi {
   apply(job: ApplyJob): Promise<ApplyResult>;
   /** The k nearest reference rows of each query row. */
   neighbours(job: NeighbourJob): Promise<{ indices: Int32Array; distances: Float32Array; k: number }>;
+  /** The accuracy of a linear probe (checked by the caller); `abort(job)` stops it between steps. */
+  linearProbe(job: number, spec: LinearProbeJob): Promise<number>;
   abort(job: number): void;
   /** A peer of this data-parallel job died: stop waiting for it. */
   poison(job: number): void;

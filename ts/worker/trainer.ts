@@ -16,6 +16,7 @@ import { type ImageDataset, splitIndices } from '../data/dataset.js';
 import { ArgumentError, ModelError, WorkerError } from '../errors.js';
 import type { Param } from '../model/layer.js';
 import type { EncodeOptions, Embeddings, NeighbourOptions, Neighbours } from '../anomaly/embed.js';
+import type { ProbeOptions } from '../anomaly/probe.js';
 import type { ReconstructionOptions, ReconstructionScores } from '../anomaly/score.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifying, Model } from '../model/model.js';
@@ -26,6 +27,7 @@ import type { Runner } from '../train/runner.js';
 import { createShared, poisonShared } from './allreduce.js';
 import { HeldModels } from './held.js';
 import { encodePass, neighboursPass, type PassOptions, predictPass, reconstructionPass } from './passes.js';
+import { linearProbePass } from './probe.js';
 import { WorkerPool, type PoolOptions } from './pool.js';
 import type { FitEvents, FitJob } from './protocol.js';
 import { canShareMemory, datasetWire, type DataMode } from './wire.js';
@@ -286,6 +288,24 @@ export class Trainer implements Runner {
     opts: NeighbourOptions & PassOptions = {},
   ): Promise<Neighbours> {
     return neighboursPass(this.pool, this.held, reference, query, k, opts);
+  }
+
+  /**
+   * `linearProbeAccuracy` in one worker: the same accuracy, bit for bit, while this thread stays free.
+   * Memory: the vectors of `train` and `test` are copied here and the copies moved (transferred) to the
+   * worker, with the labels copied as bytes; the caller's arrays are neither detached nor changed. The worker
+   * holds the copies and train and test standardised (f64: 12 bytes a value in all) until the call ends, and
+   * keeps nothing. `opts.signal` stops it between steps: the promise rejects with the signal's reason and the
+   * worker goes back to the pool.
+   */
+  linearProbeAccuracy(
+    train: Embeddings,
+    trainLabels: ArrayLike<number>,
+    test: Embeddings,
+    testLabels: ArrayLike<number>,
+    opts?: ProbeOptions,
+  ): Promise<number> {
+    return linearProbePass(this.pool, nextJob++, train, trainLabels, test, testLabels, opts);
   }
 
   /** Greedy layer-wise pretraining of every block of `stack` in turn (seed + k for block k); stops early when aborted. */

@@ -9,6 +9,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { loadBackend, type Backend } from '../backend/backend.js';
 import { BackendError, ModelError } from '../errors.js';
 import { encodeRange, neighbourRows } from '../anomaly/embed.js';
+import { linearProbeRun } from '../anomaly/linearprobe.js';
 import { reconstructionRange } from '../anomaly/score.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { isClassifying, type Model } from '../model/model.js';
@@ -24,6 +25,7 @@ import type {
   FitEvents,
   FitJob,
   FitResult,
+  LinearProbeJob,
   ModelRef,
   NeighbourJob,
   PredictJob,
@@ -154,6 +156,18 @@ const api: WorkerApi = {
     if (!be) throw new BackendError('convae worker: neighbours before init');
     const nn = neighbourRows(be, job.reference, job.queries, job.k, job.selfOffset, job.batchSize);
     return Comlink.transfer(nn, [nn.indices.buffer, nn.distances.buffer]);
+  },
+
+  async linearProbe(id: number, job: LinearProbeJob): Promise<number> {
+    // A job of its own, so that abort(id) reaches it; it breaks for messages every ~30 ms of steps.
+    const running: Running = { abort: new AbortController(), resume: null, paused: null };
+    jobs.set(id, running);
+    try {
+      const { train, trainLabels, test, testLabels, spec } = job;
+      return await linearProbeRun(train, trainLabels, test, testLabels, spec, running.abort.signal);
+    } finally {
+      jobs.delete(id);
+    }
   },
 
   abort(id) {
