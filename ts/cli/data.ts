@@ -22,7 +22,7 @@ import { loadFashionMnist, loadMnist, MNIST_FILES, type Split } from '../data/mn
 import { contrastNormalize } from '../data/normalize.js';
 import { fitWhitening, type Whitening, whiten } from '../data/whiten.js';
 import { splitDataset } from '../data/split.js';
-import { DataError } from '../errors.js';
+import { DataError, FormatError } from '../errors.js';
 import { MAX_IMAGE_SIDE } from '../limits.js';
 
 export interface DataSpec {
@@ -123,9 +123,14 @@ async function classify(spec: string): Promise<Kind> {
   if (spec === 'mnist' || spec === 'fashion') return { kind: spec, dir: '' };
   const m = /^(cifar10|idx|folder):(.+)$/.exec(spec);
   if (m) return { kind: m[1] as 'cifar10' | 'idx' | 'folder', dir: m[2] };
-  if (!(await exists(spec)))
+  const st = await stat(spec).catch(() => null);
+  if (!st)
     throw new DataError(
       `--data ${spec.slice(0, 120)}: no such folder (use mnist, fashion, cifar10:DIR, idx:DIR or a folder of images)`,
+    );
+  if (!st.isDirectory())
+    throw new DataError(
+      `--data ${spec.slice(0, 120)}: a file, not a folder (use mnist, fashion, cifar10:DIR, idx:DIR or a folder of images)`,
     );
   if ((await exists(join(spec, CIFAR10_FILES.test[0]))) || (await exists(join(spec, 'cifar-10-batches-bin'))))
     return { kind: 'cifar10', dir: spec };
@@ -207,12 +212,28 @@ async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape) {
     : (s.size ?? (d ? [d[1], d[2]] : channels === 3 ? [32, 32] : [28, 28]));
   if (shape && shape[0] !== 1 && shape[0] !== 3)
     throw new DataError(`the model takes ${shape[0]}-channel input; image folders give 1 or 3 channels`);
-  const f = await loadImageFolder(dir, { size, channels, onError: s.skipBad ? 'skip' : 'throw' });
-  if (f.skipped.length)
-    console.error(
-      `convae: skipped ${f.skipped.length} file(s) that cannot be decoded, e.g. ${f.skipped[0].file}: ${f.skipped[0].reason}`,
-    );
+  let f: Awaited<ReturnType<typeof loadImageFolder>>;
+  try {
+    f = await loadImageFolder(dir, { size, channels, onError: s.skipBad ? 'skip' : 'throw' });
+  } catch (e) {
+    // The first undecodable file stops the run: say how to go on without it.
+    if (e instanceof FormatError && !s.skipBad)
+      throw new FormatError(e.source, `${e.message.slice(e.source.length + 2)} (--skip-bad skips such files)`);
+    throw e;
+  }
+  if (f.skipped.length) console.error(skippedList(f.skipped));
   return f;
+}
+
+/** Most skipped files named one per line; the rest counted. */
+export const MAX_SKIPPED_LISTED = 20;
+
+/** What `--skip-bad` left out, for stderr: every file (up to MAX_SKIPPED_LISTED) with the decoder's reason. */
+export function skippedList(skipped: readonly { file: string; reason: string }[]): string {
+  const lines = skipped.slice(0, MAX_SKIPPED_LISTED).map((x) => `  ${x.file}: ${x.reason}`);
+  const more = skipped.length - lines.length;
+  if (more > 0) lines.push(`  and ${more} more`);
+  return `convae: skipped ${skipped.length} file(s) that cannot be decoded (--skip-bad):\n${lines.join('\n')}`;
 }
 
 /**

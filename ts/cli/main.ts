@@ -47,16 +47,41 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
   version: string;
 };
 
+/** The bare `convae`'s first answer: what to type with a folder of one's own images (test/cli-basics.test.ts checks each). */
+const START_HERE = [
+  ['convae pretrain --data my-images --out stack', 'features without labels: a CAE stack'],
+  ['convae encode --model stack --data my-images --out codes', 'the codes of every image'],
+  ['convae reconstruct --model stack --data my-images --out rec.png', 'images above their reconstructions'],
+  ['convae features --model stack --data my-images', 'what each feature responds to'],
+  ['convae train --data my-labelled-images --out run', 'a classifier (class sub-folders)'],
+  ['convae anomaly --data my-labelled-images --normal good', 'sub-folder good normal, the others anomalies'],
+  ['convae export --model run --format onnx --out onnx', 'for ONNX Runtime (or --format pytorch)'],
+] as const;
+
 const program = new Command('convae')
-  .description('Convolutional autoencoders on SIMD WebAssembly: pretrain a CAE stack, fine-tune it as a classifier')
+  .description(
+    'Convolutional autoencoders (native or SIMD WebAssembly kernels): pretrain a CAE stack on MNIST or your own images, encode, reconstruct, score anomalies, fine-tune a classifier, export to PyTorch or ONNX',
+  )
   .version(version, '-V, --version', 'print the version of convae')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `\nWith your own images (a folder of PNG, JPEG or WebP files of any size):\n${START_HERE.map(
+      ([cmd, what]) => `  ${cmd}\n      ${what}`,
+    ).join('\n')}\n\n\`convae <command> --help\` lists a command's options and their defaults.`,
+  );
 
 program
   .command('train')
-  .description('greedy CAE pretraining on MNIST, classifier fine-tuning, test error; writes the model and pictures')
-  .addOption(new Option('--dataset <name>', 'dataset').choices(['mnist', 'fashion']).default('mnist'))
+  .description(
+    'greedy CAE pretraining on MNIST (or --data: your images), classifier fine-tuning, test error; writes the model and pictures',
+  )
+  .addOption(
+    new Option('--dataset <name>', 'dataset (or --data, which takes any labelled images)')
+      .choices(['mnist', 'fashion'])
+      .default('mnist'),
+  )
   .addOption(
     new Option('--preset <name>', 'default (≤ 10 min) or long').choices(['default', 'long']).default('default'),
   )
@@ -517,20 +542,36 @@ program
   .description(
     'what each feature responds to: the test images that activate it most and the deconvnet projection of that activation, PNG per block',
   )
-  .requiredOption('--model <dir>', 'folder with stack.json + stack.safetensors (as `convae train` writes)')
-  .addOption(new Option('--dataset <name>', 'images searched').choices(['mnist', 'fashion']).default('mnist'))
+  .requiredOption(
+    '--model <dir>',
+    'folder with stack.json + stack.safetensors (as `convae train` and `pretrain` write)',
+  )
+  .addOption(
+    new Option(
+      '--dataset <name>',
+      'images searched: the test split (default: mnist; or --data, which takes any images)',
+    ).choices(['mnist', 'fashion']),
+  )
+  .option(
+    '--data <spec>',
+    "images searched: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files, resized to the model's input",
+  )
+  .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false)
   .option('--block <n>', 'only this block (1-based; default all)', int('--block'))
   .option('--top <n>', 'images per feature', int('--top'), 8)
-  .option('--limit <n>', 'test images searched', int('--limit'), 2000)
+  .option('--limit <n>', 'images searched (the first ones)', int('--limit'), 2000)
   .option('--out <dir>', 'output folder (default: the model folder)')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
+    if (o.data !== undefined && o.dataset !== undefined)
+      throw new ArgumentError('convae features', '--dataset', 'and --data name the data twice: give one');
     await features({
       model: o.model,
-      dataset: o.dataset,
+      data: o.data ?? o.dataset ?? 'mnist',
+      skipBad: o.skipBad,
       block: o.block === undefined ? undefined : o.block - 1,
       top: o.top,
       limit: o.limit,

@@ -107,7 +107,11 @@ export async function loadSaved(
       throw new DataError(`${flag} ${model.slice(0, 160)}: this command needs the CAE stack (stack.json), not found`);
     if (need === 'classifier' && !classifier)
       throw new DataError(
-        `${flag} ${model.slice(0, 160)}: this command needs a classifier (classifier.json), not found`,
+        `${flag} ${model.slice(0, 160)}: this command needs a classifier (classifier.json), not found${
+          stack
+            ? `; it holds a CAE stack: fine-tune one on labelled images (class sub-folders) with \`convae train --stack ${model.slice(0, 160)} --data DIR\`, or use \`convae encode\` for its codes`
+            : ''
+        }`,
       );
   } catch (e) {
     pending?.dispose();

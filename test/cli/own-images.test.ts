@@ -1,0 +1,135 @@
+/**
+ * A newcomer's first commands on a folder of their own images: the bare `convae` shows them, a
+ * damaged file says how to go on, `--skip-bad` names every file it skipped, `features` reads the
+ * folder, and a command that needs a classifier says how to get one from a stack.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILD } from '../util/backend.js';
+import { cliRunner } from '../util/cli.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = cliRunner(180_000);
+
+/** One line on stderr, exit 1, no stack trace. */
+function expectRefused(r: { status: number | null; stderr: string }, message: RegExp): void {
+  expect(r.status, r.stderr).toBe(1);
+  expect(r.stderr).toMatch(/^convae: /);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-own-'));
+  const imgs = join(dir, 'imgs'), // 80 good 20×20 RGB images in reds/ and blues/
+    damaged = join(dir, 'damaged'), // the same, and two files that cannot be decoded
+    stack = join(dir, 'stack');
+  beforeAll(() => {
+    for (const d of [imgs, damaged])
+      expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', d], { cwd: root }).status).toBe(0);
+    const png = readFileSync(join(damaged, 'reds', '0.png'));
+    writeFileSync(join(damaged, 'reds', 'truncated.png'), png.subarray(0, png.length >> 1));
+    writeFileSync(join(damaged, 'blues', 'not-an-image.jpg'), 'hello');
+    const r = cli(
+      'pretrain',
+      '--data',
+      imgs,
+      '--size',
+      '16x16',
+      '--maps',
+      '4,8',
+      '--epochs',
+      '1',
+      '--out',
+      stack,
+      '-q',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 200_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a bare convae shows the own-images commands, and each one takes the flags it shows', () => {
+    const r = cli();
+    expect(r.status).toBe(0);
+    const examples = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('  convae '))
+      .map((l) => l.trim().split(/\s+/).slice(1));
+    expect(examples.map((e) => e[0])).toEqual(
+      expect.arrayContaining(['pretrain', 'encode', 'reconstruct', 'features', 'train', 'anomaly', 'export']),
+    );
+    for (const [cmd, ...args] of examples) {
+      const help = cli(cmd!, '--help').stdout;
+      for (const flag of args.filter((a) => a.startsWith('--'))) expect(help, `${cmd} ${flag}`).toContain(`${flag} <`);
+    }
+  });
+
+  it('a file that cannot be decoded stops the run naming it, and says that --skip-bad skips it', () => {
+    const r = cli(
+      'pretrain',
+      '--data',
+      damaged,
+      '--size',
+      '16x16',
+      '--maps',
+      '4,8',
+      '--epochs',
+      '1',
+      '--out',
+      join(dir, 'x'),
+    );
+    expectRefused(
+      r,
+      /(truncated\.png|not-an-image\.jpg): cannot decode the image: .*\(--skip-bad skips such files\)$/m,
+    );
+  });
+
+  it('--skip-bad names every file it skipped, then trains on the others', () => {
+    const out = join(dir, 'skipped');
+    const r = cli(
+      ...['pretrain', '--data', damaged, '--size', '16x16', '--maps', '4,8', '--epochs', '1'],
+      ...['--skip-bad', '--out', out, '-q'],
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/skipped 2 file\(s\) that cannot be decoded/);
+    expect(r.stderr).toMatch(/^ {2}reds\/truncated\.png: /m);
+    expect(r.stderr).toMatch(/^ {2}blues\/not-an-image\.jpg: /m);
+    expect(existsSync(join(out, 'stack.safetensors'))).toBe(true);
+  });
+
+  it('--data naming a file says it takes a folder', () => {
+    expectRefused(
+      cli('pretrain', '--data', join(imgs, 'reds', '0.png'), '--out', join(dir, 'y')),
+      /--data .*0\.png: a file, not a folder/,
+    );
+  });
+
+  it('features --data reads the folder, resized to the stack input: one colour row per feature', () => {
+    const out = join(dir, 'features');
+    const r = cli('features', '--model', stack, '--data', imgs, '--top', '4', '--out', out, '-q');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const meta = JSON.parse(readFileSync(join(out, 'features.json'), 'utf8'));
+    expect(meta.block1).toHaveLength(4); // --maps 4,8
+    expect(meta.block2).toHaveLength(8);
+    for (const f of meta.block1) for (const i of f.images) expect(i >= 0 && i < 80).toBe(true);
+    const png = PNG.sync.read(readFileSync(join(out, 'features-block1.png')));
+    expect(png.height).toBeGreaterThan(4 * 16);
+    expectRefused(
+      cli('features', '--model', stack, '--data', imgs, '--dataset', 'mnist'),
+      /--dataset and --data name the data twice/,
+    );
+  });
+
+  it('predict on a pretrain folder (a stack, no classifier) says how to fine-tune one', () => {
+    expectRefused(
+      cli('predict', '--model', stack, '--data', imgs),
+      /needs a classifier \(classifier\.json\), not found; it holds a CAE stack: .*convae train --stack .* --data DIR/,
+    );
+  });
+});
