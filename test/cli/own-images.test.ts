@@ -132,4 +132,27 @@ describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => 
       /needs a classifier \(classifier\.json\), not found; it holds a CAE stack: .*convae train --stack .* --data DIR/,
     );
   });
+
+  it('detect: trained on reds/ alone, it flags the blues of the whole folder; workers score as this thread does', () => {
+    const csv = join(dir, 'detect.csv');
+    const args = ['detect', '--normal-data', join(imgs, 'reds'), '--data', imgs, '--size', '16x16'];
+    const r = cli(...args, '--out', csv);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/32 normal images train the stack .*, 8 fit the threshold/);
+    expect(r.stderr).toMatch(/(\d+) of 80 images of folder:.* score above the threshold/);
+    const text = readFileSync(csv, 'utf8');
+    const [header, ...lines] = text.trim().split('\n');
+    expect(header).toBe('file,score,anomalous');
+    expect(lines).toHaveLength(80);
+    const rows = lines.map((l) => l.split(','));
+    const scores = (cls: string) => rows.filter((x) => x[0]!.startsWith(`${cls}/`)).map((x) => Number(x[1]));
+    const flagged = (cls: string) => rows.filter((x) => x[0]!.startsWith(`${cls}/`) && x[2] === '1').length;
+    expect(Math.min(...scores('blues'))).toBeGreaterThan(Math.max(...scores('reds')));
+    expect(flagged('blues')).toBe(40);
+    expect(flagged('reds')).toBeLessThanOrEqual(4); // the threshold lets 5 % of held-out normal images above it
+    const here = cli(...args, '--workers', '0', '-q');
+    expect(here.stderr).toBe('');
+    expect(here.stdout).toBe(text);
+    expectRefused(cli('detect', '--normal-data', imgs), /convae detect: --data is needed/);
+  });
 });

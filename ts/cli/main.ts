@@ -6,6 +6,7 @@ import { BUILDS } from '../backend/loader.js';
 import { ArgumentError, ConvaeError, quote } from '../errors.js';
 import { MAX_KERNEL_THREADS, MAX_NEIGHBOURS, MAX_WORKERS } from '../limits.js';
 import { anomaly } from './anomaly.js';
+import { DETECT_IMAGES, detect } from './detect.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
 import { reason } from '../io/files.js';
@@ -54,7 +55,8 @@ const START_HERE = [
   ['convae reconstruct --model stack --data my-images --out rec.png', 'images above their reconstructions'],
   ['convae features --model stack --data my-images', 'what each feature responds to'],
   ['convae train --data my-labelled-images --out run', 'a classifier (class sub-folders)'],
-  ['convae anomaly --data my-labelled-images --normal good', 'sub-folder good normal, the others anomalies'],
+  ['convae detect --normal-data my-good-images --data my-new-images', 'an anomaly score and flag for every new image'],
+  ['convae anomaly --data my-labelled-images --normal good', 'AUROC: sub-folder good normal, the others anomalies'],
   ['convae export --model run --format onnx --out onnx', 'for ONNX Runtime (or --format pytorch)'],
 ] as const;
 
@@ -471,6 +473,13 @@ for (const name of ['train', 'search', 'paper']) dataOptions(program.commands.fi
 dataOptions(program.commands.find((c) => c.name() === 'filters-figure')!, null, false);
 registerDataCommands(program);
 
+/** `--fpr` of anomaly and detect: the share of held-out normal images the threshold lets above it. */
+const fprArg = (v: string): number => {
+  const f = flagNumber(v);
+  if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--fpr must be in (0, 1)');
+  return f;
+};
+
 const anomalyCommand = program
   .command('anomaly')
   .description(
@@ -487,16 +496,7 @@ const anomalyCommand = program
   .addOption(new Option('--score <kind>', 'anomaly score').choices(['knn', 'reconstruction']).default('knn'))
   .option('--k <n>', 'neighbours averaged by the knn score', int('--k', 1, MAX_NEIGHBOURS), 5)
   .option('--depth <n>', 'blocks under the score (default: 2 for knn, 1 for reconstruction)', int('--depth', 0))
-  .option(
-    '--fpr <rate>',
-    'false-positive rate of the threshold, fitted on held-out normal images',
-    (v) => {
-      const f = flagNumber(v);
-      if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--fpr must be in (0, 1)');
-      return f;
-    },
-    0.05,
-  )
+  .option('--fpr <rate>', 'false-positive rate of the threshold, fitted on held-out normal images', fprArg, 0.05)
   .addOption(
     new Option('--evaluate <set>', 'score the test set, or held-out training images under every candidate score')
       .choices(['test', 'validation'])
@@ -536,6 +536,54 @@ const anomalyCommand = program
     });
   });
 dataOptions(anomalyCommand);
+
+const detectCommand = program
+  .command('detect')
+  .description(
+    'an anomaly detector from normal images alone: train a small CAE stack on --normal-data, fit a threshold on a held-out fifth of them, score every image of --data (CSV: file,score,anomalous)',
+  )
+  .requiredOption(
+    '--normal-data <spec>',
+    'images of what is normal: a folder of PNG/JPEG files (sub-folders allowed, labels ignored), or mnist, fashion, cifar10:DIR, idx:DIR',
+  )
+  .option(
+    '--epochs <n>',
+    `epochs per CAE block (default: about ${DETECT_IMAGES} images' worth, 1 to 100)`,
+    int('--epochs'),
+  )
+  .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
+  .option('--k <n>', 'the score: mean distance to the k nearest normal codes', int('--k', 1, MAX_NEIGHBOURS), 5)
+  .option('--fpr <rate>', 'share of the held-out normal images the threshold lets above it', fprArg, 0.05)
+  .option('--seed <n>', 'random seed (the split, the initialisation, the data order)', int('--seed', 0, MAX_SEED), 1)
+  .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
+  .option('--out <file>', 'file written (default: stdout; the summary goes to stderr)')
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
+  .option('--workers <n>', WORKERS_HELP, workersArg)
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action(async (o) => {
+    if (o.data === undefined)
+      throw new ArgumentError('convae detect', '--data', 'is needed: the images to score (they may be --normal-data)');
+    await detect({
+      normalData: o.normalData,
+      data: o.data,
+      size: o.size,
+      channels: o.channels,
+      skipBad: o.skipBad,
+      epochs: o.epochs,
+      batch: o.batch,
+      k: o.k,
+      fpr: o.fpr,
+      seed: o.seed,
+      format: o.format,
+      out: o.out,
+      build: o.build,
+      workers: o.workers,
+      quiet: o.quiet,
+    });
+  });
+dataOptions(detectCommand);
 
 program
   .command('features')
