@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectFeature } from '../../ts/anomaly/project.js';
+import { contrastNormalize } from '../../ts/data/normalize.js';
 import { BUILD } from '../util/backend.js';
-import { cliRunner } from '../util/cli.js';
+import { cliRunner, savedStackAndImages } from '../util/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const cli = cliRunner(180_000);
@@ -154,5 +156,30 @@ describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => 
     expect(here.stderr).toBe('');
     expect(here.stdout).toBe(text);
     expectRefused(cli('detect', '--normal-data', imgs), /convae detect: --data is needed/);
+  });
+
+  it("features searches a normalised stack's images as the stack saw them in training (--normalize contrast)", async () => {
+    const contrast = join(dir, 'contrast');
+    const r = cli(
+      ...['pretrain', '--data', imgs, '--size', '16x16', '--maps', '4,8', '--epochs', '1'],
+      ...['--normalize', 'contrast', '--out', contrast, '-q'],
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const f = cli('features', '--model', contrast, '--data', imgs, '--block', '1', '--top', '4', '-q');
+    expect(f.status, f.stderr).toBe(0);
+    const meta = JSON.parse(readFileSync(join(contrast, 'features.json'), 'utf8'));
+    const { stack: model, images } = await savedStackAndImages(contrast, imgs);
+    try {
+      const normalised = contrastNormalize(images);
+      for (let feature = 0; feature < 4; feature++) {
+        const p = projectFeature(model, normalised, { block: 0, feature, top: 4 });
+        expect(meta.block1[feature].images).toEqual([...p.indices]);
+        meta.block1[feature].activations.forEach((v: number, i: number) => {
+          expect(v).toBeCloseTo(p.activations[i]!, 5);
+        });
+      }
+    } finally {
+      model.dispose();
+    }
   });
 });

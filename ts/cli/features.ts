@@ -15,8 +15,8 @@ import type { Build } from '../backend/loader.js';
 import type { ImageShape } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import { writePng } from '../viz/png.js';
-import { resolveAllData } from './data.js';
-import { loadStackDir } from './model-dir.js';
+import { normalized, resolveAllData } from './data.js';
+import { loadStackDirInput } from './model-dir.js';
 
 export interface FeaturesArgs {
   model: string;
@@ -37,7 +37,7 @@ export interface FeaturesArgs {
 export async function features(a: FeaturesArgs): Promise<string[]> {
   const log = (s: string) => a.quiet || console.log(s);
   const be = await loadBackend({ build: a.build });
-  const stack = await loadStackDir(be, a.model);
+  const { stack, input } = await loadStackDirInput(be, a.model);
   const out = a.out ?? a.model;
   const written: string[] = [];
   try {
@@ -51,10 +51,12 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
     // Each block's picture: its features × --top rows of images, checked before any data loads or projection runs.
     for (const k of blocks)
       checkProjectionGrid('convae features', '--top', stack.blocks[k].codeShape[0], a.top, stack.inputShape);
-    const { data } = await resolveAllData(
+    const { data: raw } = await resolveAllData(
       { data: a.data, limit: a.limit, ...(a.skipBad ? { skipBad: true } : {}) },
       stack.inputShape as ImageShape, // a stack's input is [C, H, W] (inputShapeOf checked it)
     );
+    // Searched as the stack saw its images in training (contrast-normalised or whitened when it was); drawn as they are.
+    const data = normalized(raw, input.normalize, input.whitening);
     if (a.top > data.length) throw new ArgumentError('convae features', '--top', `must be at most ${data.length}`);
     await mkdir(out, { recursive: true });
     const summary: Record<string, unknown> = {};
@@ -66,7 +68,7 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
       const meta = [];
       for (let f = 0; f < channels; f++) {
         const p = projectFeature(stack, data, { block: k, feature: f, top: a.top }, strengths);
-        rows.push({ projections: p.projections, images: data.subset(p.indices).images });
+        rows.push({ projections: p.projections, images: raw.subset(p.indices).images });
         meta.push({ feature: f, images: p.indices, activations: p.activations });
       }
       const file = join(out, `features-block${k + 1}.png`);

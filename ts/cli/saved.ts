@@ -31,7 +31,7 @@ const isFile = (p: string) =>
   );
 
 /** `training.normalize` (and `training.whitening`) of a saved model: absent is 'none'; anything unknown is refused. */
-function inputOf(training: unknown, file: string): Saved['input'] {
+export function inputOf(training: unknown, file: string): Saved['input'] {
   const t = training as { normalize?: unknown; whitening?: unknown } | null | undefined;
   const v = t?.normalize;
   if (v === undefined || v === 'none') return { normalize: 'none' };
