@@ -5,8 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { formatDuration, progressLine, type ProgressState } from '../ts/cli/progress.js';
+import { describe, expect, it, vi } from 'vitest';
+import { formatDuration, MAX_EPOCH_LINES, Progress, progressLine, type ProgressState } from '../ts/cli/progress.js';
+import type { EpochInfo } from '../ts/train/fit.js';
 import { BUILD } from './util/backend.js';
 import { cliRunner } from './util/cli.js';
 
@@ -44,6 +45,30 @@ describe.runIf(BUILD === 'simd')('convae command line basics', () => {
       expect(r.stderr).not.toMatch(/convae: convae:/);
     },
   );
+});
+
+describe('epoch lines in a log (stderr no terminal)', () => {
+  const info = (epoch: number): EpochInfo => ({ epoch, loss: 0.5, lr: 0.01, seconds: 0.1, imagesPerSecond: 1000 });
+  const printed = (epochs: number) => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const bar = new Progress('fine-tune', epochs, false);
+      for (let e = 0; e < epochs; e++) bar.epoch(info(e));
+      return log.mock.calls.map((c) => String(c[0]));
+    } finally {
+      log.mockRestore();
+    }
+  };
+  it.runIf(!process.stderr.isTTY)('every epoch up to MAX_EPOCH_LINES epochs', () => {
+    expect(printed(MAX_EPOCH_LINES)).toHaveLength(MAX_EPOCH_LINES);
+  });
+  it.runIf(!process.stderr.isTTY)('625 epochs: the first, every 13th and the last, not 625 lines', () => {
+    const lines = printed(625);
+    expect(lines.length).toBeLessThanOrEqual(MAX_EPOCH_LINES + 2);
+    expect(lines[0]).toMatch(/^fine-tune: epoch 1\/625 /);
+    expect(lines[1]).toMatch(/^fine-tune: epoch 13\/625 /);
+    expect(lines.at(-1)).toMatch(/^fine-tune: epoch 625\/625 /);
+  });
 });
 
 describe('progress line', () => {
