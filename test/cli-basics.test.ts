@@ -29,6 +29,12 @@ describe.runIf(BUILD === 'simd')('convae command line basics', () => {
   it('train --help says that --limit shrinks the test set too', () => {
     expect(cli('train', '--help').stdout.replace(/\s+/g, ' ')).toMatch(/--limit <n>.*the test set shrinks too/);
   });
+  it('--help of the commands that read image folders says what --channels defaults to', () => {
+    for (const cmd of ['train', 'pretrain', 'anomaly', 'detect'])
+      expect(cli(cmd, '--help').stdout.replace(/\s+/g, ' '), cmd).toMatch(
+        /--channels <n> .*3 = RGB \(the default\), 1 = grey/,
+      );
+  });
   it.runIf(!process.execArgv.some((a) => a.includes('relaxed-simd')))(
     'a library error is printed once, with one convae: prefix',
     () => {

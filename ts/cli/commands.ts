@@ -118,7 +118,9 @@ export function dataOptions(cmd: Command, fallback: string | null = null, folder
   if (folderShape)
     cmd
       .option('--size <HxW>', 'size image-folder files are resized to (default 32x32 colour, 28x28 grey)', size)
-      .addOption(intChoice('--channels <n>', 'channels of image-folder images', ['1', '3']))
+      .addOption(
+        intChoice('--channels <n>', 'channels of image-folder images: 3 = RGB (the default), 1 = grey', ['1', '3']),
+      )
       .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false);
   return cmd;
 }
