@@ -4,7 +4,7 @@
  * folder, and a command that needs a classifier says how to get one from a stack.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -181,5 +181,15 @@ describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => 
     } finally {
       model.dispose();
     }
+  });
+
+  it('one image at the top level of a class folder: train and anomaly name it as why the folder has no labels', () => {
+    const mixed = join(dir, 'mixed');
+    cpSync(imgs, mixed, { recursive: true });
+    copyFileSync(join(imgs, 'reds', '0.png'), join(mixed, 'stray.png'));
+    const why =
+      /has no labels:? \(?its top level holds image files \(stray\.png\), so its sub-folders are not read as classes/;
+    expectRefused(cli('train', '--data', mixed, '--size', '16x16', '--out', join(dir, 'z')), why);
+    expectRefused(cli('anomaly', '--data', mixed, '--size', '16x16', '--normal', 'reds', '--out', join(dir, 'z')), why);
   });
 });

@@ -87,6 +87,18 @@ export interface TrainData {
   classes: string[] | null;
   /** The whitening fitted on the training images (`normalize: 'whiten'`). */
   whitening?: Whitening;
+  /** Why an image folder has no labels although it has sub-folders: for the messages of the commands that need them. */
+  unlabelled?: string;
+}
+
+/**
+ * A folder with sub-folders is read as classes only when no image lies at its top level: one stray file there
+ * makes the whole folder unlabelled. Says so, naming the file, or undefined when that is not why.
+ */
+export function whyUnlabelled(files: readonly string[]): string | undefined {
+  const top = files.find((f) => !f.includes('/'));
+  if (top === undefined || !files.some((f) => f.includes('/'))) return undefined;
+  return `its top level holds image files (${top.slice(0, 120)}), so its sub-folders are not read as classes: move them into a class sub-folder`;
 }
 
 export interface AllData {
@@ -198,7 +210,17 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
     const parts = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: s.seed ?? 1 });
     let train = parts.train.data;
     if (s.limit) train = train.take(s.limit);
-    return normalizeTrain({ name: `folder:${k.dir}`, train, test: parts.test!.data, classes: f.classes }, s);
+    const why = f.classes ? undefined : whyUnlabelled(f.files);
+    return normalizeTrain(
+      {
+        name: `folder:${k.dir}`,
+        train,
+        test: parts.test!.data,
+        classes: f.classes,
+        ...(why ? { unlabelled: why } : {}),
+      },
+      s,
+    );
   }
   checkFixed(s.data, out.train, s);
   return normalizeTrain(out, s);
