@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encode } from '../../ts/anomaly/embed.js';
 import { projectFeature } from '../../ts/anomaly/project.js';
 import { contrastNormalize } from '../../ts/data/normalize.js';
+import { decodeSafetensors } from '../../ts/io/safetensors.js';
 import { BUILD } from '../util/backend.js';
 import { cliRunner, savedStackAndImages } from '../util/cli.js';
 
@@ -191,5 +193,30 @@ describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => 
       /has no labels:? \(?its top level holds image files \(stray\.png\), so its sub-folders are not read as classes/;
     expectRefused(cli('train', '--data', mixed, '--size', '16x16', '--out', join(dir, 'z')), why);
     expectRefused(cli('anomaly', '--data', mixed, '--size', '16x16', '--normal', 'reds', '--out', join(dir, 'z')), why);
+  });
+
+  it('encode --depth 1: the codes of the first block, as the API encodes them; a depth past the stack is refused', async () => {
+    const out = join(dir, 'codes1');
+    const r = cli(
+      ...['encode', '--model', stack, '--data', imgs, '--depth', '1', '--out', out],
+      ...['--workers', '0', '--build', BUILD],
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/codes\.safetensors \(\[80,4,6,6\]\)/); // 16×16 → conv 5 → 12 → pool 2 → 6, 4 maps
+    const { tensors } = decodeSafetensors(readFileSync(join(out, 'codes.safetensors')), 'codes');
+    expect(tensors.codes!.shape).toEqual([80, 4, 6, 6]);
+    const { stack: model, images } = await savedStackAndImages(stack, imgs);
+    try {
+      const want = encode(model, images, { depth: 1 }).vectors;
+      const got = tensors.codes!.data as Float32Array;
+      expect(got.length).toBe(want.length);
+      expect(got.every((v, i) => Object.is(v, want[i]))).toBe(true);
+    } finally {
+      model.dispose();
+    }
+    expectRefused(
+      cli('encode', '--model', stack, '--data', imgs, '--depth', '3', '--out', out),
+      /convae encode: --depth must be at most 2 \(the blocks of the stack/,
+    );
   });
 });

@@ -233,10 +233,11 @@ export function registerDataCommands(program: Command): void {
     program.command('encode').description('codes of every image (safetensors) and a CSV of their files and labels'),
   )
     .option('--out <dir>', 'folder for codes.safetensors and codes.csv', 'convae-out/codes')
+    .option('--depth <n>', 'blocks the images go through (default: all, the deepest code)', int('--depth'))
     .option('--limit <n>', 'only the first n images', int('--limit'))
     .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
-      const r = await encode({ ...shared(o), model: o.model, out: o.out, workers: o.workers });
+      const r = await encode({ ...shared(o), model: o.model, out: o.out, workers: o.workers, depth: o.depth });
       console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
     });
 
