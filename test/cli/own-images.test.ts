@@ -219,4 +219,48 @@ describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => 
       /convae encode: --depth must be at most 2 \(the blocks of the stack/,
     );
   });
+
+  it('evaluate and predict match a test folder to the model by class name, not by sorted position', () => {
+    const clf = join(dir, 'clf');
+    const t = cli(
+      ...['train', '--data', imgs, '--size', '16x16', '--maps', '4,8', '--hidden', '16', '--epochs', '2'],
+      ...['--pretrain-epochs', '1', '--workers', '0', '--out', clf, '-q'],
+    );
+    expect(t.status, t.stderr).toBe(0);
+    // Only reds/: sorted alone it is class 0, which the model (blues, reds) calls blues.
+    const redsOnly = join(dir, 'reds-only');
+    cpSync(join(imgs, 'reds'), join(redsOnly, 'reds'), { recursive: true });
+    const report = join(dir, 'reds-only.json');
+    const e = cli('evaluate', '--model', clf, '--data', redsOnly, '--out', report, '-q');
+    expect(e.status, e.stderr).toBe(0);
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    expect(r.classes).toEqual(['blues', 'reds']);
+    expect(r.confusion[0]).toEqual([0, 0]);
+    expect(r.confusion[1][0] + r.confusion[1][1]).toBe(40);
+    const p = cli('predict', '--model', clf, '--data', redsOnly);
+    expect(p.status, p.stderr).toBe(0);
+    const rows = p.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    expect(rows.every((x) => x[4] === '1')).toBe(true); // label: reds, the model's class 1
+    expect(r.accuracy).toBeCloseTo(rows.filter((x) => x[2] === 'reds').length / 40, 10);
+    // A class folder the model does not know: evaluate refuses, predict leaves the label column empty.
+    cpSync(join(imgs, 'blues'), join(redsOnly, 'greens'), { recursive: true });
+    expectRefused(
+      cli('evaluate', '--model', clf, '--data', redsOnly),
+      /class folder "greens" not among the classes the model was trained on \(blues, reds\)/,
+    );
+    const q = cli('predict', '--model', clf, '--data', redsOnly);
+    expect(q.status, q.stderr).toBe(0);
+    expect(q.stderr).toMatch(/\(greens\) not among the model's classes: the label column is empty/);
+    expect(
+      q.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .every((l) => l.endsWith(',')),
+    ).toBe(true);
+  });
 });

@@ -14,7 +14,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CIFAR10_CLASSES, CIFAR10_FILES } from '../data/cifar.js';
 import { loadCifar10 } from '../data/cifarfiles.js';
-import type { ImageDataset, ImageShape } from '../data/dataset.js';
+import { ImageDataset, type ImageShape } from '../data/dataset.js';
 import { FASHION_MNIST_CLASSES } from '../data/fashion.js';
 import { readIdxImages } from '../data/idx.js';
 import { loadImageFolder } from '../data/imagefolder.js';
@@ -47,6 +47,11 @@ export interface DataSpec {
   normalize?: Normalization;
   /** The whitening of `normalize: 'whiten'` (a saved model's); fitted on the training images when absent. */
   whitening?: Whitening;
+  /**
+   * The class names a saved model was trained with (`training.classes`): an image folder's labels are its
+   * sub-folders matched to these by name, not by their sorted position (`resolveAllData`).
+   */
+  modelClasses?: readonly string[] | null;
 }
 
 /** The input normalisations a `--normalize` flag names. */
@@ -108,6 +113,34 @@ export interface AllData {
   /** One name per image: the file path inside the folder, or `test#i`. */
   names: string[];
   classes: string[] | null;
+  /** An image folder's class folders that are not among `DataSpec.modelClasses` (then `data` has no labels). */
+  unmatched?: string[];
+}
+
+/**
+ * A folder's labels in the model's class order: folder `classes[i]` becomes the index of that name in
+ * `modelClasses`. A test folder may hold fewer classes than the model, or in another order; a folder class the
+ * model does not know leaves the images unlabelled and is listed in `unmatched`.
+ */
+function byClassName(
+  ds: ImageDataset,
+  classes: readonly string[],
+  modelClasses: readonly string[],
+): { data: ImageDataset; unmatched: string[] } {
+  const index = classes.map((c) => modelClasses.indexOf(c));
+  const unmatched = classes.filter((_, i) => index[i]! < 0);
+  const same = classes.length === modelClasses.length && index.every((v, i) => v === i);
+  if (same || !ds.labels) return { data: ds, unmatched: [] };
+  const labels = unmatched.length ? null : Uint8Array.from(ds.labels, (l) => index[l]!);
+  const bytes = ds.bytes;
+  const data = bytes
+    ? ImageDataset.fromUint8(bytes, ds.shape, labels, {
+        store: 'uint8',
+        scale: ds.byteScale ?? 1 / 255,
+        ...(labels ? { numClasses: modelClasses.length } : {}),
+      })
+    : ImageDataset.fromFloat32(ds.images, ds.shape, labels, labels ? modelClasses.length : undefined);
+  return { data, unmatched };
 }
 
 /** Parses `--size`: `32x32`, `32×24` or `32`. */
@@ -268,12 +301,15 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
   let classes: string[] | null;
   if (k.kind === 'folder') {
     const f = await loadFolder(k.dir, s, shape);
-    const d = s.limit ? f.dataset.take(s.limit) : f.dataset;
+    const m = s.modelClasses && f.classes ? byClassName(f.dataset, f.classes, s.modelClasses) : null;
+    const all = m ? m.data : f.dataset;
+    const d = s.limit ? all.take(s.limit) : all;
     return {
       name: `folder:${k.dir}`,
       data: normalized(d, s.normalize, s.whitening),
       names: f.files.slice(0, d.length),
-      classes: f.classes,
+      classes: m && !m.unmatched.length ? [...s.modelClasses!] : f.classes,
+      ...(m?.unmatched.length ? { unmatched: m.unmatched } : {}),
     };
   }
   if (k.kind === 'mnist' || k.kind === 'fashion') {
