@@ -563,8 +563,7 @@ const detectCommand = program
   .option('--workers <n>', WORKERS_HELP, workersArg)
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
-    if (o.data === undefined)
-      throw new ArgumentError('convae detect', '--data', 'is needed: the images to score (they may be --normal-data)');
+    if (o.data === undefined) throw new ArgumentError('convae detect', '--data', 'is needed: the images to score');
     await detect({
       normalData: o.normalData,
       data: o.data,
