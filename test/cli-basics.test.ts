@@ -4,7 +4,9 @@
  * a progress line that fits 80 columns with its rate and ETA.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { formatDuration, MAX_EPOCH_LINES, Progress, progressLine, type ProgressState } from '../ts/cli/progress.js';
 import type { EpochInfo } from '../ts/train/fit.js';
@@ -29,6 +31,28 @@ describe.runIf(BUILD === 'simd')('convae command line basics', () => {
   it('train --help says that --limit shrinks the test set too', () => {
     expect(cli('train', '--help').stdout.replace(/\s+/g, ' ')).toMatch(/--limit <n>.*the test set shrinks too/);
   });
+  it('from the sources without the worker bundle: names dist/worker.js and npm run bundle:worker', () => {
+    // A copy of the sources with no dist/ beside them, as a clone before its first build.
+    const tmp = mkdtempSync(join(tmpdir(), 'convae-no-bundle-'));
+    try {
+      cpSync(join(root, 'ts'), join(tmp, 'ts'), { recursive: true });
+      cpSync(join(root, 'package.json'), join(tmp, 'package.json'));
+      symlinkSync(join(root, 'node_modules'), join(tmp, 'node_modules'));
+      const args = ['anomaly', '--normal', '1', '--limit', '50', '--seeds', '1', '--workers', '1', '--out', 'o'];
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
+        cwd: tmp,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, CONVAE_NATIVE: '0' },
+      });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain(
+        `worker unavailable: the bundled worker is missing (${join(tmp, 'dist', 'worker.js')}); run \`npm run bundle:worker\``,
+      );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
   it('--help of the commands that read image folders says what --channels defaults to', () => {
     for (const cmd of ['train', 'pretrain', 'anomaly', 'detect'])
       expect(cli(cmd, '--help').stdout.replace(/\s+/g, ' '), cmd).toMatch(
