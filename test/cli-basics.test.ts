@@ -4,9 +4,12 @@
  * a progress line that fits 80 columns with its rate and ETA.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { formatDuration, progressLine, type ProgressState } from '../ts/cli/progress.js';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { formatDuration, MAX_EPOCH_LINES, Progress, progressLine, type ProgressState } from '../ts/cli/progress.js';
+import type { EpochInfo } from '../ts/train/fit.js';
 import { BUILD } from './util/backend.js';
 import { cliRunner } from './util/cli.js';
 
@@ -28,6 +31,34 @@ describe.runIf(BUILD === 'simd')('convae command line basics', () => {
   it('train --help says that --limit shrinks the test set too', () => {
     expect(cli('train', '--help').stdout.replace(/\s+/g, ' ')).toMatch(/--limit <n>.*the test set shrinks too/);
   });
+  it('from the sources without the worker bundle: names dist/worker.js and npm run bundle:worker', () => {
+    // A copy of the sources with no dist/ beside them, as a clone before its first build.
+    const tmp = mkdtempSync(join(tmpdir(), 'convae-no-bundle-'));
+    try {
+      cpSync(join(root, 'ts'), join(tmp, 'ts'), { recursive: true });
+      cpSync(join(root, 'package.json'), join(tmp, 'package.json'));
+      symlinkSync(join(root, 'node_modules'), join(tmp, 'node_modules'));
+      const args = ['anomaly', '--normal', '1', '--limit', '50', '--seeds', '1', '--workers', '1', '--out', 'o'];
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
+        cwd: tmp,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, CONVAE_NATIVE: '0' },
+      });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain(
+        `worker unavailable: the bundled worker is missing (${join(tmp, 'dist', 'worker.js')}); run \`npm run bundle:worker\``,
+      );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
+  it('--help of the commands that read image folders says what --channels defaults to', () => {
+    for (const cmd of ['train', 'pretrain', 'anomaly', 'detect'])
+      expect(cli(cmd, '--help').stdout.replace(/\s+/g, ' '), cmd).toMatch(
+        /--channels <n> .*3 = RGB \(the default\), 1 = grey/,
+      );
+  });
   it.runIf(!process.execArgv.some((a) => a.includes('relaxed-simd')))(
     'a library error is printed once, with one convae: prefix',
     () => {
@@ -44,6 +75,30 @@ describe.runIf(BUILD === 'simd')('convae command line basics', () => {
       expect(r.stderr).not.toMatch(/convae: convae:/);
     },
   );
+});
+
+describe('epoch lines in a log (stderr no terminal)', () => {
+  const info = (epoch: number): EpochInfo => ({ epoch, loss: 0.5, lr: 0.01, seconds: 0.1, imagesPerSecond: 1000 });
+  const printed = (epochs: number) => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const bar = new Progress('fine-tune', epochs, false);
+      for (let e = 0; e < epochs; e++) bar.epoch(info(e));
+      return log.mock.calls.map((c) => String(c[0]));
+    } finally {
+      log.mockRestore();
+    }
+  };
+  it.runIf(!process.stderr.isTTY)('every epoch up to MAX_EPOCH_LINES epochs', () => {
+    expect(printed(MAX_EPOCH_LINES)).toHaveLength(MAX_EPOCH_LINES);
+  });
+  it.runIf(!process.stderr.isTTY)('625 epochs: the first, every 13th and the last, not 625 lines', () => {
+    const lines = printed(625);
+    expect(lines.length).toBeLessThanOrEqual(MAX_EPOCH_LINES + 2);
+    expect(lines[0]).toMatch(/^fine-tune: epoch 1\/625 /);
+    expect(lines[1]).toMatch(/^fine-tune: epoch 13\/625 /);
+    expect(lines.at(-1)).toMatch(/^fine-tune: epoch 625\/625 /);
+  });
 });
 
 describe('progress line', () => {

@@ -286,7 +286,7 @@ describe('convae features: features × --top images in one picture', () => {
     const dir = mkdtempSync(join(tmpdir(), 'convae-features-'));
     try {
       saveStack(dir, 20);
-      const args = { model: dir, dataset: 'mnist', top: 2000, limit: 2000, build: BUILD, quiet: true } as const;
+      const args = { model: dir, data: 'mnist', top: 2000, limit: 2000, build: BUILD, quiet: true } as const;
       const t0 = performance.now();
       const e = await features(args).then(
         () => new Error('drew'),

@@ -15,7 +15,11 @@ import { optionsOf } from '../util/options.js';
 
 /** How an AnomalyDetector scores images and fits its threshold. */
 export interface DetectorOptions {
-  /** Default: distance to the nearest normal training code at the stack's deepest code (what validation chose; docs/anomaly.md). */
+  /**
+   * Default: distance to the nearest normal training code (k = 1) at the stack's deepest code. Validation chose
+   * the mean distance to the 5 nearest (`{ type: 'neighbours', depth, k: 5 }`, the CLI's `--k 5`), within 0.2 AUROC
+   * points of k = 1 (docs/anomaly.md).
+   */
   score?: ScoreSpec;
   /** Default { fpr: 0.05 }. */
   threshold?: ThresholdSpec;

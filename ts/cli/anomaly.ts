@@ -99,7 +99,7 @@ async function loadLabelled(a: AnomalyArgs) {
   const what = `--data ${a.data.slice(0, 120)}`;
   if (!d.classes || !d.train.labels)
     throw new DataError(
-      `${what} has no labels: the one-class protocol needs classes (an image folder: one sub-folder per class)`,
+      `${what} has no labels${d.unlabelled ? ` (${d.unlabelled})` : ''}: the one-class protocol needs classes (an image folder: one sub-folder per class)`,
     );
   if (d.classes.length < 2)
     throw new DataError(

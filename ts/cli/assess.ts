@@ -1,6 +1,6 @@
 /** `convae evaluate`: reconstruction MSE of each saved CAE, and accuracy and confusion matrix of the saved classifier. */
 import { loadBackend } from '../backend/backend.js';
-import { DataError } from '../errors.js';
+import { DataError, quote } from '../errors.js';
 import type { Build } from '../backend/loader.js';
 import { evaluateTask } from '../train/evaluate.js';
 import { stackLayerTask } from '../model/tasks.js';
@@ -34,7 +34,18 @@ export async function assess(a: AssessArgs): Promise<Assessment> {
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'any');
   try {
-    const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
+    const d = await resolveAllData({ ...a, ...saved.input, modelClasses: saved.classes }, saved.inputShape);
+    if (saved.classifier && d.unmatched)
+      throw new DataError(
+        `${d.name.slice(0, 160)}: class folder${d.unmatched.length > 1 ? 's' : ''} ${d.unmatched
+          .slice(0, 5)
+          .map((c) => quote(c))
+          .join(
+            ', ',
+          )}${d.unmatched.length > 5 ? ` and ${d.unmatched.length - 5} more` : ''} not among the classes the model was trained on (${saved
+          .classes!.slice(0, 20)
+          .join(', ')}): accuracy needs the folders named as in training`,
+      );
     const r: Assessment = { data: d.name, images: d.data.length };
     if (saved.stack) {
       const stack = saved.stack;

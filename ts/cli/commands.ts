@@ -118,7 +118,9 @@ export function dataOptions(cmd: Command, fallback: string | null = null, folder
   if (folderShape)
     cmd
       .option('--size <HxW>', 'size image-folder files are resized to (default 32x32 colour, 28x28 grey)', size)
-      .addOption(intChoice('--channels <n>', 'channels of image-folder images', ['1', '3']))
+      .addOption(
+        intChoice('--channels <n>', 'channels of image-folder images: 3 = RGB (the default), 1 = grey', ['1', '3']),
+      )
       .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false);
   return cmd;
 }
@@ -231,10 +233,11 @@ export function registerDataCommands(program: Command): void {
     program.command('encode').description('codes of every image (safetensors) and a CSV of their files and labels'),
   )
     .option('--out <dir>', 'folder for codes.safetensors and codes.csv', 'convae-out/codes')
+    .option('--depth <n>', 'blocks the images go through (default: all, the deepest code)', int('--depth'))
     .option('--limit <n>', 'only the first n images', int('--limit'))
     .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
-      const r = await encode({ ...shared(o), model: o.model, out: o.out, workers: o.workers });
+      const r = await encode({ ...shared(o), model: o.model, out: o.out, workers: o.workers, depth: o.depth });
       console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
     });
 

@@ -14,7 +14,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CIFAR10_CLASSES, CIFAR10_FILES } from '../data/cifar.js';
 import { loadCifar10 } from '../data/cifarfiles.js';
-import type { ImageDataset, ImageShape } from '../data/dataset.js';
+import { ImageDataset, type ImageShape } from '../data/dataset.js';
 import { FASHION_MNIST_CLASSES } from '../data/fashion.js';
 import { readIdxImages } from '../data/idx.js';
 import { loadImageFolder } from '../data/imagefolder.js';
@@ -22,7 +22,7 @@ import { loadFashionMnist, loadMnist, MNIST_FILES, type Split } from '../data/mn
 import { contrastNormalize } from '../data/normalize.js';
 import { fitWhitening, type Whitening, whiten } from '../data/whiten.js';
 import { splitDataset } from '../data/split.js';
-import { DataError } from '../errors.js';
+import { DataError, FormatError } from '../errors.js';
 import { MAX_IMAGE_SIDE } from '../limits.js';
 
 export interface DataSpec {
@@ -47,6 +47,11 @@ export interface DataSpec {
   normalize?: Normalization;
   /** The whitening of `normalize: 'whiten'` (a saved model's); fitted on the training images when absent. */
   whitening?: Whitening;
+  /**
+   * The class names a saved model was trained with (`training.classes`): an image folder's labels are its
+   * sub-folders matched to these by name, not by their sorted position (`resolveAllData`).
+   */
+  modelClasses?: readonly string[] | null;
 }
 
 /** The input normalisations a `--normalize` flag names. */
@@ -87,6 +92,18 @@ export interface TrainData {
   classes: string[] | null;
   /** The whitening fitted on the training images (`normalize: 'whiten'`). */
   whitening?: Whitening;
+  /** Why an image folder has no labels although it has sub-folders: for the messages of the commands that need them. */
+  unlabelled?: string;
+}
+
+/**
+ * A folder with sub-folders is read as classes only when no image lies at its top level: one stray file there
+ * makes the whole folder unlabelled. Says so, naming the file, or undefined when that is not why.
+ */
+export function whyUnlabelled(files: readonly string[]): string | undefined {
+  const top = files.find((f) => !f.includes('/'));
+  if (top === undefined || !files.some((f) => f.includes('/'))) return undefined;
+  return `its top level holds image files (${top.slice(0, 120)}), so its sub-folders are not read as classes: move them into a class sub-folder`;
 }
 
 export interface AllData {
@@ -96,6 +113,34 @@ export interface AllData {
   /** One name per image: the file path inside the folder, or `test#i`. */
   names: string[];
   classes: string[] | null;
+  /** An image folder's class folders that are not among `DataSpec.modelClasses` (then `data` has no labels). */
+  unmatched?: string[];
+}
+
+/**
+ * A folder's labels in the model's class order: folder `classes[i]` becomes the index of that name in
+ * `modelClasses`. A test folder may hold fewer classes than the model, or in another order; a folder class the
+ * model does not know leaves the images unlabelled and is listed in `unmatched`.
+ */
+function byClassName(
+  ds: ImageDataset,
+  classes: readonly string[],
+  modelClasses: readonly string[],
+): { data: ImageDataset; unmatched: string[] } {
+  const index = classes.map((c) => modelClasses.indexOf(c));
+  const unmatched = classes.filter((_, i) => index[i]! < 0);
+  const same = classes.length === modelClasses.length && index.every((v, i) => v === i);
+  if (same || !ds.labels) return { data: ds, unmatched: [] };
+  const labels = unmatched.length ? null : Uint8Array.from(ds.labels, (l) => index[l]!);
+  const bytes = ds.bytes;
+  const data = bytes
+    ? ImageDataset.fromUint8(bytes, ds.shape, labels, {
+        store: 'uint8',
+        scale: ds.byteScale ?? 1 / 255,
+        ...(labels ? { numClasses: modelClasses.length } : {}),
+      })
+    : ImageDataset.fromFloat32(ds.images, ds.shape, labels, labels ? modelClasses.length : undefined);
+  return { data, unmatched };
 }
 
 /** Parses `--size`: `32x32`, `32×24` or `32`. */
@@ -123,9 +168,14 @@ async function classify(spec: string): Promise<Kind> {
   if (spec === 'mnist' || spec === 'fashion') return { kind: spec, dir: '' };
   const m = /^(cifar10|idx|folder):(.+)$/.exec(spec);
   if (m) return { kind: m[1] as 'cifar10' | 'idx' | 'folder', dir: m[2] };
-  if (!(await exists(spec)))
+  const st = await stat(spec).catch(() => null);
+  if (!st)
     throw new DataError(
       `--data ${spec.slice(0, 120)}: no such folder (use mnist, fashion, cifar10:DIR, idx:DIR or a folder of images)`,
+    );
+  if (!st.isDirectory())
+    throw new DataError(
+      `--data ${spec.slice(0, 120)}: a file, not a folder (use mnist, fashion, cifar10:DIR, idx:DIR or a folder of images)`,
     );
   if ((await exists(join(spec, CIFAR10_FILES.test[0]))) || (await exists(join(spec, 'cifar-10-batches-bin'))))
     return { kind: 'cifar10', dir: spec };
@@ -193,7 +243,17 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
     const parts = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: s.seed ?? 1 });
     let train = parts.train.data;
     if (s.limit) train = train.take(s.limit);
-    return normalizeTrain({ name: `folder:${k.dir}`, train, test: parts.test!.data, classes: f.classes }, s);
+    const why = f.classes ? undefined : whyUnlabelled(f.files);
+    return normalizeTrain(
+      {
+        name: `folder:${k.dir}`,
+        train,
+        test: parts.test!.data,
+        classes: f.classes,
+        ...(why ? { unlabelled: why } : {}),
+      },
+      s,
+    );
   }
   checkFixed(s.data, out.train, s);
   return normalizeTrain(out, s);
@@ -207,12 +267,28 @@ async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape) {
     : (s.size ?? (d ? [d[1], d[2]] : channels === 3 ? [32, 32] : [28, 28]));
   if (shape && shape[0] !== 1 && shape[0] !== 3)
     throw new DataError(`the model takes ${shape[0]}-channel input; image folders give 1 or 3 channels`);
-  const f = await loadImageFolder(dir, { size, channels, onError: s.skipBad ? 'skip' : 'throw' });
-  if (f.skipped.length)
-    console.error(
-      `convae: skipped ${f.skipped.length} file(s) that cannot be decoded, e.g. ${f.skipped[0].file}: ${f.skipped[0].reason}`,
-    );
+  let f: Awaited<ReturnType<typeof loadImageFolder>>;
+  try {
+    f = await loadImageFolder(dir, { size, channels, onError: s.skipBad ? 'skip' : 'throw' });
+  } catch (e) {
+    // The first undecodable file stops the run: say how to go on without it.
+    if (e instanceof FormatError && !s.skipBad)
+      throw new FormatError(e.source, `${e.message.slice(e.source.length + 2)} (--skip-bad skips such files)`);
+    throw e;
+  }
+  if (f.skipped.length) console.error(skippedList(f.skipped));
   return f;
+}
+
+/** Most skipped files named one per line; the rest counted. */
+export const MAX_SKIPPED_LISTED = 20;
+
+/** What `--skip-bad` left out, for stderr: every file (up to MAX_SKIPPED_LISTED) with the decoder's reason. */
+export function skippedList(skipped: readonly { file: string; reason: string }[]): string {
+  const lines = skipped.slice(0, MAX_SKIPPED_LISTED).map((x) => `  ${x.file}: ${x.reason}`);
+  const more = skipped.length - lines.length;
+  if (more > 0) lines.push(`  and ${more} more`);
+  return `convae: skipped ${skipped.length} file(s) that cannot be decoded (--skip-bad):\n${lines.join('\n')}`;
 }
 
 /**
@@ -225,12 +301,15 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
   let classes: string[] | null;
   if (k.kind === 'folder') {
     const f = await loadFolder(k.dir, s, shape);
-    const d = s.limit ? f.dataset.take(s.limit) : f.dataset;
+    const m = s.modelClasses && f.classes ? byClassName(f.dataset, f.classes, s.modelClasses) : null;
+    const all = m ? m.data : f.dataset;
+    const d = s.limit ? all.take(s.limit) : all;
     return {
       name: `folder:${k.dir}`,
       data: normalized(d, s.normalize, s.whitening),
       names: f.files.slice(0, d.length),
-      classes: f.classes,
+      classes: m && !m.unmatched.length ? [...s.modelClasses!] : f.classes,
+      ...(m?.unmatched.length ? { unmatched: m.unmatched } : {}),
     };
   }
   if (k.kind === 'mnist' || k.kind === 'fashion') {

@@ -4,6 +4,7 @@ import { writeAtomic } from '../io/files.js';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
+import { ArgumentError } from '../errors.js';
 import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
@@ -18,10 +19,12 @@ export interface EncodeArgs extends DataSpec {
   build: Build | 'auto';
   /** Workers that encode (default: the cores); 0 encodes on this thread. Same codes either way. */
   workers?: number;
+  /** Blocks the images go through, 1 to the stack's length (default: all, the deepest code). */
+  depth?: number;
 }
 
 /**
- * Writes `codes.safetensors` (`codes` F32 [N, C, H, W] after the last block;
+ * Writes `codes.safetensors` (`codes` F32 [N, C, H, W] after the last block, or after `depth` blocks;
  * `labels` U8 [N] when the data is labelled) and `codes.csv` (row, file, label, class).
  */
 export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape: number[] }> {
@@ -29,12 +32,19 @@ export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape:
   const saved = await loadSaved(be, a.model, 'stack');
   try {
     const stack = saved.stack!;
+    const depth = a.depth ?? stack.blocks.length;
+    if (depth > stack.blocks.length)
+      throw new ArgumentError(
+        'convae encode',
+        '--depth',
+        `must be at most ${stack.blocks.length} (the blocks of the stack in ${a.model.slice(0, 160)})`,
+      );
     const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
-    const codeShape = [...stack.codeShape];
+    const codeShape = [...stack.blocks[depth - 1]!.codeShape];
     const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     let codes: Float32Array;
     try {
-      codes = (await runner.encode(stack, d.data)).vectors;
+      codes = (await runner.encode(stack, d.data, { depth })).vectors;
     } finally {
       await runner.dispose();
     }

@@ -1,6 +1,7 @@
 /**
- * `convae features --model DIR`: for every feature map of every block of a
- * saved stack, the test images that activate it most and the deconvnet
+ * `convae features --model DIR [--data SPEC]`: for every feature map of every
+ * block of a saved stack, the images (MNIST's test split by default, or any
+ * `--data`, a folder of your own) that activate it most and the deconvnet
  * projection of that strongest activation (ts/anomaly/project.ts), one PNG
  * per block: a row per feature, the projections then the images.
  */
@@ -11,18 +12,22 @@ import { checkProjectionGrid, projectionGrid } from '../anomaly/draw.js';
 import { featureStrengths, projectFeature } from '../anomaly/project.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import { loadFashionMnist, loadMnist } from '../data/mnist.js';
+import type { ImageShape } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import { writePng } from '../viz/png.js';
-import { loadStackDir } from './model-dir.js';
+import { normalized, resolveAllData } from './data.js';
+import { loadStackDirInput } from './model-dir.js';
 
 export interface FeaturesArgs {
   model: string;
-  dataset: 'mnist' | 'fashion';
+  /** The images searched: `mnist`, `fashion` (their test split) or any `--data` spec (a folder: every image, resized to the stack's input). */
+  data: string;
+  /** Skip a folder's files that cannot be decoded. */
+  skipBad?: boolean;
   /** Blocks drawn (0-based; default all). */
   block?: number;
   top: number;
-  /** Test images searched for the strongest activations. */
+  /** At most this many images searched for the strongest activations (the first ones). */
   limit: number;
   out?: string;
   build: Build | 'auto';
@@ -32,7 +37,7 @@ export interface FeaturesArgs {
 export async function features(a: FeaturesArgs): Promise<string[]> {
   const log = (s: string) => a.quiet || console.log(s);
   const be = await loadBackend({ build: a.build });
-  const stack = await loadStackDir(be, a.model);
+  const { stack, input } = await loadStackDirInput(be, a.model);
   const out = a.out ?? a.model;
   const written: string[] = [];
   try {
@@ -46,8 +51,12 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
     // Each block's picture: its features × --top rows of images, checked before any data loads or projection runs.
     for (const k of blocks)
       checkProjectionGrid('convae features', '--top', stack.blocks[k].codeShape[0], a.top, stack.inputShape);
-    const load = a.dataset === 'fashion' ? loadFashionMnist : loadMnist;
-    const data = await load({ split: 'test', limit: a.limit });
+    const { data: raw } = await resolveAllData(
+      { data: a.data, limit: a.limit, ...(a.skipBad ? { skipBad: true } : {}) },
+      stack.inputShape as ImageShape, // a stack's input is [C, H, W] (inputShapeOf checked it)
+    );
+    // Searched as the stack saw its images in training (contrast-normalised or whitened when it was); drawn as they are.
+    const data = normalized(raw, input.normalize, input.whitening);
     if (a.top > data.length) throw new ArgumentError('convae features', '--top', `must be at most ${data.length}`);
     await mkdir(out, { recursive: true });
     const summary: Record<string, unknown> = {};
@@ -59,7 +68,7 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
       const meta = [];
       for (let f = 0; f < channels; f++) {
         const p = projectFeature(stack, data, { block: k, feature: f, top: a.top }, strengths);
-        rows.push({ projections: p.projections, images: data.subset(p.indices).images });
+        rows.push({ projections: p.projections, images: raw.subset(p.indices).images });
         meta.push({ feature: f, images: p.indices, activations: p.activations });
       }
       const file = join(out, `features-block${k + 1}.png`);

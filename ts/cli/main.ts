@@ -6,6 +6,7 @@ import { BUILDS } from '../backend/loader.js';
 import { ArgumentError, ConvaeError, quote } from '../errors.js';
 import { MAX_KERNEL_THREADS, MAX_NEIGHBOURS, MAX_WORKERS } from '../limits.js';
 import { anomaly } from './anomaly.js';
+import { DETECT_IMAGES, detect } from './detect.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
 import { reason } from '../io/files.js';
@@ -47,16 +48,42 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
   version: string;
 };
 
+/** The bare `convae`'s first answer: what to type with a folder of one's own images (test/cli-basics.test.ts checks each). */
+const START_HERE = [
+  ['convae pretrain --data my-images --out stack', 'features without labels: a CAE stack'],
+  ['convae encode --model stack --data my-images --out codes', 'the codes of every image'],
+  ['convae reconstruct --model stack --data my-images --out rec.png', 'images above their reconstructions'],
+  ['convae features --model stack --data my-images', 'what each feature responds to'],
+  ['convae train --data my-labelled-images --out run', 'a classifier (class sub-folders)'],
+  ['convae detect --normal-data my-good-images --data my-new-images', 'an anomaly score and flag for every new image'],
+  ['convae anomaly --data my-labelled-images --normal good', 'AUROC: sub-folder good normal, the others anomalies'],
+  ['convae export --model run --format onnx --out onnx', 'for ONNX Runtime (or --format pytorch)'],
+] as const;
+
 const program = new Command('convae')
-  .description('Convolutional autoencoders on SIMD WebAssembly: pretrain a CAE stack, fine-tune it as a classifier')
+  .description(
+    'Convolutional autoencoders (native or SIMD WebAssembly kernels): pretrain a CAE stack on MNIST or your own images, encode, reconstruct, score anomalies, fine-tune a classifier, export to PyTorch or ONNX',
+  )
   .version(version, '-V, --version', 'print the version of convae')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `\nWith your own images (a folder of PNG, JPEG or WebP files of any size):\n${START_HERE.map(
+      ([cmd, what]) => `  ${cmd}\n      ${what}`,
+    ).join('\n')}\n\n\`convae <command> --help\` lists a command's options and their defaults.`,
+  );
 
 program
   .command('train')
-  .description('greedy CAE pretraining on MNIST, classifier fine-tuning, test error; writes the model and pictures')
-  .addOption(new Option('--dataset <name>', 'dataset').choices(['mnist', 'fashion']).default('mnist'))
+  .description(
+    'greedy CAE pretraining on MNIST (or --data: your images), classifier fine-tuning, test error; writes the model and pictures',
+  )
+  .addOption(
+    new Option('--dataset <name>', 'dataset (or --data, which takes any labelled images)')
+      .choices(['mnist', 'fashion'])
+      .default('mnist'),
+  )
   .addOption(
     new Option('--preset <name>', 'default (≤ 10 min) or long').choices(['default', 'long']).default('default'),
   )
@@ -446,6 +473,13 @@ for (const name of ['train', 'search', 'paper']) dataOptions(program.commands.fi
 dataOptions(program.commands.find((c) => c.name() === 'filters-figure')!, null, false);
 registerDataCommands(program);
 
+/** `--fpr` of anomaly and detect: the share of held-out normal images the threshold lets above it. */
+const fprArg = (v: string): number => {
+  const f = flagNumber(v);
+  if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--fpr must be in (0, 1)');
+  return f;
+};
+
 const anomalyCommand = program
   .command('anomaly')
   .description(
@@ -462,16 +496,7 @@ const anomalyCommand = program
   .addOption(new Option('--score <kind>', 'anomaly score').choices(['knn', 'reconstruction']).default('knn'))
   .option('--k <n>', 'neighbours averaged by the knn score', int('--k', 1, MAX_NEIGHBOURS), 5)
   .option('--depth <n>', 'blocks under the score (default: 2 for knn, 1 for reconstruction)', int('--depth', 0))
-  .option(
-    '--fpr <rate>',
-    'false-positive rate of the threshold, fitted on held-out normal images',
-    (v) => {
-      const f = flagNumber(v);
-      if (!(f > 0 && f < 1)) throw new InvalidArgumentError('--fpr must be in (0, 1)');
-      return f;
-    },
-    0.05,
-  )
+  .option('--fpr <rate>', 'false-positive rate of the threshold, fitted on held-out normal images', fprArg, 0.05)
   .addOption(
     new Option('--evaluate <set>', 'score the test set, or held-out training images under every candidate score')
       .choices(['test', 'validation'])
@@ -512,25 +537,88 @@ const anomalyCommand = program
   });
 dataOptions(anomalyCommand);
 
+const detectCommand = program
+  .command('detect')
+  .description(
+    'an anomaly detector from normal images alone: train a small CAE stack on --normal-data, fit a threshold on a held-out fifth of them, score every image of --data (CSV: file,score,anomalous)',
+  )
+  .requiredOption(
+    '--normal-data <spec>',
+    'images of what is normal: a folder of PNG/JPEG files (sub-folders allowed, labels ignored), or mnist, fashion, cifar10:DIR, idx:DIR',
+  )
+  .option(
+    '--epochs <n>',
+    `epochs per CAE block (default: about ${DETECT_IMAGES} images' worth, 1 to 100)`,
+    int('--epochs'),
+  )
+  .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
+  .option('--k <n>', 'the score: mean distance to the k nearest normal codes', int('--k', 1, MAX_NEIGHBOURS), 5)
+  .option('--fpr <rate>', 'share of the held-out normal images the threshold lets above it', fprArg, 0.05)
+  .option('--seed <n>', 'random seed (the split, the initialisation, the data order)', int('--seed', 0, MAX_SEED), 1)
+  .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
+  .option('--out <file>', 'file written (default: stdout; the summary goes to stderr)')
+  .addOption(
+    new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
+  )
+  .option('--workers <n>', WORKERS_HELP, workersArg)
+  .option('-q, --quiet', 'print nothing but errors', false)
+  .action(async (o) => {
+    if (o.data === undefined) throw new ArgumentError('convae detect', '--data', 'is needed: the images to score');
+    await detect({
+      normalData: o.normalData,
+      data: o.data,
+      size: o.size,
+      channels: o.channels,
+      skipBad: o.skipBad,
+      epochs: o.epochs,
+      batch: o.batch,
+      k: o.k,
+      fpr: o.fpr,
+      seed: o.seed,
+      format: o.format,
+      out: o.out,
+      build: o.build,
+      workers: o.workers,
+      quiet: o.quiet,
+    });
+  });
+dataOptions(detectCommand);
+
 program
   .command('features')
   .description(
     'what each feature responds to: the test images that activate it most and the deconvnet projection of that activation, PNG per block',
   )
-  .requiredOption('--model <dir>', 'folder with stack.json + stack.safetensors (as `convae train` writes)')
-  .addOption(new Option('--dataset <name>', 'images searched').choices(['mnist', 'fashion']).default('mnist'))
+  .requiredOption(
+    '--model <dir>',
+    'folder with stack.json + stack.safetensors (as `convae train` and `pretrain` write)',
+  )
+  .addOption(
+    new Option(
+      '--dataset <name>',
+      'images searched: the test split (default: mnist; or --data, which takes any images)',
+    ).choices(['mnist', 'fashion']),
+  )
+  .option(
+    '--data <spec>',
+    "images searched: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files, resized to the model's input",
+  )
+  .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false)
   .option('--block <n>', 'only this block (1-based; default all)', int('--block'))
   .option('--top <n>', 'images per feature', int('--top'), 8)
-  .option('--limit <n>', 'test images searched', int('--limit'), 2000)
+  .option('--limit <n>', 'images searched (the first ones)', int('--limit'), 2000)
   .option('--out <dir>', 'output folder (default: the model folder)')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
   .option('-q, --quiet', 'print nothing but errors', false)
   .action(async (o) => {
+    if (o.data !== undefined && o.dataset !== undefined)
+      throw new ArgumentError('convae features', '--dataset', 'and --data name the data twice: give one');
     await features({
       model: o.model,
-      dataset: o.dataset,
+      data: o.data ?? o.dataset ?? 'mnist',
+      skipBad: o.skipBad,
       block: o.block === undefined ? undefined : o.block - 1,
       top: o.top,
       limit: o.limit,

@@ -32,7 +32,11 @@ export async function predict(a: PredictArgs): Promise<Prediction[]> {
   const saved = await loadSaved(be, a.model, 'classifier');
   try {
     const clf = saved.classifier!;
-    const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
+    const d = await resolveAllData({ ...a, ...saved.input, modelClasses: saved.classes }, saved.inputShape);
+    if (d.unmatched)
+      console.error(
+        `convae predict: ${d.unmatched.length} class folder(s) of ${d.name.slice(0, 160)} (${d.unmatched.slice(0, 5).join(', ')}) not among the model's classes: the label column is empty`,
+      );
     const names = saved.classes ?? d.classes;
     const out: Prediction[] = [];
     eachBatch(be, d, (x, b) => {

@@ -58,6 +58,9 @@ export function progressLine(p: ProgressState, columns = 80): string {
   return line.length > room ? line.slice(0, room) : line;
 }
 
+/** At most about this many epoch lines per training stage where stderr is no terminal (a log). */
+export const MAX_EPOCH_LINES = 50;
+
 /** The bar of one training stage (`convae train` draws one per CAE and one for fine-tuning). @internal */
 export class Progress {
   private bar: cliProgress.SingleBar | null = null;
@@ -106,6 +109,9 @@ export class Progress {
 
   epoch(e: EpochInfo): void {
     if (this.quiet || this.tty) return;
+    // A log gets the first epoch, every k-th and the last: `train --labels 240` fine-tunes 625 epochs.
+    const n = e.epoch + 1;
+    if (n !== 1 && n !== this.epochs && n % Math.ceil(this.epochs / MAX_EPOCH_LINES) !== 0) return;
     console.log(
       `${this.label}: epoch ${e.epoch + 1}/${this.epochs} loss ${e.loss.toFixed(5)} ${e.valLoss !== undefined ? `val ${e.valLoss.toFixed(5)} ` : ''}lr ${e.lr.toPrecision(3)} ${e.imagesPerSecond.toFixed(0)} img/s ${e.seconds.toFixed(1)} s`,
     );

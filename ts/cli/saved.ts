@@ -31,7 +31,7 @@ const isFile = (p: string) =>
   );
 
 /** `training.normalize` (and `training.whitening`) of a saved model: absent is 'none'; anything unknown is refused. */
-function inputOf(training: unknown, file: string): Saved['input'] {
+export function inputOf(training: unknown, file: string): Saved['input'] {
   const t = training as { normalize?: unknown; whitening?: unknown } | null | undefined;
   const v = t?.normalize;
   if (v === undefined || v === 'none') return { normalize: 'none' };
@@ -107,7 +107,11 @@ export async function loadSaved(
       throw new DataError(`${flag} ${model.slice(0, 160)}: this command needs the CAE stack (stack.json), not found`);
     if (need === 'classifier' && !classifier)
       throw new DataError(
-        `${flag} ${model.slice(0, 160)}: this command needs a classifier (classifier.json), not found`,
+        `${flag} ${model.slice(0, 160)}: this command needs a classifier (classifier.json), not found${
+          stack
+            ? `; it holds a CAE stack: fine-tune one on labelled images (class sub-folders) with \`convae train --stack ${model.slice(0, 160)} --data DIR\`, or use \`convae encode\` for its codes`
+            : ''
+        }`,
       );
   } catch (e) {
     pending?.dispose();

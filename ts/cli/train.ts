@@ -211,7 +211,7 @@ async function trainWith(
   const { train: trainSet, test: testSet, classes } = source;
   if (!trainSet.labels || !testSet.labels)
     throw new DataError(
-      `${source.name} has no labels (no class sub-folders): \`convae train\` fine-tunes a classifier; use \`convae pretrain --data …\` to train the CAE stack alone`,
+      `${source.name} has no labels${source.unlabelled ? `: ${source.unlabelled}.` : ' (no class sub-folders):'} \`convae train\` fine-tunes a classifier; use \`convae pretrain --data …\` to train the CAE stack alone`,
     );
   if (from && from.inputShape.join() !== trainSet.shape.join())
     throw new DataError(

@@ -65,9 +65,9 @@ export interface FitOptions {
   optimizer: OptimizerSpec;
   /** Learning-rate schedule over the epochs; default constant. */
   schedule?: Schedule;
-  /** Seed of the shuffling (same seed, same data order → same weights). */
+  /** Seed of the shuffling, of a fractional `validation` split and of `augment` (same seed, same weights); default 1. */
   seed?: number;
-  /** A validation set, or the fraction of the training set to hold out. */
+  /** A validation set, or the fraction of the training set to hold out (seeded by `seed`); default none. */
   validation?: ImageDataset | number;
   /** Stop when the validation loss has not improved by minDelta for `patience` epochs; the best weights are restored. */
   earlyStopping?: { patience: number; minDelta?: number };

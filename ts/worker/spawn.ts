@@ -37,7 +37,14 @@ async function defaultUrl(): Promise<URL> {
     // Only the sources have it there: webpack must not copy it into a bundle as a second asset.
     const dev = new URL(/* webpackIgnore: true */ '../../dist/worker.js', import.meta.url);
     if (existsSync(dev)) return dev;
-    throw new WorkerError('unavailable', `the bundled worker is missing (${url.pathname}); run \`npm run build\``);
+    // From the sources the bundle to build is the repository's dist/worker.js, not ../worker.js beside them.
+    const fromSources = /\/ts\/worker\/spawn\.ts$/.test(new URL(import.meta.url).pathname);
+    throw new WorkerError(
+      'unavailable',
+      fromSources
+        ? `the bundled worker is missing (${dev.pathname}); run \`npm run bundle:worker\` (or \`npm run build\`)`
+        : `the bundled worker is missing (${url.pathname}); run \`npm run build\``,
+    );
   }
   return url;
 }
