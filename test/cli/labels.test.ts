@@ -27,6 +27,23 @@ describe('the defaults for a number of labels (settingsFor)', () => {
     expect(settingsFor(PRESETS.default, {}, 4999)).toMatchObject({ ...paper, lr: 0.02, dropout: 0.5 });
     expect(FEW_LABELS.below).toBe(5000);
   });
+  it('a small dataset of its own: the same, with pretraining for about 60 000 images a CAE (at least 3 epochs)', () => {
+    expect(settingsFor(PRESETS.default, {}, 400, 400)).toEqual({
+      ...paper,
+      pretrainEpochs: 150,
+      epochs: 375,
+      lr: 0.02,
+      dropout: 0.5,
+    });
+    expect(settingsFor(PRESETS.default, {}, 4999, 4999)).toMatchObject({ ...paper, pretrainEpochs: 12, epochs: 30 });
+    expect(settingsFor(PRESETS.default, {}, 64, 64)).toMatchObject({ pretrainEpochs: 938, epochs: 2344 });
+    // The flags still win.
+    expect(settingsFor(PRESETS.default, { pretrainEpochs: 2, epochs: 5, lr: 0.1 }, 400, 400)).toMatchObject({
+      pretrainEpochs: 2,
+      epochs: 5,
+      lr: 0.1,
+    });
+  });
   it("from the bound up, and without --labels: the main job's, never fewer epochs than the preset", () => {
     expect(settingsFor(PRESETS.default, {}, 5000)).toEqual({ ...main, epochs: 30, lr: 0.05, dropout: 0 });
     expect(settingsFor(PRESETS.default, {}, 50000)).toEqual({ ...main, epochs: 10, lr: 0.05, dropout: 0 });

@@ -220,6 +220,32 @@ describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => 
     );
   });
 
+  it("a small folder trains with the few-labels recipe and for more epochs; --limit keeps the preset's", () => {
+    const net = ['--size', '16x16', '--maps', '4,8', '--hidden', '16', '--workers', '0'];
+    const small = join(dir, 'small');
+    // 64 training images: pretraining for about 60 000 images a CAE, fine-tuning for about 150 000.
+    const r = cli('train', '--data', imgs, ...net, '--pretrain-epochs', '1', '--epochs', '1', '--out', small);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /a small dataset \(under 5000 training images\), trained as with --labels: fine-tuning on all 64 training images, 1 epochs at learning rate 0\.02, head dropout 0\.5; pretraining .*untied decoders, first CAE k-sparse/,
+    );
+    expect(JSON.parse(readFileSync(join(small, 'run.json'), 'utf8')).flags).toMatchObject({
+      noise: 0,
+      sparsity: 0.05,
+      decoder: 'untied',
+    });
+    const limited = join(dir, 'limited');
+    const l = cli('train', '--data', imgs, ...net, '--limit', '64', '--epochs', '1', '--out', limited);
+    expect(l.status, l.stderr).toBe(0);
+    expect(l.stdout).not.toMatch(/a small dataset/);
+    expect(JSON.parse(readFileSync(join(limited, 'run.json'), 'utf8')).flags).toMatchObject({
+      pretrainEpochs: 1,
+      noise: 0.3,
+      sparsity: null,
+      decoder: null,
+    });
+  });
+
   it('evaluate and predict match a test folder to the model by class name, not by sorted position', () => {
     const clf = join(dir, 'clf');
     const t = cli(

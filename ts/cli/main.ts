@@ -30,15 +30,18 @@ import {
 import { filtersFigure } from './filters-figure.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
-import { FEW_LABELS, PRESETS, train } from './train.js';
+import { FEW_LABELS, PRESETS, SMALL_DATA, train } from './train.js';
 import { SATURATED } from './saturation-note.js';
 
 /** `--shift` of train and paper, one bound: past a few pixels a shift moves much of a small image out of its frame. */
 const shiftArg = int('--shift', 0, 8);
 
-/** When `train`'s few-labels defaults apply (FEW_LABELS): the pretraining ones with --labels, the fine-tuning ones with --stack too. */
-const FEW_PRETRAIN = `with --labels under ${FEW_LABELS.below}`;
-const FEW = `under ${FEW_LABELS.below} labelled images, with --labels or --stack`;
+/**
+ * When `train`'s few-labels defaults apply (FEW_LABELS): the pretraining ones with --labels or a small dataset
+ * (SMALL_DATA), the fine-tuning ones with --stack too.
+ */
+const FEW_PRETRAIN = `with --labels under ${FEW_LABELS.below}, or a dataset under ${FEW_LABELS.below} training images (without --limit)`;
+const FEW = `under ${FEW_LABELS.below} labelled images: with --labels or --stack, or a dataset that small (without --limit)`;
 
 /** `train --stack` takes the architecture from the stack: these flags would silently not apply. */
 const STACK_DECIDES = ['maps', 'kernel', 'noise', 'sparsity', 'decoder', 'pretrainEpochs', 'fromSearch', 'pretrain'];
@@ -89,12 +92,12 @@ program
   )
   .option(
     '--pretrain-epochs <n>',
-    `epochs per CAE layer (default: from the preset; ${FEW_LABELS.pretrainEpochs} ${FEW_PRETRAIN})`,
+    `epochs per CAE layer (default: from the preset; ${FEW_LABELS.pretrainEpochs} with --labels under ${FEW_LABELS.below}; for a dataset under ${FEW_LABELS.below} training images, about ${SMALL_DATA.pretrainImages} images and no fewer than ${FEW_LABELS.pretrainEpochs})`,
     int('--pretrain-epochs', 0),
   )
   .option(
     '--epochs <n>',
-    'fine-tuning epochs (default: from the preset; with --labels, about 150 000 images and no fewer than the preset)',
+    `fine-tuning epochs (default: from the preset; with --labels or a dataset under ${FEW_LABELS.below} training images, about 150 000 images and no fewer than the preset)`,
     int('--epochs', 0),
   )
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)

@@ -114,14 +114,25 @@ export const FEW_LABELS = {
 } as const;
 
 /**
+ * A dataset of fewer than `FEW_LABELS.below` training images (a folder of one's own, not MNIST cut by
+ * `--limit`) trains like `--labels` at its size: the few-labels recipe, fine-tuning for about 150 000
+ * images, and pretraining for about `pretrainImages` a CAE (what the preset's one epoch of MNIST is).
+ * The preset's 1 + 8 epochs are a few dozen steps there: on a folder of 500 MNIST images (400 to
+ * train on) they reached 89.8 % MNIST test accuracy, this 96.0 % (README *Your own images*).
+ */
+export const SMALL_DATA = { pretrainImages: 60_000 } as const;
+
+/**
  * What a run pretrains and fine-tunes with: the flags', else the defaults for its preset and
  * `labelled`, the number of labelled images when pretraining sees more (`--labels`, or every
- * training image with `--stack`, whose pretraining was done elsewhere); undefined otherwise.
+ * training image with `--stack`, whose pretraining was done elsewhere) or when the whole dataset is
+ * small (`pretrainSize`, its training images: SMALL_DATA); undefined otherwise.
  */
 export function settingsFor(
   preset: (typeof PRESETS)[keyof typeof PRESETS],
   a: Pick<TrainArgs, 'pretrainEpochs' | 'noise' | 'sparsity' | 'decoder' | 'epochs' | 'lr' | 'dropout'>,
   labelled?: number,
+  pretrainSize?: number,
 ): {
   pretrainEpochs: number;
   noise: number;
@@ -133,7 +144,11 @@ export function settingsFor(
 } {
   const few = labelled !== undefined && labelled < FEW_LABELS.below;
   return {
-    pretrainEpochs: a.pretrainEpochs ?? (few ? FEW_LABELS.pretrainEpochs : preset.pretrainEpochs),
+    pretrainEpochs:
+      a.pretrainEpochs ??
+      (!few
+        ? preset.pretrainEpochs
+        : Math.max(FEW_LABELS.pretrainEpochs, pretrainSize ? Math.round(SMALL_DATA.pretrainImages / pretrainSize) : 0)),
     noise: a.noise ?? (few ? FEW_LABELS.noise : NOISE),
     sparsity: a.sparsity ?? (few ? FEW_LABELS.sparsity : 0),
     decoder: a.decoder ?? (few ? FEW_LABELS.decoder : 'tied'),
@@ -223,7 +238,12 @@ async function trainWith(
     );
   // Pretraining sees every training image (no labels needed); fine-tuning only the labelled subset.
   const labelled = a.labels === undefined ? trainSet : labelledSubset(trainSet, a.labels, a.seed);
-  const set = settingsFor(preset, a, a.labels ?? (a.stack !== undefined ? trainSet.length : undefined));
+  // A small dataset of one's own (not MNIST cut short by --limit, which asks for a quick run).
+  const small =
+    a.labels === undefined && a.stack === undefined && a.limit === undefined && trainSet.length < FEW_LABELS.below;
+  const set = small
+    ? settingsFor(preset, a, trainSet.length, trainSet.length)
+    : settingsFor(preset, a, a.labels ?? (a.stack !== undefined ? trainSet.length : undefined));
   const { pretrainEpochs, epochs, lr, dropout } = set;
   const arch = defaultArchitecture(trainSet.shape);
   const maps = a.maps ?? arch.maps,
@@ -248,14 +268,14 @@ async function trainWith(
   log(
     `convae ${source.name}: ${trainSet.length} training and ${testSet.length} test images; kernels: ${be.build} build; ${par.workers ? `${par.workers} data-parallel worker${par.workers > 1 ? 's' : ''}` : 'this thread'}${par.threads > 1 ? `, ${par.threads} kernel threads${par.workers ? ' each' : ''}` : ''}`,
   );
-  if (a.labels !== undefined || a.stack !== undefined) {
+  if (a.labels !== undefined || a.stack !== undefined || small) {
     const first =
       [set.sparsity > 0 && `k-sparse, keeps ${set.sparsity}`, set.noise > 0 && `${set.noise} masking noise`]
         .filter(Boolean)
         .join(' + ') || 'plain';
     const pre = `; pretraining on all of them, without labels: ${pretrainEpochs} epochs per CAE, ${set.decoder} decoders, first CAE ${first}`;
     log(
-      `labels: fine-tuning on ${a.labels === undefined ? `all ${trainSet.length}` : `${labelled.length} of the ${trainSet.length}`} training images${a.labels === undefined ? '' : ` (seed ${a.seed}'s subset)`}, ${epochs} epochs at learning rate ${lr}, head dropout ${dropout}${from || !a.pretrain ? '' : pre}`,
+      `${small ? `a small dataset (under ${FEW_LABELS.below} training images), trained as with --labels` : 'labels'}: fine-tuning on ${a.labels === undefined ? `all ${trainSet.length}` : `${labelled.length} of the ${trainSet.length}`} training images${a.labels === undefined ? '' : ` (seed ${a.seed}'s subset)`}, ${epochs} epochs at learning rate ${lr}, head dropout ${dropout}${from || !a.pretrain ? '' : pre}`,
     );
   }
 
