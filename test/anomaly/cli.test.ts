@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
-import { saveModel } from '../../ts/model/serialize.js';
+import { loadModel, saveModel } from '../../ts/model/serialize.js';
+import { encode } from '../../ts/anomaly/embed.js';
+import { knnAccuracy } from '../../ts/anomaly/probe.js';
+import { loadMnist } from '../../ts/data/mnist.js';
+import { contrastNormalize } from '../../ts/data/normalize.js';
+import { Rng } from '../../ts/util/rng.js';
 import { PNG } from 'pngjs';
 import { BUILD, backendUnderTest } from '../util/backend.js';
 import { cliRunner } from '../util/cli.js';
@@ -128,6 +133,43 @@ describe.runIf(BUILD === 'simd')('anomaly / embeddings / features CLI', () => {
     expect(j.rows[0].knn).toBeGreaterThan(0.4);
     for (const row of j.rows) expect(row.linear).toBeLessThanOrEqual(1);
     expect(existsSync(join(dir, 'stack.safetensors'))).toBe(true);
+  }, 300_000);
+
+  it('embeddings --model on a contrast-normalised stack encodes the images as the stack saw them in training', async () => {
+    const dir = join(out, 'contrast-stack');
+    const p = cli(
+      ...['pretrain', '--limit', '600', '--epochs', '1', '--maps', '4,8', '--normalize', 'contrast'],
+      ...['--out', dir, '-q'],
+    );
+    expect(p.status, p.stderr).toBe(0);
+    const emb = join(out, 'contrast-embeddings');
+    const args = ['--model', dir, '--labels', '100', '--test-limit', '200', '--workers', '0', '--out', emb, '-q'];
+    const r = cli('embeddings', ...args);
+    expect(r.status, r.stderr).toBe(0);
+    const rows: { code: string; depth: number; knn: number }[] = JSON.parse(
+      readFileSync(join(emb, 'embeddings.json'), 'utf8'),
+    ).rows;
+    // The same 1-NN accuracies from the library: the seeded labelled subset, contrast-normalised, through the stack.
+    const be = await backendUnderTest();
+    const stack = loadModel(
+      be,
+      readFileSync(join(dir, 'stack.json'), 'utf8'),
+      readFileSync(join(dir, 'stack.safetensors')),
+    ).model as StackedConvAutoencoder;
+    try {
+      const train = await loadMnist({ split: 'train' }),
+        test = await loadMnist({ split: 'test', limit: 200 });
+      const pick = Array.from(new Rng(1).permutation(train.length).subarray(0, 100)).sort((x, y) => x - y);
+      const labelled = train.subset(pick);
+      for (const depth of [1, 2]) {
+        const tr = encode(stack, contrastNormalize(labelled), { depth }),
+          te = encode(stack, contrastNormalize(test), { depth });
+        const knn = knnAccuracy(be, tr, labelled.labels!, te, test.labels!, { k: 1 });
+        expect(rows.find((x) => x.code === 'trained CAE stack' && x.depth === depth)!.knn).toBe(knn);
+      }
+    } finally {
+      stack.dispose();
+    }
   }, 300_000);
 
   it('features --model on a saved 2-block stack: one PNG per block, a row per feature', async () => {

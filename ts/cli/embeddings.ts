@@ -12,12 +12,14 @@ import { knnAccuracyOn, linearProbeAccuracyOn } from '../anomaly/probe.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { loadMnist } from '../data/mnist.js';
+import type { ImageDataset } from '../data/dataset.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { saveModel } from '../model/serialize.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
-import { loadStackDir } from './model-dir.js';
+import { loadStackDirInput } from './model-dir.js';
+import { normalized } from './data.js';
 import { writeAtomicAll, writeModelFiles } from '../io/files.js';
 
 export interface EmbeddingsArgs {
@@ -63,8 +65,9 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
   const test = await loadMnist({ split: 'test', limit: a.testLimit });
   const pick = Array.from(new Rng(a.seed).permutation(train.length).subarray(0, a.labels)).sort((x, y) => x - y);
   const labelled = train.subset(pick);
-  const trained = a.model
-    ? await loadStackDir(be, a.model)
+  const loaded = a.model ? await loadStackDirInput(be, a.model) : null;
+  const trained = loaded
+    ? loaded.stack
     : await trainStack(be, train.take(a.unlabelled), {
         blocks: EMBEDDING_BLOCKS,
         epochs: a.epochs,
@@ -90,9 +93,14 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
     `convae embeddings: ${a.labels} labelled images, ${test.length} test images; stack ${a.model ? `from ${a.model}` : `trained here on ${Math.min(a.unlabelled, train.length)} unlabelled images, ${a.epochs} epoch(s) per block`} (${((performance.now() - t0) / 1000).toFixed(0)} s); encoding on ${runner.where}`,
   );
   const rows: EmbeddingRow[] = [];
+  // Both encoders see the images as the stack saw them in training (contrast-normalised or whitened when it was);
+  // the pixel row stays the pixels.
+  const input = (d: ImageDataset) => (loaded ? normalized(d, loaded.input.normalize, loaded.input.whitening) : d);
+  const encoded = { labelled: input(labelled), test: input(test) };
   const measure = async (code: string, stack: StackedConvAutoencoder, depth: number) => {
-    const tr = await runner.encode(stack, labelled, { depth }),
-      te = await runner.encode(stack, test, { depth });
+    const from = depth === 0 ? { labelled, test } : encoded;
+    const tr = await runner.encode(stack, from.labelled, { depth }),
+      te = await runner.encode(stack, from.test, { depth });
     const row = {
       code,
       depth,
