@@ -37,7 +37,22 @@ function checkLabels(op: string, arg: string, labels: ArrayLike<number>, n: numb
   if (!labels || labels.length !== n) throw new ArgumentError(op, arg, `must hold ${n} labels, got ${labels?.length}`);
   for (let i = 0; i < n; i++)
     if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes)
-      throw new ArgumentError(op, arg, `label ${i} is ${labels[i]}, not in [0, ${classes})`);
+      throw new ArgumentError(op, arg, `label ${i} is ${quote(labels[i])}, not an integer in [0, ${classes})`);
+}
+
+/**
+ * Every value finite: a NaN or infinity standardises its whole feature to NaN, and the probe then returned a
+ * meaningless accuracy (0.5 on two balanced classes) without a word.
+ */
+function checkFinite(op: string, arg: string, e: Embeddings): void {
+  const v = e.vectors;
+  for (let i = 0; i < v.length; i++)
+    if (!Number.isFinite(v[i]))
+      throw new ArgumentError(
+        op,
+        arg,
+        `vector ${Math.floor(i / e.dim)}, feature ${i % e.dim} is ${v[i]}: the probe needs finite values`,
+      );
 }
 
 /** Options of `knnAccuracy`. */
@@ -158,6 +173,8 @@ export function checkLinearProbe(
   checkSignal(op, opts.signal);
   checkLabels(op, 'trainLabels', trainLabels, train.n, C);
   checkLabels(op, 'testLabels', testLabels, test.n, C);
+  checkFinite(op, 'train', train);
+  checkFinite(op, 'test', test);
   if (test.dim !== train.dim) throw new ArgumentError(op, 'test', `has ${test.dim} features, train ${train.dim}`);
   const d = train.dim;
   if (C * (d + 1) > MAX_TENSOR_ELEMENTS)
