@@ -139,7 +139,8 @@ export function checkEncode(
   options: EncodeOptions | null | undefined,
 ): { depth: number; batchSize: number } {
   const opts = optionsOf(op, options);
-  const depth = checkDepth(op, stack, opts.depth ?? stack.blocks.length);
+  // The default read through `?.`: checkDepth refuses a non-stack, which must not throw a TypeError first.
+  const depth = checkDepth(op, stack, opts.depth ?? (stack as { blocks?: unknown[] } | null)?.blocks?.length);
   checkImages(op, stack, data);
   const batchSize = stackBatch(op, stack, depth, data.length, opts.batchSize);
   checkResultFloats(op, 'depth', data.length, codeSize(stack, depth), 'codes');
