@@ -109,6 +109,20 @@ describe('linear probe: hostile arguments', () => {
   });
 });
 
+describe('linear probe: vectors on a SharedArrayBuffer or a detached one', () => {
+  it('shared: the same accuracy as from an ordinary buffer; detached: an ArgumentError', async () => {
+    const shared = new Float32Array(new SharedArrayBuffer(16));
+    shared.set(train.vectors);
+    const want = await onEveryPath(train, labels, test, testLabels, { classes: 2 });
+    expect(await onEveryPath({ ...train, vectors: shared }, labels, test, testLabels, { classes: 2 })).toEqual(want);
+    const gone = Float32Array.from(train.vectors);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    for (const x of await onEveryPath({ ...train, vectors: gone }, labels, test, testLabels, { classes: 2 }))
+      expect(x).toMatch(/^ArgumentError: .*train holds 0 floats, not n·dim = 4/);
+    await workerServes();
+  });
+});
+
 describe('linear probe: edge shapes, the same on every path as the reference', () => {
   const cases: [string, Args, number][] = [
     ['n = 1, one class', [vecs([1]), [0], vecs([2]), [0], { classes: 1 }], 1],
