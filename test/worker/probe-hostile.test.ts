@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Embeddings } from '../../ts/anomaly/embed.js';
 import { linearProbeAccuracy, linearProbeAccuracyOn, type ProbeOptions } from '../../ts/anomaly/probe.js';
 import { ArgumentError } from '../../ts/errors.js';
+import { MAX_RESULT_FLOATS } from '../../ts/limits.js';
 import { threadRunner } from '../../ts/train/runner.js';
 import { Trainer } from '../../ts/worker/trainer.js';
 import { referenceProbe } from '../reference/probe.js';
@@ -106,6 +107,26 @@ describe('linear probe: hostile arguments', () => {
       classes: 2,
     }))
       expect(x).toMatch(/^ArgumentError: .*testLabels label 0 is 0n, not an integer/);
+  });
+});
+
+describe('linear probe: sizes', () => {
+  /** A Float32Array that says it holds `length` values: the size check must refuse it before reading one. */
+  const claiming = (length: number): Float32Array => {
+    const v = new Float32Array(4);
+    Object.defineProperty(v, 'length', { value: length });
+    return v;
+  };
+  it('train and test values past MAX_RESULT_FLOATS / 2 are refused on every path, before any is read', async () => {
+    const dim = 1024,
+      n = MAX_RESULT_FLOATS / 2 / dim; // exactly at the bound with the one test vector below: one over
+    const big = { vectors: claiming(n * dim), n, dim };
+    const one = { vectors: new Float32Array(dim), n: 1, dim };
+    for (const x of await onEveryPath(big, new Uint8Array(n), one, [0], { classes: 1 }))
+      expect(x).toMatch(
+        /^ArgumentError: .*train and test hold \(524288 \+ 1\) vectors × 1024 features .*MAX_RESULT_FLOATS/,
+      );
+    await workerServes();
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { ArgumentError, quote } from '../errors.js';
-import { MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { MAX_RESULT_FLOATS, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
 import { checkSignal } from '../train/options.js';
@@ -173,10 +173,19 @@ export function checkLinearProbe(
   checkSignal(op, opts.signal);
   checkLabels(op, 'trainLabels', trainLabels, train.n, C);
   checkLabels(op, 'testLabels', testLabels, test.n, C);
-  checkFinite(op, 'train', train);
-  checkFinite(op, 'test', test);
   if (test.dim !== train.dim) throw new ArgumentError(op, 'test', `has ${test.dim} features, train ${train.dim}`);
   const d = train.dim;
+  // Besides the caller's arrays the probe holds train and test standardised as doubles (a worker also its float
+  // copies): bounded as a result, a double counting twice. Checked before the values are read.
+  const values = (train.n + test.n) * d;
+  if (2 * values > MAX_RESULT_FLOATS)
+    throw new ArgumentError(
+      op,
+      'train',
+      `and test hold (${train.n} + ${test.n}) vectors × ${d} features = ${values} values; standardised as doubles they are ${2 * values} floats, more than ${MAX_RESULT_FLOATS} (MAX_RESULT_FLOATS): probe fewer vectors`,
+    );
+  checkFinite(op, 'train', train);
+  checkFinite(op, 'test', test);
   if (C * (d + 1) > MAX_TENSOR_ELEMENTS)
     throw new ArgumentError(
       op,
