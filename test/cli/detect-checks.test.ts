@@ -80,6 +80,19 @@ describe.runIf(BUILD === 'simd')('convae detect refuses before training', () => 
     expect(existsSync(csv)).toBe(false);
   });
 
+  it('a --batch of large images that does not fit names --batch and the batch that fits', async () => {
+    // 2048×2048 grey: one image's first convolution is 8 × 2044² values, so 8 fit in MAX_TENSOR_ELEMENTS; 10 train.
+    const twelve = folder('twelve', 12);
+    const r = await cli([
+      ...['detect', '--normal-data', twelve, '--data', one, '--size', '2048x2048', '--channels', '1'],
+      ...['--k', '1', '--epochs', '1', '--workers', '0', '-q'],
+    ]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /^convae: convae detect: --batch 32: a batch of 10 images does not fit: at most 8, .*; give --batch 8 or less\n$/,
+    );
+  }, 60_000);
+
   it('four normal images with --k 3 run, and say the one held-out image cannot fit --fpr 0.05', async () => {
     const r = await cli(['detect', '--normal-data', four, '--data', four, ...base, '--k', '3', '--epochs', '1']);
     expect(r.status, r.stderr).toBe(0);

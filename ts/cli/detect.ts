@@ -84,6 +84,8 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
     batchSize: a.batch,
     optimizer: { type: 'adam', lr: 3e-3 },
     seed: a.seed,
+  }).catch((e: unknown) => {
+    throw asBatchFlag(e, a.batch);
   });
   let runner: Runner | undefined;
   try {
@@ -109,6 +111,21 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
     await runner?.dispose();
     stack.dispose();
   }
+}
+
+/**
+ * `fit` refuses a batch of large images that does not fit (before its first step) naming its option, batchSize:
+ * said as the flag the user gave, with the value that fits.
+ */
+function asBatchFlag(e: unknown, batch: number): unknown {
+  if (!(e instanceof ArgumentError) || e.arg !== 'batchSize') return e;
+  const why = e.message.slice(`${e.op}: ${e.arg} `.length);
+  const most = /at most (\d+)/.exec(why)?.[1];
+  return new ArgumentError(
+    'convae detect',
+    '--batch',
+    `${batch}: a batch ${why}${most ? `; give --batch ${most} or less` : ''}`,
+  );
 }
 
 /** `--k` needs that many normal training codes to average over. */
