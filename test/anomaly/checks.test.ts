@@ -207,3 +207,18 @@ describe('oneClassRun checks its score specs before it trains', () => {
     r.stack.dispose();
   });
 });
+
+describe('encode and Runner.encode: a non-stack is an ArgumentError', () => {
+  it('null, undefined or a plain object as the stack (it was a TypeError reading blocks)', async () => {
+    const { encode } = await import('../../ts/anomaly/embed.js');
+    const { threadRunner } = await import('../../ts/train/runner.js');
+    const data = images(2);
+    for (const stack of [null, undefined, {}, { blocks: 'x' }] as unknown as StackedConvAutoencoder[]) {
+      for (const call of [() => encode(stack, data), () => threadRunner(be).encode(stack, data)]) {
+        const e = await refusal(call);
+        expect(e).toBeInstanceOf(ArgumentError);
+        expect(e.message).toMatch(/stack must be a CAE stack/);
+      }
+    }
+  });
+});

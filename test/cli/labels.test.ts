@@ -36,7 +36,11 @@ describe('the defaults for a number of labels (settingsFor)', () => {
       dropout: 0.5,
     });
     expect(settingsFor(PRESETS.default, {}, 4999, 4999)).toMatchObject({ ...paper, pretrainEpochs: 12, epochs: 30 });
-    expect(settingsFor(PRESETS.default, {}, 64, 64)).toMatchObject({ pretrainEpochs: 938, epochs: 2344 });
+    expect(settingsFor(PRESETS.default, {}, 100, 100)).toMatchObject({ pretrainEpochs: 600, epochs: 1500 });
+    // Fewer than the fewest labels the recipe was tuned at (100): the epochs of 100, not 150 000 / n.
+    for (const n of [1, 2, 3, 64, 99])
+      expect(settingsFor(PRESETS.default, {}, n, n)).toMatchObject({ pretrainEpochs: 600, epochs: 1500 });
+    expect(settingsFor(PRESETS.default, {}, 10)).toMatchObject({ epochs: 1500 }); // --labels 10
     // The flags still win.
     expect(settingsFor(PRESETS.default, { pretrainEpochs: 2, epochs: 5, lr: 0.1 }, 400, 400)).toMatchObject({
       pretrainEpochs: 2,

@@ -4,7 +4,7 @@
  * folder, and a command that needs a classifier says how to get one from a stack.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -128,6 +128,14 @@ describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => 
       cli('features', '--model', stack, '--data', imgs, '--dataset', 'mnist'),
       /--dataset and --data name the data twice/,
     );
+    // A folder of fewer images than --top (default 8): says how many it holds, and what to change.
+    const few = join(dir, 'three-images');
+    mkdirSync(few);
+    for (const i of [0, 1, 2]) copyFileSync(join(imgs, 'reds', `${i}.png`), join(few, `${i}.png`));
+    expectRefused(
+      cli('features', '--model', stack, '--data', few, '--out', join(dir, 'features-few')),
+      /--top 8 must be at most 3, the images of --data .*three-images: give --top 3 or more images/,
+    );
   });
 
   it('predict on a pretrain folder (a stack, no classifier) says how to fine-tune one', () => {
@@ -223,7 +231,7 @@ describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => 
   it("a small folder trains with the few-labels recipe and for more epochs; --limit keeps the preset's", () => {
     const net = ['--size', '16x16', '--maps', '4,8', '--hidden', '16', '--workers', '0'];
     const small = join(dir, 'small');
-    // 64 training images: pretraining for about 60 000 images a CAE, fine-tuning for about 150 000.
+    // 64 training images: the few-labels recipe (its epochs, those of 100 images, set to 1 here).
     const r = cli('train', '--data', imgs, ...net, '--pretrain-epochs', '1', '--epochs', '1', '--out', small);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(

@@ -139,7 +139,8 @@ export function checkEncode(
   options: EncodeOptions | null | undefined,
 ): { depth: number; batchSize: number } {
   const opts = optionsOf(op, options);
-  const depth = checkDepth(op, stack, opts.depth ?? stack.blocks.length);
+  // The default read through `?.`: checkDepth refuses a non-stack, which must not throw a TypeError first.
+  const depth = checkDepth(op, stack, opts.depth ?? (stack as { blocks?: unknown[] } | null)?.blocks?.length);
   checkImages(op, stack, data);
   const batchSize = stackBatch(op, stack, depth, data.length, opts.batchSize);
   checkResultFloats(op, 'depth', data.length, codeSize(stack, depth), 'codes');
@@ -228,11 +229,27 @@ export function checkNeighbours(
       `must be an integer in [1, ${most}] (${avail < MAX_NEIGHBOURS ? 'the reference vectors' : 'MAX_NEIGHBOURS'}), got ${quote(k)}`,
     );
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
-  // What the search allocates, each checked before the first: the results, the references and one batch's dot products.
+  checkNeighbourSizes(op, query.n, reference.n, reference.dim, k, batchSize);
+  return { batchSize };
+}
+
+/**
+ * What a neighbour search of `queries` among `references` vectors of `dim` features allocates, each bounded by
+ * MAX_TENSOR_ELEMENTS: the results, the references and one batch's dot products. Sizes alone, so a command can
+ * check them from a planned stack before it trains one.
+ */
+export function checkNeighbourSizes(
+  op: string,
+  queries: number,
+  references: number,
+  dim: number,
+  k: number,
+  batchSize = 256,
+): void {
   const sizes: [string, number, number, string][] = [
-    ['k', query.n, k, 'queries × k results'],
-    ['reference', reference.n, reference.dim, 'reference vectors × features'],
-    ['batchSize', Math.min(batchSize, query.n), reference.n, 'queries per batch × reference vectors'],
+    ['k', queries, k, 'queries × k results'],
+    ['reference', references, dim, 'reference vectors × features'],
+    ['batchSize', Math.min(batchSize, queries), references, 'queries per batch × reference vectors'],
   ];
   for (const [arg, a, b, what] of sizes)
     if (a * b > MAX_TENSOR_ELEMENTS)
@@ -241,7 +258,6 @@ export function checkNeighbours(
         arg,
         `${what} = ${a} × ${b} is more than ${MAX_TENSOR_ELEMENTS} (MAX_TENSOR_ELEMENTS)`,
       );
-  return { batchSize };
 }
 
 /**

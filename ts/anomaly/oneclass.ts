@@ -190,6 +190,17 @@ function standardise(s: Float64Array, ref: Float64Array): Float64Array {
   return s.map((v) => (v - m) / sd);
 }
 
+/** Floats per image at each depth of a stack of `blocks` on `inputShape` (depth 0: the pixels), planned: nothing allocated. */
+export function plannedCodeSizes(be: Backend, blocks: readonly BlockSpec[], inputShape: readonly number[]): number[] {
+  const sizes = [inputShape.reduce((a, b) => a * b, 1)];
+  let shape = inputShape;
+  for (const [k, spec] of blocks.entries()) {
+    shape = new ConvAutoencoder(be, spec, shape, { name: `block${k}`, first: k === 0 }, null).codeShape;
+    sizes.push(shape.reduce((a, b) => a * b, 1));
+  }
+  return sizes;
+}
+
 /**
  * The codes a neighbour score encodes (the most images of one encode × the code size at its depth) within
  * MAX_RESULT_FLOATS, from the planned stack (nothing allocated): before, `encode` refused them after the stack had
@@ -202,12 +213,7 @@ function checkCodeSizes(
   inputShape: readonly number[],
   images: number,
 ): void {
-  const sizes = [inputShape.reduce((a, b) => a * b, 1)];
-  let shape = inputShape;
-  for (const [k, spec] of opts.blocks.entries()) {
-    shape = new ConvAutoencoder(be, spec, shape, { name: `block${k}`, first: k === 0 }, null).codeShape;
-    sizes.push(shape.reduce((a, b) => a * b, 1));
-  }
+  const sizes = plannedCodeSizes(be, opts.blocks, inputShape);
   opts.scores.forEach((s, i) => {
     if (s.type === 'neighbours') checkResultFloats(op, `scores[${i}].depth`, images, sizes[s.depth], 'codes');
   });

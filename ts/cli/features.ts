@@ -57,7 +57,12 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
     );
     // Searched as the stack saw its images in training (contrast-normalised or whitened when it was); drawn as they are.
     const data = normalized(raw, input.normalize, input.whitening);
-    if (a.top > data.length) throw new ArgumentError('convae features', '--top', `must be at most ${data.length}`);
+    if (a.top > data.length)
+      throw new ArgumentError(
+        'convae features',
+        '--top',
+        `${a.top} must be at most ${data.length}, the images of --data ${a.data.slice(0, 120)}: give --top ${data.length} or more images`,
+      );
     await mkdir(out, { recursive: true });
     const summary: Record<string, unknown> = {};
     for (const k of blocks) {

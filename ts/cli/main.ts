@@ -92,12 +92,12 @@ program
   )
   .option(
     '--pretrain-epochs <n>',
-    `epochs per CAE layer (default: from the preset; ${FEW_LABELS.pretrainEpochs} with --labels under ${FEW_LABELS.below}; for a dataset under ${FEW_LABELS.below} training images, about ${SMALL_DATA.pretrainImages} images and no fewer than ${FEW_LABELS.pretrainEpochs})`,
+    `epochs per CAE layer (default: from the preset; ${FEW_LABELS.pretrainEpochs} with --labels under ${FEW_LABELS.below}; for a dataset under ${FEW_LABELS.below} training images, about ${SMALL_DATA.pretrainImages} images (those of ${SMALL_DATA.fewestScaled} for fewer) and no fewer than ${FEW_LABELS.pretrainEpochs})`,
     int('--pretrain-epochs', 0),
   )
   .option(
     '--epochs <n>',
-    `fine-tuning epochs (default: from the preset; with --labels or a dataset under ${FEW_LABELS.below} training images, about 150 000 images and no fewer than the preset)`,
+    `fine-tuning epochs (default: from the preset; with --labels or a dataset under ${FEW_LABELS.below} training images, about 150 000 images (those of ${SMALL_DATA.fewestScaled} for fewer) and no fewer than the preset)`,
     int('--epochs', 0),
   )
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)

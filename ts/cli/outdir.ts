@@ -3,7 +3,7 @@
  * `--out` used to fail with a raw stack trace after pretraining).
  */
 import { mkdir, realpath, stat, unlink, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { OutputError, quote } from '../errors.js';
 import { reason } from '../io/files.js';
 
@@ -39,4 +39,30 @@ export async function checkOutDir(out: string): Promise<void> {
     throw fail(out, reason(e));
   }
   await unlink(probe).catch(() => {});
+}
+
+/**
+ * A file the user names with `--out`, checked before the work that fills it (`detect` trains first): a folder, a
+ * kernel file, or a place no file can be written is an OutputError now, not after training. A pipe or device
+ * (/dev/stdout) is fine: `writeOutput` writes to it in place.
+ */
+export async function checkOutFile(out: string): Promise<void> {
+  const fail = (why: string) => new OutputError(`cannot write --out ${quote(out)}: ${why}`);
+  if (typeof out !== 'string' || out === '') throw fail('no file given');
+  const st = await stat(out).catch(() => null);
+  if (st?.isDirectory()) throw fail('is a directory');
+  if (st && !st.isFile()) return;
+  const abs = await realpath(out).catch(() => resolve(out));
+  if (VIRTUAL.some((v) => abs === v || abs.startsWith(`${v}/`)))
+    throw fail('a kernel file system (/proc, /sys, /dev), not a place for files');
+  const dir = dirname(abs);
+  const probe = resolve(dir, `.convae-write-test-${process.pid}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, 'ok');
+  } catch (e) {
+    throw fail(reason(e));
+  } finally {
+    await unlink(probe).catch(() => {});
+  }
 }

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import type { ImageShape } from '../data/dataset.js';
-import { DataError } from '../errors.js';
+import { DataError, quote } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
 import type { Model } from '../model/model.js';
@@ -42,11 +42,33 @@ export function inputOf(training: unknown, file: string): Saved['input'] {
   );
 }
 
-/** Class names as saved in `training.classes`: kept only if they are ≤ 256 short strings. */
-function classesOf(training: unknown): string[] | null {
+/**
+ * Longest class name a saved model may hold: a class is a folder name, at most 255 bytes on common file systems,
+ * and 1 024 UTF-16 units hold any of them (the old bound, 200, silently dropped a model's longer names).
+ */
+export const MAX_CLASS_NAME_CHARS = 1024;
+/** Most class names a saved model may hold: as many as byte labels name. */
+const MAX_CLASSES = 256;
+
+/**
+ * Class names as saved in `training.classes` of `file` (absent or null: none). Anything else that is not 1 to 256
+ * distinct non-empty strings is a DataError: before, such a list was ignored without a word, and a test folder's
+ * class folders were then matched to the model's classes by sorted position, not by name.
+ */
+export function classesOf(training: unknown, file: string): string[] | null {
   const c = (training as { classes?: unknown } | null | undefined)?.classes;
-  if (!Array.isArray(c) || c.length === 0 || c.length > 256) return null;
-  if (!c.every((x) => typeof x === 'string' && x.length <= 200)) return null;
+  if (c === undefined || c === null) return null;
+  const fail = (why: string) => new DataError(`${file}: training.classes${why}`);
+  if (!Array.isArray(c)) throw fail(` must be a list of class names, got ${quote(c)}`);
+  if (c.length === 0 || c.length > MAX_CLASSES)
+    throw fail(` must hold 1 to ${MAX_CLASSES} class names, holds ${c.length}`);
+  const seen = new Set<string>();
+  for (const [i, x] of c.entries()) {
+    if (typeof x !== 'string' || x.length === 0 || x.length > MAX_CLASS_NAME_CHARS)
+      throw fail(`[${i}] must be a name of 1 to ${MAX_CLASS_NAME_CHARS} characters, got ${quote(x)}`);
+    if (seen.has(x)) throw fail(`: the name ${quote(x)} appears twice: a folder could not be matched to one class`);
+    seen.add(x);
+  }
   return c as string[];
 }
 
@@ -82,7 +104,13 @@ export async function loadSaved(
       if (!(await isFile(`${p}.json`))) continue;
       const { model: m, meta } = await one(be, p);
       pending = m;
-      classes ??= classesOf(meta.training);
+      const own = classesOf(meta.training, `${p}.json`);
+      // The names label the head's outputs: another count would name some classes wrongly or not at all.
+      if (own && m.kind === 'classifier' && own.length !== (m as Classifier).classes)
+        throw new DataError(
+          `${p}.json: training.classes names ${own.length} classes, the classifier's head has ${(m as Classifier).classes}`,
+        );
+      classes ??= own;
       const seen = inputOf(meta.training, `${p}.json`);
       if (input !== null && input.normalize !== seen.normalize)
         throw new DataError(

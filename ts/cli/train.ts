@@ -119,8 +119,11 @@ export const FEW_LABELS = {
  * images, and pretraining for about `pretrainImages` a CAE (what the preset's one epoch of MNIST is).
  * The preset's 1 + 8 epochs are a few dozen steps there: on a folder of 500 MNIST images (400 to
  * train on) they reached 89.8 % MNIST test accuracy, this 96.1 % (README *Your own images*).
+ * Below `fewestScaled` images (the fewest labels the recipe was tuned at) the epochs stay those of
+ * `fewestScaled`: a folder of 3 images asked for 50 000 fine-tuning epochs and 20 000 per CAE, a
+ * checkpoint written after each, about 16 minutes of a loss already 0.
  */
-export const SMALL_DATA = { pretrainImages: 60_000 } as const;
+export const SMALL_DATA = { pretrainImages: 60_000, fewestScaled: 100 } as const;
 
 /**
  * What a run pretrains and fine-tunes with: the flags', else the defaults for its preset and
@@ -143,16 +146,21 @@ export function settingsFor(
   dropout: number;
 } {
   const few = labelled !== undefined && labelled < FEW_LABELS.below;
+  const scaled = (n: number) => Math.max(n, SMALL_DATA.fewestScaled);
   return {
     pretrainEpochs:
       a.pretrainEpochs ??
       (!few
         ? preset.pretrainEpochs
-        : Math.max(FEW_LABELS.pretrainEpochs, pretrainSize ? Math.round(SMALL_DATA.pretrainImages / pretrainSize) : 0)),
+        : Math.max(
+            FEW_LABELS.pretrainEpochs,
+            pretrainSize ? Math.round(SMALL_DATA.pretrainImages / scaled(pretrainSize)) : 0,
+          )),
     noise: a.noise ?? (few ? FEW_LABELS.noise : NOISE),
     sparsity: a.sparsity ?? (few ? FEW_LABELS.sparsity : 0),
     decoder: a.decoder ?? (few ? FEW_LABELS.decoder : 'tied'),
-    epochs: a.epochs ?? (labelled === undefined ? preset.epochs : Math.max(preset.epochs, defaultEpochs(labelled))),
+    epochs:
+      a.epochs ?? (labelled === undefined ? preset.epochs : Math.max(preset.epochs, defaultEpochs(scaled(labelled)))),
     lr: a.lr ?? (few ? FEW_LABELS.lr : preset.lr),
     dropout: a.dropout ?? (few ? FEW_LABELS.dropout : preset.dropout),
   };
@@ -406,9 +414,10 @@ async function trainWith(
       filterFigure(w.data, w.shape as [number, number, number, number], { title }).png,
     );
   }
-  // Originals next to their reconstructions by the first CAE.
-  const n = 16,
-    sample = testSet.take(n);
+  // Originals next to their reconstructions by the first CAE: up to 16, as many as a small folder's test set holds
+  // (a folder under 78 images ended the run here with a shape error, its model saved but no report).
+  const sample = testSet.take(16),
+    n = sample.length;
   const x = be.fromArray([n, ...sample.shape], sample.images);
   const y = stack.blocks[0].reconstruct(x);
   await writeAtomic(

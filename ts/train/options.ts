@@ -84,7 +84,17 @@ const SCHEDULE_KEYS = { constant: ['type'], step: ['type', 'every', 'gamma'], co
 
 /** `signal` of an options object: absent, or an AbortSignal (fit, searchCAE, the linear probe). */
 export function checkSignal(op: string, v: unknown): void {
-  if (v !== undefined && !(isObject(v) && typeof v.aborted === 'boolean' && typeof v.addEventListener === 'function'))
+  // Both listener methods: a worker job removes its listener when it ends, and a signal-like object without
+  // removeEventListener made that a TypeError which skipped releasing the worker (the pool then waited forever).
+  if (
+    v !== undefined &&
+    !(
+      isObject(v) &&
+      typeof v.aborted === 'boolean' &&
+      typeof v.addEventListener === 'function' &&
+      typeof v.removeEventListener === 'function'
+    )
+  )
     throw new ArgumentError(op, 'signal', `must be an AbortSignal, got ${kind(v)}`);
 }
 

@@ -45,7 +45,7 @@ export async function linearProbePass(
     throwIfAborted(signal);
     throw e;
   } finally {
+    release(); // first: nothing a caller's signal does may keep the worker from its pool
     signal?.removeEventListener('abort', stop);
-    release();
   }
 }

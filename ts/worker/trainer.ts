@@ -243,10 +243,11 @@ export class Trainer implements Runner {
       for (const p of params) p.value.set(result.params[p.name]);
       return result;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      // The pool first: nothing a caller's signal does may keep the workers from it.
       channel.port1.close();
       this.jobs.delete(id);
       release();
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -1,0 +1,78 @@
+/**
+ * Hostile `convae detect` command lines: one flag at a time given a value it must refuse, the others valid and
+ * cheap. Each must exit non-zero with one `convae:` (or commander's `error:`) line first, no stack trace, bounded
+ * output, and before its stack starts training: everything detect refuses is knowable before then.
+ * `CONVAE_FUZZ_SEED=n` draws other cases.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliAsync } from '../util/cli.js';
+import { Gen } from './harness.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = cliAsync(30_000);
+
+describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)('fuzz: detect command lines', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-fuzz-detect-'));
+  const p = (name: string) => join(dir, name);
+  beforeAll(() => {
+    // imgs: 80 RGB images; one: a single image; empty: no image; bad: images and a file that is not one.
+    expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', p('imgs')], { cwd: root }).status).toBe(0);
+    for (const d of ['one', 'two', 'empty', 'bad']) mkdirSync(p(d));
+    cpSync(join(p('imgs'), 'reds', '0.png'), join(p('one'), '0.png'));
+    for (const i of [0, 1]) cpSync(join(p('imgs'), 'reds', `${i}.png`), join(p('two'), `${i}.png`));
+    cpSync(join(p('imgs'), 'blues', '0.png'), join(p('bad'), '0.png'));
+    writeFileSync(join(p('bad'), 'x.png'), 'not a png');
+    writeFileSync(p('file.txt'), 'x');
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('24 hostile detect lines: refused before training, one line first, no stack trace', async () => {
+    const g = new Gen(42);
+    const blank = ['', ' ', '\t', '0x10', '0b11', ' 5'];
+    const numeric = (values: string[]) => () => (g.bool(0.3) ? g.pick(blank) : g.pick(values));
+    // Folders --data refuses; --normal-data also refuses 1 or 2 images (a fifth is held out).
+    const unreadable = () => g.pick([p('empty'), p('file.txt'), p('nothing'), '__proto__', '', p('bad')]);
+    const tooFew = () => (g.bool(0.3) ? g.pick([p('one'), p('two')]) : unreadable());
+    const flags: [string, () => string][] = [
+      ['--k', numeric(['0', '-1', '1001', '65', '1000', '1.5', 'NaN'])], // 64 normal images train
+      ['--fpr', numeric(['0', '1', 'NaN', '-0.1', '1.5', 'Infinity'])],
+      ['--epochs', numeric(['0', '-1', '1.5', '1e10'])],
+      ['--batch', numeric(['0', '-5', '1e99', 'x'])],
+      ['--seed', numeric(['-1', '4294967296', '0.5'])],
+      ['--workers', numeric(['-1', '100000', 'all'])],
+      ['--size', () => g.pick(['0', '0x0', '99999', 'x', '-4', ''])],
+      ['--channels', () => g.pick(['2', '0', '4', 'x'])],
+      ['--format', () => g.pick(['xml', '__proto__', ''])],
+      ['--out', () => g.pick([dir, '/proc/self/status', '/proc/x.csv', join(p('file.txt'), 'x.csv'), '/sys'])],
+      ['--normal-data', tooFew],
+      ['--data', unreadable],
+    ];
+    const cases: string[][] = [];
+    for (let i = 0; i < 24; i++) {
+      const [flag, value] = g.pick(flags);
+      // Valid and cheap values first; the hostile flag after them wins.
+      const base = ['detect', '--normal-data', p('imgs'), '--data', p('imgs'), '--size', '8x8', '--epochs', '1'];
+      cases.push([...base, '--workers', '0', flag, value()]);
+    }
+    for (let i = 0; i < cases.length; i += 4) {
+      const batch = cases.slice(i, i + 4);
+      const results = await Promise.all(batch.map((a) => cli(a)));
+      results.forEach((r, k) => {
+        const label = batch[k]!.slice(11).join(' ');
+        expect(r.status, `${label}: timed out`).not.toBeNull();
+        expect(r.status, `${label}\n${r.stderr}`).not.toBe(0);
+        expect(r.stderr, label).not.toMatch(/normal images train the stack \(/);
+        expect(r.stderr, label).not.toMatch(/\n\s+at /);
+        expect(r.stderr.length, label).toBeLessThan(4000);
+        const first = r.stderr.split('\n')[0]!;
+        expect(first, label).toMatch(/^(convae: |error: )/);
+        expect(first.length, label).toBeLessThanOrEqual(1000);
+        expect(r.stdout, label).toBe('');
+      });
+    }
+  }, 180_000);
+});
