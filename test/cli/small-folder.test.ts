@@ -1,13 +1,16 @@
 /**
  * `convae train` on a folder of a few images: its epochs stay those of 100 images (150 000 / n asked for 50 000
  * fine-tuning epochs on 3 images, about 16 minutes), the run ends with its pictures and report (a test set under
- * 16 images ended it with a shape error), and 1 or 2 images are refused naming the folder.
+ * 16 images ended it with a shape error), it checkpoints every few thousand images rather than every epoch, and
+ * 1 or 2 images are refused naming the folder.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointEvery } from '../../ts/cli/train.js';
+import { decodeCheckpoint } from '../../ts/train/checkpoint.js';
 import { BUILD } from '../util/backend.js';
 import { cliAsync } from '../util/cli.js';
 
@@ -39,6 +42,21 @@ describe.runIf(BUILD === 'simd')('convae train on a folder of a few images', () 
     expect(report).toMatchObject({ epochs: 1500, pretrainEpochs: 600, labels: 3 });
     for (const f of ['classifier.json', 'reconstructions.png', 'loss.png'])
       expect(existsSync(join(out, f)), f).toBe(true);
+  }, 200_000);
+
+  it('checkpoints about every 5 000 images, not every epoch: 100 epochs of 64 images keep the one after 79 epochs', async () => {
+    const out = join(dir, 'ckpt');
+    const r = await cli([
+      ...['train', '--data', imgs, '--size', '16x16', '--maps', '4,8', '--hidden', '8', '--workers', '0'],
+      ...['--epochs', '100', '--pretrain-epochs', '1', '--out', out, '-q'],
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const file = join(out, 'finetune-checkpoint.safetensors');
+    // ⌈5 000 / 64⌉ = 79 epochs between checkpoints: the last one was taken after 79 epochs, not after the 100th.
+    expect(decodeCheckpoint(readFileSync(file), file).epoch).toBe(79);
+    expect(checkpointEvery(64, 100)).toBe(79);
+    expect(checkpointEvery(48_000, 8)).toBe(1);
+    expect(checkpointEvery(600, 1)).toBe(1);
   }, 200_000);
 
   it('a test set of fewer than 16 images still draws its reconstructions', async () => {
