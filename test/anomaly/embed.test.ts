@@ -6,7 +6,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { encode, nearestNeighbours } from '../../ts/anomaly/embed.js';
+import { knnAccuracy } from '../../ts/anomaly/probe.js';
 import { neighbourScores, reconstructionScores } from '../../ts/anomaly/score.js';
+import { ArgumentError } from '../../ts/errors.js';
+import { threadRunner } from '../../ts/train/runner.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { StackedConvAutoencoder, type BlockSpec } from '../../ts/model/autoencoder.js';
 import { Rng } from '../../ts/util/rng.js';
@@ -91,6 +94,26 @@ describe('nearestNeighbours', () => {
   it('rejects k beyond the reference set and mismatched dimensions', () => {
     expect(() => nearestNeighbours(be, ref, query, 41)).toThrow(/k/);
     expect(() => nearestNeighbours(be, ref, { vectors: new Float32Array(6), n: 1, dim: 6 }, 1)).toThrow(/features/);
+  });
+
+  it('refuses a NaN or infinite value, naming it, on this thread and on a runner, and in knnAccuracy', async () => {
+    const bad = (e: typeof ref, i: number, v: number) => {
+      const vectors = e.vectors.slice();
+      vectors[i] = v;
+      return { ...e, vectors };
+    };
+    const nanRef = bad(ref, 3 * dim + 2, Number.NaN),
+      infQuery = bad(query, 5 * dim, Number.NEGATIVE_INFINITY);
+    const message = (arg: string, v: number, f: number, x: string) =>
+      new RegExp(`nearestNeighbours: ${arg} vector ${v}, feature ${f} is ${x}: finite values needed`);
+    expect(() => nearestNeighbours(be, nanRef, query, 2)).toThrow(message('reference', 3, 2, 'NaN'));
+    expect(() => nearestNeighbours(be, ref, infQuery, 2)).toThrow(message('query', 5, 0, '-Infinity'));
+    expect(() => nearestNeighbours(be, nanRef, nanRef, 2, { skipSelf: true })).toThrow(ArgumentError);
+    const runner = threadRunner(be);
+    await expect(runner.nearestNeighbours(nanRef, query, 2)).rejects.toThrow(ArgumentError);
+    const labels = Array.from({ length: 40 }, (_, i) => i % 2),
+      queryLabels = Array.from({ length: 9 }, (_, i) => i % 2);
+    expect(() => knnAccuracy(be, ref, labels, infQuery, queryLabels, { k: 1, classes: 2 })).toThrow(/-Infinity/);
   });
 });
 

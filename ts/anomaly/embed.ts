@@ -171,6 +171,22 @@ export function checkEmbeddings(op: string, arg: string, e: Embeddings): void {
     throw new ArgumentError(op, arg, `holds ${e.vectors.length} floats, not n·dim = ${e.n * e.dim}`);
 }
 
+/**
+ * Every value of `e` finite, else an ArgumentError naming the first that is not. A NaN or infinity makes every
+ * distance to its vector NaN, which no ranking orders (a neighbour search kept or dropped it by position), and
+ * standardises a probe's whole feature to NaN (the probe returned 0.5 on two balanced classes without a word).
+ */
+export function checkFiniteEmbeddings(op: string, arg: string, e: Embeddings): void {
+  const v = e.vectors;
+  for (let i = 0; i < v.length; i++)
+    if (!Number.isFinite(v[i]))
+      throw new ArgumentError(
+        op,
+        arg,
+        `vector ${Math.floor(i / e.dim)}, feature ${i % e.dim} is ${v[i]}: finite values needed`,
+      );
+}
+
 /** The k nearest reference vectors of each query, [query, rank] row-major. */
 export interface Neighbours {
   /** [query, rank] → index into the reference set, nearest first. */
@@ -230,6 +246,8 @@ export function checkNeighbours(
     );
   const batchSize = checkBatchSize(op, opts.batchSize ?? 256);
   checkNeighbourSizes(op, query.n, reference.n, reference.dim, k, batchSize);
+  checkFiniteEmbeddings(op, 'reference', reference);
+  if (query.vectors !== reference.vectors) checkFiniteEmbeddings(op, 'query', query);
   return { batchSize };
 }
 

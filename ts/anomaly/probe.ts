@@ -7,7 +7,13 @@ import type { Backend } from '../backend/backend.js';
 import { ArgumentError, quote } from '../errors.js';
 import { MAX_RESULT_FLOATS, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
-import { checkEmbeddings, type Embeddings, type Neighbours, nearestNeighbours } from './embed.js';
+import {
+  checkEmbeddings,
+  checkFiniteEmbeddings,
+  type Embeddings,
+  type Neighbours,
+  nearestNeighbours,
+} from './embed.js';
 import { checkSignal } from '../train/options.js';
 import { throwIfAborted } from '../util/eventloop.js';
 import { knownFields, optionsOf } from '../util/options.js';
@@ -38,21 +44,6 @@ function checkLabels(op: string, arg: string, labels: ArrayLike<number>, n: numb
   for (let i = 0; i < n; i++)
     if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes)
       throw new ArgumentError(op, arg, `label ${i} is ${quote(labels[i])}, not an integer in [0, ${classes})`);
-}
-
-/**
- * Every value finite: a NaN or infinity standardises its whole feature to NaN, and the probe then returned a
- * meaningless accuracy (0.5 on two balanced classes) without a word.
- */
-function checkFinite(op: string, arg: string, e: Embeddings): void {
-  const v = e.vectors;
-  for (let i = 0; i < v.length; i++)
-    if (!Number.isFinite(v[i]))
-      throw new ArgumentError(
-        op,
-        arg,
-        `vector ${Math.floor(i / e.dim)}, feature ${i % e.dim} is ${v[i]}: the probe needs finite values`,
-      );
 }
 
 /** Options of `knnAccuracy`. */
@@ -184,8 +175,8 @@ export function checkLinearProbe(
       'train',
       `and test hold (${train.n} + ${test.n}) vectors × ${d} features = ${values} values; standardised as doubles they are ${2 * values} floats, more than ${MAX_RESULT_FLOATS} (MAX_RESULT_FLOATS): probe fewer vectors`,
     );
-  checkFinite(op, 'train', train);
-  checkFinite(op, 'test', test);
+  checkFiniteEmbeddings(op, 'train', train);
+  checkFiniteEmbeddings(op, 'test', test);
   if (C * (d + 1) > MAX_TENSOR_ELEMENTS)
     throw new ArgumentError(
       op,
