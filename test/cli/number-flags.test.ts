@@ -5,7 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cliAsync } from '../util/cli.js';
-import { flagNumber, fractionArg, int, rateArg, sparsityArg, workersArg } from '../../ts/cli/commands.js';
+import {
+  flagInteger,
+  flagNumber,
+  fractionArg,
+  int,
+  mapsArg,
+  rateArg,
+  sparsityArg,
+  workersArg,
+} from '../../ts/cli/commands.js';
 import { BUILD } from '../util/backend.js';
 
 const cli = cliAsync(60_000);
@@ -38,6 +47,25 @@ describe('flagNumber', () => {
     }
     for (const v of ['1e', '.', '+', '-', '1_000', '1,5', '1..2', '--1', '٣'])
       expect(flagNumber(v), JSON.stringify(v)).toBeNaN();
+  });
+
+  it('integer flags take digits only: a float spelling of a count is refused, not rounded or read', () => {
+    for (const [v, n] of [
+      ['0', 0],
+      ['17', 17],
+      ['+2', 2],
+      ['-3', -3],
+      ['007', 7],
+    ] as const) {
+      expect(flagInteger(v), v).toBe(n);
+      expect(flagInteger(v), v).toBe(flagNumber(v)); // where both read a value, it is the same value
+    }
+    for (const v of ['1e3', '1E3', '2.', '5.0', '.5', '1e0', '1.5e1', '', ' 5', '0x10', 'Infinity']) {
+      expect(flagInteger(v), v).toBeNaN();
+      expect(() => int('--epochs')(v), v).toThrow(/--epochs must be an integer in \[1, 1000000000\], in digits/);
+    }
+    expect(() => mapsArg('20,5e1')).toThrow(/--maps takes two integers/);
+    expect(mapsArg('20, 50')).toEqual([20, 50]);
   });
 
   it('bounds integers by default', () => {
@@ -81,6 +109,12 @@ describe.runIf(BUILD === 'simd')('numeric flags on the command line', () => {
     [['pretrain', '--layers', '5'], /Allowed choices are 1, 2/],
     [['pretrain', '--channels', '7'], /Allowed choices are 1, 3/],
     [['encode', '--model', '/nonexistent-convae-model', '--workers', ''], /--workers must be an integer in \[0, 256\]/],
+    [['train', '--epochs', '1e3'], /--epochs must be an integer in \[0, 1000000000\], in digits/],
+    [['train', '--seed', '5.0'], /--seed must be an integer in \[0, 4294967295\], in digits/],
+    [['pretrain', '--pool', '2.'], /--pool takes an integer/],
+    [['search', '--kernels', '3,5e0'], /--kernels takes a comma-separated list/],
+    [['paper', '--sizes', '1e3'], /--sizes takes integers/],
+    [['paper', '--epochs', '1000:1.5e2'], /--epochs takes size:epochs pairs/],
   ];
 
   it(`${cases.length} empty, blank, hex and huge values: usage errors before anything runs`, async () => {

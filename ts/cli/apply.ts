@@ -21,8 +21,13 @@ export function eachBatch(be: Backend, d: AllData, fn: (x: Tensor, b: Batch) => 
   }
 }
 
-/** A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
-export function csvField(v: string | number): string {
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+/**
+ * A text field of a CSV we write (file and class names come from the user's folders): quoted when it holds a comma,
+ * quote or line break (RFC 4180), and, when it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, prefixed
+ * with `'` so a spreadsheet shows it as text instead of running it as a formula (a file named
+ * `=HYPERLINK(…)` or `@SUM(…)`; OWASP's CSV-injection advice). The JSON output (`--format json`) keeps names as they are.
+ */
+export function csvField(s: string): string {
+  const t = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
 }

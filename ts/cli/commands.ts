@@ -18,6 +18,14 @@ import { reconstruct } from './reconstruct.js';
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 export const flagNumber = (v: string): number => (DECIMAL.test(v) ? Number(v) : Number.NaN);
 
+/**
+ * An integer flag's value: digits with an optional sign, anything else NaN. `flagNumber` would take '1e3' and '5.0':
+ * a count written as a float is more likely a slip (`--seed 1.5e1`, `--epochs 2.`) than a wish, and what the
+ * help text shows and `convae` writes back (run.json, the --resume line) is digits.
+ */
+const DIGITS_ONLY = /^[+-]?\d+$/;
+export const flagInteger = (v: string): number => (DIGITS_ONLY.test(v) ? Number(v) : Number.NaN);
+
 /** Upper bounds of the size flags (a typo like --maps 1000000000 is a usage error, not an allocation). */
 export const FLAG_LIMITS = { count: 1e9, maps: 4096, hidden: 65536 };
 
@@ -25,9 +33,9 @@ export const FLAG_LIMITS = { count: 1e9, maps: 4096, hidden: 65536 };
 export const int =
   (name: string, min = 1, max = FLAG_LIMITS.count) =>
   (v: string): number => {
-    const n = flagNumber(v);
+    const n = flagInteger(v);
     if (!Number.isSafeInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], in digits`);
     return n;
   };
 
@@ -39,7 +47,7 @@ export const workersArg = int('--workers', 0, MAX_WORKERS);
 
 /** `--maps <a,b>` of train and pretrain: the feature maps of the two CAE layers. */
 export const mapsArg = (v: string): [number, number] => {
-  const m = v.split(',').map((x) => flagNumber(x.trim()));
+  const m = v.split(',').map((x) => flagInteger(x.trim()));
   if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1 && x <= FLAG_LIMITS.maps))
     throw new InvalidArgumentError(`--maps takes two integers in [1, ${FLAG_LIMITS.maps}], e.g. 20,50`);
   return m as [number, number];
@@ -151,7 +159,7 @@ export function registerDataCommands(program: Command): void {
     .option('--kernel <k>', 'filter size', int('--kernel'), 5)
     .option('--padding <p>', "zero padding of the convolutions: pixels, or 'same' (keeps the size)", (v) => {
       if (v === 'same') return v;
-      const n = flagNumber(v);
+      const n = flagInteger(v);
       if (!Number.isInteger(n) || n < 0 || n > 64)
         throw new InvalidArgumentError("--padding takes an integer in [0, 64] or 'same'");
       return n;
@@ -162,7 +170,7 @@ export function registerDataCommands(program: Command): void {
         .default('tanh'),
     )
     .option('--pool <k>', 'max-pooling window and stride', (v) => {
-      const n = flagNumber(v);
+      const n = flagInteger(v);
       if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError('--pool takes an integer in [1, 16]');
       return n;
     })

@@ -15,6 +15,7 @@ import {
   dataOptions,
   decoderOption,
   FLAG_LIMITS as LIMITS,
+  flagInteger,
   flagNumber,
   int,
   MAX_SEED,
@@ -229,7 +230,7 @@ program
     'feature maps to try',
     list(
       '--maps',
-      flagNumber,
+      flagInteger,
       (x) => Number.isInteger(x) && x >= 1 && x <= LIMITS.maps,
       `integers in [1, ${LIMITS.maps}], e.g. 8,20,32`,
     ),
@@ -238,7 +239,7 @@ program
   .option(
     '--kernels <list>',
     'filter sizes to try',
-    list('--kernels', flagNumber, (x) => Number.isInteger(x) && x >= 1 && x <= 28, 'integers in [1, 28], e.g. 3,5,7'),
+    list('--kernels', flagInteger, (x) => Number.isInteger(x) && x >= 1 && x <= 28, 'integers in [1, 28], e.g. 3,5,7'),
     [3, 5, 7, 9],
   )
   .option(
@@ -306,7 +307,7 @@ program
     '--sizes <list>',
     'labelled set sizes',
     (v) => {
-      const s = v.split(',').map((x) => flagNumber(x.trim()));
+      const s = v.split(',').map((x) => flagInteger(x.trim()));
       if (!s.length || !s.every((x) => Number.isInteger(x) && x >= 10 && x <= 60000))
         throw new InvalidArgumentError('--sizes takes integers in [10, 60000], e.g. 1000,10000,50000');
       return s;
@@ -343,7 +344,7 @@ program
     (v) => {
       const out: Record<number, number> = {};
       for (const part of v.split(',')) {
-        const [size, e] = part.split(':').map((x) => flagNumber(x.trim()));
+        const [size, e] = part.split(':').map((x) => flagInteger(x.trim()));
         if (!(Number.isInteger(size) && size >= 10 && size <= 60000 && Number.isInteger(e) && e >= 1 && e <= 100000))
           throw new InvalidArgumentError('--epochs takes size:epochs pairs, e.g. 1000:150,10000:30,50000:12');
         out[size] = e;
