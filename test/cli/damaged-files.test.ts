@@ -24,7 +24,7 @@ async function batched<T, R>(items: T[], n: number, run: (x: T) => Promise<R>): 
 /** One line on stderr, the typed error of the CLI: no stack trace, bounded. */
 function expectRefused(r: { status: number | null; stderr: string }, message: RegExp): void {
   expect(r.status, r.stderr).toBe(1);
-  expect(r.stderr).toMatch(/^convae: /);
+  expect(r.stderr).toMatch(/^convae(?: [a-z-]+)?: /); // "convae: …", or a command's own "convae detect: …"
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.stderr.length).toBeLessThan(4000);

@@ -89,7 +89,7 @@ describe.runIf(BUILD === 'simd')('convae detect refuses before training', () => 
     ]);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toMatch(
-      /^convae: convae detect: --batch 32: a batch of 10 images does not fit: at most 8, .*; give --batch 8 or less\n$/,
+      /^convae detect: --batch 32: a batch of 10 images does not fit: at most 8, .*; give --batch 8 or less\n$/,
     );
   }, 60_000);
 

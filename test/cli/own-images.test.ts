@@ -22,7 +22,7 @@ const cli = cliRunner(180_000);
 /** One line on stderr, exit 1, no stack trace. */
 function expectRefused(r: { status: number | null; stderr: string }, message: RegExp): void {
   expect(r.status, r.stderr).toBe(1);
-  expect(r.stderr).toMatch(/^convae: /);
+  expect(r.stderr).toMatch(/^convae(?: [a-z-]+)?: /); // "convae: …", or a command's own "convae detect: …"
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }

@@ -316,7 +316,7 @@ describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)
         expect(r.stderr.length, label).toBeLessThan(4000);
         // The line that says what is wrong (usage errors add the usage text after it).
         const first = r.stderr.split('\n')[0];
-        expect(first, label).toMatch(/^(convae: |error: )/);
+        expect(first, label).toMatch(/^(convae(?: [a-z-]+)?: |error: )/);
         expect(first.length, label).toBeLessThanOrEqual(1000);
       });
     }

@@ -14,7 +14,8 @@ import type { Backend } from '../backend/backend.js';
 import { checkResultFloats, ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
 import { MAX_NEIGHBOURS } from '../limits.js';
-import { ConvAutoencoder, StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
+import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
+import { plannedCodeSizes } from '../model/plan.js';
 import { fit } from '../train/fit.js';
 import { auroc, averagePrecision } from '../train/metrics.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
@@ -188,17 +189,6 @@ function standardise(s: Float64Array, ref: Float64Array): Float64Array {
   for (const v of ref) v2 += (v - m) ** 2;
   const sd = Math.sqrt(v2 / ref.length) || 1;
   return s.map((v) => (v - m) / sd);
-}
-
-/** Floats per image at each depth of a stack of `blocks` on `inputShape` (depth 0: the pixels), planned: nothing allocated. */
-export function plannedCodeSizes(be: Backend, blocks: readonly BlockSpec[], inputShape: readonly number[]): number[] {
-  const sizes = [inputShape.reduce((a, b) => a * b, 1)];
-  let shape = inputShape;
-  for (const [k, spec] of blocks.entries()) {
-    shape = new ConvAutoencoder(be, spec, shape, { name: `block${k}`, first: k === 0 }, null).codeShape;
-    sizes.push(shape.reduce((a, b) => a * b, 1));
-  }
-  return sizes;
 }
 
 /**

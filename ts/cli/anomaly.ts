@@ -33,6 +33,7 @@ import { imageGrid } from '../viz/raster.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { type DataSpec, resolveTrainData } from './data.js';
+import { checkImagesFit } from './fits.js';
 
 export interface AnomalyArgs extends Omit<DataSpec, 'limit' | 'seed'> {
   /** Normal classes as typed (an index or a class name); null: every class of the data. */
@@ -115,6 +116,7 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
   if (!(a.fpr > 0 && a.fpr < 1)) throw new ArgumentError('convae anomaly', '--fpr', `must be in (0, 1), got ${a.fpr}`);
   const be = await loadBackend({ build: a.build });
   const d = await loadLabelled(a);
+  checkImagesFit(be, 'convae anomaly', ANOMALY_BLOCKS, d.train.shape);
   const names = d.classes!;
   const classes = a.normal === null ? names.map((_, i) => i) : a.normal.map((v) => parseClass(names, v, d.name));
   const train = d.train;

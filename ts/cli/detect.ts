@@ -12,12 +12,13 @@
  */
 import { AnomalyDetector } from '../anomaly/detector.js';
 import { checkNeighbourSizes } from '../anomaly/embed.js';
-import { plannedCodeSizes, trainStack } from '../anomaly/oneclass.js';
+import { trainStack } from '../anomaly/oneclass.js';
 import { type Backend, loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { checkResultFloats } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import { writeOutput } from '../io/files.js';
+import { plannedCodeSizes } from '../model/plan.js';
 import type { Runner } from '../train/runner.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';

@@ -698,7 +698,9 @@ try {
   const err = e as { code?: string; exitCode?: number; message: string };
   if (err.code?.startsWith('commander.')) process.exit(err.exitCode ?? 2);
   if (e instanceof ConvaeError) {
-    console.error(`convae: ${err.message.replace(/^convae: /, '')}`); // library messages may carry the prefix already
+    // Library messages may carry the prefix already; a command's own ("convae detect: --k …") needs none.
+    const m = err.message.replace(/^convae: /, '');
+    console.error(/^convae [a-z-]+: /.test(m) ? m : `convae: ${m}`);
     process.exit(1);
   }
   // A file-system failure outside the checked writes (a PNG, a read): one line, no stack trace.

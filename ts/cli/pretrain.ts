@@ -21,6 +21,7 @@ import { filterStats, summariseFilterStats } from '../viz/filterstats.js';
 import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
 import { type DataSpec, resolveTrainData } from './data.js';
+import { checkImagesFit } from './fits.js';
 import { defaultArchitecture, filterPicture } from './pictures.js';
 import { writeModelFiles } from '../io/files.js';
 import { Progress } from './progress.js';
@@ -78,6 +79,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     },
     { ...common, convs: [{ filters: maps[1], kernel: a.kernel, padding }] },
   ].slice(0, a.layers);
+  checkImagesFit(be, 'convae pretrain', blocks, train.shape, 'a smaller --kernel or --pool, or --padding same');
   // Before the first line of output, so a Ctrl-C prompted by it always finds the handler.
   const stopInterrupt = onInterrupt(a.out, null);
   log(

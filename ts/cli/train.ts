@@ -27,6 +27,7 @@ import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume
 import { Progress } from './progress.js';
 import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
 import { resolveTrainData } from './data.js';
+import { checkImagesFit } from './fits.js';
 import { defaultArchitecture } from './pictures.js';
 import { labelledSubset } from '../data/split.js';
 import { defaultEpochs, FIRST_BLOCK_SPARSITY } from './paper-arch.js';
@@ -299,6 +300,7 @@ async function trainWith(
 
   // A loaded stack is owned by `from` (train() disposes it); one made here, by this function.
   const blocks: BlockSpec[] = from ? [...from.stack!.specs] : blocksFor(a, set, maps, searched, log);
+  if (!from) checkImagesFit(be, 'convae train', blocks, trainSet.shape, 'a smaller --kernel');
   const stack = from?.stack ?? new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
   const curves: { name: string; values: number[] }[] = [];
   const reconMse: number[] = [];

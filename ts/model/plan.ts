@@ -1,0 +1,52 @@
+/**
+ * A stack of CAE blocks planned on an input shape without allocating a parameter: the code size at each depth, and
+ * the smallest square images the blocks take (a command refuses too-small images with that size, not with the
+ * first layer that ran out of pixels).
+ */
+import type { Backend } from '../backend/backend.js';
+import { ConvaeError } from '../errors.js';
+import { MAX_IMAGE_SIDE } from '../limits.js';
+import { type BlockSpec, ConvAutoencoder } from './autoencoder.js';
+
+/** Floats per image at each depth of a stack of `blocks` on `inputShape` (depth 0: the pixels), planned: nothing allocated. */
+export function plannedCodeSizes(be: Backend, blocks: readonly BlockSpec[], inputShape: readonly number[]): number[] {
+  const sizes = [inputShape.reduce((a, b) => a * b, 1)];
+  let shape = inputShape;
+  for (const [k, spec] of blocks.entries()) {
+    shape = new ConvAutoencoder(be, spec, shape, { name: `block${k}`, first: k === 0 }, null).codeShape;
+    sizes.push(shape.reduce((a, b) => a * b, 1));
+  }
+  return sizes;
+}
+
+const plans = (be: Backend, blocks: readonly BlockSpec[], shape: readonly number[]): boolean => {
+  try {
+    plannedCodeSizes(be, blocks, shape);
+    return true;
+  } catch (e) {
+    if (e instanceof ConvaeError) return false;
+    throw e;
+  }
+};
+
+/**
+ * The smallest side s such that `blocks` plan on `channels`×s×s images, or null when no side up to MAX_IMAGE_SIDE
+ * does. Every layer's output size is non-decreasing in its input size (floor((in + 2p − k)/s) + 1 for conv and pool),
+ * so once a side fits, larger ones do until the planner's size limits refuse them: the search doubles up from 1 to
+ * the first side that fits, then halves the gap below it, and never plans the largest images unless it must.
+ */
+export function smallestInputSide(be: Backend, blocks: readonly BlockSpec[], channels: number): number | null {
+  let hi = 1;
+  while (!plans(be, blocks, [channels, hi, hi])) {
+    if (hi >= MAX_IMAGE_SIDE) return null;
+    hi = Math.min(2 * hi, MAX_IMAGE_SIDE);
+  }
+  let lo = Math.floor(hi / 2) + 1; // hi fits, hi/2 did not (or hi is 1)
+  if (hi === 1) lo = 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (plans(be, blocks, [channels, mid, mid])) hi = mid;
+    else lo = mid + 1;
+  }
+  return hi;
+}
