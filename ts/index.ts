@@ -79,6 +79,7 @@ export {
   type ConvSpec,
   type Noise,
 } from './model/autoencoder.js';
+export { plannedCodeSizes, smallestInputSide } from './model/plan.js';
 export { Classifier, type HeadSpec } from './model/classifier.js';
 export {
   exportWeights,
