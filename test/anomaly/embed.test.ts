@@ -91,6 +91,25 @@ describe('nearestNeighbours', () => {
     }
   });
 
+  it('an exact copy is at distance 0, and the others at their float64 distances, in 800 features of codes-like size', () => {
+    // |q|² + |r|² − 2q·r in float32 cancels: a copy came out ≈ 0.005 away where the next vector was ≈ 6.7.
+    const d = 800;
+    const big = { vectors: Float32Array.from({ length: 30 * d }, () => 3 * rng.next()), n: 30, dim: d };
+    const q = { vectors: big.vectors.slice(7 * d, 9 * d), n: 2, dim: d }; // copies of vectors 7 and 8
+    const nn = nearestNeighbours(be, big, q, 4);
+    for (let i = 0; i < 2; i++) {
+      expect(nn.indices[i * 4]).toBe(7 + i);
+      expect(nn.distances[i * 4]).toBe(0);
+      for (let p = 1; p < 4; p++) {
+        const j = nn.indices[i * 4 + p]!;
+        let s = 0;
+        for (let t = 0; t < d; t++) s += (q.vectors[i * d + t]! - big.vectors[j * d + t]!) ** 2;
+        expect(nn.distances[i * 4 + p]).toBe(Math.fround(Math.sqrt(s)));
+        expect(nn.distances[i * 4 + p]).toBeGreaterThanOrEqual(nn.distances[i * 4 + p - 1]!);
+      }
+    }
+  });
+
   it('rejects k beyond the reference set and mismatched dimensions', () => {
     expect(() => nearestNeighbours(be, ref, query, 41)).toThrow(/k/);
     expect(() => nearestNeighbours(be, ref, { vectors: new Float32Array(6), n: 1, dim: 6 }, 1)).toThrow(/features/);

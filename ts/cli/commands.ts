@@ -1,7 +1,7 @@
 /** The commands on any data (`pretrain`, `reconstruct`, `encode`, `predict`, `evaluate`) and the `--data` options every command shares. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
-import { MAX_WORKERS } from '../limits.js';
+import { MAX_NEIGHBOURS, MAX_WORKERS } from '../limits.js';
 import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
 import { parseSize } from './data.js';
@@ -9,6 +9,7 @@ import { encode } from './encode.js';
 import { predict } from './predict.js';
 import { pretrain } from './pretrain.js';
 import { reconstruct } from './reconstruct.js';
+import { similar } from './similar.js';
 
 /**
  * Every numeric flag's value goes through here. `Number` alone reads '' and ' ' as 0 (so `--seed ''`
@@ -255,6 +256,41 @@ export function registerDataCommands(program: Command): void {
     .option('--limit <n>', 'only the first n images', int('--limit'))
     .action(async (o) => {
       await predict({ ...shared(o), model: o.model, format: o.format, out: o.out });
+    });
+
+  modelOpt(
+    program
+      .command('similar')
+      .description(
+        'image search by code distance: the --k nearest images of --data to each image of --query (default: each image of --data, among the others), as CSV or JSON',
+      ),
+  )
+    .option('--query <spec>', 'the images to find neighbours of (a folder or any --data spec; default: --data itself)')
+    .option('--k <n>', 'neighbours per query', int('--k', 1, MAX_NEIGHBOURS), 5)
+    .option('--depth <n>', 'blocks the images go through (default: all, the deepest code)', int('--depth'))
+    .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
+    .option('--out <file>', 'file written (default: stdout): query,rank,file,distance')
+    .option('--picture <file>', 'also a PNG: each query, then its neighbours, nearest first')
+    .option('--rows <n>', 'queries drawn in --picture (the first ones)', int('--rows'), 16)
+    .option('--scale <n>', 'pixels per image pixel in --picture', int('--scale'), 3)
+    .option('--limit <n>', 'only the first n images of --data and of --query', int('--limit'))
+    .option('--workers <n>', WORKERS_HELP, workersArg)
+    .option('-q, --quiet', 'print nothing but errors', false)
+    .action(async (o) => {
+      await similar({
+        ...shared(o),
+        model: o.model,
+        query: o.query,
+        k: o.k,
+        depth: o.depth,
+        format: o.format,
+        out: o.out,
+        picture: o.picture,
+        rows: o.rows,
+        scale: o.scale,
+        workers: o.workers,
+        quiet: o.quiet,
+      });
     });
 
   modelOpt(

@@ -58,6 +58,10 @@ const START_HERE = [
   ['convae encode --model stack --data my-images --out codes', 'the codes of every image'],
   ['convae reconstruct --model stack --data my-images --out rec.png', 'images above their reconstructions'],
   ['convae features --model stack --data my-images', 'what each feature responds to'],
+  [
+    'convae similar --model stack --data my-images --picture similar.png',
+    'the images most alike each image, by their codes: a CSV, and the picture',
+  ],
   ['convae train --data my-labelled-images --out run', 'a classifier (class sub-folders)'],
   ['convae detect --normal-data my-good-images --data my-new-images', 'an anomaly score and flag for every new image'],
   ['convae anomaly --data my-labelled-images --normal good', 'AUROC: sub-folder good normal, the others anomalies'],
@@ -66,7 +70,7 @@ const START_HERE = [
 
 const program = new Command('convae')
   .description(
-    'Convolutional autoencoders (native or SIMD WebAssembly kernels): pretrain a CAE stack on MNIST or your own images, encode, reconstruct, score anomalies, fine-tune a classifier, export to PyTorch or ONNX',
+    'Convolutional autoencoders (native or SIMD WebAssembly kernels): pretrain a CAE stack on MNIST or your own images, encode, reconstruct, find similar images, score anomalies, fine-tune a classifier, export to PyTorch or ONNX',
   )
   .version(version, '-V, --version', 'print the version of convae')
   .showHelpAfterError()
