@@ -68,7 +68,10 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
       );
     const spec = { ...a, ...saved.input };
     const data = await resolveAllData(spec, saved.inputShape);
-    const query = a.query !== undefined ? await resolveAllData({ ...spec, data: a.query, flag: '--query' }, saved.inputShape) : null;
+    const query =
+      a.query !== undefined
+        ? await resolveAllData({ ...spec, data: a.query, flag: '--query' }, saved.inputShape)
+        : null;
     // Everything that can be refused is refused before an image is encoded.
     const self = query === null;
     const refs = data.data.length - (self ? 1 : 0);
