@@ -16,14 +16,21 @@ import { optionsOf } from '../util/options.js';
 /** How an AnomalyDetector scores images and fits its threshold. */
 export interface DetectorOptions {
   /**
-   * Default: distance to the nearest normal training code (k = 1) at the stack's deepest code. Validation chose
-   * the mean distance to the 5 nearest (`{ type: 'neighbours', depth, k: 5 }`, the CLI's `--k 5`), within 0.2 AUROC
-   * points of k = 1 (docs/anomaly.md).
+   * Default: the mean distance to the 5 nearest normal training codes at the stack's deepest code
+   * (`{ type: 'neighbours', depth: stack.blocks.length, k: 5 }`), what validation chose and the CLI's `--k 5`
+   * (docs/anomaly.md). With fewer than 5 normal images the default k is their number; a k given here that is
+   * larger than the normal images is refused.
    */
   score?: ScoreSpec;
   /** Default { fpr: 0.05 }. */
   threshold?: ThresholdSpec;
 }
+
+/**
+ * Neighbours averaged by the default score. Capped at the normal images rather than refused: the caller did not ask
+ * for 5, and a detector from 3 images is still a ranking; an explicit k above them is refused.
+ */
+export const DEFAULT_K = 5;
 
 /** Per-image flags and scores from an AnomalyDetector, with the threshold used. */
 export interface Detection {
@@ -50,7 +57,7 @@ function checkFit(
   const spec = checkScoreSpec(
     op,
     'score',
-    opts.score ?? { type: 'neighbours', depth: stack.blocks.length, k: 1 },
+    opts.score ?? { type: 'neighbours', depth: stack.blocks.length, k: Math.min(DEFAULT_K, normal.length) },
     stack.blocks.length,
     normal.length,
   );
