@@ -12,13 +12,13 @@
  */
 import { AnomalyDetector } from '../anomaly/detector.js';
 import { checkNeighbourSizes } from '../anomaly/embed.js';
-import { trainStack } from '../anomaly/oneclass.js';
+import { stackBatchOverflow, trainStack } from '../anomaly/oneclass.js';
 import { type Backend, loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { checkResultFloats } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import { writeOutput } from '../io/files.js';
-import { plannedCodeSizes } from '../model/plan.js';
+import { plannedBlocks, plannedCodeSizes } from '../model/plan.js';
 import type { Runner } from '../train/runner.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
@@ -72,6 +72,7 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
     normal.train.shape, // the stack's input
   );
   checkDetectSizes(be, normal, d.data.length, a.k);
+  checkDetectBatch(be, normal, a.batch);
   if (a.out) await checkOutFile(a.out);
   const epochs = a.epochs ?? Math.min(100, Math.max(1, Math.round(DETECT_IMAGES / normal.train.length)));
   log(
@@ -85,8 +86,6 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
     batchSize: a.batch,
     optimizer: { type: 'adam', lr: 3e-3 },
     seed: a.seed,
-  }).catch((e: unknown) => {
-    throw asBatchFlag(e, a.batch);
   });
   let runner: Runner | undefined;
   try {
@@ -115,18 +114,19 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
 }
 
 /**
- * `fit` refuses a batch of large images that does not fit (before its first step) naming its option, batchSize:
- * said as the flag the user gave, with the value that fits.
+ * A --batch of large images that cannot fit, refused from the planned stack before it is built, in `fit`'s words
+ * (`batchOverflow`) said as the flag the user gave, with the value that fits every block.
  */
-function asBatchFlag(e: unknown, batch: number): unknown {
-  if (!(e instanceof ArgumentError) || e.arg !== 'batchSize') return e;
-  const why = e.message.slice(`${e.op}: ${e.arg} `.length);
-  const most = /at most (\d+)/.exec(why)?.[1];
-  return new ArgumentError(
-    'convae detect',
-    '--batch',
-    `${batch}: a batch ${why}${most ? `; give --batch ${most} or less` : ''}`,
-  );
+export function checkDetectBatch(be: Backend, normal: TrainData, batch: number): void {
+  const shape = normal.train.shape;
+  const images = Math.min(batch, normal.train.length);
+  const over = stackBatchOverflow(plannedBlocks(be, ANOMALY_BLOCKS, shape), shape, images);
+  if (over)
+    throw new ArgumentError(
+      'convae detect',
+      '--batch',
+      `${batch}: a batch of ${images} images ${over.why}; give --batch ${over.most} or less`,
+    );
 }
 
 /** `--k` needs that many normal training codes to average over. */
