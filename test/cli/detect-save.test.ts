@@ -137,7 +137,7 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
     one(none, /^convae detect: --normal-data is needed: .*\(or --detector DIR: a detector saved with --save\)/);
     one(
       missing,
-      /^convae: --detector ".*nothing": ".*detector\.json" cannot be read: give a folder written by `convae detect --save`/,
+      /^convae: .*nothing\/detector\.json cannot be read: --detector must be a folder written by `convae detect --save`/,
     );
     one(cut, /^convae: .*damaged\/detector\.safetensors: /);
     one(nanThreshold, /^convae: .*nan\/detector\.json: threshold: must be a finite number, got null/);

@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { AnomalyDetector } from '../anomaly/detector.js';
 import type { DetectorJson } from '../anomaly/detectorfile.js';
 import type { Backend } from '../backend/backend.js';
-import { DataError, FormatError, quote } from '../errors.js';
 import { writeModelFiles } from '../io/files.js';
-import { MAX_MODEL_JSON_CHARS, MAX_TENSOR_ELEMENTS } from '../limits.js';
-import { MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
+import { MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { MAX_WEIGHTS_FILE_BYTES, readSavedPair } from './readfile.js';
 import { inputOf, type Saved } from './saved.js';
 
 /** The files' name in the folder: `detector.json`, `detector.safetensors`. */
@@ -30,19 +29,12 @@ export async function loadDetectorDir(
   be: Backend,
   dir: string,
 ): Promise<{ detector: AnomalyDetector; meta: DetectorJson; input: Saved['input'] }> {
-  const read = async <T>(file: string, how: (file: string) => Promise<T>) => {
-    try {
-      return await how(file);
-    } catch (e) {
-      if (e instanceof FormatError) throw e;
-      throw new DataError(
-        `--detector ${quote(dir)}: ${quote(file)} cannot be read: give a folder written by \`convae detect --save\` (detector.json, detector.safetensors)`,
-      );
-    }
-  };
   const base = join(dir, DETECTOR_BASE);
-  const json = await read(`${base}.json`, (f) => readJsonText(f, MAX_MODEL_JSON_CHARS));
-  const weights = await read(`${base}.safetensors`, (f) => readLimited(f, MAX_DETECTOR_FILE_BYTES));
+  const { json, weights } = await readSavedPair(
+    base,
+    MAX_DETECTOR_FILE_BYTES,
+    '--detector must be a folder written by `convae detect --save` (detector.json, detector.safetensors)',
+  );
   const { detector, meta } = AnomalyDetector.load(be, json, weights, { source: base });
   try {
     return { detector, meta, input: inputOf(meta.training, `${base}.json`) };
