@@ -8,6 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnomalyDetector } from '../../ts/anomaly/detector.js';
 import { encode } from '../../ts/anomaly/embed.js';
+import type { ScoreSpec } from '../../ts/anomaly/oneclass.js';
 import { neighbourScores } from '../../ts/anomaly/score.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { ArgumentError, ConvaeError, FormatError } from '../../ts/errors.js';
@@ -124,6 +125,17 @@ describe('AnomalyDetector.save and load', () => {
     expect(decodeSafetensors(saved.weights, 'w').metadata).toEqual({ format: 'convae-detector' });
     const t = decodeSafetensors(saved.weights, 'w').tensors.reference;
     expect([t.dtype, ...t.shape]).toEqual(['F32', 40, 4 * 3 * 3]); // 12 → conv 3 → 10 → pool → 5 → conv 3 → 3
+  });
+
+  it('a score given with a field it does not use is kept (and saved) as the fields it uses: it loads', () => {
+    const given = { type: 'reconstruction', depth: 1, k: 3 } as unknown as ScoreSpec;
+    const det = AnomalyDetector.fit(stack, normal, validation, { score: given });
+    (given as { depth: number }).depth = 2; // the caller's object changing later changes nothing
+    expect(det.spec).toEqual({ type: 'reconstruction', depth: 1 });
+    const s = det.save();
+    const { detector } = AnomalyDetector.load(be, s.json, s.weights);
+    detector.stack.dispose();
+    expect(detector.spec).toEqual({ type: 'reconstruction', depth: 1 });
   });
 
   it('a threshold that is not finite is not saved (an fpr of 1 fits −∞): ArgumentError', () => {

@@ -32,7 +32,8 @@ export type ScoreSpec = { type: 'reconstruction'; depth: number } | { type: 'nei
 /**
  * `spec` checked against a stack of `blocks` blocks (and, for a neighbour
  * score, `references` reference images when known): what the scoring would
- * refuse, refused before a stack is trained or an image encoded.
+ * refuse, refused before a stack is trained or an image encoded. Returns a
+ * copy holding the score's fields only.
  */
 export function checkScoreSpec(op: string, arg: string, spec: unknown, blocks: number, references?: number): ScoreSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
@@ -58,7 +59,10 @@ export function checkScoreSpec(op: string, arg: string, spec: unknown, blocks: n
       throw new ArgumentError(op, `${arg}.k`, `must be ${range}, got ${quote(s.k)}`);
     }
   }
-  return s as ScoreSpec;
+  // A copy of the fields a score has: the caller's object may hold others, or change later.
+  return s.type === 'neighbours'
+    ? { type: 'neighbours', depth: s.depth, k: s.k as number }
+    : { type: 'reconstruction', depth: s.depth };
 }
 
 export const scoreName = (s: ScoreSpec): string =>
