@@ -53,7 +53,10 @@ export interface DetectorJson {
   training?: unknown;
 }
 
-/** Options of `AnomalyDetector.load`. */
+/**
+ * Options of `AnomalyDetector.load`. `allowNonFinite` applies to the stack's weights only: the reference codes must
+ * be finite, since the neighbour search refuses any other.
+ */
 export interface DetectorLoadOptions extends WeightsOptions {
   /** Names the files in errors: `<source>.json`, `<source>.safetensors` (default 'detector'). */
   source?: string;
