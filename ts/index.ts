@@ -221,6 +221,12 @@ export {
 export { fitThreshold, flaggedFraction, type ThresholdSpec } from './anomaly/threshold.js';
 export { AnomalyDetector, type Detection, type DetectorOptions } from './anomaly/detector.js';
 export {
+  DETECTOR_FORMAT,
+  DETECTOR_VERSION,
+  type DetectorJson,
+  type DetectorLoadOptions,
+} from './anomaly/detectorfile.js';
+export {
   oneClassRun,
   oneClassSplit,
   trainStack,

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnomalyDetector } from '../../ts/anomaly/detector.js';
-import { type OneClassOptions, oneClassRun } from '../../ts/anomaly/oneclass.js';
+import { type OneClassOptions, oneClassRun, trainStack } from '../../ts/anomaly/oneclass.js';
 import { fitThreshold } from '../../ts/anomaly/threshold.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { ArgumentError, DataError } from '../../ts/errors.js';
@@ -220,5 +220,36 @@ describe('encode and Runner.encode: a non-stack is an ArgumentError', () => {
         expect(e.message).toMatch(/stack must be a CAE stack/);
       }
     }
+  });
+});
+
+describe("trainStack checks every block's batch before the first block trains", () => {
+  // Block 1's 4 096 maps of 64×64 are 2^24 values an image: 16 fit in MAX_TENSOR_ELEMENTS, block 0's 1 map 65 536.
+  const wide = [
+    { convs: [{ filters: 1, kernel: 1 }], pool: null },
+    { convs: [{ filters: 4096, kernel: 1 }], pool: null },
+  ];
+  const big = ImageDataset.fromFloat32(new Float32Array(20 * 64 * 64), [1, 64, 64]);
+
+  it("a batch block 0 takes but block 1 does not: trainStack's ArgumentError, nothing trained, nothing left", async () => {
+    const reads = { optimizer: 0 };
+    const opts = {
+      blocks: wide,
+      epochs: 1,
+      batchSize: 20,
+      seed: 1,
+      get optimizer() {
+        reads.optimizer++;
+        return { type: 'sgd', lr: 1e-3 } as const;
+      },
+    };
+    const live = be.mem.live.tensors;
+    const e = await refusal(trainStack(be, big, opts));
+    expect(e).toBeInstanceOf(ArgumentError);
+    expect(e.message).toMatch(
+      /^trainStack: batchSize of 20 images does not fit: at most 16, since one image leaves \d+ values in the layers \(the largest, "block1\.conv0", 16777216\)/,
+    );
+    expect(reads.optimizer).toBe(0);
+    expect(be.mem.live.tensors).toBe(live);
   });
 });

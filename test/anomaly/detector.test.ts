@@ -54,6 +54,28 @@ describe('AnomalyDetector', () => {
     }
   }
 
+  it('by default scores the mean distance to the 5 nearest normal codes at the deepest code', () => {
+    const det = AnomalyDetector.fit(stack, normal, validation);
+    expect(det.spec).toEqual({ type: 'neighbours', depth: 2, k: 5 });
+    const want = neighbourScores(be, encode(stack, normal, { depth: 2 }), encode(stack, validation, { depth: 2 }), {
+      k: 5,
+    });
+    expect(Array.from(det.score(validation))).toEqual(Array.from(want));
+  });
+
+  it('with fewer than 5 normal images the default k is their number; a larger k given is refused', () => {
+    const three = normal.take(3);
+    const det = AnomalyDetector.fit(stack, three, validation);
+    expect(det.spec).toEqual({ type: 'neighbours', depth: 2, k: 3 });
+    const want = neighbourScores(be, encode(stack, three, { depth: 2 }), encode(stack, validation, { depth: 2 }), {
+      k: 3,
+    });
+    expect(Array.from(det.score(validation))).toEqual(Array.from(want));
+    expect(() =>
+      AnomalyDetector.fit(stack, three, validation, { score: { type: 'neighbours', depth: 2, k: 4 } }),
+    ).toThrow(/score\.k must be an integer in \[1, 3\]/);
+  });
+
   it('rejects a score deeper than the stack and k beyond the normal set', () => {
     expect(() =>
       AnomalyDetector.fit(stack, normal, validation, { score: { type: 'reconstruction', depth: 3 } }),

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBackend } from '../../ts/backend/backend.js';
-import { checkDetectSizes, fprNote } from '../../ts/cli/detect.js';
+import { checkDetectBatch, checkDetectSizes, fprNote } from '../../ts/cli/detect.js';
 import type { TrainData } from '../../ts/cli/data.js';
 import type { ImageDataset } from '../../ts/data/dataset.js';
 import { ArgumentError } from '../../ts/errors.js';
@@ -80,16 +80,16 @@ describe.runIf(BUILD === 'simd')('convae detect refuses before training', () => 
     expect(existsSync(csv)).toBe(false);
   });
 
-  it('a --batch of large images that does not fit names --batch and the batch that fits', async () => {
-    // 2048×2048 grey: one image's first convolution is 8 × 2044² values, so 8 fit in MAX_TENSOR_ELEMENTS; 10 train.
+  it('a --batch of large images that does not fit names --batch and the batch that fits, before training', async () => {
+    // 2048×2048 grey: 10 images train, 6 fit every block (block 0 alone would take 8: see the test of checkDetectBatch).
     const twelve = folder('twelve', 12);
     const r = await cli([
       ...['detect', '--normal-data', twelve, '--data', one, '--size', '2048x2048', '--channels', '1'],
-      ...['--k', '1', '--epochs', '1', '--workers', '0', '-q'],
+      ...['--k', '1', '--epochs', '1', '--workers', '0'],
     ]);
-    expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(
-      /^convae detect: --batch 32: a batch of 10 images does not fit: at most 8, .*; give --batch 8 or less\n$/,
+    expectRefusedBeforeTraining(
+      r,
+      /^convae detect: --batch 32: a batch of 10 images does not fit: at most 6, .*; give --batch 6 or less\n$/,
     );
   }, 60_000);
 
@@ -121,6 +121,32 @@ describe('convae detect: sizes and the threshold note', () => {
     const most = Math.floor(MAX_TENSOR_ELEMENTS / dim); // 16 training images fit
     expect(() => checkDetectSizes(be, normal(20, [1, 4096, 4096]), 5, 5)).not.toThrow();
     expect(most).toBe(16);
+  });
+
+  it('a --batch some block cannot train is refused from the planned stack: nothing allocated, the most that fit named', async () => {
+    const be = await loadBackend({ build: BUILD });
+    const before = { ...be.mem.live, memory: be.memoryBytes };
+    // 2048×2048 grey through ANOMALY_BLOCKS (5×5 valid convolutions, 2×2 pools keeping switches). Training block 1
+    // keeps, per image: the input, block 0's conv, activation, pool and switches, block 1's, and block 1's unpool,
+    // transposed conv and activation; 4 bytes each, 6 images fit in 4 GiB. Block 0 alone would take 8.
+    const [i, c0, p0, c1, p1] = [2048 ** 2, 8 * 2044 ** 2, 8 * 1022 ** 2, 16 * 1018 ** 2, 16 * 509 ** 2];
+    const total = i + 2 * c0 + 2 * p0 + 2 * c1 + 2 * p1 + c1 + 2 * p0;
+    const most = Math.floor(2 ** 32 / (4 * total));
+    expect([total, most]).toEqual([162_498_912, 6]);
+    let e: unknown;
+    try {
+      checkDetectBatch(be, normal(12, [1, 2048, 2048]), 32);
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(ArgumentError);
+    expect((e as Error).message).toMatch(
+      /^convae detect: --batch 32: a batch of 10 images does not fit: at most 6, since one image leaves 162498912 values .*; give --batch 6 or less$/,
+    );
+    expect(() => checkDetectBatch(be, normal(12, [1, 2048, 2048]), 7)).toThrow(/a batch of 7 images .* at most 6/);
+    expect(() => checkDetectBatch(be, normal(12, [1, 2048, 2048]), most)).not.toThrow();
+    expect(() => checkDetectBatch(be, normal(100, [1, 28, 28]), 32)).not.toThrow();
+    expect({ ...be.mem.live, memory: be.memoryBytes }).toEqual(before);
   });
 
   it('the note appears exactly when ⌊fpr · held-out⌋ = 0', () => {

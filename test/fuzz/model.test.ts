@@ -13,12 +13,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConvaeError } from '../../ts/errors.js';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../../ts/io/safetensors.js';
 import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { Classifier } from '../../ts/model/classifier.js';
 import { loadModel, saveModel } from '../../ts/model/serialize.js';
 import { backendUnderTest } from '../util/backend.js';
-import { deepJson, type Expect, fuzzCase, Gen, report, snapshot, tally } from './harness.js';
+import { type Expect, fuzzCase, Gen, report, snapshot, tally } from './harness.js';
+import { addKey, damageWeights, replaceField } from './mutate.js';
 
 const be = await backendUnderTest();
 const before = snapshot(be);
@@ -58,20 +58,6 @@ function strictLoader(): boolean {
 }
 const STRICT = strictLoader();
 
-type Path = (string | number)[];
-function paths(v: unknown, at: Path = [], out: Path[] = []): Path[] {
-  if (at[0] === 'training') return out;
-  out.push(at);
-  if (v && typeof v === 'object')
-    for (const [k, x] of Object.entries(v)) paths(x, [...at, Array.isArray(v) ? Number(k) : k], out);
-  return out;
-}
-const get = (o: unknown, p: Path) => p.reduce<unknown>((x, k) => (x as Record<string, unknown>)?.[k], o);
-function set(o: unknown, p: Path, v: unknown): void {
-  const parent = get(o, p.slice(0, -1)) as Record<string | number, unknown>;
-  Object.defineProperty(parent, p[p.length - 1], { value: v, enumerable: true, writable: true, configurable: true });
-}
-
 /** Loads, checks the values bit for bit, saves again, loads again. */
 const verifyLoad = (json: string, weights: Uint8Array, values: Float32Array[] | null) => () => {
   const { model } = loadModel(be, json, weights, 'fuzz');
@@ -110,29 +96,27 @@ describe('fuzz: model files (JSON and weights)', () => {
         label = 'valid';
       } else if (kind <= 5) {
         // A field replaced by a hostile value.
-        const j = JSON.parse(json);
-        const ps = paths(j).filter((p) => p.length > 0);
-        const p = g.pick(ps);
-        const orig = get(j, p);
-        const v = g.pick<unknown>([
-          g.junk(),
-          g.junk(),
-          'toString',
-          '__proto__',
-          [3, 3, 3],
-          '0.3',
-          [0.3],
-          1e9,
-          2 ** 31,
-          2 ** 32,
-          [2000000],
-          2000000,
-          -1,
-          Number.NaN,
-        ]);
-        set(j, p, v);
-        json = JSON.stringify(j) ?? 'null';
-        label = `field ${p.join('.')} = ${String(JSON.stringify(v)).slice(0, 60)}`;
+        const r = replaceField(g, json, () =>
+          g.pick<unknown>([
+            g.junk(),
+            g.junk(),
+            'toString',
+            '__proto__',
+            [3, 3, 3],
+            '0.3',
+            [0.3],
+            1e9,
+            2 ** 31,
+            2 ** 32,
+            [2000000],
+            2000000,
+            -1,
+            Number.NaN,
+          ]),
+        );
+        const { at: p, orig, v } = r;
+        json = r.json;
+        label = r.label;
         if (JSON.stringify(v) === JSON.stringify(orig)) exp = 'valid';
         else if (typeof orig === 'number' && SMALL_INT(v)) exp = 'either';
         else if (typeof orig === 'boolean' && typeof v === 'boolean') exp = 'either';
@@ -150,55 +134,16 @@ describe('fuzz: model files (JSON and weights)', () => {
         if (exp === 'valid') exp = 'either'; // the weights still fit only if the architecture did not change
       } else if (kind === 6) {
         // Unknown keys, prototype keys, deep nesting.
-        const j = JSON.parse(json);
-        const objs = paths(j).filter((p) => {
-          const v = get(j, p);
-          return v && typeof v === 'object' && !Array.isArray(v);
-        });
-        const p = g.pick(objs);
-        const key = g.pick(['__proto__', 'constructor', 'prototype', 'extra', 'x'.repeat(10000)]);
-        const deep = g.bool(0.5);
-        const d = g.int(100, 20000);
-        const text = JSON.stringify(j);
-        const target = get(j, p) as Record<string, unknown>;
-        set(target, [key], 0);
-        json = JSON.stringify(j).replace(
-          `${JSON.stringify(key)}:0`,
-          `${JSON.stringify(key)}:${deep ? deepJson(d) : '{"polluted":1}'}`,
-        );
-        if (json === text) json = text;
-        label = `key ${key.slice(0, 12)} ${deep ? `deep ${d}` : ''}`;
-        exp = deep ? 'invalid' : 'either';
+        const k = addKey(g, json);
+        json = k.json;
+        label = `key ${k.key.slice(0, 12)} ${k.deep ? `deep ${k.depth}` : ''}`;
+        exp = k.deep ? 'invalid' : 'either';
       } else {
         // The weights.
-        const f = decodeSafetensors(weights, 'w');
-        const tensors: Record<string, SafetensorsTensor> = {};
-        for (const [k, v] of Object.entries(f.tensors)) set(tensors, [k], v);
-        const names = Object.keys(tensors);
-        const n = g.pick(names);
-        const t = tensors[n] as { dtype: 'F32'; shape: number[]; data: Float32Array };
-        const m = g.pick(['truncate', 'flip', 'nan', 'remove', 'extra', 'rename', 'dtype', 'shape'] as const);
-        label = `weights ${m}`;
-        if (m === 'truncate') weights = weights.subarray(0, g.int(0, weights.length - 1));
-        else if (m === 'flip') {
-          weights = weights.slice();
-          weights[g.int(0, weights.length - 1)] ^= 1 << g.int(0, 7);
-          exp = 'either';
-        } else {
-          if (m === 'nan') {
-            const d = t.data.slice();
-            d[g.int(0, d.length - 1)] = g.pick([Number.NaN, Infinity, -Infinity]);
-            set(tensors, [n], { ...t, data: d });
-          } else if (m === 'remove') delete tensors[n];
-          else if (m === 'extra') set(tensors, [g.name()], { dtype: 'F32', shape: [1], data: new Float32Array(1) });
-          else if (m === 'rename') {
-            set(tensors, [`${n}x`], t);
-            delete tensors[n];
-          } else if (m === 'dtype')
-            set(tensors, [n], { dtype: 'U32', shape: t.shape, data: new Uint32Array(t.data.buffer) });
-          else set(tensors, [n], { ...t, shape: [t.data.length, 1, 1, 1, 1].slice(0, t.shape.length === 5 ? 4 : 5) });
-          weights = encodeSafetensors(tensors);
-        }
+        const d = damageWeights(g, weights);
+        weights = d.weights;
+        exp = d.exp;
+        label = `weights ${d.how}`;
       }
       const values = exp === 'valid' ? s.values : null;
       await fuzzCase(be, 'model files', `${label}`, exp, () => verifyLoad(json, weights, values));

@@ -3,10 +3,14 @@
  * threshold fitted on normal validation images. `detect` flags the images
  * scoring above the threshold. The `…On(runner, …)` forms make the same passes
  * on a runner (`createRunner(be, { workers })`: in workers), with the same results.
+ * `save` and `AnomalyDetector.load` keep it in two files (ts/anomaly/detectorfile.ts):
+ * trained once, it scores new images later with the same scores.
  */
+import type { Backend } from '../backend/backend.js';
 import { datasetArg, type ImageDataset } from '../data/dataset.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Runner } from '../train/runner.js';
+import { type DetectorJson, type DetectorLoadOptions, detectorFiles, readDetectorFiles } from './detectorfile.js';
 import { checkDepth, checkImages, encode, type Embeddings } from './embed.js';
 import { checkScoreSpec, type ScoreSpec, scoreOn, scoreWith } from './oneclass.js';
 import { reconstructionScores } from './score.js';
@@ -16,14 +20,21 @@ import { optionsOf } from '../util/options.js';
 /** How an AnomalyDetector scores images and fits its threshold. */
 export interface DetectorOptions {
   /**
-   * Default: distance to the nearest normal training code (k = 1) at the stack's deepest code. Validation chose
-   * the mean distance to the 5 nearest (`{ type: 'neighbours', depth, k: 5 }`, the CLI's `--k 5`), within 0.2 AUROC
-   * points of k = 1 (docs/anomaly.md).
+   * Default: the mean distance to the 5 nearest normal training codes at the stack's deepest code
+   * (`{ type: 'neighbours', depth: stack.blocks.length, k: 5 }`), what validation chose and the CLI's `--k 5`
+   * (docs/anomaly.md). With fewer than 5 normal images the default k is their number; a k given here that is
+   * larger than the normal images is refused.
    */
   score?: ScoreSpec;
   /** Default { fpr: 0.05 }. */
   threshold?: ThresholdSpec;
 }
+
+/**
+ * Neighbours averaged by the default score. Capped at the normal images rather than refused: the caller did not ask
+ * for 5, and a detector from 3 images is still a ranking; an explicit k above them is refused.
+ */
+export const DEFAULT_K = 5;
 
 /** Per-image flags and scores from an AnomalyDetector, with the threshold used. */
 export interface Detection {
@@ -50,7 +61,7 @@ function checkFit(
   const spec = checkScoreSpec(
     op,
     'score',
-    opts.score ?? { type: 'neighbours', depth: stack.blocks.length, k: 1 },
+    opts.score ?? { type: 'neighbours', depth: stack.blocks.length, k: Math.min(DEFAULT_K, normal.length) },
     stack.blocks.length,
     normal.length,
   );
@@ -109,6 +120,34 @@ export class AnomalyDetector {
     const det = new AnomalyDetector(stack, spec, reference, Number.NaN);
     const threshold = fitThreshold(await det.scoreOn(runner, validation), t);
     return new AnomalyDetector(stack, spec, reference, threshold);
+  }
+
+  /**
+   * The detector as two files, as `saveModel` saves a model: JSON (format `convae-detector`, the score, the
+   * threshold, the stack's architecture and `training`, free-form metadata such as how the images were prepared)
+   * and safetensors bytes (the stack's weights and, for a neighbour score, the normal training codes as the tensor
+   * `reference`). `AnomalyDetector.load` gives back a detector with the same scores and flags, bit for bit.
+   * An ArgumentError for a threshold that is not finite (a rate of 1 fits −∞, which flags every image).
+   */
+  save(training?: unknown): { json: string; weights: Uint8Array } {
+    return detectorFiles('AnomalyDetector.save', this, training);
+  }
+
+  /**
+   * Rebuilds a detector from what `save` wrote. Both files are untrusted: the JSON is read through the strict
+   * model schema, the score through the checks of `fit`, the threshold must be finite, the reference codes must
+   * be [normal images ≥ k, the stack's code size at the score's depth] of finite values, the weights those of the
+   * stack; anything else is a FormatError naming the file and field, before anything is allocated. Its stack is the
+   * caller's to dispose (`detector.stack.dispose()`), as after `fit`; `meta` is the JSON as read, `training` included.
+   */
+  static load(
+    be: Backend,
+    json: string,
+    weights: Uint8Array,
+    opts?: DetectorLoadOptions,
+  ): { detector: AnomalyDetector; meta: DetectorJson } {
+    const r = readDetectorFiles(be, json, weights, opts);
+    return { detector: new AnomalyDetector(r.stack, r.spec, r.reference, r.threshold), meta: r.meta };
   }
 
   /** The anomaly score of every image (higher: more unusual). */

@@ -14,13 +14,14 @@ import type { Backend } from '../backend/backend.js';
 import { checkResultFloats, ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
 import { MAX_NEIGHBOURS } from '../limits.js';
-import { StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
+import { type ConvAutoencoder, StackedConvAutoencoder, type BlockSpec } from '../model/autoencoder.js';
 import { plannedCodeSizes } from '../model/plan.js';
 import { fit } from '../train/fit.js';
 import { auroc, averagePrecision } from '../train/metrics.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
 import { type Runner, threadRunner } from '../train/runner.js';
-import { stackLayerTask } from '../model/tasks.js';
+import { stackLayerFootprint, stackLayerTask } from '../model/tasks.js';
+import { type BatchOverflow, batchOverflow } from '../model/model.js';
 import { deriveSeed, Rng } from '../util/rng.js';
 import { encode, type Embeddings } from './embed.js';
 import { meanDistances, neighbourScores, reconstructionScores } from './score.js';
@@ -31,7 +32,8 @@ export type ScoreSpec = { type: 'reconstruction'; depth: number } | { type: 'nei
 /**
  * `spec` checked against a stack of `blocks` blocks (and, for a neighbour
  * score, `references` reference images when known): what the scoring would
- * refuse, refused before a stack is trained or an image encoded.
+ * refuse, refused before a stack is trained or an image encoded. Returns a
+ * copy holding the score's fields only.
  */
 export function checkScoreSpec(op: string, arg: string, spec: unknown, blocks: number, references?: number): ScoreSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
@@ -57,7 +59,10 @@ export function checkScoreSpec(op: string, arg: string, spec: unknown, blocks: n
       throw new ArgumentError(op, `${arg}.k`, `must be ${range}, got ${quote(s.k)}`);
     }
   }
-  return s as ScoreSpec;
+  // A copy of the fields a score has: the caller's object may hold others, or change later.
+  return s.type === 'neighbours'
+    ? { type: 'neighbours', depth: s.depth, k: s.k as number }
+    : { type: 'reconstruction', depth: s.depth };
 }
 
 export const scoreName = (s: ScoreSpec): string =>
@@ -192,6 +197,24 @@ function standardise(s: Float64Array, ref: Float64Array): Float64Array {
 }
 
 /**
+ * Greedy training of `blocks` (planned or built) with `images` per batch: null when every block's batch fits,
+ * else the overflow of the block that holds the fewest (its `most` fits them all). `fit` would refuse that block
+ * only when its turn came, after the blocks below it had trained.
+ */
+export function stackBatchOverflow(
+  blocks: readonly ConvAutoencoder[],
+  inputShape: readonly number[],
+  images: number,
+): BatchOverflow | null {
+  let worst: BatchOverflow | null = null;
+  for (let k = 0; k < blocks.length; k++) {
+    const over = batchOverflow(images, stackLayerFootprint(blocks, k, inputShape));
+    if (over && (!worst || over.most < worst.most)) worst = over;
+  }
+  return worst;
+}
+
+/**
  * The codes a neighbour score encodes (the most images of one encode × the code size at its depth) within
  * MAX_RESULT_FLOATS, from the planned stack (nothing allocated): before, `encode` refused them after the stack had
  * trained for minutes.
@@ -217,6 +240,13 @@ export async function trainStack(
 ): Promise<StackedConvAutoencoder> {
   const stack = new StackedConvAutoencoder(be, opts.blocks, train.shape, opts.seed);
   try {
+    // Every block's batch before the first trains (fit checks each block only when it comes to it).
+    const b = opts.batchSize;
+    if (Number.isInteger(b) && b >= 1) {
+      const images = Math.min(b, train.length);
+      const over = stackBatchOverflow(stack.blocks, stack.inputShape, images);
+      if (over) throw new ArgumentError('trainStack', 'batchSize', `of ${images} images ${over.why}`);
+    }
     for (let k = 0; k < stack.blocks.length; k++) {
       await fit(be, stackLayerTask(stack, k), train, {
         epochs: opts.epochs,

@@ -6,30 +6,38 @@
  * fifth score above it, and every image of `--data` is scored: mean distance of
  * its depth-2 code to its `--k` nearest normal training codes. A CSV (or JSON)
  * of file, score and flag, in the order of `--data`; the summary on stderr.
+ * `--save DIR` keeps the detector (detector.json, detector.safetensors);
+ * `convae detect --detector DIR --data DIR` scores with it, nothing trained:
+ * the same scores, images resized and normalised as in training.
  *
  * `convae anomaly` measures the same detector on labelled data (AUROC); this
  * command needs no labels and no anomalies to train on.
  */
 import { AnomalyDetector } from '../anomaly/detector.js';
 import { checkNeighbourSizes } from '../anomaly/embed.js';
-import { trainStack } from '../anomaly/oneclass.js';
+import { scoreName, stackBatchOverflow, trainStack } from '../anomaly/oneclass.js';
 import { type Backend, loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import { checkResultFloats } from '../data/dataset.js';
+import { checkResultFloats, type ImageShape } from '../data/dataset.js';
 import { ArgumentError } from '../errors.js';
 import { writeOutput } from '../io/files.js';
-import { plannedCodeSizes } from '../model/plan.js';
+import { plannedBlocks, plannedCodeSizes } from '../model/plan.js';
 import type { Runner } from '../train/runner.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { ANOMALY_BLOCKS } from './anomaly.js';
 import { csvField } from './apply.js';
-import { type DataSpec, resolveAllData, resolveTrainData, type TrainData } from './data.js';
-import { checkOutFile } from './outdir.js';
+import { type AllData, type DataSpec, resolveAllData, resolveTrainData, type TrainData } from './data.js';
+import { loadDetectorDir, saveDetectorDir } from './detector-dir.js';
+import { checkOutDir, checkOutFile } from './outdir.js';
 
-export interface DetectArgs extends Omit<DataSpec, 'limit'> {
-  /** The normal images: any `--data` spec (an image folder's labels are ignored). */
-  normalData: string;
+export interface DetectArgs extends Omit<DataSpec, 'limit' | 'normalize' | 'whitening'> {
+  /** The normal images a detector trains on: any `--data` spec (an image folder's labels are ignored). */
+  normalData?: string;
+  /** A folder `--save` wrote: its detector scores `data`, nothing is trained (instead of `normalData`). */
+  detector?: string;
+  /** Folder the trained detector is saved in (detector.json, detector.safetensors), both files or neither. */
+  save?: string;
   /** Epochs per block (default: about DETECT_IMAGES images' worth, 1 to 100). */
   epochs?: number;
   batch: number;
@@ -54,14 +62,33 @@ export const DETECT_IMAGES = 5_000;
 /** One scored image. */
 export interface DetectRow {
   file: string;
-  /** Mean distance to the k nearest normal training codes (higher: more unusual). */
+  /** The detector's score: the mean distance to the k nearest normal training codes (higher: more unusual). */
   score: number;
   /** 1 when the score is above the threshold. */
   anomalous: 0 | 1;
 }
 
-export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; threshold: number; epochs: number }> {
+/** What a run wrote: the rows, the threshold, and when it trained, the epochs per block. */
+export interface DetectResult {
+  rows: DetectRow[];
+  threshold: number;
+  /** Epochs per block of the stack trained (absent with `detector`: nothing trained). */
+  epochs?: number;
+}
+
+export async function detect(a: DetectArgs): Promise<DetectResult> {
   const log = (s: string) => a.quiet || console.error(s);
+  if (a.detector !== undefined) {
+    if (a.normalData !== undefined) throw detectorConflict('--normal-data');
+    if (a.save !== undefined) throw detectorConflict('--save');
+    return detectSaved(a, a.detector, log);
+  }
+  if (a.normalData === undefined)
+    throw new ArgumentError(
+      'convae detect',
+      '--normal-data',
+      'is needed: the images of what is normal (or --detector DIR: a detector saved with --save)',
+    );
   const be = await loadBackend({ build: a.build });
   // The normal images: four fifths train the stack and are the reference codes, one fifth fits the threshold.
   const normal = await resolveTrainData({ ...a, data: a.normalData, seed: a.seed, flag: '--normal-data' });
@@ -72,7 +99,9 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
     normal.train.shape, // the stack's input
   );
   checkDetectSizes(be, normal, d.data.length, a.k);
+  checkDetectBatch(be, normal, a.batch);
   if (a.out) await checkOutFile(a.out);
+  if (a.save !== undefined) await checkOutDir(a.save, '--save');
   const epochs = a.epochs ?? Math.min(100, Math.max(1, Math.round(DETECT_IMAGES / normal.train.length)));
   log(
     `convae detect: ${normal.train.length} normal images train the stack (${epochs} epoch(s) per block), ${normal.test.length} fit the threshold (FPR ${a.fpr}); kernels: ${be.build} build`,
@@ -85,8 +114,6 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
     batchSize: a.batch,
     optimizer: { type: 'adam', lr: 3e-3 },
     seed: a.seed,
-  }).catch((e: unknown) => {
-    throw asBatchFlag(e, a.batch);
   });
   let runner: Runner | undefined;
   try {
@@ -95,38 +122,98 @@ export async function detect(a: DetectArgs): Promise<{ rows: DetectRow[]; thresh
       score: { type: 'neighbours', depth: stack.blocks.length, k: a.k },
       threshold: { fpr: a.fpr },
     });
-    const { scores, flags, threshold } = await detector.detectOn(runner, d.data);
-    const rows: DetectRow[] = d.names.map((file, i) => ({ file, score: scores[i], anomalous: flags[i] ? 1 : 0 }));
-    const text =
-      a.format === 'json'
-        ? `${JSON.stringify({ threshold, rows }, null, 1)}\n`
-        : `${['file,score,anomalous', ...rows.map((r) => `${csvField(r.file)},${r.score.toPrecision(6)},${r.anomalous}`)].join('\n')}\n`;
-    if (a.out) await writeOutput(a.out, text);
-    else process.stdout.write(text);
-    const flagged = rows.filter((r) => r.anomalous).length;
-    log(
-      `convae detect: ${flagged} of ${rows.length} images of ${d.name} score above the threshold ${threshold.toPrecision(4)}${a.out ? `; wrote ${a.out}` : ''}`,
-    );
-    return { rows, threshold, epochs };
+    if (a.save !== undefined) {
+      // How `--detector` must prepare its images (`inputOf`): images are only resized, to the stack's input.
+      await saveDetectorDir(a.save, detector, {
+        kind: 'convae detect',
+        normalData: normal.name,
+        trainImages: normal.train.length,
+        heldOutImages: normal.test.length,
+        epochs,
+        batchSize: a.batch,
+        seed: a.seed,
+        fpr: a.fpr,
+        normalize: 'none',
+      });
+      log(`convae detect: saved the detector in ${a.save} (detector.json, detector.safetensors)`);
+    }
+    return { ...(await scoreAndWrite(runner, detector, d, a, log)), epochs };
   } finally {
     await runner?.dispose();
     stack.dispose();
   }
 }
 
-/**
- * `fit` refuses a batch of large images that does not fit (before its first step) naming its option, batchSize:
- * said as the flag the user gave, with the value that fits.
- */
-function asBatchFlag(e: unknown, batch: number): unknown {
-  if (!(e instanceof ArgumentError) || e.arg !== 'batchSize') return e;
-  const why = e.message.slice(`${e.op}: ${e.arg} `.length);
-  const most = /at most (\d+)/.exec(why)?.[1];
-  return new ArgumentError(
-    'convae detect',
-    '--batch',
-    `${batch}: a batch ${why}${most ? `; give --batch ${most} or less` : ''}`,
+/** `--detector` with a flag of a training run, which would silently not apply: a usage error. */
+export function detectorConflict(flag: string): ArgumentError {
+  const why =
+    flag === '--normal-data'
+      ? '--normal-data trains a new detector, --detector scores with a saved one: give one'
+      : 'it only applies when a detector is trained (--normal-data); a saved one keeps its own';
+  return new ArgumentError('convae detect', '--detector', `cannot be combined with ${flag}: ${why}`);
+}
+
+/** `--detector DIR`: the saved detector scores `--data`, prepared as its training images were. */
+async function detectSaved(a: DetectArgs, dir: string, log: (s: string) => void): Promise<DetectResult> {
+  if (a.out) await checkOutFile(a.out);
+  const be = await loadBackend({ build: a.build });
+  const { detector, input } = await loadDetectorDir(be, dir);
+  let runner: Runner | undefined;
+  try {
+    // An image folder is resized to the stack's input, as `--normal-data` was in training.
+    const d = await resolveAllData(
+      { data: a.data, ...(a.skipBad ? { skipBad: true } : {}), ...input },
+      detector.stack.inputShape as ImageShape, // a stack's input is [C, H, W] (inputShapeOf checked it)
+    );
+    checkScoredSizes(detector, d.data.length);
+    log(
+      `convae detect: the detector of ${dir} (${scoreName(detector.spec)}, threshold ${detector.threshold.toPrecision(4)}) scores ${d.data.length} images; nothing is trained; kernels: ${be.build} build`,
+    );
+    runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
+    return await scoreAndWrite(runner, detector, d, a, log);
+  } finally {
+    await runner?.dispose();
+    detector.stack.dispose();
+  }
+}
+
+/** Scores and flags every image of `d`, writes the CSV or JSON (`--out` or stdout), and says how many are flagged. */
+async function scoreAndWrite(
+  runner: Runner,
+  detector: AnomalyDetector,
+  d: AllData,
+  a: Pick<DetectArgs, 'format' | 'out'>,
+  log: (s: string) => void,
+): Promise<DetectResult> {
+  const { scores, flags, threshold } = await detector.detectOn(runner, d.data);
+  const rows: DetectRow[] = d.names.map((file, i) => ({ file, score: scores[i], anomalous: flags[i] ? 1 : 0 }));
+  const text =
+    a.format === 'json'
+      ? `${JSON.stringify({ threshold, rows }, null, 1)}\n`
+      : `${['file,score,anomalous', ...rows.map((r) => `${csvField(r.file)},${r.score.toPrecision(6)},${r.anomalous}`)].join('\n')}\n`;
+  if (a.out) await writeOutput(a.out, text);
+  else process.stdout.write(text);
+  const flagged = rows.filter((r) => r.anomalous).length;
+  log(
+    `convae detect: ${flagged} of ${rows.length} images of ${d.name} score above the threshold ${threshold.toPrecision(4)}${a.out ? `; wrote ${a.out}` : ''}`,
   );
+  return { rows, threshold };
+}
+
+/**
+ * A --batch of large images that cannot fit, refused from the planned stack before it is built, in `fit`'s words
+ * (`batchOverflow`) said as the flag the user gave, with the value that fits every block.
+ */
+export function checkDetectBatch(be: Backend, normal: TrainData, batch: number): void {
+  const shape = normal.train.shape;
+  const images = Math.min(batch, normal.train.length);
+  const over = stackBatchOverflow(plannedBlocks(be, ANOMALY_BLOCKS, shape), shape, images);
+  if (over)
+    throw new ArgumentError(
+      'convae detect',
+      '--batch',
+      `${batch}: a batch of ${images} images ${over.why}; give --batch ${over.most} or less`,
+    );
 }
 
 /** `--k` needs that many normal training codes to average over. */
@@ -146,18 +233,56 @@ function checkNeighbourCount(k: number, normal: TrainData): void {
  */
 export function checkDetectSizes(be: Backend, normal: TrainData, scored: number, k: number): void {
   const dim = plannedCodeSizes(be, ANOMALY_BLOCKS, normal.train.shape)[ANOMALY_BLOCKS.length]!;
+  const n = normal.train.length;
+  checkSearchSizes(
+    Math.max(n, normal.test.length, scored),
+    Math.max(normal.test.length, scored),
+    n,
+    dim,
+    k,
+    '--normal-data',
+    `(${n} training images, codes of ${dim} floats) is too large to search`,
+    'use fewer normal images or a smaller --size',
+  );
+}
+
+/** The codes of the images a saved detector scores, and their neighbour search among its reference codes. */
+function checkScoredSizes(detector: AnomalyDetector, scored: number): void {
+  const r = detector.reference;
+  if (!r || detector.spec.type !== 'neighbours') return;
+  checkSearchSizes(
+    scored,
+    scored,
+    r.n,
+    r.dim,
+    detector.spec.k,
+    '--data',
+    `(${scored} images, codes of ${r.dim} floats, among ${r.n} normal codes) is too large to search at once`,
+    'score fewer images at a time',
+  );
+}
+
+/**
+ * `encoded` images' codes of `dim` floats within MAX_RESULT_FLOATS, and the search of `queries` of them among
+ * `references` within its sizes (`checkNeighbourSizes`), refused naming `flag`: what is too large, and what to do.
+ */
+function checkSearchSizes(
+  encoded: number,
+  queries: number,
+  references: number,
+  dim: number,
+  k: number,
+  flag: string,
+  what: string,
+  todo: string,
+): void {
   const op = 'convae detect';
-  const most = Math.max(normal.train.length, normal.test.length, scored);
-  checkResultFloats(op, '--data', most, dim, 'codes');
+  checkResultFloats(op, '--data', encoded, dim, 'codes');
   try {
-    checkNeighbourSizes(op, Math.max(normal.test.length, scored), normal.train.length, dim, k);
+    checkNeighbourSizes(op, queries, references, dim, k);
   } catch (e) {
     if (!(e instanceof ArgumentError)) throw e;
-    throw new ArgumentError(
-      op,
-      '--normal-data',
-      `(${normal.train.length} training images, codes of ${dim} floats) is too large to search: ${e.message.slice(op.length + 2)}; use fewer normal images or a smaller --size`,
-    );
+    throw new ArgumentError(op, flag, `${what}: ${e.message.slice(op.length + 2)}; ${todo}`);
   }
 }
 

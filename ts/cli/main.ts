@@ -6,7 +6,8 @@ import { BUILDS } from '../backend/loader.js';
 import { ArgumentError, ConvaeError, quote } from '../errors.js';
 import { MAX_KERNEL_THREADS, MAX_NEIGHBOURS, MAX_WORKERS } from '../limits.js';
 import { anomaly } from './anomaly.js';
-import { DETECT_IMAGES, detect } from './detect.js';
+import { DETECT_IMAGES, detect, detectorConflict } from './detect.js';
+import { DEFAULT_K } from '../anomaly/detector.js';
 import { embeddings } from './embeddings.js';
 import { features } from './features.js';
 import { reason } from '../io/files.js';
@@ -545,14 +546,25 @@ const anomalyCommand = program
   });
 dataOptions(anomalyCommand);
 
+/** `detect --detector` scores with a saved detector: the flags of a training run would silently not apply. */
+const DETECTOR_DECIDES = ['normalData', 'save', 'epochs', 'batch', 'k', 'fpr', 'seed', 'size', 'channels'];
+
 const detectCommand = program
   .command('detect')
   .description(
-    'an anomaly detector from normal images alone: train a small CAE stack on --normal-data, fit a threshold on a held-out fifth of them, score every image of --data (CSV: file,score,anomalous)',
+    'an anomaly detector from normal images alone: train a small CAE stack on --normal-data, fit a threshold on a held-out fifth of them, score every image of --data (CSV: file,score,anomalous); --save DIR keeps the detector, --detector DIR scores with it later without training',
   )
-  .requiredOption(
+  .option(
     '--normal-data <spec>',
-    'images of what is normal: a folder of PNG/JPEG files (sub-folders allowed, labels ignored), or mnist, fashion, cifar10:DIR, idx:DIR',
+    'images of what is normal, to train a detector on: a folder of PNG/JPEG files (sub-folders allowed, labels ignored), or mnist, fashion, cifar10:DIR, idx:DIR',
+  )
+  .option(
+    '--detector <dir>',
+    'score with the detector `convae detect --save` wrote in this folder instead of training one: the same scores, --data resized (and normalised) as its training images were; the training flags (--normal-data, --save, --epochs, --batch, --k, --fpr, --seed, --size, --channels) are refused with it',
+  )
+  .option(
+    '--save <dir>',
+    'folder to keep the trained detector in (detector.json, detector.safetensors; a detector already there is replaced whole or not at all)',
   )
   .option(
     '--epochs <n>',
@@ -560,7 +572,7 @@ const detectCommand = program
     int('--epochs'),
   )
   .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
-  .option('--k <n>', 'the score: mean distance to the k nearest normal codes', int('--k', 1, MAX_NEIGHBOURS), 5)
+  .option('--k <n>', 'the score: mean distance to the k nearest normal codes', int('--k', 1, MAX_NEIGHBOURS), DEFAULT_K)
   .option('--fpr <rate>', 'share of the held-out normal images the threshold lets above it', fprArg, 0.05)
   .option('--seed <n>', 'random seed (the split, the initialisation, the data order)', int('--seed', 0, MAX_SEED), 1)
   .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
@@ -570,10 +582,17 @@ const detectCommand = program
   )
   .option('--workers <n>', WORKERS_HELP, workersArg)
   .option('-q, --quiet', 'print nothing but errors', false)
-  .action(async (o) => {
+  .action(async (o, cmd: Command) => {
+    if (o.detector !== undefined)
+      for (const name of DETECTOR_DECIDES)
+        if (cmd.getOptionValueSource(name) === 'cli') {
+          throw detectorConflict(cmd.options.find((f) => f.attributeName() === name)!.long!);
+        }
     if (o.data === undefined) throw new ArgumentError('convae detect', '--data', 'is needed: the images to score');
     await detect({
       normalData: o.normalData,
+      detector: o.detector,
+      save: o.save,
       data: o.data,
       size: o.size,
       channels: o.channels,

@@ -10,10 +10,12 @@ import { reason } from '../io/files.js';
 /** Kernel file systems: writes there mean something else, or block. */
 const VIRTUAL = ['/proc', '/sys', '/dev'];
 
-const fail = (out: string, why: string) => new OutputError(`cannot write to --out ${quote(out)}: ${why}`);
-
-/** Creates `out` if needed and proves it writable (a probe file written and removed); OutputError otherwise. */
-export async function checkOutDir(out: string): Promise<void> {
+/**
+ * Creates `out` if needed and proves it writable (a probe file written and removed); OutputError otherwise, naming
+ * `flag` (`detect --save` names its folder with another flag).
+ */
+export async function checkOutDir(out: string, flag = '--out'): Promise<void> {
+  const fail = (dir: string, why: string) => new OutputError(`cannot write to ${flag} ${quote(dir)}: ${why}`);
   if (typeof out !== 'string' || out === '') throw fail(String(out), 'no folder given');
   const abs = resolve(out);
   const under = (p: string) => VIRTUAL.some((v) => p === v || p.startsWith(`${v}/`));

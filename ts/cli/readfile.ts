@@ -7,7 +7,7 @@
 import { open } from 'node:fs/promises';
 import { DataError, FormatError, quote } from '../errors.js';
 import { reason } from '../io/files.js';
-import { MAX_MODEL_PARAM_BYTES, MAX_SAFETENSORS_HEADER_BYTES } from '../limits.js';
+import { MAX_MODEL_JSON_CHARS, MAX_MODEL_PARAM_BYTES, MAX_SAFETENSORS_HEADER_BYTES } from '../limits.js';
 
 /** Largest small file a run leaves in --out (search.json, paper-runs.json, run.json); they hold a few KB to a few MB. */
 export const MAX_RUN_FILE_BYTES = 64 * 1024 * 1024;
@@ -56,4 +56,28 @@ export async function readLimited(file: string, max: number): Promise<Uint8Array
 /** The UTF-8 text of `file`, at most `max` bytes (`readLimited`). */
 export async function readJsonText(file: string, max: number): Promise<string> {
   return Buffer.from(await readLimited(file, max)).toString('utf8');
+}
+
+/**
+ * A saved pair, `<base>.json` (within MAX_MODEL_JSON_CHARS) and `<base>.safetensors` (within `maxWeights`), as a
+ * command reads it from the folder a flag names: a file that cannot be read is a DataError saying `why` (what the
+ * folder must be); one too large stays a FormatError.
+ */
+export async function readSavedPair(
+  base: string,
+  maxWeights: number,
+  why: string,
+): Promise<{ json: string; weights: Uint8Array }> {
+  const read = async <T>(file: string, how: (file: string) => Promise<T>) => {
+    try {
+      return await how(file);
+    } catch (e) {
+      if (e instanceof FormatError) throw e;
+      throw new DataError(`${file} cannot be read: ${why}`);
+    }
+  };
+  return {
+    json: await read(`${base}.json`, (f) => readJsonText(f, MAX_MODEL_JSON_CHARS)),
+    weights: await read(`${base}.safetensors`, (f) => readLimited(f, maxWeights)),
+  };
 }

@@ -5,7 +5,7 @@
  * through this interface only, so a new kind needs no change there.
  */
 import type { Tensor } from '../backend/memory.js';
-import { ArgumentError, ModelError } from '../errors.js';
+import { ArgumentError, ModelError, quote } from '../errors.js';
 import { MAX_BACKEND_BYTES, MAX_MODEL_PARAM_BYTES, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import { boundedNumel, numel } from '../shape.js';
 import type { Layer, Param, ParamInit, PlannedParam, Shape } from './layer.js';
@@ -76,6 +76,27 @@ export function largestBatch(f: ImageFootprint): number {
   const byTensor = f.largest > 0 ? Math.floor(MAX_TENSOR_ELEMENTS / f.largest) : Number.POSITIVE_INFINITY;
   const byMemory = f.total > 0 ? Math.floor(MAX_BACKEND_BYTES / (4 * f.total)) : Number.POSITIVE_INFINITY;
   return Math.min(byTensor, byMemory);
+}
+
+/** A training batch too large for its layers: the most images that fit, and why, in words. */
+export interface BatchOverflow {
+  /** The most images a batch of these layers can hold (`largestBatch`). */
+  most: number;
+  /** "does not fit: at most …, since …": what follows "a batch of N images" in a message. */
+  why: string;
+}
+
+/**
+ * Whether a training batch of `images` (one replica's share) fits layers of footprint `f`: null when it does.
+ * `fit` and the commands that plan a model before they build it (`convae detect`) say it in the same words.
+ */
+export function batchOverflow(images: number, f: ImageFootprint): BatchOverflow | null {
+  const most = largestBatch(f);
+  if (images <= most) return null;
+  return {
+    most,
+    why: `does not fit: at most ${most}, since one image leaves ${f.total} values in the layers (the largest, ${quote(f.layer)}, ${f.largest}), and a batch may hold at most ${MAX_TENSOR_ELEMENTS} in one layer (MAX_TENSOR_ELEMENTS) and ${MAX_BACKEND_BYTES} bytes in all (MAX_BACKEND_BYTES)`,
+  };
 }
 
 /**

@@ -7,16 +7,26 @@ import type { Backend } from '../backend/backend.js';
 import { ConvaeError } from '../errors.js';
 import { MAX_IMAGE_SIDE } from '../limits.js';
 import { type BlockSpec, ConvAutoencoder } from './autoencoder.js';
+import { numel } from '../shape.js';
+
+/** The blocks a stack of `blocks` on `inputShape` would have, planned (`init: null`): shapes and layers, nothing allocated. */
+export function plannedBlocks(
+  be: Backend,
+  blocks: readonly BlockSpec[],
+  inputShape: readonly number[],
+): ConvAutoencoder[] {
+  const out: ConvAutoencoder[] = [];
+  let shape = inputShape;
+  for (const [k, spec] of blocks.entries()) {
+    out.push(new ConvAutoencoder(be, spec, shape, { name: `block${k}`, first: k === 0 }, null));
+    shape = out[k].codeShape;
+  }
+  return out;
+}
 
 /** Floats per image at each depth of a stack of `blocks` on `inputShape` (depth 0: the pixels), planned: nothing allocated. */
 export function plannedCodeSizes(be: Backend, blocks: readonly BlockSpec[], inputShape: readonly number[]): number[] {
-  const sizes = [inputShape.reduce((a, b) => a * b, 1)];
-  let shape = inputShape;
-  for (const [k, spec] of blocks.entries()) {
-    shape = new ConvAutoencoder(be, spec, shape, { name: `block${k}`, first: k === 0 }, null).codeShape;
-    sizes.push(shape.reduce((a, b) => a * b, 1));
-  }
-  return sizes;
+  return [numel(inputShape), ...plannedBlocks(be, blocks, inputShape).map((b) => numel(b.codeShape))];
 }
 
 const plans = (be: Backend, blocks: readonly BlockSpec[], shape: readonly number[]): boolean => {

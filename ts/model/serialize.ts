@@ -18,7 +18,7 @@ import { MAX_JSON_DEPTH, MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { type ModelKinds, modelKind, modelKindNames } from './kinds.js';
 import { Param, type ParamInit, type PlannedParam } from './layer.js';
 import type { Architecture, Model } from './model.js';
-import { describe, fileFail, record } from './schema.js';
+import { describe, type Fail, fileFail, record } from './schema.js';
 
 /** The `format` field of every saved model's JSON. */
 export const MODEL_FORMAT = 'convae-model';
@@ -29,12 +29,17 @@ export type ModelJson = Architecture & { format: typeof MODEL_FORMAT; version: n
 
 /** The safetensors file of parameters, under their PyTorch-style names. */
 export function exportWeights(params: readonly Param[], metadata: Record<string, string> = {}): Uint8Array {
+  return encodeSafetensors(paramTensors(params), { format: MODEL_FORMAT, ...metadata });
+}
+
+/** @internal The parameters as safetensors tensors under their names (copies of their values). */
+export function paramTensors(params: readonly Param[]): Record<string, SafetensorsTensor> {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const p of params) {
     if (Object.hasOwn(tensors, p.name)) throw new ModelError(p.name, 'two parameters share this name');
     tensors[p.name] = { dtype: 'F32', shape: [...p.value.shape], data: p.value.toArray() };
   }
-  return encodeSafetensors(tensors, { format: MODEL_FORMAT, ...metadata });
+  return tensors;
 }
 
 /** Options for reading a weights file. */
@@ -165,17 +170,14 @@ export interface LoadOptions<K extends string = string> extends WeightsOptions {
   kind?: K;
 }
 
-function parseModelJson(text: string, source: string): Record<string, unknown> {
+function parseModelJson(text: string, source: string): unknown {
   if (typeof text !== 'string') throw new FormatError(source, 'the model description must be a string of JSON');
   if (text.length > MAX_MODEL_JSON_CHARS)
     throw new FormatError(
       source,
       `${text.length} characters, more than the ${MAX_MODEL_JSON_CHARS} a model description may have`,
     );
-  const j = parseJson(text, source, MAX_JSON_DEPTH, 'model description');
-  if (j === null || typeof j !== 'object' || Array.isArray(j) || (j as { format?: unknown }).format !== MODEL_FORMAT)
-    throw new FormatError(source, `not a convae model description (format must be '${MODEL_FORMAT}')`);
-  return j as Record<string, unknown>;
+  return parseJson(text, source, MAX_JSON_DEPTH, 'model description');
 }
 
 /** @internal A model description read and checked up to its kind's fields; `build` plans, checks and allocates. */
@@ -189,21 +191,27 @@ export interface ModelDescription {
  * nesting, format, version, kind, known fields), nothing allocated.
  */
 export function readModelJson(json: string, source: string, wanted?: string): ModelDescription {
-  const j = parseModelJson(json, source);
-  const fail = fileFail(source);
-  if (j.version !== MODEL_VERSION)
-    throw new FormatError(source, `model format version ${describe(j.version)}; this convae reads ${MODEL_VERSION}`);
-  const kindName = j.kind;
+  return describeModel(parseModelJson(json, source), source, wanted);
+}
+
+/**
+ * @internal `readModelJson` on a value already parsed: a saved model's JSON inside another file's (a detector's
+ * stack), whose messages name its field `at` (`stack.blocks[0].…`).
+ */
+export function describeModel(j: unknown, source: string, wanted?: string, at?: string): ModelDescription {
+  const say = (m: string) => new FormatError(source, at ? `${at}: ${m}` : m);
+  if (j === null || typeof j !== 'object' || Array.isArray(j) || (j as { format?: unknown }).format !== MODEL_FORMAT)
+    throw say(`not a convae model description (format must be '${MODEL_FORMAT}')`);
+  const o = j as Record<string, unknown>;
+  const fail: Fail = at ? (field, m) => fileFail(source)(`${at}.${field}`, m) : fileFail(source);
+  if (o.version !== MODEL_VERSION)
+    throw say(`model format version ${describe(o.version)}; this convae reads ${MODEL_VERSION}`);
+  const kindName = o.kind;
   const kind = typeof kindName === 'string' ? modelKind(kindName) : undefined;
-  if (!kind)
-    throw new FormatError(
-      source,
-      `kind: unknown model kind ${describe(kindName)} (known: ${modelKindNames().join(', ')})`,
-    );
-  if (wanted !== undefined && kindName !== wanted)
-    throw new FormatError(source, `kind: is '${kindName}', expected '${wanted}'`);
-  const get = record(j, 'model', fail, ['format', 'version', 'kind', 'training', ...kind.fields]);
-  return { meta: j as ModelJson, build: (be, init) => kind.fromJSON(be, get, fail, init) };
+  if (!kind) fail('kind', `unknown model kind ${describe(kindName)} (known: ${modelKindNames().join(', ')})`);
+  if (wanted !== undefined && kindName !== wanted) fail('kind', `is '${kindName}', expected '${wanted}'`);
+  const get = record(o, at ?? 'model', fail, ['format', 'version', 'kind', 'training', ...kind!.fields]);
+  return { meta: o as ModelJson, build: (be, init) => kind!.fromJSON(be, get, fail, init) };
 }
 
 /** The model type `loadModel` returns for kind `K` (the registered kind's class, else `Model`). */

@@ -7,33 +7,44 @@
 import type { Tensor } from '../backend/memory.js';
 import type { ConvAutoencoder, StackedConvAutoencoder } from './autoencoder.js';
 import type { Classifier } from './classifier.js';
-import type { Layer } from './layer.js';
 import { numel } from '../shape.js';
-import { footprintOf, type Task } from './model.js';
+import { footprintOf, type ImageFootprint, type Task } from './model.js';
 
 export type { Task, TaskSpec } from './model.js';
 
 /** Trains one CAE on raw inputs. */
 export function autoencoderTask(cae: ConvAutoencoder): Task {
-  return caeTask(cae, (x) => x, [], cae.inputShape);
+  return caeTask(
+    cae,
+    (x) => x,
+    () => stackLayerFootprint([cae], 0, cae.inputShape),
+  );
 }
 
 /** Greedy layer-wise pretraining: block k trains on the codes of the (fixed) blocks before it. */
 export function stackLayerTask(stack: StackedConvAutoencoder, k: number): Task {
-  const below = stack.blocks.slice(0, k).flatMap((b) => b.encoder.layers);
-  return caeTask(stack.blocks[k], (x) => stack.encodeThrough(k, x), below, stack.inputShape);
+  return caeTask(
+    stack.blocks[k],
+    (x) => stack.encodeThrough(k, x),
+    () => stackLayerFootprint(stack.blocks, k, stack.inputShape),
+  );
 }
 
 /**
- * `below`: the layers that make its input (the blocks under it in a stack), whose buffers a batch fills too;
- * `inputShape`: the images a batch holds.
+ * What a batch of images of `inputShape` leaves in the layers while block k of `blocks` trains: the encoders of the
+ * blocks below, which make its input, and its own encoder and decoder. The blocks may be planned only (constructed
+ * with `init: null`), so a command can check its batch against a stack before it allocates one.
  */
-function caeTask(
-  cae: ConvAutoencoder,
-  input: (x: Tensor) => Tensor,
-  below: readonly Layer[],
+export function stackLayerFootprint(
+  blocks: readonly ConvAutoencoder[],
+  k: number,
   inputShape: readonly number[],
-): Task {
+): ImageFootprint {
+  const below = blocks.slice(0, k).flatMap((b) => b.encoder.layers);
+  return footprintOf(numel(inputShape), [...below, ...blocks[k].encoder.layers, ...blocks[k].decoder.layers]);
+}
+
+function caeTask(cae: ConvAutoencoder, input: (x: Tensor) => Tensor, footprint: () => ImageFootprint): Task {
   return {
     needsLabels: false,
     params: () => cae.params(),
@@ -42,7 +53,7 @@ function caeTask(
     randomState: () => [cae.noiseState],
     setRandomState: ([s]) => (cae.noiseState = s),
     reseed: (salt) => cae.reseedNoise(salt),
-    footprint: () => footprintOf(numel(inputShape), [...below, ...cae.encoder.layers, ...cae.decoder.layers]),
+    footprint,
   };
 }
 

@@ -8,12 +8,12 @@
 import { ImageDataset } from '../data/dataset.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
 import type { Param } from '../model/layer.js';
-import { type Classifying, type ImageFootprint, isClassifying, largestBatch, type Model } from '../model/model.js';
+import { batchOverflow, type Classifying, type ImageFootprint, isClassifying, type Model } from '../model/model.js';
 import type { Checkpoint } from './checkpoint.js';
 import { checkAugment } from './augment.js';
 import { lrFactorsOf } from './optimizer.js';
 import { knownFields } from '../util/options.js';
-import { MAX_BACKEND_BYTES, MAX_SEARCH_CANDIDATES, MAX_TENSOR_ELEMENTS } from '../limits.js';
+import { MAX_SEARCH_CANDIDATES } from '../limits.js';
 
 /** What the options are checked against: the parameters trained, and whether batches need labels. */
 export interface FitTarget {
@@ -315,13 +315,10 @@ function checkBatchFits(c: Checker, o: Record<string, unknown>, length: number, 
   const replicas = typeof sync?.count === 'number' ? sync.count : workers;
   const batch = Math.min(o.batchSize as number, trainLength);
   const share = Math.ceil(batch / replicas);
-  const most = largestBatch(f);
-  if (share <= most) return;
+  const over = batchOverflow(share, f);
+  if (!over) return;
   const per = replicas > 1 ? ` per worker (${batch} over ${replicas})` : '';
-  c.fail(
-    'batchSize',
-    `of ${share} images${per} does not fit: at most ${most}, since one image leaves ${f.total} values in the layers (the largest, ${quote(f.layer)}, ${f.largest}), and a batch may hold at most ${MAX_TENSOR_ELEMENTS} in one layer (MAX_TENSOR_ELEMENTS) and ${MAX_BACKEND_BYTES} bytes in all (MAX_BACKEND_BYTES)`,
-  );
+  c.fail('batchSize', `of ${share} images${per} ${over.why}`);
 }
 
 /** What `Trainer.fit` trains in `model`: the parameters and labels of `model.task({ layer })`. */

@@ -1,0 +1,226 @@
+/**
+ * `convae detect --save DIR` keeps the detector it trained; `convae detect --detector DIR` scores with it, nothing
+ * trained: the same CSV as the training run, bit for bit, its images resized (and normalised) as the training
+ * images were. The flags of a training run are refused with --detector; a missing or damaged detector folder is
+ * one typed line; a failed save keeps the detector already in the folder byte for byte.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AnomalyDetector } from '../../ts/anomaly/detector.js';
+import { detect } from '../../ts/cli/detect.js';
+import { contrastNormalize } from '../../ts/data/normalize.js';
+import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import { ArgumentError, OutputError } from '../../ts/errors.js';
+import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
+import { BUILD, backendUnderTest } from '../util/backend.js';
+import { cliAsync } from '../util/cli.js';
+
+/** Writes to a path matching `re` stop after half their bytes with EFBIG (the spawned CLI runs are not affected). */
+const inject = vi.hoisted(() => ({ re: null as RegExp | null }));
+vi.mock('node:fs/promises', async (importOriginal) =>
+  (await import('../util/efbig.js')).efbigFs(importOriginal, inject),
+);
+afterEach(() => {
+  inject.re = null;
+});
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = cliAsync(120_000);
+const TRAINS = /normal images train the stack \(/;
+
+describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-detect-save-'));
+  const imgs = join(dir, 'imgs'); // 40 reds/, 40 blues/, 20×20 RGB
+  const det = join(dir, 'det');
+  const files = (folder: string) =>
+    Object.fromEntries(readdirSync(folder).map((f) => [f, readFileSync(join(folder, f))]));
+  let trained = '';
+  beforeAll(async () => {
+    expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
+    // Grey 16×20, not the default size or channels: --detector must read --data as the stack's input.
+    const r = await cli([
+      ...['detect', '--normal-data', join(imgs, 'reds'), '--data', imgs, '--size', '16x20', '--channels', '1'],
+      ...['--epochs', '2', '--k', '3', '--workers', '0', '--save', det, '--out', join(dir, 'trained.csv')],
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(TRAINS);
+    expect(r.stderr).toContain(`saved the detector in ${det}`);
+    trained = readFileSync(join(dir, 'trained.csv'), 'utf8');
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the folder holds detector.json and detector.safetensors, nothing else', () => {
+    expect(Object.keys(files(det)).sort()).toEqual(['detector.json', 'detector.safetensors']);
+    const j = JSON.parse(readFileSync(join(det, 'detector.json'), 'utf8'));
+    expect(j.format).toBe('convae-detector');
+    expect(j.stack.inputShape).toEqual([1, 16, 20]);
+    expect(j.score).toEqual({ type: 'neighbours', depth: 2, k: 3 });
+    expect(j.training).toMatchObject({ normalize: 'none', trainImages: 32, heldOutImages: 8, epochs: 2, fpr: 0.05 });
+  });
+
+  it('--detector scores --data as the training run did: the same CSV, in workers and on this thread', async () => {
+    const [two, zero, json] = await Promise.all([
+      cli(['detect', '--detector', det, '--data', imgs, '--workers', '2']),
+      cli(['detect', '--detector', det, '--data', imgs, '--workers', '0']),
+      cli(['detect', '--detector', det, '--data', imgs, '--workers', '0', '--format', 'json', '-q']),
+    ]);
+    for (const r of [two, zero]) {
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(TRAINS);
+      expect(r.stderr).toMatch(
+        /the detector of .*det \(knn3@2, threshold [\d.e-]+\) scores 80 images; nothing is trained/,
+      );
+      expect(r.stdout).toBe(trained);
+    }
+    expect(trained.split('\n')).toHaveLength(82); // header, 80 rows, the final newline
+    const saved = JSON.parse(readFileSync(join(det, 'detector.json'), 'utf8'));
+    expect(JSON.parse(json.stdout).threshold).toBe(saved.threshold);
+  }, 120_000);
+
+  it('the flags of a training run are refused with --detector, before anything is read', async () => {
+    const flags: [string, string][] = [
+      ['--normal-data', imgs],
+      ['--save', join(dir, 'other')],
+      ['--epochs', '3'],
+      ['--batch', '8'],
+      ['--k', '5'],
+      ['--fpr', '0.1'],
+      ['--seed', '2'],
+      ['--size', '16x20'],
+      ['--channels', '1'],
+    ];
+    const rs = await Promise.all(
+      flags.map(([flag, v]) => cli(['detect', '--detector', join(dir, 'nothing'), '--data', imgs, flag, v])),
+    );
+    rs.forEach((r, i) => {
+      const flag = flags[i][0];
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^convae detect: --detector cannot be combined with ${flag}: `));
+      expect(r.stderr.split('\n')).toHaveLength(2);
+    });
+    expect(rs[0].stderr).toMatch(/--normal-data trains a new detector, --detector scores with a saved one: give one/);
+    expect(rs[4].stderr).toMatch(
+      /only applies when a detector is trained \(--normal-data\); a saved one keeps its own/,
+    );
+  }, 120_000);
+
+  it('no --normal-data and no --detector, a missing folder, a damaged file: one line each, nothing trained', async () => {
+    const damaged = join(dir, 'damaged');
+    mkdirSync(damaged);
+    const good = files(det);
+    writeFileSync(join(damaged, 'detector.json'), good['detector.json']);
+    writeFileSync(join(damaged, 'detector.safetensors'), good['detector.safetensors'].subarray(0, 100));
+    const nan = join(dir, 'nan');
+    mkdirSync(nan);
+    writeFileSync(
+      join(nan, 'detector.json'),
+      String(good['detector.json']).replace(/"threshold": [^,]+,/, '"threshold": null,'),
+    );
+    writeFileSync(join(nan, 'detector.safetensors'), good['detector.safetensors']);
+    const [none, missing, cut, nanThreshold, saveProc] = await Promise.all([
+      cli(['detect', '--data', imgs]),
+      cli(['detect', '--detector', join(dir, 'nothing'), '--data', imgs]),
+      cli(['detect', '--detector', damaged, '--data', imgs]),
+      cli(['detect', '--detector', nan, '--data', imgs]),
+      cli(['detect', '--normal-data', imgs, '--data', imgs, '--size', '16x16', '--save', '/proc/convae-det']),
+    ]);
+    const one = (r: { status: number | null; stderr: string }, m: RegExp) => {
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(m);
+      expect(r.stderr).not.toMatch(TRAINS);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr.split('\n')).toHaveLength(2);
+    };
+    one(none, /^convae detect: --normal-data is needed: .*\(or --detector DIR: a detector saved with --save\)/);
+    one(
+      missing,
+      /^convae: .*nothing\/detector\.json cannot be read: --detector must be a folder written by `convae detect --save`/,
+    );
+    one(cut, /^convae: .*damaged\/detector\.safetensors: /);
+    one(nanThreshold, /^convae: .*nan\/detector\.json: threshold: must be a finite number, got null/);
+    one(saveProc, /^convae: cannot write to --save "\/proc\/convae-det": a kernel file system/);
+  }, 120_000);
+});
+
+describe.runIf(BUILD === 'simd')('convae detect --detector and --save in this process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-detect-save-in-'));
+  const imgs = join(dir, 'imgs');
+  beforeAll(() => {
+    expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const base = { batch: 16, k: 3, fpr: 0.05, seed: 1, format: 'csv', build: BUILD, workers: 0, quiet: true } as const;
+
+  it("--detector normalises --data as the detector's training record says (contrast), as the library would", async () => {
+    const be = await backendUnderTest();
+    const raw = (await loadImageFolder(imgs, { size: [16, 16], channels: 1 })).dataset;
+    const data = contrastNormalize(raw);
+    const stack = new StackedConvAutoencoder(
+      be,
+      [{ convs: [{ filters: 2, kernel: 3 }], outputActivation: 'identity' }, { convs: [{ filters: 3, kernel: 3 }] }],
+      [1, 16, 16],
+      4,
+    );
+    const folder = join(dir, 'contrast');
+    mkdirSync(folder);
+    try {
+      const d = AnomalyDetector.fit(stack, data.take(30), data.subset([30, 31, 32, 33, 34, 35, 36, 37]));
+      const s = d.save({ normalize: 'contrast' });
+      writeFileSync(join(folder, 'detector.json'), s.json);
+      writeFileSync(join(folder, 'detector.safetensors'), s.weights);
+      const want = d.detect(data);
+      const got = await detect({ ...base, detector: folder, data: imgs, out: join(dir, 'contrast.csv') });
+      expect(got.epochs).toBeUndefined();
+      expect(got.threshold).toBe(d.threshold);
+      expect(got.rows.map((r) => r.score)).toEqual(Array.from(want.scores));
+      expect(got.rows.map((r) => r.anomalous)).toEqual(Array.from(want.flags));
+      // Without the record's normalisation the scores would be those of the raw pixels.
+      expect(got.rows.map((r) => r.score)).not.toEqual(Array.from(d.score(raw)));
+    } finally {
+      stack.dispose();
+    }
+  }, 60_000);
+
+  it('--detector with --normal-data or --save given to detect(): ArgumentError', async () => {
+    for (const extra of [{ normalData: imgs }, { save: join(dir, 'x') }]) {
+      const e = await detect({ ...base, detector: join(dir, 'none'), data: imgs, ...extra }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(ArgumentError);
+      expect((e as Error).message).toMatch(/--detector cannot be combined with --(normal-data|save)/);
+    }
+  });
+
+  it('a --save whose write fails keeps the detector already there byte for byte, no .tmp left', async () => {
+    const out = join(dir, 'saved');
+    const run = (seed: number) =>
+      detect({
+        ...base,
+        seed,
+        normalData: join(imgs, 'reds'),
+        data: join(imgs, 'blues'),
+        size: [16, 16],
+        epochs: 1,
+        save: out,
+        out: join(dir, `scores-${seed}.csv`),
+      });
+    await run(1);
+    const before = Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f)).toString('base64')]));
+    expect(Object.keys(before).sort()).toEqual(['detector.json', 'detector.safetensors']);
+    inject.re = /detector\.safetensors(\.tmp)?$/;
+    const e = await run(2).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OutputError);
+    expect((e as Error).message).toMatch(/cannot write ".*detector\.safetensors": file too large/);
+    const after = Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f)).toString('base64')]));
+    expect(after).toEqual(before);
+    // Without the failure the same run replaces both files: the write above was the one that failed.
+    inject.re = null;
+    await run(2);
+    const replaced = Object.fromEntries(
+      readdirSync(out).map((f) => [f, readFileSync(join(out, f)).toString('base64')]),
+    );
+    expect(Object.keys(replaced).sort()).toEqual(['detector.json', 'detector.safetensors']);
+    expect(replaced['detector.safetensors']).not.toEqual(before['detector.safetensors']);
+  }, 120_000);
+});
