@@ -29,6 +29,7 @@ import { ANOMALY_BLOCKS } from './anomaly.js';
 import { csvField } from './apply.js';
 import { type AllData, type DataSpec, resolveAllData, resolveTrainData, type TrainData } from './data.js';
 import { loadDetectorDir, saveDetectorDir } from './detector-dir.js';
+import { checkImagesFit } from './fits.js';
 import { checkOutDir, checkOutFile } from './outdir.js';
 
 export interface DetectArgs extends Omit<DataSpec, 'limit' | 'normalize' | 'whitening'> {
@@ -93,6 +94,7 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   // The normal images: four fifths train the stack and are the reference codes, one fifth fits the threshold.
   const normal = await resolveTrainData({ ...a, data: a.normalData, seed: a.seed, flag: '--normal-data' });
   // Everything that can be refused is refused here, before the stack trains (it used to be after).
+  checkImagesFit(be, 'convae detect', ANOMALY_BLOCKS, normal.train.shape);
   checkNeighbourCount(a.k, normal);
   const d = await resolveAllData(
     { data: a.data, ...(a.skipBad ? { skipBad: true } : {}) },
