@@ -191,7 +191,7 @@ describe.runIf(BUILD === 'simd')('a failed model write keeps the model already s
       expectWriteError(e, file);
       inject.re = null;
       await run();
-      expect(readFileSync(file, 'utf8')).toMatch(command === 'predict' ? /^file,index,class/ : /"accuracy"/);
+      expect(readFileSync(file, 'utf8')).toMatch(command === 'predict' ? /^file,class_index,class/ : /"accuracy"/);
     },
     60_000,
   );

@@ -6,7 +6,7 @@ import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
 import { parseSize } from './data.js';
 import { encode } from './encode.js';
-import { predict } from './predict.js';
+import { PREDICTION_COLUMNS, predict } from './predict.js';
 import { pretrain } from './pretrain.js';
 import { reconstruct } from './reconstruct.js';
 import { similar } from './similar.js';
@@ -250,7 +250,13 @@ export function registerDataCommands(program: Command): void {
       console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
     });
 
-  modelOpt(program.command('predict').description('the class of every image, as CSV or JSON'))
+  modelOpt(
+    program
+      .command('predict')
+      .description(
+        `the class of every image, as CSV (columns ${PREDICTION_COLUMNS.join(',')}: class_index is the predicted class's index, label the true one when the data has labels) or JSON (the same fields)`,
+      ),
+  )
     .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--out <file>', 'file written (default: stdout)')
     .option('--limit <n>', 'only the first n images', int('--limit'))
