@@ -8,6 +8,7 @@ import { parseSize } from './data.js';
 import { encode } from './encode.js';
 import { PREDICTION_COLUMNS, predict } from './predict.js';
 import { pretrain } from './pretrain.js';
+import { RECONSTRUCT_OUT, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { reconstruct } from './reconstruct.js';
 import { similar } from './similar.js';
 
@@ -221,8 +222,12 @@ export function registerDataCommands(program: Command): void {
       .option('--skip-bad', 'skip image files that cannot be decoded', false)
       .addOption(build());
 
-  modelOpt(program.command('reconstruct').description('PNG grid of images and their reconstructions by the first CAE'))
-    .option('--out <file>', 'PNG written', 'convae-out/reconstruct.png')
+  modelOpt(
+    program
+      .command('reconstruct')
+      .description('a PNG of images above their reconstructions by the first CAE, and its reconstruction MSE'),
+  )
+    .option('--out <file>', `PNG written (${RECONSTRUCTIONS_PNG}, as train and pretrain name theirs)`, RECONSTRUCT_OUT)
     .option('--count <n>', 'images shown (the first ones)', int('--count'), 32)
     .option('--columns <n>', 'pairs per row', int('--columns'), 8)
     .option('--scale <n>', 'pixels per image pixel', int('--scale'), 3)

@@ -56,7 +56,7 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 const START_HERE = [
   ['convae pretrain --data my-images --out stack', 'features without labels: a CAE stack'],
   ['convae encode --model stack --data my-images --out codes', 'the codes of every image'],
-  ['convae reconstruct --model stack --data my-images --out rec.png', 'images above their reconstructions'],
+  ['convae reconstruct --model stack --data my-images --out reconstructions.png', 'images above their reconstructions'],
   ['convae features --model stack --data my-images', 'what each feature responds to'],
   [
     'convae similar --model stack --data my-images --picture similar.png',

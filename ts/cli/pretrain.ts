@@ -22,7 +22,7 @@ import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
 import { type DataSpec, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
-import { defaultArchitecture, filterPicture } from './pictures.js';
+import { defaultArchitecture, filterPicture, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { writeModelFiles } from '../io/files.js';
 import { Progress } from './progress.js';
 import { onInterrupt } from './resume.js';
@@ -145,7 +145,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     const y = stack.blocks[0].reconstruct(x).toArray();
     x.dispose();
     await writePng(
-      join(a.out, 'reconstructions.png'),
+      join(a.out, RECONSTRUCTIONS_PNG),
       reconstructionGrid(originals, y, [sample.length, ...sample.shape] as [number, number, number, number], {
         scale: 4,
         columns: 8,

@@ -28,7 +28,7 @@ import { Progress } from './progress.js';
 import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
 import { resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
-import { defaultArchitecture } from './pictures.js';
+import { defaultArchitecture, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { labelledSubset } from '../data/split.js';
 import { defaultEpochs, FIRST_BLOCK_SPARSITY } from './paper-arch.js';
 import { loadSaved, type Saved } from './saved.js';
@@ -436,7 +436,7 @@ async function trainWith(
   const x = be.fromArray([n, ...sample.shape], sample.images);
   const y = stack.blocks[0].reconstruct(x);
   await writeAtomic(
-    join(a.out, 'reconstructions.png'),
+    join(a.out, RECONSTRUCTIONS_PNG),
     reconstructionFigure(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], {
       title: 'Test images and their reconstructions by the first CAE',
       by: 'CAE 1',
