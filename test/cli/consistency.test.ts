@@ -4,7 +4,7 @@
  * images everywhere, and `-q` silences each of them.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,5 +41,36 @@ describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike',
     expect(r.stdout).toContain(`wrote ${file}: 4 images`);
     expect(existsSync(join(here, file))).toBe(true);
     expect(readdirSync(join(here, 'convae-out', 'reconstruct'))).toEqual(['reconstructions.png']);
+  });
+
+  it('-q: predict, encode, reconstruct and evaluate print nothing (their files are the same as without it)', () => {
+    // A third class folder the model does not know: predict's note about it is what -q silences on stderr.
+    const three = join(dir, 'three');
+    cpSync(imgs, three, { recursive: true });
+    cpSync(join(imgs, 'reds'), join(three, 'greens'), { recursive: true });
+    const o = join(dir, 'quiet');
+    const runs: [string, string[], string][] = [
+      ['predict', ['--out', join(o, 'p.csv')], 'p.csv'],
+      ['encode', ['--out', join(o, 'codes')], join('codes', 'codes.csv')],
+      ['reconstruct', ['--out', join(o, 'r.png'), '--count', '4'], 'r.png'],
+      ['evaluate', ['--out', join(o, 'e.json')], 'e.json'],
+    ];
+    for (const [cmd, args, file] of runs) {
+      const data = cmd === 'predict' ? three : imgs;
+      const loud = cli(cmd, '--model', run, '--data', data, ...args);
+      expect(loud.status, loud.stderr).toBe(0);
+      // Without -q each says something, on stdout (and predict on stderr about the unknown class folder).
+      expect(loud.stdout, cmd).not.toBe('');
+      if (cmd === 'predict') expect(loud.stderr).toMatch(/class folder\(s\) .*greens.* not among the model's classes/);
+      const before = readFileSync(join(o, file));
+      rmSync(join(o, file));
+      const quiet = cli(cmd, '--model', run, '--data', data, ...args, '-q');
+      expect([quiet.status, quiet.stdout, quiet.stderr], cmd).toEqual([0, '', '']);
+      expect(readFileSync(join(o, file)).equals(before), cmd).toBe(true);
+    }
+    // -q silences messages, not the output: predict without --out still prints its CSV.
+    const csv = cli('predict', '--model', run, '--data', imgs, '-q');
+    expect(csv.stderr).toBe('');
+    expect(csv.stdout.trim().split('\n')).toHaveLength(81);
   });
 });

@@ -119,6 +119,9 @@ export const decoderOption = (defaultsTo?: string) => {
 /** Help of `--workers` for the commands that encode or score many images. */
 export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';
 
+/** `-q, --quiet` of every command that has it (paper's prints its table still). */
+export const QUIET_HELP = 'print nothing but errors';
+
 const DATA_HELP =
   'images: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files (class sub-folders give labels)';
 
@@ -192,7 +195,7 @@ export function registerDataCommands(program: Command): void {
     .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
     .option('--out <dir>', 'output folder', 'convae-out')
     .addOption(build())
-    .option('-q, --quiet', 'print nothing but errors', false)
+    .option('-q, --quiet', QUIET_HELP, false)
     .action(async (o) => {
       await pretrain({
         ...shared(o),
@@ -220,7 +223,8 @@ export function registerDataCommands(program: Command): void {
       .requiredOption('--model <dir>', 'a folder written by `convae train` / `pretrain` (or one NAME.json)')
       .requiredOption('--data <spec>', `${DATA_HELP}; folders are resized to the model's input`)
       .option('--skip-bad', 'skip image files that cannot be decoded', false)
-      .addOption(build());
+      .addOption(build())
+      .option('-q, --quiet', QUIET_HELP, false);
 
   modelOpt(
     program
@@ -240,7 +244,7 @@ export function registerDataCommands(program: Command): void {
         columns: o.columns,
         scale: o.scale,
       });
-      console.log(`wrote ${o.out}: ${r.count} images, reconstruction MSE ${r.mse.toFixed(5)}`);
+      if (!o.quiet) console.log(`wrote ${o.out}: ${r.count} images, reconstruction MSE ${r.mse.toFixed(5)}`);
     });
 
   modelOpt(
@@ -252,7 +256,8 @@ export function registerDataCommands(program: Command): void {
     .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
       const r = await encode({ ...shared(o), model: o.model, out: o.out, workers: o.workers, depth: o.depth });
-      console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
+      if (!o.quiet)
+        console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
     });
 
   modelOpt(
@@ -266,7 +271,7 @@ export function registerDataCommands(program: Command): void {
     .option('--out <file>', 'file written (default: stdout)')
     .option('--limit <n>', 'only the first n images', int('--limit'))
     .action(async (o) => {
-      await predict({ ...shared(o), model: o.model, format: o.format, out: o.out });
+      await predict({ ...shared(o), model: o.model, format: o.format, out: o.out, quiet: o.quiet });
     });
 
   modelOpt(
@@ -286,7 +291,6 @@ export function registerDataCommands(program: Command): void {
     .option('--scale <n>', 'pixels per image pixel in --picture', int('--scale'), 3)
     .option('--limit <n>', 'only the first n images of --data and of --query', int('--limit'))
     .option('--workers <n>', WORKERS_HELP, workersArg)
-    .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (o) => {
       await similar({
         ...shared(o),
@@ -311,7 +315,6 @@ export function registerDataCommands(program: Command): void {
   )
     .option('--out <file>', 'also write the report as JSON')
     .option('--limit <n>', 'only the first n images', int('--limit'))
-    .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (o) => {
       await assess({ ...shared(o), model: o.model, out: o.out, quiet: o.quiet });
     });

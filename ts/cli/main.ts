@@ -19,6 +19,7 @@ import {
   flagNumber,
   int,
   MAX_SEED,
+  QUIET_HELP,
   mapsArg,
   registerDataCommands,
   fractionArg,
@@ -171,7 +172,7 @@ program
     int('--threads', 1, MAX_KERNEL_THREADS),
   )
   .option('--from-search <file>', 'take the first CAE block from a `convae search` result (search.json)')
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o, cmd: Command) => {
     if (o.stack !== undefined)
       for (const name of STACK_DECIDES)
@@ -275,7 +276,7 @@ program
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     await search({
       dataset: o.dataset,
@@ -460,7 +461,7 @@ program
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     await filtersFigure({
       data: o.data,
@@ -516,7 +517,7 @@ const anomalyCommand = program
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
   .option('--workers <n>', WORKERS_HELP, workersArg)
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     if (!o.allClasses && o.normal === undefined)
       throw new ArgumentError('convae anomaly', '--normal', 'is needed (or --all-classes)');
@@ -569,7 +570,7 @@ const detectCommand = program
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
   .option('--workers <n>', WORKERS_HELP, workersArg)
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     if (o.data === undefined) throw new ArgumentError('convae detect', '--data', 'is needed: the images to score');
     await detect({
@@ -619,7 +620,7 @@ program
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     if (o.data !== undefined && o.dataset !== undefined)
       throw new ArgumentError('convae features', '--dataset', 'and --data name the data twice: give one');
@@ -652,7 +653,7 @@ program
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
   .option('--workers <n>', WORKERS_HELP, workersArg)
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     await embeddings({
       workers: o.workers,
@@ -674,7 +675,7 @@ program
   .requiredOption('--model <path>', 'a model folder (classifier.json, else stack.json) or a model .json')
   .addOption(new Option('--format <name>', 'target').choices(['pytorch', 'onnx']).makeOptionMandatory())
   .requiredOption('--out <dir>', 'output folder')
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action((o) => exportCommand(o));
 
 program
@@ -683,7 +684,7 @@ program
   .requiredOption('--from <file>', 'the safetensors file')
   .requiredOption('--arch <file>', 'the convae model JSON (model.json of the export folder)')
   .requiredOption('--out <dir>', 'output folder (<kind>.json + <kind>.safetensors)')
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action((o) => importCommand(o));
 
 // After a usage error, the command's usage line and where its options are, not the whole help:

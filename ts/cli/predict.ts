@@ -13,6 +13,8 @@ export interface PredictArgs extends DataSpec {
   /** File written; stdout when absent. */
   out?: string;
   build: Build | 'auto';
+  /** Print nothing but errors: no note on unmatched class folders, no `wrote` line (the predictions still go to stdout without `out`). */
+  quiet?: boolean;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function predict(a: PredictArgs): Promise<Prediction[]> {
   try {
     const clf = saved.classifier!;
     const d = await resolveAllData({ ...a, ...saved.input, modelClasses: saved.classes }, saved.inputShape);
-    if (d.unmatched)
+    if (d.unmatched && !a.quiet)
       console.error(
         `convae predict: ${d.unmatched.length} class folder(s) of ${d.name.slice(0, 160)} (${d.unmatched.slice(0, 5).join(', ')}) not among the model's classes: the label column is empty`,
       );
@@ -73,6 +75,7 @@ export async function predict(a: PredictArgs): Promise<Prediction[]> {
         : `${[PREDICTION_COLUMNS.join(','), ...out.map((p) => [csvField(p.file), p.class_index, csvField(p.class), p.probability.toFixed(6), p.label ?? ''].join(','))].join('\n')}\n`;
     if (a.out) {
       await writeOutput(a.out, text);
+      if (!a.quiet) console.log(`wrote ${a.out}: ${out.length} predictions`);
     } else process.stdout.write(text);
     return out;
   } finally {
