@@ -73,4 +73,39 @@ describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike',
     expect(csv.stderr).toBe('');
     expect(csv.stdout.trim().split('\n')).toHaveLength(81);
   });
+
+  it('--limit 40 of 40 blues and 40 reds: every command takes the same 20 + 20 images', () => {
+    const o = join(dir, 'limit');
+    type Row = { file: string; class_index: number; class: string; probability: number; label: number };
+    const predict = (...args: string[]) => {
+      const r = cli('predict', '--model', run, '--data', imgs, '--format', 'json', ...args);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as Row[];
+    };
+    const all = predict();
+    const rows = predict('--limit', '40');
+    expect(rows.filter((p) => p.file.startsWith('blues/'))).toHaveLength(20);
+    expect(rows.filter((p) => p.file.startsWith('reds/'))).toHaveLength(20);
+    // The same predictions as for the whole folder, in folder order.
+    expect(rows).toEqual(all.filter((p) => rows.some((q) => q.file === p.file)));
+    // evaluate: both classes scored, its accuracy that of predict's rows on the same images.
+    const e = cli('evaluate', '--model', run, '--data', imgs, '--limit', '40', '--out', join(o, 'e.json'), '-q');
+    expect(e.status, e.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(o, 'e.json'), 'utf8'));
+    expect(report.confusion.map((row: number[]) => row[0]! + row[1]!)).toEqual([20, 20]);
+    expect(report.accuracy).toBeCloseTo(rows.filter((p) => p.class_index === p.label).length / 40, 12);
+    // encode: its CSV lists the same files.
+    expect(cli('encode', '--model', run, '--data', imgs, '--limit', '40', '--out', join(o, 'codes'), '-q').status).toBe(
+      0,
+    );
+    const csv = readFileSync(join(o, 'codes', 'codes.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
+    expect(csv.map((line) => line.split(',')[1])).toEqual(rows.map((p) => p.file));
+    // reconstruct --count 40: the first CAE's loss on those images, as evaluate measured it.
+    const r = cli('reconstruct', '--model', run, '--data', imgs, '--count', '40', '--out', join(o, 'r.png'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(Number(/reconstruction MSE (\S+)/.exec(r.stdout)?.[1])).toBeCloseTo(report.reconstructionMse[0], 5);
+  });
 });

@@ -119,6 +119,19 @@ export const decoderOption = (defaultsTo?: string) => {
 /** Help of `--workers` for the commands that encode or score many images. */
 export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';
 
+/**
+ * How `--limit n` picks its n images, told alike by every command: the one rule of `limitSample` (ts/cli/data.ts).
+ * An image folder's files are in class order, so its first n would be its first classes.
+ */
+export const LIMIT_RULE =
+  'the first ones of mnist, fashion, cifar10 or idx data; of an image folder, a seeded sample in proportion to its classes';
+
+/** `--limit` of the commands that train (train, pretrain, paper, filters-figure). */
+export const TRAIN_LIMIT_HELP = `use n training images (quick runs): ${LIMIT_RULE}; the test set shrinks too, to max(1000, n/6) images (an image folder's held-out fifth stays whole)`;
+
+/** `--limit` of the commands that apply a saved model: the same images for each of them (seed 1). */
+const APPLY_LIMIT_HELP = `only n images: ${LIMIT_RULE} (for one n, the same images in predict, evaluate, encode, features and reconstruct)`;
+
 /** `-q, --quiet` of every command that has it (paper's prints its table still). */
 export const QUIET_HELP = 'print nothing but errors';
 
@@ -191,7 +204,7 @@ export function registerDataCommands(program: Command): void {
     .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
     .addOption(decoderOption())
     .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
-    .option('--limit <n>', 'use only the first n training images', int('--limit'))
+    .option('--limit <n>', TRAIN_LIMIT_HELP, int('--limit'))
     .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
     .option('--out <dir>', 'output folder', 'convae-out')
     .addOption(build())
@@ -232,7 +245,7 @@ export function registerDataCommands(program: Command): void {
       .description('a PNG of images above their reconstructions by the first CAE, and its reconstruction MSE'),
   )
     .option('--out <file>', `PNG written (${RECONSTRUCTIONS_PNG}, as train and pretrain name theirs)`, RECONSTRUCT_OUT)
-    .option('--count <n>', 'images shown (the first ones)', int('--count'), 32)
+    .option('--count <n>', `images shown: ${LIMIT_RULE}, as --limit of the other commands`, int('--count'), 32)
     .option('--columns <n>', 'pairs per row', int('--columns'), 8)
     .option('--scale <n>', 'pixels per image pixel', int('--scale'), 3)
     .action(async (o) => {
@@ -252,7 +265,7 @@ export function registerDataCommands(program: Command): void {
   )
     .option('--out <dir>', 'folder for codes.safetensors and codes.csv', 'convae-out/codes')
     .option('--depth <n>', 'blocks the images go through (default: all, the deepest code)', int('--depth'))
-    .option('--limit <n>', 'only the first n images', int('--limit'))
+    .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
     .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
       const r = await encode({ ...shared(o), model: o.model, out: o.out, workers: o.workers, depth: o.depth });
@@ -269,7 +282,7 @@ export function registerDataCommands(program: Command): void {
   )
     .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--out <file>', 'file written (default: stdout)')
-    .option('--limit <n>', 'only the first n images', int('--limit'))
+    .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
     .action(async (o) => {
       await predict({ ...shared(o), model: o.model, format: o.format, out: o.out, quiet: o.quiet });
     });
@@ -314,7 +327,7 @@ export function registerDataCommands(program: Command): void {
       .description('reconstruction MSE of each CAE, accuracy and confusion matrix of the classifier'),
   )
     .option('--out <file>', 'also write the report as JSON')
-    .option('--limit <n>', 'only the first n images', int('--limit'))
+    .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
     .action(async (o) => {
       await assess({ ...shared(o), model: o.model, out: o.out, quiet: o.quiet });
     });

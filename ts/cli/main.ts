@@ -18,6 +18,7 @@ import {
   flagInteger,
   flagNumber,
   int,
+  LIMIT_RULE,
   MAX_SEED,
   QUIET_HELP,
   mapsArg,
@@ -25,6 +26,7 @@ import {
   fractionArg,
   rateArg,
   SPARSITY_HELP,
+  TRAIN_LIMIT_HELP,
   sparsityArg,
   WORKERS_HELP,
   workersArg,
@@ -128,11 +130,7 @@ program
   )
   .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
-  .option(
-    '--limit <n>',
-    'use only the first n training images (quick runs); the test set shrinks too, to max(1000, n/6) images',
-    int('--limit'),
-  )
+  .option('--limit <n>', TRAIN_LIMIT_HELP, int('--limit'))
   .option(
     '--labels <n>',
     `fine-tune on n labelled training images (seed --seed's subset, as \`convae paper\` draws it); pretraining still uses every training image, without labels. Under ${FEW_LABELS.below}, the defaults are \`convae paper\`'s: pretraining with a k-sparse first CAE and untied decoders, ${FEW_LABELS.pretrainEpochs} epochs per CAE; fine-tuning at learning rate ${FEW_LABELS.lr} with head dropout ${FEW_LABELS.dropout}`,
@@ -268,7 +266,7 @@ program
   .option('--untied', 'also try untied decoders', false)
   .option('--epochs <n>', 'epochs per candidate', int('--epochs'), 1)
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
-  .option('--limit <n>', 'images used (10 % of them for validation)', int('--limit'), 10000)
+  .option('--limit <n>', `training images used, 10 % of them for validation: ${LIMIT_RULE}`, int('--limit'), 10000)
   .option('--random <n>', 'try n random combinations instead of the whole grid', int('--random'))
   .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers', 1, MAX_WORKERS))
   .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
@@ -405,11 +403,7 @@ program
   )
   .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, MAX_WORKERS), 0)
   .option('--resume', 'reuse the runs and stacks an interrupted run with the same settings left in --out', false)
-  .option(
-    '--limit <n>',
-    'only the first n training images, and max(1000, n/6) test images (quick runs)',
-    int('--limit'),
-  )
+  .option('--limit <n>', TRAIN_LIMIT_HELP, int('--limit'))
   .option('--out <dir>', 'output folder', 'convae-out')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
@@ -452,7 +446,7 @@ program
     "Masci et al. 2011's filter figure: 20 first-layer 7×7 filters of the paper's four CAEs (plain, 50 % noise, max-pool, max-pool + 30 % noise) and convae's k-sparse one, in one picture",
   )
   .option('--epochs <n>', 'epochs of each CAE', int('--epochs'), 2)
-  .option('--limit <n>', 'use only the first n training images', int('--limit'))
+  .option('--limit <n>', TRAIN_LIMIT_HELP, int('--limit'))
   .option('--maps <n>', 'filters of each CAE', int('--maps', 1, LIMITS.maps), 20)
   .option('--kernel <k>', 'filter size', int('--kernel', 1, 28), 7)
   .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
@@ -511,7 +505,11 @@ const anomalyCommand = program
       .choices(['test', 'validation'])
       .default('test'),
   )
-  .option('--limit <n>', 'at most n normal training images per class and 10n test images (quick runs)', int('--limit'))
+  .option(
+    '--limit <n>',
+    `quick runs: at most n normal training images per class (its first ones), and max(500, 10n) test images: ${LIMIT_RULE}`,
+    int('--limit'),
+  )
   .option('--out <dir>', 'output folder', 'convae-out/anomaly')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
@@ -615,7 +613,7 @@ program
   .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false)
   .option('--block <n>', 'only this block (1-based; default all)', int('--block'))
   .option('--top <n>', 'images per feature', int('--top'), 8)
-  .option('--limit <n>', 'images searched (the first ones)', int('--limit'), 2000)
+  .option('--limit <n>', `images searched: ${LIMIT_RULE}`, int('--limit'), 2000)
   .option('--out <dir>', 'output folder (default: the model folder)')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
@@ -643,10 +641,24 @@ program
     'k-NN and linear-probe accuracy of the codes at every depth from 1 000 labels on MNIST, against raw pixels and a random encoder',
   )
   .option('--model <dir>', 'folder with stack.json + stack.safetensors (default: train a stack here)')
-  .option('--labels <n>', 'labelled training images', int('--labels', 10), 1000)
-  .option('--unlabelled <n>', 'unlabelled images for the stack trained here', int('--unlabelled'), 20000)
+  .option(
+    '--labels <n>',
+    "labelled training images (a seeded draw from MNIST's training split)",
+    int('--labels', 10),
+    1000,
+  )
+  .option(
+    '--unlabelled <n>',
+    "unlabelled images for the stack trained here (the first n of MNIST's training split)",
+    int('--unlabelled'),
+    20000,
+  )
   .option('--epochs <n>', 'epochs per block of the stack trained here', int('--epochs', 0), 1)
-  .option('--test-limit <n>', 'test images scored (default all)', int('--test-limit'))
+  .option(
+    '--test-limit <n>',
+    "test images scored: the first n of MNIST's test split (default all)",
+    int('--test-limit'),
+  )
   .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
   .option('--out <dir>', 'output folder', 'convae-out/embeddings')
   .addOption(
