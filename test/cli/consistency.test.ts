@@ -14,6 +14,24 @@ import { cliRunner } from '../util/cli.js';
 const root = new URL('../..', import.meta.url).pathname;
 const cli = cliRunner(120_000);
 
+/** Each option of `convae <command> --help` and its description, white space collapsed (commander wraps lines). */
+function optionsOf(command: string): Map<string, string> {
+  const r = cli(command, '--help');
+  expect(r.status, r.stderr).toBe(0);
+  const out = new Map<string, string>();
+  let flag: string | null = null;
+  for (const line of r.stdout.split('\n').slice(r.stdout.split('\n').indexOf('Options:') + 1)) {
+    const m = /^ {2}(?:-\w, )?(--[\w-]+)(?: <[\w,]+>)? {2,}(.*)$/.exec(line);
+    if (m) {
+      flag = m[1]!;
+      out.set(flag, m[2]!);
+    } else if (flag && /^ {4,}\S/.test(line)) out.set(flag, `${out.get(flag)} ${line.trim()}`);
+  }
+  return out;
+}
+const COMMANDS = ['train', 'search', 'paper', 'filters-figure', 'pretrain', 'reconstruct', 'encode', 'predict'];
+COMMANDS.push('evaluate', 'anomaly', 'detect', 'features', 'embeddings', 'export', 'import');
+
 describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-cli-consistency-'));
   const imgs = join(dir, 'imgs'),
@@ -107,5 +125,42 @@ describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike',
     const r = cli('reconstruct', '--model', run, '--data', imgs, '--count', '40', '--out', join(o, 'r.png'));
     expect(r.status, r.stderr).toBe(0);
     expect(Number(/reconstruction MSE (\S+)/.exec(r.stdout)?.[1])).toBeCloseTo(report.reconstructionMse[0], 5);
+  });
+
+  it('--help: one description per shared flag, one word per concept', () => {
+    const help = new Map(COMMANDS.map((c) => [c, optionsOf(c)]));
+    const alike = (flag: string, commands: string[]) => {
+      const texts = commands.map((c) =>
+        help
+          .get(c)!
+          .get(flag)
+          ?.replace(/ \(default: .*\)$/, ''),
+      );
+      expect(
+        texts.every((t) => t !== undefined && t === texts[0]),
+        `${flag}: ${commands.join(', ')}`,
+      ).toBe(true);
+      return texts[0]!;
+    };
+    // Every command that reads image folders skips the undecodable ones alike, and says they are listed.
+    const readers = COMMANDS.filter((c) => help.get(c)!.has('--skip-bad'));
+    expect(readers).toEqual(expect.arrayContaining(['train', 'pretrain', 'reconstruct', 'encode', 'predict']));
+    expect(readers).toEqual(expect.arrayContaining(['evaluate', 'anomaly', 'detect', 'features']));
+    expect(alike('--skip-bad', readers)).toMatch(/listed on stderr/);
+    expect(
+      alike(
+        '--quiet',
+        COMMANDS.filter((c) => c !== 'paper'),
+      ),
+    ).toBe('print nothing but errors');
+    expect(alike('--model', ['reconstruct', 'encode', 'predict', 'evaluate'])).toMatch(/or one model \.json/);
+    alike('--limit', ['train', 'pretrain', 'paper', 'filters-figure']);
+    alike('--limit', ['encode', 'predict', 'evaluate']);
+    // A folder's formats, and what a CAE of the stack is called, the same in every help.
+    for (const [c, options] of help)
+      for (const [flag, text] of options) {
+        if (/folder of PNG/.test(text)) expect(text, `${c} ${flag}`).toMatch(/PNG\/JPEG\/WebP/);
+        expect(text, `${c} ${flag}`).not.toMatch(/CAE layer|epochs per (CAE )?block/);
+      }
   });
 });

@@ -47,7 +47,7 @@ export const MAX_SEED = 2 ** 32 - 1;
 /** `--workers` of the commands that encode or score many images: 0 (this thread) to 256. */
 export const workersArg = int('--workers', 0, MAX_WORKERS);
 
-/** `--maps <a,b>` of train and pretrain: the feature maps of the two CAE layers. */
+/** `--maps <a,b>` of train and pretrain: the feature maps of the two CAEs. */
 export const mapsArg = (v: string): [number, number] => {
   const m = v.split(',').map((x) => flagInteger(x.trim()));
   if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1 && x <= FLAG_LIMITS.maps))
@@ -136,7 +136,17 @@ const APPLY_LIMIT_HELP = `only n images: ${LIMIT_RULE} (for one n, the same imag
 export const QUIET_HELP = 'print nothing but errors';
 
 const DATA_HELP =
-  'images: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files (class sub-folders give labels)';
+  'images: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG/WebP files (class sub-folders give labels)';
+
+/** `--skip-bad` of every command that reads image folders. */
+export const SKIP_BAD_HELP = 'skip image files that cannot be decoded (listed on stderr) instead of stopping';
+
+/** `--model` of the commands that take any saved model (`loadSaved`): a folder, or one model's JSON. */
+export const MODEL_HELP =
+  'a model folder `convae train` or `pretrain` wrote (classifier.json, stack.json), or one model .json of it';
+
+/** `--model` of the commands that need the CAE stack of a folder (`loadStackDirInput`). */
+export const STACK_MODEL_HELP = 'a model folder `convae train` or `pretrain` wrote: its stack.json + stack.safetensors';
 
 /** `--data`, `--size`, `--channels`, `--skip-bad` (data = null: no default, the command's `--dataset` applies). */
 export function dataOptions(cmd: Command, fallback: string | null = null, folderShape = true): Command {
@@ -147,7 +157,7 @@ export function dataOptions(cmd: Command, fallback: string | null = null, folder
       .addOption(
         intChoice('--channels <n>', 'channels of image-folder images: 3 = RGB (the default), 1 = grey', ['1', '3']),
       )
-      .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false);
+      .option('--skip-bad', SKIP_BAD_HELP, false);
   return cmd;
 }
 
@@ -170,10 +180,10 @@ export function registerDataCommands(program: Command): void {
       .description('greedy CAE pretraining alone (no labels needed); writes stack.*, filters and reconstructions'),
     'mnist',
   )
-    .option('--epochs <n>', 'epochs per CAE layer', int('--epochs'), 1)
+    .option('--epochs <n>', 'epochs per CAE', int('--epochs'), 1)
     .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
-    .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', mapsArg)
-    .addOption(intChoice('--layers <n>', 'CAE layers', ['1', '2']).default(2))
+    .option('--maps <a,b>', 'feature maps of the two CAEs (default 20,50 grey, 32,64 colour)', mapsArg)
+    .addOption(intChoice('--layers <n>', 'CAEs stacked', ['1', '2']).default(2))
     .option('--kernel <k>', 'filter size', int('--kernel'), 5)
     .option('--padding <p>', "zero padding of the convolutions: pixels, or 'same' (keeps the size)", (v) => {
       if (v === 'same') return v;
@@ -233,9 +243,9 @@ export function registerDataCommands(program: Command): void {
 
   const modelOpt = (cmd: Command) =>
     cmd
-      .requiredOption('--model <dir>', 'a folder written by `convae train` / `pretrain` (or one NAME.json)')
+      .requiredOption('--model <path>', MODEL_HELP)
       .requiredOption('--data <spec>', `${DATA_HELP}; folders are resized to the model's input`)
-      .option('--skip-bad', 'skip image files that cannot be decoded', false)
+      .option('--skip-bad', SKIP_BAD_HELP, false)
       .addOption(build())
       .option('-q, --quiet', QUIET_HELP, false);
 

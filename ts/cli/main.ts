@@ -20,12 +20,15 @@ import {
   int,
   LIMIT_RULE,
   MAX_SEED,
+  MODEL_HELP,
   QUIET_HELP,
   mapsArg,
   registerDataCommands,
   fractionArg,
   rateArg,
+  SKIP_BAD_HELP,
   SPARSITY_HELP,
+  STACK_MODEL_HELP,
   TRAIN_LIMIT_HELP,
   sparsityArg,
   WORKERS_HELP,
@@ -100,7 +103,7 @@ program
   )
   .option(
     '--pretrain-epochs <n>',
-    `epochs per CAE layer (default: from the preset; ${FEW_LABELS.pretrainEpochs} with --labels under ${FEW_LABELS.below}; for a dataset under ${FEW_LABELS.below} training images, about ${SMALL_DATA.pretrainImages} images (those of ${SMALL_DATA.fewestScaled} for fewer) and no fewer than ${FEW_LABELS.pretrainEpochs})`,
+    `epochs per CAE (default: from the preset; ${FEW_LABELS.pretrainEpochs} with --labels under ${FEW_LABELS.below}; for a dataset under ${FEW_LABELS.below} training images, about ${SMALL_DATA.pretrainImages} images (those of ${SMALL_DATA.fewestScaled} for fewer) and no fewer than ${FEW_LABELS.pretrainEpochs})`,
     int('--pretrain-epochs', 0),
   )
   .option(
@@ -109,7 +112,7 @@ program
     int('--epochs', 0),
   )
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
-  .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', mapsArg)
+  .option('--maps <a,b>', 'feature maps of the two CAEs (default 20,50 grey, 32,64 colour)', mapsArg)
   .option('--kernel <k>', 'filter size of both layers', int('--kernel', 1, 64), 5)
   .option(
     '--hidden <n>',
@@ -489,12 +492,15 @@ const anomalyCommand = program
     'one-class anomaly detection (Ruff et al. 2018): train on one class, score the test set, AUROC; --all-classes writes the table',
   )
   .addOption(
-    new Option('--dataset <name>', 'dataset (or --data, which takes any labelled data)').choices(['mnist', 'fashion']),
+    new Option('--dataset <name>', 'dataset (or --data, which takes any labelled images)').choices([
+      'mnist',
+      'fashion',
+    ]),
   )
   .option('--normal <class>', 'the normal class: an index or a class name (an image folder: a sub-folder name)')
   .option('--all-classes', 'run every class as the normal one', false)
   .option('--seeds <n>', 'seeds per class', int('--seeds'), 3)
-  .option('--epochs <n>', 'epochs per CAE block', int('--epochs', 0), 1)
+  .option('--epochs <n>', 'epochs per CAE', int('--epochs', 0), 1)
   .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
   .addOption(new Option('--score <kind>', 'anomaly score').choices(['knn', 'reconstruction']).default('knn'))
   .option('--k <n>', 'neighbours averaged by the knn score', int('--k', 1, MAX_NEIGHBOURS), 5)
@@ -551,13 +557,9 @@ const detectCommand = program
   )
   .requiredOption(
     '--normal-data <spec>',
-    'images of what is normal: a folder of PNG/JPEG files (sub-folders allowed, labels ignored), or mnist, fashion, cifar10:DIR, idx:DIR',
+    'images of what is normal: a folder of PNG/JPEG/WebP files (sub-folders allowed, labels ignored), or mnist, fashion, cifar10:DIR, idx:DIR',
   )
-  .option(
-    '--epochs <n>',
-    `epochs per CAE block (default: about ${DETECT_IMAGES} images' worth, 1 to 100)`,
-    int('--epochs'),
-  )
+  .option('--epochs <n>', `epochs per CAE (default: about ${DETECT_IMAGES} images' worth, 1 to 100)`, int('--epochs'))
   .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
   .option('--k <n>', 'the score: mean distance to the k nearest normal codes', int('--k', 1, MAX_NEIGHBOURS), 5)
   .option('--fpr <rate>', 'share of the held-out normal images the threshold lets above it', fprArg, 0.05)
@@ -596,10 +598,7 @@ program
   .description(
     'what each feature responds to: the test images that activate it most and the deconvnet projection of that activation, PNG per block',
   )
-  .requiredOption(
-    '--model <dir>',
-    'folder with stack.json + stack.safetensors (as `convae train` and `pretrain` write)',
-  )
+  .requiredOption('--model <dir>', STACK_MODEL_HELP)
   .addOption(
     new Option(
       '--dataset <name>',
@@ -608,9 +607,9 @@ program
   )
   .option(
     '--data <spec>',
-    "images searched: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files, resized to the model's input",
+    "images searched: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG/WebP files, resized to the model's input",
   )
-  .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false)
+  .option('--skip-bad', SKIP_BAD_HELP, false)
   .option('--block <n>', 'only this block (1-based; default all)', int('--block'))
   .option('--top <n>', 'images per feature', int('--top'), 8)
   .option('--limit <n>', `images searched: ${LIMIT_RULE}`, int('--limit'), 2000)
@@ -640,7 +639,7 @@ program
   .description(
     'k-NN and linear-probe accuracy of the codes at every depth from 1 000 labels on MNIST, against raw pixels and a random encoder',
   )
-  .option('--model <dir>', 'folder with stack.json + stack.safetensors (default: train a stack here)')
+  .option('--model <dir>', `${STACK_MODEL_HELP} (default: train a stack here)`)
   .option(
     '--labels <n>',
     "labelled training images (a seeded draw from MNIST's training split)",
@@ -653,7 +652,7 @@ program
     int('--unlabelled'),
     20000,
   )
-  .option('--epochs <n>', 'epochs per block of the stack trained here', int('--epochs', 0), 1)
+  .option('--epochs <n>', 'epochs per CAE of the stack trained here', int('--epochs', 0), 1)
   .option(
     '--test-limit <n>',
     "test images scored: the first n of MNIST's test split (default all)",
@@ -684,7 +683,7 @@ program
 program
   .command('export')
   .description('write a trained model for PyTorch (model.py + safetensors) or ONNX (model.onnx, encoder.onnx)')
-  .requiredOption('--model <path>', 'a model folder (classifier.json, else stack.json) or a model .json')
+  .requiredOption('--model <path>', `${MODEL_HELP} (the classifier when the folder holds both)`)
   .addOption(new Option('--format <name>', 'target').choices(['pytorch', 'onnx']).makeOptionMandatory())
   .requiredOption('--out <dir>', 'output folder')
   .option('-q, --quiet', QUIET_HELP, false)
