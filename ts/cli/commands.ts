@@ -143,10 +143,11 @@ export const SKIP_BAD_HELP = 'skip image files that cannot be decoded (listed on
 
 /** `--model` of the commands that take any saved model (`loadSaved`): a folder, or one model's JSON. */
 export const MODEL_HELP =
-  'a model folder `convae train` or `pretrain` wrote (classifier.json, stack.json), or one model .json of it';
+  'a model folder (as train, pretrain, embeddings or import write it: classifier.*, stack.*), or one model .json';
 
 /** `--model` of the commands that need the CAE stack of a folder (`loadStackDirInput`). */
-export const STACK_MODEL_HELP = 'a model folder `convae train` or `pretrain` wrote: its stack.json + stack.safetensors';
+export const STACK_MODEL_HELP =
+  'a model folder (as train, pretrain or embeddings write it): its stack.json + stack.safetensors';
 
 /** `--data`, `--size`, `--channels`, `--skip-bad` (data = null: no default, the command's `--dataset` applies). */
 export function dataOptions(cmd: Command, fallback: string | null = null, folderShape = true): Command {
