@@ -3,7 +3,7 @@
  * class, and its first n were the first classes only (`evaluate --limit 40` on 40 blues and 40 reds scored blues).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { limitImages, limitSample, resolveAllData, resolveTrainData } from '../.
 import { splitDataset } from '../../ts/data/split.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { Rng } from '../../ts/util/rng.js';
+import { PNG } from 'pngjs';
+import { cliRunner } from '../util/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -129,5 +131,37 @@ describe('--limit on an image folder, through the readers every command uses', (
     );
     for (const c of [0, 1]) expect(Math.abs(t[c]! - (8 * tm[c]!) / full.test.length)).toBeLessThanOrEqual(1);
     expect(limitImages(full.test, 'mnist', 5, 1).readImages(0, 5)).toEqual(full.test.readImages(0, 5));
+  });
+
+  it("pretrain's reconstructions.png shows a folder's classes in proportion, not its first test images", async () => {
+    // 80 blues and 80 reds (each file twice): 32 held-out images, about 16 blues first, then the reds.
+    const big = join(dir, 'big');
+    for (const c of ['blues', 'reds'])
+      for (const f of readdirSync(join(imgs, c))) {
+        cpSync(join(imgs, c, f), join(big, c, f));
+        cpSync(join(imgs, c, f), join(big, c, `copy-${f}`));
+      }
+    const out = join(dir, 'stack');
+    const r = cliRunner(120_000)(
+      ...['pretrain', '--data', big, '--size', '12x12', '--layers', '1', '--maps', '2,4', '--kernel', '3'],
+      ...['--epochs', '1', '--build', 'simd', '--out', out, '-q'],
+    );
+    expect(r.status, r.stderr).toBe(0);
+    // The held-out images, split again (seed 1, pretrain's default): how many reds among them.
+    const f = await loadImageFolder(big, { size: [12, 12], channels: 3 });
+    const test = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: 1 }).test!.data;
+    const reds = Array.from(test.labels!).filter((l) => l === 1).length;
+    // The picture: 2 rows of 8 originals (4 px a pixel, 1 px apart), each above its reconstruction. A red tile's
+    // centre is red (the blue channel 0 in the image), a blue one's blue.
+    const png = PNG.sync.read(readFileSync(join(out, 'reconstructions.png')));
+    let shownReds = 0;
+    for (let i = 0; i < 16; i++) {
+      const [col, row] = [i % 8, Math.floor(i / 8)];
+      const x = 1 + col * 49 + 24,
+        y = 1 + 2 * row * 49 + row + 24;
+      const at = 4 * (y * png.width + x);
+      if (png.data[at]! > png.data[at + 2]!) shownReds++;
+    }
+    expect(Math.abs(shownReds - (16 * reds) / test.length)).toBeLessThanOrEqual(1);
   });
 });
