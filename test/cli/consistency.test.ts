@@ -30,7 +30,7 @@ function optionsOf(command: string): Map<string, string> {
   return out;
 }
 const COMMANDS = ['train', 'search', 'paper', 'filters-figure', 'pretrain', 'reconstruct', 'encode', 'predict'];
-COMMANDS.push('evaluate', 'anomaly', 'detect', 'features', 'embeddings', 'export', 'import');
+COMMANDS.push('similar', 'evaluate', 'anomaly', 'detect', 'features', 'embeddings', 'export', 'import');
 
 describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-cli-consistency-'));
@@ -145,7 +145,7 @@ describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike',
     // Every command that reads image folders skips the undecodable ones alike, and says they are listed.
     const readers = COMMANDS.filter((c) => help.get(c)!.has('--skip-bad'));
     expect(readers).toEqual(expect.arrayContaining(['train', 'pretrain', 'reconstruct', 'encode', 'predict']));
-    expect(readers).toEqual(expect.arrayContaining(['evaluate', 'anomaly', 'detect', 'features']));
+    expect(readers).toEqual(expect.arrayContaining(['similar', 'evaluate', 'anomaly', 'detect', 'features']));
     expect(alike('--skip-bad', readers)).toMatch(/listed on stderr/);
     expect(
       alike(
@@ -153,9 +153,16 @@ describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike',
         COMMANDS.filter((c) => c !== 'paper'),
       ),
     ).toBe('print nothing but errors');
-    expect(alike('--model', ['reconstruct', 'encode', 'predict', 'evaluate'])).toMatch(/or one model \.json/);
+    expect(alike('--model', ['reconstruct', 'encode', 'predict', 'similar', 'evaluate'])).toMatch(
+      /or one model \.json/,
+    );
     alike('--limit', ['train', 'pretrain', 'paper', 'filters-figure']);
     alike('--limit', ['encode', 'predict', 'evaluate']);
+    for (const c of COMMANDS) {
+      const limit = help.get(c)!.get('--limit');
+      if (limit !== undefined && c !== 'embeddings')
+        expect(limit, c).toContain('of an image folder, a seeded sample in proportion to its classes');
+    }
     // A folder's formats, and what a CAE of the stack is called, the same in every help.
     for (const [c, options] of help)
       for (const [flag, text] of options) {

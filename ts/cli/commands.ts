@@ -130,7 +130,7 @@ export const LIMIT_RULE =
 export const TRAIN_LIMIT_HELP = `use n training images (quick runs): ${LIMIT_RULE}; the test set shrinks too, to max(1000, n/6) images (an image folder's held-out fifth stays whole)`;
 
 /** `--limit` of the commands that apply a saved model: the same images for each of them (seed 1). */
-const APPLY_LIMIT_HELP = `only n images: ${LIMIT_RULE} (for one n, the same images in predict, evaluate, encode, features and reconstruct)`;
+const APPLY_LIMIT_HELP = `only n images: ${LIMIT_RULE} (for one n, the same images in predict, evaluate, encode, similar, features and reconstruct)`;
 
 /** `-q, --quiet` of every command that has it (paper's prints its table still). */
 export const QUIET_HELP = 'print nothing but errors';
@@ -311,9 +311,9 @@ export function registerDataCommands(program: Command): void {
     .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--out <file>', 'file written (default: stdout): query,rank,file,distance')
     .option('--picture <file>', 'also a PNG: each query, then its neighbours, nearest first')
-    .option('--rows <n>', 'queries drawn in --picture (the first ones)', int('--rows'), 16)
+    .option('--rows <n>', `queries drawn in --picture: ${LIMIT_RULE}, as --limit`, int('--rows'), 16)
     .option('--scale <n>', 'pixels per image pixel in --picture', int('--scale'), 3)
-    .option('--limit <n>', 'only the first n images of --data and of --query', int('--limit'))
+    .option('--limit <n>', `only n images of --data and of --query: ${LIMIT_RULE}`, int('--limit'))
     .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
       await similar({

@@ -260,9 +260,15 @@ function limitFolder(
 }
 
 /**
- * `--limit n` of a training set (`resolveTrainData`'s `train`/`test`): a seeded sample in proportion to the classes
- * when it comes from an image folder (`name` starts with `folder:`), else its first n images.
+ * Which n images of `ds` `--limit n` keeps (ascending indices): a seeded sample in proportion to the classes when
+ * they come from an image folder (`name`, a `TrainData`'s or `AllData`'s, starts with `folder:`), else the first n.
  */
+export function limitIndices(ds: ImageDataset, name: string, n: number, seed: number): Uint32Array {
+  if (name.startsWith('folder:')) return limitSample(ds.labels, ds.length, n, seed);
+  return Uint32Array.from({ length: Math.min(n, ds.length) }, (_, i) => i);
+}
+
+/** `--limit n` of a dataset read by `resolveTrainData` or `resolveAllData` (its `name`): the images `limitIndices` keeps. */
 export function limitImages(ds: ImageDataset, name: string, n: number, seed: number): ImageDataset {
   return name.startsWith('folder:') ? limitFolder(ds, n, seed).data : ds.take(n);
 }
