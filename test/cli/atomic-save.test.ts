@@ -183,7 +183,7 @@ describe.runIf(BUILD === 'simd')('a failed model write keeps the model already s
       writeFileSync(file, 'the results of an earlier run');
       const run = () =>
         command === 'predict'
-          ? predict({ model, data: 'mnist', limit: 20, format: 'csv', out: file, build: BUILD })
+          ? predict({ model, data: 'mnist', limit: 20, format: 'csv', out: file, build: BUILD, quiet: true })
           : assess({ model, data: 'mnist', limit: 20, out: file, build: BUILD, quiet: true });
       inject.re = /result\.txt(\.tmp)?$/;
       const e = await rejection(run());
@@ -191,7 +191,7 @@ describe.runIf(BUILD === 'simd')('a failed model write keeps the model already s
       expectWriteError(e, file);
       inject.re = null;
       await run();
-      expect(readFileSync(file, 'utf8')).toMatch(command === 'predict' ? /^file,index,class/ : /"accuracy"/);
+      expect(readFileSync(file, 'utf8')).toMatch(command === 'predict' ? /^file,class_index,class/ : /"accuracy"/);
     },
     60_000,
   );

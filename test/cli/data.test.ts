@@ -48,7 +48,13 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
   it('predict prints the same classes as the API on the loaded model', async () => {
     const r = cli('predict', '--model', out, '--data', imgs, '--format', 'json');
     expect(r.status).toBe(0);
-    const rows = JSON.parse(r.stdout) as { file: string; index: number; class: string; probability: number }[];
+    const rows = JSON.parse(r.stdout) as {
+      file: string;
+      class_index: number;
+      class: string;
+      probability: number;
+      label: number;
+    }[];
     const be = await backendUnderTest();
     const { model } = loadModel(
       be,
@@ -61,13 +67,29 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     const api = Array.from((model as Classifier).predict(x));
     x.dispose();
     expect(rows.map((p) => p.file)).toEqual(f.files);
-    expect(rows.map((p) => p.index)).toEqual(api);
+    expect(rows.map((p) => p.class_index)).toEqual(api);
     expect(rows.map((p) => p.class)).toEqual(api.map((i) => ['blues', 'reds'][i]));
     for (const p of rows) expect(p.probability).toBeGreaterThanOrEqual(0.5 - 1e-9); // two classes: the argmax has ≥ ½
     (model as Classifier).dispose();
+    // The true labels: the class folders, sorted (blues = 0, reds = 1), as the model was trained on them.
+    expect(rows.map((p) => p.label)).toEqual(f.files.map((file) => (file.startsWith('blues/') ? 0 : 1)));
+    // The CSV: one column per JSON field, same names, same order, same values (the predicted class is
+    // `class_index`, not a row number: `index` read like one).
     const csv = cli('predict', '--model', out, '--data', imgs);
-    expect(csv.stdout.split('\n')[0]).toBe('file,index,class,probability,label');
-    expect(csv.stdout.trim().split('\n').length).toBe(81);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toBe('file,class_index,class,probability,label');
+    expect(lines[0]).toBe(Object.keys(rows[0]).join(','));
+    expect(lines.length).toBe(81);
+    for (const [i, line] of lines.slice(1).entries()) {
+      const [file, classIndex, cls, probability, label] = line.split(',');
+      expect([file, Number(classIndex), cls, Number(label)]).toEqual([
+        rows[i].file,
+        rows[i].class_index,
+        rows[i].class,
+        rows[i].label,
+      ]);
+      expect(Number(probability)).toBeCloseTo(rows[i].probability, 6);
+    }
   });
 
   it('encode writes the codes the API computes from the loaded stack', async () => {

@@ -145,8 +145,25 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
       const i = f.files.indexOf(file);
       return f.dataset.readImages(i, i + 1);
     };
+    // Whether the tile at (row, col) is the image `img`, every pixel within one level.
+    const isTile = (img: Float32Array, row: number, col: number) => {
+      for (let y = 0; y < 16; y++)
+        for (let x = 0; x < 16; x++)
+          for (let c = 0; c < 3; c++) {
+            const at = ((1 + row * 17 + y) * info.width + 1 + col * 17 + x) * 3 + c;
+            if (Math.abs(data[at]! - img[c * 256 + y * 16 + x]! * 255) > 1) return false;
+          }
+      return true;
+    };
+    // The 3 queries drawn, as --limit takes images: of the folder (blues then reds), a sample of both classes, in
+    // folder order; each row of the picture is one of the JSON's rows.
+    const drawn = [0, 1, 2].map((row) => rows.findIndex((q) => isTile(pixels(q.query), row, 0)));
+    expect(drawn.every((q) => q >= 0)).toBe(true);
+    expect(drawn).toEqual([...drawn].sort((x, y) => x - y));
+    expect(new Set(drawn.map((q) => rows[q]!.query.split('/')[0])).size).toBe(2);
     for (let row = 0; row < 3; row++) {
-      const shown = [rows[row]!.query, ...rows[row]!.neighbours.map((n) => n.file)];
+      const q = rows[drawn[row]!]!;
+      const shown = [q.query, ...q.neighbours.map((n) => n.file)];
       shown.forEach((file, col) => {
         const img = pixels(file);
         for (const [y, x] of [

@@ -1,7 +1,9 @@
 /** The `convae` command line run from the sources (tsx) in the repository, as a user's shell would run it. */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runFlags } from '../../ts/cli/resume.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import type { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
@@ -10,15 +12,18 @@ import { backendUnderTest } from './backend.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-/** A runner of `convae ...args` that waits for the exit (at most `timeout` ms) and returns status, stdout and stderr. */
-export const cliRunner =
-  (timeout: number) =>
-  (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'ts/cli/main.ts', ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout,
-    });
+/**
+ * A runner of `convae ...args` that waits for the exit (at most `timeout` ms) and returns status, stdout and stderr.
+ * `cwd`: the folder it runs in (default: the repository), where relative paths and default `--out`s land.
+ */
+export const cliRunner = (timeout: number, cwd = root) => {
+  // Elsewhere than the repository, tsx and the command by absolute path (no node_modules there to resolve `tsx`).
+  const head =
+    cwd === root
+      ? ['--import', 'tsx', 'ts/cli/main.ts']
+      : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, join(root, 'ts/cli/main.ts')];
+  return (...args: string[]) => spawnSync(process.execPath, [...head, ...args], { cwd, encoding: 'utf8', timeout });
+};
 
 /**
  * The same, without blocking: the cases of one test run side by side. Resolves (never rejects) when the

@@ -32,7 +32,7 @@ import { writePng } from '../viz/png.js';
 import { imageGrid } from '../viz/raster.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
-import { type DataSpec, resolveTrainData } from './data.js';
+import { type DataSpec, limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
 
 export interface AnomalyArgs extends Omit<DataSpec, 'limit' | 'seed'> {
@@ -47,7 +47,7 @@ export interface AnomalyArgs extends Omit<DataSpec, 'limit' | 'seed'> {
   depth?: number;
   fpr: number;
   evaluate: 'test' | 'validation';
-  /** At most this many normal training images per class, and the first 10× as many test images (quick runs). */
+  /** At most this many normal training images per class (its first), and max(500, 10×) test images (`limitImages`). */
   limit?: number;
   out: string;
   build: Build | 'auto';
@@ -120,7 +120,8 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
   const names = d.classes!;
   const classes = a.normal === null ? names.map((_, i) => i) : a.normal.map((v) => parseClass(names, v, d.name));
   const train = d.train;
-  const test = a.limit ? d.test.take(Math.min(d.test.length, Math.max(500, 10 * a.limit))) : d.test;
+  // A folder's test images are in class order: --limit samples them (limitImages), as every command's --limit does.
+  const test = a.limit ? limitImages(d.test, d.name, Math.max(500, 10 * a.limit), 1) : d.test;
   const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
   try {
     return await runAll(a, { train, test, names, name: d.name, classes, runner, be, log, t0 });

@@ -6,8 +6,9 @@ import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
 import { parseSize } from './data.js';
 import { encode } from './encode.js';
-import { predict } from './predict.js';
+import { PREDICTION_COLUMNS, predict } from './predict.js';
 import { pretrain } from './pretrain.js';
+import { RECONSTRUCT_OUT, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { reconstruct } from './reconstruct.js';
 import { similar } from './similar.js';
 
@@ -46,7 +47,7 @@ export const MAX_SEED = 2 ** 32 - 1;
 /** `--workers` of the commands that encode or score many images: 0 (this thread) to 256. */
 export const workersArg = int('--workers', 0, MAX_WORKERS);
 
-/** `--maps <a,b>` of train and pretrain: the feature maps of the two CAE layers. */
+/** `--maps <a,b>` of train and pretrain: the feature maps of the two CAEs. */
 export const mapsArg = (v: string): [number, number] => {
   const m = v.split(',').map((x) => flagInteger(x.trim()));
   if (m.length !== 2 || !m.every((x) => Number.isInteger(x) && x >= 1 && x <= FLAG_LIMITS.maps))
@@ -118,8 +119,35 @@ export const decoderOption = (defaultsTo?: string) => {
 /** Help of `--workers` for the commands that encode or score many images. */
 export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';
 
+/**
+ * How `--limit n` picks its n images, told alike by every command: the one rule of `limitSample` (ts/cli/data.ts).
+ * An image folder's files are in class order, so its first n would be its first classes.
+ */
+export const LIMIT_RULE =
+  'the first ones of mnist, fashion, cifar10 or idx data; of an image folder, a seeded sample in proportion to its classes';
+
+/** `--limit` of the commands that train (train, pretrain, paper, filters-figure). */
+export const TRAIN_LIMIT_HELP = `use n training images (quick runs): ${LIMIT_RULE}; the test set shrinks too, to max(1000, n/6) images (an image folder's held-out fifth stays whole)`;
+
+/** `--limit` of the commands that apply a saved model: the same images for each of them (seed 1). */
+const APPLY_LIMIT_HELP = `only n images: ${LIMIT_RULE} (for one n, the same images in predict, evaluate, encode, similar, features and reconstruct)`;
+
+/** `-q, --quiet` of every command that has it (paper's prints its table still). */
+export const QUIET_HELP = 'print nothing but errors';
+
 const DATA_HELP =
-  'images: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files (class sub-folders give labels)';
+  'images: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG/WebP files (class sub-folders give labels)';
+
+/** `--skip-bad` of every command that reads image folders. */
+export const SKIP_BAD_HELP = 'skip image files that cannot be decoded (listed on stderr) instead of stopping';
+
+/** `--model` of the commands that take any saved model (`loadSaved`): a folder, or one model's JSON. */
+export const MODEL_HELP =
+  'a model folder (as train, pretrain, embeddings or import write it: classifier.*, stack.*), or one model .json';
+
+/** `--model` of the commands that need the CAE stack of a folder (`loadStackDirInput`). */
+export const STACK_MODEL_HELP =
+  'a model folder (as train, pretrain or embeddings write it): its stack.json + stack.safetensors';
 
 /** `--data`, `--size`, `--channels`, `--skip-bad` (data = null: no default, the command's `--dataset` applies). */
 export function dataOptions(cmd: Command, fallback: string | null = null, folderShape = true): Command {
@@ -130,7 +158,7 @@ export function dataOptions(cmd: Command, fallback: string | null = null, folder
       .addOption(
         intChoice('--channels <n>', 'channels of image-folder images: 3 = RGB (the default), 1 = grey', ['1', '3']),
       )
-      .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false);
+      .option('--skip-bad', SKIP_BAD_HELP, false);
   return cmd;
 }
 
@@ -153,10 +181,10 @@ export function registerDataCommands(program: Command): void {
       .description('greedy CAE pretraining alone (no labels needed); writes stack.*, filters and reconstructions'),
     'mnist',
   )
-    .option('--epochs <n>', 'epochs per CAE layer', int('--epochs'), 1)
+    .option('--epochs <n>', 'epochs per CAE', int('--epochs'), 1)
     .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
-    .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', mapsArg)
-    .addOption(intChoice('--layers <n>', 'CAE layers', ['1', '2']).default(2))
+    .option('--maps <a,b>', 'feature maps of the two CAEs (default 20,50 grey, 32,64 colour)', mapsArg)
+    .addOption(intChoice('--layers <n>', 'CAEs stacked', ['1', '2']).default(2))
     .option('--kernel <k>', 'filter size', int('--kernel'), 5)
     .option('--padding <p>', "zero padding of the convolutions: pixels, or 'same' (keeps the size)", (v) => {
       if (v === 'same') return v;
@@ -187,11 +215,11 @@ export function registerDataCommands(program: Command): void {
     .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
     .addOption(decoderOption())
     .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
-    .option('--limit <n>', 'use only the first n training images', int('--limit'))
+    .option('--limit <n>', TRAIN_LIMIT_HELP, int('--limit'))
     .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
     .option('--out <dir>', 'output folder', 'convae-out')
     .addOption(build())
-    .option('-q, --quiet', 'print nothing but errors', false)
+    .option('-q, --quiet', QUIET_HELP, false)
     .action(async (o) => {
       await pretrain({
         ...shared(o),
@@ -216,14 +244,19 @@ export function registerDataCommands(program: Command): void {
 
   const modelOpt = (cmd: Command) =>
     cmd
-      .requiredOption('--model <dir>', 'a folder written by `convae train` / `pretrain` (or one NAME.json)')
+      .requiredOption('--model <path>', MODEL_HELP)
       .requiredOption('--data <spec>', `${DATA_HELP}; folders are resized to the model's input`)
-      .option('--skip-bad', 'skip image files that cannot be decoded', false)
-      .addOption(build());
+      .option('--skip-bad', SKIP_BAD_HELP, false)
+      .addOption(build())
+      .option('-q, --quiet', QUIET_HELP, false);
 
-  modelOpt(program.command('reconstruct').description('PNG grid of images and their reconstructions by the first CAE'))
-    .option('--out <file>', 'PNG written', 'convae-out/reconstruct.png')
-    .option('--count <n>', 'images shown (the first ones)', int('--count'), 32)
+  modelOpt(
+    program
+      .command('reconstruct')
+      .description('a PNG of images above their reconstructions by the first CAE, and its reconstruction MSE'),
+  )
+    .option('--out <file>', `PNG written (${RECONSTRUCTIONS_PNG}, as train and pretrain name theirs)`, RECONSTRUCT_OUT)
+    .option('--count <n>', `images shown: ${LIMIT_RULE}, as --limit of the other commands`, int('--count'), 32)
     .option('--columns <n>', 'pairs per row', int('--columns'), 8)
     .option('--scale <n>', 'pixels per image pixel', int('--scale'), 3)
     .action(async (o) => {
@@ -235,7 +268,7 @@ export function registerDataCommands(program: Command): void {
         columns: o.columns,
         scale: o.scale,
       });
-      console.log(`wrote ${o.out}: ${r.count} images, reconstruction MSE ${r.mse.toFixed(5)}`);
+      if (!o.quiet) console.log(`wrote ${o.out}: ${r.count} images, reconstruction MSE ${r.mse.toFixed(5)}`);
     });
 
   modelOpt(
@@ -243,19 +276,26 @@ export function registerDataCommands(program: Command): void {
   )
     .option('--out <dir>', 'folder for codes.safetensors and codes.csv', 'convae-out/codes')
     .option('--depth <n>', 'blocks the images go through (default: all, the deepest code)', int('--depth'))
-    .option('--limit <n>', 'only the first n images', int('--limit'))
+    .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
     .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
       const r = await encode({ ...shared(o), model: o.model, out: o.out, workers: o.workers, depth: o.depth });
-      console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
+      if (!o.quiet)
+        console.log(`wrote ${o.out}/codes.safetensors ([${r.count},${r.codeShape.join(',')}]) and codes.csv`);
     });
 
-  modelOpt(program.command('predict').description('the class of every image, as CSV or JSON'))
+  modelOpt(
+    program
+      .command('predict')
+      .description(
+        `the class of every image, as CSV (columns ${PREDICTION_COLUMNS.join(',')}: class_index is the predicted class's index, label the true one when the data has labels) or JSON (the same fields)`,
+      ),
+  )
     .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--out <file>', 'file written (default: stdout)')
-    .option('--limit <n>', 'only the first n images', int('--limit'))
+    .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
     .action(async (o) => {
-      await predict({ ...shared(o), model: o.model, format: o.format, out: o.out });
+      await predict({ ...shared(o), model: o.model, format: o.format, out: o.out, quiet: o.quiet });
     });
 
   modelOpt(
@@ -271,11 +311,10 @@ export function registerDataCommands(program: Command): void {
     .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--out <file>', 'file written (default: stdout): query,rank,file,distance')
     .option('--picture <file>', 'also a PNG: each query, then its neighbours, nearest first')
-    .option('--rows <n>', 'queries drawn in --picture (the first ones)', int('--rows'), 16)
+    .option('--rows <n>', `queries drawn in --picture: ${LIMIT_RULE}, as --limit`, int('--rows'), 16)
     .option('--scale <n>', 'pixels per image pixel in --picture', int('--scale'), 3)
-    .option('--limit <n>', 'only the first n images of --data and of --query', int('--limit'))
+    .option('--limit <n>', `only n images of --data and of --query: ${LIMIT_RULE}`, int('--limit'))
     .option('--workers <n>', WORKERS_HELP, workersArg)
-    .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (o) => {
       await similar({
         ...shared(o),
@@ -299,8 +338,7 @@ export function registerDataCommands(program: Command): void {
       .description('reconstruction MSE of each CAE, accuracy and confusion matrix of the classifier'),
   )
     .option('--out <file>', 'also write the report as JSON')
-    .option('--limit <n>', 'only the first n images', int('--limit'))
-    .option('-q, --quiet', 'print nothing but errors', false)
+    .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
     .action(async (o) => {
       await assess({ ...shared(o), model: o.model, out: o.out, quiet: o.quiet });
     });

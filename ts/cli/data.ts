@@ -22,6 +22,7 @@ import { loadFashionMnist, loadMnist, MNIST_FILES, type Split } from '../data/mn
 import { contrastNormalize } from '../data/normalize.js';
 import { fitWhitening, type Whitening, whiten } from '../data/whiten.js';
 import { splitDataset } from '../data/split.js';
+import { Rng } from '../util/rng.js';
 import { DataError, FormatError } from '../errors.js';
 import { MAX_IMAGE_SIDE } from '../limits.js';
 
@@ -32,9 +33,12 @@ export interface DataSpec {
   size?: [number, number];
   /** Channels of a folder's images. Default 3. */
   channels?: 1 | 3;
-  /** At most this many training images (and a sixth as many test images, at least 1000). */
+  /**
+   * At most this many images (`--limit`): the first ones of a fixed-format set (for training, and a sixth as many test
+   * images, at least 1000), a seeded sample in proportion to the classes of an image folder (`limitSample`).
+   */
   limit?: number;
-  /** Seed of an image folder's train/test split. */
+  /** Seed of an image folder's train/test split and of its `limit` sample (default 1). */
   seed?: number;
   /** Skip undecodable files of a folder (else the first one stops the run). */
   skipBad?: boolean;
@@ -215,6 +219,60 @@ export const MIN_FOLDER_IMAGES = 3;
 
 const testLimit = (limit?: number) => (limit ? Math.max(1000, Math.floor(limit / 6)) : undefined);
 
+/**
+ * Which images `--limit n` keeps of an image folder, one rule for every command: a folder's files are read sorted by
+ * path, so class by class, and its first n would be the first classes only. Instead, a seeded sample in proportion
+ * to the classes: the images are shuffled by `new Rng(seed).permutation`, the r-th image of a class of m (in that
+ * order) gets the key (r + ½)/m, and the n smallest keys are kept (ties: shuffled order). Each class gets about
+ * n·m/N of the n images (to within one for classes of similar size), a class too small for one image may get none;
+ * unlabelled images are simply the first n shuffled. A larger n keeps the images of a smaller one (the keys do not
+ * depend on n). Returns their indices in folder order, ascending; all of them when n ≥ the image count.
+ *
+ * The fixed-format sets (mnist, fashion, cifar10, idx) are not in class order: `--limit` takes their first n images,
+ * which also reads no further.
+ */
+export function limitSample(labels: ArrayLike<number> | null, count: number, n: number, seed: number): Uint32Array {
+  if (n >= count) return Uint32Array.from({ length: count }, (_, i) => i);
+  const perm = new Rng(seed).permutation(count);
+  const size = new Map<number, number>();
+  if (labels) for (let i = 0; i < count; i++) size.set(labels[i]!, (size.get(labels[i]!) ?? 0) + 1);
+  const seen = new Map<number, number>();
+  const key = new Float64Array(count);
+  for (let p = 0; p < count; p++) {
+    const c = labels ? labels[perm[p]!]! : 0;
+    const r = seen.get(c) ?? 0;
+    seen.set(c, r + 1);
+    key[p] = (r + 0.5) / (labels ? size.get(c)! : count);
+  }
+  const order = Uint32Array.from({ length: count }, (_, p) => p).sort((a, b) => key[a]! - key[b]! || a - b);
+  return Uint32Array.from(order.subarray(0, n), (p) => perm[p]!).sort();
+}
+
+/** `--limit n` of an image folder's images (`limitSample`); the dataset itself when n is absent or covers it. */
+function limitFolder(
+  ds: ImageDataset,
+  n: number | undefined,
+  seed: number,
+): { data: ImageDataset; kept: Uint32Array | null } {
+  if (!n || n >= ds.length) return { data: ds, kept: null };
+  const kept = limitSample(ds.labels, ds.length, n, seed);
+  return { data: ds.subset(kept), kept };
+}
+
+/**
+ * Which n images of `ds` `--limit n` keeps (ascending indices): a seeded sample in proportion to the classes when
+ * they come from an image folder (`name`, a `TrainData`'s or `AllData`'s, starts with `folder:`), else the first n.
+ */
+export function limitIndices(ds: ImageDataset, name: string, n: number, seed: number): Uint32Array {
+  if (name.startsWith('folder:')) return limitSample(ds.labels, ds.length, n, seed);
+  return Uint32Array.from({ length: Math.min(n, ds.length) }, (_, i) => i);
+}
+
+/** `--limit n` of a dataset read by `resolveTrainData` or `resolveAllData` (its `name`): the images `limitIndices` keeps. */
+export function limitImages(ds: ImageDataset, name: string, n: number, seed: number): ImageDataset {
+  return name.startsWith('folder:') ? limitFolder(ds, n, seed).data : ds.take(n);
+}
+
 /** Training and test images for `train`, `search` and `paper`. */
 export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
   const k = await classify(s.data, s.flag);
@@ -250,8 +308,7 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
       );
     // Seeded 80/20 split; the test part is what every reported error is measured on.
     const parts = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: s.seed ?? 1 });
-    let train = parts.train.data;
-    if (s.limit) train = train.take(s.limit);
+    const train = limitFolder(parts.train.data, s.limit, s.seed ?? 1).data;
     const why = f.classes ? undefined : whyUnlabelled(f.files);
     return normalizeTrain(
       {
@@ -310,13 +367,14 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
   let classes: string[] | null;
   if (k.kind === 'folder') {
     const f = await loadFolder(k.dir, s, shape);
-    const m = s.modelClasses && f.classes ? byClassName(f.dataset, f.classes, s.modelClasses) : null;
-    const all = m ? m.data : f.dataset;
-    const d = s.limit ? all.take(s.limit) : all;
+    // Sampled on the folder's own classes, so that every command takes the same images whatever the model.
+    const { data: kept, kept: indices } = limitFolder(f.dataset, s.limit, s.seed ?? 1);
+    const m = s.modelClasses && f.classes ? byClassName(kept, f.classes, s.modelClasses) : null;
+    const d = m ? m.data : kept;
     return {
       name: `folder:${k.dir}`,
       data: normalized(d, s.normalize, s.whitening),
-      names: f.files.slice(0, d.length),
+      names: indices ? Array.from(indices, (i) => f.files[i]!) : f.files,
       classes: m && !m.unmatched.length ? [...s.modelClasses!] : f.classes,
       ...(m?.unmatched.length ? { unmatched: m.unmatched } : {}),
     };

@@ -19,12 +19,18 @@ import {
   flagInteger,
   flagNumber,
   int,
+  LIMIT_RULE,
   MAX_SEED,
+  MODEL_HELP,
+  QUIET_HELP,
   mapsArg,
   registerDataCommands,
   fractionArg,
   rateArg,
+  SKIP_BAD_HELP,
   SPARSITY_HELP,
+  STACK_MODEL_HELP,
+  TRAIN_LIMIT_HELP,
   sparsityArg,
   WORKERS_HELP,
   workersArg,
@@ -57,7 +63,7 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 const START_HERE = [
   ['convae pretrain --data my-images --out stack', 'features without labels: a CAE stack'],
   ['convae encode --model stack --data my-images --out codes', 'the codes of every image'],
-  ['convae reconstruct --model stack --data my-images --out rec.png', 'images above their reconstructions'],
+  ['convae reconstruct --model stack --data my-images --out reconstructions.png', 'images above their reconstructions'],
   ['convae features --model stack --data my-images', 'what each feature responds to'],
   [
     'convae similar --model stack --data my-images --picture similar.png',
@@ -98,7 +104,7 @@ program
   )
   .option(
     '--pretrain-epochs <n>',
-    `epochs per CAE layer (default: from the preset; ${FEW_LABELS.pretrainEpochs} with --labels under ${FEW_LABELS.below}; for a dataset under ${FEW_LABELS.below} training images, about ${SMALL_DATA.pretrainImages} images (those of ${SMALL_DATA.fewestScaled} for fewer) and no fewer than ${FEW_LABELS.pretrainEpochs})`,
+    `epochs per CAE (default: from the preset; ${FEW_LABELS.pretrainEpochs} with --labels under ${FEW_LABELS.below}; for a dataset under ${FEW_LABELS.below} training images, about ${SMALL_DATA.pretrainImages} images (those of ${SMALL_DATA.fewestScaled} for fewer) and no fewer than ${FEW_LABELS.pretrainEpochs})`,
     int('--pretrain-epochs', 0),
   )
   .option(
@@ -107,7 +113,7 @@ program
     int('--epochs', 0),
   )
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
-  .option('--maps <a,b>', 'feature maps of the two CAE layers (default 20,50 grey, 32,64 colour)', mapsArg)
+  .option('--maps <a,b>', 'feature maps of the two CAEs (default 20,50 grey, 32,64 colour)', mapsArg)
   .option('--kernel <k>', 'filter size of both layers', int('--kernel', 1, 64), 5)
   .option(
     '--hidden <n>',
@@ -128,11 +134,7 @@ program
   )
   .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
   .option('--out <dir>', 'output folder', 'convae-out')
-  .option(
-    '--limit <n>',
-    'use only the first n training images (quick runs); the test set shrinks too, to max(1000, n/6) images',
-    int('--limit'),
-  )
+  .option('--limit <n>', TRAIN_LIMIT_HELP, int('--limit'))
   .option(
     '--labels <n>',
     `fine-tune on n labelled training images (seed --seed's subset, as \`convae paper\` draws it); pretraining still uses every training image, without labels. Under ${FEW_LABELS.below}, the defaults are \`convae paper\`'s: pretraining with a k-sparse first CAE and untied decoders, ${FEW_LABELS.pretrainEpochs} epochs per CAE; fine-tuning at learning rate ${FEW_LABELS.lr} with head dropout ${FEW_LABELS.dropout}`,
@@ -172,7 +174,7 @@ program
     int('--threads', 1, MAX_KERNEL_THREADS),
   )
   .option('--from-search <file>', 'take the first CAE block from a `convae search` result (search.json)')
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o, cmd: Command) => {
     if (o.stack !== undefined)
       for (const name of STACK_DECIDES)
@@ -268,7 +270,7 @@ program
   .option('--untied', 'also try untied decoders', false)
   .option('--epochs <n>', 'epochs per candidate', int('--epochs'), 1)
   .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
-  .option('--limit <n>', 'images used (10 % of them for validation)', int('--limit'), 10000)
+  .option('--limit <n>', `training images used, 10 % of them for validation: ${LIMIT_RULE}`, int('--limit'), 10000)
   .option('--random <n>', 'try n random combinations instead of the whole grid', int('--random'))
   .option('--workers <n>', 'candidates trained at once (default: the cores)', int('--workers', 1, MAX_WORKERS))
   .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
@@ -276,7 +278,7 @@ program
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     await search({
       dataset: o.dataset,
@@ -405,11 +407,7 @@ program
   )
   .option('--workers <n>', 'data-parallel workers; 0 trains on this thread', int('--workers', 0, MAX_WORKERS), 0)
   .option('--resume', 'reuse the runs and stacks an interrupted run with the same settings left in --out', false)
-  .option(
-    '--limit <n>',
-    'only the first n training images, and max(1000, n/6) test images (quick runs)',
-    int('--limit'),
-  )
+  .option('--limit <n>', TRAIN_LIMIT_HELP, int('--limit'))
   .option('--out <dir>', 'output folder', 'convae-out')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
@@ -452,7 +450,7 @@ program
     "Masci et al. 2011's filter figure: 20 first-layer 7×7 filters of the paper's four CAEs (plain, 50 % noise, max-pool, max-pool + 30 % noise) and convae's k-sparse one, in one picture",
   )
   .option('--epochs <n>', 'epochs of each CAE', int('--epochs'), 2)
-  .option('--limit <n>', 'use only the first n training images', int('--limit'))
+  .option('--limit <n>', TRAIN_LIMIT_HELP, int('--limit'))
   .option('--maps <n>', 'filters of each CAE', int('--maps', 1, LIMITS.maps), 20)
   .option('--kernel <k>', 'filter size', int('--kernel', 1, 28), 7)
   .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
@@ -461,7 +459,7 @@ program
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     await filtersFigure({
       data: o.data,
@@ -495,12 +493,15 @@ const anomalyCommand = program
     'one-class anomaly detection (Ruff et al. 2018): train on one class, score the test set, AUROC; --all-classes writes the table',
   )
   .addOption(
-    new Option('--dataset <name>', 'dataset (or --data, which takes any labelled data)').choices(['mnist', 'fashion']),
+    new Option('--dataset <name>', 'dataset (or --data, which takes any labelled images)').choices([
+      'mnist',
+      'fashion',
+    ]),
   )
   .option('--normal <class>', 'the normal class: an index or a class name (an image folder: a sub-folder name)')
   .option('--all-classes', 'run every class as the normal one', false)
   .option('--seeds <n>', 'seeds per class', int('--seeds'), 3)
-  .option('--epochs <n>', 'epochs per CAE block', int('--epochs', 0), 1)
+  .option('--epochs <n>', 'epochs per CAE', int('--epochs', 0), 1)
   .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
   .addOption(new Option('--score <kind>', 'anomaly score').choices(['knn', 'reconstruction']).default('knn'))
   .option('--k <n>', 'neighbours averaged by the knn score', int('--k', 1, MAX_NEIGHBOURS), 5)
@@ -511,13 +512,17 @@ const anomalyCommand = program
       .choices(['test', 'validation'])
       .default('test'),
   )
-  .option('--limit <n>', 'at most n normal training images per class and 10n test images (quick runs)', int('--limit'))
+  .option(
+    '--limit <n>',
+    `quick runs: at most n normal training images per class (its first ones), and max(500, 10n) test images: ${LIMIT_RULE}`,
+    int('--limit'),
+  )
   .option('--out <dir>', 'output folder', 'convae-out/anomaly')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
   .option('--workers <n>', WORKERS_HELP, workersArg)
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     if (!o.allClasses && o.normal === undefined)
       throw new ArgumentError('convae anomaly', '--normal', 'is needed (or --all-classes)');
@@ -556,7 +561,7 @@ const detectCommand = program
   )
   .option(
     '--normal-data <spec>',
-    'images of what is normal, to train a detector on: a folder of PNG/JPEG files (sub-folders allowed, labels ignored), or mnist, fashion, cifar10:DIR, idx:DIR',
+    'images of what is normal, to train a detector on: a folder of PNG/JPEG/WebP files (sub-folders allowed, labels ignored), or mnist, fashion, cifar10:DIR, idx:DIR',
   )
   .option(
     '--detector <dir>',
@@ -566,11 +571,7 @@ const detectCommand = program
     '--save <dir>',
     'folder to keep the trained detector in (detector.json, detector.safetensors; a detector already there is replaced whole or not at all)',
   )
-  .option(
-    '--epochs <n>',
-    `epochs per CAE block (default: about ${DETECT_IMAGES} images' worth, 1 to 100)`,
-    int('--epochs'),
-  )
+  .option('--epochs <n>', `epochs per CAE (default: about ${DETECT_IMAGES} images' worth, 1 to 100)`, int('--epochs'))
   .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
   .option('--k <n>', 'the score: mean distance to the k nearest normal codes', int('--k', 1, MAX_NEIGHBOURS), DEFAULT_K)
   .option('--fpr <rate>', 'share of the held-out normal images the threshold lets above it', fprArg, 0.05)
@@ -581,7 +582,7 @@ const detectCommand = program
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
   .option('--workers <n>', WORKERS_HELP, workersArg)
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o, cmd: Command) => {
     if (o.detector !== undefined)
       for (const name of DETECTOR_DECIDES)
@@ -616,10 +617,7 @@ program
   .description(
     'what each feature responds to: the test images that activate it most and the deconvnet projection of that activation, PNG per block',
   )
-  .requiredOption(
-    '--model <dir>',
-    'folder with stack.json + stack.safetensors (as `convae train` and `pretrain` write)',
-  )
+  .requiredOption('--model <dir>', STACK_MODEL_HELP)
   .addOption(
     new Option(
       '--dataset <name>',
@@ -628,17 +626,17 @@ program
   )
   .option(
     '--data <spec>',
-    "images searched: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG files, resized to the model's input",
+    "images searched: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG/WebP files, resized to the model's input",
   )
-  .option('--skip-bad', 'skip image files that cannot be decoded (listed on stderr) instead of stopping', false)
+  .option('--skip-bad', SKIP_BAD_HELP, false)
   .option('--block <n>', 'only this block (1-based; default all)', int('--block'))
   .option('--top <n>', 'images per feature', int('--top'), 8)
-  .option('--limit <n>', 'images searched (the first ones)', int('--limit'), 2000)
+  .option('--limit <n>', `images searched: ${LIMIT_RULE}`, int('--limit'), 2000)
   .option('--out <dir>', 'output folder (default: the model folder)')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     if (o.data !== undefined && o.dataset !== undefined)
       throw new ArgumentError('convae features', '--dataset', 'and --data name the data twice: give one');
@@ -660,18 +658,32 @@ program
   .description(
     'k-NN and linear-probe accuracy of the codes at every depth from 1 000 labels on MNIST, against raw pixels and a random encoder',
   )
-  .option('--model <dir>', 'folder with stack.json + stack.safetensors (default: train a stack here)')
-  .option('--labels <n>', 'labelled training images', int('--labels', 10), 1000)
-  .option('--unlabelled <n>', 'unlabelled images for the stack trained here', int('--unlabelled'), 20000)
-  .option('--epochs <n>', 'epochs per block of the stack trained here', int('--epochs', 0), 1)
-  .option('--test-limit <n>', 'test images scored (default all)', int('--test-limit'))
+  .option('--model <dir>', `${STACK_MODEL_HELP} (default: train a stack here)`)
+  .option(
+    '--labels <n>',
+    "labelled training images (a seeded draw from MNIST's training split)",
+    int('--labels', 10),
+    1000,
+  )
+  .option(
+    '--unlabelled <n>',
+    "unlabelled images for the stack trained here (the first n of MNIST's training split)",
+    int('--unlabelled'),
+    20000,
+  )
+  .option('--epochs <n>', 'epochs per CAE of the stack trained here', int('--epochs', 0), 1)
+  .option(
+    '--test-limit <n>',
+    "test images scored: the first n of MNIST's test split (default all)",
+    int('--test-limit'),
+  )
   .option('--seed <n>', 'random seed', int('--seed', 0, MAX_SEED), 1)
   .option('--out <dir>', 'output folder', 'convae-out/embeddings')
   .addOption(
     new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto'),
   )
   .option('--workers <n>', WORKERS_HELP, workersArg)
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action(async (o) => {
     await embeddings({
       workers: o.workers,
@@ -690,10 +702,10 @@ program
 program
   .command('export')
   .description('write a trained model for PyTorch (model.py + safetensors) or ONNX (model.onnx, encoder.onnx)')
-  .requiredOption('--model <path>', 'a model folder (classifier.json, else stack.json) or a model .json')
+  .requiredOption('--model <path>', `${MODEL_HELP} (the classifier when the folder holds both)`)
   .addOption(new Option('--format <name>', 'target').choices(['pytorch', 'onnx']).makeOptionMandatory())
   .requiredOption('--out <dir>', 'output folder')
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action((o) => exportCommand(o));
 
 program
@@ -702,7 +714,7 @@ program
   .requiredOption('--from <file>', 'the safetensors file')
   .requiredOption('--arch <file>', 'the convae model JSON (model.json of the export folder)')
   .requiredOption('--out <dir>', 'output folder (<kind>.json + <kind>.safetensors)')
-  .option('-q, --quiet', 'print nothing but errors', false)
+  .option('-q, --quiet', QUIET_HELP, false)
   .action((o) => importCommand(o));
 
 // After a usage error, the command's usage line and where its options are, not the whole help:

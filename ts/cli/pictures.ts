@@ -6,6 +6,15 @@
  */
 import { filterGrid, imageGrid, type Raster } from '../viz/raster.js';
 
+/**
+ * The picture of images above their reconstructions by the first CAE, one name wherever the CLI draws it:
+ * `train` and `pretrain` in their output folder, `reconstruct` by default (it wrote reconstruct.png).
+ */
+export const RECONSTRUCTIONS_PNG = 'reconstructions.png';
+
+/** The default `--out` of `convae reconstruct`: a folder of its own, as `encode` and `anomaly` have, so that it does not replace the picture a `train` or `pretrain` run with the default `--out` drew. */
+export const RECONSTRUCT_OUT = `convae-out/reconstruct/${RECONSTRUCTIONS_PNG}`;
+
 /** One tile per filter of a conv weight [cOut, cIn, kh, kw]: colour when cIn is 3, grey (mean over inputs) otherwise. */
 export function filterPicture(
   weights: Float32Array,

@@ -13,19 +13,29 @@ export interface PredictArgs extends DataSpec {
   /** File written; stdout when absent. */
   out?: string;
   build: Build | 'auto';
+  /** Print nothing but errors: no note on unmatched class folders, no `wrote` line (the predictions still go to stdout without `out`). */
+  quiet?: boolean;
 }
 
+/**
+ * One image's prediction: a JSON object of `--format json`, a CSV row of the default format. Both use these names,
+ * in this order: `file,class_index,class,probability,label`.
+ */
 export interface Prediction {
+  /** The image: its path inside the folder, or `test#i` (the i-th test image of a fixed-format set). */
   file: string;
-  /** Predicted class index. */
-  index: number;
-  /** Its name (from the saved model, else the index). */
+  /** The predicted class, as an index into the model's classes (0-based; not the image's row). */
+  class_index: number;
+  /** The predicted class's name (from the saved model, else the index). */
   class: string;
   /** Softmax probability of the predicted class. */
   probability: number;
-  /** The true label when the data has one. */
+  /** The image's true class index when the data has labels (a class sub-folder matched to the model's classes by name). */
   label?: number;
 }
+
+/** The CSV's header: the `Prediction` fields, in their order. */
+export const PREDICTION_COLUMNS = ['file', 'class_index', 'class', 'probability', 'label'] as const;
 
 export async function predict(a: PredictArgs): Promise<Prediction[]> {
   const be = await loadBackend({ build: a.build });
@@ -33,7 +43,7 @@ export async function predict(a: PredictArgs): Promise<Prediction[]> {
   try {
     const clf = saved.classifier!;
     const d = await resolveAllData({ ...a, ...saved.input, modelClasses: saved.classes }, saved.inputShape);
-    if (d.unmatched)
+    if (d.unmatched && !a.quiet)
       console.error(
         `convae predict: ${d.unmatched.length} class folder(s) of ${d.name.slice(0, 160)} (${d.unmatched.slice(0, 5).join(', ')}) not among the model's classes: the label column is empty`,
       );
@@ -51,7 +61,7 @@ export async function predict(a: PredictArgs): Promise<Prediction[]> {
         const j = b.indices[i];
         const p: Prediction = {
           file: d.names[j],
-          index: pred[i],
+          class_index: pred[i],
           class: names?.[pred[i]] ?? String(pred[i]),
           probability: 1 / sum,
         };
@@ -62,9 +72,10 @@ export async function predict(a: PredictArgs): Promise<Prediction[]> {
     const text =
       a.format === 'json'
         ? `${JSON.stringify(out, null, 1)}\n`
-        : `${['file,index,class,probability,label', ...out.map((p) => [csvField(p.file), p.index, csvField(p.class), p.probability.toFixed(6), p.label ?? ''].join(','))].join('\n')}\n`;
+        : `${[PREDICTION_COLUMNS.join(','), ...out.map((p) => [csvField(p.file), p.class_index, csvField(p.class), p.probability.toFixed(6), p.label ?? ''].join(','))].join('\n')}\n`;
     if (a.out) {
       await writeOutput(a.out, text);
+      if (!a.quiet) console.log(`wrote ${a.out}: ${out.length} predictions`);
     } else process.stdout.write(text);
     return out;
   } finally {

@@ -20,9 +20,9 @@ import { stackLayerTask } from '../model/tasks.js';
 import { filterStats, summariseFilterStats } from '../viz/filterstats.js';
 import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
-import { type DataSpec, resolveTrainData } from './data.js';
+import { type DataSpec, limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
-import { defaultArchitecture, filterPicture } from './pictures.js';
+import { defaultArchitecture, filterPicture, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { writeModelFiles } from '../io/files.js';
 import { Progress } from './progress.js';
 import { onInterrupt } from './resume.js';
@@ -139,13 +139,14 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
         filterPicture(w.data, w.shape as [number, number, number, number], 12),
       );
     }
-    const sample = test.take(16);
+    // Of a folder, whose test images are in class order, a sample of its classes as --limit takes it.
+    const sample = limitImages(test, name, 16, a.seed);
     const originals = sample.readImages(0, sample.length);
     const x = be.fromArray([sample.length, ...sample.shape], originals);
     const y = stack.blocks[0].reconstruct(x).toArray();
     x.dispose();
     await writePng(
-      join(a.out, 'reconstructions.png'),
+      join(a.out, RECONSTRUCTIONS_PNG),
       reconstructionGrid(originals, y, [sample.length, ...sample.shape] as [number, number, number, number], {
         scale: 4,
         columns: 8,

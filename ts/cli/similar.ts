@@ -3,7 +3,8 @@
  * (and of `--query`, when given) goes through the saved stack to `--depth`; each query's `--k` nearest images of
  * `--data` by Euclidean distance between codes are written as CSV (query, rank, file, distance) or JSON, nearest
  * first. Without `--query` the queries are the images of `--data` themselves, each left out of its own list: near
- * duplicates are the rows of smallest distance. `--picture` draws the first queries, each followed by its neighbours.
+ * duplicates are the rows of smallest distance. `--picture` draws `--rows` queries (as `--limit` takes images), each
+ * followed by its neighbours.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -19,7 +20,7 @@ import { gridSize, imageGrid } from '../viz/raster.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField } from './apply.js';
-import { type AllData, type DataSpec, resolveAllData } from './data.js';
+import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
 import { checkOutFile } from './outdir.js';
 import { loadSaved } from './saved.js';
 
@@ -36,7 +37,7 @@ export interface SimilarArgs extends DataSpec {
   format: 'csv' | 'json';
   /** File written; stdout when absent. */
   out?: string;
-  /** A PNG of the first `rows` queries, each followed by its neighbours. */
+  /** A PNG of `rows` queries (as `--limit` takes images: of a folder, a sample of its classes), each followed by its neighbours. */
   picture?: string;
   rows: number;
   scale: number;
@@ -141,7 +142,7 @@ function checkPicture(a: SimilarArgs, queries: AllData, data: AllData): { rows: 
   return { rows };
 }
 
-/** Each of the first rows: the query, then its neighbours nearest first (the images as the stack sees them). */
+/** Each of `rows` queries (`limitIndices`): the query, then its neighbours nearest first (the images as the stack sees them). */
 async function drawPicture(
   a: SimilarArgs,
   queries: AllData,
@@ -153,10 +154,12 @@ async function drawPicture(
   const [c, h, w] = data.data.shape;
   const per = c * h * w;
   const tiles = new Float32Array(rows * (a.k + 1) * per);
-  for (let i = 0; i < rows; i++) {
-    tiles.set(queries.data.readImages(i, i + 1), i * (a.k + 1) * per);
+  // The queries drawn as --limit takes images: of a folder, in class order, a sample of its classes.
+  const drawn = limitIndices(queries.data, queries.name, rows, 1);
+  for (const [t, i] of drawn.entries()) {
+    tiles.set(queries.data.readImages(i, i + 1), t * (a.k + 1) * per);
     for (let r = 0; r < a.k; r++)
-      tiles.set(data.data.readImages(indices[i * a.k + r]!, indices[i * a.k + r]! + 1), (i * (a.k + 1) + r + 1) * per);
+      tiles.set(data.data.readImages(indices[i * a.k + r]!, indices[i * a.k + r]! + 1), (t * (a.k + 1) + r + 1) * per);
   }
   await mkdir(dirname(a.picture!), { recursive: true });
   await writePng(

@@ -26,9 +26,9 @@ import { writeAtomic, writeModelFiles } from '../io/files.js';
 import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
 import { Progress } from './progress.js';
 import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
-import { resolveTrainData } from './data.js';
+import { limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
-import { defaultArchitecture } from './pictures.js';
+import { defaultArchitecture, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { labelledSubset } from '../data/split.js';
 import { defaultEpochs, FIRST_BLOCK_SPARSITY } from './paper-arch.js';
 import { loadSaved, type Saved } from './saved.js';
@@ -430,13 +430,14 @@ async function trainWith(
     );
   }
   // Originals next to their reconstructions by the first CAE: up to 16, as many as a small folder's test set holds
-  // (a folder under 78 images ended the run here with a shape error, its model saved but no report).
-  const sample = testSet.take(16),
+  // (a folder under 78 images ended the run here with a shape error, its model saved but no report); of a folder,
+  // whose test images are in class order, a sample of its classes as --limit takes it (limitImages).
+  const sample = limitImages(testSet, source.name, 16, a.seed),
     n = sample.length;
   const x = be.fromArray([n, ...sample.shape], sample.images);
   const y = stack.blocks[0].reconstruct(x);
   await writeAtomic(
-    join(a.out, 'reconstructions.png'),
+    join(a.out, RECONSTRUCTIONS_PNG),
     reconstructionFigure(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], {
       title: 'Test images and their reconstructions by the first CAE',
       by: 'CAE 1',
