@@ -184,12 +184,14 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
 
   it('refused before any image is encoded: --k over the images, --depth past the stack, a file as --query, a picture too large', async () => {
     const base = ['similar', '--model', stack, '--data', imgs];
-    const [k, depth, file, big, kq] = await Promise.all([
+    const [k, depth, file, big, kq, pictureDir, grey] = await Promise.all([
       cli([...base, '--k', '80']),
       cli([...base, '--depth', '3']),
       cli([...base, '--query', join(imgs, 'reds', '0.png')]),
       cli([...base, '--picture', join(dir, 'big.png'), '--rows', '80', '--k', '79', '--scale', '64']),
       cli([...base, '--query', queries, '--k', '81']),
+      cli([...base, '--picture', dir]),
+      cli([...base, '--query', 'mnist', '--limit', '5']),
     ]);
     const refused = (r: { status: number | null; stderr: string; stdout: string }, re: RegExp) => {
       expect(r.status, r.stderr).toBe(1);
@@ -205,5 +207,8 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
     refused(file, /^convae: --query .*0\.png: a file, not a folder/);
     refused(big, /^convae similar: --picture .* more than \d+ pixels \(MAX_RASTER_PIXELS\)/);
     refused(kq, /^convae similar: --k 81 needs 81 images to choose from; --data holds 80: give --k 80 or fewer/);
+    // The flag at fault is named: the picture's, the query's (they were called --out and --data).
+    refused(pictureDir, /^convae: cannot write --picture .*: is a directory/);
+    refused(grey, /^convae: --query mnist holds \[1,28,28\] images, the model takes \[3,16,16\]/);
   }, 120_000);
 });

@@ -46,10 +46,10 @@ export async function checkOutDir(out: string, flag = '--out'): Promise<void> {
 /**
  * A file the user names with `--out`, checked before the work that fills it (`detect` trains first): a folder, a
  * kernel file, or a place no file can be written is an OutputError now, not after training. A pipe or device
- * (/dev/stdout) is fine: `writeOutput` writes to it in place.
+ * (/dev/stdout) is fine: `writeOutput` writes to it in place. Errors name `flag` (`similar --picture` names its PNG).
  */
-export async function checkOutFile(out: string): Promise<void> {
-  const fail = (why: string) => new OutputError(`cannot write --out ${quote(out)}: ${why}`);
+export async function checkOutFile(out: string, flag = '--out'): Promise<void> {
+  const fail = (why: string) => new OutputError(`cannot write ${flag} ${quote(out)}: ${why}`);
   if (typeof out !== 'string' || out === '') throw fail('no file given');
   const st = await stat(out).catch(() => null);
   if (st?.isDirectory()) throw fail('is a directory');

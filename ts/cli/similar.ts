@@ -86,7 +86,7 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
     checkNeighbourSizes(OP, queries.data.length, data.data.length, codeSize(stack, depth), a.k);
     if (a.out) await checkOutFile(a.out);
     if (a.picture) {
-      await checkOutFile(a.picture);
+      await checkOutFile(a.picture, '--picture');
       checkPicture(a, queries, data);
     }
 
