@@ -4,7 +4,7 @@
  * images were. The flags of a training run are refused with --detector; a missing or damaged detector folder is
  * one typed line; a failed save keeps the detector already in the folder byte for byte.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,5 +222,37 @@ describe.runIf(BUILD === 'simd')('convae detect --detector and --save in this pr
     );
     expect(Object.keys(replaced).sort()).toEqual(['detector.json', 'detector.safetensors']);
     expect(replaced['detector.safetensors']).not.toEqual(before['detector.safetensors']);
+  }, 120_000);
+
+  // Without a handler a SIGTERM killed detect at once: between the two renames of a save that is a new
+  // detector.json beside the old weights, and during a write a .tmp left in --save.
+  it('a SIGTERM while a --save run trains: exit 143, one line, the detector already saved whole, no .tmp', async () => {
+    const out = join(dir, 'interrupted');
+    mkdirSync(out);
+    writeFileSync(join(out, 'detector.json'), 'old json');
+    writeFileSync(join(out, 'detector.safetensors'), 'old weights');
+    const child = spawn(
+      process.execPath,
+      [
+        ...['--import', 'tsx', 'ts/cli/main.ts', 'detect', '--normal-data', imgs, '--data', imgs],
+        ...['--size', '32x32', '--epochs', '100', '--workers', '0', '--save', out],
+      ],
+      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (!sent && TRAINS.test(stderr)) sent = child.kill('SIGTERM');
+    });
+    const [code, signal] = await new Promise<[number | null, string | null]>((ok) =>
+      child.on('exit', (c, sig) => ok([c, sig])),
+    );
+    expect([code, signal], stderr).toEqual([143, null]);
+    expect(stderr.trim().split('\n').at(-1)).toMatch(
+      /^convae: interrupted \(SIGTERM\)\. The files already written to /,
+    );
+    expect(readdirSync(out).sort()).toEqual(['detector.json', 'detector.safetensors']);
+    expect(readFileSync(join(out, 'detector.json'), 'utf8')).toBe('old json');
   }, 120_000);
 });

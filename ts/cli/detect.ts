@@ -31,6 +31,7 @@ import { type AllData, type DataSpec, resolveAllData, resolveTrainData, type Tra
 import { loadDetectorDir, saveDetectorDir } from './detector-dir.js';
 import { checkImagesFit } from './fits.js';
 import { checkOutDir, checkOutFile } from './outdir.js';
+import { onInterrupt } from './resume.js';
 
 export interface DetectArgs extends Omit<DataSpec, 'limit' | 'normalize' | 'whitening'> {
   /** The normal images a detector trains on: any `--data` spec (an image folder's labels are ignored). */
@@ -105,20 +106,24 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   if (a.out) await checkOutFile(a.out);
   if (a.save !== undefined) await checkOutDir(a.save, '--save');
   const epochs = a.epochs ?? Math.min(100, Math.max(1, Math.round(DETECT_IMAGES / normal.train.length)));
+  // Until the detector is saved, a Ctrl-C or SIGTERM lets a write in flight finish (both files renamed, never a new
+  // detector.json beside the old weights) and removes half-written .tmp files; before the first line of output.
+  const stopInterrupt = a.save !== undefined ? onInterrupt(a.save, null) : () => {};
   log(
     `convae detect: ${normal.train.length} normal images train the stack (${epochs} epoch(s) per block), ${normal.test.length} fit the threshold (FPR ${a.fpr}); kernels: ${be.build} build`,
   );
   const note = fprNote(a.fpr, normal.test.length);
   if (note) log(note);
-  const stack = await trainStack(be, normal.train, {
-    blocks: ANOMALY_BLOCKS,
-    epochs,
-    batchSize: a.batch,
-    optimizer: { type: 'adam', lr: 3e-3 },
-    seed: a.seed,
-  });
+  let stack: Awaited<ReturnType<typeof trainStack>> | undefined;
   let runner: Runner | undefined;
   try {
+    stack = await trainStack(be, normal.train, {
+      blocks: ANOMALY_BLOCKS,
+      epochs,
+      batchSize: a.batch,
+      optimizer: { type: 'adam', lr: 3e-3 },
+      seed: a.seed,
+    });
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const detector = await AnomalyDetector.fitOn(runner, stack, normal.train, normal.test, {
       score: { type: 'neighbours', depth: stack.blocks.length, k: a.k },
@@ -139,10 +144,12 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
       });
       log(`convae detect: saved the detector in ${a.save} (detector.json, detector.safetensors)`);
     }
+    stopInterrupt();
     return { ...(await scoreAndWrite(runner, detector, d, a, log)), epochs };
   } finally {
+    stopInterrupt();
     await runner?.dispose();
-    stack.dispose();
+    stack?.dispose();
   }
 }
 
