@@ -120,12 +120,20 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
       String(good['detector.json']).replace(/"threshold": [^,]+,/, '"threshold": null,'),
     );
     writeFileSync(join(nan, 'detector.safetensors'), good['detector.safetensors']);
-    const [none, missing, cut, nanThreshold, saveProc] = await Promise.all([
+    const clash = join(dir, 'clash');
+    mkdirSync(clash);
+    writeFileSync(join(clash, 'detector.json'), good['detector.json']);
+    const [none, missing, cut, nanThreshold, saveProc, outIsDetector] = await Promise.all([
       cli(['detect', '--data', imgs]),
       cli(['detect', '--detector', join(dir, 'nothing'), '--data', imgs]),
       cli(['detect', '--detector', damaged, '--data', imgs]),
       cli(['detect', '--detector', nan, '--data', imgs]),
       cli(['detect', '--normal-data', imgs, '--data', imgs, '--size', '16x16', '--save', '/proc/convae-det']),
+      // --out naming the detector.json --save writes: the CSV replaced the detector just saved, and exit 0.
+      cli([
+        ...['detect', '--normal-data', imgs, '--data', imgs, '--size', '16x16', '--save', clash],
+        ...['--out', join(clash, '.', 'detector.json')],
+      ]),
     ]);
     const one = (r: { status: number | null; stderr: string }, m: RegExp) => {
       expect(r.status, r.stderr).toBe(1);
@@ -142,6 +150,11 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
     one(cut, /^convae: .*damaged\/detector\.safetensors: /);
     one(nanThreshold, /^convae: .*nan\/detector\.json: threshold: must be a finite number, got null/);
     one(saveProc, /^convae: cannot write to --save "\/proc\/convae-det": a kernel file system/);
+    one(
+      outIsDetector,
+      /^convae detect: --out .*detector\.json is the detector\.json that --save writes: .*give another --out$/m,
+    );
+    expect(readFileSync(join(clash, 'detector.json'))).toEqual(good['detector.json']);
   }, 120_000);
 });
 

@@ -184,7 +184,7 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
 
   it('refused before any image is encoded: --k over the images, --depth past the stack, a file as --query, a picture too large', async () => {
     const base = ['similar', '--model', stack, '--data', imgs];
-    const [k, depth, file, big, kq, pictureDir, grey] = await Promise.all([
+    const [k, depth, file, big, kq, pictureDir, grey, same] = await Promise.all([
       cli([...base, '--k', '80']),
       cli([...base, '--depth', '3']),
       cli([...base, '--query', join(imgs, 'reds', '0.png')]),
@@ -192,6 +192,7 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
       cli([...base, '--query', queries, '--k', '81']),
       cli([...base, '--picture', dir]),
       cli([...base, '--query', 'mnist', '--limit', '5']),
+      cli([...base, '--out', join(dir, 'both'), '--picture', join(dir, '.', 'both')]),
     ]);
     const refused = (r: { status: number | null; stderr: string; stdout: string }, re: RegExp) => {
       expect(r.status, r.stderr).toBe(1);
@@ -210,5 +211,7 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
     // The flag at fault is named: the picture's, the query's (they were called --out and --data).
     refused(pictureDir, /^convae: cannot write --picture .*: is a directory/);
     refused(grey, /^convae: --query mnist holds \[1,28,28\] images, the model takes \[3,16,16\]/);
+    // One file for both: the PNG replaced the CSV, and exit 0.
+    refused(same, /^convae similar: --picture .*both is also --out: /);
   }, 120_000);
 });

@@ -19,6 +19,7 @@ import { scoreName, stackBatchOverflow, trainStack } from '../anomaly/oneclass.j
 import { type Backend, loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { checkResultFloats, type ImageShape } from '../data/dataset.js';
+import { join } from 'node:path';
 import { ArgumentError } from '../errors.js';
 import { writeOutput } from '../io/files.js';
 import { plannedBlocks, plannedCodeSizes } from '../model/plan.js';
@@ -28,9 +29,9 @@ import { createRunner } from '../worker/runner.js';
 import { ANOMALY_BLOCKS } from './anomaly.js';
 import { csvField } from './apply.js';
 import { type AllData, type DataSpec, resolveAllData, resolveTrainData, type TrainData } from './data.js';
-import { loadDetectorDir, saveDetectorDir } from './detector-dir.js';
+import { DETECTOR_BASE, loadDetectorDir, saveDetectorDir } from './detector-dir.js';
 import { checkImagesFit } from './fits.js';
-import { checkOutDir, checkOutFile } from './outdir.js';
+import { checkOutDir, checkOutFile, sameFile } from './outdir.js';
 import { onInterrupt } from './resume.js';
 
 export interface DetectArgs extends Omit<DataSpec, 'limit' | 'normalize' | 'whitening'> {
@@ -104,7 +105,16 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   checkDetectSizes(be, normal, d.data.length, a.k);
   checkDetectBatch(be, normal, a.batch);
   if (a.out) await checkOutFile(a.out);
-  if (a.save !== undefined) await checkOutDir(a.save, '--save');
+  if (a.save !== undefined) {
+    await checkOutDir(a.save, '--save');
+    for (const ext of ['json', 'safetensors'])
+      if (a.out && (await sameFile(a.out, join(a.save, `${DETECTOR_BASE}.${ext}`))))
+        throw new ArgumentError(
+          'convae detect',
+          '--out',
+          `${a.out.slice(0, 160)} is the ${DETECTOR_BASE}.${ext} that --save writes: the scores would replace the saved detector; give another --out`,
+        );
+  }
   const epochs = a.epochs ?? Math.min(100, Math.max(1, Math.round(DETECT_IMAGES / normal.train.length)));
   // Until the detector is saved, a Ctrl-C or SIGTERM lets a write in flight finish (both files renamed, never a new
   // detector.json beside the old weights) and removes half-written .tmp files; before the first line of output.

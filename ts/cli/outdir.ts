@@ -68,3 +68,21 @@ export async function checkOutFile(out: string, flag = '--out'): Promise<void> {
     await unlink(probe).catch(() => {});
   }
 }
+
+/** `p` resolved, its folder's symbolic links followed (the file itself need not exist). */
+async function canonical(p: string): Promise<string> {
+  const abs = resolve(p);
+  const dir = await realpath(dirname(abs)).catch(() => dirname(abs));
+  return resolve(dir, abs.slice(dirname(abs).length + 1));
+}
+
+/**
+ * Whether two files a command writes are one: the second write would replace the first (`detect --out` naming the
+ * detector.json `--save` writes, `similar --out` and `--picture` the same file), and the run would end without a word.
+ */
+export async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([canonical(a), canonical(b)]);
+  if (x === y) return true;
+  const [sa, sb] = await Promise.all([stat(x).catch(() => null), stat(y).catch(() => null)]);
+  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
+}

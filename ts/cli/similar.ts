@@ -21,7 +21,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField } from './apply.js';
 import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
-import { checkOutFile } from './outdir.js';
+import { checkOutFile, sameFile } from './outdir.js';
 import { loadSaved } from './saved.js';
 
 const OP = 'convae similar';
@@ -87,6 +87,12 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
     if (a.out) await checkOutFile(a.out);
     if (a.picture) {
       await checkOutFile(a.picture, '--picture');
+      if (a.out && (await sameFile(a.out, a.picture)))
+        throw new ArgumentError(
+          OP,
+          '--picture',
+          `${a.picture.slice(0, 160)} is also --out: the PNG would replace the neighbours; give two files`,
+        );
       checkPicture(a, queries, data);
     }
 
