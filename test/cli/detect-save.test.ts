@@ -123,7 +123,11 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
     const clash = join(dir, 'clash');
     mkdirSync(clash);
     writeFileSync(join(clash, 'detector.json'), good['detector.json']);
-    const [none, missing, cut, nanThreshold, saveProc, outIsDetector] = await Promise.all([
+    const inUse = join(dir, 'in-use');
+    mkdirSync(inUse);
+    writeFileSync(join(inUse, 'detector.json'), good['detector.json']);
+    writeFileSync(join(inUse, 'detector.safetensors'), good['detector.safetensors']);
+    const [none, missing, cut, nanThreshold, saveProc, outIsDetector, outIsUsed] = await Promise.all([
       cli(['detect', '--data', imgs]),
       cli(['detect', '--detector', join(dir, 'nothing'), '--data', imgs]),
       cli(['detect', '--detector', damaged, '--data', imgs]),
@@ -134,6 +138,8 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
         ...['detect', '--normal-data', imgs, '--data', imgs, '--size', '16x16', '--save', clash],
         ...['--out', join(clash, '.', 'detector.json')],
       ]),
+      // --out naming a file of the detector --detector reads: the CSV replaced it.
+      cli(['detect', '--detector', inUse, '--data', imgs, '--out', join(inUse, 'detector.safetensors')]),
     ]);
     const one = (r: { status: number | null; stderr: string }, m: RegExp) => {
       expect(r.status, r.stderr).toBe(1);
@@ -155,6 +161,14 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
       /^convae detect: --out .*detector\.json is the detector\.json that --save writes: .*give another --out$/m,
     );
     expect(readFileSync(join(clash, 'detector.json'))).toEqual(good['detector.json']);
+    one(
+      outIsUsed,
+      /^convae detect: --out .*detector\.safetensors is the detector\.safetensors that --detector reads: .*give another --out$/m,
+    );
+    expect(files(inUse)).toEqual({
+      'detector.json': good['detector.json'],
+      'detector.safetensors': good['detector.safetensors'],
+    });
   }, 120_000);
 });
 

@@ -107,13 +107,7 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   if (a.out) await checkOutFile(a.out);
   if (a.save !== undefined) {
     await checkOutDir(a.save, '--save');
-    for (const ext of ['json', 'safetensors'])
-      if (a.out && (await sameFile(a.out, join(a.save, `${DETECTOR_BASE}.${ext}`))))
-        throw new ArgumentError(
-          'convae detect',
-          '--out',
-          `${a.out.slice(0, 160)} is the ${DETECTOR_BASE}.${ext} that --save writes: the scores would replace the saved detector; give another --out`,
-        );
+    await checkOutNotDetector(a.out, a.save, '--save writes');
   }
   const epochs = a.epochs ?? Math.min(100, Math.max(1, Math.round(DETECT_IMAGES / normal.train.length)));
   // Until the detector is saved, a Ctrl-C or SIGTERM lets a write in flight finish (both files renamed, never a new
@@ -163,6 +157,21 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   }
 }
 
+/**
+ * `--out` naming a file of the detector in `dir` (`--save`'s or `--detector`'s): the scores would replace it and the
+ * run end with exit 0, the detector lost. A usage error before anything is read or trained.
+ */
+async function checkOutNotDetector(out: string | undefined, dir: string, what: string): Promise<void> {
+  if (!out) return;
+  for (const ext of ['json', 'safetensors'])
+    if (await sameFile(out, join(dir, `${DETECTOR_BASE}.${ext}`)))
+      throw new ArgumentError(
+        'convae detect',
+        '--out',
+        `${out.slice(0, 160)} is the ${DETECTOR_BASE}.${ext} that ${what}: the scores would replace the detector; give another --out`,
+      );
+}
+
 /** `--detector` with a flag of a training run, which would silently not apply: a usage error. */
 export function detectorConflict(flag: string): ArgumentError {
   const why =
@@ -175,6 +184,7 @@ export function detectorConflict(flag: string): ArgumentError {
 /** `--detector DIR`: the saved detector scores `--data`, prepared as its training images were. */
 async function detectSaved(a: DetectArgs, dir: string, log: (s: string) => void): Promise<DetectResult> {
   if (a.out) await checkOutFile(a.out);
+  await checkOutNotDetector(a.out, dir, '--detector reads');
   const be = await loadBackend({ build: a.build });
   const { detector, input } = await loadDetectorDir(be, dir);
   let runner: Runner | undefined;
