@@ -3,7 +3,7 @@
  * `--out` used to fail with a raw stack trace after pretraining).
  */
 import { mkdir, realpath, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { OutputError, quote } from '../errors.js';
 import { reason } from '../io/files.js';
 
@@ -73,7 +73,7 @@ export async function checkOutFile(out: string, flag = '--out'): Promise<void> {
 async function canonical(p: string): Promise<string> {
   const abs = resolve(p);
   const dir = await realpath(dirname(abs)).catch(() => dirname(abs));
-  return resolve(dir, abs.slice(dirname(abs).length + 1));
+  return resolve(dir, basename(abs));
 }
 
 /**
