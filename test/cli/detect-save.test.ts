@@ -5,7 +5,16 @@
  * one typed line; a failed save keeps the detector already in the folder byte for byte.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -106,6 +115,33 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
       /only applies when a detector is trained \(--normal-data\); a saved one keeps its own/,
     );
   }, 120_000);
+
+  // A FIFO blocked the read forever; a link to /dev/zero read 2 GB before the size limit refused it.
+  it.runIf(existsSync('/dev/zero'))(
+    'a FIFO or a device in the --detector folder: one line saying it is not a regular file, at once',
+    async () => {
+      const fifo = join(dir, 'fifo'),
+        zero = join(dir, 'zero');
+      const good = files(det);
+      mkdirSync(fifo);
+      expect(spawnSync('mkfifo', [join(fifo, 'detector.json')]).status).toBe(0);
+      writeFileSync(join(fifo, 'detector.safetensors'), good['detector.safetensors']);
+      mkdirSync(zero);
+      writeFileSync(join(zero, 'detector.json'), good['detector.json']);
+      symlinkSync('/dev/zero', join(zero, 'detector.safetensors'));
+      const quick = cliAsync(20_000);
+      const rs = await Promise.all([fifo, zero].map((d) => quick(['detect', '--detector', d, '--data', imgs])));
+      for (const [r, file] of [
+        [rs[0], 'fifo/detector.json'],
+        [rs[1], 'zero/detector.safetensors'],
+      ] as const) {
+        expect(r.status, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`^convae: .*${file} is not a regular file: --detector must be a folder`));
+        expect(r.stderr.split('\n')).toHaveLength(2);
+      }
+    },
+    60_000,
+  );
 
   it('no --normal-data and no --detector, a missing folder, a damaged file: one line each, nothing trained', async () => {
     const damaged = join(dir, 'damaged');
