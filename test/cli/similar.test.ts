@@ -214,4 +214,16 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
     // One file for both: the PNG replaced the CSV, and exit 0.
     refused(same, /^convae similar: --picture .*both is also --out: /);
   }, 120_000);
+
+  // A FIFO as stack.safetensors blocked the read forever (a link to /dev/zero read 2 GB before the limit refused it).
+  it('a --model folder whose stack.safetensors is a FIFO: one line, at once', async () => {
+    const fifo = join(dir, 'fifo-model');
+    mkdirSync(fifo);
+    copyFileSync(join(stack, 'stack.json'), join(fifo, 'stack.json'));
+    expect(spawnSync('mkfifo', [join(fifo, 'stack.safetensors')]).status).toBe(0);
+    const r = await cliAsync(20_000)(['similar', '--model', fifo, '--data', imgs]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^convae: .*fifo-model\/stack\.safetensors is not a regular file: /);
+    expect(r.stderr.split('\n')).toHaveLength(2);
+  }, 60_000);
 });
