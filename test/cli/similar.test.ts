@@ -184,7 +184,7 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
 
   it('refused before any image is encoded: --k over the images, --depth past the stack, a file as --query, a picture too large', async () => {
     const base = ['similar', '--model', stack, '--data', imgs];
-    const [k, depth, file, big, kq, pictureDir, grey, same] = await Promise.all([
+    const [k, depth, file, big, kq, pictureDir, grey, same, lone] = await Promise.all([
       cli([...base, '--k', '80']),
       cli([...base, '--depth', '3']),
       cli([...base, '--query', join(imgs, 'reds', '0.png')]),
@@ -193,6 +193,7 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
       cli([...base, '--picture', dir]),
       cli([...base, '--query', 'mnist', '--limit', '5']),
       cli([...base, '--out', join(dir, 'both'), '--picture', join(dir, '.', 'both')]),
+      cli([...base, '--limit', '1', '--k', '1']),
     ]);
     const refused = (r: { status: number | null; stderr: string; stdout: string }, re: RegExp) => {
       expect(r.status, r.stderr).toBe(1);
@@ -213,6 +214,11 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
     refused(grey, /^convae: --query mnist holds \[1,28,28\] images, the model takes \[3,16,16\]/);
     // One file for both: the PNG replaced the CSV, and exit 0.
     refused(same, /^convae similar: --picture .*both is also --out: /);
+    // One image and no --query: no --k can do (it said "give --k 1 or fewer" of --k 1).
+    refused(
+      lone,
+      /^convae similar: --k 1 needs 1 images to choose from; --data holds 1, each query among the other 0: give more images, or the images to find neighbours of as --query\n/,
+    );
   }, 120_000);
 
   // A FIFO as stack.safetensors blocked the read forever (a link to /dev/zero read 2 GB before the limit refused it).

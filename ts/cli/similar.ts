@@ -80,7 +80,7 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
       throw new ArgumentError(
         OP,
         '--k',
-        `${a.k} needs ${a.k} images to choose from; --data holds ${data.data.length}${self ? `, each query among the other ${refs}` : ''}: give --k ${Math.max(1, refs)} or fewer`,
+        `${a.k} needs ${a.k} images to choose from; --data holds ${data.data.length}${self ? `, each query among the other ${refs}` : ''}: ${refs >= 1 ? `give --k ${refs} or fewer` : 'give more images, or the images to find neighbours of as --query'}`,
       );
     const queries = query ?? data;
     checkNeighbourSizes(OP, queries.data.length, data.data.length, codeSize(stack, depth), a.k);
