@@ -13,7 +13,7 @@
  * `convae anomaly` measures the same detector on labelled data (AUROC); this
  * command needs no labels and no anomalies to train on.
  */
-import { AnomalyDetector } from '../anomaly/detector.js';
+import { AnomalyDetector, DEFAULT_K } from '../anomaly/detector.js';
 import { checkNeighbourSizes } from '../anomaly/embed.js';
 import { scoreName, stackBatchOverflow, trainStack } from '../anomaly/oneclass.js';
 import { type Backend, loadBackend } from '../backend/backend.js';
@@ -44,7 +44,8 @@ export interface DetectArgs extends Omit<DataSpec, 'limit' | 'normalize' | 'whit
   /** Epochs per block (default: about DETECT_IMAGES images' worth, 1 to 100). */
   epochs?: number;
   batch: number;
-  k: number;
+  /** Neighbours the score averages (default: DEFAULT_K, or the normal training images when fewer, as the library's). */
+  k?: number;
   fpr: number;
   seed: number;
   format: 'csv' | 'json';
@@ -97,12 +98,14 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   const normal = await resolveTrainData({ ...a, data: a.normalData, seed: a.seed, flag: '--normal-data' });
   // Everything that can be refused is refused here, before the stack trains (it used to be after).
   checkImagesFit(be, 'convae detect', ANOMALY_BLOCKS, normal.train.shape);
-  checkNeighbourCount(a.k, normal);
+  // Not given: the library's default, capped at the normal training images (4 normal images train 3: k = 3).
+  const k = a.k ?? Math.min(DEFAULT_K, normal.train.length);
+  checkNeighbourCount(k, normal);
   const d = await resolveAllData(
     { data: a.data, ...(a.skipBad ? { skipBad: true } : {}) },
     normal.train.shape, // the stack's input
   );
-  checkDetectSizes(be, normal, d.data.length, a.k);
+  checkDetectSizes(be, normal, d.data.length, k);
   checkDetectBatch(be, normal, a.batch);
   if (a.out) await checkOutFile(a.out);
   if (a.save !== undefined) {
@@ -130,7 +133,7 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
     });
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const detector = await AnomalyDetector.fitOn(runner, stack, normal.train, normal.test, {
-      score: { type: 'neighbours', depth: stack.blocks.length, k: a.k },
+      score: { type: 'neighbours', depth: stack.blocks.length, k },
       threshold: { fpr: a.fpr },
     });
     if (a.save !== undefined) {
