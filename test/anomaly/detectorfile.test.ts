@@ -144,6 +144,43 @@ describe('AnomalyDetector.save and load', () => {
     expect(() => all.save()).toThrow(ArgumentError);
     expect(() => all.save()).toThrow(/AnomalyDetector\.save: threshold is -Infinity: only a finite threshold is saved/);
   });
+
+  it('training metadata JSON cannot hold, or that makes a file load refuses, is an ArgumentError naming training', () => {
+    const det = AnomalyDetector.fit(stack, normal, validation);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    let deep: unknown = 1;
+    for (let i = 0; i < 70; i++) deep = [deep];
+    const cases: [unknown, RegExp][] = [
+      // JSON.stringify's TypeError, untyped
+      [cyclic, /^AnomalyDetector\.save: training cannot be written as JSON: Converting circular structure/],
+      [{ n: 1n }, /^AnomalyDetector\.save: training cannot be written as JSON: .*BigInt/],
+      // saved, then refused by load: a detector that could never be read back
+      [deep, /^AnomalyDetector\.save: training nests too deep: the detector description may nest 64 levels$/],
+      [
+        'x'.repeat(17 * 2 ** 20),
+        /^AnomalyDetector\.save: training makes the detector's JSON \d+ characters, more than/,
+      ],
+    ];
+    for (const [training, re] of cases) {
+      const e = (() => {
+        try {
+          det.save(training);
+        } catch (x) {
+          return x;
+        }
+      })();
+      expect(e).toBeInstanceOf(ArgumentError);
+      expect((e as Error).message).toMatch(re);
+    }
+    // Within the loader's bounds, it saves and loads.
+    let ok: unknown = 1;
+    for (let i = 0; i < 50; i++) ok = [ok];
+    const s = det.save(ok);
+    const { detector, meta } = AnomalyDetector.load(be, s.json, s.weights);
+    detector.stack.dispose();
+    expect(meta.training).toEqual(ok);
+  });
 });
 
 /** The saved JSON as an object, changed by `edit`, back as text. */

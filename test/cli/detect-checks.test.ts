@@ -5,7 +5,7 @@
  * minutes on large images).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,7 +63,7 @@ describe.runIf(BUILD === 'simd')('convae detect refuses before training', () => 
   it('--k above the normal training images, a missing --data, a folder or /proc as --out: refused untrained', async () => {
     const csv = join(dir, 'never.csv');
     const [k, data, outDir, proc, file] = await Promise.all([
-      cli(['detect', '--normal-data', four, '--data', imgs, ...base]), // default --k 5, 3 training images
+      cli(['detect', '--normal-data', four, '--data', imgs, ...base, '--k', '5']), // 3 training images
       cli(['detect', '--normal-data', imgs, '--data', join(dir, 'nothing'), ...base]),
       cli(['detect', '--normal-data', imgs, '--data', imgs, ...base, '--out', dir]),
       cli(['detect', '--normal-data', imgs, '--data', imgs, ...base, '--out', '/proc/convae-detect.csv']),
@@ -98,6 +98,25 @@ describe.runIf(BUILD === 'simd')('convae detect refuses before training', () => 
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/1 held-out image\(s\) are too few for --fpr 0\.05: .*about 1 in 2 new normal images/);
     expect(r.stdout.trim().split('\n')).toHaveLength(5);
+  });
+
+  // The library's default k is capped at the normal training images; the CLI refused its own default (--k 5) there.
+  it('four normal images without --k run with k = 3 (the 3 training images), as the library would; --k 5 is refused', async () => {
+    const save = join(dir, 'four-detector');
+    const [r, k5] = await Promise.all([
+      cli(['detect', '--normal-data', four, '--data', four, ...base, '--epochs', '1', '--save', save, '-q']),
+      cli(['detect', '--normal-data', four, '--data', four, ...base, '--epochs', '1', '--k', '5']),
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(save, 'detector.json'), 'utf8')).score).toEqual({
+      type: 'neighbours',
+      depth: 2,
+      k: 3,
+    });
+    expectRefusedBeforeTraining(
+      k5,
+      /^convae detect: --k 5 needs at least 5 normal training images; .*give --k 3 or fewer/,
+    );
   });
 });
 

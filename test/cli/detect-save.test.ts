@@ -4,8 +4,17 @@
  * images were. The flags of a training run are refused with --detector; a missing or damaged detector folder is
  * one typed line; a failed save keeps the detector already in the folder byte for byte.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -107,6 +116,33 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
     );
   }, 120_000);
 
+  // A FIFO blocked the read forever; a link to /dev/zero read 2 GB before the size limit refused it.
+  it.runIf(existsSync('/dev/zero'))(
+    'a FIFO or a device in the --detector folder: one line saying it is not a regular file, at once',
+    async () => {
+      const fifo = join(dir, 'fifo'),
+        zero = join(dir, 'zero');
+      const good = files(det);
+      mkdirSync(fifo);
+      expect(spawnSync('mkfifo', [join(fifo, 'detector.json')]).status).toBe(0);
+      writeFileSync(join(fifo, 'detector.safetensors'), good['detector.safetensors']);
+      mkdirSync(zero);
+      writeFileSync(join(zero, 'detector.json'), good['detector.json']);
+      symlinkSync('/dev/zero', join(zero, 'detector.safetensors'));
+      const quick = cliAsync(20_000);
+      const rs = await Promise.all([fifo, zero].map((d) => quick(['detect', '--detector', d, '--data', imgs])));
+      for (const [r, file] of [
+        [rs[0], 'fifo/detector.json'],
+        [rs[1], 'zero/detector.safetensors'],
+      ] as const) {
+        expect(r.status, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`^convae: .*${file} is not a regular file: --detector must be a folder`));
+        expect(r.stderr.split('\n')).toHaveLength(2);
+      }
+    },
+    60_000,
+  );
+
   it('no --normal-data and no --detector, a missing folder, a damaged file: one line each, nothing trained', async () => {
     const damaged = join(dir, 'damaged');
     mkdirSync(damaged);
@@ -120,12 +156,26 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
       String(good['detector.json']).replace(/"threshold": [^,]+,/, '"threshold": null,'),
     );
     writeFileSync(join(nan, 'detector.safetensors'), good['detector.safetensors']);
-    const [none, missing, cut, nanThreshold, saveProc] = await Promise.all([
+    const clash = join(dir, 'clash');
+    mkdirSync(clash);
+    writeFileSync(join(clash, 'detector.json'), good['detector.json']);
+    const inUse = join(dir, 'in-use');
+    mkdirSync(inUse);
+    writeFileSync(join(inUse, 'detector.json'), good['detector.json']);
+    writeFileSync(join(inUse, 'detector.safetensors'), good['detector.safetensors']);
+    const [none, missing, cut, nanThreshold, saveProc, outIsDetector, outIsUsed] = await Promise.all([
       cli(['detect', '--data', imgs]),
       cli(['detect', '--detector', join(dir, 'nothing'), '--data', imgs]),
       cli(['detect', '--detector', damaged, '--data', imgs]),
       cli(['detect', '--detector', nan, '--data', imgs]),
       cli(['detect', '--normal-data', imgs, '--data', imgs, '--size', '16x16', '--save', '/proc/convae-det']),
+      // --out naming the detector.json --save writes: the CSV replaced the detector just saved, and exit 0.
+      cli([
+        ...['detect', '--normal-data', imgs, '--data', imgs, '--size', '16x16', '--save', clash],
+        ...['--out', join(clash, '.', 'detector.json')],
+      ]),
+      // --out naming a file of the detector --detector reads: the CSV replaced it.
+      cli(['detect', '--detector', inUse, '--data', imgs, '--out', join(inUse, 'detector.safetensors')]),
     ]);
     const one = (r: { status: number | null; stderr: string }, m: RegExp) => {
       expect(r.status, r.stderr).toBe(1);
@@ -142,6 +192,19 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
     one(cut, /^convae: .*damaged\/detector\.safetensors: /);
     one(nanThreshold, /^convae: .*nan\/detector\.json: threshold: must be a finite number, got null/);
     one(saveProc, /^convae: cannot write to --save "\/proc\/convae-det": a kernel file system/);
+    one(
+      outIsDetector,
+      /^convae detect: --out .*detector\.json is the detector\.json that --save writes: .*give another --out$/m,
+    );
+    expect(readFileSync(join(clash, 'detector.json'))).toEqual(good['detector.json']);
+    one(
+      outIsUsed,
+      /^convae detect: --out .*detector\.safetensors is the detector\.safetensors that --detector reads: .*give another --out$/m,
+    );
+    expect(files(inUse)).toEqual({
+      'detector.json': good['detector.json'],
+      'detector.safetensors': good['detector.safetensors'],
+    });
   }, 120_000);
 });
 
@@ -222,5 +285,37 @@ describe.runIf(BUILD === 'simd')('convae detect --detector and --save in this pr
     );
     expect(Object.keys(replaced).sort()).toEqual(['detector.json', 'detector.safetensors']);
     expect(replaced['detector.safetensors']).not.toEqual(before['detector.safetensors']);
+  }, 120_000);
+
+  // Without a handler a SIGTERM killed detect at once: between the two renames of a save that is a new
+  // detector.json beside the old weights, and during a write a .tmp left in --save.
+  it('a SIGTERM while a --save run trains: exit 143, one line, the detector already saved whole, no .tmp', async () => {
+    const out = join(dir, 'interrupted');
+    mkdirSync(out);
+    writeFileSync(join(out, 'detector.json'), 'old json');
+    writeFileSync(join(out, 'detector.safetensors'), 'old weights');
+    const child = spawn(
+      process.execPath,
+      [
+        ...['--import', 'tsx', 'ts/cli/main.ts', 'detect', '--normal-data', imgs, '--data', imgs],
+        ...['--size', '32x32', '--epochs', '100', '--workers', '0', '--save', out],
+      ],
+      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (!sent && TRAINS.test(stderr)) sent = child.kill('SIGTERM');
+    });
+    const [code, signal] = await new Promise<[number | null, string | null]>((ok) =>
+      child.on('exit', (c, sig) => ok([c, sig])),
+    );
+    expect([code, signal], stderr).toEqual([143, null]);
+    expect(stderr.trim().split('\n').at(-1)).toMatch(
+      /^convae: interrupted \(SIGTERM\)\. The files already written to /,
+    );
+    expect(readdirSync(out).sort()).toEqual(['detector.json', 'detector.safetensors']);
+    expect(readFileSync(join(out, 'detector.json'), 'utf8')).toBe('old json');
   }, 120_000);
 });

@@ -184,12 +184,16 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
 
   it('refused before any image is encoded: --k over the images, --depth past the stack, a file as --query, a picture too large', async () => {
     const base = ['similar', '--model', stack, '--data', imgs];
-    const [k, depth, file, big, kq] = await Promise.all([
+    const [k, depth, file, big, kq, pictureDir, grey, same, lone] = await Promise.all([
       cli([...base, '--k', '80']),
       cli([...base, '--depth', '3']),
       cli([...base, '--query', join(imgs, 'reds', '0.png')]),
       cli([...base, '--picture', join(dir, 'big.png'), '--rows', '80', '--k', '79', '--scale', '64']),
       cli([...base, '--query', queries, '--k', '81']),
+      cli([...base, '--picture', dir]),
+      cli([...base, '--query', 'mnist', '--limit', '5']),
+      cli([...base, '--out', join(dir, 'both'), '--picture', join(dir, '.', 'both')]),
+      cli([...base, '--limit', '1', '--k', '1']),
     ]);
     const refused = (r: { status: number | null; stderr: string; stdout: string }, re: RegExp) => {
       expect(r.status, r.stderr).toBe(1);
@@ -205,5 +209,27 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
     refused(file, /^convae: --query .*0\.png: a file, not a folder/);
     refused(big, /^convae similar: --picture .* more than \d+ pixels \(MAX_RASTER_PIXELS\)/);
     refused(kq, /^convae similar: --k 81 needs 81 images to choose from; --data holds 80: give --k 80 or fewer/);
+    // The flag at fault is named: the picture's, the query's (they were called --out and --data).
+    refused(pictureDir, /^convae: cannot write --picture .*: is a directory/);
+    refused(grey, /^convae: --query mnist holds \[1,28,28\] images, the model takes \[3,16,16\]/);
+    // One file for both: the PNG replaced the CSV, and exit 0.
+    refused(same, /^convae similar: --picture .*both is also --out: /);
+    // One image and no --query: no --k can do (it said "give --k 1 or fewer" of --k 1).
+    refused(
+      lone,
+      /^convae similar: --k 1 needs 1 images to choose from; --data holds 1, each query among the other 0: give more images, or the images to find neighbours of as --query\n/,
+    );
   }, 120_000);
+
+  // A FIFO as stack.safetensors blocked the read forever (a link to /dev/zero read 2 GB before the limit refused it).
+  it('a --model folder whose stack.safetensors is a FIFO: one line, at once', async () => {
+    const fifo = join(dir, 'fifo-model');
+    mkdirSync(fifo);
+    copyFileSync(join(stack, 'stack.json'), join(fifo, 'stack.json'));
+    expect(spawnSync('mkfifo', [join(fifo, 'stack.safetensors')]).status).toBe(0);
+    const r = await cliAsync(20_000)(['similar', '--model', fifo, '--data', imgs]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^convae: .*fifo-model\/stack\.safetensors is not a regular file: /);
+    expect(r.stderr.split('\n')).toHaveLength(2);
+  }, 60_000);
 });

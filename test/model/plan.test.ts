@@ -63,4 +63,16 @@ describe(`plan (${BUILD})`, () => {
       smallestInputSide(be, [{ convs: [{ filters: 2, kernel: 3, padding: 3 }], activation: 'tanh' }], 1),
     ).toBeNull();
   });
+
+  it('channels or blocks no side can fix: ArgumentError, not null ("no side fits")', () => {
+    const blocks: BlockSpec[] = [{ convs: [{ filters: 2, kernel: 3 }] }];
+    expect(smallestInputSide(be, blocks, 3)).toBeGreaterThanOrEqual(3);
+    for (const c of [0, -1, 2.5, Number.NaN, 1e9, '3'])
+      expect(() => smallestInputSide(be, blocks, c as number)).toThrow(
+        /^smallestInputSide: channels must be an integer in \[1, 65536\], got /,
+      );
+    expect(() => smallestInputSide(be, null as unknown as BlockSpec[], 3)).toThrow(
+      /^smallestInputSide: blocks must be an array of block specs$/,
+    );
+  });
 });

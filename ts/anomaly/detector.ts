@@ -127,7 +127,9 @@ export class AnomalyDetector {
    * threshold, the stack's architecture and `training`, free-form metadata such as how the images were prepared)
    * and safetensors bytes (the stack's weights and, for a neighbour score, the normal training codes as the tensor
    * `reference`). `AnomalyDetector.load` gives back a detector with the same scores and flags, bit for bit.
-   * An ArgumentError for a threshold that is not finite (a rate of 1 fits −∞, which flags every image).
+   * An ArgumentError for a threshold that is not finite (a rate of 1 fits −∞, which flags every image), and for
+   * `training` that JSON cannot hold (a cycle, a BigInt) or that would make a file `load` refuses (nested deeper
+   * than 64 levels, a JSON longer than MAX_MODEL_JSON_CHARS).
    */
   save(training?: unknown): { json: string; weights: Uint8Array } {
     return detectorFiles('AnomalyDetector.save', this, training);

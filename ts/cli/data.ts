@@ -392,7 +392,7 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
   const [c, h, w] = data.shape;
   if (c !== shape[0] || h !== shape[1] || w !== shape[2])
     throw new DataError(
-      `--data ${s.data.slice(0, 120)} holds [${c},${h},${w}] images, the model takes [${shape.join(',')}]`,
+      `${s.flag ?? '--data'} ${s.data.slice(0, 120)} holds [${c},${h},${w}] images, the model takes [${shape.join(',')}]`,
     );
   return {
     name: k.kind === 'mnist' || k.kind === 'fashion' ? k.kind : `${k.kind}:${k.dir}`,

@@ -13,12 +13,13 @@
  * `convae anomaly` measures the same detector on labelled data (AUROC); this
  * command needs no labels and no anomalies to train on.
  */
-import { AnomalyDetector } from '../anomaly/detector.js';
+import { AnomalyDetector, DEFAULT_K } from '../anomaly/detector.js';
 import { checkNeighbourSizes } from '../anomaly/embed.js';
 import { scoreName, stackBatchOverflow, trainStack } from '../anomaly/oneclass.js';
 import { type Backend, loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { checkResultFloats, type ImageShape } from '../data/dataset.js';
+import { join } from 'node:path';
 import { ArgumentError } from '../errors.js';
 import { writeOutput } from '../io/files.js';
 import { plannedBlocks, plannedCodeSizes } from '../model/plan.js';
@@ -28,9 +29,10 @@ import { createRunner } from '../worker/runner.js';
 import { ANOMALY_BLOCKS } from './anomaly.js';
 import { csvField } from './apply.js';
 import { type AllData, type DataSpec, resolveAllData, resolveTrainData, type TrainData } from './data.js';
-import { loadDetectorDir, saveDetectorDir } from './detector-dir.js';
+import { DETECTOR_BASE, loadDetectorDir, saveDetectorDir } from './detector-dir.js';
 import { checkImagesFit } from './fits.js';
-import { checkOutDir, checkOutFile } from './outdir.js';
+import { checkOutDir, checkOutFile, sameFile } from './outdir.js';
+import { onInterrupt } from './resume.js';
 
 export interface DetectArgs extends Omit<DataSpec, 'limit' | 'normalize' | 'whitening'> {
   /** The normal images a detector trains on: any `--data` spec (an image folder's labels are ignored). */
@@ -42,7 +44,8 @@ export interface DetectArgs extends Omit<DataSpec, 'limit' | 'normalize' | 'whit
   /** Epochs per block (default: about DETECT_IMAGES images' worth, 1 to 100). */
   epochs?: number;
   batch: number;
-  k: number;
+  /** Neighbours the score averages (default: DEFAULT_K, or the normal training images when fewer, as the library's). */
+  k?: number;
   fpr: number;
   seed: number;
   format: 'csv' | 'json';
@@ -95,33 +98,42 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   const normal = await resolveTrainData({ ...a, data: a.normalData, seed: a.seed, flag: '--normal-data' });
   // Everything that can be refused is refused here, before the stack trains (it used to be after).
   checkImagesFit(be, 'convae detect', ANOMALY_BLOCKS, normal.train.shape);
-  checkNeighbourCount(a.k, normal);
+  // Not given: the library's default, capped at the normal training images (4 normal images train 3: k = 3).
+  const k = a.k ?? Math.min(DEFAULT_K, normal.train.length);
+  checkNeighbourCount(k, normal);
   const d = await resolveAllData(
     { data: a.data, ...(a.skipBad ? { skipBad: true } : {}) },
     normal.train.shape, // the stack's input
   );
-  checkDetectSizes(be, normal, d.data.length, a.k);
+  checkDetectSizes(be, normal, d.data.length, k);
   checkDetectBatch(be, normal, a.batch);
   if (a.out) await checkOutFile(a.out);
-  if (a.save !== undefined) await checkOutDir(a.save, '--save');
+  if (a.save !== undefined) {
+    await checkOutDir(a.save, '--save');
+    await checkOutNotDetector(a.out, a.save, '--save writes');
+  }
   const epochs = a.epochs ?? Math.min(100, Math.max(1, Math.round(DETECT_IMAGES / normal.train.length)));
+  // Until the detector is saved, a Ctrl-C or SIGTERM lets a write in flight finish (both files renamed, never a new
+  // detector.json beside the old weights) and removes half-written .tmp files; before the first line of output.
+  const stopInterrupt = a.save !== undefined ? onInterrupt(a.save, null) : () => {};
   log(
     `convae detect: ${normal.train.length} normal images train the stack (${epochs} epoch(s) per block), ${normal.test.length} fit the threshold (FPR ${a.fpr}); kernels: ${be.build} build`,
   );
   const note = fprNote(a.fpr, normal.test.length);
   if (note) log(note);
-  const stack = await trainStack(be, normal.train, {
-    blocks: ANOMALY_BLOCKS,
-    epochs,
-    batchSize: a.batch,
-    optimizer: { type: 'adam', lr: 3e-3 },
-    seed: a.seed,
-  });
+  let stack: Awaited<ReturnType<typeof trainStack>> | undefined;
   let runner: Runner | undefined;
   try {
+    stack = await trainStack(be, normal.train, {
+      blocks: ANOMALY_BLOCKS,
+      epochs,
+      batchSize: a.batch,
+      optimizer: { type: 'adam', lr: 3e-3 },
+      seed: a.seed,
+    });
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const detector = await AnomalyDetector.fitOn(runner, stack, normal.train, normal.test, {
-      score: { type: 'neighbours', depth: stack.blocks.length, k: a.k },
+      score: { type: 'neighbours', depth: stack.blocks.length, k },
       threshold: { fpr: a.fpr },
     });
     if (a.save !== undefined) {
@@ -139,11 +151,28 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
       });
       log(`convae detect: saved the detector in ${a.save} (detector.json, detector.safetensors)`);
     }
+    stopInterrupt();
     return { ...(await scoreAndWrite(runner, detector, d, a, log)), epochs };
   } finally {
+    stopInterrupt();
     await runner?.dispose();
-    stack.dispose();
+    stack?.dispose();
   }
+}
+
+/**
+ * `--out` naming a file of the detector in `dir` (`--save`'s or `--detector`'s): the scores would replace it and the
+ * run end with exit 0, the detector lost. A usage error before anything is read or trained.
+ */
+async function checkOutNotDetector(out: string | undefined, dir: string, what: string): Promise<void> {
+  if (!out) return;
+  for (const ext of ['json', 'safetensors'])
+    if (await sameFile(out, join(dir, `${DETECTOR_BASE}.${ext}`)))
+      throw new ArgumentError(
+        'convae detect',
+        '--out',
+        `${out.slice(0, 160)} is the ${DETECTOR_BASE}.${ext} that ${what}: the scores would replace the detector; give another --out`,
+      );
 }
 
 /** `--detector` with a flag of a training run, which would silently not apply: a usage error. */
@@ -158,6 +187,7 @@ export function detectorConflict(flag: string): ArgumentError {
 /** `--detector DIR`: the saved detector scores `--data`, prepared as its training images were. */
 async function detectSaved(a: DetectArgs, dir: string, log: (s: string) => void): Promise<DetectResult> {
   if (a.out) await checkOutFile(a.out);
+  await checkOutNotDetector(a.out, dir, '--detector reads');
   const be = await loadBackend({ build: a.build });
   const { detector, input } = await loadDetectorDir(be, dir);
   let runner: Runner | undefined;

@@ -7,7 +7,8 @@ import { plannedCodeSizes, smallestInputSide } from '../model/plan.js';
 /**
  * Plans `blocks` on images of `shape` ([channels, height, width]); when they do not fit, an ArgumentError naming
  * `--size`, the smallest square size that fits, and `others` (the command's flags that shrink what the stack needs,
- * e.g. "a smaller --kernel or --pool"). Nothing is allocated.
+ * e.g. "a smaller --kernel or --pool"). Images at least that side that still do not plan are too large (a layer's
+ * output over the size limits): an ArgumentError asking for a smaller `--size`. Nothing is allocated.
  */
 export function checkImagesFit(
   be: Backend,
@@ -22,6 +23,14 @@ export function checkImagesFit(
     if (!(e instanceof ConvaeError)) throw e;
     const [c, h, w] = shape as [number, number, number];
     const side = smallestInputSide(be, blocks, c);
+    // Images at least the smallest side that fits are refused for their size limits (a layer's output too large),
+    // not for want of pixels: a smaller --size, not a larger one.
+    if (side !== null && h >= side && w >= side)
+      throw new ArgumentError(
+        op,
+        '--size',
+        `${h}x${w}: the images are too large for the stack (${e.message}): give a smaller --size`,
+      );
     const fix = side === null ? '' : `; the stack takes ${side}x${side} or larger: give --size ${side}x${side}`;
     throw new ArgumentError(
       op,

@@ -573,7 +573,11 @@ const detectCommand = program
   )
   .option('--epochs <n>', `epochs per CAE (default: about ${DETECT_IMAGES} images' worth, 1 to 100)`, int('--epochs'))
   .option('--batch <n>', 'mini-batch size', int('--batch'), 32)
-  .option('--k <n>', 'the score: mean distance to the k nearest normal codes', int('--k', 1, MAX_NEIGHBOURS), DEFAULT_K)
+  .option(
+    '--k <n>',
+    `the score: mean distance to the k nearest normal codes (default: ${DEFAULT_K}, or the normal training images when fewer)`,
+    int('--k', 1, MAX_NEIGHBOURS),
+  )
   .option('--fpr <rate>', 'share of the held-out normal images the threshold lets above it', fprArg, 0.05)
   .option('--seed <n>', 'random seed (the split, the initialisation, the data order)', int('--seed', 0, MAX_SEED), 1)
   .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))

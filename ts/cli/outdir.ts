@@ -3,7 +3,7 @@
  * `--out` used to fail with a raw stack trace after pretraining).
  */
 import { mkdir, realpath, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { OutputError, quote } from '../errors.js';
 import { reason } from '../io/files.js';
 
@@ -46,10 +46,10 @@ export async function checkOutDir(out: string, flag = '--out'): Promise<void> {
 /**
  * A file the user names with `--out`, checked before the work that fills it (`detect` trains first): a folder, a
  * kernel file, or a place no file can be written is an OutputError now, not after training. A pipe or device
- * (/dev/stdout) is fine: `writeOutput` writes to it in place.
+ * (/dev/stdout) is fine: `writeOutput` writes to it in place. Errors name `flag` (`similar --picture` names its PNG).
  */
-export async function checkOutFile(out: string): Promise<void> {
-  const fail = (why: string) => new OutputError(`cannot write --out ${quote(out)}: ${why}`);
+export async function checkOutFile(out: string, flag = '--out'): Promise<void> {
+  const fail = (why: string) => new OutputError(`cannot write ${flag} ${quote(out)}: ${why}`);
   if (typeof out !== 'string' || out === '') throw fail('no file given');
   const st = await stat(out).catch(() => null);
   if (st?.isDirectory()) throw fail('is a directory');
@@ -67,4 +67,22 @@ export async function checkOutFile(out: string): Promise<void> {
   } finally {
     await unlink(probe).catch(() => {});
   }
+}
+
+/** `p` resolved, its folder's symbolic links followed (the file itself need not exist). */
+async function canonical(p: string): Promise<string> {
+  const abs = resolve(p);
+  const dir = await realpath(dirname(abs)).catch(() => dirname(abs));
+  return resolve(dir, basename(abs));
+}
+
+/**
+ * Whether two files a command writes are one: the second write would replace the first (`detect --out` naming the
+ * detector.json `--save` writes, `similar --out` and `--picture` the same file), and the run would end without a word.
+ */
+export async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([canonical(a), canonical(b)]);
+  if (x === y) return true;
+  const [sa, sb] = await Promise.all([stat(x).catch(() => null), stat(y).catch(() => null)]);
+  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
 }

@@ -4,7 +4,7 @@
  * `readFile` a multi-GB file took the memory first and then failed with Node's
  * untyped ERR_STRING_TOO_LONG or ERR_FS_FILE_TOO_LARGE (or the length check came after).
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { DataError, FormatError, quote } from '../errors.js';
 import { reason } from '../io/files.js';
 import { MAX_MODEL_JSON_CHARS, MAX_MODEL_PARAM_BYTES, MAX_SAFETENSORS_HEADER_BYTES } from '../limits.js';
@@ -60,8 +60,8 @@ export async function readJsonText(file: string, max: number): Promise<string> {
 
 /**
  * A saved pair, `<base>.json` (within MAX_MODEL_JSON_CHARS) and `<base>.safetensors` (within `maxWeights`), as a
- * command reads it from the folder a flag names: a file that cannot be read is a DataError saying `why` (what the
- * folder must be); one too large stays a FormatError.
+ * command reads it from the folder a flag names: a file that cannot be read, or is not a regular file (a FIFO, a
+ * device), is a DataError saying `why` (what the folder must be); one too large stays a FormatError.
  */
 export async function readSavedPair(
   base: string,
@@ -69,6 +69,10 @@ export async function readSavedPair(
   why: string,
 ): Promise<{ json: string; weights: Uint8Array }> {
   const read = async <T>(file: string, how: (file: string) => Promise<T>) => {
+    // A saved pair is two regular files (followed through links): a FIFO there blocked the read forever, and a link
+    // to /dev/zero read gigabytes before the size limit refused it.
+    const st = await stat(file).catch(() => null);
+    if (st && !st.isFile()) throw new DataError(`${file} is not a regular file: ${why}`);
     try {
       return await how(file);
     } catch (e) {

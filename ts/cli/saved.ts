@@ -74,6 +74,10 @@ export function classesOf(training: unknown, file: string): string[] | null {
 
 async function one(be: Backend, prefix: string) {
   const json = await readJsonText(`${prefix}.json`, MAX_MODEL_JSON_CHARS);
+  // A FIFO there blocked the read forever, a link to /dev/zero read 2 GB first (the JSON is only read when a file).
+  const st = await stat(`${prefix}.safetensors`).catch(() => null);
+  if (st && !st.isFile())
+    throw new DataError(`${prefix}.safetensors is not a regular file: the weights of ${prefix}.json must be one`);
   const weights = await readLimited(`${prefix}.safetensors`, MAX_WEIGHTS_FILE_BYTES);
   return loadModel(be, json, weights, prefix);
 }

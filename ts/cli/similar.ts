@@ -21,7 +21,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField } from './apply.js';
 import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
-import { checkOutFile } from './outdir.js';
+import { checkOutFile, sameFile } from './outdir.js';
 import { loadSaved } from './saved.js';
 
 const OP = 'convae similar';
@@ -80,13 +80,19 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
       throw new ArgumentError(
         OP,
         '--k',
-        `${a.k} needs ${a.k} images to choose from; --data holds ${data.data.length}${self ? `, each query among the other ${refs}` : ''}: give --k ${Math.max(1, refs)} or fewer`,
+        `${a.k} needs ${a.k} images to choose from; --data holds ${data.data.length}${self ? `, each query among the other ${refs}` : ''}: ${refs >= 1 ? `give --k ${refs} or fewer` : 'give more images, or the images to find neighbours of as --query'}`,
       );
     const queries = query ?? data;
     checkNeighbourSizes(OP, queries.data.length, data.data.length, codeSize(stack, depth), a.k);
     if (a.out) await checkOutFile(a.out);
     if (a.picture) {
-      await checkOutFile(a.picture);
+      await checkOutFile(a.picture, '--picture');
+      if (a.out && (await sameFile(a.out, a.picture)))
+        throw new ArgumentError(
+          OP,
+          '--picture',
+          `${a.picture.slice(0, 160)} is also --out: the PNG would replace the neighbours; give two files`,
+        );
       checkPicture(a, queries, data);
     }
 

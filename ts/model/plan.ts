@@ -4,10 +4,11 @@
  * first layer that ran out of pixels).
  */
 import type { Backend } from '../backend/backend.js';
-import { ConvaeError } from '../errors.js';
-import { MAX_IMAGE_SIDE } from '../limits.js';
+import { ArgumentError, ConvaeError } from '../errors.js';
+import { MAX_IMAGE_SIDE, MAX_SPATIAL_SIZE } from '../limits.js';
 import { type BlockSpec, ConvAutoencoder } from './autoencoder.js';
 import { numel } from '../shape.js';
+import { describe } from './schema.js';
 
 /** The blocks a stack of `blocks` on `inputShape` would have, planned (`init: null`): shapes and layers, nothing allocated. */
 export function plannedBlocks(
@@ -44,8 +45,17 @@ const plans = (be: Backend, blocks: readonly BlockSpec[], shape: readonly number
  * does. Every layer's output size is non-decreasing in its input size (floor((in + 2p − k)/s) + 1 for conv and pool),
  * so once a side fits, larger ones do until the planner's size limits refuse them: the search doubles up from 1 to
  * the first side that fits, then halves the gap below it, and never plans the largest images unless it must.
+ * `blocks` not an array, or `channels` not an integer in [1, MAX_SPATIAL_SIZE], is an ArgumentError.
  */
 export function smallestInputSide(be: Backend, blocks: readonly BlockSpec[], channels: number): number | null {
+  // What no side can change is refused, not reported as null ("no side fits"), which every plan would have said.
+  if (!Array.isArray(blocks)) throw new ArgumentError('smallestInputSide', 'blocks', 'must be an array of block specs');
+  if (!(Number.isInteger(channels) && channels >= 1 && channels <= MAX_SPATIAL_SIZE))
+    throw new ArgumentError(
+      'smallestInputSide',
+      'channels',
+      `must be an integer in [1, ${MAX_SPATIAL_SIZE}], got ${describe(channels)}`,
+    );
   let hi = 1;
   while (!plans(be, blocks, [channels, hi, hi])) {
     if (hi >= MAX_IMAGE_SIDE) return null;
