@@ -5,7 +5,7 @@
  * finished.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,13 +123,16 @@ describe.runIf(BUILD === 'simd')('an interrupted convae paper, pretrain or searc
     rmSync(dir, { recursive: true, force: true });
   }, 240_000);
 
-  it('pretrain: Ctrl-C exits 130 and says what it kept, leaving no .tmp', async () => {
+  it("pretrain: Ctrl-C exits 130 and says what it kept, leaving no .tmp of its own and the user's as they were", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'convae-pretrain-sigint-'));
+    // Not convae's: the tidy-up used to remove every *.tmp in --out.
+    writeFileSync(join(dir, 'notes.tmp'), 'mine');
     const args = ['pretrain', '--limit', '600', '--epochs', '1', '--maps', '4,6', '--build', 'simd', '--out', dir];
     const r = await interrupted(args, 'convae pretrain on', 'SIGINT');
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/convae: interrupted \(SIGINT\)\. The files already written to .* are whole/);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual(['notes.tmp']);
+    expect(readFileSync(join(dir, 'notes.tmp'), 'utf8')).toBe('mine');
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 

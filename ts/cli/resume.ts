@@ -4,12 +4,12 @@
  * silently not apply, and report.json would record flags that did not run),
  * and what Ctrl-C says (train, paper and pretrain).
  */
-import { readdirSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, quote } from '../errors.js';
 import { parseJson } from '../io/json.js';
 import { MAX_JSON_DEPTH } from '../limits.js';
-import { settleWrites, writeAtomic, writesInFlight } from '../io/files.js';
+import { settleWrites, unfinishedTmpFiles, writeAtomic, writesInFlight } from '../io/files.js';
 import { MAX_RUN_FILE_BYTES, readJsonText } from './readfile.js';
 
 /** The flags that decide what a run computes (not --workers, --build, --quiet: those change how, not what). */
@@ -121,11 +121,13 @@ export function onInterrupt(out: string, kept: string | null, argv = process.arg
     // tidy-up and the exit run in one go, so no write can start between them.
     const end = performance.now() + 5000;
     while (writesInFlight() && performance.now() < end) await settleWrites(end - performance.now());
-    try {
-      for (const f of readdirSync(out)) if (f.endsWith('.tmp')) unlinkSync(join(out, f));
-    } catch {
-      // Nothing to tidy.
-    }
+    // Only the .tmp files this process started (anywhere: `similar --picture` writes outside `out` too).
+    for (const t of unfinishedTmpFiles())
+      try {
+        unlinkSync(t);
+      } catch {
+        // Already renamed or removed.
+      }
     const args = argv.slice(2).filter((a) => a !== '--resume');
     console.error(
       kept === null

@@ -86,15 +86,30 @@ export async function settleWrites(ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * The `.tmp` files this process's atomic writes have started and not yet renamed or removed. An interrupt removes
+ * these and no others: a user's own `notes.tmp` in an output folder is not convae's to delete.
+ */
+const unfinished = new Set<string>();
+export const unfinishedTmpFiles = (): string[] => [...unfinished];
+
 async function writeAll(files: ReadonlyArray<readonly [string, string | Uint8Array]>): Promise<void> {
   const tmps = files.map(([file]) => `${file}.tmp`);
-  const cleanUp = () => Promise.all(tmps.map((t) => unlink(t).catch(() => {})));
+  const cleanUp = () =>
+    Promise.all(
+      tmps.map((t) =>
+        unlink(t)
+          .catch(() => {})
+          .then(() => unfinished.delete(t)),
+      ),
+    );
   const failed = async (file: string, e: unknown) => {
     await cleanUp();
     return new OutputError(`cannot write ${quote(file)}: ${reason(e)}`);
   };
   for (const [k, [file, data]] of files.entries()) {
     try {
+      unfinished.add(tmps[k]);
       await writeFile(tmps[k], data);
     } catch (e) {
       throw await failed(file, e);
@@ -103,6 +118,7 @@ async function writeAll(files: ReadonlyArray<readonly [string, string | Uint8Arr
   for (const [k, [file]] of files.entries()) {
     try {
       await rename(tmps[k], file);
+      unfinished.delete(tmps[k]);
     } catch (e) {
       throw await failed(file, e);
     }
