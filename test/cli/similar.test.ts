@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../ts/anomaly/embed.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import { checkOutputSize, MAX_SIMILAR_CHARS } from '../../ts/cli/similar.js';
 import { BUILD } from '../util/backend.js';
 import { cliAsync, cliRunner, savedStackAndImages } from '../util/cli.js';
 
@@ -232,4 +233,19 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
     expect(r.stderr).toMatch(/^convae: .*fifo-model\/stack\.safetensors is not a regular file: /);
     expect(r.stderr.split('\n')).toHaveLength(2);
   }, 60_000);
+});
+
+describe('checkOutputSize', () => {
+  it('refuses output no string can hold, by rows × the longest names, before a search', () => {
+    const names = (n: number, len: number) => Array.from({ length: n }, (_, i) => String(i).padStart(len, 'x'));
+    // 60 000 images × k 1 000 with 20-character names: 6·10⁷ rows of about 100 characters.
+    expect(() => checkOutputSize(names(60_000, 20), names(60_000, 20), 1000)).toThrow(
+      /^convae similar: --k 1000 for 60000 queries makes 60000000 rows, up to 6000000000 characters of output, more than 268435456: give a smaller --k/,
+    );
+    // Its bound is the rows × (longest query + longest file + 60): just under, and just over.
+    const under = Math.floor(MAX_SIMILAR_CHARS / (20 + 20 + 60));
+    expect(() => checkOutputSize(names(under, 20), names(10, 20), 1)).not.toThrow();
+    expect(() => checkOutputSize(names(under + 1, 20), names(10, 20), 1)).toThrow(/more than 268435456/);
+    expect(() => checkOutputSize(names(60_000, 20), names(60_000, 20), 5)).not.toThrow();
+  });
 });

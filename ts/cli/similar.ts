@@ -84,6 +84,7 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
       );
     const queries = query ?? data;
     checkNeighbourSizes(OP, queries.data.length, data.data.length, codeSize(stack, depth), a.k);
+    checkOutputSize(queries.names, data.names, a.k);
     if (a.out) await checkOutFile(a.out);
     if (a.picture) {
       await checkOutFile(a.picture, '--picture');
@@ -132,6 +133,26 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
     await runner?.dispose();
     saved.dispose();
   }
+}
+
+/** Characters of the CSV or JSON text at most (a JavaScript string holds about 2^29). */
+export const MAX_SIMILAR_CHARS = 2 ** 28;
+
+/**
+ * The output's size before anything is encoded: queries × k rows, each at most the longest query name, the longest
+ * file name and about 60 characters of rank, distance and JSON punctuation. `--k 1000` on 60 000 images is 60 million
+ * rows, gigabytes of text that no string holds (a RangeError after the whole search).
+ */
+export function checkOutputSize(queryNames: readonly string[], fileNames: readonly string[], k: number): void {
+  const longest = (names: readonly string[]) => names.reduce((m, n) => Math.max(m, n.length), 0);
+  const rows = queryNames.length * k;
+  const chars = rows * (longest(queryNames) + longest(fileNames) + 60);
+  if (chars > MAX_SIMILAR_CHARS)
+    throw new ArgumentError(
+      OP,
+      '--k',
+      `${k} for ${queryNames.length} queries makes ${rows} rows, up to ${chars} characters of output, more than ${MAX_SIMILAR_CHARS}: give a smaller --k, or fewer queries (--limit, --query)`,
+    );
 }
 
 /** The picture's size, from the shapes alone: --rows × (--k + 1) tiles at --scale can outgrow MAX_RASTER_PIXELS. */
