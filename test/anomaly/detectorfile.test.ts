@@ -159,7 +159,7 @@ describe('AnomalyDetector.save and load', () => {
       [deep, /^AnomalyDetector\.save: training nests too deep: the detector description may nest 64 levels$/],
       [
         'x'.repeat(17 * 2 ** 20),
-        /^AnomalyDetector\.save: training makes the detector's JSON \d+ characters, more than/,
+        /^AnomalyDetector\.save: training makes the detector description \d+ characters, more than the 16777216 it may have$/,
       ],
     ];
     for (const [training, re] of cases) {

@@ -125,6 +125,39 @@ describe('files written by convae 0.1.0 (8e10828) still load', () => {
 const small = () =>
   cv.Classifier.fromBlocks(be, [{ convs: [{ filters: 2, kernel: 3 }] }], [1, 8, 8], { hidden: [4], classes: 3 });
 
+describe('saveModel refuses training metadata its loader could not read back', () => {
+  it('a cycle, a BigInt, 70 levels, 17 MiB: an ArgumentError naming training; 50 levels saves and loads', () => {
+    const clf = small();
+    disposables.push(clf);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    let deep: unknown = 1;
+    for (let i = 0; i < 70; i++) deep = [deep];
+    const cases: [unknown, RegExp][] = [
+      [cyclic, /^saveModel: training cannot be written as JSON: Converting circular structure/],
+      [{ n: 1n }, /^saveModel: training cannot be written as JSON: .*BigInt/],
+      // Before, saved without a word; then loadModel refused the file: the model was lost.
+      [deep, /^saveModel: training nests too deep: the model description may nest 64 levels$/],
+      [
+        'x'.repeat(17 * 2 ** 20),
+        /^saveModel: training makes the model description \d+ characters, more than the 16777216/,
+      ],
+    ];
+    for (const [training, re] of cases) expect(() => cv.saveModel(clf, training)).toThrow(re);
+    for (const [training] of cases.slice(2)) {
+      // What the loader says of the file the old save wrote: the reason the save must refuse it.
+      const json = JSON.stringify(cv.modelJson(clf, training), null, 2);
+      expect(() => cv.loadModel(be, json, cv.saveModel(clf).weights)).toThrow(cv.FormatError);
+    }
+    let ok: unknown = 1;
+    for (let i = 0; i < 50; i++) ok = [ok];
+    const { json, weights } = cv.saveModel(clf, ok);
+    const back = cv.loadModel(be, json, weights);
+    expect(JSON.stringify(back.meta.training)).toBe(JSON.stringify(ok));
+    back.model.dispose();
+  });
+});
+
 describe('limits and the weights file are checked before anything is allocated', () => {
   const clf = small();
   disposables.push(clf);

@@ -12,7 +12,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { ArgumentError, FormatError, ModelError } from '../errors.js';
-import { checkJsonDepth, parseJson } from '../io/json.js';
+import { parseJson, savedJson } from '../io/json.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { MAX_JSON_DEPTH, MAX_MODEL_JSON_CHARS, MAX_TENSOR_ELEMENTS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
@@ -89,34 +89,8 @@ export function detectorFiles(op: string, d: DetectorParts, training?: unknown):
     stack: modelJson(d.stack),
     training,
   };
-  // What `load` would refuse is refused here, naming `training` (the only part the caller shapes): a save that
-  // wrote a file its own loader cannot read, or threw JSON.stringify's TypeError, lost the detector silently.
-  let json: string;
-  try {
-    json = JSON.stringify(j, null, 2);
-  } catch (e) {
-    throw new ArgumentError(
-      op,
-      'training',
-      `cannot be written as JSON: ${(e instanceof Error ? e.message : String(e)).slice(0, 120)}`,
-    );
-  }
-  if (json.length > MAX_MODEL_JSON_CHARS)
-    throw new ArgumentError(
-      op,
-      'training',
-      `makes the detector's JSON ${json.length} characters, more than the ${MAX_MODEL_JSON_CHARS} a detector description may have`,
-    );
-  try {
-    checkJsonDepth(json, 'detector.json', MAX_JSON_DEPTH, 'detector description');
-  } catch (e) {
-    if (!(e instanceof FormatError)) throw e;
-    throw new ArgumentError(
-      op,
-      'training',
-      `nests too deep: the detector description may nest ${MAX_JSON_DEPTH} levels`,
-    );
-  }
+  // What `load` would refuse is refused here, naming `training` (the only part the caller shapes).
+  const json = savedJson(op, 'training', j, MAX_MODEL_JSON_CHARS, 'detector description');
   const tensors = paramTensors(d.stack.params());
   if (d.reference) {
     const { vectors, n, dim } = d.reference;

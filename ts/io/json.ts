@@ -5,7 +5,7 @@
  * JSON.stringify). The depth is therefore measured on the text first, in one
  * pass that allocates nothing. Browser-safe.
  */
-import { FormatError } from '../errors.js';
+import { ArgumentError, FormatError } from '../errors.js';
 import { MAX_JSON_DEPTH } from '../limits.js';
 
 /**
@@ -43,4 +43,32 @@ export function parseJson(text: string, source: string, max = MAX_JSON_DEPTH, wh
   } catch (e) {
     throw new FormatError(source, `${what} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * A description about to be saved (a model's, a detector's), as the pretty-printed JSON its loader will read, or an
+ * ArgumentError naming `arg` (the caller-shaped part, `training`): a value JSON cannot hold (a cycle, a BigInt) threw
+ * JSON.stringify's TypeError, and one longer than `maxChars` or deeper than MAX_JSON_DEPTH was written to a file its
+ * own loader then refused: the save looked done and the model was lost.
+ */
+export function savedJson(op: string, arg: string, value: unknown, maxChars: number, what: string): string {
+  let json: string;
+  try {
+    json = JSON.stringify(value, null, 2);
+  } catch (e) {
+    throw new ArgumentError(
+      op,
+      arg,
+      `cannot be written as JSON: ${(e instanceof Error ? e.message : String(e)).slice(0, 120)}`,
+    );
+  }
+  if (json.length > maxChars)
+    throw new ArgumentError(
+      op,
+      arg,
+      `makes the ${what} ${json.length} characters, more than the ${maxChars} it may have`,
+    );
+  if (depthExceededAt(json, MAX_JSON_DEPTH) >= 0)
+    throw new ArgumentError(op, arg, `nests too deep: the ${what} may nest ${MAX_JSON_DEPTH} levels`);
+  return json;
 }

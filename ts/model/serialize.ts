@@ -12,7 +12,7 @@
  */
 import type { Backend } from '../backend/backend.js';
 import { FormatError, ModelError } from '../errors.js';
-import { parseJson } from '../io/json.js';
+import { parseJson, savedJson } from '../io/json.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { MAX_JSON_DEPTH, MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { type ModelKinds, modelKind, modelKindNames } from './kinds.js';
@@ -154,9 +154,20 @@ export function modelJson(model: Model, training?: unknown): ModelJson {
   return { format: MODEL_FORMAT, version: MODEL_VERSION, ...model.toJSON(), training };
 }
 
-/** The model as two files: pretty-printed JSON (architecture) and safetensors bytes (weights). */
+/**
+ * The model as two files: pretty-printed JSON (architecture) and safetensors bytes (weights). `training` that JSON
+ * cannot hold (a cycle, a BigInt) or that would make a description `loadModel` refuses (longer than
+ * MAX_MODEL_JSON_CHARS, deeper than MAX_JSON_DEPTH) is an ArgumentError.
+ */
 export function saveModel(model: Model, training?: unknown): { json: string; weights: Uint8Array } {
-  return { json: JSON.stringify(modelJson(model, training), null, 2), weights: exportWeights(model.params()) };
+  const json = savedJson(
+    'saveModel',
+    'training',
+    modelJson(model, training),
+    MAX_MODEL_JSON_CHARS,
+    'model description',
+  );
+  return { json, weights: exportWeights(model.params()) };
 }
 
 /**
