@@ -19,7 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AnomalyDetector } from '../../ts/anomaly/detector.js';
+import { encode } from '../../ts/anomaly/embed.js';
 import { detect } from '../../ts/cli/detect.js';
+import { decodeSafetensors } from '../../ts/io/safetensors.js';
 import { contrastNormalize } from '../../ts/data/normalize.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { ArgumentError, OutputError } from '../../ts/errors.js';
@@ -69,6 +71,32 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
     expect(j.score).toEqual({ type: 'neighbours', depth: 2, k: 3 });
     expect(j.training).toMatchObject({ normalize: 'none', trainImages: 32, heldOutImages: 8, epochs: 2, fpr: 0.05 });
   });
+
+  it("the commands that need a CAE stack read a detector folder's (encode: the library's codes bit for bit); predict refuses it", async () => {
+    const codes = join(dir, 'codes');
+    const [enc, pred] = await Promise.all([
+      cli(['encode', '--model', det, '--data', imgs, '--out', codes, '--workers', '0', '--build', 'simd', '-q']),
+      cli(['predict', '--model', det, '--data', imgs]),
+    ]);
+    expect(enc.status, enc.stderr).toBe(0);
+    const be = await backendUnderTest();
+    const { detector } = AnomalyDetector.load(
+      be,
+      readFileSync(join(det, 'detector.json'), 'utf8'),
+      readFileSync(join(det, 'detector.safetensors')),
+    );
+    const ds = (await loadImageFolder(imgs, { size: [16, 20], channels: 1 })).dataset;
+    const want = encode(detector.stack, ds).vectors;
+    const got = decodeSafetensors(readFileSync(join(codes, 'codes.safetensors')), 'codes').tensors.codes!
+      .data as Float32Array;
+    expect(got.length).toBe(want.length);
+    expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer))).toBe(true);
+    detector.stack.dispose();
+    expect(pred.status).toBe(1);
+    expect(pred.stderr).toMatch(
+      /holds an anomaly detector \(detector\.json\), not a classifier: score images with `convae detect --detector/,
+    );
+  }, 120_000);
 
   it('--detector scores --data as the training run did: the same CSV, in workers and on this thread', async () => {
     const [two, zero, json] = await Promise.all([

@@ -208,7 +208,7 @@ describe.runIf(BUILD === 'simd')('convae train --labels and --stack', () => {
       [['--stack', self, '--no-pretrain'], /--stack cannot be combined with --no-pretrain/],
       [['--data', 'mnist', '--limit', '100', '--stack', self], /takes \[3,16,16\] images; mnist has \[1,28,28\]/],
       [['--data', imgs, '--size', '16x16', '--labels', '65'], /--labels 65: .* has only 64 training images/],
-      [['--stack', join(dir, 'nowhere')], /--stack .*nowhere.*: no classifier.json or stack.json there/],
+      [['--stack', join(dir, 'nowhere')], /--stack .*nowhere.*: no classifier.json, stack.json or detector.json there/],
       [['--stack', join(self, 'classifier.json')], /--stack .*needs the CAE stack/],
     ];
     for (const [args, message] of cases) {

@@ -28,12 +28,14 @@ export function saveDetectorDir(dir: string, detector: AnomalyDetector, training
 export async function loadDetectorDir(
   be: Backend,
   dir: string,
+  /** The flag that named `dir`, for the messages. */
+  flag = '--detector',
 ): Promise<{ detector: AnomalyDetector; meta: DetectorJson; input: Saved['input'] }> {
   const base = join(dir, DETECTOR_BASE);
   const { json, weights } = await readSavedPair(
     base,
     MAX_DETECTOR_FILE_BYTES,
-    '--detector must be a folder written by `convae detect --save` (detector.json, detector.safetensors)',
+    `${flag} must be a folder written by \`convae detect --save\` (detector.json, detector.safetensors)`,
   );
   const { detector, meta } = AnomalyDetector.load(be, json, weights, { source: base });
   try {

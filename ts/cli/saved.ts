@@ -11,6 +11,7 @@ import { loadModel } from '../model/serialize.js';
 import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { type Whitening, whiteningOf } from '../data/whiten.js';
 import type { Normalization } from './data.js';
+import { loadDetectorDir } from './detector-dir.js';
 import { MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
 
 export interface Saved {
@@ -134,7 +135,20 @@ export async function loadSaved(
         throw new DataError(`${p}.json holds a model of kind '${m.kind}'; these commands read a classifier or a stack`);
       pending = null;
     }
-    if (!inputShape) throw new DataError(`${flag} ${model.slice(0, 160)}: no classifier.json or stack.json there`);
+    // A folder `convae detect --save` wrote holds a CAE stack too: the commands that need only a stack read it
+    // (what the detector sees: `similar`, `reconstruct`, `features`, `encode`).
+    if (!inputShape && !model.endsWith('.json') && (await isFile(join(model, 'detector.json')))) {
+      if (need === 'classifier')
+        throw new DataError(
+          `${flag} ${model.slice(0, 160)} holds an anomaly detector (detector.json), not a classifier: score images with \`convae detect --detector ${model.slice(0, 160)} --data DIR\``,
+        );
+      const d = await loadDetectorDir(be, model, flag);
+      stack = d.detector.stack;
+      input = d.input;
+      inputShape = stack.inputShape as ImageShape;
+    }
+    if (!inputShape)
+      throw new DataError(`${flag} ${model.slice(0, 160)}: no classifier.json, stack.json or detector.json there`);
     if (need === 'stack' && !stack)
       throw new DataError(`${flag} ${model.slice(0, 160)}: this command needs the CAE stack (stack.json), not found`);
     if (need === 'classifier' && !classifier)
