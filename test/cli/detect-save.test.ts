@@ -74,11 +74,15 @@ describe.runIf(BUILD === 'simd')('convae detect --save, then --detector', () => 
 
   it("the commands that need a CAE stack read a detector folder's (encode: the library's codes bit for bit); predict refuses it", async () => {
     const codes = join(dir, 'codes');
-    const [enc, pred] = await Promise.all([
+    const feats = join(dir, 'features');
+    const [enc, pred, feat] = await Promise.all([
       cli(['encode', '--model', det, '--data', imgs, '--out', codes, '--workers', '0', '--build', 'simd', '-q']),
       cli(['predict', '--model', det, '--data', imgs]),
+      cli(['features', '--model', det, '--data', imgs, '--top', '2', '--out', feats]),
     ]);
     expect(enc.status, enc.stderr).toBe(0);
+    expect(feat.status, feat.stderr).toBe(0);
+    expect(Object.keys(files(feats)).filter((f) => f.endsWith('.png')).length).toBeGreaterThanOrEqual(2);
     const be = await backendUnderTest();
     const { detector } = AnomalyDetector.load(
       be,

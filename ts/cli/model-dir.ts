@@ -1,8 +1,13 @@
-/** Reads the CAE stack a `convae train` run saved in its output folder (stack.json + stack.safetensors). */
+/**
+ * Reads the CAE stack a `convae train` or `pretrain` run saved in its output folder (stack.json + stack.safetensors),
+ * or the stack of a detector `convae detect --save` wrote (detector.json + detector.safetensors).
+ */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { loadModel } from '../model/serialize.js';
+import { loadDetectorDir } from './detector-dir.js';
 import { MAX_WEIGHTS_FILE_BYTES, readSavedPair } from './readfile.js';
 import { inputOf, type Saved } from './saved.js';
 
@@ -15,10 +20,19 @@ export async function loadStackDirInput(
   be: Backend,
   dir: string,
 ): Promise<{ stack: StackedConvAutoencoder; input: Saved['input'] }> {
+  const has = (f: string) =>
+    stat(join(dir, f)).then(
+      (st) => st.isFile(),
+      () => false,
+    );
+  if (!(await has('stack.json')) && (await has('detector.json'))) {
+    const d = await loadDetectorDir(be, dir, '--model');
+    return { stack: d.detector.stack, input: d.input };
+  }
   const { json, weights } = await readSavedPair(
     join(dir, 'stack'),
     MAX_WEIGHTS_FILE_BYTES,
-    '--model must be a folder written by `convae train` (stack.json, stack.safetensors)',
+    '--model must be a folder written by `convae train` or `pretrain` (stack.json, stack.safetensors), or by `convae detect --save`',
   );
   // The loader refuses any other kind (before allocating) and types the result.
   const { model, meta } = loadModel(be, json, weights, { source: join(dir, 'stack'), kind: 'stack' });
