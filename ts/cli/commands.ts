@@ -139,7 +139,8 @@ const DATA_HELP =
   'images: mnist, fashion, cifar10:DIR, idx:DIR, or a folder of PNG/JPEG/WebP files (class sub-folders give labels)';
 
 /** `--skip-bad` of every command that reads image folders. */
-export const SKIP_BAD_HELP = 'skip image files that cannot be decoded (listed on stderr) instead of stopping';
+export const SKIP_BAD_HELP =
+  'skip image files that cannot be decoded (listed on stderr, with -q too: they are missing from the results) instead of stopping';
 
 /** `--model` of the commands that take any saved model (`loadSaved`): a folder, or one model's JSON. */
 export const MODEL_HELP =
