@@ -302,6 +302,7 @@ export function neighbourRows(
   }
   const indices = new Int32Array(nq * k).fill(-1);
   const distances = new Float32Array(nq * k).fill(Infinity);
+  const exact = new Float64Array(k);
   const r = be.fromArray([m, dim], reference.vectors);
   let q: Tensor | null = null,
     c: Tensor | null = null;
@@ -339,7 +340,7 @@ export function neighbourRows(
           indices[row + p] = j;
           worst = distances[row + k - 1];
         }
-        exactDistances(reference.vectors, qv, i, dim, indices, distances, row, k);
+        exactDistances(reference.vectors, qv, i, dim, indices, distances, row, k, exact);
       }
     }
   } finally {
@@ -365,17 +366,22 @@ function exactDistances(
   distances: Float32Array,
   row: number,
   k: number,
+  exact: Float64Array,
 ): void {
-  const found: [number, number][] = [];
+  // Insertion by (distance, index) into the k-long row, the float64 distances in `exact` (one buffer per search).
   for (let p = 0; p < k; p++) {
     const j = indices[row + p]!;
     let s = 0;
     for (let t = 0; t < dim; t++) s += (qv[i * dim + t]! - ref[j * dim + t]!) ** 2;
-    found.push([Math.sqrt(s), j]);
+    const d = Math.sqrt(s);
+    let q = p;
+    while (q > 0 && (exact[q - 1]! > d || (exact[q - 1] === d && indices[row + q - 1]! > j))) {
+      exact[q] = exact[q - 1]!;
+      indices[row + q] = indices[row + q - 1]!;
+      q--;
+    }
+    exact[q] = d;
+    indices[row + q] = j;
   }
-  found.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  for (let p = 0; p < k; p++) {
-    distances[row + p] = found[p]![0];
-    indices[row + p] = found[p]![1];
-  }
+  for (let p = 0; p < k; p++) distances[row + p] = exact[p]!;
 }
