@@ -2,13 +2,12 @@
  * Reads the CAE stack a `convae train` or `pretrain` run saved in its output folder (stack.json + stack.safetensors),
  * or the stack of a detector `convae detect --save` wrote (detector.json + detector.safetensors).
  */
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { loadModel } from '../model/serialize.js';
 import { loadDetectorDir } from './detector-dir.js';
-import { MAX_WEIGHTS_FILE_BYTES, readSavedPair } from './readfile.js';
+import { isFile, MAX_WEIGHTS_FILE_BYTES, readSavedPair } from './readfile.js';
 import { inputOf, type Saved } from './saved.js';
 
 export async function loadStackDir(be: Backend, dir: string): Promise<StackedConvAutoencoder> {
@@ -20,12 +19,7 @@ export async function loadStackDirInput(
   be: Backend,
   dir: string,
 ): Promise<{ stack: StackedConvAutoencoder; input: Saved['input'] }> {
-  const has = (f: string) =>
-    stat(join(dir, f)).then(
-      (st) => st.isFile(),
-      () => false,
-    );
-  if (!(await has('stack.json')) && (await has('detector.json'))) {
+  if (!(await isFile(join(dir, 'stack.json'))) && (await isFile(join(dir, 'detector.json')))) {
     const d = await loadDetectorDir(be, dir, '--model');
     return { stack: d.detector.stack, input: d.input };
   }

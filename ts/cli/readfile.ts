@@ -58,6 +58,22 @@ export async function readJsonText(file: string, max: number): Promise<string> {
   return Buffer.from(await readLimited(file, max)).toString('utf8');
 }
 
+/** Whether `file` is a regular file (links followed); false when it is missing or cannot be read. */
+export const isFile = (file: string): Promise<boolean> =>
+  stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+
+/**
+ * A saved model's or detector's file must be a regular file (links followed): a FIFO there blocked the read forever,
+ * and a link to /dev/zero read gigabytes before the size limit refused it. A missing file is left to the read.
+ */
+export async function checkRegularFile(file: string, why: string): Promise<void> {
+  const st = await stat(file).catch(() => null);
+  if (st && !st.isFile()) throw new DataError(`${file} is not a regular file: ${why}`);
+}
+
 /**
  * A saved pair, `<base>.json` (within MAX_MODEL_JSON_CHARS) and `<base>.safetensors` (within `maxWeights`), as a
  * command reads it from the folder a flag names: a file that cannot be read, or is not a regular file (a FIFO, a
@@ -69,10 +85,7 @@ export async function readSavedPair(
   why: string,
 ): Promise<{ json: string; weights: Uint8Array }> {
   const read = async <T>(file: string, how: (file: string) => Promise<T>) => {
-    // A saved pair is two regular files (followed through links): a FIFO there blocked the read forever, and a link
-    // to /dev/zero read gigabytes before the size limit refused it.
-    const st = await stat(file).catch(() => null);
-    if (st && !st.isFile()) throw new DataError(`${file} is not a regular file: ${why}`);
+    await checkRegularFile(file, why);
     try {
       return await how(file);
     } catch (e) {

@@ -1,5 +1,4 @@
 /** A model folder written by `convae train` / `convae pretrain`, loaded for the commands that apply it. */
-import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import type { ImageShape } from '../data/dataset.js';
@@ -12,7 +11,7 @@ import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { type Whitening, whiteningOf } from '../data/whiten.js';
 import type { Normalization } from './data.js';
 import { loadDetectorDir } from './detector-dir.js';
-import { MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
+import { checkRegularFile, isFile, MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
 
 export interface Saved {
   stack: StackedConvAutoencoder | null;
@@ -24,12 +23,6 @@ export interface Saved {
   inputShape: ImageShape;
   dispose(): void;
 }
-
-const isFile = (p: string) =>
-  stat(p).then(
-    (s) => s.isFile(),
-    () => false,
-  );
 
 /** `training.normalize` (and `training.whitening`) of a saved model: absent is 'none'; anything unknown is refused. */
 export function inputOf(training: unknown, file: string): Saved['input'] {
@@ -75,10 +68,8 @@ export function classesOf(training: unknown, file: string): string[] | null {
 
 async function one(be: Backend, prefix: string) {
   const json = await readJsonText(`${prefix}.json`, MAX_MODEL_JSON_CHARS);
-  // A FIFO there blocked the read forever, a link to /dev/zero read 2 GB first (the JSON is only read when a file).
-  const st = await stat(`${prefix}.safetensors`).catch(() => null);
-  if (st && !st.isFile())
-    throw new DataError(`${prefix}.safetensors is not a regular file: the weights of ${prefix}.json must be one`);
+  // The JSON is only read when `isFile` found it; its weights are checked here.
+  await checkRegularFile(`${prefix}.safetensors`, `the weights of ${prefix}.json must be one`);
   const weights = await readLimited(`${prefix}.safetensors`, MAX_WEIGHTS_FILE_BYTES);
   return loadModel(be, json, weights, prefix);
 }
