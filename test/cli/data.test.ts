@@ -54,6 +54,7 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
       class: string;
       probability: number;
       label: number;
+      label_name: string;
     }[];
     const be = await backendUnderTest();
     const { model } = loadModel(
@@ -73,20 +74,23 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     (model as Classifier).dispose();
     // The true labels: the class folders, sorted (blues = 0, reds = 1), as the model was trained on them.
     expect(rows.map((p) => p.label)).toEqual(f.files.map((file) => (file.startsWith('blues/') ? 0 : 1)));
+    // …and their names, the folder each file lies in (encode's codes.csv calls them the same).
+    expect(rows.map((p) => p.label_name)).toEqual(f.files.map((file) => file.slice(0, file.indexOf('/'))));
     // The CSV: one column per JSON field, same names, same order, same values (the predicted class is
     // `class_index`, not a row number: `index` read like one).
     const csv = cli('predict', '--model', out, '--data', imgs);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines[0]).toBe('file,class_index,class,probability,label');
+    expect(lines[0]).toBe('file,class_index,class,probability,label,label_name');
     expect(lines[0]).toBe(Object.keys(rows[0]).join(','));
     expect(lines.length).toBe(81);
     for (const [i, line] of lines.slice(1).entries()) {
-      const [file, classIndex, cls, probability, label] = line.split(',');
-      expect([file, Number(classIndex), cls, Number(label)]).toEqual([
+      const [file, classIndex, cls, probability, label, labelName] = line.split(',');
+      expect([file, Number(classIndex), cls, Number(label), labelName]).toEqual([
         rows[i].file,
         rows[i].class_index,
         rows[i].class,
         rows[i].label,
+        rows[i].label_name,
       ]);
       expect(Number(probability)).toBeCloseTo(rows[i].probability, 6);
     }
@@ -148,7 +152,7 @@ describe.runIf(BUILD === 'simd')('convae CLI on an image folder', () => {
     expect(st.tensors.codes.shape).toEqual([80, 8, 1, 1]);
     expect(st.tensors.labels.shape).toEqual([80]);
     const lines = readFileSync(join(codes, 'codes.csv'), 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('row,file,label,class');
+    expect(lines[0]).toBe('row,file,label,label_name');
     expect(lines[1]).toBe('0,blues/0.png,0,blues');
     // In workers (the default) or on this thread: the same file, byte for byte.
     const here = join(dir, 'codes-here');

@@ -289,7 +289,7 @@ export function registerDataCommands(program: Command): void {
     program
       .command('predict')
       .description(
-        `the class of every image, as CSV (columns ${PREDICTION_COLUMNS.join(',')}: class_index is the predicted class's index, label the true one when the data has labels) or JSON (the same fields)`,
+        `the class of every image, as CSV (columns ${PREDICTION_COLUMNS.join(',')}: class_index and class are the predicted class, label and label_name the true one when the data has labels) or JSON (the same fields)`,
       ),
   )
     .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))

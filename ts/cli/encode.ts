@@ -25,7 +25,7 @@ export interface EncodeArgs extends DataSpec {
 
 /**
  * Writes `codes.safetensors` (`codes` F32 [N, C, H, W] after the last block, or after `depth` blocks;
- * `labels` U8 [N] when the data is labelled) and `codes.csv` (row, file, label, class).
+ * `labels` U8 [N] when the data is labelled) and `codes.csv` (row, file, label, label_name: the true class's index and name, as `convae predict` names them).
  */
 export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape: number[] }> {
   const be = await loadBackend({ build: a.build });
@@ -54,7 +54,7 @@ export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape:
     if (d.data.labels) tensors.labels = { dtype: 'U8', shape: [d.data.length], data: d.data.labels };
     await mkdir(a.out, { recursive: true });
     await writeAtomic(join(a.out, 'codes.safetensors'), encodeSafetensors(tensors, { source: d.name.slice(0, 500) }));
-    const lines = ['row,file,label,class'];
+    const lines = ['row,file,label,label_name'];
     for (let i = 0; i < d.data.length; i++) {
       const l = d.data.labels ? d.data.labels[i] : null;
       lines.push(

@@ -19,7 +19,8 @@ export interface PredictArgs extends DataSpec {
 
 /**
  * One image's prediction: a JSON object of `--format json`, a CSV row of the default format. Both use these names,
- * in this order: `file,class_index,class,probability,label`.
+ * in this order: `file,class_index,class,probability,label,label_name`. The predicted class is `class_index`/`class`,
+ * the true one `label`/`label_name` (as `convae encode`'s codes.csv names it).
  */
 export interface Prediction {
   /** The image: its path inside the folder, or `test#i` (the i-th test image of a fixed-format set). */
@@ -32,10 +33,12 @@ export interface Prediction {
   probability: number;
   /** The image's true class index when the data has labels (a class sub-folder matched to the model's classes by name). */
   label?: number;
+  /** The true class's name, with `label`. */
+  label_name?: string;
 }
 
 /** The CSV's header: the `Prediction` fields, in their order. */
-export const PREDICTION_COLUMNS = ['file', 'class_index', 'class', 'probability', 'label'] as const;
+export const PREDICTION_COLUMNS = ['file', 'class_index', 'class', 'probability', 'label', 'label_name'] as const;
 
 export async function predict(a: PredictArgs): Promise<Prediction[]> {
   const be = await loadBackend({ build: a.build });
@@ -65,14 +68,17 @@ export async function predict(a: PredictArgs): Promise<Prediction[]> {
           class: names?.[pred[i]] ?? String(pred[i]),
           probability: 1 / sum,
         };
-        if (b.labels) p.label = b.labels[i];
+        if (b.labels) {
+          p.label = b.labels[i];
+          p.label_name = names?.[p.label] ?? String(p.label);
+        }
         out.push(p);
       }
     });
     const text =
       a.format === 'json'
         ? `${JSON.stringify(out, null, 1)}\n`
-        : `${[PREDICTION_COLUMNS.join(','), ...out.map((p) => [csvField(p.file), p.class_index, csvField(p.class), p.probability.toFixed(6), p.label ?? ''].join(','))].join('\n')}\n`;
+        : `${[PREDICTION_COLUMNS.join(','), ...out.map((p) => [csvField(p.file), p.class_index, csvField(p.class), p.probability.toFixed(6), p.label ?? '', csvField(p.label_name ?? '')].join(','))].join('\n')}\n`;
     if (a.out) {
       await writeOutput(a.out, text);
       if (!a.quiet) console.log(`wrote ${a.out}: ${out.length} predictions`);
