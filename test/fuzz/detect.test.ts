@@ -62,6 +62,7 @@ describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)
       ['--size', () => g.pick(['0', '0x0', '99999', 'x', '-4', ''])],
       ['--channels', () => g.pick(['2', '0', '4', 'x'])],
       ['--format', () => g.pick(['xml', '__proto__', ''])],
+      ['--normalize', () => g.pick(['zca', '__proto__', '', 'Contrast'])],
       ['--out', () => g.pick([dir, '/proc/self/status', '/proc/x.csv', join(p('file.txt'), 'x.csv'), '/sys'])],
       ['--save', () => g.pick(['/proc/convae-det', '/sys', p('file.txt'), join(p('file.txt'), 'det'), ''])],
       ['--detector', () => g.pick([p('imgs'), p('nothing'), p('file.txt'), '__proto__'])], // with --normal-data: refused

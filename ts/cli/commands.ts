@@ -116,6 +116,15 @@ export const decoderOption = (defaultsTo?: string) => {
   return defaultsTo ? o : o.default('tied');
 };
 
+/** `--normalize none|contrast|whiten` of pretrain and detect (a saved model or detector records it; its users apply it). */
+export const normalizeOption = () =>
+  new Option(
+    '--normalize <how>',
+    'input normalisation: contrast = each image minus its mean, over its standard deviation; whiten = contrast, then a local ZCA whitening fitted on the training images',
+  )
+    .choices(['none', 'contrast', 'whiten'])
+    .default('none');
+
 /** Help of `--workers` for the commands that encode or score many images. */
 export const WORKERS_HELP = 'worker threads that encode and score (default: the cores); 0 = this thread, same results';
 
@@ -204,14 +213,7 @@ export function registerDataCommands(program: Command): void {
       if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError('--pool takes an integer in [1, 16]');
       return n;
     })
-    .addOption(
-      new Option(
-        '--normalize <how>',
-        'input normalisation: contrast = each image minus its mean, over its standard deviation; whiten = contrast, then a local ZCA whitening fitted on the training images',
-      )
-        .choices(['none', 'contrast', 'whiten'])
-        .default('none'),
-    )
+    .addOption(normalizeOption())
     .option('--noise <fraction>', 'masking noise of the first CAE, 0 for none', fractionArg('--noise'), 0.3)
     .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
     .addOption(decoderOption())

@@ -22,19 +22,27 @@ import { checkResultFloats, type ImageShape } from '../data/dataset.js';
 import { join } from 'node:path';
 import { ArgumentError } from '../errors.js';
 import { writeOutput } from '../io/files.js';
+import type { BlockSpec } from '../model/autoencoder.js';
 import { plannedBlocks, plannedCodeSizes } from '../model/plan.js';
 import type { Runner } from '../train/runner.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { ANOMALY_BLOCKS } from './anomaly.js';
 import { csvField } from './apply.js';
-import { type AllData, type DataSpec, resolveAllData, resolveTrainData, type TrainData } from './data.js';
+import {
+  type AllData,
+  type DataSpec,
+  type Normalization,
+  resolveAllData,
+  resolveTrainData,
+  type TrainData,
+} from './data.js';
 import { DETECTOR_BASE, loadDetectorDir, saveDetectorDir } from './detector-dir.js';
 import { checkImagesFit } from './fits.js';
 import { checkOutDir, checkOutFile, sameFile } from './outdir.js';
 import { onInterrupt } from './resume.js';
 
-export interface DetectArgs extends Omit<DataSpec, 'limit' | 'normalize' | 'whitening'> {
+export interface DetectArgs extends Omit<DataSpec, 'limit' | 'whitening'> {
   /** The normal images a detector trains on: any `--data` spec (an image folder's labels are ignored). */
   normalData?: string;
   /** A folder `--save` wrote: its detector scores `data`, nothing is trained (instead of `normalData`). */
@@ -62,6 +70,16 @@ export interface DetectArgs extends Omit<DataSpec, 'limit' | 'normalize' | 'whit
  * images) gave on validation data (docs/anomaly.md): a small folder trains more epochs than a large one.
  */
 export const DETECT_IMAGES = 5_000;
+
+/**
+ * `convae anomaly`'s stack (ANOMALY_BLOCKS) for images under `normalize`: normalised images are not in [0, 1], so the
+ * first block reconstructs them linearly, not through a sigmoid (as `convae pretrain --normalize` does).
+ */
+export function detectBlocks(normalize: Normalization): BlockSpec[] {
+  if (normalize === 'none') return ANOMALY_BLOCKS;
+  const [first, ...rest] = ANOMALY_BLOCKS;
+  return [{ ...first!, outputActivation: 'identity' }, ...rest];
+}
 
 /** One scored image. */
 export interface DetectRow {
@@ -96,13 +114,21 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   const be = await loadBackend({ build: a.build });
   // The normal images: four fifths train the stack and are the reference codes, one fifth fits the threshold.
   const normal = await resolveTrainData({ ...a, data: a.normalData, seed: a.seed, flag: '--normal-data' });
+  const normalize = a.normalize ?? 'none';
+  const blocks = detectBlocks(normalize);
   // Everything that can be refused is refused here, before the stack trains (it used to be after).
-  checkImagesFit(be, 'convae detect', ANOMALY_BLOCKS, normal.train.shape);
+  checkImagesFit(be, 'convae detect', blocks, normal.train.shape);
   // Not given: the library's default, capped at the normal training images (4 normal images train 3: k = 3).
   const k = a.k ?? Math.min(DEFAULT_K, normal.train.length);
   checkNeighbourCount(k, normal);
+  // Scored as the normal images were prepared: the same normalisation, the whitening fitted on them.
   const d = await resolveAllData(
-    { data: a.data, ...(a.skipBad ? { skipBad: true } : {}) },
+    {
+      data: a.data,
+      ...(a.skipBad ? { skipBad: true } : {}),
+      normalize,
+      ...(normal.whitening ? { whitening: normal.whitening } : {}),
+    },
     normal.train.shape, // the stack's input
   );
   checkDetectSizes(be, normal, d.data.length, k);
@@ -125,7 +151,7 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   let runner: Runner | undefined;
   try {
     stack = await trainStack(be, normal.train, {
-      blocks: ANOMALY_BLOCKS,
+      blocks,
       epochs,
       batchSize: a.batch,
       optimizer: { type: 'adam', lr: 3e-3 },
@@ -137,7 +163,7 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
       threshold: { fpr: a.fpr },
     });
     if (a.save !== undefined) {
-      // How `--detector` must prepare its images (`inputOf`): images are only resized, to the stack's input.
+      // How `--detector` must prepare its images (`inputOf`): resized to the stack's input, then normalised.
       await saveDetectorDir(a.save, detector, {
         kind: 'convae detect',
         normalData: normal.name,
@@ -147,7 +173,10 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
         batchSize: a.batch,
         seed: a.seed,
         fpr: a.fpr,
-        normalize: 'none',
+        normalize,
+        ...(normal.whitening
+          ? { whitening: { ...normal.whitening, kernel: Array.from(normal.whitening.kernel) } }
+          : {}),
       });
       log(`convae detect: saved the detector in ${a.save} (detector.json, detector.safetensors)`);
     }

@@ -24,6 +24,7 @@ import {
   MODEL_HELP,
   QUIET_HELP,
   mapsArg,
+  normalizeOption,
   registerDataCommands,
   fractionArg,
   rateArg,
@@ -552,7 +553,7 @@ const anomalyCommand = program
 dataOptions(anomalyCommand);
 
 /** `detect --detector` scores with a saved detector: the flags of a training run would silently not apply. */
-const DETECTOR_DECIDES = ['normalData', 'save', 'epochs', 'batch', 'k', 'fpr', 'seed', 'size', 'channels'];
+const DETECTOR_DECIDES = ['normalData', 'save', 'epochs', 'batch', 'k', 'fpr', 'normalize', 'seed', 'size', 'channels'];
 
 const detectCommand = program
   .command('detect')
@@ -565,7 +566,7 @@ const detectCommand = program
   )
   .option(
     '--detector <dir>',
-    'score with the detector `convae detect --save` wrote in this folder instead of training one: the same scores, --data resized (and normalised) as its training images were; the training flags (--normal-data, --save, --epochs, --batch, --k, --fpr, --seed, --size, --channels) are refused with it',
+    'score with the detector `convae detect --save` wrote in this folder instead of training one: the same scores, --data resized (and normalised) as its training images were; the training flags (--normal-data, --save, --epochs, --batch, --k, --fpr, --normalize, --seed, --size, --channels) are refused with it',
   )
   .option(
     '--save <dir>',
@@ -579,6 +580,7 @@ const detectCommand = program
     int('--k', 1, MAX_NEIGHBOURS),
   )
   .option('--fpr <rate>', 'share of the held-out normal images the threshold lets above it', fprArg, 0.05)
+  .addOption(normalizeOption())
   .option('--seed <n>', 'random seed (the split, the initialisation, the data order)', int('--seed', 0, MAX_SEED), 1)
   .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
   .option('--out <file>', 'file written (default: stdout; the summary goes to stderr)')
@@ -602,6 +604,7 @@ const detectCommand = program
       size: o.size,
       channels: o.channels,
       skipBad: o.skipBad,
+      normalize: o.normalize,
       epochs: o.epochs,
       batch: o.batch,
       k: o.k,
