@@ -7,6 +7,7 @@ export {
   filterFigure,
   lossChart,
   reconstructionFigure,
+  scatterChart,
   svgToPng,
   type FilterFigureOptions,
   type ReconstructionFigureOptions,

@@ -2,7 +2,30 @@
 import type { Backend } from '../backend/backend.js';
 import type { Tensor } from '../backend/memory.js';
 import type { Batch } from '../data/dataset.js';
+import { ArgumentError } from '../errors.js';
+import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { AllData } from './data.js';
+
+/**
+ * `--depth` of the commands that encode with a saved stack: up to its blocks, default all (the deepest code). A
+ * command that maps the pixels too (`map`) takes 0 and says so.
+ */
+export function stackDepth(
+  op: string,
+  depth: number | undefined,
+  stack: StackedConvAutoencoder,
+  model: string,
+  pixels = false,
+): number {
+  if (depth === undefined) return stack.blocks.length;
+  if (depth > stack.blocks.length)
+    throw new ArgumentError(
+      op,
+      '--depth',
+      `must be at most ${stack.blocks.length} (the blocks of the stack in ${model.slice(0, 160)}${pixels ? '; 0 maps the pixels' : ''})`,
+    );
+  return depth;
+}
 
 /** Calls `fn` on every batch of `d` as a wasm tensor (owned by the feeder: valid until the next batch). */
 export function eachBatch(be: Backend, d: AllData, fn: (x: Tensor, b: Batch) => void, batchSize = 256): void {

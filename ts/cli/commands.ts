@@ -6,6 +6,7 @@ import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
 import { parseSize } from './data.js';
 import { encode } from './encode.js';
+import { map } from './map.js';
 import { PREDICTION_COLUMNS, predict } from './predict.js';
 import { pretrain } from './pretrain.js';
 import { RECONSTRUCT_OUT, RECONSTRUCTIONS_PNG } from './pictures.js';
@@ -88,6 +89,15 @@ export const rateArg =
   (v: string): number => {
     const f = flagNumber(v);
     if (!(f > 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a number in (0, 1)`);
+    return f;
+  };
+
+/** A flag in [0, 1]. */
+export const unitArg =
+  (name: string) =>
+  (v: string): number => {
+    const f = flagNumber(v);
+    if (!(f >= 0 && f <= 1)) throw new InvalidArgumentError(`${name} must be a number in [0, 1]`);
     return f;
   };
 
@@ -330,6 +340,43 @@ export function registerDataCommands(program: Command): void {
         picture: o.picture,
         rows: o.rows,
         scale: o.scale,
+        workers: o.workers,
+        quiet: o.quiet,
+      });
+    });
+
+  modelOpt(
+    program
+      .command('map')
+      .description(
+        'a 2-D map of the images by their codes (UMAP): map.csv (file,x,y,label,label_name) and map.png, one dot per image coloured by class',
+      ),
+  )
+    .option(
+      '--depth <n>',
+      'blocks the images go through (default: all, the deepest code; 0: the pixels)',
+      int('--depth', 0),
+    )
+    .option(
+      '--neighbours <n>',
+      'neighbours UMAP keeps each image near (its n_neighbors)',
+      int('--neighbours', 2, 200),
+      15,
+    )
+    .option('--min-dist <d>', "UMAP's min_dist: how tightly it may pack images, 0 to 1", unitArg('--min-dist'), 0.1)
+    .option('--seed <n>', 'random seed of the layout', int('--seed', 0, MAX_SEED), 1)
+    .option('--limit <n>', `only n images: ${LIMIT_RULE}`, int('--limit'))
+    .option('--out <dir>', 'folder for map.csv and map.png', 'convae-out/map')
+    .option('--workers <n>', WORKERS_HELP, workersArg)
+    .action(async (o) => {
+      await map({
+        ...shared(o),
+        model: o.model,
+        depth: o.depth,
+        neighbours: o.neighbours,
+        minDist: o.minDist,
+        seed: o.seed,
+        out: o.out,
         workers: o.workers,
         quiet: o.quiet,
       });

@@ -4,11 +4,10 @@ import { writeAtomic } from '../io/files.js';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import { ArgumentError } from '../errors.js';
 import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
-import { csvField } from './apply.js';
+import { csvField, stackDepth } from './apply.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { loadSaved } from './saved.js';
 
@@ -32,13 +31,7 @@ export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape:
   const saved = await loadSaved(be, a.model, 'stack');
   try {
     const stack = saved.stack!;
-    const depth = a.depth ?? stack.blocks.length;
-    if (depth > stack.blocks.length)
-      throw new ArgumentError(
-        'convae encode',
-        '--depth',
-        `must be at most ${stack.blocks.length} (the blocks of the stack in ${a.model.slice(0, 160)})`,
-      );
+    const depth = stackDepth('convae encode', a.depth, stack, a.model);
     const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
     const codeShape = [...stack.blocks[depth - 1]!.codeShape];
     const runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });

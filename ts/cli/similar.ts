@@ -19,7 +19,7 @@ import { writePng } from '../viz/png.js';
 import { gridSize, imageGrid } from '../viz/raster.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
-import { csvField } from './apply.js';
+import { csvField, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
 import { checkOutFile, sameFile } from './outdir.js';
 import { loadSaved } from './saved.js';
@@ -60,13 +60,7 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
   let runner: Runner | undefined;
   try {
     const stack = saved.stack!;
-    const depth = a.depth ?? stack.blocks.length;
-    if (depth > stack.blocks.length)
-      throw new ArgumentError(
-        OP,
-        '--depth',
-        `must be at most ${stack.blocks.length} (the blocks of the stack in ${a.model.slice(0, 160)})`,
-      );
+    const depth = stackDepth(OP, a.depth, stack, a.model);
     const spec = { ...a, ...saved.input };
     const data = await resolveAllData(spec, saved.inputShape);
     const query =

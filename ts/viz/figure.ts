@@ -8,6 +8,7 @@
  */
 import { ArgumentError } from '../errors.js';
 import type { Rgb } from './plot.js';
+import { esc } from './svg.js';
 
 /** A horizontal bar of the colours the grid uses, with the value of each end (and of its middle). */
 export interface ScaleBar {
@@ -153,7 +154,3 @@ export function figureSvg(image: EmbeddedImage, opts: FigureOptions): string {
     '',
   ].join('\n');
 }
-
-/** XML text and attribute escaping. */
-const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch]!);

@@ -1,5 +1,5 @@
 /**
- * Pictures of a CAE (filters, reconstructions, loss curves), DOM-free so they
+ * Pictures of a CAE (filters, reconstructions, loss curves, maps of codes), DOM-free so they
  * run in Node and in browsers. PNG encoding lives apart in ./png.js because
  * pngjs needs Node's zlib; in a browser draw a raster through ImageData.
  */
@@ -19,6 +19,7 @@ export {
   type Raster,
 } from './raster.js';
 export { lossCurveSvg, type LossCurveSvgOptions } from './svg.js';
+export { scatterSvg, type ScatterSvgOptions } from './scatter.js';
 export {
   PALETTE,
   formatTick,

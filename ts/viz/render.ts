@@ -1,6 +1,6 @@
 /**
  * PNG pictures with text, in Node: SVG documents (the loss chart of
- * `lossCurveSvg`, the grids framed by `figureSvg`) rasterized by resvg
+ * `lossCurveSvg`, the grids framed by `figureSvg`, the maps of `scatterSvg`) rasterized by resvg
  * (@resvg/resvg-js: Rust's resvg, its binaries shipped in npm packages). The
  * text is drawn with the DejaVu Sans subset that ships in the package
  * (dist/viz/fonts/), not with the machine's fonts, so a machine without fonts
@@ -14,6 +14,7 @@ import { figureSvg, type ScaleBar } from './figure.js';
 import type { LossSeries, Rgb } from './plot.js';
 import { encodePng } from './png.js';
 import { checkRasterSize, filterGrid, reconstructionGrid, type Raster } from './raster.js';
+import { type ScatterSvgOptions, scatterSvg } from './scatter.js';
 import { lossCurveSvg, type LossCurveSvgOptions } from './svg.js';
 
 const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) =>
@@ -75,6 +76,16 @@ export function lossChart(
     h = opts.height ?? 400;
   if (Number.isInteger(w) && Number.isInteger(h)) checkRasterSize('lossChart', w, h, 'width × height');
   const svg = lossCurveSvg(series, opts);
+  return { svg, png: svgToPng(svg) };
+}
+
+/** The map of `scatterSvg` as SVG and, drawn from that same SVG, PNG. */
+export function scatterChart(
+  xy: ArrayLike<number>,
+  groups: ArrayLike<number> | null,
+  opts: ScatterSvgOptions = {},
+): { svg: string; png: Uint8Array } {
+  const svg = scatterSvg(xy, groups, opts);
   return { svg, png: svgToPng(svg) };
 }
 

@@ -135,6 +135,6 @@ export function lossCurveSvg(series: readonly LossSeries[], opts: LossCurveSvgOp
   return `${out.join('\n')}\n`;
 }
 
-/** XML text and attribute escaping. */
-const esc = (s: string) =>
+/** XML text and attribute escaping (names in the pictures come from the user's folders). */
+export const esc = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch]!);

@@ -1,0 +1,175 @@
+/**
+ * `convae map`: one row per image in the folder's order, a layout that depends on the seed only (workers or this
+ * thread: the same file), the neighbour agreement it reports equal to a brute-force float64 count written here (on
+ * the library's codes, and on the map's own points), and every refusal before an image is encoded.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encode } from '../../ts/anomaly/embed.js';
+import { map } from '../../ts/cli/map.js';
+import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import { BUILD } from '../util/backend.js';
+import { cliAsync, savedStackAndImages } from '../util/cli.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = cliAsync(120_000);
+
+/** Mean over points of the share of their k nearest others (float64 Euclidean, ties by index) with their label. */
+function bruteAgreement(v: ArrayLike<number>, n: number, dim: number, labels: ArrayLike<number>, k: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const d: [number, number][] = [];
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      let s = 0;
+      for (let t = 0; t < dim; t++) s += (v[i * dim + t]! - v[j * dim + t]!) ** 2;
+      d.push([s, j]);
+    }
+    d.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    sum += d.slice(0, k).filter(([, j]) => labels[j] === labels[i]).length / k;
+  }
+  return sum / n;
+}
+
+describe.runIf(BUILD === 'simd')('convae map', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-map-'));
+  const imgs = join(dir, 'imgs'); // reds/ and blues/, 40 each
+  const mixed = join(dir, 'mixed'); // the same 80 images, in classes a/ and b/ that do not follow the colour
+  const flat = join(dir, 'flat'); // the same, unlabelled
+  const stack = join(dir, 'stack');
+  beforeAll(async () => {
+    expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
+    for (const f of [join(mixed, 'a'), join(mixed, 'b'), flat]) mkdirSync(f, { recursive: true });
+    for (const cls of ['reds', 'blues'])
+      for (const file of readdirSync(join(imgs, cls))) {
+        const i = Number(file.slice(0, -4));
+        cpSync(join(imgs, cls, file), join(mixed, i % 3 ? 'a' : 'b', `${cls}-${file}`));
+        cpSync(join(imgs, cls, file), join(flat, `${cls}-${file}`));
+      }
+    const r = await cli(['pretrain', '--data', imgs, '--size', '16x16', '--epochs', '1', '--out', stack, '-q']);
+    expect(r.status, r.stderr).toBe(0);
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const base = {
+    model: stack,
+    data: mixed,
+    neighbours: 15,
+    minDist: 0.1,
+    seed: 1,
+    build: BUILD,
+    quiet: true,
+  } as const;
+
+  it('the agreement it reports is the brute-force count on the codes and on the map; rows in the folder’s order', async () => {
+    const out = join(dir, 'api');
+    const r = await map({ ...base, out, workers: 0 });
+    const { be, stack: s } = await savedStackAndImages(stack, imgs);
+    const f = await loadImageFolder(mixed, { size: [16, 16], channels: 3 });
+    try {
+      expect(r.files).toEqual(f.files);
+      const codes = encode(s, f.dataset, {});
+      const labels = f.dataset.labels!;
+      expect(r.agreement).not.toBeNull();
+      // Float32 ranking against float64 here: a near tie at the k-th place may swap, 1/(15·80) each.
+      expect(Math.abs(r.agreement!.codes - bruteAgreement(codes.vectors, 80, codes.dim, labels, 15))).toBeLessThan(
+        0.003,
+      );
+      expect(Math.abs(r.agreement!.map - bruteAgreement(r.xy, 80, 2, labels, 15))).toBeLessThan(0.003);
+      // The classes do not follow the colour: neither is near 1 (a self-count or a label mix-up would show).
+      expect(r.agreement!.codes).toBeGreaterThan(0.3);
+      expect(r.agreement!.codes).toBeLessThan(0.85);
+      for (const v of r.xy) expect(Number.isFinite(v)).toBe(true);
+    } finally {
+      s.dispose();
+      void be;
+    }
+    const csv = readFileSync(join(out, 'map.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('file,x,y,label,label_name');
+    expect(csv).toHaveLength(81);
+    for (const [i, line] of csv.slice(1).entries()) {
+      const [file, x, y, label, name] = line.split(',');
+      expect(file).toBe(f.files[i]);
+      expect(Number(x)).toBeCloseTo(r.xy[2 * i]!, 4);
+      expect(Number(y)).toBeCloseTo(r.xy[2 * i + 1]!, 4);
+      expect([Number(label), name]).toEqual(file!.startsWith('a/') ? [0, 'a'] : [1, 'b']);
+    }
+    const png = PNG.sync.read(readFileSync(join(out, 'map.png')));
+    expect(png.width).toBeGreaterThan(720);
+  }, 120_000);
+
+  it('the CLI: the same map.csv in workers and on this thread; another --seed, another layout; the agreement line', async () => {
+    const run = (out: string, ...extra: string[]) =>
+      cli(['map', '--model', stack, '--data', mixed, '--out', join(dir, out), ...extra]);
+    const [two, zero, seed2] = await Promise.all([
+      run('w2', '--workers', '2'),
+      run('w0', '--workers', '0'),
+      run('s2', '--workers', '0', '--seed', '2'),
+    ]);
+    for (const r of [two, zero, seed2]) expect(r.status, r.stderr).toBe(0);
+    const read = (out: string) => readFileSync(join(dir, out, 'map.csv'), 'utf8');
+    expect(read('w2')).toBe(read('w0'));
+    expect(read('s2')).not.toBe(read('w0'));
+    expect(zero.stderr).toMatch(
+      /^convae map: 80 images of .*mixed, codes of block 2 \(\d+ floats\); UMAP with 15 neighbours/,
+    );
+    expect(zero.stderr).toMatch(
+      /of each image's 15 nearest others, [\d.]+ % share its class in the codes, [\d.]+ % in the map/,
+    );
+  }, 120_000);
+
+  it('--depth 0 maps the pixels; an unlabelled folder gets no agreement and empty label columns', async () => {
+    const [px, plain] = await Promise.all([
+      cli(['map', '--model', stack, '--data', mixed, '--depth', '0', '--out', join(dir, 'px'), '--workers', '0']),
+      cli(['map', '--model', stack, '--data', flat, '--out', join(dir, 'flat-map'), '--workers', '0']),
+    ]);
+    expect(px.status, px.stderr).toBe(0);
+    expect(px.stderr).toMatch(/their pixels \(768 floats\)/);
+    expect(px.stderr).toMatch(/share its class in the pixels/);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toMatch(/share its class/);
+    const rows = readFileSync(join(dir, 'flat-map', 'map.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
+    expect(rows).toHaveLength(80);
+    for (const r of rows) expect(r).toMatch(/^[^,]+,[-\d.e]+,[-\d.e]+,,$/);
+  }, 120_000);
+
+  it('refuses, before anything is encoded or written: one error line each', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const cases: [string[], number, RegExp][] = [
+      [
+        ['--neighbours', '80'],
+        1,
+        /^convae map: --neighbours 80 needs at least 81 images; --data holds 80: give --neighbours 79 or fewer/,
+      ],
+      [['--neighbours', '1'], 1, /--neighbours must be an integer in \[2, 200\]/],
+      [['--min-dist', '2'], 1, /--min-dist must be a number in \[0, 1\]/],
+      [['--min-dist', 'NaN'], 1, /--min-dist must be a number in \[0, 1\]/],
+      [
+        ['--depth', '3'],
+        1,
+        /^convae map: --depth must be at most 2 \(the blocks of the stack in .*; 0 maps the pixels\)/,
+      ],
+      [['--out', file], 1, /--out/],
+    ];
+    const rs = await Promise.all(
+      cases.map(([extra]) => cli(['map', '--model', stack, '--data', mixed, '--workers', '0', ...extra])),
+    );
+    rs.forEach((r, i) => {
+      const [extra, , re] = cases[i]!;
+      expect(r.status, `${extra.join(' ')}: ${r.stderr}`).not.toBe(0);
+      expect(r.stderr, extra.join(' ')).toMatch(re);
+      expect(r.stderr, extra.join(' ')).not.toMatch(/codes of block|\n\s+at /);
+      // A usage error (commander's) adds the usage and where the help is: three lines.
+      expect(r.stderr.trim().split('\n').length, extra.join(' ')).toBeLessThanOrEqual(3);
+    });
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  }, 120_000);
+});

@@ -1,0 +1,187 @@
+/**
+ * `convae map --model DIR --data SPEC`: a 2-D map of the images by their codes. Every image goes through the saved
+ * stack to `--depth` (0: the pixels, for comparison); UMAP (umap-js) lays the codes out in two dimensions, keeping
+ * each image near its `--neighbours` nearest codes. Writes map.csv (file, x, y and the true class when the data has
+ * labels) and map.png (one dot per image, coloured by class). The exact nearest neighbours UMAP starts from are
+ * found by the runner (in workers, with the kernels), not by umap-js's approximate search; with labels, the share
+ * of those neighbours that have the image's class is said for the codes and for the map: how much of the codes'
+ * neighbourhoods the map keeps.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UMAP } from 'umap-js';
+import { checkNeighbourSizes, codeSize, type Embeddings, type Neighbours } from '../anomaly/embed.js';
+import { loadBackend } from '../backend/backend.js';
+import type { Build } from '../backend/loader.js';
+import { ArgumentError } from '../errors.js';
+import { writeAtomic } from '../io/files.js';
+import type { Runner } from '../train/runner.js';
+import { Rng } from '../util/rng.js';
+import { scatterChart } from '../viz/render.js';
+import { defaultWorkers } from '../worker/pool.js';
+import { createRunner } from '../worker/runner.js';
+import { csvField, stackDepth } from './apply.js';
+import { type DataSpec, resolveAllData } from './data.js';
+import { checkOutDir } from './outdir.js';
+import { loadSaved } from './saved.js';
+
+const OP = 'convae map';
+
+/** Most images one map takes: UMAP's layout runs on this thread, about 5 s per 1 000 images here. */
+export const MAX_MAP_IMAGES = 50_000;
+
+export interface MapArgs extends DataSpec {
+  model: string;
+  /** Blocks the images go through: 0 (the pixels) to the stack's length (default: all, the deepest code). */
+  depth?: number;
+  /** Neighbours UMAP keeps each image near (its n_neighbors; the image itself counts as one). */
+  neighbours: number;
+  /** UMAP's min_dist: how tightly the map may pack images, 0 to 1. */
+  minDist: number;
+  seed: number;
+  /** Folder of map.csv and map.png. */
+  out: string;
+  build: Build | 'auto';
+  /** Workers that encode and find the neighbours (default: the cores); 0 = this thread. Same map either way. */
+  workers?: number;
+  quiet: boolean;
+}
+
+/** What `map` computed: one point per image, and with labels the neighbour agreement in the codes and in the map. */
+export interface MapResult {
+  files: string[];
+  /** x0, y0, x1, y1, … in the order of `files`. */
+  xy: Float32Array;
+  /** Share of each image's `neighbours` nearest others that have its class, averaged (null without labels). */
+  agreement: { codes: number; map: number } | null;
+}
+
+export async function map(a: MapArgs): Promise<MapResult> {
+  const log = (s: string) => a.quiet || console.error(s);
+  checkUmapOptions(a);
+  const be = await loadBackend({ build: a.build });
+  const saved = await loadSaved(be, a.model, 'stack');
+  let runner: Runner | undefined;
+  try {
+    const stack = saved.stack!;
+    const depth = stackDepth(OP, a.depth, stack, a.model, true);
+    const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
+    const n = d.data.length;
+    // Everything that can be refused is refused before an image is encoded.
+    if (n > MAX_MAP_IMAGES)
+      throw new ArgumentError(
+        OP,
+        '--data',
+        `${d.name.slice(0, 120)} holds ${n} images; a map takes at most ${MAX_MAP_IMAGES}: give --limit ${MAX_MAP_IMAGES} or fewer`,
+      );
+    if (a.neighbours >= n)
+      throw new ArgumentError(
+        OP,
+        '--neighbours',
+        `${a.neighbours} needs at least ${a.neighbours + 1} images; --data holds ${n}: ${n >= 3 ? `give --neighbours ${n - 1} or fewer` : 'give more images'}`,
+      );
+    const dim = codeSize(stack, depth);
+    checkNeighbourSizes(OP, n, n, dim, a.neighbours);
+    await checkOutDir(a.out);
+    log(
+      `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; UMAP with ${a.neighbours} neighbours, min_dist ${a.minDist}`,
+    );
+    runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
+    const codes = await runner.encode(stack, d.data, { depth });
+    const near = await runner.nearestNeighbours(codes, codes, a.neighbours, { skipSelf: true });
+    const xy = await layout(codes, near, a);
+    const labels = d.data.labels;
+    let agreement: MapResult['agreement'] = null;
+    if (labels) {
+      const inMap = await runner.nearestNeighbours(
+        { vectors: xy, n, dim: 2 },
+        { vectors: xy, n, dim: 2 },
+        a.neighbours,
+        {
+          skipSelf: true,
+        },
+      );
+      agreement = { codes: classAgreement(near, labels), map: classAgreement(inMap, labels) };
+    }
+    await mkdir(a.out, { recursive: true });
+    const lines = ['file,x,y,label,label_name'];
+    for (let i = 0; i < n; i++) {
+      const l = labels ? labels[i]! : null;
+      lines.push(
+        [
+          csvField(d.names[i]!),
+          xy[2 * i]!.toPrecision(6),
+          xy[2 * i + 1]!.toPrecision(6),
+          l ?? '',
+          l !== null && d.classes ? csvField(d.classes[l] ?? '') : '',
+        ].join(','),
+      );
+    }
+    await writeAtomic(join(a.out, 'map.csv'), `${lines.join('\n')}\n`);
+    const chart = scatterChart(xy, labels, {
+      title: `${d.name.slice(0, 60)}: ${depth === 0 ? 'pixels' : `block ${depth} codes`}, UMAP (${n} images)`,
+      names: d.classes ?? null,
+    });
+    await writeAtomic(join(a.out, 'map.png'), chart.png);
+    if (agreement)
+      log(
+        `${OP}: of each image's ${a.neighbours} nearest others, ${pct(agreement.codes)} share its class in the ${depth === 0 ? 'pixels' : 'codes'}, ${pct(agreement.map)} in the map`,
+      );
+    log(`${OP}: wrote ${join(a.out, 'map.csv')} and map.png`);
+    return { files: d.names, xy, agreement };
+  } finally {
+    await runner?.dispose();
+    saved.dispose();
+  }
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+/** `--neighbours` and `--min-dist` as UMAP takes them, before anything is read. */
+function checkUmapOptions(a: MapArgs): void {
+  if (!(Number.isInteger(a.neighbours) && a.neighbours >= 2 && a.neighbours <= 200))
+    throw new ArgumentError(OP, '--neighbours', `must be an integer in [2, 200], got ${a.neighbours}`);
+  if (!(a.minDist >= 0 && a.minDist <= 1))
+    throw new ArgumentError(OP, '--min-dist', `must be in [0, 1], got ${a.minDist}`);
+}
+
+/**
+ * UMAP's layout from the exact neighbours: each image's list is itself (distance 0, as umap-js's own search gives
+ * it) and its `neighbours − 1` nearest others. Seeded: the same codes and seed give the same map.
+ */
+async function layout(codes: Embeddings, near: Neighbours, a: MapArgs): Promise<Float32Array> {
+  const { n, dim, vectors } = codes;
+  const k = a.neighbours;
+  const indices: number[][] = [];
+  const distances: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row = near.indices.subarray(i * k, i * k + k - 1);
+    const dist = near.distances.subarray(i * k, i * k + k - 1);
+    indices.push([i, ...row]);
+    distances.push([0, ...dist]);
+  }
+  const rng = new Rng(a.seed);
+  const umap = new UMAP({ nComponents: 2, nNeighbors: k, minDist: a.minDist, random: () => rng.next() });
+  umap.setPrecomputedKNN(indices, distances);
+  // With the neighbours given, umap-js reads only the number of rows of its input (views, not copies).
+  const rows = Array.from({ length: n }, (_, i) => vectors.subarray(i * dim, (i + 1) * dim)) as unknown as number[][];
+  const y = await umap.fitAsync(rows);
+  const xy = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    xy[2 * i] = y[i]![0]!;
+    xy[2 * i + 1] = y[i]![1]!;
+  }
+  return xy;
+}
+
+/** The mean over images of the share of their neighbours in `near` that have their label. */
+export function classAgreement(near: Neighbours, labels: ArrayLike<number>): number {
+  const n = labels.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    let same = 0;
+    for (let r = 0; r < near.k; r++) same += labels[near.indices[i * near.k + r]!] === labels[i] ? 1 : 0;
+    sum += same / near.k;
+  }
+  return sum / n;
+}
