@@ -514,7 +514,7 @@ const anomalyCommand = program
   )
   .option(
     '--limit <n>',
-    `quick runs: at most n normal training images per class (its first ones), and max(500, 10n) test images: ${LIMIT_RULE}`,
+    `quick runs: at most n normal training images per class (each run's own seeded sample of the class), and max(500, 10n) test images: ${LIMIT_RULE}`,
     int('--limit'),
   )
   .option('--out <dir>', 'output folder', 'convae-out/anomaly')
