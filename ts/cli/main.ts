@@ -36,6 +36,7 @@ import {
   workersArg,
 } from './commands.js';
 import { filtersFigure } from './filters-figure.js';
+import { installInterruptHandler } from './interrupt.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
 import { FEW_LABELS, PRESETS, SMALL_DATA, train } from './train.js';
@@ -732,6 +733,8 @@ try {
     program.outputHelp();
     process.exit(0);
   }
+  // Every command, not only those that can resume: any may be writing a file when Ctrl-C comes.
+  installInterruptHandler();
   await program.parseAsync(process.argv);
 } catch (e) {
   const err = e as { code?: string; exitCode?: number; message: string };
