@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutputError } from '../ts/errors.js';
 import { checkOutDir } from '../ts/cli/outdir.js';
-import { settleWrites, writeAtomic, writesInFlight } from '../ts/io/files.js';
+import { settleWrites, unfinishedTmpFiles, writeAtomic, writeProbe, writesInFlight } from '../ts/io/files.js';
 import { BUILD } from './util/backend.js';
 import { cliRunner } from './util/cli.js';
 
@@ -56,7 +56,7 @@ describe.runIf(BUILD === 'simd')('--out and file writes', () => {
     expect(existsSync(`${target}.tmp`)).toBe(false);
   });
 
-  // An interrupt (onInterrupt) waits on these before it removes *.tmp files: a write still in flight would create
+  // An interrupt (ts/cli/interrupt.ts) waits on these before it removes *.tmp files: a write still in flight would create
   // its .tmp after the tidy-up (a SIGTERM test once found run.json.tmp left behind).
   it('writesInFlight from the call until the write settles, success or failure; settleWrites waits for them', async () => {
     expect(writesInFlight()).toBe(false);
@@ -72,6 +72,21 @@ describe.runIf(BUILD === 'simd')('--out and file writes', () => {
     const t0 = performance.now();
     await settleWrites(0);
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  // checkOutDir's and checkOutFile's probe: an interrupt during it waited for nothing and left the probe behind.
+  it('writeProbe is a write in flight, its file one to remove, until it has removed the file', async () => {
+    const probe = join(dir, '.convae-write-test.tmp');
+    const probing = writeProbe(probe);
+    expect(writesInFlight()).toBe(true);
+    expect(unfinishedTmpFiles()).toContain(probe);
+    await probing;
+    expect(writesInFlight()).toBe(false);
+    expect(unfinishedTmpFiles()).toEqual([]);
+    expect(existsSync(probe)).toBe(false);
+    const e = await writeProbe(join(dir, 'no-such-folder', 'p.tmp')).catch((x) => x);
+    expect(e.code).toBe('ENOENT');
+    expect([writesInFlight(), unfinishedTmpFiles()]).toEqual([false, []]);
   });
 
   it.runIf(existsSync('/dev/full'))(

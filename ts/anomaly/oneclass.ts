@@ -90,7 +90,7 @@ export interface OneClassOptions {
   ensemble?: boolean;
   /** What is scored: normal against anomalous validation images (for choices), or the test set (to report). */
   evaluate: 'validation' | 'test';
-  /** Normal training images used at most (quick runs). */
+  /** Normal images used at most (quick runs): a seeded sample of the class's, before the held-out fraction. */
   limit?: number;
   /** Where the images are encoded and scored (default: this thread); training stays on this thread. */
   runner?: Runner;
@@ -142,7 +142,11 @@ export interface OneClassSplit {
   anomalousValidation: ImageDataset;
 }
 
-/** The normal class's training images minus a held-out fraction, that fraction, and a sample of the other classes. */
+/**
+ * The normal class's training images minus a held-out fraction, that fraction, and a sample of the other classes.
+ * `limit`: a seeded sample of at most this many (and at least 2) of the class's images, drawn before the split; a
+ * folder lists a class alphabetically, so its first files may all be alike (every `a*.png`).
+ */
 export function oneClassSplit(
   data: ImageDataset,
   normal: number,
@@ -158,7 +162,14 @@ export function oneClassSplit(
   if (!(fraction > 0 && fraction < 1)) throw new ArgumentError(op, 'fraction', `must be in (0, 1), got ${fraction}`);
   const rng = new Rng(seed * 7919 + normal);
   let normals = indicesWhere(data.labels, (l) => l === normal);
-  if (limit !== undefined) normals = normals.slice(0, Math.max(2, limit));
+  // From the split's own rng, and only when it drops images: without a limit (or one that keeps the whole class)
+  // the split is the one it always was.
+  if (limit !== undefined && Math.max(2, limit) < normals.length) {
+    const all = normals;
+    normals = Array.from(rng.permutation(all.length).subarray(0, Math.max(2, limit)), (i) => all[i]!).sort(
+      (a, b) => a - b,
+    );
+  }
   const others = indicesWhere(data.labels, (l) => l !== normal);
   const nVal = Math.round(normals.length * fraction);
   if (nVal < 1 || nVal >= normals.length || !others.length)

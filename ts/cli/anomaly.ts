@@ -47,7 +47,7 @@ export interface AnomalyArgs extends Omit<DataSpec, 'limit' | 'seed'> {
   depth?: number;
   fpr: number;
   evaluate: 'test' | 'validation';
-  /** At most this many normal training images per class (its first), and max(500, 10×) test images (`limitImages`). */
+  /** At most this many normal training images per class (each run's seeded sample of it, `oneClassSplit`), and max(500, 10×) test images (`limitImages`). */
   limit?: number;
   out: string;
   build: Build | 'auto';

@@ -139,8 +139,8 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
     await checkOutNotDetector(a.out, a.save, '--save writes');
   }
   const epochs = a.epochs ?? Math.min(100, Math.max(1, Math.round(DETECT_IMAGES / normal.train.length)));
-  // Until the detector is saved, a Ctrl-C or SIGTERM lets a write in flight finish (both files renamed, never a new
-  // detector.json beside the old weights) and removes half-written .tmp files; before the first line of output.
+  // Until the detector is saved, an interrupt names --save's folder: a write in flight finishes there (both files
+  // renamed, never a new detector.json beside the old weights). Set before the first line of output.
   const stopInterrupt = a.save !== undefined ? onInterrupt(a.save, null) : () => {};
   log(
     `convae detect: ${normal.train.length} normal images train the stack (${epochs} epoch(s) per block), ${normal.test.length} fit the threshold (FPR ${a.fpr}); kernels: ${be.build} build`,

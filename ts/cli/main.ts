@@ -37,6 +37,7 @@ import {
   workersArg,
 } from './commands.js';
 import { filtersFigure } from './filters-figure.js';
+import { installInterruptHandler } from './interrupt.js';
 import { paper } from './paper.js';
 import { search } from './search.js';
 import { FEW_LABELS, PRESETS, SMALL_DATA, train } from './train.js';
@@ -515,7 +516,7 @@ const anomalyCommand = program
   )
   .option(
     '--limit <n>',
-    `quick runs: at most n normal training images per class (its first ones), and max(500, 10n) test images: ${LIMIT_RULE}`,
+    `quick runs: at most n normal training images per class (each run's own seeded sample of the class), and max(500, 10n) test images: ${LIMIT_RULE}`,
     int('--limit'),
   )
   .option('--out <dir>', 'output folder', 'convae-out/anomaly')
@@ -735,6 +736,8 @@ try {
     program.outputHelp();
     process.exit(0);
   }
+  // Every command, not only those that can resume: any may be writing a file when Ctrl-C comes.
+  installInterruptHandler();
   await program.parseAsync(process.argv);
 } catch (e) {
   const err = e as { code?: string; exitCode?: number; message: string };

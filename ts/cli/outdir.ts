@@ -2,10 +2,10 @@
  * The CLI's output folder, checked before any data is loaded (an unwritable
  * `--out` used to fail with a raw stack trace after pretraining).
  */
-import { mkdir, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { OutputError, quote } from '../errors.js';
-import { reason } from '../io/files.js';
+import { reason, writeProbe } from '../io/files.js';
 
 /** Kernel file systems: writes there mean something else, or block. */
 const VIRTUAL = ['/proc', '/sys', '/dev'];
@@ -35,12 +35,10 @@ export async function checkOutDir(out: string, flag = '--out'): Promise<void> {
   if (under(await realpath(abs).catch(() => abs))) throw fail(out, 'a kernel file system (/proc, /sys, /dev)');
   const probe = resolve(abs, `.convae-write-test-${process.pid}.tmp`);
   try {
-    await writeFile(probe, 'ok');
+    await writeProbe(probe);
   } catch (e) {
-    await unlink(probe).catch(() => {});
     throw fail(out, reason(e));
   }
-  await unlink(probe).catch(() => {});
 }
 
 /**
@@ -61,11 +59,9 @@ export async function checkOutFile(out: string, flag = '--out'): Promise<void> {
   const probe = resolve(dir, `.convae-write-test-${process.pid}.tmp`);
   try {
     await mkdir(dir, { recursive: true });
-    await writeFile(probe, 'ok');
+    await writeProbe(probe);
   } catch (e) {
     throw fail(reason(e));
-  } finally {
-    await unlink(probe).catch(() => {});
   }
 }
 

@@ -2,14 +2,14 @@
  * `convae train --resume`: which flags a run was started with (kept in
  * `run.json` in --out), refusing a resume whose flags differ (they would
  * silently not apply, and report.json would record flags that did not run),
- * and what Ctrl-C says (train, paper and pretrain).
+ * and what Ctrl-C says (train, paper, pretrain and detect --save).
  */
-import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, quote } from '../errors.js';
 import { parseJson } from '../io/json.js';
 import { MAX_JSON_DEPTH } from '../limits.js';
-import { settleWrites, unfinishedTmpFiles, writeAtomic, writesInFlight } from '../io/files.js';
+import { writeAtomic } from '../io/files.js';
+import { setInterruptLine } from './interrupt.js';
 import { MAX_RUN_FILE_BYTES, readJsonText } from './readfile.js';
 
 /** The flags that decide what a run computes (not --workers, --build, --quiet: those change how, not what). */
@@ -108,40 +108,18 @@ export async function checkResumeFlags(out: string, flags: RunFlags): Promise<vo
 }
 
 /**
- * Until the returned function is called, Ctrl-C (SIGINT) or a SIGTERM — `timeout`, a job
- * scheduler, `docker stop` — removes half-written `*.tmp` files in `out`, says what is kept
- * (`kept`, e.g. "The pretrained stack and the last fine-tuning epoch are saved") and, when
- * `kept` is given, how to continue (the same command with `--resume`), and exits 128 + the
- * signal's number, as a shell reports it (130, 143). Without `kept` (a command that cannot
- * resume) it says that the files already written are whole.
+ * Until the returned function is called, what an interrupt says (the CLI's one handler, interrupt.ts, removes the
+ * half-written `.tmp` files and exits 130 or 143): what is kept in `out` (`kept`, e.g. "The pretrained stack and
+ * the last fine-tuning epoch are saved") and how to continue (the same command with `--resume`); without `kept` (a
+ * command that cannot resume), that the files already written to `out` are whole.
  */
 export function onInterrupt(out: string, kept: string | null, argv = process.argv): () => void {
-  const handler = async (signal: NodeJS.Signals) => {
-    // A write in flight creates its .tmp a moment later: let it finish (or fail) first. The last check, the
-    // tidy-up and the exit run in one go, so no write can start between them.
-    const end = performance.now() + 5000;
-    while (writesInFlight() && performance.now() < end) await settleWrites(end - performance.now());
-    // Only the .tmp files this process started (anywhere: `similar --picture` writes outside `out` too).
-    for (const t of unfinishedTmpFiles())
-      try {
-        unlinkSync(t);
-      } catch {
-        // Already renamed or removed.
-      }
-    const args = argv.slice(2).filter((a) => a !== '--resume');
-    console.error(
-      kept === null
-        ? `\nconvae: interrupted (${signal}). The files already written to ${out} are whole; half-written ones were removed.`
-        : `\nconvae: interrupted (${signal}). ${kept} in ${out}; continue with:\n  convae ${args.join(' ')} --resume`,
-    );
-    process.exit(signal === 'SIGTERM' ? 143 : 130);
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
+  const args = argv.slice(2).filter((a) => a !== '--resume');
+  return setInterruptLine((signal) =>
+    kept === null
+      ? `\nconvae: interrupted (${signal}). The files already written to ${out} are whole; half-written ones were removed.`
+      : `\nconvae: interrupted (${signal}). ${kept} in ${out}; continue with:\n  convae ${args.join(' ')} --resume`,
+  );
 }
 
 /** The flags of `convae train` that decide what it computes, with the preset's defaults filled in. */

@@ -20,6 +20,7 @@ import { checkSearchSpace } from '../train/options.js';
 import { searchCAE, type CandidateResult } from '../worker/search.js';
 import { Trainer } from '../worker/trainer.js';
 import { checkOutDir } from './outdir.js';
+import { type InterruptSignal, setInterruptStop } from './interrupt.js';
 import { writeAtomic } from '../io/files.js';
 import { MAX_RUN_FILE_BYTES, readJsonText } from './readfile.js';
 
@@ -90,13 +91,11 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   // Ctrl-C or SIGTERM (timeout, a job scheduler) stops after the current batch; the finished candidates are
   // still ranked and written, and the exit status says the run was interrupted, as a shell reports it.
   const ctl = new AbortController();
-  let stoppedBy: NodeJS.Signals | null = null;
-  const stop = (signal: NodeJS.Signals) => {
+  let stoppedBy: InterruptSignal | null = null;
+  const stopInterrupt = setInterruptStop((signal) => {
     stoppedBy = signal;
     ctl.abort();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
   try {
     const t0 = performance.now();
     log(
@@ -162,8 +161,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
     }
     return res.best;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    stopInterrupt();
     await trainer.dispose();
   }
 }

@@ -93,6 +93,28 @@ export async function settleWrites(ms: number): Promise<void> {
 const unfinished = new Set<string>();
 export const unfinishedTmpFiles = (): string[] => [...unfinished];
 
+/**
+ * Writes a few bytes to `probe` and removes it: whether a file can be written there (rejects with the file-system
+ * error). Counted as an atomic write is, so that an interrupt in between waits for it and removes the probe.
+ */
+export async function writeProbe(probe: string): Promise<void> {
+  const probing = (async () => {
+    unfinished.add(probe);
+    try {
+      await writeFile(probe, 'ok');
+    } finally {
+      await unlink(probe).catch(() => {});
+      unfinished.delete(probe);
+    }
+  })();
+  inFlight.add(probing);
+  try {
+    await probing;
+  } finally {
+    inFlight.delete(probing);
+  }
+}
+
 async function writeAll(files: ReadonlyArray<readonly [string, string | Uint8Array]>): Promise<void> {
   const tmps = files.map(([file]) => `${file}.tmp`);
   const cleanUp = () =>
