@@ -28,6 +28,17 @@ describe.runIf(BUILD === 'simd')('convae command line basics', () => {
     expect(r.stdout).toMatch(/Usage: convae/);
     expect(r.stdout).toMatch(/train/);
   });
+  it("a bare convae's examples with one's own images: each command exists and takes each flag the example gives", () => {
+    const help = cli().stdout;
+    const block = help.slice(help.indexOf('With your own images'));
+    const examples = [...block.matchAll(/^ {2}convae ([a-z-]+) (.+)$/gm)];
+    expect(examples.length).toBeGreaterThanOrEqual(8);
+    for (const [line, cmd, rest] of examples) {
+      const r = cli(cmd!, '--help');
+      expect(r.status, line).toBe(0);
+      for (const flag of rest!.match(/--[a-z-]+/g) ?? []) expect(r.stdout, `${line}: ${flag}`).toContain(`${flag} `);
+    }
+  }, 60_000);
   it('train --help says that --limit shrinks the test set too', () => {
     expect(cli('train', '--help').stdout.replace(/\s+/g, ' ')).toMatch(/--limit <n>.*the test set shrinks too/);
   });
