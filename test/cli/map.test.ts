@@ -3,7 +3,7 @@
  * thread: the same file), the neighbour agreement it reports equal to a brute-force float64 count written here (on
  * the library's codes, and on the map's own points), and every refusal before an image is encoded.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -60,6 +60,7 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
     data: mixed,
     neighbours: 15,
     minDist: 0.1,
+    thumbnails: 0,
     seed: 1,
     build: BUILD,
     quiet: true,
@@ -100,6 +101,7 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
     }
     const png = PNG.sync.read(readFileSync(join(out, 'map.png')));
     expect(png.width).toBeGreaterThan(720);
+    expect(existsSync(join(out, 'map-images.png'))).toBe(false); // --thumbnails 0
   }, 120_000);
 
   it('the CLI: the same map.csv in workers and on this thread; another --seed, another layout; the agreement line', async () => {
@@ -113,6 +115,17 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
     for (const r of [two, zero, seed2]) expect(r.status, r.stderr).toBe(0);
     const read = (out: string) => readFileSync(join(dir, out, 'map.csv'), 'utf8');
     expect(read('w2')).toBe(read('w0'));
+    // map-images.png draws the images themselves (200 by default: all 80 here): their pure reds and blues (blue 0,
+    // or red 0) are there; map.png's dots, in Tableau colours, have none.
+    const pure = (file: string) => {
+      const img = PNG.sync.read(readFileSync(join(dir, 'w0', file)));
+      let n = 0;
+      for (let p = 0; p < img.data.length; p += 4)
+        if ((img.data[p + 2] === 0 && img.data[p]! >= 150) || (img.data[p] === 0 && img.data[p + 2]! >= 150)) n++;
+      return n;
+    };
+    expect(pure('map.png')).toBe(0);
+    expect(pure('map-images.png')).toBeGreaterThan(80 * 50);
     expect(read('s2')).not.toBe(read('w0'));
     expect(zero.stderr).toMatch(
       /^convae map: 80 images of .*mixed, codes of block 2 \(\d+ floats\); UMAP with 15 neighbours/,

@@ -52,6 +52,7 @@ describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)
       ['--min-dist', () => g.pick(['-0.1', '1.1', 'NaN', 'Infinity', 'x', ''])],
       ['--depth', numeric(['-1', '3', '99'])], // the stack has 2 blocks; 0 is the pixels
       ['--seed', numeric(['-1', '4294967296', '0.5'])],
+      ['--thumbnails', numeric(['-1', '2001', '1e9', 'x'])],
       ['--limit', numeric(['0', '-1', '1e12'])],
       ['--workers', numeric(['-1', '100000', 'all'])],
       ['--out', () => g.pick([p('file.txt'), '/proc/x', join(p('file.txt'), 'x'), '/sys', ''])],

@@ -103,6 +103,26 @@ describe('scatterSvg', () => {
       ).toThrow(ArgumentError);
   });
 
+  it('images: centred on their points; only embedded PNGs, valid points and sizes', () => {
+    const href = 'data:image/png;base64,iVBORw0KGgo=';
+    const svg = scatterSvg([0, 0, 4, 4], null, {
+      side: 400,
+      radius: 2,
+      images: [{ point: 1, href, width: 10, height: 6 }],
+    });
+    // Point 1 at the top right: x = 19 + 4·98.5 = 413, y = 19 (y up).
+    expect(svg).toContain(`<image x="408" y="16" width="10" height="6" href="${href}"`);
+    for (const im of [
+      { point: 2, href, width: 10, height: 6 },
+      { point: -1, href, width: 10, height: 6 },
+      { point: 0, href: 'file:///etc/passwd', width: 10, height: 6 },
+      { point: 0, href: 'data:image/png;base64,"/><script>', width: 10, height: 6 },
+      { point: 0, href, width: 0, height: 6 },
+      { point: 0, href, width: 10, height: 5000 },
+    ])
+      expect(() => scatterSvg([0, 0, 4, 4], null, { images: [im] }), JSON.stringify(im)).toThrow(ArgumentError);
+  });
+
   it('one point, or all points at one place: still a plot', () => {
     expect(dots(scatterSvg([3, 3], null))).toHaveLength(1);
     expect(dots(scatterSvg([1, 1, 1, 1, 1, 1], [0, 0, 1]))).toHaveLength(3);

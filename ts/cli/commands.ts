@@ -349,7 +349,7 @@ export function registerDataCommands(program: Command): void {
     program
       .command('map')
       .description(
-        'a 2-D map of the images by their codes (UMAP): map.csv (file,x,y,label,label_name) and map.png, one dot per image coloured by class',
+        'a 2-D map of the images by their codes (UMAP): map.csv (file,x,y,label,label_name), map.png (one dot per image, coloured by class) and map-images.png (images at their places)',
       ),
   )
     .option(
@@ -366,7 +366,13 @@ export function registerDataCommands(program: Command): void {
     .option('--min-dist <d>', "UMAP's min_dist: how tightly it may pack images, 0 to 1", unitArg('--min-dist'), 0.1)
     .option('--seed <n>', 'random seed of the layout', int('--seed', 0, MAX_SEED), 1)
     .option('--limit <n>', `only n images: ${LIMIT_RULE}`, int('--limit'))
-    .option('--out <dir>', 'folder for map.csv and map.png', 'convae-out/map')
+    .option(
+      '--thumbnails <n>',
+      `images drawn at their places in map-images.png (${LIMIT_RULE}, as --limit); 0 for none`,
+      int('--thumbnails', 0, 2000),
+      200,
+    )
+    .option('--out <dir>', 'folder for map.csv, map.png and map-images.png', 'convae-out/map')
     .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
       await map({
@@ -375,6 +381,7 @@ export function registerDataCommands(program: Command): void {
         depth: o.depth,
         neighbours: o.neighbours,
         minDist: o.minDist,
+        thumbnails: o.thumbnails,
         seed: o.seed,
         out: o.out,
         workers: o.workers,

@@ -71,7 +71,7 @@ const START_HERE = [
     'convae similar --model stack --data my-images --picture similar.png',
     'the images most alike each image, by their codes: a CSV, and the picture',
   ],
-  ['convae map --model stack --data my-images --out map', 'the images laid out in 2-D by their codes: map.png'],
+  ['convae map --model stack --data my-images --out map', 'the images laid out in 2-D by their codes: map-images.png'],
   ['convae train --data my-labelled-images --out run', 'a classifier (class sub-folders)'],
   ['convae detect --normal-data my-good-images --data my-new-images', 'an anomaly score and flag for every new image'],
   ['convae anomaly --data my-labelled-images --normal good', 'AUROC: sub-folder good normal, the others anomalies'],

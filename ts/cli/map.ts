@@ -2,7 +2,8 @@
  * `convae map --model DIR --data SPEC`: a 2-D map of the images by their codes. Every image goes through the saved
  * stack to `--depth` (0: the pixels, for comparison); UMAP (umap-js) lays the codes out in two dimensions, keeping
  * each image near its `--neighbours` nearest codes. Writes map.csv (file, x, y and the true class when the data has
- * labels) and map.png (one dot per image, coloured by class). The exact nearest neighbours UMAP starts from are
+ * labels), map.png (one dot per image, coloured by class) and map-images.png (`--thumbnails` of the images drawn at
+ * their places). The exact nearest neighbours UMAP starts from are
  * found by the runner (in workers, with the kernels), not by umap-js's approximate search; with labels, the share
  * of those neighbours that have the image's class is said for the codes and for the map: how much of the codes'
  * neighbourhoods the map keeps.
@@ -17,11 +18,12 @@ import { ArgumentError } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
 import type { Runner } from '../train/runner.js';
 import { Rng } from '../util/rng.js';
-import { scatterChart } from '../viz/render.js';
+import { imageGrid } from '../viz/raster.js';
+import { pngDataUrl, scatterChart } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
-import { type DataSpec, resolveAllData } from './data.js';
+import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
 import { checkOutDir } from './outdir.js';
 import { loadSaved } from './saved.js';
 
@@ -29,6 +31,8 @@ const OP = 'convae map';
 
 /** Most images one map takes: UMAP's layout runs on this thread, about 5 s per 1 000 images here. */
 export const MAX_MAP_IMAGES = 50_000;
+/** Most images drawn in map-images.png: more would cover the map (and each is a PNG inside the SVG). */
+export const MAX_THUMBNAILS = 2_000;
 
 export interface MapArgs extends DataSpec {
   model: string;
@@ -39,7 +43,9 @@ export interface MapArgs extends DataSpec {
   /** UMAP's min_dist: how tightly the map may pack images, 0 to 1. */
   minDist: number;
   seed: number;
-  /** Folder of map.csv and map.png. */
+  /** Images drawn at their place in map-images.png, chosen as `--limit` chooses; 0: no such picture. */
+  thumbnails: number;
+  /** Folder of map.csv, map.png and map-images.png. */
   out: string;
   build: Build | 'auto';
   /** Workers that encode and find the neighbours (default: the cores); 0 = this thread. Same map either way. */
@@ -123,11 +129,12 @@ export async function map(a: MapArgs): Promise<MapResult> {
       names: d.classes ?? null,
     });
     await writeAtomic(join(a.out, 'map.png'), chart.png);
+    if (a.thumbnails > 0) await drawThumbnails(a, d, xy, saved.input.normalize !== 'none', depth);
     if (agreement)
       log(
         `${OP}: of each image's ${a.neighbours} nearest others, ${pct(agreement.codes)} share its class in the ${depth === 0 ? 'pixels' : 'codes'}, ${pct(agreement.map)} in the map`,
       );
-    log(`${OP}: wrote ${join(a.out, 'map.csv')} and map.png`);
+    log(`${OP}: wrote ${join(a.out, 'map.csv')}, map.png${a.thumbnails > 0 ? ' and map-images.png' : ''}`);
     return { files: d.names, xy, agreement };
   } finally {
     await runner?.dispose();
@@ -137,8 +144,45 @@ export async function map(a: MapArgs): Promise<MapResult> {
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 
-/** `--neighbours` and `--min-dist` as UMAP takes them, before anything is read. */
+/** Side a thumbnail is drawn at, about: small images are scaled up by whole pixels. */
+const THUMB_PX = 40;
+
+/**
+ * map-images.png: the map's dots, and over them `--thumbnails` images at their places (as `--limit` takes images: of a
+ * folder, a seeded sample of its classes), so that an unlabelled folder's map shows what lies where.
+ */
+async function drawThumbnails(
+  a: MapArgs,
+  d: AllData,
+  xy: Float32Array,
+  normalized: boolean,
+  depth: number,
+): Promise<void> {
+  const [c, h, w] = d.data.shape;
+  const scale = Math.max(1, Math.round(THUMB_PX / Math.max(h, w)));
+  const chosen = limitIndices(d.data, d.name, Math.min(a.thumbnails, d.data.length), 1);
+  const images = Array.from(chosen, (i) => {
+    const r = imageGrid(d.data.readImages(i, i + 1), [1, c, h, w], {
+      columns: 1,
+      scale,
+      pad: 0,
+      // Contrast-normalised images are centred on 0 with unit variance: grey is 0, ±3 the ends.
+      range: normalized ? [-3, 3] : [0, 1],
+    });
+    return { point: i, href: pngDataUrl(r), width: r.width, height: r.height };
+  });
+  const chart = scatterChart(xy, d.data.labels, {
+    title: `${d.name.slice(0, 60)}: ${depth === 0 ? 'pixels' : `block ${depth} codes`}, UMAP, ${images.length} images shown`,
+    names: d.classes ?? null,
+    images,
+  });
+  await writeAtomic(join(a.out, 'map-images.png'), chart.png);
+}
+
+/** `--neighbours`, `--min-dist` and `--thumbnails` as UMAP and the picture take them, before anything is read. */
 function checkUmapOptions(a: MapArgs): void {
+  if (!(Number.isInteger(a.thumbnails) && a.thumbnails >= 0 && a.thumbnails <= MAX_THUMBNAILS))
+    throw new ArgumentError(OP, '--thumbnails', `must be an integer in [0, ${MAX_THUMBNAILS}], got ${a.thumbnails}`);
   if (!(Number.isInteger(a.neighbours) && a.neighbours >= 2 && a.neighbours <= 200))
     throw new ArgumentError(OP, '--neighbours', `must be an integer in [2, 200], got ${a.neighbours}`);
   if (!(a.minDist >= 0 && a.minDist <= 1))

@@ -89,7 +89,9 @@ export function scatterChart(
   return { svg, png: svgToPng(svg) };
 }
 
-const dataUrl = (r: Raster) => `data:image/png;base64,${Buffer.from(encodePng(r)).toString('base64')}`;
+/** @internal A raster as a `data:image/png;base64,` URL, for an SVG `<image>`. */
+export const pngDataUrl = (r: Raster): string =>
+  `data:image/png;base64,${Buffer.from(encodePng(r)).toString('base64')}`;
 const GREYS: Rgb[] = [
   [0, 0, 0],
   [128, 128, 128],
@@ -150,7 +152,7 @@ export function filterFigure(
     label: cIn === 3 ? 'weight (each channel)' : 'weight',
   };
   const svg = figureSvg(
-    { href: dataUrl(raster), width: raster.width, height: raster.height },
+    { href: pngDataUrl(raster), width: raster.width, height: raster.height },
     { title: opts.title ?? 'Learned filters', caption, scaleBar: bar },
   );
   return { svg, png: svgToPng(svg) };
@@ -194,7 +196,7 @@ export function reconstructionFigure(
     rowLabels.push({ y: pad + r * (th + pad) + Math.floor(r / 2) * pad + th / 2, text: r % 2 ? by : 'original' });
   const caption = `${n} images (${c === 3 ? 'RGB' : 'grey'}, ${shape[2]}×${shape[3]} px, shown at ${scale}× size), each above its reconstruction${opts.by ? ` by ${opts.by}` : ''}. Both on one scale: ${fmt(range[0])} is black, ${fmt(range[1])} white${c === 3 ? ' (per channel)' : ''}; values outside are clipped.`;
   const svg = figureSvg(
-    { href: dataUrl(raster), width: raster.width, height: raster.height },
+    { href: pngDataUrl(raster), width: raster.width, height: raster.height },
     {
       title: opts.title ?? 'Reconstructions',
       caption,
@@ -259,7 +261,7 @@ export function filterPanelsFigure(
   const [cOut, , kh, kw] = panels[0].shape;
   const caption = `${cOut} filters of ${kh}×${kw} per panel (${kh}×${kw} px shown at ${scale}× size). Mid grey is 0; each filter is scaled to its own largest |weight|, light positive, dark negative.${opts.note ? ` ${opts.note}` : ''}`;
   const svg = figureSvg(
-    { href: dataUrl(out), width: out.width, height: out.height },
+    { href: pngDataUrl(out), width: out.width, height: out.height },
     {
       title: opts.title,
       caption,

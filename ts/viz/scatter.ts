@@ -18,6 +18,17 @@ export interface ScatterSvgOptions {
   title?: string;
   /** The name of each group (a class), listed in the legend; without it, groups are named by number. */
   names?: readonly string[] | null;
+  /** Pictures drawn over the dots, each centred on its point (`convae map`'s thumbnails of the images). */
+  images?: readonly ScatterImage[];
+}
+
+/** A picture at a point of the map: a `data:image/png;base64,` URL, drawn `width` × `height` pixels. */
+export interface ScatterImage {
+  /** The point (an index into the map's points) the picture is centred on. */
+  point: number;
+  href: string;
+  width: number;
+  height: number;
 }
 
 /** Longest group name the legend shows, in characters (longer ones end in an ellipsis). */
@@ -118,6 +129,12 @@ export function scatterSvg(
       `<circle cx="${r2(px(xy[2 * i]!))}" cy="${r2(py(xy[2 * i + 1]!))}" r="${radius}" fill="${colours[groups ? groups[i]! : 0]}"/>`,
     );
   out.push('</g>');
+  for (const [k, im] of (opts.images ?? []).entries()) {
+    checkImage(op, k, im, n);
+    out.push(
+      `<image x="${r2(px(xy[2 * im.point]!) - im.width / 2)}" y="${r2(py(xy[2 * im.point + 1]!) - im.height / 2)}" width="${im.width}" height="${im.height}" href="${im.href}" style="image-rendering:pixelated"/>`,
+    );
+  }
   if (legend.length) {
     const lx = 2 * MARGIN + side,
       ly = (opts.title ? TITLE_H : 0) + MARGIN;
@@ -147,4 +164,18 @@ function legendRows(count: number, names: readonly string[] | null): { group: nu
   }
   if (shown < count) rows.push({ group: null, text: `… ${count - shown} more` });
   return rows;
+}
+
+function checkImage(op: string, k: number, im: ScatterImage, n: number): void {
+  if (!(Number.isInteger(im.point) && im.point >= 0 && im.point < n))
+    throw new ArgumentError(op, `images[${k}].point`, `must be a point index in 0..${n - 1}, got ${im.point}`);
+  for (const [arg, v] of [
+    ['width', im.width],
+    ['height', im.height],
+  ] as const)
+    if (!(Number.isInteger(v) && v >= 1 && v <= 1024))
+      throw new ArgumentError(op, `images[${k}].${arg}`, `must be an integer in 1..1024, got ${v}`);
+  // Only an embedded PNG: an SVG image may otherwise point at a file or a URL that the renderer would fetch.
+  if (typeof im.href !== 'string' || !/^data:image\/png;base64,[A-Za-z0-9+/]*={0,2}$/.test(im.href))
+    throw new ArgumentError(op, `images[${k}].href`, 'must be a data:image/png;base64 URL');
 }
