@@ -19,7 +19,7 @@ export {
   type Raster,
 } from './raster.js';
 export { lossCurveSvg, type LossCurveSvgOptions } from './svg.js';
-export { scatterSvg, type ScatterSvgOptions } from './scatter.js';
+export { scatterSvg, type ScatterImage, type ScatterSvgOptions } from './scatter.js';
 export {
   PALETTE,
   formatTick,

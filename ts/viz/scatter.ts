@@ -26,8 +26,11 @@ export interface ScatterSvgOptions {
 export interface ScatterImage {
   /** The point (an index into the map's points) the picture is centred on. */
   point: number;
+  /** The picture, embedded: `data:image/png;base64,…` (nothing a renderer would fetch). */
   href: string;
+  /** Drawn width in pixels, 1 to 1024. */
   width: number;
+  /** Drawn height in pixels, 1 to 1024. */
   height: number;
 }
 
