@@ -48,6 +48,7 @@ describe('checkOutsideData: refused exactly where the folder walk would read the
     await tiny(join(photos, 'cats', 'a.png'));
     symlinkSync(photos, join(dir, 'link')); // the folder under another name
     symlinkSync(elsewhere, join(photos, 'away')); // a folder link, which the walk does not follow
+    symlinkSync(join(photos, 'cats'), join(dir, 'in')); // from outside into the folder
     mkdirSync(join(dir, 'cifar'));
     writeFileSync(join(dir, 'cifar', 'test_batch.bin'), '');
   });
@@ -88,6 +89,8 @@ describe('checkOutsideData: refused exactly where the folder walk would read the
     ['photos/.x.png', false],
     ['photos/.hidden/x.png', false],
     ['photos/away/x.png', false],
+    ['photos/away/../x.png', false],
+    ['in/../x.png', false],
     ['elsewhere/x.png', false],
     ['photos', true],
     ['photos/run', true],
@@ -99,10 +102,10 @@ describe('checkOutsideData: refused exactly where the folder walk would read the
     ['photos/away/run', true],
     ['.', true],
   ];
-  const READ = ['photos/x.png', 'photos/cats/new/deeper/x.PNG', 'photos/../photos/x.jpg', 'link/x.webp'];
+  const READ = ['photos/x.png', 'photos/cats/new/deeper/x.PNG', 'photos/../photos/x.jpg', 'link/x.webp', 'in/../x.png'];
   for (const [f, folder] of cases)
     it(`${folder ? 'a folder of pictures' : 'a picture'} at ${f}: refused when the walk reads it`, async () => {
-      const path = join(dir, f);
+      const path = `${dir}/${f}`; // not normalised: `link/..` is where the link leads, then up
       const reads = await walkReads(folder ? join(path, 'pic.png') : path);
       expect(reads).toBe(folder ? !/photos2|\.convae-out|away|^\.$/.test(f) : READ.includes(f));
       const m = await refused(path, folder);

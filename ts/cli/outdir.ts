@@ -73,16 +73,15 @@ export async function checkOutFile(out: string, flag = '--out'): Promise<void> {
 
 /**
  * `p` absolute, the symbolic links of its longest existing part followed: where a write to `p` lands, though the
- * folders below that part are made later.
+ * folders below that part are made later. Not normalised first: `link/..` is the folder above the link's target.
  */
 async function landing(p: string): Promise<string> {
-  const tail: string[] = [];
-  for (let head = resolve(p); ; head = dirname(head)) {
-    const real = await realpath(head).catch(() => null);
-    if (real !== null) return join(real, ...tail);
-    if (dirname(head) === head) return resolve(p);
-    tail.unshift(basename(head));
+  const names = (isAbsolute(p) ? p : `${process.cwd()}${sep}${p}`).split(sep);
+  for (let n = names.length; n > 0; n--) {
+    const real = await realpath(names.slice(0, n).join(sep) || sep).catch(() => null);
+    if (real !== null) return resolve(real, ...names.slice(n));
   }
+  return resolve(p);
 }
 
 /**
@@ -90,8 +89,7 @@ async function landing(p: string): Promise<string> {
  * place is not followed, as the rename of an atomic write replaces it.
  */
 async function canonical(p: string): Promise<string> {
-  const abs = resolve(p);
-  return join(await landing(dirname(abs)), basename(abs));
+  return join(await landing(dirname(p)), basename(p));
 }
 
 /**
