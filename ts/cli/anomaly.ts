@@ -34,6 +34,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { type DataSpec, limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
+import { checkOutsideData } from './outdir.js';
 
 export interface AnomalyArgs extends Omit<DataSpec, 'limit' | 'seed'> {
   /** Normal classes as typed (an index or a class name); null: every class of the data. */
@@ -114,6 +115,11 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
   const log = (s: string) => a.quiet || console.log(s);
   const t0 = performance.now();
   if (!(a.fpr > 0 && a.fpr < 1)) throw new ArgumentError('convae anomaly', '--fpr', `must be in (0, 1), got ${a.fpr}`);
+  await checkOutsideData(
+    'convae anomaly',
+    [{ flag: '--out', path: a.out, folder: true }],
+    [{ flag: '--data', spec: a.data }],
+  );
   const be = await loadBackend({ build: a.build });
   const d = await loadLabelled(a);
   checkImagesFit(be, 'convae anomaly', ANOMALY_BLOCKS, d.train.shape);

@@ -189,6 +189,15 @@ async function classify(spec: string, flag = '--data'): Promise<Kind> {
   return { kind: 'folder', dir: spec };
 }
 
+/**
+ * The folder `spec` names when it is read as a folder of image files (`folder:DIR`, or a folder that holds no IDX or
+ * CIFAR-10 files); null for the fixed-format sets and for what is not a folder, whose reading fails on its own.
+ */
+export async function imageFolderOf(spec: string): Promise<string | null> {
+  const k = await classify(spec).catch(() => null);
+  return k?.kind === 'folder' ? k.dir : null;
+}
+
 async function readIdxFolder(dir: string, split: Split, limit?: number): Promise<ImageDataset> {
   const { readFile } = await import('node:fs/promises');
   const f = MNIST_FILES[split];

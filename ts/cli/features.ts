@@ -17,6 +17,7 @@ import { ArgumentError } from '../errors.js';
 import { writePng } from '../viz/png.js';
 import { normalized, resolveAllData } from './data.js';
 import { loadStackDirInput } from './model-dir.js';
+import { checkOutsideData } from './outdir.js';
 
 export interface FeaturesArgs {
   model: string;
@@ -36,9 +37,16 @@ export interface FeaturesArgs {
 
 export async function features(a: FeaturesArgs): Promise<string[]> {
   const log = (s: string) => a.quiet || console.log(s);
+  const out = a.out ?? a.model;
+  // Without --out the pictures go into the model folder: the message names that, not a flag the user did not give.
+  const shown = a.out === undefined ? '--out (by default the --model folder)' : undefined;
+  await checkOutsideData(
+    'convae features',
+    [{ flag: '--out', path: out, folder: true, shown }],
+    [{ flag: '--data', spec: a.data }],
+  );
   const be = await loadBackend({ build: a.build });
   const { stack, input } = await loadStackDirInput(be, a.model);
-  const out = a.out ?? a.model;
   const written: string[] = [];
   try {
     if (a.block !== undefined && a.block >= stack.blocks.length)

@@ -17,6 +17,7 @@ import { autoencoderTask } from '../model/tasks.js';
 import { filterPanelsFigure, loadRenderer } from '../viz/render.js';
 import { resolveTrainData } from './data.js';
 import { writeAtomic } from '../io/files.js';
+import { checkOutsideData } from './outdir.js';
 import { FIRST_BLOCK_SPARSITY } from './paper-arch.js';
 
 /** What `convae filters-figure` takes. */
@@ -58,6 +59,11 @@ export function figureBlocks(maps: number, kernel: number): { label: string; blo
 export async function filtersFigure(a: FiltersFigureArgs): Promise<{ mse: number[] }> {
   const log = (s: string) => a.quiet || console.log(s);
   loadRenderer(); // the picture is the output: without a renderer, stop before training
+  await checkOutsideData(
+    'convae filters-figure',
+    [{ flag: '--out', path: a.out, folder: true }],
+    [{ flag: '--data', spec: a.data }],
+  );
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
   const { train, test, name } = await resolveTrainData({ data: a.data ?? 'mnist', limit: a.limit, seed: a.seed });

@@ -24,7 +24,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
-import { checkOutDir } from './outdir.js';
+import { checkOutDir, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
 
 const OP = 'convae map';
@@ -65,6 +65,8 @@ export interface MapResult {
 export async function map(a: MapArgs): Promise<MapResult> {
   const log = (s: string) => a.quiet || console.error(s);
   checkUmapOptions(a);
+  // map.png and map-images.png inside the folder would be read as images by the next run on it.
+  await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;

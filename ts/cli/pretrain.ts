@@ -24,6 +24,7 @@ import { type DataSpec, limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
 import { defaultArchitecture, filterPicture, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { writeModelFiles } from '../io/files.js';
+import { checkOutsideData } from './outdir.js';
 import { Progress } from './progress.js';
 import { onInterrupt } from './resume.js';
 import { deriveSeed } from '../util/rng.js';
@@ -55,6 +56,11 @@ export interface PretrainArgs extends DataSpec {
 
 export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: number[]; seconds: number }> {
   const log = (s: string) => a.quiet || console.log(s);
+  await checkOutsideData(
+    'convae pretrain',
+    [{ flag: '--out', path: a.out, folder: true }],
+    [{ flag: '--data', spec: a.data }],
+  );
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
   const { train, test, classes, name, whitening } = await resolveTrainData(a);

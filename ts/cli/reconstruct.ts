@@ -9,6 +9,7 @@ import { ArgumentError } from '../errors.js';
 import { MAX_RASTER_PIXELS } from '../limits.js';
 import { reconstructThrough } from '../anomaly/score.js';
 import { resolveAllData, type DataSpec } from './data.js';
+import { checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
 
 export interface ReconstructArgs extends DataSpec {
@@ -23,6 +24,11 @@ export interface ReconstructArgs extends DataSpec {
 }
 
 export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; count: number }> {
+  await checkOutsideData(
+    'convae reconstruct',
+    [{ flag: '--out', path: a.out, folder: false }],
+    [{ flag: '--data', spec: a.data }],
+  );
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   try {

@@ -21,7 +21,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
-import { checkOutFile, sameFile } from './outdir.js';
+import { checkOutFile, checkOutsideData, sameFile } from './outdir.js';
 import { loadSaved } from './saved.js';
 
 const OP = 'convae similar';
@@ -55,6 +55,15 @@ export interface SimilarRow {
 
 export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
   const log = (s: string) => a.quiet || console.error(s);
+  if (a.picture !== undefined)
+    await checkOutsideData(
+      OP,
+      [{ flag: '--picture', path: a.picture, folder: false }],
+      [
+        { flag: '--data', spec: a.data },
+        { flag: '--query', spec: a.query },
+      ],
+    );
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;

@@ -21,7 +21,7 @@ import { readSearchBest } from './search.js';
 import type { OptimizerSpec } from '../train/optimizer.js';
 import { filterFigure, loadRenderer, lossChart, reconstructionFigure } from '../viz/render.js';
 import { DataError, truncate } from '../errors.js';
-import { checkOutDir } from './outdir.js';
+import { checkOutDir, checkOutsideData } from './outdir.js';
 import { writeAtomic, writeModelFiles } from '../io/files.js';
 import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
 import { Progress } from './progress.js';
@@ -192,6 +192,11 @@ async function startingStack(a: TrainArgs, be: Awaited<ReturnType<typeof loadBac
 export async function train(a: TrainArgs): Promise<{ testError: number }> {
   const log = (s: string) => a.quiet || console.log(s);
   loadRenderer(); // the run ends by drawing its pictures: without a renderer, stop before anything is trained
+  await checkOutsideData(
+    'convae train',
+    [{ flag: '--out', path: a.out, folder: true }],
+    [{ flag: '--data', spec: a.data }],
+  );
   await checkOutDir(a.out);
   // Checked before the backend, the workers and the data are loaded: a damaged file stops the run at once.
   const searched =
