@@ -9,7 +9,7 @@ import { ArgumentError } from '../errors.js';
 import { MAX_RASTER_PIXELS } from '../limits.js';
 import { reconstructThrough } from '../anomaly/score.js';
 import { resolveAllData, type DataSpec } from './data.js';
-import { loadSaved } from './saved.js';
+import { checkOutNotModel, loadSaved } from './saved.js';
 
 export interface ReconstructArgs extends DataSpec {
   model: string;
@@ -23,6 +23,7 @@ export interface ReconstructArgs extends DataSpec {
 }
 
 export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; count: number }> {
+  await checkOutNotModel('convae reconstruct', '--out', a.out, a.model);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   try {

@@ -22,7 +22,7 @@ import { createRunner } from '../worker/runner.js';
 import { csvField } from './apply.js';
 import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
 import { checkOutFile, sameFile } from './outdir.js';
-import { loadSaved } from './saved.js';
+import { checkOutNotModel, loadSaved } from './saved.js';
 
 const OP = 'convae similar';
 
@@ -55,6 +55,8 @@ export interface SimilarRow {
 
 export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
   const log = (s: string) => a.quiet || console.error(s);
+  await checkOutNotModel(OP, '--out', a.out, a.model);
+  await checkOutNotModel(OP, '--picture', a.picture, a.model);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;
