@@ -5,7 +5,6 @@
  * stack of the same shape, and the trained stack (from `--model`, or trained
  * here without labels), at every depth.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trainStack } from '../anomaly/oneclass.js';
 import { knnAccuracyOn, linearProbeAccuracyOn } from '../anomaly/probe.js';
@@ -20,7 +19,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { loadStackDirInput } from './model-dir.js';
 import { normalized } from './data.js';
-import { writeAtomicAll, writeModelFiles } from '../io/files.js';
+import { writeAtomicAll, writeModelFiles, makeDirs } from '../io/files.js';
 
 export interface EmbeddingsArgs {
   model?: string;
@@ -75,7 +74,7 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
         optimizer: { type: 'adam', lr: 3e-3 },
         seed: a.seed,
       });
-  await mkdir(a.out, { recursive: true });
+  await makeDirs(a.out);
   if (!a.model) {
     // Saved so that `convae features --model <out>` can look at it.
     const saved = saveModel(trained, {

@@ -1,5 +1,5 @@
 /** `convae export` and `convae import`: move a model to PyTorch / ONNX and back (ts/export). */
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import { ArgumentError, DataError } from '../errors.js';
@@ -10,7 +10,7 @@ import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import type { Classifier } from '../model/classifier.js';
 import type { Model } from '../model/model.js';
 import { exportWeights, loadModel } from '../model/serialize.js';
-import { writeAtomicAll } from '../io/files.js';
+import { writeAtomicAll, makeDirs } from '../io/files.js';
 import { MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
 import { classesOf, inputOf } from './saved.js';
 
@@ -35,7 +35,7 @@ export async function exportCommand(o: { model: string; format: 'pytorch' | 'onn
   const { model } = loadModel(be, json, weights, prefix);
   try {
     const files = o.format === 'pytorch' ? exportPyTorch(model, json).files : await exportOnnx(model);
-    await mkdir(o.out, { recursive: true });
+    await makeDirs(o.out);
     // model.py and model.json describe the weights written beside them: all replaced, or none.
     await writeAtomicAll(Object.entries(files).map(([name, data]) => [join(o.out, name), data] as const));
     if (!o.quiet) console.log(`wrote ${Object.keys(files).join(', ')} to ${o.out}/`);
@@ -73,7 +73,7 @@ export async function importCommand(o: { from: string; arch: string; out: string
   const { model, meta, naming } = importPyTorch(be, json, weights, o.from, o.arch);
   try {
     const training = inputContract(meta.training, o.arch, model);
-    await mkdir(o.out, { recursive: true });
+    await makeDirs(o.out);
     const { training: _, ...rest } = meta;
     // A model already saved in --out survives a failed write whole, never a new JSON over its old weights.
     await writeAtomicAll([

@@ -2,10 +2,10 @@
  * The CLI's output folder, checked before any data is loaded (an unwritable
  * `--out` used to fail with a raw stack trace after pretraining).
  */
-import { mkdir, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import { realpath, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { OutputError, quote } from '../errors.js';
-import { reason } from '../io/files.js';
+import { reason, makeDirs } from '../io/files.js';
 
 /** Kernel file systems: writes there mean something else, or block. */
 const VIRTUAL = ['/proc', '/sys', '/dev'];
@@ -27,7 +27,7 @@ export async function checkOutDir(out: string, flag = '--out'): Promise<void> {
     if (e instanceof OutputError) throw e;
     if ((e as { code?: string }).code !== 'ENOENT') throw fail(out, reason(e));
     try {
-      await mkdir(abs, { recursive: true });
+      await makeDirs(abs);
     } catch (e2) {
       throw fail(out, reason(e2));
     }
@@ -60,7 +60,7 @@ export async function checkOutFile(out: string, flag = '--out'): Promise<void> {
   const dir = dirname(abs);
   const probe = resolve(dir, `.convae-write-test-${process.pid}.tmp`);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await writeFile(probe, 'ok');
   } catch (e) {
     throw fail(reason(e));
