@@ -44,7 +44,8 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
       throw new ArgumentError(
         'convae features',
         '--block',
-        `must be below ${stack.blocks.length} (the stack's blocks)`,
+        // --block counts from 1, a.block from 0.
+        `${a.block + 1} must be at most ${stack.blocks.length}, the blocks of the stack in ${a.model.slice(0, 160)}`,
       );
     const blocks = a.block === undefined ? stack.blocks.map((_, k) => k) : [a.block];
     // Each block's picture: its features × --top rows of images, checked before any data loads or projection runs.
