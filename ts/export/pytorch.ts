@@ -9,7 +9,8 @@
  */
 import type { Model } from '../model/model.js';
 import { exportWeights } from '../model/serialize.js';
-import { type Arch, type BlockArch, type Op, resolveArchitecture } from './arch.js';
+import { ArgumentError, quote } from '../errors.js';
+import { type Arch, type BlockArch, checkExportable, type Op, resolveArchitecture } from './arch.js';
 
 const tup = (v: readonly number[]) => `(${v.join(', ')})`;
 const attr = (name: string) => name.slice(name.lastIndexOf('.') + 1).replace(/[^A-Za-z0-9_]/g, '_');
@@ -264,6 +265,14 @@ export interface PyTorchExport {
 
 /** The PyTorch export of a model; `modelJson` (the convae description) is copied for `convae import`. */
 export function exportPyTorch(model: Model, modelJsonText: string): PyTorchExport {
+  checkExportable('exportPyTorch', model);
+  // Without it, files['model.json'] was undefined: a folder `convae import` cannot read, or a TypeError on writing.
+  if (typeof modelJsonText !== 'string')
+    throw new ArgumentError(
+      'exportPyTorch',
+      'modelJsonText',
+      `must be the model's JSON text (saveModel(model).json), got ${quote(modelJsonText)}`,
+    );
   const arch = resolveArchitecture(model);
   return {
     files: {
