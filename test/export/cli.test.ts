@@ -91,6 +91,30 @@ describe('convae export / import', () => {
     expect(predict(join(dir, 'back'))).toBe(before);
   }, 120_000);
 
+  it('export of a model trained on normalised images says what input the exported network expects', async () => {
+    const be = await backendUnderTest();
+    const m = classifier(be);
+    const dir = mkdtempSync(join(tmpdir(), 'convae-cli-'));
+    const saved = cv.saveModel(m, { normalize: 'contrast' });
+    writeFileSync(join(dir, 'classifier.json'), saved.json);
+    writeFileSync(join(dir, 'classifier.safetensors'), saved.weights);
+    const note =
+      /^convae export: the model was trained on contrast-normalised images \(each image minus its mean, divided by √\(its variance \+ 0\.001\), over all its values\): give the exported network its input so, not raw pixels\n$/;
+    for (const format of ['onnx', 'pytorch']) {
+      const r = run('export', '--model', dir, '--format', format, '--out', join(dir, format));
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(note);
+    }
+    expect(readFileSync(join(dir, 'pytorch', 'README.md'), 'utf8')).toMatch(
+      /\*\*Input\*\*: the model was trained on contrast-normalised images/,
+    );
+    expect(cv.exportPyTorch(m, cv.saveModel(m, { normalize: 'whiten' }).json).files['README.md']).toMatch(
+      /\*\*Input\*\*: the model was trained on contrast-normalised .*, then whitened images/,
+    );
+    expect(cv.exportPyTorch(m, cv.saveModel(m).json).files['README.md']).not.toMatch(/Input\*\*/);
+    m.dispose();
+  }, 120_000);
+
   it('import refuses class names that do not fit the head, as predict would', async () => {
     const be = await backendUnderTest();
     const m = classifier(be);

@@ -5,7 +5,7 @@ import { loadBackend } from '../backend/backend.js';
 import { ArgumentError, DataError } from '../errors.js';
 import { exportOnnx } from '../export/onnx.js';
 import { importPyTorch } from '../export/import.js';
-import { exportPyTorch } from '../export/pytorch.js';
+import { exportPyTorch, inputNote } from '../export/pytorch.js';
 import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import type { Classifier } from '../model/classifier.js';
 import type { Model } from '../model/model.js';
@@ -32,13 +32,16 @@ export async function exportCommand(o: { model: string; format: 'pytorch' | 'onn
   const json = await readJsonText(jsonPath, MAX_MODEL_JSON_CHARS);
   const weights = await readLimited(`${prefix}.safetensors`, MAX_WEIGHTS_FILE_BYTES);
   const be = await loadBackend();
-  const { model } = loadModel(be, json, weights, prefix);
+  const { model, meta } = loadModel(be, json, weights, prefix);
   try {
+    const note = inputNote(inputOf(meta.training, jsonPath).normalize);
     const files = o.format === 'pytorch' ? exportPyTorch(model, json).files : await exportOnnx(model);
     await makeDirs(o.out);
     // model.py and model.json describe the weights written beside them: all replaced, or none.
     await writeAtomicAll(Object.entries(files).map(([name, data]) => [join(o.out, name), data] as const));
     if (!o.quiet) console.log(`wrote ${Object.keys(files).join(', ')} to ${o.out}/`);
+    // The exported network alone, fed raw pixels, gives other outputs than convae's: the user must know.
+    if (note && !o.quiet) console.error(`convae export: ${note}`);
   } finally {
     model.dispose();
   }
