@@ -57,6 +57,88 @@ describe('convae export / import', () => {
     m.dispose();
   }, 120_000);
 
+  it("import keeps the model's input normalisation and class names: the same predictions as before the export", async () => {
+    const be = await backendUnderTest();
+    const m = classifier(be);
+    const dir = mkdtempSync(join(tmpdir(), 'convae-cli-'));
+    const classes = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+    const saved = cv.saveModel(m, { normalize: 'contrast', classes, epochs: 3 });
+    m.dispose();
+    writeFileSync(join(dir, 'classifier.json'), saved.json);
+    writeFileSync(join(dir, 'classifier.safetensors'), saved.weights);
+    expect(run('export', '--model', dir, '--format', 'pytorch', '--out', join(dir, 'pt'), '-q').status).toBe(0);
+    const pt = join(dir, 'pt');
+    const im = run(
+      'import',
+      '--from',
+      join(pt, 'model.safetensors'),
+      '--arch',
+      join(pt, 'model.json'),
+      '--out',
+      join(dir, 'back'),
+      '-q',
+    );
+    expect(im.stderr).toBe('');
+    expect(im.status).toBe(0);
+    // The run's own record (epochs) stays behind: the weights no longer come from it.
+    expect(JSON.parse(readFileSync(join(dir, 'back', 'classifier.json'), 'utf8')).training).toEqual({
+      normalize: 'contrast',
+      classes,
+    });
+    const predict = (model: string) => run('predict', '--model', model, '--data', 'mnist', '--limit', '20').stdout;
+    const before = predict(dir);
+    expect(before.split('\n')[1]).toMatch(/^test#0,\d,[a-z]+,/);
+    expect(predict(join(dir, 'back'))).toBe(before);
+  }, 120_000);
+
+  it('export of a model trained on normalised images says what input the exported network expects', async () => {
+    const be = await backendUnderTest();
+    const m = classifier(be);
+    const dir = mkdtempSync(join(tmpdir(), 'convae-cli-'));
+    const saved = cv.saveModel(m, { normalize: 'contrast' });
+    writeFileSync(join(dir, 'classifier.json'), saved.json);
+    writeFileSync(join(dir, 'classifier.safetensors'), saved.weights);
+    const note =
+      /^convae export: the model was trained on contrast-normalised images \(each image minus its mean, divided by √\(its variance \+ 0\.001\), over all its values\): give the exported network its input so, not raw pixels\n$/;
+    for (const format of ['onnx', 'pytorch']) {
+      const r = run('export', '--model', dir, '--format', format, '--out', join(dir, format));
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(note);
+    }
+    expect(readFileSync(join(dir, 'pytorch', 'README.md'), 'utf8')).toMatch(
+      /\*\*Input\*\*: the model was trained on contrast-normalised images/,
+    );
+    expect(cv.exportPyTorch(m, cv.saveModel(m, { normalize: 'whiten' }).json).files['README.md']).toMatch(
+      /\*\*Input\*\*: the model was trained on contrast-normalised .*, then whitened images/,
+    );
+    expect(cv.exportPyTorch(m, cv.saveModel(m).json).files['README.md']).not.toMatch(/Input\*\*/);
+    m.dispose();
+  }, 120_000);
+
+  it('import refuses class names that do not fit the head, as predict would', async () => {
+    const be = await backendUnderTest();
+    const m = classifier(be);
+    const dir = mkdtempSync(join(tmpdir(), 'convae-cli-'));
+    const saved = cv.saveModel(m, { classes: ['a', 'b'] });
+    writeFileSync(join(dir, 'model.json'), saved.json);
+    writeFileSync(join(dir, 'model.safetensors'), saved.weights);
+    m.dispose();
+    const r = run(
+      'import',
+      '--from',
+      join(dir, 'model.safetensors'),
+      '--arch',
+      join(dir, 'model.json'),
+      '--out',
+      join(dir, 'back'),
+    );
+    expect(r.stderr).toMatch(
+      /^convae: .*model\.json: training\.classes names 2 classes, the classifier's head has 10\n$/,
+    );
+    expect(r.status).toBe(1);
+    expect(existsSync(join(dir, 'back'))).toBe(false);
+  });
+
   it('a state dict with a wrong tensor name: exit 1 and one line naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'convae-cli-'));
     writeFileSync(

@@ -15,8 +15,7 @@
  * `--evaluate validation` scores held-out training images instead of the test
  * set, under every candidate score: the data the defaults were chosen on.
  */
-import { mkdir } from 'node:fs/promises';
-import { writeAtomic } from '../io/files.js';
+import { writeAtomic, makeDirs } from '../io/files.js';
 import { join } from 'node:path';
 import { AnomalyDetector } from '../anomaly/detector.js';
 import { oneClassRun, oneClassSplit, type ScoreSpec } from '../anomaly/oneclass.js';
@@ -158,7 +157,7 @@ async function runAll(a: AnomalyArgs, x: Context): Promise<{ meanAuroc: number; 
   log(
     `convae anomaly ${x.name}: normal class${x.classes.length > 1 ? 'es' : ''} ${x.classes.map((c) => names[c]).join(',')} × ${a.seeds} seed${a.seeds > 1 ? 's' : ''}, ${a.epochs} epoch(s) per block, score ${a.score === 'knn' ? `kNN k=${a.k}` : 'reconstruction'} at depth ${depth}, evaluated on ${a.evaluate === 'test' ? `${test.length} test images` : 'held-out training images'}; training on this thread, scoring on ${runner.where}`,
   );
-  await mkdir(a.out, { recursive: true });
+  await makeDirs(a.out);
   const runs: Record<string, unknown>[] = [];
   const perClass = new Map<number, Record<string, number[]>>();
   let pictured = false;

@@ -6,7 +6,7 @@ import { evaluateTask } from '../train/evaluate.js';
 import { stackLayerTask } from '../model/tasks.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { evaluateClassifier } from './evaluate.js';
-import { loadSaved } from './saved.js';
+import { checkOutNotModel, loadSaved } from './saved.js';
 import { writeOutput } from '../io/files.js';
 
 export interface AssessArgs extends DataSpec {
@@ -31,6 +31,7 @@ export interface Assessment {
 
 export async function assess(a: AssessArgs): Promise<Assessment> {
   const log = (s: string) => a.quiet || console.log(s);
+  await checkOutNotModel('convae evaluate', '--out', a.out, a.model);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'any');
   try {

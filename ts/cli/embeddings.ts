@@ -5,9 +5,9 @@
  * stack of the same shape, and the trained stack (from `--model`, or trained
  * here without labels), at every depth.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trainStack } from '../anomaly/oneclass.js';
+import { DataError } from '../errors.js';
 import { knnAccuracyOn, linearProbeAccuracyOn } from '../anomaly/probe.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -20,7 +20,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { loadStackDirInput } from './model-dir.js';
 import { normalized } from './data.js';
-import { writeAtomicAll, writeModelFiles } from '../io/files.js';
+import { writeAtomicAll, writeModelFiles, makeDirs } from '../io/files.js';
 
 export interface EmbeddingsArgs {
   model?: string;
@@ -49,6 +49,8 @@ export const EMBEDDING_BLOCKS: BlockSpec[] = [
   { convs: [{ filters: 50, kernel: 5 }], activation: 'tanh', pool: { kernel: 2 } },
 ];
 
+const MNIST_SHAPE = [1, 28, 28];
+
 export interface EmbeddingRow {
   code: string;
   depth: number;
@@ -61,11 +63,19 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
   const log = (s: string) => a.quiet || console.log(s);
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
+  const loaded = a.model ? await loadStackDirInput(be, a.model) : null;
+  // The measure is on MNIST: a stack of other images is refused before the data loads or --out is made (it failed
+  // in the first encoding, with the runner's message).
+  if (loaded && loaded.stack.inputShape.join() !== MNIST_SHAPE.join()) {
+    loaded.stack.dispose();
+    throw new DataError(
+      `convae embeddings: --model ${a.model!.slice(0, 160)} takes [${loaded.stack.inputShape.join(',')}] images; embeddings measures on MNIST's [${MNIST_SHAPE.join(',')}]: give a stack trained on 28×28 grey images`,
+    );
+  }
   const train = await loadMnist({ split: 'train' });
   const test = await loadMnist({ split: 'test', limit: a.testLimit });
   const pick = Array.from(new Rng(a.seed).permutation(train.length).subarray(0, a.labels)).sort((x, y) => x - y);
   const labelled = train.subset(pick);
-  const loaded = a.model ? await loadStackDirInput(be, a.model) : null;
   const trained = loaded
     ? loaded.stack
     : await trainStack(be, train.take(a.unlabelled), {
@@ -75,7 +85,7 @@ export async function embeddings(a: EmbeddingsArgs): Promise<EmbeddingRow[]> {
         optimizer: { type: 'adam', lr: 3e-3 },
         seed: a.seed,
       });
-  await mkdir(a.out, { recursive: true });
+  await makeDirs(a.out);
   if (!a.model) {
     // Saved so that `convae features --model <out>` can look at it.
     const saved = saveModel(trained, {

@@ -1,6 +1,5 @@
 /** `convae encode`: the code of every image through the whole saved stack, as safetensors, with a CSV of what each row is. */
-import { mkdir } from 'node:fs/promises';
-import { writeAtomic } from '../io/files.js';
+import { writeAtomic, makeDirs } from '../io/files.js';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -45,7 +44,7 @@ export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape:
       codes: { dtype: 'F32', shape: [d.data.length, ...codeShape], data: codes },
     };
     if (d.data.labels) tensors.labels = { dtype: 'U8', shape: [d.data.length], data: d.data.labels };
-    await mkdir(a.out, { recursive: true });
+    await makeDirs(a.out);
     await writeAtomic(join(a.out, 'codes.safetensors'), encodeSafetensors(tensors, { source: d.name.slice(0, 500) }));
     const lines = ['row,file,label,label_name'];
     for (let i = 0; i < d.data.length; i++) {

@@ -1,15 +1,18 @@
 /** `convae export` and `convae import`: move a model to PyTorch / ONNX and back (ts/export). */
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, DataError } from '../errors.js';
 import { exportOnnx } from '../export/onnx.js';
 import { importPyTorch } from '../export/import.js';
-import { exportPyTorch } from '../export/pytorch.js';
+import { exportPyTorch, inputNote } from '../export/pytorch.js';
 import { MAX_MODEL_JSON_CHARS } from '../limits.js';
+import type { Classifier } from '../model/classifier.js';
+import type { Model } from '../model/model.js';
 import { exportWeights, loadModel } from '../model/serialize.js';
-import { writeAtomicAll } from '../io/files.js';
+import { writeAtomicAll, makeDirs } from '../io/files.js';
 import { MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
+import { classesOf, inputOf } from './saved.js';
 
 /** A model's JSON path: the file itself, or classifier.json (else stack.json) in a folder. */
 async function modelJsonPath(path: string): Promise<string> {
@@ -29,16 +32,40 @@ export async function exportCommand(o: { model: string; format: 'pytorch' | 'onn
   const json = await readJsonText(jsonPath, MAX_MODEL_JSON_CHARS);
   const weights = await readLimited(`${prefix}.safetensors`, MAX_WEIGHTS_FILE_BYTES);
   const be = await loadBackend();
-  const { model } = loadModel(be, json, weights, prefix);
+  const { model, meta } = loadModel(be, json, weights, prefix);
   try {
+    const note = inputNote(inputOf(meta.training, jsonPath).normalize);
     const files = o.format === 'pytorch' ? exportPyTorch(model, json).files : await exportOnnx(model);
-    await mkdir(o.out, { recursive: true });
+    await makeDirs(o.out);
     // model.py and model.json describe the weights written beside them: all replaced, or none.
     await writeAtomicAll(Object.entries(files).map(([name, data]) => [join(o.out, name), data] as const));
     if (!o.quiet) console.log(`wrote ${Object.keys(files).join(', ')} to ${o.out}/`);
+    // The exported network alone, fed raw pixels, gives other outputs than convae's: the user must know.
+    if (note && !o.quiet) console.error(`convae export: ${note}`);
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * What of the architecture's `training` record the imported model keeps: the rest describes a convae run its new
+ * weights no longer come from, but the input normalisation and the class names hold for weights trained further
+ * elsewhere. Without them the model was fed raw pixels where it was trained on normalised ones, and its classes were
+ * matched to a folder's by sorted position: other predictions from the same weights. Checked as `loadSaved` will
+ * check them, so an import never writes a model the commands then refuse. Null when there is nothing to keep.
+ */
+function inputContract(training: unknown, arch: string, model: Model): Record<string, unknown> | null {
+  const classes = classesOf(training, arch);
+  if (classes && model.kind === 'classifier' && classes.length !== (model as Classifier).classes)
+    throw new DataError(
+      `${arch}: training.classes names ${classes.length} classes, the classifier's head has ${(model as Classifier).classes}`,
+    );
+  const input = inputOf(training, arch);
+  const kept: Record<string, unknown> = {};
+  if (input.normalize !== 'none') kept.normalize = input.normalize;
+  if (input.normalize === 'whiten') kept.whitening = (training as { whitening: unknown }).whitening;
+  if (classes) kept.classes = classes;
+  return Object.keys(kept).length ? kept : null;
 }
 
 export async function importCommand(o: { from: string; arch: string; out: string; quiet?: boolean }) {
@@ -48,11 +75,12 @@ export async function importCommand(o: { from: string; arch: string; out: string
   const be = await loadBackend();
   const { model, meta, naming } = importPyTorch(be, json, weights, o.from, o.arch);
   try {
-    await mkdir(o.out, { recursive: true });
+    const training = inputContract(meta.training, o.arch, model);
+    await makeDirs(o.out);
     const { training: _, ...rest } = meta;
     // A model already saved in --out survives a failed write whole, never a new JSON over its old weights.
     await writeAtomicAll([
-      [join(o.out, `${meta.kind}.json`), JSON.stringify(rest, null, 2)],
+      [join(o.out, `${meta.kind}.json`), JSON.stringify(training ? { ...rest, training } : rest, null, 2)],
       [join(o.out, `${meta.kind}.safetensors`), exportWeights(model.params())],
     ]);
     if (!o.quiet)

@@ -5,8 +5,7 @@
  * projection of that strongest activation (ts/anomaly/project.ts), one PNG
  * per block: a row per feature, the projections then the images.
  */
-import { mkdir } from 'node:fs/promises';
-import { writeAtomic } from '../io/files.js';
+import { writeAtomic, makeDirs } from '../io/files.js';
 import { join } from 'node:path';
 import { checkProjectionGrid, projectionGrid } from '../anomaly/draw.js';
 import { featureStrengths, projectFeature } from '../anomaly/project.js';
@@ -53,7 +52,8 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
       throw new ArgumentError(
         'convae features',
         '--block',
-        `must be below ${stack.blocks.length} (the stack's blocks)`,
+        // --block counts from 1, a.block from 0.
+        `${a.block + 1} must be at most ${stack.blocks.length}, the blocks of the stack in ${a.model.slice(0, 160)}`,
       );
     const blocks = a.block === undefined ? stack.blocks.map((_, k) => k) : [a.block];
     // Each block's picture: its features × --top rows of images, checked before any data loads or projection runs.
@@ -71,7 +71,7 @@ export async function features(a: FeaturesArgs): Promise<string[]> {
         '--top',
         `${a.top} must be at most ${data.length}, the images of --data ${a.data.slice(0, 120)}: give --top ${data.length} or more images`,
       );
-    await mkdir(out, { recursive: true });
+    await makeDirs(out);
     const summary: Record<string, unknown> = {};
     for (const k of blocks) {
       const t0 = performance.now();

@@ -6,7 +6,6 @@
  * max-pooling, max-pooling + 30 % noise) and, last, convae's default first
  * block (max-pooling and a k-sparse decoder).
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -16,7 +15,7 @@ import { fit } from '../train/fit.js';
 import { autoencoderTask } from '../model/tasks.js';
 import { filterPanelsFigure, loadRenderer } from '../viz/render.js';
 import { resolveTrainData } from './data.js';
-import { writeAtomic } from '../io/files.js';
+import { makeDirs, writeAtomic } from '../io/files.js';
 import { checkOutsideData } from './outdir.js';
 import { FIRST_BLOCK_SPARSITY } from './paper-arch.js';
 
@@ -91,7 +90,7 @@ export async function filtersFigure(a: FiltersFigureArgs): Promise<{ mse: number
     title: `First-layer filters of five CAEs (${name}, ${a.epochs} epoch${a.epochs > 1 ? 's' : ''} of ${train.length} images each)`,
     note: 'Each CAE: tanh, tied decoder, sigmoid reconstruction, Adam; masking noise zeroes that fraction of the pixels; k-sparse: the decoder sees only that fraction of each pooled map, its largest values.',
   });
-  await mkdir(a.out, { recursive: true });
+  await makeDirs(a.out);
   await writeAtomic(join(a.out, 'filters-figure.png'), fig.png);
   await writeAtomic(join(a.out, 'filters-figure.svg'), fig.svg);
   log(

@@ -42,6 +42,9 @@ import { paper } from './paper.js';
 import { search } from './search.js';
 import { FEW_LABELS, PRESETS, SMALL_DATA, train } from './train.js';
 import { SATURATED } from './saturation-note.js';
+import { ignoreClosedPipes } from './stdio.js';
+
+ignoreClosedPipes();
 
 /** `--shift` of train and paper, one bound: past a few pixels a shift moves much of a small image out of its frame. */
 const shiftArg = int('--shift', 0, 8);

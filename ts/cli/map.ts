@@ -8,14 +8,13 @@
  * of those neighbours that have the image's class is said for the codes and for the map: how much of the codes'
  * neighbourhoods the map keeps.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UMAP } from 'umap-js';
 import { checkNeighbourSizes, codeSize, type Embeddings, type Neighbours } from '../anomaly/embed.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { ArgumentError } from '../errors.js';
-import { writeAtomic } from '../io/files.js';
+import { makeDirs, writeAtomic } from '../io/files.js';
 import type { Runner } from '../train/runner.js';
 import { Rng } from '../util/rng.js';
 import { imageGrid } from '../viz/raster.js';
@@ -111,7 +110,7 @@ export async function map(a: MapArgs): Promise<MapResult> {
       );
       agreement = { codes: classAgreement(near, labels), map: classAgreement(inMap, labels) };
     }
-    await mkdir(a.out, { recursive: true });
+    await makeDirs(a.out);
     const lines = ['file,x,y,label,label_name'];
     for (let i = 0; i < n; i++) {
       const l = labels ? labels[i]! : null;

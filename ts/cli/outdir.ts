@@ -2,11 +2,11 @@
  * The CLI's output folder, checked before any data is loaded (an unwritable
  * `--out` used to fail with a raw stack trace after pretraining).
  */
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isHidden, isImageName } from '../data/imagelist.js';
 import { ArgumentError, OutputError, quote } from '../errors.js';
-import { reason, writeProbe } from '../io/files.js';
+import { makeDirs, reason, writeProbe } from '../io/files.js';
 import { imageFolderOf } from './data.js';
 
 /** Kernel file systems: writes there mean something else, or block. */
@@ -29,7 +29,7 @@ export async function checkOutDir(out: string, flag = '--out'): Promise<void> {
     if (e instanceof OutputError) throw e;
     if ((e as { code?: string }).code !== 'ENOENT') throw fail(out, reason(e));
     try {
-      await mkdir(abs, { recursive: true });
+      await makeDirs(abs);
     } catch (e2) {
       throw fail(out, reason(e2));
     }
@@ -60,7 +60,7 @@ export async function checkOutFile(out: string, flag = '--out'): Promise<void> {
   const dir = dirname(abs);
   const probe = resolve(dir, `.convae-write-test-${process.pid}.tmp`);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await writeProbe(probe);
   } catch (e) {
     throw fail(reason(e));

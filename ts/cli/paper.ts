@@ -17,7 +17,6 @@
  *   labelled subset. The test set is only scored with the chosen settings.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
@@ -38,7 +37,7 @@ import { createRunner } from '../worker/runner.js';
 import { resolveTrainData } from './data.js';
 import type { Decoder } from './commands.js';
 import { checkOutDir } from './outdir.js';
-import { writeAtomic, writeModelFiles } from '../io/files.js';
+import { writeAtomic, writeModelFiles, makeDirs } from '../io/files.js';
 import { onInterrupt } from './resume.js';
 import { MAX_RUN_FILE_BYTES, MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
 import {
@@ -458,7 +457,7 @@ export async function paper(a: PaperArgs): Promise<string> {
       `${be.build} build, ${a.workers ? `${a.workers} worker${a.workers > 1 ? 's' : ''}` : 'one thread'}; ${minutes.toFixed(1)} min in all (pretraining ${(pretrainSeconds / 60).toFixed(1)} min, tuning ${(tuneSeconds / 60).toFixed(1)} min, table ${(testSeconds / 60).toFixed(1)} min${a.resume ? '; a resumed run counts only what it ran itself' : ''}); load average ${load0.map((x) => x.toFixed(1)).join(' ')} at the start, ${load1.map((x) => x.toFixed(1)).join(' ')} at the end.`,
       '',
     ].join('\n');
-    await mkdir(a.out, { recursive: true });
+    await makeDirs(a.out);
     await writeAtomic(join(a.out, 'paper.md'), md);
     await writeAtomic(
       join(a.out, 'paper.json'),

@@ -4,7 +4,7 @@ import type { Build } from '../backend/loader.js';
 import { argmaxRows } from '../model/classifier.js';
 import { csvField, eachBatch } from './apply.js';
 import { resolveAllData, type DataSpec } from './data.js';
-import { loadSaved } from './saved.js';
+import { checkOutNotModel, loadSaved } from './saved.js';
 import { writeOutput } from '../io/files.js';
 
 export interface PredictArgs extends DataSpec {
@@ -41,6 +41,7 @@ export interface Prediction {
 export const PREDICTION_COLUMNS = ['file', 'class_index', 'class', 'probability', 'label', 'label_name'] as const;
 
 export async function predict(a: PredictArgs): Promise<Prediction[]> {
+  await checkOutNotModel('convae predict', '--out', a.out, a.model);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'classifier');
   try {

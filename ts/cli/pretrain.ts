@@ -4,7 +4,6 @@
  * `reconstruct`, `encode` and `evaluate` take), its filters (in colour for an
  * RGB input) and reconstructions.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -23,7 +22,7 @@ import { reconstructionGrid } from '../viz/raster.js';
 import { type DataSpec, limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
 import { defaultArchitecture, filterPicture, RECONSTRUCTIONS_PNG } from './pictures.js';
-import { writeModelFiles } from '../io/files.js';
+import { makeDirs, writeModelFiles } from '../io/files.js';
 import { checkOutsideData } from './outdir.js';
 import { Progress } from './progress.js';
 import { onInterrupt } from './resume.js';
@@ -114,7 +113,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       if (note.warning && !a.quiet) console.error(note.warning);
     }
     const seconds = (performance.now() - t0) / 1000;
-    await mkdir(a.out, { recursive: true });
+    await makeDirs(a.out);
     // What the first layer's filters look like, as numbers (ts/viz/filterstats.ts): points, edges, blobs, the rest.
     const w0 = stack.blocks[0].convs[0].weight.value;
     const { moved: _, ...filters } = summariseFilterStats(

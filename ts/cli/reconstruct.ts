@@ -1,5 +1,5 @@
 /** `convae reconstruct`: a PNG of images next to their reconstructions by the first CAE of a saved stack. */
-import { mkdir } from 'node:fs/promises';
+import { makeDirs } from '../io/files.js';
 import { dirname } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -10,7 +10,7 @@ import { MAX_RASTER_PIXELS } from '../limits.js';
 import { reconstructThrough } from '../anomaly/score.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { checkOutsideData } from './outdir.js';
-import { loadSaved } from './saved.js';
+import { checkOutNotModel, loadSaved } from './saved.js';
 
 export interface ReconstructArgs extends DataSpec {
   model: string;
@@ -29,6 +29,7 @@ export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; co
     [{ flag: '--out', path: a.out, folder: false }],
     [{ flag: '--data', spec: a.data }],
   );
+  await checkOutNotModel('convae reconstruct', '--out', a.out, a.model);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   try {
@@ -54,7 +55,7 @@ export async function reconstruct(a: ReconstructArgs): Promise<{ mse: number; co
     const y = reconstructThrough(saved.stack!, d.data, 1);
     let se = 0;
     for (let i = 0; i < y.length; i++) se += (y[i] - originals[i]) ** 2;
-    await mkdir(dirname(a.out), { recursive: true });
+    await makeDirs(dirname(a.out));
     await writePng(
       a.out,
       reconstructionGrid(originals, y, [n, ...d.data.shape] as [number, number, number, number], grid),

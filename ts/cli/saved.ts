@@ -2,7 +2,7 @@
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import type { ImageShape } from '../data/dataset.js';
-import { DataError, quote } from '../errors.js';
+import { ArgumentError, DataError, quote } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
 import type { Model } from '../model/model.js';
@@ -10,7 +10,8 @@ import { loadModel } from '../model/serialize.js';
 import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import { type Whitening, whiteningOf } from '../data/whiten.js';
 import type { Normalization } from './data.js';
-import { loadDetectorDir } from './detector-dir.js';
+import { DETECTOR_BASE, loadDetectorDir } from './detector-dir.js';
+import { sameFile } from './outdir.js';
 import { checkRegularFile, isFile, MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
 
 export interface Saved {
@@ -72,6 +73,29 @@ async function one(be: Backend, prefix: string) {
   await checkRegularFile(`${prefix}.safetensors`, `the weights of ${prefix}.json must be one`);
   const weights = await readLimited(`${prefix}.safetensors`, MAX_WEIGHTS_FILE_BYTES);
   return loadModel(be, json, weights, prefix);
+}
+
+/** The files `loadSaved` reads for `model`, whether they exist or not (a folder: its classifier.*, stack.* and detector.*). */
+export function savedModelFiles(model: string): string[] {
+  const bases = model.endsWith('.json')
+    ? [join(dirname(model), basename(model, '.json'))]
+    : ['classifier', 'stack', DETECTOR_BASE].map((n) => join(model, n));
+  return bases.flatMap((b) => [`${b}.json`, `${b}.safetensors`]);
+}
+
+/**
+ * A file a command writes (`flag`'s value `out`) must not be one of the model's: `predict --out run/classifier.json`
+ * replaced the model with the predictions. Checked before the model is read.
+ */
+export async function checkOutNotModel(command: string, flag: string, out: string | undefined, model: string) {
+  if (!out) return;
+  for (const file of savedModelFiles(model))
+    if (await sameFile(out, file))
+      throw new ArgumentError(
+        command,
+        flag,
+        `${out.slice(0, 160)} is ${basename(file)} of --model ${model.slice(0, 160)}: writing it would destroy the model; give another ${flag}`,
+      );
 }
 
 /**

@@ -5,7 +5,6 @@
  * on a pool of workers. Prints the ranked table and writes it as markdown and
  * JSON; `convae train --from-search <out>/search.json` trains with the best block.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -21,7 +20,7 @@ import { searchCAE, type CandidateResult } from '../worker/search.js';
 import { Trainer } from '../worker/trainer.js';
 import { checkOutDir } from './outdir.js';
 import { type InterruptSignal, setInterruptStop } from './interrupt.js';
-import { writeAtomic } from '../io/files.js';
+import { makeDirs, writeAtomic } from '../io/files.js';
 import { MAX_RUN_FILE_BYTES, readJsonText } from './readfile.js';
 
 export interface SearchArgs {
@@ -118,7 +117,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
       log(`skipped maps ${f.candidate.featureMaps} filter ${f.candidate.filterSize}: ${f.error.message}`);
     const md = table(res.ranked);
     log(`\n${md}\n`);
-    await mkdir(a.out, { recursive: true });
+    await makeDirs(a.out);
     const header =
       `# convae search — ${a.dataset}, ${data.length} images, ${a.epochs} epoch(s) per candidate, batch ${a.batch}, Adam\n\n` +
       `Ranked by validation reconstruction MSE 1/(2n) Σ (x − y)², then by parameter count. ${((performance.now() - t0) / 1000).toFixed(0)} s on ${workers} workers.${res.aborted ? ' **Interrupted**: only the finished candidates are listed.' : ''}\n\n`;

@@ -6,13 +6,12 @@
  * duplicates are the rows of smallest distance. `--picture` draws `--rows` queries (as `--limit` takes images), each
  * followed by its neighbours.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { checkNeighbourSizes, codeSize } from '../anomaly/embed.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { ArgumentError } from '../errors.js';
-import { writeOutput } from '../io/files.js';
+import { writeOutput, makeDirs } from '../io/files.js';
 import { MAX_RASTER_PIXELS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { writePng } from '../viz/png.js';
@@ -22,7 +21,7 @@ import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
 import { checkOutFile, checkOutsideData, sameFile } from './outdir.js';
-import { loadSaved } from './saved.js';
+import { checkOutNotModel, loadSaved } from './saved.js';
 
 const OP = 'convae similar';
 
@@ -64,6 +63,8 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
         { flag: '--query', spec: a.query },
       ],
     );
+  await checkOutNotModel(OP, '--out', a.out, a.model);
+  await checkOutNotModel(OP, '--picture', a.picture, a.model);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;
@@ -191,7 +192,7 @@ async function drawPicture(
     for (let r = 0; r < a.k; r++)
       tiles.set(data.data.readImages(indices[i * a.k + r]!, indices[i * a.k + r]! + 1), (t * (a.k + 1) + r + 1) * per);
   }
-  await mkdir(dirname(a.picture!), { recursive: true });
+  await makeDirs(dirname(a.picture!));
   await writePng(
     a.picture!,
     imageGrid(tiles, [rows * (a.k + 1), c, h, w], {

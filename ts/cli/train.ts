@@ -4,7 +4,7 @@
  * to an output folder.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -22,7 +22,7 @@ import type { OptimizerSpec } from '../train/optimizer.js';
 import { filterFigure, loadRenderer, lossChart, reconstructionFigure } from '../viz/render.js';
 import { DataError, truncate } from '../errors.js';
 import { checkOutDir, checkOutsideData } from './outdir.js';
-import { writeAtomic, writeModelFiles } from '../io/files.js';
+import { makeDirs, writeAtomic, writeModelFiles } from '../io/files.js';
 import { checkResumeFlags, onInterrupt, runFlags, writeRunFlags } from './resume.js';
 import { Progress } from './progress.js';
 import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
@@ -311,7 +311,7 @@ async function trainWith(
   const reconMse: number[] = [];
   const saturated: (number | null)[] = [];
   const histories: Record<string, History> = {};
-  await mkdir(a.out, { recursive: true });
+  await makeDirs(a.out);
   if (!a.resume) await writeRunFlags(a.out, flags);
   const ckptFile = join(a.out, 'finetune-checkpoint.safetensors');
   let resumeFrom: Checkpoint | undefined;

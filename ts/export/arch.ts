@@ -10,7 +10,7 @@
  * marked, to be replaced by the model schema's resolved JSON once it writes
  * every default out.
  */
-import { ModelError } from '../errors.js';
+import { ArgumentError, ModelError, quote } from '../errors.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
 import type { Model } from '../model/model.js';
@@ -152,8 +152,23 @@ function checkBias(l: Layer): void {
     throw new ModelError(l.name, 'layers without a bias cannot be exported yet');
 }
 
+/**
+ * `m` must be a built model: from JavaScript, `exportOnnx(null)` or `exportPyTorch(undefined, …)` were TypeErrors
+ * from deep inside ("cannot read properties of null").
+ */
+export function checkExportable(op: string, m: unknown): asserts m is Model {
+  const k = (m as Partial<Model> | null)?.kind;
+  if (typeof (m as Partial<Model> | null)?.params !== 'function' || typeof k !== 'string')
+    throw new ArgumentError(
+      op,
+      'model',
+      `must be a convae model (a Classifier or a StackedConvAutoencoder), got ${quote(m)}`,
+    );
+}
+
 /** The operations of a built model, every default resolved (see the file comment). */
 export function resolveArchitecture(m: Model): Arch {
+  checkExportable('resolveArchitecture', m);
   const params = m.params().map((p) => ({ name: p.name, shape: [...p.value.shape] }));
   if (m.kind !== 'classifier' && m.kind !== 'stack')
     throw new ModelError('export', `kind '${m.kind}' cannot be exported yet (classifier and stack can)`);

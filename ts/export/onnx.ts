@@ -8,7 +8,7 @@
  */
 import { ModelError } from '../errors.js';
 import type { Model } from '../model/model.js';
-import { type Arch, type Op, resolveArchitecture } from './arch.js';
+import { type Arch, checkExportable, type Op, resolveArchitecture } from './arch.js';
 
 type Protobuf = typeof import('@bufbuild/protobuf');
 type OnnxSchema = typeof import('onnx-buf');
@@ -137,6 +137,7 @@ function encodeModel(
  * block's output) for both kinds.
  */
 export async function exportOnnx(model: Model): Promise<Record<string, Uint8Array>> {
+  checkExportable('exportOnnx', model);
   const onnx = await loadOnnx();
   const arch = resolveArchitecture(model);
   const params = new Map(model.params().map((p) => [p.name, { shape: [...p.value.shape], data: p.value.toArray() }]));

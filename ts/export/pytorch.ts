@@ -9,7 +9,8 @@
  */
 import type { Model } from '../model/model.js';
 import { exportWeights } from '../model/serialize.js';
-import { type Arch, type BlockArch, type Op, resolveArchitecture } from './arch.js';
+import { ArgumentError, quote } from '../errors.js';
+import { type Arch, type BlockArch, checkExportable, type Op, resolveArchitecture } from './arch.js';
 
 const tup = (v: readonly number[]) => `(${v.join(', ')})`;
 const attr = (name: string) => name.slice(name.lastIndexOf('.') + 1).replace(/[^A-Za-z0-9_]/g, '_');
@@ -228,8 +229,32 @@ export function pytorchModule(arch: Arch): string {
   return lines.join('\n');
 }
 
-function readme(arch: Arch): string {
+/**
+ * What an exported network expects of its input when convae normalised its training images (`training.normalize`
+ * of the model's JSON), or null for raw pixels in [0, 1]: the export holds the network alone, and raw pixels give it
+ * other outputs than convae's.
+ */
+export function inputNote(normalize: unknown): string | null {
+  const contrast = 'each image minus its mean, divided by √(its variance + 0.001), over all its values';
+  if (normalize === 'contrast')
+    return `the model was trained on contrast-normalised images (${contrast}): give the exported network its input so, not raw pixels`;
+  if (normalize === 'whiten')
+    return `the model was trained on contrast-normalised (${contrast}), then whitened images (the local ZCA in training.whitening of the model's JSON): give the exported network its input so, not raw pixels`;
+  return null;
+}
+
+/** `training.normalize` of a model's JSON text, undefined when the text says none (or is not JSON: the loader judges it). */
+function normalizeOf(modelJsonText: string): unknown {
+  try {
+    return (JSON.parse(modelJsonText) as { training?: { normalize?: unknown } } | null)?.training?.normalize;
+  } catch {
+    return undefined;
+  }
+}
+
+function readme(arch: Arch, normalize: unknown): string {
   const stack = arch.kind === 'stack';
+  const note = inputNote(normalize);
   return `# convae model for PyTorch
 
 A convae ${stack ? 'stacked convolutional autoencoder' : 'classifier'} (input \`[N, ${arch.inputShape.join(', ')}]\`),
@@ -237,7 +262,7 @@ exported by \`convae export --format pytorch\`.
 
 - \`model.py\`: the network as an \`nn.Module\`, every layer and default written out.
 - \`model.safetensors\`: the weights; their names are the module's parameter names.
-
+${note ? `\n**Input**: ${note}.\n` : ''}
 \`\`\`python
 import torch
 from safetensors.torch import load_file
@@ -264,11 +289,19 @@ export interface PyTorchExport {
 
 /** The PyTorch export of a model; `modelJson` (the convae description) is copied for `convae import`. */
 export function exportPyTorch(model: Model, modelJsonText: string): PyTorchExport {
+  checkExportable('exportPyTorch', model);
+  // Without it, files['model.json'] was undefined: a folder `convae import` cannot read, or a TypeError on writing.
+  if (typeof modelJsonText !== 'string')
+    throw new ArgumentError(
+      'exportPyTorch',
+      'modelJsonText',
+      `must be the model's JSON text (saveModel(model).json), got ${quote(modelJsonText)}`,
+    );
   const arch = resolveArchitecture(model);
   return {
     files: {
       'model.py': pytorchModule(arch),
-      'README.md': readme(arch),
+      'README.md': readme(arch, normalizeOf(modelJsonText)),
       'model.safetensors': exportWeights(model.params()),
       'model.json': modelJsonText,
     },

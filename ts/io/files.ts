@@ -4,7 +4,7 @@
  * and `writePng` share them.
  */
 import { mkdir, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { OutputError, quote } from '../errors.js';
 
 /** Why a file-system call failed, in words (Node's error codes). */
@@ -35,6 +35,31 @@ export function reason(e: unknown): string {
     default:
       return code ?? (e instanceof Error ? e.message : String(e));
   }
+}
+
+/**
+ * `mkdir -p`, but a path under /proc is an OutputError at once: there mkdir answers ENOENT under a folder that
+ * exists, and Node's recursive mkdir retried forever (`--out /proc/x` hung every command at 100 % CPU). The deepest
+ * part of the path that exists is looked at with its links followed, so a link into /proc is refused too.
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  let p = resolve(dir);
+  while (
+    !(await stat(p).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  const real = await realpath(p).catch(() => p);
+  if (real === '/proc' || real.startsWith('/proc/'))
+    throw new OutputError(
+      `cannot make the folder ${quote(dir)}: it is under /proc, a kernel file system, not a place for files`,
+    );
+  await mkdir(dir, { recursive: true });
 }
 
 /**
@@ -172,8 +197,9 @@ export async function writeOutput(file: string, data: string | Uint8Array): Prom
     if (kind === 'special') return await writeFile(file, data);
     // Through a symbolic link, the file it names is replaced, not the link.
     if (kind === 'file') target = await realpath(file);
-    else await mkdir(dirname(file), { recursive: true });
+    else await makeDirs(dirname(file));
   } catch (e) {
+    if (e instanceof OutputError) throw e;
     throw new OutputError(`cannot write ${quote(file)}: ${reason(e)}`);
   }
   await writeAtomic(target, data);

@@ -37,12 +37,11 @@ export function encodePng(raster: RgbaImage): Uint8Array {
  */
 export async function writePng(path: string, raster: RgbaImage): Promise<void> {
   const bytes = encodePng(raster);
-  const [{ mkdir }, { dirname }, { writeAtomic }] = await Promise.all([
-    import('node:fs/promises'),
+  const [{ dirname }, { makeDirs, writeAtomic }] = await Promise.all([
     import('node:path'),
     // Loaded here, not at the top: this module stays importable where node:fs is not.
     import('../io/files.js'),
   ]);
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirs(dirname(path));
   await writeAtomic(path, bytes);
 }
