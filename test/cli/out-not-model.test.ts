@@ -89,6 +89,6 @@ describe.runIf(BUILD === 'simd')('an output that is a file of --model is refused
     const r = await cli(['predict', '--model', run, ...data, '--out', out, '-q']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('file,class_index,class,probability,label');
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('file,class_index,class,probability,label,label_name');
   });
 });
