@@ -39,6 +39,17 @@ describe.runIf(BUILD === 'simd')('convae command line basics', () => {
       for (const flag of rest!.match(/--[a-z-]+/g) ?? []) expect(r.stdout, `${line}: ${flag}`).toContain(`${flag} `);
     }
   }, 60_000);
+  it('embeddings --labels or --unlabelled above the 60 000 MNIST training images: a usage error, not the 60 000 in silence', () => {
+    for (const flag of ['--labels', '--unlabelled']) {
+      const r = cli('embeddings', flag, '60001');
+      expect(r.status, flag).toBe(1);
+      expect(r.stderr, flag).toMatch(
+        new RegExp(
+          `^error: option '${flag} <n>' argument '60001' is invalid\\. ${flag} must be an integer in \\[(10|1), 60000\\]`,
+        ),
+      );
+    }
+  });
   it('train --help says that --limit shrinks the test set too', () => {
     expect(cli('train', '--help').stdout.replace(/\s+/g, ' ')).toMatch(/--limit <n>.*the test set shrinks too/);
   });

@@ -674,13 +674,13 @@ program
   .option(
     '--labels <n>',
     "labelled training images (a seeded draw from MNIST's training split)",
-    int('--labels', 10),
+    int('--labels', 10, 60000), // MNIST's training split: more would be the same 60 000 without a word
     1000,
   )
   .option(
     '--unlabelled <n>',
     "unlabelled images for the stack trained here (the first n of MNIST's training split)",
-    int('--unlabelled'),
+    int('--unlabelled', 1, 60000),
     20000,
   )
   .option('--epochs <n>', 'epochs per CAE of the stack trained here', int('--epochs', 0), 1)
