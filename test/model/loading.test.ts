@@ -261,7 +261,7 @@ describe('limits and the weights file are checked before anything is allocated',
     expectRefusedClean(
       () => cv.loadModel(be, s.json, s.weights),
       cv.FormatError,
-      /tensor 'dense0.weight' holds NaN at flat index 5/,
+      /tensor 'dense0.weight' holds NaN at flat index 5: the weights are not all finite \(a training run that diverged\?\); loadModel's allowNonFinite option loads them anyway/,
     );
     const { model } = cv.loadModel(be, s.json, s.weights, { allowNonFinite: true, kind: 'classifier' });
     disposables.push(model);

@@ -113,7 +113,7 @@ function checkTensors(
       if (i >= 0)
         throw new FormatError(
           source,
-          `tensor '${p.name}' holds ${t.data[i]} at flat index ${i} (pass allowNonFinite to load it anyway)`,
+          `tensor '${p.name}' holds ${t.data[i]} at flat index ${i}: the weights are not all finite (a training run that diverged?); loadModel's allowNonFinite option loads them anyway, for a look`,
         );
     }
     names.delete(p.name);
