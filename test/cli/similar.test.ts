@@ -83,14 +83,16 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
     s.dispose();
   }
 
-  it('every image among the others: the brute-force neighbours at depths 1 and 2; workers and this thread agree', async () => {
+  it('every image among the others: the brute-force neighbours at depths 0 (pixels), 1 and 2; workers and this thread agree', async () => {
     const base = ['similar', '--model', stack, '--data', imgs, '--format', 'json', '-q'];
-    const [d2, d2thread, d1] = await Promise.all([
+    const [d2, d2thread, d1, d0] = await Promise.all([
       cli([...base, '--k', '4', '--workers', '2']),
       cli([...base, '--k', '4', '--workers', '0']),
       cli([...base, '--k', '2', '--depth', '1']),
+      cli([...base, '--k', '3', '--depth', '0']),
     ]);
-    for (const r of [d2, d2thread, d1]) expect(r.status, r.stderr).toBe(0);
+    for (const r of [d2, d2thread, d1, d0]) expect(r.status, r.stderr).toBe(0);
+    await expectMatches(JSON.parse(d0.stdout), 0, 3, null);
     expect(d2.stdout).toBe(d2thread.stdout);
     const rows: Row[] = JSON.parse(d2.stdout);
     for (const row of rows) expect(row.neighbours.map((n) => n.file)).not.toContain(row.query);

@@ -31,7 +31,7 @@ describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)
     const unreadable = () => g.pick([p('empty'), p('file.txt'), p('nothing'), '__proto__', '', p('bad')]);
     const flags: [string, () => string][] = [
       ['--k', numeric(['0', '-1', '1001', '80', '1000', '1.5', 'NaN'])], // 80 images: 79 others each
-      ['--depth', numeric(['0', '-1', '3', '99'])], // the stack has 2 blocks
+      ['--depth', numeric(['-1', '3', '99'])], // the stack has 2 blocks; 0 is the pixels
       ['--rows', numeric(['0', '-1', 'x'])],
       ['--scale', numeric(['0', '-2', 'x'])],
       ['--limit', numeric(['0', '-1', '1e12'])],

@@ -320,7 +320,11 @@ export function registerDataCommands(program: Command): void {
   )
     .option('--query <spec>', 'the images to find neighbours of (a folder or any --data spec; default: --data itself)')
     .option('--k <n>', 'neighbours per query', int('--k', 1, MAX_NEIGHBOURS), 5)
-    .option('--depth <n>', 'blocks the images go through (default: all, the deepest code)', int('--depth'))
+    .option(
+      '--depth <n>',
+      'blocks the images go through (default: all, the deepest code; 0: the pixels, to compare with)',
+      int('--depth', 0),
+    )
     .addOption(new Option('--format <f>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--out <file>', 'file written (default: stdout): query,rank,file,distance')
     .option('--picture <file>', 'also a PNG: each query, then its neighbours, nearest first')

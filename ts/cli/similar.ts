@@ -31,7 +31,7 @@ export interface SimilarArgs extends DataSpec {
   query?: string;
   /** Neighbours per query. */
   k: number;
-  /** Blocks the images go through, 1 to the stack's length (default: all, the deepest code). */
+  /** Blocks the images go through: 0 (the pixels, to compare with) to the stack's length (default: all, the deepest code). */
   depth?: number;
   format: 'csv' | 'json';
   /** File written; stdout when absent. */
@@ -70,7 +70,7 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
   let runner: Runner | undefined;
   try {
     const stack = saved.stack!;
-    const depth = stackDepth(OP, a.depth, stack, a.model);
+    const depth = stackDepth(OP, a.depth, stack, a.model, true);
     const spec = { ...a, ...saved.input };
     const data = await resolveAllData(spec, saved.inputShape);
     const query =
@@ -102,7 +102,7 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
     }
 
     log(
-      `${OP}: ${queries.data.length} ${self ? 'images of' : `queries (${queries.name.slice(0, 120)}) among`} ${data.name.slice(0, 120)}${self ? ', each among the others' : ` (${data.data.length} images)`}; codes of block ${depth} (${codeSize(stack, depth)} floats)`,
+      `${OP}: ${queries.data.length} ${self ? 'images of' : `queries (${queries.name.slice(0, 120)}) among`} ${data.name.slice(0, 120)}${self ? ', each among the others' : ` (${data.data.length} images)`}; ${depth === 0 ? 'their pixels' : `codes of block ${depth}`} (${codeSize(stack, depth)} floats)`,
     );
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const reference = await runner.encode(stack, data.data, { depth });
