@@ -243,6 +243,13 @@ export {
   type ProbeOptions,
 } from './anomaly/probe.js';
 export { codeSaturation, type SaturationOptions } from './anomaly/saturation.js';
+export {
+  MAX_MAP_NEIGHBOURS,
+  mapCodes,
+  neighbourAgreement,
+  type CodeMap,
+  type MapOptions,
+} from './anomaly/map.js';
 export { rescaleConvs, type RescaleOptions, type RescaledConv } from './train/rescale.js';
 export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
 export { projectionGrid } from './anomaly/draw.js';

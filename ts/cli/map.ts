@@ -1,6 +1,6 @@
 /**
  * `convae map --model DIR --data SPEC`: a 2-D map of the images by their codes. Every image goes through the saved
- * stack to `--depth` (0: the pixels, for comparison); UMAP (umap-js) lays the codes out in two dimensions, keeping
+ * stack to `--depth` (0: the pixels, for comparison); `mapCodes` (UMAP) lays the codes out in two dimensions, keeping
  * each image near its `--neighbours` nearest codes. Writes map.csv (file, x, y and the true class when the data has
  * labels), map.png (one dot per image, coloured by class) and map-images.png (`--thumbnails` of the images drawn at
  * their places). The exact nearest neighbours UMAP starts from are
@@ -9,14 +9,13 @@
  * neighbourhoods the map keeps.
  */
 import { join } from 'node:path';
-import { UMAP } from 'umap-js';
-import { checkNeighbourSizes, codeSize, type Embeddings, type Neighbours } from '../anomaly/embed.js';
+import { checkNeighbourSizes, codeSize } from '../anomaly/embed.js';
+import { MAX_MAP_NEIGHBOURS, mapCodes } from '../anomaly/map.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { ArgumentError } from '../errors.js';
 import { makeDirs, writeAtomic } from '../io/files.js';
 import type { Runner } from '../train/runner.js';
-import { Rng } from '../util/rng.js';
 import { imageGrid } from '../viz/raster.js';
 import { pngDataUrl, scatterChart } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
@@ -95,21 +94,13 @@ export async function map(a: MapArgs): Promise<MapResult> {
     );
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const codes = await runner.encode(stack, d.data, { depth });
-    const near = await runner.nearestNeighbours(codes, codes, a.neighbours, { skipSelf: true });
-    const xy = await layout(codes, near, a);
     const labels = d.data.labels;
-    let agreement: MapResult['agreement'] = null;
-    if (labels) {
-      const inMap = await runner.nearestNeighbours(
-        { vectors: xy, n, dim: 2 },
-        { vectors: xy, n, dim: 2 },
-        a.neighbours,
-        {
-          skipSelf: true,
-        },
-      );
-      agreement = { codes: classAgreement(near, labels), map: classAgreement(inMap, labels) };
-    }
+    const { xy, agreement } = await mapCodes(runner, codes, {
+      neighbours: a.neighbours,
+      minDist: a.minDist,
+      seed: a.seed,
+      ...(labels ? { labels } : {}),
+    });
     await makeDirs(a.out);
     const lines = ['file,x,y,label,label_name'];
     for (let i = 0; i < n; i++) {
@@ -184,49 +175,12 @@ async function drawThumbnails(
 function checkUmapOptions(a: MapArgs): void {
   if (!(Number.isInteger(a.thumbnails) && a.thumbnails >= 0 && a.thumbnails <= MAX_THUMBNAILS))
     throw new ArgumentError(OP, '--thumbnails', `must be an integer in [0, ${MAX_THUMBNAILS}], got ${a.thumbnails}`);
-  if (!(Number.isInteger(a.neighbours) && a.neighbours >= 2 && a.neighbours <= 200))
-    throw new ArgumentError(OP, '--neighbours', `must be an integer in [2, 200], got ${a.neighbours}`);
+  if (!(Number.isInteger(a.neighbours) && a.neighbours >= 2 && a.neighbours <= MAX_MAP_NEIGHBOURS))
+    throw new ArgumentError(
+      OP,
+      '--neighbours',
+      `must be an integer in [2, ${MAX_MAP_NEIGHBOURS}], got ${a.neighbours}`,
+    );
   if (!(a.minDist >= 0 && a.minDist <= 1))
     throw new ArgumentError(OP, '--min-dist', `must be in [0, 1], got ${a.minDist}`);
-}
-
-/**
- * UMAP's layout from the exact neighbours: each image's list is itself (distance 0, as umap-js's own search gives
- * it) and its `neighbours − 1` nearest others. Seeded: the same codes and seed give the same map.
- */
-async function layout(codes: Embeddings, near: Neighbours, a: MapArgs): Promise<Float32Array> {
-  const { n, dim, vectors } = codes;
-  const k = a.neighbours;
-  const indices: number[][] = [];
-  const distances: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const row = near.indices.subarray(i * k, i * k + k - 1);
-    const dist = near.distances.subarray(i * k, i * k + k - 1);
-    indices.push([i, ...row]);
-    distances.push([0, ...dist]);
-  }
-  const rng = new Rng(a.seed);
-  const umap = new UMAP({ nComponents: 2, nNeighbors: k, minDist: a.minDist, random: () => rng.next() });
-  umap.setPrecomputedKNN(indices, distances);
-  // With the neighbours given, umap-js reads only the number of rows of its input (views, not copies).
-  const rows = Array.from({ length: n }, (_, i) => vectors.subarray(i * dim, (i + 1) * dim)) as unknown as number[][];
-  const y = await umap.fitAsync(rows);
-  const xy = new Float32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    xy[2 * i] = y[i]![0]!;
-    xy[2 * i + 1] = y[i]![1]!;
-  }
-  return xy;
-}
-
-/** The mean over images of the share of their neighbours in `near` that have their label. */
-export function classAgreement(near: Neighbours, labels: ArrayLike<number>): number {
-  const n = labels.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    let same = 0;
-    for (let r = 0; r < near.k; r++) same += labels[near.indices[i * near.k + r]!] === labels[i] ? 1 : 0;
-    sum += same / near.k;
-  }
-  return sum / n;
 }

@@ -1,0 +1,102 @@
+/**
+ * `mapCodes`: clusters of codes stay clusters in the map; the agreement it reports is a brute-force float64 count
+ * written here, on the codes and on the map's points; the same seed gives the same map; bad arguments are typed
+ * errors before anything runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { MAX_MAP_NEIGHBOURS, mapCodes, neighbourAgreement } from '../../ts/anomaly/map.js';
+import { ArgumentError } from '../../ts/errors.js';
+import { threadRunner } from '../../ts/train/runner.js';
+import { Rng } from '../../ts/util/rng.js';
+import { backendUnderTest } from '../util/backend.js';
+
+/** `n` codes of `dim` floats in three clusters (class = cluster), with a share of labels swapped to another class. */
+function clusters(n: number, dim: number, swapped: number) {
+  const rng = new Rng(3);
+  const vectors = new Float32Array(n * dim);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % 3;
+    for (let t = 0; t < dim; t++) vectors[i * dim + t] = (t % 3 === c ? 4 : 0) + rng.normal();
+    labels[i] = rng.next() < swapped ? (c + 1) % 3 : c;
+  }
+  return { codes: { vectors, n, dim }, labels };
+}
+
+/** Mean over points of the share of their k nearest others (float64, ties by index) with their label. */
+function brute(v: ArrayLike<number>, n: number, dim: number, labels: ArrayLike<number>, k: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const d: [number, number][] = [];
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      let s = 0;
+      for (let t = 0; t < dim; t++) s += (v[i * dim + t]! - v[j * dim + t]!) ** 2;
+      d.push([s, j]);
+    }
+    d.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    sum += d.slice(0, k).filter(([, j]) => labels[j] === labels[i]).length / k;
+  }
+  return sum / n;
+}
+
+describe('mapCodes', () => {
+  it('three clusters: the agreement is the brute-force count in the codes and in the map; the map keeps them apart', async () => {
+    const be = await backendUnderTest();
+    const runner = threadRunner(be);
+    const { codes, labels } = clusters(150, 12, 0.1);
+    const m = await mapCodes(runner, codes, { neighbours: 10, labels });
+    expect(m.xy).toHaveLength(300);
+    for (const v of m.xy) expect(Number.isFinite(v)).toBe(true);
+    // Float32 ranking against float64 here: a near tie at the k-th place may swap, 1/(10·150) each.
+    expect(Math.abs(m.agreement!.codes - brute(codes.vectors, 150, 12, labels, 10))).toBeLessThan(0.002);
+    expect(Math.abs(m.agreement!.map - brute(m.xy, 150, 2, labels, 10))).toBeLessThan(0.002);
+    // 10 % of labels swapped: about 0.8–0.9 agree, not 1 (a self-count would raise it) and not chance (1/3).
+    expect(m.agreement!.codes).toBeGreaterThan(0.7);
+    expect(m.agreement!.codes).toBeLessThan(0.95);
+    // The clusters themselves (labels before swapping: i % 3) stay apart in the map.
+    const truth = Uint8Array.from({ length: 150 }, (_, i) => i % 3);
+    expect(brute(m.xy, 150, 2, truth, 10)).toBeGreaterThan(0.95);
+  }, 60_000);
+
+  it('the same seed gives the same map, another seed another; without labels no agreement', async () => {
+    const be = await backendUnderTest();
+    const runner = threadRunner(be);
+    const { codes } = clusters(60, 6, 0);
+    const [a, b, c] = await Promise.all([
+      mapCodes(runner, codes, { neighbours: 5, seed: 4 }),
+      mapCodes(runner, codes, { neighbours: 5, seed: 4 }),
+      mapCodes(runner, codes, { neighbours: 5, seed: 5 }),
+    ]);
+    expect(a.agreement).toBeNull();
+    expect(Array.from(a.xy)).toEqual(Array.from(b.xy));
+    expect(Array.from(a.xy)).not.toEqual(Array.from(c.xy));
+  }, 60_000);
+
+  it('neighbourAgreement counts each query’s neighbours with its label', () => {
+    // Query 0's neighbours 1, 2 (labels 0, 1) → ½; query 1's 0, 2 → ½; query 2's 0, 1 → 0.
+    const near = { indices: Int32Array.from([1, 2, 0, 2, 0, 1]), distances: new Float32Array(6), k: 2 };
+    expect(neighbourAgreement(near, [0, 0, 1])).toBeCloseTo((0.5 + 0.5 + 0) / 3, 12);
+  });
+
+  it('bad arguments: ArgumentError before anything runs', async () => {
+    const be = await backendUnderTest();
+    const runner = threadRunner(be);
+    const { codes, labels } = clusters(20, 4, 0);
+    for (const opts of [
+      { neighbours: 1 },
+      { neighbours: MAX_MAP_NEIGHBOURS + 1 },
+      { neighbours: 2.5 },
+      { neighbours: 20 }, // 20 codes: at most 19
+      { minDist: -0.1 },
+      { minDist: Number.NaN },
+      { minDist: '0.1' },
+      { seed: -1 },
+      { seed: 0.5 },
+      { labels: labels.subarray(1) },
+    ])
+      await expect(mapCodes(runner, codes, opts as never), JSON.stringify(opts)).rejects.toThrow(ArgumentError);
+    await expect(mapCodes(runner, null as never)).rejects.toThrow(ArgumentError);
+    await expect(mapCodes(runner, codes, 5 as never)).rejects.toThrow(ArgumentError);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * A 2-D map of codes (`convae map`): UMAP (umap-js) lays the codes out so that each stays near its nearest codes.
+ * The exact nearest neighbours UMAP starts from come from the runner (`nearestNeighbours`, in its workers, with the
+ * kernels), not from umap-js's own search, which is approximate and runs in plain JavaScript on this thread. With
+ * labels, `neighbourAgreement` says how much of the codes' neighbourhoods the map keeps. umap-js is imported only
+ * when a map is made, as the ONNX packages are only by `exportOnnx`.
+ */
+import { ArgumentError, quote } from '../errors.js';
+import type { Runner } from '../train/runner.js';
+import { optionsOf } from '../util/options.js';
+import { Rng } from '../util/rng.js';
+import type { Embeddings, Neighbours } from './embed.js';
+
+/** Options of `mapCodes`. */
+export interface MapOptions {
+  /** Neighbours each code is kept near (UMAP's n_neighbors; the code itself counts as one), 2 to 200; default 15. */
+  neighbours?: number;
+  /** How tightly the map may pack codes (UMAP's min_dist), 0 to 1; default 0.1. */
+  minDist?: number;
+  /** Seed of the layout: the same codes and seed give the same map. Default 1. */
+  seed?: number;
+  /** One class per code: the agreement of the codes' and the map's neighbourhoods is measured. */
+  labels?: ArrayLike<number>;
+}
+
+/** What `mapCodes` gives. */
+export interface CodeMap {
+  /** x0, y0, x1, y1, … in the order of the codes. */
+  xy: Float32Array;
+  /**
+   * With labels: the share of each code's `neighbours` nearest others that have its class, averaged
+   * (`neighbourAgreement`), among the codes and among the map's points; null without labels.
+   */
+  agreement: { codes: number; map: number } | null;
+}
+
+/** The most neighbours a map keeps each code near. */
+export const MAX_MAP_NEIGHBOURS = 200;
+
+/** The codes laid out in 2-D by UMAP, from their exact nearest neighbours found on `runner`. */
+export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOptions): Promise<CodeMap> {
+  const op = 'mapCodes';
+  const o = optionsOf(op, opts);
+  const neighbours = o.neighbours ?? 15;
+  const minDist = o.minDist ?? 0.1;
+  const seed = o.seed ?? 1;
+  if (!(Number.isInteger(neighbours) && neighbours >= 2 && neighbours <= MAX_MAP_NEIGHBOURS))
+    throw new ArgumentError(
+      op,
+      'neighbours',
+      `must be an integer in [2, ${MAX_MAP_NEIGHBOURS}], got ${quote(neighbours)}`,
+    );
+  if (!(typeof minDist === 'number' && minDist >= 0 && minDist <= 1))
+    throw new ArgumentError(op, 'minDist', `must be a number in [0, 1], got ${quote(minDist)}`);
+  if (!(Number.isInteger(seed) && seed >= 0))
+    throw new ArgumentError(op, 'seed', `must be an integer ≥ 0, got ${quote(seed)}`);
+  const n = codes?.n;
+  if (!(Number.isInteger(n) && n > neighbours))
+    throw new ArgumentError(op, 'codes', `needs more codes than neighbours (${neighbours}), got ${quote(n)}`);
+  const labels = o.labels;
+  if (labels !== undefined && labels?.length !== n)
+    throw new ArgumentError(op, 'labels', `must hold one label per code (${n}), got ${quote(labels?.length)}`);
+  const near = await runner.nearestNeighbours(codes, codes, neighbours, { skipSelf: true });
+  const xy = await layout(codes, near, neighbours, minDist, seed);
+  if (!labels) return { xy, agreement: null };
+  const points = { vectors: xy, n, dim: 2 };
+  const inMap = await runner.nearestNeighbours(points, points, neighbours, { skipSelf: true });
+  return { xy, agreement: { codes: neighbourAgreement(near, labels), map: neighbourAgreement(inMap, labels) } };
+}
+
+/**
+ * UMAP's layout: each code's neighbour list is itself (distance 0, as umap-js's own search returns it) and its
+ * `k − 1` nearest others.
+ */
+async function layout(codes: Embeddings, near: Neighbours, k: number, minDist: number, seed: number) {
+  const { UMAP } = await import('umap-js');
+  const { n, dim, vectors } = codes;
+  const indices: number[][] = [];
+  const distances: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    indices.push([i, ...near.indices.subarray(i * k, i * k + k - 1)]);
+    distances.push([0, ...near.distances.subarray(i * k, i * k + k - 1)]);
+  }
+  const rng = new Rng(seed);
+  const umap = new UMAP({ nComponents: 2, nNeighbors: k, minDist, random: () => rng.next() });
+  umap.setPrecomputedKNN(indices, distances);
+  // With the neighbours given, umap-js reads only the number of rows of its input (views, not copies).
+  const rows = Array.from({ length: n }, (_, i) => vectors.subarray(i * dim, (i + 1) * dim)) as unknown as number[][];
+  const y = await umap.fitAsync(rows);
+  const xy = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    xy[2 * i] = y[i]![0]!;
+    xy[2 * i + 1] = y[i]![1]!;
+  }
+  return xy;
+}
+
+/** The mean over queries of the share of their neighbours in `near` that have their label (queries = references). */
+export function neighbourAgreement(near: Neighbours, labels: ArrayLike<number>): number {
+  const n = labels.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    let same = 0;
+    for (let r = 0; r < near.k; r++) same += labels[near.indices[i * near.k + r]!] === labels[i] ? 1 : 0;
+    sum += same / near.k;
+  }
+  return sum / n;
+}
