@@ -3,7 +3,7 @@
  * applies it to raw pixels before the network (`normalized` in ts/cli/data.ts). With it, the exported graph or
  * module takes what `convae predict` takes — raw pixels in [0, 1] — and gives its outputs.
  */
-import { inputOf, type TrainingInput } from '../data/normalize.js';
+import { CONTRAST_EPS, inputOf, type TrainingInput } from '../data/normalize.js';
 import { ArgumentError, DataError, quote } from '../errors.js';
 
 /** The whitening kernel's name: an ONNX initializer, and a buffer in model.safetensors (which `convae import` skips). */
@@ -33,4 +33,14 @@ export function exportedInput(op: string, modelJsonText: string, channels: numbe
       `${op}: training.whitening of modelJsonText whitens ${input.whitening.channels}-channel images, the model takes ${channels}`,
     );
   return input;
+}
+
+/** What an export's normalisation does, in words (model.py, README.md, `convae export`'s message); null for none. */
+export function normalizationStep(input: TrainingInput): string | null {
+  const contrast = `contrast normalisation (each image minus its mean over all its values, divided by √(their variance + ${CONTRAST_EPS}))`;
+  const w = input.whitening;
+  if (input.normalize === 'contrast') return contrast;
+  if (input.normalize === 'whiten' && w)
+    return `${contrast}, then the local whitening of training.whitening (a ${w.channels}×${w.channels}×${w.window}×${w.window} convolution, the image's edge rows and columns repeated)`;
+  return null;
 }
