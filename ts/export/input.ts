@@ -10,8 +10,8 @@ import { ArgumentError, DataError, quote } from '../errors.js';
 export const NORMALIZE_KERNEL = 'normalize.kernel';
 
 /**
- * The normalisation `training` of `modelJsonText` records ('none' without a record), for a model of `channels` input
- * channels; `op` names the caller.
+ * The normalisation the `training` record of `modelJsonText` names ('none' without a record), for a model of
+ * `channels` input channels; `op` names the caller.
  */
 export function exportedInput(op: string, modelJsonText: string, channels: number): TrainingInput {
   let training: unknown;
