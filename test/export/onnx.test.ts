@@ -7,29 +7,18 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as cv from '../../ts/index.js';
 import { exportOnnx } from '../../ts/export/index.js';
 import { backendUnderTest } from '../util/backend.js';
-import { classifier, close, convaeOutputs, maxDiff, mnistTest, stack } from './models.js';
+import { classifier, close, convaeOutputs, maxDiff, mnistTest, normalisations, stack } from './models.js';
+import { runOrt } from './ort.js';
 import { PYTHON_ORT, runPython } from './python.js';
 
-ort.env.wasm.numThreads = 1;
 const be = await backendUnderTest();
 const images = await mnistTest(32);
 const models: { dispose(): void }[] = [];
 afterAll(() => models.forEach((m) => m.dispose()));
-
-async function runOrt(file: Uint8Array, x: Float32Array, n: number, output: string): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(file, { executionProviders: ['wasm'] });
-  try {
-    const out = await s.run({ x: new ort.Tensor('float32', x, [n, 1, 28, 28]) });
-    return out[output].data as Float32Array;
-  } finally {
-    await s.release();
-  }
-}
 
 describe('export to ONNX: onnxruntime-web gives convae outputs', () => {
   for (const kind of ['classifier', 'stack'] as const) {
@@ -80,5 +69,54 @@ describe('export to ONNX: onnxruntime-web gives convae outputs', () => {
     const d = maxDiff(y, convaeOutputs(be, m, images).logits);
     console.log(`convae → ONNX (Python onnxruntime) classifier logits: max abs diff ${d.abs.toExponential(2)}`);
     expect(close(d)).toBe(true);
+  });
+});
+
+describe('export to ONNX of a model trained on normalised images: raw pixels in, convae outputs out', () => {
+  const norms = normalisations(images);
+  for (const kind of ['classifier', 'stack'] as const)
+    for (const normalize of ['contrast', 'whiten'] as const)
+      it(`${kind}, ${normalize}: raw MNIST pixels give convae's outputs on its own normalisation of them`, async () => {
+        const m = kind === 'classifier' ? classifier(be) : stack(be);
+        models.push(m);
+        const { training, input } = norms[normalize];
+        const files = await exportOnnx(m, cv.saveModel(m, training).json);
+        const ours = convaeOutputs(be, m, input);
+        // Unless the graph normalises, raw pixels give other outputs: the comparison below could not pass.
+        const raw = convaeOutputs(be, m, images);
+        const checks: [string, string][] = [['encoder.onnx', 'codes']];
+        if (kind === 'classifier') checks.push(['model.onnx', 'logits']);
+        for (const [file, output] of checks) {
+          expect(maxDiff(raw[output], ours[output]).abs, `${output} of raw pixels`).toBeGreaterThan(1e-2);
+          const d = maxDiff(await runOrt(files[file], images, 32, output), ours[output]);
+          console.log(
+            `convae → ONNX ${kind} (${normalize}) ${output} of raw pixels: max abs diff ${d.abs.toExponential(2)} (scale ${d.scale.toFixed(3)})`,
+          );
+          expect(close(d), `${output}: ${d.abs}`).toBe(true);
+        }
+      });
+
+  it("a model without normalisation: the same bytes with its JSON ('none' or no record) as without", async () => {
+    const m = classifier(be);
+    models.push(m);
+    const bare = await exportOnnx(m);
+    for (const training of [undefined, { normalize: 'none' }]) {
+      const files = await exportOnnx(m, cv.saveModel(m, training).json);
+      for (const name of ['model.onnx', 'encoder.onnx'])
+        expect(Buffer.from(files[name]).equals(Buffer.from(bare[name]))).toBe(true);
+    }
+  });
+
+  it('a whitening of other channels than the model takes, or an unknown normalize, is refused', async () => {
+    const m = classifier(be);
+    models.push(m);
+    const w = { channels: 3, window: 1, eps: 1, kernel: Array.from({ length: 9 }, () => 0) };
+    await expect(exportOnnx(m, cv.saveModel(m, { normalize: 'whiten', whitening: w }).json)).rejects.toThrow(
+      /^exportOnnx: training\.whitening of modelJsonText whitens 3-channel images, the model takes 1$/,
+    );
+    await expect(exportOnnx(m, cv.saveModel(m, { normalize: 'zca' }).json)).rejects.toThrow(
+      /training\.normalize must be 'none', 'contrast' or 'whiten', got "zca"/,
+    );
+    await expect(exportOnnx(m, 'not json')).rejects.toThrow(/^exportOnnx: modelJsonText must be the model's JSON text/);
   });
 });

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as cv from '../../ts/index.js';
-import { exportPyTorch } from '../../ts/export/index.js';
+import { exportPyTorch, importPyTorch } from '../../ts/export/index.js';
 import { backendUnderTest } from '../util/backend.js';
-import { classifier, close, convaeOutputs, maxDiff, mnistTest, stack } from './models.js';
+import { classifier, close, convaeOutputs, maxDiff, mnistTest, normalisations, stack } from './models.js';
 import { PYTHON, runPython } from './python.js';
 
 const be = await backendUnderTest();
@@ -19,9 +19,9 @@ afterAll(() => models.forEach((m) => m.dispose()));
 const N = 64;
 const images = await mnistTest(N);
 
-function writeExport(model: cv.Classifier | cv.StackedConvAutoencoder): string {
+function writeExport(model: cv.Classifier | cv.StackedConvAutoencoder, training?: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'convae-export-'));
-  const { files } = exportPyTorch(model, JSON.stringify(cv.modelJson(model)));
+  const { files } = exportPyTorch(model, JSON.stringify(cv.modelJson(model, training)));
   for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
   writeFileSync(
     join(dir, 'input.safetensors'),
@@ -88,5 +88,58 @@ describe.skipIf(!PYTHON)('export to PyTorch: same outputs as convae on MNIST tes
     expect(names).toContain('block0.deconv0.bias');
     expect(names).not.toContain('block0.deconv0.weight');
     expect(names).toContain('block1.deconv1.weight');
+  });
+});
+
+describe.skipIf(!PYTHON)(
+  'export to PyTorch of a model trained on normalised images: raw pixels in, convae outputs out',
+  () => {
+    const norms = normalisations(images);
+    for (const kind of ['classifier', 'stack'] as const)
+      for (const normalize of ['contrast', 'whiten'] as const)
+        it(`${kind}, ${normalize}: raw MNIST pixels give convae's outputs on its own normalisation of them`, () => {
+          const m = kind === 'classifier' ? classifier(be) : stack(be);
+          models.push(m);
+          const { training, input } = norms[normalize];
+          const ours = convaeOutputs(be, m, input);
+          const raw = convaeOutputs(be, m, images);
+          const theirs = torchOutputs(writeExport(m, training));
+          const keys = kind === 'classifier' ? ['logits', 'codes'] : ['codes', 'recon0', 'recon1'];
+          expect(Object.keys(theirs).sort()).toEqual([...keys].sort());
+          for (const k of keys) {
+            // Unless the module normalises, raw pixels give other outputs: the comparison below could not pass.
+            expect(maxDiff(raw[k], ours[k]).abs, `${k} of raw pixels`).toBeGreaterThan(1e-2);
+            const d = maxDiff(theirs[k], ours[k]);
+            console.log(
+              `convae → PyTorch ${kind} (${normalize}) ${k} of raw pixels: max abs diff ${d.abs.toExponential(2)} (scale ${d.scale.toFixed(3)})`,
+            );
+            expect(close(d), `${k}: ${d.abs}`).toBe(true);
+          }
+        });
+  },
+);
+
+describe('exportPyTorch of a whitened model: the kernel is buffer normalize.kernel, and import skips it', () => {
+  it('model.safetensors holds the kernel; importPyTorch reads the export back with the same weights', () => {
+    const m = classifier(be);
+    models.push(m);
+    const { training } = normalisations(images.subarray(0, 8 * 784)).whiten;
+    const json = JSON.stringify(cv.modelJson(m, training));
+    const { files } = exportPyTorch(m, json);
+    const tensors = cv.decodeSafetensors(files['model.safetensors'] as Uint8Array, 'x').tensors;
+    const kernel = (training.whitening as { kernel: number[] }).kernel;
+    expect(tensors['normalize.kernel'].shape).toEqual([1, 1, 5, 5]);
+    expect(Array.from(tensors['normalize.kernel'].data)).toEqual(Array.from(Float32Array.from(kernel)));
+    expect(files['model.py']).toContain('self.register_buffer("kernel", torch.zeros(1, 1, 5, 5))');
+    expect(files['model.py']).toContain('F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), self.kernel)');
+    const back = importPyTorch(be, json, files['model.safetensors'] as Uint8Array);
+    models.push(back.model);
+    expect(back.model.params().map((p) => [p.name, p.value.toArray()])).toEqual(
+      m.params().map((p) => [p.name, p.value.toArray()]),
+    );
+    // Without the whitening in the architecture, the imported model would be fed unwhitened images.
+    expect(() => importPyTorch(be, JSON.stringify(cv.modelJson(m)), files['model.safetensors'] as Uint8Array)).toThrow(
+      /'normalize\.kernel' is an export's whitening, but the architecture's training\.normalize is not 'whiten'/,
+    );
   });
 });

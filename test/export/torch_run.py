@@ -21,7 +21,8 @@ res = {}
 with torch.no_grad():
     res["codes"] = m.encode(x)
     if hasattr(m, "reconstruct"):
-        blocks = [c for c in m.children()]
+        # The blocks, not the Normalize module an export of a normalised model starts with.
+        blocks = [c for name, c in m.named_children() if name.startswith("block")]
         for k in range(len(blocks)):
             res[f"recon{k}"] = m.reconstruct(x, k)
     else:

@@ -5,7 +5,8 @@ import { loadBackend } from '../backend/backend.js';
 import { ArgumentError, DataError } from '../errors.js';
 import { exportOnnx } from '../export/onnx.js';
 import { importPyTorch } from '../export/import.js';
-import { exportPyTorch, inputNote } from '../export/pytorch.js';
+import { normalizationStep } from '../export/input.js';
+import { exportPyTorch } from '../export/pytorch.js';
 import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import type { Classifier } from '../model/classifier.js';
 import type { Model } from '../model/model.js';
@@ -34,14 +35,16 @@ export async function exportCommand(o: { model: string; format: 'pytorch' | 'onn
   const be = await loadBackend();
   const { model, meta } = loadModel(be, json, weights, prefix);
   try {
-    const note = inputNote(inputOf(meta.training, jsonPath).normalize);
-    const files = o.format === 'pytorch' ? exportPyTorch(model, json).files : await exportOnnx(model);
+    // Read here first: a bad record is refused naming the model's file, not the API's argument.
+    const step = normalizationStep(inputOf(meta.training, jsonPath));
+    const files = o.format === 'pytorch' ? exportPyTorch(model, json).files : await exportOnnx(model, json);
     await makeDirs(o.out);
     // model.py and model.json describe the weights written beside them: all replaced, or none.
     await writeAtomicAll(Object.entries(files).map(([name, data]) => [join(o.out, name), data] as const));
     if (!o.quiet) console.log(`wrote ${Object.keys(files).join(', ')} to ${o.out}/`);
-    // The exported network alone, fed raw pixels, gives other outputs than convae's: the user must know.
-    if (note && !o.quiet) console.error(`convae export: ${note}`);
+    // Whoever fed the export normalised images, as it used to want, would now normalise them twice.
+    if (step && !o.quiet)
+      console.log(`it takes raw pixels in [0, 1], as convae predict does: its first step is the model's ${step}`);
   } finally {
     model.dispose();
   }

@@ -8,8 +8,7 @@ import type { Classifier } from '../model/classifier.js';
 import type { Model } from '../model/model.js';
 import { loadModel } from '../model/serialize.js';
 import { MAX_MODEL_JSON_CHARS } from '../limits.js';
-import { type Whitening, whiteningOf } from '../data/whiten.js';
-import type { Normalization } from './data.js';
+import { inputOf, type TrainingInput } from '../data/normalize.js';
 import { DETECTOR_BASE, loadDetectorDir } from './detector-dir.js';
 import { sameFile } from './outdir.js';
 import { checkRegularFile, isFile, MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
@@ -20,22 +19,13 @@ export interface Saved {
   /** Class names from the saved training metadata, or null. */
   classes: string[] | null;
   /** How the model's input was normalised in training (`training.normalize`, `training.whitening`): spread it into a DataSpec. */
-  input: { normalize: Normalization; whitening?: Whitening };
+  input: TrainingInput;
   inputShape: ImageShape;
   dispose(): void;
 }
 
-/** `training.normalize` (and `training.whitening`) of a saved model: absent is 'none'; anything unknown is refused. */
-export function inputOf(training: unknown, file: string): Saved['input'] {
-  const t = training as { normalize?: unknown; whitening?: unknown } | null | undefined;
-  const v = t?.normalize;
-  if (v === undefined || v === 'none') return { normalize: 'none' };
-  if (v === 'contrast') return { normalize: 'contrast' };
-  if (v === 'whiten') return { normalize: 'whiten', whitening: whiteningOf(t?.whitening, `${file} training`) };
-  throw new DataError(
-    `${file}: training.normalize must be 'none', 'contrast' or 'whiten', got ${JSON.stringify(v)?.slice(0, 40)}`,
-  );
-}
+/** Re-exported: the commands read a saved model's input normalisation from here. */
+export { inputOf };
 
 /**
  * Longest class name a saved model may hold: a class is a folder name, at most 255 bytes on common file systems,

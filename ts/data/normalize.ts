@@ -8,9 +8,13 @@
  *
  * Browser-safe; the result is a float dataset (4 bytes per value).
  */
-import { ArgumentError, quote } from '../errors.js';
+import { ArgumentError, DataError, quote } from '../errors.js';
 import { checkResultFloats, datasetArg, ImageDataset } from './dataset.js';
 import { optionsOf } from '../util/options.js';
+import { type Whitening, whiteningOf } from './whiten.js';
+
+/** `contrastNormalize`'s default eps: what `convae --normalize` trains with, and what an export's graph adds. */
+export const CONTRAST_EPS = 1e-3;
 
 /** Options of `contrastNormalize`. */
 export interface ContrastOptions {
@@ -22,7 +26,7 @@ export interface ContrastOptions {
 export function contrastNormalize(data: ImageDataset, opts?: ContrastOptions): ImageDataset {
   const op = 'contrastNormalize';
   datasetArg(op, data);
-  const eps = optionsOf(op, opts).eps ?? 1e-3;
+  const eps = optionsOf(op, opts).eps ?? CONTRAST_EPS;
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps))
     throw new ArgumentError(op, 'eps', `must be a finite number > 0, got ${quote(eps)}`);
   const size = data.imageSize;
@@ -40,4 +44,27 @@ export function contrastNormalize(data: ImageDataset, opts?: ContrastOptions): I
     for (let t = 0; t < size; t++) out[i * size + t] = (img[t] - m) * s;
   }
   return ImageDataset.fromFloat32(out, data.shape, data.labels ?? undefined, data.numClasses);
+}
+
+/** How a saved model's input was normalised in training: its JSON's `training.normalize` and `training.whitening`. */
+export interface TrainingInput {
+  /** 'contrast': `contrastNormalize`; 'whiten': that, then `whiten` with `whitening`. */
+  normalize: 'none' | 'contrast' | 'whiten';
+  /** The whitening of 'whiten'. */
+  whitening?: Whitening;
+}
+
+/**
+ * `training.normalize` (and `training.whitening`) of a saved model's JSON, read where `file` says: absent is 'none';
+ * anything unknown is refused (a model fed other input than it was trained on gives other outputs, silently).
+ */
+export function inputOf(training: unknown, file: string): TrainingInput {
+  const t = training as { normalize?: unknown; whitening?: unknown } | null | undefined;
+  const v = t?.normalize;
+  if (v === undefined || v === 'none') return { normalize: 'none' };
+  if (v === 'contrast') return { normalize: 'contrast' };
+  if (v === 'whiten') return { normalize: 'whiten', whitening: whiteningOf(t?.whitening, `${file} training`) };
+  throw new DataError(
+    `${file}: training.normalize must be 'none', 'contrast' or 'whiten', got ${JSON.stringify(v)?.slice(0, 40)}`,
+  );
 }

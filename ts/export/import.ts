@@ -8,7 +8,10 @@
  *      Sequential's modules with parameters, in index order, are the classifier's
  *      conv and dense layers in order (`0` → block0.conv0, next → …, last → logits).
  * Every name, dtype and shape is checked against the plan of the architecture
- * before anything is allocated (the loader of ts/model/serialize.ts).
+ * before anything is allocated (the loader of ts/model/serialize.ts). The
+ * export's whitening buffer (`normalize.kernel`) is skipped when the
+ * architecture whitens (`training.normalize`): its `training.whitening` holds
+ * that kernel, which training never changes.
  */
 import type { Backend } from '../backend/backend.js';
 import { FormatError } from '../errors.js';
@@ -17,6 +20,7 @@ import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifier } from '../model/classifier.js';
 import type { PlannedParam } from '../model/layer.js';
 import { fromFile, type ModelJson, readModelJson } from '../model/serialize.js';
+import { NORMALIZE_KERNEL } from './input.js';
 
 /** What `importPyTorch` gives: the convae model (the caller disposes it), its description, and how names were mapped. */
 export interface ImportResult {
@@ -74,12 +78,22 @@ function mapTensors(
   planned: readonly PlannedParam[],
   kind: string,
   source: string,
+  whitens: boolean,
 ): { tensors: Record<string, SafetensorsTensor>; naming: ImportResult['naming']; mapping: Record<string, string> } {
   const wanted = new Map(planned.map((p) => [p.name, p.shape]));
   let names = Object.keys(file);
   const strip = names.length > 0 && names.every((n) => n.startsWith('module.'));
   const inFile = (n: string) => (strip ? n.slice(7) : n);
   names = names.map(inFile);
+  if (names.includes(NORMALIZE_KERNEL)) {
+    // Imported without its whitening, the model would be fed other input than these weights were trained on.
+    if (!whitens)
+      throw new FormatError(
+        source,
+        `'${NORMALIZE_KERNEL}' is an export's whitening, but the architecture's training.normalize is not 'whiten': give the model.json exported with these weights`,
+      );
+    names = names.filter((n) => n !== NORMALIZE_KERNEL);
+  }
   let naming: ImportResult['naming'] = 'exported';
   let mapping: Record<string, string> = Object.fromEntries(names.map((n) => [n, n]));
   if (names.length && names.every((n) => SEQ.test(n)) && !names.some((n) => wanted.has(n))) {
@@ -94,6 +108,7 @@ function mapTensors(
   const unknown: string[] = [];
   for (const [raw, t] of Object.entries(file)) {
     const n = inFile(raw);
+    if (n === NORMALIZE_KERNEL) continue;
     const target = mapping[n];
     const shape = wanted.get(target);
     const what = target === raw ? `'${short(raw)}'` : `'${short(raw)}' (${target})`;
@@ -119,6 +134,8 @@ function mapTensors(
   return { tensors, naming, mapping };
 }
 
+const whitens = (training: unknown) => (training as { normalize?: unknown } | null | undefined)?.normalize === 'whiten';
+
 /** A convae model from PyTorch weights (`weights`, safetensors) and its architecture (`archJson`, convae's model JSON). */
 export function importPyTorch(
   be: Backend,
@@ -139,7 +156,7 @@ export function importPyTorch(
     be,
     fromFile(
       (planned) => {
-        mapped = mapTensors(file.tensors, planned, kind, source);
+        mapped = mapTensors(file.tensors, planned, kind, source, whitens(description.meta.training));
         return mapped.tensors;
       },
       source,
