@@ -1,6 +1,6 @@
 /** `convae export` / `convae import` from the command line: files written, the round trip keeps the weights, bad input is a one-line error. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -138,6 +138,37 @@ describe('convae export / import', () => {
     expect(r.status).toBe(1);
     expect(existsSync(join(dir, 'back'))).toBe(false);
   });
+
+  it('export refuses class names that do not fit the head, and an --out that is a file, naming the flag', async () => {
+    const be = await backendUnderTest();
+    const m = classifier(be);
+    const dir = mkdtempSync(join(tmpdir(), 'convae-cli-'));
+    const bad = cv.saveModel(m, { classes: ['a', 'b', 'c'] });
+    writeFileSync(join(dir, 'classifier.json'), bad.json);
+    writeFileSync(join(dir, 'classifier.safetensors'), bad.weights);
+    const good = join(dir, 'good');
+    mkdirSync(good);
+    const ok = cv.saveModel(m);
+    writeFileSync(join(good, 'classifier.json'), ok.json);
+    writeFileSync(join(good, 'classifier.safetensors'), ok.weights);
+    m.dispose();
+    const classes = run('export', '--model', dir, '--format', 'onnx', '--out', join(dir, 'onnx'));
+    expect(classes.stderr).toMatch(
+      /^convae: .*classifier\.json: training\.classes names 3 classes, the classifier's head has 10\n$/,
+    );
+    expect(classes.status).toBe(1);
+    expect(existsSync(join(dir, 'onnx'))).toBe(false);
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    for (const format of ['onnx', 'pytorch']) {
+      const r = run('export', '--model', good, '--format', format, '--out', file);
+      expect(r.stderr, format).toMatch(
+        /^convae: cannot write to --out ".*a-file": it exists and is not a directory\n$/,
+      );
+      expect(r.status, format).toBe(1);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  }, 60_000);
 
   it('a state dict with a wrong tensor name: exit 1 and one line naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'convae-cli-'));

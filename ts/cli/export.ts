@@ -11,8 +11,9 @@ import { MAX_MODEL_JSON_CHARS } from '../limits.js';
 import type { Classifier } from '../model/classifier.js';
 import type { Model } from '../model/model.js';
 import { exportWeights, loadModel } from '../model/serialize.js';
-import { writeAtomicAll, makeDirs } from '../io/files.js';
+import { writeAtomicAll } from '../io/files.js';
 import { MAX_WEIGHTS_FILE_BYTES, readJsonText, readLimited } from './readfile.js';
+import { checkOutDir } from './outdir.js';
 import { classesOf, inputOf } from './saved.js';
 
 /** A model's JSON path: the file itself, or classifier.json (else stack.json) in a folder. */
@@ -35,10 +36,13 @@ export async function exportCommand(o: { model: string; format: 'pytorch' | 'onn
   const be = await loadBackend();
   const { model, meta } = loadModel(be, json, weights, prefix);
   try {
-    // Read here first: a bad record is refused naming the model's file, not the API's argument.
+    // Read here first: a bad record is refused naming the model's file, not the API's argument; and, as import
+    // and predict would, class names that do not fit the classifier's head (an export copied them into model.json).
+    inputContract(meta.training, jsonPath, model);
     const step = normalizationStep(inputOf(meta.training, jsonPath));
     const files = o.format === 'pytorch' ? exportPyTorch(model, json).files : await exportOnnx(model, json);
-    await makeDirs(o.out);
+    // A file or an unwritable place as --out is named as the flag (it was a bare failed mkdir), once the model is known good.
+    await checkOutDir(o.out);
     // model.py and model.json describe the weights written beside them: all replaced, or none.
     await writeAtomicAll(Object.entries(files).map(([name, data]) => [join(o.out, name), data] as const));
     if (!o.quiet) console.log(`wrote ${Object.keys(files).join(', ')} to ${o.out}/`);
@@ -79,7 +83,8 @@ export async function importCommand(o: { from: string; arch: string; out: string
   const { model, meta, naming } = importPyTorch(be, json, weights, o.from, o.arch);
   try {
     const training = inputContract(meta.training, o.arch, model);
-    await makeDirs(o.out);
+    // A file or an unwritable place as --out is named as the flag (it was a bare failed mkdir), once the model is known good.
+    await checkOutDir(o.out);
     const { training: _, ...rest } = meta;
     // A model already saved in --out survives a failed write whole, never a new JSON over its old weights.
     await writeAtomicAll([
