@@ -8,6 +8,7 @@ import { MAX_MAP_NEIGHBOURS, mapCodes, neighbourAgreement } from '../../ts/anoma
 import { ArgumentError } from '../../ts/errors.js';
 import { threadRunner } from '../../ts/train/runner.js';
 import { Rng } from '../../ts/util/rng.js';
+import { bruteAgreement } from '../util/agreement.js';
 import { backendUnderTest } from '../util/backend.js';
 
 /** `n` codes of `dim` floats in three clusters (class = cluster), with a share of labels swapped to another class. */
@@ -23,23 +24,6 @@ function clusters(n: number, dim: number, swapped: number) {
   return { codes: { vectors, n, dim }, labels };
 }
 
-/** Mean over points of the share of their k nearest others (float64, ties by index) with their label. */
-function brute(v: ArrayLike<number>, n: number, dim: number, labels: ArrayLike<number>, k: number): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const d: [number, number][] = [];
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      let s = 0;
-      for (let t = 0; t < dim; t++) s += (v[i * dim + t]! - v[j * dim + t]!) ** 2;
-      d.push([s, j]);
-    }
-    d.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    sum += d.slice(0, k).filter(([, j]) => labels[j] === labels[i]).length / k;
-  }
-  return sum / n;
-}
-
 describe('mapCodes', () => {
   it('three clusters: the agreement is the brute-force count in the codes and in the map; the map keeps them apart', async () => {
     const be = await backendUnderTest();
@@ -49,14 +33,14 @@ describe('mapCodes', () => {
     expect(m.xy).toHaveLength(300);
     for (const v of m.xy) expect(Number.isFinite(v)).toBe(true);
     // Float32 ranking against float64 here: a near tie at the k-th place may swap, 1/(10·150) each.
-    expect(Math.abs(m.agreement!.codes - brute(codes.vectors, 150, 12, labels, 10))).toBeLessThan(0.002);
-    expect(Math.abs(m.agreement!.map - brute(m.xy, 150, 2, labels, 10))).toBeLessThan(0.002);
+    expect(Math.abs(m.agreement!.codes - bruteAgreement(codes.vectors, 150, 12, labels, 10))).toBeLessThan(0.002);
+    expect(Math.abs(m.agreement!.map - bruteAgreement(m.xy, 150, 2, labels, 10))).toBeLessThan(0.002);
     // 10 % of labels swapped: about 0.8–0.9 agree, not 1 (a self-count would raise it) and not chance (1/3).
     expect(m.agreement!.codes).toBeGreaterThan(0.7);
     expect(m.agreement!.codes).toBeLessThan(0.95);
     // The clusters themselves (labels before swapping: i % 3) stay apart in the map.
     const truth = Uint8Array.from({ length: 150 }, (_, i) => i % 3);
-    expect(brute(m.xy, 150, 2, truth, 10)).toBeGreaterThan(0.95);
+    expect(bruteAgreement(m.xy, 150, 2, truth, 10)).toBeGreaterThan(0.95);
   }, 60_000);
 
   it('the same seed gives the same map, another seed another; without labels no agreement', async () => {
