@@ -78,6 +78,7 @@ describe('mapCodes', () => {
       { seed: -1 },
       { seed: 0.5 },
       { labels: labels.subarray(1) },
+      { neighbors: 5 }, // umap-js's spelling: not silently the default 15
     ])
       await expect(mapCodes(runner, codes, opts as never), JSON.stringify(opts)).rejects.toThrow(ArgumentError);
     await expect(mapCodes(runner, null as never)).rejects.toThrow(ArgumentError);

@@ -7,7 +7,7 @@
  */
 import { ArgumentError, quote } from '../errors.js';
 import type { Runner } from '../train/runner.js';
-import { optionsOf } from '../util/options.js';
+import { knownFields, optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
 import type { Embeddings, Neighbours } from './embed.js';
 
@@ -41,6 +41,8 @@ export const MAX_MAP_NEIGHBOURS = 200;
 export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOptions): Promise<CodeMap> {
   const op = 'mapCodes';
   const o = optionsOf(op, opts);
+  // umap-js spells it nNeighbors: a misspelt option would give a map with the default without a word.
+  knownFields(op, 'options', o, ['neighbours', 'minDist', 'seed', 'labels']);
   const neighbours = o.neighbours ?? 15;
   const minDist = o.minDist ?? 0.1;
   const seed = o.seed ?? 1;
