@@ -96,9 +96,14 @@ describe('scatterSvg', () => {
       [[0, 0], null, { side: 10 }],
       [[0, 0], null, { side: 100_000 }],
       [[0, 0], null, { radius: 0 }],
+      [[0, 0], [0], { names: [5] }],
+      [[0, 0], [0], { names: 'a' }],
+      [[0, 0], null, { images: 'abc' }],
+      [[0, 0], null, { title: 5 }],
+      [[0, 0], null, 5],
     ] as const)
       expect(
-        () => scatterSvg(xy as unknown as number[], groups as unknown as number[] | null, opts),
+        () => scatterSvg(xy as unknown as number[], groups as unknown as number[] | null, opts as never),
         JSON.stringify([xy, groups, opts]),
       ).toThrow(ArgumentError);
   });
