@@ -90,6 +90,7 @@ describe('scatterSvg', () => {
       [[1, 2, 3], null, {}],
       [[0, Number.NaN], null, {}],
       [[0, Number.POSITIVE_INFINITY], null, {}],
+      [[-1e308, 0, 1e308, 0], null, {}], // finite, but their spread is not
       [[0, 0, 1, 1], [0], {}],
       [[0, 0], [-1], {}],
       [[0, 0], [0.5], {}],

@@ -111,6 +111,13 @@ export function scatterSvg(
     }
   // One scale for both axes (the larger extent fills the plot); a single point or a line still gets a plot.
   const extent = Math.max(maxX - minX, maxY - minY) || 1;
+  // Finite points whose spread is not (±1e308): every position would be NaN.
+  if (!Number.isFinite(extent))
+    throw new ArgumentError(
+      op,
+      'xy',
+      `spans x ${minX} to ${maxX}, y ${minY} to ${maxY}: too wide to draw; scale the points down`,
+    );
   const inner = side - 2 * radius - 2;
   const scale = inner / extent;
   const ox = MARGIN + radius + 1 + (inner - (maxX - minX) * scale) / 2;
