@@ -61,6 +61,15 @@ describe('mapCodes', () => {
     // Query 0's neighbours 1, 2 (labels 0, 1) → ½; query 1's 0, 2 → ½; query 2's 0, 1 → 0.
     const near = { indices: Int32Array.from([1, 2, 0, 2, 0, 1]), distances: new Float32Array(6), k: 2 };
     expect(neighbourAgreement(near, [0, 0, 1])).toBeCloseTo((0.5 + 0.5 + 0) / 3, 12);
+    // Neighbours that do not fit the labels: a number all the same (NaN for none, a share of the wrong images).
+    for (const [bad, labels] of [
+      [near, []],
+      [near, [0, 0]],
+      [near, [0, Number.NaN, 1]],
+      [{ ...near, k: 0 }, [0, 0, 1]],
+      [{ ...near, indices: Int32Array.from([1, 2, 0, 2, 0, 3]) }, [0, 0, 1]],
+    ] as const)
+      expect(() => neighbourAgreement(bad, labels), JSON.stringify(labels)).toThrow(ArgumentError);
   });
 
   it('bad arguments: ArgumentError before anything runs', async () => {
@@ -78,6 +87,9 @@ describe('mapCodes', () => {
       { seed: -1 },
       { seed: 0.5 },
       { labels: labels.subarray(1) },
+      { neighbors: 5 }, // umap-js's spelling: not silently the default 15
+      { labels: new Float32Array(20).fill(Number.NaN) }, // NaN ≠ NaN: agreement 0 among codes of one class
+      { labels: Array.from(labels, (l) => l - 0.5) },
     ])
       await expect(mapCodes(runner, codes, opts as never), JSON.stringify(opts)).rejects.toThrow(ArgumentError);
     await expect(mapCodes(runner, null as never)).rejects.toThrow(ArgumentError);

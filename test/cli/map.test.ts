@@ -137,6 +137,49 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
     for (const r of rows) expect(r).toMatch(/^[^,]+,[-\d.e]+,[-\d.e]+,,$/);
   }, 120_000);
 
+  it('images wider than a thumbnail are shrunk to one in map-images.png', async () => {
+    // 1 040 pixels wide: drawn whole, the picture refused them after map.csv and map.png were written.
+    const wide = join(dir, 'wide-stack');
+    const p = await cli([
+      'pretrain',
+      '--data',
+      imgs,
+      '--size',
+      '16x1040',
+      '--epochs',
+      '1',
+      '--maps',
+      '2,2',
+      '--limit',
+      '16',
+      '--out',
+      wide,
+      '-q',
+    ]);
+    expect(p.status, p.stderr).toBe(0);
+    const out = join(dir, 'wide-map');
+    const r = await cli([
+      'map',
+      '--model',
+      wide,
+      '--data',
+      imgs,
+      '--limit',
+      '16',
+      '--thumbnails',
+      '4',
+      '--out',
+      out,
+      '--workers',
+      '0',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const png = PNG.sync.read(readFileSync(join(out, 'map-images.png')));
+    const plain = PNG.sync.read(readFileSync(join(out, 'map.png')));
+    // A whole picture, on map.png's page.
+    expect([png.width, png.height]).toEqual([plain.width, plain.height]);
+  }, 120_000);
+
   it('refuses, before anything is encoded or written: one error line each', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');

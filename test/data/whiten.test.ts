@@ -165,6 +165,8 @@ describe('fitWhitening / whiten', () => {
       { ...good, kernel: good.kernel.slice(1) },
       { ...good, kernel: [...good.kernel.slice(1), 'x'] },
       { ...good, kernel: [...good.kernel.slice(1), null] },
+      // Finite as a JSON number, infinite as the float32 the kernel is kept in.
+      { ...good, kernel: [...good.kernel.slice(1), 1e39] },
     ])
       expect(() => whiteningOf(bad, 'm.json')).toThrow(/m\.json: whitening/);
   });

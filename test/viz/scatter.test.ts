@@ -77,6 +77,16 @@ describe('scatterSvg', () => {
     expect(plain).not.toContain('<text');
   });
 
+  it('names XML cannot hold (control characters, a lone surrogate) are drawn as U+FFFD, not refused by the renderer', () => {
+    const names = ['a\u0001b', '\u001b[31mred', 'half \uD800'];
+    const { svg, png } = scatterChart([0, 0, 1, 1, 2, 2], [0, 1, 2], { names, title: 'folder:/x\u0007y' });
+    expect(svg).toContain('a\uFFFDb');
+    expect(svg).toContain('\uFFFD[31mred');
+    expect(svg).toContain('half \uFFFD');
+    expect(svg).toContain('folder:/x\uFFFDy');
+    expect(PNG.sync.read(Buffer.from(png)).width).toBeGreaterThan(0);
+  });
+
   it('more groups than Tableau 10: each its own colour', () => {
     for (const groups of [11, 20, 64]) {
       const colours = new Set(Array.from({ length: groups }, (_, g) => groupColor(g, groups).join(',')));
@@ -90,15 +100,21 @@ describe('scatterSvg', () => {
       [[1, 2, 3], null, {}],
       [[0, Number.NaN], null, {}],
       [[0, Number.POSITIVE_INFINITY], null, {}],
+      [[-1e308, 0, 1e308, 0], null, {}], // finite, but their spread is not
       [[0, 0, 1, 1], [0], {}],
       [[0, 0], [-1], {}],
       [[0, 0], [0.5], {}],
       [[0, 0], null, { side: 10 }],
       [[0, 0], null, { side: 100_000 }],
       [[0, 0], null, { radius: 0 }],
+      [[0, 0], [0], { names: [5] }],
+      [[0, 0], [0], { names: 'a' }],
+      [[0, 0], null, { images: 'abc' }],
+      [[0, 0], null, { title: 5 }],
+      [[0, 0], null, 5],
     ] as const)
       expect(
-        () => scatterSvg(xy as unknown as number[], groups as unknown as number[] | null, opts),
+        () => scatterSvg(xy as unknown as number[], groups as unknown as number[] | null, opts as never),
         JSON.stringify([xy, groups, opts]),
       ).toThrow(ArgumentError);
   });

@@ -7,7 +7,7 @@
  */
 import { ArgumentError, quote } from '../errors.js';
 import type { Runner } from '../train/runner.js';
-import { optionsOf } from '../util/options.js';
+import { knownFields, optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
 import type { Embeddings, Neighbours } from './embed.js';
 
@@ -41,6 +41,8 @@ export const MAX_MAP_NEIGHBOURS = 200;
 export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOptions): Promise<CodeMap> {
   const op = 'mapCodes';
   const o = optionsOf(op, opts);
+  // umap-js spells it nNeighbors: a misspelt option would give a map with the default without a word.
+  knownFields(op, 'options', o, ['neighbours', 'minDist', 'seed', 'labels']);
   const neighbours = o.neighbours ?? 15;
   const minDist = o.minDist ?? 0.1;
   const seed = o.seed ?? 1;
@@ -60,6 +62,7 @@ export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOpti
   const labels = o.labels;
   if (labels !== undefined && labels?.length !== n)
     throw new ArgumentError(op, 'labels', `must hold one label per code (${n}), got ${quote(labels?.length)}`);
+  if (labels !== undefined) checkLabels(op, labels);
   const near = await runner.nearestNeighbours(codes, codes, neighbours, { skipSelf: true });
   const xy = await layout(codes, near, neighbours, minDist, seed);
   if (!labels) return { xy, agreement: null };
@@ -97,12 +100,36 @@ async function layout(codes: Embeddings, near: Neighbours, k: number, minDist: n
 
 /** The mean over queries of the share of their neighbours in `near` that have their label (queries = references). */
 export function neighbourAgreement(near: Neighbours, labels: ArrayLike<number>): number {
+  const op = 'neighbourAgreement';
+  checkLabels(op, labels);
   const n = labels.length;
+  const k = near?.k;
+  if (!(Number.isInteger(k) && k >= 1 && near.indices?.length === n * k))
+    throw new ArgumentError(
+      op,
+      'near',
+      `must hold k ≥ 1 neighbours of each of the ${n} labelled queries, got k ${quote(k)} and ${quote(near?.indices?.length)} indices`,
+    );
+  for (const j of near.indices)
+    if (!(Number.isInteger(j) && j >= 0 && j < n))
+      throw new ArgumentError(op, 'near', `holds neighbour ${quote(j)}: indices are references, 0 to ${n - 1}`);
   let sum = 0;
   for (let i = 0; i < n; i++) {
     let same = 0;
-    for (let r = 0; r < near.k; r++) same += labels[near.indices[i * near.k + r]!] === labels[i] ? 1 : 0;
-    sum += same / near.k;
+    for (let r = 0; r < k; r++) same += labels[near.indices[i * k + r]!] === labels[i] ? 1 : 0;
+    sum += same / k;
   }
   return sum / n;
+}
+
+/** Classes as integers: NaN never equals itself, so NaN labels would count as no agreement at all. */
+function checkLabels(op: string, labels: ArrayLike<number>): void {
+  const n = labels?.length;
+  if (!(Number.isInteger(n) && n >= 1))
+    throw new ArgumentError(op, 'labels', `must hold one class per code, got ${quote(labels)}`);
+  for (let i = 0; i < n; i++) {
+    const l = labels[i];
+    if (!(Number.isInteger(l) && l! >= 0))
+      throw new ArgumentError(op, 'labels', `label ${i} is ${quote(l)}: classes are integers ≥ 0`);
+  }
 }

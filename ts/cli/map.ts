@@ -153,11 +153,15 @@ async function drawThumbnails(
   normalized: boolean,
   depth: number,
 ): Promise<void> {
-  const [c, h, w] = d.data.shape;
+  const [c, h0, w0] = d.data.shape;
+  // Images larger than a thumbnail are shrunk (an average over step × step pixels): drawn whole, 1 000-pixel images
+  // would cover the map, and the picture refuses any over 1 024.
+  const step = Math.max(1, Math.floor(Math.max(h0, w0) / THUMB_PX));
+  const [h, w] = [Math.ceil(h0 / step), Math.ceil(w0 / step)];
   const scale = Math.max(1, Math.round(THUMB_PX / Math.max(h, w)));
   const chosen = limitIndices(d.data, d.name, Math.min(a.thumbnails, d.data.length), 1);
   const images = Array.from(chosen, (i) => {
-    const r = imageGrid(d.data.readImages(i, i + 1), [1, c, h, w], {
+    const r = imageGrid(shrink(d.data.readImages(i, i + 1), c, h0, w0, step), [1, c, h, w], {
       columns: 1,
       scale,
       pad: 0,
@@ -172,6 +176,22 @@ async function drawThumbnails(
     images,
   });
   await writeAtomic(join(a.out, 'map-images.png'), chart.png);
+}
+
+/** A c × h × w image averaged over step × step blocks (the last row and column of blocks may be partial). */
+function shrink(img: Float32Array, c: number, h: number, w: number, step: number): Float32Array {
+  if (step === 1) return img;
+  const [sh, sw] = [Math.ceil(h / step), Math.ceil(w / step)];
+  const sum = new Float32Array(c * sh * sw);
+  const count = new Float32Array(sh * sw);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const t = Math.floor(y / step) * sw + Math.floor(x / step);
+      for (let ch = 0; ch < c; ch++) sum[ch * sh * sw + t]! += img[(ch * h + y) * w + x]!;
+      count[t]! += 1;
+    }
+  for (let ch = 0; ch < c; ch++) for (let t = 0; t < sh * sw; t++) sum[ch * sh * sw + t]! /= count[t]!;
+  return sum;
 }
 
 /** `--neighbours`, `--min-dist` and `--thumbnails` as UMAP and the picture take them, before anything is read. */

@@ -170,6 +170,8 @@ export function whiten(data: ImageDataset, w: Whitening): ImageDataset {
   return ImageDataset.fromFloat32(out, data.shape, data.labels ?? undefined, data.numClasses);
 }
 
+const F32_MAX = 3.4028234663852886e38;
+
 /** A whitening read from JSON (a saved model's metadata): every field checked; a DataError naming `where` otherwise. */
 export function whiteningOf(v: unknown, where: string): Whitening {
   const o = v as { channels?: unknown; window?: unknown; eps?: unknown; kernel?: unknown } | null;
@@ -182,7 +184,9 @@ export function whiteningOf(v: unknown, where: string): Whitening {
   if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw fail('eps must be a finite number > 0');
   const n = channels * channels * window * window;
   if (!Array.isArray(kernel) || kernel.length !== n) throw fail(`kernel must be an array of ${n} numbers`);
-  if (!kernel.every((x) => typeof x === 'number' && Number.isFinite(x))) throw fail('kernel must hold finite numbers');
+  // Stored as float32: a JSON number beyond its range (1e39) would whiten every image to ±Infinity.
+  if (!kernel.every((x) => typeof x === 'number' && Number.isFinite(Math.fround(x))))
+    throw fail(`kernel must hold finite float32 numbers (magnitude below ${F32_MAX.toPrecision(4)})`);
   return { channels, window, eps, kernel: Float32Array.from(kernel as number[]) };
 }
 

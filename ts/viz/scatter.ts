@@ -4,6 +4,7 @@
  * Pure string building, no DOM.
  */
 import { ArgumentError } from '../errors.js';
+import { optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
 import { PALETTE, type Rgb } from './plot.js';
 import { esc } from './svg.js';
@@ -65,9 +66,17 @@ function hslToRgb(h: number, s: number, l: number): Rgb {
 export function scatterSvg(
   xy: ArrayLike<number>,
   groups: ArrayLike<number> | null,
-  opts: ScatterSvgOptions = {},
+  options: ScatterSvgOptions = {},
 ): string {
   const op = 'scatterSvg';
+  const opts = optionsOf(op, options);
+  // Read as they are drawn, deep in the loop: a wrong type was a TypeError there.
+  if (opts.names != null && !(Array.isArray(opts.names) && opts.names.every((v) => typeof v === 'string')))
+    throw new ArgumentError(op, 'names', 'must be an array of strings (one per group)');
+  if (opts.images != null && !Array.isArray(opts.images))
+    throw new ArgumentError(op, 'images', 'must be an array of { point, href, width, height }');
+  if (opts.title != null && typeof opts.title !== 'string')
+    throw new ArgumentError(op, 'title', `must be a string, got ${typeof opts.title}`);
   const n = xy.length / 2;
   if (!Number.isInteger(n) || n < 1)
     throw new ArgumentError(op, 'xy', `must hold x, y pairs of at least one point, got ${xy.length} numbers`);
@@ -102,6 +111,13 @@ export function scatterSvg(
     }
   // One scale for both axes (the larger extent fills the plot); a single point or a line still gets a plot.
   const extent = Math.max(maxX - minX, maxY - minY) || 1;
+  // Finite points whose spread is not (±1e308): every position would be NaN.
+  if (!Number.isFinite(extent))
+    throw new ArgumentError(
+      op,
+      'xy',
+      `spans x ${minX} to ${maxX}, y ${minY} to ${maxY}: too wide to draw; scale the points down`,
+    );
   const inner = side - 2 * radius - 2;
   const scale = inner / extent;
   const ox = MARGIN + radius + 1 + (inner - (maxX - minX) * scale) / 2;

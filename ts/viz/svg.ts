@@ -135,6 +135,12 @@ export function lossCurveSvg(series: readonly LossSeries[], opts: LossCurveSvgOp
   return `${out.join('\n')}\n`;
 }
 
-/** XML text and attribute escaping (names in the pictures come from the user's folders). */
+/**
+ * XML text and attribute escaping (names in the pictures come from the user's folders). A character XML cannot hold
+ * at all (a control character, a lone surrogate: a folder named `a\x01b`) becomes U+FFFD; the renderer refused the
+ * whole picture.
+ */
 export const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch]!);
+  s
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
+    .replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch]!);
