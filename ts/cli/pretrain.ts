@@ -21,7 +21,7 @@ import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
 import { type DataSpec, limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
-import { defaultArchitecture, filterPicture, RECONSTRUCTIONS_PNG } from './pictures.js';
+import { defaultArchitecture, filterPicture, RECONSTRUCTIONS_PNG, reconstructionLayout } from './pictures.js';
 import { makeDirs, writeModelFiles } from '../io/files.js';
 import { checkOutsideData } from './outdir.js';
 import { Progress } from './progress.js';
@@ -144,20 +144,24 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
         filterPicture(w.data, w.shape as [number, number, number, number], 12),
       );
     }
-    // Of a folder, whose test images are in class order, a sample of its classes as --limit takes it.
-    const sample = limitImages(test, name, 16, a.seed);
-    const originals = sample.readImages(0, sample.length);
-    const x = be.fromArray([sample.length, ...sample.shape], originals);
-    const y = stack.blocks[0].reconstruct(x).toArray();
-    x.dispose();
-    await writePng(
-      join(a.out, RECONSTRUCTIONS_PNG),
-      reconstructionGrid(originals, y, [sample.length, ...sample.shape] as [number, number, number, number], {
-        scale: 4,
-        columns: 8,
-        range: normalize !== 'none' ? [-3, 3] : [0, 1],
-      }),
-    );
+    const [, h, w] = test.shape;
+    const layout = reconstructionLayout(test.length, h, w, 4);
+    if (layout) {
+      // Of a folder, whose test images are in class order, a sample of its classes as --limit takes it.
+      const sample = limitImages(test, name, layout.count, a.seed);
+      const originals = sample.readImages(0, sample.length);
+      const x = be.fromArray([sample.length, ...sample.shape], originals);
+      const y = stack.blocks[0].reconstruct(x).toArray();
+      x.dispose();
+      await writePng(
+        join(a.out, RECONSTRUCTIONS_PNG),
+        reconstructionGrid(originals, y, [sample.length, ...sample.shape] as [number, number, number, number], {
+          scale: layout.scale,
+          columns: layout.columns,
+          range: normalize !== 'none' ? [-3, 3] : [0, 1],
+        }),
+      );
+    } else log(`${RECONSTRUCTIONS_PNG} left out: images of ${h}×${w} are too large to draw with their reconstructions`);
     log(`wrote stack.json + stack.safetensors, filters and reconstructions to ${a.out}/ (${seconds.toFixed(0)} s)`);
     return { reconstructionMse: mse, seconds };
   } finally {

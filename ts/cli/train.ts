@@ -28,7 +28,7 @@ import { Progress } from './progress.js';
 import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
 import { limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
-import { defaultArchitecture, RECONSTRUCTIONS_PNG } from './pictures.js';
+import { defaultArchitecture, RECONSTRUCTIONS_PNG, reconstructionLayout } from './pictures.js';
 import { labelledSubset } from '../data/split.js';
 import { defaultEpochs, FIRST_BLOCK_SPARSITY } from './paper-arch.js';
 import { loadSaved, type Saved } from './saved.js';
@@ -437,20 +437,29 @@ async function trainWith(
   // Originals next to their reconstructions by the first CAE: up to 16, as many as a small folder's test set holds
   // (a folder under 78 images ended the run here with a shape error, its model saved but no report); of a folder,
   // whose test images are in class order, a sample of its classes as --limit takes it (limitImages).
-  const sample = limitImages(testSet, source.name, 16, a.seed),
-    n = sample.length;
-  const x = be.fromArray([n, ...sample.shape], sample.images);
-  const y = stack.blocks[0].reconstruct(x);
-  await writeAtomic(
-    join(a.out, RECONSTRUCTIONS_PNG),
-    reconstructionFigure(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], {
-      title: 'Test images and their reconstructions by the first CAE',
-      by: 'CAE 1',
-      // Normalised input (a --stack's) spreads around 0, as `convae pretrain` draws it.
-      range: input.normalize !== 'none' ? [-3, 3] : [0, 1],
-    }).png,
-  );
-  x.dispose();
+  const [, imageH, imageW] = testSet.shape;
+  const layout = reconstructionLayout(testSet.length, imageH, imageW, 3);
+  if (layout) {
+    const sample = limitImages(testSet, source.name, layout.count, a.seed),
+      n = sample.length;
+    const x = be.fromArray([n, ...sample.shape], sample.images);
+    const y = stack.blocks[0].reconstruct(x);
+    await writeAtomic(
+      join(a.out, RECONSTRUCTIONS_PNG),
+      reconstructionFigure(sample.images, y.toArray(), [n, ...sample.shape] as [number, number, number, number], {
+        title: 'Test images and their reconstructions by the first CAE',
+        by: 'CAE 1',
+        scale: layout.scale,
+        columns: layout.columns,
+        // Normalised input (a --stack's) spreads around 0, as `convae pretrain` draws it.
+        range: input.normalize !== 'none' ? [-3, 3] : [0, 1],
+      }).png,
+    );
+    x.dispose();
+  } else
+    log(
+      `${RECONSTRUCTIONS_PNG} left out: images of ${imageH}×${imageW} are too large to draw with their reconstructions`,
+    );
   const chart = lossChart(curves, { logY: true, title: 'convae training loss (per batch)' }); // loss.png is drawn from loss.svg
   await writeAtomic(join(a.out, 'loss.png'), chart.png);
   await writeAtomic(join(a.out, 'loss.svg'), chart.svg);
