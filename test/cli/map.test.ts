@@ -180,6 +180,47 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
     expect([png.width, png.height]).toEqual([plain.width, plain.height]);
   }, 120_000);
 
+  it('a whitened stack: map-images.png and similar --picture show the images as read, not as whitened', async () => {
+    const white = join(dir, 'white');
+    const p = await cli([
+      'pretrain',
+      '--data',
+      imgs,
+      '--size',
+      '16x16',
+      '--epochs',
+      '1',
+      '--normalize',
+      'whiten',
+      '--out',
+      white,
+      '-q',
+    ]);
+    expect(p.status, p.stderr).toBe(0);
+    const [m, s] = await Promise.all([
+      cli(['map', '--model', white, '--data', imgs, '--workers', '0', '--out', join(dir, 'white-map'), '-q']),
+      cli(
+        ['similar', '--model', white, '--data', imgs, '--k', '3', '--rows', '8', '--workers', '0', '-q'].concat([
+          '--out',
+          join(dir, 'white.csv'),
+          '--picture',
+          join(dir, 'white.png'),
+        ]),
+      ),
+    ]);
+    for (const r of [m, s]) expect(r.status, r.stderr).toBe(0);
+    // The test images' pure reds and blues (blue 0 with red ≥ 150, or the reverse): whitened, no pixel is either.
+    const pure = (file: string) => {
+      const img = PNG.sync.read(readFileSync(file));
+      let n = 0;
+      for (let q = 0; q < img.data.length; q += 4)
+        if ((img.data[q + 2] === 0 && img.data[q]! >= 150) || (img.data[q] === 0 && img.data[q + 2]! >= 150)) n++;
+      return n;
+    };
+    expect(pure(join(dir, 'white-map', 'map-images.png'))).toBeGreaterThan(80 * 50);
+    expect(pure(join(dir, 'white.png'))).toBeGreaterThan(8 * 4 * 16 * 16 * 9 * 0.5);
+  }, 120_000);
+
   it('refuses, before anything is encoded or written: one error line each', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');

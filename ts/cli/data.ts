@@ -121,6 +121,14 @@ export interface AllData {
   classes: string[] | null;
   /** An image folder's class folders that are not among `DataSpec.modelClasses` (then `data` has no labels). */
   unmatched?: string[];
+  /** The images as read, when `data` is normalised (`DataSpec.normalize`): what pictures of the images show. */
+  raw?: ImageDataset;
+}
+
+/** `data` under `s`'s normalisation, and the images as read beside it when they differ. */
+function withRaw(d: ImageDataset, s: DataSpec): { data: ImageDataset; raw?: ImageDataset } {
+  const data = normalized(d, s.normalize, s.whitening);
+  return data === d ? { data } : { data, raw: d };
 }
 
 /**
@@ -382,7 +390,7 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
     const d = m ? m.data : kept;
     return {
       name: `folder:${k.dir}`,
-      data: normalized(d, s.normalize, s.whitening),
+      ...withRaw(d, s),
       names: indices ? Array.from(indices, (i) => f.files[i]!) : f.files,
       classes: m && !m.unmatched.length ? [...s.modelClasses!] : f.classes,
       ...(m?.unmatched.length ? { unmatched: m.unmatched } : {}),
@@ -405,7 +413,7 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
     );
   return {
     name: k.kind === 'mnist' || k.kind === 'fashion' ? k.kind : `${k.kind}:${k.dir}`,
-    data: normalized(data, s.normalize, s.whitening),
+    ...withRaw(data, s),
     names: Array.from({ length: data.length }, (_, i) => `test#${i}`),
     classes,
   };

@@ -124,7 +124,7 @@ export async function map(a: MapArgs): Promise<MapResult> {
       names: d.classes ?? null,
     });
     await writeAtomic(join(a.out, 'map.png'), chart.png);
-    if (a.thumbnails > 0) await drawThumbnails(a, d, xy, saved.input.normalize !== 'none', depth);
+    if (a.thumbnails > 0) await drawThumbnails(a, d, xy, depth);
     if (agreement)
       log(
         `${OP}: of each image's ${a.neighbours} nearest others, ${pct(agreement.codes)} share its class in the ${depth === 0 ? 'pixels' : 'codes'}, ${pct(agreement.map)} in the map`,
@@ -146,14 +146,10 @@ const THUMB_PX = 40;
  * map-images.png: the map's dots, and over them `--thumbnails` images at their places (as `--limit` takes images: of a
  * folder, a seeded sample of its classes), so that an unlabelled folder's map shows what lies where.
  */
-async function drawThumbnails(
-  a: MapArgs,
-  d: AllData,
-  xy: Float32Array,
-  normalized: boolean,
-  depth: number,
-): Promise<void> {
-  const [c, h0, w0] = d.data.shape;
+async function drawThumbnails(a: MapArgs, d: AllData, xy: Float32Array, depth: number): Promise<void> {
+  // The images as read, not as normalised for the stack: a whitened photograph is a purple blur.
+  const shown = d.raw ?? d.data;
+  const [c, h0, w0] = shown.shape;
   // Images larger than a thumbnail are shrunk (an average over step × step pixels): drawn whole, 1 000-pixel images
   // would cover the map, and the picture refuses any over 1 024.
   const step = Math.max(1, Math.floor(Math.max(h0, w0) / THUMB_PX));
@@ -161,12 +157,11 @@ async function drawThumbnails(
   const scale = Math.max(1, Math.round(THUMB_PX / Math.max(h, w)));
   const chosen = limitIndices(d.data, d.name, Math.min(a.thumbnails, d.data.length), 1);
   const images = Array.from(chosen, (i) => {
-    const r = imageGrid(shrink(d.data.readImages(i, i + 1), c, h0, w0, step), [1, c, h, w], {
+    const r = imageGrid(shrink(shown.readImages(i, i + 1), c, h0, w0, step), [1, c, h, w], {
       columns: 1,
       scale,
       pad: 0,
-      // Contrast-normalised images are centred on 0 with unit variance: grey is 0, ±3 the ends.
-      range: normalized ? [-3, 3] : [0, 1],
+      range: [0, 1],
     });
     return { point: i, href: pngDataUrl(r), width: r.width, height: r.height };
   });

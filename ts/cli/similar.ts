@@ -128,7 +128,7 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
           ].join('\n')}\n`;
     if (a.out) await writeOutput(a.out, text);
     else process.stdout.write(text);
-    if (a.picture) await drawPicture(a, queries, data, nn.indices, saved.input.normalize !== 'none');
+    if (a.picture) await drawPicture(a, queries, data, nn.indices);
     log(
       `${OP}: ${a.k} neighbour(s) of each of ${rows.length} image(s)${a.out ? `; wrote ${a.out}` : ''}${a.picture ? `; drew ${a.picture}` : ''}`,
     );
@@ -173,14 +173,11 @@ function checkPicture(a: SimilarArgs, queries: AllData, data: AllData): { rows: 
   return { rows };
 }
 
-/** Each of `rows` queries (`limitIndices`): the query, then its neighbours nearest first (the images as the stack sees them). */
-async function drawPicture(
-  a: SimilarArgs,
-  queries: AllData,
-  data: AllData,
-  indices: Int32Array,
-  normalized: boolean,
-): Promise<void> {
+/** The images as read, not as normalised for the stack (a whitened photograph is a purple blur). */
+const shownOf = (d: AllData) => d.raw ?? d.data;
+
+/** Each of `rows` queries (`limitIndices`): the query, then its neighbours nearest first, as read. */
+async function drawPicture(a: SimilarArgs, queries: AllData, data: AllData, indices: Int32Array): Promise<void> {
   const { rows } = checkPicture(a, queries, data);
   const [c, h, w] = data.data.shape;
   const per = c * h * w;
@@ -188,9 +185,12 @@ async function drawPicture(
   // The queries drawn as --limit takes images: of a folder, in class order, a sample of its classes.
   const drawn = limitIndices(queries.data, queries.name, rows, 1);
   for (const [t, i] of drawn.entries()) {
-    tiles.set(queries.data.readImages(i, i + 1), t * (a.k + 1) * per);
+    tiles.set(shownOf(queries).readImages(i, i + 1), t * (a.k + 1) * per);
     for (let r = 0; r < a.k; r++)
-      tiles.set(data.data.readImages(indices[i * a.k + r]!, indices[i * a.k + r]! + 1), (t * (a.k + 1) + r + 1) * per);
+      tiles.set(
+        shownOf(data).readImages(indices[i * a.k + r]!, indices[i * a.k + r]! + 1),
+        (t * (a.k + 1) + r + 1) * per,
+      );
   }
   await makeDirs(dirname(a.picture!));
   await writePng(
@@ -198,8 +198,7 @@ async function drawPicture(
     imageGrid(tiles, [rows * (a.k + 1), c, h, w], {
       columns: a.k + 1,
       scale: a.scale,
-      // Contrast-normalised images are centred on 0 with unit variance: grey is 0, ±3 the ends.
-      range: normalized ? [-3, 3] : [0, 1],
+      range: [0, 1],
     }),
   );
 }
