@@ -224,6 +224,8 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
   it('refuses, before anything is encoded or written: one error line each', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
+    const blocked = join(dir, 'blocked');
+    mkdirSync(join(blocked, 'map.png'), { recursive: true });
     const cases: [string[], number, RegExp][] = [
       [
         ['--neighbours', '80'],
@@ -239,6 +241,7 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
         /^convae map: --depth must be at most 2 \(the blocks of the stack in .*; 0 maps the pixels\)/,
       ],
       [['--out', file], 1, /--out/],
+      [['--out', blocked], 1, /^convae: cannot write --out ".*map\.png": is a directory/],
     ];
     const rs = await Promise.all(
       cases.map(([extra]) => cli(['map', '--model', stack, '--data', mixed, '--workers', '0', ...extra])),

@@ -22,7 +22,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
-import { checkOutDir, checkOutsideData } from './outdir.js';
+import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
 
 const OP = 'convae map';
@@ -92,6 +92,9 @@ export async function map(a: MapArgs): Promise<MapResult> {
     const dim = codeSize(stack, depth);
     checkNeighbourSizes(OP, n, n, dim, a.neighbours);
     await checkOutDir(a.out);
+    // A folder (or a kernel file) named like an output fails its write after the layout, minutes in: now, at once.
+    for (const file of ['map.csv', 'map.png', ...(a.thumbnails > 0 ? ['map-images.png'] : [])])
+      await checkOutFile(join(a.out, file), '--out');
     log(
       `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; UMAP with ${a.neighbours} neighbours, min_dist ${a.minDist}`,
     );
