@@ -19,6 +19,18 @@ import { cliAsync, savedStackAndImages } from '../util/cli.js';
 const root = new URL('../..', import.meta.url).pathname;
 const cli = cliAsync(120_000);
 
+/**
+ * Pixels of a PNG in the test images' pure reds and blues (blue 0 with red ≥ 150, or the reverse): the images' own
+ * pixels, which neither the map's Tableau dots nor normalised images have.
+ */
+function pureColours(file: string): number {
+  const img = PNG.sync.read(readFileSync(file));
+  let n = 0;
+  for (let q = 0; q < img.data.length; q += 4)
+    if ((img.data[q + 2] === 0 && img.data[q]! >= 150) || (img.data[q] === 0 && img.data[q + 2]! >= 150)) n++;
+  return n;
+}
+
 describe.runIf(BUILD === 'simd')('convae map', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-map-'));
   const imgs = join(dir, 'imgs'); // reds/ and blues/, 40 each
@@ -101,15 +113,8 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
     expect(read('w2')).toBe(read('w0'));
     // map-images.png draws the images themselves (200 by default: all 80 here): their pure reds and blues (blue 0,
     // or red 0) are there; map.png's dots, in Tableau colours, have none.
-    const pure = (file: string) => {
-      const img = PNG.sync.read(readFileSync(join(dir, 'w0', file)));
-      let n = 0;
-      for (let p = 0; p < img.data.length; p += 4)
-        if ((img.data[p + 2] === 0 && img.data[p]! >= 150) || (img.data[p] === 0 && img.data[p + 2]! >= 150)) n++;
-      return n;
-    };
-    expect(pure('map.png')).toBe(0);
-    expect(pure('map-images.png')).toBeGreaterThan(80 * 50);
+    expect(pureColours(join(dir, 'w0', 'map.png'))).toBe(0);
+    expect(pureColours(join(dir, 'w0', 'map-images.png'))).toBeGreaterThan(80 * 50);
     expect(read('s2')).not.toBe(read('w0'));
     expect(zero.stderr).toMatch(
       /^convae map: 80 images of .*mixed, codes of block 2 \(\d+ floats\); UMAP with 15 neighbours/,
@@ -209,16 +214,9 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
       ),
     ]);
     for (const r of [m, s]) expect(r.status, r.stderr).toBe(0);
-    // The test images' pure reds and blues (blue 0 with red ≥ 150, or the reverse): whitened, no pixel is either.
-    const pure = (file: string) => {
-      const img = PNG.sync.read(readFileSync(file));
-      let n = 0;
-      for (let q = 0; q < img.data.length; q += 4)
-        if ((img.data[q + 2] === 0 && img.data[q]! >= 150) || (img.data[q] === 0 && img.data[q + 2]! >= 150)) n++;
-      return n;
-    };
-    expect(pure(join(dir, 'white-map', 'map-images.png'))).toBeGreaterThan(80 * 50);
-    expect(pure(join(dir, 'white.png'))).toBeGreaterThan(8 * 4 * 16 * 16 * 9 * 0.5);
+    // Whitened, no pixel of the test images would be pure red or blue.
+    expect(pureColours(join(dir, 'white-map', 'map-images.png'))).toBeGreaterThan(80 * 50);
+    expect(pureColours(join(dir, 'white.png'))).toBeGreaterThan(8 * 4 * 16 * 16 * 9 * 0.5);
   }, 120_000);
 
   it('refuses, before anything is encoded or written: one error line each', async () => {

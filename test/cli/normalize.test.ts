@@ -152,6 +152,15 @@ describe.runIf(BUILD === 'simd')('--normalize contrast', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/training: whitening kernel must be an array of 729 numbers/);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    // A whitening beside 'contrast' (an edited record): refused, not read as contrast with the whitening ignored.
+    meta.training.normalize = 'contrast';
+    writeFileSync(join(wout, 'stack.json'), JSON.stringify(meta));
+    const mixed = cli('encode', '--model', wout, '--data', imgs, '--out', codes);
+    expect(mixed.status).toBe(1);
+    expect(mixed.stderr).toMatch(
+      /stack\.json: training\.whitening is given, but training\.normalize is "contrast": the whitening would be ignored/,
+    );
+    expect(mixed.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('--normalize takes none, contrast or whiten only', () => {

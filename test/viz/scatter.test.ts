@@ -119,15 +119,20 @@ describe('scatterSvg', () => {
       ).toThrow(ArgumentError);
   });
 
-  it('images: centred on their points; only embedded PNGs, valid points and sizes', () => {
+  it('images: centred on their points, kept inside the frame; only embedded PNGs, valid points and sizes', () => {
     const href = 'data:image/png;base64,iVBORw0KGgo=';
-    const svg = scatterSvg([0, 0, 4, 4], null, {
+    const svg = scatterSvg([0, 0, 4, 4, 2, 2], null, {
       side: 400,
       radius: 2,
-      images: [{ point: 1, href, width: 10, height: 6 }],
+      images: [
+        { point: 2, href, width: 10, height: 6 },
+        { point: 1, href, width: 10, height: 6 },
+      ],
     });
-    // Point 1 at the top right: x = 19 + 4·98.5 = 413, y = 19 (y up).
-    expect(svg).toContain(`<image x="408" y="16" width="10" height="6" href="${href}"`);
+    // Point 2 in the middle: x = 19 + 2·98.5 = 216, y = 19 + 2·98.5 = 216; the picture's corner half its size away.
+    expect(svg).toContain(`<image x="211" y="213" width="10" height="6" href="${href}"`);
+    // Point 1 at the top right (413, 19): centred, the picture would cross the frame's right edge (16 + 400).
+    expect(svg).toContain(`<image x="406" y="16" width="10" height="6" href="${href}"`);
     for (const im of [
       { point: 2, href, width: 10, height: 6 },
       { point: -1, href, width: 10, height: 6 },

@@ -61,6 +61,18 @@ export interface TrainingInput {
 export function inputOf(training: unknown, file: string): TrainingInput {
   const t = training as { normalize?: unknown; whitening?: unknown } | null | undefined;
   const v = t?.normalize;
+  // A whitening beside another normalisation says two things of the same input; whichever we took, the file's
+  // author meant the other one somewhere (an edited record). Refused rather than silently half applied.
+  if (
+    v !== 'whiten' &&
+    t !== null &&
+    typeof t === 'object' &&
+    Object.hasOwn(t, 'whitening') &&
+    t.whitening !== undefined
+  )
+    throw new DataError(
+      `${file}: training.whitening is given, but training.normalize is ${JSON.stringify(v ?? 'none')?.slice(0, 40)}: the whitening would be ignored; give normalize 'whiten', or remove the whitening`,
+    );
   if (v === undefined || v === 'none') return { normalize: 'none' };
   if (v === 'contrast') return { normalize: 'contrast' };
   if (v === 'whiten') return { normalize: 'whiten', whitening: whiteningOf(t?.whitening, `${file} training`) };

@@ -148,10 +148,15 @@ export function scatterSvg(
       `<circle cx="${r2(px(xy[2 * i]!))}" cy="${r2(py(xy[2 * i + 1]!))}" r="${radius}" fill="${colours[groups ? groups[i]! : 0]}"/>`,
     );
   out.push('</g>');
+  // A picture is centred on its point, but kept inside the plot's frame: at the edge it would cover the legend.
+  const [plotLeft, plotTop] = [MARGIN, (opts.title ? TITLE_H : 0) + MARGIN];
+  const inside = (v: number, size: number, lo: number) => Math.min(Math.max(v - size / 2, lo), lo + side - size);
   for (const [k, im] of (opts.images ?? []).entries()) {
     checkImage(op, k, im, n);
+    const x = inside(px(xy[2 * im.point]!), im.width, plotLeft);
+    const y = inside(py(xy[2 * im.point + 1]!), im.height, plotTop);
     out.push(
-      `<image x="${r2(px(xy[2 * im.point]!) - im.width / 2)}" y="${r2(py(xy[2 * im.point + 1]!) - im.height / 2)}" width="${im.width}" height="${im.height}" href="${im.href}" style="image-rendering:pixelated"/>`,
+      `<image x="${r2(x)}" y="${r2(y)}" width="${im.width}" height="${im.height}" href="${im.href}" style="image-rendering:pixelated"/>`,
     );
   }
   if (legend.length) {
