@@ -58,6 +58,8 @@ export interface DataSpec {
   modelClasses?: readonly string[] | null;
   /** The flag that named `data`, for messages (default `--data`; `detect` reads `--normal-data` too). */
   flag?: string;
+  /** Keep the images as read beside the normalised ones (`AllData.raw`): for a command that draws them. */
+  keepRaw?: boolean;
 }
 
 /** The input normalisations a `--normalize` flag names. */
@@ -121,14 +123,17 @@ export interface AllData {
   classes: string[] | null;
   /** An image folder's class folders that are not among `DataSpec.modelClasses` (then `data` has no labels). */
   unmatched?: string[];
-  /** The images as read, when `data` is normalised (`DataSpec.normalize`): what pictures of the images show. */
+  /** The images as read, when `data` is normalised and `DataSpec.keepRaw` asked for them: what pictures show. */
   raw?: ImageDataset;
 }
 
-/** `data` under `s`'s normalisation, and the images as read beside it when they differ. */
+/**
+ * `data` under `s`'s normalisation, and with `keepRaw` the images as read beside it when they differ (only then: a
+ * second copy of every image for the commands that never draw one).
+ */
 function withRaw(d: ImageDataset, s: DataSpec): { data: ImageDataset; raw?: ImageDataset } {
   const data = normalized(d, s.normalize, s.whitening);
-  return data === d ? { data } : { data, raw: d };
+  return data === d || !s.keepRaw ? { data } : { data, raw: d };
 }
 
 /**

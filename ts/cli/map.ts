@@ -74,7 +74,7 @@ export async function map(a: MapArgs): Promise<MapResult> {
   try {
     const stack = saved.stack!;
     const depth = stackDepth(OP, a.depth, stack, a.model, true);
-    const d = await resolveAllData({ ...a, ...saved.input }, saved.inputShape);
+    const d = await resolveAllData({ ...a, ...saved.input, keepRaw: a.thumbnails > 0 }, saved.inputShape);
     const n = d.data.length;
     // Everything that can be refused is refused before an image is encoded.
     if (n > MAX_MAP_IMAGES)

@@ -71,7 +71,7 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
   try {
     const stack = saved.stack!;
     const depth = stackDepth(OP, a.depth, stack, a.model, true);
-    const spec = { ...a, ...saved.input };
+    const spec = { ...a, ...saved.input, keepRaw: a.picture !== undefined };
     const data = await resolveAllData(spec, saved.inputShape);
     const query =
       a.query !== undefined
