@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { resolveTrainData } from './data.js';
-import { FormatError } from '../errors.js';
+import { ArgumentError, ConvaeError, FormatError } from '../errors.js';
 import { checkJsonDepth } from '../io/json.js';
 import type { BlockSpec } from '../model/autoencoder.js';
+import { plannedBlocks } from '../model/plan.js';
 import { blockOf, fileFail } from '../model/schema.js';
 import type { Activation } from '../ops/elementwise.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { checkSearchSpace } from '../train/options.js';
-import { searchCAE, type CandidateResult } from '../worker/search.js';
+import { blockOf as candidateBlock, searchCAE, type CandidateResult } from '../worker/search.js';
 import { Trainer } from '../worker/trainer.js';
 import { checkOutDir } from './outdir.js';
 import { type InterruptSignal, setInterruptStop } from './interrupt.js';
@@ -47,6 +48,12 @@ export interface SearchArgs {
 }
 
 const SEARCH_FORMAT = 'convae-search';
+const OP = 'convae search';
+/** Share of the images every candidate is validated on (searchCAE's default, named here for the messages). */
+const VALIDATION = 0.1;
+
+const describeCandidate = (c: CandidateResult['candidate']) =>
+  `maps ${c.featureMaps} filter ${c.filterSize} ${c.activation} lr ${c.lr} noise ${c.noise} ${c.tied ? 'tied' : 'untied'}`;
 
 export function table(ranked: CandidateResult[]): string {
   const rows = ranked.map((r, i) => {
@@ -86,6 +93,8 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
       seed: a.seed,
     })
   ).train;
+  const name = a.data ?? a.dataset;
+  checkSearchData(a, data.length, data.shape, be);
   const trainer = await Trainer.create(be, { size: workers });
   // Ctrl-C or SIGTERM (timeout, a job scheduler) stops after the current batch; the finished candidates are
   // still ranked and written, and the exit status says the run was interrupted, as a shell reports it.
@@ -98,7 +107,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   try {
     const t0 = performance.now();
     log(
-      `convae search on ${data.length} ${a.data ?? a.dataset} images (10 % held out for validation), ${workers} workers, ${be.build} build`,
+      `convae search on ${data.length} ${name.slice(0, 120)} images (10 % held out for validation), ${workers} workers, ${be.build} build`,
     );
     const res = await searchCAE(trainer, {
       ...space,
@@ -107,28 +116,29 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
       batchSize: a.batch,
       signal: ctl.signal,
       onCandidate: (r, done, total) => {
-        const c = r.candidate;
         log(
-          `[${done}/${total}] maps ${c.featureMaps} filter ${c.filterSize} ${c.activation} lr ${c.lr} noise ${c.noise} ${c.tied ? 'tied' : 'untied'}: val MSE ${r.valLoss.toFixed(5)} (${r.seconds.toFixed(1)} s)`,
+          `[${done}/${total}] ${describeCandidate(r.candidate)}: val MSE ${r.valLoss.toFixed(5)} (${r.seconds.toFixed(1)} s)`,
         );
       },
     });
-    for (const f of res.failed)
-      log(`skipped maps ${f.candidate.featureMaps} filter ${f.candidate.filterSize}: ${f.error.message}`);
+    for (const f of res.failed) log(`skipped ${describeCandidate(f.candidate)}: ${f.error.message.slice(0, 300)}`);
     const md = table(res.ranked);
     log(`\n${md}\n`);
     await makeDirs(a.out);
     const header =
-      `# convae search — ${a.dataset}, ${data.length} images, ${a.epochs} epoch(s) per candidate, batch ${a.batch}, Adam\n\n` +
+      `# convae search — ${name.slice(0, 120)}, ${data.length} images, ${a.epochs} epoch(s) per candidate, batch ${a.batch}, Adam\n\n` +
       `Ranked by validation reconstruction MSE 1/(2n) Σ (x − y)², then by parameter count. ${((performance.now() - t0) / 1000).toFixed(0)} s on ${workers} workers.${res.aborted ? ' **Interrupted**: only the finished candidates are listed.' : ''}\n\n`;
     const write = writeAtomic;
-    await write(join(a.out, 'search.md'), `${header}${md}\n`);
+    const failedMd = res.failed.length
+      ? `\nNot ranked (their training failed):\n\n${res.failed.map((f) => `- ${describeCandidate(f.candidate)}: ${f.error.message.slice(0, 300)}`).join('\n')}\n`
+      : '';
+    await write(join(a.out, 'search.md'), `${header}${md}\n${failedMd}`);
     await write(
       join(a.out, 'search.json'),
       JSON.stringify(
         {
           format: SEARCH_FORMAT,
-          dataset: a.dataset,
+          dataset: name,
           images: data.length,
           epochs: a.epochs,
           batch: a.batch,
@@ -152,6 +162,12 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
       log(
         `best block: ${JSON.stringify(res.best.block)}\nwrote ${a.out}/search.md and ${a.out}/search.json; train with it: convae train --from-search ${join(a.out, 'search.json')}`,
       );
+    // Every candidate failing in training (a worker that died, a loss that diverged) is a failed search, though
+    // search.md lists why; an interrupt before the first one finished is reported as an interrupt below.
+    if (!res.best && !stoppedBy) {
+      console.error(`${OP}: no candidate finished; search.md and search.json say why each failed`);
+      process.exitCode = 1;
+    }
     if (stoppedBy) {
       console.error(
         `convae: interrupted (${stoppedBy}); ${res.ranked.length} finished candidate(s) ranked in ${join(a.out, 'search.md')}`,
@@ -162,6 +178,48 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   } finally {
     stopInterrupt();
     await trainer.dispose();
+  }
+}
+
+/**
+ * Refuses, before a worker starts, data too few to hold out validation images, and a space whose every filter size
+ * is too large for the images (each candidate would fail in turn after the workers started); filter sizes some of
+ * which fit are tried, and the others listed as skipped.
+ */
+function checkSearchData(
+  a: SearchArgs,
+  n: number,
+  shape: readonly number[],
+  be: Awaited<ReturnType<typeof loadBackend>>,
+) {
+  const nVal = Math.round(n * VALIDATION);
+  if (nVal < 1 || nVal >= n)
+    throw new ArgumentError(
+      OP,
+      n < a.limit ? '--data' : '--limit',
+      `gives ${n} image(s); a search holds out ${Math.round(100 * VALIDATION)} % of them for validation and needs at least ${Math.ceil(0.5 / VALIDATION)}`,
+    );
+  const fits = (k: number) => {
+    try {
+      plannedBlocks(
+        be,
+        [candidateBlock({ featureMaps: 1, filterSize: k, activation: 'tanh', lr: 1e-3, noise: 0, tied: true })],
+        shape,
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConvaeError) return false;
+      throw e;
+    }
+  };
+  if (!a.kernels.some(fits)) {
+    let largest = 0;
+    for (let k = 1; k <= Math.min(shape[1]!, shape[2]!) && fits(k); k++) largest = k;
+    throw new ArgumentError(
+      OP,
+      '--kernels',
+      `${a.kernels.join(',').slice(0, 80)}: no filter size fits ${shape[1]}×${shape[2]} images with the block's 2×2 pooling; ${largest > 0 ? `the largest that does is ${largest}` : 'none does'}`,
+    );
   }
 }
 

@@ -1,0 +1,112 @@
+/**
+ * `convae search` refuses what would make every candidate fail before a worker starts: too few images to hold out
+ * validation ones (the library's split error named no flag), filter sizes none of which fit the images (the search
+ * trained nothing and exited 0 with an empty table). A search whose every candidate fails in training exits 1 (it
+ * exited 0), its search.md listing why. A folder's search names the folder, not "mnist".
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILD } from '../util/backend.js';
+import { cliAsync } from '../util/cli.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = cliAsync(120_000);
+
+describe.runIf(BUILD === 'simd')('convae search: refusals before training, and the data named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-search-'));
+  const imgs = join(dir, 'imgs');
+  beforeAll(() => {
+    expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('too few images for a validation share: a usage error naming --limit (mnist) or --data (a folder)', async () => {
+    const runs = await Promise.all([
+      cli(['search', '--limit', '4', '--maps', '2', '--kernels', '3', '--out', join(dir, 'a')]),
+      cli(['search', '--data', join(imgs, 'reds'), '--size', '16x16', '--limit', '4', '--out', join(dir, 'b')]),
+    ]);
+    expect(runs[0].status).toBe(1);
+    expect(runs[0].stderr).toMatch(/^convae search: --limit gives 4 image\(s\); .* needs at least 5\n$/);
+    expect(runs[1].status).toBe(1);
+    expect(runs[1].stderr).toMatch(/convae search: --limit gives 4 image/);
+    for (const d of ['a', 'b']) expect(existsSync(join(dir, d, 'search.md'))).toBe(false);
+  }, 120_000);
+
+  it('no filter size fits the images: refused naming the largest that does, nothing written', async () => {
+    // 28 leaves a 1×1 map, which the 2×2 pooling cannot take: 27 leaves 2×2.
+    const r = await cli(['search', '--limit', '50', '--maps', '2', '--kernels', '28', '--out', join(dir, 'c')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--kernels 28: no filter size fits 28×28 images .* the largest that does is 27/);
+    expect(existsSync(join(dir, 'c', 'search.md'))).toBe(false);
+    const ok = await cli([
+      'search',
+      '--limit',
+      '50',
+      '--maps',
+      '2',
+      '--kernels',
+      '27',
+      '--noise',
+      '0',
+      '-q',
+      '--out',
+      join(dir, 'd'),
+    ]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'd', 'search.json'), 'utf8')).ranked).toHaveLength(1);
+  }, 120_000);
+
+  it('every candidate failing in training (a diverging rate) exits 1, and search.md says why each failed', async () => {
+    const out = join(dir, 'f');
+    const r = await cli([
+      'search',
+      '--limit',
+      '200',
+      '--maps',
+      '4',
+      '--kernels',
+      '3',
+      '--noise',
+      '0',
+      '--activations',
+      'relu',
+      '--lr',
+      '1e30',
+      '-q',
+      '--out',
+      out,
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/convae search: no candidate finished/);
+    expect(readFileSync(join(out, 'search.md'), 'utf8')).toMatch(
+      /Not ranked .*\n\n- maps 4 filter 3 relu lr 1e\+30 noise 0 tied: fit: loss holds NaN/,
+    );
+    expect(JSON.parse(readFileSync(join(out, 'search.json'), 'utf8')).best).toBe(null);
+  }, 120_000);
+
+  it('a folder search names the folder in search.md and search.json', async () => {
+    const folder = join(imgs, 'reds');
+    const r = await cli([
+      'search',
+      '--data',
+      folder,
+      '--size',
+      '16x16',
+      '--maps',
+      '2',
+      '--kernels',
+      '3',
+      '--noise',
+      '0',
+      '-q',
+      '--out',
+      join(dir, 'e'),
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'e', 'search.md'), 'utf8')).toContain(`# convae search — ${folder},`);
+    expect(JSON.parse(readFileSync(join(dir, 'e', 'search.json'), 'utf8')).dataset).toBe(folder);
+  }, 120_000);
+});
