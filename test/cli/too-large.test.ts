@@ -13,17 +13,32 @@ describe.runIf(BUILD === 'simd')('checkImagesFit', () => {
     { convs: [{ filters: 4096, kernel: 5 }], pool: { kernel: 2 } },
     { convs: [{ filters: 4096, kernel: 5 }], pool: { kernel: 2 } },
   ];
+  const folder = { flag: '--data', name: 'folder:photos' };
   it('too large: says so and asks for a smaller --size', async () => {
     const be = await backendUnderTest();
-    expect(() => checkImagesFit(be, 'convae pretrain', blocks, [3, 600, 600], 'a smaller --kernel')).toThrow(
+    expect(() => checkImagesFit(be, 'convae pretrain', blocks, [3, 600, 600], folder, 'a smaller --kernel')).toThrow(
       /^convae pretrain: --size 600x600: the images are too large for the stack \(.*MAX_TENSOR_ELEMENTS\)\): give a smaller --size$/,
     );
   });
   it('too small: still the smallest side that fits', async () => {
     const be = await backendUnderTest();
-    expect(() => checkImagesFit(be, 'convae pretrain', blocks, [3, 8, 8])).toThrow(
+    expect(() => checkImagesFit(be, 'convae pretrain', blocks, [3, 8, 8], folder)).toThrow(
       /too small for the stack .*give --size 16x16$/,
     );
-    expect(() => checkImagesFit(be, 'convae pretrain', blocks, [3, 16, 16])).not.toThrow();
+    expect(() => checkImagesFit(be, 'convae pretrain', blocks, [3, 16, 16], folder)).not.toThrow();
+  });
+  // --size resizes folder images only: MNIST's 28×28 were said to be "--size 28x28" too small, "give --size 82x82".
+  it('a set whose images have their own size (MNIST, IDX): names its flag, not --size', async () => {
+    const be = await backendUnderTest();
+    const big: BlockSpec[] = [{ convs: [{ filters: 4, kernel: 27 }], pool: { kernel: 2 } }, ...blocks.slice(1)];
+    const mnist = { flag: '--data', name: 'mnist' };
+    expect(() => checkImagesFit(be, 'convae train', big, [1, 28, 28], mnist, 'a smaller --kernel')).toThrow(
+      /^convae train: --data mnist: its 28x28 images are too small for the stack \(.*\); the stack takes 38x38 or larger: give a smaller --kernel$/,
+    );
+    expect(() =>
+      checkImagesFit(be, 'convae detect', blocks, [3, 600, 600], { flag: '--normal-data', name: 'idx:/d' }),
+    ).toThrow(
+      /^convae detect: --normal-data idx:\/d: its 600x600 images are too large for the stack \(.*MAX_TENSOR_ELEMENTS\)\)$/,
+    );
   });
 });

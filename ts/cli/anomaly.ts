@@ -121,7 +121,7 @@ export async function anomaly(a: AnomalyArgs): Promise<{ meanAuroc: number; tabl
   );
   const be = await loadBackend({ build: a.build });
   const d = await loadLabelled(a);
-  checkImagesFit(be, 'convae anomaly', ANOMALY_BLOCKS, d.train.shape);
+  checkImagesFit(be, 'convae anomaly', ANOMALY_BLOCKS, d.train.shape, { flag: '--data', name: d.name });
   const names = d.classes!;
   const classes = a.normal === null ? names.map((_, i) => i) : a.normal.map((v) => parseClass(names, v, d.name));
   const train = d.train;

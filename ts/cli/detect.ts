@@ -117,7 +117,7 @@ export async function detect(a: DetectArgs): Promise<DetectResult> {
   const normalize = a.normalize ?? 'none';
   const blocks = detectBlocks(normalize);
   // Everything that can be refused is refused here, before the stack trains (it used to be after).
-  checkImagesFit(be, 'convae detect', blocks, normal.train.shape);
+  checkImagesFit(be, 'convae detect', blocks, normal.train.shape, { flag: '--normal-data', name: normal.name });
   // Not given: the library's default, capped at the normal training images (4 normal images train 3: k = 3).
   const k = a.k ?? Math.min(DEFAULT_K, normal.train.length);
   checkNeighbourCount(k, normal);

@@ -84,7 +84,14 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     },
     { ...common, convs: [{ filters: maps[1], kernel: a.kernel, padding }] },
   ].slice(0, a.layers);
-  checkImagesFit(be, 'convae pretrain', blocks, train.shape, 'a smaller --kernel or --pool, or --padding same');
+  checkImagesFit(
+    be,
+    'convae pretrain',
+    blocks,
+    train.shape,
+    { flag: '--data', name },
+    'a smaller --kernel or --pool, or --padding same',
+  );
   // Before the first line of output, so a Ctrl-C prompted by it always finds the handler.
   const stopInterrupt = onInterrupt(a.out, null);
   log(

@@ -305,7 +305,15 @@ async function trainWith(
 
   // A loaded stack is owned by `from` (train() disposes it); one made here, by this function.
   const blocks: BlockSpec[] = from ? [...from.stack!.specs] : blocksFor(a, set, maps, searched, log);
-  if (!from) checkImagesFit(be, 'convae train', blocks, trainSet.shape, 'a smaller --kernel');
+  if (!from)
+    checkImagesFit(
+      be,
+      'convae train',
+      blocks,
+      trainSet.shape,
+      { flag: '--data', name: source.name },
+      'a smaller --kernel',
+    );
   const stack = from?.stack ?? new StackedConvAutoencoder(be, blocks, trainSet.shape, a.seed);
   const curves: { name: string; values: number[] }[] = [];
   const reconMse: number[] = [];
