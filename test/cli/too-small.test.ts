@@ -68,4 +68,22 @@ describe.runIf(BUILD === 'simd')('images too small for the stack', () => {
     ]);
     expect(ok.status, ok.stderr).toBe(0);
   }, 180_000);
+
+  // MNIST's images have their own size (--size resizes folders only); filters-figure planned its pooled CAEs only
+  // after the plain ones had trained, and then failed naming a layer.
+  it('MNIST: train and filters-figure name --data mnist and a smaller --kernel, before anything trains', async () => {
+    const out = join(dir, 'out-mnist');
+    const [train, figure] = await Promise.all([
+      cli(['train', '--kernel', '27', '--limit', '100', '--epochs', '1', '--out', out, '-q']),
+      cli(['filters-figure', '--kernel', '28', '--limit', '100', '--epochs', '1', '--out', out, '-q']),
+    ]);
+    oneLine(
+      train,
+      /^convae train: --data mnist: its 28x28 images are too small for the stack \(block1.*\); the stack takes 82x82 or larger: give a smaller --kernel$/,
+    );
+    oneLine(
+      figure,
+      /^convae filters-figure: --data mnist: its 28x28 images are too small .*: give a smaller --kernel$/,
+    );
+  }, 120_000);
 });

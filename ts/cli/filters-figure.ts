@@ -15,6 +15,7 @@ import { fit } from '../train/fit.js';
 import { autoencoderTask } from '../model/tasks.js';
 import { filterPanelsFigure, loadRenderer } from '../viz/render.js';
 import { resolveTrainData } from './data.js';
+import { checkImagesFit } from './fits.js';
 import { makeDirs, writeAtomic } from '../io/files.js';
 import { checkOutsideData } from './outdir.js';
 import { FIRST_BLOCK_SPARSITY } from './paper-arch.js';
@@ -66,6 +67,9 @@ export async function filtersFigure(a: FiltersFigureArgs): Promise<{ mse: number
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
   const { train, test, name } = await resolveTrainData({ data: a.data ?? 'mnist', limit: a.limit, seed: a.seed });
+  // The pooled panels need more pixels than the plain ones: every CAE is planned before the first one trains.
+  for (const { block } of figureBlocks(a.maps, a.kernel))
+    checkImagesFit(be, 'convae filters-figure', [block], train.shape, { flag: '--data', name }, 'a smaller --kernel');
   const panels = [],
     mse: number[] = [];
   for (const { label, block } of figureBlocks(a.maps, a.kernel)) {
