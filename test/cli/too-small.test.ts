@@ -28,14 +28,15 @@ describe.runIf(BUILD === 'simd')('images too small for the stack', () => {
     expect(r.stderr).not.toMatch(/\n\s+at |pretrain CAE|epoch/);
   };
 
-  it('train, pretrain, anomaly and detect name --size and the side that fits; pretrain then runs at that side', async () => {
+  it('train, pretrain, anomaly, detect and paper name --size and the side that fits; pretrain then runs at that side', async () => {
     const out = join(dir, 'out');
-    const [train, pre15, anomaly, pre3, detect] = await Promise.all([
+    const [train, pre15, anomaly, pre3, detect, paper] = await Promise.all([
       cli(['train', '--data', imgs, '--size', '8x8', '--out', out, '-q']),
       cli(['pretrain', '--data', imgs, '--size', '15x15', '--epochs', '1', '--out', out, '-q']),
       cli(['anomaly', '--data', imgs, '--normal', 'reds', '--size', '12x12', '--out', out, '-q']),
       cli(['pretrain', '--data', imgs, '--size', '8x8', '--kernel', '3', '--epochs', '1', '--out', out, '-q']),
       cli(['detect', '--normal-data', imgs, '--data', imgs, '--size', '8x8']),
+      cli(['paper', '--data', imgs, '--size', '8x8', '--sizes', '50', '--seeds', '1', '--out', out, '-q']),
     ]);
     const fit = (side: number) => `the stack takes ${side}x${side} or larger: give --size ${side}x${side}`;
     oneLine(
@@ -49,6 +50,7 @@ describe.runIf(BUILD === 'simd')('images too small for the stack', () => {
       new RegExp(`^convae pretrain: --size 15x15: .*; ${fit(16)}, or a smaller --kernel or --pool, or --padding same$`),
     );
     oneLine(detect, new RegExp(`^convae detect: --size 8x8: .*; ${fit(16)}$`));
+    oneLine(paper, new RegExp(`^convae paper: --size 8x8: .*; ${fit(16)}, or another --arch$`));
     oneLine(anomaly, new RegExp(`^convae anomaly: --size 12x12: .*; ${fit(16)}$`));
     // Two 3×3 convolutions, each followed by a 2×2 pool: 3 → 1 → (pool) 1 needs 10 pixels a side.
     oneLine(pre3, new RegExp(`^convae pretrain: --size 8x8: .*; ${fit(10)}, `));

@@ -228,8 +228,21 @@ const list =
   (v: string) => {
     const out = v.split(',').map((s) => parse(s.trim()));
     if (!out.length || !out.every(ok)) throw new InvalidArgumentError(`${name} takes a comma-separated list: ${hint}`);
-    return out;
+    return distinct(name, out);
   };
+/**
+ * A value listed twice is refused: `paper --sizes 50,50` gave each of its rows twice and counted each seed's
+ * difference twice ("0 of 2 seeds" from one seed); in the other lists a repeat trains the same thing again.
+ */
+function distinct<T>(name: string, values: T[]): T[] {
+  const seen = new Set<string>();
+  for (const v of values) {
+    const key = String(v);
+    if (seen.has(key)) throw new InvalidArgumentError(`${name} lists ${key.slice(0, 40)} twice: give each value once`);
+    seen.add(key);
+  }
+  return values;
+}
 const ACTIVATIONS = ['tanh', 'relu', 'sigmoid', 'leakyRelu', 'identity'];
 
 program
@@ -323,7 +336,7 @@ program
       const s = v.split(',').map((x) => flagInteger(x.trim()));
       if (!s.length || !s.every((x) => Number.isInteger(x) && x >= 10 && x <= 60000))
         throw new InvalidArgumentError('--sizes takes integers in [10, 60000], e.g. 1000,10000,50000');
-      return s;
+      return distinct('--sizes', s);
     },
     [1000, 10000, 50000],
   )
@@ -356,12 +369,27 @@ program
     'fine-tuning epochs per labelled-set size, as size:epochs (others: 150 000 images, at least 10 epochs)',
     (v) => {
       const out: Record<number, number> = {};
-      for (const part of v.split(',')) {
-        const [size, e] = part.split(':').map((x) => flagInteger(x.trim()));
-        if (!(Number.isInteger(size) && size >= 10 && size <= 60000 && Number.isInteger(e) && e >= 1 && e <= 100000))
+      const parts = v.split(',').map((part) => part.split(':').map((x) => flagInteger(x.trim())));
+      for (const pair of parts) {
+        const [size, e] = pair;
+        if (
+          !(
+            pair.length === 2 &&
+            Number.isInteger(size) &&
+            size! >= 10 &&
+            size! <= 60000 &&
+            Number.isInteger(e) &&
+            e! >= 1 &&
+            e! <= 100000
+          )
+        )
           throw new InvalidArgumentError('--epochs takes size:epochs pairs, e.g. 1000:150,10000:30,50000:12');
-        out[size] = e;
+        out[size!] = e!;
       }
+      distinct(
+        '--epochs',
+        parts.map(([size]) => size),
+      );
       return out;
     },
     { 1000: 150, 10000: 30, 50000: 12 },

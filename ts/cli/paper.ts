@@ -35,6 +35,7 @@ import { loadModel, saveModel } from '../model/serialize.js';
 import { evaluateClassifier } from '../train/evaluate.js';
 import { createRunner } from '../worker/runner.js';
 import { resolveTrainData } from './data.js';
+import { checkImagesFit } from './fits.js';
 import type { Decoder } from './commands.js';
 import { checkOutDir } from './outdir.js';
 import { writeAtomic, writeModelFiles, makeDirs } from '../io/files.js';
@@ -241,6 +242,7 @@ export async function paper(a: PaperArgs): Promise<string> {
   const firstCae = a.firstCae ?? 'ksparse';
   const decoder = a.decoder ?? 'tied';
   const blocks = pretrainBlocks(arch, firstCae, decoder);
+  checkImagesFit(be, 'convae paper', blocks, train.shape, { flag: '--data', name: source.name }, 'another --arch');
   const classes = train.numClasses ?? 10;
 
   // Everything that changes a stack, and with --rescale everything that changes a run's result;
