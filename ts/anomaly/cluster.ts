@@ -31,6 +31,11 @@ export interface ClusterOptions {
   maxIterations?: number;
   /** One class per code (integers ≥ 0): the clusters are scored against them (`clusterScores`). */
   labels?: ArrayLike<number>;
+  /**
+   * k rows of `dim` finite floats to start from instead of k-means++ draws (to go on from known centres, or to
+   * compare runs from one start); then one run is made, and `restarts` above 1 is refused.
+   */
+  start?: Float32Array;
 }
 
 /** What `clusterCodes` gives, for the start of lowest inertia. */
@@ -52,8 +57,8 @@ export interface Clustering {
   converged: boolean;
   /** Codes in each cluster; 0 only in degenerate cases, such as codes that hold fewer than k distinct vectors. */
   sizes: Int32Array;
-  /** The codes k-means++ chose as the first centroids of this start, in the order drawn. */
-  initial: Int32Array;
+  /** The k centroids this run started from (`dim` floats each): the codes k-means++ drew, or `start`. */
+  start: Float32Array;
   /** With `labels`: how the clusters agree with the classes; null without. */
   scores: ClusterScores | null;
 }
@@ -74,8 +79,9 @@ export const MAX_ITERATIONS = 10_000;
 export async function clusterCodes(runner: Runner, codes: Embeddings, opts: ClusterOptions): Promise<Clustering> {
   const op = 'clusterCodes';
   const o = optionsOf(op, opts);
-  knownFields(op, 'options', o, ['k', 'seed', 'restarts', 'maxIterations', 'labels']);
-  const { k, seed = 1, restarts = 4, maxIterations = 300, labels } = o;
+  knownFields(op, 'options', o, ['k', 'seed', 'restarts', 'maxIterations', 'labels', 'start']);
+  const { k, seed = 1, maxIterations = 300, labels, start } = o;
+  const restarts = o.restarts ?? (start ? 1 : 4);
   const ranges: [string, unknown, number, number][] = [
     ['k', k, 2, MAX_CLUSTERS],
     ['seed', seed, 0, 2 ** 32 - 1],
@@ -87,19 +93,30 @@ export async function clusterCodes(runner: Runner, codes: Embeddings, opts: Clus
       throw new ArgumentError(op, arg, `must be an integer in [${lo}, ${hi}], got ${quote(v)}`);
   checkEmbeddings(op, 'codes', codes);
   const { n, dim } = codes;
-  if (k! > n) throw new ArgumentError(op, 'k', `${k} clusters need at least ${k} codes, got ${n}`);
+  if (k! > n) throw new ArgumentError(op, 'k', `must be at most the number of codes (${n}), got ${k}`);
   if (labels !== undefined) {
     if (labels?.length !== n)
       throw new ArgumentError(op, 'labels', `must hold one class per code (${n}), got ${quote(labels?.length)}`);
     groupsOf(op, 'labels', labels);
   }
   checkNeighbourSizes(op, n, k!, dim, 2);
+  if (start !== undefined) {
+    if (restarts !== 1)
+      throw new ArgumentError(
+        op,
+        'restarts',
+        `must be 1 with start (each would begin at start), got ${quote(restarts)}`,
+      );
+    if (!(start instanceof Float32Array && start.length === k! * dim))
+      throw new ArgumentError(op, 'start', `must be a Float32Array of k·dim = ${k! * dim} floats, got ${quote(start)}`);
+    checkFiniteEmbeddings(op, 'start', { vectors: start, n: k!, dim });
+  }
   checkFiniteEmbeddings(op, 'codes', codes);
   const rng = new Rng(seed);
   let best: Omit<Clustering, 'scores'> | null = null;
   for (let r = 0; r < restarts; r++) {
-    const initial = kMeansPlusPlus(codes, k!, rng);
-    const run = await lloyd(runner, codes, k!, initial, maxIterations);
+    const from = start ? start.slice() : drawnCentroids(codes, kMeansPlusPlus(codes, k!, rng));
+    const run = await lloyd(runner, codes, k!, from, maxIterations);
     if (!best || run.inertia < best.inertia) best = run;
   }
   return { ...best!, scores: labels ? clusterScores(best!.assignments, labels) : null };
@@ -146,17 +163,24 @@ function kMeansPlusPlus(codes: Embeddings, k: number, rng: Rng): Int32Array {
   return chosen;
 }
 
-/** Lloyd's iterations from the codes `initial`; the centroids returned are those of the last assignment. */
+/** The codes `chosen`, one row each. */
+function drawnCentroids(codes: Embeddings, chosen: Int32Array): Float32Array {
+  const { dim, vectors } = codes;
+  const out = new Float32Array(chosen.length * dim);
+  for (const [c, i] of chosen.entries()) out.set(vectors.subarray(i * dim, (i + 1) * dim), c * dim);
+  return out;
+}
+
+/** Lloyd's iterations from the centroids `start`; the centroids returned are those of the last assignment. */
 async function lloyd(
   runner: Runner,
   codes: Embeddings,
   k: number,
-  initial: Int32Array,
+  start: Float32Array,
   maxIterations: number,
 ): Promise<Omit<Clustering, 'scores'>> {
-  const { n, dim, vectors } = codes;
-  let centroids: Float32Array = new Float32Array(k * dim);
-  for (let c = 0; c < k; c++) centroids.set(vectors.subarray(initial[c]! * dim, (initial[c]! + 1) * dim), c * dim);
+  const { n, dim } = codes;
+  let centroids = start;
   let assignments = new Int32Array(n).fill(-1);
   const distances = new Float32Array(n);
   let iterations = 0;
@@ -188,7 +212,7 @@ async function lloyd(
     sizes[assignments[i]!]! += 1;
     inertia += distances[i]! * distances[i]!;
   }
-  return { assignments, centroids, distances, inertia, iterations, converged, sizes, initial };
+  return { assignments, centroids, distances, inertia, iterations, converged, sizes, start };
 }
 
 /**

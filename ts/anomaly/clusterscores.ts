@@ -70,7 +70,7 @@ export function groupsOf(op: string, arg: string, v: ArrayLike<number>): { of: I
   for (let i = 0; i < n; i++) {
     const x = v[i];
     if (!(Number.isInteger(x) && x! >= 0))
-      throw new ArgumentError(op, arg, `value ${i} is ${quote(x)}: groups are integers ≥ 0`);
+      throw new ArgumentError(op, arg, `holds ${quote(x)} at ${i}: groups are integers ≥ 0`);
     let g = index.get(x!);
     if (g === undefined) {
       g = index.size;
