@@ -126,7 +126,7 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     };
     await writeAtomic(join(a.out, 'clusters.json'), `${JSON.stringify(summary, null, 1)}\n`);
     log(
-      `${OP}: inertia ${c.inertia.toPrecision(6)} after ${c.iterations} iteration(s)${c.converged ? '' : ' (not converged: the most of one start)'}; sizes ${Array.from(c.sizes).join(' ')}`,
+      `${OP}: inertia ${c.inertia.toPrecision(6)} after ${c.iterations} iteration(s)${c.converged ? '' : ' (not converged: the most a start runs)'}; sizes ${Array.from(c.sizes).join(' ')}`,
     );
     if (c.scores)
       log(

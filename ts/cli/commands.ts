@@ -402,7 +402,7 @@ export function registerDataCommands(program: Command): void {
         'the images grouped by their codes (k-means): clusters.csv (file,cluster,distance,label,label_name), clusters.png (a row per cluster, its images nearest the centre) and clusters.json; with labels, accuracy, NMI and ARI against the classes',
       ),
   )
-    .option('--k <n>', 'clusters', int('--k', 2, MAX_CLUSTERS), 10)
+    .option('--k <n>', `clusters, 2 to ${MAX_CLUSTERS}`, int('--k', 2, MAX_CLUSTERS), 10)
     .option(
       '--depth <n>',
       'blocks the images go through (default: all, the deepest code; 0: the pixels)',
