@@ -73,8 +73,9 @@ export const MAX_ITERATIONS = 10_000;
 /**
  * k-means on `codes`: `restarts` k-means++ starts, each iterated (assign every code to its nearest centroid on
  * `runner`, move each centroid to the mean of its codes) until the assignments stop changing or `maxIterations`;
- * the start of lowest inertia is kept. A cluster left empty by a step takes the code farthest from its centroid
- * (among codes whose cluster keeps another), so k clusters stay k while the codes hold k distinct vectors.
+ * the start of lowest inertia is kept (the first of equals). A cluster left empty by a step takes the code farthest
+ * from its centroid (among codes whose cluster keeps another) before the centroids move, as scikit-learn re-seeds
+ * one: an empty cluster would otherwise keep its old centre and the run end with fewer than k.
  */
 export async function clusterCodes(runner: Runner, codes: Embeddings, opts: ClusterOptions): Promise<Clustering> {
   const op = 'clusterCodes';
