@@ -194,6 +194,20 @@ describe('clusterCodes', () => {
     expect(Math.min(...r.sizes)).toBe(30);
   }, 60_000);
 
+  it('far from the origin, where the float32 gemm cancels, each code still goes to its nearest centroid in float64', async () => {
+    // ‖q‖² ≈ 8·10⁶ here: float32's ‖q‖² + ‖c‖² − 2q·c is off by about 1, the two centroids' squared distances differ
+    // by 0.1 or less.
+    const [n, dim] = [400, 8];
+    const rng = new Rng(13);
+    const vectors = Float32Array.from({ length: n * dim }, () => 1000 + 0.1 * rng.normal());
+    const start = Float32Array.from({ length: 2 * dim }, (_, j) => 1000 + (j === 0 ? 0.05 : j === dim ? -0.05 : 0));
+    const r = await clusterCodes(here, { vectors, n, dim }, { k: 2, start, maxIterations: 1 });
+    const ref = plainLloyd(vectors, n, dim, 2, start, 1);
+    expect(r.iterations).toBe(1);
+    expect(Array.from(r.assignments)).toEqual(ref.assign);
+    for (let i = 0; i < n; i++) expect(r.distances[i]).toBeCloseTo(ref.dist[i]!, 5);
+  });
+
   it('fewer distinct codes than clusters: every code on its centre, an empty cluster, no NaN', async () => {
     const vectors = Float32Array.from({ length: 20 }, (_, i) => (i < 10 ? 1 : 5));
     const r = await clusterCodes(here, { vectors, n: 20, dim: 1 }, { k: 3 });
