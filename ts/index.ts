@@ -250,6 +250,15 @@ export {
   type CodeMap,
   type MapOptions,
 } from './anomaly/map.js';
+export {
+  clusterCodes,
+  MAX_CLUSTERS,
+  MAX_ITERATIONS,
+  MAX_RESTARTS,
+  type ClusterOptions,
+  type Clustering,
+} from './anomaly/cluster.js';
+export { clusterScores, MAX_SCORED_GROUPS, type ClusterScores } from './anomaly/clusterscores.js';
 export { rescaleConvs, type RescaleOptions, type RescaledConv } from './train/rescale.js';
 export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
 export { projectionGrid } from './anomaly/draw.js';

@@ -217,6 +217,10 @@ describe.runIf(BUILD === 'simd')('every command that draws pictures, through the
       folder: true,
       line: (o, d, m) => ['map', '--model', m, '--data', d, '--neighbours', '5', '--thumbnails', '4', '--out', o],
     },
+    cluster: {
+      folder: true,
+      line: (o, d, m) => ['cluster', '--model', m, '--data', d, '--k', '2', '--per-cluster', '2', '--out', o],
+    },
     features: {
       folder: true,
       line: (o, d, m) => ['features', '--model', m, '--data', d, '--top', '2', '--limit', '20', '--out', o],

@@ -2,8 +2,10 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
 import { MAX_NEIGHBOURS, MAX_WORKERS } from '../limits.js';
+import { MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
 import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
+import { cluster, MAX_PER_CLUSTER } from './cluster.js';
 import { parseSize } from './data.js';
 import { encode } from './encode.js';
 import { map } from './map.js';
@@ -387,6 +389,50 @@ export function registerDataCommands(program: Command): void {
         minDist: o.minDist,
         thumbnails: o.thumbnails,
         seed: o.seed,
+        out: o.out,
+        workers: o.workers,
+        quiet: o.quiet,
+      });
+    });
+
+  modelOpt(
+    program
+      .command('cluster')
+      .description(
+        'the images grouped by their codes (k-means): clusters.csv (file,cluster,distance,label,label_name), clusters.png (a row per cluster, its images nearest the centre) and clusters.json; with labels, accuracy, NMI and ARI against the classes',
+      ),
+  )
+    .option('--k <n>', `clusters, 2 to ${MAX_CLUSTERS}`, int('--k', 2, MAX_CLUSTERS), 10)
+    .option(
+      '--depth <n>',
+      'blocks the images go through (default: all, the deepest code; 0: the pixels)',
+      int('--depth', 0),
+    )
+    .option(
+      '--restarts <n>',
+      'k-means++ starts, each run until it converges; the one of lowest inertia is kept',
+      int('--restarts', 1, MAX_RESTARTS),
+      4,
+    )
+    .option('--seed <n>', 'random seed of the starts', int('--seed', 0, MAX_SEED), 1)
+    .option('--limit <n>', `only n images: ${LIMIT_RULE}`, int('--limit'))
+    .option(
+      '--per-cluster <n>',
+      "images drawn in each cluster's row of clusters.png, those nearest its centre",
+      int('--per-cluster', 1, MAX_PER_CLUSTER),
+      10,
+    )
+    .option('--out <dir>', 'folder for clusters.csv, clusters.png and clusters.json', 'convae-out/cluster')
+    .option('--workers <n>', WORKERS_HELP, workersArg)
+    .action(async (o) => {
+      await cluster({
+        ...shared(o),
+        model: o.model,
+        k: o.k,
+        depth: o.depth,
+        restarts: o.restarts,
+        seed: o.seed,
+        perCluster: o.perCluster,
         out: o.out,
         workers: o.workers,
         quiet: o.quiet,

@@ -75,6 +75,10 @@ const START_HERE = [
     'the images most alike each image, by their codes: a CSV, and the picture',
   ],
   ['convae map --model stack --data my-images --out map', 'the images laid out in 2-D by their codes: map-images.png'],
+  [
+    'convae cluster --model stack --data my-images --k 10 --out clusters',
+    'the images grouped by their codes: clusters.csv, and clusters.png with a row per group',
+  ],
   ['convae train --data my-labelled-images --out run', 'a classifier (class sub-folders)'],
   ['convae detect --normal-data my-good-images --data my-new-images', 'an anomaly score and flag for every new image'],
   ['convae anomaly --data my-labelled-images --normal good', 'AUROC: sub-folder good normal, the others anomalies'],

@@ -176,8 +176,11 @@ async function drawThumbnails(a: MapArgs, d: AllData, xy: Float32Array, depth: n
   await writeAtomic(join(a.out, 'map-images.png'), chart.png);
 }
 
-/** A c × h × w image averaged over step × step blocks (the last row and column of blocks may be partial). */
-function shrink(img: Float32Array, c: number, h: number, w: number, step: number): Float32Array {
+/**
+ * A c × h × w image averaged over step × step blocks (the last row and column of blocks may be partial): the
+ * thumbnails of map-images.png and clusters.png.
+ */
+export function shrink(img: Float32Array, c: number, h: number, w: number, step: number): Float32Array {
   if (step === 1) return img;
   const [sh, sw] = [Math.ceil(h / step), Math.ceil(w / step)];
   const sum = new Float32Array(c * sh * sw);

@@ -1,0 +1,205 @@
+/**
+ * `convae cluster`: clusters.csv holds the library's clusters of the saved stack's codes, one row per image in the
+ * folder's order; the same file in workers and on this thread; the scores it prints equal ones recomputed here
+ * from clusters.csv by independent formulas; clusters.png shows the images as read; every refusal comes before an
+ * image is encoded, and no output lands inside the data folder.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterCodes } from '../../ts/anomaly/cluster.js';
+import { encode } from '../../ts/anomaly/embed.js';
+import { cluster } from '../../ts/cli/cluster.js';
+import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import { threadRunner } from '../../ts/train/runner.js';
+import { BUILD } from '../util/backend.js';
+import { cliAsync, savedStackAndImages } from '../util/cli.js';
+import { bruteAccuracy, itemNmi, pairCountAri } from '../util/clustering.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = cliAsync(120_000);
+
+/** Pixels in the test images' pure reds and blues: the images' own, which no normalised image and no text has. */
+function pureColours(file: string): number {
+  const img = PNG.sync.read(readFileSync(file));
+  let n = 0;
+  for (let q = 0; q < img.data.length; q += 4)
+    if ((img.data[q + 2] === 0 && img.data[q]! >= 150) || (img.data[q] === 0 && img.data[q + 2]! >= 150)) n++;
+  return n;
+}
+
+/** clusters.csv's rows as [file, cluster, distance, label, label_name]. */
+const rowsOf = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+
+describe.runIf(BUILD === 'simd')('convae cluster', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-cluster-'));
+  const imgs = join(dir, 'imgs'); // reds/ and blues/, 40 each
+  const mixed = join(dir, 'mixed'); // the same 80 images, in classes a/ b/ c/ that do not follow the colour
+  const flat = join(dir, 'flat'); // the same, unlabelled
+  const stack = join(dir, 'stack');
+  beforeAll(async () => {
+    expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
+    for (const f of ['a', 'b', 'c'].map((c) => join(mixed, c)).concat(flat)) mkdirSync(f, { recursive: true });
+    for (const cls of ['reds', 'blues'])
+      for (const file of readdirSync(join(imgs, cls))) {
+        const i = Number(file.slice(0, -4));
+        cpSync(join(imgs, cls, file), join(mixed, 'abc'[i % 3]!, `${cls}-${file}`));
+        cpSync(join(imgs, cls, file), join(flat, `${cls}-${file}`));
+      }
+    const r = await cli(['pretrain', '--data', imgs, '--size', '16x16', '--epochs', '1', '--out', stack, '-q']);
+    expect(r.status, r.stderr).toBe(0);
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('clusters.csv holds the library’s clusters of the saved stack’s codes, in the folder’s order', async () => {
+    const out = join(dir, 'api');
+    const base = { model: stack, data: mixed, k: 4, restarts: 2, seed: 3, perCluster: 5, build: BUILD, quiet: true };
+    const r = await cluster({ ...base, out, workers: 0 });
+    const { be, stack: s } = await savedStackAndImages(stack, imgs);
+    const f = await loadImageFolder(mixed, { size: [16, 16], channels: 3 });
+    try {
+      expect(r.files).toEqual(f.files);
+      const labels = f.dataset.labels!;
+      const lib = await clusterCodes(threadRunner(be), encode(s, f.dataset, {}), {
+        k: 4,
+        restarts: 2,
+        seed: 3,
+        labels,
+      });
+      expect(Array.from(r.assignments)).toEqual(Array.from(lib.assignments));
+      expect(r.scores).toEqual(lib.scores);
+      const rows = rowsOf(join(out, 'clusters.csv'));
+      expect(rows).toHaveLength(80);
+      for (const [i, [file, c, d, label, name]] of rows.entries()) {
+        expect(file).toBe(f.files[i]);
+        expect(Number(c)).toBe(lib.assignments[i]);
+        expect(Number(d)).toBeCloseTo(lib.distances[i]!, 4);
+        expect(Number(label)).toBe(labels[i]);
+        expect(name).toBe(file!.slice(0, 1));
+      }
+      const json = JSON.parse(readFileSync(join(out, 'clusters.json'), 'utf8'));
+      expect(json).toMatchObject({ k: 4, depth: 2, images: 80, scores: lib.scores, sizes: Array.from(lib.sizes) });
+      expect(json.inertia).toBeCloseTo(lib.inertia, 6);
+    } finally {
+      s.dispose();
+    }
+  }, 120_000);
+
+  it('the CLI: the same clusters.csv in workers and on this thread; the scores it prints are those of the CSV', async () => {
+    const run = (out: string, ...extra: string[]) =>
+      cli(['cluster', '--model', stack, '--data', mixed, '--k', '5', '--out', join(dir, out), ...extra]);
+    const [two, zero, seed2] = await Promise.all([
+      run('w2', '--workers', '2'),
+      run('w0', '--workers', '0'),
+      run('s2', '--workers', '0', '--seed', '2', '--restarts', '1'),
+    ]);
+    for (const r of [two, zero, seed2]) expect(r.status, r.stderr).toBe(0);
+    const read = (out: string) => readFileSync(join(dir, out, 'clusters.csv'), 'utf8');
+    expect(read('w2')).toBe(read('w0'));
+    expect(zero.stderr).toMatch(
+      /^convae cluster: 80 images of .*mixed, codes of block 2 \(\d+ floats\); k-means, 5 clusters, the best of 4 k-means\+\+ start/,
+    );
+    const line = /accuracy ([\d.]+), NMI ([\d.]+), ARI (-?[\d.]+) \(purity [\d.]+\)/.exec(zero.stderr);
+    expect(line, zero.stderr).not.toBeNull();
+    const rows = rowsOf(join(dir, 'w0', 'clusters.csv'));
+    const [u, v] = [rows.map((r) => Number(r[1])), rows.map((r) => Number(r[3]))];
+    // Five clusters, three classes: two clusters match no class.
+    expect(Number(line![1])).toBeCloseTo(bruteAccuracy(u, v), 4);
+    expect(Number(line![2])).toBeCloseTo(itemNmi(u, v), 4);
+    expect(Number(line![3])).toBeCloseTo(pairCountAri(u, v), 4);
+    // clusters.png: a row per cluster, the images as read (their pure reds and blues).
+    const png = PNG.sync.read(readFileSync(join(dir, 'w0', 'clusters.png')));
+    expect(png.height).toBeGreaterThan(5 * 56);
+    expect(pureColours(join(dir, 'w0', 'clusters.png'))).toBeGreaterThan(5 * 10 * 56 * 56 * 0.5);
+  }, 120_000);
+
+  it('--depth 0 clusters the pixels; an unlabelled folder gets no scores and empty label columns', async () => {
+    const [px, plain] = await Promise.all([
+      cli(['cluster', '--model', stack, '--data', imgs, '--depth', '0', '--k', '2', '--out', join(dir, 'px')]),
+      cli(['cluster', '--model', stack, '--data', flat, '--k', '3', '--out', join(dir, 'flat-cl'), '--workers', '0']),
+    ]);
+    expect(px.status, px.stderr).toBe(0);
+    expect(px.stderr).toMatch(/their pixels \(768 floats\)/);
+    // Reds and blues apart in the pixels.
+    expect(px.stderr).toMatch(/accuracy 1\.0000, NMI 1\.0000, ARI 1\.0000/);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toMatch(/accuracy/);
+    const rows = readFileSync(join(dir, 'flat-cl', 'clusters.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
+    expect(rows).toHaveLength(80);
+    for (const r of rows) expect(r).toMatch(/^[^,]+,[0-2],[\d.e+-]+,,$/);
+    expect(JSON.parse(readFileSync(join(dir, 'flat-cl', 'clusters.json'), 'utf8')).scores).toBeNull();
+  }, 120_000);
+
+  it('a whitened stack: clusters.png shows the images as read', async () => {
+    const white = join(dir, 'white');
+    const p = await cli([
+      'pretrain',
+      '--data',
+      imgs,
+      '--size',
+      '16x16',
+      '--epochs',
+      '1',
+      '--normalize',
+      'whiten',
+      '--out',
+      white,
+      '-q',
+    ]);
+    expect(p.status, p.stderr).toBe(0);
+    const out = join(dir, 'white-cl');
+    const r = await cli(['cluster', '--model', white, '--data', imgs, '--k', '2', '--workers', '0', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(pureColours(join(out, 'clusters.png'))).toBeGreaterThan(2 * 10 * 56 * 56 * 0.5);
+  }, 120_000);
+
+  it('refuses, before anything is encoded or written: one error line each', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const blocked = join(dir, 'blocked');
+    mkdirSync(join(blocked, 'clusters.png'), { recursive: true });
+    const cases: [string[], RegExp][] = [
+      [
+        ['--k', '81'],
+        /^convae cluster: --k 81 clusters need at least 81 images; --data holds 80: give --k 80 or fewer/,
+      ],
+      [['--k', '1'], /--k must be an integer in \[2, 200\]/],
+      [['--k', '201'], /--k must be an integer in \[2, 200\]/],
+      [['--restarts', '0'], /--restarts must be an integer in \[1, 100\]/],
+      [['--per-cluster', '51'], /--per-cluster must be an integer in \[1, 50\]/],
+      [['--seed', '-1'], /--seed must be an integer/],
+      [
+        ['--depth', '3'],
+        /^convae cluster: --depth must be at most 2 \(the blocks of the stack in .*; 0 maps the pixels\)/,
+      ],
+      [['--out', file], /--out/],
+      [['--out', blocked], /^convae: cannot write --out ".*clusters\.png": is a directory/],
+      [['--out', join(mixed, 'out')], /^convae cluster: --out .*out lies inside --data .*mixed: the next run on/],
+      [['--out', join(mixed, 'a')], /lies inside --data/],
+    ];
+    const rs = await Promise.all(
+      cases.map(([extra]) => cli(['cluster', '--model', stack, '--data', mixed, '--workers', '0', ...extra])),
+    );
+    rs.forEach((r, i) => {
+      const [extra, re] = cases[i]!;
+      expect(r.status, `${extra.join(' ')}: ${r.stderr}`).not.toBe(0);
+      expect(r.stderr, extra.join(' ')).toMatch(re);
+      expect(r.stderr, extra.join(' ')).not.toMatch(/k-means|\n\s+at /);
+      expect(r.stderr.trim().split('\n').length, extra.join(' ')).toBeLessThanOrEqual(3);
+    });
+    expect(readFileSync(file, 'utf8')).toBe('x');
+    expect(existsSync(join(mixed, 'out'))).toBe(false);
+    expect(readdirSync(join(mixed, 'a')).every((f) => f.endsWith('.png') && !f.startsWith('clusters'))).toBe(true);
+  }, 120_000);
+});

@@ -1,0 +1,223 @@
+/**
+ * `convae cluster --model DIR --data SPEC`: the images grouped by their codes. Every image goes through the saved
+ * stack to `--depth` (0: the pixels, for comparison); `clusterCodes` runs k-means with `--restarts` k-means++
+ * starts and keeps the best. Writes clusters.csv (file, cluster, distance to its centre and the true class when
+ * the data has labels), clusters.png (a row per cluster: its `--per-cluster` images nearest the centre) and
+ * clusters.json (k, depth, inertia, sizes, scores). With labels, the clusters' accuracy, NMI and ARI against the
+ * classes are said in one line.
+ */
+import { join } from 'node:path';
+import { type Clustering, clusterCodes, MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
+import { checkNeighbourSizes, codeSize } from '../anomaly/embed.js';
+import { loadBackend } from '../backend/backend.js';
+import type { Build } from '../backend/loader.js';
+import { ArgumentError } from '../errors.js';
+import { makeDirs, writeAtomic } from '../io/files.js';
+import { MAX_RASTER_PIXELS } from '../limits.js';
+import type { Runner } from '../train/runner.js';
+import { figureSvg } from '../viz/figure.js';
+import { gridSize, imageGrid } from '../viz/raster.js';
+import { pngDataUrl, svgToPng } from '../viz/render.js';
+import { defaultWorkers } from '../worker/pool.js';
+import { createRunner } from '../worker/runner.js';
+import { csvField, stackDepth } from './apply.js';
+import { type AllData, type DataSpec, resolveAllData } from './data.js';
+import { shrink } from './map.js';
+import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
+import { loadSaved } from './saved.js';
+
+const OP = 'convae cluster';
+
+/** Most images a row of clusters.png shows. */
+export const MAX_PER_CLUSTER = 50;
+
+export interface ClusterArgs extends DataSpec {
+  model: string;
+  /** Clusters, 2 to MAX_CLUSTERS. */
+  k: number;
+  /** Blocks the images go through: 0 (the pixels) to the stack's length (default: all, the deepest code). */
+  depth?: number;
+  /** k-means++ starts; the one of lowest inertia is kept. */
+  restarts: number;
+  seed: number;
+  /** Images drawn in each cluster's row of clusters.png, those nearest its centre. */
+  perCluster: number;
+  /** Folder of clusters.csv, clusters.png and clusters.json. */
+  out: string;
+  build: Build | 'auto';
+  /** Workers that encode and assign (default: the cores); 0 = this thread. Same clusters either way. */
+  workers?: number;
+  quiet: boolean;
+}
+
+/** What `cluster` computed: the clustering of the images, in the order of `files`. */
+export interface ClusterResult extends Clustering {
+  files: string[];
+}
+
+const FILES = ['clusters.csv', 'clusters.png', 'clusters.json'];
+
+export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
+  const log = (s: string) => a.quiet || console.error(s);
+  checkClusterOptions(a);
+  // clusters.png inside the folder would be read as an image by the next run on it.
+  await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
+  const be = await loadBackend({ build: a.build });
+  const saved = await loadSaved(be, a.model, 'stack');
+  let runner: Runner | undefined;
+  try {
+    const stack = saved.stack!;
+    const depth = stackDepth(OP, a.depth, stack, a.model, true);
+    const d = await resolveAllData({ ...a, ...saved.input, keepRaw: true }, saved.inputShape);
+    const n = d.data.length;
+    // Everything that can be refused is refused before an image is encoded.
+    if (a.k > n)
+      throw new ArgumentError(
+        OP,
+        '--k',
+        `${a.k} clusters need at least ${a.k} images; --data holds ${n}: ${n >= 2 ? `give --k ${n} or fewer` : 'give more images'}`,
+      );
+    const dim = codeSize(stack, depth);
+    checkNeighbourSizes(OP, n, a.k, dim, 2);
+    pictureLayout(a, d);
+    await checkOutDir(a.out);
+    for (const file of FILES) await checkOutFile(join(a.out, file), '--out');
+    log(
+      `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; k-means, ${a.k} clusters, the best of ${a.restarts} k-means++ start(s)`,
+    );
+    runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
+    const codes = await runner.encode(stack, d.data, { depth });
+    const labels = d.data.labels;
+    const c = await clusterCodes(runner, codes, {
+      k: a.k,
+      seed: a.seed,
+      restarts: a.restarts,
+      ...(labels ? { labels } : {}),
+    });
+    await makeDirs(a.out);
+    const lines = ['file,cluster,distance,label,label_name'];
+    for (let i = 0; i < n; i++) {
+      const l = labels ? labels[i]! : null;
+      lines.push(
+        [
+          csvField(d.names[i]!),
+          c.assignments[i],
+          c.distances[i]!.toPrecision(6),
+          l ?? '',
+          l !== null && d.classes ? csvField(d.classes[l] ?? '') : '',
+        ].join(','),
+      );
+    }
+    await writeAtomic(join(a.out, 'clusters.csv'), `${lines.join('\n')}\n`);
+    await writeAtomic(join(a.out, 'clusters.png'), drawClusters(a, d, c, depth));
+    const summary = {
+      data: d.name,
+      images: n,
+      depth,
+      dim,
+      k: a.k,
+      seed: a.seed,
+      restarts: a.restarts,
+      inertia: c.inertia,
+      iterations: c.iterations,
+      converged: c.converged,
+      sizes: Array.from(c.sizes),
+      scores: c.scores,
+    };
+    await writeAtomic(join(a.out, 'clusters.json'), `${JSON.stringify(summary, null, 1)}\n`);
+    log(
+      `${OP}: inertia ${c.inertia.toPrecision(6)} after ${c.iterations} iteration(s)${c.converged ? '' : ' (not converged: the most a start runs)'}; sizes ${Array.from(c.sizes).join(' ')}`,
+    );
+    if (c.scores)
+      log(
+        `${OP}: accuracy ${c.scores.accuracy.toFixed(4)}, NMI ${c.scores.nmi.toFixed(4)}, ARI ${c.scores.ari.toFixed(4)} (purity ${c.scores.purity.toFixed(4)})`,
+      );
+    log(`${OP}: wrote ${join(a.out, 'clusters.csv')}, clusters.png and clusters.json`);
+    return { ...c, files: d.names };
+  } finally {
+    await runner?.dispose();
+    saved.dispose();
+  }
+}
+
+/** Side a tile of clusters.png is drawn at, about: small images are scaled up by whole pixels, large ones shrunk. */
+const TILE_PX = 56;
+
+/** The tiles of clusters.png: how much each image is shrunk, its size then and its scale; the grid's size checked. */
+function pictureLayout(a: ClusterArgs, d: AllData) {
+  const [c, h0, w0] = d.data.shape;
+  const step = Math.max(1, Math.ceil(Math.max(h0, w0) / TILE_PX));
+  const [h, w] = [Math.ceil(h0 / step), Math.ceil(w0 / step)];
+  const scale = Math.max(1, Math.round(TILE_PX / Math.max(h, w)));
+  const g = gridSize(OP, a.k * a.perCluster, h * scale, w * scale, { columns: a.perCluster, pad: 2 });
+  if (g.width > 16384 || g.height > 16384 || g.width * g.height > MAX_RASTER_PIXELS)
+    throw new ArgumentError(
+      OP,
+      '--per-cluster',
+      `${a.k} rows of ${a.perCluster} images would be ${g.width}×${g.height} px, more than clusters.png can hold: give a smaller --per-cluster or --k`,
+    );
+  return { c, h0, w0, step, h, w, scale, g };
+}
+
+/**
+ * clusters.png: a row per cluster, its images nearest the centre (ties to the earlier image), as read (not as
+ * normalised for the stack: a whitened photograph is a purple blur), beside the cluster's number, size and, with
+ * labels, its most common class.
+ */
+function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, depth: number): Uint8Array {
+  const { c: ch, h0, w0, step, h, w, scale, g } = pictureLayout(a, d);
+  const shown = d.raw ?? d.data;
+  const per = a.perCluster;
+  const tile = ch * h * w;
+  const members: number[][] = Array.from({ length: a.k }, () => []);
+  for (let i = 0; i < c.assignments.length; i++) members[c.assignments[i]!]!.push(i);
+  const tiles = new Float32Array(a.k * per * tile);
+  const rowLabels: { y: number; text: string }[] = [];
+  const labels = d.data.labels;
+  for (const [j, m] of members.entries()) {
+    m.sort((x, y) => c.distances[x]! - c.distances[y]! || x - y);
+    for (const [t, i] of m.slice(0, per).entries())
+      tiles.set(shrink(shown.readImages(i, i + 1), ch, h0, w0, step), (j * per + t) * tile);
+    let text = `cluster ${j} (${m.length})`;
+    if (labels && m.length) {
+      const counts = new Map<number, number>();
+      for (const i of m) counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
+      const [top, count] = [...counts].reduce((b, e) => (e[1] > b[1] || (e[1] === b[1] && e[0] < b[0]) ? e : b));
+      const name = d.classes?.[top] ?? String(top);
+      text += `: ${Math.round((100 * count) / m.length)} % ${name.slice(0, 24)}`;
+    }
+    rowLabels.push({ y: g.pad + j * (h * scale + g.pad) + (h * scale) / 2, text });
+  }
+  const r = imageGrid(tiles, [a.k * per, ch, h, w], { columns: per, scale, pad: g.pad, range: [0, 1] });
+  // A cluster smaller than a row leaves its last tiles blank (white), not black images.
+  for (const [j, m] of members.entries())
+    for (let t = m.length; t < per; t++)
+      for (let y = 0; y < h * scale; y++) {
+        const y0 = g.pad + j * (h * scale + g.pad) + y;
+        const x0 = g.pad + t * (w * scale + g.pad);
+        r.data.fill(255, (y0 * r.width + x0) * 4, (y0 * r.width + x0 + w * scale) * 4);
+      }
+  const what = depth === 0 ? 'pixels' : `block ${depth} codes`;
+  const svg = figureSvg(
+    { href: pngDataUrl(r), width: r.width, height: r.height },
+    {
+      title: `${d.name.slice(0, 60)}: ${a.k} clusters of ${what} (k-means)`,
+      caption: `${c.assignments.length} images; each row a cluster, its ${per} images nearest the centre, nearest first. Beside it: the cluster's number and size${labels ? ', and the share of its most common class' : ''}.${c.scores ? ` Against the classes: accuracy ${c.scores.accuracy.toFixed(3)}, NMI ${c.scores.nmi.toFixed(3)}, ARI ${c.scores.ari.toFixed(3)}.` : ''}`,
+      rowLabels,
+    },
+  );
+  return svgToPng(svg);
+}
+
+/** `--k`, `--restarts`, `--per-cluster` and `--seed` as the library and the picture take them, before anything is read. */
+function checkClusterOptions(a: ClusterArgs): void {
+  const ranges: [string, number, number, number][] = [
+    ['--k', a.k, 2, MAX_CLUSTERS],
+    ['--restarts', a.restarts, 1, MAX_RESTARTS],
+    ['--per-cluster', a.perCluster, 1, MAX_PER_CLUSTER],
+    ['--seed', a.seed, 0, 2 ** 32 - 1],
+  ];
+  for (const [flag, v, lo, hi] of ranges)
+    if (!(Number.isInteger(v) && v >= lo && v <= hi))
+      throw new ArgumentError(OP, flag, `must be an integer in [${lo}, ${hi}], got ${v}`);
+}
