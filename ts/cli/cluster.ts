@@ -16,13 +16,12 @@ import { makeDirs, writeAtomic } from '../io/files.js';
 import { MAX_RASTER_PIXELS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { figureSvg } from '../viz/figure.js';
-import { gridSize, imageGrid } from '../viz/raster.js';
+import { gridSize, imageGrid, shrink } from '../viz/raster.js';
 import { pngDataUrl, svgToPng } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, resolveAllData } from './data.js';
-import { shrink } from './map.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
 

@@ -16,7 +16,7 @@ import type { Build } from '../backend/loader.js';
 import { ArgumentError } from '../errors.js';
 import { makeDirs, writeAtomic } from '../io/files.js';
 import type { Runner } from '../train/runner.js';
-import { imageGrid } from '../viz/raster.js';
+import { imageGrid, shrink } from '../viz/raster.js';
 import { pngDataUrl, scatterChart } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
@@ -174,25 +174,6 @@ async function drawThumbnails(a: MapArgs, d: AllData, xy: Float32Array, depth: n
     images,
   });
   await writeAtomic(join(a.out, 'map-images.png'), chart.png);
-}
-
-/**
- * A c × h × w image averaged over step × step blocks (the last row and column of blocks may be partial): the
- * thumbnails of map-images.png and clusters.png.
- */
-export function shrink(img: Float32Array, c: number, h: number, w: number, step: number): Float32Array {
-  if (step === 1) return img;
-  const [sh, sw] = [Math.ceil(h / step), Math.ceil(w / step)];
-  const sum = new Float32Array(c * sh * sw);
-  const count = new Float32Array(sh * sw);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const t = Math.floor(y / step) * sw + Math.floor(x / step);
-      for (let ch = 0; ch < c; ch++) sum[ch * sh * sw + t]! += img[(ch * h + y) * w + x]!;
-      count[t]! += 1;
-    }
-  for (let ch = 0; ch < c; ch++) for (let t = 0; t < sh * sw; t++) sum[ch * sh * sw + t]! /= count[t]!;
-  return sum;
 }
 
 /** `--neighbours`, `--min-dist` and `--thumbnails` as UMAP and the picture take them, before anything is read. */

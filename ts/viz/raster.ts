@@ -522,3 +522,22 @@ function autoRange(a: Float32Array): [number, number] {
   if (lo > hi) return [0, 1];
   return lo < hi ? [lo, hi] : [lo, lo + 1];
 }
+
+/**
+ * A c × h × w image averaged over step × step blocks (the last row and column of blocks may be partial): the
+ * thumbnails of `convae map`'s map-images.png and `convae cluster`'s clusters.png.
+ */
+export function shrink(img: Float32Array, c: number, h: number, w: number, step: number): Float32Array {
+  if (step === 1) return img;
+  const [sh, sw] = [Math.ceil(h / step), Math.ceil(w / step)];
+  const sum = new Float32Array(c * sh * sw);
+  const count = new Float32Array(sh * sw);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const t = Math.floor(y / step) * sw + Math.floor(x / step);
+      for (let ch = 0; ch < c; ch++) sum[ch * sh * sw + t]! += img[(ch * h + y) * w + x]!;
+      count[t]! += 1;
+    }
+  for (let ch = 0; ch < c; ch++) for (let t = 0; t < sh * sw; t++) sum[ch * sh * sw + t]! /= count[t]!;
+  return sum;
+}
