@@ -244,6 +244,7 @@ export {
 } from './anomaly/probe.js';
 export { codeSaturation, type SaturationOptions } from './anomaly/saturation.js';
 export {
+  MAX_MAP_DIMS,
   MAX_MAP_NEIGHBOURS,
   mapCodes,
   neighbourAgreement,

@@ -4,7 +4,7 @@
  * errors before anything runs.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_MAP_NEIGHBOURS, mapCodes, neighbourAgreement } from '../../ts/anomaly/map.js';
+import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS, mapCodes, neighbourAgreement } from '../../ts/anomaly/map.js';
 import { ArgumentError } from '../../ts/errors.js';
 import { threadRunner } from '../../ts/train/runner.js';
 import { Rng } from '../../ts/util/rng.js';
@@ -30,17 +30,29 @@ describe('mapCodes', () => {
     const runner = threadRunner(be);
     const { codes, labels } = clusters(150, 12, 0.1);
     const m = await mapCodes(runner, codes, { neighbours: 10, labels });
-    expect(m.xy).toHaveLength(300);
-    for (const v of m.xy) expect(Number.isFinite(v)).toBe(true);
+    expect(m.points).toHaveLength(300);
+    for (const v of m.points) expect(Number.isFinite(v)).toBe(true);
     // Float32 ranking against float64 here: a near tie at the k-th place may swap, 1/(10·150) each.
     expect(Math.abs(m.agreement!.codes - bruteAgreement(codes.vectors, 150, 12, labels, 10))).toBeLessThan(0.002);
-    expect(Math.abs(m.agreement!.map - bruteAgreement(m.xy, 150, 2, labels, 10))).toBeLessThan(0.002);
+    expect(Math.abs(m.agreement!.map - bruteAgreement(m.points, 150, 2, labels, 10))).toBeLessThan(0.002);
     // 10 % of labels swapped: about 0.8–0.9 agree, not 1 (a self-count would raise it) and not chance (1/3).
     expect(m.agreement!.codes).toBeGreaterThan(0.7);
     expect(m.agreement!.codes).toBeLessThan(0.95);
     // The clusters themselves (labels before swapping: i % 3) stay apart in the map.
     const truth = Uint8Array.from({ length: 150 }, (_, i) => i % 3);
-    expect(bruteAgreement(m.xy, 150, 2, truth, 10)).toBeGreaterThan(0.95);
+    expect(bruteAgreement(m.points, 150, 2, truth, 10)).toBeGreaterThan(0.95);
+  }, 60_000);
+
+  it('dims 5: five floats per code, its agreement the brute-force count over five coordinates', async () => {
+    const be = await backendUnderTest();
+    const runner = threadRunner(be);
+    const { codes, labels } = clusters(150, 12, 0.1);
+    const m = await mapCodes(runner, codes, { neighbours: 10, labels, dims: 5 });
+    expect(m.dims).toBe(5);
+    expect(m.points).toHaveLength(750);
+    expect(Math.abs(m.agreement!.map - bruteAgreement(m.points, 150, 5, labels, 10))).toBeLessThan(0.002);
+    const truth = Uint8Array.from({ length: 150 }, (_, i) => i % 3);
+    expect(bruteAgreement(m.points, 150, 5, truth, 10)).toBeGreaterThan(0.95);
   }, 60_000);
 
   it('the same seed gives the same map, another seed another; without labels no agreement', async () => {
@@ -53,8 +65,8 @@ describe('mapCodes', () => {
       mapCodes(runner, codes, { neighbours: 5, seed: 5 }),
     ]);
     expect(a.agreement).toBeNull();
-    expect(Array.from(a.xy)).toEqual(Array.from(b.xy));
-    expect(Array.from(a.xy)).not.toEqual(Array.from(c.xy));
+    expect(Array.from(a.points)).toEqual(Array.from(b.points));
+    expect(Array.from(a.points)).not.toEqual(Array.from(c.points));
   }, 60_000);
 
   it('neighbourAgreement counts each query’s neighbours with its label', () => {
@@ -88,6 +100,9 @@ describe('mapCodes', () => {
       { seed: 0.5 },
       { labels: labels.subarray(1) },
       { neighbors: 5 }, // umap-js's spelling: not silently the default 15
+      { dims: 0 },
+      { dims: MAX_MAP_DIMS + 1 },
+      { dims: 2.5 },
       { labels: new Float32Array(20).fill(Number.NaN) }, // NaN ≠ NaN: agreement 0 among codes of one class
       { labels: Array.from(labels, (l) => l - 0.5) },
     ])

@@ -12,6 +12,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterCodes } from '../../ts/anomaly/cluster.js';
 import { encode } from '../../ts/anomaly/embed.js';
+import { mapCodes } from '../../ts/anomaly/map.js';
 import { cluster } from '../../ts/cli/cluster.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { threadRunner } from '../../ts/train/runner.js';
@@ -59,39 +60,40 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('clusters.csv holds the library’s clusters of the saved stack’s codes, in the folder’s order', async () => {
-    const out = join(dir, 'api');
-    const base = { model: stack, data: mixed, k: 4, restarts: 2, seed: 3, perCluster: 5, build: BUILD, quiet: true };
-    const r = await cluster({ ...base, out, workers: 0 });
-    const { be, stack: s } = await savedStackAndImages(stack, imgs);
-    const f = await loadImageFolder(mixed, { size: [16, 16], channels: 3 });
-    try {
-      expect(r.files).toEqual(f.files);
-      const labels = f.dataset.labels!;
-      const lib = await clusterCodes(threadRunner(be), encode(s, f.dataset, {}), {
-        k: 4,
-        restarts: 2,
-        seed: 3,
-        labels,
-      });
-      expect(Array.from(r.assignments)).toEqual(Array.from(lib.assignments));
-      expect(r.scores).toEqual(lib.scores);
-      const rows = rowsOf(join(out, 'clusters.csv'));
-      expect(rows).toHaveLength(80);
-      for (const [i, [file, c, d, label, name]] of rows.entries()) {
-        expect(file).toBe(f.files[i]);
-        expect(Number(c)).toBe(lib.assignments[i]);
-        expect(Number(d)).toBeCloseTo(lib.distances[i]!, 4);
-        expect(Number(label)).toBe(labels[i]);
-        expect(name).toBe(file!.slice(0, 1));
+  for (const umap of [0, 3])
+    it(`clusters.csv holds the library’s clusters of the saved stack’s codes${umap ? ' mapped by UMAP' : ''}, in the folder’s order (--umap ${umap})`, async () => {
+      const out = join(dir, `api-${umap}`);
+      const base = { model: stack, data: mixed, k: 4, restarts: 2, seed: 3, perCluster: 5, build: BUILD, quiet: true };
+      const r = await cluster({ ...base, umap, neighbours: 12, out, workers: 0 });
+      const { be, stack: s } = await savedStackAndImages(stack, imgs);
+      const f = await loadImageFolder(mixed, { size: [16, 16], channels: 3 });
+      try {
+        expect(r.files).toEqual(f.files);
+        const labels = f.dataset.labels!;
+        const runner = threadRunner(be);
+        const codes = encode(s, f.dataset, {});
+        const m = umap ? await mapCodes(runner, codes, { dims: umap, neighbours: 12, minDist: 0, seed: 3 }) : null;
+        const space = m ? { vectors: m.points, n: 80, dim: umap } : codes;
+        const lib = await clusterCodes(runner, space, { k: 4, restarts: 2, seed: 3, labels });
+        expect(Array.from(r.assignments)).toEqual(Array.from(lib.assignments));
+        expect(r.scores).toEqual(lib.scores);
+        const rows = rowsOf(join(out, 'clusters.csv'));
+        expect(rows).toHaveLength(80);
+        for (const [i, [file, c, d, label, name]] of rows.entries()) {
+          expect(file).toBe(f.files[i]);
+          expect(Number(c)).toBe(lib.assignments[i]);
+          expect(Number(d)).toBeCloseTo(lib.distances[i]!, 4);
+          expect(Number(label)).toBe(labels[i]);
+          expect(name).toBe(file!.slice(0, 1));
+        }
+        const json = JSON.parse(readFileSync(join(out, 'clusters.json'), 'utf8'));
+        expect(json).toMatchObject({ k: 4, depth: 2, images: 80, scores: lib.scores, sizes: Array.from(lib.sizes) });
+        expect(json.space).toEqual(umap ? { umap, neighbours: 12, minDist: 0 } : 'codes');
+        expect(json.inertia).toBeCloseTo(lib.inertia, 6);
+      } finally {
+        s.dispose();
       }
-      const json = JSON.parse(readFileSync(join(out, 'clusters.json'), 'utf8'));
-      expect(json).toMatchObject({ k: 4, depth: 2, images: 80, scores: lib.scores, sizes: Array.from(lib.sizes) });
-      expect(json.inertia).toBeCloseTo(lib.inertia, 6);
-    } finally {
-      s.dispose();
-    }
-  }, 120_000);
+    }, 120_000);
 
   it('the CLI: the same clusters.csv in workers and on this thread; the scores it prints are those of the CSV', async () => {
     const run = (out: string, ...extra: string[]) =>
@@ -105,7 +107,7 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
     const read = (out: string) => readFileSync(join(dir, out, 'clusters.csv'), 'utf8');
     expect(read('w2')).toBe(read('w0'));
     expect(zero.stderr).toMatch(
-      /^convae cluster: 80 images of .*mixed, codes of block 2 \(\d+ floats\); k-means, 5 clusters, the best of 4 k-means\+\+ start/,
+      /^convae cluster: 80 images of .*mixed, codes of block 2 \(\d+ floats\); a 10-D UMAP map of them \(15 neighbours\), k-means, 5 clusters, the best of 4 k-means\+\+ start/,
     );
     const line = /accuracy ([\d.]+), NMI ([\d.]+), ARI (-?[\d.]+) \(purity [\d.]+\)/.exec(zero.stderr);
     expect(line, zero.stderr).not.toBeNull();
@@ -178,6 +180,12 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
       [['--k', '201'], /--k must be an integer in \[2, 200\]/],
       [['--restarts', '0'], /--restarts must be an integer in \[1, 100\]/],
       [['--per-cluster', '51'], /--per-cluster must be an integer in \[1, 50\]/],
+      [['--umap', '65'], /--umap must be an integer in \[0, 64\]/],
+      [['--neighbours', '1'], /--neighbours must be an integer in \[2, 200\]/],
+      [
+        ['--neighbours', '80'],
+        /^convae cluster: --neighbours 80 needs at least 81 images; --data holds 80: give --neighbours 79 or fewer, or --umap 0/,
+      ],
       [['--seed', '-1'], /--seed must be an integer/],
       [
         ['--depth', '3'],

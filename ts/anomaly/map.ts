@@ -21,12 +21,19 @@ export interface MapOptions {
   seed?: number;
   /** One class per code: the agreement of the codes' and the map's neighbourhoods is measured. */
   labels?: ArrayLike<number>;
+  /**
+   * Dimensions of the map (UMAP's n_components), 1 to MAX_MAP_DIMS; default 2, a picture. More keep more of the
+   * codes' neighbourhoods for what comes next: `convae cluster --umap 10` clusters the codes in a 10-D map.
+   */
+  dims?: number;
 }
 
 /** What `mapCodes` gives. */
 export interface CodeMap {
-  /** x0, y0, x1, y1, … in the order of the codes. */
-  xy: Float32Array;
+  /** `dims` floats per code, in the order of the codes: x0, y0, x1, y1, … in a 2-D map. */
+  points: Float32Array;
+  /** Floats per point: the `dims` asked for. */
+  dims: number;
   /**
    * With labels: the share of each code's `neighbours` nearest others that have its class, averaged
    * (`neighbourAgreement`), among the codes and among the map's points; null without labels.
@@ -36,16 +43,19 @@ export interface CodeMap {
 
 /** The most neighbours a map keeps each code near. */
 export const MAX_MAP_NEIGHBOURS = 200;
+/** The most dimensions of a map: beyond a few tens UMAP's layout only costs more. */
+export const MAX_MAP_DIMS = 64;
 
 /** The codes laid out in 2-D by UMAP, from their exact nearest neighbours found on `runner`. */
 export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOptions): Promise<CodeMap> {
   const op = 'mapCodes';
   const o = optionsOf(op, opts);
   // umap-js spells it nNeighbors: a misspelt option would give a map with the default without a word.
-  knownFields(op, 'options', o, ['neighbours', 'minDist', 'seed', 'labels']);
+  knownFields(op, 'options', o, ['neighbours', 'minDist', 'seed', 'labels', 'dims']);
   const neighbours = o.neighbours ?? 15;
   const minDist = o.minDist ?? 0.1;
   const seed = o.seed ?? 1;
+  const dims = o.dims ?? 2;
   if (!(Number.isInteger(neighbours) && neighbours >= 2 && neighbours <= MAX_MAP_NEIGHBOURS))
     throw new ArgumentError(
       op,
@@ -56,6 +66,8 @@ export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOpti
     throw new ArgumentError(op, 'minDist', `must be a number in [0, 1], got ${quote(minDist)}`);
   if (!(Number.isInteger(seed) && seed >= 0))
     throw new ArgumentError(op, 'seed', `must be an integer ≥ 0, got ${quote(seed)}`);
+  if (!(Number.isInteger(dims) && dims >= 1 && dims <= MAX_MAP_DIMS))
+    throw new ArgumentError(op, 'dims', `must be an integer in [1, ${MAX_MAP_DIMS}], got ${quote(dims)}`);
   const n = codes?.n;
   if (!(Number.isInteger(n) && n > neighbours))
     throw new ArgumentError(op, 'codes', `needs more codes than neighbours (${neighbours}), got ${quote(n)}`);
@@ -64,18 +76,22 @@ export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOpti
     throw new ArgumentError(op, 'labels', `must hold one label per code (${n}), got ${quote(labels?.length)}`);
   if (labels !== undefined) checkLabels(op, labels);
   const near = await runner.nearestNeighbours(codes, codes, neighbours, { skipSelf: true });
-  const xy = await layout(codes, near, neighbours, minDist, seed);
-  if (!labels) return { xy, agreement: null };
-  const points = { vectors: xy, n, dim: 2 };
-  const inMap = await runner.nearestNeighbours(points, points, neighbours, { skipSelf: true });
-  return { xy, agreement: { codes: neighbourAgreement(near, labels), map: neighbourAgreement(inMap, labels) } };
+  const points = await layout(codes, near, neighbours, minDist, seed, dims);
+  if (!labels) return { points, dims, agreement: null };
+  const map = { vectors: points, n, dim: dims };
+  const inMap = await runner.nearestNeighbours(map, map, neighbours, { skipSelf: true });
+  return {
+    points,
+    dims,
+    agreement: { codes: neighbourAgreement(near, labels), map: neighbourAgreement(inMap, labels) },
+  };
 }
 
 /**
  * UMAP's layout: each code's neighbour list is itself (distance 0, as umap-js's own search returns it) and its
  * `k − 1` nearest others.
  */
-async function layout(codes: Embeddings, near: Neighbours, k: number, minDist: number, seed: number) {
+async function layout(codes: Embeddings, near: Neighbours, k: number, minDist: number, seed: number, dims: number) {
   const { UMAP } = await import('umap-js');
   const { n, dim, vectors } = codes;
   const indices: number[][] = [];
@@ -85,17 +101,14 @@ async function layout(codes: Embeddings, near: Neighbours, k: number, minDist: n
     distances.push([0, ...near.distances.subarray(i * k, i * k + k - 1)]);
   }
   const rng = new Rng(seed);
-  const umap = new UMAP({ nComponents: 2, nNeighbors: k, minDist, random: () => rng.next() });
+  const umap = new UMAP({ nComponents: dims, nNeighbors: k, minDist, random: () => rng.next() });
   umap.setPrecomputedKNN(indices, distances);
   // With the neighbours given, umap-js reads only the number of rows of its input (views, not copies).
   const rows = Array.from({ length: n }, (_, i) => vectors.subarray(i * dim, (i + 1) * dim)) as unknown as number[][];
   const y = await umap.fitAsync(rows);
-  const xy = new Float32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    xy[2 * i] = y[i]![0]!;
-    xy[2 * i + 1] = y[i]![1]!;
-  }
-  return xy;
+  const points = new Float32Array(dims * n);
+  for (let i = 0; i < n; i++) for (let t = 0; t < dims; t++) points[dims * i + t] = y[i]![t]!;
+  return points;
 }
 
 /** The mean over queries of the share of their neighbours in `near` that have their label (queries = references). */

@@ -1,7 +1,11 @@
 /**
  * `convae cluster --model DIR --data SPEC`: the images grouped by their codes. Every image goes through the saved
- * stack to `--depth` (0: the pixels, for comparison); `clusterCodes` runs k-means with `--restarts` k-means++
- * starts and keeps the best. Writes clusters.csv (file, cluster, distance to its centre and the true class when
+ * stack to `--depth` (0: the pixels, for comparison); `mapCodes` lays the codes out in `--umap` dimensions (UMAP,
+ * min_dist 0: packed tight, as clustering wants), and `clusterCodes` runs k-means on that map with `--restarts`
+ * k-means++ starts and keeps the best; `--umap 0` runs k-means on the codes themselves. The map is the default
+ * because it pays: on the MNIST test images it lifts NMI from 0.55 to 0.85 (docs/anomaly.md), since k-means wants
+ * round clusters of one spread and codes trained for reconstruction are neither; UMAP keeps each image near its
+ * nearest codes and little else. Writes clusters.csv (file, cluster, distance to its centre and the true class when
  * the data has labels), clusters.png (a row per cluster: its `--per-cluster` images nearest the centre) and
  * clusters.json (k, depth, inertia, sizes, scores). With labels, the clusters' accuracy, NMI and ARI against the
  * classes are said in one line.
@@ -9,6 +13,7 @@
 import { join } from 'node:path';
 import { type Clustering, clusterCodes, MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
 import { checkNeighbourSizes, codeSize } from '../anomaly/embed.js';
+import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS, mapCodes } from '../anomaly/map.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { ArgumentError } from '../errors.js';
@@ -22,6 +27,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, resolveAllData } from './data.js';
+import { MAX_MAP_IMAGES } from './map.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
 
@@ -38,6 +44,10 @@ export interface ClusterArgs extends DataSpec {
   depth?: number;
   /** k-means++ starts; the one of lowest inertia is kept. */
   restarts: number;
+  /** Dimensions of the UMAP map the codes are clustered in; 0: k-means on the codes themselves. */
+  umap: number;
+  /** With `umap`: neighbours UMAP keeps each image near. */
+  neighbours: number;
   seed: number;
   /** Images drawn in each cluster's row of clusters.png, those nearest its centre. */
   perCluster: number;
@@ -78,16 +88,21 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       );
     const dim = codeSize(stack, depth);
     checkNeighbourSizes(OP, n, a.k, dim, 2);
+    if (a.umap > 0) checkMapSizes(a, n, dim);
     pictureLayout(a, d);
     await checkOutDir(a.out);
     for (const file of FILES) await checkOutFile(join(a.out, file), '--out');
     log(
-      `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; k-means, ${a.k} clusters, the best of ${a.restarts} k-means++ start(s)`,
+      `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${a.k} clusters, the best of ${a.restarts} k-means++ start(s)`,
     );
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const codes = await runner.encode(stack, d.data, { depth });
     const labels = d.data.labels;
-    const c = await clusterCodes(runner, codes, {
+    const space =
+      a.umap > 0
+        ? await mapCodes(runner, codes, { dims: a.umap, neighbours: a.neighbours, minDist: 0, seed: a.seed })
+        : null;
+    const c = await clusterCodes(runner, space ? { vectors: space.points, n, dim: space.dims } : codes, {
       k: a.k,
       seed: a.seed,
       restarts: a.restarts,
@@ -117,6 +132,8 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       k: a.k,
       seed: a.seed,
       restarts: a.restarts,
+      // What k-means ran on: the distances and inertia are in this space.
+      space: space ? { umap: space.dims, neighbours: a.neighbours, minDist: 0 } : 'codes',
       inertia: c.inertia,
       iterations: c.iterations,
       converged: c.converged,
@@ -200,7 +217,7 @@ function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, depth: number):
   const svg = figureSvg(
     { href: pngDataUrl(r), width: r.width, height: r.height },
     {
-      title: `${d.name.slice(0, 60)}: ${a.k} clusters of ${what} (k-means)`,
+      title: `${d.name.slice(0, 60)}: ${a.k} clusters of ${what} (${a.umap > 0 ? `k-means in a ${a.umap}-D UMAP map` : 'k-means'})`,
       caption: `${c.assignments.length} images; each row a cluster, its ${per} images nearest the centre, nearest first. Beside it: the cluster's number and size${labels ? ', and the share of its most common class' : ''}.${c.scores ? ` Against the classes: accuracy ${c.scores.accuracy.toFixed(3)}, NMI ${c.scores.nmi.toFixed(3)}, ARI ${c.scores.ari.toFixed(3)}.` : ''}`,
       rowLabels,
     },
@@ -208,11 +225,30 @@ function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, depth: number):
   return svgToPng(svg);
 }
 
-/** `--k`, `--restarts`, `--per-cluster` and `--seed` as the library and the picture take them, before anything is read. */
+/** With `--umap`: the map's limits (mapCodes' own), refused before an image is encoded. */
+function checkMapSizes(a: ClusterArgs, n: number, dim: number): void {
+  if (n > MAX_MAP_IMAGES)
+    throw new ArgumentError(
+      OP,
+      '--umap',
+      `${a.umap}: a UMAP map takes at most ${MAX_MAP_IMAGES} images, --data holds ${n}: give --limit ${MAX_MAP_IMAGES} or fewer, or --umap 0 (k-means on the codes)`,
+    );
+  if (a.neighbours >= n)
+    throw new ArgumentError(
+      OP,
+      '--neighbours',
+      `${a.neighbours} needs at least ${a.neighbours + 1} images; --data holds ${n}: ${n >= 3 ? `give --neighbours ${n - 1} or fewer, or --umap 0` : 'give more images'}`,
+    );
+  checkNeighbourSizes(OP, n, n, dim, a.neighbours);
+}
+
+/** `--k`, `--restarts`, `--umap`, `--neighbours`, `--per-cluster` and `--seed` as the library and the picture take them, before anything is read. */
 function checkClusterOptions(a: ClusterArgs): void {
   const ranges: [string, number, number, number][] = [
     ['--k', a.k, 2, MAX_CLUSTERS],
     ['--restarts', a.restarts, 1, MAX_RESTARTS],
+    ['--umap', a.umap, 0, MAX_MAP_DIMS],
+    ['--neighbours', a.neighbours, 2, MAX_MAP_NEIGHBOURS],
     ['--per-cluster', a.perCluster, 1, MAX_PER_CLUSTER],
     ['--seed', a.seed, 0, 2 ** 32 - 1],
   ];

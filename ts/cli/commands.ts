@@ -3,12 +3,13 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
 import { MAX_NEIGHBOURS, MAX_WORKERS } from '../limits.js';
 import { MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
+import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS } from '../anomaly/map.js';
 import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
 import { cluster, MAX_PER_CLUSTER } from './cluster.js';
 import { parseSize } from './data.js';
 import { encode } from './encode.js';
-import { map } from './map.js';
+import { MAX_MAP_IMAGES, map } from './map.js';
 import { PREDICTION_COLUMNS, predict } from './predict.js';
 import { pretrain } from './pretrain.js';
 import { RECONSTRUCT_OUT, RECONSTRUCTIONS_PNG } from './pictures.js';
@@ -399,7 +400,7 @@ export function registerDataCommands(program: Command): void {
     program
       .command('cluster')
       .description(
-        'the images grouped by their codes (k-means): clusters.csv (file,cluster,distance,label,label_name), clusters.png (a row per cluster, its images nearest the centre) and clusters.json; with labels, accuracy, NMI and ARI against the classes',
+        'the images grouped by their codes (UMAP, then k-means): clusters.csv (file,cluster,distance,label,label_name), clusters.png (a row per cluster, its images nearest the centre) and clusters.json; with labels, accuracy, NMI and ARI against the classes',
       ),
   )
     .option('--k <n>', `clusters, 2 to ${MAX_CLUSTERS}`, int('--k', 2, MAX_CLUSTERS), 10)
@@ -414,7 +415,19 @@ export function registerDataCommands(program: Command): void {
       int('--restarts', 1, MAX_RESTARTS),
       4,
     )
-    .option('--seed <n>', 'random seed of the starts', int('--seed', 0, MAX_SEED), 1)
+    .option(
+      '--umap <dims>',
+      `lay the codes out in this many dimensions by UMAP first, and cluster the map (at most ${MAX_MAP_IMAGES} images); 0: k-means on the codes themselves`,
+      int('--umap', 0, MAX_MAP_DIMS),
+      10,
+    )
+    .option(
+      '--neighbours <n>',
+      'with --umap: neighbours UMAP keeps each image near (its n_neighbors)',
+      int('--neighbours', 2, MAX_MAP_NEIGHBOURS),
+      15,
+    )
+    .option('--seed <n>', 'random seed of the map and the starts', int('--seed', 0, MAX_SEED), 1)
     .option('--limit <n>', `only n images: ${LIMIT_RULE}`, int('--limit'))
     .option(
       '--per-cluster <n>',
@@ -431,6 +444,8 @@ export function registerDataCommands(program: Command): void {
         k: o.k,
         depth: o.depth,
         restarts: o.restarts,
+        umap: o.umap,
+        neighbours: o.neighbours,
         seed: o.seed,
         perCluster: o.perCluster,
         out: o.out,

@@ -101,7 +101,7 @@ export async function map(a: MapArgs): Promise<MapResult> {
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const codes = await runner.encode(stack, d.data, { depth });
     const labels = d.data.labels;
-    const { xy, agreement } = await mapCodes(runner, codes, {
+    const { points: xy, agreement } = await mapCodes(runner, codes, {
       neighbours: a.neighbours,
       minDist: a.minDist,
       seed: a.seed,
