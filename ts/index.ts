@@ -215,6 +215,7 @@ export {
   reconstructionScores,
   reconstructThrough,
   type NeighbourScoreOptions,
+  type ReconstructThroughOptions,
   type ReconstructionOptions,
   type ReconstructionScores,
 } from './anomaly/score.js';
