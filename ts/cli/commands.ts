@@ -12,6 +12,8 @@ import { pretrain } from './pretrain.js';
 import { RECONSTRUCT_OUT, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { reconstruct } from './reconstruct.js';
 import { similar } from './similar.js';
+import { denoise } from './denoise.js';
+import { type ImageNoise, MAX_NOISE_STD } from '../data/imagenoise.js';
 
 /**
  * Every numeric flag's value goes through here. `Number` alone reads '' and ' ' as 0 (so `--seed ''`
@@ -82,6 +84,20 @@ export const fractionArg =
     if (!(f >= 0 && f < 1)) throw new InvalidArgumentError(`${name} must be a fraction in [0, 1)`);
     return f;
   };
+
+/** `--add-noise masking:0.5 | gaussian:0.3 | salt-pepper:0.2`: a fraction of the values, or Gaussian noise's σ. */
+export function noiseArg(v: string): ImageNoise {
+  const m = /^(masking|gaussian|salt-pepper):(.*)$/.exec(v);
+  const x = m ? flagNumber(m[2]!) : Number.NaN;
+  if (m?.[1] === 'gaussian') {
+    if (x >= 0 && x <= MAX_NOISE_STD) return { type: 'gaussian', std: x };
+    throw new InvalidArgumentError(`--add-noise gaussian:σ takes σ in [0, ${MAX_NOISE_STD}], in digits`);
+  }
+  if (m && x >= 0 && x <= 1) return { type: m[1] as 'masking' | 'salt-pepper', fraction: x };
+  throw new InvalidArgumentError(
+    '--add-noise takes masking:f, salt-pepper:f (f a fraction in [0, 1]) or gaussian:σ, e.g. masking:0.5',
+  );
+}
 
 /** A learning-rate flag in (0, 1). */
 export const rateArg =
@@ -391,6 +407,45 @@ export function registerDataCommands(program: Command): void {
         workers: o.workers,
         quiet: o.quiet,
       });
+    });
+
+  modelOpt(
+    program
+      .command('denoise')
+      .description(
+        "each image cleaned by the stack: up through --depth blocks and back down, written as a PNG under OUT/images/ at the model's input size (grey or RGB as its channels), with OUT/denoise.csv; --add-noise corrupts clean images first and measures (MSE and PSNR in the CSV, comparison.png)",
+      ),
+  )
+    .requiredOption(
+      '--out <dir>',
+      "folder for images/ (the denoised PNGs: a folder's relative names, or <index>.png), denoise.csv and comparison.png",
+    )
+    .option('--depth <n>', 'blocks the images go up and back down through', int('--depth'), 1)
+    .option(
+      '--add-noise <kind:amount>',
+      "take the images as clean and corrupt them first: masking:f (a fraction f of the values set to 0), gaussian:σ (clipped to [0, 1]) or salt-pepper:f (f of the values set to 0 or 1); the CSV then gives each image's MSE and PSNR, noisy and denoised, and comparison.png shows clean, noisy and denoised images",
+      noiseArg,
+    )
+    .option('--seed <n>', 'seed of --add-noise', int('--seed', 0, MAX_SEED), 1)
+    .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
+    .option('--workers <n>', WORKERS_HELP, workersArg)
+    .action(async (o) => {
+      const r = await denoise({
+        ...shared(o),
+        model: o.model,
+        out: o.out,
+        depth: o.depth,
+        addNoise: o.addNoise,
+        noiseSeed: o.seed,
+        workers: o.workers,
+        quiet: o.quiet,
+      });
+      if (o.quiet) return;
+      const psnr =
+        r.noisy && r.denoised
+          ? `; mean PSNR noisy ${r.noisy.psnr.toFixed(2)} dB → denoised ${r.denoised.psnr.toFixed(2)} dB (MSE ${r.noisy.mse.toFixed(5)} → ${r.denoised.mse.toFixed(5)})`
+          : '';
+      console.log(`wrote ${r.files.length} images to ${o.out}/images and ${o.out}/denoise.csv${psnr}`);
     });
 
   modelOpt(
