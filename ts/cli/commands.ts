@@ -165,7 +165,7 @@ export const LIMIT_RULE =
 export const TRAIN_LIMIT_HELP = `use n training images (quick runs): ${LIMIT_RULE}; the test set shrinks too, to max(1000, n/6) images (an image folder's held-out fifth stays whole)`;
 
 /** `--limit` of the commands that apply a saved model: the same images for each of them (seed 1). */
-const APPLY_LIMIT_HELP = `only n images: ${LIMIT_RULE} (for one n, the same images in predict, evaluate, encode, similar, features and reconstruct)`;
+const APPLY_LIMIT_HELP = `only n images: ${LIMIT_RULE} (for one n, the same images in predict, evaluate, encode, similar, features, reconstruct and denoise)`;
 
 /** `-q, --quiet` of every command that has it (paper's prints its table still). */
 export const QUIET_HELP = 'print nothing but errors';
@@ -420,7 +420,12 @@ export function registerDataCommands(program: Command): void {
       '--out <dir>',
       "folder for images/ (the denoised PNGs: a folder's relative names, or <index>.png), denoise.csv and comparison.png",
     )
-    .option('--depth <n>', 'blocks the images go up and back down through', int('--depth'), 1)
+    .option(
+      '--depth <n>',
+      'blocks the images go up and back down through (1: best against the noise the stack was trained with; 2 smooths more, for other noise)',
+      int('--depth'),
+      1,
+    )
     .option(
       '--add-noise <kind:amount>',
       "take the images as clean and corrupt them first: masking:f (a fraction f of the values set to 0), gaussian:σ (clipped to [0, 1]) or salt-pepper:f (f of the values set to 0 or 1); the CSV then gives each image's MSE and PSNR, noisy and denoised, and comparison.png shows clean, noisy and denoised images",

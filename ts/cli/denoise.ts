@@ -14,6 +14,7 @@ import { realpath } from 'node:fs/promises';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { type ImageNoise, addNoise, checkImageNoise } from '../data/imagenoise.js';
+import { checkReconstructThrough } from '../anomaly/score.js';
 import { checkToPixels, toPixels } from '../data/normalize.js';
 import { imageErrors, type ImageErrors, meanOf, quantize } from '../data/quality.js';
 import { ArgumentError } from '../errors.js';
@@ -83,8 +84,10 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
     const d = await resolveAllData({ ...a, normalize: 'none' }, saved.inputShape);
     const n = d.data.length;
     // Everything that can be refused is refused before an image is encoded.
+    checkReconstructThrough(OP, stack, d.data, { depth });
     const outputs = outputNames(d);
     await checkOutDir(a.out);
+    await checkNoLinks(a.out, outputs);
     await checkOutFile(join(a.out, 'denoise.csv'), '--out');
     if (a.addNoise) await checkOutFile(join(a.out, 'comparison.png'), '--out');
     const shown = a.addNoise ? comparisonLayout(d) : null;
@@ -101,11 +104,12 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
 
     const size = d.data.imageSize;
     const clean = a.addNoise ? d.data.readImages(0, n) : null;
-    const noisyErr = clean ? imageErrors(clean, given.readImages(0, n), size) : null;
+    const noisy = clean ? given.readImages(0, n) : null;
+    const noisyErr = clean && noisy ? imageErrors(clean, noisy, size) : null;
     const denoisedErr = clean ? imageErrors(clean, denoised, size) : null;
     await writeAtomic(join(a.out, 'denoise.csv'), csvText(d.names, outputs, noisyErr, denoisedErr));
-    if (shown && clean) {
-      const png = comparison(d, shown, [clean, given.readImages(0, n), denoised]);
+    if (shown && clean && noisy) {
+      const png = comparison(d, shown, [clean, noisy, denoised]);
       await writeAtomic(join(a.out, 'comparison.png'), png);
     }
     const result: DenoiseResult = { files: d.names, outputs };
@@ -151,13 +155,14 @@ export function outputNames(d: AllData): string[] {
   const parts = d.names.map((name) => {
     const segs = name.split('/');
     // The folder walk gives none of these; a name that had one would write outside images/.
-    if (segs.some((s) => s === '' || s === '.' || s === '..' || s.includes('\\') || s.includes('\0')))
+    if (segs.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0')))
       throw new ArgumentError(
         OP,
         '--data',
         `holds a file name that cannot be an output's: ${JSON.stringify(name.slice(0, 160))}`,
       );
-    return segs;
+    // A backslash is a name's own character on Linux and macOS, a separator on Windows: never one here.
+    return segs.map((s) => s.replaceAll('\\', '_'));
   });
   const stem = (segs: string[]) => {
     const last = segs[segs.length - 1]!;
@@ -181,6 +186,29 @@ export function outputNames(d: AllData): string[] {
     seen.add(key);
   }
   return names.map((f) => `images/${f}`);
+}
+
+/**
+ * Refuses a symbolic link among the folders the images go to (`OUT/images` and its sub-folders, where they exist):
+ * the images would land wherever it points, the data folder included.
+ */
+async function checkNoLinks(out: string, outputs: readonly string[]): Promise<void> {
+  const root = await realpath(out);
+  const dirs = new Set<string>();
+  for (const o of outputs) {
+    const segs = o.split('/');
+    for (let k = 1; k < segs.length; k++) dirs.add(segs.slice(0, k).join('/'));
+  }
+  for (const dir of dirs) {
+    const at = join(root, dir);
+    const real = await realpath(at).catch(() => at);
+    if (real !== at)
+      throw new ArgumentError(
+        OP,
+        '--out',
+        `${join(out, dir).slice(0, 160)} is a symbolic link (to ${real.slice(0, 160)}): the images would be written there; remove it or give another --out`,
+      );
+  }
 }
 
 /** Writes image i's values (pixels in [0, 1], quantised) to `out`/`outputs[i]`, a few at a time, each atomically. */
