@@ -98,6 +98,7 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       const img = sharp(px, { raw: { width: 16, height: 16, channels: 3 } });
       await (name.endsWith('.jpg') ? img.jpeg() : img.png()).toFile(join(odd, name));
     }
+    writeFileSync(join(odd, 'zz-bad.png'), 'not a png');
     const runs = await Promise.all(
       [
         [stack, 'none'],
@@ -251,10 +252,16 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     expect(Math.abs(mse - want) / want).toBeLessThan(1e-5);
   }, 120_000);
 
-  it('keeps odd file names inside OUT/images, each its own output', async () => {
+  it('keeps odd file names inside OUT/images, each its own output; --skip-bad leaves a damaged file out', async () => {
     const out = join(dir, 'out-odd');
-    const r = await cli(['denoise', '--model', stack, '--data', odd, '--out', out, '--workers', '0', '-q']);
+    const line = ['denoise', '--model', stack, '--data', odd, '--out', out, '--workers', '0', '-q'];
+    const bad = await cli(line);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/zz-bad\.png/);
+    expect(existsSync(out)).toBe(false);
+    const r = await cli([...line, '--skip-bad']);
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/zz-bad\.png/);
     const rows = parseCsv(readFileSync(join(out, 'denoise.csv'), 'utf8')).slice(1);
     const byFile = new Map(rows.map(([file, output]) => [file!.replace(/^'/, ''), output!]));
     expect(byFile.get('a b, "c".png')).toBe('images/a b, "c".png');
@@ -265,6 +272,7 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     expect(byFile.get('x.jpg')).toBe('images/x.jpg.png');
     expect(byFile.get('sub/é.png')).toBe('images/sub/é.png');
     for (const o of byFile.values()) expect(existsSync(join(out, o)), o).toBe(true);
+    expect(byFile.size).toBe(oddNames.length);
     expect(readdirSync(out).sort()).toEqual(['denoise.csv', 'images']);
     expect(readdirSync(dir).filter((f) => f.endsWith('.png'))).toEqual([]);
     // A spreadsheet formula is shown as text.
