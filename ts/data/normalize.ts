@@ -54,16 +54,19 @@ function contrastOf(img: Float32Array, eps: number): { mean: number; spread: num
 
 /**
  * Throws an ArgumentError naming `op` and `arg` unless `toPixels` can map images normalised as `input` says back to
- * pixels. A whitened model's are refused: the whitening is a convolution whose inverse amplifies the directions it
- * damped most (the smooth, strong ones), so that small errors of the reconstruction would come back as large smooth
- * blotches, and at the edges (replicated pixels) it has no exact inverse at all.
+ * pixels. A whitened model's are refused. Undoing a local whitening is a deconvolution of each image: a linear
+ * system as large as the image (the filter with replicated edges is no circular convolution that a Fourier division
+ * would invert), whose solution amplifies most the smooth, strong directions the whitening damped most, by up to
+ * √((λmax + ε)/ε), ε what `fitWhitening` added to every eigenvalue: the small smooth errors of a reconstruction
+ * would come back as blotches.
+ * Not attempted: a model meant to give images back is trained on 'none' or 'contrast' input.
  */
 export function checkToPixels(op: string, arg: string, input: TrainingInput): void {
   if (input?.normalize === 'whiten')
     throw new ArgumentError(
       op,
       arg,
-      "was trained on whitened images (training.normalize 'whiten'): its reconstructions cannot be mapped back to pixels (undoing a local whitening amplifies the smooth errors it damped); use a model pretrained with --normalize none or contrast",
+      "was trained on whitened images (training.normalize 'whiten'): its reconstructions are not mapped back to pixels (undoing a local whitening is a deconvolution of each image that amplifies the smooth errors it damped); use a model pretrained with --normalize none or contrast",
     );
   if (input?.normalize !== 'none' && input?.normalize !== 'contrast')
     throw new ArgumentError(op, arg, `must have normalize 'none' or 'contrast', got ${quote(input?.normalize)}`);
