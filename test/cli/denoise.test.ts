@@ -23,7 +23,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconstructThrough } from '../../ts/anomaly/score.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
-import { outputNames } from '../../ts/cli/denoise.js';
+import { outputNames } from '../../ts/cli/denoise-files.js';
 import { ArgumentError } from '../../ts/errors.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { addNoise } from '../../ts/data/imagenoise.js';
