@@ -85,6 +85,25 @@ export const fractionArg =
     return f;
   };
 
+/**
+ * `--noise` of pretrain: a masking fraction in [0, 1) (0: none), or `gaussian:σ` (σ in (0, MAX_NOISE_STD]): the
+ * first CAE learns to remove the noise it is trained with (README "Denoising").
+ */
+export const trainNoiseArg = (v: string): number | { type: 'gaussian'; std: number } => {
+  const m = /^gaussian:(.*)$/.exec(v);
+  if (!m) {
+    const f = flagNumber(v);
+    if (f >= 0 && f < 1) return f;
+    throw new InvalidArgumentError(
+      '--noise takes a masking fraction in [0, 1) or gaussian:σ, e.g. 0.3 or gaussian:0.3',
+    );
+  }
+  const s = flagNumber(m[1]!);
+  if (!(s > 0 && s <= MAX_NOISE_STD))
+    throw new InvalidArgumentError(`--noise gaussian:σ takes σ in (0, ${MAX_NOISE_STD}], in digits`);
+  return { type: 'gaussian', std: s };
+};
+
 /** `--add-noise masking:0.5 | gaussian:0.3 | salt-pepper:0.2`: a fraction of the values, or Gaussian noise's σ. */
 export function noiseArg(v: string): ImageNoise {
   const m = /^(masking|gaussian|salt-pepper):(.*)$/.exec(v);
@@ -240,7 +259,12 @@ export function registerDataCommands(program: Command): void {
       return n;
     })
     .addOption(normalizeOption())
-    .option('--noise <fraction>', 'masking noise of the first CAE, 0 for none', fractionArg('--noise'), 0.3)
+    .option(
+      '--noise <fraction>',
+      'masking noise of the first CAE (a denoising CAE), 0 for none; or gaussian:σ, Gaussian noise (a denoiser of it, for convae denoise)',
+      trainNoiseArg,
+      0.3,
+    )
     .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
     .addOption(decoderOption())
     .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
