@@ -129,7 +129,15 @@ export { parseIdx, readIdxImages } from './data/idx.js';
 export { FASHION_MNIST_CLASSES, parseFashionMnistJson } from './data/fashion.js';
 export { CIFAR10_CLASSES, CIFAR10_FILES, parseCifar10, parseCifar10Records } from './data/cifar.js';
 export { labelledSubset, splitDataset, type SplitOptions, type SplitPart } from './data/split.js';
-export { contrastNormalize, type ContrastOptions } from './data/normalize.js';
+export {
+  checkToPixels,
+  contrastNormalize,
+  toPixels,
+  type ContrastOptions,
+  type TrainingInput,
+} from './data/normalize.js';
+export { addNoise, MAX_NOISE_STD, type AddNoiseOptions, type ImageNoise } from './data/imagenoise.js';
+export { imageErrors, MAX_PSNR, quantize, type ImageErrors } from './data/quality.js';
 export {
   fitWhitening,
   MAX_WHITENING_WINDOW,
@@ -215,6 +223,7 @@ export {
   reconstructionScores,
   reconstructThrough,
   type NeighbourScoreOptions,
+  type ReconstructThroughOptions,
   type ReconstructionOptions,
   type ReconstructionScores,
 } from './anomaly/score.js';

@@ -1,6 +1,6 @@
 /** Node-only helpers: dataset files on disk and PNG files (`import … from 'convae/node'`). */
 export { loadFashionMnist, loadMnist, type FashionMnistOptions, type MnistOptions, type Split } from './data/mnist.js';
-export { encodePng, writePng, type RgbaImage } from './viz/png.js';
+export { encodePng, writePng, type EncodePngOptions, type RgbaImage } from './viz/png.js';
 // Also in the browser-safe package index; kept here for code that imported it from convae/node.
 export { evaluateClassifier } from './train/evaluate.js';
 export {

@@ -1,6 +1,6 @@
 /**
  * One name, one rule, one flag across the commands that apply a saved model (`predict`, `evaluate`, `encode`,
- * `reconstruct`, `features`): the picture `reconstruct` writes is named as `train`'s, `--limit` takes the same
+ * `reconstruct`, `features`, `denoise`): the picture `reconstruct` writes is named as `train`'s, `--limit` takes the same
  * images everywhere, and `-q` silences each of them.
  */
 import { spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ function optionsOf(command: string): Map<string, string> {
   return out;
 }
 const COMMANDS = ['train', 'search', 'paper', 'filters-figure', 'pretrain', 'reconstruct', 'encode', 'predict'];
-COMMANDS.push('similar', 'evaluate', 'anomaly', 'detect', 'features', 'embeddings', 'export', 'import');
+COMMANDS.push('similar', 'evaluate', 'anomaly', 'detect', 'features', 'embeddings', 'export', 'import', 'denoise');
 
 describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-cli-consistency-'));
@@ -61,7 +61,7 @@ describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike',
     expect(readdirSync(join(here, 'convae-out', 'reconstruct'))).toEqual(['reconstructions.png']);
   });
 
-  it('-q: predict, encode, reconstruct and evaluate print nothing (their files are the same as without it)', () => {
+  it('-q: predict, encode, reconstruct, evaluate and denoise print nothing (their files are the same as without it)', () => {
     // A third class folder the model does not know: predict's note about it is what -q silences on stderr.
     const three = join(dir, 'three');
     cpSync(imgs, three, { recursive: true });
@@ -72,6 +72,7 @@ describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike',
       ['encode', ['--out', join(o, 'codes')], join('codes', 'codes.csv')],
       ['reconstruct', ['--out', join(o, 'r.png'), '--count', '4'], 'r.png'],
       ['evaluate', ['--out', join(o, 'e.json')], 'e.json'],
+      ['denoise', ['--out', join(o, 'dn'), '--workers', '0'], join('dn', 'denoise.csv')],
     ];
     for (const [cmd, args, file] of runs) {
       const data = cmd === 'predict' ? three : imgs;
@@ -121,6 +122,15 @@ describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike',
       .split('\n')
       .slice(1);
     expect(csv.map((line) => line.split(',')[1])).toEqual(rows.map((p) => p.file));
+    // denoise: its CSV lists the same files.
+    expect(cli('denoise', '--model', run, '--data', imgs, '--limit', '40', '--out', join(o, 'dn'), '-q').status).toBe(
+      0,
+    );
+    const dn = readFileSync(join(o, 'dn', 'denoise.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
+    expect(dn.map((line) => line.split(',')[0])).toEqual(rows.map((p) => p.file));
     // reconstruct --count 40: the first CAE's loss on those images, as evaluate measured it.
     const r = cli('reconstruct', '--model', run, '--data', imgs, '--count', '40', '--out', join(o, 'r.png'));
     expect(r.status, r.stderr).toBe(0);
@@ -153,11 +163,11 @@ describe.runIf(BUILD === 'simd')('the commands that apply a saved model, alike',
         COMMANDS.filter((c) => c !== 'paper'),
       ),
     ).toBe('print nothing but errors');
-    expect(alike('--model', ['reconstruct', 'encode', 'predict', 'similar', 'evaluate'])).toMatch(
+    expect(alike('--model', ['reconstruct', 'encode', 'predict', 'similar', 'evaluate', 'denoise'])).toMatch(
       /or one model \.json/,
     );
     alike('--limit', ['train', 'pretrain', 'paper', 'filters-figure']);
-    alike('--limit', ['encode', 'predict', 'evaluate']);
+    alike('--limit', ['encode', 'predict', 'evaluate', 'denoise']);
     for (const c of COMMANDS) {
       const limit = help.get(c)!.get('--limit');
       if (limit !== undefined && c !== 'embeddings')

@@ -221,6 +221,22 @@ describe.runIf(BUILD === 'simd')('every command that draws pictures, through the
       folder: true,
       line: (o, d, m) => ['cluster', '--model', m, '--data', d, '--k', '2', '--per-cluster', '2', '--out', o],
     },
+    denoise: {
+      folder: true,
+      line: (o, d, m) => [
+        'denoise',
+        '--model',
+        m,
+        '--data',
+        d,
+        '--add-noise',
+        'masking:0.5',
+        '--workers',
+        '0',
+        '--out',
+        o,
+      ],
+    },
     features: {
       folder: true,
       line: (o, d, m) => ['features', '--model', m, '--data', d, '--top', '2', '--limit', '20', '--out', o],

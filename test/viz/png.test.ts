@@ -1,5 +1,5 @@
 /**
- * encodePng and writePng: a PNG that pngjs reads back to the same bytes; a write that
+ * encodePng and writePng: a PNG (RGBA, or grey) that pngjs reads back to the same bytes; a write that
  * fails midway leaves the picture already there.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +28,19 @@ const raster = (w: number, h: number): Raster => {
 };
 
 describe('encodePng', () => {
+  it('grey: an 8-bit grey PNG (colour type 0) whose pixels are the grey raster’s, every level', () => {
+    const w = 16,
+      h = 16;
+    const data = new Uint8ClampedArray(w * h * 4);
+    for (let p = 0; p < w * h; p++) data.fill(p, 4 * p, 4 * p + 3).fill(255, 4 * p + 3, 4 * p + 4);
+    const bytes = encodePng({ width: w, height: h, data }, { grey: true });
+    // IHDR: bit depth at byte 24, colour type at 25.
+    expect([bytes[24], bytes[25]]).toEqual([8, 0]);
+    const png = PNG.sync.read(Buffer.from(bytes));
+    for (let p = 0; p < w * h; p++) expect([...png.data.subarray(4 * p, 4 * p + 4)]).toEqual([p, p, p, 255]);
+    expect(bytes.length).toBeLessThan(encodePng({ width: w, height: h, data }).length);
+  });
+
   for (const [w, h] of [
     [1, 1],
     [7, 3],

@@ -1,5 +1,5 @@
 /**
- * Inference passes in workers (encode, reconstruction scores and maps, nearest
+ * Inference passes in workers (encode, reconstruction scores and maps, reconstructions, nearest
  * neighbours, the anomaly detector on a runner) against the same functions on
  * this thread: equal bit for bit, for 1–3 workers, uneven shards, float- and
  * byte-stored datasets; the workers keep the model and get it again when its
@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnomalyDetector } from '../../ts/anomaly/detector.js';
 import { encode, nearestNeighbours } from '../../ts/anomaly/embed.js';
-import { reconstructionScores } from '../../ts/anomaly/score.js';
+import { reconstructionScores, reconstructThrough } from '../../ts/anomaly/score.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { ArgumentError, DataError } from '../../ts/errors.js';
 import { stackLayerTask } from '../../ts/model/tasks.js';
@@ -87,6 +87,18 @@ describe(`inference passes in workers (${BUILD})`, () => {
         const noMaps = await trainer.reconstructionScores(stack, d, { depth, batchSize: 50, workers: 2 });
         expect(noMaps.maps).toBeUndefined();
         expect(same(noMaps.scores, want.scores)).toBe(true);
+      }
+  });
+
+  it('reconstructions (reconstructThrough) equal this thread, bit for bit', async () => {
+    const test = data.take(301);
+    for (const d of [test, bytes])
+      for (const depth of [1, 2]) {
+        const want = reconstructThrough(stack, d, depth, 50);
+        for (const workers of [2, 3]) {
+          const got = await trainer.reconstructThrough(stack, d, { depth, batchSize: 50, workers });
+          expect(same(got, want)).toBe(true);
+        }
       }
   });
 

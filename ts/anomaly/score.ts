@@ -49,16 +49,54 @@ export function reconstructThrough(
   depth: number,
   batchSize?: number,
 ): Float32Array {
-  checkDepth('reconstructThrough', stack, depth, 1);
-  checkImages('reconstructThrough', stack, data);
-  const batch = stackBatch('reconstructThrough', stack, depth, data.length, batchSize, true);
-  checkResultFloats('reconstructThrough', 'data', data.length, data.imageSize, 'reconstructions');
-  const out = new Float32Array(data.length * data.imageSize);
-  forEachBatch(stack.be, data, batch, (x, start) => {
-    let h = stack.encodeThrough(depth, x);
-    for (let k = depth - 1; k >= 0; k--) h = stack.blocks[k].decode(h);
-    out.set(h.data, start * data.imageSize);
-  });
+  const op = 'reconstructThrough';
+  const batch = checkReconstructThrough(op, stack, data, { depth, batchSize });
+  return reconstructRange(stack, data, depth, batch, 0, data.length);
+}
+
+/** Options of `Runner.reconstructThrough`: `reconstructThrough`'s depth and batch size, by name. */
+export type ReconstructThroughOptions = Pick<ReconstructionOptions, 'depth' | 'batchSize'>;
+
+/** @internal Checks `reconstructThrough`'s arguments (depth default 1) before anything is allocated; returns the batch size. */
+export function checkReconstructThrough(
+  op: string,
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  opts: ReconstructThroughOptions,
+): number {
+  const depth = checkDepth(op, stack, opts.depth ?? 1, 1);
+  checkImages(op, stack, data);
+  const batch = stackBatch(op, stack, depth, data.length, opts.batchSize, true);
+  checkResultFloats(op, 'data', data.length, data.imageSize, 'reconstructions');
+  return batch;
+}
+
+/**
+ * @internal Reconstructions of images [start, end) (checked arguments), in batches of `batchSize` from `start`: what
+ * `reconstructThrough` and each worker run, so that a split at batch boundaries gives the same floats.
+ */
+export function reconstructRange(
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  depth: number,
+  batchSize: number,
+  start: number,
+  end: number,
+): Float32Array {
+  const size = data.imageSize;
+  const out = new Float32Array((end - start) * size);
+  forEachBatch(
+    stack.be,
+    data,
+    batchSize,
+    (x, s) => {
+      let h = stack.encodeThrough(depth, x);
+      for (let k = depth - 1; k >= 0; k--) h = stack.blocks[k].decode(h);
+      out.set(h.data, (s - start) * size);
+    },
+    start,
+    end,
+  );
   return out;
 }
 

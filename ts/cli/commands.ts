@@ -15,6 +15,8 @@ import { pretrain } from './pretrain.js';
 import { RECONSTRUCT_OUT, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { reconstruct } from './reconstruct.js';
 import { similar } from './similar.js';
+import { denoise } from './denoise.js';
+import { type ImageNoise, MAX_NOISE_STD } from '../data/imagenoise.js';
 
 /**
  * Every numeric flag's value goes through here. `Number` alone reads '' and ' ' as 0 (so `--seed ''`
@@ -86,6 +88,39 @@ export const fractionArg =
     return f;
   };
 
+/**
+ * `--noise` of pretrain: a masking fraction in [0, 1) (0: none), or `gaussian:σ` (σ in (0, MAX_NOISE_STD]): the
+ * first CAE learns to remove the noise it is trained with (README "Denoising").
+ */
+export const trainNoiseArg = (v: string): number | { type: 'gaussian'; std: number } => {
+  const m = /^gaussian:(.*)$/.exec(v);
+  if (!m) {
+    const f = flagNumber(v);
+    if (f >= 0 && f < 1) return f;
+    throw new InvalidArgumentError(
+      '--noise takes a masking fraction in [0, 1) or gaussian:σ, e.g. 0.3 or gaussian:0.3',
+    );
+  }
+  const s = flagNumber(m[1]!);
+  if (!(s > 0 && s <= MAX_NOISE_STD))
+    throw new InvalidArgumentError(`--noise gaussian:σ takes σ in (0, ${MAX_NOISE_STD}], in digits`);
+  return { type: 'gaussian', std: s };
+};
+
+/** `--add-noise masking:0.5 | gaussian:0.3 | salt-pepper:0.2`: a fraction of the values, or Gaussian noise's σ. */
+export function noiseArg(v: string): ImageNoise {
+  const m = /^(masking|gaussian|salt-pepper):(.*)$/.exec(v);
+  const x = m ? flagNumber(m[2]!) : Number.NaN;
+  if (m?.[1] === 'gaussian') {
+    if (x >= 0 && x <= MAX_NOISE_STD) return { type: 'gaussian', std: x };
+    throw new InvalidArgumentError(`--add-noise gaussian:σ takes σ in [0, ${MAX_NOISE_STD}], in digits`);
+  }
+  if (m && x >= 0 && x <= 1) return { type: m[1] as 'masking' | 'salt-pepper', fraction: x };
+  throw new InvalidArgumentError(
+    '--add-noise takes masking:f, salt-pepper:f (f a fraction in [0, 1]) or gaussian:σ, e.g. masking:0.5',
+  );
+}
+
 /** A learning-rate flag in (0, 1). */
 export const rateArg =
   (name: string) =>
@@ -152,7 +187,7 @@ export const LIMIT_RULE =
 export const TRAIN_LIMIT_HELP = `use n training images (quick runs): ${LIMIT_RULE}; the test set shrinks too, to max(1000, n/6) images (an image folder's held-out fifth stays whole)`;
 
 /** `--limit` of the commands that apply a saved model: the same images for each of them (seed 1). */
-const APPLY_LIMIT_HELP = `only n images: ${LIMIT_RULE} (for one n, the same images in predict, evaluate, encode, similar, features and reconstruct)`;
+const APPLY_LIMIT_HELP = `only n images: ${LIMIT_RULE} (for one n, the same images in predict, evaluate, encode, similar, features, reconstruct and denoise)`;
 
 /** `-q, --quiet` of every command that has it (paper's prints its table still). */
 export const QUIET_HELP = 'print nothing but errors';
@@ -227,7 +262,12 @@ export function registerDataCommands(program: Command): void {
       return n;
     })
     .addOption(normalizeOption())
-    .option('--noise <fraction>', 'masking noise of the first CAE, 0 for none', fractionArg('--noise'), 0.3)
+    .option(
+      '--noise <fraction>',
+      'masking noise of the first CAE (a denoising CAE), 0 for none; or gaussian:σ, Gaussian noise (a denoiser of it, for convae denoise)',
+      trainNoiseArg,
+      0.3,
+    )
     .option('--sparsity <keep>', SPARSITY_HELP, sparsityArg, 0)
     .addOption(decoderOption())
     .option('--lr <rate>', 'Adam learning rate', rateArg('--lr'), 3e-3)
@@ -452,6 +492,50 @@ export function registerDataCommands(program: Command): void {
         workers: o.workers,
         quiet: o.quiet,
       });
+    });
+
+  modelOpt(
+    program
+      .command('denoise')
+      .description(
+        "each image cleaned by the stack: up through --depth blocks and back down, written as a PNG under OUT/images/ at the model's input size (grey or RGB as its channels), with OUT/denoise.csv; --add-noise corrupts clean images first and measures (MSE and PSNR in the CSV, comparison.png)",
+      ),
+  )
+    .requiredOption(
+      '--out <dir>',
+      "folder for images/ (the denoised PNGs: a folder's relative names, or <index>.png), denoise.csv and comparison.png",
+    )
+    .option(
+      '--depth <n>',
+      'blocks the images go up and back down through (1: best against the noise the stack was trained with; 2 smooths more, for other noise)',
+      int('--depth'),
+      1,
+    )
+    .option(
+      '--add-noise <kind:amount>',
+      "take the images as clean and corrupt them first: masking:f (a fraction f of the values set to 0), gaussian:σ (clipped to [0, 1]) or salt-pepper:f (f of the values set to 0 or 1); the CSV then gives each image's MSE and PSNR, noisy and denoised, and comparison.png shows clean, noisy and denoised images",
+      noiseArg,
+    )
+    .option('--seed <n>', 'seed of --add-noise', int('--seed', 0, MAX_SEED), 1)
+    .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
+    .option('--workers <n>', WORKERS_HELP, workersArg)
+    .action(async (o) => {
+      const r = await denoise({
+        ...shared(o),
+        model: o.model,
+        out: o.out,
+        depth: o.depth,
+        addNoise: o.addNoise,
+        noiseSeed: o.seed,
+        workers: o.workers,
+        quiet: o.quiet,
+      });
+      if (o.quiet) return;
+      const psnr =
+        r.noisy && r.denoised
+          ? `; mean PSNR noisy ${r.noisy.psnr.toFixed(2)} dB → denoised ${r.denoised.psnr.toFixed(2)} dB (MSE ${r.noisy.mse.toFixed(5)} → ${r.denoised.mse.toFixed(5)})`
+          : '';
+      console.log(`wrote ${r.files.length} images to ${o.out}/images and ${o.out}/denoise.csv${psnr}`);
     });
 
   modelOpt(

@@ -70,6 +70,7 @@ const START_HERE = [
   ['convae encode --model stack --data my-images --out codes', 'the codes of every image'],
   ['convae reconstruct --model stack --data my-images --out reconstructions.png', 'images above their reconstructions'],
   ['convae features --model stack --data my-images', 'what each feature responds to'],
+  ['convae denoise --model stack --data my-noisy-images --out denoised', 'every image cleaned by the stack, as a PNG'],
   [
     'convae similar --model stack --data my-images --picture similar.png',
     'the images most alike each image, by their codes: a CSV, and the picture',

@@ -41,7 +41,8 @@ export interface PretrainArgs extends DataSpec {
   activation?: Activation;
   /** Max-pooling window (and stride) of every block. Default 2. */
   pool?: number;
-  noise: number;
+  /** Noise on the first CAE's input (a denoising CAE): a masking fraction (0: none), or Gaussian noise of σ `std`. */
+  noise: number | { type: 'gaussian'; std: number };
   /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 (default) for none. */
   sparsity?: number;
   /** The CAEs' decoders: tied to the encoder's kernels (default) or kernels of their own. */
@@ -77,7 +78,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     {
       ...common,
       convs: [{ filters: maps[0], kernel: a.kernel, padding }],
-      noise: a.noise > 0 ? { type: 'mask' as const, fraction: a.noise } : null,
+      noise: typeof a.noise !== 'number' ? a.noise : a.noise > 0 ? { type: 'mask' as const, fraction: a.noise } : null,
       sparsity: a.sparsity ? { keep: a.sparsity } : null,
       // Normalised images are not in [0, 1]: a linear reconstruction, not a sigmoid.
       ...(normalize !== 'none' ? { outputActivation: 'identity' as const } : {}),

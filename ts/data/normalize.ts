@@ -35,15 +35,68 @@ export function contrastNormalize(data: ImageDataset, opts?: ContrastOptions): I
   const img = new Float32Array(size);
   for (let i = 0; i < data.length; i++) {
     data.readImages(i, i + 1, img);
-    let m = 0;
-    for (const v of img) m += v;
-    m /= size;
-    let v2 = 0;
-    for (const v of img) v2 += (v - m) ** 2;
-    const s = 1 / Math.sqrt(v2 / size + eps);
-    for (let t = 0; t < size; t++) out[i * size + t] = (img[t] - m) * s;
+    const { mean, spread } = contrastOf(img, eps);
+    const s = 1 / spread;
+    for (let t = 0; t < size; t++) out[i * size + t] = (img[t] - mean) * s;
   }
   return ImageDataset.fromFloat32(out, data.shape, data.labels ?? undefined, data.numClasses);
+}
+
+/** An image's mean and √(variance + eps): what `contrastNormalize` subtracts and divides by, and `toPixels` undoes. */
+function contrastOf(img: Float32Array, eps: number): { mean: number; spread: number } {
+  let m = 0;
+  for (const v of img) m += v;
+  m /= img.length;
+  let v2 = 0;
+  for (const v of img) v2 += (v - m) ** 2;
+  return { mean: m, spread: Math.sqrt(v2 / img.length + eps) };
+}
+
+/**
+ * Throws an ArgumentError naming `op` and `arg` unless `toPixels` can map images normalised as `input` says back to
+ * pixels. A whitened model's are refused. Undoing a local whitening is a deconvolution of each image: a linear
+ * system as large as the image (the filter with replicated edges is no circular convolution that a Fourier division
+ * would invert), whose solution amplifies most the smooth, strong directions the whitening damped most, by up to
+ * √((λmax + ε)/ε), ε what `fitWhitening` added to every eigenvalue: the small smooth errors of a reconstruction
+ * would come back as blotches.
+ * Not attempted: a model meant to give images back is trained on 'none' or 'contrast' input.
+ */
+export function checkToPixels(op: string, arg: string, input: TrainingInput): void {
+  if (input?.normalize === 'whiten')
+    throw new ArgumentError(
+      op,
+      arg,
+      "was trained on whitened images (training.normalize 'whiten'): its reconstructions are not mapped back to pixels (undoing a local whitening is a deconvolution of each image that amplifies the smooth errors it damped); use a model pretrained with --normalize none or contrast",
+    );
+  if (input?.normalize !== 'none' && input?.normalize !== 'contrast')
+    throw new ArgumentError(op, arg, `must have normalize 'none' or 'contrast', got ${quote(input?.normalize)}`);
+}
+
+/**
+ * Values in a model's input space (reconstructions, n × C·H·W) as pixels: with `input.normalize` 'contrast', each
+ * image times √(variance + CONTRAST_EPS) (the eps `convae --normalize` trains with) plus the mean of the same image of `read` (the images before normalisation: those the
+ * model was given); with 'none', a copy. Not clipped. 'whiten' is refused (`checkToPixels`).
+ */
+export function toPixels(values: Float32Array, read: ImageDataset, input: TrainingInput): Float32Array {
+  const op = 'toPixels';
+  datasetArg(op, read);
+  checkToPixels(op, 'input', input);
+  const size = read.imageSize;
+  if (!(values instanceof Float32Array) || values.length !== read.length * size)
+    throw new ArgumentError(
+      op,
+      'values',
+      `must be a Float32Array of ${read.length}·${size} values (one image of read each)`,
+    );
+  const out = Float32Array.from(values);
+  if (input.normalize === 'none') return out;
+  const img = new Float32Array(size);
+  for (let i = 0; i < read.length; i++) {
+    read.readImages(i, i + 1, img);
+    const { mean, spread } = contrastOf(img, CONTRAST_EPS);
+    for (let t = i * size; t < (i + 1) * size; t++) out[t] = out[t] * spread + mean;
+  }
+  return out;
 }
 
 /** How a saved model's input was normalised in training: its JSON's `training.normalize` and `training.whitening`. */

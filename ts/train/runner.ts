@@ -1,7 +1,7 @@
 /**
  * One interface for "work here" and "work in workers": training (`fit`), the
  * passes over many images that anomaly scores and embeddings make (`encode`,
- * `reconstructionScores`, `nearestNeighbours`) and the linear probe of
+ * `reconstructionScores`, `reconstructThrough`, `nearestNeighbours`) and the linear probe of
  * embeddings (`linearProbeAccuracy`). This thread
  * (threadRunner) and the Trainer (ts/worker) both implement it, so the CLI and
  * user code choose with one option (`createRunner` in ts/worker/runner.ts)
@@ -22,10 +22,13 @@ import {
   neighbourRows,
 } from '../anomaly/embed.js';
 import {
+  checkReconstructThrough,
   checkReconstruction,
   reconstructionRange,
+  reconstructRange,
   type ReconstructionOptions,
   type ReconstructionScores,
+  type ReconstructThroughOptions,
 } from '../anomaly/score.js';
 import { linearProbeRun } from '../anomaly/linearprobe.js';
 import { checkLinearProbe, type ProbeOptions } from '../anomaly/probe.js';
@@ -53,6 +56,12 @@ export interface Runner {
     data: ImageDataset,
     opts?: ReconstructionOptions,
   ): Promise<ReconstructionScores>;
+  /** Every image's reconstruction through `depth` blocks (default 1), n × C·H·W floats: `reconstructThrough`'s result. */
+  reconstructThrough(
+    stack: StackedConvAutoencoder,
+    data: ImageDataset,
+    opts?: ReconstructThroughOptions,
+  ): Promise<Float32Array>;
   /** The `k` nearest reference vectors of every query vector: `nearestNeighbours`' result. */
   nearestNeighbours(reference: Embeddings, query: Embeddings, k: number, opts?: NeighbourOptions): Promise<Neighbours>;
   /** The accuracy on `test` of a softmax probe trained on `train`: `linearProbeAccuracy`'s result; `opts.signal` stops it between steps. */
@@ -102,6 +111,13 @@ export function threadRunner(be: Backend, threads?: number): Runner {
       const opts = optionsOf(op, options);
       const { depth, batchSize } = checkReconstruction(op, stack, data, opts);
       return withThreads(() => reconstructionRange(stack, data, depth, batchSize, opts.maps === true, 0, data.length));
+    },
+    async reconstructThrough(stack, data, options) {
+      const op = 'Runner.reconstructThrough';
+      const opts = optionsOf(op, options);
+      const batchSize = checkReconstructThrough(op, stack, data, opts);
+      const depth = opts.depth ?? 1;
+      return withThreads(() => reconstructRange(stack, data, depth, batchSize, 0, data.length));
     },
     async nearestNeighbours(reference, query, k, options) {
       const op = 'Runner.nearestNeighbours';

@@ -17,8 +17,14 @@ export interface RgbaImage {
   data: Uint8ClampedArray | Uint8Array;
 }
 
-/** The PNG file (8-bit RGBA) of a raster. */
-export function encodePng(raster: RgbaImage): Uint8Array {
+/** Options of `encodePng`. */
+export interface EncodePngOptions {
+  /** Write an 8-bit grey PNG (each pixel the mean of its R, G and B: for rasters of grey pixels) instead of RGBA. */
+  grey?: boolean;
+}
+
+/** The PNG file (8-bit RGBA, or grey with `opts.grey`) of a raster. */
+export function encodePng(raster: RgbaImage, opts: EncodePngOptions = {}): Uint8Array {
   const { width, height, data } = raster;
   if (!(Number.isInteger(width) && width >= 1 && Number.isInteger(height) && height >= 1))
     throw new ShapeError('encodePng', 'raster', 'a positive integer width and height', `${width}×${height}`);
@@ -26,7 +32,7 @@ export function encodePng(raster: RgbaImage): Uint8Array {
     throw new ShapeError('encodePng', 'raster.data', `${width * height * 4} bytes (width·height·4)`, `${data.length}`);
   const png = new PNG({ width, height });
   png.data.set(data);
-  const file = PNG.sync.write(png, { colorType: 6, inputColorType: 6, inputHasAlpha: true });
+  const file = PNG.sync.write(png, { colorType: opts.grey === true ? 0 : 6, inputColorType: 6, inputHasAlpha: true });
   return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
 }
 

@@ -16,7 +16,13 @@ import {
   type NeighbourOptions,
   type Neighbours,
 } from '../anomaly/embed.js';
-import { checkReconstruction, type ReconstructionOptions, type ReconstructionScores } from '../anomaly/score.js';
+import {
+  checkReconstructThrough,
+  checkReconstruction,
+  type ReconstructThroughOptions,
+  type ReconstructionOptions,
+  type ReconstructionScores,
+} from '../anomaly/score.js';
 import { checkResultFloats, type ImageDataset } from '../data/dataset.js';
 import { defaultBatch } from '../train/evaluate.js';
 import { ArgumentError } from '../errors.js';
@@ -204,6 +210,28 @@ export async function reconstructionPass(
     off += p.scores!.length;
   }
   return maps ? { scores, maps } : { scores };
+}
+
+/** @internal `reconstructThrough` in workers. */
+export async function reconstructPass(
+  pool: WorkerPool,
+  held: HeldModels,
+  stack: StackedConvAutoencoder,
+  data: ImageDataset,
+  options: ReconstructThroughOptions & PassOptions,
+): Promise<Float32Array> {
+  const op = 'Trainer.reconstructThrough';
+  const opts = optionsOf(op, options);
+  const batchSize = checkReconstructThrough(op, stack, data, opts);
+  const depth = opts.depth ?? 1;
+  const parts = await applyPass(pool, held, stack, data, batchSize, op, { type: 'reconstruct', depth }, opts);
+  const out = new Float32Array(data.length * data.imageSize);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p.reconstructions!, off);
+    off += p.reconstructions!.length;
+  }
+  return out;
 }
 
 /** Reference sets copied to shared memory once (a detector's reference codes are reused for every score). */

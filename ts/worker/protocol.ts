@@ -73,16 +73,20 @@ export interface PredictJob extends ModelRef {
   batchSize: number;
 }
 
-/** What `apply` computes with a CAE stack: codes after `depth` blocks, or reconstruction errors through `depth` blocks. */
-export type ApplyOp = { type: 'encode'; depth: number } | { type: 'reconstruction'; depth: number; maps: boolean };
+/** What `apply` computes with a CAE stack: codes after `depth` blocks, reconstruction errors or reconstructions through `depth` blocks. */
+export type ApplyOp =
+  | { type: 'encode'; depth: number }
+  | { type: 'reconstruction'; depth: number; maps: boolean }
+  | { type: 'reconstruct'; depth: number };
 
 export interface ApplyJob extends PredictJob {
   op: ApplyOp;
 }
 
-/** What `apply` returns for its images: codes (encode), or scores and optional maps (reconstruction). */
+/** What `apply` returns for its images: codes (encode), scores and optional maps (reconstruction), or reconstructions (reconstruct). */
 export interface ApplyResult {
   codes?: Float32Array;
+  reconstructions?: Float32Array;
   scores?: Float64Array;
   maps?: Float32Array;
 }

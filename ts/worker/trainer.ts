@@ -17,7 +17,7 @@ import { ArgumentError, ModelError, WorkerError } from '../errors.js';
 import type { Param } from '../model/layer.js';
 import type { EncodeOptions, Embeddings, NeighbourOptions, Neighbours } from '../anomaly/embed.js';
 import type { ProbeOptions } from '../anomaly/probe.js';
-import type { ReconstructionOptions, ReconstructionScores } from '../anomaly/score.js';
+import type { ReconstructionOptions, ReconstructionScores, ReconstructThroughOptions } from '../anomaly/score.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Classifying, Model } from '../model/model.js';
 import { saveModel } from '../model/serialize.js';
@@ -26,7 +26,14 @@ import { checkTrainerFitOptions } from '../train/options.js';
 import type { Runner } from '../train/runner.js';
 import { createShared, poisonShared } from './allreduce.js';
 import { HeldModels } from './held.js';
-import { encodePass, neighboursPass, type PassOptions, predictPass, reconstructionPass } from './passes.js';
+import {
+  encodePass,
+  neighboursPass,
+  type PassOptions,
+  predictPass,
+  reconstructionPass,
+  reconstructPass,
+} from './passes.js';
 import { linearProbePass } from './probe.js';
 import { WorkerPool, type PoolOptions } from './pool.js';
 import type { FitEvents, FitJob } from './protocol.js';
@@ -279,6 +286,15 @@ export class Trainer implements Runner {
     opts: ReconstructionOptions & PassOptions = {},
   ): Promise<ReconstructionScores> {
     return reconstructionPass(this.pool, this.held, stack, data, opts);
+  }
+
+  /** `reconstructThrough` in the workers (each takes whole batches): the same reconstructions as on this thread, bit for bit. */
+  reconstructThrough(
+    stack: StackedConvAutoencoder,
+    data: ImageDataset,
+    opts: ReconstructThroughOptions & PassOptions = {},
+  ): Promise<Float32Array> {
+    return reconstructPass(this.pool, this.held, stack, data, opts);
   }
 
   /** `nearestNeighbours` in the workers (queries split by whole batches, the reference shared). */

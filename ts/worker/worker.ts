@@ -10,7 +10,7 @@ import { loadBackend, type Backend } from '../backend/backend.js';
 import { BackendError, ModelError } from '../errors.js';
 import { encodeRange, neighbourRows } from '../anomaly/embed.js';
 import { linearProbeRun } from '../anomaly/linearprobe.js';
-import { reconstructionRange } from '../anomaly/score.js';
+import { reconstructionRange, reconstructRange } from '../anomaly/score.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import { isClassifying, type Model } from '../model/model.js';
 import { loadModel } from '../model/serialize.js';
@@ -147,6 +147,10 @@ const api: WorkerApi = {
     if (op.type === 'encode') {
       const codes = encodeRange(stack, data, op.depth, job.batchSize, job.start, job.end);
       return Comlink.transfer({ codes }, [codes.buffer]);
+    }
+    if (op.type === 'reconstruct') {
+      const reconstructions = reconstructRange(stack, data, op.depth, job.batchSize, job.start, job.end);
+      return Comlink.transfer({ reconstructions }, [reconstructions.buffer]);
     }
     const r = reconstructionRange(stack, data, op.depth, job.batchSize, op.maps, job.start, job.end);
     return Comlink.transfer(r, [r.scores.buffer, ...(r.maps ? [r.maps.buffer] : [])]);

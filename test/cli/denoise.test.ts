@@ -1,0 +1,350 @@
+/**
+ * `convae denoise`: the PNGs it writes decode (with the project's decoder) to the library's reconstructions,
+ * quantised to 8 bits; the CSV's errors are recomputed here from the PNGs and from the seeded noise; workers write
+ * the same files as this thread; a contrast-normalised model's output is mapped back to pixels with each image's
+ * own mean and spread (an undo written here); odd file names stay inside OUT/images; every refusal comes before an
+ * image is encoded.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconstructThrough } from '../../ts/anomaly/score.js';
+import { ImageDataset } from '../../ts/data/dataset.js';
+import { outputNames } from '../../ts/cli/denoise-files.js';
+import { ArgumentError } from '../../ts/errors.js';
+import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import { addNoise } from '../../ts/data/imagenoise.js';
+import { loadMnist } from '../../ts/data/mnist.js';
+import { CONTRAST_EPS, contrastNormalize } from '../../ts/data/normalize.js';
+import { BUILD } from '../util/backend.js';
+import { cliAsync, savedStackAndImages } from '../util/cli.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = cliAsync(120_000);
+
+/** A CSV of our writing: quoted fields may hold commas, quotes and line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [],
+    field = '',
+    quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',' || ch === '\n') {
+      row.push(field);
+      field = '';
+      if (ch === '\n') {
+        rows.push(row);
+        row = [];
+      }
+    } else field += ch;
+  }
+  return rows;
+}
+
+/** Images read back from the PNGs under `dir`, in `names`' order (16×16 RGB: no resizing). */
+async function readBack(dir: string, names: string[], shape: [number, number, number]): Promise<Float32Array> {
+  const f = await loadImageFolder(dir, { size: [shape[1], shape[2]], channels: shape[0] as 1 | 3, labels: 'none' });
+  const at = new Map(f.files.map((name, i) => [name, i]));
+  const out = new Float32Array(names.length * f.dataset.imageSize);
+  names.forEach((name, i) => {
+    const j = at.get(name);
+    if (j === undefined) throw new Error(`no output ${name}`);
+    out.set(f.dataset.readImages(j, j + 1), i * f.dataset.imageSize);
+  });
+  return out;
+}
+
+const quantised = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v)));
+const mseOf = (a: Float32Array, b: Float32Array, i: number, size: number) => {
+  let s = 0;
+  for (let t = i * size; t < (i + 1) * size; t++) s += (a[t]! - b[t]!) ** 2;
+  return s / size;
+};
+
+describe.runIf(BUILD === 'simd')('convae denoise', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convae-denoise-'));
+  const imgs = join(dir, 'imgs'); // reds/ and blues/, 40 each
+  const odd = join(dir, 'odd');
+  const stack = join(dir, 'stack');
+  const contrast = join(dir, 'contrast');
+  const white = join(dir, 'white');
+  const oddNames = ['a b, "c".png', 'x..y.png', '=cmd.png', 'x.png', 'x.jpg', 'sub/é.png', 'sub/x.png'];
+  beforeAll(async () => {
+    expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
+    mkdirSync(join(odd, 'sub'), { recursive: true });
+    for (const [i, name] of oddNames.entries()) {
+      const px = Buffer.alloc(16 * 16 * 3, 40 + 20 * i);
+      const img = sharp(px, { raw: { width: 16, height: 16, channels: 3 } });
+      await (name.endsWith('.jpg') ? img.jpeg() : img.png()).toFile(join(odd, name));
+    }
+    writeFileSync(join(odd, 'zz-bad.png'), 'not a png');
+    const runs = await Promise.all(
+      [
+        [stack, 'none'],
+        [contrast, 'contrast'],
+        [white, 'whiten'],
+      ].map(([out, how]) =>
+        cli(['pretrain', '--data', imgs, '--size', '16x16', '--epochs', '1', '--normalize', how!, '--out', out!, '-q']),
+      ),
+    );
+    for (const r of runs) expect(r.status, r.stderr).toBe(0);
+  }, 240_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes each image denoised (the library’s reconstruction, quantised) and a CSV of errors recomputed here', async () => {
+    const out = join(dir, 'out');
+    const r = await cli([
+      'denoise',
+      ...['--model', stack, '--data', imgs, '--out', out, '--add-noise', 'masking:0.3', '--seed', '5'],
+      ...['--workers', '0'],
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const { stack: s, images } = await savedStackAndImages(stack, imgs);
+    try {
+      const size = images.imageSize,
+        n = images.length;
+      const rows = parseCsv(readFileSync(join(out, 'denoise.csv'), 'utf8'));
+      expect(rows[0]).toEqual(['file', 'output', 'noisy_mse', 'noisy_psnr', 'denoised_mse', 'denoised_psnr']);
+      expect(rows.length).toBe(n + 1);
+      const files = rows.slice(1).map((row) => row[0]!);
+      expect(rows.slice(1).map((row) => row[1])).toEqual(files.map((f) => `images/${f}`));
+      const got = await readBack(join(out, 'images'), files, [3, 16, 16]);
+      const noisy = addNoise(images, { type: 'masking', fraction: 0.3 }, { seed: 5 });
+      const want = reconstructThrough(s, noisy, 1);
+      for (let i = 0; i < got.length; i++) expect(Math.round(got[i]! * 255)).toBe(quantised(want[i]!));
+      let sumNoisy = 0,
+        sumDenoised = 0;
+      const clean = images.images,
+        dirty = noisy.images;
+      rows.slice(1).forEach((row, i) => {
+        const [nm, np, dm, dp] = row.slice(2).map(Number) as [number, number, number, number];
+        const noisyMse = mseOf(clean, dirty, i, size),
+          denoisedMse = mseOf(clean, got, i, size);
+        expect(Math.abs(nm - noisyMse) / noisyMse).toBeLessThan(1e-5);
+        expect(Math.abs(dm - denoisedMse) / denoisedMse).toBeLessThan(1e-5);
+        expect(np).toBeCloseTo(10 * Math.log10(1 / noisyMse), 2);
+        expect(dp).toBeCloseTo(10 * Math.log10(1 / denoisedMse), 2);
+        sumNoisy += np;
+        sumDenoised += dp;
+      });
+      expect(r.stdout).toContain(
+        `mean PSNR noisy ${(sumNoisy / n).toFixed(2)} dB → denoised ${(sumDenoised / n).toFixed(2)} dB`,
+      );
+      // comparison.png: 12 images at 6 pixels a pixel, in three rows (clean, noisy, denoised), 1-pixel gaps.
+      const cmp = PNG.sync.read(readFileSync(join(out, 'comparison.png')));
+      expect([cmp.width, cmp.height]).toEqual([1 + 12 * 97, 1 + 3 * 97]);
+      // The same run in two workers writes the same files.
+      const out2 = join(dir, 'out2');
+      const w = await cli([
+        'denoise',
+        ...['--model', stack, '--data', imgs, '--out', out2, '--add-noise', 'masking:0.3', '--seed', '5'],
+        ...['--workers', '2', '-q'],
+      ]);
+      expect(w.status, w.stderr).toBe(0);
+      expect(w.stdout).toBe('');
+      expect(readFileSync(join(out2, 'denoise.csv'), 'utf8')).toBe(readFileSync(join(out, 'denoise.csv'), 'utf8'));
+      for (const f of files.slice(0, 10))
+        expect(readFileSync(join(out2, 'images', f)).equals(readFileSync(join(out, 'images', f)))).toBe(true);
+      // Without --add-noise: no errors, no comparison.
+      const out3 = join(dir, 'out3');
+      const plain = await cli(['denoise', '--model', stack, '--data', imgs, '--out', out3, '--depth', '2', '-q']);
+      expect(plain.status, plain.stderr).toBe(0);
+      expect(readFileSync(join(out3, 'denoise.csv'), 'utf8').split('\n')[0]).toBe('file,output');
+      expect(existsSync(join(out3, 'comparison.png'))).toBe(false);
+      const deep = await readBack(join(out3, 'images'), files, [3, 16, 16]);
+      const want2 = reconstructThrough(s, images, 2);
+      for (let i = 0; i < deep.length; i++) expect(Math.round(deep[i]! * 255)).toBe(quantised(want2[i]!));
+    } finally {
+      s.dispose();
+    }
+  }, 240_000);
+
+  it('maps a contrast-normalised model’s reconstructions back with each image’s own mean and spread', async () => {
+    const out = join(dir, 'out-contrast');
+    const r = await cli(['denoise', '--model', contrast, '--data', imgs, '--out', out, '--workers', '0', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    const { stack: s, images } = await savedStackAndImages(contrast, imgs);
+    try {
+      const files = parseCsv(readFileSync(join(out, 'denoise.csv'), 'utf8'))
+        .slice(1)
+        .map((row) => row[0]!);
+      const got = await readBack(join(out, 'images'), files, [3, 16, 16]);
+      const y = reconstructThrough(s, contrastNormalize(images), 1);
+      const size = images.imageSize;
+      let far = 0;
+      for (let i = 0; i < images.length; i++) {
+        const img = images.images.subarray(i * size, (i + 1) * size);
+        const m = img.reduce((a, v) => a + v, 0) / size;
+        const sd = Math.sqrt(img.reduce((a, v) => a + (v - m) ** 2, 0) / size + CONTRAST_EPS);
+        for (let t = 0; t < size; t++) {
+          const d = Math.abs(Math.round(got[i * size + t]! * 255) - quantised(y[i * size + t]! * sd + m));
+          // float32 against float64 may round a value at a half level the other way.
+          expect(d).toBeLessThanOrEqual(1);
+          if (d) far++;
+        }
+      }
+      expect(far).toBeLessThan(images.images.length / 100);
+    } finally {
+      s.dispose();
+    }
+  }, 120_000);
+
+  it('grey models write grey PNGs named by index for mnist', async () => {
+    const grey = join(dir, 'grey');
+    const p = await cli([
+      'pretrain',
+      '--data',
+      'mnist',
+      '--limit',
+      '300',
+      '--epochs',
+      '1',
+      '--maps',
+      '4,6',
+      '--out',
+      grey,
+      '-q',
+    ]);
+    expect(p.status, p.stderr).toBe(0);
+    const out = join(dir, 'out-grey');
+    const r = await cli([
+      'denoise',
+      ...['--model', grey, '--data', 'mnist', '--limit', '12', '--out', out, '--add-noise', 'salt-pepper:0.2'],
+      ...['--workers', '0', '-q'],
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(join(out, 'images')).sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `${String(i).padStart(2, '0')}.png`),
+    );
+    const rows = parseCsv(readFileSync(join(out, 'denoise.csv'), 'utf8'));
+    expect(rows[1]!.slice(0, 2)).toEqual(['test#0', 'images/00.png']);
+    // Colour type 0: grey, one byte a pixel.
+    const png = readFileSync(join(out, 'images', '03.png'));
+    expect(png[25]).toBe(0);
+    const decoded = PNG.sync.read(png);
+    expect([decoded.width, decoded.height]).toEqual([28, 28]);
+    const clean = await loadMnist({ split: 'test', limit: 12 });
+    const mse = Number(rows[4]![4]);
+    const img = new Float32Array(784);
+    for (let q = 0; q < 784; q++) img[q] = decoded.data[4 * q]! / 255;
+    const want = mseOf(clean.readImages(3, 4), img, 0, 784);
+    expect(Math.abs(mse - want) / want).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it('keeps odd file names inside OUT/images, each its own output; --skip-bad leaves a damaged file out', async () => {
+    const out = join(dir, 'out-odd');
+    const line = ['denoise', '--model', stack, '--data', odd, '--out', out, '--workers', '0', '-q'];
+    const bad = await cli(line);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/zz-bad\.png/);
+    expect(existsSync(out)).toBe(false);
+    const r = await cli([...line, '--skip-bad']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/zz-bad\.png/);
+    const rows = parseCsv(readFileSync(join(out, 'denoise.csv'), 'utf8')).slice(1);
+    const byFile = new Map(rows.map(([file, output]) => [file!.replace(/^'/, ''), output!]));
+    expect(byFile.get('a b, "c".png')).toBe('images/a b, "c".png');
+    expect(byFile.get('x..y.png')).toBe('images/x..y.png');
+    expect(byFile.get('=cmd.png')).toBe('images/=cmd.png');
+    // x.png and x.jpg would meet at x.png: both keep their whole name.
+    expect(byFile.get('x.png')).toBe('images/x.png.png');
+    expect(byFile.get('x.jpg')).toBe('images/x.jpg.png');
+    expect(byFile.get('sub/é.png')).toBe('images/sub/é.png');
+    for (const o of byFile.values()) expect(existsSync(join(out, o)), o).toBe(true);
+    expect(byFile.size).toBe(oddNames.length);
+    expect(readdirSync(out).sort()).toEqual(['denoise.csv', 'images']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.png'))).toEqual([]);
+    // A spreadsheet formula is shown as text.
+    expect(readFileSync(join(out, 'denoise.csv'), 'utf8')).toContain("'=cmd.png");
+  }, 120_000);
+
+  it('outputNames: a name that would leave OUT/images (../, absolute, empty parts) is refused', () => {
+    const d = (names: string[]) => ({
+      name: 'folder:/x',
+      names,
+      classes: null,
+      data: ImageDataset.fromFloat32(new Float32Array(names.length), [1, 1, 1]),
+    });
+    expect(outputNames(d(['a/b.jpg', 'c.webp']))).toEqual(['images/a/b.png', 'images/c.png']);
+    for (const bad of ['../x.png', 'a/../../x.png', '/etc/x.png', 'a//x.png', './x.png', 'a/./x.png'])
+      expect(() => outputNames(d(['ok.png', bad])), bad).toThrow(ArgumentError);
+    // A backslash (a separator on Windows) becomes '_'.
+    expect(outputNames(d(['a\\..\\x.png']))).toEqual(['images/a_.._x.png']);
+    // Two names that differ by case only would be one file on macOS: both keep their whole name.
+    expect(outputNames(d(['A.jpg', 'a.png']))).toEqual(['images/A.jpg.png', 'images/a.png.png']);
+    expect(() => outputNames(d(['a.png', 'a.png']))).toThrow(/two files would be written to one output/);
+    expect(outputNames({ ...d(['test#0']), name: 'mnist' })).toEqual(['images/0.png']);
+  });
+
+  it('refuses, before anything is encoded or written: one error line each', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const holder = join(dir, 'holder');
+    mkdirSync(join(holder, 'data', 'a'), { recursive: true });
+    await sharp(Buffer.alloc(16 * 16 * 3, 90), { raw: { width: 16, height: 16, channels: 3 } })
+      .png()
+      .toFile(join(holder, 'data', 'a', '1.png'));
+    const linked = join(dir, 'linked');
+    mkdirSync(linked);
+    symlinkSync(join(imgs, 'reds'), join(linked, 'images'));
+    const blocked = join(dir, 'blocked');
+    mkdirSync(join(blocked, 'denoise.csv'), { recursive: true });
+    const cases: [string[], RegExp][] = [
+      [['--depth', '3'], /^convae denoise: --depth must be at most 2 \(the blocks of the stack in /],
+      [['--depth', '0'], /--depth must be an integer in \[1, /],
+      [['--add-noise', 'masking:2'], /--add-noise takes masking:f, salt-pepper:f/],
+      [['--add-noise', 'gaussian:-1'], /--add-noise gaussian:σ takes σ in \[0, 10\]/],
+      [['--add-noise', 'blur:0.1'], /--add-noise takes masking:f/],
+      [['--add-noise', 'masking:'], /--add-noise takes masking:f/],
+      [['--add-noise', 'masking:0x1'], /--add-noise takes masking:f/],
+      [['--seed', '-1'], /--seed must be an integer/],
+      [['--out', file], /--out/],
+      [['--out', blocked], /^convae: cannot write --out ".*denoise\.csv": is a directory/],
+      [['--out', join(imgs, 'reds', 'denoised')], /^convae denoise: --out .* lies inside --data/],
+      [['--data', join(holder, 'data'), '--out', holder], /^convae denoise: --out .* holds --data/],
+      [['--data', join(holder, 'data'), '--out', join(holder, 'data')], /^convae denoise: --out .* lies inside --data/],
+      [['--model', white], /^convae denoise: --model was trained on whitened images/],
+      [['--out', linked], /^convae denoise: --out .*images is a symbolic link \(to .*reds\)/],
+    ];
+    const rs = await Promise.all(
+      cases.map(([extra]) =>
+        cli(['denoise', '--model', stack, '--data', imgs, '--out', join(dir, 'never'), '--workers', '0', ...extra]),
+      ),
+    );
+    rs.forEach((r, i) => {
+      const [extra, re] = cases[i]!;
+      expect(r.status, `${extra.join(' ')}: ${r.stderr}`).not.toBe(0);
+      expect(r.stderr, extra.join(' ')).toMatch(re);
+      expect(r.stderr, extra.join(' ')).not.toMatch(/block\(s\) and back|\n\s+at /);
+      expect(r.stderr.trim().split('\n').length, extra.join(' ')).toBeLessThanOrEqual(3);
+    });
+    expect(readFileSync(file, 'utf8')).toBe('x');
+    expect(existsSync(join(dir, 'never', 'images'))).toBe(false);
+    expect(existsSync(join(holder, 'images'))).toBe(false);
+    expect(readdirSync(join(holder, 'data', 'a'))).toEqual(['1.png']);
+    expect(readdirSync(join(imgs, 'reds')).length).toBe(40);
+    // Nothing was written inside the data folder.
+    expect(existsSync(join(imgs, 'reds', 'denoised'))).toBe(false);
+  }, 120_000);
+});

@@ -1,0 +1,69 @@
+/**
+ * `convae pretrain --noise`: a masking fraction as before, or `gaussian:σ`, a first CAE that learns to remove
+ * Gaussian noise (README "Denoising": such a stack beats a 3×3 median filter on Gaussian noise). The saved stack
+ * records the noise it trained with; a bad value is a usage error before anything is read.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { trainNoiseArg } from '../../ts/cli/commands.js';
+import { BUILD } from '../util/backend.js';
+import { cliAsync } from '../util/cli.js';
+
+const cli = cliAsync(120_000);
+
+describe('pretrain --noise', () => {
+  it('takes a masking fraction or gaussian:σ, and nothing else', () => {
+    expect(trainNoiseArg('0.3')).toBe(0.3);
+    expect(trainNoiseArg('0')).toBe(0);
+    expect(trainNoiseArg('gaussian:0.3')).toEqual({ type: 'gaussian', std: 0.3 });
+    expect(trainNoiseArg('gaussian:10')).toEqual({ type: 'gaussian', std: 10 });
+    for (const bad of [
+      '1',
+      '-0.1',
+      '',
+      ' ',
+      '0x1',
+      'gaussian:0',
+      'gaussian:-1',
+      'gaussian:11',
+      'gaussian:',
+      'gaussian:0x1',
+    ])
+      expect(() => trainNoiseArg(bad), JSON.stringify(bad)).toThrow(InvalidArgumentError);
+    expect(() => trainNoiseArg('salt-pepper:0.1')).toThrow(
+      /--noise takes a masking fraction in \[0, 1\) or gaussian:σ/,
+    );
+    expect(() => trainNoiseArg('gaussian:20')).toThrow(/--noise gaussian:σ takes σ in \(0, 10\]/);
+  });
+
+  describe.runIf(BUILD === 'simd')('from the command line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convae-pretrain-noise-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const line = (out: string, noise: string[]) => [
+      ...['pretrain', '--data', 'mnist', '--limit', '200', '--epochs', '1', '--maps', '4,6', '--layers', '1'],
+      ...noise,
+      ...['--out', out, '-q'],
+    ];
+    const firstNoise = (out: string) =>
+      (JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8')) as { blocks: { noise: unknown }[] }).blocks[0]!.noise;
+
+    it('the saved stack records the noise its first CAE trained with; a bad one is refused, nothing written', async () => {
+      const [g, m, bad] = await Promise.all([
+        cli(line(join(dir, 'g'), ['--noise', 'gaussian:0.3'])),
+        cli(line(join(dir, 'm'), [])),
+        cli(line(join(dir, 'bad'), ['--noise', 'gaussian:-1'])),
+      ]);
+      expect(g.status, g.stderr).toBe(0);
+      expect(firstNoise(join(dir, 'g'))).toEqual({ type: 'gaussian', std: 0.3 });
+      expect(m.status, m.stderr).toBe(0);
+      expect(firstNoise(join(dir, 'm'))).toEqual({ type: 'mask', fraction: 0.3, rescale: true });
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr).toMatch(/--noise gaussian:σ takes σ in \(0, 10\]/);
+      expect(bad.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dir, 'bad'))).toBe(false);
+    }, 120_000);
+  });
+});
