@@ -151,9 +151,11 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       expect(r.stdout).toContain(
         `mean PSNR noisy ${(sumNoisy / n).toFixed(2)} dB → denoised ${(sumDenoised / n).toFixed(2)} dB`,
       );
-      // comparison.png: 12 images at 6 pixels a pixel, in three rows (clean, noisy, denoised), 1-pixel gaps.
+      // comparison.png: 12 images at 6 pixels a pixel, in three rows (clean, noisy, denoised), 1-pixel gaps, with
+      // the rows' names beside them and a title above.
       const cmp = PNG.sync.read(readFileSync(join(out, 'comparison.png')));
-      expect([cmp.width, cmp.height]).toEqual([1 + 12 * 97, 1 + 3 * 97]);
+      expect(cmp.width).toBeGreaterThan(1 + 12 * 97 + 40);
+      expect(cmp.height).toBeGreaterThan(1 + 3 * 97 + 20);
       // The same run in two workers writes the same files.
       const out2 = join(dir, 'out2');
       const w = await cli([

@@ -75,4 +75,47 @@ describe.runIf(BUILD === 'simd')('without the chart renderer', () => {
     expect(r.status, firstLines(r.stderr)).toBe(0);
     expect(readdirSync(out)).toEqual(expect.arrayContaining(['stack.json', 'stack.safetensors']));
   });
+
+  // They wrote their CSV, then failed at the picture (map.csv beside no map.png).
+  it('map, cluster and denoise --add-noise, whose pictures have text, stop before reading anything', () => {
+    const stack = join(dir, 'pretrain');
+    for (const [cmd, extra] of [
+      ['map', []],
+      ['cluster', []],
+      ['denoise', ['--add-noise', 'masking:0.5']],
+    ] as const) {
+      const out = join(dir, `${cmd}-out`);
+      const r = run([
+        'ts/cli/main.ts',
+        cmd,
+        '--model',
+        stack,
+        '--data',
+        'mnist',
+        '--limit',
+        '300',
+        ...extra,
+        '--out',
+        out,
+      ]);
+      expect(r.status, firstLines(r.stderr)).toBe(1);
+      expect(r.stderr).toContain('drawing pictures with text needs @resvg/resvg-js');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    }
+    // Without --add-noise denoise draws nothing, and runs.
+    const plain = run([
+      'ts/cli/main.ts',
+      'denoise',
+      '--model',
+      stack,
+      '--data',
+      'mnist',
+      '--limit',
+      '50',
+      '--out',
+      join(dir, 'dn'),
+    ]);
+    expect(plain.status, firstLines(plain.stderr)).toBe(0);
+  });
 });

@@ -22,7 +22,7 @@ import { MAX_RASTER_PIXELS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { figureSvg } from '../viz/figure.js';
 import { gridSize, imageGrid, shrink } from '../viz/raster.js';
-import { pngDataUrl, svgToPng } from '../viz/render.js';
+import { loadRenderer, pngDataUrl, svgToPng } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
@@ -69,6 +69,7 @@ const FILES = ['clusters.csv', 'clusters.png', 'clusters.json'];
 export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
   const log = (s: string) => a.quiet || console.error(s);
   checkClusterOptions(a);
+  loadRenderer(); // the pictures are drawn through SVG: without a renderer, stop before anything is read
   // clusters.png inside the folder would be read as an image by the next run on it.
   await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
   const be = await loadBackend({ build: a.build });

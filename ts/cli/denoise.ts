@@ -20,8 +20,9 @@ import { ArgumentError } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
 import { MAX_RASTER_PIXELS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
-import { encodePng } from '../viz/png.js';
+import { figureSvg } from '../viz/figure.js';
 import { gridSize, imageGrid } from '../viz/raster.js';
+import { loadRenderer, pngDataUrl, svgToPng } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
@@ -69,7 +70,10 @@ export interface DenoiseResult {
 
 export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
   const log = (s: string) => a.quiet || console.error(s);
-  if (a.addNoise !== undefined) checkImageNoise(OP, '--add-noise', a.addNoise);
+  if (a.addNoise !== undefined) {
+    checkImageNoise(OP, '--add-noise', a.addNoise);
+    loadRenderer(); // comparison.png is drawn through SVG: without a renderer, stop before anything is read
+  }
   // The images written there would be read back by the next run on --data; and --data inside --out could be overwritten.
   await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
   await checkDataNotInOut(a.data, a.out);
@@ -109,7 +113,8 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
     const denoisedErr = clean ? imageErrors(clean, denoised, size) : null;
     await writeAtomic(join(a.out, 'denoise.csv'), csvText(d.names, outputs, noisyErr, denoisedErr));
     if (shown && clean && noisy) {
-      const png = comparison(d, shown, [clean, noisy, denoised]);
+      const title = `${d.name.slice(0, 60)}, ${describeNoise(a.addNoise!)}: PSNR ${meanOf(noisyErr!.psnr).toFixed(2)} dB noisy, ${meanOf(denoisedErr!.psnr).toFixed(2)} dB denoised (depth ${depth}, mean of ${n} images)`;
+      const png = comparison(d, shown, [clean, noisy, denoised], title);
       await writeAtomic(join(a.out, 'comparison.png'), png);
     }
     const result: DenoiseResult = { files: d.names, outputs };
@@ -125,7 +130,10 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
 }
 
 const describeNoise = (z: ImageNoise) =>
-  z.type === 'gaussian' ? `Gaussian noise σ ${z.std}` : `${z.type} noise on ${100 * z.fraction} % of the values`;
+  // Not σ: the pictures' embedded font has no Greek.
+  z.type === 'gaussian'
+    ? `Gaussian noise of standard deviation ${z.std}`
+    : `${z.type} noise on ${100 * z.fraction} % of the values`;
 
 /** comparison.png's images and scale, checked before anything is encoded. */
 function comparisonLayout(d: AllData): { indices: Uint32Array; scale: number } {
@@ -142,8 +150,13 @@ function comparisonLayout(d: AllData): { indices: Uint32Array; scale: number } {
   return { indices: limitIndices(d.data, d.name, k, 1), scale };
 }
 
-/** Rows clean / noisy / denoised of the chosen images. */
-function comparison(d: AllData, at: { indices: Uint32Array; scale: number }, rows: Float32Array[]): Uint8Array {
+/** Rows clean / noisy / denoised of the chosen images, each row named, the noise and the mean PSNRs above them. */
+function comparison(
+  d: AllData,
+  at: { indices: Uint32Array; scale: number },
+  rows: Float32Array[],
+  title: string,
+): Uint8Array {
   const [c, h, w] = d.data.shape;
   const size = c * h * w,
     k = at.indices.length;
@@ -151,7 +164,15 @@ function comparison(d: AllData, at: { indices: Uint32Array; scale: number }, row
   rows.forEach((row, r) =>
     at.indices.forEach((i, j) => tiles.set(row.subarray(i * size, (i + 1) * size), (r * k + j) * size)),
   );
-  return encodePng(imageGrid(tiles, [3 * k, c, h, w], { columns: k, scale: at.scale, range: [0, 1] }));
+  const pad = 1;
+  const grid = imageGrid(tiles, [3 * k, c, h, w], { columns: k, scale: at.scale, pad, range: [0, 1] });
+  const rowLabels = ['clean', 'noisy', 'denoised'].map((text, r) => ({
+    y: pad + r * (h * at.scale + pad) + (h * at.scale) / 2,
+    text,
+  }));
+  return svgToPng(
+    figureSvg({ href: pngDataUrl(grid), width: grid.width, height: grid.height }, { title, rowLabels, minWidth: 0 }),
+  );
 }
 
 /** denoise.csv: file and output, and with added noise each image's MSE and PSNR, noisy and denoised. */

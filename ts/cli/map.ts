@@ -17,7 +17,7 @@ import { ArgumentError } from '../errors.js';
 import { makeDirs, writeAtomic } from '../io/files.js';
 import type { Runner } from '../train/runner.js';
 import { imageGrid, shrink } from '../viz/raster.js';
-import { pngDataUrl, scatterChart } from '../viz/render.js';
+import { loadRenderer, pngDataUrl, scatterChart } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
@@ -66,6 +66,7 @@ export interface MapResult {
 export async function map(a: MapArgs): Promise<MapResult> {
   const log = (s: string) => a.quiet || console.error(s);
   checkUmapOptions(a);
+  loadRenderer(); // the pictures are drawn through SVG: without a renderer, stop before anything is read
   // map.png and map-images.png inside the folder would be read as images by the next run on it.
   await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
   const be = await loadBackend({ build: a.build });
