@@ -1,7 +1,8 @@
 /**
- * `convae pretrain --noise`: a masking fraction as before, or `gaussian:σ`, a first CAE that learns to remove
- * Gaussian noise (README "Denoising": such a stack beats a 3×3 median filter on Gaussian noise). The saved stack
- * records the noise it trained with; a bad value is a usage error before anything is read.
+ * `convae pretrain --noise` and `convae train --noise`: a masking fraction as before (or `masking:f`, as
+ * `--add-noise` spells it), or `gaussian:σ`, a first CAE that learns to remove Gaussian noise (README "Denoising":
+ * such a stack beats a 3×3 median filter on Gaussian noise). The saved stack records the noise it trained with, the
+ * same block from either command; a bad value is a usage error before anything is read.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ describe('pretrain --noise', () => {
     expect(trainNoiseArg('0')).toBe(0);
     expect(trainNoiseArg('gaussian:0.3')).toEqual({ type: 'gaussian', std: 0.3 });
     expect(trainNoiseArg('gaussian:10')).toEqual({ type: 'gaussian', std: 10 });
+    expect(trainNoiseArg('masking:0.3')).toBe(0.3);
     for (const bad of [
       '1',
       '-0.1',
@@ -31,10 +33,13 @@ describe('pretrain --noise', () => {
       'gaussian:11',
       'gaussian:',
       'gaussian:0x1',
+      'masking:1',
+      'masking:',
+      'masking:gaussian:0.3',
     ])
       expect(() => trainNoiseArg(bad), JSON.stringify(bad)).toThrow(InvalidArgumentError);
     expect(() => trainNoiseArg('salt-pepper:0.1')).toThrow(
-      /--noise takes a masking fraction in \[0, 1\) or gaussian:σ/,
+      /--noise takes a masking fraction in \[0, 1\) \(or masking:f\) or gaussian:σ/,
     );
     expect(() => trainNoiseArg('gaussian:20')).toThrow(/--noise gaussian:σ takes σ in \(0, 10\]/);
   });
@@ -64,6 +69,20 @@ describe('pretrain --noise', () => {
       expect(bad.stderr).toMatch(/--noise gaussian:σ takes σ in \(0, 10\]/);
       expect(bad.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(dir, 'bad'))).toBe(false);
+    }, 120_000);
+
+    // train's --noise took a fraction only: a classifier on a Gaussian denoiser's stack could not be trained in one run.
+    it('train --noise gaussian:σ saves the same first block as pretrain; masking:f is the fraction f', async () => {
+      const run = (out: string, noise: string) =>
+        cli([
+          ...['train', '--limit', '200', '--epochs', '1', '--pretrain-epochs', '1', '--maps', '4,6'],
+          ...['--noise', noise, '--out', out, '-q'],
+        ]);
+      const [g, m] = await Promise.all([run(join(dir, 'tg'), 'gaussian:0.3'), run(join(dir, 'tm'), 'masking:0.2')]);
+      expect(g.status, g.stderr).toBe(0);
+      expect(firstNoise(join(dir, 'tg'))).toEqual({ type: 'gaussian', std: 0.3 });
+      expect(m.status, m.stderr).toBe(0);
+      expect(firstNoise(join(dir, 'tm'))).toEqual({ type: 'mask', fraction: 0.2, rescale: true });
     }, 120_000);
   });
 });

@@ -16,6 +16,7 @@ import { RECONSTRUCT_OUT, RECONSTRUCTIONS_PNG } from './pictures.js';
 import { reconstruct } from './reconstruct.js';
 import { similar } from './similar.js';
 import { denoise } from './denoise.js';
+import type { FirstNoise } from './first-noise.js';
 import { type ImageNoise, MAX_NOISE_STD } from '../data/imagenoise.js';
 
 /**
@@ -89,19 +90,20 @@ export const fractionArg =
   };
 
 /**
- * `--noise` of pretrain: a masking fraction in [0, 1) (0: none), or `gaussian:σ` (σ in (0, MAX_NOISE_STD]): the
- * first CAE learns to remove the noise it is trained with (README "Denoising").
+ * `--noise` of train and pretrain: a masking fraction in [0, 1) (0: none; also as `masking:f`, `--add-noise`'s
+ * spelling), or `gaussian:σ` (σ in (0, MAX_NOISE_STD]): the first CAE learns to remove the noise it is trained with
+ * (README "Denoising").
  */
-export const trainNoiseArg = (v: string): number | { type: 'gaussian'; std: number } => {
-  const m = /^gaussian:(.*)$/.exec(v);
-  if (!m) {
-    const f = flagNumber(v);
+export const trainNoiseArg = (v: string): FirstNoise => {
+  const m = /^(gaussian|masking):(.*)$/.exec(v);
+  if (m?.[1] !== 'gaussian') {
+    const f = flagNumber(m ? m[2]! : v);
     if (f >= 0 && f < 1) return f;
     throw new InvalidArgumentError(
-      '--noise takes a masking fraction in [0, 1) or gaussian:σ, e.g. 0.3 or gaussian:0.3',
+      '--noise takes a masking fraction in [0, 1) (or masking:f) or gaussian:σ, e.g. 0.3 or gaussian:0.3',
     );
   }
-  const s = flagNumber(m[1]!);
+  const s = flagNumber(m[2]!);
   if (!(s > 0 && s <= MAX_NOISE_STD))
     throw new InvalidArgumentError(`--noise gaussian:σ takes σ in (0, ${MAX_NOISE_STD}], in digits`);
   return { type: 'gaussian', std: s };

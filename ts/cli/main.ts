@@ -27,6 +27,7 @@ import {
   normalizeOption,
   registerDataCommands,
   fractionArg,
+  trainNoiseArg,
   rateArg,
   SKIP_BAD_HELP,
   SPARSITY_HELP,
@@ -133,8 +134,8 @@ program
   )
   .option(
     '--noise <fraction>',
-    `masking noise of the first CAE (denoising), 0 for none (default: 0.3; ${FEW_LABELS.noise} ${FEW_PRETRAIN})`,
-    fractionArg('--noise'),
+    `masking noise of the first CAE (denoising), 0 for none; or gaussian:σ, Gaussian noise (a denoiser of it, for convae denoise) (default: 0.3; ${FEW_LABELS.noise} ${FEW_PRETRAIN})`,
+    trainNoiseArg,
   )
   .option('--sparsity <keep>', `${SPARSITY_HELP} (default: 0; ${FEW_LABELS.sparsity} ${FEW_PRETRAIN})`, sparsityArg)
   .addOption(decoderOption(`tied; ${FEW_LABELS.decoder} ${FEW_PRETRAIN}`))

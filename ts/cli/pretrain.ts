@@ -21,6 +21,7 @@ import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
 import { type DataSpec, limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
+import { type FirstNoise, firstNoiseSpec } from './first-noise.js';
 import { defaultArchitecture, filterPicture, RECONSTRUCTIONS_PNG, reconstructionLayout } from './pictures.js';
 import { makeDirs, writeModelFiles } from '../io/files.js';
 import { checkOutsideData } from './outdir.js';
@@ -42,7 +43,7 @@ export interface PretrainArgs extends DataSpec {
   /** Max-pooling window (and stride) of every block. Default 2. */
   pool?: number;
   /** Noise on the first CAE's input (a denoising CAE): a masking fraction (0: none), or Gaussian noise of σ `std`. */
-  noise: number | { type: 'gaussian'; std: number };
+  noise: FirstNoise;
   /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 (default) for none. */
   sparsity?: number;
   /** The CAEs' decoders: tied to the encoder's kernels (default) or kernels of their own. */
@@ -78,7 +79,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     {
       ...common,
       convs: [{ filters: maps[0], kernel: a.kernel, padding }],
-      noise: typeof a.noise !== 'number' ? a.noise : a.noise > 0 ? { type: 'mask' as const, fraction: a.noise } : null,
+      noise: firstNoiseSpec(a.noise),
       sparsity: a.sparsity ? { keep: a.sparsity } : null,
       // Normalised images are not in [0, 1]: a linear reconstruction, not a sigmoid.
       ...(normalize !== 'none' ? { outputActivation: 'identity' as const } : {}),

@@ -4,6 +4,7 @@
  * silently not apply, and report.json would record flags that did not run),
  * and what Ctrl-C says (train, paper, pretrain and detect --save).
  */
+import type { FirstNoise } from './first-noise.js';
 import { join } from 'node:path';
 import { DataError, quote } from '../errors.js';
 import { parseJson } from '../io/json.js';
@@ -22,7 +23,7 @@ export interface RunFlags {
   maps: number[];
   kernel: number;
   hidden: number;
-  noise: number;
+  noise: FirstNoise;
   /** null: no k-sparse decoder (also what a run.json from before the flag means). */
   sparsity: number | null;
   /** null: tied (also what a run.json from before the flag means). */
@@ -131,7 +132,7 @@ export function runFlags(
     maps: number[];
     kernel: number;
     hidden: number;
-    noise: number;
+    noise: FirstNoise;
     sparsity: number;
     decoder: 'tied' | 'untied';
     /** Only when it differs from the preset's. */

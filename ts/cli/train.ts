@@ -28,6 +28,7 @@ import { Progress } from './progress.js';
 import { rescaleIfSaturated, rescaleText, saturationNote } from './saturation-note.js';
 import { limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
+import { describeFirstNoise, type FirstNoise, firstNoiseSpec } from './first-noise.js';
 import { defaultArchitecture, RECONSTRUCTIONS_PNG, reconstructionLayout } from './pictures.js';
 import { labelledSubset } from '../data/split.js';
 import { defaultEpochs, FIRST_BLOCK_SPARSITY } from './paper-arch.js';
@@ -51,8 +52,8 @@ export interface TrainArgs {
   maps?: [number, number];
   kernel: number;
   hidden?: number;
-  /** Masking-noise fraction of the first CAE (denoising); 0 for none (default: `settingsFor`). */
-  noise?: number;
+  /** Noise on the first CAE's input (denoising): a masking fraction (0: none) or Gaussian noise (default: `settingsFor`). */
+  noise?: FirstNoise;
   /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 for none (default: `settingsFor`). */
   sparsity?: number;
   /** The CAEs' decoders: tied to the encoder's kernels or kernels of their own (default: `settingsFor`). */
@@ -149,7 +150,7 @@ export function settingsFor(
   pretrainSize?: number,
 ): {
   pretrainEpochs: number;
-  noise: number;
+  noise: FirstNoise;
   sparsity: number;
   decoder: Decoder;
   epochs: number;
@@ -294,7 +295,7 @@ async function trainWith(
   );
   if (a.labels !== undefined || a.stack !== undefined || small) {
     const first =
-      [set.sparsity > 0 && `k-sparse, keeps ${set.sparsity}`, set.noise > 0 && `${set.noise} masking noise`]
+      [set.sparsity > 0 && `k-sparse, keeps ${set.sparsity}`, describeFirstNoise(set.noise)]
         .filter(Boolean)
         .join(' + ') || 'plain';
     const pre = `; pretraining on all of them, without labels: ${pretrainEpochs} epochs per CAE, ${set.decoder} decoders, first CAE ${first}`;
@@ -507,7 +508,7 @@ function blocksFor(
     {
       ...common,
       convs: [{ filters: maps[0], kernel: a.kernel }],
-      noise: set.noise > 0 ? { type: 'mask', fraction: set.noise } : null,
+      noise: firstNoiseSpec(set.noise),
       sparsity: set.sparsity > 0 ? { keep: set.sparsity } : null,
     },
     { ...common, convs: [{ filters: maps[1], kernel: a.kernel }] },
