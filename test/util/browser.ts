@@ -34,6 +34,7 @@ export const PACKAGE_PAGE = `<!doctype html><html><head><meta charset="utf-8">
   "wasm-feature-detect": "/node_modules/wasm-feature-detect/dist/esm/index.js",
   "comlink": "/node_modules/comlink/dist/esm/comlink.mjs",
   "image-size": "/node_modules/image-size/dist/esm/index.js",
+  "munkres": "/node_modules/munkres/dist/munkres.mjs",
   "onnx-buf": "/node_modules/onnx-buf/dist/onnx_pb.js",
   "@bufbuild/protobuf": "/node_modules/@bufbuild/protobuf/dist/esm/index.js",
   "@bufbuild/protobuf/codegenv2": "/node_modules/@bufbuild/protobuf/dist/esm/codegenv2/index.js"
@@ -46,6 +47,7 @@ export const PACKAGE_PREFIXES: readonly string[] = [
   '/node_modules/wasm-feature-detect/',
   '/node_modules/comlink/',
   '/node_modules/image-size/',
+  '/node_modules/munkres/',
   '/node_modules/onnx-buf/',
   '/node_modules/@bufbuild/protobuf/',
 ];
