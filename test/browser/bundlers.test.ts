@@ -61,6 +61,12 @@ interface Run {
   build?: string;
   shared?: boolean;
   losses?: number[];
+  /** The first codes of the trained stack. */
+  codes?: number[];
+  /** The trained codes' UMAP map, x0, y0, … */
+  map?: number[];
+  /** k-means clusters in that map. */
+  clusters?: number[];
   error?: string;
 }
 
@@ -142,12 +148,21 @@ describe.runIf(BUILD === 'simd' && haveChromium)('the packed package in bundled 
     expect(r.losses![2]).toBeLessThan(r.losses![0]);
     // Same wasm build, data and seed as in Node: equal to float rounding.
     r.losses!.forEach((l, i) => expect(Math.abs(l - node.losses![i])).toBeLessThanOrEqual(1e-6 * node.losses![i]));
+    // The codes, the map and the clusters, in the bundle (umap-js through a dynamic import). The codes are Node's
+    // (equal here, bit for bit); the layout is not compared: from the same codes and seed Chromium's umap-js gives
+    // another layout than Node 20's (its arithmetic in another engine), so a map of its own, and clusters.
+    r.codes!.forEach((v, i) => expect(Math.abs(v - node.codes![i]!)).toBeLessThanOrEqual(1e-5));
+    expect(r.map).toHaveLength(128);
+    expect(r.map!.every(Number.isFinite)).toBe(true);
+    expect(r.clusters).toHaveLength(64);
+    expect(new Set(r.clusters)).toEqual(new Set([0, 1, 2]));
   }
 
   it('Node trains the reference run', () => {
     expect(node.error).toBeUndefined();
     expect(node.build).toBe('relaxed');
     expect(node.losses![2]).toBeLessThan(node.losses![0]);
+    expect(new Set(node.clusters).size).toBe(3);
   });
 
   it.runIf(!!webpack)(

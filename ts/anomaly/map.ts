@@ -17,7 +17,10 @@ export interface MapOptions {
   neighbours?: number;
   /** How tightly the map may pack codes (UMAP's min_dist), 0 to 1; default 0.1. */
   minDist?: number;
-  /** Seed of the layout: the same codes and seed give the same map. Default 1. */
+  /**
+   * Seed of the layout: the same codes and seed give the same map in one JavaScript engine (Chromium lays out
+   * another from the same codes and seed than Node 20: umap-js's arithmetic, not the codes). Default 1.
+   */
   seed?: number;
   /** One class per code: the agreement of the codes' and the map's neighbourhoods is measured. */
   labels?: ArrayLike<number>;
