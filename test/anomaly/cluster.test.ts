@@ -208,6 +208,38 @@ describe('clusterCodes', () => {
     for (let i = 0; i < n; i++) expect(r.distances[i]).toBeCloseTo(ref.dist[i]!, 5);
   });
 
+  it('far from the origin with three centroids, and in 2 workers, each code goes to its float64-nearest of all k', async () => {
+    // Three centroids 0.05 off 1000 along their own axes: float32's gemm ranks the three by noise, and the nearest
+    // was often not among the two it handed on (a third of the codes went elsewhere).
+    const [n, dim, k] = [400, 8, 3];
+    const rng = new Rng(13);
+    const vectors = Float32Array.from({ length: n * dim }, () => 1000 + 0.1 * rng.normal());
+    const start = Float32Array.from({ length: k * dim }, (_, j) => 1000 + (j % dim === Math.floor(j / dim) ? 0.05 : 0));
+    const ref = plainLloyd(vectors, n, dim, k, start, 1);
+    for (const runner of [here, workers]) {
+      const r = await clusterCodes(runner, { vectors, n, dim }, { k, start, maxIterations: 1 });
+      expect(Array.from(r.assignments)).toEqual(ref.assign);
+      for (let i = 0; i < n; i++) expect(r.distances[i]).toBeCloseTo(ref.dist[i]!, 5);
+    }
+  }, 60_000);
+
+  it('equal centroids tie to the lower cluster, whatever the gemm’s rounding of each', async () => {
+    // Every code and centroid the same vector: all distances 0, so every code belongs to cluster 0 (the documented
+    // tie rule, and the plain Lloyd’s). Several widths, as the gemm rounds columns differently by their position.
+    for (const dim of [3, 17, 100, 131]) {
+      const row = Float32Array.from({ length: dim }, (_, t) => 0.1 + ((t * 0.37) % 1.3));
+      const n = 30;
+      const vectors = new Float32Array(n * dim);
+      for (let i = 0; i < n; i++) vectors.set(row, i * dim);
+      const start = new Float32Array(4 * dim);
+      for (let c = 0; c < 4; c++) start.set(row, c * dim);
+      const ref = plainLloyd(vectors, n, dim, 4, start, 1);
+      const r = await clusterCodes(here, { vectors, n, dim }, { k: 4, start, maxIterations: 1 });
+      expect(Array.from(r.assignments), `dim ${dim}`).toEqual(ref.assign);
+      expect(Array.from(r.sizes)).toEqual([n, 0, 0, 0]);
+    }
+  }, 60_000);
+
   it('fewer distinct codes than clusters: every code on its centre, an empty cluster, no NaN', async () => {
     const vectors = Float32Array.from({ length: 20 }, (_, i) => (i < 10 ? 1 : 5));
     const r = await clusterCodes(here, { vectors, n: 20, dim: 1 }, { k: 3 });
