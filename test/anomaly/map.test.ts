@@ -110,4 +110,23 @@ describe('mapCodes', () => {
     await expect(mapCodes(runner, null as never)).rejects.toThrow(ArgumentError);
     await expect(mapCodes(runner, codes, 5 as never)).rejects.toThrow(ArgumentError);
   });
+
+  it('codes refused as mapCodes’ own argument, not as the runner’s search reference', async () => {
+    const be = await backendUnderTest();
+    const runner = threadRunner(be);
+    const { codes } = clusters(20, 4, 0);
+    const nan = codes.vectors.slice();
+    nan[9] = Number.NaN;
+    const bad: [unknown, Record<string, unknown>, RegExp][] = [
+      [{ ...codes, vectors: nan }, {}, /^mapCodes: codes vector 2, feature 1 is NaN/],
+      [{ ...codes, vectors: codes.vectors.subarray(4) }, {}, /^mapCodes: codes holds 76 floats, not n·dim = 80/],
+      [{ ...codes, vectors: Array.from(codes.vectors) }, {}, /^mapCodes: codes must be \{ vectors: Float32Array/],
+      [{ ...codes, dim: 0 }, {}, /^mapCodes: codes must be/],
+    ];
+    for (const [c, opts, re] of bad) {
+      const e = await mapCodes(runner, c as never, { neighbours: 5, ...opts }).catch((x) => x);
+      expect(e, String(re)).toBeInstanceOf(ArgumentError);
+      expect((e as Error).message).toMatch(re);
+    }
+  });
 });

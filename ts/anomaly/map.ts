@@ -9,7 +9,13 @@ import { ArgumentError, quote } from '../errors.js';
 import type { Runner } from '../train/runner.js';
 import { knownFields, optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
-import type { Embeddings, Neighbours } from './embed.js';
+import {
+  checkEmbeddings,
+  checkFiniteEmbeddings,
+  checkNeighbourSizes,
+  type Embeddings,
+  type Neighbours,
+} from './embed.js';
 
 /** Options of `mapCodes`. */
 export interface MapOptions {
@@ -68,13 +74,17 @@ export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOpti
     throw new ArgumentError(op, 'seed', `must be an integer ≥ 0, got ${quote(seed)}`);
   if (!(Number.isInteger(dims) && dims >= 1 && dims <= MAX_MAP_DIMS))
     throw new ArgumentError(op, 'dims', `must be an integer in [1, ${MAX_MAP_DIMS}], got ${quote(dims)}`);
-  const n = codes?.n;
-  if (!(Number.isInteger(n) && n > neighbours))
+  // The codes checked here, not by the runner's search: its refusal named Runner.nearestNeighbours' "reference".
+  checkEmbeddings(op, 'codes', codes);
+  const { n, dim } = codes;
+  if (n <= neighbours)
     throw new ArgumentError(op, 'codes', `needs more codes than neighbours (${neighbours}), got ${quote(n)}`);
+  checkNeighbourSizes(op, n, n, dim, neighbours);
   const labels = o.labels;
   if (labels !== undefined && labels?.length !== n)
     throw new ArgumentError(op, 'labels', `must hold one label per code (${n}), got ${quote(labels?.length)}`);
   if (labels !== undefined) checkLabels(op, labels);
+  checkFiniteEmbeddings(op, 'codes', codes);
   const near = await runner.nearestNeighbours(codes, codes, neighbours, { skipSelf: true });
   const points = await layout(codes, near, neighbours, minDist, seed, dims);
   if (!labels) return { points, dims, agreement: null };
