@@ -111,7 +111,7 @@ describe('mapCodes', () => {
     await expect(mapCodes(runner, codes, 5 as never)).rejects.toThrow(ArgumentError);
   });
 
-  it('codes refused as mapCodes’ own argument, not as the runner’s search reference', async () => {
+  it('codes refused as mapCodes’ own argument, not as the runner’s search reference; seeds beyond 32 bits refused', async () => {
     const be = await backendUnderTest();
     const runner = threadRunner(be);
     const { codes } = clusters(20, 4, 0);
@@ -122,11 +122,16 @@ describe('mapCodes', () => {
       [{ ...codes, vectors: codes.vectors.subarray(4) }, {}, /^mapCodes: codes holds 76 floats, not n·dim = 80/],
       [{ ...codes, vectors: Array.from(codes.vectors) }, {}, /^mapCodes: codes must be \{ vectors: Float32Array/],
       [{ ...codes, dim: 0 }, {}, /^mapCodes: codes must be/],
+      // Rng reduces a seed modulo 2³²: 2³² would give the map of seed 0 under another name.
+      [codes, { seed: 2 ** 32 }, /^mapCodes: seed must be an integer in \[0, 4294967295\], got 4294967296/],
     ];
     for (const [c, opts, re] of bad) {
       const e = await mapCodes(runner, c as never, { neighbours: 5, ...opts }).catch((x) => x);
       expect(e, String(re)).toBeInstanceOf(ArgumentError);
       expect((e as Error).message).toMatch(re);
     }
+    // The largest seed is a seed like any other.
+    const top = await mapCodes(runner, codes, { neighbours: 5, seed: 2 ** 32 - 1 });
+    expect(top.points.every(Number.isFinite)).toBe(true);
   });
 });

@@ -23,7 +23,7 @@ export interface MapOptions {
   neighbours?: number;
   /** How tightly the map may pack codes (UMAP's min_dist), 0 to 1; default 0.1. */
   minDist?: number;
-  /** Seed of the layout: the same codes and seed give the same map. Default 1. */
+  /** Seed of the layout, 0 to 2³² − 1: the same codes and seed give the same map. Default 1. */
   seed?: number;
   /** One class per code: the agreement of the codes' and the map's neighbourhoods is measured. */
   labels?: ArrayLike<number>;
@@ -70,8 +70,9 @@ export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOpti
     );
   if (!(typeof minDist === 'number' && minDist >= 0 && minDist <= 1))
     throw new ArgumentError(op, 'minDist', `must be a number in [0, 1], got ${quote(minDist)}`);
-  if (!(Number.isInteger(seed) && seed >= 0))
-    throw new ArgumentError(op, 'seed', `must be an integer ≥ 0, got ${quote(seed)}`);
+  // The layout's stream is seeded modulo 2³²: seed 2³² gave the map of seed 0, as clusterCodes refuses it.
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1))
+    throw new ArgumentError(op, 'seed', `must be an integer in [0, 4294967295], got ${quote(seed)}`);
   if (!(Number.isInteger(dims) && dims >= 1 && dims <= MAX_MAP_DIMS))
     throw new ArgumentError(op, 'dims', `must be an integer in [1, ${MAX_MAP_DIMS}], got ${quote(dims)}`);
   // The codes checked here, not by the runner's search: its refusal named Runner.nearestNeighbours' "reference".
