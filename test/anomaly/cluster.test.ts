@@ -327,4 +327,18 @@ describe('clusterScores', () => {
     const many = Int32Array.from({ length: 1001 }, (_, i) => i);
     expect(() => clusterScores(many, new Int32Array(1001))).toThrow(/more than 1000 distinct values/);
   });
+
+  it('an array-like claiming more items than it holds is an ArgumentError at its first missing item, not a RangeError', () => {
+    for (const length of [2 ** 33, 2 ** 53, 1e300]) {
+      const e = (() => {
+        try {
+          clusterScores({ length } as ArrayLike<number>, [0]);
+        } catch (x) {
+          return x;
+        }
+      })();
+      expect(e, String(length)).toBeInstanceOf(ArgumentError);
+      expect((e as Error).message).toMatch(/^clusterScores: assignments holds undefined at 0/);
+    }
+  });
 });
