@@ -84,17 +84,16 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   await checkOutDir(a.out);
   const be = await loadBackend({ build: a.build });
   const workers = a.workers ?? (await defaultWorkers());
-  const data = (
-    await resolveTrainData({
-      data: a.data ?? a.dataset,
-      size: a.size,
-      channels: a.channels,
-      limit: a.limit,
-      seed: a.seed,
-    })
-  ).train;
+  const read = await resolveTrainData({
+    data: a.data ?? a.dataset,
+    size: a.size,
+    channels: a.channels,
+    limit: a.limit,
+    seed: a.seed,
+  });
+  const data = read.train;
   const name = a.data ?? a.dataset;
-  checkSearchData(a, data.length, data.shape, be);
+  checkSearchData(a, data.length, data.shape, be, read.name.startsWith('folder:') ? read.test.length : null);
   const trainer = await Trainer.create(be, { size: workers });
   // Ctrl-C or SIGTERM (timeout, a job scheduler) stops after the current batch; the finished candidates are
   // still ranked and written, and the exit status says the run was interrupted, as a shell reports it.
@@ -191,14 +190,25 @@ function checkSearchData(
   n: number,
   shape: readonly number[],
   be: Awaited<ReturnType<typeof loadBackend>>,
+  folderTest: number | null,
 ) {
   const nVal = Math.round(n * VALIDATION);
-  if (nVal < 1 || nVal >= n)
-    throw new ArgumentError(
-      OP,
-      n < a.limit ? '--data' : '--limit',
-      `gives ${n} image(s); a search holds out ${Math.round(100 * VALIDATION)} % of them for validation and needs at least ${Math.ceil(0.5 / VALIDATION)}`,
-    );
+  const least = Math.ceil(0.5 / VALIDATION);
+  if (nVal < 1 || nVal >= n) {
+    const held = `a search holds out ${Math.round(100 * VALIDATION)} % of them for validation and needs at least ${least}`;
+    if (n < a.limit && folderTest !== null) {
+      // A folder's test fifth is held out before the search sees it: "gives 4, needs at least 5" read as a
+      // contradiction for a folder of 5 images.
+      let folder = n + folderTest;
+      while (folder - Math.round(folder * 0.2) < least) folder++;
+      throw new ArgumentError(
+        OP,
+        '--data',
+        `holds ${n + folderTest} image(s), ${n} to train on once its test fifth is held out; ${held}: give a folder of at least ${folder}`,
+      );
+    }
+    throw new ArgumentError(OP, n < a.limit ? '--data' : '--limit', `gives ${n} image(s); ${held}`);
+  }
   const fits = (k: number) => {
     try {
       plannedBlocks(
