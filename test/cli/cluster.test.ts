@@ -210,4 +210,31 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
     expect(existsSync(join(mixed, 'out'))).toBe(false);
     expect(readdirSync(join(mixed, 'a')).every((f) => f.endsWith('.png') && !f.startsWith('clusters'))).toBe(true);
   }, 120_000);
+
+  it('an output file in the way is refused before the images are read', async () => {
+    // An image that cannot be decoded: reading the folder fails on it, so only a refusal made before the read names --out.
+    const bad = join(dir, 'bad-images');
+    cpSync(join(mixed, 'a'), join(bad, 'a'), { recursive: true });
+    writeFileSync(join(bad, 'a', 'broken.png'), 'not a png');
+    const blocked = join(dir, 'blocked-json');
+    mkdirSync(join(blocked, 'clusters.json'), { recursive: true });
+    const r = await cli(['cluster', '--model', stack, '--data', bad, '--k', '2', '--umap', '0', '--out', blocked]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^convae: cannot write --out ".*clusters\.json": is a directory\n$/);
+    // Without the file in the way the same folder is read, and refused for its broken image.
+    const ok = await cli([
+      'cluster',
+      '--model',
+      stack,
+      '--data',
+      bad,
+      '--k',
+      '2',
+      '--umap',
+      '0',
+      '--out',
+      join(dir, 'fresh'),
+    ]);
+    expect(ok.stderr).toMatch(/broken\.png/);
+  }, 120_000);
 });

@@ -71,6 +71,9 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
   checkClusterOptions(a);
   // clusters.png inside the folder would be read as an image by the next run on it.
   await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
+  // Before the images are read: a folder of 60 000 took its minutes to be refused for a file in the way.
+  await checkOutDir(a.out);
+  for (const file of FILES) await checkOutFile(join(a.out, file), '--out');
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;
@@ -90,8 +93,6 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     checkNeighbourSizes(OP, n, a.k, dim, 2);
     if (a.umap > 0) checkMapSizes(a, n, dim);
     pictureLayout(a, d);
-    await checkOutDir(a.out);
-    for (const file of FILES) await checkOutFile(join(a.out, file), '--out');
     log(
       `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${a.k} clusters, the best of ${a.restarts} k-means++ start(s)`,
     );
