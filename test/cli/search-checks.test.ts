@@ -68,6 +68,42 @@ describe.runIf(BUILD === 'simd')('convae search: refusals before training, and t
     expect(JSON.parse(readFileSync(join(dir, 'o6', 'search.json'), 'utf8')).images).toBe(5);
   }, 120_000);
 
+  it('folder images too small for even a 1×1 filter: refused naming --size and a size that works', async () => {
+    const args = (size: string, out: string) => [
+      'search',
+      '--data',
+      imgs,
+      '--size',
+      size,
+      '--limit',
+      '20',
+      '--maps',
+      '2',
+      '--kernels',
+      '3,5',
+      '--noise',
+      '0',
+      '-q',
+      '--out',
+      join(dir, out),
+    ];
+    const small = await cli(args('1x1', 'e'));
+    expect(small.status).toBe(1);
+    const m = /^convae search: --size 1x1: .* give --size (\d+)x\1 or larger \(for filter size 3\)\n$/.exec(
+      small.stderr,
+    );
+    expect(m, small.stderr).not.toBeNull();
+    expect(existsSync(join(dir, 'e', 'search.md'))).toBe(false);
+    // The size it names trains the 3×3 filter (and not the 5×5 one, which it does not fit).
+    const named = await cli(args(`${m![1]}x${m![1]}`, 'f'));
+    expect(named.status, named.stderr).toBe(0);
+    expect(
+      JSON.parse(readFileSync(join(dir, 'f', 'search.json'), 'utf8')).ranked.map(
+        (r: { filterSize: number }) => r.filterSize,
+      ),
+    ).toEqual([3]);
+  }, 120_000);
+
   it('no filter size fits the images: refused naming the largest that does, nothing written', async () => {
     // 28 leaves a 1×1 map, which the 2×2 pooling cannot take: 27 leaves 2×2.
     const r = await cli(['search', '--limit', '50', '--maps', '2', '--kernels', '28', '--out', join(dir, 'c')]);

@@ -209,12 +209,12 @@ function checkSearchData(
     }
     throw new ArgumentError(OP, n < a.limit ? '--data' : '--limit', `gives ${n} image(s); ${held}`);
   }
-  const fits = (k: number) => {
+  const fits = (k: number, side?: number) => {
     try {
       plannedBlocks(
         be,
         [candidateBlock({ featureMaps: 1, filterSize: k, activation: 'tanh', lr: 1e-3, noise: 0, tied: true })],
-        shape,
+        side === undefined ? shape : [shape[0]!, side, side],
       );
       return true;
     } catch (e) {
@@ -222,9 +222,20 @@ function checkSearchData(
       throw e;
     }
   };
-  if (!a.kernels.some(fits)) {
+  if (!a.kernels.some((k) => fits(k))) {
     let largest = 0;
     for (let k = 1; k <= Math.min(shape[1]!, shape[2]!) && fits(k); k++) largest = k;
+    if (largest === 0 && folderTest !== null) {
+      // Not even a 1×1 filter fits: no --kernels helps, only a larger --size (a folder's images take it).
+      const k = Math.min(...a.kernels);
+      let side = Math.min(shape[1]!, shape[2]!);
+      while (side < 4096 && !fits(k, side)) side++;
+      throw new ArgumentError(
+        OP,
+        '--size',
+        `${shape[1]}x${shape[2]}: no filter size fits images this small with the block's 2×2 pooling: give --size ${side}x${side} or larger (for filter size ${k})`,
+      );
+    }
     throw new ArgumentError(
       OP,
       '--kernels',
