@@ -328,6 +328,19 @@ describe('clusterScores', () => {
     expect(() => clusterScores(many, new Int32Array(1001))).toThrow(/more than 1000 distinct values/);
   });
 
+  it('equal partitions under other names score exactly 1, and no score of other partitions exceeds 1', () => {
+    // NMI ≤ 1 and ARI ≤ 1, equal only for the same partition: the scores' sums rounded to 1.0000000000000004.
+    const rng = new Rng(1);
+    for (let t = 0; t < 2000; t++) {
+      const [n, g] = [2 + rng.int(300), 1 + rng.int(20)];
+      const a = Array.from({ length: n }, () => rng.int(g));
+      const renamed = Int32Array.from(a, (x) => (x * 7 + 3) % 1000);
+      expect(clusterScores(a, renamed), `${n} items, ${g} groups`).toEqual({ accuracy: 1, nmi: 1, ari: 1, purity: 1 });
+      const other = a.map((x, i) => (i % 5 === 0 ? rng.int(g) : x));
+      for (const v of Object.values(clusterScores(a, other))) expect(v).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('an array-like claiming more items than it holds is an ArgumentError at its first missing item, not a RangeError', () => {
     for (const length of [2 ** 33, 2 ** 53, 1e300]) {
       const e = (() => {
