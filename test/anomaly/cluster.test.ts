@@ -223,6 +223,19 @@ describe('clusterCodes', () => {
     }
   }, 60_000);
 
+  it('codes near float32’s largest, where the gemm’s dot products overflow: the plain float64 Lloyd’s clusters', async () => {
+    // ‖q‖² ≈ 1e61 is beyond float32: the gemm handed on arbitrary centroids, or index −1 ("assignments holds -1").
+    const { codes, labels } = blobs(90, 4, 3, 5, 1);
+    const vectors = codes.vectors.map((x) => x * 1e30);
+    for (const k of [2, 3]) {
+      const r = await clusterCodes(here, { vectors, n: 90, dim: 4 }, { k, seed: 4, restarts: 1, labels });
+      const ref = plainLloyd(vectors, 90, 4, k, r.start);
+      expect(Array.from(r.assignments), `k ${k}`).toEqual(ref.assign);
+      expect(r.iterations).toBe(ref.iterations);
+      for (let i = 0; i < 90; i++) expect(r.distances[i]! / ref.dist[i]!).toBeCloseTo(1, 5);
+    }
+  }, 60_000);
+
   it('equal centroids tie to the lower cluster, whatever the gemm’s rounding of each', async () => {
     // Every code and centroid the same vector: all distances 0, so every code belongs to cluster 0 (the documented
     // tie rule, and the plain Lloyd’s). Several widths, as the gemm rounds columns differently by their position.

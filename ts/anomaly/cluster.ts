@@ -201,12 +201,12 @@ async function lloyd(
     const near = await runner.nearestNeighbours({ vectors: centroids, n: k, dim }, codes, 2);
     iterations++;
     const next = new Int32Array(n);
-    const recheck = k > 2 ? nearTies(norms, centroids, k, dim, near) : null;
+    const recheck = nearTies(norms, centroids, k, dim, near);
     let changed = false;
     for (let i = 0; i < n; i++) {
       next[i] = near.indices[2 * i]!;
       distances[i] = near.distances[2 * i]!;
-      if (recheck?.[i]) [next[i], distances[i]] = nearestCentroid(codes, centroids, k, i);
+      if (recheck[i]) [next[i], distances[i]] = nearestCentroid(codes, centroids, k, i);
       changed ||= next[i] !== assignments[i];
     }
     assignments = next;
@@ -245,7 +245,10 @@ function nearTies(norms: Float64Array, centroids: Float32Array, k: number, dim: 
   for (let i = 0; i < norms.length; i++) {
     // The bound doubled, for each of the two (2·dim), and the float32 rounding of the two exact distances (16).
     const slack = (4 * dim + 16) * 2 ** -24 * (norms[i]! + most);
-    if (near.distances[2 * i + 1]! ** 2 - near.distances[2 * i]! ** 2 <= slack) out[i] = 1;
+    // The bound holds while no dot product overflows float32 (|q·c| ≤ (‖q‖² + ‖c‖²)/2 < 2¹²⁸); beyond, the gemm's
+    // two are any two, or one and index −1 (codes of 1e30 failed as "assignments holds -1"): all in float64.
+    const gap = near.distances[2 * i + 1]! ** 2 - near.distances[2 * i]! ** 2;
+    if (norms[i]! + most >= 2 ** 127 || !(gap > slack)) out[i] = 1;
   }
   return out;
 }
