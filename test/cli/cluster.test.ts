@@ -211,7 +211,7 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
     expect(readdirSync(join(mixed, 'a')).every((f) => f.endsWith('.png') && !f.startsWith('clusters'))).toBe(true);
   }, 120_000);
 
-  it('an output file in the way is refused before the images are read', async () => {
+  it('an output file in the way is refused before the images are read; a refused run makes no --out folder', async () => {
     // An image that cannot be decoded: reading the folder fails on it, so only a refusal made before the read names --out.
     const bad = join(dir, 'bad-images');
     cpSync(join(mixed, 'a'), join(bad, 'a'), { recursive: true });
@@ -221,20 +221,13 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
     const r = await cli(['cluster', '--model', stack, '--data', bad, '--k', '2', '--umap', '0', '--out', blocked]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^convae: cannot write --out ".*clusters\.json": is a directory\n$/);
-    // Without the file in the way the same folder is read, and refused for its broken image.
-    const ok = await cli([
-      'cluster',
-      '--model',
-      stack,
-      '--data',
-      bad,
-      '--k',
-      '2',
-      '--umap',
-      '0',
-      '--out',
-      join(dir, 'fresh'),
-    ]);
-    expect(ok.stderr).toMatch(/broken\.png/);
+    // Without the file in the way the same folder is read, and refused for its broken image; a refused run leaves
+    // no new --out folder behind, whether refused for its images or for its --k.
+    const fresh = join(dir, 'fresh');
+    const read = await cli(['cluster', '--model', stack, '--data', bad, '--k', '2', '--umap', '0', '--out', fresh]);
+    expect(read.stderr).toMatch(/broken\.png/);
+    const k = await cli(['cluster', '--model', stack, '--data', mixed, '--k', '81', '--out', fresh]);
+    expect(k.stderr).toMatch(/--k 81 clusters need at least 81 images/);
+    expect(existsSync(fresh)).toBe(false);
   }, 120_000);
 });

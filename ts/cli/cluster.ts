@@ -10,6 +10,7 @@
  * clusters.json (k, depth, inertia, sizes, scores). With labels, the clusters' accuracy, NMI and ARI against the
  * classes are said in one line.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clustering, clusterCodes, MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
 import { checkNeighbourSizes, codeSize } from '../anomaly/embed.js';
@@ -71,9 +72,10 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
   checkClusterOptions(a);
   // clusters.png inside the folder would be read as an image by the next run on it.
   await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
-  // Before the images are read: a folder of 60 000 took its minutes to be refused for a file in the way.
-  await checkOutDir(a.out);
-  for (const file of FILES) await checkOutFile(join(a.out, file), '--out');
+  // Before the images are read when --out exists (a folder of 60 000 took its minutes to be refused for a file in
+  // the way): then these checks create nothing. A new folder is made by them below, after every other refusal, so
+  // a refused run leaves none behind.
+  if (await stat(a.out).catch(() => null)) await checkOutputs(a.out);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;
@@ -93,6 +95,7 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     checkNeighbourSizes(OP, n, a.k, dim, 2);
     if (a.umap > 0) checkMapSizes(a, n, dim);
     pictureLayout(a, d);
+    await checkOutputs(a.out);
     log(
       `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${a.k} clusters, the best of ${a.restarts} k-means++ start(s)`,
     );
@@ -155,6 +158,12 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     await runner?.dispose();
     saved.dispose();
   }
+}
+
+/** The --out folder and the three files in it, writable. */
+async function checkOutputs(out: string): Promise<void> {
+  await checkOutDir(out);
+  for (const file of FILES) await checkOutFile(join(out, file), '--out');
 }
 
 /** Side a tile of clusters.png is drawn at, about: small images are scaled up by whole pixels, large ones shrunk. */
