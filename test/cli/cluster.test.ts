@@ -176,6 +176,15 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
         ['--k', '81'],
         /^convae cluster: --k 81 clusters need at least 81 images; --data holds 80: give --k 80 or fewer/,
       ],
+      // --limit, not --data (80 images), is what left too few.
+      [
+        ['--limit', '5'],
+        /^convae cluster: --k 10 clusters need at least 10 images; --limit 5 leaves 5: give --k 5 or fewer/,
+      ],
+      [
+        ['--limit', '12', '--k', '3'],
+        /^convae cluster: --neighbours 15 needs at least 16 images; --limit 12 leaves 12: give --neighbours 11 or fewer/,
+      ],
       [['--k', '1'], /--k must be an integer in \[2, 200\]/],
       [['--k', '201'], /--k must be an integer in \[2, 200\]/],
       [['--restarts', '0'], /--restarts must be an integer in \[1, 100\]/],

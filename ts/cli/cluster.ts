@@ -89,7 +89,7 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       throw new ArgumentError(
         OP,
         '--k',
-        `${a.k} clusters need at least ${a.k} images; --data holds ${n}: ${n >= 2 ? `give --k ${n} or fewer` : 'give more images'}`,
+        `${a.k} clusters need at least ${a.k} images; ${held(a, n)}: ${n >= 2 ? `give --k ${n} or fewer` : more(a, n)}`,
       );
     const dim = codeSize(stack, depth);
     checkNeighbourSizes(OP, n, a.k, dim, 2);
@@ -235,6 +235,14 @@ function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, depth: number):
   return svgToPng(svg);
 }
 
+/**
+ * Where the `n` images came from, for the refusals: `--limit` when it cut the data (mnist --limit 5 was "--data holds
+ * 5", of 10 000), else `--data`.
+ */
+const cut = (a: ClusterArgs, n: number) => a.limit !== undefined && n >= a.limit;
+const held = (a: ClusterArgs, n: number) => (cut(a, n) ? `--limit ${a.limit} leaves ${n}` : `--data holds ${n}`);
+const more = (a: ClusterArgs, n: number) => (cut(a, n) ? 'give a larger --limit' : 'give more images');
+
 /** With `--umap`: the map's limits (mapCodes' own), refused before an image is encoded. */
 function checkMapSizes(a: ClusterArgs, n: number, dim: number): void {
   if (n > MAX_MAP_IMAGES)
@@ -247,7 +255,7 @@ function checkMapSizes(a: ClusterArgs, n: number, dim: number): void {
     throw new ArgumentError(
       OP,
       '--neighbours',
-      `${a.neighbours} needs at least ${a.neighbours + 1} images; --data holds ${n}: ${n >= 3 ? `give --neighbours ${n - 1} or fewer, or --umap 0` : 'give more images'}`,
+      `${a.neighbours} needs at least ${a.neighbours + 1} images; ${held(a, n)}: ${n >= 3 ? `give --neighbours ${n - 1} or fewer, or --umap 0` : more(a, n)}`,
     );
   checkNeighbourSizes(OP, n, n, dim, a.neighbours);
 }
