@@ -5,6 +5,7 @@
  * on a pool of workers. Prints the ranked table and writes it as markdown and
  * JSON; `convae train --from-search <out>/search.json` trains with the best block.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -81,7 +82,9 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   };
   // Before any data loads or worker starts: long lists multiply to more candidates than memory holds.
   checkSearchSpace(space);
-  await checkOutDir(a.out);
+  // Before the data loads when --out exists (then the check creates nothing); a new folder is made only after the
+  // data's refusals below, which left an empty one behind.
+  if (await stat(a.out).catch(() => null)) await checkOutDir(a.out);
   const be = await loadBackend({ build: a.build });
   const workers = a.workers ?? (await defaultWorkers());
   const read = await resolveTrainData({
@@ -94,6 +97,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   const data = read.train;
   const name = a.data ?? a.dataset;
   checkSearchData(a, data.length, data.shape, be, read.name.startsWith('folder:') ? read.test.length : null);
+  await checkOutDir(a.out);
   const trainer = await Trainer.create(be, { size: workers });
   // Ctrl-C or SIGTERM (timeout, a job scheduler) stops after the current batch; the finished candidates are
   // still ranked and written, and the exit status says the run was interrupted, as a shell reports it.
