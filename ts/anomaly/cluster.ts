@@ -262,6 +262,9 @@ function nearestCentroid(codes: Embeddings, centroids: Float32Array, k: number, 
     let s = 0;
     for (let t = 0; t < dim; t++) s += (v[i * dim + t]! - centroids[c * dim + t]!) ** 2;
     if (s < bestS) [best, bestS] = [c, s];
+    // Nothing is nearer than 0, and ties go to the lower: a code on its centroid (all of them when the codes hold
+    // fewer distinct vectors than k, every one rechecked) stops here.
+    if (bestS === 0) break;
   }
   return [best, Math.sqrt(bestS)];
 }
