@@ -208,6 +208,51 @@ describe('clusterCodes', () => {
     for (let i = 0; i < n; i++) expect(r.distances[i]).toBeCloseTo(ref.dist[i]!, 5);
   });
 
+  it('far from the origin with three centroids, and in 2 workers, each code goes to its float64-nearest of all k', async () => {
+    // Three centroids 0.05 off 1000 along their own axes: float32's gemm ranks the three by noise, and the nearest
+    // was often not among the two it handed on (a third of the codes went elsewhere).
+    const [n, dim, k] = [400, 8, 3];
+    const rng = new Rng(13);
+    const vectors = Float32Array.from({ length: n * dim }, () => 1000 + 0.1 * rng.normal());
+    const start = Float32Array.from({ length: k * dim }, (_, j) => 1000 + (j % dim === Math.floor(j / dim) ? 0.05 : 0));
+    const ref = plainLloyd(vectors, n, dim, k, start, 1);
+    for (const runner of [here, workers]) {
+      const r = await clusterCodes(runner, { vectors, n, dim }, { k, start, maxIterations: 1 });
+      expect(Array.from(r.assignments)).toEqual(ref.assign);
+      for (let i = 0; i < n; i++) expect(r.distances[i]).toBeCloseTo(ref.dist[i]!, 5);
+    }
+  }, 60_000);
+
+  it('codes near float32’s largest, where the gemm’s dot products overflow: the plain float64 Lloyd’s clusters', async () => {
+    // ‖q‖² ≈ 1e61 is beyond float32: the gemm handed on arbitrary centroids, or index −1 ("assignments holds -1").
+    const { codes, labels } = blobs(90, 4, 3, 5, 1);
+    const vectors = codes.vectors.map((x) => x * 1e30);
+    for (const k of [2, 3]) {
+      const r = await clusterCodes(here, { vectors, n: 90, dim: 4 }, { k, seed: 4, restarts: 1, labels });
+      const ref = plainLloyd(vectors, 90, 4, k, r.start);
+      expect(Array.from(r.assignments), `k ${k}`).toEqual(ref.assign);
+      expect(r.iterations).toBe(ref.iterations);
+      for (let i = 0; i < 90; i++) expect(r.distances[i]! / ref.dist[i]!).toBeCloseTo(1, 5);
+    }
+  }, 60_000);
+
+  it('equal centroids tie to the lower cluster, whatever the gemm’s rounding of each', async () => {
+    // Every code and centroid the same vector: all distances 0, so every code belongs to cluster 0 (the documented
+    // tie rule, and the plain Lloyd’s). Several widths, as the gemm rounds columns differently by their position.
+    for (const dim of [3, 17, 100, 131]) {
+      const row = Float32Array.from({ length: dim }, (_, t) => 0.1 + ((t * 0.37) % 1.3));
+      const n = 30;
+      const vectors = new Float32Array(n * dim);
+      for (let i = 0; i < n; i++) vectors.set(row, i * dim);
+      const start = new Float32Array(4 * dim);
+      for (let c = 0; c < 4; c++) start.set(row, c * dim);
+      const ref = plainLloyd(vectors, n, dim, 4, start, 1);
+      const r = await clusterCodes(here, { vectors, n, dim }, { k: 4, start, maxIterations: 1 });
+      expect(Array.from(r.assignments), `dim ${dim}`).toEqual(ref.assign);
+      expect(Array.from(r.sizes)).toEqual([n, 0, 0, 0]);
+    }
+  }, 60_000);
+
   it('fewer distinct codes than clusters: every code on its centre, an empty cluster, no NaN', async () => {
     const vectors = Float32Array.from({ length: 20 }, (_, i) => (i < 10 ? 1 : 5));
     const r = await clusterCodes(here, { vectors, n: 20, dim: 1 }, { k: 3 });
@@ -294,5 +339,32 @@ describe('clusterScores', () => {
     expect(() => clusterScores([], [])).toThrow(/assignments must hold one integer per item/);
     const many = Int32Array.from({ length: 1001 }, (_, i) => i);
     expect(() => clusterScores(many, new Int32Array(1001))).toThrow(/more than 1000 distinct values/);
+  });
+
+  it('equal partitions under other names score exactly 1, and no score of other partitions exceeds 1', () => {
+    // NMI ≤ 1 and ARI ≤ 1, equal only for the same partition: the scores' sums rounded to 1.0000000000000004.
+    const rng = new Rng(1);
+    for (let t = 0; t < 2000; t++) {
+      const [n, g] = [2 + rng.int(300), 1 + rng.int(20)];
+      const a = Array.from({ length: n }, () => rng.int(g));
+      const renamed = Int32Array.from(a, (x) => (x * 7 + 3) % 1000);
+      expect(clusterScores(a, renamed), `${n} items, ${g} groups`).toEqual({ accuracy: 1, nmi: 1, ari: 1, purity: 1 });
+      const other = a.map((x, i) => (i % 5 === 0 ? rng.int(g) : x));
+      for (const v of Object.values(clusterScores(a, other))) expect(v).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('an array-like claiming more items than it holds is an ArgumentError at its first missing item, not a RangeError', () => {
+    for (const length of [2 ** 33, 2 ** 53, 1e300]) {
+      const e = (() => {
+        try {
+          clusterScores({ length } as ArrayLike<number>, [0]);
+        } catch (x) {
+          return x;
+        }
+      })();
+      expect(e, String(length)).toBeInstanceOf(ArgumentError);
+      expect((e as Error).message).toMatch(/^clusterScores: assignments holds undefined at 0/);
+    }
   });
 });

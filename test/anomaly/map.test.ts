@@ -110,4 +110,43 @@ describe('mapCodes', () => {
     await expect(mapCodes(runner, null as never)).rejects.toThrow(ArgumentError);
     await expect(mapCodes(runner, codes, 5 as never)).rejects.toThrow(ArgumentError);
   });
+
+  it('codes refused as mapCodes’ own argument, not as the runner’s search reference; seeds beyond 32 bits and codes beyond float32 distances refused', async () => {
+    const be = await backendUnderTest();
+    const runner = threadRunner(be);
+    const { codes } = clusters(20, 4, 0);
+    const nan = codes.vectors.slice();
+    nan[9] = Number.NaN;
+    const bad: [unknown, Record<string, unknown>, RegExp][] = [
+      [{ ...codes, vectors: nan }, {}, /^mapCodes: codes vector 2, feature 1 is NaN/],
+      [{ ...codes, vectors: codes.vectors.subarray(4) }, {}, /^mapCodes: codes holds 76 floats, not n·dim = 80/],
+      [{ ...codes, vectors: Array.from(codes.vectors) }, {}, /^mapCodes: codes must be \{ vectors: Float32Array/],
+      [{ ...codes, dim: 0 }, {}, /^mapCodes: codes must be/],
+      // Rng reduces a seed modulo 2³²: 2³² would give the map of seed 0 under another name.
+      [codes, { seed: 2 ** 32 }, /^mapCodes: seed must be an integer in \[0, 4294967295\], got 4294967296/],
+    ];
+    for (const [c, opts, re] of bad) {
+      const e = await mapCodes(runner, c as never, { neighbours: 5, ...opts }).catch((x) => x);
+      expect(e, String(re)).toBeInstanceOf(ArgumentError);
+      expect((e as Error).message).toMatch(re);
+    }
+    // Codes whose float32 dot products overflow: refused, not searched into another code's neighbours (agreement
+    // 0.46 of 1); codes a little smaller are searched as they are.
+    const huge = await mapCodes(
+      runner,
+      { ...codes, vectors: codes.vectors.map((x) => x * 1e30) },
+      { neighbours: 5 },
+    ).catch((x) => x);
+    expect(huge).toBeInstanceOf(ArgumentError);
+    expect((huge as Error).message).toMatch(
+      /^mapCodes: codes vector \d+ has squared length .* beyond the float32 distance search/,
+    );
+    const { codes: big, labels } = clusters(60, 4, 0.2);
+    const scaled = big.vectors.map((x) => x * 1e17);
+    const near = await mapCodes(runner, { ...big, vectors: scaled }, { neighbours: 5, labels });
+    expect(near.agreement!.codes).toBeCloseTo(bruteAgreement(scaled, 60, 4, labels, 5), 6);
+    // The largest seed is a seed like any other.
+    const top = await mapCodes(runner, codes, { neighbours: 5, seed: 2 ** 32 - 1 });
+    expect(top.points.every(Number.isFinite)).toBe(true);
+  });
 });

@@ -176,6 +176,15 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
         ['--k', '81'],
         /^convae cluster: --k 81 clusters need at least 81 images; --data holds 80: give --k 80 or fewer/,
       ],
+      // --limit, not --data (80 images), is what left too few.
+      [
+        ['--limit', '5'],
+        /^convae cluster: --k 10 clusters need at least 10 images; --limit 5 leaves 5: give --k 5 or fewer/,
+      ],
+      [
+        ['--limit', '12', '--k', '3'],
+        /^convae cluster: --neighbours 15 needs at least 16 images; --limit 12 leaves 12: give --neighbours 11 or fewer/,
+      ],
       [['--k', '1'], /--k must be an integer in \[2, 200\]/],
       [['--k', '201'], /--k must be an integer in \[2, 200\]/],
       [['--restarts', '0'], /--restarts must be an integer in \[1, 100\]/],
@@ -209,5 +218,25 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
     expect(readFileSync(file, 'utf8')).toBe('x');
     expect(existsSync(join(mixed, 'out'))).toBe(false);
     expect(readdirSync(join(mixed, 'a')).every((f) => f.endsWith('.png') && !f.startsWith('clusters'))).toBe(true);
+  }, 120_000);
+
+  it('an output file in the way is refused before the images are read; a refused run makes no --out folder', async () => {
+    // An image that cannot be decoded: reading the folder fails on it, so only a refusal made before the read names --out.
+    const bad = join(dir, 'bad-images');
+    cpSync(join(mixed, 'a'), join(bad, 'a'), { recursive: true });
+    writeFileSync(join(bad, 'a', 'broken.png'), 'not a png');
+    const blocked = join(dir, 'blocked-json');
+    mkdirSync(join(blocked, 'clusters.json'), { recursive: true });
+    const r = await cli(['cluster', '--model', stack, '--data', bad, '--k', '2', '--umap', '0', '--out', blocked]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^convae: cannot write --out ".*clusters\.json": is a directory\n$/);
+    // Without the file in the way the same folder is read, and refused for its broken image; a refused run leaves
+    // no new --out folder behind, whether refused for its images or for its --k.
+    const fresh = join(dir, 'fresh');
+    const read = await cli(['cluster', '--model', stack, '--data', bad, '--k', '2', '--umap', '0', '--out', fresh]);
+    expect(read.stderr).toMatch(/broken\.png/);
+    const k = await cli(['cluster', '--model', stack, '--data', mixed, '--k', '81', '--out', fresh]);
+    expect(k.stderr).toMatch(/--k 81 clusters need at least 81 images/);
+    expect(existsSync(fresh)).toBe(false);
   }, 120_000);
 });

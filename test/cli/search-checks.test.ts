@@ -5,7 +5,7 @@
  * exited 0), its search.md listing why. A folder's search names the folder, not "mnist".
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,76 @@ describe.runIf(BUILD === 'simd')('convae search: refusals before training, and t
     expect(runs[1].status).toBe(1);
     expect(runs[1].stderr).toMatch(/convae search: --limit gives 4 image/);
     for (const d of ['a', 'b']) expect(existsSync(join(dir, d, 'search.md'))).toBe(false);
+  }, 120_000);
+
+  it('a folder too small once its test fifth is held out: its own count and the folder size that is enough', async () => {
+    // 5 images: 1 held out for testing, 4 to train on, round(0.4) = 0 to validate on. 6: 5 to train on, 1 to validate.
+    const files = readdirSync(join(imgs, 'reds')).slice(0, 6);
+    for (const n of [5, 6]) {
+      mkdirSync(join(dir, `f${n}`));
+      for (const f of files.slice(0, n)) copyFileSync(join(imgs, 'reds', f), join(dir, `f${n}`, f));
+    }
+    const args = (n: number) => [
+      'search',
+      '--data',
+      join(dir, `f${n}`),
+      '--size',
+      '8x8',
+      '--maps',
+      '2',
+      '--kernels',
+      '3',
+      '--noise',
+      '0',
+      '-q',
+      '--out',
+      join(dir, `o${n}`),
+    ];
+    const [five, six] = await Promise.all([cli(args(5)), cli(args(6))]);
+    expect(five.status).toBe(1);
+    expect(five.stderr).toMatch(
+      /^convae search: --data holds 5 image\(s\), 4 to train on .* needs at least 5: give a folder of at least 6\n$/,
+    );
+    // Refused before anything is written: not even the --out folder is made.
+    expect(existsSync(join(dir, 'o5'))).toBe(false);
+    expect(six.status, six.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'o6', 'search.json'), 'utf8')).images).toBe(5);
+  }, 120_000);
+
+  it('folder images too small for even a 1×1 filter: refused naming --size and a size that works', async () => {
+    const args = (size: string, out: string) => [
+      'search',
+      '--data',
+      imgs,
+      '--size',
+      size,
+      '--limit',
+      '20',
+      '--maps',
+      '2',
+      '--kernels',
+      '3,5',
+      '--noise',
+      '0',
+      '-q',
+      '--out',
+      join(dir, out),
+    ];
+    const small = await cli(args('1x1', 'e'));
+    expect(small.status).toBe(1);
+    const m = /^convae search: --size 1x1: .* give --size (\d+)x\1 or larger \(for filter size 3\)\n$/.exec(
+      small.stderr,
+    );
+    expect(m, small.stderr).not.toBeNull();
+    expect(existsSync(join(dir, 'e'))).toBe(false);
+    // The size it names trains the 3×3 filter (and not the 5×5 one, which it does not fit).
+    const named = await cli(args(`${m![1]}x${m![1]}`, 'f'));
+    expect(named.status, named.stderr).toBe(0);
+    expect(
+      JSON.parse(readFileSync(join(dir, 'f', 'search.json'), 'utf8')).ranked.map(
+        (r: { filterSize: number }) => r.filterSize,
+      ),
+    ).toEqual([3]);
   }, 120_000);
 
   it('no filter size fits the images: refused naming the largest that does, nothing written', async () => {

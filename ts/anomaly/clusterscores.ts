@@ -49,10 +49,15 @@ export function clusterScores(assignments: ArrayLike<number>, labels: ArrayLike<
       rows[a]! += table[a * c + b]!;
       cols[b]! += table[a * c + b]!;
     }
+  // The same partition up to the names (one cell a row and a column): NMI and ARI are 1, not the sums' rounding of
+  // it, which came out as 1.0000000000000004 or just under 1 for one equal pair in sixteen.
+  let cells = 0;
+  for (const x of table) if (x > 0) cells++;
+  const equal = r === c && cells === r;
   return {
     accuracy: matchedShare(table, r, c, n),
-    nmi: nmi(table, rows, cols, n),
-    ari: ari(table, rows, cols, n),
+    nmi: equal ? 1 : nmi(table, rows, cols, n),
+    ari: equal ? 1 : ari(table, rows, cols, n),
     purity: purity(table, r, c, n),
   };
 }
@@ -66,7 +71,9 @@ export function groupsOf(op: string, arg: string, v: ArrayLike<number>): { of: I
   if (!(Number.isInteger(n) && n >= 1))
     throw new ArgumentError(op, arg, `must hold one integer per item, got ${quote(v)}`);
   const index = new Map<number, number>();
-  const of = new Int32Array(n);
+  // Grown as the values pass their check, not allocated from `length` first: an array-like claiming 2³³ items was
+  // refused by a RangeError from the typed array, and 2³² items took 16 GB before the first was read.
+  const of: number[] = [];
   for (let i = 0; i < n; i++) {
     const x = v[i];
     if (!(Number.isInteger(x) && x! >= 0))
@@ -78,9 +85,9 @@ export function groupsOf(op: string, arg: string, v: ArrayLike<number>): { of: I
         throw new ArgumentError(op, arg, `holds more than ${MAX_SCORED_GROUPS} distinct values (MAX_SCORED_GROUPS)`);
       index.set(x!, g);
     }
-    of[i] = g;
+    of.push(g);
   }
-  return { of, count: index.size };
+  return { of: Int32Array.from(of), count: index.size };
 }
 
 /** The largest total of table cells with no two in one row or one column, over n: munkres minimises, so max − cell. */

@@ -9,7 +9,13 @@ import { ArgumentError, quote } from '../errors.js';
 import type { Runner } from '../train/runner.js';
 import { knownFields, optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
-import type { Embeddings, Neighbours } from './embed.js';
+import {
+  checkEmbeddings,
+  checkFiniteEmbeddings,
+  checkNeighbourSizes,
+  type Embeddings,
+  type Neighbours,
+} from './embed.js';
 
 /** Options of `mapCodes`. */
 export interface MapOptions {
@@ -18,8 +24,8 @@ export interface MapOptions {
   /** How tightly the map may pack codes (UMAP's min_dist), 0 to 1; default 0.1. */
   minDist?: number;
   /**
-   * Seed of the layout: the same codes and seed give the same map in one JavaScript engine (Chromium lays out
-   * another from the same codes and seed than Node 20: umap-js's arithmetic, not the codes). Default 1.
+   * Seed of the layout, 0 to 2³² − 1: the same codes and seed give the same map in one JavaScript engine (Chromium
+   * lays out another from the same codes and seed than Node 20: umap-js's arithmetic, not the codes). Default 1.
    */
   seed?: number;
   /** One class per code: the agreement of the codes' and the map's neighbourhoods is measured. */
@@ -67,17 +73,23 @@ export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOpti
     );
   if (!(typeof minDist === 'number' && minDist >= 0 && minDist <= 1))
     throw new ArgumentError(op, 'minDist', `must be a number in [0, 1], got ${quote(minDist)}`);
-  if (!(Number.isInteger(seed) && seed >= 0))
-    throw new ArgumentError(op, 'seed', `must be an integer ≥ 0, got ${quote(seed)}`);
+  // The layout's stream is seeded modulo 2³²: seed 2³² gave the map of seed 0, as clusterCodes refuses it.
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1))
+    throw new ArgumentError(op, 'seed', `must be an integer in [0, 4294967295], got ${quote(seed)}`);
   if (!(Number.isInteger(dims) && dims >= 1 && dims <= MAX_MAP_DIMS))
     throw new ArgumentError(op, 'dims', `must be an integer in [1, ${MAX_MAP_DIMS}], got ${quote(dims)}`);
-  const n = codes?.n;
-  if (!(Number.isInteger(n) && n > neighbours))
+  // The codes checked here, not by the runner's search: its refusal named Runner.nearestNeighbours' "reference".
+  checkEmbeddings(op, 'codes', codes);
+  const { n, dim } = codes;
+  if (n <= neighbours)
     throw new ArgumentError(op, 'codes', `needs more codes than neighbours (${neighbours}), got ${quote(n)}`);
+  checkNeighbourSizes(op, n, n, dim, neighbours);
   const labels = o.labels;
   if (labels !== undefined && labels?.length !== n)
     throw new ArgumentError(op, 'labels', `must hold one label per code (${n}), got ${quote(labels?.length)}`);
   if (labels !== undefined) checkLabels(op, labels);
+  checkFiniteEmbeddings(op, 'codes', codes);
+  checkDistanceRange(op, codes);
   const near = await runner.nearestNeighbours(codes, codes, neighbours, { skipSelf: true });
   const points = await layout(codes, near, neighbours, minDist, seed, dims);
   if (!labels) return { points, dims, agreement: null };
@@ -88,6 +100,24 @@ export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOpti
     dims,
     agreement: { codes: neighbourAgreement(near, labels), map: neighbourAgreement(inMap, labels) },
   };
+}
+
+/**
+ * Codes whose squared length reaches 2¹²⁶ are refused: the neighbour search's float32 dot products overflow there,
+ * and codes of 1e30 got the neighbours of others (an agreement of 0.46 where it was 1) without a word.
+ */
+function checkDistanceRange(op: string, codes: Embeddings): void {
+  const { n, dim, vectors: v } = codes;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = i * dim; t < (i + 1) * dim; t++) s += v[t]! * v[t]!;
+    if (s >= 2 ** 126)
+      throw new ArgumentError(
+        op,
+        'codes',
+        `vector ${i} has squared length ${s.toPrecision(3)}, beyond the float32 distance search (2¹²⁶ ≈ 8.5e37): scale the codes down`,
+      );
+  }
 }
 
 /**

@@ -10,6 +10,7 @@
  * clusters.json (k, depth, inertia, sizes, scores). With labels, the clusters' accuracy, NMI and ARI against the
  * classes are said in one line.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clustering, clusterCodes, MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
 import { checkNeighbourSizes, codeSize } from '../anomaly/embed.js';
@@ -72,6 +73,10 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
   loadRenderer(); // the pictures are drawn through SVG: without a renderer, stop before anything is read
   // clusters.png inside the folder would be read as an image by the next run on it.
   await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
+  // Before the images are read when --out exists (a folder of 60 000 took its minutes to be refused for a file in
+  // the way): then these checks create nothing. A new folder is made by them below, after every other refusal, so
+  // a refused run leaves none behind.
+  if (await stat(a.out).catch(() => null)) await checkOutputs(a.out);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;
@@ -85,14 +90,13 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       throw new ArgumentError(
         OP,
         '--k',
-        `${a.k} clusters need at least ${a.k} images; --data holds ${n}: ${n >= 2 ? `give --k ${n} or fewer` : 'give more images'}`,
+        `${a.k} clusters need at least ${a.k} images; ${held(a, n)}: ${n >= 2 ? `give --k ${n} or fewer` : more(a, n)}`,
       );
     const dim = codeSize(stack, depth);
     checkNeighbourSizes(OP, n, a.k, dim, 2);
     if (a.umap > 0) checkMapSizes(a, n, dim);
     pictureLayout(a, d);
-    await checkOutDir(a.out);
-    for (const file of FILES) await checkOutFile(join(a.out, file), '--out');
+    await checkOutputs(a.out);
     log(
       `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${a.k} clusters, the best of ${a.restarts} k-means++ start(s)`,
     );
@@ -155,6 +159,12 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     await runner?.dispose();
     saved.dispose();
   }
+}
+
+/** The --out folder and the three files in it, writable. */
+async function checkOutputs(out: string): Promise<void> {
+  await checkOutDir(out);
+  for (const file of FILES) await checkOutFile(join(out, file), '--out');
 }
 
 /** Side a tile of clusters.png is drawn at, about: small images are scaled up by whole pixels, large ones shrunk. */
@@ -226,6 +236,14 @@ function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, depth: number):
   return svgToPng(svg);
 }
 
+/**
+ * Where the `n` images came from, for the refusals: `--limit` when it cut the data (mnist --limit 5 was "--data holds
+ * 5", of 10 000), else `--data`.
+ */
+const cut = (a: ClusterArgs, n: number) => a.limit !== undefined && n >= a.limit;
+const held = (a: ClusterArgs, n: number) => (cut(a, n) ? `--limit ${a.limit} leaves ${n}` : `--data holds ${n}`);
+const more = (a: ClusterArgs, n: number) => (cut(a, n) ? 'give a larger --limit' : 'give more images');
+
 /** With `--umap`: the map's limits (mapCodes' own), refused before an image is encoded. */
 function checkMapSizes(a: ClusterArgs, n: number, dim: number): void {
   if (n > MAX_MAP_IMAGES)
@@ -238,7 +256,7 @@ function checkMapSizes(a: ClusterArgs, n: number, dim: number): void {
     throw new ArgumentError(
       OP,
       '--neighbours',
-      `${a.neighbours} needs at least ${a.neighbours + 1} images; --data holds ${n}: ${n >= 3 ? `give --neighbours ${n - 1} or fewer, or --umap 0` : 'give more images'}`,
+      `${a.neighbours} needs at least ${a.neighbours + 1} images; ${held(a, n)}: ${n >= 3 ? `give --neighbours ${n - 1} or fewer, or --umap 0` : more(a, n)}`,
     );
   checkNeighbourSizes(OP, n, n, dim, a.neighbours);
 }

@@ -782,7 +782,10 @@ try {
   if (err.code?.startsWith('commander.')) process.exit(err.exitCode ?? 2);
   if (e instanceof ConvaeError) {
     // Library messages may carry the prefix already; a command's own ("convae detect: --k …") needs none.
-    const m = err.message.replace(/^convae: /, '');
+    // Control characters written as escapes: a path holding a newline (--data $'a\nb') split the one error line.
+    const m = Array.from(err.message.replace(/^convae: /, ''), (c) =>
+      c < ' ' ? JSON.stringify(c).slice(1, -1) : c === '\x7f' ? '\\u007f' : c,
+    ).join('');
     console.error(/^convae [a-z-]+: /.test(m) ? m : `convae: ${m}`);
     process.exit(1);
   }

@@ -5,6 +5,7 @@
  * on a pool of workers. Prints the ranked table and writes it as markdown and
  * JSON; `convae train --from-search <out>/search.json` trains with the best block.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
@@ -81,20 +82,22 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   };
   // Before any data loads or worker starts: long lists multiply to more candidates than memory holds.
   checkSearchSpace(space);
-  await checkOutDir(a.out);
+  // Before the data loads when --out exists (then the check creates nothing); a new folder is made only after the
+  // data's refusals below, which left an empty one behind.
+  if (await stat(a.out).catch(() => null)) await checkOutDir(a.out);
   const be = await loadBackend({ build: a.build });
   const workers = a.workers ?? (await defaultWorkers());
-  const data = (
-    await resolveTrainData({
-      data: a.data ?? a.dataset,
-      size: a.size,
-      channels: a.channels,
-      limit: a.limit,
-      seed: a.seed,
-    })
-  ).train;
+  const read = await resolveTrainData({
+    data: a.data ?? a.dataset,
+    size: a.size,
+    channels: a.channels,
+    limit: a.limit,
+    seed: a.seed,
+  });
+  const data = read.train;
   const name = a.data ?? a.dataset;
-  checkSearchData(a, data.length, data.shape, be);
+  checkSearchData(a, data.length, data.shape, be, read.name.startsWith('folder:') ? read.test.length : null);
+  await checkOutDir(a.out);
   const trainer = await Trainer.create(be, { size: workers });
   // Ctrl-C or SIGTERM (timeout, a job scheduler) stops after the current batch; the finished candidates are
   // still ranked and written, and the exit status says the run was interrupted, as a shell reports it.
@@ -191,20 +194,31 @@ function checkSearchData(
   n: number,
   shape: readonly number[],
   be: Awaited<ReturnType<typeof loadBackend>>,
+  folderTest: number | null,
 ) {
   const nVal = Math.round(n * VALIDATION);
-  if (nVal < 1 || nVal >= n)
-    throw new ArgumentError(
-      OP,
-      n < a.limit ? '--data' : '--limit',
-      `gives ${n} image(s); a search holds out ${Math.round(100 * VALIDATION)} % of them for validation and needs at least ${Math.ceil(0.5 / VALIDATION)}`,
-    );
-  const fits = (k: number) => {
+  const least = Math.ceil(0.5 / VALIDATION);
+  if (nVal < 1 || nVal >= n) {
+    const held = `a search holds out ${Math.round(100 * VALIDATION)} % of them for validation and needs at least ${least}`;
+    if (n < a.limit && folderTest !== null) {
+      // A folder's test fifth is held out before the search sees it: "gives 4, needs at least 5" read as a
+      // contradiction for a folder of 5 images.
+      let folder = n + folderTest;
+      while (folder - Math.round(folder * 0.2) < least) folder++;
+      throw new ArgumentError(
+        OP,
+        '--data',
+        `holds ${n + folderTest} image(s), ${n} to train on once its test fifth is held out; ${held}: give a folder of at least ${folder}`,
+      );
+    }
+    throw new ArgumentError(OP, n < a.limit ? '--data' : '--limit', `gives ${n} image(s); ${held}`);
+  }
+  const fits = (k: number, side?: number) => {
     try {
       plannedBlocks(
         be,
         [candidateBlock({ featureMaps: 1, filterSize: k, activation: 'tanh', lr: 1e-3, noise: 0, tied: true })],
-        shape,
+        side === undefined ? shape : [shape[0]!, side, side],
       );
       return true;
     } catch (e) {
@@ -212,9 +226,20 @@ function checkSearchData(
       throw e;
     }
   };
-  if (!a.kernels.some(fits)) {
+  if (!a.kernels.some((k) => fits(k))) {
     let largest = 0;
     for (let k = 1; k <= Math.min(shape[1]!, shape[2]!) && fits(k); k++) largest = k;
+    if (largest === 0 && folderTest !== null) {
+      // Not even a 1×1 filter fits: no --kernels helps, only a larger --size (a folder's images take it).
+      const k = Math.min(...a.kernels);
+      let side = Math.min(shape[1]!, shape[2]!);
+      while (side < 4096 && !fits(k, side)) side++;
+      throw new ArgumentError(
+        OP,
+        '--size',
+        `${shape[1]}x${shape[2]}: no filter size fits images this small with the block's 2×2 pooling: give --size ${side}x${side} or larger (for filter size ${k})`,
+      );
+    }
     throw new ArgumentError(
       OP,
       '--kernels',
