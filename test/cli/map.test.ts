@@ -230,6 +230,12 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
         1,
         /^convae map: --neighbours 80 needs at least 81 images; --data holds 80: give --neighbours 79 or fewer/,
       ],
+      // --limit cut the folder: it is what to change, not --data.
+      [
+        ['--neighbours', '15', '--limit', '10'],
+        1,
+        /^convae map: --neighbours 15 needs at least 16 images; --limit 10 leaves 10: give --neighbours 9 or fewer/,
+      ],
       [['--neighbours', '1'], 1, /--neighbours must be an integer in \[2, 200\]/],
       [['--min-dist', '2'], 1, /--min-dist must be a number in \[0, 1\]/],
       [['--min-dist', 'NaN'], 1, /--min-dist must be a number in \[0, 1\]/],

@@ -217,10 +217,11 @@ describe.runIf(BUILD === 'simd')('convae similar', () => {
     refused(grey, /^convae: --query mnist holds \[1,28,28\] images, the model takes \[3,16,16\]/);
     // One file for both: the PNG replaced the CSV, and exit 0.
     refused(same, /^convae similar: --picture .*both is also --out: /);
-    // One image and no --query: no --k can do (it said "give --k 1 or fewer" of --k 1).
+    // One image and no --query: no --k can do (it said "give --k 1 or fewer" of --k 1). --limit 1 cut the folder of 80:
+    // the limit is named, not --data ("--data holds 1").
     refused(
       lone,
-      /^convae similar: --k 1 needs 1 images to choose from; --data holds 1, each query among the other 0: give more images, or the images to find neighbours of as --query\n/,
+      /^convae similar: --k 1 needs 1 images to choose from; --limit 1 leaves 1, each query among the other 0: give a larger --limit, or the images to find neighbours of as --query\n/,
     );
   }, 120_000);
 

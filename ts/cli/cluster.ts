@@ -27,7 +27,7 @@ import { loadRenderer, pngDataUrl, svgToPng } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
-import { type AllData, type DataSpec, resolveAllData } from './data.js';
+import { type AllData, type DataSpec, imagesHeld, resolveAllData } from './data.js';
 import { MAX_MAP_IMAGES } from './map.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
@@ -147,7 +147,7 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     };
     await writeAtomic(join(a.out, 'clusters.json'), `${JSON.stringify(summary, null, 1)}\n`);
     log(
-      `${OP}: inertia ${c.inertia.toPrecision(6)} after ${c.iterations} iteration(s)${c.converged ? '' : ' (not converged: the most a start runs)'}; sizes ${Array.from(c.sizes).join(' ')}`,
+      `${OP}: inertia ${c.inertia.toPrecision(6)} after ${c.iterations} iteration(s)${c.converged ? '' : ' (not converged: the most a start runs)'}; sizes ${sizesText(c.sizes)}`,
     );
     if (c.scores)
       log(
@@ -229,20 +229,22 @@ function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, depth: number):
     { href: pngDataUrl(r), width: r.width, height: r.height },
     {
       title: `${d.name.slice(0, 60)}: ${a.k} clusters of ${what} (${a.umap > 0 ? `k-means in a ${a.umap}-D UMAP map` : 'k-means'})`,
-      caption: `${c.assignments.length} images; each row a cluster, its ${per} images nearest the centre, nearest first. Beside it: the cluster's number and size${labels ? ', and the share of its most common class' : ''}.${c.scores ? ` Against the classes: accuracy ${c.scores.accuracy.toFixed(3)}, NMI ${c.scores.nmi.toFixed(3)}, ARI ${c.scores.ari.toFixed(3)}.` : ''}`,
+      caption: `${c.assignments.length} images; each row a cluster, ${per === 1 ? 'its image nearest the centre' : `its ${per} images nearest the centre, nearest first`}. Beside it: the cluster's number and size${labels ? ', and the share of its most common class' : ''}.${c.scores ? ` Against the classes: accuracy ${c.scores.accuracy.toFixed(3)}, NMI ${c.scores.nmi.toFixed(3)}, ARI ${c.scores.ari.toFixed(3)}.` : ''}`,
       rowLabels,
     },
   );
   return svgToPng(svg);
 }
 
-/**
- * Where the `n` images came from, for the refusals: `--limit` when it cut the data (mnist --limit 5 was "--data holds
- * 5", of 10 000), else `--data`.
- */
-const cut = (a: ClusterArgs, n: number) => a.limit !== undefined && n >= a.limit;
-const held = (a: ClusterArgs, n: number) => (cut(a, n) ? `--limit ${a.limit} leaves ${n}` : `--data holds ${n}`);
-const more = (a: ClusterArgs, n: number) => (cut(a, n) ? 'give a larger --limit' : 'give more images');
+const held = (a: ClusterArgs, n: number) => imagesHeld(a.limit, n).held;
+const more = (a: ClusterArgs, n: number) => imagesHeld(a.limit, n).more;
+
+/** The clusters' sizes for the log: each of up to 20, else the range (at --k 200 the list was a 450-character line). */
+function sizesText(sizes: Int32Array): string {
+  if (sizes.length <= 20) return Array.from(sizes).join(' ');
+  const v = Array.from(sizes);
+  return `${Math.min(...v)} to ${Math.max(...v)} (each in clusters.json)`;
+}
 
 /** With `--umap`: the map's limits (mapCodes' own), refused before an image is encoded. */
 function checkMapSizes(a: ClusterArgs, n: number, dim: number): void {

@@ -423,3 +423,14 @@ export async function resolveAllData(s: DataSpec, shape: ImageShape): Promise<Al
     classes,
   };
 }
+
+/**
+ * Where a command's `n` images came from, for its refusals: `--limit N leaves n` when the limit cut the data
+ * (`--data mnist --limit 5` was "--data holds 5", of 10 000), else `--data holds n`; and what gives more images.
+ */
+export function imagesHeld(limit: number | undefined, n: number): { held: string; more: string } {
+  const cut = limit !== undefined && n >= limit;
+  return cut
+    ? { held: `--limit ${limit} leaves ${n}`, more: 'give a larger --limit' }
+    : { held: `--data holds ${n}`, more: 'give more images' };
+}

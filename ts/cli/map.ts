@@ -21,7 +21,7 @@ import { loadRenderer, pngDataUrl, scatterChart } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
-import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
+import { type AllData, type DataSpec, imagesHeld, limitIndices, resolveAllData } from './data.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
 
@@ -88,7 +88,7 @@ export async function map(a: MapArgs): Promise<MapResult> {
       throw new ArgumentError(
         OP,
         '--neighbours',
-        `${a.neighbours} needs at least ${a.neighbours + 1} images; --data holds ${n}: ${n >= 3 ? `give --neighbours ${n - 1} or fewer` : 'give more images'}`,
+        `${a.neighbours} needs at least ${a.neighbours + 1} images; ${imagesHeld(a.limit, n).held}: ${n >= 3 ? `give --neighbours ${n - 1} or fewer` : imagesHeld(a.limit, n).more}`,
       );
     const dim = codeSize(stack, depth);
     checkNeighbourSizes(OP, n, n, dim, a.neighbours);

@@ -19,7 +19,7 @@ import { gridSize, imageGrid } from '../viz/raster.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, stackDepth } from './apply.js';
-import { type AllData, type DataSpec, limitIndices, resolveAllData } from './data.js';
+import { type AllData, type DataSpec, imagesHeld, limitIndices, resolveAllData } from './data.js';
 import { checkOutFile, checkOutsideData, sameFile } from './outdir.js';
 import { checkOutNotModel, loadSaved } from './saved.js';
 
@@ -84,7 +84,7 @@ export async function similar(a: SimilarArgs): Promise<SimilarRow[]> {
       throw new ArgumentError(
         OP,
         '--k',
-        `${a.k} needs ${a.k} images to choose from; --data holds ${data.data.length}${self ? `, each query among the other ${refs}` : ''}: ${refs >= 1 ? `give --k ${refs} or fewer` : 'give more images, or the images to find neighbours of as --query'}`,
+        `${a.k} needs ${a.k} images to choose from; ${imagesHeld(a.limit, data.data.length).held}${self ? `, each query among the other ${refs}` : ''}: ${refs >= 1 ? `give --k ${refs} or fewer` : `${imagesHeld(a.limit, data.data.length).more}, or the images to find neighbours of as --query`}`,
       );
     const queries = query ?? data;
     checkNeighbourSizes(OP, queries.data.length, data.data.length, codeSize(stack, depth), a.k);
