@@ -260,4 +260,21 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
     });
     expect(readFileSync(file, 'utf8')).toBe('x');
   }, 120_000);
+
+  // It read every image (minutes for a large folder) before refusing a folder named map.png.
+  it('an output in the way is refused before the images are read; a refused run makes no --out folder', async () => {
+    // An image that cannot be decoded: reading the folder fails on it, so only a refusal made before the read names --out.
+    const bad = join(dir, 'bad-images');
+    cpSync(join(imgs, 'reds'), join(bad, 'reds'), { recursive: true });
+    writeFileSync(join(bad, 'reds', 'broken.png'), 'not a png');
+    const blocked = join(dir, 'blocked-early');
+    mkdirSync(join(blocked, 'map.png'), { recursive: true });
+    const r = await cli(['map', '--model', stack, '--data', bad, '--neighbours', '5', '--out', blocked]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^convae: cannot write --out ".*map\.png": is a directory\n$/);
+    const fresh = join(dir, 'fresh');
+    const read = await cli(['map', '--model', stack, '--data', bad, '--neighbours', '5', '--out', fresh]);
+    expect(read.stderr).toMatch(/broken\.png/);
+    expect(existsSync(fresh)).toBe(false);
+  }, 120_000);
 });

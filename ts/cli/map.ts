@@ -8,6 +8,7 @@
  * of those neighbours that have the image's class is said for the codes and for the map: how much of the codes'
  * neighbourhoods the map keeps.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkNeighbourSizes, codeSize } from '../anomaly/embed.js';
 import { MAX_MAP_NEIGHBOURS, mapCodes } from '../anomaly/map.js';
@@ -69,6 +70,9 @@ export async function map(a: MapArgs): Promise<MapResult> {
   loadRenderer(); // the pictures are drawn through SVG: without a renderer, stop before anything is read
   // map.png and map-images.png inside the folder would be read as images by the next run on it.
   await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
+  // Before the images are read when --out exists (then the checks create nothing): a folder named map.png was
+  // refused only after every image had been read. A new --out is made below, after every other refusal.
+  if (await stat(a.out).catch(() => null)) await checkOutputs(a);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;
@@ -92,10 +96,7 @@ export async function map(a: MapArgs): Promise<MapResult> {
       );
     const dim = codeSize(stack, depth);
     checkNeighbourSizes(OP, n, n, dim, a.neighbours);
-    await checkOutDir(a.out);
-    // A folder (or a kernel file) named like an output fails its write after the layout, minutes in: now, at once.
-    for (const file of ['map.csv', 'map.png', ...(a.thumbnails > 0 ? ['map-images.png'] : [])])
-      await checkOutFile(join(a.out, file), '--out');
+    await checkOutputs(a);
     log(
       `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; UMAP with ${a.neighbours} neighbours, min_dist ${a.minDist}`,
     );
@@ -139,6 +140,13 @@ export async function map(a: MapArgs): Promise<MapResult> {
     await runner?.dispose();
     saved.dispose();
   }
+}
+
+/** The output folder, and no folder (or kernel file) named like an output: its write would fail after the layout. */
+async function checkOutputs(a: MapArgs): Promise<void> {
+  await checkOutDir(a.out);
+  for (const file of ['map.csv', 'map.png', ...(a.thumbnails > 0 ? ['map-images.png'] : [])])
+    await checkOutFile(join(a.out, file), '--out');
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
