@@ -54,3 +54,9 @@ export function csvField(s: string): string {
   const t = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
   return /[",\r\n]/.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
 }
+
+/** Image i's `label,label_name` cells (its true class's index and name), empty for unlabelled data: one rule for every CSV. */
+export function labelCells(d: AllData, i: number): string {
+  const l = d.data.labels ? d.data.labels[i]! : null;
+  return l === null ? ',' : `${l},${d.classes ? csvField(d.classes[l] ?? '') : ''}`;
+}

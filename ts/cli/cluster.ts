@@ -26,7 +26,7 @@ import { gridSize, imageGrid, shrink } from '../viz/raster.js';
 import { loadRenderer, pngDataUrl, svgToPng } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
-import { csvField, stackDepth } from './apply.js';
+import { csvField, labelCells, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, imagesHeld, resolveAllData } from './data.js';
 import { MAX_MAP_IMAGES } from './map.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
@@ -115,18 +115,8 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     });
     await makeDirs(a.out);
     const lines = ['file,cluster,distance,label,label_name'];
-    for (let i = 0; i < n; i++) {
-      const l = labels ? labels[i]! : null;
-      lines.push(
-        [
-          csvField(d.names[i]!),
-          c.assignments[i],
-          c.distances[i]!.toPrecision(6),
-          l ?? '',
-          l !== null && d.classes ? csvField(d.classes[l] ?? '') : '',
-        ].join(','),
-      );
-    }
+    for (let i = 0; i < n; i++)
+      lines.push(`${csvField(d.names[i]!)},${c.assignments[i]},${c.distances[i]!.toPrecision(6)},${labelCells(d, i)}`);
     await writeAtomic(join(a.out, 'clusters.csv'), `${lines.join('\n')}\n`);
     await writeAtomic(join(a.out, 'clusters.png'), drawClusters(a, d, c, depth));
     const summary = {

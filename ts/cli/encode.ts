@@ -6,7 +6,7 @@ import type { Build } from '../backend/loader.js';
 import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
-import { csvField, stackDepth } from './apply.js';
+import { csvField, labelCells, stackDepth } from './apply.js';
 import { resolveAllData, type DataSpec } from './data.js';
 import { loadSaved } from './saved.js';
 
@@ -47,12 +47,7 @@ export async function encode(a: EncodeArgs): Promise<{ count: number; codeShape:
     await makeDirs(a.out);
     await writeAtomic(join(a.out, 'codes.safetensors'), encodeSafetensors(tensors, { source: d.name.slice(0, 500) }));
     const lines = ['row,file,label,label_name'];
-    for (let i = 0; i < d.data.length; i++) {
-      const l = d.data.labels ? d.data.labels[i] : null;
-      lines.push(
-        [i, csvField(d.names[i]), l ?? '', l !== null && d.classes ? csvField(d.classes[l] ?? '') : ''].join(','),
-      );
-    }
+    for (let i = 0; i < d.data.length; i++) lines.push(`${i},${csvField(d.names[i]!)},${labelCells(d, i)}`);
     await writeAtomic(join(a.out, 'codes.csv'), `${lines.join('\n')}\n`);
     return { count: d.data.length, codeShape };
   } finally {

@@ -21,7 +21,7 @@ import { imageGrid, shrink } from '../viz/raster.js';
 import { loadRenderer, pngDataUrl, scatterChart } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
-import { csvField, stackDepth } from './apply.js';
+import { csvField, labelCells, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, imagesHeld, limitIndices, resolveAllData } from './data.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
@@ -111,18 +111,10 @@ export async function map(a: MapArgs): Promise<MapResult> {
     });
     await makeDirs(a.out);
     const lines = ['file,x,y,label,label_name'];
-    for (let i = 0; i < n; i++) {
-      const l = labels ? labels[i]! : null;
+    for (let i = 0; i < n; i++)
       lines.push(
-        [
-          csvField(d.names[i]!),
-          xy[2 * i]!.toPrecision(6),
-          xy[2 * i + 1]!.toPrecision(6),
-          l ?? '',
-          l !== null && d.classes ? csvField(d.classes[l] ?? '') : '',
-        ].join(','),
+        `${csvField(d.names[i]!)},${xy[2 * i]!.toPrecision(6)},${xy[2 * i + 1]!.toPrecision(6)},${labelCells(d, i)}`,
       );
-    }
     await writeAtomic(join(a.out, 'map.csv'), `${lines.join('\n')}\n`);
     const chart = scatterChart(xy, labels, {
       title: `${d.name.slice(0, 60)}: ${depth === 0 ? 'pixels' : `block ${depth} codes`}, UMAP (${n} images)`,
