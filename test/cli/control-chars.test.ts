@@ -30,4 +30,14 @@ describe.runIf(BUILD === 'simd')('control characters in an error message', () =>
       expect(line).toContain(String.raw`no\nsuch\tfolder\r\u001b[31m\u007f`);
     }
   }, 60_000);
+
+  // Commander's own usage errors quote the value given; they wrote it raw.
+  it('a usage error quoting a value with a newline and an escape: its error line is one line, then the usage', async () => {
+    const r = await cli(['train', '--noise', 'a\nb\x1b[31m', '--out', join(dir, 'train')]);
+    expect(r.status).not.toBe(0);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^error: option '--noise <fraction>' argument 'a\\nb\\u001b\[31m' is invalid\. /);
+    expect(lines.slice(1)).toEqual(['Usage: convae train [options]', '(convae train --help lists the options)']);
+    expect([...r.stderr].filter((c) => (c < ' ' && c !== '\n') || c === '\x7f')).toEqual([]);
+  }, 60_000);
 });

@@ -765,8 +765,22 @@ program
 
 // After a usage error, the command's usage line and where its options are, not the whole help:
 // the line that says what is wrong stays in view, and the output stays short.
-for (const c of program.commands)
+// Commander's own error line quotes the value given: control characters in it are written as escapes, as in the
+// commands' errors (a value holding a newline split the line; an escape sequence reached the terminal).
+const usageErrors = {
+  outputError: (s: string, write: (s: string) => void) =>
+    write(s.startsWith('error:') ? `${escapeControl(s.replace(/\n$/, ''))}\n` : s),
+};
+program.configureOutput(usageErrors);
+for (const c of program.commands) {
+  c.configureOutput(usageErrors);
   c.showHelpAfterError(`Usage: convae ${c.name()} ${c.usage()}\n(convae ${c.name()} --help lists the options)\n`);
+}
+
+/** Control characters as their escapes (\n, \t, \u001b, \u007f): an error stays one line and cannot drive the terminal. */
+function escapeControl(s: string): string {
+  return Array.from(s, (c) => (c < ' ' ? JSON.stringify(c).slice(1, -1) : c === '\x7f' ? '\\u007f' : c)).join('');
+}
 
 try {
   // A bare `convae` is a question, not a mistake: help on stdout, exit 0.
@@ -783,9 +797,7 @@ try {
   if (e instanceof ConvaeError) {
     // Library messages may carry the prefix already; a command's own ("convae detect: --k …") needs none.
     // Control characters written as escapes: a path holding a newline (--data $'a\nb') split the one error line.
-    const m = Array.from(err.message.replace(/^convae: /, ''), (c) =>
-      c < ' ' ? JSON.stringify(c).slice(1, -1) : c === '\x7f' ? '\\u007f' : c,
-    ).join('');
+    const m = escapeControl(err.message.replace(/^convae: /, ''));
     console.error(/^convae [a-z-]+: /.test(m) ? m : `convae: ${m}`);
     process.exit(1);
   }
