@@ -50,25 +50,28 @@ export function reconstructThrough(
   batchSize?: number,
 ): Float32Array {
   const op = 'reconstructThrough';
-  const batch = checkReconstructThrough(op, stack, data, { depth, batchSize });
-  return reconstructRange(stack, data, depth, batch, 0, data.length);
+  const c = checkReconstructThrough(op, stack, data, { depth, batchSize });
+  return reconstructRange(stack, data, c.depth, c.batchSize, 0, data.length);
 }
 
 /** Options of `Runner.reconstructThrough`: `reconstructThrough`'s depth and batch size, by name. */
 export type ReconstructThroughOptions = Pick<ReconstructionOptions, 'depth' | 'batchSize'>;
 
-/** @internal Checks `reconstructThrough`'s arguments (depth default 1) before anything is allocated; returns the batch size. */
+/**
+ * @internal Checks `reconstructThrough`'s arguments before anything is allocated; returns the depth (default 1) and
+ * batch size to run with, as `checkEncode` and `checkReconstruction` do.
+ */
 export function checkReconstructThrough(
   op: string,
   stack: StackedConvAutoencoder,
   data: ImageDataset,
   opts: ReconstructThroughOptions,
-): number {
+): { depth: number; batchSize: number } {
   const depth = checkDepth(op, stack, opts.depth ?? 1, 1);
   checkImages(op, stack, data);
-  const batch = stackBatch(op, stack, depth, data.length, opts.batchSize, true);
+  const batchSize = stackBatch(op, stack, depth, data.length, opts.batchSize, true);
   checkResultFloats(op, 'data', data.length, data.imageSize, 'reconstructions');
-  return batch;
+  return { depth, batchSize };
 }
 
 /**

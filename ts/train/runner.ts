@@ -115,8 +115,7 @@ export function threadRunner(be: Backend, threads?: number): Runner {
     async reconstructThrough(stack, data, options) {
       const op = 'Runner.reconstructThrough';
       const opts = optionsOf(op, options);
-      const batchSize = checkReconstructThrough(op, stack, data, opts);
-      const depth = opts.depth ?? 1;
+      const { depth, batchSize } = checkReconstructThrough(op, stack, data, opts);
       return withThreads(() => reconstructRange(stack, data, depth, batchSize, 0, data.length));
     },
     async nearestNeighbours(reference, query, k, options) {

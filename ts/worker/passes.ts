@@ -170,13 +170,25 @@ export async function encodePass(
   const { depth, batchSize } = checkEncode(op, stack, data, opts);
   const dim = codeSize(stack, depth);
   const parts = await applyPass(pool, held, stack, data, batchSize, op, { type: 'encode', depth }, opts);
-  const vectors = new Float32Array(data.length * dim);
+  return {
+    vectors: joined(
+      parts.map((p) => p.codes!),
+      data.length * dim,
+    ),
+    n: data.length,
+    dim,
+  };
+}
+
+/** The workers' parts, in image order, as one array of `total` floats. */
+function joined(parts: Float32Array[], total: number): Float32Array {
+  const out = new Float32Array(total);
   let off = 0;
   for (const p of parts) {
-    vectors.set(p.codes!, off);
-    off += p.codes!.length;
+    out.set(p, off);
+    off += p.length;
   }
-  return { vectors, n: data.length, dim };
+  return out;
 }
 
 /** @internal `reconstructionScores` in workers. */
@@ -222,16 +234,12 @@ export async function reconstructPass(
 ): Promise<Float32Array> {
   const op = 'Trainer.reconstructThrough';
   const opts = optionsOf(op, options);
-  const batchSize = checkReconstructThrough(op, stack, data, opts);
-  const depth = opts.depth ?? 1;
+  const { depth, batchSize } = checkReconstructThrough(op, stack, data, opts);
   const parts = await applyPass(pool, held, stack, data, batchSize, op, { type: 'reconstruct', depth }, opts);
-  const out = new Float32Array(data.length * data.imageSize);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p.reconstructions!, off);
-    off += p.reconstructions!.length;
-  }
-  return out;
+  return joined(
+    parts.map((p) => p.reconstructions!),
+    data.length * data.imageSize,
+  );
 }
 
 /** Reference sets copied to shared memory once (a detector's reference codes are reused for every score). */
