@@ -272,13 +272,13 @@ export async function neighboursPass(
   const share = (opts.data ?? (canShareMemory() ? 'share' : 'copy')) === 'share';
   const ref = { vectors: shareVectors(reference.vectors, share), n: reference.n, dim: reference.dim };
   const dim = query.dim;
+  // Shared, the queries are copied once and kept with their array, as the reference is: k-means asks again with the
+  // same codes every step (`clusterCodes`), and a self-search's queries are its reference.
+  const shared = share ? shareVectors(query.vectors, true) : null;
   const parts = await onShards(pool, held, batchShards(query.n, batchSize, n), (w, start, end) => {
-    const queries = query.vectors.slice(start * dim, end * dim);
-    return w.api.neighbours(
-      Comlink.transfer({ reference: ref, queries, k, selfOffset: opts.skipSelf === true ? start : -1, batchSize }, [
-        queries.buffer,
-      ]),
-    );
+    const queries = shared ? shared.subarray(start * dim, end * dim) : query.vectors.slice(start * dim, end * dim);
+    const job = { reference: ref, queries, k, selfOffset: opts.skipSelf === true ? start : -1, batchSize };
+    return w.api.neighbours(shared ? job : Comlink.transfer(job, [queries.buffer]));
   });
   const indices = new Int32Array(query.n * k),
     distances = new Float32Array(query.n * k);
