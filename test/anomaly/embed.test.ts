@@ -110,6 +110,54 @@ describe('nearestNeighbours', () => {
     }
   });
 
+  // The k of a float64 search ordered by (Σ(q − r)², index), as a user of `similar` expects them: written apart from
+  // the library's bounds, so a wrong bound shows as a different index.
+  const exactKnn = (r: Float32Array, m: number, q: Float32Array, i: number, d: number, k: number, skip = -1) =>
+    Array.from({ length: m }, (_, j) => {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += (q[i * d + t]! - r[j * d + t]!) ** 2;
+      return { j, s };
+    })
+      .filter((o) => o.j !== skip)
+      .sort((a, b) => a.s - b.s || a.j - b.j)
+      .slice(0, k);
+
+  const cases: [string, (t: number) => number, number][] = [
+    // ‖q‖² ≈ 6e7 against squared distances of 1e-4: the float32 gemm's ranking is its rounding.
+    ['far from the origin, a thousandth apart', (t) => 1000 + (t % 7) + 1e-3 * rng.next(), 64],
+    // Every third vector a copy of another: exact ties at the k-th place go to the lower index.
+    ['copies tying at every place', (t) => Math.floor(((Math.floor(t / 16) % 5) * 7 + (t % 16)) % 3), 16],
+    // Squares beyond float32: the gemm's dot products overflow.
+    ['codes of 1e30', (t) => (t % 5 === 0 ? 1e30 : 1) * rng.next(), 8],
+    // Products that underflow float32 to 0.
+    ['codes of 1e-30', () => 1e-30 * rng.next(), 8],
+  ];
+  for (const [name, value, d] of cases)
+    it(`${name}: the k nearest of a float64 search, ties to the lower index, alone and on a runner`, async () => {
+      const m = 60,
+        nq = 12,
+        k = 5;
+      const all = Float32Array.from({ length: (m + nq) * d }, (_, t) => value(t));
+      const r = { vectors: all.subarray(0, m * d), n: m, dim: d };
+      const q = { vectors: all.slice(m * d), n: nq, dim: d };
+      // A third of the queries are copies of reference vectors, so the nearest is at 0.
+      for (let i = 0; i < nq; i += 3) q.vectors.set(r.vectors.subarray(i * 4 * d, (i * 4 + 1) * d), i * d);
+      const check = (nn: { indices: Int32Array; distances: Float32Array }, self: boolean) => {
+        const queries = self ? r : q;
+        for (let i = 0; i < queries.n; i++) {
+          const want = exactKnn(r.vectors, m, queries.vectors, i, d, k, self ? i : -1);
+          expect(Array.from(nn.indices.subarray(i * k, (i + 1) * k)), `query ${i}`).toEqual(want.map((o) => o.j));
+          expect(Array.from(nn.distances.subarray(i * k, (i + 1) * k))).toEqual(
+            want.map((o) => Math.fround(Math.sqrt(o.s))),
+          );
+        }
+      };
+      check(nearestNeighbours(be, r, q, k, { batchSize: 5 }), false);
+      check(nearestNeighbours(be, r, r, k, { skipSelf: true }), true);
+      const runner = threadRunner(be);
+      check(await runner.nearestNeighbours(r, q, k), false);
+    });
+
   it('rejects k beyond the reference set and mismatched dimensions', () => {
     expect(() => nearestNeighbours(be, ref, query, 41)).toThrow(/k/);
     expect(() => nearestNeighbours(be, ref, { vectors: new Float32Array(6), n: 1, dim: 6 }, 1)).toThrow(/features/);

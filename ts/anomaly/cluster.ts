@@ -17,13 +17,7 @@ import type { Runner } from '../train/runner.js';
 import { knownFields, optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
 import { type ClusterScores, clusterScores, groupsOf } from './clusterscores.js';
-import {
-  checkEmbeddings,
-  checkFiniteEmbeddings,
-  checkNeighbourSizes,
-  type Embeddings,
-  type Neighbours,
-} from './embed.js';
+import { checkEmbeddings, checkFiniteEmbeddings, checkNeighbourSizes, type Embeddings } from './embed.js';
 
 /** Options of `clusterCodes`. */
 export interface ClusterOptions {
@@ -190,25 +184,17 @@ async function lloyd(
   let centroids = start;
   let assignments = new Int32Array(n).fill(-1);
   const distances = new Float32Array(n);
-  const norms = new Float64Array(n);
-  for (let i = 0; i < n * dim; i++) norms[Math.floor(i / dim)]! += codes.vectors[i]! * codes.vectors[i]!;
   let iterations = 0;
   let converged = false;
   for (;;) {
-    // Two neighbours, not one: the gemm's float32 ‖q‖² + ‖r‖² − 2q·r picks them, and the two are then put in order
-    // by float64 distances (ties to the lower index), so a code near the border of two clusters goes where exact
-    // distances send it.
-    const near = await runner.nearestNeighbours({ vectors: centroids, n: k, dim }, codes, 2);
+    // The search's neighbour is the nearest centroid by float64 distances, ties to the lower cluster: a code near
+    // the border of two clusters goes where exact distances send it.
+    const near = await runner.nearestNeighbours({ vectors: centroids, n: k, dim }, codes, 1);
     iterations++;
-    const next = new Int32Array(n);
-    const recheck = nearTies(norms, centroids, k, dim, near);
+    const next = new Int32Array(near.indices);
+    distances.set(near.distances);
     let changed = false;
-    for (let i = 0; i < n; i++) {
-      next[i] = near.indices[2 * i]!;
-      distances[i] = near.distances[2 * i]!;
-      if (recheck[i]) [next[i], distances[i]] = nearestCentroid(codes, centroids, k, i);
-      changed ||= next[i] !== assignments[i];
-    }
+    for (let i = 0; i < n && !changed; i++) changed = next[i] !== assignments[i];
     assignments = next;
     if (!changed) {
       converged = true;
@@ -224,49 +210,6 @@ async function lloyd(
     inertia += distances[i]! * distances[i]!;
   }
   return { assignments, centroids, distances, inertia, iterations, converged, sizes, start };
-}
-
-/**
- * The codes whose nearest centroid the gemm's two may have missed. Its float32 dot products put each squared
- * distance within about dim·2⁻²⁴·(‖q‖² + ‖c‖²) of the true one, so a third centroid nearer than (or as near as, at a
- * lower index) the first of the two can only have been passed over when the two's squared distances are within
- * twice that of each other: far from the origin three nearby centroids sent a third of the codes elsewhere, and
- * equal centroids (fewer distinct codes than k) did not tie to the lower cluster. Those codes, few as a rule, are
- * assigned again by float64 distances to all k. `norms`: each code's ‖q‖², computed once.
- */
-function nearTies(norms: Float64Array, centroids: Float32Array, k: number, dim: number, near: Neighbours): Uint8Array {
-  let most = 0;
-  for (let c = 0; c < k; c++) {
-    let s = 0;
-    for (let t = c * dim; t < (c + 1) * dim; t++) s += centroids[t]! * centroids[t]!;
-    most = Math.max(most, s);
-  }
-  const out = new Uint8Array(norms.length);
-  for (let i = 0; i < norms.length; i++) {
-    // The bound doubled, for each of the two (2·dim), and the float32 rounding of the two exact distances (16).
-    const slack = (4 * dim + 16) * 2 ** -24 * (norms[i]! + most);
-    // The bound holds while no dot product overflows float32 (|q·c| ≤ (‖q‖² + ‖c‖²)/2 < 2¹²⁸); beyond, the gemm's
-    // two are any two, or one and index −1 (codes of 1e30 failed as "assignments holds -1"): all in float64.
-    const gap = near.distances[2 * i + 1]! ** 2 - near.distances[2 * i]! ** 2;
-    if (norms[i]! + most >= 2 ** 127 || !(gap > slack)) out[i] = 1;
-  }
-  return out;
-}
-
-/** Code i's nearest centroid by float64 distances (ties to the lower cluster), and its distance. */
-function nearestCentroid(codes: Embeddings, centroids: Float32Array, k: number, i: number): [number, number] {
-  const { dim, vectors: v } = codes;
-  let best = 0;
-  let bestS = Number.POSITIVE_INFINITY;
-  for (let c = 0; c < k; c++) {
-    let s = 0;
-    for (let t = 0; t < dim; t++) s += (v[i * dim + t]! - centroids[c * dim + t]!) ** 2;
-    if (s < bestS) [best, bestS] = [c, s];
-    // Nothing is nearer than 0, and ties go to the lower: a code on its centroid (all of them when the codes hold
-    // fewer distinct vectors than k, every one rechecked) stops here.
-    if (bestS === 0) break;
-  }
-  return [best, Math.sqrt(bestS)];
 }
 
 /**

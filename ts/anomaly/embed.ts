@@ -198,8 +198,10 @@ export interface Neighbours {
 }
 
 /**
- * The `k` nearest reference vectors of every query vector (Euclidean).
- * `skipSelf`: the queries are the reference set itself; each query's own row is left out.
+ * The `k` nearest reference vectors of every query vector (Euclidean), as a float64 search ranks them: nearest
+ * first, equal distances in index order. A float32 gemm narrows the search and the few vectors that can be among the
+ * `k` are measured in float64, so copies are at 0 and near-ties, codes far from the origin or of 1e30 rank as exact
+ * distances say. `skipSelf`: the queries are the reference set itself; each query's own row is left out.
  */
 export function nearestNeighbours(
   be: Backend,
@@ -294,15 +296,13 @@ export function neighbourRows(
 ): Neighbours {
   const { n: m, dim } = reference;
   const nq = queries.length / dim;
-  const rNorm = new Float64Array(m);
-  for (let j = 0; j < m; j++) {
-    let s = 0;
-    for (let t = j * dim; t < (j + 1) * dim; t++) s += reference.vectors[t] * reference.vectors[t];
-    rNorm[j] = s;
-  }
+  const bounds = referenceBounds(reference);
   const indices = new Int32Array(nq * k).fill(-1);
   const distances = new Float32Array(nq * k).fill(Infinity);
+  const chosen = new Int32Array(k);
   const exact = new Float64Array(k);
+  const rows = new Int32Array(m);
+  const lows = new Float64Array(m);
   const r = be.fromArray([m, dim], reference.vectors);
   let q: Tensor | null = null,
     c: Tensor | null = null;
@@ -318,29 +318,16 @@ export function neighbourRows(
       const qv = queries.subarray(start * dim, (start + b) * dim);
       q.set(qv);
       gemm(q, r, c!, { transB: true });
-      const dot = c!.data;
+      const dots = c!.data.subarray(0, b * m);
       for (let i = 0; i < b; i++) {
-        let qn = 0;
-        for (let t = i * dim; t < (i + 1) * dim; t++) qn += qv[t] * qv[t];
-        const row = (start + i) * k;
         const self = selfOffset >= 0 ? selfOffset + start + i : -1;
-        // Insertion into a sorted list of k: k is small (≤ ~50), most candidates are rejected at once.
-        let worst = Infinity;
-        for (let j = 0; j < m; j++) {
-          if (j === self) continue;
-          const d2 = qn + rNorm[j] - 2 * dot[i * m + j];
-          if (d2 >= worst) continue;
-          let p = k - 1;
-          while (p > 0 && distances[row + p - 1] > d2) {
-            distances[row + p] = distances[row + p - 1];
-            indices[row + p] = indices[row + p - 1];
-            p--;
-          }
-          distances[row + p] = d2;
-          indices[row + p] = j;
-          worst = distances[row + k - 1];
+        const query = qv.subarray(i * dim, (i + 1) * dim);
+        const row = (start + i) * k;
+        nearestOf(reference, bounds, query, dots.subarray(i * m, (i + 1) * m), self, k, chosen, exact, rows, lows);
+        for (let p = 0; p < k; p++) {
+          indices[row + p] = chosen[p]!;
+          distances[row + p] = Math.sqrt(exact[p]!);
         }
-        exactDistances(reference.vectors, qv, i, dim, indices, distances, row, k, exact);
       }
     }
   } finally {
@@ -351,37 +338,105 @@ export function neighbourRows(
   return { indices, distances, k };
 }
 
-/**
- * The k chosen neighbours' distances recomputed as Σ(q − r)² in float64, and the k re-ordered by them (ties by
- * index). The gemm's |q|² + |r|² − 2q·r chooses them, but in float32 it cancels: an image and its exact copy came
- * out 0.005 apart in 800 features where the next image was 6.7 away, and a duplicate search needs that 0. k·dim
- * more work a query, against m·dim for the gemm.
- */
-function exactDistances(
-  ref: Float32Array,
-  qv: Float32Array,
-  i: number,
-  dim: number,
-  indices: Int32Array,
-  distances: Float32Array,
-  row: number,
-  k: number,
-  exact: Float64Array,
-): void {
-  // Insertion by (distance, index) into the k-long row, the float64 distances in `exact` (one buffer per search).
-  for (let p = 0; p < k; p++) {
-    const j = indices[row + p]!;
+/** What `nearestOf` needs of the reference set, computed once a search. */
+interface ReferenceBounds {
+  /** ‖r‖² of each row, in float64. */
+  norms: Float64Array;
+  /** (1 − rel)·‖r‖² of each row: its part of a lower bound. */
+  lowParts: Float64Array;
+  /** The largest ‖r‖². */
+  most: number;
+  /** The gemm's error bound relative to ‖q‖² + ‖r‖². */
+  rel: number;
+  /** Its absolute part, for products that underflow. */
+  abs: number;
+}
+
+function referenceBounds({ n: m, dim, vectors: v }: Embeddings): ReferenceBounds {
+  // The bound doubled (2·dim for the two dot products' worth of rounding), and room for the norms' own (16).
+  const rel = (2 * dim + 16) * 2 ** -24;
+  const norms = new Float64Array(m),
+    lowParts = new Float64Array(m);
+  let most = 0;
+  for (let j = 0; j < m; j++) {
     let s = 0;
-    for (let t = 0; t < dim; t++) s += (qv[i * dim + t]! - ref[j * dim + t]!) ** 2;
-    const d = Math.sqrt(s);
-    let q = p;
-    while (q > 0 && (exact[q - 1]! > d || (exact[q - 1] === d && indices[row + q - 1]! > j))) {
-      exact[q] = exact[q - 1]!;
-      indices[row + q] = indices[row + q - 1]!;
-      q--;
-    }
-    exact[q] = d;
-    indices[row + q] = j;
+    for (let t = j * dim; t < (j + 1) * dim; t++) s += v[t]! * v[t]!;
+    norms[j] = s;
+    lowParts[j] = (1 - rel) * s;
+    most = Math.max(most, s);
   }
-  for (let p = 0; p < k; p++) distances[row + p] = exact[p]!;
+  return { norms, lowParts, most, rel, abs: dim * 2 ** -144 };
+}
+
+/** Squared length past which a float32 dot product may overflow (|q·r| ≤ (‖q‖² + ‖r‖²)/2 < 2¹²⁸). */
+const OVERFLOW = 2 ** 126;
+
+/**
+ * One query's k nearest reference rows by float64 squared distances Σ(q − r)², ties to the lower index: their
+ * indices into `chosen`, their squared distances into `exact`. The gemm's float32 ‖q‖² + ‖r‖² − 2q·r cancels (an
+ * image and its exact copy came out 0.005 apart in 800 features, the next image 6.7 away) and, near a tie at the
+ * k-th place, ranks by its rounding: it only bounds each distance. Its error is at most about dim·2⁻²⁴·(‖q‖² + ‖r‖²)
+ * (plus underflow's dim·2⁻¹⁴⁹), so every row whose lower bound is within the k-th smallest upper bound is a candidate
+ * and is measured in float64 — k and a few more a query as a rule, against m·dim for the gemm. Rows whose dot
+ * product may overflow float32 (codes of 1e30) have no bound and are always measured. `chosen` and `exact` hold k;
+ * `rows` and `lows` (scratch) hold m.
+ */
+function nearestOf(
+  reference: Embeddings,
+  { norms: rNorm, lowParts: rLow, most: rMost, rel, abs }: ReferenceBounds,
+  query: Float32Array,
+  dots: Float32Array,
+  self: number,
+  k: number,
+  chosen: Int32Array,
+  exact: Float64Array,
+  rows: Int32Array,
+  lows: Float64Array,
+): void {
+  const { n: m, dim, vectors: ref } = reference;
+  let qn = 0;
+  for (let t = 0; t < dim; t++) qn += query[t]! * query[t]!;
+  // One pass: the k smallest upper bounds so far, and every row whose lower bound is within the k-th of them when
+  // it is seen. The k-th only falls, so the rows that can be among the k are all listed (k·log m a query, in
+  // random order), in index order.
+  exact.fill(Infinity);
+  let listed = 0;
+  // Far from overflow (as a rule) each row costs an add and a compare: low = (1 − rel)(‖q‖² + ‖r‖²) − 2q·r − abs.
+  const safe = qn + rMost < OVERFLOW;
+  const qLow = (1 - rel) * qn - abs;
+  for (let j = 0; j < m; j++) {
+    if (j === self) continue;
+    let low = qLow + rLow[j]! - 2 * dots[j]!;
+    if (!safe && (qn + rNorm[j]! >= OVERFLOW || Number.isNaN(low))) low = -Infinity;
+    if (low > exact[k - 1]!) continue;
+    rows[listed] = j;
+    lows[listed++] = low;
+    const up = low === -Infinity ? Infinity : low + 2 * (rel * (qn + rNorm[j]!) + abs);
+    if (up >= exact[k - 1]!) continue;
+    let p = k - 1;
+    while (p > 0 && exact[p - 1]! > up) {
+      exact[p] = exact[p - 1]!;
+      p--;
+    }
+    exact[p] = up;
+  }
+  const bound = exact[k - 1]!;
+  // The listed rows measured in float64; strict comparisons in index order keep ties at the lower index.
+  exact.fill(Infinity);
+  chosen.fill(-1);
+  for (let l = 0; l < listed; l++) {
+    if (lows[l]! > bound) continue;
+    const j = rows[l]!;
+    let s = 0;
+    for (let u = 0, o = j * dim; u < dim; u++) s += (query[u]! - ref[o + u]!) ** 2;
+    if (s >= exact[k - 1]!) continue;
+    let p = k - 1;
+    while (p > 0 && exact[p - 1]! > s) {
+      exact[p] = exact[p - 1]!;
+      chosen[p] = chosen[p - 1]!;
+      p--;
+    }
+    exact[p] = s;
+    chosen[p] = j;
+  }
 }

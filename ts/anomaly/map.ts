@@ -103,8 +103,9 @@ export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOpti
 }
 
 /**
- * Codes whose squared length reaches 2¹²⁶ are refused: the neighbour search's float32 dot products overflow there,
- * and codes of 1e30 got the neighbours of others (an agreement of 0.46 where it was 1) without a word.
+ * Codes whose squared length reaches 2¹²⁶ are refused: their distances reach 2⁶⁴, beyond the scale umap-js's
+ * smoothing finds for each code (64 doublings from 1), so the map would be drawn from wrong weights without a word.
+ * (Codes of 1e30 once also got the neighbours of others, when the search ranked by float32 dot products.)
  */
 function checkDistanceRange(op: string, codes: Embeddings): void {
   const { n, dim, vectors: v } = codes;
