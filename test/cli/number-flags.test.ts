@@ -84,7 +84,10 @@ describe.runIf(BUILD === 'simd')('numeric flags on the command line', () => {
     [['train', '--workers', ''], /--workers must be an integer/],
     [['train', '--workers', '0x10'], /--workers must be an integer/],
     [['train', '--batch', '0b11'], /--batch must be an integer/],
-    [['train', '--noise', ''], /--noise takes a masking fraction in \[0, 1\) \(or masking:f\) or gaussian:σ/],
+    [
+      ['train', '--noise', ''],
+      /--noise takes a masking fraction in \[0, 1\) \(or masking:f\), gaussian:σ or salt-pepper:f/,
+    ],
     [['train', '--dropout', ' '], /--dropout must be a fraction/],
     [['train', '--shift', ''], /--shift must be an integer in \[0, 8\]/],
     [['train', '--sparsity', ''], /--sparsity must be a fraction/],

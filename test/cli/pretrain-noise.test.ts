@@ -22,6 +22,7 @@ describe('pretrain --noise', () => {
     expect(trainNoiseArg('gaussian:0.3')).toEqual({ type: 'gaussian', std: 0.3 });
     expect(trainNoiseArg('gaussian:10')).toEqual({ type: 'gaussian', std: 10 });
     expect(trainNoiseArg('masking:0.3')).toBe(0.3);
+    expect(trainNoiseArg('salt-pepper:0.2')).toEqual({ type: 'salt-pepper', fraction: 0.2 });
     for (const bad of [
       '1',
       '-0.1',
@@ -36,11 +37,17 @@ describe('pretrain --noise', () => {
       'masking:1',
       'masking:',
       'masking:gaussian:0.3',
+      'salt-pepper:0',
+      'salt-pepper:1',
+      'salt-pepper:',
+      'salt-pepper:0.2:0.1',
+      'salt:0.2',
     ])
       expect(() => trainNoiseArg(bad), JSON.stringify(bad)).toThrow(InvalidArgumentError);
-    expect(() => trainNoiseArg('salt-pepper:0.1')).toThrow(
-      /--noise takes a masking fraction in \[0, 1\) \(or masking:f\) or gaussian:σ/,
+    expect(() => trainNoiseArg('salt:0.1')).toThrow(
+      /--noise takes a masking fraction in \[0, 1\) \(or masking:f\), gaussian:σ or salt-pepper:f/,
     );
+    expect(() => trainNoiseArg('salt-pepper:1')).toThrow(/--noise salt-pepper:f takes a fraction f in \(0, 1\)/);
     expect(() => trainNoiseArg('gaussian:20')).toThrow(/--noise gaussian:σ takes σ in \(0, 10\]/);
   });
 
@@ -56,11 +63,14 @@ describe('pretrain --noise', () => {
       (JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8')) as { blocks: { noise: unknown }[] }).blocks[0]!.noise;
 
     it('the saved stack records the noise its first CAE trained with; a bad one is refused, nothing written', async () => {
-      const [g, m, bad] = await Promise.all([
+      const [g, m, bad, sp] = await Promise.all([
         cli(line(join(dir, 'g'), ['--noise', 'gaussian:0.3'])),
         cli(line(join(dir, 'm'), [])),
         cli(line(join(dir, 'bad'), ['--noise', 'gaussian:-1'])),
+        cli(line(join(dir, 'sp'), ['--noise', 'salt-pepper:0.2'])),
       ]);
+      expect(sp.status, sp.stderr).toBe(0);
+      expect(firstNoise(join(dir, 'sp'))).toEqual({ type: 'salt-pepper', fraction: 0.2 });
       expect(g.status, g.stderr).toBe(0);
       expect(firstNoise(join(dir, 'g'))).toEqual({ type: 'gaussian', std: 0.3 });
       expect(m.status, m.stderr).toBe(0);

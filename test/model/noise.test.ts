@@ -61,6 +61,28 @@ describe('corrupt', () => {
     expect(Math.abs(sd - 0.2)).toBeLessThan((5 * 0.2) / Math.sqrt(2 * N));
   });
 
+  it('salt-pepper f=0.2: each value is kept or 0 or 1; 10 % set to each (5σ); the kept ones unchanged', () => {
+    const f = 0.2,
+      dst = new Float32Array(N);
+    corrupt({ type: 'salt-pepper', fraction: f }, src, dst, new Rng(10));
+    // Counted on values that are neither 0 nor 1 already, so each changed one is seen.
+    let zeros = 0,
+      ones = 0,
+      inner = 0,
+      wrong = 0;
+    for (let i = 0; i < N; i++) {
+      if (src[i] === 0 || src[i] === 1) continue;
+      inner++;
+      if (dst[i] === 0) zeros++;
+      else if (dst[i] === 1) ones++;
+      else if (dst[i] !== src[i]) wrong++;
+    }
+    expect(wrong).toBe(0);
+    const sd = 5 * Math.sqrt(inner * (f / 2) * (1 - f / 2));
+    expect(Math.abs(zeros - (inner * f) / 2)).toBeLessThan(sd);
+    expect(Math.abs(ones - (inner * f) / 2)).toBeLessThan(sd);
+  });
+
   it('fraction 0 and std 0 leave the image as it is', () => {
     const a = new Float32Array(N),
       b = new Float32Array(N);
@@ -68,6 +90,8 @@ describe('corrupt', () => {
     corrupt({ type: 'gaussian', std: 0 }, src, b, new Rng(1));
     expect(a).toEqual(src);
     expect(b).toEqual(src);
+    corrupt({ type: 'salt-pepper', fraction: 0 }, src, a, new Rng(1));
+    expect(a).toEqual(src);
   });
 });
 
@@ -80,6 +104,9 @@ describe('bad noise specs are refused with a ModelError naming the block', () =>
     ['std −1', { type: 'gaussian', std: -1 }],
     ['std Infinity', { type: 'gaussian', std: Infinity }],
     ['type "salt"', { type: 'salt', fraction: 0.1 }],
+    ['salt-pepper fraction 1', { type: 'salt-pepper', fraction: 1 }],
+    ['salt-pepper without a fraction', { type: 'salt-pepper' }],
+    ['salt-pepper with a std', { type: 'salt-pepper', fraction: 0.1, std: 0.1 }],
   ];
   for (const [what, noise] of bad) {
     it(what, () => {

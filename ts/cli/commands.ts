@@ -91,16 +91,21 @@ export const fractionArg =
 
 /**
  * `--noise` of train and pretrain: a masking fraction in [0, 1) (0: none; also as `masking:f`, `--add-noise`'s
- * spelling), or `gaussian:σ` (σ in (0, MAX_NOISE_STD]): the first CAE learns to remove the noise it is trained with
- * (README "Denoising").
+ * spelling), `gaussian:σ` (σ in (0, MAX_NOISE_STD]) or `salt-pepper:f` (f in (0, 1)): the first CAE learns to remove
+ * the noise it is trained with (README "Denoising").
  */
 export const trainNoiseArg = (v: string): FirstNoise => {
-  const m = /^(gaussian|masking):(.*)$/.exec(v);
+  const m = /^(gaussian|masking|salt-pepper):(.*)$/.exec(v);
+  if (m?.[1] === 'salt-pepper') {
+    const f = flagNumber(m[2]!);
+    if (f > 0 && f < 1) return { type: 'salt-pepper', fraction: f };
+    throw new InvalidArgumentError('--noise salt-pepper:f takes a fraction f in (0, 1), in digits');
+  }
   if (m?.[1] !== 'gaussian') {
     const f = flagNumber(m ? m[2]! : v);
     if (f >= 0 && f < 1) return f;
     throw new InvalidArgumentError(
-      '--noise takes a masking fraction in [0, 1) (or masking:f) or gaussian:σ, e.g. 0.3 or gaussian:0.3',
+      '--noise takes a masking fraction in [0, 1) (or masking:f), gaussian:σ or salt-pepper:f, e.g. 0.3 or gaussian:0.3',
     );
   }
   const s = flagNumber(m[2]!);
@@ -266,7 +271,7 @@ export function registerDataCommands(program: Command): void {
     .addOption(normalizeOption())
     .option(
       '--noise <fraction>',
-      'masking noise of the first CAE (a denoising CAE), 0 for none; or gaussian:σ, Gaussian noise (a denoiser of it, for convae denoise)',
+      'masking noise of the first CAE (a denoising CAE), 0 for none; or gaussian:σ, Gaussian noise, or salt-pepper:f, a fraction of the values set to 0 or 1 (a denoiser of that noise, for convae denoise)',
       trainNoiseArg,
       0.3,
     )

@@ -5,8 +5,8 @@
  */
 import type { Noise } from '../model/noise.js';
 
-/** A masking fraction in [0, 1) (0: none), or Gaussian noise of σ `std`. */
-export type FirstNoise = number | { type: 'gaussian'; std: number };
+/** A masking fraction in [0, 1) (0: none), Gaussian noise of σ `std`, or salt and pepper on a `fraction`. */
+export type FirstNoise = number | { type: 'gaussian'; std: number } | { type: 'salt-pepper'; fraction: number };
 
 /** The block's `noise` field: masking as the schema's 'mask' (its kept pixels rescaled), null for 0. */
 export const firstNoiseSpec = (n: FirstNoise): Noise | null =>
@@ -14,4 +14,10 @@ export const firstNoiseSpec = (n: FirstNoise): Noise | null =>
 
 /** The noise in a log line, or '' for none. */
 export const describeFirstNoise = (n: FirstNoise): string =>
-  typeof n !== 'number' ? `Gaussian noise σ ${n.std}` : n > 0 ? `${n} masking noise` : '';
+  typeof n === 'number'
+    ? n > 0
+      ? `${n} masking noise`
+      : ''
+    : n.type === 'gaussian'
+      ? `Gaussian noise σ ${n.std}`
+      : `salt-and-pepper noise on ${n.fraction} of the values`;

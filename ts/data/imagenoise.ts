@@ -5,8 +5,8 @@
  * Gaussian noise here are that function's, with what a measurement needs
  * besides: masking keeps the surviving pixels as they are (no 1/(1 − f)
  * rescaling: a damaged image is not brightened), Gaussian noise is clipped to
- * the pixel range (a picture holds no value outside it), and salt-and-pepper
- * noise has no training counterpart.
+ * the pixel range (a picture holds no value outside it); salt-and-pepper
+ * noise is the training one as it is.
  *
  * Every value (one channel of one pixel) is corrupted on its own, from one
  * stream of `Rng(seed)` over the images in order: the same seed gives the same
@@ -77,15 +77,7 @@ export function addNoise(data: ImageDataset, noise: ImageNoise, options?: AddNoi
     else if (spec.type === 'gaussian') {
       corrupt(spec, img, dst, rng);
       for (let t = 0; t < size; t++) dst[t] = Math.min(1, Math.max(0, dst[t]));
-    } else saltAndPepper(spec.fraction, img, dst, rng);
+    } else corrupt(spec, img, dst, rng);
   }
   return ImageDataset.fromFloat32(out, data.shape, data.labels ?? undefined, data.numClasses);
-}
-
-/** One draw a value: below f/2 pepper (0), below f salt (1), else the value kept. */
-function saltAndPepper(f: number, src: Float32Array, dst: Float32Array, rng: Rng): void {
-  for (let t = 0; t < src.length; t++) {
-    const u = rng.next();
-    dst[t] = u < f ? (u < f / 2 ? 0 : 1) : src[t];
-  }
 }

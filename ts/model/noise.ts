@@ -17,11 +17,15 @@ import { ModelError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 import { noiseOf } from './schema.js';
 
-/** Input corruption of a denoising CAE: Gaussian noise, or masking (zeroing a fraction of the pixels, the rest rescaled). */
+/**
+ * Input corruption of a denoising CAE: Gaussian noise, masking (zeroing a fraction of the pixels, the rest rescaled),
+ * or salt and pepper (a fraction of the values set to 0 or 1, half each: the pixel range of inputs in [0, 1]).
+ */
 export type Noise =
   | { type: 'gaussian'; std: number }
   /** `rescale` (default true): kept pixels × 1/(1 − fraction). */
-  | { type: 'mask'; fraction: number; rescale?: boolean };
+  | { type: 'mask'; fraction: number; rescale?: boolean }
+  | { type: 'salt-pepper'; fraction: number };
 
 /** Throws a ModelError naming `where` unless the noise is one convae can apply (the schema's rule). */
 export function checkNoise(noise: Noise, where: string): void {
@@ -34,6 +38,15 @@ export function checkNoise(noise: Noise, where: string): void {
 export function corrupt(noise: Noise, src: Float32Array, dst: Float32Array, rng: Rng): void {
   if (noise.type === 'gaussian') {
     for (let i = 0; i < src.length; i++) dst[i] = src[i] + noise.std * rng.normal();
+    return;
+  }
+  if (noise.type === 'salt-pepper') {
+    // One draw a value: below f/2 pepper (0), below f salt (1), else kept.
+    const f = noise.fraction;
+    for (let i = 0; i < src.length; i++) {
+      const u = rng.next();
+      dst[i] = u < f ? (u < f / 2 ? 0 : 1) : src[i];
+    }
     return;
   }
   const f = noise.fraction,

@@ -197,7 +197,11 @@ export function noiseOf(v: unknown, path: string, fail: Fail): Noise | null {
       rescale: optional(f('rescale'), true, (x) => bool(x, `${path}.rescale`, fail)),
     };
   }
-  return fail(`${path}.type`, `must be 'gaussian' or 'mask', got ${describe(type)}`);
+  if (type === 'salt-pepper') {
+    const f = record(v, path, fail, ['type', 'fraction']);
+    return { type, fraction: num(f('fraction'), `${path}.fraction`, fail, 0, 1) };
+  }
+  return fail(`${path}.type`, `must be 'gaussian', 'mask' or 'salt-pepper', got ${describe(type)}`);
 }
 
 function sparsityOf(v: unknown, path: string, fail: Fail): { keep: number; lifetime?: number } | null {
