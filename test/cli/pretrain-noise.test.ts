@@ -63,16 +63,25 @@ describe('pretrain --noise', () => {
       (JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8')) as { blocks: { noise: unknown }[] }).blocks[0]!.noise;
 
     it('the saved stack records the noise its first CAE trained with; a bad one is refused, nothing written', async () => {
-      const [g, m, bad, sp] = await Promise.all([
+      const [g, m, bad, sp, gn, spn] = await Promise.all([
         cli(line(join(dir, 'g'), ['--noise', 'gaussian:0.3'])),
         cli(line(join(dir, 'm'), [])),
         cli(line(join(dir, 'bad'), ['--noise', 'gaussian:-1'])),
         cli(line(join(dir, 'sp'), ['--noise', 'salt-pepper:0.2'])),
+        cli(line(join(dir, 'gn'), ['--noise', 'gaussian:0.3', '--normalize', 'contrast'])),
+        cli(line(join(dir, 'spn'), ['--noise', 'salt-pepper:0.2', '--normalize', 'contrast'])),
       ]);
+      // Normalised inputs are not pixels: Gaussian noise is not clipped to [0, 1], and 0 or 1 is no salt or pepper.
+      expect(gn.status, gn.stderr).toBe(0);
+      expect(firstNoise(join(dir, 'gn'))).toEqual({ type: 'gaussian', std: 0.3, clip: false });
+      expect(spn.status).not.toBe(0);
+      expect(spn.stderr).toMatch(/--noise salt-pepper sets values to 0 or 1, the pixel range; --normalize contrast/);
+      expect(existsSync(join(dir, 'spn'))).toBe(false);
       expect(sp.status, sp.stderr).toBe(0);
       expect(firstNoise(join(dir, 'sp'))).toEqual({ type: 'salt-pepper', fraction: 0.2 });
       expect(g.status, g.stderr).toBe(0);
-      expect(firstNoise(join(dir, 'g'))).toEqual({ type: 'gaussian', std: 0.3 });
+      // Clipped to the pixel range, as the noisy images it will be given are stored.
+      expect(firstNoise(join(dir, 'g'))).toEqual({ type: 'gaussian', std: 0.3, clip: true });
       expect(m.status, m.stderr).toBe(0);
       expect(firstNoise(join(dir, 'm'))).toEqual({ type: 'mask', fraction: 0.3, rescale: true });
       expect(bad.status).not.toBe(0);
@@ -90,7 +99,7 @@ describe('pretrain --noise', () => {
         ]);
       const [g, m] = await Promise.all([run(join(dir, 'tg'), 'gaussian:0.3'), run(join(dir, 'tm'), 'masking:0.2')]);
       expect(g.status, g.stderr).toBe(0);
-      expect(firstNoise(join(dir, 'tg'))).toEqual({ type: 'gaussian', std: 0.3 });
+      expect(firstNoise(join(dir, 'tg'))).toEqual({ type: 'gaussian', std: 0.3, clip: true });
       expect(m.status, m.stderr).toBe(0);
       expect(firstNoise(join(dir, 'tm'))).toEqual({ type: 'mask', fraction: 0.2, rescale: true });
     }, 120_000);

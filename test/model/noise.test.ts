@@ -83,6 +83,17 @@ describe('corrupt', () => {
     expect(Math.abs(ones - (inner * f) / 2)).toBeLessThan(sd);
   });
 
+  it('gaussian std=0.5 with clip: the values of the same draws, clipped to [0, 1]', () => {
+    const dst = new Float32Array(N);
+    corrupt({ type: 'gaussian', std: 0.5, clip: true }, src, dst, new Rng(11));
+    const rng = new Rng(11);
+    const want = Float32Array.from(src, (x) => Math.min(1, Math.max(0, x + 0.5 * rng.normal())));
+    expect(dst).toEqual(want);
+    // Not a vacuous clip: a sixth of the values sit on each bound or more.
+    expect(dst.filter((v) => v === 0).length).toBeGreaterThan(N / 10);
+    expect(dst.filter((v) => v === 1).length).toBeGreaterThan(N / 10);
+  });
+
   it('fraction 0 and std 0 leave the image as it is', () => {
     const a = new Float32Array(N),
       b = new Float32Array(N);
@@ -103,6 +114,7 @@ describe('bad noise specs are refused with a ModelError naming the block', () =>
     ['rescale "yes"', { type: 'mask', fraction: 0.3, rescale: 'yes' }],
     ['std −1', { type: 'gaussian', std: -1 }],
     ['std Infinity', { type: 'gaussian', std: Infinity }],
+    ['clip "yes"', { type: 'gaussian', std: 0.1, clip: 'yes' }],
     ['type "salt"', { type: 'salt', fraction: 0.1 }],
     ['salt-pepper fraction 1', { type: 'salt-pepper', fraction: 1 }],
     ['salt-pepper without a fraction', { type: 'salt-pepper' }],

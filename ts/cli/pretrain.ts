@@ -42,7 +42,10 @@ export interface PretrainArgs extends DataSpec {
   activation?: Activation;
   /** Max-pooling window (and stride) of every block. Default 2. */
   pool?: number;
-  /** Noise on the first CAE's input (a denoising CAE): a masking fraction (0: none), or Gaussian noise of σ `std`. */
+  /**
+   * Noise on the first CAE's input (a denoising CAE): a masking fraction (0: none), Gaussian noise of σ `std`, or salt
+   * and pepper (pixels only: not with `normalize`).
+   */
   noise: FirstNoise;
   /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 (default) for none. */
   sparsity?: number;
@@ -57,6 +60,12 @@ export interface PretrainArgs extends DataSpec {
 
 export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: number[]; seconds: number }> {
   const log = (s: string) => a.quiet || console.log(s);
+  if (typeof a.noise !== 'number' && a.noise.type === 'salt-pepper' && (a.normalize ?? 'none') !== 'none')
+    throw new ArgumentError(
+      'convae pretrain',
+      '--noise',
+      `salt-pepper sets values to 0 or 1, the pixel range; --normalize ${a.normalize} stacks are trained on values that are not pixels`,
+    );
   await checkOutsideData(
     'convae pretrain',
     [{ flag: '--out', path: a.out, folder: true }],
@@ -79,7 +88,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
     {
       ...common,
       convs: [{ filters: maps[0], kernel: a.kernel, padding }],
-      noise: firstNoiseSpec(a.noise),
+      noise: firstNoiseSpec(a.noise, normalize === 'none'),
       sparsity: a.sparsity ? { keep: a.sparsity } : null,
       // Normalised images are not in [0, 1]: a linear reconstruction, not a sigmoid.
       ...(normalize !== 'none' ? { outputActivation: 'identity' as const } : {}),

@@ -508,7 +508,8 @@ function blocksFor(
     {
       ...common,
       convs: [{ filters: maps[0], kernel: a.kernel }],
-      noise: firstNoiseSpec(set.noise),
+      // blocksFor builds the blocks of a run without a saved stack: its images are pixels.
+      noise: firstNoiseSpec(set.noise, true),
       sparsity: set.sparsity > 0 ? { keep: set.sparsity } : null,
     },
     { ...common, convs: [{ filters: maps[1], kernel: a.kernel }] },

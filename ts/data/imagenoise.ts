@@ -74,10 +74,7 @@ export function addNoise(data: ImageDataset, noise: ImageNoise, options?: AddNoi
     data.readImages(i, i + 1, img);
     const dst = out.subarray(i * size, (i + 1) * size);
     if (spec.type === 'masking') corrupt({ type: 'mask', fraction: spec.fraction, rescale: false }, img, dst, rng);
-    else if (spec.type === 'gaussian') {
-      corrupt(spec, img, dst, rng);
-      for (let t = 0; t < size; t++) dst[t] = Math.min(1, Math.max(0, dst[t]));
-    } else corrupt(spec, img, dst, rng);
+    else corrupt(spec.type === 'gaussian' ? { ...spec, clip: true } : spec, img, dst, rng);
   }
   return ImageDataset.fromFloat32(out, data.shape, data.labels ?? undefined, data.numClasses);
 }

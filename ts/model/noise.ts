@@ -22,7 +22,8 @@ import { noiseOf } from './schema.js';
  * or salt and pepper (a fraction of the values set to 0 or 1, half each: the pixel range of inputs in [0, 1]).
  */
 export type Noise =
-  | { type: 'gaussian'; std: number }
+  /** `clip` (default false): the noisy values clipped to [0, 1], the pixel range, as a stored noisy image is. */
+  | { type: 'gaussian'; std: number; clip?: boolean }
   /** `rescale` (default true): kept pixels × 1/(1 − fraction). */
   | { type: 'mask'; fraction: number; rescale?: boolean }
   | { type: 'salt-pepper'; fraction: number };
@@ -38,6 +39,7 @@ export function checkNoise(noise: Noise, where: string): void {
 export function corrupt(noise: Noise, src: Float32Array, dst: Float32Array, rng: Rng): void {
   if (noise.type === 'gaussian') {
     for (let i = 0; i < src.length; i++) dst[i] = src[i] + noise.std * rng.normal();
+    if (noise.clip) for (let i = 0; i < src.length; i++) dst[i] = Math.min(1, Math.max(0, dst[i]));
     return;
   }
   if (noise.type === 'salt-pepper') {

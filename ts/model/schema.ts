@@ -184,10 +184,14 @@ function poolOf(v: unknown, path: string, fail: Fail): Pool | null {
 
 export function noiseOf(v: unknown, path: string, fail: Fail): Noise | null {
   if (v === null) return null;
-  const type = record(v, path, fail, ['type', 'std', 'fraction', 'rescale'])('type');
+  const type = record(v, path, fail, ['type', 'std', 'fraction', 'rescale', 'clip'])('type');
   if (type === 'gaussian') {
-    const f = record(v, path, fail, ['type', 'std']);
-    return { type, std: num(f('std'), `${path}.std`, fail, 0, Number.MAX_VALUE, true) };
+    const f = record(v, path, fail, ['type', 'std', 'clip']);
+    return {
+      type,
+      std: num(f('std'), `${path}.std`, fail, 0, Number.MAX_VALUE, true),
+      clip: optional(f('clip'), false, (x) => bool(x, `${path}.clip`, fail)),
+    };
   }
   if (type === 'mask') {
     const f = record(v, path, fail, ['type', 'fraction', 'rescale']);
