@@ -8,7 +8,7 @@
  */
 import { DataError, FormatError } from '../errors.js';
 import { Rng } from '../util/rng.js';
-import type { CheckedImageOptions, CheckedPatches } from './imageopts.js';
+import type { CheckedImageOptions } from './imageopts.js';
 import { assembleImages, type LoadedImages } from './imagelist.js';
 
 /**
@@ -17,7 +17,7 @@ import { assembleImages, type LoadedImages } from './imagelist.js';
  * fits, drawn by `new Rng(seed)` moved to stream k (`Rng.reseed(k)`), x then y for each patch.
  */
 export function patchOrigins(
-  p: Pick<CheckedPatches, 'perImage' | 'seed'>,
+  p: { perImage: number; seed: number },
   k: number,
   width: number,
   height: number,
