@@ -87,7 +87,7 @@ export interface LoadedImages {
   files: string[];
   /** Class names (sub-folder names) in label order, or null for an unlabelled set. */
   classes: string[] | null;
-  /** Files that could not be decoded (only with `onError: 'skip'`), with the decoder's reason. */
+  /** Files that could not be decoded or (with `patches`) hold no patch, only with `onError: 'skip'`, with the reason. */
   skipped: { file: string; reason: string }[];
   /**
    * With `patches`: the top-left corner of each patch (column `x`, row `y`) in its file's image as decoded and
