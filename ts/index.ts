@@ -146,7 +146,8 @@ export {
   type Whitening,
   type WhiteningOptions,
 } from './data/whiten.js';
-export type { ImageLoadOptions } from './data/imageopts.js';
+export type { ImageLoadOptions, ImagePatches } from './data/imageopts.js';
+export { patchOrigins } from './data/patches.js';
 export {
   filesFromDrop,
   loadImageFiles,

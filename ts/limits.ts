@@ -41,6 +41,13 @@ export const MAX_IMAGE_SIDE = 4096;
 export const MAX_DATASET_BYTES = 4 * 1024 * 1024 * 1024;
 
 /**
+ * Most patches one load of image files cuts (files × `patches.perImage`). Besides its pixels each patch costs about
+ * 20 bytes of bookkeeping (its file, label and place): 2^24 patches of 2×2 grey pixels are 64 MiB of pixels but
+ * 340 MiB of bookkeeping, which MAX_DATASET_BYTES alone would not have bounded.
+ */
+export const MAX_PATCHES = 2 ** 24;
+
+/**
  * Most workers of one pool (`Trainer.create`'s and `WorkerPool.create`'s `size`, `createRunner`'s `workers`; the
  * CLI's `--workers` takes as many). Each holds a backend of its own; before this bound, `size: 2 ** 26` ran the
  * process out of heap listing the idle slots, before any worker started.

@@ -129,6 +129,7 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
     skipped: { file: string; reason: string }[];
     root: string;
     decodedIn: string;
+    origins: { x: number[]; y: number[] } | null;
   }
   interface Failed {
     error: string;
@@ -142,7 +143,8 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
       try {
         const r = await cv.loadImageFiles(document.getElementById(${JSON.stringify(input)}).files, ${JSON.stringify(options)});
         return { bytes: Array.from(r.dataset.bytes), shape: r.dataset.shape, labels: r.dataset.labels && Array.from(r.dataset.labels),
-          numClasses: r.dataset.numClasses, files: r.files, classes: r.classes, skipped: r.skipped, root: r.root, decodedIn: r.decodedIn };
+          numClasses: r.dataset.numClasses, files: r.files, classes: r.classes, skipped: r.skipped, root: r.root, decodedIn: r.decodedIn,
+          origins: r.patchOrigins ? { x: Array.from(r.patchOrigins.x), y: Array.from(r.patchOrigins.y) } : null };
       } catch (e) { return { error: e.name, message: e.message }; }
     })()`) as Promise<Loaded | Failed>;
 
@@ -247,6 +249,44 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
       catch (e) { return { error: e.name, message: e.message }; }
     })()`)) as Failed;
     expect(big).toMatchObject({ error: 'ArgumentError', message: /more than the limit/ });
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it("patches: sharp's places in Node, its pixels where nothing is resampled; too small skipped alike", async () => {
+    await page.setInputFiles('#pick', join(dir, 'pets'));
+    const opts = { size: [12, 10] as [number, number], onError: 'skip' as const, patches: { perImage: 6, seed: 9 } };
+    const b = (await load('pick', opts)) as Loaded;
+    expect((b as unknown as Failed).message).toBeUndefined();
+    expect(b.decodedIn).toBe('workers');
+    const n = await loadImageFolder(join(dir, 'pets'), opts);
+    expect(b.shape).toEqual([3, 12, 10]);
+    expect(b.labels).toEqual(Array.from(n.dataset.labels!));
+    expect(b.origins).toEqual({ x: Array.from(n.patchOrigins!.x), y: Array.from(n.patchOrigins!.y) });
+    expect(b.skipped.map((s) => s.file)).toEqual(n.skipped.map((s) => s.file));
+    const worst = new Map<string, number>();
+    for (const d of compare(b, n, 3 * 12 * 10)) worst.set(d.file, Math.max(worst.get(d.file) ?? 0, d.max));
+    expect(worst.size).toBe(7);
+    // Decoded at their own size, not resampled: as the whole-image test's files of the target size.
+    for (const f of ['cat/a-rgb.png', 'cat/b-grey.png', 'bird/h-exact.webp', 'bird/g-tall.webp', 'dog/sub/d-wide.png'])
+      expect(worst.get(f), f).toBe(0);
+    expect(worst.get('dog/c-photo.jpg')).toBeLessThanOrEqual(JPEG_TOL);
+    expect(worst.get('dog/e-alpha.png')).toBeLessThanOrEqual(1);
+    // The main thread cuts the same patches.
+    expect(((await load('pick', { ...opts, workers: 0 })) as Loaded).bytes).toEqual(b.bytes);
+
+    // Scaled by 0.5: the 32×32 files become 16×16, smaller than 20×20 patches, and are skipped with the reason; the
+    // others take the same places (their scaled sizes agree) and differ by the resampling filter only.
+    const half = { size: [20, 20] as [number, number], onError: 'skip' as const, patches: { perImage: 4, scale: 0.5 } };
+    const bh = (await load('pick', half)) as Loaded;
+    const nh = await loadImageFolder(join(dir, 'pets'), half);
+    expect(bh.files).toEqual(nh.files);
+    expect([...new Set(bh.files)]).toEqual(['bird/g-tall.webp', 'dog/sub/d-wide.png']);
+    expect(bh.origins).toEqual({ x: Array.from(nh.patchOrigins!.x), y: Array.from(nh.patchOrigins!.y) });
+    expect(bh.skipped.filter((s) => /smaller than a patch of 20×20/.test(s.reason)).map((s) => s.file)).toEqual(
+      nh.skipped.filter((s) => /smaller than a patch/.test(s.reason)).map((s) => s.file),
+    );
+    expect(bh.skipped.length).toBe(7);
+    for (const d of compare(bh, nh, 3 * 20 * 20)) expect(d.mean, d.file).toBeLessThan(RESIZED_MEAN);
     expect(errors).toEqual([]);
   }, 60_000);
 

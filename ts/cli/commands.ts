@@ -1,7 +1,7 @@
 /** The commands on any data (`pretrain`, `reconstruct`, `encode`, `predict`, `evaluate`) and the `--data` options every command shares. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
-import { MAX_NEIGHBOURS, MAX_WORKERS } from '../limits.js';
+import { MAX_NEIGHBOURS, MAX_PATCHES, MAX_WORKERS } from '../limits.js';
 import { MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
 import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS } from '../anomaly/map.js';
 import { BUILDS } from '../backend/loader.js';
@@ -227,6 +227,30 @@ export function dataOptions(cmd: Command, fallback: string | null = null, folder
   return cmd;
 }
 
+/**
+ * `--patches N` and `--patch-scale S` of the commands that train a stack from images (pretrain, search): N random
+ * windows of --size from each image of a folder at its own resolution. Not `train` (its classifier would be applied by
+ * predict and evaluate to whole images resized to the patch size, which it never saw), nor the commands that apply a
+ * saved model (they give a result per image).
+ */
+export function patchOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--patches <n>',
+      'of a folder of images: train on n random windows of --size from each image, at its own resolution (scaled by --patch-scale), instead of each whole image resized; placed by --seed, split 80/20 as patches',
+      int('--patches', 1, MAX_PATCHES),
+    )
+    .option(
+      '--patch-scale <s>',
+      'with --patches: scale each image by s in (0, 1] first (Lanczos 3), so that fewer windows are smooth (default 1)',
+      (v: string) => {
+        const f = flagNumber(v);
+        if (!(f > 0 && f <= 1)) throw new InvalidArgumentError('--patch-scale must be a number in (0, 1]');
+        return f;
+      },
+    );
+}
+
 const build = () =>
   new Option('--build <name>', 'kernel build (native: the Node addon)').choices(['auto', ...BUILDS]).default('auto');
 
@@ -240,11 +264,13 @@ const shared = (o: Record<string, unknown>) => ({
 });
 
 export function registerDataCommands(program: Command): void {
-  dataOptions(
-    program
-      .command('pretrain')
-      .description('greedy CAE pretraining alone (no labels needed); writes stack.*, filters and reconstructions'),
-    'mnist',
+  patchOptions(
+    dataOptions(
+      program
+        .command('pretrain')
+        .description('greedy CAE pretraining alone (no labels needed); writes stack.*, filters and reconstructions'),
+      'mnist',
+    ),
   )
     .option('--epochs <n>', 'epochs per CAE', int('--epochs'), 1)
     .option('--batch <n>', 'mini-batch size', int('--batch'), 64)
@@ -302,6 +328,8 @@ export function registerDataCommands(program: Command): void {
         seed: o.seed,
         out: o.out,
         quiet: o.quiet,
+        patches: o.patches,
+        patchScale: o.patchScale,
       });
     });
 

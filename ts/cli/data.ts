@@ -8,7 +8,9 @@
  *                            or, detected by their file names, an IDX or CIFAR-10 folder
  *
  * `--size HxW` and `--channels 1|3` shape image folders; the fixed-format sets
- * refuse a shape they do not have.
+ * refuse a shape they do not have. `--patches N` (`--patch-scale S`) reads N random
+ * windows of --size from each image of a folder at its own resolution instead of
+ * the whole image resized (`resolveTrainData` only: the commands that train).
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import { ImageDataset, type ImageShape } from '../data/dataset.js';
 import { FASHION_MNIST_CLASSES } from '../data/fashion.js';
 import { readIdxImages } from '../data/idx.js';
 import { loadImageFolder } from '../data/imagefolder.js';
+import type { ImagePatches } from '../data/imageopts.js';
 import { loadFashionMnist, loadMnist, MNIST_FILES, type Split } from '../data/mnist.js';
 import { contrastNormalize } from '../data/normalize.js';
 import { fitWhitening, type Whitening, whiten } from '../data/whiten.js';
@@ -42,6 +45,13 @@ export interface DataSpec {
   seed?: number;
   /** Skip undecodable files of a folder (else the first one stops the run). */
   skipBad?: boolean;
+  /**
+   * `--patches N`: N random windows of `size` from each image of a folder at its own resolution (`ImagePatches`,
+   * placed by `seed`), split 80/20 as patches; the fixed-format sets refuse it. Only `resolveTrainData` reads it.
+   */
+  patches?: number;
+  /** `--patch-scale S`: each image scaled by S in (0, 1] before its patches are cut (needs `patches`). */
+  patchScale?: number;
   /** An image folder's channels and size where `channels` and `size` are not given (`train --stack`: the stack's input). */
   folderShape?: ImageShape;
   /**
@@ -102,6 +112,8 @@ export interface TrainData {
   whitening?: Whitening;
   /** Why an image folder has no labels although it has sub-folders: for the messages of the commands that need them. */
   unlabelled?: string;
+  /** With `--patches`: how the training and test patches were cut, for logs and the saved model. */
+  patches?: { perImage: number; scale: number; seed: number };
 }
 
 /**
@@ -295,9 +307,23 @@ export function limitImages(ds: ImageDataset, name: string, n: number, seed: num
   return name.startsWith('folder:') ? limitFolder(ds, n, seed).data : ds.take(n);
 }
 
+/**
+ * Refuses `--patch-scale` without `--patches`, and `--patches` with data that is not a folder of image files (`kind`):
+ * before anything is read.
+ */
+function checkPatchFlags(s: DataSpec, kind: Kind['kind']): void {
+  if (s.patchScale !== undefined && s.patches === undefined)
+    throw new DataError('--patch-scale scales the images --patches cuts its windows from: give --patches N too');
+  if (s.patches !== undefined && kind !== 'folder')
+    throw new DataError(
+      `--patches cuts windows from a folder of image files; ${s.flag ?? '--data'} ${s.data.slice(0, 120)} is ${kind === 'mnist' || kind === 'fashion' ? 'a fixed-format set' : `a fixed-format ${kind === 'idx' ? 'IDX' : 'CIFAR-10'} folder`} of whole images (give a folder of PNG/JPEG/WebP files)`,
+    );
+}
+
 /** Training and test images for `train`, `search` and `paper`. */
 export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
   const k = await classify(s.data, s.flag);
+  checkPatchFlags(s, k.kind);
   let out: TrainData;
   if (k.kind === 'mnist' || k.kind === 'fashion') {
     const load = k.kind === 'fashion' ? loadFashionMnist : loadMnist;
@@ -323,10 +349,12 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
       classes: train.labels ? Array.from({ length: train.numClasses ?? 0 }, (_, i) => String(i)) : null,
     };
   } else {
-    const f = await loadFolder(k.dir, s);
+    const patches =
+      s.patches !== undefined ? { perImage: s.patches, scale: s.patchScale ?? 1, seed: s.seed ?? 1 } : undefined;
+    const f = await loadFolder(k.dir, s, undefined, patches);
     if (f.dataset.length < MIN_FOLDER_IMAGES)
       throw new DataError(
-        `${s.flag ?? '--data'} ${k.dir.slice(0, 120)} holds ${f.dataset.length} image(s): a fifth of them is held out, so at least ${MIN_FOLDER_IMAGES} are needed`,
+        `${s.flag ?? '--data'} ${k.dir.slice(0, 120)} holds ${f.dataset.length} ${patches ? 'patch(es)' : 'image(s)'}: a fifth of them is held out, so at least ${MIN_FOLDER_IMAGES} are needed${patches ? ' (give a larger --patches)' : ''}`,
       );
     // Seeded 80/20 split; the test part is what every reported error is measured on.
     const parts = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: s.seed ?? 1 });
@@ -339,6 +367,7 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
         test: parts.test!.data,
         classes: f.classes,
         ...(why ? { unlabelled: why } : {}),
+        ...(patches ? { patches } : {}),
       },
       s,
     );
@@ -347,7 +376,7 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
   return normalizeTrain(out, s);
 }
 
-async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape) {
+async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape, patches?: ImagePatches) {
   const d = s.folderShape;
   const channels = shape ? (shape[0] as 1 | 3) : (s.channels ?? (d ? (d[0] as 1 | 3) : 3));
   const size: [number, number] = shape
@@ -357,14 +386,14 @@ async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape) {
     throw new DataError(`the model takes ${shape[0]}-channel input; image folders give 1 or 3 channels`);
   let f: Awaited<ReturnType<typeof loadImageFolder>>;
   try {
-    f = await loadImageFolder(dir, { size, channels, onError: s.skipBad ? 'skip' : 'throw' });
+    f = await loadImageFolder(dir, { size, channels, onError: s.skipBad ? 'skip' : 'throw', patches });
   } catch (e) {
     // The first undecodable file stops the run: say how to go on without it.
     if (e instanceof FormatError && !s.skipBad)
       throw new FormatError(e.source, `${e.message.slice(e.source.length + 2)} (--skip-bad skips such files)`);
     throw e;
   }
-  if (f.skipped.length) console.error(skippedList(f.skipped));
+  if (f.skipped.length) console.error(skippedList(f.skipped, patches !== undefined));
   return f;
 }
 
@@ -372,11 +401,11 @@ async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape) {
 export const MAX_SKIPPED_LISTED = 20;
 
 /** What `--skip-bad` left out, for stderr: every file (up to MAX_SKIPPED_LISTED) with the decoder's reason. */
-export function skippedList(skipped: readonly { file: string; reason: string }[]): string {
+export function skippedList(skipped: readonly { file: string; reason: string }[], patches = false): string {
   const lines = skipped.slice(0, MAX_SKIPPED_LISTED).map((x) => `  ${x.file}: ${x.reason}`);
   const more = skipped.length - lines.length;
   if (more > 0) lines.push(`  and ${more} more`);
-  return `convae: skipped ${skipped.length} file(s) that cannot be decoded (--skip-bad):\n${lines.join('\n')}`;
+  return `convae: skipped ${skipped.length} file(s) that cannot be decoded${patches ? ' or hold no patch' : ''} (--skip-bad):\n${lines.join('\n')}`;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   QUIET_HELP,
   mapsArg,
   normalizeOption,
+  patchOptions,
   registerDataCommands,
   fractionArg,
   trainNoiseArg,
@@ -310,6 +311,8 @@ program
       data: o.data,
       size: o.size,
       channels: o.channels,
+      patches: o.patches,
+      patchScale: o.patchScale,
       maps: o.maps,
       kernels: o.kernels,
       activations: o.activations,
@@ -517,6 +520,7 @@ program
 
 // --data for the three main commands, and the commands that work on any data (cli/commands.ts).
 for (const name of ['train', 'search', 'paper']) dataOptions(program.commands.find((c) => c.name() === name)!);
+patchOptions(program.commands.find((c) => c.name() === 'search')!);
 dataOptions(program.commands.find((c) => c.name() === 'filters-figure')!, null, false);
 registerDataCommands(program);
 

@@ -73,7 +73,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
   );
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
-  const { train, test, classes, name, whitening } = await resolveTrainData(a);
+  const { train, test, classes, name, whitening, patches } = await resolveTrainData(a);
   const maps = a.maps ?? defaultArchitecture(train.shape).maps;
   const padding = a.padding === 'same' ? (a.kernel - 1) / 2 : (a.padding ?? 0);
   if (!Number.isInteger(padding))
@@ -106,7 +106,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
   // Before the first line of output, so a Ctrl-C prompted by it always finds the handler.
   const stopInterrupt = onInterrupt(a.out, null);
   log(
-    `convae pretrain on ${name}: ${train.length} training and ${test.length} test images of [${train.shape.join(',')}]; ${be.build} build, this thread`,
+    `convae pretrain on ${name}: ${train.length} training and ${test.length} test ${patches ? `patches (${patches.perImage} per image${patches.scale !== 1 ? ` scaled by ${patches.scale}` : ''})` : 'images'} of [${train.shape.join(',')}]; ${be.build} build, this thread`,
   );
   let stack: StackedConvAutoencoder | undefined;
   try {
@@ -147,6 +147,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       seed: a.seed,
       pretrainEpochs: a.epochs,
       normalize,
+      ...(patches ? { patches } : {}),
       ...(whitening ? { whitening: { ...whitening, kernel: Array.from(whitening.kernel) } } : {}),
       reconstructionMse: mse,
       saturatedCodes: saturated,

@@ -31,6 +31,10 @@ export interface SearchArgs {
   data?: string;
   size?: [number, number];
   channels?: 1 | 3;
+  /** `--patches`: random windows of each image of a folder at its own resolution (`DataSpec.patches`). */
+  patches?: number;
+  /** `--patch-scale`: each image scaled by this before its patches are cut. */
+  patchScale?: number;
   maps: number[];
   kernels: number[];
   activations: Activation[];
@@ -91,6 +95,8 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
     data: a.data ?? a.dataset,
     size: a.size,
     channels: a.channels,
+    patches: a.patches,
+    patchScale: a.patchScale,
     limit: a.limit,
     seed: a.seed,
   });
@@ -110,7 +116,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   try {
     const t0 = performance.now();
     log(
-      `convae search on ${data.length} ${name.slice(0, 120)} images (10 % held out for validation), ${workers} workers, ${be.build} build`,
+      `convae search on ${data.length} ${name.slice(0, 120)} ${read.patches ? 'patches' : 'images'} (10 % held out for validation), ${workers} workers, ${be.build} build`,
     );
     const res = await searchCAE(trainer, {
       ...space,
@@ -129,7 +135,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
     log(`\n${md}\n`);
     await makeDirs(a.out);
     const header =
-      `# convae search — ${name.slice(0, 120)}, ${data.length} images, ${a.epochs} epoch(s) per candidate, batch ${a.batch}, Adam\n\n` +
+      `# convae search — ${name.slice(0, 120)}, ${data.length} ${read.patches ? `patches (${read.patches.perImage} per image${read.patches.scale !== 1 ? ` scaled by ${read.patches.scale}` : ''})` : 'images'}, ${a.epochs} epoch(s) per candidate, batch ${a.batch}, Adam\n\n` +
       `Ranked by validation reconstruction MSE 1/(2n) Σ (x − y)², then by parameter count. ${((performance.now() - t0) / 1000).toFixed(0)} s on ${workers} workers.${res.aborted ? ' **Interrupted**: only the finished candidates are listed.' : ''}\n\n`;
     const write = writeAtomic;
     const failedMd = res.failed.length

@@ -6,11 +6,11 @@
  * or when asked with `workers: 0`, the same code runs on this thread.
  *
  * Protocol: the worker posts `ready` once (ok, or why not), then answers each
- * request by its id with the image's planes (transferred) or a reason.
+ * request by its id with the image (its planes transferred, and their size) or a reason.
  */
 import { DataError, truncate } from '../errors.js';
 import type { DecodedIn } from './browsertypes.js';
-import { type DecodeSettings, decodeImageBlob, drawToPlanes } from './imagedecode.js';
+import { type DecodedImage, type DecodeSettings, decodeImageBlob, drawDecoded } from './imagedecode.js';
 import { type StartedWorker, startModuleWorker } from '../util/workerscript.js';
 
 /** A request to the decoding worker: a file to decode, or a captured bitmap (transferred) to draw. */
@@ -23,7 +23,7 @@ export type DecodeRequest = { id: number; settings: DecodeSettings } & (
 export type DecodeReply =
   | { type: 'ready'; ok: true }
   | { type: 'ready'; ok: false; reason: string }
-  | { type: 'done'; id: number; bytes: Uint8Array }
+  | { type: 'done'; id: number; image: DecodedImage }
   | { type: 'failed'; id: number; reason: string };
 
 /** One image to decode: a file, or a bitmap already captured (the pool closes it). */
@@ -38,7 +38,7 @@ export const MAX_DECODE_WORKERS = 16;
 const defaultWorkerUrl = () => new URL('../decode-worker.js', import.meta.url);
 
 interface Lane {
-  decode(item: DecodeItem, settings: DecodeSettings): Promise<Uint8Array>;
+  decode(item: DecodeItem, settings: DecodeSettings): Promise<DecodedImage>;
   close(): void;
 }
 
@@ -53,7 +53,7 @@ function thisThread(): Lane {
       try {
         if (item.kind === 'blob') return await decodeImageBlob(item.blob, settings);
         try {
-          return drawToPlanes(item.bitmap, item.bitmap.width, item.bitmap.height, settings);
+          return drawDecoded(item.bitmap, item.bitmap.width, item.bitmap.height, settings);
         } finally {
           item.bitmap.close();
         }
@@ -78,7 +78,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
       return;
     }
     const w = lane.worker;
-    const pending = new Map<number, { ok: (b: Uint8Array) => void; fail: (e: Error) => void }>();
+    const pending = new Map<number, { ok: (d: DecodedImage) => void; fail: (e: Error) => void }>();
     let next = 0,
       started = false,
       dead: Error | null = null;
@@ -110,7 +110,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
           decode(item, settings) {
             if (dead) return Promise.reject(dead);
             const id = next++;
-            return new Promise<Uint8Array>((ok, fail) => {
+            return new Promise<DecodedImage>((ok, fail) => {
               pending.set(id, { ok, fail });
               if (item.kind === 'blob') w.postMessage({ id, settings, kind: 'blob', blob: item.blob } as DecodeRequest);
               else w.postMessage({ id, settings, kind: 'bitmap', bitmap: item.bitmap } as DecodeRequest, [item.bitmap]);
@@ -123,7 +123,7 @@ function startWorker(url: URL | string): Promise<Lane | null> {
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
-      if (m.type === 'done') p.ok(m.bytes);
+      if (m.type === 'done') p.ok(m.image);
       else p.fail(new ImageFailure(m.reason));
     };
   });
@@ -151,7 +151,7 @@ export async function decodeAll(
   item: (k: number) => Promise<DecodeItem>,
   settings: DecodeSettings,
   opts: PoolOptions,
-  onImage: (k: number, result: Uint8Array | ImageFailure) => boolean,
+  onImage: (k: number, result: DecodedImage | ImageFailure) => boolean,
 ): Promise<{ decodedIn: DecodedIn; why?: string }> {
   let lanes: Lane[] = [];
   let why: string | undefined;
@@ -184,7 +184,7 @@ export async function decodeAll(
   const run = async (lane: Lane) => {
     while (!stop && next < n) {
       const k = next++;
-      let result: Uint8Array | ImageFailure;
+      let result: DecodedImage | ImageFailure;
       try {
         result = await lane.decode(await produce(k), settings);
       } catch (e) {

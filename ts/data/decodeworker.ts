@@ -6,7 +6,7 @@
  * It first says whether it can (a worker without OffscreenCanvas cannot: the
  * page then decodes on its own thread). Protocol: decodepool.ts.
  */
-import { decodeImageBlob, drawToPlanes } from './imagedecode.js';
+import { type DecodedImage, decodeImageBlob, drawDecoded } from './imagedecode.js';
 import type { DecodeReply, DecodeRequest } from './decodepool.js';
 
 declare const self: {
@@ -33,16 +33,16 @@ function capable(): string | null {
 self.onmessage = async (e) => {
   const m = e.data;
   try {
-    const bytes = m.kind === 'blob' ? await decodeImageBlob(m.blob, m.settings) : drawBitmap(m.bitmap, m.settings);
-    self.postMessage({ type: 'done', id: m.id, bytes }, [bytes.buffer]);
+    const image = m.kind === 'blob' ? await decodeImageBlob(m.blob, m.settings) : drawBitmap(m.bitmap, m.settings);
+    self.postMessage({ type: 'done', id: m.id, image }, [image.bytes.buffer]);
   } catch (err) {
     self.postMessage({ type: 'failed', id: m.id, reason: reason(err) });
   }
 };
 
-function drawBitmap(bitmap: ImageBitmap, settings: DecodeRequest['settings']): Uint8Array {
+function drawBitmap(bitmap: ImageBitmap, settings: DecodeRequest['settings']): DecodedImage {
   try {
-    return drawToPlanes(bitmap, bitmap.width, bitmap.height, settings);
+    return drawDecoded(bitmap, bitmap.width, bitmap.height, settings);
   } finally {
     bitmap.close();
   }

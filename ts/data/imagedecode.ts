@@ -15,7 +15,7 @@
 import { imageSize } from 'image-size';
 import { MAX_IMAGE_PIXELS } from '../limits.js';
 import type { CheckedImageOptions } from './imageopts.js';
-import { coverRect, interleavedToPlanes } from './pixels.js';
+import { coverRect, interleavedToPlanes, scaledSize } from './pixels.js';
 
 /** Bytes read for the header; a JPEG whose size marker lies further (large metadata) is read up to HEADER_MAX_BYTES. */
 const HEADER_BYTES = 64 * 1024;
@@ -23,8 +23,20 @@ const HEADER_BYTES = 64 * 1024;
 export const HEADER_MAX_BYTES = 4 * 1024 * 1024;
 const FORMATS: Record<string, string> = { png: 'PNG', jpg: 'JPEG', webp: 'WebP' };
 
-/** What the decoder is asked: the size and channels of the output, the background under transparency. */
-export type DecodeSettings = Pick<CheckedImageOptions, 'height' | 'width' | 'channels' | 'background'>;
+/**
+ * What the decoder is asked: the size and channels of the output, the background under transparency; with
+ * `patches`, the image whole at its own size scaled by `patches.scale` (the patches are cut by the caller).
+ */
+export type DecodeSettings = Pick<CheckedImageOptions, 'height' | 'width' | 'channels' | 'background'> & {
+  patches?: Pick<NonNullable<CheckedImageOptions['patches']>, 'scale'> | null;
+};
+
+/** One decoded image: `channels` planes of `width × height` bytes. */
+export interface DecodedImage {
+  bytes: Uint8Array;
+  width: number;
+  height: number;
+}
 
 /** A reason why a file is refused or undecodable (the loaders wrap it in a FormatError naming the file). */
 export class DecodeFailure extends Error {
@@ -72,8 +84,8 @@ export const BITMAP_OPTIONS: ImageBitmapOptions = {
   colorSpaceConversion: 'none',
 };
 
-/** Decodes `blob` (header checked first) into planes of `o`'s size. */
-export async function decodeImageBlob(blob: Blob, o: DecodeSettings): Promise<Uint8Array> {
+/** Decodes `blob` (header checked first) into planes of `o`'s size, or with `o.patches` of its own size scaled. */
+export async function decodeImageBlob(blob: Blob, o: DecodeSettings): Promise<DecodedImage> {
   await imageHeader(blob);
   let bitmap: ImageBitmap;
   try {
@@ -82,10 +94,17 @@ export async function decodeImageBlob(blob: Blob, o: DecodeSettings): Promise<Ui
     throw new DecodeFailure(`the browser cannot decode it (${reasonOf(e)})`);
   }
   try {
-    return drawToPlanes(bitmap, bitmap.width, bitmap.height, o);
+    return drawDecoded(bitmap, bitmap.width, bitmap.height, o);
   } finally {
     bitmap.close();
   }
+}
+
+/** `drawToPlanes` at `o`'s size, or with `o.patches` at the source's own size scaled by `patches.scale`. */
+export function drawDecoded(src: CanvasImageSource, srcW: number, srcH: number, o: DecodeSettings): DecodedImage {
+  const size = o.patches ? scaledSize(srcW, srcH, o.patches.scale) : o;
+  const bytes = drawToPlanes(src, srcW, srcH, { ...o, width: size.width, height: size.height });
+  return { bytes, width: size.width, height: size.height };
 }
 
 type Canvas2d = OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D;

@@ -37,6 +37,7 @@ import {
   undecodable,
 } from './imagelist.js';
 import { optionsOf } from '../util/options.js';
+import { assemblePatches, PatchFailure, patchless, patchStore, takePatches } from './patches.js';
 
 /** A file with the path it had in its folder (`cat/a.png`), as `filesFromDrop` gives them. */
 export interface ImageFileEntry {
@@ -111,9 +112,12 @@ function pathOf(op: string, f: ImageFileInput, k: number): { path: string; blob:
  * hidden files and folders skipped), sorted folder by folder, labelled by
  * their top-level folder when they have one (ImageFolder), decoded in workers
  * and resized to `size` (scaled to cover, centre-cropped) as `channels` planes
- * of bytes. Throws `ArgumentError` for bad options, `DataError` for no images,
- * too many files, classes or bytes (before decoding), `FormatError` naming the
- * file for one that cannot be decoded (unless `onError: 'skip'`).
+ * of bytes; with `patches`, `perImage` windows of `size` of each image at its
+ * own resolution (scaled by `patches.scale`), at the places `loadImageFolder`
+ * takes for the same files and seed. Throws `ArgumentError` for bad options,
+ * `DataError` for no images, too many files, classes or bytes (before decoding),
+ * `FormatError` naming the file for one that cannot be decoded or holds no
+ * patch (unless `onError: 'skip'`).
  */
 export async function loadImageFiles(
   files: Iterable<ImageFileInput> | ArrayLike<ImageFileInput>,
@@ -164,7 +168,8 @@ export async function loadImageFiles(
   const size = o.channels * o.height * o.width;
   checkDatasetBytes(op, images.length, o);
 
-  const bytes = new Uint8Array(images.length * size);
+  const store = o.patches ? patchStore(images.length, o) : null;
+  const bytes = store ? store.bytes : new Uint8Array(images.length * size);
   const ok = new Uint8Array(images.length);
   const skipped: { file: string; reason: string }[] = [];
   let failure: Error | null = null,
@@ -176,23 +181,37 @@ export async function loadImageFiles(
     o,
     pool,
     (k, r) => {
-      if (r instanceof ImageFailure) {
-        if (o.onError === 'skip') skipped.push({ file: paths[k], reason: boundedReason(r) });
-        else failure ??= undecodable(full(paths[k]), boundedReason(r));
-      } else {
-        bytes.set(r.subarray(0, size), k * size);
-        ok[k] = 1;
-      }
+      let bad: Error | null = null;
+      if (r instanceof ImageFailure) bad = r;
+      else if (store) {
+        try {
+          takePatches(r.bytes, r.width, r.height, k, o, store);
+        } catch (e) {
+          if (!(e instanceof PatchFailure)) throw e;
+          bad = e;
+        }
+      } else bytes.set(r.bytes.subarray(0, size), k * size);
+      if (bad) {
+        if (o.onError === 'skip') skipped.push({ file: paths[k], reason: boundedReason(bad) });
+        else
+          failure ??=
+            bad instanceof PatchFailure
+              ? patchless(full(paths[k]), bad)
+              : undecodable(full(paths[k]), boundedReason(bad));
+      } else ok[k] = 1;
       options.onProgress?.(++done, images.length);
       return failure === null;
     },
   );
   if (failure) throw failure;
-  return { ...assembleImages(op, o, paths, labelling, bytes, ok, skipped, where), root, decodedIn };
+  const loaded = store
+    ? assemblePatches(op, o, paths, labelling, store, ok, skipped, where)
+    : assembleImages(op, o, paths, labelling, bytes, ok, skipped, where);
+  return { ...loaded, root, decodedIn };
 }
 
-/** Options of `loadImageSources` and `loadVideoFrames`: image options, labels given by the caller, decoding. */
-export interface ImageSourcesOptions extends Omit<ImageLoadOptions, 'onError'>, DecodeOptions {
+/** Options of `loadImageSources` and `loadVideoFrames`: image options (but `patches`: files only), labels given by the caller, decoding. */
+export interface ImageSourcesOptions extends Omit<ImageLoadOptions, 'onError' | 'patches'>, DecodeOptions {
   /** One label per image, or none. */
   labels?: LabelsInput | null;
   /** Number of classes (labels lie below it). Default: largest label + 1. */
@@ -215,6 +234,8 @@ async function fromBitmaps(
 ): Promise<ImageSources> {
   const options = optionsOf(op, opts);
   const o = checkImageOptions(op, options);
+  // The places of patches follow a file's position in the sorted file list, which sources do not have.
+  if (o.patches) throw new ArgumentError(op, 'patches', 'is an option of the file loaders (loadImageFiles) only');
   const pool = checkDecodeOptions(op, options);
   if (options.labels != null && options.labels.length !== n)
     throw new DataError(`${op}: ${options.labels.length} labels for ${n} images`);
@@ -231,7 +252,7 @@ async function fromBitmaps(
     (k, r) => {
       if (r instanceof ImageFailure)
         failure ??= new DataError(`${op}: image ${k} cannot be drawn: ${boundedReason(r)}`);
-      else bytes.set(r.subarray(0, size), k * size);
+      else bytes.set(r.bytes.subarray(0, size), k * size);
       options.onProgress?.(++done, n);
       return failure === null;
     },

@@ -33,7 +33,8 @@ import {
   type LoadedImages,
   undecodable,
 } from './imagelist.js';
-import { interleavedToPlanes } from './pixels.js';
+import { interleavedToPlanes, scaledSize } from './pixels.js';
+import { assemblePatches, PatchFailure, type PatchStore, patchless, patchStore, takePatches } from './patches.js';
 import { optionsOf } from '../util/options.js';
 
 export { IMAGE_EXTENSIONS };
@@ -90,10 +91,13 @@ async function listImages(dir: string, rel: string, out: string[]): Promise<void
 
 /**
  * Reads every image below `dir`, resized to `size` (scaled to cover, centre-cropped),
- * as `channels` planes of bytes. Throws `DataError` for a missing or empty
- * folder, more than 256 classes, or too many bytes; `FormatError` naming the
- * file for a file that cannot be decoded (unless `onError: 'skip'`) — never a
- * blank image in its place.
+ * as `channels` planes of bytes; with `patches`, `perImage` windows of `size` of
+ * each image at its own resolution (scaled by `patches.scale`), at seeded places.
+ * Throws `DataError` for a missing or empty folder, more than 256 classes, or too
+ * many bytes (before decoding); `FormatError` naming the file for a file that
+ * cannot be decoded or holds no patch (unless `onError: 'skip'`) — never a blank
+ * image in its place. Decoding at full size holds up to `concurrency` decoded
+ * images (each at most MAX_IMAGE_PIXELS) at once.
  */
 export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): Promise<ImageFolder> {
   const op = 'loadImageFolder';
@@ -134,7 +138,8 @@ export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): P
   checkDatasetBytes(op, listed.length, o);
 
   const sharp = await loadSharp();
-  const bytes = new Uint8Array(listed.length * size);
+  const store = o.patches ? patchStore(listed.length, o) : null;
+  const bytes = store ? store.bytes : new Uint8Array(listed.length * size);
   const ok = new Uint8Array(listed.length);
   const skipped: { file: string; reason: string }[] = [];
   let next = 0;
@@ -143,17 +148,50 @@ export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): P
     while (next < listed.length && !failure) {
       const k = next++;
       try {
-        await decodeInto(sharp, abs(listed[k]), o, bytes, k * size);
+        if (store) await patchesInto(sharp, abs(listed[k]), k, o, store);
+        else await decodeInto(sharp, abs(listed[k]), o, bytes, k * size);
         ok[k] = 1;
       } catch (e) {
         if (o.onError === 'skip') skipped.push({ file: listed[k], reason: boundedReason(e) });
-        else failure ??= undecodable(abs(listed[k]), boundedReason(e));
+        else
+          failure ??=
+            e instanceof PatchFailure ? patchless(abs(listed[k]), e) : undecodable(abs(listed[k]), boundedReason(e));
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, listed.length) }, worker));
   if (failure) throw failure;
-  return assembleImages(op, o, listed, labelling, bytes, ok, skipped, dir);
+  return store
+    ? assemblePatches(op, o, listed, labelling, store, ok, skipped, dir)
+    : assembleImages(op, o, listed, labelling, bytes, ok, skipped, dir);
+}
+
+/** Decodes one file at its own size (EXIF orientation applied, over the background), scales it, cuts its patches. */
+async function patchesInto(
+  sharp: SharpModule['default'],
+  file: string,
+  k: number,
+  o: CheckedImageOptions,
+  store: PatchStore,
+): Promise<void> {
+  const bg = o.background === 'white' ? 255 : 0;
+  let { data, info } = await sharp(file, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
+    .rotate()
+    .flatten({ background: { r: bg, g: bg, b: bg } })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const to = scaledSize(info.width, info.height, o.patches!.scale);
+  // Resized from the oriented pixels: a resize in the first pipeline would take the sizes before the rotation.
+  if (to.width !== info.width || to.height !== info.height)
+    ({ data, info } = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+      .resize(to.width, to.height, { fit: 'fill', kernel: 'lanczos3' })
+      .raw()
+      .toBuffer({ resolveWithObject: true }));
+  if (data.length !== info.width * info.height * info.channels)
+    throw new Error(`decoder returned ${data.length} bytes for ${info.width}×${info.height}×${info.channels}`);
+  const planes = new Uint8Array(o.channels * info.width * info.height);
+  interleavedToPlanes(data, info.width, info.height, info.channels, o.channels, planes, 0);
+  takePatches(planes, info.width, info.height, k, o, store);
 }
 
 /** Decodes one file, resizes it and writes its planes at `offset`. */

@@ -83,12 +83,17 @@ export function labelPaths(
 export interface LoadedImages {
   /** The images (byte-stored, converted per batch), labelled when the files have classes. */
   dataset: ImageDataset;
-  /** Path of each image relative to the root, with `/` separators, in dataset order. */
+  /** Path of each image relative to the root, with `/` separators, in dataset order (with `patches`: each patch's file). */
   files: string[];
   /** Class names (sub-folder names) in label order, or null for an unlabelled set. */
   classes: string[] | null;
-  /** Files that could not be decoded (only with `onError: 'skip'`), with the decoder's reason. */
+  /** Files that could not be decoded or (with `patches`) hold no patch, only with `onError: 'skip'`, with the reason. */
   skipped: { file: string; reason: string }[];
+  /**
+   * With `patches`: the top-left corner of each patch (column `x`, row `y`) in its file's image as decoded and
+   * scaled, in dataset order (`patchOrigins` draws them).
+   */
+  patchOrigins?: { x: Uint32Array; y: Uint32Array };
 }
 
 /**

@@ -56,3 +56,8 @@ export function coverRect(
     h = Math.min(srcH, dstH / s);
   return { x: (srcW - w) / 2, y: (srcH - h) / 2, w, h };
 }
+
+/** The size of a `width × height` image scaled by `scale` (`ImagePatches.scale`): each side rounded, at least 1 pixel. */
+export function scaledSize(width: number, height: number, scale: number): { width: number; height: number } {
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
