@@ -106,6 +106,23 @@ describe.runIf(BUILD === 'simd')('convae on a folder of your own images', () => 
     expect(existsSync(join(out, 'stack.safetensors'))).toBe(true);
   });
 
+  // search and paper listed --skip-bad in their help and dropped it: the first damaged file stopped them. Each is
+  // stopped here by a refusal that comes after reading, so the test needs no training.
+  it('search and paper --skip-bad skip the damaged files too', () => {
+    const runs = [
+      ['search', '--data', damaged, '--size', '16x16', '--maps', '4', '--kernels', '17', '--out', join(dir, 's')],
+      ['paper', '--data', damaged, '--size', '16x16', '--sizes', '50000', '--seeds', '1', '--out', join(dir, 'p')],
+    ];
+    for (const line of runs) {
+      expect(cli(...line).stderr, line[0]).toMatch(/cannot decode the image: .*\(--skip-bad skips such files\)/);
+      const r = cli(...line, '--skip-bad');
+      expect(r.stderr, line[0]).toMatch(/skipped 2 file\(s\) that cannot be decoded/);
+      expect(r.stderr, line[0]).toMatch(
+        line[0] === 'search' ? /--kernels/ : /--sizes 50000: .* has only \d+ training images/,
+      );
+    }
+  });
+
   it('--data naming a file says it takes a folder', () => {
     expectRefused(
       cli('pretrain', '--data', join(imgs, 'reds', '0.png'), '--out', join(dir, 'y')),

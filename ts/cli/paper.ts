@@ -97,6 +97,8 @@ export interface PaperArgs {
   data?: string;
   size?: [number, number];
   channels?: 1 | 3;
+  /** `--skip-bad`: leave out a folder's files that cannot be decoded (listed on stderr). */
+  skipBad?: boolean;
 }
 
 /**
@@ -231,6 +233,7 @@ export async function paper(a: PaperArgs): Promise<string> {
     data: a.data ?? 'mnist',
     size: a.size,
     channels: a.channels,
+    skipBad: a.skipBad,
     limit: a.limit,
   });
   const { train, test } = source;

@@ -31,6 +31,8 @@ export interface SearchArgs {
   data?: string;
   size?: [number, number];
   channels?: 1 | 3;
+  /** `--skip-bad`: leave out a folder's files that cannot be decoded (listed on stderr). */
+  skipBad?: boolean;
   /** `--patches`: random windows of each image of a folder at its own resolution (`DataSpec.patches`). */
   patches?: number;
   /** `--patch-scale`: each image scaled by this before its patches are cut. */
@@ -97,6 +99,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
     channels: a.channels,
     patches: a.patches,
     patchScale: a.patchScale,
+    skipBad: a.skipBad,
     limit: a.limit,
     seed: a.seed,
   });
