@@ -8,8 +8,10 @@
 // (research terms) nor the synthetic ones (chessboards, logo, phantom, text).
 // Each patch: a photo drawn at random (each as likely), scaled by SCALE
 // (Lanczos), a random place; a fixed LCG, so the same patches come out every time.
-// Usage: node scripts/photo-patches.mjs ROOT OUT_DIR [count] [side] [scale]
+// Usage: node scripts/photo-patches.mjs ROOT OUT_DIR [count] [side] [scale] [left-out,…]
 //   ROOT holds skimage/data/ and sklearn/datasets/images/ (scripts/photo-run.sh unzips them there).
+//   left-out: photos (names without extension, e.g. flower) no patch is cut from, to measure on them unseen
+//   (scripts/photo-denoise.sh).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -23,11 +25,18 @@ export const PHOTOS = [
   'sklearn/datasets/images/flower.jpg',
 ];
 
-const [root, out, countArg = '7500', sideArg = '16', scaleArg = '0.5'] = process.argv.slice(2);
+const [root, out, countArg = '7500', sideArg = '16', scaleArg = '0.5', leftOutArg = ''] = process.argv.slice(2);
 if (!root || !out) {
-  console.error('usage: node scripts/photo-patches.mjs ROOT OUT_DIR [count] [side] [scale]');
+  console.error('usage: node scripts/photo-patches.mjs ROOT OUT_DIR [count] [side] [scale] [left-out,…]');
   process.exit(2);
 }
+const leftOut = leftOutArg ? leftOutArg.split(',') : [];
+const stem = (f) => f.replace(/^.*\//, '').replace(/\.\w+$/, '');
+for (const name of leftOut)
+  if (!PHOTOS.some((f) => stem(f) === name)) {
+    console.error(`photo-patches: no photo named ${name} (${PHOTOS.map(stem).join(', ')})`);
+    process.exit(2);
+  }
 const count = Number(countArg),
   side = Number(sideArg),
   scale = Number(scaleArg);
@@ -38,7 +47,7 @@ const rand = () => {
   return seed / 2 ** 32;
 };
 const photos = [];
-for (const f of PHOTOS) {
+for (const f of PHOTOS.filter((f) => !leftOut.includes(stem(f)))) {
   const m = await sharp(join(root, f)).metadata();
   const w = Math.round(m.width * scale),
     h = Math.round(m.height * scale);
@@ -48,7 +57,7 @@ for (const f of PHOTOS) {
     .resize(w, h, { kernel: 'lanczos3' })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  photos.push({ data, w, h, name: f.replace(/^.*\//, '').replace(/\.\w+$/, '') });
+  photos.push({ data, w, h, name: stem(f) });
   console.log(`${f}: ${m.width}×${m.height} → ${w}×${h}`);
 }
 const px = Buffer.alloc(side * side * 3);
