@@ -292,6 +292,11 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/huge\.png: cannot decode the image: .*pixel.*\(--skip-bad skips such files\)/i);
     expect(existsSync(join(dir, 'out-big'))).toBe(false);
+    // Skipped, it leaves no image: refused too.
+    const none = await cli(['denoise', '--model', stack, '--data', big, '--out', join(dir, 'out-big'), '--skip-bad']);
+    expect(none.status).not.toBe(0);
+    expect(none.stderr).toMatch(/none of the 1 image files in .*big could be decoded/);
+    expect(existsSync(join(dir, 'out-big'))).toBe(false);
   }, 120_000);
 
   it('grey models write grey PNGs named by index for mnist', async () => {

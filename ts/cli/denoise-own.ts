@@ -18,7 +18,7 @@ import { addNoise } from '../data/imagenoise.js';
 import { boundedReason } from '../data/imageopts.js';
 import type { TrainingInput } from '../data/normalize.js';
 import { imageErrors, meanOf, quantize } from '../data/quality.js';
-import { FormatError } from '../errors.js';
+import { DataError, FormatError } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
 import { MAX_TILED_PIXELS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
@@ -89,6 +89,10 @@ export async function decodableFiles(
       skipped.push({ file, reason: boundedReason(e) });
     }
   }
+  if (ok.length === 0)
+    throw new DataError(
+      `convae denoise: none of the ${files.length} image files in ${dir.slice(0, 160)} could be decoded`,
+    );
   return { ok, skipped };
 }
 
