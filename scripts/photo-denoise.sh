@@ -3,7 +3,7 @@
 # free-licence sample photographs (scripts/photo-patches.mjs; flower left out), a one-block colour CAE without
 # pooling pretrained on them with Gaussian noise σ 0.1, then the held-out flower (640×427) denoised at its own size
 # by `convae denoise` and measured against a 3×3 median filter for several tilings (scripts/photo-denoise.ts).
-# Usage: bash scripts/photo-denoise.sh [work dir]   (about 3 minutes on 2 idle cores)
+# Usage: bash scripts/photo-denoise.sh [work dir]   (2.5 minutes on 2 cores at load 2–5)
 set -euo pipefail
 W=${1:-/tmp/convae-photo-denoise}
 mkdir -p "$W/wheel" "$W/held"
