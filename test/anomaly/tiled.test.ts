@@ -203,10 +203,23 @@ describe(`reconstructTiled (${BUILD})`, () => {
       [[here, stack, img, shape, { input: { normalize: 'other' } }], /input must have normalize/],
       [[here, stack, img, shape, 5], /options/],
     ];
+    // 4 096 maps of 8×8 a tile: at most 1 024 tiles a pass (MAX_TENSOR_ELEMENTS); 2 601 tiles of a 200×200 image.
+    const wide = new StackedConvAutoencoder(
+      be,
+      [{ convs: [{ filters: 4096, kernel: 3, padding: 1 }], activation: 'tanh', pool: { kernel: 2 } }],
+      [3, T, T],
+      1,
+    );
+    const big = imageOf(3, 200, 200, 2);
+    bad.push([
+      [here, wide, big, [3, 200, 200], { batchSize: 2000, tilesPerCall: 4000 }],
+      /^reconstructTiled: batchSize of 2000 images does not fit through 1 block\(s\) of this stack: at most 1024/,
+    ]);
     for (const [args, re] of bad) {
       const call = (reconstructTiled as (...a: unknown[]) => Promise<Float32Array>)(...args);
       await expect(call, String(re)).rejects.toThrow(ArgumentError);
       await expect(call).rejects.toThrow(re);
     }
+    wide.dispose();
   });
 });

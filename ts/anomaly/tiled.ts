@@ -17,7 +17,7 @@ import { MAX_RESULT_FLOATS, MAX_TILED_PIXELS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Runner } from '../train/runner.js';
 import { optionsOf } from '../util/options.js';
-import { checkDepth, checkBatchSize } from './embed.js';
+import { checkBatchSize, checkDepth, stackBatch } from './embed.js';
 
 /** How tiles are blended where they overlap: 'hann' weighs each tile's pixels by a raised cosine, 'flat' alike. */
 export type TileWindow = 'hann' | 'flat';
@@ -167,17 +167,11 @@ function planTiles(
     );
   const input = o.input ?? { normalize: 'none' };
   checkToPixels(op, 'input', input);
-  return {
-    depth,
-    batchSize,
-    tilesPerCall,
-    window,
-    input,
-    channels: c,
-    tile: [th, tw],
-    rows: axisOf(h, th, stride ?? Math.ceil(th / 2), window),
-    cols: axisOf(w, tw, stride ?? Math.ceil(tw / 2), window),
-  };
+  const rows = axisOf(h, th, stride ?? Math.ceil(th / 2), window),
+    cols = axisOf(w, tw, stride ?? Math.ceil(tw / 2), window);
+  // A given batch whose layer outputs do not fit is refused here, not by the runner after `out` is allocated.
+  stackBatch(op, stack, depth, Math.min(tilesPerCall, rows.starts.length * cols.starts.length), batchSize, true);
+  return { depth, batchSize, tilesPerCall, window, input, channels: c, tile: [th, tw], rows, cols };
 }
 
 /** The tiles along an axis of `length` pixels (see the file's comment) and each pixel's sum of their windows. */
