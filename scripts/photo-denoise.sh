@@ -17,5 +17,5 @@ nice -n 10 npx tsx ts/cli/main.ts pretrain --data "$W/patches" --size 32x32 --ch
   --noise gaussian:0.1 --epochs 8 --batch 32 --lr 3e-3 --out "$W/stack"
 cp "$W/src/sklearn/datasets/images/flower.jpg" "$W/held/"
 npx tsx ts/cli/main.ts denoise --model "$W/stack" --data "$W/held" --add-noise gaussian:0.1 --out "$W/denoised"
-npx tsx scripts/photo-denoise.ts --std 0.1 --seeds 3 "$W/stack" "$W/held/flower.jpg"
+npx tsx scripts/photo-denoise.ts --std 0.1 --seeds 3 --picture "$W/denoise-tiles.png" "$W/stack" "$W/held/flower.jpg"
 npx tsx scripts/photo-denoise.ts --std 0.2 --seeds 2 "$W/stack" "$W/held/flower.jpg"

@@ -6,7 +6,8 @@
  * (scripts/median3.ts) and `reconstructTiled` with several strides and windows, quantised to 8 bits as the command
  * writes them. "seams": the largest mean squared error of one phase of the tile grid (pixels whose position from
  * the grid's start, modulo the stride, is the same; rows and columns averaged) over the mean, so 1 is an error
- * spread evenly and a seam shows as a larger number.
+ * spread evenly and a seam shows as a larger number. `--picture FILE`: the first photo's top right (160×120 pixels
+ * from (384, 32), twice enlarged), seed 1, without overlap (left) and with the default tiling (right).
  */
 import { reconstructTiled, type TileWindow } from '../ts/anomaly/tiled.js';
 import { loadBackend } from '../ts/backend/backend.js';
@@ -16,9 +17,13 @@ import { decodeImageFile } from '../ts/data/imagefolder.js';
 import { addNoise } from '../ts/data/imagenoise.js';
 import { imageErrors, meanOf, quantize } from '../ts/data/quality.js';
 import { createRunner } from '../ts/worker/runner.js';
+import sharp from 'sharp';
+import { imagePng } from '../ts/cli/denoise-files.js';
 import { median3 } from './median3.js';
 
 const args = process.argv.slice(2);
+const pictureAt = args.indexOf('--picture');
+const picture = pictureAt < 0 ? undefined : args.splice(pictureAt, 2)[1];
 const option = (name: string, fallback: number) => {
   const i = args.indexOf(name);
   if (i < 0) return fallback;
@@ -71,6 +76,23 @@ function seams(clean: Float32Array, got: Float32Array, h: number, w: number, str
   return worst / mean;
 }
 
+/** The `--picture` crops: no overlap on the left, the default on the right. */
+async function sideBySide(file: string, pngs: Uint8Array[]): Promise<void> {
+  const crops = await Promise.all(
+    pngs.map((png) =>
+      sharp(png)
+        .extract({ left: 384, top: 32, width: 160, height: 120 })
+        .resize(320, 240, { kernel: 'nearest' })
+        .png()
+        .toBuffer(),
+    ),
+  );
+  await sharp({ create: { width: 648, height: 240, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+    .composite(crops.map((input, i) => ({ input, left: 328 * i, top: 0 })))
+    .png({ compressionLevel: 9 })
+    .toFile(file);
+}
+
 const table = new Map<string, { psnr: number[]; seams: number[]; ms: number[] }>();
 const add = (row: string, psnr: number, seam = Number.NaN, ms = Number.NaN) => {
   const r = table.get(row) ?? { psnr: [], seams: [], ms: [] };
@@ -95,6 +117,14 @@ try {
         const t0 = performance.now();
         const y = quantize(await reconstructTiled(runner, stack, noisy, shape, { stride, window, input: saved.input }));
         add(name, psnr(y), seams(clean.images, y, img.height, img.width, stride), performance.now() - t0);
+      }
+      if (picture && photo === photos[0] && seed === 1) {
+        const at = async (o: { stride?: number; window?: TileWindow }) =>
+          imagePng(
+            quantize(await reconstructTiled(runner, stack, noisy, shape, { ...o, input: saved.input })),
+            ...shape,
+          );
+        await sideBySide(picture, [await at({ stride: th, window: 'flat' }), await at({})]);
       }
     }
   }
