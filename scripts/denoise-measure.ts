@@ -15,6 +15,7 @@ import { loadMnist } from '../ts/data/mnist.js';
 import { toPixels } from '../ts/data/normalize.js';
 import { imageErrors, meanOf, quantize } from '../ts/data/quality.js';
 import { createRunner } from '../ts/worker/runner.js';
+import { median3 } from './median3.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -33,28 +34,6 @@ const NOISES: [string, ImageNoise][] = [
   ['gaussian 0.3', { type: 'gaussian', std: 0.3 }],
   ['salt-pepper 0.2', { type: 'salt-pepper', fraction: 0.2 }],
 ];
-
-/** 3×3 median of each pixel of each image (one channel), the image's edges replicated. */
-function median3(images: Float32Array, n: number, h: number, w: number): Float32Array {
-  const out = new Float32Array(images.length);
-  const win = new Float32Array(9);
-  for (let i = 0; i < n; i++) {
-    const base = i * h * w;
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        let k = 0;
-        for (let dy = -1; dy <= 1; dy++)
-          for (let dx = -1; dx <= 1; dx++) {
-            const yy = Math.min(h - 1, Math.max(0, y + dy)),
-              xx = Math.min(w - 1, Math.max(0, x + dx));
-            win[k++] = images[base + yy * w + xx]!;
-          }
-        win.sort();
-        out[base + y * w + x] = win[4]!;
-      }
-  }
-  return out;
-}
 
 const be = await loadBackend();
 const clean = await loadMnist({ split: 'test', limit });

@@ -34,6 +34,13 @@ export const MAX_MODEL_JSON_CHARS = 16 * 1024 * 1024;
 /** Largest decoded image (width × height) the image-folder loader accepts; larger files are refused before decoding. */
 export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
 
+/**
+ * Largest image (height × width) `reconstructTiled` and `convae denoise` at the images' own size take: 16.7 million
+ * pixels, a 5000×3300 photo. Denoising one holds it about five times as floats (clean, noisy, reconstruction, the
+ * PNG's pixels: 12 bytes a pixel each in colour), 1 GB at this size; MAX_IMAGE_PIXELS would allow 4 GB.
+ */
+export const MAX_TILED_PIXELS = 2 ** 24;
+
 /** Largest side of the size images are resized to (`--size`). */
 export const MAX_IMAGE_SIDE = 4096;
 

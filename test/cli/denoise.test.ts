@@ -22,6 +22,7 @@ import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconstructThrough } from '../../ts/anomaly/score.js';
+import { reconstructTiled } from '../../ts/anomaly/tiled.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { outputNames } from '../../ts/cli/denoise-files.js';
 import { ArgumentError } from '../../ts/errors.js';
@@ -29,6 +30,9 @@ import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { addNoise } from '../../ts/data/imagenoise.js';
 import { loadMnist } from '../../ts/data/mnist.js';
 import { CONTRAST_EPS, contrastNormalize } from '../../ts/data/normalize.js';
+import { quantize } from '../../ts/data/quality.js';
+import { threadRunner } from '../../ts/train/runner.js';
+import { deriveSeed, Rng } from '../../ts/util/rng.js';
 import { BUILD } from '../util/backend.js';
 import { cliAsync, savedStackAndImages } from '../util/cli.js';
 
@@ -117,7 +121,7 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     const r = await cli([
       'denoise',
       ...['--model', stack, '--data', imgs, '--out', out, '--add-noise', 'masking:0.3', '--seed', '5'],
-      ...['--workers', '0'],
+      ...['--workers', '0', '--resize'],
     ]);
     expect(r.status, r.stderr).toBe(0);
     const { stack: s, images } = await savedStackAndImages(stack, imgs);
@@ -161,7 +165,7 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       const w = await cli([
         'denoise',
         ...['--model', stack, '--data', imgs, '--out', out2, '--add-noise', 'masking:0.3', '--seed', '5'],
-        ...['--workers', '2', '-q'],
+        ...['--workers', '2', '--resize', '-q'],
       ]);
       expect(w.status, w.stderr).toBe(0);
       expect(w.stdout).toBe('');
@@ -170,7 +174,9 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
         expect(readFileSync(join(out2, 'images', f)).equals(readFileSync(join(out, 'images', f)))).toBe(true);
       // Without --add-noise: no errors, no comparison.
       const out3 = join(dir, 'out3');
-      const plain = await cli(['denoise', '--model', stack, '--data', imgs, '--out', out3, '--depth', '2', '-q']);
+      const plain = await cli([
+        ...['denoise', '--model', stack, '--data', imgs, '--out', out3, '--depth', '2', '--resize', '-q'],
+      ]);
       expect(plain.status, plain.stderr).toBe(0);
       expect(readFileSync(join(out3, 'denoise.csv'), 'utf8').split('\n')[0]).toBe('file,output');
       expect(existsSync(join(out3, 'comparison.png'))).toBe(false);
@@ -184,7 +190,9 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
 
   it('maps a contrast-normalised model’s reconstructions back with each image’s own mean and spread', async () => {
     const out = join(dir, 'out-contrast');
-    const r = await cli(['denoise', '--model', contrast, '--data', imgs, '--out', out, '--workers', '0', '-q']);
+    const r = await cli([
+      ...['denoise', '--model', contrast, '--data', imgs, '--out', out, '--workers', '0', '--resize', '-q'],
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const { stack: s, images } = await savedStackAndImages(contrast, imgs);
     try {
@@ -210,6 +218,85 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     } finally {
       s.dispose();
     }
+  }, 120_000);
+
+  it('reads a folder at each image’s own size: larger, smaller and the model’s size, tiled, noise seeded per image', async () => {
+    const sizes = join(dir, 'sizes');
+    const dims: [string, number, number][] = [
+      ['a-wide.png', 37, 50],
+      ['b-small.png', 7, 10],
+      ['c-exact.png', 16, 16],
+      ['d-tall.jpg', 41, 18],
+    ];
+    mkdirSync(sizes);
+    for (const [name, h, w] of dims) {
+      const rng = new Rng(h * w);
+      const img = sharp(Buffer.from(Array.from({ length: h * w * 3 }, () => Math.floor(256 * rng.next()))), {
+        raw: { width: w, height: h, channels: 3 },
+      });
+      await (name.endsWith('.jpg') ? img.jpeg() : img.png()).toFile(join(sizes, name));
+    }
+    const out = join(dir, 'out-sizes');
+    const line = ['denoise', '--model', stack, '--data', sizes, '--add-noise', 'gaussian:0.2', '--seed', '5'];
+    const r = await cli([...line, '--out', out, '--workers', '0']);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = parseCsv(readFileSync(join(out, 'denoise.csv'), 'utf8')).slice(1);
+    expect(rows.map((row) => row.slice(0, 2))).toEqual([
+      ['a-wide.png', 'images/a-wide.png'],
+      ['b-small.png', 'images/b-small.png'],
+      ['c-exact.png', 'images/c-exact.png'],
+      ['d-tall.jpg', 'images/d-tall.png'],
+    ]);
+    const { be, stack: s } = await savedStackAndImages(stack, imgs);
+    try {
+      for (const [i, [name, h, w]] of dims.entries()) {
+        // The clean image as sharp decodes it, without resizing; the noise of image i seeded deriveSeed(5, i).
+        const { data } = await sharp(join(sizes, name)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        const planes = new Uint8Array(3 * h * w);
+        for (let p = 0; p < h * w; p++) for (let ch = 0; ch < 3; ch++) planes[ch * h * w + p] = data[3 * p + ch]!;
+        const clean = ImageDataset.fromUint8(planes, [3, h, w], null, { store: 'uint8' });
+        const noisy = addNoise(clean, { type: 'gaussian', std: 0.2 }, { seed: deriveSeed(5, i) });
+        const want = quantize(await reconstructTiled(threadRunner(be), s, noisy.images, [3, h, w]));
+        const png = PNG.sync.read(readFileSync(join(out, rows[i]![1]!)));
+        expect([png.width, png.height], name).toEqual([w, h]);
+        const got = new Float32Array(3 * h * w);
+        for (let p = 0; p < h * w; p++)
+          for (let ch = 0; ch < 3; ch++) got[ch * h * w + p] = png.data[4 * p + ch]! / 255;
+        for (let t = 0; t < got.length; t++) expect(Math.round(got[t]! * 255)).toBe(Math.round(want[t]! * 255));
+        const [nm, , dm] = rows[i]!.slice(2).map(Number) as [number, number, number];
+        const size = 3 * h * w;
+        expect(Math.abs(nm - mseOf(clean.images, noisy.images, 0, size)) / nm).toBeLessThan(1e-5);
+        expect(Math.abs(dm - mseOf(clean.images, got, 0, size)) / dm).toBeLessThan(1e-5);
+      }
+    } finally {
+      s.dispose();
+    }
+    // comparison.png: the centres of the four, cut to the smallest (7×10) and scaled by 9.
+    const cmp = PNG.sync.read(readFileSync(join(out, 'comparison.png')));
+    expect(cmp.width).toBeGreaterThan(1 + 4 * 91);
+    expect(cmp.height).toBeGreaterThan(1 + 3 * 64);
+    // Two workers write the same files.
+    const out2 = join(dir, 'out-sizes2');
+    const w2 = await cli([...line, '--out', out2, '--workers', '2', '-q']);
+    expect(w2.status, w2.stderr).toBe(0);
+    expect(readFileSync(join(out2, 'denoise.csv'), 'utf8')).toBe(readFileSync(join(out, 'denoise.csv'), 'utf8'));
+    for (const row of rows)
+      expect(readFileSync(join(out2, row[1]!)).equals(readFileSync(join(out, row[1]!)))).toBe(true);
+    // A photo over MAX_TILED_PIXELS is refused from its header, before anything is written.
+    const big = join(dir, 'big');
+    mkdirSync(big);
+    await sharp({ create: { width: 4100, height: 4100, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+      .png()
+      .toFile(join(big, 'huge.png'));
+    const refused = await cli(['denoise', '--model', stack, '--data', big, '--out', join(dir, 'out-big'), '-q']);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/huge\.png: cannot decode the image: .*pixel.*\(--skip-bad skips such files\)/i);
+    expect(existsSync(join(dir, 'out-big'))).toBe(false);
+    // Skipped, it leaves no image: refused too.
+    const none = await cli(['denoise', '--model', stack, '--data', big, '--out', join(dir, 'out-big'), '--skip-bad']);
+    expect(none.status).not.toBe(0);
+    expect(none.stderr).toMatch(/none of the 1 image files in .*big could be decoded/);
+    expect(existsSync(join(dir, 'out-big'))).toBe(false);
   }, 120_000);
 
   it('grey models write grey PNGs named by index for mnist', async () => {

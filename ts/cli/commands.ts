@@ -533,7 +533,7 @@ export function registerDataCommands(program: Command): void {
     program
       .command('denoise')
       .description(
-        "each image cleaned by the stack: up through --depth blocks and back down, written as a PNG under OUT/images/ at the model's input size (grey or RGB as its channels), with OUT/denoise.csv; --add-noise corrupts clean images first and measures (MSE and PSNR in the CSV, comparison.png)",
+        "each image cleaned by the stack: up through --depth blocks and back down, written as a PNG under OUT/images/ (grey or RGB as the model's channels), with OUT/denoise.csv; an image folder's files at their own size (reconstructed from overlapping tiles of the model's input size; --resize: resized to it instead), the fixed-format sets at theirs (the model's); --add-noise corrupts clean images first and measures (MSE and PSNR in the CSV, comparison.png)",
       ),
   )
     .requiredOption(
@@ -552,6 +552,11 @@ export function registerDataCommands(program: Command): void {
       noiseArg,
     )
     .option('--seed <n>', 'seed of --add-noise', int('--seed', 0, MAX_SEED), 1)
+    .option(
+      '--resize',
+      "resize an image folder's files to the model's input size (scaled to cover, centre-cropped, as the other commands read them) and write them at that size, instead of denoising each at its own size",
+      false,
+    )
     .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
     .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
@@ -562,6 +567,7 @@ export function registerDataCommands(program: Command): void {
         depth: o.depth,
         addNoise: o.addNoise,
         noiseSeed: o.seed,
+        resize: o.resize,
         workers: o.workers,
         quiet: o.quiet,
       });

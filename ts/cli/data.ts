@@ -19,7 +19,7 @@ import { loadCifar10 } from '../data/cifarfiles.js';
 import { ImageDataset, type ImageShape } from '../data/dataset.js';
 import { FASHION_MNIST_CLASSES } from '../data/fashion.js';
 import { readIdxImages } from '../data/idx.js';
-import { loadImageFolder } from '../data/imagefolder.js';
+import { listImageFolder, loadImageFolder } from '../data/imagefolder.js';
 import type { ImagePatches } from '../data/imageopts.js';
 import { loadFashionMnist, loadMnist, MNIST_FILES, type Split } from '../data/mnist.js';
 import { contrastNormalize } from '../data/normalize.js';
@@ -406,6 +406,23 @@ export function skippedList(skipped: readonly { file: string; reason: string }[]
   const more = skipped.length - lines.length;
   if (more > 0) lines.push(`  and ${more} more`);
   return `convae: skipped ${skipped.length} file(s) that cannot be decoded${patches ? ' or hold no patch' : ''} (--skip-bad):\n${lines.join('\n')}`;
+}
+
+/**
+ * The files of `s.data` when it is an image folder, listed but not decoded, as `resolveAllData` would read them
+ * (`--limit` takes the same sample); null for the fixed-format sets. For a command that reads a folder one image at
+ * a time at each image's own size (`convae denoise`). Only `--skip-bad` can make them differ: `resolveAllData`
+ * samples the files that decoded, this the files listed.
+ */
+export async function folderFiles(s: DataSpec): Promise<{ name: string; dir: string; files: string[] } | null> {
+  const k = await classify(s.data, s.flag);
+  if (k.kind !== 'folder') return null;
+  const f = await listImageFolder(k.dir);
+  const files =
+    s.limit && s.limit < f.files.length
+      ? Array.from(limitSample(f.labels, f.files.length, s.limit, s.seed ?? 1), (i) => f.files[i]!)
+      : f.files;
+  return { name: `folder:${k.dir}`, dir: k.dir, files };
 }
 
 /**

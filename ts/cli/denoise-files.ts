@@ -32,8 +32,8 @@ export async function checkDataNotInOut(data: string, out: string): Promise<void
  * .png (two inputs that would meet keep their whole name: `a.jpg.png`, `a.png`), or `images/<index>.png` for the
  * fixed-format sets. Every name is checked to stay inside `images/` and to be one image's alone.
  */
-export function outputNames(d: AllData): string[] {
-  const n = d.data.length;
+export function outputNames(d: Pick<AllData, 'name' | 'names'>): string[] {
+  const n = d.names.length;
   if (!d.name.startsWith('folder:')) {
     const digits = String(Math.max(0, n - 1)).length;
     return Array.from({ length: n }, (_, i) => `images/${String(i).padStart(digits, '0')}.png`);
@@ -97,20 +97,29 @@ export async function checkNoLinks(out: string, outputs: readonly string[]): Pro
   }
 }
 
+/** Writes `png` to `out`/`output` atomically, making its folder first unless `madeDirs` says it was made. */
+export async function writeImageFile(
+  out: string,
+  output: string,
+  png: Uint8Array,
+  madeDirs: Set<string>,
+): Promise<void> {
+  const file = join(out, output);
+  const dir = dirname(file);
+  if (!madeDirs.has(dir)) {
+    await makeDirs(dir);
+    madeDirs.add(dir);
+  }
+  await writeAtomic(file, png);
+}
+
 /** Writes image i's values (pixels in [0, 1], quantised) to `out`/`outputs[i]`, a few at a time, each atomically. */
 export async function writeImages(out: string, d: AllData, outputs: string[], pixels: Float32Array): Promise<void> {
   const [c, h, w] = d.data.shape;
   const size = c * h * w;
   const madeDirs = new Set<string>();
-  const one = async (i: number) => {
-    const file = join(out, outputs[i]!);
-    const dir = dirname(file);
-    if (!madeDirs.has(dir)) {
-      await makeDirs(dir);
-      madeDirs.add(dir);
-    }
-    await writeAtomic(file, imagePng(pixels.subarray(i * size, (i + 1) * size), c, h, w));
-  };
+  const one = (i: number) =>
+    writeImageFile(out, outputs[i]!, imagePng(pixels.subarray(i * size, (i + 1) * size), c, h, w), madeDirs);
   for (let i = 0; i < outputs.length; i += 16)
     await Promise.all(Array.from({ length: Math.min(16, outputs.length - i) }, (_, k) => one(i + k)));
 }

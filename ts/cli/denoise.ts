@@ -1,8 +1,10 @@
 /**
  * `convae denoise --model DIR --data SPEC --out DIR`: every image goes up through the first `--depth` blocks of the
  * saved stack and back down (`Runner.reconstructThrough`), and its reconstruction is written as a PNG under
- * `OUT/images/`, at the model's input size: a denoising CAE gives back its images cleaned. `OUT/denoise.csv` lists
- * each input file and its output. With `--add-noise` the images given are taken as clean, corrupted first
+ * `OUT/images/`: a denoising CAE gives back its images cleaned. The fixed-format sets are of the model's size and go
+ * through in batches (here); an image folder's files are read one at a time at their own size and reconstructed
+ * from overlapping tiles (`reconstructTiled`, denoise-own.ts), unless `--resize` resizes them to the model's input
+ * as the other commands do (then here too). `OUT/denoise.csv` lists each input file and its output. With `--add-noise` the images given are taken as clean, corrupted first
  * (`addNoise`), and the CSV gives each image's MSE and PSNR, noisy and denoised, against the clean one;
  * `OUT/comparison.png` shows some images clean, noisy and denoised, one row each.
  *
@@ -15,26 +17,24 @@ import type { Build } from '../backend/loader.js';
 import { type ImageNoise, addNoise, checkImageNoise } from '../data/imagenoise.js';
 import { checkReconstructThrough } from '../anomaly/score.js';
 import { checkToPixels, toPixels } from '../data/normalize.js';
-import { imageErrors, type ImageErrors, meanOf, quantize } from '../data/quality.js';
-import { ArgumentError } from '../errors.js';
+import { imageErrors, meanOf, quantize } from '../data/quality.js';
+import { DataError } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
-import { MAX_RASTER_PIXELS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
-import { figureSvg } from '../viz/figure.js';
-import { gridSize, imageGrid } from '../viz/raster.js';
-import { loadRenderer, pngDataUrl, svgToPng } from '../viz/render.js';
+import { loadRenderer } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
-import { csvField, stackDepth } from './apply.js';
-import { type AllData, type DataSpec, limitIndices, normalized, resolveAllData } from './data.js';
+import { stackDepth } from './apply.js';
+import { type AllData, type DataSpec, folderFiles, limitIndices, normalized, resolveAllData } from './data.js';
 import { checkDataNotInOut, checkNoLinks, outputNames, writeImages } from './denoise-files.js';
+import { decodableFiles, denoiseOwnSize } from './denoise-own.js';
+import { COMPARISON_IMAGES, comparisonPng, comparisonScale, csvText, describeNoise } from './denoise-report.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
 
 const OP = 'convae denoise';
 
-/** Images shown in comparison.png (as `--limit` takes images), at most. */
-export const COMPARISON_IMAGES = 12;
+export { COMPARISON_IMAGES };
 
 export interface DenoiseArgs extends DataSpec {
   model: string;
@@ -46,6 +46,8 @@ export interface DenoiseArgs extends DataSpec {
   addNoise?: ImageNoise;
   /** Seed of the added noise. */
   noiseSeed: number;
+  /** An image folder's files resized to the model's input (`--resize`), as before, instead of read at their own size. */
+  resize?: boolean;
   build: Build | 'auto';
   /** Workers that reconstruct (default: the cores); 0 = this thread. Same images either way. */
   workers?: number;
@@ -84,6 +86,23 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
     const stack = saved.stack!;
     checkToPixels(OP, '--model', saved.input);
     const depth = stackDepth(OP, a.depth, stack, a.model);
+    const own = a.resize ? null : await folderFiles(a);
+    if (own) {
+      const outputs = outputNames({ name: own.name, names: own.files });
+      const c = stack.inputShape[0];
+      if (c !== 1 && c !== 3)
+        throw new DataError(`the model takes ${c}-channel input; image folders give 1 or 3 channels`);
+      const decodable = await decodableFiles(own.dir, own.files, c, a.skipBad === true);
+      await checkOutDir(a.out);
+      await checkNoLinks(a.out, outputs);
+      await checkOutFile(join(a.out, 'denoise.csv'), '--out');
+      if (a.addNoise) await checkOutFile(join(a.out, 'comparison.png'), '--out');
+      runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
+      return await denoiseOwnSize({
+        ...{ args: a, stack, input: saved.input, depth, runner },
+        ...{ files: own, decodable, outputs, log },
+      });
+    }
     // Read as the files are (pixels in [0, 1]); the model's normalisation is applied below, after any added noise.
     const d = await resolveAllData({ ...a, normalize: 'none' }, saved.inputShape);
     const n = d.data.length;
@@ -129,65 +148,25 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
   }
 }
 
-const describeNoise = (z: ImageNoise) =>
-  // Not σ: the pictures' embedded font has no Greek.
-  z.type === 'gaussian'
-    ? `Gaussian noise of standard deviation ${z.std}`
-    : `${z.type} noise on ${100 * z.fraction} % of the values`;
-
 /** comparison.png's images and scale, checked before anything is encoded. */
 function comparisonLayout(d: AllData): { indices: Uint32Array; scale: number } {
   const [, h, w] = d.data.shape;
   const k = Math.min(COMPARISON_IMAGES, d.data.length);
-  const scale = Math.max(1, Math.floor(96 / Math.max(h, w)));
-  const g = gridSize(OP, 3 * k, h * scale, w * scale, { columns: k });
-  if (g.width * g.height > MAX_RASTER_PIXELS)
-    throw new ArgumentError(
-      OP,
-      '--add-noise',
-      `draws comparison.png of ${k} images of ${h}×${w} px, ${g.width}×${g.height} px, more than ${MAX_RASTER_PIXELS} pixels (MAX_RASTER_PIXELS)`,
-    );
-  return { indices: limitIndices(d.data, d.name, k, 1), scale };
+  return { indices: limitIndices(d.data, d.name, k, 1), scale: comparisonScale(k, h, w) };
 }
 
-/** Rows clean / noisy / denoised of the chosen images, each row named, the noise and the mean PSNRs above them. */
+/** Rows clean / noisy / denoised of the chosen images. */
 function comparison(
   d: AllData,
   at: { indices: Uint32Array; scale: number },
   rows: Float32Array[],
   title: string,
 ): Uint8Array {
-  const [c, h, w] = d.data.shape;
-  const size = c * h * w,
+  const size = d.data.imageSize,
     k = at.indices.length;
-  const tiles = new Float32Array(3 * k * size);
+  const cells = new Float32Array(3 * k * size);
   rows.forEach((row, r) =>
-    at.indices.forEach((i, j) => tiles.set(row.subarray(i * size, (i + 1) * size), (r * k + j) * size)),
+    at.indices.forEach((i, j) => cells.set(row.subarray(i * size, (i + 1) * size), (r * k + j) * size)),
   );
-  const pad = 1;
-  const grid = imageGrid(tiles, [3 * k, c, h, w], { columns: k, scale: at.scale, pad, range: [0, 1] });
-  const rowLabels = ['clean', 'noisy', 'denoised'].map((text, r) => ({
-    y: pad + r * (h * at.scale + pad) + (h * at.scale) / 2,
-    text,
-  }));
-  return svgToPng(
-    figureSvg({ href: pngDataUrl(grid), width: grid.width, height: grid.height }, { title, rowLabels, minWidth: 0 }),
-  );
-}
-
-/** denoise.csv: file and output, and with added noise each image's MSE and PSNR, noisy and denoised. */
-function csvText(files: string[], outputs: string[], noisy: ImageErrors | null, denoised: ImageErrors | null): string {
-  const lines = [`file,output${noisy ? ',noisy_mse,noisy_psnr,denoised_mse,denoised_psnr' : ''}`];
-  for (let i = 0; i < files.length; i++) {
-    const row = [csvField(files[i]!), csvField(outputs[i]!)];
-    if (noisy && denoised)
-      row.push(
-        noisy.mse[i]!.toPrecision(6),
-        noisy.psnr[i]!.toFixed(3),
-        denoised.mse[i]!.toPrecision(6),
-        denoised.psnr[i]!.toFixed(3),
-      );
-    lines.push(row.join(','));
-  }
-  return `${lines.join('\n')}\n`;
+  return comparisonPng(cells, k, d.data.shape, at.scale, title);
 }

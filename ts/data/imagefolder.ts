@@ -109,31 +109,15 @@ export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): P
     throw new DataError(`${op}: concurrency must be an integer in [1, 64], got ${quote(concurrency)}`);
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1))
     throw new DataError(`${op}: limit must be a positive integer, got ${quote(options.limit)}`);
-  const fs = await import('node:fs/promises');
   const path = await import('node:path');
-  try {
-    if (!(await fs.stat(dir)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new DataError(
-      code === 'ENOENT'
-        ? `${op}: ${dir} does not exist`
-        : code === 'ENOTDIR'
-          ? `${op}: ${dir} is not a folder`
-          : `${op}: cannot read ${dir}: ${boundedReason(e)}`,
-    );
-  }
-  let listed: string[] = [];
-  await listImages(dir, '', listed);
-  listed.sort(comparePaths);
+  const found = await listImageFolder(dir, { labels: labelsMode });
+  let listed = found.files;
   const abs = (p: string) => path.join(dir, p);
-  let labelling = labelPaths(op, listed, labelsMode, dir);
+  let labelling: { classes: string[] | null; labels: Uint8Array | null } = found;
   if (options.limit !== undefined && options.limit < listed.length) {
     listed = listed.slice(0, options.limit);
     labelling = { classes: labelling.classes, labels: labelling.labels?.slice(0, options.limit) ?? null };
   }
-  if (listed.length === 0)
-    throw new DataError(`${op}: no image files (${IMAGE_EXTENSIONS.join(', ')}) found in ${dir}`);
   const size = o.channels * o.height * o.width;
   checkDatasetBytes(op, listed.length, o);
 
@@ -192,6 +176,82 @@ async function patchesInto(
   const planes = new Uint8Array(o.channels * info.width * info.height);
   interleavedToPlanes(data, info.width, info.height, info.channels, o.channels, planes, 0);
   takePatches(planes, info.width, info.height, k, o, store);
+}
+
+/** An image folder's files as `loadImageFolder` reads them, nothing decoded: relative paths and their labels. */
+export interface ImageFolderList {
+  /** Relative paths ('/'-separated), sorted as `loadImageFolder` reads them. */
+  files: string[];
+  /** The class names (sorted), or null when unlabelled. */
+  classes: string[] | null;
+  /** Each file's class index, or null when unlabelled. */
+  labels: Uint8Array | null;
+}
+
+/**
+ * Lists the image files below `dir` and labels them as `loadImageFolder` does (same order, same rules, same
+ * errors), without decoding any: for reading a folder one image at a time (`decodeImageFile`).
+ */
+export async function listImageFolder(
+  dir: string,
+  opts?: Pick<ImageFolderOptions, 'labels'>,
+): Promise<ImageFolderList> {
+  const op = 'loadImageFolder';
+  const labelsMode = checkLabelsMode(op, optionsOf(op, opts).labels);
+  const fs = await import('node:fs/promises');
+  try {
+    if (!(await fs.stat(dir)).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new DataError(
+      code === 'ENOENT'
+        ? `${op}: ${dir} does not exist`
+        : code === 'ENOTDIR'
+          ? `${op}: ${dir} is not a folder`
+          : `${op}: cannot read ${dir}: ${boundedReason(e)}`,
+    );
+  }
+  const files: string[] = [];
+  await listImages(dir, '', files);
+  files.sort(comparePaths);
+  const labelling = labelPaths(op, files, labelsMode, dir);
+  if (files.length === 0) throw new DataError(`${op}: no image files (${IMAGE_EXTENSIONS.join(', ')}) found in ${dir}`);
+  return { files, ...labelling };
+}
+
+/** One image decoded at its own size: `channels` planes of bytes, `height × width` after its EXIF rotation. */
+export interface DecodedImage {
+  planes: Uint8Array;
+  height: number;
+  width: number;
+}
+
+/**
+ * Decodes one file at its own size as `loadImageFolder` decodes (EXIF rotation applied, transparency over
+ * `background`), without resizing. A file of more than `maxPixels` pixels (default MAX_IMAGE_PIXELS) is refused
+ * before it is decoded; a file that cannot be decoded throws (the caller names it: `undecodable`).
+ */
+export async function decodeImageFile(
+  file: string,
+  opts: { channels: 1 | 3; background?: 'black' | 'white'; maxPixels?: number },
+): Promise<DecodedImage> {
+  const sharp = await loadSharp();
+  const bg = opts.background === 'white' ? 255 : 0;
+  const max = opts.maxPixels ?? MAX_IMAGE_PIXELS;
+  // The header's size first: sharp's own refusal says only "exceeds pixel limit".
+  const { width: w0 = 0, height: h0 = 0 } = await sharp(file).metadata();
+  if (w0 * h0 > max) throw new Error(`${w0}×${h0} pixels, more than the limit of ${max}`);
+  const { data, info } = await sharp(file, { limitInputPixels: max, failOn: 'error' })
+    .rotate()
+    .flatten({ background: { r: bg, g: bg, b: bg } })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = info;
+  if (data.length !== width * height * channels)
+    throw new Error(`decoder returned ${data.length} bytes for ${width}×${height}×${channels}`);
+  const planes = new Uint8Array(opts.channels * height * width);
+  interleavedToPlanes(data, width, height, channels, opts.channels, planes, 0);
+  return { planes, height, width };
 }
 
 /** Decodes one file, resizes it and writes its planes at `offset`. */
