@@ -132,7 +132,7 @@ export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): P
     while (next < listed.length && !failure) {
       const k = next++;
       try {
-        if (store) await patchesInto(sharp, abs(listed[k]), k, o, store);
+        if (store) await patchesInto(abs(listed[k]), k, o, store);
         else await decodeInto(sharp, abs(listed[k]), o, bytes, k * size);
         ok[k] = 1;
       } catch (e) {
@@ -150,32 +150,14 @@ export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): P
     : assembleImages(op, o, listed, labelling, bytes, ok, skipped, dir);
 }
 
-/** Decodes one file at its own size (EXIF orientation applied, over the background), scales it, cuts its patches. */
-async function patchesInto(
-  sharp: SharpModule['default'],
-  file: string,
-  k: number,
-  o: CheckedImageOptions,
-  store: PatchStore,
-): Promise<void> {
-  const bg = o.background === 'white' ? 255 : 0;
-  let { data, info } = await sharp(file, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
-    .rotate()
-    .flatten({ background: { r: bg, g: bg, b: bg } })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const to = scaledSize(info.width, info.height, o.patches!.scale);
-  // Resized from the oriented pixels: a resize in the first pipeline would take the sizes before the rotation.
-  if (to.width !== info.width || to.height !== info.height)
-    ({ data, info } = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
-      .resize(to.width, to.height, { fit: 'fill', kernel: 'lanczos3' })
-      .raw()
-      .toBuffer({ resolveWithObject: true }));
-  if (data.length !== info.width * info.height * info.channels)
-    throw new Error(`decoder returned ${data.length} bytes for ${info.width}×${info.height}×${info.channels}`);
-  const planes = new Uint8Array(o.channels * info.width * info.height);
-  interleavedToPlanes(data, info.width, info.height, info.channels, o.channels, planes, 0);
-  takePatches(planes, info.width, info.height, k, o, store);
+/** Decodes one file at its own size scaled by the patches' scale (`decodeImageFile`), and cuts its patches. */
+async function patchesInto(file: string, k: number, o: CheckedImageOptions, store: PatchStore): Promise<void> {
+  const { planes, width, height } = await decodeImageFile(file, {
+    channels: o.channels,
+    background: o.background,
+    scale: o.patches!.scale,
+  });
+  takePatches(planes, width, height, k, o, store);
 }
 
 /** An image folder's files as `loadImageFolder` reads them, nothing decoded: relative paths and their labels. */
@@ -228,12 +210,14 @@ export interface DecodedImage {
 
 /**
  * Decodes one file at its own size as `loadImageFolder` decodes (EXIF rotation applied, transparency over
- * `background`), without resizing. A file of more than `maxPixels` pixels (default MAX_IMAGE_PIXELS) is refused
- * before it is decoded; a file that cannot be decoded throws (the caller names it: `undecodable`).
+ * `background`), without resizing, or scaled by `scale` in (0, 1] (Lanczos 3; sides rounded, at least 1 pixel). A
+ * file of more than `maxPixels` pixels (default MAX_IMAGE_PIXELS) is refused before it is decoded; a file that cannot
+ * be decoded throws (the caller names it: `undecodable`). What `convae denoise` reads a photo with, and what
+ * `patches` cuts its windows from.
  */
 export async function decodeImageFile(
   file: string,
-  opts: { channels: 1 | 3; background?: 'black' | 'white'; maxPixels?: number },
+  opts: { channels: 1 | 3; background?: 'black' | 'white'; maxPixels?: number; scale?: number },
 ): Promise<DecodedImage> {
   const sharp = await loadSharp();
   const bg = opts.background === 'white' ? 255 : 0;
@@ -241,11 +225,18 @@ export async function decodeImageFile(
   // The header's size first: sharp's own refusal says only "exceeds pixel limit".
   const { width: w0 = 0, height: h0 = 0 } = await sharp(file).metadata();
   if (w0 * h0 > max) throw new Error(`${w0}×${h0} pixels, more than the limit of ${max}`);
-  const { data, info } = await sharp(file, { limitInputPixels: max, failOn: 'error' })
+  let { data, info } = await sharp(file, { limitInputPixels: max, failOn: 'error' })
     .rotate()
     .flatten({ background: { r: bg, g: bg, b: bg } })
     .raw()
     .toBuffer({ resolveWithObject: true });
+  const to = scaledSize(info.width, info.height, opts.scale ?? 1);
+  // Resized from the oriented pixels: a resize in the first pipeline would take the sizes before the rotation.
+  if (to.width !== info.width || to.height !== info.height)
+    ({ data, info } = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+      .resize(to.width, to.height, { fit: 'fill', kernel: 'lanczos3' })
+      .raw()
+      .toBuffer({ resolveWithObject: true }));
   const { width, height, channels } = info;
   if (data.length !== width * height * channels)
     throw new Error(`decoder returned ${data.length} bytes for ${width}×${height}×${channels}`);
