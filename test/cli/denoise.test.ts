@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -183,6 +184,16 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       const deep = await readBack(join(out3, 'images'), files, [3, 16, 16]);
       const want2 = reconstructThrough(s, images, 2);
       for (let i = 0; i < deep.length; i++) expect(Math.round(deep[i]! * 255)).toBe(quantised(want2[i]!));
+      // A run without --add-noise removes an earlier run's comparison.png (its title gave the PSNRs of images
+      // denoise.csv no longer lists); a link of that name is not the command's, and is left.
+      const again = await cli(['denoise', '--model', stack, '--data', imgs, '--out', out2, '--resize']);
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/removed the comparison\.png of an earlier --add-noise run/);
+      expect(existsSync(join(out2, 'comparison.png'))).toBe(false);
+      symlinkSync(join(out, 'comparison.png'), join(out3, 'comparison.png'));
+      const linked = await cli(['denoise', '--model', stack, '--data', imgs, '--out', out3, '--resize', '-q']);
+      expect(linked.status, linked.stderr).toBe(0);
+      expect(lstatSync(join(out3, 'comparison.png')).isSymbolicLink()).toBe(true);
     } finally {
       s.dispose();
     }

@@ -3,7 +3,7 @@
  * mirrored from the input folder (never leaving the folder, never two images in one file), no symbolic link on the
  * way, no input folder under `--out`; and the writing itself (one PNG per image, each atomic).
  */
-import { realpath } from 'node:fs/promises';
+import { lstat, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ArgumentError } from '../errors.js';
 import { makeDirs, writeAtomic } from '../io/files.js';
@@ -128,4 +128,17 @@ export async function writeImages(out: string, d: AllData, outputs: string[], pi
 export function imagePng(img: Float32Array, c: number, h: number, w: number): Uint8Array {
   const raster = imageGrid(img, [1, c, h, w], { columns: 1, scale: 1, pad: 0, range: [0, 1] });
   return encodePng(raster, { grey: c === 1 });
+}
+
+/**
+ * Removes the comparison.png an earlier `--add-noise` run left in `out`, after a run without it has written its
+ * denoise.csv: the picture's title gave the PSNRs of images the CSV no longer lists. A regular file only (not a link
+ * or anything else the user put there); true when one was removed.
+ */
+export async function removeStaleComparison(out: string): Promise<boolean> {
+  const path = join(out, 'comparison.png');
+  const st = await lstat(path).catch(() => null);
+  if (!st?.isFile()) return false;
+  await rm(path);
+  return true;
 }

@@ -26,7 +26,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { stackDepth } from './apply.js';
 import { type AllData, type DataSpec, folderFiles, limitIndices, normalized, resolveAllData } from './data.js';
-import { checkDataNotInOut, checkNoLinks, outputNames, writeImages } from './denoise-files.js';
+import { checkDataNotInOut, checkNoLinks, outputNames, removeStaleComparison, writeImages } from './denoise-files.js';
 import { decodableFiles, denoiseOwnSize } from './denoise-own.js';
 import { COMPARISON_IMAGES, comparisonPng, comparisonScale, csvText, describeNoise } from './denoise-report.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
@@ -98,10 +98,12 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
       await checkOutFile(join(a.out, 'denoise.csv'), '--out');
       if (a.addNoise) await checkOutFile(join(a.out, 'comparison.png'), '--out');
       runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
-      return await denoiseOwnSize({
+      const result = await denoiseOwnSize({
         ...{ args: a, stack, input: saved.input, depth, runner },
         ...{ files: own, decodable, outputs, log },
       });
+      await tidyComparison(a, log);
+      return result;
     }
     // Read as the files are (pixels in [0, 1]); the model's normalisation is applied below, after any added noise.
     const d = await resolveAllData({ ...a, normalize: 'none' }, saved.inputShape);
@@ -136,6 +138,7 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
       const png = comparison(d, shown, [clean, noisy, denoised], title);
       await writeAtomic(join(a.out, 'comparison.png'), png);
     }
+    await tidyComparison(a, log);
     const result: DenoiseResult = { files: d.names, outputs };
     if (noisyErr && denoisedErr) {
       result.noisy = { mse: meanOf(noisyErr.mse), psnr: meanOf(noisyErr.psnr) };
@@ -146,6 +149,12 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
     await runner?.dispose();
     saved.dispose();
   }
+}
+
+/** Without `--add-noise`, an earlier run's comparison.png is removed, and the log says so. */
+async function tidyComparison(a: DenoiseArgs, log: (s: string) => void): Promise<void> {
+  if (!a.addNoise && (await removeStaleComparison(a.out)))
+    log(`${OP}: removed the comparison.png of an earlier --add-noise run from ${a.out.slice(0, 160)}`);
 }
 
 /** comparison.png's images and scale, checked before anything is encoded. */
