@@ -29,12 +29,20 @@ const num = (id: string, lo: number, hi: number, int = true): number => {
 function parseNoise(v: string): Noise | null {
   const [type, amount] = v.split(':');
   if (type === 'mask') return { type: 'mask', fraction: Number(amount) };
-  if (type === 'gaussian') return { type: 'gaussian', std: Number(amount) };
+  // The demo's images are pixels in [0, 1]: clipped, as `convae pretrain --noise gaussian:σ` clips it there.
+  if (type === 'gaussian') return { type: 'gaussian', std: Number(amount), clip: true };
+  if (type === 'salt-pepper') return { type: 'salt-pepper', fraction: Number(amount) };
   return null;
 }
 
 const noiseValue = (n: Noise | null | undefined) =>
-  !n ? 'none' : n.type === 'mask' ? `mask:${n.fraction}` : `gaussian:${n.std}`;
+  !n
+    ? 'none'
+    : n.type === 'mask'
+      ? `mask:${n.fraction}`
+      : n.type === 'gaussian'
+        ? `gaussian:${n.std}`
+        : `salt-pepper:${n.fraction}`;
 
 export function readSettings(maxWorkers: number): Settings {
   return {
