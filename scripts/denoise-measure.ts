@@ -15,18 +15,15 @@ import { loadMnist } from '../ts/data/mnist.js';
 import { toPixels } from '../ts/data/normalize.js';
 import { imageErrors, meanOf, quantize } from '../ts/data/quality.js';
 import { createRunner } from '../ts/worker/runner.js';
+import { parseArgs } from 'node:util';
 import { median3 } from './median3.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
-};
-const limit = option('--limit', 10000);
-const seeds = option('--seeds', 3);
+const { values, positionals: args } = parseArgs({
+  options: { limit: { type: 'string', default: '10000' }, seeds: { type: 'string', default: '3' } },
+  allowPositionals: true,
+});
+const limit = Number(values.limit);
+const seeds = Number(values.seeds);
 if (!args.length) throw new Error('usage: npx tsx scripts/denoise-measure.ts [--limit n] [--seeds s] STACK...');
 
 const NOISES: [string, ImageNoise][] = [

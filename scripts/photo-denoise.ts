@@ -19,22 +19,23 @@ import { imageErrors, meanOf, quantize } from '../ts/data/quality.js';
 import { createRunner } from '../ts/worker/runner.js';
 import sharp from 'sharp';
 import { imagePng } from '../ts/cli/denoise-files.js';
+import { parseArgs } from 'node:util';
 import { median3 } from './median3.js';
 
-const args = process.argv.slice(2);
-const pictureAt = args.indexOf('--picture');
-const picture = pictureAt < 0 ? undefined : args.splice(pictureAt, 2)[1];
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  args.splice(i, 2);
-  return v;
-};
-const std = option('--std', 0.1);
-const seeds = option('--seeds', 3);
-const workers = option('--workers', 2);
-const [stackDir, ...photos] = args;
+const { values, positionals } = parseArgs({
+  options: {
+    picture: { type: 'string' },
+    std: { type: 'string', default: '0.1' },
+    seeds: { type: 'string', default: '3' },
+    workers: { type: 'string', default: '2' },
+  },
+  allowPositionals: true,
+});
+const picture = values.picture;
+const std = Number(values.std);
+const seeds = Number(values.seeds);
+const workers = Number(values.workers);
+const [stackDir, ...photos] = positionals;
 if (!stackDir || !photos.length)
   throw new Error('usage: npx tsx scripts/photo-denoise.ts [--std σ] [--seeds s] [--workers w] STACK PHOTO...');
 
