@@ -59,6 +59,15 @@ describe.runIf(BUILD === 'simd')('convae --patches', () => {
       [['pretrain', '--data', `idx:${join(dir, 'none')}`, '--patches', '5'], /a fixed-format IDX folder/],
       [['pretrain', '--data', `cifar10:${join(dir, 'none')}`, '--patches', '5'], /a fixed-format CIFAR-10 folder/],
       [['pretrain', '--data', photos, '--patch-scale', '0.5'], /--patch-scale .*: give --patches N too/],
+      // Within --patches' range, beyond the limits for three files: named by the flag, not by the loader's options.
+      [
+        ['pretrain', '--data', photos, '--patches', '16000000'],
+        /^convae: --patches 16000000: 3 files × 16000000 patches are 48000000 patches, more than the limit 16777216: give a smaller --patches$/m,
+      ],
+      [
+        ['search', '--data', photos, '--size', '32x32', '--patches', '5000000'],
+        /^convae: --patches 5000000: 15000000 patches of 3×32×32 need \d+ bytes, more than the limit \d+: give a smaller --patches or --size$/m,
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli([...args, '--out', out])));
     runs.forEach((r, i) => {
