@@ -301,7 +301,10 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       .toFile(join(big, 'huge.png'));
     const refused = await cli(['denoise', '--model', stack, '--data', big, '--out', join(dir, 'out-big'), '-q']);
     expect(refused.status).not.toBe(0);
-    expect(refused.stderr).toMatch(/huge\.png: cannot decode the image: .*pixel.*\(--skip-bad skips such files\)/i);
+    // Named as what it is, a photo too large for the tiles, and what reads it (before, "cannot decode the image").
+    expect(refused.stderr).toMatch(
+      /huge\.png: too large to denoise at its own size: 4100×4100 pixels, more than the limit of 16777216 \(MAX_TILED_PIXELS; --resize reads it resized to the model's input\) \(--skip-bad skips such files\)/,
+    );
     expect(existsSync(join(dir, 'out-big'))).toBe(false);
     // Skipped, it leaves no image: refused too.
     const none = await cli(['denoise', '--model', stack, '--data', big, '--out', join(dir, 'out-big'), '--skip-bad']);
