@@ -26,6 +26,7 @@ import { reconstructThrough } from '../../ts/anomaly/score.js';
 import { reconstructTiled } from '../../ts/anomaly/tiled.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { outputNames } from '../../ts/cli/denoise-files.js';
+import { describeNoise } from '../../ts/cli/denoise-report.js';
 import { ArgumentError } from '../../ts/errors.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { addNoise } from '../../ts/data/imagenoise.js';
@@ -381,6 +382,21 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     // A spreadsheet formula is shown as text.
     expect(readFileSync(join(out, 'denoise.csv'), 'utf8')).toContain("'=cmd.png");
   }, 120_000);
+
+  it('describeNoise gives the fraction as a percentage a user wrote, not its float product', () => {
+    // 100 × 0.07 = 7.000000000000001 and 100 × 0.29 = 28.999999999999996 in float64.
+    for (const [fraction, pct] of [
+      [0.07, '7'],
+      [0.29, '29'],
+      [0.57, '57'],
+      [0.001, '0.1'],
+      [0.123456789, '12.3456789'],
+    ])
+      expect(describeNoise({ type: 'salt-pepper', fraction: Number(fraction) })).toBe(
+        `salt-pepper noise on ${pct} % of the values`,
+      );
+    expect(describeNoise({ type: 'masking', fraction: 0.07 })).toBe('masking noise on 7 % of the values');
+  });
 
   it('outputNames: a name that would leave OUT/images (../, absolute, empty parts) is refused', () => {
     const d = (names: string[]) => ({
