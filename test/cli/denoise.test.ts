@@ -195,6 +195,15 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       const linked = await cli(['denoise', '--model', stack, '--data', imgs, '--out', out3, '--resize', '-q']);
       expect(linked.status, linked.stderr).toBe(0);
       expect(lstatSync(join(out3, 'comparison.png')).isSymbolicLink()).toBe(true);
+      // Nor a comparison.png of the user's in a folder no --add-noise run wrote to (no denoise.csv with errors): it
+      // was removed.
+      const mine = join(dir, 'out-mine');
+      mkdirSync(mine);
+      writeFileSync(join(mine, 'comparison.png'), 'my own picture');
+      const kept = await cli(['denoise', '--model', stack, '--data', imgs, '--out', mine, '--resize']);
+      expect(kept.status, kept.stderr).toBe(0);
+      expect(kept.stderr).not.toMatch(/removed/);
+      expect(readFileSync(join(mine, 'comparison.png'), 'utf8')).toBe('my own picture');
     } finally {
       s.dispose();
     }
