@@ -111,6 +111,8 @@ describe.runIf(BUILD === 'simd')('convae --patches', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/24 training and 6 test patches \(10 per image scaled by 0\.8\) of \[3,8,8\]/);
+    // The error it reports is of held-out patches, not of images (it said 'the 6 held-out images').
+    expect(r.stdout).toMatch(/CAE 1: reconstruction MSE on the 6 held-out patches \d/);
     const saved = JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8'));
     expect(saved.training.patches).toEqual({ perImage: 10, scale: 0.8, seed: 1 });
     expect(saved.training.classes).toEqual(['a', 'b']);
