@@ -202,6 +202,12 @@ describe(`reconstructTiled (${BUILD})`, () => {
       [[here, stack, img, shape, { input: { normalize: 'whiten' } }], /input was trained on whitened images/],
       [[here, stack, img, shape, { input: { normalize: 'other' } }], /input must have normalize/],
       [[here, stack, img, shape, 5], /options/],
+      // A misspelt option was the default without a word; a NaN was a DataError of ImageDataset.fromFloat32.
+      [[here, stack, img, shape, { strides: 4 }], /options has an unknown field "strides"/],
+      [
+        [here, stack, img.map((v, i) => (i === 7 ? Number.NaN : v)), shape],
+        /image value 7 is NaN: finite values needed/,
+      ],
     ];
     // 4 096 maps of 8×8 a tile: at most 1 024 tiles a pass (MAX_TENSOR_ELEMENTS); 2 601 tiles of a 200×200 image.
     const wide = new StackedConvAutoencoder(

@@ -26,6 +26,7 @@ import { reconstructThrough } from '../../ts/anomaly/score.js';
 import { reconstructTiled } from '../../ts/anomaly/tiled.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { outputNames } from '../../ts/cli/denoise-files.js';
+import { describeNoise } from '../../ts/cli/denoise-report.js';
 import { ArgumentError } from '../../ts/errors.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { addNoise } from '../../ts/data/imagenoise.js';
@@ -194,6 +195,15 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       const linked = await cli(['denoise', '--model', stack, '--data', imgs, '--out', out3, '--resize', '-q']);
       expect(linked.status, linked.stderr).toBe(0);
       expect(lstatSync(join(out3, 'comparison.png')).isSymbolicLink()).toBe(true);
+      // Nor a comparison.png of the user's in a folder no --add-noise run wrote to (no denoise.csv with errors): it
+      // was removed.
+      const mine = join(dir, 'out-mine');
+      mkdirSync(mine);
+      writeFileSync(join(mine, 'comparison.png'), 'my own picture');
+      const kept = await cli(['denoise', '--model', stack, '--data', imgs, '--out', mine, '--resize']);
+      expect(kept.status, kept.stderr).toBe(0);
+      expect(kept.stderr).not.toMatch(/removed/);
+      expect(readFileSync(join(mine, 'comparison.png'), 'utf8')).toBe('my own picture');
     } finally {
       s.dispose();
     }
@@ -301,7 +311,10 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       .toFile(join(big, 'huge.png'));
     const refused = await cli(['denoise', '--model', stack, '--data', big, '--out', join(dir, 'out-big'), '-q']);
     expect(refused.status).not.toBe(0);
-    expect(refused.stderr).toMatch(/huge\.png: cannot decode the image: .*pixel.*\(--skip-bad skips such files\)/i);
+    // Named as what it is, a photo too large for the tiles, and what reads it (before, "cannot decode the image").
+    expect(refused.stderr).toMatch(
+      /huge\.png: too large to denoise at its own size: 4100×4100 pixels, more than the limit of 16777216 \(MAX_TILED_PIXELS; --resize reads it resized to the model's input\) \(--skip-bad skips such files\)/,
+    );
     expect(existsSync(join(dir, 'out-big'))).toBe(false);
     // Skipped, it leaves no image: refused too.
     const none = await cli(['denoise', '--model', stack, '--data', big, '--out', join(dir, 'out-big'), '--skip-bad']);
@@ -378,6 +391,21 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     // A spreadsheet formula is shown as text.
     expect(readFileSync(join(out, 'denoise.csv'), 'utf8')).toContain("'=cmd.png");
   }, 120_000);
+
+  it('describeNoise gives the fraction as a percentage a user wrote, not its float product', () => {
+    // 100 × 0.07 = 7.000000000000001 and 100 × 0.29 = 28.999999999999996 in float64.
+    for (const [fraction, pct] of [
+      [0.07, '7'],
+      [0.29, '29'],
+      [0.57, '57'],
+      [0.001, '0.1'],
+      [0.123456789, '12.3456789'],
+    ])
+      expect(describeNoise({ type: 'salt-pepper', fraction: Number(fraction) })).toBe(
+        `salt-pepper noise on ${pct} % of the values`,
+      );
+    expect(describeNoise({ type: 'masking', fraction: 0.07 })).toBe('masking noise on 7 % of the values');
+  });
 
   it('outputNames: a name that would leave OUT/images (../, absolute, empty parts) is refused', () => {
     const d = (names: string[]) => ({

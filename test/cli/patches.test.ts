@@ -59,6 +59,15 @@ describe.runIf(BUILD === 'simd')('convae --patches', () => {
       [['pretrain', '--data', `idx:${join(dir, 'none')}`, '--patches', '5'], /a fixed-format IDX folder/],
       [['pretrain', '--data', `cifar10:${join(dir, 'none')}`, '--patches', '5'], /a fixed-format CIFAR-10 folder/],
       [['pretrain', '--data', photos, '--patch-scale', '0.5'], /--patch-scale .*: give --patches N too/],
+      // Within --patches' range, beyond the limits for three files: named by the flag, not by the loader's options.
+      [
+        ['pretrain', '--data', photos, '--patches', '16000000'],
+        /^convae: --patches 16000000: 3 files × 16000000 patches are 48000000 patches, more than the limit 16777216: give a smaller --patches$/m,
+      ],
+      [
+        ['search', '--data', photos, '--size', '32x32', '--patches', '5000000'],
+        /^convae: --patches 5000000: 15000000 patches of 3×32×32 need \d+ bytes, more than the limit \d+: give a smaller --patches or --size$/m,
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli([...args, '--out', out])));
     runs.forEach((r, i) => {
@@ -102,6 +111,8 @@ describe.runIf(BUILD === 'simd')('convae --patches', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/24 training and 6 test patches \(10 per image scaled by 0\.8\) of \[3,8,8\]/);
+    // The error it reports is of held-out patches, not of images (it said 'the 6 held-out images').
+    expect(r.stdout).toMatch(/CAE 1: reconstruction MSE on the 6 held-out patches \d/);
     const saved = JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8'));
     expect(saved.training.patches).toEqual({ perImage: 10, scale: 0.8, seed: 1 });
     expect(saved.training.classes).toEqual(['a', 'b']);

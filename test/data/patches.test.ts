@@ -195,9 +195,11 @@ describe('loadImageFolder with patches', () => {
     // After scaling the reason says so.
     const half = await loadImageFolder(dir, { size: [12, 14], patches: { perImage: 3, scale: 0.5 } }).catch((e) => e);
     expect(half.message).toMatch(/tiny\.png: the image is 7×20 pixels after scaling by 0\.5, smaller/);
-    // None left: a DataError.
-    await expect(loadImageFolder(dir, { size: [40, 40], patches: { perImage: 3 }, onError: 'skip' })).rejects.toThrow(
-      DataError,
+    // None left: a DataError that says why of the first (the skipped list is never returned).
+    const none = loadImageFolder(dir, { size: [40, 40], patches: { perImage: 3 }, onError: 'skip' });
+    await expect(none).rejects.toThrow(DataError);
+    await expect(none).rejects.toThrow(
+      /none of the 2 image files in .* both decodes and holds a 40×40 patch \(ok\.png: the image is 30×30 pixels, smaller than a patch of 40×40 \(width×height\)\)$/,
     );
   });
 

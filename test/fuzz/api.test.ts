@@ -287,6 +287,14 @@ describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)
       ['--kernel', numeric(['0', '29', '2.5', '-1'])],
       ['--hidden', numeric(['0', '2000000', 'Infinity'])],
       ['--noise', numeric(['1', '-0.1', 'NaN', 'x'])],
+      // The typed noises: salt and pepper takes (0, 1), Gaussian (0, 10].
+      [
+        '--noise',
+        () => g.pick(['salt-pepper:1', 'salt-pepper:0', 'salt-pepper:', 'salt-pepper:0x1', 'gaussian:0', 'pepper:0.1']),
+      ],
+      // Of search (train does not take them): a count in [1, 2^24], a scale in (0, 1].
+      ['--patches', numeric(['0', '-1', '2.5', '16777217', 'x'])],
+      ['--patch-scale', numeric(['0', '1.5', 'NaN', '-0.5'])],
       ['--seed', numeric(['-1', '4294967296', '0.5', '1e300'])],
       ['--workers', numeric(['-1', '100000', 'all'])],
       ['--limit', numeric(['0', '-1', '1e12', 'x'])],

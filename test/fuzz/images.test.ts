@@ -3,7 +3,9 @@
  * JPEG and WebP files are cut, flipped, given other magic bytes or a header that
  * claims a huge size, and each is loaded from a class folder of its own. A case
  * must end in a typed error (FormatError naming the file) or a dataset of the
- * asked shape; `onError: 'skip'` must list what it skipped instead of throwing.
+ * asked shape; `onError: 'skip'` must list what it skipped instead of throwing. With `patches` (each file decoded
+ * whole at its own size, perhaps scaled, and cut into windows) the same files must give the same: typed errors, or
+ * perImage windows of the asked shape per file kept, each with its place.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,5 +63,45 @@ describe('fuzz: image files', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expectClean('image files');
+  }, 120_000);
+
+  it('200 damaged files through loadImageFolder with patches', async () => {
+    const g = new Gen(32);
+    const formats: Format[] = ['png', 'jpeg', 'webp'];
+    for (let i = 0; i < 200; i++) {
+      const format = formats[i % 3];
+      const { bytes, label, exp } = await damagedImage(g, format, i % DAMAGE_KINDS);
+      const dir = join(root, `p${i}`);
+      mkdirSync(join(dir, 'a'), { recursive: true });
+      mkdirSync(join(dir, 'b'), { recursive: true });
+      const file = `a/x.${format === 'jpeg' ? 'jpg' : format}`;
+      writeFileSync(join(dir, file), bytes);
+      writeFileSync(join(dir, 'b/y.png'), await picture(g, 'png', 3));
+      const size: [number, number] = [g.int(1, 12), g.int(1, 12)];
+      const out = g.pick([1, 3] as const);
+      const skip = g.bool(0.3);
+      const patches = { perImage: g.int(1, 5), seed: g.int(0, 9), scale: g.pick([1, 1, 0.5, 0.01]) };
+      // The sound file may be smaller than a patch: refused or skipped as a file that holds none.
+      await fuzzCase(
+        null,
+        'image patches',
+        `#${i} ${format} ${label}${skip ? ' (skip)' : ''} ${JSON.stringify(patches)}`,
+        exp === 'invalid' && !skip ? 'invalid' : 'either',
+        async () => {
+          const r = await loadImageFolder(dir, { size, channels: out, onError: skip ? 'skip' : 'throw', patches });
+          return () => {
+            const kept = new Set(r.files);
+            expect(r.dataset.shape).toEqual([out, ...size]);
+            expect(r.dataset.length).toBe(kept.size * patches.perImage);
+            expect(r.files.length).toBe(r.dataset.length);
+            expect(kept.size + r.skipped.length).toBe(2);
+            for (const s of r.skipped) expect(s.reason.length).toBeLessThan(1000);
+            expect(r.patchOrigins!.x.length).toBe(r.dataset.length);
+          };
+        },
+      );
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expectClean('image patches');
   }, 120_000);
 });

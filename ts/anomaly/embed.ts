@@ -284,7 +284,8 @@ export function checkNeighbourSizes(
  * @internal The k nearest reference rows of each query row in `queries` (checked
  * arguments), in gemms of `batchSize` queries from the first. `selfOffset` ≥ 0:
  * query row i is reference row selfOffset + i, left out. What
- * `nearestNeighbours` and each worker run.
+ * `nearestNeighbours` and each worker run. `counts`, when given, gets the number
+ * of rows measured in float64 added to its `measured` (for tests).
  */
 export function neighbourRows(
   be: Backend,
@@ -293,20 +294,27 @@ export function neighbourRows(
   k: number,
   selfOffset: number,
   batchSize: number,
+  counts?: { measured: number },
 ): Neighbours {
   const { n: m, dim } = reference;
   const nq = queries.length / dim;
-  const bounds = referenceBounds(reference);
   const indices = new Int32Array(nq * k).fill(-1);
   const distances = new Float32Array(nq * k).fill(Infinity);
   const chosen = new Int32Array(k);
   const exact = new Float64Array(k);
   const rows = new Int32Array(m);
   const lows = new Float64Array(m);
-  const r = be.fromArray([m, dim], reference.vectors);
+  const mean = meanRow(reference);
+  const r = be.empty([m, dim]);
   let q: Tensor | null = null,
     c: Tensor | null = null;
   try {
+    // The gemm runs on the vectors minus the reference's mean: distances do not change, and its error bound, relative
+    // to ‖q‖² + ‖r‖², is then relative to the vectors' spread. Uncentred, codes or pixels near 0.9 with a spread of
+    // 0.02 (784 features) had every row within the bound of the k-th: all measured, 47 times the time.
+    centreRows(reference.vectors, mean, r.data);
+    const bounds = referenceBounds(r.data, m, dim);
+    let measured = 0;
     for (let start = 0; start < nq; start += batchSize) {
       const b = Math.min(batchSize, nq - start);
       if (!q || q.shape[0] !== b) {
@@ -316,20 +324,35 @@ export function neighbourRows(
         c = be.empty([b, m]);
       }
       const qv = queries.subarray(start * dim, (start + b) * dim);
-      q.set(qv);
+      centreRows(qv, mean, q.data);
       gemm(q, r, c!, { transB: true });
-      const dots = c!.data.subarray(0, b * m);
+      // Views taken after the last allocation (a grown memory detaches older ones).
+      const dots = c!.data.subarray(0, b * m),
+        centred = q.data;
       for (let i = 0; i < b; i++) {
         const self = selfOffset >= 0 ? selfOffset + start + i : -1;
         const query = qv.subarray(i * dim, (i + 1) * dim);
         const row = (start + i) * k;
-        nearestOf(reference, bounds, query, dots.subarray(i * m, (i + 1) * m), self, k, chosen, exact, rows, lows);
+        measured += nearestOf(
+          reference,
+          bounds,
+          query,
+          centred.subarray(i * dim, (i + 1) * dim),
+          dots.subarray(i * m, (i + 1) * m),
+          self,
+          k,
+          chosen,
+          exact,
+          rows,
+          lows,
+        );
         for (let p = 0; p < k; p++) {
           indices[row + p] = chosen[p]!;
           distances[row + p] = Math.sqrt(exact[p]!);
         }
       }
     }
+    if (counts) counts.measured += measured;
   } finally {
     r.dispose();
     q?.dispose();
@@ -338,9 +361,23 @@ export function neighbourRows(
   return { indices, distances, k };
 }
 
-/** What `nearestOf` needs of the reference set, computed once a search. */
+/** The mean of the rows of `e`, in float64. */
+function meanRow({ n, dim, vectors: v }: Embeddings): Float64Array {
+  const mean = new Float64Array(dim);
+  for (let j = 0; j < n; j++) for (let t = 0; t < dim; t++) mean[t] += v[j * dim + t]!;
+  for (let t = 0; t < dim; t++) mean[t] /= n;
+  return mean;
+}
+
+/** Each row of `src` minus `mean`, rounded to float32, into `dst` (as long as `src`). */
+function centreRows(src: Float32Array, mean: Float64Array, dst: Float32Array): void {
+  const dim = mean.length;
+  for (let i = 0; i < src.length; i++) dst[i] = src[i]! - mean[i % dim]!;
+}
+
+/** What `nearestOf` needs of the (centred) reference set, computed once a search. */
 interface ReferenceBounds {
-  /** ‖r‖² of each row, in float64. */
+  /** ‖r‖² of each centred row, in float64. */
   norms: Float64Array;
   /** (1 − rel)·‖r‖² of each row: its part of a lower bound. */
   lowParts: Float64Array;
@@ -352,9 +389,11 @@ interface ReferenceBounds {
   abs: number;
 }
 
-function referenceBounds({ n: m, dim, vectors: v }: Embeddings): ReferenceBounds {
-  // The bound doubled (2·dim for the two dot products' worth of rounding), and room for the norms' own (16).
-  const rel = (2 * dim + 16) * 2 ** -24;
+function referenceBounds(v: Float32Array, m: number, dim: number): ReferenceBounds {
+  // The gemm's bound doubled (2·dim for the two dot products' worth of rounding), room for the norms' own (16), and
+  // for the centring's rounding (16): each centred value is within 2⁻²⁴ of its own size of the exact difference, which
+  // moves a squared distance by at most 4·2⁻²⁴(‖q‖² + ‖r‖²) of the centred vectors.
+  const rel = (2 * dim + 32) * 2 ** -24;
   const norms = new Float64Array(m),
     lowParts = new Float64Array(m);
   let most = 0;
@@ -376,15 +415,18 @@ const OVERFLOW = 2 ** 126;
  * indices into `chosen`, their squared distances into `exact`. The gemm's float32 ‖q‖² + ‖r‖² − 2q·r cancels (an
  * image and its exact copy came out 0.005 apart in 800 features, the next image 6.7 away) and, near a tie at the
  * k-th place, ranks by its rounding: it only bounds each distance. Its error is at most about dim·2⁻²⁴·(‖q‖² + ‖r‖²)
- * (plus underflow's dim·2⁻¹⁴⁹), so every row whose lower bound is within the k-th smallest upper bound is a candidate
- * and is measured in float64 — k and a few more a query as a rule, against m·dim for the gemm. Rows whose dot
- * product may overflow float32 (codes of 1e30) have no bound and are always measured. `chosen` and `exact` hold k;
- * `rows` and `lows` (scratch) hold m.
+ * of the centred vectors (plus underflow's dim·2⁻¹⁴⁹), so every row whose lower bound is within the k-th smallest
+ * upper bound is a candidate and is measured in float64, from `query` and the reference as given — k and a few more
+ * a query as a rule, against m·dim for the gemm. Rows whose dot product may overflow float32 (codes of 1e30) have no
+ * bound and are always measured. `centred`: the query minus the reference's mean, as the gemm had it; `dots`: its
+ * products with the centred rows. `chosen` and `exact` hold k; `rows` and `lows` (scratch) hold m. Returns the
+ * number of rows measured.
  */
 function nearestOf(
   reference: Embeddings,
   { norms: rNorm, lowParts: rLow, most: rMost, rel, abs }: ReferenceBounds,
   query: Float32Array,
+  centred: Float32Array,
   dots: Float32Array,
   self: number,
   k: number,
@@ -392,10 +434,10 @@ function nearestOf(
   exact: Float64Array,
   rows: Int32Array,
   lows: Float64Array,
-): void {
+): number {
   const { n: m, dim, vectors: ref } = reference;
   let qn = 0;
-  for (let t = 0; t < dim; t++) qn += query[t]! * query[t]!;
+  for (let t = 0; t < dim; t++) qn += centred[t]! * centred[t]!;
   // One pass: the k smallest upper bounds so far, and every row whose lower bound is within the k-th of them when
   // it is seen. The k-th only falls, so the rows that can be among the k are all listed (k·log m a query, in
   // random order), in index order.
@@ -424,8 +466,10 @@ function nearestOf(
   // The listed rows measured in float64; strict comparisons in index order keep ties at the lower index.
   exact.fill(Infinity);
   chosen.fill(-1);
+  let measured = 0;
   for (let l = 0; l < listed; l++) {
     if (lows[l]! > bound) continue;
+    measured++;
     const j = rows[l]!;
     let s = 0;
     for (let u = 0, o = j * dim; u < dim; u++) s += (query[u]! - ref[o + u]!) ** 2;
@@ -439,4 +483,5 @@ function nearestOf(
     exact[p] = s;
     chosen[p] = j;
   }
+  return measured;
 }

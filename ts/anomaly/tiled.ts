@@ -16,7 +16,7 @@ import { ArgumentError, quote } from '../errors.js';
 import { MAX_RESULT_FLOATS, MAX_TILED_PIXELS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Runner } from '../train/runner.js';
-import { optionsOf } from '../util/options.js';
+import { knownFields, optionsOf } from '../util/options.js';
 import { checkBatchSize, checkDepth, stackBatch } from './embed.js';
 
 /** How tiles are blended where they overlap: 'hann' weighs each tile's pixels by a raised cosine, 'flat' alike. */
@@ -126,6 +126,8 @@ function planTiles(
   if (typeof (runner as Partial<Runner> | null)?.reconstructThrough !== 'function')
     throw new ArgumentError(op, 'runner', 'must be a Runner (threadRunner, createRunner)');
   const o = optionsOf(op, options);
+  // A misspelt option ({ strides: 4 }) would be the default without a word.
+  knownFields(op, 'options', o, ['depth', 'stride', 'window', 'batchSize', 'tilesPerCall', 'input']);
   const depth = checkDepth(op, stack, o.depth ?? 1, 1);
   const [tc, th, tw] = stack.inputShape as [number, number, number];
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((v) => Number.isSafeInteger(v) && v >= 1))
@@ -145,6 +147,10 @@ function planTiles(
     );
   if (!(image instanceof Float32Array) || image.length !== c * h * w)
     throw new ArgumentError(op, 'image', `must be a Float32Array of ${c}·${h}·${w} values (planes), as shape says`);
+  // Here, not from the first tile's dataset after the output is allocated (a DataError naming ImageDataset).
+  for (let i = 0; i < image.length; i++)
+    if (!Number.isFinite(image[i]))
+      throw new ArgumentError(op, 'image', `value ${i} is ${image[i]}: finite values needed`);
   const stride = o.stride;
   if (stride !== undefined && !(Number.isInteger(stride) && stride >= 1 && stride <= Math.min(th, tw)))
     throw new ArgumentError(

@@ -26,7 +26,7 @@ import { contrastNormalize } from '../data/normalize.js';
 import { fitWhitening, type Whitening, whiten } from '../data/whiten.js';
 import { splitDataset } from '../data/split.js';
 import { Rng } from '../util/rng.js';
-import { DataError, FormatError } from '../errors.js';
+import { ArgumentError, DataError, FormatError } from '../errors.js';
 import { MAX_IMAGE_SIDE } from '../limits.js';
 
 export interface DataSpec {
@@ -391,6 +391,11 @@ async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape, patches?
     // The first undecodable file stops the run: say how to go on without it.
     if (e instanceof FormatError && !s.skipBad)
       throw new FormatError(e.source, `${e.message.slice(e.source.length + 2)} (--skip-bad skips such files)`);
+    // Too many patches, or too many bytes of them: the flag to change is --patches (the loader names its options).
+    if (patches && e instanceof ArgumentError && (e.arg === 'patches' || e.arg === 'files'))
+      throw new DataError(
+        `--patches ${patches.perImage}: ${e.message.slice(`${e.op}: ${e.arg} `.length)}: give a smaller --patches${e.arg === 'files' ? ' or --size' : ''}`,
+      );
     throw e;
   }
   if (f.skipped.length) console.error(skippedList(f.skipped, patches !== undefined));

@@ -3,7 +3,7 @@
  * mirrored from the input folder (never leaving the folder, never two images in one file), no symbolic link on the
  * way, no input folder under `--out`; and the writing itself (one PNG per image, each atomic).
  */
-import { lstat, realpath, rm } from 'node:fs/promises';
+import { lstat, open, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ArgumentError } from '../errors.js';
 import { makeDirs, writeAtomic } from '../io/files.js';
@@ -131,10 +131,33 @@ export function imagePng(img: Float32Array, c: number, h: number, w: number): Ui
 }
 
 /**
- * Removes the comparison.png an earlier `--add-noise` run left in `out`, after a run without it has written its
- * denoise.csv: the picture's title gave the PSNRs of images the CSV no longer lists. A regular file only (not a link
- * or anything else the user put there); true when one was removed.
+ * Whether `out` holds the comparison.png of an earlier `--add-noise` run, which a run without it removes
+ * (`removeStaleComparison`): a regular file (not a link or anything else the user put there) beside a denoise.csv
+ * with the error columns only such a run writes. Asked before this run overwrites denoise.csv. Without the CSV the
+ * picture is not known to be the command's: --out may be any folder, and a comparison.png of the user's was removed.
  */
+export async function staleComparison(out: string): Promise<boolean> {
+  const st = await lstat(join(out, 'comparison.png')).catch(() => null);
+  if (!st?.isFile()) return false;
+  const head = await readHead(join(out, 'denoise.csv'), 64).catch(() => '');
+  return head.startsWith('file,output,noisy_mse,');
+}
+
+/** The first `bytes` bytes of a regular file, as text. */
+async function readHead(path: string, bytes: number): Promise<string> {
+  const st = await lstat(path);
+  if (!st.isFile()) return '';
+  const f = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await f.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await f.close();
+  }
+}
+
+/** Removes `out`/comparison.png, which `staleComparison` found stale; true when it was still a file and removed. */
 export async function removeStaleComparison(out: string): Promise<boolean> {
   const path = join(out, 'comparison.png');
   const st = await lstat(path).catch(() => null);

@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { reconstructTiled } from '../anomaly/tiled.js';
 import { ImageDataset } from '../data/dataset.js';
-import { decodeImageFile } from '../data/imagefolder.js';
+import { decodeImageFile, ImageTooLarge } from '../data/imagefolder.js';
 import { undecodable } from '../data/imagelist.js';
 import { addNoise } from '../data/imagenoise.js';
 import { boundedReason } from '../data/imageopts.js';
@@ -82,11 +82,17 @@ export async function decodableFiles(
       await decodeImageFile(join(dir, file), { channels, maxPixels: MAX_TILED_PIXELS });
       ok.push(i);
     } catch (e) {
+      // A photo of a 48-megapixel phone decodes well: say what refuses it, and what reads it.
+      const reason =
+        e instanceof ImageTooLarge
+          ? `too large to denoise at its own size: ${e.message} (MAX_TILED_PIXELS; --resize reads it resized to the model's input)`
+          : boundedReason(e);
       if (!skipBad) {
-        const err = undecodable(join(dir, file), boundedReason(e));
+        const err =
+          e instanceof ImageTooLarge ? new FormatError(join(dir, file), reason) : undecodable(join(dir, file), reason);
         throw new FormatError(err.source, `${err.message.slice(err.source.length + 2)} (--skip-bad skips such files)`);
       }
-      skipped.push({ file, reason: boundedReason(e) });
+      skipped.push({ file, reason });
     }
   }
   if (ok.length === 0)

@@ -25,7 +25,8 @@ export const describeNoise = (z: ImageNoise) =>
   // Not σ: the pictures' embedded font has no Greek.
   z.type === 'gaussian'
     ? `Gaussian noise of standard deviation ${z.std}`
-    : `${z.type} noise on ${100 * z.fraction} % of the values`;
+    : // 100 × 0.07 is 7.000000000000001 in floats: the title and log said so.
+      `${z.type} noise on ${Number((100 * z.fraction).toPrecision(12))} % of the values`;
 
 /**
  * The scale of comparison.png's `k` cells of `h × w` pixels (as many picture pixels per image pixel as fit

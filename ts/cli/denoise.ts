@@ -26,7 +26,14 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { stackDepth } from './apply.js';
 import { type AllData, type DataSpec, folderFiles, limitIndices, normalized, resolveAllData } from './data.js';
-import { checkDataNotInOut, checkNoLinks, outputNames, removeStaleComparison, writeImages } from './denoise-files.js';
+import {
+  checkDataNotInOut,
+  checkNoLinks,
+  outputNames,
+  removeStaleComparison,
+  staleComparison,
+  writeImages,
+} from './denoise-files.js';
 import { decodableFiles, denoiseOwnSize } from './denoise-own.js';
 import { COMPARISON_IMAGES, comparisonPng, comparisonScale, csvText, describeNoise } from './denoise-report.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
@@ -79,6 +86,8 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
   // The images written there would be read back by the next run on --data; and --data inside --out could be overwritten.
   await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
   await checkDataNotInOut(a.data, a.out);
+  // Before this run's denoise.csv replaces the one that shows whose comparison.png it is.
+  const stale = !a.addNoise && (await staleComparison(a.out));
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;
@@ -102,7 +111,7 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
         ...{ args: a, stack, input: saved.input, depth, runner },
         ...{ files: own, decodable, outputs, log },
       });
-      await tidyComparison(a, log);
+      await tidyComparison(a, stale, log);
       return result;
     }
     // Read as the files are (pixels in [0, 1]); the model's normalisation is applied below, after any added noise.
@@ -138,7 +147,7 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
       const png = comparison(d, shown, [clean, noisy, denoised], title);
       await writeAtomic(join(a.out, 'comparison.png'), png);
     }
-    await tidyComparison(a, log);
+    await tidyComparison(a, stale, log);
     const result: DenoiseResult = { files: d.names, outputs };
     if (noisyErr && denoisedErr) {
       result.noisy = { mse: meanOf(noisyErr.mse), psnr: meanOf(noisyErr.psnr) };
@@ -151,9 +160,9 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
   }
 }
 
-/** Without `--add-noise`, an earlier run's comparison.png is removed, and the log says so. */
-async function tidyComparison(a: DenoiseArgs, log: (s: string) => void): Promise<void> {
-  if (!a.addNoise && (await removeStaleComparison(a.out)))
+/** Without `--add-noise`, an earlier run's comparison.png (`staleComparison`) is removed, and the log says so. */
+async function tidyComparison(a: DenoiseArgs, stale: boolean, log: (s: string) => void): Promise<void> {
+  if (stale && (await removeStaleComparison(a.out)))
     log(`${OP}: removed the comparison.png of an earlier --add-noise run from ${a.out.slice(0, 160)}`);
 }
 

@@ -127,7 +127,9 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       mse.push(evaluateTask(be, stackLayerTask(stack, k), test).loss);
       const note = saturationNote(stack, k, train);
       saturated.push(note.share);
-      log(`CAE ${k + 1}: reconstruction MSE on the ${test.length} held-out images ${mse[k].toFixed(5)}${note.text}`);
+      log(
+        `CAE ${k + 1}: reconstruction MSE on the ${test.length} held-out ${patches ? 'patches' : 'images'} ${mse[k].toFixed(5)}${note.text}`,
+      );
       if (note.warning && !a.quiet) console.error(note.warning);
     }
     const seconds = (performance.now() - t0) / 1000;

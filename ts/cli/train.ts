@@ -52,7 +52,10 @@ export interface TrainArgs {
   maps?: [number, number];
   kernel: number;
   hidden?: number;
-  /** Noise on the first CAE's input (denoising): a masking fraction (0: none) or Gaussian noise (default: `settingsFor`). */
+  /**
+   * Noise on the first CAE's input (denoising): a masking fraction (0: none), Gaussian noise (clipped to [0, 1]: the
+   * images are pixels) or salt and pepper (default: `settingsFor`).
+   */
   noise?: FirstNoise;
   /** k-sparse decoding of the first CAE: the fraction of each pooled map kept; 0 for none (default: `settingsFor`). */
   sparsity?: number;

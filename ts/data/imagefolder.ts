@@ -201,6 +201,11 @@ export async function listImageFolder(
   return { files, ...labelling };
 }
 
+/** `decodeImageFile`'s refusal of a file of more than its `maxPixels`, from the header, before decoding. */
+export class ImageTooLarge extends Error {
+  override name = 'ImageTooLarge';
+}
+
 /** One image decoded at its own size: `channels` planes of bytes, `height × width` after its EXIF rotation. */
 export interface DecodedImage {
   planes: Uint8Array;
@@ -224,7 +229,7 @@ export async function decodeImageFile(
   const max = opts.maxPixels ?? MAX_IMAGE_PIXELS;
   // The header's size first: sharp's own refusal says only "exceeds pixel limit".
   const { width: w0 = 0, height: h0 = 0 } = await sharp(file).metadata();
-  if (w0 * h0 > max) throw new Error(`${w0}×${h0} pixels, more than the limit of ${max}`);
+  if (w0 * h0 > max) throw new ImageTooLarge(`${w0}×${h0} pixels, more than the limit of ${max}`);
   let { data, info } = await sharp(file, { limitInputPixels: max, failOn: 'error' })
     .rotate()
     .flatten({ background: { r: bg, g: bg, b: bg } })

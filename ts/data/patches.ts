@@ -104,10 +104,14 @@ export function assemblePatches(
   where: string,
 ): LoadedImages {
   const per = o.patches!.perImage;
-  if (!ok.some((v) => v === 1))
+  // The first file's reason (in file order, not the order decoding finished in): the skipped list never reaches the
+  // caller, and "smaller than a patch" says what to change.
+  if (!ok.some((v) => v === 1)) {
+    const first = skipped.find((x) => x.file === paths[0]);
     throw new DataError(
-      `${op}: none of the ${paths.length} image files in ${where} could be decoded and holds a ${o.width}×${o.height} patch`,
+      `${op}: none of the ${paths.length} image files in ${where} both decodes and holds a ${o.width}×${o.height} patch${first ? ` (${first.file}: ${first.reason})` : ''}`,
     );
+  }
   const n = paths.length * per;
   const fileOf = (j: number) => Math.floor(j / per);
   const patchPaths = Array.from({ length: n }, (_, j) => paths[fileOf(j)]!);
