@@ -292,10 +292,18 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     } finally {
       s.dispose();
     }
-    // comparison.png: the centres of the four, cut to the smallest (7×10) and scaled by 9.
+    // comparison.png: the four whole (each under 96 px a side), each on black in a cell of the largest, 41×50 at
+    // scale 1 (cut to the smallest, 7×10, they had all been 7×10).
     const cmp = PNG.sync.read(readFileSync(join(out, 'comparison.png')));
-    expect(cmp.width).toBeGreaterThan(1 + 4 * 91);
-    expect(cmp.height).toBeGreaterThan(1 + 3 * 64);
+    expect(cmp.width).toBeGreaterThan(1 + 4 * 51);
+    expect(cmp.height).toBeGreaterThan(1 + 3 * 42);
+    // The widest, a-wide.png (37×50), is shown whole at scale 1: its middle row, 50 pixels as the file holds them, is
+    // a run of the picture. Cut to the smallest shown (7×10, scaled by 9) it was not.
+    const { data: wide } = await sharp(join(sizes, 'a-wide.png')).raw().toBuffer({ resolveWithObject: true });
+    const middle = Buffer.from(wide.subarray(18 * 50 * 3, 19 * 50 * 3));
+    const rgb = Buffer.alloc(cmp.width * cmp.height * 3);
+    for (let p = 0; p < cmp.width * cmp.height; p++) cmp.data.copy(rgb, 3 * p, 4 * p, 4 * p + 3);
+    expect(rgb.indexOf(middle)).toBeGreaterThanOrEqual(0);
     // Two workers write the same files.
     const out2 = join(dir, 'out-sizes2');
     const w2 = await cli([...line, '--out', out2, '--workers', '2', '-q']);

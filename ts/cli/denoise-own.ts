@@ -3,8 +3,9 @@
  * of photos as one float array), each reconstructed from overlapping tiles of the model's input size
  * (`reconstructTiled`) and written at its own size. With `--add-noise` image i of the list (after `--limit`) gets
  * its noise from the seed `deriveSeed(seed, i)`, its errors are measured at its own size, and comparison.png shows
- * the centre of each shown image at its own resolution (at most COMPARISON_CELL pixels a side, all cut to the
- * smallest shown): a photo scaled down to a cell would hide the very noise it is meant to show.
+ * the centre of each shown image at its own resolution (at most COMPARISON_CELL pixels a side, each centred on black
+ * in a cell of the largest shown): a photo scaled down to a cell would hide the very noise it is meant to show, and
+ * cut to the smallest shown, one tiny file made every cell as tiny.
  *
  * Every file is decoded once before anything is written (`decodableFiles`), as the run at the model's size decodes
  * the folder first: an undecodable file stops the run with no output, or with `--skip-bad` is left out.
@@ -108,8 +109,9 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
   const [c, th, tw] = r.stack.inputShape as [number, number, number];
   const files = r.files.files;
   const n = files.length;
-  // Which images comparison.png shows: as the run at the model's size picks them (limitIndices), checked as large as
-  // they may be before anything is decoded.
+  // Which images comparison.png shows: a seeded sample of the listed files (not in proportion to a folder's classes,
+  // as the run at the model's size samples its decoded images), its picture checked as large as it may be before
+  // anything is decoded.
   const k = Math.min(COMPARISON_IMAGES, n);
   const showAt = a.addNoise ? new Map(Array.from(limitSample(null, n, k, 1), (i, j) => [i, j])) : null;
   if (a.addNoise) comparisonScale(k, COMPARISON_CELL, COMPARISON_CELL);
@@ -167,13 +169,13 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
   result.denoised = { mse: meanOf(denoisedErr.mse), psnr: meanOf(denoisedErr.psnr) };
   const cells = shown.filter((s): s is Shown => s !== undefined);
   if (cells.length) {
-    const h = Math.min(...cells.map((s) => s.h)),
-      w = Math.min(...cells.map((s) => s.w));
+    const h = Math.max(...cells.map((s) => s.h)),
+      w = Math.max(...cells.map((s) => s.w));
     const m = cells.length,
       size = c * h * w;
     const all = new Float32Array(3 * m * size);
     cells.forEach((s, j) =>
-      s.crops.forEach((crop, row) => all.set(centre(crop, [c, s.h, s.w], h, w), (row * m + j) * size)),
+      s.crops.forEach((crop, row) => padInto(crop, [c, s.h, s.w], all, (row * m + j) * size, h, w)),
     );
     const title = `${r.files.name.slice(0, 60)}, ${describeNoise(a.addNoise)}: PSNR ${result.noisy.psnr.toFixed(2)} dB noisy, ${result.denoised.psnr.toFixed(2)} dB denoised (depth ${r.depth}, mean of ${kept.length} images at their own size; centres shown)`;
     await writeAtomic(join(a.out, 'comparison.png'), comparisonPng(all, m, [c, h, w], comparisonScale(m, h, w), title));
@@ -190,4 +192,20 @@ function centre(v: Float32Array, [c, H, W]: readonly [number, number, number], h
     for (let y = 0; y < h; y++)
       out.set(v.subarray((ch * H + y0 + y) * W + x0, (ch * H + y0 + y) * W + x0 + w), (ch * h + y) * w);
   return out;
+}
+
+/** Planes of `shape` centred in an `h × w` cell (no smaller) of `out` at `at`, whose other pixels stay 0. */
+function padInto(
+  v: Float32Array,
+  [c, H, W]: readonly [number, number, number],
+  out: Float32Array,
+  at: number,
+  h: number,
+  w: number,
+): void {
+  const y0 = Math.floor((h - H) / 2),
+    x0 = Math.floor((w - W) / 2);
+  for (let ch = 0; ch < c; ch++)
+    for (let y = 0; y < H; y++)
+      out.set(v.subarray((ch * H + y) * W, (ch * H + y + 1) * W), at + (ch * h + y0 + y) * w + x0);
 }
