@@ -22,6 +22,19 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/**
+ * A folder of two classes: `a/x.<format>` holds the damaged bytes, `b/y.png` a sound picture drawn from `g`, which
+ * keeps the folder valid when the damaged file is skipped. Returns the damaged file's relative name.
+ */
+async function damagedFolder(g: Gen, dir: string, format: Format, bytes: Uint8Array): Promise<string> {
+  mkdirSync(join(dir, 'a'), { recursive: true });
+  mkdirSync(join(dir, 'b'), { recursive: true });
+  const file = `a/x.${format === 'jpeg' ? 'jpg' : format}`;
+  writeFileSync(join(dir, file), bytes);
+  writeFileSync(join(dir, 'b/y.png'), await picture(g, 'png', 3));
+  return file;
+}
+
 describe('fuzz: image files', () => {
   it('400 damaged PNG, JPEG and WebP files through loadImageFolder', async () => {
     const g = new Gen(31);
@@ -30,12 +43,7 @@ describe('fuzz: image files', () => {
       const format = formats[i % 3];
       const { bytes, label, exp } = await damagedImage(g, format, i % DAMAGE_KINDS);
       const dir = join(root, String(i));
-      mkdirSync(join(dir, 'a'), { recursive: true });
-      mkdirSync(join(dir, 'b'), { recursive: true });
-      const file = `a/x.${format === 'jpeg' ? 'jpg' : format}`;
-      writeFileSync(join(dir, file), bytes);
-      // A second, sound class keeps the folder valid when the damaged file is skipped.
-      writeFileSync(join(dir, 'b/y.png'), await picture(g, 'png', 3));
+      const file = await damagedFolder(g, dir, format, bytes);
       const size: [number, number] = [g.int(1, 12), g.int(1, 12)];
       const out = g.pick([1, 3] as const);
       const skip = g.bool(0.3);
@@ -72,11 +80,7 @@ describe('fuzz: image files', () => {
       const format = formats[i % 3];
       const { bytes, label, exp } = await damagedImage(g, format, i % DAMAGE_KINDS);
       const dir = join(root, `p${i}`);
-      mkdirSync(join(dir, 'a'), { recursive: true });
-      mkdirSync(join(dir, 'b'), { recursive: true });
-      const file = `a/x.${format === 'jpeg' ? 'jpg' : format}`;
-      writeFileSync(join(dir, file), bytes);
-      writeFileSync(join(dir, 'b/y.png'), await picture(g, 'png', 3));
+      await damagedFolder(g, dir, format, bytes);
       const size: [number, number] = [g.int(1, 12), g.int(1, 12)];
       const out = g.pick([1, 3] as const);
       const skip = g.bool(0.3);
