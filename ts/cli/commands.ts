@@ -333,10 +333,10 @@ export function registerDataCommands(program: Command): void {
       });
     });
 
-  const modelOpt = (cmd: Command) =>
+  const modelOpt = (cmd: Command, folders = "folders are resized to the model's input") =>
     cmd
       .requiredOption('--model <path>', MODEL_HELP)
-      .requiredOption('--data <spec>', `${DATA_HELP}; folders are resized to the model's input`)
+      .requiredOption('--data <spec>', `${DATA_HELP}; ${folders}`)
       .option('--skip-bad', SKIP_BAD_HELP, false)
       .addOption(build())
       .option('-q, --quiet', QUIET_HELP, false);
@@ -535,6 +535,7 @@ export function registerDataCommands(program: Command): void {
       .description(
         "each image cleaned by the stack: up through --depth blocks and back down, written as a PNG under OUT/images/ (grey or RGB as the model's channels), with OUT/denoise.csv; an image folder's files at their own size (reconstructed from overlapping tiles of the model's input size; --resize: resized to it instead), the fixed-format sets at theirs (the model's); --add-noise corrupts clean images first and measures (MSE and PSNR in the CSV, comparison.png)",
       ),
+    "a folder's files are read at their own size (--resize: resized to the model's input)",
   )
     .requiredOption(
       '--out <dir>',
