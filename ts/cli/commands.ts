@@ -297,7 +297,7 @@ export function registerDataCommands(program: Command): void {
     .addOption(normalizeOption())
     .option(
       '--noise <fraction>',
-      'masking noise of the first CAE (a denoising CAE), 0 for none; or gaussian:σ, Gaussian noise, or salt-pepper:f, a fraction of the values set to 0 or 1 (a denoiser of that noise, for convae denoise)',
+      'masking noise of the first CAE (a denoising CAE), 0 for none; or gaussian:σ, Gaussian noise (clipped to [0, 1] unless --normalize), or salt-pepper:f, a fraction of the values set to 0 or 1 (a denoiser of that noise, for convae denoise)',
       trainNoiseArg,
       0.3,
     )
