@@ -1,5 +1,5 @@
 /**
- * What the fuzz groups of hostile command lines share (similar, map, detect): the folders they are drawn from,
+ * What the fuzz groups of hostile command lines share (similar, map, cluster, denoise, detect): the folders they are drawn from, the lines (`hostileLines`),
  * and the referee of a refused line. A line is refused well when it exits non-zero, its first line is one
  * `convae:` / `convae <command>:` (or commander's `error:`) line of bounded length, there is no stack trace, the
  * output is bounded and nothing went to stdout. Each group adds what its command must not have done.
@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { cliAsync } from '../util/cli.js';
+import type { Gen } from './harness.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -66,4 +67,23 @@ export async function expectRefused(
       also(i + k, r, name);
     });
   }
+}
+
+/**
+ * `count` hostile lines: `base`, a fresh `--out` (`out(i)`), then one flag drawn from `flags` with a drawn value,
+ * which wins over the valid ones before it; and each line's label, the part after `base` and its `--out`.
+ */
+export function hostileLines(
+  g: Gen,
+  base: readonly string[],
+  out: (i: number) => string,
+  flags: readonly [string, () => string][],
+  count = 24,
+): { cases: string[][]; label: (i: number) => string } {
+  const cases: string[][] = [];
+  for (let i = 0; i < count; i++) {
+    const [flag, value] = g.pick(flags);
+    cases.push([...base, '--out', out(i), flag, value()]);
+  }
+  return { cases, label: (i) => cases[i]!.slice(base.length + 2).join(' ') };
 }

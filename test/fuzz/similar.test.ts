@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectRefused, fuzzCli as cli, makeFuzzFolders } from './cli-lines.js';
+import { expectRefused, fuzzCli as cli, makeFuzzFolders, hostileLines } from './cli-lines.js';
 import { Gen } from './harness.js';
 
 describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)('fuzz: similar command lines', () => {
@@ -43,13 +43,8 @@ describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)
       ['--query', unreadable],
       ['--data', unreadable],
     ];
-    const cases: string[][] = [];
-    for (let i = 0; i < 24; i++) {
-      const [flag, value] = g.pick(flags);
-      // The hostile flag after the valid ones wins; a picture only where it is the flag under test.
-      cases.push([...base, '--out', p(`case${i}.csv`), flag, value()]);
-    }
-    const label = (i: number) => cases[i]!.slice(base.length + 2).join(' ');
+    // A picture only where it is the flag under test.
+    const { cases, label } = hostileLines(g, base, (i) => p(`case${i}.csv`), flags);
     await expectRefused(cases, label, (i, _, name) =>
       expect(existsSync(p(`case${i}.csv`)), `${name}: wrote its --out`).toBe(false),
     );
