@@ -1,8 +1,9 @@
 /**
- * What the fuzz groups of hostile command lines share (similar, map, cluster, denoise, detect): the folders they are drawn from, the lines (`hostileLines`),
- * and the referee of a refused line. A line is refused well when it exits non-zero, its first line is one
- * `convae:` / `convae <command>:` (or commander's `error:`) line of bounded length, there is no stack trace, the
- * output is bounded and nothing went to stdout. Each group adds what its command must not have done.
+ * What the fuzz groups of hostile command lines share (similar, map, cluster, denoise, detect): the folders they are
+ * drawn from, the lines (`hostileLines`) and the referee of a refused line. A line is refused well when it exits
+ * non-zero, its first line is one `convae:` / `convae <command>:` (or commander's `error:`) line of bounded length,
+ * there is no stack trace, the output is bounded and nothing went to stdout. Each group adds what its command must
+ * not have done.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
