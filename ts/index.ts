@@ -271,6 +271,19 @@ export {
   type Clustering,
 } from './anomaly/cluster.js';
 export { clusterScores, MAX_SCORED_GROUPS, type ClusterScores } from './anomaly/clusterscores.js';
+export {
+  defaultSilhouetteSample,
+  MAX_SILHOUETTE_SAMPLE,
+  silhouetteScore,
+  type SilhouetteOptions,
+} from './anomaly/silhouette.js';
+export {
+  chooseClusterCount,
+  MAX_K_CANDIDATES,
+  type ClusterCount,
+  type ClusterCountOptions,
+  type ClusterCountRow,
+} from './anomaly/clustercount.js';
 export { rescaleConvs, type RescaleOptions, type RescaledConv } from './train/rescale.js';
 export { featureStrengths, projectFeature, type FeatureOptions, type FeatureProjection } from './anomaly/project.js';
 export { projectionGrid } from './anomaly/draw.js';

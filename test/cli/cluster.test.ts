@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterCodes } from '../../ts/anomaly/cluster.js';
+import { chooseClusterCount } from '../../ts/anomaly/clustercount.js';
 import { encode } from '../../ts/anomaly/embed.js';
 import { mapCodes } from '../../ts/anomaly/map.js';
 import { cluster } from '../../ts/cli/cluster.js';
@@ -166,6 +167,49 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
     expect(pureColours(join(out, 'clusters.png'))).toBeGreaterThan(2 * 10 * 56 * 56 * 0.5);
   }, 120_000);
 
+  it('--k auto: each k of 2-20 in k-scores.csv, the k of the highest silhouette kept, as the library chooses it', async () => {
+    const out = join(dir, 'auto');
+    const base = { model: stack, data: mixed, restarts: 2, seed: 3, perCluster: 3, build: BUILD, quiet: true };
+    const r = await cluster({ ...base, k: 'auto', umap: 0, neighbours: 12, out, workers: 0 });
+    const { be, stack: s } = await savedStackAndImages(stack, imgs);
+    const f = await loadImageFolder(mixed, { size: [16, 16], channels: 3 });
+    try {
+      const labels = f.dataset.labels!;
+      const lib = await chooseClusterCount(threadRunner(be), encode(s, f.dataset, {}), {
+        ...{ from: 2, to: 20, seed: 3, restarts: 2, labels },
+      });
+      expect(Array.from(r.assignments)).toEqual(Array.from(lib.clustering.assignments));
+      const csv = rowsOf(join(out, 'k-scores.csv'));
+      expect(readFileSync(join(out, 'k-scores.csv'), 'utf8').split('\n')[0]).toBe('k,silhouette,inertia,nmi');
+      expect(csv.map((row) => Number(row[0]))).toEqual(Array.from({ length: 19 }, (_, i) => i + 2));
+      for (const [i, row] of csv.entries()) {
+        expect(Number(row[1])).toBeCloseTo(lib.rows[i]!.silhouette, 5);
+        expect(Number(row[3])).toBeCloseTo(lib.rows[i]!.nmi!, 5);
+      }
+      const best = csv.reduce((b, row) => (Number(row[1]) > Number(b[1]) ? row : b));
+      const json = JSON.parse(readFileSync(join(out, 'clusters.json'), 'utf8'));
+      expect(json.k).toBe(Number(best[0]));
+      expect(json.kChosen).toMatchObject({ from: 2, to: 20, by: 'silhouette' });
+      expect(new Set(rowsOf(join(out, 'clusters.csv')).map((row) => row[1])).size).toBe(json.k);
+    } finally {
+      s.dispose();
+    }
+    // A range on the CLI, and a folder of 4 images, where auto stops at k 3.
+    const small = join(dir, 'four');
+    mkdirSync(small, { recursive: true });
+    for (const file of readdirSync(flat).slice(0, 4)) cpSync(join(flat, file), join(small, file));
+    const [range, four] = await Promise.all([
+      cli(['cluster', '--model', stack, '--data', mixed, '--k', '3-5', '--umap', '0', '--out', join(dir, 'k35')]),
+      cli(['cluster', '--model', stack, '--data', small, '--k', 'auto', '--umap', '0', '--out', join(dir, 'k4')]),
+    ]);
+    expect(range.status, range.stderr).toBe(0);
+    expect(range.stderr).toMatch(/k-means, k of 3-5 by the highest mean silhouette/);
+    expect(range.stderr).toMatch(/chose k [345], the highest mean silhouette \([-\d.]+\) of k 3-5/);
+    expect(rowsOf(join(dir, 'k35', 'k-scores.csv')).map((row) => row[0])).toEqual(['3', '4', '5']);
+    expect(four.status, four.stderr).toBe(0);
+    expect(rowsOf(join(dir, 'k4', 'k-scores.csv')).map((row) => row[0])).toEqual(['2', '3']);
+  }, 120_000);
+
   it('refuses, before anything is encoded or written: one error line each', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
@@ -186,6 +230,18 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
         /^convae cluster: --neighbours 15 needs at least 16 images; --limit 12 leaves 12: give --neighbours 11 or fewer/,
       ],
       [['--k', '1'], /--k must be an integer in \[2, 200\]/],
+      [['--k', 'two'], /--k must be an integer in \[2, 200\] in digits, auto, or a range a-b/],
+      [['--k', '5-3'], /--k a-b must have 2 ≤ a < b ≤ 200 and at most 50 values/],
+      [['--k', '1-4'], /--k a-b must have 2/],
+      [['--k', '2-60'], /--k a-b must have 2/],
+      [
+        ['--k', '40-85'],
+        /^convae cluster: --k 40-85: a silhouette of k clusters needs more than k images; --data holds 80: give a range that ends at 79 or below/,
+      ],
+      [
+        ['--k', 'auto', '--limit', '3'],
+        /^convae cluster: --k auto tries k 2 and up, and needs at least 4 images; --limit 3 leaves 3/,
+      ],
       [['--k', '201'], /--k must be an integer in \[2, 200\]/],
       [['--restarts', '0'], /--restarts must be an integer in \[1, 100\]/],
       [['--per-cluster', '51'], /--per-cluster must be an integer in \[1, 50\]/],

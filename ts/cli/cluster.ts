@@ -13,11 +13,13 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clustering, clusterCodes, MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
+import { type ClusterCountRow, chooseClusterCount, MAX_K_CANDIDATES } from '../anomaly/clustercount.js';
+import { defaultSilhouetteSample } from '../anomaly/silhouette.js';
 import { checkNeighbourSizes, codeSize } from '../anomaly/embed.js';
 import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS, mapCodes } from '../anomaly/map.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, quote } from '../errors.js';
 import { makeDirs, writeAtomic } from '../io/files.js';
 import { MAX_RASTER_PIXELS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
@@ -39,8 +41,8 @@ export const MAX_PER_CLUSTER = 50;
 
 export interface ClusterArgs extends DataSpec {
   model: string;
-  /** Clusters, 2 to MAX_CLUSTERS. */
-  k: number;
+  /** Clusters, 2 to MAX_CLUSTERS; or a range of k to choose from by the highest mean silhouette (`chooseClusterCount`). */
+  k: KChoice;
   /** Blocks the images go through: 0 (the pixels) to the stack's length (default: all, the deepest code). */
   depth?: number;
   /** k-means++ starts; the one of lowest inertia is kept. */
@@ -60,12 +62,25 @@ export interface ClusterArgs extends DataSpec {
   quiet: boolean;
 }
 
+/** `--k`: a number of clusters, or the range `--k auto` or `--k a-b` chooses from. */
+export type KChoice = number | 'auto' | { from: number; to: number };
+
+/**
+ * The range `--k auto` tries: the silhouette is computed for each, and twenty covers the class counts of the
+ * usual sets. With fewer images it ends at one fewer than the images.
+ */
+export const AUTO_K = { from: 2, to: 20 } as const;
+
 /** What `cluster` computed: the clustering of the images, in the order of `files`. */
 export interface ClusterResult extends Clustering {
   files: string[];
+  /** With a range of k: each k tried, its inertia, silhouette (and NMI with labels). */
+  kRows?: ClusterCountRow[];
 }
 
 const FILES = ['clusters.csv', 'clusters.png', 'clusters.json'];
+/** Written beside them when k is chosen from a range. */
+const K_SCORES = 'k-scores.csv';
 
 export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
   const log = (s: string) => a.quiet || console.error(s);
@@ -76,7 +91,7 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
   // Before the images are read when --out exists (a folder of 60 000 took its minutes to be refused for a file in
   // the way): then these checks create nothing. A new folder is made by them below, after every other refusal, so
   // a refused run leaves none behind.
-  if (await stat(a.out).catch(() => null)) await checkOutputs(a.out);
+  if (await stat(a.out).catch(() => null)) await checkOutputs(a);
   const be = await loadBackend({ build: a.build });
   const saved = await loadSaved(be, a.model, 'stack');
   let runner: Runner | undefined;
@@ -86,19 +101,21 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     const d = await resolveAllData({ ...a, ...saved.input, keepRaw: true }, saved.inputShape);
     const n = d.data.length;
     // Everything that can be refused is refused before an image is encoded.
-    if (a.k > n)
+    const dim = codeSize(stack, depth);
+    const range = kRange(a, n, a.umap > 0 ? a.umap : dim);
+    const kMax = range ? range.to : (a.k as number);
+    if (kMax > n)
       throw new ArgumentError(
         OP,
         '--k',
-        `${a.k} clusters need at least ${a.k} images; ${held(a, n)}: ${n >= 2 ? `give --k ${n} or fewer` : more(a, n)}`,
+        `${kMax} clusters need at least ${kMax} images; ${held(a, n)}: ${n >= 2 ? `give --k ${n} or fewer` : more(a, n)}`,
       );
-    const dim = codeSize(stack, depth);
-    checkNeighbourSizes(OP, n, a.k, dim, 2);
+    checkNeighbourSizes(OP, n, kMax, dim, 2);
     if (a.umap > 0) checkMapSizes(a, n, dim);
-    pictureLayout(a, d);
-    await checkOutputs(a.out);
+    pictureLayout(a, d, kMax);
+    await checkOutputs(a);
     log(
-      `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${a.k} clusters, the best of ${a.restarts} k-means++ start(s)`,
+      `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${range ? `k of ${range.from}-${range.to} by the highest mean silhouette` : `${kMax} clusters`}, the best of ${a.restarts} k-means++ start(s)${range ? ' each' : ''}`,
     );
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const codes = await runner.encode(stack, d.data, { depth });
@@ -107,24 +124,32 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       a.umap > 0
         ? await mapCodes(runner, codes, { dims: a.umap, neighbours: a.neighbours, minDist: 0, seed: a.seed })
         : null;
-    const c = await clusterCodes(runner, space ? { vectors: space.points, n, dim: space.dims } : codes, {
-      k: a.k,
-      seed: a.seed,
-      restarts: a.restarts,
-      ...(labels ? { labels } : {}),
-    });
+    const points = space ? { vectors: space.points, n, dim: space.dims } : codes;
+    const opts = { seed: a.seed, restarts: a.restarts, ...(labels ? { labels } : {}) };
+    const chosen = range
+      ? await chooseClusterCount(runner, points, {
+          ...{ ...opts, ...range },
+          onK: (r) =>
+            log(`${OP}: k ${r.k}: silhouette ${r.silhouette.toFixed(4)}, inertia ${r.inertia.toPrecision(6)}`),
+        })
+      : null;
+    const c = chosen ? chosen.clustering : await clusterCodes(runner, points, { k: kMax, ...opts });
+    const k = chosen ? chosen.k : kMax;
     await makeDirs(a.out);
+    if (chosen) await writeAtomic(join(a.out, K_SCORES), kScoresCsv(chosen.rows));
     const lines = ['file,cluster,distance,label,label_name'];
     for (let i = 0; i < n; i++)
       lines.push(`${csvField(d.names[i]!)},${c.assignments[i]},${c.distances[i]!.toPrecision(6)},${labelCells(d, i)}`);
     await writeAtomic(join(a.out, 'clusters.csv'), `${lines.join('\n')}\n`);
-    await writeAtomic(join(a.out, 'clusters.png'), drawClusters(a, d, c, depth));
+    await writeAtomic(join(a.out, 'clusters.png'), drawClusters(a, d, c, k, depth));
     const summary = {
       data: d.name,
       images: n,
       depth,
       dim,
-      k: a.k,
+      k,
+      // With a range: how k was chosen, and each k's scores (k-scores.csv).
+      ...(chosen ? { kChosen: { from: range!.from, to: range!.to, by: 'silhouette', rows: chosen.rows } } : {}),
       seed: a.seed,
       restarts: a.restarts,
       // What k-means ran on: the distances and inertia are in this space.
@@ -143,35 +168,74 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       log(
         `${OP}: accuracy ${c.scores.accuracy.toFixed(4)}, NMI ${c.scores.nmi.toFixed(4)}, ARI ${c.scores.ari.toFixed(4)} (purity ${c.scores.purity.toFixed(4)})`,
       );
-    log(`${OP}: wrote ${join(a.out, 'clusters.csv')}, clusters.png and clusters.json`);
-    return { ...c, files: d.names };
+    if (chosen)
+      log(
+        `${OP}: chose k ${k}, the highest mean silhouette (${chosen.rows.find((r) => r.k === k)!.silhouette.toFixed(4)}) of k ${range!.from}-${range!.to}`,
+      );
+    log(`${OP}: wrote ${join(a.out, 'clusters.csv')}, clusters.png, clusters.json${chosen ? ` and ${K_SCORES}` : ''}`);
+    return { ...c, files: d.names, ...(chosen ? { kRows: chosen.rows } : {}) };
   } finally {
     await runner?.dispose();
     saved.dispose();
   }
 }
 
-/** The --out folder and the three files in it, writable. */
-async function checkOutputs(out: string): Promise<void> {
-  await checkOutDir(out);
-  for (const file of FILES) await checkOutFile(join(out, file), '--out');
+/** The --out folder and the files in it, writable. */
+async function checkOutputs(a: ClusterArgs): Promise<void> {
+  await checkOutDir(a.out);
+  for (const file of typeof a.k === 'number' ? FILES : [...FILES, K_SCORES])
+    await checkOutFile(join(a.out, file), '--out');
+}
+
+/**
+ * The range of k to choose from, or null for one k: `auto` is AUTO_K cut to fewer than the images, and to fewer
+ * than the silhouette's sample of codes of `dim` floats; a range given is refused when it does not fit.
+ */
+function kRange(a: ClusterArgs, n: number, dim: number): { from: number; to: number } | null {
+  if (typeof a.k === 'number') return null;
+  const top = Math.min(n - 1, defaultSilhouetteSample(dim) - 1);
+  if (a.k === 'auto') {
+    if (top <= AUTO_K.from)
+      throw new ArgumentError(
+        OP,
+        '--k',
+        `auto tries k ${AUTO_K.from} and up, and needs at least ${AUTO_K.from + 2} images; ${held(a, n)}`,
+      );
+    return { from: AUTO_K.from, to: Math.min(AUTO_K.to, top) };
+  }
+  if (a.k.to > top)
+    throw new ArgumentError(
+      OP,
+      '--k',
+      `${a.k.from}-${a.k.to}: a silhouette of k clusters needs more than k images${n - 1 > top ? ` (here, of the ${top + 1} its sample holds)` : ''}; ${held(a, n)}: give a range that ends at ${top} or below`,
+    );
+  return a.k;
+}
+
+/** k-scores.csv: each k tried, with its silhouette, inertia and (with labels) NMI. */
+function kScoresCsv(rows: ClusterCountRow[]): string {
+  const nmi = rows.some((r) => r.nmi !== undefined);
+  const lines = [`k,silhouette,inertia${nmi ? ',nmi' : ''}`];
+  for (const r of rows)
+    lines.push(`${r.k},${r.silhouette.toFixed(6)},${r.inertia.toPrecision(8)}${nmi ? `,${r.nmi!.toFixed(6)}` : ''}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** Side a tile of clusters.png is drawn at, about: small images are scaled up by whole pixels, large ones shrunk. */
 const TILE_PX = 56;
 
 /** The tiles of clusters.png: how much each image is shrunk, its size then and its scale; the grid's size checked. */
-function pictureLayout(a: ClusterArgs, d: AllData) {
+function pictureLayout(a: ClusterArgs, d: AllData, k: number) {
   const [c, h0, w0] = d.data.shape;
   const step = Math.max(1, Math.ceil(Math.max(h0, w0) / TILE_PX));
   const [h, w] = [Math.ceil(h0 / step), Math.ceil(w0 / step)];
   const scale = Math.max(1, Math.round(TILE_PX / Math.max(h, w)));
-  const g = gridSize(OP, a.k * a.perCluster, h * scale, w * scale, { columns: a.perCluster, pad: 2 });
+  const g = gridSize(OP, k * a.perCluster, h * scale, w * scale, { columns: a.perCluster, pad: 2 });
   if (g.width > 16384 || g.height > 16384 || g.width * g.height > MAX_RASTER_PIXELS)
     throw new ArgumentError(
       OP,
       '--per-cluster',
-      `${a.k} rows of ${a.perCluster} images would be ${g.width}×${g.height} px, more than clusters.png can hold: give a smaller --per-cluster or --k`,
+      `${k} rows of ${a.perCluster} images would be ${g.width}×${g.height} px, more than clusters.png can hold: give a smaller --per-cluster or --k`,
     );
   return { c, h0, w0, step, h, w, scale, g };
 }
@@ -181,14 +245,14 @@ function pictureLayout(a: ClusterArgs, d: AllData) {
  * normalised for the stack: a whitened photograph is a purple blur), beside the cluster's number, size and, with
  * labels, its most common class.
  */
-function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, depth: number): Uint8Array {
-  const { c: ch, h0, w0, step, h, w, scale, g } = pictureLayout(a, d);
+function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, k: number, depth: number): Uint8Array {
+  const { c: ch, h0, w0, step, h, w, scale, g } = pictureLayout(a, d, k);
   const shown = d.raw ?? d.data;
   const per = a.perCluster;
   const tile = ch * h * w;
-  const members: number[][] = Array.from({ length: a.k }, () => []);
+  const members: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < c.assignments.length; i++) members[c.assignments[i]!]!.push(i);
-  const tiles = new Float32Array(a.k * per * tile);
+  const tiles = new Float32Array(k * per * tile);
   const rowLabels: { y: number; text: string }[] = [];
   const labels = d.data.labels;
   for (const [j, m] of members.entries()) {
@@ -205,7 +269,7 @@ function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, depth: number):
     }
     rowLabels.push({ y: g.pad + j * (h * scale + g.pad) + (h * scale) / 2, text });
   }
-  const r = imageGrid(tiles, [a.k * per, ch, h, w], { columns: per, scale, pad: g.pad, range: [0, 1] });
+  const r = imageGrid(tiles, [k * per, ch, h, w], { columns: per, scale, pad: g.pad, range: [0, 1] });
   // A cluster smaller than a row leaves its last tiles blank (white), not black images.
   for (const [j, m] of members.entries())
     for (let t = m.length; t < per; t++)
@@ -218,7 +282,7 @@ function drawClusters(a: ClusterArgs, d: AllData, c: Clustering, depth: number):
   const svg = figureSvg(
     { href: pngDataUrl(r), width: r.width, height: r.height },
     {
-      title: `${d.name.slice(0, 60)}: ${a.k} clusters of ${what} (${a.umap > 0 ? `k-means in a ${a.umap}-D UMAP map` : 'k-means'})`,
+      title: `${d.name.slice(0, 60)}: ${k} clusters of ${what} (${a.umap > 0 ? `k-means in a ${a.umap}-D UMAP map` : 'k-means'})`,
       caption: `${c.assignments.length} images; each row a cluster, ${per === 1 ? 'its image nearest the centre' : `its ${per} images nearest the centre, nearest first`}. Beside it: the cluster's number and size${labels ? ', and the share of its most common class' : ''}.${c.scores ? ` Against the classes: accuracy ${c.scores.accuracy.toFixed(3)}, NMI ${c.scores.nmi.toFixed(3)}, ARI ${c.scores.ari.toFixed(3)}.` : ''}`,
       rowLabels,
     },
@@ -256,7 +320,6 @@ function checkMapSizes(a: ClusterArgs, n: number, dim: number): void {
 /** `--k`, `--restarts`, `--umap`, `--neighbours`, `--per-cluster` and `--seed` as the library and the picture take them, before anything is read. */
 function checkClusterOptions(a: ClusterArgs): void {
   const ranges: [string, number, number, number][] = [
-    ['--k', a.k, 2, MAX_CLUSTERS],
     ['--restarts', a.restarts, 1, MAX_RESTARTS],
     ['--umap', a.umap, 0, MAX_MAP_DIMS],
     ['--neighbours', a.neighbours, 2, MAX_MAP_NEIGHBOURS],
@@ -266,4 +329,23 @@ function checkClusterOptions(a: ClusterArgs): void {
   for (const [flag, v, lo, hi] of ranges)
     if (!(Number.isInteger(v) && v >= lo && v <= hi))
       throw new ArgumentError(OP, flag, `must be an integer in [${lo}, ${hi}], got ${v}`);
+  const k = a.k;
+  const ok =
+    typeof k === 'number'
+      ? Number.isInteger(k) && k >= 2 && k <= MAX_CLUSTERS
+      : k === 'auto' ||
+        (typeof k === 'object' &&
+          k !== null &&
+          Number.isInteger(k.from) &&
+          Number.isInteger(k.to) &&
+          k.from >= 2 &&
+          k.to > k.from &&
+          k.to <= MAX_CLUSTERS &&
+          k.to - k.from < MAX_K_CANDIDATES);
+  if (!ok)
+    throw new ArgumentError(
+      OP,
+      '--k',
+      `must be an integer in [2, ${MAX_CLUSTERS}], 'auto', or { from, to } with 2 ≤ from < to ≤ ${MAX_CLUSTERS} and at most ${MAX_K_CANDIDATES} values, got ${quote(k)}`,
+    );
 }

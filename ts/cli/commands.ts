@@ -3,10 +3,11 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
 import { MAX_NEIGHBOURS, MAX_PATCHES, MAX_WORKERS } from '../limits.js';
 import { MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
+import { MAX_K_CANDIDATES } from '../anomaly/clustercount.js';
 import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS } from '../anomaly/map.js';
 import { BUILDS } from '../backend/loader.js';
 import { assess } from './assess.js';
-import { cluster, MAX_PER_CLUSTER } from './cluster.js';
+import { AUTO_K, cluster, type KChoice, MAX_PER_CLUSTER } from './cluster.js';
 import { parseSize } from './data.js';
 import { encode } from './encode.js';
 import { MAX_MAP_IMAGES, map } from './map.js';
@@ -53,6 +54,24 @@ export const MAX_SEED = 2 ** 32 - 1;
 
 /** `--workers` of the commands that encode or score many images: 0 (this thread) to 256. */
 export const workersArg = int('--workers', 0, MAX_WORKERS);
+
+/** `--k` of cluster: a number of clusters, `auto` (AUTO_K) or a range `a-b` to choose from by silhouette. */
+export const clusterCountArg = (v: string): KChoice => {
+  if (v === 'auto') return 'auto';
+  const range = /^(\d+)-(\d+)$/.exec(v);
+  if (!range) {
+    const k = flagInteger(v);
+    if (!(Number.isSafeInteger(k) && k >= 2 && k <= MAX_CLUSTERS))
+      throw new InvalidArgumentError(`--k must be an integer in [2, ${MAX_CLUSTERS}] in digits, auto, or a range a-b`);
+    return k;
+  }
+  const [from, to] = [Number(range[1]), Number(range[2])];
+  if (!(from >= 2 && to > from && to <= MAX_CLUSTERS && to - from < MAX_K_CANDIDATES))
+    throw new InvalidArgumentError(
+      `--k a-b must have 2 ≤ a < b ≤ ${MAX_CLUSTERS} and at most ${MAX_K_CANDIDATES} values, e.g. 5-15`,
+    );
+  return { from, to };
+};
 
 /** `--maps <a,b>` of train and pretrain: the feature maps of the two CAEs. */
 export const mapsArg = (v: string): [number, number] => {
@@ -478,7 +497,12 @@ export function registerDataCommands(program: Command): void {
         'the images grouped by their codes (UMAP, then k-means): clusters.csv (file,cluster,distance,label,label_name), clusters.png (a row per cluster, its images nearest the centre) and clusters.json; with labels, accuracy, NMI and ARI against the classes',
       ),
   )
-    .option('--k <n>', `clusters, 2 to ${MAX_CLUSTERS}`, int('--k', 2, MAX_CLUSTERS), 10)
+    .option(
+      '--k <n|auto|a-b>',
+      `clusters, 2 to ${MAX_CLUSTERS}; auto: each k of ${AUTO_K.from}-${AUTO_K.to} (or of a-b, at most ${MAX_K_CANDIDATES} values) is tried and the k of the highest mean silhouette kept (k-scores.csv lists them)`,
+      clusterCountArg,
+      10,
+    )
     .option(
       '--depth <n>',
       'blocks the images go through (default: all, the deepest code; 0: the pixels)',
