@@ -30,7 +30,7 @@ describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)
     const numeric = (values: string[]) => () => (g.bool(0.3) ? g.pick(blank) : g.pick(values));
     const unreadable = () => g.pick([p('empty'), p('file.txt'), p('nothing'), '__proto__', '', p('bad')]);
     const flags: [string, () => string][] = [
-      ['--k', numeric(['0', '1', '-1', '81', '201', '1.5', 'NaN'])], // 80 images: at most 80
+      ['--k', numeric(['0', '1', '-1', '81', '201', '1.5', 'NaN', '2-80', '3-2', '2-52', 'AUTO', 'auto ', '2-'])], // 80 images: at most 80; a range ends below 80
       ['--restarts', numeric(['0', '-1', '101', '1e9'])],
       ['--per-cluster', numeric(['0', '-1', '51', 'x'])],
       ['--depth', numeric(['-1', '3', '99'])], // the stack has 2 blocks; 0 is the pixels
