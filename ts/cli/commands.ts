@@ -534,7 +534,11 @@ export function registerDataCommands(program: Command): void {
       int('--per-cluster', 1, MAX_PER_CLUSTER),
       10,
     )
-    .option('--out <dir>', 'folder for clusters.csv, clusters.png and clusters.json (and k-scores.csv)', 'convae-out/cluster')
+    .option(
+      '--out <dir>',
+      'folder for clusters.csv, clusters.png and clusters.json (and k-scores.csv)',
+      'convae-out/cluster',
+    )
     .option('--workers <n>', WORKERS_HELP, workersArg)
     .action(async (o) => {
       await cluster({
