@@ -1,6 +1,6 @@
 /**
- * `convae pretrain --noise` and `convae train --noise`: a masking fraction as before (or `masking:f`, as
- * `--add-noise` spells it), or `gaussian:σ`, a first CAE that learns to remove Gaussian noise (README "Denoising":
+ * `convae pretrain --noise` and `convae train --noise`: a masking fraction as before (kept pixels rescaled), or
+ * `masking:f`, the masking `--add-noise` draws (kept pixels as they are, on pixels), or `gaussian:σ`, a first CAE that learns to remove Gaussian noise (README "Denoising":
  * such a stack beats a 3×3 median filter on Gaussian noise). The saved stack records the noise it trained with, the
  * same block from either command; a bad value is a usage error before anything is read.
  */
@@ -21,7 +21,8 @@ describe('pretrain --noise', () => {
     expect(trainNoiseArg('0')).toBe(0);
     expect(trainNoiseArg('gaussian:0.3')).toEqual({ type: 'gaussian', std: 0.3 });
     expect(trainNoiseArg('gaussian:10')).toEqual({ type: 'gaussian', std: 10 });
-    expect(trainNoiseArg('masking:0.3')).toBe(0.3);
+    expect(trainNoiseArg('masking:0.3')).toEqual({ type: 'masking', fraction: 0.3 });
+    expect(trainNoiseArg('masking:0')).toBe(0);
     expect(trainNoiseArg('salt-pepper:0.2')).toEqual({ type: 'salt-pepper', fraction: 0.2 });
     for (const bad of [
       '1',
@@ -63,14 +64,21 @@ describe('pretrain --noise', () => {
       (JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8')) as { blocks: { noise: unknown }[] }).blocks[0]!.noise;
 
     it('the saved stack records the noise its first CAE trained with; a bad one is refused, nothing written', async () => {
-      const [g, m, bad, sp, gn, spn] = await Promise.all([
+      const [g, m, bad, sp, gn, spn, mk, mkn] = await Promise.all([
         cli(line(join(dir, 'g'), ['--noise', 'gaussian:0.3'])),
         cli(line(join(dir, 'm'), [])),
         cli(line(join(dir, 'bad'), ['--noise', 'gaussian:-1'])),
         cli(line(join(dir, 'sp'), ['--noise', 'salt-pepper:0.2'])),
         cli(line(join(dir, 'gn'), ['--noise', 'gaussian:0.3', '--normalize', 'contrast'])),
         cli(line(join(dir, 'spn'), ['--noise', 'salt-pepper:0.2', '--normalize', 'contrast'])),
+        cli(line(join(dir, 'mk'), ['--noise', 'masking:0.5'])),
+        cli(line(join(dir, 'mkn'), ['--noise', 'masking:0.5', '--normalize', 'contrast'])),
       ]);
+      // masking:f on pixels is the corruption --add-noise draws: the kept pixels as they are. Normalised, rescaled.
+      expect(mk.status, mk.stderr).toBe(0);
+      expect(firstNoise(join(dir, 'mk'))).toEqual({ type: 'mask', fraction: 0.5, rescale: false });
+      expect(mkn.status, mkn.stderr).toBe(0);
+      expect(firstNoise(join(dir, 'mkn'))).toEqual({ type: 'mask', fraction: 0.5, rescale: true });
       // Normalised inputs are not pixels: Gaussian noise is not clipped to [0, 1], and 0 or 1 is no salt or pepper.
       expect(gn.status, gn.stderr).toBe(0);
       expect(firstNoise(join(dir, 'gn'))).toEqual({ type: 'gaussian', std: 0.3, clip: false });
@@ -91,17 +99,23 @@ describe('pretrain --noise', () => {
     }, 120_000);
 
     // train's --noise took a fraction only: a classifier on a Gaussian denoiser's stack could not be trained in one run.
-    it('train --noise gaussian:σ saves the same first block as pretrain; masking:f is the fraction f', async () => {
+    it('train --noise gaussian:σ and masking:f save the same first block as pretrain; a bare f is rescaled masking', async () => {
       const run = (out: string, noise: string) =>
         cli([
           ...['train', '--limit', '200', '--epochs', '1', '--pretrain-epochs', '1', '--maps', '4,6'],
           ...['--noise', noise, '--out', out, '-q'],
         ]);
-      const [g, m] = await Promise.all([run(join(dir, 'tg'), 'gaussian:0.3'), run(join(dir, 'tm'), 'masking:0.2')]);
+      const [g, m, f] = await Promise.all([
+        run(join(dir, 'tg'), 'gaussian:0.3'),
+        run(join(dir, 'tm'), 'masking:0.2'),
+        run(join(dir, 'tf'), '0.2'),
+      ]);
       expect(g.status, g.stderr).toBe(0);
       expect(firstNoise(join(dir, 'tg'))).toEqual({ type: 'gaussian', std: 0.3, clip: true });
       expect(m.status, m.stderr).toBe(0);
-      expect(firstNoise(join(dir, 'tm'))).toEqual({ type: 'mask', fraction: 0.2, rescale: true });
+      expect(firstNoise(join(dir, 'tm'))).toEqual({ type: 'mask', fraction: 0.2, rescale: false });
+      expect(f.status, f.stderr).toBe(0);
+      expect(firstNoise(join(dir, 'tf'))).toEqual({ type: 'mask', fraction: 0.2, rescale: true });
     }, 120_000);
   });
 });

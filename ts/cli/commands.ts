@@ -109,9 +109,9 @@ export const fractionArg =
   };
 
 /**
- * `--noise` of train and pretrain: a masking fraction in [0, 1) (0: none; also as `masking:f`, `--add-noise`'s
- * spelling), `gaussian:σ` (σ in (0, MAX_NOISE_STD]) or `salt-pepper:f` (f in (0, 1)): the first CAE learns to remove
- * the noise it is trained with (README "Denoising").
+ * `--noise` of train and pretrain: a masking fraction in [0, 1) (0: none; the kept pixels rescaled), `masking:f`
+ * (f in [0, 1): `--add-noise`'s masking, the kept pixels as they are), `gaussian:σ` (σ in (0, MAX_NOISE_STD]) or
+ * `salt-pepper:f` (f in (0, 1)): the first CAE learns to remove the noise it is trained with (README "Denoising").
  */
 export const trainNoiseArg = (v: string): FirstNoise => {
   const m = /^(gaussian|masking|salt-pepper):(.*)$/.exec(v);
@@ -122,7 +122,7 @@ export const trainNoiseArg = (v: string): FirstNoise => {
   }
   if (m?.[1] !== 'gaussian') {
     const f = flagNumber(m ? m[2]! : v);
-    if (f >= 0 && f < 1) return f;
+    if (f >= 0 && f < 1) return m && f > 0 ? { type: 'masking', fraction: f } : f;
     throw new InvalidArgumentError(
       '--noise takes a masking fraction in [0, 1) (or masking:f), gaussian:σ or salt-pepper:f, e.g. 0.3 or gaussian:0.3',
     );
@@ -316,7 +316,7 @@ export function registerDataCommands(program: Command): void {
     .addOption(normalizeOption())
     .option(
       '--noise <fraction>',
-      'masking noise of the first CAE (a denoising CAE), 0 for none; or gaussian:σ, Gaussian noise (clipped to [0, 1] unless --normalize), or salt-pepper:f, a fraction of the values set to 0 or 1 (a denoiser of that noise, for convae denoise)',
+      'masking noise of the first CAE (a denoising CAE; the kept pixels rescaled), 0 for none; or masking:f, the masking --add-noise draws (the kept pixels as they are, unless --normalize), gaussian:σ, Gaussian noise (clipped to [0, 1] unless --normalize), or salt-pepper:f, a fraction of the values set to 0 or 1 (a denoiser of that noise, for convae denoise)',
       trainNoiseArg,
       0.3,
     )

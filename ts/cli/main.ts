@@ -135,7 +135,7 @@ program
   )
   .option(
     '--noise <fraction>',
-    `masking noise of the first CAE (denoising), 0 for none; gaussian:σ, Gaussian noise clipped to [0, 1], or salt-pepper:f (a denoiser of that noise, for convae denoise) (default: 0.3; ${FEW_LABELS.noise} ${FEW_PRETRAIN})`,
+    `masking noise of the first CAE (denoising; the kept pixels rescaled), 0 for none; masking:f, the masking --add-noise draws (the kept pixels as they are), gaussian:σ, Gaussian noise clipped to [0, 1], or salt-pepper:f (a denoiser of that noise, for convae denoise) (default: 0.3; ${FEW_LABELS.noise} ${FEW_PRETRAIN})`,
     trainNoiseArg,
   )
   .option('--sparsity <keep>', `${SPARSITY_HELP} (default: 0; ${FEW_LABELS.sparsity} ${FEW_PRETRAIN})`, sparsityArg)
