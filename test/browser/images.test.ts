@@ -129,7 +129,7 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
     skipped: { file: string; reason: string }[];
     root: string;
     decodedIn: string;
-    origins: { x: number[]; y: number[] } | null;
+    origins: { x: number[]; y: number[]; image: number[] } | null;
   }
   interface Failed {
     error: string;
@@ -144,7 +144,7 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
         const r = await cv.loadImageFiles(document.getElementById(${JSON.stringify(input)}).files, ${JSON.stringify(options)});
         return { bytes: Array.from(r.dataset.bytes), shape: r.dataset.shape, labels: r.dataset.labels && Array.from(r.dataset.labels),
           numClasses: r.dataset.numClasses, files: r.files, classes: r.classes, skipped: r.skipped, root: r.root, decodedIn: r.decodedIn,
-          origins: r.patchOrigins ? { x: Array.from(r.patchOrigins.x), y: Array.from(r.patchOrigins.y) } : null };
+          origins: r.patchOrigins ? { x: Array.from(r.patchOrigins.x), y: Array.from(r.patchOrigins.y), image: Array.from(r.patchOrigins.image) } : null };
       } catch (e) { return { error: e.name, message: e.message }; }
     })()`) as Promise<Loaded | Failed>;
 
@@ -261,7 +261,11 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
     const n = await loadImageFolder(join(dir, 'pets'), opts);
     expect(b.shape).toEqual([3, 12, 10]);
     expect(b.labels).toEqual(Array.from(n.dataset.labels!));
-    expect(b.origins).toEqual({ x: Array.from(n.patchOrigins!.x), y: Array.from(n.patchOrigins!.y) });
+    expect(b.origins).toEqual({
+      x: Array.from(n.patchOrigins!.x),
+      y: Array.from(n.patchOrigins!.y),
+      image: Array.from(n.patchOrigins!.image),
+    });
     expect(b.skipped.map((s) => s.file)).toEqual(n.skipped.map((s) => s.file));
     const worst = new Map<string, number>();
     for (const d of compare(b, n, 3 * 12 * 10)) worst.set(d.file, Math.max(worst.get(d.file) ?? 0, d.max));
@@ -281,7 +285,11 @@ describe.runIf(BUILD === 'simd' && haveChromium)('browser image datasets in head
     const nh = await loadImageFolder(join(dir, 'pets'), half);
     expect(bh.files).toEqual(nh.files);
     expect([...new Set(bh.files)]).toEqual(['bird/g-tall.webp', 'dog/sub/d-wide.png']);
-    expect(bh.origins).toEqual({ x: Array.from(nh.patchOrigins!.x), y: Array.from(nh.patchOrigins!.y) });
+    expect(bh.origins).toEqual({
+      x: Array.from(nh.patchOrigins!.x),
+      y: Array.from(nh.patchOrigins!.y),
+      image: Array.from(nh.patchOrigins!.image),
+    });
     expect(bh.skipped.filter((s) => /smaller than a patch of 20×20/.test(s.reason)).map((s) => s.file)).toEqual(
       nh.skipped.filter((s) => /smaller than a patch/.test(s.reason)).map((s) => s.file),
     );

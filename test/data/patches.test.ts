@@ -203,6 +203,26 @@ describe('loadImageFolder with patches', () => {
     );
   });
 
+  it("image: the index of each patch's file among the files that gave patches, for splitDataset's groups", async () => {
+    const dir = join(root, 'mixed');
+    mkdirSync(dir);
+    // A skipped file between kept ones: the images are numbered among the kept files.
+    const sizes: [string, number][] = [
+      ['a.png', 30],
+      ['b-tiny.png', 8],
+      ['c.png', 20],
+      ['d.png', 40],
+    ];
+    for (const [k, [f, side]] of sizes.entries()) writePng(join(dir, f), side, side, 3, noise(side, side, 3, 20 + k));
+    for (const perImage of [1, 4]) {
+      const r = await loadImageFolder(dir, { size: [12, 14], patches: { perImage }, onError: 'skip' });
+      expect(r.skipped.map((x) => x.file)).toEqual(['b-tiny.png']);
+      const kept = ['a.png', 'c.png', 'd.png'];
+      expect(Array.from(r.patchOrigins!.image)).toEqual(r.files.map((f) => kept.indexOf(f)));
+      expect(r.patchOrigins!.image.length).toBe(r.dataset.length);
+    }
+  });
+
   it('bad patches options are refused before anything is listed or decoded', async () => {
     const none = join(root, 'no-such-folder');
     const bad: unknown[] = [

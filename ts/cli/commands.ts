@@ -256,7 +256,7 @@ export function patchOptions(cmd: Command): Command {
   return cmd
     .option(
       '--patches <n>',
-      'of a folder of images: train on n random windows of --size from each image, at its own resolution (scaled by --patch-scale), instead of each whole image resized; placed by --seed, split 80/20 as patches (--limit then counts training patches)',
+      'of a folder of images: train on n random windows of --size from each image, at its own resolution (scaled by --patch-scale), instead of each whole image resized; placed by --seed; a fifth of the images is held out with all their patches (--limit then counts training patches)',
       int('--patches', 1, MAX_PATCHES),
     )
     .option(

@@ -47,7 +47,8 @@ export interface DataSpec {
   skipBad?: boolean;
   /**
    * `--patches N`: N random windows of `size` from each image of a folder at its own resolution (`ImagePatches`,
-   * placed by `seed`), split 80/20 as patches; the fixed-format sets refuse it. Only `resolveTrainData` reads it.
+   * placed by `seed`); the 80/20 split holds out a fifth of the images with all their patches (`limit` then counts
+   * training patches). The fixed-format sets refuse it. Only `resolveTrainData` reads it.
    */
   patches?: number;
   /** `--patch-scale S`: each image scaled by S in (0, 1] before its patches are cut (needs `patches`). */
@@ -114,6 +115,8 @@ export interface TrainData {
   unlabelled?: string;
   /** With `--patches`: how the training and test patches were cut, for logs and the saved model. */
   patches?: { perImage: number; scale: number; seed: number };
+  /** With `--patches`: the held-out images `test` holds every patch of (none of their windows is trained on). */
+  testImages?: number;
 }
 
 /**
@@ -248,7 +251,10 @@ function checkFixed(name: string, ds: ImageDataset, s: DataSpec): void {
     );
 }
 
-/** Fewest images of a folder split 80/20: round(0.2·3) = 1 held-out image and 2 to train on. */
+/**
+ * Fewest images of a folder split 80/20: round(0.2·3) = 1 held-out image and 2 to train on. With `--patches` too:
+ * the split holds out whole images, so however many patches two images give, they are refused.
+ */
 export const MIN_FOLDER_IMAGES = 3;
 
 const testLimit = (limit?: number) => (limit ? Math.max(1000, Math.floor(limit / 6)) : undefined);
@@ -352,12 +358,21 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
     const patches =
       s.patches !== undefined ? { perImage: s.patches, scale: s.patchScale ?? 1, seed: s.seed ?? 1 } : undefined;
     const f = await loadFolder(k.dir, s, undefined, patches);
-    if (f.dataset.length < MIN_FOLDER_IMAGES)
+    // With patches, a fifth of the images is held out with all their windows: counted in images, not patches.
+    const image = f.patchOrigins?.image;
+    const images = image ? image[image.length - 1]! + 1 : f.dataset.length;
+    if (images < MIN_FOLDER_IMAGES)
       throw new DataError(
-        `${s.flag ?? '--data'} ${k.dir.slice(0, 120)} holds ${f.dataset.length} ${patches ? 'patch(es)' : 'image(s)'}: a fifth of them is held out, so at least ${MIN_FOLDER_IMAGES} are needed${patches ? ' (give a larger --patches)' : ''}`,
+        `${s.flag ?? '--data'} ${k.dir.slice(0, 120)} holds ${images} image(s)${patches ? ' that give patches' : ''}: a fifth of them is held out${patches ? ' with all their patches' : ''}, so at least ${MIN_FOLDER_IMAGES} are needed${patches ? ' (more --patches do not help: give more images)' : ''}`,
       );
-    // Seeded 80/20 split; the test part is what every reported error is measured on.
-    const parts = splitDataset(f.dataset, { validation: 0, test: 0.2, seed: s.seed ?? 1 });
+    // Seeded 80/20 split; the test part is what every reported error is measured on: whole images, with patches
+    // every window of a held-out image (windows of a trained-on photograph would flatter the error).
+    const parts = splitDataset(f.dataset, {
+      validation: 0,
+      test: 0.2,
+      seed: s.seed ?? 1,
+      ...(image ? { groups: image } : {}),
+    });
     const train = limitFolder(parts.train.data, s.limit, s.seed ?? 1).data;
     const why = f.classes ? undefined : whyUnlabelled(f.files);
     return normalizeTrain(
@@ -367,7 +382,7 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
         test: parts.test!.data,
         classes: f.classes,
         ...(why ? { unlabelled: why } : {}),
-        ...(patches ? { patches } : {}),
+        ...(patches ? { patches, testImages: parts.test!.data.length / patches.perImage } : {}),
       },
       s,
     );

@@ -73,7 +73,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
   );
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
-  const { train, test, classes, name, whitening, patches } = await resolveTrainData(a);
+  const { train, test, classes, name, whitening, patches, testImages } = await resolveTrainData(a);
   const maps = a.maps ?? defaultArchitecture(train.shape).maps;
   const padding = a.padding === 'same' ? (a.kernel - 1) / 2 : (a.padding ?? 0);
   if (!Number.isInteger(padding))
@@ -128,7 +128,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       const note = saturationNote(stack, k, train);
       saturated.push(note.share);
       log(
-        `CAE ${k + 1}: reconstruction MSE on the ${test.length} held-out ${patches ? 'patches' : 'images'} ${mse[k].toFixed(5)}${note.text}`,
+        `CAE ${k + 1}: reconstruction MSE on the ${test.length} held-out ${patches ? `patches (of ${testImages} image(s) not trained on)` : 'images'} ${mse[k].toFixed(5)}${note.text}`,
       );
       if (note.warning && !a.quiet) console.error(note.warning);
     }

@@ -105,7 +105,17 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   });
   const data = read.train;
   const name = a.data ?? a.dataset;
-  checkSearchData(a, data.length, data.shape, be, read.name.startsWith('folder:') ? read.test.length : null);
+  // A tenth of the training patches would be windows of the photographs the candidates train on: with patches they
+  // are ranked on the held-out fifth instead, whole images none of whose windows they saw.
+  const validation = read.patches ? read.test : undefined;
+  checkSearchData(
+    a,
+    data.length,
+    data.shape,
+    be,
+    read.name.startsWith('folder:') ? read.test.length : null,
+    validation !== undefined,
+  );
   await checkOutDir(a.out);
   const trainer = await Trainer.create(be, { size: workers });
   // Ctrl-C or SIGTERM (timeout, a job scheduler) stops after the current batch; the finished candidates are
@@ -119,11 +129,12 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   try {
     const t0 = performance.now();
     log(
-      `convae search on ${data.length} ${name.slice(0, 120)} ${read.patches ? 'patches' : 'images'} (10 % held out for validation), ${workers} workers, ${be.build} build`,
+      `convae search on ${data.length} ${name.slice(0, 120)} ${validation ? `patches (validated on the ${validation.length} patches of ${read.testImages} held-out image(s))` : 'images (10 % held out for validation)'}, ${workers} workers, ${be.build} build`,
     );
     const res = await searchCAE(trainer, {
       ...space,
       data,
+      ...(validation ? { validation } : {}),
       epochs: a.epochs,
       batchSize: a.batch,
       signal: ctl.signal,
@@ -194,7 +205,8 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
 }
 
 /**
- * Refuses, before a worker starts, data too few to hold out validation images, and a space whose every filter size
+ * Refuses, before a worker starts, data too few to hold out validation images (unless `validated`: given apart, as
+ * --patches' held-out fifth of a folder's images), and a space whose every filter size
  * is too large for the images (each candidate would fail in turn after the workers started); filter sizes some of
  * which fit are tried, and the others listed as skipped.
  */
@@ -204,10 +216,11 @@ function checkSearchData(
   shape: readonly number[],
   be: Awaited<ReturnType<typeof loadBackend>>,
   folderTest: number | null,
+  validated: boolean,
 ) {
   const nVal = Math.round(n * VALIDATION);
   const least = Math.ceil(0.5 / VALIDATION);
-  if (nVal < 1 || nVal >= n) {
+  if (!validated && (nVal < 1 || nVal >= n)) {
     const held = `a search holds out ${Math.round(100 * VALIDATION)} % of them for validation and needs at least ${least}`;
     if (n < a.limit && folderTest !== null) {
       // A folder's test fifth is held out before the search sees it: "gives 4, needs at least 5" read as a

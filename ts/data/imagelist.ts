@@ -91,9 +91,12 @@ export interface LoadedImages {
   skipped: { file: string; reason: string }[];
   /**
    * With `patches`: the top-left corner of each patch (column `x`, row `y`) in its file's image as decoded and
-   * scaled, in dataset order (`patchOrigins` draws them).
+   * scaled (`patchOrigins` draws them), and `image`, the index of its file among the files that gave patches (0, 1,
+   * … in file order; `perImage` patches each), in dataset order. Split with `splitDataset`'s `groups: image` so that
+   * the windows of a held-out image are all held out: overlapping windows of one photograph in both parts measure
+   * memory, not generalisation.
    */
-  patchOrigins?: { x: Uint32Array; y: Uint32Array };
+  patchOrigins?: { x: Uint32Array; y: Uint32Array; image: Uint32Array };
 }
 
 /**

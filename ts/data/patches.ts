@@ -90,8 +90,8 @@ export function takePatches(
 export const patchless = (file: string, e: PatchFailure): FormatError => new FormatError(file, e.message);
 
 /**
- * The dataset of the patches of the files `ok` marks (`perImage` each, labelled as their file), with their places;
- * the files of the others are in `skipped`. None left is a DataError.
+ * The dataset of the patches of the files `ok` marks (`perImage` each, labelled as their file), with their places
+ * and images; the files of the others are in `skipped`. None left is a DataError.
  */
 export function assemblePatches(
   op: string,
@@ -129,5 +129,8 @@ export function assemblePatches(
     where,
   );
   const keep = (a: Uint32Array) => a.filter((_, j) => patchOk[j] === 1);
-  return { ...loaded, patchOrigins: { x: keep(store.x), y: keep(store.y) } };
+  // Each patch's image among the files that gave patches: what `splitDataset`'s `groups` holds out whole.
+  const image = new Uint32Array(loaded.dataset.length);
+  for (let j = 0; j < image.length; j++) image[j] = Math.floor(j / per);
+  return { ...loaded, patchOrigins: { x: keep(store.x), y: keep(store.y), image } };
 }
