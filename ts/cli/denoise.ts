@@ -4,9 +4,10 @@
  * `OUT/images/`: a denoising CAE gives back its images cleaned. The fixed-format sets are of the model's size and go
  * through in batches (here); an image folder's files are read one at a time at their own size and reconstructed
  * from overlapping tiles (`reconstructTiled`, denoise-own.ts), unless `--resize` resizes them to the model's input
- * as the other commands do (then here too). `OUT/denoise.csv` lists each input file and its output. With `--add-noise` the images given are taken as clean, corrupted first
- * (`addNoise`), and the CSV gives each image's MSE and PSNR, noisy and denoised, against the clean one;
- * `OUT/comparison.png` shows some images clean, noisy and denoised, one row each.
+ * as the other commands do (then here too). `OUT/denoise.csv` lists each input file and its output. With
+ * `--add-noise` the images given are taken as clean, corrupted first (`addNoise`), and the CSV gives each image's
+ * MSE and PSNR, noisy and denoised, against the clean one; `OUT/comparison.png` shows some images clean, noisy and
+ * denoised, one row each.
  *
  * A contrast-normalised model reconstructs in its normalised space: each image is mapped back with its own mean and
  * spread (`toPixels`); a whitened model is refused (`checkToPixels` says why).
@@ -34,7 +35,7 @@ import {
   staleComparison,
   writeImages,
 } from './denoise-files.js';
-import { decodableFiles, denoiseOwnSize } from './denoise-own.js';
+import { denoiseOwnSize, ownSizeFiles } from './denoise-own.js';
 import { COMPARISON_IMAGES, comparisonPng, comparisonScale, csvText, describeNoise } from './denoise-report.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
@@ -95,13 +96,13 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
     const stack = saved.stack!;
     checkToPixels(OP, '--model', saved.input);
     const depth = stackDepth(OP, a.depth, stack, a.model);
-    const own = a.resize ? null : await folderFiles(a);
-    if (own) {
-      const outputs = outputNames({ name: own.name, names: own.files });
+    const listed = a.resize ? null : await folderFiles(a);
+    if (listed) {
       const c = stack.inputShape[0];
       if (c !== 1 && c !== 3)
         throw new DataError(`the model takes ${c}-channel input; image folders give 1 or 3 channels`);
-      const decodable = await decodableFiles(own.dir, own.files, c, a.skipBad === true);
+      const own = await ownSizeFiles(listed, a, c);
+      const outputs = outputNames({ name: own.name, names: own.files });
       await checkOutDir(a.out);
       await checkNoLinks(a.out, outputs);
       await checkOutFile(join(a.out, 'denoise.csv'), '--out');
@@ -109,7 +110,7 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
       runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
       const result = await denoiseOwnSize({
         ...{ args: a, stack, input: saved.input, depth, runner },
-        ...{ files: own, decodable, outputs, log },
+        ...{ files: own, outputs, log },
       });
       await tidyComparison(a, stale, log);
       return result;
