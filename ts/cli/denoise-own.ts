@@ -1,7 +1,8 @@
 /**
  * `convae denoise` on an image folder at each image's own size: the files are decoded one at a time (never a folder
  * of photos as one float array), each reconstructed from overlapping tiles of the model's input size
- * (`reconstructTiled`) and written at its own size. With `--add-noise` image i of the files denoised (denoise.csv's row i) gets its noise from the seed `deriveSeed(seed, i)`, its errors are measured at its own size, and comparison.png shows
+ * (`reconstructTiled`, its stride and window `--stride` and `--window`) and written at its own size. With
+ * `--add-noise` image i of the files denoised (denoise.csv's row i) gets its noise from the seed `deriveSeed(seed, i)`, its errors are measured at its own size, and comparison.png shows
  * the centre of each shown image at its own resolution (at most COMPARISON_CELL pixels a side, each centred on black
  * in a cell of the largest shown): a photo scaled down to a cell would hide the very noise it is meant to show, and
  * cut to the smallest shown, one tiny file made every cell as tiny.
@@ -196,9 +197,9 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
   const k = Math.min(COMPARISON_IMAGES, n);
   const showAt = a.addNoise ? new Map(Array.from(limitSample(r.files.labels, n, k, 1), (i, j) => [i, j])) : null;
   if (a.addNoise) comparisonScale(k, COMPARISON_CELL, COMPARISON_CELL);
-  const tiling = { depth: r.depth, input: r.input };
+  const tiling = { depth: r.depth, input: r.input, stride: a.stride, window: a.window };
   r.log(
-    `convae denoise: ${n} images of ${r.files.name.slice(0, 120)} at their own size, in tiles of ${th}×${tw}${a.addNoise ? `, with ${describeNoise(a.addNoise)} added (seed ${a.noiseSeed})` : ''}; through ${r.depth} block(s) and back`,
+    `convae denoise: ${n} images of ${r.files.name.slice(0, 120)} at their own size, in tiles of ${th}×${tw} (stride ${a.stride ?? 'half a tile'}, ${a.window ?? 'hann'} window)${a.addNoise ? `, with ${describeNoise(a.addNoise)} added (seed ${a.noiseSeed})` : ''}; through ${r.depth} block(s) and back`,
   );
   const noisyErr = { mse: [] as number[], psnr: [] as number[] },
     denoisedErr = { mse: [] as number[], psnr: [] as number[] };
