@@ -2,8 +2,9 @@
 # The photo denoising measurement of docs/denoise.md: 4 000 random 32×32 windows (at full size) of each of five of
 # the free-licence sample photographs (`convae pretrain --patches`; flower left out), a one-block colour CAE without
 # pooling pretrained on them with Gaussian noise σ 0.1, then the held-out flower (640×427) denoised at its own size
-# by `convae denoise` and measured against a 3×3 median filter for several tilings (scripts/photo-denoise.ts).
-# Usage: bash scripts/photo-denoise.sh [work dir]   (2.5 minutes on 2 cores at load 2–5)
+# by `convae denoise` and measured against a 3×3 median filter for several tilings (scripts/photo-denoise.ts), and
+# through the command's --stride and --window (scripts/denoise-tiling.ts).
+# Usage: bash scripts/photo-denoise.sh [work dir]   (about 3 minutes on 2 cores at load 2–5)
 set -euo pipefail
 W=${1:-/tmp/convae-photo-denoise}
 mkdir -p "$W/wheel" "$W/held"
@@ -23,3 +24,4 @@ cp "$W/src/sklearn/datasets/images/flower.jpg" "$W/held/"
 npx tsx ts/cli/main.ts denoise --model "$W/stack" --data "$W/held" --add-noise gaussian:0.1 --out "$W/denoised"
 npx tsx scripts/photo-denoise.ts --std 0.1 --seeds 3 --picture "$W/denoise-tiles.png" "$W/stack" "$W/held/flower.jpg"
 npx tsx scripts/photo-denoise.ts --std 0.2 --seeds 2 "$W/stack" "$W/held/flower.jpg"
+npx tsx scripts/denoise-tiling.ts --std 0.1 --seeds 3 --strides 8,16,32 "$W/stack" "$W/held"

@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -25,7 +26,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconstructThrough } from '../../ts/anomaly/score.js';
 import { reconstructTiled } from '../../ts/anomaly/tiled.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
+import { folderFiles, limitSample } from '../../ts/cli/data.js';
 import { outputNames } from '../../ts/cli/denoise-files.js';
+import { decodableFiles, ownSizeFiles } from '../../ts/cli/denoise-own.js';
 import { describeNoise } from '../../ts/cli/denoise-report.js';
 import { ArgumentError } from '../../ts/errors.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
@@ -81,6 +84,16 @@ async function readBack(dir: string, names: string[], shape: [number, number, nu
   return out;
 }
 
+/** A file as sharp decodes it, without resizing, as RGB planes: the reference of the own-size reads. */
+async function rgbPlanes(file: string): Promise<{ planes: Uint8Array; h: number; w: number }> {
+  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const h = info.height,
+    w = info.width;
+  const planes = new Uint8Array(3 * h * w);
+  for (let p = 0; p < h * w; p++) for (let ch = 0; ch < 3; ch++) planes[ch * h * w + p] = data[3 * p + ch]!;
+  return { planes, h, w };
+}
+
 const quantised = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v)));
 const mseOf = (a: Float32Array, b: Float32Array, i: number, size: number) => {
   let s = 0;
@@ -92,6 +105,7 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convae-denoise-'));
   const imgs = join(dir, 'imgs'); // reds/ and blues/, 40 each
   const odd = join(dir, 'odd');
+  const damaged = join(dir, 'damaged');
   const stack = join(dir, 'stack');
   const contrast = join(dir, 'contrast');
   const white = join(dir, 'white');
@@ -105,6 +119,9 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       await (name.endsWith('.jpg') ? img.jpeg() : img.png()).toFile(join(odd, name));
     }
     writeFileSync(join(odd, 'zz-bad.png'), 'not a png');
+    // imgs and 30 damaged files among its 80 images (the folder's listing is 110 files).
+    cpSync(imgs, damaged, { recursive: true });
+    for (let i = 0; i < 30; i++) writeFileSync(join(damaged, i % 2 ? 'reds' : 'blues', `${i}-bad.png`), 'not a png');
     const runs = await Promise.all(
       [
         [stack, 'none'],
@@ -331,6 +348,146 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     expect(existsSync(join(dir, 'out-big'))).toBe(false);
   }, 120_000);
 
+  it('--stride and --window lay the tiles at own size: reconstructTiled’s result with them, not its default', async () => {
+    const tiles = join(dir, 'tiles');
+    mkdirSync(tiles);
+    const [h, w] = [29, 43];
+    const rng = new Rng(7);
+    await sharp(Buffer.from(Array.from({ length: h * w * 3 }, () => Math.floor(256 * rng.next()))), {
+      raw: { width: w, height: h, channels: 3 },
+    })
+      .png()
+      .toFile(join(tiles, 'a.png'));
+    const out = join(dir, 'out-tiles');
+    const line = ['denoise', '--model', stack, '--data', tiles, '--workers', '0', '-q'];
+    const r = await cli([...line, '--out', out, '--stride', '5', '--window', 'flat']);
+    expect(r.status, r.stderr).toBe(0);
+    const { be, stack: s } = await savedStackAndImages(stack, imgs);
+    try {
+      const { planes } = await rgbPlanes(join(tiles, 'a.png'));
+      const clean = Float32Array.from(planes, (v) => v / 255);
+      const tiled = (o: { stride?: number; window?: 'flat' }) =>
+        reconstructTiled(threadRunner(be), s, clean, [3, h, w], o).then(quantize);
+      const want = await tiled({ stride: 5, window: 'flat' });
+      const byDefault = await tiled({});
+      const png = PNG.sync.read(readFileSync(join(out, 'images', 'a.png')));
+      expect([png.width, png.height]).toEqual([w, h]);
+      let differ = 0;
+      for (let p = 0; p < h * w; p++)
+        for (let ch = 0; ch < 3; ch++) {
+          const t = ch * h * w + p;
+          expect(png.data[4 * p + ch], `pixel ${p} channel ${ch}`).toBe(Math.round(want[t]! * 255));
+          if (Math.round(want[t]! * 255) !== Math.round(byDefault[t]! * 255)) differ++;
+        }
+      // The flags changed the tiling: the default's PNG would differ at many pixels.
+      expect(differ).toBeGreaterThan(100);
+      // Each flag alone reaches the tiling too.
+      for (const [flag, value, o] of [
+        ['--stride', '5', { stride: 5 }],
+        ['--window', 'flat', { window: 'flat' }],
+      ] as const) {
+        const one = join(dir, `out-tiles${flag}`);
+        expect((await cli([...line, '--out', one, flag, value])).status).toBe(0);
+        const expected = await tiled(o);
+        const got = PNG.sync.read(readFileSync(join(one, 'images', 'a.png')));
+        for (let p = 0; p < h * w; p++)
+          for (let ch = 0; ch < 3; ch++) expect(got.data[4 * p + ch]).toBe(Math.round(expected[ch * h * w + p]! * 255));
+      }
+    } finally {
+      s.dispose();
+    }
+  }, 120_000);
+
+  it('--skip-bad --limit k at own size: k images, sampled among the files that decode, the ones --resize picks', async () => {
+    const line = ['denoise', '--model', stack, '--data', damaged, '--skip-bad', '--limit', '12', '--workers', '0'];
+    const [own, resized] = await Promise.all([
+      cli([...line, '--out', join(dir, 'out-damaged'), '-q']),
+      cli([...line, '--out', join(dir, 'out-damaged-resized'), '--resize', '-q']),
+    ]);
+    expect(own.status, own.stderr).toBe(0);
+    expect(resized.status, resized.stderr).toBe(0);
+    const names = (out: string) =>
+      parseCsv(readFileSync(join(dir, out, 'denoise.csv'), 'utf8'))
+        .slice(1)
+        .map((row) => row[0]!);
+    const picked = names('out-damaged');
+    expect(picked.length).toBe(12);
+    expect(picked.some((f) => f.includes('bad'))).toBe(false);
+    expect(picked).toEqual(names('out-damaged-resized'));
+    expect(readdirSync(join(dir, 'out-damaged', 'images', 'reds')).length).toBe(
+      picked.filter((f) => f.startsWith('reds/')).length,
+    );
+    // Both name the 30 files they skipped.
+    for (const r of [own, resized]) expect(r.stderr).toMatch(/skipped 30 file\(s\) that cannot be decoded/);
+  }, 120_000);
+
+  it('comparison.png at own size shows the images the run at the model’s size shows: sampled by class', async () => {
+    // 40 reds and 10 blues: shown in proportion, 10 and 2 (a sample of the files alone gave 11 and 1).
+    const uneven = join(dir, 'uneven');
+    cpSync(join(imgs, 'reds'), join(uneven, 'reds'), { recursive: true });
+    for (let i = 0; i < 10; i++) cpSync(join(imgs, 'blues', `${i}.png`), join(uneven, 'blues', `${i}.png`));
+    const out = join(dir, 'out-shown');
+    const line = ['denoise', '--model', stack, '--data', uneven, '--add-noise', 'masking:0.3', '--workers', '0', '-q'];
+    const r = await cli([...line, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const cmp = PNG.sync.read(readFileSync(join(out, 'comparison.png')));
+    const rgb = Buffer.alloc(cmp.width * cmp.height * 3);
+    for (let p = 0; p < cmp.width * cmp.height; p++) cmp.data.copy(rgb, 3 * p, 4 * p, 4 * p + 3);
+    // 12 of the 50 20×20 images are shown, each at 4 pixels a pixel (96 / 20): an image is shown when its clean
+    // middle row, each pixel four times, is a run of the picture.
+    const files = parseCsv(readFileSync(join(out, 'denoise.csv'), 'utf8'))
+      .slice(1)
+      .map((row) => row[0]!);
+    expect(files.length).toBe(50);
+    const shown: string[] = [];
+    for (const f of files) {
+      const { planes } = await rgbPlanes(join(uneven, f));
+      const row = Buffer.alloc(20 * 4 * 3);
+      for (let x = 0; x < 20; x++)
+        for (let k = 0; k < 4; k++)
+          for (let ch = 0; ch < 3; ch++) row[3 * (4 * x + k) + ch] = planes[ch * 400 + 10 * 20 + x]!;
+      if (rgb.indexOf(row) >= 0) shown.push(f);
+    }
+    // In proportion to the classes, and the same sample the run at the model's size draws (`limitIndices` on its
+    // decoded images: `limitSample` on their labels, seed 1).
+    expect(shown.filter((f) => f.startsWith('reds/')).length).toBe(10);
+    expect(shown.filter((f) => f.startsWith('blues/')).length).toBe(2);
+    const labels = files.map((f) => (f.startsWith('blues/') ? 0 : 1));
+    expect(shown).toEqual(Array.from(limitSample(labels, 50, 12, 1), (i) => files[i]!));
+  }, 120_000);
+
+  it('the check decodes each chosen file once, before anything is written, and keeps the images up to its budget', async () => {
+    const spec = { data: damaged, skipBad: true, limit: 12 };
+    const listed = (await folderFiles(spec))!;
+    expect(listed.files.length).toBe(110);
+    const all = await ownSizeFiles(listed, spec, 3);
+    // 20×20 RGB images: 1 200 bytes each. With room for five, the first five that decode are kept (the whole folder
+    // is checked before --limit samples it), the others read again when denoised.
+    const five = await ownSizeFiles(listed, spec, 3, 5 * 1200);
+    expect(five.files).toEqual(all.files);
+    const firstFive = listed.files.filter((f) => !f.includes('bad')).slice(0, 5);
+    expect(five.decoded.map((d) => d !== undefined)).toEqual(five.files.map((f) => firstFive.includes(f)));
+    expect(five.decoded.filter((d) => d !== undefined).length).toBeGreaterThan(0);
+    expect(all.decoded.every((d) => d !== undefined)).toBe(true);
+    // Each kept image is its own file's pixels (the lists stay aligned after the skipped files and the sample).
+    for (const [j, file] of all.files.entries()) {
+      const ref = await rgbPlanes(join(damaged, file));
+      const got = all.decoded[j]!;
+      expect([got.height, got.width], file).toEqual([ref.h, ref.w]);
+      expect(Buffer.from(got.planes).equals(Buffer.from(ref.planes)), file).toBe(true);
+    }
+    expect(all.skipped.length).toBe(30);
+    // Without --skip-bad the first damaged file in the folder's order stops it (four are decoded at once).
+    const first = listed.files.find((f) => f.includes('bad'))!;
+    await expect(ownSizeFiles(listed, { data: damaged }, 3)).rejects.toThrow(
+      `${join(damaged, first)}: cannot decode the image`,
+    );
+    // Of two failing in one batch, the earlier in the list.
+    await expect(
+      decodableFiles(damaged, ['blues/1.png', 'reds/1-bad.png', 'blues/0-bad.png'], 3, false),
+    ).rejects.toThrow(`${join(damaged, 'reds/1-bad.png')}: cannot decode the image`);
+  }, 60_000);
+
   it('grey models write grey PNGs named by index for mnist', async () => {
     const grey = join(dir, 'grey');
     const p = await cli([
@@ -462,6 +619,21 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       [['--data', join(holder, 'data'), '--out', join(holder, 'data')], /^convae denoise: --out .* lies inside --data/],
       [['--model', white], /^convae denoise: --model was trained on whitened images/],
       [['--out', linked], /^convae denoise: --out .*images is a symbolic link \(to .*reds\)/],
+      // The tiling flags: parsed strictly, refused where they would do nothing, a stride past the tile refused
+      // before a file is decoded (odd holds a damaged file, which would stop the run first).
+      [['--stride', '17'], /^convae denoise: --stride must be an integer in \[1, 16\] \(the tile is 16×16/],
+      [['--stride', '17', '--data', odd], /^convae denoise: --stride must be an integer in \[1, 16\]/],
+      [['--stride', '0'], /--stride must be an integer in \[1, 65536\], in digits/],
+      [['--stride', '8.0'], /--stride must be an integer/],
+      [['--stride', '1e1'], /--stride must be an integer/],
+      [['--stride', ' 8'], /--stride must be an integer/],
+      [['--window', 'box'], /'--window <kind>' argument 'box' is invalid/],
+      [['--stride', '8', '--resize'], /^convae denoise: --stride lays the tiles .* with --resize each is resized/],
+      [['--window', 'flat', '--resize'], /^convae denoise: --window lays the tiles .* with --resize/],
+      [['--window', 'hann', '--data', 'mnist'], /^convae denoise: --window lays the tiles .* --data mnist is a fixed/],
+      [['--stride', '4', '--data', 'mnist'], /^convae denoise: --stride lays the tiles .* --data mnist is a fixed/],
+      // --resize of a fixed-format set would do nothing.
+      [['--resize', '--data', 'mnist'], /^convae denoise: --resize resizes an image folder's files .* --data mnist/],
     ];
     const rs = await Promise.all(
       cases.map(([extra]) =>

@@ -67,6 +67,8 @@ describe.runIf(process.env.CONVAE_BUILD === 'simd' || !process.env.CONVAE_BUILD)
       ['--out', () => g.pick([p('file.txt'), '/proc/x', join(p('file.txt'), 'x'), '/sys', '', p('imgs'), dir])],
       ['--model', () => g.pick([p('broken'), p('empty'), p('nothing'), p('file.txt'), '__proto__', ''])],
       ['--data', unreadable],
+      ['--stride', numeric(['0', '-1', '17', '65537', 'half'])], // the tile is 16×16
+      ['--window', () => g.pick(['box', 'Hann', '', 'hann,flat', '__proto__', 'constructor'])],
     ];
     const { cases, label } = hostileLines(g, base, (i) => p(`case${i}`), flags);
     await expectRefused(cases, label, (i, _, name) => {

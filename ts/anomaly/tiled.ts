@@ -114,6 +114,22 @@ export async function reconstructTiled(
   return out;
 }
 
+/**
+ * `stride` checked against `stack`'s tile (its input): an integer in [1, the tile's shorter side], as
+ * `reconstructTiled` takes it. A longer stride would leave pixels that no tile covers. `arg` names it in the error
+ * (`--stride` for `convae denoise`, which asks before it decodes anything).
+ */
+export function checkTileStride(op: string, arg: string, stride: unknown, stack: StackedConvAutoencoder): number {
+  const [, th, tw] = stack.inputShape as [number, number, number];
+  if (!(Number.isInteger(stride) && (stride as number) >= 1 && (stride as number) <= Math.min(th, tw)))
+    throw new ArgumentError(
+      op,
+      arg,
+      `must be an integer in [1, ${Math.min(th, tw)}] (the tile is ${th}×${tw}, the stack's input), got ${quote(stride)}`,
+    );
+  return stride as number;
+}
+
 /** Checks every argument of `reconstructTiled` (nothing allocated but the grid's few numbers) and plans the grid. */
 function planTiles(
   op: string,
@@ -151,13 +167,7 @@ function planTiles(
   for (let i = 0; i < image.length; i++)
     if (!Number.isFinite(image[i]))
       throw new ArgumentError(op, 'image', `value ${i} is ${image[i]}: finite values needed`);
-  const stride = o.stride;
-  if (stride !== undefined && !(Number.isInteger(stride) && stride >= 1 && stride <= Math.min(th, tw)))
-    throw new ArgumentError(
-      op,
-      'stride',
-      `must be an integer in [1, ${Math.min(th, tw)}] (the tile is ${th}×${tw}), got ${quote(stride)}`,
-    );
+  const stride = o.stride === undefined ? undefined : checkTileStride(op, 'stride', o.stride, stack);
   const window = o.window ?? 'hann';
   if (window !== 'hann' && window !== 'flat')
     throw new ArgumentError(op, 'window', `must be 'hann' or 'flat', got ${quote(window)}`);

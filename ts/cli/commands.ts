@@ -1,7 +1,7 @@
 /** The commands on any data (`pretrain`, `reconstruct`, `encode`, `predict`, `evaluate`) and the `--data` options every command shares. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
-import { MAX_NEIGHBOURS, MAX_PATCHES, MAX_WORKERS } from '../limits.js';
+import { MAX_NEIGHBOURS, MAX_PATCHES, MAX_SPATIAL_SIZE, MAX_WORKERS } from '../limits.js';
 import { MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
 import { MAX_K_CANDIDATES } from '../anomaly/clustercount.js';
 import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS } from '../anomaly/map.js';
@@ -561,7 +561,7 @@ export function registerDataCommands(program: Command): void {
     program
       .command('denoise')
       .description(
-        "each image cleaned by the stack: up through --depth blocks and back down, written as a PNG under OUT/images/ (grey or RGB as the model's channels), with OUT/denoise.csv; an image folder's files at their own size (reconstructed from overlapping tiles of the model's input size; --resize: resized to it instead), the fixed-format sets at theirs (the model's); --add-noise corrupts clean images first and measures (MSE and PSNR in the CSV, comparison.png)",
+        "each image cleaned by the stack: up through --depth blocks and back down, written as a PNG under OUT/images/ (grey or RGB as the model's channels), with OUT/denoise.csv; an image folder's files at their own size (reconstructed from overlapping tiles of the model's input size, laid by --stride and --window; --resize: resized to it instead), the fixed-format sets at theirs (the model's); --add-noise corrupts clean images first and measures (MSE and PSNR in the CSV, comparison.png)",
       ),
     "a folder's files are read at their own size (--resize: resized to the model's input)",
   )
@@ -583,8 +583,19 @@ export function registerDataCommands(program: Command): void {
     .option('--seed <n>', 'seed of --add-noise', int('--seed', 0, MAX_SEED), 1)
     .option(
       '--resize',
-      "resize an image folder's files to the model's input size (scaled to cover, centre-cropped, as the other commands read them) and write them at that size, instead of denoising each at its own size",
+      "resize an image folder's files to the model's input size (scaled to cover, centre-cropped, as the other commands read them) and write them at that size, instead of denoising each at its own size (an image folder only: the fixed-format sets are the model's size)",
       false,
+    )
+    .option(
+      '--stride <n>',
+      "an image folder's files at their own size: pixels between neighbouring tiles, 1 to the model's input side (default: half of it; smaller is slower and rarely better, docs/denoise.md)",
+      int('--stride', 1, MAX_SPATIAL_SIZE),
+    )
+    .addOption(
+      new Option(
+        '--window <kind>',
+        "an image folder's files at their own size: how overlapping tiles are blended, hann (raised cosine, the default) or flat (averaged)",
+      ).choices(['hann', 'flat']),
     )
     .option('--limit <n>', APPLY_LIMIT_HELP, int('--limit'))
     .option('--workers <n>', WORKERS_HELP, workersArg)
@@ -597,6 +608,8 @@ export function registerDataCommands(program: Command): void {
         addNoise: o.addNoise,
         noiseSeed: o.seed,
         resize: o.resize,
+        stride: o.stride,
+        window: o.window,
         workers: o.workers,
         quiet: o.quiet,
       });

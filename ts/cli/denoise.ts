@@ -3,10 +3,12 @@
  * saved stack and back down (`Runner.reconstructThrough`), and its reconstruction is written as a PNG under
  * `OUT/images/`: a denoising CAE gives back its images cleaned. The fixed-format sets are of the model's size and go
  * through in batches (here); an image folder's files are read one at a time at their own size and reconstructed
- * from overlapping tiles (`reconstructTiled`, denoise-own.ts), unless `--resize` resizes them to the model's input
- * as the other commands do (then here too). `OUT/denoise.csv` lists each input file and its output. With `--add-noise` the images given are taken as clean, corrupted first
- * (`addNoise`), and the CSV gives each image's MSE and PSNR, noisy and denoised, against the clean one;
- * `OUT/comparison.png` shows some images clean, noisy and denoised, one row each.
+ * from overlapping tiles (`reconstructTiled`, laid by `--stride` and `--window`; denoise-own.ts), unless `--resize`
+ * resizes them to the model's input as the other commands do (then here too). Flags that would do nothing on the
+ * data given are refused (`checkDataFlags`). `OUT/denoise.csv` lists each input file and its output. With
+ * `--add-noise` the images given are taken as clean, corrupted first (`addNoise`), and the CSV gives each image's
+ * MSE and PSNR, noisy and denoised, against the clean one; `OUT/comparison.png` shows some images clean, noisy and
+ * denoised, one row each.
  *
  * A contrast-normalised model reconstructs in its normalised space: each image is mapped back with its own mean and
  * spread (`toPixels`); a whitened model is refused (`checkToPixels` says why).
@@ -16,16 +18,26 @@ import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { type ImageNoise, addNoise, checkImageNoise } from '../data/imagenoise.js';
 import { checkReconstructThrough } from '../anomaly/score.js';
+import { checkTileStride, type TileWindow } from '../anomaly/tiled.js';
 import { checkToPixels, toPixels } from '../data/normalize.js';
 import { imageErrors, meanOf, quantize } from '../data/quality.js';
-import { DataError } from '../errors.js';
+import { ArgumentError, DataError } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
 import type { Runner } from '../train/runner.js';
 import { loadRenderer } from '../viz/render.js';
 import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { stackDepth } from './apply.js';
-import { type AllData, type DataSpec, folderFiles, limitIndices, normalized, resolveAllData } from './data.js';
+import {
+  type AllData,
+  type DataKind,
+  type DataSpec,
+  dataKind,
+  folderFiles,
+  limitIndices,
+  normalized,
+  resolveAllData,
+} from './data.js';
 import {
   checkDataNotInOut,
   checkNoLinks,
@@ -34,7 +46,7 @@ import {
   staleComparison,
   writeImages,
 } from './denoise-files.js';
-import { decodableFiles, denoiseOwnSize } from './denoise-own.js';
+import { denoiseOwnSize, ownSizeFiles } from './denoise-own.js';
 import { COMPARISON_IMAGES, comparisonPng, comparisonScale, csvText, describeNoise } from './denoise-report.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
@@ -55,6 +67,10 @@ export interface DenoiseArgs extends DataSpec {
   noiseSeed: number;
   /** An image folder's files resized to the model's input (`--resize`), as before, instead of read at their own size. */
   resize?: boolean;
+  /** At own size: pixels between neighbouring tiles (`--stride`; `reconstructTiled`'s, default half a tile). */
+  stride?: number;
+  /** At own size: how overlapping tiles are blended (`--window`; `reconstructTiled`'s, default 'hann'). */
+  window?: TileWindow;
   build: Build | 'auto';
   /** Workers that reconstruct (default: the cores); 0 = this thread. Same images either way. */
   workers?: number;
@@ -86,6 +102,7 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
   // The images written there would be read back by the next run on --data; and --data inside --out could be overwritten.
   await checkOutsideData(OP, [{ flag: '--out', path: a.out, folder: true }], [{ flag: '--data', spec: a.data }]);
   await checkDataNotInOut(a.data, a.out);
+  checkDataFlags(a, await dataKind(a));
   // Before this run's denoise.csv replaces the one that shows whose comparison.png it is.
   const stale = !a.addNoise && (await staleComparison(a.out));
   const be = await loadBackend({ build: a.build });
@@ -95,13 +112,14 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
     const stack = saved.stack!;
     checkToPixels(OP, '--model', saved.input);
     const depth = stackDepth(OP, a.depth, stack, a.model);
-    const own = a.resize ? null : await folderFiles(a);
-    if (own) {
-      const outputs = outputNames({ name: own.name, names: own.files });
+    const listed = a.resize ? null : await folderFiles(a);
+    if (listed) {
       const c = stack.inputShape[0];
       if (c !== 1 && c !== 3)
         throw new DataError(`the model takes ${c}-channel input; image folders give 1 or 3 channels`);
-      const decodable = await decodableFiles(own.dir, own.files, c, a.skipBad === true);
+      if (a.stride !== undefined) checkTileStride(OP, '--stride', a.stride, stack);
+      const own = await ownSizeFiles(listed, a, c);
+      const outputs = outputNames({ name: own.name, names: own.files });
       await checkOutDir(a.out);
       await checkNoLinks(a.out, outputs);
       await checkOutFile(join(a.out, 'denoise.csv'), '--out');
@@ -109,7 +127,7 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
       runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
       const result = await denoiseOwnSize({
         ...{ args: a, stack, input: saved.input, depth, runner },
-        ...{ files: own, decodable, outputs, log },
+        ...{ files: own, outputs, log },
       });
       await tidyComparison(a, stale, log);
       return result;
@@ -158,6 +176,29 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
     await runner?.dispose();
     saved.dispose();
   }
+}
+
+/**
+ * Refuses the flags that would do nothing on this data, before the model is read: `--resize` of a fixed-format set
+ * (its images are the model's size already), and `--stride` / `--window`, which lay the tiles of an image folder's
+ * files denoised at their own size, with `--resize` or a fixed-format set (each image goes through whole).
+ */
+function checkDataFlags(a: DenoiseArgs, kind: DataKind): void {
+  const fixed = kind !== 'folder';
+  const data = `--data ${a.data.slice(0, 120)}`;
+  if (a.resize && fixed)
+    throw new ArgumentError(
+      OP,
+      '--resize',
+      `resizes an image folder's files to the model's input; ${data} is a fixed-format set, whose images go through at their size (the model's): leave --resize out`,
+    );
+  const tiling = a.stride !== undefined ? '--stride' : a.window !== undefined ? '--window' : null;
+  if (tiling && (a.resize || fixed))
+    throw new ArgumentError(
+      OP,
+      tiling,
+      `lays the tiles of an image folder's files denoised at their own size; ${a.resize ? "with --resize each is resized to the model's input" : `${data} is a fixed-format set of the model's size`} and goes through whole: leave ${tiling} out`,
+    );
 }
 
 /** Without `--add-noise`, an earlier run's comparison.png (`staleComparison`) is removed, and the log says so. */
