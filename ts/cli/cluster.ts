@@ -130,7 +130,9 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       ? await chooseClusterCount(runner, points, {
           ...{ ...opts, ...range },
           onK: (r) =>
-            log(`${OP}: k ${r.k}: silhouette ${r.silhouette.toFixed(4)}, inertia ${r.inertia.toPrecision(6)}`),
+            log(
+              `${OP}: k ${r.k}: silhouette ${Number.isNaN(r.silhouette) ? 'undefined (the codes it is computed on fell in one cluster)' : r.silhouette.toFixed(4)}, inertia ${r.inertia.toPrecision(6)}`,
+            ),
         })
       : null;
     const c = chosen ? chosen.clustering : await clusterCodes(runner, points, { k: kMax, ...opts });
