@@ -20,7 +20,7 @@ import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS, mapCodes } from '../anomaly/map.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { ArgumentError, quote } from '../errors.js';
-import { makeDirs, writeAtomic } from '../io/files.js';
+import { makeDirs, writeAtomicAll } from '../io/files.js';
 import { MAX_RASTER_PIXELS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { figureSvg } from '../viz/figure.js';
@@ -140,14 +140,10 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       : null;
     const c = chosen ? chosen.clustering : await clusterCodes(runner, points, { k: kMax, ...opts });
     const k = chosen ? chosen.k : kMax;
-    await makeDirs(a.out);
-    if (chosen) await writeAtomic(join(a.out, K_SCORES), kScoresCsv(chosen.rows));
-    else if (await removeStaleKScores(a.out)) log(`${OP}: removed the ${K_SCORES} of an earlier run with a range of k`);
     const lines = ['file,cluster,distance,label,label_name'];
     for (let i = 0; i < n; i++)
       lines.push(`${csvField(d.names[i]!)},${c.assignments[i]},${c.distances[i]!.toPrecision(6)},${labelCells(d, i)}`);
-    await writeAtomic(join(a.out, 'clusters.csv'), `${lines.join('\n')}\n`);
-    await writeAtomic(join(a.out, 'clusters.png'), drawClusters(a, d, c, k, depth));
+    const png = drawClusters(a, d, c, k, depth);
     const summary = {
       data: d.name,
       images: n,
@@ -166,7 +162,17 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       sizes: Array.from(c.sizes),
       scores: c.scores,
     };
-    await writeAtomic(join(a.out, 'clusters.json'), `${JSON.stringify(summary, null, 1)}\n`);
+    // As one: a full disk (or an interrupt) part way left an earlier run's clusters beside this run's k-scores.csv
+    // and clusters.csv.
+    await makeDirs(a.out);
+    await writeAtomicAll([
+      ...(chosen ? [[join(a.out, K_SCORES), kScoresCsv(chosen.rows)] as const] : []),
+      [join(a.out, 'clusters.csv'), `${lines.join('\n')}\n`],
+      [join(a.out, 'clusters.png'), png],
+      [join(a.out, 'clusters.json'), `${JSON.stringify(summary, null, 1)}\n`],
+    ]);
+    if (!chosen && (await removeStaleKScores(a.out)))
+      log(`${OP}: removed the ${K_SCORES} of an earlier run with a range of k`);
     log(
       `${OP}: inertia ${c.inertia.toPrecision(6)} after ${c.iterations} iteration(s)${c.converged ? '' : ' (not converged: the most a start runs)'}; sizes ${sizesText(c.sizes)}`,
     );
