@@ -113,9 +113,12 @@ export async function decodableFiles(
       decoded.push(keep ? r.value : undefined);
     }
   }
+  // The first one's reason: a folder of phone photos, each too large to denoise at its own size, said only that none
+  // could be decoded, not why nor that --resize reads them.
+  const first = skipped[0];
   if (ok.length === 0)
     throw new DataError(
-      `convae denoise: none of the ${files.length} image files in ${dir.slice(0, 160)} could be decoded`,
+      `convae denoise: none of the ${files.length} image files in ${dir.slice(0, 160)} could be decoded${first ? ` (${first.file.slice(0, 160)}: ${first.reason})` : ''}`,
     );
   return { ok, decoded, skipped };
 }
