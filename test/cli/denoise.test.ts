@@ -27,6 +27,7 @@ import { reconstructThrough } from '../../ts/anomaly/score.js';
 import { reconstructTiled } from '../../ts/anomaly/tiled.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { folderFiles, limitSample } from '../../ts/cli/data.js';
+import { denoise } from '../../ts/cli/denoise.js';
 import { outputNames } from '../../ts/cli/denoise-files.js';
 import { decodableFiles, denoiseOwnSize, ownSizeFiles } from '../../ts/cli/denoise-own.js';
 import { describeNoise } from '../../ts/cli/denoise-report.js';
@@ -537,6 +538,15 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     );
     expect(existsSync(join(dir, 'big-out'))).toBe(false);
   }, 60_000);
+
+  it('called as a function, a window it does not know is refused before any file is decoded', async () => {
+    // odd holds zz-bad.png, which the check before writing would stop at first.
+    const args = { model: stack, data: odd, out: join(dir, 'window-out'), depth: 1, noiseSeed: 1, build: BUILD };
+    const err = await denoise({ ...args, quiet: true, window: 'box' as never }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect((err as Error).message).toBe('convae denoise: --window must be hann or flat, got "box"');
+    expect(existsSync(join(dir, 'window-out'))).toBe(false);
+  });
 
   it('grey models write grey PNGs named by index for mnist', async () => {
     const grey = join(dir, 'grey');
