@@ -524,19 +524,28 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
   }, 60_000);
 
   it('--skip-bad with no file decodable says why, from the first: too large at own size, naming --resize', async () => {
-    const big = join(dir, 'big');
+    const big = join(dir, 'all-too-big');
     mkdirSync(big, { recursive: true });
     // 4 097² pixels, one more row and column than MAX_TILED_PIXELS (2²⁴) allows; one colour, so a small file.
     const raw = { raw: { width: 4097, height: 4097, channels: 3 as const } };
     await sharp(Buffer.alloc(4097 * 4097 * 3, 90), raw)
       .png()
       .toFile(join(big, 'photo.png'));
-    const r = await cli(['denoise', '--model', stack, '--data', big, '--out', join(dir, 'big-out'), '--skip-bad']);
+    const r = await cli([
+      'denoise',
+      '--model',
+      stack,
+      '--data',
+      big,
+      '--out',
+      join(dir, 'all-too-big-out'),
+      '--skip-bad',
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
       /^convae denoise: none of the 1 image files in .*big could be decoded \(photo\.png: too large to denoise at its own size: 4097×4097 pixels.*--resize/,
     );
-    expect(existsSync(join(dir, 'big-out'))).toBe(false);
+    expect(existsSync(join(dir, 'all-too-big-out'))).toBe(false);
   }, 60_000);
 
   it('called as a function, a window it does not know is refused before any file is decoded', async () => {
