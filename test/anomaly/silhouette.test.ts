@@ -165,3 +165,42 @@ describe('chooseClusterCount', () => {
     await expect(chooseClusterCount(runner, many, { from: 2, to: 52 })).rejects.toThrow(/at most 50 values of k/);
   });
 });
+
+describe('chooseClusterCount on degenerate codes', () => {
+  it('a k whose sampled codes fall in one cluster gets no silhouette and is not chosen; all equal codes are refused', async () => {
+    const runner = threadRunner(await backendUnderTest());
+    // 49 codes near the origin and one far away: at k 2 the outlier is a cluster alone, which a sample of 10 of the
+    // 50 misses for these seeds, and the silhouette of the sample is undefined there.
+    const rng = new Rng(3);
+    const vectors = Float32Array.from({ length: 100 }, () => rng.normal() * 0.01);
+    vectors.set([1000, 1000]);
+    const codes = { vectors, n: 50, dim: 2 };
+    for (const seed of [1, 2, 3]) {
+      const r = await chooseClusterCount(runner, codes, { from: 2, to: 5, sample: 10, seed, restarts: 1 });
+      const two = await clusterCodes(runner, codes, { k: 2, seed, restarts: 1 });
+      expect(Array.from(two.sizes).sort((x, y) => x - y)).toEqual([1, 49]);
+      expect(r.rows[0]!.silhouette).toBeNaN();
+      for (const row of r.rows.slice(1)) {
+        const c = await clusterCodes(runner, codes, { k: row.k, seed, restarts: 1 });
+        expect(row.silhouette).toBe(silhouetteScore(codes, c.assignments, { sample: 10, seed }));
+      }
+      const finite = r.rows.filter((x) => !Number.isNaN(x.silhouette));
+      expect(r.k).toBe(finite.reduce((b, x) => (x.silhouette > b.silhouette ? x : b)).k);
+    }
+    const same = { vectors: new Float32Array(60).fill(0.5), n: 20, dim: 3 };
+    const p = chooseClusterCount(runner, same, { from: 2, to: 5 });
+    await expect(p).rejects.toThrow(ArgumentError);
+    await expect(chooseClusterCount(runner, same, { from: 2, to: 5 })).rejects.toThrow(
+      /chooseClusterCount: codes at every k of 2-5 the 20 codes the silhouette is computed on fall in one cluster/,
+    );
+  });
+
+  it('reads each assignment once: a getter answering a second read differently changes nothing', () => {
+    const codes = { vectors: Float32Array.of(0, 1, 10, 11), n: 4, dim: 1 };
+    let reads = 0;
+    const fickle = new Proxy([0, 0, 1, 1], {
+      get: (t, key) => (key === '2' && ++reads > 1 ? 0 : Reflect.get(t, key)),
+    });
+    expect(silhouetteScore(codes, fickle)).toBe(silhouetteScore(codes, [0, 0, 1, 1]));
+  });
+});

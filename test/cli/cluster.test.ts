@@ -210,6 +210,22 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
     expect(rowsOf(join(dir, 'k4', 'k-scores.csv')).map((row) => row[0])).toEqual(['2', '3']);
   }, 120_000);
 
+  it('a run of one k removes the k-scores.csv a range left in --out, and no other file of that name', async () => {
+    const out = join(dir, 'stale-k');
+    const base = { model: stack, data: flat, restarts: 1, seed: 2, perCluster: 2, build: BUILD, quiet: true };
+    const args = { ...base, umap: 0, neighbours: 12, out, workers: 0 };
+    await cluster({ ...args, k: { from: 2, to: 4 } });
+    expect(readFileSync(join(out, 'k-scores.csv'), 'utf8')).toMatch(/^k,silhouette,inertia\n2,/);
+    await cluster({ ...args, k: 3 });
+    // Left there, it said k 2-4 were tried and one chosen beside the clusters of k 3.
+    expect(existsSync(join(out, 'k-scores.csv'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(out, 'clusters.json'), 'utf8')).k).toBe(3);
+    const mine = 'k,score\n3,0.5\n';
+    writeFileSync(join(out, 'k-scores.csv'), mine);
+    await cluster({ ...args, k: 2 });
+    expect(readFileSync(join(out, 'k-scores.csv'), 'utf8')).toBe(mine);
+  }, 120_000);
+
   it('refuses, before anything is encoded or written: one error line each', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');

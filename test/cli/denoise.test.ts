@@ -27,10 +27,11 @@ import { reconstructThrough } from '../../ts/anomaly/score.js';
 import { reconstructTiled } from '../../ts/anomaly/tiled.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { folderFiles, limitSample } from '../../ts/cli/data.js';
+import { denoise } from '../../ts/cli/denoise.js';
 import { outputNames } from '../../ts/cli/denoise-files.js';
-import { decodableFiles, ownSizeFiles } from '../../ts/cli/denoise-own.js';
+import { decodableFiles, denoiseOwnSize, ownSizeFiles } from '../../ts/cli/denoise-own.js';
 import { describeNoise } from '../../ts/cli/denoise-report.js';
-import { ArgumentError } from '../../ts/errors.js';
+import { ArgumentError, FormatError } from '../../ts/errors.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
 import { addNoise } from '../../ts/data/imagenoise.js';
 import { loadMnist } from '../../ts/data/mnist.js';
@@ -487,6 +488,74 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       decodableFiles(damaged, ['blues/1.png', 'reds/1-bad.png', 'blues/0-bad.png'], 3, false),
     ).rejects.toThrow(`${join(damaged, 'reds/1-bad.png')}: cannot decode the image`);
   }, 60_000);
+
+  it('a file changed or removed after the check is a FormatError naming it, not the decoder’s bare error', async () => {
+    const folder = join(dir, 'changing');
+    mkdirSync(folder, { recursive: true });
+    for (const f of ['0.png', '1.png', '2.png']) cpSync(join(imgs, 'reds', f), join(folder, f));
+    const spec = { data: folder };
+    const { be, stack: s } = await savedStackAndImages(stack, imgs);
+    try {
+      for (const [damage, why] of [
+        [(f: string) => writeFileSync(f, 'not a png'), /unsupported image format|corrupt|not a png/i],
+        [(f: string) => rmSync(f), /missing|no such file|does not exist/i],
+      ] as const) {
+        for (const f of ['0.png', '1.png', '2.png']) cpSync(join(imgs, 'reds', f), join(folder, f));
+        const listed = (await folderFiles(spec))!;
+        // Nothing kept decoded (a folder of photos past the budget): every file is decoded again when denoised.
+        const files = await ownSizeFiles(listed, spec, 3, 0);
+        damage(join(folder, '1.png'));
+        const out = join(dir, 'changing-out');
+        const run = denoiseOwnSize({
+          args: { model: stack, data: folder, out, depth: 1, noiseSeed: 1, build: BUILD, quiet: true },
+          ...{ stack: s, input: { normalize: 'none' }, depth: 1, runner: threadRunner(be), files },
+          ...{ outputs: outputNames({ name: files.name, names: files.files }), log: () => {} },
+        });
+        const err = await run.catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(FormatError);
+        const m = (err as Error).message;
+        expect(m.startsWith(`${join(folder, '1.png')}: decoded when the files were checked`), m).toBe(true);
+        expect(m).toMatch(why);
+        expect(m).toMatch(/; 1 \(of 3\) images written to .*changing-out, denoise\.csv not$/);
+      }
+    } finally {
+      s.dispose();
+    }
+  }, 60_000);
+
+  it('--skip-bad with no file decodable says why, from the first: too large at own size, naming --resize', async () => {
+    const big = join(dir, 'all-too-big');
+    mkdirSync(big, { recursive: true });
+    // 4 097² pixels, one more row and column than MAX_TILED_PIXELS (2²⁴) allows; one colour, so a small file.
+    const raw = { raw: { width: 4097, height: 4097, channels: 3 as const } };
+    await sharp(Buffer.alloc(4097 * 4097 * 3, 90), raw)
+      .png()
+      .toFile(join(big, 'photo.png'));
+    const r = await cli([
+      'denoise',
+      '--model',
+      stack,
+      '--data',
+      big,
+      '--out',
+      join(dir, 'all-too-big-out'),
+      '--skip-bad',
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /^convae denoise: none of the 1 image files in .*big could be decoded \(photo\.png: too large to denoise at its own size: 4097×4097 pixels.*--resize/,
+    );
+    expect(existsSync(join(dir, 'all-too-big-out'))).toBe(false);
+  }, 60_000);
+
+  it('called as a function, a window it does not know is refused before any file is decoded', async () => {
+    // odd holds zz-bad.png, which the check before writing would stop at first.
+    const args = { model: stack, data: odd, out: join(dir, 'window-out'), depth: 1, noiseSeed: 1, build: BUILD };
+    const err = await denoise({ ...args, quiet: true, window: 'box' as never }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArgumentError);
+    expect((err as Error).message).toBe('convae denoise: --window must be hann or flat, got "box"');
+    expect(existsSync(join(dir, 'window-out'))).toBe(false);
+  });
 
   it('grey models write grey PNGs named by index for mnist', async () => {
     const grey = join(dir, 'grey');

@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { trainNoiseArg } from '../../ts/cli/commands.js';
+import { checkResumeFlags, writeRunFlags } from '../../ts/cli/resume.js';
+import { DataError } from '../../ts/errors.js';
 import { BUILD } from '../util/backend.js';
-import { cliAsync } from '../util/cli.js';
+import { cliAsync, SMALL_RUN_FLAGS } from '../util/cli.js';
 
 const cli = cliAsync(120_000);
 
@@ -117,5 +119,29 @@ describe('pretrain --noise', () => {
       expect(f.status, f.stderr).toBe(0);
       expect(firstNoise(join(dir, 'tf'))).toEqual({ type: 'mask', fraction: 0.2, rescale: true });
     }, 120_000);
+  });
+});
+
+describe('train --resume --noise masking:f', () => {
+  it('with a run.json from before masking:f left pixels unscaled (it recorded f): refused, saying --noise f resumes', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'convae-resume-masking-'));
+    try {
+      // `train --noise masking:0.5` of the version before recorded 0.5: the kept pixels rescaled.
+      await writeRunFlags(out, { ...SMALL_RUN_FLAGS, noise: 0.5 });
+      const now = { ...SMALL_RUN_FLAGS, noise: trainNoiseArg('masking:0.5') };
+      const err = await checkResumeFlags(out, now).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DataError);
+      expect((err as Error).message).toMatch(
+        /--noise 0\.5 → \{"type":"masking","fraction":0\.5\} \(the run's masking rescaled the kept pixels.*resume with --noise 0\.5\)/,
+      );
+      await expect(checkResumeFlags(out, { ...SMALL_RUN_FLAGS, noise: trainNoiseArg('0.5') })).resolves.toBeUndefined();
+      // Another change of --noise gets no such note.
+      const other = await checkResumeFlags(out, { ...SMALL_RUN_FLAGS, noise: trainNoiseArg('masking:0.4') }).catch(
+        (e: unknown) => e,
+      );
+      expect((other as Error).message).not.toMatch(/rescaled/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -11,7 +11,13 @@ import type { Runner } from '../train/runner.js';
 import { knownFields, optionsOf } from '../util/options.js';
 import { type Clustering, clusterCodes, MAX_CLUSTERS } from './cluster.js';
 import { checkEmbeddings, type Embeddings } from './embed.js';
-import { defaultSilhouetteSample, MAX_SILHOUETTE_SAMPLE, silhouetteScore } from './silhouette.js';
+import {
+  defaultSilhouetteSample,
+  MAX_SILHOUETTE_SAMPLE,
+  sampledClusters,
+  silhouetteSample,
+  silhouetteScore,
+} from './silhouette.js';
 
 /** Most values of k one `chooseClusterCount` tries. */
 export const MAX_K_CANDIDATES = 50;
@@ -40,7 +46,10 @@ export interface ClusterCountRow {
   k: number;
   /** k-means' inertia (Σ distance²) of the best start. */
   inertia: number;
-  /** Mean silhouette of that clustering. */
+  /**
+   * Mean silhouette of that clustering; NaN when the silhouette's codes (its sample) all fall in one of its
+   * clusters, where it is undefined: such a k is never chosen.
+   */
   silhouette: number;
   /** With labels: the clustering's NMI against them (for the report; never used to choose). */
   nmi?: number;
@@ -70,6 +79,8 @@ export async function chooseClusterCount(
   const sample = o.sample ?? defaultSilhouetteSample(codes.dim);
   if (!(Number.isInteger(sample) && sample >= 2 && sample <= MAX_SILHOUETTE_SAMPLE))
     throw new ArgumentError(op, 'sample', `must be an integer in [2, ${MAX_SILHOUETTE_SAMPLE}], got ${quote(sample)}`);
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1))
+    throw new ArgumentError(op, 'seed', `must be an integer in [0, 2^32 − 1], got ${quote(seed)}`);
   if (!(typeof from === 'number' && Number.isInteger(from) && from >= 2))
     throw new ArgumentError(op, 'from', `must be an integer ≥ 2, got ${quote(from)}`);
   const top = Math.min(MAX_CLUSTERS, from + MAX_K_CANDIDATES - 1, codes.n - 1, sample - 1);
@@ -83,13 +94,24 @@ export async function chooseClusterCount(
     throw new ArgumentError(op, 'onK', `must be a function, got ${quote(onK)}`);
   const rows: ClusterCountRow[] = [];
   let best: { k: number; clustering: Clustering; silhouette: number } | null = null;
+  // The codes every k's silhouette is computed on. A cluster of a few far codes (an outlier alone at k 2) can be
+  // missed by the sample, which then falls in one cluster: that k's silhouette is undefined, not the run's end
+  // (it was silhouetteScore's error, thrown after the clustering, about `assignments` the caller never gave).
+  const at = silhouetteSample(codes.n, sample, seed);
   for (let k = from; k <= to; k++) {
     const c = await clusterCodes(runner, codes, { k, seed, restarts, ...(labels ? { labels } : {}) });
-    const silhouette = silhouetteScore(codes, c.assignments, { sample, seed });
+    const silhouette =
+      sampledClusters(c.assignments, at).m < 2 ? Number.NaN : silhouetteScore(codes, c.assignments, { sample, seed });
     const row: ClusterCountRow = { k, inertia: c.inertia, silhouette, ...(c.scores ? { nmi: c.scores.nmi } : {}) };
     rows.push(row);
     onK?.(row);
-    if (!best || silhouette > best.silhouette) best = { k, clustering: c, silhouette };
+    if (!Number.isNaN(silhouette) && (!best || silhouette > best.silhouette)) best = { k, clustering: c, silhouette };
   }
-  return { k: best!.k, clustering: best!.clustering, rows };
+  if (!best)
+    throw new ArgumentError(
+      op,
+      'codes',
+      `at every k of ${from}-${to} the ${at.length} codes the silhouette is computed on fall in one cluster (the codes are all equal, or all but a few): no k to choose between`,
+    );
+  return { k: best.k, clustering: best.clustering, rows };
 }

@@ -57,22 +57,12 @@ export function silhouetteScore(
     throw new ArgumentError(op, 'sample', `must be an integer in [2, ${MAX_SILHOUETTE_SAMPLE}], got ${quote(sample)}`);
   if (!(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1))
     throw new ArgumentError(op, 'seed', `must be an integer in [0, 2^32 − 1], got ${quote(seed)}`);
-  groupsOf(op, 'assignments', assignments);
+  // The checked copy is read from here on: a getter or proxy could answer a second read otherwise.
+  const groups = groupsOf(op, 'assignments', assignments).of;
   checkFiniteEmbeddings(op, 'codes', codes);
-  const at =
-    n <= sample
-      ? Uint32Array.from({ length: n }, (_, i) => i)
-      : new Rng(seed).permutation(n).subarray(0, sample).sort();
+  const at = silhouetteSample(n, sample, seed);
   const s = at.length;
-  // Clusters renamed 0 … m − 1 within the sample.
-  const names = new Map<number, number>();
-  const of = new Int32Array(s);
-  for (let i = 0; i < s; i++) {
-    const c = assignments[at[i]!]!;
-    if (!names.has(c)) names.set(c, names.size);
-    of[i] = names.get(c)!;
-  }
-  const m = names.size;
+  const { of, m } = sampledClusters(groups, at);
   if (m < 2 || m >= s)
     throw new ArgumentError(
       op,
@@ -108,4 +98,23 @@ export function silhouetteScore(
     total += top > 0 ? (b - a) / top : 0;
   }
   return total / s;
+}
+
+/** The codes `silhouetteScore` compares, ascending: all `n` when there are no more than `sample`, else a seeded sample. */
+export function silhouetteSample(n: number, sample: number, seed: number): Uint32Array {
+  return n <= sample
+    ? Uint32Array.from({ length: n }, (_, i) => i)
+    : new Rng(seed).permutation(n).subarray(0, sample).sort();
+}
+
+/** The clusters of the codes at `at`, renamed 0 … m − 1 in order of first appearance, and m. */
+export function sampledClusters(assignments: ArrayLike<number>, at: Uint32Array): { of: Int32Array; m: number } {
+  const names = new Map<number, number>();
+  const of = new Int32Array(at.length);
+  for (let i = 0; i < at.length; i++) {
+    const c = assignments[at[i]!]!;
+    if (!names.has(c)) names.set(c, names.size);
+    of[i] = names.get(c)!;
+  }
+  return { of, m: names.size };
 }

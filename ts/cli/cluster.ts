@@ -10,7 +10,7 @@
  * clusters.json (k, depth, inertia, sizes, scores). With labels, the clusters' accuracy, NMI and ARI against the
  * classes are said in one line.
  */
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Clustering, clusterCodes, MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
 import { type ClusterCountRow, chooseClusterCount, MAX_K_CANDIDATES } from '../anomaly/clustercount.js';
@@ -20,7 +20,7 @@ import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS, mapCodes } from '../anomaly/map.js';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
 import { ArgumentError, quote } from '../errors.js';
-import { makeDirs, writeAtomic } from '../io/files.js';
+import { makeDirs, writeAtomicAll } from '../io/files.js';
 import { MAX_RASTER_PIXELS } from '../limits.js';
 import type { Runner } from '../train/runner.js';
 import { figureSvg } from '../viz/figure.js';
@@ -32,6 +32,7 @@ import { csvField, labelCells, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, imagesHeld, resolveAllData } from './data.js';
 import { MAX_MAP_IMAGES } from './map.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
+import { readFileHead } from './readfile.js';
 import { loadSaved } from './saved.js';
 
 const OP = 'convae cluster';
@@ -81,6 +82,8 @@ export interface ClusterResult extends Clustering {
 const FILES = ['clusters.csv', 'clusters.png', 'clusters.json'];
 /** Written beside them when k is chosen from a range. */
 const K_SCORES = 'k-scores.csv';
+/** The start of its first line, which `removeStaleKScores` knows it by. */
+const K_SCORES_HEADER = 'k,silhouette,inertia';
 
 export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
   const log = (s: string) => a.quiet || console.error(s);
@@ -130,18 +133,17 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       ? await chooseClusterCount(runner, points, {
           ...{ ...opts, ...range },
           onK: (r) =>
-            log(`${OP}: k ${r.k}: silhouette ${r.silhouette.toFixed(4)}, inertia ${r.inertia.toPrecision(6)}`),
+            log(
+              `${OP}: k ${r.k}: silhouette ${Number.isNaN(r.silhouette) ? 'undefined (the codes it is computed on fell in one cluster)' : r.silhouette.toFixed(4)}, inertia ${r.inertia.toPrecision(6)}`,
+            ),
         })
       : null;
     const c = chosen ? chosen.clustering : await clusterCodes(runner, points, { k: kMax, ...opts });
     const k = chosen ? chosen.k : kMax;
-    await makeDirs(a.out);
-    if (chosen) await writeAtomic(join(a.out, K_SCORES), kScoresCsv(chosen.rows));
     const lines = ['file,cluster,distance,label,label_name'];
     for (let i = 0; i < n; i++)
       lines.push(`${csvField(d.names[i]!)},${c.assignments[i]},${c.distances[i]!.toPrecision(6)},${labelCells(d, i)}`);
-    await writeAtomic(join(a.out, 'clusters.csv'), `${lines.join('\n')}\n`);
-    await writeAtomic(join(a.out, 'clusters.png'), drawClusters(a, d, c, k, depth));
+    const png = drawClusters(a, d, c, k, depth);
     const summary = {
       data: d.name,
       images: n,
@@ -160,7 +162,17 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
       sizes: Array.from(c.sizes),
       scores: c.scores,
     };
-    await writeAtomic(join(a.out, 'clusters.json'), `${JSON.stringify(summary, null, 1)}\n`);
+    // As one: a full disk (or an interrupt) part way left an earlier run's clusters beside this run's k-scores.csv
+    // and clusters.csv.
+    await makeDirs(a.out);
+    await writeAtomicAll([
+      ...(chosen ? [[join(a.out, K_SCORES), kScoresCsv(chosen.rows)] as const] : []),
+      [join(a.out, 'clusters.csv'), `${lines.join('\n')}\n`],
+      [join(a.out, 'clusters.png'), png],
+      [join(a.out, 'clusters.json'), `${JSON.stringify(summary, null, 1)}\n`],
+    ]);
+    if (!chosen && (await removeStaleKScores(a.out)))
+      log(`${OP}: removed the ${K_SCORES} of an earlier run with a range of k`);
     log(
       `${OP}: inertia ${c.inertia.toPrecision(6)} after ${c.iterations} iteration(s)${c.converged ? '' : ' (not converged: the most a start runs)'}; sizes ${sizesText(c.sizes)}`,
     );
@@ -212,10 +224,22 @@ function kRange(a: ClusterArgs, n: number, dim: number): { from: number; to: num
   return a.k;
 }
 
+/**
+ * Removes the k-scores.csv an earlier `--k auto` or `--k a-b` run left in `out`, known by its header (a regular file
+ * only): beside the clusters of one k it would say another k was chosen. True when one was removed.
+ */
+async function removeStaleKScores(out: string): Promise<boolean> {
+  const path = join(out, K_SCORES);
+  const head = await readFileHead(path, 32).catch(() => '');
+  if (!head.startsWith(K_SCORES_HEADER)) return false;
+  await rm(path);
+  return true;
+}
+
 /** k-scores.csv: each k tried, with its silhouette, inertia and (with labels) NMI. */
 function kScoresCsv(rows: ClusterCountRow[]): string {
   const nmi = rows.some((r) => r.nmi !== undefined);
-  const lines = [`k,silhouette,inertia${nmi ? ',nmi' : ''}`];
+  const lines = [`${K_SCORES_HEADER}${nmi ? ',nmi' : ''}`];
   for (const r of rows)
     lines.push(`${r.k},${r.silhouette.toFixed(6)},${r.inertia.toPrecision(8)}${nmi ? `,${r.nmi!.toFixed(6)}` : ''}`);
   return `${lines.join('\n')}\n`;

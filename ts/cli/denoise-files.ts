@@ -3,13 +3,14 @@
  * mirrored from the input folder (never leaving the folder, never two images in one file), no symbolic link on the
  * way, no input folder under `--out`; and the writing itself (one PNG per image, each atomic).
  */
-import { lstat, open, realpath, rm } from 'node:fs/promises';
+import { lstat, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ArgumentError } from '../errors.js';
 import { makeDirs, writeAtomic } from '../io/files.js';
 import { encodePng } from '../viz/png.js';
 import { imageGrid } from '../viz/raster.js';
 import { type AllData, imageFolderOf } from './data.js';
+import { readFileHead } from './readfile.js';
 
 const OP = 'convae denoise';
 
@@ -139,22 +140,8 @@ export function imagePng(img: Float32Array, c: number, h: number, w: number): Ui
 export async function staleComparison(out: string): Promise<boolean> {
   const st = await lstat(join(out, 'comparison.png')).catch(() => null);
   if (!st?.isFile()) return false;
-  const head = await readHead(join(out, 'denoise.csv'), 64).catch(() => '');
+  const head = await readFileHead(join(out, 'denoise.csv'), 64).catch(() => '');
   return head.startsWith('file,output,noisy_mse,');
-}
-
-/** The first `bytes` bytes of a regular file, as text. */
-async function readHead(path: string, bytes: number): Promise<string> {
-  const st = await lstat(path);
-  if (!st.isFile()) return '';
-  const f = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await f.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await f.close();
-  }
 }
 
 /** Removes `out`/comparison.png, which `staleComparison` found stale; true when it was still a file and removed. */

@@ -113,9 +113,12 @@ export async function decodableFiles(
       decoded.push(keep ? r.value : undefined);
     }
   }
+  // The first one's reason: a folder of phone photos, each too large to denoise at its own size, said only that none
+  // could be decoded, not why nor that --resize reads them.
+  const first = skipped[0];
   if (ok.length === 0)
     throw new DataError(
-      `convae denoise: none of the ${files.length} image files in ${dir.slice(0, 160)} could be decoded`,
+      `convae denoise: none of the ${files.length} image files in ${dir.slice(0, 160)} could be decoded${first ? ` (${first.file.slice(0, 160)}: ${first.reason})` : ''}`,
     );
   return { ok, decoded, skipped };
 }
@@ -208,9 +211,7 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
   for (let i = 0; i < n; i++) {
     // Decoded by the check when it kept it (decodableFiles); a file changed since fails here, after earlier images
     // were written.
-    const img =
-      r.files.decoded[i] ??
-      (await decodeImageFile(join(r.files.dir, files[i]!), { channels: c as 1 | 3, maxPixels: MAX_TILED_PIXELS }));
+    const img = r.files.decoded[i] ?? (await decodeAgain(r, i, c as 1 | 3));
     r.files.decoded[i] = undefined;
     const shape: [number, number, number] = [c, img.height, img.width];
     const clean = ImageDataset.fromUint8(img.planes, shape, null, { store: 'uint8' });
@@ -263,6 +264,22 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
     await writeAtomic(join(a.out, 'comparison.png'), comparisonPng(all, m, [c, h, w], comparisonScale(m, h, w), title));
   }
   return result;
+}
+
+/**
+ * File `i` of the run decoded again (the check did not keep it). One changed or removed since the check fails here,
+ * after the images before it were written: a FormatError naming it and saying so (sharp's own error named no file).
+ */
+async function decodeAgain(r: OwnSizeRun, i: number, channels: 1 | 3): Promise<DecodedImage> {
+  const path = join(r.files.dir, r.files.files[i]!);
+  try {
+    return await decodeImageFile(path, { channels, maxPixels: MAX_TILED_PIXELS });
+  } catch (e) {
+    throw new FormatError(
+      path,
+      `decoded when the files were checked, but not now (changed or removed since?): ${boundedReason(e)}; ${i} (of ${r.files.files.length}) images written to ${r.args.out.slice(0, 160)}, denoise.csv not`,
+    );
+  }
 }
 
 /** The centred `h × w` crop of planes of `shape`. */

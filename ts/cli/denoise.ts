@@ -21,7 +21,7 @@ import { checkReconstructThrough } from '../anomaly/score.js';
 import { checkTileStride, type TileWindow } from '../anomaly/tiled.js';
 import { checkToPixels, toPixels } from '../data/normalize.js';
 import { imageErrors, meanOf, quantize } from '../data/quality.js';
-import { ArgumentError, DataError } from '../errors.js';
+import { ArgumentError, DataError, quote } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
 import type { Runner } from '../train/runner.js';
 import { loadRenderer } from '../viz/render.js';
@@ -192,6 +192,10 @@ function checkDataFlags(a: DenoiseArgs, kind: DataKind): void {
       '--resize',
       `resizes an image folder's files to the model's input; ${data} is a fixed-format set, whose images go through at their size (the model's): leave --resize out`,
     );
+  // The command line's choices check this; called as a function, a window reconstructTiled refuses was found only
+  // after every file had been decoded.
+  if (a.window !== undefined && a.window !== 'hann' && a.window !== 'flat')
+    throw new ArgumentError(OP, '--window', `must be hann or flat, got ${quote(a.window)}`);
   const tiling = a.stride !== undefined ? '--stride' : a.window !== undefined ? '--window' : null;
   if (tiling && (a.resize || fixed))
     throw new ArgumentError(

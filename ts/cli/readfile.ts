@@ -4,7 +4,7 @@
  * `readFile` a multi-GB file took the memory first and then failed with Node's
  * untyped ERR_STRING_TOO_LONG or ERR_FS_FILE_TOO_LARGE (or the length check came after).
  */
-import { open, stat } from 'node:fs/promises';
+import { lstat, open, stat } from 'node:fs/promises';
 import { DataError, FormatError, quote } from '../errors.js';
 import { reason } from '../io/files.js';
 import { MAX_MODEL_JSON_CHARS, MAX_MODEL_PARAM_BYTES, MAX_SAFETENSORS_HEADER_BYTES } from '../limits.js';
@@ -16,6 +16,23 @@ export const MAX_RUN_FILE_BYTES = 64 * 1024 * 1024;
 export const MAX_WEIGHTS_FILE_BYTES = 8 + MAX_SAFETENSORS_HEADER_BYTES + MAX_MODEL_PARAM_BYTES;
 
 const CHUNK = 1 << 20;
+
+/**
+ * The first `bytes` bytes of `path` as text, '' when it is not a regular file (a link or a folder the user put
+ * there): enough to tell a file a command wrote by its header before replacing or removing it.
+ */
+export async function readFileHead(path: string, bytes: number): Promise<string> {
+  const st = await lstat(path);
+  if (!st.isFile()) return '';
+  const f = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await f.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await f.close();
+  }
+}
 
 /**
  * The bytes of `file`, at most `max`: FormatError naming the file and the limit when it is larger,

@@ -94,9 +94,21 @@ export async function changedFlags(out: string, flags: RunFlags): Promise<string
   for (const k of Object.keys(FLAG_NAMES) as (keyof typeof FLAG_NAMES)[]) {
     const was = JSON.stringify(saved[k] ?? null);
     const now = JSON.stringify(flags[k] ?? null);
-    if (was !== now) diffs.push(`${FLAG_NAMES[k]} ${was.slice(0, 40)} → ${now.slice(0, 40)}`);
+    if (was !== now)
+      diffs.push(
+        `${FLAG_NAMES[k]} ${was.slice(0, 40)} → ${now.slice(0, 40)}${k === 'noise' ? maskingNote(saved.noise, flags.noise) : ''}`,
+      );
   }
   return diffs;
+}
+
+/**
+ * Why `--noise masking:f` differs from a run.json's f: before `masking:f` left the kept pixels as they are, it was
+ * read as f (rescaled), and a run started with it recorded f. The same command line was refused as other flags.
+ */
+function maskingNote(was: unknown, now: FirstNoise): string {
+  if (typeof was !== 'number' || typeof now !== 'object' || now.type !== 'masking' || now.fraction !== was) return '';
+  return ` (the run's masking rescaled the kept pixels, as --noise ${was} does and --noise masking:${was} did before it left them as they are: resume with --noise ${was})`;
 }
 
 /** Refuses a resume with other flags than the run's (naming them). */
