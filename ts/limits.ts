@@ -35,6 +35,13 @@ export const MAX_MODEL_JSON_CHARS = 16 * 1024 * 1024;
 export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
 
 /**
+ * Largest image file the folder loader reads whole into memory: a file whose name is not UTF-8 (sharp opens files by
+ * a string name, which cannot spell it). 256 MiB, one largest image decoded as RGBA bytes, so reading it at most
+ * doubles what decoding holds; a larger file is refused by its size before a byte is read.
+ */
+export const MAX_IMAGE_FILE_BYTES = 4 * MAX_IMAGE_PIXELS;
+
+/**
  * Largest image (height × width) `reconstructTiled` and `convae denoise` at the images' own size take: 16.7 million
  * pixels, a 5000×3300 photo. Denoising one holds it about five times as floats (clean, noisy, reconstruction, the
  * PNG's pixels: 12 bytes a pixel each in colour), 1 GB at this size; MAX_IMAGE_PIXELS would allow 4 GB.

@@ -19,7 +19,7 @@ import { loadCifar10 } from '../data/cifarfiles.js';
 import { ImageDataset, type ImageShape } from '../data/dataset.js';
 import { FASHION_MNIST_CLASSES } from '../data/fashion.js';
 import { readIdxImages } from '../data/idx.js';
-import { listImageFolder, loadImageFolder } from '../data/imagefolder.js';
+import { type FilePath, listImageFolder, loadImageFolder } from '../data/imagefolder.js';
 import type { ImagePatches } from '../data/imageopts.js';
 import { loadFashionMnist, loadMnist, MNIST_FILES, type Split } from '../data/mnist.js';
 import { contrastNormalize } from '../data/normalize.js';
@@ -451,8 +451,10 @@ export async function dataKind(s: DataSpec): Promise<DataKind> {
 export interface FolderFiles {
   name: string;
   dir: string;
-  /** Relative paths, in the order `resolveAllData` reads them. */
+  /** Relative paths, in the order `resolveAllData` reads them (names that are not UTF-8 escaped: `shownName`). */
   files: string[];
+  /** The path that opens one of `files` (`listImageFolder`'s). */
+  path: (file: string) => FilePath;
   /** Each file's class, or null when the folder is unlabelled. */
   labels: Uint8Array | null;
 }
@@ -467,7 +469,7 @@ export async function folderFiles(s: DataSpec): Promise<FolderFiles | null> {
   const k = await classify(s.data, s.flag);
   if (k.kind !== 'folder') return null;
   const f = await listImageFolder(k.dir);
-  return { name: `folder:${k.dir}`, dir: k.dir, files: f.files, labels: f.labels };
+  return { name: `folder:${k.dir}`, dir: k.dir, files: f.files, path: f.path, labels: f.labels };
 }
 
 /**

@@ -79,17 +79,18 @@ export interface Decodable {
 }
 
 /**
- * Decodes each of `files` (under `dir`), keeping the first decoded images up to `keepBytes` of them (the rest are
+ * Decodes each of `files` (of the folder `folder.dir`, opened by `folder.path`), keeping the first decoded images up to `keepBytes` of them (the rest are
  * decoded again when denoised): the first that fails throws a FormatError naming it unless `skipBad`, which lists it
  * in `skipped` instead.
  */
 export async function decodableFiles(
-  dir: string,
+  folder: Pick<FolderFiles, 'dir' | 'path'>,
   files: readonly string[],
   channels: 1 | 3,
   skipBad: boolean,
   keepBytes = KEEP_DECODED_BYTES,
 ): Promise<Decodable> {
+  const dir = folder.dir;
   const ok: number[] = [];
   const decoded: (DecodedImage | undefined)[] = [];
   const skipped: { file: string; reason: string }[] = [];
@@ -99,7 +100,7 @@ export async function decodableFiles(
   for (let at = 0; at < files.length; at += DECODE_CONCURRENCY) {
     const batch = files.slice(at, at + DECODE_CONCURRENCY);
     const results = await Promise.allSettled(
-      batch.map((file) => decodeImageFile(join(dir, file), { channels, maxPixels: MAX_TILED_PIXELS })),
+      batch.map((file) => decodeImageFile(folder.path(file), { channels, maxPixels: MAX_TILED_PIXELS })),
     );
     for (const [k, r] of results.entries()) {
       const file = batch[k]!;
@@ -140,6 +141,8 @@ export interface OwnSizeFiles {
   name: string;
   dir: string;
   files: string[];
+  /** The path that opens one of `files` (`FolderFiles`'). */
+  path: FolderFiles['path'];
   /** Each file's class, or null when the folder is unlabelled. */
   labels: Uint8Array | null;
   /** File i as the check decoded it, when kept (`decodableFiles`); else it is decoded when denoised. */
@@ -168,7 +171,7 @@ export async function ownSizeFiles(
   const first = skipBad ? null : limitFolderIndices(listed.labels, listed.files.length, s.limit, seed);
   const pool = first ? Array.from(first) : all(listed.files.length);
   const d = await decodableFiles(
-    listed.dir,
+    listed,
     pool.map((i) => listed.files[i]!),
     channels,
     skipBad,
@@ -181,6 +184,7 @@ export async function ownSizeFiles(
   return {
     name: listed.name,
     dir: listed.dir,
+    path: listed.path,
     files: chosen.map((j) => listed.files[ok[j]!]!),
     labels: labels ? Uint8Array.from(chosen, (j) => labels[j]!) : null,
     decoded: chosen.map((j) => d.decoded[j]),
@@ -271,9 +275,10 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
  * after the images before it were written: a FormatError naming it and saying so (sharp's own error named no file).
  */
 async function decodeAgain(r: OwnSizeRun, i: number, channels: 1 | 3): Promise<DecodedImage> {
-  const path = join(r.files.dir, r.files.files[i]!);
+  const file = r.files.files[i]!;
+  const path = join(r.files.dir, file);
   try {
-    return await decodeImageFile(path, { channels, maxPixels: MAX_TILED_PIXELS });
+    return await decodeImageFile(r.files.path(file), { channels, maxPixels: MAX_TILED_PIXELS });
   } catch (e) {
     throw new FormatError(
       path,

@@ -7,6 +7,7 @@
 import { lstat, open, stat } from 'node:fs/promises';
 import { DataError, FormatError, quote } from '../errors.js';
 import { reason } from '../io/files.js';
+import { FileTooLarge, readBounded } from '../io/read.js';
 import { MAX_MODEL_JSON_CHARS, MAX_MODEL_PARAM_BYTES, MAX_SAFETENSORS_HEADER_BYTES } from '../limits.js';
 
 /** Largest small file a run leaves in --out (search.json, paper-runs.json, run.json); they hold a few KB to a few MB. */
@@ -14,8 +15,6 @@ export const MAX_RUN_FILE_BYTES = 64 * 1024 * 1024;
 
 /** The largest weights file a model can have: its 8-byte length, the largest header, the largest parameters. */
 export const MAX_WEIGHTS_FILE_BYTES = 8 + MAX_SAFETENSORS_HEADER_BYTES + MAX_MODEL_PARAM_BYTES;
-
-const CHUNK = 1 << 20;
 
 /**
  * The first `bytes` bytes of `path` as text, '' when it is not a regular file (a link or a folder the user put
@@ -35,38 +34,15 @@ export async function readFileHead(path: string, bytes: number): Promise<string>
 }
 
 /**
- * The bytes of `file`, at most `max`: FormatError naming the file and the limit when it is larger,
- * DataError when it cannot be read (its `cause` is Node's error). The size is read from the open file (a
- * regular file larger than `max` is refused without reading a byte); the read stops after `max + 1` bytes
- * all the same, as a pipe or a device reports no size, and a file may grow after it was measured.
+ * The bytes of `file`, at most `max` (`readBounded`): FormatError naming the file and the limit when it is larger,
+ * DataError when it cannot be read (its `cause` is Node's error).
  */
 export async function readLimited(file: string, max: number): Promise<Uint8Array> {
-  const tooLarge = (size?: number) =>
-    new FormatError(
-      quote(file),
-      `the file is ${size === undefined ? 'longer than' : `${size} bytes, more than`} the limit of ${max} bytes for it`,
-    );
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(file, 'r');
-    const st = await handle.stat();
-    if (st.isFile() && st.size > max) throw tooLarge(st.size);
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = new Uint8Array(Math.min(CHUNK, max + 1 - total));
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(buf.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > max) throw tooLarge();
-    }
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
+    return await readBounded(file, max);
   } catch (e) {
-    if (e instanceof FormatError) throw e;
+    if (e instanceof FileTooLarge) throw new FormatError(quote(file), `${e.message} for it`);
     throw new DataError(`cannot read ${quote(file)}: ${reason(e)}`, { cause: e });
-  } finally {
-    await handle?.close().catch(() => {});
   }
 }
 

@@ -12,9 +12,15 @@
  * `<class>` (sub-folders inside a class folder are searched too); class names
  * are sorted and numbered from 0. Hidden files and folders (leading `.`) and
  * files of other extensions are ignored; symbolic links are not followed.
+ *
+ * Names are listed as bytes: one that is not UTF-8 is shown escaped
+ * (`shownName`: `caf%E9.png`) and opened by its bytes, which sharp cannot take
+ * as a path, so such a file is read whole first (within MAX_IMAGE_FILE_BYTES).
+ * `listImageFolder`'s `path` is the one place that maps a shown name to the file.
  */
 import { DataError, quote } from '../errors.js';
-import { MAX_IMAGE_PIXELS } from '../limits.js';
+import { MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS } from '../limits.js';
+import { shownName } from './filenames.js';
 import {
   boundedReason,
   type CheckedImageOptions,
@@ -68,24 +74,49 @@ async function loadSharp(): Promise<SharpModule['default']> {
   }
 }
 
-/** Every image file below `dir` (hidden entries skipped, symbolic links not followed), as paths relative to the root. */
-async function listImages(dir: string, rel: string, out: string[]): Promise<void> {
+/**
+ * A path Node's fs opens: a string, or the path's bytes when a name on it is not UTF-8 (Node's string names replace
+ * such bytes, and the string no longer names the file).
+ */
+export type FilePath = string | Buffer;
+
+/**
+ * Every image file below `dir` (hidden entries skipped, symbolic links not followed), as shown paths relative to the
+ * root (`shownName`); `raw` gets the path of bytes of each one with a name on its way that is not UTF-8.
+ */
+async function listImages(dir: FilePath, rel: string, out: string[], raw: Map<string, Buffer>): Promise<void> {
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
-  let entries: import('node:fs').Dirent[];
+  const { isUtf8 } = await import('node:buffer');
+  const where = () => (rel ? `the sub-folder ${quote(rel)}` : 'the folder');
+  let entries: import('node:fs').Dirent<Buffer>[];
   try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
+    entries = await fs.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
   } catch (e) {
     // Node's message repeats the path, which below a deep tree runs to thousands of characters.
-    throw new DataError(
-      `loadImageFolder: cannot list ${rel ? `the sub-folder ${quote(rel)}` : 'the folder'}: ${boundedReason(e)}`,
-    );
+    throw new DataError(`loadImageFolder: cannot list ${where()}: ${boundedReason(e)}`);
   }
+  const shown = new Set<string>();
   for (const e of entries) {
-    if (isHidden(e.name)) continue;
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) await listImages(path.join(dir, e.name), r, out);
-    else if (e.isFile() && isImageName(e.name)) out.push(r);
+    const plain = isUtf8(e.name);
+    const name = plain ? e.name.toString('utf8') : shownName(e.name);
+    const folder = e.isDirectory();
+    if (isHidden(name) || !(folder || (e.isFile() && isImageName(name)))) continue;
+    // Only a valid name beside one shown escaped can meet it: the escaping keeps the others apart.
+    if (shown.has(name))
+      throw new DataError(
+        `loadImageFolder: two entries of ${where()} are shown as ${quote(name)}, one of them escaped as its name is not UTF-8: rename one`,
+      );
+    shown.add(name);
+    const r = rel ? `${rel}/${name}` : name;
+    let at: FilePath;
+    if (typeof dir === 'string' && plain) at = path.join(dir, name);
+    else {
+      at = Buffer.concat([typeof dir === 'string' ? Buffer.from(dir) : dir, Buffer.from(path.sep), e.name]);
+      if (!folder) raw.set(r, at);
+    }
+    if (folder) await listImages(at, r, out, raw);
+    else out.push(r);
   }
 }
 
@@ -97,7 +128,9 @@ async function listImages(dir: string, rel: string, out: string[]): Promise<void
  * many bytes (before decoding); `FormatError` naming the file for a file that
  * cannot be decoded or holds no patch (unless `onError: 'skip'`) — never a blank
  * image in its place. Decoding at full size holds up to `concurrency` decoded
- * images (each at most MAX_IMAGE_PIXELS) at once.
+ * images (each at most MAX_IMAGE_PIXELS) at once. A file or folder name that is
+ * not UTF-8 is read and shown percent-escaped (see `files`); such a file is read
+ * whole first, at most MAX_IMAGE_FILE_BYTES.
  */
 export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): Promise<ImageFolder> {
   const op = 'loadImageFolder';
@@ -112,6 +145,7 @@ export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): P
   const path = await import('node:path');
   const found = await listImageFolder(dir, { labels: labelsMode });
   let listed = found.files;
+  // Files are named by their shown paths (`abs`) and opened by `found.path`.
   const abs = (p: string) => path.join(dir, p);
   let labelling: { classes: string[] | null; labels: Uint8Array | null } = found;
   if (options.limit !== undefined && options.limit < listed.length) {
@@ -132,8 +166,8 @@ export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): P
     while (next < listed.length && !failure) {
       const k = next++;
       try {
-        if (store) await patchesInto(abs(listed[k]), k, o, store);
-        else await decodeInto(sharp, abs(listed[k]), o, bytes, k * size);
+        if (store) await patchesInto(found.path(listed[k]), k, o, store);
+        else await decodeInto(sharp, found.path(listed[k]), o, bytes, k * size);
         ok[k] = 1;
       } catch (e) {
         if (o.onError === 'skip') skipped.push({ file: listed[k], reason: boundedReason(e) });
@@ -151,7 +185,7 @@ export async function loadImageFolder(dir: string, opts?: ImageFolderOptions): P
 }
 
 /** Decodes one file at its own size scaled by the patches' scale (`decodeImageFile`), and cuts its patches. */
-async function patchesInto(file: string, k: number, o: CheckedImageOptions, store: PatchStore): Promise<void> {
+async function patchesInto(file: FilePath, k: number, o: CheckedImageOptions, store: PatchStore): Promise<void> {
   const { planes, width, height } = await decodeImageFile(file, {
     channels: o.channels,
     background: o.background,
@@ -162,8 +196,10 @@ async function patchesInto(file: string, k: number, o: CheckedImageOptions, stor
 
 /** An image folder's files as `loadImageFolder` reads them, nothing decoded: relative paths and their labels. */
 export interface ImageFolderList {
-  /** Relative paths ('/'-separated), sorted as `loadImageFolder` reads them. */
+  /** Relative paths ('/'-separated), sorted as `loadImageFolder` reads them; a name that is not UTF-8 as `shownName` shows it. */
   files: string[];
+  /** The path that opens `file`, one of `files`: the folder joined with it, or its bytes when a name on it is not UTF-8. */
+  path: (file: string) => FilePath;
   /** The class names (sorted), or null when unlabelled. */
   classes: string[] | null;
   /** Each file's class index, or null when unlabelled. */
@@ -194,11 +230,13 @@ export async function listImageFolder(
     );
   }
   const files: string[] = [];
-  await listImages(dir, '', files);
+  const raw = new Map<string, Buffer>();
+  await listImages(dir, '', files, raw);
   files.sort(comparePaths);
   const labelling = labelPaths(op, files, labelsMode, dir);
   if (files.length === 0) throw new DataError(`${op}: no image files (${IMAGE_EXTENSIONS.join(', ')}) found in ${dir}`);
-  return { files, ...labelling };
+  const { join } = await import('node:path');
+  return { files, path: (file) => raw.get(file) ?? join(dir, file), ...labelling };
 }
 
 /** `decodeImageFile`'s refusal of a file of more than its `maxPixels`, from the header, before decoding. */
@@ -221,16 +259,17 @@ export interface DecodedImage {
  * `patches` cuts its windows from.
  */
 export async function decodeImageFile(
-  file: string,
+  file: FilePath,
   opts: { channels: 1 | 3; background?: 'black' | 'white'; maxPixels?: number; scale?: number },
 ): Promise<DecodedImage> {
   const sharp = await loadSharp();
   const bg = opts.background === 'white' ? 255 : 0;
   const max = opts.maxPixels ?? MAX_IMAGE_PIXELS;
+  const input = await sharpInput(file);
   // The header's size first: sharp's own refusal says only "exceeds pixel limit".
-  const { width: w0 = 0, height: h0 = 0 } = await sharp(file).metadata();
+  const { width: w0 = 0, height: h0 = 0 } = await sharp(input).metadata();
   if (w0 * h0 > max) throw new ImageTooLarge(`${w0}×${h0} pixels, more than the limit of ${max}`);
-  let { data, info } = await sharp(file, { limitInputPixels: max, failOn: 'error' })
+  let { data, info } = await sharp(input, { limitInputPixels: max, failOn: 'error' })
     .rotate()
     .flatten({ background: { r: bg, g: bg, b: bg } })
     .raw()
@@ -250,16 +289,39 @@ export async function decodeImageFile(
   return { planes, height, width };
 }
 
+/**
+ * What sharp is given for `file`: a string path as it is (sharp opens it); a path of bytes, which sharp cannot take
+ * (its string paths go to libvips as UTF-8), read whole first — refused by its size beyond MAX_IMAGE_FILE_BYTES before
+ * a byte is read.
+ */
+async function sharpInput(file: FilePath): Promise<string | Uint8Array> {
+  if (typeof file === 'string') return file;
+  const { FileTooLarge, readBounded } = await import('../io/read.js');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBounded(file, MAX_IMAGE_FILE_BYTES);
+  } catch (e) {
+    if (e instanceof FileTooLarge)
+      throw new Error(`${e.message} for an image whose name is not UTF-8, which is read whole (MAX_IMAGE_FILE_BYTES)`);
+    const { reason } = await import('../io/files.js');
+    // Node's message would spell the path's bytes.
+    throw new Error(`cannot read it: ${reason(e)}`);
+  }
+  // sharp's word for it would be "Input Buffer is empty".
+  if (bytes.length === 0) throw new Error('the file is empty');
+  return bytes;
+}
+
 /** Decodes one file, resizes it and writes its planes at `offset`. */
 async function decodeInto(
   sharp: SharpModule['default'],
-  file: string,
+  file: FilePath,
   o: CheckedImageOptions,
   out: Uint8Array,
   offset: number,
 ): Promise<void> {
   const bg = o.background === 'white' ? 255 : 0;
-  const { data, info } = await sharp(file, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
+  const { data, info } = await sharp(await sharpInput(file), { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
     .rotate()
     .flatten({ background: { r: bg, g: bg, b: bg } })
     .resize(o.width, o.height, { fit: 'cover', position: 'centre' })

@@ -83,7 +83,14 @@ export function labelPaths(
 export interface LoadedImages {
   /** The images (byte-stored, converted per batch), labelled when the files have classes. */
   dataset: ImageDataset;
-  /** Path of each image relative to the root, with `/` separators, in dataset order (with `patches`: each patch's file). */
+  /**
+   * Path of each image relative to the root, with `/` separators, in dataset order (with `patches`: each patch's
+   * file). A file or folder name that is not valid UTF-8 (Node's `loadImageFolder` only; Latin-1 `caf\xe9.png` from
+   * an old archive) is shown with each byte outside a valid UTF-8 sequence, and each `%`, written as `%` and two
+   * upper-case hex digits: `caf%E9.png`, `50%25%FF.png` (`caf\xe8.png` stays apart: `caf%E8.png`). Valid names are
+   * as they are; files are sorted by these names. Messages, `skipped` and the CLI's CSV, JSON and denoise outputs use
+   * the same names.
+   */
   files: string[];
   /** Class names (sub-folder names) in label order, or null for an unlabelled set. */
   classes: string[] | null;
