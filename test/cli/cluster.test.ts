@@ -16,6 +16,7 @@ import { encode } from '../../ts/anomaly/embed.js';
 import { mapCodes } from '../../ts/anomaly/map.js';
 import { cluster } from '../../ts/cli/cluster.js';
 import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import { saveModel } from '../../ts/model/serialize.js';
 import { threadRunner } from '../../ts/train/runner.js';
 import { BUILD } from '../util/backend.js';
 import { cliAsync, savedStackAndImages } from '../util/cli.js';
@@ -47,14 +48,22 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
   const mixed = join(dir, 'mixed'); // the same 80 images, in classes a/ b/ c/ that do not follow the colour
   const flat = join(dir, 'flat'); // the same, unlabelled
   const stack = join(dir, 'stack');
+  // reds/ and blues/ again, image i in 1 + i % 3 copies named i-1.png …: 158 images, the 80 of imgs distinct, which
+  // come first in the order of imgs' own files.
+  const copies = join(dir, 'copies');
+  const copyCount = (i: number) => 1 + (i % 3);
   beforeAll(async () => {
     expect(spawnSync(process.execPath, ['scripts/make-test-folder.mjs', imgs], { cwd: root }).status).toBe(0);
-    for (const f of ['a', 'b', 'c'].map((c) => join(mixed, c)).concat(flat)) mkdirSync(f, { recursive: true });
+    const folders = ['a', 'b', 'c']
+      .map((c) => join(mixed, c))
+      .concat(flat, join(copies, 'reds'), join(copies, 'blues'));
+    for (const f of folders) mkdirSync(f, { recursive: true });
     for (const cls of ['reds', 'blues'])
       for (const file of readdirSync(join(imgs, cls))) {
         const i = Number(file.slice(0, -4));
         cpSync(join(imgs, cls, file), join(mixed, 'abc'[i % 3]!, `${cls}-${file}`));
         cpSync(join(imgs, cls, file), join(flat, `${cls}-${file}`));
+        for (let j = 1; j <= copyCount(i); j++) cpSync(join(imgs, cls, file), join(copies, cls, `${i}-${j}.png`));
       }
     const r = await cli(['pretrain', '--data', imgs, '--size', '16x16', '--epochs', '1', '--out', stack, '-q']);
     expect(r.status, r.stderr).toBe(0);
@@ -208,6 +217,130 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
     expect(rowsOf(join(dir, 'k35', 'k-scores.csv')).map((row) => row[0])).toEqual(['3', '4', '5']);
     expect(four.status, four.stderr).toBe(0);
     expect(rowsOf(join(dir, 'k4', 'k-scores.csv')).map((row) => row[0])).toEqual(['2', '3']);
+  }, 120_000);
+
+  it('copies of an image share its point and cluster: the clustering of the distinct images’ map, each copy at its original’s point', async () => {
+    const out = join(dir, 'copies-auto');
+    const base = { model: stack, data: copies, restarts: 2, seed: 3, perCluster: 3, build: BUILD, quiet: true };
+    const r = await cluster({ ...base, k: 'auto', umap: 3, neighbours: 12, out, workers: 0 });
+    const { be, stack: s, images } = await savedStackAndImages(stack, imgs);
+    try {
+      // Which image of imgs each file of copies is, by name: reds/7-2.png is imgs/reds/7.png.
+      const originals = (await loadImageFolder(imgs, { size: [16, 16], channels: 3 })).files;
+      expect(r.files).toHaveLength(158);
+      const from = r.files.map((f) => originals.indexOf(f.replace(/-\d+\.png$/, '.png')));
+      expect(from.every((i) => i >= 0)).toBe(true);
+      // The reference: the map of the 80 distinct images alone, each copy then given its original's point.
+      const runner = threadRunner(be);
+      const m = await mapCodes(runner, encode(s, images, {}), { dims: 3, neighbours: 12, minDist: 0, seed: 3 });
+      const points = new Float32Array(158 * 3);
+      for (const [i, o] of from.entries()) points.set(m.points.subarray(o * 3, o * 3 + 3), i * 3);
+      const labels = Uint8Array.from(from, (o) => images.labels![o]!);
+      const lib = await chooseClusterCount(
+        runner,
+        { vectors: points, n: 158, dim: 3 },
+        {
+          ...{ from: 2, to: 20, seed: 3, restarts: 2, labels },
+        },
+      );
+      expect(Array.from(r.assignments)).toEqual(Array.from(lib.clustering.assignments));
+      expect(r.kRows!.map((x) => x.silhouette)).toEqual(lib.rows.map((x) => x.silhouette));
+      for (const [i, o] of from.entries()) expect(r.assignments[i], r.files[i]).toBe(r.assignments[from.indexOf(o)]);
+    } finally {
+      s.dispose();
+    }
+  }, 120_000);
+
+  it('copies: fewer distinct images than --k, a range, --neighbours, or one image in copies: refused before anything is encoded or written', async () => {
+    const eight = join(dir, 'eight');
+    mkdirSync(eight, { recursive: true });
+    for (let j = 0; j < 8; j++) cpSync(join(imgs, 'reds', '5.png'), join(eight, `c${j}.png`));
+    const cases: [string[], RegExp][] = [
+      [
+        ['--data', copies, '--k', '81'],
+        /^convae cluster: --k 81 clusters need at least 81 distinct images; --data holds 158, 80 distinct \(the others exact copies of them\): give --k 80 or fewer\n$/,
+      ],
+      [
+        ['--data', copies, '--k', '75-85', '--umap', '0'],
+        /^convae cluster: --k 75-85: a silhouette of k clusters needs more than k distinct images; --data holds 158, 80 distinct .*: give a range that ends at 79 or below\n$/,
+      ],
+      [
+        ['--data', copies, '--k', '3', '--neighbours', '80'],
+        /^convae cluster: --neighbours 80: the map lays out each distinct image once and needs more of them than neighbours; --data holds 158, 80 distinct .*: give --neighbours 79 or fewer, or --umap 0\n$/,
+      ],
+      [
+        ['--data', eight, '--k', 'auto'],
+        /^convae cluster: --data .*eight: its 8 images are all the same image \(equal pixels as the stack reads them\): nothing to cluster\n$/,
+      ],
+      [
+        ['--data', eight, '--k', '2', '--umap', '0'],
+        /^convae cluster: --data .*eight: its 8 images are all the same image/,
+      ],
+      [
+        ['--data', eight, '--k', '2', '--limit', '5'],
+        /^convae cluster: --data .*eight: the 5 images --limit 5 leaves are all the same image/,
+      ],
+    ];
+    const rs = await Promise.all(
+      cases.map(([extra], i) =>
+        cli(['cluster', '--model', stack, '--workers', '0', '--out', join(dir, `refused-${i}`), ...extra]),
+      ),
+    );
+    rs.forEach((r, i) => {
+      const [extra, re] = cases[i]!;
+      expect(r.status, `${extra.join(' ')}: ${r.stderr}`).toBe(1);
+      expect(r.stderr, extra.join(' ')).toMatch(re);
+      // The line said before the images are encoded ("… k-means …") never came.
+      expect(r.stderr, extra.join(' ')).not.toMatch(/k-means/);
+      expect(existsSync(join(dir, `refused-${i}`)), extra.join(' ')).toBe(false);
+    });
+    // A map of the eight is refused alike, naming --data.
+    const mapped = await cli([
+      'map',
+      '--model',
+      stack,
+      '--data',
+      eight,
+      '--neighbours',
+      '4',
+      '--out',
+      join(dir, 'refused-map'),
+    ]);
+    expect(mapped.stderr).toMatch(
+      /^convae map: --data .*eight: its 8 images are all the same image .*: nothing to map\n$/,
+    );
+    expect(existsSync(join(dir, 'refused-map'))).toBe(false);
+  }, 120_000);
+
+  it('different images with one code (a stack of zero weights): refused naming --data, after encoding, before any file is written', async () => {
+    const zero = join(dir, 'zero-stack');
+    cpSync(stack, zero, { recursive: true });
+    const { stack: s } = await savedStackAndImages(stack, imgs);
+    try {
+      for (const p of s.params()) p.value.data.fill(0);
+      writeFileSync(join(zero, 'stack.safetensors'), saveModel(s).weights);
+    } finally {
+      s.dispose();
+    }
+    const [auto, two, mapped] = await Promise.all([
+      cli(['cluster', '--model', zero, '--data', mixed, '--k', 'auto', '--out', join(dir, 'zero-auto')]),
+      cli(['cluster', '--model', zero, '--data', mixed, '--k', '2', '--umap', '0', '--out', join(dir, 'zero-2')]),
+      cli(['map', '--model', zero, '--data', mixed, '--out', join(dir, 'zero-map')]),
+    ]);
+    for (const [r, what] of [
+      [auto, 'cluster'],
+      [two, 'cluster'],
+      [mapped, 'map'],
+    ] as const) {
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `\\nconvae ${what}: --data .*mixed: its 80 images all have the same code at block 2: nothing to ${what}\\n$`,
+        ),
+      );
+    }
+    // The --out folder was made (and proved writable) before encoding; nothing was written in it.
+    for (const out of ['zero-auto', 'zero-2', 'zero-map']) expect(readdirSync(join(dir, out))).toEqual([]);
   }, 120_000);
 
   it('a run of one k removes the k-scores.csv a range left in --out, and no other file of that name', async () => {

@@ -124,6 +124,37 @@ describe.runIf(BUILD === 'simd')('convae map', () => {
     );
   }, 120_000);
 
+  it('copies of an image are drawn at its place: the map of the distinct images, each copy at its original’s point', async () => {
+    // mixed again, image i of each colour in 1 + i % 3 copies (reds-7-2.png is mixed's reds-7.png): mixed's 80 images
+    // are the distinct ones, first in its own order.
+    const copies = join(dir, 'copies');
+    for (const cls of ['a', 'b']) {
+      mkdirSync(join(copies, cls), { recursive: true });
+      for (const file of readdirSync(join(mixed, cls))) {
+        const i = Number(/(\d+)\.png$/.exec(file)![1]);
+        for (let j = 1; j <= 1 + (i % 3); j++)
+          cpSync(join(mixed, cls, file), join(copies, cls, file.replace('.png', `-${j}.png`)));
+      }
+    }
+    const [dup, ref] = await Promise.all([
+      cli(['map', '--model', stack, '--data', copies, '--workers', '0', '--out', join(dir, 'copies-map')]),
+      cli(['map', '--model', stack, '--data', mixed, '--workers', '0', '--out', join(dir, 'distinct-map')]),
+    ]);
+    expect(dup.status, dup.stderr).toBe(0);
+    expect(ref.status, ref.stderr).toBe(0);
+    const rows = (out: string) =>
+      readFileSync(join(dir, out, 'map.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
+    const place = new Map(rows('distinct-map').map(([file, x, y]) => [file, `${x},${y}`]));
+    const got = rows('copies-map');
+    expect(got).toHaveLength(158);
+    for (const [file, x, y] of got) expect(`${x},${y}`, file).toBe(place.get(file!.replace(/-\d+\.png$/, '.png')));
+    expect(dup.stderr).toMatch(/^convae map: 158 images \(80 distinct: each copy drawn at its original's place\) of/);
+  }, 120_000);
+
   it('--depth 0 maps the pixels; an unlabelled folder gets no agreement and empty label columns', async () => {
     const [px, plain] = await Promise.all([
       cli(['map', '--model', stack, '--data', mixed, '--depth', '0', '--out', join(dir, 'px'), '--workers', '0']),

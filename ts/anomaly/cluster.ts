@@ -17,6 +17,7 @@ import type { Runner } from '../train/runner.js';
 import { knownFields, optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
 import { type ClusterScores, clusterScores, groupsOf } from './clusterscores.js';
+import { gatherRows } from './copies.js';
 import { checkEmbeddings, checkFiniteEmbeddings, checkNeighbourSizes, type Embeddings } from './embed.js';
 
 /** Options of `clusterCodes`. */
@@ -116,7 +117,7 @@ export async function clusterCodes(runner: Runner, codes: Embeddings, opts: Clus
   const rng = new Rng(seed);
   let best: Omit<Clustering, 'scores'> | null = null;
   for (let r = 0; r < restarts; r++) {
-    const from = start ? start.slice() : drawnCentroids(codes, kMeansPlusPlus(codes, k!, rng));
+    const from = start ? start.slice() : gatherRows(codes.vectors, codes.dim, kMeansPlusPlus(codes, k!, rng));
     const run = await lloyd(runner, codes, k!, from, maxIterations);
     if (!best || run.inertia < best.inertia) best = run;
   }
@@ -162,14 +163,6 @@ function kMeansPlusPlus(codes: Embeddings, k: number, rng: Rng): Int32Array {
     taken[pick] = 1;
   }
   return chosen;
-}
-
-/** The codes `chosen`, one row each. */
-function drawnCentroids(codes: Embeddings, chosen: Int32Array): Float32Array {
-  const { dim, vectors } = codes;
-  const out = new Float32Array(chosen.length * dim);
-  for (const [c, i] of chosen.entries()) out.set(vectors.subarray(i * dim, (i + 1) * dim), c * dim);
-  return out;
 }
 
 /** Lloyd's iterations from the centroids `start`; the centroids returned are those of the last assignment. */

@@ -10,13 +10,14 @@ import { ArgumentError, quote } from '../errors.js';
 import type { Runner } from '../train/runner.js';
 import { knownFields, optionsOf } from '../util/options.js';
 import { type Clustering, clusterCodes, MAX_CLUSTERS } from './cluster.js';
-import { checkEmbeddings, type Embeddings } from './embed.js';
+import { codeCopies } from './copies.js';
+import { checkEmbeddings, checkFiniteEmbeddings, type Embeddings } from './embed.js';
 import {
   defaultSilhouetteSample,
   MAX_SILHOUETTE_SAMPLE,
   sampledClusters,
+  sampledSilhouette,
   silhouetteSample,
-  silhouetteScore,
 } from './silhouette.js';
 
 /** Most values of k one `chooseClusterCount` tries. */
@@ -26,7 +27,10 @@ export const MAX_K_CANDIDATES = 50;
 export interface ClusterCountOptions {
   /** Smallest k tried, ≥ 2. */
   from: number;
-  /** Largest k tried, at most MAX_CLUSTERS, fewer than the codes (or the silhouette's sample), and at most MAX_K_CANDIDATES − 1 above `from`. */
+  /**
+   * Largest k tried, at most MAX_CLUSTERS, fewer than the distinct codes (exact copies are one point) and the
+   * silhouette's sample, and at most MAX_K_CANDIDATES − 1 above `from`.
+   */
   to: number;
   /** Seed of the k-means++ starts (the same for every k) and of the silhouette's sample. Default 1. */
   seed?: number;
@@ -83,12 +87,21 @@ export async function chooseClusterCount(
     throw new ArgumentError(op, 'seed', `must be an integer in [0, 2^32 − 1], got ${quote(seed)}`);
   if (!(typeof from === 'number' && Number.isInteger(from) && from >= 2))
     throw new ArgumentError(op, 'from', `must be an integer ≥ 2, got ${quote(from)}`);
-  const top = Math.min(MAX_CLUSTERS, from + MAX_K_CANDIDATES - 1, codes.n - 1, sample - 1);
+  checkFiniteEmbeddings(op, 'codes', codes);
+  // Copies are one point to k-means: k clusters need k distinct codes, and a silhouette of k needs more.
+  const distinct = codeCopies(codes).first.length;
+  if (distinct === 1)
+    throw new ArgumentError(
+      op,
+      'codes',
+      `are all equal (${codes.n} copies of one code): no clusters to choose between`,
+    );
+  const top = Math.min(MAX_CLUSTERS, from + MAX_K_CANDIDATES - 1, distinct - 1, sample - 1);
   if (!(typeof to === 'number' && Number.isInteger(to) && to > from && to <= top))
     throw new ArgumentError(
       op,
       'to',
-      `must be an integer in [${from + 1}, ${top}] (at most ${MAX_K_CANDIDATES} values of k, at most ${MAX_CLUSTERS}, fewer than the codes and the silhouette's sample), got ${quote(to)}`,
+      `must be an integer in ${top > from ? `[${from + 1}, ${top}]` : `above from (${from}) and at most ${top}: none is`} (at most ${MAX_K_CANDIDATES} values of k, at most ${MAX_CLUSTERS}, fewer than the distinct codes (${distinct}${distinct < codes.n ? ` of ${codes.n}` : ''}) and the silhouette's sample), got ${quote(to)}`,
     );
   if (onK !== undefined && typeof onK !== 'function')
     throw new ArgumentError(op, 'onK', `must be a function, got ${quote(onK)}`);
@@ -97,11 +110,12 @@ export async function chooseClusterCount(
   // The codes every k's silhouette is computed on. A cluster of a few far codes (an outlier alone at k 2) can be
   // missed by the sample, which then falls in one cluster: that k's silhouette is undefined, not the run's end
   // (it was silhouetteScore's error, thrown after the clustering, about `assignments` the caller never gave).
+  // Drawn once: the draw silhouetteScore makes with this sample and seed, so each k's score is the one it gives.
   const at = silhouetteSample(codes.n, sample, seed);
   for (let k = from; k <= to; k++) {
     const c = await clusterCodes(runner, codes, { k, seed, restarts, ...(labels ? { labels } : {}) });
     const silhouette =
-      sampledClusters(c.assignments, at).m < 2 ? Number.NaN : silhouetteScore(codes, c.assignments, { sample, seed });
+      sampledClusters(c.assignments, at).m < 2 ? Number.NaN : sampledSilhouette(codes, c.assignments, at);
     const row: ClusterCountRow = { k, inertia: c.inertia, silhouette, ...(c.scores ? { nmi: c.scores.nmi } : {}) };
     rows.push(row);
     onK?.(row);
@@ -111,7 +125,7 @@ export async function chooseClusterCount(
     throw new ArgumentError(
       op,
       'codes',
-      `at every k of ${from}-${to} the ${at.length} codes the silhouette is computed on fall in one cluster (the codes are all equal, or all but a few): no k to choose between`,
+      `at every k of ${from}-${to} the ${at.length} codes the silhouette is computed on fall in one cluster (all but a few codes are copies of one): no k to choose between`,
     );
   return { k: best.k, clustering: best.clustering, rows };
 }

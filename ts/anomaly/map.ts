@@ -9,6 +9,7 @@ import { ArgumentError, quote } from '../errors.js';
 import type { Runner } from '../train/runner.js';
 import { knownFields, optionsOf } from '../util/options.js';
 import { Rng } from '../util/rng.js';
+import { codeCopies, gatherRows } from './copies.js';
 import {
   checkEmbeddings,
   checkFiniteEmbeddings,
@@ -55,7 +56,12 @@ export const MAX_MAP_NEIGHBOURS = 200;
 /** The most dimensions of a map: beyond a few tens UMAP's layout only costs more. */
 export const MAX_MAP_DIMS = 64;
 
-/** The codes laid out in 2-D by UMAP, from their exact nearest neighbours found on `runner`. */
+/**
+ * The codes laid out in `dims` dimensions by UMAP, from their exact nearest neighbours found on `runner`. Exact copies
+ * of a code (equal floats) get its point: the distinct codes are laid out, so the map of a list with copies is the
+ * map of its distinct codes (in order of first appearance), each copy at its original's point. There must be more
+ * distinct codes than `neighbours`.
+ */
 export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOptions): Promise<CodeMap> {
   const op = 'mapCodes';
   const o = optionsOf(op, opts);
@@ -90,15 +96,28 @@ export async function mapCodes(runner: Runner, codes: Embeddings, opts?: MapOpti
   if (labels !== undefined) checkLabels(op, labels);
   checkFiniteEmbeddings(op, 'codes', codes);
   checkDistanceRange(op, codes);
-  const near = await runner.nearestNeighbours(codes, codes, neighbours, { skipSelf: true });
-  const points = await layout(codes, near, neighbours, minDist, seed, dims);
+  // Each distinct code laid out once, every copy then put at its original's place (copies.ts says why).
+  const copies = codeCopies(codes);
+  const m = copies.first.length;
+  if (m <= neighbours)
+    throw new ArgumentError(
+      op,
+      'codes',
+      `needs more distinct codes than neighbours (${neighbours}), got ${n} codes, ${m} distinct (the others exact copies of them)`,
+    );
+  const distinct = m === n ? codes : { vectors: gatherRows(codes.vectors, dim, copies.first), n: m, dim };
+  const near = await runner.nearestNeighbours(distinct, distinct, neighbours, { skipSelf: true });
+  const laid = await layout(distinct, near, neighbours, minDist, seed, dims);
+  const points = m === n ? laid : gatherRows(laid, dims, copies.of);
   if (!labels) return { points, dims, agreement: null };
+  // The agreement is every code's, copies counted: a copy's nearest others are its copies.
+  const inCodes = m === n ? near : await runner.nearestNeighbours(codes, codes, neighbours, { skipSelf: true });
   const map = { vectors: points, n, dim: dims };
   const inMap = await runner.nearestNeighbours(map, map, neighbours, { skipSelf: true });
   return {
     points,
     dims,
-    agreement: { codes: neighbourAgreement(near, labels), map: neighbourAgreement(inMap, labels) },
+    agreement: { codes: neighbourAgreement(inCodes, labels), map: neighbourAgreement(inMap, labels) },
   };
 }
 

@@ -45,7 +45,7 @@ export function silhouetteScore(
   const o = optionsOf(op, opts);
   knownFields(op, 'options', o, ['sample', 'seed']);
   checkEmbeddings(op, 'codes', codes);
-  const { n, dim, vectors: v } = codes;
+  const { n, dim } = codes;
   if (assignments?.length !== n)
     throw new ArgumentError(
       op,
@@ -62,13 +62,24 @@ export function silhouetteScore(
   checkFiniteEmbeddings(op, 'codes', codes);
   const at = silhouetteSample(n, sample, seed);
   const s = at.length;
-  const { of, m } = sampledClusters(groups, at);
+  const { m } = sampledClusters(groups, at);
   if (m < 2 || m >= s)
     throw new ArgumentError(
       op,
       'assignments',
       `the ${s === n ? '' : 'sampled '}${s} codes fall in ${m} cluster(s); a silhouette needs 2 to ${s - 1}`,
     );
+  return sampledSilhouette(codes, groups, at);
+}
+
+/**
+ * The mean silhouette of the checked `assignments` over the codes `at` (`silhouetteSample`), which fall in 2 to
+ * `at.length` − 1 clusters: `silhouetteScore`'s sum, for a caller that scores many clusterings on one sample.
+ */
+export function sampledSilhouette(codes: Embeddings, assignments: ArrayLike<number>, at: Uint32Array): number {
+  const { dim, vectors: v } = codes;
+  const s = at.length;
+  const { of, m } = sampledClusters(assignments, at);
   const size = new Float64Array(m);
   for (let i = 0; i < s; i++) size[of[i]!]! += 1;
   // sums[i·m + c]: Σ of code i's distances to the sampled codes of cluster c.

@@ -30,6 +30,14 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, labelCells, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, imagesHeld, resolveAllData } from './data.js';
+import {
+  checkMapNeighbours,
+  checkNotAllSame,
+  type Distinct,
+  distinctCodes,
+  distinctImages,
+  heldDistinct,
+} from './distinct.js';
 import { MAX_MAP_IMAGES } from './map.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { readFileHead } from './readfile.js';
@@ -103,25 +111,29 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     const depth = stackDepth(OP, a.depth, stack, a.model, true);
     const d = await resolveAllData({ ...a, ...saved.input, keepRaw: true }, saved.inputShape);
     const n = d.data.length;
-    // Everything that can be refused is refused before an image is encoded.
+    // Everything that can be refused is refused before an image is encoded. Copies of an image (equal pixels as the
+    // stack reads them) have one code and are one point to the map and to k-means: k counts distinct images.
     const dim = codeSize(stack, depth);
-    const range = kRange(a, n, a.umap > 0 ? a.umap : dim);
-    const kMax = range ? range.to : (a.k as number);
-    if (kMax > n)
-      throw new ArgumentError(
-        OP,
-        '--k',
-        `${kMax} clusters need at least ${kMax} images; ${held(a, n)}: ${n >= 2 ? `give --k ${n} or fewer` : more(a, n)}`,
-      );
+    const images = distinctImages(d.data, depth);
+    let { range, k: kMax } = kPlan(a, n, images, a.umap > 0 ? a.umap : dim);
     checkNeighbourSizes(OP, n, kMax, dim, 2);
     if (a.umap > 0) checkMapSizes(a, n, dim);
     pictureLayout(a, d, kMax);
     await checkOutputs(a);
     log(
-      `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${range ? `k of ${range.from}-${range.to} by the highest mean silhouette` : `${kMax} clusters`}, the best of ${a.restarts} k-means++ start(s)${range ? ' each' : ''}`,
+      `${OP}: ${n} images${images.distinct < n ? ` (${images.distinct} distinct)` : ''} of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${range ? `k of ${range.from}-${range.to} by the highest mean silhouette${range.to < AUTO_K.to && a.k === 'auto' && images.distinct < n ? ` (below the ${images.distinct} distinct images)` : ''}` : `${kMax} clusters`}, the best of ${a.restarts} k-means++ start(s)${range ? ' each' : ''}`,
     );
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const codes = await runner.encode(stack, d.data, { depth });
+    // Different images can still share a code (a stack that maps them alike): refused or narrowed as above, before
+    // anything is written.
+    const inCodes = distinctCodes(codes, images);
+    if (inCodes.distinct < images.distinct) {
+      const was = range;
+      ({ range, k: kMax } = kPlan(a, n, inCodes, a.umap > 0 ? a.umap : dim));
+      if (range && range.to < was!.to)
+        log(`${OP}: the codes hold ${inCodes.distinct} distinct vectors: k of ${range.from}-${range.to}`);
+    }
     const labels = d.data.labels;
     const space =
       a.umap > 0
@@ -136,6 +148,15 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
             log(
               `${OP}: k ${r.k}: silhouette ${Number.isNaN(r.silhouette) ? 'undefined (the codes it is computed on fell in one cluster)' : r.silhouette.toFixed(4)}, inertia ${r.inertia.toPrecision(6)}`,
             ),
+        }).catch((e: unknown) => {
+          // Copies of one code so many that the silhouette's sample holds nothing else: the images are the user's.
+          if (e instanceof ArgumentError && e.op === 'chooseClusterCount' && e.arg === 'codes')
+            throw new ArgumentError(
+              OP,
+              '--data',
+              `${a.data.slice(0, 120)}: ${e.message.slice(e.message.indexOf(' codes ') + 1)}`,
+            );
+          throw e;
         })
       : null;
     const c = chosen ? chosen.clustering : await clusterCodes(runner, points, { k: kMax, ...opts });
@@ -200,18 +221,52 @@ async function checkOutputs(a: ClusterArgs): Promise<void> {
 }
 
 /**
- * The range of k to choose from, or null for one k: `auto` is AUTO_K cut to fewer than the images, and to fewer
- * than the silhouette's sample of codes of `dim` floats; a range given is refused when it does not fit.
+ * The range of k to choose from (null for one k) and the largest k, refused when the images cannot give it: k
+ * clusters need k distinct images (copies are one point), a silhouette of k more than k, and `--umap` more distinct
+ * images than `--neighbours`. `auto` is AUTO_K cut below the distinct images and the silhouette's sample of codes of
+ * `dim` floats, as a demanding user expects of "choose for me"; a k or a range the user gave is refused instead,
+ * naming the number that fits, since clusters.csv with fewer clusters than asked would answer another question.
  */
-function kRange(a: ClusterArgs, n: number, dim: number): { from: number; to: number } | null {
+function kPlan(
+  a: ClusterArgs,
+  n: number,
+  c: Distinct,
+  dim: number,
+): { range: { from: number; to: number } | null; k: number } {
+  const m = c.distinct;
+  const holds = heldDistinct(a.limit, n, c);
+  checkNotAllSame(OP, a.data, a.limit, n, c, 'cluster');
+  const range = kRange(a, n, c, holds, dim);
+  const k = range ? range.to : (a.k as number);
+  if (k > m)
+    throw new ArgumentError(
+      OP,
+      '--k',
+      `${k} clusters need at least ${k} ${m < n ? `distinct ${c.of}` : 'images'}; ${holds}: ${m >= 2 ? `give --k ${m} or fewer` : more(a, n)}`,
+    );
+  // With every image distinct, checkMapSizes says it in images.
+  if (a.umap > 0 && m < n) checkMapNeighbours(OP, a.neighbours, a.limit, n, c, ', or --umap 0');
+  return { range, k };
+}
+
+/** The range of k to choose from, or null for one k (`kPlan`; `holds` says what the images hold). */
+function kRange(
+  a: ClusterArgs,
+  n: number,
+  c: Distinct,
+  holds: string,
+  dim: number,
+): { from: number; to: number } | null {
   if (typeof a.k === 'number') return null;
-  const top = Math.min(n - 1, defaultSilhouetteSample(dim) - 1);
+  const m = c.distinct;
+  const top = Math.min(m - 1, defaultSilhouetteSample(dim) - 1);
+  const images = m < n ? `distinct ${c.of}` : 'images';
   if (a.k === 'auto') {
     if (top <= AUTO_K.from)
       throw new ArgumentError(
         OP,
         '--k',
-        `auto tries k ${AUTO_K.from} and up, and needs at least ${AUTO_K.from + 2} images; ${held(a, n)}`,
+        `auto tries k ${AUTO_K.from} and up, and needs at least ${AUTO_K.from + 2} ${images}; ${holds}`,
       );
     return { from: AUTO_K.from, to: Math.min(AUTO_K.to, top) };
   }
@@ -219,7 +274,7 @@ function kRange(a: ClusterArgs, n: number, dim: number): { from: number; to: num
     throw new ArgumentError(
       OP,
       '--k',
-      `${a.k.from}-${a.k.to}: a silhouette of k clusters needs more than k images${n - 1 > top ? ` (here, of the ${top + 1} its sample holds)` : ''}; ${held(a, n)}: give a range that ends at ${top} or below`,
+      `${a.k.from}-${a.k.to}: a silhouette of k clusters needs more than k ${images}${m - 1 > top ? ` (here, of the ${top + 1} its sample holds)` : ''}; ${holds}: give a range that ends at ${top} or below`,
     );
   return a.k;
 }

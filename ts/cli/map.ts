@@ -23,6 +23,7 @@ import { defaultWorkers } from '../worker/pool.js';
 import { createRunner } from '../worker/runner.js';
 import { csvField, labelCells, stackDepth } from './apply.js';
 import { type AllData, type DataSpec, imagesHeld, limitIndices, resolveAllData } from './data.js';
+import { checkMapNeighbours, checkNotAllSame, distinctCodes, distinctImages } from './distinct.js';
 import { checkOutDir, checkOutFile, checkOutsideData } from './outdir.js';
 import { loadSaved } from './saved.js';
 
@@ -96,12 +97,19 @@ export async function map(a: MapArgs): Promise<MapResult> {
       );
     const dim = codeSize(stack, depth);
     checkNeighbourSizes(OP, n, n, dim, a.neighbours);
+    // Copies of an image have one code, laid out once (mapCodes): UMAP needs more distinct ones than neighbours.
+    const images = distinctImages(d.data, depth);
+    checkNotAllSame(OP, a.data, a.limit, n, images, 'map');
+    checkMapNeighbours(OP, a.neighbours, a.limit, n, images);
     await checkOutputs(a);
     log(
-      `${OP}: ${n} images of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; UMAP with ${a.neighbours} neighbours, min_dist ${a.minDist}`,
+      `${OP}: ${n} images${images.distinct < n ? ` (${images.distinct} distinct: each copy drawn at its original's place)` : ''} of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; UMAP with ${a.neighbours} neighbours, min_dist ${a.minDist}`,
     );
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const codes = await runner.encode(stack, d.data, { depth });
+    const distinct = distinctCodes(codes, images);
+    checkNotAllSame(OP, a.data, a.limit, n, distinct, 'map');
+    checkMapNeighbours(OP, a.neighbours, a.limit, n, distinct);
     const labels = d.data.labels;
     const { points: xy, agreement } = await mapCodes(runner, codes, {
       neighbours: a.neighbours,
