@@ -294,6 +294,28 @@ describe.runIf(BUILD === 'simd')('convae cluster', () => {
       expect(r.stderr, extra.join(' ')).not.toMatch(/k-means/);
       expect(existsSync(join(dir, `refused-${i}`)), extra.join(' ')).toBe(false);
     });
+    // --k auto, asked to choose, stops below the distinct images and says so: 5 images in 3 copies each.
+    const five = join(dir, 'five');
+    mkdirSync(five, { recursive: true });
+    for (let i = 0; i < 15; i++) cpSync(join(imgs, 'blues', `${i % 5}.png`), join(five, `c${i}.png`));
+    const auto = await cli([
+      'cluster',
+      '--model',
+      stack,
+      '--data',
+      five,
+      '--k',
+      'auto',
+      '--umap',
+      '0',
+      '--out',
+      join(dir, 'five-auto'),
+    ]);
+    expect(auto.status, auto.stderr).toBe(0);
+    expect(auto.stderr).toMatch(
+      /^convae cluster: 15 images \(5 distinct\) of .*k of 2-4 by the highest mean silhouette \(below the 5 distinct images\)/,
+    );
+    expect(rowsOf(join(dir, 'five-auto', 'k-scores.csv')).map((row) => row[0])).toEqual(['2', '3', '4']);
     // A map of the eight is refused alike, naming --data.
     const mapped = await cli([
       'map',

@@ -8,7 +8,8 @@
  * nearest codes and little else. Writes clusters.csv (file, cluster, distance to its centre and the true class when
  * the data has labels), clusters.png (a row per cluster: its `--per-cluster` images nearest the centre) and
  * clusters.json (k, depth, inertia, sizes, scores). With labels, the clusters' accuracy, NMI and ARI against the
- * classes are said in one line.
+ * classes are said in one line. Copies of an image share its point of the map and its cluster (`mapCodes` lays out
+ * distinct codes once), so k is counted against the distinct images (cli/distinct.ts).
  */
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -121,7 +122,7 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
     pictureLayout(a, d, kMax);
     await checkOutputs(a);
     log(
-      `${OP}: ${n} images${images.distinct < n ? ` (${images.distinct} distinct)` : ''} of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${range ? `k of ${range.from}-${range.to} by the highest mean silhouette${range.to < AUTO_K.to && a.k === 'auto' && images.distinct < n ? ` (below the ${images.distinct} distinct images)` : ''}` : `${kMax} clusters`}, the best of ${a.restarts} k-means++ start(s)${range ? ' each' : ''}`,
+      `${OP}: ${n} images${images.distinct < n ? ` (${images.distinct} distinct)` : ''} of ${d.name.slice(0, 120)}, ${depth === 0 ? `their pixels (${dim} floats)` : `codes of block ${depth} (${dim} floats)`}; ${a.umap > 0 ? `a ${a.umap}-D UMAP map of them (${a.neighbours} neighbours), ` : ''}k-means, ${range ? `k of ${range.from}-${range.to} by the highest mean silhouette${a.k === 'auto' && range.to === images.distinct - 1 && images.distinct < n ? ` (below the ${images.distinct} distinct images)` : ''}` : `${kMax} clusters`}, the best of ${a.restarts} k-means++ start(s)${range ? ' each' : ''}`,
     );
     runner = await createRunner(be, { workers: a.workers ?? (await defaultWorkers()) });
     const codes = await runner.encode(stack, d.data, { depth });
