@@ -422,6 +422,50 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     for (const r of [own, resized]) expect(r.stderr).toMatch(/skipped 30 file\(s\) that cannot be decoded/);
   }, 120_000);
 
+  it('--limit k without --skip-bad: a damaged file outside the sample stops own size as it stops --resize', async () => {
+    // The 80 images and one damaged file, which --limit 5's sample (seed 1) leaves out.
+    const folder = join(dir, 'one-bad');
+    cpSync(imgs, folder, { recursive: true });
+    writeFileSync(join(folder, 'reds', 'zz-bad.png'), 'not a png');
+    const listed = (await folderFiles({ data: folder }))!;
+    const bad = listed.files.indexOf('reds/zz-bad.png');
+    expect(bad).toBeGreaterThanOrEqual(0);
+    expect(Array.from(limitSample(listed.labels, listed.files.length, 5, 1))).not.toContain(bad);
+    const line = ['denoise', '--model', stack, '--data', folder, '--limit', '5', '--workers', '0', '-q'];
+    const run = (out: string, ...extra: string[]) => cli([...line, '--out', join(dir, out), ...extra]);
+    const [own, resized] = await Promise.all([run('one-bad-own'), run('one-bad-resized', '--resize')]);
+    // Both stop on it, name it alike and write nothing (own size denoised its sample and said nothing of it).
+    for (const [r, out] of [
+      [own, 'one-bad-own'],
+      [resized, 'one-bad-resized'],
+    ] as const) {
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`${join(folder, 'reds', 'zz-bad.png')}: cannot decode the image`);
+      expect(r.stderr).toContain('(--skip-bad skips such files)');
+      expect(existsSync(join(dir, out))).toBe(false);
+    }
+    // With --skip-bad both leave it out and denoise the same five files.
+    const [ownSkip, resizedSkip] = await Promise.all([
+      run('one-bad-own-skip', '--skip-bad'),
+      run('one-bad-resized-skip', '--skip-bad', '--resize'),
+    ]);
+    expect(ownSkip.status, ownSkip.stderr).toBe(0);
+    expect(resizedSkip.status, resizedSkip.stderr).toBe(0);
+    const names = (out: string) =>
+      parseCsv(readFileSync(join(dir, out, 'denoise.csv'), 'utf8'))
+        .slice(1)
+        .map((row) => row[0]!);
+    expect(names('one-bad-own-skip')).toHaveLength(5);
+    expect(names('one-bad-own-skip')).toEqual(names('one-bad-resized-skip'));
+    // Without --skip-bad the sample is known before the check: of the whole folder it decodes, only the sample's
+    // images are kept, the first up to the budget.
+    const clean = { data: imgs, limit: 12 };
+    const cleanListed = (await folderFiles(clean))!;
+    const kept = await ownSizeFiles(cleanListed, clean, 3, 5 * 1200);
+    expect(kept.files).toEqual(Array.from(limitSample(cleanListed.labels, 80, 12, 1), (i) => cleanListed.files[i]!));
+    expect(kept.decoded.map((d) => d !== undefined)).toEqual(kept.files.map((_, j) => j < 5));
+  }, 120_000);
+
   it('comparison.png at own size shows the images the run at the model’s size shows: sampled by class', async () => {
     // 40 reds and 10 blues: shown in proportion, 10 and 2 (a sample of the files alone gave 11 and 1).
     const uneven = join(dir, 'uneven');

@@ -7,10 +7,10 @@
  * in a cell of the largest shown): a photo scaled down to a cell would hide the very noise it is meant to show, and
  * cut to the smallest shown, one tiny file made every cell as tiny.
  *
- * Every file is decoded before anything is written (`decodableFiles`), as the run at the model's size decodes the
- * folder first: an undecodable file stops the run with no output, or with `--skip-bad` is left out (and `--limit`
- * samples among the others, `ownSizeFiles`). The check keeps what it decoded up to KEEP_DECODED_BYTES, so only a
- * folder of photos is decoded twice.
+ * Every file of the folder is decoded before anything is written (`decodableFiles`), as the run at the model's size
+ * decodes it first: an undecodable file, in `--limit`'s sample or not, stops the run with no output, or with
+ * `--skip-bad` is left out (and `--limit` samples among the others, `ownSizeFiles`). The check keeps the images to
+ * denoise up to KEEP_DECODED_BYTES, so only a folder of photos is decoded twice.
  */
 import { join } from 'node:path';
 import { reconstructTiled } from '../anomaly/tiled.js';
@@ -73,15 +73,15 @@ const DECODE_CONCURRENCY = 4;
 /** The files that decode, by index into the list, those kept decoded, and the skipped ones with the decoder's reason. */
 export interface Decodable {
   ok: number[];
-  /** `decoded[j]`: file `ok[j]` as the check decoded it, for the first ones up to the budget; else undefined. */
+  /** `decoded[j]`: file `ok[j]` as the check decoded it, when it was to be kept and fit the budget; else undefined. */
   decoded: (DecodedImage | undefined)[];
   skipped: { file: string; reason: string }[];
 }
 
 /**
- * Decodes each of `files` (under `dir`), keeping the first decoded images up to `keepBytes` of them (the rest are
- * decoded again when denoised): the first that fails throws a FormatError naming it unless `skipBad`, which lists it
- * in `skipped` instead.
+ * Decodes each of `files` (under `dir`), keeping the first decoded images of `keep` (indices into `files`; all when
+ * absent) up to `keepBytes` of them (the rest are decoded again when denoised): the first that fails throws a
+ * FormatError naming it unless `skipBad`, which lists it in `skipped` instead.
  */
 export async function decodableFiles(
   dir: string,
@@ -89,6 +89,7 @@ export async function decodableFiles(
   channels: 1 | 3,
   skipBad: boolean,
   keepBytes = KEEP_DECODED_BYTES,
+  keep?: ReadonlySet<number>,
 ): Promise<Decodable> {
   const ok: number[] = [];
   const decoded: (DecodedImage | undefined)[] = [];
@@ -108,9 +109,9 @@ export async function decodableFiles(
         continue;
       }
       ok.push(at + k);
-      const keep = held + r.value.planes.length <= keepBytes;
-      if (keep) held += r.value.planes.length;
-      decoded.push(keep ? r.value : undefined);
+      const kept = (keep?.has(at + k) ?? true) && held + r.value.planes.length <= keepBytes;
+      if (kept) held += r.value.planes.length;
+      decoded.push(kept ? r.value : undefined);
     }
   }
   // The first one's reason: a folder of phone photos, each too large to denoise at its own size, said only that none
@@ -151,10 +152,10 @@ export interface OwnSizeFiles {
 /**
  * The files of `listed` that are denoised: `--limit`'s sample (`limitFolderIndices` on the folder's labels, seeded by
  * `--seed`) among those that decode, as `resolveAllData` samples the images it decoded, so that `--resize` picks the
- * same files. Every chosen file is decoded before anything is written (`decodableFiles`): without `--skip-bad` the
- * first that fails stops the run, so the sample is drawn first and only it is decoded (when the run goes on, every
- * file of it decoded, it is the sample of the decodable files); with it, the whole folder is decoded first.
- * `keepBytes`: of the decoded images, how many bytes are kept for the denoising (`decodableFiles`).
+ * same files. Every file of the folder is decoded before anything is written (`decodableFiles`), as `--resize` and
+ * the other commands decode it whole: the sample is one of the folder's decodable files, so without `--skip-bad` a
+ * damaged file stops the run even outside the sample (with it, it is left out and the sample drawn among the others).
+ * `keepBytes`: of the sample's decoded images, how many bytes are kept for the denoising (`decodableFiles`).
  */
 export async function ownSizeFiles(
   listed: FolderFiles,
@@ -162,27 +163,23 @@ export async function ownSizeFiles(
   channels: 1 | 3,
   keepBytes = KEEP_DECODED_BYTES,
 ): Promise<OwnSizeFiles> {
-  const seed = s.seed ?? 1,
-    skipBad = s.skipBad === true;
-  const all = (count: number) => Array.from({ length: count }, (_, i) => i);
-  const first = skipBad ? null : limitFolderIndices(listed.labels, listed.files.length, s.limit, seed);
-  const pool = first ? Array.from(first) : all(listed.files.length);
-  const d = await decodableFiles(
-    listed.dir,
-    pool.map((i) => listed.files[i]!),
-    channels,
-    skipBad,
-    keepBytes,
-  );
-  const ok = d.ok.map((j) => pool[j]!);
-  const labels = listed.labels ? Uint8Array.from(ok, (i) => listed.labels![i]!) : null;
-  const then = skipBad ? limitFolderIndices(labels, ok.length, s.limit, seed) : null;
-  const chosen = then ? Array.from(then) : all(ok.length);
+  const skipBad = s.skipBad === true;
+  const sample = (pool: number[]) => {
+    const labels = listed.labels ? Uint8Array.from(pool, (i) => listed.labels![i]!) : null;
+    const kept = limitFolderIndices(labels, pool.length, s.limit, s.seed ?? 1);
+    return kept ? Array.from(kept, (j) => pool[j]!) : pool;
+  };
+  // Without --skip-bad the run goes on only when every file decodes: the sample is known before, and only it is kept.
+  const all = Array.from({ length: listed.files.length }, (_, i) => i);
+  const keep = skipBad ? undefined : new Set(sample(all));
+  const d = await decodableFiles(listed.dir, listed.files, channels, skipBad, keepBytes, keep);
+  const at = new Map(d.ok.map((i, j) => [i, j]));
+  const chosen = sample(d.ok).map((i) => at.get(i)!);
   return {
     name: listed.name,
     dir: listed.dir,
-    files: chosen.map((j) => listed.files[ok[j]!]!),
-    labels: labels ? Uint8Array.from(chosen, (j) => labels[j]!) : null,
+    files: chosen.map((j) => listed.files[d.ok[j]!]!),
+    labels: listed.labels ? Uint8Array.from(chosen, (j) => listed.labels![d.ok[j]!]!) : null,
     decoded: chosen.map((j) => d.decoded[j]),
     skipped: d.skipped,
   };
