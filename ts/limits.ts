@@ -41,6 +41,18 @@ export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
  */
 export const MAX_TILED_PIXELS = 2 ** 24;
 
+/**
+ * Most tiles one run of `convae denoise` at the images' own size lays over all its images (`tileCount`), refused
+ * (naming `--stride`) before a file is decoded: a small stride lays about one tile per pixel, 17 million on a
+ * MAX_TILED_PIXELS photo at stride 1. Measured (`scripts/denoise-tile-time.ts`, the README's photo stack, 32 maps of
+ * 5×5 on 3×32×32 tiles, 2 workers on 2 cores): 365–369 µs of CPU a tile, 226–376 µs of wall time as other jobs ran,
+ * so this many take 52 CPU-minutes, 26–52 minutes on 2 cores (docs/denoise.md). Stride 8 on a 4096×4096 image is
+ * 265 225 tiles (a minute or two), the README's photo runs at most 19 038 (the flower at stride 4); at the default
+ * stride it is about 7 300 photos of 640×427 or 176 of 12 megapixels in one run. Stride 1 is refused on any image
+ * over about 8.2 megapixels, 12-megapixel phone photos included (12.2 million tiles).
+ */
+export const MAX_DENOISE_TILES = 2 ** 23;
+
 /** Largest side of the size images are resized to (`--size`). */
 export const MAX_IMAGE_SIDE = 4096;
 

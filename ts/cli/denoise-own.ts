@@ -10,26 +10,28 @@
  * Every file of the folder is decoded before anything is written (`decodableFiles`), as the run at the model's size
  * decodes it first: an undecodable file, in `--limit`'s sample or not, stops the run with no output, or with
  * `--skip-bad` is left out (and `--limit` samples among the others, `ownSizeFiles`). The check keeps the images to
- * denoise up to KEEP_DECODED_BYTES, so only a folder of photos is decoded twice.
+ * denoise up to KEEP_DECODED_BYTES, so only a folder of photos is decoded twice. Before it, the headers bound the
+ * run's tiles (MAX_DENOISE_TILES), whose count the progress bar then shows (`CountProgress`).
  */
 import { join } from 'node:path';
-import { reconstructTiled } from '../anomaly/tiled.js';
+import { reconstructTiled, tileCount } from '../anomaly/tiled.js';
 import { ImageDataset } from '../data/dataset.js';
-import { type DecodedImage, decodeImageFile, ImageTooLarge } from '../data/imagefolder.js';
+import { type DecodedImage, decodeImageFile, ImageTooLarge, imageFileSize } from '../data/imagefolder.js';
 import { undecodable } from '../data/imagelist.js';
 import { addNoise } from '../data/imagenoise.js';
 import { boundedReason } from '../data/imageopts.js';
 import type { TrainingInput } from '../data/normalize.js';
 import { imageErrors, meanOf, quantize } from '../data/quality.js';
-import { DataError, FormatError } from '../errors.js';
+import { ArgumentError, DataError, FormatError, quote } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
-import { MAX_TILED_PIXELS } from '../limits.js';
+import { MAX_DENOISE_TILES, MAX_TILED_PIXELS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Runner } from '../train/runner.js';
 import { deriveSeed } from '../util/rng.js';
 import { type DataSpec, type FolderFiles, limitFolderIndices, limitSample, skippedList } from './data.js';
 import type { DenoiseArgs, DenoiseResult } from './denoise.js';
 import { imagePng, writeImageFile } from './denoise-files.js';
+import { CountProgress } from './progress.js';
 import {
   COMPARISON_CELL,
   COMPARISON_IMAGES,
@@ -38,6 +40,8 @@ import {
   csvText,
   describeNoise,
 } from './denoise-report.js';
+
+const OP = 'convae denoise';
 
 /** What `denoise` has checked and made before the images are read. */
 export interface OwnSizeRun {
@@ -70,29 +74,52 @@ export const KEEP_DECODED_BYTES = 2 ** 26;
 /** Files `decodableFiles` decodes at once (loadImageFolder's default concurrency). */
 const DECODE_CONCURRENCY = 4;
 
+/** An image's size, `height × width` after its EXIF rotation (`imageFileSize`, `decodeImageFile`). */
+export interface ImageSize {
+  height: number;
+  width: number;
+}
+
 /** The files that decode, by index into the list, those kept decoded, and the skipped ones with the decoder's reason. */
 export interface Decodable {
   ok: number[];
   /** `decoded[j]`: file `ok[j]` as the check decoded it, when it was to be kept and fit the budget; else undefined. */
   decoded: (DecodedImage | undefined)[];
+  /** `sizes[j]`: file `ok[j]`'s, as decoded. */
+  sizes: ImageSize[];
   skipped: { file: string; reason: string }[];
 }
 
+/** How `decodableFiles` checks: `skipBad`, which images it keeps, and the headers read before. */
+export interface DecodeCheck {
+  /** List a file that fails in `skipped` instead of throwing. */
+  skipBad: boolean;
+  /** Bytes of decoded images kept at most (default KEEP_DECODED_BYTES). */
+  keepBytes?: number;
+  /** The files whose images are kept (indices into the list; default all). */
+  keep?: ReadonlySet<number>;
+  /**
+   * Each file's header as read before (`headerSizes`): a file whose header failed fails with that reason, as its
+   * decoding would have, and the others are decoded without reading theirs again.
+   */
+  heads?: readonly PromiseSettledResult<ImageSize>[];
+}
+
 /**
- * Decodes each of `files` (under `dir`), keeping the first decoded images of `keep` (indices into `files`; all when
- * absent) up to `keepBytes` of them (the rest are decoded again when denoised): the first that fails throws a
- * FormatError naming it unless `skipBad`, which lists it in `skipped` instead.
+ * Decodes each of `files` (under `dir`), keeping the first decoded images of `o.keep` up to `o.keepBytes` of them
+ * (the rest are decoded again when denoised): the first that fails throws a FormatError naming it unless
+ * `o.skipBad`, which lists it in `skipped` instead.
  */
 export async function decodableFiles(
   dir: string,
   files: readonly string[],
   channels: 1 | 3,
-  skipBad: boolean,
-  keepBytes = KEEP_DECODED_BYTES,
-  keep?: ReadonlySet<number>,
+  o: DecodeCheck,
 ): Promise<Decodable> {
+  const keepBytes = o.keepBytes ?? KEEP_DECODED_BYTES;
   const ok: number[] = [];
   const decoded: (DecodedImage | undefined)[] = [];
+  const sizes: ImageSize[] = [];
   const skipped: { file: string; reason: string }[] = [];
   let held = 0;
   // A few at a time, as loadImageFolder decodes (sharp decodes off the main thread), the results taken in order: the
@@ -100,16 +127,22 @@ export async function decodableFiles(
   for (let at = 0; at < files.length; at += DECODE_CONCURRENCY) {
     const batch = files.slice(at, at + DECODE_CONCURRENCY);
     const results = await Promise.allSettled(
-      batch.map((file) => decodeImageFile(join(dir, file), { channels, maxPixels: MAX_TILED_PIXELS })),
+      batch.map((file, k) => {
+        const head = o.heads?.[at + k];
+        if (head?.status === 'rejected') return Promise.reject(head.reason);
+        const headerRead = head !== undefined;
+        return decodeImageFile(join(dir, file), { channels, maxPixels: MAX_TILED_PIXELS, headerRead });
+      }),
     );
     for (const [k, r] of results.entries()) {
       const file = batch[k]!;
       if (r.status === 'rejected') {
-        skipped.push({ file, reason: undecoded(join(dir, file), r.reason, skipBad) });
+        skipped.push({ file, reason: undecoded(join(dir, file), r.reason, o.skipBad) });
         continue;
       }
       ok.push(at + k);
-      const kept = (keep?.has(at + k) ?? true) && held + r.value.planes.length <= keepBytes;
+      sizes.push({ height: r.value.height, width: r.value.width });
+      const kept = (o.keep?.has(at + k) ?? true) && held + r.value.planes.length <= keepBytes;
       if (kept) held += r.value.planes.length;
       decoded.push(kept ? r.value : undefined);
     }
@@ -121,7 +154,7 @@ export async function decodableFiles(
     throw new DataError(
       `convae denoise: none of the ${files.length} image files in ${dir.slice(0, 160)} could be decoded${first ? ` (${first.file.slice(0, 160)}: ${first.reason})` : ''}`,
     );
-  return { ok, decoded, skipped };
+  return { ok, decoded, sizes, skipped };
 }
 
 /** Why `path` did not decode, for `skipped`; without `skipBad`, thrown as the FormatError that stops the run. */
@@ -145,8 +178,16 @@ export interface OwnSizeFiles {
   labels: Uint8Array | null;
   /** File i as the check decoded it, when kept (`decodableFiles`); else it is decoded when denoised. */
   decoded: (DecodedImage | undefined)[];
+  /** File i's tiles (`tileCount`), at most MAX_DENOISE_TILES over the files. */
+  tiles: number[];
   /** The files `--skip-bad` left out, with the decoder's reason. */
   skipped: { file: string; reason: string }[];
+}
+
+/** How the files' tiles are laid: the stack whose input is the tile, and `--stride` (undefined: half a tile). */
+export interface OwnSizeTiling {
+  stack: StackedConvAutoencoder;
+  stride: number | undefined;
 }
 
 /**
@@ -155,34 +196,84 @@ export interface OwnSizeFiles {
  * same files. Every file of the folder is decoded before anything is written (`decodableFiles`), as `--resize` and
  * the other commands decode it whole: the sample is one of the folder's decodable files, so without `--skip-bad` a
  * damaged file stops the run even outside the sample (with it, it is left out and the sample drawn among the others).
- * `keepBytes`: of the sample's decoded images, how many bytes are kept for the denoising (`decodableFiles`).
+ * Before that, every file's header is read (`imageFileSize`) and a run of more than MAX_DENOISE_TILES tiles is
+ * refused (`checkTileTotal`), and again on the sizes decoded. `keepBytes`: of the sample's decoded images, how many
+ * bytes are kept for the denoising (`decodableFiles`).
  */
 export async function ownSizeFiles(
   listed: FolderFiles,
   s: DataSpec,
-  channels: 1 | 3,
+  tiling: OwnSizeTiling,
   keepBytes = KEEP_DECODED_BYTES,
 ): Promise<OwnSizeFiles> {
-  const skipBad = s.skipBad === true;
+  const seed = s.seed ?? 1;
+  const channels = tiling.stack.inputShape[0] as 1 | 3;
   const sample = (pool: number[]) => {
     const labels = listed.labels ? Uint8Array.from(pool, (i) => listed.labels![i]!) : null;
-    const kept = limitFolderIndices(labels, pool.length, s.limit, s.seed ?? 1);
+    const kept = limitFolderIndices(labels, pool.length, s.limit, seed);
     return kept ? Array.from(kept, (j) => pool[j]!) : pool;
   };
-  // Without --skip-bad the run goes on only when every file decodes: the sample is known before, and only it is kept.
-  const all = Array.from({ length: listed.files.length }, (_, i) => i);
-  const keep = skipBad ? undefined : new Set(sample(all));
-  const d = await decodableFiles(listed.dir, listed.files, channels, skipBad, keepBytes, keep);
+  // The headers give the sample of the files that decode (but for one whose pixels are damaged), and its tiles.
+  const heads = await headerSizes(listed.dir, listed.files);
+  const readable = heads.flatMap((h, i) => (h.status === 'fulfilled' ? [{ file: i, size: h.value }] : []));
+  const planned = new Set(sample(readable.map((h) => h.file)));
+  checkTileTotal(
+    listed,
+    readable.filter((h) => planned.has(h.file)),
+    tiling,
+  );
+  const check = { skipBad: s.skipBad === true, keepBytes, keep: planned, heads };
+  const d = await decodableFiles(listed.dir, listed.files, channels, check);
   const at = new Map(d.ok.map((i, j) => [i, j]));
   const chosen = sample(d.ok).map((i) => at.get(i)!);
+  // As decoded: with --skip-bad a file whose header read but whose pixels did not changes the sample.
+  const tiles = checkTileTotal(
+    listed,
+    chosen.map((j) => ({ file: d.ok[j]!, size: d.sizes[j]! })),
+    tiling,
+  );
   return {
     name: listed.name,
     dir: listed.dir,
     files: chosen.map((j) => listed.files[d.ok[j]!]!),
     labels: listed.labels ? Uint8Array.from(chosen, (j) => listed.labels![d.ok[j]!]!) : null,
     decoded: chosen.map((j) => d.decoded[j]),
+    tiles,
     skipped: d.skipped,
   };
+}
+
+/** Each file's size from its header (`imageFileSize`), a few at a time, or why it cannot be read or is too large. */
+async function headerSizes(dir: string, files: readonly string[]): Promise<PromiseSettledResult<ImageSize>[]> {
+  const heads: PromiseSettledResult<ImageSize>[] = [];
+  for (let at = 0; at < files.length; at += DECODE_CONCURRENCY) {
+    const batch = files.slice(at, at + DECODE_CONCURRENCY);
+    heads.push(...(await Promise.allSettled(batch.map((file) => imageFileSize(join(dir, file), MAX_TILED_PIXELS)))));
+  }
+  return heads;
+}
+
+/**
+ * Each of `images`' tiles (`tileCount` with `tiling`), refused (ArgumentError naming `--stride`, the image with the
+ * most and the counts) when they total more than MAX_DENOISE_TILES.
+ */
+function checkTileTotal(
+  listed: FolderFiles,
+  images: { file: number; size: ImageSize }[],
+  tiling: OwnSizeTiling,
+): number[] {
+  const tiles = images.map(({ size }) => tileCount(tiling.stack, size.height, size.width, tiling.stride));
+  const total = tiles.reduce((a, b) => a + b, 0);
+  if (total <= MAX_DENOISE_TILES) return tiles;
+  const worst = tiles.indexOf(Math.max(...tiles));
+  const { file, size } = images[worst]!;
+  const [, th, tw] = tiling.stack.inputShape as [number, number, number];
+  const given = tiling.stride === undefined ? `not given (half the tile)` : String(tiling.stride);
+  throw new ArgumentError(
+    OP,
+    '--stride',
+    `${given} lays ${total} tiles of ${th}×${tw} on ${images.length} image(s), more than MAX_DENOISE_TILES (${MAX_DENOISE_TILES}, half an hour or more on 2 cores); the most, ${tiles[worst]}, on ${quote(listed.files[file]!)} (${size.width}×${size.height}): give a larger --stride (up to ${Math.min(th, tw)}) or fewer images (--limit)`,
+  );
 }
 
 /** Denoises every file of `r.files` at its own size; see the file's comment. */
@@ -205,32 +296,41 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
     denoisedErr = { mse: [] as number[], psnr: [] as number[] };
   const shown: (Shown | undefined)[] = [];
   const madeDirs = new Set<string>();
-  for (let i = 0; i < n; i++) {
-    // Decoded by the check when it kept it (decodableFiles); a file changed since fails here, after earlier images
-    // were written.
-    const img = r.files.decoded[i] ?? (await decodeAgain(r, i, c as 1 | 3));
-    r.files.decoded[i] = undefined;
-    const shape: [number, number, number] = [c, img.height, img.width];
-    const clean = ImageDataset.fromUint8(img.planes, shape, null, { store: 'uint8' });
-    const given = a.addNoise ? addNoise(clean, a.addNoise, { seed: deriveSeed(a.noiseSeed, i) }) : clean;
-    const recon = await reconstructTiled(r.runner, r.stack, given.images, shape, tiling);
-    const denoised = quantize(recon);
-    await writeImageFile(a.out, r.outputs[i]!, imagePng(denoised, ...shape), madeDirs);
-    if (!a.addNoise) continue;
-    const size = clean.imageSize;
-    const before = imageErrors(clean.images, given.images, size),
-      after = imageErrors(clean.images, denoised, size);
-    noisyErr.mse.push(before.mse[0]!);
-    noisyErr.psnr.push(before.psnr[0]!);
-    denoisedErr.mse.push(after.mse[0]!);
-    denoisedErr.psnr.push(after.psnr[0]!);
-    const j = showAt?.get(i);
-    if (j !== undefined) {
-      const h = Math.min(COMPARISON_CELL, img.height),
-        w = Math.min(COMPARISON_CELL, img.width);
-      const cut = (v: Float32Array) => centre(v, shape, h, w);
-      shown[j] = { h, w, crops: [cut(clean.images), cut(given.images), cut(denoised)] };
+  const total = r.files.tiles.reduce((s, t) => s + t, 0);
+  const bar = new CountProgress('convae denoise', total, 'tiles', a.quiet);
+  let tilesDone = 0;
+  try {
+    for (let i = 0; i < n; i++) {
+      // Decoded by the check when it kept it (decodableFiles); a file changed since fails here, after earlier images
+      // were written.
+      const img = r.files.decoded[i] ?? (await decodeAgain(r, i, c as 1 | 3));
+      r.files.decoded[i] = undefined;
+      const shape: [number, number, number] = [c, img.height, img.width];
+      const clean = ImageDataset.fromUint8(img.planes, shape, null, { store: 'uint8' });
+      const given = a.addNoise ? addNoise(clean, a.addNoise, { seed: deriveSeed(a.noiseSeed, i) }) : clean;
+      const onProgress = (done: number) => bar.update(tilesDone + done, i + 1, n);
+      const recon = await reconstructTiled(r.runner, r.stack, given.images, shape, { ...tiling, onProgress });
+      tilesDone += r.files.tiles[i]!;
+      const denoised = quantize(recon);
+      await writeImageFile(a.out, r.outputs[i]!, imagePng(denoised, ...shape), madeDirs);
+      if (!a.addNoise) continue;
+      const size = clean.imageSize;
+      const before = imageErrors(clean.images, given.images, size),
+        after = imageErrors(clean.images, denoised, size);
+      noisyErr.mse.push(before.mse[0]!);
+      noisyErr.psnr.push(before.psnr[0]!);
+      denoisedErr.mse.push(after.mse[0]!);
+      denoisedErr.psnr.push(after.psnr[0]!);
+      const j = showAt?.get(i);
+      if (j !== undefined) {
+        const h = Math.min(COMPARISON_CELL, img.height),
+          w = Math.min(COMPARISON_CELL, img.width);
+        const cut = (v: Float32Array) => centre(v, shape, h, w);
+        shown[j] = { h, w, crops: [cut(clean.images), cut(given.images), cut(denoised)] };
+      }
     }
+  } finally {
+    bar.stop();
   }
   if (r.files.skipped.length) console.error(skippedList(r.files.skipped));
   const names = files,
