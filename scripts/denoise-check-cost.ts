@@ -19,8 +19,7 @@ const [model, data, runsArg] = process.argv.slice(2);
 if (!model || !data) throw new Error('usage: npx tsx scripts/denoise-check-cost.ts STACK FOLDER [runs]');
 const runs = Number(runsArg ?? 5);
 const saved = await loadSaved(await loadBackend(), model, 'stack');
-const channels = saved.stack!.inputShape[0] as 1 | 3;
-saved.dispose();
+const tiling = { stack: saved.stack!, stride: undefined };
 const out = join(tmpdir(), `convae-denoise-check-${process.pid}`);
 const cpuMs = () => {
   const u = process.cpuUsage();
@@ -37,7 +36,7 @@ const timed = async (into: { wall: number[]; cpu: number[] }, f: () => Promise<u
   into.cpu.push(cpuMs() - c);
 };
 for (let r = 0; r < runs; r++) {
-  await timed(check, async () => ownSizeFiles((await folderFiles({ data }))!, { data }, channels));
+  await timed(check, async () => ownSizeFiles((await folderFiles({ data }))!, { data }, tiling));
   rmSync(out, { recursive: true, force: true });
   await timed(whole, () =>
     denoise({
@@ -47,6 +46,7 @@ for (let r = 0; r < runs; r++) {
   );
 }
 rmSync(out, { recursive: true, force: true });
+saved.dispose();
 const share = (k: 'wall' | 'cpu') =>
   `${median(check[k]).toFixed(0)} of ${median(whole[k]).toFixed(0)} ms (${((100 * median(check[k])) / median(whole[k])).toFixed(1)} %)`;
 console.log(`${data}: the check ${share('wall')} wall, ${share('cpu')} CPU; medians of ${runs}`);

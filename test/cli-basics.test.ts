@@ -8,7 +8,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { formatDuration, MAX_EPOCH_LINES, Progress, progressLine, type ProgressState } from '../ts/cli/progress.js';
+import {
+  CountProgress,
+  countLine,
+  formatDuration,
+  MAX_EPOCH_LINES,
+  Progress,
+  progressLine,
+  type ProgressState,
+} from '../ts/cli/progress.js';
 import type { EpochInfo } from '../ts/train/fit.js';
 import { BUILD } from './util/backend.js';
 import { cliRunner } from './util/cli.js';
@@ -120,6 +128,43 @@ describe('epoch lines in a log (stderr no terminal)', () => {
     expect(lines[0]).toMatch(/^fine-tune: epoch 1\/625 /);
     expect(lines[1]).toMatch(/^fine-tune: epoch 13\/625 /);
     expect(lines.at(-1)).toMatch(/^fine-tune: epoch 625\/625 /);
+  });
+});
+
+describe('count lines in a log (stderr no terminal): convae denoise’s tiles', () => {
+  /** The lines of a CountProgress over `total` units done in `steps` (ascending `done` values), over `items`. */
+  const printed = (total: number, steps: number[], quiet = false) => {
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const bar = new CountProgress('convae denoise', total, 'tiles', quiet);
+      for (const [k, done] of steps.entries()) bar.update(done, Math.min(3, 1 + Math.floor((3 * k) / steps.length)), 3);
+      bar.stop();
+      return err.mock.calls.map((c) => String(c[0]));
+    } finally {
+      err.mockRestore();
+    }
+  };
+  it.runIf(!process.stderr.isTTY)('a line each fiftieth of the work and one at the end, not one per update', () => {
+    // 100 000 tiles in groups of 1 024 (reconstructTiled's), as one large photo gives them: 98 updates.
+    const steps = Array.from({ length: Math.ceil(100_000 / 1024) }, (_, k) => Math.min(100_000, 1024 * (k + 1)));
+    const lines = printed(100_000, steps);
+    expect(lines.length).toBeLessThanOrEqual(MAX_EPOCH_LINES + 1);
+    expect(lines.length).toBeGreaterThanOrEqual(MAX_EPOCH_LINES - 1);
+    expect(lines[0]).toMatch(/^convae denoise: 2% \(2048 of 100000 tiles\), image 1\/3, \S+, ETA \S+$/);
+    expect(lines.at(-1)).toMatch(/^convae denoise: 100% \(100000 of 100000 tiles\), image 3\/3, \S+$/);
+    // Ten one-tile images: a line each (fewer than MAX_EPOCH_LINES), the last at 100 %.
+    expect(printed(10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toHaveLength(10);
+  });
+  it('nothing with -q', () => {
+    expect(printed(100, [50, 100], true)).toEqual([]);
+  });
+  it('the bar’s line fits the columns with the rate and ETA', () => {
+    const line = countLine(
+      { label: 'convae denoise', done: 45_000, total: 100_000, unit: 'tiles', item: 7, items: 120, seconds: 10 },
+      60,
+    );
+    expect(line.length).toBeLessThanOrEqual(59);
+    expect(line).toMatch(/ 45% img 7\/120 4500 tiles\/s ETA 12s$/);
   });
 });
 

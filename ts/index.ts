@@ -228,7 +228,7 @@ export {
   type ReconstructionOptions,
   type ReconstructionScores,
 } from './anomaly/score.js';
-export { reconstructTiled, type TiledOptions, type TileWindow } from './anomaly/tiled.js';
+export { reconstructTiled, type TiledOptions, tileCount, type TileWindow } from './anomaly/tiled.js';
 export { fitThreshold, flaggedFraction, type ThresholdSpec } from './anomaly/threshold.js';
 export { AnomalyDetector, type Detection, type DetectorOptions } from './anomaly/detector.js';
 export {

@@ -48,6 +48,19 @@ export const MAX_IMAGE_FILE_BYTES = 4 * MAX_IMAGE_PIXELS;
  */
 export const MAX_TILED_PIXELS = 2 ** 24;
 
+/**
+ * Most tiles `convae denoise` at the images' own size lays on one image (`tileCount`), refused (naming `--stride`)
+ * before a file is decoded: a small stride lays about one tile per pixel, 17 million on a MAX_TILED_PIXELS photo at
+ * stride 1. Measured (`scripts/denoise-tile-time.ts`, the README's photo stack, 32 maps of 5×5 on 3×32×32 tiles, 2
+ * workers on 2 cores): 365–369 µs of CPU a tile, 226–376 µs of wall time as other jobs ran, so this many take 13
+ * CPU-minutes, 6–13 minutes on 2 cores, for one image (docs/denoise.md). Per image, not per run: a folder of many
+ * photos at the default stride is long because it is large, which the progress bar shows, not because of a stride
+ * the user mistyped. Stride 8 on a 4096×4096 image is 265 225 tiles (a minute or two), the README's photo runs at most
+ * 19 038 (the flower at stride 4); a 12-megapixel phone photo is refused at stride 1 and 2 (12.2 and 3 million
+ * tiles) and takes stride 3 (1.35 million).
+ */
+export const MAX_DENOISE_TILES = 2 ** 21;
+
 /** Largest side of the size images are resized to (`--size`). */
 export const MAX_IMAGE_SIDE = 4096;
 

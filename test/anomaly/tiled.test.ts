@@ -3,12 +3,12 @@
  * larger array (indices bounced back and forth, one step at a time), every tile cut from it and reconstructed alone
  * by the float64 reference layers of test/reference (test/util/f64model.ts), blended with 2-D window sums in float64.
  * Plus: an image of the tile's size is `reconstructThrough`'s result bit for bit; an identity "stack" gives the
- * image back (the weights sum to one everywhere); workers give this thread's floats; bad calls are refused before
- * anything is allocated.
+ * image back (the weights sum to one everywhere); workers give this thread's floats; `tileCount` is the tiles sent,
+ * as the reference lays them, and `onProgress` counts them; bad calls are refused before anything is allocated.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { reconstructThrough } from '../../ts/anomaly/score.js';
-import { mirrorIndex, reconstructTiled, type TiledOptions } from '../../ts/anomaly/tiled.js';
+import { mirrorIndex, reconstructTiled, type TiledOptions, tileCount } from '../../ts/anomaly/tiled.js';
 import { ImageDataset } from '../../ts/data/dataset.js';
 import { ArgumentError } from '../../ts/errors.js';
 import { MAX_TILED_PIXELS } from '../../ts/limits.js';
@@ -18,6 +18,7 @@ import { createRunner } from '../../ts/worker/runner.js';
 import { Rng } from '../../ts/util/rng.js';
 import { backendUnderTest, BUILD } from '../util/backend.js';
 import { forwardF64, type ParamValues } from '../util/f64model.js';
+import { tileStarts } from '../util/tiles.js';
 
 const be = await backendUnderTest();
 const T = 8;
@@ -51,15 +52,8 @@ function bounce(i: number, n: number): number {
   return i;
 }
 
-/** Tile starts along an axis: one centred tile for a short axis, else from −(T − s) by s until the end is covered (with T − s past it). */
-function starts(len: number, s: number): number[] {
-  if (len <= T) return [-Math.floor((T - len) / 2)];
-  const out: number[] = [];
-  for (let x = -(T - s); ; x += s) {
-    out.push(x);
-    if (x + T >= len + (T - s)) return out;
-  }
-}
+/** Tile starts along an axis of the reference (test/util/tiles.ts). */
+const starts = (len: number, s: number) => tileStarts(len, T, s);
 
 /** The whole reference: pad, cut, reconstruct each tile alone in f64, blend with 2-D weight sums. */
 function reference(
@@ -164,6 +158,47 @@ describe(`reconstructTiled (${BUILD})`, () => {
       const got = await reconstructTiled(identity, stack, img, shape, o);
       expect(worst(got, Float64Array.from(img))).toBeLessThan(1e-6);
     }
+  });
+
+  it('tileCount is the tiles it sends, as the reference lays them; onProgress counts them up to that total', async () => {
+    const sent: number[] = [];
+    const counting = {
+      reconstructThrough: async (_s: unknown, d: ImageDataset) => {
+        sent.push(d.length);
+        return Float32Array.from(d.images);
+      },
+    } as unknown as Runner;
+    for (const [h, w] of [
+      [1, 1],
+      [5, 3],
+      [8, 8],
+      [9, 8],
+      [19, 13],
+      [40, 9],
+      [17, 30],
+    ] as const)
+      for (const stride of [undefined, 1, 3, 5, 8]) {
+        const want = starts(h, stride ?? T / 2).length * starts(w, stride ?? T / 2).length;
+        const at = `${h}×${w} stride ${stride}`;
+        expect(tileCount(stack, h, w, stride), at).toBe(want);
+        sent.length = 0;
+        const calls: [number, number][] = [];
+        const onProgress = (done: number, total: number) => calls.push([done, total]);
+        await reconstructTiled(counting, stack, imageOf(3, h, w, 1), [3, h, w], {
+          stride,
+          tilesPerCall: 7,
+          onProgress,
+        });
+        expect(
+          sent.reduce((a, b) => a + b, 0),
+          at,
+        ).toBe(want);
+        // After each call of the runner: 7 tiles more each time, the last call the rest.
+        expect(calls, at).toEqual(sent.map((_, k) => [Math.min(7 * (k + 1), want), want]));
+      }
+    await expect(
+      reconstructTiled(here, stack, imageOf(3, 9, 9, 1), [3, 9, 9], { onProgress: 5 as never }),
+    ).rejects.toThrow(/onProgress must be a function/);
   });
 
   it('two workers give this thread’s floats bit for bit; the tiles per call change nothing but rounding', async () => {

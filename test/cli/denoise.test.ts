@@ -29,10 +29,11 @@ import { ImageDataset } from '../../ts/data/dataset.js';
 import { folderFiles, limitSample } from '../../ts/cli/data.js';
 import { denoise } from '../../ts/cli/denoise.js';
 import { outputNames } from '../../ts/cli/denoise-files.js';
-import { decodableFiles, denoiseOwnSize, ownSizeFiles } from '../../ts/cli/denoise-own.js';
+import { decodableFiles, denoiseOwnSize, type OwnSizeTiling, ownSizeFiles } from '../../ts/cli/denoise-own.js';
 import { describeNoise } from '../../ts/cli/denoise-report.js';
 import { ArgumentError, FormatError } from '../../ts/errors.js';
-import { loadImageFolder } from '../../ts/data/imagefolder.js';
+import { MAX_DENOISE_TILES } from '../../ts/limits.js';
+import { decodeImageFile, imageFileSize, loadImageFolder } from '../../ts/data/imagefolder.js';
 import { addNoise } from '../../ts/data/imagenoise.js';
 import { loadMnist } from '../../ts/data/mnist.js';
 import { CONTRAST_EPS, contrastNormalize } from '../../ts/data/normalize.js';
@@ -40,6 +41,7 @@ import { quantize } from '../../ts/data/quality.js';
 import { threadRunner } from '../../ts/train/runner.js';
 import { deriveSeed, Rng } from '../../ts/util/rng.js';
 import { BUILD } from '../util/backend.js';
+import { tilesOf } from '../util/tiles.js';
 import { cliAsync, savedStackAndImages } from '../util/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -133,8 +135,14 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
       ),
     );
     for (const r of runs) expect(r.status, r.stderr).toBe(0);
+    tiling = { stack: (await savedStackAndImages(stack, imgs)).stack, stride: undefined };
   }, 240_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    tiling?.stack.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  /** `ownSizeFiles`'s tiling: the saved stack (16×16 tiles) at the default stride. */
+  let tiling: OwnSizeTiling | undefined;
 
   it('writes each image denoised (the library’s reconstruction, quantised) and a CSV of errors recomputed here', async () => {
     const out = join(dir, 'out');
@@ -279,6 +287,11 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     const line = ['denoise', '--model', stack, '--data', sizes, '--add-noise', 'gaussian:0.2', '--seed', '5'];
     const r = await cli([...line, '--out', out, '--workers', '0']);
     expect(r.status, r.stderr).toBe(0);
+    // stderr is no terminal here: the progress comes as plain lines, the last with the run's tiles, counted apart.
+    const tiles = dims.reduce((sum, [, h, w]) => sum + tilesOf(h, w, 16, 8), 0);
+    expect(r.stderr).toMatch(
+      new RegExp(`^convae denoise: 100% \\(${tiles} of ${tiles} tiles\\), image 4/4, \\S+$`, 'm'),
+    );
     const rows = parseCsv(readFileSync(join(out, 'denoise.csv'), 'utf8')).slice(1);
     expect(rows.map((row) => row.slice(0, 2))).toEqual([
       ['a-wide.png', 'images/a-wide.png'],
@@ -326,6 +339,7 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     const out2 = join(dir, 'out-sizes2');
     const w2 = await cli([...line, '--out', out2, '--workers', '2', '-q']);
     expect(w2.status, w2.stderr).toBe(0);
+    expect(w2.stderr).toBe(''); // -q: no progress either
     expect(readFileSync(join(out2, 'denoise.csv'), 'utf8')).toBe(readFileSync(join(out, 'denoise.csv'), 'utf8'));
     for (const row of rows)
       expect(readFileSync(join(out2, row[1]!)).equals(readFileSync(join(out, row[1]!)))).toBe(true);
@@ -399,6 +413,71 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     }
   }, 120_000);
 
+  it('a run of more tiles than MAX_DENOISE_TILES is refused from the headers, naming --stride, before decoding', async () => {
+    // 2 900² pixels, one colour; cut to half its bytes, so its header reads and its pixels do not decode.
+    const folder = join(dir, 'many-tiles');
+    mkdirSync(folder);
+    const png = await sharp({ create: { width: 2900, height: 2900, channels: 3, background: { r: 9, g: 99, b: 9 } } })
+      .png()
+      .toBuffer();
+    writeFileSync(join(folder, 'wide.png'), png.subarray(0, png.length >> 1));
+    const out = join(dir, 'many-tiles-out');
+    const line = ['denoise', '--model', stack, '--data', folder, '--out', out, '--workers', '0'];
+    const r = await cli([...line, '--stride', '1']);
+    const tiles = tilesOf(2900, 2900, 16, 1);
+    expect(tiles).toBeGreaterThan(MAX_DENOISE_TILES);
+    // The smallest stride whose tiles fit, counted apart.
+    const fits = [2, 3, 4, 5, 6, 7, 8].find((s) => tilesOf(2900, 2900, 16, s) <= MAX_DENOISE_TILES)!;
+    expect(fits).toBeGreaterThan(1);
+    expect(r.status).toBe(1);
+    // Refused from the header: the decoder, which would have stopped at the damaged pixels, never ran.
+    expect(r.stderr.trim()).toBe(
+      `convae denoise: --stride 1 lays ${tiles} tiles of 16×16 on "wide.png" (2900×2900), more than MAX_DENOISE_TILES (${MAX_DENOISE_TILES} an image, 6–13 minutes on 2 cores): give --stride ${fits} or more (up to 16)`,
+    );
+    expect(existsSync(out)).toBe(false);
+    // At the default stride its tiles are few: the check decodes it, and stops at its pixels.
+    const byDefault = await cli(line);
+    expect(byDefault.status).toBe(1);
+    expect(byDefault.stderr).toContain(`${join(folder, 'wide.png')}: cannot decode the image`);
+    expect(existsSync(out)).toBe(false);
+    // Stride 8 on a 4 096² photo passes (about a minute of tiles), its count counted apart.
+    const large = join(dir, 'large-photo');
+    mkdirSync(large);
+    await sharp({ create: { width: 4096, height: 4096, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+      .png()
+      .toFile(join(large, 'p.png'));
+    const spec = { data: large };
+    const files = await ownSizeFiles((await folderFiles(spec))!, spec, { stack: tiling!.stack, stride: 8 }, 0);
+    expect(files.tiles).toEqual([tilesOf(4096, 4096, 16, 8)]);
+    // The bound is an image's: seven images each under it, together over it, pass.
+    const seven = join(dir, 'seven');
+    mkdirSync(seven);
+    const small = await sharp({ create: { width: 600, height: 600, channels: 3, background: { r: 5, g: 6, b: 7 } } })
+      .png()
+      .toBuffer();
+    for (let i = 0; i < 7; i++) writeFileSync(join(seven, `${i}.png`), small);
+    const each = tilesOf(600, 600, 16, 1);
+    expect(each).toBeLessThanOrEqual(MAX_DENOISE_TILES);
+    expect(7 * each).toBeGreaterThan(MAX_DENOISE_TILES);
+    const sevenSpec = { data: seven };
+    const sevenFiles = await ownSizeFiles(
+      (await folderFiles(sevenSpec))!,
+      sevenSpec,
+      { stack: tiling!.stack, stride: 1 },
+      0,
+    );
+    expect(sevenFiles.tiles).toEqual(Array(7).fill(each));
+    // The header's size is the decoded one, EXIF rotation applied: stored 40 wide and 24 high, orientation 6.
+    const turned = join(dir, 'turned.jpg');
+    await sharp(Buffer.alloc(40 * 24 * 3, 77), { raw: { width: 40, height: 24, channels: 3 } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toFile(turned);
+    const decoded = await decodeImageFile(turned, { channels: 3 });
+    expect([decoded.height, decoded.width]).toEqual([40, 24]);
+    expect(await imageFileSize(turned)).toEqual({ height: 40, width: 24 });
+  }, 120_000);
+
   it('--skip-bad --limit k at own size: k images, sampled among the files that decode, the ones --resize picks', async () => {
     const line = ['denoise', '--model', stack, '--data', damaged, '--skip-bad', '--limit', '12', '--workers', '0'];
     const [own, resized] = await Promise.all([
@@ -420,6 +499,50 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     );
     // Both name the 30 files they skipped.
     for (const r of [own, resized]) expect(r.stderr).toMatch(/skipped 30 file\(s\) that cannot be decoded/);
+  }, 120_000);
+
+  it('--limit k without --skip-bad: a damaged file outside the sample stops own size as it stops --resize', async () => {
+    // The 80 images and one damaged file, which --limit 5's sample (seed 1) leaves out.
+    const folder = join(dir, 'one-bad');
+    cpSync(imgs, folder, { recursive: true });
+    writeFileSync(join(folder, 'reds', 'zz-bad.png'), 'not a png');
+    const listed = (await folderFiles({ data: folder }))!;
+    const bad = listed.files.indexOf('reds/zz-bad.png');
+    expect(bad).toBeGreaterThanOrEqual(0);
+    expect(Array.from(limitSample(listed.labels, listed.files.length, 5, 1))).not.toContain(bad);
+    const line = ['denoise', '--model', stack, '--data', folder, '--limit', '5', '--workers', '0', '-q'];
+    const run = (out: string, ...extra: string[]) => cli([...line, '--out', join(dir, out), ...extra]);
+    const [own, resized] = await Promise.all([run('one-bad-own'), run('one-bad-resized', '--resize')]);
+    // Both stop on it, name it alike and write nothing (own size denoised its sample and said nothing of it).
+    for (const [r, out] of [
+      [own, 'one-bad-own'],
+      [resized, 'one-bad-resized'],
+    ] as const) {
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`${join(folder, 'reds', 'zz-bad.png')}: cannot decode the image`);
+      expect(r.stderr).toContain('(--skip-bad skips such files)');
+      expect(existsSync(join(dir, out))).toBe(false);
+    }
+    // With --skip-bad both leave it out and denoise the same five files.
+    const [ownSkip, resizedSkip] = await Promise.all([
+      run('one-bad-own-skip', '--skip-bad'),
+      run('one-bad-resized-skip', '--skip-bad', '--resize'),
+    ]);
+    expect(ownSkip.status, ownSkip.stderr).toBe(0);
+    expect(resizedSkip.status, resizedSkip.stderr).toBe(0);
+    const names = (out: string) =>
+      parseCsv(readFileSync(join(dir, out, 'denoise.csv'), 'utf8'))
+        .slice(1)
+        .map((row) => row[0]!);
+    expect(names('one-bad-own-skip')).toHaveLength(5);
+    expect(names('one-bad-own-skip')).toEqual(names('one-bad-resized-skip'));
+    // Without --skip-bad the sample is known before the check: of the whole folder it decodes, only the sample's
+    // images are kept, the first up to the budget.
+    const clean = { data: imgs, limit: 12 };
+    const cleanListed = (await folderFiles(clean))!;
+    const kept = await ownSizeFiles(cleanListed, clean, tiling!, 5 * 1200);
+    expect(kept.files).toEqual(Array.from(limitSample(cleanListed.labels, 80, 12, 1), (i) => cleanListed.files[i]!));
+    expect(kept.decoded.map((d) => d !== undefined)).toEqual(kept.files.map((_, j) => j < 5));
   }, 120_000);
 
   it('comparison.png at own size shows the images the run at the model’s size shows: sampled by class', async () => {
@@ -461,14 +584,12 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     const spec = { data: damaged, skipBad: true, limit: 12 };
     const listed = (await folderFiles(spec))!;
     expect(listed.files.length).toBe(110);
-    const all = await ownSizeFiles(listed, spec, 3);
-    // 20×20 RGB images: 1 200 bytes each. With room for five, the first five that decode are kept (the whole folder
-    // is checked before --limit samples it), the others read again when denoised.
-    const five = await ownSizeFiles(listed, spec, 3, 5 * 1200);
+    const all = await ownSizeFiles(listed, spec, tiling!);
+    // 20×20 RGB images: 1 200 bytes each. With room for five, the sample's first five are kept (the headers told the
+    // damaged files apart before the whole folder was decoded), the others read again when denoised.
+    const five = await ownSizeFiles(listed, spec, tiling!, 5 * 1200);
     expect(five.files).toEqual(all.files);
-    const firstFive = listed.files.filter((f) => !f.includes('bad')).slice(0, 5);
-    expect(five.decoded.map((d) => d !== undefined)).toEqual(five.files.map((f) => firstFive.includes(f)));
-    expect(five.decoded.filter((d) => d !== undefined).length).toBeGreaterThan(0);
+    expect(five.decoded.map((d) => d !== undefined)).toEqual(five.files.map((_, j) => j < 5));
     expect(all.decoded.every((d) => d !== undefined)).toBe(true);
     // Each kept image is its own file's pixels (the lists stay aligned after the skipped files and the sample).
     for (const [j, file] of all.files.entries()) {
@@ -480,12 +601,12 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
     expect(all.skipped.length).toBe(30);
     // Without --skip-bad the first damaged file in the folder's order stops it (four are decoded at once).
     const first = listed.files.find((f) => f.includes('bad'))!;
-    await expect(ownSizeFiles(listed, { data: damaged }, 3)).rejects.toThrow(
+    await expect(ownSizeFiles(listed, { data: damaged }, tiling!)).rejects.toThrow(
       `${join(damaged, first)}: cannot decode the image`,
     );
     // Of two failing in one batch, the earlier in the list.
     await expect(
-      decodableFiles(listed, ['blues/1.png', 'reds/1-bad.png', 'blues/0-bad.png'], 3, false),
+      decodableFiles(listed, ['blues/1.png', 'reds/1-bad.png', 'blues/0-bad.png'], 3, { skipBad: false }),
     ).rejects.toThrow(`${join(damaged, 'reds/1-bad.png')}: cannot decode the image`);
   }, 60_000);
 
@@ -503,7 +624,7 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
         for (const f of ['0.png', '1.png', '2.png']) cpSync(join(imgs, 'reds', f), join(folder, f));
         const listed = (await folderFiles(spec))!;
         // Nothing kept decoded (a folder of photos past the budget): every file is decoded again when denoised.
-        const files = await ownSizeFiles(listed, spec, 3, 0);
+        const files = await ownSizeFiles(listed, spec, tiling!, 0);
         damage(join(folder, '1.png'));
         const out = join(dir, 'changing-out');
         const run = denoiseOwnSize({

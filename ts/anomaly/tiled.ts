@@ -39,6 +39,8 @@ export interface TiledOptions {
    * is normalised on its own and its reconstruction mapped back with its own mean and spread (`toPixels`).
    */
   input?: TrainingInput;
+  /** Called after each group of tiles with the tiles done and the image's total (`tileCount`): a progress bar's. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The checked options and the grid of `reconstructTiled`. */
@@ -48,6 +50,7 @@ interface Plan {
   tilesPerCall: number;
   window: TileWindow;
   input: TrainingInput;
+  onProgress: ((done: number, total: number) => void) | undefined;
   channels: number;
   tile: [number, number];
   rows: Axis;
@@ -110,6 +113,7 @@ export async function reconstructTiled(
     const pixels = p.input.normalize === 'contrast' ? toPixels(recon, tiles, p.input) : recon;
     for (let k = 0; k < n; k++)
       addTile(out, c, h, w, pixels, k * tileSize, p.rows, rowOf(first + k), p.cols, colOf(first + k), th, tw);
+    p.onProgress?.(first + n, count);
   }
   return out;
 }
@@ -143,7 +147,7 @@ function planTiles(
     throw new ArgumentError(op, 'runner', 'must be a Runner (threadRunner, createRunner)');
   const o = optionsOf(op, options);
   // A misspelt option ({ strides: 4 }) would be the default without a word.
-  knownFields(op, 'options', o, ['depth', 'stride', 'window', 'batchSize', 'tilesPerCall', 'input']);
+  knownFields(op, 'options', o, ['depth', 'stride', 'window', 'batchSize', 'tilesPerCall', 'input', 'onProgress']);
   const depth = checkDepth(op, stack, o.depth ?? 1, 1);
   const [tc, th, tw] = stack.inputShape as [number, number, number];
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((v) => Number.isSafeInteger(v) && v >= 1))
@@ -183,11 +187,44 @@ function planTiles(
     );
   const input = o.input ?? { normalize: 'none' };
   checkToPixels(op, 'input', input);
-  const rows = axisOf(h, th, stride ?? Math.ceil(th / 2), window),
-    cols = axisOf(w, tw, stride ?? Math.ceil(tw / 2), window);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
+    throw new ArgumentError(op, 'onProgress', 'must be a function');
+  const rows = axisOf(h, th, stride ?? defaultStride(th), window),
+    cols = axisOf(w, tw, stride ?? defaultStride(tw), window);
   // A given batch whose layer outputs do not fit is refused here, not by the runner after `out` is allocated.
   stackBatch(op, stack, depth, Math.min(tilesPerCall, rows.starts.length * cols.starts.length), batchSize, true);
-  return { depth, batchSize, tilesPerCall, window, input, channels: c, tile: [th, tw], rows, cols };
+  return {
+    depth,
+    batchSize,
+    tilesPerCall,
+    window,
+    input,
+    onProgress: o.onProgress,
+    channels: c,
+    tile: [th, tw],
+    rows,
+    cols,
+  };
+}
+
+/**
+ * The tiles `reconstructTiled` lays on an image of `height × width` pixels with `stack`'s input as the tile, at
+ * `stride` (default half the tile, per axis): what a caller bounds its work by before it decodes anything (`convae
+ * denoise` refuses a run of too many). Nothing is checked: the stride as `checkTileStride` takes it.
+ */
+export function tileCount(stack: StackedConvAutoencoder, height: number, width: number, stride?: number): number {
+  const [, th, tw] = stack.inputShape as [number, number, number];
+  return axisTiles(height, th, stride ?? defaultStride(th)) * axisTiles(width, tw, stride ?? defaultStride(tw));
+}
+
+/** Half a tile: `reconstructTiled`'s stride along an axis when none is given. */
+function defaultStride(tile: number): number {
+  return Math.ceil(tile / 2);
+}
+
+/** How many tiles lie along an axis of `length` pixels (see the file's comment): one when it is no longer than the tile. */
+function axisTiles(length: number, tile: number, stride: number): number {
+  return length <= tile ? 1 : Math.ceil((length + 2 * (tile - stride) - tile) / stride) + 1;
 }
 
 /** The tiles along an axis of `length` pixels (see the file's comment) and each pixel's sum of their windows. */
@@ -195,13 +232,10 @@ function axisOf(length: number, tile: number, stride: number, window: TileWindow
   const weights = new Float64Array(tile);
   // Sampled at pixel centres: every weight > 0, so a pixel covered by one tile's edge alone still has a weight.
   for (let x = 0; x < tile; x++) weights[x] = window === 'flat' ? 1 : Math.sin((Math.PI * (x + 0.5)) / tile) ** 2;
-  let starts: number[];
-  if (length <= tile) starts = [-Math.floor((tile - length) / 2)];
-  else {
-    const pad = tile - stride;
-    const n = Math.ceil((length + 2 * pad - tile) / stride) + 1;
-    starts = Array.from({ length: n }, (_, i) => -pad + i * stride);
-  }
+  const starts =
+    length <= tile
+      ? [-Math.floor((tile - length) / 2)]
+      : Array.from({ length: axisTiles(length, tile, stride) }, (_, i) => -(tile - stride) + i * stride);
   const sums = new Float64Array(length);
   for (const s of starts) for (let x = Math.max(0, s); x < Math.min(length, s + tile); x++) sums[x] += weights[x - s]!;
   return { starts, weights, sums };

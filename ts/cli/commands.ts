@@ -1,7 +1,7 @@
 /** The commands on any data (`pretrain`, `reconstruct`, `encode`, `predict`, `evaluate`) and the `--data` options every command shares. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ConvaeError } from '../errors.js';
-import { MAX_NEIGHBOURS, MAX_PATCHES, MAX_SPATIAL_SIZE, MAX_WORKERS } from '../limits.js';
+import { MAX_DENOISE_TILES, MAX_NEIGHBOURS, MAX_PATCHES, MAX_SPATIAL_SIZE, MAX_WORKERS } from '../limits.js';
 import { MAX_CLUSTERS, MAX_RESTARTS } from '../anomaly/cluster.js';
 import { MAX_K_CANDIDATES } from '../anomaly/clustercount.js';
 import { MAX_MAP_DIMS, MAX_MAP_NEIGHBOURS } from '../anomaly/map.js';
@@ -588,7 +588,7 @@ export function registerDataCommands(program: Command): void {
     )
     .option(
       '--stride <n>',
-      "an image folder's files at their own size: pixels between neighbouring tiles, 1 to the model's input side (default: half of it; smaller is slower and rarely better, docs/denoise.md)",
+      `an image folder's files at their own size: pixels between neighbouring tiles, 1 to the model's input side (default: half of it; smaller is slower and rarely better, docs/denoise.md); an image of more than ${MAX_DENOISE_TILES} tiles (MAX_DENOISE_TILES, 6–13 minutes on 2 cores) is refused before any file is decoded`,
       int('--stride', 1, MAX_SPATIAL_SIZE),
     )
     .addOption(

@@ -7,29 +7,31 @@
  * in a cell of the largest shown): a photo scaled down to a cell would hide the very noise it is meant to show, and
  * cut to the smallest shown, one tiny file made every cell as tiny.
  *
- * Every file is decoded before anything is written (`decodableFiles`), as the run at the model's size decodes the
- * folder first: an undecodable file stops the run with no output, or with `--skip-bad` is left out (and `--limit`
- * samples among the others, `ownSizeFiles`). The check keeps what it decoded up to KEEP_DECODED_BYTES, so only a
- * folder of photos is decoded twice.
+ * Every file of the folder is decoded before anything is written (`decodableFiles`), as the run at the model's size
+ * decodes it first: an undecodable file, in `--limit`'s sample or not, stops the run with no output, or with
+ * `--skip-bad` is left out (and `--limit` samples among the others, `ownSizeFiles`). The check keeps the images to
+ * denoise up to KEEP_DECODED_BYTES, so only a folder of photos is decoded twice. Before it, the headers bound the
+ * tiles of each image (MAX_DENOISE_TILES), whose count the progress bar then shows (`CountProgress`).
  */
 import { join } from 'node:path';
-import { reconstructTiled } from '../anomaly/tiled.js';
+import { reconstructTiled, tileCount } from '../anomaly/tiled.js';
 import { ImageDataset } from '../data/dataset.js';
-import { type DecodedImage, decodeImageFile, ImageTooLarge } from '../data/imagefolder.js';
+import { type DecodedImage, decodeImageFile, ImageTooLarge, imageFileSize } from '../data/imagefolder.js';
 import { undecodable } from '../data/imagelist.js';
 import { addNoise } from '../data/imagenoise.js';
 import { boundedReason } from '../data/imageopts.js';
 import type { TrainingInput } from '../data/normalize.js';
 import { imageErrors, meanOf, quantize } from '../data/quality.js';
-import { DataError, FormatError } from '../errors.js';
+import { ArgumentError, DataError, FormatError, quote } from '../errors.js';
 import { writeAtomic } from '../io/files.js';
-import { MAX_TILED_PIXELS } from '../limits.js';
+import { MAX_DENOISE_TILES, MAX_TILED_PIXELS } from '../limits.js';
 import type { StackedConvAutoencoder } from '../model/autoencoder.js';
 import type { Runner } from '../train/runner.js';
 import { deriveSeed } from '../util/rng.js';
 import { type DataSpec, type FolderFiles, limitFolderIndices, limitSample, skippedList } from './data.js';
 import type { DenoiseArgs, DenoiseResult } from './denoise.js';
 import { imagePng, writeImageFile } from './denoise-files.js';
+import { CountProgress } from './progress.js';
 import {
   COMPARISON_CELL,
   COMPARISON_IMAGES,
@@ -38,6 +40,8 @@ import {
   csvText,
   describeNoise,
 } from './denoise-report.js';
+
+const OP = 'convae denoise';
 
 /** What `denoise` has checked and made before the images are read. */
 export interface OwnSizeRun {
@@ -63,36 +67,61 @@ interface Shown {
 /**
  * Bytes of decoded images the check keeps for the denoising (`decodableFiles`): a folder of small images (200 MNIST
  * digits are 157 KB) is decoded once, where decoding was a fifth of the run; a folder of photos keeps its first few
- * and decodes the others again, at about 1 % of their run (docs/denoise.md).
+ * and decodes the others again, 0.3 % of a run of 102 photos. Checking those from their headers alone would save that
+ * and pass a photo cut short, which the check is there to stop before anything is written (docs/denoise.md).
  */
 export const KEEP_DECODED_BYTES = 2 ** 26;
 
 /** Files `decodableFiles` decodes at once (loadImageFolder's default concurrency). */
 const DECODE_CONCURRENCY = 4;
 
+/** An image's size, `height × width` after its EXIF rotation (`imageFileSize`, `decodeImageFile`). */
+export interface ImageSize {
+  height: number;
+  width: number;
+}
+
 /** The files that decode, by index into the list, those kept decoded, and the skipped ones with the decoder's reason. */
 export interface Decodable {
   ok: number[];
-  /** `decoded[j]`: file `ok[j]` as the check decoded it, for the first ones up to the budget; else undefined. */
+  /** `decoded[j]`: file `ok[j]` as the check decoded it, when it was to be kept and fit the budget; else undefined. */
   decoded: (DecodedImage | undefined)[];
+  /** `sizes[j]`: file `ok[j]`'s, as decoded. */
+  sizes: ImageSize[];
   skipped: { file: string; reason: string }[];
 }
 
+/** How `decodableFiles` checks: `skipBad`, which images it keeps, and the headers read before. */
+export interface DecodeCheck {
+  /** List a file that fails in `skipped` instead of throwing. */
+  skipBad: boolean;
+  /** Bytes of decoded images kept at most (default KEEP_DECODED_BYTES). */
+  keepBytes?: number;
+  /** The files whose images are kept (indices into the list; default all). */
+  keep?: ReadonlySet<number>;
+  /**
+   * Each file's header as read before (`headerSizes`): a file whose header failed fails with that reason, as its
+   * decoding would have, and the others are decoded without reading theirs again.
+   */
+  heads?: readonly PromiseSettledResult<ImageSize>[];
+}
+
 /**
- * Decodes each of `files` (of the folder `folder.dir`, opened by `folder.path`), keeping the first decoded images up to `keepBytes` of them (the rest are
- * decoded again when denoised): the first that fails throws a FormatError naming it unless `skipBad`, which lists it
- * in `skipped` instead.
+ * Decodes each of `files` (of the folder `folder.dir`, opened by `folder.path`), keeping the first decoded images of
+ * `o.keep` up to `o.keepBytes` of them (the rest are decoded again when denoised): the first that fails throws a
+ * FormatError naming it unless `o.skipBad`, which lists it in `skipped` instead.
  */
 export async function decodableFiles(
   folder: Pick<FolderFiles, 'dir' | 'path'>,
   files: readonly string[],
   channels: 1 | 3,
-  skipBad: boolean,
-  keepBytes = KEEP_DECODED_BYTES,
+  o: DecodeCheck,
 ): Promise<Decodable> {
   const dir = folder.dir;
+  const keepBytes = o.keepBytes ?? KEEP_DECODED_BYTES;
   const ok: number[] = [];
   const decoded: (DecodedImage | undefined)[] = [];
+  const sizes: ImageSize[] = [];
   const skipped: { file: string; reason: string }[] = [];
   let held = 0;
   // A few at a time, as loadImageFolder decodes (sharp decodes off the main thread), the results taken in order: the
@@ -100,18 +129,24 @@ export async function decodableFiles(
   for (let at = 0; at < files.length; at += DECODE_CONCURRENCY) {
     const batch = files.slice(at, at + DECODE_CONCURRENCY);
     const results = await Promise.allSettled(
-      batch.map((file) => decodeImageFile(folder.path(file), { channels, maxPixels: MAX_TILED_PIXELS })),
+      batch.map((file, k) => {
+        const head = o.heads?.[at + k];
+        if (head?.status === 'rejected') return Promise.reject(head.reason);
+        const headerRead = head !== undefined;
+        return decodeImageFile(folder.path(file), { channels, maxPixels: MAX_TILED_PIXELS, headerRead });
+      }),
     );
     for (const [k, r] of results.entries()) {
       const file = batch[k]!;
       if (r.status === 'rejected') {
-        skipped.push({ file, reason: undecoded(join(dir, file), r.reason, skipBad) });
+        skipped.push({ file, reason: undecoded(join(dir, file), r.reason, o.skipBad) });
         continue;
       }
       ok.push(at + k);
-      const keep = held + r.value.planes.length <= keepBytes;
-      if (keep) held += r.value.planes.length;
-      decoded.push(keep ? r.value : undefined);
+      sizes.push({ height: r.value.height, width: r.value.width });
+      const kept = (o.keep?.has(at + k) ?? true) && held + r.value.planes.length <= keepBytes;
+      if (kept) held += r.value.planes.length;
+      decoded.push(kept ? r.value : undefined);
     }
   }
   // The first one's reason: a folder of phone photos, each too large to denoise at its own size, said only that none
@@ -121,7 +156,7 @@ export async function decodableFiles(
     throw new DataError(
       `convae denoise: none of the ${files.length} image files in ${dir.slice(0, 160)} could be decoded${first ? ` (${first.file.slice(0, 160)}: ${first.reason})` : ''}`,
     );
-  return { ok, decoded, skipped };
+  return { ok, decoded, sizes, skipped };
 }
 
 /** Why `path` did not decode, for `skipped`; without `skipBad`, thrown as the FormatError that stops the run. */
@@ -147,49 +182,109 @@ export interface OwnSizeFiles {
   labels: Uint8Array | null;
   /** File i as the check decoded it, when kept (`decodableFiles`); else it is decoded when denoised. */
   decoded: (DecodedImage | undefined)[];
+  /** File i's tiles (`tileCount`), at most MAX_DENOISE_TILES each. */
+  tiles: number[];
   /** The files `--skip-bad` left out, with the decoder's reason. */
   skipped: { file: string; reason: string }[];
+}
+
+/** How the files' tiles are laid: the stack whose input is the tile, and `--stride` (undefined: half a tile). */
+export interface OwnSizeTiling {
+  stack: StackedConvAutoencoder;
+  stride: number | undefined;
 }
 
 /**
  * The files of `listed` that are denoised: `--limit`'s sample (`limitFolderIndices` on the folder's labels, seeded by
  * `--seed`) among those that decode, as `resolveAllData` samples the images it decoded, so that `--resize` picks the
- * same files. Every chosen file is decoded before anything is written (`decodableFiles`): without `--skip-bad` the
- * first that fails stops the run, so the sample is drawn first and only it is decoded (when the run goes on, every
- * file of it decoded, it is the sample of the decodable files); with it, the whole folder is decoded first.
- * `keepBytes`: of the decoded images, how many bytes are kept for the denoising (`decodableFiles`).
+ * same files. Every file of the folder is decoded before anything is written (`decodableFiles`), as `--resize` and
+ * the other commands decode it whole: the sample is one of the folder's decodable files, so without `--skip-bad` a
+ * damaged file stops the run even outside the sample (with it, it is left out and the sample drawn among the others).
+ * Before that, every file's header is read (`imageFileSize`) and an image of more than MAX_DENOISE_TILES tiles is
+ * refused (`checkTiles`), and again on the sizes decoded. `keepBytes`: of the sample's decoded images, how many
+ * bytes are kept for the denoising (`decodableFiles`).
  */
 export async function ownSizeFiles(
   listed: FolderFiles,
   s: DataSpec,
-  channels: 1 | 3,
+  tiling: OwnSizeTiling,
   keepBytes = KEEP_DECODED_BYTES,
 ): Promise<OwnSizeFiles> {
-  const seed = s.seed ?? 1,
-    skipBad = s.skipBad === true;
-  const all = (count: number) => Array.from({ length: count }, (_, i) => i);
-  const first = skipBad ? null : limitFolderIndices(listed.labels, listed.files.length, s.limit, seed);
-  const pool = first ? Array.from(first) : all(listed.files.length);
-  const d = await decodableFiles(
+  const seed = s.seed ?? 1;
+  const channels = tiling.stack.inputShape[0] as 1 | 3;
+  const sample = (pool: number[]) => {
+    const labels = listed.labels ? Uint8Array.from(pool, (i) => listed.labels![i]!) : null;
+    const kept = limitFolderIndices(labels, pool.length, s.limit, seed);
+    return kept ? Array.from(kept, (j) => pool[j]!) : pool;
+  };
+  // The headers give the sample of the files that decode (but for one whose pixels are damaged), and its tiles.
+  const heads = await headerSizes(listed, listed.files);
+  const readable = heads.flatMap((h, i) => (h.status === 'fulfilled' ? [{ file: i, size: h.value }] : []));
+  const planned = new Set(sample(readable.map((h) => h.file)));
+  checkTiles(
     listed,
-    pool.map((i) => listed.files[i]!),
-    channels,
-    skipBad,
-    keepBytes,
+    readable.filter((h) => planned.has(h.file)),
+    tiling,
   );
-  const ok = d.ok.map((j) => pool[j]!);
-  const labels = listed.labels ? Uint8Array.from(ok, (i) => listed.labels![i]!) : null;
-  const then = skipBad ? limitFolderIndices(labels, ok.length, s.limit, seed) : null;
-  const chosen = then ? Array.from(then) : all(ok.length);
+  const check = { skipBad: s.skipBad === true, keepBytes, keep: planned, heads };
+  const d = await decodableFiles(listed, listed.files, channels, check);
+  const at = new Map(d.ok.map((i, j) => [i, j]));
+  const chosen = sample(d.ok).map((i) => at.get(i)!);
+  // As decoded: with --skip-bad a file whose header read but whose pixels did not changes the sample.
+  const tiles = checkTiles(
+    listed,
+    chosen.map((j) => ({ file: d.ok[j]!, size: d.sizes[j]! })),
+    tiling,
+  );
   return {
     name: listed.name,
     dir: listed.dir,
     path: listed.path,
-    files: chosen.map((j) => listed.files[ok[j]!]!),
-    labels: labels ? Uint8Array.from(chosen, (j) => labels[j]!) : null,
+    files: chosen.map((j) => listed.files[d.ok[j]!]!),
+    labels: listed.labels ? Uint8Array.from(chosen, (j) => listed.labels![d.ok[j]!]!) : null,
     decoded: chosen.map((j) => d.decoded[j]),
+    tiles,
     skipped: d.skipped,
   };
+}
+
+/** Each file's size from its header (`imageFileSize`), a few at a time, or why it cannot be read or is too large. */
+async function headerSizes(
+  folder: Pick<FolderFiles, 'path'>,
+  files: readonly string[],
+): Promise<PromiseSettledResult<ImageSize>[]> {
+  const heads: PromiseSettledResult<ImageSize>[] = [];
+  for (let at = 0; at < files.length; at += DECODE_CONCURRENCY) {
+    const batch = files.slice(at, at + DECODE_CONCURRENCY);
+    heads.push(...(await Promise.allSettled(batch.map((file) => imageFileSize(folder.path(file), MAX_TILED_PIXELS)))));
+  }
+  return heads;
+}
+
+/**
+ * Each of `images`' tiles (`tileCount` with `tiling`), refused (ArgumentError naming `--stride`, the image with the
+ * most, its count and the smallest stride that fits it) when one image has more than MAX_DENOISE_TILES.
+ */
+function checkTiles(listed: FolderFiles, images: { file: number; size: ImageSize }[], tiling: OwnSizeTiling): number[] {
+  const tiles = images.map(({ size }) => tileCount(tiling.stack, size.height, size.width, tiling.stride));
+  const most = tiles.reduce((a, b) => Math.max(a, b), 0);
+  if (most <= MAX_DENOISE_TILES) return tiles;
+  const worst = tiles.indexOf(most);
+  const { file, size } = images[worst]!;
+  const [, th, tw] = tiling.stack.inputShape as [number, number, number];
+  const side = Math.min(th, tw);
+  let fits = (tiling.stride ?? 1) + 1;
+  while (fits < side && tileCount(tiling.stack, size.height, size.width, fits) > MAX_DENOISE_TILES) fits++;
+  const fix =
+    tileCount(tiling.stack, size.height, size.width, fits) <= MAX_DENOISE_TILES
+      ? `give --stride ${fits} or more (up to ${side})`
+      : `even --stride ${side} lays more: the image is too large for tiles of this model (--resize reads it resized)`;
+  const given = tiling.stride === undefined ? `not given (half the tile)` : String(tiling.stride);
+  throw new ArgumentError(
+    OP,
+    '--stride',
+    `${given} lays ${most} tiles of ${th}×${tw} on ${quote(listed.files[file]!)} (${size.width}×${size.height}), more than MAX_DENOISE_TILES (${MAX_DENOISE_TILES} an image, 6–13 minutes on 2 cores): ${fix}`,
+  );
 }
 
 /** Denoises every file of `r.files` at its own size; see the file's comment. */
@@ -212,32 +307,41 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
     denoisedErr = { mse: [] as number[], psnr: [] as number[] };
   const shown: (Shown | undefined)[] = [];
   const madeDirs = new Set<string>();
-  for (let i = 0; i < n; i++) {
-    // Decoded by the check when it kept it (decodableFiles); a file changed since fails here, after earlier images
-    // were written.
-    const img = r.files.decoded[i] ?? (await decodeAgain(r, i, c as 1 | 3));
-    r.files.decoded[i] = undefined;
-    const shape: [number, number, number] = [c, img.height, img.width];
-    const clean = ImageDataset.fromUint8(img.planes, shape, null, { store: 'uint8' });
-    const given = a.addNoise ? addNoise(clean, a.addNoise, { seed: deriveSeed(a.noiseSeed, i) }) : clean;
-    const recon = await reconstructTiled(r.runner, r.stack, given.images, shape, tiling);
-    const denoised = quantize(recon);
-    await writeImageFile(a.out, r.outputs[i]!, imagePng(denoised, ...shape), madeDirs);
-    if (!a.addNoise) continue;
-    const size = clean.imageSize;
-    const before = imageErrors(clean.images, given.images, size),
-      after = imageErrors(clean.images, denoised, size);
-    noisyErr.mse.push(before.mse[0]!);
-    noisyErr.psnr.push(before.psnr[0]!);
-    denoisedErr.mse.push(after.mse[0]!);
-    denoisedErr.psnr.push(after.psnr[0]!);
-    const j = showAt?.get(i);
-    if (j !== undefined) {
-      const h = Math.min(COMPARISON_CELL, img.height),
-        w = Math.min(COMPARISON_CELL, img.width);
-      const cut = (v: Float32Array) => centre(v, shape, h, w);
-      shown[j] = { h, w, crops: [cut(clean.images), cut(given.images), cut(denoised)] };
+  const total = r.files.tiles.reduce((s, t) => s + t, 0);
+  const bar = new CountProgress('convae denoise', total, 'tiles', a.quiet);
+  let tilesDone = 0;
+  try {
+    for (let i = 0; i < n; i++) {
+      // Decoded by the check when it kept it (decodableFiles); a file changed since fails here, after earlier images
+      // were written.
+      const img = r.files.decoded[i] ?? (await decodeAgain(r, i, c as 1 | 3));
+      r.files.decoded[i] = undefined;
+      const shape: [number, number, number] = [c, img.height, img.width];
+      const clean = ImageDataset.fromUint8(img.planes, shape, null, { store: 'uint8' });
+      const given = a.addNoise ? addNoise(clean, a.addNoise, { seed: deriveSeed(a.noiseSeed, i) }) : clean;
+      const onProgress = (done: number) => bar.update(tilesDone + done, i + 1, n);
+      const recon = await reconstructTiled(r.runner, r.stack, given.images, shape, { ...tiling, onProgress });
+      tilesDone += r.files.tiles[i]!;
+      const denoised = quantize(recon);
+      await writeImageFile(a.out, r.outputs[i]!, imagePng(denoised, ...shape), madeDirs);
+      if (!a.addNoise) continue;
+      const size = clean.imageSize;
+      const before = imageErrors(clean.images, given.images, size),
+        after = imageErrors(clean.images, denoised, size);
+      noisyErr.mse.push(before.mse[0]!);
+      noisyErr.psnr.push(before.psnr[0]!);
+      denoisedErr.mse.push(after.mse[0]!);
+      denoisedErr.psnr.push(after.psnr[0]!);
+      const j = showAt?.get(i);
+      if (j !== undefined) {
+        const h = Math.min(COMPARISON_CELL, img.height),
+          w = Math.min(COMPARISON_CELL, img.width);
+        const cut = (v: Float32Array) => centre(v, shape, h, w);
+        shown[j] = { h, w, crops: [cut(clean.images), cut(given.images), cut(denoised)] };
+      }
     }
+  } finally {
+    bar.stop();
   }
   if (r.files.skipped.length) console.error(skippedList(r.files.skipped));
   const names = files,

@@ -118,7 +118,7 @@ export async function denoise(a: DenoiseArgs): Promise<DenoiseResult> {
       if (c !== 1 && c !== 3)
         throw new DataError(`the model takes ${c}-channel input; image folders give 1 or 3 channels`);
       if (a.stride !== undefined) checkTileStride(OP, '--stride', a.stride, stack);
-      const own = await ownSizeFiles(listed, a, c);
+      const own = await ownSizeFiles(listed, a, { stack, stride: a.stride });
       const outputs = outputNames({ name: own.name, names: own.files });
       await checkOutDir(a.out);
       await checkNoLinks(a.out, outputs);

@@ -254,21 +254,22 @@ export interface DecodedImage {
 /**
  * Decodes one file at its own size as `loadImageFolder` decodes (EXIF rotation applied, transparency over
  * `background`), without resizing, or scaled by `scale` in (0, 1] (Lanczos 3; sides rounded, at least 1 pixel). A
- * file of more than `maxPixels` pixels (default MAX_IMAGE_PIXELS) is refused before it is decoded; a file that cannot
+ * file of more than `maxPixels` pixels (default MAX_IMAGE_PIXELS) is refused before it is decoded (`imageFileSize`;
+ * with `headerRead`, which says the caller had it pass already, sharp's own limit refuses it); a file that cannot
  * be decoded throws (the caller names it: `undecodable`). What `convae denoise` reads a photo with, and what
  * `patches` cuts its windows from.
  */
 export async function decodeImageFile(
   file: FilePath,
-  opts: { channels: 1 | 3; background?: 'black' | 'white'; maxPixels?: number; scale?: number },
+  opts: { channels: 1 | 3; background?: 'black' | 'white'; maxPixels?: number; scale?: number; headerRead?: boolean },
 ): Promise<DecodedImage> {
   const sharp = await loadSharp();
   const bg = opts.background === 'white' ? 255 : 0;
   const max = opts.maxPixels ?? MAX_IMAGE_PIXELS;
   const input = await sharpInput(file);
-  // The header's size first: sharp's own refusal says only "exceeds pixel limit".
-  const { width: w0 = 0, height: h0 = 0 } = await sharp(input).metadata();
-  if (w0 * h0 > max) throw new ImageTooLarge(`${w0}×${h0} pixels, more than the limit of ${max}`);
+  // The header's size first: sharp's own refusal says only "exceeds pixel limit". A caller that read every header
+  // first (`headerRead`) has had it; on a folder of small images it was a third of the decoding.
+  if (!opts.headerRead) await headerSize(sharp, input, max);
   let { data, info } = await sharp(input, { limitInputPixels: max, failOn: 'error' })
     .rotate()
     .flatten({ background: { r: bg, g: bg, b: bg } })
@@ -310,6 +311,32 @@ async function sharpInput(file: FilePath): Promise<string | Uint8Array> {
   // sharp's word for it would be "Input Buffer is empty".
   if (bytes.length === 0) throw new Error('the file is empty');
   return bytes;
+}
+
+/**
+ * The size of `file` from its header alone, after its EXIF rotation: the `height × width` `decodeImageFile` decodes
+ * it to (unscaled). A file of more than `maxPixels` pixels (default MAX_IMAGE_PIXELS) throws ImageTooLarge, one whose
+ * header cannot be read the decoder's error (the caller names it). What `convae denoise` bounds its work by before
+ * it decodes anything; nothing past the header is read (but for a name that is not UTF-8: `sharpInput`), so a file
+ * whose pixels are damaged passes.
+ */
+export async function imageFileSize(
+  file: FilePath,
+  maxPixels = MAX_IMAGE_PIXELS,
+): Promise<{ height: number; width: number }> {
+  return headerSize(await loadSharp(), await sharpInput(file), maxPixels);
+}
+
+async function headerSize(
+  sharp: SharpModule['default'],
+  input: string | Uint8Array,
+  maxPixels: number,
+): Promise<{ height: number; width: number }> {
+  const m = await sharp(input).metadata();
+  const { width = 0, height = 0 } = m.autoOrient ?? m;
+  if (width * height > maxPixels)
+    throw new ImageTooLarge(`${width}×${height} pixels, more than the limit of ${maxPixels}`);
+  return { height, width };
 }
 
 /** Decodes one file, resizes it and writes its planes at `offset`. */
