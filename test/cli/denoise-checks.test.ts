@@ -1,6 +1,7 @@
 /**
- * `convae denoise`'s bound on an image's tiles (MAX_DENOISE_TILES) with a model of a tiny tile: the stride it offers
- * is one the command takes (1 to the tile's side), counted apart (test/util/tiles.ts).
+ * `convae denoise`'s checks before any image is written: the bound on an image's tiles (MAX_DENOISE_TILES) with a
+ * model of a tiny tile (the stride it offers is one the command takes, 1 to the tile's side, counted apart:
+ * test/util/tiles.ts), and output names the file system can hold (the file system itself the reference).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +9,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, expect, it } from 'vitest';
 import { folderFiles } from '../../ts/cli/data.js';
+import { outputNames } from '../../ts/cli/denoise-files.js';
 import { ownSizeFiles } from '../../ts/cli/denoise-own.js';
 import { ArgumentError } from '../../ts/errors.js';
+import { writeAtomic } from '../../ts/io/files.js';
 import { MAX_DENOISE_TILES } from '../../ts/limits.js';
 import { StackedConvAutoencoder } from '../../ts/model/autoencoder.js';
 import { backendUnderTest } from '../util/backend.js';
@@ -64,3 +67,43 @@ it('a tile of 1 or 2 pixels too many on an image says no stride fits, never a st
     );
   }
 }, 60_000);
+
+it('an output name too long for the disk (a name shown escaped is three times its bytes) is refused before writing', async () => {
+  // 90 bytes that are not UTF-8, shown as 270 characters (`%FF` each): listed, then given an output name.
+  const folder = join(dir, 'long');
+  mkdirSync(folder);
+  const png = await sharp({ create: { width: 2, height: 2, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+    .png()
+    .toBuffer();
+  writeFileSync(Buffer.concat([Buffer.from(`${folder}/`), Buffer.alloc(90, 0xff), Buffer.from('.png')]), png);
+  writeFileSync(join(folder, 'ok.png'), png);
+  const listed = (await folderFiles({ data: folder }))!;
+  expect(listed.files).toEqual([`${'%FF'.repeat(90)}.png`, 'ok.png']);
+  const out = join(dir, 'long-out');
+  mkdirSync(join(out, 'images'), { recursive: true });
+  /** Whether `writeAtomic` (what denoise writes each image with) can write `output` under `out`. */
+  const writes = (output: string) =>
+    writeAtomic(join(out, output), 'x').then(
+      () => true,
+      () => false,
+    );
+  for (const [name, fits] of [
+    [`${'%FF'.repeat(90)}.png`, false],
+    [`${'x'.repeat(248)}.jpg`, false], // 252 bytes: no room for `.tmp`
+    [`${'x'.repeat(247)}.jpg`, true],
+    [`${'é'.repeat(124)}.png`, false], // 252 bytes in 128 characters
+    [`${'d'.repeat(256)}/a.png`, false], // a folder
+  ] as const) {
+    const d = { name: `folder:${folder}`, names: ['ok.png', name] };
+    // The disk is the reference: the name is refused exactly when writing it would fail.
+    const target = `images/${name.replace(/\.jpg$/, '.png')}`;
+    expect(await writes(target), name.slice(0, 20)).toBe(fits);
+    if (fits) expect(outputNames(d)).toEqual(['images/ok.png', target]);
+    else {
+      expect(() => outputNames(d), name.slice(0, 20)).toThrow(ArgumentError);
+      expect(() => outputNames(d)).toThrow(
+        /^convae denoise: --data holds a file whose output name is too long to write/,
+      );
+    }
+  }
+});
