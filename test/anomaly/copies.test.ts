@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { chooseClusterCount } from '../../ts/anomaly/clustercount.js';
-import { codeCopies } from '../../ts/anomaly/copies.js';
+import { type Copies, codeCopies, findCopies } from '../../ts/anomaly/copies.js';
 import { mapCodes } from '../../ts/anomaly/map.js';
 import { ArgumentError } from '../../ts/errors.js';
 import { threadRunner } from '../../ts/train/runner.js';
@@ -38,6 +38,26 @@ function withCopies(distinct: number, n: number, dim: number, seed: number) {
   return { distinct: { vectors: base, n: distinct, dim }, codes: { vectors, n, dim }, from, labels };
 }
 
+/**
+ * Expects `c` to group the rows of `vectors` as a pairwise float comparison does (0 and −0 alike, NaN never equal),
+ * numbered by first appearance; the number of distinct rows.
+ */
+function pairwiseCopies(c: Copies, vectors: Float32Array, dim: number): number {
+  const n = vectors.length / dim;
+  const same = (i: number, j: number) => {
+    for (let t = 0; t < dim; t++) if (vectors[i * dim + t] !== vectors[j * dim + t]) return false;
+    return true;
+  };
+  const first: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const j = first.findIndex((f) => same(f, i));
+    if (j < 0) first.push(i);
+    expect(c.of[i]).toBe(j < 0 ? first.length - 1 : j);
+  }
+  expect(Array.from(c.first)).toEqual(first);
+  return first.length;
+}
+
 describe('exact copies of codes', () => {
   it('codeCopies groups the rows as a pairwise comparison does, numbered by first appearance; 0 and −0 alike', () => {
     const rng = new Rng(4);
@@ -45,15 +65,61 @@ describe('exact copies of codes', () => {
     const alphabet = [0, -0, 1, 2.5];
     const vectors = Float32Array.from({ length: n * 3 }, () => alphabet[rng.int(4)]!);
     const c = codeCopies({ vectors, n, dim: 3 });
-    const same = (i: number, j: number) => [0, 1, 2].every((t) => vectors[i * 3 + t] === vectors[j * 3 + t]);
-    const first: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const j = first.findIndex((f) => same(f, i));
-      if (j < 0) first.push(i);
-      expect(c.of[i]).toBe(j < 0 ? first.length - 1 : j);
+    expect(pairwiseCopies(c, vectors, 3)).toBe(27); // three values as floats, three places: −0 is 0 // three values as floats, three places: −0 is 0
+  });
+
+  it('rows made to share one hash (a multicollision of FNV-1a, in pixel values) cost n log n row reads, not n²', () => {
+    // Joux: for each block of three pixels, two triples that take the hash's state to one state; any choice of one of
+    // each pair then ends at one hash. 10 blocks: 1 024 distinct rows of one hash.
+    const px = Array.from({ length: 256 }, (_, k) => Math.fround(k / 255));
+    const bits = new Uint32Array(1),
+      f = new Float32Array(bits.buffer);
+    const step = (h: number, x: number) => {
+      f[0] = x;
+      const b = bits[0] === 0x80000000 ? 0 : bits[0]!;
+      return Math.imul(Math.imul(h ^ (b & 0xffff), 0x01000193) ^ (b >>> 16), 0x01000193);
+    };
+    const blocks = 10,
+      dim = 3 * blocks + 4;
+    const pairs: number[][][] = [];
+    let state = 0x811c9dc5;
+    for (let k = 0; k < blocks; k++) {
+      const seen = new Map<number, number[]>();
+      for (let a = 0; ; a++) {
+        const triple = [px[a & 255]!, px[(a >> 8) & 255]!, px[(a >> 16) & 255]!];
+        const s = triple.reduce(step, state) >>> 0;
+        const other = seen.get(s);
+        if (other) {
+          pairs.push([other, triple]);
+          state = s;
+          break;
+        }
+        seen.set(s, triple);
+      }
     }
-    expect(Array.from(c.first)).toEqual(first);
-    expect(first.length).toBe(27); // three values as floats, three places: −0 is 0
+    const distinct = 1 << blocks;
+    const rng = new Rng(7);
+    // The distinct rows, then copies of some (0 written −0), then two rows with NaN, copies of one another but never
+    // equal as floats.
+    const n = distinct + 200 + 2;
+    const vectors = new Float32Array(n * dim);
+    for (let i = 0; i < distinct; i++)
+      for (let k = 0; k < blocks; k++) vectors.set(pairs[k]![(i >> k) & 1]!, i * dim + 3 * k);
+    for (let i = distinct; i < distinct + 200; i++) {
+      const j = rng.int(distinct);
+      for (let t = 0; t < dim; t++) vectors[i * dim + t] = vectors[j * dim + t] === 0 ? -0 : vectors[j * dim + t]!;
+    }
+    vectors[(n - 2) * dim] = Number.NaN;
+    vectors[(n - 1) * dim] = Number.NaN;
+    const rowOf = (i: number) => vectors.subarray(i * dim, (i + 1) * dim);
+    let reads = 0;
+    const c = findCopies(n, dim, (i) => {
+      reads++;
+      return rowOf(i);
+    });
+    // Every distinct row the same hash: the chains of one hash were n²/2 reads (over 500 000 here).
+    expect(reads).toBeLessThan(4 * n * Math.log2(n));
+    expect(pairwiseCopies(c, vectors, dim)).toBe(distinct + 2);
   });
 
   for (const dims of [2, 3])

@@ -201,6 +201,38 @@ describe(`reconstructTiled (${BUILD})`, () => {
     ).rejects.toThrow(/onProgress must be a function/);
   });
 
+  it('tileCount refuses what reconstructTiled refuses: an ArgumentError naming the argument, never Infinity or NaN', () => {
+    // Each was a number before: Infinity (stride 0), NaN, a count at a stride reconstructTiled refuses, a TypeError.
+    const long = 'x'.repeat(100_000);
+    for (const [args, arg] of [
+      [[stack, 9, 9, 0], 'stride'],
+      [[stack, 9, 9, -1], 'stride'],
+      [[stack, 9, 9, 2.5], 'stride'],
+      [[stack, 9, 9, T + 1], 'stride'],
+      [[stack, 9, 9, long], 'stride'],
+      [[stack, Number.NaN, 9], 'height'],
+      [[stack, 0, 9], 'height'],
+      [[stack, 9, -5], 'width'],
+      [[stack, 9, 1e300], 'width'],
+      [[stack, 9, MAX_TILED_PIXELS + 1], 'width'],
+      [[stack, long, 9], 'height'],
+      [[null, 9, 9], 'stack'],
+      [[{ inputShape: [3, 8, 8] }, 9, 9], 'stack'],
+    ] as const) {
+      let err: unknown;
+      try {
+        tileCount(...(args as unknown as Parameters<typeof tileCount>));
+      } catch (e) {
+        err = e;
+      }
+      expect(err, `${arg} ${String(args[1]).slice(0, 9)} ${String(args[3]).slice(0, 9)}`).toBeInstanceOf(ArgumentError);
+      expect((err as Error).message).toMatch(new RegExp(`^tileCount: ${arg} must be`));
+      expect((err as Error).message.length).toBeLessThan(300);
+    }
+    // The largest sides pass, their count the reference's.
+    expect(tileCount(stack, MAX_TILED_PIXELS, 1, T)).toBe(starts(MAX_TILED_PIXELS, T).length * starts(1, T).length);
+  });
+
   it('two workers give this thread’s floats bit for bit; the tiles per call change nothing but rounding', async () => {
     const shape: [number, number, number] = [3, 23, 18];
     const img = imageOf(...shape, 11);

@@ -210,9 +210,20 @@ function planTiles(
 /**
  * The tiles `reconstructTiled` lays on an image of `height × width` pixels with `stack`'s input as the tile, at
  * `stride` (default half the tile, per axis): what a caller bounds its work by before it decodes anything (`convae
- * denoise` refuses a run of too many). Nothing is checked: the stride as `checkTileStride` takes it.
+ * denoise` refuses a run of too many). Sides are integers in [1, MAX_TILED_PIXELS], the stride as `reconstructTiled`
+ * takes it; anything else is an ArgumentError (a stride of 0 counted Infinity tiles, one past the tile a count
+ * `reconstructTiled` then refused).
  */
 export function tileCount(stack: StackedConvAutoencoder, height: number, width: number, stride?: number): number {
+  const op = 'tileCount';
+  checkDepth(op, stack, 1, 1);
+  for (const [arg, v] of [
+    ['height', height],
+    ['width', width],
+  ] as const)
+    if (!(Number.isInteger(v) && v >= 1 && v <= MAX_TILED_PIXELS))
+      throw new ArgumentError(op, arg, `must be an integer in [1, ${MAX_TILED_PIXELS}] (pixels), got ${quote(v)}`);
+  if (stride !== undefined) checkTileStride(op, 'stride', stride, stack);
   const [, th, tw] = stack.inputShape as [number, number, number];
   return axisTiles(height, th, stride ?? defaultStride(th)) * axisTiles(width, tw, stride ?? defaultStride(tw));
 }

@@ -6,13 +6,16 @@
 import { lstat, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ArgumentError } from '../errors.js';
-import { makeDirs, writeAtomic } from '../io/files.js';
+import { makeDirs, TMP_SUFFIX, writeAtomic } from '../io/files.js';
 import { encodePng } from '../viz/png.js';
 import { imageGrid } from '../viz/raster.js';
 import { type AllData, imageFolderOf } from './data.js';
 import { readFileHead } from './readfile.js';
 
 const OP = 'convae denoise';
+
+/** Bytes of a file or folder name on Linux's and macOS's file systems (NAME_MAX). */
+const NAME_MAX = 255;
 
 /** Refuses an image folder `--data` inside `--out`: its files could be replaced by their own denoised versions. */
 export async function checkDataNotInOut(data: string, out: string): Promise<void> {
@@ -71,6 +74,18 @@ export function outputNames(d: Pick<AllData, 'name' | 'names'>): string[] {
         `two files would be written to one output, ${JSON.stringify(f.slice(0, 160))} (the last: ${JSON.stringify(d.names[i]!.slice(0, 160))}): rename one`,
       );
     seen.add(key);
+    // Refused here, not by the file system after earlier images were written: a name shown escaped is up to three
+    // times its bytes (`%FF`), and a name of 252 bytes or more has no room for the `.tmp` it is written to first.
+    const segs = f.split('/');
+    const long = segs.findIndex(
+      (s, k) => Buffer.byteLength(s) + (k === segs.length - 1 ? TMP_SUFFIX.length : 0) > NAME_MAX,
+    );
+    if (long >= 0)
+      throw new ArgumentError(
+        OP,
+        '--data',
+        `holds a file whose output name is too long to write, ${JSON.stringify(segs[long]!.slice(0, 80))}… (${Buffer.byteLength(segs[long]!)} bytes; a name on disk has at most ${NAME_MAX}${long === segs.length - 1 ? `, ${TMP_SUFFIX.length} of them for ${TMP_SUFFIX} while it is written` : ''}): rename it`,
+      );
   }
   return names.map((f) => `images/${f}`);
 }

@@ -273,10 +273,11 @@ function checkTiles(listed: FolderFiles, images: { file: number; size: ImageSize
   const { file, size } = images[worst]!;
   const [, th, tw] = tiling.stack.inputShape as [number, number, number];
   const side = Math.min(th, tw);
+  // Only strides up to the tile's side are counted: a stride past it (a tile of 2 at --stride 2) was offered.
   let fits = (tiling.stride ?? 1) + 1;
-  while (fits < side && tileCount(tiling.stack, size.height, size.width, fits) > MAX_DENOISE_TILES) fits++;
+  while (fits <= side && tileCount(tiling.stack, size.height, size.width, fits) > MAX_DENOISE_TILES) fits++;
   const fix =
-    tileCount(tiling.stack, size.height, size.width, fits) <= MAX_DENOISE_TILES
+    fits <= side
       ? `give --stride ${fits} or more (up to ${side})`
       : `even --stride ${side} lays more: the image is too large for tiles of this model (--resize reads it resized)`;
   const given = tiling.stride === undefined ? `not given (half the tile)` : String(tiling.stride);

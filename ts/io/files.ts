@@ -140,8 +140,11 @@ export async function writeProbe(probe: string): Promise<void> {
   }
 }
 
+/** What an atomic write adds to the file's name for the file it writes first (`writeAtomic`). */
+export const TMP_SUFFIX = '.tmp';
+
 async function writeAll(files: ReadonlyArray<readonly [string, string | Uint8Array]>): Promise<void> {
-  const tmps = files.map(([file]) => `${file}.tmp`);
+  const tmps = files.map(([file]) => `${file}${TMP_SUFFIX}`);
   const cleanUp = () =>
     Promise.all(
       tmps.map((t) =>
