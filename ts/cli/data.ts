@@ -26,7 +26,7 @@ import { contrastNormalize } from '../data/normalize.js';
 import { fitWhitening, type Whitening, whiten } from '../data/whiten.js';
 import { splitDataset } from '../data/split.js';
 import { Rng } from '../util/rng.js';
-import { ArgumentError, DataError, FormatError } from '../errors.js';
+import { ArgumentError, DataError, FormatError, quote } from '../errors.js';
 import { MAX_IMAGE_SIDE } from '../limits.js';
 
 export interface DataSpec {
@@ -115,8 +115,11 @@ export interface TrainData {
   unlabelled?: string;
   /** With `--patches`: how the training and test patches were cut, for logs and the saved model. */
   patches?: { perImage: number; scale: number; seed: number };
-  /** With `--patches`: the held-out images `test` holds every patch of (none of their windows is trained on). */
-  testImages?: number;
+  /**
+   * With `--patches`: the files of the held-out images, in folder order, `test` holding every patch of each (none of
+   * their windows is trained on). With a few photographs the reported error is one photograph's: the logs name it.
+   */
+  testFiles?: string[];
 }
 
 /**
@@ -396,13 +399,33 @@ export async function resolveTrainData(s: DataSpec): Promise<TrainData> {
         test: parts.test!.data,
         classes: f.classes,
         ...(why ? { unlabelled: why } : {}),
-        ...(patches ? { patches, testImages: parts.test!.data.length / patches.perImage } : {}),
+        ...(patches ? { patches, testFiles: heldOutFiles(f.files, parts.test!.indices) } : {}),
       },
       s,
     );
   }
   checkFixed(s.data, out.train, s);
   return normalizeTrain(out, s);
+}
+
+/** The files the patches `indices` (ascending) were cut from, each once, in folder order. */
+function heldOutFiles(files: readonly string[], indices: ArrayLike<number>): string[] {
+  const out: string[] = [];
+  for (let j = 0; j < indices.length; j++) {
+    const file = files[indices[j]!]!;
+    if (out[out.length - 1] !== file) out.push(file);
+  }
+  return out;
+}
+
+/**
+ * `1 image(s): "flower.jpg"` for a log: the held-out images' count, naming them (quoted, each cut to 80 characters)
+ * when there are at most `names`. With six photographs the reported error is one photograph's, and which one moves it
+ * by a factor of 4 (docs/photo-run.md).
+ */
+export function heldOutNote(files: readonly string[], names = 3): string {
+  const count = `${files.length} image(s)`;
+  return files.length > names ? count : `${count}: ${files.map((f) => quote(f.slice(0, 80))).join(', ')}`;
 }
 
 async function loadFolder(dir: string, s: DataSpec, shape?: ImageShape, patches?: ImagePatches) {

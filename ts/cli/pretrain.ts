@@ -19,7 +19,7 @@ import { stackLayerTask } from '../model/tasks.js';
 import { filterStats, summariseFilterStats } from '../viz/filterstats.js';
 import { writePng } from '../viz/png.js';
 import { reconstructionGrid } from '../viz/raster.js';
-import { type DataSpec, limitImages, resolveTrainData } from './data.js';
+import { type DataSpec, heldOutNote, limitImages, resolveTrainData } from './data.js';
 import { checkImagesFit } from './fits.js';
 import { type FirstNoise, firstNoiseSpec } from './first-noise.js';
 import { defaultArchitecture, filterPicture, RECONSTRUCTIONS_PNG, reconstructionLayout } from './pictures.js';
@@ -73,7 +73,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
   );
   const t0 = performance.now();
   const be = await loadBackend({ build: a.build });
-  const { train, test, classes, name, whitening, patches, testImages } = await resolveTrainData(a);
+  const { train, test, classes, name, whitening, patches, testFiles } = await resolveTrainData(a);
   const maps = a.maps ?? defaultArchitecture(train.shape).maps;
   const padding = a.padding === 'same' ? (a.kernel - 1) / 2 : (a.padding ?? 0);
   if (!Number.isInteger(padding))
@@ -128,7 +128,7 @@ export async function pretrain(a: PretrainArgs): Promise<{ reconstructionMse: nu
       const note = saturationNote(stack, k, train);
       saturated.push(note.share);
       log(
-        `CAE ${k + 1}: reconstruction MSE on the ${test.length} held-out ${patches ? `patches (of ${testImages} image(s) not trained on)` : 'images'} ${mse[k].toFixed(5)}${note.text}`,
+        `CAE ${k + 1}: reconstruction MSE on the ${test.length} held-out ${patches ? `patches (of ${heldOutNote(testFiles!)}, not trained on)` : 'images'} ${mse[k].toFixed(5)}${note.text}`,
       );
       if (note.warning && !a.quiet) console.error(note.warning);
     }

@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBackend } from '../backend/backend.js';
 import type { Build } from '../backend/loader.js';
-import { resolveTrainData } from './data.js';
+import { heldOutNote, resolveTrainData } from './data.js';
 import { ArgumentError, ConvaeError, FormatError } from '../errors.js';
 import { checkJsonDepth } from '../io/json.js';
 import type { BlockSpec } from '../model/autoencoder.js';
@@ -129,7 +129,7 @@ export async function search(a: SearchArgs): Promise<CandidateResult | undefined
   try {
     const t0 = performance.now();
     log(
-      `convae search on ${data.length} ${name.slice(0, 120)} ${validation ? `patches (validated on the ${validation.length} patches of ${read.testImages} held-out image(s))` : 'images (10 % held out for validation)'}, ${workers} workers, ${be.build} build`,
+      `convae search on ${data.length} ${name.slice(0, 120)} ${validation ? `patches (validated on the ${validation.length} patches of ${heldOutNote(read.testFiles!)}, held out)` : 'images (10 % held out for validation)'}, ${workers} workers, ${be.build} build`,
     );
     const res = await searchCAE(trainer, {
       ...space,
