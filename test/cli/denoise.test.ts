@@ -639,6 +639,24 @@ describe.runIf(BUILD === 'simd')('convae denoise', () => {
         expect(m).toMatch(why);
         expect(m).toMatch(/; 1 \(of 3\) images written to .*changing-out, denoise\.csv not$/);
       }
+      // Replaced by a valid image of other tiles: the tile bound and the progress total were counted on the old one.
+      for (const f of ['0.png', '1.png', '2.png']) cpSync(join(imgs, 'reds', f), join(folder, f));
+      const listed = (await folderFiles(spec))!;
+      const files = await ownSizeFiles(listed, spec, tiling!, 0);
+      await sharp({ create: { width: 200, height: 120, channels: 3, background: { r: 200, g: 0, b: 0 } } })
+        .png()
+        .toFile(join(folder, '1.png'));
+      const out = join(dir, 'changing-out-2');
+      const err = await denoiseOwnSize({
+        args: { model: stack, data: folder, out, depth: 1, noiseSeed: 1, build: BUILD, quiet: true },
+        ...{ stack: s, input: { normalize: 'none' }, depth: 1, runner: threadRunner(be), files },
+        ...{ outputs: outputNames({ name: files.name, names: files.files }), log: () => {} },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FormatError);
+      const [, th] = s.inputShape as [number, number, number];
+      expect((err as Error).message).toBe(
+        `${join(folder, '1.png')}: changed since the files were checked: now 200×120 pixels, ${tilesOf(120, 200, th, Math.ceil(th / 2))} tiles where the check counted ${files.tiles[1]}; 1 (of 3) images written to ${out}, denoise.csv not`,
+      );
     } finally {
       s.dispose();
     }

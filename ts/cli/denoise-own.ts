@@ -378,18 +378,28 @@ export async function denoiseOwnSize(r: OwnSizeRun): Promise<DenoiseResult> {
 /**
  * File `i` of the run decoded again (the check did not keep it). One changed or removed since the check fails here,
  * after the images before it were written: a FormatError naming it and saying so (sharp's own error named no file).
+ * So does one replaced by an image of other tiles: the tile bound and the progress total were counted on the old.
  */
 async function decodeAgain(r: OwnSizeRun, i: number, channels: 1 | 3): Promise<DecodedImage> {
   const file = r.files.files[i]!;
   const path = join(r.files.dir, file);
+  const written = `${i} (of ${r.files.files.length}) images written to ${r.args.out.slice(0, 160)}, denoise.csv not`;
+  let img: DecodedImage;
   try {
-    return await decodeImageFile(r.files.path(file), { channels, maxPixels: MAX_TILED_PIXELS });
+    img = await decodeImageFile(r.files.path(file), { channels, maxPixels: MAX_TILED_PIXELS });
   } catch (e) {
     throw new FormatError(
       path,
-      `decoded when the files were checked, but not now (changed or removed since?): ${boundedReason(e)}; ${i} (of ${r.files.files.length}) images written to ${r.args.out.slice(0, 160)}, denoise.csv not`,
+      `decoded when the files were checked, but not now (changed or removed since?): ${boundedReason(e)}; ${written}`,
     );
   }
+  const tiles = tileCount(r.stack, img.height, img.width, r.args.stride);
+  if (tiles !== r.files.tiles[i])
+    throw new FormatError(
+      path,
+      `changed since the files were checked: now ${img.width}×${img.height} pixels, ${tiles} tiles where the check counted ${r.files.tiles[i]}; ${written}`,
+    );
+  return img;
 }
 
 /** The centred `h × w` crop of planes of `shape`. */
