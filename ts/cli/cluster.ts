@@ -150,12 +150,13 @@ export async function cluster(a: ClusterArgs): Promise<ClusterResult> {
               `${OP}: k ${r.k}: silhouette ${Number.isNaN(r.silhouette) ? 'undefined (the codes it is computed on fell in one cluster)' : r.silhouette.toFixed(4)}, inertia ${r.inertia.toPrecision(6)}`,
             ),
         }).catch((e: unknown) => {
-          // Copies of one code so many that the silhouette's sample holds nothing else: the images are the user's.
+          // Copies of one code so many that the silhouette's sample holds nothing else: the images are the user's,
+          // so the refusal is said in their terms (the library's names its own argument).
           if (e instanceof ArgumentError && e.op === 'chooseClusterCount' && e.arg === 'codes')
             throw new ArgumentError(
               OP,
               '--data',
-              `${a.data.slice(0, 120)}: ${e.message.slice(e.message.indexOf(' codes ') + 1)}`,
+              `${a.data.slice(0, 120)}: at every k of ${range!.from}-${range!.to} the codes the silhouette is computed on fall in one cluster (all but a few images have one code): no k to choose between; give --k`,
             );
           throw e;
         })
